@@ -1,0 +1,18 @@
+"""orderpilot: the order lifecycle of an e-commerce shop as persisted state machines."""
+
+from orderpilot.api import OrderPilot
+from statemachine.clock import ManualClock
+from statemachine.errors import (
+    ConcurrentUpdate,
+    GuardRejected,
+    InsufficientStock,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    OrderPilotError,
+)
+
+__all__ = [
+    "ConcurrentUpdate", "GuardRejected", "InsufficientStock", "InvalidInput", "InvalidTransition",
+    "ManualClock", "NotFound", "OrderPilot", "OrderPilotError",
+]

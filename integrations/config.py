@@ -1,0 +1,39 @@
+"""Settings: one `Settings` object, read from ORDERPILOT_* environment variables (or .env)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from statemachine.policies import Timeouts
+
+DEFAULT_DATABASE_URL = "sqlite:///orderpilot.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERPILOT_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the store")
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    hold_minutes: float = Field(20, ge=15, le=30, description="stock hold TTL, 15–30 minutes")
+    review_sla_hours: float = Field(24, gt=0)
+    pickup_hours: float = Field(72, gt=0)
+    scan_silence_hours: float = Field(24, gt=0)
+    aftersales_sla_hours: float = Field(24, gt=0)
+    auto_complete_days: float = Field(7, gt=0)
+    promised_delivery_days: float = Field(5, gt=0)
+    default_carrier: str = "sim-express"
+    sweep_batch: int = Field(1000, ge=1, le=10000)
+
+    def timeouts(self) -> Timeouts:
+        return Timeouts(
+            hold=timedelta(minutes=self.hold_minutes),
+            review_sla=timedelta(hours=self.review_sla_hours),
+            pickup=timedelta(hours=self.pickup_hours),
+            scan_silence=timedelta(hours=self.scan_silence_hours),
+            aftersales_sla=timedelta(hours=self.aftersales_sla_hours),
+            auto_complete=timedelta(days=self.auto_complete_days),
+            promised_delivery=timedelta(days=self.promised_delivery_days),
+        )

@@ -1,0 +1,211 @@
+"""Typed rows (SQLAlchemy 2.0). Rows are named as rows and mapped to domain objects in mapping.py.
+
+Every timestamp column is timezone-aware UTC (`UtcDateTime`), money is integer minor units.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# a primary key that autoincrements on both SQLite (INTEGER) and PostgreSQL (BIGINT identity)
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores UTC; refuses naive datetimes; always hands back aware UTC datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: orderpilot stores aware UTC only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class BuyerRow(Base):
+    __tablename__ = "buyers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime]
+    credit_score: Mapped[int] = mapped_column(default=100)
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    buyer_id: Mapped[str] = mapped_column(ForeignKey("buyers.id"), index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[int] = mapped_column(BigInteger)
+    paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    payment_ref: Mapped[str | None] = mapped_column(String(128))
+    hold_expires_at: Mapped[datetime | None]
+    attrs: Mapped[dict[str, Any]]  # shipping address, device, ip, phone, risk decision
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    __table_args__ = (
+        CheckConstraint("refunded <= paid", name="refunded_within_paid"),
+        CheckConstraint("total >= 0 AND paid >= 0 AND refunded >= 0", name="money_not_negative"),
+    )
+
+
+class OrderLineRow(Base):
+    __tablename__ = "order_lines"
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int]
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    refunded_quantity: Mapped[int] = mapped_column(default=0)
+    __table_args__ = (CheckConstraint("refunded_quantity <= quantity", name="refund_qty"),)
+
+
+class InventoryRow(Base):
+    __tablename__ = "inventory"
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(default=0)
+    reserved: Mapped[int] = mapped_column(default=0)
+    __table_args__ = (
+        CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="never_oversold"),
+    )
+
+
+class StockHoldRow(Base):
+    __tablename__ = "stock_holds"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_no: Mapped[int]
+    sku: Mapped[str] = mapped_column(String(64))
+    warehouse: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))  # held | consumed | released
+    created_at: Mapped[datetime]
+    __table_args__ = (Index("ix_stock_holds_live", "sku", "warehouse", "status"),)
+
+
+class ShipmentRow(Base):
+    __tablename__ = "shipments"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int]
+    warehouse: Mapped[str] = mapped_column(String(64))
+    carrier: Mapped[str] = mapped_column(String(64))
+    tracking_no: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    last_scan_at: Mapped[datetime | None]
+    promised_by: Mapped[datetime | None]
+    stall_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class CaseRow(Base):
+    __tablename__ = "aftersales_cases"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(500))
+    lines: Mapped[list[Any]]  # [{line_no, quantity, amount}]
+    inspection: Mapped[str | None] = mapped_column(String(16))
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class TransitionRow(Base):
+    """Append-only history: one row per successful fire, written with the state change."""
+
+    __tablename__ = "transition_history"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    trigger: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+
+
+class DeadlineRow(Base):
+    """What is due when. A row is deleted when it fires or when its entity moves on."""
+
+    __tablename__ = "deadlines"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[int] = mapped_column(BigInteger)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    __table_args__ = (UniqueConstraint("kind", "entity", "entity_id"),)
+
+
+class OutboxRow(Base):
+    """One row per transition, published as an event after commit (at least once, in order)."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    event: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+    __table_args__ = (
+        Index("ix_outbox_unpublished", "id", sqlite_where=text("published_at IS NULL"),
+              postgresql_where=text("published_at IS NULL")),
+    )
+
+
+class InboxRow(Base):
+    """Idempotency keys of processed commands and incoming events, with the original result."""
+
+    __tablename__ = "inbox"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    result: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]

@@ -1,0 +1,51 @@
+"""What every service function gets: the engine, the clock, the policies, the risk check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine
+
+from integrations.config import Settings
+from integrations.db.repository import Store
+from integrations.db.stock import StockStore
+from statemachine.clock import Clock
+from statemachine.policies import Timeouts
+from statemachine.risk_port import RiskCheck
+
+
+class SystemClock:
+    """The wall clock, in UTC: the one place orderpilot reads it."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Tx:
+    """One unit of work: everything done through it commits or rolls back together."""
+
+    connection: Connection
+    store: Store
+    stock: StockStore
+
+
+@dataclass
+class Context:
+    engine: Engine
+    clock: Clock
+    settings: Settings
+    timeouts: Timeouts
+    risk_check: RiskCheck
+
+    @contextmanager
+    def tx(self, readonly: bool = False) -> Iterator[Tx]:
+        """Open a transaction; commit when the block ends, roll back if it raises."""
+        with self.engine.connect() as connection:
+            if readonly:
+                connection = connection.execution_options(readonly=True)
+            with connection.begin():
+                yield Tx(connection, Store(connection), StockStore(connection))

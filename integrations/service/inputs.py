@@ -1,0 +1,168 @@
+"""Input at the edge: pydantic models for every command, turned into `InvalidInput` errors.
+
+Errors name the field the way a caller wrote it (`lines[0].quantity`) and say what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from statemachine.aftersales import CaseKind, Inspection
+from statemachine.errors import InvalidInput
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
+Name = Field(pattern=NAME, description="letters, digits and . _ : - (1–64 characters)")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Edge(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class LineIn(Edge):
+    sku: str = Field(pattern=NAME)
+    quantity: int = Field(gt=0, le=100_000)
+    unit_price: int = Field(ge=0, description="minor units (cents / fen)")
+
+
+class Address(Edge):
+    street: str = Field(min_length=1, max_length=300)
+    city: str = Field(min_length=1, max_length=100)
+    recipient: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, max_length=32)
+    district: str | None = Field(None, max_length=100)
+    province: str | None = Field(None, max_length=100)
+    postal_code: str | None = Field(None, max_length=20)
+    country: str = Field("CN", pattern=r"^[A-Z]{2}$")
+
+
+class PlaceOrder(Edge):
+    buyer_id: str = Field(pattern=NAME)
+    lines: list[LineIn] = Field(min_length=1, max_length=200)
+    shipping_address: Address
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    device_id: str | None = Field(None, max_length=128)
+    ip: IPv4Address | IPv6Address | None = None
+    phone: str | None = Field(None, max_length=32)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+
+
+class Receipt(Edge):
+    sku: str = Field(pattern=NAME)
+    warehouse: str = Field(pattern=NAME)
+    quantity: int = Field(gt=0, le=10_000_000)
+
+
+class Pay(Edge):
+    amount: int = Field(gt=0)
+    payment_ref: str = Field(min_length=1, max_length=128)
+
+
+class ExtendHold(Edge):
+    minutes: float = Field(gt=0, le=30, description="added to the current hold, at most 30")
+
+
+class Reasoned(Edge):
+    reason: str | None = Field(None, max_length=500)
+
+
+class Parcel(Edge):
+    carrier: str = Field(pattern=NAME)
+    tracking_no: str = Field(min_length=1, max_length=128)
+    warehouse: str | None = Field(None, pattern=NAME)
+
+
+class Ship(Edge):
+    parcels: list[Parcel] | None = Field(None, min_length=1)
+    promised_by: AwareDatetime | None = None
+    reason: str | None = Field(None, max_length=500)
+
+
+class Empty(Edge):
+    pass
+
+
+class Scan(Edge):
+    location: str | None = Field(None, max_length=200)
+    scan_id: str | None = Field(None, max_length=128)
+    reason: str | None = Field(None, max_length=500)
+
+
+class CaseLineIn(Edge):
+    line_no: int = Field(ge=1)
+    quantity: int = Field(gt=0)
+
+
+class OpenCase(Edge):
+    kind: CaseKind
+    lines: list[CaseLineIn] = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Inspect(Edge):
+    result: Inspection
+    notes: str | None = Field(None, max_length=1000)
+
+
+class Refund(Edge):
+    amount: int | None = Field(None, gt=0)
+    reason: str | None = Field(None, max_length=500)
+
+
+ORDER_PARAMS: dict[str, type[Edge]] = {
+    "approve": Reasoned, "review": Reasoned, "reject": Reasoned, "pay": Pay,
+    "extend_hold": ExtendHold, "expire": Reasoned, "start_picking": Empty, "pack": Reasoned,
+    "ship": Ship, "deliver": Empty, "close": Reasoned, "cancel": Reasoned,
+}
+SHIPMENT_PARAMS: dict[str, type[Edge]] = {"stall": Reasoned, "lose": Reasoned,
+                                          "return_to_sender": Reasoned}
+CASE_PARAMS: dict[str, type[Edge]] = {"inspect": Inspect, "refund": Refund}
+
+
+def parse(model: type[M], data: dict[str, Any]) -> M:
+    """Validate `data` against `model`; raise InvalidInput naming every bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInput({_where(e["loc"]): _what(e) for e in error.errors()}) from None
+
+
+def parse_id(field: str, value: Any, prefix: str) -> int:
+    """`o-42` → 42; anything else is an InvalidInput naming the field."""
+    match = re.fullmatch(rf"{prefix}-(\d{{1,18}})", str(value)) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidInput({field: f"expected an id like {prefix}-123 (got {value!r})"})
+    return int(match.group(1))
+
+
+def check_actor(actor: Any) -> str:
+    if not isinstance(actor, str) or not 0 < len(actor) <= 128:
+        raise InvalidInput({"actor": f"expected a non-empty name (got {actor!r})"})
+    return actor
+
+
+def check_when(field: str, value: Any) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidInput({field: f"expected a timezone-aware datetime (got {value!r})"})
+    return value
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "input"
+
+
+def _what(error: dict[str, Any]) -> str:
+    got = error.get("input")
+    shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+    return f"{error['msg']}{shown}" if error["type"] != "missing" else "field required"
+
+

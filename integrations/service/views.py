@@ -1,0 +1,127 @@
+"""Read models handed to callers (Python API, CLI, HTTP): plain pydantic objects, no lazy loads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from statemachine.aftersales import AfterSalesCase
+from statemachine.order import Order
+from statemachine.shipment import Shipment
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class LineView(View):
+    line_no: int
+    sku: str
+    quantity: int
+    unit_price: int
+    refunded_quantity: int
+
+
+class OrderView(View):
+    id: str
+    buyer_id: str
+    state: str
+    version: int
+    currency: str
+    total: int
+    paid: int
+    refunded: int
+    payment_status: str
+    payment_ref: str | None
+    hold_expires_at: datetime | None
+    created_at: datetime
+    lines: list[LineView]
+    risk: dict[str, Any] | None
+    shipping_address: dict[str, Any]
+
+    @classmethod
+    def of(cls, order: Order) -> OrderView:
+        return cls(
+            id=order.public_id, buyer_id=order.buyer_id, state=order.state.value,
+            version=order.version, currency=order.currency, total=order.total, paid=order.paid,
+            refunded=order.refunded, payment_status=order.payment_status.value,
+            payment_ref=order.payment_ref, hold_expires_at=order.hold_expires_at,
+            created_at=order.created_at, risk=order.attrs.get("risk"),
+            shipping_address=order.attrs.get("shipping_address", {}),
+            lines=[LineView(line_no=ln.line_no, sku=ln.sku, quantity=ln.quantity,
+                            unit_price=ln.unit_price, refunded_quantity=ln.refunded_quantity)
+                   for ln in order.lines])
+
+
+class ShipmentView(View):
+    id: str
+    order_id: str
+    state: str
+    version: int
+    warehouse: str
+    carrier: str
+    tracking_no: str
+    created_at: datetime
+    last_scan_at: datetime | None
+    promised_by: datetime | None
+    stall_reason: str | None
+
+    @classmethod
+    def of(cls, s: Shipment) -> ShipmentView:
+        return cls(id=s.public_id, order_id=f"o-{s.order_id}", state=s.state.value,
+                   version=s.version, warehouse=s.warehouse, carrier=s.carrier,
+                   tracking_no=s.tracking_no, created_at=s.created_at,
+                   last_scan_at=s.last_scan_at, promised_by=s.promised_by,
+                   stall_reason=s.stall_reason)
+
+
+class CaseView(View):
+    id: str
+    order_id: str
+    kind: str
+    state: str
+    version: int
+    reason: str
+    lines: list[dict[str, int]]
+    requested_amount: int
+    refunded: int
+    inspection: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, c: AfterSalesCase) -> CaseView:
+        return cls(id=c.public_id, order_id=f"o-{c.order_id}", kind=c.kind.value,
+                   state=c.state.value, version=c.version, reason=c.reason,
+                   lines=[{"line_no": ln.line_no, "quantity": ln.quantity, "amount": ln.amount}
+                          for ln in c.lines],
+                   requested_amount=c.requested_amount, refunded=c.refunded,
+                   inspection=c.inspection.value if c.inspection else None,
+                   created_at=c.created_at)
+
+
+class TransitionView(View):
+    entity: str
+    entity_id: str
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    at: datetime
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: Any) -> TransitionView:
+        prefix = {"order": "o", "shipment": "s", "case": "c"}[row.entity]
+        return cls(entity=row.entity, entity_id=f"{prefix}-{row.entity_id}", trigger=row.trigger,
+                   from_state=row.from_state, to_state=row.to_state, actor=row.actor,
+                   at=row.at, payload=row.payload or {})
+
+
+class StockLevel(View):
+    sku: str
+    warehouse: str
+    on_hand: int
+    reserved: int
+    available: int

@@ -1,0 +1,184 @@
+"""The public Python API: `OrderPilot` and its parts (orders, inventory, shipments, cases).
+
+Every method is a thin call into `integrations.service`, the same functions the Prefect flows
+and the HTTP endpoints use. Ids are strings (`o-42`, `s-7`, `c-3`); money is integer minor units.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from integrations.bootstrap import build_context
+from integrations.config import Settings
+from integrations.db.stock import Drift
+from integrations.service import aftersales, orders, shipments, sweep
+from integrations.service.context import Context
+from integrations.service.inputs import (
+    OpenCase,
+    PlaceOrder,
+    Receipt,
+    check_actor,
+    check_when,
+    parse,
+    parse_id,
+)
+from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
+from statemachine.aftersales import CASE_LIFECYCLE
+from statemachine.clock import Clock
+from statemachine.errors import InvalidInput
+from statemachine.order import ORDER_LIFECYCLE
+from statemachine.risk_port import RiskCheck
+from statemachine.shipment import SHIPMENT_LIFECYCLE
+
+
+class OrderPilot:
+    """One shop's order store and lifecycle engine.
+
+    `OrderPilot()` uses ORDERPILOT_DATABASE_URL or a SQLite file `orderpilot.db` in the current
+    directory, creating or upgrading the schema on first use.
+    """
+
+    def __init__(self, database_url: str | None = None, *, clock: Clock | None = None,
+                 risk_check: RiskCheck | None = None, settings: Settings | None = None):
+        self.context: Context = build_context(database_url, clock, risk_check, settings)
+        self.orders = Orders(self.context)
+        self.inventory = Inventory(self.context)
+        self.shipments = Shipments(self.context)
+        self.cases = Cases(self.context)
+
+    @property
+    def clock(self) -> Clock:
+        return self.context.clock
+
+    def sweep(self, now: datetime | None = None, *, batch: int | None = None) -> dict[str, int]:
+        """Fire every deadline due at `now` (default: the clock); returns counts per kind."""
+        when = check_when("now", now) if now is not None else self.context.clock.now()
+        return sweep.sweep(self.context, when, batch or self.context.settings.sweep_batch)
+
+    def close(self) -> None:
+        self.context.engine.dispose()
+
+
+class Orders:
+    def __init__(self, context: Context):
+        self._ctx = context
+
+    def place(self, *, actor: str = "api", **request: Any) -> OrderView:
+        """Hold stock and run the risk check; the order comes back awaiting_payment,
+        under_review or rejected. Raises InvalidInput or InsufficientStock, writing nothing."""
+        number = orders.place_order(self._ctx, parse(PlaceOrder, request), check_actor(actor))
+        return self.get(f"o-{number}")
+
+    def fire(self, order_id: str, trigger: str, *, actor: str = "api",
+             idempotency_key: str | None = None, **params: Any) -> OrderView:
+        """Move an order; InvalidTransition / GuardRejected name the state and what is allowed."""
+        number = parse_id("order_id", order_id, "o")
+        orders.fire_order(self._ctx, number, trigger, check_actor(actor), params,
+                          _key(idempotency_key))
+        return self.get(order_id)
+
+    def get(self, order_id: str) -> OrderView:
+        with self._ctx.tx(readonly=True) as tx:
+            return OrderView.of(tx.store.get_order(parse_id("order_id", order_id, "o")))
+
+    def allowed_triggers(self, order_id: str) -> list[str]:
+        return ORDER_LIFECYCLE.allowed(self.get(order_id).state)
+
+    def history(self, order_id: str) -> list[TransitionView]:
+        """Every transition of the order and of its parcels and cases, oldest first."""
+        number = parse_id("order_id", order_id, "o")
+        with self._ctx.tx(readonly=True) as tx:
+            tx.store.get_order(number)  # NotFound for an unknown order
+            return [TransitionView.of(row) for row in tx.store.history(number)]
+
+
+class Inventory:
+    def __init__(self, context: Context):
+        self._ctx = context
+
+    def receive(self, *, sku: str, warehouse: str, quantity: int) -> StockLevel:
+        """Add stock on hand for sku × warehouse (the row is created on first receipt)."""
+        line = parse(Receipt, {"sku": sku, "warehouse": warehouse, "quantity": quantity})
+        with self._ctx.tx() as tx:
+            tx.stock.receive(line.sku, line.warehouse, line.quantity)
+        return self.level(sku=sku, warehouse=warehouse)
+
+    def level(self, *, sku: str, warehouse: str) -> StockLevel:
+        for level in self.levels():
+            if (level.sku, level.warehouse) == (sku, warehouse):
+                return level
+        raise InvalidInput({"sku": f"no inventory for {sku} in {warehouse}"})
+
+    def levels(self) -> list[StockLevel]:
+        with self._ctx.tx(readonly=True) as tx:
+            return [StockLevel(sku=r.sku, warehouse=r.warehouse, on_hand=r.on_hand,
+                               reserved=r.reserved, available=r.on_hand - r.reserved)
+                    for r in tx.stock.levels()]
+
+    def reconcile(self, *, fix: bool = False) -> list[Drift]:
+        """Recompute `reserved` from live holds; returns the drift found (repaired if fix)."""
+        with self._ctx.tx() as tx:
+            return tx.stock.reconcile(fix=fix)
+
+
+class Shipments:
+    def __init__(self, context: Context):
+        self._ctx = context
+
+    def of_order(self, order_id: str) -> list[ShipmentView]:
+        with self._ctx.tx(readonly=True) as tx:
+            number = parse_id("order_id", order_id, "o")
+            tx.store.get_order(number)
+            return [ShipmentView.of(s) for s in tx.store.shipments_of(number)]
+
+    def get(self, shipment_id: str) -> ShipmentView:
+        with self._ctx.tx(readonly=True) as tx:
+            return ShipmentView.of(tx.store.get_shipment(parse_id("shipment_id", shipment_id,
+                                                                  "s")))
+
+    def fire(self, shipment_id: str, trigger: str, *, actor: str = "carrier",
+             idempotency_key: str | None = None, **params: Any) -> ShipmentView:
+        """Apply a carrier scan (pick_up, scan, out_for_delivery, deliver) or an exception."""
+        number = parse_id("shipment_id", shipment_id, "s")
+        shipments.fire_shipment(self._ctx, number, trigger, check_actor(actor), params,
+                                _key(idempotency_key))
+        return self.get(shipment_id)
+
+    def allowed_triggers(self, shipment_id: str) -> list[str]:
+        return SHIPMENT_LIFECYCLE.allowed(self.get(shipment_id).state)
+
+
+class Cases:
+    def __init__(self, context: Context):
+        self._ctx = context
+
+    def open(self, order_id: str, *, kind: str, lines: list[dict[str, int]], reason: str,
+             actor: str = "buyer", idempotency_key: str | None = None) -> CaseView:
+        """Open an after-sales case (refund_only, return_refund, exchange, repair) on lines."""
+        number = parse_id("order_id", order_id, "o")
+        request = parse(OpenCase, {"kind": kind, "lines": lines, "reason": reason})
+        case_id = aftersales.open_case(self._ctx, number, request, check_actor(actor),
+                                       _key(idempotency_key))
+        return self.get(f"c-{case_id}")
+
+    def get(self, case_id: str) -> CaseView:
+        with self._ctx.tx(readonly=True) as tx:
+            return CaseView.of(tx.store.get_case(parse_id("case_id", case_id, "c")))
+
+    def fire(self, case_id: str, trigger: str, *, actor: str = "api",
+             idempotency_key: str | None = None, **params: Any) -> CaseView:
+        number = parse_id("case_id", case_id, "c")
+        aftersales.fire_case(self._ctx, number, trigger, check_actor(actor), params,
+                             _key(idempotency_key))
+        return self.get(case_id)
+
+    def allowed_triggers(self, case_id: str) -> list[str]:
+        return CASE_LIFECYCLE.allowed(self.get(case_id).state)
+
+
+def _key(key: Any) -> str | None:
+    if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 200):
+        raise InvalidInput({"idempotency_key": f"expected 1–200 characters (got {key!r})"})
+    return key
+

@@ -1,0 +1,156 @@
+"""The after-sales case aggregate (refund, return, exchange, repair) and its lifecycle table.
+
+    requested ─▶ auto_approved | under_review ─▶ approved | rejected
+    refund_only:   approved ─▶ refunded
+    return kinds:  approved ─▶ awaiting_return ─▶ received ─▶ inspected (ok | damaged | mismatch)
+                   ─▶ refunded | exchanged | repaired | closed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from statemachine.lifecycle import Lifecycle, Step
+
+
+class CaseState(StrEnum):
+    REQUESTED = "requested"
+    AUTO_APPROVED = "auto_approved"
+    UNDER_REVIEW = "under_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    AWAITING_RETURN = "awaiting_return"
+    RECEIVED = "received"
+    INSPECTED = "inspected"
+    REFUNDED = "refunded"
+    EXCHANGED = "exchanged"
+    REPAIRED = "repaired"
+    CLOSED = "closed"
+
+
+class CaseKind(StrEnum):
+    REFUND_ONLY = "refund_only"
+    RETURN_REFUND = "return_refund"
+    EXCHANGE = "exchange"
+    REPAIR = "repair"
+
+
+class Inspection(StrEnum):
+    OK = "ok"
+    DAMAGED = "damaged"
+    MISMATCH = "mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLine:
+    line_no: int
+    quantity: int
+    amount: int  # what refunding this line would cost, minor units
+
+
+@dataclass(eq=False)
+class AfterSalesCase:
+    id: int
+    order_id: int
+    kind: CaseKind
+    state: CaseState
+    version: int
+    reason: str
+    lines: tuple[CaseLine, ...]
+    created_at: datetime
+    inspection: Inspection | None = None
+    refunded: int = 0
+    refusal: str | None = None
+    step_payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def public_id(self) -> str:
+        return case_public_id(self.id)
+
+    @property
+    def requested_amount(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+
+def case_public_id(number: int) -> str:
+    return f"c-{number}"
+
+
+# --- guards ------------------------------------------------------------------------------------
+
+def needs_return(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | None:
+    return "a refund-only case has nothing to send back" \
+        if case.kind is CaseKind.REFUND_ONLY else None
+
+
+def refund_allowed_now(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | None:
+    if case.kind in (CaseKind.EXCHANGE, CaseKind.REPAIR):
+        return f"a {case.kind} case is settled by {case.kind.value}, not by refund"
+    if case.kind is CaseKind.RETURN_REFUND and case.state is not CaseState.INSPECTED:
+        return "the returned goods must be inspected before refunding"
+    if case.inspection is Inspection.MISMATCH:
+        return "inspection found a mismatch: close the case instead"
+    amount = ctx.get("amount", case.requested_amount)
+    if not 0 < amount <= case.requested_amount:
+        return f"amount must be between 1 and {case.requested_amount} (got {amount})"
+    return None
+
+
+def kind_is(kind: CaseKind):
+    def guard(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | None:
+        if case.kind is not kind:
+            return f"only a {kind} case can be settled this way (this is {case.kind})"
+        if case.inspection not in (Inspection.OK, Inspection.DAMAGED):
+            return f"inspection result is {case.inspection}; needs ok or damaged"
+        return None
+
+    guard.__name__ = f"kind_is_{kind.value}"
+    return guard
+
+
+def has_inspection_result(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | None:
+    result = ctx.get("result")
+    choices = ", ".join(i.value for i in Inspection)
+    return None if result in set(Inspection) else f"result must be one of {choices}"
+
+
+# --- effects -----------------------------------------------------------------------------------
+
+def note(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    return {"reason": ctx["reason"]} if ctx.get("reason") else {}
+
+
+def record_inspection(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    case.inspection = Inspection(ctx["result"])
+    return {"result": case.inspection.value, "notes": ctx.get("notes")}
+
+
+def record_refund(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    case.refunded = ctx.get("amount", case.requested_amount)
+    return {"amount": case.refunded}
+
+
+S = CaseState
+ACCEPTED = (S.AUTO_APPROVED, S.APPROVED)
+OPEN = (S.REQUESTED, S.AUTO_APPROVED, S.UNDER_REVIEW, S.APPROVED, S.AWAITING_RETURN,
+        S.RECEIVED, S.INSPECTED)
+
+CASE_STEPS = (
+    Step("auto_approve", (S.REQUESTED,), S.AUTO_APPROVED, effect=note),
+    Step("review", (S.REQUESTED,), S.UNDER_REVIEW, effect=note),
+    Step("approve", (S.UNDER_REVIEW,), S.APPROVED, effect=note),
+    Step("reject", (S.REQUESTED, S.UNDER_REVIEW), S.REJECTED, effect=note),
+    Step("await_return", ACCEPTED, S.AWAITING_RETURN, (needs_return,)),
+    Step("receive", (S.AWAITING_RETURN,), S.RECEIVED, effect=note),
+    Step("inspect", (S.RECEIVED,), S.INSPECTED, (has_inspection_result,), record_inspection),
+    Step("refund", (*ACCEPTED, S.INSPECTED), S.REFUNDED, (refund_allowed_now,), record_refund),
+    Step("exchange", (S.INSPECTED,), S.EXCHANGED, (kind_is(CaseKind.EXCHANGE),), note),
+    Step("repair", (S.INSPECTED,), S.REPAIRED, (kind_is(CaseKind.REPAIR),), note),
+    Step("close", OPEN, S.CLOSED, effect=note),
+)
+
+CASE_LIFECYCLE = Lifecycle("case", CaseState, CaseState.REQUESTED, CASE_STEPS)

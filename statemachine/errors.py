@@ -1,0 +1,80 @@
+"""Domain errors: one class per case, each carrying what a person needs to act on it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class OrderPilotError(Exception):
+    """Base of every error orderpilot raises on purpose. `code` is stable for callers."""
+
+    code = "orderpilot_error"
+
+
+class InvalidInput(OrderPilotError, ValueError):
+    """Input was rejected before anything was written; `problems` maps field → what was expected."""
+
+    code = "invalid_input"
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = dict(problems)
+        detail = "; ".join(f"{field}: {msg}" for field, msg in self.problems.items())
+        super().__init__(f"invalid input: {detail}")
+
+
+class NotFound(OrderPilotError, LookupError):
+    code = "not_found"
+
+    def __init__(self, entity: str, entity_id: str):
+        self.entity, self.entity_id = entity, entity_id
+        super().__init__(f"{entity} {entity_id} does not exist")
+
+
+class InvalidTransition(OrderPilotError):
+    """The trigger is not allowed from the current state. Nothing was changed."""
+
+    code = "invalid_transition"
+
+    def __init__(self, entity: str, entity_id: str, state: str, trigger: str,
+                 allowed: Sequence[str]):
+        self.entity, self.entity_id, self.state = entity, entity_id, state
+        self.trigger, self.allowed = trigger, list(allowed)
+        allowed_text = ", ".join(self.allowed) or "none (final state)"
+        super().__init__(
+            f"{entity} {entity_id} cannot {trigger} from {state}; allowed: {allowed_text}"
+        )
+
+
+class GuardRejected(OrderPilotError):
+    """The trigger is allowed from this state but a guard refused it; `reason` says why."""
+
+    code = "guard_rejected"
+
+    def __init__(self, entity: str, entity_id: str, state: str, trigger: str, reason: str):
+        self.entity, self.entity_id, self.state = entity, entity_id, state
+        self.trigger, self.reason = trigger, reason
+        super().__init__(f"{entity} {entity_id} cannot {trigger} from {state}: {reason}")
+
+
+class ConcurrentUpdate(OrderPilotError):
+    """Someone else changed the entity since it was read; the write was rolled back."""
+
+    code = "concurrent_update"
+
+    def __init__(self, entity: str, entity_id: str, expected_version: int):
+        self.entity, self.entity_id = entity, entity_id
+        self.expected_version = expected_version
+        super().__init__(
+            f"{entity} {entity_id} was changed by someone else (expected version "
+            f"{expected_version}); nothing was written, reload and retry"
+        )
+
+
+class InsufficientStock(OrderPilotError):
+    """No allocation can serve the order; nothing was reserved."""
+
+    code = "insufficient_stock"
+
+    def __init__(self, sku: str, requested: int, available: int):
+        self.sku, self.requested, self.available = sku, requested, available
+        super().__init__(f"sku {sku}: {requested} requested, only {available} available")

@@ -1,0 +1,183 @@
+"""The order aggregate and its lifecycle table.
+
+Money is in integer minor units. The payment track (paid / refunded) lives on the order;
+refunded can never exceed paid. Stock and parcels are handled by the service layer from the
+facts recorded here, inside the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from statemachine.lifecycle import Lifecycle, Step
+
+
+class OrderState(StrEnum):
+    CREATED = "created"
+    UNDER_REVIEW = "under_review"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    PICKING = "picking"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class PaymentStatus(StrEnum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+@dataclass(eq=False)
+class OrderLine:
+    line_no: int
+    sku: str
+    quantity: int
+    unit_price: int
+    refunded_quantity: int = 0
+
+    @property
+    def amount(self) -> int:
+        return self.quantity * self.unit_price
+
+
+@dataclass(eq=False)
+class Order:
+    id: int
+    buyer_id: str
+    state: OrderState
+    version: int
+    currency: str
+    total: int
+    lines: list[OrderLine]
+    created_at: datetime
+    paid: int = 0
+    refunded: int = 0
+    payment_ref: str | None = None
+    hold_expires_at: datetime | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)  # address, device, ip, phone, risk
+    refusal: str | None = None
+    step_payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def public_id(self) -> str:
+        return order_public_id(self.id)
+
+    @property
+    def payment_status(self) -> PaymentStatus:
+        if self.paid == 0:
+            return PaymentStatus.UNPAID
+        if self.refunded == 0:
+            return PaymentStatus.PAID
+        return PaymentStatus.REFUNDED if self.refunded >= self.paid else \
+            PaymentStatus.PARTIALLY_REFUNDED
+
+
+def order_public_id(number: int) -> str:
+    return f"o-{number}"
+
+
+# --- guards: return None to allow, or the reason for refusing --------------------------------
+
+def payment_covers_total(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    amount, ref = ctx.get("amount"), ctx.get("payment_ref")
+    if not ref:
+        return "payment_ref is required"
+    if amount != order.total:
+        return f"amount must equal the order total {order.total} (got {amount})"
+    return None
+
+
+def hold_has_lapsed(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    expires = order.hold_expires_at
+    if expires is not None and ctx["at"] < expires:
+        return f"the stock hold runs until {expires.isoformat()}"
+    return None
+
+
+def hold_extension_is_positive(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    until = ctx.get("until")
+    if until is None or (order.hold_expires_at and until <= order.hold_expires_at):
+        return "until must be later than the current hold expiry"
+    return None
+
+
+def every_parcel_delivered(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    open_parcels = ctx.get("open_parcels", 1)
+    return None if open_parcels == 0 else f"{open_parcels} parcel(s) not delivered yet"
+
+
+def refund_within_paid(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    amount = ctx.get("amount", 0)
+    if amount <= 0:
+        return f"refund amount must be positive (got {amount})"
+    if order.refunded + amount > order.paid:
+        return (f"refund of {amount} would exceed what was paid ({order.paid}, "
+                f"already refunded {order.refunded})")
+    return None
+
+
+# --- effects: change the aggregate only; the return value is the history payload ------------
+
+def record_payment(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    order.paid, order.payment_ref, order.hold_expires_at = ctx["amount"], ctx["payment_ref"], None
+    return {"amount": order.paid, "payment_ref": order.payment_ref}
+
+
+def start_hold(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    order.hold_expires_at = ctx["hold_until"]
+    return {"hold_until": order.hold_expires_at.isoformat(), "reason": ctx.get("reason")}
+
+
+def extend_hold(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    order.hold_expires_at = ctx["until"]
+    return {"until": order.hold_expires_at.isoformat()}
+
+
+def refund_everything_paid(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    owed = order.paid - order.refunded
+    order.refunded, order.hold_expires_at = order.paid, None
+    return {"refund": owed, "reason": ctx.get("reason")}
+
+
+def record_refund(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    order.refunded += ctx["amount"]
+    return {"amount": ctx["amount"], "case": ctx.get("case"), "reason": ctx.get("reason")}
+
+
+def note_reason(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: ctx[key] for key in ("reason", "parcels") if ctx.get(key) is not None}
+
+
+S = OrderState
+PRE_SHIPMENT = (S.CREATED, S.UNDER_REVIEW, S.AWAITING_PAYMENT, S.PAID, S.PICKING)
+REFUNDABLE = (S.PAID, S.PICKING, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED)
+
+ORDER_STEPS = (
+    Step("approve", (S.CREATED, S.UNDER_REVIEW), S.AWAITING_PAYMENT, effect=start_hold),
+    Step("review", (S.CREATED,), S.UNDER_REVIEW, effect=note_reason),
+    Step("reject", (S.CREATED, S.UNDER_REVIEW), S.REJECTED, effect=note_reason),
+    Step("extend_hold", (S.AWAITING_PAYMENT,), None, (hold_extension_is_positive,),
+         extend_hold, event="hold_extended"),
+    Step("pay", (S.AWAITING_PAYMENT,), S.PAID, (payment_covers_total,), record_payment),
+    Step("expire", (S.AWAITING_PAYMENT,), S.EXPIRED, (hold_has_lapsed,), note_reason),
+    Step("start_picking", (S.PAID,), S.PICKING),
+    Step("pack", (S.PICKING,), S.PACKED, effect=note_reason),
+    Step("ship", (S.PACKED,), S.SHIPPED, effect=note_reason),
+    Step("deliver", (S.SHIPPED,), S.DELIVERED, (every_parcel_delivered,)),
+    Step("close", (S.DELIVERED,), S.COMPLETED, effect=note_reason),
+    Step("cancel", PRE_SHIPMENT, S.CANCELLED, effect=refund_everything_paid),
+    Step("refund", REFUNDABLE, None, (refund_within_paid,), record_refund, event="refunded"),
+)
+
+ORDER_LIFECYCLE = Lifecycle("order", OrderState, OrderState.CREATED, ORDER_STEPS)

@@ -1,0 +1,84 @@
+"""The parcel (shipment) aggregate and its lifecycle table.
+
+An order may ship in several parcels (one per warehouse it was allocated from). A parcel that
+goes quiet is `stalled`; any new carrier scan moves it on again. The order is delivered when
+every parcel is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from statemachine.lifecycle import Lifecycle, Step
+
+
+class ShipmentState(StrEnum):
+    LABEL_CREATED = "label_created"
+    PICKED_UP = "picked_up"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    STALLED = "stalled"
+    LOST = "lost"
+    RETURNED_TO_SENDER = "returned_to_sender"
+
+
+@dataclass(eq=False)
+class Shipment:
+    id: int
+    order_id: int
+    state: ShipmentState
+    version: int
+    warehouse: str
+    carrier: str
+    tracking_no: str
+    created_at: datetime
+    last_scan_at: datetime | None = None
+    promised_by: datetime | None = None
+    stall_reason: str | None = None
+    refusal: str | None = None
+    step_payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def public_id(self) -> str:
+        return shipment_public_id(self.id)
+
+
+def shipment_public_id(number: int) -> str:
+    return f"s-{number}"
+
+
+def record_scan(shipment: Shipment, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    shipment.last_scan_at, shipment.stall_reason = ctx["at"], None
+    return {key: ctx[key] for key in ("location", "scan_id") if ctx.get(key)}
+
+
+def record_stall(shipment: Shipment, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    shipment.stall_reason = ctx.get("reason") or "no carrier scan"
+    return {"reason": shipment.stall_reason}
+
+
+def note_reason(shipment: Shipment, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    return {"reason": ctx["reason"]} if ctx.get("reason") else {}
+
+
+S = ShipmentState
+MOVING = (S.PICKED_UP, S.IN_TRANSIT, S.OUT_FOR_DELIVERY)
+
+SHIPMENT_STEPS = (
+    Step("pick_up", (S.LABEL_CREATED, S.STALLED), S.PICKED_UP, effect=record_scan),
+    Step("scan", (S.PICKED_UP, S.IN_TRANSIT, S.STALLED), S.IN_TRANSIT, effect=record_scan),
+    Step("out_for_delivery", (S.PICKED_UP, S.IN_TRANSIT, S.STALLED), S.OUT_FOR_DELIVERY,
+         effect=record_scan),
+    Step("deliver", (*MOVING, S.STALLED), S.DELIVERED, effect=record_scan),
+    Step("stall", (S.LABEL_CREATED, *MOVING), S.STALLED, effect=record_stall),
+    Step("lose", (*MOVING, S.STALLED), S.LOST, effect=note_reason),
+    Step("return_to_sender", (*MOVING, S.STALLED), S.RETURNED_TO_SENDER, effect=note_reason),
+)
+
+SHIPMENT_LIFECYCLE = Lifecycle("shipment", ShipmentState, ShipmentState.LABEL_CREATED,
+                               SHIPMENT_STEPS)
