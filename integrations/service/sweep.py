@@ -71,7 +71,8 @@ def _expire_holds(ctx: Context, tx: Tx, rows: list[Any], now: datetime) -> Count
                                       order.hold_expires_at)
     _bulk_save_expired(tx, expired, now)
     tx.stock.release([o.id for o in expired])
-    tx.store.record_many([(f, o.id, o.id, orders.event_data(o)) for f, o in zip(fired, expired, strict=True)])
+    tx.store.record_many([(f, o.id, o.id, orders.event_data(o))
+                          for f, o in zip(fired, expired, strict=True)])
     return Counter({"hold_expiry": len(expired), "stale": len(rows) - len(expired)})
 
 

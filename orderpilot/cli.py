@@ -1,0 +1,163 @@
+"""The `orderpilot` command line. Each command is a thin call into the Python API."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orderpilot.api import OrderPilot
+from statemachine.errors import OrderPilotError
+
+app = typer.Typer(help="orderpilot: e-commerce order lifecycles as persisted state machines.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+order_app = typer.Typer(help="Look at and move orders.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+stock_app = typer.Typer(help="Inventory and stock holds.", no_args_is_help=True)
+app.add_typer(order_app, name="order")
+app.add_typer(db_app, name="db")
+app.add_typer(stock_app, name="stock")
+console = Console()
+
+DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
+
+
+def pilot(db: str | None) -> OrderPilot:
+    return OrderPilot(db)
+
+
+@order_app.command("show")
+def order_show(order_id: str, db: DbOption = None,
+               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """State, money, risk decision and full history of one order."""
+    with _errors():
+        p = pilot(db)
+        order, history = p.orders.get(order_id), p.orders.history(order_id)
+    if as_json:
+        print(json.dumps({"order": order.model_dump(mode="json"),
+                          "history": [h.model_dump(mode="json") for h in history]}, indent=2))
+        return
+    console.print(f"[bold]{order.id}[/] buyer {order.buyer_id}  state [bold]{order.state}[/]  "
+                  f"total {order.total} {order.currency}  paid {order.paid}  "
+                  f"refunded {order.refunded} ({order.payment_status})")
+    if order.risk:
+        reasons = "; ".join(r["text"] for r in order.risk.get("reasons", []))
+        console.print(f"risk: {order.risk['action']} (score {order.risk['score']}) {reasons}")
+    table = Table("at", "entity", "trigger", "from", "to", "actor", "details")
+    for h in history:
+        table.add_row(h.at.isoformat(timespec="seconds"), h.entity_id, h.trigger,
+                      h.from_state or "", h.to_state, h.actor,
+                      json.dumps(h.payload, ensure_ascii=False)[:80])
+    console.print(table)
+
+
+@order_app.command("fire")
+def order_fire(order_id: str, trigger: str, db: DbOption = None,
+               by: Annotated[str, typer.Option(help="who is acting")] = "cli",
+               param: Annotated[list[str] | None, typer.Option(
+                   "--param", "-p", help="KEY=VALUE (JSON values allowed)")] = None) -> None:
+    """Fire a trigger on an order, e.g. `orderpilot order fire o-1 cancel -p reason=dup`."""
+    params = dict(_kv(p) for p in param or [])
+    with _errors():
+        order = pilot(db).orders.fire(order_id, trigger, actor=by, **params)
+    console.print(f"{order.id} is now [bold]{order.state}[/]")
+
+
+@app.command()
+def diagram(which: Annotated[str, typer.Argument(help="order, shipment, case or all")] = "all"
+            ) -> None:
+    """Print the lifecycle diagrams (Mermaid), generated from the transition tables."""
+    from statemachine.diagrams import mermaid_markdown
+
+    with _errors():
+        print(mermaid_markdown(which))
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    from integrations.config import Settings
+    from integrations.db.engine import make_engine
+    from integrations.db.migrate import upgrade
+
+    url = db or Settings().database_url
+    revision = upgrade(make_engine(url))
+    console.print(f"schema at revision [bold]{revision}[/] ({url})")
+
+
+@app.command()
+def sweep(db: DbOption = None) -> None:
+    """Fire every deadline that is due now (hold expiry, parcel alerts, SLAs, auto-complete)."""
+    with _errors():
+        counts = pilot(db).sweep()
+    console.print(counts or "nothing due")
+
+
+@stock_app.command("receive")
+def stock_receive(sku: str, warehouse: str, quantity: int, db: DbOption = None) -> None:
+    """Add stock on hand."""
+    with _errors():
+        level = pilot(db).inventory.receive(sku=sku, warehouse=warehouse, quantity=quantity)
+    console.print(level)
+
+
+@stock_app.command("levels")
+def stock_levels(db: DbOption = None) -> None:
+    """On hand, reserved and available per sku × warehouse."""
+    table = Table("sku", "warehouse", "on hand", "reserved", "available")
+    with _errors():
+        for lv in pilot(db).inventory.levels():
+            table.add_row(lv.sku, lv.warehouse, str(lv.on_hand), str(lv.reserved),
+                          str(lv.available))
+    console.print(table)
+
+
+@stock_app.command("reconcile")
+def stock_reconcile(db: DbOption = None, fix: bool = False) -> None:
+    """Recompute reserved stock from live holds and report (or --fix) any drift."""
+    with _errors():
+        drifts = pilot(db).inventory.reconcile(fix=fix)
+    if not drifts:
+        console.print("no drift: reserved matches the live holds everywhere")
+    for d in drifts:
+        console.print(f"{d.sku}@{d.warehouse}: recorded {d.recorded}, live holds {d.from_holds}"
+                      + (" (fixed)" if fix else ""))
+    if drifts and not fix:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(db: DbOption = None,
+         orders: Annotated[int, typer.Option(help="orders to place")] = 300,
+         seed: Annotated[int, typer.Option(help="random seed")] = 7) -> None:
+    """A simulated shop day on the embedded default store: a few hundred orders end to end."""
+    from orderpilot.demo import run_demo
+
+    with _errors():
+        run_demo(db, orders, seed, console)
+
+
+def _kv(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise typer.BadParameter(f"expected KEY=VALUE (got {text!r})", param_hint="--param")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+class _errors:
+    """Turn orderpilot errors into one red line and exit code 2, not a traceback."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, tb) -> bool:
+        if isinstance(error, OrderPilotError):
+            console.print(f"[red]error:[/] {error}")
+            raise typer.Exit(2)
+        return False
