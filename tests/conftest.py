@@ -54,3 +54,18 @@ def postgres_url() -> Iterator[str]:
     yield base.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_url(request) -> str:
+    """Run the test once on a SQLite file and once on PostgreSQL (skipped if unreachable)."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def any_pilot(any_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
+    p = OrderPilot(any_url, clock=clock)
+    yield p
+    p.close()

@@ -11,7 +11,12 @@ from datetime import timedelta
 import pytest
 
 from statemachine.aftersales import (
-    CASE_LIFECYCLE, AfterSalesCase, CaseKind, CaseLine, CaseState, Inspection,
+    CASE_LIFECYCLE,
+    AfterSalesCase,
+    CaseKind,
+    CaseLine,
+    CaseState,
+    Inspection,
 )
 from statemachine.errors import InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE, Order, OrderLine, OrderState
