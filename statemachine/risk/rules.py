@@ -19,7 +19,7 @@ Rule = Callable[[PlacementFacts, RiskSignals, RuleSet], Reason | None]
 _DIGIT = re.compile(r"\d")
 
 
-def blacklisted(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+def blacklist(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
     """Fires when the adapter found the buyer, device, phone, address or IP on a blacklist."""
     if not signals.blacklist_hits:
         return None
@@ -120,7 +120,7 @@ def cancel_rate(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Rea
 def rule_action(rule: Rule, rs: RuleSet) -> RiskAction:
     """The action a rule's firing asks for under this rule set."""
     configured = {
-        blacklisted: rs.blacklist_action,
+        blacklist: rs.blacklist_action,
         sku_daily_limit: rs.sku_daily_limit.action,
         credit_restricted: rs.credit.restricted_action,
         velocity: rs.velocity.action,
@@ -129,6 +129,6 @@ def rule_action(rule: Rule, rs: RuleSet) -> RiskAction:
 
 
 ALL_RULES: tuple[Rule, ...] = (
-    blacklisted, sku_daily_limit, credit_restricted, velocity, amount_threshold,
+    blacklist, sku_daily_limit, credit_restricted, velocity, amount_threshold,
     new_account_bulk, vague_address, address_changes, cancel_rate,
 )
