@@ -13,6 +13,7 @@ from orderpilot import ManualClock, OrderPilot
 
 START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 POSTGRES_ENV = "ORDERPILOT_TEST_POSTGRES_URL"
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth, as on our machines
 
 
 @pytest.fixture
@@ -32,8 +33,9 @@ def pilot(sqlite_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
     p.close()
 
 
-def _admin_url() -> str | None:
-    return os.environ.get(POSTGRES_ENV)
+def _admin_url() -> str:
+    """ORDERPILOT_TEST_POSTGRES_URL, else the local server our machines run ("" disables)."""
+    return os.environ.get(POSTGRES_ENV, LOCAL_POSTGRES)
 
 
 @pytest.fixture
@@ -41,13 +43,13 @@ def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     admin = _admin_url()
     if not admin:
-        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL tests skipped")
+        pytest.skip(f"{POSTGRES_ENV} is empty: PostgreSQL tests disabled")
     import psycopg
 
     base = admin.replace("postgresql+psycopg://", "postgresql://")
     name = f"orderpilot_t_{uuid.uuid4().hex[:10]}"
     try:
-        with psycopg.connect(base, autocommit=True) as conn:
+        with psycopg.connect(base, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as error:
         pytest.skip(f"PostgreSQL at {base} is not reachable: {error}")
