@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from orderpilot import ManualClock, OrderPilot
+from statemachine.risk_port import approve_everything
 
 START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 POSTGRES_ENV = "ORDERPILOT_TEST_POSTGRES_URL"
@@ -28,7 +29,7 @@ def sqlite_url(tmp_path) -> str:
 
 @pytest.fixture
 def pilot(sqlite_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
-    p = OrderPilot(sqlite_url, clock=clock)
+    p = OrderPilot(sqlite_url, clock=clock, risk_check=approve_everything)
     yield p
     p.close()
 
@@ -68,6 +69,6 @@ def any_url(request) -> str:
 
 @pytest.fixture
 def any_pilot(any_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
-    p = OrderPilot(any_url, clock=clock)
+    p = OrderPilot(any_url, clock=clock, risk_check=approve_everything)
     yield p
     p.close()
