@@ -77,7 +77,7 @@ def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str) -> int:
 
 
 def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
-               params: dict[str, Any], idempotency_key: str | None = None) -> None:
+               params: dict[str, Any], idempotency_key: str | None = None) -> Order:
     """Fire `trigger` on an order with validated params; a repeated key applies once."""
     model = ORDER_PARAMS.get(trigger)
     if model is None:
@@ -85,12 +85,13 @@ def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
                                        f"(got {trigger!r})"})
     checked = parse(model, params).model_dump(exclude_none=True)
     with ctx.tx() as tx:
-        if idempotency_key and replay_or_none(tx, idempotency_key, trigger, order_id) is not None:
-            return
         order = tx.store.get_order(order_id)
+        if idempotency_key and replay_or_none(tx, idempotency_key, trigger, order_id) is not None:
+            return order
         fire(ctx, tx, order, trigger, actor, checked)
         if idempotency_key:
             remember(tx, idempotency_key, trigger, order_id, ctx.clock.now())
+        return order
 
 
 def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 
-from integrations.db.mapping import order_from_row
-from integrations.db.repository import DEADLINES, ORDERS
+from integrations.db.repository import DEADLINES, ORDER_COLS, ORDERS
+from integrations.db.stock import _in_list
 from integrations.service import aftersales, orders, shipments
 from integrations.service.context import Context, Tx
 from statemachine.errors import ConcurrentUpdate, GuardRejected, InvalidTransition
@@ -56,11 +56,11 @@ def _due(tx: Tx, now: datetime, batch: int) -> list[Any]:
 
 def _expire_holds(ctx: Context, tx: Tx, rows: list[Any], now: datetime) -> Counter[str]:
     """Bulk: expire unpaid orders whose hold lapsed and release their stock."""
-    found = tx.connection.execute(select(ORDERS).where(
-        ORDERS.c.id.in_([r.entity_id for r in rows]))).all()
+    where, params = _in_list("id", [r.entity_id for r in rows])
+    found = tx.store.sql.all(f"SELECT {ORDER_COLS} FROM orders WHERE {where}", params)
     expired, fired = [], []
     for row in found:
-        order = order_from_row(row, [])
+        order = tx.store.order_from_row(row, [])
         if ORDER_LIFECYCLE.can(order.state, "expire"):
             try:
                 fired.append(ORDER_LIFECYCLE.fire(order, "expire", at=now, actor="system:sweep",
