@@ -1,9 +1,10 @@
 """The bulk path: many transitions of one kind in one unit of work, a few statements per batch.
 
 Each aggregate still goes through `Lifecycle.fire` (same step table, same guards); what is
-batched is the I/O: one SELECT to load the batch, one version-checked `UPDATE ... WHERE id = :id
-AND version = :v` executemany (the row count must match), one INSERT executemany each for the
-history and the outbox, and the deadlines rewritten per batch. The consequences mirror
+batched is the I/O, on the unit of work's DBAPI connection (`integrations.db.sql.Sql`): one
+SELECT to load the batch, one version-checked `UPDATE ... WHERE id = :id AND version = :v`
+executemany (the row count must match), one INSERT executemany each for the history and the
+outbox, and the deadlines rewritten per batch. The consequences mirror
 `integrations.service.orders.fire` / `shipments.fire`; a replay through this path and through
 the per-transition service path leaves the same states, history and timers (a test checks).
 Triggers with richer consequences (place, ship) stay on the service functions.
@@ -16,17 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
-
-from integrations.db.mapping import order_from_row, shipment_from_row
-from integrations.db.repository import DEADLINES, LINES, ORDERS, SHIPMENTS
+from integrations.db.repository import ORDER_COLS, SHIPMENT_COLS
+from integrations.db.stock import _in_list as in_list
 from integrations.service.context import Context, Tx
 from integrations.service.orders import STATE_DEADLINES, event_data
 from integrations.service.shipments import CLOSED, MOVING
 from integrations.service.shipments import _event_data as shipment_event_data
 from statemachine.errors import ConcurrentUpdate, GuardRejected, InvalidTransition
 from statemachine.lifecycle import Fired
-from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
+from statemachine.order import ORDER_LIFECYCLE, Order, OrderLine, OrderState
 from statemachine.policies import DeadlineKind
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
 
@@ -73,7 +72,7 @@ def fire_orders(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
             refused.append(Refused(move, str(error)))
             continue
         done.append((move, order, fired))
-    _save(tx, ORDERS, done, _order_changes, "order")
+    _save(tx, ORDER_UPDATE, done, _order_changes, "order")
     _move_stock(tx, done)
     _order_deadlines(ctx, tx, done)
     tx.store.record_many([(f, o.id, o.id, event_data(o)) for _, o, f in done])
@@ -97,7 +96,7 @@ def fire_shipments(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]
             refused.append(Refused(move, str(error)))
             continue
         done.append((move, parcel, fired))
-    _save(tx, SHIPMENTS, done, _shipment_changes, "shipment")
+    _save(tx, SHIPMENT_UPDATE, done, _shipment_changes, "shipment")
     _shipment_deadlines(ctx, tx, done)
     tx.store.record_many([(f, s.id, s.order_id, shipment_event_data(s)) for _, s, f in done])
     delivered = [(m, s) for m, s, _ in done if s.state is ShipmentState.DELIVERED]
@@ -121,8 +120,8 @@ def _deliver_complete_orders(ctx: Context, tx: Tx,
     if not delivered:
         return []
     latest = {s.order_id: m.at for m, s in sorted(delivered, key=lambda d: d[0].at)}
-    states = dict(tx.connection.execute(select(ORDERS.c.id, ORDERS.c.state).where(
-        ORDERS.c.id.in_(list(latest)))).all())
+    where, params = in_list("id", list(latest))
+    states = dict(tx.store.sql.all(f"SELECT id, state FROM orders WHERE {where}", params))
     still_open = _open_parcels(tx, list(latest))
     moves = [Move(oid, "deliver", at, "system:carrier") for oid, at in latest.items()
              if states[oid] == OrderState.SHIPPED.value and still_open.get(oid, 0) == 0]
@@ -130,27 +129,34 @@ def _deliver_complete_orders(ctx: Context, tx: Tx,
 
 
 def _load_orders(tx: Tx, ids: list[int]) -> dict[int, Order]:
-    rows = tx.connection.execute(select(ORDERS).where(ORDERS.c.id.in_(ids))).all()
-    lines: dict[int, list[Any]] = {}
-    for line in tx.connection.execute(select(LINES).where(LINES.c.order_id.in_(ids))
-                                      .order_by(LINES.c.order_id, LINES.c.line_no)):
-        lines.setdefault(line.order_id, []).append(line)
-    return {r.id: order_from_row(r, lines.get(r.id, [])) for r in rows}
+    sql = tx.store.sql
+    where, params = in_list("id", ids)
+    rows = sql.all(f"SELECT {ORDER_COLS} FROM orders WHERE {where}", params)
+    lines: dict[int, list[OrderLine]] = {}
+    where, params = in_list("order_id", ids)
+    for r in sql.all("SELECT order_id, line_no, sku, quantity, unit_price, refunded_quantity "
+                     f"FROM order_lines WHERE {where} ORDER BY order_id, line_no", params):
+        lines.setdefault(r[0], []).append(OrderLine(*r[1:]))
+    return {r[0]: tx.store.order_from_row(r, lines.get(r[0], [])) for r in rows}
 
 
 def _load_shipments(tx: Tx, ids: list[int]) -> dict[int, Shipment]:
-    rows = tx.connection.execute(select(SHIPMENTS).where(SHIPMENTS.c.id.in_(ids)))
-    return {r.id: shipment_from_row(r) for r in rows}
+    sql = tx.store.sql
+    where, params = in_list("id", ids)
+    return {r[0]: Shipment(id=r[0], order_id=r[1], state=ShipmentState(r[2]), version=r[3],
+                           warehouse=r[4], carrier=r[5], tracking_no=r[6],
+                           created_at=sql.when(r[7]), last_scan_at=sql.when(r[8]),
+                           promised_by=sql.when(r[9]), stall_reason=r[10])
+            for r in sql.all(f"SELECT {SHIPMENT_COLS} FROM shipments WHERE {where}", params)}
 
 
 def _open_parcels(tx: Tx, order_ids: list[int]) -> dict[int, int]:
     if not order_ids:
         return {}
-    rows = tx.connection.execute(
-        select(SHIPMENTS.c.order_id, func.count()).where(
-            SHIPMENTS.c.order_id.in_(order_ids),
-            SHIPMENTS.c.state != ShipmentState.DELIVERED.value)
-        .group_by(SHIPMENTS.c.order_id))
+    where, params = in_list("order_id", order_ids)
+    rows = tx.store.sql.all(f"SELECT order_id, count(*) FROM shipments WHERE {where} "
+                            "AND state != :delivered GROUP BY order_id",
+                            {**params, "delivered": ShipmentState.DELIVERED.value})
     return {order_id: count for order_id, count in rows}
 
 
@@ -165,7 +171,15 @@ def _shipment_changes(shipment: Shipment) -> dict[str, Any]:
             "stall_reason": shipment.stall_reason}
 
 
-def _save(tx: Tx, table: Any, done: Sequence[tuple[Move, Any, Fired]],
+ORDER_UPDATE = ("UPDATE orders SET state = :state, paid = :paid, refunded = :refunded, "
+                "payment_ref = :payment_ref, hold_expires_at = :hold_expires_at, attrs = :attrs, "
+                "updated_at = :at, version = :new_version WHERE id = :id AND version = :version")
+SHIPMENT_UPDATE = ("UPDATE shipments SET state = :state, last_scan_at = :last_scan_at, "
+                   "stall_reason = :stall_reason, version = :new_version "
+                   "WHERE id = :id AND version = :version")
+
+
+def _save(tx: Tx, statement: str, done: Sequence[tuple[Move, Any, Fired]],
           changes: Callable[[Any], dict[str, Any]], entity: str) -> None:
     """One version-checked UPDATE executemany per batch; a lost row rolls the batch back.
 
@@ -177,17 +191,9 @@ def _save(tx: Tx, table: Any, done: Sequence[tuple[Move, Any, Fired]],
         moved[agg.id] = (agg, (prior[1] if prior else 0) + 1, move.at)
     if not moved:
         return
-    columns = list(changes(next(iter(moved.values()))[0]))
-    values = {c: bindparam(f"v_{c}") for c in columns}
-    if "updated_at" in table.c:
-        values["updated_at"] = bindparam("v_updated_at")
-    statement = (update(table).where(table.c.id == bindparam("k_id"),
-                                     table.c.version == bindparam("k_version"))
-                 .values(**values, version=bindparam("v_version")))
-    params = [{"k_id": agg.id, "k_version": agg.version, "v_version": agg.version + n,
-               "v_updated_at": at, **{f"v_{c}": v for c, v in changes(agg).items()}}
-              for agg, n, at in moved.values()]
-    if tx.connection.execute(statement, params).rowcount != len(params):
+    params = [{"id": agg.id, "version": agg.version, "new_version": agg.version + n, "at": at,
+               **changes(agg)} for agg, n, at in moved.values()]
+    if tx.store.sql.many(statement, params) != len(params):
         raise ConcurrentUpdate(entity, "batch", -1)
     for agg, n, _ in moved.values():
         agg.version += n
@@ -226,8 +232,7 @@ def _order_deadlines(ctx: Context, tx: Tx, done: list[tuple[Move, Order, Fired]]
                DeadlineKind.AUTO_COMPLETE: at + ctx.timeouts.auto_complete}[kind]
         rows.append({"kind": kind.value, "entity": "order", "entity_id": number,
                      "order_id": number, "due_at": due})
-    if rows:
-        tx.connection.execute(insert(DEADLINES), rows)
+    _insert_deadlines(tx, rows)
 
 
 def _shipment_deadlines(ctx: Context, tx: Tx, done: list[tuple[Move, Shipment, Fired]]) -> None:
@@ -236,8 +241,7 @@ def _shipment_deadlines(ctx: Context, tx: Tx, done: list[tuple[Move, Shipment, F
     _clear(tx, "shipment", list(last))
     rows = [{"kind": kind.value, "entity": "shipment", "entity_id": s.id, "order_id": s.order_id,
              "due_at": due} for m, s in last.values() for kind, due in _parcel_timers(ctx, s, m.at)]
-    if rows:
-        tx.connection.execute(insert(DEADLINES), rows)
+    _insert_deadlines(tx, rows)
 
 
 def _parcel_timers(ctx: Context, s: Shipment, now: datetime) -> list[tuple[DeadlineKind, Any]]:
@@ -256,7 +260,13 @@ def _parcel_timers(ctx: Context, s: Shipment, now: datetime) -> list[tuple[Deadl
 def _clear(tx: Tx, entity: str, ids: list[int], kind: DeadlineKind | None = None) -> None:
     if not ids:
         return
-    query = delete(DEADLINES).where(DEADLINES.c.entity == entity, DEADLINES.c.entity_id.in_(ids))
-    if kind is not None:
-        query = query.where(DEADLINES.c.kind == kind.value)
-    tx.connection.execute(query)
+    where, params = in_list("entity_id", ids)
+    tx.store.sql.run(f"DELETE FROM deadlines WHERE entity = :entity AND {where}"
+                     + (" AND kind = :kind" if kind else ""),
+                     {**params, "entity": entity, **({"kind": kind.value} if kind else {})})
+
+
+def _insert_deadlines(tx: Tx, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        tx.store.sql.many("INSERT INTO deadlines (kind, entity, entity_id, order_id, due_at) "
+                          "VALUES (:kind, :entity, :entity_id, :order_id, :due_at)", rows)

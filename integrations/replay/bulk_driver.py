@@ -11,9 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
-
-from integrations.db.repository import SHIPMENTS
+from integrations.db.stock import _in_list as in_list
 from integrations.replay import bulk
 from integrations.replay.bulk import Move
 from integrations.replay.drivers import ACTOR, BaseDriver, Failure, chunks
@@ -86,12 +84,14 @@ class BulkDriver(BaseDriver):
         shipped = [e for e in live if self._ship(tx, e)]
         numbers = {self.orders[e.ref]: e for e in shipped}
         moves = []
-        for parcel in tx.connection.execute(select(SHIPMENTS).where(
-                SHIPMENTS.c.order_id.in_(list(numbers)))):
-            event = numbers[parcel.order_id]
-            self.parcels[(event.ref, parcel.warehouse)] = parcel.id
-            self.parcel_refs[parcel.id] = event.ref
-            moves.append(Move(parcel.id, "pick_up", event.at, parcel.carrier))
+        where, params = in_list("order_id", list(numbers))
+        for number, order_id, warehouse, carrier in tx.store.sql.all(
+                f"SELECT id, order_id, warehouse, carrier FROM shipments WHERE {where} "
+                "ORDER BY id", params):
+            event = numbers[order_id]
+            self.parcels[(event.ref, warehouse)] = number
+            self.parcel_refs[number] = event.ref
+            moves.append(Move(number, "pick_up", event.at, carrier))
         self._refusals(bulk.fire_shipments(self.ctx, tx, moves), self.parcel_refs)
 
     def _ship(self, tx: Tx, e: Event) -> bool:

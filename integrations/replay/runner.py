@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from integrations.bootstrap import build_context
-from integrations.db.repository import DEADLINES, ORDERS
+from integrations.db.repository import ORDERS
 from integrations.replay.bulk_driver import BulkDriver
 from integrations.replay.drivers import BaseDriver
 from integrations.replay.events import Event, merged
@@ -118,12 +118,13 @@ def _earliest_firing(ctx: Context, driver: BaseDriver, options: ReplayOptions
     """The earliest stored deadline, ignoring holds that a payment or extension will clear."""
     refs = driver.refs()
     with ctx.tx(readonly=True) as tx:
-        rows = tx.connection.execute(select(DEADLINES.c.kind, DEADLINES.c.entity_id,
-                                            DEADLINES.c.due_at).order_by(DEADLINES.c.due_at))
-        for row in rows:
-            if row.kind != DeadlineKind.HOLD_EXPIRY.value or not will_clear_hold(
-                    driver.timelines[refs[row.entity_id]], row.due_at, options.extend_holds):
-                return row.due_at
+        sql = tx.store.sql
+        for kind, order_id, due in sql.run("SELECT kind, entity_id, due_at FROM deadlines "
+                                           "ORDER BY due_at"):
+            due_at = sql.when(due)
+            if kind != DeadlineKind.HOLD_EXPIRY.value or not will_clear_hold(
+                    driver.timelines[refs[order_id]], due_at, options.extend_holds):
+                return due_at
     return None
 
 
@@ -148,7 +149,8 @@ def _require_empty(ctx: Context) -> None:
 
 def _earliest_due(ctx: Context) -> datetime | None:
     with ctx.tx(readonly=True) as tx:
-        return tx.connection.execute(select(func.min(DEADLINES.c.due_at))).scalar_one()
+        row = tx.store.sql.one("SELECT min(due_at) FROM deadlines")
+        return tx.store.sql.when(row[0]) if row else None
 
 
 def _pace(speed: float, started: float, simulated_seconds: float) -> None:
