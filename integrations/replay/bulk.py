@@ -1,6 +1,7 @@
 """The bulk path: many transitions of one kind in one unit of work, a few statements per batch.
 
-Each aggregate still goes through `Lifecycle.fire` (same step table, same guards); what is
+Each aggregate still goes through its lifecycle's step table, guards and effects (via
+`fastfire.fire`, checked against `Lifecycle.fire`); what is
 batched is the I/O, on the unit of work's DBAPI connection (`integrations.db.sql.Sql`): one
 SELECT to load the batch, one version-checked `UPDATE ... WHERE id = :id AND version = :v`
 executemany (the row count must match), one INSERT executemany each for the history and the
@@ -19,6 +20,7 @@ from typing import Any
 
 from integrations.db.repository import ORDER_COLS, SHIPMENT_COLS
 from integrations.db.stock import _in_list as in_list
+from integrations.replay import fastfire
 from integrations.service.context import Context, Tx
 from integrations.service.orders import STATE_DEADLINES, event_data
 from integrations.service.shipments import CLOSED, MOVING
@@ -66,7 +68,8 @@ def fire_orders(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
     for move in moves:
         order = orders[move.id]
         try:
-            fired = ORDER_LIFECYCLE.fire(order, move.trigger, at=move.at, actor=move.actor,
+            fired = fastfire.fire(ORDER_LIFECYCLE, order, move.trigger, at=move.at,
+                                  actor=move.actor,
                                          **_derived(order, move, open_counts))
         except (InvalidTransition, GuardRejected) as error:
             refused.append(Refused(move, str(error)))
@@ -90,7 +93,8 @@ def fire_shipments(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]
     for move in moves:
         parcel = parcels[move.id]
         try:
-            fired = SHIPMENT_LIFECYCLE.fire(parcel, move.trigger, at=move.at, actor=move.actor,
+            fired = fastfire.fire(SHIPMENT_LIFECYCLE, parcel, move.trigger, at=move.at,
+                                  actor=move.actor,
                                             **move.params)
         except (InvalidTransition, GuardRejected) as error:
             refused.append(Refused(move, str(error)))
