@@ -78,6 +78,7 @@ def print_report(r: Report, url: str) -> None:
         "transitions applied": r.transitions_applied,
         "impossible transitions": r.impossible_transitions, "other errors": r.other_errors,
         "late deliveries flagged": r.late_deliveries_flagged,
+        "late, not flagged (already stalled)": r.late_unflagged_already_stalled,
         "promise missed, never delivered": r.promised_missed_not_delivered,
         "stall alerts": r.stalls_flagged, "parcels stalled": r.parcels_stalled,
         "source: delivered after estimate": r.source_says["delivered_after_estimate"]}))

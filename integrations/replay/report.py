@@ -1,15 +1,18 @@
 """The replay report, read back from the store: what the product did and decided.
 
 Late and stalled parcels are counted from the stall transitions the product's own timers fired
-(promised delivery → "late"; scan silence or pickup → "stalled"). The source file's verdict
-(delivered after the estimated date) is shown beside it only as a check, under `source_says`.
+(promised delivery → "late"; scan silence or pickup → "stalled"). A parcel that is already
+stalled when its promise passes gets no promised-delivery timer (the product keeps one alert per
+parcel), so `late_unflagged_already_stalled` counts the deliveries the store shows past their
+`promised_by` that no timer flagged. The source file's verdict (delivered after the estimated
+date) is shown beside it only as a check, under `source_says`.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -42,6 +45,7 @@ class Report(BaseModel):
     skipped: dict[str, int]
     skipped_examples: dict[str, list[str]]
     late_deliveries_flagged: int
+    late_unflagged_already_stalled: int
     promised_missed_not_delivered: int
     stalls_flagged: int
     parcels_stalled: int
@@ -63,13 +67,13 @@ def build_report(ctx: Context, path: str, timelines: list[Timeline], skipped: li
         by_state = dict(conn.execute(select(ORDERS.c.state, func.count()).group_by(
             ORDERS.c.state)).all())
         parcels = conn.execute(select(SHIPMENTS.c.id, SHIPMENTS.c.order_id, SHIPMENTS.c.state,
-                                      SHIPMENTS.c.carrier)).all()
+                                      SHIPMENTS.c.carrier, SHIPMENTS.c.promised_by)).all()
         history = conn.execute(select(HISTORY.c.entity, HISTORY.c.entity_id, HISTORY.c.trigger,
                                       HISTORY.c.to_state, HISTORY.c.at)
                                .order_by(HISTORY.c.id)).all()
         stalls = conn.execute(select(HISTORY.c.entity_id, HISTORY.c.payload).where(
             HISTORY.c.entity == "shipment", HISTORY.c.trigger == "stall")).all()
-    flags = _flags(parcels, stalls)
+    flags = _flags(parcels, stalls, history)
     applied = Counter(f"{h.entity}.{h.trigger}" for h in history)
     total = sum(applied.values())
     return Report(
@@ -89,14 +93,20 @@ def build_report(ctx: Context, path: str, timelines: list[Timeline], skipped: li
         transitions_per_second=round(total / wall, 1) if wall else 0.0, path_used=path_used)
 
 
-def _flags(parcels: list[Any], stalls: list[Any]) -> dict[str, Any]:
+def _flags(parcels: list[Any], stalls: list[Any], history: list[Any]) -> dict[str, Any]:
     late = {s.entity_id for s in stalls if (s.payload or {}).get("reason") == LATE_REASON}
     stalled = {s.entity_id for s in stalls if (s.payload or {}).get("reason") != LATE_REASON}
     state = {p.id: p.state for p in parcels}
     late_orders = {p.order_id for p in parcels if p.id in late}
     delivered_late = {p.order_id for p in parcels if p.id in late and state[p.id] == "delivered"}
+    delivered_at = {h.entity_id: h.at for h in history
+                    if h.entity == "shipment" and h.trigger == "deliver"}
+    past_promise = {p.order_id for p in parcels if p.id in delivered_at and p.promised_by
+                    and _utc(delivered_at[p.id]) > _utc(p.promised_by) and p.id not in late
+                    and p.id in stalled}
     return {"late": late, "stalled": stalled, "totals": {
         "late_deliveries_flagged": len(delivered_late),
+        "late_unflagged_already_stalled": len(past_promise - delivered_late),
         "promised_missed_not_delivered": len(late_orders - delivered_late),
         "stalls_flagged": sum((s.payload or {}).get("reason") != LATE_REASON for s in stalls),
         "parcels_stalled": len(stalled)}}
@@ -157,6 +167,10 @@ def _examples(skipped: list[Skipped]) -> dict[str, list[str]]:
         if len(out[s.reason]) < 3:
             out[s.reason].append(f"row {s.row} ({s.ref})")
     return dict(out)
+
+
+def _utc(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _pct(part: int, whole: int) -> float:

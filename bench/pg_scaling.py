@@ -1,0 +1,177 @@
+"""PostgreSQL scaling: 1, 2 and 4 worker processes placing and paying orders for the same skus.
+
+    python bench/pg_scaling.py [--workers 1 2 4] [--seconds S] [--skus K] [--scarce N]
+                               [--url postgresql://postgres@127.0.0.1:5432/test] [--json PATH]
+
+For each worker count, in a fresh database:
+(a) throughput: W processes, each placing a one-unit order for one of K hot skus (round robin)
+    and paying it, for S seconds through the Python API; orders/s = paid orders / S;
+(b) scarcity: the same W processes race to buy 2 N units of one sku stocked with N; exactly N
+    may be paid. Oversells = paid units beyond stock, plus any negative on_hand / reserved, plus
+    any drift between `reserved` and the live holds (reconcile). All must be 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+
+if not __package__:  # run as `python bench/pg_scaling.py` from a checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+ADDRESS = {"street": "1 Bench Road", "city": "Hangzhou"}
+
+
+def _buy(pilot, sku: str, n: int, tag: str) -> bool:  # noqa: ANN001
+    """Place and pay one unit; False if the stock is gone."""
+    from statemachine.errors import InsufficientStock
+
+    try:
+        order = pilot.orders.place(buyer_id=f"b-{tag}-{n % 50}", shipping_address=ADDRESS,
+                                   lines=[{"sku": sku, "quantity": 1, "unit_price": 1999}])
+    except InsufficientStock:
+        return False
+    pilot.orders.fire(order.id, "pay", amount=order.total, payment_ref=f"p-{tag}-{n}")
+    return True
+
+
+def _worker(url: str, skus: list[str], seconds: float, limit: int, tag: str,
+            barrier, out) -> None:  # noqa: ANN001
+    from orderpilot import OrderPilot
+    from statemachine.risk_port import approve_everything
+
+    pilot = OrderPilot(url, risk_check=approve_everything)
+    barrier.wait()
+    start, n, paid, sold_out = time.perf_counter(), 0, 0, 0
+    while time.perf_counter() - start < seconds and n < limit:
+        if _buy(pilot, skus[n % len(skus)], n, tag):
+            paid += 1
+        else:
+            sold_out += 1
+        n += 1
+    out.put({"paid": paid, "sold_out": sold_out, "seconds": time.perf_counter() - start,
+             "cpu_s": time.process_time()})
+    pilot.close()
+
+
+def _run_workers(url: str, workers: int, skus: list[str], seconds: float,
+                 limit: int) -> list[dict]:
+    ctx = mp.get_context("spawn")
+    barrier, out = ctx.Barrier(workers), ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(url, skus, seconds, limit, f"w{i}", barrier, out))
+             for i in range(workers)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=seconds + 300) for _ in procs]
+    for p in procs:
+        p.join()
+    return results
+
+
+def _fresh_database(admin: str) -> str:
+    import psycopg
+
+    name = f"orderpilot_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop(admin: str, url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def _stocked(url: str, stock: dict[str, int]):  # noqa: ANN202
+    from orderpilot import OrderPilot
+
+    pilot = OrderPilot(url)
+    for sku, quantity in stock.items():
+        pilot.inventory.receive(sku=sku, warehouse="WH-1", quantity=quantity)
+    return pilot
+
+
+def _oversells(pilot) -> int:  # noqa: ANN001
+    """Negative stock levels, and rows where `reserved` drifted from the live holds."""
+    levels = {lv.sku: lv for lv in pilot.inventory.levels()}
+    negative = sum(max(0, -lv.on_hand) + max(0, -lv.reserved) for lv in levels.values())
+    return negative + len(pilot.inventory.reconcile())
+
+
+def one_count(admin: str, workers: int, seconds: float, skus: int, scarce: int) -> dict:
+    hot = [f"HOT-{i}" for i in range(skus)]
+    url = _fresh_database(admin)
+    try:
+        plenty = {s: 10_000_000 for s in hot}
+        pilot = _stocked(url, plenty)
+        psutil.cpu_percent(None)
+        runs = _run_workers(url, workers, hot, seconds, 10**9)
+        busy = psutil.cpu_percent(None)
+        paid = sum(r["paid"] for r in runs)
+        wall = max(r["seconds"] for r in runs)
+        python_cpu = sum(r["cpu_s"] for r in runs)
+        over_a = _oversells(pilot)
+        pilot.close()
+    finally:
+        _drop(admin, url)
+    url = _fresh_database(admin)
+    try:
+        pilot = _stocked(url, {"SCARCE": scarce})
+        runs = _run_workers(url, workers, ["SCARCE"], 600, (2 * scarce) // workers + 1)
+        sold = sum(r["paid"] for r in runs)
+        over_b = _oversells(pilot) + max(0, sold - scarce)
+        pilot.close()
+    finally:
+        _drop(admin, url)
+    return {"workers": workers, "paid_orders": paid, "seconds": round(wall, 2),
+            "orders_per_s": round(paid / wall, 1), "machine_busy_pct": busy,
+            "python_cpu_ms_per_order": round(1000 * python_cpu / max(paid, 1), 2),
+            "scarce_stock": scarce,
+            "scarce_paid": sold, "oversells": over_a + over_b}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--skus", type=int, default=4)
+    parser.add_argument("--scarce", type=int, default=200)
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    rows = [one_count(args.url, w, args.seconds, args.skus, args.scarce) for w in args.workers]
+    base = rows[0]["orders_per_s"]
+    for row in rows:
+        row["speedup"] = round(row["orders_per_s"] / base, 2) if base else None
+    result = {"benchmark": "pg_scaling", "skus": args.skus, "rows": rows,
+              "cpus": mp.cpu_count()}
+    table = Table("workers", "orders/s", "speedup", "paid", "CPU busy %", "worker CPU ms/order",
+                  "scarce: stock / paid", "oversells",
+                  title=f"PostgreSQL, place + pay, {args.skus} hot skus, {mp.cpu_count()} CPUs")
+    for r in rows:
+        table.add_row(str(r["workers"]), f"{r['orders_per_s']:.0f}", f"{r['speedup']}x",
+                      str(r["paid_orders"]), f"{r['machine_busy_pct']:.0f}",
+                      f"{r['python_cpu_ms_per_order']}",
+                      f"{r['scarce_stock']} / {r['scarce_paid']}", str(r["oversells"]))
+    Console().print(table)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
