@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 
 FULL = {
-    "lifecycle": ["--json", "{json}"],
+    "lifecycle": ["--sweep-orders", "10000", "100000", "1000000", "--json", "{json}"],
     "bulk": ["--json", "{json}"],
     "pg_scaling": ["--json", "{json}"],
     "replay": ["--json", "{json}"],

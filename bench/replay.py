@@ -28,7 +28,8 @@ from integrations.replay.runner import ReplayOptions, replay  # noqa: E402
 DEFAULT_PATH = os.environ.get("ORDERPILOT_OLIST_ORDERS",
                               "../shared/datasets/olist_orders.csv.gz")
 KEEP = ("rows_read", "rows_replayed", "transitions_applied", "impossible_transitions",
-        "late_deliveries_flagged", "stalls_flagged", "parcels_stalled", "wall_seconds",
+        "late_deliveries_flagged", "late_unflagged_already_stalled", "stalls_flagged",
+        "parcels_stalled", "wall_seconds",
         "orders_per_second", "transitions_per_second", "orders_by_state", "skipped",
         "median_hours", "carriers", "source_says", "sweeps")
 

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from integrations.db.repository import ORDER_COLS, SHIPMENT_COLS
+from integrations.db.repository import HISTORY_COLS, ORDER_COLS, SHIPMENT_COLS, _history_row
+from integrations.db.repository import _outbox_row as outbox_row
+from integrations.db.sql import Sql
 from integrations.db.stock import _in_list as in_list
 from integrations.replay import fastfire
 from integrations.service.context import Context, Tx
@@ -78,7 +80,7 @@ def fire_orders(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
     _save(tx, ORDER_UPDATE, done, _order_changes, "order")
     _move_stock(tx, done)
     _order_deadlines(ctx, tx, done)
-    tx.store.record_many([(f, o.id, o.id, event_data(o)) for _, o, f in done])
+    _record(tx, [(f, o.id, o.id, event_data(o)) for _, o, f in done])
     return refused
 
 
@@ -102,7 +104,7 @@ def fire_shipments(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]
         done.append((move, parcel, fired))
     _save(tx, SHIPMENT_UPDATE, done, _shipment_changes, "shipment")
     _shipment_deadlines(ctx, tx, done)
-    tx.store.record_many([(f, s.id, s.order_id, shipment_event_data(s)) for _, s, f in done])
+    _record(tx, [(f, s.id, s.order_id, shipment_event_data(s)) for _, s, f in done])
     delivered = [(m, s) for m, s, _ in done if s.state is ShipmentState.DELIVERED]
     return refused + _deliver_complete_orders(ctx, tx, delivered)
 
@@ -166,8 +168,7 @@ def _open_parcels(tx: Tx, order_ids: list[int]) -> dict[int, int]:
 
 def _order_changes(order: Order) -> dict[str, Any]:
     return {"state": order.state.value, "paid": order.paid, "refunded": order.refunded,
-            "payment_ref": order.payment_ref, "hold_expires_at": order.hold_expires_at,
-            "attrs": order.attrs}
+            "payment_ref": order.payment_ref, "hold_expires_at": order.hold_expires_at}
 
 
 def _shipment_changes(shipment: Shipment) -> dict[str, Any]:
@@ -176,8 +177,13 @@ def _shipment_changes(shipment: Shipment) -> dict[str, Any]:
 
 
 ORDER_UPDATE = ("UPDATE orders SET state = :state, paid = :paid, refunded = :refunded, "
-                "payment_ref = :payment_ref, hold_expires_at = :hold_expires_at, attrs = :attrs, "
+                "payment_ref = :payment_ref, hold_expires_at = :hold_expires_at, "
                 "updated_at = :at, version = :new_version WHERE id = :id AND version = :version")
+# `attrs` is left out: no trigger on the bulk path changes it (the service path rewrites it).
+HISTORY_INSERT = (f"INSERT INTO transition_history ({HISTORY_COLS}) VALUES (:entity, :entity_id, "
+                  ":order_id, :trigger, :from_state, :to_state, :actor, :at, :payload)")
+OUTBOX_INSERT = ("INSERT INTO outbox (event, entity, entity_id, order_id, payload, created_at) "
+                 "VALUES (:event, :entity, :entity_id, :order_id, :payload, :created_at)")
 SHIPMENT_UPDATE = ("UPDATE shipments SET state = :state, last_scan_at = :last_scan_at, "
                    "stall_reason = :stall_reason, version = :new_version "
                    "WHERE id = :id AND version = :version")
@@ -195,8 +201,9 @@ def _save(tx: Tx, statement: str, done: Sequence[tuple[Move, Any, Fired]],
         moved[agg.id] = (agg, (prior[1] if prior else 0) + 1, move.at)
     if not moved:
         return
-    params = [{"id": agg.id, "version": agg.version, "new_version": agg.version + n, "at": at,
-               **changes(agg)} for agg, n, at in moved.values()]
+    bind = _Binder(tx.store.sql)
+    params = [bind({"id": agg.id, "version": agg.version, "new_version": agg.version + n,
+                    "at": at, **changes(agg)}) for agg, n, at in moved.values()]
     if tx.store.sql.many(statement, params) != len(params):
         raise ConcurrentUpdate(entity, "batch", -1)
     for agg, n, _ in moved.values():
@@ -270,7 +277,35 @@ def _clear(tx: Tx, entity: str, ids: list[int], kind: DeadlineKind | None = None
                      {**params, "entity": entity, **({"kind": kind.value} if kind else {})})
 
 
+def _record(tx: Tx, items: list[tuple[Fired, int, int, dict[str, Any]]]) -> None:
+    """`Store.record_many` with the rows bound once here (timestamps converted once each)."""
+    if not items:
+        return
+    bind = _Binder(tx.store.sql)
+    tx.store.sql.many(HISTORY_INSERT, [bind(_history_row(*item[:3])) for item in items])
+    tx.store.sql.many(OUTBOX_INSERT, [bind(outbox_row(*item)) for item in items])
+
+
+class _Binder:
+    """Converts row values the way `Sql` binds them, converting each timestamp only once."""
+
+    def __init__(self, sql: Sql):
+        self.sql, self.seen = sql, {}
+
+    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
+        for key, value in row.items():
+            if isinstance(value, datetime):
+                converted = self.seen.get(value)
+                if converted is None:
+                    converted = self.seen[value] = self.sql._value(value)
+                row[key] = converted
+            elif isinstance(value, dict | list):
+                row[key] = self.sql._value(value)
+        return row
+
+
 def _insert_deadlines(tx: Tx, rows: list[dict[str, Any]]) -> None:
     if rows:
+        rows = [_Binder(tx.store.sql)(r) for r in rows]
         tx.store.sql.many("INSERT INTO deadlines (kind, entity, entity_id, order_id, due_at) "
                           "VALUES (:kind, :entity, :entity_id, :order_id, :due_at)", rows)

@@ -131,6 +131,13 @@ def test_bulk_batches_and_per_transition_hourly_replays_leave_the_same_history(
     assert rows(fast, query) == rows(reference, query)
     deadlines = "SELECT kind, entity, due_at FROM deadlines ORDER BY due_at, kind"
     assert rows(fast, deadlines) == rows(reference, deadlines)
+    # And the outbox carries the same events with the same payloads (ids aside)
+    outbox = ("SELECT o.buyer_id, x.event, x.created_at, json_remove(x.payload, '$.entity_id', "
+              "'$.order_id', '$.shipment_id') FROM outbox x JOIN orders o ON o.id = x.order_id "
+              "ORDER BY o.buyer_id, x.created_at, x.event, x.payload")
+    assert rows(fast, outbox) == rows(reference, outbox)
+    states = "SELECT buyer_id, state, version, paid, hold_expires_at FROM orders ORDER BY 1"
+    assert rows(fast, states) == rows(reference, states)
 
 
 def test_replaying_into_a_store_that_holds_orders_is_refused(tmp_path: Path) -> None:
