@@ -17,6 +17,7 @@ import argparse
 import json
 import multiprocessing as mp
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -53,7 +54,7 @@ def _worker(url: str, skus: list[str], seconds: float, limit: int, tag: str,
 
     pilot = OrderPilot(url, risk_check=approve_everything)
     barrier.wait()
-    start, n, paid, sold_out = time.perf_counter(), 0, 0, 0
+    start, cpu, n, paid, sold_out = time.perf_counter(), time.process_time(), 0, 0, 0
     while time.perf_counter() - start < seconds and n < limit:
         if _buy(pilot, skus[n % len(skus)], n, tag):
             paid += 1
@@ -61,7 +62,7 @@ def _worker(url: str, skus: list[str], seconds: float, limit: int, tag: str,
             sold_out += 1
         n += 1
     out.put({"paid": paid, "sold_out": sold_out, "seconds": time.perf_counter() - start,
-             "cpu_s": time.process_time()})
+             "cpu_s": time.process_time() - cpu})
     pilot.close()
 
 
@@ -111,6 +112,41 @@ def _oversells(pilot) -> int:  # noqa: ANN001
     return negative + len(pilot.inventory.reconcile())
 
 
+class _PostgresCpu:
+    """CPU seconds the PostgreSQL server's processes use while it runs (sampled every 0.2 s,
+    since each worker's backend exits with its connection)."""
+
+    def __init__(self):
+        self.first = self._now()  # processes already running count from here; new ones from 0
+        self.last = dict(self.first)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _now() -> dict[int, float]:
+        found = {}
+        for proc in psutil.process_iter(["name", "cpu_times"]):
+            times = proc.info["cpu_times"]
+            if (proc.info["name"] or "").startswith("postgres") and times:
+                found[proc.pid] = times.user + times.system
+        return found
+
+    def _loop(self) -> None:
+        while not self.done.wait(0.2):
+            self.last.update(self._now())
+
+    def stop(self) -> float:
+        self.done.set()
+        self.thread.join()
+        self.last.update(self._now())
+        return sum(t - self.first.get(pid, 0.0) for pid, t in self.last.items())
+
+
+def _pct(part: float, whole: float) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
 def one_count(admin: str, workers: int, seconds: float, skus: int, scarce: int) -> dict:
     hot = [f"HOT-{i}" for i in range(skus)]
     url = _fresh_database(admin)
@@ -118,11 +154,14 @@ def one_count(admin: str, workers: int, seconds: float, skus: int, scarce: int) 
         plenty = {s: 10_000_000 for s in hot}
         pilot = _stocked(url, plenty)
         psutil.cpu_percent(None)
+        sampler, machine_before = _PostgresCpu(), psutil.cpu_times()
         runs = _run_workers(url, workers, hot, seconds, 10**9)
         busy = psutil.cpu_percent(None)
+        pg_cpu, machine = sampler.stop(), psutil.cpu_times()
         paid = sum(r["paid"] for r in runs)
         wall = max(r["seconds"] for r in runs)
         python_cpu = sum(r["cpu_s"] for r in runs)
+        used = sum(machine[:3]) - sum(machine_before[:3])  # user + nice + system, all CPUs
         over_a = _oversells(pilot)
         pilot.close()
     finally:
@@ -139,6 +178,9 @@ def one_count(admin: str, workers: int, seconds: float, skus: int, scarce: int) 
     return {"workers": workers, "paid_orders": paid, "seconds": round(wall, 2),
             "orders_per_s": round(paid / wall, 1), "machine_busy_pct": busy,
             "python_cpu_ms_per_order": round(1000 * python_cpu / max(paid, 1), 2),
+            "postgres_cpu_ms_per_order": round(1000 * pg_cpu / max(paid, 1), 2),
+            "cpu_share_pct": {"workers": _pct(python_cpu, used), "postgres": _pct(pg_cpu, used),
+                              "other": _pct(used - python_cpu - pg_cpu, used)},
             "scarce_stock": scarce,
             "scarce_paid": sold, "oversells": over_a + over_b}
 
@@ -158,13 +200,16 @@ def main(argv: list[str] | None = None) -> dict:
         row["speedup"] = round(row["orders_per_s"] / base, 2) if base else None
     result = {"benchmark": "pg_scaling", "skus": args.skus, "rows": rows,
               "cpus": mp.cpu_count()}
-    table = Table("workers", "orders/s", "speedup", "paid", "CPU busy %", "worker CPU ms/order",
+    table = Table("workers", "orders/s", "speedup", "paid", "CPU busy %",
+                  "CPU ms/order: python / postgres", "CPU share: workers / pg / other",
                   "scarce: stock / paid", "oversells",
                   title=f"PostgreSQL, place + pay, {args.skus} hot skus, {mp.cpu_count()} CPUs")
     for r in rows:
         table.add_row(str(r["workers"]), f"{r['orders_per_s']:.0f}", f"{r['speedup']}x",
                       str(r["paid_orders"]), f"{r['machine_busy_pct']:.0f}",
-                      f"{r['python_cpu_ms_per_order']}",
+                      f"{r['python_cpu_ms_per_order']} / {r['postgres_cpu_ms_per_order']}",
+                      "{workers:.0f}% / {postgres:.0f}% / {other:.0f}%".format(
+                          **r["cpu_share_pct"]),
                       f"{r['scarce_stock']} / {r['scarce_paid']}", str(r["oversells"]))
     Console().print(table)
     if args.json:

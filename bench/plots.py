@@ -2,9 +2,10 @@
 
     python bench/plots.py [RESULTS_DIR]
 
-Reads `pg_scaling.json` (bench/pg_scaling.py) and `lifecycle.json` (bench/lifecycle.py, whose
-`sweeps` list holds one {"orders", "due", "seconds", "peak_rss_mb"} per table size) from the
-results folder and writes `throughput_vs_workers.png` and `sweep_time_vs_table_size.png` there.
+Reads `pg_scaling*.json` (bench/pg_scaling.py, one line per file) and `lifecycle.json`
+(bench/lifecycle.py, whose `sweeps` list holds one {"orders", "due", "seconds", "peak_rss_mb"}
+per table size) from the results folder and writes `throughput_vs_workers.png` and
+`sweep_time_vs_table_size.png` there.
 """
 
 from __future__ import annotations
@@ -21,18 +22,19 @@ import matplotlib.pyplot as plt  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def plot_scaling(result: dict, out: Path) -> Path:
-    """Orders/s against worker processes, with the linear-scaling line for reference."""
-    rows = result["rows"]
-    workers = [r["workers"] for r in rows]
-    rates = [r["orders_per_s"] for r in rows]
+def plot_scaling(results: list[dict], out: Path) -> Path:
+    """Orders/s against worker processes (one line per sku count), with linear scaling."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(workers, rates, "o-", label="measured (place + pay)")
-    ax.plot(workers, [rates[0] * w / workers[0] for w in workers], "--", color="grey",
-            label="linear scaling")
-    ax.set(xlabel="worker processes", ylabel="orders/s", xticks=workers,
-           title=f"PostgreSQL, {result['skus']} hot skus, {result.get('cpus', '?')} CPUs")
-    ax.legend()
+    for result in results:
+        rows = result["rows"]
+        workers = [r["workers"] for r in rows]
+        rates = [r["orders_per_s"] for r in rows]
+        line = ax.plot(workers, rates, "o-", label=f"{result['skus']} hot skus (place + pay)")
+        ax.plot(workers, [rates[0] * w / workers[0] for w in workers], "--", alpha=0.4,
+                color=line[0].get_color(), label=f"linear from 1 worker ({result['skus']} skus)")
+    ax.set(xlabel="worker processes", ylabel="orders/s", xticks=workers, ylim=(0, None),
+           title=f"PostgreSQL, {results[0].get('cpus', '?')} CPUs, oversells 0")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
@@ -50,11 +52,13 @@ def plot_sweeps(result: dict, out: Path) -> Path:
                     textcoords="offset points", xytext=(4, 4))
     ax.axhline(1.0, color="red", linestyle=":", label="target 1 s")
     ax.set(xscale="log", xlabel="orders in the table", ylabel="seconds",
-           title="one sweep of due holds, SQLite file")
+           ylim=(0, max(1.5, *(s["seconds"] * 1.2 for s in sweeps))),
+           title="one sweep of due holds, SQLite file (bench/lifecycle.py)")
     rss = ax.twinx()
     rss.plot(sizes, [s["peak_rss_mb"] for s in sweeps], "s--", color="green",
              label="peak RSS (MB)")
-    rss.set_ylabel("peak RSS MB")
+    rss.axhline(300, color="green", linestyle=":", label="target 300 MB")
+    rss.set(ylabel="peak RSS MB", ylim=(0, max(350, *(s["peak_rss_mb"] * 1.2 for s in sweeps))))
     fig.legend(loc="upper left", bbox_to_anchor=(0.12, 0.88), fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
@@ -65,9 +69,9 @@ def plot_sweeps(result: dict, out: Path) -> Path:
 def main(argv: list[str] | None = None) -> list[Path]:
     folder = Path(argv[0]) if argv else RESULTS
     made = []
-    if (folder / "pg_scaling.json").exists():
-        made.append(plot_scaling(json.loads((folder / "pg_scaling.json").read_text()),
-                                 folder / "throughput_vs_workers.png"))
+    scaling = [json.loads(p.read_text()) for p in sorted(folder.glob("pg_scaling*.json"))]
+    if scaling:
+        made.append(plot_scaling(scaling, folder / "throughput_vs_workers.png"))
     if (folder / "lifecycle.json").exists():
         made.append(plot_sweeps(json.loads((folder / "lifecycle.json").read_text()),
                                 folder / "sweep_time_vs_table_size.png"))
