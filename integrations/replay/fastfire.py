@@ -2,8 +2,9 @@
 
 Measured here, `Lifecycle.fire` costs ~18 µs per call, most of it in the `transitions` event
 machinery (event objects, state lookups, logging); this walk costs ~5.5 µs, which matters when
-a batch moves thousands of aggregates. This module walks the lifecycle's `Step` table directly: same sources, guards
-in the same order, same effect, same `Fired` record, same errors. A table-driven test checks it
+a batch moves thousands of aggregates. This module walks the lifecycle's `Step` table
+directly: same sources, guards in the same order, same effect, same `Fired` record, same
+errors. A table-driven test checks it
 against `Lifecycle.fire` for every step of the order and parcel lifecycles.
 """
 
