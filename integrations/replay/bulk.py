@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from integrations.db.repository import HISTORY_COLS, ORDER_COLS, SHIPMENT_COLS, _history_row
-from integrations.db.repository import _outbox_row as outbox_row
-from integrations.db.sql import Sql
+from integrations.db.repository import ORDER_COLS, SHIPMENT_COLS
 from integrations.db.stock import _in_list as in_list
-from integrations.replay import fastfire
+from integrations.replay import fastfire, writes
 from integrations.service.context import Context, Tx
 from integrations.service.orders import STATE_DEADLINES, event_data
 from integrations.service.shipments import CLOSED, MOVING
@@ -80,7 +78,7 @@ def fire_orders(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
     _save(tx, ORDER_UPDATE, done, _order_changes, "order")
     _move_stock(tx, done)
     _order_deadlines(ctx, tx, done)
-    _record(tx, [(f, o.id, o.id, event_data(o)) for _, o, f in done])
+    writes.record(tx, [(f, o.id, o.id, event_data(o)) for _, o, f in done])
     return refused
 
 
@@ -104,7 +102,7 @@ def fire_shipments(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]
         done.append((move, parcel, fired))
     _save(tx, SHIPMENT_UPDATE, done, _shipment_changes, "shipment")
     _shipment_deadlines(ctx, tx, done)
-    _record(tx, [(f, s.id, s.order_id, shipment_event_data(s)) for _, s, f in done])
+    writes.record(tx, [(f, s.id, s.order_id, shipment_event_data(s)) for _, s, f in done])
     delivered = [(m, s) for m, s, _ in done if s.state is ShipmentState.DELIVERED]
     return refused + _deliver_complete_orders(ctx, tx, delivered)
 
@@ -180,10 +178,6 @@ ORDER_UPDATE = ("UPDATE orders SET state = :state, paid = :paid, refunded = :ref
                 "payment_ref = :payment_ref, hold_expires_at = :hold_expires_at, "
                 "updated_at = :at, version = :new_version WHERE id = :id AND version = :version")
 # `attrs` is left out: no trigger on the bulk path changes it (the service path rewrites it).
-HISTORY_INSERT = (f"INSERT INTO transition_history ({HISTORY_COLS}) VALUES (:entity, :entity_id, "
-                  ":order_id, :trigger, :from_state, :to_state, :actor, :at, :payload)")
-OUTBOX_INSERT = ("INSERT INTO outbox (event, entity, entity_id, order_id, payload, created_at) "
-                 "VALUES (:event, :entity, :entity_id, :order_id, :payload, :created_at)")
 SHIPMENT_UPDATE = ("UPDATE shipments SET state = :state, last_scan_at = :last_scan_at, "
                    "stall_reason = :stall_reason, version = :new_version "
                    "WHERE id = :id AND version = :version")
@@ -201,7 +195,7 @@ def _save(tx: Tx, statement: str, done: Sequence[tuple[Move, Any, Fired]],
         moved[agg.id] = (agg, (prior[1] if prior else 0) + 1, move.at)
     if not moved:
         return
-    bind = _Binder(tx.store.sql)
+    bind = writes.Binder(tx.store.sql)
     params = [bind({"id": agg.id, "version": agg.version, "new_version": agg.version + n,
                     "at": at, **changes(agg)}) for agg, n, at in moved.values()]
     if tx.store.sql.many(statement, params) != len(params):
@@ -229,30 +223,30 @@ def _order_deadlines(ctx: Context, tx: Tx, done: list[tuple[Move, Order, Fired]]
         final[order.id] = order
         if fired.from_state != fired.to_state:
             entered[order.id] = move
-    _clear(tx, "order", list(entered))
+    writes.clear(tx, "order", list(entered))
     rows = []
     for number, order in final.items():
         kind = STATE_DEADLINES.get(order.state)
         if kind is None or (number not in entered and kind != DeadlineKind.HOLD_EXPIRY):
             continue
         if number not in entered:
-            _clear(tx, "order", [number], kind)  # an extended hold moves its timer
+            writes.clear(tx, "order", [number], kind)  # an extended hold moves its timer
         at = entered[number].at if number in entered else order.hold_expires_at
         due = {DeadlineKind.HOLD_EXPIRY: order.hold_expires_at,
                DeadlineKind.REVIEW_SLA: at + ctx.timeouts.review_sla,
                DeadlineKind.AUTO_COMPLETE: at + ctx.timeouts.auto_complete}[kind]
         rows.append({"kind": kind.value, "entity": "order", "entity_id": number,
                      "order_id": number, "due_at": due})
-    _insert_deadlines(tx, rows)
+    writes.insert_deadlines(tx, rows)
 
 
 def _shipment_deadlines(ctx: Context, tx: Tx, done: list[tuple[Move, Shipment, Fired]]) -> None:
     """Net effect of `shipments._keep_deadlines`: the timers after each parcel's last move."""
     last = {s.id: (m, s) for m, s, _ in done}
-    _clear(tx, "shipment", list(last))
+    writes.clear(tx, "shipment", list(last))
     rows = [{"kind": kind.value, "entity": "shipment", "entity_id": s.id, "order_id": s.order_id,
              "due_at": due} for m, s in last.values() for kind, due in _parcel_timers(ctx, s, m.at)]
-    _insert_deadlines(tx, rows)
+    writes.insert_deadlines(tx, rows)
 
 
 def _parcel_timers(ctx: Context, s: Shipment, now: datetime) -> list[tuple[DeadlineKind, Any]]:
@@ -266,46 +260,3 @@ def _parcel_timers(ctx: Context, s: Shipment, now: datetime) -> list[tuple[Deadl
             and s.promised_by and s.promised_by > now:
         timers.append((DeadlineKind.PROMISED_DELIVERY, s.promised_by))
     return timers
-
-
-def _clear(tx: Tx, entity: str, ids: list[int], kind: DeadlineKind | None = None) -> None:
-    if not ids:
-        return
-    where, params = in_list("entity_id", ids)
-    tx.store.sql.run(f"DELETE FROM deadlines WHERE entity = :entity AND {where}"
-                     + (" AND kind = :kind" if kind else ""),
-                     {**params, "entity": entity, **({"kind": kind.value} if kind else {})})
-
-
-def _record(tx: Tx, items: list[tuple[Fired, int, int, dict[str, Any]]]) -> None:
-    """`Store.record_many` with the rows bound once here (timestamps converted once each)."""
-    if not items:
-        return
-    bind = _Binder(tx.store.sql)
-    tx.store.sql.many(HISTORY_INSERT, [bind(_history_row(*item[:3])) for item in items])
-    tx.store.sql.many(OUTBOX_INSERT, [bind(outbox_row(*item)) for item in items])
-
-
-class _Binder:
-    """Converts row values the way `Sql` binds them, converting each timestamp only once."""
-
-    def __init__(self, sql: Sql):
-        self.sql, self.seen = sql, {}
-
-    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
-        for key, value in row.items():
-            if isinstance(value, datetime):
-                converted = self.seen.get(value)
-                if converted is None:
-                    converted = self.seen[value] = self.sql._value(value)
-                row[key] = converted
-            elif isinstance(value, dict | list):
-                row[key] = self.sql._value(value)
-        return row
-
-
-def _insert_deadlines(tx: Tx, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        rows = [_Binder(tx.store.sql)(r) for r in rows]
-        tx.store.sql.many("INSERT INTO deadlines (kind, entity, entity_id, order_id, due_at) "
-                          "VALUES (:kind, :entity, :entity_id, :order_id, :due_at)", rows)

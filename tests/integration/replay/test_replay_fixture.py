@@ -169,3 +169,14 @@ def test_a_promise_due_within_a_day_of_hand_over_is_caught_by_the_batched_replay
         # Then both see the promise lapse before the delivery
         assert report.late_deliveries_flagged == 1, name
         assert stall_reasons(tmp_path / name, "c-lone") == ["past the promised delivery date"]
+
+
+@pytest.mark.postgres
+def test_a_replay_into_postgresql_decides_exactly_what_sqlite_decides(
+        tmp_path: Path, postgres_url: str) -> None:
+    on_sqlite, _ = run(tmp_path)
+    on_postgres = replay(FIXTURE, ReplayOptions(postgres_url))
+    keep = {"orders_by_state", "parcels_by_state", "transitions_by_trigger", "skipped",
+            "impossible_transitions", "late_deliveries_flagged", "stalls_flagged", "sweeps",
+            "median_hours", "carriers"}
+    assert on_postgres.model_dump(include=keep) == on_sqlite.model_dump(include=keep)
