@@ -148,41 +148,49 @@ def _pct(part: float, whole: float) -> float:
 
 
 def one_count(admin: str, workers: int, seconds: float, skus: int, scarce: int) -> dict:
-    hot = [f"HOT-{i}" for i in range(skus)]
+    """Throughput with plenty of stock, then the scarcity race, each in a fresh database."""
+    throughput = _throughput(admin, workers, seconds, [f"HOT-{i}" for i in range(skus)])
+    race = _scarcity(admin, workers, scarce)
+    return {"workers": workers, **throughput, **race,
+            "oversells": throughput.pop("oversells") + race.pop("oversells")}
+
+
+def _throughput(admin: str, workers: int, seconds: float, hot: list[str]) -> dict:
     url = _fresh_database(admin)
     try:
-        plenty = {s: 10_000_000 for s in hot}
-        pilot = _stocked(url, plenty)
+        pilot = _stocked(url, {s: 10_000_000 for s in hot})
         psutil.cpu_percent(None)
         sampler, machine_before = _PostgresCpu(), psutil.cpu_times()
         runs = _run_workers(url, workers, hot, seconds, 10**9)
         busy = psutil.cpu_percent(None)
         pg_cpu, machine = sampler.stop(), psutil.cpu_times()
-        paid = sum(r["paid"] for r in runs)
-        wall = max(r["seconds"] for r in runs)
-        python_cpu = sum(r["cpu_s"] for r in runs)
-        used = sum(machine[:3]) - sum(machine_before[:3])  # user + nice + system, all CPUs
-        over_a = _oversells(pilot)
+        oversells = _oversells(pilot)
         pilot.close()
     finally:
         _drop(admin, url)
-    url = _fresh_database(admin)
-    try:
-        pilot = _stocked(url, {"SCARCE": scarce})
-        runs = _run_workers(url, workers, ["SCARCE"], 600, (2 * scarce) // workers + 1)
-        sold = sum(r["paid"] for r in runs)
-        over_b = _oversells(pilot) + max(0, sold - scarce)
-        pilot.close()
-    finally:
-        _drop(admin, url)
-    return {"workers": workers, "paid_orders": paid, "seconds": round(wall, 2),
+    paid, wall = sum(r["paid"] for r in runs), max(r["seconds"] for r in runs)
+    python_cpu = sum(r["cpu_s"] for r in runs)
+    used = sum(machine[:3]) - sum(machine_before[:3])  # user + nice + system, all CPUs
+    return {"paid_orders": paid, "seconds": round(wall, 2),
             "orders_per_s": round(paid / wall, 1), "machine_busy_pct": busy,
             "python_cpu_ms_per_order": round(1000 * python_cpu / max(paid, 1), 2),
             "postgres_cpu_ms_per_order": round(1000 * pg_cpu / max(paid, 1), 2),
             "cpu_share_pct": {"workers": _pct(python_cpu, used), "postgres": _pct(pg_cpu, used),
                               "other": _pct(used - python_cpu - pg_cpu, used)},
-            "scarce_stock": scarce,
-            "scarce_paid": sold, "oversells": over_a + over_b}
+            "oversells": oversells}
+
+
+def _scarcity(admin: str, workers: int, scarce: int) -> dict:
+    url = _fresh_database(admin)
+    try:
+        pilot = _stocked(url, {"SCARCE": scarce})
+        runs = _run_workers(url, workers, ["SCARCE"], 600, (2 * scarce) // workers + 1)
+        sold = sum(r["paid"] for r in runs)
+        oversells = _oversells(pilot) + max(0, sold - scarce)
+        pilot.close()
+    finally:
+        _drop(admin, url)
+    return {"scarce_stock": scarce, "scarce_paid": sold, "oversells": oversells}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -200,11 +208,19 @@ def main(argv: list[str] | None = None) -> dict:
         row["speedup"] = round(row["orders_per_s"] / base, 2) if base else None
     result = {"benchmark": "pg_scaling", "skus": args.skus, "rows": rows,
               "cpus": mp.cpu_count()}
+    _print(result, args.skus)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result))
+    return result
+
+
+def _print(result: dict, skus: int) -> None:
     table = Table("workers", "orders/s", "speedup", "paid", "CPU busy %",
                   "CPU ms/order: python / postgres", "CPU share: workers / pg / other",
                   "scarce: stock / paid", "oversells",
-                  title=f"PostgreSQL, place + pay, {args.skus} hot skus, {mp.cpu_count()} CPUs")
-    for r in rows:
+                  title=f"PostgreSQL, place + pay, {skus} hot skus, {mp.cpu_count()} CPUs")
+    for r in result["rows"]:
         table.add_row(str(r["workers"]), f"{r['orders_per_s']:.0f}", f"{r['speedup']}x",
                       str(r["paid_orders"]), f"{r['machine_busy_pct']:.0f}",
                       f"{r['python_cpu_ms_per_order']} / {r['postgres_cpu_ms_per_order']}",
@@ -212,10 +228,6 @@ def main(argv: list[str] | None = None) -> dict:
                           **r["cpu_share_pct"]),
                       f"{r['scarce_stock']} / {r['scarce_paid']}", str(r["oversells"]))
     Console().print(table)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
-    print(json.dumps(result))
-    return result
 
 
 if __name__ == "__main__":

@@ -62,17 +62,7 @@ class Report(BaseModel):
 def build_report(ctx: Context, path: str, timelines: list[Timeline], skipped: list[Skipped],
                  driver: BaseDriver, sweeps: Counter[str], wall: float, path_used: str) -> Report:
     """Everything the replay report shows, from the store and the driver's failure list."""
-    with ctx.tx(readonly=True) as tx:
-        conn = tx.connection
-        by_state = dict(conn.execute(select(ORDERS.c.state, func.count()).group_by(
-            ORDERS.c.state)).all())
-        parcels = conn.execute(select(SHIPMENTS.c.id, SHIPMENTS.c.order_id, SHIPMENTS.c.state,
-                                      SHIPMENTS.c.carrier, SHIPMENTS.c.promised_by)).all()
-        history = conn.execute(select(HISTORY.c.entity, HISTORY.c.entity_id, HISTORY.c.trigger,
-                                      HISTORY.c.to_state, HISTORY.c.at)
-                               .order_by(HISTORY.c.id)).all()
-        stalls = conn.execute(select(HISTORY.c.entity_id, HISTORY.c.payload).where(
-            HISTORY.c.entity == "shipment", HISTORY.c.trigger == "stall")).all()
+    by_state, parcels, history, stalls = _read(ctx)
     flags = _flags(parcels, stalls, history)
     applied = Counter(f"{h.entity}.{h.trigger}" for h in history)
     total = sum(applied.values())
@@ -91,6 +81,22 @@ def build_report(ctx: Context, path: str, timelines: list[Timeline], skipped: li
         source_says=_source(timelines, driver), wall_seconds=round(wall, 2),
         orders_per_second=round(len(timelines) / wall, 1) if wall else 0.0,
         transitions_per_second=round(total / wall, 1) if wall else 0.0, path_used=path_used)
+
+
+def _read(ctx: Context) -> tuple[dict[str, int], list[Any], list[Any], list[Any]]:
+    """Final states, parcels, the whole history (no payloads) and the stall rows."""
+    with ctx.tx(readonly=True) as tx:
+        conn = tx.connection
+        by_state = dict(conn.execute(select(ORDERS.c.state, func.count()).group_by(
+            ORDERS.c.state)).all())
+        parcels = conn.execute(select(SHIPMENTS.c.id, SHIPMENTS.c.order_id, SHIPMENTS.c.state,
+                                      SHIPMENTS.c.carrier, SHIPMENTS.c.promised_by)).all()
+        history = conn.execute(select(HISTORY.c.entity, HISTORY.c.entity_id, HISTORY.c.trigger,
+                                      HISTORY.c.to_state, HISTORY.c.at)
+                               .order_by(HISTORY.c.id)).all()
+        stalls = conn.execute(select(HISTORY.c.entity_id, HISTORY.c.payload).where(
+            HISTORY.c.entity == "shipment", HISTORY.c.trigger == "stall")).all()
+    return by_state, list(parcels), list(history), list(stalls)
 
 
 def _flags(parcels: list[Any], stalls: list[Any], history: list[Any]) -> dict[str, Any]:
