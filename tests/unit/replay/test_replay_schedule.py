@@ -56,3 +56,15 @@ def test_a_batch_is_never_shorter_than_one_window() -> None:
 def test_window_grid_helpers_round_the_right_way() -> None:
     t = T0 + timedelta(minutes=1)
     assert (floor_to(t, HOUR), ceil_to(t, HOUR), ceil_to(T0, HOUR)) == (T0, T0 + HOUR, T0)
+
+
+def test_speed_paces_simulated_time_against_the_wall_clock(monkeypatch) -> None:
+    from integrations.replay import runner
+
+    slept: list[float] = []
+    monkeypatch.setattr(runner.time, "sleep", slept.append)
+    monkeypatch.setattr(runner.time, "perf_counter", lambda: 10.5)
+    # 3,600 simulated seconds at 3,600x should take 1 wall second; 0.5 s have passed
+    runner._pace(3600, 10.0, 3600)
+    runner._pace(0, 10.0, 3600)  # 0: as fast as possible, never sleeps
+    assert slept == [0.5]
