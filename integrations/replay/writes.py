@@ -33,8 +33,10 @@ def record(tx: Tx, items: list[tuple[Fired, int, int, dict[str, Any]]]) -> None:
     if not items:
         return
     bind = Binder(tx.store.sql)
-    tx.store.sql.many(HISTORY_INSERT, [bind(_history_row(*item[:3])) for item in items])
-    tx.store.sql.many(OUTBOX_INSERT, [bind(outbox_row(*item)) for item in items])
+    tx.store.sql.many(HISTORY_INSERT, [bind(_history_row(*item[:3]), "at", "payload")
+                                       for item in items])
+    tx.store.sql.many(OUTBOX_INSERT, [bind(outbox_row(*item), "created_at", "payload")
+                                      for item in items])
 
 
 class Binder:
@@ -43,8 +45,10 @@ class Binder:
     def __init__(self, sql: Sql):
         self.sql, self.seen = sql, {}
 
-    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
-        for key, value in row.items():
+    def __call__(self, row: dict[str, Any], *keys: str) -> dict[str, Any]:
+        """Convert `keys` (default: every value) in place; returns the row."""
+        for key in keys or list(row):
+            value = row[key]
             if isinstance(value, datetime):
                 converted = self.seen.get(value)
                 if converted is None:
@@ -57,6 +61,7 @@ class Binder:
 
 def insert_deadlines(tx: Tx, rows: list[dict[str, Any]]) -> None:
     if rows:
-        rows = [Binder(tx.store.sql)(r) for r in rows]
+        bind = Binder(tx.store.sql)
+        rows = [bind(r, "due_at") for r in rows]
         tx.store.sql.many("INSERT INTO deadlines (kind, entity, entity_id, order_id, due_at) "
                           "VALUES (:kind, :entity, :entity_id, :order_id, :due_at)", rows)
