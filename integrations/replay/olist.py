@@ -80,13 +80,25 @@ def read_timelines(path: str | Path, columns: ColumnMap = OLIST,
         if missing:
             raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
         seen: set[str] = set()
-        for number, raw in enumerate(reader, start=2):  # row 1 is the header
-            item = check_row(number, raw, columns, assume_tz)
+        for number, raw in enumerate(_records(reader), start=2):  # row 1 is the header
+            item = check_row(number, raw, columns, assume_tz) if isinstance(raw, dict) \
+                else Skipped(number, f"row-{number}", f"unreadable CSV record: {raw}")
             if isinstance(item, Timeline):
                 if item.ref in seen:
                     item = Skipped(number, item.ref, "duplicate order id")
                 seen.add(item.ref)
             yield item
+
+
+def _records(reader: csv.DictReader) -> Iterator[dict | str]:
+    """Each record as a dict, or the csv module's complaint about it (reading goes on)."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield str(error)
 
 
 def check_row(number: int, raw: dict[str | None, str | list[str] | None], columns: ColumnMap,

@@ -125,3 +125,18 @@ def test_no_row_ever_crashes_the_importer(values: list[str | None], extra: list[
     assert isinstance(item, Timeline | Skipped)
     if isinstance(item, Skipped):
         assert item.reason
+
+
+def test_an_unreadable_record_is_skipped_and_reading_goes_on(tmp_path: Path) -> None:
+    # Given a record with a field beyond the csv module's size limit between two good ones
+    good = FIXTURE.read_text().splitlines()[:2]
+    huge = "x" * 200_000
+    bad = tmp_path / "orders.csv"
+    bad.write_text("\n".join([*good, f"{huge},c,delivered,,,,,", good[1].replace(
+        "fx-ontime", "fx-after")]) + "\n")
+    # When it is read
+    items = list(read_timelines(bad))
+    # Then the bad record is skipped with the csv module's reason and the next one is kept
+    assert [type(i).__name__ for i in items] == ["Timeline", "Skipped", "Timeline"]
+    assert items[1].reason.startswith("unreadable CSV record: field larger than field limit")
+    assert items[2].ref == "fx-after"
