@@ -55,10 +55,13 @@ def load(path: str | Path, options: ReplayOptions) -> tuple[list[Timeline], list
     """Read up to `limit` rows; consistent timelines and skipped rows, in file order."""
     good: list[Timeline] = []
     skipped: list[Skipped] = []
-    for n, item in enumerate(read_timelines(path, options.columns, options.assume_tz)):
-        if options.limit is not None and n >= options.limit:
-            break
-        (good if isinstance(item, Timeline) else skipped).append(item)  # type: ignore[arg-type]
+    try:
+        for n, item in enumerate(read_timelines(path, options.columns, options.assume_tz)):
+            if options.limit is not None and n >= options.limit:
+                break
+            (good if isinstance(item, Timeline) else skipped).append(item)  # type: ignore
+    except (OSError, EOFError, ValueError) as error:  # unreadable file, broken gzip, header
+        raise InvalidInput({"path": f"cannot read {path}: {error}"}) from None
     return good, skipped
 
 

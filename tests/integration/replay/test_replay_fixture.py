@@ -180,3 +180,13 @@ def test_a_replay_into_postgresql_decides_exactly_what_sqlite_decides(
             "impossible_transitions", "late_deliveries_flagged", "stalls_flagged", "sweeps",
             "median_hours", "carriers"}
     assert on_postgres.model_dump(include=keep) == on_sqlite.model_dump(include=keep)
+
+
+def test_a_truncated_gzip_file_is_a_clear_error_not_a_crash(tmp_path: Path) -> None:
+    import gzip
+
+    packed = gzip.compress(FIXTURE.read_bytes())
+    broken = tmp_path / "orders.csv.gz"
+    broken.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(InvalidInput, match="cannot read"):
+        replay(broken, ReplayOptions(f"sqlite:///{tmp_path / 'r.db'}"))
