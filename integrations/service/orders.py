@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from integrations.db.repository import Store
 from integrations.db.schema import BuyerRow
 from integrations.service.context import Context, Tx
+from integrations.service.hooks import after_transition
 from integrations.service.idempotency import remember, replay_or_none
 from integrations.service.inputs import ORDER_PARAMS, PlaceOrder, parse
 from integrations.service.shipments import create_parcels, open_parcels
@@ -105,6 +106,7 @@ def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
     if trigger == "ship":
         fired.payload["parcels"] = create_parcels(ctx, tx, order, params, now, actor)
     tx.store.record(fired, order.id, order.id, event_data(order))
+    after_transition(ctx, tx, order, fired)
     return fired
 
 

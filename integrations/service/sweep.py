@@ -17,6 +17,7 @@ from integrations.db.mapping import order_from_row
 from integrations.db.repository import DEADLINES, ORDERS
 from integrations.service import aftersales, orders, shipments
 from integrations.service.context import Context, Tx
+from integrations.service.hooks import after_transition
 from statemachine.errors import ConcurrentUpdate, GuardRejected, InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE, OrderState
 from statemachine.policies import DeadlineKind
@@ -73,6 +74,8 @@ def _expire_holds(ctx: Context, tx: Tx, rows: list[Any], now: datetime) -> Count
     tx.stock.release([o.id for o in expired])
     tx.store.record_many([(f, o.id, o.id, orders.event_data(o))
                           for f, o in zip(fired, expired, strict=True)])
+    for f, o in zip(fired, expired, strict=True):
+        after_transition(ctx, tx, o, f)
     return Counter({"hold_expiry": len(expired), "stale": len(rows) - len(expired)})
 
 
