@@ -56,10 +56,14 @@ def gather(conn: Connection, facts: PlacementFacts, address_norm: str | None,
         device_other_buyers=_other_buyers(conn, FACTS.c.device_id, facts.device_id,
                                           facts.buyer_id),
         ip_other_buyers=_other_buyers(conn, FACTS.c.ip, facts.ip, facts.buyer_id),
-        buyer_mean_amount=conn.execute(select(func.avg(FACTS.c.amount)).where(
-            FACTS.c.buyer_id == facts.buyer_id,
-            FACTS.c.currency == facts.currency)).scalar_one_or_none(),
+        buyer_mean_amount=_mean_amount(conn, facts),
     )
+
+
+def _mean_amount(conn: Connection, facts: PlacementFacts) -> float | None:
+    mean = conn.execute(select(func.avg(FACTS.c.amount)).where(
+        FACTS.c.buyer_id == facts.buyer_id, FACTS.c.currency == facts.currency)).scalar()
+    return None if mean is None else float(mean)  # PostgreSQL hands back a Decimal
 
 
 def velocity(conn: Connection, facts: PlacementFacts, address_norm: str | None,
