@@ -161,3 +161,11 @@ class _errors:
             console.print(f"[red]error:[/] {error}")
             raise typer.Exit(2)
         return False
+
+
+from orderpilot.cli_risk import register as _register_risk  # noqa: E402
+
+_register_risk(app)
+
+if __name__ == "__main__":
+    app()
