@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from integrations.db.repository import Store
 from integrations.db.schema import BuyerRow
 from integrations.service.context import Context, Tx
-from integrations.service.idempotency import remember, replay_or_none
+from integrations.service.idempotency import remember, replay_or_none, settle_race
 from integrations.service.inputs import ORDER_PARAMS, PlaceOrder, parse
 from integrations.service.shipments import create_parcels, open_parcels
 from statemachine.errors import InsufficientStock, InvalidInput
@@ -34,19 +34,21 @@ class _StockRace(Exception):
 
 def place_order(ctx: Context, request: PlaceOrder, actor: str) -> int:
     """Validate, allocate and hold stock, decide risk; returns the new order's number."""
+    key = request.idempotency_key
     for _ in range(STOCK_RACE_RETRIES):
         try:
             with ctx.tx() as tx:
-                if request.idempotency_key:
-                    prior = replay_or_none(tx, request.idempotency_key, "place", None)
-                    if prior is not None:
-                        return prior
+                prior = replay_or_none(tx, key, "place", None) if key else None
+                if prior is not None:
+                    return prior
                 order_id = _place(ctx, tx, request, actor)
-                if request.idempotency_key:
-                    remember(tx, request.idempotency_key, "place", order_id, ctx.clock.now())
+                if key:
+                    remember(tx, key, "place", order_id, ctx.clock.now())
                 return order_id
         except _StockRace:
             continue
+        except Exception as error:
+            return settle_race(ctx, key, "place", None, error, lambda tx, n: n)
     raise InsufficientStock(request.lines[0].sku, request.lines[0].quantity, 0)
 
 
@@ -84,14 +86,18 @@ def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
         raise InvalidInput({"trigger": f"expected one of {', '.join(ORDER_PARAMS)} "
                                        f"(got {trigger!r})"})
     checked = parse(model, params).model_dump(exclude_none=True)
-    with ctx.tx() as tx:
-        order = tx.store.get_order(order_id)
-        if idempotency_key and replay_or_none(tx, idempotency_key, trigger, order_id) is not None:
+    try:
+        with ctx.tx() as tx:
+            order = tx.store.get_order(order_id)
+            if idempotency_key and replay_or_none(tx, idempotency_key, trigger, order_id):
+                return order
+            fire(ctx, tx, order, trigger, actor, checked)
+            if idempotency_key:
+                remember(tx, idempotency_key, trigger, order_id, ctx.clock.now())
             return order
-        fire(ctx, tx, order, trigger, actor, checked)
-        if idempotency_key:
-            remember(tx, idempotency_key, trigger, order_id, ctx.clock.now())
-        return order
+    except Exception as error:  # a keyed duplicate that lost a race returns the winner's result
+        return settle_race(ctx, idempotency_key, trigger, order_id, error,
+                           lambda tx, n: tx.store.get_order(n))
 
 
 def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
