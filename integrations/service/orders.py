@@ -9,11 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-
 from integrations.db.repository import Store
-from integrations.db.schema import BuyerRow
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import remember, replay_or_none, settle_race
 from integrations.service.inputs import ORDER_PARAMS, PlaceOrder, parse
@@ -153,7 +149,7 @@ STATE_DEADLINES = {OrderState.AWAITING_PAYMENT: DeadlineKind.HOLD_EXPIRY,
 def _keep_deadlines(ctx: Context, store: Store, order: Order, fired: Fired,
                     now: datetime) -> None:
     """Each state has at most one timer; leaving the state cancels it."""
-    if fired.from_state != fired.to_state:
+    if fired.from_state != fired.to_state and fired.from_state in STATE_DEADLINES:
         store.clear_deadlines("order", order.id)
     kind = STATE_DEADLINES.get(order.state)
     if kind is None or (fired.from_state == fired.to_state and kind != DeadlineKind.HOLD_EXPIRY):
@@ -173,14 +169,9 @@ def _check_skus_known(tx: Tx, request: PlaceOrder) -> None:
 
 
 def _ensure_buyer(tx: Tx, buyer_id: str, now: datetime) -> None:
-    dialect = tx.connection.dialect.name
-    table = BuyerRow.__table__
-    if dialect in ("sqlite", "postgresql"):
-        make = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        tx.connection.execute(make(table).values(id=buyer_id, created_at=now, credit_score=100)
-                              .on_conflict_do_nothing(index_elements=["id"]))
-    elif tx.connection.execute(select(table.c.id).where(table.c.id == buyer_id)).first() is None:
-        tx.connection.execute(insert(table).values(id=buyer_id, created_at=now, credit_score=100))
+    """First order of a buyer creates the buyer row (ON CONFLICT works on SQLite and PostgreSQL)."""
+    tx.store.sql.run("INSERT INTO buyers (id, created_at, credit_score) VALUES (:id, :at, 100) "
+                     "ON CONFLICT (id) DO NOTHING", {"id": buyer_id, "at": now})
 
 
 def _order_values(ctx: Context, request: PlaceOrder, now: datetime) -> dict[str, Any]:
