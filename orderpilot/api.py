@@ -77,9 +77,8 @@ class Orders:
              idempotency_key: str | None = None, **params: Any) -> OrderView:
         """Move an order; InvalidTransition / GuardRejected name the state and what is allowed."""
         number = parse_id("order_id", order_id, "o")
-        orders.fire_order(self._ctx, number, trigger, check_actor(actor), params,
-                          _key(idempotency_key))
-        return self.get(order_id)
+        return OrderView.of(orders.fire_order(self._ctx, number, trigger, check_actor(actor),
+                                              params, _key(idempotency_key)))
 
     def get(self, order_id: str) -> OrderView:
         with self._ctx.tx(readonly=True) as tx:
@@ -144,9 +143,8 @@ class Shipments:
              idempotency_key: str | None = None, **params: Any) -> ShipmentView:
         """Apply a carrier scan (pick_up, scan, out_for_delivery, deliver) or an exception."""
         number = parse_id("shipment_id", shipment_id, "s")
-        shipments.fire_shipment(self._ctx, number, trigger, check_actor(actor), params,
-                                _key(idempotency_key))
-        return self.get(shipment_id)
+        return ShipmentView.of(shipments.fire_shipment(
+            self._ctx, number, trigger, check_actor(actor), params, _key(idempotency_key)))
 
     def allowed_triggers(self, shipment_id: str) -> list[str]:
         return SHIPMENT_LIFECYCLE.allowed(self.get(shipment_id).state)
@@ -172,9 +170,8 @@ class Cases:
     def fire(self, case_id: str, trigger: str, *, actor: str = "api",
              idempotency_key: str | None = None, **params: Any) -> CaseView:
         number = parse_id("case_id", case_id, "c")
-        aftersales.fire_case(self._ctx, number, trigger, check_actor(actor), params,
-                             _key(idempotency_key))
-        return self.get(case_id)
+        return CaseView.of(aftersales.fire_case(self._ctx, number, trigger, check_actor(actor),
+                                                params, _key(idempotency_key)))
 
     def allowed_triggers(self, case_id: str) -> list[str]:
         return CASE_LIFECYCLE.allowed(self.get(case_id).state)

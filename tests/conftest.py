@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 import pytest
 
 from orderpilot import ManualClock, OrderPilot
+from statemachine.risk_port import approve_everything
 
 START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 POSTGRES_ENV = "ORDERPILOT_TEST_POSTGRES_URL"
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth, as on our machines
 
 
 @pytest.fixture
@@ -27,13 +29,14 @@ def sqlite_url(tmp_path) -> str:
 
 @pytest.fixture
 def pilot(sqlite_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
-    p = OrderPilot(sqlite_url, clock=clock)
+    p = OrderPilot(sqlite_url, clock=clock, risk_check=approve_everything)
     yield p
     p.close()
 
 
-def _admin_url() -> str | None:
-    return os.environ.get(POSTGRES_ENV)
+def _admin_url() -> str:
+    """ORDERPILOT_TEST_POSTGRES_URL, else the local server our machines run ("" disables)."""
+    return os.environ.get(POSTGRES_ENV, LOCAL_POSTGRES)
 
 
 @pytest.fixture
@@ -41,13 +44,13 @@ def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     admin = _admin_url()
     if not admin:
-        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL tests skipped")
+        pytest.skip(f"{POSTGRES_ENV} is empty: PostgreSQL tests disabled")
     import psycopg
 
     base = admin.replace("postgresql+psycopg://", "postgresql://")
     name = f"orderpilot_t_{uuid.uuid4().hex[:10]}"
     try:
-        with psycopg.connect(base, autocommit=True) as conn:
+        with psycopg.connect(base, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as error:
         pytest.skip(f"PostgreSQL at {base} is not reachable: {error}")
@@ -66,6 +69,6 @@ def any_url(request) -> str:
 
 @pytest.fixture
 def any_pilot(any_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
-    p = OrderPilot(any_url, clock=clock)
+    p = OrderPilot(any_url, clock=clock, risk_check=approve_everything)
     yield p
     p.close()

@@ -3,17 +3,16 @@
 A save is a version-checked UPDATE; if another writer got there first the row count is 0 and
 `ConcurrentUpdate` is raised, so the unit of work rolls back and nothing is written. Every
 successful fire is appended to the history and the outbox in the same transaction.
+Hot statements run through `Sql` (see integrations/db/sql.py for why).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection
 
-from integrations.db import mapping
 from integrations.db.schema import (
     CaseRow,
     DeadlineRow,
@@ -24,17 +23,25 @@ from integrations.db.schema import (
     ShipmentRow,
     TransitionRow,
 )
-from statemachine.aftersales import AfterSalesCase
+from integrations.db.sql import Sql
+from statemachine.aftersales import AfterSalesCase, CaseKind, CaseLine, CaseState, Inspection
 from statemachine.errors import ConcurrentUpdate, NotFound
 from statemachine.lifecycle import Fired
-from statemachine.order import Order
-from statemachine.shipment import Shipment
+from statemachine.order import Order, OrderLine, OrderState
+from statemachine.shipment import Shipment, ShipmentState
 
 ORDERS, LINES = OrderRow.__table__, OrderLineRow.__table__
 SHIPMENTS, CASES = ShipmentRow.__table__, CaseRow.__table__
 HISTORY, OUTBOX = TransitionRow.__table__, OutboxRow.__table__
 DEADLINES, INBOX = DeadlineRow.__table__, InboxRow.__table__
 
+ORDER_COLS = ("id, buyer_id, state, version, currency, total, paid, refunded, payment_ref, "
+              "hold_expires_at, attrs, created_at")
+SHIPMENT_COLS = ("id, order_id, state, version, warehouse, carrier, tracking_no, created_at, "
+                 "last_scan_at, promised_by, stall_reason")
+CASE_COLS = ("id, order_id, kind, state, version, reason, lines, created_at, inspection, "
+             "refunded")
+HISTORY_COLS = "entity, entity_id, order_id, trigger, from_state, to_state, actor, at, payload"
 
 
 class Store:
@@ -42,64 +49,117 @@ class Store:
 
     def __init__(self, connection: Connection):
         self.connection = connection
+        self.sql = Sql(connection)
 
     # --- orders -----------------------------------------------------------------------------
 
-    def get_order(self, order_id: int, *, lock: bool = False) -> Order:
-        query = select(ORDERS).where(ORDERS.c.id == order_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.connection.execute(query).one_or_none()
+    def get_order(self, order_id: int) -> Order:
+        row = self.sql.one(f"SELECT {ORDER_COLS} FROM orders WHERE id = :id", {"id": order_id})
         if row is None:
             raise NotFound("order", f"o-{order_id}")
-        lines = self.connection.execute(
-            select(LINES).where(LINES.c.order_id == order_id).order_by(LINES.c.line_no)).all()
-        return mapping.order_from_row(row, list(lines))
+        lines = self.sql.all("SELECT line_no, sku, quantity, unit_price, refunded_quantity "
+                             "FROM order_lines WHERE order_id = :id ORDER BY line_no",
+                             {"id": order_id})
+        return self.order_from_row(row, [OrderLine(*ln) for ln in lines])
 
-    def add_order(self, values: dict[str, Any], lines: Iterable[dict[str, Any]]) -> int:
-        order_id = self.connection.execute(insert(ORDERS).values(values)).inserted_primary_key[0]
-        self.connection.execute(insert(LINES), [{**ln, "order_id": order_id} for ln in lines])
-        return int(order_id)
+    def order_from_row(self, row: Any, lines: list[OrderLine]) -> Order:
+        when, doc = self.sql.when, self.sql.doc
+        return Order(id=row[0], buyer_id=row[1], state=OrderState(row[2]), version=row[3],
+                     currency=row[4], total=row[5], paid=row[6], refunded=row[7],
+                     payment_ref=row[8], hold_expires_at=when(row[9]),
+                     attrs=doc(row[10]) or {}, created_at=when(row[11]), lines=lines)
+
+    def add_order(self, values: dict[str, Any], lines: list[dict[str, Any]]) -> int:
+        order_id = self.sql.insert_id(
+            "INSERT INTO orders (buyer_id, state, version, currency, total, paid, refunded, "
+            "payment_ref, hold_expires_at, attrs, created_at, updated_at) VALUES (:buyer_id, "
+            ":state, :version, :currency, :total, :paid, :refunded, :payment_ref, "
+            ":hold_expires_at, :attrs, :created_at, :updated_at)", values)
+        self.sql.many("INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, "
+                      "refunded_quantity) VALUES (:order_id, :line_no, :sku, :quantity, "
+                      ":unit_price, :refunded_quantity)",
+                      [{**ln, "order_id": order_id} for ln in lines])
+        return order_id
 
     def save_order(self, order: Order, at: datetime) -> None:
-        self._save(ORDERS, order, mapping.order_changes(order), at, "order")
+        self._save("orders", order, at, "state = :state, paid = :paid, refunded = :refunded, "
+                   "payment_ref = :payment_ref, hold_expires_at = :hold, attrs = :attrs, "
+                   "updated_at = :at", state=order.state.value, paid=order.paid,
+                   refunded=order.refunded, payment_ref=order.payment_ref,
+                   hold=order.hold_expires_at, attrs=order.attrs)
 
     def save_order_lines(self, order: Order) -> None:
-        self.connection.execute(
-            update(LINES).where(LINES.c.order_id == order.id, LINES.c.line_no == bindparam("ln"))
-            .values(refunded_quantity=bindparam("refunded")),
-            [{"ln": ln.line_no, "refunded": ln.refunded_quantity} for ln in order.lines])
+        self.sql.many("UPDATE order_lines SET refunded_quantity = :q "
+                      "WHERE order_id = :order_id AND line_no = :line_no",
+                      [{"q": ln.refunded_quantity, "order_id": order.id,
+                        "line_no": ln.line_no} for ln in order.lines])
 
-    # --- shipments and cases ----------------------------------------------------------------
+    # --- shipments ----------------------------------------------------------------------------
 
     def get_shipment(self, shipment_id: int) -> Shipment:
-        return mapping.shipment_from_row(self._one(SHIPMENTS, shipment_id, "shipment", "s"))
+        row = self.sql.one(f"SELECT {SHIPMENT_COLS} FROM shipments WHERE id = :id",
+                           {"id": shipment_id})
+        if row is None:
+            raise NotFound("shipment", f"s-{shipment_id}")
+        return self._shipment(row)
 
     def shipments_of(self, order_id: int) -> list[Shipment]:
-        rows = self.connection.execute(select(SHIPMENTS).where(
-            SHIPMENTS.c.order_id == order_id).order_by(SHIPMENTS.c.id))
-        return [mapping.shipment_from_row(r) for r in rows]
+        return [self._shipment(r) for r in self.sql.all(
+            f"SELECT {SHIPMENT_COLS} FROM shipments WHERE order_id = :id ORDER BY id",
+            {"id": order_id})]
 
     def add_shipment(self, values: dict[str, Any]) -> int:
-        return int(self.connection.execute(insert(SHIPMENTS).values(values))
-                   .inserted_primary_key[0])
+        return self.sql.insert_id(
+            "INSERT INTO shipments (order_id, state, version, warehouse, carrier, tracking_no, "
+            "created_at, last_scan_at, promised_by, stall_reason) VALUES (:order_id, :state, "
+            ":version, :warehouse, :carrier, :tracking_no, :created_at, :last_scan_at, "
+            ":promised_by, :stall_reason)", values)
 
-    def save_shipment(self, shipment: Shipment, at: datetime) -> None:
-        self._save(SHIPMENTS, shipment, mapping.shipment_changes(shipment), at, "shipment")
+    def save_shipment(self, s: Shipment, at: datetime) -> None:
+        self._save("shipments", s, at, "state = :state, last_scan_at = :scan, "
+                   "stall_reason = :stall", state=s.state.value, scan=s.last_scan_at,
+                   stall=s.stall_reason)
+
+    def _shipment(self, r: Row) -> Shipment:
+        when = self.sql.when
+        return Shipment(id=r[0], order_id=r[1], state=ShipmentState(r[2]), version=r[3],
+                        warehouse=r[4], carrier=r[5], tracking_no=r[6], created_at=when(r[7]),
+                        last_scan_at=when(r[8]), promised_by=when(r[9]), stall_reason=r[10])
+
+    # --- after-sales cases --------------------------------------------------------------------
 
     def get_case(self, case_id: int) -> AfterSalesCase:
-        return mapping.case_from_row(self._one(CASES, case_id, "case", "c"))
+        row = self.sql.one(f"SELECT {CASE_COLS} FROM aftersales_cases WHERE id = :id",
+                           {"id": case_id})
+        if row is None:
+            raise NotFound("case", f"c-{case_id}")
+        return self._case(row)
 
     def cases_of(self, order_id: int) -> list[AfterSalesCase]:
-        rows = self.connection.execute(select(CASES).where(CASES.c.order_id == order_id)
-                                       .order_by(CASES.c.id))
-        return [mapping.case_from_row(r) for r in rows]
+        return [self._case(r) for r in self.sql.all(
+            f"SELECT {CASE_COLS} FROM aftersales_cases WHERE order_id = :id ORDER BY id",
+            {"id": order_id})]
 
     def add_case(self, values: dict[str, Any]) -> int:
-        return int(self.connection.execute(insert(CASES).values(values)).inserted_primary_key[0])
+        return self.sql.insert_id(
+            "INSERT INTO aftersales_cases (order_id, kind, state, version, reason, lines, "
+            "inspection, refunded, created_at, updated_at) VALUES (:order_id, :kind, :state, "
+            ":version, :reason, :lines, :inspection, :refunded, :created_at, :updated_at)",
+            values)
 
     def save_case(self, case: AfterSalesCase, at: datetime) -> None:
-        self._save(CASES, case, mapping.case_changes(case), at, "case")
+        self._save("aftersales_cases", case, at, "state = :state, refunded = :refunded, "
+                   "inspection = :inspection, updated_at = :at", state=case.state.value,
+                   refunded=case.refunded,
+                   inspection=case.inspection.value if case.inspection else None)
+
+    def _case(self, r: Row) -> AfterSalesCase:
+        return AfterSalesCase(
+            id=r[0], order_id=r[1], kind=CaseKind(r[2]), state=CaseState(r[3]), version=r[4],
+            reason=r[5], created_at=self.sql.when(r[7]),
+            lines=tuple(CaseLine(ln["line_no"], ln["quantity"], ln["amount"])
+                        for ln in self.sql.doc(r[6])),
+            inspection=Inspection(r[8]) if r[8] else None, refunded=r[9])
 
     # --- history, outbox, deadlines, inbox --------------------------------------------------
 
@@ -111,61 +171,66 @@ class Store:
     def record_many(self, items: list[tuple[Fired, int, int, dict[str, Any]]]) -> None:
         if not items:
             return
-        self.connection.execute(insert(HISTORY), [_history_row(*item[:3]) for item in items])
-        self.connection.execute(insert(OUTBOX), [_outbox_row(*item) for item in items])
+        self.sql.many(f"INSERT INTO transition_history ({HISTORY_COLS}) VALUES (:entity, "
+                      ":entity_id, :order_id, :trigger, :from_state, :to_state, :actor, :at, "
+                      ":payload)", [_history_row(*item[:3]) for item in items])
+        self.sql.many("INSERT INTO outbox (event, entity, entity_id, order_id, payload, "
+                      "created_at) VALUES (:event, :entity, :entity_id, :order_id, :payload, "
+                      ":created_at)", [_outbox_row(*item) for item in items])
 
     def record_signal(self, name: str, entity: str, entity_id: int, order_id: int,
                       at: datetime, data: dict[str, Any]) -> None:
         """An outbox event that is not a transition (an SLA breach, an escalation)."""
-        self.connection.execute(insert(OUTBOX).values(
-            event=f"orderpilot.{entity}.{name}", entity=entity, entity_id=entity_id,
-            order_id=order_id, created_at=at, published_at=None,
-            payload={"order_id": f"o-{order_id}", "at": at.isoformat(), **data}))
+        self.sql.run("INSERT INTO outbox (event, entity, entity_id, order_id, payload, "
+                     "created_at) VALUES (:event, :entity, :entity_id, :order_id, :payload, :at)",
+                     {"event": f"orderpilot.{entity}.{name}", "entity": entity,
+                      "entity_id": entity_id, "order_id": order_id, "at": at,
+                      "payload": {"order_id": f"o-{order_id}", "at": at.isoformat(), **data}})
 
-    def history(self, order_id: int) -> list[Any]:
-        return list(self.connection.execute(
-            select(HISTORY).where(HISTORY.c.order_id == order_id).order_by(HISTORY.c.id)))
+    def history(self, order_id: int) -> list[dict[str, Any]]:
+        rows = self.sql.all(f"SELECT {HISTORY_COLS} FROM transition_history "
+                            "WHERE order_id = :id ORDER BY id", {"id": order_id})
+        names = HISTORY_COLS.split(", ")
+        return [{**dict(zip(names, r, strict=True)), "at": self.sql.when(r[7]),
+                 "payload": self.sql.doc(r[8]) or {}} for r in rows]
 
     def set_deadline(self, kind: str, entity: str, entity_id: int, order_id: int,
                      due_at: datetime) -> None:
-        self.clear_deadlines(entity, entity_id, kinds=[kind])
-        self.connection.execute(insert(DEADLINES).values(
-            kind=kind, entity=entity, entity_id=entity_id, order_id=order_id, due_at=due_at))
+        self.clear_deadlines(entity, entity_id, kind)
+        self.sql.run("INSERT INTO deadlines (kind, entity, entity_id, order_id, due_at) "
+                     "VALUES (:kind, :entity, :entity_id, :order_id, :due_at)",
+                     {"kind": kind, "entity": entity, "entity_id": entity_id,
+                      "order_id": order_id, "due_at": due_at})
 
-    def clear_deadlines(self, entity: str, entity_id: int, kinds: list[str] | None = None) -> None:
-        query = delete(DEADLINES).where(DEADLINES.c.entity == entity,
-                                        DEADLINES.c.entity_id == entity_id)
-        if kinds is not None:
-            query = query.where(DEADLINES.c.kind.in_(kinds))
-        self.connection.execute(query)
+    def clear_deadlines(self, entity: str, entity_id: int, kind: str | None = None) -> None:
+        self.sql.run("DELETE FROM deadlines WHERE entity = :entity AND entity_id = :id"
+                     + (" AND kind = :kind" if kind else ""),
+                     {"entity": entity, "id": entity_id, **({"kind": kind} if kind else {})})
 
     def inbox_get(self, key: str) -> dict[str, Any] | None:
-        row = self.connection.execute(select(INBOX.c.result).where(INBOX.c.key == key)).first()
-        return None if row is None else dict(row.result)
+        row = self.sql.one("SELECT result FROM inbox WHERE key = :key", {"key": key})
+        return None if row is None else self.sql.doc(row[0])
 
     def inbox_put(self, key: str, kind: str, result: dict[str, Any], at: datetime) -> None:
-        self.connection.execute(insert(INBOX).values(key=key, kind=kind, result=result,
-                                                     created_at=at))
+        self.sql.run("INSERT INTO inbox (key, kind, result, created_at) "
+                     "VALUES (:key, :kind, :result, :at)",
+                     {"key": key, "kind": kind, "result": result, "at": at})
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _one(self, table: Table, entity_id: int, entity: str, prefix: str) -> Any:
-        row = self.connection.execute(select(table).where(table.c.id == entity_id)).one_or_none()
-        if row is None:
-            raise NotFound(entity, f"{prefix}-{entity_id}")
-        return row
-
-    def _save(self, table: Table, aggregate: Any, changes: dict[str, Any], at: datetime,
-              entity: str) -> None:
-        result = self.connection.execute(
-            update(table).where(table.c.id == aggregate.id, table.c.version == aggregate.version)
-            .values(**changes, version=aggregate.version + 1, updated_at=at)
-            if "updated_at" in table.c else
-            update(table).where(table.c.id == aggregate.id, table.c.version == aggregate.version)
-            .values(**changes, version=aggregate.version + 1))
-        if result.rowcount != 1:
-            raise ConcurrentUpdate(entity, aggregate.public_id, aggregate.version)
+    def _save(self, table: str, aggregate: Any, at: datetime, assignments: str,
+              **values: Any) -> None:
+        cursor = self.sql.run(
+            f"UPDATE {table} SET {assignments}, version = version + 1 "
+            "WHERE id = :id AND version = :version",
+            {**values, "at": at, "id": aggregate.id, "version": aggregate.version})
+        if cursor.rowcount != 1:
+            raise ConcurrentUpdate(table.rstrip("s").replace("aftersales_case", "case"),
+                                   aggregate.public_id, aggregate.version)
         aggregate.version += 1
+
+
+Row = tuple[Any, ...]
 
 
 def _history_row(fired: Fired, entity_id: int, order_id: int) -> dict[str, Any]:
@@ -182,6 +247,4 @@ def _outbox_row(fired: Fired, entity_id: int, order_id: int,
                **event_data, "details": fired.payload}
     return {"event": f"orderpilot.{fired.entity}.{fired.event}", "entity": fired.entity,
             "entity_id": entity_id, "order_id": order_id, "payload": payload,
-            "created_at": fired.at, "published_at": None}
-
-
+            "created_at": fired.at}

@@ -1,4 +1,4 @@
-"""Typed rows (SQLAlchemy 2.0). Rows are named as rows and mapped to domain objects in mapping.py.
+"""Typed rows (SQLAlchemy 2.0): the schema. Rows become domain objects in repository.py.
 
 Every timestamp column is timezone-aware UTC (`UtcDateTime`), money is integer minor units.
 """

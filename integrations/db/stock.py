@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from integrations.db.schema import InventoryRow, StockHoldRow
+from integrations.db.sql import Sql
 from statemachine.stock import Allocation, Availability
 
 INVENTORY, HOLDS = InventoryRow.__table__, StockHoldRow.__table__
@@ -27,6 +29,7 @@ class Drift:
 class StockStore:
     def __init__(self, connection: Connection):
         self.connection = connection
+        self.sql = Sql(connection)
 
     def receive(self, sku: str, warehouse: str, quantity: int) -> int:
         """Add stock on hand (creating the sku × warehouse row); returns the new on_hand."""
@@ -41,38 +44,44 @@ class StockStore:
         return quantity
 
     def availability(self, skus: Iterable[str]) -> Availability:
-        rows = self.connection.execute(
-            select(INVENTORY.c.sku, INVENTORY.c.warehouse,
-                   (INVENTORY.c.on_hand - INVENTORY.c.reserved).label("free"))
-            .where(INVENTORY.c.sku.in_(set(skus))))
-        return {(r.sku, r.warehouse): int(r.free) for r in rows}
+        """Free stock (on hand − reserved) per (sku, warehouse) for these skus."""
+        where, params = _in_list("sku", sorted(set(skus)))
+        return {(sku, wh): free for sku, wh, free in self.sql.all(
+            f"SELECT sku, warehouse, on_hand - reserved FROM inventory WHERE {where}", params)}
 
     def known_skus(self, skus: Iterable[str]) -> set[str]:
-        rows = self.connection.execute(select(INVENTORY.c.sku).distinct()
-                                       .where(INVENTORY.c.sku.in_(set(skus))))
-        return {r.sku for r in rows}
+        where, params = _in_list("sku", sorted(set(skus)))
+        return {r[0] for r in self.sql.all(f"SELECT DISTINCT sku FROM inventory WHERE {where}",
+                                           params)}
 
     def try_hold(self, order_id: int, plan: list[Allocation], at: datetime) -> bool:
         """Reserve every allocation or none: False means a concurrent order took the stock."""
         for alloc in plan:
-            taken = self.connection.execute(
-                update(INVENTORY)
-                .where(INVENTORY.c.sku == alloc.sku, INVENTORY.c.warehouse == alloc.warehouse,
-                       INVENTORY.c.on_hand - INVENTORY.c.reserved >= alloc.quantity)
-                .values(reserved=INVENTORY.c.reserved + alloc.quantity)).rowcount
+            taken = self.sql.run(
+                "UPDATE inventory SET reserved = reserved + :q WHERE sku = :sku AND "
+                "warehouse = :wh AND on_hand - reserved >= :q",
+                {"q": alloc.quantity, "sku": alloc.sku, "wh": alloc.warehouse}).rowcount
             if taken != 1:
                 return False  # the caller rolls back the whole unit of work
-        self.connection.execute(insert(HOLDS), [
-            {"order_id": order_id, "line_no": a.line_no, "sku": a.sku,
-             "warehouse": a.warehouse, "quantity": a.quantity, "status": HELD,
-             "created_at": at} for a in plan])
+        self.sql.many("INSERT INTO stock_holds (order_id, line_no, sku, warehouse, quantity, "
+                      "status, created_at) VALUES (:order_id, :line_no, :sku, :warehouse, "
+                      ":quantity, 'held', :at)",
+                      [{"order_id": order_id, "line_no": a.line_no, "sku": a.sku,
+                        "warehouse": a.warehouse, "quantity": a.quantity, "at": at}
+                       for a in plan])
         return True
 
-    def holds_of(self, order_ids: Iterable[int], status: str | None = HELD) -> list:
-        query = select(HOLDS).where(HOLDS.c.order_id.in_(list(order_ids)))
+    def holds_of(self, order_ids: Iterable[int], status: str | None = HELD) -> list[Hold]:
+        ids = list(order_ids)
+        if len(ids) == 1:  # the hot path: one order
+            where, params = "order_id = :id", {"id": ids[0]}
+        else:
+            where, params = _in_list("order_id", ids)
         if status is not None:
-            query = query.where(HOLDS.c.status == status)
-        return list(self.connection.execute(query.order_by(HOLDS.c.id)))
+            where, params = where + " AND status = :status", {**params, "status": status}
+        return [Hold(*r) for r in self.sql.all(
+            f"SELECT order_id, sku, warehouse, quantity, status FROM stock_holds WHERE {where} "
+            "ORDER BY id", params)]
 
     def release(self, order_ids: list[int]) -> int:
         """Give back the live holds of these orders; returns the units released."""
@@ -110,25 +119,36 @@ class StockStore:
     def _settle(self, order_ids: list[int], to_status: str, on_hand_delta: int) -> int:
         holds = self.holds_of(order_ids, HELD)
         self._adjust(holds, on_hand_sign=on_hand_delta, reserved_sign=-1)
-        self._mark(order_ids, HELD, to_status)
+        if holds:
+            self._mark(order_ids, HELD, to_status)
         return sum(h.quantity for h in holds)
 
-    def _adjust(self, holds: list, on_hand_sign: int, reserved_sign: int) -> None:
+    def _adjust(self, holds: list[Hold], on_hand_sign: int, reserved_sign: int) -> None:
         totals: dict[tuple[str, str], int] = defaultdict(int)
         for hold in holds:
             totals[(hold.sku, hold.warehouse)] += hold.quantity
-        if not totals:
-            return
-        self.connection.execute(
-            update(INVENTORY)
-            .where(INVENTORY.c.sku == bindparam("k_sku"),
-                   INVENTORY.c.warehouse == bindparam("k_wh"))
-            .values(on_hand=INVENTORY.c.on_hand + bindparam("d_on_hand"),
-                    reserved=INVENTORY.c.reserved + bindparam("d_reserved")),
-            [{"k_sku": sku, "k_wh": wh, "d_on_hand": on_hand_sign * q,
-              "d_reserved": reserved_sign * q} for (sku, wh), q in sorted(totals.items())])
+        self.sql.many("UPDATE inventory SET on_hand = on_hand + :d_on_hand, "
+                      "reserved = reserved + :d_reserved WHERE sku = :sku AND warehouse = :wh",
+                      [{"sku": sku, "wh": wh, "d_on_hand": on_hand_sign * q,
+                        "d_reserved": reserved_sign * q}
+                       for (sku, wh), q in sorted(totals.items())])
 
     def _mark(self, order_ids: list[int], from_status: str, to_status: str) -> None:
-        self.connection.execute(update(HOLDS).where(
-            HOLDS.c.order_id.in_(order_ids), HOLDS.c.status == from_status)
-            .values(status=to_status))
+        where, params = _in_list("order_id", order_ids)
+        self.sql.run(f"UPDATE stock_holds SET status = :to WHERE {where} AND status = :from_",
+                     {**params, "to": to_status, "from_": from_status})
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    order_id: int
+    sku: str
+    warehouse: str
+    quantity: int
+    status: str
+
+
+def _in_list(column: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """`column IN (:p0, :p1, …)` with its parameters (callers batch to ≤ 10,000 values)."""
+    params = {f"p{i}": v for i, v in enumerate(values)}
+    return f"{column} IN ({', '.join(':' + k for k in params)})", params

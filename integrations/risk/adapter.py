@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
-from integrations.db.schema_risk import RiskDecisionRow, RiskOrderFactsRow
+from integrations.db.sql import Sql
 from integrations.risk.sql_signals import gather
 from statemachine.risk.blacklist import normalise_address, normalise_phone
 from statemachine.risk.engine import decide
@@ -18,7 +18,12 @@ from statemachine.risk.ruleset import RuleSet
 from statemachine.risk.score import ScoreFunction
 from statemachine.risk_port import PlacementFacts, RiskDecision
 
-DECISIONS, FACTS = RiskDecisionRow.__table__, RiskOrderFactsRow.__table__
+DECISION_SQL = ("INSERT INTO risk_decisions (order_id, mode, ruleset, action, score, reasons, "
+                "decided_at) VALUES (:order_id, :mode, :ruleset, :action, :score, :reasons, "
+                ":decided_at)")
+FACTS_SQL = ("INSERT INTO risk_order_facts (order_id, buyer_id, device_id, ip, address_norm, "
+             "phone_norm, amount, currency, placed_at) VALUES (:order_id, :buyer_id, :device_id, "
+             ":ip, :address_norm, :phone_norm, :amount, :currency, :placed_at)")
 LIVE, SHADOW = "live", "shadow"
 # the order API's address fields -> the engine's (see statemachine.risk.blacklist)
 ADDRESS_FIELDS = {"street": "line1", "district": "line2", "postal_code": "postcode",
@@ -49,14 +54,16 @@ class RuleSetRiskCheck:
         if self.shadow is not None:
             candidate = self.evaluate(facts, connection, address, self.shadow)
             rows.append(_decision_row(order_id, SHADOW, self.shadow.name, candidate, facts))
-        connection.execute(insert(DECISIONS), rows)
-        connection.execute(insert(FACTS).values(_facts_row(order_id, facts, address)))
+        sql = Sql(connection)
+        sql.many(DECISION_SQL, rows)
+        sql.run(FACTS_SQL, _facts_row(order_id, facts, address))
         return decision
 
     def evaluate(self, facts: PlacementFacts, connection: Connection, address: str | None,
                  ruleset: RuleSet) -> RiskDecision:
         """Decide under `ruleset` with signals read now (nothing stored)."""
-        return decide(facts, gather(connection, facts, address, ruleset), ruleset, self.scorer)
+        signals = gather(Sql(connection), facts, address, ruleset)
+        return decide(facts, signals, ruleset, self.scorer)
 
 
 def reasons_json(decision: RiskDecision) -> list[dict[str, Any]]:

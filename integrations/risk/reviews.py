@@ -49,7 +49,7 @@ def decide(ctx: Context, order_id: int, decision: str, by: str, reason: str | No
     """Approve or reject a held order as `by`; refuses with ReviewAlreadyDecided otherwise."""
     checked = parse(Reasoned, {"reason": reason}).model_dump(exclude_none=True)
     with ctx.tx() as tx:
-        order = tx.store.get_order(order_id, lock=True)
+        order = tx.store.get_order(order_id)
         if order.state.value != "under_review":
             task = tx.connection.execute(select(TASKS.c.decided_by, TASKS.c.decision).where(
                 TASKS.c.order_id == order_id)).first()

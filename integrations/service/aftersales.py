@@ -52,17 +52,20 @@ def open_case(ctx: Context, order_id: int, request: OpenCase, actor: str,
 
 
 def fire_case(ctx: Context, case_id: int, trigger: str, actor: str, params: dict[str, Any],
-              idempotency_key: str | None = None) -> None:
+              idempotency_key: str | None = None) -> AfterSalesCase:
+    """Move a case; a refund also refunds the order (within what was paid)."""
     if trigger not in CASE_LIFECYCLE.triggers:
         raise InvalidInput({"trigger": f"expected one of {', '.join(CASE_LIFECYCLE.triggers)} "
                                        f"(got {trigger!r})"})
     checked = parse(CASE_PARAMS.get(trigger, Reasoned), params).model_dump(exclude_none=True)
     with ctx.tx() as tx:
+        case = tx.store.get_case(case_id)
         if idempotency_key and replay_or_none(tx, idempotency_key, trigger, case_id):
-            return
-        fire(ctx, tx, tx.store.get_case(case_id), trigger, actor, checked)
+            return case
+        fire(ctx, tx, case, trigger, actor, checked)
         if idempotency_key:
             remember(tx, idempotency_key, trigger, case_id, ctx.clock.now())
+        return case
 
 
 def fire(ctx: Context, tx: Tx, case: AfterSalesCase, trigger: str, actor: str,

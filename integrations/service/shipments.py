@@ -52,18 +52,20 @@ def create_parcels(ctx: Context, tx: Tx, order: Order, params: dict[str, Any], n
 
 
 def fire_shipment(ctx: Context, shipment_id: int, trigger: str, actor: str,
-                  params: dict[str, Any], idempotency_key: str | None = None) -> None:
+                  params: dict[str, Any], idempotency_key: str | None = None) -> Shipment:
     """Apply a carrier event or an operator action to one parcel (a repeated key applies once)."""
     if trigger not in SHIPMENT_LIFECYCLE.triggers:
         raise InvalidInput({"trigger": f"expected one of {', '.join(SHIPMENT_LIFECYCLE.triggers)}"
                                        f" (got {trigger!r})"})
     checked = parse(SHIPMENT_PARAMS.get(trigger, Scan), params).model_dump(exclude_none=True)
     with ctx.tx() as tx:
+        shipment = tx.store.get_shipment(shipment_id)
         if idempotency_key and replay_or_none(tx, idempotency_key, trigger, shipment_id):
-            return
-        fire(ctx, tx, tx.store.get_shipment(shipment_id), trigger, actor, checked)
+            return shipment
+        fire(ctx, tx, shipment, trigger, actor, checked)
         if idempotency_key:
             remember(tx, idempotency_key, trigger, shipment_id, ctx.clock.now())
+        return shipment
 
 
 def fire(ctx: Context, tx: Tx, shipment: Shipment, trigger: str, actor: str,

@@ -112,11 +112,9 @@ class TransitionView(View):
     payload: dict[str, Any]
 
     @classmethod
-    def of(cls, row: Any) -> TransitionView:
-        prefix = {"order": "o", "shipment": "s", "case": "c"}[row.entity]
-        return cls(entity=row.entity, entity_id=f"{prefix}-{row.entity_id}", trigger=row.trigger,
-                   from_state=row.from_state, to_state=row.to_state, actor=row.actor,
-                   at=row.at, payload=row.payload or {})
+    def of(cls, row: dict[str, Any]) -> TransitionView:
+        prefix = {"order": "o", "shipment": "s", "case": "c"}[row["entity"]]
+        return cls(**{**row, "entity_id": f"{prefix}-{row['entity_id']}"})
 
 
 class StockLevel(View):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from integrations.db.sql import Sql
 from integrations.risk.adapter import engine_address
 from integrations.risk.config import default_ruleset
 from integrations.risk.sql_signals import gather
@@ -25,7 +26,7 @@ def next_order_facts(pilot, clock, buyer="b-1", device="d-b-1", ip="198.51.100.9
 
 def signals_for(pilot, facts):
     with pilot.context.tx(readonly=True) as tx:
-        return gather(tx.connection, facts, normalise_address(facts.shipping_address),
+        return gather(Sql(tx.connection), facts, normalise_address(facts.shipping_address),
                       default_ruleset())
 
 
