@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from ipaddress import IPv4Address, IPv6Address
 from typing import Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, IPvAnyAddress, ValidationError
 
 from statemachine.aftersales import CaseKind, Inspection
 from statemachine.errors import InvalidInput
@@ -48,7 +47,7 @@ class PlaceOrder(Edge):
     shipping_address: Address
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
     device_id: str | None = Field(None, max_length=128)
-    ip: IPv4Address | IPv6Address | None = None
+    ip: IPvAnyAddress | None = None
     phone: str | None = Field(None, max_length=32)
     idempotency_key: str | None = Field(None, min_length=1, max_length=200)
 

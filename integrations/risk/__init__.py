@@ -1,0 +1,1 @@
+"""Risk adapters: rule-set config, backtest, optional learned scorer."""

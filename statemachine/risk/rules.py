@@ -1,0 +1,134 @@
+"""One function per rule kind: `(facts, signals, ruleset) -> Reason | None`.
+
+A rule returns None when it does not fire, including when a value it needs is unknown.
+Every rule id here is stable; it is what decisions, reports and docs refer to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from statemachine.risk_port import PlacementFacts, Reason, RiskAction
+
+from .blacklist import normalise_address
+from .ruleset import RuleSet
+from .signals import RiskSignals, account_age_seconds
+
+Rule = Callable[[PlacementFacts, RiskSignals, RuleSet], Reason | None]
+_DIGIT = re.compile(r"\d")
+
+
+def blacklist(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+    """Fires when the adapter found the buyer, device, phone, address or IP on a blacklist."""
+    if not signals.blacklist_hits:
+        return None
+    kinds = ", ".join(signals.blacklist_hits)
+    return Reason("blacklist", f"on the blacklist: {kinds}", {"hits": signals.blacklist_hits})
+
+
+def sku_daily_limit(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+    """Fires when today's units of a sku for this account would pass the sku's daily limit."""
+    bought, cfg = signals.sku_bought_today, rs.sku_daily_limit
+    if bought is None:
+        return None
+    for line in facts.lines:
+        limit = cfg.limits.get(line.sku, cfg.default_limit)
+        if limit is not None and bought.get(line.sku, 0) + line.quantity > limit:
+            seen = {"sku": line.sku, "bought_today": bought.get(line.sku, 0),
+                    "quantity": line.quantity, "limit": limit}
+            return Reason("sku_daily_limit", f"daily limit of {limit} for {line.sku} passed", seen)
+    return None
+
+
+def credit_restricted(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+    """Fires when the buyer's credit score is below the restriction threshold."""
+    score, floor = signals.credit_score, rs.credit.restricted_below
+    if score is None or score >= floor:
+        return None
+    return Reason("credit_restricted", f"credit score {score} is below {floor}",
+                  {"credit_score": score, "restricted_below": floor})
+
+
+def velocity(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+    """Fires when any configured dimension has more earlier orders in the window than allowed."""
+    cfg = rs.velocity
+    counts = signals.velocity.items()
+    over = {d: n for d, n in counts if d in cfg.dimensions and n >= cfg.max_orders}
+    if not over:
+        return None
+    text = f"more than {cfg.max_orders} orders in {cfg.window_seconds} s by " + ", ".join(over)
+    return Reason("velocity", text, {"earlier_orders": over, "window_seconds": cfg.window_seconds})
+
+
+def amount_threshold(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+    """Fires when the order amount is above the review threshold."""
+    if facts.amount <= rs.amount_review_above:
+        return None
+    return Reason("amount_threshold", f"amount {facts.amount} above {rs.amount_review_above}",
+                  {"amount": facts.amount, "currency": facts.currency,
+                   "threshold": rs.amount_review_above})
+
+
+def new_account_bulk(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+    """Fires when a young account buys more units of one item than allowed."""
+    age, cfg = account_age_seconds(signals, facts.placed_at), rs.new_account_bulk
+    if age is None or age >= cfg.max_account_age_seconds:
+        return None
+    biggest = max((line.quantity for line in facts.lines), default=0)
+    if biggest <= cfg.max_quantity:
+        return None
+    return Reason("new_account_bulk", f"account {int(age)} s old buys {biggest} of one item",
+                  {"account_age_seconds": age, "quantity": biggest,
+                   "max_quantity": cfg.max_quantity})
+
+
+def vague_address(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+    """Fires when the shipping address is too short or (if required) has no house number."""
+    if not facts.shipping_address:
+        return None
+    cfg, line1 = rs.address, facts.shipping_address.get("line1", "")
+    normal = normalise_address(facts.shipping_address)
+    no_number = cfg.require_house_number and not _DIGIT.search(line1)
+    if len(normal) >= cfg.min_length and not no_number:
+        return None
+    return Reason("vague_address", "shipping address is vague",
+                  {"address": normal, "length": len(normal), "has_house_number": not no_number})
+
+
+def address_changes(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+    """Fires when the buyer changed the address more often than allowed."""
+    changes, limit = signals.address_changes, rs.address.max_changes
+    if changes is None or changes <= limit:
+        return None
+    return Reason("address_changes", f"address changed {changes} times (limit {limit})",
+                  {"address_changes": changes, "max_changes": limit})
+
+
+def cancel_rate(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+    """Fires when a buyer with enough orders cancels more often than the threshold."""
+    total, cancelled, cfg = signals.orders_total, signals.orders_cancelled, rs.cancel_rate
+    if total is None or cancelled is None or total < cfg.min_orders:
+        return None
+    rate = cancelled / total
+    if rate <= cfg.max_rate:
+        return None
+    return Reason("cancel_rate", f"cancel rate {rate:.0%} over {total} orders",
+                  {"orders_total": total, "orders_cancelled": cancelled, "max_rate": cfg.max_rate})
+
+
+def rule_action(rule: Rule, rs: RuleSet) -> RiskAction:
+    """The action a rule's firing asks for under this rule set."""
+    configured = {
+        blacklist: rs.blacklist_action,
+        sku_daily_limit: rs.sku_daily_limit.action,
+        credit_restricted: rs.credit.restricted_action,
+        velocity: rs.velocity.action,
+    }
+    return configured.get(rule, RiskAction.REVIEW)
+
+
+ALL_RULES: tuple[Rule, ...] = (
+    blacklist, sku_daily_limit, credit_restricted, velocity, amount_threshold,
+    new_account_bulk, vague_address, address_changes, cancel_rate,
+)

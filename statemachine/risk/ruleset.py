@@ -1,0 +1,103 @@
+"""A rule set as plain frozen data: every threshold the engine uses, with the manuals' defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from statemachine.risk_port import RiskAction
+
+from .signals import ADDRESS, BUYER, DEVICE, IP
+
+
+@dataclass(frozen=True, slots=True)
+class AllowLane:
+    enabled: bool = True
+    min_completed_orders: int = 5
+    max_amount: int = 20_000  # minor units
+
+
+@dataclass(frozen=True, slots=True)
+class VelocityRule:
+    window_seconds: int = 3600
+    max_orders: int = 5  # more than this many earlier orders in the window fires
+    dimensions: tuple[str, ...] = (BUYER, DEVICE, IP, ADDRESS)
+    action: RiskAction = RiskAction.REVIEW
+
+
+@dataclass(frozen=True, slots=True)
+class SkuDailyLimit:
+    default_limit: int | None = None  # None: no limit for skus not listed
+    limits: Mapping[str, int] = field(default_factory=dict)
+    action: RiskAction = RiskAction.REJECT
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccountBulk:
+    max_account_age_seconds: int = 7 * 86_400
+    max_quantity: int = 10  # a line with more units than this fires
+
+
+@dataclass(frozen=True, slots=True)
+class AddressRule:
+    min_length: int = 12
+    require_house_number: bool = True
+    max_changes: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRate:
+    min_orders: int = 5
+    max_rate: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class CreditPolicy:
+    initial: int = 100
+    maximum: int = 100
+    restricted_below: int = 60
+    restricted_action: RiskAction = RiskAction.REVIEW
+    deductions: Mapping[str, int] = field(
+        default_factory=lambda: {
+            "cancel_after_hold": 5,
+            "unpaid_expiry": 5,
+            "malicious_refund": 20,
+            "chargeback": 30,
+        }
+    )
+    recovery_per_good_order: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreWeights:
+    """Noisy-OR weights (0..1): the most a single piece of evidence can add to the score."""
+
+    new_account: float = 0.85
+    device_shared: float = 0.55
+    ip_shared: float = 0.35
+    amount_vs_history: float = 0.3
+    velocity: float = 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBands:
+    reject_at: float = 80.0
+    review_at: float = 50.0
+    weights: ScoreWeights = field(default_factory=ScoreWeights)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """All thresholds of one rule set; built from TOML by `integrations.risk.config`."""
+
+    name: str = "default"
+    amount_review_above: int = 500_000  # minor units: 5000.00
+    blacklist_action: RiskAction = RiskAction.REJECT
+    allow_lane: AllowLane = field(default_factory=AllowLane)
+    velocity: VelocityRule = field(default_factory=VelocityRule)
+    sku_daily_limit: SkuDailyLimit = field(default_factory=SkuDailyLimit)
+    new_account_bulk: NewAccountBulk = field(default_factory=NewAccountBulk)
+    address: AddressRule = field(default_factory=AddressRule)
+    cancel_rate: CancelRate = field(default_factory=CancelRate)
+    credit: CreditPolicy = field(default_factory=CreditPolicy)
+    score: ScoreBands = field(default_factory=ScoreBands)

@@ -1,0 +1,45 @@
+"""What the signal adapter gathers before `decide` runs: counts, list hits, credit, history.
+
+Every field may be `None`, which means "unknown". A rule that needs an unknown value does not
+fire (Stripe Radar's semantics for a missing attribute).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Dimensions the velocity rule counts over, and the blacklist kinds the adapter may report.
+BUYER, DEVICE, IP, ADDRESS, PHONE = "buyer", "device", "ip", "address", "phone"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSignals:
+    """Facts about the buyer and the surroundings of an order, gathered without the label."""
+
+    account_created_at: datetime | None = None
+    # Earlier orders in the rule set's velocity window, per dimension (buyer/device/ip/address).
+    velocity: Mapping[str, int] = field(default_factory=dict)
+    # Blacklist kinds that matched this order (see `blacklist.blacklist_hits`).
+    blacklist_hits: tuple[str, ...] = ()
+    # Quantity of each sku this account already bought today, before this order.
+    sku_bought_today: Mapping[str, int] | None = None
+    address_changes: int | None = None
+    orders_total: int | None = None
+    orders_cancelled: int | None = None
+    orders_completed: int | None = None
+    disputes: int | None = None
+    credit_score: int | None = None
+    # Distinct *other* buyers seen earlier on this device / IP.
+    device_other_buyers: int | None = None
+    ip_other_buyers: int | None = None
+    # Mean amount (minor units) of the buyer's earlier orders.
+    buyer_mean_amount: float | None = None
+
+
+def account_age_seconds(signals: RiskSignals, placed_at: datetime) -> float | None:
+    """Seconds from sign-up to this order, or None when the sign-up time is unknown."""
+    if signals.account_created_at is None:
+        return None
+    return (placed_at - signals.account_created_at).total_seconds()

@@ -1,0 +1,71 @@
+"""Shared fixtures: a simulated clock, a real SQLite file per test, PostgreSQL when reachable."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from orderpilot import ManualClock, OrderPilot
+
+START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
+POSTGRES_ENV = "ORDERPILOT_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'orderpilot.db'}"
+
+
+@pytest.fixture
+def pilot(sqlite_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
+    p = OrderPilot(sqlite_url, clock=clock)
+    yield p
+    p.close()
+
+
+def _admin_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    admin = _admin_url()
+    if not admin:
+        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL tests skipped")
+    import psycopg
+
+    base = admin.replace("postgresql+psycopg://", "postgresql://")
+    name = f"orderpilot_t_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL at {base} is not reachable: {error}")
+    yield base.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_url(request) -> str:
+    """Run the test once on a SQLite file and once on PostgreSQL (skipped if unreachable)."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def any_pilot(any_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
+    p = OrderPilot(any_url, clock=clock)
+    yield p
+    p.close()

@@ -1,0 +1,46 @@
+"""Small named factories for test data (Given … steps read as sentences with them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orderpilot import OrderPilot
+
+ADDRESS = {"street": "18 Wensan Road", "city": "Hangzhou", "recipient": "Li Lei",
+           "phone": "13800000000"}
+
+
+def stock(pilot: OrderPilot, sku: str = "SKU-1", warehouse: str = "WH-1",
+          quantity: int = 10) -> None:
+    pilot.inventory.receive(sku=sku, warehouse=warehouse, quantity=quantity)
+
+
+def order_request(buyer: str = "b-1", sku: str = "SKU-1", quantity: int = 2,
+                  unit_price: int = 1999, **extra: Any) -> dict[str, Any]:
+    return {"buyer_id": buyer, "lines": [{"sku": sku, "quantity": quantity,
+                                          "unit_price": unit_price}],
+            "shipping_address": dict(ADDRESS), "device_id": "d-1", "ip": "203.0.113.7", **extra}
+
+
+def placed_order(pilot: OrderPilot, **kwargs: Any):
+    return pilot.orders.place(**order_request(**kwargs))
+
+
+def paid_order(pilot: OrderPilot, **kwargs: Any):
+    order = placed_order(pilot, **kwargs)
+    return pilot.orders.fire(order.id, "pay", amount=order.total, payment_ref=f"p-{order.id}")
+
+
+def shipped_order(pilot: OrderPilot, **kwargs: Any):
+    order = paid_order(pilot, **kwargs)
+    for trigger in ("start_picking", "pack", "ship"):
+        order = pilot.orders.fire(order.id, trigger)
+    return order
+
+
+def delivered_order(pilot: OrderPilot, **kwargs: Any):
+    order = shipped_order(pilot, **kwargs)
+    for parcel in pilot.shipments.of_order(order.id):
+        for trigger in ("pick_up", "scan", "deliver"):
+            pilot.shipments.fire(parcel.id, trigger)
+    return pilot.orders.get(order.id)

@@ -1,0 +1,284 @@
+"""The lifecycle through the Python API on a real store (a SQLite file, and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from integrations.db.schema import Base
+from orderpilot import (
+    GuardRejected,
+    InsufficientStock,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    OrderPilot,
+)
+from tests.factories import delivered_order, order_request, paid_order, placed_order, stock
+
+
+def row_counts(pilot: OrderPilot) -> dict[str, int]:
+    with pilot.context.engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in Base.metadata.sorted_tables}
+
+
+def test_an_order_goes_from_placement_to_completion(any_pilot, clock):
+    # Given stock in one warehouse
+    stock(any_pilot, quantity=10)
+    # When a buyer orders, pays, and the parcel is delivered
+    order = delivered_order(any_pilot, quantity=2)
+    clock.advance(days=8)
+    any_pilot.sweep()
+    # Then the order completed, the stock was deducted and every step is in the history
+    final = any_pilot.orders.get(order.id)
+    assert (final.state, final.paid, final.payment_status) == ("completed", 3998, "paid")
+    level = any_pilot.inventory.level(sku="SKU-1", warehouse="WH-1")
+    assert (level.on_hand, level.reserved) == (8, 0)
+    order_steps = [(h.trigger, h.to_state) for h in any_pilot.orders.history(order.id)
+                   if h.entity == "order"]
+    assert order_steps == [
+        ("place", "created"), ("approve", "awaiting_payment"), ("pay", "paid"),
+        ("start_picking", "picking"), ("pack", "packed"), ("ship", "shipped"),
+        ("deliver", "delivered"), ("close", "completed")]
+
+
+def test_placing_holds_stock_for_twenty_minutes_by_default(pilot, clock):
+    stock(pilot, quantity=5)
+    order = placed_order(pilot, quantity=3)
+    assert order.state == "awaiting_payment"
+    assert order.hold_expires_at == clock.now() + timedelta(minutes=20)
+    level = pilot.inventory.level(sku="SKU-1", warehouse="WH-1")
+    assert (level.on_hand, level.reserved, level.available) == (5, 3, 2)
+
+
+def test_an_unpaid_hold_expires_and_the_stock_returns(any_pilot, clock):
+    stock(any_pilot, quantity=5)
+    early = placed_order(any_pilot, quantity=2)
+    clock.advance(minutes=10)
+    late = placed_order(any_pilot, buyer="b-2", quantity=1)
+    # When the sweep runs after the first hold lapsed but before the second
+    clock.advance(minutes=11)
+    counts = any_pilot.sweep()
+    # Then exactly the due hold expired and its stock is available again
+    assert counts.get("hold_expiry") == 1
+    assert any_pilot.orders.get(early.id).state == "expired"
+    assert any_pilot.orders.get(late.id).state == "awaiting_payment"
+    assert any_pilot.inventory.level(sku="SKU-1", warehouse="WH-1").reserved == 1
+    assert any_pilot.sweep() == {}
+
+
+def test_extending_a_hold_while_payment_is_in_flight_postpones_expiry(pilot, clock):
+    stock(pilot)
+    order = placed_order(pilot)
+    clock.advance(minutes=15)
+    extended = pilot.orders.fire(order.id, "extend_hold", minutes=10, actor="gateway")
+    assert extended.hold_expires_at == order.hold_expires_at + timedelta(minutes=10)
+    clock.advance(minutes=10)  # past the original 20 minutes
+    assert pilot.sweep().get("hold_expiry") is None
+    assert pilot.orders.get(order.id).state == "awaiting_payment"
+
+
+def test_cancelling_a_paid_order_refunds_it_and_restocks(any_pilot):
+    stock(any_pilot, quantity=4)
+    order = paid_order(any_pilot, quantity=3)
+    cancelled = any_pilot.orders.fire(order.id, "cancel", reason="buyer asked", actor="b-1")
+    assert (cancelled.state, cancelled.refunded, cancelled.payment_status) == (
+        "cancelled", cancelled.paid, "refunded")
+    level = any_pilot.inventory.level(sku="SKU-1", warehouse="WH-1")
+    assert (level.on_hand, level.reserved) == (4, 0)
+
+
+def test_a_trigger_that_is_not_allowed_names_the_state_and_the_way_out(pilot):
+    stock(pilot)
+    order = placed_order(pilot)
+    before = row_counts(pilot)
+    with pytest.raises(InvalidTransition) as refused:
+        pilot.orders.fire(order.id, "ship")
+    assert str(refused.value) == (f"order {order.id} cannot ship from awaiting_payment; "
+                                  "allowed: extend_hold, pay, expire, cancel")
+    assert row_counts(pilot) == before
+
+
+def test_a_guard_refusal_writes_nothing(pilot):
+    stock(pilot)
+    order = placed_order(pilot)
+    before = row_counts(pilot)
+    with pytest.raises(GuardRejected, match="amount must equal the order total"):
+        pilot.orders.fire(order.id, "pay", amount=1, payment_ref="p")
+    assert row_counts(pilot) == before
+    assert pilot.orders.get(order.id).version == order.version
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"lines": [{"sku": "SKU-1", "quantity": 0, "unit_price": 100}]}, "lines[0].quantity"),
+    ({"lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": -5}]}, "lines[0].unit_price"),
+    ({"lines": [{"sku": "NOPE", "quantity": 1, "unit_price": 5}]}, "lines[0].sku"),
+    ({"lines": []}, "lines"),
+    ({"buyer_id": "bad id with spaces"}, "buyer_id"),
+    ({"ip": "999.1.1.1"}, "ip"),
+    ({"shipping_address": {"city": "Hangzhou"}}, "shipping_address.street"),
+    ({"coupon": "X"}, "coupon"),
+])
+def test_bad_input_names_the_field_and_writes_nothing(pilot, change, field):
+    stock(pilot)
+    before = row_counts(pilot)
+    with pytest.raises(InvalidInput) as refused:
+        pilot.orders.place(**{**order_request(), **change})
+    assert field in refused.value.problems, refused.value.problems
+    assert row_counts(pilot) == before
+
+
+@pytest.mark.parametrize(("call", "field"), [
+    (lambda p: p.orders.get("42"), "order_id"),
+    (lambda p: p.orders.fire("o-x", "pay"), "order_id"),
+    (lambda p: p.orders.fire("o-1", "teleport"), "trigger"),
+    (lambda p: p.orders.fire("o-1", "pay", amount="lots", payment_ref="p"), "amount"),
+    (lambda p: p.orders.fire("o-1", "pay", amount=3998, payment_ref="p", tip=5), "tip"),
+    (lambda p: p.inventory.receive(sku="SKU-1", warehouse="WH-1", quantity=-1), "quantity"),
+    (lambda p: p.sweep(now="tomorrow"), "now"),
+])
+def test_malformed_ids_params_and_quantities_are_refused_by_name(pilot, call, field):
+    stock(pilot)
+    placed_order(pilot)
+    before = row_counts(pilot)
+    with pytest.raises(InvalidInput) as refused:
+        call(pilot)
+    assert field in refused.value.problems
+    assert row_counts(pilot) == before
+
+
+def test_an_unknown_order_is_not_found(pilot):
+    with pytest.raises(NotFound, match="order o-999 does not exist"):
+        pilot.orders.fire("o-999", "pay", amount=1, payment_ref="p")
+
+
+def test_an_order_larger_than_all_stock_is_refused_and_nothing_is_held(pilot):
+    stock(pilot, quantity=3)
+    before = row_counts(pilot)
+    with pytest.raises(InsufficientStock, match="sku SKU-1: 4 requested, only 3 available"):
+        placed_order(pilot, quantity=4)
+    assert row_counts(pilot) == before
+
+
+def test_an_order_split_across_two_warehouses_ships_two_parcels_and_delivers_with_the_last(pilot):
+    stock(pilot, warehouse="WH-1", quantity=2)
+    stock(pilot, warehouse="WH-2", quantity=2)
+    order = paid_order(pilot, quantity=3)
+    for trigger in ("start_picking", "pack", "ship"):
+        pilot.orders.fire(order.id, trigger)
+    parcels = pilot.shipments.of_order(order.id)
+    assert sorted(p.warehouse for p in parcels) == ["WH-1", "WH-2"]
+    pilot.shipments.fire(parcels[0].id, "pick_up")
+    pilot.shipments.fire(parcels[0].id, "deliver")
+    assert pilot.orders.get(order.id).state == "shipped"
+    pilot.shipments.fire(parcels[1].id, "pick_up")
+    pilot.shipments.fire(parcels[1].id, "deliver")
+    assert pilot.orders.get(order.id).state == "delivered"
+
+
+def test_the_same_idempotency_key_applies_once(any_pilot):
+    stock(any_pilot)
+    order = placed_order(any_pilot)
+    for _ in range(3):
+        any_pilot.orders.fire(order.id, "pay", amount=order.total, payment_ref="p-1",
+                              idempotency_key="pay-p-1")
+    pays = [h for h in any_pilot.orders.history(order.id) if h.trigger == "pay"]
+    assert len(pays) == 1
+    with pytest.raises(InvalidInput, match="idempotency_key"):
+        any_pilot.orders.fire(order.id, "cancel", idempotency_key="pay-p-1")
+
+
+def test_a_repeated_placement_key_returns_the_first_order(pilot):
+    stock(pilot, quantity=10)
+    first = pilot.orders.place(**order_request(idempotency_key="cart-77"))
+    again = pilot.orders.place(**order_request(idempotency_key="cart-77"))
+    assert first.id == again.id
+    assert pilot.inventory.level(sku="SKU-1", warehouse="WH-1").reserved == 2
+
+
+def test_a_new_pilot_on_the_same_database_sees_the_same_states_and_history(any_url, clock):
+    first = OrderPilot(any_url, clock=clock)
+    stock(first)
+    order = paid_order(first)
+    seen, history = first.orders.get(order.id), first.orders.history(order.id)
+    first.close()
+    second = OrderPilot(any_url, clock=clock)
+    assert (second.orders.get(order.id), second.orders.history(order.id)) == (seen, history)
+    assert second.orders.get(order.id).state == "paid" and len(history) == 3
+    second.close()
+
+
+def test_a_stale_write_raises_concurrent_update_and_writes_nothing(pilot):
+    from integrations.service import orders
+    from statemachine.errors import ConcurrentUpdate
+
+    stock(pilot)
+    view = placed_order(pilot)
+    with pilot.context.tx() as tx:
+        stale = tx.store.get_order(int(view.id[2:]))
+    pilot.orders.fire(view.id, "pay", amount=view.total, payment_ref="p")  # someone else
+    before = row_counts(pilot)
+    with pytest.raises(ConcurrentUpdate, match="changed by someone else"), pilot.context.tx() as tx:
+        orders.fire(pilot.context, tx, stale, "cancel", "ops", {})
+    assert row_counts(pilot) == before
+    assert pilot.orders.get(view.id).state == "paid"
+
+
+def test_partial_line_level_refunds_never_exceed_what_was_paid(pilot):
+    stock(pilot)
+    order = delivered_order(pilot, quantity=2)
+    first = pilot.cases.open(order.id, kind="refund_only", reason="one broken",
+                             lines=[{"line_no": 1, "quantity": 1}])
+    pilot.cases.fire(first.id, "auto_approve")
+    pilot.cases.fire(first.id, "refund")
+    second = pilot.cases.open(order.id, kind="refund_only", reason="other broken",
+                              lines=[{"line_no": 1, "quantity": 1}])
+    pilot.cases.fire(second.id, "auto_approve")
+    pilot.cases.fire(second.id, "refund")
+    view = pilot.orders.get(order.id)
+    assert (view.refunded, view.paid, view.payment_status) == (3998, 3998, "refunded")
+    with pytest.raises(InvalidInput, match="at most 0"):
+        pilot.cases.open(order.id, kind="refund_only", reason="again",
+                         lines=[{"line_no": 1, "quantity": 1}])
+
+
+def test_a_return_is_refunded_after_the_goods_come_back_and_pass_inspection(pilot):
+    stock(pilot)
+    order = delivered_order(pilot, quantity=1)
+    case = pilot.cases.open(order.id, kind="return_refund", reason="wrong size",
+                            lines=[{"line_no": 1, "quantity": 1}])
+    for trigger, params in [("review", {}), ("approve", {}), ("await_return", {}),
+                            ("receive", {}), ("inspect", {"result": "ok"}), ("refund", {})]:
+        case = pilot.cases.fire(case.id, trigger, actor="ops", **params)
+    assert (case.state, case.inspection, case.refunded) == ("refunded", "ok", 1999)
+    assert pilot.orders.get(order.id).refunded == 1999
+
+
+def test_a_quiet_parcel_stalls_once_and_a_new_scan_moves_it_on(pilot, clock):
+    stock(pilot)
+    order = paid_order(pilot)
+    for trigger in ("start_picking", "pack", "ship"):
+        pilot.orders.fire(order.id, trigger)
+    parcel = pilot.shipments.of_order(order.id)[0]
+    pilot.shipments.fire(parcel.id, "pick_up")
+    clock.advance(hours=25)
+    assert pilot.sweep() == {"scan_silence": 1}
+    assert pilot.shipments.get(parcel.id).state == "stalled"
+    clock.advance(hours=25)
+    assert pilot.sweep() == {}  # one alert per stall, not one per sweep
+    pilot.shipments.fire(parcel.id, "scan", location="Wuhan hub")
+    assert pilot.shipments.get(parcel.id).state == "in_transit"
+
+
+def test_reconciliation_reports_and_repairs_drift(pilot):
+    stock(pilot)
+    placed_order(pilot, quantity=2)
+    assert pilot.inventory.reconcile() == []
+    with pilot.context.engine.begin() as conn:
+        conn.execute(text("UPDATE inventory SET reserved = 5"))
+    drift = pilot.inventory.reconcile(fix=True)
+    assert [(d.sku, d.recorded, d.from_holds) for d in drift] == [("SKU-1", 5, 2)]
+    assert pilot.inventory.reconcile() == []

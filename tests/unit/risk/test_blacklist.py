@@ -1,0 +1,43 @@
+"""Blacklist matching: exact ids, normalised phones and addresses, IP ranges."""
+
+from __future__ import annotations
+
+from statemachine.risk import Blacklist, blacklist_hits, normalise_address, parse_networks
+from statemachine.risk.blacklist import normalise_phone
+
+from .factories import an_order
+
+
+def test_nothing_matches_an_empty_blacklist():
+    assert blacklist_hits(an_order(), Blacklist()) == ()
+
+
+def test_buyer_and_device_match_exactly():
+    listed = Blacklist(buyers=frozenset({"b-1"}), devices=frozenset({"dev-1"}))
+    assert blacklist_hits(an_order(), listed) == ("buyer", "device")
+
+
+def test_address_matches_after_normalisation():
+    # Given an address listed with different case and punctuation
+    entry = normalise_address({"line1": "12, BAKER street", "city": "london",
+                               "postcode": "nw1-6xe"})
+    # Then the order's address matches it
+    assert blacklist_hits(an_order(), Blacklist(addresses=frozenset({entry}))) == ("address",)
+
+
+def test_phone_matches_after_normalisation():
+    listed = Blacklist(phones=frozenset({normalise_phone("+44 (20) 7946-0000")}))
+    assert blacklist_hits(an_order(), listed) == ("phone",)
+
+
+def test_ip_inside_a_listed_range_matches_and_outside_does_not():
+    ranges = parse_networks(["203.0.113.0/24", "2001:db8::/32"])
+    assert blacklist_hits(an_order(), Blacklist(networks=ranges)) == ("ip",)
+    assert blacklist_hits(an_order(ip="198.51.100.1"), Blacklist(networks=ranges)) == ()
+    assert blacklist_hits(an_order(ip="2001:db8::1"), Blacklist(networks=ranges)) == ("ip",)
+
+
+def test_missing_or_garbled_ip_never_matches():
+    ranges = parse_networks(["0.0.0.0/0"])
+    assert blacklist_hits(an_order(ip=None), Blacklist(networks=ranges)) == ()
+    assert blacklist_hits(an_order(ip="not-an-ip"), Blacklist(networks=ranges)) == ()

@@ -1,0 +1,114 @@
+"""Guards refuse with a sentence a person can act on, and a refused fire changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from statemachine.aftersales import (
+    CASE_LIFECYCLE,
+    AfterSalesCase,
+    CaseKind,
+    CaseLine,
+    CaseState,
+    Inspection,
+)
+from statemachine.errors import GuardRejected
+from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
+from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
+from tests.conftest import START
+
+
+def order(state: OrderState, **kw) -> Order:
+    return Order(7, "b-1", state, 3, "CNY", 3998, [], START, **kw)
+
+
+def test_paying_less_than_the_total_is_refused_and_nothing_changes():
+    o = order(OrderState.AWAITING_PAYMENT)
+    with pytest.raises(GuardRejected, match="amount must equal the order total 3998"):
+        ORDER_LIFECYCLE.fire(o, "pay", at=START, actor="t", amount=1000, payment_ref="p")
+    assert (o.state, o.paid, o.version) == (OrderState.AWAITING_PAYMENT, 0, 3)
+
+
+def test_paying_without_a_payment_reference_is_refused():
+    with pytest.raises(GuardRejected, match="payment_ref is required"):
+        ORDER_LIFECYCLE.fire(order(OrderState.AWAITING_PAYMENT), "pay", at=START, actor="t",
+                             amount=3998)
+
+
+def test_a_hold_cannot_expire_before_its_time():
+    o = order(OrderState.AWAITING_PAYMENT, hold_expires_at=START + timedelta(minutes=5))
+    with pytest.raises(GuardRejected, match="stock hold runs until"):
+        ORDER_LIFECYCLE.fire(o, "expire", at=START, actor="sweep")
+    fired = ORDER_LIFECYCLE.fire(o, "expire", at=START + timedelta(minutes=5), actor="sweep")
+    assert fired.to_state == "expired"
+
+
+def test_refunds_can_never_exceed_what_was_paid():
+    o = order(OrderState.DELIVERED, paid=3998, refunded=3000)
+    with pytest.raises(GuardRejected, match="would exceed what was paid"):
+        ORDER_LIFECYCLE.fire(o, "refund", at=START, actor="t", amount=999)
+    ORDER_LIFECYCLE.fire(o, "refund", at=START, actor="t", amount=998)
+    assert o.refunded == o.paid == 3998
+
+
+def test_an_order_is_not_delivered_while_a_parcel_is_still_out():
+    with pytest.raises(GuardRejected, match="1 parcel"):
+        ORDER_LIFECYCLE.fire(order(OrderState.SHIPPED), "deliver", at=START, actor="t",
+                             open_parcels=1)
+
+
+def test_cancelling_a_paid_order_refunds_everything_paid():
+    o = order(OrderState.PAID, paid=3998)
+    fired = ORDER_LIFECYCLE.fire(o, "cancel", at=START, actor="buyer", reason="changed mind")
+    assert (o.refunded, fired.payload["refund"]) == (3998, 3998)
+
+
+def test_a_stalled_parcel_moves_again_on_the_next_scan():
+    s = Shipment(1, 1, ShipmentState.IN_TRANSIT, 1, "WH-1", "sim", "T1", START)
+    SHIPMENT_LIFECYCLE.fire(s, "stall", at=START, actor="watch", reason="no scan")
+    assert s.stall_reason == "no scan"
+    SHIPMENT_LIFECYCLE.fire(s, "scan", at=START + timedelta(hours=1), actor="carrier")
+    assert (s.state, s.stall_reason, s.last_scan_at) == ("in_transit", None,
+                                                          START + timedelta(hours=1))
+
+
+def case(kind: CaseKind, state: CaseState, inspection=None) -> AfterSalesCase:
+    return AfterSalesCase(1, 1, kind, state, 1, "r", (CaseLine(1, 2, 500),), START,
+                          inspection=inspection)
+
+
+def test_a_return_is_refunded_only_after_inspection():
+    c = case(CaseKind.RETURN_REFUND, CaseState.APPROVED)
+    with pytest.raises(GuardRejected, match="must be inspected"):
+        CASE_LIFECYCLE.fire(c, "refund", at=START, actor="t")
+
+
+def test_a_mismatched_return_is_not_refunded():
+    c = case(CaseKind.RETURN_REFUND, CaseState.INSPECTED, Inspection.MISMATCH)
+    with pytest.raises(GuardRejected, match="mismatch"):
+        CASE_LIFECYCLE.fire(c, "refund", at=START, actor="t")
+
+
+def test_a_partial_refund_stays_within_the_case_amount():
+    c = case(CaseKind.REFUND_ONLY, CaseState.AUTO_APPROVED)
+    with pytest.raises(GuardRejected, match="between 1 and 500"):
+        CASE_LIFECYCLE.fire(c, "refund", at=START, actor="t", amount=501)
+    CASE_LIFECYCLE.fire(c, "refund", at=START, actor="t", amount=400)
+    assert c.refunded == 400
+
+
+def test_an_exchange_case_is_not_settled_by_refund_and_refund_only_has_nothing_to_return():
+    with pytest.raises(GuardRejected, match="settled by exchange"):
+        CASE_LIFECYCLE.fire(case(CaseKind.EXCHANGE, CaseState.APPROVED), "refund", at=START,
+                            actor="t")
+    with pytest.raises(GuardRejected, match="nothing to send back"):
+        CASE_LIFECYCLE.fire(case(CaseKind.REFUND_ONLY, CaseState.APPROVED), "await_return",
+                            at=START, actor="t")
+
+
+def test_inspection_needs_a_known_result():
+    with pytest.raises(GuardRejected, match="result must be one of ok, damaged, mismatch"):
+        CASE_LIFECYCLE.fire(case(CaseKind.REPAIR, CaseState.RECEIVED), "inspect", at=START,
+                            actor="t", result="meh")

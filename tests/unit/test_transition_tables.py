@@ -1,0 +1,125 @@
+"""Every allowed and every forbidden transition of each machine, against a table written here.
+
+The expected tables below are the specification (from DESIGN.md and the issue), typed out by
+hand; the test fires every trigger from every state and compares.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from statemachine.aftersales import (
+    CASE_LIFECYCLE,
+    AfterSalesCase,
+    CaseKind,
+    CaseLine,
+    CaseState,
+    Inspection,
+)
+from statemachine.errors import InvalidTransition
+from statemachine.order import ORDER_LIFECYCLE, Order, OrderLine, OrderState
+from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
+from tests.conftest import START
+
+ORDER_TABLE = {
+    "created": {"approve": "awaiting_payment", "review": "under_review", "reject": "rejected",
+                "cancel": "cancelled"},
+    "under_review": {"approve": "awaiting_payment", "reject": "rejected", "cancel": "cancelled"},
+    "awaiting_payment": {"pay": "paid", "expire": "expired", "cancel": "cancelled",
+                         "extend_hold": "awaiting_payment"},
+    "paid": {"start_picking": "picking", "cancel": "cancelled", "refund": "paid"},
+    "picking": {"pack": "packed", "cancel": "cancelled", "refund": "picking"},
+    "packed": {"ship": "shipped", "refund": "packed"},
+    "shipped": {"deliver": "delivered", "refund": "shipped"},
+    "delivered": {"close": "completed", "refund": "delivered"},
+    "completed": {"refund": "completed"},
+    "rejected": {}, "expired": {}, "cancelled": {},
+}
+
+SHIPMENT_TABLE = {
+    "label_created": {"pick_up": "picked_up", "stall": "stalled"},
+    "picked_up": {"scan": "in_transit", "out_for_delivery": "out_for_delivery",
+                  "deliver": "delivered", "stall": "stalled", "lose": "lost",
+                  "return_to_sender": "returned_to_sender"},
+    "in_transit": {"scan": "in_transit", "out_for_delivery": "out_for_delivery",
+                   "deliver": "delivered", "stall": "stalled", "lose": "lost",
+                   "return_to_sender": "returned_to_sender"},
+    "out_for_delivery": {"deliver": "delivered", "stall": "stalled", "lose": "lost",
+                         "return_to_sender": "returned_to_sender"},
+    "stalled": {"pick_up": "picked_up", "scan": "in_transit",
+                "out_for_delivery": "out_for_delivery", "deliver": "delivered", "lose": "lost",
+                "return_to_sender": "returned_to_sender"},
+    "delivered": {}, "lost": {}, "returned_to_sender": {},
+}
+
+CASE_TABLE = {
+    "requested": {"auto_approve": "auto_approved", "review": "under_review",
+                  "reject": "rejected", "close": "closed"},
+    "auto_approved": {"await_return": "awaiting_return", "refund": "refunded", "close": "closed"},
+    "under_review": {"approve": "approved", "reject": "rejected", "close": "closed"},
+    "approved": {"await_return": "awaiting_return", "refund": "refunded", "close": "closed"},
+    "awaiting_return": {"receive": "received", "close": "closed"},
+    "received": {"inspect": "inspected", "close": "closed"},
+    "inspected": {"refund": "refunded", "exchange": "exchanged", "repair": "repaired",
+                  "close": "closed"},
+    "rejected": {}, "refunded": {}, "exchanged": {}, "repaired": {}, "closed": {},
+}
+
+ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20)},
+             "pay": {"amount": 100, "payment_ref": "p-1"},
+             "extend_hold": {"until": START + timedelta(hours=1)},
+             "deliver": {"open_parcels": 0}, "refund": {"amount": 10}}
+CASE_CTX = {"inspect": {"result": "ok"}}
+
+
+def _order(state: str) -> Order:
+    return Order(1, "b-1", OrderState(state), 1, "CNY", 100,
+                 [OrderLine(1, "SKU-1", 1, 100)], START, paid=100)
+
+
+def _shipment(state: str) -> Shipment:
+    return Shipment(1, 1, ShipmentState(state), 1, "WH-1", "sim", "T-1", START)
+
+
+def _case(state: str, trigger: str) -> AfterSalesCase:
+    kind = {"exchange": CaseKind.EXCHANGE, "repair": CaseKind.REPAIR}.get(trigger)
+    if kind is None:
+        refund_only = trigger == "refund" and state != "inspected"
+        kind = CaseKind.REFUND_ONLY if refund_only else CaseKind.RETURN_REFUND
+    inspection = Inspection.OK if state == "inspected" else None
+    return AfterSalesCase(1, 1, kind, CaseState(state), 1, "broken", (CaseLine(1, 1, 100),),
+                          START, inspection=inspection)
+
+
+MACHINES = {
+    "order": (ORDER_LIFECYCLE, ORDER_TABLE, lambda s, t: _order(s), ORDER_CTX),
+    "shipment": (SHIPMENT_LIFECYCLE, SHIPMENT_TABLE, lambda s, t: _shipment(s), {}),
+    "case": (CASE_LIFECYCLE, CASE_TABLE, _case, CASE_CTX),
+}
+
+CASES = [(name, state, trigger)
+         for name, (lifecycle, table, _, _) in MACHINES.items()
+         for state in table for trigger in lifecycle.triggers]
+
+
+def test_the_tables_cover_every_state_of_every_machine():
+    for lifecycle, table, _, _ in MACHINES.values():
+        assert set(table) == {s.value for s in lifecycle.states}
+
+
+@pytest.mark.parametrize(("machine", "state", "trigger"), CASES)
+def test_every_trigger_from_every_state_does_what_the_table_says(machine, state, trigger):
+    lifecycle, table, make, ctxs = MACHINES[machine]
+    model = make(state, trigger)
+    expected = table[state].get(trigger)
+    if expected is None:
+        with pytest.raises(InvalidTransition) as refused:
+            lifecycle.fire(model, trigger, at=START, actor="t", **ctxs.get(trigger, {}))
+        assert model.state == state
+        assert sorted(refused.value.allowed) == sorted(table[state])
+        assert state in str(refused.value) and trigger in str(refused.value)
+    else:
+        fired = lifecycle.fire(model, trigger, at=START, actor="t", **ctxs.get(trigger, {}))
+        assert (fired.from_state, fired.to_state, model.state) == (state, expected, expected)
