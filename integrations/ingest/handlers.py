@@ -34,7 +34,10 @@ def order_placed(ctx: Context, event: OrderPlaced) -> Outcome:
     """Place the order (stock hold + risk decision); 201 with the order as it stands."""
     def prepare(key: str) -> int:
         request = event.order.model_copy(update={"idempotency_key": key})
-        return orders.place_order(ctx, request, "shop")
+        try:
+            return orders.place_order(ctx, request, "shop")
+        except InvalidInput as error:  # name fields as the body has them: order.lines[0].sku
+            raise InvalidInput({f"order.{k}": v for k, v in error.problems.items()}) from None
 
     def apply(tx: Tx, number: int) -> Applied:
         return Applied(number, True, {"order": _order(tx, number)})
