@@ -161,3 +161,8 @@ class _errors:
             console.print(f"[red]error:[/] {error}")
             raise typer.Exit(2)
         return False
+
+
+from orderpilot import cli_integrations  # noqa: E402  (integration commands: api, note, evidence)
+
+cli_integrations.register(app)

@@ -32,7 +32,8 @@ from integrations.service.inputs import parse_id
 from integrations.service.views import CaseView, OrderView, ShipmentView, TransitionView
 from statemachine.order import ORDER_LIFECYCLE
 
-OrderId = Annotated[str, Path(pattern=r"^o-\d{1,18}$", description="an order id like o-42")]
+OrderId = Annotated[str, Path(pattern=r"^o-\d{1,18}$", description="an order id like o-42",
+                              examples=["o-1"])]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing, stale or wrong signature"},
     404: {"description": "unknown order, parcel or case"},

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from integrations.ingest.once import IdempotencyConflict
 from statemachine.errors import (
@@ -52,8 +53,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = {_where(e.get("loc", ())): _what(e) for e in error.errors()}
+        problems = {("body" if e.get("type") == "json_invalid" else _where(e.get("loc", ()))):
+                    _what(e) for e in error.errors()}
         return JSONResponse(error_body(InvalidInput(problems)), 422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 400:  # a body FastAPI could not even decode: malformed
+            return JSONResponse(error_body(InvalidInput({"body": str(error.detail)})), 422)
+        return JSONResponse({"error": f"http_{error.status_code}", "message": str(error.detail)},
+                            error.status_code, headers=getattr(error, "headers", None))
 
 
 def _where(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AnyHttpUrl, AwareDatetime, Field
+from pydantic import AnyHttpUrl, AwareDatetime, ConfigDict, Field
 
 from integrations.service.inputs import NAME, Edge, PlaceOrder
 from statemachine.aftersales import CaseKind
@@ -20,11 +20,20 @@ class Inbound(Edge):
     occurred_at: AwareDatetime | None = None
 
 
+def _example(**body: object) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [body]})
+
+
 class OrderPlaced(Inbound):
+    model_config = _example(event_id="shop-evt-1", order={
+        "buyer_id": "b-1", "lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": 5}],
+        "shipping_address": {"street": "1 Road", "city": "Hangzhou"}})
     order: PlaceOrder
 
 
 class PaymentEvent(Inbound):
+    model_config = _example(event_id="pay-evt-1", type="succeeded", order_id="o-1", amount=5,
+                            payment_ref="pay-1")
     type: Literal["succeeded", "failed", "refunded", "chargeback"]
     order_id: str = Field(pattern=r"^o-\d{1,18}$")
     amount: int = Field(gt=0, le=MAX_MONEY, description="minor units")
@@ -36,6 +45,8 @@ class PaymentEvent(Inbound):
 
 
 class CarrierEvent(Inbound):
+    model_config = _example(event_id="trk-evt-1", carrier="sim-express", tracking_no="o-1-1",
+                            status="in_transit", location="Hangzhou hub")
     carrier: str = Field(pattern=NAME)
     tracking_no: str = Field(min_length=1, max_length=128)
     status: CarrierStatus
@@ -49,6 +60,9 @@ class CaseLineRequest(Edge):
 
 
 class AfterSalesRequest(Inbound):
+    model_config = _example(event_id="as-evt-1", kind="refund_only", reason="arrived broken",
+                            lines=[{"line_no": 1, "quantity": 1}],
+                            photos=["https://img.example.com/1.jpg"])
     kind: CaseKind
     lines: list[CaseLineRequest] = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=500)
@@ -56,6 +70,8 @@ class AfterSalesRequest(Inbound):
 
 
 class ReviewDecision(Inbound):
+    model_config = _example(event_id="rev-evt-1", decision="approve", reviewer="amy",
+                            reason="known buyer")
     decision: Literal["approve", "reject"]
     reviewer: str = Field(pattern=NAME)
     reason: str | None = Field(None, max_length=500)
