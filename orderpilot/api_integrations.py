@@ -20,8 +20,8 @@ from orderpilot.api import OrderPilot
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-    from integrations.evidence.pack import EvidenceFiles
 
+    from integrations.evidence.pack import EvidenceFiles
     from integrations.http.settings import HttpSettings
 
 
@@ -37,11 +37,14 @@ def notes(pilot: OrderPilot, order_id: str) -> list[NoteView]:
     return note_service.notes_of(pilot.context, parse_id("order_id", order_id, "o"))
 
 
-def evidence_pack(pilot: OrderPilot, order_id: str, out_dir: str | Path) -> EvidenceFiles:
-    """Write `<order>.json` and `<order>.md` (timeline, risk, money, parcels, cases, notes)."""
+def evidence_pack(pilot: OrderPilot, order_id: str, out_dir: str | Path, *,
+                  reveal_pii: bool = False) -> EvidenceFiles:
+    """Write `<order>-evidence.json` and `.md` (timeline, risk, money, parcels, cases, notes,
+    buyer history); phone, street and recipient are masked unless `reveal_pii`."""
     from integrations.evidence.pack import write_pack
 
-    return write_pack(pilot.context, parse_id("order_id", order_id, "o"), Path(out_dir))
+    return write_pack(pilot.context, parse_id("order_id", order_id, "o"), Path(out_dir),
+                      reveal_pii)
 
 
 def http_app(pilot: OrderPilot, settings: HttpSettings | None = None) -> FastAPI:

@@ -61,12 +61,15 @@ def note_list(order_id: str, db: DbOption = None) -> None:
 
 def evidence(order_id: str,
              out: Annotated[Path, typer.Option("--out", help="directory to write into")],
-             db: DbOption = None) -> None:
+             db: DbOption = None,
+             reveal_pii: Annotated[bool, typer.Option(
+                 "--reveal-pii", help="keep phone, street and recipient unmasked")] = False,
+             ) -> None:
     """Write the evidence pack of an order (JSON + Markdown) for a platform report."""
     from orderpilot.cli import _errors
 
     with _errors():
-        files = evidence_pack(OrderPilot(db), order_id, out)
+        files = evidence_pack(OrderPilot(db), order_id, out, reveal_pii=reveal_pii)
     console.print(f"wrote {files.json_path} and {files.markdown_path}")
 
 

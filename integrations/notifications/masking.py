@@ -39,9 +39,19 @@ def mask_address(address: Mapping[str, Any] | None) -> dict[str, Any]:
     return masked
 
 
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def mask_text(text: str) -> str:
-    """Mask every phone-like digit run in free text."""
-    return PHONE.sub(lambda m: mask_phone(m.group(0)) or "", text)
+    """Mask every phone-like run of 8–15 digits in free text (dates are left alone)."""
+    def masked(match: re.Match[str]) -> str:
+        run = match.group(0)
+        digits = sum(ch.isdigit() for ch in run)
+        if DATE.match(run) or not 8 <= digits <= 15:
+            return run
+        return mask_phone(run) or run
+
+    return PHONE.sub(masked, text)
 
 
 class PiiFilter(logging.Filter):

@@ -30,6 +30,7 @@ def test_an_address_keeps_the_region_only():
 
 def test_phone_numbers_in_free_text_are_masked_but_order_ids_are_not():
     assert mask_text("call 13812345678 about o-12345678") == "call 138****5678 about o-12345678"
+    assert mask_text("on 2026-11-11 ref 1234") == "on 2026-11-11 ref 1234"
 
 
 def test_a_review_alert_names_the_reasons_and_masks_the_ship_to_address():
