@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +17,19 @@ from orderpilot.api_integrations import add_note, evidence_pack, http_app, notes
 note_app = typer.Typer(help="Notes and messages attached to orders.", no_args_is_help=True)
 console = Console()
 DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
+
+
+@contextmanager
+def _pilot(db: str | None) -> Iterator[OrderPilot]:
+    """A pilot for one command, closed (connections returned) when it ends."""
+    from orderpilot.cli import _errors
+
+    with _errors():
+        pilot = OrderPilot(db)
+        try:
+            yield pilot
+        finally:
+            pilot.close()
 
 
 def api(db: DbOption = None,
@@ -39,21 +54,17 @@ def note_add(order_id: str, text: str, db: DbOption = None,
              by: Annotated[str, typer.Option(help="who writes the note")] = "cli",
              kind: Annotated[str, typer.Option(help="note or message")] = "note") -> None:
     """Attach a note to an order, e.g. `orderpilot note add o-7 "called buyer" --by amy`."""
-    from orderpilot.cli import _errors
-
-    with _errors():
-        note = add_note(OrderPilot(db), order_id, text, by=by, kind=kind)
+    with _pilot(db) as pilot:
+        note = add_note(pilot, order_id, text, by=by, kind=kind)
     console.print(f"note {note.id} added to {note.order_id} by {note.author}")
 
 
 @note_app.command("list")
 def note_list(order_id: str, db: DbOption = None) -> None:
     """Every note and message on an order, oldest first."""
-    from orderpilot.cli import _errors
-
     table = Table("at", "kind", "author", "text", "attachments")
-    with _errors():
-        for n in notes(OrderPilot(db), order_id):
+    with _pilot(db) as pilot:
+        for n in notes(pilot, order_id):
             table.add_row(n.at.isoformat(timespec="seconds"), n.kind, n.author, n.text,
                           " ".join(n.attachments))
     console.print(table)
@@ -66,10 +77,8 @@ def evidence(order_id: str,
                  "--reveal-pii", help="keep phone, street and recipient unmasked")] = False,
              ) -> None:
     """Write the evidence pack of an order (JSON + Markdown) for a platform report."""
-    from orderpilot.cli import _errors
-
-    with _errors():
-        files = evidence_pack(OrderPilot(db), order_id, out, reveal_pii=reveal_pii)
+    with _pilot(db) as pilot:
+        files = evidence_pack(pilot, order_id, out, reveal_pii=reveal_pii)
     console.print(f"wrote {files.json_path} and {files.markdown_path}")
 
 

@@ -18,7 +18,9 @@ from integrations.ingest import records
 from integrations.ingest.events import Inbound
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import remember
-from statemachine.errors import OrderPilotError
+from statemachine.errors import ConcurrentUpdate, OrderPilotError
+
+RETRIES = 3
 
 
 class IdempotencyConflict(OrderPilotError):
@@ -61,32 +63,46 @@ def digest(event: Inbound) -> str:
 
 def once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
          prepare: Callable[[str], Any] | None = None, status: int = 200) -> Outcome:
-    """Run `prepare` (its own transaction, idempotent by key), then `apply` and the log row."""
-    key = event_key(source, event)
-    prepared = None
+    """Run `prepare` (its own transaction, idempotent by key), then `apply` and the log row.
+
+    A concurrent delivery of the same event (or a concurrent change to the same order) makes
+    the loser fail on a unique key or a version check; it is retried, and then replays.
+    """
+    for attempt in range(1, RETRIES + 1):
+        try:
+            return _once(ctx, source, kind, event, apply, prepare, status)
+        except (IntegrityError, ConcurrentUpdate):
+            if attempt == RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
+          prepare: Callable[[str], Any] | None, status: int) -> Outcome:
+    key, prepared = event_key(source, event), None
     if prepare is not None:
         with ctx.tx(readonly=True) as tx:
             prior = _replay(tx, key, digest(event))
         if prior is not None:
             return prior
         prepared = prepare(key)
-    for attempt in (1, 2):
-        try:
-            return _apply_and_log(ctx, source, kind, event, apply, prepared, status,
-                                  remember_key=prepare is None)
-        except IntegrityError:  # a concurrent duplicate committed first: replay it
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    return _apply_and_log(ctx, source, kind, event, apply, prepared, status,
+                          remember_key=prepare is None)
 
 
 def _apply_and_log(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
                    prepared: Any, status: int, remember_key: bool) -> Outcome:
+    """Claim the key first: a concurrent copy blocks on the unique key until this commits,
+    then fails and replays; it never sees the new state without the log row."""
     key, body_digest, now = event_key(source, event), digest(event), ctx.clock.now()
     with ctx.tx() as tx:
         prior = _replay(tx, key, body_digest)
         if prior is not None:
             return prior
+        records.event_put(tx.connection, {
+            "key": key, "source": source, "kind": kind, "order_id": None,
+            "body_sha256": body_digest, "applied": False, "note": None, "status_code": 0,
+            "response": {}, "occurred_at": event.occurred_at, "received_at": now})
         if remember_key and tx.store.inbox_get(key) is not None:
             raise IdempotencyConflict(key)  # the key was already used through the Python API
         done = apply(tx, prepared)
@@ -94,11 +110,9 @@ def _apply_and_log(ctx: Context, source: str, kind: str, event: Inbound, apply: 
             remember(tx, key, kind, done.order_id, now)
         body = {"event_id": event.event_id, "kind": kind, "applied": done.applied,
                 "note": done.note, "duplicate": False, **done.body}
-        records.event_put(tx.connection, {
-            "key": key, "source": source, "kind": kind, "order_id": done.order_id,
-            "body_sha256": body_digest, "applied": done.applied, "note": done.note,
-            "status_code": status, "response": body, "occurred_at": event.occurred_at,
-            "received_at": now})
+        records.event_finish(tx.connection, key, {
+            "order_id": done.order_id, "applied": done.applied, "note": done.note,
+            "status_code": status, "response": body})
         return Outcome(status, body)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from integrations.db.repository import SHIPMENTS
 from integrations.db.schema_integrations import OrderNoteRow, PaymentRecordRow, WebhookEventRow
@@ -22,6 +22,10 @@ def event_get(connection: Connection, key: str) -> Any | None:
 
 def event_put(connection: Connection, values: dict[str, Any]) -> None:
     connection.execute(insert(EVENTS).values(values))
+
+
+def event_finish(connection: Connection, key: str, values: dict[str, Any]) -> None:
+    connection.execute(update(EVENTS).where(EVENTS.c.key == key).values(values))
 
 
 def events_of(connection: Connection, order_id: int, source: str | None = None) -> list[Any]:

@@ -12,8 +12,9 @@ from tests.integration.integ.server import Client, review_big_orders, running_se
 
 
 @pytest.fixture
-def shop(tmp_path) -> Iterator[OrderPilot]:
-    pilot = OrderPilot(f"sqlite:///{tmp_path / 'shop.db'}", risk_check=review_big_orders)
+def shop(any_url: str) -> Iterator[OrderPilot]:
+    """A shop on a SQLite file, and again on PostgreSQL when ORDERPILOT_TEST_POSTGRES_URL is set."""
+    pilot = OrderPilot(any_url, risk_check=review_big_orders)
     stock(pilot, sku="SKU-1", warehouse="WH-1", quantity=100)
     yield pilot
     pilot.close()
