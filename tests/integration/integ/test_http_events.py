@@ -124,6 +124,9 @@ def test_error_statuses_name_the_problem_and_write_nothing(client, shop):
         ("/v1/payments/events", {**payment(order, "e2"), "type": "gift"}, 422, "type"),
         ("/v1/shop/orders", {"event_id": "e3", "order": {"buyer_id": "b-1"}}, 422,
          "order.lines"),
+        # a price whose total would overflow a 64-bit column (was a 500 before the bound)
+        ("/v1/shop/orders", order_placed("e3b", unit_price=10**18), 422,
+         "order.lines[0].unit_price"),
         # unknown order / parcel → 404
         ("/v1/payments/events", {**payment(order, "e4"), "order_id": "o-999"}, 404, "o-999"),
         ("/v1/carriers/events", {"event_id": "e5", "carrier": "sim-express",
