@@ -24,6 +24,8 @@ from integrations.service.inputs import (
     parse_id,
 )
 from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
+from orderpilot.reviews import Reviews
+from orderpilot.risk import Risk
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
@@ -46,6 +48,7 @@ class OrderPilot:
         self.inventory = Inventory(self.context)
         self.shipments = Shipments(self.context)
         self.cases = Cases(self.context)
+        self.reviews, self.risk = Reviews(self.context), Risk(self.context)
 
     @property
     def clock(self) -> Clock:

@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
-
 # WAL with synchronous=NORMAL: a commit appends to the WAL without fsync (durable against a
 # crashed process, not against power loss before the next checkpoint). Checkpoints do fsync;
 # a state change dirties ~10 pages (several tables and indexes), so the default checkpoint

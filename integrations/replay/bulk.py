@@ -22,6 +22,7 @@ from integrations.db.repository import ORDER_COLS, SHIPMENT_COLS
 from integrations.db.stock import _in_list as in_list
 from integrations.replay import fastfire, writes
 from integrations.service.context import Context, Tx
+from integrations.service.hooks import after_transition
 from integrations.service.orders import STATE_DEADLINES, event_data
 from integrations.service.shipments import CLOSED, MOVING
 from integrations.service.shipments import _event_data as shipment_event_data
@@ -79,6 +80,8 @@ def fire_orders(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
     _move_stock(tx, done)
     _order_deadlines(ctx, tx, done)
     writes.record(tx, [(f, o.id, o.id, event_data(o)) for _, o, f in done])
+    for _, order, fired in done:  # the same post-transition hooks as orders.fire (credit…)
+        after_transition(ctx, tx, order, fired)
     return refused
 
 

@@ -5,6 +5,11 @@ stage by stage (place, pay, hand-over, scans, deliveries, cancels — per order 
 order), then the clock is set to the window's end and the product's deadline sweep runs, as an
 hourly scheduled sweep would in production. After the last event the sweeps go on (up to
 `tail`) until no timer is left, so auto-completion and late parcels resolve.
+
+The risk check approves every order: these orders were accepted by the shop at the time, and
+the replay is about the lifecycle; risk rules are backtested on labelled data separately
+(`orderpilot risk backtest`). The post-transition hooks (credit events, review tasks) run as
+configured, on both paths.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from integrations.service.sweep import sweep
 from statemachine.clock import ManualClock
 from statemachine.errors import InvalidInput
 from statemachine.policies import DeadlineKind
+from statemachine.risk_port import approve_everything
 
 Progress = Callable[[int, int], None]
 
@@ -72,7 +78,7 @@ def replay(path: str | Path, options: ReplayOptions, progress: Progress | None =
     if not timelines:
         raise InvalidInput({"path": f"no replayable rows in {path} ({len(skipped)} skipped)"})
     clock = ManualClock(floor_to(min(t.purchased_at for t in timelines), options.window))
-    ctx = build_context(options.database_url, clock)
+    ctx = build_context(options.database_url, clock, approve_everything)
     try:
         events = merged(timelines, ctx.timeouts.hold if options.extend_holds else None)
         _require_empty(ctx)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from integrations.service.context import Tx
-from statemachine.errors import InvalidInput
+from sqlalchemy.exc import IntegrityError
+
+from integrations.service.context import Context, Tx
+from statemachine.errors import ConcurrentUpdate, InvalidInput
+
+T = TypeVar("T")
 
 
 def replay_or_none(tx: Tx, key: str, action: str, target: int | None) -> int | None:
@@ -25,3 +30,21 @@ def replay_or_none(tx: Tx, key: str, action: str, target: int | None) -> int | N
 
 def remember(tx: Tx, key: str, action: str, target: int, at: datetime) -> None:
     tx.store.inbox_put(key, action, {"action": action, "target": target}, at)
+
+
+def settle_race(ctx: Context, key: str | None, action: str, target: int | None,
+                error: Exception, load: Callable[[Tx, int], T]) -> T:
+    """Two callers raced with the same key and this one lost (version check or inbox key
+    conflict): return what the winner produced, or re-raise if it was not a keyed race."""
+    if key is None or not _lost_race(ctx, error):
+        raise error
+    with ctx.tx(readonly=True) as tx:
+        winner = replay_or_none(tx, key, action, target)
+        if winner is None:
+            raise error
+        return load(tx, winner)
+
+
+def _lost_race(ctx: Context, error: Exception) -> bool:
+    dbapi_integrity = getattr(ctx.engine.dialect.dbapi, "IntegrityError", IntegrityError)
+    return isinstance(error, ConcurrentUpdate | IntegrityError | dbapi_integrity)

@@ -9,13 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-
 from integrations.db.repository import Store
-from integrations.db.schema import BuyerRow
 from integrations.service.context import Context, Tx
-from integrations.service.idempotency import remember, replay_or_none
+from integrations.service.hooks import after_transition
+from integrations.service.idempotency import remember, replay_or_none, settle_race
 from integrations.service.inputs import ORDER_PARAMS, PlaceOrder, parse
 from integrations.service.shipments import create_parcels, open_parcels
 from statemachine.errors import InsufficientStock, InvalidInput
@@ -34,19 +31,21 @@ class _StockRace(Exception):
 
 def place_order(ctx: Context, request: PlaceOrder, actor: str) -> int:
     """Validate, allocate and hold stock, decide risk; returns the new order's number."""
+    key = request.idempotency_key
     for _ in range(STOCK_RACE_RETRIES):
         try:
             with ctx.tx() as tx:
-                if request.idempotency_key:
-                    prior = replay_or_none(tx, request.idempotency_key, "place", None)
-                    if prior is not None:
-                        return prior
+                prior = replay_or_none(tx, key, "place", None) if key else None
+                if prior is not None:
+                    return prior
                 order_id = _place(ctx, tx, request, actor)
-                if request.idempotency_key:
-                    remember(tx, request.idempotency_key, "place", order_id, ctx.clock.now())
+                if key:
+                    remember(tx, key, "place", order_id, ctx.clock.now())
                 return order_id
         except _StockRace:
             continue
+        except Exception as error:
+            return settle_race(ctx, key, "place", None, error, lambda tx, n: n)
     raise InsufficientStock(request.lines[0].sku, request.lines[0].quantity, 0)
 
 
@@ -84,14 +83,18 @@ def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
         raise InvalidInput({"trigger": f"expected one of {', '.join(ORDER_PARAMS)} "
                                        f"(got {trigger!r})"})
     checked = parse(model, params).model_dump(exclude_none=True)
-    with ctx.tx() as tx:
-        order = tx.store.get_order(order_id)
-        if idempotency_key and replay_or_none(tx, idempotency_key, trigger, order_id) is not None:
+    try:
+        with ctx.tx() as tx:
+            order = tx.store.get_order(order_id)
+            if idempotency_key and replay_or_none(tx, idempotency_key, trigger, order_id):
+                return order
+            fire(ctx, tx, order, trigger, actor, checked)
+            if idempotency_key:
+                remember(tx, idempotency_key, trigger, order_id, ctx.clock.now())
             return order
-        fire(ctx, tx, order, trigger, actor, checked)
-        if idempotency_key:
-            remember(tx, idempotency_key, trigger, order_id, ctx.clock.now())
-        return order
+    except Exception as error:  # a keyed duplicate that lost a race returns the winner's result
+        return settle_race(ctx, idempotency_key, trigger, order_id, error,
+                           lambda tx, n: tx.store.get_order(n))
 
 
 def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
@@ -106,6 +109,7 @@ def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
     if trigger == "ship":
         fired.payload["parcels"] = create_parcels(ctx, tx, order, params, now, actor)
     tx.store.record(fired, order.id, order.id, event_data(order))
+    after_transition(ctx, tx, order, fired)
     return fired
 
 
@@ -147,7 +151,7 @@ STATE_DEADLINES = {OrderState.AWAITING_PAYMENT: DeadlineKind.HOLD_EXPIRY,
 def _keep_deadlines(ctx: Context, store: Store, order: Order, fired: Fired,
                     now: datetime) -> None:
     """Each state has at most one timer; leaving the state cancels it."""
-    if fired.from_state != fired.to_state:
+    if fired.from_state != fired.to_state and fired.from_state in STATE_DEADLINES:
         store.clear_deadlines("order", order.id)
     kind = STATE_DEADLINES.get(order.state)
     if kind is None or (fired.from_state == fired.to_state and kind != DeadlineKind.HOLD_EXPIRY):
@@ -167,14 +171,9 @@ def _check_skus_known(tx: Tx, request: PlaceOrder) -> None:
 
 
 def _ensure_buyer(tx: Tx, buyer_id: str, now: datetime) -> None:
-    dialect = tx.connection.dialect.name
-    table = BuyerRow.__table__
-    if dialect in ("sqlite", "postgresql"):
-        make = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        tx.connection.execute(make(table).values(id=buyer_id, created_at=now, credit_score=100)
-                              .on_conflict_do_nothing(index_elements=["id"]))
-    elif tx.connection.execute(select(table.c.id).where(table.c.id == buyer_id)).first() is None:
-        tx.connection.execute(insert(table).values(id=buyer_id, created_at=now, credit_score=100))
+    """First order of a buyer creates the buyer row (ON CONFLICT works on SQLite and PostgreSQL)."""
+    tx.store.sql.run("INSERT INTO buyers (id, created_at, credit_score) VALUES (:id, :at, 100) "
+                     "ON CONFLICT (id) DO NOTHING", {"id": buyer_id, "at": now})
 
 
 def _order_values(ctx: Context, request: PlaceOrder, now: datetime) -> dict[str, Any]:

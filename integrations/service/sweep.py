@@ -8,15 +8,17 @@ A stale row (its entity already moved on) is simply dropped: the guard makes swe
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, update
 
-from integrations.db.repository import DEADLINES, ORDER_COLS, ORDERS
+from integrations.db.repository import ORDER_COLS, ORDERS
 from integrations.db.stock import _in_list
 from integrations.service import aftersales, orders, shipments
 from integrations.service.context import Context, Tx
+from integrations.service.hooks import after_transition
 from statemachine.errors import ConcurrentUpdate, GuardRejected, InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE, OrderState
 from statemachine.policies import DeadlineKind
@@ -39,19 +41,26 @@ def sweep(ctx: Context, now: datetime, batch: int) -> dict[str, int]:
                 by_kind[row.kind].append(row)
             for kind, rows in by_kind.items():
                 counts.update(_HANDLERS[DeadlineKind(kind)](ctx, tx, rows, now))
-            tx.connection.execute(delete(DEADLINES).where(
-                DEADLINES.c.id.in_([row.id for row in due])))
+            where, params = _in_list("id", [row.id for row in due])
+            tx.store.sql.run(f"DELETE FROM deadlines WHERE {where}", params)
         if len(due) < batch:
             break
     return dict(counts)
 
 
-def _due(tx: Tx, now: datetime, batch: int) -> list[Any]:
-    query = (select(DEADLINES).where(DEADLINES.c.due_at <= now)
-             .order_by(DEADLINES.c.due_at).limit(batch))
-    if tx.connection.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(tx.connection.execute(query))
+@dataclass(frozen=True, slots=True)
+class Due:
+    id: int
+    kind: str
+    entity_id: int
+
+
+def _due(tx: Tx, now: datetime, batch: int) -> list[Due]:
+    """The next batch of due timers, oldest first (PostgreSQL: skipping rows others hold)."""
+    lock = "" if tx.store.sql.sqlite else " FOR UPDATE SKIP LOCKED"
+    rows = tx.store.sql.all("SELECT id, kind, entity_id FROM deadlines WHERE due_at <= :now "
+                            f"ORDER BY due_at LIMIT :batch{lock}", {"now": now, "batch": batch})
+    return [Due(*row) for row in rows]
 
 
 def _expire_holds(ctx: Context, tx: Tx, rows: list[Any], now: datetime) -> Counter[str]:
@@ -73,6 +82,8 @@ def _expire_holds(ctx: Context, tx: Tx, rows: list[Any], now: datetime) -> Count
     tx.stock.release([o.id for o in expired])
     tx.store.record_many([(f, o.id, o.id, orders.event_data(o))
                           for f, o in zip(fired, expired, strict=True)])
+    for f, o in zip(fired, expired, strict=True):
+        after_transition(ctx, tx, o, f)
     return Counter({"hold_expiry": len(expired), "stale": len(rows) - len(expired)})
 
 

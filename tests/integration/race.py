@@ -20,3 +20,17 @@ def place_one(url: str, buyer: int, start, results) -> None:
         results.put(f"error: {error!r}")
     finally:
         pilot.close()
+
+
+def pay_with_key(url: str, order_id: str, total: int, start, results) -> None:
+    """Wait for the starting gun, then pay the order with a shared idempotency key."""
+    pilot = OrderPilot(url, risk_check=approve_everything)
+    start.wait(timeout=60)
+    try:
+        view = pilot.orders.fire(order_id, "pay", amount=total, payment_ref="p-1",
+                                 idempotency_key="gateway-event-1")
+        results.put(view.state)
+    except Exception as error:
+        results.put(f"error: {error!r}")
+    finally:
+        pilot.close()

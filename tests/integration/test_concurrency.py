@@ -8,8 +8,8 @@ import pytest
 
 from orderpilot import OrderPilot
 from statemachine.risk_port import approve_everything
-from tests.factories import stock
-from tests.integration.race import place_one
+from tests.factories import order_request, stock
+from tests.integration.race import pay_with_key, place_one
 
 BUYERS, UNITS = 8, 5
 
@@ -37,4 +37,27 @@ def test_racing_processes_never_oversell(any_url):
     assert sum(lv.reserved for lv in levels) == UNITS
     assert all(lv.reserved == lv.on_hand for lv in levels)
     assert pilot.inventory.reconcile() == []
+    pilot.close()
+
+
+@pytest.mark.slow
+def test_the_same_keyed_payment_from_racing_processes_applies_once(any_url):
+    # Given an order awaiting payment
+    pilot = OrderPilot(any_url, risk_check=approve_everything)
+    stock(pilot)
+    order = pilot.orders.place(**order_request())
+    # When the gateway's webhook arrives four times at once (same event id)
+    ctx = mp.get_context("spawn")
+    start, results = ctx.Event(), ctx.Queue()
+    workers = [ctx.Process(target=pay_with_key, args=(any_url, order.id, order.total, start,
+                                                      results)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    start.set()
+    outcomes = [results.get(timeout=120) for _ in workers]
+    for w in workers:
+        w.join(timeout=60)
+    # Then every caller sees the order paid, and it was paid exactly once
+    assert outcomes == ["paid"] * 4
+    assert [h.trigger for h in pilot.orders.history(order.id)].count("pay") == 1
     pilot.close()

@@ -138,6 +138,11 @@ def test_bulk_batches_and_per_transition_hourly_replays_leave_the_same_history(
     assert rows(fast, outbox) == rows(reference, outbox)
     states = "SELECT buyer_id, state, version, paid, hold_expires_at FROM orders ORDER BY 1"
     assert rows(fast, states) == rows(reference, states)
+    # And the post-transition hooks (buyer credit events) ran the same way on both paths
+    credit = ("SELECT buyer_id, kind, note, before, after, actor, at FROM risk_credit_events "
+              "ORDER BY buyer_id, at, kind")
+    assert rows(fast, credit) == rows(reference, credit)
+    assert rows(fast, "SELECT count(*) FROM risk_credit_events")[0][0] >= 9  # completed+cancels
 
 
 def test_replaying_into_a_store_that_holds_orders_is_refused(tmp_path: Path) -> None:
