@@ -62,6 +62,10 @@ def record_stall(shipment: Shipment, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {"reason": shipment.stall_reason}
 
 
+def record_late(shipment: Shipment, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    return {"reason": ctx.get("reason") or "past the promised delivery date"}
+
+
 def note_reason(shipment: Shipment, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {"reason": ctx["reason"]} if ctx.get("reason") else {}
 
@@ -76,6 +80,8 @@ SHIPMENT_STEPS = (
          effect=record_scan),
     Step("deliver", (*MOVING, S.STALLED), S.DELIVERED, effect=record_scan),
     Step("stall", (S.LABEL_CREATED, *MOVING), S.STALLED, effect=record_stall),
+    # a parcel already stalled when its promised date passes is late as well: recorded, not lost
+    Step("mark_late", (S.STALLED,), None, effect=record_late, event="late"),
     Step("lose", (*MOVING, S.STALLED), S.LOST, effect=note_reason),
     Step("return_to_sender", (*MOVING, S.STALLED), S.RETURNED_TO_SENDER, effect=note_reason),
 )

@@ -24,8 +24,8 @@ from integrations.replay import fastfire, writes
 from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transition
 from integrations.service.orders import STATE_DEADLINES, event_data
-from integrations.service.shipments import CLOSED, MOVING
 from integrations.service.shipments import _event_data as shipment_event_data
+from integrations.service.shipments import parcel_timers
 from statemachine.errors import ConcurrentUpdate, GuardRejected, InvalidTransition
 from statemachine.lifecycle import Fired
 from statemachine.order import ORDER_LIFECYCLE, Order, OrderLine, OrderState
@@ -254,12 +254,4 @@ def _shipment_deadlines(ctx: Context, tx: Tx, done: list[tuple[Move, Shipment, F
 
 def _parcel_timers(ctx: Context, s: Shipment, now: datetime) -> list[tuple[DeadlineKind, Any]]:
     """The timers `shipments._keep_deadlines` keeps for a parcel in its new state."""
-    timers: list[tuple[DeadlineKind, Any]] = []
-    if s.state is ShipmentState.LABEL_CREATED:
-        timers.append((DeadlineKind.PICKUP_DUE, s.created_at + ctx.timeouts.pickup))
-    if s.state in MOVING:
-        timers.append((DeadlineKind.SCAN_SILENCE, now + ctx.timeouts.scan_silence))
-    if s.state not in CLOSED and s.state is not ShipmentState.STALLED \
-            and s.promised_by and s.promised_by > now:
-        timers.append((DeadlineKind.PROMISED_DELIVERY, s.promised_by))
-    return timers
+    return parcel_timers(ctx, s, now)

@@ -94,14 +94,16 @@ def _read(ctx: Context) -> tuple[dict[str, int], list[Any], list[Any], list[Any]
         history = conn.execute(select(HISTORY.c.entity, HISTORY.c.entity_id, HISTORY.c.trigger,
                                       HISTORY.c.to_state, HISTORY.c.at)
                                .order_by(HISTORY.c.id)).all()
-        stalls = conn.execute(select(HISTORY.c.entity_id, HISTORY.c.payload).where(
-            HISTORY.c.entity == "shipment", HISTORY.c.trigger == "stall")).all()
+        stalls = conn.execute(select(HISTORY.c.entity_id, HISTORY.c.payload, HISTORY.c.trigger)
+                              .where(HISTORY.c.entity == "shipment",
+                                     HISTORY.c.trigger.in_(["stall", "mark_late"]))).all()
     return by_state, list(parcels), list(history), list(stalls)
 
 
 def _flags(parcels: list[Any], stalls: list[Any], history: list[Any]) -> dict[str, Any]:
     late = {s.entity_id for s in stalls if (s.payload or {}).get("reason") == LATE_REASON}
     stalled = {s.entity_id for s in stalls if (s.payload or {}).get("reason") != LATE_REASON}
+    stalls = [s for s in stalls if s.trigger == "stall"]
     state = {p.id: p.state for p in parcels}
     late_orders = {p.order_id for p in parcels if p.id in late}
     delivered_late = {p.order_id for p in parcels if p.id in late and state[p.id] == "delivered"}

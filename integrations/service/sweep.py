@@ -22,6 +22,7 @@ from integrations.service.hooks import after_transition
 from statemachine.errors import ConcurrentUpdate, GuardRejected, InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE, OrderState
 from statemachine.policies import DeadlineKind
+from statemachine.shipment import ShipmentState
 
 STALL_REASONS = {DeadlineKind.PICKUP_DUE: "not picked up by the carrier in time",
                  DeadlineKind.SCAN_SILENCE: "no carrier scan for too long",
@@ -119,8 +120,11 @@ def _stall_parcels(ctx: Context, tx: Tx, rows: list[Any], now: datetime) -> Coun
     counts: Counter[str] = Counter()
     for row in rows:
         shipment = tx.store.get_shipment(row.entity_id)
+        late_while_stalled = (row.kind == DeadlineKind.PROMISED_DELIVERY
+                              and shipment.state is ShipmentState.STALLED)
         try:
-            shipments.fire(ctx, tx, shipment, "stall", "system:logistics-watch",
+            shipments.fire(ctx, tx, shipment, "mark_late" if late_while_stalled else "stall",
+                           "system:logistics-watch",
                            {"reason": STALL_REASONS[DeadlineKind(row.kind)]})
             counts[row.kind] += 1
         except (InvalidTransition, GuardRejected):

@@ -283,3 +283,25 @@ def test_reconciliation_reports_and_repairs_drift(pilot):
     drift = pilot.inventory.reconcile(fix=True)
     assert [(d.sku, d.recorded, d.from_holds) for d in drift] == [("SKU-1", 5, 2)]
     assert pilot.inventory.reconcile() == []
+
+
+def test_a_stalled_parcel_that_misses_its_promised_date_is_flagged_late_once(pilot, clock):
+    # Given a parcel promised within two days that goes quiet after pickup
+    stock(pilot)
+    order = paid_order(pilot)
+    pilot.orders.fire(order.id, "start_picking")
+    pilot.orders.fire(order.id, "pack")
+    pilot.orders.fire(order.id, "ship", promised_by=clock.now() + timedelta(days=2))
+    parcel = pilot.shipments.of_order(order.id)[0]
+    pilot.shipments.fire(parcel.id, "pick_up")
+    clock.advance(hours=25)
+    assert pilot.sweep() == {"scan_silence": 1}
+    # When the promised date passes while it is still stalled
+    clock.advance(days=1)
+    assert pilot.sweep() == {"promised_delivery": 1}
+    clock.advance(days=3)
+    assert pilot.sweep() == {}
+    # Then the history records it as late, once, and the parcel stays stalled
+    late = [h for h in pilot.orders.history(order.id) if h.trigger == "mark_late"]
+    assert [(h.to_state, h.payload["reason"]) for h in late] == [
+        ("stalled", "past the promised delivery date")]

@@ -48,7 +48,7 @@ SHIPMENT_TABLE = {
                    "return_to_sender": "returned_to_sender"},
     "out_for_delivery": {"deliver": "delivered", "stall": "stalled", "lose": "lost",
                          "return_to_sender": "returned_to_sender"},
-    "stalled": {"pick_up": "picked_up", "scan": "in_transit",
+    "stalled": {"pick_up": "picked_up", "scan": "in_transit", "mark_late": "stalled",
                 "out_for_delivery": "out_for_delivery", "deliver": "delivered", "lose": "lost",
                 "return_to_sender": "returned_to_sender"},
     "delivered": {}, "lost": {}, "returned_to_sender": {},
