@@ -37,13 +37,14 @@ def sweep(ctx: Context, now: datetime, batch: int) -> dict[str, int]:
             due = _due(tx, now, batch)
             if not due:
                 break
+            # Delete first: a handler may arm new timers, and SQLite may reuse a deleted id.
+            where, params = _in_list("id", [row.id for row in due])
+            tx.store.sql.run(f"DELETE FROM deadlines WHERE {where}", params)
             by_kind: dict[str, list[Any]] = defaultdict(list)
             for row in due:
                 by_kind[row.kind].append(row)
             for kind, rows in by_kind.items():
                 counts.update(_HANDLERS[DeadlineKind(kind)](ctx, tx, rows, now))
-            where, params = _in_list("id", [row.id for row in due])
-            tx.store.sql.run(f"DELETE FROM deadlines WHERE {where}", params)
         if len(due) < batch:
             break
     return dict(counts)
