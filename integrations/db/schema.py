@@ -209,3 +209,4 @@ class InboxRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     result: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+import integrations.db.schema_fulfil  # noqa: E402,F401  (fulfilment tables)

@@ -1,0 +1,35 @@
+"""Fulfilment policy: double-check threshold, warehouse distances, loss/return settlement.
+
+Nested in `Settings` as `fulfilment`; from the environment use the `__` delimiter, e.g.
+`ORDERPILOT_FULFILMENT__DOUBLE_CHECK_OVER=50000` or
+`ORDERPILOT_FULFILMENT__DISTANCES='{"WH-A": {"WH-B": 180}}'`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Settle = Literal["refund", "reship"]
+
+
+class FulfilmentPolicy(BaseModel):
+    double_check_over: int = Field(100_000, ge=0, description="order value (minor units) above "
+                                   "which packing needs a second person's confirmation")
+    distances: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="km between warehouses; read both ways")
+    lost_parcel: Settle = Field("refund", description="how a buyer is compensated first")
+    returned_parcel: Settle = Field("refund", description="how a returned parcel is settled")
+    damage_refund_only_under: int = Field(
+        20_000, ge=0, description="damaged goods worth less than this are refunded without "
+        "a return; above it the buyer sends them back")
+    wave_size: int = Field(50, ge=1, le=10_000, description="orders per pick wave at most")
+    cutoffs: dict[str, str] = Field(
+        default_factory=lambda: {"sim-express": "17:00"},
+        description="carrier → daily pick-up cut-off (HH:MM, UTC)")
+
+    def distance(self, a: str, b: str) -> float:
+        """Distance from a to b (either direction in the table); unknown pairs are far."""
+        known = self.distances.get(a, {}).get(b, self.distances.get(b, {}).get(a))
+        return float("inf") if known is None else known
