@@ -31,5 +31,7 @@ class FulfilmentPolicy(BaseModel):
 
     def distance(self, a: str, b: str) -> float:
         """Distance from a to b (either direction in the table); unknown pairs are far."""
+        if a == b:
+            return 0.0
         known = self.distances.get(a, {}).get(b, self.distances.get(b, {}).get(a))
         return float("inf") if known is None else known

@@ -24,6 +24,7 @@ from integrations.service.inputs import (
     parse_id,
 )
 from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
+from orderpilot.fulfil_api import Fulfilment, Waves
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
@@ -46,6 +47,8 @@ class OrderPilot:
         self.inventory = Inventory(self.context)
         self.shipments = Shipments(self.context)
         self.cases = Cases(self.context)
+        self.waves = Waves(self.context)
+        self.fulfilment = Fulfilment(self.context)
 
     @property
     def clock(self) -> Clock:

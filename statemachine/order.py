@@ -195,7 +195,7 @@ def record_packing(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def note_reason(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("reason", "parcels", "shortage", "allocation")
+    keys = ("reason", "parcels", "shortage", "allocation", "wave")
     return {key: ctx[key] for key in keys if ctx.get(key) is not None}
 
 
@@ -212,7 +212,7 @@ ORDER_STEPS = (
          extend_hold, event="hold_extended"),
     Step("pay", (S.AWAITING_PAYMENT,), S.PAID, (payment_covers_total,), record_payment),
     Step("expire", (S.AWAITING_PAYMENT,), S.EXPIRED, (hold_has_lapsed,), note_reason),
-    Step("start_picking", (S.PAID,), S.PICKING),
+    Step("start_picking", (S.PAID,), S.PICKING, effect=note_reason),
     Step("double_check", (S.PICKING,), None, (checker_is_named,), record_check,
          event="double_checked"),
     Step("reallocate", (S.PICKING,), None, effect=note_reason, event="reallocated"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from integrations.db.fulfil_store import settled_parcels
 from integrations.db.repository import Store
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import remember, replay_or_none
@@ -24,8 +25,11 @@ CLOSED = {ShipmentState.DELIVERED, ShipmentState.LOST, ShipmentState.RETURNED_TO
 
 
 def open_parcels(store: Store, order_id: int) -> int:
-    """Parcels of the order that are not delivered yet."""
-    return sum(1 for s in store.shipments_of(order_id) if s.state is not ShipmentState.DELIVERED)
+    """Parcels of the order not delivered yet (a lost / returned parcel whose buyer was
+    compensated is settled, not awaited)."""
+    settled = settled_parcels(store.sql, order_id)
+    return sum(1 for s in store.shipments_of(order_id)
+               if s.state is not ShipmentState.DELIVERED and s.id not in settled)
 
 
 def create_parcels(ctx: Context, tx: Tx, order: Order, params: dict[str, Any], now: datetime,
@@ -104,7 +108,7 @@ def _keep_deadlines(ctx: Context, store: Store, shipment: Shipment, now: datetim
 
 
 def _default_parcels(ctx: Context, tx: Tx, order: Order) -> list[dict[str, Any]]:
-    warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status=None)})
+    warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status="consumed")})
     return [{"carrier": ctx.settings.default_carrier, "warehouse": wh,
              "tracking_no": f"{order.public_id}-{n}"} for n, wh in enumerate(warehouses, 1)]
 
