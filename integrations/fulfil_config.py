@@ -20,6 +20,8 @@ class FulfilmentPolicy(BaseModel):
     distances: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="km between warehouses; read both ways")
     lost_parcel: Settle = Field("refund", description="how a buyer is compensated first")
+    lost_after_stalled_hours: float = Field(
+        72, gt=0, description="a stalled parcel with no scan for this long is declared lost")
     returned_parcel: Settle = Field("refund", description="how a returned parcel is settled")
     damage_refund_only_under: int = Field(
         20_000, ge=0, description="damaged goods worth less than this are refunded without "

@@ -24,6 +24,7 @@ from integrations.service.inputs import (
     parse_id,
 )
 from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
+from orderpilot.claims_api import Claims
 from orderpilot.fulfil_api import Fulfilment, Waves
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
@@ -49,6 +50,7 @@ class OrderPilot:
         self.cases = Cases(self.context)
         self.waves = Waves(self.context)
         self.fulfilment = Fulfilment(self.context)
+        self.claims = Claims(self.context)
 
     @property
     def clock(self) -> Clock:
