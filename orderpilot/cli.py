@@ -161,3 +161,6 @@ class _errors:
             console.print(f"[red]error:[/] {error}")
             raise typer.Exit(2)
         return False
+
+
+from orderpilot import cli_fulfil  # noqa: E402,F401  (registers wave / sku / pick / claim)
