@@ -111,19 +111,15 @@ class StockLedger(RuleBasedStateMachine):
     @rule(s=sku, w=wh, delta=st.sampled_from([-3, -2, -1, 1, 2, 3]), damage=st.booleans())
     def adjust(self, s, w, delta, damage):
         kind = "damage" if damage and delta < 0 else "count"
-        try:
+        with contextlib.suppress(InvalidInput):  # unknown sku × warehouse, or below holds
             self.pilot.fulfilment.adjust_stock(sku=s, warehouse=w, delta=delta, kind=kind,
                                                reason="prop")
-        except InvalidInput:  # unknown sku × warehouse, or below what holds reserve
-            pass
 
     @rule(s=sku, a=wh, b=wh, q=st.integers(1, 4))
     def transfer(self, s, a, b, q):
-        try:
+        with contextlib.suppress(InvalidInput):  # same warehouse, or not enough free stock
             self.pilot.fulfilment.send_transfer(sku=s, from_warehouse=a, to_warehouse=b,
                                                 quantity=q, reason="prop")
-        except InvalidInput:  # same warehouse, or not enough free stock
-            pass
 
     @rule(data=st.data())
     def receive_transfer(self, data):
