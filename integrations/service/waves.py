@@ -47,9 +47,10 @@ def create_wave(ctx: Context, warehouse: str, carrier: str | None, size: int | N
 def _candidates(tx: Tx, warehouse: str) -> list[WaveCandidate]:
     """Paid orders with sold stock in this warehouse that are in no wave there yet."""
     rows = tx.store.sql.all(
-        "SELECT DISTINCT o.id, o.attrs FROM orders o JOIN stock_holds h ON h.order_id = o.id "
-        "WHERE o.state = 'paid' AND h.warehouse = :wh AND h.status = 'consumed' AND NOT EXISTS "
-        "(SELECT 1 FROM wave_orders w WHERE w.order_id = o.id AND w.warehouse = :wh)",
+        "SELECT o.id, o.attrs FROM orders o WHERE o.state = 'paid' AND EXISTS (SELECT 1 FROM "
+        "stock_holds h WHERE h.order_id = o.id AND h.warehouse = :wh AND h.status = 'consumed')"
+        " AND NOT EXISTS (SELECT 1 FROM wave_orders w WHERE w.order_id = o.id AND "
+        "w.warehouse = :wh)",
         {"wh": warehouse})
     if not rows:
         return []

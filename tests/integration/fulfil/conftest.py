@@ -21,7 +21,8 @@ def make_pilot(url: str, clock: ManualClock, **policy) -> OrderPilot:
 
 
 @pytest.fixture
-def shop(sqlite_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
-    p = make_pilot(sqlite_url, clock)
+def shop(any_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
+    """The shop on a SQLite file, and again on PostgreSQL (skipped when unreachable)."""
+    p = make_pilot(any_url, clock)
     yield p
     p.close()
