@@ -81,7 +81,10 @@ def _fulfil(pilot: OrderPilot, clock: ManualClock, rng: random.Random,
         if fate == "cancel_paid":
             pilot.orders.fire(order_id, "cancel", actor="buyer", reason="found it cheaper")
             continue
-        for trigger in ("start_picking", "pack", "ship"):
+        pilot.orders.fire(order_id, "start_picking", actor="warehouse")
+        if pilot.fulfilment.double_check_needed(order_id):  # high value: a second person
+            pilot.orders.fire(order_id, "double_check", actor="checker")
+        for trigger in ("pack", "ship"):
             pilot.orders.fire(order_id, trigger, actor="warehouse")
         for parcel in pilot.shipments.of_order(order_id):
             pilot.shipments.fire(parcel.id, "pick_up", location="sorting centre")
