@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Settle = Literal["refund", "reship"]
+Refill = Literal["ship_from_neighbour", "transfer"]
 
 
 class FulfilmentPolicy(BaseModel):
@@ -19,6 +20,9 @@ class FulfilmentPolicy(BaseModel):
                                    "which packing needs a second person's confirmation")
     distances: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="km between warehouses; read both ways")
+    refill: Refill = Field(
+        "ship_from_neighbour", description="a short pick's units ship from the neighbour "
+        "(split parcel) or are transferred to the allocated warehouse first")
     lost_parcel: Settle = Field("refund", description="how a buyer is compensated first")
     lost_after_stalled_hours: float = Field(
         72, gt=0, description="a stalled parcel with no scan for this long is declared lost")

@@ -133,6 +133,11 @@ def second_person_checked(order: Order, ctx: Mapping[str, Any]) -> str | None:
     return None
 
 
+def nothing_in_transit(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    inbound = ctx.get("inbound_transfers") or ()
+    return None if not inbound else f"waiting for transfer {', '.join(inbound)}"
+
+
 def checker_is_named(order: Order, ctx: Mapping[str, Any]) -> str | None:
     return None if ctx.get("actor") else "the checker must be named"
 
@@ -218,7 +223,8 @@ ORDER_STEPS = (
     Step("reallocate", (S.PICKING,), None, effect=note_reason, event="reallocated"),
     Step("backorder", (S.PICKING,), S.BACKORDERED, effect=note_reason),
     Step("reallocate", (S.BACKORDERED,), S.PICKING, effect=note_reason, event="reallocated"),
-    Step("pack", (S.PICKING,), S.PACKED, (second_person_checked,), record_packing),
+    Step("pack", (S.PICKING,), S.PACKED, (nothing_in_transit, second_person_checked),
+         record_packing),
     Step("ship", (S.PACKED,), S.SHIPPED, effect=note_reason),
     Step("deliver", (S.SHIPPED,), S.DELIVERED, (every_parcel_delivered,)),
     Step("close", (S.DELIVERED,), S.COMPLETED, effect=note_reason),

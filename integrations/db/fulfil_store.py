@@ -20,6 +20,8 @@ from integrations.db.stock import _in_list
 from statemachine.errors import InvalidInput
 
 SHIPPED_STATUSES = ("consumed", "lost")
+TRANSFER_COLS = ("id, sku, from_warehouse, to_warehouse, quantity, status, reason, sent_by, "
+                 "sent_at, received_by, received_at, order_id, line_no")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,8 @@ class FulfilStore:
     # --- transfers ----------------------------------------------------------------------------
 
     def send_transfer(self, sku: str, source: str, dest: str, quantity: int, reason: str,
-                      actor: str, at: datetime) -> int:
+                      actor: str, at: datetime, order_id: int | None = None,
+                      line_no: int | None = None) -> int:
         taken = self.sql.run("UPDATE inventory SET on_hand = on_hand - :q WHERE sku = :sku AND "
                              "warehouse = :wh AND on_hand - reserved >= :q",
                              {"q": quantity, "sku": sku, "wh": source}).rowcount
@@ -137,14 +140,19 @@ class FulfilStore:
             raise InvalidInput({"quantity": f"{source} has fewer than {quantity} free {sku}"})
         return self.sql.insert_id(
             "INSERT INTO stock_transfers (sku, from_warehouse, to_warehouse, quantity, status, "
-            "reason, sent_by, sent_at) VALUES (:sku, :src, :dst, :q, 'in_transit', :reason, "
-            ":actor, :at)", {"sku": sku, "src": source, "dst": dest, "q": quantity,
-                             "reason": reason, "actor": actor, "at": at})
+            "reason, sent_by, sent_at, order_id, line_no) VALUES (:sku, :src, :dst, :q, "
+            "'in_transit', :reason, :actor, :at, :order_id, :line_no)",
+            {"sku": sku, "src": source, "dst": dest, "q": quantity, "reason": reason,
+             "actor": actor, "at": at, "order_id": order_id, "line_no": line_no})
 
     def transfer(self, transfer_id: int) -> tuple | None:
-        return self.sql.one("SELECT id, sku, from_warehouse, to_warehouse, quantity, status, "
-                            "reason, sent_by, sent_at, received_by, received_at "
-                            "FROM stock_transfers WHERE id = :id", {"id": transfer_id})
+        return self.sql.one(f"SELECT {TRANSFER_COLS} FROM stock_transfers WHERE id = :id",
+                            {"id": transfer_id})
+
+    def inbound_for(self, order_id: int) -> list[tuple]:
+        """Transfers still in transit to refill this order."""
+        return self.sql.all(f"SELECT {TRANSFER_COLS} FROM stock_transfers WHERE order_id = :o "
+                            "AND status = 'in_transit' ORDER BY id", {"o": order_id})
 
     def mark_received(self, transfer_id: int, actor: str, at: datetime) -> bool:
         return self.sql.run("UPDATE stock_transfers SET status = 'received', received_by = :a, "
@@ -153,9 +161,8 @@ class FulfilStore:
 
     def transfers(self, status: str | None = None) -> list[tuple]:
         where = "WHERE status = :s " if status else ""
-        return self.sql.all("SELECT id, sku, from_warehouse, to_warehouse, quantity, status, "
-                            "reason, sent_by, sent_at, received_by, received_at FROM "
-                            f"stock_transfers {where}ORDER BY id", {"s": status})
+        return self.sql.all(f"SELECT {TRANSFER_COLS} FROM stock_transfers {where}ORDER BY id",
+                            {"s": status})
 
     # --- the ledger ---------------------------------------------------------------------------
 

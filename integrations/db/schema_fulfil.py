@@ -84,6 +84,8 @@ class TransferRow(Base):
     sent_at: Mapped[datetime]
     received_by: Mapped[str | None] = mapped_column(String(128))
     received_at: Mapped[datetime | None]
+    order_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # a refill for it
+    line_no: Mapped[int | None]
 
 
 class ClaimRow(Base):

@@ -13,7 +13,7 @@ from integrations.db.repository import Store
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import remember, replay_or_none, settle_race
 from integrations.service.inputs import ORDER_PARAMS, PlaceOrder, parse
-from integrations.service.packing import double_check_needed
+from integrations.service.packing import pack_facts
 from integrations.service.shipments import create_parcels, open_parcels
 from statemachine.errors import InsufficientStock, InvalidInput
 from statemachine.lifecycle import Fired
@@ -130,7 +130,7 @@ def _derived(ctx: Context, tx: Tx, order: Order, trigger: str, params: dict[str,
     elif trigger in ("deliver", "close"):
         derived["open_parcels"] = open_parcels(tx.store, order.id)
     elif trigger == "pack":
-        derived["double_check_needed"] = double_check_needed(ctx, tx, order)
+        derived.update(pack_facts(ctx, tx, order))
     return derived
 
 

@@ -9,6 +9,14 @@ from statemachine.fulfilment import SkuFlag, double_check_reasons
 from statemachine.order import Order
 
 
+def pack_facts(ctx: Context, tx: Tx, order: Order) -> dict[str, list[str]]:
+    """What the pack guards need: double-check reasons and refills still in transit."""
+    inbound = [f"t-{t[0]} ({t[4]} {t[1]} from {t[2]})"
+               for t in FulfilStore(tx.connection).inbound_for(order.id)]
+    return {"double_check_needed": double_check_needed(ctx, tx, order),
+            "inbound_transfers": inbound}
+
+
 def double_check_needed(ctx: Context, tx: Tx, order: Order) -> list[str]:
     """Reasons this order needs a double check before `pack` (empty: it does not)."""
     flags = FulfilStore(tx.connection).flags_of(ln.sku for ln in order.lines)

@@ -14,7 +14,7 @@ from integrations.db.fulfil_store import FulfilStore
 from integrations.service import orders
 from integrations.service.context import Context, Tx
 from statemachine.errors import GuardRejected, InsufficientStock, InvalidInput
-from statemachine.fulfilment import plan_refill
+from statemachine.fulfilment import Source, plan_refill
 from statemachine.order import Order, OrderState
 
 SHORT_KINDS = ("count", "damage")
@@ -74,13 +74,25 @@ def _refill(ctx: Context, tx: Tx, store: FulfilStore, order: Order, origin: str,
         if not sources:
             return None
         plans.append((line_no, sku, sources))
-    now, moved = ctx.clock.now(), []
+    moved = []
     for line_no, sku, sources in plans:
         for src in sources:
-            if not store.consume_from(order.id, line_no, sku, src.warehouse, src.quantity, now):
-                raise InsufficientStock(sku, src.quantity, 0)  # a race: the tx rolls back
-            moved.append([sku, src.warehouse, src.quantity])
+            moved.append(_take(ctx, store, order, line_no, sku, src, origin))
     return moved
+
+
+def _take(ctx: Context, store: FulfilStore, order: Order, line_no: int, sku: str, src: Source,
+          origin: str) -> list[Any]:
+    """Sell the units from `src` now, or (transfer policy) send them to the origin first."""
+    now = ctx.clock.now()
+    if ctx.settings.fulfilment.refill == "transfer" and origin and src.warehouse != origin:
+        number = store.send_transfer(sku, src.warehouse, origin, src.quantity,
+                                     f"refill for {order.public_id}", "system:refill", now,
+                                     order.id, line_no)
+        return [sku, src.warehouse, src.quantity, f"t-{number}"]
+    if not store.consume_from(order.id, line_no, sku, src.warehouse, src.quantity, now):
+        raise InsufficientStock(sku, src.quantity, 0)  # a race: the tx rolls back
+    return [sku, src.warehouse, src.quantity]
 
 
 def _unserved(store: FulfilStore, order: Order) -> list[tuple[int, str, int]]:
@@ -88,6 +100,8 @@ def _unserved(store: FulfilStore, order: Order) -> list[tuple[int, str, int]]:
     served: dict[int, int] = {}
     for hold in store.holds(order.id):
         served[hold.line_no] = served.get(hold.line_no, 0) + hold.quantity
+    for transfer in store.inbound_for(order.id):  # on its way to the order's warehouse
+        served[transfer[12]] = served.get(transfer[12], 0) + transfer[4]
     return [(ln.line_no, ln.sku, ln.quantity - served.get(ln.line_no, 0))
             for ln in order.lines if ln.quantity > served.get(ln.line_no, 0)]
 

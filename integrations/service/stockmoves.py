@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.db.fulfil_store import FulfilStore
-from integrations.service.context import Context
+from integrations.db.fulfil_store import TRANSFER_COLS, FulfilStore
+from integrations.service import orders
+from integrations.service.context import Context, Tx
 from statemachine.errors import GuardRejected, InvalidInput, NotFound
+from statemachine.order import OrderState
 
 ADJUSTMENT_KINDS = ("count", "damage")
 
@@ -66,13 +68,24 @@ def receive_transfer(ctx: Context, transfer_id: int, actor: str) -> dict[str, An
             raise GuardRejected("transfer", f"t-{transfer_id}", row[5], "receive",
                                 f"already received by {row[9]}")
         tx.stock.receive(row[1], row[3], row[4])
+        if row[11] is not None:
+            _refill_arrived(ctx, tx, store, row, actor)
         return transfer_view(store.transfer(transfer_id), store.sql.when)
 
 
+def _refill_arrived(ctx: Context, tx: Tx, store: FulfilStore, row: tuple, actor: str) -> None:
+    """A refill for a picking order arrived: its units become the order's sold stock."""
+    order = tx.store.get_order(row[11])
+    if order.state is not OrderState.PICKING:
+        return  # cancelled meanwhile: the units simply stay on the shelf
+    store.consume_from(order.id, row[12], row[1], row[3], row[4], ctx.clock.now())
+    orders.fire(ctx, tx, order, "reallocate", actor, {
+        "reason": f"transfer t-{row[0]} arrived", "allocation": [[row[1], row[3], row[4]]]})
+
+
 def transfer_view(row: tuple, when: Any) -> dict[str, Any]:
-    keys = ("id", "sku", "from_warehouse", "to_warehouse", "quantity", "status", "reason",
-            "sent_by", "sent_at", "received_by", "received_at")
-    view = dict(zip(keys, row, strict=True))
+    view = dict(zip(TRANSFER_COLS.split(", "), row, strict=True))
     view["id"] = f"t-{view['id']}"
+    view["order_id"] = f"o-{view['order_id']}" if view["order_id"] else None
     view["sent_at"], view["received_at"] = when(view["sent_at"]), when(view["received_at"])
     return view

@@ -143,3 +143,33 @@ def test_a_transfer_is_in_transit_until_received_once(shop):
     with pytest.raises(InvalidInput, match="quantity: WH-A has fewer than 7 free SKU-1"):
         shop.fulfilment.send_transfer(sku="SKU-1", from_warehouse="WH-A",
                                       to_warehouse="WH-B", quantity=7, reason="x")
+
+
+def test_with_the_transfer_policy_the_refill_travels_to_the_allocated_warehouse_first(
+        any_url, clock):
+    # Given a shop that transfers refills to the allocated warehouse (one parcel per order)
+    from .conftest import make_pilot
+
+    shop = make_pilot(any_url, clock, refill="transfer")
+    stock(shop, "SKU-1", "WH-A", 3)
+    order = picking_order(shop, quantity=3)
+    stock(shop, "SKU-1", "WH-B", 5)
+    # When 2 are short in WH-A
+    shop.fulfilment.report_short(order.id, sku="SKU-1", warehouse="WH-A", missing=2,
+                                 reason="bin empty")
+    # Then 2 travel from WH-B, and packing waits for them
+    [transfer] = shop.fulfilment.transfers(status="in_transit")
+    assert (transfer["from_warehouse"], transfer["to_warehouse"], transfer["quantity"],
+            transfer["order_id"]) == ("WH-B", "WH-A", 2, order.id)
+    assert shop.fulfilment.ledger()["in_transit"] == 2
+    with pytest.raises(GuardRejected, match=r"waiting for transfer t-1 \(2 SKU-1 from WH-B\)"):
+        shop.orders.fire(order.id, "pack")
+    # When they arrive, they become the order's, and it ships in one parcel from WH-A
+    shop.fulfilment.receive_transfer(transfer["id"], actor="dock-1")
+    assert shop.orders.history(order.id)[-1].payload["reason"] == "transfer t-1 arrived"
+    shop.orders.fire(order.id, "pack")
+    shop.orders.fire(order.id, "ship")
+    assert [p.warehouse for p in shop.shipments.of_order(order.id)] == ["WH-A"]
+    assert levels(shop) == {("SKU-1", "WH-A"): (0, 0), ("SKU-1", "WH-B"): (3, 0)}
+    assert shop.inventory.reconcile() == []
+    shop.close()

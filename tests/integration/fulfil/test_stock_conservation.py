@@ -26,13 +26,15 @@ sku, wh = st.sampled_from(SKUS), st.sampled_from(WAREHOUSES)
 
 
 class StockLedger(RuleBasedStateMachine):
+    policy: dict = {}
+
     def __init__(self):
         super().__init__()
         from orderpilot import ManualClock
 
         self.dir = tempfile.mkdtemp()
         self.clock = ManualClock(datetime(2026, 11, 11, 9, tzinfo=UTC))
-        self.pilot = make_pilot(f"sqlite:///{self.dir}/p.db", self.clock)
+        self.pilot = make_pilot(f"sqlite:///{self.dir}/p.db", self.clock, **self.policy)
         self.received, self.n = 0, 0
         self.by_state: dict[str, list[str]] = {}
         for s in SKUS:  # every sku starts with some stock in WH-A
@@ -93,6 +95,10 @@ class StockLedger(RuleBasedStateMachine):
     def parcel_fate(self, data, fate, settle):
         order_id = data.draw(st.sampled_from(self._orders("picking") + self._orders("shipped")))
         if self.pilot.orders.get(order_id).state == "picking":
+            for t in self.pilot.fulfilment.transfers(status="in_transit"):
+                if t["order_id"] == order_id:  # packing waits for the refill to arrive
+                    event("refill transfer received before packing")
+                    self.pilot.fulfilment.receive_transfer(t["id"])
             for trigger in ("pack", "ship"):
                 self.pilot.orders.fire(order_id, trigger)
         parcel = next(p for p in self.pilot.shipments.of_order(order_id)
@@ -135,7 +141,15 @@ class StockLedger(RuleBasedStateMachine):
         assert self.pilot.inventory.reconcile() == []
 
 
-StockLedger.TestCase.settings = settings(
-    max_examples=60, stateful_step_count=40, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+class StockLedgerWithTransfers(StockLedger):
+    """The same, with short picks refilled by transfers to the allocated warehouse."""
+
+    policy = {"refill": "transfer"}
+
+
+SETTINGS = dict(stateful_step_count=40, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+StockLedger.TestCase.settings = settings(max_examples=60, **SETTINGS)
+StockLedgerWithTransfers.TestCase.settings = settings(max_examples=30, **SETTINGS)
 test_stock_is_conserved_through_every_fulfilment_path = StockLedger.TestCase
+test_stock_is_conserved_when_refills_travel_by_transfer = StockLedgerWithTransfers.TestCase

@@ -57,10 +57,13 @@ def upgrade() -> None:
     sa.Column('sent_at', integrations.db.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('received_by', sa.String(length=128), nullable=True),
     sa.Column('received_at', integrations.db.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('order_id', sa.BigInteger(), nullable=True),
+    sa.Column('line_no', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_transfers'))
     )
     with op.batch_alter_table('stock_transfers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stock_transfers_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_stock_transfers_order_id'), ['order_id'], unique=False)
 
     op.create_table('waves',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -129,6 +132,7 @@ def downgrade() -> None:
     op.drop_table('waves')
     with op.batch_alter_table('stock_transfers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stock_transfers_status'))
+        batch_op.drop_index(batch_op.f('ix_stock_transfers_order_id'))
 
     op.drop_table('stock_transfers')
     with op.batch_alter_table('stock_adjustments', schema=None) as batch_op:
