@@ -15,6 +15,15 @@ Settle = Literal["refund", "reship"]
 Refill = Literal["ship_from_neighbour", "transfer"]
 
 
+class CarrierSpec(BaseModel):
+    regions: list[str] = Field(default_factory=lambda: ["*"],
+                               description="cities / provinces served; * = everywhere")
+    max_weight_g: int = Field(30_000, gt=0)
+    transit_days: float = Field(2, gt=0)
+    insured_up_to: int = Field(0, ge=0, description="minor units; 0 = no insurance")
+    cost: int = Field(1000, ge=0)
+
+
 class FulfilmentPolicy(BaseModel):
     double_check_over: int = Field(100_000, ge=0, description="order value (minor units) above "
                                    "which packing needs a second person's confirmation")
@@ -30,6 +39,11 @@ class FulfilmentPolicy(BaseModel):
     damage_refund_only_under: int = Field(
         20_000, ge=0, description="damaged goods worth less than this are refunded without "
         "a return; above it the buyer sends them back")
+    carriers: dict[str, CarrierSpec] = Field(
+        default_factory=dict, description="carrier catalogue for selection at ship time; "
+        "empty: every parcel goes with the default carrier")
+    insure_over: int = Field(100_000, ge=0, description="parcels worth more are insured")
+    kpi_days: float = Field(30, gt=0, description="window of the carrier KPIs")
     wave_size: int = Field(50, ge=1, le=10_000, description="orders per pick wave at most")
     cutoffs: dict[str, str] = Field(
         default_factory=lambda: {"sim-express": "17:00"},

@@ -7,10 +7,12 @@ rest of `OrderPilot`. Ids are strings: waves `w-3`, transfers `t-2`, claims `cl-
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from integrations.db.fulfil_store import FulfilStore
-from integrations.service import packing, shortage, stockmoves, waves
+from integrations.service import carriers, packing, shortage, stockmoves, waves
 from integrations.service.context import Context
 from integrations.service.inputs import NAME, check_actor, parse_id
 from integrations.service.views import OrderView
@@ -74,6 +76,20 @@ class Fulfilment:
         for field, value in (("sku", sku), ("warehouse", warehouse), ("location", location)):
             _check_name(field, value)
         packing.locate_sku(self._ctx, sku, warehouse, location)
+
+    def set_weight(self, sku: str, weight_g: int) -> None:
+        """A sku's shipping weight in grams (carrier selection sums it per parcel)."""
+        _check_name("sku", sku)
+        if not isinstance(weight_g, int) or isinstance(weight_g, bool) or weight_g <= 0:
+            raise InvalidInput({"weight_g": f"expected a positive whole number (got {weight_g!r})"})
+        carriers.set_weight(self._ctx, sku, weight_g)
+
+    def carrier_kpis(self) -> dict[str, dict[str, Any]]:
+        """On-time, loss and complaint rates per carrier over the policy's KPI window."""
+        days = self._ctx.settings.fulfilment.kpi_days
+        with self._ctx.tx(readonly=True) as tx:
+            kpis = carriers.carrier_kpis(tx, self._ctx.clock.now() - timedelta(days=days))
+        return {name: asdict(kpi) for name, kpi in kpis.items()}
 
     def double_check_needed(self, order_id: str) -> list[str]:
         """Why this order needs a second person before packing (empty: it does not)."""

@@ -46,6 +46,12 @@ class SkuFlagRow(Base):
     note: Mapped[str | None] = mapped_column(String(200))
 
 
+class SkuSpecRow(Base):
+    __tablename__ = "sku_specs"
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    weight_g: Mapped[int]
+
+
 class BinLocationRow(Base):
     __tablename__ = "bin_locations"
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from integrations.db.fulfil_store import settled_parcels
 from integrations.db.repository import Store
+from integrations.service.carriers import pick_carrier
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import remember, replay_or_none
 from integrations.service.inputs import SHIPMENT_PARAMS, Scan, parse
@@ -35,7 +36,7 @@ def open_parcels(store: Store, order_id: int) -> int:
 def create_parcels(ctx: Context, tx: Tx, order: Order, params: dict[str, Any], now: datetime,
                    actor: str) -> list[str]:
     """One parcel per given label, or one per warehouse the order's stock came from."""
-    parcels = params.get("parcels") or _default_parcels(ctx, tx, order)
+    parcels = params.get("parcels") or _default_parcels(ctx, tx, order, params)
     promised = params.get("promised_by") or now + ctx.timeouts.promised_delivery
     warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status=None)})
     ids = []
@@ -107,9 +108,11 @@ def _keep_deadlines(ctx: Context, store: Store, shipment: Shipment, now: datetim
         store.set_deadline(kind.value, "shipment", shipment.id, shipment.order_id, due)
 
 
-def _default_parcels(ctx: Context, tx: Tx, order: Order) -> list[dict[str, Any]]:
+def _default_parcels(ctx: Context, tx: Tx, order: Order,
+                     params: dict[str, Any]) -> list[dict[str, Any]]:
+    """One parcel per warehouse, each with the carrier selected for it (and why)."""
     warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status="consumed")})
-    return [{"carrier": ctx.settings.default_carrier, "warehouse": wh,
+    return [{**pick_carrier(ctx, tx, order, wh, params), "warehouse": wh,
              "tracking_no": f"{order.public_id}-{n}"} for n, wh in enumerate(warehouses, 1)]
 
 

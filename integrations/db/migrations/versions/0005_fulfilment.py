@@ -23,6 +23,11 @@ def upgrade() -> None:
     sa.Column('location', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('sku', 'warehouse', name=op.f('pk_bin_locations'))
     )
+    op.create_table('sku_specs',
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('weight_g', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('sku', name=op.f('pk_sku_specs'))
+    )
     op.create_table('sku_flags',
     sa.Column('sku', sa.String(length=64), nullable=False),
     sa.Column('flag', sa.String(length=32), nullable=False),
@@ -141,5 +146,6 @@ def downgrade() -> None:
 
     op.drop_table('stock_adjustments')
     op.drop_table('sku_flags')
+    op.drop_table('sku_specs')
     op.drop_table('bin_locations')
     # ### end Alembic commands ###
