@@ -5,9 +5,10 @@ from __future__ import annotations
 from integrations.config import Settings
 from integrations.db.engine import make_engine
 from integrations.db.migrate import ensure_schema
+from integrations.risk.settings import RiskSettings, risk_check_from_settings, risk_hooks
 from integrations.service.context import Context, SystemClock
 from statemachine.clock import Clock
-from statemachine.risk_port import RiskCheck, approve_everything
+from statemachine.risk_port import RiskCheck
 
 
 def build_context(database_url: str | None = None, clock: Clock | None = None,
@@ -20,5 +21,8 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     engine = make_engine(settings.database_url)
     if migrate:
         ensure_schema(engine)
+    risk = RiskSettings()  # ORDERPILOT_RISK_*; default: the packaged rule set
     return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
-                   timeouts=settings.timeouts(), risk_check=risk_check or approve_everything)
+                   timeouts=settings.timeouts(),
+                   risk_check=risk_check or risk_check_from_settings(risk),
+                   hooks=risk_hooks(risk.ruleset()))

@@ -26,6 +26,8 @@ from integrations.service.inputs import (
 from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
 from orderpilot.claims_api import Claims
 from orderpilot.fulfil_api import Fulfilment, Waves
+from orderpilot.reviews import Reviews
+from orderpilot.risk import Risk
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
@@ -51,6 +53,7 @@ class OrderPilot:
         self.waves = Waves(self.context)
         self.fulfilment = Fulfilment(self.context)
         self.claims = Claims(self.context)
+        self.reviews, self.risk = Reviews(self.context), Risk(self.context)
 
     @property
     def clock(self) -> Clock:

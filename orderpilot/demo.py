@@ -15,6 +15,7 @@ from rich.progress import track
 from rich.table import Table
 
 from orderpilot.api import OrderPilot
+from orderpilot.demo_risk import buyer_request, register_buyers, risk_summary, work_review_queue
 from statemachine.clock import ManualClock
 from statemachine.errors import InsufficientStock
 
@@ -33,37 +34,72 @@ def run_demo(database_url: str | None, orders: int, seed: int, console: Console)
     for sku in SKUS:
         for wh in WAREHOUSES:
             pilot.inventory.receive(sku=sku, warehouse=wh, quantity=rng.randint(20, 80))
-    placed, refused = [], 0
-    for n in track(range(orders), description="placing and paying orders", console=console):
-        clock.advance(seconds=rng.randint(20, 200))
-        try:
-            placed.append(_one_order(pilot, rng, n))
-        except InsufficientStock:
-            refused += 1
-        if n % 25 == 0:
-            pilot.sweep()
+    register_buyers(pilot, rng, orders_buyers(orders))
+    placed, refused, decisions, reviewed = _place_all(pilot, clock, rng, orders, console)
     fulfilled = _fulfil(pilot, clock, rng, placed, console)
     summary = _summary(pilot, placed, refused, fulfilled)
     _print(console, summary, pilot)
+    console.print(risk_summary(decisions, reviewed))
+    summary["risk"] = {"placement": dict(decisions), "reviewers": dict(reviewed)}
     pilot.close()
     return summary
 
 
-def _one_order(pilot: OrderPilot, rng: random.Random, n: int) -> tuple[str, str]:
+def _place_all(pilot: OrderPilot, clock: ManualClock, rng: random.Random, orders: int,
+               console: Console) -> tuple[list[tuple[str, str]], int, Counter, Counter]:
+    """Place the orders; held ones wait for the reviewer, who works the queue now and then."""
+    placed, refused, held = [], 0, {}
+    decisions, reviewed = Counter(), Counter()
+    for n in track(range(orders), description="placing and paying orders", console=console):
+        clock.advance(seconds=rng.randint(20, 200))
+        try:
+            order_id, fate, action = _one_order(pilot, rng, n)
+        except InsufficientStock:
+            refused += 1
+            continue
+        decisions[action] += 1
+        if action == "review":
+            held[order_id] = fate
+        else:
+            placed.append((order_id, fate if action == "approve" else "rejected"))
+        if n % 25 == 0:
+            _resolve_reviews(pilot, rng, held, placed, reviewed)
+            pilot.sweep()
+    _resolve_reviews(pilot, rng, held, placed, reviewed)
+    return placed, refused, decisions, reviewed
+
+
+def _one_order(pilot: OrderPilot, rng: random.Random, n: int) -> tuple[str, str, str]:
     skus = rng.sample(list(SKUS), rng.choice((1, 1, 1, 2, 3)))
     order = pilot.orders.place(
-        buyer_id=f"b-{rng.randint(1, orders_buyers(n))}",
         lines=[{"sku": s, "quantity": rng.choice((1, 1, 2, 3)), "unit_price": SKUS[s]}
-               for s in skus],
-        shipping_address={"street": f"{rng.randint(1, 999)} Wensan Rd", "city": "Hangzhou"},
-        device_id=f"d-{rng.randint(1, 400)}", ip=f"203.0.113.{rng.randint(1, 254)}")
+               for s in skus], **buyer_request(pilot, rng, orders_buyers(n), n))
     fate = rng.choices([f for f, _ in FATES], weights=[w for _, w in FATES])[0]
+    if order.state == "awaiting_payment":
+        _start(pilot, order.id, order.total, order.buyer_id, fate)
+    return order.id, fate, order.risk["action"] if order.risk else "approve"
+
+
+def _resolve_reviews(pilot: OrderPilot, rng: random.Random, held: dict[str, str],
+                     placed: list[tuple[str, str]], reviewed: Counter) -> None:
+    for action, order_ids in work_review_queue(pilot, rng).items():
+        reviewed[action] += len(order_ids)
+        for order_id in order_ids:
+            fate = held.pop(order_id, "unpaid") if action == "approve" else "rejected"
+            held.pop(order_id, None)
+            if action == "approve":
+                order = pilot.orders.get(order_id)
+                _start(pilot, order_id, order.total, order.buyer_id, fate)
+            placed.append((order_id, fate))
+
+
+def _start(pilot: OrderPilot, order_id: str, total: int, buyer_id: str, fate: str) -> None:
+    """The buyer's first move on an order released to payment."""
     if fate == "cancel_unpaid":
-        pilot.orders.fire(order.id, "cancel", actor=order.buyer_id, reason="changed my mind")
+        pilot.orders.fire(order_id, "cancel", actor=buyer_id, reason="changed my mind")
     elif fate != "unpaid":
-        pilot.orders.fire(order.id, "pay", actor="gateway", amount=order.total,
-                          payment_ref=f"pay-{order.id}", idempotency_key=f"pay-{order.id}")
-    return order.id, fate
+        pilot.orders.fire(order_id, "pay", actor="gateway", amount=total,
+                          payment_ref=f"pay-{order_id}", idempotency_key=f"pay-{order_id}")
 
 
 def orders_buyers(n: int) -> int:
@@ -76,7 +112,7 @@ def _fulfil(pilot: OrderPilot, clock: ManualClock, rng: random.Random,
     clock.advance(hours=2)
     for order_id, fate in track(placed, description="picking, shipping, delivering",
                                 console=console):
-        if fate in ("unpaid", "cancel_unpaid"):
+        if fate in ("unpaid", "cancel_unpaid", "rejected"):
             continue
         if fate == "cancel_paid":
             pilot.orders.fire(order_id, "cancel", actor="buyer", reason="found it cheaper")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.service.context import Context, Tx
+from integrations.service.hooks import after_transition
 from integrations.service.idempotency import remember, replay_or_none
 from integrations.service.inputs import CASE_PARAMS, OpenCase, Reasoned, parse
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState, case_public_id
@@ -83,6 +84,7 @@ def fire(ctx: Context, tx: Tx, case: AfterSalesCase, trigger: str, actor: str,
         orders.fire(ctx, tx, order, "refund", actor, {"amount": case.refunded,
                                                       "case": case.public_id})
     tx.store.record(fired, case.id, order.id, _event_data(case, order))
+    after_transition(ctx, tx, case, fired)
     return fired
 
 

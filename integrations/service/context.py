@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
@@ -40,6 +40,7 @@ class Context:
     settings: Settings
     timeouts: Timeouts
     risk_check: RiskCheck
+    hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
 
     @contextmanager
     def tx(self, readonly: bool = False) -> Iterator[Tx]:

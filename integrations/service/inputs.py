@@ -27,7 +27,8 @@ class Edge(BaseModel):
 class LineIn(Edge):
     sku: str = Field(pattern=NAME)
     quantity: int = Field(gt=0, le=100_000)
-    unit_price: int = Field(ge=0, description="minor units (cents / fen)")
+    unit_price: int = Field(ge=0, le=10**10, description="minor units (cents / fen), at most "
+                            "10^10 so that any order total fits a 64-bit column")
 
 
 class Address(Edge):

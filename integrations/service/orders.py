@@ -11,6 +11,7 @@ from typing import Any
 
 from integrations.db.repository import Store
 from integrations.service.context import Context, Tx
+from integrations.service.hooks import after_transition
 from integrations.service.idempotency import remember, replay_or_none, settle_race
 from integrations.service.inputs import ORDER_PARAMS, PlaceOrder, parse
 from integrations.service.packing import pack_facts
@@ -109,6 +110,7 @@ def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
     if trigger == "ship":
         fired.payload["parcels"] = create_parcels(ctx, tx, order, params, now, actor)
     tx.store.record(fired, order.id, order.id, event_data(order))
+    after_transition(ctx, tx, order, fired)
     return fired
 
 

@@ -18,6 +18,7 @@ from integrations.db.repository import ORDER_COLS, ORDERS
 from integrations.db.stock import _in_list
 from integrations.service import aftersales, orders, shipments
 from integrations.service.context import Context, Tx
+from integrations.service.hooks import after_transition
 from statemachine.errors import ConcurrentUpdate, GuardRejected, InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE, OrderState
 from statemachine.policies import DeadlineKind
@@ -81,6 +82,8 @@ def _expire_holds(ctx: Context, tx: Tx, rows: list[Any], now: datetime) -> Count
     tx.stock.release([o.id for o in expired])
     tx.store.record_many([(f, o.id, o.id, orders.event_data(o))
                           for f, o in zip(fired, expired, strict=True)])
+    for f, o in zip(fired, expired, strict=True):
+        after_transition(ctx, tx, o, f)
     return Counter({"hold_expiry": len(expired), "stale": len(rows) - len(expired)})
 
 

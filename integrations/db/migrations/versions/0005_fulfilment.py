@@ -1,7 +1,7 @@
 """fulfilment: waves, sku flags, bin locations, stock adjustments, transfers, parcel claims
 
 Revision ID: 0005_fulfilment
-Revises: 0001
+Revises: 0003_integrations
 Create Date: 2026-11-25 14:48:33.837711
 """
 from alembic import op
@@ -10,7 +10,7 @@ import integrations.db.schema
 
 
 revision = '0005_fulfilment'
-down_revision = '0001'
+down_revision = '0003_integrations'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,108 @@
+"""Risk-control rows: placement facts for signals, decisions (live and shadow), blacklist,
+credit history, buyer sign-up times and review tasks. Same `Base` as the core schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from integrations.db.schema import Base, Id
+
+
+class RiskOrderFactsRow(Base):
+    """What placement saw of an order, normalised, indexed for velocity and sharing counts."""
+
+    __tablename__ = "risk_order_facts"
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str | None] = mapped_column(String(128))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    address_norm: Mapped[str | None] = mapped_column(String(500))
+    phone_norm: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    placed_at: Mapped[datetime]
+    __table_args__ = (
+        Index("ix_risk_facts_buyer", "buyer_id", "placed_at"),
+        Index("ix_risk_facts_device", "device_id", "placed_at"),
+        Index("ix_risk_facts_ip", "ip", "placed_at"),
+        Index("ix_risk_facts_address", "address_norm", "placed_at"),
+    )
+
+
+class RiskDecisionRow(Base):
+    """One decision per order and mode: `live` (acted on) or `shadow` (candidate, never acted)."""
+
+    __tablename__ = "risk_decisions"
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    ruleset: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(8))
+    score: Mapped[float]
+    reasons: Mapped[list[Any]]  # [{rule, text, values}]
+    decided_at: Mapped[datetime]
+
+
+class BlacklistEntryRow(Base):
+    """A listed buyer / device / phone / address / ip (or range), with its evidence."""
+
+    __tablename__ = "risk_blacklist_entries"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(String(500))
+    evidence_order_ids: Mapped[list[Any]]
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(String(128))
+    __table_args__ = (
+        Index("uq_risk_blacklist_active", "kind", "value", unique=True,
+              sqlite_where=text("removed_at IS NULL"),
+              postgresql_where=text("removed_at IS NULL")),
+    )
+
+
+class CreditEventRow(Base):
+    """Append-only credit history: what happened to a buyer and how the score moved."""
+
+    __tablename__ = "risk_credit_events"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    buyer_id: Mapped[str] = mapped_column(ForeignKey("buyers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(String(500))
+    before: Mapped[int]
+    after: Mapped[int]
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]
+
+
+class BuyerProfileRow(Base):
+    """A buyer's real sign-up time, when the shop tells us (first order is not sign-up)."""
+
+    __tablename__ = "risk_buyer_profiles"
+    buyer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signed_up_at: Mapped[datetime]
+
+
+class ReviewTaskRow(Base):
+    """A held order waiting for a person; closed with who decided, what, and why."""
+
+    __tablename__ = "review_tasks"
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    opened_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    reasons: Mapped[list[Any]]
+    score: Mapped[float]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decision: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(500))
+    __table_args__ = (
+        Index("ix_review_tasks_open", "due_at", sqlite_where=text("decided_at IS NULL"),
+              postgresql_where=text("decided_at IS NULL")),
+    )

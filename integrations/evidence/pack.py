@@ -1,0 +1,156 @@
+"""Evidence pack: everything a merchant hands the platform about one order, in one bundle.
+
+The timeline (every transition with actor and time), the risk decision and its reasons, payment
+and refund records, parcel tracking (applied and ignored carrier events), after-sales cases with
+the inspection result, notes and messages, and the buyer's history. PII (phone, street,
+recipient) is masked unless `reveal_pii` is set.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+from integrations.db.repository import ORDERS
+from integrations.db.schema import BuyerRow
+from integrations.evidence.markdown import render_markdown
+from integrations.ingest import records
+from integrations.notifications.masking import mask_address, mask_phone, mask_text
+from integrations.risk.credit_store import credit_history
+from integrations.service.context import Context, Tx
+from integrations.service.views import CaseView, OrderView, ShipmentView, TransitionView
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFiles:
+    json_path: Path
+    markdown_path: Path
+    pack: dict[str, Any]
+
+
+def build_pack(ctx: Context, order_no: int, reveal_pii: bool = False) -> dict[str, Any]:
+    """The pack as plain JSON-ready data (NotFound for an unknown order)."""
+    with ctx.tx(readonly=True) as tx:
+        order = tx.store.get_order(order_no)
+        history = [TransitionView.of(r).model_dump(mode="json")
+                   for r in tx.store.history(order_no)]
+        pack = {
+            "generated_at": ctx.clock.now().isoformat(),
+            "pii": "revealed" if reveal_pii else "masked",
+            "order": _order(order, reveal_pii),
+            "risk": _risk(order.attrs.get("risk"), reveal_pii),
+            "timeline": history,
+            "payments": _payments(tx, order_no),
+            "shipments": _shipments(tx, order_no, history),
+            "cases": _cases(tx, order_no, history),
+            "notes": _notes(tx, order_no, reveal_pii),
+            "inbound_events": _inbound(tx, order_no),
+            "buyer": _buyer(tx, order.buyer_id),
+        }
+    return pack
+
+
+def write_pack(ctx: Context, order_no: int, out_dir: Path,
+               reveal_pii: bool = False) -> EvidenceFiles:
+    """Write `o-N-evidence.json` and `o-N-evidence.md` into `out_dir` (created if needed)."""
+    pack = build_pack(ctx, order_no, reveal_pii)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"o-{order_no}-evidence"
+    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    json_path.write_text(json.dumps(pack, indent=2, ensure_ascii=False), encoding="utf-8")
+    md_path.write_text(render_markdown(pack), encoding="utf-8")
+    return EvidenceFiles(json_path, md_path, pack)
+
+
+def _order(order: Any, reveal: bool) -> dict[str, Any]:
+    view = OrderView.of(order).model_dump(mode="json")
+    attrs = order.attrs
+    view["device_id"], view["ip"] = attrs.get("device_id"), attrs.get("ip")
+    view["phone"] = attrs.get("phone") if reveal else mask_phone(attrs.get("phone"))
+    if not reveal:
+        view["shipping_address"] = mask_address(view["shipping_address"])
+    return view
+
+
+def _risk(risk: dict[str, Any] | None, reveal: bool) -> dict[str, Any] | None:
+    if not risk or reveal:
+        return risk
+    reasons = [{**r, "text": mask_text(r["text"]),
+                "values": {k: mask_phone(str(v)) if "phone" in k else v
+                           for k, v in (r.get("values") or {}).items()}}
+               for r in risk.get("reasons", [])]
+    return {**risk, "reasons": reasons}
+
+
+def _payments(tx: Tx, order_no: int) -> list[dict[str, Any]]:
+    return [{"kind": r.kind, "amount": r.amount, "currency": r.currency,
+             "provider_ref": r.provider_ref, "case_id": f"c-{r.case_id}" if r.case_id else None,
+             "reason": r.reason, "at": _iso(r.at), "event": r.event_key}
+            for r in records.payments_of(tx.connection, order_no)]
+
+
+def _shipments(tx: Tx, order_no: int, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    carrier_events = records.events_of(tx.connection, order_no, "carriers")
+    parcels = []
+    for shipment in tx.store.shipments_of(order_no):
+        view = ShipmentView.of(shipment).model_dump(mode="json")
+        view["scans"] = [h for h in history if h["entity_id"] == shipment.public_id]
+        view["carrier_events"] = [
+            {"event": e.key, "kind": e.kind, "applied": e.applied, "note": e.note,
+             "occurred_at": _iso(e.occurred_at), "received_at": _iso(e.received_at)}
+            for e in carrier_events if e.response.get("shipment", {}).get("id") == view["id"]]
+        parcels.append(view)
+    return parcels
+
+
+def _cases(tx: Tx, order_no: int, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    cases = []
+    for c in tx.store.cases_of(order_no):
+        view = CaseView.of(c).model_dump(mode="json")
+        view["steps"] = [h for h in history if h["entity_id"] == c.public_id]
+        cases.append(view)
+    return cases
+
+
+def _notes(tx: Tx, order_no: int, reveal: bool) -> list[dict[str, Any]]:
+    return [{"kind": n.kind, "author": n.author, "at": _iso(n.at),
+             "text": n.text if reveal else mask_text(n.text),
+             "attachments": list(n.attachments or [])}
+            for n in records.notes_of(tx.connection, order_no)]
+
+
+def _inbound(tx: Tx, order_no: int) -> list[dict[str, Any]]:
+    return [{"event": e.key, "kind": e.kind, "applied": e.applied, "note": e.note,
+             "status": e.status_code, "received_at": _iso(e.received_at)}
+            for e in records.events_of(tx.connection, order_no)]
+
+
+def _buyer(tx: Tx, buyer_id: str) -> dict[str, Any]:
+    """Counts over all the buyer's orders, and the credit score on record."""
+    c = ORDERS.c
+    row = tx.connection.execute(select(
+        func.count(), func.sum(case((c.state == "cancelled", 1), else_=0)),
+        func.sum(case((c.state == "rejected", 1), else_=0)),
+        func.sum(case((c.state == "expired", 1), else_=0)),
+        func.sum(case((c.state == "completed", 1), else_=0)),
+        func.sum(case((c.refunded > 0, 1), else_=0)),
+        func.coalesce(func.sum(c.paid), 0), func.coalesce(func.sum(c.refunded), 0),
+    ).where(c.buyer_id == buyer_id)).one()
+    score = tx.connection.execute(select(BuyerRow.__table__.c.credit_score).where(
+        BuyerRow.__table__.c.id == buyer_id)).scalar()
+    keys = ("orders", "cancelled", "rejected", "expired", "completed", "orders_refunded",
+            "paid_total", "refunded_total")
+    changes = [{"kind": c["kind"], "order_id": f"o-{c['order_id']}" if c["order_id"] else None,
+                "before": c["before"], "after": c["after"], "note": c["note"],
+                "at": _iso(c["at"])} for c in credit_history(tx.connection, buyer_id)]
+    return {"buyer_id": buyer_id, **{k: int(v or 0) for k, v in zip(keys, row, strict=True)},
+            "credit_score": score, "credit_changes": changes}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,83 @@
+"""One place that turns domain errors into HTTP statuses with a body a caller can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from integrations.ingest.once import IdempotencyConflict
+from statemachine.errors import (
+    ConcurrentUpdate,
+    GuardRejected,
+    InsufficientStock,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    OrderPilotError,
+)
+
+STATUS: dict[type[OrderPilotError], int] = {
+    InvalidInput: 422, NotFound: 404, InvalidTransition: 409, GuardRejected: 409,
+    ConcurrentUpdate: 409, InsufficientStock: 409, IdempotencyConflict: 409,
+}
+
+
+def error_body(error: OrderPilotError) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": error.code, "message": str(error)}
+    if isinstance(error, InvalidInput):
+        body["problems"] = error.problems
+    if isinstance(error, InvalidTransition | GuardRejected):
+        body["state"] = error.state
+        body["trigger"] = error.trigger
+    if isinstance(error, InvalidTransition):
+        body["allowed"] = error.allowed
+    if isinstance(error, GuardRejected):
+        body["reason"] = error.reason
+    return body
+
+
+def status_of(error: OrderPilotError) -> int:
+    return next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+
+
+def install(app: FastAPI) -> None:
+    """Register the domain-error and request-validation handlers on `app`."""
+
+    @app.exception_handler(OrderPilotError)
+    async def domain_error(request: Request, error: OrderPilotError) -> JSONResponse:
+        return JSONResponse(error_body(error), status_of(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = {("body" if e.get("type") == "json_invalid" else _where(e.get("loc", ()))):
+                    _what(e) for e in error.errors()}
+        return JSONResponse(error_body(InvalidInput(problems)), 422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 400:  # a body FastAPI could not even decode: malformed
+            return JSONResponse(error_body(InvalidInput({"body": str(error.detail)})), 422)
+        return JSONResponse({"error": f"http_{error.status_code}", "message": str(error.detail)},
+                            error.status_code, headers=getattr(error, "headers", None))
+
+
+def _where(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = list(loc[1:]) if loc and loc[0] in ("body", "path", "query", "header") else list(loc)
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+def _what(error: dict[str, Any]) -> str:
+    if error.get("type") == "missing":
+        return "field required"
+    if error.get("type") == "json_invalid":
+        return "body is not valid JSON"
+    got = error.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {str(got)[:80]!r})"
+    return f"{error.get('msg', 'invalid')}{shown}"

@@ -1,0 +1,69 @@
+"""Read routes for operations staff (signed with the `ops` secret), plus notes and health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from integrations.http.deps import READ_ERRORS, Ctx, OrderId
+from integrations.ingest import notes
+from integrations.ingest.events import NoteIn
+from integrations.ingest.notes import NoteView
+from integrations.service.inputs import parse_id
+from integrations.service.views import CaseView, OrderView, ShipmentView, TransitionView
+from statemachine.order import ORDER_LIFECYCLE
+
+router = APIRouter(responses=READ_ERRORS, tags=["ops"])
+
+
+def _number(order_id: str) -> int:
+    return parse_id("order_id", order_id, "o")
+
+
+@router.get("/health", responses={})
+def health(ctx: Ctx) -> dict[str, str]:
+    with ctx.tx(readonly=True) as tx:
+        tx.connection.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@router.get("/v1/ops/orders/{order_id}")
+def order_detail(order_id: OrderId, ctx: Ctx) -> dict[str, Any]:
+    """The order, its allowed triggers, parcels and after-sales cases."""
+    with ctx.tx(readonly=True) as tx:
+        order = tx.store.get_order(_number(order_id))
+        return {"order": OrderView.of(order).model_dump(mode="json"),
+                "allowed_triggers": ORDER_LIFECYCLE.allowed(order.state),
+                "shipments": [ShipmentView.of(s).model_dump(mode="json")
+                              for s in tx.store.shipments_of(order.id)],
+                "cases": [CaseView.of(c).model_dump(mode="json")
+                          for c in tx.store.cases_of(order.id)]}
+
+
+@router.get("/v1/ops/orders/{order_id}/history")
+def order_history(order_id: OrderId, ctx: Ctx) -> list[TransitionView]:
+    """Every transition of the order, its parcels and cases, with actor and time."""
+    with ctx.tx(readonly=True) as tx:
+        tx.store.get_order(_number(order_id))
+        return [TransitionView.of(row) for row in tx.store.history(_number(order_id))]
+
+
+@router.get("/v1/ops/orders/{order_id}/risk")
+def order_risk(order_id: OrderId, ctx: Ctx) -> dict[str, Any]:
+    """The risk decision taken at placement, with its reasons."""
+    with ctx.tx(readonly=True) as tx:
+        order = tx.store.get_order(_number(order_id))
+    return {"order_id": order.public_id, **(order.attrs.get("risk") or {})}
+
+
+@router.get("/v1/ops/orders/{order_id}/notes")
+def order_notes(order_id: OrderId, ctx: Ctx) -> list[NoteView]:
+    return notes.notes_of(ctx, _number(order_id))
+
+
+@router.post("/v1/ops/orders/{order_id}/notes", status_code=201)
+def add_note(order_id: OrderId, note: NoteIn, ctx: Ctx) -> NoteView:
+    """Attach a staff note or a buyer message to the order."""
+    return notes.add_note(ctx, _number(order_id), note.text, note.author, note.kind)

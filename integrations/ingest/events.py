@@ -1,0 +1,83 @@
+"""Inbound event bodies (pydantic, at the edge). Each carries the provider's event id."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AnyHttpUrl, AwareDatetime, ConfigDict, Field
+
+from integrations.service.inputs import NAME, Edge, PlaceOrder
+from statemachine.aftersales import CaseKind
+from statemachine.tracking import CarrierStatus
+
+EventId = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+                description="the provider's event id: the idempotency key (printable ASCII)")
+MAX_MONEY = 10**12  # minor units; keeps sums far inside a 64-bit column
+
+
+class Inbound(Edge):
+    event_id: str = EventId
+    occurred_at: AwareDatetime | None = None
+
+
+def _example(**body: object) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [body]})
+
+
+class OrderPlaced(Inbound):
+    model_config = _example(event_id="shop-evt-1", order={
+        "buyer_id": "b-1", "lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": 5}],
+        "shipping_address": {"street": "1 Road", "city": "Hangzhou"}})
+    order: PlaceOrder
+
+
+class PaymentEvent(Inbound):
+    model_config = _example(event_id="pay-evt-1", type="succeeded", order_id="o-1", amount=5,
+                            payment_ref="pay-1")
+    type: Literal["succeeded", "failed", "refunded", "chargeback"]
+    order_id: str = Field(pattern=r"^o-\d{1,18}$")
+    amount: int = Field(gt=0, le=MAX_MONEY, description="minor units")
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    payment_ref: str = Field(min_length=1, max_length=128)
+    case_id: str | None = Field(None, pattern=r"^c-\d{1,18}$",
+                                description="the after-sales case a refund settles, if any")
+    reason: str | None = Field(None, max_length=500)
+
+
+class CarrierEvent(Inbound):
+    model_config = _example(event_id="trk-evt-1", carrier="sim-express", tracking_no="o-1-1",
+                            status="in_transit", location="Hangzhou hub")
+    carrier: str = Field(pattern=NAME)
+    tracking_no: str = Field(min_length=1, max_length=128)
+    status: CarrierStatus
+    location: str | None = Field(None, max_length=200)
+    reason: str | None = Field(None, max_length=500)
+
+
+class CaseLineRequest(Edge):
+    line_no: int = Field(ge=1, le=10_000)
+    quantity: int = Field(gt=0, le=100_000)
+
+
+class AfterSalesRequest(Inbound):
+    model_config = _example(event_id="as-evt-1", kind="refund_only", reason="arrived broken",
+                            lines=[{"line_no": 1, "quantity": 1}],
+                            photos=["https://img.example.com/1.jpg"])
+    kind: CaseKind
+    lines: list[CaseLineRequest] = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=500)
+    photos: list[AnyHttpUrl] = Field(default_factory=list, max_length=20)
+
+
+class ReviewDecision(Inbound):
+    model_config = _example(event_id="rev-evt-1", decision="approve", reviewer="amy",
+                            reason="known buyer")
+    decision: Literal["approve", "reject"]
+    reviewer: str = Field(pattern=NAME)
+    reason: str | None = Field(None, max_length=500)
+
+
+class NoteIn(Edge):
+    text: str = Field(min_length=1, max_length=5000)
+    author: str = Field(pattern=NAME)
+    kind: Literal["note", "message"] = "note"

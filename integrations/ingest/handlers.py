@@ -1,0 +1,165 @@
+"""Inbound events → service calls: placement, payments, carrier scans, after-sales, reviews.
+
+Each handler validates what the body alone cannot (the order exists, currencies match), then
+calls the same service functions as the Python API inside one transaction (see `once`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations.ingest import records
+from integrations.ingest.events import (
+    AfterSalesRequest,
+    CarrierEvent,
+    OrderPlaced,
+    PaymentEvent,
+    ReviewDecision,
+)
+from integrations.ingest.once import Applied, Outcome, once
+from integrations.service import aftersales, orders, shipments
+from integrations.service.context import Context, Tx
+from integrations.service.inputs import OpenCase, parse, parse_id
+from integrations.service.views import CaseView, OrderView, ShipmentView
+from statemachine.errors import InvalidInput
+from statemachine.order import Order
+from statemachine.tracking import CarrierStatus, plan_tracking
+
+PAYMENT_RECORD_KIND = {"succeeded": "capture", "failed": "failed", "refunded": "refund",
+                       "chargeback": "chargeback"}
+SCAN_TRIGGERS = {"pick_up", "scan", "out_for_delivery", "deliver"}
+
+
+def order_placed(ctx: Context, event: OrderPlaced) -> Outcome:
+    """Place the order (stock hold + risk decision); 201 with the order as it stands."""
+    def prepare(key: str) -> int:
+        request = event.order.model_copy(update={"idempotency_key": key})
+        try:
+            return orders.place_order(ctx, request, "shop")
+        except InvalidInput as error:  # name fields as the body has them: order.lines[0].sku
+            raise InvalidInput({f"order.{k}": v for k, v in error.problems.items()}) from None
+
+    def apply(tx: Tx, number: int) -> Applied:
+        return Applied(number, True, {"order": _order(tx, number)})
+
+    return once(ctx, "shop", "order.placed", event, apply, prepare, status=201)
+
+
+def case_requested(ctx: Context, order_id: str, event: AfterSalesRequest) -> Outcome:
+    """Open an after-sales case; photo links are attached to the order as a note."""
+    number = parse_id("order_id", order_id, "o")
+    request = parse(OpenCase, {"kind": event.kind, "reason": event.reason,
+                               "lines": [ln.model_dump() for ln in event.lines]})
+
+    def prepare(key: str) -> int:
+        return aftersales.open_case(ctx, number, request, "buyer", key)
+
+    def apply(tx: Tx, case_id: int) -> Applied:
+        if event.photos:
+            records.note_add(tx.connection, number, "photos", "buyer",
+                             f"photos for case c-{case_id}", ctx.clock.now(),
+                             [str(url) for url in event.photos])
+        case = CaseView.of(tx.store.get_case(case_id)).model_dump(mode="json")
+        return Applied(number, True, {"case": case, "order": _order(tx, number)})
+
+    return once(ctx, "shop", "case.requested", event, apply, prepare, status=201)
+
+
+def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
+    """Apply a gateway event: capture pays, refund / chargeback refund, failure is recorded."""
+    number = parse_id("order_id", event.order_id, "o")
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        order = tx.store.get_order(number)
+        if event.currency and event.currency != order.currency:
+            raise InvalidInput({"currency": f"order {order.public_id} is in {order.currency} "
+                                            f"(got {event.currency})"})
+        applied, note, case_id = _PAYMENT[event.type](ctx, tx, order, event)
+        records.payment_add(tx.connection, {
+            "order_id": number, "kind": PAYMENT_RECORD_KIND[event.type], "amount": event.amount,
+            "currency": order.currency, "provider_ref": event.payment_ref, "case_id": case_id,
+            "event_key": f"payments:{event.event_id}", "reason": event.reason,
+            "at": event.occurred_at or ctx.clock.now()})
+        return Applied(number, applied, {"order": _order(tx, number)}, note)
+
+    return once(ctx, "payments", f"payment.{event.type}", event, apply)
+
+
+def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+    orders.fire(ctx, tx, order, "pay", "gateway",
+                {"amount": event.amount, "payment_ref": event.payment_ref})
+    return True, None, None
+
+
+def _failed(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+    return False, f"payment failed; order stays {order.state} until paid or expired", None
+
+
+def _refunded(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+    if event.case_id is None:
+        orders.fire(ctx, tx, order, "refund", "gateway",
+                    {"amount": event.amount, "reason": event.reason or "refunded at the gateway"})
+        return True, None, None
+    case = tx.store.get_case(parse_id("case_id", event.case_id, "c"))
+    if case.order_id != order.id:
+        raise InvalidInput({"case_id": f"{case.public_id} belongs to o-{case.order_id}, "
+                                       f"not {order.public_id}"})
+    return False, f"confirms the refund of {case.public_id}; recorded only", case.id
+
+
+def _chargeback(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+    orders.fire(ctx, tx, order, "refund", "gateway",
+                {"amount": event.amount, "reason": f"chargeback: {event.reason or 'no reason'}"})
+    tx.store.record_signal("chargeback", "order", order.id, order.id, ctx.clock.now(),
+                           {"amount": event.amount, "payment_ref": event.payment_ref})
+    return True, "chargeback booked as a refund; ops alerted", None
+
+
+_PAYMENT = {"succeeded": _captured, "failed": _failed, "refunded": _refunded,
+            "chargeback": _chargeback}
+
+
+def carrier_event(ctx: Context, event: CarrierEvent) -> Outcome:
+    """Apply a tracking event; stale or out-of-order events are recorded, never fatal."""
+    def apply(tx: Tx, _: Any) -> Applied:
+        number = records.shipment_by_tracking(tx.connection, event.carrier, event.tracking_no)
+        shipment = tx.store.get_shipment(number)
+        plan = plan_tracking(shipment.state, event.status)
+        for trigger in plan.triggers:
+            shipments.fire(ctx, tx, shipment, trigger, f"carrier:{event.carrier}",
+                           _scan_params(trigger, event))
+        if not plan.triggers:
+            tx.store.record_signal("tracking_recorded", "shipment", shipment.id,
+                                   shipment.order_id, ctx.clock.now(),
+                                   {"status": event.status.value, "note": plan.note})
+        body = {"shipment": ShipmentView.of(shipment).model_dump(mode="json"),
+                "order": _order(tx, shipment.order_id)}
+        return Applied(shipment.order_id, bool(plan.triggers), body, plan.note)
+
+    return once(ctx, "carriers", f"tracking.{event.status.value}", event, apply)
+
+
+def _scan_params(trigger: str, event: CarrierEvent) -> dict[str, Any]:
+    if trigger in SCAN_TRIGGERS:
+        return {k: v for k, v in {"location": event.location,
+                                  "scan_id": event.event_id}.items() if v}
+    default = "carrier exception" if event.status is CarrierStatus.EXCEPTION else None
+    reason = event.reason or default
+    return {"reason": reason} if reason else {}
+
+
+def review_decided(ctx: Context, order_id: str, event: ReviewDecision) -> Outcome:
+    """A reviewer approves or rejects an order held for review."""
+    number = parse_id("order_id", order_id, "o")
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        order = tx.store.get_order(number)
+        orders.fire(ctx, tx, order, event.decision, f"reviewer:{event.reviewer}",
+                    {"reason": event.reason} if event.reason else {})
+        return Applied(number, True, {"order": _order(tx, number)})
+
+    return once(ctx, "reviews", f"review.{event.decision}", event, apply)
+
+
+def _order(tx: Tx, number: int) -> dict[str, Any]:
+    return OrderView.of(tx.store.get_order(number)).model_dump(mode="json")

@@ -1,0 +1,125 @@
+"""Apply an inbound event exactly once and log it with its response.
+
+The log row (`webhook_events`) is keyed `<source>:<event id>`, written in the same transaction as
+the state change, and holds the response: a duplicate returns that response and changes nothing.
+The same key goes into the service inbox, so the Python API cannot apply it a second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from integrations.ingest import records
+from integrations.ingest.events import Inbound
+from integrations.service.context import Context, Tx
+from integrations.service.idempotency import remember
+from statemachine.errors import ConcurrentUpdate, OrderPilotError
+
+RETRIES = 3
+
+
+class IdempotencyConflict(OrderPilotError):
+    """An event id came back with a different body: refused, the first one stands."""
+
+    code = "idempotency_conflict"
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"event {key} was already received with a different body")
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What applying an event did: the order it touched, whether state moved, and the body."""
+
+    order_id: int | None
+    applied: bool
+    body: dict[str, Any]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+    duplicate: bool = False
+
+
+Apply = Callable[[Tx, Any], Applied]
+
+
+def event_key(source: str, event: Inbound) -> str:
+    return f"{source}:{event.event_id}"
+
+
+def digest(event: Inbound) -> str:
+    return hashlib.sha256(event.model_dump_json().encode()).hexdigest()
+
+
+def once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
+         prepare: Callable[[str], Any] | None = None, status: int = 200) -> Outcome:
+    """Run `prepare` (its own transaction, idempotent by key), then `apply` and the log row.
+
+    A concurrent delivery of the same event (or a concurrent change to the same order) makes
+    the loser fail on a unique key or a version check; it is retried, and then replays.
+    """
+    for attempt in range(1, RETRIES + 1):
+        try:
+            return _once(ctx, source, kind, event, apply, prepare, status)
+        except (IntegrityError, ConcurrentUpdate):
+            if attempt == RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
+          prepare: Callable[[str], Any] | None, status: int) -> Outcome:
+    key, prepared = event_key(source, event), None
+    if prepare is not None:
+        with ctx.tx(readonly=True) as tx:
+            prior = _replay(tx, key, digest(event))
+        if prior is not None:
+            return prior
+        prepared = prepare(key)
+    return _apply_and_log(ctx, source, kind, event, apply, prepared, status,
+                          remember_key=prepare is None)
+
+
+def _apply_and_log(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
+                   prepared: Any, status: int, remember_key: bool) -> Outcome:
+    """Claim the key first: a concurrent copy blocks on the unique key until this commits,
+    then fails and replays; it never sees the new state without the log row."""
+    key, body_digest, now = event_key(source, event), digest(event), ctx.clock.now()
+    with ctx.tx() as tx:
+        prior = _replay(tx, key, body_digest)
+        if prior is not None:
+            return prior
+        records.event_put(tx.connection, {
+            "key": key, "source": source, "kind": kind, "order_id": None,
+            "body_sha256": body_digest, "applied": False, "note": None, "status_code": 0,
+            "response": {}, "occurred_at": event.occurred_at, "received_at": now})
+        if remember_key and tx.store.inbox_get(key) is not None:
+            raise IdempotencyConflict(key)  # the key was already used through the Python API
+        done = apply(tx, prepared)
+        if remember_key and done.order_id is not None:
+            remember(tx, key, kind, done.order_id, now)
+        body = {"event_id": event.event_id, "kind": kind, "applied": done.applied,
+                "note": done.note, "duplicate": False, **done.body}
+        records.event_finish(tx.connection, key, {
+            "order_id": done.order_id, "applied": done.applied, "note": done.note,
+            "status_code": status, "response": body})
+        return Outcome(status, body)
+
+
+def _replay(tx: Tx, key: str, body_digest: str) -> Outcome | None:
+    row = records.event_get(tx.connection, key)
+    if row is None:
+        return None
+    if row.body_sha256 != body_digest:
+        raise IdempotencyConflict(key)
+    return Outcome(row.status_code, {**row.response, "duplicate": True}, duplicate=True)

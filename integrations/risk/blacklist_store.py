@@ -1,0 +1,98 @@
+"""Blacklist entries in the database: add (with evidence), from an order in one call, list,
+remove (soft: `removed_at`). Values are normalised the way placement compares them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from integrations.db.schema import OrderRow
+from integrations.db.schema_risk import BlacklistEntryRow
+from integrations.risk.adapter import engine_address
+from statemachine.errors import InvalidInput, NotFound
+from statemachine.risk.blacklist import normalise_address, normalise_phone, parse_networks
+from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP, PHONE
+
+BLACKLIST, ORDERS = BlacklistEntryRow.__table__, OrderRow.__table__
+KINDS = (BUYER, DEVICE, PHONE, ADDRESS, IP)
+
+
+def normalise(kind: str, value: str) -> str:
+    """The stored form of a value; InvalidInput names the bad field."""
+    if kind not in KINDS:
+        raise InvalidInput({"kind": f"expected one of {', '.join(KINDS)} (got {kind!r})"})
+    value = (value or "").strip()
+    try:
+        stored = {IP: lambda v: str(parse_networks([v])[0]), PHONE: normalise_phone,
+                  ADDRESS: lambda v: normalise_address({"line1": v})}.get(kind, str)(value)
+    except ValueError:
+        raise InvalidInput({"value": f"expected an IP address or CIDR range "
+                                     f"(got {value!r})"}) from None
+    if not stored or len(stored) > 500:
+        raise InvalidInput({"value": f"expected 1-500 characters (got {value!r})"})
+    return stored
+
+
+def add_entry(conn: Connection, kind: str, value: str, *, reason: str, by: str, at: datetime,
+              evidence: list[str] | None = None) -> dict[str, Any]:
+    """List a value; an already listed value gains the new evidence instead of a duplicate."""
+    stored = normalise(kind, value)
+    if not reason or not reason.strip():
+        raise InvalidInput({"reason": "a reason is required"})
+    existing = conn.execute(select(BLACKLIST).where(
+        BLACKLIST.c.kind == kind, BLACKLIST.c.value == stored,
+        BLACKLIST.c.removed_at.is_(None))).mappings().first()
+    if existing is not None:
+        merged = list(dict.fromkeys([*existing["evidence_order_ids"], *(evidence or [])]))
+        conn.execute(update(BLACKLIST).where(BLACKLIST.c.id == existing["id"])
+                     .values(evidence_order_ids=merged))
+        return {**existing, "evidence_order_ids": merged}
+    row = {"kind": kind, "value": stored, "reason": reason.strip(), "created_by": by,
+           "evidence_order_ids": list(evidence or []), "created_at": at, "removed_at": None,
+           "removed_by": None}
+    entry_id = conn.execute(insert(BLACKLIST).values(row)).inserted_primary_key[0]
+    return {"id": entry_id, **row}
+
+
+def order_values(conn: Connection, order_id: int) -> dict[str, str | None]:
+    """What an order can put on the blacklist: buyer, device, phone, address, ip."""
+    row = conn.execute(select(ORDERS.c.buyer_id, ORDERS.c.attrs).where(
+        ORDERS.c.id == order_id)).one_or_none()
+    if row is None:
+        raise NotFound("order", f"o-{order_id}")
+    attrs = row.attrs or {}
+    address = engine_address(attrs.get("shipping_address") or {})
+    return {BUYER: row.buyer_id, DEVICE: attrs.get("device_id"), IP: attrs.get("ip"),
+            PHONE: attrs.get("phone"), ADDRESS: normalise_address(address) if address else None}
+
+
+def blacklist_from_order(conn: Connection, order_id: int, *, kinds: tuple[str, ...], reason: str,
+                         by: str, at: datetime) -> list[dict[str, Any]]:
+    """List the order's buyer (and the other `kinds` it has) with the order as evidence."""
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or BUYER not in kinds:
+        raise InvalidInput({"kinds": f"expected buyer plus any of {', '.join(KINDS[1:])} "
+                                     f"(got {list(kinds)})"})
+    values = order_values(conn, order_id)
+    return [add_entry(conn, kind, values[kind] or "", reason=reason, by=by, at=at,
+                      evidence=[f"o-{order_id}"]) for kind in kinds if values[kind]]
+
+
+def list_entries(conn: Connection, include_removed: bool = False) -> list[dict[str, Any]]:
+    query = select(BLACKLIST).order_by(BLACKLIST.c.id)
+    if not include_removed:
+        query = query.where(BLACKLIST.c.removed_at.is_(None))
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def remove_entry(conn: Connection, entry_id: int, *, by: str, at: datetime) -> dict[str, Any]:
+    """Soft-delete an active entry (kept for the audit trail)."""
+    done = conn.execute(update(BLACKLIST).where(
+        BLACKLIST.c.id == entry_id, BLACKLIST.c.removed_at.is_(None))
+        .values(removed_at=at, removed_by=by))
+    if done.rowcount != 1:
+        raise NotFound("blacklist entry", str(entry_id))
+    return dict(conn.execute(select(BLACKLIST).where(BLACKLIST.c.id == entry_id))
+                .mappings().one())

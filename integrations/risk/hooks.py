@@ -1,0 +1,78 @@
+"""Risk's post-transition hooks: credit score events and review tasks, written in the same
+transaction as the transition that caused them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from integrations.db.schema import OrderRow
+from integrations.db.schema_risk import ReviewTaskRow
+from integrations.risk.credit_store import record_credit_event
+from statemachine.aftersales import AfterSalesCase, Inspection
+from statemachine.lifecycle import Fired
+from statemachine.order import Order
+from statemachine.risk.credit import CreditEventKind
+from statemachine.risk.ruleset import CreditPolicy
+
+TASKS, ORDERS = ReviewTaskRow.__table__, OrderRow.__table__
+HELD = ("awaiting_payment", "paid", "picking")  # states in which stock is held for the buyer
+UNDER_REVIEW = "under_review"
+
+
+def order_credit_event(fired: Fired) -> tuple[CreditEventKind, str] | None:
+    """Which credit event (and note) an order transition means for the buyer, if any."""
+    if fired.trigger == "cancel" and fired.from_state in HELD \
+            and not fired.actor.startswith("system"):
+        return CreditEventKind.CANCEL_AFTER_HOLD, f"cancelled from {fired.from_state}"
+    if fired.trigger == "expire":
+        return CreditEventKind.UNPAID_EXPIRY, "not paid before the stock hold lapsed"
+    if fired.trigger == "close" and fired.to_state == "completed":
+        return CreditEventKind.GOOD_ORDER, "order completed"
+    return None
+
+
+def case_credit_event(case: AfterSalesCase, fired: Fired) -> tuple[CreditEventKind, str] | None:
+    """A case closed after inspection found a mismatch is a malicious refund attempt."""
+    if fired.trigger == "close" and case.inspection is Inspection.MISMATCH:
+        return CreditEventKind.MALICIOUS_REFUND, f"{case.public_id}: returned goods mismatch"
+    return None
+
+
+@dataclass(frozen=True)
+class CreditHook:
+    """Turns lifecycle transitions into credit score changes for the buyer."""
+
+    policy: CreditPolicy
+
+    def __call__(self, ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
+        if isinstance(aggregate, Order):
+            event, order_id, buyer = order_credit_event(fired), aggregate.id, aggregate.buyer_id
+        elif isinstance(aggregate, AfterSalesCase):
+            event, order_id = case_credit_event(aggregate, fired), aggregate.order_id
+            buyer = tx.connection.execute(select(ORDERS.c.buyer_id).where(
+                ORDERS.c.id == order_id)).scalar_one()
+        else:
+            return
+        if event is not None:
+            record_credit_event(tx.connection, buyer, event[0], order_id=order_id,
+                                note=event[1], actor=fired.actor, at=fired.at,
+                                policy=self.policy)
+
+
+def review_task_hook(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
+    """Open a review task when an order enters under_review; close it (who, what) when it leaves."""
+    if not isinstance(aggregate, Order) or fired.from_state == fired.to_state:
+        return
+    if fired.to_state == UNDER_REVIEW:
+        risk = aggregate.attrs.get("risk") or {}
+        tx.connection.execute(insert(TASKS).values(
+            order_id=aggregate.id, opened_at=fired.at, due_at=fired.at + ctx.timeouts.review_sla,
+            reasons=risk.get("reasons", []), score=risk.get("score", 0.0)))
+    elif fired.from_state == UNDER_REVIEW:
+        tx.connection.execute(update(TASKS).where(
+            TASKS.c.order_id == aggregate.id, TASKS.c.decided_at.is_(None)).values(
+            decided_at=fired.at, decided_by=fired.actor, decision=fired.trigger,
+            note=(fired.payload.get("reason") or None)))

@@ -1,0 +1,43 @@
+"""Risk wiring from settings: ORDERPILOT_RISK_RULES / _MODEL / _SHADOW_RULES -> a `RiskCheck`
+and the lifecycle hooks (credit events, review tasks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from integrations.risk.adapter import RuleSetRiskCheck
+from integrations.risk.config import default_ruleset, load_ruleset
+from integrations.risk.hooks import CreditHook, review_task_hook
+from statemachine.risk.ruleset import RuleSet
+
+
+class RiskSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERPILOT_RISK_", env_file=".env",
+                                      extra="ignore")
+
+    rules: Path | None = Field(None, description="rule set TOML (default: packaged rules)")
+    model: Path | None = Field(None, description="learned scorer from `orderpilot risk train`")
+    shadow_rules: Path | None = Field(None, description="candidate rule set, never acted on")
+
+    def ruleset(self) -> RuleSet:
+        return load_ruleset(self.rules) if self.rules else default_ruleset()
+
+
+def risk_check_from_settings(settings: RiskSettings | None = None) -> RuleSetRiskCheck:
+    """The default risk check: the configured (or packaged) rule set, scorer and shadow set."""
+    settings = settings or RiskSettings()
+    scorer = None
+    if settings.model:
+        from integrations.risk.model import load_scorer
+
+        scorer = load_scorer(settings.model)
+    shadow = load_ruleset(settings.shadow_rules) if settings.shadow_rules else None
+    return RuleSetRiskCheck(settings.ruleset(), scorer, shadow)
+
+
+def risk_hooks(ruleset: RuleSet) -> tuple:
+    """Hooks every context runs after a transition (whatever risk check is in use)."""
+    return (CreditHook(ruleset.credit), review_task_hook)

@@ -1,0 +1,58 @@
+"""Read models for risk control (review tasks, blacklist entries, credit changes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class RiskView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ReviewTaskView(RiskView):
+    order_id: str
+    buyer_id: str
+    state: str
+    total: int
+    currency: str
+    score: float
+    reasons: list[dict[str, Any]]
+    opened_at: datetime
+    due_at: datetime
+    overdue: bool
+    escalated: bool
+    escalated_at: datetime | None
+    decided_at: datetime | None
+    decided_by: str | None
+    decision: str | None
+    note: str | None
+
+
+class BlacklistEntryView(RiskView):
+    id: int
+    kind: str
+    value: str
+    reason: str
+    evidence_order_ids: list[str]
+    created_by: str
+    created_at: datetime
+    removed_at: datetime | None
+    removed_by: str | None
+
+
+class CreditChangeView(RiskView):
+    kind: str
+    order_id: str | None
+    note: str
+    before: int
+    after: int
+    actor: str
+    at: datetime
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> CreditChangeView:
+        order = f"o-{row['order_id']}" if row["order_id"] is not None else None
+        return cls(**{**row, "order_id": order})

@@ -1,0 +1,89 @@
+"""CLI for the integrations: `orderpilot api`, `orderpilot note add|list`, `orderpilot evidence`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orderpilot.api import OrderPilot
+from orderpilot.api_integrations import add_note, evidence_pack, http_app, notes
+
+note_app = typer.Typer(help="Notes and messages attached to orders.", no_args_is_help=True)
+console = Console()
+DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
+
+
+@contextmanager
+def _pilot(db: str | None) -> Iterator[OrderPilot]:
+    """A pilot for one command, closed (connections returned) when it ends."""
+    from orderpilot.cli import _errors
+
+    with _errors():
+        pilot = OrderPilot(db)
+        try:
+            yield pilot
+        finally:
+            pilot.close()
+
+
+def api(db: DbOption = None,
+        host: Annotated[str | None, typer.Option(help="bind address (default: settings)")] = None,
+        port: Annotated[int | None, typer.Option(help="port (default: settings)")] = None,
+        ) -> None:
+    """Serve the signed webhook / ingestion HTTP API (secrets from ORDERPILOT_HTTP_SECRETS)."""
+    import uvicorn
+
+    from integrations.http.settings import HttpSettings
+
+    settings = HttpSettings()
+    if not settings.secrets:
+        console.print("[yellow]warning:[/] ORDERPILOT_HTTP_SECRETS is empty: every /v1 "
+                      "request will be refused (401)")
+    uvicorn.run(http_app(OrderPilot(db), settings), host=host or settings.host,
+                port=port or settings.port, log_level="info")
+
+
+@note_app.command("add")
+def note_add(order_id: str, text: str, db: DbOption = None,
+             by: Annotated[str, typer.Option(help="who writes the note")] = "cli",
+             kind: Annotated[str, typer.Option(help="note or message")] = "note") -> None:
+    """Attach a note to an order, e.g. `orderpilot note add o-7 "called buyer" --by amy`."""
+    with _pilot(db) as pilot:
+        note = add_note(pilot, order_id, text, by=by, kind=kind)
+    console.print(f"note {note.id} added to {note.order_id} by {note.author}")
+
+
+@note_app.command("list")
+def note_list(order_id: str, db: DbOption = None) -> None:
+    """Every note and message on an order, oldest first."""
+    table = Table("at", "kind", "author", "text", "attachments")
+    with _pilot(db) as pilot:
+        for n in notes(pilot, order_id):
+            table.add_row(n.at.isoformat(timespec="seconds"), n.kind, n.author, n.text,
+                          " ".join(n.attachments))
+    console.print(table)
+
+
+def evidence(order_id: str,
+             out: Annotated[Path, typer.Option("--out", help="directory to write into")],
+             db: DbOption = None,
+             reveal_pii: Annotated[bool, typer.Option(
+                 "--reveal-pii", help="keep phone, street and recipient unmasked")] = False,
+             ) -> None:
+    """Write the evidence pack of an order (JSON + Markdown) for a platform report."""
+    with _pilot(db) as pilot:
+        files = evidence_pack(pilot, order_id, out, reveal_pii=reveal_pii)
+    console.print(f"wrote {files.json_path} and {files.markdown_path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the integration commands to the main `orderpilot` app."""
+    app.command("api")(api)
+    app.command("evidence")(evidence)
+    app.add_typer(note_app, name="note")

@@ -1,0 +1,225 @@
+"""CLI for risk control: `risk backtest|train|shadow-report`, `review list|approve|reject`,
+`blacklist add|list|remove`. Each command is a thin call into the Python API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from integrations.risk.config import RuleSetConfigError
+from integrations.risk.model import ModelError
+from orderpilot.api import OrderPilot
+
+risk_app = typer.Typer(help="Risk rules: backtest, train a scorer, shadow report.",
+                       no_args_is_help=True)
+review_app = typer.Typer(help="Orders held for review: list, approve, reject.",
+                         no_args_is_help=True)
+blacklist_app = typer.Typer(help="Blacklisted buyers, devices, phones, addresses, IPs.",
+                            no_args_is_help=True)
+console = Console()
+
+DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
+By = Annotated[str, typer.Option("--by", help="who decides (recorded)")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+@risk_app.command("backtest")
+def backtest(input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV or CSV.gz")],
+             out: Annotated[Path, typer.Option("--out", help="decisions CSV to write")],
+             rules: Annotated[Path | None, typer.Option(help="rule set TOML")] = None,
+             model: Annotated[Path | None, typer.Option(help="learned scorer")] = None,
+             evaluate_from: Annotated[float, typer.Option(
+                 min=0.0, max=1.0, help="measure from this time fraction on")] = 0.0,
+             as_json: JsonFlag = False) -> None:
+    """Replay a purchase history in time order; print precision / recall / flagged and AUC."""
+    from integrations.risk.backtest import run_backtest
+
+    with _risk_errors():
+        report = run_backtest(input_path, out, _ruleset(rules), _scorer(model), evaluate_from)
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return
+    table = Table("band", "flagged", "flagged rate", "precision", "recall",
+                  title=f"backtest of {report.evaluated_rows} of {report.rows} rows")
+    for b in report.bands:
+        table.add_row(b.band, str(b.flagged), f"{b.flagged_rate:.1%}", f"{b.precision:.3f}",
+                      f"{b.recall:.3f}")
+    console.print(table)
+    console.print(f"actions: {report.actions}   AUC: "
+                  f"{'-' if report.auc is None else f'{report.auc:.3f}'}   decisions: {out}")
+    for note in report.notes:
+        console.print(f"[yellow]{note}[/]")
+
+
+@risk_app.command("train")
+def train(input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="labelled CSV")],
+          model: Annotated[Path, typer.Option("--model", help="where to save the model")],
+          rules: Annotated[Path | None, typer.Option(help="rule set TOML")] = None,
+          fraction: Annotated[float, typer.Option(
+              min=0.01, max=1.0, help="train on this first time fraction")] = 1.0) -> None:
+    """Fit the optional learned scorer (needs orderpilot[ml]); use it with ORDERPILOT_RISK_MODEL."""
+    from integrations.risk.model import train as fit
+
+    with _risk_errors():
+        fit(input_path, model, _ruleset(rules), fraction)
+    console.print(f"model saved to {model}; set ORDERPILOT_RISK_MODEL={model} to use it")
+
+
+@risk_app.command("shadow-report")
+def shadow_report(db: DbOption = None, as_json: JsonFlag = False) -> None:
+    """Live vs shadow (candidate) decisions: agreement matrix and per-rule fire counts."""
+    with _risk_errors():
+        report = OrderPilot(db).risk.shadow_report()
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    if not report["orders"]:
+        console.print("no shadow decisions yet: set ORDERPILOT_RISK_SHADOW_RULES to a rule set")
+        return
+    matrix = Table("live \\ shadow", "approve", "review", "reject",
+                   title=f"{report['live_ruleset']} vs {report['shadow_ruleset']}, "
+                         f"{report['orders']} orders, agreement {report['agreement']:.1%}")
+    for live, row in report["matrix"].items():
+        matrix.add_row(live, *(str(n) for n in row.values()))
+    console.print(matrix)
+    rules = Table("rule", "live fires", "shadow fires")
+    for rule in sorted(set(report["rules"]["live"]) | set(report["rules"]["shadow"])):
+        rules.add_row(rule, str(report["rules"]["live"].get(rule, 0)),
+                      str(report["rules"]["shadow"].get(rule, 0)))
+    console.print(rules)
+    bad = report["bad_outcomes"]
+    console.print(f"orders with a chargeback or malicious refund: {bad['orders']} "
+                  f"(flagged live {bad['flagged_live']}, shadow {bad['flagged_shadow']})")
+
+
+@review_app.command("list")
+def review_list(db: DbOption = None, all_tasks: Annotated[bool, typer.Option(
+        "--all", help="include decided tasks")] = False, as_json: JsonFlag = False) -> None:
+    """Open review tasks, escalated and overdue first."""
+    with _risk_errors():
+        tasks = OrderPilot(db).reviews.list(include_decided=all_tasks)
+    if as_json:
+        print(json.dumps([t.model_dump(mode="json") for t in tasks], indent=2))
+        return
+    table = Table("order", "buyer", "total", "score", "reasons", "due", "status")
+    for t in tasks:
+        status = (f"{t.decision} by {t.decided_by}" if t.decided_by else
+                  "ESCALATED" if t.escalated else "overdue" if t.overdue else "open")
+        table.add_row(t.order_id, t.buyer_id, f"{t.total} {t.currency}", f"{t.score:.0f}",
+                      ", ".join(r["rule"] for r in t.reasons),
+                      t.due_at.isoformat(timespec="minutes"), status)
+    console.print(table if tasks else "no orders waiting for review")
+
+
+@review_app.command("approve")
+def review_approve(order_id: str, by: By, reason: Annotated[str | None, typer.Option()] = None,
+                   db: DbOption = None) -> None:
+    """Release a held order to payment."""
+    with _risk_errors():
+        order = OrderPilot(db).reviews.approve(order_id, by=by, reason=reason)
+    console.print(f"{order.id} approved by {by}: now [bold]{order.state}[/]")
+
+
+@review_app.command("reject")
+def review_reject(order_id: str, by: By, reason: Annotated[str | None, typer.Option()] = None,
+                  blacklist: Annotated[list[str] | None, typer.Option(
+                      help="also blacklist: buyer, device, phone, address, ip (repeat)")] = None,
+                  db: DbOption = None) -> None:
+    """Reject a held order (optionally blacklisting its buyer, device ... with it as evidence)."""
+    kinds = tuple(blacklist or ())
+    if kinds and "buyer" not in kinds:
+        kinds = ("buyer", *kinds)
+    with _risk_errors():
+        order = OrderPilot(db).reviews.reject(order_id, by=by, reason=reason, blacklist=kinds)
+    console.print(f"{order.id} rejected by {by}" + (f"; blacklisted {', '.join(kinds)}"
+                                                    if kinds else ""))
+
+
+@blacklist_app.command("add")
+def blacklist_add(by: By, reason: Annotated[str, typer.Option(help="why (stored)")],
+                  order: Annotated[str | None, typer.Option(
+                      help="take the values from this order (it becomes the evidence)")] = None,
+                  kind: Annotated[list[str] | None, typer.Option(
+                      help="buyer, device, phone, address, ip (repeat; default buyer)")] = None,
+                  value: Annotated[str | None, typer.Option(
+                      help="the value to list (without --order); an IP may be a CIDR")] = None,
+                  db: DbOption = None) -> None:
+    """Blacklist from an order (`--order o-7 --kind buyer --kind device`) or one value."""
+    kinds = list(kind or ["buyer"])
+    with _risk_errors():
+        risk = OrderPilot(db).risk
+        if order:
+            entries = risk.blacklist_order(order, by=by, reason=reason,
+                                           kinds=kinds if "buyer" in kinds else ["buyer", *kinds])
+        elif value is not None and len(kinds) == 1:
+            entries = [risk.blacklist_add(kinds[0], value, by=by, reason=reason)]
+        else:
+            raise typer.BadParameter("give --order, or one --kind with a --value")
+    for e in entries:
+        console.print(f"#{e.id} {e.kind} {e.value}  evidence {e.evidence_order_ids}")
+
+
+@blacklist_app.command("list")
+def blacklist_list(db: DbOption = None, removed: Annotated[bool, typer.Option(
+        "--removed", help="include removed entries")] = False, as_json: JsonFlag = False) -> None:
+    """Blacklist entries with their evidence."""
+    with _risk_errors():
+        entries = OrderPilot(db).risk.blacklist(include_removed=removed)
+    if as_json:
+        print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+        return
+    table = Table("id", "kind", "value", "reason", "evidence", "by", "at", "removed")
+    for e in entries:
+        table.add_row(str(e.id), e.kind, e.value, e.reason, ", ".join(e.evidence_order_ids),
+                      e.created_by, e.created_at.isoformat(timespec="minutes"),
+                      f"{e.removed_by} {e.removed_at:%Y-%m-%d}" if e.removed_at else "")
+    console.print(table if entries else "the blacklist is empty")
+
+
+@blacklist_app.command("remove")
+def blacklist_remove(entry_id: int, by: By, db: DbOption = None) -> None:
+    """Take an entry off the list (kept as removed, for the audit trail)."""
+    with _risk_errors():
+        entry = OrderPilot(db).risk.blacklist_remove(entry_id, by=by)
+    console.print(f"#{entry.id} {entry.kind} {entry.value} removed by {by}")
+
+
+def _ruleset(path: Path | None):
+    from integrations.risk.config import default_ruleset, load_ruleset
+
+    return load_ruleset(path) if path else default_ruleset()
+
+
+def _scorer(path: Path | None):
+    if path is None:
+        return None
+    from integrations.risk.model import load_scorer
+
+    return load_scorer(path)
+
+
+class _risk_errors:
+    """orderpilot, rule-set and model errors as one red line and exit code 2."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, tb) -> bool:
+        from statemachine.errors import OrderPilotError
+
+        if isinstance(error, OrderPilotError | RuleSetConfigError | ModelError | OSError):
+            console.print(f"[red]error:[/] {error}")
+            raise typer.Exit(2)
+        return False
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the risk, review and blacklist sub-apps to the main CLI."""
+    app.add_typer(risk_app, name="risk")
+    app.add_typer(review_app, name="review")
+    app.add_typer(blacklist_app, name="blacklist")

@@ -1,0 +1,100 @@
+"""Simulated carrier and gateway driving real orders on a real store."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.carriers.simulated import Knobs, SimulatedCarrier
+from integrations.carriers.sync import chase_stalled, poll_parcel, ship_order
+from integrations.payments.service import capture_order, refund_case
+from integrations.payments.simulated import SimulatedGateway
+from orderpilot.api_integrations import notes
+from statemachine.ports import CarrierProfile, PermanentPaymentError, TransientPaymentError
+from tests.factories import placed_order, stock
+
+PROFILE = CarrierProfile("sim-express", promised_days=3, insured_value_threshold=10_000)
+
+
+def paid_and_packed(pilot, gateway):
+    stock(pilot, quantity=10)
+    order = placed_order(pilot, quantity=2)
+    capture_order(pilot.context, gateway, int(order.id[2:]))
+    for trigger in ("start_picking", "pack"):
+        pilot.orders.fire(order.id, trigger)
+    return order
+
+
+def test_a_parcel_shipped_with_the_simulated_carrier_is_delivered_by_polling(any_pilot, clock):
+    # Given a paid, packed order shipped with a waybill from the simulated carrier
+    carrier = SimulatedCarrier(PROFILE, clock, Knobs(seed=4))
+    order = paid_and_packed(any_pilot, SimulatedGateway())
+    [waybill] = ship_order(any_pilot.context, int(order.id[2:]), carrier, "warehouse")
+    [parcel] = any_pilot.shipments.of_order(order.id)
+    assert parcel.tracking_no == waybill.tracking_no
+    assert parcel.promised_by == waybill.promised_by
+    # When the carrier is polled after the journey has had time to happen
+    clock.advance(days=10)
+    first = poll_parcel(any_pilot.context, carrier, waybill.tracking_no)
+    again = poll_parcel(any_pilot.context, carrier, waybill.tracking_no)
+    # Then the order is delivered, and polling again only replays
+    assert any_pilot.orders.get(order.id).state == "delivered"
+    assert all(o.status == 200 for o in first) and all(o.duplicate for o in again)
+
+
+def test_a_stalled_parcel_is_chased_once_and_resumes(any_pilot, clock):
+    knobs = Knobs(seed=2, stall_rate=1.0, stall_hours=300, hops=(1, 1), pickup_hours=(1, 1),
+                  hop_hours=(1, 2))
+    carrier = SimulatedCarrier(PROFILE, clock, knobs)
+    order = paid_and_packed(any_pilot, SimulatedGateway())
+    [waybill] = ship_order(any_pilot.context, int(order.id[2:]), carrier, "warehouse")
+    clock.advance(hours=2)
+    poll_parcel(any_pilot.context, carrier, waybill.tracking_no)
+    # When the parcel stays silent past the scan-silence limit and the sweep runs
+    clock.advance(hours=25)
+    any_pilot.sweep()
+    [parcel] = any_pilot.shipments.of_order(order.id)
+    assert parcel.state == "stalled"
+    # Then the chase runs once per stall, is noted on the order, and the parcel moves again
+    tickets = chase_stalled(any_pilot.context, {"sim-express": carrier})
+    assert len(tickets) == 1 and chase_stalled(any_pilot.context, {"sim-express": carrier}) == []
+    assert "ticket" in notes(any_pilot, order.id)[-1].text
+    clock.advance(hours=knobs.chase_answer_hours)
+    poll_parcel(any_pilot.context, carrier, waybill.tracking_no)
+    assert any_pilot.shipments.get(parcel.id).state == "in_transit"
+
+
+def test_a_capture_that_fails_transiently_is_retried_and_pays_once(any_pilot):
+    stock(any_pilot, quantity=10)
+    order = placed_order(any_pilot, quantity=1)
+    gateway = SimulatedGateway(seed=1, transient_rate=0.5)  # seed 1: first call times out
+    with pytest.raises(TransientPaymentError):
+        capture_order(any_pilot.context, gateway, int(order.id[2:]))
+    assert any_pilot.orders.get(order.id).state == "awaiting_payment"
+    result = capture_order(any_pilot.context, gateway, int(order.id[2:]))
+    assert any_pilot.orders.get(order.id).payment_ref == result.ref
+    gateway.transient_rate = 0.0
+    capture_order(any_pilot.context, gateway, int(order.id[2:]))  # a late retry: replays
+    assert [h.trigger for h in any_pilot.orders.history(order.id)].count("pay") == 1
+
+
+def test_a_declined_capture_leaves_the_order_waiting(any_pilot):
+    stock(any_pilot, quantity=10)
+    order = placed_order(any_pilot, quantity=1)
+    with pytest.raises(PermanentPaymentError):
+        capture_order(any_pilot.context, SimulatedGateway(decline_above=100),
+                      int(order.id[2:]))
+    assert any_pilot.orders.get(order.id).state == "awaiting_payment"
+
+
+def test_a_case_refund_goes_through_the_gateway_by_line_and_settles_the_order(any_pilot):
+    gateway = SimulatedGateway()
+    order = paid_and_packed(any_pilot, gateway)
+    case = any_pilot.cases.open(order.id, kind="refund_only", reason="missing part",
+                                lines=[{"line_no": 1, "quantity": 1}])
+    with pytest.raises(Exception, match="cannot refund"):
+        refund_case(any_pilot.context, gateway, int(case.id[2:]), "cs-agent")  # not approved
+    any_pilot.cases.fire(case.id, "auto_approve")
+    result = refund_case(any_pilot.context, gateway, int(case.id[2:]), "cs-agent")
+    assert result.lines[0].quantity == 1 and result.amount == 1999
+    assert any_pilot.orders.get(order.id).refunded == 1999
+    assert any_pilot.cases.get(case.id).state == "refunded"

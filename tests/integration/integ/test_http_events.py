@@ -1,0 +1,166 @@
+"""Inbound events over real HTTP: duplicates, reordered carrier scans, every error status."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from integrations.db.schema_integrations import PaymentRecordRow, WebhookEventRow
+from tests.integration.integ.events import order_placed, payment, tracking
+from tests.integration.integ.server import row_counts
+
+
+def placed(client, event_id="shop-1", **order):
+    response = client.post("/v1/shop/orders", order_placed(event_id, **order))
+    assert response.status_code == 201, response.text
+    return response.json()["order"]
+
+
+def shipped(client, shop):
+    order = placed(client)
+    assert client.post("/v1/payments/events", payment(order)).status_code == 200
+    for trigger in ("start_picking", "pack", "ship"):
+        shop.orders.fire(order["id"], trigger)
+    [parcel] = shop.shipments.of_order(order["id"])
+    return order, parcel.model_dump()
+
+
+def rows(shop, table):
+    with shop.context.engine.connect() as conn:
+        return list(conn.execute(select(table.__table__)))
+
+
+def test_a_duplicate_payment_event_is_a_no_op_that_returns_the_original_response(client, shop):
+    # Given an order awaiting payment
+    order = placed(client)
+    # When the gateway delivers the same succeeded event twice
+    first = client.post("/v1/payments/events", payment(order))
+    again = client.post("/v1/payments/events", payment(order))
+    # Then the order is paid once and the second answer is the first one, marked as a replay
+    assert first.status_code == again.status_code == 200
+    assert again.headers["Idempotent-Replay"] == "true"
+    assert again.json() == {**first.json(), "duplicate": True}
+    assert shop.orders.get(order["id"]).paid == order["total"]
+    pays = [h for h in shop.orders.history(order["id"]) if h.trigger == "pay"]
+    assert len(pays) == 1 and len(rows(shop, PaymentRecordRow)) == 1
+
+
+def test_a_duplicate_order_placement_places_one_order_and_holds_stock_once(client, shop):
+    first = client.post("/v1/shop/orders", order_placed("shop-7", quantity=3))
+    again = client.post("/v1/shop/orders", order_placed("shop-7", quantity=3))
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["order"]["id"] == first.json()["order"]["id"]
+    assert shop.inventory.level(sku="SKU-1", warehouse="WH-1").reserved == 3
+
+
+def test_an_event_id_reused_with_a_different_body_is_refused(client, shop):
+    order = placed(client)
+    client.post("/v1/payments/events", payment(order, type="failed"))
+    response = client.post("/v1/payments/events", payment(order, type="succeeded"))
+    assert response.status_code == 409
+    assert response.json()["error"] == "idempotency_conflict"
+    assert shop.orders.get(order["id"]).state == "awaiting_payment"
+
+
+def test_delivered_before_in_transit_delivers_and_the_late_scan_is_recorded(client, shop):
+    # Given a shipped order whose parcel has only a label
+    order, parcel = shipped(client, shop)
+    # When the carrier's delivered event overtakes the pickup and in-transit scans
+    delivered = client.post("/v1/carriers/events", tracking(parcel, "delivered", "c-3"))
+    late_scan = client.post("/v1/carriers/events", tracking(parcel, "in_transit", "c-2"))
+    late_pickup = client.post("/v1/carriers/events", tracking(parcel, "picked_up", "c-1"))
+    # Then the parcel and the order are delivered (pickup inferred) ...
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["applied"] is True
+    assert "pickup inferred" in delivered.json()["note"]
+    assert shop.orders.get(order["id"]).state == "delivered"
+    # ... and the late scans are answered 200, recorded with a note, and change nothing
+    for late in (late_scan, late_pickup):
+        assert late.status_code == 200 and late.json()["applied"] is False
+        assert "already delivered" in late.json()["note"]
+    logged = {r.key: (r.applied, r.note) for r in rows(shop, WebhookEventRow)}
+    assert logged["carriers:c-2"][0] is False and logged["carriers:c-3"][0] is True
+    parcel_steps = [h.trigger for h in shop.orders.history(order["id"])
+                    if h.entity == "shipment"]
+    assert parcel_steps == ["create", "pick_up", "deliver"]
+
+
+def test_scans_in_order_move_the_parcel_step_by_step(client, shop):
+    order, parcel = shipped(client, shop)
+    for n, status in enumerate(["picked_up", "in_transit", "in_transit", "out_for_delivery",
+                                "delivered"]):
+        response = client.post("/v1/carriers/events", tracking(parcel, status, f"t-{n}",
+                                                               location=f"hub {n}"))
+        assert response.json()["applied"] is True, response.text
+    assert shop.shipments.get(parcel["id"]).state == "delivered"
+    assert shop.orders.get(order["id"]).state == "delivered"
+
+
+def test_a_lost_parcel_stays_lost_when_a_late_delivered_scan_arrives(client, shop):
+    order, parcel = shipped(client, shop)
+    client.post("/v1/carriers/events", tracking(parcel, "picked_up", "t-1"))
+    client.post("/v1/carriers/events", tracking(parcel, "lost", "t-2", reason="hub fire"))
+    late = client.post("/v1/carriers/events", tracking(parcel, "delivered", "t-3"))
+    assert late.status_code == 200 and late.json()["applied"] is False
+    assert shop.shipments.get(parcel["id"]).state == "lost"
+
+
+def test_a_carrier_exception_stalls_the_parcel_and_a_new_scan_resumes_it(client, shop):
+    order, parcel = shipped(client, shop)
+    client.post("/v1/carriers/events", tracking(parcel, "picked_up", "t-1"))
+    stalled = client.post("/v1/carriers/events", tracking(parcel, "exception", "t-2"))
+    assert stalled.json()["shipment"]["state"] == "stalled"
+    resumed = client.post("/v1/carriers/events", tracking(parcel, "in_transit", "t-3"))
+    assert resumed.json()["shipment"]["state"] == "in_transit"
+
+
+def test_error_statuses_name_the_problem_and_write_nothing(client, shop):
+    # Given a paid order
+    order = placed(client)
+    client.post("/v1/payments/events", payment(order))
+    before = row_counts(shop)
+    cases = [
+        # malformed body → 422 naming the field
+        ("/v1/payments/events", {**payment(order, "e1"), "amount": "ten"}, 422, "amount"),
+        ("/v1/payments/events", {**payment(order, "e2"), "type": "gift"}, 422, "type"),
+        ("/v1/shop/orders", {"event_id": "e3", "order": {"buyer_id": "b-1"}}, 422,
+         "order.lines"),
+        # a price whose total would overflow a 64-bit column (was a 500 before the bound)
+        ("/v1/shop/orders", order_placed("e3b", unit_price=10**18), 422,
+         "order.lines[0].unit_price"),
+        # unknown order / parcel → 404
+        ("/v1/payments/events", {**payment(order, "e4"), "order_id": "o-999"}, 404, "o-999"),
+        ("/v1/carriers/events", {"event_id": "e5", "carrier": "sim-express",
+                                 "tracking_no": "nope", "status": "in_transit"}, 404, "nope"),
+        # invalid transition → 409 with the allowed triggers
+        ("/v1/payments/events", payment(order, "e6"), 409, "allowed"),
+        # guard refused → 409 with the reason
+        ("/v1/payments/events", payment(order, "e7", type="refunded",
+                                        amount=order["total"] + 1), 409, "exceed"),
+        # domain-level bad input → 422
+        ("/v1/payments/events", payment(order, "e8", type="refunded", currency="USD"), 422,
+         "currency"),
+    ]
+    for path, body, status, mentioned in cases:
+        # When each bad event is posted
+        response = client.post(path, body)
+        # Then the status fits and the body says what is wrong
+        assert response.status_code == status, (body, response.text)
+        assert mentioned in response.text, response.text
+    assert row_counts(shop) == before
+
+
+def test_an_invalid_transition_lists_the_allowed_triggers(client, shop):
+    order = placed(client)
+    client.post("/v1/payments/events", payment(order))
+    response = client.post("/v1/payments/events", payment(order, "pay-2"))
+    assert response.status_code == 409
+    body = response.json()
+    assert body["error"] == "invalid_transition" and body["state"] == "paid"
+    assert "start_picking" in body["allowed"] and "cancel" in body["allowed"]
+
+
+def test_invalid_json_and_a_bad_order_id_in_the_path_get_422(client):
+    assert client.post("/v1/payments/events", body=b"{nope").status_code == 422
+    response = client.post("/v1/reviews/orders/42/decision",
+                           {"event_id": "r1", "decision": "approve", "reviewer": "amy"})
+    assert response.status_code == 422 and "order_id" in response.json()["problems"]

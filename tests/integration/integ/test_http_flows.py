@@ -1,0 +1,108 @@
+"""Review decisions, after-sales requests, refunds, chargebacks and reads over real HTTP."""
+
+from __future__ import annotations
+
+from tests.integration.integ.events import order_placed, payment
+from tests.integration.integ.test_http_events import placed
+
+
+def test_a_reviewer_approves_an_order_held_for_review(client, shop):
+    # Given an order over 5000, held for review by the risk check
+    order = placed(client, quantity=3, unit_price=2000)
+    assert order["state"] == "under_review"
+    # When the reviewer approves it
+    response = client.post(f"/v1/reviews/orders/{order['id']}/decision",
+                           {"event_id": "rev-1", "decision": "approve", "reviewer": "amy",
+                            "reason": "known buyer"})
+    # Then it waits for payment and the history names the reviewer
+    assert response.status_code == 200, response.text
+    assert response.json()["order"]["state"] == "awaiting_payment"
+    last = shop.orders.history(order["id"])[-1]
+    assert (last.trigger, last.actor) == ("approve", "reviewer:amy")
+
+
+def test_a_review_decision_on_an_order_not_under_review_is_409(client):
+    order = placed(client)
+    response = client.post(f"/v1/reviews/orders/{order['id']}/decision",
+                           {"event_id": "rev-2", "decision": "reject", "reviewer": "amy"})
+    assert response.status_code == 409
+    assert response.json()["state"] == "awaiting_payment"
+
+
+def test_an_after_sales_request_opens_a_case_and_keeps_the_photos(client, shop):
+    order = placed(client)
+    client.post("/v1/payments/events", payment(order))
+    request = {"event_id": "as-1", "kind": "refund_only", "reason": "arrived broken",
+               "lines": [{"line_no": 1, "quantity": 1}],
+               "photos": ["https://img.example.com/1.jpg"]}
+    response = client.post(f"/v1/shop/orders/{order['id']}/cases", request)
+    assert response.status_code == 201, response.text
+    case = response.json()["case"]
+    assert (case["state"], case["requested_amount"]) == ("requested", 1999)
+    notes = client.get(f"/v1/ops/orders/{order['id']}/notes").json()
+    assert notes[0]["attachments"] == ["https://img.example.com/1.jpg"]
+    again = client.post(f"/v1/shop/orders/{order['id']}/cases", request)
+    assert again.json()["case"]["id"] == case["id"]
+    assert again.headers["Idempotent-Replay"] == "true"
+    assert [h.trigger for h in shop.orders.history(order["id"])].count("open") == 1
+    assert len(client.get(f"/v1/ops/orders/{order['id']}").json()["cases"]) == 1
+
+
+def test_an_after_sales_request_for_an_unpaid_order_is_409(client):
+    order = placed(client)
+    response = client.post(f"/v1/shop/orders/{order['id']}/cases",
+                           {"event_id": "as-2", "kind": "refund_only", "reason": "x",
+                            "lines": [{"line_no": 1, "quantity": 1}]})
+    assert response.status_code == 409 and response.json()["error"] == "guard_rejected"
+
+
+def test_a_chargeback_is_booked_as_a_refund(client, shop):
+    order = placed(client)
+    client.post("/v1/payments/events", payment(order))
+    response = client.post("/v1/payments/events",
+                           payment(order, "cb-1", type="chargeback", amount=1000,
+                                   reason="fraud claim"))
+    assert response.status_code == 200, response.text
+    assert response.json()["order"]["refunded"] == 1000
+    assert response.json()["order"]["payment_status"] == "partially_refunded"
+
+
+def test_a_refund_event_for_a_case_is_recorded_without_refunding_twice(client, shop):
+    order = placed(client)
+    client.post("/v1/payments/events", payment(order))
+    case = shop.cases.open(order["id"], kind="refund_only", reason="broken",
+                           lines=[{"line_no": 1, "quantity": 1}])
+    shop.cases.fire(case.id, "auto_approve")
+    shop.cases.fire(case.id, "refund")
+    response = client.post("/v1/payments/events", payment(order, "rf-1", type="refunded",
+                                                          amount=1999, case_id=case.id))
+    assert response.status_code == 200 and response.json()["applied"] is False
+    assert shop.orders.get(order["id"]).refunded == 1999
+
+
+def test_a_failed_payment_is_recorded_and_the_order_keeps_waiting(client, shop):
+    order = placed(client)
+    response = client.post("/v1/payments/events", payment(order, "f-1", type="failed"))
+    assert response.status_code == 200 and response.json()["applied"] is False
+    assert shop.orders.get(order["id"]).state == "awaiting_payment"
+
+
+def test_the_read_endpoints_show_state_history_risk_and_notes(client):
+    order = placed(client, quantity=3, unit_price=2000)
+    detail = client.get(f"/v1/ops/orders/{order['id']}").json()
+    assert detail["order"]["state"] == "under_review"
+    assert detail["allowed_triggers"] == ["approve", "reject", "cancel"]
+    history = client.get(f"/v1/ops/orders/{order['id']}/history").json()
+    assert [h["trigger"] for h in history] == ["place", "review"]
+    risk = client.get(f"/v1/ops/orders/{order['id']}/risk").json()
+    assert risk["action"] == "review" and risk["reasons"][0]["rule"] == "amount"
+    note = client.post(f"/v1/ops/orders/{order['id']}/notes",
+                       {"text": "buyer called", "author": "amy"})
+    assert note.status_code == 201 and note.json()["author"] == "amy"
+    assert client.get("/v1/ops/orders/o-999").status_code == 404
+
+
+def test_an_order_for_an_unknown_sku_is_422_naming_the_line(client, shop):
+    response = client.post("/v1/shop/orders", order_placed("s-9", sku="NOPE"))
+    assert response.status_code == 422
+    assert list(response.json()["problems"]) == ["order.lines[0].sku"]

@@ -1,0 +1,83 @@
+"""Buyer credit through the lifecycle: deductions, slow recovery, history, restriction."""
+
+from __future__ import annotations
+
+import pytest
+
+from orderpilot import GuardRejected
+from tests.factories import delivered_order, paid_order, placed_order, stock
+
+
+def kinds(pilot, buyer="b-1"):
+    return [(c.kind, c.before, c.after) for c in pilot.risk.credit_history(buyer)]
+
+
+def test_an_unpaid_expiry_and_a_cancel_after_the_hold_each_cost_five(any_pilot, clock):
+    stock(any_pilot)
+    placed_order(any_pilot, quantity=1)
+    clock.advance(minutes=21)
+    any_pilot.sweep()  # the bulk expiry path
+    held = placed_order(any_pilot, quantity=1)
+    any_pilot.orders.fire(held.id, "cancel", actor="b-1", reason="changed my mind")
+    assert kinds(any_pilot) == [("unpaid_expiry", 100, 95), ("cancel_after_hold", 95, 90)]
+    assert any_pilot.risk.credit("b-1") == 90
+    history = any_pilot.risk.credit_history("b-1")
+    assert history[1].order_id == held.id and history[1].actor == "b-1"
+
+
+def test_a_completed_order_recovers_one_point_but_never_above_the_maximum(pilot, clock):
+    # Given b-1 lost 5 points on an expired hold
+    stock(pilot, quantity=10)
+    placed_order(pilot, quantity=1)
+    clock.advance(minutes=21)
+    pilot.sweep()
+    # When two orders complete
+    for _ in range(2):
+        delivered_order(pilot, quantity=1)
+    clock.advance(days=8)
+    pilot.sweep()
+    # Then each completion adds one point (slow recovery)
+    assert kinds(pilot)[1:] == [("good_order", 95, 96), ("good_order", 96, 97)]
+    # And a buyer already at 100 stays at 100
+    delivered_order(pilot, buyer="b-2", quantity=1)
+    clock.advance(days=8)
+    pilot.sweep()
+    assert kinds(pilot, "b-2") == [("good_order", 100, 100)]
+
+
+def test_a_refund_attempt_with_mismatched_goods_and_a_chargeback_restrict_the_buyer(pilot):
+    # Given a delivered order returned with goods that do not match
+    stock(pilot, quantity=10)
+    order = delivered_order(pilot, quantity=1)
+    case = pilot.cases.open(order.id, kind="return_refund", reason="broken",
+                            lines=[{"line_no": 1, "quantity": 1}])
+    for trigger, params in (("auto_approve", {}), ("await_return", {}), ("receive", {}),
+                            ("inspect", {"result": "mismatch"})):
+        pilot.cases.fire(case.id, trigger, **params)
+    # When the case is closed and a chargeback arrives on another paid order
+    pilot.cases.fire(case.id, "close", reason="a brick came back")
+    other = paid_order(pilot, quantity=1)
+    pilot.risk.record_chargeback(other.id, by="gateway", note="cb-123 fraudulent")
+    # Then -20 and -30 leave 50, below 60: the next order is held for review
+    assert kinds(pilot) == [("malicious_refund", 100, 80), ("chargeback", 80, 50)]
+    nxt = placed_order(pilot, quantity=1)
+    assert nxt.state == "under_review"
+    assert "credit_restricted" in [r["rule"] for r in nxt.risk["reasons"]]
+
+
+def test_a_shop_cancel_by_the_system_or_before_the_hold_costs_nothing(pilot):
+    stock(pilot)
+    order = placed_order(pilot, quantity=1, shipping_address={"street": "Wensan Road",
+                                                               "city": "Hangzhou"})
+    pilot.orders.fire(order.id, "cancel", actor="b-1")  # from under_review: no hold yet
+    other = placed_order(pilot, quantity=1)
+    pilot.orders.fire(other.id, "cancel", actor="system:fraud-ops")
+    assert kinds(pilot) == []
+
+
+def test_a_chargeback_on_an_unpaid_order_is_refused(pilot):
+    stock(pilot)
+    order = placed_order(pilot)
+    with pytest.raises(GuardRejected, match="nothing was paid"):
+        pilot.risk.record_chargeback(order.id, by="gateway")
+    assert pilot.risk.credit("b-1") == 100

@@ -1,0 +1,78 @@
+"""The simulated carrier and gateway: deterministic, with the failures they are configured for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from integrations.carriers.simulated import Knobs, SimulatedCarrier
+from integrations.payments.simulated import SimulatedGateway
+from statemachine.clock import ManualClock
+from statemachine.ports import PermanentPaymentError, TransientPaymentError
+from statemachine.tracking import CarrierStatus as St
+from tests.unit.integ.test_port_contracts import PROFILE, START, waybill_request
+
+
+def journey(knobs: Knobs, parcels: int = 5) -> list[list[tuple]]:
+    clock = ManualClock(START)
+    carrier = SimulatedCarrier(PROFILE, clock, knobs)
+    numbers = [carrier.create_waybill(waybill_request(parcel_no=n)).tracking_no
+               for n in range(parcels)]
+    clock.advance(days=60)
+    return [[(e.status, e.at) for e in carrier.tracking(n)] for n in numbers]
+
+
+def test_the_same_seed_gives_the_same_journeys_and_another_seed_does_not():
+    assert journey(Knobs(seed=7)) == journey(Knobs(seed=7))
+    assert journey(Knobs(seed=7)) != journey(Knobs(seed=8))
+
+
+def test_without_losses_every_parcel_is_delivered_in_scan_order():
+    for events in journey(Knobs(seed=1), parcels=20):
+        statuses = [s for s, _ in events]
+        assert statuses[:2] == [St.LABEL_CREATED, St.PICKED_UP]
+        assert statuses[-2:] == [St.OUT_FOR_DELIVERY, St.DELIVERED]
+
+
+def test_with_loss_rate_one_every_parcel_ends_lost():
+    assert {events[-1][0] for events in journey(Knobs(seed=1, loss_rate=1.0))} == {St.LOST}
+
+
+def test_a_stalled_parcel_goes_quiet_and_a_chase_makes_it_scan_again_soon():
+    clock = ManualClock(START)
+    knobs = Knobs(seed=2, stall_rate=1.0, stall_hours=200, hop_hours=(1, 2), hops=(1, 1),
+                  pickup_hours=(1, 1))
+    carrier = SimulatedCarrier(PROFILE, clock, knobs)
+    number = carrier.create_waybill(waybill_request()).tracking_no
+    clock.advance(hours=48)
+    assert carrier.tracking(number)[-1].status is St.PICKED_UP  # quiet for days
+    carrier.chase(number, "no scan for 24 h")
+    clock.advance(hours=knobs.chase_answer_hours)
+    assert carrier.tracking(number)[-1].status is St.IN_TRANSIT
+
+
+def test_a_transient_failure_leaves_nothing_behind_and_a_retry_applies_once():
+    gateway = SimulatedGateway(seed=1, transient_rate=0.5)
+    failures, result = 0, None
+    while result is None:
+        try:
+            result = gateway.capture("o-1", 5000, "CNY", idempotency_key="pay-o-1")
+        except TransientPaymentError:
+            failures += 1
+    assert failures >= 1  # seed 1 fails first: the retry path was exercised
+    assert result.ref == "cap-000001"  # no half-made capture before it
+    gateway.transient_rate = 0.0
+    assert gateway.capture("o-1", 5000, "CNY", idempotency_key="pay-o-1") == result
+
+
+def test_amounts_over_the_decline_limit_are_permanent_failures():
+    gateway = SimulatedGateway(decline_above=10_000)
+    with pytest.raises(PermanentPaymentError, match="declined"):
+        gateway.capture("o-1", 10_001, "CNY", idempotency_key="k")
+
+
+def test_promised_days_come_from_the_profile():
+    clock = ManualClock(START)
+    waybill = SimulatedCarrier(PROFILE, clock).create_waybill(waybill_request())
+    assert waybill.promised_by - waybill.created_at == timedelta(days=PROFILE.promised_days)

@@ -1,0 +1,43 @@
+"""Which transitions change a buyer's credit, and the address shape the engine sees."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from integrations.risk.adapter import engine_address
+from integrations.risk.hooks import order_credit_event
+from statemachine.lifecycle import Fired
+
+AT = datetime(2026, 11, 11, tzinfo=UTC)
+
+
+def fired(trigger: str, source: str, dest: str, actor: str = "b-1") -> Fired:
+    return Fired("order", "o-1", trigger, source, dest, dest, AT, actor)
+
+
+@pytest.mark.parametrize(("trigger", "source", "dest", "actor", "kind"), [
+    ("cancel", "awaiting_payment", "cancelled", "b-1", "cancel_after_hold"),
+    ("cancel", "paid", "cancelled", "b-1", "cancel_after_hold"),
+    ("cancel", "picking", "cancelled", "ops", "cancel_after_hold"),
+    ("cancel", "under_review", "cancelled", "b-1", None),
+    ("cancel", "created", "cancelled", "b-1", None),
+    ("cancel", "paid", "cancelled", "system:fraud", None),
+    ("expire", "awaiting_payment", "expired", "system:sweep", "unpaid_expiry"),
+    ("close", "delivered", "completed", "system:auto-complete", "good_order"),
+    ("pay", "awaiting_payment", "paid", "gateway", None),
+    ("reject", "under_review", "rejected", "mei", None),
+])
+def test_each_order_transition_maps_to_at_most_one_credit_event(trigger, source, dest, actor,
+                                                                 kind):
+    event = order_credit_event(fired(trigger, source, dest, actor))
+    assert (event[0].value if event else None) == kind
+
+
+def test_the_order_address_is_mapped_to_the_engines_fields():
+    address = {"street": "18 Wensan Road", "district": "Xihu", "postal_code": "310000",
+               "city": "Hangzhou", "country": "CN", "recipient": "Li Lei", "phone": "138"}
+    assert engine_address(address) == {"line1": "18 Wensan Road", "line2": "Xihu",
+                                       "postcode": "310000", "city": "Hangzhou", "country": "CN"}
+    assert engine_address({"line1": "x", "city": "y"}) == {"line1": "x", "city": "y"}
