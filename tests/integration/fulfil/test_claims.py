@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition
-from tests.factories import delivered_order, shipped_order, stock
+from tests.factories import delivered_order, paid_order, shipped_order, stock
 
 from .conftest import make_pilot
 
@@ -141,3 +141,26 @@ def test_claims_refuse_what_does_not_fit(shop):
     assert rejected["state"] == "rejected"
     with pytest.raises(InvalidTransition, match="cannot carrier_pay from rejected"):
         shop.claims.fire(claim["id"], "carrier_pay")
+
+
+def test_the_evidence_pack_carries_outbound_evidence_the_double_check_and_claims(shop,
+                                                                                 tmp_path):
+    from orderpilot.api_integrations import evidence_pack
+
+    stock(shop, "SKU-1", "WH-A", 5)
+    order = shop.orders.fire(paid_order(shop, quantity=1, unit_price=60_000).id,
+                             "start_picking")
+    shop.orders.fire(order.id, "double_check", actor="checker-2")
+    shop.orders.fire(order.id, "pack", actor="packer-1", evidence=["scan:PK-77"])
+    shop.orders.fire(order.id, "ship")
+    [parcel] = shop.shipments.of_order(order.id)
+    shop.shipments.fire(parcel.id, "pick_up")
+    shop.claims.report_lost(parcel.id, reason="lost")
+    files = evidence_pack(shop, order.id, tmp_path)
+    section = files.pack["fulfilment"]
+    assert section["outbound_evidence"] == ["scan:PK-77"]
+    assert section["double_check"]["by"] == "checker-2"
+    assert section["claims"][0]["compensated"] == 60_000
+    markdown = files.markdown_path.read_text()
+    assert "- outbound evidence: scan:PK-77" in markdown
+    assert "buyer got refund 60000; carrier claim filed" in markdown
