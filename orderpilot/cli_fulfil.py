@@ -81,6 +81,26 @@ def sku_flag(sku: str, flag: str, db: DbOption = None,
     console.print(f"{sku} flagged {flag}")
 
 
+@sku_app.command("weight")
+def sku_weight(sku: str, grams: int, db: DbOption = None) -> None:
+    """Record a sku's shipping weight (carrier selection sums it per parcel)."""
+    with _errors():
+        pilot(db).fulfilment.set_weight(sku, grams)
+    console.print(f"{sku}: {grams} g")
+
+
+@app.command("carrier-kpis")
+def carrier_kpis(db: DbOption = None) -> None:
+    """The KPI job: recompute carrier on-time / loss / complaint rates for carrier selection."""
+    table = Table("carrier", "parcels", "on time", "loss", "complaints")
+    with _errors():
+        for name, k in pilot(db).fulfilment.refresh_carrier_kpis().items():
+            table.add_row(name, str(k["parcels"]), *(
+                "n/a" if v is None else f"{v:.1%}"
+                for v in (k["on_time"], k["loss_rate"], k["complaint_rate"])))
+    console.print(table)
+
+
 @sku_app.command("locate")
 def sku_locate(sku: str, warehouse: str, location: str, db: DbOption = None) -> None:
     """Record the bin of a sku in a warehouse."""

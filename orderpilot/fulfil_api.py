@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from datetime import timedelta
 from typing import Any
 
 from integrations.db.fulfil_store import FulfilStore
@@ -84,12 +83,10 @@ class Fulfilment:
             raise InvalidInput({"weight_g": f"expected a positive whole number (got {weight_g!r})"})
         carriers.set_weight(self._ctx, sku, weight_g)
 
-    def carrier_kpis(self) -> dict[str, dict[str, Any]]:
-        """On-time, loss and complaint rates per carrier over the policy's KPI window."""
-        days = self._ctx.settings.fulfilment.kpi_days
-        with self._ctx.tx(readonly=True) as tx:
-            kpis = carriers.carrier_kpis(tx, self._ctx.clock.now() - timedelta(days=days))
-        return {name: asdict(kpi) for name, kpi in kpis.items()}
+    def refresh_carrier_kpis(self) -> dict[str, dict[str, Any]]:
+        """The KPI job: on-time, loss and complaint rates per carrier over the policy's
+        window, stored for carrier selection at ship time (run it on a schedule)."""
+        return {name: asdict(k) for name, k in carriers.refresh_kpis(self._ctx).items()}
 
     def double_check_needed(self, order_id: str) -> list[str]:
         """Why this order needs a second person before packing (empty: it does not)."""

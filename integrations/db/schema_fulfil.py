@@ -94,6 +94,18 @@ class TransferRow(Base):
     line_no: Mapped[int | None]
 
 
+class CarrierKpiRow(Base):
+    """Carrier KPIs as of the last KPI job run (read at every ship; recomputed by the job)."""
+
+    __tablename__ = "carrier_kpis"
+    carrier: Mapped[str] = mapped_column(String(64), primary_key=True)
+    parcels: Mapped[int]
+    on_time: Mapped[float | None]
+    loss_rate: Mapped[float | None]
+    complaint_rate: Mapped[float | None]
+    computed_at: Mapped[datetime]
+
+
 class ClaimRow(Base):
     """A parcel that went wrong (lost, damaged, returned): the buyer's compensation and the
     claim against the carrier."""

@@ -23,7 +23,7 @@ def pick_carrier(ctx: Context, tx: Tx, order: Order, warehouse: str,
                              spec.insured_up_to, spec.cost)
                for name, spec in sorted(policy.carriers.items())]
     choice = choose_carrier(options, _needs(ctx, tx, order, warehouse, params, now),
-                            carrier_kpis(tx, now - timedelta(days=policy.kpi_days)))
+                            stored_kpis(tx))
     if choice.carrier is None:
         why = "; ".join(f"{name}: {reason}" for name, reason in choice.rejected.items())
         raise GuardRejected("order", order.public_id, "packed", "ship",
@@ -66,6 +66,25 @@ def carrier_kpis(tx: Tx, since: datetime) -> dict[str, CarrierKpi]:
                                    lost / ended if ended else None,
                                    damaged / delivered if delivered else None)
     return kpis
+
+
+def refresh_kpis(ctx: Context) -> dict[str, CarrierKpi]:
+    """The KPI job: recompute every carrier's KPIs over the policy window and store them."""
+    now = ctx.clock.now()
+    with ctx.tx() as tx:
+        kpis = carrier_kpis(tx, now - timedelta(days=ctx.settings.fulfilment.kpi_days))
+        tx.store.sql.run("DELETE FROM carrier_kpis")
+        tx.store.sql.many("INSERT INTO carrier_kpis (carrier, parcels, on_time, loss_rate, "
+                          "complaint_rate, computed_at) VALUES (:c, :n, :ot, :loss, :comp, :at)",
+                          [{"c": c, "n": k.parcels, "ot": k.on_time, "loss": k.loss_rate,
+                            "comp": k.complaint_rate, "at": now} for c, k in kpis.items()])
+        return kpis
+
+
+def stored_kpis(tx: Tx) -> dict[str, CarrierKpi]:
+    """KPIs as of the last KPI job run (none before the first run)."""
+    return {r[0]: CarrierKpi(*r[1:]) for r in tx.store.sql.all(
+        "SELECT carrier, parcels, on_time, loss_rate, complaint_rate FROM carrier_kpis")}
 
 
 def set_weight(ctx: Context, sku: str, weight_g: int) -> None:

@@ -52,6 +52,8 @@ def test_short_pick_adjustment_and_lost_parcel_from_the_command_line(pilot, sqli
         "claim", "lost", parcel.id, "--db", sqlite_url)
     assert '"state": "paid"' in run("claim", "fire", "cl-1", "carrier_pay", "-p", "amount=100",
                                     "--db", sqlite_url)
+    assert "100.0%" in run("carrier-kpis", "--db", sqlite_url)  # its one parcel was lost
+    assert "cl-1" in run("claim", "list", "--db", sqlite_url)
 
 
 def test_bad_input_is_one_red_line_and_exit_code_2(sqlite_url):

@@ -23,6 +23,15 @@ def upgrade() -> None:
     sa.Column('location', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('sku', 'warehouse', name=op.f('pk_bin_locations'))
     )
+    op.create_table('carrier_kpis',
+    sa.Column('carrier', sa.String(length=64), nullable=False),
+    sa.Column('parcels', sa.Integer(), nullable=False),
+    sa.Column('on_time', sa.Float(), nullable=True),
+    sa.Column('loss_rate', sa.Float(), nullable=True),
+    sa.Column('complaint_rate', sa.Float(), nullable=True),
+    sa.Column('computed_at', integrations.db.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('carrier', name=op.f('pk_carrier_kpis'))
+    )
     op.create_table('sku_specs',
     sa.Column('sku', sa.String(length=64), nullable=False),
     sa.Column('weight_g', sa.Integer(), nullable=False),
@@ -147,5 +156,6 @@ def downgrade() -> None:
     op.drop_table('stock_adjustments')
     op.drop_table('sku_flags')
     op.drop_table('sku_specs')
+    op.drop_table('carrier_kpis')
     op.drop_table('bin_locations')
     # ### end Alembic commands ###
