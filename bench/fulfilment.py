@@ -75,15 +75,19 @@ def main(n: int) -> None:
         timed("lost parcel: refund + claim filed (50)", lambda: [
             p.claims.report_lost(s, reason="bench") for s in parcels], 50)
         p.close()
-        q = pilot(folder, "carriers", carriers=CARRIERS)
-        ids = paid(q, n)
-        for o in ids:
-            q.orders.fire(o, "start_picking")
-            q.orders.fire(o, "pack")
-        timed("carrier KPI job (refresh)", q.fulfilment.refresh_carrier_kpis)
-        timed(f"ship, carrier selection + KPIs ({n})",
-              lambda: [q.orders.fire(o, "ship") for o in ids], n)
-        q.close()
+        with_carriers(folder, n)
+
+
+def with_carriers(folder: str, n: int) -> None:
+    q = pilot(folder, "carriers", carriers=CARRIERS)
+    ids = paid(q, n)
+    for o in ids:
+        q.orders.fire(o, "start_picking")
+        q.orders.fire(o, "pack")
+    timed("carrier KPI job (refresh)", q.fulfilment.refresh_carrier_kpis)
+    timed(f"ship, carrier selection + KPIs ({n})",
+          lambda: [q.orders.fire(o, "ship") for o in ids], n)
+    q.close()
 
 
 if __name__ == "__main__":
