@@ -87,19 +87,17 @@ def report_damaged(ctx: Context, shipment_id: int, lines: list[dict[str, int]],
     """The buyer's damage report: an after-sales case of the right kind plus a carrier claim."""
     if not photos:
         raise InvalidInput({"photos": "at least one photo of the damage is needed"})
-    with ctx.tx(readonly=True) as tx:
+    request = parse(OpenCase, {"kind": "refund_only", "lines": lines, "reason": reason})
+    with ctx.tx() as tx:  # the case and the claim open together or not at all
         shipment = tx.store.get_shipment(shipment_id)
         order = tx.store.get_order(shipment.order_id)
         if shipment.state is not ShipmentState.DELIVERED:
             raise GuardRejected("shipment", shipment.public_id, shipment.state.value,
                                 "report_damage", "only a delivered parcel can arrive damaged")
-    request = parse(OpenCase, {"kind": "refund_only", "lines": lines,
-                                          "reason": reason})
-    value = sum(ln.quantity * _price(order, ln.line_no) for ln in request.lines)
-    kind = _damage_case_kind(ctx, value, wants)
-    case_id = aftersales.open_case(ctx, order.id, request.model_copy(update={"kind": kind}),
-                                   actor)
-    with ctx.tx() as tx:
+        value = sum(ln.quantity * _price(order, ln.line_no) for ln in request.lines)
+        kind = _damage_case_kind(ctx, value, wants)
+        case_id = aftersales.add_case(ctx, tx, order.id,
+                                      request.model_copy(update={"kind": kind}), actor)
         claim = claims.add_claim(ctx, tx, shipment, ClaimKind.DAMAGED, value, "case", 0,
                                  {"case": f"c-{case_id}", "photos": photos,
                                   "reason": reason}, actor)

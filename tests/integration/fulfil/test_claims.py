@@ -164,3 +164,15 @@ def test_the_evidence_pack_carries_outbound_evidence_the_double_check_and_claims
     markdown = files.markdown_path.read_text()
     assert "- outbound evidence: scan:PK-77" in markdown
     assert "buyer got refund 60000; carrier claim filed" in markdown
+
+
+def test_a_second_damage_report_for_the_same_parcel_opens_nothing(shop):
+    stock(shop, "SKU-1", "WH-A", 5)
+    order = delivered_order(shop, quantity=2, unit_price=1000)
+    [parcel] = shop.shipments.of_order(order.id)
+    report = dict(lines=[{"line_no": 1, "quantity": 1}], photos=["p.jpg"], reason="dent")
+    shop.claims.report_damaged(parcel.id, **report)
+    with pytest.raises(GuardRejected, match="a claim for this parcel is already open"):
+        shop.claims.report_damaged(parcel.id, **report)
+    with shop.context.tx(readonly=True) as tx:  # the case of the refused report rolled back
+        assert len(tx.store.cases_of(int(order.id[2:]))) == 1
