@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.db.schema import Base, Id
@@ -100,9 +100,9 @@ class CarrierKpiRow(Base):
     __tablename__ = "carrier_kpis"
     carrier: Mapped[str] = mapped_column(String(64), primary_key=True)
     parcels: Mapped[int]
-    on_time: Mapped[float | None]
-    loss_rate: Mapped[float | None]
-    complaint_rate: Mapped[float | None]
+    on_time: Mapped[float | None] = mapped_column(Float)
+    loss_rate: Mapped[float | None] = mapped_column(Float)
+    complaint_rate: Mapped[float | None] = mapped_column(Float)
     computed_at: Mapped[datetime]
 
 
