@@ -49,6 +49,14 @@ def _needs(ctx: Context, tx: Tx, order: Order, warehouse: str, params: dict[str,
         insure_over=ctx.settings.fulfilment.insure_over)
 
 
+def parcel_value(tx: Tx, order: Order, warehouse: str) -> int:
+    """What the order's goods shipped from `warehouse` are worth (minor units)."""
+    price = {ln.line_no: ln.unit_price for ln in order.lines}
+    return sum(q * price[n] for n, q in tx.store.sql.all(
+        "SELECT line_no, quantity FROM stock_holds WHERE order_id = :o AND warehouse = :wh "
+        "AND status = 'consumed'", {"o": order.id, "wh": warehouse}))
+
+
 def carrier_kpis(tx: Tx, since: datetime) -> dict[str, CarrierKpi]:
     """On-time, loss and complaint (damage claim) rates per carrier since `since`."""
     rows = tx.store.sql.all(
