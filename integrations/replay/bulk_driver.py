@@ -1,0 +1,126 @@
+"""Replay through the bulk path: one transaction per stage of a time window.
+
+Pay, picking, packing, cancel and every carrier scan go through `integrations.replay.bulk`;
+place and ship (stock allocation, parcels) call the service layer's in-transaction functions,
+so the rules are the same ones the API runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from integrations.db.stock import _in_list as in_list
+from integrations.replay import bulk
+from integrations.replay.bulk import Move
+from integrations.replay.drivers import ACTOR, BaseDriver, Failure, chunks
+from integrations.replay.events import EXTENSION_MINUTES, Event, Stage
+from integrations.replay.simulation import carrier_for
+from integrations.service import orders
+from integrations.service.context import Tx
+from integrations.service.inputs import Ship, parse
+from statemachine.errors import OrderPilotError
+
+BATCH = 2000
+
+
+class BulkDriver(BaseDriver):
+    """Moves a whole stage of a time window per transaction (batches of up to BATCH)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.parcel_refs: dict[int, str] = {}
+        self.tx: Tx | None = None
+
+    def handlers(self) -> dict[Stage, Callable[[list[Event]], None]]:
+        return {Stage.PLACE: self._batched(self._place),
+                Stage.EXTEND: self._batched(self._extend), Stage.PAY: self._batched(self._pay),
+                Stage.HAND_OVER: self._batched(self._hand_over),
+                Stage.SCAN: self._batched(lambda tx, es: self._parcels(tx, es, "scan")),
+                Stage.DELIVER: self._batched(lambda tx, es: self._parcels(tx, es, "deliver")),
+                Stage.CANCEL: self._batched(self._cancel)}
+
+    @contextmanager
+    def unit(self) -> Iterator[Tx]:
+        with self.ctx.tx() as tx:
+            self.tx = tx
+            try:
+                yield tx
+            finally:
+                self.tx = None
+
+    def _batched(self, handle: Callable[[Tx, Sequence[Event]], None]
+                 ) -> Callable[[list[Event]], None]:
+        def run(events: list[Event]) -> None:
+            assert self.tx is not None, "bulk stages run inside unit()"
+            for chunk in chunks(events, BATCH):
+                handle(self.tx, chunk)
+        return run
+
+    def _place(self, tx: Tx, events: Sequence[Event]) -> None:
+        for e in events:
+            self.clock.set(e.at)
+            try:
+                with tx.connection.begin_nested():  # a refused order leaves no partial rows
+                    self.orders[e.ref] = orders._place(self.ctx, tx, self.place_request(e.ref),
+                                                       ACTOR)
+            except OrderPilotError as error:
+                self.fail(e.ref, "place", error)
+
+    def _extend(self, tx: Tx, events: Sequence[Event]) -> None:
+        self._orders(tx, [(e, "extend_hold", {"minutes": EXTENSION_MINUTES}) for e in events])
+
+    def _pay(self, tx: Tx, events: Sequence[Event]) -> None:
+        self._orders(tx, [(e, "pay", self.pay_params(e.ref)) for e in events])
+
+    def _cancel(self, tx: Tx, events: Sequence[Event]) -> None:
+        self._orders(tx, [(e, "cancel", {"reason": f"{self.timelines[e.ref].status} in the "
+                                                   "source"}) for e in events])
+
+    def _hand_over(self, tx: Tx, events: Sequence[Event]) -> None:
+        live = self._orders(tx, [(e, "start_picking", {}) for e in events])
+        live = self._orders(tx, [(e, "pack", {}) for e in live])
+        shipped = [e for e in live if self._ship(tx, e)]
+        numbers = {self.orders[e.ref]: e for e in shipped}
+        moves = []
+        where, params = in_list("order_id", list(numbers))
+        for number, order_id, warehouse, carrier in tx.store.sql.all(
+                f"SELECT id, order_id, warehouse, carrier FROM shipments WHERE {where} "
+                "ORDER BY id", params):
+            event = numbers[order_id]
+            self.parcels[(event.ref, warehouse)] = number
+            self.parcel_refs[number] = event.ref
+            moves.append(Move(number, "pick_up", event.at, carrier))
+        self._refusals(bulk.fire_shipments(self.ctx, tx, moves), self.parcel_refs)
+
+    def _ship(self, tx: Tx, e: Event) -> bool:
+        self.clock.set(e.at)
+        params = parse(Ship, self.ship_params(e.ref)).model_dump(exclude_none=True)
+        try:
+            orders.fire(self.ctx, tx, tx.store.get_order(self.orders[e.ref]), "ship", ACTOR,
+                        params)
+            return True
+        except OrderPilotError as error:
+            self.fail(e.ref, "ship", error)
+            return False
+
+    def _parcels(self, tx: Tx, events: Sequence[Event], trigger: str) -> None:
+        moves = [Move(self.parcels[(e.ref, e.warehouse or "")], trigger, e.at,
+                      carrier_for(e.ref, e.warehouse or "").name) for e in events
+                 if (e.ref, e.warehouse or "") in self.parcels]
+        self._refusals(bulk.fire_shipments(self.ctx, tx, moves), self.parcel_refs)
+
+    def _orders(self, tx: Tx, wanted: list[tuple[Event, str, dict]]) -> list[Event]:
+        """Fire order triggers in bulk; returns the events whose trigger went through."""
+        moves = [Move(self.orders[e.ref], trigger, e.at, ACTOR, params)
+                 for e, trigger, params in wanted]
+        by_number = {self.orders[e.ref]: e.ref for e, _, _ in wanted}
+        self._refusals(bulk.fire_orders(self.ctx, tx, moves), by_number)
+        return [e for e, _, _ in wanted if e.ref not in self.broken]
+
+    def _refusals(self, refused: list[bulk.Refused], refs: dict[int, str]) -> None:
+        for item in refused:
+            self.failures.append(Failure(refs.get(item.move.id, "?"), item.move.trigger,
+                                         item.error, True))
+            self.broken.add(refs.get(item.move.id, "?"))

@@ -1,0 +1,183 @@
+"""The replay report, read back from the store: what the product did and decided.
+
+Late and stalled parcels are counted from the stall transitions the product's own timers fired
+(promised delivery → "late"; scan silence or pickup → "stalled"). A parcel that is already
+stalled when its promise passes gets no promised-delivery timer (the product keeps one alert per
+parcel), so `late_unflagged_already_stalled` counts the deliveries the store shows past their
+`promised_by` that no timer flagged. The source file's verdict (delivered after the estimated
+date) is shown beside it only as a check, under `source_says`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from integrations.db.repository import HISTORY, ORDERS, SHIPMENTS
+from integrations.replay.drivers import BaseDriver
+from integrations.replay.olist import Skipped, Timeline
+from integrations.service.context import Context
+from integrations.service.sweep import STALL_REASONS
+from statemachine.policies import DeadlineKind
+
+LATE_REASON = STALL_REASONS[DeadlineKind.PROMISED_DELIVERY]
+STAGES = (("placed→paid", "created", "paid"), ("paid→shipped", "paid", "shipped"),
+          ("shipped→delivered", "shipped", "delivered"), ("placed→delivered", "created",
+                                                           "delivered"))
+
+
+class Report(BaseModel):
+    path: str
+    rows_read: int
+    rows_replayed: int
+    orders_by_state: dict[str, int]
+    parcels_by_state: dict[str, int]
+    transitions_applied: int
+    transitions_by_trigger: dict[str, int]
+    impossible_transitions: int
+    other_errors: int
+    failures: list[dict[str, str]]
+    skipped: dict[str, int]
+    skipped_examples: dict[str, list[str]]
+    late_deliveries_flagged: int
+    late_unflagged_already_stalled: int
+    promised_missed_not_delivered: int
+    stalls_flagged: int
+    parcels_stalled: int
+    sweeps: dict[str, int]
+    median_hours: dict[str, float | None]
+    carriers: dict[str, dict[str, Any]]
+    source_says: dict[str, int]
+    wall_seconds: float
+    orders_per_second: float
+    transitions_per_second: float
+    path_used: str
+
+
+def build_report(ctx: Context, path: str, timelines: list[Timeline], skipped: list[Skipped],
+                 driver: BaseDriver, sweeps: Counter[str], wall: float, path_used: str) -> Report:
+    """Everything the replay report shows, from the store and the driver's failure list."""
+    by_state, parcels, history, stalls = _read(ctx)
+    flags = _flags(parcels, stalls, history)
+    applied = Counter(f"{h.entity}.{h.trigger}" for h in history)
+    total = sum(applied.values())
+    return Report(
+        path=path,
+        rows_read=len(timelines) + len(skipped), rows_replayed=len(timelines),
+        orders_by_state=by_state, parcels_by_state=dict(Counter(p.state for p in parcels)),
+        transitions_applied=total, transitions_by_trigger=dict(applied.most_common()),
+        impossible_transitions=sum(f.impossible for f in driver.failures),
+        other_errors=sum(not f.impossible for f in driver.failures),
+        failures=[{"ref": f.ref, "trigger": f.trigger, "error": f.error}
+                  for f in driver.failures[:50]],
+        skipped=dict(Counter(s.reason for s in skipped).most_common()),
+        skipped_examples=_examples(skipped), **flags["totals"], sweeps=dict(sweeps),
+        median_hours=_medians(history), carriers=_carriers(parcels, history, flags),
+        source_says=_source(timelines, driver), wall_seconds=round(wall, 2),
+        orders_per_second=round(len(timelines) / wall, 1) if wall else 0.0,
+        transitions_per_second=round(total / wall, 1) if wall else 0.0, path_used=path_used)
+
+
+def _read(ctx: Context) -> tuple[dict[str, int], list[Any], list[Any], list[Any]]:
+    """Final states, parcels, the whole history (no payloads) and the stall rows."""
+    with ctx.tx(readonly=True) as tx:
+        conn = tx.connection
+        by_state = dict(conn.execute(select(ORDERS.c.state, func.count()).group_by(
+            ORDERS.c.state)).all())
+        parcels = conn.execute(select(SHIPMENTS.c.id, SHIPMENTS.c.order_id, SHIPMENTS.c.state,
+                                      SHIPMENTS.c.carrier, SHIPMENTS.c.promised_by)).all()
+        history = conn.execute(select(HISTORY.c.entity, HISTORY.c.entity_id, HISTORY.c.trigger,
+                                      HISTORY.c.to_state, HISTORY.c.at)
+                               .order_by(HISTORY.c.id)).all()
+        stalls = conn.execute(select(HISTORY.c.entity_id, HISTORY.c.payload).where(
+            HISTORY.c.entity == "shipment", HISTORY.c.trigger == "stall")).all()
+    return by_state, list(parcels), list(history), list(stalls)
+
+
+def _flags(parcels: list[Any], stalls: list[Any], history: list[Any]) -> dict[str, Any]:
+    late = {s.entity_id for s in stalls if (s.payload or {}).get("reason") == LATE_REASON}
+    stalled = {s.entity_id for s in stalls if (s.payload or {}).get("reason") != LATE_REASON}
+    state = {p.id: p.state for p in parcels}
+    late_orders = {p.order_id for p in parcels if p.id in late}
+    delivered_late = {p.order_id for p in parcels if p.id in late and state[p.id] == "delivered"}
+    delivered_at = {h.entity_id: h.at for h in history
+                    if h.entity == "shipment" and h.trigger == "deliver"}
+    past_promise = {p.order_id for p in parcels if p.id in delivered_at and p.promised_by
+                    and _utc(delivered_at[p.id]) > _utc(p.promised_by) and p.id not in late
+                    and p.id in stalled}
+    return {"late": late, "stalled": stalled, "totals": {
+        "late_deliveries_flagged": len(delivered_late),
+        "late_unflagged_already_stalled": len(past_promise - delivered_late),
+        "promised_missed_not_delivered": len(late_orders - delivered_late),
+        "stalls_flagged": sum((s.payload or {}).get("reason") != LATE_REASON for s in stalls),
+        "parcels_stalled": len(stalled)}}
+
+
+def _medians(history: list[Any]) -> dict[str, float | None]:
+    reached: dict[int, dict[str, datetime]] = defaultdict(dict)
+    for h in history:
+        if h.entity == "order":
+            reached[h.entity_id].setdefault(h.to_state, h.at)
+    out: dict[str, float | None] = {}
+    for name, start, end in STAGES:
+        spans = [(r[end] - r[start]).total_seconds() / 3600 for r in reached.values()
+                 if start in r and end in r]
+        out[name] = round(statistics.median(spans), 1) if spans else None
+    return out
+
+
+def _carriers(parcels: list[Any], history: list[Any], flags: dict[str, Any]
+              ) -> dict[str, dict[str, Any]]:
+    picked, delivered, scans = {}, {}, Counter()
+    for h in history:
+        if h.entity == "shipment":
+            if h.trigger == "pick_up":
+                picked.setdefault(h.entity_id, h.at)
+            elif h.trigger == "deliver":
+                delivered[h.entity_id] = h.at
+            elif h.trigger == "scan":
+                scans[h.entity_id] += 1
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted({p.carrier for p in parcels}):
+        ids = [p.id for p in parcels if p.carrier == name]
+        transit = [(delivered[i] - picked[i]).total_seconds() / 3600 for i in ids
+                   if i in delivered and i in picked]
+        out[name] = {"parcels": len(ids), "delivered": len(transit),
+                     "late_flagged": sum(i in flags["late"] for i in ids),
+                     "stalled": sum(i in flags["stalled"] for i in ids),
+                     "late_pct": _pct(sum(i in flags["late"] for i in ids), len(ids)),
+                     "stalled_pct": _pct(sum(i in flags["stalled"] for i in ids), len(ids)),
+                     "scans": sum(scans[i] for i in ids),
+                     "median_transit_hours": round(statistics.median(transit), 1)
+                     if transit else None}
+    return out
+
+
+def _source(timelines: list[Timeline], driver: BaseDriver) -> dict[str, int]:
+    """The file's own answer, for comparison only: delivered after the estimated date."""
+    replayed = [t for t in timelines if t.ref in driver.orders and t.ref not in driver.broken]
+    return {"delivered_after_estimate": sum(1 for t in replayed if t.delivered_at and
+                                            t.promised_by and t.delivered_at > t.promised_by),
+            "handed_over_never_delivered": sum(1 for t in replayed
+                                               if t.handed_over_at and not t.delivered_at)}
+
+
+def _examples(skipped: list[Skipped]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for s in skipped:
+        if len(out[s.reason]) < 3:
+            out[s.reason].append(f"row {s.row} ({s.ref})")
+    return dict(out)
+
+
+def _utc(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _pct(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
