@@ -7,13 +7,15 @@ from datetime import timedelta
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from integrations.fulfil_config import FulfilmentPolicy
 from statemachine.policies import Timeouts
 
 DEFAULT_DATABASE_URL = "sqlite:///orderpilot.db"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ORDERPILOT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ORDERPILOT_", env_file=".env", extra="ignore",
+                                      env_nested_delimiter="__")
 
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the store")
     currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
@@ -26,6 +28,7 @@ class Settings(BaseSettings):
     promised_delivery_days: float = Field(5, gt=0)
     default_carrier: str = "sim-express"
     sweep_batch: int = Field(1000, ge=1, le=10000)
+    fulfilment: FulfilmentPolicy = Field(default_factory=FulfilmentPolicy)
 
     def timeouts(self) -> Timeouts:
         return Timeouts(

@@ -24,6 +24,8 @@ from integrations.service.inputs import (
     parse_id,
 )
 from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
+from orderpilot.claims_api import Claims
+from orderpilot.fulfil_api import Fulfilment, Waves
 from orderpilot.reviews import Reviews
 from orderpilot.risk import Risk
 from statemachine.aftersales import CASE_LIFECYCLE
@@ -48,6 +50,9 @@ class OrderPilot:
         self.inventory = Inventory(self.context)
         self.shipments = Shipments(self.context)
         self.cases = Cases(self.context)
+        self.waves = Waves(self.context)
+        self.fulfilment = Fulfilment(self.context)
+        self.claims = Claims(self.context)
         self.reviews, self.risk = Reviews(self.context), Risk(self.context)
 
     @property

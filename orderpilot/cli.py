@@ -132,12 +132,19 @@ def stock_reconcile(db: DbOption = None, fix: bool = False) -> None:
 @app.command()
 def demo(db: DbOption = None,
          orders: Annotated[int, typer.Option(help="orders to place")] = 300,
-         seed: Annotated[int, typer.Option(help="random seed")] = 7) -> None:
+         seed: Annotated[int, typer.Option(help="random seed")] = 7,
+         fulfilment: Annotated[bool, typer.Option(
+             "--fulfilment", help="the warehouse and carrier exception paths instead")] = False
+         ) -> None:
     """A simulated shop day on the embedded default store: a few hundred orders end to end."""
     from orderpilot.demo import run_demo
+    from orderpilot.demo_fulfil import run_fulfilment_demo
 
     with _errors():
-        run_demo(db, orders, seed, console)
+        if fulfilment:
+            run_fulfilment_demo(db, console)
+        else:
+            run_demo(db, orders, seed, console)
 
 
 def _kv(text: str) -> tuple[str, object]:
@@ -171,6 +178,7 @@ from orderpilot.cli_risk import register as _register_risk  # noqa: E402
 _register_risk(app)
 cli_integrations.register(app)
 _register_replay(app)
+from orderpilot import cli_fulfil  # noqa: E402,F401  (wave / sku / pick / claim / stock)
 
 if __name__ == "__main__":
     app()

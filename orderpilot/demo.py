@@ -117,8 +117,7 @@ def _fulfil(pilot: OrderPilot, clock: ManualClock, rng: random.Random,
         if fate == "cancel_paid":
             pilot.orders.fire(order_id, "cancel", actor="buyer", reason="found it cheaper")
             continue
-        for trigger in ("start_picking", "pack", "ship"):
-            pilot.orders.fire(order_id, trigger, actor="warehouse")
+        _pick_pack_ship(pilot, order_id)
         for parcel in pilot.shipments.of_order(order_id):
             pilot.shipments.fire(parcel.id, "pick_up", location="sorting centre")
             if fate != "in_transit":
@@ -133,6 +132,14 @@ def _fulfil(pilot: OrderPilot, clock: ManualClock, rng: random.Random,
     clock.advance(days=8)  # unpaid holds lapse, quiet parcels stall, delivered orders close
     done.update({f"sweep:{k}": v for k, v in pilot.sweep().items()})
     return done
+
+
+def _pick_pack_ship(pilot: OrderPilot, order_id: str) -> None:
+    pilot.orders.fire(order_id, "start_picking", actor="warehouse")
+    if pilot.fulfilment.double_check_needed(order_id):  # high value: a second person
+        pilot.orders.fire(order_id, "double_check", actor="checker")
+    for trigger in ("pack", "ship"):
+        pilot.orders.fire(order_id, trigger, actor="warehouse")
 
 
 def _summary(pilot: OrderPilot, placed: list[tuple[str, str]], refused: int,

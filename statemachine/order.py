@@ -22,6 +22,7 @@ class OrderState(StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
     PAID = "paid"
     PICKING = "picking"
+    BACKORDERED = "backordered"
     PACKED = "packed"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
@@ -117,6 +118,30 @@ def every_parcel_delivered(order: Order, ctx: Mapping[str, Any]) -> str | None:
     return None if open_parcels == 0 else f"{open_parcels} parcel(s) not delivered yet"
 
 
+def second_person_checked(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    """Orders the double-check policy names need a confirmation by someone other than the packer."""
+    needed = ctx.get("double_check_needed") or ()
+    if not needed:
+        return None
+    check = order.attrs.get("double_check")
+    why = "; ".join(needed)
+    if not check:
+        return f"a double check by a second person is required ({why}): none recorded yet"
+    if check["by"] == ctx.get("actor"):
+        return (f"the double check was done by {check['by']}, who is also packing: "
+                f"a second person must confirm ({why})")
+    return None
+
+
+def nothing_in_transit(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    inbound = ctx.get("inbound_transfers") or ()
+    return None if not inbound else f"waiting for transfer {', '.join(inbound)}"
+
+
+def checker_is_named(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    return None if ctx.get("actor") else "the checker must be named"
+
+
 def refund_within_paid(order: Order, ctx: Mapping[str, Any]) -> str | None:
     amount = ctx.get("amount", 0)
     if amount <= 0:
@@ -155,13 +180,34 @@ def record_refund(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {"amount": ctx["amount"], "case": ctx.get("case"), "reason": ctx.get("reason")}
 
 
+def record_check(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    order.attrs["double_check"] = {"by": ctx["actor"], "at": ctx["at"].isoformat(),
+                                   "notes": ctx.get("notes")}
+    return {"checked_by": ctx["actor"], "notes": ctx.get("notes")}
+
+
+def record_packing(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep outbound evidence (photo urls, scan ids) with the order; name both people."""
+    evidence = list(ctx.get("evidence") or ())
+    if evidence:
+        order.attrs["outbound_evidence"] = evidence
+    check = order.attrs.get("double_check")
+    payload = {"packed_by": ctx["actor"], "evidence": evidence, "reason": ctx.get("reason")}
+    if check:
+        payload |= {"checked_by": check["by"], "double_check": list(
+            ctx.get("double_check_needed") or ())}
+    return {k: v for k, v in payload.items() if v not in (None, [])}
+
+
 def note_reason(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: ctx[key] for key in ("reason", "parcels") if ctx.get(key) is not None}
+    keys = ("reason", "parcels", "shortage", "allocation", "wave")
+    return {key: ctx[key] for key in keys if ctx.get(key) is not None}
 
 
 S = OrderState
-PRE_SHIPMENT = (S.CREATED, S.UNDER_REVIEW, S.AWAITING_PAYMENT, S.PAID, S.PICKING)
-REFUNDABLE = (S.PAID, S.PICKING, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED)
+PRE_SHIPMENT = (S.CREATED, S.UNDER_REVIEW, S.AWAITING_PAYMENT, S.PAID, S.PICKING,
+                S.BACKORDERED)
+REFUNDABLE = (S.PAID, S.PICKING, S.BACKORDERED, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED)
 
 ORDER_STEPS = (
     Step("approve", (S.CREATED, S.UNDER_REVIEW), S.AWAITING_PAYMENT, effect=start_hold),
@@ -171,11 +217,20 @@ ORDER_STEPS = (
          extend_hold, event="hold_extended"),
     Step("pay", (S.AWAITING_PAYMENT,), S.PAID, (payment_covers_total,), record_payment),
     Step("expire", (S.AWAITING_PAYMENT,), S.EXPIRED, (hold_has_lapsed,), note_reason),
-    Step("start_picking", (S.PAID,), S.PICKING),
-    Step("pack", (S.PICKING,), S.PACKED, effect=note_reason),
+    Step("start_picking", (S.PAID,), S.PICKING, effect=note_reason),
+    Step("double_check", (S.PICKING,), None, (checker_is_named,), record_check,
+         event="double_checked"),
+    Step("reallocate", (S.PICKING,), None, effect=note_reason, event="reallocated"),
+    Step("backorder", (S.PICKING,), S.BACKORDERED, effect=note_reason),
+    Step("reallocate", (S.BACKORDERED,), S.PICKING, effect=note_reason, event="reallocated"),
+    Step("pack", (S.PICKING,), S.PACKED, (nothing_in_transit, second_person_checked),
+         record_packing),
     Step("ship", (S.PACKED,), S.SHIPPED, effect=note_reason),
     Step("deliver", (S.SHIPPED,), S.DELIVERED, (every_parcel_delivered,)),
     Step("close", (S.DELIVERED,), S.COMPLETED, effect=note_reason),
+    # a shipped order whose parcels were all settled (delivered, or lost / returned and the
+    # buyer compensated) closes without a delivery
+    Step("close", (S.SHIPPED,), S.COMPLETED, (every_parcel_delivered,), note_reason),
     Step("cancel", PRE_SHIPMENT, S.CANCELLED, effect=refund_everything_paid),
     Step("refund", REFUNDABLE, None, (refund_within_paid,), record_refund, event="refunded"),
 )

@@ -30,7 +30,7 @@ def ship_order(ctx: Context, order_no: int, carrier: Carrier, actor: str) -> lis
     (carriers void unused labels), the order is unchanged."""
     with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(order_no)
-        warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order_no], status=None)})
+        warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order_no], status="consumed")})
     address = order.attrs.get("shipping_address", {})
     waybills = [carrier.create_waybill(WaybillRequest(order.public_id, n, wh, address,
                                                       order.total // len(warehouses)))

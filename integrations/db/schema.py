@@ -210,5 +210,6 @@ class InboxRow(Base):
     result: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
 
+import integrations.db.schema_fulfil  # noqa: E402,F401  (fulfilment tables)
 import integrations.db.schema_integrations  # noqa: E402,F401  (integration tables)
 import integrations.db.schema_risk  # noqa: E402,F401  (risk tables share Base)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from integrations.evidence.fulfilment import render_fulfilment
+
 
 def render_markdown(pack: dict[str, Any]) -> str:
     order = pack["order"]
@@ -19,6 +21,7 @@ def render_markdown(pack: dict[str, Any]) -> str:
                       p["case_id"] or "", p["reason"] or ""] for p in pack["payments"]])]
     parts += [_parcel(s) for s in pack["shipments"]]
     parts += [_case(c) for c in pack["cases"]]
+    parts.append(render_fulfilment(pack.get("fulfilment")))
     parts.append(_table("Notes and messages", ["at", "kind", "author", "text", "attachments"],
                         [[n["at"], n["kind"], n["author"], n["text"],
                           " ".join(n["attachments"])] for n in pack["notes"]]))

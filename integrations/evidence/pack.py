@@ -18,6 +18,7 @@ from sqlalchemy import case, func, select
 
 from integrations.db.repository import ORDERS
 from integrations.db.schema import BuyerRow
+from integrations.evidence.fulfilment import fulfilment_section
 from integrations.evidence.markdown import render_markdown
 from integrations.ingest import records
 from integrations.notifications.masking import mask_address, mask_phone, mask_text
@@ -51,6 +52,7 @@ def build_pack(ctx: Context, order_no: int, reveal_pii: bool = False) -> dict[st
             "notes": _notes(tx, order_no, reveal_pii),
             "inbound_events": _inbound(tx, order_no),
             "buyer": _buyer(tx, order.buyer_id),
+            "fulfilment": fulfilment_section(tx, order),
         }
     return pack
 

@@ -30,25 +30,32 @@ def open_case(ctx: Context, order_id: int, request: OpenCase, actor: str,
             prior = replay_or_none(tx, idempotency_key, "open_case", None)
             if prior is not None:
                 return prior
-        order = tx.store.get_order(order_id)
-        if order.state not in REFUNDABLE:
-            raise GuardRejected("order", order.public_id, order.state.value, "open_case",
-                                "after-sales needs a paid order")
-        lines = _case_lines(order, request)
-        case_id = tx.store.add_case({
-            "order_id": order.id, "kind": request.kind.value, "state": "requested",
-            "version": 1, "reason": request.reason, "lines": lines, "inspection": None,
-            "refunded": 0, "created_at": now, "updated_at": now})
-        case = tx.store.get_case(case_id)
-        tx.store.record(Fired("case", case.public_id, "open", None, "requested", "requested",
-                              now, actor, {"kind": case.kind.value, "lines": lines,
-                                           "reason": request.reason}),
-                        case.id, order.id, _event_data(case, order))
-        tx.store.set_deadline(DeadlineKind.AFTERSALES_SLA.value, "case", case.id, order.id,
-                              now + ctx.timeouts.aftersales_sla)
+        case_id = add_case(ctx, tx, order_id, request, actor)
         if idempotency_key:
             remember(tx, idempotency_key, "open_case", case_id, now)
         return case_id
+
+
+def add_case(ctx: Context, tx: Tx, order_id: int, request: OpenCase, actor: str) -> int:
+    """Open a case inside the caller's unit of work (history, outbox, SLA timer)."""
+    now = ctx.clock.now()
+    order = tx.store.get_order(order_id)
+    if order.state not in REFUNDABLE:
+        raise GuardRejected("order", order.public_id, order.state.value, "open_case",
+                            "after-sales needs a paid order")
+    lines = _case_lines(order, request)
+    case_id = tx.store.add_case({
+        "order_id": order.id, "kind": request.kind.value, "state": "requested",
+        "version": 1, "reason": request.reason, "lines": lines, "inspection": None,
+        "refunded": 0, "created_at": now, "updated_at": now})
+    case = tx.store.get_case(case_id)
+    tx.store.record(Fired("case", case.public_id, "open", None, "requested", "requested",
+                          now, actor, {"kind": case.kind.value, "lines": lines,
+                                       "reason": request.reason}),
+                    case.id, order.id, _event_data(case, order))
+    tx.store.set_deadline(DeadlineKind.AFTERSALES_SLA.value, "case", case.id, order.id,
+                          now + ctx.timeouts.aftersales_sla)
+    return case_id
 
 
 def fire_case(ctx: Context, case_id: int, trigger: str, actor: str, params: dict[str, Any],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, IPvAnyAddress, ValidationError
 
@@ -50,6 +50,7 @@ class PlaceOrder(Edge):
     device_id: str | None = Field(None, max_length=128)
     ip: IPvAnyAddress | None = None
     phone: str | None = Field(None, max_length=32)
+    service: Literal["standard", "express"] | None = None
     idempotency_key: str | None = Field(None, min_length=1, max_length=200)
 
 
@@ -82,6 +83,17 @@ class Ship(Edge):
     parcels: list[Parcel] | None = Field(None, min_length=1)
     promised_by: AwareDatetime | None = None
     reason: str | None = Field(None, max_length=500)
+
+
+class Pack(Edge):
+    evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=20,
+                                description="outbound photo urls / scan ids")
+    reason: str | None = Field(None, max_length=500)
+
+
+class DoubleCheck(Edge):
+    notes: str | None = Field(None, max_length=500)
 
 
 class Empty(Edge):
@@ -117,7 +129,8 @@ class Refund(Edge):
 
 ORDER_PARAMS: dict[str, type[Edge]] = {
     "approve": Reasoned, "review": Reasoned, "reject": Reasoned, "pay": Pay,
-    "extend_hold": ExtendHold, "expire": Reasoned, "start_picking": Empty, "pack": Reasoned,
+    "extend_hold": ExtendHold, "expire": Reasoned, "start_picking": Empty, "pack": Pack,
+    "double_check": DoubleCheck,
     "ship": Ship, "deliver": Empty, "close": Reasoned, "cancel": Reasoned,
 }
 SHIPMENT_PARAMS: dict[str, type[Edge]] = {"stall": Reasoned, "lose": Reasoned,

@@ -14,6 +14,7 @@ from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transition
 from integrations.service.idempotency import remember, replay_or_none, settle_race
 from integrations.service.inputs import ORDER_PARAMS, PlaceOrder, parse
+from integrations.service.packing import pack_facts
 from integrations.service.shipments import create_parcels, open_parcels
 from statemachine.errors import InsufficientStock, InvalidInput
 from statemachine.lifecycle import Fired
@@ -128,8 +129,10 @@ def _derived(ctx: Context, tx: Tx, order: Order, trigger: str, params: dict[str,
     elif trigger == "extend_hold":
         base = max(order.hold_expires_at or now, now)
         derived["until"] = base + timedelta(minutes=derived.pop("minutes"))
-    elif trigger == "deliver":
+    elif trigger in ("deliver", "close"):
         derived["open_parcels"] = open_parcels(tx.store, order.id)
+    elif trigger == "pack":
+        derived.update(pack_facts(ctx, tx, order))
     return derived
 
 
@@ -179,7 +182,8 @@ def _ensure_buyer(tx: Tx, buyer_id: str, now: datetime) -> None:
 def _order_values(ctx: Context, request: PlaceOrder, now: datetime) -> dict[str, Any]:
     attrs = {"shipping_address": request.shipping_address.model_dump(exclude_none=True),
              "device_id": request.device_id, "ip": str(request.ip) if request.ip else None,
-             "phone": request.phone or request.shipping_address.phone}
+             "phone": request.phone or request.shipping_address.phone,
+             "service": request.service}
     return {"buyer_id": request.buyer_id, "state": OrderState.CREATED.value, "version": 1,
             "currency": request.currency or ctx.settings.currency,
             "total": sum(ln.quantity * ln.unit_price for ln in request.lines), "paid": 0,

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from integrations.db.fulfil_store import settled_parcels
 from integrations.db.repository import Store
+from integrations.service.carriers import pick_carrier
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import remember, replay_or_none
 from integrations.service.inputs import SHIPMENT_PARAMS, Scan, parse
@@ -24,14 +26,17 @@ CLOSED = {ShipmentState.DELIVERED, ShipmentState.LOST, ShipmentState.RETURNED_TO
 
 
 def open_parcels(store: Store, order_id: int) -> int:
-    """Parcels of the order that are not delivered yet."""
-    return sum(1 for s in store.shipments_of(order_id) if s.state is not ShipmentState.DELIVERED)
+    """Parcels of the order not delivered yet (a lost / returned parcel whose buyer was
+    compensated is settled, not awaited)."""
+    settled = settled_parcels(store.sql, order_id)
+    return sum(1 for s in store.shipments_of(order_id)
+               if s.state is not ShipmentState.DELIVERED and s.id not in settled)
 
 
 def create_parcels(ctx: Context, tx: Tx, order: Order, params: dict[str, Any], now: datetime,
                    actor: str) -> list[str]:
     """One parcel per given label, or one per warehouse the order's stock came from."""
-    parcels = params.get("parcels") or _default_parcels(ctx, tx, order)
+    parcels = params.get("parcels") or _default_parcels(ctx, tx, order, params)
     promised = params.get("promised_by") or now + ctx.timeouts.promised_delivery
     warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status=None)})
     ids = []
@@ -113,9 +118,11 @@ def parcel_timers(ctx: Context, shipment: Shipment, now: datetime
     return timers
 
 
-def _default_parcels(ctx: Context, tx: Tx, order: Order) -> list[dict[str, Any]]:
-    warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status=None)})
-    return [{"carrier": ctx.settings.default_carrier, "warehouse": wh,
+def _default_parcels(ctx: Context, tx: Tx, order: Order,
+                     params: dict[str, Any]) -> list[dict[str, Any]]:
+    """One parcel per warehouse, each with the carrier selected for it (and why)."""
+    warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status="consumed")})
+    return [{**pick_carrier(ctx, tx, order, wh, params), "warehouse": wh,
              "tracking_no": f"{order.public_id}-{n}"} for n, wh in enumerate(warehouses, 1)]
 
 

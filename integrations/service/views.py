@@ -113,7 +113,7 @@ class TransitionView(View):
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> TransitionView:
-        prefix = {"order": "o", "shipment": "s", "case": "c"}[row["entity"]]
+        prefix = {"order": "o", "shipment": "s", "case": "c", "claim": "cl"}[row["entity"]]
         return cls(**{**row, "entity_id": f"{prefix}-{row['entity_id']}"})
 
 

@@ -30,9 +30,11 @@ ORDER_TABLE = {
     "awaiting_payment": {"pay": "paid", "expire": "expired", "cancel": "cancelled",
                          "extend_hold": "awaiting_payment"},
     "paid": {"start_picking": "picking", "cancel": "cancelled", "refund": "paid"},
-    "picking": {"pack": "packed", "cancel": "cancelled", "refund": "picking"},
+    "picking": {"pack": "packed", "cancel": "cancelled", "refund": "picking",
+                "double_check": "picking", "reallocate": "picking", "backorder": "backordered"},
+    "backordered": {"reallocate": "picking", "cancel": "cancelled", "refund": "backordered"},
     "packed": {"ship": "shipped", "refund": "packed"},
-    "shipped": {"deliver": "delivered", "refund": "shipped"},
+    "shipped": {"deliver": "delivered", "refund": "shipped", "close": "completed"},
     "delivered": {"close": "completed", "refund": "delivered"},
     "completed": {"refund": "completed"},
     "rejected": {}, "expired": {}, "cancelled": {},
@@ -70,7 +72,8 @@ CASE_TABLE = {
 ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20)},
              "pay": {"amount": 100, "payment_ref": "p-1"},
              "extend_hold": {"until": START + timedelta(hours=1)},
-             "deliver": {"open_parcels": 0}, "refund": {"amount": 10}}
+             "deliver": {"open_parcels": 0}, "close": {"open_parcels": 0},
+             "refund": {"amount": 10}}
 CASE_CTX = {"inspect": {"result": "ok"}}
 
 

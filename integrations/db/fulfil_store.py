@@ -1,0 +1,183 @@
+"""Stock movements that are not sales: adjustments, short picks, refills from a neighbour,
+transfers between warehouses, returns. Every one keeps this ledger balanced:
+
+    received + Σ adjustments.delta = Σ on_hand + Σ in-transit transfers + Σ holds shipped
+
+where a hold is "shipped" while it is `consumed` (sold) or `lost` (sold, parcel lost), and
+`reserved` always equals the live (`held`) holds, so `StockStore.reconcile` stays clean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from integrations.db.sql import Sql
+from integrations.db.stock import _in_list
+from statemachine.errors import InvalidInput
+
+SHIPPED_STATUSES = ("consumed", "lost")
+TRANSFER_COLS = ("id, sku, from_warehouse, to_warehouse, quantity, status, reason, sent_by, "
+                 "sent_at, received_by, received_at, order_id, line_no")
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRow:
+    id: int
+    line_no: int
+    sku: str
+    warehouse: str
+    quantity: int
+
+
+class FulfilStore:
+    def __init__(self, connection: Connection):
+        self.sql = Sql(connection)
+
+    # --- sku facts --------------------------------------------------------------------------
+
+    def flags_of(self, skus: Iterable[str]) -> dict[str, list[str]]:
+        where, params = _in_list("sku", sorted(set(skus)))
+        found: dict[str, list[str]] = {}
+        for sku, flag in self.sql.all(f"SELECT sku, flag FROM sku_flags WHERE {where}", params):
+            found.setdefault(sku, []).append(flag)
+        return found
+
+    def set_flag(self, sku: str, flag: str, note: str | None) -> None:
+        self.sql.run("DELETE FROM sku_flags WHERE sku = :sku AND flag = :flag",
+                     {"sku": sku, "flag": flag})
+        self.sql.run("INSERT INTO sku_flags (sku, flag, note) VALUES (:sku, :flag, :note)",
+                     {"sku": sku, "flag": flag, "note": note})
+
+    def set_location(self, sku: str, warehouse: str, location: str) -> None:
+        self.sql.run("DELETE FROM bin_locations WHERE sku = :sku AND warehouse = :wh",
+                     {"sku": sku, "wh": warehouse})
+        self.sql.run("INSERT INTO bin_locations (sku, warehouse, location) "
+                     "VALUES (:sku, :wh, :loc)", {"sku": sku, "wh": warehouse, "loc": location})
+
+    def locations(self, warehouse: str) -> dict[str, str]:
+        return dict(self.sql.all("SELECT sku, location FROM bin_locations "
+                                 "WHERE warehouse = :wh", {"wh": warehouse}))
+
+    # --- adjustments --------------------------------------------------------------------------
+
+    def adjust_on_hand(self, sku: str, warehouse: str, delta: int) -> None:
+        """Change on_hand, never below what live holds reserve (InvalidInput names delta)."""
+        done = self.sql.run("UPDATE inventory SET on_hand = on_hand + :d WHERE sku = :sku AND "
+                            "warehouse = :wh AND on_hand + :d >= reserved",
+                            {"d": delta, "sku": sku, "wh": warehouse}).rowcount
+        if done != 1:
+            row = self.sql.one("SELECT on_hand, reserved FROM inventory WHERE sku = :sku AND "
+                               "warehouse = :wh", {"sku": sku, "wh": warehouse})
+            if row is None:
+                raise InvalidInput({"sku": f"no inventory for {sku} in {warehouse}"})
+            raise InvalidInput({"delta": f"{delta} would leave {row[0] + delta} on hand, below "
+                                         f"the {row[1]} reserved by live holds"})
+
+    def record_adjustment(self, sku: str, warehouse: str, delta: int, kind: str, reason: str,
+                          actor: str, at: datetime, order_id: int | None = None) -> int:
+        return self.sql.insert_id(
+            "INSERT INTO stock_adjustments (sku, warehouse, delta, kind, reason, actor, "
+            "order_id, at) VALUES (:sku, :wh, :delta, :kind, :reason, :actor, :order_id, :at)",
+            {"sku": sku, "wh": warehouse, "delta": delta, "kind": kind, "reason": reason,
+             "actor": actor, "order_id": order_id, "at": at})
+
+    def adjustments(self, sku: str | None = None) -> list[tuple]:
+        where = "WHERE sku = :sku " if sku else ""
+        return self.sql.all("SELECT id, sku, warehouse, delta, kind, reason, actor, order_id, at "
+                            f"FROM stock_adjustments {where}ORDER BY id", {"sku": sku})
+
+    # --- holds of paid orders -----------------------------------------------------------------
+
+    def holds(self, order_id: int, status: str = "consumed", warehouse: str | None = None,
+              sku: str | None = None) -> list[HoldRow]:
+        sql = ("SELECT id, line_no, sku, warehouse, quantity FROM stock_holds WHERE "
+               "order_id = :o AND status = :status")
+        params = {"o": order_id, "status": status}
+        for column, value in (("warehouse", warehouse), ("sku", sku)):
+            if value is not None:
+                sql, params = sql + f" AND {column} = :{column}", {**params, column: value}
+        return [HoldRow(*r) for r in self.sql.all(sql + " ORDER BY id", params)]
+
+    def split_hold(self, hold: HoldRow, quantity: int, status: str) -> None:
+        """Move `quantity` units of a hold into a new row with `status` (the rest stays)."""
+        if quantity == hold.quantity:
+            self.sql.run("UPDATE stock_holds SET status = :s WHERE id = :id",
+                         {"s": status, "id": hold.id})
+            return
+        self.sql.run("UPDATE stock_holds SET quantity = quantity - :q WHERE id = :id",
+                     {"q": quantity, "id": hold.id})
+        self.sql.run("INSERT INTO stock_holds (order_id, line_no, sku, warehouse, quantity, "
+                     "status, created_at) SELECT order_id, line_no, sku, warehouse, :q, :s, "
+                     "created_at FROM stock_holds WHERE id = :id",
+                     {"q": quantity, "s": status, "id": hold.id})
+
+    def consume_from(self, order_id: int, line_no: int, sku: str, warehouse: str,
+                     quantity: int, at: datetime) -> bool:
+        """Take free stock straight into a sold hold of a paid order; False if not free."""
+        taken = self.sql.run("UPDATE inventory SET on_hand = on_hand - :q WHERE sku = :sku AND "
+                             "warehouse = :wh AND on_hand - reserved >= :q",
+                             {"q": quantity, "sku": sku, "wh": warehouse}).rowcount
+        if taken == 1:
+            self.sql.run("INSERT INTO stock_holds (order_id, line_no, sku, warehouse, quantity, "
+                         "status, created_at) VALUES (:o, :line, :sku, :wh, :q, 'consumed', :at)",
+                         {"o": order_id, "line": line_no, "sku": sku, "wh": warehouse,
+                          "q": quantity, "at": at})
+        return taken == 1
+
+    # --- transfers ----------------------------------------------------------------------------
+
+    def send_transfer(self, sku: str, source: str, dest: str, quantity: int, reason: str,
+                      actor: str, at: datetime, order_id: int | None = None,
+                      line_no: int | None = None) -> int:
+        taken = self.sql.run("UPDATE inventory SET on_hand = on_hand - :q WHERE sku = :sku AND "
+                             "warehouse = :wh AND on_hand - reserved >= :q",
+                             {"q": quantity, "sku": sku, "wh": source}).rowcount
+        if taken != 1:
+            raise InvalidInput({"quantity": f"{source} has fewer than {quantity} free {sku}"})
+        return self.sql.insert_id(
+            "INSERT INTO stock_transfers (sku, from_warehouse, to_warehouse, quantity, status, "
+            "reason, sent_by, sent_at, order_id, line_no) VALUES (:sku, :src, :dst, :q, "
+            "'in_transit', :reason, :actor, :at, :order_id, :line_no)",
+            {"sku": sku, "src": source, "dst": dest, "q": quantity, "reason": reason,
+             "actor": actor, "at": at, "order_id": order_id, "line_no": line_no})
+
+    def transfer(self, transfer_id: int) -> tuple | None:
+        return self.sql.one(f"SELECT {TRANSFER_COLS} FROM stock_transfers WHERE id = :id",
+                            {"id": transfer_id})
+
+    def inbound_for(self, order_id: int) -> list[tuple]:
+        """Transfers still in transit to refill this order."""
+        return self.sql.all(f"SELECT {TRANSFER_COLS} FROM stock_transfers WHERE order_id = :o "
+                            "AND status = 'in_transit' ORDER BY id", {"o": order_id})
+
+    def mark_received(self, transfer_id: int, actor: str, at: datetime) -> bool:
+        return self.sql.run("UPDATE stock_transfers SET status = 'received', received_by = :a, "
+                            "received_at = :at WHERE id = :id AND status = 'in_transit'",
+                            {"a": actor, "at": at, "id": transfer_id}).rowcount == 1
+
+    def transfers(self, status: str | None = None) -> list[tuple]:
+        where = "WHERE status = :s " if status else ""
+        return self.sql.all(f"SELECT {TRANSFER_COLS} FROM stock_transfers {where}ORDER BY id",
+                            {"s": status})
+
+    # --- the ledger ---------------------------------------------------------------------------
+
+    def totals(self) -> dict[str, int]:
+        """The terms of the stock ledger, summed over every sku and warehouse."""
+        one = self.sql.one
+        return {"on_hand": int(one("SELECT COALESCE(SUM(on_hand), 0) FROM inventory")[0]),
+                "in_transit": int(one("SELECT COALESCE(SUM(quantity), 0) FROM stock_transfers "
+                                      "WHERE status = 'in_transit'")[0]),
+                "shipped": int(one("SELECT COALESCE(SUM(quantity), 0) FROM stock_holds WHERE "
+                                   "status IN ('consumed', 'lost')")[0]),
+                "adjusted": int(one("SELECT COALESCE(SUM(delta), 0) FROM stock_adjustments")[0])}
+
+
+def settled_parcels(sql: Sql, order_id: int) -> set[int]:
+    """Parcels whose buyer was compensated (lost / returned): no longer awaited."""
+    return {r[0] for r in sql.all("SELECT shipment_id FROM parcel_claims WHERE order_id = :o "
+                                  "AND kind IN ('lost', 'returned')", {"o": order_id})}

@@ -1,0 +1,169 @@
+"""Parcel claims: store, lifecycle fire, and the compensation helpers shared by the lost,
+damaged and returned paths (refund the parcel's goods, or reship them from the nearest stock).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations.db.fulfil_store import FulfilStore, HoldRow
+from integrations.service import orders, shipments
+from integrations.service.context import Context, Tx
+from integrations.service.inputs import Edge, parse
+from statemachine.claim import CLAIM_LIFECYCLE, Claim, ClaimKind, ClaimState
+from statemachine.errors import ConcurrentUpdate, GuardRejected, InvalidInput, NotFound
+from statemachine.fulfilment import plan_refill
+from statemachine.lifecycle import Fired
+from statemachine.order import Order, OrderState
+from statemachine.shipment import Shipment
+
+CLAIM_COLS = ("id, shipment_id, order_id, kind, state, version, goods_value, claimed, "
+              "recovered, compensation, compensated, details, created_at")
+
+
+class ClaimParams(Edge):
+    amount: int | None = None
+    carrier_ref: str | None = None
+    reason: str | None = None
+
+
+def parcel_goods(store: FulfilStore, order: Order, shipment: Shipment) -> list[HoldRow]:
+    """The sold units a parcel carries: the order's sold stock in the parcel's warehouse."""
+    goods = store.holds(order.id, warehouse=shipment.warehouse)
+    if not goods:
+        raise GuardRejected("shipment", shipment.public_id, shipment.state.value, "claim",
+                            "no sold goods left on this parcel (already settled)")
+    return goods
+
+
+def goods_value(order: Order, goods: list[HoldRow]) -> int:
+    price = {ln.line_no: ln.unit_price for ln in order.lines}
+    return sum(h.quantity * price[h.line_no] for h in goods)
+
+
+def refund_goods(ctx: Context, tx: Tx, order: Order, value: int, actor: str,
+                 reason: str) -> int:
+    """Refund the goods' value (never more than is left to refund); returns the amount."""
+    amount = min(value, order.paid - order.refunded)
+    if amount > 0:
+        orders.fire(ctx, tx, order, "refund", actor, {"amount": amount, "reason": reason})
+    return amount
+
+
+def reship_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment,
+                 goods: list[HoldRow], actor: str) -> list[str] | None:
+    """Sell the same units again from the nearest stock and send new parcels (None: no stock,
+    nothing taken)."""
+    store, now, plan = FulfilStore(tx.connection), ctx.clock.now(), []
+    for hold in goods:
+        free = {wh: q for (_, wh), q in tx.stock.availability([hold.sku]).items()}
+        sources = plan_refill(hold.quantity, shipment.warehouse, free,
+                              ctx.settings.fulfilment.distance, include_origin=True)
+        if not sources:
+            return None
+        plan += [(hold, src) for src in sources]
+    for hold, src in plan:
+        if not store.consume_from(order.id, hold.line_no, hold.sku, src.warehouse,
+                                  src.quantity, now):
+            return None
+    parcels = [{"carrier": shipment.carrier, "warehouse": wh,
+                "tracking_no": f"{shipment.tracking_no}-R{n}"}
+               for n, wh in enumerate(sorted({src.warehouse for _, src in plan}), start=1)]
+    return shipments.create_parcels(ctx, tx, order, {"parcels": parcels}, now, actor)
+
+
+def add_claim(ctx: Context, tx: Tx, shipment: Shipment, kind: ClaimKind, value: int,
+              compensation: str, compensated: int, details: dict[str, Any], actor: str) -> Claim:
+    """Record a claim whose buyer side is settled, with its history row."""
+    if tx.store.sql.one("SELECT id FROM parcel_claims WHERE shipment_id = :s",
+                        {"s": shipment.id}):
+        raise GuardRejected("shipment", shipment.public_id, shipment.state.value, "claim",
+                            "a claim for this parcel is already open")
+    now = ctx.clock.now()
+    number = tx.store.sql.insert_id(
+        "INSERT INTO parcel_claims (shipment_id, order_id, kind, state, version, compensation, "
+        "compensated, goods_value, claimed, recovered, details, created_at, updated_at) VALUES "
+        "(:s, :o, :kind, 'buyer_compensated', 1, :comp, :paid, :value, 0, 0, :details, :at, :at)",
+        {"s": shipment.id, "o": shipment.order_id, "kind": kind.value, "comp": compensation,
+         "paid": compensated, "value": value, "details": details, "at": now})
+    claim = get_claim(tx, number)
+    opened = Fired("claim", claim.public_id, "open", None, claim.state.value, "opened", now,
+                   actor, {"kind": kind.value, "shipment": shipment.public_id,
+                           "compensation": compensation, "compensated": compensated,
+                           "goods_value": value, **details})
+    tx.store.record(opened, claim.id, claim.order_id, _event_data(claim))
+    return claim
+
+
+def close_if_settled(ctx: Context, tx: Tx, order_id: int, actor: str, reason: str) -> None:
+    """A shipped order whose parcels are all delivered or settled ends completed."""
+    order = tx.store.get_order(order_id)
+    if order.state is OrderState.SHIPPED and shipments.open_parcels(tx.store, order_id) == 0:
+        orders.fire(ctx, tx, order, "close", actor, {"reason": reason})
+
+
+def fire_claim(ctx: Context, claim_id: int, trigger: str, actor: str,
+               params: dict[str, Any]) -> Claim:
+    """File the claim with the carrier, record its payout or rejection, or close it."""
+    if trigger not in CLAIM_LIFECYCLE.triggers:
+        raise InvalidInput({"trigger": f"expected one of {', '.join(CLAIM_LIFECYCLE.triggers)}"
+                                       f" (got {trigger!r})"})
+    checked = parse(ClaimParams, params).model_dump(exclude_none=True)
+    with ctx.tx() as tx:
+        claim = get_claim(tx, claim_id)
+        fire(ctx, tx, claim, trigger, actor, checked)
+        return claim
+
+
+def fire(ctx: Context, tx: Tx, claim: Claim, trigger: str, actor: str,
+         params: dict[str, Any]) -> Fired:
+    now = ctx.clock.now()
+    fired = CLAIM_LIFECYCLE.fire(claim, trigger, at=now, actor=actor, **params)
+    done = tx.store.sql.run(
+        "UPDATE parcel_claims SET state = :state, claimed = :claimed, recovered = :recovered, "
+        "version = version + 1, updated_at = :at WHERE id = :id AND version = :v",
+        {"state": claim.state.value, "claimed": claim.claimed, "recovered": claim.recovered,
+         "at": now, "id": claim.id, "v": claim.version}).rowcount
+    if done != 1:
+        raise ConcurrentUpdate("claim", claim.public_id, claim.version)
+    claim.version += 1
+    tx.store.record(fired, claim.id, claim.order_id, _event_data(claim))
+    return fired
+
+
+def get_claim(tx: Tx, claim_id: int) -> Claim:
+    row = tx.store.sql.one(f"SELECT {CLAIM_COLS} FROM parcel_claims WHERE id = :id",
+                           {"id": claim_id})
+    if row is None:
+        raise NotFound("claim", f"cl-{claim_id}")
+    return _claim(tx, row)
+
+
+def claims_view(tx: Tx, state: str | None = None, order_id: int | None = None,
+                claim_id: int | None = None) -> list[dict]:
+    sql, params = f"SELECT {CLAIM_COLS} FROM parcel_claims WHERE 1 = 1", {}
+    for column, value in (("state", state), ("order_id", order_id), ("id", claim_id)):
+        if value is not None:
+            sql, params = sql + f" AND {column} = :{column}", {**params, column: value}
+    return [claim_view(tx, row) for row in tx.store.sql.all(sql + " ORDER BY id", params)]
+
+
+def claim_view(tx: Tx, row: tuple) -> dict[str, Any]:
+    view = dict(zip(CLAIM_COLS.split(", "), row, strict=True))
+    view.update(id=f"cl-{row[0]}", shipment_id=f"s-{row[1]}", order_id=f"o-{row[2]}",
+                details=tx.store.sql.doc(row[11]), created_at=tx.store.sql.when(row[12]))
+    return view
+
+
+def _claim(tx: Tx, row: tuple) -> Claim:
+    return Claim(id=row[0], shipment_id=row[1], order_id=row[2], kind=ClaimKind(row[3]),
+                 state=ClaimState(row[4]), version=row[5], goods_value=row[6], claimed=row[7],
+                 recovered=row[8], created_at=tx.store.sql.when(row[12]))
+
+
+def _event_data(claim: Claim) -> dict[str, Any]:
+    return {"claim_id": claim.public_id, "shipment_id": f"s-{claim.shipment_id}",
+            "kind": claim.kind.value, "state": claim.state.value,
+            "goods_value": claim.goods_value, "claimed": claim.claimed,
+            "recovered": claim.recovered}
+

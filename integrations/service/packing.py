@@ -1,0 +1,35 @@
+"""Packing facts: which orders need a second person's double check, and sku facts (flags,
+bin locations) kept for the warehouse."""
+
+from __future__ import annotations
+
+from integrations.db.fulfil_store import FulfilStore
+from integrations.service.context import Context, Tx
+from statemachine.fulfilment import SkuFlag, double_check_reasons
+from statemachine.order import Order
+
+
+def pack_facts(ctx: Context, tx: Tx, order: Order) -> dict[str, list[str]]:
+    """What the pack guards need: double-check reasons and refills still in transit."""
+    inbound = [f"t-{t[0]} ({t[4]} {t[1]} from {t[2]})"
+               for t in FulfilStore(tx.connection).inbound_for(order.id)]
+    return {"double_check_needed": double_check_needed(ctx, tx, order),
+            "inbound_transfers": inbound}
+
+
+def double_check_needed(ctx: Context, tx: Tx, order: Order) -> list[str]:
+    """Reasons this order needs a double check before `pack` (empty: it does not)."""
+    flags = FulfilStore(tx.connection).flags_of(ln.sku for ln in order.lines)
+    return double_check_reasons(order.total, ctx.settings.fulfilment.double_check_over, flags)
+
+
+def flag_sku(ctx: Context, sku: str, flag: SkuFlag, note: str | None) -> None:
+    """Mark a sku high-value / high-return / easily-confused: its orders get double-checked."""
+    with ctx.tx() as tx:
+        FulfilStore(tx.connection).set_flag(sku, flag.value, note)
+
+
+def locate_sku(ctx: Context, sku: str, warehouse: str, location: str) -> None:
+    """Record the bin a sku is picked from in a warehouse (shown on pick lists)."""
+    with ctx.tx() as tx:
+        FulfilStore(tx.connection).set_location(sku, warehouse, location)

@@ -1,0 +1,162 @@
+"""Parcels that go wrong. The buyer is compensated first, in the same transaction that opens
+the claim; the claim against the carrier is then tracked on its own (`claims.fire_claim`).
+
+- lost (carrier confirms, or a stalled parcel stays silent too long): refund or reship
+  (policy), the claim is filed for the goods' value;
+- damaged on delivery: the buyer's report with photos opens an after-sales case of the right
+  kind, and a claim against the carrier;
+- returned to sender: inspected on arrival, back on the shelf (ok) or written off (damaged);
+  the buyer is refunded or the goods reshipped (policy); the order ends consistent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from integrations.db.fulfil_store import FulfilStore
+from integrations.service import aftersales, claims, shipments
+from integrations.service.context import Context, Tx
+from integrations.service.inputs import OpenCase, parse
+from statemachine.aftersales import CaseKind
+from statemachine.claim import Claim, ClaimKind
+from statemachine.errors import GuardRejected, InvalidInput
+from statemachine.shipment import ShipmentState
+
+
+def report_lost(ctx: Context, shipment_id: int, reason: str, actor: str,
+                settle: str | None = None) -> Claim:
+    """Mark the parcel lost (if not yet), compensate the buyer and file the carrier claim."""
+    with ctx.tx() as tx:
+        return _lost(ctx, tx, shipment_id, reason, actor, settle)
+
+
+def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
+          settle: str | None) -> Claim:
+    shipment = tx.store.get_shipment(shipment_id)
+    if shipment.state is not ShipmentState.LOST:
+        shipments.fire(ctx, tx, shipment, "lose", actor, {"reason": reason})
+    order, store = tx.store.get_order(shipment.order_id), FulfilStore(tx.connection)
+    goods = claims.parcel_goods(store, order, shipment)
+    value = claims.goods_value(order, goods)
+    for hold in goods:
+        store.split_hold(hold, hold.quantity, "lost")
+    how, paid, details = _compensate(ctx, tx, order, shipment, goods, value, actor,
+                                     settle or ctx.settings.fulfilment.lost_parcel, reason)
+    claim = claims.add_claim(ctx, tx, shipment, ClaimKind.LOST, value, how, paid,
+                             {**details, "reason": reason}, actor)
+    claims.fire(ctx, tx, claim, "file", actor, {"amount": value})
+    claims.close_if_settled(ctx, tx, order.id, actor, f"parcel {shipment.public_id} lost; "
+                                                      f"buyer compensated by {how}")
+    return claim
+
+
+def _compensate(ctx: Context, tx: Tx, order: Any, shipment: Any, goods: list, value: int,
+                actor: str, settle: str, why: str) -> tuple[str, int, dict[str, Any]]:
+    """Reship if asked and stock allows, else refund; returns (how, refunded, details)."""
+    details: dict[str, Any] = {"goods": [[h.sku, h.warehouse, h.quantity] for h in goods]}
+    if settle == "reship":
+        parcels = claims.reship_goods(ctx, tx, order, shipment, goods, actor)
+        if parcels is not None:
+            return "reship", 0, {**details, "replacement": parcels}
+        details["reship_failed"] = "no stock to reship: refunded instead"
+    refunded = claims.refund_goods(ctx, tx, order, value, actor,
+                                   f"parcel {shipment.public_id}: {why}")
+    return "refund", refunded, details
+
+
+def lose_silent_parcels(ctx: Context, now: datetime, actor: str = "system:logistics-watch"
+                        ) -> list[str]:
+    """Declare lost every stalled parcel with no scan for the policy's silence; claims opened."""
+    silence = timedelta(hours=ctx.settings.fulfilment.lost_after_stalled_hours)
+    with ctx.tx(readonly=True) as tx:
+        ids = [r[0] for r in tx.store.sql.all(
+            "SELECT id FROM shipments WHERE state = 'stalled' AND "
+            "COALESCE(last_scan_at, created_at) <= :limit ORDER BY id",
+            {"limit": now - silence})]
+    opened = []
+    for shipment_id in ids:
+        claim = report_lost(ctx, shipment_id, f"no carrier scan for {silence} after a stall",
+                            actor)
+        opened.append(claim.public_id)
+    return opened
+
+
+def report_damaged(ctx: Context, shipment_id: int, lines: list[dict[str, int]],
+                   photos: list[str], reason: str, wants: str, actor: str) -> dict[str, str]:
+    """The buyer's damage report: an after-sales case of the right kind plus a carrier claim."""
+    if not photos:
+        raise InvalidInput({"photos": "at least one photo of the damage is needed"})
+    request = parse(OpenCase, {"kind": "refund_only", "lines": lines, "reason": reason})
+    with ctx.tx() as tx:  # the case and the claim open together or not at all
+        shipment = tx.store.get_shipment(shipment_id)
+        order = tx.store.get_order(shipment.order_id)
+        if shipment.state is not ShipmentState.DELIVERED:
+            raise GuardRejected("shipment", shipment.public_id, shipment.state.value,
+                                "report_damage", "only a delivered parcel can arrive damaged")
+        value = sum(ln.quantity * _price(order, ln.line_no) for ln in request.lines)
+        kind = _damage_case_kind(ctx, value, wants)
+        case_id = aftersales.add_case(ctx, tx, order.id,
+                                      request.model_copy(update={"kind": kind}), actor)
+        claim = claims.add_claim(ctx, tx, shipment, ClaimKind.DAMAGED, value, "case", 0,
+                                 {"case": f"c-{case_id}", "photos": photos,
+                                  "reason": reason}, actor)
+        claims.fire(ctx, tx, claim, "file", actor, {"amount": value})
+    return {"case": f"c-{case_id}", "claim": claim.public_id, "kind": kind.value}
+
+
+def _damage_case_kind(ctx: Context, value: int, wants: str) -> CaseKind:
+    if wants not in ("refund", "exchange"):
+        raise InvalidInput({"wants": f"expected refund or exchange (got {wants!r})"})
+    if wants == "exchange":
+        return CaseKind.EXCHANGE
+    cheap = value < ctx.settings.fulfilment.damage_refund_only_under
+    return CaseKind.REFUND_ONLY if cheap else CaseKind.RETURN_REFUND
+
+
+def _price(order: Any, line_no: int) -> int:
+    found = next((ln.unit_price for ln in order.lines if ln.line_no == line_no), None)
+    if found is None:
+        raise InvalidInput({"lines": f"order {order.public_id} has no line {line_no}"})
+    return found
+
+
+def receive_return(ctx: Context, shipment_id: int, result: str, notes: str | None,
+                   actor: str, settle: str | None = None) -> Claim:
+    """A parcel back from the carrier: restock (ok) or write off (damaged), settle the buyer."""
+    if result not in ("ok", "damaged"):
+        raise InvalidInput({"result": f"expected ok or damaged (got {result!r})"})
+    with ctx.tx() as tx:
+        shipment = tx.store.get_shipment(shipment_id)
+        if shipment.state is not ShipmentState.RETURNED_TO_SENDER:
+            raise GuardRejected("shipment", shipment.public_id, shipment.state.value,
+                                "receive_return", "the carrier has not returned this parcel")
+        order, store = tx.store.get_order(shipment.order_id), FulfilStore(tx.connection)
+        goods = claims.parcel_goods(store, order, shipment)
+        value = claims.goods_value(order, goods)
+        _take_back(ctx, tx, store, goods, result, notes, actor, order.id)
+        how, paid, details = _compensate(ctx, tx, order, shipment, goods, value, actor,
+                                         settle or ctx.settings.fulfilment.returned_parcel,
+                                         "returned to sender")
+        claim = claims.add_claim(ctx, tx, shipment, ClaimKind.RETURNED, value, how, paid,
+                                 {**details, "inspection": result, "notes": notes}, actor)
+        if result == "damaged":
+            claims.fire(ctx, tx, claim, "file", actor, {"amount": value})
+        else:
+            claims.fire(ctx, tx, claim, "close", actor, {"reason": "returned intact, restocked"})
+        claims.close_if_settled(ctx, tx, order.id, actor, f"parcel {shipment.public_id} "
+                                                          f"returned; settled by {how}")
+        return claim
+
+
+def _take_back(ctx: Context, tx: Tx, store: FulfilStore, goods: list, result: str,
+               notes: str | None, actor: str, order_id: int) -> None:
+    for hold in goods:
+        if result == "ok":
+            store.split_hold(hold, hold.quantity, "returned")
+            tx.stock.receive(hold.sku, hold.warehouse, hold.quantity)
+        else:
+            store.split_hold(hold, hold.quantity, "written_off")
+            store.record_adjustment(hold.sku, hold.warehouse, -hold.quantity,
+                                    "return_write_off", notes or "returned parcel damaged",
+                                    actor, ctx.clock.now(), order_id)

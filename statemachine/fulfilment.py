@@ -1,0 +1,75 @@
+"""Fulfilment policy, pure: who goes into a pick wave, which orders need a double check, and
+where the stock for a short pick comes from (the nearest warehouse that can serve, or a split).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+
+
+class SkuFlag(StrEnum):
+    HIGH_VALUE = "high_value"
+    HIGH_RETURN = "high_return"
+    EASILY_CONFUSED = "easily_confused"
+
+
+@dataclass(frozen=True, slots=True)
+class WaveCandidate:
+    order_id: int
+    paid_at: datetime
+    express: bool
+
+
+def plan_wave(candidates: Iterable[WaveCandidate], size: int) -> list[int]:
+    """Express orders first, then the longest-paid; at most `size` orders."""
+    ranked = sorted(candidates, key=lambda c: (not c.express, c.paid_at, c.order_id))
+    return [c.order_id for c in ranked[:size]]
+
+
+def next_cutoff(now: datetime, cutoff: str) -> datetime:
+    """The next carrier cut-off (HH:MM, UTC) at or after `now`."""
+    hour, minute = (int(part) for part in cutoff.split(":"))
+    today = datetime.combine(now.date(), time(hour, minute), tzinfo=now.tzinfo)
+    return today if today >= now else today + timedelta(days=1)
+
+
+def double_check_reasons(total: int, threshold: int,
+                         flags: Mapping[str, Iterable[str]]) -> list[str]:
+    """Why an order needs a second person at packing (empty: it does not)."""
+    reasons = [f"order value {total} is above {threshold}"] if total > threshold else []
+    for sku in sorted(flags):
+        names = ", ".join(sorted(flags[sku]))
+        reasons.append(f"{sku} is flagged {names}")
+    return reasons
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    warehouse: str
+    quantity: int
+
+
+def plan_refill(missing: int, origin: str, free: Mapping[str, int],
+                distance: Callable[[str, str], float], *,
+                include_origin: bool = False) -> list[Source]:
+    """Where `missing` units come from: the nearest warehouse that has them all, else the
+    nearest ones in turn (a split); empty when all of them together cannot serve it."""
+    others = sorted((wh for wh, qty in free.items()
+                     if (include_origin or wh != origin) and qty > 0),
+                    key=lambda wh: (distance(origin, wh), wh))
+    whole = next((wh for wh in others if free[wh] >= missing), None)
+    if whole is not None:
+        return [Source(whole, missing)]
+    if sum(free[wh] for wh in others) < missing:
+        return []
+    plan, left = [], missing
+    for wh in others:
+        take = min(free[wh], left)
+        plan.append(Source(wh, take))
+        left -= take
+        if left == 0:
+            break
+    return plan

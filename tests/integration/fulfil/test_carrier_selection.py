@@ -1,0 +1,87 @@
+"""Carrier selection at ship: the chosen carrier and the reasons are in the parcel's history;
+KPIs come from our own parcels (lost parcels count against a carrier)."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.fulfil_config import CarrierSpec
+from statemachine.errors import GuardRejected, InvalidInput
+from tests.factories import paid_order, stock
+
+from .conftest import make_pilot
+
+CARRIERS = {"swift": CarrierSpec(transit_days=1, insured_up_to=1_000_000, cost=2500),
+            "thrift": CarrierSpec(transit_days=3, cost=700),
+            "city": CarrierSpec(regions=["Hangzhou"], max_weight_g=3000, transit_days=1,
+                                cost=500)}
+
+
+@pytest.fixture
+def carrier_shop(any_url, clock):
+    p = make_pilot(any_url, clock, carriers=CARRIERS)
+    yield p
+    p.close()
+
+
+def ship(shop, **kw):
+    order = paid_order(shop, **kw)
+    for trigger, actor in (("start_picking", "lead"), ("double_check", "checker"),
+                           ("pack", "packer"), ("ship", "dispatch")):
+        if trigger != "double_check" or shop.fulfilment.double_check_needed(order.id):
+            shop.orders.fire(order.id, trigger, actor=actor)
+    [parcel] = shop.shipments.of_order(order.id)
+    created = [h for h in shop.orders.history(order.id) if h.trigger == "create"][0]
+    return parcel, created.payload
+
+
+def test_a_light_local_parcel_goes_with_the_cheapest_local_carrier(carrier_shop):
+    stock(carrier_shop, "SKU-1", "WH-A", 10)
+    carrier_shop.fulfilment.set_weight("SKU-1", 400)
+    parcel, payload = ship(carrier_shop, quantity=2)
+    assert parcel.carrier == "city"
+    assert "800 g within its 3000 g limit" in payload["carrier_reasons"]
+
+
+def test_a_heavy_parcel_and_a_valuable_one_go_elsewhere_for_stated_reasons(carrier_shop):
+    stock(carrier_shop, "SKU-1", "WH-A", 10)
+    stock(carrier_shop, "SKU-GOLD", "WH-A", 2)
+    carrier_shop.fulfilment.set_weight("SKU-1", 2000)
+    heavy, payload = ship(carrier_shop, buyer="b-1", quantity=2)
+    assert heavy.carrier == "thrift"
+    assert payload["carriers_rejected"]["city"] == "4000 g is over its 3000 g limit"
+    dear, payload = ship(carrier_shop, buyer="b-2", sku="SKU-GOLD", quantity=1,
+                         unit_price=200_000)
+    assert (dear.carrier, payload["insured"]) == ("swift", 200_000)
+
+
+def test_a_carrier_that_lost_parcels_is_passed_over(carrier_shop):
+    stock(carrier_shop, "SKU-1", "WH-A", 10)
+    lost, _ = ship(carrier_shop, buyer="b-1", quantity=1)
+    assert lost.carrier == "city"
+    carrier_shop.shipments.fire(lost.id, "pick_up")
+    carrier_shop.claims.report_lost(lost.id, reason="gone")
+    # before the KPI job runs, selection does not know about the loss
+    assert ship(carrier_shop, buyer="b-2", quantity=1)[0].carrier == "city"
+    kpis = carrier_shop.fulfilment.refresh_carrier_kpis()
+    assert (kpis["city"]["parcels"], kpis["city"]["loss_rate"]) == (2, 1.0)
+    third, payload = ship(carrier_shop, buyer="b-3", quantity=1)
+    assert third.carrier == "thrift"
+    assert "best of 3 on KPIs, then cost (700)" in payload["carrier_reasons"]
+
+
+def test_when_no_carrier_can_take_a_parcel_ship_is_refused_and_nothing_changes(any_url,
+                                                                               clock):
+    shop = make_pilot(any_url, clock, carriers={"city": CARRIERS["city"]})
+    stock(shop, "SKU-1", "WH-A", 10)
+    shop.fulfilment.set_weight("SKU-1", 5000)
+    order = paid_order(shop, quantity=1)
+    for trigger in ("start_picking", "pack"):
+        shop.orders.fire(order.id, trigger)
+    with pytest.raises(GuardRejected, match="no carrier can take the parcel from WH-A"):
+        shop.orders.fire(order.id, "ship")
+    assert shop.orders.get(order.id).state == "packed"
+    assert shop.shipments.of_order(order.id) == []
+    with pytest.raises(InvalidInput, match="weight_g"):
+        shop.fulfilment.set_weight("SKU-1", 0)
+    shop.close()
