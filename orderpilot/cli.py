@@ -161,3 +161,8 @@ class _errors:
             console.print(f"[red]error:[/] {error}")
             raise typer.Exit(2)
         return False
+
+
+from orderpilot.cli_prefect import register as _register_prefect  # noqa: E402
+
+_register_prefect(app)
