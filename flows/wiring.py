@@ -31,3 +31,13 @@ def event_sink(api_url: str | None = None) -> PrefectHttpSink:
     auth = PREFECT_API_AUTH_STRING.value()
     return PrefectHttpSink(api_url or prefect_api_url(),
                            auth_string=auth.get_secret_value() if auth else None)
+
+
+def run_name_from(prefix: str, parameter: str) -> str:
+    """`<prefix>-<value>` from a run parameter (a datetime becomes YYYYmmdd-HHMM)."""
+    from prefect.runtime import flow_run
+
+    value = flow_run.parameters.get(parameter) or flow_run.scheduled_start_time
+    if hasattr(value, "strftime"):
+        value = value.strftime("%Y%m%d-%H%M")
+    return f"{prefix}-{value}"
