@@ -8,7 +8,9 @@ from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL
 
 from integrations.bootstrap import build_context
 from integrations.events.relay import PrefectHttpSink
+from integrations.notify import notifier_from
 from integrations.service.context import Context
+from statemachine.ports import Notifier
 
 
 @lru_cache(maxsize=8)
@@ -41,3 +43,8 @@ def run_name_from(prefix: str, parameter: str) -> str:
     if hasattr(value, "strftime"):
         value = value.strftime("%Y%m%d-%H%M")
     return f"{prefix}-{value}"
+
+
+def notifier() -> Notifier:
+    """The configured notifier (apprise URLs from ORDERPILOT_NOTIFY_*), read on every call."""
+    return notifier_from()

@@ -39,10 +39,11 @@ def review_big_orders(facts: Any, connection: Any) -> RiskDecision:
 
 
 class Recorder:
-    """A real HTTP server that accepts `POST /api/events` and remembers every delivery."""
+    """A real HTTP server that accepts POSTs (events, apprise json://) and remembers them."""
 
     def __init__(self, on_post: Callable[[int], None] = lambda n: None):
         self.deliveries: list[dict[str, Any]] = []
+        self.bodies: list[Any] = []
         self.posts = 0
         self.on_post = on_post
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -71,7 +72,9 @@ class Recorder:
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 recorder.posts += 1
-                recorder.deliveries.extend(body)
+                recorder.bodies.append(body)
+                if isinstance(body, list):
+                    recorder.deliveries.extend(body)
                 recorder.on_post(recorder.posts)
                 self.send_response(204)
                 self.end_headers()

@@ -1,0 +1,37 @@
+"""Ports to the outside world that orchestration needs: notifications and carriers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One message for a person: staff (an escalation) or a buyer (an apology)."""
+
+    audience: str  # "staff" | "buyer"
+    subject: str
+    body: str
+    order_id: str
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Notifier(Protocol):
+    def send(self, notice: Notice) -> None:
+        """Deliver the notice or raise."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChaseTicket:
+    """The carrier's answer to a chase: its reference and what it promised."""
+
+    carrier: str
+    tracking_no: str
+    reference: str
+    answer: str
+
+
+class CarrierDesk(Protocol):
+    def chase(self, carrier: str, tracking_no: str, reason: str) -> ChaseTicket:
+        """Ask the carrier where a parcel is; returns its ticket or raises."""
