@@ -7,10 +7,11 @@ from functools import lru_cache
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL
 
 from integrations.bootstrap import build_context
+from integrations.carriers import SimulatedCarrierDesk
 from integrations.events.relay import PrefectHttpSink
 from integrations.notify import notifier_from
 from integrations.service.context import Context
-from statemachine.ports import Notifier
+from statemachine.ports import CarrierDesk, Notifier
 
 
 @lru_cache(maxsize=8)
@@ -48,3 +49,8 @@ def run_name_from(prefix: str, parameter: str) -> str:
 def notifier() -> Notifier:
     """The configured notifier (apprise URLs from ORDERPILOT_NOTIFY_*), read on every call."""
     return notifier_from()
+
+
+def carrier_desk() -> CarrierDesk:
+    """The carrier desk the flows chase parcels through (simulated until a real one lands)."""
+    return SimulatedCarrierDesk()
