@@ -68,6 +68,12 @@ class PrefectHttpSink:
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> PrefectHttpSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def relay_once(ctx: Context, sink: EventSink, batch: int = 500,
                source: str = "orderpilot") -> int:

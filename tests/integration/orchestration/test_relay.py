@@ -38,16 +38,17 @@ def _outbox_ids(pilot: Any) -> list[int]:
 def test_a_failed_delivery_marks_nothing_and_the_next_run_sends_everything(tmp_path: Path):
     # Given a shop with 5 orders placed and paid (15 outbox rows) and a receiver that is down
     pilot = _busy_shop(tmp_path / "shop.db", 5)
-    dead = PrefectHttpSink("http://127.0.0.1:9/api", attempts=2, backoff=0.01, timeout=0.5)
     # When the relay runs
-    with pytest.raises(PublishFailed, match="not delivered"):
+    with PrefectHttpSink("http://127.0.0.1:9/api", attempts=2, backoff=0.01,
+                         timeout=0.5) as dead, pytest.raises(PublishFailed, match="not delivered"):
         drain(pilot.context, dead, batch=4)
     # Then nothing is marked published
     assert unpublished(pilot.context) == 15
     # When the receiver is up again, everything goes out once, in outbox order
     recorder = Recorder()
     try:
-        assert drain(pilot.context, PrefectHttpSink(recorder.api_url), batch=4) == 15
+        with PrefectHttpSink(recorder.api_url) as sink:
+            assert drain(pilot.context, sink, batch=4) == 15
         assert [e["payload"]["outbox_id"] for e in recorder.deliveries] == _outbox_ids(pilot)
         assert unpublished(pilot.context) == 0
     finally:
@@ -64,7 +65,8 @@ def test_events_carry_the_order_resource_labels_and_related_parcel(tmp_path: Pat
     recorder = Recorder()
     try:
         # When the relay publishes
-        drain(pilot.context, PrefectHttpSink(recorder.api_url))
+        with PrefectHttpSink(recorder.api_url) as sink:
+            drain(pilot.context, sink)
     finally:
         recorder.close()
     # Then every event is about the order, labelled, and the parcel is a related resource

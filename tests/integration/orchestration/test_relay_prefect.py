@@ -35,13 +35,12 @@ def test_a_row_published_twice_is_one_event_on_the_prefect_server(tmp_path: Path
     pilot = open_shop(str(tmp_path / "shop.db"))
     order_id = place(pilot, buyer="b-77")
     pilot.orders.fire(order_id, "pay", amount=2500, payment_ref="pay-77")
-    sink = PrefectHttpSink(prefect_server)
-    assert drain(pilot.context, sink) == 3
-    # When the relay "forgets" it published them (a crash before marking) and runs again
-    with pilot.context.tx() as tx:
-        tx.connection.execute(update(OUTBOX).values(published_at=None))
-    assert drain(pilot.context, sink) == 3
-    sink.close()
+    with PrefectHttpSink(prefect_server) as sink:
+        assert drain(pilot.context, sink) == 3
+        # When the relay "forgets" it published them (a crash before marking) and runs again
+        with pilot.context.tx() as tx:
+            tx.connection.execute(update(OUTBOX).values(published_at=None))
+        assert drain(pilot.context, sink) == 3
     # Then Prefect holds each event once, with our names and labels
     _stored_events(order_id, expect=3)
     time.sleep(2)  # give a duplicate the time to show up before counting

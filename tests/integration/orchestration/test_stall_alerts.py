@@ -26,12 +26,11 @@ def _shipped(pilot: Any) -> str:
 
 def _relay_twice(pilot: Any, recorder: Recorder) -> None:
     """Publish, then publish everything again (a relay that crashed before marking)."""
-    sink = PrefectHttpSink(recorder.api_url)
-    drain(pilot.context, sink)
-    with pilot.context.tx() as tx:
-        tx.connection.execute(update(OUTBOX).values(published_at=None))
-    drain(pilot.context, sink)
-    sink.close()
+    with PrefectHttpSink(recorder.api_url) as sink:
+        drain(pilot.context, sink)
+        with pilot.context.tx() as tx:
+            tx.connection.execute(update(OUTBOX).values(published_at=None))
+        drain(pilot.context, sink)
 
 
 def _dispatch_stalls(recorder: Recorder, url: str) -> list[str]:
