@@ -12,6 +12,7 @@ from prefect import serve
 from prefect.events import DeploymentEventTrigger
 
 from flows.logistics import stall_alert
+from flows.refund_review import refund_review
 from flows.relay import outbox_relay
 from flows.risk_review import review_overdue, risk_review
 from flows.sweep import deadline_sweep
@@ -37,6 +38,9 @@ def deployments(relay_every: int = 10, sweep_cron: str = "* * * * *") -> list[An
             on_event("orderpilot.order.under_review", order_id=order)]),
         review_overdue.to_deployment(name="review-overdue", triggers=[
             on_event("orderpilot.order.review_overdue", order_id=order)]),
+        refund_review.to_deployment(name="refund-review", triggers=[
+            on_event("orderpilot.case.requested", order_id=order,
+                     case_id="{{ event.payload.case_id }}")]),
         stall_alert.to_deployment(name="stall-alert", triggers=[
             on_event("orderpilot.shipment.stalled", order_id=order,
                      shipment_id="{{ event.payload.shipment_id }}")]),

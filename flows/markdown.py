@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from integrations.service.reviews import Dossier
+from integrations.service.views import CaseView
 
 
 def money(minor: int, currency: str) -> str:
@@ -27,3 +28,14 @@ def review_markdown(case: Dossier) -> str:
             f"| sku | qty | unit price |\n|---|---|---|\n{lines}\n\n"
             f"Buyer history ({summary}):\n\n"
             f"| order | state | total | placed |\n|---|---|---|---|\n{past}\n")
+
+
+def refund_markdown(case: CaseView, reasons: list[str]) -> str:
+    """The request, its lines, and why it needs a person."""
+    why = "\n".join(f"- {r}" for r in reasons) or "- (decided elsewhere)"
+    lines = "\n".join(f"| {ln['line_no']} | {ln['quantity']} | {ln['amount'] / 100:,.2f} |"
+                      for ln in case.lines)
+    return (f"# Refund request {case.id} on {case.order_id}\n\n"
+            f"**{case.kind}**, {case.requested_amount / 100:,.2f} requested: "
+            f"“{case.reason}”\n\nWhy a person must decide:\n\n{why}\n\n"
+            f"| line | qty | amount |\n|---|---|---|\n{lines}\n")

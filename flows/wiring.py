@@ -10,8 +10,9 @@ from integrations.bootstrap import build_context
 from integrations.carriers import SimulatedCarrierDesk
 from integrations.events.relay import PrefectHttpSink
 from integrations.notify import notifier_from
+from integrations.payments import SimulatedGateway
 from integrations.service.context import Context
-from statemachine.ports import CarrierDesk, Notifier
+from statemachine.ports import CarrierDesk, Notifier, PaymentGateway
 
 
 @lru_cache(maxsize=8)
@@ -54,3 +55,8 @@ def notifier() -> Notifier:
 def carrier_desk() -> CarrierDesk:
     """The carrier desk the flows chase parcels through (simulated until a real one lands)."""
     return SimulatedCarrierDesk()
+
+
+def payment_gateway() -> PaymentGateway:
+    """The payment gateway refunds go through (simulated until a real adapter lands)."""
+    return SimulatedGateway()

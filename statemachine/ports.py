@@ -35,3 +35,15 @@ class ChaseTicket:
 class CarrierDesk(Protocol):
     def chase(self, carrier: str, tracking_no: str, reason: str) -> ChaseTicket:
         """Ask the carrier where a parcel is; returns its ticket or raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefundReceipt:
+    payment_ref: str
+    amount: int
+    reference: str
+
+
+class PaymentGateway(Protocol):
+    def refund(self, payment_ref: str, amount: int, idempotency_key: str) -> RefundReceipt:
+        """Refund `amount` of a payment; the same key refunds once. Raises on failure."""

@@ -22,12 +22,13 @@ pytestmark = pytest.mark.prefect
 class ReviewRun:
     """The risk-review flow running in a background thread, as a served deployment would."""
 
-    def __init__(self, order_id: str, url: str, **params: Any):
+    def __init__(self, order_id: str, url: str, flow: Any = None, kind: str = "risk-review",
+                 **params: Any):
         from flows.risk_review import risk_review
 
-        self.order_id, self.outcome = order_id, None
+        self.order_id, self.kind, self.outcome = order_id, kind, None
         params.setdefault("timeout_seconds", 60)  # a failed test must not leave it waiting
-        self.thread = threading.Thread(target=self._run, args=(risk_review, url, params),
+        self.thread = threading.Thread(target=self._run, args=(flow or risk_review, url, params),
                                        daemon=True)
         self.thread.start()
 
@@ -46,7 +47,7 @@ class ReviewRun:
         from prefect.client.schemas.objects import StateType
 
         runs_of_order = FlowRunFilter(  # order numbers repeat across these tests' databases
-            tags=FlowRunFilterTags(all_=[f"order:{self.order_id}"]),
+            tags=FlowRunFilterTags(all_=[f"order:{self.order_id}", f"kind:{self.kind}"]),
             state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])))
         deadline = time.monotonic() + timeout
         with get_client(sync_client=True) as client:
