@@ -11,6 +11,7 @@ from typing import Any
 from prefect import serve
 from prefect.events import DeploymentEventTrigger
 
+from flows.cancellation import cancel_settlement
 from flows.logistics import stall_alert
 from flows.refund_review import refund_review
 from flows.relay import outbox_relay
@@ -41,6 +42,8 @@ def deployments(relay_every: int = 10, sweep_cron: str = "* * * * *") -> list[An
         refund_review.to_deployment(name="refund-review", triggers=[
             on_event("orderpilot.case.requested", order_id=order,
                      case_id="{{ event.payload.case_id }}")]),
+        cancel_settlement.to_deployment(name="cancel-settlement", triggers=[
+            on_event("orderpilot.order.cancelled", order_id=order)]),
         stall_alert.to_deployment(name="stall-alert", triggers=[
             on_event("orderpilot.shipment.stalled", order_id=order,
                      shipment_id="{{ event.payload.shipment_id }}")]),

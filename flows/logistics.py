@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from flows.runs import mark_run, report
+from flows.runs import mark_run, report, transient_only
 from flows.wiring import carrier_desk, context, notifier
 from integrations.service.inputs import parse_id
 from integrations.service.stalls import StallCase, record_alert, stall_case
@@ -13,24 +13,13 @@ from statemachine.ports import ChaseTicket, Notice
 KIND = "stall-alert"
 
 
-def _transient(task: object, run: object, state: object) -> bool:
-    """Retry network trouble only; anything else is final."""
-    try:
-        state.result()  # type: ignore[attr-defined]
-    except (ConnectionError, TimeoutError):
-        return True
-    except Exception:  # noqa: BLE001 (a domain or programming error: do not retry)
-        return False
-    return False
-
-
-@task(retries=3, retry_delay_seconds=[1, 5, 30], retry_condition_fn=_transient)
+@task(retries=3, retry_delay_seconds=[1, 5, 30], retry_condition_fn=transient_only)
 def chase_carrier(case: StallCase) -> ChaseTicket:
     s = case.shipment
     return carrier_desk().chase(s.carrier, s.tracking_no, s.stall_reason or "stalled")
 
 
-@task(retries=3, retry_delay_seconds=[1, 5, 30], retry_condition_fn=_transient)
+@task(retries=3, retry_delay_seconds=[1, 5, 30], retry_condition_fn=transient_only)
 def appease_buyer(case: StallCase, ticket: ChaseTicket) -> None:
     s = case.shipment
     notifier().send(Notice("buyer", f"Your parcel {s.tracking_no} is delayed",

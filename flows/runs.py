@@ -51,3 +51,14 @@ def add_tags(run: object, *tags: str) -> None:
     """Add tags to another flow run (e.g. `escalated` on a paused review)."""
     with get_client(sync_client=True) as client:
         client.update_flow_run(run.id, tags=sorted(set(run.tags) | set(tags)))  # type: ignore[attr-defined]
+
+
+def transient_only(task: object, run: object, state: object) -> bool:
+    """A task retry condition: retry network trouble only; domain errors are final."""
+    try:
+        state.result()  # type: ignore[attr-defined]
+    except (ConnectionError, TimeoutError):
+        return True
+    except Exception:  # a domain or programming error: do not retry
+        return False
+    return False
