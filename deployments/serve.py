@@ -12,6 +12,7 @@ from prefect import serve
 from prefect.events import DeploymentEventTrigger
 
 from flows.cancellation import cancel_settlement
+from flows.carrier_kpi import carrier_kpi
 from flows.logistics import stall_alert
 from flows.refund_review import refund_review
 from flows.relay import outbox_relay
@@ -35,6 +36,7 @@ def deployments(relay_every: int = 10, sweep_cron: str = "* * * * *") -> list[An
                                    concurrency_limit=1, tags=["kind:relay"]),
         deadline_sweep.to_deployment(name="deadline-sweep", cron=sweep_cron,
                                      concurrency_limit=1, tags=["kind:sweep"]),
+        carrier_kpi.to_deployment(name="carrier-kpi", cron="0 6 1 * *", tags=["kind:kpi"]),
         risk_review.to_deployment(name="risk-review", triggers=[
             on_event("orderpilot.order.under_review", order_id=order)]),
         review_overdue.to_deployment(name="review-overdue", triggers=[
