@@ -14,7 +14,7 @@ from integrations.service.settlement import (
     record_failure,
     record_refund,
 )
-from statemachine.ports import Notice, RefundReceipt
+from statemachine.flow_ports import Notice, RefundReceipt
 
 KIND = "cancel-settlement"
 

@@ -8,7 +8,7 @@ from flows.runs import mark_run, report, transient_only
 from flows.wiring import carrier_desk, context, notifier
 from integrations.service.inputs import parse_id
 from integrations.service.stalls import StallCase, record_alert, stall_case
-from statemachine.ports import ChaseTicket, Notice
+from statemachine.flow_ports import ChaseTicket, Notice
 
 KIND = "stall-alert"
 

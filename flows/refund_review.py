@@ -15,7 +15,7 @@ from flows.wiring import context, notifier, payment_gateway
 from integrations.service.inputs import parse_id
 from integrations.service.refunds import decide, get, settle, triage
 from statemachine.errors import InvalidTransition
-from statemachine.ports import Notice
+from statemachine.flow_ports import Notice
 
 KIND = "refund-review"
 

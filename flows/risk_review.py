@@ -14,7 +14,7 @@ from flows.wiring import context, notifier
 from integrations.service.inputs import parse_id
 from integrations.service.reviews import Decision, decide, dossier
 from statemachine.errors import InvalidTransition
-from statemachine.ports import Notice
+from statemachine.flow_ports import Notice
 
 KIND = "risk-review"
 GRACE = 3  # the form stays open 3 SLAs; the SLA itself escalates through `review-overdue`

@@ -7,12 +7,12 @@ from functools import lru_cache
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL
 
 from integrations.bootstrap import build_context
-from integrations.carriers import SimulatedCarrierDesk
 from integrations.events.relay import PrefectHttpSink
+from integrations.flow_carriers import SimulatedCarrierDesk
+from integrations.flow_payments import SimulatedGateway
 from integrations.notify import notifier_from
-from integrations.payments import SimulatedGateway
 from integrations.service.context import Context
-from statemachine.ports import CarrierDesk, Notifier, PaymentGateway
+from statemachine.flow_ports import CarrierDesk, Notifier, PaymentGateway
 
 
 @lru_cache(maxsize=8)

@@ -8,7 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from statemachine.errors import OrderPilotError
-from statemachine.ports import Notice, Notifier
+from statemachine.flow_ports import Notice, Notifier
 
 log = logging.getLogger("orderpilot.notify")
 

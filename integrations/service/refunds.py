@@ -17,7 +17,7 @@ from integrations.service import aftersales
 from integrations.service.context import Context, Tx
 from integrations.service.views import CaseView
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
-from statemachine.ports import PaymentGateway
+from statemachine.flow_ports import PaymentGateway
 from statemachine.refund_policy import RefundFacts, RefundRules, needs_a_person
 
 ACTOR = "system:refund-review"

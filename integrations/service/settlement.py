@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from integrations.service.context import Context
 from integrations.service.views import OrderView
-from statemachine.ports import RefundReceipt
+from statemachine.flow_ports import RefundReceipt
 
 
 class Cancellation(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from integrations.service.context import Context
 from integrations.service.views import ShipmentView
-from statemachine.ports import ChaseTicket
+from statemachine.flow_ports import ChaseTicket
 from statemachine.shipment import ShipmentState
 
 

@@ -1,4 +1,4 @@
-"""Ports to the outside world that orchestration needs: notifications and carriers."""
+"""Ports the orchestration flows talk through (carrier desk, notifier, refund gateway).
 
 from __future__ import annotations
 

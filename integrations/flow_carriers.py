@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from statemachine.ports import ChaseTicket
+from statemachine.flow_ports import ChaseTicket
 
 ANSWERS = ("parcel located at the sorting hub; next scan within 24 h",
            "parcel on a delayed line haul; back on schedule tomorrow",

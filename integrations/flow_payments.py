@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from statemachine.ports import RefundReceipt
+from statemachine.flow_ports import RefundReceipt
 
 
 class SimulatedGateway:
