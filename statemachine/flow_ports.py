@@ -1,4 +1,4 @@
-"""Ports the orchestration flows talk through (carrier desk, notifier, refund gateway).
+"""Ports the orchestration flows talk through: notifier, carrier desk, refund gateway."""
 
 from __future__ import annotations
 
