@@ -53,8 +53,12 @@ class Store:
 
     # --- orders -----------------------------------------------------------------------------
 
-    def get_order(self, order_id: int) -> Order:
-        row = self.sql.one(f"SELECT {ORDER_COLS} FROM orders WHERE id = :id", {"id": order_id})
+    def get_order(self, order_id: int, *, lock: bool = False) -> Order:
+        """The order and its lines; `lock` holds its row until commit (PostgreSQL; SQLite's
+        write transactions are already exclusive)."""
+        lock_sql = " FOR UPDATE" if lock and not self.sql.sqlite else ""
+        row = self.sql.one(f"SELECT {ORDER_COLS} FROM orders WHERE id = :id{lock_sql}",
+                           {"id": order_id})
         if row is None:
             raise NotFound("order", f"o-{order_id}")
         lines = self.sql.all("SELECT line_no, sku, quantity, unit_price, refunded_quantity "

@@ -1,0 +1,58 @@
+"""Outbox rows → Prefect event envelopes (plain JSON dicts; this package never imports prefect).
+
+Every event concerns the order (`orderpilot.order.o-<n>`), so the Prefect UI's event feed for
+one resource is the order's whole timeline; parcels, cases and the buyer are related resources.
+The event id is derived from the outbox id, so a row published twice is the same event and the
+consumer (Prefect's event store and trigger service both dedupe by id) applies it once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+NAMESPACE = uuid.UUID("5d1f3c1e-6a55-4a0e-9a3e-0b7c2e4f9a10")
+AMOUNT_BANDS = ((10_000, "under-100"), (100_000, "100-1000"), (500_000, "1000-5000"))
+PREFIXES = {"order": "o", "shipment": "s", "case": "c"}
+
+
+def event_id(outbox_id: int, source: str = "orderpilot") -> uuid.UUID:
+    """The stable event id of one outbox row (same row → same id, on every retry)."""
+    return uuid.uuid5(NAMESPACE, f"{source}:outbox:{outbox_id}")
+
+
+def amount_band(total_minor: int | None) -> str:
+    """A coarse amount label (major units) that automations can match on."""
+    if total_minor is None:
+        return "unknown"
+    for limit, name in AMOUNT_BANDS:
+        if total_minor < limit:
+            return name
+    return "5000-plus"
+
+
+def envelope(row: Any, order: Any | None, follows: uuid.UUID | None,
+             source: str = "orderpilot") -> dict[str, Any]:
+    """The Prefect event for one outbox row; `order` is its order row (buyer, total) if found."""
+    payload = dict(row.payload or {})
+    order_ref = f"o-{row.order_id}"
+    labels = {"prefect.resource.id": f"orderpilot.order.{order_ref}",
+              "prefect.resource.name": order_ref, "orderpilot.order-id": order_ref,
+              "orderpilot.entity": row.entity,
+              "orderpilot.state": str(payload.get("state", "")) or "unknown"}
+    related = []
+    if order is not None:
+        labels["orderpilot.buyer"] = order.buyer_id
+        labels["orderpilot.amount-band"] = amount_band(order.total)
+        related.append({"prefect.resource.id": f"orderpilot.buyer.{order.buyer_id}",
+                        "prefect.resource.role": "buyer"})
+    if row.entity != "order":
+        ref = f"{PREFIXES[row.entity]}-{row.entity_id}"
+        related.append({"prefect.resource.id": f"orderpilot.{row.entity}.{ref}",
+                        "prefect.resource.role": row.entity, "prefect.resource.name": ref})
+    body = {"id": str(event_id(row.id, source)), "occurred": row.created_at.isoformat(),
+            "event": row.event, "resource": labels, "related": related,
+            "payload": {**payload, "outbox_id": row.id}}
+    if follows is not None:
+        body["follows"] = str(follows)
+    return body

@@ -1,0 +1,133 @@
+"""The outbox relay: publish unpublished outbox rows, oldest first, then mark them published.
+
+At least once, in order: rows are read in id order, sent in one batch, and marked only after
+the receiver confirmed the batch (HTTP 2xx). If the relay dies between the two, the next run
+sends the same rows again with the same event ids, and the consumer drops the repeats.
+Prefect's `emit_event` is not used: it drops events silently when the server is down.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy import func, select, update
+
+from integrations.db.repository import ORDERS, OUTBOX
+from integrations.events.envelope import envelope, event_id
+from integrations.service.context import Context
+from statemachine.errors import OrderPilotError
+
+TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+class PublishFailed(OrderPilotError):
+    """The receiver did not confirm the batch; nothing was marked published."""
+
+    code = "publish_failed"
+
+
+class EventSink(Protocol):
+    def publish(self, events: list[dict[str, Any]]) -> None:
+        """Deliver the batch or raise; returning means the receiver has it."""
+
+
+class PrefectHttpSink:
+    """Posts batches to a Prefect server's `POST /api/events` (204 = accepted)."""
+
+    def __init__(self, api_url: str, *, auth_string: str | None = None, timeout: float = 10.0,
+                 attempts: int = 4, backoff: float = 0.5):
+        headers = {}
+        if auth_string:
+            headers["Authorization"] = "Basic " + base64.b64encode(auth_string.encode()).decode()
+        self.url = api_url.rstrip("/") + "/events"
+        self.attempts, self.backoff = attempts, backoff
+        self._http = httpx.Client(timeout=timeout, headers=headers)
+
+    def publish(self, events: list[dict[str, Any]]) -> None:
+        """Post the batch; retry connection errors and 5xx/429, raise PublishFailed at the end."""
+        problem = ""
+        for attempt in range(self.attempts):
+            try:
+                response = self._http.post(self.url, json=events)
+            except httpx.TransportError as error:
+                problem = f"{type(error).__name__}: {error}"
+            else:
+                if response.is_success:
+                    return
+                problem = f"HTTP {response.status_code}: {response.text[:200]}"
+                if response.status_code not in TRANSIENT_STATUS:
+                    break
+            time.sleep(self.backoff * 2**attempt)
+        raise PublishFailed(f"{len(events)} event(s) not delivered to {self.url}: {problem}")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PrefectHttpSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def relay_once(ctx: Context, sink: EventSink, batch: int = 500,
+               source: str = "orderpilot") -> int:
+    """Publish the oldest unpublished rows (up to `batch`); returns how many were published."""
+    with ctx.tx(readonly=True) as tx:
+        rows = list(tx.connection.execute(select(OUTBOX).where(OUTBOX.c.published_at.is_(None))
+                                          .order_by(OUTBOX.c.id).limit(batch)))
+        orders = {r.id: r for r in tx.connection.execute(
+            select(ORDERS.c.id, ORDERS.c.buyer_id, ORDERS.c.total)
+            .where(ORDERS.c.id.in_({row.order_id for row in rows})))} if rows else {}
+    if not rows:
+        return 0
+    sink.publish(_envelopes(rows, orders, source))
+    with ctx.tx() as tx:
+        tx.connection.execute(update(OUTBOX).where(OUTBOX.c.id.in_([r.id for r in rows]),
+                                                   OUTBOX.c.published_at.is_(None))
+                              .values(published_at=ctx.clock.now()))
+    return len(rows)
+
+
+def _envelopes(rows: list[Any], orders: dict[int, Any], source: str) -> list[dict[str, Any]]:
+    """Envelopes in id order; each names the previous event of its order in this batch."""
+    last: dict[int, uuid.UUID] = {}
+    out = []
+    for row in rows:
+        out.append(envelope(row, orders.get(row.order_id), last.get(row.order_id), source))
+        last[row.order_id] = event_id(row.id, source)
+    return out
+
+
+def drain(ctx: Context, sink: EventSink, batch: int = 500, source: str = "orderpilot") -> int:
+    """Publish until nothing is left; returns the total published."""
+    total = 0
+    while (sent := relay_once(ctx, sink, batch, source)) > 0:
+        total += sent
+    return total
+
+
+def relay_forever(ctx: Context, sink: EventSink, *, batch: int = 500, interval: float = 1.0,
+                  should_stop: Callable[[], bool] = lambda: False,
+                  on_error: Callable[[Exception], None] = lambda error: None) -> int:
+    """Drain, sleep `interval`, repeat; a failed delivery is reported and retried next round."""
+    total = 0
+    while not should_stop():
+        try:
+            total += drain(ctx, sink, batch)
+        except PublishFailed as error:
+            on_error(error)
+        time.sleep(interval)
+    return total
+
+
+def unpublished(ctx: Context) -> int:
+    """How many outbox rows wait for the relay."""
+    with ctx.tx(readonly=True) as tx:
+        return int(tx.connection.execute(select(func.count()).select_from(OUTBOX)
+                                         .where(OUTBOX.c.published_at.is_(None))).scalar_one())

@@ -1,0 +1,76 @@
+"""Refund review: triage a request (auto-approve or a person), apply the decision, settle.
+
+Settling a refund-only case calls the payment gateway outside any transaction (network I/O
+after commit) with an idempotency key per case, then records the refund on case and order.
+Return cases move to awaiting_return; the refund follows inspection of the goods.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from integrations.db.repository import ORDERS
+from integrations.db.schema import BuyerRow
+from integrations.service import aftersales
+from integrations.service.context import Context, Tx
+from integrations.service.views import CaseView
+from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
+from statemachine.flow_ports import PaymentGateway
+from statemachine.refund_policy import RefundFacts, RefundRules, needs_a_person
+
+ACTOR = "system:refund-review"
+BUYERS = BuyerRow.__table__
+
+
+def triage(ctx: Context, case_id: int, rules: RefundRules | None = None) -> list[str]:
+    """Auto-approve a low-risk request, else put it under review; returns the review reasons."""
+    with ctx.tx() as tx:
+        case = tx.store.get_case(case_id)
+        if case.state is not CaseState.REQUESTED:
+            return [f"already triaged: {case.state.value}"]
+        reasons = needs_a_person(_facts(tx, case, ctx.clock.now()), rules or RefundRules())
+        trigger = "review" if reasons else "auto_approve"
+        aftersales.fire(ctx, tx, case, trigger, ACTOR,
+                        {"reason": "; ".join(reasons) or "low risk: approved at once"})
+        return reasons
+
+
+def decide(ctx: Context, case_id: int, approve: bool, reason: str, reviewer: str) -> str:
+    """A person's decision on a case under review; InvalidTransition if decided elsewhere."""
+    aftersales.fire_case(ctx, case_id, "approve" if approve else "reject",
+                         f"reviewer:{reviewer}", {"reason": reason})
+    return get(ctx, case_id).state
+
+
+def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
+    """Refund an accepted refund-only case, or ask for the goods back; returns the new state."""
+    case = get(ctx, case_id)
+    if case.state not in (CaseState.AUTO_APPROVED.value, CaseState.APPROVED.value):
+        return case.state
+    if case.kind != CaseKind.REFUND_ONLY.value:
+        aftersales.fire_case(ctx, case_id, "await_return", ACTOR, {})
+        return get(ctx, case_id).state
+    with ctx.tx(readonly=True) as tx:
+        payment_ref = tx.store.get_order(int(case.order_id[2:])).payment_ref or ""
+    receipt = gateway.refund(payment_ref, case.requested_amount, f"refund:{case.id}")
+    aftersales.fire_case(ctx, case_id, "refund", ACTOR,
+                         {"amount": receipt.amount, "reason": f"gateway {receipt.reference}"},
+                         idempotency_key=f"refund:{case.id}")
+    return get(ctx, case_id).state
+
+
+def get(ctx: Context, case_id: int) -> CaseView:
+    with ctx.tx(readonly=True) as tx:
+        return CaseView.of(tx.store.get_case(case_id))
+
+
+def _facts(tx: Tx, case: AfterSalesCase, now: datetime) -> RefundFacts:
+    order = tx.store.get_order(case.order_id)
+    buyer = tx.connection.execute(select(BUYERS).where(BUYERS.c.id == order.buyer_id)).one()
+    placed = tx.connection.execute(select(func.count()).select_from(ORDERS).where(
+        ORDERS.c.buyer_id == order.buyer_id)).scalar_one()
+    return RefundFacts(amount=case.requested_amount,
+                       buyer_credit=buyer.credit_score, order_age=now - order.created_at,
+                       buyer_age=now - buyer.created_at, buyer_orders=int(placed))

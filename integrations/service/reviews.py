@@ -1,0 +1,83 @@
+"""Human risk review: what a reviewer needs to see, and applying their decision once.
+
+The decision goes through `orders.fire`, the path every order transition takes, so a review
+decided in the Prefect UI and one decided from the CLI / Python API race safely: the first
+one moves the order out of under_review, the second gets InvalidTransition ("already decided").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from integrations.db.repository import ORDERS
+from integrations.db.schema import BuyerRow
+from integrations.service.context import Context
+from integrations.service.views import OrderView
+
+BUYERS = BuyerRow.__table__
+HISTORY_LIMIT = 20
+
+
+class PastOrder(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    state: str
+    total: int
+    created_at: str
+
+
+class Dossier(BaseModel):
+    """The order under review, why it was held, and what the buyer did before."""
+
+    model_config = ConfigDict(frozen=True)
+    order: OrderView
+    buyer_since: str | None
+    credit_score: int | None
+    past_orders: list[PastOrder]
+    past_by_state: dict[str, int] = Field(default_factory=dict)
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+    approve: bool
+    reason: str = Field(min_length=1, max_length=500)
+    reviewer: str = Field(min_length=1, max_length=100)
+    blacklist_buyer: bool = False
+
+
+def dossier(ctx: Context, order_id: int) -> Dossier:
+    """Gather the order, its risk reasons and the buyer's last orders (one read transaction)."""
+    with ctx.tx(readonly=True) as tx:
+        order = tx.store.get_order(order_id)
+        buyer = tx.connection.execute(select(BUYERS).where(BUYERS.c.id == order.buyer_id)).first()
+        past = list(tx.connection.execute(
+            select(ORDERS.c.id, ORDERS.c.state, ORDERS.c.total, ORDERS.c.created_at)
+            .where(ORDERS.c.buyer_id == order.buyer_id, ORDERS.c.id != order.id)
+            .order_by(ORDERS.c.id.desc()).limit(HISTORY_LIMIT)))
+    return Dossier(
+        order=OrderView.of(order), credit_score=buyer.credit_score if buyer else None,
+        buyer_since=buyer.created_at.isoformat() if buyer else None,
+        past_orders=[PastOrder(id=f"o-{r.id}", state=r.state, total=r.total,
+                               created_at=r.created_at.isoformat()) for r in past],
+        past_by_state=dict(Counter(r.state for r in past)))
+
+
+def decide(ctx: Context, order_id: int, decision: Decision) -> str:
+    """Approve or reject a held order as the reviewer; returns the order's new state.
+
+    Goes through the risk review queue (task closed with the reviewer, buyer blacklisted with
+    this order as evidence when asked); raises ReviewAlreadyDecided when the order is no longer
+    under review (decided elsewhere first).
+    """
+    from integrations.risk import reviews as queue  # the queue imports the order handlers
+
+    queue.decide(ctx, order_id, "approve" if decision.approve else "reject",
+                 f"reviewer:{decision.reviewer}", decision.reason,
+                 ("buyer",) if decision.blacklist_buyer else ())
+    with ctx.tx(readonly=True) as tx:
+        return tx.store.get_order(order_id).state.value
+
+

@@ -1,0 +1,57 @@
+"""Cancel after payment, as a saga: the stock came back in the cancel transaction; the money
+goes back through the gateway afterwards (network I/O after commit), then the buyer is told.
+
+The settlement is claimed once per order in the inbox table, with the gateway receipt, in the
+transaction that records it; a gateway that declines is recorded too, for a person to follow up
+(the cancellation itself stands: it is the compensation that cannot be undone).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
+
+from integrations.service.context import Context
+from integrations.service.views import OrderView
+from statemachine.flow_ports import RefundReceipt
+
+
+class Cancellation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    order: OrderView
+    owed: int
+    key: str
+    settled: bool
+
+
+def cancellation(ctx: Context, order_id: int) -> Cancellation:
+    """The cancelled order, what it owes the buyer, and whether that was already paid back."""
+    with ctx.tx(readonly=True) as tx:
+        order = tx.store.get_order(order_id)
+        cancel = [h for h in tx.store.history(order_id) if h["trigger"] == "cancel"]
+        owed = int(cancel[-1]["payload"].get("refund", 0)) if cancel else 0
+        key = f"cancel-refund:{order.public_id}"
+        return Cancellation(order=OrderView.of(order), owed=owed, key=key,
+                            settled=tx.store.inbox_get(key) is not None)
+
+
+def record_refund(ctx: Context, case: Cancellation, receipt: RefundReceipt) -> bool:
+    """Claim the settlement and record it; False if it was already recorded."""
+    number, now = int(case.order.id[2:]), ctx.clock.now()
+    try:
+        with ctx.tx() as tx:
+            tx.store.inbox_put(case.key, "cancel-refund", {"receipt": receipt.reference}, now)
+            tx.store.record_signal("refund_settled", "order", number, number, now, {
+                "amount": receipt.amount, "receipt": receipt.reference,
+                "payment_ref": receipt.payment_ref, "state": case.order.state})
+    except IntegrityError:
+        return False
+    return True
+
+
+def record_failure(ctx: Context, case: Cancellation, problem: str) -> None:
+    """The gateway refused the refund: announce it for a person to follow up."""
+    number, now = int(case.order.id[2:]), ctx.clock.now()
+    with ctx.tx() as tx:
+        tx.store.record_signal("refund_failed", "order", number, number, now, {
+            "amount": case.owed, "problem": problem[:500], "state": case.order.state})

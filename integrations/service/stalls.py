@@ -1,0 +1,55 @@
+"""Stalled parcels: one alert per stall episode, however many times the alert is triggered.
+
+A stall episode is identified by the parcel's version when it stalled; the alert is claimed in
+the inbox table, in the same transaction that records the chase in the order's event stream.
+A new carrier scan moves the parcel out of `stalled`, which clears the alert.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
+
+from integrations.service.context import Context
+from integrations.service.views import ShipmentView
+from statemachine.flow_ports import ChaseTicket
+from statemachine.shipment import ShipmentState
+
+
+class StallCase(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    shipment: ShipmentView
+    buyer_id: str
+    alert_key: str
+    alerted: bool
+
+    @property
+    def stalled(self) -> bool:
+        return self.shipment.state == ShipmentState.STALLED.value
+
+
+def stall_case(ctx: Context, shipment_id: int) -> StallCase:
+    """The parcel, its buyer, and whether this stall episode was already alerted."""
+    with ctx.tx(readonly=True) as tx:
+        shipment = tx.store.get_shipment(shipment_id)
+        order = tx.store.get_order(shipment.order_id)
+        key = f"stall-alert:{shipment.public_id}:v{shipment.version}"
+        return StallCase(shipment=ShipmentView.of(shipment), buyer_id=order.buyer_id,
+                         alert_key=key, alerted=tx.store.inbox_get(key) is not None)
+
+
+def record_alert(ctx: Context, case: StallCase, ticket: ChaseTicket) -> bool:
+    """Claim the episode and record the chase; False if another run claimed it first."""
+    s = case.shipment
+    number, order_number = int(s.id.removeprefix("s-")), int(s.order_id.removeprefix("o-"))
+    now = ctx.clock.now()
+    try:
+        with ctx.tx() as tx:
+            tx.store.inbox_put(case.alert_key, "stall-alert", {"ticket": ticket.reference}, now)
+            tx.store.record_signal("chased", "shipment", number, order_number, now, {
+                "shipment_id": s.id, "state": s.state, "carrier": ticket.carrier,
+                "tracking_no": ticket.tracking_no, "ticket": ticket.reference,
+                "answer": ticket.answer, "stall_reason": s.stall_reason})
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,67 @@
+"""Carrier KPIs: on-time, loss, stall and complaint rates; the worst carrier flagged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integrations.service.carrier_kpi import carrier_kpis
+from tests.integration.orchestration.shop import START, open_shop, place
+
+
+def _ship_with(pilot: Any, carrier: str, n: int) -> str:
+    order_id = place(pilot, buyer=f"b-{carrier}-{n}")
+    pilot.orders.fire(order_id, "pay", amount=2500, payment_ref=f"pay-{carrier}-{n}")
+    pilot.orders.fire(order_id, "start_picking")
+    pilot.orders.fire(order_id, "pack")
+    pilot.orders.fire(order_id, "ship", parcels=[{"carrier": carrier,
+                                                  "tracking_no": f"{carrier}-{n}"}])
+    parcel = pilot.shipments.of_order(order_id)[-1].id
+    pilot.shipments.fire(parcel, "pick_up")
+    return parcel
+
+
+def _month_of_parcels(tmp_path: Path) -> Any:
+    """fast: 4 on time; slow: 2 on time, 2 late (one complained about); lossy: 3 on time, 1 lost."""
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    plan = {"fast": ["deliver"] * 4, "slow": ["deliver", "deliver", "late", "late"],
+            "lossy": ["deliver"] * 3 + ["lose"]}
+    late = []
+    for carrier, fates in plan.items():
+        for n, fate in enumerate(fates):
+            parcel = _ship_with(pilot, carrier, n)
+            if fate == "late":
+                late.append(parcel)
+            else:
+                pilot.shipments.fire(parcel, fate, **({"reason": "gone"} if fate == "lose" else {}))
+    pilot.clock.advance(days=6)  # past the 5-day promise
+    for parcel in late:
+        pilot.shipments.fire(parcel, "deliver")
+    order = pilot.shipments.get(late[0]).order_id
+    pilot.cases.open(order, kind="refund_only", reason="too late", lines=[
+        {"line_no": 1, "quantity": 1}])
+    return pilot
+
+
+def test_carrier_rates_over_a_month_and_the_bottom_ten_percent_flagged(tmp_path: Path):
+    pilot = _month_of_parcels(tmp_path)
+    kpis = carrier_kpis(pilot.context, START, START + timedelta(days=30))
+    table = {k.carrier: (k.parcels, k.on_time_rate, k.loss_rate, k.complaint_rate, k.flagged)
+             for k in kpis}
+    assert table == {"slow": (4, 0.5, 0.0, 0.25, True), "lossy": (4, 0.75, 0.25, 0.0, False),
+                     "fast": (4, 1.0, 0.0, 0.0, False)}
+    assert carrier_kpis(pilot.context, START + timedelta(days=30), START + timedelta(days=60)) == []
+
+
+@pytest.mark.prefect
+def test_the_kpi_flow_publishes_one_event_per_carrier(tmp_path: Path, prefect_server: str):
+    from flows.carrier_kpi import carrier_kpi
+
+    pilot = _month_of_parcels(tmp_path)
+    rows = carrier_kpi(period_end=START + timedelta(days=30),
+                       database_url=str(pilot.context.engine.url))
+    assert [(r["carrier"], r["flagged"]) for r in rows] == \
+        [("slow", True), ("lossy", False), ("fast", False)]
