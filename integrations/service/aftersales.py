@@ -10,7 +10,7 @@ from typing import Any
 
 from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transition
-from integrations.service.idempotency import remember, replay_or_none
+from integrations.service.idempotency import fire_once, remember, replay_or_none
 from integrations.service.inputs import CASE_PARAMS, OpenCase, Reasoned, parse
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState, case_public_id
 from statemachine.errors import GuardRejected, InvalidInput
@@ -65,14 +65,9 @@ def fire_case(ctx: Context, case_id: int, trigger: str, actor: str, params: dict
         raise InvalidInput({"trigger": f"expected one of {', '.join(CASE_LIFECYCLE.triggers)} "
                                        f"(got {trigger!r})"})
     checked = parse(CASE_PARAMS.get(trigger, Reasoned), params).model_dump(exclude_none=True)
-    with ctx.tx() as tx:
-        case = tx.store.get_case(case_id)
-        if idempotency_key and replay_or_none(tx, idempotency_key, trigger, case_id):
-            return case
-        fire(ctx, tx, case, trigger, actor, checked)
-        if idempotency_key:
-            remember(tx, idempotency_key, trigger, case_id, ctx.clock.now())
-        return case
+    return fire_once(ctx, idempotency_key, trigger, case_id,
+                     lambda tx, n: tx.store.get_case(n),
+                     lambda tx, case: fire(ctx, tx, case, trigger, actor, checked))
 
 
 def fire(ctx: Context, tx: Tx, case: AfterSalesCase, trigger: str, actor: str,

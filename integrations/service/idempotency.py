@@ -32,6 +32,26 @@ def remember(tx: Tx, key: str, action: str, target: int, at: datetime) -> None:
     tx.store.inbox_put(key, action, {"action": action, "target": target}, at)
 
 
+def fire_once(ctx: Context, key: str | None, action: str, target: int,
+              load: Callable[[Tx, int], T], apply: Callable[[Tx, T], Any]) -> T:
+    """Load the entity, apply one action to it in one transaction, and remember the key.
+
+    A repeated key returns the entity without applying again; a keyed duplicate that lost a
+    race (version check or inbox conflict) returns the winner's result.
+    """
+    try:
+        with ctx.tx() as tx:
+            entity = load(tx, target)
+            if key and replay_or_none(tx, key, action, target) is not None:
+                return entity
+            apply(tx, entity)
+            if key:
+                remember(tx, key, action, target, ctx.clock.now())
+            return entity
+    except Exception as error:
+        return settle_race(ctx, key, action, target, error, load)
+
+
 def settle_race(ctx: Context, key: str | None, action: str, target: int | None,
                 error: Exception, load: Callable[[Tx, int], T]) -> T:
     """Two callers raced with the same key and this one lost (version check or inbox key

@@ -12,7 +12,7 @@ from typing import Any
 from integrations.db.repository import Store
 from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transition
-from integrations.service.idempotency import remember, replay_or_none, settle_race
+from integrations.service.idempotency import fire_once, remember, replay_or_none, settle_race
 from integrations.service.inputs import ORDER_PARAMS, PlaceOrder, parse
 from integrations.service.packing import pack_facts
 from integrations.service.shipments import create_parcels, open_parcels
@@ -84,18 +84,9 @@ def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
         raise InvalidInput({"trigger": f"expected one of {', '.join(ORDER_PARAMS)} "
                                        f"(got {trigger!r})"})
     checked = parse(model, params).model_dump(exclude_none=True)
-    try:
-        with ctx.tx() as tx:
-            order = tx.store.get_order(order_id)
-            if idempotency_key and replay_or_none(tx, idempotency_key, trigger, order_id):
-                return order
-            fire(ctx, tx, order, trigger, actor, checked)
-            if idempotency_key:
-                remember(tx, idempotency_key, trigger, order_id, ctx.clock.now())
-            return order
-    except Exception as error:  # a keyed duplicate that lost a race returns the winner's result
-        return settle_race(ctx, idempotency_key, trigger, order_id, error,
-                           lambda tx, n: tx.store.get_order(n))
+    return fire_once(ctx, idempotency_key, trigger, order_id,
+                     lambda tx, n: tx.store.get_order(n),
+                     lambda tx, order: fire(ctx, tx, order, trigger, actor, checked))
 
 
 def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,

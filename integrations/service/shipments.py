@@ -13,7 +13,7 @@ from integrations.db.fulfil_store import settled_parcels
 from integrations.db.repository import Store
 from integrations.service.carriers import pick_carrier
 from integrations.service.context import Context, Tx
-from integrations.service.idempotency import remember, replay_or_none
+from integrations.service.idempotency import fire_once
 from integrations.service.inputs import SHIPMENT_PARAMS, Scan, parse
 from statemachine.errors import InvalidInput
 from statemachine.lifecycle import Fired
@@ -63,14 +63,9 @@ def fire_shipment(ctx: Context, shipment_id: int, trigger: str, actor: str,
         raise InvalidInput({"trigger": f"expected one of {', '.join(SHIPMENT_LIFECYCLE.triggers)}"
                                        f" (got {trigger!r})"})
     checked = parse(SHIPMENT_PARAMS.get(trigger, Scan), params).model_dump(exclude_none=True)
-    with ctx.tx() as tx:
-        shipment = tx.store.get_shipment(shipment_id)
-        if idempotency_key and replay_or_none(tx, idempotency_key, trigger, shipment_id):
-            return shipment
-        fire(ctx, tx, shipment, trigger, actor, checked)
-        if idempotency_key:
-            remember(tx, idempotency_key, trigger, shipment_id, ctx.clock.now())
-        return shipment
+    return fire_once(ctx, idempotency_key, trigger, shipment_id,
+                     lambda tx, n: tx.store.get_shipment(n),
+                     lambda tx, shipment: fire(ctx, tx, shipment, trigger, actor, checked))
 
 
 def fire(ctx: Context, tx: Tx, shipment: Shipment, trigger: str, actor: str,
