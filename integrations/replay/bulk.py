@@ -20,12 +20,13 @@ from typing import Any
 
 from integrations.db.repository import ORDER_COLS, SHIPMENT_COLS
 from integrations.db.stock import _in_list as in_list
-from integrations.replay import fastfire, writes
+from integrations.replay import writes
 from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transition
 from integrations.service.orders import STATE_DEADLINES, event_data
 from integrations.service.shipments import _event_data as shipment_event_data
 from integrations.service.shipments import parcel_timers
+from statemachine import fastfire
 from statemachine.errors import ConcurrentUpdate, GuardRejected, InvalidTransition
 from statemachine.lifecycle import Fired
 from statemachine.order import ORDER_LIFECYCLE, Order, OrderLine, OrderState

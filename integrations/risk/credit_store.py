@@ -40,6 +40,30 @@ def record_credit_event(conn: Connection, buyer_id: str, kind: CreditEventKind, 
     return row
 
 
+def record_credit_events(conn: Connection, events: list[tuple[Any, ...]], *,
+                         policy: CreditPolicy) -> None:
+    """Bulk `record_credit_event`: events are (buyer, kind, order_id, note, actor, at), applied
+    in order; one read and one write per buyer, one insert for all the history rows."""
+    sql = Sql(conn)
+    lock = "" if sql.sqlite else " FOR UPDATE"
+    scores: dict[str, int] = {}
+    rows = []
+    for buyer, kind, order_id, note, actor, at in events:
+        if buyer not in scores:
+            found = sql.one(f"SELECT credit_score FROM buyers WHERE id = :b{lock}", {"b": buyer})
+            if found is None:
+                raise NotFound("buyer", buyer)
+            scores[buyer] = found[0]
+        change = apply_credit_event(scores[buyer], CreditEvent(kind, at, str(order_id), note),
+                                    policy)
+        scores[buyer] = change.after
+        rows.append({"buyer_id": buyer, "kind": kind.value, "order_id": order_id, "note": note,
+                     "before": change.before, "after": change.after, "actor": actor, "at": at})
+    sql.many("UPDATE buyers SET credit_score = :after WHERE id = :b",
+             [{"after": score, "b": buyer} for buyer, score in scores.items()])
+    sql.many(INSERT_SQL, rows)
+
+
 def credit_history(conn: Connection, buyer_id: str) -> list[dict[str, Any]]:
     """Every credit change of a buyer, oldest first."""
     rows = conn.execute(select(CREDIT).where(CREDIT.c.buyer_id == buyer_id)

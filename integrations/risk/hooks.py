@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, update
 
 from integrations.db.schema import OrderRow
 from integrations.db.schema_risk import ReviewTaskRow
-from integrations.risk.credit_store import record_credit_event
+from integrations.risk.credit_store import record_credit_event, record_credit_events
 from statemachine.aftersales import AfterSalesCase, Inspection
 from statemachine.lifecycle import Fired
 from statemachine.order import Order
@@ -60,6 +60,13 @@ class CreditHook:
             record_credit_event(tx.connection, buyer, event[0], order_id=order_id,
                                 note=event[1], actor=fired.actor, at=fired.at,
                                 policy=self.policy)
+
+    def many(self, ctx: Any, tx: Any, moved: list[tuple[Any, Fired]]) -> None:
+        """Bulk: the credit events of a batch of order transitions, few statements per buyer."""
+        events = [(o.buyer_id, event[0], o.id, event[1], f.actor, f.at) for o, f in moved
+                  if isinstance(o, Order) and (event := order_credit_event(f)) is not None]
+        if events:
+            record_credit_events(tx.connection, events, policy=self.policy)
 
 
 def review_task_hook(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:

@@ -18,3 +18,13 @@ def after_transition(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
     """Run every hook the context carries, in order."""
     for hook in ctx.hooks:
         hook(ctx, tx, aggregate, fired)
+
+
+def after_transitions(ctx: Any, tx: Any, moved: list[tuple[Any, Fired]]) -> None:
+    """The bulk paths' version: a hook with a `many` method takes the whole batch at once."""
+    for hook in ctx.hooks:
+        if hasattr(hook, "many"):
+            hook.many(ctx, tx, moved)
+        else:
+            for aggregate, fired in moved:
+                hook(ctx, tx, aggregate, fired)

@@ -1,7 +1,9 @@
 """Deadline sweeps: fire every due timer, in batches, re-checking each one at fire time.
 
 Unpaid-hold expiry is the bulk path (one guarded UPDATE per batch, stock released in one
-statement per sku × warehouse); the other timers are few and go through the per-entity path.
+statement per sku × warehouse, each order moved by `statemachine.fastfire`: the same step table
+and guard, checked against `Lifecycle.fire` by a test); the other timers are few and go through
+the per-entity path.
 A stale row (its entity already moved on) is simply dropped: the guard makes sweeps harmless.
 """
 
@@ -18,7 +20,8 @@ from integrations.db.repository import ORDER_COLS, ORDERS
 from integrations.db.stock import _in_list
 from integrations.service import aftersales, orders, shipments
 from integrations.service.context import Context, Tx
-from integrations.service.hooks import after_transition
+from integrations.service.hooks import after_transitions
+from statemachine import fastfire
 from statemachine.errors import ConcurrentUpdate, GuardRejected, InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE, OrderState
 from statemachine.policies import DeadlineKind
@@ -74,8 +77,9 @@ def _expire_holds(ctx: Context, tx: Tx, rows: list[Any], now: datetime) -> Count
         order = tx.store.order_from_row(row, [])
         if ORDER_LIFECYCLE.can(order.state, "expire"):
             try:
-                fired.append(ORDER_LIFECYCLE.fire(order, "expire", at=now, actor="system:sweep",
-                                                  reason="unpaid when the stock hold lapsed"))
+                fired.append(fastfire.fire(ORDER_LIFECYCLE, order, "expire", at=now,
+                                           actor="system:sweep",
+                                           reason="unpaid when the stock hold lapsed"))
                 expired.append(order)
             except GuardRejected:  # the hold was extended after this row was written
                 tx.store.set_deadline("hold_expiry", "order", order.id, order.id,
@@ -84,8 +88,7 @@ def _expire_holds(ctx: Context, tx: Tx, rows: list[Any], now: datetime) -> Count
     tx.stock.release([o.id for o in expired])
     tx.store.record_many([(f, o.id, o.id, orders.event_data(o))
                           for f, o in zip(fired, expired, strict=True)])
-    for f, o in zip(fired, expired, strict=True):
-        after_transition(ctx, tx, o, f)
+    after_transitions(ctx, tx, list(zip(expired, fired, strict=True)))
     return Counter({"hold_expiry": len(expired), "stale": len(rows) - len(expired)})
 
 

@@ -81,3 +81,18 @@ def test_a_chargeback_on_an_unpaid_order_is_refused(pilot):
     with pytest.raises(GuardRejected, match="nothing was paid"):
         pilot.risk.record_chargeback(order.id, by="gateway")
     assert pilot.risk.credit("b-1") == 100
+
+
+def test_several_expiries_in_one_sweep_batch_are_applied_in_order_per_buyer(any_pilot, clock):
+    # Given three unpaid orders of b-1 and one of b-2, all lapsing before the same sweep
+    stock(any_pilot, quantity=10)
+    for buyer in ("b-1", "b-1", "b-2", "b-1"):
+        placed_order(any_pilot, buyer=buyer, quantity=1)
+    clock.advance(minutes=21)
+    # When one sweep expires them together (the bulk path)
+    assert any_pilot.sweep() == {"hold_expiry": 4, "stale": 0}
+    # Then each buyer lost five points per expiry, one history row each, in order
+    assert kinds(any_pilot) == [("unpaid_expiry", 100, 95), ("unpaid_expiry", 95, 90),
+                                ("unpaid_expiry", 90, 85)]
+    assert kinds(any_pilot, "b-2") == [("unpaid_expiry", 100, 95)]
+    assert (any_pilot.risk.credit("b-1"), any_pilot.risk.credit("b-2")) == (85, 95)

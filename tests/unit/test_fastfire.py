@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from integrations.replay import fastfire
+from statemachine import fastfire
 from statemachine.errors import OrderPilotError
 from statemachine.lifecycle import Lifecycle
 from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
