@@ -11,7 +11,7 @@ from typing import Any
 from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transition
 from integrations.service.idempotency import fire_once, remember, replay_or_none
-from integrations.service.inputs import CASE_PARAMS, OpenCase, Reasoned, parse
+from integrations.service.inputs import CASE_PARAMS, OpenCase, Reasoned, trigger_params
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState, case_public_id
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.lifecycle import Fired
@@ -61,10 +61,7 @@ def add_case(ctx: Context, tx: Tx, order_id: int, request: OpenCase, actor: str)
 def fire_case(ctx: Context, case_id: int, trigger: str, actor: str, params: dict[str, Any],
               idempotency_key: str | None = None) -> AfterSalesCase:
     """Move a case; a refund also refunds the order (within what was paid)."""
-    if trigger not in CASE_LIFECYCLE.triggers:
-        raise InvalidInput({"trigger": f"expected one of {', '.join(CASE_LIFECYCLE.triggers)} "
-                                       f"(got {trigger!r})"})
-    checked = parse(CASE_PARAMS.get(trigger, Reasoned), params).model_dump(exclude_none=True)
+    checked = trigger_params(trigger, CASE_LIFECYCLE.triggers, CASE_PARAMS, Reasoned, params)
     return fire_once(ctx, idempotency_key, trigger, case_id,
                      lambda tx, n: tx.store.get_case(n),
                      lambda tx, case: fire(ctx, tx, case, trigger, actor, checked))

@@ -6,6 +6,7 @@ Errors name the field the way a caller wrote it (`lines[0].quantity`) and say wh
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -144,6 +145,14 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
         return model.model_validate(data)
     except ValidationError as error:
         raise InvalidInput({_where(e["loc"]): _what(e) for e in error.errors()}) from None
+
+
+def trigger_params(trigger: str, known: Sequence[str], models: dict[str, type[Edge]],
+                   default: type[Edge], params: dict[str, Any]) -> dict[str, Any]:
+    """Check the trigger name against `known`, then its params against the trigger's model."""
+    if trigger not in known:
+        raise InvalidInput({"trigger": f"expected one of {', '.join(known)} (got {trigger!r})"})
+    return parse(models.get(trigger, default), params).model_dump(exclude_none=True)
 
 
 def parse_id(field: str, value: Any, prefix: str) -> int:

@@ -13,7 +13,7 @@ from integrations.db.repository import Store
 from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transition
 from integrations.service.idempotency import fire_once, remember, replay_or_none, settle_race
-from integrations.service.inputs import ORDER_PARAMS, PlaceOrder, parse
+from integrations.service.inputs import ORDER_PARAMS, Empty, PlaceOrder, trigger_params
 from integrations.service.packing import pack_facts
 from integrations.service.shipments import create_parcels, open_parcels
 from statemachine.errors import InsufficientStock, InvalidInput
@@ -79,11 +79,7 @@ def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str) -> int:
 def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
                params: dict[str, Any], idempotency_key: str | None = None) -> Order:
     """Fire `trigger` on an order with validated params; a repeated key applies once."""
-    model = ORDER_PARAMS.get(trigger)
-    if model is None:
-        raise InvalidInput({"trigger": f"expected one of {', '.join(ORDER_PARAMS)} "
-                                       f"(got {trigger!r})"})
-    checked = parse(model, params).model_dump(exclude_none=True)
+    checked = trigger_params(trigger, list(ORDER_PARAMS), ORDER_PARAMS, Empty, params)
     return fire_once(ctx, idempotency_key, trigger, order_id,
                      lambda tx, n: tx.store.get_order(n),
                      lambda tx, order: fire(ctx, tx, order, trigger, actor, checked))

@@ -14,8 +14,7 @@ from integrations.db.repository import Store
 from integrations.service.carriers import pick_carrier
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import fire_once
-from integrations.service.inputs import SHIPMENT_PARAMS, Scan, parse
-from statemachine.errors import InvalidInput
+from integrations.service.inputs import SHIPMENT_PARAMS, Scan, trigger_params
 from statemachine.lifecycle import Fired
 from statemachine.order import Order, OrderState
 from statemachine.policies import DeadlineKind
@@ -59,10 +58,7 @@ def create_parcels(ctx: Context, tx: Tx, order: Order, params: dict[str, Any], n
 def fire_shipment(ctx: Context, shipment_id: int, trigger: str, actor: str,
                   params: dict[str, Any], idempotency_key: str | None = None) -> Shipment:
     """Apply a carrier event or an operator action to one parcel (a repeated key applies once)."""
-    if trigger not in SHIPMENT_LIFECYCLE.triggers:
-        raise InvalidInput({"trigger": f"expected one of {', '.join(SHIPMENT_LIFECYCLE.triggers)}"
-                                       f" (got {trigger!r})"})
-    checked = parse(SHIPMENT_PARAMS.get(trigger, Scan), params).model_dump(exclude_none=True)
+    checked = trigger_params(trigger, SHIPMENT_LIFECYCLE.triggers, SHIPMENT_PARAMS, Scan, params)
     return fire_once(ctx, idempotency_key, trigger, shipment_id,
                      lambda tx, n: tx.store.get_shipment(n),
                      lambda tx, shipment: fire(ctx, tx, shipment, trigger, actor, checked))
