@@ -38,7 +38,7 @@ def without_column(source: Path, target: Path, column: str, limit: int | None = 
 def test_fixture_backtest_gives_the_hand_computed_metrics(tmp_path):
     # Given 8 purchases: 3 sign-up bursts (fraud), 1 review on a shared device, 4 quiet
     report = run_backtest(FIXTURE, tmp_path / "out.csv", default_ruleset())
-    # Then the bands and the AUC are those worked out by hand in docs/risk.md
+    # Then the bands and the AUC are those worked out by hand in integrations/risk/README.md
     bands = {b.band: b for b in report.bands}
     assert report.actions == {"approve": 4, "review": 1, "reject": 3}
     assert (bands["reject"].precision, bands["reject"].recall) == (1.0, 0.75)
