@@ -6,7 +6,7 @@ from __future__ import annotations
 from prefect import flow, task
 
 from flows.runs import mark_run, report, transient_only
-from flows.wiring import context, notifier, payment_gateway
+from flows.wiring import context, notify, payment_gateway
 from integrations.service.inputs import parse_id
 from integrations.service.settlement import (
     Cancellation,
@@ -14,20 +14,20 @@ from integrations.service.settlement import (
     record_failure,
     record_refund,
 )
-from statemachine.flow_ports import Notice, RefundReceipt
+from statemachine.ports import Message, PaymentResult
 
 KIND = "cancel-settlement"
 
 
 @task(retries=3, retry_delay_seconds=[1, 5, 30], retry_condition_fn=transient_only)
-def refund_payment(case: Cancellation) -> RefundReceipt:
-    return payment_gateway().refund(case.order.payment_ref or "", case.owed, case.key)
+def refund_payment(case: Cancellation) -> PaymentResult:
+    return payment_gateway().refund(case.order.payment_ref or "", case.owed,
+                                    idempotency_key=case.key)
 
 
 @task(retries=3, retry_delay_seconds=[1, 5, 30], retry_condition_fn=transient_only)
-def tell(audience: str, case: Cancellation, subject: str, body: str) -> None:
-    notifier().send(Notice(audience, subject, body, case.order.id,
-                           (f"buyer:{case.order.buyer_id}",)))
+def tell(event: str, audience: str, case: Cancellation, title: str, body: str) -> None:
+    notify(Message(event, audience, title, body, case.order.id))
 
 
 @flow(name=KIND, flow_run_name="cancel-settlement-{order_id}")
@@ -44,10 +44,11 @@ def cancel_settlement(order_id: str, database_url: str | None = None) -> str:
         receipt = refund_payment(case)
     except Exception as error:
         record_failure(ctx, case, str(error))
-        tell("staff", case, f"Refund for cancelled {order_id} failed", str(error))
+        tell("orderpilot.order.refund_failed", "ops", case,
+             f"Refund for cancelled {order_id} failed", str(error))
         mark_run(order_id, KIND, "escalated")
         raise
     record_refund(ctx, case, receipt)
-    tell("buyer", case, f"Order {order_id} cancelled and refunded",
-         f"We refunded {case.owed / 100:,.2f} {case.order.currency} (ref {receipt.reference}).")
-    return report(order_id, "refunded", f"{case.owed} via {receipt.reference}")
+    tell("orderpilot.order.refunded", "buyer", case, f"Order {order_id} cancelled and refunded",
+         f"We refunded {case.owed / 100:,.2f} {case.order.currency} (ref {receipt.ref}).")
+    return report(order_id, "refunded", f"{case.owed} via {receipt.ref}")

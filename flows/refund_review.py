@@ -11,11 +11,11 @@ from pydantic import Field
 
 from flows.markdown import refund_markdown
 from flows.runs import mark_run, order_artifact, report
-from flows.wiring import context, notifier, payment_gateway
+from flows.wiring import context, notify, payment_gateway
 from integrations.service.inputs import parse_id
 from integrations.service.refunds import decide, get, settle, triage
 from statemachine.errors import InvalidTransition
-from statemachine.flow_ports import Notice
+from statemachine.ports import Message
 
 KIND = "refund-review"
 
@@ -56,7 +56,7 @@ def refund_review(order_id: str, case_id: str, timeout_seconds: int | None = Non
 
 def _escalate(order_id: str, case_id: str, waited: int) -> str:
     mark_run(order_id, KIND, "escalated")
-    notifier().send(Notice("staff", f"Refund request {case_id} of {order_id} is overdue",
-                           f"No decision after {waited} s; the after-sales SLA is breached.",
-                           order_id, ("escalated", f"case:{case_id}")))
+    notify(Message("orderpilot.case.sla_breached", "ops",
+                   f"Refund request {case_id} of {order_id} is overdue",
+                   f"No decision after {waited} s; the after-sales SLA is breached.", order_id))
     return report(order_id, "escalated", f"{case_id}: no decision within {waited} s")

@@ -10,12 +10,12 @@ from pydantic import Field
 
 from flows.markdown import review_markdown
 from flows.runs import add_tags, mark_run, order_artifact, paused_runs, report
-from flows.wiring import context, notifier
+from flows.wiring import context, notify
 from integrations.risk.errors import ReviewAlreadyDecided
 from integrations.service.inputs import parse_id
 from integrations.service.reviews import Decision, decide, dossier
 from statemachine.errors import InvalidTransition
-from statemachine.flow_ports import Notice
+from statemachine.ports import Message
 
 KIND = "risk-review"
 GRACE = 3  # the form stays open 3 SLAs; the SLA itself escalates through `review-overdue`
@@ -73,8 +73,8 @@ def review_overdue(order_id: str, database_url: str | None = None) -> str:
 def escalate(order_id: str, why: str) -> str:
     """Tag this run `escalated` and tell the staff channel."""
     mark_run(order_id, KIND, "escalated")
-    notifier().send(Notice("staff", f"Risk review of {order_id} is overdue",
-                           f"{why}. Decide in the Prefect UI or with "
-                           f"`orderpilot order fire {order_id} approve|reject`.", order_id,
-                           ("escalated", f"order:{order_id}")))
+    notify(Message("orderpilot.order.review_overdue", "ops",
+                   f"Risk review of {order_id} is overdue",
+                   f"{why}. Decide in the Prefect UI or with "
+                   f"`orderpilot order fire {order_id} approve|reject`.", order_id))
     return report(order_id, "escalated", why)

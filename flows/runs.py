@@ -7,6 +7,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
+from statemachine.ports import TransientPaymentError
+
 
 def mark_run(order_id: str, kind: str, *extra: str) -> list[str]:
     """Add `order:<id>`, `kind:<kind>` (and any extra tags) to the current flow run."""
@@ -57,7 +59,7 @@ def transient_only(task: object, run: object, state: object) -> bool:
     """A task retry condition: retry network trouble only; domain errors are final."""
     try:
         state.result()  # type: ignore[attr-defined]
-    except (ConnectionError, TimeoutError):
+    except (ConnectionError, TimeoutError, TransientPaymentError):
         return True
     except Exception:  # a domain or programming error: do not retry
         return False

@@ -7,12 +7,13 @@ from functools import lru_cache
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL
 
 from integrations.bootstrap import build_context
+from integrations.carriers.simulated import AdoptingCarrier
 from integrations.events.relay import PrefectHttpSink
-from integrations.flow_carriers import SimulatedCarrierDesk
-from integrations.flow_payments import SimulatedGateway
-from integrations.notify import notifier_from
+from integrations.notify import deliver, notifier_from
+from integrations.payments.simulated import AdoptingGateway
 from integrations.service.context import Context
-from statemachine.flow_ports import CarrierDesk, Notifier, PaymentGateway
+from statemachine.clock import Clock
+from statemachine.ports import Carrier, CarrierProfile, Message, Notifier, PaymentGateway
 
 
 @lru_cache(maxsize=8)
@@ -52,11 +53,17 @@ def notifier() -> Notifier:
     return notifier_from()
 
 
-def carrier_desk() -> CarrierDesk:
-    """The carrier desk the flows chase parcels through (simulated until a real one lands)."""
-    return SimulatedCarrierDesk()
+def notify(message: Message) -> None:
+    """Send through the configured notifier; raise if a configured channel refused it."""
+    deliver(notifier(), message)
+
+
+def carrier(name: str, clock: Clock) -> Carrier:
+    """The carrier adapter the flows chase `name`'s parcels through (simulated until a real
+    one lands)."""
+    return AdoptingCarrier(CarrierProfile(name), clock)
 
 
 def payment_gateway() -> PaymentGateway:
     """The payment gateway refunds go through (simulated until a real adapter lands)."""
-    return SimulatedGateway()
+    return AdoptingGateway()

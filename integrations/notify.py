@@ -1,4 +1,9 @@
-"""Notifier adapters: apprise (any of its 100+ services by URL) and a log-only fallback."""
+"""The flows' notifier: the apprise adapter (`integrations.notifications`) behind the
+`statemachine.ports.Notifier` port, configured by ORDERPILOT_NOTIFY_STAFF_URLS / _BUYER_URLS.
+
+Staff URLs serve the `ops` and `reviewer` audiences, buyer URLs the `buyer` audience; an
+audience with no URL goes to the log. `deliver` raises when a configured channel refused.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ import logging
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from integrations.notifications.masking import PiiFilter
 from statemachine.errors import OrderPilotError
-from statemachine.flow_ports import Notice, Notifier
+from statemachine.ports import Message, Notifier
 
 log = logging.getLogger("orderpilot.notify")
+log.addFilter(PiiFilter())
 
 
 class NotificationFailed(OrderPilotError):
@@ -25,39 +32,36 @@ class NotifySettings(BaseSettings):
     buyer_urls: list[str] = Field(default_factory=list)
 
 
-class AppriseNotifier:
-    """Sends each notice to the apprise URLs of its audience; raises if none accepted it."""
+class RoutedNotifier:
+    """Apprise for the audiences that have URLs; the log for the others."""
 
-    def __init__(self, urls: dict[str, list[str]]):
-        import apprise
+    def __init__(self, routes: dict[str, list[str]]):
+        self._routes = {audience: urls for audience, urls in routes.items() if urls}
+        self._apprise = None
+        if self._routes:
+            # imported only when needed, not at the top: Prefect loads flow scripts with
+            # flows/ on sys.path, where flows/markdown.py shadows the `markdown` package
+            # that apprise imports
+            from integrations.notifications.apprise_notifier import AppriseNotifier
 
-        self._targets = {}
-        for audience, targets in urls.items():
-            sender = apprise.Apprise()
-            for url in targets:
-                if not sender.add(url):
-                    raise NotificationFailed(f"not an apprise URL for {audience}: {url!r}")
-            self._targets[audience] = sender
+            self._apprise = AppriseNotifier(self._routes)
 
-    def send(self, notice: Notice) -> None:
-        sender = self._targets.get(notice.audience)
-        if sender is None:
-            log.info("no %s channel configured: %s", notice.audience, notice.subject)
-            return
-        if not sender.notify(title=notice.subject, body=notice.body):
-            raise NotificationFailed(f"{notice.audience} notice for {notice.order_id} not sent")
-
-
-class LogNotifier:
-    """Writes notices to the log: the default when no channel is configured."""
-
-    def send(self, notice: Notice) -> None:
-        log.warning("[%s] %s: %s", notice.audience, notice.subject, notice.body)
+    def send(self, message: Message) -> bool:
+        if self._apprise is None or message.audience not in self._routes:
+            log.warning("[%s] %s: %s", message.audience, message.title, message.body)
+            return True
+        return self._apprise.send(message)
 
 
 def notifier_from(settings: NotifySettings | None = None) -> Notifier:
-    """Apprise when any URL is configured, else the log."""
+    """The flows' notifier from the settings (default: the environment)."""
     settings = settings or NotifySettings()
-    if not (settings.staff_urls or settings.buyer_urls):
-        return LogNotifier()
-    return AppriseNotifier({"staff": settings.staff_urls, "buyer": settings.buyer_urls})
+    return RoutedNotifier({"ops": settings.staff_urls, "reviewer": settings.staff_urls,
+                           "buyer": settings.buyer_urls})
+
+
+def deliver(notifier: Notifier, message: Message) -> None:
+    """Send the message or raise NotificationFailed."""
+    if not notifier.send(message):
+        raise NotificationFailed(f"{message.audience} message {message.event} for "
+                                 f"{message.order_id} not sent")

@@ -111,3 +111,16 @@ def _journey(tracking_no: str, start: datetime, rng: random.Random,
 def _moved(event: TrackingEvent, by: timedelta) -> TrackingEvent:
     return TrackingEvent(event.event_id, event.tracking_no, event.status, event.at + by,
                          event.location)
+
+
+class AdoptingCarrier(SimulatedCarrier):
+    """The simulated carrier for parcels whose waybill was bought elsewhere: an unknown
+    tracking number is adopted as a parcel with no scans, so it can be chased."""
+
+    def _parcel(self, tracking_no: str) -> _Parcel:
+        if tracking_no not in self._parcels:
+            now = self.clock.now()
+            self._parcels[tracking_no] = _Parcel(
+                Waybill(self.profile.name, tracking_no, now,
+                        now + timedelta(days=self.profile.promised_days), False), [])
+        return super()._parcel(tracking_no)

@@ -17,7 +17,7 @@ from integrations.service import aftersales
 from integrations.service.context import Context, Tx
 from integrations.service.views import CaseView
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
-from statemachine.flow_ports import PaymentGateway
+from statemachine.ports import PaymentGateway
 from statemachine.refund_policy import RefundFacts, RefundRules, needs_a_person
 
 ACTOR = "system:refund-review"
@@ -54,9 +54,10 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
         return get(ctx, case_id).state
     with ctx.tx(readonly=True) as tx:
         payment_ref = tx.store.get_order(int(case.order_id[2:])).payment_ref or ""
-    receipt = gateway.refund(payment_ref, case.requested_amount, f"refund:{case.id}")
+    result = gateway.refund(payment_ref, case.requested_amount,
+                            idempotency_key=f"refund:{case.id}")
     aftersales.fire_case(ctx, case_id, "refund", ACTOR,
-                         {"amount": receipt.amount, "reason": f"gateway {receipt.reference}"},
+                         {"amount": result.amount, "reason": f"gateway {result.ref}"},
                          idempotency_key=f"refund:{case.id}")
     return get(ctx, case_id).state
 

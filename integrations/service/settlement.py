@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from integrations.service.context import Context
 from integrations.service.views import OrderView
-from statemachine.flow_ports import RefundReceipt
+from statemachine.ports import PaymentResult
 
 
 class Cancellation(BaseModel):
@@ -35,14 +35,14 @@ def cancellation(ctx: Context, order_id: int) -> Cancellation:
                             settled=tx.store.inbox_get(key) is not None)
 
 
-def record_refund(ctx: Context, case: Cancellation, receipt: RefundReceipt) -> bool:
+def record_refund(ctx: Context, case: Cancellation, receipt: PaymentResult) -> bool:
     """Claim the settlement and record it; False if it was already recorded."""
     number, now = int(case.order.id[2:]), ctx.clock.now()
     try:
         with ctx.tx() as tx:
-            tx.store.inbox_put(case.key, "cancel-refund", {"receipt": receipt.reference}, now)
+            tx.store.inbox_put(case.key, "cancel-refund", {"receipt": receipt.ref}, now)
             tx.store.record_signal("refund_settled", "order", number, number, now, {
-                "amount": receipt.amount, "receipt": receipt.reference,
+                "amount": receipt.amount, "receipt": receipt.ref,
                 "payment_ref": receipt.payment_ref, "state": case.order.state})
     except IntegrityError:
         return False

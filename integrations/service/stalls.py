@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from integrations.service.context import Context
 from integrations.service.views import ShipmentView
-from statemachine.flow_ports import ChaseTicket
+from statemachine.ports import ChaseTicket
 from statemachine.shipment import ShipmentState
 
 
@@ -45,11 +45,12 @@ def record_alert(ctx: Context, case: StallCase, ticket: ChaseTicket) -> bool:
     now = ctx.clock.now()
     try:
         with ctx.tx() as tx:
-            tx.store.inbox_put(case.alert_key, "stall-alert", {"ticket": ticket.reference}, now)
+            tx.store.inbox_put(case.alert_key, "stall-alert", {"ticket": ticket.ticket_id}, now)
             tx.store.record_signal("chased", "shipment", number, order_number, now, {
-                "shipment_id": s.id, "state": s.state, "carrier": ticket.carrier,
-                "tracking_no": ticket.tracking_no, "ticket": ticket.reference,
-                "answer": ticket.answer, "stall_reason": s.stall_reason})
+                "shipment_id": s.id, "state": s.state, "carrier": s.carrier,
+                "tracking_no": ticket.tracking_no, "ticket": ticket.ticket_id,
+                "reason": ticket.reason, "chased_at": ticket.at.isoformat(),
+                "stall_reason": s.stall_reason})
     except IntegrityError:
         return False
     return True
