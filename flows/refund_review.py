@@ -9,7 +9,7 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from pydantic import Field
 
-from flows.markdown import refund_markdown
+from flows.dossier_markdown import refund_markdown
 from flows.runs import mark_run, order_artifact, report
 from flows.wiring import context, notify, payment_gateway
 from integrations.service.inputs import parse_id

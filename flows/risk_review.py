@@ -8,7 +8,7 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from pydantic import Field
 
-from flows.markdown import review_markdown
+from flows.dossier_markdown import review_markdown
 from flows.runs import add_tags, mark_run, order_artifact, paused_runs, report
 from flows.wiring import context, notify
 from integrations.risk.errors import ReviewAlreadyDecided

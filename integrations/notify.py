@@ -12,6 +12,7 @@ import logging
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from integrations.notifications.apprise_notifier import AppriseNotifier
 from integrations.notifications.masking import PiiFilter
 from statemachine.errors import OrderPilotError
 from statemachine.ports import Message, Notifier
@@ -39,11 +40,6 @@ class RoutedNotifier:
         self._routes = {audience: urls for audience, urls in routes.items() if urls}
         self._apprise = None
         if self._routes:
-            # imported only when needed, not at the top: Prefect loads flow scripts with
-            # flows/ on sys.path, where flows/markdown.py shadows the `markdown` package
-            # that apprise imports
-            from integrations.notifications.apprise_notifier import AppriseNotifier
-
             self._apprise = AppriseNotifier(self._routes)
 
     def send(self, message: Message) -> bool:
