@@ -22,7 +22,7 @@ from integrations.db.repository import ORDER_COLS, SHIPMENT_COLS
 from integrations.db.stock import _in_list as in_list
 from integrations.replay import writes
 from integrations.service.context import Context, Tx
-from integrations.service.hooks import after_transition
+from integrations.service.hooks import after_transitions
 from integrations.service.orders import STATE_DEADLINES, event_data
 from integrations.service.shipments import _event_data as shipment_event_data
 from integrations.service.shipments import parcel_timers
@@ -71,8 +71,7 @@ def fire_orders(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
         order = orders[move.id]
         try:
             fired = fastfire.fire(ORDER_LIFECYCLE, order, move.trigger, at=move.at,
-                                  actor=move.actor,
-                                         **_derived(order, move, open_counts))
+                                  actor=move.actor, **_derived(order, move, open_counts))
         except (InvalidTransition, GuardRejected) as error:
             refused.append(Refused(move, str(error)))
             continue
@@ -81,8 +80,8 @@ def fire_orders(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
     _move_stock(tx, done)
     _order_deadlines(ctx, tx, done)
     writes.record(tx, [(f, o.id, o.id, event_data(o)) for _, o, f in done])
-    for _, order, fired in done:  # the same post-transition hooks as orders.fire (credit…)
-        after_transition(ctx, tx, order, fired)
+    # the same post-transition hooks as orders.fire (credit…), batched like the sweep's
+    after_transitions(ctx, tx, [(order, fired) for _, order, fired in done])
     return refused
 
 
@@ -98,8 +97,7 @@ def fire_shipments(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]
         parcel = parcels[move.id]
         try:
             fired = fastfire.fire(SHIPMENT_LIFECYCLE, parcel, move.trigger, at=move.at,
-                                  actor=move.actor,
-                                            **move.params)
+                                  actor=move.actor, **move.params)
         except (InvalidTransition, GuardRejected) as error:
             refused.append(Refused(move, str(error)))
             continue
