@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from integrations.http.deps import ERRORS, Ctx, OrderId
+from integrations.http.deps import ERRORS, CaseId, Ctx, OrderId
 from integrations.ingest import handlers
 from integrations.ingest.events import (
     AfterSalesRequest,
@@ -46,6 +46,12 @@ def payment_event(event: PaymentEvent, ctx: Ctx) -> JSONResponse:
 def carrier_event(event: CarrierEvent, ctx: Ctx) -> JSONResponse:
     """Tracking event; out-of-order and late events are recorded with a note (200)."""
     return _reply(handlers.carrier_event(ctx, event))
+
+
+@router.post("/v1/reviews/cases/{case_id}/decision", tags=["reviews"])
+def case_decision(case_id: CaseId, event: ReviewDecision, ctx: Ctx) -> JSONResponse:
+    """Grant or refuse an after-sales request held for a person (the refund follows)."""
+    return _reply(handlers.case_decided(ctx, case_id, event))
 
 
 @router.post("/v1/reviews/orders/{order_id}/decision", tags=["reviews"])

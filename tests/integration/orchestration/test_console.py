@@ -148,3 +148,98 @@ def test_runs_the_server_refused_are_recreated_exactly_once_by_the_redrive(
     # Then every missing run was re-created exactly once
     assert console.counts["recreated"] == 3
     assert all(len(runs_of(pilot, o)) == 1 and paused(pilot, o) for o in orders)
+
+
+def test_a_refund_a_person_must_decide_is_refunded_after_approval_in_the_form(
+        tmp_path: Path, prefect_server: str):
+    from prefect.flow_runs import resume_flow_run
+
+    # Given a paid order and a refund request above ¥200 (the rules want a person)
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    place(pilot, buyer="b-5")  # a returning buyer
+    order_id = place(pilot, buyer="b-5", price=30_000)
+    pilot.orders.fire(order_id, "pay", amount=30_000, payment_ref="alipay-5")
+    with running_console(pilot):
+        case = pilot.cases.open(order_id, kind="refund_only", reason="尺码不对",
+                                lines=[{"line_no": 1, "quantity": 1}])
+        # Then the console triages it to a person: a refund-review run waits
+        [run] = wait_for("a refund review run", lambda: paused(pilot, case.id))
+        assert run.name == f"refund-review-{order_id}-{case.id}"
+        _, description = form_of(run)
+        assert "¥300.00" in description and "尺码不对" in description
+        # When the reviewer approves, the console refunds through the gateway
+        resume_flow_run(run.id, run_input={"decision": "approve", "reason": "size chart wrong",
+                                           "reviewer": "mei"})
+        wait_for("the refund", lambda: pilot.orders.get(order_id).refunded == 30_000)
+    assert pilot.cases.get(case.id).state == "refunded"
+
+
+def test_a_stalled_parcel_gets_a_run_that_closes_itself_at_the_next_scan(
+        tmp_path: Path, prefect_server: str):
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    order_id = place(pilot, buyer="b-3")
+    pilot.orders.fire(order_id, "pay", amount=2500, payment_ref="wxpay-3")
+    for trigger in ("start_picking", "pack", "ship"):
+        pilot.orders.fire(order_id, trigger)
+    with running_console(pilot):
+        # When the carrier never picks the parcel up
+        assert pilot.sweep(pilot.clock.advance(hours=73))["pickup_due"] == 1
+        [run] = wait_for("a stall run", lambda: paused(pilot, "s-1"))
+        assert run.name == f"stall-{order_id}-s-1"
+        # and then scans it after all
+        pilot.shipments.fire("s-1", "pick_up", location="上海转运中心")
+        # Then the run closes by itself
+        final = wait_for("the stall run closed", lambda: state_of(run).is_completed() and
+                         state_of(run), timeout=15)
+    assert "pick_up" in final.message
+
+
+def test_the_review_queue_page_lists_each_waiting_case_with_a_link_to_its_run(
+        tmp_path: Path, prefect_server: str):
+    from prefect.client.orchestration import get_client
+
+    from flows.dashboard import run_url
+
+    pilot = held_shop(tmp_path)
+    with running_console(pilot) as console:
+        orders = [hold(pilot, buyer=f"b-{n}") for n in range(2)]
+        runs = [wait_for("a run", lambda o=o: paused(pilot, o))[0] for o in orders]
+        with get_client(sync_client=True) as client:
+            console.dashboard_once(client)
+            [queue] = [a for a in client.read_latest_artifacts() if a.key == "review-queue"]
+            [health] = [a for a in client.read_latest_artifacts() if a.key == "shop-health"]
+    for order_id, run in zip(orders, runs, strict=True):
+        assert f"[{order_id}]({run_url(run.id)})" in queue.data
+    assert "**2** waiting for a person" in queue.data and "¥8,000.00" in queue.data
+    assert "| under_review | 2 |" in health.data
+
+
+def test_the_review_flow_run_by_prefects_engine_suspends_and_applies_the_answer(
+        tmp_path: Path, prefect_server: str):
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import Pause
+    from prefect.flow_engine import run_flow
+    from prefect.flow_runs import resume_flow_run
+
+    from deployments.console import register_deployments
+    from flows.cases import risk_review
+
+    # Given a held order and a run of the risk-review deployment (as a worker would get it)
+    pilot, url = held_shop(tmp_path), f"sqlite:///{tmp_path / 'shop.db'}"
+    order_id = hold(pilot)
+    params = {"order_id": order_id, "database_url": url}
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run_from_deployment(register_deployments()["risk-review"],
+                                                     parameters=params)
+        # When the engine runs it, it suspends with the form and leaves its process
+        with pytest.raises(Pause):
+            run_flow(risk_review, flow_run=run, parameters=params)
+        assert client.read_flow_run(run.id).state.name == "Suspended"
+        # When a reviewer answers, and the engine runs it again (as after a reschedule)
+        resume_flow_run(run.id, run_input={"decision": "approve", "reason": "called",
+                                           "reviewer": "kai", "blacklist_buyer": False})
+        outcome = run_flow(risk_review, flow_run=client.read_flow_run(run.id),
+                           parameters=params)
+    # Then the answer is applied
+    assert outcome == "approved by reviewer:kai: called"
+    assert pilot.orders.get(order_id).state == "awaiting_payment"
