@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.db.repository import Store
+from integrations.geo.contact import Contact, parse_contact
+from integrations.risk.sql_store import SqlRiskStore
 from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transition
 from integrations.service.idempotency import fire_once, remember, replay_or_none, settle_race
@@ -33,13 +35,14 @@ class _StockRace(Exception):
 def place_order(ctx: Context, request: PlaceOrder, actor: str) -> int:
     """Validate, allocate and hold stock, decide risk; returns the new order's number."""
     key = request.idempotency_key
+    contact = parse_contact(request)  # before the transaction: parsing an address takes ms
     for _ in range(STOCK_RACE_RETRIES):
         try:
             with ctx.tx() as tx:
                 prior = replay_or_none(tx, key, "place", None) if key else None
                 if prior is not None:
                     return prior
-                order_id = _place(ctx, tx, request, actor)
+                order_id = _place(ctx, tx, request, actor, contact)
                 if key:
                     remember(tx, key, "place", order_id, ctx.clock.now())
                 return order_id
@@ -50,13 +53,15 @@ def place_order(ctx: Context, request: PlaceOrder, actor: str) -> int:
     raise InsufficientStock(request.lines[0].sku, request.lines[0].quantity, 0)
 
 
-def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str) -> int:
+def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str,
+           contact: Contact | None = None) -> int:
     now = ctx.clock.now()
+    contact = contact or parse_contact(request)
     _check_skus_known(tx, request)
     needs = [Need(i, ln.sku, ln.quantity) for i, ln in enumerate(request.lines, start=1)]
     plan = plan_allocation(needs, tx.stock.availability(n.sku for n in needs))
     _ensure_buyer(tx, request.buyer_id, now)
-    order_id = tx.store.add_order(_order_values(ctx, request, now), [
+    order_id = tx.store.add_order(_order_values(ctx, request, contact, now), [
         {"line_no": i, "sku": ln.sku, "quantity": ln.quantity, "unit_price": ln.unit_price,
          "refunded_quantity": 0} for i, ln in enumerate(request.lines, start=1)])
     if not tx.stock.try_hold(order_id, plan, now):
@@ -65,7 +70,7 @@ def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str) -> int:
     created = Fired("order", order.public_id, "place", None, "created", "created", now, actor,
                     {"allocation": [[a.sku, a.warehouse, a.quantity] for a in plan]})
     tx.store.record(created, order.id, order.id, event_data(order))
-    decision = ctx.risk_check(_facts(order, request, now), tx.connection)
+    decision = ctx.risk_check(_facts(order, request, contact, now), SqlRiskStore(tx.connection))
     order.attrs["risk"] = {"action": decision.action.value, "score": decision.score,
                            "reasons": [{"rule": r.rule, "text": r.text, "values": dict(r.values)}
                                        for r in decision.reasons]}
@@ -166,10 +171,12 @@ def _ensure_buyer(tx: Tx, buyer_id: str, now: datetime) -> None:
                      "ON CONFLICT (id) DO NOTHING", {"id": buyer_id, "at": now})
 
 
-def _order_values(ctx: Context, request: PlaceOrder, now: datetime) -> dict[str, Any]:
+def _order_values(ctx: Context, request: PlaceOrder, contact: Contact,
+                  now: datetime) -> dict[str, Any]:
     attrs = {"shipping_address": request.shipping_address.model_dump(exclude_none=True),
+             "address": contact.address.as_dict(),
              "device_id": request.device_id, "ip": str(request.ip) if request.ip else None,
-             "phone": request.phone or request.shipping_address.phone,
+             "phone": contact.phone,
              "service": request.service}
     return {"buyer_id": request.buyer_id, "state": OrderState.CREATED.value, "version": 1,
             "currency": request.currency or ctx.settings.currency,
@@ -179,11 +186,12 @@ def _order_values(ctx: Context, request: PlaceOrder, now: datetime) -> dict[str,
             "created_at": now, "updated_at": now}
 
 
-def _facts(order: Order, request: PlaceOrder, now: datetime) -> PlacementFacts:
+def _facts(order: Order, request: PlaceOrder, contact: Contact,
+           now: datetime) -> PlacementFacts:
     return PlacementFacts(
         order_id=order.public_id, buyer_id=order.buyer_id, amount=order.total,
         currency=order.currency, placed_at=now,
         lines=tuple(PlacedLine(ln.sku, ln.quantity, ln.unit_price) for ln in order.lines),
         shipping_address=request.shipping_address.model_dump(exclude_none=True),
         device_id=request.device_id, ip=str(request.ip) if request.ip else None,
-        phone=request.phone or request.shipping_address.phone)
+        phone=contact.phone, address=contact.address)
