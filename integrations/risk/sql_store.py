@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from integrations.db.sql import Sql
 from integrations.risk.counters import count_placement
+from statemachine import ids
 from statemachine.risk.blacklist import Blacklist, blacklist_hits, parse_networks
 from statemachine.risk.ports import StoredDecision
 from statemachine.risk.ruleset import RuleSet
@@ -84,7 +85,7 @@ class SqlRiskStore:
 
     def record(self, facts: PlacementFacts, decisions: Sequence[StoredDecision]) -> None:
         """Keep the decisions and what placement saw; count the order for the next ones."""
-        order_id = int(facts.order_id.removeprefix("o-"))
+        order_id = ids.ORDER.parse(facts.order_id)
         self.sql.many(DECISION_SQL, [_decision_row(order_id, d, facts) for d in decisions])
         self.sql.run(FACTS_SQL, {
             "order_id": order_id, "buyer_id": facts.buyer_id, "device_id": facts.device_id,
