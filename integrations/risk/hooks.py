@@ -10,6 +10,8 @@ from sqlalchemy import insert, select, update
 
 from integrations.db.schema import OrderRow
 from integrations.db.schema_risk import ReviewTaskRow
+from integrations.db.sql import Sql
+from integrations.risk.counters import count_outcomes
 from integrations.risk.credit_store import record_credit_event, record_credit_events
 from statemachine.aftersales import AfterSalesCase, Inspection
 from statemachine.lifecycle import Fired
@@ -62,11 +64,28 @@ class CreditHook:
                                 policy=self.policy)
 
     def many(self, ctx: Any, tx: Any, moved: list[tuple[Any, Fired]]) -> None:
-        """Bulk: the credit events of a batch of order transitions, few statements per buyer."""
+        """Bulk: the credit events of a batch of order transitions, few statements per buyer;
+        case transitions (rare) one by one."""
         events = [(o.buyer_id, event[0], o.id, event[1], f.actor, f.at) for o, f in moved
                   if isinstance(o, Order) and (event := order_credit_event(f)) is not None]
         if events:
             record_credit_events(tx.connection, events, policy=self.policy)
+        for aggregate, fired in moved:
+            if isinstance(aggregate, AfterSalesCase):
+                self(ctx, tx, aggregate, fired)
+
+
+class OutcomeCounter:
+    """Counts a buyer's cancelled and completed orders as they happen (cancel rate, allow
+    lane), so placement never recounts the buyer's history."""
+
+    def __call__(self, ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
+        self.many(ctx, tx, [(aggregate, fired)])
+
+    def many(self, ctx: Any, tx: Any, moved: list[tuple[Any, Fired]]) -> None:
+        count_outcomes(Sql(tx.connection), [
+            (o.buyer_id, f.to_state) for o, f in moved
+            if isinstance(o, Order) and f.from_state != f.to_state])
 
 
 def review_task_hook(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
