@@ -62,7 +62,7 @@ class Tree:
         return total / 2**20
 
 
-def hold_big_orders(facts: Any, connection: Any) -> RiskDecision:
+def hold_big_orders(facts: Any, store: Any) -> RiskDecision:
     """Hold orders above ¥5,000 for a person (the operating manuals' amount rule)."""
     if facts.amount > 500_000:
         return RiskDecision(RiskAction.REVIEW, 70, (Reason(

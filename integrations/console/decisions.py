@@ -12,6 +12,7 @@ from integrations.risk.errors import ReviewAlreadyDecided
 from integrations.service import parcel_trouble, refunds, stalls
 from integrations.service.context import Context
 from integrations.service.inputs import parse_id
+from statemachine import ids
 from statemachine.errors import GuardRejected, InvalidTransition
 
 ALREADY_DECIDED = (ReviewAlreadyDecided, InvalidTransition, GuardRejected)
@@ -47,7 +48,7 @@ def act_on_stall(ctx: Context, ports: Ports, shipment_id: str, answer: dict[str,
     ticket = retrying(ports, lambda: ports.carrier(s.carrier, ctx.clock).chase(
         s.tracking_no, answer["note"]))
     with ctx.tx() as tx:
-        tx.store.record_signal("chased", "shipment", number, int(s.order_id[2:]),
+        tx.writer.signal("chased", "shipment", number, ids.ORDER.parse(s.order_id),
                                ctx.clock.now(), {"shipment_id": s.id, "by": who,
                                                  "ticket": ticket.ticket_id,
                                                  "reason": answer["note"]})

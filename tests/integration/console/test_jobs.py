@@ -11,8 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from integrations.carriers.simulated import AdoptingCarrier
-from integrations.console.jobs import Ports, chase_stall, settle_cancel, settle_refund
-from integrations.console.jobs import triage_refund
+from integrations.console.jobs import (
+    Ports,
+    chase_stall,
+    settle_cancel,
+    settle_refund,
+    triage_refund,
+)
 from integrations.db.repository import OUTBOX
 from integrations.notify import deliver, notifier_from
 from integrations.payments.simulated import AdoptingGateway
