@@ -120,7 +120,7 @@ def store_runs(pilot: OrderPilot, *states: Any) -> list[Any]:
     from prefect.client.orchestration import get_client
 
     from flows.case_runs import runs_tagged
-    from integrations.console.follower import store_id
+    from integrations.events.identity import store_id
 
     with get_client(sync_client=True) as client:
         return runs_tagged(client, [f"store:{store_id(pilot.context)}", "kind:risk-review"],

@@ -17,8 +17,8 @@ from flows.cases import KINDS
 from integrations.console import casefiles
 from integrations.console.casework import OpenCase, open_case
 from integrations.console.decisions import ALREADY_DECIDED
-from integrations.console.follower import store_id
 from integrations.console.jobs import Ports
+from integrations.events.identity import store_id
 from integrations.service.context import Context
 from statemachine.errors import OrderPilotError
 from statemachine.ports import Message

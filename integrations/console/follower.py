@@ -8,7 +8,6 @@ by replaying old events (which would, say, refund long-cancelled orders again).
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -87,20 +86,3 @@ class Follower:
             self.gaps.pop(row.id, None)
         return found
 
-
-STORE_KEY = "console:store-id"
-
-
-def store_id(ctx: Context) -> str:
-    """This store's console identity (made once, kept in the store): runs of two stores that
-    share one Prefect server never mix."""
-    with ctx.tx() as tx:
-        kept = tx.connection.execute(select(INBOX.c.result).where(
-            INBOX.c.key == STORE_KEY)).scalar_one_or_none()
-        if kept is not None:
-            return str(kept["id"])
-        made = uuid.uuid4().hex[:10]
-        tx.connection.execute(insert(INBOX).values(key=STORE_KEY, kind="console",
-                                                   result={"id": made},
-                                                   created_at=ctx.clock.now()))
-        return made

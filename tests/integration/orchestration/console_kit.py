@@ -30,7 +30,7 @@ def runs_of(pilot: Any, entity: str, *states: Any) -> list[Any]:
     from prefect.client.orchestration import get_client
 
     from flows import case_runs
-    from integrations.console.follower import store_id
+    from integrations.events.identity import store_id
 
     tags = [f"store:{store_id(pilot.context)}", f"entity:{entity}"]
     with get_client(sync_client=True) as client:
