@@ -72,7 +72,7 @@ def _record_only(ctx: Context, update: TrackingUpdate, carrier: str) -> Outcome:
     def apply(tx: Tx, _: Any) -> Applied:
         shipment = tx.store.get_shipment(records.shipment_by_tracking(
             tx.connection, carrier, update.tracking_no))
-        tx.store.record_signal("tracking_recorded", "shipment", shipment.id, shipment.order_id,
+        tx.writer.signal("tracking_recorded", "shipment", shipment.id, shipment.order_id,
                                ctx.clock.now(), {"status": update.code, "note": note})
         return Applied(shipment.order_id, False,
                        {"shipment": ShipmentView.of(shipment).model_dump(mode="json")}, note)
