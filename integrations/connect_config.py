@@ -67,3 +67,14 @@ class TrackingPolicy(BaseModel):
 
 def secret_of(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value else None
+
+
+class ShopifyPolicy(BaseModel):
+    """Shopify order webhooks (ORDERPILOT_SHOPIFY__*)."""
+
+    webhook_secret: SecretStr | None = Field(
+        None, description="the app's client secret: verifies X-Shopify-Hmac-Sha256")
+    shop_domain: str | None = Field(None, description="accept only this shop "
+                                    "(X-Shopify-Shop-Domain), e.g. my-shop.myshopify.com")
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$",
+                                 description="the shop's currency; default ORDERPILOT_CURRENCY")

@@ -10,6 +10,7 @@ limit does (see auth.py). Work runs in the thread pool: the store is synchronous
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -19,8 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from integrations.carriers import aftership, kuaidi100
 from integrations.connect_config import secret_of
 from integrations.http.deps import ERRORS, Ctx
+from integrations.ingest import shopify
 from integrations.ingest.once import Outcome
+from integrations.service.storefront import shopify_webhook
 from integrations.service.tracking import apply_update
+from statemachine.errors import InvalidInput
 
 router = APIRouter(prefix="/hooks", responses=ERRORS, tags=["providers"])
 
@@ -61,3 +65,30 @@ async def aftership_webhook(request: Request, ctx: Ctx) -> JSONResponse:
     update = aftership.parse_webhook(body)
     outcome = await run_in_threadpool(apply_update, ctx, update)
     return JSONResponse(_body(outcome))
+
+
+@router.post("/shopify")
+async def shopify_order_webhook(request: Request, ctx: Ctx) -> JSONResponse:
+    """A Shopify order or refund webhook (topic in X-Shopify-Topic)."""
+    body, headers, policy = await request.body(), request.headers, ctx.settings.shopify
+    problem = shopify.signature_problem(body, headers.get(shopify.HMAC_HEADER),
+                                        secret_of(policy.webhook_secret))
+    shop = headers.get("x-shopify-shop-domain", "")
+    if problem is None and policy.shop_domain and shop != policy.shop_domain:
+        problem = f"webhooks are accepted from {policy.shop_domain} only (got {shop!r})"
+    if problem is not None:
+        return _refused(problem)
+    topic, webhook_id = headers.get("x-shopify-topic"), headers.get("x-shopify-webhook-id")
+    if not topic or not webhook_id:
+        raise InvalidInput({"headers": "X-Shopify-Topic and X-Shopify-Webhook-Id are required"})
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise InvalidInput({"body": "body is not valid JSON"}) from None
+    if not isinstance(payload, dict):
+        raise InvalidInput({"body": "expected a JSON object"})
+    outcome = await run_in_threadpool(shopify_webhook, ctx, topic, webhook_id[:128],
+                                      shop or "unknown-shop", payload)
+    reply = {**outcome.body, "duplicate": outcome.duplicate}
+    return JSONResponse(reply, outcome.status,
+                        headers={"Idempotent-Replay": "true"} if outcome.duplicate else None)

@@ -95,7 +95,7 @@ def _new_order(ctx: Context, request: PlaceOrder, plan: list[Any], now: datetime
     attrs = {"shipping_address": request.shipping_address.model_dump(exclude_none=True),
              "device_id": request.device_id, "ip": str(request.ip) if request.ip else None,
              "phone": request.phone or request.shipping_address.phone,
-             "service": request.service}
+             "service": request.service, "email": request.email, "locale": request.locale}
     return Order(id=0, buyer_id=request.buyer_id, state=OrderState.CREATED, version=1,
                  currency=request.currency or ctx.settings.currency,
                  total=sum(ln.amount for ln in lines), lines=lines, created_at=now,
