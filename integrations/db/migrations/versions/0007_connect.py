@@ -1,7 +1,7 @@
 """connect: webhook subscriptions and deliveries
 
-Revision ID: 0006_connect
-Revises: 0005_fulfilment
+Revision ID: 0007_connect
+Revises: 0006_risk_counters
 Create Date: 2026-11-27 08:35:52.558222
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import integrations.db.schema
 
 
-revision = '0006_connect'
-down_revision = '0005_fulfilment'
+revision = '0007_connect'
+down_revision = '0006_risk_counters'
 branch_labels = None
 depends_on = None
 
