@@ -101,13 +101,8 @@ def _new_order(ctx: Context, request: PlaceOrder, contact: Contact, plan: list[A
     attrs = {"shipping_address": request.shipping_address.model_dump(exclude_none=True),
              "address": contact.address.as_dict(),
              "device_id": request.device_id, "ip": str(request.ip) if request.ip else None,
-<<<<<<< HEAD
-             "phone": request.phone or request.shipping_address.phone,
-             "service": request.service, "email": request.email, "locale": request.locale}
-=======
              "phone": contact.phone,
-             "service": request.service}
->>>>>>> main
+             "service": request.service, "email": request.email, "locale": request.locale}
     return Order(id=0, buyer_id=request.buyer_id, state=OrderState.CREATED, version=1,
                  currency=request.currency or ctx.settings.currency,
                  total=sum(ln.amount for ln in lines), lines=lines, created_at=now,
