@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from integrations.connect_config import ShopifyPolicy, TrackingPolicy, WebhookPolicy
 from integrations.fulfil_config import FulfilmentPolicy
 from statemachine.policies import Timeouts
 
@@ -30,6 +31,9 @@ class Settings(BaseSettings):
     default_carrier: str = "sim-express"
     sweep_batch: int = Field(1000, ge=1, le=10000)
     fulfilment: FulfilmentPolicy = Field(default_factory=FulfilmentPolicy)
+    webhooks: WebhookPolicy = Field(default_factory=WebhookPolicy)
+    tracking: TrackingPolicy = Field(default_factory=TrackingPolicy)
+    shopify: ShopifyPolicy = Field(default_factory=ShopifyPolicy)
     shop_timezone: str = Field("Asia/Shanghai", description="IANA zone staff read times in")
 
     @field_validator("shop_timezone")
