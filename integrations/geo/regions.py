@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
