@@ -12,7 +12,7 @@ from typing import Any
 from integrations.bootstrap import build_context
 from integrations.config import Settings
 from integrations.db.stock import Drift
-from integrations.service import aftersales, orders, shipments, sweep
+from integrations.service import aftersales, orders, shipments, sweep, verification
 from integrations.service.context import Context
 from integrations.service.inputs import (
     OpenCase,
@@ -28,6 +28,7 @@ from orderpilot.claims_api import Claims
 from orderpilot.fulfil_api import Fulfilment, Waves
 from orderpilot.reviews import Reviews
 from orderpilot.risk import Risk
+from orderpilot.verification import Verification
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
@@ -54,6 +55,7 @@ class OrderPilot:
         self.fulfilment = Fulfilment(self.context)
         self.claims = Claims(self.context)
         self.reviews, self.risk = Reviews(self.context), Risk(self.context)
+        self.verification = Verification(self.context)
 
     @property
     def clock(self) -> Clock:
@@ -76,6 +78,7 @@ class Orders:
         """Hold stock and run the risk check; the order comes back awaiting_payment,
         under_review or rejected. Raises InvalidInput or InsufficientStock, writing nothing."""
         number = orders.place_order(self._ctx, parse(PlaceOrder, request), check_actor(actor))
+        verification.start(self._ctx, number, self._ctx.clock.now())  # if it is verifying
         return self.get(f"o-{number}")
 
     def fire(self, order_id: str, trigger: str, *, actor: str = "api",

@@ -16,6 +16,7 @@ from integrations.db.writer import Writer
 from statemachine.clock import Clock
 from statemachine.policies import Timeouts
 from statemachine.risk_port import RiskCheck
+from statemachine.verification import Verifier
 
 
 class SystemClock:
@@ -43,6 +44,7 @@ class Context:
     timeouts: Timeouts
     risk_check: RiskCheck
     hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
+    verifier: Verifier | None = None  # step-up verification codes (service/verification.py)
 
     @contextmanager
     def tx(self, readonly: bool = False) -> Iterator[Tx]:

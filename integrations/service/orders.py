@@ -26,8 +26,8 @@ from statemachine.risk_port import PlacedLine, PlacementFacts, RiskAction
 from statemachine.stock import AllocationChoice, Need, choose_allocation
 
 STOCK_RACE_RETRIES = 5
-DECISION = {RiskAction.APPROVE: "approve", RiskAction.REVIEW: "review",
-            RiskAction.REJECT: "reject"}
+DECISION = {RiskAction.APPROVE: "approve", RiskAction.VERIFY: "verify",
+            RiskAction.REVIEW: "review", RiskAction.REJECT: "reject"}
 
 event_data = order_event_data  # the name other modules know
 
