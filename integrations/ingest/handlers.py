@@ -23,7 +23,7 @@ from integrations.service.context import Context, Tx
 from integrations.service.inputs import OpenCase, parse, parse_id
 from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine.errors import InvalidInput
-from statemachine.order import Order
+from statemachine.order import Order, OrderState
 from statemachine.tracking import CarrierStatus, plan_tracking
 
 PAYMENT_RECORD_KIND = {"succeeded": "capture", "failed": "failed", "refunded": "refund",
@@ -36,11 +36,12 @@ def order_placed(ctx: Context, event: OrderPlaced) -> Outcome:
     def prepare(key: str) -> int:
         request = event.order.model_copy(update={"idempotency_key": key})
         try:
-            number = orders.place_order(ctx, request, "shop")
+            order = orders.place(ctx, request, "shop")
         except InvalidInput as error:  # name fields as the body has them: order.lines[0].sku
             raise InvalidInput({f"order.{k}": v for k, v in error.problems.items()}) from None
-        verification.start(ctx, number, ctx.clock.now())  # committed: send the code, if any
-        return number
+        if order.state is OrderState.VERIFYING:  # committed: now send the buyer a code
+            verification.start(ctx, order.id, ctx.clock.now())
+        return order.id
 
     def apply(tx: Tx, number: int) -> Applied:
         return Applied(number, True, {"order": _order(tx, number)})

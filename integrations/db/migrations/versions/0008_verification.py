@@ -1,7 +1,7 @@
 """verification challenges: step-up verification of orders (code hash, attempts, outcome)
 
-Revision ID: 0007_verification
-Revises: 0006_risk_counters
+Revision ID: 0008_verification
+Revises: 0007_connect
 Create Date: 2026-11-27 09:40:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import integrations.db.schema
 
 
-revision = '0007_verification'
-down_revision = '0006_risk_counters'
+revision = '0008_verification'
+down_revision = '0007_connect'
 branch_labels = None
 depends_on = None
 
