@@ -19,6 +19,7 @@ from integrations.db.writer import Writer
 from statemachine.clock import Clock
 from statemachine.policies import Timeouts
 from statemachine.risk_port import RiskCheck
+from statemachine.verification import Verifier
 
 
 class SystemClock:
@@ -46,6 +47,7 @@ class Context:
     timeouts: Timeouts
     risk_check: RiskCheck
     hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
+    verifier: Verifier | None = None  # step-up verification codes (service/verification.py)
     units: Units = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
