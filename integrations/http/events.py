@@ -38,9 +38,9 @@ def open_case(order_id: OrderId, event: AfterSalesRequest, run: Run) -> JSONResp
 
 
 @router.post("/v1/shop/orders/{order_id}/verification", tags=["shop"])
-def verification_answer(order_id: OrderId, event: VerificationAnswer, ctx: Ctx) -> JSONResponse:
+def verification_answer(order_id: OrderId, event: VerificationAnswer, run: Run) -> JSONResponse:
     """The buyer's step-up verification code: right → approved; the third wrong → rejected."""
-    return _reply(handlers.verification_answered(ctx, order_id, event))
+    return _reply(run(lambda c: handlers.verification_answered(c, order_id, event)))
 
 
 @router.post("/v1/payments/events", tags=["payments"])
