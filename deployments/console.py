@@ -8,7 +8,8 @@ Loops, each in its own thread (no flow run every few seconds, no process per eve
 - jobs: new outbox rows → settlements, refund triage, carrier chases (own cursor: slow
   outside systems never delay a review);
 - sweep: due timers fired;
-- dashboard: the `review-queue`, `shop-health`, `carrier-kpi` and diagram pages.
+- dashboard: the `review-queue`, `shop-health`, `carrier-kpi` and diagram pages;
+and, with a metrics port, a Prometheus endpoint (`/metrics`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from prefect.client.orchestration import SyncPrefectClient, get_client
+from prometheus_client import start_http_server
 
 from deployments.loops import Loop
 from flows import case_runs
@@ -53,11 +55,14 @@ def register_deployments() -> dict[str, UUID]:
 class Console:
     def __init__(self, ctx: Context, *, ports_: Ports | None = None, poll: float = 0.5,
                  sweep_every: float = 15.0, redrive_every: float = 60.0,
-                 dashboard_every: float = 15.0, relay: bool = True):
+                 dashboard_every: float = 15.0, relay: bool = True,
+                 metrics_port: int | None = None, metrics_host: str = "127.0.0.1"):
         self.ctx, self.ports = ctx, ports_ or ports()
         self.intervals = {"poll": poll, "sweep": sweep_every, "redrive": redrive_every,
                           "dashboard": dashboard_every}
         self.relay_enabled = relay
+        self.metrics_at = (metrics_host, metrics_port)
+        self.metrics_server: Any = None
         self.metrics = ConsoleMetrics(ctx)
         self.counts: Counter[str] = Counter()
         self.stop_event = threading.Event()
@@ -83,6 +88,9 @@ class Console:
             ("dashboard", self.intervals["dashboard"], self.dashboard_once, None)]
         if self.relay_enabled:
             specs.insert(0, ("relay", p, lambda _c: self.relay_once(), 1))
+        if self.metrics_at[1] is not None:
+            self.metrics_server, _ = start_http_server(self.metrics_at[1], self.metrics_at[0],
+                                                       registry=self.metrics.registry)
         for name, every, step, busy in specs:
             loop = Loop(name, every, step, self._failed, busy,
                         resource=lambda: get_client(sync_client=True))
@@ -93,6 +101,9 @@ class Console:
         self.stop_event.set()
         for loop in self.loops:
             loop.join(timeout)
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
 
     def run_until_stopped(self) -> None:
         """Start, then block until Ctrl-C / SIGTERM (or `stop()` from another thread)."""

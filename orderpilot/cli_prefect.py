@@ -53,14 +53,16 @@ def serve(db: DbOption = None,
               min=5, help="seconds between re-drives (lost case runs re-created)")] = 60.0,
           relay: Annotated[bool, typer.Option(
               help="publish outbox rows as Prefect events (--no-relay if `orderpilot "
-                   "relay` runs elsewhere)")] = True) -> None:
+                   "relay` runs elsewhere)")] = True,
+          metrics_port: Annotated[int | None, typer.Option(
+              help="serve Prometheus metrics on 127.0.0.1:PORT/metrics")] = None) -> None:
     """Run the orderpilot console against the Prefect server (PREFECT_API_URL): relay, case
     runs for people (reviews, refunds, stalls), automation jobs, sweep, re-drive, dashboard."""
     from deployments.serve import serve_console
 
     console.print("orderpilot console running (Ctrl-C to stop)")
     serve_console(db, poll=poll, sweep_every=sweep_every, redrive_every=redrive_every,
-                  relay=relay)
+                  relay=relay, metrics_port=metrics_port)
 
 
 def register(app: typer.Typer) -> None:

@@ -243,3 +243,19 @@ def test_the_review_flow_run_by_prefects_engine_suspends_and_applies_the_answer(
     # Then the answer is applied
     assert outcome == "approved by reviewer:kai: called"
     assert pilot.orders.get(order_id).state == "awaiting_payment"
+
+
+def test_the_metrics_endpoint_counts_what_the_console_did_and_what_waits(
+        tmp_path: Path, prefect_server: str):
+    import httpx
+
+    from tests.integration.integ.server import free_port
+
+    pilot, port = held_shop(tmp_path), free_port()
+    with running_console(pilot, metrics_port=port):
+        order_id = hold(pilot)
+        wait_for("a run", lambda: paused(pilot, order_id))
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    assert 'orderpilot_review_queue{kind="risk-review"} 1.0' in text
+    assert 'orderpilot_console_runs_total{action="opened"} 1.0' in text
+    assert 'orderpilot_transitions_total{entity="order",trigger="review"} 1.0' in text
