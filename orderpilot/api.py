@@ -13,7 +13,15 @@ from integrations.bootstrap import build_context
 from integrations.config import Settings
 from integrations.console.casework import REFUND_REVIEW, open_cases
 from integrations.db.stock import Drift
-from integrations.service import aftersales, orders, refunds, shipments, sweep, verification
+from integrations.service import (
+    aftersales,
+    listing,
+    orders,
+    refunds,
+    shipments,
+    sweep,
+    verification,
+)
 from integrations.service.context import Context
 from integrations.service.inputs import (
     Decided,
@@ -25,6 +33,7 @@ from integrations.service.inputs import (
     parse,
     parse_id,
 )
+from integrations.service.listing import OrderPage
 from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
 from orderpilot.claims_api import Claims
 from orderpilot.fulfil_api import Fulfilment, Waves
@@ -99,6 +108,22 @@ class Orders:
 
     def allowed_triggers(self, order_id: str) -> list[str]:
         return ORDER_LIFECYCLE.allowed(self.get(order_id).state)
+
+    def list(self, **filters: Any) -> OrderPage:
+        """A page of orders, newest first: state=[...], buyer=, since=, until=, risk=
+        (approve | review | verify | reject), text=, limit= (≤ 500), after= (the previous
+        page's `next`)."""
+        return listing.list_orders(self._ctx, **filters)
+
+    def search(self, text: str, **filters: Any) -> OrderPage:
+        """Orders matching an order id, buyer id, payment reference or tracking number."""
+        return listing.list_orders(self._ctx, text=text, **filters)
+
+    def export(self, fmt: str = "csv", **filters: Any) -> str:
+        """Every matching order as CSV (with a header row) or as a JSON array."""
+        if fmt not in ("csv", "json"):
+            raise InvalidInput({"fmt": f"expected csv or json (got {fmt!r})"})
+        return listing.export(self._ctx, fmt, **filters)  # type: ignore[arg-type]
 
     def history(self, order_id: str) -> list[TransitionView]:
         """Every transition of the order and of its parcels and cases, oldest first."""

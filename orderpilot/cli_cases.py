@@ -25,12 +25,15 @@ Reason = Annotated[str, typer.Option("--reason", help="why; kept in the history"
 def case_list(db: DbOption = None) -> None:
     """Requests waiting for a decision, oldest first."""
     pilot = OrderPilot(db)
-    cases = pilot.cases.waiting()
-    table = Table("case", "order", "kind", "amount", "reason", "requested")
-    for c in cases:
-        currency = pilot.orders.get(c.order_id).currency
-        table.add_row(c.id, c.order_id, c.kind, money(c.requested_amount, currency), c.reason,
-                      c.created_at.isoformat(timespec="minutes"))
+    try:
+        cases = pilot.cases.waiting()
+        table = Table("case", "order", "kind", "amount", "reason", "requested")
+        for c in cases:
+            currency = pilot.orders.get(c.order_id).currency
+            table.add_row(c.id, c.order_id, c.kind, money(c.requested_amount, currency),
+                          c.reason, c.created_at.isoformat(timespec="minutes"))
+    finally:
+        pilot.close()
     console.print(table if cases else "no request waits for a person")
 
 
@@ -47,12 +50,14 @@ def case_reject(case_id: str, by: By, reason: Reason, db: DbOption = None) -> No
 
 
 def _decide(db: str | None, case_id: str, decision: str, by: str, reason: str) -> None:
+    pilot = OrderPilot(db)
     try:
-        pilot = OrderPilot(db)
         case = getattr(pilot.cases, decision)(case_id, by=by, reason=reason)
     except OrderPilotError as error:
         Console(stderr=True).print(f"[red]error:[/] {error}")
         raise typer.Exit(2) from error
+    finally:
+        pilot.close()
     done = {"approve": "approved", "reject": "rejected"}[decision]
     console.print(f"{case.id} {done} by {by}: now [bold]{case.state}[/]")
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import text
 
 from integrations.http.deps import READ_ERRORS, Ctx, OrderId
 from integrations.ingest import notes
 from integrations.ingest.events import NoteIn
 from integrations.ingest.notes import NoteView
+from integrations.service import listing
 from integrations.service.inputs import parse_id
+from integrations.service.listing import OrderPage
 from integrations.service.views import CaseView, OrderView, ShipmentView, TransitionView
+from statemachine.errors import InvalidInput
 from statemachine.order import ORDER_LIFECYCLE
 
 router = APIRouter(responses=READ_ERRORS, tags=["ops"])
@@ -27,6 +30,34 @@ def health(ctx: Ctx) -> dict[str, str]:
     with ctx.tx(readonly=True) as tx:
         tx.connection.execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@router.get("/v1/ops/orders")
+def orders_list(ctx: Ctx, state: Annotated[list[str] | None, Query()] = None,
+                buyer: str | None = None, since: str | None = None, until: str | None = None,
+                risk: str | None = None, text: str | None = None, limit: str | None = None,
+                after: str | None = None) -> OrderPage:
+    """Orders newest first, filtered; pass `next` back as `after` for the following page."""
+    return listing.list_orders(ctx, **_given(state=state, buyer=buyer, since=since, until=until,
+                                             risk=risk, text=text, limit=limit, after=after))
+
+
+@router.get("/v1/ops/orders/export", response_class=Response,
+            responses={200: {"content": {"text/csv": {}, "application/json": {}}}})
+def orders_export(ctx: Ctx, format: str = "csv",  # noqa: A002 (the query parameter's name)
+                  state: Annotated[list[str] | None, Query()] = None, buyer: str | None = None,
+                  since: str | None = None, until: str | None = None,
+                  risk: str | None = None) -> Response:
+    """Every matching order as CSV (header row) or a JSON array."""
+    if format not in ("csv", "json"):
+        raise InvalidInput({"format": f"expected csv or json (got {format!r})"})
+    body = listing.export(ctx, format, **_given(state=state, buyer=buyer, since=since,
+                                                until=until, risk=risk))
+    return Response(body, media_type="text/csv" if format == "csv" else "application/json")
+
+
+def _given(**values: object) -> dict[str, object]:
+    return {k: v for k, v in values.items() if v is not None}
 
 
 @router.get("/v1/ops/orders/{order_id}")
