@@ -8,10 +8,13 @@ picks it up, however long the person took and whether or not the console restart
 from __future__ import annotations
 
 import json
+import logging
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.actions import LogCreate
 from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterDeploymentId,
@@ -77,6 +80,14 @@ def close(client: SyncPrefectClient, run_id: UUID, message: str, failed: bool = 
     """End a case run with what happened (Completed, or Failed for work that went wrong)."""
     state = Failed(message=message) if failed else Completed(message=message)
     client.set_flow_run_state(run_id, state, force=True)
+    note(client, run_id, message, logging.ERROR if failed else logging.INFO)
+
+
+def note(client: SyncPrefectClient, run_id: UUID, message: str,
+         level: int = logging.INFO) -> None:
+    """A line in the run's log, as a flow's logger would write it (the UI's Logs tab)."""
+    client.create_logs([LogCreate(name="orderpilot.console", level=level, message=message,
+                                  timestamp=datetime.now(UTC), flow_run_id=run_id)])
 
 
 def runs_tagged(client: SyncPrefectClient, tags: list[str],

@@ -105,6 +105,8 @@ class Desk:
 
     def _apply(self, client: SyncPrefectClient, run: FlowRun, kind: str, entity: str,
                answer: dict[str, object]) -> str:
+        case_runs.note(client, run.id, "answer: " + ", ".join(
+            f"{k}={v}" for k, v in answer.items()))
         try:
             outcome = KINDS[kind].apply(self.ctx, self.ports, entity, answer)
         except ALREADY_DECIDED as error:
@@ -141,7 +143,10 @@ class Desk:
         description = spec.describe(self.ctx, case, self.ctx.clock.now())
         if warning:
             description = f"> **Your last answer was not applied:** {warning}\n\n{description}"
-        case_runs.suspend_with_form(client, run, spec.form, description)
+        if case_runs.suspend_with_form(client, run, spec.form, description):
+            case_runs.note(client, run.id, f"{case.kind} of {case.entity} ({case.order_id}): "
+                           f"{'; '.join(case.reasons)} — waiting for a person"
+                           + (f" (asked again: {warning})" if warning else ""))
         self.publish_timeline(client, case.order_id, run.id)
 
     def _ask_again(self, client: SyncPrefectClient, run: FlowRun, kind: str, entity: str,

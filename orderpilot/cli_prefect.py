@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from statemachine.errors import OrderPilotError
+
 console = Console(stderr=True)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
@@ -65,10 +67,31 @@ def serve(db: DbOption = None,
                   relay=relay, metrics_port=metrics_port)
 
 
+def up(db: DbOption = None,
+       demo: Annotated[bool, typer.Option(
+           "--demo", help="play a demo shop in real time on its own store")] = False,
+       port: Annotated[int, typer.Option(help="port of the Prefect server to start")] = 4200,
+       prefect_db: Annotated[str | None, typer.Option(
+           help="the Prefect server's database URL, or 'sqlite' (default: the local "
+                "PostgreSQL when it answers, else SQLite)")] = None,
+       metrics_port: Annotated[int | None, typer.Option(
+           help="serve Prometheus metrics on 127.0.0.1:PORT/metrics")] = 9464) -> None:
+    """One command to see it live: a Prefect server (started or reused), the console, and
+    with --demo a shop trading in real time. Ctrl-C stops what it started."""
+    from orderpilot.up import run_up
+
+    try:
+        run_up(db, demo, port, prefect_db, metrics_port, console.print)
+    except (OrderPilotError, RuntimeError) as error:
+        console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(2) from error
+
+
 def register(app: typer.Typer) -> None:
     """Add the Prefect commands to the main `orderpilot` app."""
     app.command()(relay)
     app.command()(serve)
+    app.command()(up)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from orderpilot.api import OrderPilot
 from orderpilot.demo_risk import buyer_request, register_buyers, risk_summary, work_review_queue
+from orderpilot.demo_store import claim_demo_store
 from statemachine.clock import ManualClock
 from statemachine.errors import InsufficientStock
 
@@ -31,6 +32,7 @@ def run_demo(database_url: str | None, orders: int, seed: int, console: Console)
     rng = random.Random(seed)
     clock = ManualClock(datetime(2026, 11, 11, 8, 0, tzinfo=UTC))
     pilot = OrderPilot(database_url, clock=clock)
+    claim_demo_store(pilot, database_url or "the default store")
     for sku in SKUS:
         for wh in WAREHOUSES:
             pilot.inventory.receive(sku=sku, warehouse=wh, quantity=rng.randint(20, 80))

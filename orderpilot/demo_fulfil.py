@@ -11,6 +11,7 @@ from rich.console import Console
 from integrations.config import Settings
 from integrations.fulfil_config import FulfilmentPolicy
 from orderpilot.api import OrderPilot
+from orderpilot.demo_store import claim_demo_store
 from statemachine.clock import ManualClock
 from statemachine.errors import GuardRejected
 
@@ -26,6 +27,7 @@ def run_fulfilment_demo(database_url: str | None, console: Console) -> dict:
     clock = ManualClock(datetime(2026, 11, 11, 8, 0, tzinfo=UTC))
     settings = Settings(fulfilment=FulfilmentPolicy(distances=DISTANCES))
     pilot = OrderPilot(database_url, clock=clock, settings=settings)
+    claim_demo_store(pilot, database_url or "the default store")
     before = pilot.fulfilment.ledger()
     for (sku, wh), qty in STOCK.items():
         pilot.inventory.receive(sku=sku, warehouse=wh, quantity=qty)

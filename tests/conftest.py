@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -79,3 +80,54 @@ def any_pilot(any_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
     p = OrderPilot(any_url, clock=clock, risk_check=approve_everything)
     yield p
     p.close()
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real `prefect server start` (UI included) for the whole session, started on first
+    use, on a fresh PostgreSQL database when one answers (else SQLite); yields its API URL.
+    Flow heartbeats are off in this process (their join costs ~1 s per engine run)."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+
+    from orderpilot.up import start_server
+    from tests.integration.integ.server import free_port
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline machines
+    with _prefect_database() as database:
+        server = start_server(free_port(), database, tmp_path_factory.mktemp("prefect"))
+        try:
+            with temporary_settings({PREFECT_API_URL: server.api_url,
+                                     PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+                yield server.api_url
+        finally:
+            assert server.process is not None
+            server.process.terminate()
+            server.process.wait(timeout=60)
+
+
+@contextmanager
+def _prefect_database() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for the session's Prefect server (None: use SQLite)."""
+    admin = _admin_url().replace("postgresql+psycopg://", "postgresql://")
+    name = f"orderpilot_prefect_t_{uuid.uuid4().hex[:10]}"
+    if not admin:
+        yield None
+        return
+    try:
+        import psycopg
+
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception:  # no PostgreSQL here: the server keeps its state in SQLite
+        yield None
+        return
+    try:
+        yield admin.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0] + \
+            f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

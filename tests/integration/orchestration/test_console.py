@@ -255,7 +255,9 @@ def test_the_metrics_endpoint_counts_what_the_console_did_and_what_waits(
     with running_console(pilot, metrics_port=port):
         order_id = hold(pilot)
         wait_for("a run", lambda: paused(pilot, order_id))
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        opened = 'orderpilot_console_runs_total{action="opened"} 1.0'
+        text = wait_for("the opened run counted", lambda: (
+            page := httpx.get(f"http://127.0.0.1:{port}/metrics").text) and opened in page
+            and page)
     assert 'orderpilot_review_queue{kind="risk-review"} 1.0' in text
-    assert 'orderpilot_console_runs_total{action="opened"} 1.0' in text
     assert 'orderpilot_transitions_total{entity="order",trigger="review"} 1.0' in text
