@@ -16,6 +16,7 @@ from flows.carrier_kpi import carrier_kpi
 from flows.logistics import stall_alert
 from flows.refund_review import refund_review
 from flows.relay import outbox_relay
+from flows.review_budget import review_budget_watch
 from flows.risk_review import review_overdue, risk_review
 from flows.sweep import deadline_sweep
 
@@ -37,6 +38,8 @@ def deployments(relay_every: int = 10, sweep_cron: str = "* * * * *") -> list[An
         deadline_sweep.to_deployment(name="deadline-sweep", cron=sweep_cron,
                                      concurrency_limit=1, tags=["kind:sweep"]),
         carrier_kpi.to_deployment(name="carrier-kpi", cron="0 6 1 * *", tags=["kind:kpi"]),
+        review_budget_watch.to_deployment(name="review-budget-watch", cron="*/15 * * * *",
+                                          concurrency_limit=1, tags=["kind:risk"]),
         risk_review.to_deployment(name="risk-review", triggers=[
             on_event("orderpilot.order.under_review", order_id=order)]),
         review_overdue.to_deployment(name="review-overdue", triggers=[

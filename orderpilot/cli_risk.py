@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -35,12 +36,19 @@ def backtest(input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="C
              model: Annotated[Path | None, typer.Option(help="learned scorer")] = None,
              evaluate_from: Annotated[float, typer.Option(
                  min=0.0, max=1.0, help="measure from this time fraction on")] = 0.0,
+             review_budget: Annotated[float | None, typer.Option(
+                 min=0.0, max=1.0, help="share of orders people may review (default: "
+                 "ORDERPILOT_RISK_REVIEW_BUDGET, 0.2)")] = None,
              as_json: JsonFlag = False) -> None:
-    """Replay a purchase history in time order; print precision / recall / flagged and AUC."""
+    """Replay a purchase history in time order; print precision / recall / flagged, AUC, the
+    review-budget curve and the score bands that meet the budget."""
     from integrations.risk.backtest import run_backtest
+    from integrations.risk.settings import RiskSettings
 
+    budget = RiskSettings().review_budget if review_budget is None else review_budget
     with _risk_errors():
-        report = run_backtest(input_path, out, _ruleset(rules), _scorer(model), evaluate_from)
+        report = run_backtest(input_path, out, _ruleset(rules), _scorer(model), evaluate_from,
+                              review_budget=budget)
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
         return
@@ -54,6 +62,47 @@ def backtest(input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="C
                   f"{'-' if report.auc is None else f'{report.auc:.3f}'}   decisions: {out}")
     for note in report.notes:
         console.print(f"[yellow]{note}[/]")
+    if report.curve:
+        _print_curve(report.curve, report.proposal or {})
+
+
+def _print_curve(points, proposal) -> None:
+    table = Table("review_at", "review share", "flagged", "precision", "recall",
+                  title=f"review budget curve (reject_at {points[0]['reject_at']:.0f})")
+    for p in points:
+        table.add_row(f"{p['review_at']:.0f}", f"{p['review_share']:.1%}",
+                      f"{p['flagged_share']:.1%}", f"{p['precision']:.3f}", f"{p['recall']:.3f}")
+    console.print(table)
+    budget = f"{proposal['budget']:.0%}"
+    if proposal.get("review_at") is None:
+        console.print(f"[yellow]no thresholds meet the {budget} review budget: "
+                      f"{proposal.get('note')}[/]")
+        return
+    e = proposal["expected"]
+    console.print(f"proposed for a {budget} review budget: [score] reject_at = "
+                  f"{proposal['reject_at']:.0f}, review_at = {proposal['review_at']:.0f} "
+                  f"(review share {e['review_share']:.1%}, recall {e['recall']:.3f}, "
+                  f"reject precision {e['reject_precision']:.3f})")
+
+
+@risk_app.command("stats")
+def stats(db: DbOption = None, as_json: JsonFlag = False,
+          at: Annotated[datetime | None, typer.Option(
+              help="measure the windows ending at this UTC time (default: now)")] = None
+          ) -> None:
+    """Live decisions over the last hour and day: review share against the review budget."""
+    with _risk_errors():
+        report = OrderPilot(db).risk.stats(at.replace(tzinfo=UTC) if at else None)
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    table = Table("window", "orders", "approve", "verify", "review", "reject", "review share",
+                  title=f"risk decisions (review budget {report['budget']:.0%})")
+    for name, w in report["windows"].items():
+        share = f"{w['review_share']:.1%}" + (" [red]OVER BUDGET[/]" if w["over_budget"] else "")
+        table.add_row(f"last {name}", str(w["orders"]), str(w["approve"]), str(w["verify"]),
+                      str(w["review"]), str(w["reject"]), share)
+    console.print(table)
 
 
 @risk_app.command("train")

@@ -10,7 +10,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from integrations.db.schema_risk import BuyerProfileRow
 from integrations.risk import blacklist_store, credit_store, shadow
+from integrations.risk.budget import live_shares
 from integrations.risk.hooks import CreditHook
+from integrations.risk.settings import RiskSettings
 from integrations.risk.views import BlacklistEntryView, CreditChangeView
 from integrations.service.context import Context
 from integrations.service.inputs import check_when, parse_id
@@ -96,6 +98,14 @@ class Risk:
         when = check_when("signed_up_at", signed_up_at)
         with self._ctx.tx() as tx:
             _upsert_profile(tx.connection, buyer_id, when)
+
+    def stats(self, now: datetime | None = None) -> dict[str, Any]:
+        """Live decisions over the last hour and day, the review share and the budget."""
+        budget = RiskSettings().review_budget
+        when = check_when("now", now) if now is not None else self._ctx.clock.now()
+        with self._ctx.tx(readonly=True) as tx:
+            shares = live_shares(tx.connection, when, budget)
+        return {"budget": budget, "at": when.isoformat(), "windows": shares}
 
     def shadow_report(self) -> dict[str, Any]:
         """Live vs shadow decisions: agreement matrix, per-rule fire counts, bad outcomes."""
