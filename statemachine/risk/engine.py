@@ -42,7 +42,11 @@ def _stages(ruleset: RuleSet) -> _Stages:
 
 
 def allow_lane(facts: PlacementFacts, signals: RiskSignals, ruleset: RuleSet) -> Reason | None:
-    """Fires for a known good buyer (completed orders, no disputes, unlisted) with a small order."""
+    """Fires for an allow-listed buyer / device / phone / address / IP (not also blocked), or a
+    known good buyer (completed orders, no disputes, unlisted) with a small order."""
+    if signals.allow_hits and not signals.blacklist_hits:
+        kinds = ", ".join(signals.allow_hits)
+        return Reason("allow_list", f"on the allow list: {kinds}", {"hits": signals.allow_hits})
     lane = ruleset.allow_lane
     completed, disputes = signals.orders_completed, signals.disputes
     if not lane.enabled or completed is None or disputes is None:
