@@ -4,7 +4,8 @@ of ~80 % cleared by machine and ~20 % by people), steered rather than hoped for.
 Backtest side: `curve` replays score bands over the assessments of a labelled history and
 `propose` picks the bands that meet the budget. Live side: `live_shares` measures the review
 share of the stored decisions over the last hour and day; `budget_alert` is the message ops
-get when the share is over budget (sent by the `review-budget-watch` flow).
+get when the share is over budget (the console sends it once an hour while it lasts, and
+exports the shares as Prometheus gauges for an Alertmanager rule).
 """
 
 from __future__ import annotations
@@ -91,6 +92,16 @@ def live_shares(conn: Connection, now: datetime, budget: float) -> dict[str, dic
         out[name] = {"orders": total, **{a.value: int(rows.get(a.value, 0)) for a in RiskAction},
                      "review_share": round(share, 4), "over_budget": share > budget}
     return out
+
+
+def check_review_budget(ctx: Any, now: datetime) -> tuple[dict[str, Any], Message | None]:
+    """The live shares (ORDERPILOT_RISK_REVIEW_BUDGET) and the ops message if over budget."""
+    from integrations.risk.settings import RiskSettings
+
+    budget = RiskSettings().review_budget
+    with ctx.tx(readonly=True) as tx:
+        shares = live_shares(tx.connection, now, budget)
+    return {"budget": budget, "windows": shares}, budget_alert(shares, budget, now)
 
 
 def budget_alert(shares: dict[str, dict[str, Any]], budget: float, now: datetime

@@ -47,3 +47,31 @@ def test_risk_stats_on_the_command_line(sqlite_url, clock):
     assert (hour["orders"], hour["review"], hour["over_budget"]) == (1, 1, True)
     table = CliRunner().invoke(app, ["risk", "stats", "--db", sqlite_url, "--at", at])
     assert "OVER BUDGET" in table.output
+
+
+def test_the_console_tells_ops_once_an_hour_while_over_budget_and_exports_gauges(pilot, clock):
+    from prometheus_client import generate_latest
+
+    from deployments.console import Console
+    from integrations.console.jobs import Ports
+    from integrations.console.metrics import ConsoleMetrics
+
+    # Given the last hour's only order went to review (100 % > 20 %)
+    stock(pilot)
+    placed_order(pilot, quantity=1, shipping_address=VAGUE)
+    sent = []
+    console = Console(pilot.context, ports_=Ports(gateway=None, carrier=None,
+                                                  notify=sent.append))
+    # When the console's sweep loop runs twice within the hour, then in the next hour
+    console.watch_review_budget()
+    clock.advance(minutes=20)
+    console.watch_review_budget()
+    assert [m.event for m in sent] == ["orderpilot.risk.review_budget_exceeded"]
+    clock.advance(minutes=45)
+    placed_order(pilot, buyer="b-2", quantity=1, shipping_address=VAGUE)
+    console.watch_review_budget()
+    assert len(sent) == 2 and sent[1].audience == "ops"
+    # And the scrape shows the share beside the budget, for an Alertmanager rule
+    scrape = generate_latest(ConsoleMetrics(pilot.context).registry).decode()
+    assert 'orderpilot_risk_review_share{window="hour"} 1.0' in scrape
+    assert "orderpilot_risk_review_budget 0.2" in scrape
