@@ -13,7 +13,7 @@ from typing import Any
 
 NAMESPACE = uuid.UUID("5d1f3c1e-6a55-4a0e-9a3e-0b7c2e4f9a10")
 AMOUNT_BANDS = ((10_000, "under-100"), (100_000, "100-1000"), (500_000, "1000-5000"))
-PREFIXES = {"order": "o", "shipment": "s", "case": "c"}
+PREFIXES = {"order": "o", "shipment": "s", "case": "c", "claim": "cl", "dispute": "d"}
 
 
 def event_id(outbox_id: int, source: str = "orderpilot") -> uuid.UUID:

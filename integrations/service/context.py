@@ -14,6 +14,7 @@ from integrations.db.repository import Store
 from integrations.db.stock import StockStore
 from statemachine.clock import Clock
 from statemachine.policies import Timeouts
+from statemachine.ports import PaymentGateway
 from statemachine.risk_port import RiskCheck
 
 
@@ -41,6 +42,7 @@ class Context:
     timeouts: Timeouts
     risk_check: RiskCheck
     hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
+    gateway: PaymentGateway = field(default_factory=lambda: _simulated_gateway())
 
     @contextmanager
     def tx(self, readonly: bool = False) -> Iterator[Tx]:
@@ -50,3 +52,9 @@ class Context:
                 connection = connection.execution_options(readonly=True)
             with connection.begin():
                 yield Tx(connection, Store(connection), StockStore(connection))
+
+
+def _simulated_gateway() -> PaymentGateway:
+    from integrations.payments.simulated import AdoptingGateway
+
+    return AdoptingGateway()

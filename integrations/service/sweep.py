@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, update
 
 from integrations.db.repository import ORDER_COLS, ORDERS
 from integrations.db.stock import _in_list
-from integrations.service import aftersales, orders, shipments
+from integrations.service import aftersales, disputes, orders, shipments
 from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transitions
 from statemachine import fastfire
@@ -170,5 +170,6 @@ _HANDLERS = {
     DeadlineKind.PROMISED_DELIVERY: _stall_parcels,
     DeadlineKind.AFTERSALES_SLA: _answer_overdue,
     DeadlineKind.AUTO_COMPLETE: _auto_complete,
+    DeadlineKind.DISPUTE_EVIDENCE: disputes.evidence_due_alert,
 }
 

@@ -113,7 +113,8 @@ class TransitionView(View):
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> TransitionView:
-        prefix = {"order": "o", "shipment": "s", "case": "c", "claim": "cl"}[row["entity"]]
+        prefix = {"order": "o", "shipment": "s", "case": "c", "claim": "cl",
+                  "dispute": "d"}[row["entity"]]
         return cls(**{**row, "entity_id": f"{prefix}-{row['entity_id']}"})
 
 
