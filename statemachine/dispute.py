@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from statemachine.lifecycle import Lifecycle, Step
+from statemachine import ids
+from statemachine.lifecycle import Creation, Lifecycle, Step, Timer
+from statemachine.policies import DeadlineKind, Timeouts
 
 
 class DisputeState(StrEnum):
@@ -31,7 +33,16 @@ class DisputeState(StrEnum):
     ACCEPTED = "accepted"
 
 
+class DisputeTrigger(StrEnum):
+    PREPARE = "prepare"
+    SUBMIT = "submit"
+    ACCEPT = "accept"
+    WIN = "win"
+    LOSE = "lose"
+
+
 OPEN_DISPUTE_STATES = ("opened", "evidence_due", "submitted")
+ALERT_BEFORE = timedelta(hours=48)  # the SLA alert fires this long before evidence is due
 
 
 @dataclass(eq=False)
@@ -60,7 +71,7 @@ class Dispute:
 
 
 def dispute_public_id(number: int) -> str:
-    return f"d-{number}"
+    return ids.DISPUTE(number)
 
 
 # --- guards ------------------------------------------------------------------------------------
@@ -123,4 +134,16 @@ DISPUTE_STEPS = (
     Step("lose", OPEN, D.LOST, effect=book_loss),
 )
 
-DISPUTE_LIFECYCLE = Lifecycle("dispute", DisputeState, DisputeState.OPENED, DISPUTE_STEPS)
+UNANSWERED = frozenset({D.OPENED, D.EVIDENCE_DUE})
+
+
+def evidence_alert_due(dispute: Dispute, now: datetime, timeouts: Timeouts) -> datetime | None:
+    """The SLA alert: some time before the provider's evidence due date (at once if closer)."""
+    due = dispute.evidence_due_by
+    return None if due is None else max(now, due - ALERT_BEFORE)
+
+
+DISPUTE_LIFECYCLE = Lifecycle(
+    "dispute", DisputeState, DisputeState.OPENED, DISPUTE_STEPS, triggers=DisputeTrigger,
+    creation=Creation("open", "opened"),
+    timers=(Timer(DeadlineKind.DISPUTE_EVIDENCE, UNANSWERED, evidence_alert_due),))

@@ -85,18 +85,18 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     if ORDER_LIFECYCLE.can(order.state, "pay"):
         orders.fire(ctx, tx, order, "pay", f"provider:{ev.provider}",
                     {"amount": ev.amount, "payment_ref": ev.payment_ref})
-        money.ledger(ctx, tx, order, "capture", ev.amount, ev.payment_ref, _key(ev))
+        _ledger(tx, order, ev, "capture")
         return True, None
     if order.payment_ref == ev.payment_ref:
         return False, "already captured"
-    money.ledger(ctx, tx, order, "late_capture", ev.amount, ev.payment_ref, _key(ev))
-    tx.store.record_signal("late_payment", "order", order.id, order.id, ctx.clock.now(), {
+    _ledger(tx, order, ev, "late_capture")
+    tx.writer.signal("late_payment", "order", order.id, order.id, ctx.clock.now(), {
         "amount": ev.amount, "payment_ref": ev.payment_ref, "state": order.state.value})
     return False, f"money arrived for a {order.state} order: recorded, staff alerted"
 
 
 def _failed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
-    money.ledger(ctx, tx, order, "failed", ev.amount, ev.payment_ref, _key(ev), reason=ev.outcome)
+    _ledger(tx, order, ev, "failed", reason=ev.outcome)
     return False, f"payment failed; order stays {order.state} until paid or expired"
 
 
@@ -115,7 +115,7 @@ def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     if news > 0:
         orders.fire(ctx, tx, order, "refund", f"provider:{ev.provider}",
                     {"amount": news, "reason": f"refunded at {ev.provider} directly"})
-        money.ledger(ctx, tx, order, "refund", news, ev.payment_ref, _key(ev))
+        _ledger(tx, order, ev, "refund", news)
         notes.append(f"{news} refunded at the provider booked")
     return bool(notes), "; ".join(notes) or "refunds already recorded"
 
@@ -141,8 +141,8 @@ def _dispute_closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
     if dispute.state.value not in OPEN_DISPUTE_STATES:
         return False, f"dispute {dispute.public_id} is already {dispute.state}"
     trigger = "win" if ev.outcome == "won" else "lose"
-    disputes.fire(ctx, tx, tx.store.get_order(order.id, lock=True), dispute, trigger,
-                  f"provider:{ev.provider}", {"reason": f"closed by the bank: {ev.outcome}"})
+    disputes.fire(ctx, tx, dispute, trigger, f"provider:{ev.provider}",
+                  {"reason": f"closed by the bank: {ev.outcome}"})
     return True, f"dispute {dispute.public_id} {dispute.state}"
 
 
@@ -188,5 +188,8 @@ def _result(ev: MoneyEvent, kind: str, ref: str | None,
                          ev.amount if amount is None else amount, ev.currency, ev.event_id)
 
 
-def _key(ev: MoneyEvent) -> str:
-    return f"{ev.provider}:{ev.event_id}"
+def _ledger(tx: Tx, order: Order, ev: MoneyEvent, kind: str, amount: int | None = None,
+            reason: str | None = None) -> None:
+    """What the provider reported, in the ledger at the provider's time, keyed by its event."""
+    money.ledger(tx, order, kind, ev.amount if amount is None else amount, ev.payment_ref,
+                 f"{ev.provider}:{ev.event_id}", ev.occurred_at, reason=reason)

@@ -33,7 +33,8 @@ def remember(tx: Tx, key: str, action: str, target: int, at: datetime) -> None:
 
 
 def fire_once(ctx: Context, key: str | None, action: str, target: int,
-              load: Callable[[Tx, int], T], apply: Callable[[Tx, T], Any]) -> T:
+              load: Callable[[Tx, int], T], apply: Callable[[Tx, T], Any],
+              now: datetime | None = None) -> T:
     """Load the entity, apply one action to it in one transaction, and remember the key.
 
     A repeated key returns the entity without applying again; a keyed duplicate that lost a
@@ -46,7 +47,7 @@ def fire_once(ctx: Context, key: str | None, action: str, target: int,
                 return entity
             apply(tx, entity)
             if key:
-                remember(tx, key, action, target, ctx.clock.now())
+                remember(tx, key, action, target, now or ctx.clock.now())
             return entity
     except Exception as error:
         return settle_race(ctx, key, action, target, error, load)

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from integrations.db.money_store import MoneyStore
 from integrations.ingest import records
 from integrations.service.context import Context, Tx
+from statemachine import ids
 from statemachine.errors import GuardRejected, InvalidInput, NotFound
 from statemachine.money import (
     OperationKind,
@@ -68,7 +70,7 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
         "payment_ref": payment_ref or order.payment_ref, "actor": actor, "reason": reason,
         "lines": [{"line_no": ln.line_no, "quantity": ln.quantity, "amount": ln.amount}
                   for ln in lines], "purpose": purpose or {}, "created_at": now})
-    tx.store.record_signal("money_requested", "order", order.id, order.id, now, {
+    tx.writer.signal("money_requested", "order", order.id, order.id, now, {
         "operation": key, "kind": kind.value, "amount": amount, "currency": order.currency})
     return operation
 
@@ -135,8 +137,8 @@ def settle_in(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
                                            ctx.clock.now(), result.ref):
         return False
     apply_effects(ctx, tx, order, operation, result)
-    ledger(ctx, tx, order, operation.kind.value, result.amount, result.ref,
-           f"op:{operation.key}", operation.purpose.get("case"), operation.reason)
+    ledger(tx, order, operation.kind.value, result.amount, result.ref, f"op:{operation.key}",
+           ctx.clock.now(), operation.purpose.get("case"), operation.reason)
     return True
 
 
@@ -145,21 +147,20 @@ def fail(ctx: Context, key: str, problem: str) -> PaymentOperation:
     operation, now = get(ctx, key), ctx.clock.now()
     with ctx.tx() as tx:
         if MoneyStore(tx.store.sql).settle(key, OperationStatus.FAILED, now, error=problem[:500]):
-            tx.store.record_signal("money_failed", "order", operation.order_id,
-                                   operation.order_id, now, {
-                                       "operation": key, "kind": operation.kind.value,
-                                       "amount": operation.amount, "problem": problem[:500],
-                                       **operation.purpose})
+            tx.writer.signal("money_failed", "order", operation.order_id, operation.order_id,
+                             now, {"operation": key, "kind": operation.kind.value,
+                                   "amount": operation.amount, "problem": problem[:500],
+                                   **operation.purpose})
     return get(ctx, key)
 
 
-def ledger(ctx: Context, tx: Tx, order: Order, kind: str, amount: int, ref: str | None,
-           event_key: str, case: str | None = None, reason: str | None = None) -> None:
+def ledger(tx: Tx, order: Order, kind: str, amount: int, ref: str | None, event_key: str,
+           at: datetime, case: str | None = None, reason: str | None = None) -> None:
     """A settled money movement in `payment_records` (what reconciliation compares)."""
     records.payment_add(tx.connection, {
         "order_id": order.id, "kind": kind, "amount": amount, "currency": order.currency,
-        "provider_ref": ref, "case_id": int(case[2:]) if case else None,
-        "event_key": event_key, "reason": reason, "at": ctx.clock.now()})
+        "provider_ref": ref, "case_id": ids.CASE.parse(case) if case else None,
+        "event_key": event_key, "reason": reason, "at": at})
 
 
 def get(ctx: Context, key: str) -> PaymentOperation:

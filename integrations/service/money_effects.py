@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from integrations.service import aftersales, orders
 from integrations.service.context import Context, Tx
+from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.money import OperationKind, PaymentOperation
 from statemachine.order import ORDER_LIFECYCLE, Order
@@ -24,10 +25,9 @@ def _captured(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
         orders.fire(ctx, tx, order, "pay", operation.actor,
                     {"amount": result.amount, "payment_ref": operation.payment_ref})
     else:  # paid meanwhile by the provider's webhook, or the order moved on: ops must look
-        tx.store.record_signal("capture_unmatched", "order", order.id, order.id,
-                               ctx.clock.now(), {"operation": operation.key,
-                                                 "amount": result.amount,
-                                                 "state": order.state.value})
+        tx.writer.signal("capture_unmatched", "order", order.id, order.id, ctx.clock.now(),
+                         {"operation": operation.key, "amount": result.amount,
+                          "state": order.state.value})
 
 
 def _refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation) -> None:
@@ -35,7 +35,7 @@ def _refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation) -
     A case that moved on while its refund was in flight cannot take it: the order books it."""
     case_ref = operation.purpose.get("case")
     if case_ref:
-        case = tx.store.get_case(int(case_ref[2:]))
+        case = tx.store.get_case(ids.CASE.parse(case_ref))
         if CASE_LIFECYCLE.can(case.state, "refund"):
             aftersales.fire(ctx, tx, case, "refund", operation.actor,
                             {"amount": operation.amount})

@@ -83,7 +83,8 @@ def record_payout(ctx: Context, order_no: int, amount: int, reason: str, paid_by
         MoneyStore(tx.store.sql).settle(key, OperationStatus.SUCCEEDED, ctx.clock.now())
         orders.fire(ctx, tx, order, "refund", paid_by, {
             "amount": amount, "reason": f"offline payout ({how}): {reason}"})
-        money.ledger(ctx, tx, order, "payout", amount, None, f"op:{key}", reason=reason)
+        money.ledger(tx, order, "payout", amount, None, f"op:{key}", ctx.clock.now(),
+                     reason=reason)
     return money.get(ctx, key)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from statemachine import ids
 from statemachine.aftersales import AfterSalesCase
 from statemachine.order import Order
 from statemachine.shipment import Shipment
@@ -113,9 +114,7 @@ class TransitionView(View):
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> TransitionView:
-        prefix = {"order": "o", "shipment": "s", "case": "c", "claim": "cl",
-                  "dispute": "d"}[row["entity"]]
-        return cls(**{**row, "entity_id": f"{prefix}-{row['entity_id']}"})
+        return cls(**{**row, "entity_id": ids.BY_ENTITY[row["entity"]](row["entity_id"])})
 
 
 class StockLevel(View):
