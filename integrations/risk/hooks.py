@@ -73,13 +73,13 @@ class CreditHook:
 
     def many(self, ctx: Any, tx: Any, moved: list[tuple[Any, Fired]]) -> None:
         """Bulk: the credit events of a batch of order transitions, few statements per buyer;
-        case transitions (rare) one by one."""
+        case and dispute transitions (rare) one by one."""
         events = [(o.buyer_id, event[0], o.id, event[1], f.actor, f.at) for o, f in moved
                   if isinstance(o, Order) and (event := order_credit_event(f)) is not None]
         if events:
             record_credit_events(tx.connection, events, policy=self.policy)
         for aggregate, fired in moved:
-            if isinstance(aggregate, AfterSalesCase):
+            if isinstance(aggregate, AfterSalesCase | Dispute):
                 self(ctx, tx, aggregate, fired)
 
 

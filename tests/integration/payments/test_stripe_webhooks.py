@@ -158,4 +158,4 @@ def test_a_chargeback_lost_by_webhook_books_the_money_and_lowers_the_credit_scor
     order = shop.pilot.orders.get(order_id)
     assert (order.paid, order.refunded) == (9998, 9998)
     assert shop.pilot.risk.credit("b-hz-1") == credit_before - 30
-    assert [h.trigger for h in shop.pilot.orders.history(order_id)][-2:] == ["refund", "lose"]
+    assert [h.trigger for h in shop.pilot.orders.history(order_id)][-2:] == ["lose", "refund"]
