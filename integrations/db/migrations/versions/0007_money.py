@@ -1,7 +1,7 @@
 """money: payment operations (intents before provider calls), disputes
 
-Revision ID: 0006_money
-Revises: 0005_fulfilment
+Revision ID: 0007_money
+Revises: 0006_risk_counters
 Create Date: 2026-11-27 08:43:05.598195
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import integrations.db.schema
 
 
-revision = '0006_money'
-down_revision = '0005_fulfilment'
+revision = '0007_money'
+down_revision = '0006_risk_counters'
 branch_labels = None
 depends_on = None
 
