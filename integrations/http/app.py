@@ -1,16 +1,17 @@
 """The webhook / ingestion HTTP app: `create_app(context)` → FastAPI.
 
 Every route under `/v1/<source>/` is authenticated by `SignatureMiddleware` with that source's
-secret (shop, payments, carriers, reviews, ops). Payment providers post to `/webhooks/stripe`
-and `/webhooks/alipay`, checked by the providers' own SDKs. Inbound events are applied once
-per event id; a duplicate returns the original response with `Idempotent-Replay: true`.
+secret (shop, payments, carriers, reviews, ops). Providers post to `/hooks/<provider>`
+(Kuaidi100, AfterShip, Shopify, Stripe, Alipay), checked by the providers' own schemes and
+SDKs. Inbound events are applied once per event id; a duplicate returns the original response
+with `Idempotent-Replay: true`.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from integrations.http import errors, events, providers, reads
+from integrations.http import errors, events, hooks, providers, reads
 from integrations.http.auth import SignatureMiddleware
 from integrations.http.settings import HttpSettings
 from integrations.payments.settings import PaymentSettings
@@ -24,11 +25,12 @@ def create_app(ctx: Context, settings: HttpSettings | None = None,
     settings = settings or HttpSettings()
     app = FastAPI(title="orderpilot ingestion", version="1",
                   description="Signed webhooks in (HMAC-SHA256), order reads out.")
-    app.state.context, app.state.http_settings = ctx, settings
+    app.state.context = ctx
     app.state.payments = payments or PaymentSettings()
     app.add_middleware(SignatureMiddleware, settings=settings, clock=ctx.clock)
     errors.install(app)
     app.include_router(events.router)
     app.include_router(reads.router)
+    app.include_router(hooks.router)
     app.include_router(providers.router)
     return app

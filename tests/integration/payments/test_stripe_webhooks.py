@@ -42,7 +42,7 @@ class Shop:
     def deliver(self, kind: str, obj: dict, *, secret: str = STRIPE_WEBHOOK_SECRET,
                 at: float | None = None, body: bytes | None = None) -> httpx.Response:
         body = body or se.event(kind, obj)
-        return self.http.post("/webhooks/stripe", content=body, headers={
+        return self.http.post("/hooks/stripe", content=body, headers={
             "stripe-signature": se.signature(body, secret, at),
             "content-type": "application/json"})
 
@@ -106,7 +106,7 @@ def test_forged_stale_and_replayed_deliveries_change_nothing(shop):
     before = row_counts(shop.pilot)
     forged = shop.deliver("x", {}, body=body, secret="whsec_not_the_endpoint_secret")
     stale = shop.deliver("x", {}, body=body, at=time.time() - 400)
-    tampered = shop.http.post("/webhooks/stripe", content=body.replace(b"9998", b"1"),
+    tampered = shop.http.post("/hooks/stripe", content=body.replace(b"9998", b"1"),
                               headers={"stripe-signature": se.signature(body,
                                                                         STRIPE_WEBHOOK_SECRET)})
     assert [r.status_code for r in (forged, stale, tampered)] == [401, 401, 401]
