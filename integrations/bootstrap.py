@@ -6,7 +6,12 @@ from integrations.config import Settings
 from integrations.db.engine import make_engine
 from integrations.db.migrate import ensure_schema
 from integrations.payments.select import gateway_from_settings
-from integrations.risk.settings import RiskSettings, risk_check_from_settings, risk_hooks
+from integrations.risk.settings import (
+    RiskSettings,
+    risk_check_from_settings,
+    risk_hooks,
+    verifier_from_settings,
+)
 from integrations.service.context import Context, SystemClock
 from statemachine.clock import Clock
 from statemachine.ports import PaymentGateway
@@ -27,5 +32,5 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
                    timeouts=settings.timeouts(),
                    risk_check=risk_check or risk_check_from_settings(risk),
-                   hooks=risk_hooks(risk.ruleset()),
+                   hooks=risk_hooks(risk.ruleset()), verifier=verifier_from_settings(risk),
                    gateway=gateway or gateway_from_settings())

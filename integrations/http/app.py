@@ -13,9 +13,11 @@ from fastapi import FastAPI
 
 from integrations.http import errors, events, hooks, providers, reads
 from integrations.http.auth import SignatureMiddleware
+from integrations.http.deps import Runner
 from integrations.http.settings import HttpSettings
 from integrations.payments.settings import PaymentSettings
 from integrations.service.context import Context
+from integrations.service.group_commit import GroupCommit
 
 
 def create_app(ctx: Context, settings: HttpSettings | None = None,
@@ -27,6 +29,9 @@ def create_app(ctx: Context, settings: HttpSettings | None = None,
                   description="Signed webhooks in (HMAC-SHA256), order reads out.")
     app.state.context = ctx
     app.state.payments = payments or PaymentSettings()
+    group = GroupCommit(ctx, settings.group_commit_max_batch,
+                        settings.group_commit_max_wait_ms / 1000) if settings.group_commit else None
+    app.state.runner = Runner(ctx, group)
     app.add_middleware(SignatureMiddleware, settings=settings, clock=ctx.clock)
     errors.install(app)
     app.include_router(events.router)

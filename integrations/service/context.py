@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -18,6 +20,7 @@ from statemachine.clock import Clock
 from statemachine.policies import Timeouts
 from statemachine.ports import PaymentGateway
 from statemachine.risk_port import RiskCheck
+from statemachine.verification import Verifier
 
 
 class SystemClock:
@@ -45,11 +48,12 @@ class Context:
     timeouts: Timeouts
     risk_check: RiskCheck
     hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
+    verifier: Verifier | None = None  # step-up verification codes (service/verification.py)
     gateway: PaymentGateway = field(default_factory=lambda: _simulated_gateway())
     units: Units = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.units = Units(self.engine)
+        self.units = Units(self.engine.url)
 
     @contextmanager
     def tx(self, readonly: bool = False) -> Iterator[Tx]:
@@ -57,6 +61,12 @@ class Context:
         with self.units.begin(readonly) as connection:
             store, stock = Store(connection), StockStore(connection)
             yield Tx(connection, store, stock, Writer(store.sql, stock))
+
+    def joined(self, units: Any) -> Context:
+        """This context with other units of work (the savepoints of a group commit)."""
+        clone = copy.copy(self)
+        clone.units = units
+        return clone
 
     def close(self) -> None:
         """Close the held connections and the engine's pool."""

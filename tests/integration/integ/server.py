@@ -44,9 +44,10 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(pilot: OrderPilot, secrets: dict[str, str] | None = None,
+                   group_commit: bool = False,
                    payments: PaymentSettings | None = None) -> Iterator[str]:
     """Serve the ingestion app for `pilot` until the block ends; yields the base URL."""
-    settings = HttpSettings(secrets=secrets or SECRETS)
+    settings = HttpSettings(secrets=secrets or SECRETS, group_commit=group_commit)
     port = free_port()
     app = create_app(pilot.context, settings, payments or PaymentSettings(provider="simulated"))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,

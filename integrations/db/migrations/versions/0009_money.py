@@ -1,7 +1,7 @@
 """money: payment operations (intents before provider calls), disputes
 
-Revision ID: 0008_money
-Revises: 0007_connect
+Revision ID: 0009_money
+Revises: 0008_verification
 Create Date: 2026-11-27 08:43:05.598195
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import integrations.db.schema
 
 
-revision = '0008_money'
-down_revision = '0007_connect'
+revision = '0009_money'
+down_revision = '0008_verification'
 branch_labels = None
 depends_on = None
 
