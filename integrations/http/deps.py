@@ -35,6 +35,8 @@ Ctx = Annotated[Context, Depends(context)]
 Run = Annotated[Runner, Depends(runner)]
 OrderId = Annotated[str, Path(pattern=r"^o-\d{1,18}$", description="an order id like o-42",
                               examples=["o-1"])]
+CaseId = Annotated[str, Path(pattern=r"^c-\d{1,18}$", description="a case id like c-3",
+                             examples=["c-1"])]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing, stale or wrong signature"},
     404: {"description": "unknown order, parcel or case"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from integrations.http.deps import ERRORS, OrderId, Run
+from integrations.http.deps import ERRORS, CaseId, OrderId, Run
 from integrations.ingest import handlers
 from integrations.ingest.events import (
     AfterSalesRequest,
@@ -53,6 +53,12 @@ def payment_event(event: PaymentEvent, run: Run) -> JSONResponse:
 def carrier_event(event: CarrierEvent, run: Run) -> JSONResponse:
     """Tracking event; out-of-order and late events are recorded with a note (200)."""
     return _reply(run(lambda c: handlers.carrier_event(c, event)))
+
+
+@router.post("/v1/reviews/cases/{case_id}/decision", tags=["reviews"])
+def case_decision(case_id: CaseId, event: ReviewDecision, run: Run) -> JSONResponse:
+    """Grant or refuse an after-sales request held for a person (the refund follows)."""
+    return _reply(run(lambda c: handlers.case_decided(c, case_id, event)))
 
 
 @router.post("/v1/reviews/orders/{order_id}/decision", tags=["reviews"])
