@@ -1,7 +1,7 @@
 """risk lists: block and allow lists with expiry and the value as typed; decisions by time
 
-Revision ID: 0009_risk_lists
-Revises: 0008_verification
+Revision ID: 0010_risk_lists
+Revises: 0009_money
 Create Date: 2026-11-27 10:25:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import integrations.db.schema
 
 
-revision = '0009_risk_lists'
-down_revision = '0008_verification'
+revision = '0010_risk_lists'
+down_revision = '0009_money'
 branch_labels = None
 depends_on = None
 
