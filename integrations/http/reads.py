@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import text
@@ -11,6 +11,8 @@ from integrations.http.deps import READ_ERRORS, Ctx, OrderId
 from integrations.ingest import notes
 from integrations.ingest.events import NoteIn
 from integrations.ingest.notes import NoteView
+from integrations.risk import lists_store
+from integrations.risk.views import BlacklistEntryView
 from integrations.service import listing
 from integrations.service.inputs import parse_id
 from integrations.service.listing import OrderPage
@@ -87,6 +89,16 @@ def order_risk(order_id: OrderId, ctx: Ctx) -> dict[str, Any]:
     with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(_number(order_id))
     return {"order_id": order.public_id, **(order.attrs.get("risk") or {})}
+
+
+@router.get("/v1/ops/lists")
+def list_entries(ctx: Ctx, list_name: Annotated[Literal["block", "allow"] | None,
+                                                Query(alias="list")] = None,
+                 include_removed: bool = False) -> list[BlacklistEntryView]:
+    """Block and allow list entries: value as compared and as typed, reason, author, expiry."""
+    with ctx.tx(readonly=True) as tx:
+        rows = lists_store.list_entries(tx.connection, include_removed, list_name)
+    return [BlacklistEntryView(**r) for r in rows]
 
 
 @router.get("/v1/ops/orders/{order_id}/notes")
