@@ -19,7 +19,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -71,6 +71,7 @@ class Console:
         self.desk: Desk | None = None
         self.actions_checked_at = datetime.now(UTC)  # Prefect's events are on the wall clock
         self.redrive_due = 0.0
+        self.failures_seen: set[str] = set()
         self.budget_alerted_for: datetime | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -208,13 +209,22 @@ class Console:
         counts = redrive(self.desk, client, catch_up=lambda: self.follow_once(client))
         for what, n in counts.items():
             self._count(what, n)
-        since, self.actions_checked_at = self.actions_checked_at, datetime.now(UTC)
-        failures = failed_actions(client, since)
+        self._report_failed_actions(client)
+        return 0
+
+    def _report_failed_actions(self, client: SyncPrefectClient) -> None:
+        """Count and log automation actions Prefect failed (its events arrive late: the window
+        overlaps the last one, and each failure is reported once)."""
+        since, self.actions_checked_at = (self.actions_checked_at - timedelta(minutes=5),
+                                          datetime.now(UTC))
+        failures = {k: v for k, v in failed_actions(client, since).items()
+                    if k not in self.failures_seen}
         if failures:
+            self.failures_seen = set(list(self.failures_seen)[-1000:]) | set(failures)
             self._count("automation actions failed", len(failures))
             self.metrics.failures.labels("automation action").inc(len(failures))
-            log.warning("Prefect automation actions failed: %s", "; ".join(failures[:5]))
-        return 0
+            log.warning("Prefect automation actions failed: %s",
+                        "; ".join(list(failures.values())[:5]))
 
     def dashboard_once(self, client: SyncPrefectClient) -> int:
         return self.dashboard.refresh(client, self.counts)

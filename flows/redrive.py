@@ -48,15 +48,16 @@ def redrive(desk: Desk, client: SyncPrefectClient,
     return counts
 
 
-def failed_actions(client: SyncPrefectClient, since: datetime) -> list[str]:
-    """What Prefect automations failed to do since `since` (one line per failure)."""
+def failed_actions(client: SyncPrefectClient, since: datetime) -> dict[str, str]:
+    """What Prefect automations failed to do since `since`: event id → one line."""
     page = client.read_events(filter=EventFilter(
         event=EventNameFilter(prefix=[FAILED_ACTION]),
         occurred=EventOccurredFilter(since=since, until=since + timedelta(days=3650))),
         limit=50)
-    return [f"{e.occurred:%H:%M:%S} {e.resource.get('prefect.resource.name', e.resource.id)}: "
+    return {str(e.id): f"{e.occurred:%H:%M:%S} "
+            f"{e.resource.get('prefect.resource.name', e.resource.id)}: "
             f"{e.payload.get('reason') or e.payload.get('action_type') or 'failed'}"
-            for e in page.events]
+            for e in page.events}
 
 
 def _episode(run: FlowRun) -> str:

@@ -261,3 +261,59 @@ def test_the_metrics_endpoint_counts_what_the_console_did_and_what_waits(
             and page)
     assert 'orderpilot_review_queue{kind="risk-review"} 1.0' in text
     assert 'orderpilot_transitions_total{entity="order",trigger="review"} 1.0' in text
+
+
+def test_an_automation_action_the_server_failed_is_reported_by_the_redrive(
+        tmp_path: Path, prefect_server: str):
+    import uuid
+    from datetime import UTC, datetime
+
+    from prefect.client.orchestration import get_client
+    from prefect.events.actions import RunDeployment
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
+    from integrations.events.relay import PrefectHttpSink
+
+    # Given an automation of a shop's own whose action cannot succeed (its deployment is gone)
+    name = f"orderpilot.test.{uuid.uuid4().hex[:8]}"
+    with get_client(sync_client=True) as client:
+        client.create_automation(AutomationCore(
+            name=f"broken {name}", trigger=EventTrigger(expect={name}, posture=Posture.Reactive,
+                                                       threshold=1),
+            actions=[RunDeployment(source="selected", deployment_id=uuid.uuid4())]))
+    pilot = held_shop(tmp_path)
+    with running_console(pilot) as console:
+        # When its event arrives and the automation fires
+        with PrefectHttpSink(prefect_server) as sink:
+            sink.publish([{"id": str(uuid.uuid4()), "event": name,
+                           "occurred": datetime.now(UTC).isoformat(),
+                           "resource": {"prefect.resource.id": "orderpilot.test"}}])
+        # Then the re-drive notices the failed action and counts it
+        def reported() -> bool:
+            with get_client(sync_client=True) as client:
+                console.redrive_once(client)
+            return console.counts["automation actions failed"] >= 1
+        wait_for("the failed action reported", reported, timeout=60)
+
+
+def test_a_review_past_its_sla_is_tagged_escalated_and_the_staff_told(
+        tmp_path: Path, prefect_server: str, monkeypatch: pytest.MonkeyPatch):
+    from tests.integration.orchestration.shop import Recorder
+
+    staff = Recorder()
+    monkeypatch.setenv("ORDERPILOT_NOTIFY_STAFF_URLS", json.dumps(
+        [f"json://127.0.0.1:{staff.server.server_port}/staff"]))
+    pilot = held_shop(tmp_path)
+    try:
+        with running_console(pilot):
+            order_id = hold(pilot)
+            wait_for("a review run", lambda: paused(pilot, order_id))
+            # When the review SLA (24 h) lapses and the sweep announces it
+            assert pilot.sweep(pilot.clock.advance(hours=25))["review_sla"] == 1
+            # Then the waiting run is tagged escalated, still waiting, and the staff told once
+            [run] = wait_for("the escalation", lambda: [
+                r for r in paused(pilot, order_id) if "escalated" in r.tags])
+            wait_for("the staff notice", lambda: staff.bodies)
+    finally:
+        staff.close()
+    assert [b["title"] for b in staff.bodies] == [f"risk-review of {order_id} is overdue"]
