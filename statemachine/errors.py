@@ -78,3 +78,16 @@ class InsufficientStock(OrderPilotError):
     def __init__(self, sku: str, requested: int, available: int):
         self.sku, self.requested, self.available = sku, requested, available
         super().__init__(f"sku {sku}: {requested} requested, only {available} available")
+
+
+class Contention(OrderPilotError):
+    """Concurrent writers kept colliding (deadlock or serialization failure) and the command
+    was retried until its budget ran out; nothing was written. Safe to retry later."""
+
+    code = "contention"
+
+    def __init__(self, what: str, attempts: int, cause: str):
+        self.what, self.attempts, self.cause = what, attempts, cause
+        super().__init__(
+            f"{what} collided with concurrent writers {attempts} time(s) ({cause}); nothing "
+            "was written, try again")

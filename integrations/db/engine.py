@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -11,8 +14,9 @@ from sqlalchemy import Engine, create_engine, event
 # a state change dirties ~10 pages (several tables and indexes), so the default checkpoint
 # every 1,000 pages would fsync every ~100 commits. 10,000 pages (≈40 MB of WAL) cuts that
 # tenfold; measured in bench/lifecycle.py.
-SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "wal_autocheckpoint=10000",
-                  "foreign_keys=ON", "busy_timeout=30000")
+SQLITE_PRAGMAS = ("busy_timeout=30000", "synchronous=NORMAL", "wal_autocheckpoint=10000",
+                  "foreign_keys=ON")
+WAL_SWITCH_TRIES = 100
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -36,9 +40,27 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
+        _switch_to_wal(cursor)
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         readonly = connection.get_execution_options().get("readonly", False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (once per file; later connections find it so).
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once, without
+    its busy handler, when another process is switching or creating the same new file: several
+    workers starting together on a new store. So the switch is retried for a moment.
+    """
+    for attempt in range(WAL_SWITCH_TRIES):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_SWITCH_TRIES - 1:
+                raise
+            time.sleep(0.01 + random.random() * 0.02)

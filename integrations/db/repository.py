@@ -38,7 +38,7 @@ DEADLINES, INBOX = DeadlineRow.__table__, InboxRow.__table__
 ORDER_COLS = ("id, buyer_id, state, version, currency, total, paid, refunded, payment_ref, "
               "hold_expires_at, attrs, created_at")
 SHIPMENT_COLS = ("id, order_id, state, version, warehouse, carrier, tracking_no, created_at, "
-                 "last_scan_at, promised_by, stall_reason")
+                 "last_scan_at, promised_by, stall_reason, reached")
 CASE_COLS = ("id, order_id, kind, state, version, reason, lines, created_at, inspection, "
              "refunded")
 HISTORY_COLS = "entity, entity_id, order_id, trigger, from_state, to_state, actor, at, payload"
@@ -55,7 +55,7 @@ class Store:
 
     def get_order(self, order_id: int, *, lock: bool = False) -> Order:
         """The order and its lines; `lock` holds its row until commit (PostgreSQL; SQLite's
-        write transactions are already exclusive)."""
+        write transactions are already exclusive). Lock order: see `lock_order`."""
         lock_sql = " FOR UPDATE" if lock and not self.sql.sqlite else ""
         row = self.sql.one(f"SELECT {ORDER_COLS} FROM orders WHERE id = :id{lock_sql}",
                            {"id": order_id})
@@ -65,6 +65,25 @@ class Store:
                              "FROM order_lines WHERE order_id = :id ORDER BY line_no",
                              {"id": order_id})
         return self.order_from_row(row, [OrderLine(*ln) for ln in lines])
+
+    def lock_order(self, order_id: int) -> None:
+        """Hold the order's row until commit: the aggregate lock.
+
+        Every command on an order, its parcels or its cases takes this lock first, before it
+        reads or writes any of them (lock order: order → parcels → cases → inventory rows by
+        (sku, warehouse) → deadlines → buyers). So a decision that reads siblings — the last
+        open parcel, refunded ≤ paid across cases — reads them after any concurrent change to
+        the same order has committed, and two commands on one order queue instead of
+        deadlocking. SQLite needs nothing: its write transactions are already exclusive.
+        """
+        if not self.sql.sqlite:
+            self.sql.run("SELECT id FROM orders WHERE id = :id FOR UPDATE", {"id": order_id})
+
+    def _lock_parent(self, table: str, child_id: int) -> None:
+        row = None if self.sql.sqlite else self.sql.one(
+            f"SELECT order_id FROM {table} WHERE id = :id", {"id": child_id})
+        if row is not None:
+            self.lock_order(row[0])
 
     def order_from_row(self, row: Any, lines: list[OrderLine]) -> Order:
         when, doc = self.sql.when, self.sql.doc
@@ -100,7 +119,10 @@ class Store:
 
     # --- shipments ----------------------------------------------------------------------------
 
-    def get_shipment(self, shipment_id: int) -> Shipment:
+    def get_shipment(self, shipment_id: int, *, lock: bool = False) -> Shipment:
+        """The parcel; `lock` takes its order's lock first (see `lock_order`)."""
+        if lock:
+            self._lock_parent("shipments", shipment_id)
         row = self.sql.one(f"SELECT {SHIPMENT_COLS} FROM shipments WHERE id = :id",
                            {"id": shipment_id})
         if row is None:
@@ -115,24 +137,29 @@ class Store:
     def add_shipment(self, values: dict[str, Any]) -> int:
         return self.sql.insert_id(
             "INSERT INTO shipments (order_id, state, version, warehouse, carrier, tracking_no, "
-            "created_at, last_scan_at, promised_by, stall_reason) VALUES (:order_id, :state, "
-            ":version, :warehouse, :carrier, :tracking_no, :created_at, :last_scan_at, "
-            ":promised_by, :stall_reason)", values)
+            "created_at, last_scan_at, promised_by, stall_reason, reached) VALUES (:order_id, "
+            ":state, :version, :warehouse, :carrier, :tracking_no, :created_at, :last_scan_at, "
+            ":promised_by, :stall_reason, :state)", values)
 
     def save_shipment(self, s: Shipment, at: datetime) -> None:
         self._save("shipments", s, at, "state = :state, last_scan_at = :scan, "
-                   "stall_reason = :stall", state=s.state.value, scan=s.last_scan_at,
-                   stall=s.stall_reason)
+                   "stall_reason = :stall, reached = :reached", state=s.state.value,
+                   scan=s.last_scan_at, stall=s.stall_reason,
+                   reached=s.reached.value if s.reached else None)
 
     def _shipment(self, r: Row) -> Shipment:
         when = self.sql.when
         return Shipment(id=r[0], order_id=r[1], state=ShipmentState(r[2]), version=r[3],
                         warehouse=r[4], carrier=r[5], tracking_no=r[6], created_at=when(r[7]),
-                        last_scan_at=when(r[8]), promised_by=when(r[9]), stall_reason=r[10])
+                        last_scan_at=when(r[8]), promised_by=when(r[9]), stall_reason=r[10],
+                        reached=ShipmentState(r[11]) if r[11] else None)
 
     # --- after-sales cases --------------------------------------------------------------------
 
-    def get_case(self, case_id: int) -> AfterSalesCase:
+    def get_case(self, case_id: int, *, lock: bool = False) -> AfterSalesCase:
+        """The case; `lock` takes its order's lock first (see `lock_order`)."""
+        if lock:
+            self._lock_parent("aftersales_cases", case_id)
         row = self.sql.one(f"SELECT {CASE_COLS} FROM aftersales_cases WHERE id = :id",
                            {"id": case_id})
         if row is None:

@@ -137,6 +137,8 @@ class ShipmentRow(Base):
     last_scan_at: Mapped[datetime | None]
     promised_by: Mapped[datetime | None]
     stall_reason: Mapped[str | None] = mapped_column(String(200))
+    # the furthest state on the way it reached: a stalled parcel never moves back behind it
+    reached: Mapped[str | None] = mapped_column(String(32))
 
 
 class CaseRow(Base):

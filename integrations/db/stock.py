@@ -55,8 +55,12 @@ class StockStore:
                                            params)}
 
     def try_hold(self, order_id: int, plan: list[Allocation], at: datetime) -> bool:
-        """Reserve every allocation or none: False means a concurrent order took the stock."""
-        for alloc in plan:
+        """Reserve every allocation or none: False means a concurrent order took the stock.
+
+        Rows are updated in (sku, warehouse) order, the global lock order for inventory: two
+        orders naming the same skus in opposite order queue instead of deadlocking.
+        """
+        for alloc in sorted(plan, key=lambda a: (a.sku, a.warehouse)):
             taken = self.sql.run(
                 "UPDATE inventory SET reserved = reserved + :q WHERE sku = :sku AND "
                 "warehouse = :wh AND on_hand - reserved >= :q",

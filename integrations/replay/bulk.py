@@ -152,7 +152,8 @@ def _load_shipments(tx: Tx, ids: list[int]) -> dict[int, Shipment]:
     return {r[0]: Shipment(id=r[0], order_id=r[1], state=ShipmentState(r[2]), version=r[3],
                            warehouse=r[4], carrier=r[5], tracking_no=r[6],
                            created_at=sql.when(r[7]), last_scan_at=sql.when(r[8]),
-                           promised_by=sql.when(r[9]), stall_reason=r[10])
+                           promised_by=sql.when(r[9]), stall_reason=r[10],
+                           reached=ShipmentState(r[11]) if r[11] else None)
             for r in sql.all(f"SELECT {SHIPMENT_COLS} FROM shipments WHERE {where}", params)}
 
 
@@ -173,7 +174,8 @@ def _order_changes(order: Order) -> dict[str, Any]:
 
 def _shipment_changes(shipment: Shipment) -> dict[str, Any]:
     return {"state": shipment.state.value, "last_scan_at": shipment.last_scan_at,
-            "stall_reason": shipment.stall_reason}
+            "stall_reason": shipment.stall_reason,
+            "reached": shipment.reached.value if shipment.reached else None}
 
 
 ORDER_UPDATE = ("UPDATE orders SET state = :state, paid = :paid, refunded = :refunded, "
@@ -181,7 +183,7 @@ ORDER_UPDATE = ("UPDATE orders SET state = :state, paid = :paid, refunded = :ref
                 "updated_at = :at, version = :new_version WHERE id = :id AND version = :version")
 # `attrs` is left out: no trigger on the bulk path changes it (the service path rewrites it).
 SHIPMENT_UPDATE = ("UPDATE shipments SET state = :state, last_scan_at = :last_scan_at, "
-                   "stall_reason = :stall_reason, version = :new_version "
+                   "stall_reason = :stall_reason, reached = :reached, version = :new_version "
                    "WHERE id = :id AND version = :version")
 
 

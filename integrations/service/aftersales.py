@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transition
-from integrations.service.idempotency import fire_once, remember, replay_or_none
+from integrations.service.idempotency import (
+    fire_once,
+    remember,
+    replay_or_none,
+    request_digest,
+)
 from integrations.service.inputs import CASE_PARAMS, OpenCase, Reasoned, trigger_params
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState, case_public_id
 from statemachine.errors import GuardRejected, InvalidInput
@@ -21,25 +27,27 @@ from statemachine.policies import DeadlineKind
 AWAITING_ANSWER = {CaseState.REQUESTED, CaseState.UNDER_REVIEW}
 
 
+@retrying("opening the case")
 def open_case(ctx: Context, order_id: int, request: OpenCase, actor: str,
               idempotency_key: str | None = None) -> int:
     """Open a case on some lines of an order; the response SLA timer starts now."""
     now = ctx.clock.now()
+    digest = request_digest(request) + f":o-{order_id}"
     with ctx.tx() as tx:
         if idempotency_key:
-            prior = replay_or_none(tx, idempotency_key, "open_case", None)
+            prior = replay_or_none(tx, idempotency_key, "open_case", None, digest)
             if prior is not None:
                 return prior
         case_id = add_case(ctx, tx, order_id, request, actor)
         if idempotency_key:
-            remember(tx, idempotency_key, "open_case", case_id, now)
+            remember(tx, idempotency_key, "open_case", case_id, now, digest)
         return case_id
 
 
 def add_case(ctx: Context, tx: Tx, order_id: int, request: OpenCase, actor: str) -> int:
     """Open a case inside the caller's unit of work (history, outbox, SLA timer)."""
     now = ctx.clock.now()
-    order = tx.store.get_order(order_id)
+    order = tx.store.get_order(order_id, lock=True)
     if order.state not in REFUNDABLE:
         raise GuardRejected("order", order.public_id, order.state.value, "open_case",
                             "after-sales needs a paid order")
@@ -63,7 +71,7 @@ def fire_case(ctx: Context, case_id: int, trigger: str, actor: str, params: dict
     """Move a case; a refund also refunds the order (within what was paid)."""
     checked = trigger_params(trigger, CASE_LIFECYCLE.triggers, CASE_PARAMS, Reasoned, params)
     return fire_once(ctx, idempotency_key, trigger, case_id,
-                     lambda tx, n: tx.store.get_case(n),
+                     lambda tx, n: tx.store.get_case(n, lock=True),
                      lambda tx, case: fire(ctx, tx, case, trigger, actor, checked))
 
 

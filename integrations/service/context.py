@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 from integrations.config import Settings
 from integrations.db.repository import Store
 from integrations.db.stock import StockStore
+from integrations.service.contention import as_contention
 from statemachine.clock import Clock
 from statemachine.policies import Timeouts
 from statemachine.risk_port import RiskCheck
@@ -44,9 +45,19 @@ class Context:
 
     @contextmanager
     def tx(self, readonly: bool = False) -> Iterator[Tx]:
-        """Open a transaction; commit when the block ends, roll back if it raises."""
-        with self.engine.connect() as connection:
-            if readonly:
-                connection = connection.execution_options(readonly=True)
-            with connection.begin():
-                yield Tx(connection, Store(connection), StockStore(connection))
+        """Open a transaction; commit when the block ends, roll back if it raises.
+
+        A collision with another writer (deadlock, serialization failure, SQLite busy) leaves
+        as `Contention`, never as the driver's exception; `contention.retrying` re-runs it.
+        """
+        try:
+            with self.engine.connect() as connection:
+                if readonly:
+                    connection = connection.execution_options(readonly=True)
+                with connection.begin():
+                    yield Tx(connection, Store(connection), StockStore(connection))
+        except Exception as error:
+            collision = as_contention(error)
+            if collision is None or collision is error:
+                raise
+            raise collision from error

@@ -10,9 +10,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.db.repository import Store
+from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transition
-from integrations.service.idempotency import fire_once, remember, replay_or_none, settle_race
+from integrations.service.idempotency import (
+    fire_once,
+    remember,
+    replay_or_none,
+    request_digest,
+    settle_race,
+)
 from integrations.service.inputs import ORDER_PARAMS, Empty, PlaceOrder, trigger_params
 from integrations.service.packing import pack_facts
 from integrations.service.shipments import create_parcels, open_parcels
@@ -30,23 +37,28 @@ class _StockRace(Exception):
     """A concurrent order took the stock between our snapshot and our hold: retry."""
 
 
+@retrying("placing the order")
 def place_order(ctx: Context, request: PlaceOrder, actor: str) -> int:
-    """Validate, allocate and hold stock, decide risk; returns the new order's number."""
+    """Validate, allocate and hold stock, decide risk; returns the new order's number.
+
+    A repeated idempotency key returns the first order; the same key with a different request
+    is refused (`KeyReused`, an InvalidInput naming idempotency_key)."""
     key = request.idempotency_key
+    digest = request_digest(request) if key else None
     for _ in range(STOCK_RACE_RETRIES):
         try:
             with ctx.tx() as tx:
-                prior = replay_or_none(tx, key, "place", None) if key else None
+                prior = replay_or_none(tx, key, "place", None, digest) if key else None
                 if prior is not None:
                     return prior
                 order_id = _place(ctx, tx, request, actor)
                 if key:
-                    remember(tx, key, "place", order_id, ctx.clock.now())
+                    remember(tx, key, "place", order_id, ctx.clock.now(), digest)
                 return order_id
         except _StockRace:
             continue
         except Exception as error:
-            return settle_race(ctx, key, "place", None, error, lambda tx, n: n)
+            return settle_race(ctx, key, "place", None, error, lambda tx, n: n, digest)
     raise InsufficientStock(request.lines[0].sku, request.lines[0].quantity, 0)
 
 
@@ -81,7 +93,7 @@ def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
     """Fire `trigger` on an order with validated params; a repeated key applies once."""
     checked = trigger_params(trigger, list(ORDER_PARAMS), ORDER_PARAMS, Empty, params)
     return fire_once(ctx, idempotency_key, trigger, order_id,
-                     lambda tx, n: tx.store.get_order(n),
+                     lambda tx, n: tx.store.get_order(n, lock=True),
                      lambda tx, order: fire(ctx, tx, order, trigger, actor, checked))
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, update
 from integrations.db.repository import ORDER_COLS, ORDERS
 from integrations.db.stock import _in_list
 from integrations.service import aftersales, orders, shipments
+from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.hooks import after_transitions
 from statemachine import fastfire
@@ -33,24 +34,40 @@ STALL_REASONS = {DeadlineKind.PICKUP_DUE: "not picked up by the carrier in time"
 
 
 def sweep(ctx: Context, now: datetime, batch: int) -> dict[str, int]:
-    """Fire every deadline due at `now`; returns how many fired (and were stale) per kind."""
+    """Fire every deadline due at `now`; returns how many fired (and were stale) per kind.
+
+    Rows whose order another transaction holds are passed over (`skipped`, left for the next
+    sweep): a sweep never waits on, nor deadlocks with, a payment or a scan of the same order,
+    and two sweepers share the due rows instead of queueing on them.
+    """
     counts: Counter[str] = Counter()
+    passed: set[int] = set()  # orders held by someone else during this sweep
     while True:
-        with ctx.tx() as tx:
-            due = _due(tx, now, batch)
-            if not due:
-                break
-            # Delete first: a handler may arm new timers, and SQLite may reuse a deleted id.
-            where, params = _in_list("id", [row.id for row in due])
-            tx.store.sql.run(f"DELETE FROM deadlines WHERE {where}", params)
-            by_kind: dict[str, list[Any]] = defaultdict(list)
-            for row in due:
-                by_kind[row.kind].append(row)
-            for kind, rows in by_kind.items():
-                counts.update(_HANDLERS[DeadlineKind(kind)](ctx, tx, rows, now))
-        if len(due) < batch:
+        read = _sweep_batch(ctx, now, batch, passed, counts)
+        if read < batch:
             break
     return dict(counts)
+
+
+@retrying("the deadline sweep")
+def _sweep_batch(ctx: Context, now: datetime, batch: int, passed: set[int],
+                 counts: Counter[str]) -> int:
+    """One batch in one transaction; returns how many due rows it read."""
+    found: Counter[str] = Counter()
+    with ctx.tx() as tx:
+        due = _due(tx, now, batch, passed)
+        held = _lock_orders(tx, {row.order_id for row in due})
+        claimed = _delete(tx, [row for row in due if row.order_id in held])
+        by_kind: dict[str, list[Any]] = defaultdict(list)
+        for row in claimed:
+            by_kind[row.kind].append(row)
+        for kind, rows in by_kind.items():
+            found.update(_HANDLERS[DeadlineKind(kind)](ctx, tx, rows, now))
+    skipped = {row.order_id for row in due} - held
+    passed.update(skipped)
+    counts.update(found)
+    counts.update({"skipped": sum(row.order_id in skipped for row in due)} if skipped else {})
+    return len(due)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +75,39 @@ class Due:
     id: int
     kind: str
     entity_id: int
+    order_id: int
 
 
-def _due(tx: Tx, now: datetime, batch: int) -> list[Due]:
-    """The next batch of due timers, oldest first (PostgreSQL: skipping rows others hold)."""
-    lock = "" if tx.store.sql.sqlite else " FOR UPDATE SKIP LOCKED"
-    rows = tx.store.sql.all("SELECT id, kind, entity_id FROM deadlines WHERE due_at <= :now "
-                            f"ORDER BY due_at LIMIT :batch{lock}", {"now": now, "batch": batch})
+def _due(tx: Tx, now: datetime, batch: int, passed: set[int]) -> list[Due]:
+    """The next batch of due timers, oldest first, read without locking (see `_lock_orders`)."""
+    where, params = _in_list("order_id", sorted(passed)) if passed else ("", {})
+    rows = tx.store.sql.all(
+        "SELECT id, kind, entity_id, order_id FROM deadlines WHERE due_at <= :now"
+        + (f" AND NOT {where}" if where else "") + " ORDER BY due_at, id LIMIT :batch",
+        {"now": now, "batch": batch, **params})
     return [Due(*row) for row in rows]
+
+
+def _lock_orders(tx: Tx, order_ids: set[int]) -> set[int]:
+    """Lock these orders in id order, skipping those another transaction holds (PostgreSQL
+    `FOR UPDATE SKIP LOCKED`); returns the ones now held. The order lock comes before its
+    deadline rows, as on every write path (see `Store.lock_order`)."""
+    if not order_ids or tx.store.sql.sqlite:  # SQLite: this write transaction is exclusive
+        return order_ids
+    where, params = _in_list("id", sorted(order_ids))
+    return {r[0] for r in tx.store.sql.all(
+        f"SELECT id FROM orders WHERE {where} ORDER BY id FOR UPDATE SKIP LOCKED", params)}
+
+
+def _delete(tx: Tx, rows: list[Due]) -> list[Due]:
+    """Delete the rows before firing them (a handler may arm new timers, and SQLite may reuse
+    an id); a row a committed transaction removed meanwhile is no longer due and is dropped."""
+    if not rows:
+        return []
+    where, params = _in_list("id", [row.id for row in rows])
+    deleted = {r[0] for r in tx.store.sql.all(f"DELETE FROM deadlines WHERE {where} "
+                                              "RETURNING id", params)}
+    return [row for row in rows if row.id in deleted]
 
 
 def _expire_holds(ctx: Context, tx: Tx, rows: list[Any], now: datetime) -> Counter[str]:
