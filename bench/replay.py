@@ -23,10 +23,10 @@ if not __package__:  # run as `python bench/replay.py` from a checkout
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.datasets import dataset  # noqa: E402
 from integrations.replay.runner import ReplayOptions, replay  # noqa: E402
 
-DEFAULT_PATH = os.environ.get("ORDERPILOT_OLIST_ORDERS",
-                              "../shared/datasets/olist_orders.csv.gz")
+DEFAULT_PATH = os.environ.get("ORDERPILOT_OLIST_ORDERS", str(dataset("olist_orders.csv.gz")))
 KEEP = ("rows_read", "rows_replayed", "transitions_applied", "impossible_transitions",
         "late_deliveries_flagged", "late_unflagged_already_stalled", "stalls_flagged",
         "parcels_stalled", "wall_seconds",

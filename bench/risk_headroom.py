@@ -18,13 +18,19 @@ import math
 import sys
 from collections import defaultdict
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-DEFAULT_INPUT = "/work/shared/datasets/fraud_ecommerce.csv.gz"
+if not __package__:  # run as `python bench/risk_headroom.py` from a checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.datasets import dataset  # noqa: E402
+
+DEFAULT_INPUT = str(dataset("fraud_ecommerce.csv.gz"))
 SETS = {"account age + device sharing": [0, 1], "+ device reuse, since last use": [0, 1, 2, 3],
         "+ value, hours": list(range(8)), "+ source, browser, sex, age": list(range(12))}
 SOURCES, BROWSERS = {"SEO": 0, "Ads": 1, "Direct": 2}, {}

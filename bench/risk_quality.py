@@ -18,12 +18,13 @@ from pathlib import Path
 if not __package__:  # run as `python bench/risk_quality.py` from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.datasets import dataset  # noqa: E402
 from integrations.risk.backtest import measure, replay  # noqa: E402
 from integrations.risk.config import default_ruleset  # noqa: E402
 from integrations.risk.history import read_history  # noqa: E402
 from statemachine.risk import RuleSet  # noqa: E402
 
-DEFAULT_INPUT = "/work/shared/datasets/fraud_ecommerce.csv.gz"
+DEFAULT_INPUT = str(dataset("fraud_ecommerce.csv.gz"))
 GRID = tuple(range(5, 80, 5))
 MAX_FLAGGED = 0.20
 

@@ -14,7 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from statemachine.lifecycle import Lifecycle, Step
+from statemachine import ids
+from statemachine.lifecycle import Creation, Lifecycle, Step, Timer
+from statemachine.policies import DeadlineKind, Timeouts
 
 
 class CaseState(StrEnum):
@@ -77,7 +79,21 @@ class AfterSalesCase:
 
 
 def case_public_id(number: int) -> str:
-    return f"c-{number}"
+    return ids.CASE(number)
+
+
+class CaseTrigger(StrEnum):
+    AUTO_APPROVE = "auto_approve"
+    REVIEW = "review"
+    APPROVE = "approve"
+    REJECT = "reject"
+    AWAIT_RETURN = "await_return"
+    RECEIVE = "receive"
+    INSPECT = "inspect"
+    REFUND = "refund"
+    EXCHANGE = "exchange"
+    REPAIR = "repair"
+    CLOSE = "close"
 
 
 # --- guards ------------------------------------------------------------------------------------
@@ -153,4 +169,15 @@ CASE_STEPS = (
     Step("close", OPEN, S.CLOSED, effect=note),
 )
 
-CASE_LIFECYCLE = Lifecycle("case", CaseState, CaseState.REQUESTED, CASE_STEPS)
+AWAITING_ANSWER = frozenset({S.REQUESTED, S.UNDER_REVIEW})
+
+
+def answer_due(case: AfterSalesCase, now: datetime, timeouts: Timeouts) -> datetime:
+    """The response SLA runs from the request, whoever looks at it meanwhile."""
+    return case.created_at + timeouts.aftersales_sla
+
+
+CASE_LIFECYCLE = Lifecycle(
+    "case", CaseState, CaseState.REQUESTED, CASE_STEPS, triggers=CaseTrigger,
+    creation=Creation("open", "requested"),
+    timers=(Timer(DeadlineKind.AFTERSALES_SLA, AWAITING_ANSWER, answer_due),))

@@ -14,7 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from statemachine.lifecycle import Lifecycle, Step
+from statemachine import ids
+from statemachine.lifecycle import Creation, Lifecycle, Step
 
 
 class ClaimState(StrEnum):
@@ -45,6 +46,9 @@ class Claim:
     refusal: str | None = None
     step_payload: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
+    compensation: str = "none"  # how the buyer was made whole: refund | reship | case | none
+    compensated: int = 0        # refunded to the buyer, minor units
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def public_id(self) -> str:
@@ -52,7 +56,14 @@ class Claim:
 
 
 def claim_public_id(number: int) -> str:
-    return f"cl-{number}"
+    return ids.CLAIM(number)
+
+
+class ClaimTrigger(StrEnum):
+    FILE = "file"
+    CARRIER_PAY = "carrier_pay"
+    CARRIER_REJECT = "carrier_reject"
+    CLOSE = "close"
 
 
 def claim_within_value(claim: Claim, ctx: Mapping[str, Any]) -> str | None:
@@ -92,4 +103,5 @@ CLAIM_STEPS = (
     Step("close", (C.BUYER_COMPENSATED,), C.CLOSED, effect=note),
 )
 
-CLAIM_LIFECYCLE = Lifecycle("claim", ClaimState, ClaimState.BUYER_COMPENSATED, CLAIM_STEPS)
+CLAIM_LIFECYCLE = Lifecycle("claim", ClaimState, ClaimState.BUYER_COMPENSATED, CLAIM_STEPS,
+                            triggers=ClaimTrigger, creation=Creation("open", "opened"))

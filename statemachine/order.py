@@ -1,8 +1,8 @@
-"""The order aggregate and its lifecycle table.
+"""The order aggregate and its lifecycle table, with each step's consequences beside it.
 
 Money is in integer minor units. The payment track (paid / refunded) lives on the order;
-refunded can never exceed paid. Stock and parcels are handled by the service layer from the
-facts recorded here, inside the same transaction.
+refunded can never exceed paid. Stock intents, timers and the parcels `ship` creates are
+declared here; the writer (integrations/db/writer.py) applies them in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from statemachine.lifecycle import Lifecycle, Step
+from statemachine import ids
+from statemachine.lifecycle import Creation, Lifecycle, Step, StockIntent, Timer
+from statemachine.policies import DeadlineKind, Timeouts
+from statemachine.shipment import Shipment, ShipmentState
+from statemachine.stock import Allocation
 
 
 class OrderState(StrEnum):
@@ -30,6 +34,25 @@ class OrderState(StrEnum):
     REJECTED = "rejected"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+
+
+class OrderTrigger(StrEnum):
+    APPROVE = "approve"
+    REVIEW = "review"
+    REJECT = "reject"
+    EXTEND_HOLD = "extend_hold"
+    PAY = "pay"
+    EXPIRE = "expire"
+    START_PICKING = "start_picking"
+    DOUBLE_CHECK = "double_check"
+    REALLOCATE = "reallocate"
+    BACKORDER = "backorder"
+    PACK = "pack"
+    SHIP = "ship"
+    DELIVER = "deliver"
+    CLOSE = "close"
+    CANCEL = "cancel"
+    REFUND = "refund"
 
 
 class PaymentStatus(StrEnum):
@@ -67,6 +90,7 @@ class Order:
     payment_ref: str | None = None
     hold_expires_at: datetime | None = None
     attrs: dict[str, Any] = field(default_factory=dict)  # address, device, ip, phone, risk
+    allocation: tuple[Allocation, ...] = ()  # the stock plan chosen at placement (HOLD)
     refusal: str | None = None
     step_payload: dict[str, Any] = field(default_factory=dict)
 
@@ -85,7 +109,7 @@ class Order:
 
 
 def order_public_id(number: int) -> str:
-    return f"o-{number}"
+    return ids.ORDER(number)
 
 
 # --- guards: return None to allow, or the reason for refusing --------------------------------
@@ -199,9 +223,46 @@ def record_packing(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if v not in (None, [])}
 
 
+def end_hold(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The hold lapsed unpaid: its stock goes back (see the step's stock intent)."""
+    order.hold_expires_at = None
+    return note_reason(order, ctx)
+
+
 def note_reason(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("reason", "parcels", "shortage", "allocation", "wave")
     return {key: ctx[key] for key in keys if ctx.get(key) is not None}
+
+
+def record_shipping(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The parcels' public ids are filled in by the writer once they have rows."""
+    return {"parcels": [], **({"reason": ctx["reason"]} if ctx.get("reason") else {})}
+
+
+# --- side aggregates -------------------------------------------------------------------------
+
+def parcels_for_labels(order: Order, ctx: Mapping[str, Any]) -> list[Shipment]:
+    """`ship` creates one parcel per label (carrier, tracking number, source warehouse)."""
+    return [Shipment(id=0, order_id=order.id, state=ShipmentState.LABEL_CREATED, version=1,
+                     warehouse=label["warehouse"], carrier=label["carrier"],
+                     tracking_no=label["tracking_no"], created_at=ctx["at"],
+                     promised_by=ctx.get("promised_by"),
+                     step_payload={"parcel": n, **label})
+            for n, label in enumerate(ctx.get("parcels") or (), start=1)]
+
+
+# --- timers: when each waiting state falls due ------------------------------------------------
+
+def hold_end(order: Order, now: datetime, timeouts: Timeouts) -> datetime | None:
+    return order.hold_expires_at
+
+
+def review_due(order: Order, now: datetime, timeouts: Timeouts) -> datetime:
+    return now + timeouts.review_sla
+
+
+def auto_complete_due(order: Order, now: datetime, timeouts: Timeouts) -> datetime:
+    return now + timeouts.auto_complete
 
 
 S = OrderState
@@ -209,14 +270,19 @@ PRE_SHIPMENT = (S.CREATED, S.UNDER_REVIEW, S.AWAITING_PAYMENT, S.PAID, S.PICKING
                 S.BACKORDERED)
 REFUNDABLE = (S.PAID, S.PICKING, S.BACKORDERED, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED)
 
+RELEASE, CONSUME, RESTOCK = StockIntent.RELEASE, StockIntent.CONSUME, StockIntent.RESTOCK
+
 ORDER_STEPS = (
     Step("approve", (S.CREATED, S.UNDER_REVIEW), S.AWAITING_PAYMENT, effect=start_hold),
     Step("review", (S.CREATED,), S.UNDER_REVIEW, effect=note_reason),
-    Step("reject", (S.CREATED, S.UNDER_REVIEW), S.REJECTED, effect=note_reason),
+    Step("reject", (S.CREATED, S.UNDER_REVIEW), S.REJECTED, effect=note_reason,
+         stock=(RELEASE,)),
     Step("extend_hold", (S.AWAITING_PAYMENT,), None, (hold_extension_is_positive,),
          extend_hold, event="hold_extended"),
-    Step("pay", (S.AWAITING_PAYMENT,), S.PAID, (payment_covers_total,), record_payment),
-    Step("expire", (S.AWAITING_PAYMENT,), S.EXPIRED, (hold_has_lapsed,), note_reason),
+    Step("pay", (S.AWAITING_PAYMENT,), S.PAID, (payment_covers_total,), record_payment,
+         stock=(CONSUME,)),
+    Step("expire", (S.AWAITING_PAYMENT,), S.EXPIRED, (hold_has_lapsed,), end_hold,
+         stock=(RELEASE,)),
     Step("start_picking", (S.PAID,), S.PICKING, effect=note_reason),
     Step("double_check", (S.PICKING,), None, (checker_is_named,), record_check,
          event="double_checked"),
@@ -225,14 +291,23 @@ ORDER_STEPS = (
     Step("reallocate", (S.BACKORDERED,), S.PICKING, effect=note_reason, event="reallocated"),
     Step("pack", (S.PICKING,), S.PACKED, (nothing_in_transit, second_person_checked),
          record_packing),
-    Step("ship", (S.PACKED,), S.SHIPPED, effect=note_reason),
+    Step("ship", (S.PACKED,), S.SHIPPED, effect=record_shipping, spawn=parcels_for_labels),
     Step("deliver", (S.SHIPPED,), S.DELIVERED, (every_parcel_delivered,)),
     Step("close", (S.DELIVERED,), S.COMPLETED, effect=note_reason),
     # a shipped order whose parcels were all settled (delivered, or lost / returned and the
     # buyer compensated) closes without a delivery
     Step("close", (S.SHIPPED,), S.COMPLETED, (every_parcel_delivered,), note_reason),
-    Step("cancel", PRE_SHIPMENT, S.CANCELLED, effect=refund_everything_paid),
+    Step("cancel", PRE_SHIPMENT, S.CANCELLED, effect=refund_everything_paid,
+         stock=(RELEASE, RESTOCK)),
     Step("refund", REFUNDABLE, None, (refund_within_paid,), record_refund, event="refunded"),
 )
 
-ORDER_LIFECYCLE = Lifecycle("order", OrderState, OrderState.CREATED, ORDER_STEPS)
+ORDER_TIMERS = (
+    Timer(DeadlineKind.HOLD_EXPIRY, frozenset({S.AWAITING_PAYMENT}), hold_end, rearm=True),
+    Timer(DeadlineKind.REVIEW_SLA, frozenset({S.UNDER_REVIEW}), review_due),
+    Timer(DeadlineKind.AUTO_COMPLETE, frozenset({S.DELIVERED}), auto_complete_due),
+)
+
+ORDER_LIFECYCLE = Lifecycle(
+    "order", OrderState, OrderState.CREATED, ORDER_STEPS, triggers=OrderTrigger,
+    creation=Creation("place", "created", stock=(StockIntent.HOLD,)), timers=ORDER_TIMERS)

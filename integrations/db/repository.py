@@ -1,18 +1,20 @@
-"""The store: load and save aggregates on one connection, inside the caller's transaction.
+"""The store: load aggregates and read history on the unit of work's connection.
 
-A save is a version-checked UPDATE; if another writer got there first the row count is 0 and
-`ConcurrentUpdate` is raised, so the unit of work rolls back and nothing is written. Every
-successful fire is appended to the history and the outbox in the same transaction.
-Hot statements run through `Sql` (see integrations/db/sql.py for why).
+Rows become aggregates through the mappings of rows.py (generated from the typed schema);
+every write of the lifecycle tables goes through writer.py. The inbox (idempotency keys of
+processed commands) lives here: it is not part of any lifecycle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
+from integrations.db import rows
 from integrations.db.schema import (
     CaseRow,
     DeadlineRow,
@@ -24,28 +26,36 @@ from integrations.db.schema import (
     TransitionRow,
 )
 from integrations.db.sql import Sql
-from statemachine.aftersales import AfterSalesCase, CaseKind, CaseLine, CaseState, Inspection
-from statemachine.errors import ConcurrentUpdate, NotFound
-from statemachine.lifecycle import Fired
-from statemachine.order import Order, OrderLine, OrderState
-from statemachine.shipment import Shipment, ShipmentState
+from integrations.db.stock import in_list
+from statemachine import ids
+from statemachine.aftersales import AfterSalesCase
+from statemachine.claim import Claim
+from statemachine.errors import NotFound
+from statemachine.order import Order, OrderLine
+from statemachine.shipment import Shipment
 
+# the tables, for the cold queries of other modules (Core selects)
 ORDERS, LINES = OrderRow.__table__, OrderLineRow.__table__
 SHIPMENTS, CASES = ShipmentRow.__table__, CaseRow.__table__
 HISTORY, OUTBOX = TransitionRow.__table__, OutboxRow.__table__
 DEADLINES, INBOX = DeadlineRow.__table__, InboxRow.__table__
+HISTORY_COLUMNS = ("entity", "entity_id", "order_id", "trigger", "from_state", "to_state",
+                   "actor", "at", "payload")
+LINES_OF = f"{rows.LINES.select} WHERE order_id = :id ORDER BY line_no"
 
-ORDER_COLS = ("id, buyer_id, state, version, currency, total, paid, refunded, payment_ref, "
-              "hold_expires_at, attrs, created_at")
-SHIPMENT_COLS = ("id, order_id, state, version, warehouse, carrier, tracking_no, created_at, "
-                 "last_scan_at, promised_by, stall_reason, reached")
-CASE_COLS = ("id, order_id, kind, state, version, reason, lines, created_at, inspection, "
-             "refunded")
-HISTORY_COLS = "entity, entity_id, order_id, trigger, from_state, to_state, actor, at, payload"
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A timer that fell due."""
+
+    id: int
+    kind: str
+    entity: str
+    entity_id: int
+    order_id: int
 
 
 class Store:
-    """Aggregates in and out of the database, on the connection of one unit of work."""
+    """Aggregates out of the database, on the connection of one unit of work."""
 
     def __init__(self, connection: Connection):
         self.connection = connection
@@ -55,188 +65,79 @@ class Store:
 
     def get_order(self, order_id: int, *, lock: bool = False) -> Order:
         """The order and its lines; `lock` holds its row until commit (PostgreSQL; SQLite's
-        write transactions are already exclusive). Lock order: see `lock_order`."""
+        write transactions are already exclusive). See `lock_orders` for why."""
         lock_sql = " FOR UPDATE" if lock and not self.sql.sqlite else ""
-        row = self.sql.one(f"SELECT {ORDER_COLS} FROM orders WHERE id = :id{lock_sql}",
-                           {"id": order_id})
+        row = self.sql.one(f"{rows.ORDERS.select} WHERE id = :id{lock_sql}", {"id": order_id})
         if row is None:
-            raise NotFound("order", f"o-{order_id}")
-        lines = self.sql.all("SELECT line_no, sku, quantity, unit_price, refunded_quantity "
-                             "FROM order_lines WHERE order_id = :id ORDER BY line_no",
-                             {"id": order_id})
-        return self.order_from_row(row, [OrderLine(*ln) for ln in lines])
+            raise NotFound("order", ids.ORDER(order_id))
+        lines = [rows.LINES.load(self.sql, r) for r in self.sql.all(LINES_OF, {"id": order_id})]
+        return rows.ORDERS.load(self.sql, row, lines=lines)
 
-    def lock_order(self, order_id: int) -> None:
-        """Hold the order's row until commit: the aggregate lock.
-
-        Every command on an order, its parcels or its cases takes this lock first, before it
-        reads or writes any of them (lock order: order → parcels → cases → inventory rows by
-        (sku, warehouse) → deadlines → buyers). So a decision that reads siblings — the last
-        open parcel, refunded ≤ paid across cases — reads them after any concurrent change to
-        the same order has committed, and two commands on one order queue instead of
-        deadlocking. SQLite needs nothing: its write transactions are already exclusive.
-        """
-        if not self.sql.sqlite:
-            self.sql.run("SELECT id FROM orders WHERE id = :id FOR UPDATE", {"id": order_id})
-
-    def _lock_parent(self, table: str, child_id: int) -> None:
-        row = None if self.sql.sqlite else self.sql.one(
-            f"SELECT order_id FROM {table} WHERE id = :id", {"id": child_id})
-        if row is not None:
-            self.lock_order(row[0])
-
-    def order_from_row(self, row: Any, lines: list[OrderLine]) -> Order:
-        when, doc = self.sql.when, self.sql.doc
-        return Order(id=row[0], buyer_id=row[1], state=OrderState(row[2]), version=row[3],
-                     currency=row[4], total=row[5], paid=row[6], refunded=row[7],
-                     payment_ref=row[8], hold_expires_at=when(row[9]),
-                     attrs=doc(row[10]) or {}, created_at=when(row[11]), lines=lines)
-
-    def add_order(self, values: dict[str, Any], lines: list[dict[str, Any]]) -> int:
-        order_id = self.sql.insert_id(
-            "INSERT INTO orders (buyer_id, state, version, currency, total, paid, refunded, "
-            "payment_ref, hold_expires_at, attrs, created_at, updated_at) VALUES (:buyer_id, "
-            ":state, :version, :currency, :total, :paid, :refunded, :payment_ref, "
-            ":hold_expires_at, :attrs, :created_at, :updated_at)", values)
-        self.sql.many("INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, "
-                      "refunded_quantity) VALUES (:order_id, :line_no, :sku, :quantity, "
-                      ":unit_price, :refunded_quantity)",
-                      [{**ln, "order_id": order_id} for ln in lines])
-        return order_id
-
-    def save_order(self, order: Order, at: datetime) -> None:
-        self._save("orders", order, at, "state = :state, paid = :paid, refunded = :refunded, "
-                   "payment_ref = :payment_ref, hold_expires_at = :hold, attrs = :attrs, "
-                   "updated_at = :at", state=order.state.value, paid=order.paid,
-                   refunded=order.refunded, payment_ref=order.payment_ref,
-                   hold=order.hold_expires_at, attrs=order.attrs)
-
-    def save_order_lines(self, order: Order) -> None:
-        self.sql.many("UPDATE order_lines SET refunded_quantity = :q "
-                      "WHERE order_id = :order_id AND line_no = :line_no",
-                      [{"q": ln.refunded_quantity, "order_id": order.id,
-                        "line_no": ln.line_no} for ln in order.lines])
+    def orders(self, order_ids: Sequence[int], *, with_lines: bool = True) -> dict[int, Order]:
+        """Several orders at once (the bulk paths), by id; unknown ids are left out."""
+        if not order_ids:
+            return {}
+        where, params = in_list("id", list(order_ids))
+        lines: dict[int, list[OrderLine]] = {}
+        if with_lines:
+            line_where, line_params = in_list("order_id", list(order_ids))
+            for r in self.sql.all(f"SELECT order_id, {', '.join(rows.LINES.columns)} FROM "
+                                  f"order_lines WHERE {line_where} ORDER BY order_id, line_no",
+                                  line_params):
+                lines.setdefault(r[0], []).append(rows.LINES.load(self.sql, r[1:]))
+        return {r[0]: rows.ORDERS.load(self.sql, r, lines=lines.get(r[0], []))
+                for r in self.sql.all(f"{rows.ORDERS.select} WHERE {where}", params)}
 
     # --- shipments ----------------------------------------------------------------------------
 
     def get_shipment(self, shipment_id: int, *, lock: bool = False) -> Shipment:
-        """The parcel; `lock` takes its order's lock first (see `lock_order`)."""
+        """The parcel; `lock` takes its order's lock first and reads the parcel after it."""
         if lock:
             self._lock_parent("shipments", shipment_id)
-        row = self.sql.one(f"SELECT {SHIPMENT_COLS} FROM shipments WHERE id = :id",
-                           {"id": shipment_id})
+        row = self.sql.one(f"{rows.SHIPMENTS.select} WHERE id = :id", {"id": shipment_id})
         if row is None:
-            raise NotFound("shipment", f"s-{shipment_id}")
-        return self._shipment(row)
+            raise NotFound("shipment", ids.SHIPMENT(shipment_id))
+        return rows.SHIPMENTS.load(self.sql, row)
+
+    def shipments(self, shipment_ids: Sequence[int]) -> dict[int, Shipment]:
+        if not shipment_ids:
+            return {}
+        where, params = in_list("id", list(shipment_ids))
+        return {r[0]: rows.SHIPMENTS.load(self.sql, r)
+                for r in self.sql.all(f"{rows.SHIPMENTS.select} WHERE {where}", params)}
 
     def shipments_of(self, order_id: int) -> list[Shipment]:
-        return [self._shipment(r) for r in self.sql.all(
-            f"SELECT {SHIPMENT_COLS} FROM shipments WHERE order_id = :id ORDER BY id",
-            {"id": order_id})]
+        return [rows.SHIPMENTS.load(self.sql, r) for r in self.sql.all(
+            f"{rows.SHIPMENTS.select} WHERE order_id = :id ORDER BY id", {"id": order_id})]
 
-    def add_shipment(self, values: dict[str, Any]) -> int:
-        return self.sql.insert_id(
-            "INSERT INTO shipments (order_id, state, version, warehouse, carrier, tracking_no, "
-            "created_at, last_scan_at, promised_by, stall_reason, reached) VALUES (:order_id, "
-            ":state, :version, :warehouse, :carrier, :tracking_no, :created_at, :last_scan_at, "
-            ":promised_by, :stall_reason, :state)", values)
-
-    def save_shipment(self, s: Shipment, at: datetime) -> None:
-        self._save("shipments", s, at, "state = :state, last_scan_at = :scan, "
-                   "stall_reason = :stall, reached = :reached", state=s.state.value,
-                   scan=s.last_scan_at, stall=s.stall_reason,
-                   reached=s.reached.value if s.reached else None)
-
-    def _shipment(self, r: Row) -> Shipment:
-        when = self.sql.when
-        return Shipment(id=r[0], order_id=r[1], state=ShipmentState(r[2]), version=r[3],
-                        warehouse=r[4], carrier=r[5], tracking_no=r[6], created_at=when(r[7]),
-                        last_scan_at=when(r[8]), promised_by=when(r[9]), stall_reason=r[10],
-                        reached=ShipmentState(r[11]) if r[11] else None)
-
-    # --- after-sales cases --------------------------------------------------------------------
+    # --- after-sales cases and claims -----------------------------------------------------------
 
     def get_case(self, case_id: int, *, lock: bool = False) -> AfterSalesCase:
-        """The case; `lock` takes its order's lock first (see `lock_order`)."""
+        """The case; `lock` takes its order's lock first and reads the case after it."""
         if lock:
             self._lock_parent("aftersales_cases", case_id)
-        row = self.sql.one(f"SELECT {CASE_COLS} FROM aftersales_cases WHERE id = :id",
-                           {"id": case_id})
+        row = self.sql.one(f"{rows.CASES.select} WHERE id = :id", {"id": case_id})
         if row is None:
-            raise NotFound("case", f"c-{case_id}")
-        return self._case(row)
+            raise NotFound("case", ids.CASE(case_id))
+        return rows.CASES.load(self.sql, row)
 
     def cases_of(self, order_id: int) -> list[AfterSalesCase]:
-        return [self._case(r) for r in self.sql.all(
-            f"SELECT {CASE_COLS} FROM aftersales_cases WHERE order_id = :id ORDER BY id",
-            {"id": order_id})]
+        return [rows.CASES.load(self.sql, r) for r in self.sql.all(
+            f"{rows.CASES.select} WHERE order_id = :id ORDER BY id", {"id": order_id})]
 
-    def add_case(self, values: dict[str, Any]) -> int:
-        return self.sql.insert_id(
-            "INSERT INTO aftersales_cases (order_id, kind, state, version, reason, lines, "
-            "inspection, refunded, created_at, updated_at) VALUES (:order_id, :kind, :state, "
-            ":version, :reason, :lines, :inspection, :refunded, :created_at, :updated_at)",
-            values)
+    def get_claim(self, claim_id: int) -> Claim:
+        row = self.sql.one(f"{rows.CLAIMS.select} WHERE id = :id", {"id": claim_id})
+        if row is None:
+            raise NotFound("claim", ids.CLAIM(claim_id))
+        return rows.CLAIMS.load(self.sql, row)
 
-    def save_case(self, case: AfterSalesCase, at: datetime) -> None:
-        self._save("aftersales_cases", case, at, "state = :state, refunded = :refunded, "
-                   "inspection = :inspection, updated_at = :at", state=case.state.value,
-                   refunded=case.refunded,
-                   inspection=case.inspection.value if case.inspection else None)
-
-    def _case(self, r: Row) -> AfterSalesCase:
-        return AfterSalesCase(
-            id=r[0], order_id=r[1], kind=CaseKind(r[2]), state=CaseState(r[3]), version=r[4],
-            reason=r[5], created_at=self.sql.when(r[7]),
-            lines=tuple(CaseLine(ln["line_no"], ln["quantity"], ln["amount"])
-                        for ln in self.sql.doc(r[6])),
-            inspection=Inspection(r[8]) if r[8] else None, refunded=r[9])
-
-    # --- history, outbox, deadlines, inbox --------------------------------------------------
-
-    def record(self, fired: Fired, entity_id: int, order_id: int,
-               event_data: dict[str, Any]) -> None:
-        """Append the transition to the history and the outbox (same transaction)."""
-        self.record_many([(fired, entity_id, order_id, event_data)])
-
-    def record_many(self, items: list[tuple[Fired, int, int, dict[str, Any]]]) -> None:
-        if not items:
-            return
-        self.sql.many(f"INSERT INTO transition_history ({HISTORY_COLS}) VALUES (:entity, "
-                      ":entity_id, :order_id, :trigger, :from_state, :to_state, :actor, :at, "
-                      ":payload)", [_history_row(*item[:3]) for item in items])
-        self.sql.many("INSERT INTO outbox (event, entity, entity_id, order_id, payload, "
-                      "created_at) VALUES (:event, :entity, :entity_id, :order_id, :payload, "
-                      ":created_at)", [_outbox_row(*item) for item in items])
-
-    def record_signal(self, name: str, entity: str, entity_id: int, order_id: int,
-                      at: datetime, data: dict[str, Any]) -> None:
-        """An outbox event that is not a transition (an SLA breach, an escalation)."""
-        self.sql.run("INSERT INTO outbox (event, entity, entity_id, order_id, payload, "
-                     "created_at) VALUES (:event, :entity, :entity_id, :order_id, :payload, :at)",
-                     {"event": f"orderpilot.{entity}.{name}", "entity": entity,
-                      "entity_id": entity_id, "order_id": order_id, "at": at,
-                      "payload": {"order_id": f"o-{order_id}", "at": at.isoformat(), **data}})
+    # --- history, inbox ---------------------------------------------------------------------
 
     def history(self, order_id: int) -> list[dict[str, Any]]:
-        rows = self.sql.all(f"SELECT {HISTORY_COLS} FROM transition_history "
+        rows = self.sql.all(f"SELECT {', '.join(HISTORY_COLUMNS)} FROM transition_history "
                             "WHERE order_id = :id ORDER BY id", {"id": order_id})
-        names = HISTORY_COLS.split(", ")
-        return [{**dict(zip(names, r, strict=True)), "at": self.sql.when(r[7]),
+        return [{**dict(zip(HISTORY_COLUMNS, r, strict=True)), "at": self.sql.when(r[7]),
                  "payload": self.sql.doc(r[8]) or {}} for r in rows]
-
-    def set_deadline(self, kind: str, entity: str, entity_id: int, order_id: int,
-                     due_at: datetime) -> None:
-        self.clear_deadlines(entity, entity_id, kind)
-        self.sql.run("INSERT INTO deadlines (kind, entity, entity_id, order_id, due_at) "
-                     "VALUES (:kind, :entity, :entity_id, :order_id, :due_at)",
-                     {"kind": kind, "entity": entity, "entity_id": entity_id,
-                      "order_id": order_id, "due_at": due_at})
-
-    def clear_deadlines(self, entity: str, entity_id: int, kind: str | None = None) -> None:
-        self.sql.run("DELETE FROM deadlines WHERE entity = :entity AND entity_id = :id"
-                     + (" AND kind = :kind" if kind else ""),
-                     {"entity": entity, "id": entity_id, **({"kind": kind} if kind else {})})
 
     def inbox_get(self, key: str) -> dict[str, Any] | None:
         row = self.sql.one("SELECT result FROM inbox WHERE key = :key", {"key": key})
@@ -247,35 +148,82 @@ class Store:
                      "VALUES (:key, :kind, :result, :at)",
                      {"key": key, "kind": kind, "result": result, "at": at})
 
-    # --- helpers ----------------------------------------------------------------------------
+    def ensure_buyer(self, buyer_id: str, at: datetime) -> None:
+        """A buyer's first order creates the buyer row (ON CONFLICT works on both stores)."""
+        self.sql.run("INSERT INTO buyers (id, created_at, credit_score) VALUES (:id, :at, 100) "
+                     "ON CONFLICT (id) DO NOTHING", {"id": buyer_id, "at": at})
 
-    def _save(self, table: str, aggregate: Any, at: datetime, assignments: str,
-              **values: Any) -> None:
-        cursor = self.sql.run(
-            f"UPDATE {table} SET {assignments}, version = version + 1 "
-            "WHERE id = :id AND version = :version",
-            {**values, "at": at, "id": aggregate.id, "version": aggregate.version})
-        if cursor.rowcount != 1:
-            raise ConcurrentUpdate(table.rstrip("s").replace("aftersales_case", "case"),
-                                   aggregate.public_id, aggregate.version)
-        aggregate.version += 1
+    def open_parcels(self, order_ids: Sequence[int]) -> dict[int, int]:
+        """Per order, its parcels not delivered yet (a lost / returned parcel whose buyer was
+        compensated is settled, not awaited). Orders with none open are left out."""
+        if not order_ids:
+            return {}
+        where, params = in_list("s.order_id", list(order_ids))
+        return dict(self.sql.all(
+            f"SELECT s.order_id, count(*) FROM shipments s WHERE {where} "
+            "AND s.state != 'delivered' AND NOT EXISTS (SELECT 1 FROM parcel_claims c "
+            "WHERE c.shipment_id = s.id AND c.kind IN ('lost', 'returned')) "
+            "GROUP BY s.order_id", params))
 
+    def buyer_of(self, order_id: int) -> str:
+        return self.sql.one("SELECT buyer_id FROM orders WHERE id = :id", {"id": order_id})[0]
 
-Row = tuple[Any, ...]
+    def lock_orders(self, order_ids: Sequence[int]) -> None:
+        """Hold these orders' rows until commit, in id order: the aggregate lock (PostgreSQL;
+        a SQLite write transaction is exclusive already).
 
+        A command on an order, its parcels or its cases takes it before it reads any of them
+        (lock order: order → its parcels → its cases → inventory rows by (sku, warehouse) →
+        deadlines → buyers by id). So a decision that reads siblings — the last open parcel,
+        refunded ≤ paid across cases — sees every concurrent change to the same order, and
+        two commands on one order queue instead of failing their version check or deadlocking.
+        """
+        if order_ids and not self.sql.sqlite:
+            where, params = in_list("id", sorted(order_ids))
+            self.sql.all(f"SELECT id FROM orders WHERE {where} ORDER BY id FOR UPDATE", params)
 
-def _history_row(fired: Fired, entity_id: int, order_id: int) -> dict[str, Any]:
-    return {"entity": fired.entity, "entity_id": entity_id, "order_id": order_id,
-            "trigger": fired.trigger, "from_state": fired.from_state, "to_state": fired.to_state,
-            "actor": fired.actor, "at": fired.at, "payload": fired.payload}
+    def _lock_parent(self, table: str, child_id: int) -> None:
+        """The aggregate lock of a parcel's or case's order (its order id never changes)."""
+        if not self.sql.sqlite:
+            row = self.sql.one(f"SELECT order_id FROM {table} WHERE id = :id", {"id": child_id})
+            if row is not None:
+                self.lock_orders([row[0]])
 
+    # --- due timers (the sweep) --------------------------------------------------------------
 
-def _outbox_row(fired: Fired, entity_id: int, order_id: int,
-                event_data: dict[str, Any]) -> dict[str, Any]:
-    payload = {"order_id": f"o-{order_id}", "entity_id": fired.entity_id,
-               "trigger": fired.trigger, "from_state": fired.from_state,
-               "to_state": fired.to_state, "actor": fired.actor, "at": fired.at.isoformat(),
-               **event_data, "details": fired.payload}
-    return {"event": f"orderpilot.{fired.entity}.{fired.event}", "entity": fired.entity,
-            "entity_id": entity_id, "order_id": order_id, "payload": payload,
-            "created_at": fired.at}
+    def due_deadlines(self, now: datetime, limit: int,
+                      passed: Sequence[int] = ()) -> list[Due]:
+        """The next timers due at `now`, oldest first, leaving out those of the `passed`
+        orders (not locked: see `take_due`)."""
+        where, params = in_list("order_id", sorted(passed)) if passed else ("", {})
+        return [Due(*r) for r in self.sql.all(
+            "SELECT id, kind, entity, entity_id, order_id FROM deadlines WHERE due_at <= :now"
+            + (f" AND NOT {where}" if where else "") + " ORDER BY due_at, id LIMIT :limit",
+            {"now": now, "limit": limit, **params})]
+
+    def take_due(self, due: Sequence[Due], now: datetime) -> tuple[list[Due], list[Due]]:
+        """Lock the orders of these timers in id order, skipping any another transaction holds
+        (PostgreSQL `FOR UPDATE SKIP LOCKED`), and delete the timers of the orders taken;
+        returns (the timers taken, those skipped). The order is locked, not the parcel or case
+        the timer belongs to, because every write path locks the order first (`lock_orders`):
+        a sweep that locked a parcel and then wanted its order would close a circle with a
+        carrier scan holding the order and wanting the parcel. Skipped timers stay for the
+        next sweep; a timer a committed transaction removed or re-armed for later meanwhile (a
+        scan arrived) is no longer due and is dropped. Deleting before the handlers run matters: a handler may arm a new timer, and
+        SQLite may give it a deleted row's id."""
+        numbers = sorted({row.order_id for row in due})
+        if numbers and not self.sql.sqlite:  # SQLite: the write transaction is exclusive
+            where, params = in_list("id", numbers)
+            numbers = [r[0] for r in self.sql.all(
+                f"SELECT id FROM orders WHERE {where} ORDER BY id FOR UPDATE SKIP LOCKED",
+                params)]
+        held = set(numbers)
+        taken = [row for row in due if row.order_id in held]
+        skipped = [row for row in due if row.order_id not in held]
+        if not taken:
+            return [], skipped
+        where, params = in_list("id", [row.id for row in taken])
+        deleted = {r[0] for r in self.sql.all(
+            f"DELETE FROM deadlines WHERE {where} AND due_at <= :now RETURNING id",
+            {**params, "now": now})}
+        return [row for row in taken if row.id in deleted], skipped

@@ -45,21 +45,20 @@ class StockStore:
 
     def availability(self, skus: Iterable[str]) -> Availability:
         """Free stock (on hand − reserved) per (sku, warehouse) for these skus."""
-        where, params = _in_list("sku", sorted(set(skus)))
+        where, params = in_list("sku", sorted(set(skus)))
         return {(sku, wh): free for sku, wh, free in self.sql.all(
             f"SELECT sku, warehouse, on_hand - reserved FROM inventory WHERE {where}", params)}
 
     def known_skus(self, skus: Iterable[str]) -> set[str]:
-        where, params = _in_list("sku", sorted(set(skus)))
+        where, params = in_list("sku", sorted(set(skus)))
         return {r[0] for r in self.sql.all(f"SELECT DISTINCT sku FROM inventory WHERE {where}",
                                            params)}
 
     def try_hold(self, order_id: int, plan: list[Allocation], at: datetime) -> bool:
         """Reserve every allocation or none: False means a concurrent order took the stock.
 
-        Rows are updated in (sku, warehouse) order, the global lock order for inventory: two
-        orders naming the same skus in opposite order queue instead of deadlocking.
-        """
+        Inventory rows are taken in (sku, warehouse) order, the global lock order: two orders
+        naming the same skus in opposite order cannot wait on each other."""
         for alloc in sorted(plan, key=lambda a: (a.sku, a.warehouse)):
             taken = self.sql.run(
                 "UPDATE inventory SET reserved = reserved + :q WHERE sku = :sku AND "
@@ -80,7 +79,7 @@ class StockStore:
         if len(ids) == 1:  # the hot path: one order
             where, params = "order_id = :id", {"id": ids[0]}
         else:
-            where, params = _in_list("order_id", ids)
+            where, params = in_list("order_id", ids)
         if status is not None:
             where, params = where + " AND status = :status", {**params, "status": status}
         return [Hold(*r) for r in self.sql.all(
@@ -138,7 +137,7 @@ class StockStore:
                        for (sku, wh), q in sorted(totals.items())])
 
     def _mark(self, order_ids: list[int], from_status: str, to_status: str) -> None:
-        where, params = _in_list("order_id", order_ids)
+        where, params = in_list("order_id", order_ids)
         self.sql.run(f"UPDATE stock_holds SET status = :to WHERE {where} AND status = :from_",
                      {**params, "to": to_status, "from_": from_status})
 
@@ -152,7 +151,10 @@ class Hold:
     status: str
 
 
-def _in_list(column: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+def in_list(column: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     """`column IN (:p0, :p1, …)` with its parameters (callers batch to ≤ 10,000 values)."""
     params = {f"p{i}": v for i, v in enumerate(values)}
     return f"{column} IN ({', '.join(':' + k for k in params)})", params
+
+
+_in_list = in_list  # the name other stores import

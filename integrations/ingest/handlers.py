@@ -116,7 +116,7 @@ def _refunded(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
 def _chargeback(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
     orders.fire(ctx, tx, order, "refund", "gateway",
                 {"amount": event.amount, "reason": f"chargeback: {event.reason or 'no reason'}"})
-    tx.store.record_signal("chargeback", "order", order.id, order.id, ctx.clock.now(),
+    tx.writer.signal("chargeback", "order", order.id, order.id, ctx.clock.now(),
                            {"amount": event.amount, "payment_ref": event.payment_ref})
     return True, "chargeback booked as a refund; ops alerted", None
 
@@ -135,7 +135,7 @@ def carrier_event(ctx: Context, event: CarrierEvent) -> Outcome:
             shipments.fire(ctx, tx, shipment, trigger, f"carrier:{event.carrier}",
                            _scan_params(trigger, event))
         if not plan.triggers:
-            tx.store.record_signal("tracking_recorded", "shipment", shipment.id,
+            tx.writer.signal("tracking_recorded", "shipment", shipment.id,
                                    shipment.order_id, ctx.clock.now(),
                                    {"status": event.status.value, "note": plan.note})
         body = {"shipment": ShipmentView.of(shipment).model_dump(mode="json"),

@@ -64,7 +64,7 @@ class BulkDriver(BaseDriver):
             try:
                 with tx.connection.begin_nested():  # a refused order leaves no partial rows
                     self.orders[e.ref] = orders._place(self.ctx, tx, self.place_request(e.ref),
-                                                       ACTOR)
+                                                       ACTOR, e.at)
             except OrderPilotError as error:
                 self.fail(e.ref, "place", error)
 
@@ -99,7 +99,7 @@ class BulkDriver(BaseDriver):
         params = parse(Ship, self.ship_params(e.ref)).model_dump(exclude_none=True)
         try:
             orders.fire(self.ctx, tx, tx.store.get_order(self.orders[e.ref]), "ship", ACTOR,
-                        params)
+                        params, e.at)
             return True
         except OrderPilotError as error:
             self.fail(e.ref, "ship", error)

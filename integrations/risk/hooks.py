@@ -62,11 +62,15 @@ class CreditHook:
                                 policy=self.policy)
 
     def many(self, ctx: Any, tx: Any, moved: list[tuple[Any, Fired]]) -> None:
-        """Bulk: the credit events of a batch of order transitions, few statements per buyer."""
+        """Bulk: the credit events of a batch of order transitions, few statements per buyer;
+        case transitions (rare) one by one."""
         events = [(o.buyer_id, event[0], o.id, event[1], f.actor, f.at) for o, f in moved
                   if isinstance(o, Order) and (event := order_credit_event(f)) is not None]
         if events:
             record_credit_events(tx.connection, events, policy=self.policy)
+        for aggregate, fired in moved:
+            if isinstance(aggregate, AfterSalesCase):
+                self(ctx, tx, aggregate, fired)
 
 
 def review_task_hook(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:

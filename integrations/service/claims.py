@@ -4,14 +4,16 @@ damaged and returned paths (refund the parcel's goods, or reship them from the n
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from integrations.db.fulfil_store import FulfilStore, HoldRow
-from integrations.service import orders, shipments
+from integrations.service import orders, pipeline, shipments
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import Edge, parse
+from integrations.service.kinds import CLAIM
 from statemachine.claim import CLAIM_LIFECYCLE, Claim, ClaimKind, ClaimState
-from statemachine.errors import ConcurrentUpdate, GuardRejected, InvalidInput, NotFound
+from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.fulfilment import plan_refill
 from statemachine.lifecycle import Fired
 from statemachine.order import Order, OrderState
@@ -73,25 +75,21 @@ def reship_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment,
 
 
 def add_claim(ctx: Context, tx: Tx, shipment: Shipment, kind: ClaimKind, value: int,
-              compensation: str, compensated: int, details: dict[str, Any], actor: str) -> Claim:
+              compensation: str, compensated: int, details: dict[str, Any], actor: str,
+              now: datetime | None = None) -> Claim:
     """Record a claim whose buyer side is settled, with its history row."""
     if tx.store.sql.one("SELECT id FROM parcel_claims WHERE shipment_id = :s",
                         {"s": shipment.id}):
         raise GuardRejected("shipment", shipment.public_id, shipment.state.value, "claim",
                             "a claim for this parcel is already open")
-    now = ctx.clock.now()
-    number = tx.store.sql.insert_id(
-        "INSERT INTO parcel_claims (shipment_id, order_id, kind, state, version, compensation, "
-        "compensated, goods_value, claimed, recovered, details, created_at, updated_at) VALUES "
-        "(:s, :o, :kind, 'buyer_compensated', 1, :comp, :paid, :value, 0, 0, :details, :at, :at)",
-        {"s": shipment.id, "o": shipment.order_id, "kind": kind.value, "comp": compensation,
-         "paid": compensated, "value": value, "details": details, "at": now})
-    claim = get_claim(tx, number)
-    opened = Fired("claim", claim.public_id, "open", None, claim.state.value, "opened", now,
-                   actor, {"kind": kind.value, "shipment": shipment.public_id,
-                           "compensation": compensation, "compensated": compensated,
-                           "goods_value": value, **details})
-    tx.store.record(opened, claim.id, claim.order_id, _event_data(claim))
+    now = now or ctx.clock.now()
+    claim = Claim(id=0, shipment_id=shipment.id, order_id=shipment.order_id, kind=kind,
+                  state=ClaimState.BUYER_COMPENSATED, version=1, goods_value=value,
+                  created_at=now, compensation=compensation, compensated=compensated,
+                  details=details)
+    pipeline.record(ctx, tx, [pipeline.create(ctx, tx, CLAIM, claim, actor, {
+        "kind": kind.value, "shipment": shipment.public_id, "compensation": compensation,
+        "compensated": compensated, "goods_value": value, **details}, now)])
     return claim
 
 
@@ -116,27 +114,12 @@ def fire_claim(ctx: Context, claim_id: int, trigger: str, actor: str,
 
 
 def fire(ctx: Context, tx: Tx, claim: Claim, trigger: str, actor: str,
-         params: dict[str, Any]) -> Fired:
-    now = ctx.clock.now()
-    fired = CLAIM_LIFECYCLE.fire(claim, trigger, at=now, actor=actor, **params)
-    done = tx.store.sql.run(
-        "UPDATE parcel_claims SET state = :state, claimed = :claimed, recovered = :recovered, "
-        "version = version + 1, updated_at = :at WHERE id = :id AND version = :v",
-        {"state": claim.state.value, "claimed": claim.claimed, "recovered": claim.recovered,
-         "at": now, "id": claim.id, "v": claim.version}).rowcount
-    if done != 1:
-        raise ConcurrentUpdate("claim", claim.public_id, claim.version)
-    claim.version += 1
-    tx.store.record(fired, claim.id, claim.order_id, _event_data(claim))
-    return fired
+         params: dict[str, Any], now: datetime | None = None) -> Fired:
+    return pipeline.fire(ctx, tx, CLAIM, claim, trigger, actor, params, now or ctx.clock.now())
 
 
 def get_claim(tx: Tx, claim_id: int) -> Claim:
-    row = tx.store.sql.one(f"SELECT {CLAIM_COLS} FROM parcel_claims WHERE id = :id",
-                           {"id": claim_id})
-    if row is None:
-        raise NotFound("claim", f"cl-{claim_id}")
-    return _claim(tx, row)
+    return tx.store.get_claim(claim_id)
 
 
 def claims_view(tx: Tx, state: str | None = None, order_id: int | None = None,
@@ -153,17 +136,3 @@ def claim_view(tx: Tx, row: tuple) -> dict[str, Any]:
     view.update(id=f"cl-{row[0]}", shipment_id=f"s-{row[1]}", order_id=f"o-{row[2]}",
                 details=tx.store.sql.doc(row[11]), created_at=tx.store.sql.when(row[12]))
     return view
-
-
-def _claim(tx: Tx, row: tuple) -> Claim:
-    return Claim(id=row[0], shipment_id=row[1], order_id=row[2], kind=ClaimKind(row[3]),
-                 state=ClaimState(row[4]), version=row[5], goods_value=row[6], claimed=row[7],
-                 recovered=row[8], created_at=tx.store.sql.when(row[12]))
-
-
-def _event_data(claim: Claim) -> dict[str, Any]:
-    return {"claim_id": claim.public_id, "shipment_id": f"s-{claim.shipment_id}",
-            "kind": claim.kind.value, "state": claim.state.value,
-            "goods_value": claim.goods_value, "claimed": claim.claimed,
-            "recovered": claim.recovered}
-

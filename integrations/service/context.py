@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 from integrations.config import Settings
 from integrations.db.repository import Store
 from integrations.db.stock import StockStore
+from integrations.db.writer import Writer
 from integrations.service.contention import as_contention
 from statemachine.clock import Clock
 from statemachine.policies import Timeouts
@@ -32,6 +33,7 @@ class Tx:
     connection: Connection
     store: Store
     stock: StockStore
+    writer: Writer
 
 
 @dataclass
@@ -55,7 +57,8 @@ class Context:
                 if readonly:
                     connection = connection.execution_options(readonly=True)
                 with connection.begin():
-                    yield Tx(connection, Store(connection), StockStore(connection))
+                    store, stock = Store(connection), StockStore(connection)
+                    yield Tx(connection, store, stock, Writer(store.sql, stock))
         except Exception as error:
             collision = as_contention(error)
             if collision is None or collision is error:

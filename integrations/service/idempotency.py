@@ -7,11 +7,10 @@ key reused for a different body is refused instead of silently answering with th
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
-
-import hashlib
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
@@ -62,7 +61,8 @@ def remember(tx: Tx, key: str, action: str, target: int, at: datetime,
 
 @retrying("the command")
 def fire_once(ctx: Context, key: str | None, action: str, target: int,
-              load: Callable[[Tx, int], T], apply: Callable[[Tx, T], Any]) -> T:
+              load: Callable[[Tx, int], T], apply: Callable[[Tx, T], Any],
+              now: datetime | None = None) -> T:
     """Load the entity, apply one action to it in one transaction, and remember the key.
 
     A repeated key returns the entity without applying again; a keyed duplicate that lost a
@@ -75,7 +75,7 @@ def fire_once(ctx: Context, key: str | None, action: str, target: int,
                 return entity
             apply(tx, entity)
             if key:
-                remember(tx, key, action, target, ctx.clock.now())
+                remember(tx, key, action, target, now or ctx.clock.now())
             return entity
     except Exception as error:
         return settle_race(ctx, key, action, target, error, load)

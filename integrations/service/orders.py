@@ -1,18 +1,19 @@
-"""Order handlers: place an order, fire a trigger, and the consequences of each transition.
+"""Order handlers: place an order, fire a trigger. Both run through the one pipeline.
 
-A handler runs in one transaction: state change (version-checked), stock movements, deadlines,
-history and outbox rows commit together or not at all.
+A handler runs in one transaction: the state change (version-checked), stock movements,
+deadlines, history and outbox rows commit together or not at all — written by the writer from
+what the step table declares (statemachine/order.py).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from integrations.db.repository import Store
+from integrations.db.writer import StockTaken
+from integrations.service import pipeline
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
-from integrations.service.hooks import after_transition
 from integrations.service.idempotency import (
     fire_once,
     remember,
@@ -21,28 +22,28 @@ from integrations.service.idempotency import (
     settle_race,
 )
 from integrations.service.inputs import ORDER_PARAMS, Empty, PlaceOrder, trigger_params
-from integrations.service.packing import pack_facts
-from integrations.service.shipments import create_parcels, open_parcels
+from integrations.service.kinds import ORDER, order_event_data
 from statemachine.errors import InsufficientStock, InvalidInput
 from statemachine.lifecycle import Fired
-from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
-from statemachine.policies import DeadlineKind
+from statemachine.order import Order, OrderLine, OrderState
 from statemachine.risk_port import PlacedLine, PlacementFacts, RiskAction
 from statemachine.stock import Need, plan_allocation
 
 STOCK_RACE_RETRIES = 5
+DECISION = {RiskAction.APPROVE: "approve", RiskAction.REVIEW: "review",
+            RiskAction.REJECT: "reject"}
 
-
-class _StockRace(Exception):
-    """A concurrent order took the stock between our snapshot and our hold: retry."""
+event_data = order_event_data  # the name other modules know
 
 
 @retrying("placing the order")
-def place_order(ctx: Context, request: PlaceOrder, actor: str) -> int:
+def place_order(ctx: Context, request: PlaceOrder, actor: str,
+                now: datetime | None = None) -> int:
     """Validate, allocate and hold stock, decide risk; returns the new order's number.
 
     A repeated idempotency key returns the first order; the same key with a different request
     is refused (`KeyReused`, an InvalidInput naming idempotency_key)."""
+    now = now or ctx.clock.now()
     key = request.idempotency_key
     digest = request_digest(request) if key else None
     for _ in range(STOCK_RACE_RETRIES):
@@ -51,117 +52,67 @@ def place_order(ctx: Context, request: PlaceOrder, actor: str) -> int:
                 prior = replay_or_none(tx, key, "place", None, digest) if key else None
                 if prior is not None:
                     return prior
-                order_id = _place(ctx, tx, request, actor)
+                order_id = _place(ctx, tx, request, actor, now)
                 if key:
-                    remember(tx, key, "place", order_id, ctx.clock.now(), digest)
+                    remember(tx, key, "place", order_id, now, digest)
                 return order_id
-        except _StockRace:
-            continue
+        except StockTaken:
+            continue  # a concurrent order took the stock: plan again on a fresh snapshot
         except Exception as error:
             return settle_race(ctx, key, "place", None, error, lambda tx, n: n, digest)
     raise InsufficientStock(request.lines[0].sku, request.lines[0].quantity, 0)
 
 
-def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str) -> int:
-    now = ctx.clock.now()
+def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime) -> int:
+    """Create the order (holding its stock) and fire the risk engine's decision on it."""
     _check_skus_known(tx, request)
     needs = [Need(i, ln.sku, ln.quantity) for i, ln in enumerate(request.lines, start=1)]
     plan = plan_allocation(needs, tx.stock.availability(n.sku for n in needs))
-    _ensure_buyer(tx, request.buyer_id, now)
-    order_id = tx.store.add_order(_order_values(ctx, request, now), [
-        {"line_no": i, "sku": ln.sku, "quantity": ln.quantity, "unit_price": ln.unit_price,
-         "refunded_quantity": 0} for i, ln in enumerate(request.lines, start=1)])
-    if not tx.stock.try_hold(order_id, plan, now):
-        raise _StockRace()
-    order = tx.store.get_order(order_id)
-    created = Fired("order", order.public_id, "place", None, "created", "created", now, actor,
-                    {"allocation": [[a.sku, a.warehouse, a.quantity] for a in plan]})
-    tx.store.record(created, order.id, order.id, event_data(order))
+    tx.store.ensure_buyer(request.buyer_id, now)
+    order = _new_order(ctx, request, plan, now)
+    created = pipeline.create(ctx, tx, ORDER, order, actor, {
+        "allocation": [[a.sku, a.warehouse, a.quantity] for a in plan]}, now)
     decision = ctx.risk_check(_facts(order, request, now), tx.connection)
     order.attrs["risk"] = {"action": decision.action.value, "score": decision.score,
                            "reasons": [{"rule": r.rule, "text": r.text, "values": dict(r.values)}
                                        for r in decision.reasons]}
-    trigger = {RiskAction.APPROVE: "approve", RiskAction.REVIEW: "review",
-               RiskAction.REJECT: "reject"}[decision.action]
     reason = "; ".join(r.text for r in decision.reasons) or None
-    fire(ctx, tx, order, trigger, "risk-engine", {"reason": reason})
-    return order_id
+    moves = [pipeline.Move(order, DECISION[decision.action], now, "risk-engine",
+                           {"reason": reason})]
+    pipeline.run(ctx, tx, ORDER, moves, refuse=False, created=[created])
+    return order.id
 
 
 def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
-               params: dict[str, Any], idempotency_key: str | None = None) -> Order:
+               params: dict[str, Any], idempotency_key: str | None = None,
+               now: datetime | None = None) -> Order:
     """Fire `trigger` on an order with validated params; a repeated key applies once."""
     checked = trigger_params(trigger, list(ORDER_PARAMS), ORDER_PARAMS, Empty, params)
+    now = now or ctx.clock.now()
     return fire_once(ctx, idempotency_key, trigger, order_id,
                      lambda tx, n: tx.store.get_order(n, lock=True),
-                     lambda tx, order: fire(ctx, tx, order, trigger, actor, checked))
+                     lambda tx, order: fire(ctx, tx, order, trigger, actor, checked, now), now)
 
 
 def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
-         params: dict[str, Any]) -> Fired:
-    """The one path every order transition takes (API, sweeps, cascades from parcels)."""
-    now = ctx.clock.now()
-    fired = ORDER_LIFECYCLE.fire(order, trigger, at=now, actor=actor,
-                                 **_derived(ctx, tx, order, trigger, params, now))
-    tx.store.save_order(order, now)
-    _move_stock(tx, order, trigger)
-    _keep_deadlines(ctx, tx.store, order, fired, now)
-    if trigger == "ship":
-        fired.payload["parcels"] = create_parcels(ctx, tx, order, params, now, actor)
-    tx.store.record(fired, order.id, order.id, event_data(order))
-    after_transition(ctx, tx, order, fired)
-    return fired
+         params: dict[str, Any], now: datetime | None = None) -> Fired:
+    """The one path every order transition takes (API, sweeps, cascades, flows)."""
+    return pipeline.fire(ctx, tx, ORDER, order, trigger, actor, params,
+                         now or ctx.clock.now())
 
 
-def event_data(order: Order) -> dict[str, Any]:
-    """What every order event carries, so consumers rarely need to read back."""
-    return {"buyer_id": order.buyer_id, "state": order.state.value, "total": order.total,
-            "currency": order.currency, "paid": order.paid, "refunded": order.refunded}
-
-
-def _derived(ctx: Context, tx: Tx, order: Order, trigger: str, params: dict[str, Any],
-             now: datetime) -> dict[str, Any]:
-    """Facts a guard needs that the caller does not supply (hold end, open parcels)."""
-    derived = dict(params)
-    if trigger == "approve":
-        derived["hold_until"] = now + ctx.timeouts.hold
-    elif trigger == "extend_hold":
-        base = max(order.hold_expires_at or now, now)
-        derived["until"] = base + timedelta(minutes=derived.pop("minutes"))
-    elif trigger in ("deliver", "close"):
-        derived["open_parcels"] = open_parcels(tx.store, order.id)
-    elif trigger == "pack":
-        derived.update(pack_facts(ctx, tx, order))
-    return derived
-
-
-def _move_stock(tx: Tx, order: Order, trigger: str) -> None:
-    if trigger in ("reject", "expire"):
-        tx.stock.release([order.id])
-    elif trigger == "pay":
-        tx.stock.consume([order.id])
-    elif trigger == "cancel":
-        tx.stock.release([order.id])
-        tx.stock.restock([order.id])
-
-
-STATE_DEADLINES = {OrderState.AWAITING_PAYMENT: DeadlineKind.HOLD_EXPIRY,
-                   OrderState.UNDER_REVIEW: DeadlineKind.REVIEW_SLA,
-                   OrderState.DELIVERED: DeadlineKind.AUTO_COMPLETE}
-
-
-def _keep_deadlines(ctx: Context, store: Store, order: Order, fired: Fired,
-                    now: datetime) -> None:
-    """Each state has at most one timer; leaving the state cancels it."""
-    if fired.from_state != fired.to_state and fired.from_state in STATE_DEADLINES:
-        store.clear_deadlines("order", order.id)
-    kind = STATE_DEADLINES.get(order.state)
-    if kind is None or (fired.from_state == fired.to_state and kind != DeadlineKind.HOLD_EXPIRY):
-        return
-    due = {DeadlineKind.HOLD_EXPIRY: order.hold_expires_at,
-           DeadlineKind.REVIEW_SLA: now + ctx.timeouts.review_sla,
-           DeadlineKind.AUTO_COMPLETE: now + ctx.timeouts.auto_complete}[kind]
-    store.set_deadline(kind.value, "order", order.id, order.id, due)
+def _new_order(ctx: Context, request: PlaceOrder, plan: list[Any], now: datetime) -> Order:
+    lines = [OrderLine(i, ln.sku, ln.quantity, ln.unit_price)
+             for i, ln in enumerate(request.lines, start=1)]
+    attrs = {"shipping_address": request.shipping_address.model_dump(exclude_none=True),
+             "device_id": request.device_id, "ip": str(request.ip) if request.ip else None,
+             "phone": request.phone or request.shipping_address.phone,
+             "service": request.service}
+    return Order(id=0, buyer_id=request.buyer_id, state=OrderState.CREATED, version=1,
+                 currency=request.currency or ctx.settings.currency,
+                 total=sum(ln.amount for ln in lines), lines=lines, created_at=now,
+                 attrs={k: v for k, v in attrs.items() if v is not None},
+                 allocation=tuple(plan))
 
 
 def _check_skus_known(tx: Tx, request: PlaceOrder) -> None:
@@ -170,25 +121,6 @@ def _check_skus_known(tx: Tx, request: PlaceOrder) -> None:
                for i, ln in enumerate(request.lines) if ln.sku not in known}
     if unknown:
         raise InvalidInput(unknown)
-
-
-def _ensure_buyer(tx: Tx, buyer_id: str, now: datetime) -> None:
-    """First order of a buyer creates the buyer row (ON CONFLICT works on SQLite and PostgreSQL)."""
-    tx.store.sql.run("INSERT INTO buyers (id, created_at, credit_score) VALUES (:id, :at, 100) "
-                     "ON CONFLICT (id) DO NOTHING", {"id": buyer_id, "at": now})
-
-
-def _order_values(ctx: Context, request: PlaceOrder, now: datetime) -> dict[str, Any]:
-    attrs = {"shipping_address": request.shipping_address.model_dump(exclude_none=True),
-             "device_id": request.device_id, "ip": str(request.ip) if request.ip else None,
-             "phone": request.phone or request.shipping_address.phone,
-             "service": request.service}
-    return {"buyer_id": request.buyer_id, "state": OrderState.CREATED.value, "version": 1,
-            "currency": request.currency or ctx.settings.currency,
-            "total": sum(ln.quantity * ln.unit_price for ln in request.lines), "paid": 0,
-            "refunded": 0, "payment_ref": None, "hold_expires_at": None,
-            "attrs": {k: v for k, v in attrs.items() if v is not None},
-            "created_at": now, "updated_at": now}
 
 
 def _facts(order: Order, request: PlaceOrder, now: datetime) -> PlacementFacts:

@@ -41,7 +41,7 @@ def record_refund(ctx: Context, case: Cancellation, receipt: PaymentResult) -> b
     try:
         with ctx.tx() as tx:
             tx.store.inbox_put(case.key, "cancel-refund", {"receipt": receipt.ref}, now)
-            tx.store.record_signal("refund_settled", "order", number, number, now, {
+            tx.writer.signal("refund_settled", "order", number, number, now, {
                 "amount": receipt.amount, "receipt": receipt.ref,
                 "payment_ref": receipt.payment_ref, "state": case.order.state})
     except IntegrityError:
@@ -53,5 +53,5 @@ def record_failure(ctx: Context, case: Cancellation, problem: str) -> None:
     """The gateway refused the refund: announce it for a person to follow up."""
     number, now = int(case.order.id[2:]), ctx.clock.now()
     with ctx.tx() as tx:
-        tx.store.record_signal("refund_failed", "order", number, number, now, {
+        tx.writer.signal("refund_failed", "order", number, number, now, {
             "amount": case.owed, "problem": problem[:500], "state": case.order.state})

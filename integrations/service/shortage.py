@@ -110,7 +110,7 @@ def _backorder(ctx: Context, tx: Tx, order: Order, actor: str,
                shortage: dict[str, Any]) -> None:
     orders.fire(ctx, tx, order, "backorder", actor,
                 {"shortage": shortage, "reason": "no warehouse can serve the missing units"})
-    tx.store.record_signal("buyer_notice", "order", order.id, order.id, ctx.clock.now(), {
+    tx.writer.signal("buyer_notice", "order", order.id, order.id, ctx.clock.now(), {
         "buyer_id": order.buyer_id, "topic": "out_of_stock",
         "message": f"{shortage['sku']} is out of stock; we will ship as soon as it is back, "
                    "or you can cancel for a full refund",

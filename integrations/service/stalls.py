@@ -46,7 +46,7 @@ def record_alert(ctx: Context, case: StallCase, ticket: ChaseTicket) -> bool:
     try:
         with ctx.tx() as tx:
             tx.store.inbox_put(case.alert_key, "stall-alert", {"ticket": ticket.ticket_id}, now)
-            tx.store.record_signal("chased", "shipment", number, order_number, now, {
+            tx.writer.signal("chased", "shipment", number, order_number, now, {
                 "shipment_id": s.id, "state": s.state, "carrier": s.carrier,
                 "tracking_no": ticket.tracking_no, "ticket": ticket.ticket_id,
                 "reason": ticket.reason, "chased_at": ticket.at.isoformat(),

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.datasets import dataset
 from integrations.replay.runner import ReplayOptions, replay
 
-REAL = Path(os.environ.get("ORDERPILOT_OLIST_ORDERS",
-                           Path(__file__).parents[3] / ".." / "shared" / "datasets" /
-                           "olist_orders.csv.gz"))
+REAL = Path(os.environ.get("ORDERPILOT_OLIST_ORDERS", dataset("olist_orders.csv.gz")))
 KNOWN_REASONS = {
     "handed to the carrier before approved", "handed to the carrier before purchased",
     "status canceled after hand-off to the carrier (cancel is only allowed before shipping)",
@@ -21,7 +20,7 @@ KNOWN_REASONS = {
 
 @pytest.mark.slow
 @pytest.mark.skipif(not REAL.exists(), reason=f"real data set not found at {REAL} "
-                                              "(set ORDERPILOT_OLIST_ORDERS)")
+                                              "(set ORDERPILOT_DATASETS)")
 def test_every_real_consistent_order_replays_without_an_impossible_transition(
         tmp_path: Path) -> None:
     report = replay(REAL, ReplayOptions(f"sqlite:///{tmp_path / 'real.db'}"))

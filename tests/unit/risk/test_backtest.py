@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from bench.datasets import dataset
 from integrations.risk.backtest import run_backtest
 from integrations.risk.config import default_ruleset
 from integrations.risk.history import HistoryFormatError
 from integrations.risk.metrics import auc
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "risk_small.csv"
-REAL = Path("/work/shared/datasets/fraud_ecommerce.csv.gz")
+REAL = dataset("fraud_ecommerce.csv.gz")
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -70,7 +71,7 @@ def test_removing_the_class_column_changes_no_decision(tmp_path):
 
 def test_label_removal_invariance_holds_on_real_data(tmp_path):
     if not REAL.exists():
-        pytest.skip(f"real dataset {REAL} not present (only available in the shared workspace)")
+        pytest.skip(f"real dataset {REAL} not present (set ORDERPILOT_DATASETS)")
     labelled = without_column(REAL, tmp_path / "with.csv", "nothing", limit=5000)
     unlabelled = without_column(REAL, tmp_path / "without.csv", "class", limit=5000)
     run_backtest(labelled, tmp_path / "a.csv", default_ruleset())

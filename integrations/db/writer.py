@@ -1,0 +1,223 @@
+"""The one writer of the lifecycle tables: aggregates, history, outbox, deadlines and stock.
+
+Every state change — one API call, a webhook, a sweep batch, a replay batch — ends here as a
+batch of `Change`s (the aggregate after the step, the `Fired` value with its declared intents,
+and the event data snapshot taken right after the step). `apply` writes the batch in a few
+multi-row statements, in one global lock order so that two writers never wait on each other
+in a circle:
+
+    1. aggregates: orders, then parcels, cases, claims, each by id — version-checked UPDATEs
+    2. inventory rows, by (sku, warehouse)           — the stock intents
+    3. deadlines, by (entity, entity id, kind)        — the timers the steps armed / cleared
+    4. history and outbox rows                        — appended, one per change
+
+Aggregates come first because a sweep must lock an order before it can decide anything about
+its stock (it skips orders another transaction holds); a payment that took inventory first and
+then waited for the order would close a circle with it.
+
+An aggregate moved n times in a batch is written once, from version v to v + n; if any row's
+version moved meanwhile the whole batch raises `ConcurrentUpdate` (the unit of work rolls back).
+No other module writes these tables; the single-call API is a batch of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+from typing import Any
+
+from integrations.db.rows import BY_ENTITY, LINES, RowMap
+from integrations.db.sql import Sql
+from integrations.db.stock import StockStore, in_list
+from statemachine import ids
+from statemachine.errors import ConcurrentUpdate
+from statemachine.lifecycle import Fired, StockIntent
+from statemachine.order import Order
+from statemachine.policies import DeadlineKind
+
+ENTITY_ORDER = ("order", "shipment", "case", "claim")  # the lock order of aggregates
+IN_LIST_CHUNK = 500
+
+HISTORY_INSERT = ("INSERT INTO transition_history (entity, entity_id, order_id, trigger, "
+                  "from_state, to_state, actor, at, payload) VALUES (:entity, :entity_id, "
+                  ":order_id, :trigger, :from_state, :to_state, :actor, :at, :payload)")
+OUTBOX_INSERT = ("INSERT INTO outbox (event, entity, entity_id, order_id, payload, created_at) "
+                 "VALUES (:event, :entity, :entity_id, :order_id, :payload, :created_at)")
+DEADLINE_UPSERT = ("INSERT INTO deadlines (kind, entity, entity_id, order_id, due_at) VALUES "
+                   "(:kind, :entity, :entity_id, :order_id, :due_at) ON CONFLICT (kind, entity, "
+                   "entity_id) DO UPDATE SET due_at = excluded.due_at, "
+                   "order_id = excluded.order_id")
+LINE_INSERT = ("INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, "
+               "refunded_quantity) VALUES (:order_id, :line_no, :sku, :quantity, :unit_price, "
+               ":refunded_quantity)")
+LINE_UPDATE = ("UPDATE order_lines SET refunded_quantity = :refunded_quantity "
+               "WHERE order_id = :order_id AND line_no = :line_no")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One fired step, ready to be written: the aggregate after it, and what it implied."""
+
+    aggregate: Any
+    fired: Fired
+    order_id: int
+    data: dict[str, Any]  # what the event carries, as of right after this step
+
+
+class StockTaken(Exception):  # noqa: N818 - a signal to retry, not an error for callers
+    """A concurrent order took the stock between the availability snapshot and the hold."""
+
+
+class Writer:
+    """Applies batches of changes on the unit of work's connection."""
+
+    def __init__(self, sql: Sql, stock: StockStore):
+        self.sql, self.stock = sql, stock
+
+    def insert(self, aggregate: Any, entity: str) -> int:
+        """A new aggregate's row (an order with its lines); sets and returns its id."""
+        rows = BY_ENTITY[entity]
+        number = self.sql.insert_id(rows.insert, rows.values(aggregate))
+        aggregate.id = number
+        if isinstance(aggregate, Order) and aggregate.lines:
+            self.sql.many(LINE_INSERT, [{**LINES.values(ln), "order_id": number}
+                                        for ln in aggregate.lines])
+        return number
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        """Write a batch: stock, aggregates, deadlines, history and outbox, in lock order."""
+        if changes:
+            self._save(changes)
+            self._stock(changes)
+            self._deadlines(changes)
+            self._record(changes)
+
+    def save_lines(self, order: Order) -> None:
+        """Per-line refunded quantities (after-sales refunds by line)."""
+        self.sql.many(LINE_UPDATE, [{"refunded_quantity": ln.refunded_quantity,
+                                     "order_id": order.id, "line_no": ln.line_no}
+                                    for ln in order.lines])
+
+    def signal(self, name: str, entity: str, entity_id: int, order_id: int, at: datetime,
+               data: dict[str, Any]) -> None:
+        """An outbox event that is not a transition (an SLA breach, an escalation)."""
+        self.sql.run(OUTBOX_INSERT, {
+            "event": f"orderpilot.{entity}.{name}", "entity": entity, "entity_id": entity_id,
+            "order_id": order_id, "created_at": at,
+            "payload": {"order_id": ids.ORDER(order_id), "at": at.isoformat(), **data}})
+
+    def arm(self, kind: DeadlineKind, entity: str, entity_id: int, order_id: int,
+            due: datetime) -> None:
+        """(Re-)arm one timer outside a transition (a sweep found its row stale)."""
+        self.sql.run(DEADLINE_UPSERT, {"kind": kind.value, "entity": entity,
+                                       "entity_id": entity_id, "order_id": order_id,
+                                       "due_at": due})
+
+    # --- the four parts of a batch ---------------------------------------------------------
+
+    def _stock(self, changes: Sequence[Change]) -> None:
+        """Stock intents in step order; consecutive moves of one kind go in one call."""
+        intents = [(intent, change) for change in changes for intent in change.fired.stock]
+        for intent, run in groupby(intents, key=lambda pair: pair[0]):
+            batch = [change for _, change in run]
+            if intent is StockIntent.HOLD:
+                for change in batch:
+                    order = change.aggregate
+                    if not self.stock.try_hold(order.id, list(order.allocation), change.fired.at):
+                        raise StockTaken(order.public_id)
+                continue
+            order_ids = list(dict.fromkeys(change.order_id for change in batch))
+            if intent is StockIntent.CONSUME:
+                self.stock.consume(order_ids)
+            elif intent is StockIntent.RELEASE:
+                self.stock.release(order_ids)
+            elif intent is StockIntent.RESTOCK:
+                self.stock.restock(order_ids)
+
+    def _save(self, changes: Sequence[Change]) -> None:
+        """One version-checked UPDATE per entity kind; creations were inserted already."""
+        moved: dict[tuple[str, int], tuple[Any, int, datetime]] = {}
+        for change in changes:
+            if change.fired.from_state is None:
+                continue
+            key = (change.fired.entity, change.aggregate.id)
+            prior = moved.get(key)
+            moved[key] = (change.aggregate, (prior[1] if prior else 0) + 1, change.fired.at)
+        for entity in ENTITY_ORDER:
+            batch = sorted(((agg, n, at) for (kind, _), (agg, n, at) in moved.items()
+                            if kind == entity), key=lambda item: item[0].id)
+            if batch:
+                self._update(BY_ENTITY[entity], entity, batch)
+
+    def _update(self, rows: RowMap[Any], entity: str,
+                batch: list[tuple[Any, int, datetime]]) -> None:
+        params = [{**rows.changes(agg), "id": agg.id, "version": agg.version,
+                   "new_version": agg.version + n, "at": at} for agg, n, at in batch]
+        if len(params) == 1:
+            written = self.sql.run(rows.update, params[0]).rowcount
+        else:
+            written = self.sql.many(rows.update, params)
+        if written != len(params):
+            first = batch[0][0]
+            raise ConcurrentUpdate(entity, first.public_id if len(batch) == 1 else "batch",
+                                   first.version if len(batch) == 1 else -1)
+        for agg, n, _ in batch:
+            agg.version += n
+
+    def _deadlines(self, changes: Sequence[Change]) -> None:
+        """The net effect of the batch's timers: cleared rows deleted, armed rows upserted."""
+        net: dict[tuple[str, int, DeadlineKind], tuple[int, datetime] | None] = {}
+        for change in changes:
+            entity, number = change.fired.entity, change.aggregate.id
+            for kind in change.fired.clear:
+                net[(entity, number, kind)] = None
+            for kind, due in change.fired.arm:
+                net[(entity, number, kind)] = (change.order_id, due)
+        if not net:
+            return
+        cleared = sorted(key for key, value in net.items() if value is None)
+        for (entity, kind), keys in groupby(cleared, key=lambda k: (k[0], k[2])):
+            self._delete_deadlines(entity, kind, [k[1] for k in keys])
+        armed = [{"kind": kind.value, "entity": entity, "entity_id": number,
+                  "order_id": value[0], "due_at": value[1]}
+                 for (entity, number, kind), value in sorted(net.items()) if value is not None]
+        if armed:
+            self.sql.many(DEADLINE_UPSERT, armed)
+
+    def _delete_deadlines(self, entity: str, kind: DeadlineKind, numbers: list[int]) -> None:
+        for chunk in _chunks(numbers, IN_LIST_CHUNK):
+            where, params = in_list("entity_id", chunk)
+            self.sql.run(f"DELETE FROM deadlines WHERE entity = :entity AND kind = :kind "
+                         f"AND {where}", {**params, "entity": entity, "kind": kind.value})
+
+    def _record(self, changes: Sequence[Change]) -> None:
+        """History and outbox: one row each per change, in step order."""
+        history, outbox = [], []
+        for change in changes:
+            fired, number = change.fired, change.aggregate.id
+            history.append({"entity": fired.entity, "entity_id": number,
+                            "order_id": change.order_id, "trigger": fired.trigger,
+                            "from_state": fired.from_state, "to_state": fired.to_state,
+                            "actor": fired.actor, "at": fired.at, "payload": fired.payload})
+            outbox.append({"event": f"orderpilot.{fired.entity}.{fired.event}",
+                           "entity": fired.entity, "entity_id": number,
+                           "order_id": change.order_id, "created_at": fired.at,
+                           "payload": event_payload(change)})
+        self.sql.many(HISTORY_INSERT, history)
+        self.sql.many(OUTBOX_INSERT, outbox)
+
+
+def event_payload(change: Change) -> dict[str, Any]:
+    """What an outbox event says: the transition, the entity's event data, the step details."""
+    fired = change.fired
+    return {"order_id": ids.ORDER(change.order_id), "entity_id": fired.entity_id,
+            "trigger": fired.trigger, "from_state": fired.from_state,
+            "to_state": fired.to_state, "actor": fired.actor, "at": fired.at.isoformat(),
+            **change.data, "details": fired.payload}
+
+
+def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]

@@ -1,0 +1,159 @@
+"""How the application drives each lifecycle through the pipeline (see pipeline.py).
+
+Per lifecycle: the facts its guards need that no caller supplies, what its events carry, and
+what follows a written batch. Cascades between lifecycles live here, in one place:
+a parcel delivered last delivers its order; a case refunded refunds its order's lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from integrations.db.writer import Change
+from integrations.service import pipeline
+from integrations.service.carriers import pick_carrier
+from integrations.service.context import Context, Tx
+from integrations.service.packing import pack_facts
+from integrations.service.pipeline import Facts, Kind, Move, Refused
+from statemachine import ids
+from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase
+from statemachine.claim import CLAIM_LIFECYCLE, Claim
+from statemachine.errors import GuardRejected
+from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
+from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
+
+# --- orders ------------------------------------------------------------------------------------
+
+
+def order_event_data(tx: Tx | None, order: Order) -> dict[str, Any]:
+    """What every order event carries, so consumers rarely need to read back."""
+    return {"buyer_id": order.buyer_id, "state": order.state.value, "total": order.total,
+            "currency": order.currency, "paid": order.paid, "refunded": order.refunded}
+
+
+def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
+    """Facts an order's guards and effects need that the caller does not supply."""
+    open_counts = tx.store.open_parcels(
+        [m.aggregate.id for m in moves if m.trigger in ("deliver", "close")])
+
+    def facts(move: Move) -> dict[str, Any]:
+        order, params = move.aggregate, dict(move.params)
+        if move.trigger == "approve":
+            params["hold_until"] = move.at + ctx.timeouts.hold
+        elif move.trigger == "extend_hold":
+            base = max(order.hold_expires_at or move.at, move.at)
+            params["until"] = base + timedelta(minutes=params.pop("minutes"))
+        elif move.trigger in ("deliver", "close"):
+            params["open_parcels"] = open_counts.get(order.id, 0)
+        elif move.trigger == "pack":
+            params.update(pack_facts(ctx, tx, order))
+        elif move.trigger == "ship":
+            params.update(ship_facts(ctx, tx, order, params, move))
+        return params
+
+    return facts
+
+
+def ship_facts(ctx: Context, tx: Tx, order: Order, params: dict[str, Any],
+               move: Move) -> dict[str, Any]:
+    """The labels `ship` creates parcels for: as given, or one per warehouse the order's
+    stock came from with the carrier selected for it (and why); the promised date."""
+    labels = params.get("parcels")
+    if not labels:
+        sold = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status="consumed")})
+        labels = [{**pick_carrier(ctx, tx, order, wh, params), "warehouse": wh,
+                   "tracking_no": f"{order.public_id}-{n}"} for n, wh in enumerate(sold, 1)]
+    warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status=None)})
+    fallback = warehouses[0] if warehouses else "unknown"
+    return {"parcels": [{**label, "warehouse": label.get("warehouse") or fallback}
+                        for label in labels],
+            "promised_by": params.get("promised_by")
+            or move.at + ctx.timeouts.promised_delivery}
+
+
+# --- parcels -------------------------------------------------------------------------------------
+
+
+def shipment_event_data(tx: Tx | None, shipment: Shipment) -> dict[str, Any]:
+    return {"shipment_id": shipment.public_id, "state": shipment.state.value,
+            "carrier": shipment.carrier, "tracking_no": shipment.tracking_no,
+            "warehouse": shipment.warehouse}
+
+
+def lock_orders(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
+    """A child's step may decide on its siblings (the last open parcel): its order's row is
+    locked first, in id order, so two children of one order are decided one after the other."""
+    tx.store.lock_orders(sorted({m.aggregate.order_id for m in moves}))
+    return pipeline.no_facts
+
+
+def deliver_orders(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
+    """An order whose last open parcel was just delivered is delivered with it."""
+    latest: dict[int, Any] = {}
+    for change in changes:
+        if change.fired.entity == "shipment" and change.fired.moved \
+                and change.fired.to_state == ShipmentState.DELIVERED:
+            latest[change.order_id] = max(change.fired.at, latest.get(change.order_id,
+                                                                         change.fired.at))
+    if not latest:
+        return []
+    still_open = tx.store.open_parcels(list(latest))
+    orders = tx.store.orders(sorted(latest))
+    moves = [Move(order, "deliver", latest[number], "system:carrier")
+             for number, order in sorted(orders.items())
+             if order.state is OrderState.SHIPPED and still_open.get(number, 0) == 0]
+    return pipeline.run(ctx, tx, ORDER, moves)[1]
+
+
+# --- after-sales cases and claims ----------------------------------------------------------------
+
+
+def case_event_data(tx: Tx, case: AfterSalesCase) -> dict[str, Any]:
+    buyer = tx.store.buyer_of(case.order_id)
+    return {"case_id": case.public_id, "kind": case.kind.value, "state": case.state.value,
+            "buyer_id": buyer, "requested_amount": case.requested_amount,
+            "refunded": case.refunded}
+
+
+def refund_orders(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
+    """A case refunded refunds its order (within what was paid) and marks its lines refunded,
+    so the same units can never be refunded twice."""
+    for change in changes:
+        if change.fired.entity != "case" or change.fired.trigger != "refund":
+            continue
+        case, fired = change.aggregate, change.fired
+        order = tx.store.get_order(case.order_id)
+        _mark_lines_refunded(order, case)
+        tx.writer.save_lines(order)
+        pipeline.fire(ctx, tx, ORDER, order, "refund", fired.actor,
+                      {"amount": case.refunded, "case": case.public_id}, fired.at)
+    return []
+
+
+def _mark_lines_refunded(order: Order, case: AfterSalesCase) -> None:
+    by_no = {ln.line_no: ln for ln in order.lines}
+    for case_line in case.lines:
+        line = by_no[case_line.line_no]
+        if line.refunded_quantity + case_line.quantity > line.quantity:
+            raise GuardRejected("case", case.public_id, case.state.value, "refund",
+                                f"line {line.line_no} was already refunded")
+        line.refunded_quantity += case_line.quantity
+
+
+def claim_event_data(tx: Tx | None, claim: Claim) -> dict[str, Any]:
+    return {"claim_id": claim.public_id, "shipment_id": ids.SHIPMENT(claim.shipment_id),
+            "kind": claim.kind.value, "state": claim.state.value,
+            "goods_value": claim.goods_value, "claimed": claim.claimed,
+            "recovered": claim.recovered}
+
+
+SHIPMENT = Kind(SHIPMENT_LIFECYCLE, order_of=lambda s: s.order_id,
+                event_data=shipment_event_data, facts=lock_orders, follow_up=deliver_orders)
+ORDER = Kind(ORDER_LIFECYCLE, order_of=lambda o: o.id, event_data=order_event_data,
+             facts=order_facts, spawns=SHIPMENT, spawn_key="parcels")
+CASE = Kind(CASE_LIFECYCLE, order_of=lambda c: c.order_id, event_data=case_event_data,
+            facts=lock_orders, follow_up=refund_orders)
+CLAIM = Kind(CLAIM_LIFECYCLE, order_of=lambda c: c.order_id, event_data=claim_event_data,
+             facts=lock_orders)

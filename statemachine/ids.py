@@ -1,0 +1,52 @@
+"""Public ids: one codec for every entity, used at every edge (`o-42` ⇄ 42).
+
+The store keys rows by integer; people, events and webhooks see a prefixed string. Writing the
+prefix by hand in many places made ids change form at every layer, and a loose parser
+(`\\d` matches Arabic-Indic digits too) resolved `o-١` to `o-1`. Parsing here accepts ASCII
+digits only, 1–18 of them (fits a BIGINT), and names the field on refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from statemachine.errors import InvalidInput
+
+_DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class IdCodec:
+    prefix: str
+    entity: str
+
+    def __call__(self, number: int) -> str:
+        """The public id of row `number`."""
+        return f"{self.prefix}-{number}"
+
+    def parse(self, value: Any, field: str | None = None) -> int:
+        """`o-42` → 42; anything else is InvalidInput naming `field` (default: `<entity>_id`)."""
+        head = f"{self.prefix}-"
+        if isinstance(value, str) and value.startswith(head):
+            digits = value[len(head):]
+            if _DIGITS.fullmatch(digits):
+                return int(digits)
+        raise InvalidInput({field or f"{self.entity}_id":
+                            f"expected an id like {self.prefix}-123 (got {value!r})"})
+
+    def number(self, value: str | int) -> int:
+        """A row number from either form (internal callers that may hold either)."""
+        return value if isinstance(value, int) else self.parse(value)
+
+
+ORDER = IdCodec("o", "order")
+SHIPMENT = IdCodec("s", "shipment")
+CASE = IdCodec("c", "case")
+CLAIM = IdCodec("cl", "claim")
+WAVE = IdCodec("w", "wave")
+TRANSFER = IdCodec("t", "transfer")
+
+BY_PREFIX = {codec.prefix: codec for codec in (ORDER, SHIPMENT, CASE, CLAIM, WAVE, TRANSFER)}
+BY_ENTITY = {codec.entity: codec for codec in BY_PREFIX.values()}
