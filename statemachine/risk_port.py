@@ -11,7 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from statemachine.address import ParsedAddress
+
+if TYPE_CHECKING:  # statemachine.risk imports this module: no import cycle at run time
+    from statemachine.risk.ports import RiskSignalStore
 
 
 class RiskAction(StrEnum):
@@ -52,19 +57,25 @@ class PlacementFacts:
     amount: int  # minor units
     currency: str
     lines: tuple[PlacedLine, ...]
-    shipping_address: Mapping[str, str]
+    shipping_address: Mapping[str, str]  # as the shop sent it (shown to people)
     placed_at: datetime
     device_id: str | None = None
     ip: str | None = None
-    phone: str | None = None
+    phone: str | None = None  # E.164 (+8613800138000) once placement has validated it
+    address: ParsedAddress | None = None  # the structured form every address rule compares
+
+    @property
+    def address_key(self) -> str | None:
+        return self.address.key if self.address is not None else None
 
 
 class RiskCheck(Protocol):
-    """Decides approve / review / reject for a new order. `signals` is adapter-defined."""
+    """Decides approve / review / reject for a new order, reading signals from `store` (bound
+    to the placement transaction) and recording what it decided there."""
 
-    def __call__(self, facts: PlacementFacts, connection: Any) -> RiskDecision: ...
+    def __call__(self, facts: PlacementFacts, store: RiskSignalStore) -> RiskDecision: ...
 
 
-def approve_everything(facts: PlacementFacts, connection: Any) -> RiskDecision:
+def approve_everything(facts: PlacementFacts, store: RiskSignalStore) -> RiskDecision:
     """The trivial default until a rule set is configured: every order is approved."""
     return RiskDecision(RiskAction.APPROVE, 0.0, (Reason("default", "no risk rules configured"),))

@@ -106,3 +106,54 @@ class ReviewTaskRow(Base):
         Index("ix_review_tasks_open", "due_at", sqlite_where=text("decided_at IS NULL"),
               postgresql_where=text("decided_at IS NULL")),
     )
+
+
+# --- counters maintained at placement and on outcomes, so signals cost the same whatever the
+# length of a buyer's history (see integrations/risk/counters.py) --------------------------
+
+class RiskBuyerStatsRow(Base):
+    """A buyer's orders by outcome and disputes, counted as they happen."""
+
+    __tablename__ = "risk_buyer_stats"
+    buyer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    orders: Mapped[int]
+    cancelled: Mapped[int]
+    completed: Mapped[int]
+    disputes: Mapped[int]
+
+
+class RiskBuyerSpendRow(Base):
+    """What a buyer spent per currency: the mean order amount without reading the orders."""
+
+    __tablename__ = "risk_buyer_spend"
+    buyer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    orders: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class RiskKeyBuyerRow(Base):
+    """Each buyer seen on a device or IP, once."""
+
+    __tablename__ = "risk_key_buyers"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class RiskKeyStatsRow(Base):
+    """How many distinct buyers a device or IP has seen."""
+
+    __tablename__ = "risk_key_stats"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128), primary_key=True)
+    buyers: Mapped[int]
+
+
+class RiskBuyerAddressRow(Base):
+    """Each address key a buyer shipped to, with the last time: address changes per window."""
+
+    __tablename__ = "risk_buyer_addresses"
+    buyer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address_key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    last_seen: Mapped[datetime]

@@ -10,9 +10,10 @@ from sqlalchemy import Connection, insert, select, update
 
 from integrations.db.schema import OrderRow
 from integrations.db.schema_risk import BlacklistEntryRow
-from integrations.risk.adapter import engine_address
+from integrations.geo.addresses import parse_address, parse_line
+from integrations.geo.phones import parse_phone
 from statemachine.errors import InvalidInput, NotFound
-from statemachine.risk.blacklist import normalise_address, normalise_phone, parse_networks
+from statemachine.risk.blacklist import parse_networks
 from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP, PHONE
 
 BLACKLIST, ORDERS = BlacklistEntryRow.__table__, OrderRow.__table__
@@ -24,9 +25,12 @@ def normalise(kind: str, value: str) -> str:
     if kind not in KINDS:
         raise InvalidInput({"kind": f"expected one of {', '.join(KINDS)} (got {kind!r})"})
     value = (value or "").strip()
+    if kind == PHONE:
+        return parse_phone(value, "value").e164
+    if kind == ADDRESS:
+        return parse_line(value, field="value").key
     try:
-        stored = {IP: lambda v: str(parse_networks([v])[0]), PHONE: normalise_phone,
-                  ADDRESS: lambda v: normalise_address({"line1": v})}.get(kind, str)(value)
+        stored = str(parse_networks([value])[0]) if kind == IP else value
     except ValueError:
         raise InvalidInput({"value": f"expected an IP address or CIDR range "
                                      f"(got {value!r})"}) from None
@@ -36,9 +40,10 @@ def normalise(kind: str, value: str) -> str:
 
 
 def add_entry(conn: Connection, kind: str, value: str, *, reason: str, by: str, at: datetime,
-              evidence: list[str] | None = None) -> dict[str, Any]:
-    """List a value; an already listed value gains the new evidence instead of a duplicate."""
-    stored = normalise(kind, value)
+              evidence: list[str] | None = None, normalised: bool = False) -> dict[str, Any]:
+    """List a value; an already listed value gains the new evidence instead of a duplicate.
+    `normalised`: the value is already in stored form (taken from an order)."""
+    stored = value if normalised else normalise(kind, value)
     if not reason or not reason.strip():
         raise InvalidInput({"reason": "a reason is required"})
     existing = conn.execute(select(BLACKLIST).where(
@@ -63,9 +68,12 @@ def order_values(conn: Connection, order_id: int) -> dict[str, str | None]:
     if row is None:
         raise NotFound("order", f"o-{order_id}")
     attrs = row.attrs or {}
-    address = engine_address(attrs.get("shipping_address") or {})
+    parsed = attrs.get("address") or {}
+    key = parsed.get("key")
+    if key is None and attrs.get("shipping_address"):  # placed before addresses were parsed
+        key = parse_address(attrs["shipping_address"]).key
     return {BUYER: row.buyer_id, DEVICE: attrs.get("device_id"), IP: attrs.get("ip"),
-            PHONE: attrs.get("phone"), ADDRESS: normalise_address(address) if address else None}
+            PHONE: attrs.get("phone"), ADDRESS: key}
 
 
 def blacklist_from_order(conn: Connection, order_id: int, *, kinds: tuple[str, ...], reason: str,
@@ -77,7 +85,8 @@ def blacklist_from_order(conn: Connection, order_id: int, *, kinds: tuple[str, .
                                      f"(got {list(kinds)})"})
     values = order_values(conn, order_id)
     return [add_entry(conn, kind, values[kind] or "", reason=reason, by=by, at=at,
-                      evidence=[f"o-{order_id}"]) for kind in kinds if values[kind]]
+                      evidence=[f"o-{order_id}"], normalised=kind in (ADDRESS, PHONE))
+            for kind in kinds if values[kind]]
 
 
 def list_entries(conn: Connection, include_removed: bool = False) -> list[dict[str, Any]]:

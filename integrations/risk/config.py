@@ -50,9 +50,14 @@ class NewAccountBulkConfig(_Strict):
 
 
 class AddressConfig(_Strict):
-    min_length: int = Field(12, ge=0)
-    require_house_number: bool = True
+    vague: tuple[Literal["no_district", "no_house_number", "pickup_locker", "landmark_only"],
+                 ...] = rs.VAGUE_KINDS
     max_changes: int = Field(3, ge=0)
+
+
+class PhoneConfig(_Strict):
+    virtual_segments: tuple[str, ...] = ("170", "171", "162", "165", "167")
+    action: Action = "review"
 
 
 class CancelRateConfig(_Strict):
@@ -106,6 +111,7 @@ class RuleSetConfig(_Strict):
     sku_daily_limit: SkuDailyLimitConfig = SkuDailyLimitConfig()
     new_account_bulk: NewAccountBulkConfig = NewAccountBulkConfig()
     address: AddressConfig = AddressConfig()
+    phone: PhoneConfig = PhoneConfig()
     cancel_rate: CancelRateConfig = CancelRateConfig()
     credit: CreditConfig = CreditConfig()
     score: ScoreConfig = ScoreConfig()
@@ -121,6 +127,7 @@ class RuleSetConfig(_Strict):
             sku_daily_limit=_build(rs.SkuDailyLimit, d["sku_daily_limit"], "action"),
             new_account_bulk=rs.NewAccountBulk(**d["new_account_bulk"]),
             address=rs.AddressRule(**d["address"]),
+            phone=_build(rs.PhoneRule, d["phone"], "action"),
             cancel_rate=rs.CancelRate(**d["cancel_rate"]),
             credit=_build(rs.CreditPolicy, d["credit"], "restricted_action"),
             score=rs.ScoreBands(score.reject_at, score.review_at,

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 from integrations.db.schema import BuyerRow
 from integrations.db.schema_risk import CreditEventRow
 from integrations.db.sql import Sql
+from integrations.risk.counters import count_disputes
 from statemachine.errors import NotFound
 from statemachine.risk.credit import CreditEvent, CreditEventKind, apply_credit_event
 from statemachine.risk.ruleset import CreditPolicy
@@ -41,6 +42,7 @@ def record_credit_event(conn: Connection, buyer_id: str, kind: CreditEventKind, 
     row = {"buyer_id": buyer_id, "kind": kind.value, "order_id": order_id, "note": note,
            "before": change.before, "after": change.after, "actor": actor, "at": at}
     sql.run(INSERT_SQL, row)
+    count_disputes(sql, [(buyer_id, kind)])
     return row
 
 
@@ -67,6 +69,7 @@ def record_credit_events(conn: Connection, events: list[tuple[Any, ...]], *,
     sql.many("UPDATE buyers SET credit_score = :after WHERE id = :b",
              [{"after": score, "b": buyer} for buyer, score in scores.items()])
     sql.many(INSERT_SQL, rows)
+    count_disputes(sql, [(buyer, kind) for buyer, kind, *_ in events])
 
 
 def credit_history(conn: Connection, buyer_id: str) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ from sqlalchemy import insert, select, update
 
 from integrations.db.schema import OrderRow
 from integrations.db.schema_risk import ReviewTaskRow
+from integrations.db.sql import Sql
+from integrations.risk.counters import count_outcomes
 from integrations.risk.credit_store import record_credit_event, record_credit_events
 from statemachine.aftersales import AfterSalesCase, Inspection
 from statemachine.lifecycle import Fired
@@ -71,6 +73,19 @@ class CreditHook:
         for aggregate, fired in moved:
             if isinstance(aggregate, AfterSalesCase):
                 self(ctx, tx, aggregate, fired)
+
+
+class OutcomeCounter:
+    """Counts a buyer's cancelled and completed orders as they happen (cancel rate, allow
+    lane), so placement never recounts the buyer's history."""
+
+    def __call__(self, ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
+        self.many(ctx, tx, [(aggregate, fired)])
+
+    def many(self, ctx: Any, tx: Any, moved: list[tuple[Any, Fired]]) -> None:
+        count_outcomes(Sql(tx.connection), [
+            (o.buyer_id, f.to_state) for o, f in moved
+            if isinstance(o, Order) and f.from_state != f.to_state])
 
 
 def review_task_hook(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.risk.adapter import RuleSetRiskCheck
 from integrations.risk.config import default_ruleset, load_ruleset
-from integrations.risk.hooks import CreditHook, review_task_hook
+from integrations.risk.hooks import CreditHook, OutcomeCounter, review_task_hook
 from statemachine.risk.ruleset import RuleSet
 
 
@@ -40,4 +40,4 @@ def risk_check_from_settings(settings: RiskSettings | None = None) -> RuleSetRis
 
 def risk_hooks(ruleset: RuleSet) -> tuple:
     """Hooks every context runs after a transition (whatever risk check is in use)."""
-    return (CreditHook(ruleset.credit), review_task_hook)
+    return (CreditHook(ruleset.credit), OutcomeCounter(), review_task_hook)

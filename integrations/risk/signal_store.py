@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from datetime import datetime
 
-from statemachine.risk.blacklist import normalise_address
 from statemachine.risk.ruleset import RuleSet
 from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP, RiskSignals
 from statemachine.risk_port import PlacementFacts
@@ -21,8 +20,8 @@ def _keys(facts: PlacementFacts) -> dict[str, str]:
         keys[DEVICE] = facts.device_id
     if facts.ip:
         keys[IP] = facts.ip
-    if facts.shipping_address:
-        keys[ADDRESS] = normalise_address(facts.shipping_address)
+    if facts.address_key:
+        keys[ADDRESS] = facts.address_key
     return keys
 
 

@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, IPvAnyAddress, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyAddress,
+    ValidationError,
+)
 
 from statemachine.aftersales import CaseKind, Inspection
 from statemachine.errors import InvalidInput
@@ -33,8 +40,13 @@ class LineIn(Edge):
 
 
 class Address(Edge):
-    street: str = Field(min_length=1, max_length=300)
-    city: str = Field(min_length=1, max_length=100)
+    """The address as the shop has it: one `line`, or fields (street with its city or district).
+    Which of them is enough is decided by the parser (`integrations.geo.addresses`)."""
+
+    line: str | None = Field(None, min_length=1, max_length=400,
+                             description="the whole address on one line, as the buyer typed it")
+    street: str | None = Field(None, min_length=1, max_length=300)
+    city: str | None = Field(None, min_length=1, max_length=100)
     recipient: str | None = Field(None, max_length=100)
     phone: str | None = Field(None, max_length=32)
     district: str | None = Field(None, max_length=100)

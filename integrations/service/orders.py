@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from integrations.db.writer import StockTaken
+from integrations.geo.contact import Contact, parse_contact
+from integrations.risk.sql_store import SqlRiskStore
 from integrations.service import pipeline
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
@@ -46,13 +48,14 @@ def place_order(ctx: Context, request: PlaceOrder, actor: str,
     now = now or ctx.clock.now()
     key = request.idempotency_key
     digest = request_digest(request) if key else None
+    contact = parse_contact(request)  # before the transaction: parsing an address takes ms
     for _ in range(STOCK_RACE_RETRIES):
         try:
             with ctx.tx() as tx:
                 prior = replay_or_none(tx, key, "place", None, digest) if key else None
                 if prior is not None:
                     return prior
-                order_id = _place(ctx, tx, request, actor, now)
+                order_id = _place(ctx, tx, request, actor, now, contact)
                 if key:
                     remember(tx, key, "place", order_id, now, digest)
                 return order_id
@@ -63,16 +66,18 @@ def place_order(ctx: Context, request: PlaceOrder, actor: str,
     raise InsufficientStock(request.lines[0].sku, request.lines[0].quantity, 0)
 
 
-def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime) -> int:
+def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
+           contact: Contact | None = None) -> int:
     """Create the order (holding its stock) and fire the risk engine's decision on it."""
+    contact = contact or parse_contact(request)
     _check_skus_known(tx, request)
     needs = [Need(i, ln.sku, ln.quantity) for i, ln in enumerate(request.lines, start=1)]
     plan = plan_allocation(needs, tx.stock.availability(n.sku for n in needs))
     tx.store.ensure_buyer(request.buyer_id, now)
-    order = _new_order(ctx, request, plan, now)
+    order = _new_order(ctx, request, contact, plan, now)
     created = pipeline.create(ctx, tx, ORDER, order, actor, {
         "allocation": [[a.sku, a.warehouse, a.quantity] for a in plan]}, now)
-    decision = ctx.risk_check(_facts(order, request, now), tx.connection)
+    decision = ctx.risk_check(_facts(order, request, contact, now), SqlRiskStore(tx.connection))
     order.attrs["risk"] = {"action": decision.action.value, "score": decision.score,
                            "reasons": [{"rule": r.rule, "text": r.text, "values": dict(r.values)}
                                        for r in decision.reasons]}
@@ -101,12 +106,14 @@ def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
                          now or ctx.clock.now())
 
 
-def _new_order(ctx: Context, request: PlaceOrder, plan: list[Any], now: datetime) -> Order:
+def _new_order(ctx: Context, request: PlaceOrder, contact: Contact, plan: list[Any],
+               now: datetime) -> Order:
     lines = [OrderLine(i, ln.sku, ln.quantity, ln.unit_price)
              for i, ln in enumerate(request.lines, start=1)]
     attrs = {"shipping_address": request.shipping_address.model_dump(exclude_none=True),
+             "address": contact.address.as_dict(),
              "device_id": request.device_id, "ip": str(request.ip) if request.ip else None,
-             "phone": request.phone or request.shipping_address.phone,
+             "phone": contact.phone,
              "service": request.service}
     return Order(id=0, buyer_id=request.buyer_id, state=OrderState.CREATED, version=1,
                  currency=request.currency or ctx.settings.currency,
@@ -123,11 +130,12 @@ def _check_skus_known(tx: Tx, request: PlaceOrder) -> None:
         raise InvalidInput(unknown)
 
 
-def _facts(order: Order, request: PlaceOrder, now: datetime) -> PlacementFacts:
+def _facts(order: Order, request: PlaceOrder, contact: Contact,
+           now: datetime) -> PlacementFacts:
     return PlacementFacts(
         order_id=order.public_id, buyer_id=order.buyer_id, amount=order.total,
         currency=order.currency, placed_at=now,
         lines=tuple(PlacedLine(ln.sku, ln.quantity, ln.unit_price) for ln in order.lines),
         shipping_address=request.shipping_address.model_dump(exclude_none=True),
         device_id=request.device_id, ip=str(request.ip) if request.ip else None,
-        phone=request.phone or request.shipping_address.phone)
+        phone=contact.phone, address=contact.address)

@@ -1,31 +1,19 @@
-"""Blacklist matching: normalised addresses, phones and IP ranges (stdlib `ipaddress`)."""
+"""Blacklist matching: address keys, E.164 phones, ids and IP ranges (stdlib `ipaddress`).
+
+Values are compared in the form placement normalised them to (`ParsedAddress.key`, E.164),
+so the adapter stores list entries in that same form."""
 
 from __future__ import annotations
 
 import ipaddress
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from statemachine.risk_port import PlacementFacts
 
 from .signals import ADDRESS, BUYER, DEVICE, IP, PHONE
 
-_NON_WORD = re.compile(r"[^0-9a-z]+")
-_ADDRESS_KEYS = ("line1", "line2", "postcode", "city", "country")
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def normalise_address(address: Mapping[str, str]) -> str:
-    """One comparable string for an address: lower case, punctuation and spacing removed."""
-    parts = (address.get(key, "") for key in _ADDRESS_KEYS)
-    return " ".join(p for p in (_NON_WORD.sub(" ", x.lower()).strip() for x in parts) if p)
-
-
-def normalise_phone(phone: str) -> str:
-    """Digits only, with a leading + kept, so '+44 (0)20-1234' and '+44020 1234' match."""
-    digits = re.sub(r"\D", "", phone)
-    return ("+" + digits) if phone.strip().startswith("+") else digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +48,8 @@ def blacklist_hits(facts: PlacementFacts, blacklist: Blacklist) -> tuple[str, ..
     checks = (
         (BUYER, facts.buyer_id in blacklist.buyers),
         (DEVICE, facts.device_id is not None and facts.device_id in blacklist.devices),
-        (PHONE, facts.phone is not None and normalise_phone(facts.phone) in blacklist.phones),
-        (ADDRESS, bool(facts.shipping_address)
-         and normalise_address(facts.shipping_address) in blacklist.addresses),
+        (PHONE, facts.phone is not None and facts.phone in blacklist.phones),
+        (ADDRESS, facts.address_key is not None and facts.address_key in blacklist.addresses),
         (IP, ip_listed(facts.ip, blacklist.networks)),
     )
     return tuple(kind for kind, hit in checks if hit)

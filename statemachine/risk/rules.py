@@ -6,17 +6,14 @@ Every rule id here is stable; it is what decisions, reports and docs refer to.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from statemachine.risk_port import PlacementFacts, Reason, RiskAction
 
-from .blacklist import normalise_address
 from .ruleset import RuleSet
 from .signals import RiskSignals, account_age_seconds
 
 Rule = Callable[[PlacementFacts, RiskSignals, RuleSet], Reason | None]
-_DIGIT = re.compile(r"\d")
 
 
 def blacklist(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
@@ -84,16 +81,27 @@ def new_account_bulk(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -
 
 
 def vague_address(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
-    """Fires when the shipping address is too short or (if required) has no house number."""
-    if not facts.shipping_address:
+    """Fires when the parsed address is vague in a way the rule set names: no district, no
+    house number, a pickup locker, or a bare landmark."""
+    if facts.address is None:
         return None
-    cfg, line1 = rs.address, facts.shipping_address.get("line1", "")
-    normal = normalise_address(facts.shipping_address)
-    no_number = cfg.require_house_number and not _DIGIT.search(line1)
-    if len(normal) >= cfg.min_length and not no_number:
+    why = [kind for kind in facts.address.vagueness() if kind in rs.address.vague]
+    if not why:
         return None
-    return Reason("vague_address", "shipping address is vague",
-                  {"address": normal, "length": len(normal), "has_house_number": not no_number})
+    return Reason("vague_address", "shipping address is vague: " + ", ".join(why),
+                  {"vague": why, "region_code": facts.address.region_code})
+
+
+def virtual_phone(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+    """Fires for a mainland mobile number in a virtual-operator segment (170, 171, 162, ...)."""
+    segments = rs.phone.virtual_segments
+    if not facts.phone or not segments or not facts.phone.startswith("+86"):
+        return None
+    segment = facts.phone[3:6]
+    if segment not in segments:
+        return None
+    return Reason("virtual_phone", f"phone in the virtual-operator segment {segment}",
+                  {"segment": segment})
 
 
 def address_changes(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
@@ -124,11 +132,12 @@ def rule_action(rule: Rule, rs: RuleSet) -> RiskAction:
         sku_daily_limit: rs.sku_daily_limit.action,
         credit_restricted: rs.credit.restricted_action,
         velocity: rs.velocity.action,
+        virtual_phone: rs.phone.action,
     }
     return configured.get(rule, RiskAction.REVIEW)
 
 
 ALL_RULES: tuple[Rule, ...] = (
     blacklist, sku_daily_limit, credit_restricted, velocity, amount_threshold,
-    new_account_bulk, vague_address, address_changes, cancel_rate,
+    new_account_bulk, vague_address, address_changes, cancel_rate, virtual_phone,
 )

@@ -38,11 +38,19 @@ class NewAccountBulk:
     max_quantity: int = 10  # a line with more units than this fires
 
 
+VAGUE_KINDS = ("no_district", "no_house_number", "pickup_locker", "landmark_only")
+
+
 @dataclass(frozen=True, slots=True)
 class AddressRule:
-    min_length: int = 12
-    require_house_number: bool = True
+    vague: tuple[str, ...] = VAGUE_KINDS  # which kinds of vagueness send an order to review
     max_changes: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneRule:
+    virtual_segments: tuple[str, ...] = ("170", "171", "162", "165", "167")
+    action: RiskAction = RiskAction.REVIEW
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +106,7 @@ class RuleSet:
     sku_daily_limit: SkuDailyLimit = field(default_factory=SkuDailyLimit)
     new_account_bulk: NewAccountBulk = field(default_factory=NewAccountBulk)
     address: AddressRule = field(default_factory=AddressRule)
+    phone: PhoneRule = field(default_factory=PhoneRule)
     cancel_rate: CancelRate = field(default_factory=CancelRate)
     credit: CreditPolicy = field(default_factory=CreditPolicy)
     score: ScoreBands = field(default_factory=ScoreBands)

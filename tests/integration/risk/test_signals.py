@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from integrations.db.sql import Sql
-from integrations.risk.adapter import engine_address
+from integrations.geo.addresses import parse_address
 from integrations.risk.config import default_ruleset
-from integrations.risk.sql_signals import gather
-from statemachine.risk.blacklist import normalise_address
+from integrations.risk.sql_store import SqlRiskStore
 from statemachine.risk_port import PlacedLine, PlacementFacts
 from tests.factories import ADDRESS, order_request, paid_order, placed_order, stock
 
@@ -20,14 +18,13 @@ def next_order_facts(pilot, clock, buyer="b-1", device="d-b-1", ip="198.51.100.9
     return PlacementFacts(
         order_id="o-999999", buyer_id=buyer, amount=1999 * quantity, currency="CNY",
         lines=(PlacedLine(sku, quantity, 1999),),
-        shipping_address=engine_address({**ADDRESS, "country": "CN"}),
+        shipping_address=ADDRESS, address=parse_address(ADDRESS),
         placed_at=clock.now(), device_id=device, ip=ip, phone=phone)
 
 
 def signals_for(pilot, facts):
     with pilot.context.tx(readonly=True) as tx:
-        return gather(Sql(tx.connection), facts, normalise_address(facts.shipping_address),
-                      default_ruleset())
+        return SqlRiskStore(tx.connection).signals(facts, default_ruleset())
 
 
 def test_velocity_counts_only_orders_inside_the_window_per_dimension(pilot, clock):

@@ -5,11 +5,21 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from statemachine.address import chinese_address, latin_address
 from statemachine.risk import RiskSignals, RuleSet
 from statemachine.risk_port import PlacedLine, PlacementFacts
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-GOOD_ADDRESS = {"line1": "12 Baker Street", "city": "London", "postcode": "NW1 6XE"}
+GOOD_ADDRESS = {"street": "12 Baker Street", "city": "London", "postal_code": "NW1 6XE",
+                "country": "GB"}
+PARSED = latin_address("12 Baker Street", "London", "GB", postcode="NW1 6XE")
+
+
+def hangzhou(detail: str = "文三路18号3单元", code: str | None = "330106",
+             district: str | None = "西湖区"):
+    """A parsed Chinese address in Hangzhou (as the region finder would return it)."""
+    return chinese_address(detail, code=code, province="浙江省", city="杭州市",
+                           district=district)
 
 
 def an_order(**changes) -> PlacementFacts:
@@ -17,7 +27,7 @@ def an_order(**changes) -> PlacementFacts:
     base = PlacementFacts(
         order_id="o-1", buyer_id="b-1", amount=3_000, currency="EUR",
         lines=(PlacedLine("sku-1", 1, 3_000),), shipping_address=GOOD_ADDRESS, placed_at=NOW,
-        device_id="dev-1", ip="203.0.113.7", phone="+44 20 7946 0000")
+        device_id="dev-1", ip="203.0.113.7", phone="+442079460000", address=PARSED)
     return replace(base, **changes)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from statemachine.risk import Blacklist, blacklist_hits, normalise_address, parse_networks
-from statemachine.risk.blacklist import normalise_phone
+from statemachine.address import latin_address
+from statemachine.risk import Blacklist, blacklist_hits, parse_networks
 
 from .factories import an_order
 
@@ -19,15 +19,19 @@ def test_buyer_and_device_match_exactly():
 
 def test_address_matches_after_normalisation():
     # Given an address listed with different case and punctuation
-    entry = normalise_address({"line1": "12, BAKER street", "city": "london",
-                               "postcode": "nw1-6xe"})
+    entry = latin_address("12, BAKER street", "london", "gb", postcode="nw1-6xe").key
     # Then the order's address matches it
     assert blacklist_hits(an_order(), Blacklist(addresses=frozenset({entry}))) == ("address",)
 
 
-def test_phone_matches_after_normalisation():
-    listed = Blacklist(phones=frozenset({normalise_phone("+44 (20) 7946-0000")}))
+def test_phone_matches_in_e164():
+    listed = Blacklist(phones=frozenset({"+442079460000"}))
     assert blacklist_hits(an_order(), listed) == ("phone",)
+
+
+def test_an_order_without_a_parsed_address_never_matches_an_address_entry():
+    listed = Blacklist(addresses=frozenset({an_order().address_key}))
+    assert blacklist_hits(an_order(address=None), listed) == ()
 
 
 def test_ip_inside_a_listed_range_matches_and_outside_does_not():

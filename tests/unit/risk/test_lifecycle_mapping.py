@@ -1,4 +1,4 @@
-"""Which transitions change a buyer's credit, and the address shape the engine sees."""
+"""Which transitions change a buyer's credit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from integrations.risk.adapter import engine_address
 from integrations.risk.hooks import order_credit_event
 from statemachine.lifecycle import Fired
 
@@ -33,11 +32,3 @@ def test_each_order_transition_maps_to_at_most_one_credit_event(trigger, source,
                                                                  kind):
     event = order_credit_event(fired(trigger, source, dest, actor))
     assert (event[0].value if event else None) == kind
-
-
-def test_the_order_address_is_mapped_to_the_engines_fields():
-    address = {"street": "18 Wensan Road", "district": "Xihu", "postal_code": "310000",
-               "city": "Hangzhou", "country": "CN", "recipient": "Li Lei", "phone": "138"}
-    assert engine_address(address) == {"line1": "18 Wensan Road", "line2": "Xihu",
-                                       "postcode": "310000", "city": "Hangzhou", "country": "CN"}
-    assert engine_address({"line1": "x", "city": "y"}) == {"line1": "x", "city": "y"}

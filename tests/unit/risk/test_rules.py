@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from statemachine.address import latin_address
 from statemachine.risk import rules
 from statemachine.risk.ruleset import SkuDailyLimit
 from statemachine.risk_port import PlacedLine
 
-from .factories import NOW, an_order, default_rules, quiet_signals
+from .factories import NOW, an_order, default_rules, hangzhou, quiet_signals
 
 LIMITED = default_rules(sku_daily_limit=SkuDailyLimit(limits={"sku-1": 3}))
 BULK = (PlacedLine("sku-1", 20, 100),)
@@ -28,10 +29,18 @@ CASES = [
     ("new_account_bulk", {"lines": BULK}, {"account_created_at": NOW - timedelta(days=1)}, "fires"),
     ("new_account_bulk", {"lines": BULK}, {}, "quiet"),
     ("new_account_bulk", {"lines": BULK}, {"account_created_at": None}, "quiet"),
-    ("vague_address", {"shipping_address": {"line1": "Main St", "city": "Bath"}}, {}, "fires"),
-    ("vague_address", {"shipping_address": {"line1": "1 A"}}, {}, "fires"),
+    ("vague_address", {"address": latin_address("Main St", "Bath", "GB")}, {}, "fires"),
+    ("vague_address", {"address": hangzhou("文三路菜鸟驿站18号")}, {}, "fires"),
+    ("vague_address", {"address": hangzhou(code="330100", district=None)}, {}, "fires"),
+    ("vague_address", {"address": hangzhou("西湖边")}, {}, "fires"),
+    ("vague_address", {"address": hangzhou()}, {}, "quiet"),
     ("vague_address", {}, {}, "quiet"),
-    ("vague_address", {"shipping_address": {}}, {}, "quiet"),
+    ("vague_address", {"address": None}, {}, "quiet"),
+    ("virtual_phone", {"phone": "+8617012345678"}, {}, "fires"),
+    ("virtual_phone", {"phone": "+8616712345678"}, {}, "fires"),
+    ("virtual_phone", {"phone": "+8613812345678"}, {}, "quiet"),
+    ("virtual_phone", {"phone": "+441701234567"}, {}, "quiet"),
+    ("virtual_phone", {"phone": None}, {}, "quiet"),
     ("address_changes", {}, {"address_changes": 4}, "fires"),
     ("address_changes", {}, {"address_changes": 3}, "quiet"),
     ("address_changes", {}, {"address_changes": None}, "quiet"),

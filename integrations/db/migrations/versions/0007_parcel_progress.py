@@ -1,16 +1,16 @@
 """parcel progress: shipments.reached, the furthest state a parcel got to (a stalled parcel
 never moves back behind it)
 
-Revision ID: 0006_parcel_progress
-Revises: 0005_fulfilment
+Revision ID: 0007_parcel_progress
+Revises: 0006_risk_counters
 Create Date: 2026-11-27 09:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_parcel_progress'
-down_revision = '0005_fulfilment'
+revision = '0007_parcel_progress'
+down_revision = '0006_risk_counters'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,62 @@
+"""A shipping address as the shop has it (one line or fields) → `ParsedAddress`.
+
+Chinese-script text goes through the region finder (jionlp) and the pure detail split in
+`statemachine.address`; Latin-script text is parsed by country (words in order, postcode,
+city). Raises `InvalidInput` naming the field when nothing usable is left.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from integrations.geo.regions import find_region
+from statemachine.address import ParsedAddress, chinese_address, has_cjk, latin_address
+from statemachine.errors import InvalidInput
+
+CHINESE_ORDER = ("province", "city", "district", "street")
+_COUNTRY_TAIL = re.compile(r"[,\s]+([A-Za-z]{2})\s*$")
+
+
+def parse_address(address: Mapping[str, Any], field: str = "shipping_address"
+                  ) -> ParsedAddress:
+    """The structured form of an address given as `line` or as fields."""
+    country = str(address.get("country") or "CN").upper()
+    line = str(address.get("line") or "").strip()
+    if line:
+        return parse_line(line, country, address.get("postal_code"), field=f"{field}.line")
+    parts = {k: str(address.get(k) or "").strip() for k in (*CHINESE_ORDER, "postal_code")}
+    if has_cjk(" ".join(parts.values())):
+        if not parts["street"]:
+            raise InvalidInput({f"{field}.street": "expected a street address (or a line)"})
+        text = "".join(parts[k] for k in CHINESE_ORDER)
+        return _chinese(text, parts["postal_code"] or None)
+    if not parts["street"]:
+        raise InvalidInput({f"{field}.street": "expected a street address (or a line)"})
+    if not parts["city"]:
+        raise InvalidInput({f"{field}.city": "expected the city (or the whole address as a line)"})
+    return latin_address(parts["street"], parts["city"], country, extra=parts["district"],
+                         postcode=parts["postal_code"] or None)
+
+
+def parse_line(line: str, country: str = "CN", postcode: Any = None,
+               field: str = "line") -> ParsedAddress:
+    """One line as a buyer typed it: Chinese ('杭州市西湖区文三路18号') or Latin script."""
+    if not line.strip():
+        raise InvalidInput({field: "expected an address"})
+    if has_cjk(line):
+        return _chinese(line, str(postcode) if postcode else None)
+    tail = _COUNTRY_TAIL.search(line)
+    if tail:
+        country, line = tail.group(1).upper(), line[:tail.start()]
+    street, _, city = line.rpartition(",")
+    street, city = (street, city) if street else (city, "")
+    return latin_address(street, city, country, postcode=str(postcode) if postcode else None)
+
+
+def _chinese(text: str, postcode: str | None) -> ParsedAddress:
+    region = find_region(text)
+    return chinese_address(region.detail, code=region.code, province=region.province,
+                           city=region.city, district=region.district, postcode=postcode,
+                           raw=text)

@@ -1,0 +1,71 @@
+"""Province / city / district of a Chinese address, with the administrative code, by jionlp.
+
+Why jionlp (measured on tests/fixtures/cn_addresses.csv, `python bench/address_parsers.py`):
+it is maintained and its division data is current (districts created or renamed since 2020
+resolve, old names map to new ones), and it resolves "西湖区文三路18号, 杭州市" to Hangzhou
+where cpca 0.5.5 picks Nanchang's 西湖区. It is slow (~3-4 ms a parse) and keeps per-call
+state on shared objects, so calls are serialised by a lock and results are cached by text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+_LOCK = threading.Lock()
+PSEUDO_CITY = "直辖"  # '省直辖县级行政区划': counties the province governs directly
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """The administrative region found at the start of an address, and what follows it."""
+
+    province: str | None
+    city: str | None
+    district: str | None
+    code: str | None  # the most precise level found: district, else city, else province
+    detail: str
+
+
+@lru_cache(maxsize=1)
+def _library() -> tuple[Any, dict[tuple[str | None, ...], str]]:
+    with contextlib.redirect_stdout(io.StringIO()):  # jionlp greets on stdout when imported
+        import jionlp
+    return jionlp, _codes(jionlp.china_location_loader())
+
+
+def _codes(location: dict) -> dict[tuple[str | None, ...], str]:
+    """(province, city, district) → code, with None for the levels a parse may leave out."""
+    codes: dict[tuple[str | None, ...], str] = {}
+    for prov, cities in location.items():
+        if prov.startswith("_"):
+            continue
+        codes[(prov, None, None)] = cities["_admin_code"]
+        for city, counties in cities.items():
+            if city.startswith("_"):
+                continue
+            parent = None if PSEUDO_CITY in city else city
+            if parent:
+                codes[(prov, city, None)] = counties["_admin_code"]
+            for county, info in counties.items():
+                if not county.startswith("_"):
+                    codes[(prov, parent, county)] = info["_admin_code"]
+    return codes
+
+
+@lru_cache(maxsize=65_536)
+def find_region(text: str) -> Region:
+    """The region an address starts with (cached: repeat buyers' addresses cost nothing)."""
+    jionlp, codes = _library()
+    with _LOCK:
+        found = jionlp.parse_location(text)
+    prov, city, county = found["province"], found["city"], found["county"]
+    code = (codes.get((prov, city, county)) if county else None) \
+        or codes.get((prov, city, None)) or codes.get((prov, None, None))
+    if county and not prov:  # a district name alone is ambiguous (朝阳区: Beijing or Changchun)
+        code = None
+    return Region(prov, city, county, code, found["detail"])

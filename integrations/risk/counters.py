@@ -1,0 +1,65 @@
+"""Counters behind the risk signals, moved when things happen instead of recounted at every
+placement: a buyer's orders / cancellations / completions / disputes, spend per currency,
+distinct buyers per device and IP, and the addresses a buyer shipped to (last time seen).
+
+Placement reads them with point lookups, so its cost does not grow with a buyer's history.
+Upserts (`ON CONFLICT … DO UPDATE`) run on SQLite (≥ 3.24) and PostgreSQL alike and keep
+concurrent placements of one buyer correct (the row is locked by the update).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from integrations.db.sql import Sql
+from statemachine.risk.credit import CreditEventKind
+from statemachine.risk.signals import DEVICE, IP
+from statemachine.risk_port import PlacementFacts
+
+DISPUTES = (CreditEventKind.CHARGEBACK, CreditEventKind.MALICIOUS_REFUND)
+OUTCOMES = {"cancelled": "cancelled", "completed": "completed"}  # order state -> counter
+
+STATS_SQL = ("INSERT INTO risk_buyer_stats (buyer_id, orders, cancelled, completed, disputes) "
+             "VALUES (:b, 1, 0, 0, 0) ON CONFLICT (buyer_id) DO UPDATE "
+             "SET orders = risk_buyer_stats.orders + 1")
+SPEND_SQL = ("INSERT INTO risk_buyer_spend (buyer_id, currency, orders, amount) "
+             "VALUES (:b, :c, 1, :amount) ON CONFLICT (buyer_id, currency) DO UPDATE "
+             "SET orders = risk_buyer_spend.orders + 1, "
+             "amount = risk_buyer_spend.amount + :amount")
+KEY_BUYER_SQL = ("INSERT INTO risk_key_buyers (kind, value, buyer_id) VALUES (:k, :v, :b) "
+                 "ON CONFLICT (kind, value, buyer_id) DO NOTHING")
+KEY_STATS_SQL = ("INSERT INTO risk_key_stats (kind, value, buyers) VALUES (:k, :v, 1) "
+                 "ON CONFLICT (kind, value) DO UPDATE SET buyers = risk_key_stats.buyers + 1")
+ADDRESS_SQL = ("INSERT INTO risk_buyer_addresses (buyer_id, address_key, last_seen) "
+               "VALUES (:b, :a, :at) ON CONFLICT (buyer_id, address_key) DO UPDATE "
+               "SET last_seen = :at")
+
+
+def count_placement(sql: Sql, facts: PlacementFacts, address_key: str | None) -> None:
+    """One more order for the buyer, its spend, its device / IP and its address."""
+    sql.run(STATS_SQL, {"b": facts.buyer_id})
+    sql.run(SPEND_SQL, {"b": facts.buyer_id, "c": facts.currency, "amount": facts.amount})
+    for kind, value in ((DEVICE, facts.device_id), (IP, facts.ip)):
+        if value and sql.run(KEY_BUYER_SQL, {"k": kind, "v": value,
+                                             "b": facts.buyer_id}).rowcount == 1:
+            sql.run(KEY_STATS_SQL, {"k": kind, "v": value})
+    if address_key:
+        sql.run(ADDRESS_SQL, {"b": facts.buyer_id, "a": address_key, "at": facts.placed_at})
+
+
+def count_outcomes(sql: Sql, outcomes: Iterable[tuple[str, str]]) -> None:
+    """(buyer, order state entered) pairs: cancellations and completions, one update each."""
+    tally = Counter((buyer, OUTCOMES[state]) for buyer, state in outcomes if state in OUTCOMES)
+    for (buyer, column), n in tally.items():
+        sql.run(f"UPDATE risk_buyer_stats SET {column} = {column} + :n WHERE buyer_id = :b",
+                {"n": n, "b": buyer})
+
+
+def count_disputes(sql: Sql, events: Iterable[tuple[str, CreditEventKind]]) -> None:
+    """(buyer, credit event) pairs: chargebacks and malicious refunds are disputes."""
+    tally = Counter(buyer for buyer, kind in events if kind in DISPUTES)
+    for buyer, n in tally.items():
+        sql.run("UPDATE risk_buyer_stats SET disputes = disputes + :n WHERE buyer_id = :b",
+                {"n": n, "b": buyer})
+

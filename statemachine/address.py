@@ -1,0 +1,144 @@
+"""Shipping addresses in one structured, normalised form, whatever script the shop wrote.
+
+A Chinese address is region (province / city / district with the 6-digit administrative code,
+found by an address library in `integrations.geo`) + street + house number + unit (building,
+entrance, room). A Latin-script address keeps its country, postcode, city and street.
+Everything that compares addresses — blacklist keys, velocity by address, address changes,
+"vague address" — uses `ParsedAddress.key` and the flags here, never the raw text.
+
+Normalisation (pure, stdlib): Unicode NFKC folds full-width letters and digits (１８号 → 18号,
+ＡＢ → AB); spacing and punctuation are dropped; Latin letters are lower-cased.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Pickup points and lockers: the parcel never reaches a door (菜鸟驿站, 丰巢 lockers, ...).
+LOCKER = re.compile(r"驿站|快递柜|快递点|丰巢|自提|代收|取件|寄存|智能柜|收发室|parcel ?locker"
+                    r"|pick-? ?up point|packstation", re.IGNORECASE)
+# A landmark instead of an address: "万达广场附近", "学校对面", "near the park".
+LANDMARK = re.compile(r"附近|旁边|对面|周边|一带|[边旁]$|\bnear\b|\bopposite\b|\bnext to\b",
+                      re.IGNORECASE)
+CJK = re.compile(r"[\u3400-\u9fff]")
+_DROP = re.compile(r"[\s\W_]+", re.UNICODE)  # spacing and punctuation (CJK are word chars)
+# The house number: 18号, 18#, 88弄5号 (lane 88, number 5), 18-20号; a bare trailing number.
+_NUMBER = re.compile(r"(\d+(?:[-~至]\d+)?)(?:号|#|號)|(\d+)弄(?:(\d+)(?:号|#|號))?")
+_LATIN_NUMBER = re.compile(r"\d+[a-z]?")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAddress:
+    """An address as risk control and allocation compare it."""
+
+    country: str  # ISO 3166-1 alpha-2
+    street: str  # normalised street name ("文三路", "wensan road")
+    number: str | None = None  # house number ("18", "88弄5"), None when there is none
+    unit: str = ""  # building / entrance / room, normalised ("3单元502室", "a座1203室")
+    region_code: str | None = None  # CN: administrative code of the most precise level found
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    postcode: str | None = None
+    locker: bool = False  # a pickup locker or collection point
+    landmark: bool = False  # "near X" instead of a street address
+    script: str = "Latn"  # ISO 15924: "Hani" for Chinese characters, "Latn" for Latin
+
+    @property
+    def key(self) -> str:
+        """One comparable string: equal for the same address however it was written."""
+        place = self.region_code or "|".join(fold(p or "") for p in (
+            self.postcode, self.province, self.city, self.district))
+        return "|".join((self.country, place, self.street, self.number or "", self.unit))
+
+    @property
+    def region_level(self) -> str | None:
+        """'district', 'city' or 'province': how precisely the region is known (CN codes)."""
+        code = self.region_code
+        if not code:
+            return None
+        if code.endswith("0000"):
+            return "province"
+        return "city" if code.endswith("00") else "district"
+
+    def vagueness(self) -> tuple[str, ...]:
+        """Why this address is vague (empty: it is not): no_district, no_house_number,
+        pickup_locker, landmark_only."""
+        found = []
+        if self.script == "Hani" and self.region_level != "district":
+            found.append("no_district")
+        if self.number is None:
+            found.append("no_house_number")
+        if self.locker:
+            found.append("pickup_locker")
+        if self.landmark and self.number is None:
+            found.append("landmark_only")
+        return tuple(found)
+
+    def as_dict(self) -> dict[str, str | bool | None]:
+        """Plain values for the order's attributes and events."""
+        return {"country": self.country, "region_code": self.region_code,
+                "province": self.province, "city": self.city, "district": self.district,
+                "street": self.street, "number": self.number, "unit": self.unit,
+                "postcode": self.postcode, "locker": self.locker, "landmark": self.landmark,
+                "key": self.key}
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width → half-width), lower case, spacing and punctuation removed."""
+    return _DROP.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def has_cjk(text: str) -> bool:
+    return CJK.search(text) is not None
+
+
+def split_detail(detail: str) -> tuple[str, str | None, str]:
+    """The part of a Chinese address after the region → (street, house number, unit)."""
+    text = fold(detail)
+    match = _NUMBER.search(text)
+    if match is None:
+        return text, None, ""
+    if match.group(1) is not None:
+        number = match.group(1)
+    else:
+        number = match.group(2) + ("弄" + match.group(3) if match.group(3) else "弄")
+    return text[:match.start()], number, text[match.end():]
+
+
+def chinese_address(detail: str, *, code: str | None, province: str | None,
+                    city: str | None, district: str | None, postcode: str | None = None,
+                    raw: str = "") -> ParsedAddress:
+    """A Chinese address from the region an address library found and the rest of the text."""
+    street, number, unit = split_detail(_without_region(detail, (province, city, district)))
+    text = raw or detail
+    return ParsedAddress("CN", street, number, unit, code, province, city, district,
+                         fold(postcode) if postcode else None,
+                         LOCKER.search(text) is not None, LANDMARK.search(text) is not None,
+                         "Hani")
+
+
+def _without_region(detail: str, names: tuple[str | None, ...]) -> str:
+    """Drop comma-separated parts that only repeat the region ('文三路18号, 杭州市')."""
+    known = {_bare(n) for n in names if n}
+    parts = re.split(r"[,，、;；]", detail)
+    return "".join(p for p in parts if _bare(p) not in known)
+
+
+def _bare(name: str) -> str:
+    return re.sub(r"(省|市|区|县)$", "", fold(name))
+
+
+def latin_address(street: str, city: str, country: str, *, extra: str = "",
+                  postcode: str | None = None) -> ParsedAddress:
+    """A Latin-script address: words kept in order, so '18 Wensan Road' ≠ '81 Wensan Road'."""
+    words = " ".join(w for w in re.split(r"[\s\W_]+", unicodedata.normalize(
+        "NFKC", f"{street} {extra}").lower()) if w)
+    number = _LATIN_NUMBER.search(words)
+    text = f"{street} {extra}"
+    return ParsedAddress(country.upper(), words, number.group(0) if number else None, "",
+                         None, None, fold(city) or None, None,
+                         fold(postcode) if postcode else None,
+                         LOCKER.search(text) is not None, LANDMARK.search(text) is not None)
