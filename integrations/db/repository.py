@@ -209,8 +209,8 @@ class Store:
         a sweep that locked a parcel and then wanted its order would close a circle with a
         carrier scan holding the order and wanting the parcel. Skipped timers stay for the
         next sweep; a timer a committed transaction removed or re-armed for later meanwhile (a
-        scan arrived) is no longer due and is dropped. Deleting before the handlers run matters: a handler may arm a new timer, and
-        SQLite may give it a deleted row's id."""
+        scan arrived) is no longer due and is dropped. Deleting before the handlers run
+        matters: a handler may arm a new timer, and SQLite may give it a deleted row's id."""
         numbers = sorted({row.order_id for row in due})
         if numbers and not self.sql.sqlite:  # SQLite: the write transaction is exclusive
             where, params = in_list("id", numbers)
