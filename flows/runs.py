@@ -7,6 +7,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
+from integrations.notifications.masking import mask_text
 from statemachine.ports import TransientPaymentError
 
 
@@ -21,8 +22,10 @@ def mark_run(order_id: str, kind: str, *extra: str) -> list[str]:
 
 
 def order_artifact(order_id: str, markdown: str, description: str) -> None:
-    """A markdown artifact under the order's key (`order-o-42`): one timeline per order."""
-    create_markdown_artifact(key=f"order-{order_id}", markdown=markdown, description=description)
+    """A markdown artifact under the order's key (`order-o-42`): one timeline per order, with
+    phones, IPs and e-mails a buyer may have typed into a reason masked."""
+    create_markdown_artifact(key=f"order-{order_id}", markdown=mask_text(markdown),
+                             description=description)
 
 
 def report(order_id: str, outcome: str, detail: str) -> str:

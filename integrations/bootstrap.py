@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
 from integrations.config import Settings
 from integrations.db.engine import make_engine
 from integrations.db.migrate import ensure_schema
 from integrations.risk.settings import RiskSettings, risk_check_from_settings, risk_hooks
 from integrations.service.context import Context, SystemClock
 from statemachine.clock import Clock
+from statemachine.errors import StoreUnavailable
 from statemachine.risk_port import RiskCheck
 
 
@@ -18,11 +22,34 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     settings = settings or Settings()
     if database_url is not None:
         settings = settings.model_copy(update={"database_url": database_url})
-    engine = make_engine(settings.database_url)
-    if migrate:
-        ensure_schema(engine)
+    engine = open_store(settings.database_url, migrate)
     risk = RiskSettings()  # ORDERPILOT_RISK_*; default: the packaged rule set
     return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
                    timeouts=settings.timeouts(),
                    risk_check=risk_check or risk_check_from_settings(risk),
                    hooks=risk_hooks(risk.ruleset()))
+
+
+def open_store(url: str, migrate: bool = True) -> Engine:
+    """An engine on `url`, its schema upgraded; StoreUnavailable (not a driver traceback) when
+    the URL is not one we can open or the store does not answer."""
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise StoreUnavailable(_shown(url), f"not a database URL we can open ({error}); "
+                               "expected sqlite:///FILE or postgresql://USER@HOST/DB") from None
+    try:
+        if migrate:
+            ensure_schema(engine)
+        return engine
+    except (DBAPIError, OSError) as error:
+        engine.dispose()
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+        raise StoreUnavailable(_shown(url), reason) from None
+
+
+def _shown(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url[:100])

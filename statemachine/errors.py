@@ -91,3 +91,13 @@ class Contention(OrderPilotError):
         super().__init__(
             f"{what} collided with concurrent writers {attempts} time(s) ({cause}); nothing "
             "was written, try again")
+
+
+class StoreUnavailable(OrderPilotError):
+    """The store could not be opened or reached (bad URL, server down, unreadable file)."""
+
+    code = "store_unavailable"
+
+    def __init__(self, where: str, reason: str):
+        self.where, self.reason = where, reason
+        super().__init__(f"the store at {where} is not available: {reason}")

@@ -21,6 +21,9 @@ WAL_SWITCH_TRIES = 100
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and write transactions that lock early."""
+    # hide_parameters: a driver error's message never carries the values of the statement
+    # (a phone, an address), so logging an error cannot leak them
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _tune_sqlite(engine)

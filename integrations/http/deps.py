@@ -14,7 +14,7 @@ def context(request: Request) -> Context:
 
 
 Ctx = Annotated[Context, Depends(context)]
-OrderId = Annotated[str, Path(pattern=r"^o-\d{1,18}$", description="an order id like o-42",
+OrderId = Annotated[str, Path(pattern=r"^o-[0-9]{1,18}$", description="an order id like o-42",
                               examples=["o-1"])]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing, stale or wrong signature"},

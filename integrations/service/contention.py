@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from statemachine.errors import Contention
+from statemachine.errors import Contention, InvalidInput, OrderPilotError, StoreUnavailable
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -50,6 +50,37 @@ def as_contention(error: BaseException, what: str = "the transaction") -> Conten
         return error
     cause = contention_cause(error)
     return None if cause is None else Contention(what, 1, cause)
+
+
+def as_domain_error(error: BaseException, where: str) -> OrderPilotError | None:
+    """The documented error for a raw driver error leaving a transaction: a collision
+    (`Contention`), a store that went away (`StoreUnavailable`), a value the store refused
+    (`InvalidInput`); None for anything else (integrity errors are settled by the callers
+    that expect them: idempotency races, unique claims)."""
+    collision = as_contention(error)
+    if collision is not None:
+        return collision
+    kind = _driver_error_kind(error)
+    if kind == "OperationalError":
+        return StoreUnavailable(where, _first_line(error))
+    if kind == "DataError":
+        return InvalidInput({"input": f"the store refused a value: {_first_line(error)}"})
+    return None
+
+
+def _driver_error_kind(error: BaseException) -> str | None:
+    """OperationalError / DataError of SQLAlchemy, psycopg or sqlite3, by DB-API class name."""
+    for cls in type(error).__mro__:
+        if cls.__name__ in ("OperationalError", "DataError") and cls.__module__.split(".")[0] in (
+                "sqlalchemy", "psycopg", "sqlite3"):
+            return cls.__name__
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    """The driver's message without SQL or parameters (they may hold personal data)."""
+    orig = getattr(error, "orig", None) or error
+    return str(orig).strip().splitlines()[0][:200] if str(orig).strip() else type(orig).__name__
 
 
 def retrying(what: str) -> Callable[[Callable[P, T]], Callable[P, T]]:

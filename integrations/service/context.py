@@ -13,7 +13,7 @@ from integrations.config import Settings
 from integrations.db.repository import Store
 from integrations.db.stock import StockStore
 from integrations.db.writer import Writer
-from integrations.service.contention import as_contention
+from integrations.service.contention import as_domain_error
 from statemachine.clock import Clock
 from statemachine.policies import Timeouts
 from statemachine.risk_port import RiskCheck
@@ -50,7 +50,8 @@ class Context:
         """Open a transaction; commit when the block ends, roll back if it raises.
 
         A collision with another writer (deadlock, serialization failure, SQLite busy) leaves
-        as `Contention`, never as the driver's exception; `contention.retrying` re-runs it.
+        as `Contention` (`contention.retrying` re-runs it), a lost connection as
+        `StoreUnavailable`, a refused value as `InvalidInput` — never as the driver's exception.
         """
         try:
             with self.engine.connect() as connection:
@@ -60,7 +61,7 @@ class Context:
                     store, stock = Store(connection), StockStore(connection)
                     yield Tx(connection, store, stock, Writer(store.sql, stock))
         except Exception as error:
-            collision = as_contention(error)
-            if collision is None or collision is error:
+            mapped = as_domain_error(error, self.engine.url.render_as_string(hide_password=True))
+            if mapped is None or mapped is error:
                 raise
-            raise collision from error
+            raise mapped from error

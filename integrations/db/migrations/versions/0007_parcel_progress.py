@@ -1,5 +1,5 @@
 """parcel progress: shipments.reached, the furthest state a parcel got to (a stalled parcel
-never moves back behind it)
+never moves back behind it); shipments.stall_reason as wide as every other reason (500)
 
 Revision ID: 0007_parcel_progress
 Revises: 0006_risk_counters
@@ -20,6 +20,8 @@ ON_THE_WAY = "('label_created', 'picked_up', 'in_transit', 'out_for_delivery', '
 def upgrade() -> None:
     with op.batch_alter_table('shipments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reached', sa.String(length=32), nullable=True))
+        batch_op.alter_column('stall_reason', existing_type=sa.String(length=200),
+                              type_=sa.String(length=500), existing_nullable=True)
     # parcels on the way are where they are; the others (stalled, lost, returned) got as far
     # as the last state on the way their history shows
     op.execute(f"UPDATE shipments SET reached = state WHERE state IN {ON_THE_WAY}")
@@ -31,4 +33,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('shipments', schema=None) as batch_op:
+        batch_op.alter_column('stall_reason', existing_type=sa.String(length=500),
+                              type_=sa.String(length=200), existing_nullable=True)
         batch_op.drop_column('reached')
