@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from integrations.connect_config import ShopifyPolicy, TrackingPolicy, WebhookPolicy
 from integrations.fulfil_config import FulfilmentPolicy
 from statemachine.policies import Timeouts
 
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     default_carrier: str = "sim-express"
     sweep_batch: int = Field(1000, ge=1, le=10000)
     fulfilment: FulfilmentPolicy = Field(default_factory=FulfilmentPolicy)
+    webhooks: WebhookPolicy = Field(default_factory=WebhookPolicy)
+    tracking: TrackingPolicy = Field(default_factory=TrackingPolicy)
+    shopify: ShopifyPolicy = Field(default_factory=ShopifyPolicy)
 
     def timeouts(self) -> Timeouts:
         return Timeouts(

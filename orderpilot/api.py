@@ -28,6 +28,7 @@ from orderpilot.claims_api import Claims
 from orderpilot.fulfil_api import Fulfilment, Waves
 from orderpilot.reviews import Reviews
 from orderpilot.risk import Risk
+from orderpilot.webhooks_api import Webhooks
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
@@ -54,6 +55,7 @@ class OrderPilot:
         self.fulfilment = Fulfilment(self.context)
         self.claims = Claims(self.context)
         self.reviews, self.risk = Reviews(self.context), Risk(self.context)
+        self.webhooks = Webhooks(self.context)
 
     @property
     def clock(self) -> Clock:

@@ -176,14 +176,18 @@ class _errors:
 
 # Commands of each area register themselves on the app.
 from orderpilot import cli_fulfil, cli_integrations  # noqa: E402,F401  (fulfil registers itself)
+from orderpilot.cli_import import register as _register_import  # noqa: E402
 from orderpilot.cli_prefect import register as _register_prefect  # noqa: E402
 from orderpilot.cli_replay import register as _register_replay  # noqa: E402
 from orderpilot.cli_risk import register as _register_risk  # noqa: E402
+from orderpilot.cli_webhooks import register as _register_webhooks  # noqa: E402
 
 _register_risk(app)
 cli_integrations.register(app)
 _register_replay(app)
 _register_prefect(app)
+_register_webhooks(app)
+_register_import(app)
 
 if __name__ == "__main__":
     app()

@@ -24,6 +24,13 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
+def live_clock() -> ManualClock:
+    """A clock that starts at the real time and moves only when told to: for tests whose
+    receivers check signature timestamps against the wall clock."""
+    return ManualClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'orderpilot.db'}"
 

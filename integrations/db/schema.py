@@ -199,9 +199,12 @@ class OutboxRow(Base):
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
+    fanned_out_at: Mapped[datetime | None]  # handed to the webhook subscriptions (connect)
     __table_args__ = (
         Index("ix_outbox_unpublished", "id", sqlite_where=text("published_at IS NULL"),
               postgresql_where=text("published_at IS NULL")),
+        Index("ix_outbox_not_fanned_out", "id", sqlite_where=text("fanned_out_at IS NULL"),
+              postgresql_where=text("fanned_out_at IS NULL")),
     )
 
 
@@ -214,6 +217,7 @@ class InboxRow(Base):
     result: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
 
+import integrations.db.schema_connect  # noqa: E402,F401  (webhook subscriptions, deliveries)
 import integrations.db.schema_fulfil  # noqa: E402,F401  (fulfilment tables)
 import integrations.db.schema_integrations  # noqa: E402,F401  (integration tables)
 import integrations.db.schema_risk  # noqa: E402,F401  (risk tables share Base)

@@ -23,6 +23,11 @@ def event_id(outbox_id: int, source: str = "orderpilot") -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"{source}:outbox:{outbox_id}")
 
 
+def message_id(outbox_id: int, source: str = "orderpilot") -> str:
+    """The outbound webhook id of one outbox row (`msg_<hex>`): the same event id."""
+    return f"msg_{event_id(outbox_id, source).hex}"
+
+
 def amount_band(total_minor: int | None) -> str:
     """A coarse amount label (major units) that automations can match on."""
     if total_minor is None:

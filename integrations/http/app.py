@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from integrations.http import errors, events, reads
+from integrations.http import errors, events, hooks, reads
 from integrations.http.auth import SignatureMiddleware
 from integrations.http.settings import HttpSettings
 from integrations.service.context import Context
@@ -25,4 +25,5 @@ def create_app(ctx: Context, settings: HttpSettings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(events.router)
     app.include_router(reads.router)
+    app.include_router(hooks.router)
     return app

@@ -1,4 +1,5 @@
-"""ASGI middleware that authenticates every `/v1/<source>/...` request before routing.
+"""ASGI middleware that authenticates every `/v1/<source>/...` request before routing
+(and bounds the body size of the providers' `/hooks/...`, which carry their own signatures).
 
 It runs before FastAPI parses anything, so an unsigned request gets 401 even when its body is
 malformed, and the handler sees exactly the bytes that were signed.
@@ -21,7 +22,9 @@ class SignatureMiddleware:
         self.app, self.settings, self.clock = app, settings, clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+        signed = scope["type"] == "http" and scope["path"].startswith("/v1/")
+        hooked = scope["type"] == "http" and scope["path"].startswith("/hooks/")
+        if not signed and not hooked:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive, self.settings.max_body_bytes)
@@ -29,7 +32,7 @@ class SignatureMiddleware:
             await _refuse(413, "payload_too_large", "request body is too large")(
                 scope, receive, send)
             return
-        problem = self._problem(scope, body)
+        problem = self._problem(scope, body) if signed else None  # /hooks: provider schemes
         if problem is not None:
             await _refuse(401, "unauthorized", problem)(scope, receive, send)
             return

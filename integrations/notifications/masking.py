@@ -92,7 +92,7 @@ def mask_doc(doc: Any, known: Iterable[str] = (), key: str = "") -> Any:
 def known_pii(attrs: Mapping[str, Any] | None) -> list[str]:
     """The personal values an order holds (its `attrs`), to be masked wherever they appear."""
     attrs = attrs or {}
-    values = [attrs.get("phone"), attrs.get("ip")]
+    values = [attrs.get("phone"), attrs.get("ip"), attrs.get("email")]
     for address in (attrs.get("shipping_address"), attrs.get("address")):
         if isinstance(address, Mapping):
             values += [address.get(k) for k in ("street", "line", "recipient", "phone")]

@@ -103,6 +103,10 @@ class PlaceOrder(Edge):
     ip: IPvAnyAddress | None = None
     phone: str | None = Field(None, max_length=limits.PHONE)
     service: Literal["standard", "express"] | None = None
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                              description="for buyer notices by mail")
+    locale: str | None = Field(None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_]\w+)*$",
+                               description="the buyer's language for notices (zh-CN, en …)")
     idempotency_key: str | None = Field(None, min_length=1, max_length=limits.IDEMPOTENCY_KEY)
 
 

@@ -114,7 +114,7 @@ def _new_order(ctx: Context, request: PlaceOrder, contact: Contact, plan: list[A
              "address": contact.address.as_dict(),
              "device_id": request.device_id, "ip": str(request.ip) if request.ip else None,
              "phone": contact.phone,
-             "service": request.service}
+             "service": request.service, "email": request.email, "locale": request.locale}
     return Order(id=0, buyer_id=request.buyer_id, state=OrderState.CREATED, version=1,
                  currency=request.currency or ctx.settings.currency,
                  total=sum(ln.amount for ln in lines), lines=lines, created_at=now,

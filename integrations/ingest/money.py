@@ -1,0 +1,35 @@
+"""Money as providers and exports write it (decimal major units) → integer minor units."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from statemachine.errors import InvalidInput
+
+EXPONENT = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XAF": 0, "XOF": 0,
+            "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
+
+
+def minor(amount: Any, currency: str, field: str) -> int:
+    """`"19.99"` CNY → 1999; more decimals than the currency has, or not a number, is bad."""
+    exponent = EXPONENT.get(currency, 2)
+    try:
+        value = Decimal(str(amount).strip()) * (10 ** exponent)
+    except InvalidOperation:
+        raise InvalidInput({field: f"expected a decimal amount (got {amount!r})"}) from None
+    if not value.is_finite() or value != value.to_integral_value() or value < 0:
+        raise InvalidInput({field: f"{amount} is not a whole number of {currency} minor units"})
+    return int(value)
+
+
+def split_total(sku: str, quantity: int, total: int) -> list[dict[str, Any]]:
+    """A line's total over its quantity: one line, or two of the same sku one minor unit
+    apart when it does not divide evenly (the lines add up to exactly `total`)."""
+    unit, rest = divmod(total, quantity)
+    lines = []
+    if quantity - rest:
+        lines.append({"sku": sku, "quantity": quantity - rest, "unit_price": unit})
+    if rest:
+        lines.append({"sku": sku, "quantity": rest, "unit_price": unit + 1})
+    return lines

@@ -1,0 +1,211 @@
+"""Shopify order webhooks → orderpilot commands: verification and mapping, no writes.
+
+Verification: `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw body with the app's
+secret (Shopify's documented scheme), compared in constant time before anything is parsed.
+
+Mapping (what Shopify calls it → what orderpilot needs; a missing or unusable field is an
+`InvalidInput` naming the Shopify field, e.g. `line_items[1].sku`):
+- customer.id → buyer `shopify-<id>` (a guest: `shopify-guest-<hash of the email>`);
+- line_items → lines by sku at the price after the line's discounts (a line whose discounted
+  total does not divide evenly by its quantity becomes two lines of the same sku, one cent
+  apart, so the order total is exactly what the buyer paid for the goods);
+- shipping_address → address (address1 + address2 = street, city, province, zip, country,
+  phone, recipient); browser_ip (or client_details.browser_ip) → ip; email, customer_locale.
+Money is converted to minor units by the currency's exponent (CNY 2, JPY 0, KWD 3); shipping
+and taxes are not goods: they are recorded with the payment, not in the order total.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from integrations.ingest.money import minor, split_total
+from statemachine.errors import InvalidInput
+
+HMAC_HEADER = "x-shopify-hmac-sha256"
+TOPICS = ("orders/create", "orders/paid", "orders/cancelled", "orders/updated",
+          "refunds/create")
+
+
+def signature(body: bytes, secret: str) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def signature_problem(body: bytes, given: str | None, secret: str | None) -> str | None:
+    if not secret:
+        return "no Shopify webhook secret is configured (ORDERPILOT_SHOPIFY__WEBHOOK_SECRET)"
+    if not given:
+        return "missing X-Shopify-Hmac-Sha256 header"
+    return None if hmac.compare_digest(signature(body, secret), given.strip()) \
+        else "X-Shopify-Hmac-Sha256 does not match the body"
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Discount(_Loose):
+    amount: str = "0"
+
+
+class LineItem(_Loose):
+    id: int
+    sku: str | None = None
+    quantity: int = Field(gt=0)
+    price: str
+    total_discount: str = "0"
+    discount_allocations: list[Discount] = Field(default_factory=list)
+
+
+class ShippingAddress(_Loose):
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    province: str | None = None
+    zip: str | None = None
+    country_code: str | None = None
+    phone: str | None = None
+    name: str | None = None
+
+
+class Customer(_Loose):
+    id: int | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class ClientDetails(_Loose):
+    browser_ip: str | None = None
+
+
+class ShopifyOrder(_Loose):
+    id: int
+    name: str | None = None
+    email: str | None = None
+    currency: str
+    total_price: str
+    financial_status: str | None = None
+    cancelled_at: str | None = None
+    cancel_reason: str | None = None
+    browser_ip: str | None = None
+    client_details: ClientDetails | None = None
+    customer: Customer | None = None
+    customer_locale: str | None = None
+    shipping_address: ShippingAddress | None = None
+    line_items: list[LineItem] = Field(min_length=1)
+
+
+class RefundLine(_Loose):
+    line_item_id: int
+    quantity: int
+    subtotal: str = "0"
+
+
+class Transaction(_Loose):
+    kind: str
+    status: str | None = None
+    amount: str = "0"
+    currency: str | None = None
+
+
+class ShopifyRefund(_Loose):
+    id: int
+    order_id: int
+    note: str | None = None
+    refund_line_items: list[RefundLine] = Field(default_factory=list)
+    transactions: list[Transaction] = Field(default_factory=list)
+
+
+def parse(model: type[BaseModel], payload: Any) -> Any:
+    """Validate a payload; InvalidInput names the Shopify fields that are missing or wrong."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise InvalidInput({_where(e["loc"]): e["msg"] for e in error.errors()}) from None
+
+
+def place_request(order: ShopifyOrder, shop_currency: str) -> dict[str, Any]:
+    """The PlaceOrder body for a Shopify order (validated again by the placement itself)."""
+    problems: dict[str, str] = {}
+    if order.currency != shop_currency:
+        problems["currency"] = f"this shop books {shop_currency}; the order is in " \
+                               f"{order.currency}"
+    address = order.shipping_address
+    if address is None or not address.address1 or not address.city:
+        problems["shipping_address"] = "address1 and city are required to ship"
+    buyer = _buyer(order)
+    if buyer is None:
+        problems["customer"] = "a customer id or an email is required"
+    for i, item in enumerate(order.line_items):
+        if not (item.sku or "").strip():
+            problems[f"line_items[{i}].sku"] = "empty: orderpilot stocks goods by sku"
+    if problems:
+        raise InvalidInput(problems)
+    assert address is not None and buyer is not None
+    street = " ".join(p for p in (address.address1, address.address2) if p)
+    ip = order.browser_ip or (order.client_details.browser_ip if order.client_details else None)
+    return {"buyer_id": buyer, "lines": _lines(order), "currency": order.currency,
+            "shipping_address": {k: v for k, v in {
+                "street": street, "city": address.city, "province": address.province,
+                "postal_code": address.zip, "country": address.country_code or "CN",
+                "phone": address.phone, "recipient": address.name}.items() if v},
+            "phone": address.phone or (order.customer.phone if order.customer else None),
+            "ip": ip, "email": order.email or (order.customer.email if order.customer
+                                               else None),
+            "locale": order.customer_locale}
+
+
+def goods_refund(refund: ShopifyRefund, currency: str) -> int:
+    """What a refund gives back for goods (line subtotals); shipping refunds are not goods."""
+    return sum(minor(line.subtotal, currency, f"refund_line_items[{i}].subtotal")
+               for i, line in enumerate(refund.refund_line_items))
+
+
+def refund_currency(refund: ShopifyRefund) -> str | None:
+    return next((t.currency for t in refund.transactions if t.currency), None)
+
+
+def _buyer(order: ShopifyOrder) -> str | None:
+    if order.customer and order.customer.id:
+        return f"shopify-{order.customer.id}"
+    email = order.email or (order.customer.email if order.customer else None)
+    if email:
+        return f"shopify-guest-{hashlib.sha256(email.lower().encode()).hexdigest()[:16]}"
+    return None
+
+
+def line_origins(order: ShopifyOrder) -> list[int]:
+    """For each orderpilot line of the order, the index of the Shopify line it came from."""
+    return [origin for origin, _ in _split_lines(order)]
+
+
+def _lines(order: ShopifyOrder) -> list[dict[str, Any]]:
+    return [line for _, line in _split_lines(order)]
+
+
+def _split_lines(order: ShopifyOrder) -> list[tuple[int, dict[str, Any]]]:
+    lines = []
+    for i, item in enumerate(order.line_items):
+        field = f"line_items[{i}]"
+        gross = minor(item.price, order.currency, f"{field}.price") * item.quantity
+        discounts = [minor(d.amount, order.currency, f"{field}.discount_allocations")
+                     for d in item.discount_allocations] or \
+            [minor(item.total_discount, order.currency, f"{field}.total_discount")]
+        net = gross - sum(discounts)
+        if net < 0:
+            raise InvalidInput({field: "discounts exceed the line's price"})
+        lines += [(i, line) for line in split_total((item.sku or "").strip(), item.quantity,
+                                                    net)]
+    return lines
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"

@@ -1,0 +1,242 @@
+"""Shopify order webhooks applied once, through the same service functions as the Python API.
+
+Each delivery is logged under `shopify:<X-Shopify-Webhook-Id>` (a repeat replays the stored
+answer). The Shopify order is known by the idempotency key of its placement,
+`shopify:<shop>:order:<id>`, so the same order placed twice (a second webhook id for one
+order) stays one order. What each topic does:
+
+| topic | does |
+|---|---|
+| orders/create | place the order (stock hold, risk decision); paid at checkout → also `pay` |
+| orders/paid | `pay` (placing the order first if its orders/create has not arrived yet) |
+| orders/cancelled | `cancel` before shipping; after shipping: recorded only (open a case) |
+| orders/updated | a cancellation or payment we missed is applied; anything else recorded |
+| refunds/create | `refund` the goods' part (line subtotals), within what is left to refund |
+
+Bad data (unknown sku, another currency, no address, no customer) is an `InvalidInput` that
+names the Shopify field, and nothing is written: Shopify retries, and a retry after the sku was
+stocked succeeds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from integrations.ingest import records, shopify
+from integrations.ingest.events import Inbound
+from integrations.ingest.once import Applied, Outcome, once
+from integrations.service import orders
+from integrations.service.context import Context, Tx
+from integrations.service.inputs import PlaceOrder, parse
+from integrations.service.views import OrderView
+from statemachine.errors import InvalidInput, InvalidTransition, NotFound
+from statemachine.order import PRE_SHIPMENT, Order, OrderState
+
+ACTOR = "shopify"
+
+
+class ShopifyDelivery(Inbound):
+    """One webhook delivery as logged (the digest covers topic, shop and the whole body)."""
+
+    topic: str
+    shop: str
+    payload: dict[str, Any]
+
+
+def shopify_webhook(ctx: Context, topic: str, webhook_id: str, shop: str,
+                    payload: dict[str, Any]) -> Outcome:
+    """Apply one verified Shopify webhook (see the table above)."""
+    if topic not in shopify.TOPICS:
+        return Outcome(200, {"applied": False, "duplicate": False,
+                             "note": f"topic {topic} is not one orderpilot acts on"})
+    delivery = ShopifyDelivery(event_id=webhook_id, topic=topic, shop=shop, payload=payload)
+    return _TOPICS[topic](ctx, delivery)
+
+
+def order_key(shop: str, shopify_id: int) -> str:
+    return f"shopify:{shop}:order:{shopify_id}"
+
+
+def _created(ctx: Context, d: ShopifyDelivery) -> Outcome:
+    order = shopify.parse(shopify.ShopifyOrder, d.payload)
+
+    def apply(tx: Tx, placed: tuple[int | None, bool]) -> Applied:
+        number, new = placed
+        if number is None:
+            return Applied(None, False, {}, "cancelled in Shopify first: not placed")
+        note, applied = (None, True) if new else (f"already placed as o-{number}", False)
+        if order.financial_status == "paid":  # paid at checkout
+            why_not = _pay(ctx, tx, tx.store.get_order(number), order, d)
+            applied = applied or why_not is None
+            note = why_not if new else note
+        return Applied(number, applied, {"order": _view(tx, number)}, note)
+
+    return once(ctx, "shopify", "orders.create", d, apply,
+                lambda key: _place(ctx, d.shop, order), status=200)
+
+
+def _paid(ctx: Context, d: ShopifyDelivery) -> Outcome:
+    order = shopify.parse(shopify.ShopifyOrder, d.payload)
+
+    def apply(tx: Tx, placed: tuple[int | None, bool]) -> Applied:
+        number = placed[0]
+        if number is None:
+            return Applied(None, False, {}, "cancelled in Shopify: payment not applied")
+        note = _pay(ctx, tx, tx.store.get_order(number), order, d)
+        return Applied(number, note is None, {"order": _view(tx, number)}, note)
+
+    return once(ctx, "shopify", "orders.paid", d, apply, lambda key: _place(ctx, d.shop, order))
+
+
+def _cancelled(ctx: Context, d: ShopifyDelivery) -> Outcome:
+    order = shopify.parse(shopify.ShopifyOrder, d.payload)
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        number = _lookup(tx, d.shop, order.id)
+        if number is None:  # remembered, so that a late orders/create places nothing
+            tx.store.inbox_put(_cancelled_key(d.shop, order.id), "shopify-cancelled",
+                               {"action": "cancelled", "target": 0}, ctx.clock.now())
+            return Applied(None, False, {}, "not placed here; a late orders/create is ignored")
+        note = _cancel(ctx, tx, tx.store.get_order(number), order)
+        return Applied(number, note is None, {"order": _view(tx, number)}, note)
+
+    return once(ctx, "shopify", "orders.cancelled", d, apply)
+
+
+def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
+    order = shopify.parse(shopify.ShopifyOrder, d.payload)
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        number = _lookup(tx, d.shop, order.id)
+        if number is None:
+            return Applied(None, False, {}, "not placed here (orders/create places it)")
+        ours = tx.store.get_order(number)
+        if order.cancelled_at and ours.state in PRE_SHIPMENT:
+            note = _cancel(ctx, tx, ours, order)
+        elif order.financial_status == "paid" and ours.state is OrderState.AWAITING_PAYMENT:
+            note = _pay(ctx, tx, ours, order, d)
+        else:
+            note = "nothing orderpilot acts on changed (address and line edits are not applied)"
+            return Applied(number, False, {"order": _view(tx, number)}, note)
+        return Applied(number, note is None, {"order": _view(tx, number)}, note)
+
+    return once(ctx, "shopify", "orders.updated", d, apply)
+
+
+def _refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
+    refund = shopify.parse(shopify.ShopifyRefund, d.payload)
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        number = _lookup(tx, d.shop, refund.order_id)
+        if number is None:
+            raise NotFound("order", f"shopify {refund.order_id}")
+        ours = tx.store.get_order(number)
+        currency = shopify.refund_currency(refund) or ours.currency
+        if currency != ours.currency:
+            raise InvalidInput({"transactions[0].currency": f"order o-{number} is in "
+                                                            f"{ours.currency} (got {currency})"})
+        amount = shopify.goods_refund(refund, ours.currency)
+        if amount == 0:
+            return Applied(number, False, {"order": _view(tx, number)},
+                           "no goods refunded (shipping or an adjustment only): recorded")
+        left = ours.paid - ours.refunded
+        if amount > left:
+            raise InvalidInput({"refund_line_items": f"refunds {amount} but only {left} of "
+                                                     f"o-{number} is left to refund"})
+        reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
+        orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": amount, "reason": reason})
+        _payment_record(ctx, tx, number, "refund", amount, ours.currency, f"shopify:{refund.id}",
+                        d, reason)
+        return Applied(number, True, {"order": _view(tx, number)})
+
+    return once(ctx, "shopify", "refunds.create", d, apply)
+
+
+_TOPICS: dict[str, Callable[[Context, ShopifyDelivery], Outcome]] = {
+    "orders/create": _created, "orders/paid": _paid, "orders/cancelled": _cancelled,
+    "orders/updated": _updated, "refunds/create": _refunded}
+
+
+# --- the moves ---------------------------------------------------------------------------------
+
+
+def _place(ctx: Context, shop: str, order: shopify.ShopifyOrder) -> tuple[int | None, bool]:
+    """Place the Shopify order once (its own transaction); (number, placed just now)."""
+    key = order_key(shop, order.id)
+    with ctx.tx(readonly=True) as tx:
+        if tx.store.inbox_get(_cancelled_key(shop, order.id)) is not None:
+            return None, False
+        prior = tx.store.inbox_get(key)
+    if prior is not None:
+        return int(prior["target"]), False
+    if order.cancelled_at:
+        return None, False
+    body = shopify.place_request(order, ctx.settings.shopify.currency or ctx.settings.currency)
+    try:
+        request = parse(PlaceOrder, {**body, "idempotency_key": key})
+        return orders.place_order(ctx, request, ACTOR), True
+    except InvalidInput as error:
+        raise InvalidInput({_shopify_field(k, order): v for k, v in error.problems.items()}) \
+            from None
+
+
+def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
+         d: ShopifyDelivery) -> str | None:
+    """Pay our order for the goods; None when paid now, else why not."""
+    if order.currency != ours.currency:
+        raise InvalidInput({"currency": f"order {ours.public_id} is in {ours.currency} "
+                                        f"(got {order.currency})"})
+    if ours.state is not OrderState.AWAITING_PAYMENT:
+        return "already paid" if ours.paid else f"order is {ours.state}: payment not applied"
+    total = shopify.minor(order.total_price, order.currency, "total_price")
+    orders.fire(ctx, tx, ours, "pay", ACTOR, {"amount": ours.total,
+                                              "payment_ref": f"shopify:{order.id}"})
+    _payment_record(ctx, tx, ours.id, "capture", total, ours.currency, f"shopify:{order.id}", d,
+                    f"goods {ours.total}; Shopify total with shipping and tax {total}")
+    return None
+
+
+def _cancel(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder) -> str | None:
+    try:
+        orders.fire(ctx, tx, ours, "cancel", ACTOR,
+                    {"reason": f"cancelled in Shopify ({order.cancel_reason or 'no reason'})"})
+    except InvalidTransition as error:
+        return f"{error}: open an after-sales case instead"
+    return None
+
+
+def _payment_record(ctx: Context, tx: Tx, number: int, kind: str, amount: int, currency: str,
+                    ref: str, d: ShopifyDelivery, reason: str) -> None:
+    records.payment_add(tx.connection, {
+        "order_id": number, "kind": kind, "amount": amount, "currency": currency,
+        "provider_ref": ref, "case_id": None, "event_key": f"shopify:{d.event_id}",
+        "reason": reason[:500], "at": ctx.clock.now()})
+
+
+def _lookup(tx: Tx, shop: str, shopify_id: int) -> int | None:
+    prior = tx.store.inbox_get(order_key(shop, shopify_id))
+    return None if prior is None else int(prior["target"])
+
+
+def _cancelled_key(shop: str, shopify_id: int) -> str:
+    return f"shopify:{shop}:cancelled:{shopify_id}"
+
+
+def _view(tx: Tx, number: int) -> dict[str, Any]:
+    return OrderView.of(tx.store.get_order(number)).model_dump(mode="json")
+
+
+FIELDS = {"buyer_id": "customer.id", "ip": "browser_ip", "shipping_address.street":
+          "shipping_address.address1", "shipping_address.postal_code": "shipping_address.zip",
+          "shipping_address.country": "shipping_address.country_code"}
+
+
+def _shopify_field(ours: str, order: shopify.ShopifyOrder) -> str:
+    """Our field name in a placement problem → the Shopify field the merchant can fix."""
+    match = re.fullmatch(r"lines\[(\d+)\](.*)", ours)
+    if match:
+        line = shopify.line_origins(order)[int(match.group(1))]
+        return f"line_items[{line}]{match.group(2)}"
+    return FIELDS.get(ours, ours)

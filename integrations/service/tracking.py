@@ -1,0 +1,80 @@
+"""Tracking providers' updates → parcel triggers, through the carrier-event path.
+
+A provider names the carrier with its own code (`shunfeng`, `sf-express`); our parcel carries
+our carrier name, so the parcel is looked up under every name that maps to that code. An
+update whose code maps to a carrier status goes through `handlers.carrier_event` — the same
+path as our own carrier webhook and polling, with its out-of-order rules — keyed by the
+provider's event, so a repeated push replays. An update that moves nothing (a code mapped to
+"recorded only") is logged on the parcel's order and announced as `tracking_recorded`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from integrations.carriers.tracking_updates import TrackingUpdate
+from integrations.db.repository import SHIPMENTS
+from integrations.ingest import handlers, records
+from integrations.ingest.events import CarrierEvent, Inbound
+from integrations.ingest.once import Applied, Outcome, once
+from integrations.service.context import Context, Tx
+from integrations.service.views import ShipmentView
+from statemachine.errors import NotFound
+
+
+class RecordedUpdate(Inbound):
+    """A provider update that moves nothing, as it is logged (and replayed)."""
+
+    provider: str
+    carrier: str
+    tracking_no: str
+    code: str
+    label: str
+
+
+def apply_update(ctx: Context, update: TrackingUpdate) -> Outcome:
+    """Apply one provider update to our parcel; NotFound if we never shipped that waybill."""
+    carrier = _our_carrier(ctx, update)
+    if update.status is None:
+        return _record_only(ctx, update, carrier)
+    return handlers.carrier_event(ctx, CarrierEvent(
+        event_id=update.event_id, carrier=carrier, tracking_no=update.tracking_no,
+        status=update.status, location=update.location, occurred_at=update.occurred_at,
+        reason=_reason(update)))
+
+
+def _our_carrier(ctx: Context, update: TrackingUpdate) -> str:
+    names = ctx.settings.tracking.our_carriers(update.provider_carrier)
+    with ctx.tx(readonly=True) as tx:
+        row = tx.connection.execute(
+            select(SHIPMENTS.c.carrier).where(SHIPMENTS.c.carrier.in_(names),
+                                              SHIPMENTS.c.tracking_no == update.tracking_no)
+            .order_by(SHIPMENTS.c.id.desc())).first()
+    if row is None:
+        raise NotFound("shipment", f"{update.provider_carrier}/{update.tracking_no}")
+    return str(row.carrier)
+
+
+def _reason(update: TrackingUpdate) -> str:
+    text = f"{update.provider} {update.code}: {update.label}"
+    return (f"{text} — {update.detail}" if update.detail else text)[:500]
+
+
+def _record_only(ctx: Context, update: TrackingUpdate, carrier: str) -> Outcome:
+    event = RecordedUpdate(event_id=update.event_id, occurred_at=update.occurred_at,
+                           provider=update.provider, carrier=carrier,
+                           tracking_no=update.tracking_no, code=update.code,
+                           label=update.label)
+    note = f"{update.provider} {update.code} ({update.label}) moves nothing; recorded only"
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        shipment = tx.store.get_shipment(records.shipment_by_tracking(
+            tx.connection, carrier, update.tracking_no))
+        tx.writer.signal("tracking_recorded", "shipment", shipment.id, shipment.order_id,
+                               ctx.clock.now(), {"status": update.code, "note": note})
+        return Applied(shipment.order_id, False,
+                       {"shipment": ShipmentView.of(shipment).model_dump(mode="json")}, note)
+
+    return once(ctx, "carriers", f"tracking.{update.provider}", event, apply)

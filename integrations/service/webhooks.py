@@ -1,0 +1,186 @@
+"""Outbound webhook subscriptions: add, list, pause, remove; delivery logs; re-send dead letters.
+
+A subscription names a URL, the events it wants (`orderpilot.order.*`, `orderpilot.*`, or exact
+names such as `orderpilot.shipment.delivered`) and a Standard Webhooks secret (`whsec_…`,
+generated unless given). It receives the events that happen after it was created.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from datetime import datetime
+from typing import Any
+
+from pydantic import AnyHttpUrl, Field, field_validator
+
+from integrations.db.webhooks import WebhookStore
+from integrations.events.envelope import message_id
+from integrations.service.context import Context
+from integrations.service.inputs import Edge, parse
+from integrations.service.views import View
+from statemachine.errors import InvalidInput, NotFound
+
+PATTERN = r"^(\*|orderpilot\.(\*|(order|shipment|case|claim)\.(\*|[a-z_]{1,40})))$"
+STATUSES = ("pending", "delivered", "dead")
+
+
+class Subscribe(Edge):
+    url: AnyHttpUrl
+    events: list[str] = Field(default_factory=lambda: ["orderpilot.*"], min_length=1,
+                              max_length=50)
+    description: str | None = Field(None, max_length=200)
+    secret: str | None = Field(None, description="whsec_ + base64 of 24–64 bytes; generated "
+                                                 "when absent")
+
+    @field_validator("events")
+    @classmethod
+    def _filters(cls, events: list[str]) -> list[str]:
+        bad = [e for e in events if not re.fullmatch(PATTERN, e)]
+        if bad:
+            raise ValueError(f"filters look like orderpilot.order.*, orderpilot.*, "
+                             f"orderpilot.shipment.delivered (got {', '.join(bad)})")
+        return list(dict.fromkeys(events))
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, secret: str | None) -> str | None:
+        if secret is not None and not 24 <= len(_secret_bytes(secret)) <= 64:
+            raise ValueError("expected whsec_ followed by base64 of 24–64 random bytes")
+        return secret
+
+
+class SubscriptionView(View):
+    id: str
+    kind: str
+    url: str
+    events: list[str]
+    description: str | None
+    active: bool
+    created_by: str
+    created_at: datetime
+    deliveries: dict[str, int]
+
+
+class NewSubscription(SubscriptionView):
+    secret: str  # shown once, at creation
+
+
+class DeliveryView(View):
+    id: str
+    subscription_id: str
+    event: str
+    order_id: str
+    event_id: str
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+
+
+def subscribe(ctx: Context, request: dict[str, Any], actor: str) -> NewSubscription:
+    """Add a subscription; returns it with its secret (shown once: it is never listed)."""
+    checked = parse(Subscribe, request)
+    secret = checked.secret or new_secret()
+    with ctx.tx() as tx:
+        store = WebhookStore(tx.store.sql)
+        number = store.add_subscription({
+            "kind": "webhook", "url": str(checked.url), "secret": secret,
+            "events": checked.events, "description": checked.description, "active": True,
+            "created_by": actor, "at": ctx.clock.now()})
+        view = _view(store, store.subscription(number))
+        return NewSubscription(**view.model_dump(), secret=secret)
+
+
+def subscriptions(ctx: Context, kind: str | None = "webhook") -> list[SubscriptionView]:
+    with ctx.tx(readonly=True) as tx:
+        store = WebhookStore(tx.store.sql)
+        counts = store.counts()
+        return [_view(store, s, counts) for s in store.subscriptions(kind)]
+
+
+def set_active(ctx: Context, subscription_id: str, active: bool) -> SubscriptionView:
+    """Pause (events are not handed to it meanwhile) or resume a subscription."""
+    number = _number(subscription_id)
+    with ctx.tx() as tx:
+        store = WebhookStore(tx.store.sql)
+        if not store.set_active(number, active, ctx.clock.now()):
+            raise NotFound("subscription", subscription_id)
+        return _view(store, store.subscription(number))
+
+
+def remove(ctx: Context, subscription_id: str) -> None:
+    """Delete a subscription and its delivery log."""
+    with ctx.tx() as tx:
+        if not WebhookStore(tx.store.sql).remove(_number(subscription_id)):
+            raise NotFound("subscription", subscription_id)
+
+
+def deliveries(ctx: Context, subscription_id: str | None = None, status: str | None = None,
+               order_id: int | None = None, limit: int = 100) -> list[DeliveryView]:
+    """The delivery log, newest `limit` entries in order, optionally by status or order."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput({"status": f"expected one of {', '.join(STATUSES)} (got {status!r})"})
+    number = _number(subscription_id) if subscription_id else None
+    with ctx.tx(readonly=True) as tx:
+        rows = WebhookStore(tx.store.sql).deliveries(number, status, order_id, limit)
+    return [_delivery(r) for r in rows]
+
+
+def resend(ctx: Context, delivery_ids: list[str] | None = None,
+           subscription_id: str | None = None) -> int:
+    """Queue dead-lettered deliveries again (given ones, or all of a subscription, or all)."""
+    numbers = [_number(d, "dl") for d in delivery_ids or []]
+    sub = _number(subscription_id) if subscription_id else None
+    with ctx.tx() as tx:
+        return WebhookStore(tx.store.sql).resend(ctx.clock.now(), numbers, sub)
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _secret_bytes(secret: str) -> bytes:
+    try:
+        return base64.b64decode(secret.removeprefix("whsec_") + "==", validate=False)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _number(public_id: str, prefix: str = "sub") -> int:
+    text = str(public_id)
+    if not text.startswith(f"{prefix}-") or not text[len(prefix) + 1:].isdigit():
+        field = "subscription_id" if prefix == "sub" else "delivery_id"
+        raise InvalidInput({field: f"expected an id like {prefix}-3 (got {public_id!r})"})
+    return int(text[len(prefix) + 1:])
+
+
+def _view(store: WebhookStore, row: dict[str, Any] | None,
+          counts: dict[int, dict[str, int]] | None = None) -> SubscriptionView:
+    assert row is not None
+    tally = (counts if counts is not None else store.counts()).get(row["id"], {})
+    return SubscriptionView(id=f"sub-{row['id']}", kind=row["kind"], url=row["url"],
+                            events=row["events"], description=row["description"],
+                            active=row["active"], created_by=row["created_by"],
+                            created_at=row["created_at"],
+                            deliveries={s: tally.get(s, 0) for s in STATUSES})
+
+
+def _delivery(row: dict[str, Any]) -> DeliveryView:
+    waiting = row["status"] == "pending"
+    return DeliveryView(
+        id=f"dl-{row['id']}", subscription_id=f"sub-{row['subscription_id']}",
+        event=row["event"], order_id=f"o-{row['order_id']}",
+        event_id=message_id(row["outbox_id"]), status=row["status"],
+        attempts=row["attempts"], last_status_code=row["last_status_code"],
+        last_error=row["last_error"], created_at=row["created_at"],
+        last_attempt_at=row["last_attempt_at"],
+        next_attempt_at=row["next_attempt_at"] if waiting else None,
+        delivered_at=row["delivered_at"])
+

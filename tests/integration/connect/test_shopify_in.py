@@ -1,0 +1,159 @@
+"""Shopify order webhooks over a real HTTP server: verified by HMAC, de-duplicated by webhook
+id, mapped onto placement, payment, cancellation and refunds; bad data refused whole."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from integrations.config import Settings
+from integrations.connect_config import ShopifyPolicy
+from integrations.ingest.records import PAYMENTS
+from orderpilot import OrderPilot
+from statemachine.risk_port import approve_everything
+from tests.factories import stock
+from tests.integration.connect.providers import (
+    SHOP,
+    SHOPIFY_SECRET,
+    shopify_headers,
+    shopify_order,
+    shopify_refund,
+)
+from tests.integration.integ.server import row_counts, running_server
+
+
+@pytest.fixture
+def storefront(any_url: str, clock) -> Iterator[tuple[OrderPilot, httpx.Client]]:
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, settings=Settings(
+        shopify=ShopifyPolicy(webhook_secret=SHOPIFY_SECRET, shop_domain=SHOP)))
+    stock(pilot, sku="SKU-1", quantity=20)
+    stock(pilot, sku="SKU-2", warehouse="WH-2", quantity=20)
+    with running_server(pilot) as base_url, httpx.Client(base_url=base_url) as http:
+        yield pilot, http
+    pilot.close()
+
+
+def send(http: httpx.Client, topic: str, payload: dict, webhook_id: str,
+         **kw) -> httpx.Response:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    return http.post("/hooks/shopify", content=body,
+                     headers=shopify_headers(body, topic, webhook_id, **kw))
+
+
+def test_an_order_is_placed_paid_and_refunded_from_its_webhooks(storefront):
+    # Given a Shopify order created unpaid
+    pilot, http = storefront
+    created = send(http, "orders/create", shopify_order(), "wh-1")
+    # Then it is placed for the Shopify customer, holding stock, with the address mapped
+    assert created.status_code == 200, created.text
+    order = pilot.orders.get(created.json()["order"]["id"])
+    assert (order.state, order.buyer_id, order.total) == ("awaiting_payment",
+                                                          "shopify-207119551", 7980)
+    assert order.shipping_address == {
+        "street": "文三路 18 号 3 单元 501", "city": "杭州市", "province": "浙江省",
+        "postal_code": "310012", "country": "CN", "phone": "+86 139 1234 5678",
+        "recipient": "王芳"}
+    # When it is paid, then partly refunded (one unit of goods and the shipping)
+    paid = send(http, "orders/paid", shopify_order(financial_status="paid"), "wh-2")
+    refund = send(http, "refunds/create", shopify_refund(5_890_123_456, shipping="10.00"), "wh-3")
+    # Then the order is paid for its goods and refunded for the goods part only
+    assert paid.json()["applied"] is True and refund.json()["applied"] is True
+    order = pilot.orders.get(order.id)
+    assert (order.state, order.paid, order.refunded) == ("paid", 7980, 3990)
+    with pilot.context.tx(readonly=True) as tx:
+        moneys = [(r.kind, r.amount, r.provider_ref) for r in tx.connection.execute(
+            select(PAYMENTS).order_by(PAYMENTS.c.id))]
+    assert moneys == [("capture", 8980, "shopify:5890123456"), ("refund", 3990,
+                                                               "shopify:509562969")]
+
+
+def test_repeats_replay_and_a_second_webhook_for_the_same_order_places_nothing(storefront):
+    pilot, http = storefront
+    first = send(http, "orders/create", shopify_order(financial_status="paid"), "wh-1")
+    again = send(http, "orders/create", shopify_order(financial_status="paid"), "wh-1")
+    other_id = send(http, "orders/create", shopify_order(financial_status="paid"), "wh-9")
+    late_paid = send(http, "orders/paid", shopify_order(financial_status="paid"), "wh-10")
+    assert first.json()["order"]["state"] == "paid"  # paid at checkout
+    assert again.headers["Idempotent-Replay"] == "true" and again.json()["duplicate"] is True
+    assert other_id.json()["applied"] is False and "already placed" in other_id.json()["note"]
+    assert late_paid.json()["note"] == "already paid"
+    assert row_counts(pilot)["orders"] == 1
+
+
+def test_forged_or_foreign_webhooks_are_refused_and_change_nothing(storefront):
+    pilot, http = storefront
+    before = row_counts(pilot)
+    forged = send(http, "orders/create", shopify_order(), "wh-1", secret="guess")
+    foreign = send(http, "orders/create", shopify_order(), "wh-2", shop="other.myshopify.com")
+    assert forged.status_code == foreign.status_code == 401
+    assert row_counts(pilot) == before
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"skus": ("SKU-1", "NOT-STOCKED")}, "line_items[1].sku"),
+    ({"currency": "USD"}, "currency"),
+    ({"shipping_address": None}, "shipping_address"),
+    ({"customer": None, "email": None}, "customer"),
+    ({"skus": ("",)}, "line_items[0].sku"),
+])
+def test_bad_orders_get_a_clear_answer_naming_the_shopify_field_and_nothing_is_written(
+        storefront, change, field):
+    pilot, http = storefront
+    before = row_counts(pilot)
+    answer = send(http, "orders/create", shopify_order(**change), "wh-bad")
+    assert answer.status_code == 422
+    assert field in answer.json()["problems"], answer.json()
+    assert row_counts(pilot) == before
+
+
+def test_a_refund_in_another_currency_is_refused(storefront):
+    pilot, http = storefront
+    send(http, "orders/create", shopify_order(financial_status="paid"), "wh-1")
+    before = row_counts(pilot)
+    answer = send(http, "refunds/create", shopify_refund(5_890_123_456, currency="USD"), "wh-2")
+    assert answer.status_code == 422 and "transactions[0].currency" in answer.json()["problems"]
+    assert row_counts(pilot) == before
+
+
+def test_out_of_order_paid_before_created_and_cancelled_before_created(storefront):
+    pilot, http = storefront
+    # orders/paid arrives first: the order is placed from it and paid
+    paid = send(http, "orders/paid", shopify_order(1, financial_status="paid"), "wh-1")
+    created = send(http, "orders/create", shopify_order(1), "wh-2")
+    assert paid.json()["order"]["state"] == "paid"
+    assert "already placed" in created.json()["note"]
+    # orders/cancelled arrives before orders/create: nothing is ever placed
+    cancelled = send(http, "orders/cancelled", shopify_order(2, cancelled_at="2026-11-11T10:00:00"
+                                                                 "+08:00"), "wh-3")
+    late = send(http, "orders/create", shopify_order(2), "wh-4")
+    assert cancelled.json()["applied"] is False and late.json()["applied"] is False
+    assert row_counts(pilot)["orders"] == 1
+
+
+def test_cancellation_releases_stock_and_a_shipped_order_is_not_cancelled(storefront):
+    pilot, http = storefront
+    send(http, "orders/create", shopify_order(1), "wh-1")
+    cancelled = send(http, "orders/cancelled", shopify_order(1, cancel_reason="customer"), "wh-2")
+    assert cancelled.json()["order"]["state"] == "cancelled"
+    assert pilot.inventory.level(sku="SKU-1", warehouse="WH-1").reserved == 0
+    send(http, "orders/create", shopify_order(2, financial_status="paid"), "wh-3")
+    number = pilot.orders.get("o-2")
+    for trigger in ("start_picking", "pack", "ship"):
+        pilot.orders.fire(number.id, trigger)
+    late = send(http, "orders/cancelled", shopify_order(2), "wh-4")
+    assert late.json()["applied"] is False and "after-sales" in late.json()["note"]
+    assert pilot.orders.get("o-2").state == "shipped"
+
+
+def test_a_discount_that_does_not_divide_evenly_keeps_the_total_exact(storefront):
+    pilot, http = storefront
+    answer = send(http, "orders/create", shopify_order(price="10.00", quantity=3,
+                                                       discount="0.01"), "wh-1")
+    order = pilot.orders.get(answer.json()["order"]["id"])
+    assert order.total == 2999
+    assert [(ln.sku, ln.quantity, ln.unit_price) for ln in order.lines] == [
+        ("SKU-1", 1, 999), ("SKU-1", 2, 1000)]
