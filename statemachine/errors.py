@@ -75,9 +75,10 @@ class InsufficientStock(OrderPilotError):
 
     code = "insufficient_stock"
 
-    def __init__(self, sku: str, requested: int, available: int):
+    def __init__(self, sku: str, requested: int, available: int, lines: int = 1):
         self.sku, self.requested, self.available = sku, requested, available
-        super().__init__(f"sku {sku}: {requested} requested, only {available} available")
+        over = f" over {lines} lines" if lines > 1 else ""
+        super().__init__(f"sku {sku}: {requested} requested{over}, only {available} available")
 
 
 class Contention(OrderPilotError):

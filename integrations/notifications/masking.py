@@ -18,13 +18,14 @@ IPs keep their network (183.156.*.*).
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 KEEP = ("country", "province", "city", "district")
-SEP = r"[\s.\-()]?"
+SEP = r"[\s.\-()]{0,2}"
 # a Chinese mobile number (1[3-9] + 9 digits), with or without +86, however it is spaced, even
 # glued to letters ("phone13987654321"); never a run of digits inside a longer number
 CN_MOBILE = re.compile(rf"(?<!\d)(?:(?:\+|00)?86{SEP})?1[3-9]\d(?:{SEP}\d){{8}}(?!\d)")
@@ -122,8 +123,23 @@ def _phone_like(match: re.Match[str]) -> str:
 
 
 class PiiFilter(logging.Filter):
-    """A logging filter that masks phones, IPs and e-mails in every record's final message."""
+    """A logging filter that masks phones, IPs and e-mails in every record's final message and
+    in its traceback (a PostgreSQL error's DETAIL quotes the failing row: "Failing row
+    contains (…, 13987654321, …)")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = mask_text(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
         return True
+
+
+def pii_log_config(base: Mapping[str, Any]) -> dict[str, Any]:
+    """A `logging.config.dictConfig` dict (e.g. uvicorn's) with PiiFilter on every handler."""
+    config = copy.deepcopy(dict(base))
+    config.setdefault("filters", {})["pii"] = {"()": f"{__name__}.PiiFilter"}
+    for handler in config.get("handlers", {}).values():
+        handler["filters"] = [*handler.get("filters", []), "pii"]
+    return config

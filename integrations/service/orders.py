@@ -25,7 +25,7 @@ from integrations.service.idempotency import (
 )
 from integrations.service.inputs import ORDER_PARAMS, Empty, PlaceOrder, trigger_params
 from integrations.service.kinds import ORDER, order_event_data
-from statemachine.errors import InsufficientStock, InvalidInput
+from statemachine.errors import Contention, InvalidInput
 from statemachine.lifecycle import Fired
 from statemachine.order import Order, OrderLine, OrderState
 from statemachine.risk_port import PlacedLine, PlacementFacts, RiskAction
@@ -63,7 +63,9 @@ def place_order(ctx: Context, request: PlaceOrder, actor: str,
             continue  # a concurrent order took the stock: plan again on a fresh snapshot
         except Exception as error:
             return settle_race(ctx, key, "place", None, error, lambda tx, n: n, digest)
-    raise InsufficientStock(request.lines[0].sku, request.lines[0].quantity, 0)
+    # every fresh plan lost its stock to a concurrent order: contention, not a shortage
+    raise Contention("placing the order", STOCK_RACE_RETRIES,
+                     "concurrent orders took the planned stock each time")
 
 
 def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
