@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -42,7 +43,7 @@ def open_store(url: str, migrate: bool = True) -> Engine:
         if migrate:
             ensure_schema(engine)
         return engine
-    except (DBAPIError, OSError) as error:
+    except (DBAPIError, OSError, CommandError) as error:  # CommandError: a revision we do not know
         engine.dispose()
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
         raise StoreUnavailable(_shown(url), reason) from None

@@ -67,7 +67,7 @@ class OrderPilot:
         return sweep.sweep(self.context, when, batch or self.context.settings.sweep_batch)
 
     def close(self) -> None:
-        self.context.engine.dispose()
+        self.context.close()
 
 
 class Orders:
@@ -77,8 +77,8 @@ class Orders:
     def place(self, *, actor: str = "api", **request: Any) -> OrderView:
         """Hold stock and run the risk check; the order comes back awaiting_payment,
         under_review or rejected. Raises InvalidInput or InsufficientStock, writing nothing."""
-        number = orders.place_order(self._ctx, parse(PlaceOrder, request), check_actor(actor))
-        return self.get(f"o-{number}")
+        return OrderView.of(orders.place(self._ctx, parse(PlaceOrder, request),
+                                         check_actor(actor)))
 
     def fire(self, order_id: str, trigger: str, *, actor: str = "api",
              idempotency_key: str | None = None, **params: Any) -> OrderView:

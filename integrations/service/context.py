@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 from integrations.config import Settings
 from integrations.db.repository import Store
 from integrations.db.stock import StockStore
+from integrations.db.units import Units
 from integrations.db.writer import Writer
 from integrations.service.contention import as_domain_error
 from statemachine.clock import Clock
@@ -44,6 +45,10 @@ class Context:
     timeouts: Timeouts
     risk_check: RiskCheck
     hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
+    units: Units = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.units = Units(self.engine)
 
     @contextmanager
     def tx(self, readonly: bool = False) -> Iterator[Tx]:
@@ -54,14 +59,16 @@ class Context:
         `StoreUnavailable`, a refused value as `InvalidInput` — never as the driver's exception.
         """
         try:
-            with self.engine.connect() as connection:
-                if readonly:
-                    connection = connection.execution_options(readonly=True)
-                with connection.begin():
-                    store, stock = Store(connection), StockStore(connection)
-                    yield Tx(connection, store, stock, Writer(store.sql, stock))
+            with self.units.begin(readonly) as connection:
+                store, stock = Store(connection), StockStore(connection)
+                yield Tx(connection, store, stock, Writer(store.sql, stock))
         except Exception as error:
             mapped = as_domain_error(error, self.engine.url.render_as_string(hide_password=True))
             if mapped is None or mapped is error:
                 raise
             raise mapped from error
+
+    def close(self) -> None:
+        """Close the held connections and the engine's pool."""
+        self.units.close()
+        self.engine.dispose()

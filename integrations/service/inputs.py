@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
 
 import pycountry
@@ -206,7 +207,15 @@ def trigger_params(trigger: str, known: Sequence[str], models: dict[str, type[Ed
     """Check the trigger name against `known`, then its params against the trigger's model."""
     if trigger not in known:
         raise InvalidInput({"trigger": f"expected one of {', '.join(known)} (got {trigger!r})"})
-    return parse(models.get(trigger, default), params).model_dump(exclude_none=True)
+    model = models.get(trigger, default)
+    if not params and _all_optional(model):
+        return {}  # nothing to check: every field would be None and dropped
+    return parse(model, params).model_dump(exclude_none=True)
+
+
+@cache
+def _all_optional(model: type[Edge]) -> bool:
+    return not any(f.is_required() for f in model.model_fields.values())
 
 
 def parse_id(field: str, value: Any, prefix: str) -> int:

@@ -35,8 +35,8 @@ def order_event_data(tx: Tx | None, order: Order) -> dict[str, Any]:
 
 def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
     """Facts an order's guards and effects need that the caller does not supply."""
-    open_counts = tx.store.open_parcels(
-        [m.aggregate.id for m in moves if m.trigger in ("deliver", "close")])
+    open_counts = tx.store.open_parcels([m.aggregate.id for m in moves if m.trigger in (
+        "deliver", "close") and "open_parcels" not in m.params])
 
     def facts(move: Move) -> dict[str, Any]:
         order, params = move.aggregate, dict(move.params)
@@ -45,7 +45,7 @@ def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
         elif move.trigger == "extend_hold":
             base = max(order.hold_expires_at or move.at, move.at)
             params["until"] = base + timedelta(minutes=params.pop("minutes"))
-        elif move.trigger in ("deliver", "close"):
+        elif move.trigger in ("deliver", "close") and "open_parcels" not in params:
             params["open_parcels"] = open_counts.get(order.id, 0)
         elif move.trigger == "pack":
             params.update(pack_facts(ctx, tx, order))
@@ -101,7 +101,7 @@ def deliver_orders(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]
         return []
     still_open = tx.store.open_parcels(list(latest))
     orders = tx.store.orders(sorted(latest))
-    moves = [Move(order, "deliver", latest[number], "system:carrier")
+    moves = [Move(order, "deliver", latest[number], "system:carrier", {"open_parcels": 0})
              for number, order in sorted(orders.items())
              if order.state is OrderState.SHIPPED and still_open.get(number, 0) == 0]
     return pipeline.run(ctx, tx, ORDER, moves)[1]

@@ -38,13 +38,17 @@ DECISION = {RiskAction.APPROVE: "approve", RiskAction.REVIEW: "review",
 event_data = order_event_data  # the name other modules know
 
 
-@retrying("placing the order")
 def place_order(ctx: Context, request: PlaceOrder, actor: str,
                 now: datetime | None = None) -> int:
-    """Validate, allocate and hold stock, decide risk; returns the new order's number.
+    """Validate, allocate and hold stock, decide risk; returns the new order's number."""
+    return place(ctx, request, actor, now).id
 
-    A repeated idempotency key returns the first order; the same key with a different request
-    is refused (`KeyReused`, an InvalidInput naming idempotency_key)."""
+
+@retrying("placing the order")
+def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = None) -> Order:
+    """`place_order`, returning the order as placed (or as the first call with the same
+    idempotency key placed it). The same key with a different request is refused
+    (`KeyReused`, an InvalidInput naming idempotency_key)."""
     now = now or ctx.clock.now()
     key = request.idempotency_key
     digest = request_digest(request) if key else None
@@ -54,15 +58,16 @@ def place_order(ctx: Context, request: PlaceOrder, actor: str,
             with ctx.tx() as tx:
                 prior = replay_or_none(tx, key, "place", None, digest) if key else None
                 if prior is not None:
-                    return prior
-                order_id = _place(ctx, tx, request, actor, now, contact)
+                    return tx.store.get_order(prior)
+                order = _new(ctx, tx, request, actor, now, contact)
                 if key:
-                    remember(tx, key, "place", order_id, now, digest)
-                return order_id
+                    remember(tx, key, "place", order.id, now, digest)
+                return order
         except StockTaken:
             continue  # a concurrent order took the stock: plan again on a fresh snapshot
         except Exception as error:
-            return settle_race(ctx, key, "place", None, error, lambda tx, n: n, digest)
+            return settle_race(ctx, key, "place", None, error,
+                               lambda tx, n: tx.store.get_order(n), digest)
     # every fresh plan lost its stock to a concurrent order: contention, not a shortage
     raise Contention("placing the order", STOCK_RACE_RETRIES,
                      "concurrent orders took the planned stock each time")
@@ -70,11 +75,17 @@ def place_order(ctx: Context, request: PlaceOrder, actor: str,
 
 def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
            contact: Contact | None = None) -> int:
+    """Place inside the caller's unit of work (the replay's bulk path); the order's number."""
+    return _new(ctx, tx, request, actor, now, contact or parse_contact(request)).id
+
+
+def _new(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
+         contact: Contact) -> Order:
     """Create the order (holding its stock) and fire the risk engine's decision on it."""
-    contact = contact or parse_contact(request)
-    _check_skus_known(tx, request)
     needs = [Need(i, ln.sku, ln.quantity) for i, ln in enumerate(request.lines, start=1)]
-    plan = plan_allocation(needs, tx.stock.availability(n.sku for n in needs))
+    available = tx.stock.availability(n.sku for n in needs)
+    _check_skus_known(request, {sku for sku, _ in available})
+    plan = plan_allocation(needs, available)
     tx.store.ensure_buyer(request.buyer_id, now)
     order = _new_order(ctx, request, contact, plan, now)
     created = pipeline.create(ctx, tx, ORDER, order, actor, {
@@ -87,7 +98,7 @@ def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
     moves = [pipeline.Move(order, DECISION[decision.action], now, "risk-engine",
                            {"reason": reason})]
     pipeline.run(ctx, tx, ORDER, moves, refuse=False, created=[created])
-    return order.id
+    return order
 
 
 def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
@@ -124,8 +135,7 @@ def _new_order(ctx: Context, request: PlaceOrder, contact: Contact, plan: list[A
                  allocation=tuple(plan))
 
 
-def _check_skus_known(tx: Tx, request: PlaceOrder) -> None:
-    known = tx.stock.known_skus(ln.sku for ln in request.lines)
+def _check_skus_known(request: PlaceOrder, known: set[str]) -> None:
     unknown = {f"lines[{i}].sku": f"unknown sku {ln.sku!r} (no inventory in any warehouse)"
                for i, ln in enumerate(request.lines) if ln.sku not in known}
     if unknown:

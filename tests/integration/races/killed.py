@@ -6,14 +6,15 @@ not a 1.5 s import: the test can kill a hundred of them.
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
-
-from sqlalchemy import event
 
 from orderpilot import OrderPilot, OrderPilotError
 from statemachine.risk_port import approve_everything
-from tests.integration.races.actions import ADDRESS
+from tests.integration.races.actions import ADDRESS, warm_up
+
+warm_up()  # in the forkserver, once: every writer forked from it starts warm
 
 
 def write_until_killed(url: str, clock_value: Any, in_tx: Any, ready: Any, seed: int) -> None:
@@ -21,16 +22,28 @@ def write_until_killed(url: str, clock_value: Any, in_tx: Any, ready: Any, seed:
     from tests.integration.races.pool import SharedClock
 
     pilot = OrderPilot(url, clock=SharedClock(clock_value), risk_check=approve_everything)
-    engine = pilot.context.engine
-    event.listen(engine, "begin", lambda conn: setattr(in_tx, "value", 1))
-    event.listen(engine, "commit", lambda conn: setattr(in_tx, "value", 0))
-    event.listen(engine, "rollback", lambda conn: setattr(in_tx, "value", 0))
+    pilot.context.tx = _flagging(pilot.context.tx, in_tx)  # every unit of work goes through it
+    pilot.inventory.levels()  # a connection open before the clock starts
     ready.set()
     n = 0
     while True:
         n += 1
         with suppress(OrderPilotError):  # e.g. a collision with the test's checks: go on
             _one_order(pilot, f"k{seed}-{n}", cancel=n % 3 == 0)
+
+
+def _flagging(tx: Any, in_tx: Any) -> Any:
+    """`Context.tx`, raising the shared flag while a transaction is open."""
+    @contextmanager
+    def flagged(readonly: bool = False) -> Iterator[Any]:
+        in_tx.value = 1
+        try:
+            with tx(readonly) as unit:
+                yield unit
+        finally:
+            in_tx.value = 0
+
+    return flagged
 
 
 def _one_order(pilot: OrderPilot, buyer: str, cancel: bool) -> None:

@@ -112,6 +112,7 @@ def _serve(pipe: Any, barrier: Any, clock_value: Any) -> None:
     from orderpilot import OrderPilot, OrderPilotError
     from tests.integration.races import actions
 
+    actions.warm_up()
     pilot = None
     while True:
         seq, command, *args = pipe.recv()
