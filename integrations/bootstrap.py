@@ -9,7 +9,12 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from integrations.config import Settings
 from integrations.db.engine import make_engine
 from integrations.db.migrate import ensure_schema
-from integrations.risk.settings import RiskSettings, risk_check_from_settings, risk_hooks
+from integrations.risk.settings import (
+    RiskSettings,
+    risk_check_from_settings,
+    risk_hooks,
+    verifier_from_settings,
+)
 from integrations.service.context import Context, SystemClock
 from statemachine.clock import Clock
 from statemachine.errors import StoreUnavailable
@@ -28,7 +33,7 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
                    timeouts=settings.timeouts(),
                    risk_check=risk_check or risk_check_from_settings(risk),
-                   hooks=risk_hooks(risk.ruleset()))
+                   hooks=risk_hooks(risk.ruleset()), verifier=verifier_from_settings(risk))
 
 
 def open_store(url: str, migrate: bool = True) -> Engine:

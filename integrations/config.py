@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.connect_config import ShopifyPolicy, TrackingPolicy, WebhookPolicy
@@ -22,6 +23,8 @@ class Settings(BaseSettings):
     currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
     hold_minutes: float = Field(20, ge=15, le=30, description="stock hold TTL, 15–30 minutes")
     review_sla_hours: float = Field(24, gt=0)
+    verification_minutes: float = Field(10, gt=0, le=60, description="time the buyer has to "
+                                        "answer a step-up verification before it rejects")
     pickup_hours: float = Field(72, gt=0)
     scan_silence_hours: float = Field(24, gt=0)
     aftersales_sla_hours: float = Field(24, gt=0)
@@ -33,11 +36,27 @@ class Settings(BaseSettings):
     webhooks: WebhookPolicy = Field(default_factory=WebhookPolicy)
     tracking: TrackingPolicy = Field(default_factory=TrackingPolicy)
     shopify: ShopifyPolicy = Field(default_factory=ShopifyPolicy)
+    shop_timezone: str = Field("Asia/Shanghai", description="IANA zone staff read times in")
+
+    @field_validator("shop_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"expected an IANA time zone such as Asia/Shanghai (got {value!r})"
+                             ) from error
+        return value
+
+    def zone(self) -> ZoneInfo:
+        """The shop's time zone: every time shown to staff is in it (stored times are UTC)."""
+        return ZoneInfo(self.shop_timezone)
 
     def timeouts(self) -> Timeouts:
         return Timeouts(
             hold=timedelta(minutes=self.hold_minutes),
             review_sla=timedelta(hours=self.review_sla_hours),
+            verification=timedelta(minutes=self.verification_minutes),
             pickup=timedelta(hours=self.pickup_hours),
             scan_silence=timedelta(hours=self.scan_silence_hours),
             aftersales_sla=timedelta(hours=self.aftersales_sla_hours),

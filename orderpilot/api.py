@@ -11,10 +11,12 @@ from typing import Any
 
 from integrations.bootstrap import build_context
 from integrations.config import Settings
+from integrations.console.casework import REFUND_REVIEW, open_cases
 from integrations.db.stock import Drift
-from integrations.service import aftersales, orders, shipments, sweep
+from integrations.service import aftersales, orders, refunds, shipments, sweep, verification
 from integrations.service.context import Context
 from integrations.service.inputs import (
+    Decided,
     OpenCase,
     PlaceOrder,
     Receipt,
@@ -28,11 +30,12 @@ from orderpilot.claims_api import Claims
 from orderpilot.fulfil_api import Fulfilment, Waves
 from orderpilot.reviews import Reviews
 from orderpilot.risk import Risk
+from orderpilot.verification import Verification
 from orderpilot.webhooks_api import Webhooks
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
-from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order import ORDER_LIFECYCLE, OrderState
 from statemachine.risk_port import RiskCheck
 from statemachine.shipment import SHIPMENT_LIFECYCLE
 
@@ -55,6 +58,7 @@ class OrderPilot:
         self.fulfilment = Fulfilment(self.context)
         self.claims = Claims(self.context)
         self.reviews, self.risk = Reviews(self.context), Risk(self.context)
+        self.verification = Verification(self.context)
         self.webhooks = Webhooks(self.context)
 
     @property
@@ -77,8 +81,10 @@ class Orders:
     def place(self, *, actor: str = "api", **request: Any) -> OrderView:
         """Hold stock and run the risk check; the order comes back awaiting_payment,
         under_review or rejected. Raises InvalidInput or InsufficientStock, writing nothing."""
-        return OrderView.of(orders.place(self._ctx, parse(PlaceOrder, request),
-                                         check_actor(actor)))
+        order = orders.place(self._ctx, parse(PlaceOrder, request), check_actor(actor))
+        if order.state is OrderState.VERIFYING:  # committed: now send the buyer a code
+            verification.start(self._ctx, order.id, self._ctx.clock.now())
+        return OrderView.of(order)
 
     def fire(self, order_id: str, trigger: str, *, actor: str = "api",
              idempotency_key: str | None = None, **params: Any) -> OrderView:
@@ -182,6 +188,26 @@ class Cases:
 
     def allowed_triggers(self, case_id: str) -> list[str]:
         return CASE_LIFECYCLE.allowed(self.get(case_id).state)
+
+    def waiting(self) -> list[CaseView]:
+        """Requests waiting for a person's decision, oldest first."""
+        cases = open_cases(self._ctx, (REFUND_REVIEW,))
+        return [self.get(case.entity) for case in cases]
+
+    def approve(self, case_id: str, *, by: str, reason: str) -> CaseView:
+        """Grant a request held for a person (the refund follows); InvalidTransition if it
+        was decided already."""
+        return self._decide(case_id, True, by, reason)
+
+    def reject(self, case_id: str, *, by: str, reason: str) -> CaseView:
+        """Refuse a request held for a person; InvalidTransition if it was decided already."""
+        return self._decide(case_id, False, by, reason)
+
+    def _decide(self, case_id: str, approve: bool, by: str, reason: str) -> CaseView:
+        number = parse_id("case_id", case_id, "c")
+        checked = parse(Decided, {"by": by, "reason": reason})
+        refunds.decide(self._ctx, number, approve, checked.reason, checked.by)
+        return self.get(case_id)
 
 
 def _key(key: Any) -> str | None:

@@ -8,8 +8,9 @@ empty list means the store is consistent:
 - money: refunded ≤ paid on every order, and cases never refunded more than the order did;
 - history: each entity's transitions form one unbroken chain ending in its current state,
   one row per version step, and each transition has exactly one outbox event;
-- timers: every entity keeps exactly the deadlines its state implies (a review or after-sales
-  SLA that already fired is announced in the outbox instead of kept);
+- timers: every entity keeps exactly the deadlines its lifecycle declares for its state (the
+  step tables' `Timer`s; a review or after-sales SLA that already fired is announced in the
+  outbox instead of kept, a parcel's promise may have passed);
 - parcels: a shipped order still awaits a parcel; a delivered one awaits none.
 """
 
@@ -22,20 +23,19 @@ from typing import Any
 from sqlalchemy import Connection
 
 from integrations.db.sql import Sql
+from statemachine.aftersales import CASE_LIFECYCLE
+from statemachine.lifecycle import Lifecycle
+from statemachine.order import ORDER_LIFECYCLE
+from statemachine.shipment import SHIPMENT_LIFECYCLE
 
-# state → deadline kinds it keeps; a kind in OPTIONAL may be absent (already fired, or no
-# promise was made), a kind in the first set must be present exactly once
-ORDER_TIMERS = {"awaiting_payment": {"hold_expiry"}, "under_review": {"review_sla"},
-                "delivered": {"auto_complete"}}
-CASE_TIMERS = {"requested": {"aftersales_sla"}, "under_review": {"aftersales_sla"}}
-PARCEL_TIMERS = {"label_created": {"pickup_due"}, "picked_up": {"scan_silence"},
-                 "in_transit": {"scan_silence"}, "out_for_delivery": {"scan_silence"}}
-PARCEL_OPTIONAL = {"label_created": {"promised_delivery"}, "picked_up": {"promised_delivery"},
-                   "in_transit": {"promised_delivery"},
-                   "out_for_delivery": {"promised_delivery"}, "stalled": {"promised_delivery"}}
+LIFECYCLES: dict[str, Lifecycle] = {"order": ORDER_LIFECYCLE, "shipment": SHIPMENT_LIFECYCLE,
+                                    "case": CASE_LIFECYCLE}
+
+# timers that may be absent while their state lasts: the promise (none made, or passed) and
+# the SLAs that fired already (announced in the outbox instead)
+MAY_BE_ABSENT = {"promised_delivery"}
 FIRED_SIGNALS = {("order", "review_sla"): "orderpilot.order.review_overdue",
                  ("case", "aftersales_sla"): "orderpilot.case.sla_breached"}
-PARCEL_CLOSED = ("delivered", "lost", "returned_to_sender")
 TABLES = {"order": "orders", "shipment": "shipments", "case": "aftersales_cases",
           "claim": "parcel_claims"}
 PREFIX = {"order": "o", "shipment": "s", "case": "c", "claim": "cl"}
@@ -142,22 +142,18 @@ def _timers(sql: Sql, scope: list[int] | None) -> list[str]:
         "('orderpilot.order.review_overdue', 'orderpilot.case.sla_breached')"
         + _where("o.order_id", scope, "AND"))}
     found = []
-    for entity, required, optional in (("order", ORDER_TIMERS, {}),
-                                       ("case", CASE_TIMERS, {}),
-                                       ("shipment", PARCEL_TIMERS, PARCEL_OPTIONAL)):
+    for entity, lifecycle in LIFECYCLES.items():
         for number, state in sql.all(f"SELECT id, state FROM {TABLES[entity]}" + _where(
                 "order_id" if entity != "order" else "id", scope)):
             have = kept.pop((entity, number), Counter())
-            need = set(required.get(state, ()))
-            may = set(optional.get(state, ()))
-            for kind in list(need):
-                if (entity, kind) in FIRED_SIGNALS and not have[kind] and (
-                        entity, number, FIRED_SIGNALS[(entity, kind)]) in fired:
-                    need.discard(kind)
+            implied = {t.kind.value for t in lifecycle.timers
+                       if state in {s.value for s in t.states}}
+            need = {kind for kind in implied - MAY_BE_ABSENT if not (
+                (entity, kind) in FIRED_SIGNALS and not have[kind]
+                and (entity, number, FIRED_SIGNALS[(entity, kind)]) in fired)}
             name = f"{entity} {PREFIX[entity]}-{number} ({state})"
             found += [f"{name}: {kind} timer missing" for kind in sorted(need - set(have))]
-            found += [f"{name}: unexpected {kind} timer" for kind in sorted(
-                set(have) - need - may)]
+            found += [f"{name}: unexpected {kind} timer" for kind in sorted(set(have) - implied)]
             found += [f"{name}: {kind} timer kept {n} times" for kind, n in have.items() if n > 1]
     found += [f"timer for unknown {entity} #{number}" for entity, number in kept]
     found += _hold_due(sql, scope)

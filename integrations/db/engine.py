@@ -7,7 +7,7 @@ import sqlite3
 import time
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
 
 # WAL with synchronous=NORMAL: a commit appends to the WAL without fsync (durable against a
 # crashed process, not against power loss before the next checkpoint). Checkpoints do fsync;
@@ -19,17 +19,18 @@ SQLITE_PRAGMAS = ("busy_timeout=30000", "synchronous=NORMAL", "wal_autocheckpoin
 WAL_SWITCH_TRIES = 100
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and write transactions that lock early."""
     # hide_parameters: a driver error's message never carries the values of the statement
     # (a phone, an address), so logging an error cannot leak them
     kwargs.setdefault("hide_parameters", True)
-    if url.startswith("sqlite"):
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
         engine = create_engine(url, **kwargs)
         _tune_sqlite(engine)
         return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -15,15 +15,16 @@ from integrations.ingest.events import (
     OrderPlaced,
     PaymentEvent,
     ReviewDecision,
+    VerificationAnswer,
 )
 from integrations.ingest.once import Applied, IdempotencyConflict, Outcome, once
-from integrations.service import aftersales, orders, shipments
+from integrations.service import aftersales, orders, shipments, verification
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import KeyReused
 from integrations.service.inputs import OpenCase, parse, parse_id
 from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine.errors import InvalidInput
-from statemachine.order import Order
+from statemachine.order import Order, OrderState
 from statemachine.tracking import CarrierStatus, plan_tracking
 
 PAYMENT_RECORD_KIND = {"succeeded": "capture", "failed": "failed", "refunded": "refund",
@@ -36,11 +37,14 @@ def order_placed(ctx: Context, event: OrderPlaced) -> Outcome:
     def prepare(key: str) -> int:
         request = event.order.model_copy(update={"idempotency_key": key})
         try:
-            return orders.place_order(ctx, request, "shop")
+            order = orders.place(ctx, request, "shop")
         except KeyReused:  # the same event id was placed with another body: the first stands
             raise IdempotencyConflict(key) from None
         except InvalidInput as error:  # name fields as the body has them: order.lines[0].sku
             raise InvalidInput({f"order.{k}": v for k, v in error.problems.items()}) from None
+        if order.state is OrderState.VERIFYING:  # committed: now send the buyer a code
+            verification.start(ctx, order.id, ctx.clock.now())
+        return order.id
 
     def apply(tx: Tx, number: int) -> Applied:
         return Applied(number, True, {"order": _order(tx, number)})
@@ -154,6 +158,19 @@ def _scan_params(trigger: str, event: CarrierEvent) -> dict[str, Any]:
     return {"reason": reason} if reason else {}
 
 
+def verification_answered(ctx: Context, order_id: str, event: VerificationAnswer) -> Outcome:
+    """The buyer's code for an order in step-up verification (approves, or uses an attempt)."""
+    number = parse_id("order_id", order_id, "o")
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        result = verification.answer_in(ctx, tx, number, event.code, ctx.clock.now())
+        return Applied(number, result.passed, {
+            "passed": result.passed, "attempts_left": result.attempts_left,
+            "order": _order(tx, number)})
+
+    return once(ctx, "shop", "verification.answered", event, apply)
+
+
 def review_decided(ctx: Context, order_id: str, event: ReviewDecision) -> Outcome:
     """A reviewer approves or rejects an order held for review."""
     number = parse_id("order_id", order_id, "o")
@@ -165,6 +182,20 @@ def review_decided(ctx: Context, order_id: str, event: ReviewDecision) -> Outcom
         return Applied(number, True, {"order": _order(tx, number)})
 
     return once(ctx, "reviews", f"review.{event.decision}", event, apply)
+
+
+def case_decided(ctx: Context, case_id: str, event: ReviewDecision) -> Outcome:
+    """A reviewer grants or refuses an after-sales request held for a person."""
+    number = parse_id("case_id", case_id, "c")
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        case = tx.store.get_case(number)
+        aftersales.fire(ctx, tx, case, event.decision, f"reviewer:{event.reviewer}",
+                        {"reason": event.reason} if event.reason else {})
+        return Applied(case.order_id, True, {"case": CaseView.of(tx.store.get_case(number))
+                                             .model_dump(mode="json")})
+
+    return once(ctx, "reviews", f"case.{event.decision}", event, apply)
 
 
 def _order(tx: Tx, number: int) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -18,6 +20,7 @@ from integrations.service.contention import as_domain_error
 from statemachine.clock import Clock
 from statemachine.policies import Timeouts
 from statemachine.risk_port import RiskCheck
+from statemachine.verification import Verifier
 
 
 class SystemClock:
@@ -45,10 +48,11 @@ class Context:
     timeouts: Timeouts
     risk_check: RiskCheck
     hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
+    verifier: Verifier | None = None  # step-up verification codes (service/verification.py)
     units: Units = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.units = Units(self.engine)
+        self.units = Units(self.engine.url)
 
     @contextmanager
     def tx(self, readonly: bool = False) -> Iterator[Tx]:
@@ -67,6 +71,12 @@ class Context:
             if mapped is None or mapped is error:
                 raise
             raise mapped from error
+
+    def joined(self, units: Any) -> Context:
+        """This context with other units of work (the savepoints of a group commit)."""
+        clone = copy.copy(self)
+        clone.units = units
+        return clone
 
     def close(self) -> None:
         """Close the held connections and the engine's pool."""

@@ -69,8 +69,9 @@ def ship_facts(ctx: Context, tx: Tx, order: Order, params: dict[str, Any],
     fallback = warehouses[0] if warehouses else "unknown"
     return {"parcels": [{**label, "warehouse": label.get("warehouse") or fallback}
                         for label in labels],
-            "promised_by": params.get("promised_by")
-            or move.at + ctx.timeouts.promised_delivery}
+            "promised_by": params.get("promised_by") or move.at
+            + ctx.timeouts.promised_delivery  # + days a farther warehouse adds (placement)
+            + timedelta(days=order.attrs.get("promise_extra_days") or 0)}
 
 
 # --- parcels -------------------------------------------------------------------------------------

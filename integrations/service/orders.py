@@ -12,6 +12,7 @@ from typing import Any
 
 from integrations.db.writer import StockTaken
 from integrations.geo.contact import Contact, parse_contact
+from integrations.geo.distance import buyer_distances
 from integrations.risk.sql_store import SqlRiskStore
 from integrations.service import pipeline
 from integrations.service.contention import retrying
@@ -29,11 +30,11 @@ from statemachine.errors import Contention, InvalidInput
 from statemachine.lifecycle import Fired
 from statemachine.order import Order, OrderLine, OrderState
 from statemachine.risk_port import PlacedLine, PlacementFacts, RiskAction
-from statemachine.stock import Need, plan_allocation
+from statemachine.stock import AllocationChoice, Availability, Need, choose_allocation
 
 STOCK_RACE_RETRIES = 5
-DECISION = {RiskAction.APPROVE: "approve", RiskAction.REVIEW: "review",
-            RiskAction.REJECT: "reject"}
+DECISION = {RiskAction.APPROVE: "approve", RiskAction.VERIFY: "verify",
+            RiskAction.REVIEW: "review", RiskAction.REJECT: "reject"}
 
 event_data = order_event_data  # the name other modules know
 
@@ -85,11 +86,12 @@ def _new(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
     needs = [Need(i, ln.sku, ln.quantity) for i, ln in enumerate(request.lines, start=1)]
     available = tx.stock.availability(n.sku for n in needs)
     _check_skus_known(request, {sku for sku, _ in available})
-    plan = plan_allocation(needs, available)
+    choice = _allocate(ctx, needs, available, contact)
     tx.store.ensure_buyer(request.buyer_id, now)
-    order = _new_order(ctx, request, contact, plan, now)
+    order = _new_order(ctx, request, contact, choice, now)
     created = pipeline.create(ctx, tx, ORDER, order, actor, {
-        "allocation": [[a.sku, a.warehouse, a.quantity] for a in plan]}, now)
+        "allocation": [[a.sku, a.warehouse, a.quantity] for a in choice.allocations],
+        "allocation_reasons": list(choice.reasons)}, now)
     decision = ctx.risk_check(_facts(order, request, contact, now), SqlRiskStore(tx.connection))
     order.attrs["risk"] = {"action": decision.action.value, "score": decision.score,
                            "reasons": [{"rule": r.rule, "text": r.text, "values": dict(r.values)}
@@ -119,20 +121,29 @@ def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
                          now or ctx.clock.now())
 
 
-def _new_order(ctx: Context, request: PlaceOrder, contact: Contact, plan: list[Any],
+def _allocate(ctx: Context, needs: list[Need], available: Availability,
+              contact: Contact) -> AllocationChoice:
+    """Nearest warehouse to the buyer's region that can serve, else the nearest split."""
+    policy = ctx.settings.fulfilment
+    km = buyer_distances(contact.address.region_code, policy.warehouse_regions, policy.distance)
+    return choose_allocation(needs, available, km, policy.km_per_day)
+
+
+def _new_order(ctx: Context, request: PlaceOrder, contact: Contact, choice: AllocationChoice,
                now: datetime) -> Order:
     lines = [OrderLine(i, ln.sku, ln.quantity, ln.unit_price)
              for i, ln in enumerate(request.lines, start=1)]
     attrs = {"shipping_address": request.shipping_address.model_dump(exclude_none=True),
              "address": contact.address.as_dict(),
              "device_id": request.device_id, "ip": str(request.ip) if request.ip else None,
-             "phone": contact.phone,
-             "service": request.service, "email": request.email, "locale": request.locale}
+             "phone": contact.phone, "service": request.service,
+             "email": request.email, "locale": request.locale,
+             "promise_extra_days": choice.extra_days or None}
     return Order(id=0, buyer_id=request.buyer_id, state=OrderState.CREATED, version=1,
                  currency=request.currency or ctx.settings.currency,
                  total=sum(ln.amount for ln in lines), lines=lines, created_at=now,
                  attrs={k: v for k, v in attrs.items() if v is not None},
-                 allocation=tuple(plan))
+                 allocation=tuple(choice.allocations))
 
 
 def _check_skus_known(request: PlaceOrder, known: set[str]) -> None:
