@@ -24,21 +24,23 @@ from sqlalchemy import Connection
 
 from integrations.db.sql import Sql
 from statemachine.aftersales import CASE_LIFECYCLE
+from statemachine.dispute import DISPUTE_LIFECYCLE
 from statemachine.lifecycle import Lifecycle
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.shipment import SHIPMENT_LIFECYCLE
 
 LIFECYCLES: dict[str, Lifecycle] = {"order": ORDER_LIFECYCLE, "shipment": SHIPMENT_LIFECYCLE,
-                                    "case": CASE_LIFECYCLE}
+                                    "case": CASE_LIFECYCLE, "dispute": DISPUTE_LIFECYCLE}
 
 # timers that may be absent while their state lasts: the promise (none made, or passed) and
 # the SLAs that fired already (announced in the outbox instead)
 MAY_BE_ABSENT = {"promised_delivery"}
 FIRED_SIGNALS = {("order", "review_sla"): "orderpilot.order.review_overdue",
-                 ("case", "aftersales_sla"): "orderpilot.case.sla_breached"}
+                 ("case", "aftersales_sla"): "orderpilot.case.sla_breached",
+                 ("dispute", "dispute_evidence"): "orderpilot.dispute.evidence_due_soon"}
 TABLES = {"order": "orders", "shipment": "shipments", "case": "aftersales_cases",
-          "claim": "parcel_claims"}
-PREFIX = {"order": "o", "shipment": "s", "case": "c", "claim": "cl"}
+          "claim": "parcel_claims", "dispute": "disputes"}
+PREFIX = {"order": "o", "shipment": "s", "case": "c", "claim": "cl", "dispute": "d"}
 
 
 def audit(connection: Connection, order_ids: Iterable[int] | None = None) -> list[str]:
@@ -138,8 +140,8 @@ def _timers(sql: Sql, scope: list[int] | None) -> list[str]:
                                            + _where("order_id", scope)):
         kept[(entity, entity_id)][kind] += 1
     fired = {(e, n, ev) for e, n, ev in sql.all(
-        "SELECT o.entity, o.entity_id, o.event FROM outbox o WHERE o.event IN "
-        "('orderpilot.order.review_overdue', 'orderpilot.case.sla_breached')"
+        "SELECT o.entity, o.entity_id, o.event FROM outbox o WHERE o.event IN ("
+        + ", ".join(f"'{event}'" for event in FIRED_SIGNALS.values()) + ")"
         + _where("o.order_id", scope, "AND"))}
     found = []
     for entity, lifecycle in LIFECYCLES.items():
