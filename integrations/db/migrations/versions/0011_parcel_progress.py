@@ -1,16 +1,16 @@
 """parcel progress: shipments.reached, the furthest state a parcel got to (a stalled parcel
 never moves back behind it); shipments.stall_reason as wide as every other reason (500)
 
-Revision ID: 0010_parcel_progress
-Revises: 0009_money
+Revision ID: 0011_parcel_progress
+Revises: 0010_risk_lists
 Create Date: 2026-11-27 09:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010_parcel_progress'
-down_revision = '0009_money'
+revision = '0011_parcel_progress'
+down_revision = '0010_risk_lists'
 branch_labels = None
 depends_on = None
 
