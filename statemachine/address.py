@@ -94,7 +94,7 @@ class ParsedAddress:
                 "province": self.province, "city": self.city, "district": self.district,
                 "street": self.street, "number": self.number, "unit": self.unit,
                 "postcode": self.postcode, "locker": self.locker, "landmark": self.landmark,
-                "key": self.key}
+                "script": self.script, "key": self.key}
 
 
 def fold(text: str) -> str:
