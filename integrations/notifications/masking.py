@@ -30,7 +30,8 @@ SEP = r"[\s.\-()]{0,2}"
 # glued to letters ("phone13987654321"); never a run of digits inside a longer number
 CN_MOBILE = re.compile(rf"(?<!\d)(?:(?:\+|00)?86{SEP})?1[3-9]\d(?:{SEP}\d){{8}}(?!\d)")
 PHONE = re.compile(r"(?<![\w-])\+?\d[\d \-.()]{6,}\d(?![\w-])")
-IPV4 = re.compile(r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}(?![\d.])")
+# (not after "//": a URL's host is a server, not a person, and the console's links must work)
+IPV4 = re.compile(r"(?<![\d.])(?<!//)(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}(?![\d.])")
 IPV6 = re.compile(r"(?<![:\w])([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})(?::[0-9a-fA-F]{0,4}){2,6}"
                   r"(?![:\w])")
 EMAIL = re.compile(r"([\w.+-])[\w.+-]*@([\w-]+\.[\w.-]+)")
