@@ -34,6 +34,7 @@ class WaybillRequest:
     warehouse: str
     address: Mapping[str, str]
     declared_value: int  # minor units
+    direction: str = "outbound"  # outbound (to the buyer) | return (the buyer sends it back)
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,6 +137,9 @@ class ShipmentRow(Base):
     last_scan_at: Mapped[datetime | None]
     promised_by: Mapped[datetime | None]
     stall_reason: Mapped[str | None] = mapped_column(String(200))
+    # order: the order's goods out; return / replacement / repaired: an after-sales case's
+    purpose: Mapped[str] = mapped_column(String(16), server_default="order")
+    case_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class CaseRow(Base):

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.db.sql import Sql
-from integrations.db.stock import _in_list
+from integrations.db.stock import in_list as _in_list
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 SUB_COLS = ("id, kind, url, events, description, active, after_outbox_id, created_by, "
