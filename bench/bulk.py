@@ -109,7 +109,7 @@ class SameRowsPath:
     deadline DELETE — a raw program doing the same work, without the lifecycle or the store."""
 
     def __init__(self, folder: Path, orders: int):
-        BulkPath(folder / "same", orders).ctx.engine.dispose()  # the store's schema and rows
+        BulkPath(folder / "same", orders).ctx.close()  # the store's schema and rows
         self.db = sqlite3.connect(folder / "same" / "bulk.db", isolation_level=None)
         for pragma in SQLITE_PRAGMAS:
             self.db.execute(f"PRAGMA {pragma}")
@@ -165,7 +165,7 @@ def bench(folder: Path, orders: int, batch: int, rounds: int) -> dict:
         results.append({**{f"{n}_transitions_per_s": moves / s for n, s in seconds.items()},
                         "ratio": seconds["raw"] / seconds["bulk"],
                         "ratio_same_rows": seconds["same_rows"] / seconds["bulk"]})
-    paths["bulk"].ctx.engine.dispose()
+    paths["bulk"].ctx.close()
     return {"benchmark": "bulk", "orders_per_round": per_round, "batch": batch,
             "rounds": results, "target": 0.35, **_medians(results)}
 

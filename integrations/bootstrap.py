@@ -5,7 +5,12 @@ from __future__ import annotations
 from integrations.config import Settings
 from integrations.db.engine import make_engine
 from integrations.db.migrate import ensure_schema
-from integrations.risk.settings import RiskSettings, risk_check_from_settings, risk_hooks
+from integrations.risk.settings import (
+    RiskSettings,
+    risk_check_from_settings,
+    risk_hooks,
+    verifier_from_settings,
+)
 from integrations.service.context import Context, SystemClock
 from statemachine.clock import Clock
 from statemachine.risk_port import RiskCheck
@@ -25,4 +30,4 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
                    timeouts=settings.timeouts(),
                    risk_check=risk_check or risk_check_from_settings(risk),
-                   hooks=risk_hooks(risk.ruleset()))
+                   hooks=risk_hooks(risk.ruleset()), verifier=verifier_from_settings(risk))

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
     hold_minutes: float = Field(20, ge=15, le=30, description="stock hold TTL, 15–30 minutes")
     review_sla_hours: float = Field(24, gt=0)
+    verification_minutes: float = Field(10, gt=0, le=60, description="time the buyer has to "
+                                        "answer a step-up verification before it rejects")
     pickup_hours: float = Field(72, gt=0)
     scan_silence_hours: float = Field(24, gt=0)
     aftersales_sla_hours: float = Field(24, gt=0)
@@ -38,6 +40,7 @@ class Settings(BaseSettings):
         return Timeouts(
             hold=timedelta(minutes=self.hold_minutes),
             review_sla=timedelta(hours=self.review_sla_hours),
+            verification=timedelta(minutes=self.verification_minutes),
             pickup=timedelta(hours=self.pickup_hours),
             scan_silence=timedelta(hours=self.scan_silence_hours),
             aftersales_sla=timedelta(hours=self.aftersales_sla_hours),

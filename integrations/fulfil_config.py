@@ -29,6 +29,11 @@ class FulfilmentPolicy(BaseModel):
                                    "which packing needs a second person's confirmation")
     distances: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="km between warehouses; read both ways")
+    warehouse_regions: dict[str, str] = Field(
+        default_factory=dict, description="warehouse → administrative code of its city or "
+        "province (e.g. 330100 Hangzhou): placement picks the nearest warehouse to the buyer")
+    km_per_day: float = Field(800, gt=0, description="a warehouse this much farther than the "
+                              "buyer's nearest adds a day to the promised delivery")
     refill: Refill = Field(
         "ship_from_neighbour", description="a short pick's units ship from the neighbour "
         "(split parcel) or are transferred to the allocated warehouse first")

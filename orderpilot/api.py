@@ -12,7 +12,7 @@ from typing import Any
 from integrations.bootstrap import build_context
 from integrations.config import Settings
 from integrations.db.stock import Drift
-from integrations.service import aftersales, orders, shipments, sweep
+from integrations.service import aftersales, orders, shipments, sweep, verification
 from integrations.service.context import Context
 from integrations.service.inputs import (
     OpenCase,
@@ -28,11 +28,12 @@ from orderpilot.claims_api import Claims
 from orderpilot.fulfil_api import Fulfilment, Waves
 from orderpilot.reviews import Reviews
 from orderpilot.risk import Risk
+from orderpilot.verification import Verification
 from orderpilot.webhooks_api import Webhooks
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
-from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order import ORDER_LIFECYCLE, OrderState
 from statemachine.ports import Carrier
 from statemachine.risk_port import RiskCheck
 from statemachine.shipment import SHIPMENT_LIFECYCLE
@@ -56,6 +57,7 @@ class OrderPilot:
         self.fulfilment = Fulfilment(self.context)
         self.claims = Claims(self.context)
         self.reviews, self.risk = Reviews(self.context), Risk(self.context)
+        self.verification = Verification(self.context)
         self.webhooks = Webhooks(self.context)
 
     @property
@@ -68,7 +70,7 @@ class OrderPilot:
         return sweep.sweep(self.context, when, batch or self.context.settings.sweep_batch)
 
     def close(self) -> None:
-        self.context.engine.dispose()
+        self.context.close()
 
 
 class Orders:
@@ -78,8 +80,10 @@ class Orders:
     def place(self, *, actor: str = "api", **request: Any) -> OrderView:
         """Hold stock and run the risk check; the order comes back awaiting_payment,
         under_review or rejected. Raises InvalidInput or InsufficientStock, writing nothing."""
-        number = orders.place_order(self._ctx, parse(PlaceOrder, request), check_actor(actor))
-        return self.get(f"o-{number}")
+        order = orders.place(self._ctx, parse(PlaceOrder, request), check_actor(actor))
+        if order.state is OrderState.VERIFYING:  # committed: now send the buyer a code
+            verification.start(self._ctx, order.id, self._ctx.clock.now())
+        return OrderView.of(order)
 
     def fire(self, order_id: str, trigger: str, *, actor: str = "api",
              idempotency_key: str | None = None, **params: Any) -> OrderView:

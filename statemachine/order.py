@@ -22,6 +22,7 @@ from statemachine.stock import Allocation
 
 class OrderState(StrEnum):
     CREATED = "created"
+    VERIFYING = "verifying"  # the buyer is asked to prove who they are (SMS code)
     UNDER_REVIEW = "under_review"
     AWAITING_PAYMENT = "awaiting_payment"
     PAID = "paid"
@@ -38,6 +39,7 @@ class OrderState(StrEnum):
 
 class OrderTrigger(StrEnum):
     APPROVE = "approve"
+    VERIFY = "verify"
     REVIEW = "review"
     REJECT = "reject"
     EXTEND_HOLD = "extend_hold"
@@ -261,21 +263,29 @@ def review_due(order: Order, now: datetime, timeouts: Timeouts) -> datetime:
     return now + timeouts.review_sla
 
 
+def verification_due(order: Order, now: datetime, timeouts: Timeouts) -> datetime:
+    return now + timeouts.verification
+
+
 def auto_complete_due(order: Order, now: datetime, timeouts: Timeouts) -> datetime:
     return now + timeouts.auto_complete
 
 
 S = OrderState
-PRE_SHIPMENT = (S.CREATED, S.UNDER_REVIEW, S.AWAITING_PAYMENT, S.PAID, S.PICKING,
-                S.BACKORDERED)
+PRE_SHIPMENT = (S.CREATED, S.VERIFYING, S.UNDER_REVIEW, S.AWAITING_PAYMENT, S.PAID,
+                S.PICKING, S.BACKORDERED)
 REFUNDABLE = (S.PAID, S.PICKING, S.BACKORDERED, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED)
 
 RELEASE, CONSUME, RESTOCK = StockIntent.RELEASE, StockIntent.CONSUME, StockIntent.RESTOCK
 
 ORDER_STEPS = (
-    Step("approve", (S.CREATED, S.UNDER_REVIEW), S.AWAITING_PAYMENT, effect=start_hold),
+    Step("approve", (S.CREATED, S.VERIFYING, S.UNDER_REVIEW), S.AWAITING_PAYMENT,
+         effect=start_hold),
+    # step-up verification: the buyer answers a challenge; passing approves, failing or the
+    # timer rejects (integrations/service/verification.py)
+    Step("verify", (S.CREATED,), S.VERIFYING, effect=note_reason),
     Step("review", (S.CREATED,), S.UNDER_REVIEW, effect=note_reason),
-    Step("reject", (S.CREATED, S.UNDER_REVIEW), S.REJECTED, effect=note_reason,
+    Step("reject", (S.CREATED, S.VERIFYING, S.UNDER_REVIEW), S.REJECTED, effect=note_reason,
          stock=(RELEASE,)),
     Step("extend_hold", (S.AWAITING_PAYMENT,), None, (hold_extension_is_positive,),
          extend_hold, event="hold_extended"),
@@ -305,6 +315,7 @@ ORDER_STEPS = (
 ORDER_TIMERS = (
     Timer(DeadlineKind.HOLD_EXPIRY, frozenset({S.AWAITING_PAYMENT}), hold_end, rearm=True),
     Timer(DeadlineKind.REVIEW_SLA, frozenset({S.UNDER_REVIEW}), review_due),
+    Timer(DeadlineKind.VERIFICATION_DUE, frozenset({S.VERIFYING}), verification_due),
     Timer(DeadlineKind.AUTO_COMPLETE, frozenset({S.DELIVERED}), auto_complete_due),
 )
 

@@ -12,6 +12,7 @@ class DeadlineKind(StrEnum):
 
     HOLD_EXPIRY = "hold_expiry"          # unpaid order: release the stock hold
     REVIEW_SLA = "review_sla"            # an order waiting for a human risk decision
+    VERIFICATION_DUE = "verification_due"  # the buyer did not answer the challenge in time
     PICKUP_DUE = "pickup_due"            # label printed, carrier has not picked up
     SCAN_SILENCE = "scan_silence"        # parcel moving but no carrier scan for too long
     PROMISED_DELIVERY = "promised_delivery"
@@ -23,6 +24,7 @@ class DeadlineKind(StrEnum):
 class Timeouts:
     hold: timedelta = timedelta(minutes=20)
     review_sla: timedelta = timedelta(hours=24)
+    verification: timedelta = timedelta(minutes=10)
     pickup: timedelta = timedelta(hours=72)
     scan_silence: timedelta = timedelta(hours=24)
     aftersales_sla: timedelta = timedelta(hours=24)
@@ -33,7 +35,7 @@ class Timeouts:
         if not timedelta(minutes=15) <= self.hold <= timedelta(minutes=30):
             minutes = self.hold.total_seconds() / 60
             raise ValueError(f"hold must be 15–30 minutes (got {minutes:g})")
-        for name in ("review_sla", "pickup", "scan_silence", "aftersales_sla", "auto_complete",
-                     "promised_delivery"):
+        for name in ("review_sla", "verification", "pickup", "scan_silence", "aftersales_sla",
+                     "auto_complete", "promised_delivery"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")

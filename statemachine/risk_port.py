@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # statemachine.risk imports this module: no import cycle at r
 
 class RiskAction(StrEnum):
     APPROVE = "approve"
+    VERIFY = "verify"  # step-up verification by the buyer (SMS code), no reviewer time
     REVIEW = "review"
     REJECT = "reject"
 

@@ -3,12 +3,18 @@
 Pure: it reads a snapshot of availability and returns a plan. The store applies the plan with
 one atomic conditional update per (sku, warehouse) and retries with a fresh snapshot if a
 concurrent order took the stock first, so the plan can be optimistic without ever overselling.
+
+When the distance from the buyer to each warehouse is known (`km`), the nearest warehouse that
+can serve the whole order wins, then the nearest split; a plan that skips the buyer's nearest
+warehouse is a neighbour transfer (the manual's "Shanghai is out → Hangzhou ships"), and the
+promise grows by a day for each full `km_per_day` of extra distance. Each choice says why.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from statemachine.errors import InsufficientStock
 
@@ -29,34 +35,64 @@ class Allocation:
 
 
 Availability = Mapping[tuple[str, str], int]  # (sku, warehouse) -> on_hand - reserved
+Distances = Mapping[str, float]  # warehouse -> km from the buyer (missing: unknown, far)
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationChoice:
+    """The plan, why it was chosen, and how many days it adds to the promise."""
+
+    allocations: list[Allocation]
+    reasons: tuple[str, ...] = ()
+    extra_days: int = 0
+    transfer: bool = False  # the buyer's nearest warehouse was skipped for a neighbour
+    km: dict[str, float] = field(default_factory=dict)  # the chosen warehouses' distances
 
 
 def plan_allocation(needs: Iterable[Need], available: Availability) -> list[Allocation]:
     """Prefer one warehouse that can serve the whole order; otherwise split line by line."""
-    needs = list(needs)
-    whole = _single_warehouse(needs, available)
+    return choose_allocation(needs, available).allocations
+
+
+def choose_allocation(needs: Iterable[Need], available: Availability,
+                      km: Distances | None = None, km_per_day: float = 800.0
+                      ) -> AllocationChoice:
+    """Nearest whole-order warehouse, else the nearest split (without `km`: the warehouse
+    with the most spare stock, as before); with the reasons and the promise's extra days."""
+    needs, km = list(needs), dict(km or {})
+    rank = _by_distance(km, available) if km else _by_spare_stock(_demand(needs), available)
+    whole = _single_warehouse(needs, available, rank)
     if whole is not None:
-        return [Allocation(n.line_no, n.sku, whole, n.quantity) for n in needs]
-    return _split(needs, available)
+        plan = [Allocation(n.line_no, n.sku, whole, n.quantity) for n in needs]
+    else:
+        plan = _split(needs, available, rank if km else None)
+    return _explain(plan, needs, available, km, km_per_day)
 
 
-def _single_warehouse(needs: list[Need], available: Availability) -> str | None:
+def _by_distance(km: Distances, available: Availability):
+    return lambda wh: (km.get(wh, math.inf), wh)
+
+
+def _by_spare_stock(totals: Mapping[str, int], available: Availability):
+    # the most spare stock for these skus first, then by name so the choice is deterministic
+    return lambda wh: (-sum(available.get((s, wh), 0) for s in totals), wh)
+
+
+def _single_warehouse(needs: list[Need], available: Availability, rank) -> str | None:
     totals = _demand(needs)
     warehouses = {wh for (_, wh) in available}
     able = [wh for wh in warehouses
             if all(available.get((sku, wh), 0) >= qty for sku, qty in totals.items())]
-    if not able:
-        return None
-    # the most spare stock for these skus first, then by name so the choice is deterministic
-    return min(able, key=lambda wh: (-sum(available.get((s, wh), 0) for s in totals), wh))
+    return min(able, key=rank) if able else None
 
 
-def _split(needs: list[Need], available: Availability) -> list[Allocation]:
+def _split(needs: list[Need], available: Availability, rank=None) -> list[Allocation]:
     left = dict(available)
     plan: list[Allocation] = []
     for need in needs:
         sources = sorted(((qty, wh) for (sku, wh), qty in left.items()
-                          if sku == need.sku and qty > 0), key=lambda p: (-p[0], p[1]))
+                          if sku == need.sku and qty > 0),
+                         key=lambda p: rank(p[1]) if rank else (-p[0], p[1]))
         if sum(qty for qty, _ in sources) < need.quantity:
             raise InsufficientStock(need.sku, need.quantity, sum(q for q, _ in sources))
         missing = need.quantity
@@ -68,6 +104,37 @@ def _split(needs: list[Need], available: Availability) -> list[Allocation]:
             if missing == 0:
                 break
     return plan
+
+
+def _explain(plan: list[Allocation], needs: list[Need], available: Availability,
+             km: dict[str, float], km_per_day: float) -> AllocationChoice:
+    used = sorted({a.warehouse for a in plan}, key=lambda wh: (km.get(wh, math.inf), wh))
+    if not km:
+        how = "one warehouse" if len(used) == 1 else "split"
+        return AllocationChoice(plan, (f"{how}: {', '.join(used)} (no buyer region known)",))
+    nearest = min(km, key=lambda wh: (km[wh], wh))  # whether or not it stocks these skus
+    reasons = []
+    transfer = nearest not in used
+    if transfer:
+        short = sorted({n.sku for n in needs if available.get((n.sku, nearest), 0) < n.quantity})
+        reasons.append(f"nearest warehouse {nearest} ({_km(km, nearest)}) is short of "
+                       f"{', '.join(short)}: neighbour transfer")
+    if len(used) == 1:
+        reasons.append(f"whole order from {used[0]} ({_km(km, used[0])})")
+    else:
+        reasons.append("no warehouse can serve the whole order: split over " + ", ".join(
+            f"{wh} ({_km(km, wh)})" for wh in used))
+    farthest = max((km.get(wh, math.inf) for wh in used), default=0.0)
+    extra = farthest - km.get(nearest, 0.0)
+    days = 0 if extra <= 0 or math.isinf(extra) else int(extra // km_per_day)
+    if days:
+        reasons.append(f"promise +{days} day(s) for {extra:.0f} km beyond {nearest}")
+    return AllocationChoice(plan, tuple(reasons), days, transfer,
+                            {wh: km[wh] for wh in used if wh in km})
+
+
+def _km(km: Mapping[str, float], wh: str) -> str:
+    return f"{km[wh]:.0f} km" if wh in km and not math.isinf(km[wh]) else "distance unknown"
 
 
 def _demand(needs: Iterable[Need]) -> dict[str, int]:

@@ -42,7 +42,10 @@ HISTORY, OUTBOX = TransitionRow.__table__, OutboxRow.__table__
 DEADLINES, INBOX = DeadlineRow.__table__, InboxRow.__table__
 HISTORY_COLUMNS = ("entity", "entity_id", "order_id", "trigger", "from_state", "to_state",
                    "actor", "at", "payload")
-LINES_OF = f"{rows.LINES.select} WHERE order_id = :id ORDER BY line_no"
+ORDER_WITH_LINES = (
+    f"SELECT {', '.join('o.' + c for c in rows.ORDERS.columns)}, "
+    f"{', '.join('l.' + c for c in rows.LINES.columns)} FROM orders o "
+    "LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = :id ORDER BY l.line_no")
 ENTITY_TABLES = {"order": "orders", "shipment": "shipments", "case": "aftersales_cases",
                  "claim": "parcel_claims"}
 
@@ -69,12 +72,14 @@ class Store:
     def get_order(self, order_id: int, *, lock: bool = False) -> Order:
         """The order and its lines; `lock` holds its row until commit (PostgreSQL; SQLite's
         write transactions are already exclusive)."""
-        lock_sql = " FOR UPDATE" if lock and not self.sql.sqlite else ""
-        row = self.sql.one(f"{rows.ORDERS.select} WHERE id = :id{lock_sql}", {"id": order_id})
-        if row is None:
+        if lock and not self.sql.sqlite:
+            self.sql.one("SELECT id FROM orders WHERE id = :id FOR UPDATE", {"id": order_id})
+        found = self.sql.all(ORDER_WITH_LINES, {"id": order_id})  # one statement, not two
+        if not found:
             raise NotFound("order", ids.ORDER(order_id))
-        lines = [rows.LINES.load(self.sql, r) for r in self.sql.all(LINES_OF, {"id": order_id})]
-        return rows.ORDERS.load(self.sql, row, lines=lines)
+        width = len(rows.ORDERS.columns)
+        lines = [rows.LINES.load(self.sql, r[width:]) for r in found if r[width] is not None]
+        return rows.ORDERS.load(self.sql, found[0][:width], lines=lines)
 
     def orders(self, order_ids: Sequence[int], *, with_lines: bool = True) -> dict[int, Order]:
         """Several orders at once (the bulk paths), by id; unknown ids are left out."""

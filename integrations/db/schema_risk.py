@@ -157,3 +157,18 @@ class RiskBuyerAddressRow(Base):
     buyer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     address_key: Mapped[str] = mapped_column(String(500), primary_key=True)
     last_seen: Mapped[datetime]
+
+
+class VerificationChallengeRow(Base):
+    """A step-up verification of an order: the code's hash, tries, and how it ended."""
+
+    __tablename__ = "verification_challenges"
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    send_failed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))  # passed | failed | expired
+    decided_at: Mapped[datetime | None]

@@ -14,13 +14,13 @@ text on SQLite) so both paths read each other's rows.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 Row = tuple[Any, ...]
@@ -43,6 +43,16 @@ class Sql:
         cursor.executemany(self._text(sql), [self._bind(r) for r in rows])
         return cursor.rowcount
 
+    def bound(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run for rows whose values are bound already (see `time`, `to_json`); returns the
+        row count. One row runs as a plain execute (cheaper than executemany)."""
+        cursor = self._dbapi.cursor()
+        if len(rows) == 1:
+            cursor.execute(self._text(sql), rows[0])
+        else:
+            cursor.executemany(self._text(sql), rows)
+        return cursor.rowcount
+
     def one(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None:
         return self.run(sql, params).fetchone()
 
@@ -63,26 +73,42 @@ class Sql:
 
     def doc(self, value: Any) -> Any:
         """A JSON column as read back."""
-        return json.loads(value) if isinstance(value, str) else value
+        return orjson.loads(value) if isinstance(value, str) else value
 
     def _text(self, sql: str) -> str:
         return sql if self.sqlite else _pyformat(sql)
 
     def _bind(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        if not any(isinstance(v, _CONVERTED) for v in params.values()):
+        for value in params.values():
+            if isinstance(value, _CONVERTED):
+                break
+        else:
             return params  # the common case: ints and strings go through untouched
         return {k: self._value(v) if isinstance(v, _CONVERTED) else v
                 for k, v in params.items()}
 
     def _value(self, value: Any) -> Any:
-        if isinstance(value, datetime):
-            if value.tzinfo is None:
-                raise ValueError(f"naive datetime {value!r}: orderpilot stores aware UTC only")
-            return _sqlite_ts(value) if self.sqlite else value.astimezone(UTC)
-        return json.dumps(value, default=str, ensure_ascii=False)
+        return self.time(value) if isinstance(value, datetime) else to_json(value)
+
+    def time(self, value: datetime) -> Any:
+        """A timestamp as this store binds it (refusing naive datetimes)."""
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: orderpilot stores aware UTC only")
+        return _sqlite_ts(value) if self.sqlite else value.astimezone(UTC)
 
 
 _CONVERTED = (datetime, dict, list)
+
+
+def to_json(value: Any) -> str:
+    """A JSON document as text: the document `json.dumps(value, default=str, ensure_ascii=False)`
+    makes (datetimes and dataclasses through `str`, other keys as strings), in compact form,
+    ~10× faster (orjson)."""
+    return orjson.dumps(value, default=str, option=_JSON_OPTIONS).decode()
+
+
+_JSON_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                 | orjson.OPT_NON_STR_KEYS)
 
 
 def _sqlite_ts(value: datetime) -> str:

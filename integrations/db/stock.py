@@ -50,6 +50,8 @@ class StockStore:
             f"SELECT sku, warehouse, on_hand - reserved FROM inventory WHERE {where}", params)}
 
     def known_skus(self, skus: Iterable[str]) -> set[str]:
+        """Skus with an inventory row in some warehouse (see also `availability`, whose keys
+        name them: placement reads both from one statement)."""
         where, params = in_list("sku", sorted(set(skus)))
         return {r[0] for r in self.sql.all(f"SELECT DISTINCT sku FROM inventory WHERE {where}",
                                            params)}

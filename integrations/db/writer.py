@@ -30,7 +30,7 @@ from typing import Any
 
 from integrations.db.case_stock import CASE_INTENTS, CaseStock
 from integrations.db.rows import BY_ENTITY, LINES, RowMap
-from integrations.db.sql import Sql
+from integrations.db.sql import Sql, to_json
 from integrations.db.stock import StockStore, in_list
 from statemachine import ids
 from statemachine.errors import ConcurrentUpdate
@@ -57,7 +57,7 @@ LINE_UPDATE = ("UPDATE order_lines SET refunded_quantity = :refunded_quantity "
                "WHERE order_id = :order_id AND line_no = :line_no")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Change:
     """One fired step, ready to be written: the aggregate after it, and what it implied."""
 
@@ -81,20 +81,21 @@ class Writer:
     def insert(self, aggregate: Any, entity: str) -> int:
         """A new aggregate's row (an order with its lines); sets and returns its id."""
         rows = BY_ENTITY[entity]
-        number = self.sql.insert_id(rows.insert, rows.values(aggregate))
+        number = self.sql.insert_id(rows.insert, rows.values(aggregate, self.sql.time))
         aggregate.id = number
         if isinstance(aggregate, Order) and aggregate.lines:
-            self.sql.many(LINE_INSERT, [{**LINES.values(ln), "order_id": number}
+            self.sql.bound(LINE_INSERT, [{**LINES.values(ln, self.sql.time), "order_id": number}
                                         for ln in aggregate.lines])
         return number
 
     def apply(self, changes: Sequence[Change]) -> None:
         """Write a batch: stock, aggregates, deadlines, history and outbox, in lock order."""
         if changes:
-            self._save(changes)
+            times = _Times(self.sql)
+            self._save(changes, times)
             self._stock(changes)
-            self._deadlines(changes)
-            self._record(changes)
+            self._deadlines(changes, times)
+            self._record(changes, times)
 
     def save_lines(self, order: Order) -> None:
         """Per-line refunded quantities (after-sales refunds by line)."""
@@ -142,7 +143,7 @@ class Writer:
             elif intent is StockIntent.RESTOCK:
                 self.stock.restock(order_ids)
 
-    def _save(self, changes: Sequence[Change]) -> None:
+    def _save(self, changes: Sequence[Change], times: _Times) -> None:
         """One version-checked UPDATE per entity kind; creations were inserted already."""
         moved: dict[tuple[str, int], tuple[Any, int, datetime]] = {}
         for change in changes:
@@ -155,16 +156,13 @@ class Writer:
             batch = sorted(((agg, n, at) for (kind, _), (agg, n, at) in moved.items()
                             if kind == entity), key=lambda item: item[0].id)
             if batch:
-                self._update(BY_ENTITY[entity], entity, batch)
+                self._update(BY_ENTITY[entity], entity, batch, times)
 
-    def _update(self, rows: RowMap[Any], entity: str,
-                batch: list[tuple[Any, int, datetime]]) -> None:
-        params = [{**rows.changes(agg), "id": agg.id, "version": agg.version,
-                   "new_version": agg.version + n, "at": at} for agg, n, at in batch]
-        if len(params) == 1:
-            written = self.sql.run(rows.update, params[0]).rowcount
-        else:
-            written = self.sql.many(rows.update, params)
+    def _update(self, rows: RowMap[Any], entity: str, batch: list[tuple[Any, int, datetime]],
+                times: _Times) -> None:
+        params = [{**rows.changes(agg, times), "id": agg.id, "version": agg.version,
+                   "new_version": agg.version + n, "at": times(at)} for agg, n, at in batch]
+        written = self.sql.bound(rows.update, params)
         if written != len(params):
             first = batch[0][0]
             raise ConcurrentUpdate(entity, first.public_id if len(batch) == 1 else "batch",
@@ -172,7 +170,7 @@ class Writer:
         for agg, n, _ in batch:
             agg.version += n
 
-    def _deadlines(self, changes: Sequence[Change]) -> None:
+    def _deadlines(self, changes: Sequence[Change], times: _Times) -> None:
         """The net effect of the batch's timers: cleared rows deleted, armed rows upserted."""
         net: dict[tuple[str, int, DeadlineKind], tuple[int, datetime] | None] = {}
         for change in changes:
@@ -187,10 +185,10 @@ class Writer:
         for (entity, kind), keys in groupby(cleared, key=lambda k: (k[0], k[2])):
             self._delete_deadlines(entity, kind, [k[1] for k in keys])
         armed = [{"kind": kind.value, "entity": entity, "entity_id": number,
-                  "order_id": value[0], "due_at": value[1]}
+                  "order_id": value[0], "due_at": times(value[1])}
                  for (entity, number, kind), value in sorted(net.items()) if value is not None]
         if armed:
-            self.sql.many(DEADLINE_UPSERT, armed)
+            self.sql.bound(DEADLINE_UPSERT, armed)
 
     def _delete_deadlines(self, entity: str, kind: DeadlineKind, numbers: list[int]) -> None:
         for chunk in _chunks(numbers, IN_LIST_CHUNK):
@@ -198,21 +196,21 @@ class Writer:
             self.sql.run(f"DELETE FROM deadlines WHERE entity = :entity AND kind = :kind "
                          f"AND {where}", {**params, "entity": entity, "kind": kind.value})
 
-    def _record(self, changes: Sequence[Change]) -> None:
+    def _record(self, changes: Sequence[Change], times: _Times) -> None:
         """History and outbox: one row each per change, in step order."""
         history, outbox = [], []
         for change in changes:
-            fired, number = change.fired, change.aggregate.id
+            fired, number, at = change.fired, change.aggregate.id, times(change.fired.at)
             history.append({"entity": fired.entity, "entity_id": number,
                             "order_id": change.order_id, "trigger": fired.trigger,
                             "from_state": fired.from_state, "to_state": fired.to_state,
-                            "actor": fired.actor, "at": fired.at, "payload": fired.payload})
+                            "actor": fired.actor, "at": at, "payload": to_json(fired.payload)})
             outbox.append({"event": f"orderpilot.{fired.entity}.{fired.event}",
                            "entity": fired.entity, "entity_id": number,
-                           "order_id": change.order_id, "created_at": fired.at,
-                           "payload": event_payload(change)})
-        self.sql.many(HISTORY_INSERT, history)
-        self.sql.many(OUTBOX_INSERT, outbox)
+                           "order_id": change.order_id, "created_at": at,
+                           "payload": to_json(event_payload(change))})
+        self.sql.bound(HISTORY_INSERT, history)
+        self.sql.bound(OUTBOX_INSERT, outbox)
 
 
 def event_payload(change: Change) -> dict[str, Any]:
@@ -222,6 +220,19 @@ def event_payload(change: Change) -> dict[str, Any]:
             "trigger": fired.trigger, "from_state": fired.from_state,
             "to_state": fired.to_state, "actor": fired.actor, "at": fired.at.isoformat(),
             **change.data, "details": fired.payload}
+
+
+class _Times:
+    """Binds each timestamp of a batch once (a batch shares a handful of distinct times)."""
+
+    def __init__(self, sql: Sql):
+        self.sql, self.seen = sql, {}
+
+    def __call__(self, value: datetime) -> Any:
+        bound = self.seen.get(value)
+        if bound is None:
+            bound = self.seen[value] = self.sql.time(value)
+        return bound
 
 
 def _chunks(values: list[int], size: int) -> Iterable[list[int]]:

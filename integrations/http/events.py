@@ -13,6 +13,7 @@ from integrations.ingest.events import (
     OrderPlaced,
     PaymentEvent,
     ReviewDecision,
+    VerificationAnswer,
 )
 from integrations.ingest.once import Outcome
 
@@ -34,6 +35,12 @@ def place_order(event: OrderPlaced, ctx: Ctx) -> JSONResponse:
 def open_case(order_id: OrderId, event: AfterSalesRequest, ctx: Ctx) -> JSONResponse:
     """An after-sales request (refund, return, exchange, repair) on some order lines."""
     return _reply(handlers.case_requested(ctx, order_id, event))
+
+
+@router.post("/v1/shop/orders/{order_id}/verification", tags=["shop"])
+def verification_answer(order_id: OrderId, event: VerificationAnswer, ctx: Ctx) -> JSONResponse:
+    """The buyer's step-up verification code: right → approved; the third wrong → rejected."""
+    return _reply(handlers.verification_answered(ctx, order_id, event))
 
 
 @router.post("/v1/payments/events", tags=["payments"])

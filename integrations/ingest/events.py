@@ -77,6 +77,11 @@ class ReviewDecision(Inbound):
     reason: str | None = Field(None, max_length=500)
 
 
+class VerificationAnswer(Inbound):
+    model_config = _example(event_id="ver-evt-1", code="123456")
+    code: str = Field(pattern=r"^[0-9]{4,8}$", description="the digits the buyer received")
+
+
 class NoteIn(Edge):
     text: str = Field(min_length=1, max_length=5000)
     author: str = Field(pattern=NAME)

@@ -15,14 +15,15 @@ from integrations.ingest.events import (
     OrderPlaced,
     PaymentEvent,
     ReviewDecision,
+    VerificationAnswer,
 )
 from integrations.ingest.once import Applied, Outcome, once
-from integrations.service import aftersales, orders, shipments
+from integrations.service import aftersales, orders, shipments, verification
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import OpenCase, parse, parse_id
 from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine.errors import InvalidInput
-from statemachine.order import Order
+from statemachine.order import Order, OrderState
 from statemachine.tracking import CarrierStatus, plan_tracking
 
 PAYMENT_RECORD_KIND = {"succeeded": "capture", "failed": "failed", "refunded": "refund",
@@ -35,9 +36,12 @@ def order_placed(ctx: Context, event: OrderPlaced) -> Outcome:
     def prepare(key: str) -> int:
         request = event.order.model_copy(update={"idempotency_key": key})
         try:
-            return orders.place_order(ctx, request, "shop")
+            order = orders.place(ctx, request, "shop")
         except InvalidInput as error:  # name fields as the body has them: order.lines[0].sku
             raise InvalidInput({f"order.{k}": v for k, v in error.problems.items()}) from None
+        if order.state is OrderState.VERIFYING:  # committed: now send the buyer a code
+            verification.start(ctx, order.id, ctx.clock.now())
+        return order.id
 
     def apply(tx: Tx, number: int) -> Applied:
         return Applied(number, True, {"order": _order(tx, number)})
@@ -146,6 +150,19 @@ def _scan_params(trigger: str, event: CarrierEvent) -> dict[str, Any]:
     default = "carrier exception" if event.status is CarrierStatus.EXCEPTION else None
     reason = event.reason or default
     return {"reason": reason} if reason else {}
+
+
+def verification_answered(ctx: Context, order_id: str, event: VerificationAnswer) -> Outcome:
+    """The buyer's code for an order in step-up verification (approves, or uses an attempt)."""
+    number = parse_id("order_id", order_id, "o")
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        result = verification.answer_in(ctx, tx, number, event.code, ctx.clock.now())
+        return Applied(number, result.passed, {
+            "passed": result.passed, "attempts_left": result.attempts_left,
+            "order": _order(tx, number)})
+
+    return once(ctx, "shop", "verification.answered", event, apply)
 
 
 def review_decided(ctx: Context, order_id: str, event: ReviewDecision) -> Outcome:

@@ -89,7 +89,7 @@ def replay(path: str | Path, options: ReplayOptions, progress: Progress | None =
         return build_report(ctx, str(path), timelines, skipped, driver, sweeps,
                             time.perf_counter() - started, "bulk" if options.bulk else "service")
     finally:
-        ctx.engine.dispose()
+        ctx.close()
 
 
 def _drive(ctx: Context, clock: ManualClock, driver: BaseDriver, events: list[Event],

@@ -12,7 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from statemachine.risk import ruleset as rs
 from statemachine.risk_port import RiskAction
 
-Action = Literal["review", "reject"]
+Action = Literal["verify", "review", "reject"]
+RuleId = Literal["blacklist", "sku_daily_limit", "credit_restricted", "velocity",
+                 "amount_threshold", "new_account_bulk", "vague_address", "address_changes",
+                 "cancel_rate", "virtual_phone"]
 Dimension = Literal["buyer", "device", "ip", "address"]
 CreditKind = Literal["cancel_after_hold", "unpaid_expiry", "malicious_refund", "chargeback"]
 
@@ -35,7 +38,7 @@ class VelocityConfig(_Strict):
     window_seconds: int = Field(3600, gt=0)
     max_orders: int = Field(5, ge=1)
     dimensions: tuple[Dimension, ...] = ("buyer", "device", "ip", "address")
-    action: Action = "review"
+    action: Action = "verify"
 
 
 class SkuDailyLimitConfig(_Strict):
@@ -115,6 +118,7 @@ class RuleSetConfig(_Strict):
     cancel_rate: CancelRateConfig = CancelRateConfig()
     credit: CreditConfig = CreditConfig()
     score: ScoreConfig = ScoreConfig()
+    actions: dict[RuleId, Action] = {}
 
     def to_ruleset(self) -> rs.RuleSet:
         """The pure frozen rule set the engine evaluates."""
@@ -132,6 +136,7 @@ class RuleSetConfig(_Strict):
             credit=_build(rs.CreditPolicy, d["credit"], "restricted_action"),
             score=rs.ScoreBands(score.reject_at, score.review_at,
                                 rs.ScoreWeights(**d["score"]["weights"])),
+            actions={rule: RiskAction(a) for rule, a in d["actions"].items()},
         )
 
 

@@ -11,7 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from integrations.risk.adapter import RuleSetRiskCheck
 from integrations.risk.config import default_ruleset, load_ruleset
 from integrations.risk.hooks import CreditHook, OutcomeCounter, review_task_hook
+from integrations.verification.hooks import ChallengeCloser
+from integrations.verification.simulated import SimulatedVerifier
 from statemachine.risk.ruleset import RuleSet
+from statemachine.verification import Verifier
 
 
 class RiskSettings(BaseSettings):
@@ -21,6 +24,8 @@ class RiskSettings(BaseSettings):
     rules: Path | None = Field(None, description="rule set TOML (default: packaged rules)")
     model: Path | None = Field(None, description="learned scorer from `orderpilot risk train`")
     shadow_rules: Path | None = Field(None, description="candidate rule set, never acted on")
+    verify_url: str | None = Field(None, description="apprise URL with {phone} for step-up "
+                                   "verification SMS; unset: the simulated verifier")
 
     def ruleset(self) -> RuleSet:
         return load_ruleset(self.rules) if self.rules else default_ruleset()
@@ -40,4 +45,14 @@ def risk_check_from_settings(settings: RiskSettings | None = None) -> RuleSetRis
 
 def risk_hooks(ruleset: RuleSet) -> tuple:
     """Hooks every context runs after a transition (whatever risk check is in use)."""
-    return (CreditHook(ruleset.credit), OutcomeCounter(), review_task_hook)
+    return (CreditHook(ruleset.credit), OutcomeCounter(), review_task_hook, ChallengeCloser())
+
+
+def verifier_from_settings(settings: RiskSettings | None = None) -> Verifier:
+    """SMS codes through apprise when ORDERPILOT_RISK_VERIFY_URL is set, else simulated."""
+    settings = settings or RiskSettings()
+    if settings.verify_url:
+        from integrations.verification.apprise_sms import AppriseSmsVerifier
+
+        return AppriseSmsVerifier(settings.verify_url)
+    return SimulatedVerifier()

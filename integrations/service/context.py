@@ -12,10 +12,12 @@ from sqlalchemy import Connection, Engine
 from integrations.config import Settings
 from integrations.db.repository import Store
 from integrations.db.stock import StockStore
+from integrations.db.units import Units
 from integrations.db.writer import Writer
 from statemachine.clock import Clock
 from statemachine.policies import Timeouts
 from statemachine.risk_port import RiskCheck
+from statemachine.verification import Verifier
 
 
 class SystemClock:
@@ -43,13 +45,20 @@ class Context:
     timeouts: Timeouts
     risk_check: RiskCheck
     hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
+    verifier: Verifier | None = None  # step-up verification codes (service/verification.py)
+    units: Units = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.units = Units(self.engine)
 
     @contextmanager
     def tx(self, readonly: bool = False) -> Iterator[Tx]:
         """Open a transaction; commit when the block ends, roll back if it raises."""
-        with self.engine.connect() as connection:
-            if readonly:
-                connection = connection.execution_options(readonly=True)
-            with connection.begin():
-                store, stock = Store(connection), StockStore(connection)
-                yield Tx(connection, store, stock, Writer(store.sql, stock))
+        with self.units.begin(readonly) as connection:
+            store, stock = Store(connection), StockStore(connection)
+            yield Tx(connection, store, stock, Writer(store.sql, stock))
+
+    def close(self) -> None:
+        """Close the held connections and the engine's pool."""
+        self.units.close()
+        self.engine.dispose()

@@ -5,9 +5,9 @@ Errors name the field the way a caller wrote it (`lines[0].quantity`) and say wh
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -19,6 +19,7 @@ from pydantic import (
     ValidationError,
 )
 
+from statemachine import ids
 from statemachine.aftersales import CaseKind, Inspection
 from statemachine.errors import InvalidInput
 
@@ -177,15 +178,20 @@ def trigger_params(trigger: str, known: Sequence[str], models: dict[str, type[Ed
     """Check the trigger name against `known`, then its params against the trigger's model."""
     if trigger not in known:
         raise InvalidInput({"trigger": f"expected one of {', '.join(known)} (got {trigger!r})"})
-    return parse(models.get(trigger, default), params).model_dump(exclude_none=True)
+    model = models.get(trigger, default)
+    if not params and _all_optional(model):
+        return {}  # nothing to check: every field would be None and dropped
+    return parse(model, params).model_dump(exclude_none=True)
+
+
+@cache
+def _all_optional(model: type[Edge]) -> bool:
+    return not any(f.is_required() for f in model.model_fields.values())
 
 
 def parse_id(field: str, value: Any, prefix: str) -> int:
-    """`o-42` → 42; anything else is an InvalidInput naming the field."""
-    match = re.fullmatch(rf"{prefix}-(\d{{1,18}})", str(value)) if isinstance(value, str) else None
-    if match is None:
-        raise InvalidInput({field: f"expected an id like {prefix}-123 (got {value!r})"})
-    return int(match.group(1))
+    """`o-42` → 42; anything else is an InvalidInput naming the field (statemachine/ids.py)."""
+    return ids.BY_PREFIX[prefix].parse(value, field)
 
 
 def check_actor(actor: Any) -> str:

@@ -37,8 +37,8 @@ def order_event_data(tx: Tx | None, order: Order) -> dict[str, Any]:
 
 def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
     """Facts an order's guards and effects need that the caller does not supply."""
-    open_counts = tx.store.open_parcels(
-        [m.aggregate.id for m in moves if m.trigger in ("deliver", "close")])
+    open_counts = tx.store.open_parcels([m.aggregate.id for m in moves if m.trigger in (
+        "deliver", "close") and "open_parcels" not in m.params])
 
     def facts(move: Move) -> dict[str, Any]:
         order, params = move.aggregate, dict(move.params)
@@ -47,7 +47,7 @@ def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
         elif move.trigger == "extend_hold":
             base = max(order.hold_expires_at or move.at, move.at)
             params["until"] = base + timedelta(minutes=params.pop("minutes"))
-        elif move.trigger in ("deliver", "close"):
+        elif move.trigger in ("deliver", "close") and "open_parcels" not in params:
             params["open_parcels"] = open_counts.get(order.id, 0)
         elif move.trigger == "pack":
             params.update(pack_facts(ctx, tx, order))
@@ -71,8 +71,9 @@ def ship_facts(ctx: Context, tx: Tx, order: Order, params: dict[str, Any],
     fallback = warehouses[0] if warehouses else "unknown"
     return {"parcels": [{**label, "warehouse": label.get("warehouse") or fallback}
                         for label in labels],
-            "promised_by": params.get("promised_by")
-            or move.at + ctx.timeouts.promised_delivery}
+            "promised_by": params.get("promised_by") or move.at
+            + ctx.timeouts.promised_delivery  # + days a farther warehouse adds (placement)
+            + timedelta(days=order.attrs.get("promise_extra_days") or 0)}
 
 
 # --- parcels -------------------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def deliver_orders(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]
         return []
     still_open = tx.store.open_parcels(list(latest))
     orders = tx.store.orders(sorted(latest))
-    moves = [Move(order, "deliver", latest[number], "system:carrier")
+    moves = [Move(order, "deliver", latest[number], "system:carrier", {"open_parcels": 0})
              for number, order in sorted(orders.items())
              if order.state is OrderState.SHIPPED and still_open.get(number, 0) == 0]
     return pipeline.run(ctx, tx, ORDER, moves)[1]

@@ -12,6 +12,7 @@ from typing import Any
 
 from integrations.db.writer import StockTaken
 from integrations.geo.contact import Contact, parse_contact
+from integrations.geo.distance import buyer_distances
 from integrations.risk.sql_store import SqlRiskStore
 from integrations.service import pipeline
 from integrations.service.context import Context, Tx
@@ -22,11 +23,11 @@ from statemachine.errors import InsufficientStock, InvalidInput
 from statemachine.lifecycle import Fired
 from statemachine.order import Order, OrderLine, OrderState
 from statemachine.risk_port import PlacedLine, PlacementFacts, RiskAction
-from statemachine.stock import Need, plan_allocation
+from statemachine.stock import AllocationChoice, Availability, Need, choose_allocation
 
 STOCK_RACE_RETRIES = 5
-DECISION = {RiskAction.APPROVE: "approve", RiskAction.REVIEW: "review",
-            RiskAction.REJECT: "reject"}
+DECISION = {RiskAction.APPROVE: "approve", RiskAction.VERIFY: "verify",
+            RiskAction.REVIEW: "review", RiskAction.REJECT: "reject"}
 
 event_data = order_event_data  # the name other modules know
 
@@ -34,6 +35,12 @@ event_data = order_event_data  # the name other modules know
 def place_order(ctx: Context, request: PlaceOrder, actor: str,
                 now: datetime | None = None) -> int:
     """Validate, allocate and hold stock, decide risk; returns the new order's number."""
+    return place(ctx, request, actor, now).id
+
+
+def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = None) -> Order:
+    """`place_order`, returning the order as placed (or as the first call with the same
+    idempotency key placed it)."""
     now = now or ctx.clock.now()
     key = request.idempotency_key
     contact = parse_contact(request)  # before the transaction: parsing an address takes ms
@@ -42,29 +49,37 @@ def place_order(ctx: Context, request: PlaceOrder, actor: str,
             with ctx.tx() as tx:
                 prior = replay_or_none(tx, key, "place", None) if key else None
                 if prior is not None:
-                    return prior
-                order_id = _place(ctx, tx, request, actor, now, contact)
+                    return tx.store.get_order(prior)
+                order = _new(ctx, tx, request, actor, now, contact)
                 if key:
-                    remember(tx, key, "place", order_id, now)
-                return order_id
+                    remember(tx, key, "place", order.id, now)
+                return order
         except StockTaken:
             continue  # a concurrent order took the stock: plan again on a fresh snapshot
         except Exception as error:
-            return settle_race(ctx, key, "place", None, error, lambda tx, n: n)
+            return settle_race(ctx, key, "place", None, error,
+                               lambda tx, n: tx.store.get_order(n))
     raise InsufficientStock(request.lines[0].sku, request.lines[0].quantity, 0)
 
 
 def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
            contact: Contact | None = None) -> int:
+    """Place inside the caller's unit of work (the replay's bulk path); the order's number."""
+    return _new(ctx, tx, request, actor, now, contact or parse_contact(request)).id
+
+
+def _new(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
+         contact: Contact) -> Order:
     """Create the order (holding its stock) and fire the risk engine's decision on it."""
-    contact = contact or parse_contact(request)
-    _check_skus_known(tx, request)
     needs = [Need(i, ln.sku, ln.quantity) for i, ln in enumerate(request.lines, start=1)]
-    plan = plan_allocation(needs, tx.stock.availability(n.sku for n in needs))
+    available = tx.stock.availability(n.sku for n in needs)
+    _check_skus_known(request, {sku for sku, _ in available})
+    choice = _allocate(ctx, needs, available, contact)
     tx.store.ensure_buyer(request.buyer_id, now)
-    order = _new_order(ctx, request, contact, plan, now)
+    order = _new_order(ctx, request, contact, choice, now)
     created = pipeline.create(ctx, tx, ORDER, order, actor, {
-        "allocation": [[a.sku, a.warehouse, a.quantity] for a in plan]}, now)
+        "allocation": [[a.sku, a.warehouse, a.quantity] for a in choice.allocations],
+        "allocation_reasons": list(choice.reasons)}, now)
     decision = ctx.risk_check(_facts(order, request, contact, now), SqlRiskStore(tx.connection))
     order.attrs["risk"] = {"action": decision.action.value, "score": decision.score,
                            "reasons": [{"rule": r.rule, "text": r.text, "values": dict(r.values)}
@@ -73,7 +88,7 @@ def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
     moves = [pipeline.Move(order, DECISION[decision.action], now, "risk-engine",
                            {"reason": reason})]
     pipeline.run(ctx, tx, ORDER, moves, refuse=False, created=[created])
-    return order.id
+    return order
 
 
 def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
@@ -94,24 +109,32 @@ def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
                          now or ctx.clock.now())
 
 
-def _new_order(ctx: Context, request: PlaceOrder, contact: Contact, plan: list[Any],
+def _allocate(ctx: Context, needs: list[Need], available: Availability,
+              contact: Contact) -> AllocationChoice:
+    """Nearest warehouse to the buyer's region that can serve, else the nearest split."""
+    policy = ctx.settings.fulfilment
+    km = buyer_distances(contact.address.region_code, policy.warehouse_regions, policy.distance)
+    return choose_allocation(needs, available, km, policy.km_per_day)
+
+
+def _new_order(ctx: Context, request: PlaceOrder, contact: Contact, choice: AllocationChoice,
                now: datetime) -> Order:
     lines = [OrderLine(i, ln.sku, ln.quantity, ln.unit_price)
              for i, ln in enumerate(request.lines, start=1)]
     attrs = {"shipping_address": request.shipping_address.model_dump(exclude_none=True),
              "address": contact.address.as_dict(),
              "device_id": request.device_id, "ip": str(request.ip) if request.ip else None,
-             "phone": contact.phone,
-             "service": request.service, "email": request.email, "locale": request.locale}
+             "phone": contact.phone, "service": request.service,
+             "email": request.email, "locale": request.locale,
+             "promise_extra_days": choice.extra_days or None}
     return Order(id=0, buyer_id=request.buyer_id, state=OrderState.CREATED, version=1,
                  currency=request.currency or ctx.settings.currency,
                  total=sum(ln.amount for ln in lines), lines=lines, created_at=now,
                  attrs={k: v for k, v in attrs.items() if v is not None},
-                 allocation=tuple(plan))
+                 allocation=tuple(choice.allocations))
 
 
-def _check_skus_known(tx: Tx, request: PlaceOrder) -> None:
-    known = tx.stock.known_skus(ln.sku for ln in request.lines)
+def _check_skus_known(request: PlaceOrder, known: set[str]) -> None:
     unknown = {f"lines[{i}].sku": f"unknown sku {ln.sku!r} (no inventory in any warehouse)"
                for i, ln in enumerate(request.lines) if ln.sku not in known}
     if unknown:

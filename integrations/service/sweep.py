@@ -63,6 +63,17 @@ def _expire_holds(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> Count
     return Counter({"hold_expiry": len(fired), "stale": len(rows) - len(fired)})
 
 
+def _verification_lapsed(ctx: Context, tx: Tx, rows: list[Due], now: datetime
+                         ) -> Counter[str]:
+    """The buyer did not answer the step-up challenge in time: reject (stock released)."""
+    orders = tx.store.orders([r.entity_id for r in rows], with_lines=False)
+    moves = [pipeline.Move(order, "reject", now, "system:sweep",
+                           {"reason": "verification not answered in time"})
+             for order in orders.values() if order.state is OrderState.VERIFYING]
+    fired, _ = pipeline.run(ctx, tx, ORDER, moves)
+    return Counter({"verification_due": len(fired), "stale": len(rows) - len(fired)})
+
+
 def _escalate_review(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> Counter[str]:
     """A held order waited past its review SLA: announce it (the review flow escalates)."""
     orders = tx.store.orders([r.entity_id for r in rows], with_lines=False)
@@ -113,6 +124,7 @@ Handler = Callable[[Context, Tx, list[Due], datetime], Counter[str]]
 _HANDLERS: dict[DeadlineKind, Handler] = {
     DeadlineKind.HOLD_EXPIRY: _expire_holds,
     DeadlineKind.REVIEW_SLA: _escalate_review,
+    DeadlineKind.VERIFICATION_DUE: _verification_lapsed,
     DeadlineKind.PICKUP_DUE: _stall_parcels,
     DeadlineKind.SCAN_SILENCE: _stall_parcels,
     DeadlineKind.PROMISED_DELIVERY: _stall_parcels,

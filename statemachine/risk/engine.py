@@ -7,7 +7,9 @@ Evaluation order (each stage only runs when the ones before it did not decide):
 2. hard blocks - every rule whose configured action is `reject` (blacklists, sku daily limit,
    and credit restriction when set to reject); any hit rejects, with all hits as reasons;
 3. score bands - behavioural score >= reject_at rejects;
-4. review rules - every rule whose action is `review`, plus score >= review_at; any hit reviews.
+4. review rules - every rule whose action is `review`, plus score >= review_at; any hit reviews;
+5. verify rules - every rule whose action is `verify`: any hit asks the buyer for step-up
+   verification (an SMS code) instead of spending a reviewer's time.
 
 Otherwise the order is approved. A rule on a missing (None) signal is false.
 """
@@ -21,7 +23,7 @@ from .ruleset import RuleSet
 from .score import ScoreFunction, evidence, weighted_score
 from .signals import RiskSignals
 
-_Stages = tuple[tuple[Rule, ...], tuple[Rule, ...]]
+_Stages = tuple[tuple[Rule, ...], tuple[Rule, ...], tuple[Rule, ...]]
 _STAGE_CACHE: dict[int, tuple[RuleSet, _Stages]] = {}
 
 
@@ -29,12 +31,12 @@ def _stages(ruleset: RuleSet) -> _Stages:
     cached = _STAGE_CACHE.get(id(ruleset))
     if cached is not None and cached[0] is ruleset:
         return cached[1]
-    blocks = tuple(r for r in ALL_RULES if rule_action(r, ruleset) is RiskAction.REJECT)
-    reviews = tuple(r for r in ALL_RULES if rule_action(r, ruleset) is RiskAction.REVIEW)
+    stages = tuple(tuple(r for r in ALL_RULES if rule_action(r, ruleset) is action)
+                   for action in (RiskAction.REJECT, RiskAction.REVIEW, RiskAction.VERIFY))
     if len(_STAGE_CACHE) > 64:
         _STAGE_CACHE.clear()
-    _STAGE_CACHE[id(ruleset)] = (ruleset, (blocks, reviews))
-    return blocks, reviews
+    _STAGE_CACHE[id(ruleset)] = (ruleset, stages)
+    return stages
 
 
 def allow_lane(facts: PlacementFacts, signals: RiskSignals, ruleset: RuleSet) -> Reason | None:
@@ -69,17 +71,28 @@ def decide(
     lane = allow_lane(facts, signals, ruleset)
     if lane is not None:
         return RiskDecision(RiskAction.APPROVE, score, (lane,))
-    blocks, reviews = _stages(ruleset)
-    hits = tuple(r for r in (rule(facts, signals, ruleset) for rule in blocks) if r is not None)
+    blocks, reviews, verifies = _stages(ruleset)
+    hits = _fired(blocks, facts, signals, ruleset)
     if hits:
         return RiskDecision(RiskAction.REJECT, score, hits)
     bands = ruleset.score
     if score >= bands.reject_at:
         reason = _score_reason("score_reject", score, facts, signals, ruleset, scorer)
         return RiskDecision(RiskAction.REJECT, score, (reason,))
-    hits = tuple(r for r in (rule(facts, signals, ruleset) for rule in reviews) if r is not None)
+    hits = _fired(reviews, facts, signals, ruleset)
     if score >= bands.review_at:
         hits += (_score_reason("score_review", score, facts, signals, ruleset, scorer),)
     if hits:
         return RiskDecision(RiskAction.REVIEW, score, hits)
+    hits = _fired(verifies, facts, signals, ruleset)
+    if hits and not facts.phone:  # nothing to send a code to: a person decides instead
+        return RiskDecision(RiskAction.REVIEW, score, (*hits, Reason(
+            "no_phone_to_verify", "verification asked for, but the order has no phone", {})))
+    if hits:
+        return RiskDecision(RiskAction.VERIFY, score, hits)
     return RiskDecision(RiskAction.APPROVE, score, ())
+
+
+def _fired(rules: tuple[Rule, ...], facts: PlacementFacts, signals: RiskSignals,
+           ruleset: RuleSet) -> tuple[Reason, ...]:
+    return tuple(r for r in (rule(facts, signals, ruleset) for rule in rules) if r is not None)

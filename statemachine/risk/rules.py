@@ -126,7 +126,9 @@ def cancel_rate(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Rea
 
 
 def rule_action(rule: Rule, rs: RuleSet) -> RiskAction:
-    """The action a rule's firing asks for under this rule set."""
+    """The action a rule's firing asks for under this rule set (`actions` overrides all)."""
+    if rule.__name__ in rs.actions:
+        return rs.actions[rule.__name__]
     configured = {
         blacklist: rs.blacklist_action,
         sku_daily_limit: rs.sku_daily_limit.action,

@@ -22,7 +22,7 @@ class VelocityRule:
     window_seconds: int = 3600
     max_orders: int = 5  # more than this many earlier orders in the window fires
     dimensions: tuple[str, ...] = (BUYER, DEVICE, IP, ADDRESS)
-    action: RiskAction = RiskAction.REVIEW
+    action: RiskAction = RiskAction.VERIFY  # the manuals: > 5 orders an hour -> verification
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +110,5 @@ class RuleSet:
     cancel_rate: CancelRate = field(default_factory=CancelRate)
     credit: CreditPolicy = field(default_factory=CreditPolicy)
     score: ScoreBands = field(default_factory=ScoreBands)
+    # rule id -> verify | review | reject, over the per-rule `action` settings
+    actions: Mapping[str, RiskAction] = field(default_factory=dict)

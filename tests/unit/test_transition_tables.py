@@ -25,7 +25,8 @@ from tests.conftest import START
 
 ORDER_TABLE = {
     "created": {"approve": "awaiting_payment", "review": "under_review", "reject": "rejected",
-                "cancel": "cancelled"},
+                "verify": "verifying", "cancel": "cancelled"},
+    "verifying": {"approve": "awaiting_payment", "reject": "rejected", "cancel": "cancelled"},
     "under_review": {"approve": "awaiting_payment", "reject": "rejected", "cancel": "cancelled"},
     "awaiting_payment": {"pay": "paid", "expire": "expired", "cancel": "cancelled",
                          "extend_hold": "awaiting_payment"},

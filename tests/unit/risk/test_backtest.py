@@ -41,7 +41,7 @@ def test_fixture_backtest_gives_the_hand_computed_metrics(tmp_path):
     report = run_backtest(FIXTURE, tmp_path / "out.csv", default_ruleset())
     # Then the bands and the AUC are those worked out by hand in integrations/risk/README.md
     bands = {b.band: b for b in report.bands}
-    assert report.actions == {"approve": 4, "review": 1, "reject": 3}
+    assert report.actions == {"approve": 4, "verify": 0, "review": 1, "reject": 3}
     assert (bands["reject"].precision, bands["reject"].recall) == (1.0, 0.75)
     assert (bands["review"].flagged, bands["review"].true_positives) == (1, 0)
     assert bands["reject+review"].flagged_rate == 0.5
@@ -90,7 +90,7 @@ def test_evaluate_from_measures_only_the_later_part(tmp_path):
     report = run_backtest(FIXTURE, tmp_path / "out.csv", default_ruleset(), evaluate_from=0.5)
     # Then only those four are counted, though all eight were decided and written
     assert report.evaluated_rows == 4 and report.bands[0].positives == 1
-    assert report.actions == {"approve": 3, "review": 0, "reject": 1}
+    assert report.actions == {"approve": 3, "verify": 0, "review": 0, "reject": 1}
     assert len(read_rows(tmp_path / "out.csv")) == 8
 
 

@@ -1,0 +1,1 @@
+"""Verifier adapters (simulated, apprise SMS) and the challenge rows."""
