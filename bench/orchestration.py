@@ -1,8 +1,11 @@
-"""Benchmark: our path (in-process lifecycle + outbox relay) vs one Prefect flow run per
-transition; event → triggered run latency; per-run overhead before and after tuning.
+"""Benchmark of the orchestration: our path (in-process lifecycle + outbox relay) vs one
+Prefect flow run per transition; per-run overhead; and the console — its cost against the
+served review patterns, memory against waiting reviews, and a steady shop with the review
+latency from the placement that holds an order to its form in the UI (bench/console_load.py).
 
     python bench/orchestration.py                      # SQLite-backed Prefect server
     python bench/orchestration.py --prefect-db postgresql+asyncpg://postgres@127.0.0.1/prefect
+    python bench/orchestration.py --parts patterns,steady --rate 10 --share 0.2 --seconds 60
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -22,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from bench.prefect_server import prefect_server  # noqa: E402
+from bench import console_load  # noqa: E402
+from bench.prefect_server import PIDS, prefect_server  # noqa: E402
 from integrations.events.relay import PrefectHttpSink, drain  # noqa: E402
 from orderpilot.api import OrderPilot  # noqa: E402
 
@@ -95,8 +98,7 @@ def naive_path(orders: int, tuned: bool = True) -> dict[str, float]:
 
 
 def per_run_overhead(runs: int) -> dict[str, float]:
-    """Trivial 3-task flow: default sync, heartbeat off, async; a flow without tasks; and our
-    review-overdue flow (tags, a read, an artifact) before and after turning heartbeats off."""
+    """Trivial 3-task flow: default sync, heartbeat off, async; a flow without tasks."""
     from prefect import flow, task
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -123,95 +125,12 @@ def per_run_overhead(runs: int) -> dict[str, float]:
             call()
         return (time.perf_counter() - started) / runs * 1000
 
-    review = _review_overdue_call()
     out = {"sync_default_ms": timed(trivial), "async_default_ms": timed(
-        lambda: asyncio.run(trivial_async())), "review_overdue_default_ms": timed(review)}
+        lambda: asyncio.run(trivial_async()))}
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         out["sync_no_heartbeat_ms"] = timed(trivial)
         out["sync_no_heartbeat_no_tasks_ms"] = timed(empty)
-        out["review_overdue_no_heartbeat_ms"] = timed(review)
     return out
-
-
-def _review_overdue_call() -> Any:
-    """Our review-overdue flow on an order that is no longer held (no pause, full bookkeeping)."""
-    from flows.risk_review import review_overdue
-
-    pilot = new_pilot()
-    order_id = pilot.orders.place(buyer_id="b-1", shipping_address=ADDRESS, lines=[
-        {"sku": "mug", "quantity": 1, "unit_price": 2500}]).id
-    url = str(pilot.context.engine.url)
-    return lambda: review_overdue(order_id, database_url=url)
-
-
-def trigger_latency(api_url: str, events: int, gap: float) -> dict[str, float]:
-    """Post `orderpilot.bench.ping` events; measure event → run created / running."""
-    import subprocess
-
-    env = {**os.environ, "PREFECT_API_URL": api_url}
-    server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("ping.py"))], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for_automation(api_url)
-        sent = _post_pings(api_url, events, gap)
-        runs = _wait_for_runs(events)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    created = sorted((r.created - sent[r.parameters["n"]]).total_seconds() for r in runs)
-    running = sorted((r.start_time - sent[r.parameters["n"]]).total_seconds() for r in runs)
-    return {"events": events, "created_p50_s": statistics.median(created),
-            "created_p95_s": _p95(created), "running_p50_s": statistics.median(running),
-            "running_p95_s": _p95(running)}
-
-
-def _p95(values: list[float]) -> float:
-    return values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
-
-
-def _post_pings(api_url: str, events: int, gap: float) -> dict[int, Any]:
-    import uuid
-    from datetime import UTC, datetime
-
-    sent = {}
-    with PrefectHttpSink(api_url) as sink:
-        for n in range(events):
-            now = datetime.now(UTC)
-            sink.publish([{"id": str(uuid.uuid4()), "occurred": now.isoformat(),
-                           "event": "orderpilot.bench.ping", "payload": {"n": n},
-                           "resource": {"prefect.resource.id": f"orderpilot.bench.{n}"}}])
-            sent[n] = now
-            time.sleep(gap)
-    return sent
-
-
-def _wait_for_automation(api_url: str) -> None:
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        while not client.read_automations():
-            time.sleep(0.5)
-
-
-def _wait_for_runs(events: int, timeout: float = 300) -> list[Any]:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowFilter,
-        FlowFilterName,
-        FlowRunFilter,
-        FlowRunFilterStartTime,
-    )
-
-    deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(
-                any_=["bench-ping"])), flow_run_filter=FlowRunFilter(
-                start_time=FlowRunFilterStartTime(is_null_=False)), limit=200)
-            if len(runs) >= events:
-                return runs
-            time.sleep(1)
-    raise RuntimeError(f"only {len(runs)} of {events} triggered runs started")
 
 
 def main() -> None:
@@ -221,12 +140,21 @@ def main() -> None:
     parts = set(args.parts.split(","))
     report: dict[str, Any] = {}
     with prefect_server(args.prefect_db) as url, temporary_settings({PREFECT_API_URL: url}):
+        server = console_load.Tree(PIDS[url])
         for name, run in (("ours", lambda: our_path(args.orders, url)),
                           ("overhead", lambda: per_run_overhead(args.overhead_runs)),
                           ("naive", lambda: naive_path(args.naive_orders)),
                           ("naive_default", lambda: naive_path(
                               max(5, args.naive_orders // 10), tuned=False)),
-                          ("latency", lambda: trigger_latency(url, args.events, args.gap))):
+                          ("patterns", lambda: {
+                              "console": console_load.console_pattern(
+                                  url, server, per_step=args.pending_step),
+                              "served_paused": console_load.served_pattern(
+                                  url, server, "paused", args.served_reviews),
+                              "served_suspended": console_load.served_pattern(
+                                  url, server, "suspended", args.served_reviews)}),
+                          ("steady", lambda: console_load.steady_shop(
+                              url, server, args.rate, args.share, args.seconds))):
             if name in parts:
                 report[name] = run()
                 print(name, json.dumps(report[name]), flush=True)
@@ -242,9 +170,14 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--naive-orders", type=int, default=200)
     parser.add_argument("--overhead-runs", type=int, default=20)
-    parser.add_argument("--events", type=int, default=30)
-    parser.add_argument("--gap", type=float, default=0.5, help="seconds between ping events")
-    parser.add_argument("--parts", default="ours,overhead,naive,naive_default,latency")
+    parser.add_argument("--pending-step", type=int, default=100,
+                        help="reviews added per memory sample of the console")
+    parser.add_argument("--served-reviews", type=int, default=4,
+                        help="reviews per served pattern (each is a process)")
+    parser.add_argument("--rate", type=float, default=10.0, help="steady shop: orders/s")
+    parser.add_argument("--share", type=float, default=0.2, help="steady shop: share held")
+    parser.add_argument("--seconds", type=float, default=60.0, help="steady shop: window")
+    parser.add_argument("--parts", default="ours,overhead,naive,naive_default,patterns,steady")
     parser.add_argument("--prefect-db", help="PREFECT_API_DATABASE_CONNECTION_URL")
     return parser.parse_args()
 

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 import httpx
 
+PIDS: dict[str, int] = {}  # API URL → server process id (for CPU / memory measurements)
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -39,6 +41,7 @@ def prefect_server(database_url: str | None = None) -> Iterator[str]:
                 raise RuntimeError("prefect server did not start in 120 s")
             time.sleep(0.3)
         print(f"prefect server up in {time.monotonic() - started:.1f} s at {url}", flush=True)
+        PIDS[url] = process.pid
         yield url
     finally:
         process.terminate()

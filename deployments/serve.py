@@ -1,61 +1,38 @@
-"""Every orderpilot deployment, with its schedule or event trigger, served from one process.
-
-`orderpilot serve` (embedded: runs flows as subprocesses of this process) — for work pools
-use `deployments/prefect.yaml` with `prefect deploy --all`.
+"""`orderpilot serve`: the console in this process; and the console as one long-running flow
+run for work pools (`deployments/prefect.yaml`: `prefect deploy --all` + `prefect worker start`).
 """
 
 from __future__ import annotations
 
+import signal
+import time
 from typing import Any
 
-from prefect import serve
-from prefect.events import DeploymentEventTrigger
+from prefect import flow, get_run_logger
 
-from flows.cancellation import cancel_settlement
-from flows.carrier_kpi import carrier_kpi
-from flows.logistics import stall_alert
-from flows.refund_review import refund_review
-from flows.relay import outbox_relay
-from flows.risk_review import review_overdue, risk_review
-from flows.sweep import deadline_sweep
-
-ORDER_RESOURCE = {"prefect.resource.id": "orderpilot.order.*"}
+from deployments.console import Console
+from flows.wiring import context
 
 
-def on_event(name: str, **parameters: str) -> DeploymentEventTrigger:
-    """Run the deployment once per `name` event, parameters templated from the event."""
-    return DeploymentEventTrigger(name=f"on {name}", expect={name}, match=ORDER_RESOURCE,
-                                  parameters=parameters)
+def serve_console(database_url: str | None = None, **options: Any) -> None:
+    """Run the console until Ctrl-C or SIGTERM."""
+    console = Console(context(database_url), **options)
+    signal.signal(signal.SIGTERM, lambda *_: console.stop_event.set())
+    console.run_until_stopped()
 
 
-def deployments(relay_every: int = 10, sweep_cron: str = "* * * * *") -> list[Any]:
-    """The deployments `orderpilot serve` runs (names match deployments/prefect.yaml)."""
-    order = "{{ event.payload.order_id }}"
-    return [
-        outbox_relay.to_deployment(name="outbox-relay", interval=relay_every,
-                                   concurrency_limit=1, tags=["kind:relay"]),
-        deadline_sweep.to_deployment(name="deadline-sweep", cron=sweep_cron,
-                                     concurrency_limit=1, tags=["kind:sweep"]),
-        carrier_kpi.to_deployment(name="carrier-kpi", cron="0 6 1 * *", tags=["kind:kpi"]),
-        risk_review.to_deployment(name="risk-review", triggers=[
-            on_event("orderpilot.order.under_review", order_id=order)]),
-        review_overdue.to_deployment(name="review-overdue", triggers=[
-            on_event("orderpilot.order.review_overdue", order_id=order)]),
-        refund_review.to_deployment(name="refund-review", triggers=[
-            on_event("orderpilot.case.requested", order_id=order,
-                     case_id="{{ event.payload.case_id }}")]),
-        cancel_settlement.to_deployment(name="cancel-settlement", triggers=[
-            on_event("orderpilot.order.cancelled", order_id=order)]),
-        stall_alert.to_deployment(name="stall-alert", triggers=[
-            on_event("orderpilot.shipment.stalled", order_id=order,
-                     shipment_id="{{ event.payload.shipment_id }}")]),
-    ]
-
-
-def serve_all(relay_every: int = 10, poll_seconds: float = 1.0) -> None:
-    """Serve every deployment until interrupted; `poll_seconds` bounds event → run latency."""
-    serve(*deployments(relay_every), query_seconds=poll_seconds)
-
-
-if __name__ == "__main__":
-    serve_all()
+@flow(name="console", flow_run_name="console", log_prints=False)
+def console_service(hours: float = 1.0, database_url: str | None = None) -> dict[str, int]:
+    """The console as one run (work pools): the same loops as `orderpilot serve`, for `hours`;
+    the deployment's schedule queues the next run, which starts when this one ends."""
+    console = Console(context(database_url))
+    console.start()
+    deadline = time.monotonic() + hours * 3600
+    try:
+        while not console.stop_event.wait(min(60.0, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                break
+            get_run_logger().info("console: %s", dict(console.counts) or "idle")
+    finally:
+        console.stop()
+    return dict(console.counts)

@@ -8,6 +8,7 @@ from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL
 
 from integrations.bootstrap import build_context
 from integrations.carriers.simulated import AdoptingCarrier
+from integrations.console.jobs import Ports
 from integrations.events.relay import PrefectHttpSink
 from integrations.notify import deliver, notifier_from
 from integrations.payments.simulated import AdoptingGateway
@@ -38,16 +39,6 @@ def event_sink(api_url: str | None = None) -> PrefectHttpSink:
                            auth_string=auth.get_secret_value() if auth else None)
 
 
-def run_name_from(prefix: str, parameter: str) -> str:
-    """`<prefix>-<value>` from a run parameter (a datetime becomes YYYYmmdd-HHMM)."""
-    from prefect.runtime import flow_run
-
-    value = flow_run.parameters.get(parameter) or flow_run.scheduled_start_time
-    if hasattr(value, "strftime"):
-        value = value.strftime("%Y%m%d-%H%M")
-    return f"{prefix}-{value}"
-
-
 def notifier() -> Notifier:
     """The configured notifier (apprise URLs from ORDERPILOT_NOTIFY_*), read on every call."""
     return notifier_from()
@@ -67,3 +58,8 @@ def carrier(name: str, clock: Clock) -> Carrier:
 def payment_gateway() -> PaymentGateway:
     """The payment gateway refunds go through (simulated until a real adapter lands)."""
     return AdoptingGateway()
+
+
+def ports() -> Ports:
+    """The outside systems the console's jobs and decisions talk to."""
+    return Ports(gateway=payment_gateway(), carrier=carrier, notify=notify)

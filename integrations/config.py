@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.connect_config import ShopifyPolicy, TrackingPolicy, WebhookPolicy
@@ -35,6 +36,21 @@ class Settings(BaseSettings):
     webhooks: WebhookPolicy = Field(default_factory=WebhookPolicy)
     tracking: TrackingPolicy = Field(default_factory=TrackingPolicy)
     shopify: ShopifyPolicy = Field(default_factory=ShopifyPolicy)
+    shop_timezone: str = Field("Asia/Shanghai", description="IANA zone staff read times in")
+
+    @field_validator("shop_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"expected an IANA time zone such as Asia/Shanghai (got {value!r})"
+                             ) from error
+        return value
+
+    def zone(self) -> ZoneInfo:
+        """The shop's time zone: every time shown to staff is in it (stored times are UTC)."""
+        return ZoneInfo(self.shop_timezone)
 
     def timeouts(self) -> Timeouts:
         return Timeouts(

@@ -11,10 +11,12 @@ from typing import Any
 
 from integrations.bootstrap import build_context
 from integrations.config import Settings
+from integrations.console.casework import REFUND_REVIEW, open_cases
 from integrations.db.stock import Drift
-from integrations.service import aftersales, orders, shipments, sweep, verification
+from integrations.service import aftersales, orders, refunds, shipments, sweep, verification
 from integrations.service.context import Context
 from integrations.service.inputs import (
+    Decided,
     OpenCase,
     PlaceOrder,
     Receipt,
@@ -197,6 +199,26 @@ class Cases:
 
     def allowed_triggers(self, case_id: str) -> list[str]:
         return CASE_LIFECYCLE.allowed(self.get(case_id).state)
+
+    def waiting(self) -> list[CaseView]:
+        """Requests waiting for a person's decision, oldest first."""
+        cases = open_cases(self._ctx, (REFUND_REVIEW,))
+        return [self.get(case.entity) for case in cases]
+
+    def approve(self, case_id: str, *, by: str, reason: str) -> CaseView:
+        """Grant a request held for a person (the refund follows); InvalidTransition if it
+        was decided already."""
+        return self._decide(case_id, True, by, reason)
+
+    def reject(self, case_id: str, *, by: str, reason: str) -> CaseView:
+        """Refuse a request held for a person; InvalidTransition if it was decided already."""
+        return self._decide(case_id, False, by, reason)
+
+    def _decide(self, case_id: str, approve: bool, by: str, reason: str) -> CaseView:
+        number = parse_id("case_id", case_id, "c")
+        checked = parse(Decided, {"by": by, "reason": reason})
+        refunds.decide(self._ctx, number, approve, checked.reason, checked.by)
+        return self.get(case_id)
 
 
 def _key(key: Any) -> str | None:

@@ -172,6 +172,7 @@ class _errors:
 
 # Commands of each area register themselves on the app.
 from orderpilot import cli_fulfil, cli_integrations  # noqa: E402,F401  (fulfil registers itself)
+from orderpilot.cli_cases import register as _register_cases  # noqa: E402
 from orderpilot.cli_import import register as _register_import  # noqa: E402
 from orderpilot.cli_prefect import register as _register_prefect  # noqa: E402
 from orderpilot.cli_replay import register as _register_replay  # noqa: E402
@@ -182,6 +183,7 @@ _register_risk(app)
 cli_integrations.register(app)
 _register_replay(app)
 _register_prefect(app)
+_register_cases(app)
 _register_webhooks(app)
 _register_import(app)
 

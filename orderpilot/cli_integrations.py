@@ -35,6 +35,9 @@ def _pilot(db: str | None) -> Iterator[OrderPilot]:
 def api(db: DbOption = None,
         host: Annotated[str | None, typer.Option(help="bind address (default: settings)")] = None,
         port: Annotated[int | None, typer.Option(help="port (default: settings)")] = None,
+        group_commit: Annotated[bool, typer.Option(
+            "--group-commit", help="apply concurrent events in shared transactions "
+            "(ORDERPILOT_HTTP_GROUP_COMMIT)")] = False,
         ) -> None:
     """Serve the signed webhook / ingestion HTTP API (secrets from ORDERPILOT_HTTP_SECRETS)."""
     import uvicorn
@@ -42,6 +45,8 @@ def api(db: DbOption = None,
     from integrations.http.settings import HttpSettings
 
     settings = HttpSettings()
+    if group_commit:
+        settings = settings.model_copy(update={"group_commit": True})
     if not settings.secrets:
         console.print("[yellow]warning:[/] ORDERPILOT_HTTP_SECRETS is empty: every /v1 "
                       "request will be refused (401)")

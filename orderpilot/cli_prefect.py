@@ -1,4 +1,4 @@
-"""`orderpilot relay` and `orderpilot serve`: the Prefect side of the command line."""
+"""`orderpilot relay`, `serve` and `up`: the Prefect side of the command line."""
 
 from __future__ import annotations
 
@@ -44,14 +44,23 @@ def relay(db: DbOption = None,
     console.print(f"relay stopped{'' if total < 0 else f' after {total} event(s)'}")
 
 
-def serve(relay_every: Annotated[int, typer.Option(
-              help="seconds between scheduled relay runs")] = 10,
+def serve(db: DbOption = None,
           poll: Annotated[float, typer.Option(
-              help="runner poll interval in seconds (event → run latency)")] = 1.0) -> None:
-    """Serve every orderpilot deployment (schedules and event triggers) from this process."""
-    from deployments.serve import serve_all
+              min=0.05, help="seconds between looks at the outbox and at answered forms")] = 0.5,
+          sweep_every: Annotated[float, typer.Option(
+              min=1, help="seconds between deadline sweeps")] = 15.0,
+          redrive_every: Annotated[float, typer.Option(
+              min=5, help="seconds between re-drives (lost case runs re-created)")] = 60.0,
+          relay: Annotated[bool, typer.Option(
+              help="publish outbox rows as Prefect events (--no-relay if `orderpilot "
+                   "relay` runs elsewhere)")] = True) -> None:
+    """Run the orderpilot console against the Prefect server (PREFECT_API_URL): relay, case
+    runs for people (reviews, refunds, stalls), automation jobs, sweep, re-drive, dashboard."""
+    from deployments.serve import serve_console
 
-    serve_all(relay_every=relay_every, poll_seconds=poll)
+    console.print("orderpilot console running (Ctrl-C to stop)")
+    serve_console(db, poll=poll, sweep_every=sweep_every, redrive_every=redrive_every,
+                  relay=relay)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
 
 # WAL with synchronous=NORMAL: a commit appends to the WAL without fsync (durable against a
 # crashed process, not against power loss before the next checkpoint). Checkpoints do fsync;
@@ -15,14 +15,15 @@ SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "wal_autocheckpoint=
                   "foreign_keys=ON", "busy_timeout=30000")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and write transactions that lock early."""
-    if url.startswith("sqlite"):
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
         engine = create_engine(url, **kwargs)
         _tune_sqlite(engine)
         return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

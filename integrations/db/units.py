@@ -1,14 +1,13 @@
 """Units of work on held connections: BEGIN … COMMIT without a pool round trip per transaction.
 
-Measured here (`python bench/lifecycle.py --profile`): checking a connection out of the
-SQLAlchemy pool, beginning, committing and checking it back in (a rollback on check-in) cost
-~80 µs of CPU per transaction against ~17 µs for BEGIN/COMMIT on a DBAPI connection kept open —
-a third of a state change. So connections are leased from a small free list of our own and
-kept open; a unit of work issues BEGIN (IMMEDIATE on SQLite, so a writer takes the lock when it
-starts) and COMMIT on the driver connection itself. The SQLAlchemy `Connection` wrapped around
-it still serves Core queries: the engine's `begin` hook sees the driver already in a
-transaction and issues nothing more, and the unit commits through SQLAlchemy when Core opened
-its own transaction state, so both views stay in step.
+Measured here: checking a connection out of the SQLAlchemy pool, beginning, committing and
+checking it back in (a rollback on check-in) cost ~80 µs of CPU per transaction against ~17 µs
+for BEGIN/COMMIT on a DBAPI connection kept open — a third of a state change. So connections
+are leased from a small pool of our own and kept open; a unit of work issues BEGIN (IMMEDIATE
+on SQLite, so a writer takes the lock when it starts) and COMMIT on the driver connection.
+The SQLAlchemy `Connection` wrapped around it still serves Core queries: the engine's `begin`
+hook sees the driver already in a transaction and issues nothing more, and the unit commits
+through SQLAlchemy when Core opened its own transaction state, so both views stay in step.
 
 A connection whose transaction failed to roll back (a dead PostgreSQL session) is discarded,
 never returned to the list. After a fork the child starts with an empty list: a connection is
@@ -23,17 +22,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import URL, Connection
+from sqlalchemy.pool import NullPool
+
+from integrations.db.engine import make_engine
 
 
 class Units:
-    """Hands out one connection per unit of work, in a transaction, and takes it back."""
+    """Hands out one connection per unit of work, in a transaction, and takes it back.
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self.sqlite = engine.dialect.name == "sqlite"
+    It is its own small pool: at most `limit` connections, opened on first need through an
+    engine of their own (no SQLAlchemy pool under them), kept open, shared by all threads; a
+    caller finding all of them busy waits for one to come back.
+    """
+
+    def __init__(self, url: URL, limit: int = 32):
+        self.engine = make_engine(url, poolclass=NullPool)
+        self.sqlite = self.engine.dialect.name == "sqlite"
+        self.limit = limit
         self._idle: list[Connection] = []
-        self._lock = threading.Lock()
+        self._open = 0
+        self._free = threading.Condition()
         self._pid = os.getpid()
         self._orphans: list[Connection] = []  # inherited across a fork: kept, never used
 
@@ -49,8 +58,7 @@ class Units:
             _commit(connection, driver)
         except BaseException:
             if not _rolled_back(connection, driver):
-                connection.invalidate()
-                connection.close()
+                self._discard(connection)
                 raise
             self._give_back(connection)
             raise
@@ -58,26 +66,46 @@ class Units:
 
     def close(self) -> None:
         """Close every idle connection (leased ones close when given back after this)."""
-        with self._lock:
+        with self._free:
             idle, self._idle = self._idle, []
+            self._open -= len(idle)
+            self._free.notify_all()
         for connection in idle:
             connection.close()
+        self.engine.dispose()
 
     def _lease(self) -> Connection:
-        with self._lock:
+        with self._free:
             if os.getpid() != self._pid:  # forked: the parent's connections are not ours
                 self._orphans += self._idle
-                self._idle, self._pid = [], os.getpid()
+                self._idle, self._open, self._pid = [], 0, os.getpid()
+            while not self._idle and self._open >= self.limit:
+                self._free.wait()
             if self._idle:
                 return self._idle.pop()
-        return self.engine.connect()
+            self._open += 1
+        try:
+            return self.engine.connect()
+        except BaseException:
+            with self._free:
+                self._open -= 1
+                self._free.notify()
+            raise
 
     def _give_back(self, connection: Connection) -> None:
-        with self._lock:
+        with self._free:
             if os.getpid() == self._pid:
                 self._idle.append(connection)
+                self._free.notify()
                 return
         connection.close()
+
+    def _discard(self, connection: Connection) -> None:
+        connection.invalidate()
+        connection.close()
+        with self._free:
+            self._open -= 1
+            self._free.notify()
 
 
 def _commit(connection: Connection, driver: Any) -> None:

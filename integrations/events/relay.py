@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 
 from integrations.db.repository import ORDERS, OUTBOX
 from integrations.events.envelope import envelope, event_id
+from integrations.events.identity import store_id
 from integrations.service.context import Context
 from statemachine.errors import OrderPilotError
 
@@ -76,8 +77,10 @@ class PrefectHttpSink:
 
 
 def relay_once(ctx: Context, sink: EventSink, batch: int = 500,
-               source: str = "orderpilot") -> int:
-    """Publish the oldest unpublished rows (up to `batch`); returns how many were published."""
+               source: str | None = None) -> int:
+    """Publish the oldest unpublished rows (up to `batch`); returns how many were published.
+    Event ids derive from the row id and `source` (default: this store's identity)."""
+    source = source or f"orderpilot:{store_id(ctx)}"
     with ctx.tx(readonly=True) as tx:
         rows = list(tx.connection.execute(select(OUTBOX).where(OUTBOX.c.published_at.is_(None))
                                           .order_by(OUTBOX.c.id).limit(batch)))
@@ -104,9 +107,9 @@ def _envelopes(rows: list[Any], orders: dict[int, Any], source: str) -> list[dic
     return out
 
 
-def drain(ctx: Context, sink: EventSink, batch: int = 500, source: str = "orderpilot") -> int:
+def drain(ctx: Context, sink: EventSink, batch: int = 500, source: str | None = None) -> int:
     """Publish until nothing is left; returns the total published."""
-    total = 0
+    source, total = source or f"orderpilot:{store_id(ctx)}", 0
     while (sent := relay_once(ctx, sink, batch, source)) > 0:
         total += sent
     return total

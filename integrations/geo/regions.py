@@ -31,9 +31,15 @@ class Region:
     detail: str
 
 
+_LOADING = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _library() -> tuple[Any, dict[tuple[str | None, ...], str]]:
-    with contextlib.redirect_stdout(io.StringIO()):  # jionlp greets on stdout when imported
+    # jionlp greets on stdout when imported. redirect_stdout swaps a process-wide object: two
+    # threads loading at once (the first placements of a busy webhook API) would each restore
+    # the other's StringIO and leave stdout swallowed for good — hence one loader at a time.
+    with _LOADING, contextlib.redirect_stdout(io.StringIO()):
         import jionlp
     return jionlp, _codes(jionlp.china_location_loader())
 

@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 from integrations.http import errors, events, hooks, reads
 from integrations.http.auth import SignatureMiddleware
+from integrations.http.deps import Runner
 from integrations.http.settings import HttpSettings
 from integrations.service.context import Context
+from integrations.service.group_commit import GroupCommit
 
 
 def create_app(ctx: Context, settings: HttpSettings | None = None) -> FastAPI:
@@ -21,6 +23,9 @@ def create_app(ctx: Context, settings: HttpSettings | None = None) -> FastAPI:
     app = FastAPI(title="orderpilot ingestion", version="1",
                   description="Signed webhooks in (HMAC-SHA256), order reads out.")
     app.state.context = ctx
+    group = GroupCommit(ctx, settings.group_commit_max_batch,
+                        settings.group_commit_max_wait_ms / 1000) if settings.group_commit else None
+    app.state.runner = Runner(ctx, group)
     app.add_middleware(SignatureMiddleware, settings=settings, clock=ctx.clock)
     errors.install(app)
     app.include_router(events.router)

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 
 from integrations.service.context import Context
+from integrations.service.group_commit import GroupCommit
+
+T = TypeVar("T")
 
 
 def context(request: Request) -> Context:
     return request.app.state.context
 
 
+class Runner:
+    """Runs a route's service call: directly, or in a shared transaction (group commit)."""
+
+    def __init__(self, ctx: Context, group: GroupCommit | None):
+        self.ctx, self.group = ctx, group
+
+    def __call__(self, command: Callable[[Context], T]) -> T:
+        return self.group.run(command) if self.group is not None else command(self.ctx)
+
+
+def runner(request: Request) -> Runner:
+    return request.app.state.runner
+
+
 Ctx = Annotated[Context, Depends(context)]
+Run = Annotated[Runner, Depends(runner)]
 OrderId = Annotated[str, Path(pattern=r"^o-\d{1,18}$", description="an order id like o-42",
                               examples=["o-1"])]
+CaseId = Annotated[str, Path(pattern=r"^c-\d{1,18}$", description="a case id like c-3",
+                             examples=["c-1"])]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing, stale or wrong signature"},
     404: {"description": "unknown order, parcel or case"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from integrations.http.deps import ERRORS, Ctx, OrderId
+from integrations.http.deps import ERRORS, CaseId, OrderId, Run
 from integrations.ingest import handlers
 from integrations.ingest.events import (
     AfterSalesRequest,
@@ -26,36 +26,42 @@ def _reply(outcome: Outcome) -> JSONResponse:
 
 
 @router.post("/v1/shop/orders", status_code=201, tags=["shop"])
-def place_order(event: OrderPlaced, ctx: Ctx) -> JSONResponse:
+def place_order(event: OrderPlaced, run: Run) -> JSONResponse:
     """Place an order: stock hold and risk decision; 201 with the order."""
-    return _reply(handlers.order_placed(ctx, event))
+    return _reply(run(lambda c: handlers.order_placed(c, event)))
 
 
 @router.post("/v1/shop/orders/{order_id}/cases", status_code=201, tags=["shop"])
-def open_case(order_id: OrderId, event: AfterSalesRequest, ctx: Ctx) -> JSONResponse:
+def open_case(order_id: OrderId, event: AfterSalesRequest, run: Run) -> JSONResponse:
     """An after-sales request (refund, return, exchange, repair) on some order lines."""
-    return _reply(handlers.case_requested(ctx, order_id, event))
+    return _reply(run(lambda c: handlers.case_requested(c, order_id, event)))
 
 
 @router.post("/v1/shop/orders/{order_id}/verification", tags=["shop"])
-def verification_answer(order_id: OrderId, event: VerificationAnswer, ctx: Ctx) -> JSONResponse:
+def verification_answer(order_id: OrderId, event: VerificationAnswer, run: Run) -> JSONResponse:
     """The buyer's step-up verification code: right → approved; the third wrong → rejected."""
-    return _reply(handlers.verification_answered(ctx, order_id, event))
+    return _reply(run(lambda c: handlers.verification_answered(c, order_id, event)))
 
 
 @router.post("/v1/payments/events", tags=["payments"])
-def payment_event(event: PaymentEvent, ctx: Ctx) -> JSONResponse:
+def payment_event(event: PaymentEvent, run: Run) -> JSONResponse:
     """Gateway event: succeeded → pay, refunded / chargeback → refund, failed → recorded."""
-    return _reply(handlers.payment_event(ctx, event))
+    return _reply(run(lambda c: handlers.payment_event(c, event)))
 
 
 @router.post("/v1/carriers/events", tags=["carriers"])
-def carrier_event(event: CarrierEvent, ctx: Ctx) -> JSONResponse:
+def carrier_event(event: CarrierEvent, run: Run) -> JSONResponse:
     """Tracking event; out-of-order and late events are recorded with a note (200)."""
-    return _reply(handlers.carrier_event(ctx, event))
+    return _reply(run(lambda c: handlers.carrier_event(c, event)))
+
+
+@router.post("/v1/reviews/cases/{case_id}/decision", tags=["reviews"])
+def case_decision(case_id: CaseId, event: ReviewDecision, run: Run) -> JSONResponse:
+    """Grant or refuse an after-sales request held for a person (the refund follows)."""
+    return _reply(run(lambda c: handlers.case_decided(c, case_id, event)))
 
 
 @router.post("/v1/reviews/orders/{order_id}/decision", tags=["reviews"])
-def review_decision(order_id: OrderId, event: ReviewDecision, ctx: Ctx) -> JSONResponse:
+def review_decision(order_id: OrderId, event: ReviewDecision, run: Run) -> JSONResponse:
     """Approve or reject an order held for risk review."""
-    return _reply(handlers.review_decided(ctx, order_id, event))
+    return _reply(run(lambda c: handlers.review_decided(c, order_id, event)))

@@ -19,6 +19,10 @@ class HttpSettings(BaseSettings):
                                           description=f"source → secret; sources: {SOURCES}")
     replay_window_seconds: int = Field(300, ge=1, le=3600)
     max_body_bytes: int = Field(1_000_000, ge=1024)
+    group_commit: bool = Field(False, description="apply concurrent webhook events in shared "
+                               "transactions (see integrations/service/group_commit.py)")
+    group_commit_max_batch: int = Field(64, ge=1, le=10_000)
+    group_commit_max_wait_ms: float = Field(2.0, ge=0, le=1000)
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
 

@@ -178,5 +178,19 @@ def review_decided(ctx: Context, order_id: str, event: ReviewDecision) -> Outcom
     return once(ctx, "reviews", f"review.{event.decision}", event, apply)
 
 
+def case_decided(ctx: Context, case_id: str, event: ReviewDecision) -> Outcome:
+    """A reviewer grants or refuses an after-sales request held for a person."""
+    number = parse_id("case_id", case_id, "c")
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        case = tx.store.get_case(number)
+        aftersales.fire(ctx, tx, case, event.decision, f"reviewer:{event.reviewer}",
+                        {"reason": event.reason} if event.reason else {})
+        return Applied(case.order_id, True, {"case": CaseView.of(tx.store.get_case(number))
+                                             .model_dump(mode="json")})
+
+    return once(ctx, "reviews", f"case.{event.decision}", event, apply)
+
+
 def _order(tx: Tx, number: int) -> dict[str, Any]:
     return OrderView.of(tx.store.get_order(number)).model_dump(mode="json")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -49,7 +51,7 @@ class Context:
     units: Units = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.units = Units(self.engine)
+        self.units = Units(self.engine.url)
 
     @contextmanager
     def tx(self, readonly: bool = False) -> Iterator[Tx]:
@@ -57,6 +59,12 @@ class Context:
         with self.units.begin(readonly) as connection:
             store, stock = Store(connection), StockStore(connection)
             yield Tx(connection, store, stock, Writer(store.sql, stock))
+
+    def joined(self, units: Any) -> Context:
+        """This context with other units of work (the savepoints of a group commit)."""
+        clone = copy.copy(self)
+        clone.units = units
+        return clone
 
     def close(self) -> None:
         """Close the held connections and the engine's pool."""

@@ -87,6 +87,13 @@ class ExtendHold(Edge):
     minutes: float = Field(gt=0, le=30, description="added to the current hold, at most 30")
 
 
+class Decided(Edge):
+    """A person's decision: who (as the history records them) and why."""
+
+    by: str = Field(pattern=r"^\S(.{0,98}\S)?$", description="who decides (1–100 characters)")
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class Reasoned(Edge):
     reason: str | None = Field(None, max_length=500)
 

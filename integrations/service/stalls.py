@@ -1,6 +1,7 @@
 """Stalled parcels: one alert per stall episode, however many times the alert is triggered.
 
-A stall episode is identified by the parcel's version when it stalled; the alert is claimed in
+A stall episode is identified by the parcel's last scan before the silence (unchanged while it
+stays stalled, even when it is also marked late); the alert is claimed in
 the inbox table, in the same transaction that records the chase in the order's event stream.
 A new carrier scan moves the parcel out of `stalled`, which clears the alert.
 """
@@ -33,7 +34,8 @@ def stall_case(ctx: Context, shipment_id: int) -> StallCase:
     with ctx.tx(readonly=True) as tx:
         shipment = tx.store.get_shipment(shipment_id)
         order = tx.store.get_order(shipment.order_id)
-        key = f"stall-alert:{shipment.public_id}:v{shipment.version}"
+        since = shipment.last_scan_at or shipment.created_at
+        key = f"stall-alert:{shipment.public_id}:{int(since.timestamp())}"
         return StallCase(shipment=ShipmentView.of(shipment), buyer_id=order.buyer_id,
                          alert_key=key, alerted=tx.store.inbox_get(key) is not None)
 

@@ -8,8 +8,8 @@ import pytest
 POOLS = Path(__file__).resolve().parents[2] / "deployments" / "work-pools"
 
 
-@pytest.mark.parametrize("kind", ["process", "docker", "kubernetes"])
-def test_each_template_passes_the_order_store_url_to_every_flow_run(kind):
+@pytest.mark.parametrize("kind", ["docker", "kubernetes"])
+def test_each_container_template_passes_the_order_store_url_to_every_flow_run(kind):
     template = json.loads((POOLS / f"{kind}.json").read_text())
     assert template["job_configuration"]["env"] == "{{ env }}"
     assert "ORDERPILOT_DATABASE_URL" in template["variables"]["properties"]["env"]["default"]

@@ -42,9 +42,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(pilot: OrderPilot, secrets: dict[str, str] | None = None) -> Iterator[str]:
+def running_server(pilot: OrderPilot, secrets: dict[str, str] | None = None,
+                   group_commit: bool = False) -> Iterator[str]:
     """Serve the ingestion app for `pilot` until the block ends; yields the base URL."""
-    settings = HttpSettings(secrets=secrets or SECRETS)
+    settings = HttpSettings(secrets=secrets or SECRETS, group_commit=group_commit)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(pilot.context, settings), host="127.0.0.1",
                                            port=port, log_level="warning", lifespan="off"))

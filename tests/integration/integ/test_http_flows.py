@@ -106,3 +106,27 @@ def test_an_order_for_an_unknown_sku_is_422_naming_the_line(client, shop):
     response = client.post("/v1/shop/orders", order_placed("s-9", sku="NOPE"))
     assert response.status_code == 422
     assert list(response.json()["problems"]) == ["order.lines[0].sku"]
+
+
+def test_a_reviewer_decides_an_after_sales_request_held_for_a_person(client, shop):
+    # Given a paid order and a refund request a person must decide
+    order = placed(client)
+    client.post("/v1/payments/events", payment(order))
+    opened = client.post(f"/v1/shop/orders/{order['id']}/cases",
+                         {"event_id": "as-9", "kind": "refund_only", "reason": "包装破损",
+                          "lines": [{"line_no": 1, "quantity": 1}]}).json()["case"]
+    shop.cases.fire(opened["id"], "review", actor="system:refund-review")
+    # When the reviewer grants it over HTTP (the same decision as the console's form)
+    decision = {"event_id": "rev-c-1", "decision": "approve", "reviewer": "amy",
+                "reason": "photos show the damage"}
+    response = client.post(f"/v1/reviews/cases/{opened['id']}/decision", decision)
+    # Then the case is approved with amy recorded, once; a late reject is refused
+    assert response.status_code == 200, response.text
+    assert response.json()["case"]["state"] == "approved"
+    again = client.post(f"/v1/reviews/cases/{opened['id']}/decision", decision)
+    assert again.headers["Idempotent-Replay"] == "true"
+    late = client.post(f"/v1/reviews/cases/{opened['id']}/decision",
+                       {**decision, "event_id": "rev-c-2", "decision": "reject"})
+    assert late.status_code == 409
+    steps = [h for h in shop.orders.history(order["id"]) if h.entity_id == opened["id"]]
+    assert [(h.trigger, h.actor) for h in steps][-1] == ("approve", "reviewer:amy")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from integrations.events.envelope import event_id
+from integrations.events.identity import store_id
 from integrations.events.relay import PrefectHttpSink, PublishFailed, drain, unpublished
 from tests.integration.orchestration.shop import Recorder, open_shop, place
 
@@ -112,5 +113,6 @@ def test_a_relay_killed_mid_run_and_restarted_publishes_every_row_exactly_once(t
     # and the idempotent consumer applied every row exactly once, in outbox order
     applied = recorder.applied()
     assert [e["payload"]["outbox_id"] for e in applied] == expected
-    assert [e["id"] for e in applied] == [str(event_id(i)) for i in expected]
+    source = f"orderpilot:{store_id(pilot.context)}"
+    assert [e["id"] for e in applied] == [str(event_id(i, source)) for i in expected]
     assert unpublished(pilot.context) == 0

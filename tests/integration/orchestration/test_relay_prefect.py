@@ -15,11 +15,15 @@ from tests.integration.orchestration.shop import open_shop, place
 pytestmark = pytest.mark.prefect
 
 
-def _stored_events(order_id: str, expect: int) -> list[object]:
+def _stored_events(order_id: str, expect: int, buyer: str = "b-77") -> list[object]:
+    """The events of this test's order (other tests' stores on the server have an o-1 too)."""
     from prefect.client.orchestration import get_client
     from prefect.events.filters import EventFilter, EventResourceFilter
+    from prefect.events.schemas.events import ResourceSpecification
 
-    query = EventFilter(resource=EventResourceFilter(id=[f"orderpilot.order.{order_id}"]))
+    query = EventFilter(resource=EventResourceFilter(
+        id=[f"orderpilot.order.{order_id}"],
+        labels=ResourceSpecification({"orderpilot.buyer": buyer})))
     deadline = time.monotonic() + 30
     with get_client(sync_client=True) as client:
         while True:  # the server persists events in the background, in small batches

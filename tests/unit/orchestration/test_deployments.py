@@ -1,43 +1,53 @@
-"""deployments/prefect.yaml and `orderpilot serve` describe the same deployments."""
+"""deployments/prefect.yaml runs out of the box on a work pool; the forms cannot be got wrong."""
 
 from __future__ import annotations
 
+import json
+from importlib import import_module
 from pathlib import Path
 
+import pytest
 import yaml
 
-from deployments.serve import deployments
-from flows.risk_review import ReviewDecision
+from flows.forms import RefundDecision, ReviewDecision, StallAction
 
-PREFECT_YAML = Path(__file__).resolve().parents[3] / "deployments" / "prefect.yaml"
-
-
-def _from_yaml() -> dict[str, dict]:
-    return {d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text())["deployments"]}
+ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_prefect_yaml_lists_every_served_deployment_with_the_same_flow():
-    # Given the served deployments and the work-pool file
-    served, declared = {d.name: d for d in deployments()}, _from_yaml()
-    # Then both name the same deployments, each pointing at the same flow
-    assert set(served) == set(declared)
-    for name, spec in declared.items():
-        path, func = spec["entrypoint"].split(":")
-        module = __import__(path.removesuffix(".py").replace("/", "."), fromlist=[func])
-        assert getattr(module, func).name == served[name].flow_name, name
+def _declared() -> dict[str, dict]:
+    spec = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text())
+    return {d["name"]: {**d, "pull": spec["pull"]} for d in spec["deployments"]}
 
 
-def test_prefect_yaml_triggers_match_the_served_triggers():
-    served, declared = {d.name: d for d in deployments()}, _from_yaml()
-    for name, deployment in served.items():
-        mine = [t.model_dump(include={"expect", "match", "parameters"})
-                for t in deployment.triggers]
-        theirs = [{"expect": set(t["expect"]), "match": t["match"],
-                   "parameters": t["parameters"]} for t in declared[name].get("triggers", [])]
-        assert mine == theirs, name
+def test_every_work_pool_deployment_names_an_importable_flow_by_module_path():
+    for name, spec in _declared().items():
+        module, func = spec["entrypoint"].split(":")
+        assert not module.endswith(".py"), f"{name}: a file path needs a working directory"
+        assert getattr(import_module(module), func).name == name
+        assert spec["pull"] == [], "nothing to pull: the worker runs the installed package"
 
 
-def test_the_review_form_asks_for_decision_reason_blacklist_and_reviewer():
-    schema = ReviewDecision.model_json_schema()
-    assert set(schema["properties"]) == {"approve", "reason", "blacklist_buyer", "reviewer"}
-    assert set(schema["required"]) == {"approve", "reason", "reviewer"}
+def test_the_console_runs_one_at_a_time_and_the_next_waits():
+    console = _declared()["console"]
+    assert console["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
+
+
+def test_the_process_pool_needs_no_working_directory_and_passes_the_worker_env_on():
+    template = json.loads((ROOT / "deployments" / "work-pools" / "process.json").read_text())
+    props = template["variables"]["properties"]
+    assert props["working_dir"]["default"] is None  # /srv/orderpilot crashed every run
+    assert "default" not in props["env"]
+
+
+@pytest.mark.parametrize("form", [ReviewDecision, RefundDecision])
+def test_a_decision_is_a_required_dropdown_with_nothing_preselected(form):
+    schema = form.model_json_schema()
+    decision = schema["properties"]["decision"]
+    assert decision["enum"] == ["approve", "reject"] and "default" not in decision
+    assert {"decision", "reason", "reviewer"} <= set(schema["required"])
+
+
+def test_a_stall_action_is_a_required_choice_too():
+    schema = StallAction.model_json_schema()
+    assert schema["properties"]["action"]["enum"] == ["chase_again", "declare_lost"]
+    assert {"action", "note", "operator"} <= set(schema["required"])

@@ -1,0 +1,220 @@
+"""The orderpilot console: one long-lived process that keeps the Prefect UI true to the store.
+
+Loops, each in its own thread (no flow run every few seconds, no process per event):
+- relay: outbox rows → Prefect events (the UI's event feed, and any automation of your own);
+- cases: new outbox rows → open / close / escalate case runs (reviews, refunds, stalls); and
+  every minute the re-drive: every open case has exactly one live run, lost runs re-created;
+- answers: resumed case runs → the decision applied, the run closed;
+- jobs: new outbox rows → settlements, refund triage, carrier chases (own cursor: slow
+  outside systems never delay a review);
+- sweep: due timers fired;
+- dashboard: the `review-queue`, `shop-health`, `carrier-kpi` and diagram pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from prefect.client.orchestration import SyncPrefectClient, get_client
+
+from deployments.loops import Loop
+from flows import case_runs
+from flows.cases import FLOWS
+from flows.dashboard import Dashboard
+from flows.desk import Desk
+from flows.redrive import failed_actions, redrive
+from flows.wiring import event_sink, ports
+from integrations.console.casework import open_case
+from integrations.console.follower import Follower
+from integrations.console.jobs import JOBS, Ports
+from integrations.console.metrics import ConsoleMetrics
+from integrations.console.routing import Intent, intents_of
+from integrations.events.relay import drain
+from integrations.service.context import Context
+from integrations.service.sweep import sweep
+
+log = logging.getLogger("orderpilot.console")
+JOBS_CURSOR = "console:jobs-cursor"
+
+
+def register_deployments() -> dict[str, UUID]:
+    """The case deployments (no work pool: the console runs their cases)."""
+    return {kind: flow.to_deployment(name=kind, tags=["orderpilot"]).apply()
+            for kind, flow in FLOWS.items()}
+
+
+class Console:
+    def __init__(self, ctx: Context, *, ports_: Ports | None = None, poll: float = 0.5,
+                 sweep_every: float = 15.0, redrive_every: float = 60.0,
+                 dashboard_every: float = 15.0, relay: bool = True):
+        self.ctx, self.ports = ctx, ports_ or ports()
+        self.intervals = {"poll": poll, "sweep": sweep_every, "redrive": redrive_every,
+                          "dashboard": dashboard_every}
+        self.relay_enabled = relay
+        self.metrics = ConsoleMetrics(ctx)
+        self.counts: Counter[str] = Counter()
+        self.stop_event = threading.Event()
+        self.loops: list[Loop] = []
+        self.desk: Desk | None = None
+        self.actions_checked_at = datetime.now(UTC)  # Prefect's events are on the wall clock
+        self.redrive_due = 0.0
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Register the case deployments, re-drive once, then start every loop."""
+        self.desk = Desk(self.ctx, self.ports, register_deployments())
+        self.dashboard = Dashboard(self.desk)
+        self.cases, self.jobs = Follower(self.ctx), Follower(self.ctx, key=JOBS_CURSOR)
+        with get_client(sync_client=True) as client:
+            self.redrive_once(client)
+        p = self.intervals["poll"]
+        specs: list[tuple[str, float, Callable[[SyncPrefectClient], int | None], int | None]] = [
+            ("cases", p, self.cases_once, 1), ("answers", max(p, 0.5), self.answer_once, 1),
+            ("jobs", p, lambda _c: self.jobs_once(), 1),
+            ("sweep", self.intervals["sweep"], lambda _c: self.sweep_once(), None),
+            ("dashboard", self.intervals["dashboard"], self.dashboard_once, None)]
+        if self.relay_enabled:
+            specs.insert(0, ("relay", p, lambda _c: self.relay_once(), 1))
+        for name, every, step, busy in specs:
+            loop = Loop(name, every, step, self._failed, busy,
+                        resource=lambda: get_client(sync_client=True))
+            loop.start(self.stop_event)
+            self.loops.append(loop)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        for loop in self.loops:
+            loop.join(timeout)
+
+    def run_until_stopped(self) -> None:
+        """Start, then block until Ctrl-C / SIGTERM (or `stop()` from another thread)."""
+        self.start()
+        try:
+            while not self.stop_event.wait(60):
+                log.info("console: %s", dict(self.counts) or "idle")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    # --- one round of each loop -----------------------------------------------------------------
+
+    def relay_once(self) -> int:
+        with event_sink() as sink:
+            sent = drain(self.ctx, sink)
+        self.counts["events published"] += sent
+        self.metrics.events.inc(sent)
+        return sent
+
+    def cases_once(self, client: SyncPrefectClient) -> int:
+        """Follow the outbox; now and then re-drive (same thread: the two never race)."""
+        if time.monotonic() >= self.redrive_due:
+            self.redrive_once(client)
+        return self.follow_once(client)
+
+    def follow_once(self, client: SyncPrefectClient) -> int:
+        """New outbox rows → case runs opened, closed or escalated."""
+        rows = self.cases.poll(time.monotonic())
+        for row in rows:
+            self._count_transition(row)
+            for intent in intents_of(row.event, row.entity, row.entity_id, row.order_id,
+                                     row.payload or {}):
+                if intent.action != "job":
+                    self._guarded(f"{intent.action} {intent.kind}",
+                                  lambda i=intent: self.on_intent(client, i))
+        if rows:
+            self.cases.commit()
+        return len(rows)
+
+    def on_intent(self, client: SyncPrefectClient, intent: Intent) -> None:
+        assert self.desk is not None
+        if intent.action == "open":
+            case = open_case(self.ctx, intent.kind, intent.entity)
+            if case is not None and self.desk.open(client, case)[1]:
+                self._count("opened")
+        elif intent.action == "close":
+            self._count("closed", self.desk.close(client, intent.kind, intent.entity,
+                                                 intent.why))
+        elif intent.action == "escalate":
+            self._count("escalated", self.desk.escalate(client, intent.kind, intent.entity,
+                                                       intent.order_id))
+
+    def answer_once(self, client: SyncPrefectClient) -> int:
+        """Resumed (or hand-started) case runs → the answer applied."""
+        assert self.desk is not None
+        runs = case_runs.scheduled_runs(client, list(self.desk.deployments.values()))
+        for run in runs:
+            outcome = self.desk.handle(client, run)
+            log.info("%s: %s", run.name, outcome)
+            self._count("answered")
+        return len(runs)
+
+    def jobs_once(self) -> int:
+        """New outbox rows → automation jobs (settlements, triage, carrier chases)."""
+        rows = self.jobs.poll(time.monotonic())
+        for row in rows:
+            for intent in intents_of(row.event, row.entity, row.entity_id, row.order_id,
+                                     row.payload or {}):
+                if intent.action == "job":
+                    outcome = self._guarded(intent.kind, lambda i=intent: JOBS[i.kind](
+                        self.ctx, self.ports, i.entity)) or "failed"
+                    self.metrics.jobs.labels(intent.kind, outcome.split(":")[0]).inc()
+                    self._count(f"job {intent.kind}")
+        if rows:
+            self.jobs.commit()
+        return len(rows)
+
+    def sweep_once(self) -> int:
+        fired = sweep(self.ctx, self.ctx.clock.now(), self.ctx.settings.sweep_batch)
+        self.counts["timers fired"] += sum(n for k, n in fired.items() if k != "stale")
+        return 0
+
+    def redrive_once(self, client: SyncPrefectClient) -> int:
+        assert self.desk is not None
+        self.redrive_due = time.monotonic() + self.intervals["redrive"]
+        counts = redrive(self.desk, client, catch_up=lambda: self.follow_once(client))
+        for what, n in counts.items():
+            self._count(what, n)
+        since, self.actions_checked_at = self.actions_checked_at, datetime.now(UTC)
+        failures = failed_actions(client, since)
+        if failures:
+            self._count("automation actions failed", len(failures))
+            self.metrics.failures.labels("automation action").inc(len(failures))
+            log.warning("Prefect automation actions failed: %s", "; ".join(failures[:5]))
+        return 0
+
+    def dashboard_once(self, client: SyncPrefectClient) -> int:
+        return self.dashboard.refresh(client, self.counts)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _guarded(self, what: str, action: Callable[[], Any]) -> Any:
+        """Run one action; a failure is logged and counted, and the re-drive mends it later."""
+        try:
+            return action()
+        except Exception as error:
+            log.warning("console: %s failed: %s: %s", what, type(error).__name__, error)
+            self._failed(what, error)
+            return None
+
+    def _failed(self, what: str, error: Exception) -> None:
+        self.counts[f"failed: {what}"] += 1
+        self.metrics.failures.labels(what).inc()
+
+    def _count(self, what: str, n: int = 1) -> None:
+        self.counts[what] += n
+        if what in ("opened", "closed", "recreated", "answered", "escalated"):
+            self.metrics.runs.labels(what).inc(n)
+
+    def _count_transition(self, row: Any) -> None:
+        trigger = (row.payload or {}).get("trigger")
+        if trigger:
+            self.metrics.transitions.labels(row.entity, trigger).inc()

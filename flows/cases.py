@@ -1,0 +1,95 @@
+"""The three kinds of console case — risk review, refund review, stall — and what the console
+does with one case run: open it (a suspended run with its form), apply the answer, close it.
+
+The flows below are the same cases run by Prefect's engine (a runner or worker executing the
+deployment): they suspend with `suspend_flow_run` and apply the answer when resumed. The console
+does these steps through the API instead, without a process per case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from prefect import flow
+from prefect.flow_runs import suspend_flow_run
+from prefect.input import RunInput
+
+from flows.forms import RefundDecision, ReviewDecision, StallAction
+from flows.wiring import context, ports
+from integrations.console import casefiles, decisions
+from integrations.console.casework import (
+    REFUND_REVIEW,
+    RISK_REVIEW,
+    STALL,
+    OpenCase,
+    open_case,
+)
+from integrations.console.jobs import Ports
+from integrations.service.context import Context
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of case looks in the console and how its answer is applied."""
+
+    name: str
+    entity_param: str  # the flow parameter that names the case: order_id | case_id | ...
+    form: type[RunInput]
+    describe: Callable[[Context, OpenCase, datetime], str]
+    apply: Callable[[Context, Ports, str, dict[str, Any]], str]
+
+    def run_name(self, case: OpenCase) -> str:
+        suffix = "" if case.entity == case.order_id else f"-{case.entity}"
+        return f"{self.name}-{case.order_id}{suffix}"
+
+    def parameters(self, case: OpenCase) -> dict[str, str]:
+        return {"order_id": case.order_id, self.entity_param: case.entity}
+
+    def tags(self, case: OpenCase) -> list[str]:
+        return [f"kind:{self.name}", f"order:{case.order_id}", f"entity:{case.entity}",
+                f"episode:{case.episode}"]
+
+
+KINDS = {
+    RISK_REVIEW: Kind(RISK_REVIEW, "order_id", ReviewDecision, casefiles.review_description,
+                      lambda ctx, _ports, e, answer: decisions.decide_review(ctx, e, answer)),
+    REFUND_REVIEW: Kind(REFUND_REVIEW, "case_id", RefundDecision, casefiles.refund_description,
+                        lambda ctx, _ports, e, answer: decisions.decide_refund(ctx, e, answer)),
+    STALL: Kind(STALL, "shipment_id", StallAction, casefiles.stall_description,
+                decisions.act_on_stall),
+}
+
+
+def in_engine(kind: str, entity: str, database_url: str | None) -> str:
+    """One case, run by Prefect's engine: suspend with the form, apply the answer."""
+    ctx, spec = context(database_url), KINDS[kind]
+    case = open_case(ctx, kind, entity)
+    if case is None:
+        return f"nothing to do: {entity} needs no {kind}"
+    form = spec.form.with_initial_data(description=spec.describe(ctx, case, ctx.clock.now()))
+    answer = suspend_flow_run(wait_for_input=form, key="answer-01")
+    return spec.apply(ctx, ports(), entity, answer.model_dump())
+
+
+@flow(name=RISK_REVIEW, flow_run_name="risk-review-{order_id}")
+def risk_review(order_id: str, database_url: str | None = None) -> str:
+    """A person releases or rejects an order the risk engine held."""
+    return in_engine(RISK_REVIEW, order_id, database_url)
+
+
+@flow(name=REFUND_REVIEW, flow_run_name="refund-review-{order_id}-{case_id}")
+def refund_review(order_id: str, case_id: str, database_url: str | None = None) -> str:
+    """A person grants or refuses an after-sales request the refund rules held."""
+    return in_engine(REFUND_REVIEW, case_id, database_url)
+
+
+@flow(name=STALL, flow_run_name="stall-{order_id}-{shipment_id}")
+def stall(order_id: str, shipment_id: str, database_url: str | None = None) -> str:
+    """Operations watch a silent parcel: chase again or declare it lost."""
+    return in_engine(STALL, shipment_id, database_url)
+
+
+FLOWS = {RISK_REVIEW: risk_review, REFUND_REVIEW: refund_review, STALL: stall}

@@ -1,0 +1,155 @@
+"""The console's case desk: opens a person's case as a suspended run with its form, applies
+the answer when the run is resumed, closes the run when the case is settled anywhere else —
+all through the Prefect API, without a process per case."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from uuid import UUID
+
+from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.objects import FlowRun, StateType
+
+from flows import case_runs
+from flows.artifacts import Shelf
+from flows.cases import KINDS
+from integrations.console import casefiles
+from integrations.console.casework import OpenCase, open_case
+from integrations.console.decisions import ALREADY_DECIDED
+from integrations.console.jobs import Ports
+from integrations.events.identity import store_id
+from integrations.service.context import Context
+from statemachine.errors import OrderPilotError
+from statemachine.ports import Message
+
+log = logging.getLogger("orderpilot.console")
+
+
+class Desk:
+    """Case runs for one store. `deployments` maps each case kind to its deployment id."""
+
+    def __init__(self, ctx: Context, ports: Ports, deployments: dict[str, UUID],
+                 shelf: Shelf | None = None):
+        self.ctx, self.ports, self.deployments = ctx, ports, deployments
+        self.store_tag = f"store:{store_id(ctx)}"
+        self.kind_of = {dep: kind for kind, dep in deployments.items()}
+        self.shelf = shelf or Shelf()
+        self.counts: Counter[str] = Counter()
+
+    def open(self, client: SyncPrefectClient, case: OpenCase) -> tuple[FlowRun, bool]:
+        """The case's run, suspended with its form, created once per case episode; True when
+        this call created it."""
+        spec, dead = KINDS[case.kind], 0
+        while True:
+            key = f"{case.kind}:{case.episode}" + (f":{dead + 1}" if dead else "")
+            run = case_runs.create_run(client, self.deployments[case.kind],
+                                       name=spec.run_name(case), parameters=spec.parameters(case),
+                                       tags=[*spec.tags(case), self.store_tag],
+                                       key=f"{self.store_tag}:{key}")
+            if run.state is None or not run.state.is_final():
+                break
+            dead += 1  # an earlier run of this episode ended (cancelled by hand, crashed)
+        fresh = run.state is not None and run.state.is_running() and \
+            not run.empirical_policy.pause_keys
+        if fresh:
+            self._ask(client, run, case)
+        return run, fresh
+
+    def close(self, client: SyncPrefectClient, kind: str, entity: str, why: str) -> int:
+        """End every waiting run of the case: it was settled elsewhere (or is gone). A run
+        being handled right now (Running) is left to its handler."""
+        runs = self.runs(client, [f"kind:{kind}", f"entity:{entity}"],
+                         [StateType.PAUSED, StateType.SCHEDULED])
+        for run in runs:
+            case_runs.close(client, run.id, f"closed: {why}")
+        self.counts["closed"] += len(runs)
+        return len(runs)
+
+    def escalate(self, client: SyncPrefectClient, kind: str, entity: str, order_id: str) -> int:
+        """Tag the waiting runs `escalated` and tell the staff; the form stays open."""
+        runs = self.runs(client, [f"kind:{kind}", f"entity:{entity}"], [StateType.PAUSED])
+        for run in runs:
+            case_runs.add_tags(client, run, "escalated")
+        if runs:
+            self.ports.notify(Message(
+                "orderpilot.console.escalated", "ops", f"{kind} of {entity} is overdue",
+                f"{kind} of {entity} ({order_id}) passed its deadline; it is still waiting in "
+                "the console.", order_id))
+        return len(runs)
+
+    def runs(self, client: SyncPrefectClient, tags: list[str],
+             states: list[StateType] | None = None) -> list[FlowRun]:
+        """This store's case runs with all `tags` (in `states`)."""
+        return case_runs.runs_tagged(client, [self.store_tag, *tags], states)
+
+    def handle(self, client: SyncPrefectClient, run: FlowRun) -> str:
+        """A scheduled case run: resumed with an answer, or started by hand."""
+        kind = self.kind_of[run.deployment_id]
+        entity = run.parameters.get(KINDS[kind].entity_param, "")
+        if not case_runs.take(client, run):
+            return "taken by someone else"
+        if not run.empirical_policy.pause_keys:
+            return self._adopt(client, run, kind, entity)
+        answer = case_runs.answer_of(client, run)
+        if answer is None:
+            return self._ask_again(client, run, kind, entity, "resumed without an answer")
+        return self._apply(client, run, kind, entity, answer)
+
+    def publish_timeline(self, client: SyncPrefectClient, order_id: str,
+                         run_id: UUID | None = None) -> None:
+        """The order's case file under `order-o-<n>`, in the shop's time zone."""
+        self.shelf.keep(client, f"order-{order_id}", "markdown",
+                        casefiles.timeline(self.ctx, order_id),
+                        f"{order_id}: the whole timeline", run_id)
+
+    def _apply(self, client: SyncPrefectClient, run: FlowRun, kind: str, entity: str,
+               answer: dict[str, object]) -> str:
+        try:
+            outcome = KINDS[kind].apply(self.ctx, self.ports, entity, answer)
+        except ALREADY_DECIDED as error:
+            outcome = f"already decided elsewhere: {error}"
+        except OrderPilotError as error:  # a person can fix it: ask again, saying why
+            return self._ask_again(client, run, kind, entity, str(error))
+        except Exception as error:  # a bug or an outside system down: visible, never silent
+            log.exception("applying %s answer on %s failed", kind, entity)
+            case_runs.close(client, run.id, f"failed: {error}", failed=True)
+            self.counts["failed"] += 1
+            return f"failed: {error}"
+        case_runs.close(client, run.id, outcome)
+        self.counts["decided"] += 1
+        self.publish_timeline(client, run.parameters["order_id"], run.id)
+        return outcome
+
+    def _adopt(self, client: SyncPrefectClient, run: FlowRun, kind: str, entity: str) -> str:
+        case = open_case(self.ctx, kind, entity)
+        if case is None:
+            case_runs.close(client, run.id, f"nothing to do: {entity} needs no {kind}")
+            return "nothing to do"
+        others = [r for r in self.runs(client, [f"episode:{case.episode}"], case_runs.LIVE)
+                  if r.id != run.id]
+        if others:
+            case_runs.close(client, run.id, f"duplicate: {others[0].name} is open")
+            return "duplicate"
+        case_runs.add_tags(client, run, *KINDS[kind].tags(case), self.store_tag)
+        self._ask(client, client.read_flow_run(run.id), case)
+        return "opened"
+
+    def _ask(self, client: SyncPrefectClient, run: FlowRun, case: OpenCase,
+             warning: str = "") -> None:
+        spec = KINDS[case.kind]
+        description = spec.describe(self.ctx, case, self.ctx.clock.now())
+        if warning:
+            description = f"> **Your last answer was not applied:** {warning}\n\n{description}"
+        case_runs.suspend_with_form(client, run, spec.form, description)
+        self.publish_timeline(client, case.order_id, run.id)
+
+    def _ask_again(self, client: SyncPrefectClient, run: FlowRun, kind: str, entity: str,
+                   why: str) -> str:
+        case = open_case(self.ctx, kind, entity)
+        if case is None:
+            case_runs.close(client, run.id, f"already settled elsewhere ({why})")
+            return "already settled"
+        self._ask(client, client.read_flow_run(run.id), case, why)
+        self.counts["asked again"] += 1
+        return f"asked again: {why}"

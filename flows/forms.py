@@ -1,0 +1,40 @@
+"""The forms people fill in the Prefect UI. A choice is a required `Literal` (a dropdown with
+nothing preselected), never a bool (a switch that looks "off" but is unset)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from prefect.input import RunInput
+from pydantic import Field
+
+NAME = r"^\S(.{0,98}\S)?$"
+
+
+class ReviewDecision(RunInput):
+    """Release the held order to payment, or reject it."""
+
+    decision: Literal["approve", "reject"] = Field(
+        description="approve: the buyer can pay. reject: the stock is released.")
+    reason: str = Field(min_length=1, max_length=500, description="Why; kept in the history.")
+    reviewer: str = Field(pattern=NAME, description="Your name, as the history records it.")
+    blacklist_buyer: bool = Field(False, description="On a reject: also blacklist the buyer.")
+
+
+class RefundDecision(RunInput):
+    """Grant or refuse the after-sales request."""
+
+    decision: Literal["approve", "reject"] = Field(
+        description="approve: refund (or ask for the goods back). reject: refuse the request.")
+    reason: str = Field(min_length=1, max_length=500, description="Why; kept in the history.")
+    reviewer: str = Field(pattern=NAME, description="Your name, as the history records it.")
+
+
+class StallAction(RunInput):
+    """What to do about the silent parcel (the run closes by itself at the next scan)."""
+
+    action: Literal["chase_again", "declare_lost"] = Field(
+        description="chase_again: ask the carrier once more. declare_lost: compensate the "
+                    "buyer and file a claim.")
+    note: str = Field(min_length=1, max_length=500, description="What you know; kept.")
+    operator: str = Field(pattern=NAME, description="Your name, as the history records it.")

@@ -1,0 +1,63 @@
+"""The re-drive: the store says which cases wait for a person; every one of them must have
+exactly one live run, and no live run may outlive its case. Runs lost anywhere — an API call
+the server refused, a run cancelled by hand, a console that was down — are re-created here,
+once (the idempotency key names the case episode); failed Prefect automation actions are
+counted and reported."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.objects import FlowRun
+from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+
+from flows import case_runs
+from flows.cases import KINDS
+from flows.desk import Desk
+from integrations.console.casework import open_case, open_cases
+
+FAILED_ACTION = "prefect.automation.action.failed"
+
+
+def redrive(desk: Desk, client: SyncPrefectClient,
+            catch_up: Callable[[], object] = lambda: None) -> Counter[str]:
+    """Re-create missing case runs and close runs whose case is settled; counts of each.
+
+    `catch_up` lets the event-driven side handle what is already in the outbox first, so that a
+    case opened a moment ago is not taken for a lost one."""
+    expected = {case.episode: case for case in open_cases(desk.ctx)}
+    catch_up()
+    live: dict[str, list[FlowRun]] = defaultdict(list)
+    for kind in KINDS:
+        for run in desk.runs(client, [f"kind:{kind}"], case_runs.LIVE):
+            live[_episode(run)].append(run)
+    counts: Counter[str] = Counter()
+    for episode, case in expected.items():
+        still = episode not in live and open_case(desk.ctx, case.kind, case.entity)
+        if still and still.episode == episode and desk.open(client, still)[1]:
+            counts["recreated"] += 1
+    for episode, runs in live.items():
+        settled = episode not in expected
+        for run in runs if settled else runs[1:]:
+            why = "the case was settled while nobody watched" if settled else "duplicate run"
+            case_runs.close(client, run.id, f"closed by the re-drive: {why}")
+            counts["closed stale" if settled else "closed duplicate"] += 1
+    return counts
+
+
+def failed_actions(client: SyncPrefectClient, since: datetime) -> list[str]:
+    """What Prefect automations failed to do since `since` (one line per failure)."""
+    page = client.read_events(filter=EventFilter(
+        event=EventNameFilter(prefix=[FAILED_ACTION]),
+        occurred=EventOccurredFilter(since=since, until=since + timedelta(days=3650))),
+        limit=50)
+    return [f"{e.occurred:%H:%M:%S} {e.resource.get('prefect.resource.name', e.resource.id)}: "
+            f"{e.payload.get('reason') or e.payload.get('action_type') or 'failed'}"
+            for e in page.events]
+
+
+def _episode(run: FlowRun) -> str:
+    return next((t.removeprefix("episode:") for t in run.tags if t.startswith("episode:")), "")

@@ -1,0 +1,139 @@
+"""What staff read in the console: the description above each form, and the per-order case
+file. Money in major units, times in the shop's time zone, personal data masked."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from integrations.console.casework import OpenCase, money, plain_reason, related_orders
+from integrations.evidence.pack import build_pack
+from integrations.service.context import Context
+from integrations.service.reviews import dossier
+from integrations.service.views import OrderView
+
+
+def when(value: datetime | str | None, zone: ZoneInfo) -> str:
+    """`2026-11-12 17:00 CST` in the shop's zone ('–' when unknown)."""
+    if value is None:
+        return "–"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def duration(left: timedelta | None) -> str:
+    """`23 h 12 min left`, or `overdue by 2 h 5 min`."""
+    if left is None:
+        return "no deadline"
+    minutes = int(abs(left.total_seconds()) // 60)
+    text = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+    return f"{text} left" if left.total_seconds() >= 0 else f"overdue by {text}"
+
+
+def table(head: list[str], rows: list[list[Any]], empty: str = "none") -> str:
+    if not rows:
+        return f"_{empty}_\n"
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(c).replace("|", "/") for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def deadline_line(case: OpenCase, now: datetime, zone: ZoneInfo) -> str:
+    due = f"**Decide by {when(case.due_at, zone)}** ({duration(case.sla_left(now))})" \
+        if case.due_at else "**No deadline**"
+    return f"{due} · waiting since {when(case.opened_at, zone)}"
+
+
+def review_description(ctx: Context, case: OpenCase, now: datetime) -> str:
+    """Everything a risk reviewer needs above the form."""
+    zone, d = ctx.settings.zone(), dossier(ctx, int(case.entity[2:]))
+    o = d.order
+    region = " ".join(str(v) for k, v in o.shipping_address.items()
+                      if k in ("province", "city", "district") and v)
+    history = ", ".join(f"{n} {s}" for s, n in sorted(d.past_by_state.items())) or "first order"
+    return (f"# Risk review · {o.id} · {money(o.total, o.currency)}\n\n"
+            f"{deadline_line(case, now, zone)}\n\n"
+            f"Buyer **{o.buyer_id}** — since {when(d.buyer_since, zone)}, credit "
+            f"{d.credit_score}, earlier orders: {history}. Ships to {region or '?'}.\n\n"
+            f"## Why it was held\n\n" + "".join(f"- {r}\n" for r in case.reasons) +
+            f"\n## Lines\n\n{_lines(o)}\n## Related orders (same device, IP or address)\n\n"
+            f"{_related(ctx, o.id, zone)}\n## Buyer's last orders\n\n"
+            + table(["order", "state", "total", "placed"],
+                    [[p.id, p.state, money(p.total, o.currency), when(p.created_at, zone)]
+                     for p in d.past_orders[:10]], "no earlier orders")
+            + f"\n**approve**: the buyer can pay, the stock stays held. **reject**: the stock "
+              f"is released. From a terminal: `orderpilot review approve {o.id} --by NAME`.\n")
+
+
+def refund_description(ctx: Context, case: OpenCase, now: datetime) -> str:
+    """The request, why a person decides it, and the order it is about."""
+    zone, pack = ctx.settings.zone(), build_pack(ctx, int(case.order_id[2:]))
+    [request] = [c for c in pack["cases"] if c["id"] == case.entity]
+    order, buyer = pack["order"], pack["buyer"]
+    lines = table(["line", "qty", "amount"], [[ln["line_no"], ln["quantity"],
+                  money(ln["amount"], order["currency"])] for ln in request["lines"]])
+    why = [s["payload"].get("reason") for s in request["steps"] if s["trigger"] == "review"]
+    return (f"# Refund review · {case.entity} on {case.order_id} · "
+            f"{money(case.amount, case.currency)}\n\n{deadline_line(case, now, zone)}\n\n"
+            f"**{request['kind'].replace('_', ' ')}**: “{request['reason']}”\n\n"
+            f"Why a person decides: {why[-1] if why else 'held by the refund rules'}\n\n"
+            f"{lines}\nOrder total {money(order['total'], order['currency'])}, paid "
+            f"{money(order['paid'], order['currency'])}, refunded before "
+            f"{money(order['refunded'], order['currency'])}. Buyer **{buyer['buyer_id']}**: "
+            f"{buyer['orders']} orders, {buyer['orders_refunded']} refunded, credit "
+            f"{buyer['credit_score']}.\n\nFrom a terminal: "
+            f"`orderpilot case approve {case.entity} --by NAME`.\n")
+
+
+def stall_description(ctx: Context, case: OpenCase, now: datetime) -> str:
+    """The silent parcel, its last scans, and what was done about it."""
+    zone, pack = ctx.settings.zone(), build_pack(ctx, int(case.order_id[2:]))
+    [parcel] = [s for s in pack["shipments"] if s["id"] == case.entity]
+    scans = table(["at", "step", "details"], [[when(s["at"], zone), s["trigger"],
+                  s["payload"].get("location") or s["payload"].get("reason") or ""]
+                  for s in parcel["scans"][-8:]])
+    return (f"# Stalled parcel · {case.entity} of {case.order_id}\n\n"
+            f"**{parcel['carrier']} {parcel['tracking_no']}**: {parcel['stall_reason']} — "
+            f"silent since {when(case.opened_at, zone)}; promised by "
+            f"{when(parcel['promised_by'], zone)}.\n\nThe carrier was chased and the buyer "
+            f"told. This run closes by itself at the next scan.\n\n{scans}\n"
+            f"**chase_again**: ask the carrier once more. **declare_lost**: the buyer is "
+            f"compensated and a claim is filed.\n")
+
+
+def timeline(ctx: Context, order_id: str) -> str:
+    """The order's whole story: state, risk, every step of order, parcels and cases, notes."""
+    zone, pack = ctx.settings.zone(), build_pack(ctx, int(order_id[2:]))
+    o, risk = pack["order"], pack["risk"] or {}
+    steps = table(["at", "what", "step", "from → to", "by"], [
+        [when(h["at"], zone), h["entity_id"], h["trigger"],
+         f"{h['from_state'] or '·'} → {h['to_state']}", h["actor"]] for h in pack["timeline"]])
+    notes = table(["at", "by", "note"], [[when(n["at"], zone), n["author"], n["text"][:120]]
+                                         for n in pack["notes"]], "no notes")
+    parcels = table(["parcel", "carrier", "tracking", "state"], [
+        [s["id"], s["carrier"], s["tracking_no"], s["state"]] for s in pack["shipments"]],
+        "no parcels")
+    cases = table(["case", "kind", "state", "refunded"], [
+        [c["id"], c["kind"], c["state"], money(c["refunded"], o["currency"])]
+        for c in pack["cases"]], "no after-sales cases")
+    reasons = "".join(f"- {plain_reason(r, o['currency'])}\n" for r in risk.get("reasons", []))
+    return (f"# {o['id']} · {o['state']} · {money(o['total'], o['currency'])}\n\n"
+            f"Buyer **{o['buyer_id']}**, placed {when(o['created_at'], zone)}; paid "
+            f"{money(o['paid'], o['currency'])}, refunded {money(o['refunded'], o['currency'])}"
+            f". Times in {zone.key}.\n\n## Risk: {risk.get('action', 'none')}\n\n"
+            f"{reasons or '_no reasons recorded_'}\n\n## Timeline\n\n{steps}\n"
+            f"## Parcels\n\n{parcels}\n## After-sales\n\n{cases}\n## Notes\n\n{notes}")
+
+
+def _lines(o: OrderView) -> str:
+    return table(["sku", "qty", "unit price"], [[ln.sku, ln.quantity,
+                 money(ln.unit_price, o.currency)] for ln in o.lines])
+
+
+def _related(ctx: Context, order_id: str, zone: ZoneInfo) -> str:
+    return table(["order", "buyer", "state", "total", "shares", "placed"], [
+        [r["order_id"], r["buyer_id"], r["state"], money(r["total"], r["currency"]),
+         ", ".join(r["shares"]), when(r["placed_at"], zone)]
+        for r in related_orders(ctx, order_id)], "no other order shares its device, IP or "
+                                                 "address")

@@ -1,0 +1,153 @@
+"""The work waiting for a person, read from the store: the source of truth the console's runs
+are reconciled against.
+
+Three kinds: orders held by the risk engine (`risk-review`), after-sales requests a person must
+decide (`refund-review`), and parcels in an open stall episode (`stall`). Each open case has an
+`episode`: the id that names its one live run (a parcel can stall again later: a new episode).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, select
+
+from integrations.db.schema import CaseRow, DeadlineRow, OrderRow, ShipmentRow
+from integrations.db.schema_risk import ReviewTaskRow, RiskOrderFactsRow
+from integrations.service.context import Context
+
+ORDERS, CASES, SHIPMENTS = OrderRow.__table__, CaseRow.__table__, ShipmentRow.__table__
+TASKS, DEADLINES, FACTS = (ReviewTaskRow.__table__, DeadlineRow.__table__,
+                           RiskOrderFactsRow.__table__)
+RISK_REVIEW, REFUND_REVIEW, STALL = "risk-review", "refund-review", "stall"
+KINDS = (RISK_REVIEW, REFUND_REVIEW, STALL)
+MONEY_KEYS = ("amount", "threshold", "total", "limit", "requested", "paid")
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """One piece of work for a person: what, about which order, how much, why, by when."""
+
+    kind: str
+    entity: str            # o-42 | c-3 | s-7
+    episode: str           # the run's identity: o-42 | c-3 | s-7-1793520000
+    order_id: str
+    buyer_id: str
+    amount: int            # minor units
+    currency: str
+    opened_at: datetime
+    due_at: datetime | None
+    reasons: tuple[str, ...] = field(default=())
+
+    def sla_left(self, now: datetime) -> timedelta | None:
+        return None if self.due_at is None else self.due_at - now
+
+
+def money(minor: int, currency: str) -> str:
+    """Minor units as a person reads them: `¥6,999.00`, `USD 12.50`."""
+    sign = "-" if minor < 0 else ""
+    major = f"{abs(minor) / 100:,.2f}"
+    return f"{sign}¥{major}" if currency == "CNY" else f"{sign}{currency} {major}"
+
+
+def plain_reason(reason: dict[str, Any], currency: str) -> str:
+    """A risk reason with its amounts in major units ("amount ¥6,999.00 above ¥5,000.00")."""
+    text = str(reason.get("text", reason.get("rule", "")))
+    values = reason.get("values") or {}
+    for key in MONEY_KEYS:
+        value = values.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and str(value) in text:
+            text = text.replace(str(value), money(value, currency), 1)
+    return text
+
+
+def open_cases(ctx: Context, kinds: tuple[str, ...] = KINDS) -> list[OpenCase]:
+    """Every case waiting for a person now, oldest first."""
+    readers = {RISK_REVIEW: _risk_reviews, REFUND_REVIEW: _refund_reviews, STALL: _stalls}
+    with ctx.tx(readonly=True) as tx:
+        found = [case for kind in kinds for case in readers[kind](tx.connection, None)]
+    return sorted(found, key=lambda c: c.opened_at)
+
+
+def open_case(ctx: Context, kind: str, entity: str) -> OpenCase | None:
+    """The open case of `kind` about `entity` (o-42 / c-3 / s-7), or None once it is closed."""
+    number = int(entity.split("-", 1)[1])
+    readers = {RISK_REVIEW: _risk_reviews, REFUND_REVIEW: _refund_reviews, STALL: _stalls}
+    with ctx.tx(readonly=True) as tx:
+        found = readers[kind](tx.connection, number)
+    return found[0] if found else None
+
+
+def related_orders(ctx: Context, order_id: str, limit: int = 10) -> list[dict[str, Any]]:
+    """Other orders placed from the same device, IP or normalised address."""
+    number = int(order_id.removeprefix("o-"))
+    with ctx.tx(readonly=True) as tx:
+        me = tx.connection.execute(select(FACTS).where(FACTS.c.order_id == number)).first()
+        if me is None:
+            return []
+        shared = [(FACTS.c[name], getattr(me, name), label) for name, label in
+                  (("device_id", "device"), ("ip", "IP"), ("address_norm", "address"))
+                  if getattr(me, name)]
+        seen: dict[int, dict[str, Any]] = {}
+        for column, value, label in shared:
+            rows = tx.connection.execute(
+                select(ORDERS.c.id, ORDERS.c.buyer_id, ORDERS.c.state, ORDERS.c.total,
+                       ORDERS.c.currency, ORDERS.c.created_at)
+                .join(FACTS, FACTS.c.order_id == ORDERS.c.id)
+                .where(column == value, ORDERS.c.id != number)
+                .order_by(ORDERS.c.id.desc()).limit(limit))
+            for r in rows:
+                seen.setdefault(r.id, {"order_id": f"o-{r.id}", "buyer_id": r.buyer_id,
+                                       "state": r.state, "total": r.total,
+                                       "currency": r.currency, "placed_at": r.created_at,
+                                       "shares": []})["shares"].append(label)
+    return sorted(seen.values(), key=lambda o: o["placed_at"], reverse=True)[:limit]
+
+
+def _risk_reviews(conn: Any, order_number: int | None) -> list[OpenCase]:
+    query = (select(TASKS, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.currency)
+             .join(ORDERS, ORDERS.c.id == TASKS.c.order_id)
+             .where(TASKS.c.decided_at.is_(None), ORDERS.c.state == "under_review"))
+    if order_number is not None:
+        query = query.where(TASKS.c.order_id == order_number)
+    return [OpenCase(RISK_REVIEW, f"o-{r.order_id}", f"o-{r.order_id}", f"o-{r.order_id}",
+                     r.buyer_id, r.total, r.currency, r.opened_at, r.due_at,
+                     tuple(plain_reason(x, r.currency) for x in r.reasons or ()))
+            for r in conn.execute(query)]
+
+
+def _refund_reviews(conn: Any, case_number: int | None) -> list[OpenCase]:
+    due = (select(DEADLINES.c.entity_id, DEADLINES.c.due_at)
+           .where(DEADLINES.c.entity == "case", DEADLINES.c.kind == "aftersales_sla")
+           .subquery())
+    query = (select(CASES, ORDERS.c.buyer_id, ORDERS.c.currency, due.c.due_at)
+             .join(ORDERS, ORDERS.c.id == CASES.c.order_id)
+             .outerjoin(due, due.c.entity_id == CASES.c.id)
+             .where(CASES.c.state == "under_review"))
+    if case_number is not None:
+        query = query.where(CASES.c.id == case_number)
+    return [OpenCase(REFUND_REVIEW, f"c-{r.id}", f"c-{r.id}", f"o-{r.order_id}", r.buyer_id,
+                     sum(int(ln.get("amount", 0)) for ln in r.lines or ()), r.currency,
+                     r.created_at, r.due_at, (f"{r.kind.replace('_', ' ')}: {r.reason}",))
+            for r in conn.execute(query)]
+
+
+def _stalls(conn: Any, shipment_number: int | None) -> list[OpenCase]:
+    query = (select(SHIPMENTS, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.currency)
+             .join(ORDERS, and_(ORDERS.c.id == SHIPMENTS.c.order_id))
+             .where(SHIPMENTS.c.state == "stalled"))
+    if shipment_number is not None:
+        query = query.where(SHIPMENTS.c.id == shipment_number)
+    return [OpenCase(STALL, f"s-{r.id}", _episode(r), f"o-{r.order_id}",
+                     r.buyer_id, r.total, r.currency, r.last_scan_at or r.created_at, None,
+                     (f"{r.carrier} {r.tracking_no}: {r.stall_reason or 'stalled'}",))
+            for r in conn.execute(query)]
+
+
+def _episode(parcel: Any) -> str:
+    """A stall episode is named by the last scan before the silence: unchanged while the
+    parcel stays stalled (even when it is also marked late), new after the next scan."""
+    since = parcel.last_scan_at or parcel.created_at
+    return f"s-{parcel.id}-{int(since.timestamp())}"

@@ -1,0 +1,55 @@
+"""A person's answer to a console case, applied through the same service functions the CLI,
+the Python API and the HTTP endpoints use — whichever comes first wins, the others are told
+it is already decided."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations.console.jobs import Ports, retrying
+from integrations.risk import reviews as risk_reviews
+from integrations.risk.errors import ReviewAlreadyDecided
+from integrations.service import parcel_trouble, refunds, stalls
+from integrations.service.context import Context
+from integrations.service.inputs import parse_id
+from statemachine import ids
+from statemachine.errors import GuardRejected, InvalidTransition
+
+ALREADY_DECIDED = (ReviewAlreadyDecided, InvalidTransition, GuardRejected)
+PAST = {"approve": "approved", "reject": "rejected"}
+
+
+def decide_review(ctx: Context, order_id: str, answer: dict[str, Any]) -> str:
+    """Approve or reject a held order as `reviewer:<name>`; blacklists the buyer on request."""
+    number, who = parse_id("order_id", order_id, "o"), f"reviewer:{answer['reviewer']}"
+    blacklist = ("buyer",) if answer.get("blacklist_buyer") and \
+        answer["decision"] == "reject" else ()
+    risk_reviews.decide(ctx, number, answer["decision"], who, answer["reason"], blacklist)
+    return f"{PAST[answer['decision']]} by {who}: {answer['reason']}"
+
+
+def decide_refund(ctx: Context, case_id: str, answer: dict[str, Any]) -> str:
+    """Grant or refuse an after-sales request; the refund itself follows as a job."""
+    refunds.decide(ctx, parse_id("case_id", case_id, "c"), answer["decision"] == "approve",
+                   answer["reason"], answer["reviewer"])
+    return f"{PAST[answer['decision']]} by reviewer:{answer['reviewer']}: {answer['reason']}"
+
+
+def act_on_stall(ctx: Context, ports: Ports, shipment_id: str, answer: dict[str, Any]) -> str:
+    """Chase the carrier again, or declare the parcel lost (buyer compensated, claim filed)."""
+    number, who = parse_id("shipment_id", shipment_id, "s"), f"ops:{answer['operator']}"
+    if answer["action"] == "declare_lost":
+        claim = parcel_trouble.report_lost(ctx, number, answer["note"], who)
+        return f"declared lost by {who}: claim {claim.public_id}"
+    case = stalls.stall_case(ctx, number)
+    if not case.stalled:
+        raise InvalidTransition("shipment", shipment_id, case.shipment.state, "chase", [])
+    s = case.shipment
+    ticket = retrying(ports, lambda: ports.carrier(s.carrier, ctx.clock).chase(
+        s.tracking_no, answer["note"]))
+    with ctx.tx() as tx:
+        tx.writer.signal("chased", "shipment", number, ids.ORDER.parse(s.order_id),
+                               ctx.clock.now(), {"shipment_id": s.id, "by": who,
+                                                 "ticket": ticket.ticket_id,
+                                                 "reason": answer["note"]})
+    return f"chased again by {who}: ticket {ticket.ticket_id}"

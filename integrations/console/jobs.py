@@ -1,0 +1,103 @@
+"""The console's automation jobs — work that needs no person: settle a cancelled paid order,
+triage and settle a refund request, chase the carrier of a stalled parcel.
+
+Each job is idempotent (claimed in the store), retries network trouble a few times and treats
+every other error as final: the staff are told, and the job reports `failed`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from integrations.console import casework
+from integrations.service import refunds, settlement, stalls
+from integrations.service.context import Context
+from integrations.service.inputs import parse_id
+from statemachine.clock import Clock
+from statemachine.ports import Carrier, Message, PaymentGateway, TransientPaymentError
+
+T = TypeVar("T")
+TRANSIENT = (ConnectionError, TimeoutError, TransientPaymentError)
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The outside systems the jobs talk to."""
+
+    gateway: PaymentGateway
+    carrier: Callable[[str, Clock], Carrier]
+    notify: Callable[[Message], None]
+    retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0)
+
+
+def retrying(ports: Ports, call: Callable[[], T]) -> T:
+    """`call()`, again after each delay while it fails with network trouble."""
+    for delay in ports.retry_delays:
+        try:
+            return call()
+        except TRANSIENT:
+            time.sleep(delay)
+    return call()
+
+
+def settle_cancel(ctx: Context, ports: Ports, order_id: str) -> str:
+    """Pay back what a cancelled order owes, once; tell the buyer, or the staff on failure."""
+    case = settlement.cancellation(ctx, parse_id("order_id", order_id, "o"))
+    if case.order.state != "cancelled" or case.owed == 0:
+        return "nothing to settle"
+    if case.settled:
+        return "already settled"
+    try:
+        receipt = retrying(ports, lambda: ports.gateway.refund(
+            case.order.payment_ref or "", case.owed, idempotency_key=case.key))
+    except Exception as error:
+        settlement.record_failure(ctx, case, str(error))
+        ports.notify(Message("orderpilot.order.refund_failed", "ops",
+                             f"Refund for cancelled {order_id} failed", str(error), order_id))
+        return "failed"
+    if settlement.record_refund(ctx, case, receipt):
+        owed = casework.money(case.owed, case.order.currency)
+        retrying(ports, lambda: ports.notify(Message(
+            "orderpilot.order.refunded", "buyer", f"Order {order_id} cancelled and refunded",
+            f"We refunded {owed} (ref {receipt.ref}).", order_id)))
+    return "refunded"
+
+
+def triage_refund(ctx: Context, ports: Ports, case_id: str) -> str:
+    """Approve a low-risk request at once, or put it under review for a person."""
+    reasons = refunds.triage(ctx, parse_id("case_id", case_id, "c"))
+    return "needs a person: " + "; ".join(reasons) if reasons else "approved at once"
+
+
+def settle_refund(ctx: Context, ports: Ports, case_id: str) -> str:
+    """Refund an approved refund-only case through the gateway, or wait for the goods."""
+    return retrying(ports, lambda: refunds.settle(ctx, parse_id("case_id", case_id, "c"),
+                                                  ports.gateway))
+
+
+def chase_stall(ctx: Context, ports: Ports, shipment_id: str) -> str:
+    """Chase the carrier and apologise to the buyer, once per stall episode."""
+    case = stalls.stall_case(ctx, parse_id("shipment_id", shipment_id, "s"))
+    if not case.stalled:
+        return f"cleared: {shipment_id} is {case.shipment.state} again"
+    if case.alerted:
+        return "already chased"
+    s = case.shipment
+    ticket = retrying(ports, lambda: ports.carrier(s.carrier, ctx.clock).chase(
+        s.tracking_no, s.stall_reason or "stalled"))
+    if not stalls.record_alert(ctx, case, ticket):
+        return "already chased"
+    retrying(ports, lambda: ports.notify(Message(
+        "orderpilot.shipment.stalled", "buyer", f"Your parcel {s.tracking_no} is delayed",
+        f"Sorry: your parcel for order {s.order_id} is delayed ({s.stall_reason}). We asked "
+        f"{s.carrier} to look for it (ticket {ticket.ticket_id}) and will update you within "
+        "24 hours.", s.order_id)))
+    return f"chased: {s.carrier} ticket {ticket.ticket_id}"
+
+
+JOBS: dict[str, Callable[[Context, Ports, str], str]] = {
+    "settle-cancel": settle_cancel, "triage-refund": triage_refund,
+    "settle-refund": settle_refund, "chase-stall": chase_stall}

@@ -1,0 +1,60 @@
+"""Which console work an outbox row asks for: open or close a person's case, escalate it, or
+run an automation job. Pure: the row in, the intents out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from integrations.console.casework import REFUND_REVIEW, RISK_REVIEW, STALL
+
+PREFIX = {"order": "o", "shipment": "s", "case": "c"}
+REVIEWED = {"order": RISK_REVIEW, "case": REFUND_REVIEW}
+SETTLE_CANCEL, TRIAGE_REFUND, SETTLE_REFUND, CHASE_STALL = (
+    "settle-cancel", "triage-refund", "settle-refund", "chase-stall")
+ESCALATIONS = {"orderpilot.order.review_overdue": RISK_REVIEW,
+               "orderpilot.case.sla_breached": REFUND_REVIEW}
+
+
+@dataclass(frozen=True)
+class Intent:
+    """`open` / `close` / `escalate` a case run of `kind`, or run job `kind`, about `entity`."""
+
+    action: str
+    kind: str
+    entity: str
+    order_id: str
+    why: str = ""
+
+
+def intents_of(event: str, entity: str, entity_id: int, order_id: int,
+               payload: dict[str, Any]) -> list[Intent]:
+    """The console work one outbox row asks for (most rows ask for none)."""
+    ref, order = f"{PREFIX.get(entity, entity)}-{entity_id}", f"o-{order_id}"
+    if event in ESCALATIONS:
+        return [Intent("escalate", ESCALATIONS[event], ref, order, "the SLA lapsed")]
+    before, after = payload.get("from_state"), payload.get("to_state")
+    if after is None or before == after:
+        return []
+    why = f"{payload.get('trigger')} by {payload.get('actor')}"
+    found = []
+    if entity in REVIEWED and after == "under_review":
+        found.append(Intent("open", REVIEWED[entity], ref, order))
+    if entity in REVIEWED and before == "under_review":
+        found.append(Intent("close", REVIEWED[entity], ref, order, why))
+    if entity == "shipment" and after == "stalled":
+        found += [Intent("job", CHASE_STALL, ref, order), Intent("open", STALL, ref, order)]
+    if entity == "shipment" and before == "stalled":
+        found.append(Intent("close", STALL, ref, order, why))
+    found += _jobs(entity, after, ref, order)
+    return found
+
+
+def _jobs(entity: str, after: str, ref: str, order: str) -> list[Intent]:
+    if entity == "order" and after == "cancelled":
+        return [Intent("job", SETTLE_CANCEL, ref, order)]
+    if entity == "case" and after == "requested":
+        return [Intent("job", TRIAGE_REFUND, ref, order)]
+    if entity == "case" and after in ("approved", "auto_approved"):
+        return [Intent("job", SETTLE_REFUND, ref, order)]
+    return []

@@ -1,0 +1,61 @@
+"""`orderpilot case …`: after-sales requests a person must decide — the same decisions as the
+refund-review form in the console, from a terminal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from integrations.console.casework import money
+from orderpilot.api import OrderPilot
+from statemachine.errors import OrderPilotError
+
+case_app = typer.Typer(help="After-sales requests waiting for a person: list, approve, reject.",
+                       no_args_is_help=True)
+console = Console()
+DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
+By = Annotated[str, typer.Option("--by", help="who decides, as the history records it")]
+Reason = Annotated[str, typer.Option("--reason", help="why; kept in the history")]
+
+
+@case_app.command("list")
+def case_list(db: DbOption = None) -> None:
+    """Requests waiting for a decision, oldest first."""
+    pilot = OrderPilot(db)
+    cases = pilot.cases.waiting()
+    table = Table("case", "order", "kind", "amount", "reason", "requested")
+    for c in cases:
+        currency = pilot.orders.get(c.order_id).currency
+        table.add_row(c.id, c.order_id, c.kind, money(c.requested_amount, currency), c.reason,
+                      c.created_at.isoformat(timespec="minutes"))
+    console.print(table if cases else "no request waits for a person")
+
+
+@case_app.command("approve")
+def case_approve(case_id: str, by: By, reason: Reason, db: DbOption = None) -> None:
+    """Grant the request: the refund (or the return) follows."""
+    _decide(db, case_id, "approve", by, reason)
+
+
+@case_app.command("reject")
+def case_reject(case_id: str, by: By, reason: Reason, db: DbOption = None) -> None:
+    """Refuse the request."""
+    _decide(db, case_id, "reject", by, reason)
+
+
+def _decide(db: str | None, case_id: str, decision: str, by: str, reason: str) -> None:
+    try:
+        pilot = OrderPilot(db)
+        case = getattr(pilot.cases, decision)(case_id, by=by, reason=reason)
+    except OrderPilotError as error:
+        Console(stderr=True).print(f"[red]error:[/] {error}")
+        raise typer.Exit(2) from error
+    done = {"approve": "approved", "reject": "rejected"}[decision]
+    console.print(f"{case.id} {done} by {by}: now [bold]{case.state}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(case_app, name="case")

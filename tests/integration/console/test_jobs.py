@@ -1,0 +1,149 @@
+"""The console's automation jobs: settlements, refund triage and carrier chases happen once,
+and a final failure reaches the staff without being retried."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from integrations.carriers.simulated import AdoptingCarrier
+from integrations.console.jobs import (
+    Ports,
+    chase_stall,
+    settle_cancel,
+    settle_refund,
+    triage_refund,
+)
+from integrations.db.repository import OUTBOX
+from integrations.notify import deliver, notifier_from
+from integrations.payments.simulated import AdoptingGateway
+from statemachine.errors import OrderPilotError
+from statemachine.ports import CarrierProfile, TransientPaymentError
+from tests.integration.orchestration.shop import Recorder, open_shop, place
+
+
+class Declined(OrderPilotError):
+    code = "payment_declined"
+
+
+class FlakyGateway(AdoptingGateway):
+    """Times out `failures` times, then refunds; or declines every refund for good."""
+
+    def __init__(self, failures: int = 0, decline: bool = False):
+        super().__init__()
+        self.failures, self.decline, self.calls = failures, decline, 0
+
+    def refund(self, payment_ref: str, amount: int, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.decline:
+            raise Declined(f"refund of {amount} on {payment_ref} declined: card closed")
+        if self.calls <= self.failures:
+            raise TransientPaymentError("gateway timeout")
+        return super().refund(payment_ref, amount, **kwargs)
+
+
+def ports(gateway: Any = None) -> Ports:
+    return Ports(gateway=gateway or AdoptingGateway(),
+                 carrier=lambda name, clock: AdoptingCarrier(CarrierProfile(name), clock),
+                 notify=lambda message: deliver(notifier_from(), message),
+                 retry_delays=(0.01, 0.01))
+
+
+@pytest.fixture
+def channel(monkeypatch: pytest.MonkeyPatch):
+    """Apprise json:// channels for staff and buyers, on a real local HTTP server."""
+    server = Recorder()
+    for audience in ("staff", "buyer"):
+        monkeypatch.setenv(f"ORDERPILOT_NOTIFY_{audience.upper()}_URLS", json.dumps(
+            [f"json://127.0.0.1:{server.server.server_port}/{audience}"]))
+    yield server
+    server.close()
+
+
+def signals(pilot: Any, like: str) -> list[str]:
+    with pilot.context.tx(readonly=True) as tx:
+        return [r.event for r in tx.connection.execute(
+            select(OUTBOX.c.event).where(OUTBOX.c.event.like(like)))]
+
+
+def cancelled_after_payment(tmp_path: Path) -> tuple[Any, str]:
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    order_id = place(pilot, buyer="b-4", quantity=2, price=3000)
+    pilot.orders.fire(order_id, "pay", amount=6000, payment_ref="alipay-2026-4")
+    pilot.orders.fire(order_id, "cancel", actor="buyer", reason="不想要了")
+    return pilot, order_id
+
+
+def test_a_cancelled_paid_order_is_refunded_once_through_a_timeout_and_the_buyer_told(
+        tmp_path: Path, channel: Recorder):
+    # Given a paid order cancelled, and a gateway that times out once
+    pilot, order_id = cancelled_after_payment(tmp_path)
+    gateway = FlakyGateway(failures=1)
+    # When the settlement job runs twice (a repeated event)
+    outcomes = [settle_cancel(pilot.context, ports(gateway), order_id) for _ in range(2)]
+    # Then it retried the timeout, refunded once, and told the buyer once
+    assert outcomes == ["refunded", "already settled"] and gateway.calls == 2
+    assert signals(pilot, "orderpilot.order.refund_%") == ["orderpilot.order.refund_settled"]
+    assert [b["title"] for b in channel.bodies] == [f"Order {order_id} cancelled and refunded"]
+    assert "¥60.00" in channel.bodies[0]["message"]
+
+
+def test_a_declined_refund_is_recorded_and_the_staff_told_without_a_retry(
+        tmp_path: Path, channel: Recorder):
+    pilot, order_id = cancelled_after_payment(tmp_path)
+    gateway = FlakyGateway(decline=True)
+    assert settle_cancel(pilot.context, ports(gateway), order_id) == "failed"
+    assert gateway.calls == 1
+    assert signals(pilot, "orderpilot.order.refund_%") == ["orderpilot.order.refund_failed"]
+    assert [b["title"] for b in channel.bodies] == [f"Refund for cancelled {order_id} failed"]
+
+
+def shipped(pilot: Any) -> str:
+    order_id = place(pilot, buyer="b-3")
+    pilot.orders.fire(order_id, "pay", amount=2500, payment_ref="wxpay-3")
+    for trigger in ("start_picking", "pack", "ship"):
+        pilot.orders.fire(order_id, trigger)
+    return order_id
+
+
+def test_a_stall_episode_is_chased_once_even_when_it_is_also_marked_late(
+        tmp_path: Path, channel: Recorder):
+    # Given a shipped parcel the carrier never picks up
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    order_id = shipped(pilot)
+    assert pilot.sweep(pilot.clock.advance(hours=73))["pickup_due"] == 1
+    # When the chase job runs, the parcel is then marked late, and the job runs again
+    first = chase_stall(pilot.context, ports(), "s-1")
+    pilot.sweep(pilot.clock.advance(days=5))  # promised delivery passes while stalled
+    again = chase_stall(pilot.context, ports(), "s-1")
+    # Then one chase and one apology for the episode
+    assert first.startswith("chased: sim-express ticket") and again == "already chased"
+    assert signals(pilot, "orderpilot.shipment.chased") == ["orderpilot.shipment.chased"]
+    assert [b["title"] for b in channel.bodies] == [f"Your parcel {order_id}-1 is delayed"]
+    # When a scan moves it and it goes silent again, the new episode is chased once more
+    pilot.shipments.fire("s-1", "pick_up", location="上海转运中心")
+    assert chase_stall(pilot.context, ports(), "s-1").startswith("cleared")
+    assert pilot.sweep(pilot.clock.advance(hours=25))["scan_silence"] == 1
+    assert chase_stall(pilot.context, ports(), "s-1").startswith("chased")
+    assert len(signals(pilot, "orderpilot.shipment.chased")) == 2
+
+
+def test_a_small_refund_request_is_approved_and_refunded_without_a_person(
+        tmp_path: Path, channel: Recorder):
+    # Given a returning buyer's delivered order and a small refund-only request
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    place(pilot, buyer="b-3")  # not the buyer's first order
+    order_id = shipped(pilot)
+    pilot.shipments.fire("s-1", "pick_up", location="上海转运中心")
+    pilot.shipments.fire("s-1", "deliver")
+    case = pilot.cases.open(order_id, kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                            reason="杯子有裂纹")
+    # When triage and settlement run
+    assert triage_refund(pilot.context, ports(), case.id) == "approved at once"
+    assert settle_refund(pilot.context, ports(), case.id) == "refunded"
+    # Then the order shows the refund
+    assert pilot.orders.get(order_id).refunded == 2500

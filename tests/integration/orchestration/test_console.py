@@ -1,0 +1,245 @@
+"""The console against a real Prefect server: a held order becomes a form, a decision made
+anywhere closes its run, nothing is lost across restarts or refused API calls."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.orchestration.console_kit import (
+    RefusingProxy,
+    paused,
+    running_console,
+    runs_of,
+    wait_for,
+)
+from tests.integration.orchestration.shop import open_shop, place, review_big_orders
+
+pytestmark = pytest.mark.prefect
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def held_shop(tmp_path: Path) -> Any:
+    return open_shop(str(tmp_path / "shop.db"), risk_check=review_big_orders)
+
+
+def hold(pilot: Any, buyer: str = "b-8") -> str:
+    order_id = place(pilot, buyer=buyer, quantity=2, price=400_000)
+    assert pilot.orders.get(order_id).state == "under_review"
+    return order_id
+
+
+def form_of(run: Any) -> tuple[dict[str, Any], str]:
+    from prefect.client.orchestration import get_client
+
+    keys = run.state.state_details.run_input_keyset
+    with get_client(sync_client=True) as client:
+        return (json.loads(client.read_flow_run_input(run.id, keys["schema"])),
+                json.loads(client.read_flow_run_input(run.id, keys["description"])))
+
+
+def state_of(run: Any) -> Any:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(run.id).state
+
+
+def test_a_held_order_becomes_a_form_and_a_reject_there_rejects_it_with_the_reviewer(
+        tmp_path: Path, prefect_server: str):
+    from prefect.flow_runs import resume_flow_run
+
+    # Given the console running for a shop, and an order the risk engine holds
+    pilot = held_shop(tmp_path)
+    with running_console(pilot):
+        order_id = hold(pilot)
+        # Then a suspended run named after the order waits with a form
+        [run] = wait_for("a suspended review run", lambda: paused(pilot, order_id))
+        assert run.name == f"risk-review-{order_id}" and run.state.name == "Suspended"
+        assert {f"order:{order_id}", "kind:risk-review"} <= set(run.tags)
+        schema, description = form_of(run)
+        assert schema["properties"]["decision"]["enum"] == ["approve", "reject"]
+        assert "¥8,000.00" in description and "Decide by" in description
+        # When a reviewer rejects in the form
+        resume_flow_run(run.id, run_input={"decision": "reject", "reason": "stolen card",
+                                           "reviewer": "mei", "blacklist_buyer": True})
+        # Then the order is rejected with mei recorded, and the run says so
+        wait_for("the rejection", lambda: pilot.orders.get(order_id).state == "rejected")
+        closed = wait_for("the run completed", lambda: state_of(run).is_completed() and
+                          state_of(run))
+    last = pilot.orders.history(order_id)[-1]
+    assert (last.trigger, last.actor) == ("reject", "reviewer:mei")
+    assert closed.message == "rejected by reviewer:mei: stolen card"
+    assert [e.value for e in pilot.risk.blacklist() if e.kind == "buyer"] == ["b-8"]
+
+
+def test_a_decision_from_the_cli_takes_the_run_out_of_paused_within_seconds(
+        tmp_path: Path, prefect_server: str):
+    pilot = held_shop(tmp_path)
+    with running_console(pilot):
+        order_id = hold(pilot)
+        [run] = wait_for("a suspended review run", lambda: paused(pilot, order_id))
+        # When a reviewer decides from the command line instead of the form
+        done = subprocess.run(
+            [sys.executable, "-m", "orderpilot.cli", "review", "approve", order_id, "--by",
+             "lee", "--reason", "buyer confirmed by phone", "--db",
+             f"sqlite:///{tmp_path / 'shop.db'}"], cwd=ROOT, capture_output=True, text=True,
+            env={**os.environ, "NO_COLOR": "1"}, timeout=120)
+        assert done.returncode == 0, done.stderr
+        # Then the run leaves Paused: completed, saying who decided
+        final = wait_for("the run closed", lambda: state_of(run).is_completed() and
+                         state_of(run), timeout=15)
+    assert "approve by lee" in final.message
+    assert pilot.orders.get(order_id).state == "awaiting_payment"
+
+
+def test_five_pending_reviews_survive_a_console_restart_and_answers_given_meanwhile_apply(
+        tmp_path: Path, prefect_server: str):
+    from prefect.flow_runs import resume_flow_run
+
+    pilot = held_shop(tmp_path)
+    with running_console(pilot):
+        orders = [hold(pilot, buyer=f"b-{n}") for n in range(5)]
+        runs = {o: wait_for(f"the run of {o}", lambda o=o: paused(pilot, o))[0] for o in orders}
+    # When the console is down, all five still wait; reviewers answer three of them
+    assert all(paused(pilot, o) for o in orders)
+    for order_id in orders[:3]:
+        resume_flow_run(runs[order_id].id, run_input={
+            "decision": "approve", "reason": "ok", "reviewer": "mei", "blacklist_buyer": False})
+    # Then a new console applies those three, and the other two are still decidable
+    with running_console(pilot):
+        wait_for("three approvals", lambda: all(
+            pilot.orders.get(o).state == "awaiting_payment" for o in orders[:3]))
+        for order_id in orders[3:]:
+            assert paused(pilot, order_id)
+            resume_flow_run(runs[order_id].id, run_input={
+                "decision": "reject", "reason": "no", "reviewer": "lee", "blacklist_buyer": False})
+        wait_for("two rejections", lambda: all(
+            pilot.orders.get(o).state == "rejected" for o in orders[3:]))
+
+
+def test_runs_the_server_refused_are_recreated_exactly_once_by_the_redrive(
+        tmp_path: Path, prefect_server: str):
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    # Given the server refusing every run creation, and three orders held meanwhile
+    proxy = RefusingProxy(prefect_server, r"^POST /deployments/[^/]+/create_flow_run")
+    pilot = held_shop(tmp_path)
+    try:
+        with temporary_settings({PREFECT_API_URL: proxy.url, PREFECT_CLIENT_MAX_RETRIES: 0}), \
+                running_console(pilot) as console:
+            orders = [hold(pilot, buyer=f"b-{n}") for n in range(3)]
+            wait_for("three refusals", lambda: console.counts["failed: open risk-review"] >= 3)
+            assert all(runs_of(pilot, o) == [] for o in orders)
+            # When the server accepts again and the re-drive runs (twice)
+            proxy.refusing = False
+            with get_client(sync_client=True) as client:
+                console.redrive_once(client)
+                console.redrive_once(client)
+    finally:
+        proxy.close()
+    # Then every missing run was re-created exactly once
+    assert console.counts["recreated"] == 3
+    assert all(len(runs_of(pilot, o)) == 1 and paused(pilot, o) for o in orders)
+
+
+def test_a_refund_a_person_must_decide_is_refunded_after_approval_in_the_form(
+        tmp_path: Path, prefect_server: str):
+    from prefect.flow_runs import resume_flow_run
+
+    # Given a paid order and a refund request above ¥200 (the rules want a person)
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    place(pilot, buyer="b-5")  # a returning buyer
+    order_id = place(pilot, buyer="b-5", price=30_000)
+    pilot.orders.fire(order_id, "pay", amount=30_000, payment_ref="alipay-5")
+    with running_console(pilot):
+        case = pilot.cases.open(order_id, kind="refund_only", reason="尺码不对",
+                                lines=[{"line_no": 1, "quantity": 1}])
+        # Then the console triages it to a person: a refund-review run waits
+        [run] = wait_for("a refund review run", lambda: paused(pilot, case.id))
+        assert run.name == f"refund-review-{order_id}-{case.id}"
+        _, description = form_of(run)
+        assert "¥300.00" in description and "尺码不对" in description
+        # When the reviewer approves, the console refunds through the gateway
+        resume_flow_run(run.id, run_input={"decision": "approve", "reason": "size chart wrong",
+                                           "reviewer": "mei"})
+        wait_for("the refund", lambda: pilot.orders.get(order_id).refunded == 30_000)
+    assert pilot.cases.get(case.id).state == "refunded"
+
+
+def test_a_stalled_parcel_gets_a_run_that_closes_itself_at_the_next_scan(
+        tmp_path: Path, prefect_server: str):
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    order_id = place(pilot, buyer="b-3")
+    pilot.orders.fire(order_id, "pay", amount=2500, payment_ref="wxpay-3")
+    for trigger in ("start_picking", "pack", "ship"):
+        pilot.orders.fire(order_id, trigger)
+    with running_console(pilot):
+        # When the carrier never picks the parcel up
+        assert pilot.sweep(pilot.clock.advance(hours=73))["pickup_due"] == 1
+        [run] = wait_for("a stall run", lambda: paused(pilot, "s-1"))
+        assert run.name == f"stall-{order_id}-s-1"
+        # and then scans it after all
+        pilot.shipments.fire("s-1", "pick_up", location="上海转运中心")
+        # Then the run closes by itself
+        final = wait_for("the stall run closed", lambda: state_of(run).is_completed() and
+                         state_of(run), timeout=15)
+    assert "pick_up" in final.message
+
+
+def test_the_review_queue_page_lists_each_waiting_case_with_a_link_to_its_run(
+        tmp_path: Path, prefect_server: str):
+    from prefect.client.orchestration import get_client
+
+    from flows.dashboard import run_url
+
+    pilot = held_shop(tmp_path)
+    with running_console(pilot) as console:
+        orders = [hold(pilot, buyer=f"b-{n}") for n in range(2)]
+        runs = [wait_for("a run", lambda o=o: paused(pilot, o))[0] for o in orders]
+        with get_client(sync_client=True) as client:
+            console.dashboard_once(client)
+            [queue] = [a for a in client.read_latest_artifacts() if a.key == "review-queue"]
+            [health] = [a for a in client.read_latest_artifacts() if a.key == "shop-health"]
+    for order_id, run in zip(orders, runs, strict=True):
+        assert f"[{order_id}]({run_url(run.id)})" in queue.data
+    assert "**2** waiting for a person" in queue.data and "¥8,000.00" in queue.data
+    assert "| under_review | 2 |" in health.data
+
+
+def test_the_review_flow_run_by_prefects_engine_suspends_and_applies_the_answer(
+        tmp_path: Path, prefect_server: str):
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import Pause
+    from prefect.flow_engine import run_flow
+    from prefect.flow_runs import resume_flow_run
+
+    from deployments.console import register_deployments
+    from flows.cases import risk_review
+
+    # Given a held order and a run of the risk-review deployment (as a worker would get it)
+    pilot, url = held_shop(tmp_path), f"sqlite:///{tmp_path / 'shop.db'}"
+    order_id = hold(pilot)
+    params = {"order_id": order_id, "database_url": url}
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run_from_deployment(register_deployments()["risk-review"],
+                                                     parameters=params)
+        # When the engine runs it, it suspends with the form and leaves its process
+        with pytest.raises(Pause):
+            run_flow(risk_review, flow_run=run, parameters=params)
+        assert client.read_flow_run(run.id).state.name == "Suspended"
+        # When a reviewer answers, and the engine runs it again (as after a reschedule)
+        resume_flow_run(run.id, run_input={"decision": "approve", "reason": "called",
+                                           "reviewer": "kai", "blacklist_buyer": False})
+        outcome = run_flow(risk_review, flow_run=client.read_flow_run(run.id),
+                           parameters=params)
+    # Then the answer is applied
+    assert outcome == "approved by reviewer:kai: called"
+    assert pilot.orders.get(order_id).state == "awaiting_payment"

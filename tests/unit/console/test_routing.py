@@ -1,0 +1,54 @@
+"""Which console work each outbox row asks for."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.console.routing import Intent, intents_of
+
+
+def row(event: str, entity: str = "order", before: str | None = None,
+        after: str | None = None, number: int = 7) -> list[Intent]:
+    payload = {"from_state": before, "to_state": after, "trigger": "t", "actor": "mei"}
+    return intents_of(event, entity, number, 42, payload if after else {})
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("orderpilot.order.under_review", "order", "created", "under_review", 42),
+     [("open", "risk-review", "o-42")]),
+    (("orderpilot.order.awaiting_payment", "order", "under_review", "awaiting_payment", 42),
+     [("close", "risk-review", "o-42")]),
+    (("orderpilot.order.cancelled", "order", "under_review", "cancelled", 42),
+     [("close", "risk-review", "o-42"), ("job", "settle-cancel", "o-42")]),
+    (("orderpilot.order.cancelled", "order", "paid", "cancelled", 42),
+     [("job", "settle-cancel", "o-42")]),
+    (("orderpilot.case.requested", "case", None, "requested"), [("job", "triage-refund", "c-7")]),
+    (("orderpilot.case.under_review", "case", "requested", "under_review"),
+     [("open", "refund-review", "c-7")]),
+    (("orderpilot.case.approved", "case", "under_review", "approved"),
+     [("close", "refund-review", "c-7"), ("job", "settle-refund", "c-7")]),
+    (("orderpilot.case.auto_approved", "case", "requested", "auto_approved"),
+     [("job", "settle-refund", "c-7")]),
+    (("orderpilot.shipment.stalled", "shipment", "in_transit", "stalled"),
+     [("job", "chase-stall", "s-7"), ("open", "stall", "s-7")]),
+    (("orderpilot.shipment.late", "shipment", "stalled", "stalled"), []),
+    (("orderpilot.shipment.in_transit", "shipment", "stalled", "in_transit"),
+     [("close", "stall", "s-7")]),
+    (("orderpilot.order.paid", "order", "awaiting_payment", "paid", 42), []),
+])
+def test_each_transition_asks_for_exactly_its_console_work(args, expected):
+    found = row(*args)
+    assert [(i.action, i.kind, i.entity) for i in found] == expected
+    assert all(i.order_id == "o-42" for i in found)
+
+
+@pytest.mark.parametrize(("event", "kind", "entity"), [
+    ("orderpilot.order.review_overdue", "risk-review", "order"),
+    ("orderpilot.case.sla_breached", "refund-review", "case")])
+def test_an_sla_signal_escalates_its_case(event, kind, entity):
+    [intent] = intents_of(event, entity, 7, 42, {"order_id": "o-42"})
+    assert (intent.action, intent.kind) == ("escalate", kind)
+
+
+def test_a_signal_without_a_state_change_asks_for_nothing():
+    assert intents_of("orderpilot.shipment.chased", "shipment", 7, 42, {"ticket": "T-1"}) == []
