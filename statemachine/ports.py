@@ -150,6 +150,9 @@ class Message:
     title: str
     body: str
     order_id: str | None = None
+    # where one buyer is reached (phone, email): fills {phone} / {email} in the buyer's
+    # channel URLs; never rendered into the text, never logged
+    contact: Mapping[str, str] | None = None
 
 
 class Notifier(Protocol):

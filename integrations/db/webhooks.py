@@ -54,7 +54,7 @@ class Attempt:
     delivery_id: int
     attempts_before: int
     status_code: int | None
-    error: str | None
+    error: str | None  # why it failed; on a delivery, a note (e.g. a notice skipped)
     permanent: bool = False  # retrying cannot help (e.g. a provider refused the request)
 
     @property
@@ -152,14 +152,14 @@ class WebhookStore:
                retry_at: dict[int, datetime | None]) -> None:
         """Store each attempt's outcome; `retry_at[id]` None dead-letters a failure.
         Released deliveries (not tried: their chain stopped) are due again at once."""
-        done = [{"id": a.delivery_id, "code": a.status_code, "now": now}
+        done = [{"id": a.delivery_id, "code": a.status_code, "now": now, "note": a.error}
                 for a in attempts if a.ok]
         failed = [{"id": a.delivery_id, "code": a.status_code, "err": (a.error or "")[:500],
                    "now": now, "status": DEAD if retry_at[a.delivery_id] is None else PENDING,
                    "next": retry_at[a.delivery_id] or now} for a in attempts if not a.ok]
         if done:
             self.sql.many("UPDATE webhook_deliveries SET status = 'delivered', attempts = "
-                          "attempts + 1, last_status_code = :code, last_error = NULL, "
+                          "attempts + 1, last_status_code = :code, last_error = :note, "
                           "last_attempt_at = :now, delivered_at = :now WHERE id = :id", done)
         if failed:
             self.sql.many("UPDATE webhook_deliveries SET status = :status, attempts = "

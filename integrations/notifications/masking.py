@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 PHONE = re.compile(r"(?<![\w-])\+?\d[\d \-]{6,}\d(?![\w-])")
 KEEP = ("country", "province", "city", "district")
@@ -40,10 +41,12 @@ def mask_address(address: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 
 
 def mask_text(text: str) -> str:
-    """Mask every phone-like run of 8–15 digits in free text (dates are left alone)."""
+    """Mask every phone-like run of 8–15 digits (dates are left alone) and every e-mail
+    address (w***@example.cn) in free text."""
     def masked(match: re.Match[str]) -> str:
         run = match.group(0)
         digits = sum(ch.isdigit() for ch in run)
@@ -51,12 +54,13 @@ def mask_text(text: str) -> str:
             return run
         return mask_phone(run) or run
 
-    return PHONE.sub(masked, text)
+    return EMAIL.sub(r"\1***@\2", PHONE.sub(masked, text))
 
 
 class PiiFilter(logging.Filter):
-    """A logging filter that masks phone numbers in every record's final message."""
+    """A logging filter that masks phone numbers and e-mail addresses in every record's final
+    message, URL-encoded ones too (apprise logs the URLs it loads at DEBUG)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = mask_text(record.getMessage()), None
+        record.msg, record.args = mask_text(unquote(record.getMessage())), None
         return True
