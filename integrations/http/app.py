@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from integrations.http import errors, events, hooks, reads
+from integrations.http import errors, events, hooks, reads, subscriptions
 from integrations.http.auth import SignatureMiddleware
 from integrations.http.deps import Runner
 from integrations.http.settings import HttpSettings
@@ -31,4 +31,5 @@ def create_app(ctx: Context, settings: HttpSettings | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(reads.router)
     app.include_router(hooks.router)
+    app.include_router(subscriptions.router)
     return app
