@@ -36,7 +36,7 @@ from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
 from statemachine.order import ORDER_LIFECYCLE, OrderState
-from statemachine.ports import Carrier
+from statemachine.ports import Carrier, PaymentGateway
 from statemachine.risk_port import RiskCheck
 from statemachine.shipment import SHIPMENT_LIFECYCLE
 
@@ -49,8 +49,10 @@ class OrderPilot:
     """
 
     def __init__(self, database_url: str | None = None, *, clock: Clock | None = None,
-                 risk_check: RiskCheck | None = None, settings: Settings | None = None):
-        self.context: Context = build_context(database_url, clock, risk_check, settings)
+                 risk_check: RiskCheck | None = None, settings: Settings | None = None,
+                 gateway: PaymentGateway | None = None):
+        self.context: Context = build_context(database_url, clock, risk_check, settings,
+                                              gateway=gateway)
         self.orders = Orders(self.context)
         self.inventory = Inventory(self.context)
         self.shipments = Shipments(self.context)

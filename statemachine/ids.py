@@ -47,6 +47,8 @@ CASE = IdCodec("c", "case")
 CLAIM = IdCodec("cl", "claim")
 WAVE = IdCodec("w", "wave")
 TRANSFER = IdCodec("t", "transfer")
+DISPUTE = IdCodec("d", "dispute")
 
-BY_PREFIX = {codec.prefix: codec for codec in (ORDER, SHIPMENT, CASE, CLAIM, WAVE, TRANSFER)}
+BY_PREFIX = {codec.prefix: codec for codec in (ORDER, SHIPMENT, CASE, CLAIM, WAVE, TRANSFER,
+                                               DISPUTE)}
 BY_ENTITY = {codec.entity: codec for codec in BY_PREFIX.values()}

@@ -18,6 +18,7 @@ class DeadlineKind(StrEnum):
     PROMISED_DELIVERY = "promised_delivery"
     AFTERSALES_SLA = "aftersales_sla"    # an after-sales request must be answered
     AUTO_COMPLETE = "auto_complete"      # delivered orders close themselves after a while
+    DISPUTE_EVIDENCE = "dispute_evidence"  # a chargeback's evidence is due soon: alert
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,8 @@ class UnknownParcel(OrderPilotError, LookupError):
 
 
 # --- payments -----------------------------------------------------------------------------------
+# Money is integer minor units. Every call carries an idempotency key derived from orderpilot's
+# own ids (`capture:o-42`, `refund:c-7`): a retry with the same key never moves money twice.
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +98,23 @@ class RefundLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Checkout:
+    """A payment opened at the provider for the buyer to complete (authorise) in the shop's
+    checkout: `client_secret` for Stripe.js, `pay_url` (QR code / page) for Alipay."""
+
+    provider: str
+    payment_ref: str
+    amount: int
+    currency: str
+    idempotency_key: str
+    client_secret: str | None = None
+    pay_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentResult:
-    """What the gateway did: `ref` names the capture (for a capture) or the refund / void."""
+    """What the gateway did: `ref` names the capture, refund or void; `status` is `succeeded`,
+    or `pending` when the provider settles it later (it then confirms by webhook)."""
 
     kind: str  # capture | refund | void
     ref: str
@@ -106,6 +123,8 @@ class PaymentResult:
     currency: str
     idempotency_key: str
     lines: tuple[RefundLine, ...] = field(default=())
+    status: str = "succeeded"
+    fee: int = 0  # the provider's fee on this movement, when it says (minor units)
 
 
 class PaymentError(OrderPilotError):
@@ -125,8 +144,17 @@ class PermanentPaymentError(PaymentError):
 
 
 class PaymentGateway(Protocol):
-    def capture(self, order_id: str, amount: int, currency: str, *,
-                idempotency_key: str) -> PaymentResult: ...
+    provider: str
+
+    def checkout(self, order_id: str, amount: int, currency: str, *,
+                 idempotency_key: str) -> Checkout:
+        """Open a payment for the buyer to authorise; captured later by `capture`."""
+        ...
+
+    def capture(self, payment_ref: str, amount: int, currency: str, *,
+                idempotency_key: str) -> PaymentResult:
+        """Capture `amount` of an authorised payment."""
+        ...
 
     def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
                lines: tuple[RefundLine, ...] = ()) -> PaymentResult:
@@ -134,8 +162,70 @@ class PaymentGateway(Protocol):
         ...
 
     def void(self, payment_ref: str, *, idempotency_key: str) -> PaymentResult:
-        """Cancel a capture that has not been refunded at all."""
+        """Release a payment that was never captured (an authorisation, or an unpaid trade)."""
         ...
+
+
+class DisputeDesk(Protocol):
+    """Where a shop answers chargebacks (Stripe; the simulated gateway for the demo)."""
+
+    def submit_evidence(self, dispute_ref: str, evidence: Mapping[str, str], *,
+                        idempotency_key: str) -> str:
+        """Send the evidence (Stripe's field names, text) and submit it; returns the
+        provider's dispute status."""
+        ...
+
+    def accept(self, dispute_ref: str, *, idempotency_key: str) -> str:
+        """Concede the dispute (the money stays with the buyer); returns the status."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRecord:
+    """One line of the provider's own books for a day: a charge, refund, dispute or fee."""
+
+    kind: str  # charge | refund | dispute | fee
+    ref: str  # the provider's id of the movement (capture, refund, dispute)
+    payment_ref: str | None
+    amount: int  # signed as the provider books it: money in > 0, money out < 0
+    currency: str
+    fee: int
+    at: datetime
+
+
+class SettlementSource(Protocol):
+    def settlement(self, start: datetime, end: datetime) -> list[SettlementRecord]:
+        """Every money movement the provider booked in [start, end)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyEvent:
+    """A provider's notification, verified and translated: what happened to which payment.
+
+    kind: authorised | captured | failed | refunded | closed | dispute_opened | dispute_closed.
+    `amount` is the event's own amount: authorised, captured, refunded *so far* (cumulative, as
+    both providers report it) or disputed.
+    """
+
+    provider: str
+    event_id: str
+    kind: str
+    payment_ref: str
+    amount: int
+    currency: str
+    occurred_at: datetime
+    order_id: str | None = None
+    dispute_ref: str | None = None
+    outcome: str | None = None  # a closed dispute: won | lost; a failure: the provider's reason
+    reason: str | None = None
+    due_by: datetime | None = None
+
+
+class WebhookRefused(OrderPilotError):
+    """A provider notification failed its signature, freshness or shape check: nothing applied."""
+
+    code = "webhook_refused"
 
 
 # --- notifications ------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ ORDER_WITH_LINES = (
     f"{', '.join('l.' + c for c in rows.LINES.columns)} FROM orders o "
     "LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = :id ORDER BY l.line_no")
 ENTITY_TABLES = {"order": "orders", "shipment": "shipments", "case": "aftersales_cases",
-                 "claim": "parcel_claims"}
+                 "claim": "parcel_claims", "dispute": "disputes"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +195,7 @@ class Store:
         for row in due:
             wanted[row.entity].append(row.entity_id)
         held: set[tuple[str, int]] = set()
-        for entity in ("order", "shipment", "case", "claim"):
+        for entity in ENTITY_TABLES:
             numbers = sorted(set(wanted.get(entity, ())))
             if not numbers:
                 continue

@@ -25,9 +25,11 @@ from sqlalchemy import JSON, Table
 
 from integrations.db.schema import CaseRow, OrderLineRow, OrderRow, ShipmentRow, UtcDateTime
 from integrations.db.schema_fulfil import ClaimRow
+from integrations.db.schema_money import DisputeRow
 from integrations.db.sql import to_json
 from statemachine.aftersales import AfterSalesCase, CaseLine
 from statemachine.claim import Claim
+from statemachine.dispute import Dispute
 from statemachine.order import Order, OrderLine
 from statemachine.shipment import Shipment
 
@@ -144,6 +146,8 @@ SHIPMENTS = RowMap(ShipmentRow.__table__, Shipment, mutable=(
 CASES = RowMap(CaseRow.__table__, AfterSalesCase, mutable=("state", "refunded", "inspection"),
                decode={"lines": _case_lines}, encode={"lines": _case_lines_json})
 CLAIMS = RowMap(ClaimRow.__table__, Claim, mutable=("state", "claimed", "recovered"))
+DISPUTES = RowMap(DisputeRow.__table__, Dispute, mutable=("state", "evidence", "booked",
+                                                          "unbooked"))
 
 BY_ENTITY: dict[str, RowMap[Any]] = {"order": ORDERS, "shipment": SHIPMENTS, "case": CASES,
-                                      "claim": CLAIMS}
+                                      "claim": CLAIMS, "dispute": DISPUTES}

@@ -219,4 +219,5 @@ class InboxRow(Base):
 import integrations.db.schema_connect  # noqa: E402,F401  (webhook subscriptions, deliveries)
 import integrations.db.schema_fulfil  # noqa: E402,F401  (fulfilment tables)
 import integrations.db.schema_integrations  # noqa: E402,F401  (integration tables)
+import integrations.db.schema_money  # noqa: E402,F401  (payment operations, disputes)
 import integrations.db.schema_risk  # noqa: E402,F401  (risk tables share Base)

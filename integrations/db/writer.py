@@ -6,7 +6,8 @@ and the event data snapshot taken right after the step). `apply` writes the batc
 multi-row statements, in one global lock order so that two writers never wait on each other
 in a circle:
 
-    1. aggregates: orders, then parcels, cases, claims, each by id — version-checked UPDATEs
+    1. aggregates: orders, then parcels, cases, claims, disputes, each by id — version-checked
+       UPDATEs
     2. inventory rows, by (sku, warehouse)           — the stock intents
     3. deadlines, by (entity, entity id, kind)        — the timers the steps armed / cleared
     4. history and outbox rows                        — appended, one per change
@@ -38,7 +39,7 @@ from statemachine.lifecycle import Fired, StockIntent
 from statemachine.order import Order
 from statemachine.policies import DeadlineKind
 
-ENTITY_ORDER = ("order", "shipment", "case", "claim")  # the lock order of aggregates
+ENTITY_ORDER = ("order", "shipment", "case", "claim", "dispute")  # the lock order
 IN_LIST_CHUNK = 500
 
 HISTORY_INSERT = ("INSERT INTO transition_history (entity, entity_id, order_id, trigger, "

@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from statemachine import ids
+
 NAMESPACE = uuid.UUID("5d1f3c1e-6a55-4a0e-9a3e-0b7c2e4f9a10")
 AMOUNT_BANDS = ((10_000, "under-100"), (100_000, "100-1000"), (500_000, "1000-5000"))
-PREFIXES = {"order": "o", "shipment": "s", "case": "c"}
 
 
 def event_id(outbox_id: int, source: str = "orderpilot") -> uuid.UUID:
@@ -52,7 +53,7 @@ def envelope(row: Any, order: Any | None, follows: uuid.UUID | None,
         related.append({"prefect.resource.id": f"orderpilot.buyer.{order.buyer_id}",
                         "prefect.resource.role": "buyer"})
     if row.entity != "order":
-        ref = f"{PREFIXES[row.entity]}-{row.entity_id}"
+        ref = ids.BY_ENTITY[row.entity](row.entity_id)
         related.append({"prefect.resource.id": f"orderpilot.{row.entity}.{ref}",
                         "prefect.resource.role": row.entity, "prefect.resource.name": ref})
     body = {"id": str(event_id(row.id, source)), "occurred": row.created_at.isoformat(),

@@ -1,28 +1,34 @@
 """The webhook / ingestion HTTP app: `create_app(context)` → FastAPI.
 
 Every route under `/v1/<source>/` is authenticated by `SignatureMiddleware` with that source's
-secret (shop, payments, carriers, reviews, ops). Inbound events are applied once per event id;
-a duplicate returns the original response with `Idempotent-Replay: true`.
+secret (shop, payments, carriers, reviews, ops). Providers post to `/hooks/<provider>`
+(Kuaidi100, AfterShip, Shopify, Stripe, Alipay), checked by the providers' own schemes and
+SDKs. Inbound events are applied once per event id; a duplicate returns the original response
+with `Idempotent-Replay: true`.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from integrations.http import errors, events, hooks, reads, subscriptions
+from integrations.http import errors, events, hooks, providers, reads, subscriptions
 from integrations.http.auth import SignatureMiddleware
 from integrations.http.deps import Runner
 from integrations.http.settings import HttpSettings
+from integrations.payments.settings import PaymentSettings
 from integrations.service.context import Context
 from integrations.service.group_commit import GroupCommit
 
 
-def create_app(ctx: Context, settings: HttpSettings | None = None) -> FastAPI:
-    """The app, wired to one service context; secrets come from `settings` (environment)."""
+def create_app(ctx: Context, settings: HttpSettings | None = None,
+               payments: PaymentSettings | None = None) -> FastAPI:
+    """The app, wired to one service context; secrets come from `settings` and `payments`
+    (the environment)."""
     settings = settings or HttpSettings()
     app = FastAPI(title="orderpilot ingestion", version="1",
                   description="Signed webhooks in (HMAC-SHA256), order reads out.")
     app.state.context = ctx
+    app.state.payments = payments or PaymentSettings()
     group = GroupCommit(ctx, settings.group_commit_max_batch,
                         settings.group_commit_max_wait_ms / 1000) if settings.group_commit else None
     app.state.runner = Runner(ctx, group)
@@ -31,5 +37,6 @@ def create_app(ctx: Context, settings: HttpSettings | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(reads.router)
     app.include_router(hooks.router)
+    app.include_router(providers.router)
     app.include_router(subscriptions.router)
     return app

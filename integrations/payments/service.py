@@ -1,50 +1,57 @@
-"""The payment gateway wired to the store: capture an order, refund an after-sales case.
+"""Taking the buyer's money through the provider: open a checkout, capture an authorisation.
 
-Money moves at the gateway first (with an idempotency key derived from the order or case, so a
-retry never charges twice), then the result goes through the same path as a gateway webhook.
-Transient gateway errors propagate for the caller to retry with the same key; permanent ones
-propagate for it to compensate (cancel the order, escalate the case).
+Both go through the money operations (integrations/service/money.py): the intent is recorded
+first, the provider is called with a key derived from the order (`checkout:o-42`,
+`capture:o-42`), the answer is settled once. Case refunds live in
+integrations/service/money_refunds.py.
 """
 
 from __future__ import annotations
 
-from integrations.ingest import handlers
-from integrations.ingest.events import PaymentEvent
-from integrations.service import aftersales
+from integrations.db.money_store import MoneyStore
+from integrations.service import money
 from integrations.service.context import Context
-from statemachine.aftersales import CASE_LIFECYCLE
-from statemachine.errors import InvalidTransition
-from statemachine.ports import PaymentGateway, PaymentResult, RefundLine
+from statemachine.errors import GuardRejected
+from statemachine.money import OperationKind, OperationStatus, PaymentOperation
+from statemachine.order import ORDER_LIFECYCLE
+from statemachine.ports import Checkout
 
 
-def capture_order(ctx: Context, gateway: PaymentGateway, order_no: int) -> PaymentResult:
-    """Charge the order's total and pay the order with the capture."""
+def open_checkout(ctx: Context, order_no: int, actor: str = "shop") -> Checkout:
+    """The provider's payment for this order (opened once; a repeat returns the same one)."""
+    key = f"checkout:o-{order_no}"
+    with ctx.tx() as tx:
+        order = tx.store.get_order(order_no, lock=True)
+        if not ORDER_LIFECYCLE.can(order.state, "pay"):
+            raise GuardRejected("order", order.public_id, order.state.value, "checkout",
+                                "only an order awaiting payment can be paid")
+        money.request(ctx, tx, order, OperationKind.CHECKOUT, order.total, key, actor)
+    checkout = ctx.gateway.checkout(order.public_id, order.total, order.currency,
+                                    idempotency_key=key)
+    with ctx.tx() as tx:
+        MoneyStore(tx.store.sql).settle(key, OperationStatus.SUCCEEDED, ctx.clock.now(),
+                                        checkout.payment_ref)
+    return checkout
+
+
+def capture(ctx: Context, order_no: int, payment_ref: str, amount: int,
+            actor: str = "system:capture") -> PaymentOperation:
+    """Capture an authorised payment of the order; the order is paid when it settles."""
+    with ctx.tx() as tx:
+        order = tx.store.get_order(order_no, lock=True)
+        key = money.key_for(tx, f"capture:{order.public_id}")
+        operation = money.request(ctx, tx, order, OperationKind.CAPTURE, amount, key, actor,
+                                  payment_ref=payment_ref)
+    return money.execute(ctx, operation.key)
+
+
+def capture_order(ctx: Context, order_no: int, actor: str = "system:capture"
+                  ) -> PaymentOperation:
+    """Open the checkout (if not yet) and capture the order's total (the simulated buyer
+    authorises on the spot; with a real provider the buyer must have authorised)."""
     with ctx.tx(readonly=True) as tx:
-        order = tx.store.get_order(order_no)
-    result = gateway.capture(order.public_id, order.total, order.currency,
-                             idempotency_key=f"capture:{order.public_id}")
-    handlers.payment_event(ctx, PaymentEvent(
-        event_id=result.ref, type="succeeded", order_id=order.public_id, amount=result.amount,
-        currency=result.currency, payment_ref=result.ref))
-    return result
-
-
-def refund_case(ctx: Context, gateway: PaymentGateway, case_no: int, actor: str,
-                amount: int | None = None) -> PaymentResult:
-    """Refund a case's lines at the gateway, then settle the case (and the order) with it."""
-    with ctx.tx(readonly=True) as tx:
-        case = tx.store.get_case(case_no)
-        order = tx.store.get_order(case.order_id)
-    if not CASE_LIFECYCLE.can(case.state, "refund"):  # refuse before any money moves
-        raise InvalidTransition("case", case.public_id, case.state.value, "refund",
-                                CASE_LIFECYCLE.allowed(case.state))
-    amount = amount or case.requested_amount
-    lines = tuple(RefundLine(ln.line_no, ln.quantity, ln.amount) for ln in case.lines) \
-        if amount == case.requested_amount else ()
-    key = f"refund:{case.public_id}"
-    result = gateway.refund(order.payment_ref or "", amount, idempotency_key=key, lines=lines)
-    aftersales.fire_case(ctx, case_no, "refund", actor, {"amount": amount}, key)
-    handlers.payment_event(ctx, PaymentEvent(
-        event_id=result.ref, type="refunded", order_id=order.public_id, amount=amount,
-        payment_ref=order.payment_ref or result.payment_ref, case_id=case.public_id))
-    return result
+        prior = MoneyStore(tx.store.sql).latest(f"capture:o-{order_no}")
+    if prior is not None and prior.status is not OperationStatus.FAILED:
+        return money.execute(ctx, prior.key)  # in flight: retry with its key; done: replay
+    checkout = open_checkout(ctx, order_no, actor)
+    return capture(ctx, order_no, checkout.payment_ref, checkout.amount, actor)

@@ -1,49 +1,84 @@
-"""A deterministic simulated payment gateway: captures, partial / line-level refunds, voids.
+"""A deterministic simulated payment provider: checkout, authorise, capture, partial / line-level
+refunds, voids, disputes and a settlement report — the default for the demo and the tests.
 
-Every call carries an idempotency key: the same key with the same request returns the first
-result; with a different request it is refused. Failures are classified: `TransientPayment
-Error` (nothing happened, retry with the same key) and `PermanentPaymentError` (declined,
-over-refund, unknown capture: compensate). Transient failures are drawn from a seeded random
-generator, so a run is reproducible.
+It behaves like the real providers where orderpilot depends on it: a payment is opened, the
+buyer authorises it, orderpilot captures it; only an uncaptured payment can be voided; refunds
+never exceed the capture. Every call carries an idempotency key: the same key with the same
+request returns the first result; with a different request it is refused. Failures are
+classified: `TransientPaymentError` (nothing happened, retry with the same key) and
+`PermanentPaymentError` (declined, over-refund, unknown payment: compensate). Transient failures
+are drawn from a seeded random generator, so a run is reproducible.
 """
 
 from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from statemachine.ports import (
+    Checkout,
     PaymentResult,
     PermanentPaymentError,
     RefundLine,
+    SettlementRecord,
     TransientPaymentError,
 )
 
 
 @dataclass
-class _Capture:
+class _Payment:
     order_id: str
     amount: int
     currency: str
+    state: str = "open"  # open | authorised | captured | voided
+    captured: int = 0
     refunded: int = 0
-    voided: bool = False
     refunds: list[PaymentResult] = field(default_factory=list)
 
 
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 class SimulatedGateway:
+    provider = "simulated"
+
     def __init__(self, *, seed: int = 0, transient_rate: float = 0.0,
-                 decline_above: int | None = None):
+                 decline_above: int | None = None, buyer_pays: bool = True,
+                 now: Callable[[], datetime] = _wall_clock):
+        """`buyer_pays`: a capture of a payment the buyer never authorised authorises it on
+        the spot (the simulated buyer always completes the checkout)."""
         self._rng = random.Random(seed)
         self.transient_rate, self.decline_above = transient_rate, decline_above
-        self._captures: dict[str, _Capture] = {}
-        self._by_key: dict[str, tuple[tuple, PaymentResult]] = {}
+        self.buyer_pays, self._now = buyer_pays, now
+        self._payments: dict[str, _Payment] = {}
+        self._by_key: dict[str, tuple[tuple, object]] = {}
+        self.disputes: dict[str, dict[str, object]] = {}
+        self.books: list[SettlementRecord] = []
 
-    def capture(self, order_id: str, amount: int, currency: str, *,
+    # --- PaymentGateway -----------------------------------------------------------------------
+
+    def checkout(self, order_id: str, amount: int, currency: str, *,
+                 idempotency_key: str) -> Checkout:
+        request = ("checkout", order_id, amount, currency)
+        return self._once(idempotency_key, request,
+                          lambda: self._open(order_id, amount, currency, idempotency_key))
+
+    def authorise(self, payment_ref: str) -> None:
+        """The buyer completes the checkout (a simulation step, not part of the port)."""
+        payment = self._payment(payment_ref, "authorised")
+        if payment.state == "open":
+            self._decline_if_over(payment.amount, payment.currency)
+            payment.state = "authorised"
+
+    def capture(self, payment_ref: str, amount: int, currency: str, *,
                 idempotency_key: str) -> PaymentResult:
-        request = ("capture", order_id, amount, currency)
-        return self._once(idempotency_key, request, lambda: self._capture(*request[1:],
-                                                                         idempotency_key))
+        request = ("capture", payment_ref, amount, currency)
+        return self._once(idempotency_key, request,
+                          lambda: self._capture(payment_ref, amount, idempotency_key))
 
     def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
                lines: tuple[RefundLine, ...] = ()) -> PaymentResult:
@@ -55,7 +90,42 @@ class SimulatedGateway:
         return self._once(idempotency_key, ("void", payment_ref),
                           lambda: self._void(payment_ref, idempotency_key))
 
-    def _once(self, key: str, request: tuple, call) -> PaymentResult:
+    # --- DisputeDesk --------------------------------------------------------------------------
+
+    def open_dispute(self, payment_ref: str, amount: int, reason: str = "fraudulent") -> str:
+        """The buyer's bank opens a chargeback (a simulation step); returns the dispute ref."""
+        payment = self._payment(payment_ref, "captured")
+        ref = f"sim-dp-{len(self.disputes) + 1:06d}"
+        self.disputes[ref] = {"payment_ref": payment_ref, "amount": amount, "reason": reason,
+                              "status": "needs_response", "evidence": {}}
+        self._book("dispute", ref, payment_ref, -amount, payment.currency)
+        return ref
+
+    def submit_evidence(self, dispute_ref: str, evidence: Mapping[str, str], *,
+                        idempotency_key: str) -> str:
+        def submit() -> str:
+            dispute = self._dispute(dispute_ref)
+            dispute["evidence"], dispute["status"] = dict(evidence), "under_review"
+            return "under_review"
+
+        return self._once(idempotency_key, ("evidence", dispute_ref, tuple(evidence.items())),
+                          submit)
+
+    def accept(self, dispute_ref: str, *, idempotency_key: str) -> str:
+        def accept() -> str:
+            self._dispute(dispute_ref)["status"] = "lost"
+            return "lost"
+
+        return self._once(idempotency_key, ("accept", dispute_ref), accept)
+
+    # --- SettlementSource ---------------------------------------------------------------------
+
+    def settlement(self, start: datetime, end: datetime) -> list[SettlementRecord]:
+        return [r for r in self.books if start <= r.at < end]
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _once(self, key: str, request: tuple, call: Callable[[], object]):  # type: ignore[no-untyped-def]
         if not key:
             raise PermanentPaymentError("an idempotency key is required")
         if key in self._by_key:
@@ -70,52 +140,86 @@ class SimulatedGateway:
         self._by_key[key] = (request, result)
         return result
 
-    def _capture(self, order_id: str, amount: int, currency: str, key: str) -> PaymentResult:
+    def _open(self, order_id: str, amount: int, currency: str, key: str) -> Checkout:
         if amount <= 0:
             raise PermanentPaymentError(f"amount must be positive (got {amount})")
-        if self.decline_above is not None and amount > self.decline_above:
-            raise PermanentPaymentError(f"card declined for {amount} {currency}")
-        ref = f"cap-{len(self._captures) + 1:06d}"
-        self._captures[ref] = _Capture(order_id, amount, currency)
-        return PaymentResult("capture", ref, ref, amount, currency, key)
+        ref = f"sim-pay-{len(self._payments) + 1:06d}"
+        self._payments[ref] = _Payment(order_id, amount, currency)
+        return Checkout(self.provider, ref, amount, currency, key,
+                        client_secret=f"{ref}_secret")
+
+    def _capture(self, payment_ref: str, amount: int, key: str) -> PaymentResult:
+        payment = self._payment(payment_ref, "authorised")
+        if payment.state == "open" and self.buyer_pays:
+            self.authorise(payment_ref)
+        if payment.state != "authorised":
+            raise PermanentPaymentError(f"{payment_ref} is {payment.state}, not authorised")
+        if not 0 < amount <= payment.amount:
+            raise PermanentPaymentError(f"capture of {amount} exceeds the authorised "
+                                        f"{payment.amount}")
+        payment.state, payment.captured = "captured", amount
+        ref = f"{payment_ref}-cap"
+        self._book("charge", ref, payment_ref, amount, payment.currency)
+        return PaymentResult("capture", ref, payment_ref, amount, payment.currency, key)
 
     def _refund(self, payment_ref: str, amount: int, lines: tuple[RefundLine, ...],
                 key: str) -> PaymentResult:
-        capture = self._live(payment_ref)
+        payment = self._payment(payment_ref, "captured")
+        if payment.state != "captured":
+            raise PermanentPaymentError(f"{payment_ref} is {payment.state}: nothing to refund")
         if lines and sum(line.amount for line in lines) != amount:
             raise PermanentPaymentError(f"refund lines add up to "
                                         f"{sum(ln.amount for ln in lines)}, not {amount}")
-        if not 0 < amount <= capture.amount - capture.refunded:
+        left = payment.captured - payment.refunded
+        if not 0 < amount <= left:
             raise PermanentPaymentError(f"refund of {amount} exceeds what is left on "
-                                        f"{payment_ref} ({capture.amount - capture.refunded})")
-        capture.refunded += amount
-        result = PaymentResult("refund", f"{payment_ref}-rf{len(capture.refunds) + 1}",
-                               payment_ref, amount, capture.currency, key, lines)
-        capture.refunds.append(result)
+                                        f"{payment_ref} ({left})")
+        payment.refunded += amount
+        result = PaymentResult("refund", f"{payment_ref}-rf{len(payment.refunds) + 1}",
+                               payment_ref, amount, payment.currency, key, lines)
+        payment.refunds.append(result)
+        self._book("refund", result.ref, payment_ref, -amount, payment.currency)
         return result
 
     def _void(self, payment_ref: str, key: str) -> PaymentResult:
-        capture = self._live(payment_ref)
-        if capture.refunded:
-            raise PermanentPaymentError(f"{payment_ref} was partly refunded; refund the rest")
-        capture.voided = True
-        return PaymentResult("void", f"{payment_ref}-void", payment_ref, capture.amount,
-                             capture.currency, key)
+        payment = self._payment(payment_ref, "authorised")
+        if payment.state == "captured":
+            raise PermanentPaymentError(f"{payment_ref} was captured: refund it instead")
+        payment.state = "voided"
+        return PaymentResult("void", f"{payment_ref}-void", payment_ref, payment.amount,
+                             payment.currency, key)
 
-    def _live(self, payment_ref: str) -> _Capture:
-        capture = self._captures.get(payment_ref)
-        if capture is None:
-            raise PermanentPaymentError(f"no capture {payment_ref}")
-        if capture.voided:
+    def _payment(self, payment_ref: str, adopt_as: str) -> _Payment:
+        payment = self._payments.get(payment_ref) or self._adopt(payment_ref, adopt_as)
+        if payment.state == "voided":
             raise PermanentPaymentError(f"{payment_ref} was voided")
-        return capture
+        return payment
+
+    def _adopt(self, payment_ref: str, state: str) -> _Payment:
+        raise PermanentPaymentError(f"no payment {payment_ref}")
+
+    def _dispute(self, dispute_ref: str) -> dict[str, object]:
+        dispute = self.disputes.get(dispute_ref)
+        if dispute is None:
+            raise PermanentPaymentError(f"no dispute {dispute_ref}")
+        return dispute
+
+    def _decline_if_over(self, amount: int, currency: str) -> None:
+        if self.decline_above is not None and amount > self.decline_above:
+            raise PermanentPaymentError(f"card declined for {amount} {currency}")
+
+    def _book(self, kind: str, ref: str, payment_ref: str, amount: int, currency: str) -> None:
+        self.books.append(SettlementRecord(kind, ref, payment_ref, amount, currency, 0,
+                                           self._now()))
 
 
 class AdoptingGateway(SimulatedGateway):
-    """The simulated gateway for payments captured elsewhere (they reached orderpilot by
-    webhook): an unknown payment_ref is adopted as a capture with nothing refunded yet."""
+    """The simulated gateway for payments made elsewhere (they reached orderpilot by webhook):
+    an unknown payment_ref is adopted — as captured for a refund, as authorised otherwise —
+    with no limit on its amount."""
 
-    def _live(self, payment_ref: str) -> _Capture:
-        if payment_ref not in self._captures:
-            self._captures[payment_ref] = _Capture("", sys.maxsize, "")
-        return super()._live(payment_ref)
+    def _adopt(self, payment_ref: str, state: str) -> _Payment:
+        payment = _Payment("", sys.maxsize, "", state,
+                           captured=sys.maxsize if state == "captured" else 0)
+        self._payments[payment_ref] = payment
+        return payment

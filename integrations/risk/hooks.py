@@ -14,6 +14,7 @@ from integrations.db.sql import Sql
 from integrations.risk.counters import count_outcomes
 from integrations.risk.credit_store import record_credit_event, record_credit_events
 from statemachine.aftersales import AfterSalesCase, Inspection
+from statemachine.dispute import Dispute
 from statemachine.lifecycle import Fired
 from statemachine.order import Order
 from statemachine.risk.credit import CreditEventKind
@@ -36,6 +37,13 @@ def order_credit_event(fired: Fired) -> tuple[CreditEventKind, str] | None:
     return None
 
 
+def dispute_credit_event(fired: Fired) -> tuple[CreditEventKind, str] | None:
+    """A chargeback the shop lost or conceded (by webhook or by hand) costs the buyer credit."""
+    if fired.to_state in ("lost", "accepted") and fired.from_state != fired.to_state:
+        return CreditEventKind.CHARGEBACK, f"{fired.entity_id}: chargeback {fired.to_state}"
+    return None
+
+
 def case_credit_event(case: AfterSalesCase, fired: Fired) -> tuple[CreditEventKind, str] | None:
     """A case closed after inspection found a mismatch is a malicious refund attempt."""
     if fired.trigger == "close" and case.inspection is Inspection.MISMATCH:
@@ -52,8 +60,10 @@ class CreditHook:
     def __call__(self, ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
         if isinstance(aggregate, Order):
             event, order_id, buyer = order_credit_event(fired), aggregate.id, aggregate.buyer_id
-        elif isinstance(aggregate, AfterSalesCase):
-            event, order_id = case_credit_event(aggregate, fired), aggregate.order_id
+        elif isinstance(aggregate, AfterSalesCase | Dispute):
+            event = case_credit_event(aggregate, fired) \
+                if isinstance(aggregate, AfterSalesCase) else dispute_credit_event(fired)
+            order_id = aggregate.order_id
             buyer = tx.connection.execute(select(ORDERS.c.buyer_id).where(
                 ORDERS.c.id == order_id)).scalar_one()
         else:
@@ -65,13 +75,13 @@ class CreditHook:
 
     def many(self, ctx: Any, tx: Any, moved: list[tuple[Any, Fired]]) -> None:
         """Bulk: the credit events of a batch of order transitions, few statements per buyer;
-        case transitions (rare) one by one."""
+        case and dispute transitions (rare) one by one."""
         events = [(o.buyer_id, event[0], o.id, event[1], f.actor, f.at) for o, f in moved
                   if isinstance(o, Order) and (event := order_credit_event(f)) is not None]
         if events:
             record_credit_events(tx.connection, events, policy=self.policy)
         for aggregate, fired in moved:
-            if isinstance(aggregate, AfterSalesCase):
+            if isinstance(aggregate, AfterSalesCase | Dispute):
                 self(ctx, tx, aggregate, fired)
 
 

@@ -12,6 +12,7 @@ from integrations.service import orders, pipeline, shipments
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import Edge, parse
 from integrations.service.kinds import CLAIM
+from integrations.service.money_refunds import request_compensation
 from statemachine.claim import CLAIM_LIFECYCLE, Claim, ClaimKind, ClaimState
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.fulfilment import plan_refill
@@ -43,13 +44,14 @@ def goods_value(order: Order, goods: list[HoldRow]) -> int:
     return sum(h.quantity * price[h.line_no] for h in goods)
 
 
-def refund_goods(ctx: Context, tx: Tx, order: Order, value: int, actor: str,
-                 reason: str) -> int:
-    """Refund the goods' value (never more than is left to refund); returns the amount."""
-    amount = min(value, order.paid - order.refunded)
-    if amount > 0:
-        orders.fire(ctx, tx, order, "refund", actor, {"amount": amount, "reason": reason})
-    return amount
+def refund_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment, value: int,
+                 actor: str, reason: str) -> int:
+    """Record the refund of the goods' value through the payment provider (never more than is
+    left to refund); the caller pays it out after commit. Returns the amount."""
+    locked = tx.store.get_order(order.id, lock=True)
+    operation = request_compensation(ctx, tx, locked, value,
+                                     f"compensation:{shipment.public_id}", actor, reason)
+    return operation.amount if operation is not None else 0
 
 
 def reship_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment,

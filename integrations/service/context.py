@@ -18,6 +18,7 @@ from integrations.db.units import Units
 from integrations.db.writer import Writer
 from statemachine.clock import Clock
 from statemachine.policies import Timeouts
+from statemachine.ports import PaymentGateway
 from statemachine.risk_port import RiskCheck
 from statemachine.verification import Verifier
 
@@ -48,6 +49,7 @@ class Context:
     risk_check: RiskCheck
     hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
     verifier: Verifier | None = None  # step-up verification codes (service/verification.py)
+    gateway: PaymentGateway = field(default_factory=lambda: _simulated_gateway())
     units: Units = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -70,3 +72,9 @@ class Context:
         """Close the held connections and the engine's pool."""
         self.units.close()
         self.engine.dispose()
+
+
+def _simulated_gateway() -> PaymentGateway:
+    from integrations.payments.simulated import AdoptingGateway
+
+    return AdoptingGateway()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.db.fulfil_store import FulfilStore
-from integrations.service import aftersales, claims, shipments
+from integrations.service import aftersales, claims, money, shipments
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import OpenCase, parse
 from statemachine.aftersales import CaseKind
@@ -28,7 +28,9 @@ def report_lost(ctx: Context, shipment_id: int, reason: str, actor: str,
                 settle: str | None = None) -> Claim:
     """Mark the parcel lost (if not yet), compensate the buyer and file the carrier claim."""
     with ctx.tx() as tx:
-        return _lost(ctx, tx, shipment_id, reason, actor, settle)
+        claim = _lost(ctx, tx, shipment_id, reason, actor, settle)
+    money.execute_pending(ctx, claim.order_id)  # pay the compensation out, after commit
+    return claim
 
 
 def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
@@ -60,7 +62,7 @@ def _compensate(ctx: Context, tx: Tx, order: Any, shipment: Any, goods: list, va
         if parcels is not None:
             return "reship", 0, {**details, "replacement": parcels}
         details["reship_failed"] = "no stock to reship: refunded instead"
-    refunded = claims.refund_goods(ctx, tx, order, value, actor,
+    refunded = claims.refund_goods(ctx, tx, order, shipment, value, actor,
                                    f"parcel {shipment.public_id}: {why}")
     return "refund", refunded, details
 
@@ -146,7 +148,8 @@ def receive_return(ctx: Context, shipment_id: int, result: str, notes: str | Non
             claims.fire(ctx, tx, claim, "close", actor, {"reason": "returned intact, restocked"})
         claims.close_if_settled(ctx, tx, order.id, actor, f"parcel {shipment.public_id} "
                                                           f"returned; settled by {how}")
-        return claim
+    money.execute_pending(ctx, claim.order_id)  # pay the compensation out, after commit
+    return claim
 
 
 def _take_back(ctx: Context, tx: Tx, store: FulfilStore, goods: list, result: str,

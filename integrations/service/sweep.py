@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from integrations.db.repository import Due
-from integrations.service import pipeline
+from integrations.service import disputes, pipeline
 from integrations.service.context import Context, Tx
 from integrations.service.kinds import ORDER, SHIPMENT
 from statemachine.aftersales import AWAITING_ANSWER
@@ -130,4 +130,5 @@ _HANDLERS: dict[DeadlineKind, Handler] = {
     DeadlineKind.PROMISED_DELIVERY: _stall_parcels,
     DeadlineKind.AFTERSALES_SLA: _answer_overdue,
     DeadlineKind.AUTO_COMPLETE: _auto_complete,
+    DeadlineKind.DISPUTE_EVIDENCE: disputes.evidence_due_alert,
 }

@@ -19,6 +19,7 @@ from integrations.db.schema import Base
 from integrations.http.app import create_app
 from integrations.http.settings import HttpSettings
 from integrations.http.signing import signed_headers
+from integrations.payments.settings import PaymentSettings
 from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision
 
@@ -43,12 +44,14 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(pilot: OrderPilot, secrets: dict[str, str] | None = None,
-                   group_commit: bool = False) -> Iterator[str]:
+                   group_commit: bool = False,
+                   payments: PaymentSettings | None = None) -> Iterator[str]:
     """Serve the ingestion app for `pilot` until the block ends; yields the base URL."""
     settings = HttpSettings(secrets=secrets or SECRETS, group_commit=group_commit)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(pilot.context, settings), host="127.0.0.1",
-                                           port=port, log_level="warning", lifespan="off"))
+    app = create_app(pilot.context, settings, payments or PaymentSettings(provider="simulated"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

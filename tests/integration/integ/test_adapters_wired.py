@@ -6,19 +6,22 @@ import pytest
 
 from integrations.carriers.simulated import Knobs, SimulatedCarrier
 from integrations.carriers.sync import chase_stalled, poll_parcel, ship_order
-from integrations.payments.service import capture_order, refund_case
+from integrations.payments.service import capture_order
 from integrations.payments.simulated import SimulatedGateway
+from integrations.service.money_refunds import refund_case
+from orderpilot import OrderPilot
 from orderpilot.api_integrations import notes
-from statemachine.ports import CarrierProfile, PermanentPaymentError, TransientPaymentError
+from statemachine.ports import CarrierProfile, TransientPaymentError
+from statemachine.risk_port import approve_everything
 from tests.factories import placed_order, stock
 
 PROFILE = CarrierProfile("sim-express", promised_days=3, insured_value_threshold=10_000)
 
 
-def paid_and_packed(pilot, gateway):
+def paid_and_packed(pilot):
     stock(pilot, quantity=10)
     order = placed_order(pilot, quantity=2)
-    capture_order(pilot.context, gateway, int(order.id[2:]))
+    capture_order(pilot.context, int(order.id[2:]))
     for trigger in ("start_picking", "pack"):
         pilot.orders.fire(order.id, trigger)
     return order
@@ -27,7 +30,7 @@ def paid_and_packed(pilot, gateway):
 def test_a_parcel_shipped_with_the_simulated_carrier_is_delivered_by_polling(any_pilot, clock):
     # Given a paid, packed order shipped with a waybill from the simulated carrier
     carrier = SimulatedCarrier(PROFILE, clock, Knobs(seed=4))
-    order = paid_and_packed(any_pilot, SimulatedGateway())
+    order = paid_and_packed(any_pilot)
     [waybill] = ship_order(any_pilot.context, int(order.id[2:]), carrier, "warehouse")
     [parcel] = any_pilot.shipments.of_order(order.id)
     assert parcel.tracking_no == waybill.tracking_no
@@ -45,7 +48,7 @@ def test_a_stalled_parcel_is_chased_once_and_resumes(any_pilot, clock):
     knobs = Knobs(seed=2, stall_rate=1.0, stall_hours=300, hops=(1, 1), pickup_hours=(1, 1),
                   hop_hours=(1, 2))
     carrier = SimulatedCarrier(PROFILE, clock, knobs)
-    order = paid_and_packed(any_pilot, SimulatedGateway())
+    order = paid_and_packed(any_pilot)
     [waybill] = ship_order(any_pilot.context, int(order.id[2:]), carrier, "warehouse")
     clock.advance(hours=2)
     poll_parcel(any_pilot.context, carrier, waybill.tracking_no)
@@ -63,38 +66,54 @@ def test_a_stalled_parcel_is_chased_once_and_resumes(any_pilot, clock):
     assert any_pilot.shipments.get(parcel.id).state == "in_transit"
 
 
-def test_a_capture_that_fails_transiently_is_retried_and_pays_once(any_pilot):
-    stock(any_pilot, quantity=10)
-    order = placed_order(any_pilot, quantity=1)
-    gateway = SimulatedGateway(seed=1, transient_rate=0.5)  # seed 1: first call times out
-    with pytest.raises(TransientPaymentError):
-        capture_order(any_pilot.context, gateway, int(order.id[2:]))
-    assert any_pilot.orders.get(order.id).state == "awaiting_payment"
-    result = capture_order(any_pilot.context, gateway, int(order.id[2:]))
-    assert any_pilot.orders.get(order.id).payment_ref == result.ref
-    gateway.transient_rate = 0.0
-    capture_order(any_pilot.context, gateway, int(order.id[2:]))  # a late retry: replays
-    assert [h.trigger for h in any_pilot.orders.history(order.id)].count("pay") == 1
+@pytest.fixture
+def flaky_pilot(any_url, clock):
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                       gateway=SimulatedGateway(seed=1, transient_rate=0.5))
+    yield pilot
+    pilot.close()
 
 
-def test_a_declined_capture_leaves_the_order_waiting(any_pilot):
-    stock(any_pilot, quantity=10)
-    order = placed_order(any_pilot, quantity=1)
-    with pytest.raises(PermanentPaymentError):
-        capture_order(any_pilot.context, SimulatedGateway(decline_above=100),
-                      int(order.id[2:]))
-    assert any_pilot.orders.get(order.id).state == "awaiting_payment"
+def test_a_capture_that_fails_transiently_is_retried_and_pays_once(flaky_pilot):
+    stock(flaky_pilot, quantity=10)
+    order = placed_order(flaky_pilot, quantity=1)
+    number = int(order.id[2:])
+    with pytest.raises(TransientPaymentError):  # seed 1: the first provider call times out
+        capture_order(flaky_pilot.context, number)
+    assert flaky_pilot.orders.get(order.id).state == "awaiting_payment"
+    for _ in range(10):  # the operator (or the retry flow) tries again: same keys
+        try:
+            operation = capture_order(flaky_pilot.context, number)
+            break
+        except TransientPaymentError:
+            continue
+    assert operation.status == "succeeded"
+    assert flaky_pilot.orders.get(order.id).payment_ref == operation.payment_ref
+    flaky_pilot.context.gateway.transient_rate = 0.0
+    capture_order(flaky_pilot.context, number)  # a late retry: replays
+    assert [h.trigger for h in flaky_pilot.orders.history(order.id)].count("pay") == 1
+
+
+def test_a_declined_capture_leaves_the_order_waiting_and_tells_the_staff(any_url, clock):
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                       gateway=SimulatedGateway(decline_above=100))
+    stock(pilot, quantity=10)
+    order = placed_order(pilot, quantity=1)
+    operation = capture_order(pilot.context, int(order.id[2:]))
+    assert operation.status == "failed" and "declined" in operation.error
+    assert pilot.orders.get(order.id).state == "awaiting_payment"
+    pilot.close()
 
 
 def test_a_case_refund_goes_through_the_gateway_by_line_and_settles_the_order(any_pilot):
-    gateway = SimulatedGateway()
-    order = paid_and_packed(any_pilot, gateway)
+    order = paid_and_packed(any_pilot)
     case = any_pilot.cases.open(order.id, kind="refund_only", reason="missing part",
                                 lines=[{"line_no": 1, "quantity": 1}])
     with pytest.raises(Exception, match="cannot refund"):
-        refund_case(any_pilot.context, gateway, int(case.id[2:]), "cs-agent")  # not approved
+        refund_case(any_pilot.context, int(case.id[2:]), "cs-agent")  # not approved
     any_pilot.cases.fire(case.id, "auto_approve")
-    result = refund_case(any_pilot.context, gateway, int(case.id[2:]), "cs-agent")
-    assert result.lines[0].quantity == 1 and result.amount == 1999
+    operation = refund_case(any_pilot.context, int(case.id[2:]), "cs-agent")
+    assert operation.lines[0].quantity == 1 and operation.amount == 1999
+    assert operation.status == "succeeded"
     assert any_pilot.orders.get(order.id).refunded == 1999
     assert any_pilot.cases.get(case.id).state == "refunded"

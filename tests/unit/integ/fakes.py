@@ -3,13 +3,13 @@ simulated adapters."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from statemachine.clock import Clock
 from statemachine.ports import (
     CarrierProfile,
     ChaseTicket,
+    Checkout,
     Message,
     PaymentResult,
     PermanentPaymentError,
@@ -57,15 +57,17 @@ class FakeCarrier:
 
 
 class FakeGateway:
-    """Never fails transiently; keeps captures and keys in dicts."""
+    """Never fails transiently; keeps payments and keys in dicts."""
+
+    provider = "fake"
 
     def __init__(self) -> None:
-        self.captured: dict[str, int] = {}
+        self.amounts: dict[str, int] = {}
+        self.state: dict[str, str] = {}  # open | authorised | captured | voided
         self.refunded: dict[str, int] = {}
-        self.voided: set[str] = set()
-        self.keys: dict[str, tuple[tuple, PaymentResult]] = {}
+        self.keys: dict[str, tuple[tuple, object]] = {}
 
-    def _keyed(self, key: str, request: tuple, make) -> PaymentResult:
+    def _keyed(self, key: str, request: tuple, make):  # type: ignore[no-untyped-def]
         if key in self.keys:
             if self.keys[key][0] != request:
                 raise PermanentPaymentError(f"key {key} reused for another request")
@@ -74,45 +76,56 @@ class FakeGateway:
         self.keys[key] = (request, result)
         return result
 
-    def capture(self, order_id: str, amount: int, currency: str, *,
-                idempotency_key: str) -> PaymentResult:
-        def make() -> PaymentResult:
+    def checkout(self, order_id: str, amount: int, currency: str, *,
+                 idempotency_key: str) -> Checkout:
+        def make() -> Checkout:
             if amount <= 0:
                 raise PermanentPaymentError("amount must be positive")
-            ref = f"fake-{len(self.captured) + 1}"
-            self.captured[ref], self.refunded[ref] = amount, 0
-            return PaymentResult("capture", ref, ref, amount, currency, idempotency_key)
+            ref = f"fake-{len(self.amounts) + 1}"
+            self.amounts[ref], self.state[ref], self.refunded[ref] = amount, "open", 0
+            return Checkout(self.provider, ref, amount, currency, idempotency_key)
 
-        return self._keyed(idempotency_key, ("c", order_id, amount, currency), make)
+        return self._keyed(idempotency_key, ("o", order_id, amount, currency), make)
+
+    def authorise(self, payment_ref: str) -> None:
+        if self.state.get(payment_ref) != "open":
+            raise ValueError(f"{payment_ref} is {self.state.get(payment_ref)}")
+        self.state[payment_ref] = "authorised"
+
+    def capture(self, payment_ref: str, amount: int, currency: str, *,
+                idempotency_key: str) -> PaymentResult:
+        def make() -> PaymentResult:
+            if self.state.get(payment_ref) != "authorised" or amount > self.amounts[payment_ref]:
+                raise PermanentPaymentError(f"{payment_ref} cannot capture {amount}")
+            self.state[payment_ref], self.amounts[payment_ref] = "captured", amount
+            return PaymentResult("capture", f"{payment_ref}-c", payment_ref, amount, currency,
+                                 idempotency_key)
+
+        return self._keyed(idempotency_key, ("c", payment_ref, amount, currency), make)
 
     def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
                lines: tuple[RefundLine, ...] = ()) -> PaymentResult:
         def make() -> PaymentResult:
-            self._check_live(payment_ref)
-            left = self.captured[payment_ref] - self.refunded[payment_ref]
+            if self.state.get(payment_ref) != "captured":
+                raise PermanentPaymentError(f"{payment_ref} was not captured")
+            left = self.amounts[payment_ref] - self.refunded[payment_ref]
             if (lines and sum(ln.amount for ln in lines) != amount) or not 0 < amount <= left:
                 raise PermanentPaymentError(f"cannot refund {amount} (left {left})")
             self.refunded[payment_ref] += amount
-            return PaymentResult("refund", f"{payment_ref}-r", payment_ref, amount, "CNY",
-                                 idempotency_key, lines)
+            return PaymentResult("refund", f"{payment_ref}-r{len(self.keys)}", payment_ref,
+                                 amount, "CNY", idempotency_key, lines)
 
         return self._keyed(idempotency_key, ("r", payment_ref, amount, lines), make)
 
     def void(self, payment_ref: str, *, idempotency_key: str) -> PaymentResult:
         def make() -> PaymentResult:
-            self._check_live(payment_ref)
-            if self.refunded[payment_ref]:
-                raise PermanentPaymentError("already refunded in part")
-            self.voided.add(payment_ref)
-            result = PaymentResult("void", f"{payment_ref}-v", payment_ref,
-                                   self.captured[payment_ref], "CNY", idempotency_key)
-            return replace(result)
+            if self.state.get(payment_ref) not in ("open", "authorised"):
+                raise PermanentPaymentError(f"{payment_ref} cannot be voided")
+            self.state[payment_ref] = "voided"
+            return PaymentResult("void", f"{payment_ref}-v", payment_ref,
+                                 self.amounts[payment_ref], "CNY", idempotency_key)
 
         return self._keyed(idempotency_key, ("v", payment_ref), make)
-
-    def _check_live(self, ref: str) -> None:
-        if ref not in self.captured or ref in self.voided:
-            raise PermanentPaymentError(f"no live capture {ref}")
 
 
 class RecordingNotifier:

@@ -1,4 +1,6 @@
-"""One contract per port, run against the in-memory fake and the simulated / real adapter."""
+"""One contract per port, run against the in-memory fake and the simulated / real adapter
+(the payment gateway's contract runs in tests/integration/payments: its real adapters need
+the local provider servers)."""
 
 from __future__ import annotations
 
@@ -8,18 +10,15 @@ import pytest
 
 from integrations.carriers.simulated import Knobs, SimulatedCarrier
 from integrations.notifications.apprise_notifier import AppriseNotifier
-from integrations.payments.simulated import SimulatedGateway
 from statemachine.clock import ManualClock
 from statemachine.ports import (
     CarrierProfile,
     Message,
-    PermanentPaymentError,
-    RefundLine,
     UnknownParcel,
     WaybillRequest,
 )
 from statemachine.tracking import CarrierStatus
-from tests.unit.integ.fakes import FakeCarrier, FakeGateway, RecordingNotifier
+from tests.unit.integ.fakes import FakeCarrier, RecordingNotifier
 
 START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 PROFILE = CarrierProfile("sim-express", promised_days=3, insured_value_threshold=10_000)
@@ -39,11 +38,6 @@ def carrier(request, clock):
     if request.param == "fake":
         return FakeCarrier(PROFILE, clock)
     return SimulatedCarrier(PROFILE, clock, Knobs(seed=3))
-
-
-@pytest.fixture(params=["fake", "simulated"])
-def gateway(request):
-    return FakeGateway() if request.param == "fake" else SimulatedGateway(seed=1)
 
 
 # --- carriers ----------------------------------------------------------------------------------
@@ -79,50 +73,6 @@ def test_a_chase_returns_a_ticket_for_the_parcel(carrier, clock):
     ticket = carrier.chase(waybill.tracking_no, "no scan for 24 h")
     assert (ticket.tracking_no, ticket.reason, ticket.at) == (
         waybill.tracking_no, "no scan for 24 h", clock.now())
-
-
-# --- payments ----------------------------------------------------------------------------------
-
-def test_a_capture_repeated_with_its_key_returns_the_first_result(gateway):
-    first = gateway.capture("o-1", 5000, "CNY", idempotency_key="k1")
-    assert gateway.capture("o-1", 5000, "CNY", idempotency_key="k1") == first
-    assert (first.kind, first.amount) == ("capture", 5000)
-
-
-def test_a_key_reused_for_another_request_is_a_permanent_failure(gateway):
-    gateway.capture("o-1", 5000, "CNY", idempotency_key="k1")
-    with pytest.raises(PermanentPaymentError):
-        gateway.capture("o-1", 6000, "CNY", idempotency_key="k1")
-
-
-def test_partial_and_line_level_refunds_never_exceed_the_capture(gateway):
-    cap = gateway.capture("o-1", 5000, "CNY", idempotency_key="c")
-    gateway.refund(cap.ref, 1000, idempotency_key="r1")
-    lines = (RefundLine(1, 1, 1500), RefundLine(2, 1, 500))
-    line_refund = gateway.refund(cap.ref, 2000, idempotency_key="r2", lines=lines)
-    assert line_refund.lines == lines
-    assert gateway.refund(cap.ref, 1000, idempotency_key="r1").amount == 1000  # replay
-    with pytest.raises(PermanentPaymentError):
-        gateway.refund(cap.ref, 2001, idempotency_key="r3")
-    with pytest.raises(PermanentPaymentError):
-        gateway.refund(cap.ref, 100, idempotency_key="r4", lines=(RefundLine(1, 1, 99),))
-    assert gateway.refund(cap.ref, 2000, idempotency_key="r5").amount == 2000
-
-
-def test_void_cancels_an_unrefunded_capture_and_then_nothing_more_can_be_refunded(gateway):
-    cap = gateway.capture("o-1", 5000, "CNY", idempotency_key="c")
-    assert gateway.void(cap.ref, idempotency_key="v").kind == "void"
-    with pytest.raises(PermanentPaymentError):
-        gateway.refund(cap.ref, 100, idempotency_key="r")
-    other = gateway.capture("o-2", 5000, "CNY", idempotency_key="c2")
-    gateway.refund(other.ref, 100, idempotency_key="r2")
-    with pytest.raises(PermanentPaymentError):
-        gateway.void(other.ref, idempotency_key="v2")
-
-
-def test_refunding_an_unknown_capture_is_permanent(gateway):
-    with pytest.raises(PermanentPaymentError):
-        gateway.refund("cap-404", 100, idempotency_key="r")
 
 
 # --- notifications -----------------------------------------------------------------------------

@@ -53,23 +53,29 @@ def test_a_stalled_parcel_goes_quiet_and_a_chase_makes_it_scan_again_soon():
 
 
 def test_a_transient_failure_leaves_nothing_behind_and_a_retry_applies_once():
-    gateway = SimulatedGateway(seed=1, transient_rate=0.5)
+    gateway = SimulatedGateway(seed=4, transient_rate=0.0)
+    checkout = gateway.checkout("o-1", 5000, "CNY", idempotency_key="checkout:o-1")
+    gateway.transient_rate = 0.5
     failures, result = 0, None
     while result is None:
         try:
-            result = gateway.capture("o-1", 5000, "CNY", idempotency_key="pay-o-1")
+            result = gateway.capture(checkout.payment_ref, 5000, "CNY",
+                                     idempotency_key="capture:o-1")
         except TransientPaymentError:
             failures += 1
-    assert failures >= 1  # seed 1 fails first: the retry path was exercised
-    assert result.ref == "cap-000001"  # no half-made capture before it
+    assert failures >= 1  # seed 4 fails the capture first: the retry path was exercised
+    assert [r.kind for r in gateway.books] == ["charge"]  # no half-made capture before it
     gateway.transient_rate = 0.0
-    assert gateway.capture("o-1", 5000, "CNY", idempotency_key="pay-o-1") == result
+    assert gateway.capture(checkout.payment_ref, 5000, "CNY",
+                           idempotency_key="capture:o-1") == result
+    assert [r.kind for r in gateway.books] == ["charge"]
 
 
 def test_amounts_over_the_decline_limit_are_permanent_failures():
     gateway = SimulatedGateway(decline_above=10_000)
+    checkout = gateway.checkout("o-1", 10_001, "CNY", idempotency_key="k0")
     with pytest.raises(PermanentPaymentError, match="declined"):
-        gateway.capture("o-1", 10_001, "CNY", idempotency_key="k")
+        gateway.capture(checkout.payment_ref, 10_001, "CNY", idempotency_key="k")
 
 
 def test_promised_days_come_from_the_profile():

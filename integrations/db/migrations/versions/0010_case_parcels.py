@@ -1,15 +1,15 @@
 """connect: parcels say their purpose (order, return, replacement, repaired) and their case
 
-Revision ID: 0009_case_parcels
-Revises: 0008_verification
+Revision ID: 0010_case_parcels
+Revises: 0009_money
 Create Date: 2026-11-27 12:40:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_case_parcels'
-down_revision = '0008_verification'
+revision = '0010_case_parcels'
+down_revision = '0009_money'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,115 @@
+"""Payment operations in and out of the store, on the caller's unit of work."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from integrations.db.sql import Sql
+from statemachine.money import (
+    OperationKind,
+    OperationStatus,
+    PaymentOperation,
+    Reserved,
+)
+from statemachine.ports import RefundLine
+
+OP_COLS = ("id, order_id, kind, status, amount, currency, idem_key, provider, payment_ref, "
+           "actor, created_at, lines, purpose, reason, provider_ref, attempts, error")
+
+
+class MoneyStore:
+    def __init__(self, sql: Sql):
+        self.sql = sql
+
+    def add(self, values: dict[str, Any]) -> PaymentOperation:
+        number = self.sql.insert_id(
+            "INSERT INTO payment_operations (order_id, kind, status, amount, currency, "
+            "idem_key, provider, payment_ref, provider_ref, lines, purpose, reason, actor, "
+            "attempts, error, created_at, settled_at) VALUES (:order_id, :kind, :status, "
+            ":amount, :currency, :idem_key, :provider, :payment_ref, :provider_ref, :lines, "
+            ":purpose, :reason, :actor, 0, NULL, :created_at, :settled_at)",
+            {"provider_ref": None, "settled_at": None, "lines": [], "purpose": {},
+             "reason": None, **values})
+        found = self.by_id(number)
+        assert found is not None
+        return found
+
+    def by_key(self, key: str, *, lock: bool = False) -> PaymentOperation | None:
+        suffix = " FOR UPDATE" if lock and not self.sql.sqlite else ""
+        row = self.sql.one(f"SELECT {OP_COLS} FROM payment_operations WHERE idem_key = :k"
+                           + suffix, {"k": key})
+        return None if row is None else self._operation(row)
+
+    def by_id(self, number: int) -> PaymentOperation | None:
+        row = self.sql.one(f"SELECT {OP_COLS} FROM payment_operations WHERE id = :id",
+                           {"id": number})
+        return None if row is None else self._operation(row)
+
+    def of_order(self, order_id: int) -> list[PaymentOperation]:
+        return [self._operation(r) for r in self.sql.all(
+            f"SELECT {OP_COLS} FROM payment_operations WHERE order_id = :o ORDER BY id",
+            {"o": order_id})]
+
+    def pending(self, older_than: datetime, limit: int) -> list[str]:
+        """Keys of operations still waiting for the provider, oldest first."""
+        return [r[0] for r in self.sql.all(
+            "SELECT idem_key FROM payment_operations WHERE status = 'pending' AND kind <> "
+            "'checkout' AND created_at <= :t ORDER BY created_at, id LIMIT :n",
+            {"t": older_than, "n": limit})]
+
+    def settle(self, key: str, status: OperationStatus, at: datetime,
+               provider_ref: str | None = None, error: str | None = None) -> bool:
+        """Pending → succeeded / failed; False if it was settled already (by someone else)."""
+        return self.sql.run(
+            "UPDATE payment_operations SET status = :s, settled_at = :at, provider_ref = "
+            "COALESCE(:ref, provider_ref), error = :err WHERE idem_key = :k AND status = "
+            "'pending'", {"s": status.value, "at": at, "ref": provider_ref, "err": error,
+                          "k": key}).rowcount == 1
+
+    def note_attempt(self, key: str, error: str) -> None:
+        self.sql.run("UPDATE payment_operations SET attempts = attempts + 1, error = :e "
+                     "WHERE idem_key = :k AND status = 'pending'", {"e": error[:500], "k": key})
+
+    def reserved(self, order_id: int, *, excluding: str | None = None) -> Reserved:
+        """Refunds in flight and open disputes of an order (lock the order first)."""
+        ops = self.sql.all("SELECT idem_key, amount, lines FROM payment_operations WHERE "
+                           "order_id = :o AND kind = 'refund' AND status = 'pending'",
+                           {"o": order_id})
+        lines: Counter[int] = Counter()
+        amount = 0
+        for key, value, op_lines in ops:
+            if key == excluding:
+                continue
+            amount += value
+            for line in self.sql.doc(op_lines) or []:
+                lines[line["line_no"]] += line["quantity"]
+        disputed = self.sql.one("SELECT COALESCE(SUM(amount), 0) FROM disputes WHERE "
+                                "order_id = :o AND state IN ('opened', 'evidence_due', "
+                                "'submitted')", {"o": order_id})
+        return Reserved(amount, dict(lines), int(disputed[0]) if disputed else 0)
+
+    def latest(self, base: str) -> PaymentOperation | None:
+        """The newest operation keyed `base` or `base:<n>` (retries after a failure)."""
+        row = self.sql.one(f"SELECT {OP_COLS} FROM payment_operations WHERE idem_key = :b OR "
+                           "substr(idem_key, 1, :n) = :p ORDER BY id DESC LIMIT 1",
+                           {"b": base, "p": base + ":", "n": len(base) + 1})
+        return None if row is None else self._operation(row)
+
+    def count_keys(self, base: str) -> int:
+        """How many operations used `base` or `base:<n>` as their key."""
+        row = self.sql.one("SELECT COUNT(*) FROM payment_operations WHERE idem_key = :b OR "
+                           "substr(idem_key, 1, :n) = :p",
+                           {"b": base, "p": base + ":", "n": len(base) + 1})
+        return int(row[0]) if row else 0
+
+    def _operation(self, r: Any) -> PaymentOperation:
+        doc, when = self.sql.doc, self.sql.when
+        lines = tuple(RefundLine(ln["line_no"], ln["quantity"], ln["amount"])
+                      for ln in doc(r[11]) or [])
+        return PaymentOperation(
+            id=r[0], order_id=r[1], kind=OperationKind(r[2]), status=OperationStatus(r[3]),
+            amount=r[4], currency=r[5], key=r[6], provider=r[7], payment_ref=r[8], actor=r[9],
+            created_at=when(r[10]), lines=lines, purpose=doc(r[12]) or {}, reason=r[13],
+            provider_ref=r[14], attempts=r[15], error=r[16])

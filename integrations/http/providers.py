@@ -1,0 +1,82 @@
+"""Payment providers' own webhooks, signed their own way (not with our HMAC), beside the
+carriers' and Shopify's under `/hooks/` (hooks.py; the size limit of auth.py applies):
+
+- `POST /hooks/stripe` — `Stripe-Signature`, checked by the stripe SDK;
+- `POST /hooks/alipay` — Alipay's RSA2-signed notify form, checked by python-alipay-sdk.
+
+A refused delivery (forged, stale, not configured) writes nothing and is answered 401
+(`failure` as text for Alipay, which reads only the text).
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from integrations.http.deps import Ctx
+from integrations.ingest.money_events import apply_money_event
+from integrations.payments import alipay_notify, stripe_events
+from integrations.payments.settings import PaymentSettings
+from integrations.service import money
+from statemachine.ports import MoneyEvent, WebhookRefused
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/hooks", tags=["providers"])
+
+
+@router.post("/stripe")
+async def stripe_webhook(request: Request, ctx: Ctx) -> Response:
+    """Stripe events: payment_intent.* (authorised, succeeded, failed), charge.refunded,
+    charge.dispute.created / closed. Other types are acknowledged and ignored."""
+    settings: PaymentSettings = request.app.state.payments
+    body = await request.body()
+    if not settings.stripe_webhook_secret:
+        return _refused_json("stripe webhooks are not configured")
+    try:
+        event = stripe_events.read_event(body, request.headers.get("stripe-signature"),
+                                         settings.secret("stripe_webhook_secret"),
+                                         settings.webhook_tolerance_seconds)
+    except WebhookRefused as error:
+        return _refused_json(str(error))
+    if event is None:
+        return JSONResponse({"applied": False, "note": "event type not used by orderpilot"})
+    outcome = await run_in_threadpool(_apply, ctx, event)
+    headers = {"Idempotent-Replay": "true"} if outcome.duplicate else None
+    return JSONResponse(outcome.body, outcome.status, headers=headers)
+
+
+@router.post("/alipay")
+async def alipay_webhook(request: Request, ctx: Ctx) -> Response:
+    """Alipay's asynchronous notification; answered `success` once applied (or replayed)."""
+    settings: PaymentSettings = request.app.state.payments
+    gateway, body = ctx.gateway, await request.body()
+    if settings.provider != "alipay" or not hasattr(gateway, "client"):
+        return PlainTextResponse("failure", 401)
+    form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    try:
+        event = alipay_notify.read_notify(form, gateway.client, settings.secret("alipay_app_id"),
+                                          ctx.clock.now(), settings.webhook_tolerance_seconds,
+                                          settings.alipay_seller_id)
+    except WebhookRefused as error:
+        log.warning("alipay notification refused: %s", error)
+        return PlainTextResponse("failure", 401)
+    if event is not None:
+        await run_in_threadpool(_apply, ctx, event)
+    return PlainTextResponse("success")
+
+
+def _apply(ctx: Ctx, event: MoneyEvent):  # type: ignore[no-untyped-def]
+    """Apply once, then make the provider calls it recorded (a capture after an
+    authorisation); a transient failure there is left to the retry flow."""
+    outcome, follow = apply_money_event(ctx, event)
+    money.execute_quietly(ctx, follow)
+    return outcome
+
+
+def _refused_json(problem: str) -> JSONResponse:
+    log.warning("provider webhook refused: %s", problem)
+    return JSONResponse({"error": "webhook_refused", "message": problem}, 401)

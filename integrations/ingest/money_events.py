@@ -1,0 +1,195 @@
+"""Provider notifications (Stripe webhooks, Alipay notify), verified upstream, applied once.
+
+Each is logged by the provider's event id (`stripe:evt_…`, `alipay:<notify_id>`): a replay
+is answered from the log and changes nothing. What each kind does:
+
+- authorised: the buyer's card is authorised → a capture is recorded (and made after commit);
+  on an order that can no longer be paid, the authorisation is released (void) instead;
+- captured: the order is paid (or, if a capture of ours was in flight, it is settled);
+- failed: recorded; the order keeps waiting until paid or expired;
+- refunded (the provider's refunded total so far): what exceeds our settled refunds settles
+  our refunds in flight, and what is left — a refund made at the provider's dashboard — is
+  booked on the order;
+- closed (an unpaid trade closed): settles a void of ours, else recorded;
+- dispute_opened / dispute_closed: the dispute machine (service/disputes.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ConfigDict
+
+from integrations.db.dispute_store import DisputeStore
+from integrations.db.money_store import MoneyStore
+from integrations.ingest.events import Inbound
+from integrations.ingest.once import Applied, Outcome, once
+from integrations.service import disputes, money, orders
+from integrations.service.context import Context, Tx
+from integrations.service.views import OrderView
+from statemachine.dispute import OPEN_DISPUTE_STATES
+from statemachine.errors import NotFound
+from statemachine.money import OperationKind, OperationStatus
+from statemachine.order import ORDER_LIFECYCLE, Order
+from statemachine.ports import MoneyEvent, PaymentResult
+
+ORDER_ID = re.compile(r"^o-(\d{1,18})$")
+
+
+class ProviderNotice(Inbound):
+    """How a verified provider event is logged (its body is the translated event)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    event: MoneyEvent
+
+
+def apply_money_event(ctx: Context, event: MoneyEvent) -> tuple[Outcome, list[str]]:
+    """Apply once; returns the outcome and the operations to execute after the commit."""
+    notice = ProviderNotice(event_id=event.event_id, occurred_at=event.occurred_at,
+                            event=event)
+    follow: list[str] = []
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        follow.clear()  # a retried attempt starts over
+        order = _order_of(tx, event)
+        if order is None:
+            return Applied(None, False, {}, f"no order for {event.payment_ref}: ignored")
+        applied, note = _APPLY[event.kind](ctx, tx, order, event, follow)
+        view = OrderView.of(tx.store.get_order(order.id)).model_dump(mode="json")
+        return Applied(order.id, applied, {"order": view}, note)
+
+    return once(ctx, event.provider, f"payment.{event.kind}", notice, apply), follow
+
+
+def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+    if ORDER_LIFECYCLE.can(order.state, "pay"):
+        key = money.key_for(tx, f"capture:{order.public_id}")
+        follow.append(money.request(ctx, tx, order, OperationKind.CAPTURE, ev.amount, key,
+                                    f"provider:{ev.provider}", payment_ref=ev.payment_ref).key)
+        return True, "authorised; capture requested"
+    if order.payment_ref == ev.payment_ref:
+        return False, "already captured"
+    key = money.key_for(tx, f"void:{order.public_id}")
+    follow.append(money.request(ctx, tx, order, OperationKind.VOID, ev.amount, key,
+                                f"provider:{ev.provider}", payment_ref=ev.payment_ref,
+                                reason=f"authorised while {order.state}").key)
+    return True, f"authorised while {order.state}: the authorisation is released"
+
+
+def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+    ours = _pending(tx, order, OperationKind.CAPTURE, ev.payment_ref)
+    if ours is not None:
+        money.settle_in(ctx, tx, order, ours, _result(ev, "capture", ev.payment_ref))
+        return True, f"settles capture {ours.key}"
+    if ORDER_LIFECYCLE.can(order.state, "pay"):
+        orders.fire(ctx, tx, order, "pay", f"provider:{ev.provider}",
+                    {"amount": ev.amount, "payment_ref": ev.payment_ref})
+        _ledger(tx, order, ev, "capture")
+        return True, None
+    if order.payment_ref == ev.payment_ref:
+        return False, "already captured"
+    _ledger(tx, order, ev, "late_capture")
+    tx.writer.signal("late_payment", "order", order.id, order.id, ctx.clock.now(), {
+        "amount": ev.amount, "payment_ref": ev.payment_ref, "state": order.state.value})
+    return False, f"money arrived for a {order.state} order: recorded, staff alerted"
+
+
+def _failed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+    _ledger(tx, order, ev, "failed", reason=ev.outcome)
+    return False, f"payment failed; order stays {order.state} until paid or expired"
+
+
+def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+    """`ev.amount` is the provider's refunded total for the payment."""
+    settled = tx.store.sql.one("SELECT COALESCE(SUM(amount), 0) FROM payment_records WHERE "
+                               "order_id = :o AND kind = 'refund'", {"o": order.id})[0]
+    news, notes = int(ev.amount) - int(settled), []
+    for ours in _in_flight(tx, order):
+        if news < ours.amount:
+            break
+        money.settle_in(ctx, tx, order, ours,
+                        _result(ev, "refund", ours.provider_ref, ours.amount))
+        news -= ours.amount
+        notes.append(f"settles {ours.key}")
+    if news > 0:
+        orders.fire(ctx, tx, order, "refund", f"provider:{ev.provider}",
+                    {"amount": news, "reason": f"refunded at {ev.provider} directly"})
+        _ledger(tx, order, ev, "refund", news)
+        notes.append(f"{news} refunded at the provider booked")
+    return bool(notes), "; ".join(notes) or "refunds already recorded"
+
+
+def _closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+    ours = _pending(tx, order, OperationKind.VOID, ev.payment_ref)
+    if ours is not None:
+        money.settle_in(ctx, tx, order, ours, _result(ev, "void", ev.payment_ref))
+        return True, f"settles {ours.key}"
+    return False, "unpaid trade closed at the provider"
+
+
+def _dispute_opened(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
+                    follow: list[str]) -> tuple:
+    dispute = disputes.open_dispute(ctx, tx, order, ev)
+    return True, f"dispute {dispute.public_id} opened"
+
+
+def _dispute_closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
+                    follow: list[str]) -> tuple:
+    dispute = DisputeStore(tx.store.sql).by_ref(ev.provider, ev.dispute_ref or "") \
+        or disputes.open_dispute(ctx, tx, order, ev)
+    if dispute.state.value not in OPEN_DISPUTE_STATES:
+        return False, f"dispute {dispute.public_id} is already {dispute.state}"
+    trigger = "win" if ev.outcome == "won" else "lose"
+    disputes.fire(ctx, tx, dispute, trigger, f"provider:{ev.provider}",
+                  {"reason": f"closed by the bank: {ev.outcome}"})
+    return True, f"dispute {dispute.public_id} {dispute.state}"
+
+
+_APPLY = {"authorised": _authorised, "captured": _captured, "failed": _failed,
+          "refunded": _refunded, "closed": _closed, "dispute_opened": _dispute_opened,
+          "dispute_closed": _dispute_closed}
+
+
+def _order_of(tx: Tx, event: MoneyEvent) -> Order | None:
+    """The order the event is about: its id (Stripe metadata, Alipay out_trade_no), else the
+    payment reference we recorded."""
+    match = ORDER_ID.match(event.order_id or "")
+    number = int(match.group(1)) if match else None
+    if number is None:
+        row = tx.store.sql.one(
+            "SELECT order_id FROM payment_operations WHERE payment_ref = :r OR "
+            "provider_ref = :r ORDER BY id LIMIT 1", {"r": event.payment_ref}) or \
+            tx.store.sql.one("SELECT order_id FROM disputes WHERE payment_ref = :r LIMIT 1",
+                             {"r": event.payment_ref})
+        number = int(row[0]) if row else None
+    try:
+        return tx.store.get_order(number, lock=True) if number is not None else None
+    except NotFound:
+        return None
+
+
+def _pending(tx: Tx, order: Order, kind: OperationKind, payment_ref: str) -> Any:
+    return next((op for op in MoneyStore(tx.store.sql).of_order(order.id)
+                 if op.kind is kind and op.status is OperationStatus.PENDING
+                 and op.payment_ref == payment_ref), None)
+
+
+def _in_flight(tx: Tx, order: Order) -> list[Any]:
+    """Our refunds the provider has accepted but not yet confirmed, oldest first."""
+    return [op for op in MoneyStore(tx.store.sql).of_order(order.id)
+            if op.kind is OperationKind.REFUND and op.status is OperationStatus.PENDING
+            and op.provider_ref]
+
+
+def _result(ev: MoneyEvent, kind: str, ref: str | None,
+            amount: int | None = None) -> PaymentResult:
+    return PaymentResult(kind, ref or ev.payment_ref, ev.payment_ref,
+                         ev.amount if amount is None else amount, ev.currency, ev.event_id)
+
+
+def _ledger(tx: Tx, order: Order, ev: MoneyEvent, kind: str, amount: int | None = None,
+            reason: str | None = None) -> None:
+    """What the provider reported, in the ledger at the provider's time, keyed by its event."""
+    money.ledger(tx, order, kind, ev.amount if amount is None else amount, ev.payment_ref,
+                 f"{ev.provider}:{ev.event_id}", ev.occurred_at, reason=reason)

@@ -1,0 +1,136 @@
+"""Disputes (chargebacks) through the one pipeline: opened by the provider's webhook,
+answered with evidence a person confirms, closed by the bank.
+
+A lost or conceded dispute books the chargeback on the order — never past what was paid:
+refunds in flight keep their share, the rest is an unbooked loss on the dispute for finance —
+and lowers the buyer's credit score (risk's post-transition hook). While a dispute is open the
+provider holds its money, so new refunds must fit beside it (statemachine/money.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from integrations.db.dispute_store import DisputeStore
+from integrations.db.money_store import MoneyStore
+from integrations.db.repository import Due
+from integrations.db.writer import Change
+from integrations.service import money, pipeline
+from integrations.service.context import Context, Tx
+from integrations.service.kinds import ORDER
+from integrations.service.pipeline import Facts, Kind, Move, Refused
+from statemachine.dispute import (
+    DISPUTE_LIFECYCLE,
+    UNANSWERED,
+    Dispute,
+    DisputeState,
+)
+from statemachine.money import chargeback_booking
+from statemachine.order import ORDER_LIFECYCLE, Order
+from statemachine.ports import MoneyEvent
+
+LOSSES = ("lose", "accept")
+
+
+def open_dispute(ctx: Context, tx: Tx, order: Order, event: MoneyEvent,
+                 now: datetime | None = None) -> Dispute:
+    """Record a dispute the provider reported (once per provider dispute id)."""
+    prior = DisputeStore(tx.store.sql).by_ref(event.provider, event.dispute_ref or "")
+    if prior is not None:
+        return prior
+    now = now or ctx.clock.now()
+    dispute = Dispute(id=0, order_id=order.id, provider=event.provider,
+                      provider_ref=event.dispute_ref or "", payment_ref=event.payment_ref,
+                      state=DisputeState.OPENED, version=1, amount=event.amount,
+                      currency=event.currency, created_at=now, reason=event.reason,
+                      evidence_due_by=event.due_by)
+    created = pipeline.create(ctx, tx, DISPUTE, dispute, f"provider:{event.provider}", {
+        "amount": event.amount, "reason": event.reason,
+        "provider_ref": event.dispute_ref}, now)
+    pipeline.record(ctx, tx, [created])
+    return dispute
+
+
+def fire_dispute(ctx: Context, dispute_no: int, trigger: str, actor: str,
+                 params: dict[str, Any], now: datetime | None = None) -> Dispute:
+    """Move a dispute in its own transaction."""
+    with ctx.tx() as tx:
+        dispute = DisputeStore(tx.store.sql).get(dispute_no)
+        fire(ctx, tx, dispute, trigger, actor, params, now)
+        return dispute
+
+
+def fire(ctx: Context, tx: Tx, dispute: Dispute, trigger: str, actor: str,
+         params: dict[str, Any], now: datetime | None = None) -> Any:
+    return pipeline.fire(ctx, tx, DISPUTE, dispute, trigger, actor, params,
+                         now or ctx.clock.now())
+
+
+def evidence_due_alert(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> dict[str, int]:
+    """Sweep handler: evidence due soon and not yet submitted → an SLA alert (outbox)."""
+    counts = {"dispute_evidence": 0, "stale": 0}
+    store = DisputeStore(tx.store.sql)
+    for row in rows:
+        dispute = store.get(row.entity_id)
+        if dispute.state not in UNANSWERED:
+            counts["stale"] += 1
+            continue
+        tx.writer.signal("evidence_due_soon", "dispute", dispute.id, dispute.order_id, now,
+                         dispute_event_data(tx, dispute))
+        counts["dispute_evidence"] += 1
+    return counts
+
+
+# --- how the pipeline drives disputes --------------------------------------------------------
+
+def dispute_event_data(tx: Tx | None, dispute: Dispute) -> dict[str, Any]:
+    due = dispute.evidence_due_by
+    return {"dispute_id": dispute.public_id, "state": dispute.state.value,
+            "amount": dispute.amount, "currency": dispute.currency,
+            "provider": dispute.provider, "due_by": due.isoformat() if due else None,
+            "booked": dispute.booked, "unbooked": dispute.unbooked}
+
+
+def dispute_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
+    """The order rows are locked first; a loss learns what the order can still book."""
+    tx.store.lock_orders(sorted({m.aggregate.order_id for m in moves}))
+
+    def facts(move: Move) -> dict[str, Any]:
+        params = dict(move.params)
+        if move.trigger in LOSSES:
+            dispute = move.aggregate
+            order = tx.store.get_order(dispute.order_id)
+            in_flight = MoneyStore(tx.store.sql).reserved(order.id).refunds
+            booked, unbooked = chargeback_booking(order, dispute.amount, in_flight)
+            if not ORDER_LIFECYCLE.can(order.state, "refund"):
+                booked, unbooked = 0, dispute.amount
+            params.update(booked=booked, unbooked=unbooked)
+        return params
+
+    return facts
+
+
+def book_chargebacks(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
+    """A dispute lost or conceded: the order books what it can, the ledger the whole loss."""
+    for change in changes:
+        fired = change.fired
+        if fired.entity != "dispute" or fired.trigger not in LOSSES:
+            continue
+        dispute = change.aggregate
+        order = tx.store.get_order(dispute.order_id)
+        reason = (f"chargeback {dispute.public_id} ({dispute.reason or 'no reason'}) "
+                  f"{fired.to_state}")
+        if dispute.booked:
+            pipeline.fire(ctx, tx, ORDER, order, "refund", fired.actor,
+                          {"amount": dispute.booked, "reason": reason}, fired.at)
+        money.ledger(tx, order, "chargeback", dispute.amount, dispute.provider_ref,
+                     f"dispute:{dispute.provider}:{dispute.provider_ref}", fired.at,
+                     reason=reason)
+    return []
+
+
+DISPUTE = Kind(DISPUTE_LIFECYCLE, order_of=lambda d: d.order_id,
+               event_data=dispute_event_data, facts=dispute_facts,
+               follow_up=book_chargebacks)

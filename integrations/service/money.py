@@ -1,0 +1,194 @@
+"""Money operations: record the intent, call the provider with its key, settle from the answer.
+
+1. `request` writes a pending operation in the caller's transaction — the one that decides the
+   money must move (a refund approved, a parcel lost, an order cancelled). A refund must fit in
+   what is left after settled refunds, refunds in flight and open disputes (statemachine.money),
+   checked under the order's row lock. The operation's key is derived from our own ids.
+2. `execute` (after commit, outside any transaction) calls the provider with that key. A
+   transient failure leaves the operation pending for a retry with the same key (the provider
+   answers a repeated key with the first result, so money moves once); a permanent one fails it.
+3. `settle` books the provider's answer in one transaction: the operation succeeds (a guarded
+   update, so two settlers cannot both book it), the order / case records the money, and a
+   ledger row (`payment_records`) is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from integrations.db.money_store import MoneyStore
+from integrations.ingest import records
+from integrations.service.context import Context, Tx
+from statemachine import ids
+from statemachine.errors import GuardRejected, InvalidInput, NotFound
+from statemachine.money import (
+    OperationKind,
+    OperationStatus,
+    PaymentOperation,
+    refund_refusal,
+)
+from statemachine.order import Order
+from statemachine.ports import (
+    PaymentGateway,
+    PaymentResult,
+    PermanentPaymentError,
+    RefundLine,
+    TransientPaymentError,
+)
+
+log = logging.getLogger(__name__)
+K = OperationKind
+
+
+def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int, key: str,
+            actor: str, *, payment_ref: str | None = None, lines: Sequence[RefundLine] = (),
+            purpose: dict[str, Any] | None = None, reason: str | None = None,
+            provider: str | None = None) -> PaymentOperation:
+    """Record a provider call to make (pending); the same key returns the first record.
+
+    `order` must have been read with its row lock in this transaction."""
+    store = MoneyStore(tx.store.sql)
+    prior = store.by_key(key)
+    if prior is not None:
+        if (prior.kind, prior.amount, prior.order_id) != (kind, amount, order.id):
+            raise InvalidInput({"idempotency_key": f"{key!r} was already used for a "
+                                                   f"{prior.kind} of {prior.amount} on "
+                                                   f"o-{prior.order_id}"})
+        return prior
+    if kind in (K.REFUND, K.PAYOUT):
+        refusal = refund_refusal(order, amount, lines, store.reserved(order.id))
+        if refusal is not None:
+            raise GuardRejected("order", order.public_id, order.state.value, "refund", refusal)
+    now = ctx.clock.now()
+    operation = store.add({
+        "order_id": order.id, "kind": kind.value, "status": OperationStatus.PENDING.value,
+        "amount": amount, "currency": order.currency, "idem_key": key,
+        "provider": provider or ctx.gateway.provider,
+        "payment_ref": payment_ref or order.payment_ref, "actor": actor, "reason": reason,
+        "lines": [{"line_no": ln.line_no, "quantity": ln.quantity, "amount": ln.amount}
+                  for ln in lines], "purpose": purpose or {}, "created_at": now})
+    tx.writer.signal("money_requested", "order", order.id, order.id, now, {
+        "operation": key, "kind": kind.value, "amount": amount, "currency": order.currency})
+    return operation
+
+
+def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> PaymentOperation:
+    """Make the provider call of a pending operation and settle it; returns it as it ends.
+
+    Raises TransientPaymentError (the operation stays pending: retry with the same key)."""
+    operation = get(ctx, key)
+    if operation.status is not OperationStatus.PENDING:
+        return operation
+    try:
+        result = _call(gateway or ctx.gateway, operation)
+    except TransientPaymentError as error:
+        with ctx.tx() as tx:
+            MoneyStore(tx.store.sql).note_attempt(key, str(error))
+        raise
+    except PermanentPaymentError as error:
+        return fail(ctx, key, str(error))
+    if result.status != "succeeded":  # accepted; the provider's webhook confirms it later
+        with ctx.tx() as tx:
+            tx.store.sql.run("UPDATE payment_operations SET provider_ref = :r WHERE "
+                             "idem_key = :k", {"r": result.ref, "k": key})
+        return get(ctx, key)
+    return settle(ctx, key, result)
+
+
+def execute_quietly(ctx: Context, keys: Sequence[str]) -> list[PaymentOperation]:
+    """Execute operations right after the commit that recorded them; a transient failure is
+    left to the retry flow (the operation stays pending), so the caller's work stands."""
+    done = []
+    for key in keys:
+        try:
+            done.append(execute(ctx, key))
+        except TransientPaymentError as error:
+            log.warning("payment operation %s left pending: %s", key, error)
+    return done
+
+
+def execute_pending(ctx: Context, order_no: int) -> list[PaymentOperation]:
+    """Execute every operation of an order still waiting for the provider (after a commit
+    that recorded some: a lost parcel's compensation, a cancellation's refund)."""
+    with ctx.tx(readonly=True) as tx:
+        keys = [op.key for op in MoneyStore(tx.store.sql).of_order(order_no)
+                if op.status is OperationStatus.PENDING and op.kind is not K.CHECKOUT]
+    return execute_quietly(ctx, keys)
+
+
+def settle(ctx: Context, key: str, result: PaymentResult) -> PaymentOperation:
+    """Book a provider's answer once: the operation, the order / case, the ledger."""
+    operation = get(ctx, key)
+    with ctx.tx() as tx:
+        order = tx.store.get_order(operation.order_id, lock=True)
+        settle_in(ctx, tx, order, operation, result)
+    return get(ctx, key)
+
+
+def settle_in(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
+              result: PaymentResult) -> bool:
+    """`settle` inside the caller's transaction (order locked); False if already settled."""
+    from integrations.service.money_effects import apply_effects
+
+    if not MoneyStore(tx.store.sql).settle(operation.key, OperationStatus.SUCCEEDED,
+                                           ctx.clock.now(), result.ref):
+        return False
+    apply_effects(ctx, tx, order, operation, result)
+    ledger(tx, order, operation.kind.value, result.amount, result.ref, f"op:{operation.key}",
+           ctx.clock.now(), operation.purpose.get("case"), operation.reason)
+    return True
+
+
+def fail(ctx: Context, key: str, problem: str) -> PaymentOperation:
+    """The provider refused for good: the operation fails and staff are told (outbox)."""
+    operation, now = get(ctx, key), ctx.clock.now()
+    with ctx.tx() as tx:
+        if MoneyStore(tx.store.sql).settle(key, OperationStatus.FAILED, now, error=problem[:500]):
+            tx.writer.signal("money_failed", "order", operation.order_id, operation.order_id,
+                             now, {"operation": key, "kind": operation.kind.value,
+                                   "amount": operation.amount, "problem": problem[:500],
+                                   **operation.purpose})
+    return get(ctx, key)
+
+
+def ledger(tx: Tx, order: Order, kind: str, amount: int, ref: str | None, event_key: str,
+           at: datetime, case: str | None = None, reason: str | None = None) -> None:
+    """A settled money movement in `payment_records` (what reconciliation compares)."""
+    records.payment_add(tx.connection, {
+        "order_id": order.id, "kind": kind, "amount": amount, "currency": order.currency,
+        "provider_ref": ref, "case_id": ids.CASE.parse(case) if case else None,
+        "event_key": event_key, "reason": reason, "at": at})
+
+
+def get(ctx: Context, key: str) -> PaymentOperation:
+    with ctx.tx(readonly=True) as tx:
+        operation = MoneyStore(tx.store.sql).by_key(key)
+    if operation is None:
+        raise NotFound("payment operation", key)
+    return operation
+
+
+def key_for(tx: Tx, base: str) -> str:
+    """The key for the next attempt at `base`: `base` itself, the same key while an attempt is
+    in flight or done (a repeat returns it), `base:2`, `:3` … after attempts failed for good."""
+    store = MoneyStore(tx.store.sql)
+    latest = store.latest(base)
+    if latest is None or latest.status is not OperationStatus.FAILED:
+        return latest.key if latest else base
+    return f"{base}:{store.count_keys(base) + 1}"
+
+
+def _call(gateway: PaymentGateway, op: PaymentOperation) -> PaymentResult:
+    if not op.payment_ref:
+        raise PermanentPaymentError(f"{op.kind} {op.key}: the order has no payment reference")
+    if op.kind is K.CAPTURE:
+        return gateway.capture(op.payment_ref, op.amount, op.currency, idempotency_key=op.key)
+    if op.kind is K.REFUND:
+        lines = op.lines if sum(ln.amount for ln in op.lines) == op.amount else ()
+        return gateway.refund(op.payment_ref, op.amount, idempotency_key=op.key, lines=lines)
+    if op.kind is K.VOID:
+        return gateway.void(op.payment_ref, idempotency_key=op.key)
+    raise PermanentPaymentError(f"a {op.kind} operation is not executed by the provider")

@@ -1,0 +1,45 @@
+"""What a settled payment operation means for the order and its cases (one place)."""
+
+from __future__ import annotations
+
+from integrations.service import aftersales, orders
+from integrations.service.context import Context, Tx
+from statemachine import ids
+from statemachine.aftersales import CASE_LIFECYCLE
+from statemachine.money import OperationKind, PaymentOperation
+from statemachine.order import ORDER_LIFECYCLE, Order
+from statemachine.ports import PaymentResult
+
+
+def apply_effects(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
+                  result: PaymentResult) -> None:
+    if operation.kind is OperationKind.CAPTURE:
+        _captured(ctx, tx, order, operation, result)
+    elif operation.kind is OperationKind.REFUND:
+        _refunded(ctx, tx, order, operation)
+
+
+def _captured(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
+              result: PaymentResult) -> None:
+    if ORDER_LIFECYCLE.can(order.state, "pay"):
+        orders.fire(ctx, tx, order, "pay", operation.actor,
+                    {"amount": result.amount, "payment_ref": operation.payment_ref})
+    else:  # paid meanwhile by the provider's webhook, or the order moved on: ops must look
+        tx.writer.signal("capture_unmatched", "order", order.id, order.id, ctx.clock.now(),
+                         {"operation": operation.key, "amount": result.amount,
+                          "state": order.state.value})
+
+
+def _refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation) -> None:
+    """A case refund settles the case (and through it the order); any other refund the order.
+    A case that moved on while its refund was in flight cannot take it: the order books it."""
+    case_ref = operation.purpose.get("case")
+    if case_ref:
+        case = tx.store.get_case(ids.CASE.parse(case_ref))
+        if CASE_LIFECYCLE.can(case.state, "refund"):
+            aftersales.fire(ctx, tx, case, "refund", operation.actor,
+                            {"amount": operation.amount})
+            return
+    orders.fire(ctx, tx, order, "refund", operation.actor, {
+        "amount": operation.amount, "case": case_ref,
+        "reason": operation.reason or f"refund {operation.key}"})

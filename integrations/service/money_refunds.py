@@ -1,0 +1,107 @@
+"""Refunds and compensation through the payment provider, recorded before the money moves.
+
+A case refund is checked (the case may be refunded now, its lines are not refunded or in
+flight, the amount fits) and recorded in one transaction, then paid, then settled — so the
+provider never pays out what the store would refuse to record. Compensation for a lost,
+damaged or returned parcel, or goodwill on an exchange, goes the same way; money paid outside
+the provider (bank transfer, cash) is recorded as an offline payout with who paid and why.
+"""
+
+from __future__ import annotations
+
+from integrations.db.money_store import MoneyStore
+from integrations.service import money, orders
+from integrations.service.context import Context, Tx
+from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, refund_allowed_now
+from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition
+from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_headroom
+from statemachine.order import Order
+from statemachine.ports import RefundLine
+
+
+def refund_case(ctx: Context, case_no: int, actor: str,
+                amount: int | None = None) -> PaymentOperation:
+    """Refund a case's lines: refused before any money moves if the store would refuse it."""
+    with ctx.tx() as tx:
+        case = tx.store.get_case(case_no)
+        order = tx.store.get_order(case.order_id, lock=True)
+        operation = request_case_refund(ctx, tx, order, case, actor, amount)
+    return money.execute(ctx, operation.key)
+
+
+def request_case_refund(ctx: Context, tx: Tx, order: Order, case: AfterSalesCase, actor: str,
+                        amount: int | None = None) -> PaymentOperation:
+    amount = case.requested_amount if amount is None else amount
+    if not CASE_LIFECYCLE.can(case.state, "refund"):
+        raise InvalidTransition("case", case.public_id, case.state.value, "refund",
+                                CASE_LIFECYCLE.allowed(case.state))
+    refusal = refund_allowed_now(case, {"amount": amount})
+    if refusal is not None:
+        raise GuardRejected("case", case.public_id, case.state.value, "refund", refusal)
+    lines = tuple(RefundLine(ln.line_no, ln.quantity, ln.amount) for ln in case.lines)
+    key = money.key_for(tx, f"refund:{case.public_id}")
+    return money.request(ctx, tx, order, OperationKind.REFUND, amount, key, actor,
+                         lines=lines, purpose={"case": case.public_id},
+                         reason=f"after-sales {case.public_id} ({case.kind.value})")
+
+
+def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: str,
+                 key: str | None = None) -> PaymentOperation:
+    """A refund not tied to a case (goodwill, price adjustment) through the provider."""
+    _check_money(amount=amount, reason=reason)
+    with ctx.tx() as tx:
+        order = tx.store.get_order(order_no, lock=True)
+        base = f"refund:{order.public_id}:{key}" if key else \
+            f"refund:{order.public_id}:{_count(tx, order) + 1}"
+        operation = money.request(ctx, tx, order, OperationKind.REFUND, amount, base, actor,
+                                  reason=reason)
+    return money.execute(ctx, operation.key)
+
+
+def request_compensation(ctx: Context, tx: Tx, order: Order, value: int, key: str,
+                         actor: str, reason: str) -> PaymentOperation | None:
+    """Compensate up to `value` through the provider (never more than may be refunded)."""
+    prior = MoneyStore(tx.store.sql).by_key(key)
+    if prior is not None:
+        return prior
+    amount = min(value, refund_headroom(order, MoneyStore(tx.store.sql).reserved(order.id)))
+    if amount <= 0:
+        return None
+    return money.request(ctx, tx, order, OperationKind.REFUND, amount, key, actor,
+                         purpose={"compensation": key}, reason=reason)
+
+
+def record_payout(ctx: Context, order_no: int, amount: int, reason: str, paid_by: str,
+                  how: str) -> PaymentOperation:
+    """Compensation already paid outside the provider: who paid, how and why, on the order."""
+    _check_money(amount=amount, reason=reason, how=how)
+    with ctx.tx() as tx:
+        order = tx.store.get_order(order_no, lock=True)
+        key = f"payout:{order.public_id}:{_count(tx, order) + 1}"
+        money.request(ctx, tx, order, OperationKind.PAYOUT, amount, key, paid_by,
+                      purpose={"payout": how}, reason=reason, provider="offline")
+        MoneyStore(tx.store.sql).settle(key, OperationStatus.SUCCEEDED, ctx.clock.now())
+        orders.fire(ctx, tx, order, "refund", paid_by, {
+            "amount": amount, "reason": f"offline payout ({how}): {reason}"})
+        money.ledger(tx, order, "payout", amount, None, f"op:{key}", ctx.clock.now(),
+                     reason=reason)
+    return money.get(ctx, key)
+
+
+def _count(tx: Tx, order: Order) -> int:
+    row = tx.store.sql.one("SELECT COUNT(*) FROM payment_operations WHERE order_id = :o",
+                           {"o": order.id})
+    return int(row[0]) if row else 0
+
+
+def _check_money(**values: object) -> None:
+    problems = {}
+    for name, value in values.items():
+        if name == "amount" and (not isinstance(value, int) or isinstance(value, bool)
+                                 or value <= 0):
+            problems[name] = f"expected a positive amount in minor units (got {value!r})"
+        elif name != "amount" and (not isinstance(value, str) or not value.strip()
+                                   or len(value) > 500):
+            problems[name] = f"expected 1–500 characters (got {value!r})"
+    if problems:
+        raise InvalidInput(problems)

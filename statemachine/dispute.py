@@ -1,0 +1,149 @@
+"""The dispute (chargeback) aggregate and its lifecycle table.
+
+    opened ─prepare─▶ evidence_due ─submit─▶ submitted ─win─▶ won
+       │                   │                      └─lose─▶ lost
+       └───────────────────┴─accept─▶ accepted      (win / lose from any open state too:
+                                                      the bank decides, answered or not)
+
+`opened`: the buyer's bank reversed the payment; the provider holds the disputed money.
+`evidence_due`: the evidence pack is mapped onto the provider's fields and waits for a person
+to confirm it; the due date is a deadline. `submitted`: sent. `lost` and `accepted` (conceded)
+move the money for good: the order books the chargeback and the buyer's credit score drops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from statemachine import ids
+from statemachine.lifecycle import Creation, Lifecycle, Step, Timer
+from statemachine.policies import DeadlineKind, Timeouts
+
+
+class DisputeState(StrEnum):
+    OPENED = "opened"
+    EVIDENCE_DUE = "evidence_due"
+    SUBMITTED = "submitted"
+    WON = "won"
+    LOST = "lost"
+    ACCEPTED = "accepted"
+
+
+class DisputeTrigger(StrEnum):
+    PREPARE = "prepare"
+    SUBMIT = "submit"
+    ACCEPT = "accept"
+    WIN = "win"
+    LOSE = "lose"
+
+
+OPEN_DISPUTE_STATES = ("opened", "evidence_due", "submitted")
+ALERT_BEFORE = timedelta(hours=48)  # the SLA alert fires this long before evidence is due
+
+
+@dataclass(eq=False)
+class Dispute:
+    id: int
+    order_id: int
+    provider: str
+    provider_ref: str
+    payment_ref: str
+    state: DisputeState
+    version: int
+    amount: int
+    currency: str
+    created_at: datetime
+    reason: str | None = None
+    evidence_due_by: datetime | None = None
+    evidence: dict[str, str] | None = None
+    booked: int = 0
+    unbooked: int = 0
+    refusal: str | None = None
+    step_payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def public_id(self) -> str:
+        return dispute_public_id(self.id)
+
+
+def dispute_public_id(number: int) -> str:
+    return ids.DISPUTE(number)
+
+
+# --- guards ------------------------------------------------------------------------------------
+
+def has_evidence(dispute: Dispute, ctx: Mapping[str, Any]) -> str | None:
+    evidence = ctx.get("evidence") or {}
+    return None if any(str(v).strip() for v in evidence.values()) else \
+        "the evidence has no field filled in"
+
+
+def confirmed_by_a_person(dispute: Dispute, ctx: Mapping[str, Any]) -> str | None:
+    who = str(ctx.get("actor", ""))
+    if not who or who.startswith("system"):
+        return "a person must confirm the evidence before it is submitted"
+    return None
+
+
+def before_the_due_date(dispute: Dispute, ctx: Mapping[str, Any]) -> str | None:
+    due = dispute.evidence_due_by
+    if due is not None and ctx["at"] > due:
+        return f"the evidence was due by {due.isoformat()}"
+    return None
+
+
+# --- effects -----------------------------------------------------------------------------------
+
+def keep_evidence(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    dispute.evidence = {k: str(v) for k, v in (ctx.get("evidence") or {}).items() if v}
+    return {"fields": sorted(dispute.evidence), "note": ctx.get("note")}
+
+
+def record_submission(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    if ctx.get("evidence"):
+        keep_evidence(dispute, ctx)
+    return {"fields": sorted(dispute.evidence or {}), "confirmed_by": ctx["actor"],
+            "provider_status": ctx.get("provider_status")}
+
+
+def book_loss(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The money is gone: what the order books as refunded, and what is lost beyond it."""
+    dispute.booked, dispute.unbooked = ctx.get("booked", 0), ctx.get("unbooked", 0)
+    return {"booked": dispute.booked, "unbooked": dispute.unbooked,
+            "reason": ctx.get("reason")}
+
+
+def note(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    return {"reason": ctx["reason"]} if ctx.get("reason") else {}
+
+
+D = DisputeState
+OPEN = (D.OPENED, D.EVIDENCE_DUE, D.SUBMITTED)
+
+DISPUTE_STEPS = (
+    Step("prepare", (D.OPENED,), D.EVIDENCE_DUE, (has_evidence,), keep_evidence),
+    Step("submit", (D.EVIDENCE_DUE,), D.SUBMITTED,
+         (confirmed_by_a_person, before_the_due_date), record_submission),
+    Step("accept", (D.OPENED, D.EVIDENCE_DUE), D.ACCEPTED, (confirmed_by_a_person,),
+         book_loss),
+    Step("win", OPEN, D.WON, effect=note),
+    Step("lose", OPEN, D.LOST, effect=book_loss),
+)
+
+UNANSWERED = frozenset({D.OPENED, D.EVIDENCE_DUE})
+
+
+def evidence_alert_due(dispute: Dispute, now: datetime, timeouts: Timeouts) -> datetime | None:
+    """The SLA alert: some time before the provider's evidence due date (at once if closer)."""
+    due = dispute.evidence_due_by
+    return None if due is None else max(now, due - ALERT_BEFORE)
+
+
+DISPUTE_LIFECYCLE = Lifecycle(
+    "dispute", DisputeState, DisputeState.OPENED, DISPUTE_STEPS, triggers=DisputeTrigger,
+    creation=Creation("open", "opened"),
+    timers=(Timer(DeadlineKind.DISPUTE_EVIDENCE, UNANSWERED, evidence_alert_due),))

@@ -1,0 +1,112 @@
+"""Money rules: what may still be refunded, and what a lost dispute books.
+
+Refunded ≤ captured, always. What is *settled* lives on the order (paid, refunded, per-line
+refunded quantities); what is *in flight* — refunds recorded but not yet confirmed by the
+provider, and open disputes (the provider already holds that money) — is reserved. Every new
+refund must fit in what is left after both, so however the in-flight ones end, the order's
+refunded total never passes what was paid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from statemachine.order import Order
+from statemachine.ports import RefundLine
+
+
+class OperationKind(StrEnum):
+    CHECKOUT = "checkout"  # a payment opened for the buyer to authorise
+    CAPTURE = "capture"
+    REFUND = "refund"
+    VOID = "void"  # an uncaptured payment released (Stripe cancel, Alipay trade.close)
+    PAYOUT = "payout"  # compensation paid outside the provider (bank transfer, cash): recorded
+
+
+class OperationStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentOperation:
+    """One provider call, recorded before it is made (`key` is its idempotency key)."""
+
+    id: int
+    order_id: int
+    kind: OperationKind
+    status: OperationStatus
+    amount: int
+    currency: str
+    key: str
+    provider: str
+    payment_ref: str | None
+    actor: str
+    created_at: datetime
+    lines: tuple[RefundLine, ...] = ()
+    purpose: Mapping[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    provider_ref: str | None = None
+    attempts: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """Money of an order that is spoken for but not settled."""
+
+    refunds: int = 0  # refunds in flight
+    lines: Mapping[int, int] = field(default_factory=dict)  # line_no → quantity in flight
+    disputed: int = 0  # open disputes
+
+
+def refund_headroom(order: Order, reserved: Reserved) -> int:
+    """What may still be refunded now."""
+    return max(0, order.paid - order.refunded - reserved.refunds - reserved.disputed)
+
+
+def refund_refusal(order: Order, amount: int, lines: Sequence[RefundLine],
+                   reserved: Reserved) -> str | None:
+    """None if a refund of `amount` (by `lines`, if given) may be recorded, else why not."""
+    if amount <= 0:
+        return f"refund amount must be positive (got {amount})"
+    headroom = refund_headroom(order, reserved)
+    if amount > headroom:
+        return (f"refund of {amount} exceeds what is left ({headroom}: paid {order.paid}, "
+                f"refunded {order.refunded}, in flight {reserved.refunds}, disputed "
+                f"{reserved.disputed})")
+    if lines and sum(line.amount for line in lines) != amount:
+        return f"refund lines add up to {sum(ln.amount for ln in lines)}, not {amount}"
+    return lines_refusal(order, lines, reserved)
+
+
+def lines_refusal(order: Order, lines: Sequence[RefundLine], reserved: Reserved) -> str | None:
+    by_no, seen = {ln.line_no: ln for ln in order.lines}, set()
+    for line in lines:
+        if line.line_no in seen:
+            return f"line {line.line_no} is named twice"
+        seen.add(line.line_no)
+        own = by_no.get(line.line_no)
+        if own is None:
+            return f"order {order.public_id} has no line {line.line_no}"
+        left = own.quantity - own.refunded_quantity - reserved.lines.get(line.line_no, 0)
+        if line.quantity > left:
+            return (f"line {line.line_no}: {line.quantity} to refund but only {left} left "
+                    "(refunded or in flight)")
+    return None
+
+
+def chargeback_booking(order: Order, disputed: int, refunds_in_flight: int) -> tuple[int, int]:
+    """A lost dispute: (booked as refunded, lost beyond what was left to refund).
+
+    The provider has already taken `disputed`; the order can only show what was still
+    refundable (refunds in flight keep their share), the rest is a loss for finance to see.
+    """
+    left = max(0, order.paid - order.refunded - refunds_in_flight)
+    booked = min(disputed, left)
+    return booked, disputed - booked

@@ -1,0 +1,199 @@
+"""A local stand-in for Alipay's open API gateway (`gateway.do`) and its notify sender.
+
+It checks every request's RSA2 signature with the app's public key, answers the documented
+JSON (`alipay_trade_refund_response` …) signed with "Alipay's" private key, and builds the
+asynchronous notifications Alipay posts to the shop (form fields, RSA2 over the sorted fields
+without `sign` / `sign_type`). Keys are generated per test session; nothing here is a real key.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+from Cryptodome.Hash import SHA256
+from Cryptodome.PublicKey import RSA
+from Cryptodome.Signature import PKCS1_v1_5
+
+from tests.fakes.http import Answer, FakeProvider
+
+BEIJING = timezone(timedelta(hours=8))
+APP_ID = "2021000000000001"
+SELLER_ID = "2088000000000001"
+
+
+@lru_cache(maxsize=2)
+def key_pair(name: str) -> tuple[str, str]:
+    """(private PEM, public PEM) generated once per process for `name` (app / alipay)."""
+    key = RSA.generate(2048)
+    return key.export_key().decode(), key.publickey().export_key().decode()
+
+
+def sign(private_pem: str, text: str) -> str:
+    digest = SHA256.new(text.encode())
+    return base64.b64encode(PKCS1_v1_5.new(RSA.import_key(private_pem)).sign(digest)).decode()
+
+
+def verify(public_pem: str, text: str, signature: str) -> bool:
+    digest = SHA256.new(text.encode())
+    return PKCS1_v1_5.new(RSA.import_key(public_pem)).verify(digest, base64.b64decode(signature))
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen / 100:.2f}"
+
+
+class FakeAlipay(FakeProvider):
+    def __init__(self) -> None:
+        super().__init__()
+        self.app_private, self.app_public = key_pair("app")
+        self.alipay_private, self.alipay_public = key_pair("alipay")
+        self.trades: dict[str, dict[str, Any]] = {}
+        self._trade_nos = itertools.count(1)
+        self._notify_ids = itertools.count(1)
+
+    @property
+    def gateway(self) -> str:
+        return f"{self.url}/gateway.do"
+
+    # --- what the buyer does (test controls) --------------------------------------------------
+
+    def pay(self, out_trade_no: str, total: int | None = None) -> dict[str, Any]:
+        """The buyer scans the QR code and pays (a trade is created if none was pre-created)."""
+        with self._lock:
+            trade = self.trades.get(out_trade_no) or self._new_trade(out_trade_no, total or 0)
+            if trade["status"] not in ("CREATED", "WAIT_BUYER_PAY"):
+                raise ValueError(f"trade {out_trade_no} is {trade['status']}: cannot be paid")
+            trade["status"] = "TRADE_SUCCESS"
+            return dict(trade)
+
+    def notify(self, out_trade_no: str, status: str, *, at: datetime | None = None,
+               refund: tuple[str, int] | None = None, forge: bool = False,
+               notify_id: str | None = None) -> dict[str, str]:
+        """The form Alipay posts for a trade event (TRADE_SUCCESS, TRADE_CLOSED …), signed."""
+        trade = self.trades[out_trade_no]
+        when = (at or datetime.now(BEIJING)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+        form = {"notify_time": when, "notify_type": "trade_status_sync",
+                "notify_id": notify_id or f"ac0509952473069{next(self._notify_ids):06d}",
+                "app_id": APP_ID, "charset": "utf-8", "version": "1.0", "sign_type": "RSA2",
+                "trade_no": trade["trade_no"], "out_trade_no": out_trade_no,
+                "buyer_id": "2088102122524333", "seller_id": SELLER_ID, "trade_status": status,
+                "total_amount": _yuan(trade["total"]), "receipt_amount": _yuan(trade["total"]),
+                "subject": "orderpilot order", "gmt_create": when, "gmt_payment": when}
+        if refund is not None:
+            form |= {"out_biz_no": refund[0], "refund_fee": _yuan(refund[1]),
+                     "gmt_refund": when}
+        if status == "TRADE_CLOSED":
+            form["gmt_close"] = when
+        signed = "&".join(f"{k}={v}" for k, v in sorted(form.items()) if k != "sign_type")
+        form["sign"] = sign(self.app_private if forge else self.alipay_private, signed)
+        return form
+
+    # --- the API ------------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, fields: dict[str, str],
+               headers: dict[str, str]) -> Answer:
+        name = fields.get("method", "")
+        unsigned = "&".join(f"{k}={v}" for k, v in sorted(fields.items()) if k != "sign")
+        if fields.get("app_id") != APP_ID or not verify(self.app_public, unsigned,
+                                                        fields.get("sign", "")):
+            return _unsigned({"code": "40002", "msg": "Invalid Arguments",
+                              "sub_code": "isv.invalid-signature", "sub_msg": "验签出错"})
+        biz = json.loads(fields.get("biz_content") or "{}")
+        handler = {"alipay.trade.precreate": self._precreate, "alipay.trade.query": self._query,
+                   "alipay.trade.refund": self._refund, "alipay.trade.close": self._close,
+                   "alipay.trade.fastpay.refund.query": self._refund_query}.get(name)
+        if handler is None:
+            return _unsigned({"code": "40004", "msg": "Business Failed",
+                              "sub_code": "isv.invalid-method"})
+        return self._signed(name, handler(biz))
+
+    def _precreate(self, biz: dict[str, Any]) -> dict[str, Any]:
+        trade = self.trades.get(biz["out_trade_no"]) or self._new_trade(
+            biz["out_trade_no"], round(float(biz["total_amount"]) * 100))
+        return _ok(out_trade_no=trade["out_trade_no"],
+                   qr_code=f"https://qr.alipay.com/bax{trade['trade_no'][-8:]}")
+
+    def _query(self, biz: dict[str, Any]) -> dict[str, Any]:
+        trade = self.trades.get(biz.get("out_trade_no", ""))
+        if trade is None or trade["status"] == "CREATED":
+            return _failed("ACQ.TRADE_NOT_EXIST", "交易不存在")
+        return _ok(trade_no=trade["trade_no"], out_trade_no=trade["out_trade_no"],
+                   trade_status=trade["status"], total_amount=_yuan(trade["total"]),
+                   buyer_logon_id="159****5620")
+
+    def _refund(self, biz: dict[str, Any]) -> dict[str, Any]:
+        trade = self.trades.get(biz.get("out_trade_no", ""))
+        if trade is None:
+            return _failed("ACQ.TRADE_NOT_EXIST", "交易不存在")
+        request_no, amount = biz.get("out_request_no", ""), round(float(biz["refund_amount"]) * 100)
+        if request_no in trade["refunds"]:  # the same request number refunds once
+            return self._refund_answer(trade, fund_change="N")
+        if trade["status"] not in ("TRADE_SUCCESS",):
+            return _failed("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
+        if amount > trade["total"] - trade["refunded"]:
+            return _failed("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限")
+        trade["refunds"][request_no] = amount
+        trade["refunded"] += amount
+        if trade["refunded"] == trade["total"]:
+            trade["status"] = "TRADE_CLOSED"
+        return self._refund_answer(trade, fund_change="Y")
+
+    def _refund_query(self, biz: dict[str, Any]) -> dict[str, Any]:
+        trade = self.trades.get(biz.get("out_trade_no", ""))
+        amount = trade["refunds"].get(biz["out_request_no"]) if trade else None
+        if amount is None:
+            return _ok(out_request_no=biz["out_request_no"])
+        return _ok(out_request_no=biz["out_request_no"], refund_amount=_yuan(amount),
+                   total_amount=_yuan(trade["total"]), refund_status="REFUND_SUCCESS")
+
+    def _close(self, biz: dict[str, Any]) -> dict[str, Any]:
+        trade = self.trades.get(biz.get("out_trade_no", ""))
+        if trade is None or trade["status"] == "CREATED":  # never scanned: no trade yet
+            return _failed("ACQ.TRADE_NOT_EXIST", "交易不存在")
+        if trade["status"] != "WAIT_BUYER_PAY":
+            return _failed("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
+        trade["status"] = "TRADE_CLOSED"
+        return _ok(trade_no=trade["trade_no"], out_trade_no=trade["out_trade_no"])
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def scan(self, out_trade_no: str) -> None:
+        """The buyer opens the QR code: the trade exists, waiting for payment."""
+        with self._lock:
+            self.trades[out_trade_no]["status"] = "WAIT_BUYER_PAY"
+
+    def _new_trade(self, out_trade_no: str, total: int) -> dict[str, Any]:
+        trade = {"out_trade_no": out_trade_no, "total": total, "status": "CREATED",
+                 "trade_no": f"2026111122001{next(self._trade_nos):011d}", "refunds": {},
+                 "refunded": 0}
+        self.trades[out_trade_no] = trade
+        return trade
+
+    def _refund_answer(self, trade: dict[str, Any], fund_change: str) -> dict[str, Any]:
+        return _ok(trade_no=trade["trade_no"], out_trade_no=trade["out_trade_no"],
+                   buyer_logon_id="159****5620", fund_change=fund_change,
+                   refund_fee=_yuan(trade["refunded"]))
+
+    def _signed(self, method: str, inner: dict[str, Any]) -> Answer:
+        text = json.dumps(inner, ensure_ascii=False, separators=(",", ":"))
+        name = method.replace(".", "_") + "_response"
+        body = f'{{"{name}":{text},"sign":"{sign(self.alipay_private, text)}"}}'
+        return 200, {"content-type": "application/json;charset=utf-8"}, body.encode()
+
+
+def _ok(**fields: Any) -> dict[str, Any]:
+    return {"code": "10000", "msg": "Success", **fields}
+
+
+def _failed(sub_code: str, sub_msg: str) -> dict[str, Any]:
+    return {"code": "40004", "msg": "Business Failed", "sub_code": sub_code, "sub_msg": sub_msg}
+
+
+def _unsigned(error: dict[str, Any]) -> Answer:
+    body = json.dumps({"error_response": error}, ensure_ascii=False).encode()
+    return 200, {"content-type": "application/json;charset=utf-8"}, body

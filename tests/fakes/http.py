@@ -1,0 +1,131 @@
+"""A small recording HTTP server on 127.0.0.1 that stands in for a provider's API in tests.
+
+Subclasses answer requests as the provider documents; the base records every request (method,
+path, query / form fields, headers) and plays scripted faults first: a status with nothing
+done (a 503 from the provider's edge), or a delay *after* the request was handled (the client
+times out although the provider acted — the case idempotency keys exist for).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    fields: dict[str, str]  # query string and form body, flat (`metadata[order_id]`)
+    headers: dict[str, str]
+    answered: int = 0
+
+
+@dataclass
+class Fault:
+    status: int | None = None  # answer this status without handling the request
+    delay: float = 0.0  # handle the request, then wait this long before answering
+    body: bytes = b'{"error": {"type": "api_error", "message": "upstream unavailable"}}'
+    when: Callable[[str, str], bool] = field(default=lambda method, path: True)
+
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+class FakeProvider:
+    """Start with `with FakeX() as fake:`; `fake.url` is its base address."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.faults: deque[Fault] = deque()
+        self._lock = threading.RLock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> FakeProvider:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail_next(self, times: int = 1, status: int = 503, **kw: Any) -> None:
+        self.faults.extend(Fault(status=status, **kw) for _ in range(times))
+
+    def delay_next(self, seconds: float, times: int = 1, **kw: Any) -> None:
+        self.faults.extend(Fault(delay=seconds, **kw) for _ in range(times))
+
+    def calls(self, method: str, path_start: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and r.path.startswith(path_start)]
+
+    def handle(self, method: str, path: str, fields: dict[str, str],
+               headers: dict[str, str]) -> Answer:
+        raise NotImplementedError
+
+    def _serve(self, method: str, target: str, body: bytes, headers: dict[str, str]) -> Answer:
+        parts = urlsplit(target)
+        fields = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if body and "json" not in headers.get("content-type", ""):
+            fields.update(parse_qsl(body.decode(), keep_blank_values=True))
+        fault = self._take_fault(method, parts.path)
+        if fault is not None and fault.status is not None:
+            self._record(method, parts.path, fields, headers, fault.status)
+            return fault.status, {"content-type": "application/json"}, fault.body
+        with self._lock:
+            answer = self.handle(method, parts.path, fields, headers)
+        self._record(method, parts.path, fields, headers, answer[0])
+        if fault is not None:
+            time.sleep(fault.delay)
+        return answer
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in list(self.faults):
+                if fault.when(method, path):
+                    self.faults.remove(fault)
+                    return fault
+        return None
+
+    def _record(self, method: str, path: str, fields: dict[str, str], headers: dict[str, str],
+                status: int) -> None:
+        with self._lock:
+            self.requests.append(Recorded(method, path, fields, headers, status))
+
+
+def _handler(provider: FakeProvider) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _any(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, extra, payload = provider._serve(self.command, self.path, body, headers)
+            try:
+                self.send_response(status)
+                for name, value in {"content-length": str(len(payload)), **extra}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+                pass
+
+        do_GET = do_POST = do_DELETE = _any
+
+        def log_message(self, *args: Any) -> None:  # keep test output clean
+            pass
+
+    return Handler

@@ -1,0 +1,161 @@
+"""Stripe end to end: a real uvicorn server verifies deliveries with the stripe SDK's own
+signature check; the money moves through the stripe SDK against the local Stripe stand-in.
+Both stores."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from integrations.payments.service import open_checkout
+from integrations.payments.settings import PaymentSettings
+from integrations.service import money_refunds
+from orderpilot import OrderPilot
+from statemachine.errors import GuardRejected
+from statemachine.risk_port import approve_everything
+from tests.factories import stock
+from tests.fakes import stripe_events as se
+from tests.fakes.stripe_api import FakeStripe
+from tests.integration.integ.server import row_counts, running_server
+from tests.integration.payments.conftest import (
+    STRIPE_KEY,
+    STRIPE_WEBHOOK_SECRET,
+    stripe_gateway_for,
+)
+
+ADDRESS = {"street": "文三路18号", "city": "杭州市", "district": "西湖区",
+           "recipient": "李雷", "phone": "+8613800138000"}
+SETTINGS = PaymentSettings(provider="stripe", stripe_api_key=STRIPE_KEY,
+                           stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
+                           webhook_tolerance_seconds=300)
+
+
+class Shop:
+    """A pilot on Stripe (the local stand-in), served over HTTP, and Stripe's side of it."""
+
+    def __init__(self, pilot: OrderPilot, stripe: FakeStripe, url: str):
+        self.pilot, self.stripe, self.http = pilot, stripe, httpx.Client(base_url=url)
+
+    def deliver(self, kind: str, obj: dict, *, secret: str = STRIPE_WEBHOOK_SECRET,
+                at: float | None = None, body: bytes | None = None) -> httpx.Response:
+        body = body or se.event(kind, obj)
+        return self.http.post("/hooks/stripe", content=body, headers={
+            "stripe-signature": se.signature(body, secret, at),
+            "content-type": "application/json"})
+
+    def order_awaiting_payment(self, quantity: int = 2, price: int = 4999) -> tuple[str, str]:
+        stock(self.pilot, quantity=10)
+        order = self.pilot.orders.place(
+            buyer_id="b-hz-1", lines=[{"sku": "SKU-1", "quantity": quantity,
+                                        "unit_price": price}],
+            shipping_address=ADDRESS, phone="+8613800138000", currency="CNY")
+        checkout = open_checkout(self.pilot.context, int(order.id[2:]))
+        return order.id, checkout.payment_ref
+
+    def paid_order(self) -> tuple[str, str]:
+        order_id, pi = self.order_awaiting_payment()
+        self.stripe.authorise(pi)
+        response = self.deliver("payment_intent.amount_capturable_updated",
+                                se.intent(self.stripe.intents[pi]))
+        assert response.status_code == 200, response.text
+        return order_id, pi
+
+
+@pytest.fixture
+def shop(any_url, clock) -> Iterator[Shop]:
+    with FakeStripe() as stripe:
+        gateway = stripe_gateway_for(stripe)
+        pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                           gateway=gateway)
+        with running_server(pilot, payments=SETTINGS) as url:
+            shop = Shop(pilot, stripe, url)
+            yield shop
+            shop.http.close()
+        gateway.close()
+        pilot.close()
+
+
+def test_an_authorised_payment_is_captured_with_our_key_and_pays_the_order(shop):
+    # Given an order whose PaymentIntent (manual capture) the buyer has authorised
+    order_id, pi = shop.order_awaiting_payment()
+    shop.stripe.authorise(pi)
+    # When Stripe reports the authorisation
+    response = shop.deliver("payment_intent.amount_capturable_updated",
+                            se.intent(shop.stripe.intents[pi]))
+    # Then orderpilot captured it at Stripe with a key derived from the order, and is paid
+    assert response.status_code == 200 and response.json()["applied"] is True
+    [capture] = shop.stripe.calls("POST", f"/v1/payment_intents/{pi}/capture")
+    assert capture.headers["idempotency-key"] == f"capture:{order_id}"
+    assert shop.stripe.intents[pi]["status"] == "succeeded"
+    order = shop.pilot.orders.get(order_id)
+    assert (order.state, order.paid, order.payment_ref) == ("paid", 9998, pi)
+    # And Stripe's own succeeded event afterwards changes nothing
+    again = shop.deliver("payment_intent.succeeded", se.intent(shop.stripe.intents[pi]))
+    assert again.status_code == 200 and again.json()["applied"] is False
+    assert [h.trigger for h in shop.pilot.orders.history(order_id)].count("pay") == 1
+
+
+def test_forged_stale_and_replayed_deliveries_change_nothing(shop):
+    order_id, pi = shop.order_awaiting_payment()
+    shop.stripe.authorise(pi)
+    body = se.event("payment_intent.amount_capturable_updated",
+                    se.intent(shop.stripe.intents[pi]))
+    before = row_counts(shop.pilot)
+    forged = shop.deliver("x", {}, body=body, secret="whsec_not_the_endpoint_secret")
+    stale = shop.deliver("x", {}, body=body, at=time.time() - 400)
+    tampered = shop.http.post("/hooks/stripe", content=body.replace(b"9998", b"1"),
+                              headers={"stripe-signature": se.signature(body,
+                                                                        STRIPE_WEBHOOK_SECRET)})
+    assert [r.status_code for r in (forged, stale, tampered)] == [401, 401, 401]
+    assert "tolerance" in stale.json()["message"]
+    assert row_counts(shop.pilot) == before and shop.stripe.calls("POST", "/v1/payment_int"
+                                                                          "ents/pi") == []
+    first = shop.deliver("x", {}, body=body)
+    replay = shop.deliver("x", {}, body=body)  # Stripe retries: same event, new signature
+    assert first.status_code == replay.status_code == 200
+    assert replay.headers["idempotent-replay"] == "true"
+    assert len(shop.stripe.calls("POST", f"/v1/payment_intents/{pi}/capture")) == 1
+    assert shop.pilot.orders.get(order_id).state == "paid"
+
+
+def test_a_refund_made_in_the_stripe_dashboard_is_booked_once_beside_our_own(shop):
+    order_id, pi = shop.paid_order()
+    charge_id = shop.stripe.intents[pi]["latest_charge"]
+    # Given our own refund through the provider
+    ours = money_refunds.refund_order(shop.pilot.context, int(order_id[2:]), 300,
+                                      "price adjustment", "cs:wangfang")
+    assert ours.status == "succeeded" and shop.pilot.orders.get(order_id).refunded == 300
+    # When finance refunds 500 more in Stripe's dashboard and Stripe reports the charge
+    shop.stripe.charges[charge_id]["amount_refunded"] += 500
+    refunded = se.charge(charge_id, shop.stripe.intents[pi], refunded=800)
+    response = shop.deliver("charge.refunded", refunded)
+    again = shop.deliver("charge.refunded", refunded)  # a later event, same total
+    # Then only the dashboard's 500 is booked on top of ours, once
+    assert response.json()["applied"] is True and again.json()["applied"] is False
+    assert shop.pilot.orders.get(order_id).refunded == 800
+
+
+def test_a_chargeback_lost_by_webhook_books_the_money_and_lowers_the_credit_score(shop):
+    order_id, pi = shop.paid_order()
+    credit_before = shop.pilot.risk.credit("b-hz-1")
+    dispute = shop.stripe.open_dispute(pi, reason="fraudulent")
+    opened = shop.deliver("charge.dispute.created", se.dispute(dispute))
+    assert opened.status_code == 200 and "d-1 opened" in opened.json()["note"]
+    # While the dispute is open the provider holds the money: no refund may be recorded
+    with pytest.raises(GuardRejected, match="disputed 9998"):
+        money_refunds.refund_order(shop.pilot.context, int(order_id[2:]), 100, "goodwill",
+                                   "cs:wangfang")
+    assert shop.stripe.calls("POST", "/v1/refunds") == []
+    # When the bank decides against the shop
+    shop.stripe.close_dispute(dispute["id"], "lost")
+    closed = shop.deliver("charge.dispute.closed", se.dispute(shop.stripe.disputes[
+        dispute["id"]]))
+    # Then the order books the chargeback and the buyer loses credit, as by the Python API
+    assert closed.status_code == 200
+    order = shop.pilot.orders.get(order_id)
+    assert (order.paid, order.refunded) == (9998, 9998)
+    assert shop.pilot.risk.credit("b-hz-1") == credit_before - 30
+    assert [h.trigger for h in shop.pilot.orders.history(order_id)][-2:] == ["lose", "refund"]
