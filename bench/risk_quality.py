@@ -48,7 +48,7 @@ def _tune(rows, tune, ruleset: RuleSet, scorer) -> RuleSet:
         if review_at > ruleset.score.reject_at:
             continue
         candidate = replace(ruleset, score=replace(ruleset.score, review_at=float(review_at)))
-        both = _evaluate(rows, replay(rows, candidate, scorer), tune)["reject+review"]
+        both = _evaluate(rows, replay(rows, candidate, scorer)[0], tune)["reject+review"]
         if both["flagged_rate"] <= MAX_FLAGGED and both["recall"] > best_recall:
             best, best_recall = candidate, both["recall"]
     return best
@@ -61,7 +61,7 @@ def run(path: str, use_model: bool) -> dict[str, object]:
         tune, test = _split(rows, how)
         scorer = _train_on(path, rows, tune) if use_model else None
         chosen = _tune(rows, tune, default_ruleset(), scorer)
-        decisions = replay(rows, chosen, scorer)
+        decisions, _ = replay(rows, chosen, scorer)
         results[how] = {"review_at": chosen.score.review_at, "reject_at": chosen.score.reject_at,
                         "tune": _evaluate(rows, decisions, tune),
                         "test": _evaluate(rows, decisions, test)}

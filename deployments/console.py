@@ -37,6 +37,7 @@ from integrations.console.jobs import JOBS, Ports
 from integrations.console.metrics import ConsoleMetrics
 from integrations.console.routing import Intent, intents_of
 from integrations.events.relay import drain
+from integrations.risk.budget import check_review_budget
 from integrations.service.context import Context
 from integrations.service.sweep import sweep
 
@@ -65,6 +66,7 @@ class Console:
         self.desk: Desk | None = None
         self.actions_checked_at = datetime.now(UTC)  # Prefect's events are on the wall clock
         self.redrive_due = 0.0
+        self.budget_alerted_for: datetime | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -175,7 +177,19 @@ class Console:
     def sweep_once(self) -> int:
         fired = sweep(self.ctx, self.ctx.clock.now(), self.ctx.settings.sweep_batch)
         self.counts["timers fired"] += sum(n for k, n in fired.items() if k != "stale")
+        self.watch_review_budget()
         return 0
+
+    def watch_review_budget(self) -> None:
+        """Tell ops, once per clock hour while it lasts, that the last hour's review share is
+        over the budget (issue 12: the budget is steered, not hoped for)."""
+        now = self.ctx.clock.now()
+        _, message = check_review_budget(self.ctx, now)
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        if message is not None and hour != self.budget_alerted_for:
+            self.budget_alerted_for = hour
+            self.ports.notify(message)
+            self.counts["review budget alerts"] += 1
 
     def redrive_once(self, client: SyncPrefectClient) -> int:
         assert self.desk is not None

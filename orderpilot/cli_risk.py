@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +20,9 @@ risk_app = typer.Typer(help="Risk rules: backtest, train a scorer, shadow report
                        no_args_is_help=True)
 review_app = typer.Typer(help="Orders held for review: list, approve, reject.",
                          no_args_is_help=True)
-blacklist_app = typer.Typer(help="Blacklisted buyers, devices, phones, addresses, IPs.",
+blacklist_app = typer.Typer(help="Blocked buyers, devices, phones, addresses, IPs.",
+                            no_args_is_help=True)
+allowlist_app = typer.Typer(help="Allowed buyers, devices, phones, addresses, IPs.",
                             no_args_is_help=True)
 console = Console()
 
@@ -35,12 +38,19 @@ def backtest(input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="C
              model: Annotated[Path | None, typer.Option(help="learned scorer")] = None,
              evaluate_from: Annotated[float, typer.Option(
                  min=0.0, max=1.0, help="measure from this time fraction on")] = 0.0,
+             review_budget: Annotated[float | None, typer.Option(
+                 min=0.0, max=1.0, help="share of orders people may review (default: "
+                 "ORDERPILOT_RISK_REVIEW_BUDGET, 0.2)")] = None,
              as_json: JsonFlag = False) -> None:
-    """Replay a purchase history in time order; print precision / recall / flagged and AUC."""
+    """Replay a purchase history in time order; print precision / recall / flagged, AUC, the
+    review-budget curve and the score bands that meet the budget."""
     from integrations.risk.backtest import run_backtest
+    from integrations.risk.settings import RiskSettings
 
+    budget = RiskSettings().review_budget if review_budget is None else review_budget
     with _risk_errors():
-        report = run_backtest(input_path, out, _ruleset(rules), _scorer(model), evaluate_from)
+        report = run_backtest(input_path, out, _ruleset(rules), _scorer(model), evaluate_from,
+                              review_budget=budget)
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))
         return
@@ -54,6 +64,47 @@ def backtest(input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="C
                   f"{'-' if report.auc is None else f'{report.auc:.3f}'}   decisions: {out}")
     for note in report.notes:
         console.print(f"[yellow]{note}[/]")
+    if report.curve:
+        _print_curve(report.curve, report.proposal or {})
+
+
+def _print_curve(points, proposal) -> None:
+    table = Table("review_at", "review share", "flagged", "precision", "recall",
+                  title=f"review budget curve (reject_at {points[0]['reject_at']:.0f})")
+    for p in points:
+        table.add_row(f"{p['review_at']:.0f}", f"{p['review_share']:.1%}",
+                      f"{p['flagged_share']:.1%}", f"{p['precision']:.3f}", f"{p['recall']:.3f}")
+    console.print(table)
+    budget = f"{proposal['budget']:.0%}"
+    if proposal.get("review_at") is None:
+        console.print(f"[yellow]no thresholds meet the {budget} review budget: "
+                      f"{proposal.get('note')}[/]")
+        return
+    e = proposal["expected"]
+    console.print(f"proposed for a {budget} review budget: [score] reject_at = "
+                  f"{proposal['reject_at']:.0f}, review_at = {proposal['review_at']:.0f} "
+                  f"(review share {e['review_share']:.1%}, recall {e['recall']:.3f}, "
+                  f"reject precision {e['reject_precision']:.3f})")
+
+
+@risk_app.command("stats")
+def stats(db: DbOption = None, as_json: JsonFlag = False,
+          at: Annotated[datetime | None, typer.Option(
+              help="measure the windows ending at this UTC time (default: now)")] = None
+          ) -> None:
+    """Live decisions over the last hour and day: review share against the review budget."""
+    with _risk_errors():
+        report = OrderPilot(db).risk.stats(_utc(at))
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    table = Table("window", "orders", "approve", "verify", "review", "reject", "review share",
+                  title=f"risk decisions (review budget {report['budget']:.0%})")
+    for name, w in report["windows"].items():
+        share = f"{w['review_share']:.1%}" + (" [red]OVER BUDGET[/]" if w["over_budget"] else "")
+        table.add_row(f"last {name}", str(w["orders"]), str(w["approve"]), str(w["verify"]),
+                      str(w["review"]), str(w["reject"]), share)
+    console.print(table)
 
 
 @risk_app.command("train")
@@ -140,6 +191,10 @@ def review_reject(order_id: str, by: By, reason: Annotated[str | None, typer.Opt
                                                     if kinds else ""))
 
 
+Expires = Annotated[datetime | None, typer.Option(
+    "--expires", help="the entry lapses at this UTC time (e.g. 2027-01-01T00:00)")]
+
+
 @blacklist_app.command("add")
 def blacklist_add(by: By, reason: Annotated[str, typer.Option(help="why (stored)")],
                   order: Annotated[str | None, typer.Option(
@@ -148,8 +203,8 @@ def blacklist_add(by: By, reason: Annotated[str, typer.Option(help="why (stored)
                       help="buyer, device, phone, address, ip (repeat; default buyer)")] = None,
                   value: Annotated[str | None, typer.Option(
                       help="the value to list (without --order); an IP may be a CIDR")] = None,
-                  db: DbOption = None) -> None:
-    """Blacklist from an order (`--order o-7 --kind buyer --kind device`) or one value."""
+                  expires: Expires = None, db: DbOption = None) -> None:
+    """Block from an order (`--order o-7 --kind buyer --kind device`) or one value."""
     kinds = list(kind or ["buyer"])
     with _risk_errors():
         risk = OrderPilot(db).risk
@@ -157,36 +212,83 @@ def blacklist_add(by: By, reason: Annotated[str, typer.Option(help="why (stored)
             entries = risk.blacklist_order(order, by=by, reason=reason,
                                            kinds=kinds if "buyer" in kinds else ["buyer", *kinds])
         elif value is not None and len(kinds) == 1:
-            entries = [risk.blacklist_add(kinds[0], value, by=by, reason=reason)]
+            entries = [risk.list_add("block", kinds[0], value, by=by, reason=reason,
+                                     expires_at=_utc(expires))]
         else:
             raise typer.BadParameter("give --order, or one --kind with a --value")
     for e in entries:
-        console.print(f"#{e.id} {e.kind} {e.value}  evidence {e.evidence_order_ids}")
+        console.print(f"#{e.id} {e.kind} {e.shown or e.value}  evidence {e.evidence_order_ids}")
 
 
-@blacklist_app.command("list")
-def blacklist_list(db: DbOption = None, removed: Annotated[bool, typer.Option(
-        "--removed", help="include removed entries")] = False, as_json: JsonFlag = False) -> None:
-    """Blacklist entries with their evidence."""
+@allowlist_app.command("add")
+def allowlist_add(kind: Annotated[str, typer.Option(help="buyer, device, phone, address, ip")],
+                  value: Annotated[str, typer.Option(help="the value to allow")],
+                  by: By, reason: Annotated[str, typer.Option(help="why (stored)")],
+                  expires: Expires = None, db: DbOption = None) -> None:
+    """Allow one value: its orders are approved at once unless a block list matches too."""
     with _risk_errors():
-        entries = OrderPilot(db).risk.blacklist(include_removed=removed)
-    if as_json:
-        print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
-        return
-    table = Table("id", "kind", "value", "reason", "evidence", "by", "at", "removed")
-    for e in entries:
-        table.add_row(str(e.id), e.kind, e.value, e.reason, ", ".join(e.evidence_order_ids),
-                      e.created_by, e.created_at.isoformat(timespec="minutes"),
-                      f"{e.removed_by} {e.removed_at:%Y-%m-%d}" if e.removed_at else "")
-    console.print(table if entries else "the blacklist is empty")
+        e = OrderPilot(db).risk.list_add("allow", kind, value, by=by, reason=reason,
+                                         expires_at=_utc(expires))
+    console.print(f"#{e.id} allow {e.kind} {e.shown or e.value}")
 
 
-@blacklist_app.command("remove")
-def blacklist_remove(entry_id: int, by: By, db: DbOption = None) -> None:
-    """Take an entry off the list (kept as removed, for the audit trail)."""
+def _list_command(list_name: str):
+    def show(db: DbOption = None, removed: Annotated[bool, typer.Option(
+            "--removed", help="include removed entries")] = False,
+             as_json: JsonFlag = False) -> None:
+        with _risk_errors():
+            entries = OrderPilot(db).risk.lists(list_name, include_removed=removed)
+        if as_json:
+            print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+            return
+        table = Table("id", "kind", "value", "reason", "evidence", "by", "at", "expires",
+                      "removed", title=f"{list_name} list")
+        for e in entries:
+            table.add_row(str(e.id), e.kind, e.shown or e.value, e.reason,
+                          ", ".join(e.evidence_order_ids), e.created_by,
+                          e.created_at.isoformat(timespec="minutes"),
+                          e.expires_at.isoformat(timespec="minutes") if e.expires_at else "",
+                          f"{e.removed_by} {e.removed_at:%Y-%m-%d}" if e.removed_at else "")
+        console.print(table if entries else f"the {list_name} list is empty")
+    show.__doc__ = f"{list_name.capitalize()} list entries with reason, author and expiry."
+    return show
+
+
+def _remove_command(list_name: str):
+    def remove(entry_id: int, by: By, db: DbOption = None) -> None:
+        with _risk_errors():
+            entry = OrderPilot(db).risk.list_remove(entry_id, by=by)
+        console.print(f"#{entry.id} {entry.kind} {entry.shown or entry.value} removed by {by}")
+    remove.__doc__ = "Take an entry off the list (kept as removed, for the audit trail)."
+    return remove
+
+
+for _app, _name in ((blacklist_app, "block"), (allowlist_app, "allow")):
+    _app.command("list")(_list_command(_name))
+    _app.command("remove")(_remove_command(_name))
+
+
+@risk_app.command("signup")
+def signup(buyer_id: str, at: Annotated[datetime, typer.Option(
+        "--at", help="when the buyer signed up (UTC)")], db: DbOption = None) -> None:
+    """Tell risk control when a buyer really signed up (account age, new account + bulk)."""
     with _risk_errors():
-        entry = OrderPilot(db).risk.blacklist_remove(entry_id, by=by)
-    console.print(f"#{entry.id} {entry.kind} {entry.value} removed by {by}")
+        OrderPilot(db).risk.register_buyer(buyer_id, signed_up_at=_utc(at))
+    console.print(f"{buyer_id} signed up at {_utc(at).isoformat()}")
+
+
+@risk_app.command("chargeback")
+def chargeback(order_id: str, by: By, note: Annotated[str, typer.Option()] = "chargeback",
+               db: DbOption = None) -> None:
+    """The provider reversed a paid order: the buyer's credit drops."""
+    with _risk_errors():
+        change = OrderPilot(db).risk.record_chargeback(order_id, by=by, note=note)
+    console.print(f"{order_id}: credit {change.before} -> {change.after}")
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    """CLI times are UTC unless they carry an offset."""
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
 
 
 def _ruleset(path: Path | None):
@@ -223,3 +325,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(risk_app, name="risk")
     app.add_typer(review_app, name="review")
     app.add_typer(blacklist_app, name="blacklist")
+    app.add_typer(allowlist_app, name="allowlist")

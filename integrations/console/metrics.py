@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from integrations.console.casework import open_cases
 from integrations.console.health import shop_health
 from integrations.db.schema_integrations import WebhookEventRow
+from integrations.risk.budget import check_review_budget
 from integrations.service.context import Context
 
 WEBHOOKS = WebhookEventRow.__table__
@@ -49,6 +50,19 @@ class StoreCollector(Collector):
         yield GaugeMetricFamily("orderpilot_parcels_stalled", "Parcels in a stall episode",
                                 value=health.parcels_stalled)
         yield self._webhooks()
+        yield from self._review_share(now)
+
+    def _review_share(self, now) -> Iterator[GaugeMetricFamily]:
+        """Share of live risk decisions sent to people, per window, and the budget: alert on
+        `orderpilot_risk_review_share{window="hour"} > orderpilot_risk_review_budget`."""
+        report, _ = check_review_budget(self.ctx, now)
+        share = GaugeMetricFamily("orderpilot_risk_review_share", "Share of orders the risk "
+                                  "engine sent to review", labels=["window"])
+        for window, w in report["windows"].items():
+            share.add_metric([window], w["review_share"])
+        yield share
+        yield GaugeMetricFamily("orderpilot_risk_review_budget", "Share of orders people may "
+                                "review (ORDERPILOT_RISK_REVIEW_BUDGET)", value=report["budget"])
 
     def _webhooks(self) -> GaugeMetricFamily:
         outcome = case((WEBHOOKS.c.status_code >= 400, "refused"),

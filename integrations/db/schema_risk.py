@@ -44,23 +44,28 @@ class RiskDecisionRow(Base):
     score: Mapped[float]
     reasons: Mapped[list[Any]]  # [{rule, text, values}]
     decided_at: Mapped[datetime]
+    __table_args__ = (Index("ix_risk_decisions_time", "mode", "decided_at"),)
 
 
 class BlacklistEntryRow(Base):
-    """A listed buyer / device / phone / address / ip (or range), with its evidence."""
+    """A block- or allow-listed buyer / device / phone / address / ip (or range): the value
+    as compared (normalised) and as typed, why, who, until when, and the evidence."""
 
     __tablename__ = "risk_blacklist_entries"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    list_name: Mapped[str] = mapped_column(String(8), server_default="block")  # block | allow
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(500))
+    shown: Mapped[str | None] = mapped_column(String(500))  # as the person typed it
     reason: Mapped[str] = mapped_column(String(500))
     evidence_order_ids: Mapped[list[Any]]
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
     removed_at: Mapped[datetime | None]
     removed_by: Mapped[str | None] = mapped_column(String(128))
     __table_args__ = (
-        Index("uq_risk_blacklist_active", "kind", "value", unique=True,
+        Index("uq_risk_lists_active", "list_name", "kind", "value", unique=True,
               sqlite_where=text("removed_at IS NULL"),
               postgresql_where=text("removed_at IS NULL")),
     )

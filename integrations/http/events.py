@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from integrations.http.deps import ERRORS, CaseId, OrderId, Run
 from integrations.ingest import handlers
 from integrations.ingest.events import (
     AfterSalesRequest,
+    BuyerSignedUp,
     CarrierEvent,
+    ListEntryIn,
+    ListEntryRemoval,
     OrderPlaced,
     PaymentEvent,
     ReviewDecision,
@@ -41,6 +46,25 @@ def open_case(order_id: OrderId, event: AfterSalesRequest, run: Run) -> JSONResp
 def verification_answer(order_id: OrderId, event: VerificationAnswer, run: Run) -> JSONResponse:
     """The buyer's step-up verification code: right → approved; the third wrong → rejected."""
     return _reply(run(lambda c: handlers.verification_answered(c, order_id, event)))
+
+
+@router.post("/v1/shop/buyers", tags=["shop"])
+def buyer_signed_up(event: BuyerSignedUp, run: Run) -> JSONResponse:
+    """When a buyer really signed up: account age and "new account + bulk" need it."""
+    return _reply(run(lambda c: handlers.buyer_signed_up(c, event)))
+
+
+@router.post("/v1/ops/lists", status_code=201, tags=["ops"])
+def list_entry_added(event: ListEntryIn, run: Run) -> JSONResponse:
+    """Put a buyer / device / phone / address / IP on the block or allow list."""
+    return _reply(run(lambda c: handlers.list_entry_added(c, event)))
+
+
+@router.post("/v1/ops/lists/{entry_id}/removal", tags=["ops"])
+def list_entry_removed(entry_id: Annotated[int, Path(ge=1)], event: ListEntryRemoval,
+                       run: Run) -> JSONResponse:
+    """Take a list entry off (kept as removed, for the audit trail)."""
+    return _reply(run(lambda c: handlers.list_entry_removed(c, entry_id, event)))
 
 
 @router.post("/v1/payments/events", tags=["payments"])

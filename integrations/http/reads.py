@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sqlalchemy import text
 
 from integrations.http.deps import READ_ERRORS, Ctx, OrderId
 from integrations.ingest import notes
 from integrations.ingest.events import NoteIn
 from integrations.ingest.notes import NoteView
+from integrations.risk import lists_store
+from integrations.risk.views import BlacklistEntryView
 from integrations.service.inputs import parse_id
 from integrations.service.views import CaseView, OrderView, ShipmentView, TransitionView
 from statemachine.order import ORDER_LIFECYCLE
@@ -56,6 +58,16 @@ def order_risk(order_id: OrderId, ctx: Ctx) -> dict[str, Any]:
     with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(_number(order_id))
     return {"order_id": order.public_id, **(order.attrs.get("risk") or {})}
+
+
+@router.get("/v1/ops/lists")
+def list_entries(ctx: Ctx, list_name: Annotated[Literal["block", "allow"] | None,
+                                                Query(alias="list")] = None,
+                 include_removed: bool = False) -> list[BlacklistEntryView]:
+    """Block and allow list entries: value as compared and as typed, reason, author, expiry."""
+    with ctx.tx(readonly=True) as tx:
+        rows = lists_store.list_entries(tx.connection, include_removed, list_name)
+    return [BlacklistEntryView(**r) for r in rows]
 
 
 @router.get("/v1/ops/orders/{order_id}/notes")

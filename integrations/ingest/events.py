@@ -82,6 +82,31 @@ class VerificationAnswer(Inbound):
     code: str = Field(pattern=r"^[0-9]{4,8}$", description="the digits the buyer received")
 
 
+class BuyerSignedUp(Inbound):
+    model_config = _example(event_id="signup-1", buyer_id="b-1",
+                            signed_up_at="2026-11-11T08:00:00+08:00")
+    buyer_id: str = Field(pattern=NAME)
+    signed_up_at: AwareDatetime
+
+
+class ListEntryIn(Inbound):
+    model_config = _example(event_id="list-1", list="block", kind="phone",
+                            value="+86 170 1234 5678", reason="order-farming ring",
+                            author="mei", expires_at="2027-01-01T00:00:00+08:00")
+    list: Literal["block", "allow"]
+    kind: Literal["buyer", "device", "phone", "address", "ip"]
+    value: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500)
+    author: str = Field(pattern=NAME)
+    expires_at: AwareDatetime | None = None
+    evidence: list[str] = Field(default_factory=list, max_length=100)
+
+
+class ListEntryRemoval(Inbound):
+    model_config = _example(event_id="list-rm-1", author="lee")
+    author: str = Field(pattern=NAME)
+
+
 class NoteIn(Edge):
     text: str = Field(min_length=1, max_length=5000)
     author: str = Field(pattern=NAME)

@@ -11,13 +11,18 @@ from typing import Any
 from integrations.ingest import records
 from integrations.ingest.events import (
     AfterSalesRequest,
+    BuyerSignedUp,
     CarrierEvent,
+    ListEntryIn,
+    ListEntryRemoval,
     OrderPlaced,
     PaymentEvent,
     ReviewDecision,
     VerificationAnswer,
 )
 from integrations.ingest.once import Applied, Outcome, once
+from integrations.risk import lists_store, operations
+from integrations.risk.views import BlacklistEntryView
 from integrations.service import aftersales, orders, shipments, verification
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import OpenCase, parse, parse_id
@@ -116,7 +121,9 @@ def _chargeback(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tupl
                 {"amount": event.amount, "reason": f"chargeback: {event.reason or 'no reason'}"})
     tx.writer.signal("chargeback", "order", order.id, order.id, ctx.clock.now(),
                            {"amount": event.amount, "payment_ref": event.payment_ref})
-    return True, "chargeback booked as a refund; ops alerted", None
+    operations.charge_back(ctx, tx.connection, order, by="gateway", at=ctx.clock.now(),
+                           note=f"chargeback {event.payment_ref}: {event.reason or 'no reason'}")
+    return True, "chargeback booked as a refund; buyer credit lowered; ops alerted", None
 
 
 _PAYMENT = {"succeeded": _captured, "failed": _failed, "refunded": _refunded,
@@ -163,6 +170,38 @@ def verification_answered(ctx: Context, order_id: str, event: VerificationAnswer
             "order": _order(tx, number)})
 
     return once(ctx, "shop", "verification.answered", event, apply)
+
+
+def buyer_signed_up(ctx: Context, event: BuyerSignedUp) -> Outcome:
+    """The shop tells risk control when a buyer really signed up ("new account + bulk")."""
+    def apply(tx: Tx, _: Any) -> Applied:
+        operations.register_signup(tx.connection, event.buyer_id, event.signed_up_at)
+        return Applied(None, True, {"buyer_id": event.buyer_id,
+                                    "signed_up_at": event.signed_up_at.isoformat()})
+
+    return once(ctx, "shop", "buyer.signed_up", event, apply)
+
+
+def list_entry_added(ctx: Context, event: ListEntryIn) -> Outcome:
+    """An analyst's tool puts a value on the block or allow list (reason, author, expiry)."""
+    def apply(tx: Tx, _: Any) -> Applied:
+        row = operations.add_list_entry(
+            tx.connection, event.list, event.kind, event.value, by=event.author,
+            reason=event.reason, at=ctx.clock.now(), expires_at=event.expires_at,
+            evidence=event.evidence)
+        return Applied(None, True, {"entry": BlacklistEntryView(**row).model_dump(mode="json")})
+
+    return once(ctx, "ops", f"list.{event.list}.added", event, apply, status=201)
+
+
+def list_entry_removed(ctx: Context, entry_id: int, event: ListEntryRemoval) -> Outcome:
+    """Take an entry off its list (kept as removed, for the audit trail)."""
+    def apply(tx: Tx, _: Any) -> Applied:
+        row = lists_store.remove_entry(tx.connection, entry_id, by=event.author,
+                                       at=ctx.clock.now())
+        return Applied(None, True, {"entry": BlacklistEntryView(**row).model_dump(mode="json")})
+
+    return once(ctx, "ops", "list.removed", event, apply)
 
 
 def review_decided(ctx: Context, order_id: str, event: ReviewDecision) -> Outcome:

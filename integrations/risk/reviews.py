@@ -14,8 +14,8 @@ from sqlalchemy import and_, func, select
 
 from integrations.db.schema import OrderRow, OutboxRow
 from integrations.db.schema_risk import ReviewTaskRow
-from integrations.risk.blacklist_store import blacklist_from_order
 from integrations.risk.errors import ReviewAlreadyDecided
+from integrations.risk.lists_store import blacklist_from_order
 from integrations.service import orders
 from integrations.service.context import Context
 from integrations.service.inputs import Reasoned, parse

@@ -24,6 +24,8 @@ class RiskSettings(BaseSettings):
     rules: Path | None = Field(None, description="rule set TOML (default: packaged rules)")
     model: Path | None = Field(None, description="learned scorer from `orderpilot risk train`")
     shadow_rules: Path | None = Field(None, description="candidate rule set, never acted on")
+    review_budget: float = Field(0.2, ge=0.0, le=1.0, description="share of orders people may "
+                                 "review; over it, `orderpilot risk stats` and ops are told")
     verify_url: str | None = Field(None, description="apprise URL with {phone} for step-up "
                                    "verification SMS; unset: the simulated verifier")
 

@@ -2,8 +2,8 @@
 
 Reads are point lookups on maintained counters (`counters.py`) plus three bounded queries:
 velocity over the window (an index range on `risk_order_facts`), units per sku bought today,
-and the blacklist candidates. Nothing here scans a buyer's whole history, so placement costs
-the same for a buyer's first order and their 4,000th (`bench/risk_history.py`).
+and the block / allow list candidates. Nothing here scans a buyer's whole history, so
+placement costs the same for a buyer's first order and their 4,000th (`bench/risk_history.py`).
 
 Every count looks only at orders placed before the one being decided: the order's own facts
 and counters are written by `record`, after its decision. Plain SQL on the DBAPI cursor
@@ -70,10 +70,12 @@ class SqlRiskStore:
         """Every `RiskSignals` field for this order, from earlier orders."""
         row = self._profile(facts)
         address = facts.address_key
+        lists = self._lists(facts)
         return RiskSignals(
             account_created_at=self.sql.when(row[0]),
             velocity=self._velocity(facts, ruleset.velocity.window_seconds),
-            blacklist_hits=blacklist_hits(facts, self._blacklist(facts)),
+            blacklist_hits=blacklist_hits(facts, lists["block"]),
+            allow_hits=blacklist_hits(facts, lists["allow"]),
             sku_bought_today=self._sku_bought_today(facts),
             address_changes=row[12] if address else None,
             orders_total=row[2] or 0, orders_cancelled=row[3] or 0,
@@ -122,22 +124,26 @@ class SqlRiskStore:
                              "now": facts.placed_at})
         return {sku: int(n) for sku, n in rows}
 
-    def _blacklist(self, facts: PlacementFacts) -> Blacklist:
-        """The active entries that could match this order (every IP entry, for ranges)."""
+    def _lists(self, facts: PlacementFacts) -> dict[str, Blacklist]:
+        """Active, unexpired block and allow entries that could match this order (every IP
+        entry, for ranges)."""
         wanted = {BUYER: facts.buyer_id, DEVICE: facts.device_id, ADDRESS: facts.address_key,
                   PHONE: facts.phone}
         wanted = {k: v for k, v in wanted.items() if v}
         match = "".join(f" OR (kind = '{k}' AND value = :{k})" for k in wanted)
-        rows = self.sql.all(f"SELECT kind, value FROM risk_blacklist_entries "
-                            f"WHERE removed_at IS NULL AND (kind = 'ip'{match})", wanted)
-        by_kind: dict[str, set[str]] = {}
-        for kind, value in rows:
-            by_kind.setdefault(kind, set()).add(value)
-        return Blacklist(buyers=frozenset(by_kind.get(BUYER, ())),
-                         devices=frozenset(by_kind.get(DEVICE, ())),
-                         phones=frozenset(by_kind.get(PHONE, ())),
-                         addresses=frozenset(by_kind.get(ADDRESS, ())),
-                         networks=parse_networks(by_kind.get(IP, ())))
+        rows = self.sql.all(f"SELECT list_name, kind, value FROM risk_blacklist_entries "
+                            f"WHERE removed_at IS NULL AND (expires_at IS NULL OR expires_at "
+                            f"> :now) AND (kind = 'ip'{match})",
+                            {**wanted, "now": facts.placed_at})
+        found: dict[str, dict[str, set[str]]] = {"block": {}, "allow": {}}
+        for list_name, kind, value in rows:
+            found[list_name].setdefault(kind, set()).add(value)
+        return {name: Blacklist(buyers=frozenset(by_kind.get(BUYER, ())),
+                                devices=frozenset(by_kind.get(DEVICE, ())),
+                                phones=frozenset(by_kind.get(PHONE, ())),
+                                addresses=frozenset(by_kind.get(ADDRESS, ())),
+                                networks=parse_networks(by_kind.get(IP, ())))
+                for name, by_kind in found.items()}
 
 
 def dimension_keys(facts: PlacementFacts) -> dict[str, str]:

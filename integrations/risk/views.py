@@ -32,13 +32,18 @@ class ReviewTaskView(RiskView):
 
 
 class BlacklistEntryView(RiskView):
+    """A block or allow list entry (`list_name`): `value` as compared, `shown` as typed."""
+
     id: int
+    list_name: str = "block"
     kind: str
     value: str
+    shown: str | None = None
     reason: str
     evidence_order_ids: list[str]
     created_by: str
     created_at: datetime
+    expires_at: datetime | None = None
     removed_at: datetime | None
     removed_by: str | None
 

@@ -16,6 +16,8 @@ Otherwise the order is approved. A rule on a missing (None) signal is false.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from statemachine.risk_port import PlacementFacts, Reason, RiskAction, RiskDecision
 
 from .rules import ALL_RULES, Rule, rule_action
@@ -40,7 +42,11 @@ def _stages(ruleset: RuleSet) -> _Stages:
 
 
 def allow_lane(facts: PlacementFacts, signals: RiskSignals, ruleset: RuleSet) -> Reason | None:
-    """Fires for a known good buyer (completed orders, no disputes, unlisted) with a small order."""
+    """Fires for an allow-listed buyer / device / phone / address / IP (not also blocked), or a
+    known good buyer (completed orders, no disputes, unlisted) with a small order."""
+    if signals.allow_hits and not signals.blacklist_hits:
+        kinds = ", ".join(signals.allow_hits)
+        return Reason("allow_list", f"on the allow list: {kinds}", {"hits": signals.allow_hits})
     lane = ruleset.allow_lane
     completed, disputes = signals.orders_completed, signals.disputes
     if not lane.enabled or completed is None or disputes is None:
@@ -60,37 +66,75 @@ def _score_reason(rule: str, score: float, facts, signals, ruleset, scorer) -> R
     return Reason(rule, f"behavioural score {score:.0f}", values)
 
 
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Every rule's verdict and the score, before the score bands turn them into an action:
+    the backtest replays bands over these without re-reading any signal."""
+
+    score: float
+    lane: Reason | None
+    blocks: tuple[Reason, ...]
+    reviews: tuple[Reason, ...]
+    verifies: tuple[Reason, ...]
+    can_verify: bool  # there is a phone to send a code to
+
+
+def assess(facts: PlacementFacts, signals: RiskSignals, ruleset: RuleSet,
+           scorer: ScoreFunction | None = None) -> Assessment:
+    """Run every rule and the score on one order."""
+    blocks, reviews, verifies = _stages(ruleset)
+    return Assessment((scorer or weighted_score)(facts, signals, ruleset),
+                      allow_lane(facts, signals, ruleset),
+                      _fired(blocks, facts, signals, ruleset),
+                      _fired(reviews, facts, signals, ruleset),
+                      _fired(verifies, facts, signals, ruleset), bool(facts.phone))
+
+
+def action_for(a: Assessment, reject_at: float, review_at: float) -> RiskAction:
+    """The evaluation order of the module docstring, for the given score bands."""
+    if a.lane is not None:
+        return RiskAction.APPROVE
+    if a.blocks or a.score >= reject_at:
+        return RiskAction.REJECT
+    if a.reviews or a.score >= review_at or (a.verifies and not a.can_verify):
+        return RiskAction.REVIEW
+    return RiskAction.VERIFY if a.verifies else RiskAction.APPROVE
+
+
 def decide(
     facts: PlacementFacts,
     signals: RiskSignals,
     ruleset: RuleSet,
     scorer: ScoreFunction | None = None,
 ) -> RiskDecision:
-    """Approve, review or reject this order, with the reasons and the behavioural score."""
-    score = (scorer or weighted_score)(facts, signals, ruleset)
-    lane = allow_lane(facts, signals, ruleset)
-    if lane is not None:
-        return RiskDecision(RiskAction.APPROVE, score, (lane,))
-    blocks, reviews, verifies = _stages(ruleset)
-    hits = _fired(blocks, facts, signals, ruleset)
-    if hits:
-        return RiskDecision(RiskAction.REJECT, score, hits)
+    """Approve, verify, review or reject this order, with the reasons and the score."""
+    return settle(assess(facts, signals, ruleset, scorer), facts, signals, ruleset, scorer)
+
+
+def settle(a: Assessment, facts: PlacementFacts, signals: RiskSignals, ruleset: RuleSet,
+           scorer: ScoreFunction | None = None) -> RiskDecision:
+    """The decision an assessment comes to under the rule set's score bands."""
+    action = action_for(a, ruleset.score.reject_at, ruleset.score.review_at)
+    return RiskDecision(action, a.score, _reasons(a, action, facts, signals, ruleset, scorer))
+
+
+def _reasons(a: Assessment, action: RiskAction, facts, signals, ruleset, scorer
+             ) -> tuple[Reason, ...]:
     bands = ruleset.score
-    if score >= bands.reject_at:
-        reason = _score_reason("score_reject", score, facts, signals, ruleset, scorer)
-        return RiskDecision(RiskAction.REJECT, score, (reason,))
-    hits = _fired(reviews, facts, signals, ruleset)
-    if score >= bands.review_at:
-        hits += (_score_reason("score_review", score, facts, signals, ruleset, scorer),)
-    if hits:
-        return RiskDecision(RiskAction.REVIEW, score, hits)
-    hits = _fired(verifies, facts, signals, ruleset)
-    if hits and not facts.phone:  # nothing to send a code to: a person decides instead
-        return RiskDecision(RiskAction.REVIEW, score, (*hits, Reason(
-            "no_phone_to_verify", "verification asked for, but the order has no phone", {})))
-    if hits:
-        return RiskDecision(RiskAction.VERIFY, score, hits)
-    return RiskDecision(RiskAction.APPROVE, score, ())
+    if action is RiskAction.APPROVE:
+        return (a.lane,) if a.lane is not None else ()
+    if action is RiskAction.REJECT:
+        return a.blocks or (_score_reason("score_reject", a.score, facts, signals, ruleset,
+                                          scorer),)
+    if action is RiskAction.VERIFY:
+        return a.verifies
+    reasons = a.reviews
+    if a.score >= bands.review_at:
+        reasons += (_score_reason("score_review", a.score, facts, signals, ruleset, scorer),)
+    if not reasons:  # verification was asked for, but there is nothing to send a code to
+        reasons = (*a.verifies, Reason("no_phone_to_verify",
+                                       "verification asked for, but the order has no phone", {}))
+    return reasons
 
 
 def _fired(rules: tuple[Rule, ...], facts: PlacementFacts, signals: RiskSignals,

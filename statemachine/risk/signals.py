@@ -21,8 +21,10 @@ class RiskSignals:
     account_created_at: datetime | None = None
     # Earlier orders in the rule set's velocity window, per dimension (buyer/device/ip/address).
     velocity: Mapping[str, int] = field(default_factory=dict)
-    # Blacklist kinds that matched this order (see `blacklist.blacklist_hits`).
+    # Block-list kinds that matched this order (see `blacklist.blacklist_hits`).
     blacklist_hits: tuple[str, ...] = ()
+    # Allow-list kinds that matched: approve at once, unless a block list matched too.
+    allow_hits: tuple[str, ...] = ()
     # Quantity of each sku this account already bought today, before this order.
     sku_bought_today: Mapping[str, int] | None = None
     address_changes: int | None = None

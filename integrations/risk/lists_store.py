@@ -1,5 +1,6 @@
-"""Blacklist entries in the database: add (with evidence), from an order in one call, list,
-remove (soft: `removed_at`). Values are normalised the way placement compares them."""
+"""Block and allow list entries in the database: add (with a reason, an author, an optional
+expiry and evidence), block from an order in one call, list, remove (soft: `removed_at`).
+Values are stored the way placement compares them, beside the value as it was typed."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP, PHONE
 
 BLACKLIST, ORDERS = BlacklistEntryRow.__table__, OrderRow.__table__
 KINDS = (BUYER, DEVICE, PHONE, ADDRESS, IP)
+LISTS = ("block", "allow")
 
 
 def normalise(kind: str, value: str) -> str:
@@ -40,25 +42,36 @@ def normalise(kind: str, value: str) -> str:
 
 
 def add_entry(conn: Connection, kind: str, value: str, *, reason: str, by: str, at: datetime,
-              evidence: list[str] | None = None, normalised: bool = False) -> dict[str, Any]:
+              evidence: list[str] | None = None, normalised: bool = False,
+              list_name: str = "block", expires_at: datetime | None = None) -> dict[str, Any]:
     """List a value; an already listed value gains the new evidence instead of a duplicate.
     `normalised`: the value is already in stored form (taken from an order)."""
+    _check_entry(list_name, reason, at, expires_at)
     stored = value if normalised else normalise(kind, value)
-    if not reason or not reason.strip():
-        raise InvalidInput({"reason": "a reason is required"})
     existing = conn.execute(select(BLACKLIST).where(
-        BLACKLIST.c.kind == kind, BLACKLIST.c.value == stored,
-        BLACKLIST.c.removed_at.is_(None))).mappings().first()
+        BLACKLIST.c.list_name == list_name, BLACKLIST.c.kind == kind,
+        BLACKLIST.c.value == stored, BLACKLIST.c.removed_at.is_(None))).mappings().first()
     if existing is not None:
         merged = list(dict.fromkeys([*existing["evidence_order_ids"], *(evidence or [])]))
         conn.execute(update(BLACKLIST).where(BLACKLIST.c.id == existing["id"])
                      .values(evidence_order_ids=merged))
         return {**existing, "evidence_order_ids": merged}
-    row = {"kind": kind, "value": stored, "reason": reason.strip(), "created_by": by,
-           "evidence_order_ids": list(evidence or []), "created_at": at, "removed_at": None,
-           "removed_by": None}
+    row = {"list_name": list_name, "kind": kind, "value": stored,
+           "shown": None if normalised or value.strip() == stored else value.strip()[:500],
+           "reason": reason.strip(), "created_by": by, "evidence_order_ids": list(evidence or []),
+           "created_at": at, "expires_at": expires_at, "removed_at": None, "removed_by": None}
     entry_id = conn.execute(insert(BLACKLIST).values(row)).inserted_primary_key[0]
     return {"id": entry_id, **row}
+
+
+def _check_entry(list_name: str, reason: str, at: datetime, expires_at: datetime | None) -> None:
+    if list_name not in LISTS:
+        raise InvalidInput({"list": f"expected block or allow (got {list_name!r})"})
+    if not reason or not reason.strip():
+        raise InvalidInput({"reason": "a reason is required"})
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= at):
+        raise InvalidInput({"expires_at": f"expected a timezone-aware time after "
+                                          f"{at.isoformat()} (got {expires_at!r})"})
 
 
 def order_values(conn: Connection, order_id: int) -> dict[str, str | None]:
@@ -89,10 +102,13 @@ def blacklist_from_order(conn: Connection, order_id: int, *, kinds: tuple[str, .
             for kind in kinds if values[kind]]
 
 
-def list_entries(conn: Connection, include_removed: bool = False) -> list[dict[str, Any]]:
+def list_entries(conn: Connection, include_removed: bool = False,
+                 list_name: str | None = None) -> list[dict[str, Any]]:
     query = select(BLACKLIST).order_by(BLACKLIST.c.id)
     if not include_removed:
         query = query.where(BLACKLIST.c.removed_at.is_(None))
+    if list_name is not None:
+        query = query.where(BLACKLIST.c.list_name == list_name)
     return [dict(r) for r in conn.execute(query).mappings()]
 
 

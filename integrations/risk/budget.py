@@ -1,0 +1,118 @@
+"""The review budget: the share of orders people may review (default 20 %, the manuals' split
+of ~80 % cleared by machine and ~20 % by people), steered rather than hoped for.
+
+Backtest side: `curve` replays score bands over the assessments of a labelled history and
+`propose` picks the bands that meet the budget. Live side: `live_shares` measures the review
+share of the stored decisions over the last hour and day; `budget_alert` is the message ops
+get when the share is over budget (the console sends it once an hour while it lasts, and
+exports the shares as Prometheus gauges for an Alertmanager rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from integrations.db.sql import Sql
+from statemachine.ports import Message
+from statemachine.risk.engine import Assessment, action_for
+from statemachine.risk_port import RiskAction
+
+BANDS = tuple(range(5, 101, 5))
+WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePoint:
+    """What the rule set does on labelled data with these score bands."""
+
+    reject_at: float
+    review_at: float
+    review_share: float  # orders a person must look at
+    flagged_share: float  # rejected + reviewed + verified
+    precision: float  # of the flagged orders, the share that is fraud
+    recall: float  # of the fraud, the share flagged
+    reject_precision: float
+    reject_recall: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(getattr(self, k), 4) for k in self.__slots__}
+
+
+def point(assessments: Sequence[Assessment], labels: Sequence[int], reject_at: float,
+          review_at: float) -> CurvePoint:
+    actions = [action_for(a, reject_at, review_at) for a in assessments]
+    n, fraud = len(actions), sum(labels)
+    flagged = [(a is not RiskAction.APPROVE, y) for a, y in zip(actions, labels, strict=True)]
+    rejects = [y for a, y in zip(actions, labels, strict=True) if a is RiskAction.REJECT]
+    hits = sum(y for f, y in flagged if f)
+    n_flagged = sum(f for f, _ in flagged)
+    return CurvePoint(reject_at, review_at,
+                      sum(a is RiskAction.REVIEW for a in actions) / n if n else 0.0,
+                      n_flagged / n if n else 0.0, hits / n_flagged if n_flagged else 0.0,
+                      hits / fraud if fraud else 0.0,
+                      sum(rejects) / len(rejects) if rejects else 0.0,
+                      sum(rejects) / fraud if fraud else 0.0)
+
+
+def curve(assessments: Sequence[Assessment], labels: Sequence[int], reject_at: float
+          ) -> list[CurvePoint]:
+    """Precision / recall / review share for every review band below `reject_at`."""
+    return [point(assessments, labels, reject_at, b) for b in BANDS if b <= reject_at]
+
+
+def propose(assessments: Sequence[Assessment], labels: Sequence[int], budget: float,
+            min_reject_precision: float = 0.97) -> dict[str, Any]:
+    """The lowest reject band whose rejects are at least `min_reject_precision` fraud, then
+    the lowest review band whose review share fits the budget (the most recall it allows)."""
+    reject_at = next((float(b) for b in BANDS if point(
+        assessments, labels, b, 100.0).reject_precision >= min_reject_precision), 100.0)
+    fitting = [p for p in curve(assessments, labels, reject_at) if p.review_share <= budget]
+    best = min(fitting, key=lambda p: p.review_at) if fitting else None
+    return {"budget": budget, "reject_at": reject_at,
+            "review_at": best.review_at if best else None,
+            "expected": best.as_dict() if best else None,
+            "note": None if best else "no review band keeps the review share within budget: "
+                                      "rules other than the score already exceed it"}
+
+
+def live_shares(conn: Connection, now: datetime, budget: float) -> dict[str, dict[str, Any]]:
+    """Live decisions per action over the last hour and day, the review share, over budget?"""
+    sql, out = Sql(conn), {}
+    for name, span in WINDOWS.items():
+        rows = dict(sql.all("SELECT action, count(*) FROM risk_decisions WHERE mode = 'live' "
+                            "AND decided_at > :since AND decided_at <= :now GROUP BY action",
+                            {"since": now - span, "now": now}))
+        total = sum(rows.values())
+        share = rows.get("review", 0) / total if total else 0.0
+        out[name] = {"orders": total, **{a.value: int(rows.get(a.value, 0)) for a in RiskAction},
+                     "review_share": round(share, 4), "over_budget": share > budget}
+    return out
+
+
+def check_review_budget(ctx: Any, now: datetime) -> tuple[dict[str, Any], Message | None]:
+    """The live shares (ORDERPILOT_RISK_REVIEW_BUDGET) and the ops message if over budget."""
+    from integrations.risk.settings import RiskSettings
+
+    budget = RiskSettings().review_budget
+    with ctx.tx(readonly=True) as tx:
+        shares = live_shares(tx.connection, now, budget)
+    return {"budget": budget, "windows": shares}, budget_alert(shares, budget, now)
+
+
+def budget_alert(shares: dict[str, dict[str, Any]], budget: float, now: datetime
+                 ) -> Message | None:
+    """The ops message when the last hour's review share is over budget (None otherwise)."""
+    hour = shares["hour"]
+    if not hour["over_budget"]:
+        return None
+    return Message("orderpilot.risk.review_budget_exceeded", "ops",
+                   f"Risk review share {hour['review_share']:.0%} is over the "
+                   f"{budget:.0%} budget",
+                   f"In the hour to {now:%H:%M} UTC, {hour['review']} of {hour['orders']} "
+                   f"orders went to review (budget {budget:.0%}). Check `orderpilot risk "
+                   "stats` and the backtest's proposed thresholds; a rule may be misfiring.")

@@ -1,0 +1,87 @@
+"""Block and allow lists with a reason, an author and an expiry, from every entry point."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from orderpilot import InvalidInput, OrderPilot
+from orderpilot.cli import app
+from tests.factories import paid_order, placed_order, stock
+
+
+def test_an_allow_listed_buyer_is_approved_at_once_over_the_review_rules(any_pilot, clock):
+    # Given b-vip is allowed, and an address that would send anyone else to review
+    stock(any_pilot)
+    vague = {"line": "杭州市西湖区万达广场附近"}
+    any_pilot.risk.allow_add("buyer", "b-vip", by="mei", reason="corporate account")
+    # When both order to it
+    vip = placed_order(any_pilot, buyer="b-vip", quantity=1, shipping_address=vague)
+    other = placed_order(any_pilot, buyer="b-other", quantity=1, shipping_address=vague)
+    # Then the allowed buyer is approved with the allow-list reason, the other is reviewed
+    assert vip.state == "awaiting_payment" and vip.risk["reasons"][0]["rule"] == "allow_list"
+    assert other.state == "under_review"
+
+
+def test_a_block_list_entry_beats_an_allow_list_entry(any_pilot, clock):
+    stock(any_pilot)
+    any_pilot.risk.allow_add("buyer", "b-1", by="mei", reason="regular")
+    any_pilot.risk.blacklist_add("device", "d-b-1", by="lee", reason="stolen phone")
+    assert placed_order(any_pilot, quantity=1).state == "rejected"
+
+
+def test_an_entry_stops_matching_when_it_expires(any_pilot, clock):
+    stock(any_pilot)
+    entry = any_pilot.risk.blacklist_add("phone", "+86 170 1234 5678", by="mei",
+                                         reason="order farming",
+                                         expires_at=clock.now() + timedelta(days=1))
+    assert (entry.value, entry.shown, entry.created_by) == (
+        "+8617012345678", "+86 170 1234 5678", "mei")
+    assert placed_order(any_pilot, quantity=1, phone="17012345678").state == "rejected"
+    clock.advance(days=1, seconds=1)
+    assert placed_order(any_pilot, quantity=1, phone="17012345678").state != "rejected"
+
+
+def test_a_bad_entry_names_the_field_and_writes_nothing(pilot, clock):
+    with pytest.raises(InvalidInput) as error:
+        pilot.risk.blacklist_add("phone", "12", by="mei", reason="x")
+    assert "value" in error.value.problems
+    with pytest.raises(InvalidInput) as error:
+        pilot.risk.list_add("allow", "buyer", "b-1", by="mei", reason="x",
+                            expires_at=clock.now() - timedelta(hours=1))
+    assert "expires_at" in error.value.problems
+    with pytest.raises(InvalidInput) as error:
+        pilot.risk.list_add("grey", "buyer", "b-1", by="mei", reason="x")
+    assert "list" in error.value.problems
+    assert pilot.risk.lists() == []
+
+
+def test_the_cli_manages_both_lists_and_sign_up_times_and_chargebacks(sqlite_url, clock):
+    pilot = OrderPilot(sqlite_url, clock=clock)
+    stock(pilot)
+    order = paid_order(pilot, quantity=1)
+    pilot.close()
+
+    def cli(*args: str):
+        result = CliRunner().invoke(app, [*args, "--db", sqlite_url])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "allow buyer b-9" in cli("allowlist", "add", "--kind", "buyer", "--value", "b-9",
+                                    "--by", "mei", "--reason", "staff")
+    cli("blacklist", "add", "--kind", "address", "--value", "西湖区文三路18号3单元, 杭州市",
+        "--by", "lee", "--reason", "drop house", "--expires", "2030-01-01T00:00")
+    blocked = json.loads(cli("blacklist", "list", "--json"))
+    assert [(e["kind"], e["shown"], e["created_by"]) for e in blocked] == [
+        ("address", "西湖区文三路18号3单元, 杭州市", "lee")]
+    assert [e["value"] for e in json.loads(cli("allowlist", "list", "--json"))] == ["b-9"]
+    cli("risk", "signup", "b-9", "--at", "2026-11-01T08:00")
+    assert "credit 100 -> 70" in cli("risk", "chargeback", order.id, "--by", "gateway")
+    pilot = OrderPilot(sqlite_url, clock=clock)
+    entries = pilot.risk.lists("block")
+    assert entries[0].value == "CN|330106|文三路|18|3单元"
+    assert entries[0].expires_at.year == 2030
+    pilot.close()
