@@ -9,6 +9,13 @@ For each worker count, in a fresh database:
 (b) scarcity: the same W processes race to buy 2 N units of one sku stocked with N; exactly N
     may be paid. Oversells = paid units beyond stock, plus any negative on_hand / reserved, plus
     any drift between `reserved` and the live holds (reconcile). All must be 0.
+
+    python bench/pg_scaling.py --contention [--workers 1 2 4] [--seconds S] [--orders M]
+
+(c) contention (bench/contention.py): W processes on one hot sku (place in random sku order,
+    pay or cancel), and W processes delivering the parcels of the same M orders in step, under
+    the order lock and, for comparison, under SERIALIZABLE without it: commands/s, p50 / p99,
+    retries per 1,000 commands, errors, invariant violations (must be 0).
 """
 
 from __future__ import annotations
@@ -193,15 +200,64 @@ def _scarcity(admin: str, workers: int, scarce: int) -> dict:
     return {"scarce_stock": scarce, "scarce_paid": sold, "oversells": oversells}
 
 
+def contention_rows(admin: str, workers: list[int], seconds: float, orders: int) -> dict:
+    """The hot-sku runs (order lock), then the sibling runs under both disciplines."""
+    from bench import contention
+
+    hot, siblings = [], []
+    for w in workers:
+        url = _fresh_database(admin)
+        try:
+            pilot = _stocked(url, {"HOT": 10_000_000, "COLD-0": 10_000_000,
+                                   "COLD-1": 10_000_000})
+            pilot.close()
+            hot.append(contention.run(url, w, "hot_sku", seconds=seconds))
+        finally:
+            _drop(admin, url)
+    for w in [n for n in workers if n > 1]:
+        for mode in ("lock", "serializable"):
+            url = _fresh_database(admin)
+            try:
+                pilot = _stocked(url, {})
+                parcels = contention.shipped_orders(pilot, orders, w)
+                pilot.close()
+                siblings.append(contention.run(url, w, "siblings", mode, parcels=parcels))
+            finally:
+                _drop(admin, url)
+    return {"benchmark": "pg_contention", "cpus": mp.cpu_count(), "hot_sku": hot,
+            "siblings": siblings}
+
+
+def _print_contention(result: dict) -> None:
+    table = Table("workload", "workers", "mode", "commands/s", "p50 ms", "p99 ms",
+                  "retries / 1,000", "errors", "violations",
+                  title=f"PostgreSQL under contention, {mp.cpu_count()} CPUs")
+    for r in result["hot_sku"] + result["siblings"]:
+        table.add_row(r["workload"], str(r["workers"]), r["mode"], f"{r['commands_per_s']:.0f}",
+                      str(r["p50_ms"]), str(r["p99_ms"]), str(r["retries_per_1000"]),
+                      json.dumps(r["errors"]), str(len(r["invariant_violations"])))
+    Console().print(table)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--skus", type=int, default=4)
     parser.add_argument("--scarce", type=int, default=200)
+    parser.add_argument("--contention", action="store_true",
+                        help="run the contention scenarios instead (bench/contention.py)")
+    parser.add_argument("--orders", type=int, default=150,
+                        help="orders whose parcels the workers deliver together")
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    if args.contention:
+        result = contention_rows(args.url, args.workers, args.seconds, args.orders)
+        _print_contention(result)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        return result
     rows = [one_count(args.url, w, args.seconds, args.skus, args.scarce) for w in args.workers]
     base = rows[0]["orders_per_s"]
     for row in rows:

@@ -5,9 +5,10 @@
 One buyer places ORDERS orders (default 4,000) through `pilot.orders.place` with the default
 rule set, 15 minutes apart (so every order is approved and the velocity rule stays quiet);
 every tenth is cancelled by the buyer so the outcome counters move too. Beside it, in the same
-run, a fresh buyer per order places the same orders: the baseline whose cost cannot depend on
-history. Reported: median placement time of the first and last 200 orders of each, and the
-ratio last / first (1.0 = flat in history size).
+run and taking turns order by order, a shop where a fresh buyer places each order: the baseline
+whose cost cannot depend on a buyer's history. Reported: median placement time of the first and
+last 200 orders of each, the ratio last / first (1.0 = flat), and `history_effect`, the loyal
+buyer's ratio over the fresh buyers' (what history alone adds, machine drift divided out).
 """
 
 from __future__ import annotations
@@ -36,22 +37,23 @@ def _request(buyer: str, n: int) -> dict:
             "shipping_address": ADDRESS, "phone": "13800138000"}
 
 
-def place_series(url: str, orders: int, same_buyer: bool) -> list[float]:
-    """Milliseconds per placement, in order."""
-    clock = ManualClock(datetime(2026, 11, 11, tzinfo=UTC))
-    pilot = OrderPilot(url, clock=clock)
-    pilot.inventory.receive(sku="SKU-1", warehouse="WH-1", quantity=10_000_000)
-    times = []
-    for n in range(orders):
-        clock.advance(minutes=15)
-        buyer = "b-loyal" if same_buyer else f"b-{n}"
+class Shop:
+    """One store: a loyal buyer's shop or a shop of fresh buyers."""
+
+    def __init__(self, url: str, same_buyer: bool):
+        self.clock = ManualClock(datetime(2026, 11, 11, tzinfo=UTC))
+        self.pilot = OrderPilot(url, clock=self.clock)
+        self.pilot.inventory.receive(sku="SKU-1", warehouse="WH-1", quantity=10_000_000)
+        self.same_buyer, self.times = same_buyer, []
+
+    def place(self, n: int) -> None:
+        self.clock.advance(minutes=15)
+        buyer = "b-loyal" if self.same_buyer else f"b-{n}"
         start = time.perf_counter()
-        order = pilot.orders.place(**_request(buyer, n))
-        times.append((time.perf_counter() - start) * 1000)
+        order = self.pilot.orders.place(**_request(buyer, n))
+        self.times.append((time.perf_counter() - start) * 1000)
         if n % 10 == 9 and order.state == "awaiting_payment":
-            pilot.orders.fire(order.id, "cancel", actor=buyer, reason="changed my mind")
-    pilot.close()
-    return times
+            self.pilot.orders.fire(order.id, "cancel", actor=buyer, reason="changed my mind")
 
 
 def summary(times: list[float]) -> dict[str, float]:
@@ -64,13 +66,23 @@ def summary(times: list[float]) -> dict[str, float]:
 def main(argv: list[str]) -> dict:
     orders = int(argv[0]) if argv and argv[0].isdigit() else 4000
     pg = argv[argv.index("--postgres") + 1] if "--postgres" in argv else None
-    results = {"orders": orders, "store": "postgresql" if pg else "sqlite"}
-    for name, same in (("one_buyer", True), ("fresh_buyers", False)):
-        with tempfile.TemporaryDirectory() as tmp:
-            url = pg or f"sqlite:///{tmp}/bench.db"
-            if pg:
-                _reset(pg)
-            results[name] = summary(place_series(url, orders, same))
+    with tempfile.TemporaryDirectory() as tmp:
+        if pg:
+            _reset(pg)
+        # the two shops take turns, order by order, so a change in the machine's load
+        # touches both series alike (PostgreSQL: one database, buyers apart)
+        shops = [Shop(pg or f"sqlite:///{tmp}/{name}.db", same)
+                 for name, same in (("one", True), ("fresh", False))]
+        for n in range(orders):
+            for shop in shops:
+                shop.place(n if shop.same_buyer or not pg else n + orders)
+        for shop in shops:
+            shop.pilot.close()
+    one, fresh = summary(shops[0].times), summary(shops[1].times)
+    results = {"orders": orders, "store": "postgresql" if pg else "sqlite",
+               "one_buyer": one, "fresh_buyers": fresh,
+               "history_effect": round(one["ratio_last_to_first"]
+                                       / fresh["ratio_last_to_first"], 3)}
     print(json.dumps(results, indent=2))
     if "--out" in argv:
         Path(argv[argv.index("--out") + 1]).write_text(json.dumps(results, indent=2) + "\n")

@@ -15,6 +15,8 @@ from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.actions import ArtifactCreate, ArtifactUpdate
 from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
 
+from integrations.notifications.masking import mask_doc
+
 
 class Shelf:
     """Remembers which artifact holds each key, and what it last said."""
@@ -24,7 +26,9 @@ class Shelf:
 
     def keep(self, client: SyncPrefectClient, key: str, kind: str, data: Any,
              description: str, flow_run_id: UUID | None = None) -> bool:
-        """Make `key` show `data`; False when it already did (nothing sent)."""
+        """Make `key` show `data` (phones, IPs, e-mails and PII fields masked: artifacts leave
+        the store); False when it already did (nothing sent)."""
+        data = mask_doc(data)
         digest = repr((kind, data, description))
         known = self._latest.get(key) or self._lookup(client, key)
         if known and known[2] == digest and flow_run_id in (None, known[1]):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
 from integrations.config import Settings
 from integrations.db.engine import make_engine
 from integrations.db.migrate import ensure_schema
@@ -14,6 +18,7 @@ from integrations.risk.settings import (
 )
 from integrations.service.context import Context, SystemClock
 from statemachine.clock import Clock
+from statemachine.errors import StoreUnavailable
 from statemachine.ports import PaymentGateway
 from statemachine.risk_port import RiskCheck
 
@@ -25,12 +30,35 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     settings = settings or Settings()
     if database_url is not None:
         settings = settings.model_copy(update={"database_url": database_url})
-    engine = make_engine(settings.database_url)
-    if migrate:
-        ensure_schema(engine)
+    engine = open_store(settings.database_url, migrate)
     risk = RiskSettings()  # ORDERPILOT_RISK_*; default: the packaged rule set
     return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
                    timeouts=settings.timeouts(),
                    risk_check=risk_check or risk_check_from_settings(risk),
                    hooks=risk_hooks(risk.ruleset()), verifier=verifier_from_settings(risk),
                    gateway=gateway or gateway_from_settings())
+
+
+def open_store(url: str, migrate: bool = True) -> Engine:
+    """An engine on `url`, its schema upgraded; StoreUnavailable (not a driver traceback) when
+    the URL is not one we can open or the store does not answer."""
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise StoreUnavailable(_shown(url), f"not a database URL we can open ({error}); "
+                               "expected sqlite:///FILE or postgresql://USER@HOST/DB") from None
+    try:
+        if migrate:
+            ensure_schema(engine)
+        return engine
+    except (DBAPIError, OSError, CommandError) as error:  # CommandError: a revision we do not know
+        engine.dispose()
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+        raise StoreUnavailable(_shown(url), reason) from None
+
+
+def _shown(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url[:100])

@@ -167,6 +167,10 @@ class _errors:
         if isinstance(error, OrderPilotError):
             console.print(f"[red]error:[/] {error}")
             raise typer.Exit(2)
+        if isinstance(error, OSError):  # e.g. --out in a directory we may not write
+            where = f" {error.filename}" if error.filename else ""
+            console.print(f"[red]error:[/] cannot use{where}: {error.strerror or error}")
+            raise typer.Exit(2)
         return False
 
 

@@ -41,8 +41,10 @@ def api(db: DbOption = None,
         ) -> None:
     """Serve the signed webhook / ingestion HTTP API (secrets from ORDERPILOT_HTTP_SECRETS)."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from integrations.http.settings import HttpSettings
+    from integrations.notifications.masking import pii_log_config
 
     settings = HttpSettings()
     if group_commit:
@@ -50,8 +52,13 @@ def api(db: DbOption = None,
     if not settings.secrets:
         console.print("[yellow]warning:[/] ORDERPILOT_HTTP_SECRETS is empty: every /v1 "
                       "request will be refused (401)")
-    uvicorn.run(http_app(OrderPilot(db), settings), host=host or settings.host,
-                port=port or settings.port, log_level="info")
+    from orderpilot.cli import _errors
+
+    with _errors():
+        pilot = OrderPilot(db)
+    uvicorn.run(http_app(pilot, settings), host=host or settings.host,
+                port=port or settings.port, log_level="info",
+                log_config=pii_log_config(LOGGING_CONFIG))  # errors may quote personal data
 
 
 @note_app.command("add")

@@ -14,8 +14,18 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from integrations.config import Settings
+from integrations.fulfil_config import FulfilmentPolicy
+from integrations.risk.settings import RiskSettings
 from orderpilot.api import OrderPilot
-from orderpilot.demo_risk import buyer_request, register_buyers, risk_summary, work_review_queue
+from orderpilot.demo_risk import (
+    WAREHOUSE_REGIONS,
+    answer_verifications,
+    buyer_request,
+    register_buyers,
+    risk_summary,
+    work_review_queue,
+)
 from statemachine.clock import ManualClock
 from statemachine.errors import InsufficientStock
 
@@ -30,26 +40,32 @@ def run_demo(database_url: str | None, orders: int, seed: int, console: Console)
     """Play `orders` orders through their lives; print and return a summary."""
     rng = random.Random(seed)
     clock = ManualClock(datetime(2026, 11, 11, 8, 0, tzinfo=UTC))
-    pilot = OrderPilot(database_url, clock=clock)
+    settings = Settings(fulfilment=FulfilmentPolicy(warehouse_regions=WAREHOUSE_REGIONS))
+    pilot = OrderPilot(database_url, clock=clock, settings=settings)
     for sku in SKUS:
         for wh in WAREHOUSES:
             pilot.inventory.receive(sku=sku, warehouse=wh, quantity=rng.randint(20, 80))
     register_buyers(pilot, rng, orders_buyers(orders))
-    placed, refused, decisions, reviewed = _place_all(pilot, clock, rng, orders, console)
+    placed, refused, decisions, reviewed, verified = _place_all(pilot, clock, rng, orders,
+                                                                console)
     fulfilled = _fulfil(pilot, clock, rng, placed, console)
     summary = _summary(pilot, placed, refused, fulfilled)
     _print(console, summary, pilot)
-    console.print(risk_summary(decisions, reviewed))
-    summary["risk"] = {"placement": dict(decisions), "reviewers": dict(reviewed)}
+    budget = RiskSettings().review_budget
+    console.print(risk_summary(decisions, reviewed, verified, budget))
+    summary["risk"] = {"placement": dict(decisions), "reviewers": dict(reviewed),
+                       "verification": dict(verified), "review_budget": budget,
+                       "review_share": decisions["review"] / max(1, sum(decisions.values()))}
     pilot.close()
     return summary
 
 
 def _place_all(pilot: OrderPilot, clock: ManualClock, rng: random.Random, orders: int,
-               console: Console) -> tuple[list[tuple[str, str]], int, Counter, Counter]:
-    """Place the orders; held ones wait for the reviewer, who works the queue now and then."""
+               console: Console) -> tuple[list[tuple[str, str]], int, Counter, Counter, Counter]:
+    """Place the orders; buyers asked for a code answer it (or not); held ones wait for the
+    reviewer, who works the queue now and then."""
     placed, refused, held = [], 0, {}
-    decisions, reviewed = Counter(), Counter()
+    decisions, reviewed, verified = Counter(), Counter(), Counter()
     for n in track(range(orders), description="placing and paying orders", console=console):
         clock.advance(seconds=rng.randint(20, 200))
         try:
@@ -58,7 +74,13 @@ def _place_all(pilot: OrderPilot, clock: ManualClock, rng: random.Random, orders
             refused += 1
             continue
         decisions[action] += 1
-        if action == "review":
+        if action == "verify":
+            answered = answer_verifications(pilot, rng, [order_id])
+            verified.update(answered)
+            if answered["passed"]:
+                _start(pilot, order_id, *_total_and_buyer(pilot, order_id), fate)
+                placed.append((order_id, fate))
+        elif action == "review":
             held[order_id] = fate
         else:
             placed.append((order_id, fate if action == "approve" else "rejected"))
@@ -66,7 +88,12 @@ def _place_all(pilot: OrderPilot, clock: ManualClock, rng: random.Random, orders
             _resolve_reviews(pilot, rng, held, placed, reviewed)
             pilot.sweep()
     _resolve_reviews(pilot, rng, held, placed, reviewed)
-    return placed, refused, decisions, reviewed
+    return placed, refused, decisions, reviewed, verified
+
+
+def _total_and_buyer(pilot: OrderPilot, order_id: str) -> tuple[int, str]:
+    order = pilot.orders.get(order_id)
+    return order.total, order.buyer_id
 
 
 def _one_order(pilot: OrderPilot, rng: random.Random, n: int) -> tuple[str, str, str]:

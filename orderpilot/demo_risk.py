@@ -12,7 +12,17 @@ from orderpilot.api import OrderPilot
 
 RING_DEVICES = ("d-ring-1", "d-ring-2")
 FRAUD_SHARE = 0.08  # of orders placed by the ring
-VAGUE_SHARE = 0.08  # regular buyers who type an address without a house number
+VAGUE_SHARE = 0.08  # regular buyers who type a landmark instead of an address
+FLASH_SALE = range(100, 130)  # orders during which buyer b-7 orders every other time
+LATIN_SHARE = 0.1  # buyers who write their address in Latin script (expats, cross-border)
+REGIONS = (("浙江省", "杭州市", "西湖区"), ("浙江省", "杭州市", "滨江区"),
+           ("上海市", "", "浦东新区"), ("上海市", "", "徐汇区"),
+           ("广东省", "深圳市", "南山区"), ("广东省", "广州市", "天河区"),
+           ("四川省", "成都市", "武侯区"), ("北京市", "", "朝阳区"),
+           ("江苏省", "南京市", "鼓楼区"), ("湖北省", "武汉市", "洪山区"))
+STREETS = ("文三路", "人民路", "中山路", "解放路", "建设路", "科技大道", "学府街", "滨江路")
+WAREHOUSE_REGIONS = {"WH-HANGZHOU": "330100", "WH-SHENZHEN": "440300",
+                     "WH-CHENGDU": "510100"}
 
 
 def register_buyers(pilot: OrderPilot, rng: random.Random, count: int) -> None:
@@ -28,11 +38,23 @@ def buyer_request(pilot: OrderPilot, rng: random.Random, buyer_pool: int, n: int
     """Who orders, from which device, IP and address (fraud ring members now and then)."""
     if rng.random() < FRAUD_SHARE:
         return _ring_member(pilot, rng, n)
-    k = rng.randint(1, buyer_pool)
-    street = (f"{k % 997 + 1} Wensan Rd" if rng.random() >= VAGUE_SHARE
-              else "Wensan Road near the park")
+    # in a flash sale buyer b-7 (a reseller) orders every few minutes: > 5 an hour -> verify
+    in_sale = FLASH_SALE.start <= n < FLASH_SALE.stop and n % 2 == 0
+    k = 7 if in_sale else rng.randint(1, buyer_pool)
     return {"buyer_id": f"b-{k}", "device_id": f"d-{k}", "ip": f"10.{k // 250}.{k % 250}.7",
-            "shipping_address": {"street": street, "city": "Hangzhou"}}
+            "phone": f"13{k % 10}{k:08d}"[:11], "shipping_address": address_of(k, rng)}
+
+
+def address_of(k: int, rng: random.Random) -> dict[str, str]:
+    """Buyer k's address: Chinese (one line) for most, Latin script for some, now and then a
+    landmark instead of a street address."""
+    province, city, district = REGIONS[k % len(REGIONS)]
+    street = STREETS[k % len(STREETS)]
+    if rng.random() < VAGUE_SHARE:
+        return {"line": f"{province}{city}{district}{street}万达广场附近"}
+    if k % 10 < LATIN_SHARE * 10:
+        return {"street": f"{k % 997 + 1} Wensan Rd", "city": "Hangzhou"}
+    return {"line": f"{province}{city}{district}{street}{k % 997 + 1}号{k % 6 + 1}单元"}
 
 
 def _ring_member(pilot: OrderPilot, rng: random.Random, n: int) -> dict[str, Any]:
@@ -42,7 +64,8 @@ def _ring_member(pilot: OrderPilot, rng: random.Random, n: int) -> dict[str, Any
             seconds=rng.randint(5, 50)))
     return {"buyer_id": buyer, "device_id": rng.choice(RING_DEVICES),
             "ip": f"203.0.113.{rng.randint(1, 20)}",
-            "shipping_address": {"street": f"{rng.randint(1, 99)} Gudun Rd", "city": "Hangzhou"}}
+            "phone": f"170{rng.randint(0, 99_999_999):08d}",  # a virtual-operator number
+            "shipping_address": {"line": f"浙江省杭州市西湖区古墩路{rng.randint(1, 99)}号"}}
 
 
 def work_review_queue(pilot: OrderPilot, rng: random.Random) -> dict[str, list[str]]:
@@ -65,9 +88,29 @@ def work_review_queue(pilot: OrderPilot, rng: random.Random) -> dict[str, list[s
     return done
 
 
-def risk_summary(decisions: Counter, reviewed: Counter) -> str:
-    """One line: what the engine decided at placement and what reviewers did."""
+def answer_verifications(pilot: OrderPilot, rng: random.Random, order_ids: list[str]
+                         ) -> Counter:
+    """Buyers asked for a code: nine in ten type the one they received, the rest never answer
+    (the timer rejects those)."""
+    done: Counter = Counter()
+    for order_id in order_ids:
+        if rng.random() < 0.9:
+            code = pilot.context.verifier.code_for(order_id)
+            done["passed" if pilot.verification.answer(order_id, code).passed else "failed"] += 1
+        else:
+            done["unanswered"] += 1
+    return done
+
+
+def risk_summary(decisions: Counter, reviewed: Counter, verified: Counter,
+                 budget: float) -> str:
+    """What the engine decided at placement, the review share against the budget, and what
+    reviewers and verifying buyers did."""
     total = sum(decisions.values()) or 1
-    return (f"risk at placement: approve {decisions['approve']}, review {decisions['review']} "
-            f"({decisions['review'] / total:.0%}), reject {decisions['reject']}; "
-            f"reviewers approved {reviewed['approve']}, rejected {reviewed['reject']}")
+    share = decisions["review"] / total
+    within = "within" if share <= budget else "OVER"
+    return (f"risk at placement: approve {decisions['approve']}, verify {decisions['verify']}, "
+            f"review {decisions['review']} ({share:.0%}, {within} the {budget:.0%} review "
+            f"budget), reject {decisions['reject']}; verification passed "
+            f"{verified['passed']}, unanswered {verified['unanswered']}; reviewers approved "
+            f"{reviewed['approve']}, rejected {reviewed['reject']}")

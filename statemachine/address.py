@@ -12,9 +12,12 @@ Normalisation (pure, stdlib): Unicode NFKC folds full-width letters and digits (
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from statemachine import limits
 
 # Pickup points and lockers: the parcel never reaches a door (菜鸟驿站, 丰巢 lockers, ...).
 LOCKER = re.compile(r"驿站|快递柜|快递点|丰巢|自提|代收|取件|寄存|智能柜|收发室|parcel ?locker"
@@ -48,10 +51,18 @@ class ParsedAddress:
 
     @property
     def key(self) -> str:
-        """One comparable string: equal for the same address however it was written."""
+        """One comparable string: equal for the same address however it was written.
+
+        At most `limits.ADDRESS_KEY` characters, the width of the columns that keep it: every
+        field may be within its own limit while all of them together are not, so a longer key
+        keeps its start and ends in a digest of the whole (still equal exactly when equal)."""
         place = self.region_code or "|".join(fold(p or "") for p in (
             self.postcode, self.province, self.city, self.district))
-        return "|".join((self.country, place, self.street, self.number or "", self.unit))
+        key = "|".join((self.country, place, self.street, self.number or "", self.unit))
+        if len(key) <= limits.ADDRESS_KEY:
+            return key
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return f"{key[:limits.ADDRESS_KEY - len(digest) - 1]}#{digest}"
 
     @property
     def region_level(self) -> str | None:
@@ -83,7 +94,7 @@ class ParsedAddress:
                 "province": self.province, "city": self.city, "district": self.district,
                 "street": self.street, "number": self.number, "unit": self.unit,
                 "postcode": self.postcode, "locker": self.locker, "landmark": self.landmark,
-                "key": self.key}
+                "script": self.script, "key": self.key}
 
 
 def fold(text: str) -> str:

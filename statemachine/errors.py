@@ -75,6 +75,30 @@ class InsufficientStock(OrderPilotError):
 
     code = "insufficient_stock"
 
-    def __init__(self, sku: str, requested: int, available: int):
+    def __init__(self, sku: str, requested: int, available: int, lines: int = 1):
         self.sku, self.requested, self.available = sku, requested, available
-        super().__init__(f"sku {sku}: {requested} requested, only {available} available")
+        over = f" over {lines} lines" if lines > 1 else ""
+        super().__init__(f"sku {sku}: {requested} requested{over}, only {available} available")
+
+
+class Contention(OrderPilotError):
+    """Concurrent writers kept colliding (deadlock or serialization failure) and the command
+    was retried until its budget ran out; nothing was written. Safe to retry later."""
+
+    code = "contention"
+
+    def __init__(self, what: str, attempts: int, cause: str):
+        self.what, self.attempts, self.cause = what, attempts, cause
+        super().__init__(
+            f"{what} collided with concurrent writers {attempts} time(s) ({cause}); nothing "
+            "was written, try again")
+
+
+class StoreUnavailable(OrderPilotError):
+    """The store could not be opened or reached (bad URL, server down, unreadable file)."""
+
+    code = "store_unavailable"
+
+    def __init__(self, where: str, reason: str):
+        self.where, self.reason = where, reason
+        super().__init__(f"the store at {where} is not available: {reason}")

@@ -1,8 +1,9 @@
 """The parcel (shipment) aggregate and its lifecycle table.
 
 An order may ship in several parcels (one per warehouse it was allocated from). A parcel that
-goes quiet is `stalled`; any new carrier scan moves it on again. The order is delivered when
-every parcel is.
+goes quiet is `stalled`; a new carrier scan moves it on again, but never back behind how far it
+had come before it stalled (`reached`): a delayed `picked_up` scan arriving after a stall must
+not undo an `out_for_delivery`. The order is delivered when every parcel is.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from statemachine import ids
-from statemachine.lifecycle import Creation, Lifecycle, Step, Timer
+from statemachine.lifecycle import Creation, Guard, Lifecycle, Step, Timer
 from statemachine.policies import DeadlineKind, Timeouts
 
 
@@ -42,6 +43,7 @@ class Shipment:
     last_scan_at: datetime | None = None
     promised_by: datetime | None = None
     stall_reason: str | None = None
+    reached: ShipmentState | None = None  # the furthest point on the way (None: not scanned)
     purpose: str = "order"  # order | return (buyer → us) | replacement | repaired (→ buyer)
     case_id: int | None = None  # the after-sales case a non-order parcel belongs to
     refusal: str | None = None
@@ -67,8 +69,32 @@ class ShipmentTrigger(StrEnum):
     RETURN_TO_SENDER = "return_to_sender"
 
 
+# how far along the way each state is; a stalled parcel keeps the rank it had reached
+PROGRESS = {"label_created": 0, "picked_up": 1, "in_transit": 2, "out_for_delivery": 3,
+            "delivered": 4}
+
+
+def progress_of(shipment: Shipment) -> int:
+    """How far the parcel has come (a stalled parcel: as far as before it stalled)."""
+    point = shipment.reached or shipment.state
+    return PROGRESS.get(point.value, 0)
+
+
+def not_behind(dest: ShipmentState) -> Guard:
+    """A guard: moving to `dest` must not take the parcel back behind where it had got."""
+    def not_behind_progress(shipment: Shipment, ctx: Mapping[str, Any]) -> str | None:
+        if PROGRESS[dest.value] < progress_of(shipment):
+            return (f"the parcel had already reached {shipment.reached}; a {dest} scan is "
+                    "older than that")
+        return None
+
+    not_behind_progress.__name__ = f"not_behind_{dest.value}"
+    return not_behind_progress
+
+
 def record_scan(shipment: Shipment, ctx: Mapping[str, Any]) -> dict[str, Any]:
     shipment.last_scan_at, shipment.stall_reason = ctx["at"], None
+    shipment.reached = shipment.state  # the guards let a scan only move the parcel forward
     return {key: ctx[key] for key in ("location", "scan_id") if ctx.get(key)}
 
 
@@ -89,10 +115,12 @@ S = ShipmentState
 MOVING = (S.PICKED_UP, S.IN_TRANSIT, S.OUT_FOR_DELIVERY)
 
 SHIPMENT_STEPS = (
-    Step("pick_up", (S.LABEL_CREATED, S.STALLED), S.PICKED_UP, effect=record_scan),
-    Step("scan", (S.PICKED_UP, S.IN_TRANSIT, S.STALLED), S.IN_TRANSIT, effect=record_scan),
+    Step("pick_up", (S.LABEL_CREATED, S.STALLED), S.PICKED_UP, (not_behind(S.PICKED_UP),),
+         record_scan),
+    Step("scan", (S.PICKED_UP, S.IN_TRANSIT, S.STALLED), S.IN_TRANSIT,
+         (not_behind(S.IN_TRANSIT),), record_scan),
     Step("out_for_delivery", (S.PICKED_UP, S.IN_TRANSIT, S.STALLED), S.OUT_FOR_DELIVERY,
-         effect=record_scan),
+         (not_behind(S.OUT_FOR_DELIVERY),), record_scan),
     Step("deliver", (*MOVING, S.STALLED), S.DELIVERED, effect=record_scan),
     Step("stall", (S.LABEL_CREATED, *MOVING), S.STALLED, effect=record_stall),
     # a parcel already stalled when its promised date passes is late as well: recorded, not lost

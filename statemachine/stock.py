@@ -87,6 +87,7 @@ def _single_warehouse(needs: list[Need], available: Availability, rank) -> str |
 
 
 def _split(needs: list[Need], available: Availability, rank=None) -> list[Allocation]:
+    _check_totals(needs, available)
     left = dict(available)
     plan: list[Allocation] = []
     for need in needs:
@@ -104,6 +105,16 @@ def _split(needs: list[Need], available: Availability, rank=None) -> list[Alloca
             if missing == 0:
                 break
     return plan
+
+
+def _check_totals(needs: list[Need], available: Availability) -> None:
+    """A sku short over all its lines is reported with its whole demand, not line by line
+    (3 + 3 asked of 4 is "6 requested over 2 lines, only 4 available", not "3 of 1")."""
+    for sku, wanted in _demand(needs).items():
+        there = sum(q for (s, _), q in available.items() if s == sku and q > 0)
+        if there < wanted:
+            lines = sum(1 for need in needs if need.sku == sku)
+            raise InsufficientStock(sku, wanted, there, lines)
 
 
 def _explain(plan: list[Allocation], needs: list[Need], available: Availability,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from statemachine.shipment import PROGRESS as RANK
 from statemachine.shipment import SHIPMENT_LIFECYCLE, ShipmentState
 
 
@@ -28,8 +29,6 @@ TRIGGER = {CarrierStatus.PICKED_UP: "pick_up", CarrierStatus.IN_TRANSIT: "scan",
            CarrierStatus.OUT_FOR_DELIVERY: "out_for_delivery", CarrierStatus.DELIVERED: "deliver",
            CarrierStatus.EXCEPTION: "stall", CarrierStatus.LOST: "lose",
            CarrierStatus.RETURNED: "return_to_sender"}
-RANK = {"label_created": 0, "picked_up": 1, "in_transit": 2, "out_for_delivery": 3,
-        "delivered": 4}
 FINAL = {ShipmentState.DELIVERED, ShipmentState.LOST, ShipmentState.RETURNED_TO_SENDER}
 
 
@@ -41,13 +40,19 @@ class TrackingPlan:
     note: str | None = None
 
 
-def plan_tracking(state: ShipmentState, status: CarrierStatus) -> TrackingPlan:
-    """What a carrier event means for a parcel in `state`; never raises for a known status."""
+def plan_tracking(state: ShipmentState, status: CarrierStatus,
+                  reached: ShipmentState | None = None) -> TrackingPlan:
+    """What a carrier event means for a parcel in `state` (a stalled parcel: one that had got as
+    far as `reached`); never raises for a known status."""
     if status is CarrierStatus.LABEL_CREATED:
         return TrackingPlan((), "label event recorded; the parcel already exists")
     if state in FINAL:
         return TrackingPlan((), f"parcel is already {state}; {status} event recorded only")
     trigger = TRIGGER[status]
+    if state is ShipmentState.STALLED and reached is not None and status.value in RANK \
+            and RANK[status.value] < RANK[reached.value]:
+        return TrackingPlan((), f"{status} event is older than how far the parcel had come "
+                                f"({reached}) before it stalled; recorded only")
     if status.value not in RANK or state is ShipmentState.STALLED:
         return _direct(state, status, trigger)
     if RANK[status.value] < RANK[state.value]:

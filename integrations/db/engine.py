@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
@@ -11,12 +14,16 @@ from sqlalchemy import URL, Engine, create_engine, event, make_url
 # a state change dirties ~10 pages (several tables and indexes), so the default checkpoint
 # every 1,000 pages would fsync every ~100 commits. 10,000 pages (≈40 MB of WAL) cuts that
 # tenfold; measured in bench/lifecycle.py.
-SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "wal_autocheckpoint=10000",
-                  "foreign_keys=ON", "busy_timeout=30000")
+SQLITE_PRAGMAS = ("busy_timeout=30000", "synchronous=NORMAL", "wal_autocheckpoint=10000",
+                  "foreign_keys=ON")
+WAL_SWITCH_TRIES = 100
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and write transactions that lock early."""
+    # hide_parameters: a driver error's message never carries the values of the statement
+    # (a phone, an address), so logging an error cannot leak them
+    kwargs.setdefault("hide_parameters", True)
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, **kwargs)
@@ -37,6 +44,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
+        _switch_to_wal(cursor)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -45,3 +53,20 @@ def _tune_sqlite(engine: Engine) -> None:
             return  # a unit of work (db/units.py) began it on the driver already
         readonly = connection.get_execution_options().get("readonly", False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (once per file; later connections find it so).
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once, without
+    its busy handler, when another process is switching or creating the same new file: several
+    workers starting together on a new store. So the switch is retried for a moment.
+    """
+    for attempt in range(WAL_SWITCH_TRIES):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_SWITCH_TRIES - 1:
+                raise
+            time.sleep(0.01 + random.random() * 0.02)

@@ -8,9 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# pg_advisory_xact_lock key serialising schema upgrades ("orderpilot" as 8 ASCII bytes)
+UPGRADE_LOCK = int.from_bytes(b"orderpil", "big") >> 1
 
 
 def alembic_config(url: str) -> Config:
@@ -30,12 +32,25 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> str | None:
-    """Bring the schema to the newest revision; returns the revision now in force."""
+    """Bring the schema to the newest revision; returns the revision now in force.
+
+    Several processes may start on an empty store at once (workers of one deployment): the
+    upgrade is serialised, and whoever waited finds the schema current and does nothing.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        _serialise_upgrades(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return current_revision(engine)
+
+
+def _serialise_upgrades(connection: Connection) -> None:
+    """PostgreSQL: a transaction-scoped advisory lock, released at commit (DDL is transactional
+    there, so the next process sees the finished schema). SQLite: the engine begins write
+    transactions with BEGIN IMMEDIATE, which already excludes every other writer."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
 
 
 def ensure_schema(engine: Engine) -> None:

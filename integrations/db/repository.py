@@ -7,7 +7,6 @@ processed commands) lives here: it is not part of any lifecycle.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,8 +45,6 @@ ORDER_WITH_LINES = (
     f"SELECT {', '.join('o.' + c for c in rows.ORDERS.columns)}, "
     f"{', '.join('l.' + c for c in rows.LINES.columns)} FROM orders o "
     "LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = :id ORDER BY l.line_no")
-ENTITY_TABLES = {"order": "orders", "shipment": "shipments", "case": "aftersales_cases",
-                 "claim": "parcel_claims", "dispute": "disputes"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +55,7 @@ class Due:
     kind: str
     entity: str
     entity_id: int
+    order_id: int
 
 
 class Store:
@@ -71,7 +69,7 @@ class Store:
 
     def get_order(self, order_id: int, *, lock: bool = False) -> Order:
         """The order and its lines; `lock` holds its row until commit (PostgreSQL; SQLite's
-        write transactions are already exclusive)."""
+        write transactions are already exclusive). See `lock_orders` for why."""
         if lock and not self.sql.sqlite:
             self.sql.one("SELECT id FROM orders WHERE id = :id FOR UPDATE", {"id": order_id})
         found = self.sql.all(ORDER_WITH_LINES, {"id": order_id})  # one statement, not two
@@ -98,7 +96,10 @@ class Store:
 
     # --- shipments ----------------------------------------------------------------------------
 
-    def get_shipment(self, shipment_id: int) -> Shipment:
+    def get_shipment(self, shipment_id: int, *, lock: bool = False) -> Shipment:
+        """The parcel; `lock` takes its order's lock first and reads the parcel after it."""
+        if lock:
+            self._lock_parent("shipments", shipment_id)
         row = self.sql.one(f"{rows.SHIPMENTS.select} WHERE id = :id", {"id": shipment_id})
         if row is None:
             raise NotFound("shipment", ids.SHIPMENT(shipment_id))
@@ -117,7 +118,10 @@ class Store:
 
     # --- after-sales cases and claims -----------------------------------------------------------
 
-    def get_case(self, case_id: int) -> AfterSalesCase:
+    def get_case(self, case_id: int, *, lock: bool = False) -> AfterSalesCase:
+        """The case; `lock` takes its order's lock first and reads the case after it."""
+        if lock:
+            self._lock_parent("aftersales_cases", case_id)
         row = self.sql.one(f"{rows.CASES.select} WHERE id = :id", {"id": case_id})
         if row is None:
             raise NotFound("case", ids.CASE(case_id))
@@ -172,42 +176,61 @@ class Store:
         return self.sql.one("SELECT buyer_id FROM orders WHERE id = :id", {"id": order_id})[0]
 
     def lock_orders(self, order_ids: Sequence[int]) -> None:
-        """Hold these orders' rows until commit, in id order (PostgreSQL; a SQLite write
-        transaction is exclusive already)."""
+        """Hold these orders' rows until commit, in id order: the aggregate lock (PostgreSQL;
+        a SQLite write transaction is exclusive already).
+
+        A command on an order, its parcels or its cases takes it before it reads any of them
+        (lock order: order → its parcels → its cases → inventory rows by (sku, warehouse) →
+        deadlines → buyers by id). So a decision that reads siblings — the last open parcel,
+        refunded ≤ paid across cases — sees every concurrent change to the same order, and
+        two commands on one order queue instead of failing their version check or deadlocking.
+        """
         if order_ids and not self.sql.sqlite:
             where, params = in_list("id", sorted(order_ids))
             self.sql.all(f"SELECT id FROM orders WHERE {where} ORDER BY id FOR UPDATE", params)
 
+    def _lock_parent(self, table: str, child_id: int) -> None:
+        """The aggregate lock of a parcel's or case's order (its order id never changes)."""
+        if not self.sql.sqlite:
+            row = self.sql.one(f"SELECT order_id FROM {table} WHERE id = :id", {"id": child_id})
+            if row is not None:
+                self.lock_orders([row[0]])
+
     # --- due timers (the sweep) --------------------------------------------------------------
 
-    def due_deadlines(self, now: datetime, limit: int) -> list[Due]:
-        """The next timers due at `now`, oldest first (not locked: see `take_due`)."""
+    def due_deadlines(self, now: datetime, limit: int,
+                      passed: Sequence[int] = ()) -> list[Due]:
+        """The next timers due at `now`, oldest first, leaving out those of the `passed`
+        orders (not locked: see `take_due`)."""
+        where, params = in_list("order_id", sorted(passed)) if passed else ("", {})
         return [Due(*r) for r in self.sql.all(
-            "SELECT id, kind, entity, entity_id FROM deadlines WHERE due_at <= :now "
-            "ORDER BY due_at, id LIMIT :limit", {"now": now, "limit": limit})]
+            "SELECT id, kind, entity, entity_id, order_id FROM deadlines WHERE due_at <= :now"
+            + (f" AND NOT {where}" if where else "") + " ORDER BY due_at, id LIMIT :limit",
+            {"now": now, "limit": limit, **params})]
 
-    def take_due(self, due: Sequence[Due]) -> list[Due]:
-        """Lock the entities of these timers, skipping any another transaction holds
-        (PostgreSQL), and delete the timers taken; returns them. Skipped timers stay for the
-        next sweep. Deleting before the handlers run matters: a handler may arm a new timer,
-        and SQLite may give it a deleted row's id."""
-        wanted: dict[str, list[int]] = defaultdict(list)
-        for row in due:
-            wanted[row.entity].append(row.entity_id)
-        held: set[tuple[str, int]] = set()
-        for entity in ENTITY_TABLES:
-            numbers = sorted(set(wanted.get(entity, ())))
-            if not numbers:
-                continue
-            if self.sql.sqlite:  # the write transaction is exclusive: nothing to skip
-                held.update((entity, n) for n in numbers)
-                continue
+    def take_due(self, due: Sequence[Due], now: datetime) -> tuple[list[Due], list[Due]]:
+        """Lock the orders of these timers in id order, skipping any another transaction holds
+        (PostgreSQL `FOR UPDATE SKIP LOCKED`), and delete the timers of the orders taken;
+        returns (the timers taken, those skipped). The order is locked, not the parcel or case
+        the timer belongs to, because every write path locks the order first (`lock_orders`):
+        a sweep that locked a parcel and then wanted its order would close a circle with a
+        carrier scan holding the order and wanting the parcel. Skipped timers stay for the
+        next sweep; a timer a committed transaction removed or re-armed for later meanwhile (a
+        scan arrived) is no longer due and is dropped. Deleting before the handlers run
+        matters: a handler may arm a new timer, and SQLite may give it a deleted row's id."""
+        numbers = sorted({row.order_id for row in due})
+        if numbers and not self.sql.sqlite:  # SQLite: the write transaction is exclusive
             where, params = in_list("id", numbers)
-            held.update((entity, r[0]) for r in self.sql.all(
-                f"SELECT id FROM {ENTITY_TABLES[entity]} WHERE {where} ORDER BY id "
-                "FOR UPDATE SKIP LOCKED", params))
-        taken = [row for row in due if (row.entity, row.entity_id) in held]
-        if taken:
-            where, params = in_list("id", [row.id for row in taken])
-            self.sql.run(f"DELETE FROM deadlines WHERE {where}", params)
-        return taken
+            numbers = [r[0] for r in self.sql.all(
+                f"SELECT id FROM orders WHERE {where} ORDER BY id FOR UPDATE SKIP LOCKED",
+                params)]
+        held = set(numbers)
+        taken = [row for row in due if row.order_id in held]
+        skipped = [row for row in due if row.order_id not in held]
+        if not taken:
+            return [], skipped
+        where, params = in_list("id", [row.id for row in taken])
+        deleted = {r[0] for r in self.sql.all(
+            f"DELETE FROM deadlines WHERE {where} AND due_at <= :now RETURNING id",
+            {**params, "now": now})}
+        return [row for row in taken if row.id in deleted], skipped

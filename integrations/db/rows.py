@@ -142,7 +142,7 @@ ORDERS = RowMap(OrderRow.__table__, Order, mutable=(
     decode={"attrs": lambda doc: doc or {}})
 LINES = RowMap(OrderLineRow.__table__, OrderLine, mutable=("refunded_quantity",))
 SHIPMENTS = RowMap(ShipmentRow.__table__, Shipment, mutable=(
-    "state", "last_scan_at", "stall_reason"))
+    "state", "last_scan_at", "stall_reason", "reached"))
 CASES = RowMap(CaseRow.__table__, AfterSalesCase, mutable=("state", "refunded", "inspection"),
                decode={"lines": _case_lines}, encode={"lines": _case_lines_json})
 CLAIMS = RowMap(ClaimRow.__table__, Claim, mutable=("state", "claimed", "recovered"))

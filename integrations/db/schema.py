@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from statemachine import limits
+
 # a primary key that autoincrements on both SQLite (INTEGER) and PostgreSQL (BIGINT identity)
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -63,7 +65,7 @@ class Base(DeclarativeBase):
 
 class BuyerRow(Base):
     __tablename__ = "buyers"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(limits.NAME), primary_key=True)
     created_at: Mapped[datetime]
     credit_score: Mapped[int] = mapped_column(default=100)
 
@@ -78,7 +80,7 @@ class OrderRow(Base):
     total: Mapped[int] = mapped_column(BigInteger)
     paid: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded: Mapped[int] = mapped_column(BigInteger, default=0)
-    payment_ref: Mapped[str | None] = mapped_column(String(128))
+    payment_ref: Mapped[str | None] = mapped_column(String(limits.REF))
     hold_expires_at: Mapped[datetime | None]
     attrs: Mapped[dict[str, Any]]  # shipping address, device, ip, phone, risk decision
     created_at: Mapped[datetime]
@@ -93,7 +95,7 @@ class OrderLineRow(Base):
     __tablename__ = "order_lines"
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
     line_no: Mapped[int] = mapped_column(primary_key=True)
-    sku: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(limits.NAME))
     quantity: Mapped[int]
     unit_price: Mapped[int] = mapped_column(BigInteger)
     refunded_quantity: Mapped[int] = mapped_column(default=0)
@@ -102,8 +104,8 @@ class OrderLineRow(Base):
 
 class InventoryRow(Base):
     __tablename__ = "inventory"
-    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
-    warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(limits.NAME), primary_key=True)
+    warehouse: Mapped[str] = mapped_column(String(limits.NAME), primary_key=True)
     on_hand: Mapped[int] = mapped_column(default=0)
     reserved: Mapped[int] = mapped_column(default=0)
     __table_args__ = (
@@ -116,8 +118,8 @@ class StockHoldRow(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     line_no: Mapped[int]
-    sku: Mapped[str] = mapped_column(String(64))
-    warehouse: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(limits.NAME))
+    warehouse: Mapped[str] = mapped_column(String(limits.NAME))
     quantity: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))  # held | consumed | released
     created_at: Mapped[datetime]
@@ -130,13 +132,15 @@ class ShipmentRow(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     state: Mapped[str] = mapped_column(String(32), index=True)
     version: Mapped[int]
-    warehouse: Mapped[str] = mapped_column(String(64))
-    carrier: Mapped[str] = mapped_column(String(64))
-    tracking_no: Mapped[str] = mapped_column(String(128))
+    warehouse: Mapped[str] = mapped_column(String(limits.NAME))
+    carrier: Mapped[str] = mapped_column(String(limits.NAME))
+    tracking_no: Mapped[str] = mapped_column(String(limits.REF))
     created_at: Mapped[datetime]
     last_scan_at: Mapped[datetime | None]
     promised_by: Mapped[datetime | None]
-    stall_reason: Mapped[str | None] = mapped_column(String(200))
+    stall_reason: Mapped[str | None] = mapped_column(String(limits.REASON))
+    # the furthest state on the way it reached: a stalled parcel never moves back behind it
+    reached: Mapped[str | None] = mapped_column(String(32))
     # order: the order's goods out; return / replacement / repaired: an after-sales case's
     purpose: Mapped[str] = mapped_column(String(16), server_default="order")
     case_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
@@ -149,7 +153,7 @@ class CaseRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(32), index=True)
     version: Mapped[int]
-    reason: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(String(limits.REASON))
     lines: Mapped[list[Any]]  # [{line_no, quantity, amount}]
     inspection: Mapped[str | None] = mapped_column(String(16))
     refunded: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -168,7 +172,7 @@ class TransitionRow(Base):
     trigger: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str] = mapped_column(String(32))
-    actor: Mapped[str] = mapped_column(String(128))
+    actor: Mapped[str] = mapped_column(String(limits.ACTOR))
     at: Mapped[datetime]
     payload: Mapped[dict[str, Any]]
 
@@ -191,7 +195,7 @@ class OutboxRow(Base):
 
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    event: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(limits.NAME))
     entity: Mapped[str] = mapped_column(String(16))
     entity_id: Mapped[int] = mapped_column(BigInteger)
     order_id: Mapped[int] = mapped_column(BigInteger)
@@ -211,7 +215,7 @@ class InboxRow(Base):
     """Idempotency keys of processed commands and incoming events, with the original result."""
 
     __tablename__ = "inbox"
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(limits.IDEMPOTENCY_KEY), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     result: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.db.schema import Base, Id
+from statemachine import limits
 
 
 class WebhookEventRow(Base):
@@ -37,10 +38,10 @@ class PaymentRecordRow(Base):
     kind: Mapped[str] = mapped_column(String(16))  # capture | failed | refund | chargeback | void
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    provider_ref: Mapped[str | None] = mapped_column(String(128))
+    provider_ref: Mapped[str | None] = mapped_column(String(limits.REF))
     event_key: Mapped[str | None] = mapped_column(String(200))
     case_id: Mapped[int | None] = mapped_column(BigInteger)
-    reason: Mapped[str | None] = mapped_column(String(500))
+    reason: Mapped[str | None] = mapped_column(String(limits.REASON))
     at: Mapped[datetime]
     __table_args__ = (Index("ix_payment_records_order", "order_id", "id"),)
 

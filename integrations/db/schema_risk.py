@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.db.schema import Base, Id
+from statemachine import limits
 
 
 class RiskOrderFactsRow(Base):
@@ -20,7 +21,7 @@ class RiskOrderFactsRow(Base):
     buyer_id: Mapped[str] = mapped_column(String(64))
     device_id: Mapped[str | None] = mapped_column(String(128))
     ip: Mapped[str | None] = mapped_column(String(64))
-    address_norm: Mapped[str | None] = mapped_column(String(500))
+    address_norm: Mapped[str | None] = mapped_column(String(limits.ADDRESS_KEY))
     phone_norm: Mapped[str | None] = mapped_column(String(40))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -160,7 +161,7 @@ class RiskBuyerAddressRow(Base):
 
     __tablename__ = "risk_buyer_addresses"
     buyer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    address_key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    address_key: Mapped[str] = mapped_column(String(limits.ADDRESS_KEY), primary_key=True)
     last_seen: Mapped[datetime]
 
 

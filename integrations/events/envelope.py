@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from integrations.notifications.masking import known_pii, mask_doc
 from statemachine import ids
 
 NAMESPACE = uuid.UUID("5d1f3c1e-6a55-4a0e-9a3e-0b7c2e4f9a10")
@@ -39,8 +40,11 @@ def amount_band(total_minor: int | None) -> str:
 
 def envelope(row: Any, order: Any | None, follows: uuid.UUID | None,
              source: str = "orderpilot") -> dict[str, Any]:
-    """The Prefect event for one outbox row; `order` is its order row (buyer, total) if found."""
-    payload = dict(row.payload or {})
+    """The Prefect event for one outbox row; `order` is its order row (buyer, total, attrs) if
+    found. Events leave the store: the payload is masked (reasons and notes are free text a
+    buyer or an agent may have written a phone or the address into)."""
+    known = known_pii(getattr(order, "attrs", None)) if order is not None else []
+    payload = mask_doc(dict(row.payload or {}), known)
     order_ref = f"o-{row.order_id}"
     labels = {"prefect.resource.id": f"orderpilot.order.{order_ref}",
               "prefect.resource.name": order_ref, "orderpilot.order-id": order_ref,

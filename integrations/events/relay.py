@@ -85,7 +85,7 @@ def relay_once(ctx: Context, sink: EventSink, batch: int = 500,
         rows = list(tx.connection.execute(select(OUTBOX).where(OUTBOX.c.published_at.is_(None))
                                           .order_by(OUTBOX.c.id).limit(batch)))
         orders = {r.id: r for r in tx.connection.execute(
-            select(ORDERS.c.id, ORDERS.c.buyer_id, ORDERS.c.total)
+            select(ORDERS.c.id, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.attrs)
             .where(ORDERS.c.id.in_({row.order_id for row in rows})))} if rows else {}
     if not rows:
         return 0

@@ -2,8 +2,10 @@
 
 The timeline (every transition with actor and time), the risk decision and its reasons, payment
 and refund records, parcel tracking (applied and ignored carrier events), after-sales cases with
-the inspection result, notes and messages, and the buyer's history. PII (phone, street,
-recipient) is masked unless `reveal_pii` is set.
+the inspection result, notes and messages, and the buyer's history. Unless `reveal_pii` is set,
+every field and every free text in the pack is masked (`masking.mask_doc`): phone, street,
+recipient, IP and e-mail fields, phones / IPs / e-mails written anywhere, and the order's own
+address and phone wherever they are quoted (a risk reason, a cancel reason, a note).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from integrations.db.schema import BuyerRow
 from integrations.evidence.fulfilment import fulfilment_section
 from integrations.evidence.markdown import render_markdown
 from integrations.ingest import records
-from integrations.notifications.masking import mask_address, mask_phone, mask_text
+from integrations.notifications.masking import known_pii, mask_doc
 from integrations.risk.credit_store import credit_history
 from integrations.service.context import Context, Tx
 from integrations.service.views import CaseView, OrderView, ShipmentView, TransitionView
@@ -43,18 +45,18 @@ def build_pack(ctx: Context, order_no: int, reveal_pii: bool = False) -> dict[st
         pack = {
             "generated_at": ctx.clock.now().isoformat(),
             "pii": "revealed" if reveal_pii else "masked",
-            "order": _order(order, reveal_pii),
-            "risk": _risk(order.attrs.get("risk"), reveal_pii),
+            "order": _order(order),
+            "risk": order.attrs.get("risk"),
             "timeline": history,
             "payments": _payments(tx, order_no),
             "shipments": _shipments(tx, order_no, history),
             "cases": _cases(tx, order_no, history),
-            "notes": _notes(tx, order_no, reveal_pii),
+            "notes": _notes(tx, order_no),
             "inbound_events": _inbound(tx, order_no),
             "buyer": _buyer(tx, order.buyer_id),
             "fulfilment": fulfilment_section(tx, order),
         }
-    return pack
+    return pack if reveal_pii else mask_doc(pack, known_pii(order.attrs))
 
 
 def write_pack(ctx: Context, order_no: int, out_dir: Path,
@@ -69,24 +71,11 @@ def write_pack(ctx: Context, order_no: int, out_dir: Path,
     return EvidenceFiles(json_path, md_path, pack)
 
 
-def _order(order: Any, reveal: bool) -> dict[str, Any]:
+def _order(order: Any) -> dict[str, Any]:
     view = OrderView.of(order).model_dump(mode="json")
-    attrs = order.attrs
-    view["device_id"], view["ip"] = attrs.get("device_id"), attrs.get("ip")
-    view["phone"] = attrs.get("phone") if reveal else mask_phone(attrs.get("phone"))
-    if not reveal:
-        view["shipping_address"] = mask_address(view["shipping_address"])
+    view["device_id"], view["ip"] = order.attrs.get("device_id"), order.attrs.get("ip")
+    view["phone"] = order.attrs.get("phone")
     return view
-
-
-def _risk(risk: dict[str, Any] | None, reveal: bool) -> dict[str, Any] | None:
-    if not risk or reveal:
-        return risk
-    reasons = [{**r, "text": mask_text(r["text"]),
-                "values": {k: mask_phone(str(v)) if "phone" in k else v
-                           for k, v in (r.get("values") or {}).items()}}
-               for r in risk.get("reasons", [])]
-    return {**risk, "reasons": reasons}
 
 
 def _payments(tx: Tx, order_no: int) -> list[dict[str, Any]]:
@@ -119,9 +108,9 @@ def _cases(tx: Tx, order_no: int, history: list[dict[str, Any]]) -> list[dict[st
     return cases
 
 
-def _notes(tx: Tx, order_no: int, reveal: bool) -> list[dict[str, Any]]:
+def _notes(tx: Tx, order_no: int) -> list[dict[str, Any]]:
     return [{"kind": n.kind, "author": n.author, "at": _iso(n.at),
-             "text": n.text if reveal else mask_text(n.text),
+             "text": n.text,
              "attachments": list(n.attachments or [])}
             for n in records.notes_of(tx.connection, order_no)]
 

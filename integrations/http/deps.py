@@ -33,9 +33,9 @@ def runner(request: Request) -> Runner:
 
 Ctx = Annotated[Context, Depends(context)]
 Run = Annotated[Runner, Depends(runner)]
-OrderId = Annotated[str, Path(pattern=r"^o-\d{1,18}$", description="an order id like o-42",
+OrderId = Annotated[str, Path(pattern=r"^o-[0-9]{1,18}$", description="an order id like o-42",
                               examples=["o-1"])]
-CaseId = Annotated[str, Path(pattern=r"^c-\d{1,18}$", description="a case id like c-3",
+CaseId = Annotated[str, Path(pattern=r"^c-[0-9]{1,18}$", description="a case id like c-3",
                              examples=["c-1"])]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing, stale or wrong signature"},

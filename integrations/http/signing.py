@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import datetime
 
+UNIX_SECONDS = re.compile(r"[0-9]{1,12}")  # ASCII digits: str.isdigit() accepts "¹" too
 TIMESTAMP_HEADER = "x-orderpilot-timestamp"
 SIGNATURE_HEADER = "x-orderpilot-signature"
 
@@ -32,7 +34,7 @@ def signature_problem(secret: str | None, timestamp: str | None, signature: str 
         return "no shared secret is configured for this source"
     if not timestamp or not signature:
         return f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header"
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if not UNIX_SECONDS.fullmatch(timestamp):
         return f"{TIMESTAMP_HEADER} must be unix seconds"
     if abs(now.timestamp() - int(timestamp)) > window_seconds:
         return f"timestamp outside the {window_seconds} s replay window"

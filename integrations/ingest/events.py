@@ -6,11 +6,12 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, AwareDatetime, ConfigDict, Field
 
-from integrations.service.inputs import NAME, Edge, PlaceOrder
+from integrations.service.inputs import NAME, Count, Currency, Edge, Money, PlaceOrder
+from statemachine import limits
 from statemachine.aftersales import CaseKind
 from statemachine.tracking import CarrierStatus
 
-EventId = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+EventId = Field(min_length=1, max_length=limits.REF, pattern=r"^[\x21-\x7e]+$",
                 description="the provider's event id: the idempotency key (printable ASCII)")
 MAX_MONEY = 10**12  # minor units; keeps sums far inside a 64-bit column
 
@@ -35,28 +36,28 @@ class PaymentEvent(Inbound):
     model_config = _example(event_id="pay-evt-1", type="succeeded", order_id="o-1", amount=5,
                             payment_ref="pay-1")
     type: Literal["succeeded", "failed", "refunded", "chargeback"]
-    order_id: str = Field(pattern=r"^o-\d{1,18}$")
-    amount: int = Field(gt=0, le=MAX_MONEY, description="minor units")
-    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
-    payment_ref: str = Field(min_length=1, max_length=128)
-    case_id: str | None = Field(None, pattern=r"^c-\d{1,18}$",
+    order_id: str = Field(pattern=r"^o-[0-9]{1,18}$")
+    amount: Money = Field(gt=0, le=MAX_MONEY, description="minor units")
+    currency: Currency | None = None
+    payment_ref: str = Field(min_length=1, max_length=limits.REF)
+    case_id: str | None = Field(None, pattern=r"^c-[0-9]{1,18}$",
                                 description="the after-sales case a refund settles, if any")
-    reason: str | None = Field(None, max_length=500)
+    reason: str | None = Field(None, max_length=limits.REASON)
 
 
 class CarrierEvent(Inbound):
     model_config = _example(event_id="trk-evt-1", carrier="sim-express", tracking_no="o-1-1",
                             status="in_transit", location="Hangzhou hub")
     carrier: str = Field(pattern=NAME)
-    tracking_no: str = Field(min_length=1, max_length=128)
+    tracking_no: str = Field(min_length=1, max_length=limits.REF)
     status: CarrierStatus
-    location: str | None = Field(None, max_length=200)
-    reason: str | None = Field(None, max_length=500)
+    location: str | None = Field(None, max_length=limits.LOCATION)
+    reason: str | None = Field(None, max_length=limits.REASON)
 
 
 class CaseLineRequest(Edge):
-    line_no: int = Field(ge=1, le=10_000)
-    quantity: int = Field(gt=0, le=100_000)
+    line_no: Count = Field(ge=1, le=10_000)
+    quantity: Count = Field(gt=0, le=100_000)
 
 
 class AfterSalesRequest(Inbound):
@@ -65,7 +66,7 @@ class AfterSalesRequest(Inbound):
                             photos=["https://img.example.com/1.jpg"])
     kind: CaseKind
     lines: list[CaseLineRequest] = Field(min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=limits.REASON)
     photos: list[AnyHttpUrl] = Field(default_factory=list, max_length=20)
 
 
@@ -74,7 +75,7 @@ class ReviewDecision(Inbound):
                             reason="known buyer")
     decision: Literal["approve", "reject"]
     reviewer: str = Field(pattern=NAME)
-    reason: str | None = Field(None, max_length=500)
+    reason: str | None = Field(None, max_length=limits.REASON)
 
 
 class VerificationAnswer(Inbound):
@@ -108,6 +109,6 @@ class ListEntryRemoval(Inbound):
 
 
 class NoteIn(Edge):
-    text: str = Field(min_length=1, max_length=5000)
+    text: str = Field(min_length=1, max_length=limits.NOTE)
     author: str = Field(pattern=NAME)
     kind: Literal["note", "message"] = "note"

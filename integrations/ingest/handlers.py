@@ -20,11 +20,12 @@ from integrations.ingest.events import (
     ReviewDecision,
     VerificationAnswer,
 )
-from integrations.ingest.once import Applied, Outcome, once
+from integrations.ingest.once import Applied, IdempotencyConflict, Outcome, once
 from integrations.risk import lists_store, operations
 from integrations.risk.views import BlacklistEntryView
 from integrations.service import aftersales, orders, shipments, verification
 from integrations.service.context import Context, Tx
+from integrations.service.idempotency import KeyReused
 from integrations.service.inputs import OpenCase, parse, parse_id
 from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine.errors import InvalidInput
@@ -42,6 +43,8 @@ def order_placed(ctx: Context, event: OrderPlaced) -> Outcome:
         request = event.order.model_copy(update={"idempotency_key": key})
         try:
             order = orders.place(ctx, request, "shop")
+        except KeyReused:  # the same event id was placed with another body: the first stands
+            raise IdempotencyConflict(key) from None
         except InvalidInput as error:  # name fields as the body has them: order.lines[0].sku
             raise InvalidInput({f"order.{k}": v for k, v in error.problems.items()}) from None
         if order.state is OrderState.VERIFYING:  # committed: now send the buyer a code
@@ -61,7 +64,10 @@ def case_requested(ctx: Context, order_id: str, event: AfterSalesRequest) -> Out
                                "lines": [ln.model_dump() for ln in event.lines]})
 
     def prepare(key: str) -> int:
-        return aftersales.open_case(ctx, number, request, "buyer", key)
+        try:
+            return aftersales.open_case(ctx, number, request, "buyer", key)
+        except KeyReused:
+            raise IdempotencyConflict(key) from None
 
     def apply(tx: Tx, case_id: int) -> Applied:
         if event.photos:
@@ -79,7 +85,7 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
     number = parse_id("order_id", event.order_id, "o")
 
     def apply(tx: Tx, _: Any) -> Applied:
-        order = tx.store.get_order(number)
+        order = tx.store.get_order(number, lock=True)
         if event.currency and event.currency != order.currency:
             raise InvalidInput({"currency": f"order {order.public_id} is in {order.currency} "
                                             f"(got {event.currency})"})
@@ -134,8 +140,8 @@ def carrier_event(ctx: Context, event: CarrierEvent) -> Outcome:
     """Apply a tracking event; stale or out-of-order events are recorded, never fatal."""
     def apply(tx: Tx, _: Any) -> Applied:
         number = records.shipment_by_tracking(tx.connection, event.carrier, event.tracking_no)
-        shipment = tx.store.get_shipment(number)
-        plan = plan_tracking(shipment.state, event.status)
+        shipment = tx.store.get_shipment(number, lock=True)
+        plan = plan_tracking(shipment.state, event.status, shipment.reached)
         for trigger in plan.triggers:
             shipments.fire(ctx, tx, shipment, trigger, f"carrier:{event.carrier}",
                            _scan_params(trigger, event))
@@ -209,7 +215,7 @@ def review_decided(ctx: Context, order_id: str, event: ReviewDecision) -> Outcom
     number = parse_id("order_id", order_id, "o")
 
     def apply(tx: Tx, _: Any) -> Applied:
-        order = tx.store.get_order(number)
+        order = tx.store.get_order(number, lock=True)
         orders.fire(ctx, tx, order, event.decision, f"reviewer:{event.reviewer}",
                     {"reason": event.reason} if event.reason else {})
         return Applied(number, True, {"order": _order(tx, number)})

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from integrations.ingest import records
 from integrations.ingest.events import Inbound
+from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import remember
 from statemachine.errors import ConcurrentUpdate, OrderPilotError
@@ -77,6 +78,7 @@ def once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
     raise AssertionError("unreachable")
 
 
+@retrying("applying the event")
 def _once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
           prepare: Callable[[str], Any] | None, status: int) -> Outcome:
     key, prepared = event_key(source, event), None

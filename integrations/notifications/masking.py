@@ -1,19 +1,43 @@
-"""PII masking for anything that leaves the store as text: logs, messages, artifacts.
+"""PII masking for anything that leaves the store as text: logs, messages, events, artifacts.
 
-Phones keep their first 3 and last 4 digits (138****0000); addresses keep the region (country,
-province, city, district) and lose the street, the recipient's name and most of the postcode.
+What is personal here: phone numbers, the street part of an address and the recipient's name,
+IP addresses and e-mail addresses. Three layers, so that free text is covered as well as fields:
+
+1. fields named for PII (`phone`, `street`, `recipient`, `ip`, `address`, …) are masked
+   whatever they hold;
+2. every other text is scanned for phones (Chinese mobiles however written: `139.8765.4321`,
+   `+86 139 8765 4321`, `phone13987654321`; other numbers of 8–15 digits), IP and e-mail
+   addresses;
+3. the values the order itself holds (its street, recipient, phone, IP — `known_pii`) are
+   masked wherever they appear, e.g. a street quoted in a cancel reason or a risk reason.
+
+Phones keep their first 3 and last 4 digits (139****4321); addresses keep the region (country,
+province, city, district) and lose the street, the recipient's name and most of the postcode;
+IPs keep their network (183.156.*.*).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-PHONE = re.compile(r"(?<![\w-])\+?\d[\d \-]{6,}\d(?![\w-])")
 KEEP = ("country", "province", "city", "district")
+SEP = r"[\s.\-()]{0,2}"
+# a Chinese mobile number (1[3-9] + 9 digits), with or without +86, however it is spaced, even
+# glued to letters ("phone13987654321"); never a run of digits inside a longer number
+CN_MOBILE = re.compile(rf"(?<!\d)(?:(?:\+|00)?86{SEP})?1[3-9]\d(?:{SEP}\d){{8}}(?!\d)")
+PHONE = re.compile(r"(?<![\w-])\+?\d[\d \-.()]{6,}\d(?![\w-])")
+IPV4 = re.compile(r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}(?![\d.])")
+IPV6 = re.compile(r"(?<![:\w])([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})(?::[0-9a-fA-F]{0,4}){2,6}"
+                  r"(?![:\w])")
+EMAIL = re.compile(r"([\w.+-])[\w.+-]*@([\w-]+\.[\w.-]+)")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PII_FIELDS = re.compile(r"(^|_)(phone|mobile|tel|street|recipient|line|address|ip|email|"
+                        r"contact)(_|$)")
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -36,31 +60,88 @@ def mask_address(address: Mapping[str, Any] | None) -> dict[str, Any]:
         elif key == "postal_code":
             masked[key] = str(value)[:3] + "***"
         else:
-            masked[key] = str(value)[:1] + "***"
+            masked[key] = _hide(str(value))
     return masked
 
 
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+def mask_text(text: str, known: Iterable[str] = ()) -> str:
+    """Mask phones, IP and e-mail addresses in free text, and any of the `known` values."""
+    text = CN_MOBILE.sub(lambda m: mask_phone(m.group(0)) or "", text)
+    text = PHONE.sub(_phone_like, text)
+    text = IPV4.sub(lambda m: f"{m.group(1)}.{m.group(2)}.*.*", text)
+    text = IPV6.sub(lambda m: f"{m.group(1)}:{m.group(2)}:*", text)
+    text = EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+    for value in sorted(set(known), key=len, reverse=True):
+        if len(value) >= 2:
+            text = text.replace(value, _hide(value))
+    return text
 
 
-def mask_text(text: str) -> str:
-    """Mask every phone-like run of 8–15 digits (dates are left alone) and every e-mail
-    address (w***@example.cn) in free text."""
-    def masked(match: re.Match[str]) -> str:
-        run = match.group(0)
-        digits = sum(ch.isdigit() for ch in run)
-        if DATE.match(run) or not 8 <= digits <= 15:
-            return run
-        return mask_phone(run) or run
+def mask_doc(doc: Any, known: Iterable[str] = (), key: str = "") -> Any:
+    """A JSON-like document with every PII field and every text in it masked."""
+    known = tuple(known)
+    if isinstance(doc, Mapping):
+        return {k: mask_doc(v, known, str(k)) for k, v in doc.items()}
+    if isinstance(doc, list | tuple):
+        return [mask_doc(v, known, key) for v in doc]
+    if not isinstance(doc, str):
+        return doc
+    if PII_FIELDS.search(key.lower()):
+        return _pii_field(key.lower(), doc)
+    return mask_text(doc, known)
 
-    return EMAIL.sub(r"\1***@\2", PHONE.sub(masked, text))
+
+def known_pii(attrs: Mapping[str, Any] | None) -> list[str]:
+    """The personal values an order holds (its `attrs`), to be masked wherever they appear."""
+    attrs = attrs or {}
+    values = [attrs.get("phone"), attrs.get("ip"), attrs.get("email")]
+    for address in (attrs.get("shipping_address"), attrs.get("address")):
+        if isinstance(address, Mapping):
+            values += [address.get(k) for k in ("street", "line", "recipient", "phone")]
+    return [str(v) for v in values if v]
+
+
+def _pii_field(key: str, value: str) -> str:
+    if re.search(r"phone|mobile|tel", key):
+        return mask_phone(value) or value
+    if re.search(r"(^|_)ip(_|$)", key):
+        return mask_text(value)
+    if "email" in key:
+        return EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", value)
+    return _hide(value)
+
+
+def _hide(value: str) -> str:
+    return value[:1] + "***" if value else value
+
+
+def _phone_like(match: re.Match[str]) -> str:
+    run = match.group(0)
+    digits = sum(ch.isdigit() for ch in run)
+    if DATE.match(run) or not 8 <= digits <= 15:
+        return run
+    return mask_phone(run) or run
 
 
 class PiiFilter(logging.Filter):
-    """A logging filter that masks phone numbers and e-mail addresses in every record's final
-    message, URL-encoded ones too (apprise logs the URLs it loads at DEBUG)."""
+    """A logging filter that masks phones, IPs and e-mails (URL-encoded ones too) in every
+    record's final message and in its traceback (a PostgreSQL error's DETAIL quotes the failing row: "Failing row
+    contains (…, 13987654321, …)")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # unquoted first: apprise logs the URLs it loads (a buyer's carries their contact)
         record.msg, record.args = mask_text(unquote(record.getMessage())), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
         return True
+
+
+def pii_log_config(base: Mapping[str, Any]) -> dict[str, Any]:
+    """A `logging.config.dictConfig` dict (e.g. uvicorn's) with PiiFilter on every handler."""
+    config = copy.deepcopy(dict(base))
+    config.setdefault("filters", {})["pii"] = {"()": f"{__name__}.PiiFilter"}
+    for handler in config.get("handlers", {}).values():
+        handler["filters"] = [*handler.get("filters", []), "pii"]
+    return config

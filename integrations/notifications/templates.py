@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,14 +54,18 @@ class _Blank(dict):
         return "?"
 
 
-def render(event: str, payload: Mapping[str, Any]) -> Message | None:
-    """The message for an event (None if nobody is told about it), with PII masked."""
+def render(event: str, payload: Mapping[str, Any],
+           known: Iterable[str] = ()) -> Message | None:
+    """The message for an event (None if nobody is told about it), with PII masked: PII
+    fields, phones / IPs / e-mails in any text, and the `known` values of the order (its
+    street, recipient, phone) wherever a reason quotes them."""
     template = TEMPLATES.get(event)
     if template is None:
         return None
+    known = tuple(known)
     values = _Blank({k: _masked(k, v) for k, v in payload.items()})
-    title = mask_text(template.title.format_map(values))
-    body = mask_text(template.body.format_map(values))
+    title = mask_text(template.title.format_map(values), known)
+    body = mask_text(template.body.format_map(values), known)
     return Message(event, template.audience, title, body, payload.get("order_id"))
 
 

@@ -26,9 +26,13 @@ def record_credit_event(conn: Connection, buyer_id: str, kind: CreditEventKind, 
                         order_id: int | None, note: str, actor: str, at: datetime,
                         policy: CreditPolicy) -> dict[str, Any]:
     """Apply one event to the buyer's score (row locked on PostgreSQL); returns the history row.
-    Plain SQL on the DBAPI cursor: the sweep's bulk expiry calls this once per expired order."""
+    Plain SQL on the DBAPI cursor: the sweep's bulk expiry calls this once per expired order.
+
+    `FOR NO KEY UPDATE`, not `FOR UPDATE`: the buyer's key does not change, and the weaker lock
+    does not conflict with the key-share lock a concurrent placement's foreign key takes on the
+    same buyer (which would otherwise deadlock a cancel against a placement of that buyer)."""
     sql = Sql(conn)
-    lock = "" if sql.sqlite else " FOR UPDATE"
+    lock = "" if sql.sqlite else " FOR NO KEY UPDATE"
     found = sql.one(f"SELECT credit_score FROM buyers WHERE id = :b{lock}", {"b": buyer_id})
     if found is None:
         raise NotFound("buyer", buyer_id)
@@ -45,17 +49,18 @@ def record_credit_event(conn: Connection, buyer_id: str, kind: CreditEventKind, 
 def record_credit_events(conn: Connection, events: list[tuple[Any, ...]], *,
                          policy: CreditPolicy) -> None:
     """Bulk `record_credit_event`: events are (buyer, kind, order_id, note, actor, at), applied
-    in order; one read and one write per buyer, one insert for all the history rows."""
+    in order; one read and one write per buyer, one insert for all the history rows. Buyers
+    are locked in id order (two sweepers expiring orders of the same buyers never deadlock)."""
     sql = Sql(conn)
-    lock = "" if sql.sqlite else " FOR UPDATE"
+    lock = "" if sql.sqlite else " FOR NO KEY UPDATE"
     scores: dict[str, int] = {}
+    for buyer in sorted({event[0] for event in events}):
+        found = sql.one(f"SELECT credit_score FROM buyers WHERE id = :b{lock}", {"b": buyer})
+        if found is None:
+            raise NotFound("buyer", buyer)
+        scores[buyer] = found[0]
     rows = []
     for buyer, kind, order_id, note, actor, at in events:
-        if buyer not in scores:
-            found = sql.one(f"SELECT credit_score FROM buyers WHERE id = :b{lock}", {"b": buyer})
-            if found is None:
-                raise NotFound("buyer", buyer)
-            scores[buyer] = found[0]
         change = apply_credit_event(scores[buyer], CreditEvent(kind, at, str(order_id), note),
                                     policy)
         scores[buyer] = change.after

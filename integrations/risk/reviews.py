@@ -17,6 +17,7 @@ from integrations.db.schema_risk import ReviewTaskRow
 from integrations.risk.errors import ReviewAlreadyDecided
 from integrations.risk.lists_store import blacklist_from_order
 from integrations.service import orders
+from integrations.service.contention import retrying
 from integrations.service.context import Context
 from integrations.service.inputs import Reasoned, parse
 
@@ -44,12 +45,13 @@ def list_tasks(ctx: Context, now: datetime, include_decided: bool = False) -> li
     return sorted(rows, key=lambda r: (not r["escalated"], not r["overdue"], r["due_at"]))
 
 
+@retrying("the review decision")
 def decide(ctx: Context, order_id: int, decision: str, by: str, reason: str | None,
            blacklist: tuple[str, ...] = ()) -> None:
     """Approve or reject a held order as `by`; refuses with ReviewAlreadyDecided otherwise."""
     checked = parse(Reasoned, {"reason": reason}).model_dump(exclude_none=True)
     with ctx.tx() as tx:
-        order = tx.store.get_order(order_id)
+        order = tx.store.get_order(order_id, lock=True)  # a concurrent decision commits first
         if order.state.value != "under_review":
             task = tx.connection.execute(select(TASKS.c.decided_by, TASKS.c.decision).where(
                 TASKS.c.order_id == order_id)).first()

@@ -11,8 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from integrations.service import pipeline
+from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
-from integrations.service.idempotency import fire_once, remember, replay_or_none
+from integrations.service.idempotency import (
+    fire_once,
+    remember,
+    replay_or_none,
+    request_digest,
+)
 from integrations.service.inputs import CASE_PARAMS, OpenCase, Reasoned, trigger_params
 from integrations.service.kinds import CASE
 from statemachine.aftersales import (
@@ -29,18 +35,21 @@ from statemachine.order import REFUNDABLE, Order
 __all__ = ["AWAITING_ANSWER", "add_case", "fire", "fire_case", "open_case"]
 
 
+@retrying("opening the case")
 def open_case(ctx: Context, order_id: int, request: OpenCase, actor: str,
               idempotency_key: str | None = None, now: datetime | None = None) -> int:
-    """Open a case on some lines of an order; the response SLA timer starts now."""
+    """Open a case on some lines of an order; the response SLA timer starts now. A key
+    reused for a different request is refused (`KeyReused`)."""
     now = now or ctx.clock.now()
+    digest = f"{request_digest(request)}:o-{order_id}"
     with ctx.tx() as tx:
         if idempotency_key:
-            prior = replay_or_none(tx, idempotency_key, "open_case", None)
+            prior = replay_or_none(tx, idempotency_key, "open_case", None, digest)
             if prior is not None:
                 return prior
         case_id = add_case(ctx, tx, order_id, request, actor, now)
         if idempotency_key:
-            remember(tx, idempotency_key, "open_case", case_id, now)
+            remember(tx, idempotency_key, "open_case", case_id, now, digest)
         return case_id
 
 
@@ -48,7 +57,7 @@ def add_case(ctx: Context, tx: Tx, order_id: int, request: OpenCase, actor: str,
              now: datetime | None = None) -> int:
     """Open a case inside the caller's unit of work (history, outbox, SLA timer)."""
     now = now or ctx.clock.now()
-    order = tx.store.get_order(order_id)
+    order = tx.store.get_order(order_id, lock=True)
     if order.state not in REFUNDABLE:
         raise GuardRejected("order", order.public_id, order.state.value, "open_case",
                             "after-sales needs a paid order")
@@ -68,7 +77,7 @@ def fire_case(ctx: Context, case_id: int, trigger: str, actor: str, params: dict
     checked = trigger_params(trigger, CASE_LIFECYCLE.triggers, CASE_PARAMS, Reasoned, params)
     now = now or ctx.clock.now()
     return fire_once(ctx, idempotency_key, trigger, case_id,
-                     lambda tx, n: tx.store.get_case(n),
+                     lambda tx, n: tx.store.get_case(n, lock=True),
                      lambda tx, case: fire(ctx, tx, case, trigger, actor, checked, now), now)
 
 

@@ -16,6 +16,7 @@ from integrations.db.repository import Store
 from integrations.db.stock import StockStore
 from integrations.db.units import Units
 from integrations.db.writer import Writer
+from integrations.service.contention import as_domain_error
 from statemachine.clock import Clock
 from statemachine.policies import Timeouts
 from statemachine.ports import PaymentGateway
@@ -57,10 +58,21 @@ class Context:
 
     @contextmanager
     def tx(self, readonly: bool = False) -> Iterator[Tx]:
-        """Open a transaction; commit when the block ends, roll back if it raises."""
-        with self.units.begin(readonly) as connection:
-            store, stock = Store(connection), StockStore(connection)
-            yield Tx(connection, store, stock, Writer(store.sql, stock))
+        """Open a transaction; commit when the block ends, roll back if it raises.
+
+        A collision with another writer (deadlock, serialization failure, SQLite busy) leaves
+        as `Contention` (`contention.retrying` re-runs it), a lost connection as
+        `StoreUnavailable`, a refused value as `InvalidInput` — never as the driver's exception.
+        """
+        try:
+            with self.units.begin(readonly) as connection:
+                store, stock = Store(connection), StockStore(connection)
+                yield Tx(connection, store, stock, Writer(store.sql, stock))
+        except Exception as error:
+            mapped = as_domain_error(error, self.engine.url.render_as_string(hide_password=True))
+            if mapped is None or mapped is error:
+                raise
+            raise mapped from error
 
     def joined(self, units: Any) -> Context:
         """This context with other units of work (the savepoints of a group commit)."""

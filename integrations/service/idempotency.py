@@ -1,37 +1,65 @@
-"""Idempotency keys: the same key applies once; a repeat returns the first result."""
+"""Idempotency keys: the same key applies once; a repeat returns the first result.
+
+A key is bound to what it was first used for: the action, the entity and — for requests that
+create something (placing an order, opening a case) — a digest of the request itself, so a
+key reused for a different body is refused instead of silently answering with the first one.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
+from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from statemachine.errors import ConcurrentUpdate, InvalidInput
 
 T = TypeVar("T")
 
 
-def replay_or_none(tx: Tx, key: str, action: str, target: int | None) -> int | None:
+class KeyReused(InvalidInput):
+    """The idempotency key was already used for a different request; nothing was done."""
+
+    def __init__(self, key: str, used_for: str):
+        self.key = key
+        super().__init__({"idempotency_key": f"{key!r} was already used for {used_for}"})
+
+
+def request_digest(request: BaseModel) -> str:
+    """What a create request asked for (its idempotency key aside), as a short digest."""
+    body = request.model_dump_json(exclude={"idempotency_key"})
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def replay_or_none(tx: Tx, key: str, action: str, target: int | None,
+                   digest: str | None = None) -> int | None:
     """The entity number the key already produced, or None if the key is new.
 
-    A key reused for a different action or entity is refused: it would hide a real change.
+    A key reused for a different action, entity or request body is refused (`KeyReused`): it
+    would hide a real change.
     """
     prior: dict[str, Any] | None = tx.store.inbox_get(key)
     if prior is None:
         return None
     if prior["action"] != action or (target is not None and prior["target"] != target):
-        raise InvalidInput({"idempotency_key": f"{key!r} was already used for "
-                                               f"{prior['action']} on #{prior['target']}"})
+        raise KeyReused(key, f"{prior['action']} on #{prior['target']}")
+    if digest is not None and prior.get("digest", digest) != digest:
+        raise KeyReused(key, f"a different {action} request (#{prior['target']})")
     return int(prior["target"])
 
 
-def remember(tx: Tx, key: str, action: str, target: int, at: datetime) -> None:
-    tx.store.inbox_put(key, action, {"action": action, "target": target}, at)
+def remember(tx: Tx, key: str, action: str, target: int, at: datetime,
+             digest: str | None = None) -> None:
+    result = {"action": action, "target": target} | ({"digest": digest} if digest else {})
+    tx.store.inbox_put(key, action, result, at)
 
 
+@retrying("the command")
 def fire_once(ctx: Context, key: str | None, action: str, target: int,
               load: Callable[[Tx, int], T], apply: Callable[[Tx, T], Any],
               now: datetime | None = None) -> T:
@@ -54,13 +82,13 @@ def fire_once(ctx: Context, key: str | None, action: str, target: int,
 
 
 def settle_race(ctx: Context, key: str | None, action: str, target: int | None,
-                error: Exception, load: Callable[[Tx, int], T]) -> T:
+                error: Exception, load: Callable[[Tx, int], T], digest: str | None = None) -> T:
     """Two callers raced with the same key and this one lost (version check or inbox key
     conflict): return what the winner produced, or re-raise if it was not a keyed race."""
     if key is None or not _lost_race(ctx, error):
         raise error
     with ctx.tx(readonly=True) as tx:
-        winner = replay_or_none(tx, key, action, target)
+        winner = replay_or_none(tx, key, action, target, digest)
         if winner is None:
             raise error
         return load(tx, winner)

@@ -1,6 +1,10 @@
 """Input at the edge: pydantic models for every command, turned into `InvalidInput` errors.
 
 Errors name the field the way a caller wrote it (`lines[0].quantity`) and say what was expected.
+Lengths come from `statemachine.limits`, the same constants the columns are declared with; text
+no store can hold (NUL, lone surrogates) is refused in every field; money and quantities are
+strict integers (`true`, `"1999"` and `1999.0` are refused, not coerced); currencies must be
+ISO 4217 codes.
 """
 
 from __future__ import annotations
@@ -10,16 +14,21 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
 
+import pycountry
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     IPvAnyAddress,
+    Strict,
     ValidationError,
+    field_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from statemachine import ids
+from statemachine import ids, limits
 from statemachine.aftersales import CaseKind, Inspection
 from statemachine.errors import InvalidInput
 
@@ -29,30 +38,60 @@ Name = Field(pattern=NAME, description="letters, digits and . _ : - (1–64 char
 M = TypeVar("M", bound=BaseModel)
 
 
+def _iso_4217(code: str) -> str:
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise PydanticCustomError("currency", "not an ISO 4217 currency code")
+    return code
+
+
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. CNY"),
+                     AfterValidator(_iso_4217)]
+Money = Annotated[int, Strict()]  # minor units; a bool, a string or a float is refused
+Count = Annotated[int, Strict()]
+
+
 class Edge(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """Every text, however nested, must be something a store can keep."""
+        for text in _texts(value):
+            problem = limits.unstorable(text)
+            if problem:
+                raise PydanticCustomError("unstorable", problem)
+        return value
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [t for item in value for t in _texts(item)]
+    return []
 
 
 class LineIn(Edge):
     sku: str = Field(pattern=NAME)
-    quantity: int = Field(gt=0, le=100_000)
-    unit_price: int = Field(ge=0, le=10**10, description="minor units (cents / fen), at most "
-                            "10^10 so that any order total fits a 64-bit column")
+    quantity: Count = Field(gt=0, le=100_000)
+    unit_price: Money = Field(ge=0, le=10**10, description="minor units (cents / fen), at most "
+                              "10^10 so that any order total fits a 64-bit column")
 
 
 class Address(Edge):
     """The address as the shop has it: one `line`, or fields (street with its city or district).
     Which of them is enough is decided by the parser (`integrations.geo.addresses`)."""
 
-    line: str | None = Field(None, min_length=1, max_length=400,
+    line: str | None = Field(None, min_length=1, max_length=limits.ADDRESS_LINE,
                              description="the whole address on one line, as the buyer typed it")
-    street: str | None = Field(None, min_length=1, max_length=300)
-    city: str | None = Field(None, min_length=1, max_length=100)
-    recipient: str | None = Field(None, max_length=100)
-    phone: str | None = Field(None, max_length=32)
-    district: str | None = Field(None, max_length=100)
-    province: str | None = Field(None, max_length=100)
-    postal_code: str | None = Field(None, max_length=20)
+    street: str | None = Field(None, min_length=1, max_length=limits.STREET)
+    city: str | None = Field(None, min_length=1, max_length=limits.REGION)
+    recipient: str | None = Field(None, max_length=limits.REGION)
+    phone: str | None = Field(None, max_length=limits.PHONE)
+    district: str | None = Field(None, max_length=limits.REGION)
+    province: str | None = Field(None, max_length=limits.REGION)
+    postal_code: str | None = Field(None, max_length=limits.POSTAL_CODE)
     country: str = Field("CN", pattern=r"^[A-Z]{2}$")
 
 
@@ -60,27 +99,27 @@ class PlaceOrder(Edge):
     buyer_id: str = Field(pattern=NAME)
     lines: list[LineIn] = Field(min_length=1, max_length=200)
     shipping_address: Address
-    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
-    device_id: str | None = Field(None, max_length=128)
+    currency: Currency | None = None
+    device_id: str | None = Field(None, max_length=limits.REF)
     ip: IPvAnyAddress | None = None
-    phone: str | None = Field(None, max_length=32)
+    phone: str | None = Field(None, max_length=limits.PHONE)
     service: Literal["standard", "express"] | None = None
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
                               description="for buyer notices by mail")
     locale: str | None = Field(None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_]\w+)*$",
                                description="the buyer's language for notices (zh-CN, en …)")
-    idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=limits.IDEMPOTENCY_KEY)
 
 
 class Receipt(Edge):
     sku: str = Field(pattern=NAME)
     warehouse: str = Field(pattern=NAME)
-    quantity: int = Field(gt=0, le=10_000_000)
+    quantity: Count = Field(gt=0, le=10_000_000)
 
 
 class Pay(Edge):
-    amount: int = Field(gt=0)
-    payment_ref: str = Field(min_length=1, max_length=128)
+    amount: Money = Field(gt=0)
+    payment_ref: str = Field(min_length=1, max_length=limits.REF)
 
 
 class ExtendHold(Edge):
@@ -95,30 +134,29 @@ class Decided(Edge):
 
 
 class Reasoned(Edge):
-    reason: str | None = Field(None, max_length=500)
+    reason: str | None = Field(None, max_length=limits.REASON)
 
 
 class Parcel(Edge):
     carrier: str = Field(pattern=NAME)
-    tracking_no: str = Field(min_length=1, max_length=128)
+    tracking_no: str = Field(min_length=1, max_length=limits.REF)
     warehouse: str | None = Field(None, pattern=NAME)
 
 
 class Ship(Edge):
     parcels: list[Parcel] | None = Field(None, min_length=1)
     promised_by: AwareDatetime | None = None
-    reason: str | None = Field(None, max_length=500)
+    reason: str | None = Field(None, max_length=limits.REASON)
 
 
 class Pack(Edge):
-    evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
-        default_factory=list, max_length=20,
-                                description="outbound photo urls / scan ids")
-    reason: str | None = Field(None, max_length=500)
+    evidence: list[Annotated[str, Field(min_length=1, max_length=limits.REASON)]] = Field(
+        default_factory=list, max_length=20, description="outbound photo urls / scan ids")
+    reason: str | None = Field(None, max_length=limits.REASON)
 
 
 class DoubleCheck(Edge):
-    notes: str | None = Field(None, max_length=500)
+    notes: str | None = Field(None, max_length=limits.REASON)
 
 
 class Empty(Edge):
@@ -126,30 +164,30 @@ class Empty(Edge):
 
 
 class Scan(Edge):
-    location: str | None = Field(None, max_length=200)
-    scan_id: str | None = Field(None, max_length=128)
-    reason: str | None = Field(None, max_length=500)
+    location: str | None = Field(None, max_length=limits.LOCATION)
+    scan_id: str | None = Field(None, max_length=limits.REF)
+    reason: str | None = Field(None, max_length=limits.REASON)
 
 
 class CaseLineIn(Edge):
-    line_no: int = Field(ge=1)
-    quantity: int = Field(gt=0)
+    line_no: Count = Field(ge=1)
+    quantity: Count = Field(gt=0)
 
 
 class OpenCase(Edge):
     kind: CaseKind
     lines: list[CaseLineIn] = Field(min_length=1)
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=limits.REASON)
 
 
 class Inspect(Edge):
     result: Inspection
-    notes: str | None = Field(None, max_length=1000)
+    notes: str | None = Field(None, max_length=limits.NOTES)
 
 
 class Refund(Edge):
-    amount: int | None = Field(None, gt=0)
-    reason: str | None = Field(None, max_length=500)
+    amount: Money | None = Field(None, gt=0)
+    reason: str | None = Field(None, max_length=limits.REASON)
 
 
 ORDER_PARAMS: dict[str, type[Edge]] = {
@@ -197,14 +235,23 @@ def _all_optional(model: type[Edge]) -> bool:
 
 
 def parse_id(field: str, value: Any, prefix: str) -> int:
-    """`o-42` → 42; anything else is an InvalidInput naming the field (statemachine/ids.py)."""
+    """`o-42` → 42 (ASCII digits only: `o-١` is refused); else InvalidInput naming the field."""
     return ids.BY_PREFIX[prefix].parse(value, field)
 
 
+def check_text(field: str, value: Any, max_length: int, *, what: str = "text") -> str:
+    """A non-empty text of at most `max_length` characters that the store can keep."""
+    if not isinstance(value, str) or not 0 < len(value.strip()) <= max_length:
+        raise InvalidInput({field: f"expected {what} of 1–{max_length} characters "
+                                   f"(got {_shown(value)})"})
+    problem = limits.unstorable(value)
+    if problem:
+        raise InvalidInput({field: problem})
+    return value
+
+
 def check_actor(actor: Any) -> str:
-    if not isinstance(actor, str) or not 0 < len(actor) <= 128:
-        raise InvalidInput({"actor": f"expected a non-empty name (got {actor!r})"})
-    return actor
+    return check_text("actor", actor, limits.ACTOR, what="a name")
 
 
 def check_when(field: str, value: Any) -> datetime:
@@ -222,7 +269,16 @@ def _where(loc: tuple[Any, ...]) -> str:
 
 def _what(error: dict[str, Any]) -> str:
     got = error.get("input")
-    shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+    shown = "" if isinstance(got, dict | list) else f" (got {_shown(got)})"
     return f"{error['msg']}{shown}" if error["type"] != "missing" else "field required"
+
+
+def _shown(value: Any) -> str:
+    """A bad value as an error message may show it: short (a 10 kB reason is not echoed)."""
+    text = repr(value)
+    if len(text) <= 80:
+        return text
+    size = f"{len(value)} characters" if isinstance(value, str) else "long"
+    return f"{text[:60]}… ({size})"
 
 

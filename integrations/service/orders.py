@@ -15,11 +15,18 @@ from integrations.geo.contact import Contact, parse_contact
 from integrations.geo.distance import buyer_distances
 from integrations.risk.sql_store import SqlRiskStore
 from integrations.service import pipeline
+from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
-from integrations.service.idempotency import fire_once, remember, replay_or_none, settle_race
+from integrations.service.idempotency import (
+    fire_once,
+    remember,
+    replay_or_none,
+    request_digest,
+    settle_race,
+)
 from integrations.service.inputs import ORDER_PARAMS, Empty, PlaceOrder, trigger_params
 from integrations.service.kinds import ORDER, order_event_data
-from statemachine.errors import InsufficientStock, InvalidInput
+from statemachine.errors import Contention, InvalidInput
 from statemachine.lifecycle import Fired
 from statemachine.order import Order, OrderLine, OrderState
 from statemachine.risk_port import PlacedLine, PlacementFacts, RiskAction
@@ -38,28 +45,33 @@ def place_order(ctx: Context, request: PlaceOrder, actor: str,
     return place(ctx, request, actor, now).id
 
 
+@retrying("placing the order")
 def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = None) -> Order:
     """`place_order`, returning the order as placed (or as the first call with the same
-    idempotency key placed it)."""
+    idempotency key placed it). The same key with a different request is refused
+    (`KeyReused`, an InvalidInput naming idempotency_key)."""
     now = now or ctx.clock.now()
     key = request.idempotency_key
+    digest = request_digest(request) if key else None
     contact = parse_contact(request)  # before the transaction: parsing an address takes ms
     for _ in range(STOCK_RACE_RETRIES):
         try:
             with ctx.tx() as tx:
-                prior = replay_or_none(tx, key, "place", None) if key else None
+                prior = replay_or_none(tx, key, "place", None, digest) if key else None
                 if prior is not None:
                     return tx.store.get_order(prior)
                 order = _new(ctx, tx, request, actor, now, contact)
                 if key:
-                    remember(tx, key, "place", order.id, now)
+                    remember(tx, key, "place", order.id, now, digest)
                 return order
         except StockTaken:
             continue  # a concurrent order took the stock: plan again on a fresh snapshot
         except Exception as error:
             return settle_race(ctx, key, "place", None, error,
-                               lambda tx, n: tx.store.get_order(n))
-    raise InsufficientStock(request.lines[0].sku, request.lines[0].quantity, 0)
+                               lambda tx, n: tx.store.get_order(n), digest)
+    # every fresh plan lost its stock to a concurrent order: contention, not a shortage
+    raise Contention("placing the order", STOCK_RACE_RETRIES,
+                     "concurrent orders took the planned stock each time")
 
 
 def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
@@ -98,7 +110,7 @@ def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
     checked = trigger_params(trigger, list(ORDER_PARAMS), ORDER_PARAMS, Empty, params)
     now = now or ctx.clock.now()
     return fire_once(ctx, idempotency_key, trigger, order_id,
-                     lambda tx, n: tx.store.get_order(n),
+                     lambda tx, n: tx.store.get_order(n, lock=True),
                      lambda tx, order: fire(ctx, tx, order, trigger, actor, checked, now), now)
 
 

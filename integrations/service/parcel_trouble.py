@@ -35,7 +35,7 @@ def report_lost(ctx: Context, shipment_id: int, reason: str, actor: str,
 
 def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
           settle: str | None) -> Claim:
-    shipment = tx.store.get_shipment(shipment_id)
+    shipment = tx.store.get_shipment(shipment_id, lock=True)
     if shipment.state is not ShipmentState.LOST:
         shipments.fire(ctx, tx, shipment, "lose", actor, {"reason": reason})
     order, store = tx.store.get_order(shipment.order_id), FulfilStore(tx.connection)
@@ -91,7 +91,7 @@ def report_damaged(ctx: Context, shipment_id: int, lines: list[dict[str, int]],
         raise InvalidInput({"photos": "at least one photo of the damage is needed"})
     request = parse(OpenCase, {"kind": "refund_only", "lines": lines, "reason": reason})
     with ctx.tx() as tx:  # the case and the claim open together or not at all
-        shipment = tx.store.get_shipment(shipment_id)
+        shipment = tx.store.get_shipment(shipment_id, lock=True)
         order = tx.store.get_order(shipment.order_id)
         if shipment.state is not ShipmentState.DELIVERED:
             raise GuardRejected("shipment", shipment.public_id, shipment.state.value,
@@ -129,7 +129,7 @@ def receive_return(ctx: Context, shipment_id: int, result: str, notes: str | Non
     if result not in ("ok", "damaged"):
         raise InvalidInput({"result": f"expected ok or damaged (got {result!r})"})
     with ctx.tx() as tx:
-        shipment = tx.store.get_shipment(shipment_id)
+        shipment = tx.store.get_shipment(shipment_id, lock=True)
         if shipment.state is not ShipmentState.RETURNED_TO_SENDER:
             raise GuardRejected("shipment", shipment.public_id, shipment.state.value,
                                 "receive_return", "the carrier has not returned this parcel")

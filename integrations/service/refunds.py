@@ -27,7 +27,7 @@ BUYERS = BuyerRow.__table__
 def triage(ctx: Context, case_id: int, rules: RefundRules | None = None) -> list[str]:
     """Auto-approve a low-risk request, else put it under review; returns the review reasons."""
     with ctx.tx() as tx:
-        case = tx.store.get_case(case_id)
+        case = tx.store.get_case(case_id, lock=True)
         if case.state is not CaseState.REQUESTED:
             return [f"already triaged: {case.state.value}"]
         reasons = needs_a_person(_facts(tx, case, ctx.clock.now()), rules or RefundRules())

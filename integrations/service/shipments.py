@@ -44,7 +44,7 @@ def fire_shipment(ctx: Context, shipment_id: int, trigger: str, actor: str,
     checked = trigger_params(trigger, SHIPMENT_LIFECYCLE.triggers, SHIPMENT_PARAMS, Scan, params)
     now = now or ctx.clock.now()
     return fire_once(ctx, idempotency_key, trigger, shipment_id,
-                     lambda tx, n: tx.store.get_shipment(n),
+                     lambda tx, n: tx.store.get_shipment(n, lock=True),
                      lambda tx, shipment: fire(ctx, tx, shipment, trigger, actor, checked, now),
                      now)
 

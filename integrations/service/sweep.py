@@ -5,9 +5,11 @@ Each batch of due rows goes through the same pipeline as a single API call, a ki
 statement per sku × warehouse). Every write of a sweep carries the `now` it was given.
 A stale row (its entity already moved on) is simply dropped: the guard makes sweeps harmless.
 
-Concurrency: the sweep takes the *entity* rows of the due timers with SKIP LOCKED (PostgreSQL)
-before it deletes any timer, so it never waits on an order a payment or a buyer is moving; the
-skipped timers stay for the next sweep. Two sweepers take disjoint sets of entities.
+Concurrency: the sweep takes the *orders* of the due timers with SKIP LOCKED (PostgreSQL)
+before it deletes any timer — the order lock comes first on every write path — so it never
+waits on an order a payment, a scan or a buyer is moving; the skipped timers stay for the next
+sweep. Two sweepers take disjoint sets of orders. A batch that collides anyway (deadlock,
+serialization failure) is re-run whole (`contention.retrying`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import datetime
 
 from integrations.db.repository import Due
 from integrations.service import disputes, pipeline
+from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.kinds import ORDER, SHIPMENT
 from statemachine.aftersales import AWAITING_ANSWER
@@ -32,20 +35,36 @@ STALL_REASONS = {DeadlineKind.PICKUP_DUE: "not picked up by the carrier in time"
 
 
 def sweep(ctx: Context, now: datetime, batch: int) -> dict[str, int]:
-    """Fire every deadline due at `now`; returns how many fired (and were stale) per kind."""
+    """Fire every deadline due at `now`; returns how many fired (and were stale) per kind.
+
+    Timers of orders another transaction holds are passed over (`skipped`, left for the next
+    sweep), so a sweep never waits on, nor deadlocks with, a payment or a scan of the same
+    order, and two sweepers share the due rows instead of queueing on them.
+    """
     counts: Counter[str] = Counter()
-    while True:
-        with ctx.tx() as tx:
-            due = tx.store.due_deadlines(now, batch)
-            taken = tx.store.take_due(due)
-            by_kind: dict[str, list[Due]] = defaultdict(list)
-            for row in taken:
-                by_kind[row.kind].append(row)
-            for kind, rows in by_kind.items():
-                counts.update(_HANDLERS[DeadlineKind(kind)](ctx, tx, rows, now))
-        if len(due) < batch or not taken:  # none left, or the rest is another sweeper's
-            break
+    passed: set[int] = set()  # orders held by another transaction during this sweep
+    while _sweep_batch(ctx, now, batch, passed, counts) == batch:
+        pass
     return dict(counts)
+
+
+@retrying("the deadline sweep")
+def _sweep_batch(ctx: Context, now: datetime, batch: int, passed: set[int],
+                 counts: Counter[str]) -> int:
+    """One batch in one transaction (re-run whole on a collision); returns the rows read."""
+    fired: Counter[str] = Counter()
+    with ctx.tx() as tx:
+        due = tx.store.due_deadlines(now, batch, sorted(passed))
+        taken, skipped = tx.store.take_due(due, now)
+        by_kind: dict[str, list[Due]] = defaultdict(list)
+        for row in taken:
+            by_kind[row.kind].append(row)
+        for kind, rows in by_kind.items():
+            fired.update(_HANDLERS[DeadlineKind(kind)](ctx, tx, rows, now))
+    passed.update(row.order_id for row in skipped)
+    counts.update(fired)
+    counts.update({"skipped": len(skipped)} if skipped else {})
+    return len(due)
 
 
 def _expire_holds(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> Counter[str]:

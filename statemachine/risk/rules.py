@@ -14,6 +14,14 @@ from .ruleset import RuleSet
 from .signals import RiskSignals, account_age_seconds
 
 Rule = Callable[[PlacementFacts, RiskSignals, RuleSet], Reason | None]
+WHOLE_UNIT_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX"})
+
+
+def money(minor: int, currency: str) -> str:
+    """Minor units as a person reads them: 699900 CNY -> '6999.00 CNY' (values stay minor)."""
+    if currency in WHOLE_UNIT_CURRENCIES:
+        return f"{minor} {currency}"
+    return f"{minor // 100}.{minor % 100:02d} {currency}"
 
 
 def blacklist(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
@@ -62,7 +70,8 @@ def amount_threshold(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -
     """Fires when the order amount is above the review threshold."""
     if facts.amount <= rs.amount_review_above:
         return None
-    return Reason("amount_threshold", f"amount {facts.amount} above {rs.amount_review_above}",
+    shown = (money(facts.amount, facts.currency), money(rs.amount_review_above, facts.currency))
+    return Reason("amount_threshold", f"amount {shown[0]} above {shown[1]}",
                   {"amount": facts.amount, "currency": facts.currency,
                    "threshold": rs.amount_review_above})
 

@@ -41,3 +41,18 @@ def test_every_plan_can_be_fired_in_sequence_or_explains_itself(state, status):
     assert plan.triggers or plan.note
     if state in FINAL:
         assert plan.triggers == ()
+
+
+ON_THE_WAY = [S.LABEL_CREATED, S.PICKED_UP, S.IN_TRANSIT, S.OUT_FOR_DELIVERY]
+
+
+@pytest.mark.parametrize("reached", ON_THE_WAY)
+@pytest.mark.parametrize("status", list(CarrierStatus))
+def test_a_stalled_parcel_is_never_planned_back_behind_how_far_it_had_come(reached, status):
+    plan = plan_tracking(S.STALLED, status, reached)
+    for trigger in plan.triggers:
+        dest = next(s.dest for s in SHIPMENT_LIFECYCLE.steps if s.trigger == trigger)
+        assert dest is None or dest not in ON_THE_WAY or \
+            ON_THE_WAY.index(dest) >= ON_THE_WAY.index(reached), (trigger, reached)
+    if status is C.PICKED_UP and reached in (S.IN_TRANSIT, S.OUT_FOR_DELIVERY):
+        assert plan.triggers == () and reached.value in plan.note

@@ -96,3 +96,10 @@ def test_velocity_only_counts_configured_dimensions():
     reason = rules.velocity(an_order(), quiet_signals(velocity={"device": 9}), only_buyer)
     # Then the rule stays quiet
     assert reason is None
+
+
+def test_reason_texts_show_money_as_a_person_reads_it():
+    reason = rules.amount_threshold(an_order(amount=699_900, currency="CNY"), quiet_signals(),
+                                    default_rules())
+    assert reason.text == "amount 6999.00 CNY above 5000.00 CNY"
+    assert reason.values["amount"] == 699_900  # the values stay in minor units

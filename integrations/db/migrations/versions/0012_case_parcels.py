@@ -1,15 +1,15 @@
 """connect: parcels say their purpose (order, return, replacement, repaired) and their case
 
-Revision ID: 0011_case_parcels
-Revises: 0010_risk_lists
+Revision ID: 0012_case_parcels
+Revises: 0011_parcel_progress
 Create Date: 2026-11-27 12:40:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0011_case_parcels'
-down_revision = '0010_risk_lists'
+revision = '0012_case_parcels'
+down_revision = '0011_parcel_progress'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,94 @@
+"""Reproduction 7 and the input family of issue 11: bad input is a 401/422 naming the field,
+never a 500, and nothing is written — on SQLite and on PostgreSQL, where a column refuses what
+SQLite would keep silently. Limits come from one place (statemachine/limits.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.http.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from statemachine import limits
+from tests.integration.integ.events import order_placed, payment, tracking
+from tests.integration.integ.server import row_counts
+from tests.integration.integ.test_http_events import placed, shipped
+
+HAN = "浙"  # one character, three bytes in UTF-8: limits count characters
+
+
+def test_a_timestamp_of_non_ascii_digits_is_refused_as_unauthorised(client, shop):
+    before = row_counts(shop)
+    response = client.http.post("/v1/payments/events", content=b"{}", headers={
+        TIMESTAMP_HEADER: b"\xb9\xb2\xb3", SIGNATURE_HEADER: "sha256=00"})  # ¹²³ in Latin-1
+    assert response.status_code == 401, response.text
+    assert "unix seconds" in response.json()["message"]
+    assert row_counts(shop) == before
+
+
+@pytest.mark.parametrize("field", ["payment_ref", "reason"])
+def test_a_nul_character_is_refused_naming_the_field(client, shop, field):
+    order = placed(client)
+    before = row_counts(shop)
+    response = client.post("/v1/payments/events", payment(order, **{field: "alipay\x00-1"}))
+    assert response.status_code == 422, response.text
+    assert "NUL" in response.json()["problems"][field]
+    assert row_counts(shop) == before
+
+
+def test_a_carrier_exception_reason_as_long_as_the_schema_allows_is_stored(client, shop):
+    # Given a parcel on its way
+    order, parcel = shipped(client, shop)
+    client.post("/v1/carriers/events", tracking(parcel, "picked_up", "k-1"))
+    # When the carrier reports an exception with a reason of 300 (and then 500) characters
+    reason = HAN * limits.REASON
+    response = client.post("/v1/carriers/events", tracking(parcel, "exception", "k-2",
+                                                           reason=reason))
+    # Then the parcel stalls with the whole reason
+    assert response.status_code == 200, response.text
+    assert shop.shipments.get(parcel["id"]).stall_reason == reason
+
+
+def test_a_reason_longer_than_the_limit_is_refused_naming_the_field(client, shop):
+    order, parcel = shipped(client, shop)
+    before = row_counts(shop)
+    response = client.post("/v1/carriers/events", tracking(parcel, "exception", "k-2",
+                                                           reason=HAN * (limits.REASON + 1)))
+    assert response.status_code == 422
+    assert list(response.json()["problems"]) == ["reason"]
+    assert row_counts(shop) == before
+
+
+def test_an_address_whose_fields_are_each_within_limits_is_placed(client, shop):
+    # Given an address where every field is at its limit (its normalised key is longer than
+    # the column that keeps it)
+    address = {"street": "Wensan Road " + "x" * (limits.STREET - 12),
+               "city": "c" * limits.REGION, "district": "d" * limits.REGION,
+               "province": "p" * limits.REGION, "postal_code": "3" * limits.POSTAL_CODE,
+               "recipient": "r" * limits.REGION, "country": "GB"}
+    # When it is placed, then it is accepted
+    response = client.post("/v1/shop/orders", order_placed("shop-long", shipping_address=address,
+                                                           phone="+44 20 7946 0958"))
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("amount", [True, "1999", 1999.0])
+def test_money_must_be_a_whole_number_not_a_bool_a_string_or_a_float(client, shop, amount):
+    order = placed(client)
+    before = row_counts(shop)
+    response = client.post("/v1/payments/events", payment(order, amount=amount))
+    assert response.status_code == 422
+    assert list(response.json()["problems"]) == ["amount"]
+    assert row_counts(shop) == before
+
+
+def test_an_unknown_currency_code_is_refused(client, shop):
+    response = client.post("/v1/shop/orders", order_placed("shop-xyz", currency="XYZ"))
+    assert response.status_code == 422
+    assert "ISO 4217" in response.json()["problems"]["order.currency"]
+
+
+def test_an_id_written_with_non_ascii_digits_does_not_resolve_to_another_order(client, shop):
+    placed(client)  # o-1 exists
+    response = client.get("/v1/ops/orders/o-\u0661")  # o-١ (Arabic-Indic one)
+    assert response.status_code == 422, response.text
+    with pytest.raises(Exception, match="expected an id like o-123"):
+        shop.orders.get("o-\u0661")

@@ -1,0 +1,117 @@
+"""What the racing workers do: each action is one caller's call, through the public entry
+points (Python API, webhook handlers, the review form's service call, the sweep)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations.ingest import handlers
+from integrations.ingest.events import CarrierEvent, PaymentEvent
+from integrations.service import reviews
+from orderpilot import OrderPilot
+from statemachine.risk_port import Reason, RiskAction, RiskDecision, approve_everything
+
+__all__ = ["approve_everything"]
+
+ADDRESS = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
+           "street": "文三路 18 号 3 幢 502 室", "recipient": "李雷", "phone": "+86 138 0013 8000"}
+
+
+def warm_up() -> None:
+    """Load what a first placement loads (the address parser's dictionaries take ~1.5 s), so
+    that the first racing trial races and a killed writer dies mid-work, not mid-import."""
+    from integrations.geo.addresses import parse_address
+
+    parse_address(ADDRESS)
+
+
+def review_everything(facts: Any, connection: Any) -> RiskDecision:
+    """A risk check that holds every order for a person (the review races need them)."""
+    return RiskDecision(RiskAction.REVIEW, 85.0, (Reason("score", "行为评分 ≥ 80，人工审核"),))
+
+
+def idle(pilot: OrderPilot) -> None:
+    return None
+
+
+def place(pilot: OrderPilot, buyer: str, lines: list[dict[str, Any]],
+          key: str | None = None) -> str:
+    order = pilot.orders.place(buyer_id=buyer, lines=lines, shipping_address=ADDRESS,
+                               device_id=f"d-{buyer}", idempotency_key=key)
+    return order.id
+
+
+def fire(pilot: OrderPilot, order_id: str, trigger: str, **params: Any) -> str:
+    return pilot.orders.fire(order_id, trigger, **params).state
+
+
+def fire_parcel(pilot: OrderPilot, shipment_id: str, trigger: str, **params: Any) -> str:
+    return pilot.shipments.fire(shipment_id, trigger, **params).state
+
+
+def fire_case(pilot: OrderPilot, case_id: str, trigger: str, **params: Any) -> str:
+    return pilot.cases.fire(case_id, trigger, **params).state
+
+
+def open_and_refund(pilot: OrderPilot, order_id: str, line_no: int, quantity: int) -> str:
+    """A buyer's refund-only request, approved at once and refunded (three commands)."""
+    case = pilot.cases.open(order_id, kind="refund_only", reason="商品破损",
+                            lines=[{"line_no": line_no, "quantity": quantity}])
+    pilot.cases.fire(case.id, "auto_approve")
+    return pilot.cases.fire(case.id, "refund").state
+
+
+def payment_webhook(pilot: OrderPilot, event_id: str, **body: Any) -> int:
+    """The payment gateway's webhook, as the HTTP route applies it (without the socket)."""
+    outcome = handlers.payment_event(pilot.context, PaymentEvent(event_id=event_id, **body))
+    return outcome.status
+
+
+def carrier_webhook(pilot: OrderPilot, event_id: str, **body: Any) -> bool:
+    outcome = handlers.carrier_event(pilot.context, CarrierEvent(event_id=event_id, **body))
+    return bool(outcome.body.get("applied"))
+
+
+def sweep(pilot: OrderPilot) -> dict[str, int]:
+    return pilot.sweep()
+
+
+def review_cli(pilot: OrderPilot, order_id: str, approve: bool, by: str) -> str:
+    """`orderpilot review approve|reject` → pilot.reviews."""
+    decide = pilot.reviews.approve if approve else pilot.reviews.reject
+    return decide(order_id, by=by, reason="人工审核").state
+
+
+def review_form(pilot: OrderPilot, order_id: str, approve: bool, by: str) -> str:
+    """The Prefect form's decision, through the same service call the flow makes."""
+    decision = reviews.Decision(approve=approve, reason="人工审核", reviewer=by)
+    return reviews.decide(pilot.context, int(order_id[2:]), decision)
+
+
+def lose_parcel(pilot: OrderPilot, shipment_id: str) -> str:
+    """Logistics declares the parcel lost: the buyer is compensated, a claim is filed."""
+    return pilot.claims.report_lost(shipment_id, reason="承运商确认丢件")["state"]
+
+
+def first_use(pilot: OrderPilot, url: str) -> str:
+    """A worker starting on a store nobody has used yet (schema created on first use)."""
+    from integrations.db.migrate import current_revision
+
+    fresh = OrderPilot(url)
+    try:
+        return str(current_revision(fresh.context.engine))
+    finally:
+        fresh.close()
+
+
+def place_webhook(pilot: OrderPilot, event_id: str, buyer: str,
+                  lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shop's order-placed webhook, as the HTTP route applies it."""
+    from integrations.ingest.events import OrderPlaced
+
+    event = OrderPlaced(event_id=event_id, order={
+        "buyer_id": buyer, "lines": lines, "shipping_address": ADDRESS})
+    outcome = handlers.order_placed(pilot.context, event)
+    return {"status": outcome.status, "order": outcome.body["order"]["id"],
+            "lines": [(ln["sku"], ln["quantity"]) for ln in outcome.body["order"]["lines"]],
+            "duplicate": outcome.duplicate}

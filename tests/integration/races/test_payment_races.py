@@ -1,0 +1,60 @@
+"""A payment, the hold-expiry sweep and the buyer's cancel reaching one order together."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.integration.races.conftest import TRIALS
+from tests.integration.races.shop import awaiting_payment, start_trial
+
+LOSING = {"InvalidTransition"}  # the order moved on first: the truthful answer to the loser
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_pay_vs_hold_expiry_sweep_vs_buyer_cancel_on_one_order(race, trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given an order whose stock hold has just lapsed, not yet swept
+        start_trial(race, trial)
+        order = awaiting_payment(pilot, trial)
+        race.at(race.now() + timedelta(minutes=21))
+        # When the payment, the sweep and the buyer's cancel arrive at the same moment
+        pay, sweep, cancel = race.run(
+            ("fire", {"order_id": order.id, "trigger": "pay", "amount": order.total,
+                      "payment_ref": f"wx-{trial}"}),
+            ("sweep", {}),
+            ("fire", {"order_id": order.id, "trigger": "cancel", "reason": "买家取消",
+                      "actor": "buyer"}))
+        # Then the sweep never fails, the losers are told the order moved on, and the order
+        # ends in exactly one of the outcomes, consistently
+        assert sweep.ok, (trial, sweep)
+        assert {o.error for o in (pay, cancel) if not o.ok} <= LOSING, (trial, pay, cancel)
+        final = pilot.orders.get(order.id)
+        assert final.state in ("paid", "expired", "cancelled"), (trial, final.state)
+        assert (final.state == "expired") == bool(sweep.result.get("hold_expiry")), trial
+        race.check([order.id])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_two_sweepers_and_a_payer_on_the_same_due_holds(race, trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given five orders whose holds have lapsed
+        start_trial(race, trial)
+        orders = [awaiting_payment(pilot, trial * 10 + n) for n in range(5)]
+        race.at(race.now() + timedelta(minutes=21))
+        # When two sweepers and a late payment for the first order run at once
+        first, second, pay = race.run(
+            ("sweep", {}), ("sweep", {}),
+            ("fire", {"order_id": orders[0].id, "trigger": "pay", "amount": orders[0].total,
+                      "payment_ref": f"alipay-late-{trial}"}))
+        # Then each lapsed order is expired once, by one sweeper, unless it was paid first
+        assert first.ok and second.ok, (trial, first, second)
+        states = [pilot.orders.get(o.id).state for o in orders]
+        expired = first.result.get("hold_expiry", 0) + second.result.get("hold_expiry", 0)
+        assert states.count("expired") == expired, (trial, states, first, second)
+        assert states[1:] == ["expired"] * 4, (trial, states)
+        assert states[0] == ("paid" if pay.ok else "expired"), (trial, states, pay)
+        race.check([o.id for o in orders])

@@ -1,0 +1,76 @@
+"""The smaller input and error cases of issue 11, on both stores: a key reused for a different
+request, a misleading out-of-stock message, driver errors that would carry personal data."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from integrations.notifications.masking import PiiFilter, pii_log_config
+from orderpilot import InsufficientStock, InvalidInput
+from tests.factories import order_request, paid_order, stock
+
+PHONE = "13987654321"
+
+
+def test_reusing_a_placement_key_for_a_different_order_is_refused(any_pilot):
+    # Given an order placed with an idempotency key
+    stock(any_pilot, quantity=10)
+    first = any_pilot.orders.place(**order_request(quantity=1), idempotency_key="cart-42")
+    # When the same key comes with another body, then it is refused naming the key
+    with pytest.raises(InvalidInput) as refused:
+        any_pilot.orders.place(**order_request(quantity=3), idempotency_key="cart-42")
+    assert "idempotency_key" in refused.value.problems
+    # and the same body with the same key still returns the first order, placing nothing
+    again = any_pilot.orders.place(**order_request(quantity=1), idempotency_key="cart-42")
+    assert again.id == first.id
+    assert any_pilot.inventory.level(sku="SKU-1", warehouse="WH-1").reserved == 1
+
+
+def test_reusing_a_case_key_for_a_different_request_is_refused(any_pilot):
+    stock(any_pilot, quantity=10)
+    order = paid_order(any_pilot, quantity=2)
+    any_pilot.cases.open(order.id, kind="refund_only", reason="破损",
+                         lines=[{"line_no": 1, "quantity": 1}], idempotency_key="as-1")
+    with pytest.raises(InvalidInput, match="idempotency_key"):
+        any_pilot.cases.open(order.id, kind="refund_only", reason="破损",
+                             lines=[{"line_no": 1, "quantity": 2}], idempotency_key="as-1")
+
+
+def test_out_of_stock_names_the_whole_demand_of_a_sku_on_several_lines(any_pilot):
+    # Given 4 units of one sku
+    stock(any_pilot, quantity=4)
+    # When an order asks for 3 + 3 of it on two lines
+    lines = [{"sku": "SKU-1", "quantity": 3, "unit_price": 1999}] * 2
+    with pytest.raises(InsufficientStock) as refused:
+        any_pilot.orders.place(**{**order_request(), "lines": lines})
+    # Then the message says 6 were asked over 2 lines and 4 are there (not "3 of 1")
+    assert (refused.value.requested, refused.value.available) == (6, 4)
+    assert "6 requested over 2 lines, only 4 available" in str(refused.value)
+
+
+def test_a_logged_driver_error_shows_no_phone(any_pilot):
+    # Given a statement whose values hold a phone number that the store refuses (PostgreSQL
+    # quotes the failing row in its DETAIL; SQLAlchemy would quote the parameters)
+    with pytest.raises(IntegrityError) as refused, any_pilot.context.engine.begin() as conn:
+        conn.execute(text("INSERT INTO inventory (sku, warehouse, on_hand, reserved) "
+                          "VALUES (:sku, :wh, 1, 5)"), {"sku": PHONE, "wh": f"tel {PHONE}"})
+    assert "[SQL parameters hidden" in str(refused.value) or PHONE not in str(refused.value)
+    # When it is logged the way the HTTP server logs a failure (its handlers carry PiiFilter)
+    handler = logging.StreamHandler(io.StringIO())
+    config = pii_log_config({"version": 1, "handlers": {"h": {"class": "logging.StreamHandler"}}})
+    assert config["handlers"]["h"]["filters"] == ["pii"]
+    handler.addFilter(PiiFilter())
+    log = logging.getLogger("orderpilot.test.driver-error")
+    log.addHandler(handler)
+    try:
+        log.error("Exception in ASGI application", exc_info=refused.value)
+    finally:
+        log.removeHandler(handler)
+    # Then the phone is not in the log
+    logged = handler.stream.getvalue()
+    assert "IntegrityError" in logged and PHONE not in logged

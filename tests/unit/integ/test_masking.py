@@ -1,0 +1,67 @@
+"""PII masking as a property: whatever text or document a phone, an IP or the order's own
+address is written into, and however the phone is spaced, nothing readable leaves."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from integrations.notifications.masking import known_pii, mask_doc, mask_text
+
+MOBILE = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+SEPARATORS = st.sampled_from(["", " ", "-", ".", "  "])
+AROUND = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Nd")),
+                 max_size=30)
+STREETS = st.sampled_from(["文三路 18 号 3 幢 502 室", "南京西路 1266 号", "天河路 385 号太古汇",
+                           "18 Wensan Road", "中关村大街 27 号"])
+
+
+@st.composite
+def written_phones(draw) -> tuple[str, str]:
+    """A mobile number and one way a person may have typed it."""
+    digits = draw(MOBILE)
+    sep = draw(SEPARATORS)
+    groups = [digits[:3], digits[3:7], digits[7:]]
+    prefix = draw(st.sampled_from(["", "+86 ", "+86", "0086-", "86 ", "phone", "tel:", "电话"]))
+    return digits, prefix + sep.join(groups)
+
+
+def readable(digits: str, text: str) -> bool:
+    """Whether the number can be read in `text`, however its digits are spaced."""
+    return re.search(r"[\s.\-()]*".join(digits), text) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(written_phones(), AROUND, AROUND)
+def test_a_mobile_number_written_any_way_in_any_text_is_masked(phone, before, after):
+    digits, written = phone
+    masked = mask_text(f"{before}{written}{after}")
+    assert not readable(digits, masked), masked
+
+
+@settings(max_examples=200, deadline=None)
+@given(written_phones(), STREETS, st.ip_addresses(v=4).map(str), AROUND,
+       st.sampled_from(["reason", "note", "text", "values", "details"]))
+def test_a_document_never_shows_the_orders_phone_street_or_ip(phone, street, ip, noise, key):
+    digits, written = phone
+    attrs = {"phone": "+86" + digits, "ip": ip,
+             "shipping_address": {"street": street, "city": "杭州市", "recipient": "李雷"}}
+    doc = {"order": {"phone": "+86" + digits, "ip": ip, "shipping_address":
+                     attrs["shipping_address"]},
+           "timeline": [{"payload": {key: f"{noise}请改寄到{street}，联系{written}"}}],
+           "risk": {"reasons": [{"text": "地址在黑名单", "values": {"address": street,
+                                                               "ip": ip}}]},
+           "notes": [{"text": f"买家从 {ip} 登录，留言 {written}"}]}
+    shown = json.dumps(mask_doc(doc, known_pii(attrs)), ensure_ascii=False)
+    assert not readable(digits, shown), shown
+    assert street not in shown and "李雷" not in shown
+    assert ip not in shown
+    assert "杭州市" in shown  # the region stays readable
+
+
+def test_dates_amounts_and_ids_are_left_alone():
+    text = "2026-11-27 09:00:00 refund 699900 for o-1234 on s-42 (tracking SF1234567890123)"
+    assert mask_text(text) == text
