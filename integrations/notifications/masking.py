@@ -125,8 +125,8 @@ def _phone_like(match: re.Match[str]) -> str:
 
 class PiiFilter(logging.Filter):
     """A logging filter that masks phones, IPs and e-mails (URL-encoded ones too) in every
-    record's final message and in its traceback (a PostgreSQL error's DETAIL quotes the failing row: "Failing row
-    contains (…, 13987654321, …)")."""
+    record's final message and in its traceback (a PostgreSQL error's DETAIL quotes the
+    failing row: "Failing row contains (…, 13987654321, …)")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         # unquoted first: apprise logs the URLs it loads (a buyer's carries their contact)
