@@ -68,6 +68,9 @@ def answer_in(ctx: Context, tx: Tx, order_id: int, code: str, now: datetime) -> 
     if order.state is not OrderState.VERIFYING or challenge is None:
         raise GuardRejected("order", public, order.state.value, "verify",
                             "the order is not waiting for a verification code")
+    if now > challenge.expires_at:  # the sweep will reject it; the code is no good any more
+        raise GuardRejected("order", public, order.state.value, "verify",
+                            f"the code expired at {challenge.expires_at.isoformat()}")
     if code_matches(public, code, challenge.code_hash):
         orders.fire(ctx, tx, order, "approve", BUYER, {"reason": "verification passed"}, now)
         return Answer(public, True, order.state.value, MAX_ATTEMPTS - challenge.attempts)

@@ -71,3 +71,12 @@ def test_without_a_phone_to_send_a_code_to_a_person_reviews_instead(pilot, clock
     order = verifying_order(pilot, clock, phone=None)
     assert order.state == "under_review"
     assert [r["rule"] for r in order.risk["reasons"]] == ["velocity", "no_phone_to_verify"]
+
+
+def test_a_code_typed_after_it_expired_is_refused_even_before_the_sweep(pilot, clock):
+    order = verifying_order(pilot, clock)
+    code = pilot.context.verifier.code_for(order.id)
+    clock.advance(minutes=11)
+    with pytest.raises(GuardRejected, match="the code expired"):
+        pilot.verification.answer(order.id, code)
+    assert pilot.orders.get(order.id).state == "verifying"  # the sweep rejects it next
