@@ -91,6 +91,10 @@ class WebhookStore:
                             "WHERE id = :id", {"a": active, "at": at, "id": number}).rowcount == 1
 
     def remove(self, number: int) -> bool:
+        """Delete a webhook subscription and its log (built-in ones can only be paused)."""
+        if self.sql.one("SELECT id FROM webhook_subscriptions WHERE id = :id AND "
+                        "kind = 'webhook'", {"id": number}) is None:
+            return False
         self.sql.run("DELETE FROM webhook_deliveries WHERE subscription_id = :id", {"id": number})
         return self.sql.run("DELETE FROM webhook_subscriptions WHERE id = :id",
                             {"id": number}).rowcount == 1

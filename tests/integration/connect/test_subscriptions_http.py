@@ -31,6 +31,7 @@ def test_ops_add_list_pause_resend_and_remove_a_subscription_over_http(sqlite_ur
         assert [d["status"] for d in log] == ["dead"]
         assert client.post(f"/v1/ops/webhooks/{sub['id']}/resend", {}).json() == {"queued": 1}
         assert client.send("DELETE", f"/v1/ops/webhooks/{sub['id']}").status_code == 204
+        assert client.send("DELETE", "/v1/ops/webhooks/sub-1").status_code == 404  # built-in
         # and bad input or a missing signature is refused
         bad = client.post("/v1/ops/webhooks", {"url": "ftp://x", "events": ["order.*"]})
         unsigned = client.post("/v1/ops/webhooks", {"url": "https://x.cn"}, signed=False)
