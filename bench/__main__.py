@@ -26,6 +26,7 @@ FULL = {
     "pg_scaling": ["--json", "{json}"],
     "replay": ["--json", "{json}"],
     "risk": [],
+    "webhooks_out": ["--json", "{json}"],
 }
 QUICK = {
     "lifecycle": ["--orders", "300", "--rounds", "3", "--sweep-orders", "10000", "100000",
@@ -34,6 +35,7 @@ QUICK = {
     "pg_scaling": ["--seconds", "3", "--scarce", "50", "--json", "{json}"],
     "replay": ["--limit", "1000", "--compare", "100", "--json", "{json}"],
     "risk": ["20000"],
+    "webhooks_out": ["--orders", "200", "--rounds", "1", "--json", "{json}"],
 }
 
 

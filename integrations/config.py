@@ -8,7 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from integrations.connect_config import ShopifyPolicy, TrackingPolicy, WebhookPolicy
+from integrations.connect_config import (
+    NoticePolicy,
+    ShopifyPolicy,
+    TrackingPolicy,
+    WebhookPolicy,
+)
 from integrations.fulfil_config import FulfilmentPolicy
 from statemachine.policies import Timeouts
 
@@ -36,6 +41,7 @@ class Settings(BaseSettings):
     webhooks: WebhookPolicy = Field(default_factory=WebhookPolicy)
     tracking: TrackingPolicy = Field(default_factory=TrackingPolicy)
     shopify: ShopifyPolicy = Field(default_factory=ShopifyPolicy)
+    notices: NoticePolicy = Field(default_factory=NoticePolicy)
     shop_timezone: str = Field("Asia/Shanghai", description="IANA zone staff read times in")
 
     @field_validator("shop_timezone")

@@ -78,3 +78,21 @@ class ShopifyPolicy(BaseModel):
                                     "(X-Shopify-Shop-Domain), e.g. my-shop.myshopify.com")
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$",
                                  description="the shop's currency; default ORDERPILOT_CURRENCY")
+
+
+NoticeName = Literal["confirmed", "paid", "shipped", "delivered", "refunded", "aftersales"]
+
+
+class NoticePolicy(BaseModel):
+    """Buyer notices (ORDERPILOT_NOTICES__*): sent through the `buyer` route of
+    ORDERPILOT_NOTIFY_ROUTES as soon as it has a URL; each notice can be switched off."""
+
+    send: list[NoticeName] = Field(
+        default_factory=lambda: ["confirmed", "paid", "shipped", "delivered", "refunded",
+                                 "aftersales"],
+        description="which notices go out; remove one to switch it off")
+    language: Literal["zh", "en"] = Field("zh", description="when the order has no locale")
+    shop_name: str = Field("orderpilot", max_length=40)
+    tracking_url: str = Field(
+        "https://www.kuaidi100.com/chaxun?com={carrier_code}&nu={tracking_no}",
+        description="the tracking link in the shipped notice")

@@ -1,18 +1,15 @@
 """The flows' notifier: the apprise adapter (`integrations.notifications`) behind the
-`statemachine.ports.Notifier` port, configured by ORDERPILOT_NOTIFY_STAFF_URLS / _BUYER_URLS.
+`statemachine.ports.Notifier` port, configured by ORDERPILOT_NOTIFY_ROUTES — the one
+notification setting (audience → apprise URLs: ops, reviewer, buyer).
 
-Staff URLs serve the `ops` and `reviewer` audiences, buyer URLs the `buyer` audience; an
-audience with no URL goes to the log. `deliver` raises when a configured channel refused.
+An audience with no URL goes to the log. `deliver` raises when a configured channel refused.
 """
 
 from __future__ import annotations
 
 import logging
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from integrations.notifications.apprise_notifier import AppriseNotifier
+from integrations.notifications.apprise_notifier import AppriseNotifier, NotifySettings
 from integrations.notifications.masking import PiiFilter
 from statemachine.errors import OrderPilotError
 from statemachine.ports import Message, Notifier
@@ -25,14 +22,6 @@ class NotificationFailed(OrderPilotError):
     code = "notification_failed"
 
 
-class NotifySettings(BaseSettings):
-    """ORDERPILOT_NOTIFY_STAFF_URLS / _BUYER_URLS: JSON lists of apprise URLs."""
-
-    model_config = SettingsConfigDict(env_prefix="ORDERPILOT_NOTIFY_", extra="ignore")
-    staff_urls: list[str] = Field(default_factory=list)
-    buyer_urls: list[str] = Field(default_factory=list)
-
-
 class RoutedNotifier:
     """Apprise for the audiences that have URLs; the log for the others."""
 
@@ -43,7 +32,10 @@ class RoutedNotifier:
             self._apprise = AppriseNotifier(self._routes)
 
     def send(self, message: Message) -> bool:
-        if self._apprise is None or message.audience not in self._routes:
+        """Through apprise when a channel reaches the audience (a buyer URL naming {phone}
+        or {email} needs the message's contact), else to the log."""
+        if self._apprise is None or not self._apprise.reaches(message.audience,
+                                                              message.contact):
             log.warning("[%s] %s: %s", message.audience, message.title, message.body)
             return True
         return self._apprise.send(message)
@@ -51,9 +43,7 @@ class RoutedNotifier:
 
 def notifier_from(settings: NotifySettings | None = None) -> Notifier:
     """The flows' notifier from the settings (default: the environment)."""
-    settings = settings or NotifySettings()
-    return RoutedNotifier({"ops": settings.staff_urls, "reviewer": settings.staff_urls,
-                           "buyer": settings.buyer_urls})
+    return RoutedNotifier((settings or NotifySettings()).routes)
 
 
 def deliver(notifier: Notifier, message: Message) -> None:

@@ -45,7 +45,7 @@ from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
 from statemachine.order import ORDER_LIFECYCLE, OrderState
-from statemachine.ports import PaymentGateway
+from statemachine.ports import Carrier, PaymentGateway
 from statemachine.risk_port import RiskCheck
 from statemachine.shipment import SHIPMENT_LIFECYCLE
 
@@ -213,6 +213,16 @@ class Cases:
         number = parse_id("case_id", case_id, "c")
         return CaseView.of(aftersales.fire_case(self._ctx, number, trigger, check_actor(actor),
                                                 params, _key(idempotency_key)))
+
+    def fire_with_label(self, case_id: str, trigger: str, carrier: Carrier, *,
+                        actor: str = "api", reason: str | None = None) -> CaseView:
+        """`await_return`, `exchange` or `repair` with a label bought from `carrier` (a return
+        label for await_return); the parcel is tracked like any other."""
+        from integrations.service.case_labels import fire_with_label
+
+        number = parse_id("case_id", case_id, "c")
+        return CaseView.of(fire_with_label(self._ctx, number, trigger, carrier,
+                                           check_actor(actor), reason))
 
     def allowed_triggers(self, case_id: str) -> list[str]:
         return CASE_LIFECYCLE.allowed(self.get(case_id).state)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -73,7 +74,15 @@ def _write_errors(path: Path, failed: list) -> None:
         writer.writerow(["rows", "external_id", "field", "problem"])
         for r in failed:
             for field, problem in r.problems.items():
-                writer.writerow([" ".join(map(str, r.rows)), r.external_id, field, problem])
+                writer.writerow([_rows_of(r.rows, field), r.external_id, field, problem])
+
+
+def _rows_of(rows: list[int], field: str) -> str:
+    """The CSV row of a line's problem (one row per line), else every row of the order."""
+    match = re.match(r"lines\[(\d+)\]", field)
+    if match and len(rows) > 1 and int(match.group(1)) < len(rows):
+        return str(rows[int(match.group(1))])
+    return " ".join(map(str, rows))
 
 
 def register(app: typer.Typer) -> None:

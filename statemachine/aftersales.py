@@ -4,6 +4,13 @@
     refund_only:   approved ─▶ refunded
     return kinds:  approved ─▶ awaiting_return ─▶ received ─▶ inspected (ok | damaged | mismatch)
                    ─▶ refunded | exchanged | repaired | closed
+
+What the steps imply, declared beside them: an exchange accepted holds its replacement units
+(like an order's hold); `await_return` creates the return parcel (a label the buyer sends the
+goods back with); `inspect` takes the goods back — on the shelf when ok, written off when
+damaged (a repair keeps its unit: it goes back to the buyer); `exchange` ships the replacement
+in a parcel of its own, deducting the held units; `repair` ships the repaired item back;
+`close` gives back a replacement hold that never shipped.
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ from enum import StrEnum
 from typing import Any
 
 from statemachine import ids
-from statemachine.lifecycle import Creation, Lifecycle, Step, Timer
+from statemachine.lifecycle import Creation, Lifecycle, Step, StockIntent, Timer
 from statemachine.policies import DeadlineKind, Timeouts
+from statemachine.shipment import Shipment, ShipmentState
+from statemachine.stock import Allocation
 
 
 class CaseState(StrEnum):
@@ -66,6 +75,9 @@ class AfterSalesCase:
     created_at: datetime
     inspection: Inspection | None = None
     refunded: int = 0
+    # what the step being written does to stock (set by its effect, not stored):
+    replacement: tuple[Allocation, ...] = ()  # units an exchange holds or takes fresh
+    take_back: str | None = None  # restock | write_off: the inspected goods
     refusal: str | None = None
     step_payload: dict[str, Any] = field(default_factory=dict)
 
@@ -128,6 +140,13 @@ def kind_is(kind: CaseKind):
     return guard
 
 
+def replacement_in_stock(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | None:
+    """The replacement's units were held at approval, or are free now (`replacement_short`
+    lists what neither covers)."""
+    short = ctx.get("replacement_short") or ()
+    return None if not short else f"no stock for the replacement: {'; '.join(short)}"
+
+
 def has_inspection_result(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | None:
     result = ctx.get("result")
     choices = ", ".join(i.value for i in Inspection)
@@ -140,9 +159,58 @@ def note(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {"reason": ctx["reason"]} if ctx.get("reason") else {}
 
 
+def accept(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """Accepted: an exchange holds its replacement units now, if there are any to hold."""
+    payload = note(case, ctx)
+    if case.kind is CaseKind.EXCHANGE:
+        case.replacement = tuple(ctx.get("replacement_plan") or ())
+        if case.replacement:
+            payload["replacement_held"] = [[a.sku, a.warehouse, a.quantity]
+                                           for a in case.replacement]
+        else:
+            payload["replacement_not_held"] = "; ".join(ctx.get("replacement_short") or ()) \
+                or "nothing to hold"
+    return payload
+
+
+# what inspection does with returned goods, per case kind (a repair's unit goes back out)
+TAKE_BACK = {(CaseKind.RETURN_REFUND, Inspection.OK): "restock",
+             (CaseKind.RETURN_REFUND, Inspection.DAMAGED): "write_off",
+             (CaseKind.EXCHANGE, Inspection.OK): "restock",
+             (CaseKind.EXCHANGE, Inspection.DAMAGED): "write_off"}
+
+
 def record_inspection(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
     case.inspection = Inspection(ctx["result"])
-    return {"result": case.inspection.value, "notes": ctx.get("notes")}
+    case.take_back = TAKE_BACK.get((case.kind, case.inspection))
+    payload = {"result": case.inspection.value, "notes": ctx.get("notes")}
+    if case.take_back:
+        payload["goods"] = "back on the shelf" if case.take_back == "restock" else "written off"
+    return payload
+
+
+def ship_replacement(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The held units ship; `replacement_plan` covers what was not held (taken fresh now)."""
+    case.replacement = tuple(ctx.get("replacement_plan") or ())
+    payload = note(case, ctx)
+    if case.replacement:
+        payload["taken_now"] = [[a.sku, a.warehouse, a.quantity] for a in case.replacement]
+    return payload
+
+
+def parcels_for(purpose: str):
+    """The step creates one parcel per label in `parcels`, for this case (see kinds.py)."""
+    def spawn(case: AfterSalesCase, ctx: Mapping[str, Any]) -> list[Shipment]:
+        return [Shipment(id=0, order_id=case.order_id, state=ShipmentState.LABEL_CREATED,
+                         version=1, warehouse=label["warehouse"], carrier=label["carrier"],
+                         tracking_no=label["tracking_no"], created_at=ctx["at"],
+                         promised_by=ctx.get("promised_by"), purpose=purpose,
+                         case_id=case.id, step_payload={"parcel": n, "purpose": purpose,
+                                                        "case": case.public_id, **label})
+                for n, label in enumerate(ctx.get("parcels") or (), start=1)]
+
+    spawn.__name__ = f"{purpose}_parcels"
+    return spawn
 
 
 def record_refund(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
@@ -155,18 +223,26 @@ ACCEPTED = (S.AUTO_APPROVED, S.APPROVED)
 OPEN = (S.REQUESTED, S.AUTO_APPROVED, S.UNDER_REVIEW, S.APPROVED, S.AWAITING_RETURN,
         S.RECEIVED, S.INSPECTED)
 
+HOLD_NEW, SHIP_NEW = StockIntent.HOLD_REPLACEMENT, StockIntent.SHIP_REPLACEMENT
+RELEASE_NEW, TAKE = StockIntent.RELEASE_REPLACEMENT, StockIntent.TAKE_BACK
+
 CASE_STEPS = (
-    Step("auto_approve", (S.REQUESTED,), S.AUTO_APPROVED, effect=note),
+    Step("auto_approve", (S.REQUESTED,), S.AUTO_APPROVED, effect=accept, stock=(HOLD_NEW,)),
     Step("review", (S.REQUESTED,), S.UNDER_REVIEW, effect=note),
-    Step("approve", (S.UNDER_REVIEW,), S.APPROVED, effect=note),
+    Step("approve", (S.UNDER_REVIEW,), S.APPROVED, effect=accept, stock=(HOLD_NEW,)),
     Step("reject", (S.REQUESTED, S.UNDER_REVIEW), S.REJECTED, effect=note),
-    Step("await_return", ACCEPTED, S.AWAITING_RETURN, (needs_return,)),
+    Step("await_return", ACCEPTED, S.AWAITING_RETURN, (needs_return,), note,
+         spawn=parcels_for("return")),
     Step("receive", (S.AWAITING_RETURN,), S.RECEIVED, effect=note),
-    Step("inspect", (S.RECEIVED,), S.INSPECTED, (has_inspection_result,), record_inspection),
+    Step("inspect", (S.RECEIVED,), S.INSPECTED, (has_inspection_result,), record_inspection,
+         stock=(TAKE,)),
     Step("refund", (*ACCEPTED, S.INSPECTED), S.REFUNDED, (refund_allowed_now,), record_refund),
-    Step("exchange", (S.INSPECTED,), S.EXCHANGED, (kind_is(CaseKind.EXCHANGE),), note),
-    Step("repair", (S.INSPECTED,), S.REPAIRED, (kind_is(CaseKind.REPAIR),), note),
-    Step("close", OPEN, S.CLOSED, effect=note),
+    Step("exchange", (S.INSPECTED,), S.EXCHANGED,
+         (kind_is(CaseKind.EXCHANGE), replacement_in_stock), ship_replacement,
+         stock=(SHIP_NEW,), spawn=parcels_for("replacement")),
+    Step("repair", (S.INSPECTED,), S.REPAIRED, (kind_is(CaseKind.REPAIR),), note,
+         spawn=parcels_for("repaired")),
+    Step("close", OPEN, S.CLOSED, effect=note, stock=(RELEASE_NEW,)),
 )
 
 AWAITING_ANSWER = frozenset({S.REQUESTED, S.UNDER_REVIEW})

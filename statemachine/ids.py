@@ -48,7 +48,9 @@ CLAIM = IdCodec("cl", "claim")
 WAVE = IdCodec("w", "wave")
 TRANSFER = IdCodec("t", "transfer")
 DISPUTE = IdCodec("d", "dispute")
+SUBSCRIPTION = IdCodec("sub", "subscription")  # outbound webhook subscriptions
+DELIVERY = IdCodec("dl", "delivery")  # one event for one subscription
 
 BY_PREFIX = {codec.prefix: codec for codec in (ORDER, SHIPMENT, CASE, CLAIM, WAVE, TRANSFER,
-                                               DISPUTE)}
+                                               DISPUTE, SUBSCRIPTION, DELIVERY)}
 BY_ENTITY = {codec.entity: codec for codec in BY_PREFIX.values()}

@@ -53,6 +53,11 @@ class StockIntent(StrEnum):
     CONSUME = "consume"    # sold: held units leave on hand
     RELEASE = "release"    # give the live holds back
     RESTOCK = "restock"    # put consumed units back on hand (cancelled after payment)
+    # after-sales, on the case's lines only (the case carries the plan):
+    HOLD_REPLACEMENT = "hold_replacement"        # an exchange accepted: reserve the new units
+    SHIP_REPLACEMENT = "ship_replacement"        # the replacement ships: held units leave
+    RELEASE_REPLACEMENT = "release_replacement"  # the case ends without shipping them
+    TAKE_BACK = "take_back"  # returned goods inspected: back on the shelf, or written off
 
 
 @dataclass(frozen=True, slots=True)

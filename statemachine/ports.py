@@ -34,6 +34,7 @@ class WaybillRequest:
     warehouse: str
     address: Mapping[str, str]
     declared_value: int  # minor units
+    direction: str = "outbound"  # outbound (to the buyer) | return (the buyer sends it back)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +240,9 @@ class Message:
     title: str
     body: str
     order_id: str | None = None
+    # where one buyer is reached (phone, email): fills {phone} / {email} in the buyer's
+    # channel URLs; never rendered into the text, never logged
+    contact: Mapping[str, str] | None = None
 
 
 class Notifier(Protocol):

@@ -44,6 +44,8 @@ class Shipment:
     promised_by: datetime | None = None
     stall_reason: str | None = None
     reached: ShipmentState | None = None  # the furthest point on the way (None: not scanned)
+    purpose: str = "order"  # order | return (buyer → us) | replacement | repaired (→ buyer)
+    case_id: int | None = None  # the after-sales case a non-order parcel belongs to
     refusal: str | None = None
     step_payload: dict[str, Any] = field(default_factory=dict)
 
@@ -130,8 +132,9 @@ SHIPMENT_STEPS = (
 CLOSED = frozenset({S.DELIVERED, S.LOST, S.RETURNED_TO_SENDER})
 
 
-def pickup_due(shipment: Shipment, now: datetime, timeouts: Timeouts) -> datetime:
-    return shipment.created_at + timeouts.pickup
+def pickup_due(shipment: Shipment, now: datetime, timeouts: Timeouts) -> datetime | None:
+    """A return label waits for the buyer to hand the parcel in: no pickup deadline."""
+    return None if shipment.purpose == "return" else shipment.created_at + timeouts.pickup
 
 
 def scan_silence_due(shipment: Shipment, now: datetime, timeouts: Timeouts) -> datetime:

@@ -34,8 +34,13 @@ class HoldRow:
 
 
 class FulfilStore:
-    def __init__(self, connection: Connection):
-        self.sql = Sql(connection)
+    def __init__(self, connection: Connection | None, sql: Sql | None = None):
+        self.sql = sql or Sql(connection)  # type: ignore[arg-type]
+
+    @classmethod
+    def on(cls, sql: Sql) -> FulfilStore:
+        """The store on a unit of work's existing `Sql` (the writer's)."""
+        return cls(None, sql)
 
     # --- sku facts --------------------------------------------------------------------------
 

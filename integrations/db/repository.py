@@ -161,14 +161,15 @@ class Store:
 
     def open_parcels(self, order_ids: Sequence[int]) -> dict[int, int]:
         """Per order, its parcels not delivered yet (a lost / returned parcel whose buyer was
-        compensated is settled, not awaited). Orders with none open are left out."""
+        compensated is settled, not awaited; after-sales parcels are the case's, not the
+        order's). Orders with none open are left out."""
         if not order_ids:
             return {}
         where, params = in_list("s.order_id", list(order_ids))
         return dict(self.sql.all(
             f"SELECT s.order_id, count(*) FROM shipments s WHERE {where} "
-            "AND s.state != 'delivered' AND NOT EXISTS (SELECT 1 FROM parcel_claims c "
-            "WHERE c.shipment_id = s.id AND c.kind IN ('lost', 'returned')) "
+            "AND s.purpose = 'order' AND s.state != 'delivered' AND NOT EXISTS (SELECT 1 "
+            "FROM parcel_claims c WHERE c.shipment_id = s.id AND c.kind IN ('lost', 'returned')) "
             "GROUP BY s.order_id", params))
 
     def buyer_of(self, order_id: int) -> str:

@@ -141,6 +141,9 @@ class ShipmentRow(Base):
     stall_reason: Mapped[str | None] = mapped_column(String(limits.REASON))
     # the furthest state on the way it reached: a stalled parcel never moves back behind it
     reached: Mapped[str | None] = mapped_column(String(32))
+    # order: the order's goods out; return / replacement / repaired: an after-sales case's
+    purpose: Mapped[str] = mapped_column(String(16), server_default="order")
+    case_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class CaseRow(Base):

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.db.sql import Sql
-from integrations.db.stock import _in_list
+from integrations.db.stock import in_list as _in_list
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 SUB_COLS = ("id, kind, url, events, description, active, after_outbox_id, created_by, "
@@ -54,7 +54,7 @@ class Attempt:
     delivery_id: int
     attempts_before: int
     status_code: int | None
-    error: str | None
+    error: str | None  # why it failed; on a delivery, a note (e.g. a notice skipped)
     permanent: bool = False  # retrying cannot help (e.g. a provider refused the request)
 
     @property
@@ -91,6 +91,10 @@ class WebhookStore:
                             "WHERE id = :id", {"a": active, "at": at, "id": number}).rowcount == 1
 
     def remove(self, number: int) -> bool:
+        """Delete a webhook subscription and its log (built-in ones can only be paused)."""
+        if self.sql.one("SELECT id FROM webhook_subscriptions WHERE id = :id AND "
+                        "kind = 'webhook'", {"id": number}) is None:
+            return False
         self.sql.run("DELETE FROM webhook_deliveries WHERE subscription_id = :id", {"id": number})
         return self.sql.run("DELETE FROM webhook_subscriptions WHERE id = :id",
                             {"id": number}).rowcount == 1
@@ -152,14 +156,14 @@ class WebhookStore:
                retry_at: dict[int, datetime | None]) -> None:
         """Store each attempt's outcome; `retry_at[id]` None dead-letters a failure.
         Released deliveries (not tried: their chain stopped) are due again at once."""
-        done = [{"id": a.delivery_id, "code": a.status_code, "now": now}
+        done = [{"id": a.delivery_id, "code": a.status_code, "now": now, "note": a.error}
                 for a in attempts if a.ok]
         failed = [{"id": a.delivery_id, "code": a.status_code, "err": (a.error or "")[:500],
                    "now": now, "status": DEAD if retry_at[a.delivery_id] is None else PENDING,
                    "next": retry_at[a.delivery_id] or now} for a in attempts if not a.ok]
         if done:
             self.sql.many("UPDATE webhook_deliveries SET status = 'delivered', attempts = "
-                          "attempts + 1, last_status_code = :code, last_error = NULL, "
+                          "attempts + 1, last_status_code = :code, last_error = :note, "
                           "last_attempt_at = :now, delivered_at = :now WHERE id = :id", done)
         if failed:
             self.sql.many("UPDATE webhook_deliveries SET status = :status, attempts = "

@@ -29,6 +29,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from integrations.db.case_stock import CASE_INTENTS, CaseStock
 from integrations.db.rows import BY_ENTITY, LINES, RowMap
 from integrations.db.sql import Sql, to_json
 from integrations.db.stock import StockStore, in_list
@@ -76,6 +77,7 @@ class Writer:
 
     def __init__(self, sql: Sql, stock: StockStore):
         self.sql, self.stock = sql, stock
+        self.cases = CaseStock(sql)
 
     def insert(self, aggregate: Any, entity: str) -> int:
         """A new aggregate's row (an order with its lines); sets and returns its id."""
@@ -124,6 +126,10 @@ class Writer:
         intents = [(intent, change) for change in changes for intent in change.fired.stock]
         for intent, run in groupby(intents, key=lambda pair: pair[0]):
             batch = [change for _, change in run]
+            if intent in CASE_INTENTS:  # after-sales: on the case's lines (case_stock.py)
+                for change in batch:
+                    self.cases.apply(intent, change.aggregate, change.fired)
+                continue
             if intent is StockIntent.HOLD:
                 for change in batch:
                     order = change.aggregate

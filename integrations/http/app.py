@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from integrations.http import errors, events, hooks, providers, reads
+from integrations.http import errors, events, hooks, providers, reads, subscriptions
 from integrations.http.auth import SignatureMiddleware
 from integrations.http.deps import Runner
 from integrations.http.settings import HttpSettings
@@ -38,4 +38,5 @@ def create_app(ctx: Context, settings: HttpSettings | None = None,
     app.include_router(reads.router)
     app.include_router(hooks.router)
     app.include_router(providers.router)
+    app.include_router(subscriptions.router)
     return app

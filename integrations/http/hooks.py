@@ -5,7 +5,8 @@
 - `POST /hooks/shopify` — Shopify order webhooks (`X-Shopify-Hmac-Sha256`), see shopify.py.
 
 They live outside `/v1/` because the orderpilot signature does not apply to them; the size
-limit does (see auth.py). Work runs in the thread pool: the store is synchronous.
+limit does (see auth.py). Work runs in the thread pool (the store is synchronous) through the
+route runner, so the opt-in group commit batches these too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from integrations.carriers import aftership, kuaidi100
 from integrations.connect_config import secret_of
-from integrations.http.deps import ERRORS, Ctx
+from integrations.http.deps import ERRORS, Run
 from integrations.ingest import shopify
 from integrations.ingest.once import Outcome
 from integrations.service.storefront import shopify_webhook
@@ -40,37 +41,37 @@ def _body(outcome: Outcome) -> dict:
 
 
 @router.post("/kuaidi100")
-async def kuaidi100_push(request: Request, ctx: Ctx) -> JSONResponse:
+async def kuaidi100_push(request: Request, run: Run) -> JSONResponse:
     """A Kuaidi100 push; answered the way Kuaidi100 expects (`result`, `returnCode`)."""
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     param, sign = (form.get("param") or [None])[0], (form.get("sign") or [None])[0]
-    salt = secret_of(ctx.settings.tracking.kuaidi100_salt)
+    salt = secret_of(run.ctx.settings.tracking.kuaidi100_salt)
     problem = kuaidi100.sign_problem(param, sign, salt)
     if problem is not None:
         return _refused(problem, result=False, returnCode="401")
     update = kuaidi100.parse_push(param or "")
-    outcome = await run_in_threadpool(apply_update, ctx, update)
+    outcome = await run_in_threadpool(run, lambda c: apply_update(c, update))
     return JSONResponse({**kuaidi100.OK_ANSWER, **_body(outcome)})
 
 
 @router.post("/aftership")
-async def aftership_webhook(request: Request, ctx: Ctx) -> JSONResponse:
+async def aftership_webhook(request: Request, run: Run) -> JSONResponse:
     """An AfterShip tracking webhook."""
     body = await request.body()
-    secret = secret_of(ctx.settings.tracking.aftership_webhook_secret)
+    secret = secret_of(run.ctx.settings.tracking.aftership_webhook_secret)
     problem = aftership.signature_problem(body, request.headers.get(
         aftership.SIGNATURE_HEADER), secret)
     if problem is not None:
         return _refused(problem)
     update = aftership.parse_webhook(body)
-    outcome = await run_in_threadpool(apply_update, ctx, update)
+    outcome = await run_in_threadpool(run, lambda c: apply_update(c, update))
     return JSONResponse(_body(outcome))
 
 
 @router.post("/shopify")
-async def shopify_order_webhook(request: Request, ctx: Ctx) -> JSONResponse:
+async def shopify_order_webhook(request: Request, run: Run) -> JSONResponse:
     """A Shopify order or refund webhook (topic in X-Shopify-Topic)."""
-    body, headers, policy = await request.body(), request.headers, ctx.settings.shopify
+    body, headers, policy = await request.body(), request.headers, run.ctx.settings.shopify
     problem = shopify.signature_problem(body, headers.get(shopify.HMAC_HEADER),
                                         secret_of(policy.webhook_secret))
     shop = headers.get("x-shopify-shop-domain", "")
@@ -87,8 +88,8 @@ async def shopify_order_webhook(request: Request, ctx: Ctx) -> JSONResponse:
         raise InvalidInput({"body": "body is not valid JSON"}) from None
     if not isinstance(payload, dict):
         raise InvalidInput({"body": "expected a JSON object"})
-    outcome = await run_in_threadpool(shopify_webhook, ctx, topic, webhook_id[:128],
-                                      shop or "unknown-shop", payload)
+    outcome = await run_in_threadpool(run, lambda c: shopify_webhook(
+        c, topic, webhook_id[:128], shop or "unknown-shop", payload))
     reply = {**outcome.body, "duplicate": outcome.duplicate}
     return JSONResponse(reply, outcome.status,
                         headers={"Idempotent-Replay": "true"} if outcome.duplicate else None)

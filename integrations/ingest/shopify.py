@@ -22,7 +22,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from integrations.ingest.money import minor, split_total
 from statemachine.errors import InvalidInput
@@ -121,14 +121,6 @@ class ShopifyRefund(_Loose):
     transactions: list[Transaction] = Field(default_factory=list)
 
 
-def parse(model: type[BaseModel], payload: Any) -> Any:
-    """Validate a payload; InvalidInput names the Shopify fields that are missing or wrong."""
-    try:
-        return model.model_validate(payload)
-    except ValidationError as error:
-        raise InvalidInput({_where(e["loc"]): e["msg"] for e in error.errors()}) from None
-
-
 def place_request(order: ShopifyOrder, shop_currency: str) -> dict[str, Any]:
     """The PlaceOrder body for a Shopify order (validated again by the placement itself)."""
     problems: dict[str, str] = {}
@@ -202,10 +194,3 @@ def _split_lines(order: ShopifyOrder) -> list[tuple[int, dict[str, Any]]]:
         lines += [(i, line) for line in split_total((item.sku or "").strip(), item.quantity,
                                                     net)]
     return lines
-
-
-def _where(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "body"

@@ -23,6 +23,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 KEEP = ("country", "province", "city", "district")
 SEP = r"[\s.\-()]{0,2}"
@@ -124,12 +125,13 @@ def _phone_like(match: re.Match[str]) -> str:
 
 
 class PiiFilter(logging.Filter):
-    """A logging filter that masks phones, IPs and e-mails in every record's final message and
-    in its traceback (a PostgreSQL error's DETAIL quotes the failing row: "Failing row
-    contains (…, 13987654321, …)")."""
+    """A logging filter that masks phones, IPs and e-mails (URL-encoded ones too) in every
+    record's final message and in its traceback (a PostgreSQL error's DETAIL quotes the
+    failing row: "Failing row contains (…, 13987654321, …)")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = mask_text(record.getMessage()), None
+        # unquoted first: apprise logs the URLs it loads (a buyer's carries their contact)
+        record.msg, record.args = mask_text(unquote(record.getMessage())), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

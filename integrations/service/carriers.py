@@ -66,6 +66,7 @@ def carrier_kpis(tx: Tx, since: datetime) -> dict[str, CarrierKpi]:
         "THEN 1 ELSE 0 END), SUM(CASE WHEN s.state = 'lost' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN c.kind = 'damaged' THEN 1 ELSE 0 END) FROM shipments s LEFT JOIN "
         "parcel_claims c ON c.shipment_id = s.id WHERE s.created_at >= :since "
+        "AND s.purpose != 'return' "  # a buyer's return has no promise to keep
         "GROUP BY s.carrier", {"since": since})
     kpis = {}
     for carrier, parcels, delivered, on_time, lost, damaged in rows:

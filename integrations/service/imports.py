@@ -66,13 +66,18 @@ def _request(ctx: Context, record: OrderRecord, source: str) -> tuple[PlaceOrder
     buyer = data.get("buyer_id") or _buyer_from_phone(source, address.get("phone"))
     if not buyer:
         problems["buyer_id"] = "required (or a shipping_address.phone to derive it from)"
+    try:  # checked even when other fields are bad, so the report names every problem
+        request = parse(PlaceOrder, {
+            "buyer_id": buyer or "unknown", "lines": lines or [{}], "currency": currency,
+            "shipping_address": address, "ip": data.get("ip") or None,
+            "email": data.get("email") or None,
+            "idempotency_key": f"import:{source}:{record.external_id or '-'}"})
+    except InvalidInput as error:
+        lines_known_bad = any(k.startswith("lines") for k in problems)
+        problems = {**{k: v for k, v in error.problems.items()
+                       if not (lines_known_bad and k.startswith("lines"))}, **problems}
     if problems:
         raise InvalidInput(problems)
-    request = parse(PlaceOrder, {
-        "buyer_id": buyer, "lines": lines, "currency": currency,
-        "shipping_address": address, "ip": data.get("ip") or None,
-        "email": data.get("email") or None,
-        "idempotency_key": f"import:{source}:{record.external_id}"})
     return request, paid
 
 
@@ -91,11 +96,11 @@ def _lines(raw: list[Any], currency: str, problems: dict[str, str]) -> list[dict
                 lines.append({"sku": str(line.get("sku", "")), "quantity": quantity,
                               "unit_price": minor(line.get("unit_price", ""), currency,
                                                   f"lines[{i}].unit_price")})
+        except InvalidInput as error:  # before ValueError: InvalidInput is one
+            problems.update(error.problems)
         except ValueError:
             problems[f"lines[{i}].quantity"] = f"expected a whole number (got " \
                                                f"{line.get('quantity')!r})"
-        except InvalidInput as error:
-            problems.update(error.problems)
     return lines
 
 

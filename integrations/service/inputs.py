@@ -198,7 +198,16 @@ ORDER_PARAMS: dict[str, type[Edge]] = {
 }
 SHIPMENT_PARAMS: dict[str, type[Edge]] = {"stall": Reasoned, "lose": Reasoned,
                                           "return_to_sender": Reasoned}
-CASE_PARAMS: dict[str, type[Edge]] = {"inspect": Inspect, "refund": Refund}
+class Labelled(Edge):
+    """A case step that sends a parcel: its labels (default: our own tracking numbers)."""
+
+    parcels: list[Parcel] | None = Field(None, min_length=1, max_length=10)
+    reason: str | None = Field(None, max_length=500)
+
+
+CASE_PARAMS: dict[str, type[Edge]] = {"inspect": Inspect, "refund": Refund,
+                                      "await_return": Labelled, "exchange": Labelled,
+                                      "repair": Labelled}
 
 
 def parse(model: type[M], data: dict[str, Any]) -> M:

@@ -2,7 +2,8 @@
 
 Per lifecycle: the facts its guards need that no caller supplies, what its events carry, and
 what follows a written batch. Cascades between lifecycles live here, in one place:
-a parcel delivered last delivers its order; a case refunded refunds its order's lines.
+a parcel delivered last delivers its order; a return parcel delivered is received by its
+case; a case refunded refunds its order's lines.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import Any
 from integrations.db.writer import Change
 from integrations.service import pipeline
 from integrations.service.carriers import pick_carrier
+from integrations.service.case_goods import case_facts
 from integrations.service.context import Context, Tx
 from integrations.service.packing import pack_facts
 from integrations.service.pipeline import Facts, Kind, Move, Refused
 from statemachine import ids
-from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase
+from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
 from statemachine.errors import GuardRejected
 from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
@@ -150,11 +152,30 @@ def claim_event_data(tx: Tx | None, claim: Claim) -> dict[str, Any]:
             "recovered": claim.recovered}
 
 
+def receive_returns(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
+    """A return parcel delivered to us: its case has received the goods."""
+    moves = []
+    for change in changes:
+        parcel = change.aggregate
+        if change.fired.entity == "shipment" and change.fired.moved and \
+                change.fired.to_state == ShipmentState.DELIVERED and \
+                parcel.purpose == "return" and parcel.case_id is not None:
+            case = tx.store.get_case(parcel.case_id)
+            if case.state is CaseState.AWAITING_RETURN:
+                moves.append(Move(case, "receive", change.fired.at, "system:carrier",
+                                  {"reason": f"return parcel {parcel.public_id} delivered"}))
+    return pipeline.run(ctx, tx, CASE, moves)[1] if moves else []
+
+
+def parcels_delivered(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
+    return deliver_orders(ctx, tx, changes) + receive_returns(ctx, tx, changes)
+
+
 SHIPMENT = Kind(SHIPMENT_LIFECYCLE, order_of=lambda s: s.order_id,
-                event_data=shipment_event_data, facts=lock_orders, follow_up=deliver_orders)
+                event_data=shipment_event_data, facts=lock_orders, follow_up=parcels_delivered)
 ORDER = Kind(ORDER_LIFECYCLE, order_of=lambda o: o.id, event_data=order_event_data,
              facts=order_facts, spawns=SHIPMENT, spawn_key="parcels")
 CASE = Kind(CASE_LIFECYCLE, order_of=lambda c: c.order_id, event_data=case_event_data,
-            facts=lock_orders, follow_up=refund_orders)
+            facts=case_facts, follow_up=refund_orders, spawns=SHIPMENT, spawn_key="parcels")
 CLAIM = Kind(CLAIM_LIFECYCLE, order_of=lambda c: c.order_id, event_data=claim_event_data,
              facts=lock_orders)

@@ -60,7 +60,7 @@ def order_key(shop: str, shopify_id: int) -> str:
 
 
 def _created(ctx: Context, d: ShopifyDelivery) -> Outcome:
-    order = shopify.parse(shopify.ShopifyOrder, d.payload)
+    order = parse(shopify.ShopifyOrder, d.payload)
 
     def apply(tx: Tx, placed: tuple[int | None, bool]) -> Applied:
         number, new = placed
@@ -78,7 +78,7 @@ def _created(ctx: Context, d: ShopifyDelivery) -> Outcome:
 
 
 def _paid(ctx: Context, d: ShopifyDelivery) -> Outcome:
-    order = shopify.parse(shopify.ShopifyOrder, d.payload)
+    order = parse(shopify.ShopifyOrder, d.payload)
 
     def apply(tx: Tx, placed: tuple[int | None, bool]) -> Applied:
         number = placed[0]
@@ -91,7 +91,7 @@ def _paid(ctx: Context, d: ShopifyDelivery) -> Outcome:
 
 
 def _cancelled(ctx: Context, d: ShopifyDelivery) -> Outcome:
-    order = shopify.parse(shopify.ShopifyOrder, d.payload)
+    order = parse(shopify.ShopifyOrder, d.payload)
 
     def apply(tx: Tx, _: Any) -> Applied:
         number = _lookup(tx, d.shop, order.id)
@@ -106,7 +106,7 @@ def _cancelled(ctx: Context, d: ShopifyDelivery) -> Outcome:
 
 
 def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
-    order = shopify.parse(shopify.ShopifyOrder, d.payload)
+    order = parse(shopify.ShopifyOrder, d.payload)
 
     def apply(tx: Tx, _: Any) -> Applied:
         number = _lookup(tx, d.shop, order.id)
@@ -126,7 +126,7 @@ def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
 
 
 def _refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
-    refund = shopify.parse(shopify.ShopifyRefund, d.payload)
+    refund = parse(shopify.ShopifyRefund, d.payload)
 
     def apply(tx: Tx, _: Any) -> Applied:
         number = _lookup(tx, d.shop, refund.order_id)

@@ -73,6 +73,8 @@ class ShipmentView(View):
     last_scan_at: datetime | None
     promised_by: datetime | None
     stall_reason: str | None
+    purpose: str = "order"  # order | return | replacement | repaired
+    case_id: str | None = None  # the after-sales case an after-sales parcel belongs to
 
     @classmethod
     def of(cls, s: Shipment) -> ShipmentView:
@@ -81,7 +83,8 @@ class ShipmentView(View):
                    version=s.version, warehouse=s.warehouse, carrier=s.carrier,
                    tracking_no=s.tracking_no, created_at=s.created_at,
                    last_scan_at=s.last_scan_at, promised_by=s.promised_by,
-                   stall_reason=s.stall_reason)
+                   stall_reason=s.stall_reason, purpose=s.purpose,
+                   case_id=f"c-{s.case_id}" if s.case_id else None)
 
 
 class CaseView(View):

@@ -21,6 +21,7 @@ from integrations.events.envelope import message_id
 from integrations.service.context import Context
 from integrations.service.inputs import Edge, parse
 from integrations.service.views import View
+from statemachine import ids
 from statemachine.errors import InvalidInput, NotFound
 
 PATTERN = r"^(\*|orderpilot\.(\*|(order|shipment|case|claim)\.(\*|[a-z_]{1,40})))$"
@@ -107,7 +108,7 @@ def subscriptions(ctx: Context, kind: str | None = "webhook") -> list[Subscripti
 
 def set_active(ctx: Context, subscription_id: str, active: bool) -> SubscriptionView:
     """Pause (events are not handed to it meanwhile) or resume a subscription."""
-    number = _number(subscription_id)
+    number = ids.SUBSCRIPTION.parse(subscription_id)
     with ctx.tx() as tx:
         store = WebhookStore(tx.store.sql)
         if not store.set_active(number, active, ctx.clock.now()):
@@ -118,7 +119,7 @@ def set_active(ctx: Context, subscription_id: str, active: bool) -> Subscription
 def remove(ctx: Context, subscription_id: str) -> None:
     """Delete a subscription and its delivery log."""
     with ctx.tx() as tx:
-        if not WebhookStore(tx.store.sql).remove(_number(subscription_id)):
+        if not WebhookStore(tx.store.sql).remove(ids.SUBSCRIPTION.parse(subscription_id)):
             raise NotFound("subscription", subscription_id)
 
 
@@ -127,7 +128,7 @@ def deliveries(ctx: Context, subscription_id: str | None = None, status: str | N
     """The delivery log, newest `limit` entries in order, optionally by status or order."""
     if status is not None and status not in STATUSES:
         raise InvalidInput({"status": f"expected one of {', '.join(STATUSES)} (got {status!r})"})
-    number = _number(subscription_id) if subscription_id else None
+    number = ids.SUBSCRIPTION.parse(subscription_id) if subscription_id else None
     with ctx.tx(readonly=True) as tx:
         rows = WebhookStore(tx.store.sql).deliveries(number, status, order_id, limit)
     return [_delivery(r) for r in rows]
@@ -136,8 +137,8 @@ def deliveries(ctx: Context, subscription_id: str | None = None, status: str | N
 def resend(ctx: Context, delivery_ids: list[str] | None = None,
            subscription_id: str | None = None) -> int:
     """Queue dead-lettered deliveries again (given ones, or all of a subscription, or all)."""
-    numbers = [_number(d, "dl") for d in delivery_ids or []]
-    sub = _number(subscription_id) if subscription_id else None
+    numbers = [ids.DELIVERY.parse(d) for d in delivery_ids or []]
+    sub = ids.SUBSCRIPTION.parse(subscription_id) if subscription_id else None
     with ctx.tx() as tx:
         return WebhookStore(tx.store.sql).resend(ctx.clock.now(), numbers, sub)
 
@@ -153,19 +154,11 @@ def _secret_bytes(secret: str) -> bytes:
         return b""
 
 
-def _number(public_id: str, prefix: str = "sub") -> int:
-    text = str(public_id)
-    if not text.startswith(f"{prefix}-") or not text[len(prefix) + 1:].isdigit():
-        field = "subscription_id" if prefix == "sub" else "delivery_id"
-        raise InvalidInput({field: f"expected an id like {prefix}-3 (got {public_id!r})"})
-    return int(text[len(prefix) + 1:])
-
-
 def _view(store: WebhookStore, row: dict[str, Any] | None,
           counts: dict[int, dict[str, int]] | None = None) -> SubscriptionView:
     assert row is not None
     tally = (counts if counts is not None else store.counts()).get(row["id"], {})
-    return SubscriptionView(id=f"sub-{row['id']}", kind=row["kind"], url=row["url"],
+    return SubscriptionView(id=ids.SUBSCRIPTION(row["id"]), kind=row["kind"], url=row["url"],
                             events=row["events"], description=row["description"],
                             active=row["active"], created_by=row["created_by"],
                             created_at=row["created_at"],
@@ -175,8 +168,8 @@ def _view(store: WebhookStore, row: dict[str, Any] | None,
 def _delivery(row: dict[str, Any]) -> DeliveryView:
     waiting = row["status"] == "pending"
     return DeliveryView(
-        id=f"dl-{row['id']}", subscription_id=f"sub-{row['subscription_id']}",
-        event=row["event"], order_id=f"o-{row['order_id']}",
+        id=ids.DELIVERY(row["id"]), subscription_id=ids.SUBSCRIPTION(row["subscription_id"]),
+        event=row["event"], order_id=ids.ORDER(row["order_id"]),
         event_id=message_id(row["outbox_id"]), status=row["status"],
         attempts=row["attempts"], last_status_code=row["last_status_code"],
         last_error=row["last_error"], created_at=row["created_at"],

@@ -154,3 +154,26 @@ def test_every_kuaidi100_code_has_one_documented_meaning(code):
 def test_every_aftership_tag_has_one_documented_meaning(tag):
     assert f"`{tag}`" in DOCS.read_text()
 
+
+
+def test_stall_alerts_and_carrier_kpis_run_unchanged_on_provider_events(tracked):
+    # Given two YTO parcels: one goes 疑难 (problem), the other is signed for on time
+    from integrations.service.carriers import refresh_kpis
+    from integrations.service.stalls import stall_case
+
+    pilot, http = tracked
+    stuck = shipped_with(pilot, "yto", "YT-STUCK", buyer="b-1")
+    fine = shipped_with(pilot, "yto", "YT-FINE", buyer="b-2")
+    push(http, "YT-STUCK", "1")
+    problem = push(http, "YT-STUCK", "204", when="2026-11-13 09:00:00")
+    for state in ("1", "0", "3"):
+        push(http, "YT-FINE", state, when=f"2026-11-1{2 + int(state == '3')} 0{state}:00:00")
+    # Then the stuck parcel is stalled with the provider's words: the stall-alert flow's input
+    [parcel] = pilot.shipments.of_order(stuck)
+    case = stall_case(pilot.context, int(parcel.id[2:]))
+    assert problem.json()["applied"] is True and case.stalled and not case.alerted
+    assert parcel.stall_reason.startswith("kuaidi100 204: 派件异常")
+    # and the monthly KPI job counts both parcels for our carrier name, one on time
+    kpis = refresh_kpis(pilot.context)
+    assert (kpis["yto"].parcels, kpis["yto"].on_time) == (2, 1.0)
+    assert pilot.orders.get(fine).state == "delivered"

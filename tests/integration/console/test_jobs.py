@@ -57,9 +57,10 @@ def ports(gateway: Any = None) -> Ports:
 def channel(monkeypatch: pytest.MonkeyPatch):
     """Apprise json:// channels for staff and buyers, on a real local HTTP server."""
     server = Recorder()
-    for audience in ("staff", "buyer"):
-        monkeypatch.setenv(f"ORDERPILOT_NOTIFY_{audience.upper()}_URLS", json.dumps(
-            [f"json://127.0.0.1:{server.server.server_port}/{audience}"]))
+    url = f"json://127.0.0.1:{server.server.server_port}/{{}}"
+    monkeypatch.setenv("ORDERPILOT_NOTIFY_ROUTES", json.dumps({  # the one notification setting
+        "ops": [url.format("staff")], "reviewer": [url.format("staff")],
+        "buyer": [url.format("buyer")]}))
     yield server
     server.close()
 

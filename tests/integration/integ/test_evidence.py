@@ -62,7 +62,8 @@ def test_the_evidence_pack_holds_every_part_of_the_story(client, shop, tmp_path)
     assert [(p["kind"], p["amount"]) for p in pack["payments"]] == [("capture", 6000),
                                                                      ("refund", 2000)]
     # ... the parcel's scans, including the late one that was only recorded
-    [parcel] = pack["shipments"]
+    [parcel, return_label] = pack["shipments"]  # the order's parcel, the case's return label
+    assert (parcel["purpose"], return_label["purpose"]) == ("order", "return")
     assert [s["trigger"] for s in parcel["scans"]] == ["create", "pick_up", "deliver"]
     late = [e for e in parcel["carrier_events"] if not e["applied"]]
     assert len(late) == 1 and "already delivered" in late[0]["note"]

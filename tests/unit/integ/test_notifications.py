@@ -72,3 +72,26 @@ def test_a_message_for_an_audience_without_a_channel_is_not_sent():
 def test_an_unusable_apprise_url_is_refused_at_start_naming_the_route():
     with pytest.raises(ValueError, match="routes.ops"):
         AppriseNotifier({"ops": ["not-a-url"]})
+
+
+def test_e_mails_and_url_encoded_contacts_are_masked_in_log_records(caplog):
+    logger = logging.getLogger("test.pii.encoded")
+    logger.addFilter(PiiFilter())
+    with caplog.at_level(logging.INFO, logger="test.pii.encoded"):
+        logger.info("Loaded URL json://gw/send?%%3Ato=%%2B8613912345678&%%3Amail=%s",
+                    "wang%40example.cn")
+    text = caplog.records[0].getMessage()
+    assert "13912345678" not in text and "wang@" not in text
+    assert "861******5678" in text and "w***@example.cn" in text
+
+
+def test_a_buyer_url_is_filled_per_message_and_skipped_without_that_contact():
+    from integrations.notifications.apprise_notifier import fill
+
+    url = "json://gw.example.cn/send?:to={phone}&:mail={email}"
+    assert fill(url, {"phone": "+8613912345678", "email": "a+b@example.cn"}) == \
+        "json://gw.example.cn/send?:to=+8613912345678&:mail=a+b%40example.cn"
+    assert fill(url, {"phone": "+8613912345678"}) is None
+    notifier = AppriseNotifier({"buyer": [url]})
+    assert notifier.reaches("buyer", {"phone": "1", "email": "x@y.cn"})
+    assert not notifier.reaches("buyer", {"phone": "1"}) and not notifier.reaches("ops")

@@ -1,0 +1,109 @@
+"""The after-sales stock intents, on a case's lines (called by the writer, in its lock order).
+
+Units move in `stock_holds` rows of the case's order and line, so the stock ledger stays
+balanced (received + adjustments = on hand + in transit + shipped) and `reserved` still equals
+the live holds:
+
+- hold_replacement: reserve the planned units (a conditional update, like an order's hold);
+- ship_replacement: held units of the line become sold (on hand and reserved drop); what was
+  not held is taken from free stock as planned;
+- release_replacement: held units of the line go back (reserved drops);
+- take_back: sold units of the line come back — `returned` and on the shelf again, or
+  `written_off` with an adjustment row naming who and why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from integrations.db.fulfil_store import FulfilStore, HoldRow
+from integrations.db.sql import Sql
+from statemachine.aftersales import AfterSalesCase
+from statemachine.errors import InsufficientStock
+from statemachine.lifecycle import Fired, StockIntent
+
+RESERVE = ("UPDATE inventory SET reserved = reserved + :q WHERE sku = :sku AND warehouse = :wh "
+           "AND on_hand - reserved >= :q")
+ADJUST = ("UPDATE inventory SET on_hand = on_hand + :on_hand, reserved = reserved + :reserved "
+          "WHERE sku = :sku AND warehouse = :wh")
+INSERT_HOLD = ("INSERT INTO stock_holds (order_id, line_no, sku, warehouse, quantity, status, "
+               "created_at) VALUES (:o, :line, :sku, :wh, :q, 'held', :at)")
+
+
+class CaseStock:
+    def __init__(self, sql: Sql):
+        self.sql, self.holds = sql, FulfilStore.on(sql)
+
+    def apply(self, intent: StockIntent, case: AfterSalesCase, fired: Fired) -> None:
+        if intent is StockIntent.HOLD_REPLACEMENT:
+            self._hold(case, fired.at)
+        elif intent is StockIntent.SHIP_REPLACEMENT:
+            self._ship(case, fired.at)
+        elif intent is StockIntent.RELEASE_REPLACEMENT:
+            for line in case.lines:
+                self._settle(self._of_line(case, line.line_no, "held"), line.quantity,
+                             "released", on_hand=0)
+        elif intent is StockIntent.TAKE_BACK and case.take_back:
+            self._take_back(case, fired)
+
+    def _hold(self, case: AfterSalesCase, at: datetime) -> None:
+        for a in sorted(case.replacement, key=lambda a: (a.sku, a.warehouse)):
+            taken = self.sql.run(RESERVE, {"q": a.quantity, "sku": a.sku,
+                                           "wh": a.warehouse}).rowcount
+            if taken != 1:  # a concurrent order took it since the plan was made
+                raise InsufficientStock(a.sku, a.quantity, 0)
+            self.sql.run(INSERT_HOLD, {"o": case.order_id, "line": a.line_no, "sku": a.sku,
+                                       "wh": a.warehouse, "q": a.quantity, "at": at})
+
+    def _ship(self, case: AfterSalesCase, at: datetime) -> None:
+        for line in case.lines:
+            held = self._settle(self._of_line(case, line.line_no, "held"), line.quantity,
+                                "consumed", on_hand=-1)
+            fresh = [a for a in case.replacement if a.line_no == line.line_no]
+            if held + sum(a.quantity for a in fresh) < line.quantity:
+                raise InsufficientStock(fresh[0].sku if fresh else f"line {line.line_no}",
+                                        line.quantity - held, 0)
+            for a in fresh:
+                if not self.holds.consume_from(case.order_id, a.line_no, a.sku, a.warehouse,
+                                               a.quantity, at):
+                    raise InsufficientStock(a.sku, a.quantity, 0)
+
+    def _take_back(self, case: AfterSalesCase, fired: Fired) -> None:
+        restock = case.take_back == "restock"
+        reason = fired.payload.get("notes") or f"returned goods inspected: {case.inspection}"
+        for line in case.lines:
+            left = line.quantity
+            for hold in self._of_line(case, line.line_no, "consumed"):
+                take = min(left, hold.quantity)
+                self.holds.split_hold(hold, take, "returned" if restock else "written_off")
+                if restock:
+                    self.sql.run(ADJUST, {"on_hand": take, "reserved": 0, "sku": hold.sku,
+                                          "wh": hold.warehouse})
+                else:
+                    self.holds.record_adjustment(hold.sku, hold.warehouse, -take,
+                                                 "return_write_off",
+                                                 f"{case.public_id}: {reason}"[:500],
+                                                 fired.actor, fired.at, case.order_id)
+                left -= take
+                if left == 0:
+                    break
+
+    def _settle(self, holds: list[HoldRow], wanted: int, status: str, on_hand: int) -> int:
+        """Move up to `wanted` held units to `status`; returns how many moved."""
+        moved = 0
+        for hold in holds:
+            take = min(wanted - moved, hold.quantity)
+            if take <= 0:
+                break
+            self.holds.split_hold(hold, take, status)
+            self.sql.run(ADJUST, {"on_hand": on_hand * take, "reserved": -take,
+                                  "sku": hold.sku, "wh": hold.warehouse})
+            moved += take
+        return moved
+
+    def _of_line(self, case: AfterSalesCase, line_no: int, status: str) -> list[HoldRow]:
+        return [h for h in self.holds.holds(case.order_id, status) if h.line_no == line_no]
+
+
+CASE_INTENTS = frozenset({StockIntent.HOLD_REPLACEMENT, StockIntent.SHIP_REPLACEMENT,
+                          StockIntent.RELEASE_REPLACEMENT, StockIntent.TAKE_BACK})

@@ -1,0 +1,126 @@
+"""`orderpilot import orders FILE` end to end: JSON Lines, a CSV export with Chinese headers
+through a column map, WooCommerce's REST JSON; per-row errors; a second run adds nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from orderpilot import OrderPilot
+from orderpilot.cli import app
+from statemachine.risk_port import approve_everything
+
+ADDRESS = {"recipient": "王芳", "phone": "13912345678", "province": "浙江省", "city": "杭州市",
+           "district": "西湖区", "street": "文三路 18 号"}
+
+
+def shop(tmp_path: Path) -> tuple[str, OrderPilot]:
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    pilot = OrderPilot(db, risk_check=approve_everything)
+    pilot.inventory.receive(sku="TEA-01", warehouse="WH-HZ", quantity=50)
+    pilot.inventory.receive(sku="CUP-02", warehouse="WH-HZ", quantity=50)
+    return db, pilot
+
+
+def jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def order(ext: str, *lines: tuple[str, int, str], paid: str | None = None, **extra) -> dict:
+    record = {"external_id": ext, "buyer_id": f"pdd-{ext}", "shipping_address": ADDRESS,
+              "lines": [{"sku": s, "quantity": q, "unit_price": p} for s, q, p in lines],
+              **extra}
+    if paid:
+        record["paid"] = {"amount": paid, "payment_ref": f"wx-{ext}"}
+    return record
+
+
+def test_a_jsonl_import_reports_each_bad_row_and_a_second_run_adds_nothing(tmp_path):
+    db, pilot = shop(tmp_path)
+    file = jsonl(tmp_path / "pdd.jsonl", [
+        order("A1", ("TEA-01", 2, "39.90"), paid="89.80"),        # goods 79.80 + shipping
+        order("A2", ("CUP-02", 1, "15")),                           # placed, not paid
+        order("A3", ("NOPE-9", 1, "1.00")),                         # unknown sku
+        order("A4", ("TEA-01", 1, "3.999")),                        # a fraction of a fen
+        order("A5", ("TEA-01", 1, "39.90"), paid="10.00"),          # part payment
+        {"external_id": "A6", "lines": [{"sku": "TEA-01", "quantity": 1, "unit_price": "1"}]},
+    ])
+    with file.open("a", encoding="utf-8") as handle:
+        handle.write("{not json\n")
+    runner = CliRunner()
+    first = runner.invoke(app, ["import", "orders", str(file), "--db", db, "--source", "pdd"])
+    assert first.exit_code == 1, first.output
+    with (tmp_path / "pdd.jsonl.errors.csv").open(encoding="utf-8") as handle:
+        report = list(csv.DictReader(handle))
+    problems = {(r["rows"], r["field"]) for r in report}
+    assert problems == {("3", "lines[0].sku"), ("4", "lines[0].unit_price"),
+                        ("5", "paid.amount"), ("6", "buyer_id"),
+                        ("7", "line")}
+    assert "placed and paid" in first.output and "error" in first.output
+    a1 = pilot.orders.get("o-1")
+    assert (a1.state, a1.paid, a1.total, a1.buyer_id) == ("paid", 7980, 7980, "pdd-A1")
+    assert pilot.orders.get("o-2").state == "awaiting_payment"
+    # When the same file is imported again
+    again = runner.invoke(app, ["import", "orders", str(file), "--db", db, "--source", "pdd"])
+    # Then nothing new is placed
+    assert "already imported" in again.output
+    with pilot.context.tx(readonly=True) as tx:
+        assert tx.store.sql.one("SELECT count(*) FROM orders")[0] == 2
+    pilot.close()
+
+
+def test_a_csv_export_with_chinese_headers_is_read_through_a_column_map(tmp_path):
+    db, pilot = shop(tmp_path)
+    rows = [["订单号", "手机", "收货人", "省", "市", "区", "详细地址", "商品编码", "数量", "单价",
+             "实付金额", "支付单号"],
+            ["T100", "13900001111", "李雷", "江苏省", "南京市", "鼓楼区", "中山路 1 号", "TEA-01",
+             "1", "39.90", "54.90", "ali-1"],
+            ["T100", "13900001111", "李雷", "江苏省", "南京市", "鼓楼区", "中山路 1 号", "CUP-02",
+             "1", "15.00", "54.90", "ali-1"],
+            ["T101", "13900002222", "韩梅梅", "广东省", "深圳市", "南山区", "科技园 8 栋", "TEA-01",
+             "x", "39.90", "", ""]]
+    with (tmp_path / "taobao.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    mapping = {"订单号": "external_id", "手机": "phone", "收货人": "recipient", "省": "province",
+               "市": "city", "区": "district", "详细地址": "street", "商品编码": "sku",
+               "数量": "quantity", "单价": "unit_price", "实付金额": "paid_amount",
+               "支付单号": "payment_ref"}
+    (tmp_path / "map.json").write_text(json.dumps(mapping, ensure_ascii=False), "utf-8")
+    result = CliRunner().invoke(app, ["import", "orders", str(tmp_path / "taobao.csv"), "--db",
+                                      db, "--columns", str(tmp_path / "map.json"),
+                                      "--source", "taobao"])
+    assert result.exit_code == 1
+    order = pilot.orders.get("o-1")
+    assert (order.state, order.total, len(order.lines)) == ("paid", 5490, 2)
+    assert order.buyer_id.startswith("taobao-")  # derived from the phone, which is not stored
+    assert order.shipping_address["city"] == "南京市"
+    report = (tmp_path / "taobao.csv.errors.csv").read_text(encoding="utf-8")
+    assert "4,T101,lines[0].quantity" in report
+    pilot.close()
+
+
+def test_woocommerce_orders_import_from_their_rest_json(tmp_path):
+    db, pilot = shop(tmp_path)
+    woo = [{"id": 727, "status": "processing", "currency": "CNY", "total": "49.90",
+            "customer_id": 26, "customer_ip_address": "203.0.113.9",
+            "date_paid": "2026-11-11T10:00:00", "transaction_id": "alipay-2026-727",
+            "billing": {"email": "buyer@example.cn", "phone": "13800138000"},
+            "shipping": {"first_name": "芳", "last_name": "王", "address_1": "西湖区文三路 18 号",
+                         "address_2": "", "city": "杭州市", "state": "浙江省",
+                         "postcode": "310012", "country": "CN"},
+            "line_items": [{"id": 315, "sku": "TEA-01", "quantity": 1, "price": 39.9,
+                            "total": "39.90"}],
+            "shipping_lines": [{"method_title": "顺丰", "total": "10.00"}]}]
+    (tmp_path / "woo.json").write_text(json.dumps(woo, ensure_ascii=False), "utf-8")
+    result = CliRunner().invoke(app, ["import", "orders", str(tmp_path / "woo.json"), "--db", db,
+                                      "--format", "woocommerce", "--source", "woo"])
+    assert result.exit_code == 0, result.output
+    order = pilot.orders.get("o-1")
+    assert (order.buyer_id, order.state, order.total) == ("woo-26", "paid", 3990), order.risk
+    assert order.shipping_address["recipient"] == "王 芳"
+    pilot.close()

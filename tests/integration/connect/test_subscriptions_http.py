@@ -1,0 +1,44 @@
+"""Webhook subscriptions managed over HTTP by operations (signed with the ops secret)."""
+
+from __future__ import annotations
+
+from integrations.db.webhooks import WebhookStore
+from orderpilot import OrderPilot
+from tests.integration.integ.server import Client, running_server
+
+
+def test_ops_add_list_pause_resend_and_remove_a_subscription_over_http(sqlite_url, live_clock):
+    pilot = OrderPilot(sqlite_url, clock=live_clock)  # signatures are checked on this clock
+    with running_server(pilot) as base_url:
+        client = Client(base_url)
+        # When operations add a subscription
+        added = client.post("/v1/ops/webhooks", {"url": "https://erp.example.cn/hooks",
+                                                 "events": ["orderpilot.order.*"],
+                                                 "description": "ERP", "by": "ops-amy"})
+        sub = added.json()
+        # Then it is created with its secret shown once, and listed without it
+        assert added.status_code == 201 and sub["secret"].startswith("whsec_")
+        listed = client.get("/v1/ops/webhooks").json()
+        assert [s["id"] for s in listed] == [sub["id"]] and "secret" not in listed[0]
+        # pausing, the log, re-sending a dead letter and removing work by id
+        assert client.post(f"/v1/ops/webhooks/{sub['id']}/pause", {}).json()["active"] is False
+        with pilot.context.tx() as tx:  # a dead letter, as the relay leaves one
+            tx.store.sql.run("INSERT INTO webhook_deliveries (subscription_id, outbox_id, "
+                             "order_id, event, status, attempts, next_attempt_at, created_at) "
+                             "VALUES (:s, 1, 1, 'orderpilot.order.paid', 'dead', 8, :at, :at)",
+                             {"s": int(sub["id"][4:]), "at": pilot.clock.now()})
+        log = client.get(f"/v1/ops/webhooks/{sub['id']}/deliveries?status=dead").json()
+        assert [d["status"] for d in log] == ["dead"]
+        assert client.post(f"/v1/ops/webhooks/{sub['id']}/resend", {}).json() == {"queued": 1}
+        assert client.send("DELETE", f"/v1/ops/webhooks/{sub['id']}").status_code == 204
+        assert client.send("DELETE", "/v1/ops/webhooks/sub-1").status_code == 404  # built-in
+        # and bad input or a missing signature is refused
+        bad = client.post("/v1/ops/webhooks", {"url": "ftp://x", "events": ["order.*"]})
+        unsigned = client.post("/v1/ops/webhooks", {"url": "https://x.cn"}, signed=False)
+        client.http.close()
+    assert bad.status_code == 422 and set(bad.json()["problems"]) == {"url", "events"}
+    assert unsigned.status_code == 401
+    with pilot.context.tx(readonly=True) as tx:
+        assert [s["kind"] for s in WebhookStore(tx.store.sql).subscriptions()] == [
+            "notices", "tracking"]
+    pilot.close()
