@@ -301,8 +301,8 @@ def test_a_review_past_its_sla_is_tagged_escalated_and_the_staff_told(
     from tests.integration.orchestration.shop import Recorder
 
     staff = Recorder()
-    monkeypatch.setenv("ORDERPILOT_NOTIFY_STAFF_URLS", json.dumps(
-        [f"json://127.0.0.1:{staff.server.server_port}/staff"]))
+    monkeypatch.setenv("ORDERPILOT_NOTIFY_ROUTES", json.dumps(  # the one notification setting
+        {"ops": [f"json://127.0.0.1:{staff.server.server_port}/staff"]}))
     pilot = held_shop(tmp_path)
     try:
         with running_console(pilot):
