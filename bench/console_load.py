@@ -85,7 +85,8 @@ def place(pilot: OrderPilot, n: int, held: bool) -> str:
 
 @contextmanager
 def console_process(api_url: str, db_url: str) -> Iterator[Tree]:
-    """`orderpilot serve` in its own process, as a shop runs it; stopped with Ctrl-C."""
+    """`orderpilot serve` in its own process, as a shop runs it; stopped with SIGTERM (as a
+    service manager stops it; SIGINT is ignored when the bench itself runs in the background)."""
     env = {**os.environ, "PREFECT_API_URL": api_url, "PREFECT_LOGGING_LEVEL": "WARNING"}
     process = subprocess.Popen([sys.executable, "-m", "orderpilot.cli", "serve", "--db", db_url,
                                 "--poll", "0.5"], cwd=ROOT, env=env,
@@ -95,8 +96,8 @@ def console_process(api_url: str, db_url: str) -> Iterator[Tree]:
         time.sleep(3)  # its first re-drive and dashboard
         yield Tree(process.pid)
     finally:
-        process.send_signal(2)
-        process.wait(timeout=60)
+        process.terminate()
+        process.wait(timeout=90)
 
 
 def wait_for(check: Callable[[], Any], timeout: float, every: float = 0.25) -> Any:

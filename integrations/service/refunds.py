@@ -74,4 +74,5 @@ def _facts(tx: Tx, case: AfterSalesCase, now: datetime) -> RefundFacts:
         ORDERS.c.buyer_id == order.buyer_id)).scalar_one()
     return RefundFacts(amount=case.requested_amount,
                        buyer_credit=buyer.credit_score, order_age=now - order.created_at,
-                       buyer_age=now - buyer.created_at, buyer_orders=int(placed))
+                       buyer_age=now - buyer.created_at, buyer_orders=int(placed),
+                       currency=order.currency)

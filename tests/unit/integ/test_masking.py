@@ -65,3 +65,9 @@ def test_a_document_never_shows_the_orders_phone_street_or_ip(phone, street, ip,
 def test_dates_amounts_and_ids_are_left_alone():
     text = "2026-11-27 09:00:00 refund 699900 for o-1234 on s-42 (tracking SF1234567890123)"
     assert mask_text(text) == text
+
+
+def test_an_ip_keeps_its_network_however_many_digits_it_has():
+    # (183.156.0.7 has 8 digits: it used to be masked as if it were a phone number)
+    assert mask_text("placed from IP 183.156.0.7 and 10.0.0.1") == \
+        "placed from IP 183.156.*.* and 10.0.*.*"
