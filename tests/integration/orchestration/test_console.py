@@ -263,8 +263,8 @@ def test_the_metrics_endpoint_counts_what_the_console_did_and_what_waits(
     assert 'orderpilot_transitions_total{entity="order",trigger="review"} 1.0' in text
 
 
-def test_an_automation_action_the_server_failed_is_reported_by_the_redrive(
-        tmp_path: Path, prefect_server: str):
+def test_an_automation_action_the_server_failed_is_reported_by_the_redrive_and_ops_told(
+        tmp_path: Path, prefect_server: str, monkeypatch: pytest.MonkeyPatch):
     import uuid
     from datetime import UTC, datetime
 
@@ -273,6 +273,7 @@ def test_an_automation_action_the_server_failed_is_reported_by_the_redrive(
     from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 
     from integrations.events.relay import PrefectHttpSink
+    from tests.integration.orchestration.shop import Recorder
 
     # Given an automation of a shop's own whose action cannot succeed (its deployment is gone)
     name = f"orderpilot.test.{uuid.uuid4().hex[:8]}"
@@ -281,19 +282,30 @@ def test_an_automation_action_the_server_failed_is_reported_by_the_redrive(
             name=f"broken {name}", trigger=EventTrigger(expect={name}, posture=Posture.Reactive,
                                                        threshold=1),
             actions=[RunDeployment(source="selected", deployment_id=uuid.uuid4())]))
+    staff = Recorder()
+    monkeypatch.setenv("ORDERPILOT_NOTIFY_ROUTES", json.dumps(
+        {"ops": [f"json://127.0.0.1:{staff.server.server_port}/staff"]}))
     pilot = held_shop(tmp_path)
-    with running_console(pilot) as console:
-        # When its event arrives and the automation fires
-        with PrefectHttpSink(prefect_server) as sink:
-            sink.publish([{"id": str(uuid.uuid4()), "event": name,
-                           "occurred": datetime.now(UTC).isoformat(),
-                           "resource": {"prefect.resource.id": "orderpilot.test"}}])
-        # Then the re-drive notices the failed action and counts it
-        def reported() -> bool:
+    try:
+        with running_console(pilot) as console:
+            # When its event arrives and the automation fires
+            with PrefectHttpSink(prefect_server) as sink:
+                sink.publish([{"id": str(uuid.uuid4()), "event": name,
+                               "occurred": datetime.now(UTC).isoformat(),
+                               "resource": {"prefect.resource.id": "orderpilot.test"}}])
+            # Then the re-drive notices the failed action, counts it and tells ops once
+            def reported() -> bool:
+                with get_client(sync_client=True) as client:
+                    console.redrive_once(client)
+                return console.counts["automation actions failed"] >= 1
+            wait_for("the failed action reported", reported, timeout=60)
+            wait_for("the ops notice", lambda: staff.bodies)
             with get_client(sync_client=True) as client:
-                console.redrive_once(client)
-            return console.counts["automation actions failed"] >= 1
-        wait_for("the failed action reported", reported, timeout=60)
+                console.redrive_once(client)  # the same failure again in the window: not re-sent
+    finally:
+        staff.close()
+    assert [b["title"] for b in staff.bodies] == ["1 Prefect automation action(s) failed"]
+    assert staff.bodies[0]["message"].startswith("Prefect could not carry out: ")
 
 
 def test_a_review_past_its_sla_is_tagged_escalated_and_the_staff_told(
@@ -316,4 +328,6 @@ def test_a_review_past_its_sla_is_tagged_escalated_and_the_staff_told(
             wait_for("the staff notice", lambda: staff.bodies)
     finally:
         staff.close()
-    assert [b["title"] for b in staff.bodies] == [f"risk-review of {order_id} is overdue"]
+    # (a failed automation action of an earlier test on the shared server may be told too)
+    assert [b["title"] for b in staff.bodies if "automation" not in b["title"]] == \
+        [f"risk-review of {order_id} is overdue"]
