@@ -174,21 +174,35 @@ def test_a_refund_a_person_must_decide_is_refunded_after_approval_in_the_form(
     assert pilot.cases.get(case.id).state == "refunded"
 
 
-def test_a_stalled_parcel_gets_a_run_that_closes_itself_at_the_next_scan(
+def test_a_stalled_parcel_chased_again_keeps_its_one_run_which_closes_at_the_next_scan(
         tmp_path: Path, prefect_server: str):
+    from prefect.client.orchestration import get_client
+    from prefect.flow_runs import resume_flow_run
+
     pilot = open_shop(str(tmp_path / "shop.db"))
     order_id = place(pilot, buyer="b-3")
     pilot.orders.fire(order_id, "pay", amount=2500, payment_ref="wxpay-3")
     for trigger in ("start_picking", "pack", "ship"):
         pilot.orders.fire(order_id, trigger)
-    with running_console(pilot):
+    with running_console(pilot) as console:
         # When the carrier never picks the parcel up
         assert pilot.sweep(pilot.clock.advance(hours=73))["pickup_due"] == 1
         [run] = wait_for("a stall run", lambda: paused(pilot, "s-1"))
         assert run.name == f"stall-{order_id}-s-1"
-        # and then scans it after all
+        # and operations ask the carrier once more from the form
+        resume_flow_run(run.id, run_input={"action": "chase_again", "note": "call the depot",
+                                           "operator": "lee"})
+        # Then the same run waits again, saying what was done, and the re-drive adds none
+        again = wait_for("the run suspended again", lambda: [
+            r for r in paused(pilot, "s-1") if len(r.empirical_policy.pause_keys or ()) == 2])
+        assert [r.id for r in again] == [run.id]
+        _, description = form_of(again[0])
+        assert description.startswith("> **Done:** chased again by ops:lee: ticket ")
+        with get_client(sync_client=True) as client:
+            console.redrive_once(client)
+        assert console.counts["recreated"] == 0 and len(runs_of(pilot, "s-1")) == 1
+        # When the carrier scans it after all, the run closes by itself
         pilot.shipments.fire("s-1", "pick_up", location="上海转运中心")
-        # Then the run closes by itself
         final = wait_for("the stall run closed", lambda: state_of(run).is_completed() and
                          state_of(run), timeout=15)
     assert "pick_up" in final.message
