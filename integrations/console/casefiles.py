@@ -109,7 +109,8 @@ def stall_description(ctx: Context, case: OpenCase, now: datetime) -> str:
             f"{when(parcel['promised_by'], zone)}.\n\nThe carrier was chased and the buyer "
             f"told. This run closes by itself at the next scan.\n\n{scans}\n"
             f"**chase_again**: ask the carrier once more. **declare_lost**: the buyer is "
-            f"compensated and a claim is filed.\n")
+            f"compensated and a claim is filed. From a terminal: "
+            f"`orderpilot stall chase {case.entity} --by NAME --note …`.\n")
 
 
 def timeline(ctx: Context, order_id: str) -> str:
