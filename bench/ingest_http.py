@@ -197,6 +197,7 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             rounds.append({server.name: {f"c{c}": place_and_pay(
                 server, args.requests, c, held_every) for c in CONCURRENCY[server.name]}
                 for server in servers})
+            rounds[-1]["load_average_1min"] = round(os.getloadavg()[0], 1)
             print(json.dumps({"round": number + 1, **_ratios(rounds[-1])}), flush=True)
         profile = _profile(servers[1], args, held_every, directory) if args.profile else None
     finally:
@@ -223,6 +224,8 @@ def _ratios(round_: dict[str, Any]) -> dict[str, float]:
     for c in CONCURRENCY["group"]:
         for kind in ("place", "pay"):
             out[f"group_vs_one_tx_{kind}_c{c}"] = of("group", c, kind) / of("one_tx", c, kind)
+            out[f"one_tx_cpu_over_group_cpu_{kind}_c{c}"] = (
+                of("one_tx", c, kind, "server_cpu_ms") / of("group", c, kind, "server_cpu_ms"))
     return {k: round(v, 3) for k, v in out.items()}
 
 
@@ -235,6 +238,8 @@ def _medians(rows: list[dict[str, float]]) -> dict[str, float]:
 def _phase_medians(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, levels in rounds[0].items() if rounds else ():
+        if not isinstance(levels, dict):
+            continue
         for level, kinds in levels.items():
             for kind in kinds:
                 out[f"{name}.{level}.{kind}"] = {
