@@ -150,6 +150,29 @@ def test_runs_the_server_refused_are_recreated_exactly_once_by_the_redrive(
     assert all(len(runs_of(pilot, o)) == 1 and paused(pilot, o) for o in orders)
 
 
+def test_a_review_opened_while_the_redrive_runs_is_not_closed_as_settled(
+        tmp_path: Path, prefect_server: str):
+    from prefect.client.orchestration import get_client
+
+    from flows.redrive import redrive
+
+    pilot = held_shop(tmp_path)
+    with running_console(pilot) as console, get_client(sync_client=True) as client:
+        # Given the re-drive has read which cases are open, and an order is held just after
+        # (its run opened by the event-driven side before the re-drive lists the live runs)
+        held: list[str] = []
+
+        def meanwhile() -> None:
+            held.append(hold(pilot))
+            console.follow_once(client)
+
+        counts = redrive(console.desk, client, catch_up=meanwhile)
+        # Then its run is left waiting: a case the store has open is never "settled"
+        assert counts["closed stale"] == 0
+        [run] = paused(pilot, held[0])
+    assert run.state.name == "Suspended"
+
+
 def test_a_refund_a_person_must_decide_is_refunded_after_approval_in_the_form(
         tmp_path: Path, prefect_server: str):
     from prefect.flow_runs import resume_flow_run
