@@ -36,8 +36,8 @@ def orders(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
            by: Annotated[str, typer.Option(help="who imports")] = "import") -> None:
     """Place (and pay, when the export says so) every order in FILE; a second run of the same
     file places nothing twice. Exit 1 when any order could not be imported."""
+    from integrations.ingest.imports import import_record
     from integrations.ingest.order_files import read_orders
-    from integrations.service.imports import import_record
 
     column_map = json.loads(columns.read_text(encoding="utf-8")) if columns else None
     records = read_orders(file, fmt, column_map)
