@@ -58,7 +58,7 @@ def settle_cancel(ctx: Context, ports: Ports, order_id: str) -> str:
         ports.notify(Message("orderpilot.order.refund_failed", "ops",
                              f"Refund for cancelled {order_id} failed", str(error), order_id))
         return "failed"
-    if settlement.record_refund(ctx, case, receipt):
+    if settlement.record_refund(ctx, case, receipt, ports.gateway.provider):
         owed = casework.money(case.owed, case.order.currency)
         retrying(ports, lambda: ports.notify(Message(
             "orderpilot.order.refunded", "buyer", f"Order {order_id} cancelled and refunded",
