@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.ingest import handlers, records
+from integrations.db import records
+from integrations.ingest import handlers
 from integrations.ingest.events import OrderPlaced
 from integrations.ingest.once import IdempotencyConflict, digest, event_key
 from integrations.service import orders
