@@ -10,11 +10,13 @@ transactions). Nothing is changed: finance reads the differences and acts.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from integrations.service import reconciliation
 from integrations.service.context import Context
+from integrations.service.inputs import check_when
+from integrations.service.money_sweep import sweep_money
 
 
 class Payments:
@@ -32,3 +34,9 @@ class Payments:
         result = reconciliation.reconcile_day(self._ctx, day, provider, statement, zone, name)
         return {"summary": reconciliation.summary(result),
                 "differences": reconciliation.rows(result)}
+
+    def sweep(self, now: datetime | None = None) -> dict[str, int]:
+        """Retry provider calls left pending (same keys) and release payments opened for
+        orders that can no longer be paid; counts of each (the console does this too)."""
+        when = check_when("now", now) if now is not None else self._ctx.clock.now()
+        return sweep_money(self._ctx, when)
