@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.ingest import records
+from integrations.db import records
 from integrations.ingest.events import OrderPlaced
 from integrations.ingest.once import digest
 from tests.integration.races.actions import ADDRESS
