@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from integrations.payments.service import open_checkout
 from integrations.payments.settings import PaymentSettings
+from integrations.service.checkout import open_checkout
 from orderpilot import OrderPilot
 from statemachine.risk_port import approve_everything
 from tests.factories import stock

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from integrations.db.money_store import MoneyStore
-from integrations.payments.service import capture_order
 from integrations.payments.simulated import SimulatedGateway
 from integrations.service import reconciliation
+from integrations.service.checkout import capture_order
 from orderpilot import OrderPilot
 from statemachine.errors import GuardRejected
 from statemachine.risk_port import approve_everything

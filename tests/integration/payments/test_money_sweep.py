@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from integrations.db.money_store import MoneyStore
-from integrations.payments.service import capture_order, open_checkout
 from integrations.payments.stripe_gateway import StripeGateway
 from integrations.service import money_refunds
+from integrations.service.checkout import capture_order, open_checkout
 from integrations.service.money_sweep import sweep_money
 from orderpilot import OrderPilot
 from statemachine.ports import TransientPaymentError
