@@ -56,15 +56,41 @@ def _sweep_batch(ctx: Context, now: datetime, batch: int, passed: set[int],
     with ctx.tx() as tx:
         due = tx.store.due_deadlines(now, batch, sorted(passed))
         taken, skipped = tx.store.take_due(due, now)
-        by_kind: dict[str, list[Due]] = defaultdict(list)
-        for row in taken:
-            by_kind[row.kind].append(row)
-        for kind, rows in by_kind.items():
-            fired.update(_HANDLERS[DeadlineKind(kind)](ctx, tx, rows, now))
+        moved_on = 0
+        for part in _rounds(taken):
+            live = [row for row in part if (row.entity, row.entity_id, row.kind)
+                    not in tx.writer.timers_touched]
+            moved_on += len(part) - len(live)
+            by_kind: dict[str, list[Due]] = defaultdict(list)
+            for row in live:
+                by_kind[row.kind].append(row)
+            for kind, rows in by_kind.items():
+                fired.update(_HANDLERS[DeadlineKind(kind)](ctx, tx, rows, now))
     passed.update(row.order_id for row in skipped)
     counts.update(fired)
     counts.update({"skipped": len(skipped)} if skipped else {})
-    return len(due)
+    counts.update({"stale": moved_on} if moved_on else {})
+    # a dropped row may have been re-armed still due: read again, as one row at a time would
+    return batch if moved_on else len(due)
+
+
+def _rounds(rows: list[Due]) -> list[list[Due]]:
+    """Cut the due rows (oldest first) before each row of an order already in its round.
+
+    Within a round every order has one timer, so firing the round kind by kind keeps each
+    order's timers in due order; a later round sees what the earlier ones wrote, and a timer
+    an earlier step cleared or re-armed is dropped (`timers_touched`), exactly as when one
+    timer is swept per transaction.
+    """
+    parts: list[list[Due]] = [[]]
+    seen: set[int] = set()
+    for row in rows:
+        if row.order_id in seen:
+            parts.append([])
+            seen = set()
+        parts[-1].append(row)
+        seen.add(row.order_id)
+    return [part for part in parts if part]
 
 
 def _expire_holds(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> Counter[str]:
