@@ -16,8 +16,10 @@ Aggregates come first because a sweep must lock an order before it can decide an
 its stock (it skips orders another transaction holds); a payment that took inventory first and
 then waited for the order would close a circle with it.
 
-An aggregate moved n times in a batch is written once, from version v to v + n; if any row's
-version moved meanwhile the whole batch raises `ConcurrentUpdate` (the unit of work rolls back).
+An aggregate moved n times in a batch is written once, from version v to v + n (the pipeline
+cuts its batches so that each aggregate moves once per `apply`, see pipeline.rounds); if any
+row's version moved meanwhile the whole batch raises `ConcurrentUpdate` (the unit of work rolls
+back).
 No other module writes these tables; the single-call API is a batch of one.
 """
 

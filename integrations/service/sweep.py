@@ -4,6 +4,8 @@ Each batch of due rows goes through the same pipeline as a single API call, a ki
 (hold expiries are the big batches: one version-checked UPDATE, stock released in one
 statement per sku × warehouse). Every write of a sweep carries the `now` it was given.
 A stale row (its entity already moved on) is simply dropped: the guard makes sweeps harmless.
+A batch fires in rounds of one timer per order, oldest first, and drops a row an earlier step
+of the batch cleared or re-armed, so any batch size leaves what one timer at a time leaves.
 
 Concurrency: the sweep takes the *orders* of the due timers with SKIP LOCKED (PostgreSQL)
 before it deletes any timer — the order lock comes first on every write path — so it never
