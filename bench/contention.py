@@ -60,12 +60,29 @@ def sibling_worker(pilot: Any, worker: int, parcels: list[list[str]]) -> dict[st
 
 
 def serializable_instead_of_locks(pilot: Any) -> None:
-    """The alternative measured against the order lock: no aggregate lock, SERIALIZABLE."""
+    """The alternative measured against the order lock: no aggregate lock, SERIALIZABLE.
+
+    The isolation level is the database's default (`serializable_database`, set before the
+    workers start): units of work run on connections held by `Context.units`, not on the
+    engine, so an engine option would not reach them. Checked here, so a run that silently
+    fell back to READ COMMITTED cannot be reported as SERIALIZABLE."""
     from integrations.db.repository import Store
 
     Store.lock_orders = lambda self, order_ids: None  # type: ignore[method-assign]
-    pilot.context.engine = pilot.context.engine.execution_options(
-        isolation_level="SERIALIZABLE")
+    with pilot.context.tx(readonly=True) as tx:
+        level = tx.connection.exec_driver_sql("SHOW transaction_isolation").scalar()
+    if level != "serializable":
+        raise RuntimeError(f"the serializable run is at {level}")
+
+
+def serializable_database(url: str) -> None:
+    """Make SERIALIZABLE the default isolation of every new connection to this database."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            f'ALTER DATABASE "{name}" SET default_transaction_isolation = \'serializable\'')
 
 
 def shipped_orders(pilot: Any, orders: int, parcels: int) -> list[list[str]]:
@@ -92,6 +109,8 @@ def run(url: str, workers: int, workload: str, mode: str = "lock",
         **kwargs: Any) -> dict[str, Any]:
     """Start `workers` processes on `workload` together; their reports summarised, plus the
     store's invariant violations afterwards."""
+    if mode == "serializable":
+        serializable_database(url)
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(workers), ctx.Queue()
     procs = [ctx.Process(target=_work, args=(url, workload, mode, w, barrier, out, kwargs))
@@ -121,12 +140,14 @@ def violations(url: str) -> list[str]:
 
 def _work(url: str, workload: str, mode: str, worker: int, barrier: Any, out: Any,
           kwargs: dict[str, Any]) -> None:
+    from integrations.geo.addresses import parse_address
     from orderpilot import OrderPilot
     from statemachine.risk_port import approve_everything
 
     pilot = OrderPilot(url, risk_check=approve_everything)
     if mode == "serializable":
         serializable_instead_of_locks(pilot)
+    parse_address(ADDRESS)  # the address parser loads its dictionaries (seconds) before the clock
     barrier.wait()
     if workload == "hot_sku":
         out.put(hot_sku_worker(pilot, worker, kwargs["seconds"]))

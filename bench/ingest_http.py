@@ -1,97 +1,291 @@
-"""Benchmark signed webhook ingestion over real HTTP (uvicorn, one process, SQLite file).
+"""Signed webhook ingestion over HTTP against a bare FastAPI floor, in one run (issue 10).
 
-    python bench/ingest_http.py [N] [--db URL]
+    python bench/ingest_http.py [--rounds 5] [--requests 300] [--profile 20]
+                                [--json bench/results/ingest_http.json]
 
-Places N orders, pays them, replays every payment (duplicates) and sends 8 concurrent copies
-of N/10 payments; prints latency percentiles and throughput per phase as JSON.
+Three servers, each its own process on a fresh SQLite file, started once and warmed up, all
+served by uvicorn with the settings of `orderpilot api` (one process, access log at info):
+    floor    bench/http_floor.py: a bare FastAPI endpoint doing one SQLite INSERT per request
+    one_tx   `orderpilot api`: one transaction per request
+    group    `orderpilot api --group-commit`: concurrent events share transactions
+Each round runs floor, one_tx and group in turn at every concurrency (closed loop: that many
+clients each sending its next request when answered). Placements are signed shop webhooks
+from distinct buyers in China (their own +86 mobile, device and IP; a one-line address in
+Chinese characters in one of ten cities; CNY), a share of them to a landmark instead of an
+address (`--held-share`, held for review as a shop's vague addresses are); then the gateway's
+payments for every order the risk engine let through. Per phase: requests/s, p50/p99 latency
+at the client, server CPU per request (utime + stime of the server process, /proc/<pid>/stat).
+Ratios are taken within a round, and the medians over rounds reported. `--profile S` samples
+the one_tx server with py-spy for S seconds of placements and tells where its time goes.
 """
 
 from __future__ import annotations
 
+import argparse
+import http.client
+import itertools
 import json
+import os
+import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+ROOT = Path(__file__).resolve().parents[1]
 if not __package__:  # run as `python bench/ingest_http.py` from a checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-import uvicorn  # noqa: E402
-
-from integrations.http.app import create_app  # noqa: E402
-from integrations.http.settings import HttpSettings  # noqa: E402
+from bench import http_layers  # noqa: E402
 from integrations.http.signing import signed_headers  # noqa: E402
 from orderpilot import OrderPilot  # noqa: E402
+from orderpilot.demo_risk import REGIONS, STREETS  # noqa: E402
 
 SECRETS = {"shop": "bench-shop", "payments": "bench-pay"}
-ADDRESS = {"street": "1 Road", "city": "Hangzhou"}
+CONCURRENCY = {"floor": (4, 16, 32), "one_tx": (4, 16, 32), "group": (4, 16, 32)}
+MOBILE = ("138", "139", "150", "186", "188", "135", "159", "177")  # none a virtual segment
+NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄丽")
+SKUS = (("PHONE-X1", 399_900), ("CASE-2", 4_900), ("CABLE-3", 2_900), ("TEA-4", 12_800))
+Request = tuple[str, bytes, str]  # path, body, source
 
 
-def serve(pilot: OrderPilot, port: int = 18733) -> uvicorn.Server:
-    app = create_app(pilot.context, HttpSettings(secrets=SECRETS))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.01)
-    return server
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    placed: itertools.count = field(default_factory=lambda: itertools.count(1))
+    states: Counter[str] = field(default_factory=Counter)
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system, all threads) the server process has used."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def post(client: httpx.Client, path: str, payload: dict, source: str) -> tuple[float, int]:
-    body = json.dumps(payload).encode()
-    headers = {"content-type": "application/json",
-               **signed_headers(SECRETS[source], body, datetime.now(UTC))}
-    start = time.perf_counter()
-    status = client.post(path, content=body, headers=headers).status_code
-    return time.perf_counter() - start, status
+def placement(n: int, held_every: int) -> dict[str, Any]:
+    """Order n of a server: buyer n, a new buyer with their own phone, device, IP and address."""
+    province, city, district = REGIONS[n % len(REGIONS)]
+    street = STREETS[n // len(REGIONS) % len(STREETS)]
+    house = f"{n // (len(REGIONS) * len(STREETS)) % 999 + 1}号{n % 6 + 1}单元"
+    vague = held_every > 0 and n % held_every == 0
+    phone = f"+86{MOBILE[n % len(MOBILE)]}{n:08d}"
+    lines = [{"sku": SKUS[n % 4][0], "quantity": 1, "unit_price": SKUS[n % 4][1]}]
+    if n % 2:
+        lines.append({"sku": "CABLE-3", "quantity": 2, "unit_price": 2_900})
+    return {"event_id": f"shop-{n}", "order": {
+        "buyer_id": f"b-{n}", "currency": "CNY", "phone": phone, "device_id": f"d-{n}",
+        "ip": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}", "lines": lines,
+        "shipping_address": {"line": f"{province}{city}{district}{street}"
+                                     + ("万达广场附近" if vague else house),
+                             "recipient": NAMES[n % len(NAMES)], "phone": phone}}}
 
 
-def phase(name: str, calls: list, workers: int = 1) -> dict:
-    start = time.perf_counter()
-    with ThreadPoolExecutor(workers) as pool:
-        results = list(pool.map(lambda call: call(), calls))
-    wall = time.perf_counter() - start
+def payment(order: dict[str, Any]) -> dict[str, Any]:
+    return {"event_id": f"pay-{order['id']}", "type": "succeeded", "order_id": order["id"],
+            "amount": order["total"], "currency": "CNY", "payment_ref": f"pr-{order['id']}"}
+
+
+def encode(path: str, payload: dict[str, Any], source: str) -> Request:
+    return path, json.dumps(payload, ensure_ascii=False).encode(), source
+
+
+def send(port: int, requests: list[Request], concurrency: int) -> tuple[float, list[Any]]:
+    """Closed loop: `concurrency` clients on kept-alive connections; (wall s, results)."""
+    results: list[Any] = [None] * len(requests)
+    numbers = itertools.count()
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while (i := next(numbers)) < len(requests):
+            path, body, source = requests[i]
+            headers = {"content-type": "application/json",
+                       **signed_headers(SECRETS[source], body, datetime.now(UTC))}
+            started = time.perf_counter()
+            connection.request("POST", path, body, headers)
+            response = connection.getresponse()
+            data = response.read()
+            results[i] = (time.perf_counter() - started, response.status, data)
+        connection.close()
+
+    clients = [threading.Thread(target=client) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    return time.perf_counter() - started, results
+
+
+def phase(server: Server, requests: list[Request], concurrency: int) -> tuple[dict, list]:
+    """One timed phase: throughput, latency and server CPU per request."""
+    cpu = server.cpu()
+    wall, results = send(server.port, requests, concurrency)
+    cpu = server.cpu() - cpu
     ms = sorted(r[0] * 1000 for r in results)
-    return {"phase": name, "requests": len(ms), "workers": workers,
-            "statuses": sorted({r[1] for r in results}), "per_s": round(len(ms) / wall),
+    return {"requests": len(ms), "concurrency": concurrency, "per_s": round(len(ms) / wall, 1),
             "p50_ms": round(statistics.median(ms), 2),
-            "p95_ms": round(ms[int(len(ms) * 0.95) - 1], 2)}
+            "p99_ms": round(ms[max(0, -(-len(ms) * 99 // 100) - 1)], 2),
+            "server_cpu_ms": round(cpu * 1000 / len(ms), 3),
+            "statuses": dict(Counter(str(r[1]) for r in results))}, results
 
 
-def main(n: int, url: str) -> list[dict]:
-    pilot = OrderPilot(url)
-    pilot.inventory.receive(sku="SKU-1", warehouse="WH-1", quantity=n * 10)
-    server = serve(pilot)
-    client = httpx.Client(base_url="http://127.0.0.1:18733", timeout=30)
-    order = {"buyer_id": "b-1", "lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": 100}],
-             "shipping_address": ADDRESS}
-    pay = [{"event_id": f"pay-{i}", "type": "succeeded", "order_id": f"o-{i}", "amount": 100,
-            "payment_ref": f"p-{i}"} for i in range(1, n + 1)]
-    send = lambda path, body, src: lambda: post(client, path, body, src)  # noqa: E731
-    report = [
-        phase("place order", [send("/v1/shop/orders", {"event_id": f"s-{i}", "order": order},
-                                   "shop") for i in range(n)]),
-        phase("payment (applied)", [send("/v1/payments/events", p, "payments") for p in pay]),
-        phase("payment (duplicate)", [send("/v1/payments/events", p, "payments")
-                                      for p in pay]),
-        phase("place order, 8 workers", [send("/v1/shop/orders", {
-            "event_id": f"c-{i}", "order": order}, "shop") for i in range(n)], workers=8),
-    ]
-    client.close()
-    server.should_exit = True
-    pilot.close()
-    return report
+def placements(server: Server, count: int, held_every: int) -> list[Request]:
+    return [encode("/v1/shop/orders", placement(next(server.placed), held_every), "shop")
+            for _ in range(count)]
+
+
+def place_and_pay(server: Server, count: int, concurrency: int, held_every: int
+                  ) -> dict[str, dict]:
+    """Placements, then the payments of the orders let through (awaiting payment)."""
+    placed, results = phase(server, placements(server, count, held_every), concurrency)
+    if server.name == "floor":
+        return {"place": placed}
+    orders = [json.loads(r[2])["order"] for r in results if r[1] == 201]
+    server.states.update(o["state"] for o in orders)
+    placed["states"] = dict(Counter(o["state"] for o in orders))
+    payable = [o for o in orders if o["state"] == "awaiting_payment"]
+    paid, _ = phase(server, [encode("/v1/payments/events", payment(o), "payments")
+                             for o in payable], concurrency)
+    return {"place": placed, "pay": paid}
+
+
+def start(name: str, directory: Path, port: int) -> Server:
+    """The server in its own process, on a fresh SQLite file (stock received for products)."""
+    db = directory / f"{name}.db"
+    if name == "floor":
+        command = [sys.executable, str(ROOT / "bench" / "http_floor.py"), "--db", str(db)]
+    else:
+        pilot = OrderPilot(f"sqlite:///{db}")
+        for sku, _ in SKUS:
+            pilot.inventory.receive(sku=sku, warehouse="WH-HANGZHOU", quantity=10_000_000)
+        pilot.close()
+        command = [sys.executable, "-m", "orderpilot.cli", "api", "--db", f"sqlite:///{db}",
+                   *(["--group-commit"] if name == "group" else [])]
+    env = {**os.environ, "ORDERPILOT_HTTP_SECRETS": json.dumps(SECRETS), "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([*command, "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return Server(name, port, process)
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{name} server did not start on port {port}")
+
+
+def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
+    held_every = round(1 / args.held_share) if args.held_share > 0 else 0
+    servers = [start(name, directory, args.port + k)
+               for k, name in enumerate(("floor", "one_tx", "group"))]
+    try:
+        for server in servers:  # warm-up: imports, address tables, connections, page cache
+            place_and_pay(server, args.warmup, 4, held_every)
+            server.states.clear()
+        rounds = []
+        for number in range(args.rounds):
+            rounds.append({server.name: {f"c{c}": place_and_pay(
+                server, args.requests, c, held_every) for c in CONCURRENCY[server.name]}
+                for server in servers})
+            rounds[-1]["load_average_1min"] = round(os.getloadavg()[0], 1)
+            print(json.dumps({"round": number + 1, **_ratios(rounds[-1])}), flush=True)
+        profile = _profile(servers[1], args, held_every, directory) if args.profile else None
+    finally:
+        for server in servers:
+            server.process.send_signal(2)
+            server.process.wait(timeout=60)
+    return {"benchmark": "ingest_http", "requests_per_phase": args.requests,
+            "rounds": rounds, "ratios_median": _medians([_ratios(r) for r in rounds]),
+            "phases_median": _phase_medians(rounds),
+            "placement_states": {s.name: dict(s.states) for s in servers[1:]},
+            "profile_one_tx_placement": profile}
+
+
+def _ratios(round_: dict[str, Any]) -> dict[str, float]:
+    def of(name: str, c: int, kind: str, key: str = "per_s") -> float:
+        return round_[name][f"c{c}"][kind][key]
+
+    out = {}
+    for c in CONCURRENCY["floor"]:
+        out[f"placement_vs_floor_c{c}"] = of("one_tx", c, "place") / of("floor", c, "place")
+        out[f"group_placement_vs_floor_c{c}"] = of("group", c, "place") / of("floor", c, "place")
+        out[f"floor_cpu_over_placement_cpu_c{c}"] = (of("floor", c, "place", "server_cpu_ms")
+                                                     / of("one_tx", c, "place", "server_cpu_ms"))
+    for c in CONCURRENCY["group"]:
+        for kind in ("place", "pay"):
+            out[f"group_vs_one_tx_{kind}_c{c}"] = of("group", c, kind) / of("one_tx", c, kind)
+            out[f"one_tx_cpu_over_group_cpu_{kind}_c{c}"] = (
+                of("one_tx", c, kind, "server_cpu_ms") / of("group", c, kind, "server_cpu_ms"))
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def _medians(rows: list[dict[str, float]]) -> dict[str, float]:
+    if not rows:
+        return {}
+    return {k: round(statistics.median(r[k] for r in rows), 3) for k in rows[0]}
+
+
+def _phase_medians(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, levels in rounds[0].items() if rounds else ():
+        if not isinstance(levels, dict):
+            continue
+        for level, kinds in levels.items():
+            for kind in kinds:
+                out[f"{name}.{level}.{kind}"] = {
+                    key: round(statistics.median(r[name][level][kind][key] for r in rounds), 3)
+                    for key in ("per_s", "p50_ms", "p99_ms", "server_cpu_ms")}
+    return out
+
+
+def _profile(server: Server, args: argparse.Namespace, held_every: int,
+             directory: Path) -> dict[str, Any]:
+    """py-spy on the one_tx server while clients place orders at concurrency 4."""
+    py_spy = args.py_spy or shutil.which("py-spy")
+    if not py_spy:
+        return {"skipped": "py-spy not found (pip install py-spy, or --py-spy PATH)"}
+    out = args.folded or directory / "one_tx.folded"
+    sampler = http_layers.record(server.process.pid, args.profile, out, py_spy)
+    time.sleep(1)  # attached
+    cpu, placed = server.cpu(), 0
+    while sampler.poll() is None:
+        placed += phase(server, placements(server, 50, held_every), 4)[0]["requests"]
+    cpu = server.cpu() - cpu
+    if sampler.returncode != 0 or not out.exists():
+        return {"skipped": f"py-spy failed: {sampler.stderr.read().decode()[-300:]}"}
+    return {"placements": placed, "server_cpu_ms_per_placement": round(cpu * 1000 / placed, 3),
+            **http_layers.layers(out)}
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=300, help="placements per phase")
+    parser.add_argument("--warmup", type=int, default=60, help="placements per server first")
+    parser.add_argument("--held-share", type=float, default=0.05,
+                        help="share of placements to a landmark (held for review)")
+    parser.add_argument("--port", type=int, default=18740)
+    parser.add_argument("--profile", type=float, default=0, help="py-spy seconds (0: none)")
+    parser.add_argument("--py-spy", help="path of py-spy (default: on PATH)")
+    parser.add_argument("--folded", type=Path, help="keep py-spy's folded stacks here")
+    parser.add_argument("--json", type=Path, help="also write the report here")
+    return parser.parse_args()
 
 
 if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 300
-    db = sys.argv[sys.argv.index("--db") + 1] if "--db" in sys.argv else \
-        f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    for row in main(count, db):
-        print(json.dumps(row))
+    arguments = _arguments()
+    with tempfile.TemporaryDirectory(prefix="ingest-http-") as tmp:
+        report = run(arguments, Path(tmp))
+    print(json.dumps(report["ratios_median"] | {"states": report["placement_states"]}, indent=1))
+    if arguments.json:
+        arguments.json.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")

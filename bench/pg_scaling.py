@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import sys
 import threading
 import time
@@ -203,6 +204,8 @@ def _scarcity(admin: str, workers: int, scarce: int) -> dict:
 def contention_rows(admin: str, workers: list[int], seconds: float, orders: int) -> dict:
     """The hot-sku runs (order lock), then the sibling runs under both disciplines."""
     from bench import contention
+    from orderpilot import OrderPilot
+    from statemachine.risk_port import approve_everything
 
     hot, siblings = [], []
     for w in workers:
@@ -218,13 +221,14 @@ def contention_rows(admin: str, workers: list[int], seconds: float, orders: int)
         for mode in ("lock", "serializable"):
             url = _fresh_database(admin)
             try:
-                pilot = _stocked(url, {})
+                pilot = OrderPilot(url, risk_check=approve_everything)  # set-up, not risk
                 parcels = contention.shipped_orders(pilot, orders, w)
                 pilot.close()
                 siblings.append(contention.run(url, w, "siblings", mode, parcels=parcels))
             finally:
                 _drop(admin, url)
-    return {"benchmark": "pg_contention", "cpus": mp.cpu_count(), "hot_sku": hot,
+    return {"benchmark": "pg_contention", "cpus": mp.cpu_count(),
+            "load_average_after": [round(n, 1) for n in os.getloadavg()], "hot_sku": hot,
             "siblings": siblings}
 
 

@@ -4,15 +4,18 @@ from orderpilot.api import OrderPilot
 from statemachine.clock import ManualClock
 from statemachine.errors import (
     ConcurrentUpdate,
+    Contention,
     GuardRejected,
     InsufficientStock,
     InvalidInput,
     InvalidTransition,
     NotFound,
     OrderPilotError,
+    StoreUnavailable,
 )
 
 __all__ = [
-    "ConcurrentUpdate", "GuardRejected", "InsufficientStock", "InvalidInput", "InvalidTransition",
-    "ManualClock", "NotFound", "OrderPilot", "OrderPilotError",
+    "ConcurrentUpdate", "Contention", "GuardRejected", "InsufficientStock", "InvalidInput",
+    "InvalidTransition", "ManualClock", "NotFound", "OrderPilot", "OrderPilotError",
+    "StoreUnavailable",
 ]

@@ -37,6 +37,7 @@ from integrations.service.listing import OrderPage
 from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
 from orderpilot.claims_api import Claims
 from orderpilot.fulfil_api import Fulfilment, Waves
+from orderpilot.payments_api import Payments
 from orderpilot.reviews import Reviews
 from orderpilot.risk import Risk
 from orderpilot.verification import Verification
@@ -72,6 +73,7 @@ class OrderPilot:
         self.reviews, self.risk = Reviews(self.context), Risk(self.context)
         self.verification = Verification(self.context)
         self.webhooks = Webhooks(self.context)
+        self.payments = Payments(self.context)
 
     @property
     def clock(self) -> Clock:

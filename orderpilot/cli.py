@@ -179,6 +179,7 @@ from orderpilot import cli_fulfil, cli_integrations  # noqa: E402,F401  (fulfil 
 from orderpilot.cli_cases import register as _register_cases  # noqa: E402
 from orderpilot.cli_import import register as _register_import  # noqa: E402
 from orderpilot.cli_orders import register as _register_orders  # noqa: E402
+from orderpilot.cli_payments import register as _register_payments  # noqa: E402
 from orderpilot.cli_prefect import register as _register_prefect  # noqa: E402
 from orderpilot.cli_replay import register as _register_replay  # noqa: E402
 from orderpilot.cli_risk import register as _register_risk  # noqa: E402
@@ -190,6 +191,7 @@ _register_replay(app)
 _register_prefect(app)
 _register_cases(app)
 _register_orders(app)
+_register_payments(app)
 _register_webhooks(app)
 _register_import(app)
 

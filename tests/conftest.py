@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from integrations.bootstrap import open_store
 from orderpilot import ManualClock, OrderPilot
 from statemachine.risk_port import approve_everything
 
@@ -30,8 +34,36 @@ def live_clock() -> ManualClock:
     return ManualClock(datetime.now(UTC).replace(microsecond=0))
 
 
+# Stores start migrated. Running the migrations costs ~0.2 s on a SQLite file and ~1-2 s on
+# PostgreSQL; over two thousand tests that was a large part of the suite's time. So each session
+# migrates one template store and every test gets a copy of it (a file copy on SQLite, CREATE
+# DATABASE … TEMPLATE on PostgreSQL). Opening a copy still runs the product's schema check. The
+# upgrade from empty is tested where it matters, on empty stores: tests/integration/
+# test_migrations.py (`empty_url`) and the first-use race (tests/integration/races/).
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head, checkpointed so the file alone holds it."""
+    path = tmp_path_factory.mktemp("template") / "orderpilot.db"
+    engine = open_store(f"sqlite:///{path}")
+    engine.dispose()
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:
+def sqlite_url(tmp_path: Path, _sqlite_template: Path) -> str:
+    """A SQLite file of its own for one test, already migrated."""
+    path = tmp_path / "orderpilot.db"
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file nobody has opened yet."""
     return f"sqlite:///{tmp_path / 'orderpilot.db'}"
 
 
@@ -47,17 +79,39 @@ def _admin_url() -> str:
     return os.environ.get(POSTGRES_ENV, LOCAL_POSTGRES)
 
 
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[str | None]:
+    """One PostgreSQL database migrated to head, with no connection left open (a template must
+    have none), dropped at the end of the session; None when no server answers."""
+    try:
+        with fresh_postgres_database() as url:
+            name = url.rsplit("/", 1)[1]
+            open_store(url).dispose()
+            yield name
+    except pytest.skip.Exception:
+        yield None
+
+
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+def postgres_url(_postgres_template: str | None) -> Iterator[str]:
+    """A PostgreSQL database of its own for one test, already migrated, dropped afterwards."""
+    if _postgres_template is None:
+        pytest.skip("PostgreSQL is not reachable (see ORDERPILOT_TEST_POSTGRES_URL)")
+    with fresh_postgres_database(template=_postgres_template) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database nobody has opened yet, dropped afterwards."""
     with fresh_postgres_database() as url:
         yield url
 
 
 @contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """Create an empty database on the test server (skip the test if there is none), drop it
-    when the block ends."""
+def fresh_postgres_database(template: str | None = None) -> Iterator[str]:
+    """Create a database on the test server — empty, or a copy of `template` — (skip the test
+    if there is no server), drop it when the block ends."""
     admin = _admin_url()
     if not admin:
         pytest.skip(f"{POSTGRES_ENV} is empty: PostgreSQL tests disabled")
@@ -65,9 +119,10 @@ def fresh_postgres_database() -> Iterator[str]:
 
     base = admin.replace("postgresql+psycopg://", "postgresql://")
     name = f"orderpilot_t_{uuid.uuid4().hex[:10]}"
+    copied = f' TEMPLATE "{template}"' if template else ""
     try:
         with psycopg.connect(base, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copied}')
     except psycopg.OperationalError as error:
         pytest.skip(f"PostgreSQL at {base} is not reachable: {error}")
     try:
@@ -83,6 +138,12 @@ def any_url(request) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request) -> str:
+    """Like any_url, but a store nobody has opened yet (no schema)."""
+    return request.getfixturevalue(f"empty_{request.param}_url")
 
 
 @pytest.fixture

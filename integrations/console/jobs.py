@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from integrations.console import casework
+from integrations.notifications.masking import mask_text
 from integrations.service import refunds, settlement, stalls
 from integrations.service.context import Context
 from integrations.service.inputs import parse_id
@@ -55,10 +56,11 @@ def settle_cancel(ctx: Context, ports: Ports, order_id: str) -> str:
             case.order.payment_ref or "", case.owed, idempotency_key=case.key))
     except Exception as error:
         settlement.record_failure(ctx, case, str(error))
-        ports.notify(Message("orderpilot.order.refund_failed", "ops",
-                             f"Refund for cancelled {order_id} failed", str(error), order_id))
+        ports.notify(Message("orderpilot.order.refund_failed", "ops",  # free text: masked
+                             f"Refund for cancelled {order_id} failed", mask_text(str(error)),
+                             order_id))
         return "failed"
-    if settlement.record_refund(ctx, case, receipt):
+    if settlement.record_refund(ctx, case, receipt, ports.gateway.provider):
         owed = casework.money(case.owed, case.order.currency)
         retrying(ports, lambda: ports.notify(Message(
             "orderpilot.order.refunded", "buyer", f"Order {order_id} cancelled and refunded",
@@ -90,9 +92,10 @@ def chase_stall(ctx: Context, ports: Ports, shipment_id: str) -> str:
         s.tracking_no, s.stall_reason or "stalled"))
     if not stalls.record_alert(ctx, case, ticket):
         return "already chased"
+    reason = mask_text(s.stall_reason or "no carrier scan")  # the carrier's free text
     retrying(ports, lambda: ports.notify(Message(
         "orderpilot.shipment.stalled", "buyer", f"Your parcel {s.tracking_no} is delayed",
-        f"Sorry: your parcel for order {s.order_id} is delayed ({s.stall_reason}). We asked "
+        f"Sorry: your parcel for order {s.order_id} is delayed ({reason}). We asked "
         f"{s.carrier} to look for it (ticket {ticket.ticket_id}) and will update you within "
         "24 hours.", s.order_id)))
     return f"chased: {s.carrier} ticket {ticket.ticket_id}"

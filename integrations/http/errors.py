@@ -12,18 +12,22 @@ from starlette.exceptions import HTTPException
 from integrations.ingest.once import IdempotencyConflict
 from statemachine.errors import (
     ConcurrentUpdate,
+    Contention,
     GuardRejected,
     InsufficientStock,
     InvalidInput,
     InvalidTransition,
     NotFound,
     OrderPilotError,
+    StoreUnavailable,
 )
 
 STATUS: dict[type[OrderPilotError], int] = {
     InvalidInput: 422, NotFound: 404, InvalidTransition: 409, GuardRejected: 409,
     ConcurrentUpdate: 409, InsufficientStock: 409, IdempotencyConflict: 409,
+    Contention: 503, StoreUnavailable: 503,  # nothing written, the same request may succeed
 }
+RETRY_AFTER_SECONDS = "1"  # for 503: a collision or a lost store is usually over in a moment
 
 
 def error_body(error: OrderPilotError) -> dict[str, Any]:
@@ -49,7 +53,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OrderPilotError)
     async def domain_error(request: Request, error: OrderPilotError) -> JSONResponse:
-        return JSONResponse(error_body(error), status_of(error))
+        status = status_of(error)
+        headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+        return JSONResponse(error_body(error), status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -131,12 +131,29 @@ class PiiFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         # unquoted first: apprise logs the URLs it loads (a buyer's carries their contact)
-        record.msg, record.args = mask_text(unquote(record.getMessage())), None
+        record.msg, record.args = _masked(record)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = mask_text(record.exc_text)
         return True
+
+
+def _masked(record: logging.LogRecord) -> tuple[Any, Any]:
+    """The record's message and arguments masked. Arguments stay arguments where they can:
+    a formatter may read them (uvicorn's access log unpacks its five); numbers are kept."""
+    args = record.args
+    if isinstance(args, tuple) and args:
+        masked = tuple(a if isinstance(a, int | float) else mask_text(unquote(str(a)))
+                       for a in args)
+        msg = mask_text(unquote(str(record.msg)))
+        try:
+            msg % masked  # noqa: B018 - the message still formats with them
+        except (TypeError, ValueError):
+            pass
+        else:
+            return msg, masked
+    return mask_text(unquote(record.getMessage())), None
 
 
 def pii_log_config(base: Mapping[str, Any]) -> dict[str, Any]:

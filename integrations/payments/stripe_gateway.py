@@ -141,7 +141,12 @@ def _classified(error: stripe.StripeError) -> Exception:
 
 
 def _record(txn: Any) -> SettlementRecord | None:
-    data = txn.to_dict()
+    return record_of(txn.to_dict())
+
+
+def record_of(data: Mapping[str, Any]) -> SettlementRecord | None:
+    """A balance transaction (as the API lists it) → our record; None for what is not a
+    sale's movement (payouts, transfers …)."""
     kind = KIND_OF_CATEGORY.get(data.get("reporting_category") or data["type"])
     if kind is None:
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 
+from integrations.service import money
 from integrations.service.context import Context
 from integrations.service.views import OrderView
 from statemachine.ports import PaymentResult
@@ -35,12 +36,18 @@ def cancellation(ctx: Context, order_id: int) -> Cancellation:
                             settled=tx.store.inbox_get(key) is not None)
 
 
-def record_refund(ctx: Context, case: Cancellation, receipt: PaymentResult) -> bool:
-    """Claim the settlement and record it; False if it was already recorded."""
+def record_refund(ctx: Context, case: Cancellation, receipt: PaymentResult,
+                  provider: str | None = None) -> bool:
+    """Claim the settlement and record it, in the ledger too (what a provider's refund
+    webhook and the settlement reconciliation compare with); False if already recorded."""
     number, now = int(case.order.id[2:]), ctx.clock.now()
+    provider = provider or ctx.gateway.provider
     try:
         with ctx.tx() as tx:
             tx.store.inbox_put(case.key, "cancel-refund", {"receipt": receipt.ref}, now)
+            order = tx.store.get_order(number, lock=True)
+            money.ledger(tx, order, "refund", receipt.amount, receipt.ref,
+                         f"{provider}:{case.key}", now, reason="order cancelled")
             tx.writer.signal("refund_settled", "order", number, number, now, {
                 "amount": receipt.amount, "receipt": receipt.ref,
                 "payment_ref": receipt.payment_ref, "state": case.order.state})

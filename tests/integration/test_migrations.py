@@ -11,8 +11,8 @@ from integrations.db.migrate import alembic_config, current_revision, head_revis
 from integrations.db.schema import Base
 
 
-def test_upgrading_an_empty_database_reaches_head_with_no_drift_from_the_models(any_url):
-    engine = make_engine(any_url)
+def test_upgrading_an_empty_database_reaches_head_with_no_drift_from_the_models(empty_url):
+    engine = make_engine(empty_url)
     assert upgrade(engine) == head_revision()
     with engine.connect() as conn:
         drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -20,10 +20,10 @@ def test_upgrading_an_empty_database_reaches_head_with_no_drift_from_the_models(
     engine.dispose()
 
 
-def test_downgrading_to_nothing_and_back_works(any_url):
-    engine = make_engine(any_url)
+def test_downgrading_to_nothing_and_back_works(empty_url):
+    engine = make_engine(empty_url)
     upgrade(engine)
-    config = alembic_config(any_url)
+    config = alembic_config(empty_url)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "base")

@@ -133,6 +133,20 @@ def test_a_stall_episode_is_chased_once_even_when_it_is_also_marked_late(
     assert len(signals(pilot, "orderpilot.shipment.chased")) == 2
 
 
+def test_a_carriers_reason_quoting_a_phone_reaches_the_buyer_masked(
+        tmp_path: Path, channel: Recorder):
+    # Given a parcel the carrier stalled with its courier's mobile typed into the reason
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    shipped(pilot)
+    pilot.shipments.fire("s-1", "stall", reason="派送员 137-1234-5678 联系不上收件人")
+    # When the chase job apologises to the buyer
+    assert chase_stall(pilot.context, ports(), "s-1").startswith("chased")
+    # Then the apology quotes the reason with the number masked
+    (apology,) = [b["message"] for b in channel.bodies]
+    assert "联系不上收件人" in apology and "137****5678" in apology
+    assert "1234" not in apology
+
+
 def test_a_small_refund_request_is_approved_and_refunded_without_a_person(
         tmp_path: Path, channel: Recorder):
     # Given a returning buyer's delivered order and a small refund-only request

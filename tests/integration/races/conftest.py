@@ -15,7 +15,7 @@ from tests.integration.races import actions
 from tests.integration.races.pool import Outcome, RacePool
 
 WORKERS = 4
-TRIALS = [50, pytest.param(500, marks=pytest.mark.slow, id="500")]
+TRIALS = [50, pytest.param(500, marks=[pytest.mark.slow, pytest.mark.soak], id="500")]
 
 
 class Race:

@@ -7,7 +7,7 @@ import pytest
 from integrations.db.migrate import head_revision
 from tests.conftest import fresh_postgres_database
 
-ROUNDS = [3, pytest.param(50, marks=pytest.mark.slow, id="50")]
+ROUNDS = [3, pytest.param(50, marks=[pytest.mark.slow, pytest.mark.soak], id="50")]
 
 
 @pytest.mark.parametrize("rounds", ROUNDS)

@@ -14,7 +14,7 @@ import pytest
 from tests.integration.races.actions import ADDRESS
 from tests.integration.races.killed import write_until_killed
 
-KILLS = [50, pytest.param(500, marks=pytest.mark.slow, id="500")]  # per store: 100 a run
+KILLS = [50, pytest.param(500, marks=[pytest.mark.slow, pytest.mark.soak], id="500")]  # per store: 100 a run
 
 
 @pytest.mark.parametrize("kills", KILLS)

@@ -4,12 +4,15 @@ address is written into, and however the phone is spaced, nothing readable leave
 from __future__ import annotations
 
 import json
+import logging
 import re
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from uvicorn.logging import AccessFormatter
 
-from integrations.notifications.masking import known_pii, mask_doc, mask_text
+from integrations.notifications.masking import PiiFilter, known_pii, mask_doc, mask_text
 
 MOBILE = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
 SEPARATORS = st.sampled_from(["", " ", "-", ".", "  "])
@@ -65,3 +68,30 @@ def test_a_document_never_shows_the_orders_phone_street_or_ip(phone, street, ip,
 def test_dates_amounts_and_ids_are_left_alone():
     text = "2026-11-27 09:00:00 refund 699900 for o-1234 on s-42 (tracking SF1234567890123)"
     assert mask_text(text) == text
+
+
+def test_the_api_access_log_line_is_written_with_its_ip_and_phone_masked():
+    """`orderpilot api` puts PiiFilter on uvicorn's access log, whose formatter unpacks the
+    record's five arguments: the filter masks them in place instead of dropping them (which
+    lost every access line and printed a logging traceback per request)."""
+    # Given uvicorn's access formatter and a request line carrying an IP and a phone
+    formatter = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s',
+                                use_colors=False)
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d', ("10.1.2.3:5000", "GET",
+                               "/v1/orders?phone=13812345678", "1.1", 200), None)
+    # When the filter passes it and the formatter writes it
+    assert PiiFilter().filter(record)
+    line = formatter.format(record)
+    # Then the line is whole, the status a number, and nothing personal is readable
+    assert line == '10.1.*.*:5000 - "GET /v1/orders?phone=138****5678 HTTP/1.1" 200 OK'
+
+
+def test_a_record_whose_arguments_no_longer_format_is_masked_as_one_message():
+    # Given a message formatting a number-like object with %d
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s paid %d",
+                               ("13812345678", Decimal(5)), None)
+    # When masked, Then it is one masked message and the call no longer needs arguments
+    assert PiiFilter().filter(record)
+    assert record.args is None and record.getMessage().endswith(" paid 5")
+    assert "13812345678" not in record.getMessage()

@@ -1,0 +1,66 @@
+"""Our side of a settlement reconciliation: the money movements we booked with a provider.
+
+- the ledger (`payment_records`): captures (late ones too) and refunds, each with the
+  provider's id as we recorded it; its provider is the operation's (`op:<key>` rows) or the
+  webhook's (`stripe:evt_…`, `alipay:…` rows);
+- the disputes table: a dispute the bank opened (the provider takes the money), and one won
+  (the provider gives it back).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from integrations.db.sql import Sql
+from statemachine import ids
+from statemachine.settlement import LedgerEntry
+
+SIGN = {"capture": ("charge", 1), "late_capture": ("charge", 1), "refund": ("refund", -1)}
+
+
+class SettlementStore:
+    def __init__(self, sql: Sql):
+        self.sql = sql
+
+    def entries(self, provider: str, start: datetime, end: datetime) -> list[LedgerEntry]:
+        """What we booked with `provider` in [start, end), signed as the provider books it."""
+        return self._ledger(provider, start, end) + self._disputes(provider, start, end)
+
+    def _ledger(self, provider: str, start: datetime, end: datetime) -> list[LedgerEntry]:
+        rows = self.sql.all(
+            "SELECT r.kind, r.amount, r.currency, r.provider_ref, r.event_key, r.at, "
+            "r.order_id, o.payment_ref, op.provider, op.payment_ref FROM payment_records r "
+            "JOIN orders o ON o.id = r.order_id LEFT JOIN payment_operations op ON "
+            "r.event_key = 'op:' || op.idem_key WHERE r.at >= :start AND r.at < :end AND "
+            "r.kind IN ('capture', 'late_capture', 'refund') ORDER BY r.at, r.id",
+            {"start": start, "end": end})
+        return [self._entry(r) for r in rows if _provider_of(r) == provider]
+
+    def _entry(self, r: Any) -> LedgerEntry:
+        kind, sign = SIGN[r[0]]
+        return LedgerEntry(kind, r[3], r[9] or r[7], sign * int(r[1]), r[2],
+                           self._at(r[5]), ids.ORDER(r[6]),
+                           f"ledger {r[0]} {r[4]}")
+
+    def _disputes(self, provider: str, start: datetime, end: datetime) -> list[LedgerEntry]:
+        rows = self.sql.all(
+            "SELECT id, provider_ref, payment_ref, amount, currency, created_at, order_id, "
+            "'opened' FROM disputes WHERE provider = :p AND created_at >= :start AND "
+            "created_at < :end UNION ALL SELECT id, provider_ref, payment_ref, amount, "
+            "currency, updated_at, order_id, 'won' FROM disputes WHERE provider = :p AND "
+            "state = 'won' AND updated_at >= :start AND updated_at < :end",
+            {"p": provider, "start": start, "end": end})
+        return [LedgerEntry("dispute", r[1], r[2], (1 if r[7] == "won" else -1) * int(r[3]),
+                            r[4], self._at(r[5]), ids.ORDER(r[6]),
+                            f"dispute {ids.DISPUTE(r[0])} {r[7]}") for r in rows]
+
+    def _at(self, value: Any) -> datetime:
+        at = self.sql.when(value)
+        assert at is not None  # the columns are NOT NULL
+        return at
+
+
+def _provider_of(row: Any) -> str:
+    """The operation's provider, else the webhook's (the event key's prefix)."""
+    return str(row[8] or str(row[4] or "").split(":", 1)[0])

@@ -1,0 +1,116 @@
+"""`orderpilot payments reconcile`: a provider's books for a day against ours.
+
+    orderpilot payments reconcile --day 2026-11-26 --provider alipay --file 业务明细.csv
+    orderpilot payments reconcile --day 2026-11-26            # the configured gateway's API
+
+Exit status: 0 when the books agree, 1 when there are differences, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from integrations.console.casework import money
+from orderpilot.api import OrderPilot
+from statemachine.errors import InvalidInput, OrderPilotError
+
+payments_app = typer.Typer(help="Money with the providers: settlement reconciliation.",
+                           no_args_is_help=True)
+console = Console()
+DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
+COLUMNS = ("difference", "movement", "at", "order", "ref", "payment", "ours", "theirs",
+           "currency", "note")
+
+
+@payments_app.command("reconcile")
+def reconcile(
+        day: Annotated[datetime, typer.Option("--day", formats=["%Y-%m-%d"],
+                                              help="the settlement day, e.g. 2026-11-26")],
+        provider: Annotated[str | None, typer.Option(
+            help="alipay or stripe (default: the configured provider)")] = None,
+        file: Annotated[Path | None, typer.Option(
+            "--file", help="the provider's settlement file (Alipay 业务明细 CSV, Stripe "
+                           "itemized report CSV or balance transactions JSON)")] = None,
+        zone: Annotated[str | None, typer.Option(
+            "--tz", help="the day's time zone (default: Asia/Shanghai for alipay, else UTC)")
+        ] = None,
+        out: Annotated[Path | None, typer.Option(
+            "--csv", help="also write the differences to this CSV file")] = None,
+        db: DbOption = None,
+        as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Compare the provider's charges, refunds, disputes and fees for a day with ours;
+    report every difference. Nothing is changed."""
+    report = _run(lambda p: p.payments.reconcile(
+        day.date(), provider=provider, statement=_read(file), zone=zone,
+        name=file.name if file else "statement"), db)
+    if out is not None:
+        out.write_text(_csv(report["differences"]), encoding="utf-8-sig")  # Excel reads BOM
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print(report, day.date())
+    raise typer.Exit(0 if report["summary"]["clean"] else 1)
+
+
+def _read(file: Path | None) -> bytes | None:
+    if file is None:
+        return None
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        raise _fail(InvalidInput({"file": f"cannot read {file}: {error.strerror}"})) from None
+
+
+def _print(report: dict[str, Any], day: date) -> None:
+    s = report["summary"]
+    console.print(f"[bold]{s['provider']}[/] settlement of {day}: {s['matched']} matched, "
+                  f"{s['differences']} differences")
+    for t in s["totals"]:
+        console.print(f"  {t['currency']}: provider gross {money(t['gross'], t['currency'])}, "
+                      f"fees {money(t['fees'], t['currency'])}, net "
+                      f"{money(t['net'], t['currency'])}; ours {money(t['ours'], t['currency'])}")
+    if not report["differences"]:
+        console.print("[green]the books agree[/]")
+        return
+    table = Table(*COLUMNS[:-1])
+    for row in report["differences"]:
+        table.add_row(*["" if row[c] is None else str(row[c]) for c in COLUMNS[:-1]])
+    console.print(table)
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _run(call: Any, db: str | None) -> Any:
+    pilot = None
+    try:
+        pilot = OrderPilot(db)
+        return call(pilot)
+    except OrderPilotError as error:
+        raise _fail(error) from error
+    finally:
+        if pilot is not None:
+            pilot.close()
+
+
+def _fail(error: OrderPilotError) -> typer.Exit:
+    Console(stderr=True).print(f"[red]error:[/] {error}")
+    return typer.Exit(2)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(payments_app, name="payments")

@@ -1,0 +1,95 @@
+"""`orderpilot payments reconcile`: finance compares Alipay's trade bill (业务明细, GBK) for a
+Beijing day with the shop's books from the command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from integrations.payments.service import capture_order, open_checkout
+from orderpilot import ManualClock, OrderPilot
+from orderpilot.cli import app
+from statemachine.risk_port import approve_everything
+from tests.fakes.alipay_api import FakeAlipay
+from tests.fakes.alipay_bill import BillRow, trade_bill
+from tests.integration.payments.conftest import alipay_gateway_for
+
+RUN = CliRunner()
+DAY = date(2026, 11, 26)
+PAID_AT = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 11:00 in Beijing
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> Iterator[tuple[str, list[BillRow]]]:
+    """A store with one order of 西湖龙井 paid by Alipay, and the bill row Alipay would write
+    (one store for the module: reconciling reads only)."""
+    db = f"sqlite:///{tmp_path_factory.mktemp('shop') / 'shop.db'}"
+    with FakeAlipay() as fake:
+        pilot = OrderPilot(db, clock=ManualClock(PAID_AT), risk_check=approve_everything,
+                           gateway=alipay_gateway_for(fake))
+        pilot.inventory.receive(sku="TEA-LJ", warehouse="WH-HZ", quantity=5)
+        order = pilot.orders.place(
+            buyer_id="b-1", lines=[{"sku": "TEA-LJ", "quantity": 1, "unit_price": 29900}],
+            shipping_address={"province": "浙江省", "city": "杭州市", "street": "文三路 18 号"},
+            currency="CNY")
+        open_checkout(pilot.context, int(order.id[2:]))
+        trade = fake.pay(order.id)
+        capture_order(pilot.context, int(order.id[2:]))
+        pilot.close()
+    yield db, [BillRow(trade["trade_no"], order.id, "交易", 29900, PAID_AT, "西湖龙井 250克")]
+
+
+def reconcile(db: str, bill: bytes, tmp_path, *extra: str):
+    path = tmp_path / "20881234_20261126_业务明细.csv"
+    path.write_bytes(bill)
+    return RUN.invoke(app, ["payments", "reconcile", "--day", "2026-11-26", "--provider",
+                            "alipay", "--file", str(path), "--db", db, *extra])
+
+
+def test_a_day_that_agrees_exits_0_with_the_fees(shop, tmp_path):
+    db, rows = shop
+    result = reconcile(db, trade_bill(rows, DAY), tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "1 matched, 0 differences" in result.output
+    assert "fees ¥1.79" in result.output and "the books agree" in result.output
+
+
+def test_differences_exit_1_and_are_written_as_json_and_csv(shop, tmp_path):
+    db, rows = shop
+    # Given Alipay's bill also shows a sale from the shop's counter we never recorded
+    rows = [*rows, BillRow("2026112622009", "门店-17", "交易", 6800, PAID_AT, "线下扫码")]
+    out = tmp_path / "differences.csv"
+    result = reconcile(db, trade_bill(rows, DAY), tmp_path, "--json", "--csv", str(out))
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["summary"]["by_kind"] == {"missing_here": 1}
+    [row] = report["differences"]
+    assert (row["payment"], row["theirs"], row["at"]) == ("门店-17", 6800,
+                                                         "2026-11-26T03:00:00+00:00")
+    with out.open(encoding="utf-8-sig") as f:
+        assert [r["payment"] for r in csv.DictReader(f)] == ["门店-17"]
+
+
+def test_a_bad_bill_is_one_line_naming_the_line_and_column_exit_2(shop, tmp_path):
+    db, rows = shop
+    bill = trade_bill(rows, DAY).replace(b"299.00", b"29x.00", 1)
+    result = reconcile(db, bill, tmp_path)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: invalid input: ")
+    assert "line 2 订单金额（元）: not an amount" in " ".join(result.output.split())
+    missing = RUN.invoke(app, ["payments", "reconcile", "--day", "2026-11-26", "--provider",
+                               "alipay", "--file", str(tmp_path / "none.csv"), "--db", db])
+    assert missing.exit_code == 2 and "cannot read" in missing.output
+
+
+def test_without_a_file_a_provider_that_is_not_configured_is_refused(shop):
+    db, _ = shop
+    result = RUN.invoke(app, ["payments", "reconcile", "--day", "2026-11-26", "--provider",
+                              "alipay", "--db", db])
+    assert result.exit_code == 2
+    assert "give its settlement file" in " ".join(result.output.split())
