@@ -427,7 +427,7 @@ ONE_BATCH_TO_SHIPPED = [Place(1, (("TEA-LONGJING", 1),), 0), *[OrderCmd(0, t) fo
 ONE_LATE_SWEEP = [Place(1, (("TEA-LONGJING", 1),), 0), *[OrderCmd(0, t) for t in (
     "pay", "start_picking", "pack", "ship")], Wait(60 * 24 * 8)]
 
-FAST = settings(max_examples=30, deadline=None, derandomize=True,
+FAST = settings(max_examples=25, deadline=None, derandomize=True,
                 phases=[Phase.explicit, Phase.generate],  # shrinking a failure takes minutes
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
@@ -443,6 +443,7 @@ def test_random_commands_leave_the_same_database_on_the_single_and_the_bulk_path
 
 
 @pytest.mark.slow
+@pytest.mark.soak  # ~400 examples, minutes: `pytest -m soak`
 @settings(FAST, max_examples=400, derandomize=False)
 @given(script=scripts(max_orders=6))
 def test_many_random_command_sequences_leave_the_same_database(script) -> None:
