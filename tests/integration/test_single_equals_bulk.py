@@ -427,6 +427,11 @@ ONE_BATCH_TO_SHIPPED = [Place(1, (("TEA-LONGJING", 1),), 0), *[OrderCmd(0, t) fo
 ONE_LATE_SWEEP = [Place(1, (("TEA-LONGJING", 1),), 0), *[OrderCmd(0, t) for t in (
     "pay", "start_picking", "pack", "ship")], Wait(60 * 24 * 8)]
 
+# two unpaid orders of one buyer lapse in one sweep, the older one's hold extended: the buyer's
+# credit falls in the order the holds fell due (the bulk sweep went by order number)
+TWO_LAPSE_IN_ONE_SWEEP = [Place(3, (("TEA-LONGJING", 1),), 1), Place(3, (("CUP-CELADON", 2),), 1),
+                          OrderCmd(0, "extend_hold"), Wait(90)]
+
 FAST = settings(max_examples=25, deadline=None, derandomize=True,
                 phases=[Phase.explicit, Phase.generate],  # shrinking a failure takes minutes
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -437,6 +442,7 @@ FAST = settings(max_examples=25, deadline=None, derandomize=True,
 @given(script=scripts())
 @example(script=ONE_BATCH_TO_SHIPPED)
 @example(script=ONE_LATE_SWEEP)
+@example(script=TWO_LAPSE_IN_ONE_SWEEP)
 def test_random_commands_leave_the_same_database_on_the_single_and_the_bulk_path(
         script: list[Command]) -> None:
     both_paths(script, fresh_sqlite())
