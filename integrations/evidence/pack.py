@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from integrations.db import records
 from integrations.db.repository import ORDERS
 from integrations.db.schema import BuyerRow
 from integrations.evidence.fulfilment import fulfilment_section
 from integrations.evidence.markdown import render_markdown
-from integrations.ingest import records
 from integrations.notifications.masking import known_pii, mask_doc
 from integrations.risk.credit_store import credit_history
 from integrations.service.context import Context, Tx

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from integrations.ingest import records
+from integrations.db import records
 from integrations.ingest.events import Inbound
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx

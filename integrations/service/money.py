@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from integrations.db import records
 from integrations.db.money_store import MoneyStore
-from integrations.ingest import records
 from integrations.service.context import Context, Tx
 from statemachine import ids
 from statemachine.errors import GuardRejected, InvalidInput, NotFound

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from typer.testing import CliRunner
 
-from integrations.payments.service import capture_order, open_checkout
+from integrations.service.checkout import capture_order, open_checkout
 from orderpilot import ManualClock, OrderPilot
 from orderpilot.cli import app
 from statemachine.risk_port import approve_everything

@@ -1,5 +1,6 @@
 """Ship with the carrier that selection picks per parcel, buying its waybill from that
-carrier's adapter; the reasons go into each parcel's history."""
+carrier's adapter; the reasons go into each parcel's history. (A use case: it lived in
+integrations/carriers/selected.py before; the adapters there only speak to carriers.)"""
 
 from __future__ import annotations
 
