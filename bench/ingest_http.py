@@ -168,12 +168,14 @@ def _measure(servers: list[Server], args: argparse.Namespace, held_every: int,
             for server in servers})
         rounds[-1]["load_average_1min"] = round(os.getloadavg()[0], 1)
         print(json.dumps({"round": number + 1, **_ratios(rounds[-1])}), flush=True)
-    profile = _profile(servers[1], args, held_every, directory) if args.profile else None
+    profiles = {s.name: _profile(s, args, held_every, directory)
+                for s in servers[:2]} if args.profile else {}
     return {"benchmark": "ingest_http", "requests_per_phase": args.requests,
             "rounds": rounds, "ratios_median": _medians([_ratios(r) for r in rounds]),
             "phases_median": _phase_medians(rounds),
             "placement_states": {s.name: dict(s.states) for s in servers[1:]},
-            "profile_one_tx_placement": profile}
+            "profile_one_tx_placement": profiles.get("one_tx"),
+            "profile_floor": profiles.get("floor")}
 
 
 def _ratios(round_: dict[str, Any]) -> dict[str, float]:
@@ -216,11 +218,11 @@ def _phase_medians(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _profile(server: Server, args: argparse.Namespace, held_every: int,
              directory: Path) -> dict[str, Any]:
-    """py-spy on the one_tx server while clients place orders at concurrency 4."""
+    """py-spy on `server` while 4 clients send it placements (the floor stores them)."""
     py_spy = args.py_spy or shutil.which("py-spy")
     if not py_spy:
         return {"skipped": "py-spy not found (pip install py-spy, or --py-spy PATH)"}
-    out = args.folded or directory / "one_tx.folded"
+    out = (args.folded or directory) / f"{server.name}.folded"
     sampler = http_layers.record(server.process.pid, args.profile, out, py_spy)
     time.sleep(1)  # attached
     cpu, placed = server.cpu(), 0
@@ -245,7 +247,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=18740)
     parser.add_argument("--profile", type=float, default=0, help="py-spy seconds (0: none)")
     parser.add_argument("--py-spy", help="path of py-spy (default: on PATH)")
-    parser.add_argument("--folded", type=Path, help="keep py-spy's folded stacks here")
+    parser.add_argument("--folded", type=Path,
+                        help="a directory to keep py-spy's folded stacks in (<server>.folded)")
     parser.add_argument("--json", type=Path, help="also write the report here")
     return parser.parse_args()
 

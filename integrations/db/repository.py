@@ -191,6 +191,10 @@ class Store:
             "FROM parcel_claims c WHERE c.shipment_id = s.id AND c.kind IN ('lost', 'returned')) "
             "GROUP BY s.order_id", params))
 
+    def count_orders(self) -> int:
+        """How many orders the store holds."""
+        return int(self.sql.one("SELECT count(*) FROM orders")[0])
+
     def buyer_of(self, order_id: int) -> str:
         return self.sql.one("SELECT buyer_id FROM orders WHERE id = :id", {"id": order_id})[0]
 

@@ -159,7 +159,6 @@ SQL_TEXT_DEBT = {  # issue 10: "all SQL lives in db/"; paying one off means remo
     "integrations.risk.sql_store", "integrations.service.carriers", "integrations.service.claims",
     "integrations.service.money", "integrations.service.money_refunds",
     "integrations.service.parcel_trouble", "integrations.service.waves",
-    "integrations.verification.store",
 }
 
 
