@@ -1,5 +1,5 @@
 """Reads of the review queue (review tasks joined with their orders and escalations) and of a
-reviewer's dossier (the buyer and their other orders).
+reviewer's dossier (the buyer's other orders; the buyer row is db/buyers.py).
 
 The tasks are opened and closed by `integrations.risk.hooks.review_task_hook`; the queue's use
 cases (list, decide) are `integrations.service.review_queue`.
@@ -11,11 +11,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, select
 
-from integrations.db.schema import BuyerRow, OrderRow, OutboxRow
+from integrations.db.schema import OrderRow, OutboxRow
 from integrations.db.schema_risk import ReviewTaskRow
 
 TASKS, ORDERS, OUTBOX = ReviewTaskRow.__table__, OrderRow.__table__, OutboxRow.__table__
-BUYERS = BuyerRow.__table__
 
 
 def review_tasks(connection: Connection, escalation_event: str,
@@ -38,11 +37,6 @@ def decision_of(connection: Connection, order_id: int) -> Row | None:
     """Who decided the order's review task and how (None: no task)."""
     return connection.execute(select(TASKS.c.decided_by, TASKS.c.decision).where(
         TASKS.c.order_id == order_id)).first()
-
-
-def buyer(connection: Connection, buyer_id: str) -> Row | None:
-    """The buyer row (credit score, since when), None if unknown."""
-    return connection.execute(select(BUYERS).where(BUYERS.c.id == buyer_id)).first()
 
 
 def other_orders(connection: Connection, buyer_id: str, order_id: int, limit: int) -> list[Row]:

@@ -11,7 +11,7 @@ from collections import Counter
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrations.db import review_tasks
+from integrations.db import buyers, review_tasks
 from integrations.service import review_queue
 from integrations.service.context import Context
 from integrations.service.views import OrderView
@@ -50,7 +50,7 @@ def dossier(ctx: Context, order_id: int) -> Dossier:
     """Gather the order, its risk reasons and the buyer's last orders (one read transaction)."""
     with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(order_id)
-        buyer = review_tasks.buyer(tx.connection, order.buyer_id)
+        buyer = buyers.buyer(tx.connection, order.buyer_id)
         past = review_tasks.other_orders(tx.connection, order.buyer_id, order.id, HISTORY_LIMIT)
     return Dossier(
         order=OrderView.of(order), credit_score=buyer.credit_score if buyer else None,
