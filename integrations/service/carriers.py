@@ -13,10 +13,11 @@ from statemachine.order import Order
 
 
 def pick_carrier(ctx: Context, tx: Tx, order: Order, warehouse: str,
-                 params: dict[str, Any]) -> dict[str, Any]:
+                 params: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The carrier for the order's parcel from `warehouse`, with the reasons (recorded in the
-    parcel's history); the default carrier when no catalogue is configured."""
-    policy, now = ctx.settings.fulfilment, ctx.clock.now()
+    parcel's history); the default carrier when no catalogue is configured. `now`: the ship
+    step's time (a bulk batch ships at the moves' times, not the clock's)."""
+    policy = ctx.settings.fulfilment
     if not policy.carriers:
         return {"carrier": ctx.settings.default_carrier}
     options = [CarrierOption(name, tuple(spec.regions), spec.max_weight_g, spec.transit_days,
