@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pstats
 import statistics
 import subprocess
 import sys
@@ -23,6 +24,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if not __package__:  # run as `python bench/versus.py` from a checkout
+    sys.path.insert(0, str(ROOT))
 BASE = "beed903"  # the last commit before the pipeline (issue 10): three copies of the writes
 
 # The driver runs inside the checkout under test (its own imports), so it only uses the public
@@ -56,10 +59,18 @@ with tempfile.TemporaryDirectory() as folder:
 
     for n in range(30):  # warm-up: imports, caches, the first pages of the file
         one(n)
+    profiler = None
+    if len(sys.argv) > 2:  # --profile: the timed loop under cProfile, stats to this file
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.enable()
     wall, cpu = time.perf_counter(), time.process_time()
     for n in range(30, 30 + orders):
         one(n)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(sys.argv[2])
     state = pilot.orders.get(f"o-{30 + orders}").state
     assert str(state).endswith("completed"), state
     pilot.close()
@@ -74,13 +85,33 @@ def checkout(commit: str, into: Path) -> Path:
     return into
 
 
-def measure(tree: Path, orders: int) -> tuple[float, float]:
+def measure(tree: Path, orders: int, profile: Path | None = None) -> tuple[float, float]:
     """(wall µs, CPU µs) per API call of one fresh process running the driver in `tree`."""
-    done = subprocess.run([sys.executable, "-c", DRIVER, str(orders)], cwd=tree,
+    extra = [str(profile)] if profile else []
+    done = subprocess.run([sys.executable, "-c", DRIVER, str(orders), *extra], cwd=tree,
                           env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
                           capture_output=True, text=True, check=True)
     wall, cpu = done.stdout.split()
     return float(wall), float(cpu)
+
+
+def by_layer(base: Path, scratch: Path, orders: int) -> dict[str, dict[str, float]]:
+    """Own time per API call grouped by layer (bench/lifecycle.py's grouping), base and current;
+    the profiler's overhead inflates every layer, so compare the two sides, not with the
+    unprofiled figures."""
+    from bench.lifecycle import _layer
+
+    found: dict[str, dict[str, float]] = {}
+    for side, tree in (("base", base), ("current", ROOT)):
+        out = scratch / f"{side}.prof"
+        measure(tree, orders, out)
+        stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
+        for (file, _, name), (_, _, own, _, _) in stats.items():
+            layer = found.setdefault(_layer(file, name), {"base": 0.0, "current": 0.0})
+            layer[side] += own / (orders * 8) * 1e6
+    for layer, sides in sorted(found.items(), key=lambda kv: -kv[1]["base"]):
+        print(f"{layer:40s} {sides['base']:8.1f} µs {sides['current']:8.1f} µs")
+    return found
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -89,6 +120,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--profile", action="store_true",
+                        help="one more process per side under cProfile: µs per call by layer")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
         base = checkout(args.base, Path(scratch) / "base")
@@ -100,6 +133,7 @@ def main(argv: list[str] | None = None) -> dict:
                                "wall_speedup": before[0] / after[0],
                                "cpu_speedup": before[1] / after[1]})
                 print(json.dumps(rounds[-1]), flush=True)
+            layers = by_layer(base, Path(scratch), args.orders) if args.profile else None
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
                            capture_output=True)
@@ -115,6 +149,7 @@ def main(argv: list[str] | None = None) -> dict:
         "median_cpu_speedup": statistics.median(r["cpu_speedup"] for r in rounds),
         "spread_wall_speedup": [min(r["wall_speedup"] for r in rounds),
                                 max(r["wall_speedup"] for r in rounds)],
+        "profile_us_per_call": layers,
     }
     print(json.dumps({k: v for k, v in result.items() if k != "rounds"}, indent=1))
     if args.json:
