@@ -40,8 +40,8 @@ from integrations.config import Settings
 from integrations.db.schema import Base
 from integrations.fulfil_config import CarrierSpec, FulfilmentPolicy
 from integrations.replay import bulk
-from integrations.service import orders
-from integrations.service.inputs import PlaceOrder, parse
+from integrations.service import aftersales, orders
+from integrations.service.inputs import OpenCase, PlaceOrder, parse
 from orderpilot import ManualClock, OrderPilot
 from statemachine.errors import OrderPilotError
 from statemachine.risk_port import Reason, RiskAction, RiskDecision
@@ -50,8 +50,8 @@ from tests.conftest import START, fresh_postgres_database
 # --- the shop: CNY prices in fen, two warehouses, Chinese buyers ------------------------------
 
 PRICES = {"TEA-LONGJING": 12_900, "PHONE-X1": 329_900, "CUP-CELADON": 3_500}
-STOCK = {("TEA-LONGJING", "WH-HZ"): 4, ("TEA-LONGJING", "WH-SZ"): 3,
-         ("PHONE-X1", "WH-SZ"): 2, ("CUP-CELADON", "WH-HZ"): 6}
+STOCK = {("TEA-LONGJING", "WH-HZ"): 5, ("TEA-LONGJING", "WH-SZ"): 3,
+         ("PHONE-X1", "WH-SZ"): 4, ("CUP-CELADON", "WH-HZ"): 8}
 ADDRESSES = ("浙江省杭州市西湖区文三路18号3单元", "广东省深圳市南山区科技园路1号",
              "上海市浦东新区世纪大道100号", "北京市海淀区中关村大街27号",
              "四川省成都市武侯区人民南路四段9号")
@@ -88,6 +88,7 @@ class Place:
     buyer: int
     lines: tuple[tuple[str, int], ...]
     address: int
+    ref: int = 0  # the order's name in later commands (`order=ref`)
 
     def request(self) -> dict[str, Any]:
         buyer = "buyer-blocked" if self.buyer == 9 else f"buyer-{self.buyer}"
@@ -102,7 +103,7 @@ class Place:
 
 @dataclass(frozen=True)
 class OrderCmd:
-    order: int  # the n-th order placed (on each path)
+    order: int  # the order `Place(ref=order)` placed (absent if it was refused)
     trigger: str
     variant: bool = False  # pay the wrong amount (refused); ship with a 2-day promise
 
@@ -115,11 +116,32 @@ class ParcelCmd:
 
 
 @dataclass(frozen=True)
+class CaseOpen:
+    order: int
+    kind: str  # refund_only, or exchange (approving it holds the replacement units)
+
+    def request(self) -> dict[str, Any]:
+        return {"kind": self.kind, "lines": [{"line_no": 1, "quantity": 1}],
+                "reason": "商品与描述不符" if self.kind == "refund_only" else "尺寸不合适，换货"}
+
+
+@dataclass(frozen=True)
+class CaseCmd:
+    order: int
+    case: int  # the n-th case of that order, by id
+    trigger: str
+
+
+CASE_PARAMS = {"approve": {"reason": "同意退款"}, "reject": {"reason": "超出售后期"},
+               "review": {"reason": "金额较大，人工审核"}, "close": {"reason": "买家撤回"}}
+
+
+@dataclass(frozen=True)
 class Wait:
     minutes: int  # time passes, then a deadline sweep runs
 
 
-Command = Place | OrderCmd | ParcelCmd | Wait
+Command = Place | OrderCmd | ParcelCmd | CaseOpen | CaseCmd | Wait
 STEP = timedelta(minutes=1)  # every command happens one minute after the one before
 
 
@@ -151,32 +173,25 @@ WAITS = (5, 25, 90, 60 * 25, 60 * 24 * 4, 60 * 24 * 8)
 
 @st.composite
 def scripts(draw: st.DrawFn, max_orders: int = 4) -> list[Command]:
-    """Placements, then each order's path (a prefix of the flow, maybe a decision first and a
-    cancel somewhere), interleaved at random, with random commands and waits in between."""
+    """Each order's placement and path (a prefix of the flow, maybe a review decision first,
+    after-sales or a cancel), interleaved at random, with random commands and waits between."""
     n = draw(st.integers(1, max_orders))
-    line = st.tuples(st.sampled_from(sorted(PRICES)), st.integers(1, 3))
-    places = [Place(draw(st.sampled_from((1, 2, 3, 9))), tuple(draw(st.lists(
+    line = st.tuples(st.sampled_from(sorted(PRICES)), st.integers(1, 2))
+    queues = [[Place(draw(st.sampled_from((1, 2, 3, 9))), tuple(draw(st.lists(
         line, min_size=1, max_size=2, unique_by=lambda ln: ln[0]))),
-        draw(st.integers(0, len(ADDRESSES) - 1))) for _ in range(n)]
-    queues = [_path(draw, k) for k in range(n)]
+        draw(st.integers(0, len(ADDRESSES) - 1)), ref=k), *_path(draw, k)] for k in range(n)]
     out: list[Command] = []
-    pending = list(places)
-    while pending or any(queues):
-        roll = draw(st.integers(0, 9))
-        if pending and (roll < 3 or not any(queues)):
-            out.append(pending.pop(0))
-        elif roll == 9:
+    while any(queues):
+        if draw(st.integers(0, 11)) == 0:
             out.append(_noise(draw, n))
-        else:
-            live = [q for q in queues if q]
-            if live:
-                out.append(live[draw(st.integers(0, len(live) - 1))].pop(0))
+        live = [q for q in queues if q]
+        out.append(live[draw(st.integers(0, len(live) - 1))].pop(0))
     return out
 
 
 def _path(draw: st.DrawFn, k: int) -> list[Command]:
     steps: list[Command] = []
-    decision = draw(st.sampled_from((None, "approve", "reject")))
+    decision = draw(st.sampled_from((None, None, "approve", "reject")))
     if decision:
         steps.append(OrderCmd(k, decision))
     for kind, trigger in FLOW[:draw(st.integers(0, len(FLOW)))]:
@@ -185,10 +200,17 @@ def _path(draw: st.DrawFn, k: int) -> list[Command]:
                 st.integers(0, 5)) == 0))
         else:  # both parcels of a split order, in a random order
             steps += [ParcelCmd(k, j, trigger) for j in draw(st.permutations([0, 1]))]
-    if draw(st.integers(0, 4)) == 0:
+    paid = len(steps)  # time passing before the payment mostly expires the order: after it
+    if draw(st.integers(0, 2)) == 0:  # after-sales (refused unless the order was paid)
+        kind = draw(st.sampled_from(("refund_only", "exchange")))
+        steps += [CaseOpen(k, kind), *[CaseCmd(k, 0, t) for t in draw(st.sampled_from((
+            ("auto_approve", "refund"), ("review", "approve", "refund"), ("review", "reject"),
+            ("auto_approve", "close"), ("refund",))))]]
+    if draw(st.integers(0, 5)) == 0:
         steps.insert(draw(st.integers(0, len(steps))), OrderCmd(k, "cancel"))
     if draw(st.booleans()):
-        steps.insert(draw(st.integers(0, len(steps))), Wait(draw(st.sampled_from(WAITS))))
+        steps.insert(draw(st.integers(min(paid, 2), len(steps))),
+                     Wait(draw(st.sampled_from(WAITS))))
     return steps
 
 
@@ -199,7 +221,7 @@ def _noise(draw: st.DrawFn, n: int) -> Command:
     if kind == 1:
         return ParcelCmd(draw(st.integers(0, n - 1)), draw(st.integers(0, 1)),
                          draw(st.sampled_from(NOISE_PARCEL)))
-    return Wait(draw(st.sampled_from(WAITS)))
+    return Wait(draw(st.sampled_from(WAITS[:3])))
 
 
 # --- the two paths ----------------------------------------------------------------------------
@@ -207,7 +229,7 @@ def _noise(draw: st.DrawFn, n: int) -> Command:
 
 def run_single(pilot: OrderPilot, clock: ManualClock, script: list[Command]) -> list[str]:
     """One public API call per command; returns each command's outcome."""
-    placed: list[str] = []
+    placed: dict[int, str] = {}
     outcomes = []
     at = START
     for cmd in script:
@@ -220,19 +242,30 @@ def run_single(pilot: OrderPilot, clock: ManualClock, script: list[Command]) -> 
     return outcomes
 
 
-def _single(pilot: OrderPilot, placed: list[str], cmd: Command, at: datetime) -> str:
+def _single(pilot: OrderPilot, placed: dict[int, str], cmd: Command, at: datetime) -> str:
     if isinstance(cmd, Wait):
         pilot.sweep(at, batch=1)  # one due timer per transaction
         return "swept"
     if isinstance(cmd, Place):
-        placed.append(pilot.orders.place(**cmd.request()).id)
+        placed[cmd.ref] = pilot.orders.place(**cmd.request()).id
         return "ok"
-    if cmd.order >= len(placed):
+    if cmd.order not in placed:
         return "absent"
     order = pilot.orders.get(placed[cmd.order])
     if isinstance(cmd, OrderCmd):
         actor, params = order_params(cmd, order.total, cmd.order, at)
         pilot.orders.fire(order.id, cmd.trigger, actor=actor, **params)
+        return "ok"
+    if isinstance(cmd, CaseOpen):
+        pilot.cases.open(order.id, actor="buyer", **cmd.request())
+        return "ok"
+    if isinstance(cmd, CaseCmd):
+        with pilot.context.tx(readonly=True) as tx:
+            cases = sorted(c.id for c in tx.store.cases_of(int(order.id[2:])))
+        if cmd.case >= len(cases):
+            return "absent"
+        pilot.cases.fire(f"c-{cases[cmd.case]}", cmd.trigger, actor="service:小周",
+                         **CASE_PARAMS.get(cmd.trigger, {}))
         return "ok"
     parcels = sorted(pilot.shipments.of_order(order.id), key=lambda s: int(s.id[2:]))
     if cmd.parcel >= len(parcels):
@@ -247,7 +280,7 @@ class BulkRun:
 
     def __init__(self, pilot: OrderPilot):
         self.pilot, self.ctx = pilot, pilot.context
-        self.placed: list[int] = []
+        self.placed: dict[int, int] = {}
 
     def run(self, script: list[Command]) -> list[str]:
         outcomes: list[str] = [""] * len(script)
@@ -275,16 +308,17 @@ class BulkRun:
                 end = start
                 while end < len(unit) and type(unit[end][1]) is kind:
                     end += 1
-                {Place: self._place, OrderCmd: self._orders,
-                 ParcelCmd: self._parcels}[kind](tx, unit[start:end], outcomes)
+                {Place: self._place, OrderCmd: self._orders, ParcelCmd: self._parcels,
+                 CaseOpen: self._open, CaseCmd: self._cases}[kind](tx, unit[start:end],
+                                                                   outcomes)
                 start = end
 
     def _place(self, tx, items, outcomes) -> None:
         for i, cmd, at in items:
             try:
                 with tx.connection.begin_nested():
-                    self.placed.append(orders._place(
-                        self.ctx, tx, parse(PlaceOrder, cmd.request()), "api", at))
+                    self.placed[cmd.ref] = orders._place(
+                        self.ctx, tx, parse(PlaceOrder, cmd.request()), "api", at)
                 outcomes[i] = "ok"
             except OrderPilotError as error:
                 outcomes[i] = f"refused: {error}"
@@ -293,7 +327,7 @@ class BulkRun:
         moves: dict[int, bulk.Move] = {}
         totals = dict(tx.store.sql.all("SELECT id, total FROM orders"))
         for i, cmd, at in items:
-            if cmd.order >= len(self.placed):
+            if cmd.order not in self.placed:
                 outcomes[i] = "absent"
                 continue
             number = self.placed[cmd.order]
@@ -304,7 +338,7 @@ class BulkRun:
     def _parcels(self, tx, items, outcomes) -> None:
         moves: dict[int, bulk.Move] = {}
         for i, cmd, at in items:
-            parcels = [] if cmd.order >= len(self.placed) else [r[0] for r in tx.store.sql.all(
+            parcels = [] if cmd.order not in self.placed else [r[0] for r in tx.store.sql.all(
                 "SELECT id FROM shipments WHERE order_id = :o ORDER BY id",
                 {"o": self.placed[cmd.order]})]
             if cmd.parcel >= len(parcels):
@@ -312,6 +346,31 @@ class BulkRun:
                 continue
             moves[i] = bulk.Move(parcels[cmd.parcel], cmd.trigger, at, "sf-express")
         self._fire(bulk.fire_shipments(self.ctx, tx, list(moves.values())), moves, outcomes)
+
+    def _open(self, tx, items, outcomes) -> None:
+        for i, cmd, at in items:
+            if cmd.order not in self.placed:
+                outcomes[i] = "absent"
+                continue
+            try:
+                with tx.connection.begin_nested():
+                    aftersales.add_case(self.ctx, tx, self.placed[cmd.order],
+                                        parse(OpenCase, cmd.request()), "buyer", at)
+                outcomes[i] = "ok"
+            except OrderPilotError as error:
+                outcomes[i] = f"refused: {error}"
+
+    def _cases(self, tx, items, outcomes) -> None:
+        moves: dict[int, bulk.Move] = {}
+        for i, cmd, at in items:
+            cases = [] if cmd.order not in self.placed else sorted(
+                c.id for c in tx.store.cases_of(self.placed[cmd.order]))
+            if cmd.case >= len(cases):
+                outcomes[i] = "absent"
+                continue
+            moves[i] = bulk.Move(cases[cmd.case], cmd.trigger, at, "service:小周",
+                                 dict(CASE_PARAMS.get(cmd.trigger, {})))
+        self._fire(bulk.fire_cases(self.ctx, tx, list(moves.values())), moves, outcomes)
 
     @staticmethod
     def _fire(refused: list[bulk.Refused], moves: dict[int, bulk.Move],
@@ -443,7 +502,8 @@ ONE_LATE_SWEEP = [Place(1, (("TEA-LONGJING", 1),), 0), *[OrderCmd(0, t) for t in
 
 # two unpaid orders of one buyer lapse in one sweep, the older one's hold extended: the buyer's
 # credit falls in the order the holds fell due (the bulk sweep went by order number)
-TWO_LAPSE_IN_ONE_SWEEP = [Place(3, (("TEA-LONGJING", 1),), 1), Place(3, (("CUP-CELADON", 2),), 1),
+TWO_LAPSE_IN_ONE_SWEEP = [Place(3, (("TEA-LONGJING", 1),), 1),
+                          Place(3, (("CUP-CELADON", 2),), 1, ref=1),
                           OrderCmd(0, "extend_hold"), Wait(90)]
 
 # shipped two days in with a promise two days out: only the 1-day carrier can keep it; the
