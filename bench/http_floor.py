@@ -11,6 +11,7 @@ function, so it runs in the same thread pool as the product's routes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sqlite3
 import sys
@@ -30,7 +31,7 @@ def create_floor_app(path: str) -> FastAPI:
     """POST /v1/shop/orders stores the JSON body as one row; 201 with the row id."""
     app = FastAPI(title="bare floor")
     local = threading.local()
-    with _connect(path) as setup:
+    with contextlib.closing(_connect(path)) as setup:
         setup.execute("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, "
                       "event_id TEXT NOT NULL UNIQUE, body TEXT NOT NULL)")
 

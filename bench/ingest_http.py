@@ -1,7 +1,7 @@
 """Signed webhook ingestion over HTTP against a bare FastAPI floor, in one run (issue 10).
 
     python bench/ingest_http.py [--rounds 5] [--requests 300] [--profile 20]
-                                [--json bench/results/ingest_http.json]
+                                [--store sqlite|postgres] [--json bench/results/ingest_http.json]
 
 Three servers, each its own process on a fresh SQLite file, started once and warmed up, all
 served by uvicorn with the settings of `orderpilot api` (one process, access log at info):
@@ -14,28 +14,30 @@ from distinct buyers in China (their own +86 mobile, device and IP; a one-line a
 Chinese characters in one of ten cities; CNY), a share of them to a landmark instead of an
 address (`--held-share`, held for review as a shop's vague addresses are); then the gateway's
 payments for every order the risk engine let through. Per phase: requests/s, p50/p99 latency
-at the client, server CPU per request (utime + stime of the server process, /proc/<pid>/stat).
-Ratios are taken within a round, and the medians over rounds reported. `--profile S` samples
+at the client, server CPU per request (utime + stime of the server process, /proc/<pid>/stat)
+and how long its threads waited for a CPU while runnable (/proc/<pid>/task/*/schedstat: on a
+shared machine a server whose work runs on one thread, as group commit's does, waits more).
+Ratios are taken within a round, and the medians over rounds reported. `--store postgres` puts
+the two product servers on fresh PostgreSQL databases (where a COMMIT waits for the WAL flush);
+their server CPU then leaves out PostgreSQL's own processes. `--profile S` samples
 the one_tx server with py-spy for S seconds of placements and tells where its time goes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import itertools
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,30 +47,14 @@ if not __package__:  # run as `python bench/ingest_http.py` from a checkout
     sys.path.insert(0, str(ROOT))
 
 from bench import http_layers  # noqa: E402
+from bench.http_servers import SECRETS, SKUS, Server, database, start, stop, waited  # noqa: E402
 from integrations.http.signing import signed_headers  # noqa: E402
-from orderpilot import OrderPilot  # noqa: E402
 from orderpilot.demo_risk import REGIONS, STREETS  # noqa: E402
 
-SECRETS = {"shop": "bench-shop", "payments": "bench-pay"}
 CONCURRENCY = {"floor": (4, 16, 32), "one_tx": (4, 16, 32), "group": (4, 16, 32)}
 MOBILE = ("138", "139", "150", "186", "188", "135", "159", "177")  # none a virtual segment
 NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄丽")
-SKUS = (("PHONE-X1", 399_900), ("CASE-2", 4_900), ("CABLE-3", 2_900), ("TEA-4", 12_800))
 Request = tuple[str, bytes, str]  # path, body, source
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    placed: itertools.count = field(default_factory=lambda: itertools.count(1))
-    states: Counter[str] = field(default_factory=Counter)
-
-    def cpu(self) -> float:
-        """CPU seconds (user + system, all threads) the server process has used."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def placement(n: int, held_every: int) -> dict[str, Any]:
@@ -127,14 +113,15 @@ def send(port: int, requests: list[Request], concurrency: int) -> tuple[float, l
 
 def phase(server: Server, requests: list[Request], concurrency: int) -> tuple[dict, list]:
     """One timed phase: throughput, latency and server CPU per request."""
-    cpu = server.cpu()
+    cpu, waits = server.cpu(), server.runqueue_waits()
     wall, results = send(server.port, requests, concurrency)
-    cpu = server.cpu() - cpu
+    cpu, queued = server.cpu() - cpu, waited(waits, server.runqueue_waits())
     ms = sorted(r[0] * 1000 for r in results)
     return {"requests": len(ms), "concurrency": concurrency, "per_s": round(len(ms) / wall, 1),
             "p50_ms": round(statistics.median(ms), 2),
             "p99_ms": round(ms[max(0, -(-len(ms) * 99 // 100) - 1)], 2),
             "server_cpu_ms": round(cpu * 1000 / len(ms), 3),
+            "server_runqueue_wait_ms": round(queued * 1000 / len(ms), 3),
             "statuses": dict(Counter(str(r[1]) for r in results))}, results
 
 
@@ -158,57 +145,37 @@ def place_and_pay(server: Server, count: int, concurrency: int, held_every: int
     return {"place": placed, "pay": paid}
 
 
-def start(name: str, directory: Path, port: int) -> Server:
-    """The server in its own process, on a fresh SQLite file (stock received for products)."""
-    db = directory / f"{name}.db"
-    if name == "floor":
-        command = [sys.executable, str(ROOT / "bench" / "http_floor.py"), "--db", str(db)]
-    else:
-        pilot = OrderPilot(f"sqlite:///{db}")
-        for sku, _ in SKUS:
-            pilot.inventory.receive(sku=sku, warehouse="WH-HANGZHOU", quantity=10_000_000)
-        pilot.close()
-        command = [sys.executable, "-m", "orderpilot.cli", "api", "--db", f"sqlite:///{db}",
-                   *(["--group-commit"] if name == "group" else [])]
-    env = {**os.environ, "ORDERPILOT_HTTP_SECRETS": json.dumps(SECRETS), "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([*command, "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return Server(name, port, process)
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"{name} server did not start on port {port}")
-
-
 def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     held_every = round(1 / args.held_share) if args.held_share > 0 else 0
-    servers = [start(name, directory, args.port + k)
-               for k, name in enumerate(("floor", "one_tx", "group"))]
-    try:
-        for server in servers:  # warm-up: imports, address tables, connections, page cache
-            place_and_pay(server, args.warmup, 4, held_every)
-            server.states.clear()
-        rounds = []
-        for number in range(args.rounds):
-            rounds.append({server.name: {f"c{c}": place_and_pay(
-                server, args.requests, c, held_every) for c in CONCURRENCY[server.name]}
-                for server in servers})
-            rounds[-1]["load_average_1min"] = round(os.getloadavg()[0], 1)
-            print(json.dumps({"round": number + 1, **_ratios(rounds[-1])}), flush=True)
-        profile = _profile(servers[1], args, held_every, directory) if args.profile else None
-    finally:
-        for server in servers:
-            server.process.send_signal(2)
-            server.process.wait(timeout=60)
+    with contextlib.ExitStack() as started:
+        servers = []
+        for k, name in enumerate(("floor", "one_tx", "group")):
+            url = started.enter_context(database(args.store, directory, name))
+            servers.append(start(name, url, args.port + k))
+            started.callback(stop, servers[-1])  # before its database is dropped
+        return {"store": args.store, **_measure(servers, args, held_every, directory)}
+
+
+def _measure(servers: list[Server], args: argparse.Namespace, held_every: int,
+             directory: Path) -> dict[str, Any]:
+    for server in servers:  # warm-up: imports, address tables, connections, page cache
+        place_and_pay(server, args.warmup, 4, held_every)
+        server.states.clear()
+    rounds = []
+    for number in range(args.rounds):
+        rounds.append({server.name: {f"c{c}": place_and_pay(
+            server, args.requests, c, held_every) for c in CONCURRENCY[server.name]}
+            for server in servers})
+        rounds[-1]["load_average_1min"] = round(os.getloadavg()[0], 1)
+        print(json.dumps({"round": number + 1, **_ratios(rounds[-1])}), flush=True)
+    profiles = {s.name: _profile(s, args, held_every, directory)
+                for s in servers[:2]} if args.profile else {}
     return {"benchmark": "ingest_http", "requests_per_phase": args.requests,
             "rounds": rounds, "ratios_median": _medians([_ratios(r) for r in rounds]),
             "phases_median": _phase_medians(rounds),
             "placement_states": {s.name: dict(s.states) for s in servers[1:]},
-            "profile_one_tx_placement": profile}
+            "profile_one_tx_placement": profiles.get("one_tx"),
+            "profile_floor": profiles.get("floor")}
 
 
 def _ratios(round_: dict[str, Any]) -> dict[str, float]:
@@ -244,17 +211,18 @@ def _phase_medians(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             for kind in kinds:
                 out[f"{name}.{level}.{kind}"] = {
                     key: round(statistics.median(r[name][level][kind][key] for r in rounds), 3)
-                    for key in ("per_s", "p50_ms", "p99_ms", "server_cpu_ms")}
+                    for key in ("per_s", "p50_ms", "p99_ms", "server_cpu_ms",
+                                "server_runqueue_wait_ms")}
     return out
 
 
 def _profile(server: Server, args: argparse.Namespace, held_every: int,
              directory: Path) -> dict[str, Any]:
-    """py-spy on the one_tx server while clients place orders at concurrency 4."""
+    """py-spy on `server` while 4 clients send it placements (the floor stores them)."""
     py_spy = args.py_spy or shutil.which("py-spy")
     if not py_spy:
         return {"skipped": "py-spy not found (pip install py-spy, or --py-spy PATH)"}
-    out = args.folded or directory / "one_tx.folded"
+    out = (args.folded or directory) / f"{server.name}.folded"
     sampler = http_layers.record(server.process.pid, args.profile, out, py_spy)
     time.sleep(1)  # attached
     cpu, placed = server.cpu(), 0
@@ -274,10 +242,13 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=60, help="placements per server first")
     parser.add_argument("--held-share", type=float, default=0.05,
                         help="share of placements to a landmark (held for review)")
+    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite",
+                        help="the product servers' store (the floor is always SQLite)")
     parser.add_argument("--port", type=int, default=18740)
     parser.add_argument("--profile", type=float, default=0, help="py-spy seconds (0: none)")
     parser.add_argument("--py-spy", help="path of py-spy (default: on PATH)")
-    parser.add_argument("--folded", type=Path, help="keep py-spy's folded stacks here")
+    parser.add_argument("--folded", type=Path,
+                        help="a directory to keep py-spy's folded stacks in (<server>.folded)")
     parser.add_argument("--json", type=Path, help="also write the report here")
     return parser.parse_args()
 

@@ -7,7 +7,7 @@ Loops, each in its own thread (no flow run every few seconds, no process per eve
 - answers: resumed case runs → the decision applied, the run closed;
 - jobs: new outbox rows → settlements, refund triage, carrier chases (own cursor: slow
   outside systems never delay a review);
-- sweep: due timers fired;
+- sweep: due timers fired; money operations left pending retried, abandoned payments released;
 - dashboard: the `review-queue`, `shop-health`, `carrier-kpi` and diagram pages;
 and, with a metrics port, a Prometheus endpoint (`/metrics`).
 """
@@ -41,6 +41,7 @@ from integrations.console.routing import Intent, intents_of
 from integrations.events.relay import drain
 from integrations.risk.budget import check_review_budget
 from integrations.service.context import Context
+from integrations.service.money_sweep import sweep_money
 from integrations.service.sweep import sweep
 from statemachine.ports import Message
 
@@ -191,6 +192,9 @@ class Console:
         fired = sweep(self.ctx, self.ctx.clock.now(), self.ctx.settings.sweep_batch)
         self.counts["timers fired"] += sum(n for k, n in fired.items() if k != "stale")
         self.watch_review_budget()
+        moved = sweep_money(self.ctx, self.ctx.clock.now())  # provider calls left behind
+        self.counts["payments retried"] += moved["retried"]
+        self.counts["payments released"] += moved["released"]
         return 0
 
     def watch_review_budget(self) -> None:

@@ -1,4 +1,8 @@
-"""The `orderpilot` command line. Each command is a thin call into the Python API."""
+"""The `orderpilot` command line. Each command is a thin call into the Python API.
+
+The app, the shared options and the error handling live in cli_common.py; the command modules
+(cli_*.py) import that, never this module.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +10,26 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from orderpilot.api import OrderPilot
-from statemachine.errors import OrderPilotError
-
-app = typer.Typer(help="orderpilot: e-commerce order lifecycles as persisted state machines.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
-order_app = typer.Typer(help="Look at and move orders.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-stock_app = typer.Typer(help="Inventory and stock holds.", no_args_is_help=True)
-app.add_typer(order_app, name="order")
-app.add_typer(db_app, name="db")
-app.add_typer(stock_app, name="stock")
-console = Console()
-
-DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
-
-
-def pilot(db: str | None) -> OrderPilot:
-    return OrderPilot(db)
+from orderpilot.cli_common import (
+    DbOption,
+    app,
+    console,
+    db_app,
+    errors,
+    kv,
+    order_app,
+    pilot,
+    stock_app,
+)
 
 
 @order_app.command("show")
 def order_show(order_id: str, db: DbOption = None,
                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """State, money, risk decision and full history of one order."""
-    with _errors():
+    with errors():
         p = pilot(db)
         order, history = p.orders.get(order_id), p.orders.history(order_id)
     if as_json:
@@ -60,8 +56,8 @@ def order_fire(order_id: str, trigger: str, db: DbOption = None,
                param: Annotated[list[str] | None, typer.Option(
                    "--param", "-p", help="KEY=VALUE (JSON values allowed)")] = None) -> None:
     """Fire a trigger on an order, e.g. `orderpilot order fire o-1 cancel -p reason=dup`."""
-    params = dict(_kv(p) for p in param or [])
-    with _errors():
+    params = dict(kv(p) for p in param or [])
+    with errors():
         order = pilot(db).orders.fire(order_id, trigger, actor=by, **params)
     console.print(f"{order.id} is now [bold]{order.state}[/]")
 
@@ -72,7 +68,7 @@ def diagram(which: Annotated[str, typer.Argument(help="order, shipment, case or 
     """Print the lifecycle diagrams (Mermaid), generated from the transition tables."""
     from statemachine.diagrams import mermaid_markdown
 
-    with _errors():
+    with errors():
         print(mermaid_markdown(which))
 
 
@@ -91,7 +87,7 @@ def db_upgrade(db: DbOption = None) -> None:
 @app.command()
 def sweep(db: DbOption = None) -> None:
     """Fire every deadline that is due now (hold expiry, parcel alerts, SLAs, auto-complete)."""
-    with _errors():
+    with errors():
         counts = pilot(db).sweep()
     console.print(counts or "nothing due")
 
@@ -99,7 +95,7 @@ def sweep(db: DbOption = None) -> None:
 @stock_app.command("receive")
 def stock_receive(sku: str, warehouse: str, quantity: int, db: DbOption = None) -> None:
     """Add stock on hand."""
-    with _errors():
+    with errors():
         level = pilot(db).inventory.receive(sku=sku, warehouse=warehouse, quantity=quantity)
     console.print(level)
 
@@ -108,7 +104,7 @@ def stock_receive(sku: str, warehouse: str, quantity: int, db: DbOption = None) 
 def stock_levels(db: DbOption = None) -> None:
     """On hand, reserved and available per sku × warehouse."""
     table = Table("sku", "warehouse", "on hand", "reserved", "available")
-    with _errors():
+    with errors():
         for lv in pilot(db).inventory.levels():
             table.add_row(lv.sku, lv.warehouse, str(lv.on_hand), str(lv.reserved),
                           str(lv.available))
@@ -118,7 +114,7 @@ def stock_levels(db: DbOption = None) -> None:
 @stock_app.command("reconcile")
 def stock_reconcile(db: DbOption = None, fix: bool = False) -> None:
     """Recompute reserved stock from live holds and report (or --fix) any drift."""
-    with _errors():
+    with errors():
         drifts = pilot(db).inventory.reconcile(fix=fix)
     if not drifts:
         console.print("no drift: reserved matches the live holds everywhere")
@@ -140,41 +136,15 @@ def demo(db: DbOption = None,
     from orderpilot.demo import run_demo
     from orderpilot.demo_fulfil import run_fulfilment_demo
 
-    with _errors():
+    with errors():
         if fulfilment:
             run_fulfilment_demo(db, console)
         else:
             run_demo(db, orders, seed, console)
 
 
-def _kv(text: str) -> tuple[str, object]:
-    key, sep, value = text.partition("=")
-    if not sep:
-        raise typer.BadParameter(f"expected KEY=VALUE (got {text!r})", param_hint="--param")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
-
-
-class _errors:
-    """Turn orderpilot errors into one red line and exit code 2, not a traceback."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, error, tb) -> bool:
-        if isinstance(error, OrderPilotError):
-            console.print(f"[red]error:[/] {error}")
-            raise typer.Exit(2)
-        if isinstance(error, OSError):  # e.g. --out in a directory we may not write
-            where = f" {error.filename}" if error.filename else ""
-            console.print(f"[red]error:[/] cannot use{where}: {error.strerror or error}")
-            raise typer.Exit(2)
-        return False
-
-
-# Commands of each area register themselves on the app.
+# Commands of each area register themselves on the app (after this module's own commands, so
+# the help lists them in the same order as ever).
 from orderpilot import cli_fulfil, cli_integrations  # noqa: E402,F401  (fulfil registers itself)
 from orderpilot.cli_cases import register as _register_cases  # noqa: E402
 from orderpilot.cli_import import register as _register_import  # noqa: E402

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from orderpilot.cli import DbOption, _errors, _kv, app, console, pilot, stock_app
+from orderpilot.cli_common import DbOption, app, console, errors, kv, pilot, stock_app
 
 wave_app = typer.Typer(help="Pick waves: group paid orders per warehouse, release to picking.",
                        no_args_is_help=True)
@@ -32,7 +32,7 @@ def wave_create(warehouse: str, db: DbOption = None, by: By = "cli",
                 carrier: Annotated[str | None, typer.Option(help="carrier (cut-off)")] = None,
                 size: Annotated[int | None, typer.Option(help="orders at most")] = None) -> None:
     """Put the most urgent paid orders of WAREHOUSE into a new wave."""
-    with _errors():
+    with errors():
         wave = pilot(db).waves.create(warehouse=warehouse, carrier=carrier, size=size, actor=by)
     if wave is None:
         console.print(f"no paid orders waiting for a wave in {warehouse}")
@@ -47,7 +47,7 @@ def wave_list(db: DbOption = None,
               state: Annotated[str | None, typer.Option(help="open or released")] = None) -> None:
     """Waves by carrier cut-off."""
     table = Table("wave", "warehouse", "carrier", "cut-off", "state", "orders", "by")
-    with _errors():
+    with errors():
         for w in pilot(db).waves.list(state=state):
             table.add_row(w["id"], w["warehouse"], w["carrier"], f"{w['cutoff_at']:%m-%d %H:%M}",
                           w["state"], str(len(w["orders"])), w["released_by"] or w["created_by"])
@@ -57,7 +57,7 @@ def wave_list(db: DbOption = None,
 @wave_app.command("release")
 def wave_release(wave_id: str, db: DbOption = None, by: By = "cli") -> None:
     """Start picking every order of the wave."""
-    with _errors():
+    with errors():
         outcomes = pilot(db).waves.release(wave_id, actor=by)
     for order_id, outcome in outcomes.items():
         console.print(f"{order_id}: {outcome}")
@@ -68,7 +68,7 @@ def wave_picklist(wave_id: str, db: DbOption = None,
                   fmt: Annotated[str, typer.Option("--format", help="csv or markdown")] = "csv"
                   ) -> None:
     """Print the wave's pick list (sku, location, quantity, orders)."""
-    with _errors():
+    with errors():
         print(pilot(db).waves.pick_list(wave_id, fmt=fmt), end="")
 
 
@@ -76,7 +76,7 @@ def wave_picklist(wave_id: str, db: DbOption = None,
 def sku_flag(sku: str, flag: str, db: DbOption = None,
              note: Annotated[str | None, typer.Option()] = None) -> None:
     """Flag a sku high_value, high_return or easily_confused (double check at packing)."""
-    with _errors():
+    with errors():
         pilot(db).fulfilment.flag_sku(sku, flag, note=note)
     console.print(f"{sku} flagged {flag}")
 
@@ -84,7 +84,7 @@ def sku_flag(sku: str, flag: str, db: DbOption = None,
 @sku_app.command("weight")
 def sku_weight(sku: str, grams: int, db: DbOption = None) -> None:
     """Record a sku's shipping weight (carrier selection sums it per parcel)."""
-    with _errors():
+    with errors():
         pilot(db).fulfilment.set_weight(sku, grams)
     console.print(f"{sku}: {grams} g")
 
@@ -93,7 +93,7 @@ def sku_weight(sku: str, grams: int, db: DbOption = None) -> None:
 def carrier_kpis(db: DbOption = None) -> None:
     """The KPI job: recompute carrier on-time / loss / complaint rates for carrier selection."""
     table = Table("carrier", "parcels", "on time", "loss", "complaints")
-    with _errors():
+    with errors():
         for name, k in pilot(db).fulfilment.refresh_carrier_kpis().items():
             table.add_row(name, str(k["parcels"]), *(
                 "n/a" if v is None else f"{v:.1%}"
@@ -104,7 +104,7 @@ def carrier_kpis(db: DbOption = None) -> None:
 @sku_app.command("locate")
 def sku_locate(sku: str, warehouse: str, location: str, db: DbOption = None) -> None:
     """Record the bin of a sku in a warehouse."""
-    with _errors():
+    with errors():
         pilot(db).fulfilment.locate(sku, warehouse, location)
     console.print(f"{sku} in {warehouse} at {location}")
 
@@ -114,7 +114,7 @@ def pick_short(order_id: str, sku: str, warehouse: str, missing: int, db: DbOpti
                by: By = "cli", reason: Annotated[str, typer.Option()] = "short at picking",
                kind: Annotated[str, typer.Option(help="count or damage")] = "count") -> None:
     """Report MISSING units of SKU short in WAREHOUSE for a picking order."""
-    with _errors():
+    with errors():
         order = pilot(db).fulfilment.report_short(order_id, sku=sku, warehouse=warehouse,
                                                   missing=missing, kind=kind, reason=reason,
                                                   actor=by)
@@ -124,7 +124,7 @@ def pick_short(order_id: str, sku: str, warehouse: str, missing: int, db: DbOpti
 @pick_app.command("retry")
 def pick_retry(order_id: str, db: DbOption = None, by: By = "cli") -> None:
     """Allocate a backordered order's missing units now."""
-    with _errors():
+    with errors():
         order = pilot(db).fulfilment.retry_backorder(order_id, actor=by)
     console.print(f"{order.id} is now [bold]{order.state}[/]")
 
@@ -134,7 +134,7 @@ def stock_adjust(sku: str, warehouse: str, delta: int, db: DbOption = None, by: 
                  kind: Annotated[str, typer.Option(help="count or damage")] = "count",
                  reason: Annotated[str, typer.Option(help="why")] = "") -> None:
     """Correct a count (±DELTA) or write off damaged stock (−DELTA), with who and why."""
-    with _errors():
+    with errors():
         number = pilot(db).fulfilment.adjust_stock(sku=sku, warehouse=warehouse, delta=delta,
                                                    kind=kind, reason=reason, actor=by)
     console.print(f"adjustment {number}: {sku}@{warehouse} {delta:+d} ({kind}: {reason})")
@@ -145,7 +145,7 @@ def stock_adjustments(db: DbOption = None, sku: Annotated[str | None, typer.Opti
                       ) -> None:
     """Every recorded adjustment, with who and why."""
     table = Table("at", "sku", "warehouse", "delta", "kind", "by", "order", "reason")
-    with _errors():
+    with errors():
         for a in pilot(db).fulfilment.adjustments(sku):
             table.add_row(a["at"].isoformat(timespec="seconds"), a["sku"], a["warehouse"],
                           f"{a['delta']:+d}", a["kind"], a["actor"],
@@ -158,7 +158,7 @@ def stock_transfer(sku: str, from_warehouse: str, to_warehouse: str, quantity: i
                    db: DbOption = None, by: By = "cli",
                    reason: Annotated[str, typer.Option()] = "rebalance") -> None:
     """Send free stock to another warehouse (in transit until received)."""
-    with _errors():
+    with errors():
         number = pilot(db).fulfilment.send_transfer(
             sku=sku, from_warehouse=from_warehouse, to_warehouse=to_warehouse,
             quantity=quantity, reason=reason, actor=by)
@@ -168,7 +168,7 @@ def stock_transfer(sku: str, from_warehouse: str, to_warehouse: str, quantity: i
 @stock_app.command("receive-transfer")
 def stock_receive_transfer(transfer_id: str, db: DbOption = None, by: By = "cli") -> None:
     """Put an arrived transfer on the receiving warehouse's shelf."""
-    with _errors():
+    with errors():
         t = pilot(db).fulfilment.receive_transfer(transfer_id, actor=by)
     console.print(f"{t['id']}: {t['quantity']} {t['sku']} received in {t['to_warehouse']}")
 
@@ -176,7 +176,7 @@ def stock_receive_transfer(transfer_id: str, db: DbOption = None, by: By = "cli"
 @stock_app.command("ledger")
 def stock_ledger(db: DbOption = None) -> None:
     """Ledger terms: on hand + in transit + shipped = received + Σ adjustments."""
-    with _errors():
+    with errors():
         console.print(pilot(db).fulfilment.ledger())
 
 
@@ -185,7 +185,7 @@ def claim_list(db: DbOption = None, state: Annotated[str | None, typer.Option()]
     """Parcel claims: kind, how the buyer was compensated, the carrier side."""
     table = Table("claim", "order", "parcel", "kind", "state", "buyer got", "claimed",
                   "recovered")
-    with _errors():
+    with errors():
         for c in pilot(db).claims.list(state=state):
             table.add_row(c["id"], c["order_id"], c["shipment_id"], c["kind"], c["state"],
                           f"{c['compensation']} {c['compensated']}", str(c["claimed"]),
@@ -199,7 +199,7 @@ def claim_lost(shipment_id: str, db: DbOption = None, by: By = "cli",
                settle: Annotated[str | None, typer.Option(help="refund or reship")] = None
                ) -> None:
     """The parcel is lost: compensate the buyer, file the carrier claim."""
-    with _errors():
+    with errors():
         c = pilot(db).claims.report_lost(shipment_id, reason=reason, settle=settle, actor=by)
     console.print(f"{c['id']}: buyer compensated by {c['compensation']}; claim {c['state']}")
 
@@ -210,7 +210,7 @@ def claim_return(shipment_id: str, result: str, db: DbOption = None, by: By = "c
                  settle: Annotated[str | None, typer.Option(help="refund or reship")] = None
                  ) -> None:
     """A returned parcel arrived: RESULT ok (restock) or damaged (write off)."""
-    with _errors():
+    with errors():
         c = pilot(db).claims.receive_return(shipment_id, result=result, notes=notes,
                                             settle=settle, actor=by)
     console.print(f"{c['id']}: {result}; buyer settled by {c['compensation']}")
@@ -221,7 +221,7 @@ def claim_fire(claim_id: str, trigger: str, db: DbOption = None, by: By = "cli",
                param: Annotated[list[str] | None, typer.Option("--param", "-p")] = None
                ) -> None:
     """carrier_pay -p amount=… / carrier_reject -p reason=… / close."""
-    params = dict(_kv(p) for p in param or [])
-    with _errors():
+    params = dict(kv(p) for p in param or [])
+    with errors():
         c = pilot(db).claims.fire(claim_id, trigger, actor=by, **params)
     console.print(json.dumps({k: c[k] for k in ("id", "state", "claimed", "recovered")}))

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orderpilot.cli_integrations import DbOption, _pilot
+from orderpilot.cli_common import DbOption, pilot_closed
 
 import_app = typer.Typer(help="Import from files (platform exports).", no_args_is_help=True)
 console = Console()
@@ -36,13 +36,13 @@ def orders(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
            by: Annotated[str, typer.Option(help="who imports")] = "import") -> None:
     """Place (and pay, when the export says so) every order in FILE; a second run of the same
     file places nothing twice. Exit 1 when any order could not be imported."""
+    from integrations.ingest.imports import import_record
     from integrations.ingest.order_files import read_orders
-    from integrations.service.imports import import_record
 
     column_map = json.loads(columns.read_text(encoding="utf-8")) if columns else None
     records = read_orders(file, fmt, column_map)
     results = []
-    with _pilot(db) as pilot, Progress(TextColumn("importing"), BarColumn(),
+    with pilot_closed(db) as pilot, Progress(TextColumn("importing"), BarColumn(),
                                        MofNCompleteColumn(), TimeElapsedColumn(),
                                        console=console) as progress:
         task = progress.add_task("orders", total=len(records))

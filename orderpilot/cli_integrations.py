@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,23 +11,10 @@ from rich.table import Table
 
 from orderpilot.api import OrderPilot
 from orderpilot.api_integrations import add_note, evidence_pack, http_app, notes
+from orderpilot.cli_common import DbOption, errors, pilot_closed
 
 note_app = typer.Typer(help="Notes and messages attached to orders.", no_args_is_help=True)
 console = Console()
-DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
-
-
-@contextmanager
-def _pilot(db: str | None) -> Iterator[OrderPilot]:
-    """A pilot for one command, closed (connections returned) when it ends."""
-    from orderpilot.cli import _errors
-
-    with _errors():
-        pilot = OrderPilot(db)
-        try:
-            yield pilot
-        finally:
-            pilot.close()
 
 
 def api(db: DbOption = None,
@@ -52,9 +37,7 @@ def api(db: DbOption = None,
     if not settings.secrets:
         console.print("[yellow]warning:[/] ORDERPILOT_HTTP_SECRETS is empty: every /v1 "
                       "request will be refused (401)")
-    from orderpilot.cli import _errors
-
-    with _errors():
+    with errors():
         pilot = OrderPilot(db)
     uvicorn.run(http_app(pilot, settings), host=host or settings.host,
                 port=port or settings.port, log_level="info",
@@ -66,7 +49,7 @@ def note_add(order_id: str, text: str, db: DbOption = None,
              by: Annotated[str, typer.Option(help="who writes the note")] = "cli",
              kind: Annotated[str, typer.Option(help="note or message")] = "note") -> None:
     """Attach a note to an order, e.g. `orderpilot note add o-7 "called buyer" --by amy`."""
-    with _pilot(db) as pilot:
+    with pilot_closed(db) as pilot:
         note = add_note(pilot, order_id, text, by=by, kind=kind)
     console.print(f"note {note.id} added to {note.order_id} by {note.author}")
 
@@ -75,7 +58,7 @@ def note_add(order_id: str, text: str, db: DbOption = None,
 def note_list(order_id: str, db: DbOption = None) -> None:
     """Every note and message on an order, oldest first."""
     table = Table("at", "kind", "author", "text", "attachments")
-    with _pilot(db) as pilot:
+    with pilot_closed(db) as pilot:
         for n in notes(pilot, order_id):
             table.add_row(n.at.isoformat(timespec="seconds"), n.kind, n.author, n.text,
                           " ".join(n.attachments))
@@ -89,7 +72,7 @@ def evidence(order_id: str,
                  "--reveal-pii", help="keep phone, street and recipient unmasked")] = False,
              ) -> None:
     """Write the evidence pack of an order (JSON + Markdown) for a platform report."""
-    with _pilot(db) as pilot:
+    with pilot_closed(db) as pilot:
         files = evidence_pack(pilot, order_id, out, reveal_pii=reveal_pii)
     console.print(f"wrote {files.json_path} and {files.markdown_path}")
 

@@ -2,6 +2,7 @@
 
     orderpilot payments reconcile --day 2026-11-26 --provider alipay --file 业务明细.csv
     orderpilot payments reconcile --day 2026-11-26            # the configured gateway's API
+    orderpilot payments sweep                                 # retry / release (for cron)
 
 Exit status: 0 when the books agree, 1 when there are differences, 2 on bad input.
 """
@@ -59,6 +60,14 @@ def reconcile(
     else:
         _print(report, day.date())
     raise typer.Exit(0 if report["summary"]["clean"] else 1)
+
+
+@payments_app.command("sweep")
+def sweep(db: DbOption = None) -> None:
+    """Retry provider calls left pending by a timeout (same idempotency keys) and release
+    payments opened for orders that expired or were cancelled (the console does this too)."""
+    counts = _run(lambda p: p.payments.sweep(), db)
+    console.print(f"{counts['retried']} retried and settled, {counts['released']} released")
 
 
 def _read(file: Path | None) -> bytes | None:

@@ -10,16 +10,13 @@ transactions). Nothing is changed: finance reads the differences and acts.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from integrations.payments.statements import read_statement
 from integrations.service import reconciliation
 from integrations.service.context import Context
-from statemachine.errors import InvalidInput
-
-DAY_ZONE = {"alipay": "Asia/Shanghai"}  # Alipay's bills run from Beijing midnight
+from integrations.service.inputs import check_when
+from integrations.service.money_sweep import sweep_money
 
 
 class Payments:
@@ -32,25 +29,14 @@ class Payments:
         """Compare a provider's books for `day` with ours: {"summary", "differences"}.
 
         `statement`: the provider's settlement file (Alipay trade bill, Stripe itemized
-        report or balance transactions JSON); without it the configured gateway is asked."""
-        provider = provider or str(getattr(self._ctx.gateway, "provider", ""))
-        if not isinstance(day, date):
-            raise InvalidInput({"day": f"expected a date (got {day!r})"})
-        start, end = reconciliation.day_window(day, _zone(zone or DAY_ZONE.get(provider, "UTC")))
-        if statement is not None:
-            records = read_statement(provider, statement, name)
-            result = reconciliation.against_records(self._ctx, provider, start, end, records)
-        else:
-            if provider != getattr(self._ctx.gateway, "provider", None):
-                raise InvalidInput({"statement": f"the configured provider is not {provider}: "
-                                                 "give its settlement file"})
-            result = reconciliation.against_provider(self._ctx, start, end)
+        report or balance transactions JSON); without it the configured gateway is asked.
+        The day runs in `zone` (default: Asia/Shanghai for Alipay, else UTC)."""
+        result = reconciliation.reconcile_day(self._ctx, day, provider, statement, zone, name)
         return {"summary": reconciliation.summary(result),
                 "differences": reconciliation.rows(result)}
 
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput({"zone": f"unknown time zone {name!r}"}) from None
+    def sweep(self, now: datetime | None = None) -> dict[str, int]:
+        """Retry provider calls left pending (same keys) and release payments opened for
+        orders that can no longer be paid; counts of each (the console does this too)."""
+        when = check_when("now", now) if now is not None else self._ctx.clock.now()
+        return sweep_money(self._ctx, when)

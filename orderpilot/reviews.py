@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.risk import reviews
 from integrations.risk.errors import ReviewAlreadyDecided
 from integrations.risk.views import ReviewTaskView
+from integrations.service import review_queue as reviews
 from integrations.service.context import Context
 from integrations.service.inputs import parse_id
 from integrations.service.views import OrderView

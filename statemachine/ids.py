@@ -9,6 +9,7 @@ digits only, 1–18 of them (fits a BIGINT), and names the field on refusal.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,3 +55,17 @@ DELIVERY = IdCodec("dl", "delivery")  # one event for one subscription
 BY_PREFIX = {codec.prefix: codec for codec in (ORDER, SHIPMENT, CASE, CLAIM, WAVE, TRANSFER,
                                                DISPUTE, SUBSCRIPTION, DELIVERY)}
 BY_ENTITY = {codec.entity: codec for codec in BY_PREFIX.values()}
+
+# The id of the event an outbox row becomes (Prefect events, outbound webhooks): derived from the
+# outbox id, so a row published twice is the same event and consumers dedupe it.
+EVENT_NAMESPACE = uuid.UUID("5d1f3c1e-6a55-4a0e-9a3e-0b7c2e4f9a10")
+
+
+def event_id(outbox_id: int, source: str = "orderpilot") -> uuid.UUID:
+    """The stable event id of one outbox row (same row → same id, on every retry)."""
+    return uuid.uuid5(EVENT_NAMESPACE, f"{source}:outbox:{outbox_id}")
+
+
+def message_id(outbox_id: int, source: str = "orderpilot") -> str:
+    """The outbound webhook id of one outbox row (`msg_<hex>`): the same event id."""
+    return f"msg_{event_id(outbox_id, source).hex}"

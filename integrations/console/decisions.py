@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.console.jobs import Ports, retrying
-from integrations.risk import reviews as risk_reviews
 from integrations.risk.errors import ReviewAlreadyDecided
-from integrations.service import parcel_trouble, refunds, stalls
+from integrations.service import parcel_trouble, refunds, review_queue, stalls
 from integrations.service.context import Context
 from integrations.service.inputs import parse_id
 from statemachine import ids
@@ -24,7 +23,7 @@ def decide_review(ctx: Context, order_id: str, answer: dict[str, Any]) -> str:
     number, who = parse_id("order_id", order_id, "o"), f"reviewer:{answer['reviewer']}"
     blacklist = ("buyer",) if answer.get("blacklist_buyer") and \
         answer["decision"] == "reject" else ()
-    risk_reviews.decide(ctx, number, answer["decision"], who, answer["reason"], blacklist)
+    review_queue.decide(ctx, number, answer["decision"], who, answer["reason"], blacklist)
     return f"{PAST[answer['decision']]} by {who}: {answer['reason']}"
 
 

@@ -59,6 +59,18 @@ class MoneyStore:
             "'checkout' AND created_at <= :t ORDER BY created_at, id LIMIT :n",
             {"t": older_than, "n": limit})]
 
+    def abandoned_checkouts(self, limit: int) -> list[tuple[int, str]]:
+        """(order id, payment ref) of payments opened at the provider for orders that can no
+        longer be paid (expired, cancelled, rejected; nothing paid), never captured nor
+        released yet — oldest first."""
+        return [(int(r[0]), str(r[1])) for r in self.sql.all(
+            "SELECT c.order_id, c.provider_ref FROM payment_operations c JOIN orders o ON "
+            "o.id = c.order_id WHERE c.kind = 'checkout' AND c.status = 'succeeded' AND "
+            "c.provider_ref IS NOT NULL AND o.paid = 0 AND o.state IN ('expired', "
+            "'cancelled', 'rejected') AND NOT EXISTS (SELECT 1 FROM payment_operations v "
+            "WHERE v.order_id = c.order_id AND v.kind IN ('void', 'capture') AND "
+            "v.payment_ref = c.provider_ref) ORDER BY c.id LIMIT :n", {"n": limit})]
+
     def settle(self, key: str, status: OperationStatus, at: datetime,
                provider_ref: str | None = None, error: str | None = None) -> bool:
         """Pending → succeeded / failed; False if it was settled already (by someone else)."""
@@ -75,7 +87,8 @@ class MoneyStore:
     def reserved(self, order_id: int, *, excluding: str | None = None) -> Reserved:
         """Refunds in flight and open disputes of an order (lock the order first)."""
         ops = self.sql.all("SELECT idem_key, amount, lines FROM payment_operations WHERE "
-                           "order_id = :o AND kind = 'refund' AND status = 'pending'",
+                           "order_id = :o AND kind = 'refund' AND status = 'pending' AND "
+                           "idem_key NOT LIKE 'late-refund:%'",  # a late payment's own money
                            {"o": order_id})
         lines: Counter[int] = Counter()
         amount = 0

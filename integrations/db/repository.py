@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from integrations.db import rows
 from integrations.db.schema import (
@@ -32,7 +32,7 @@ from statemachine.aftersales import AfterSalesCase
 from statemachine.claim import Claim
 from statemachine.errors import NotFound
 from statemachine.order import Order, OrderLine
-from statemachine.shipment import Shipment
+from statemachine.shipment import Shipment, ShipmentState
 
 # the tables, for the cold queries of other modules (Core selects)
 ORDERS, LINES = OrderRow.__table__, OrderLineRow.__table__
@@ -64,6 +64,10 @@ class Store:
     def __init__(self, connection: Connection):
         self.connection = connection
         self.sql = Sql(connection)
+
+    def ping(self) -> None:
+        """One round trip to the database (a health check)."""
+        self.sql.one("SELECT 1")
 
     # --- orders -----------------------------------------------------------------------------
 
@@ -115,6 +119,21 @@ class Store:
     def shipments_of(self, order_id: int) -> list[Shipment]:
         return [rows.SHIPMENTS.load(self.sql, r) for r in self.sql.all(
             f"{rows.SHIPMENTS.select} WHERE order_id = :id ORDER BY id", {"id": order_id})]
+
+    def stalled_parcels(self) -> list[tuple[int, int, str, str, str | None]]:
+        """(parcel, order, carrier, tracking no, stall reason) of every stalled parcel, by id."""
+        c = SHIPMENTS.c
+        return [tuple(r) for r in self.connection.execute(
+            select(c.id, c.order_id, c.carrier, c.tracking_no, c.stall_reason)
+            .where(c.state == ShipmentState.STALLED.value).order_by(c.id))]
+
+    def last_fired_at(self, entity: str, entity_id: int, trigger: str) -> datetime | None:
+        """When `trigger` last fired on this entity (None: never)."""
+        return self.connection.execute(
+            select(HISTORY.c.at).where(HISTORY.c.entity == entity,
+                                       HISTORY.c.entity_id == entity_id,
+                                       HISTORY.c.trigger == trigger)
+            .order_by(HISTORY.c.id.desc())).scalar()
 
     # --- after-sales cases and claims -----------------------------------------------------------
 
@@ -171,6 +190,10 @@ class Store:
             "AND s.purpose = 'order' AND s.state != 'delivered' AND NOT EXISTS (SELECT 1 "
             "FROM parcel_claims c WHERE c.shipment_id = s.id AND c.kind IN ('lost', 'returned')) "
             "GROUP BY s.order_id", params))
+
+    def count_orders(self) -> int:
+        """How many orders the store holds."""
+        return int(self.sql.one("SELECT count(*) FROM orders")[0])
 
     def buyer_of(self, order_id: int) -> str:
         return self.sql.one("SELECT buyer_id FROM orders WHERE id = :id", {"id": order_id})[0]

@@ -1,66 +1,38 @@
 """Typed rows (SQLAlchemy 2.0): the schema. Rows become domain objects in repository.py.
 
+The base and column types live in base.py; the other tables in schema_*.py, all on one
+metadata (importing this module registers them).
+
 Every timestamp column is timezone-aware UTC (`UtcDateTime`), money is integer minor units.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
-    Integer,
-    MetaData,
     String,
-    TypeDecorator,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+# every table on the one metadata: importing schema registers the sub-schemas' tables too
+from integrations.db import (  # noqa: F401
+    schema_connect,  # webhook subscriptions, deliveries
+    schema_fulfil,  # fulfilment tables
+    schema_integrations,  # integration tables
+    schema_money,  # payment operations, disputes
+    schema_risk,  # risk tables
+)
+from integrations.db.base import Base, Id
+from integrations.db.base import UtcDateTime as UtcDateTime  # the migrations name it here
 from statemachine import limits
-
-# a primary key that autoincrements on both SQLite (INTEGER) and PostgreSQL (BIGINT identity)
-Id = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Stores UTC; refuses naive datetimes; always hands back aware UTC datetimes."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: orderpilot stores aware UTC only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
 
 
 class BuyerRow(Base):
@@ -219,9 +191,3 @@ class InboxRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     result: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
-
-import integrations.db.schema_connect  # noqa: E402,F401  (webhook subscriptions, deliveries)
-import integrations.db.schema_fulfil  # noqa: E402,F401  (fulfilment tables)
-import integrations.db.schema_integrations  # noqa: E402,F401  (integration tables)
-import integrations.db.schema_money  # noqa: E402,F401  (payment operations, disputes)
-import integrations.db.schema_risk  # noqa: E402,F401  (risk tables share Base)

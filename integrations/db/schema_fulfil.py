@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from integrations.db.schema import Base, Id
+from integrations.db.base import Base, Id
 
 
 class WaveRow(Base):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from integrations.db.schema import Base, Id
+from integrations.db.base import Base, Id
 from statemachine import limits
 
 

@@ -16,8 +16,10 @@ Aggregates come first because a sweep must lock an order before it can decide an
 its stock (it skips orders another transaction holds); a payment that took inventory first and
 then waited for the order would close a circle with it.
 
-An aggregate moved n times in a batch is written once, from version v to v + n; if any row's
-version moved meanwhile the whole batch raises `ConcurrentUpdate` (the unit of work rolls back).
+An aggregate moved n times in a batch is written once, from version v to v + n (the pipeline
+cuts its batches so that each aggregate moves once per `apply`, see pipeline.rounds); if any
+row's version moved meanwhile the whole batch raises `ConcurrentUpdate` (the unit of work rolls
+back).
 No other module writes these tables; the single-call API is a batch of one.
 """
 
@@ -78,6 +80,10 @@ class Writer:
     def __init__(self, sql: Sql, stock: StockStore):
         self.sql, self.stock = sql, stock
         self.cases = CaseStock(sql)
+        # (entity, id, kind) of every timer armed or cleared in this unit of work: a sweep
+        # drops a due row that an earlier step of its batch moved on (it would be gone, or
+        # due later, had that step been written first)
+        self.timers_touched: set[tuple[str, int, str]] = set()
 
     def insert(self, aggregate: Any, entity: str) -> int:
         """A new aggregate's row (an order with its lines); sets and returns its id."""
@@ -115,6 +121,7 @@ class Writer:
     def arm(self, kind: DeadlineKind, entity: str, entity_id: int, order_id: int,
             due: datetime) -> None:
         """(Re-)arm one timer outside a transition (a sweep found its row stale)."""
+        self.timers_touched.add((entity, entity_id, kind.value))
         self.sql.run(DEADLINE_UPSERT, {"kind": kind.value, "entity": entity,
                                        "entity_id": entity_id, "order_id": order_id,
                                        "due_at": due})
@@ -182,6 +189,7 @@ class Writer:
                 net[(entity, number, kind)] = (change.order_id, due)
         if not net:
             return
+        self.timers_touched.update((entity, number, kind.value) for entity, number, kind in net)
         cleared = sorted(key for key, value in net.items() if value is None)
         for (entity, kind), keys in groupby(cleared, key=lambda k: (k[0], k[2])):
             self._delete_deadlines(entity, kind, [k[1] for k in keys])

@@ -2,8 +2,9 @@
 
 Every event concerns the order (`orderpilot.order.o-<n>`), so the Prefect UI's event feed for
 one resource is the order's whole timeline; parcels, cases and the buyer are related resources.
-The event id is derived from the outbox id, so a row published twice is the same event and the
-consumer (Prefect's event store and trigger service both dedupe by id) applies it once.
+The event id is derived from the outbox id (`statemachine.ids.event_id`), so a row published
+twice is the same event and the consumer (Prefect's event store and trigger service both dedupe
+by id) applies it once.
 """
 
 from __future__ import annotations
@@ -13,19 +14,9 @@ from typing import Any
 
 from integrations.notifications.masking import known_pii, mask_doc
 from statemachine import ids
+from statemachine.ids import event_id
 
-NAMESPACE = uuid.UUID("5d1f3c1e-6a55-4a0e-9a3e-0b7c2e4f9a10")
 AMOUNT_BANDS = ((10_000, "under-100"), (100_000, "100-1000"), (500_000, "1000-5000"))
-
-
-def event_id(outbox_id: int, source: str = "orderpilot") -> uuid.UUID:
-    """The stable event id of one outbox row (same row → same id, on every retry)."""
-    return uuid.uuid5(NAMESPACE, f"{source}:outbox:{outbox_id}")
-
-
-def message_id(outbox_id: int, source: str = "orderpilot") -> str:
-    """The outbound webhook id of one outbox row (`msg_<hex>`): the same event id."""
-    return f"msg_{event_id(outbox_id, source).hex}"
 
 
 def amount_band(total_minor: int | None) -> str:

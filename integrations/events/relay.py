@@ -15,9 +15,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx
-from sqlalchemy import func, select, update
 
-from integrations.db.repository import ORDERS, OUTBOX
+from integrations.db import outbox
 from integrations.events.envelope import envelope, event_id
 from integrations.events.identity import store_id
 from integrations.service.context import Context
@@ -82,18 +81,13 @@ def relay_once(ctx: Context, sink: EventSink, batch: int = 500,
     Event ids derive from the row id and `source` (default: this store's identity)."""
     source = source or f"orderpilot:{store_id(ctx)}"
     with ctx.tx(readonly=True) as tx:
-        rows = list(tx.connection.execute(select(OUTBOX).where(OUTBOX.c.published_at.is_(None))
-                                          .order_by(OUTBOX.c.id).limit(batch)))
-        orders = {r.id: r for r in tx.connection.execute(
-            select(ORDERS.c.id, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.attrs)
-            .where(ORDERS.c.id.in_({row.order_id for row in rows})))} if rows else {}
+        rows = outbox.unpublished(tx.connection, batch)
+        orders = outbox.orders_of(tx.connection, {row.order_id for row in rows})
     if not rows:
         return 0
     sink.publish(_envelopes(rows, orders, source))
     with ctx.tx() as tx:
-        tx.connection.execute(update(OUTBOX).where(OUTBOX.c.id.in_([r.id for r in rows]),
-                                                   OUTBOX.c.published_at.is_(None))
-                              .values(published_at=ctx.clock.now()))
+        outbox.mark_published(tx.connection, [r.id for r in rows], ctx.clock.now())
     return len(rows)
 
 
@@ -132,5 +126,4 @@ def relay_forever(ctx: Context, sink: EventSink, *, batch: int = 500, interval: 
 def unpublished(ctx: Context) -> int:
     """How many outbox rows wait for the relay."""
     with ctx.tx(readonly=True) as tx:
-        return int(tx.connection.execute(select(func.count()).select_from(OUTBOX)
-                                         .where(OUTBOX.c.published_at.is_(None))).scalar_one())
+        return outbox.count_unpublished(tx.connection)

@@ -25,8 +25,8 @@ from standardwebhooks import Webhook
 
 from integrations.connect_config import WebhookPolicy
 from integrations.db.webhooks import Attempt, Claimed, WebhookStore
-from integrations.events.envelope import message_id
 from integrations.service.context import Context
+from statemachine.ids import message_id
 
 log = logging.getLogger("orderpilot.webhooks")
 

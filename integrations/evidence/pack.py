@@ -16,13 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, select
-
-from integrations.db.repository import ORDERS
-from integrations.db.schema import BuyerRow
+from integrations.db import buyers, records
 from integrations.evidence.fulfilment import fulfilment_section
 from integrations.evidence.markdown import render_markdown
-from integrations.ingest import records
 from integrations.notifications.masking import known_pii, mask_doc
 from integrations.risk.credit_store import credit_history
 from integrations.service.context import Context, Tx
@@ -123,24 +119,14 @@ def _inbound(tx: Tx, order_no: int) -> list[dict[str, Any]]:
 
 def _buyer(tx: Tx, buyer_id: str) -> dict[str, Any]:
     """Counts over all the buyer's orders, and the credit score on record."""
-    c = ORDERS.c
-    row = tx.connection.execute(select(
-        func.count(), func.sum(case((c.state == "cancelled", 1), else_=0)),
-        func.sum(case((c.state == "rejected", 1), else_=0)),
-        func.sum(case((c.state == "expired", 1), else_=0)),
-        func.sum(case((c.state == "completed", 1), else_=0)),
-        func.sum(case((c.refunded > 0, 1), else_=0)),
-        func.coalesce(func.sum(c.paid), 0), func.coalesce(func.sum(c.refunded), 0),
-    ).where(c.buyer_id == buyer_id)).one()
-    score = tx.connection.execute(select(BuyerRow.__table__.c.credit_score).where(
-        BuyerRow.__table__.c.id == buyer_id)).scalar()
-    keys = ("orders", "cancelled", "rejected", "expired", "completed", "orders_refunded",
-            "paid_total", "refunded_total")
+    totals = buyers.order_totals(tx.connection, buyer_id)
+    row = buyers.buyer(tx.connection, buyer_id)
     changes = [{"kind": c["kind"], "order_id": f"o-{c['order_id']}" if c["order_id"] else None,
                 "before": c["before"], "after": c["after"], "note": c["note"],
                 "at": _iso(c["at"])} for c in credit_history(tx.connection, buyer_id)]
-    return {"buyer_id": buyer_id, **{k: int(v or 0) for k, v in zip(keys, row, strict=True)},
-            "credit_score": score, "credit_changes": changes}
+    return {"buyer_id": buyer_id, **totals,
+            "credit_score": row.credit_score if row is not None else None,
+            "credit_changes": changes}
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -23,8 +23,8 @@ from integrations.connect_config import secret_of
 from integrations.http.deps import ERRORS, Run
 from integrations.ingest import shopify
 from integrations.ingest.once import Outcome
-from integrations.service.storefront import shopify_webhook
-from integrations.service.tracking import apply_update
+from integrations.ingest.storefront import shopify_webhook
+from integrations.ingest.tracking import apply_update
 from statemachine.errors import InvalidInput
 
 router = APIRouter(prefix="/hooks", responses=ERRORS, tags=["providers"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import text
 
 from integrations.http.deps import READ_ERRORS, Ctx, OrderId
 from integrations.ingest import notes
@@ -30,7 +29,7 @@ def _number(order_id: str) -> int:
 @router.get("/health", responses={})
 def health(ctx: Ctx) -> dict[str, str]:
     with ctx.tx(readonly=True) as tx:
-        tx.connection.execute(text("SELECT 1"))
+        tx.store.ping()
     return {"status": "ok"}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.ingest import records
+from integrations.db import records
 from integrations.ingest.events import (
     AfterSalesRequest,
     BuyerSignedUp,

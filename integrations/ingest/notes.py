@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from integrations.ingest import records
+from integrations.db import records
 from integrations.service.context import Context
 
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from integrations.ingest import records
+from integrations.db import records
 from integrations.ingest.events import Inbound
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import remember
-from statemachine.errors import ConcurrentUpdate, OrderPilotError
+from statemachine.errors import ConcurrentUpdate, Contention, OrderPilotError
 
 RETRIES = 3
 
@@ -72,7 +72,10 @@ def once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
     for attempt in range(1, RETRIES + 1):
         try:
             return _once(ctx, source, kind, event, apply, prepare, status)
-        except (IntegrityError, ConcurrentUpdate):
+        except (IntegrityError, ConcurrentUpdate) as error:
+            if attempt == RETRIES and isinstance(error, IntegrityError):  # never the raw error
+                raise Contention(f"applying event {event_key(source, event)}", attempt,
+                                 "unique key conflict") from error
             if attempt == RETRIES:
                 raise
     raise AssertionError("unreachable")

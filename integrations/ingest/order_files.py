@@ -1,5 +1,5 @@
 """Order files → import records: JSON Lines (one order per line), CSV (one row per order line),
-or WooCommerce's REST order JSON. Parsing only; `service/imports.py` applies the records.
+or WooCommerce's REST order JSON. Parsing only; `ingest/imports.py` applies the records.
 
 The generic record (JSON Lines; money in major units as the exports show it, "19.99"):
 

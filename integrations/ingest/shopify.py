@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrations.ingest.money import minor, split_total
+from statemachine.currency import minor, split_total
 from statemachine.errors import InvalidInput
 
 HMAC_HEADER = "x-shopify-hmac-sha256"

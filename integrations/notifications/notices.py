@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from integrations.ingest.money import EXPONENT
+from statemachine.currency import EXPONENT
 from statemachine.ports import Message
 
 NOTICES = {

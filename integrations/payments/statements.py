@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from integrations.ingest.money import EXPONENT
 from integrations.payments.stripe_gateway import KIND_OF_CATEGORY, record_of
+from statemachine.currency import EXPONENT
 from statemachine.errors import InvalidInput
 from statemachine.ports import SettlementRecord
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from integrations.service import pipeline
 from integrations.service.context import Context, Tx
-from integrations.service.kinds import ORDER, SHIPMENT
+from integrations.service.kinds import CASE, ORDER, SHIPMENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +49,12 @@ def fire_shipments(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]
     """Fire carrier scans in bulk; a parcel delivered last delivers its order (also in bulk)."""
     parcels = tx.store.shipments(list(dict.fromkeys(m.id for m in moves)))
     return _run(ctx, tx, SHIPMENT, moves, parcels)
+
+
+def fire_cases(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
+    """Fire after-sales case triggers in bulk; a refund refunds its order (the same cascade)."""
+    cases = {number: tx.store.get_case(number) for number in dict.fromkeys(m.id for m in moves)}
+    return _run(ctx, tx, CASE, moves, cases)
 
 
 def _run(ctx: Context, tx: Tx, kind: pipeline.Kind, moves: Sequence[Move],

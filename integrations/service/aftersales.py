@@ -88,9 +88,15 @@ def fire(ctx: Context, tx: Tx, case: AfterSalesCase, trigger: str, actor: str,
 
 def _case_lines(order: Order, request: OpenCase) -> list[dict[str, int]]:
     by_no = {ln.line_no: ln for ln in order.lines}
-    problems, lines = {}, []
+    problems, lines, first = {}, [], {}
     for i, wanted in enumerate(request.lines):
         line = by_no.get(wanted.line_no)
+        if wanted.line_no in first:  # refunding it would move the whole sum at the provider
+            problems[f"lines[{i}].line_no"] = (
+                f"line {wanted.line_no} is already named in lines[{first[wanted.line_no]}]: "
+                "name each line once with its whole quantity")
+            continue
+        first[wanted.line_no] = i
         if line is None:
             problems[f"lines[{i}].line_no"] = (
                 f"order {order.public_id} has no line {wanted.line_no}")

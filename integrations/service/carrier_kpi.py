@@ -13,9 +13,8 @@ from collections import defaultdict
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
-from integrations.db.repository import CASES, HISTORY, SHIPMENTS
+from integrations.db.reports import carrier_kpi_facts
 from integrations.service.context import Context
 
 
@@ -33,14 +32,7 @@ class CarrierKpi(BaseModel):
 def carrier_kpis(ctx: Context, start: datetime, end: datetime) -> list[CarrierKpi]:
     """KPIs per carrier for parcels handed over in [start, end), worst on-time rate first."""
     with ctx.tx(readonly=True) as tx:
-        parcels = list(tx.connection.execute(select(SHIPMENTS).where(
-            SHIPMENTS.c.created_at >= start, SHIPMENTS.c.created_at < end)))
-        ids = [p.id for p in parcels]
-        stalled = {r.entity_id for r in tx.connection.execute(select(HISTORY.c.entity_id).where(
-            HISTORY.c.entity == "shipment", HISTORY.c.trigger == "stall",
-            HISTORY.c.entity_id.in_(ids)))} if ids else set()
-        complained = {r.order_id for r in tx.connection.execute(select(CASES.c.order_id).where(
-            CASES.c.order_id.in_({p.order_id for p in parcels})))} if ids else set()
+        parcels, stalled, complained = carrier_kpi_facts(tx.connection, start, end)
     by_carrier: dict[str, list[object]] = defaultdict(list)
     for parcel in parcels:
         by_carrier[parcel.carrier].append(parcel)

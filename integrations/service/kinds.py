@@ -65,7 +65,7 @@ def ship_facts(ctx: Context, tx: Tx, order: Order, params: dict[str, Any],
     labels = params.get("parcels")
     if not labels:
         sold = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status="consumed")})
-        labels = [{**pick_carrier(ctx, tx, order, wh, params), "warehouse": wh,
+        labels = [{**pick_carrier(ctx, tx, order, wh, params, move.at), "warehouse": wh,
                    "tracking_no": f"{order.public_id}-{n}"} for n, wh in enumerate(sold, 1)]
     warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status=None)})
     fallback = warehouses[0] if warehouses else "unknown"

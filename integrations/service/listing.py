@@ -15,15 +15,13 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, Field
-from sqlalchemy import Select, or_, select
 
-from integrations.db.schema import OrderRow, ShipmentRow
+from integrations.db.reports import find_orders
 from integrations.service.context import Context
 from integrations.service.inputs import Edge, parse
 from integrations.service.views import View
 from statemachine import ids
 
-ORDERS, SHIPMENTS = OrderRow.__table__, ShipmentRow.__table__
 COLUMNS = ("id", "buyer_id", "state", "currency", "total", "paid", "refunded", "risk",
            "created_at")
 
@@ -63,7 +61,10 @@ def list_orders(ctx: Context, **query: object) -> OrderPage:
     """One page of orders matching the filters, newest first (InvalidInput names the field)."""
     q = parse(OrderQuery, query)
     with ctx.tx(readonly=True) as tx:
-        rows = list(tx.connection.execute(_select(q).limit(q.limit + 1)))
+        rows = find_orders(
+            tx.connection, limit=q.limit + 1, state=q.state, buyer=q.buyer, since=q.since,
+            until=q.until, risk=q.risk, text=q.text,
+            before=ids.ORDER.parse(q.after, field="after") if q.after else None)
     lines = [_line(r) for r in rows[:q.limit]]
     return OrderPage(orders=lines, next=lines[-1].id if len(rows) > q.limit else None)
 
@@ -89,34 +90,6 @@ def export(ctx: Context, fmt: Literal["csv", "json"], **query: object) -> str:
     writer.writeheader()
     writer.writerows(lines)
     return out.getvalue()
-
-
-def _select(q: OrderQuery) -> Select:
-    action = ORDERS.c.attrs["risk"]["action"].as_string()  # the decision placement acted on
-    query = (select(ORDERS.c.id, ORDERS.c.buyer_id, ORDERS.c.state, ORDERS.c.currency,
-                    ORDERS.c.total, ORDERS.c.paid, ORDERS.c.refunded, action.label("action"),
-                    ORDERS.c.created_at).order_by(ORDERS.c.id.desc()))
-    filters = {"state": lambda: ORDERS.c.state.in_(q.state),
-               "buyer": lambda: ORDERS.c.buyer_id == q.buyer,
-               "since": lambda: ORDERS.c.created_at >= q.since,
-               "until": lambda: ORDERS.c.created_at < q.until,
-               "risk": lambda: action == q.risk,
-               "after": lambda: ORDERS.c.id < ids.ORDER.parse(q.after, field="after"),
-               "text": lambda: _text(str(q.text))}
-    for name, condition in filters.items():
-        if getattr(q, name):
-            query = query.where(condition())
-    return query
-
-
-def _text(text: str) -> object:
-    """An order id, a buyer id, a payment reference or a parcel's tracking number."""
-    parcels = select(SHIPMENTS.c.order_id).where(SHIPMENTS.c.tracking_no == text)
-    matches = [ORDERS.c.buyer_id == text, ORDERS.c.payment_ref == text,
-               ORDERS.c.id.in_(parcels)]
-    if text.startswith("o-") and text[2:].isascii() and text[2:].isdigit() and len(text) < 21:
-        matches.append(ORDERS.c.id == int(text[2:]))
-    return or_(*matches)
 
 
 def _line(r: object) -> OrderLine:

@@ -70,12 +70,42 @@ def fire(ctx: Context, tx: Tx, kind: Kind, aggregate: Any, trigger: str, actor: 
 
 def run(ctx: Context, tx: Tx, kind: Kind, moves: Sequence[Move], *, refuse: bool = True,
         created: Sequence[Change] = ()) -> tuple[list[Fired], list[Refused]]:
-    """Fire every move in order, write them in one batch, then the follow-ups.
+    """Fire every move in order, write them in one batch, then the follow-ups (a batch that
+    moves an aggregate again is cut there into rounds: see `rounds`).
 
     With `refuse`, moves whose trigger or guard is refused are returned instead of raised
     (the bulk paths); the others commit with the caller's unit of work. `created`: creation
     records of aggregates the moves act on, written first in the same batch.
     """
+    fired_moves: list[Fired] = []
+    refused: list[Refused] = []
+    for part in rounds(moves):
+        fired, failed = _run_round(ctx, tx, kind, part, refuse, created)
+        fired_moves += fired
+        refused += failed
+        created = ()
+    return fired_moves, refused
+
+
+def rounds(moves: Sequence[Move]) -> list[Sequence[Move]]:
+    """Cut the batch, in order, before each move of an aggregate already moved in its round.
+
+    A step's facts are read from the store (the stock `ship` labels, the parcels `deliver`
+    awaits) and the writer writes a round at its end: a second move of the same aggregate
+    must see what the first one wrote, as it would on the single path.
+    """
+    parts: list[Sequence[Move]] = []
+    start, seen = 0, set()
+    for i, move in enumerate(moves):
+        if id(move.aggregate) in seen:
+            parts.append(moves[start:i])
+            start, seen = i, set()
+        seen.add(id(move.aggregate))
+    return parts + [moves[start:]]
+
+
+def _run_round(ctx: Context, tx: Tx, kind: Kind, moves: Sequence[Move], refuse: bool,
+               created: Sequence[Change]) -> tuple[list[Fired], list[Refused]]:
     facts = kind.facts(ctx, tx, moves)
     changes: list[Change] = list(created)
     fired_moves: list[Fired] = []

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from integrations.db.settlement_store import SettlementStore
+from integrations.payments.statements import read_statement
 from integrations.service.context import Context
 from statemachine.errors import InvalidInput
 from statemachine.ports import SettlementRecord
@@ -21,6 +23,26 @@ from statemachine.settlement import Reconciliation, reconcile
 
 MARGIN = timedelta(hours=6)  # how far across midnight one side may book a movement
 PROVIDERS = ("stripe", "alipay", "simulated")
+DAY_ZONE = {"alipay": "Asia/Shanghai"}  # Alipay's bills run from Beijing midnight
+
+
+def reconcile_day(ctx: Context, day: date, provider: str | None = None,
+                  statement: bytes | None = None, zone: str | None = None,
+                  name: str = "statement") -> Reconciliation:
+    """A provider's books for a calendar day against ours: from its settlement file
+    (`statement`), else from the configured gateway's API. The day runs in `zone` (default:
+    Beijing for Alipay, else UTC)."""
+    provider = provider or str(getattr(ctx.gateway, "provider", ""))
+    if not isinstance(day, date):
+        raise InvalidInput({"day": f"expected a date (got {day!r})"})
+    start, end = day_window(day, _zone(zone or DAY_ZONE.get(provider, "UTC")))
+    if statement is not None:
+        records = read_statement(provider, statement, name)
+        return against_records(ctx, provider, start, end, records)
+    if provider != getattr(ctx.gateway, "provider", None):
+        raise InvalidInput({"statement": f"the configured provider is not {provider}: give "
+                                         "its settlement file"})
+    return against_provider(ctx, start, end)
 
 
 def day_window(day: date, zone: tzinfo = UTC) -> tuple[datetime, datetime]:
@@ -72,6 +94,13 @@ def summary(result: Reconciliation) -> dict[str, Any]:
             "totals": [{"currency": t.currency, "lines": t.lines, "gross": t.gross,
                         "fees": t.fees, "net": t.net, "ours": t.ours}
                        for t in result.totals]}
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput({"zone": f"unknown time zone {name!r}"}) from None
 
 
 def _check(provider: str, start: datetime, end: datetime) -> None:

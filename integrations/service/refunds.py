@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
-
-from integrations.db.repository import ORDERS
-from integrations.db.schema import BuyerRow
+from integrations.db import buyers
 from integrations.service import aftersales
 from integrations.service.context import Context, Tx
 from integrations.service.views import CaseView
@@ -21,7 +18,6 @@ from statemachine.ports import PaymentGateway
 from statemachine.refund_policy import RefundFacts, RefundRules, needs_a_person
 
 ACTOR = "system:refund-review"
-BUYERS = BuyerRow.__table__
 
 
 def triage(ctx: Context, case_id: int, rules: RefundRules | None = None) -> list[str]:
@@ -69,9 +65,8 @@ def get(ctx: Context, case_id: int) -> CaseView:
 
 def _facts(tx: Tx, case: AfterSalesCase, now: datetime) -> RefundFacts:
     order = tx.store.get_order(case.order_id)
-    buyer = tx.connection.execute(select(BUYERS).where(BUYERS.c.id == order.buyer_id)).one()
-    placed = tx.connection.execute(select(func.count()).select_from(ORDERS).where(
-        ORDERS.c.buyer_id == order.buyer_id)).scalar_one()
+    buyer = buyers.buyer(tx.connection, order.buyer_id)
+    placed = buyers.orders_placed(tx.connection, order.buyer_id)
     return RefundFacts(amount=case.requested_amount,
                        buyer_credit=buyer.credit_score, order_age=now - order.created_at,
                        buyer_age=now - buyer.created_at, buyer_orders=int(placed),

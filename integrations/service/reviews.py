@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections import Counter
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from integrations.db.repository import ORDERS
-from integrations.db.schema import BuyerRow
+from integrations.db import buyers, review_tasks
+from integrations.service import review_queue
 from integrations.service.context import Context
 from integrations.service.views import OrderView
 
-BUYERS = BuyerRow.__table__
 HISTORY_LIMIT = 20
 
 
@@ -52,11 +50,8 @@ def dossier(ctx: Context, order_id: int) -> Dossier:
     """Gather the order, its risk reasons and the buyer's last orders (one read transaction)."""
     with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(order_id)
-        buyer = tx.connection.execute(select(BUYERS).where(BUYERS.c.id == order.buyer_id)).first()
-        past = list(tx.connection.execute(
-            select(ORDERS.c.id, ORDERS.c.state, ORDERS.c.total, ORDERS.c.created_at)
-            .where(ORDERS.c.buyer_id == order.buyer_id, ORDERS.c.id != order.id)
-            .order_by(ORDERS.c.id.desc()).limit(HISTORY_LIMIT)))
+        buyer = buyers.buyer(tx.connection, order.buyer_id)
+        past = review_tasks.other_orders(tx.connection, order.buyer_id, order.id, HISTORY_LIMIT)
     return Dossier(
         order=OrderView.of(order), credit_score=buyer.credit_score if buyer else None,
         buyer_since=buyer.created_at.isoformat() if buyer else None,
@@ -72,9 +67,7 @@ def decide(ctx: Context, order_id: int, decision: Decision) -> str:
     this order as evidence when asked); raises ReviewAlreadyDecided when the order is no longer
     under review (decided elsewhere first).
     """
-    from integrations.risk import reviews as queue  # the queue imports the order handlers
-
-    queue.decide(ctx, order_id, "approve" if decision.approve else "reject",
+    review_queue.decide(ctx, order_id, "approve" if decision.approve else "reject",
                  f"reviewer:{decision.reviewer}", decision.reason,
                  ("buyer",) if decision.blacklist_buyer else ())
     with ctx.tx(readonly=True) as tx:

@@ -4,6 +4,8 @@ Each batch of due rows goes through the same pipeline as a single API call, a ki
 (hold expiries are the big batches: one version-checked UPDATE, stock released in one
 statement per sku × warehouse). Every write of a sweep carries the `now` it was given.
 A stale row (its entity already moved on) is simply dropped: the guard makes sweeps harmless.
+A batch fires in rounds of one timer per order, oldest first, and drops a row an earlier step
+of the batch cleared or re-armed, so any batch size leaves what one timer at a time leaves.
 
 Concurrency: the sweep takes the *orders* of the due timers with SKIP LOCKED (PostgreSQL)
 before it deletes any timer — the order lock comes first on every write path — so it never
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from integrations.db.repository import Due
 from integrations.service import disputes, pipeline
@@ -56,15 +59,41 @@ def _sweep_batch(ctx: Context, now: datetime, batch: int, passed: set[int],
     with ctx.tx() as tx:
         due = tx.store.due_deadlines(now, batch, sorted(passed))
         taken, skipped = tx.store.take_due(due, now)
-        by_kind: dict[str, list[Due]] = defaultdict(list)
-        for row in taken:
-            by_kind[row.kind].append(row)
-        for kind, rows in by_kind.items():
-            fired.update(_HANDLERS[DeadlineKind(kind)](ctx, tx, rows, now))
+        moved_on = 0
+        for part in _rounds(taken):
+            live = [row for row in part if (row.entity, row.entity_id, row.kind)
+                    not in tx.writer.timers_touched]
+            moved_on += len(part) - len(live)
+            by_kind: dict[str, list[Due]] = defaultdict(list)
+            for row in live:
+                by_kind[row.kind].append(row)
+            for kind, rows in by_kind.items():
+                fired.update(_HANDLERS[DeadlineKind(kind)](ctx, tx, rows, now))
     passed.update(row.order_id for row in skipped)
     counts.update(fired)
     counts.update({"skipped": len(skipped)} if skipped else {})
-    return len(due)
+    counts.update({"stale": moved_on} if moved_on else {})
+    # a dropped row may have been re-armed still due: read again, as one row at a time would
+    return batch if moved_on else len(due)
+
+
+def _rounds(rows: list[Due]) -> list[list[Due]]:
+    """Cut the due rows (oldest first) before each row of an order already in its round.
+
+    Within a round every order has one timer, so firing the round kind by kind keeps each
+    order's timers in due order; a later round sees what the earlier ones wrote, and a timer
+    an earlier step cleared or re-armed is dropped (`timers_touched`), exactly as when one
+    timer is swept per transaction.
+    """
+    parts: list[list[Due]] = [[]]
+    seen: set[int] = set()
+    for row in rows:
+        if row.order_id in seen:
+            parts.append([])
+            seen = set()
+        parts[-1].append(row)
+        seen.add(row.order_id)
+    return [part for part in parts if part]
 
 
 def _expire_holds(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> Counter[str]:
@@ -72,7 +101,7 @@ def _expire_holds(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> Count
     orders = tx.store.orders([r.entity_id for r in rows], with_lines=False)
     moves = [pipeline.Move(order, "expire", now, "system:sweep",
                            {"reason": "unpaid when the stock hold lapsed"})
-             for order in orders.values() if order.state is OrderState.AWAITING_PAYMENT]
+             for order in _in_due_order(orders, rows) if order.state is OrderState.AWAITING_PAYMENT]
     fired, refused = pipeline.run(ctx, tx, ORDER, moves)
     for refusal in refused:
         order = refusal.move.aggregate
@@ -88,7 +117,7 @@ def _verification_lapsed(ctx: Context, tx: Tx, rows: list[Due], now: datetime
     orders = tx.store.orders([r.entity_id for r in rows], with_lines=False)
     moves = [pipeline.Move(order, "reject", now, "system:sweep",
                            {"reason": "verification not answered in time"})
-             for order in orders.values() if order.state is OrderState.VERIFYING]
+             for order in _in_due_order(orders, rows) if order.state is OrderState.VERIFYING]
     fired, _ = pipeline.run(ctx, tx, ORDER, moves)
     return Counter({"verification_due": len(fired), "stale": len(rows) - len(fired)})
 
@@ -96,7 +125,7 @@ def _verification_lapsed(ctx: Context, tx: Tx, rows: list[Due], now: datetime
 def _escalate_review(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> Counter[str]:
     """A held order waited past its review SLA: announce it (the review flow escalates)."""
     orders = tx.store.orders([r.entity_id for r in rows], with_lines=False)
-    waiting = [o for o in orders.values() if o.state is OrderState.UNDER_REVIEW]
+    waiting = [o for o in _in_due_order(orders, rows) if o.state is OrderState.UNDER_REVIEW]
     for order in waiting:
         tx.writer.signal("review_overdue", "order", order.id, order.id, now,
                          ORDER.event_data(tx, order))
@@ -134,9 +163,15 @@ def _auto_complete(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> Coun
     orders = tx.store.orders([r.entity_id for r in rows])
     moves = [pipeline.Move(order, "close", now, "system:auto-complete",
                            {"reason": "buyer did not confirm receipt in time"})
-             for order in orders.values()]
+             for order in _in_due_order(orders, rows)]
     fired, _ = pipeline.run(ctx, tx, ORDER, moves)
     return +Counter({"auto_complete": len(fired), "stale": len(rows) - len(fired)})
+
+
+def _in_due_order(loaded: dict[int, Any], rows: list[Due]) -> list[Any]:
+    """The loaded aggregates in the order their timers fell due (what each step's hooks see
+    first, the buyer's credit for one, is then the same for any batch size)."""
+    return [loaded[row.entity_id] for row in rows if row.entity_id in loaded]
 
 
 Handler = Callable[[Context, Tx, list[Due], datetime], Counter[str]]

@@ -12,9 +12,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from integrations.db.verification_store import ChallengeStore
 from integrations.service import orders
 from integrations.service.context import Context, Tx
-from integrations.verification.store import ChallengeStore
 from statemachine import ids
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.order import OrderState

@@ -17,7 +17,6 @@ from typing import Any
 from pydantic import AnyHttpUrl, Field, field_validator
 
 from integrations.db.webhooks import WebhookStore
-from integrations.events.envelope import message_id
 from integrations.service.context import Context
 from integrations.service.inputs import Edge, parse
 from integrations.service.views import View
@@ -170,7 +169,7 @@ def _delivery(row: dict[str, Any]) -> DeliveryView:
     return DeliveryView(
         id=ids.DELIVERY(row["id"]), subscription_id=ids.SUBSCRIPTION(row["subscription_id"]),
         event=row["event"], order_id=ids.ORDER(row["order_id"]),
-        event_id=message_id(row["outbox_id"]), status=row["status"],
+        event_id=ids.message_id(row["outbox_id"]), status=row["status"],
         attempts=row["attempts"], last_status_code=row["last_status_code"],
         last_error=row["last_error"], created_at=row["created_at"],
         last_attempt_at=row["last_attempt_at"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.verification.store import ChallengeStore
+from integrations.db.verification_store import ChallengeStore
 from statemachine.lifecycle import Fired
 from statemachine.order import Order, OrderState
 

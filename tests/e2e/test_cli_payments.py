@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from typer.testing import CliRunner
 
-from integrations.payments.service import capture_order, open_checkout
+from integrations.service.checkout import capture_order, open_checkout
 from orderpilot import ManualClock, OrderPilot
 from orderpilot.cli import app
 from statemachine.risk_port import approve_everything
@@ -93,3 +93,10 @@ def test_without_a_file_a_provider_that_is_not_configured_is_refused(shop):
                               "alipay", "--db", db])
     assert result.exit_code == 2
     assert "give its settlement file" in " ".join(result.output.split())
+
+
+def test_the_money_sweep_from_the_command_line_has_nothing_left_to_do(shop):
+    db, _ = shop  # the one payment settled at once: nothing pending, nothing abandoned
+    result = RUN.invoke(app, ["payments", "sweep", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "0 retried and settled, 0 released" in result.output

@@ -10,8 +10,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from integrations.db import records
+from integrations.ingest.events import Inbound
+from integrations.ingest.once import once
 from integrations.notifications.masking import PiiFilter, pii_log_config
-from orderpilot import InsufficientStock, InvalidInput
+from orderpilot import Contention, InsufficientStock, InvalidInput
 from tests.factories import order_request, paid_order, stock
 
 PHONE = "13987654321"
@@ -74,3 +77,17 @@ def test_a_logged_driver_error_shows_no_phone(any_pilot):
     # Then the phone is not in the log
     logged = handler.stream.getvalue()
     assert "IntegrityError" in logged and PHONE not in logged
+
+
+def test_a_unique_conflict_that_never_clears_is_contention_not_a_raw_driver_error(any_pilot):
+    # Given an event whose application meets the same unique key on every attempt
+    def apply(tx, prepared):
+        for _ in range(2):
+            tx.connection.execute(text("INSERT INTO inventory (sku, warehouse, on_hand, reserved) "
+                                       "VALUES ('SKU-U', 'WH-U', 1, 0)"))
+
+    # When it is applied once, then the caller gets the documented error, and nothing is logged
+    with pytest.raises(Contention, match=r"applying event shop:evt-u .* \(unique key conflict\)"):
+        once(any_pilot.context, "shop", "test.unique", Inbound(event_id="evt-u"), apply)
+    with any_pilot.context.engine.connect() as connection:
+        assert records.event_get(connection, "shop:evt-u") is None

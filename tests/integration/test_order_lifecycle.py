@@ -246,6 +246,21 @@ def test_partial_line_level_refunds_never_exceed_what_was_paid(pilot):
                          lines=[{"line_no": 1, "quantity": 1}])
 
 
+def test_a_case_naming_one_line_twice_is_refused_and_nothing_is_written(pilot):
+    # Given a delivered order of 2 × 19.99 on one line
+    stock(pilot)
+    order = delivered_order(pilot, quantity=2)
+    before = row_counts(pilot)
+    # When a case names line 1 twice (each within the line, together the whole order)
+    with pytest.raises(InvalidInput) as refused:
+        pilot.cases.open(order.id, kind="refund_only", reason="both broken",
+                         lines=[{"line_no": 1, "quantity": 1}, {"line_no": 1, "quantity": 1}])
+    # Then the second mention is refused by field, and no case, money or event is written
+    assert refused.value.problems == {"lines[1].line_no": "line 1 is already named in "
+                                      "lines[0]: name each line once with its whole quantity"}
+    assert row_counts(pilot) == before
+
+
 def test_a_return_is_refunded_after_the_goods_come_back_and_pass_inspection(pilot):
     stock(pilot)
     order = delivered_order(pilot, quantity=1)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from integrations.config import Settings
 from integrations.connect_config import ShopifyPolicy
-from integrations.ingest.records import PAYMENTS
+from integrations.db.records import PAYMENTS
 from orderpilot import OrderPilot
 from statemachine.risk_port import approve_everything
 from tests.factories import stock

@@ -8,8 +8,8 @@ import threading
 from sqlalchemy import select
 
 from integrations.db.repository import OUTBOX
-from integrations.events.envelope import message_id
 from orderpilot import OrderPilot
+from statemachine.ids import message_id
 from tests.factories import paid_order, shipped_order
 from tests.integration.connect.receiver import Receiver
 

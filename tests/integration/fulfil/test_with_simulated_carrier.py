@@ -3,10 +3,10 @@ carrier; a parcel the carrier loses (seen by polling) is compensated and claimed
 
 from __future__ import annotations
 
-from integrations.carriers.selected import ship_selected
 from integrations.carriers.simulated import Knobs, SimulatedCarrier
-from integrations.carriers.sync import poll_parcel
 from integrations.fulfil_config import CarrierSpec
+from integrations.ingest.tracking import poll_parcel
+from integrations.service.ship_selected import ship_selected
 from statemachine.ports import CarrierProfile
 from tests.factories import paid_order, stock
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from integrations.carriers.simulated import Knobs, SimulatedCarrier
-from integrations.carriers.sync import chase_stalled, poll_parcel, ship_order
-from integrations.payments.service import capture_order
+from integrations.ingest.tracking import poll_parcel
 from integrations.payments.simulated import SimulatedGateway
+from integrations.service.carrier_sync import chase_stalled, ship_order
+from integrations.service.checkout import capture_order
 from integrations.service.money_refunds import refund_case
 from orderpilot import OrderPilot
 from orderpilot.api_integrations import notes

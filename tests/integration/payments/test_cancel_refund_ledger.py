@@ -8,11 +8,11 @@ from pathlib import Path
 
 from integrations.carriers.simulated import AdoptingCarrier
 from integrations.console.jobs import Ports, settle_cancel
+from integrations.db.records import payments_of
 from integrations.ingest.money_events import apply_money_event
-from integrations.ingest.records import payments_of
-from integrations.payments.service import capture_order
 from integrations.payments.simulated import AdoptingGateway
 from integrations.service import reconciliation
+from integrations.service.checkout import capture_order
 from orderpilot import ManualClock, OrderPilot
 from statemachine.ports import CarrierProfile, MoneyEvent
 from statemachine.risk_port import approve_everything

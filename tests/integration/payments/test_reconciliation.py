@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from integrations.payments.service import capture_order
 from integrations.payments.statements import read_statement
 from integrations.service import money_refunds, reconciliation
+from integrations.service.checkout import capture_order
 from orderpilot import OrderPilot
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
@@ -48,7 +48,7 @@ def alipay_shop(any_url, clock) -> Iterator[tuple[OrderPilot, FakeAlipay]]:
 def paid_by_alipay(pilot: OrderPilot, fake: FakeAlipay, sku: str, buyer: str) -> str:
     order_id = sell(pilot, sku, buyer)
     number = int(order_id[2:])
-    from integrations.payments.service import open_checkout
+    from integrations.service.checkout import open_checkout
     open_checkout(pilot.context, number)
     fake.pay(order_id)  # the buyer scans the QR code and pays
     capture_order(pilot.context, number)  # trade.query confirms it: the order is paid
@@ -128,7 +128,7 @@ def test_stripe_books_read_through_the_sdk_agree_with_ours(any_url, clock):
                            gateway=gateway)
         try:
             order = sell(pilot, "BUDS-3", "b-9")
-            from integrations.payments.service import open_checkout
+            from integrations.service.checkout import open_checkout
             checkout = open_checkout(pilot.context, int(order[2:]))
             fake.authorise(checkout.payment_ref)
             capture_order(pilot.context, int(order[2:]))

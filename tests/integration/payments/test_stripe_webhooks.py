@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from integrations.payments.service import open_checkout
 from integrations.payments.settings import PaymentSettings
 from integrations.service import money_refunds
+from integrations.service.checkout import open_checkout
 from orderpilot import OrderPilot
 from statemachine.errors import GuardRejected
 from statemachine.risk_port import approve_everything

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.ingest import records
+from integrations.db import records
+from integrations.ingest import handlers
 from integrations.ingest.events import OrderPlaced
-from integrations.ingest.once import digest
+from integrations.ingest.once import IdempotencyConflict, digest, event_key
+from integrations.service import orders
 from tests.integration.races.actions import ADDRESS
 from tests.integration.races.conftest import TRIALS
 from tests.integration.races.shop import line, start_trial
+
+LATIN_ADDRESS = {"street": "18 Wensan Road", "city": "Hangzhou", "phone": "+86 138 0013 8000"}
 
 
 @pytest.mark.parametrize("trials", TRIALS)
@@ -56,3 +60,27 @@ def test_one_event_id_with_the_same_body_twice_at_once_places_one_order(race, tr
         assert len({o.result["order"] for o in outcomes}) == 1, (trial, outcomes)
         assert sorted(o.result["duplicate"] for o in outcomes) == [False, True], trial
         race.check([outcomes[0].result["order"]])
+
+
+def test_the_losing_interleaving_of_two_bodies_is_refused_deterministically(any_pilot):
+    """The interleaving behind reproduction 5, step by step (the race above meets it only
+    now and then): sender A's order is placed under the event's key, and before A logs the
+    event, sender B arrives with the same event id and another body."""
+    for sku in ("SKU-A", "SKU-B"):
+        any_pilot.inventory.receive(sku=sku, warehouse="WH-HZ", quantity=10)
+    a, b = (OrderPlaced(event_id="shop-1", order={
+        "buyer_id": "b-1", "lines": [line(sku, n)], "shipping_address": LATIN_ADDRESS})
+        for n, sku in ((1, "SKU-A"), (2, "SKU-B")))
+    # Given A's placement committed under the event's key, its log row not yet written
+    placed = orders.place(any_pilot.context, a.order.model_copy(
+        update={"idempotency_key": event_key("shop", a)}), "shop")
+    # When B is applied, then it is refused as a conflicting duplicate and places nothing
+    with pytest.raises(IdempotencyConflict):
+        handlers.order_placed(any_pilot.context, b)
+    # and when A goes on, it is answered 201 with its own order, logged with its own digest
+    outcome = handlers.order_placed(any_pilot.context, a)
+    assert (outcome.status, outcome.body["order"]["id"]) == (201, placed.public_id)
+    assert outcome.body["order"]["lines"][0]["sku"] == "SKU-A"
+    with any_pilot.context.engine.connect() as connection:
+        assert records.event_get(connection, "shop:shop-1").body_sha256 == digest(a)
+    assert any_pilot.inventory.level(sku="SKU-B", warehouse="WH-HZ").reserved == 0

@@ -1,4 +1,5 @@
-"""Reads and writes of the integration rows, on the connection of the caller's unit of work."""
+"""Reads and writes of the integration rows (webhook event log, payment records, order notes),
+on the connection of the caller's unit of work."""
 
 from __future__ import annotations
 
@@ -64,3 +65,13 @@ def shipment_by_tracking(connection: Connection, carrier: str, tracking_no: str)
     if row is None:
         raise NotFound("shipment", f"{carrier}/{tracking_no}")
     return int(row.id)
+
+
+def carrier_of_tracking(connection: Connection, carriers: list[str], tracking_no: str
+                        ) -> str | None:
+    """Which of these carriers shipped the parcel with this tracking number (the newest parcel
+    if several did); None if none of them."""
+    row = connection.execute(select(SHIPMENTS.c.carrier).where(
+        SHIPMENTS.c.carrier.in_(carriers), SHIPMENTS.c.tracking_no == tracking_no)
+        .order_by(SHIPMENTS.c.id.desc())).first()
+    return None if row is None else str(row.carrier)

@@ -1,4 +1,5 @@
-"""The `verification_challenges` rows: one per order, in the caller's transaction."""
+"""The `verification_challenges` rows: one per order, in the caller's transaction (the store of
+integrations/verification/ and service/verification.py)."""
 
 from __future__ import annotations
 

@@ -1,24 +1,18 @@
-"""Carrier adapters wired to the store: ship with waybills, poll tracking, chase stalled parcels.
+"""Shipping through the carrier adapters: ship with waybills, chase stalled parcels.
 
-Polled tracking events go through the same ingestion path as carrier webhooks, keyed by the
-carrier's event id, so polling again (or a webhook for the same event) changes nothing.
+A use case of the application wing (it lived in integrations/carriers/sync.py before): the
+carrier adapters only speak to the carrier; the reads are the store's (integrations/db/).
+Polling a carrier's tracking is an inbound path: `integrations.ingest.tracking.poll_parcel`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
-
-from integrations.db.repository import HISTORY, SHIPMENTS
-from integrations.ingest import handlers, records
-from integrations.ingest.events import CarrierEvent
-from integrations.ingest.once import Outcome
+from integrations.db import records
 from integrations.service import orders
 from integrations.service.context import Context
 from statemachine.ports import Carrier, ChaseTicket, Waybill, WaybillRequest
-from statemachine.shipment import ShipmentState
-from statemachine.tracking import CarrierStatus
 
 CHASER = "system:carrier-chase"
 
@@ -42,14 +36,6 @@ def ship_order(ctx: Context, order_no: int, carrier: Carrier, actor: str) -> lis
     return waybills
 
 
-def poll_parcel(ctx: Context, carrier: Carrier, tracking_no: str) -> list[Outcome]:
-    """Apply every tracking event the carrier has for the parcel (repeats are replays)."""
-    return [handlers.carrier_event(ctx, CarrierEvent(
-                event_id=e.event_id, carrier=carrier.profile.name, tracking_no=tracking_no,
-                status=e.status, location=e.location, occurred_at=e.at))
-            for e in carrier.tracking(tracking_no) if e.status is not CarrierStatus.LABEL_CREATED]
-
-
 def chase_stalled(ctx: Context, carriers: Mapping[str, Carrier]) -> list[ChaseTicket]:
     """Chase each stalled parcel once per stall; the carrier's ticket is noted on the order."""
     tickets = []
@@ -67,19 +53,12 @@ def chase_stalled(ctx: Context, carriers: Mapping[str, Carrier]) -> list[ChaseTi
 
 
 def _stalled(ctx: Context) -> list[tuple]:
-    c = SHIPMENTS.c
     with ctx.tx(readonly=True) as tx:
-        return [tuple(r) for r in tx.connection.execute(
-            select(c.id, c.order_id, c.carrier, c.tracking_no, c.stall_reason)
-            .where(c.state == ShipmentState.STALLED.value).order_by(c.id))]
+        return tx.store.stalled_parcels()
 
 
 def _already_chased(ctx: Context, shipment_id: int, order_id: int) -> bool:
     with ctx.tx(readonly=True) as tx:
-        stalled_at = tx.connection.execute(
-            select(HISTORY.c.at).where(HISTORY.c.entity == "shipment",
-                                       HISTORY.c.entity_id == shipment_id,
-                                       HISTORY.c.trigger == "stall")
-            .order_by(HISTORY.c.id.desc())).scalar()
+        stalled_at = tx.store.last_fired_at("shipment", shipment_id, "stall")
         return any(n.author == CHASER and f"s-{shipment_id} " in n.text and n.at >= stalled_at
                    for n in records.notes_of(tx.connection, order_id))

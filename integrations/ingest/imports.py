@@ -13,12 +13,12 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrations.ingest.money import minor, split_total
 from integrations.ingest.order_files import OrderRecord
 from integrations.service import orders
 from integrations.service.context import Context
 from integrations.service.idempotency import replay_or_none
 from integrations.service.inputs import PlaceOrder, parse
+from statemachine.currency import minor, split_total
 from statemachine.errors import InvalidInput, OrderPilotError
 from statemachine.order import OrderState
 

@@ -6,22 +6,25 @@ update whose code maps to a carrier status goes through `handlers.carrier_event`
 path as our own carrier webhook and polling, with its out-of-order rules — keyed by the
 provider's event, so a repeated push replays. An update that moves nothing (a code mapped to
 "recorded only") is logged on the parcel's order and announced as `tracking_recorded`.
+
+Polling (`poll_parcel`) takes the same path: each event the carrier has for a parcel, keyed by
+the carrier's event id, so polling again (or a webhook for the same event) changes nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from integrations.carriers.tracking_updates import TrackingUpdate
-from integrations.db.repository import SHIPMENTS
-from integrations.ingest import handlers, records
+from integrations.db import records
+from integrations.ingest import handlers
 from integrations.ingest.events import CarrierEvent, Inbound
 from integrations.ingest.once import Applied, Outcome, once
 from integrations.service.context import Context, Tx
 from integrations.service.views import ShipmentView
 from statemachine.errors import NotFound
+from statemachine.ports import Carrier
+from statemachine.tracking import CarrierStatus
 
 
 class RecordedUpdate(Inbound):
@@ -45,16 +48,21 @@ def apply_update(ctx: Context, update: TrackingUpdate) -> Outcome:
         reason=_reason(update)))
 
 
+def poll_parcel(ctx: Context, carrier: Carrier, tracking_no: str) -> list[Outcome]:
+    """Apply every tracking event the carrier has for the parcel (repeats are replays)."""
+    return [handlers.carrier_event(ctx, CarrierEvent(
+                event_id=e.event_id, carrier=carrier.profile.name, tracking_no=tracking_no,
+                status=e.status, location=e.location, occurred_at=e.at))
+            for e in carrier.tracking(tracking_no) if e.status is not CarrierStatus.LABEL_CREATED]
+
+
 def _our_carrier(ctx: Context, update: TrackingUpdate) -> str:
     names = ctx.settings.tracking.our_carriers(update.provider_carrier)
     with ctx.tx(readonly=True) as tx:
-        row = tx.connection.execute(
-            select(SHIPMENTS.c.carrier).where(SHIPMENTS.c.carrier.in_(names),
-                                              SHIPMENTS.c.tracking_no == update.tracking_no)
-            .order_by(SHIPMENTS.c.id.desc())).first()
-    if row is None:
+        carrier = records.carrier_of_tracking(tx.connection, names, update.tracking_no)
+    if carrier is None:
         raise NotFound("shipment", f"{update.provider_carrier}/{update.tracking_no}")
-    return str(row.carrier)
+    return carrier
 
 
 def _reason(update: TrackingUpdate) -> str:

@@ -1,8 +1,11 @@
 """The review queue: held orders with their reasons, SLA and escalation; decisions by a person.
 
-A task is opened by `hooks.review_task_hook` when an order enters `under_review` and closed when
-it leaves. The core sweep announces an overdue task once (`orderpilot.order.review_overdue`);
-that announcement is the escalation shown here.
+A task is opened by `integrations.risk.hooks.review_task_hook` when an order enters
+`under_review` and closed when it leaves. The core sweep announces an overdue task once
+(`orderpilot.order.review_overdue`); that announcement is the escalation shown here.
+
+A use case of the application wing (it lived in integrations/risk/ before); its reads are
+integrations/db/review_tasks.py.
 """
 
 from __future__ import annotations
@@ -10,10 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
-
-from integrations.db.schema import OrderRow, OutboxRow
-from integrations.db.schema_risk import ReviewTaskRow
+from integrations.db.review_tasks import decision_of, review_tasks
 from integrations.risk.errors import ReviewAlreadyDecided
 from integrations.risk.lists_store import blacklist_from_order
 from integrations.service import orders
@@ -21,23 +21,13 @@ from integrations.service.contention import retrying
 from integrations.service.context import Context
 from integrations.service.inputs import Reasoned, parse
 
-TASKS, ORDERS, OUTBOX = ReviewTaskRow.__table__, OrderRow.__table__, OutboxRow.__table__
 OVERDUE_EVENT = "orderpilot.order.review_overdue"
 
 
 def list_tasks(ctx: Context, now: datetime, include_decided: bool = False) -> list[dict[str, Any]]:
     """Open tasks (or all), escalated first, then by due time; with overdue / escalated flags."""
-    escalated = (select(OUTBOX.c.order_id, func.min(OUTBOX.c.created_at).label("at"))
-                 .where(OUTBOX.c.event == OVERDUE_EVENT).group_by(OUTBOX.c.order_id)
-                 .subquery())
-    query = (select(TASKS, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.currency,
-                    ORDERS.c.state, escalated.c.at.label("escalated_at"))
-             .join(ORDERS, ORDERS.c.id == TASKS.c.order_id)
-             .outerjoin(escalated, and_(escalated.c.order_id == TASKS.c.order_id)))
-    if not include_decided:
-        query = query.where(TASKS.c.decided_at.is_(None))
     with ctx.tx(readonly=True) as tx:
-        rows = [dict(r) for r in tx.connection.execute(query).mappings()]
+        rows = review_tasks(tx.connection, OVERDUE_EVENT, include_decided)
     for row in rows:
         row["order_id"] = f"o-{row['order_id']}"
         row["overdue"] = row["decided_at"] is None and now >= row["due_at"]
@@ -53,8 +43,7 @@ def decide(ctx: Context, order_id: int, decision: str, by: str, reason: str | No
     with ctx.tx() as tx:
         order = tx.store.get_order(order_id, lock=True)  # a concurrent decision commits first
         if order.state.value != "under_review":
-            task = tx.connection.execute(select(TASKS.c.decided_by, TASKS.c.decision).where(
-                TASKS.c.order_id == order_id)).first()
+            task = decision_of(tx.connection, order_id)
             raise ReviewAlreadyDecided(order.public_id, order.state.value,
                                        task.decided_by if task else None,
                                        task.decision if task else None)

@@ -1,5 +1,6 @@
 """Ship with the carrier that selection picks per parcel, buying its waybill from that
-carrier's adapter; the reasons go into each parcel's history."""
+carrier's adapter; the reasons go into each parcel's history. (A use case: it lived in
+integrations/carriers/selected.py before; the adapters there only speak to carriers.)"""
 
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ def ship_selected(ctx: Context, order_no: int, carriers: Mapping[str, Carrier],
                   actor: str) -> list[Waybill]:
     """Select a carrier per warehouse, create its waybill, then `ship` — in one transaction
     (labels bought for a refused ship go unused; carriers void them)."""
+    now = ctx.clock.now()  # the ship step's time: selection and `ship` both use it
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no)
         address = order.attrs.get("shipping_address", {})
         warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order_no], "consumed")})
         parcels, waybills = [], []
         for n, wh in enumerate(warehouses, start=1):
-            picked = pick_carrier(ctx, tx, order, wh, {})
+            picked = pick_carrier(ctx, tx, order, wh, {}, now)
             adapter = carriers.get(picked["carrier"])
             if adapter is None:
                 raise GuardRejected("order", order.public_id, order.state.value, "ship",
@@ -33,5 +35,5 @@ def ship_selected(ctx: Context, order_no: int, carriers: Mapping[str, Carrier],
             waybills.append(waybill)
             parcels.append({**picked, "warehouse": wh, "tracking_no": waybill.tracking_no})
         orders.fire(ctx, tx, order, "ship", actor, {
-            "parcels": parcels, "promised_by": max(w.promised_by for w in waybills)})
+            "parcels": parcels, "promised_by": max(w.promised_by for w in waybills)}, now)
         return waybills

@@ -3,7 +3,8 @@
 Both go through the money operations (integrations/service/money.py): the intent is recorded
 first, the provider is called with a key derived from the order (`checkout:o-42`,
 `capture:o-42`), the answer is settled once. Case refunds live in
-integrations/service/money_refunds.py.
+integrations/service/money_refunds.py. (A use case: it lived in integrations/payments/service.py
+before; the adapters there only speak to the providers.)
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from integrations.ingest import records, shopify
+from integrations.db import records
+from integrations.ingest import shopify
 from integrations.ingest.events import Inbound
 from integrations.ingest.once import Applied, Outcome, once
 from integrations.service import orders

@@ -1,0 +1,53 @@
+"""Rows behind carrier selection: what a parcel carries (consumed holds, sku weights), the
+carriers' KPIs counted from our parcels, and the stored KPIs of the last KPI job.
+
+Functions of the unit of work's `Sql` (the ship step runs on the hot path)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from integrations.db.sql import Sql
+
+
+def parcel_lines(sql: Sql, order_id: int, warehouse: str) -> list[tuple[int, int, int]]:
+    """(line no, quantity, unit weight in g, 0 if unknown) of the order's consumed holds at
+    `warehouse`: what its parcel from there carries."""
+    return [tuple(r) for r in sql.all(
+        "SELECT h.line_no, h.quantity, COALESCE(s.weight_g, 0) FROM stock_holds h LEFT JOIN "
+        "sku_specs s ON s.sku = h.sku WHERE h.order_id = :o AND h.warehouse = :wh AND "
+        "h.status = 'consumed'", {"o": order_id, "wh": warehouse})]
+
+
+def kpi_counts(sql: Sql, since: datetime) -> list[tuple[str, int, int, int, int, int]]:
+    """Per carrier, parcels handed over since `since` (returns left out: a buyer's return has
+    no promise to keep): (carrier, parcels, delivered, delivered on time, lost, damaged)."""
+    return [tuple(r) for r in sql.all(
+        "SELECT s.carrier, COUNT(*), "
+        "SUM(CASE WHEN s.state = 'delivered' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN s.state = 'delivered' AND s.last_scan_at <= s.promised_by "
+        "THEN 1 ELSE 0 END), SUM(CASE WHEN s.state = 'lost' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN c.kind = 'damaged' THEN 1 ELSE 0 END) FROM shipments s LEFT JOIN "
+        "parcel_claims c ON c.shipment_id = s.id WHERE s.created_at >= :since "
+        "AND s.purpose != 'return' GROUP BY s.carrier", {"since": since})]
+
+
+def replace_kpis(sql: Sql, rows: Iterable[Mapping[str, Any]]) -> None:
+    """The KPI table becomes these rows (carrier c, parcels n, on time ot, loss, comp, at)."""
+    sql.run("DELETE FROM carrier_kpis")
+    sql.many("INSERT INTO carrier_kpis (carrier, parcels, on_time, loss_rate, complaint_rate, "
+             "computed_at) VALUES (:c, :n, :ot, :loss, :comp, :at)", rows)
+
+
+def stored_kpis(sql: Sql) -> list[tuple[str, int, float | None, float | None, float | None]]:
+    """(carrier, parcels, on time, loss rate, complaint rate) as of the last KPI job."""
+    return [tuple(r) for r in sql.all(
+        "SELECT carrier, parcels, on_time, loss_rate, complaint_rate FROM carrier_kpis")]
+
+
+def set_weight(sql: Sql, sku: str, weight_g: int) -> None:
+    sql.run("DELETE FROM sku_specs WHERE sku = :sku", {"sku": sku})
+    sql.run("INSERT INTO sku_specs (sku, weight_g) VALUES (:sku, :w)",
+            {"sku": sku, "w": weight_g})

@@ -1,0 +1,64 @@
+"""Cold reads for reports: carrier KPIs and the order search (filters, keyset pages)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from integrations.db.repository import CASES, HISTORY, ORDERS, SHIPMENTS
+
+
+def carrier_kpi_facts(connection: Connection, start: datetime, end: datetime
+                      ) -> tuple[list[Any], set[int], set[int]]:
+    """The parcels handed over (created) in [start, end), the ids of those that ever stalled,
+    and the orders among theirs that have an after-sales case."""
+    parcels = list(connection.execute(select(SHIPMENTS).where(
+        SHIPMENTS.c.created_at >= start, SHIPMENTS.c.created_at < end)))
+    if not parcels:
+        return [], set(), set()
+    stalled = {r.entity_id for r in connection.execute(select(HISTORY.c.entity_id).where(
+        HISTORY.c.entity == "shipment", HISTORY.c.trigger == "stall",
+        HISTORY.c.entity_id.in_([p.id for p in parcels])))}
+    complained = {r.order_id for r in connection.execute(select(CASES.c.order_id).where(
+        CASES.c.order_id.in_({p.order_id for p in parcels})))}
+    return parcels, stalled, complained
+
+
+def find_orders(connection: Connection, *, limit: int, state: Sequence[str] | None = None,
+                buyer: str | None = None, since: datetime | None = None,
+                until: datetime | None = None, risk: str | None = None,
+                text: str | None = None, before: int | None = None) -> list[Any]:
+    """Orders matching every filter given, newest first, at most `limit` rows (id, buyer_id,
+    state, currency, total, paid, refunded, action = the risk decision placement acted on,
+    created_at). `before` is the keyset: only orders with a smaller id; `text` matches an
+    order id (`o-42`), a buyer id, a payment reference or a parcel's tracking number."""
+    action = ORDERS.c.attrs["risk"]["action"].as_string()
+    query = (select(ORDERS.c.id, ORDERS.c.buyer_id, ORDERS.c.state, ORDERS.c.currency,
+                    ORDERS.c.total, ORDERS.c.paid, ORDERS.c.refunded, action.label("action"),
+                    ORDERS.c.created_at).order_by(ORDERS.c.id.desc()))
+    filters = {"state": lambda: ORDERS.c.state.in_(state),
+               "buyer": lambda: ORDERS.c.buyer_id == buyer,
+               "since": lambda: ORDERS.c.created_at >= since,
+               "until": lambda: ORDERS.c.created_at < until,
+               "risk": lambda: action == risk,
+               "before": lambda: ORDERS.c.id < before,
+               "text": lambda: _text(str(text))}
+    given = {"state": state, "buyer": buyer, "since": since, "until": until, "risk": risk,
+             "before": before, "text": text}
+    for name, condition in filters.items():
+        if given[name]:
+            query = query.where(condition())
+    return list(connection.execute(query.limit(limit)))
+
+
+def _text(text: str) -> object:
+    """An order id, a buyer id, a payment reference or a parcel's tracking number."""
+    parcels = select(SHIPMENTS.c.order_id).where(SHIPMENTS.c.tracking_no == text)
+    matches = [ORDERS.c.buyer_id == text, ORDERS.c.payment_ref == text,
+               ORDERS.c.id.in_(parcels)]
+    if text.startswith("o-") and text[2:].isascii() and text[2:].isdigit() and len(text) < 21:
+        matches.append(ORDERS.c.id == int(text[2:]))
+    return or_(*matches)

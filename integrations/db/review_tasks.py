@@ -1,0 +1,47 @@
+"""Reads of the review queue (review tasks joined with their orders and escalations) and of a
+reviewer's dossier (the buyer's other orders; the buyer row is db/buyers.py).
+
+The tasks are opened and closed by `integrations.risk.hooks.review_task_hook`; the queue's use
+cases (list, decide) are `integrations.service.review_queue`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, select
+
+from integrations.db.schema import OrderRow, OutboxRow
+from integrations.db.schema_risk import ReviewTaskRow
+
+TASKS, ORDERS, OUTBOX = ReviewTaskRow.__table__, OrderRow.__table__, OutboxRow.__table__
+
+
+def review_tasks(connection: Connection, escalation_event: str,
+                 include_decided: bool) -> list[dict[str, Any]]:
+    """Open tasks (or all) with the order's buyer, total, currency and state, and when the
+    order was first escalated (`escalation_event` in the outbox; None if never)."""
+    escalated = (select(OUTBOX.c.order_id, func.min(OUTBOX.c.created_at).label("at"))
+                 .where(OUTBOX.c.event == escalation_event).group_by(OUTBOX.c.order_id)
+                 .subquery())
+    query = (select(TASKS, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.currency,
+                    ORDERS.c.state, escalated.c.at.label("escalated_at"))
+             .join(ORDERS, ORDERS.c.id == TASKS.c.order_id)
+             .outerjoin(escalated, and_(escalated.c.order_id == TASKS.c.order_id)))
+    if not include_decided:
+        query = query.where(TASKS.c.decided_at.is_(None))
+    return [dict(r) for r in connection.execute(query).mappings()]
+
+
+def decision_of(connection: Connection, order_id: int) -> Row | None:
+    """Who decided the order's review task and how (None: no task)."""
+    return connection.execute(select(TASKS.c.decided_by, TASKS.c.decision).where(
+        TASKS.c.order_id == order_id)).first()
+
+
+def other_orders(connection: Connection, buyer_id: str, order_id: int, limit: int) -> list[Row]:
+    """The buyer's latest orders other than `order_id` (id, state, total, created_at)."""
+    return list(connection.execute(
+        select(ORDERS.c.id, ORDERS.c.state, ORDERS.c.total, ORDERS.c.created_at)
+        .where(ORDERS.c.buyer_id == buyer_id, ORDERS.c.id != order_id)
+        .order_by(ORDERS.c.id.desc()).limit(limit)))

@@ -1,0 +1,136 @@
+"""Alipay's asynchronous notifications end to end: a real uvicorn server verifies each with
+python-alipay-sdk's RSA2 check (keys generated for the test); the signed form is built as
+Alipay documents it. Forged, stale, tampered and replayed notices change nothing. Both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from integrations.db.records import payments_of
+from integrations.db.repository import OUTBOX
+from integrations.payments.settings import PaymentSettings
+from integrations.service.checkout import open_checkout
+from orderpilot import OrderPilot
+from statemachine.risk_port import approve_everything
+from tests.factories import stock
+from tests.fakes.alipay_api import APP_ID, SELLER_ID, FakeAlipay
+from tests.integration.integ.server import row_counts, running_server
+from tests.integration.payments.conftest import alipay_gateway_for
+
+ADDRESS = {"street": "南京东路100号", "city": "上海市", "district": "黄浦区", "recipient": "王芳",
+           "phone": "+8613900139000"}
+
+
+class Shop:
+    def __init__(self, pilot: OrderPilot, alipay: FakeAlipay, url: str):
+        self.pilot, self.alipay, self.http = pilot, alipay, httpx.Client(base_url=url)
+
+    def post(self, form: dict[str, str]) -> httpx.Response:
+        return self.http.post("/hooks/alipay", content=urlencode(form), headers={
+            "content-type": "application/x-www-form-urlencoded; charset=utf-8"})
+
+    def order_paid_at_alipay(self) -> str:
+        stock(self.pilot, quantity=5)
+        order = self.pilot.orders.place(
+            buyer_id="b-sh-1", lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": 8888}],
+            shipping_address=ADDRESS, phone="+8613900139000", currency="CNY")
+        open_checkout(self.pilot.context, int(order.id[2:]))
+        self.alipay.pay(order.id)
+        return order.id
+
+
+@pytest.fixture
+def shop(any_url, clock) -> Iterator[Shop]:
+    with FakeAlipay() as alipay:
+        settings = PaymentSettings(
+            provider="alipay", alipay_app_id=APP_ID, alipay_app_private_key=alipay.app_private,
+            alipay_public_key=alipay.alipay_public, alipay_gateway_url=alipay.gateway,
+            alipay_seller_id=SELLER_ID, webhook_tolerance_seconds=300)
+        pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                           gateway=alipay_gateway_for(alipay))
+        with running_server(pilot, payments=settings) as url:
+            shop = Shop(pilot, alipay, url)
+            yield shop
+            shop.http.close()
+        pilot.close()
+
+
+def test_a_signed_trade_success_pays_the_order_once_and_is_answered_success(shop, clock):
+    # Given an order the buyer paid by scanning the QR code
+    order_id = shop.order_paid_at_alipay()
+    notice = shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())
+    # When Alipay posts the notice, then posts it again (it retries until it reads success)
+    first, again = shop.post(notice), shop.post(notice)
+    # Then both are answered with the plain `success`, and the order is paid once
+    assert [(r.status_code, r.text) for r in (first, again)] == [(200, "success")] * 2
+    order = shop.pilot.orders.get(order_id)
+    assert (order.state, order.paid, order.payment_ref) == ("paid", 8888, order_id)
+    assert [h.trigger for h in shop.pilot.orders.history(order_id)].count("pay") == 1
+
+
+@pytest.mark.parametrize("breakage", ["forged", "stale", "tampered amount", "other seller"])
+def test_a_notice_that_fails_its_checks_is_refused_and_changes_nothing(shop, clock, breakage):
+    order_id = shop.order_paid_at_alipay()
+    at = clock.now() - timedelta(hours=1) if breakage == "stale" else clock.now()
+    notice = shop.alipay.notify(order_id, "TRADE_SUCCESS", at=at, forge=breakage == "forged")
+    if breakage == "tampered amount":
+        notice["total_amount"] = "0.01"
+    if breakage == "other seller":  # signed by Alipay, but for another merchant
+        notice = {k: v for k, v in notice.items() if k != "sign"} | {"seller_id": "2088999"}
+        signed = "&".join(f"{k}={v}" for k, v in sorted(notice.items()) if k != "sign_type")
+        from tests.fakes.alipay_api import sign
+        notice["sign"] = sign(shop.alipay.alipay_private, signed)
+    before = row_counts(shop.pilot)
+    response = shop.post(notice)
+    assert (response.status_code, response.text) == (401, "failure")
+    assert row_counts(shop.pilot) == before
+    assert shop.pilot.orders.get(order_id).state == "awaiting_payment"
+
+
+def test_a_refund_made_in_the_merchant_portal_is_booked_once(shop, clock):
+    # Given a paid order
+    order_id = shop.order_paid_at_alipay()
+    assert shop.post(shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())).text == \
+        "success"
+    # When staff refund ¥20.00 in Alipay's merchant portal and Alipay notifies (twice)
+    notice = shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now(),
+                                refund=("portal-20261111-1", 2000))
+    assert [shop.post(notice).text for _ in range(2)] == ["success", "success"]
+    # Then the order books the refund once
+    order = shop.pilot.orders.get(order_id)
+    assert (order.refunded, order.payment_status) == (2000, "partially_refunded")
+
+
+def test_money_paid_after_the_hold_expired_is_recorded_and_refunded_once(shop, clock):
+    # Given an order whose hold expired while the buyer still had the QR code open
+    stock(shop.pilot, quantity=5)
+    order = shop.pilot.orders.place(
+        buyer_id="b-sh-2", lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": 8888}],
+        shipping_address=ADDRESS, phone="+8613900139000", currency="CNY")
+    open_checkout(shop.pilot.context, int(order.id[2:]))
+    clock.advance(minutes=21)
+    shop.pilot.sweep()
+    assert shop.pilot.orders.get(order.id).state == "expired"
+    # When the buyer pays anyway and Alipay notifies (and retries)
+    shop.alipay.pay(order.id)
+    notice = shop.alipay.notify(order.id, "TRADE_SUCCESS", at=clock.now())
+    assert [shop.post(notice).text for _ in range(2)] == ["success", "success"]
+    # Then the money was refunded at Alipay once, under a request number of ours
+    trade = shop.alipay.trades[order.id]
+    assert trade["refunds"] == {f"late-refund:alipay:{order.id}": 8888}
+    # And the order stays expired, its own money untouched; the ledger shows both movements
+    after = shop.pilot.orders.get(order.id)
+    assert (after.state, after.paid, after.refunded) == ("expired", 0, 0)
+    with shop.pilot.context.engine.connect() as connection:
+        booked = [(r.kind, r.amount) for r in payments_of(connection, int(order.id[2:]))]
+    assert booked == [("late_capture", 8888), ("refund", 8888)]
+    with shop.pilot.context.engine.connect() as connection:
+        told = [r.event for r in connection.execute(select(OUTBOX.c.event).where(
+            OUTBOX.c.event.like("orderpilot.order.late_payment%")))]
+    assert told == ["orderpilot.order.late_payment", "orderpilot.order.late_payment_refunded"]

@@ -1,0 +1,35 @@
+"""Demos play on demo stores only (orderpilot/demo_store.py), and the store keeps one identity
+(integrations/events/identity.py): both are rows of the inbox, read and written through the
+store (integrations/db/), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.events.identity import store_id
+from orderpilot.demo_store import claim_demo_store
+from statemachine.errors import InvalidInput
+from tests.factories import placed_order, stock
+
+
+def test_a_new_store_becomes_a_demo_store_and_stays_one_with_orders_in_it(any_pilot):
+    claim_demo_store(any_pilot, "the store")
+    stock(any_pilot)
+    placed_order(any_pilot)
+    claim_demo_store(any_pilot, "the store")  # a demo store with demo orders: still fine
+
+
+def test_a_store_with_orders_no_demo_made_is_refused_naming_db(any_pilot):
+    stock(any_pilot)
+    placed_order(any_pilot)
+    with pytest.raises(InvalidInput) as refused:
+        claim_demo_store(any_pilot, "sqlite:///shop.db")
+    assert "sqlite:///shop.db holds 1 order(s) no demo made" in refused.value.problems["db"]
+    with pytest.raises(InvalidInput):  # nothing was marked: refused again
+        claim_demo_store(any_pilot, "sqlite:///shop.db")
+
+
+def test_the_store_id_is_made_once_and_kept(any_pilot):
+    first = store_id(any_pilot.context)
+    assert len(first) == 10 and int(first, 16) >= 0
+    assert store_id(any_pilot.context) == first
