@@ -7,12 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from integrations.console.casework import (
-    FACTS,
     OpenCase,
     money,
+    placement_device_ip,
     plain_reason,
     related_orders,
 )
@@ -145,11 +143,8 @@ def _lines(o: OrderView) -> str:
 def _placed_from(ctx: Context, order_id: str) -> str:
     """`; placed from device d-7f3a, IP 183.156.*.*` (the IP masked: descriptions leave the
     store), or nothing when the risk engine kept no placement facts."""
-    with ctx.tx(readonly=True) as tx:
-        row = tx.connection.execute(select(FACTS.c.device_id, FACTS.c.ip).where(
-            FACTS.c.order_id == int(order_id.removeprefix("o-")))).first()
-    parts = [f"device {row.device_id}" if row and row.device_id else "",
-             f"IP {mask_text(row.ip)}" if row and row.ip else ""]
+    device, ip = placement_device_ip(ctx, order_id)
+    parts = [f"device {device}" if device else "", f"IP {mask_text(ip)}" if ip else ""]
     return f"; placed from {', '.join(p for p in parts if p)}" if any(parts) else ""
 
 
