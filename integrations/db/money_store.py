@@ -87,7 +87,8 @@ class MoneyStore:
     def reserved(self, order_id: int, *, excluding: str | None = None) -> Reserved:
         """Refunds in flight and open disputes of an order (lock the order first)."""
         ops = self.sql.all("SELECT idem_key, amount, lines FROM payment_operations WHERE "
-                           "order_id = :o AND kind = 'refund' AND status = 'pending'",
+                           "order_id = :o AND kind = 'refund' AND status = 'pending' AND "
+                           "idem_key NOT LIKE 'late-refund:%'",  # a late payment's own money
                            {"o": order_id})
         lines: Counter[int] = Counter()
         amount = 0

@@ -5,7 +5,9 @@ is answered from the log and changes nothing. What each kind does:
 
 - authorised: the buyer's card is authorised → a capture is recorded (and made after commit);
   on an order that can no longer be paid, the authorisation is released (void) instead;
-- captured: the order is paid (or, if a capture of ours was in flight, it is settled);
+- captured: the order is paid (or, if a capture of ours was in flight, it is settled); money
+  for an order that can no longer be paid (expired, cancelled) is booked as a late capture and
+  refunded automatically through the provider (one refund per late payment, staff told);
 - failed: recorded; the order keeps waiting until paid or expired;
 - refunded (the provider's refunded total so far): what exceeds our settled refunds settles
   our refunds in flight, and what is left — a refund made at the provider's dashboard — is
@@ -90,9 +92,15 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     if order.payment_ref == ev.payment_ref:
         return False, "already captured"
     _ledger(tx, order, ev, "late_capture")
+    key = f"late-refund:{ev.provider}:{ev.payment_ref}"  # one refund per late payment
+    follow.append(money.request(
+        ctx, tx, order, OperationKind.REFUND, ev.amount, key, f"provider:{ev.provider}",
+        payment_ref=ev.payment_ref, purpose={"late": ev.payment_ref},
+        reason=f"paid after the order was {order.state}: refunded automatically").key)
     tx.writer.signal("late_payment", "order", order.id, order.id, ctx.clock.now(), {
-        "amount": ev.amount, "payment_ref": ev.payment_ref, "state": order.state.value})
-    return False, f"money arrived for a {order.state} order: recorded, staff alerted"
+        "amount": ev.amount, "payment_ref": ev.payment_ref, "state": order.state.value,
+        "refund": key})
+    return True, f"money arrived for a {order.state} order: recorded, refund {key} requested"
 
 
 def _failed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:

@@ -58,7 +58,8 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
                                                    f"{prior.kind} of {prior.amount} on "
                                                    f"o-{prior.order_id}"})
         return prior
-    if kind in (K.REFUND, K.PAYOUT):
+    if kind in (K.REFUND, K.PAYOUT) and not (purpose or {}).get("late"):
+        # a late payment's refund returns money the order never took: not within its paid
         refusal = refund_refusal(order, amount, lines, store.reserved(order.id))
         if refusal is not None:
             raise GuardRejected("order", order.public_id, order.state.value, "refund", refusal)

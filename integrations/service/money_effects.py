@@ -33,6 +33,11 @@ def _captured(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
 def _refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation) -> None:
     """A case refund settles the case (and through it the order); any other refund the order.
     A case that moved on while its refund was in flight cannot take it: the order books it."""
+    if operation.purpose.get("late"):  # the order never took this money: only the ledger
+        tx.writer.signal("late_payment_refunded", "order", order.id, order.id, ctx.clock.now(),
+                         {"amount": operation.amount, "payment_ref": operation.payment_ref,
+                          "operation": operation.key})
+        return
     case_ref = operation.purpose.get("case")
     if case_ref:
         case = tx.store.get_case(ids.CASE.parse(case_ref))

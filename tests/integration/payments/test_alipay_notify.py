@@ -10,7 +10,10 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from integrations.db.records import payments_of
+from integrations.db.repository import OUTBOX
 from integrations.payments.settings import PaymentSettings
 from integrations.service.checkout import open_checkout
 from orderpilot import OrderPilot
@@ -102,3 +105,32 @@ def test_a_refund_made_in_the_merchant_portal_is_booked_once(shop, clock):
     # Then the order books the refund once
     order = shop.pilot.orders.get(order_id)
     assert (order.refunded, order.payment_status) == (2000, "partially_refunded")
+
+
+def test_money_paid_after_the_hold_expired_is_recorded_and_refunded_once(shop, clock):
+    # Given an order whose hold expired while the buyer still had the QR code open
+    stock(shop.pilot, quantity=5)
+    order = shop.pilot.orders.place(
+        buyer_id="b-sh-2", lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": 8888}],
+        shipping_address=ADDRESS, phone="+8613900139000", currency="CNY")
+    open_checkout(shop.pilot.context, int(order.id[2:]))
+    clock.advance(minutes=21)
+    shop.pilot.sweep()
+    assert shop.pilot.orders.get(order.id).state == "expired"
+    # When the buyer pays anyway and Alipay notifies (and retries)
+    shop.alipay.pay(order.id)
+    notice = shop.alipay.notify(order.id, "TRADE_SUCCESS", at=clock.now())
+    assert [shop.post(notice).text for _ in range(2)] == ["success", "success"]
+    # Then the money was refunded at Alipay once, under a request number of ours
+    trade = shop.alipay.trades[order.id]
+    assert trade["refunds"] == {f"late-refund:alipay:{order.id}": 8888}
+    # And the order stays expired, its own money untouched; the ledger shows both movements
+    after = shop.pilot.orders.get(order.id)
+    assert (after.state, after.paid, after.refunded) == ("expired", 0, 0)
+    with shop.pilot.context.engine.connect() as connection:
+        booked = [(r.kind, r.amount) for r in payments_of(connection, int(order.id[2:]))]
+    assert booked == [("late_capture", 8888), ("refund", 8888)]
+    with shop.pilot.context.engine.connect() as connection:
+        told = [r.event for r in connection.execute(select(OUTBOX.c.event).where(
+            OUTBOX.c.event.like("orderpilot.order.late_payment%")))]
+    assert told == ["orderpilot.order.late_payment", "orderpilot.order.late_payment_refunded"]
