@@ -182,6 +182,25 @@ class FulfilStore:
                 "adjusted": int(one("SELECT COALESCE(SUM(delta), 0) FROM stock_adjustments")[0])}
 
 
+CLAIM_COLS = ("id, shipment_id, order_id, kind, state, version, goods_value, claimed, "
+              "recovered, compensation, compensated, details, created_at")
+
+
+def claim_open_for(sql: Sql, shipment_id: int) -> bool:
+    """Whether the parcel has a claim already (one claim per parcel)."""
+    return sql.one("SELECT id FROM parcel_claims WHERE shipment_id = :s",
+                   {"s": shipment_id}) is not None
+
+
+def claim_rows(sql: Sql, state: str | None = None, order_id: int | None = None,
+               claim_id: int | None = None) -> list[tuple]:
+    """Claims (columns `CLAIM_COLS`) matching every filter given, by id."""
+    query, params = f"SELECT {CLAIM_COLS} FROM parcel_claims WHERE 1 = 1", {}
+    for column, value in (("state", state), ("order_id", order_id), ("id", claim_id)):
+        if value is not None:
+            query, params = query + f" AND {column} = :{column}", {**params, column: value}
+    return sql.all(query + " ORDER BY id", params)
+
 def settled_parcels(sql: Sql, order_id: int) -> set[int]:
     """Parcels whose buyer was compensated (lost / returned): no longer awaited."""
     return {r[0] for r in sql.all("SELECT shipment_id FROM parcel_claims WHERE order_id = :o "

@@ -7,7 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from integrations.db.fulfil_store import FulfilStore, HoldRow
+from integrations.db.fulfil_store import (
+    CLAIM_COLS,
+    FulfilStore,
+    HoldRow,
+    claim_open_for,
+    claim_rows,
+)
 from integrations.service import orders, pipeline, shipments
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import Edge, parse
@@ -19,9 +25,6 @@ from statemachine.fulfilment import plan_refill
 from statemachine.lifecycle import Fired
 from statemachine.order import Order, OrderState
 from statemachine.shipment import Shipment
-
-CLAIM_COLS = ("id, shipment_id, order_id, kind, state, version, goods_value, claimed, "
-              "recovered, compensation, compensated, details, created_at")
 
 
 class ClaimParams(Edge):
@@ -80,8 +83,7 @@ def add_claim(ctx: Context, tx: Tx, shipment: Shipment, kind: ClaimKind, value: 
               compensation: str, compensated: int, details: dict[str, Any], actor: str,
               now: datetime | None = None) -> Claim:
     """Record a claim whose buyer side is settled, with its history row."""
-    if tx.store.sql.one("SELECT id FROM parcel_claims WHERE shipment_id = :s",
-                        {"s": shipment.id}):
+    if claim_open_for(tx.store.sql, shipment.id):
         raise GuardRejected("shipment", shipment.public_id, shipment.state.value, "claim",
                             "a claim for this parcel is already open")
     now = now or ctx.clock.now()
@@ -126,11 +128,7 @@ def get_claim(tx: Tx, claim_id: int) -> Claim:
 
 def claims_view(tx: Tx, state: str | None = None, order_id: int | None = None,
                 claim_id: int | None = None) -> list[dict]:
-    sql, params = f"SELECT {CLAIM_COLS} FROM parcel_claims WHERE 1 = 1", {}
-    for column, value in (("state", state), ("order_id", order_id), ("id", claim_id)):
-        if value is not None:
-            sql, params = sql + f" AND {column} = :{column}", {**params, column: value}
-    return [claim_view(tx, row) for row in tx.store.sql.all(sql + " ORDER BY id", params)]
+    return [claim_view(tx, row) for row in claim_rows(tx.store.sql, state, order_id, claim_id)]
 
 
 def claim_view(tx: Tx, row: tuple) -> dict[str, Any]:
