@@ -158,7 +158,7 @@ SQL_TEXT_DEBT = {  # issue 10: "all SQL lives in db/"; paying one off means remo
     "integrations.risk.credit_store", "integrations.risk.operations",
     "integrations.risk.sql_store",
     "integrations.service.money", "integrations.service.money_refunds",
-    "integrations.service.parcel_trouble", "integrations.service.waves",
+    "integrations.service.parcel_trouble",
 }
 
 
