@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL
@@ -11,7 +12,8 @@ from integrations.carriers.simulated import AdoptingCarrier
 from integrations.console.jobs import Ports
 from integrations.events.relay import PrefectHttpSink
 from integrations.notify import deliver, notifier_from
-from integrations.payments.simulated import AdoptingGateway
+from integrations.payments.select import gateway_from_settings
+from integrations.payments.settings import PaymentSettings
 from integrations.service.context import Context
 from statemachine.clock import Clock
 from statemachine.ports import Carrier, CarrierProfile, Message, Notifier, PaymentGateway
@@ -19,8 +21,30 @@ from statemachine.ports import Carrier, CarrierProfile, Message, Notifier, Payme
 
 @lru_cache(maxsize=8)
 def context(database_url: str | None = None) -> Context:
-    """The service context for `database_url` (default: ORDERPILOT_DATABASE_URL), built once."""
-    return build_context(database_url)
+    """The service context for `database_url` (default: ORDERPILOT_DATABASE_URL), built once,
+    with the configured payment provider (credentials from Prefect Secret blocks if named)."""
+    return build_context(database_url, gateway=payment_gateway())
+
+
+def payment_settings(load: Callable[[str], str] | None = None) -> PaymentSettings:
+    """ORDERPILOT_PAYMENTS_*, with each credential the environment lacks read from the Prefect
+    Secret block named for it in ORDERPILOT_PAYMENTS_SECRET_BLOCKS."""
+    settings = PaymentSettings()
+    unknown = sorted(set(settings.secret_blocks) - set(PaymentSettings.model_fields))
+    if unknown:
+        raise ValueError(f"ORDERPILOT_PAYMENTS_SECRET_BLOCKS names unknown settings: {unknown}")
+    wanted = {name: block for name, block in settings.secret_blocks.items()
+              if getattr(settings, name) is None}
+    if not wanted:
+        return settings
+    values = {name: (load or _secret_block)(block) for name, block in wanted.items()}
+    return PaymentSettings(**(settings.model_dump() | values))
+
+
+def _secret_block(name: str) -> str:
+    from prefect.blocks.system import Secret
+
+    return str(Secret.load(name).get())
 
 
 def prefect_api_url() -> str:
@@ -56,8 +80,10 @@ def carrier(name: str, clock: Clock) -> Carrier:
 
 
 def payment_gateway() -> PaymentGateway:
-    """The payment gateway refunds go through (simulated until a real adapter lands)."""
-    return AdoptingGateway()
+    """The configured payment provider (ORDERPILOT_PAYMENTS_PROVIDER; simulated by default):
+    the console's refunds go through the same provider as the API's."""
+    gateway: PaymentGateway = gateway_from_settings(payment_settings())
+    return gateway
 
 
 def ports() -> Ports:

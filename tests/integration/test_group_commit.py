@@ -117,8 +117,9 @@ def test_processes_placing_on_scarce_stock_hold_exactly_the_stock(any_url, tmp_p
     _invariants(any_url)
 
 
-@pytest.mark.parametrize("kills", [pytest.param(6, id="6-kills"),
-                                   pytest.param(100, id="100-kills", marks=[pytest.mark.slow, pytest.mark.soak])])
+@pytest.mark.parametrize("kills", [
+    pytest.param(6, id="6-kills"),
+    pytest.param(100, id="100-kills", marks=[pytest.mark.slow, pytest.mark.soak])])
 def test_a_writer_killed_mid_batch_loses_no_acknowledged_write(any_url, tmp_path, kills):
     # Given plenty of stock
     pilot = OrderPilot(any_url, risk_check=approve_everything)

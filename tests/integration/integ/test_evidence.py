@@ -97,6 +97,12 @@ def test_the_cli_writes_the_pack_and_notes_can_be_added_from_it(client, shop, tm
     assert written.exit_code == 0, written.output
     pack = json.loads((tmp_path / f"{oid}-evidence.json").read_text())
     assert pack["notes"][-1]["text"] == "platform ticket 7781"
+    assert "Wensan" not in json.dumps(pack)  # masked by default
+    # and --reveal-pii writes the street as recorded
+    revealed = runner.invoke(app, ["evidence", oid, "--out", str(tmp_path / "revealed"),
+                                   "--reveal-pii", "--db", url])
+    assert revealed.exit_code == 0, revealed.output
+    assert "Wensan" in (tmp_path / "revealed" / f"{oid}-evidence.json").read_text()
 
 
 def test_a_note_with_a_bad_author_or_unknown_order_is_refused(shop):
