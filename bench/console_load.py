@@ -85,7 +85,8 @@ def place(pilot: OrderPilot, n: int, held: bool) -> str:
 
 @contextmanager
 def console_process(api_url: str, db_url: str) -> Iterator[Tree]:
-    """`orderpilot serve` in its own process, as a shop runs it; stopped with Ctrl-C."""
+    """`orderpilot serve` in its own process, as a shop runs it; stopped with SIGTERM (as a
+    service manager stops it; SIGINT is ignored when the bench itself runs in the background)."""
     env = {**os.environ, "PREFECT_API_URL": api_url, "PREFECT_LOGGING_LEVEL": "WARNING"}
     process = subprocess.Popen([sys.executable, "-m", "orderpilot.cli", "serve", "--db", db_url,
                                 "--poll", "0.5"], cwd=ROOT, env=env,
@@ -95,8 +96,8 @@ def console_process(api_url: str, db_url: str) -> Iterator[Tree]:
         time.sleep(3)  # its first re-drive and dashboard
         yield Tree(process.pid)
     finally:
-        process.send_signal(2)
-        process.wait(timeout=60)
+        process.terminate()
+        process.wait(timeout=90)
 
 
 def wait_for(check: Callable[[], Any], timeout: float, every: float = 0.25) -> Any:
@@ -209,6 +210,7 @@ def steady_shop(api_url: str, server: Tree, rate: float = 10.0, share: float = 0
     pilot, db = new_shop()
     held: dict[str, datetime] = {}
     stop = threading.Event()
+    began = datetime.now(UTC)
     with console_process(api_url, db) as console:
         reviewer = threading.Thread(target=contextvars.copy_context().run,  # Prefect settings
                                     args=(_reviewer, pilot, held, decide_after, stop))
@@ -224,13 +226,15 @@ def steady_shop(api_url: str, server: Tree, rate: float = 10.0, share: float = 0
         stop.set()
         reviewer.join()
         latencies = _latencies(pilot, held)
+        runs_page = runs_page_share(began)
     elapsed = t1 - t0
     return {"rate": rate, "share": share, "seconds": round(elapsed, 1), "held": len(held),
             "console_cores": (c1 - c0) / elapsed, "server_cores": (s1 - s0) / elapsed,
             "total_cores": (c1 - c0 + s1 - s0) / elapsed,
             "console_mb": [round(r[0]) for r in rss], "server_mb": [round(r[1]) for r in rss],
             "review_latency_p50_s": statistics.median(latencies),
-            "review_latency_p95_s": _p95(latencies), "latency_samples": len(latencies)}
+            "review_latency_p95_s": _p95(latencies), "latency_samples": len(latencies),
+            "runs_page": runs_page}
 
 
 def _place_at(pilot: OrderPilot, rate: float, share: float, seconds: float,
@@ -268,6 +272,23 @@ def _latencies(pilot: OrderPilot, held: dict[str, datetime]) -> list[float]:
         if order_id in runs and (at := suspended_at(runs[order_id].id)) is not None:
             found.append((at - placed).total_seconds())
     return found
+
+
+def runs_page_share(since: datetime) -> dict[str, Any]:
+    """What the UI's Runs page holds since `since`: every flow run, and how many of them are
+    people's work (a case run) rather than machinery."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterExpectedStartTime
+
+    query = FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(after_=since))
+    runs: list[Any] = []
+    with get_client(sync_client=True) as client:
+        while page := client.read_flow_runs(flow_run_filter=query, limit=200, offset=len(runs)):
+            runs += page
+    people = sum(1 for r in runs if any(t.startswith("kind:") and t != "kind:console"
+                                        for t in r.tags))
+    return {"runs": len(runs), "people": people,
+            "not_people_share": (len(runs) - people) / len(runs) if runs else 0.0}
 
 
 def _state(run_id: Any) -> Any:

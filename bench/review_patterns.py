@@ -8,16 +8,11 @@ a served flow that waits in `pause_flow_run` (its process stays alive), and one 
 from __future__ import annotations
 
 import sys
-from typing import Literal
 
 from prefect import flow, serve
 from prefect.flow_runs import pause_flow_run, suspend_flow_run
-from prefect.input import RunInput
 
-
-class Decision(RunInput):
-    decision: Literal["approve", "reject"]
-    reviewer: str
+from flows.forms import ReviewDecision as Decision  # the console's own form
 
 
 @flow(name="bench-paused-review", flow_run_name="paused-{n}")

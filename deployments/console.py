@@ -43,6 +43,7 @@ from integrations.risk.budget import check_review_budget
 from integrations.service.context import Context
 from integrations.service.money_sweep import sweep_money
 from integrations.service.sweep import sweep
+from statemachine.ports import Message
 
 log = logging.getLogger("orderpilot.console")
 JOBS_CURSOR = "console:jobs-cursor"
@@ -217,8 +218,8 @@ class Console:
         return 0
 
     def _report_failed_actions(self, client: SyncPrefectClient) -> None:
-        """Count and log automation actions Prefect failed (its events arrive late: the window
-        overlaps the last one, and each failure is reported once)."""
+        """Count, log and tell ops about automation actions Prefect failed (its events arrive
+        late: the window overlaps the last one, and each failure is reported once)."""
         since, self.actions_checked_at = (self.actions_checked_at - timedelta(minutes=5),
                                           datetime.now(UTC))
         failures = {k: v for k, v in failed_actions(client, since).items()
@@ -227,8 +228,13 @@ class Console:
             self.failures_seen = set(list(self.failures_seen)[-1000:]) | set(failures)
             self._count("automation actions failed", len(failures))
             self.metrics.failures.labels("automation action").inc(len(failures))
-            log.warning("Prefect automation actions failed: %s",
-                        "; ".join(list(failures.values())[:5]))
+            lines = "; ".join(list(failures.values())[:5])
+            log.warning("Prefect automation actions failed: %s", lines)
+            self._guarded("tell ops of failed automation actions", lambda: self.ports.notify(
+                Message("orderpilot.console.automation_failed", "ops",
+                        f"{len(failures)} Prefect automation action(s) failed",
+                        f"Prefect could not carry out: {lines}. Check the automation and "
+                        "its target in the Prefect UI (Automations).")))
 
     def dashboard_once(self, client: SyncPrefectClient) -> int:
         return self.dashboard.refresh(client, self.counts)

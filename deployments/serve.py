@@ -17,7 +17,8 @@ from flows.wiring import context
 def serve_console(database_url: str | None = None, **options: Any) -> None:
     """Run the console until Ctrl-C or SIGTERM."""
     console = Console(context(database_url), **options)
-    signal.signal(signal.SIGTERM, lambda *_: console.stop_event.set())
+    for stop in (signal.SIGTERM, signal.SIGINT):  # SIGINT too: a shell may have ignored it
+        signal.signal(stop, lambda *_: console.stop_event.set())
     console.run_until_stopped()
 
 

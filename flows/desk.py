@@ -118,6 +118,14 @@ class Desk:
             case_runs.close(client, run.id, f"failed: {error}", failed=True)
             self.counts["failed"] += 1
             return f"failed: {error}"
+        still = open_case(self.ctx, kind, entity)
+        if still is not None and f"episode:{still.episode}" in run.tags:
+            # done, and the case still waits (a parcel chased again is still silent): the
+            # same run asks again, saying what was done — no new run, no gap in the queue
+            self._ask(client, client.read_flow_run(run.id), still,
+                      f"> **Done:** {outcome}. It still waits: choose again when needed.")
+            self.counts["acted, still open"] += 1
+            return outcome
         case_runs.close(client, run.id, outcome)
         self.counts["decided"] += 1
         self.publish_timeline(client, run.parameters["order_id"], run.id)
@@ -138,15 +146,16 @@ class Desk:
         return "opened"
 
     def _ask(self, client: SyncPrefectClient, run: FlowRun, case: OpenCase,
-             warning: str = "") -> None:
+             banner: str = "") -> None:
+        """Suspend the run with the case's form; `banner` (markdown) goes above the case."""
         spec = KINDS[case.kind]
         description = spec.describe(self.ctx, case, self.ctx.clock.now())
-        if warning:
-            description = f"> **Your last answer was not applied:** {warning}\n\n{description}"
+        if banner:
+            description = f"{banner}\n\n{description}"
         if case_runs.suspend_with_form(client, run, spec.form, description):
             case_runs.note(client, run.id, f"{case.kind} of {case.entity} ({case.order_id}): "
                            f"{'; '.join(case.reasons)} — waiting for a person"
-                           + (f" (asked again: {warning})" if warning else ""))
+                           + (f" ({banner.lstrip('> ')})" if banner else ""))
         self.publish_timeline(client, case.order_id, run.id)
 
     def _ask_again(self, client: SyncPrefectClient, run: FlowRun, kind: str, entity: str,
@@ -155,6 +164,7 @@ class Desk:
         if case is None:
             case_runs.close(client, run.id, f"already settled elsewhere ({why})")
             return "already settled"
-        self._ask(client, client.read_flow_run(run.id), case, why)
+        self._ask(client, client.read_flow_run(run.id), case,
+                  f"> **Your last answer was not applied:** {why}")
         self.counts["asked again"] += 1
         return f"asked again: {why}"

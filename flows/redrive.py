@@ -40,7 +40,8 @@ def redrive(desk: Desk, client: SyncPrefectClient,
         if still and still.episode == episode and desk.open(client, still)[1]:
             counts["recreated"] += 1
     for episode, runs in live.items():
-        settled = episode not in expected
+        # (a case opened after the snapshot — by `catch_up` or the cases loop — is not settled)
+        settled = episode not in expected and not _still_open(desk, runs[0], episode)
         for run in runs if settled else runs[1:]:
             why = "the case was settled while nobody watched" if settled else "duplicate run"
             case_runs.close(client, run.id, f"closed by the re-drive: {why}")
@@ -61,4 +62,15 @@ def failed_actions(client: SyncPrefectClient, since: datetime) -> dict[str, str]
 
 
 def _episode(run: FlowRun) -> str:
-    return next((t.removeprefix("episode:") for t in run.tags if t.startswith("episode:")), "")
+    return _tag(run, "episode:")
+
+
+def _tag(run: FlowRun, prefix: str) -> str:
+    return next((t.removeprefix(prefix) for t in run.tags if t.startswith(prefix)), "")
+
+
+def _still_open(desk: Desk, run: FlowRun, episode: str) -> bool:
+    """Whether the store has the run's case open, in this episode, right now."""
+    kind, entity = _tag(run, "kind:"), _tag(run, "entity:")
+    case = open_case(desk.ctx, kind, entity) if kind in KINDS and entity else None
+    return case is not None and case.episode == episode

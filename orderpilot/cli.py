@@ -153,6 +153,7 @@ from orderpilot.cli_payments import register as _register_payments  # noqa: E402
 from orderpilot.cli_prefect import register as _register_prefect  # noqa: E402
 from orderpilot.cli_replay import register as _register_replay  # noqa: E402
 from orderpilot.cli_risk import register as _register_risk  # noqa: E402
+from orderpilot.cli_stalls import register as _register_stalls  # noqa: E402
 from orderpilot.cli_webhooks import register as _register_webhooks  # noqa: E402
 
 _register_risk(app)
@@ -160,6 +161,7 @@ cli_integrations.register(app)
 _register_replay(app)
 _register_prefect(app)
 _register_cases(app)
+_register_stalls(app)
 _register_orders(app)
 _register_payments(app)
 _register_webhooks(app)

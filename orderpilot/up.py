@@ -132,6 +132,9 @@ def run_up(db: str | None, demo: bool, port: int, prefect_db: str | None,
 
         stop = stop or threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        # Ctrl-C stops it even when started from a script in the background (where a shell
+        # starts it with SIGINT ignored, and Python then never raises KeyboardInterrupt)
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
         console = Console(context(url), metrics_port=metrics_port)
         console.start()
         shop = _start_demo(console, stop) if demo else None

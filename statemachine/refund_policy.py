@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from statemachine.risk.rules import money
+
 
 @dataclass(frozen=True, slots=True)
 class RefundFacts:
@@ -13,6 +15,7 @@ class RefundFacts:
     order_age: timedelta     # since the order was placed
     buyer_age: timedelta     # since the buyer's first order
     buyer_orders: int        # orders the buyer placed, this one included
+    currency: str = "CNY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +30,8 @@ def needs_a_person(facts: RefundFacts, rules: RefundRules = RefundRules()) -> li
     """Why a person must look at this request; an empty list means approve at once."""
     reasons = []
     if facts.amount > rules.auto_max_amount:
-        reasons.append(f"amount {facts.amount} above the auto-approve limit "
-                       f"{rules.auto_max_amount}")
+        reasons.append(f"amount {money(facts.amount, facts.currency)} above the auto-approve "
+                       f"limit {money(rules.auto_max_amount, facts.currency)}")
     if facts.buyer_credit < rules.min_credit:
         reasons.append(f"buyer credit {facts.buyer_credit} below {rules.min_credit}")
     if facts.order_age > rules.max_order_age:

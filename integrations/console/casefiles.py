@@ -7,8 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from integrations.console.casework import OpenCase, money, plain_reason, related_orders
+from integrations.console.casework import (
+    OpenCase,
+    money,
+    placement_device_ip,
+    plain_reason,
+    related_orders,
+)
 from integrations.evidence.pack import build_pack
+from integrations.notifications.masking import KEEP, mask_text
 from integrations.service.context import Context
 from integrations.service.reviews import dossier
 from integrations.service.views import OrderView
@@ -49,13 +56,14 @@ def review_description(ctx: Context, case: OpenCase, now: datetime) -> str:
     """Everything a risk reviewer needs above the form."""
     zone, d = ctx.settings.zone(), dossier(ctx, int(case.entity[2:]))
     o = d.order
-    region = " ".join(str(v) for k, v in o.shipping_address.items()
-                      if k in ("province", "city", "district") and v)
+    region = " ".join(dict.fromkeys(str(o.shipping_address[k]) for k in KEEP
+                                    if o.shipping_address.get(k)))
     history = ", ".join(f"{n} {s}" for s, n in sorted(d.past_by_state.items())) or "first order"
     return (f"# Risk review · {o.id} · {money(o.total, o.currency)}\n\n"
             f"{deadline_line(case, now, zone)}\n\n"
             f"Buyer **{o.buyer_id}** — since {when(d.buyer_since, zone)}, credit "
-            f"{d.credit_score}, earlier orders: {history}. Ships to {region or '?'}.\n\n"
+            f"{d.credit_score}, earlier orders: {history}. Ships to {region or '?'}"
+            f"{_placed_from(ctx, o.id)}.\n\n"
             f"## Why it was held\n\n" + "".join(f"- {r}\n" for r in case.reasons) +
             f"\n## Lines\n\n{_lines(o)}\n## Related orders (same device, IP or address)\n\n"
             f"{_related(ctx, o.id, zone)}\n## Buyer's last orders\n\n"
@@ -99,7 +107,8 @@ def stall_description(ctx: Context, case: OpenCase, now: datetime) -> str:
             f"{when(parcel['promised_by'], zone)}.\n\nThe carrier was chased and the buyer "
             f"told. This run closes by itself at the next scan.\n\n{scans}\n"
             f"**chase_again**: ask the carrier once more. **declare_lost**: the buyer is "
-            f"compensated and a claim is filed.\n")
+            f"compensated and a claim is filed. From a terminal: "
+            f"`orderpilot stall chase {case.entity} --by NAME --note …`.\n")
 
 
 def timeline(ctx: Context, order_id: str) -> str:
@@ -129,6 +138,14 @@ def timeline(ctx: Context, order_id: str) -> str:
 def _lines(o: OrderView) -> str:
     return table(["sku", "qty", "unit price"], [[ln.sku, ln.quantity,
                  money(ln.unit_price, o.currency)] for ln in o.lines])
+
+
+def _placed_from(ctx: Context, order_id: str) -> str:
+    """`; placed from device d-7f3a, IP 183.156.*.*` (the IP masked: descriptions leave the
+    store), or nothing when the risk engine kept no placement facts."""
+    device, ip = placement_device_ip(ctx, order_id)
+    parts = [f"device {device}" if device else "", f"IP {mask_text(ip)}" if ip else ""]
+    return f"; placed from {', '.join(p for p in parts if p)}" if any(parts) else ""
 
 
 def _related(ctx: Context, order_id: str, zone: ZoneInfo) -> str:

@@ -80,6 +80,14 @@ def open_case(ctx: Context, kind: str, entity: str) -> OpenCase | None:
     return found[0] if found else None
 
 
+def placement_device_ip(ctx: Context, order_id: str) -> tuple[str | None, str | None]:
+    """The device and IP the order was placed from, as the risk engine kept them."""
+    with ctx.tx(readonly=True) as tx:
+        row = tx.connection.execute(select(FACTS.c.device_id, FACTS.c.ip).where(
+            FACTS.c.order_id == int(order_id.removeprefix("o-")))).first()
+    return (row.device_id, row.ip) if row else (None, None)
+
+
 def related_orders(ctx: Context, order_id: str, limit: int = 10) -> list[dict[str, Any]]:
     """Other orders placed from the same device, IP or normalised address."""
     number = int(order_id.removeprefix("o-"))

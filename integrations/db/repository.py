@@ -127,6 +127,12 @@ class Store:
             select(c.id, c.order_id, c.carrier, c.tracking_no, c.stall_reason)
             .where(c.state == ShipmentState.STALLED.value).order_by(c.id))]
 
+    def silent_stalled_parcels(self, since: datetime) -> list[int]:
+        """Stalled parcels with no scan (nor creation) after `since`, by id."""
+        return [r[0] for r in self.sql.all(
+            "SELECT id FROM shipments WHERE state = 'stalled' AND "
+            "COALESCE(last_scan_at, created_at) <= :limit ORDER BY id", {"limit": since})]
+
     def last_fired_at(self, entity: str, entity_id: int, trigger: str) -> datetime | None:
         """When `trigger` last fired on this entity (None: never)."""
         return self.connection.execute(

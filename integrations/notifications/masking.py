@@ -67,10 +67,11 @@ def mask_address(address: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def mask_text(text: str, known: Iterable[str] = ()) -> str:
     """Mask phones, IP and e-mail addresses in free text, and any of the `known` values."""
-    text = CN_MOBILE.sub(lambda m: mask_phone(m.group(0)) or "", text)
-    text = PHONE.sub(_phone_like, text)
+    # IPs first: a dotted IPv4 with 8 or more digits would otherwise pass for a phone number
     text = IPV4.sub(lambda m: f"{m.group(1)}.{m.group(2)}.*.*", text)
     text = IPV6.sub(lambda m: f"{m.group(1)}:{m.group(2)}:*", text)
+    text = CN_MOBILE.sub(lambda m: mask_phone(m.group(0)) or "", text)
+    text = PHONE.sub(_phone_like, text)
     text = EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
     for value in sorted(set(known), key=len, reverse=True):
         if len(value) >= 2:

@@ -72,10 +72,7 @@ def lose_silent_parcels(ctx: Context, now: datetime, actor: str = "system:logist
     """Declare lost every stalled parcel with no scan for the policy's silence; claims opened."""
     silence = timedelta(hours=ctx.settings.fulfilment.lost_after_stalled_hours)
     with ctx.tx(readonly=True) as tx:
-        ids = [r[0] for r in tx.store.sql.all(
-            "SELECT id FROM shipments WHERE state = 'stalled' AND "
-            "COALESCE(last_scan_at, created_at) <= :limit ORDER BY id",
-            {"limit": now - silence})]
+        ids = tx.store.silent_stalled_parcels(now - silence)
     opened = []
     for shipment_id in ids:
         claim = report_lost(ctx, shipment_id, f"no carrier scan for {silence} after a stall",

@@ -69,4 +69,5 @@ def _facts(tx: Tx, case: AfterSalesCase, now: datetime) -> RefundFacts:
     placed = buyers.orders_placed(tx.connection, order.buyer_id)
     return RefundFacts(amount=case.requested_amount,
                        buyer_credit=buyer.credit_score, order_age=now - order.created_at,
-                       buyer_age=now - buyer.created_at, buyer_orders=int(placed))
+                       buyer_age=now - buyer.created_at, buyer_orders=int(placed),
+                       currency=order.currency)

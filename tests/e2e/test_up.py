@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_up_plays_the_demo_on_its_own_store_and_ctrl_c_stops_it(tmp_path: Path,
                                                                 prefect_server: str):
     # Given a Prefect server already running (up reuses it)
-    metrics = free_port()
+    began, metrics = datetime.now(UTC), free_port()
     env = {**os.environ, "PREFECT_API_URL": prefect_server, "NO_COLOR": "1", "COLUMNS": "200"}
     up = subprocess.Popen([sys.executable, "-m", "orderpilot.cli", "up", "--demo",
                            "--metrics-port", str(metrics)], cwd=tmp_path, env=env,
@@ -55,6 +56,19 @@ def test_up_plays_the_demo_on_its_own_store_and_ctrl_c_stops_it(tmp_path: Path,
     assert all(paused(demo, order_id) for order_id in held)
     assert demo.orders.list().orders, "the demo placed orders"
     demo.close()
+    # and the Runs page holds people's work only: the relay, the sweep and the jobs are no runs
+    machinery = [r.name for r in runs_since(began) if not any(
+        t in r.tags for t in ("kind:risk-review", "kind:refund-review", "kind:stall"))]
+    assert machinery == []
+
+
+def runs_since(moment: datetime) -> list[object]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterExpectedStartTime
+
+    query = FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(after_=moment))
+    with get_client(sync_client=True) as client:
+        return list(client.read_flow_runs(flow_run_filter=query, limit=200))
 
 
 def test_the_demo_never_plays_on_a_store_that_holds_orders(tmp_path: Path, sqlite_url: str):

@@ -156,9 +156,8 @@ SQL_TEXT_DEBT = {  # issue 10: "all SQL lives in db/"; paying one off means remo
     "integrations.ingest.money_events", "integrations.replay.bulk_driver",
     "integrations.replay.runner", "integrations.risk.budget", "integrations.risk.counters",
     "integrations.risk.credit_store", "integrations.risk.operations",
-    "integrations.risk.sql_store",
-    "integrations.service.money", "integrations.service.money_refunds",
-    "integrations.service.parcel_trouble",
+    "integrations.risk.sql_store", "integrations.service.money",
+    "integrations.service.money_refunds",
 }
 
 

@@ -70,6 +70,12 @@ def test_dates_amounts_and_ids_are_left_alone():
     assert mask_text(text) == text
 
 
+def test_an_ip_keeps_its_network_however_many_digits_it_has():
+    # (183.156.0.7 has 8 digits: it used to be masked as if it were a phone number)
+    assert mask_text("placed from IP 183.156.0.7 and 10.0.0.1") == \
+        "placed from IP 183.156.*.* and 10.0.*.*"
+
+
 def test_the_api_access_log_line_is_written_with_its_ip_and_phone_masked():
     """`orderpilot api` puts PiiFilter on uvicorn's access log, whose formatter unpacks the
     record's five arguments: the filter masks them in place instead of dropping them (which

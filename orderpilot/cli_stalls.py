@@ -1,0 +1,80 @@
+"""`orderpilot stall …`: silent parcels waiting for operations — the stall form's two choices
+(chase the carrier again, declare the parcel lost) from a terminal, checked by the same form
+model and applied by the same function as an answer given in the console."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from flows.forms import StallAction
+from flows.wiring import ports
+from integrations.console.casework import STALL, open_cases
+from integrations.console.decisions import act_on_stall
+from orderpilot.api import OrderPilot
+from statemachine.errors import InvalidInput, OrderPilotError
+
+stall_app = typer.Typer(help="Stalled parcels waiting for operations: list, chase, lost.",
+                        no_args_is_help=True)
+console = Console()
+DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
+By = Annotated[str, typer.Option("--by", help="who acts, as the history records it")]
+Note = Annotated[str, typer.Option("--note", help="what you know; kept")]
+
+
+@stall_app.command("list")
+def stall_list(db: DbOption = None) -> None:
+    """Parcels in a stall episode, longest silent first."""
+    pilot = OrderPilot(db)
+    try:
+        cases = open_cases(pilot.context, (STALL,))
+    finally:
+        pilot.close()
+    table = Table("parcel", "order", "buyer", "why", "silent since")
+    for c in cases:
+        table.add_row(c.entity, c.order_id, c.buyer_id, "; ".join(c.reasons),
+                      c.opened_at.isoformat(timespec="minutes"))
+    console.print(table if cases else "no parcel is stalled")
+
+
+@stall_app.command("chase")
+def stall_chase(shipment_id: str, by: By, note: Note, db: DbOption = None) -> None:
+    """Ask the carrier once more (the parcel stays in the queue until its next scan)."""
+    _act(db, shipment_id, "chase_again", by, note)
+
+
+@stall_app.command("lost")
+def stall_lost(shipment_id: str, by: By, note: Note, db: DbOption = None) -> None:
+    """Declare the parcel lost: the buyer is compensated and a carrier claim filed."""
+    _act(db, shipment_id, "declare_lost", by, note)
+
+
+def _act(db: str | None, shipment_id: str, action: str, by: str, note: str) -> None:
+    pilot = OrderPilot(db)
+    try:
+        answer = _checked(action, by, note)
+        outcome = act_on_stall(pilot.context, ports(), shipment_id, answer)
+    except OrderPilotError as error:
+        Console(stderr=True).print(f"[red]error:[/] {error}")
+        raise typer.Exit(2) from error
+    finally:
+        pilot.close()
+    console.print(f"{shipment_id}: {outcome}")
+
+
+def _checked(action: str, by: str, note: str) -> dict[str, str]:
+    """The answer as the form would take it; InvalidInput names the option that is wrong."""
+    try:
+        return StallAction(action=action, note=note.strip(), operator=by.strip()).model_dump()
+    except ValidationError as error:
+        options = {"operator": "by", "note": "note", "action": "action"}
+        raise InvalidInput({options.get(str(e["loc"][0]), str(e["loc"][0])): e["msg"]
+                            for e in error.errors()}) from error
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(stall_app, name="stall")
