@@ -36,6 +36,7 @@ from integrations.service.inputs import (
 from integrations.service.listing import OrderPage
 from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
 from orderpilot.claims_api import Claims
+from orderpilot.disputes_api import Disputes
 from orderpilot.fulfil_api import Fulfilment, Waves
 from orderpilot.payments_api import Payments
 from orderpilot.reviews import Reviews
@@ -74,6 +75,7 @@ class OrderPilot:
         self.verification = Verification(self.context)
         self.webhooks = Webhooks(self.context)
         self.payments = Payments(self.context)
+        self.disputes = Disputes(self.context)
 
     @property
     def clock(self) -> Clock:

@@ -1,0 +1,73 @@
+"""Answering a chargeback: the evidence pack mapped onto the provider's fields (prepare), then
+submitted after a person confirms it, or the dispute conceded (accept).
+
+The provider is called first, with a key derived from the dispute (`evidence:d-3`,
+`accept:d-3`), after the same checks the transition makes (a person, before the due date);
+then the transition records it. A repeat is answered by the provider with the first result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations.db.dispute_store import DisputeStore
+from integrations.evidence.dispute_fields import stripe_evidence
+from integrations.evidence.pack import build_pack
+from integrations.service.context import Context
+from integrations.service.disputes import fire_dispute
+from statemachine.dispute import (
+    DISPUTE_LIFECYCLE,
+    Dispute,
+    before_the_due_date,
+    confirmed_by_a_person,
+)
+from statemachine.errors import GuardRejected, InvalidInput
+
+
+def prepare(ctx: Context, dispute_no: int, actor: str,
+            overrides: dict[str, str] | None = None, refund_policy: str | None = None
+            ) -> Dispute:
+    """Fill the evidence from the order's pack (a person's `overrides` win); evidence_due."""
+    dispute = _get(ctx, dispute_no)
+    evidence = stripe_evidence(build_pack(ctx, dispute.order_id, reveal_pii=True),
+                               refund_policy) | {k: v for k, v in (overrides or {}).items()
+                                                 if v}
+    return fire_dispute(ctx, dispute_no, "prepare", actor, {"evidence": evidence})
+
+
+def submit(ctx: Context, dispute_no: int, actor: str, desk: Any = None) -> Dispute:
+    """Send the prepared evidence to the provider, confirmed by `actor` (a person)."""
+    dispute = _get(ctx, dispute_no)
+    _check(ctx, dispute, "submit", actor)
+    status = (desk or ctx.gateway).submit_evidence(
+        dispute.provider_ref, dispute.evidence or {}, idempotency_key=f"evidence:"
+                                                                      f"{dispute.public_id}")
+    return fire_dispute(ctx, dispute_no, "submit", actor, {"provider_status": status})
+
+
+def accept(ctx: Context, dispute_no: int, actor: str, reason: str, desk: Any = None
+           ) -> Dispute:
+    """Concede: the money stays with the buyer; the order books the chargeback."""
+    if not reason.strip():
+        raise InvalidInput({"reason": "say why the dispute is conceded"})
+    dispute = _get(ctx, dispute_no)
+    _check(ctx, dispute, "accept", actor)
+    (desk or ctx.gateway).accept(dispute.provider_ref,
+                                 idempotency_key=f"accept:{dispute.public_id}")
+    return fire_dispute(ctx, dispute_no, "accept", actor, {"reason": reason})
+
+
+def _get(ctx: Context, dispute_no: int) -> Dispute:
+    with ctx.tx(readonly=True) as tx:
+        return DisputeStore(tx.store.sql).get(dispute_no)
+
+
+def _check(ctx: Context, dispute: Dispute, trigger: str, actor: str) -> None:
+    """The transition's own guards, before anything is sent to the provider."""
+    refusal = None if DISPUTE_LIFECYCLE.can(dispute.state, trigger) else \
+        f"not from {dispute.state}"
+    refusal = refusal or confirmed_by_a_person(dispute, {"actor": actor})
+    if trigger == "submit":
+        refusal = refusal or before_the_due_date(dispute, {"at": ctx.clock.now()})
+    if refusal is not None:
+        raise GuardRejected("dispute", dispute.public_id, dispute.state.value, trigger, refusal)
