@@ -191,14 +191,13 @@ def _missing_there(entry: LedgerEntry) -> Difference:
 
 def _totals(records: Sequence[SettlementRecord], ours: Sequence[LedgerEntry]
             ) -> tuple[Totals, ...]:
-    sums: dict[str, Totals] = {}
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # lines, gross, fees, ours
     for r in records:
-        t = sums.get(r.currency) or Totals(r.currency)
+        t = sums[r.currency]
         is_fee = r.kind not in MOVEMENTS  # a fee line: its amount is the fee (negative)
-        sums[r.currency] = replace(t, lines=t.lines + 1,
-                                   gross=t.gross + (0 if is_fee else r.amount),
-                                   fees=t.fees + r.fee - (r.amount if is_fee else 0))
+        t[0] += 1
+        t[1] += 0 if is_fee else r.amount
+        t[2] += r.fee - (r.amount if is_fee else 0)
     for o in ours:
-        t = sums.get(o.currency) or Totals(o.currency)
-        sums[o.currency] = replace(t, ours=t.ours + o.amount)
-    return tuple(sums[c] for c in sorted(sums))
+        sums[o.currency][3] += o.amount
+    return tuple(Totals(c, *sums[c]) for c in sorted(sums))

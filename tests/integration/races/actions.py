@@ -115,3 +115,21 @@ def place_webhook(pilot: OrderPilot, event_id: str, buyer: str,
     return {"status": outcome.status, "order": outcome.body["order"]["id"],
             "lines": [(ln["sku"], ln["quantity"]) for ln in outcome.body["order"]["lines"]],
             "duplicate": outcome.duplicate}
+
+
+def provider_captured(pilot: OrderPilot, order_id: str, payment_ref: str, amount: int,
+                      at: str) -> str:
+    """The provider reports the buyer's money arrived, as /hooks/stripe and /hooks/alipay
+    apply it: once, then the provider calls it recorded (a late payment's refund) after the
+    commit."""
+    from datetime import datetime
+
+    from integrations.ingest.money_events import apply_money_event
+    from integrations.service import money
+    from statemachine.ports import MoneyEvent
+
+    event = MoneyEvent("simulated", f"evt-{payment_ref}", "captured", payment_ref, amount,
+                       "CNY", datetime.fromisoformat(at), order_id=order_id)
+    outcome, follow = apply_money_event(pilot.context, event)
+    money.execute_quietly(pilot.context, follow)
+    return str(outcome.body.get("note") or outcome.status)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from integrations.db.money_store import MoneyStore
 from tests.integration.races.conftest import TRIALS
 from tests.integration.races.shop import awaiting_payment, start_trial
 
@@ -58,3 +59,37 @@ def test_two_sweepers_and_a_payer_on_the_same_due_holds(race, trials):
         assert states[1:] == ["expired"] * 4, (trial, states)
         assert states[0] == ("paid" if pay.ok else "expired"), (trial, states, pay)
         race.check([o.id for o in orders])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_provider_money_vs_expiry_sweep_vs_cancel_is_kept_or_refunded_never_lost(race, trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given an order whose stock hold has just lapsed, not yet swept
+        start_trial(race, trial)
+        order = awaiting_payment(pilot, trial)
+        race.at(race.now() + timedelta(minutes=21))
+        ref = f"alipay-late-{trial}"
+        # When the provider's payment notice, the sweep and the buyer's cancel arrive together
+        paid, sweep, cancel = race.run(
+            ("provider_captured", {"order_id": order.id, "payment_ref": ref,
+                                   "amount": order.total, "at": race.now().isoformat()}),
+            ("sweep", {}),
+            ("fire", {"order_id": order.id, "trigger": "cancel", "reason": "买家取消",
+                      "actor": "buyer"}))
+        # Then the money is either the order's (paid) or refunded in full as a late payment
+        assert paid.ok and sweep.ok, (trial, paid, sweep)
+        assert cancel.ok or cancel.error in LOSING, (trial, cancel)
+        final = pilot.orders.get(order.id)
+        with pilot.context.tx(readonly=True) as tx:
+            late = [(op.status.value, op.amount) for op in
+                    MoneyStore(tx.store.sql).of_order(int(order.id[2:]))
+                    if op.key == f"late-refund:simulated:{ref}"]
+        if final.paid:  # the notice came first: the order's money (a cancel after refunds it)
+            assert (final.paid, final.payment_ref, late) == (order.total, ref, []), trial
+            assert final.state in ("paid", "cancelled"), (trial, final.state)
+        else:
+            assert final.state in ("expired", "cancelled"), (trial, final.state)
+            assert (final.paid, final.refunded) == (0, 0), trial
+            assert late == [("succeeded", order.total)], (trial, late)
+        race.check([order.id])
