@@ -14,11 +14,13 @@ and, with a metrics port, a Prometheus endpoint (`/metrics`).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -47,6 +49,7 @@ from statemachine.ports import Message
 
 log = logging.getLogger("orderpilot.console")
 JOBS_CURSOR = "console:jobs-cursor"
+OPENERS = 4  # cases worked on at once by the cases loop
 
 
 def register_deployments() -> dict[str, UUID]:
@@ -68,6 +71,7 @@ class Console:
         self.metrics_server: Any = None
         self.metrics = ConsoleMetrics(ctx)
         self.counts: Counter[str] = Counter()
+        self.counting = threading.Lock()
         self.stop_event = threading.Event()
         self.loops: list[Loop] = []
         self.desk: Desk | None = None
@@ -75,6 +79,7 @@ class Console:
         self.redrive_due = 0.0
         self.failures_seen: set[str] = set()
         self.budget_alerted_for: datetime | None = None
+        self.pool: ThreadPoolExecutor | None = None  # opens / closes of different cases
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -83,6 +88,7 @@ class Console:
         self.desk = Desk(self.ctx, self.ports, register_deployments())
         self.dashboard = Dashboard(self.desk)
         self.cases, self.jobs = Follower(self.ctx), Follower(self.ctx, key=JOBS_CURSOR)
+        self.pool = ThreadPoolExecutor(OPENERS, thread_name_prefix="cases")
         with get_client(sync_client=True) as client:
             self.redrive_once(client)
         p = self.intervals["poll"]
@@ -106,6 +112,8 @@ class Console:
         self.stop_event.set()
         for loop in self.loops:
             loop.join(timeout)
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
         if self.metrics_server is not None:
             self.metrics_server.shutdown()
             self.metrics_server.server_close()
@@ -137,18 +145,32 @@ class Console:
         return self.follow_once(client)
 
     def follow_once(self, client: SyncPrefectClient) -> int:
-        """New outbox rows → case runs opened, closed or escalated."""
+        """New outbox rows → case runs opened, closed or escalated: each case's intents in
+        order, different cases side by side (each is a few API calls that mostly wait)."""
         rows = self.cases.poll(time.monotonic())
+        per_case: dict[str, list[Intent]] = defaultdict(list)
         for row in rows:
             self._count_transition(row)
             for intent in intents_of(row.event, row.entity, row.entity_id, row.order_id,
                                      row.payload or {}):
                 if intent.action != "job":
-                    self._guarded(f"{intent.action} {intent.kind}",
-                                  lambda i=intent: self.on_intent(client, i))
+                    per_case[intent.entity].append(intent)
+        work = [lambda i=intents: self._work_on(client, i) for intents in per_case.values()]
+        if len(work) > 1 and self.pool is not None:
+            # each step in a copy of this thread's context: Prefect's settings live there
+            contexts = [contextvars.copy_context() for _ in work]
+            list(self.pool.map(lambda c, step: c.run(step), contexts, work))
+        else:
+            for step in work:
+                step()
         if rows:
             self.cases.commit()
         return len(rows)
+
+    def _work_on(self, client: SyncPrefectClient, intents: list[Intent]) -> None:
+        for intent in intents:
+            self._guarded(f"{intent.action} {intent.kind}",
+                          lambda i=intent: self.on_intent(client, i))
 
     def on_intent(self, client: SyncPrefectClient, intent: Intent) -> None:
         assert self.desk is not None
@@ -251,11 +273,13 @@ class Console:
             return None
 
     def _failed(self, what: str, error: Exception) -> None:
-        self.counts[f"failed: {what}"] += 1
+        with self.counting:
+            self.counts[f"failed: {what}"] += 1
         self.metrics.failures.labels(what).inc()
 
     def _count(self, what: str, n: int = 1) -> None:
-        self.counts[what] += n
+        with self.counting:  # the cases loop counts from several threads
+            self.counts[what] += n
         if what in ("opened", "closed", "recreated", "answered", "escalated"):
             self.metrics.runs.labels(what).inc(n)
 
