@@ -245,6 +245,15 @@ def test_the_review_queue_page_lists_each_waiting_case_with_a_link_to_its_run(
             console.dashboard_once(client)
             [queue] = [a for a in client.read_latest_artifacts() if a.key == "review-queue"]
             [health] = [a for a in client.read_latest_artifacts() if a.key == "shop-health"]
+            # and each order's case file is published once its form is up
+            wanted = {f"order-{o}" for o in orders}
+
+            def case_files() -> list[Any]:
+                found = [a for a in client.read_latest_artifacts(limit=200) if a.key in wanted]
+                return found if len(found) == len(wanted) else []
+
+            files = wait_for("the orders' case files", case_files)
+    assert all(a.data.startswith("# o-") and "under_review" in a.data for a in files)
     for order_id, run in zip(orders, runs, strict=True):
         assert f"[{order_id}]({run_url(run.id)})" in queue.data
     assert "**2** waiting for a person" in queue.data and "¥8,000.00" in queue.data
