@@ -26,6 +26,9 @@ from statemachine.errors import InvalidInput, OrderPilotError
 
 payments_app = typer.Typer(help="Money with the providers: settlement reconciliation.",
                            no_args_is_help=True)
+dispute_app = typer.Typer(help="Chargebacks: list, prepare the evidence, submit, concede.",
+                          no_args_is_help=True)
+By = Annotated[str, typer.Option("--by", help="who acts (a person, e.g. finance:li)")]
 console = Console()
 DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
 COLUMNS = ("difference", "movement", "at", "order", "ref", "payment", "ours", "theirs",
@@ -68,6 +71,51 @@ def sweep(db: DbOption = None) -> None:
     payments opened for orders that expired or were cancelled (the console does this too)."""
     counts = _run(lambda p: p.payments.sweep(), db)
     console.print(f"{counts['retried']} retried and settled, {counts['released']} released")
+
+
+@dispute_app.command("list")
+def dispute_list(db: DbOption = None, state: Annotated[str | None, typer.Option()] = None,
+                 as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Disputes the providers reported, oldest first."""
+    rows = _run(lambda p: p.disputes.list(state), db)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("dispute", "order", "state", "amount", "reason", "evidence due")
+    for d in rows:
+        table.add_row(d["id"], d["order_id"], d["state"], money(d["amount"], d["currency"]),
+                      d["reason"] or "", d["due_by"] or "")
+    console.print(table if rows else "no dispute")
+
+
+@dispute_app.command("prepare")
+def dispute_prepare(dispute_id: str, by: By, db: DbOption = None,
+                    policy: Annotated[str | None, typer.Option(
+                        "--policy", help="the shop's refund policy, as the buyer saw it")] = None,
+                    field: Annotated[list[str] | None, typer.Option(
+                        "--field", help="NAME=VALUE overriding a mapped field")] = None) -> None:
+    """Map the order's evidence pack onto the provider's fields (review them, then submit)."""
+    overrides = dict(f.split("=", 1) for f in field or [] if "=" in f)
+    d = _run(lambda p: p.disputes.prepare(dispute_id, by=by, evidence=overrides,
+                                          refund_policy=policy), db)
+    console.print(f"{d['id']} is now [bold]{d['state']}[/]; evidence:")
+    for name, value in d["evidence"].items():
+        console.print(f"  {name}: {value}")
+
+
+@dispute_app.command("submit")
+def dispute_submit(dispute_id: str, by: By, db: DbOption = None) -> None:
+    """Send the prepared evidence to the provider (a person confirms it by running this)."""
+    d = _run(lambda p: p.disputes.submit(dispute_id, by=by), db)
+    console.print(f"{d['id']} is now [bold]{d['state']}[/]")
+
+
+@dispute_app.command("accept")
+def dispute_accept(dispute_id: str, by: By, reason: Annotated[str, typer.Option()],
+                   db: DbOption = None) -> None:
+    """Concede the dispute: the money stays with the buyer, the order books the chargeback."""
+    d = _run(lambda p: p.disputes.accept(dispute_id, by=by, reason=reason), db)
+    console.print(f"{d['id']} is now [bold]{d['state']}[/] (booked {d['booked']})")
 
 
 def _read(file: Path | None) -> bytes | None:
@@ -123,3 +171,4 @@ def _fail(error: OrderPilotError) -> typer.Exit:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(payments_app, name="payments")
+    app.add_typer(dispute_app, name="dispute")

@@ -14,11 +14,18 @@ from typing import TypeVar
 
 from integrations.console import casework
 from integrations.notifications.masking import mask_text
-from integrations.service import refunds, settlement, stalls
+from integrations.service import money, refunds, settlement, stalls
 from integrations.service.context import Context
 from integrations.service.inputs import parse_id
 from statemachine.clock import Clock
-from statemachine.ports import Carrier, Message, PaymentGateway, TransientPaymentError
+from statemachine.money import OperationStatus
+from statemachine.ports import (
+    Carrier,
+    Message,
+    PaymentGateway,
+    PermanentPaymentError,
+    TransientPaymentError,
+)
 
 T = TypeVar("T")
 TRANSIENT = (ConnectionError, TimeoutError, TransientPaymentError)
@@ -51,20 +58,23 @@ def settle_cancel(ctx: Context, ports: Ports, order_id: str) -> str:
         return "nothing to settle"
     if case.settled:
         return "already settled"
+    operation = settlement.request_refund(ctx, case, ports.gateway.provider)
     try:
-        receipt = retrying(ports, lambda: ports.gateway.refund(
-            case.order.payment_ref or "", case.owed, idempotency_key=case.key))
+        done = retrying(ports, lambda: money.execute(ctx, operation.key, ports.gateway))
+        if done.status is OperationStatus.FAILED:
+            raise PermanentPaymentError(done.error or "the provider refused the refund")
     except Exception as error:
         settlement.record_failure(ctx, case, str(error))
         ports.notify(Message("orderpilot.order.refund_failed", "ops",  # free text: masked
                              f"Refund for cancelled {order_id} failed", mask_text(str(error)),
                              order_id))
         return "failed"
-    if settlement.record_refund(ctx, case, receipt, ports.gateway.provider):
-        owed = casework.money(case.owed, case.order.currency)
-        retrying(ports, lambda: ports.notify(Message(
-            "orderpilot.order.refunded", "buyer", f"Order {order_id} cancelled and refunded",
-            f"We refunded {owed} (ref {receipt.ref}).", order_id)))
+    if done.status is OperationStatus.PENDING:  # accepted; the provider's webhook settles it
+        return "refund pending"
+    owed = casework.money(case.owed, case.order.currency)
+    retrying(ports, lambda: ports.notify(Message(
+        "orderpilot.order.refunded", "buyer", f"Order {order_id} cancelled and refunded",
+        f"We refunded {owed} (ref {done.provider_ref}).", order_id)))
     return "refunded"
 
 

@@ -223,3 +223,9 @@ class AdoptingGateway(SimulatedGateway):
                            captured=sys.maxsize if state == "captured" else 0)
         self._payments[payment_ref] = payment
         return payment
+
+    def _dispute(self, dispute_ref: str) -> dict[str, object]:
+        """A dispute opened elsewhere (reported by webhook to another process) is adopted."""
+        return self.disputes.setdefault(dispute_ref, {
+            "payment_ref": "", "amount": 0, "reason": "", "status": "needs_response",
+            "evidence": {}})

@@ -58,8 +58,9 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
                                                    f"{prior.kind} of {prior.amount} on "
                                                    f"o-{prior.order_id}"})
         return prior
-    if kind in (K.REFUND, K.PAYOUT) and not (purpose or {}).get("late"):
-        # a late payment's refund returns money the order never took: not within its paid
+    if kind in (K.REFUND, K.PAYOUT) and not {"late", "cancel"} & set(purpose or {}):
+        # a late payment's refund returns money the order never took, a cancellation's was
+        # counted as refunded by the cancel step: neither must fit in what is left
         refusal = refund_refusal(order, amount, lines, store.reserved(order.id))
         if refusal is not None:
             raise GuardRejected("order", order.public_id, order.state.value, "refund", refusal)

@@ -15,6 +15,10 @@ def apply_effects(ctx: Context, tx: Tx, order: Order, operation: PaymentOperatio
                   result: PaymentResult) -> None:
     if operation.kind is OperationKind.CAPTURE:
         _captured(ctx, tx, order, operation, result)
+    elif operation.kind is OperationKind.REFUND and operation.purpose.get("cancel"):
+        tx.writer.signal("refund_settled", "order", order.id, order.id, ctx.clock.now(), {
+            "amount": result.amount, "receipt": result.ref, "payment_ref": result.payment_ref,
+            "state": order.state.value})  # the cancel step already counted it on the order
     elif operation.kind is OperationKind.REFUND:
         _refunded(ctx, tx, order, operation)
 

@@ -100,3 +100,54 @@ def test_the_money_sweep_from_the_command_line_has_nothing_left_to_do(shop):
     result = RUN.invoke(app, ["payments", "sweep", "--db", db])
     assert result.exit_code == 0, result.output
     assert "0 retried and settled, 0 released" in result.output
+
+
+@pytest.fixture(scope="module")
+def disputed(tmp_path_factory) -> str:
+    """A store with a shipped order the buyer's bank disputes (reported by the provider)."""
+    from datetime import timedelta
+
+    from integrations.ingest.money_events import apply_money_event
+    from integrations.payments.simulated import SimulatedGateway
+    from statemachine.ports import MoneyEvent
+
+    db = f"sqlite:///{tmp_path_factory.mktemp('disputed') / 'shop.db'}"
+    clock = ManualClock(PAID_AT)
+    pilot = OrderPilot(db, clock=clock, risk_check=approve_everything,
+                       gateway=SimulatedGateway(now=clock.now))
+    pilot.inventory.receive(sku="TEA-LJ", warehouse="WH-HZ", quantity=5)
+    order = pilot.orders.place(
+        buyer_id="b-1", lines=[{"sku": "TEA-LJ", "quantity": 1, "unit_price": 29900}],
+        shipping_address={"province": "浙江省", "city": "杭州市", "street": "文三路 18 号"},
+        currency="CNY")
+    capture_order(pilot.context, int(order.id[2:]))
+    for trigger in ("start_picking", "pack"):
+        pilot.orders.fire(order.id, trigger)
+    pilot.orders.fire(order.id, "ship", parcels=[{"carrier": "SF", "tracking_no": "SF88"}])
+    payment_ref = pilot.orders.get(order.id).payment_ref
+    apply_money_event(pilot.context, MoneyEvent(
+        "simulated", "evt-dp-1", "dispute_opened", payment_ref, 29900, "CNY", PAID_AT,
+        order_id=order.id, dispute_ref="sim-dp-000001", reason="product_not_received",
+        due_by=PAID_AT + timedelta(days=3650)))
+    pilot.close()
+    return db
+
+
+def test_finance_answers_a_dispute_from_the_command_line(disputed):
+    listed = RUN.invoke(app, ["dispute", "list", "--db", disputed, "--json"])
+    assert listed.exit_code == 0, listed.output
+    [dispute] = json.loads(listed.output)
+    assert (dispute["id"], dispute["state"], dispute["amount"]) == ("d-1", "opened", 29900)
+    prepared = RUN.invoke(app, ["dispute", "prepare", "d-1", "--by", "finance:li", "--db",
+                                disputed, "--policy", "7 天无理由退货"])
+    assert prepared.exit_code == 0, prepared.output
+    assert "shipping_tracking_number: SF88" in prepared.output
+    assert "refund_policy: 7 天无理由退货" in prepared.output
+    refused = RUN.invoke(app, ["dispute", "submit", "d-1", "--by", "system:cron", "--db",
+                               disputed])
+    assert refused.exit_code == 2 and "a person must confirm" in " ".join(
+        refused.output.split())
+    submitted = RUN.invoke(app, ["dispute", "submit", "d-1", "--by", "finance:li", "--db",
+                                 disputed])
+    assert submitted.exit_code == 0, submitted.output
+    assert "d-1 is now submitted" in submitted.output

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from integrations.carriers.simulated import AdoptingCarrier
 from integrations.console.jobs import Ports, settle_cancel
+from integrations.db.money_store import MoneyStore
 from integrations.db.records import payments_of
 from integrations.ingest.money_events import apply_money_event
 from integrations.payments.simulated import AdoptingGateway
@@ -51,4 +52,35 @@ def test_a_cancel_refund_is_booked_once_and_the_providers_notice_changes_nothing
     result = reconciliation.against_provider(pilot.context, now - timedelta(hours=1),
                                              now + timedelta(hours=1), gateway)
     assert (result.matched, result.differences) == (2, ()), result.differences
+    pilot.close()
+
+
+def test_the_cancel_refund_is_recorded_before_the_provider_is_called(tmp_path: Path):
+    # Given a provider that looks at our store when asked to refund
+    clock = ManualClock(START)
+    seen: list[str | None] = []
+    pilot: OrderPilot | None = None
+
+    class Watching(AdoptingGateway):
+        def refund(self, payment_ref, amount, *, idempotency_key, lines=()):
+            with pilot.context.tx(readonly=True) as tx:
+                op = MoneyStore(tx.store.sql).by_key(idempotency_key)
+            seen.append(op.status.value if op else None)
+            return super().refund(payment_ref, amount, idempotency_key=idempotency_key,
+                                  lines=lines)
+
+    gateway = Watching(now=clock.now)
+    pilot = OrderPilot(f"sqlite:///{tmp_path / 'shop.db'}", clock=clock,
+                       risk_check=approve_everything, gateway=gateway)
+    pilot.inventory.receive(sku="mug", warehouse="sh", quantity=10)
+    order_id = place(pilot, buyer="b-5", quantity=1, price=3000)
+    capture_order(pilot.context, int(order_id[2:]))
+    pilot.orders.fire(order_id, "cancel", actor="buyer", reason="拍错了")
+    ports = Ports(gateway=gateway, carrier=lambda n, c: AdoptingCarrier(CarrierProfile(n), c),
+                  notify=lambda message: None, retry_delays=(0.01,))
+    # When the settle-cancel job runs (twice)
+    assert [settle_cancel(pilot.context, ports, order_id) for _ in range(2)] == [
+        "refunded", "already settled"]
+    # Then the provider was called once, with our pending record of it already committed
+    assert seen == ["pending"]
     pilot.close()
