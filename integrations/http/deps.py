@@ -37,6 +37,10 @@ OrderId = Annotated[str, Path(pattern=r"^o-[0-9]{1,18}$", description="an order 
                               examples=["o-1"])]
 CaseId = Annotated[str, Path(pattern=r"^c-[0-9]{1,18}$", description="a case id like c-3",
                              examples=["c-1"])]
+# row numbers have 1-18 digits like every id (statemachine/ids.py): they fit a BIGINT, so a larger
+# number is refused with 422 instead of reaching PostgreSQL as an out-of-range parameter
+EntryId = Annotated[int, Path(ge=1, le=10**18 - 1, description="a list entry number",
+                              examples=[1])]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing, stale or wrong signature"},
     404: {"description": "unknown order, parcel or case"},

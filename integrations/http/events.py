@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from integrations.http.deps import ERRORS, CaseId, OrderId, Run
+from integrations.http.deps import ERRORS, CaseId, EntryId, OrderId, Run
 from integrations.ingest import handlers
 from integrations.ingest.events import (
     AfterSalesRequest,
@@ -61,7 +59,7 @@ def list_entry_added(event: ListEntryIn, run: Run) -> JSONResponse:
 
 
 @router.post("/v1/ops/lists/{entry_id}/removal", tags=["ops"])
-def list_entry_removed(entry_id: Annotated[int, Path(ge=1)], event: ListEntryRemoval,
+def list_entry_removed(entry_id: EntryId, event: ListEntryRemoval,
                        run: Run) -> JSONResponse:
     """Take a list entry off (kept as removed, for the audit trail)."""
     return _reply(run(lambda c: handlers.list_entry_removed(c, entry_id, event)))

@@ -92,3 +92,14 @@ def test_an_id_written_with_non_ascii_digits_does_not_resolve_to_another_order(c
     assert response.status_code == 422, response.text
     with pytest.raises(Exception, match="expected an id like o-123"):
         shop.orders.get("o-\u0661")
+
+
+@pytest.mark.parametrize("number", [2**63, 10**18])
+def test_a_list_entry_number_past_a_bigint_is_refused_naming_it(client, shop, number):
+    # Found by schemathesis on PostgreSQL: a number past BIGINT reached the driver (a 500)
+    before = row_counts(shop)
+    response = client.post(f"/v1/ops/lists/{number}/removal",
+                           {"event_id": "list-rm-1", "author": "lee"})
+    assert response.status_code == 422, response.text
+    assert "entry_id" in response.json()["problems"]
+    assert row_counts(shop) == before
