@@ -19,6 +19,7 @@ KNOWN_REASONS = {
 
 
 @pytest.mark.slow
+@pytest.mark.soak  # ~100 s: the 9,999 real orders; the fixture replay covers the same paths in CI
 @pytest.mark.skipif(not REAL.exists(), reason=f"real data set not found at {REAL} "
                                               "(set ORDERPILOT_DATASETS)")
 def test_every_real_consistent_order_replays_without_an_impossible_transition(
