@@ -15,4 +15,6 @@ def test_the_fulfilment_demo_shows_each_path_and_ends_balanced(sqlite_url):
                  "checked by checker-zhao", "reallocate: [['FUL-KETTLE', 'WH-SHENZHEN', 2]]",
                  "o-3 is backordered", "o-3 is picking again", "claim cl-1 paid",
                  "restocked", "balanced; reconcile drift 0"):
-        assert seen in result.output, seen
+        # the CLI's console may already exist at another width (a test before this one in the
+        # same process made it): lines can wrap anywhere, so compare with whitespace folded
+        assert seen in " ".join(result.output.split()), seen
