@@ -6,17 +6,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from integrations.console.casework import money
 from orderpilot.api import OrderPilot
+from orderpilot.cli_common import DbOption, console, fail
 from statemachine.errors import OrderPilotError
 
 case_app = typer.Typer(help="After-sales requests waiting for a person: list, approve, reject.",
                        no_args_is_help=True)
-console = Console()
-DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
 By = Annotated[str, typer.Option("--by", help="who decides, as the history records it")]
 Reason = Annotated[str, typer.Option("--reason", help="why; kept in the history")]
 
@@ -54,8 +52,7 @@ def _decide(db: str | None, case_id: str, decision: str, by: str, reason: str) -
     try:
         case = getattr(pilot.cases, decision)(case_id, by=by, reason=reason)
     except OrderPilotError as error:
-        Console(stderr=True).print(f"[red]error:[/] {error}")
-        raise typer.Exit(2) from error
+        raise fail(error) from error
     finally:
         pilot.close()
     done = {"approve": "approved", "reject": "rejected"}[decision]

@@ -8,9 +8,9 @@ commands: the imports point one way (cli → cli_* → cli_common), no circle.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -44,6 +44,29 @@ def pilot_closed(db: str | None) -> Iterator[OrderPilot]:
             yield p
         finally:
             p.close()
+
+
+T = TypeVar("T")
+
+
+def fail(error: OrderPilotError) -> typer.Exit:
+    """Print the error as one red line on stderr; raise what this returns (exit code 2)."""
+    Console(stderr=True).print(f"[red]error:[/] {error}")
+    return typer.Exit(2)
+
+
+def run(call: Callable[[OrderPilot], T], db: str | None) -> T:
+    """`call` with a pilot opened for this one command and closed after it; an orderpilot
+    error (opening the store included) ends the command through `fail`."""
+    pilot = None
+    try:
+        pilot = OrderPilot(db)
+        return call(pilot)
+    except OrderPilotError as error:
+        raise fail(error) from error
+    finally:
+        if pilot is not None:
+            pilot.close()
 
 
 def kv(text: str) -> tuple[str, object]:

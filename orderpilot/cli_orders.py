@@ -9,18 +9,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from integrations.console.casework import money
 from integrations.service.listing import OrderPage
-from orderpilot.api import OrderPilot
-from statemachine.errors import OrderPilotError
+from orderpilot.cli_common import DbOption, console, run
 
 orders_app = typer.Typer(help="Find orders: list with filters, search, export.",
                          no_args_is_help=True)
-console = Console()
-DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
 State = Annotated[list[str] | None, typer.Option("--state", help="repeat for several")]
 Buyer = Annotated[str | None, typer.Option("--buyer")]
 Since = Annotated[datetime | None, typer.Option(
@@ -53,7 +49,7 @@ def orders_export(out: Annotated[Path, typer.Option("--out", help="file to write
                   db: DbOption = None, state: State = None, buyer: Buyer = None,
                   since: Since = None, risk: Risk = None) -> None:
     """Every matching order to a CSV (header row) or JSON file."""
-    text = _run(lambda p: p.orders.export(fmt, **_filters(state, buyer, since, risk)), db)
+    text = run(lambda p: p.orders.export(fmt, **_filters(state, buyer, since, risk)), db)
     out.write_text(text, encoding="utf-8")
     rows = len(json.loads(text)) if fmt == "json" else max(0, text.count("\n") - 1)
     console.print(f"{rows} order(s) written to {out}")
@@ -68,7 +64,7 @@ def _filters(state: list[str] | None, buyer: str | None, since: datetime | None,
 
 
 def _show(fetch: Any, db: str | None, as_json: bool) -> None:
-    page: OrderPage = _run(fetch, db)
+    page: OrderPage = run(fetch, db)
     if as_json:
         print(page.model_dump_json(indent=2))
         return
@@ -80,19 +76,6 @@ def _show(fetch: Any, db: str | None, as_json: bool) -> None:
     console.print(table if page.orders else "no order matches")
     if page.next:
         console.print(f"more: --after {page.next}")
-
-
-def _run(call: Any, db: str | None) -> Any:
-    pilot = None
-    try:
-        pilot = OrderPilot(db)
-        return call(pilot)
-    except OrderPilotError as error:
-        Console(stderr=True).print(f"[red]error:[/] {error}")
-        raise typer.Exit(2) from error
-    finally:
-        if pilot is not None:
-            pilot.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -17,20 +17,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from integrations.console.casework import money
-from orderpilot.api import OrderPilot
-from statemachine.errors import InvalidInput, OrderPilotError
+from orderpilot.cli_common import DbOption, console, fail, run
+from statemachine.errors import InvalidInput
 
 payments_app = typer.Typer(help="Money with the providers: settlement reconciliation.",
                            no_args_is_help=True)
 dispute_app = typer.Typer(help="Chargebacks: list, prepare the evidence, submit, concede.",
                           no_args_is_help=True)
 By = Annotated[str, typer.Option("--by", help="who acts (a person, e.g. finance:li)")]
-console = Console()
-DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
 COLUMNS = ("difference", "movement", "at", "order", "ref", "payment", "ours", "theirs",
            "currency", "note")
 
@@ -53,7 +50,7 @@ def reconcile(
         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Compare the provider's charges, refunds, disputes and fees for a day with ours;
     report every difference. Nothing is changed."""
-    report = _run(lambda p: p.payments.reconcile(
+    report = run(lambda p: p.payments.reconcile(
         day.date(), provider=provider, statement=_read(file), zone=zone,
         name=file.name if file else "statement"), db)
     if out is not None:
@@ -69,7 +66,7 @@ def reconcile(
 def sweep(db: DbOption = None) -> None:
     """Retry provider calls left pending by a timeout (same idempotency keys) and release
     payments opened for orders that expired or were cancelled (the console does this too)."""
-    counts = _run(lambda p: p.payments.sweep(), db)
+    counts = run(lambda p: p.payments.sweep(), db)
     console.print(f"{counts['retried']} retried and settled, {counts['released']} released")
 
 
@@ -77,7 +74,7 @@ def sweep(db: DbOption = None) -> None:
 def dispute_list(db: DbOption = None, state: Annotated[str | None, typer.Option()] = None,
                  as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Disputes the providers reported, oldest first."""
-    rows = _run(lambda p: p.disputes.list(state), db)
+    rows = run(lambda p: p.disputes.list(state), db)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -96,7 +93,7 @@ def dispute_prepare(dispute_id: str, by: By, db: DbOption = None,
                         "--field", help="NAME=VALUE overriding a mapped field")] = None) -> None:
     """Map the order's evidence pack onto the provider's fields (review them, then submit)."""
     overrides = dict(f.split("=", 1) for f in field or [] if "=" in f)
-    d = _run(lambda p: p.disputes.prepare(dispute_id, by=by, evidence=overrides,
+    d = run(lambda p: p.disputes.prepare(dispute_id, by=by, evidence=overrides,
                                           refund_policy=policy), db)
     console.print(f"{d['id']} is now [bold]{d['state']}[/]; evidence:")
     for name, value in d["evidence"].items():
@@ -106,7 +103,7 @@ def dispute_prepare(dispute_id: str, by: By, db: DbOption = None,
 @dispute_app.command("submit")
 def dispute_submit(dispute_id: str, by: By, db: DbOption = None) -> None:
     """Send the prepared evidence to the provider (a person confirms it by running this)."""
-    d = _run(lambda p: p.disputes.submit(dispute_id, by=by), db)
+    d = run(lambda p: p.disputes.submit(dispute_id, by=by), db)
     console.print(f"{d['id']} is now [bold]{d['state']}[/]")
 
 
@@ -114,7 +111,7 @@ def dispute_submit(dispute_id: str, by: By, db: DbOption = None) -> None:
 def dispute_accept(dispute_id: str, by: By, reason: Annotated[str, typer.Option()],
                    db: DbOption = None) -> None:
     """Concede the dispute: the money stays with the buyer, the order books the chargeback."""
-    d = _run(lambda p: p.disputes.accept(dispute_id, by=by, reason=reason), db)
+    d = run(lambda p: p.disputes.accept(dispute_id, by=by, reason=reason), db)
     console.print(f"{d['id']} is now [bold]{d['state']}[/] (booked {d['booked']})")
 
 
@@ -124,7 +121,7 @@ def _read(file: Path | None) -> bytes | None:
     try:
         return file.read_bytes()
     except OSError as error:
-        raise _fail(InvalidInput({"file": f"cannot read {file}: {error.strerror}"})) from None
+        raise fail(InvalidInput({"file": f"cannot read {file}: {error.strerror}"})) from None
 
 
 def _print(report: dict[str, Any], day: date) -> None:
@@ -150,23 +147,6 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
-
-
-def _run(call: Any, db: str | None) -> Any:
-    pilot = None
-    try:
-        pilot = OrderPilot(db)
-        return call(pilot)
-    except OrderPilotError as error:
-        raise _fail(error) from error
-    finally:
-        if pilot is not None:
-            pilot.close()
-
-
-def _fail(error: OrderPilotError) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/] {error}")
-    return typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:

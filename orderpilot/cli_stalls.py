@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
 from flows.forms import StallAction
@@ -16,12 +15,11 @@ from flows.wiring import ports
 from integrations.console.casework import STALL, open_cases
 from integrations.console.decisions import act_on_stall
 from orderpilot.api import OrderPilot
+from orderpilot.cli_common import DbOption, console, fail
 from statemachine.errors import InvalidInput, OrderPilotError
 
 stall_app = typer.Typer(help="Stalled parcels waiting for operations: list, chase, lost.",
                         no_args_is_help=True)
-console = Console()
-DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
 By = Annotated[str, typer.Option("--by", help="who acts, as the history records it")]
 Note = Annotated[str, typer.Option("--note", help="what you know; kept")]
 
@@ -59,8 +57,7 @@ def _act(db: str | None, shipment_id: str, action: str, by: str, note: str) -> N
         answer = _checked(action, by, note)
         outcome = act_on_stall(pilot.context, ports(), shipment_id, answer)
     except OrderPilotError as error:
-        Console(stderr=True).print(f"[red]error:[/] {error}")
-        raise typer.Exit(2) from error
+        raise fail(error) from error
     finally:
         pilot.close()
     console.print(f"{shipment_id}: {outcome}")
