@@ -33,7 +33,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from integrations.bootstrap import build_context  # noqa: E402
-from integrations.db.engine import SQLITE_PRAGMAS  # noqa: E402
+from integrations.db.engine import tune_sqlite_connection  # noqa: E402
 from integrations.replay.bulk import Move, fire_orders  # noqa: E402
 from statemachine.clock import ManualClock  # noqa: E402
 
@@ -74,12 +74,8 @@ class RawPath:
     """The floor: versioned UPDATE + history INSERT per transition, executemany per batch."""
 
     def __init__(self, folder: Path, orders: int):
-        self.db = sqlite3.connect(folder / "raw.db", isolation_level=None)
-        for pragma in SQLITE_PRAGMAS:
-            self.db.execute(f"PRAGMA {pragma}")
-        # WAL as the store runs (engine.py switches it on outside SQLITE_PRAGMAS): without it
-        # every COMMIT here fsyncs a rollback journal and the "floor" is slower than the product
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db = sqlite3.connect(folder / "raw.db")
+        tune_sqlite_connection(self.db)  # as the store runs: pragmas and WAL
         self.db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, state TEXT, version INT)")
         self.db.execute("CREATE TABLE history (id INTEGER PRIMARY KEY, order_id INTEGER, "
                         "trigger TEXT, from_state TEXT, to_state TEXT, actor TEXT, at TEXT)")
@@ -113,9 +109,8 @@ class SameRowsPath:
 
     def __init__(self, folder: Path, orders: int):
         BulkPath(folder / "same", orders).ctx.close()  # the store's schema and rows
-        self.db = sqlite3.connect(folder / "same" / "bulk.db", isolation_level=None)
-        for pragma in SQLITE_PRAGMAS:
-            self.db.execute(f"PRAGMA {pragma}")
+        self.db = sqlite3.connect(folder / "same" / "bulk.db")
+        tune_sqlite_connection(self.db)
         self.next = 1
 
     def run(self, orders: int, batch: int) -> float:

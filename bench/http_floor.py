@@ -24,7 +24,7 @@ from fastapi import Body, FastAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from integrations.db.engine import SQLITE_PRAGMAS  # noqa: E402
+from integrations.db.engine import tune_sqlite_connection  # noqa: E402
 
 
 def create_floor_app(path: str) -> FastAPI:
@@ -50,10 +50,8 @@ def create_floor_app(path: str) -> FastAPI:
 
 
 def _connect(path: str) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    for pragma in SQLITE_PRAGMAS:
-        db.execute(f"PRAGMA {pragma}")
-    db.execute("PRAGMA journal_mode=WAL")
+    db = sqlite3.connect(path, check_same_thread=False)
+    tune_sqlite_connection(db)
     return db
 
 

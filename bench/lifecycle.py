@@ -43,7 +43,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from bench.peers import NaivePeer, RawRows  # noqa: E402
-from integrations.db.engine import SQLITE_PRAGMAS  # noqa: E402
+from integrations.db.engine import tune_sqlite_connection  # noqa: E402
 from orderpilot import ManualClock, OrderPilot  # noqa: E402
 from statemachine.risk_port import approve_everything  # noqa: E402
 
@@ -99,12 +99,8 @@ class RawFloor:
     INSERT, COMMIT — once per API call of the happy path, on the store's own pragmas."""
 
     def __init__(self, path: Path):
-        self.db = sqlite3.connect(path, isolation_level=None)
-        for pragma in SQLITE_PRAGMAS:
-            self.db.execute(f"PRAGMA {pragma}")
-        # WAL as the store runs (engine.py switches it on outside SQLITE_PRAGMAS): without it
-        # every COMMIT here fsyncs a rollback journal and the "floor" is slower than the product
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db = sqlite3.connect(path)
+        tune_sqlite_connection(self.db)  # as the store runs: pragmas and WAL
         self.db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, state TEXT, version INT)")
         self.db.execute("CREATE TABLE history (id INTEGER PRIMARY KEY, order_id INTEGER, "
                         "trigger TEXT, from_state TEXT, to_state TEXT, actor TEXT, at TEXT)")

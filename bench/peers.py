@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from transitions import Machine
 
-from integrations.db.engine import SQLITE_PRAGMAS, make_engine
+from integrations.db.engine import make_engine, tune_sqlite_connection
 from integrations.db.schema import (
     BuyerRow,
     DeadlineRow,
@@ -54,9 +54,8 @@ class RawRows:
                                    lines=[{"sku": sku, "quantity": 1, "unit_price": price}])
         pilot.orders.fire(order.id, "pay", amount=order.total, payment_ref="p-template")
         pilot.close()
-        self.db = sqlite3.connect(path, isolation_level=None)
-        for pragma in SQLITE_PRAGMAS:
-            self.db.execute(f"PRAGMA {pragma}")
+        self.db = sqlite3.connect(path)
+        tune_sqlite_connection(self.db)
         self.attrs = json.loads(self.db.execute("SELECT attrs FROM orders").fetchone()[0])
         self.history = [json.loads(r[0]) for r in self.db.execute(
             "SELECT payload FROM transition_history ORDER BY id")]

@@ -40,12 +40,7 @@ def _tune_sqlite(engine: Engine) -> None:
     # it tries to upgrade a read lock half-way (the SQLAlchemy documented recipe).
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        for pragma in SQLITE_PRAGMAS:
-            cursor.execute(f"PRAGMA {pragma}")
-        _switch_to_wal(cursor)
-        cursor.close()
+        tune_sqlite_connection(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -53,6 +48,17 @@ def _tune_sqlite(engine: Engine) -> None:
             return  # a unit of work (db/units.py) began it on the driver already
         readonly = connection.get_execution_options().get("readonly", False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def tune_sqlite_connection(dbapi_connection: Any) -> None:
+    """A sqlite3 connection set up as the store runs: no implicit transactions (we issue BEGIN),
+    the pragmas, WAL. The benchmarks' raw paths use it too, so their floor is the same store."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(f"PRAGMA {pragma}")
+    _switch_to_wal(cursor)
+    cursor.close()
 
 
 def _switch_to_wal(cursor: Any) -> None:
