@@ -178,12 +178,17 @@ def profile_api(folder: Path, orders: int) -> list[tuple[str, float]]:
         happy_path(pilot, n)
     profiler.disable()
     pilot.close()
-    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    groups: dict[str, float] = {}
-    for (file, _, name), (_, _, own, _, _) in stats.items():
-        groups[_layer(file, name)] = groups.get(_layer(file, name), 0.0) + own
+    groups = own_time_by_layer(pstats.Stats(profiler))
     total = sum(groups.values())
     return sorted(((k, v / total) for k, v in groups.items()), key=lambda kv: -kv[1])
+
+
+def own_time_by_layer(stats: pstats.Stats) -> dict[str, float]:
+    """cProfile's own time (seconds) summed by layer."""
+    groups: dict[str, float] = {}
+    for (file, _, name), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        groups[_layer(file, name)] = groups.get(_layer(file, name), 0.0) + own
+    return groups
 
 
 def _layer(file: str, name: str) -> str:

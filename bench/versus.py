@@ -99,16 +99,15 @@ def by_layer(base: Path, scratch: Path, orders: int) -> dict[str, dict[str, floa
     """Own time per API call grouped by layer (bench/lifecycle.py's grouping), base and current;
     the profiler's overhead inflates every layer, so compare the two sides, not with the
     unprofiled figures."""
-    from bench.lifecycle import _layer
+    from bench.lifecycle import own_time_by_layer
 
     found: dict[str, dict[str, float]] = {}
     for side, tree in (("base", base), ("current", ROOT)):
         out = scratch / f"{side}.prof"
         measure(tree, orders, out)
-        stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
-        for (file, _, name), (_, _, own, _, _) in stats.items():
-            layer = found.setdefault(_layer(file, name), {"base": 0.0, "current": 0.0})
-            layer[side] += own / (orders * 8) * 1e6
+        for layer, own in own_time_by_layer(pstats.Stats(str(out))).items():
+            found.setdefault(layer, {"base": 0.0, "current": 0.0})[side] = \
+                own / (orders * 8) * 1e6
     for layer, sides in sorted(found.items(), key=lambda kv: -kv[1]["base"]):
         print(f"{layer:40s} {sides['base']:8.1f} µs {sides['current']:8.1f} µs")
     return found
