@@ -17,6 +17,7 @@ from sqlalchemy import URL, Engine, create_engine, event, make_url
 SQLITE_PRAGMAS = ("busy_timeout=30000", "synchronous=NORMAL", "wal_autocheckpoint=10000",
                   "foreign_keys=ON")
 WAL_SWITCH_TRIES = 100
+_JITTER = random.Random()  # not the global `random` state the application owns
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
@@ -75,4 +76,4 @@ def _switch_to_wal(cursor: Any) -> None:
         except sqlite3.OperationalError as error:
             if "locked" not in str(error) or attempt == WAL_SWITCH_TRIES - 1:
                 raise
-            time.sleep(0.01 + random.random() * 0.02)
+            time.sleep(0.01 + _JITTER.random() * 0.02)

@@ -26,6 +26,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 ATTEMPTS = 6
+# our own generator: the jitter must not move the global `random` state an application (or a
+# property test drawing in another thread) relies on
+_JITTER = random.Random()
 FIRST_PAUSE, MAX_PAUSE = 0.005, 0.25  # seconds; the pause doubles per attempt, up to the cap
 RETRYABLE_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock"}
 _retried = 0
@@ -99,7 +102,7 @@ def retrying(what: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
                     if attempt == ATTEMPTS:
                         raise Contention(what, attempt, collision.cause) from error
                 _retried += 1
-                time.sleep(random.uniform(0, min(MAX_PAUSE, FIRST_PAUSE * 2 ** attempt)))
+                time.sleep(_JITTER.uniform(0, min(MAX_PAUSE, FIRST_PAUSE * 2 ** attempt)))
             raise AssertionError("unreachable")
 
         return run
