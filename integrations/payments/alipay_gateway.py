@@ -4,7 +4,8 @@ Alipay trades are paid at once (no separate capture): `checkout` pre-creates the
 code for the buyer) with our order id as `out_trade_no`; `capture` confirms with
 `alipay.trade.query` that the money arrived; `refund` is `alipay.trade.refund` with our
 idempotency key as `out_request_no` (Alipay refunds a request number once, however often it is
-sent); `void` is `alipay.trade.close` for a trade the buyer never paid. The SDK does no
+sent); `void` is `alipay.trade.close` for a trade the buyer never paid; `trade_bill` downloads
+a day's trade bill for reconciliation. The SDK does no
 retries: timeouts, 5xx and `ACQ.SYSTEM_ERROR` are retried here with the same parameters, then
 reported as `TransientPaymentError`. The app's private key never appears in a message or log.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -22,6 +24,8 @@ from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
 from alipay.utils import AliPayConfig
 
+from integrations.payments import alipay_bill
+from integrations.payments.statements import MAX_BYTES
 from statemachine.ports import (
     Checkout,
     PaymentResult,
@@ -53,18 +57,19 @@ class AlipayGateway:
     def __init__(self, app_id: str, app_private_key: str, alipay_public_key: str, *,
                  gateway_url: str, notify_url: str | None = None, max_retries: int = 2,
                  timeout_seconds: float = 20.0, retry_delay: float = 0.5,
-                 subject: str = "orderpilot order"):
+                 subject: str = "orderpilot order", bill_max_bytes: int = MAX_BYTES):
         self.client = AliPay(appid=app_id, app_notify_url=notify_url,
                               app_private_key_string=app_private_key,
                               alipay_public_key_string=alipay_public_key, sign_type="RSA2",
                               config=AliPayConfig(timeout=timeout_seconds))
         self.client._gateway = gateway_url  # the SDK's only knob for the endpoint
         self.max_retries, self.retry_delay, self.subject = max_retries, retry_delay, subject
+        self.timeout_seconds, self.bill_max_bytes = timeout_seconds, bill_max_bytes
 
     def checkout(self, order_id: str, amount: int, currency: str, *,
                  idempotency_key: str) -> Checkout:
         _only_cny(currency)
-        answer = self._call(lambda: self.client.api_alipay_trade_precreate(
+        answer = self.call(lambda: self.client.api_alipay_trade_precreate(
             subject=self.subject, out_trade_no=order_id, total_amount=yuan(amount)))
         return Checkout(self.provider, answer["out_trade_no"], amount, "CNY", idempotency_key,
                         pay_url=answer.get("qr_code"))
@@ -73,7 +78,7 @@ class AlipayGateway:
                 idempotency_key: str) -> PaymentResult:
         """Alipay captured when the buyer paid: confirm the trade is paid in full."""
         _only_cny(currency)
-        trade = self._call(lambda: self.client.api_alipay_trade_query(out_trade_no=payment_ref))
+        trade = self.call(lambda: self.client.api_alipay_trade_query(out_trade_no=payment_ref))
         if trade.get("trade_status") not in PAID:
             raise PermanentPaymentError(f"alipay trade {payment_ref} is "
                                         f"{trade.get('trade_status')}, not paid")
@@ -93,7 +98,7 @@ class AlipayGateway:
             extra["goods_detail"] = [{"goods_id": f"line-{ln.line_no}", "goods_name":
                                       f"line {ln.line_no}", "quantity": ln.quantity,
                                       "price": yuan(ln.amount // ln.quantity)} for ln in lines]
-        answer = self._call(lambda: self.client.api_alipay_trade_refund(
+        answer = self.call(lambda: self.client.api_alipay_trade_refund(
             yuan(amount), out_trade_no=payment_ref, out_request_no=idempotency_key, **extra))
         done = answer.get("fund_change") == "Y" or self._refund_done(
             payment_ref, idempotency_key, amount)
@@ -104,20 +109,25 @@ class AlipayGateway:
     def void(self, payment_ref: str, *, idempotency_key: str) -> PaymentResult:
         # a trade the buyer never opened (no scan of the QR code) does not exist: nothing to close
         with contextlib.suppress(_NoSuchTrade):
-            self._call(lambda: self.client.api_alipay_trade_close(out_trade_no=payment_ref))
+            self.call(lambda: self.client.api_alipay_trade_close(out_trade_no=payment_ref))
         return PaymentResult("void", payment_ref, payment_ref, 0, "CNY", idempotency_key)
+
+    def trade_bill(self, day: date) -> tuple[bytes, str]:
+        """The day's trade bill (业务明细 CSV, as the merchant portal gives it) and its file
+        name, downloaded through the API: integrations/payments/alipay_bill.py."""
+        return alipay_bill.trade_bill(self, day, self.bill_max_bytes)
 
     def _refund_done(self, payment_ref: str, request_no: str, amount: int) -> bool:
         """A repeated refund request answers fund_change=N: ask whether it was done before,
         and for the same amount (a request number reused for another amount is refused)."""
-        answer = self._call(lambda: self.client.api_alipay_trade_fastpay_refund_query(
+        answer = self.call(lambda: self.client.api_alipay_trade_fastpay_refund_query(
             request_no, out_trade_no=payment_ref))
         if "refund_amount" in answer and fen(answer["refund_amount"]) != amount:
             raise PermanentPaymentError(f"refund request {request_no} was made for "
                                         f"{answer['refund_amount']} yuan, not {yuan(amount)}")
         return answer.get("refund_status") == "REFUND_SUCCESS"
 
-    def _call(self, request: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def call(self, request: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """One SDK call with retries on what Alipay says may be retried (same parameters)."""
         for attempt in range(self.max_retries + 1):
             try:

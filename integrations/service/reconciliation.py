@@ -1,8 +1,9 @@
 """Settlement reconciliation: a provider's books for a day against ours. Nothing is changed.
 
 The provider's records come from its API (`SettlementSource`: Stripe's balance transactions,
-the simulated gateway's books) or from a file finance downloaded (Alipay's trade bill 业务明细,
-Stripe's itemized balance report: integrations/payments/statements.py). Both sides are read
+the simulated gateway's books; Alipay's trade bill 业务明细 downloaded through
+`bill.downloadurl.query`) or from a file finance downloaded (Alipay's trade bill, Stripe's
+itemized balance report: integrations/payments/statements.py). Both sides are read
 with a margin either side of the day, so a movement that one side booked just across midnight
 still pairs up; only the differences inside the day are reported (statemachine/settlement.py).
 """
@@ -30,12 +31,15 @@ def reconcile_day(ctx: Context, day: date, provider: str | None = None,
                   statement: bytes | None = None, zone: str | None = None,
                   name: str = "statement") -> Reconciliation:
     """A provider's books for a calendar day against ours: from its settlement file
-    (`statement`), else from the configured gateway's API. The day runs in `zone` (default:
-    Beijing for Alipay, else UTC)."""
+    (`statement`), else from the configured gateway's API — for Alipay its trade bill of the
+    day, downloaded. The day runs in `zone` (default: Beijing for Alipay, else UTC)."""
     provider = provider or str(getattr(ctx.gateway, "provider", ""))
     if not isinstance(day, date):
         raise InvalidInput({"day": f"expected a date (got {day!r})"})
     start, end = day_window(day, _zone(zone or DAY_ZONE.get(provider, "UTC")))
+    if statement is None and provider == getattr(ctx.gateway, "provider", None) and callable(
+            getattr(ctx.gateway, "trade_bill", None)):  # Alipay: the day's bill, downloaded
+        statement, name = ctx.gateway.trade_bill(day)
     if statement is not None:
         records = read_statement(provider, statement, name)
         return against_records(ctx, provider, start, end, records)

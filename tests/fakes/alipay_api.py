@@ -3,7 +3,8 @@
 It checks every request's RSA2 signature with the app's public key, answers the documented
 JSON (`alipay_trade_refund_response` …) signed with "Alipay's" private key, and builds the
 asynchronous notifications Alipay posts to the shop (form fields, RSA2 over the sorted fields
-without `sign` / `sign_type`). Keys are generated per test session; nothing here is a real key.
+without `sign` / `sign_type`). It hands out trade-bill download links (valid 30 s) and serves
+the ZIPs put in `bills`. Keys are generated per test session; nothing here is a real key.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import secrets
+import time
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -24,6 +27,7 @@ from tests.fakes.http import Answer, FakeProvider
 BEIJING = timezone(timedelta(hours=8))
 APP_ID = "2021000000000001"
 SELLER_ID = "2088000000000001"
+DOWNLOAD_PATH = "/downloadBillFile.resource"
 
 
 @lru_cache(maxsize=2)
@@ -55,6 +59,10 @@ class FakeAlipay(FakeProvider):
         self.trades: dict[str, dict[str, Any]] = {}
         self._trade_nos = itertools.count(1)
         self._notify_ids = itertools.count(1)
+        self.bills: dict[str, bytes] = {}  # bill_date → the ZIP its download link serves
+        self.links: dict[str, tuple[str, float]] = {}  # token → (bill_date, issued at)
+        self.link_ttl = 30.0  # Alipay: "It expires after 30 seconds"
+        self.answer_key = self.alipay_private  # set to another key to forge the answers
 
     @property
     def gateway(self) -> str:
@@ -97,6 +105,8 @@ class FakeAlipay(FakeProvider):
 
     def handle(self, method: str, path: str, fields: dict[str, str],
                headers: dict[str, str]) -> Answer:
+        if path == DOWNLOAD_PATH:
+            return self._download(fields)
         name = fields.get("method", "")
         unsigned = "&".join(f"{k}={v}" for k, v in sorted(fields.items()) if k != "sign")
         if fields.get("app_id") != APP_ID or not verify(self.app_public, unsigned,
@@ -106,7 +116,8 @@ class FakeAlipay(FakeProvider):
         biz = json.loads(fields.get("biz_content") or "{}")
         handler = {"alipay.trade.precreate": self._precreate, "alipay.trade.query": self._query,
                    "alipay.trade.refund": self._refund, "alipay.trade.close": self._close,
-                   "alipay.trade.fastpay.refund.query": self._refund_query}.get(name)
+                   "alipay.trade.fastpay.refund.query": self._refund_query,
+                   "alipay.data.dataservice.bill.downloadurl.query": self._bill_url}.get(name)
         if handler is None:
             return _unsigned({"code": "40004", "msg": "Business Failed",
                               "sub_code": "isv.invalid-method"})
@@ -160,6 +171,26 @@ class FakeAlipay(FakeProvider):
         trade["status"] = "TRADE_CLOSED"
         return _ok(trade_no=trade["trade_no"], out_trade_no=trade["out_trade_no"])
 
+    def _bill_url(self, biz: dict[str, Any]) -> dict[str, Any]:
+        day = biz.get("bill_date", "")
+        if biz.get("bill_type") != "trade":
+            return _failed("isv.invalid-arguments", "账单类型错误")
+        if day not in self.bills:
+            return _failed("isp.bill_not_exist", "账单不存在")
+        token = secrets.token_hex(8)
+        self.links[token] = (day, time.monotonic())
+        return _ok(bill_download_url=f"{self.url}{DOWNLOAD_PATH}?bizType=trade&userId="
+                                     f"{SELLER_ID}&fileType=csv.zip&bizDates={day.replace('-', '')}"
+                                     f"&downloadFileName={day}.csv.zip&token={token}")
+
+    def _download(self, fields: dict[str, str]) -> Answer:
+        """The bill ZIP for a link handed out less than `link_ttl` ago; else a 404 (our
+        stand-in's choice: what Alipay answers for an expired link is not documented)."""
+        day, issued = self.links.get(fields.get("token", ""), ("", 0.0))
+        if not day or time.monotonic() - issued > self.link_ttl:
+            return 404, {"content-type": "text/html;charset=utf-8"}, "链接已失效".encode()
+        return 200, {"content-type": "application/oct-stream"}, self.bills[day]
+
     # --- helpers ------------------------------------------------------------------------------
 
     def scan(self, out_trade_no: str) -> None:
@@ -182,7 +213,7 @@ class FakeAlipay(FakeProvider):
     def _signed(self, method: str, inner: dict[str, Any]) -> Answer:
         text = json.dumps(inner, ensure_ascii=False, separators=(",", ":"))
         name = method.replace(".", "_") + "_response"
-        body = f'{{"{name}":{text},"sign":"{sign(self.alipay_private, text)}"}}'
+        body = f'{{"{name}":{text},"sign":"{sign(self.answer_key, text)}"}}'
         return 200, {"content-type": "application/json;charset=utf-8"}, body.encode()
 
 

@@ -1,8 +1,11 @@
 """Alipay's trade bill (业务明细) as the merchant portal and `bill.downloadurl.query` hand it
-out: GBK, `#` lines above and below the table, ids followed by a tab, Beijing times."""
+out: GBK, `#` lines above and below the table, ids followed by a tab, Beijing times; and the
+ZIP the download link serves."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -59,3 +62,34 @@ def trade_bill(rows: list[BillRow], day: date, account: str = "20880000000000010
               f"#退款合计：{len(refunds)}笔，商家实收共{refund_sum}元，商家优惠共0.00元",
               f"#导出时间：[{till:%Y年%m月%d日} 09:30:12]"]
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
+
+
+class _GbkName(zipfile.ZipInfo):
+    """A member whose name is written in GBK without the UTF-8 flag, as ZIP tools on Chinese
+    Windows (and Alipay's bill downloads) write it; Python's zipfile would write UTF-8."""
+
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 (zipfile's name)
+        return self.filename.encode("gbk"), self.flag_bits & ~0x800
+
+
+def bill_zip(detail: bytes | None, day: date, account: str = "20880000000000010156", *,
+             summary: bool = True, gbk_names: bool = True) -> bytes:
+    """The ZIP Alipay's download link serves: `<account>_<day>_业务明细.csv` (the detail, if
+    given) and `…_业务明细(汇总).csv` (a summary), names in GBK unless `gbk_names` is off."""
+    stem = f"{account}_{day:%Y%m%d}"
+    files = {f"{stem}_业务明细(汇总).csv": _summary(day).encode("gbk")} if summary else {}
+    if detail is not None:
+        files[f"{stem}_业务明细.csv"] = detail
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bill:
+        for name, data in files.items():
+            info = (_GbkName if gbk_names else zipfile.ZipInfo)(name, (2026, 1, 1, 9, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            bill.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _summary(day: date) -> str:
+    return ("#支付宝业务汇总查询\r\n#账号：[20880000000000010156]\r\n"
+            f"#起始日期：[{day:%Y年%m月%d日}]\r\n门店编号,门店名称,交易订单总笔数,退款订单总笔数,"
+            "订单金额（元）,商家实收（元）\r\n,,0,0,0.00,0.00\r\n#结束\r\n")

@@ -1,6 +1,7 @@
 """Settlement reconciliation on a real store (SQLite and PostgreSQL): a shop selling in CNY
-through Alipay (the python-alipay-sdk against the local stand-in) and Stripe (the stripe SDK
-against its stand-in), compared with the providers' own books. Nothing is changed."""
+through Alipay (the python-alipay-sdk against the local stand-in, which also hands out the day's
+trade bill) and Stripe (the stripe SDK against its stand-in), compared with the providers' own
+books. Nothing is changed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from integrations.payments.alipay_bill import BillNotReady
 from integrations.payments.statements import read_statement
 from integrations.service import money_refunds, reconciliation
 from integrations.service.checkout import capture_order
@@ -16,7 +18,7 @@ from orderpilot import OrderPilot
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
 from tests.fakes.alipay_api import FakeAlipay
-from tests.fakes.alipay_bill import BEIJING, BillRow, trade_bill
+from tests.fakes.alipay_bill import BEIJING, BillRow, bill_zip, trade_bill
 from tests.fakes.stripe_api import FakeStripe
 from tests.integration.integ.server import row_counts
 from tests.integration.payments.conftest import alipay_gateway_for, stripe_gateway_for
@@ -143,3 +145,35 @@ def test_stripe_books_read_through_the_sdk_agree_with_ours(any_url, clock):
     # Then the charge and the refund pair with ours, and Stripe's fee is reported
     assert (result.provider, result.matched, result.differences) == ("stripe", 2, ())
     assert (result.totals[0].gross, result.totals[0].fees) == (119900, round(139900 * 0.034))
+
+
+def test_a_downloaded_alipay_bill_reconciles_as_the_same_file_given_directly(alipay_shop):
+    pilot, fake = alipay_shop
+    # Given two orders paid by Alipay, one partly refunded, and a counter sale only Alipay saw
+    tea = paid_by_alipay(pilot, fake, "TEA-LJ", "b-1")
+    paid_by_alipay(pilot, fake, "BAND-8", "b-2")
+    refund = money_refunds.refund_order(pilot.context, int(tea[2:]), 5000, "补偿", "客服")
+    day = pilot.clock.now().astimezone(BEIJING).date()
+    rows = bill_of(pilot, fake, day, refunds={refund.key: 5000})
+    rows.append(BillRow("2026111122001999", "门店-17", "交易", 6800, pilot.clock.now()))
+    bill = trade_bill(rows, day)
+    # … and Alipay hands out that bill through its API, zipped with its summary
+    fake.bills[day.isoformat()] = bill_zip(bill, day)
+    before = row_counts(pilot)
+    # When the day is reconciled without a file (downloaded), and with the file given directly
+    downloaded = pilot.payments.reconcile(day, provider="alipay")
+    given = pilot.payments.reconcile(day, provider="alipay", statement=bill,
+                                     name="20880000000000010156_业务明细.csv")
+    # Then both reports are the same, and neither is trivial
+    assert downloaded == given
+    assert (downloaded["summary"]["matched"], downloaded["summary"]["by_kind"]) == (
+        3, {"missing_here": 1})
+    assert len(fake.calls("GET", "/downloadBillFile.resource")) == 1
+    assert row_counts(pilot) == before
+
+
+def test_reconciling_alipay_before_its_bill_is_written_says_retry_later(alipay_shop):
+    pilot, fake = alipay_shop
+    day = pilot.clock.now().astimezone(BEIJING).date()
+    with pytest.raises(BillNotReady, match="retry later"):
+        pilot.payments.reconcile(day, provider="alipay")
