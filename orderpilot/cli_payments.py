@@ -2,9 +2,11 @@
 
     orderpilot payments reconcile --day 2026-11-26 --provider alipay --file 业务明细.csv
     orderpilot payments reconcile --day 2026-11-26            # the configured gateway's API
+                                            # (Alipay: the day's trade bill, downloaded)
     orderpilot payments sweep                                 # retry / release (for cron)
 
-Exit status: 0 when the books agree, 1 when there are differences, 2 on bad input.
+Exit status: 0 when the books agree, 1 when there are differences, 2 on bad input (or a bill
+that cannot be had), 3 when it is worth trying later (bill not written yet, timeout).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import typer
 from rich.table import Table
 
 from integrations.console.casework import money
+from orderpilot.api import OrderPilot
 from orderpilot.cli_common import DbOption, console, fail, run
 from statemachine.errors import InvalidInput
+from statemachine.ports import TransientPaymentError
 
 payments_app = typer.Typer(help="Money with the providers: settlement reconciliation.",
                            no_args_is_help=True)
@@ -40,7 +44,9 @@ def reconcile(
             help="alipay or stripe (default: the configured provider)")] = None,
         file: Annotated[Path | None, typer.Option(
             "--file", help="the provider's settlement file (Alipay 业务明细 CSV, Stripe "
-                           "itemized report CSV or balance transactions JSON)")] = None,
+                           "itemized report CSV or balance transactions JSON); without it "
+                           "Stripe's API is asked, or Alipay's trade bill of the day is "
+                           "downloaded")] = None,
         zone: Annotated[str | None, typer.Option(
             "--tz", help="the day's time zone (default: Asia/Shanghai for alipay, else UTC)")
         ] = None,
@@ -49,10 +55,15 @@ def reconcile(
         db: DbOption = None,
         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Compare the provider's charges, refunds, disputes and fees for a day with ours;
-    report every difference. Nothing is changed."""
-    report = run(lambda p: p.payments.reconcile(
-        day.date(), provider=provider, statement=_read(file), zone=zone,
-        name=file.name if file else "statement"), db)
+    report every difference. Nothing is changed. Exit 0: the books agree; 1: differences;
+    2: bad input or a refused bill; 3: try later (Alipay's bill not written yet — it is, by
+    about 09:00 Beijing time the next day — or the provider timed out)."""
+    statement = _read(file)
+    report = run(lambda p: _reconcile(p, day.date(), provider, statement, zone,
+                                      file.name if file else "statement"), db)
+    if isinstance(report, TransientPaymentError):
+        fail(report)
+        raise typer.Exit(3)
     if out is not None:
         out.write_text(_csv(report["differences"]), encoding="utf-8-sig")  # Excel reads BOM
     if as_json:
@@ -113,6 +124,16 @@ def dispute_accept(dispute_id: str, by: By, reason: Annotated[str, typer.Option(
     """Concede the dispute: the money stays with the buyer, the order books the chargeback."""
     d = run(lambda p: p.disputes.accept(dispute_id, by=by, reason=reason), db)
     console.print(f"{d['id']} is now [bold]{d['state']}[/] (booked {d['booked']})")
+
+
+def _reconcile(p: OrderPilot, day: date, provider: str | None, statement: bytes | None,
+               zone: str | None, name: str) -> dict[str, Any] | TransientPaymentError:
+    """The report, or the transient error (bill not written yet, timeout) for exit code 3."""
+    try:
+        return p.payments.reconcile(day, provider=provider, statement=statement, zone=zone,
+                                    name=name)
+    except TransientPaymentError as error:
+        return error
 
 
 def _read(file: Path | None) -> bytes | None:

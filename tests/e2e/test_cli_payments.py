@@ -1,5 +1,6 @@
 """`orderpilot payments reconcile`: finance compares Alipay's trade bill (业务明细, GBK) for a
-Beijing day with the shop's books from the command line."""
+Beijing day with the shop's books from the command line — a file, or the bill downloaded through
+Alipay's API (the SDK against the local stand-in, configured from the environment)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from integrations.service.checkout import capture_order, open_checkout
 from orderpilot import ManualClock, OrderPilot
 from orderpilot.cli import app
 from statemachine.risk_port import approve_everything
-from tests.fakes.alipay_api import FakeAlipay
-from tests.fakes.alipay_bill import BillRow, trade_bill
+from tests.fakes.alipay_api import APP_ID, DOWNLOAD_PATH, FakeAlipay
+from tests.fakes.alipay_bill import BillRow, bill_zip, trade_bill
 from tests.integration.payments.conftest import alipay_gateway_for
 
 RUN = CliRunner()
@@ -93,6 +94,51 @@ def test_without_a_file_a_provider_that_is_not_configured_is_refused(shop):
                               "alipay", "--db", db])
     assert result.exit_code == 2
     assert "give its settlement file" in " ".join(result.output.split())
+
+
+@pytest.fixture
+def alipay_account(monkeypatch) -> Iterator[FakeAlipay]:
+    """The shop's Alipay account, set in the environment as a shop would, pointed at the
+    local stand-in (the same generated keys as the one the order was paid through)."""
+    with FakeAlipay() as fake:
+        for name, value in {"PROVIDER": "alipay", "ALIPAY_APP_ID": APP_ID,
+                            "ALIPAY_APP_PRIVATE_KEY": fake.app_private,
+                            "ALIPAY_PUBLIC_KEY": fake.alipay_public,
+                            "ALIPAY_GATEWAY_URL": fake.gateway, "TIMEOUT_SECONDS": "2"}.items():
+            monkeypatch.setenv(f"ORDERPILOT_PAYMENTS_{name}", value)
+        yield fake
+
+
+def test_without_a_file_alipays_bill_of_the_day_is_downloaded(shop, alipay_account):
+    db, rows = shop
+    # Given Alipay has written the bill of 2026-11-26
+    alipay_account.bills["2026-11-26"] = bill_zip(trade_bill(rows, DAY), DAY)
+    # When finance reconciles the day without a file
+    result = RUN.invoke(app, ["payments", "reconcile", "--day", "2026-11-26", "--provider",
+                              "alipay", "--db", db])
+    # Then the bill was downloaded and the books agree
+    assert result.exit_code == 0, result.output
+    assert "1 matched, 0 differences" in result.output and "the books agree" in result.output
+    assert len(alipay_account.calls("GET", DOWNLOAD_PATH)) == 1
+
+
+def test_a_bill_not_written_yet_exits_3_saying_retry_later(shop, alipay_account):
+    db, _ = shop
+    result = RUN.invoke(app, ["payments", "reconcile", "--day", "2026-11-26", "--provider",
+                              "alipay", "--db", db])
+    assert result.exit_code == 3, result.output
+    text = " ".join(result.output.split())
+    assert text.startswith("error: alipay has no trade bill for 2026-11-26 yet")
+    assert "retry later" in text and "PRIVATE KEY" not in text
+
+
+def test_a_bill_without_its_detail_file_exits_2_naming_what_it_held(shop, alipay_account):
+    db, _ = shop
+    alipay_account.bills["2026-11-26"] = bill_zip(None, DAY)
+    result = RUN.invoke(app, ["payments", "reconcile", "--day", "2026-11-26", "--provider",
+                              "alipay", "--db", db])
+    assert result.exit_code == 2, result.output
+    assert "业务明细(汇总).csv" in result.output
 
 
 def test_the_money_sweep_from_the_command_line_has_nothing_left_to_do(shop):
