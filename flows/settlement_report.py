@@ -1,18 +1,23 @@
 """Daily settlement reconciliation: a table artifact of the differences and one
-`orderpilot.settlement.reconciled` event. Nothing is changed; finance acts on what it shows."""
+`orderpilot.settlement.reconciled` event. Nothing is changed; finance acts on what it shows.
+Transient failures (Alipay's bill not written yet, timeouts) are retried after 15, 30 and 60
+minutes; anything else fails the run at once."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from prefect import flow
+from prefect import flow, task
 from prefect.artifacts import create_table_artifact
+from prefect.states import State
 
 from flows.wiring import context, event_sink
 from integrations.service import reconciliation
+from statemachine.ports import TransientPaymentError
 from statemachine.settlement import Reconciliation
 
 
@@ -20,19 +25,34 @@ from statemachine.settlement import Reconciliation
 def settlement_reconciliation(day: date | None = None, provider: str = "stripe",
                               statement_path: str | None = None,
                               database_url: str | None = None) -> dict[str, Any]:
-    """Reconcile `day` (default: yesterday) with the provider's API, or with its settlement
-    file at `statement_path` (Alipay's trade bill)."""
-    day = day or (datetime.now(UTC) - timedelta(days=1)).date()
-    statement = Path(statement_path).read_bytes() if statement_path else None
-    result = reconciliation.reconcile_day(context(database_url), day, provider, statement,
-                                          name=Path(statement_path).name if statement_path
-                                          else "statement")
+    """Reconcile `day` (default: yesterday in the provider's day zone) with the provider's API
+    — for Alipay its trade bill of the day, downloaded — or with its settlement file at
+    `statement_path`."""
+    zone = ZoneInfo(reconciliation.DAY_ZONE.get(provider, "UTC"))
+    day = day or (datetime.now(zone) - timedelta(days=1)).date()
+    result = reconcile_day(day, provider, statement_path, database_url)
     table, description = report(result, day)
     create_table_artifact(key=f"settlement-{result.provider}", table=table,
                           description=description)
     with event_sink() as sink:
         sink.publish([event(result, day)])
     return reconciliation.summary(result)
+
+
+def transient(task: Any, task_run: Any, state: State) -> bool:
+    """Retry only what may pass: Alipay's bill not written yet, a timeout, a 5xx."""
+    return isinstance(state.data, TransientPaymentError)
+
+
+@task(name="reconcile-day", retries=3, retry_delay_seconds=[900, 1800, 3600],
+      retry_condition_fn=transient)
+def reconcile_day(day: date, provider: str, statement_path: str | None,
+                  database_url: str | None) -> Reconciliation:
+    """The day's reconciliation (reads only, so a retry is harmless)."""
+    statement = Path(statement_path).read_bytes() if statement_path else None
+    return reconciliation.reconcile_day(context(database_url), day, provider, statement,
+                                        name=Path(statement_path).name if statement_path
+                                        else "statement")
 
 
 def report(result: Reconciliation, day: date) -> tuple[list[dict[str, Any]], str]:
