@@ -56,8 +56,8 @@ def reconcile(
         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Compare the provider's charges, refunds, disputes and fees for a day with ours;
     report every difference. Nothing is changed. Exit 0: the books agree; 1: differences;
-    2: bad input or a refused bill; 3: try later (Alipay's bill not written yet — it is, by
-    about 09:00 Beijing time the next day — or the provider timed out)."""
+    2: bad input or a refused bill; 3: try later (Alipay has not written the day's bill yet
+    — it usually has by 09:00 Beijing time the next day — or the provider timed out)."""
     statement = _read(file)
     report = run(lambda p: _reconcile(p, day.date(), provider, statement, zone,
                                       file.name if file else "statement"), db)

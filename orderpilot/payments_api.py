@@ -4,8 +4,10 @@
                                       statement=Path("trade_bill_20261126.csv").read_bytes())
     report["summary"]["clean"], report["differences"]
 
-Without a statement the configured gateway's own API is asked (Stripe's balance
-transactions). Nothing is changed: finance reads the differences and acts.
+Without a statement the configured gateway's own API is asked: Stripe's balance
+transactions, or Alipay's trade bill of the day, downloaded (`BillNotReady`, a
+`TransientPaymentError`, until Alipay has written it: by about 09:00 Beijing time the next
+day). Nothing is changed: finance reads the differences and acts.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class Payments:
         """Compare a provider's books for `day` with ours: {"summary", "differences"}.
 
         `statement`: the provider's settlement file (Alipay trade bill, Stripe itemized
-        report or balance transactions JSON); without it the configured gateway is asked.
+        report or balance transactions JSON); without it the configured gateway is asked
+        (Alipay: the day's trade bill is downloaded).
         The day runs in `zone` (default: Asia/Shanghai for Alipay, else UTC)."""
         result = reconciliation.reconcile_day(self._ctx, day, provider, statement, zone, name)
         return {"summary": reconciliation.summary(result),

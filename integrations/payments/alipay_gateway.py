@@ -5,9 +5,9 @@ code for the buyer) with our order id as `out_trade_no`; `capture` confirms with
 `alipay.trade.query` that the money arrived; `refund` is `alipay.trade.refund` with our
 idempotency key as `out_request_no` (Alipay refunds a request number once, however often it is
 sent); `void` is `alipay.trade.close` for a trade the buyer never paid; `trade_bill` downloads
-a day's trade bill for reconciliation. The SDK does no
-retries: timeouts, 5xx and `ACQ.SYSTEM_ERROR` are retried here with the same parameters, then
-reported as `TransientPaymentError`. The app's private key never appears in a message or log.
+a day's trade bill for reconciliation. The SDK does no retries: timeouts, 5xx and
+`ACQ.SYSTEM_ERROR` are retried here with the same parameters, then reported as
+`TransientPaymentError`. The app's private key never appears in a message or log.
 """
 
 from __future__ import annotations
