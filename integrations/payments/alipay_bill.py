@@ -19,8 +19,9 @@ from __future__ import annotations
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from datetime import date
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import urlopen
@@ -28,13 +29,21 @@ from urllib.request import urlopen
 from integrations.payments.statements import MAX_BYTES
 from statemachine.ports import PermanentPaymentError, TransientPaymentError
 
-if TYPE_CHECKING:
-    from integrations.payments.alipay_gateway import AlipayGateway
-
 METHOD = "alipay.data.dataservice.bill.downloadurl.query"
 DETAIL, SUMMARY = "业务明细", "汇总"
 CHUNK = 64 * 1024
 UTF8_NAME = 0x800  # the ZIP flag saying a member's name is UTF-8
+
+
+class AlipayCaller(Protocol):
+    """What the download needs of the Alipay gateway (alipay_gateway.AlipayGateway)."""
+
+    client: Any  # the SDK's AliPay
+    max_retries: int
+    retry_delay: float
+    timeout_seconds: float
+
+    def call(self, request: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...
 
 
 class BillNotReady(TransientPaymentError):
@@ -49,7 +58,7 @@ class BillUnavailable(PermanentPaymentError):
     code = "alipay_bill_unavailable"
 
 
-def trade_bill(gateway: AlipayGateway, day: date, max_bytes: int = MAX_BYTES
+def trade_bill(gateway: AlipayCaller, day: date, max_bytes: int = MAX_BYTES
                ) -> tuple[bytes, str]:
     """The 业务明细 CSV of Alipay's trade bill for `day` (a Beijing day) and its file name.
     A timeout or 5xx while downloading asks for a fresh URL and tries again, as often as the
@@ -67,7 +76,7 @@ def trade_bill(gateway: AlipayGateway, day: date, max_bytes: int = MAX_BYTES
     raise TransientPaymentError(f"{problem}; transient: run the reconciliation again")
 
 
-def bill_url(gateway: AlipayGateway, day: date) -> str:
+def bill_url(gateway: AlipayCaller, day: date) -> str:
     """Ask Alipay (signed request, verified answer) where the day's trade bill is."""
     biz = {"bill_type": "trade", "bill_date": day.isoformat()}
 
@@ -95,6 +104,7 @@ def _download(url: str, spool: IO[bytes], timeout: float, max_bytes: int) -> Non
                 raise _too_large(f"the bill at {host} ({declared} bytes)", max_bytes)
             _copy_capped(answer, spool, max_bytes, host)
     except HTTPError as error:
+        error.close()  # it holds the answer's connection
         if error.code >= 500 or error.code == 429:
             raise _Interrupted(f"the bill download at {host} answered HTTP {error.code}") \
                 from None

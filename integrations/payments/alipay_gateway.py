@@ -133,6 +133,7 @@ class AlipayGateway:
             try:
                 answer = request()
             except HTTPError as error:
+                error.close()  # it holds the answer's connection (else a ResourceWarning)
                 if error.code < 500 and error.code != 429:
                     raise PermanentPaymentError(f"alipay answered HTTP {error.code}") from None
                 problem = _transport_problem(error)
