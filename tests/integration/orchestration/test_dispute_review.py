@@ -183,3 +183,46 @@ def test_prefect_refuses_an_answer_given_after_the_form_lapsed(shop, prefect_ser
         with pytest.raises(FlowPauseTimeout):
             resume_flow_run(run.id, run_input=answer("submit"))
     assert state_of(run).is_failed() and gateway.dispute_calls == []
+
+
+def test_the_dispute_flow_run_by_prefects_engine_suspends_until_the_due_date_and_submits(
+        any_url: str, live_clock: Any, prefect_server: str, monkeypatch: pytest.MonkeyPatch):
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import Pause
+    from prefect.flow_engine import run_flow
+    from prefect.flow_runs import resume_flow_run
+
+    from deployments.console import register_deployments
+    from flows import wiring
+    from flows.cases import dispute_review
+
+    # Given a dispute (on the wall clock: the flow builds its own context) and a run of the
+    # dispute-review deployment, as a worker would get it
+    gateway = CountingGateway(now=live_clock.now)
+    monkeypatch.setattr(wiring, "payment_gateway", lambda: gateway)
+    pilot = OrderPilot(any_url, clock=live_clock, risk_check=approve_everything,
+                       gateway=gateway)
+    order_id, dispute_id, ref = disputed_order(pilot, gateway)
+    params = {"order_id": order_id, "dispute_id": dispute_id, "database_url": any_url}
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run_from_deployment(
+            register_deployments()["dispute-review"], parameters=params)
+        # When the engine runs it, it prepares the evidence, shows it and suspends
+        with pytest.raises(Pause):
+            run_flow(dispute_review, flow_run=run, parameters=params)
+        suspended = client.read_flow_run(run.id).state
+        assert suspended.name == "Suspended"
+        assert abs(suspended.state_details.pause_timeout - (datetime.now(UTC) + timedelta(
+            days=7))) < timedelta(minutes=2)
+        assert pilot.disputes.get(dispute_id)["state"] == "evidence_due"
+        assert "SF1234567890" in artifact_of(run, f"dispute-review-{dispute_id}")
+        # When a reviewer submits, and the engine runs it again
+        resume_flow_run(run.id, run_input=answer("submit"))
+        outcome = run_flow(dispute_review, flow_run=client.read_flow_run(run.id),
+                           parameters=params)
+    # Then the evidence went to the provider once
+    assert outcome == f"submitted by reviewer:李娜: {NOTE}"
+    assert [c[:3] for c in gateway.dispute_calls] == [
+        ("evidence", ref, f"evidence:{dispute_id}")]
+    assert pilot.disputes.get(dispute_id)["state"] == "submitted"
+    pilot.close()
