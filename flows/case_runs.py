@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -41,11 +41,14 @@ def create_run(client: SyncPrefectClient, deployment_id: UUID, *, name: str,
 
 
 def suspend_with_form(client: SyncPrefectClient, run: FlowRun, form: type[RunInput],
-                      description: str) -> bool:
-    """Suspend the run so that the UI shows `form` under `description`; False when the run
-    could not be suspended (it is no longer running)."""
+                      description: str, timeout: timedelta | None = None) -> bool:
+    """Suspend the run so that the UI shows `form` under `description` (answerable for
+    `timeout`: the server refuses a later resume); False when the run could not be suspended
+    (it is no longer running)."""
     pause_key = f"answer-{len(run.empirical_policy.pause_keys or ()) + 1:02d}"
-    state = Suspended(pause_key=pause_key, message="waiting for a person")
+    seconds = None if timeout is None else max(1, int(timeout.total_seconds()))
+    state = Suspended(pause_key=pause_key, message="waiting for a person",
+                      timeout_seconds=seconds)
     keyset = keyset_from_base_key(f"suspended-{pause_key}")
     state.state_details.run_input_keyset = keyset
     result = client.set_flow_run_state(run.id, state)

@@ -1,5 +1,6 @@
-"""The three kinds of console case — risk review, refund review, stall — and what the console
-does with one case run: open it (a suspended run with its form), apply the answer, close it.
+"""The four kinds of console case — risk review, refund review, stall, dispute review — and
+what the console does with one case run: open it (a suspended run with its form), apply the
+answer, close it.
 
 The flows below are the same cases run by Prefect's engine (a runner or worker executing the
 deployment): they suspend with `suspend_flow_run` and apply the answer when resumed. The console
@@ -10,17 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import flow
+from prefect.artifacts import create_markdown_artifact
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 
-from flows.forms import RefundDecision, ReviewDecision, StallAction
+from flows.forms import DisputeDecision, RefundDecision, ReviewDecision, StallAction
 from flows.wiring import context, ports
 from integrations.console import casefiles, decisions
 from integrations.console.casework import (
+    DISPUTE_REVIEW,
     REFUND_REVIEW,
     RISK_REVIEW,
     STALL,
@@ -28,6 +31,7 @@ from integrations.console.casework import (
     open_case,
 )
 from integrations.console.jobs import Ports
+from integrations.notifications.masking import mask_text
 from integrations.service.context import Context
 
 
@@ -40,6 +44,14 @@ class Kind:
     form: type[RunInput]
     describe: Callable[[Context, OpenCase, datetime], str]
     apply: Callable[[Context, Ports, str, dict[str, Any]], str]
+    # before the form is shown: work the case needs first (a dispute's evidence mapped)
+    prepare: Callable[[Context, str], None] | None = None
+    # the form lapses at the case's due date (a late answer is refused; nothing is done)
+    expires: bool = False
+    # the description is also kept as the run's artifact under `<kind>-<entity>`
+    artifact: bool = False
+    # why a case no longer waits for a person, when its run is closed by the re-drive
+    why_gone: Callable[[Context, str], str] | None = None
 
     def run_name(self, case: OpenCase) -> str:
         suffix = "" if case.entity == case.order_id else f"-{case.entity}"
@@ -52,6 +64,13 @@ class Kind:
         return [f"kind:{self.name}", f"order:{case.order_id}", f"entity:{case.entity}",
                 f"episode:{case.episode}"]
 
+    def timeout(self, case: OpenCase, now: datetime) -> timedelta | None:
+        """How long the form stays answerable: until the due date for a kind that expires."""
+        return case.sla_left(now) if self.expires else None
+
+    def artifact_key(self, case: OpenCase) -> str | None:
+        return f"{self.name}-{case.entity}" if self.artifact else None
+
 
 KINDS = {
     RISK_REVIEW: Kind(RISK_REVIEW, "order_id", ReviewDecision, casefiles.review_description,
@@ -60,17 +79,29 @@ KINDS = {
                         lambda ctx, _ports, e, answer: decisions.decide_refund(ctx, e, answer)),
     STALL: Kind(STALL, "shipment_id", StallAction, casefiles.stall_description,
                 decisions.act_on_stall),
+    DISPUTE_REVIEW: Kind(DISPUTE_REVIEW, "dispute_id", DisputeDecision,
+                         casefiles.dispute_description, decisions.decide_dispute,
+                         prepare=decisions.prepare_dispute, expires=True, artifact=True,
+                         why_gone=decisions.why_dispute_left),
 }
 
 
 def in_engine(kind: str, entity: str, database_url: str | None) -> str:
     """One case, run by Prefect's engine: suspend with the form, apply the answer."""
     ctx, spec = context(database_url), KINDS[kind]
-    case = open_case(ctx, kind, entity)
+    if spec.prepare is not None and open_case(ctx, kind, entity) is not None:
+        spec.prepare(ctx, entity)
+    case, now = open_case(ctx, kind, entity), ctx.clock.now()
     if case is None:
         return f"nothing to do: {entity} needs no {kind}"
-    form = spec.form.with_initial_data(description=spec.describe(ctx, case, ctx.clock.now()))
-    answer = suspend_flow_run(wait_for_input=form, key="answer-01")
+    description = spec.describe(ctx, case, now)
+    if key := spec.artifact_key(case):
+        create_markdown_artifact(mask_text(description), key=key,
+                                 description=f"{entity}: what a person confirms")
+    left = spec.timeout(case, now)
+    form = spec.form.with_initial_data(description=description)
+    answer = suspend_flow_run(wait_for_input=form, key="answer-01",
+                              timeout=None if left is None else int(left.total_seconds()))
     return spec.apply(ctx, ports(), entity, answer.model_dump())
 
 
@@ -92,4 +123,11 @@ def stall(order_id: str, shipment_id: str, database_url: str | None = None) -> s
     return in_engine(STALL, shipment_id, database_url)
 
 
-FLOWS = {RISK_REVIEW: risk_review, REFUND_REVIEW: refund_review, STALL: stall}
+@flow(name=DISPUTE_REVIEW, flow_run_name="dispute-review-{order_id}-{dispute_id}")
+def dispute_review(order_id: str, dispute_id: str, database_url: str | None = None) -> str:
+    """A person submits a chargeback's evidence pack to the provider, or concedes."""
+    return in_engine(DISPUTE_REVIEW, dispute_id, database_url)
+
+
+FLOWS = {RISK_REVIEW: risk_review, REFUND_REVIEW: refund_review, STALL: stall,
+         DISPUTE_REVIEW: dispute_review}

@@ -148,11 +148,17 @@ class Desk:
     def _ask(self, client: SyncPrefectClient, run: FlowRun, case: OpenCase,
              banner: str = "") -> None:
         """Suspend the run with the case's form; `banner` (markdown) goes above the case."""
-        spec = KINDS[case.kind]
-        description = spec.describe(self.ctx, case, self.ctx.clock.now())
+        spec, now = KINDS[case.kind], self.ctx.clock.now()
+        if spec.prepare is not None:
+            spec.prepare(self.ctx, case.entity)
+        description = spec.describe(self.ctx, case, now)
+        if key := spec.artifact_key(case):
+            self.shelf.keep(client, key, "markdown", description,
+                            f"{case.entity}: what a person confirms", run.id)
         if banner:
             description = f"{banner}\n\n{description}"
-        if case_runs.suspend_with_form(client, run, spec.form, description):
+        if case_runs.suspend_with_form(client, run, spec.form, description,
+                                       spec.timeout(case, now)):
             case_runs.note(client, run.id, f"{case.kind} of {case.entity} ({case.order_id}): "
                            f"{'; '.join(case.reasons)} — waiting for a person"
                            + (f" ({banner.lstrip('> ')})" if banner else ""))

@@ -38,3 +38,15 @@ class StallAction(RunInput):
                     "buyer and file a claim.")
     note: str = Field(min_length=1, max_length=500, description="What you know; kept.")
     operator: str = Field(pattern=NAME, description="Your name, as the history records it.")
+
+
+class DisputeDecision(RunInput):
+    """Send the evidence shown above to the provider, or concede the chargeback."""
+
+    decision: Literal["submit", "accept"] = Field(
+        description="submit: send the evidence above to the provider, once. accept: concede; "
+                    "the order books the chargeback.")
+    note: str = Field(min_length=1, max_length=500, description="Why; kept in the history.")
+    reviewer: str = Field(pattern=NAME, description="Your name, as the history records it.")
+    extra_text: str = Field("", max_length=1000, description="On a submit: a paragraph added "
+                            "to the uncategorized text the bank reads (optional).")

@@ -43,7 +43,7 @@ def redrive(desk: Desk, client: SyncPrefectClient,
         # (a case opened after the snapshot — by `catch_up` or the cases loop — is not settled)
         settled = episode not in expected and not _still_open(desk, runs[0], episode)
         for run in runs if settled else runs[1:]:
-            why = "the case was settled while nobody watched" if settled else "duplicate run"
+            why = _why_settled(desk, run) if settled else "duplicate run"
             case_runs.close(client, run.id, f"closed by the re-drive: {why}")
             counts["closed stale" if settled else "closed duplicate"] += 1
     return counts
@@ -74,3 +74,10 @@ def _still_open(desk: Desk, run: FlowRun, episode: str) -> bool:
     kind, entity = _tag(run, "kind:"), _tag(run, "entity:")
     case = open_case(desk.ctx, kind, entity) if kind in KINDS and entity else None
     return case is not None and case.episode == episode
+
+
+def _why_settled(desk: Desk, run: FlowRun) -> str:
+    kind, entity = _tag(run, "kind:"), _tag(run, "entity:")
+    why_gone = KINDS[kind].why_gone if kind in KINDS else None
+    return why_gone(desk.ctx, entity) if why_gone is not None and entity else \
+        "the case was settled while nobody watched"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -35,6 +36,18 @@ class Settings(BaseSettings):
     aftersales_sla_hours: float = Field(24, gt=0)
     auto_complete_days: float = Field(7, gt=0)
     promised_delivery_days: float = Field(5, gt=0)
+    payment_pending_hours: float = Field(72, gt=0, description="how long a started payment "
+                                         "(authorised, processing) keeps the stock before the "
+                                         "order expires")
+    authorisation_days: float = Field(6, gt=0, le=30, description="an authorisation kept for "
+                                      "capture at shipping is captured this long after it was "
+                                      "given if the order has not shipped (cards lapse ~7 days)")
+    capture_at: Literal["authorisation", "shipping"] = Field(
+        "authorisation", description="when an authorised payment is captured: at once, or "
+                                     "when the order ships (fulfilled on the authorisation)")
+    late_payments: Literal["refund", "revive"] = Field(
+        "refund", description="money for an expired order: refunded automatically, or the order "
+                              "revived if its stock is still there (else refunded)")
     default_carrier: str = "sim-express"
     sweep_batch: int = Field(1000, ge=1, le=10000)
     fulfilment: FulfilmentPolicy = Field(default_factory=FulfilmentPolicy)
@@ -68,4 +81,6 @@ class Settings(BaseSettings):
             aftersales_sla=timedelta(hours=self.aftersales_sla_hours),
             auto_complete=timedelta(days=self.auto_complete_days),
             promised_delivery=timedelta(days=self.promised_delivery_days),
+            payment_pending=timedelta(hours=self.payment_pending_hours),
+            authorisation=timedelta(days=self.authorisation_days),
         )

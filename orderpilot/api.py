@@ -16,6 +16,7 @@ from integrations.db.stock import Drift
 from integrations.service import (
     aftersales,
     listing,
+    money,
     orders,
     refunds,
     shipments,
@@ -106,8 +107,13 @@ class Orders:
              idempotency_key: str | None = None, **params: Any) -> OrderView:
         """Move an order; InvalidTransition / GuardRejected name the state and what is allowed."""
         number = parse_id("order_id", order_id, "o")
-        return OrderView.of(orders.fire_order(self._ctx, number, trigger, check_actor(actor),
-                                              params, _key(idempotency_key)))
+        order = orders.fire_order(self._ctx, number, trigger, check_actor(actor), params,
+                                  _key(idempotency_key))
+        if trigger == "ship" and order.authorisation:  # committed: capture at shipping now
+            money.execute_pending(self._ctx, number)
+            with self._ctx.tx(readonly=True) as tx:
+                order = tx.store.get_order(number)
+        return OrderView.of(order)
 
     def get(self, order_id: str) -> OrderView:
         with self._ctx.tx(readonly=True) as tx:

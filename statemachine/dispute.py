@@ -107,7 +107,8 @@ def record_submission(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any
     if ctx.get("evidence"):
         keep_evidence(dispute, ctx)
     return {"fields": sorted(dispute.evidence or {}), "confirmed_by": ctx["actor"],
-            "provider_status": ctx.get("provider_status")}
+            "provider_status": ctx.get("provider_status"),
+            **({"note": ctx["note"]} if ctx.get("note") else {})}
 
 
 def book_loss(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:

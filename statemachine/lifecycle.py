@@ -70,6 +70,8 @@ class Step:
     event: str | None = None  # event name; defaults to the destination state
     stock: tuple[StockIntent, ...] = ()
     spawn: Spawn | None = None
+    # timers a step ends although its state keeps them (what they waited for has happened)
+    clears: tuple[DeadlineKind, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,10 +201,14 @@ class Lifecycle:
     def mermaid(self) -> str:
         """The lifecycle as a Mermaid state diagram, generated from the step table."""
         lines = ["stateDiagram-v2", f"    [*] --> {self.initial.value}"]
+        edges: dict[tuple[str, str], list[str]] = {}  # one arrow per pair, its triggers joined
         for step in self.steps:
             for source in step.sources:
-                dest = step.dest or source
-                lines.append(f"    {source.value} --> {dest.value}: {step.trigger}")
+                names = edges.setdefault((source.value, (step.dest or source).value), [])
+                if step.trigger not in names:
+                    names.append(step.trigger)
+        lines += [f"    {source} --> {dest}: {', '.join(names)}"
+                  for (source, dest), names in edges.items()]
         for state in self.states:
             if not self.allowed(state):
                 lines.append(f"    {state.value} --> [*]")
@@ -212,6 +218,8 @@ class Lifecycle:
                timeouts: Timeouts) -> Fired:
         after = self.states(model.state)
         arm, clear = self._timers(model, before, after, kwargs["at"], timeouts)
+        if step.clears:
+            clear = tuple(dict.fromkeys((*clear, *step.clears)))
         spawned = tuple(step.spawn(model, kwargs)) if step.spawn else ()
         return Fired(self.entity, model.public_id, step.trigger, before.value, after.value,
                      step.event or after.value, kwargs["at"], kwargs["actor"],

@@ -25,6 +25,9 @@ class OrderState(StrEnum):
     VERIFYING = "verifying"  # the buyer is asked to prove who they are (SMS code)
     UNDER_REVIEW = "under_review"
     AWAITING_PAYMENT = "awaiting_payment"
+    # money on its way but not settled: a card authorised and not yet captured, a bank
+    # transfer processing. The stock stays held until the payment's own deadline.
+    PAYMENT_PENDING = "payment_pending"
     PAID = "paid"
     PICKING = "picking"
     BACKORDERED = "backordered"
@@ -43,7 +46,11 @@ class OrderTrigger(StrEnum):
     REVIEW = "review"
     REJECT = "reject"
     EXTEND_HOLD = "extend_hold"
+    START_PAYMENT = "start_payment"
+    FAIL_PAYMENT = "fail_payment"
     PAY = "pay"
+    CAPTURE = "capture"
+    REVIVE = "revive"
     EXPIRE = "expire"
     START_PICKING = "start_picking"
     DOUBLE_CHECK = "double_check"
@@ -59,6 +66,7 @@ class OrderTrigger(StrEnum):
 
 class PaymentStatus(StrEnum):
     UNPAID = "unpaid"
+    AUTHORISED = "authorised"  # capture at shipping: the money is guaranteed, not yet taken
     PAID = "paid"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
@@ -103,11 +111,16 @@ class Order:
     @property
     def payment_status(self) -> PaymentStatus:
         if self.paid == 0:
-            return PaymentStatus.UNPAID
+            return PaymentStatus.AUTHORISED if self.authorisation else PaymentStatus.UNPAID
         if self.refunded == 0:
             return PaymentStatus.PAID
         return PaymentStatus.REFUNDED if self.refunded >= self.paid else \
             PaymentStatus.PARTIALLY_REFUNDED
+
+    @property
+    def authorisation(self) -> dict[str, Any] | None:
+        """An authorisation kept for capture at shipping, until it is captured."""
+        return self.attrs.get("authorisation")
 
 
 def order_public_id(number: int) -> str:
@@ -129,6 +142,24 @@ def hold_has_lapsed(order: Order, ctx: Mapping[str, Any]) -> str | None:
     expires = order.hold_expires_at
     if expires is not None and ctx["at"] < expires:
         return f"the stock hold runs until {expires.isoformat()}"
+    return None
+
+
+def same_payment(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    """A failure notice must be about the payment the order is waiting for."""
+    if ctx.get("payment_ref") != order.payment_ref:
+        return (f"the order waits for payment {order.payment_ref}, "
+                f"not {ctx.get('payment_ref')}")
+    return None
+
+
+def authorisation_uncaptured(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    held = order.authorisation
+    if held is None:
+        return "nothing to capture: the order holds no uncaptured authorisation"
+    if ctx.get("amount") != held["amount"]:
+        return (f"amount must equal the authorised {held['amount']} "
+                f"(got {ctx.get('amount')})")
     return None
 
 
@@ -181,8 +212,38 @@ def refund_within_paid(order: Order, ctx: Mapping[str, Any]) -> str | None:
 # --- effects: change the aggregate only; the return value is the history payload ------------
 
 def record_payment(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    order.paid, order.payment_ref, order.hold_expires_at = ctx["amount"], ctx["payment_ref"], None
-    return {"amount": order.paid, "payment_ref": order.payment_ref}
+    """Captured money is paid; an authorisation kept for capture at shipping (`capture_by`)
+    is recorded as such — the order may be fulfilled, nothing is counted as paid yet."""
+    order.payment_ref, order.hold_expires_at = ctx["payment_ref"], None
+    capture_by = ctx.get("capture_by")
+    if capture_by is None:
+        order.paid = ctx["amount"]
+        return {"amount": order.paid, "payment_ref": order.payment_ref}
+    order.attrs["authorisation"] = {"amount": ctx["amount"], "payment_ref": ctx["payment_ref"],
+                                    "capture_by": capture_by.isoformat()}
+    return {"authorised": ctx["amount"], "payment_ref": order.payment_ref,
+            "capture_by": capture_by.isoformat()}
+
+
+def record_capture(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    held = order.attrs.pop("authorisation")
+    order.paid = held["amount"]
+    return {"amount": order.paid, "payment_ref": held["payment_ref"]}
+
+
+def record_pending_payment(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The stock stays held while the payment settles, until `pay_by` (then it expires)."""
+    order.payment_ref, order.hold_expires_at = ctx["payment_ref"], ctx["pay_by"]
+    return {"amount": ctx["amount"], "payment_ref": order.payment_ref,
+            "method": ctx.get("method"), "pay_by": order.hold_expires_at.isoformat()}
+
+
+def restart_hold(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The payment failed: the buyer may pay another way while a fresh hold lasts."""
+    failed, order.payment_ref = order.payment_ref, None
+    order.hold_expires_at = ctx["hold_until"]
+    return {"payment_ref": failed, "hold_until": order.hold_expires_at.isoformat(),
+            "reason": ctx.get("reason")}
 
 
 def start_hold(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
@@ -271,9 +332,15 @@ def auto_complete_due(order: Order, now: datetime, timeouts: Timeouts) -> dateti
     return now + timeouts.auto_complete
 
 
+def capture_due(order: Order, now: datetime, timeouts: Timeouts) -> datetime | None:
+    held = order.authorisation
+    return datetime.fromisoformat(held["capture_by"]) if held else None
+
+
 S = OrderState
-PRE_SHIPMENT = (S.CREATED, S.VERIFYING, S.UNDER_REVIEW, S.AWAITING_PAYMENT, S.PAID,
-                S.PICKING, S.BACKORDERED)
+PRE_SHIPMENT = (S.CREATED, S.VERIFYING, S.UNDER_REVIEW, S.AWAITING_PAYMENT, S.PAYMENT_PENDING,
+                S.PAID, S.PICKING, S.BACKORDERED)
+UNSHIPPED_PAID = (S.PAID, S.PICKING, S.BACKORDERED, S.PACKED)
 REFUNDABLE = (S.PAID, S.PICKING, S.BACKORDERED, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED)
 
 RELEASE, CONSUME, RESTOCK = StockIntent.RELEASE, StockIntent.CONSUME, StockIntent.RESTOCK
@@ -289,10 +356,23 @@ ORDER_STEPS = (
          stock=(RELEASE,)),
     Step("extend_hold", (S.AWAITING_PAYMENT,), None, (hold_extension_is_positive,),
          extend_hold, event="hold_extended"),
-    Step("pay", (S.AWAITING_PAYMENT,), S.PAID, (payment_covers_total,), record_payment,
-         stock=(CONSUME,)),
-    Step("expire", (S.AWAITING_PAYMENT,), S.EXPIRED, (hold_has_lapsed,), end_hold,
-         stock=(RELEASE,)),
+    # a payment that has not settled yet (authorised, processing) keeps the stock held
+    Step("start_payment", (S.AWAITING_PAYMENT,), S.PAYMENT_PENDING, (payment_covers_total,),
+         record_pending_payment),
+    Step("fail_payment", (S.PAYMENT_PENDING,), S.AWAITING_PAYMENT, (same_payment,),
+         restart_hold, event="payment_failed"),
+    Step("pay", (S.AWAITING_PAYMENT, S.PAYMENT_PENDING), S.PAID, (payment_covers_total,),
+         record_payment, stock=(CONSUME,)),
+    # capture at shipping: the authorisation `pay` kept becomes money (at `ship`, or when
+    # the authorisation would otherwise lapse)
+    Step("capture", REFUNDABLE, None, (authorisation_uncaptured,), record_capture,
+         event="captured", clears=(DeadlineKind.AUTHORISATION_EXPIRY,)),
+    Step("expire", (S.AWAITING_PAYMENT, S.PAYMENT_PENDING), S.EXPIRED, (hold_has_lapsed,),
+         end_hold, stock=(RELEASE,)),
+    # money that arrived after the hold lapsed, under the shop's `revive` policy: the order
+    # takes the same stock again if it is still there (else the money is refunded)
+    Step("revive", (S.EXPIRED,), S.PAID, (payment_covers_total,), record_payment,
+         event="revived", stock=(StockIntent.HOLD, CONSUME)),
     Step("start_picking", (S.PAID,), S.PICKING, effect=note_reason),
     Step("double_check", (S.PICKING,), None, (checker_is_named,), record_check,
          event="double_checked"),
@@ -317,6 +397,8 @@ ORDER_TIMERS = (
     Timer(DeadlineKind.REVIEW_SLA, frozenset({S.UNDER_REVIEW}), review_due),
     Timer(DeadlineKind.VERIFICATION_DUE, frozenset({S.VERIFYING}), verification_due),
     Timer(DeadlineKind.AUTO_COMPLETE, frozenset({S.DELIVERED}), auto_complete_due),
+    Timer(DeadlineKind.PAYMENT_DUE, frozenset({S.PAYMENT_PENDING}), hold_end),
+    Timer(DeadlineKind.AUTHORISATION_EXPIRY, frozenset(UNSHIPPED_PAID), capture_due),
 )
 
 ORDER_LIFECYCLE = Lifecycle(

@@ -19,6 +19,8 @@ class DeadlineKind(StrEnum):
     AFTERSALES_SLA = "aftersales_sla"    # an after-sales request must be answered
     AUTO_COMPLETE = "auto_complete"      # delivered orders close themselves after a while
     DISPUTE_EVIDENCE = "dispute_evidence"  # a chargeback's evidence is due soon: alert
+    PAYMENT_DUE = "payment_due"          # a started payment did not settle in time: expire
+    AUTHORISATION_EXPIRY = "authorisation_expiry"  # capture an authorisation before it lapses
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +33,22 @@ class Timeouts:
     aftersales_sla: timedelta = timedelta(hours=24)
     auto_complete: timedelta = timedelta(days=7)
     promised_delivery: timedelta = timedelta(days=5)
+    # a payment that started but has not settled (a card authorised and not yet captured, a
+    # bank transfer processing) keeps the stock this long before the order expires
+    payment_pending: timedelta = timedelta(hours=72)
+    # an authorisation kept for capture at shipping is captured this long after it was given,
+    # if the order has not shipped by then: card authorisations lapse (Stripe: 7 days online)
+    authorisation: timedelta = timedelta(days=6)
 
     def __post_init__(self) -> None:
         if not timedelta(minutes=15) <= self.hold <= timedelta(minutes=30):
             minutes = self.hold.total_seconds() / 60
             raise ValueError(f"hold must be 15–30 minutes (got {minutes:g})")
         for name in ("review_sla", "verification", "pickup", "scan_silence", "aftersales_sla",
-                     "auto_complete", "promised_delivery"):
+                     "auto_complete", "promised_delivery", "payment_pending", "authorisation"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")
+        if self.payment_pending > self.authorisation:
+            raise ValueError("payment_pending must not outlast the authorisation "
+                             f"({self.payment_pending} > {self.authorisation}): a card "
+                             "authorisation would lapse while the order still waits for it")

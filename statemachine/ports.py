@@ -203,7 +203,8 @@ class SettlementSource(Protocol):
 class MoneyEvent:
     """A provider's notification, verified and translated: what happened to which payment.
 
-    kind: authorised | captured | failed | refunded | closed | dispute_opened | dispute_closed.
+    kind: authorised | processing | captured | failed | refunded | closed | dispute_opened |
+    dispute_closed.
     `amount` is the event's own amount: authorised, captured, refunded *so far* (cumulative, as
     both providers report it) or disputed.
     """

@@ -14,6 +14,7 @@ from integrations.console.casework import (
     plain_reason,
     related_orders,
 )
+from integrations.evidence import dispute_answer
 from integrations.evidence.pack import build_pack
 from integrations.notifications.masking import KEEP, mask_text
 from integrations.service.context import Context
@@ -109,6 +110,26 @@ def stall_description(ctx: Context, case: OpenCase, now: datetime) -> str:
             f"**chase_again**: ask the carrier once more. **declare_lost**: the buyer is "
             f"compensated and a claim is filed. From a terminal: "
             f"`orderpilot stall chase {case.entity} --by NAME --note …`.\n")
+
+
+def dispute_description(ctx: Context, case: OpenCase, now: datetime) -> str:
+    """The chargeback and the evidence as it will be sent (personal data masked here only)."""
+    zone, dispute = ctx.settings.zone(), dispute_answer.get(ctx, int(case.entity[2:]))
+    fields = table(["Stripe evidence field", "what is sent"], [
+        [name, value.replace("\n", " · ")]
+        for name, value in sorted(dispute_answer.shown(ctx, dispute).items())],
+        "no evidence prepared yet")
+    return (f"# Dispute · {case.entity} on {case.order_id} · "
+            f"{money(case.amount, case.currency)}\n\n{deadline_line(case, now, zone)}\n\n"
+            f"The buyer's bank reversed the payment ({dispute.provider} "
+            f"{dispute.provider_ref}): “{dispute.reason or 'no reason given'}”. The provider "
+            f"holds the money until the bank decides.\n\n## The evidence\n\n{fields}\n"
+            f"Addresses and contact details go to the provider in full; they are masked here."
+            f"\n\n**submit**: send this evidence once (key `evidence:{case.entity}`); "
+            f"`extra_text` is added to the uncategorized text. **accept**: concede, the order "
+            f"books the chargeback. If nobody answers by the due date, nothing is sent and this "
+            f"run closes: the bank decides on what it has. From a terminal: "
+            f"`orderpilot dispute submit {case.entity} --by NAME`.\n")
 
 
 def timeline(ctx: Context, order_id: str) -> str:

@@ -1,28 +1,36 @@
 """The work waiting for a person, read from the store: the source of truth the console's runs
 are reconciled against.
 
-Three kinds: orders held by the risk engine (`risk-review`), after-sales requests a person must
-decide (`refund-review`), and parcels in an open stall episode (`stall`). Each open case has an
+Four kinds: orders held by the risk engine (`risk-review`), after-sales requests a person must
+decide (`refund-review`), parcels in an open stall episode (`stall`), and chargebacks to answer
+before the provider's evidence due date (`dispute-review`: once that date passes unanswered the
+case is no longer open — nothing can be submitted, the bank decides). Each open case has an
 `episode`: the id that names its one live run (a parcel can stall again later: a new episode).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, select
 
+from integrations.db.dispute_store import DisputeStore
 from integrations.db.schema import CaseRow, DeadlineRow, OrderRow, ShipmentRow
 from integrations.db.schema_risk import ReviewTaskRow, RiskOrderFactsRow
-from integrations.service.context import Context
+from integrations.service.context import Context, Tx
+from statemachine.dispute import UNANSWERED
+from statemachine.errors import NotFound
 
 ORDERS, CASES, SHIPMENTS = OrderRow.__table__, CaseRow.__table__, ShipmentRow.__table__
 TASKS, DEADLINES, FACTS = (ReviewTaskRow.__table__, DeadlineRow.__table__,
                            RiskOrderFactsRow.__table__)
-RISK_REVIEW, REFUND_REVIEW, STALL = "risk-review", "refund-review", "stall"
-KINDS = (RISK_REVIEW, REFUND_REVIEW, STALL)
+RISK_REVIEW, REFUND_REVIEW, STALL, DISPUTE_REVIEW = (
+    "risk-review", "refund-review", "stall", "dispute-review")
+KINDS = (RISK_REVIEW, REFUND_REVIEW, STALL, DISPUTE_REVIEW)
 MONEY_KEYS = ("amount", "threshold", "total", "limit", "requested", "paid")
 
 
@@ -31,8 +39,8 @@ class OpenCase:
     """One piece of work for a person: what, about which order, how much, why, by when."""
 
     kind: str
-    entity: str            # o-42 | c-3 | s-7
-    episode: str           # the run's identity: o-42 | c-3 | s-7-1793520000
+    entity: str            # o-42 | c-3 | s-7 | d-2
+    episode: str           # the run's identity: o-42 | c-3 | s-7-1793520000 | d-2
     order_id: str
     buyer_id: str
     amount: int            # minor units
@@ -65,19 +73,27 @@ def plain_reason(reason: dict[str, Any], currency: str) -> str:
 
 def open_cases(ctx: Context, kinds: tuple[str, ...] = KINDS) -> list[OpenCase]:
     """Every case waiting for a person now, oldest first."""
-    readers = {RISK_REVIEW: _risk_reviews, REFUND_REVIEW: _refund_reviews, STALL: _stalls}
     with ctx.tx(readonly=True) as tx:
-        found = [case for kind in kinds for case in readers[kind](tx.connection, None)]
+        readers = _readers(ctx, tx)
+        found = [case for kind in kinds for case in readers[kind](None)]
     return sorted(found, key=lambda c: c.opened_at)
 
 
 def open_case(ctx: Context, kind: str, entity: str) -> OpenCase | None:
-    """The open case of `kind` about `entity` (o-42 / c-3 / s-7), or None once it is closed."""
+    """The open case of `kind` about `entity` (o-42 / c-3 / s-7 / d-2), or None once it is
+    closed."""
     number = int(entity.split("-", 1)[1])
-    readers = {RISK_REVIEW: _risk_reviews, REFUND_REVIEW: _refund_reviews, STALL: _stalls}
     with ctx.tx(readonly=True) as tx:
-        found = readers[kind](tx.connection, number)
+        found = _readers(ctx, tx)[kind](number)
     return found[0] if found else None
+
+
+def _readers(ctx: Context, tx: Tx) -> dict[str, Callable[[int | None], list[OpenCase]]]:
+    conn = tx.connection
+    return {RISK_REVIEW: partial(_risk_reviews, conn), REFUND_REVIEW: partial(_refund_reviews,
+                                                                                 conn),
+            STALL: partial(_stalls, conn),
+            DISPUTE_REVIEW: partial(_dispute_reviews, tx, ctx.clock.now())}
 
 
 def placement_device_ip(ctx: Context, order_id: str) -> tuple[str | None, str | None]:
@@ -152,6 +168,23 @@ def _stalls(conn: Any, shipment_number: int | None) -> list[OpenCase]:
                      r.buyer_id, r.total, r.currency, r.last_scan_at or r.created_at, None,
                      (f"{r.carrier} {r.tracking_no}: {r.stall_reason or 'stalled'}",))
             for r in conn.execute(query)]
+
+
+def _dispute_reviews(tx: Tx, now: datetime, dispute_number: int | None) -> list[OpenCase]:
+    """Disputes not answered yet whose evidence may still be submitted."""
+    store = DisputeStore(tx.store.sql)
+    if dispute_number is None:
+        disputes = [d for state in sorted(UNANSWERED) for d in store.listed(state)]
+    else:
+        try:
+            disputes = [store.get(dispute_number)]
+        except NotFound:
+            return []
+    return [OpenCase(DISPUTE_REVIEW, d.public_id, d.public_id, f"o-{d.order_id}",
+                     tx.store.get_order(d.order_id).buyer_id, d.amount, d.currency,
+                     d.created_at, d.evidence_due_by, (f"chargeback: {d.reason or 'no reason'}",))
+            for d in disputes if d.state in UNANSWERED and
+            (d.evidence_due_by is None or now < d.evidence_due_by)]
 
 
 def _episode(parcel: Any) -> str:

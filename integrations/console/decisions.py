@@ -4,14 +4,18 @@ it is already decided."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 from integrations.console.jobs import Ports, retrying
+from integrations.evidence import dispute_answer
 from integrations.risk.errors import ReviewAlreadyDecided
 from integrations.service import parcel_trouble, refunds, review_queue, stalls
 from integrations.service.context import Context
 from integrations.service.inputs import parse_id
 from statemachine import ids
+from statemachine.dispute import UNANSWERED, DisputeState
 from statemachine.errors import GuardRejected, InvalidTransition
 
 ALREADY_DECIDED = (ReviewAlreadyDecided, InvalidTransition, GuardRejected)
@@ -52,3 +56,43 @@ def act_on_stall(ctx: Context, ports: Ports, shipment_id: str, answer: dict[str,
                                                  "ticket": ticket.ticket_id,
                                                  "reason": answer["note"]})
     return f"chased again by {who}: ticket {ticket.ticket_id}"
+
+
+def prepare_dispute(ctx: Context, dispute_id: str) -> None:
+    """Map the order's evidence pack onto the provider's fields, unless someone already did."""
+    number = parse_id("dispute_id", dispute_id, "d")
+    if dispute_answer.get(ctx, number).state == DisputeState.OPENED:
+        with suppress(InvalidTransition):  # prepared from the CLI or the API a moment ago
+            dispute_answer.prepare(ctx, number, "system:dispute-review")
+
+
+def decide_dispute(ctx: Context, ports: Ports, dispute_id: str, answer: dict[str, Any]) -> str:
+    """Submit the evidence or concede, as `reviewer:<name>` — unless the dispute was answered
+    elsewhere meanwhile or its due date passed: then nothing is sent, and the outcome says so."""
+    number, who = parse_id("dispute_id", dispute_id, "d"), f"reviewer:{answer['reviewer']}"
+    dispute, now = dispute_answer.get(ctx, number), ctx.clock.now()
+    if dispute.state not in UNANSWERED:
+        return f"nothing sent: {dispute_id} was already {dispute.state} (answered elsewhere)"
+    if dispute.evidence_due_by is not None and now > dispute.evidence_due_by:
+        return f"nothing sent: {_past_due(dispute.evidence_due_by)}"
+    if answer["decision"] == "accept":
+        retrying(ports, lambda: dispute_answer.accept(ctx, number, who, answer["note"],
+                                                      ports.gateway))
+        return f"accepted by {who}: {answer['note']}"
+    prepare_dispute(ctx, dispute_id)
+    retrying(ports, lambda: dispute_answer.submit(
+        ctx, number, who, ports.gateway, answer.get("extra_text", ""), answer["note"]))
+    return f"submitted by {who}: {answer['note']}"
+
+
+def why_dispute_left(ctx: Context, dispute_id: str) -> str:
+    """Why a dispute no longer waits for a person: answered, decided, or past its due date."""
+    dispute = dispute_answer.get(ctx, parse_id("dispute_id", dispute_id, "d"))
+    if dispute.state not in UNANSWERED or dispute.evidence_due_by is None:
+        return f"{dispute_id} is {dispute.state}"
+    return f"nothing was submitted: {_past_due(dispute.evidence_due_by)}"
+
+
+def _past_due(due: datetime) -> str:
+    return (f"the evidence was due by {due.isoformat()} and nobody answered; the bank decides "
+            "on what it has (the evidence SLA alert went out before the due date)")

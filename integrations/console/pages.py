@@ -12,7 +12,8 @@ from integrations.console.casework import OpenCase, money
 from integrations.console.health import REVIEW_BUDGET, Health
 from statemachine.diagrams import mermaid_markdown
 
-TITLES = {"risk-review": "risk review", "refund-review": "refund review", "stall": "stalled parcel"}
+TITLES = {"risk-review": "risk review", "refund-review": "refund review", "stall": "stalled parcel",
+          "dispute-review": "chargeback"}
 
 
 def review_queue(cases: list[OpenCase], links: Mapping[str, str], now: datetime,

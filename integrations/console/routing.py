@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from integrations.console.casework import REFUND_REVIEW, RISK_REVIEW, STALL
+from integrations.console.casework import DISPUTE_REVIEW, REFUND_REVIEW, RISK_REVIEW, STALL
+from statemachine.dispute import UNANSWERED
 
-PREFIX = {"order": "o", "shipment": "s", "case": "c"}
+PREFIX = {"order": "o", "shipment": "s", "case": "c", "dispute": "d"}
 REVIEWED = {"order": RISK_REVIEW, "case": REFUND_REVIEW}
 SETTLE_CANCEL, TRIAGE_REFUND, SETTLE_REFUND, CHASE_STALL = (
     "settle-cancel", "triage-refund", "settle-refund", "chase-stall")
@@ -46,6 +47,9 @@ def intents_of(event: str, entity: str, entity_id: int, order_id: int,
         found += [Intent("job", CHASE_STALL, ref, order), Intent("open", STALL, ref, order)]
     if entity == "shipment" and before == "stalled":
         found.append(Intent("close", STALL, ref, order, why))
+    if entity == "dispute" and (after in UNANSWERED) != (before in UNANSWERED):
+        found.append(Intent("open" if after in UNANSWERED else "close", DISPUTE_REVIEW, ref,
+                            order, why))
     found += _jobs(entity, after, ref, order)
     return found
 

@@ -32,9 +32,10 @@ from statemachine.shipment import SHIPMENT_LIFECYCLE
 LIFECYCLES: dict[str, Lifecycle] = {"order": ORDER_LIFECYCLE, "shipment": SHIPMENT_LIFECYCLE,
                                     "case": CASE_LIFECYCLE, "dispute": DISPUTE_LIFECYCLE}
 
-# timers that may be absent while their state lasts: the promise (none made, or passed) and
-# the SLAs that fired already (announced in the outbox instead)
-MAY_BE_ABSENT = {"promised_delivery"}
+# timers that may be absent while their state lasts: the promise (none made, or passed), the
+# capture of an authorisation (only an order paid on one keeps it, until the capture is
+# recorded) and the SLAs that fired already (announced in the outbox instead)
+MAY_BE_ABSENT = {"promised_delivery", "authorisation_expiry"}
 FIRED_SIGNALS = {("order", "review_sla"): "orderpilot.order.review_overdue",
                  ("case", "aftersales_sla"): "orderpilot.case.sla_breached",
                  ("dispute", "dispute_evidence"): "orderpilot.dispute.evidence_due_soon"}

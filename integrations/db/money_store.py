@@ -60,16 +60,24 @@ class MoneyStore:
             {"t": older_than, "n": limit})]
 
     def abandoned_checkouts(self, limit: int) -> list[tuple[int, str]]:
-        """(order id, payment ref) of payments opened at the provider for orders that can no
-        longer be paid (expired, cancelled, rejected; nothing paid), never captured nor
-        released yet — oldest first."""
-        return [(int(r[0]), str(r[1])) for r in self.sql.all(
+        """(order id, payment ref) of payments opened at the provider — a checkout of ours, or
+        a payment the order started (authorised, processing) — for orders that can no longer
+        be paid (expired, cancelled, rejected; nothing paid), never captured nor released yet.
+        Checkouts first, oldest first."""
+        unpayable = "o.paid = 0 AND o.state IN ('expired', 'cancelled', 'rejected')"
+        untouched = ("NOT EXISTS (SELECT 1 FROM payment_operations v WHERE v.order_id = o.id "
+                     "AND (v.kind = 'void' OR v.kind = 'capture' AND v.status <> 'failed') "
+                     "AND v.payment_ref = {ref})")
+        rows = self.sql.all(
             "SELECT c.order_id, c.provider_ref FROM payment_operations c JOIN orders o ON "
             "o.id = c.order_id WHERE c.kind = 'checkout' AND c.status = 'succeeded' AND "
-            "c.provider_ref IS NOT NULL AND o.paid = 0 AND o.state IN ('expired', "
-            "'cancelled', 'rejected') AND NOT EXISTS (SELECT 1 FROM payment_operations v "
-            "WHERE v.order_id = c.order_id AND v.kind IN ('void', 'capture') AND "
-            "v.payment_ref = c.provider_ref) ORDER BY c.id LIMIT :n", {"n": limit})]
+            f"c.provider_ref IS NOT NULL AND {unpayable} AND "
+            f"{untouched.format(ref='c.provider_ref')} ORDER BY c.id LIMIT :n", {"n": limit})
+        rows += self.sql.all(
+            f"SELECT o.id, o.payment_ref FROM orders o WHERE {unpayable} AND o.payment_ref IS "
+            f"NOT NULL AND {untouched.format(ref='o.payment_ref')} ORDER BY o.id LIMIT :n",
+            {"n": limit})
+        return list(dict.fromkeys((int(r[0]), str(r[1])) for r in rows))[:limit]
 
     def settle(self, key: str, status: OperationStatus, at: datetime,
                provider_ref: str | None = None, error: str | None = None) -> bool:

@@ -76,6 +76,12 @@ class StockStore:
                        for a in plan])
         return True
 
+    def released_plan(self, order_id: int) -> list[Allocation]:
+        """The allocation an order held before it was released (to take it again)."""
+        return [Allocation(int(r[0]), r[1], r[2], int(r[3])) for r in self.sql.all(
+            "SELECT line_no, sku, warehouse, quantity FROM stock_holds WHERE order_id = :o "
+            "AND status = 'released' ORDER BY id", {"o": order_id})]
+
     def holds_of(self, order_ids: Iterable[int], status: str | None = HELD) -> list[Hold]:
         ids = list(order_ids)
         if len(ids) == 1:  # the hot path: one order

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.db.dispute_store import DisputeStore
-from integrations.evidence.dispute_fields import stripe_evidence
+from integrations.evidence.dispute_fields import stripe_evidence, with_extra_text
 from integrations.evidence.pack import build_pack
+from integrations.notifications.masking import known_pii, mask_address, mask_doc
 from integrations.service.context import Context
 from integrations.service.disputes import fire_dispute
 from statemachine.dispute import (
@@ -28,21 +29,25 @@ def prepare(ctx: Context, dispute_no: int, actor: str,
             overrides: dict[str, str] | None = None, refund_policy: str | None = None
             ) -> Dispute:
     """Fill the evidence from the order's pack (a person's `overrides` win); evidence_due."""
-    dispute = _get(ctx, dispute_no)
+    dispute = get(ctx, dispute_no)
     evidence = stripe_evidence(build_pack(ctx, dispute.order_id, reveal_pii=True),
                                refund_policy) | {k: v for k, v in (overrides or {}).items()
                                                  if v}
     return fire_dispute(ctx, dispute_no, "prepare", actor, {"evidence": evidence})
 
 
-def submit(ctx: Context, dispute_no: int, actor: str, desk: Any = None) -> Dispute:
-    """Send the prepared evidence to the provider, confirmed by `actor` (a person)."""
-    dispute = _get(ctx, dispute_no)
+def submit(ctx: Context, dispute_no: int, actor: str, desk: Any = None,
+           extra_text: str = "", note: str | None = None) -> Dispute:
+    """Send the prepared evidence to the provider, confirmed by `actor` (a person);
+    `extra_text` is added to the uncategorized text, `note` kept in the history."""
+    dispute = get(ctx, dispute_no)
     _check(ctx, dispute, "submit", actor)
+    evidence = with_extra_text(dispute.evidence or {}, extra_text)
     status = (desk or ctx.gateway).submit_evidence(
-        dispute.provider_ref, dispute.evidence or {}, idempotency_key=f"evidence:"
-                                                                      f"{dispute.public_id}")
-    return fire_dispute(ctx, dispute_no, "submit", actor, {"provider_status": status})
+        dispute.provider_ref, evidence, idempotency_key=f"evidence:{dispute.public_id}")
+    changed = {"evidence": evidence} if evidence != dispute.evidence else {}
+    return fire_dispute(ctx, dispute_no, "submit", actor,
+                        {"provider_status": status, "note": note, **changed})
 
 
 def accept(ctx: Context, dispute_no: int, actor: str, reason: str, desk: Any = None
@@ -50,14 +55,28 @@ def accept(ctx: Context, dispute_no: int, actor: str, reason: str, desk: Any = N
     """Concede: the money stays with the buyer; the order books the chargeback."""
     if not reason.strip():
         raise InvalidInput({"reason": "say why the dispute is conceded"})
-    dispute = _get(ctx, dispute_no)
+    dispute = get(ctx, dispute_no)
     _check(ctx, dispute, "accept", actor)
     (desk or ctx.gateway).accept(dispute.provider_ref,
                                  idempotency_key=f"accept:{dispute.public_id}")
     return fire_dispute(ctx, dispute_no, "accept", actor, {"reason": reason})
 
 
-def _get(ctx: Context, dispute_no: int) -> Dispute:
+def shown(ctx: Context, dispute: Dispute) -> dict[str, str]:
+    """The evidence as staff may read it outside the store: PII fields and the order's own
+    personal values masked (the provider gets them unmasked)."""
+    with ctx.tx(readonly=True) as tx:
+        attrs = tx.store.get_order(dispute.order_id).attrs
+    masked: dict[str, str] = mask_doc(dict(dispute.evidence or {}), known_pii(attrs))
+    if "shipping_address" in masked:  # the region stays readable, as everywhere else
+        address = mask_address(attrs.get("shipping_address"))
+        masked["shipping_address"] = ", ".join(str(v) for k, v in address.items()
+                                               if v and k != "phone")
+    return masked
+
+
+def get(ctx: Context, dispute_no: int) -> Dispute:
+    """The dispute as the store has it now."""
     with ctx.tx(readonly=True) as tx:
         return DisputeStore(tx.store.sql).get(dispute_no)
 

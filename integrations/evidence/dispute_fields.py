@@ -32,6 +32,15 @@ def stripe_evidence(pack: dict[str, Any], refund_policy: str | None = None) -> d
     return {name: value for name, value in fields.items() if value}
 
 
+def with_extra_text(evidence: dict[str, str], extra: str) -> dict[str, str]:
+    """The evidence with a person's paragraph added to the uncategorized text."""
+    extra = extra.strip()
+    if not extra:
+        return dict(evidence)
+    text = "\n\n".join(t for t in (evidence.get("uncategorized_text", ""), extra) if t)
+    return {**evidence, "uncategorized_text": _cut(text)}
+
+
 def _summary(pack: dict[str, Any]) -> str:
     order, buyer = pack["order"], pack.get("buyer") or {}
     delivered = [p["id"] for p in pack.get("shipments") or [] if p.get("state") == "delivered"]

@@ -3,12 +3,17 @@
 Each is logged by the provider's event id (`stripe:evt_…`, `alipay:<notify_id>`): a replay
 is answered from the log and changes nothing. What each kind does:
 
-- authorised: the buyer's card is authorised → a capture is recorded (and made after commit);
-  on an order that can no longer be paid, the authorisation is released (void) instead;
-- captured: the order is paid (or, if a capture of ours was in flight, it is settled); money
-  for an order that can no longer be paid (expired, cancelled) is booked as a late capture and
-  refunded automatically through the provider (one refund per late payment, staff told);
-- failed: recorded; the order keeps waiting until paid or expired;
+- authorised: the buyer's card is authorised. By the shop's `capture_at` policy: the order
+  waits in `payment_pending` and a capture is recorded (made after commit), or — capture at
+  shipping — the order is paid on the authorisation (`pay`, nothing counted as paid) and the
+  capture is made when it ships. On an order that can no longer be paid, or for an amount that
+  is not the total, the authorisation is released (void) instead;
+- processing: a slow payment (bank transfer) started → `payment_pending` until it settles;
+- captured: the order is paid (or, if a capture of ours was in flight, it is settled; an
+  authorisation kept for shipping is captured); money for an order that can no longer be paid
+  is never dropped (service/late_payments.py: revived by policy, else refunded automatically);
+- failed: recorded; a pending payment returns the order to `awaiting_payment` with a fresh
+  hold (the buyer may pay another way), otherwise the order keeps waiting;
 - refunded (the provider's refunded total so far): what exceeds our settled refunds settles
   our refunds in flight, and what is left — a refund made at the provider's dashboard — is
   booked on the order;
@@ -29,11 +34,12 @@ from integrations.ingest.events import Inbound
 from integrations.ingest.once import Applied, Outcome, once
 from integrations.service import disputes, money, orders
 from integrations.service.context import Context, Tx
+from integrations.service.late_payments import take_late_money
 from integrations.service.views import OrderView
 from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.errors import NotFound
 from statemachine.money import OperationKind, OperationStatus
-from statemachine.order import ORDER_LIFECYCLE, Order
+from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
 from statemachine.ports import MoneyEvent, PaymentResult
 
 ORDER_ID = re.compile(r"^o-(\d{1,18})$")
@@ -65,18 +71,36 @@ def apply_money_event(ctx: Context, event: MoneyEvent) -> tuple[Outcome, list[st
 
 
 def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
-    if ORDER_LIFECYCLE.can(order.state, "pay"):
+    actor, money_in = f"provider:{ev.provider}", {"amount": ev.amount,
+                                                   "payment_ref": ev.payment_ref}
+    waiting = order.state is OrderState.AWAITING_PAYMENT or (
+        order.state is OrderState.PAYMENT_PENDING and order.payment_ref == ev.payment_ref)
+    if waiting and ev.amount == order.total:
+        if ctx.settings.capture_at == "shipping":
+            orders.fire(ctx, tx, order, "pay", actor, {**money_in, "authorised_only": True})
+            return True, "authorised; kept for capture at shipping"
+        if order.state is OrderState.AWAITING_PAYMENT:
+            orders.fire(ctx, tx, order, "start_payment", actor, {**money_in, "method": "card"})
         key = money.key_for(tx, f"capture:{order.public_id}")
         follow.append(money.request(ctx, tx, order, OperationKind.CAPTURE, ev.amount, key,
-                                    f"provider:{ev.provider}", payment_ref=ev.payment_ref).key)
+                                    actor, payment_ref=ev.payment_ref).key)
         return True, "authorised; capture requested"
-    if order.payment_ref == ev.payment_ref:
+    if order.payment_ref == ev.payment_ref and order.state is not OrderState.PAYMENT_PENDING:
         return False, "already captured"
+    why = (f"authorised {ev.amount}, the order total is {order.total}" if waiting
+           else f"authorised while {order.state}")
     key = money.key_for(tx, f"void:{order.public_id}")
-    follow.append(money.request(ctx, tx, order, OperationKind.VOID, ev.amount, key,
-                                f"provider:{ev.provider}", payment_ref=ev.payment_ref,
-                                reason=f"authorised while {order.state}").key)
-    return True, f"authorised while {order.state}: the authorisation is released"
+    follow.append(money.request(ctx, tx, order, OperationKind.VOID, ev.amount, key, actor,
+                                payment_ref=ev.payment_ref, reason=why).key)
+    return True, f"{why}: the authorisation is released"
+
+
+def _processing(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+    if order.state is not OrderState.AWAITING_PAYMENT or ev.amount != order.total:
+        return False, f"payment processing while {order.state}: recorded only"
+    orders.fire(ctx, tx, order, "start_payment", f"provider:{ev.provider}", {
+        "amount": ev.amount, "payment_ref": ev.payment_ref, "method": ev.reason or "processing"})
+    return True, "payment processing: the order waits for it to settle"
 
 
 def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
@@ -84,27 +108,31 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     if ours is not None:
         money.settle_in(ctx, tx, order, ours, _result(ev, "capture", ev.payment_ref))
         return True, f"settles capture {ours.key}"
+    actor = f"provider:{ev.provider}"
     if ORDER_LIFECYCLE.can(order.state, "pay"):
-        orders.fire(ctx, tx, order, "pay", f"provider:{ev.provider}",
+        orders.fire(ctx, tx, order, "pay", actor,
                     {"amount": ev.amount, "payment_ref": ev.payment_ref})
         _ledger(tx, order, ev, "capture")
         return True, None
+    held = order.authorisation
+    if held and held["payment_ref"] == ev.payment_ref:  # captured at the provider's dashboard
+        orders.fire(ctx, tx, order, "capture", actor, {"amount": ev.amount})
+        _ledger(tx, order, ev, "capture")
+        return True, "the authorisation kept for shipping was captured"
     if order.payment_ref == ev.payment_ref:
         return False, "already captured"
-    _ledger(tx, order, ev, "late_capture")
-    key = f"late-refund:{ev.provider}:{ev.payment_ref}"  # one refund per late payment
-    follow.append(money.request(
-        ctx, tx, order, OperationKind.REFUND, ev.amount, key, f"provider:{ev.provider}",
-        payment_ref=ev.payment_ref, purpose={"late": ev.payment_ref},
-        reason=f"paid after the order was {order.state}: refunded automatically").key)
-    tx.writer.signal("late_payment", "order", order.id, order.id, ctx.clock.now(), {
-        "amount": ev.amount, "payment_ref": ev.payment_ref, "state": order.state.value,
-        "refund": key})
-    return True, f"money arrived for a {order.state} order: recorded, refund {key} requested"
+    late = take_late_money(ctx, tx, order, ev.amount, ev.payment_ref, ev.provider)
+    _ledger(tx, order, ev, "capture" if late.revived else "late_capture")
+    follow.extend([late.refund_key] if late.refund_key else [])
+    return True, late.note
 
 
 def _failed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
     _ledger(tx, order, ev, "failed", reason=ev.outcome)
+    if order.state is OrderState.PAYMENT_PENDING and order.payment_ref == ev.payment_ref:
+        orders.fire(ctx, tx, order, "fail_payment", f"provider:{ev.provider}",
+                    {"payment_ref": ev.payment_ref, "reason": ev.outcome})
+        return True, "the pending payment failed; the buyer may pay again while the hold lasts"
     return False, f"payment failed; order stays {order.state} until paid or expired"
 
 
@@ -154,9 +182,9 @@ def _dispute_closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
     return True, f"dispute {dispute.public_id} {dispute.state}"
 
 
-_APPLY = {"authorised": _authorised, "captured": _captured, "failed": _failed,
-          "refunded": _refunded, "closed": _closed, "dispute_opened": _dispute_opened,
-          "dispute_closed": _dispute_closed}
+_APPLY = {"authorised": _authorised, "processing": _processing, "captured": _captured,
+          "failed": _failed, "refunded": _refunded, "closed": _closed,
+          "dispute_opened": _dispute_opened, "dispute_closed": _dispute_closed}
 
 
 def _order_of(tx: Tx, event: MoneyEvent) -> Order | None:

@@ -16,6 +16,7 @@ import stripe
 from statemachine.ports import MoneyEvent, WebhookRefused
 
 KINDS = {"payment_intent.amount_capturable_updated": "authorised",
+         "payment_intent.processing": "processing",  # a slow method (bank debit) started
          "payment_intent.succeeded": "captured",
          "payment_intent.payment_failed": "failed",
          "charge.refunded": "refunded",
@@ -60,5 +61,7 @@ def _translate(kind: str, event_id: str, created: int, obj: dict[str, Any]) -> M
     amount = {"authorised": obj.get("amount_capturable"), "captured":
               obj.get("amount_received")}.get(kind) or obj["amount"]
     failure = (obj.get("last_payment_error") or {}).get("message")
+    method = (obj.get("payment_method_types") or [None])[0]
     return MoneyEvent(**base, payment_ref=obj["id"], amount=int(amount),
-                      outcome=failure if kind == "failed" else None)
+                      outcome=failure if kind == "failed" else None,
+                      reason=method if kind == "processing" else None)

@@ -120,6 +120,29 @@ class Receipt(Edge):
 class Pay(Edge):
     amount: Money = Field(gt=0)
     payment_ref: str = Field(min_length=1, max_length=limits.REF)
+    authorised_only: Annotated[bool, Strict()] = Field(
+        False, description="the provider authorised the amount and holds it for capture at "
+                           "shipping: the order is fulfilled, nothing is counted as paid yet")
+
+
+class StartPayment(Edge):
+    amount: Money = Field(gt=0)
+    payment_ref: str = Field(min_length=1, max_length=limits.REF)
+    method: str | None = Field(None, pattern=NAME, description="card, bank_transfer, …")
+
+
+class FailPayment(Edge):
+    payment_ref: str = Field(min_length=1, max_length=limits.REF)
+    reason: str | None = Field(None, max_length=limits.REASON)
+
+
+class Capture(Edge):
+    amount: Money = Field(gt=0)
+
+
+class Revive(Edge):
+    amount: Money = Field(gt=0)
+    payment_ref: str = Field(min_length=1, max_length=limits.REF)
 
 
 class ExtendHold(Edge):
@@ -192,6 +215,8 @@ class Refund(Edge):
 
 ORDER_PARAMS: dict[str, type[Edge]] = {
     "approve": Reasoned, "review": Reasoned, "reject": Reasoned, "pay": Pay,
+    "start_payment": StartPayment, "fail_payment": FailPayment, "capture": Capture,
+    "revive": Revive,
     "extend_hold": ExtendHold, "expire": Reasoned, "start_picking": Empty, "pack": Pack,
     "double_check": DoubleCheck,
     "ship": Ship, "deliver": Empty, "close": Reasoned, "cancel": Reasoned,

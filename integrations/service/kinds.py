@@ -17,12 +17,14 @@ from integrations.service import pipeline
 from integrations.service.carriers import pick_carrier
 from integrations.service.case_goods import case_facts
 from integrations.service.context import Context, Tx
+from integrations.service.money_requests import key_for, request
 from integrations.service.packing import pack_facts
 from integrations.service.pipeline import Facts, Kind, Move, Refused
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
 from statemachine.errors import GuardRejected
+from statemachine.money import OperationKind
 from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
 
@@ -42,8 +44,14 @@ def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
 
     def facts(move: Move) -> dict[str, Any]:
         order, params = move.aggregate, dict(move.params)
-        if move.trigger == "approve":
+        if move.trigger in ("approve", "fail_payment"):
             params["hold_until"] = move.at + ctx.timeouts.hold
+        elif move.trigger == "start_payment":
+            params["pay_by"] = move.at + ctx.timeouts.payment_pending
+        elif move.trigger == "pay" and params.pop("authorised_only", False):
+            params["capture_by"] = move.at + ctx.timeouts.authorisation
+        elif move.trigger == "revive":  # the stock it had, taken again (if still there)
+            order.allocation = tuple(tx.stock.released_plan(order.id))
         elif move.trigger == "extend_hold":
             base = max(order.hold_expires_at or move.at, move.at)
             params["until"] = base + timedelta(minutes=params.pop("minutes"))
@@ -74,6 +82,20 @@ def ship_facts(ctx: Context, tx: Tx, order: Order, params: dict[str, Any],
             "promised_by": params.get("promised_by") or move.at
             + ctx.timeouts.promised_delivery  # + days a farther warehouse adds (placement)
             + timedelta(days=order.attrs.get("promise_extra_days") or 0)}
+
+
+def capture_shipped(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
+    """Capture at shipping: an order shipped on an authorisation has its capture recorded in
+    the ship's own transaction (made after commit; the money sweep retries it)."""
+    for change in changes:  # the batch also holds the parcels the ships created
+        if change.fired.entity != "order" or change.fired.trigger != "ship":
+            continue
+        order = change.aggregate
+        if held := order.authorisation:
+            key = key_for(tx, f"capture:{order.public_id}")
+            request(ctx, tx, order, OperationKind.CAPTURE, held["amount"], key,
+                    "system:ship", payment_ref=held["payment_ref"])
+    return []
 
 
 # --- parcels -------------------------------------------------------------------------------------
@@ -174,7 +196,8 @@ def parcels_delivered(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refus
 SHIPMENT = Kind(SHIPMENT_LIFECYCLE, order_of=lambda s: s.order_id,
                 event_data=shipment_event_data, facts=lock_orders, follow_up=parcels_delivered)
 ORDER = Kind(ORDER_LIFECYCLE, order_of=lambda o: o.id, event_data=order_event_data,
-             facts=order_facts, spawns=SHIPMENT, spawn_key="parcels")
+             facts=order_facts, follow_up=capture_shipped, spawns=SHIPMENT,
+             spawn_key="parcels")
 CASE = Kind(CASE_LIFECYCLE, order_of=lambda c: c.order_id, event_data=case_event_data,
             facts=case_facts, follow_up=refund_orders, spawns=SHIPMENT, spawn_key="parcels")
 CLAIM = Kind(CLAIM_LIFECYCLE, order_of=lambda c: c.order_id, event_data=claim_event_data,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from integrations.service import aftersales, orders
 from integrations.service.context import Context, Tx
+from integrations.service.late_payments import take_late_money
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.money import OperationKind, PaymentOperation
-from statemachine.order import ORDER_LIFECYCLE, Order
+from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
 from statemachine.ports import PaymentResult
+
+UNPAYABLE = (OrderState.EXPIRED, OrderState.CANCELLED, OrderState.REJECTED)
 
 
 def apply_effects(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
@@ -28,6 +31,11 @@ def _captured(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
     if ORDER_LIFECYCLE.can(order.state, "pay"):
         orders.fire(ctx, tx, order, "pay", operation.actor,
                     {"amount": result.amount, "payment_ref": operation.payment_ref})
+    elif order.authorisation and ORDER_LIFECYCLE.can(order.state, "capture"):
+        orders.fire(ctx, tx, order, "capture", operation.actor, {"amount": result.amount})
+    elif order.paid == 0 and order.state in UNPAYABLE:  # expired while the capture was made
+        take_late_money(ctx, tx, order, result.amount, operation.payment_ref or result.ref,
+                        operation.provider)  # its refund is made by the money sweep
     else:  # paid meanwhile by the provider's webhook, or the order moved on: ops must look
         tx.writer.signal("capture_unmatched", "order", order.id, order.id, ctx.clock.now(),
                          {"operation": operation.key, "amount": result.amount,

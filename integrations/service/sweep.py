@@ -26,8 +26,10 @@ from integrations.service import disputes, pipeline
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.kinds import ORDER, SHIPMENT
+from integrations.service.money_requests import key_for, request
 from statemachine.aftersales import AWAITING_ANSWER
 from statemachine.errors import GuardRejected
+from statemachine.money import OperationKind
 from statemachine.order import OrderState
 from statemachine.policies import DeadlineKind
 from statemachine.shipment import ShipmentState
@@ -96,19 +98,40 @@ def _rounds(rows: list[Due]) -> list[list[Due]]:
     return [part for part in parts if part]
 
 
+WAITING_FOR = {DeadlineKind.HOLD_EXPIRY: (OrderState.AWAITING_PAYMENT,
+                                          "unpaid when the stock hold lapsed"),
+               DeadlineKind.PAYMENT_DUE: (OrderState.PAYMENT_PENDING,
+                                          "the payment did not settle in time")}
+
+
 def _expire_holds(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> Counter[str]:
-    """Bulk: expire unpaid orders whose hold lapsed; the step releases their stock."""
+    """Bulk: expire orders whose hold lapsed unpaid, or whose started payment did not settle
+    in time; the step releases their stock (the money sweep releases the payment)."""
+    kind = DeadlineKind(rows[0].kind)
+    state, reason = WAITING_FOR[kind]
     orders = tx.store.orders([r.entity_id for r in rows], with_lines=False)
-    moves = [pipeline.Move(order, "expire", now, "system:sweep",
-                           {"reason": "unpaid when the stock hold lapsed"})
-             for order in _in_due_order(orders, rows) if order.state is OrderState.AWAITING_PAYMENT]
+    moves = [pipeline.Move(order, "expire", now, "system:sweep", {"reason": reason})
+             for order in _in_due_order(orders, rows) if order.state is state]
     fired, refused = pipeline.run(ctx, tx, ORDER, moves)
     for refusal in refused:
         order = refusal.move.aggregate
         if isinstance(refusal.error, GuardRejected):  # the hold was extended after this row
-            tx.writer.arm(DeadlineKind.HOLD_EXPIRY, "order", order.id, order.id,
-                          order.hold_expires_at)
-    return Counter({"hold_expiry": len(fired), "stale": len(rows) - len(fired)})
+            tx.writer.arm(kind, "order", order.id, order.id, order.hold_expires_at)
+    return Counter({kind.value: len(fired), "stale": len(rows) - len(fired)})
+
+
+def _capture_before_lapse(ctx: Context, tx: Tx, rows: list[Due], now: datetime
+                          ) -> Counter[str]:
+    """An authorisation kept for capture at shipping is about to lapse and the order has not
+    shipped: capture it now (recorded here, made by the money sweep) so the sale stands."""
+    orders = tx.store.orders([r.entity_id for r in rows], with_lines=False)
+    due = [order for order in _in_due_order(orders, rows) if order.authorisation]
+    for order in due:  # locked by take_due
+        held = order.authorisation
+        request(ctx, tx, order, OperationKind.CAPTURE, held["amount"],
+                key_for(tx, f"capture:{order.public_id}"), "system:sweep",
+                payment_ref=held["payment_ref"], reason="the authorisation would lapse")
+    return +Counter({"authorisation_expiry": len(due), "stale": len(rows) - len(due)})
 
 
 def _verification_lapsed(ctx: Context, tx: Tx, rows: list[Due], now: datetime
@@ -177,6 +200,8 @@ def _in_due_order(loaded: dict[int, Any], rows: list[Due]) -> list[Any]:
 Handler = Callable[[Context, Tx, list[Due], datetime], Counter[str]]
 _HANDLERS: dict[DeadlineKind, Handler] = {
     DeadlineKind.HOLD_EXPIRY: _expire_holds,
+    DeadlineKind.PAYMENT_DUE: _expire_holds,
+    DeadlineKind.AUTHORISATION_EXPIRY: _capture_before_lapse,
     DeadlineKind.REVIEW_SLA: _escalate_review,
     DeadlineKind.VERIFICATION_DUE: _verification_lapsed,
     DeadlineKind.PICKUP_DUE: _stall_parcels,

@@ -35,8 +35,11 @@ def test_up_plays_the_demo_on_its_own_store_and_ctrl_c_stops_it(tmp_path: Path,
     reader.start()
     try:
         # When it is up, it says where to look
-        wait_for("the URL", lambda: any("orderpilot is up" in line for line in lines), 120)
+        # (the whole block: the reader thread may not have read past its first line yet)
+        wait_for("the URL", lambda: any("Ctrl-C stops everything" in line for line in lines),
+                 120)
         ui = prefect_server.removesuffix("/api")
+        assert any("orderpilot is up" in line for line in lines)
         assert any(f"{ui}/artifacts/key/review-queue" in line for line in lines)
         assert any("reused" in line for line in lines)
         # and the demo shop trades: orders placed, relayed, counted

@@ -29,16 +29,22 @@ ORDER_TABLE = {
     "verifying": {"approve": "awaiting_payment", "reject": "rejected", "cancel": "cancelled"},
     "under_review": {"approve": "awaiting_payment", "reject": "rejected", "cancel": "cancelled"},
     "awaiting_payment": {"pay": "paid", "expire": "expired", "cancel": "cancelled",
-                         "extend_hold": "awaiting_payment"},
-    "paid": {"start_picking": "picking", "cancel": "cancelled", "refund": "paid"},
+                         "extend_hold": "awaiting_payment", "start_payment": "payment_pending"},
+    "payment_pending": {"pay": "paid", "fail_payment": "awaiting_payment", "expire": "expired",
+                        "cancel": "cancelled"},
+    "paid": {"start_picking": "picking", "cancel": "cancelled", "refund": "paid",
+             "capture": "paid"},
     "picking": {"pack": "packed", "cancel": "cancelled", "refund": "picking",
-                "double_check": "picking", "reallocate": "picking", "backorder": "backordered"},
-    "backordered": {"reallocate": "picking", "cancel": "cancelled", "refund": "backordered"},
-    "packed": {"ship": "shipped", "refund": "packed"},
-    "shipped": {"deliver": "delivered", "refund": "shipped", "close": "completed"},
-    "delivered": {"close": "completed", "refund": "delivered"},
-    "completed": {"refund": "completed"},
-    "rejected": {}, "expired": {}, "cancelled": {},
+                "double_check": "picking", "reallocate": "picking", "backorder": "backordered",
+                "capture": "picking"},
+    "backordered": {"reallocate": "picking", "cancel": "cancelled", "refund": "backordered",
+                    "capture": "backordered"},
+    "packed": {"ship": "shipped", "refund": "packed", "capture": "packed"},
+    "shipped": {"deliver": "delivered", "refund": "shipped", "close": "completed",
+                "capture": "shipped"},
+    "delivered": {"close": "completed", "refund": "delivered", "capture": "delivered"},
+    "completed": {"refund": "completed", "capture": "completed"},
+    "rejected": {}, "expired": {"revive": "paid"}, "cancelled": {},
 }
 
 SHIPMENT_TABLE = {
@@ -72,15 +78,23 @@ CASE_TABLE = {
 
 ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20)},
              "pay": {"amount": 100, "payment_ref": "p-1"},
+             "start_payment": {"amount": 100, "payment_ref": "p-1",
+                               "pay_by": START + timedelta(hours=72)},
+             "fail_payment": {"payment_ref": "p-1", "hold_until": START + timedelta(minutes=20)},
+             "capture": {"amount": 100},
+             "revive": {"amount": 100, "payment_ref": "p-1"},
              "extend_hold": {"until": START + timedelta(hours=1)},
              "deliver": {"open_parcels": 0}, "close": {"open_parcels": 0},
              "refund": {"amount": 10}}
 CASE_CTX = {"inspect": {"result": "ok"}}
 
 
-def _order(state: str) -> Order:
-    return Order(1, "b-1", OrderState(state), 1, "CNY", 100,
-                 [OrderLine(1, "SKU-1", 1, 100)], START, paid=100)
+def _order(state: str, trigger: str) -> Order:
+    """Paid, or for `capture` authorised and kept for capture; waiting for payment p-1."""
+    held = {"amount": 100, "payment_ref": "p-1", "capture_by": START.isoformat()}
+    return Order(1, "b-1", OrderState(state), 1, "CNY", 100, [OrderLine(1, "SKU-1", 1, 100)],
+                 START, paid=0 if trigger == "capture" else 100, payment_ref="p-1",
+                 attrs={"authorisation": held} if trigger == "capture" else {})
 
 
 def _shipment(state: str) -> Shipment:
@@ -98,7 +112,7 @@ def _case(state: str, trigger: str) -> AfterSalesCase:
 
 
 MACHINES = {
-    "order": (ORDER_LIFECYCLE, ORDER_TABLE, lambda s, t: _order(s), ORDER_CTX),
+    "order": (ORDER_LIFECYCLE, ORDER_TABLE, _order, ORDER_CTX),
     "shipment": (SHIPMENT_LIFECYCLE, SHIPMENT_TABLE, lambda s, t: _shipment(s), {}),
     "case": (CASE_LIFECYCLE, CASE_TABLE, _case, CASE_CTX),
 }

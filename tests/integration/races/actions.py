@@ -118,10 +118,11 @@ def place_webhook(pilot: OrderPilot, event_id: str, buyer: str,
 
 
 def provider_captured(pilot: OrderPilot, order_id: str, payment_ref: str, amount: int,
-                      at: str) -> str:
+                      at: str, late_payments: str = "refund") -> str:
     """The provider reports the buyer's money arrived, as /hooks/stripe and /hooks/alipay
     apply it: once, then the provider calls it recorded (a late payment's refund) after the
-    commit."""
+    commit. `late_payments`: the shop's policy for money that comes after the hold lapsed."""
+    from dataclasses import replace
     from datetime import datetime
 
     from integrations.ingest.money_events import apply_money_event
@@ -130,6 +131,8 @@ def provider_captured(pilot: OrderPilot, order_id: str, payment_ref: str, amount
 
     event = MoneyEvent("simulated", f"evt-{payment_ref}", "captured", payment_ref, amount,
                        "CNY", datetime.fromisoformat(at), order_id=order_id)
-    outcome, follow = apply_money_event(pilot.context, event)
-    money.execute_quietly(pilot.context, follow)
+    ctx = replace(pilot.context, settings=pilot.context.settings.model_copy(
+        update={"late_payments": late_payments}))
+    outcome, follow = apply_money_event(ctx, event)
+    money.execute_quietly(ctx, follow)
     return str(outcome.body.get("note") or outcome.status)

@@ -93,3 +93,40 @@ def test_provider_money_vs_expiry_sweep_vs_cancel_is_kept_or_refunded_never_lost
             assert (final.paid, final.refunded) == (0, 0), trial
             assert late == [("succeeded", order.total)], (trial, late)
         race.check([order.id])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_late_money_reviving_an_order_vs_a_buyer_taking_its_stock(race, trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given an order for 1 of 5 units that expired unpaid (its unit is back on the shelf)
+        start_trial(race, trial)
+        order = awaiting_payment(pilot, trial)
+        sku = order.lines[0].sku
+        race.at(race.now() + timedelta(minutes=21))
+        assert pilot.sweep(race.now())["hold_expiry"] >= 1
+        # When its money arrives (policy: revive) as another buyer asks for all 5 units
+        late, rival = race.run(
+            ("provider_captured", {"order_id": order.id, "payment_ref": f"wx-late-{trial}",
+                                   "amount": order.total, "at": race.now().isoformat(),
+                                   "late_payments": "revive"}),
+            ("place", {"buyer": f"b-rival-{trial}",
+                       "lines": [{"sku": sku, "quantity": 5, "unit_price": 1999}]}))
+        # Then exactly one of them has the stock: the order revived and the rival told it sold
+        # out, or the rival holds all 5 and the late money is refunded
+        assert late.ok, (trial, late)
+        final = pilot.orders.get(order.id)
+        if final.state == "paid":
+            assert not rival.ok and rival.error == "InsufficientStock", (trial, rival)
+            assert "revived" in late.result, (trial, late)
+        else:
+            assert final.state == "expired" and rival.ok, (trial, final.state, rival)
+            assert "refund" in late.result, (trial, late)
+            with pilot.context.tx(readonly=True) as tx:
+                [refund] = [op for op in MoneyStore(tx.store.sql).of_order(int(order.id[2:]))
+                            if op.kind.value == "refund"]
+            assert refund.key == f"late-refund:simulated:wx-late-{trial}", (trial, refund)
+        level = pilot.inventory.level(sku=sku, warehouse="WH-0")
+        assert (level.on_hand, level.reserved) == ((5, 5) if rival.ok else (4, 0)), \
+            (trial, level)
+        race.check([order.id] + ([rival.result] if rival.ok else []))

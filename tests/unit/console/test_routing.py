@@ -35,6 +35,16 @@ def row(event: str, entity: str = "order", before: str | None = None,
     (("orderpilot.shipment.in_transit", "shipment", "stalled", "in_transit"),
      [("close", "stall", "s-7")]),
     (("orderpilot.order.paid", "order", "awaiting_payment", "paid", 42), []),
+    (("orderpilot.dispute.opened", "dispute", None, "opened"),
+     [("open", "dispute-review", "d-7")]),
+    (("orderpilot.dispute.evidence_due", "dispute", "opened", "evidence_due"), []),
+    (("orderpilot.dispute.submitted", "dispute", "evidence_due", "submitted"),
+     [("close", "dispute-review", "d-7")]),
+    (("orderpilot.dispute.accepted", "dispute", "opened", "accepted"),
+     [("close", "dispute-review", "d-7")]),
+    (("orderpilot.dispute.lost", "dispute", "evidence_due", "lost"),
+     [("close", "dispute-review", "d-7")]),
+    (("orderpilot.dispute.won", "dispute", "submitted", "won"), []),
 ])
 def test_each_transition_asks_for_exactly_its_console_work(args, expected):
     found = row(*args)

@@ -1,0 +1,64 @@
+"""Money that arrives for an order that can no longer take it (expired, cancelled, rejected).
+
+It is never dropped. Under the shop's `late_payments = "revive"` policy an *expired* order is
+revived when the money covers it and the stock it held is still there: it takes that stock again
+and is paid (a savepoint: if the stock is gone, nothing of the attempt stays). Otherwise — the
+default policy, a cancelled or rejected order, a wrong amount, stock gone — the money is recorded
+and refunded automatically through the provider, once per payment (the refund's key is derived
+from the payment). Both leave history and an event for staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from integrations.db.writer import StockTaken
+from integrations.service import orders
+from integrations.service.context import Context, Tx
+from integrations.service.money_requests import request
+from statemachine.errors import GuardRejected
+from statemachine.money import OperationKind
+from statemachine.order import ORDER_LIFECYCLE, Order
+
+
+@dataclass(frozen=True, slots=True)
+class LateMoney:
+    revived: bool
+    refund_key: str | None  # the refund to make after commit (None when revived)
+    note: str
+
+
+def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,
+                    provider: str) -> LateMoney:
+    """Revive the order (by policy, if it can) or record the automatic refund."""
+    actor = f"provider:{provider}"
+    if ctx.settings.late_payments == "revive" and ORDER_LIFECYCLE.can(order.state, "revive"):
+        why_not = _revive(ctx, tx, order, amount, payment_ref, actor)
+        if why_not is None:
+            return LateMoney(True, None, "money arrived after the hold lapsed: order revived")
+        order = tx.store.get_order(order.id, lock=True)  # the attempt's changes were undone
+    else:
+        why_not = f"the order was {order.state}"
+    key = f"late-refund:{provider}:{payment_ref}"  # one refund per late payment
+    request(ctx, tx, order, OperationKind.REFUND, amount, key, actor, payment_ref=payment_ref,
+            purpose={"late": payment_ref},
+            reason=f"paid after the order was {order.state}: refunded automatically")
+    tx.writer.signal("late_payment", "order", order.id, order.id, ctx.clock.now(), {
+        "amount": amount, "payment_ref": payment_ref, "state": order.state.value,
+        "refund": key, "why": why_not})
+    return LateMoney(False, key, f"money arrived for a {order.state} order ({why_not}): "
+                                 f"recorded, refund {key} requested")
+
+
+def _revive(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,
+            actor: str) -> str | None:
+    """None if revived; else why not (and nothing of the attempt is left)."""
+    try:
+        with tx.connection.begin_nested():
+            orders.fire(ctx, tx, order, "revive", actor,
+                        {"amount": amount, "payment_ref": payment_ref})
+    except StockTaken:
+        return "its stock was taken meanwhile"
+    except GuardRejected as refused:
+        return refused.reason
+    return None

@@ -1,0 +1,60 @@
+"""Recording a provider call to make: a pending operation with its idempotency key, written in
+the transaction that decides the money must move (see money.py for the whole life of one)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from integrations.db.money_store import MoneyStore
+from integrations.service.context import Context, Tx
+from statemachine.errors import GuardRejected, InvalidInput
+from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_refusal
+from statemachine.order import Order
+from statemachine.ports import RefundLine
+
+K = OperationKind
+
+
+def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int, key: str,
+            actor: str, *, payment_ref: str | None = None, lines: Sequence[RefundLine] = (),
+            purpose: dict[str, Any] | None = None, reason: str | None = None,
+            provider: str | None = None) -> PaymentOperation:
+    """Record a provider call to make (pending); the same key returns the first record.
+
+    `order` must have been read with its row lock in this transaction."""
+    store = MoneyStore(tx.store.sql)
+    prior = store.by_key(key)
+    if prior is not None:
+        if (prior.kind, prior.amount, prior.order_id) != (kind, amount, order.id):
+            raise InvalidInput({"idempotency_key": f"{key!r} was already used for a "
+                                                   f"{prior.kind} of {prior.amount} on "
+                                                   f"o-{prior.order_id}"})
+        return prior
+    if kind in (K.REFUND, K.PAYOUT) and not {"late", "cancel"} & set(purpose or {}):
+        # a late payment's refund returns money the order never took, a cancellation's was
+        # counted as refunded by the cancel step: neither must fit in what is left
+        refusal = refund_refusal(order, amount, lines, store.reserved(order.id))
+        if refusal is not None:
+            raise GuardRejected("order", order.public_id, order.state.value, "refund", refusal)
+    now = ctx.clock.now()
+    operation = store.add({
+        "order_id": order.id, "kind": kind.value, "status": OperationStatus.PENDING.value,
+        "amount": amount, "currency": order.currency, "idem_key": key,
+        "provider": provider or ctx.gateway.provider,
+        "payment_ref": payment_ref or order.payment_ref, "actor": actor, "reason": reason,
+        "lines": [{"line_no": ln.line_no, "quantity": ln.quantity, "amount": ln.amount}
+                  for ln in lines], "purpose": purpose or {}, "created_at": now})
+    tx.writer.signal("money_requested", "order", order.id, order.id, now, {
+        "operation": key, "kind": kind.value, "amount": amount, "currency": order.currency})
+    return operation
+
+
+def key_for(tx: Tx, base: str) -> str:
+    """The key for the next attempt at `base`: `base` itself, the same key while an attempt is
+    in flight or done (a repeat returns it), `base:2`, `:3` … after attempts failed for good."""
+    store = MoneyStore(tx.store.sql)
+    latest = store.latest(base)
+    if latest is None or latest.status is not OperationStatus.FAILED:
+        return latest.key if latest else base
+    return f"{base}:{store.count_keys(base) + 1}"

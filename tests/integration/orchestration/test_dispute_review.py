@@ -1,0 +1,228 @@
+"""A chargeback answered in the Prefect UI, against a real Prefect server, on both stores: the
+dispute becomes a suspended run showing the evidence (masked) with a form; the answer goes to
+the provider once; an answer given elsewhere, or a due date that passed, sends nothing."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from orderpilot import OrderPilot
+from statemachine.risk_port import approve_everything
+from tests.integration.console.disputes import CountingGateway, disputed_order
+from tests.integration.orchestration.console_kit import paused, running_console, wait_for
+from tests.integration.orchestration.test_console import form_of, state_of
+
+pytestmark = pytest.mark.prefect
+NOTE = "顺丰签收记录齐全"
+
+
+@pytest.fixture
+def shop(any_url: str, clock: Any):
+    gateway = CountingGateway(now=clock.now)
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, gateway=gateway)
+    yield pilot, gateway
+    pilot.close()
+
+
+def answer(decision: str, **extra: str) -> dict[str, str]:
+    return {"decision": decision, "note": NOTE, "reviewer": "李娜", **extra}
+
+
+def closed(run: Any) -> Any:
+    return wait_for("the run completed", lambda: state_of(run).is_completed() and
+                    state_of(run), timeout=20)
+
+
+def artifact_of(run: Any, key: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
+
+    with get_client(sync_client=True) as client:
+        [found] = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=[key]), flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])))
+    return str(found.data)
+
+
+def test_a_dispute_becomes_a_form_and_a_submit_there_sends_the_evidence_once(
+        shop, prefect_server: str):
+    from prefect.flow_runs import resume_flow_run
+
+    pilot, gateway = shop
+    with running_console(pilot, gateway=gateway):
+        # Given the provider reports a chargeback whose evidence is due in 7 days
+        order_id, dispute_id, ref = disputed_order(pilot, gateway)
+        # Then a suspended run named after the order and dispute waits with the form
+        [run] = wait_for("a suspended dispute run", lambda: paused(pilot, dispute_id))
+        assert run.name == f"dispute-review-{order_id}-{dispute_id}"
+        assert {f"order:{order_id}", "kind:dispute-review"} <= set(run.tags)
+        schema, description = form_of(run)
+        assert schema["properties"]["decision"]["enum"] == ["submit", "accept"]
+        assert "default" not in schema["properties"]["decision"]
+        assert {"decision", "note", "reviewer"} <= set(schema["required"])
+        # showing the evidence as prepared, the buyer's name, street and phone masked
+        assert pilot.disputes.get(dispute_id)["state"] == "evidence_due"
+        shown = artifact_of(run, f"dispute-review-{dispute_id}")
+        for text in (description, shown):
+            assert "SF1234567890" in text and "来电确认收到龙井茶" in text
+            assert not any(pii in text for pii in ("张伟", "文三路", "13987654321"))
+        # and the form lapses at the due date (Prefect refuses a later resume)
+        expires = run.state.state_details.pause_timeout
+        assert abs(expires - (datetime.now(UTC) + timedelta(days=7))) < timedelta(minutes=2)
+        # When the reviewer submits in the form
+        resume_flow_run(run.id, run_input=answer("submit", extra_text="买家本人签收"))
+        final = closed(run)
+    # Then the provider got the evidence once under our key, and the history has the reviewer
+    assert [c[:3] for c in gateway.dispute_calls] == [
+        ("evidence", ref, f"evidence:{dispute_id}")]
+    assert gateway.dispute_calls[0][3]["uncategorized_text"].endswith("买家本人签收")
+    assert final.message == f"submitted by reviewer:李娜: {NOTE}"
+    [step] = [h for h in pilot.orders.history(order_id) if h.trigger == "submit"]
+    assert (step.actor, step.payload["note"]) == ("reviewer:李娜", NOTE)
+
+
+def test_an_accept_in_the_form_concedes_and_books_the_chargeback(shop, prefect_server: str):
+    from prefect.flow_runs import resume_flow_run
+
+    pilot, gateway = shop
+    with running_console(pilot, gateway=gateway):
+        order_id, dispute_id, ref = disputed_order(pilot, gateway)
+        [run] = wait_for("a suspended dispute run", lambda: paused(pilot, dispute_id))
+        resume_flow_run(run.id, run_input=answer("accept"))
+        final = closed(run)
+    assert final.message == f"accepted by reviewer:李娜: {NOTE}"
+    assert [c[0] for c in gateway.dispute_calls] == ["accept"]
+    assert pilot.disputes.get(dispute_id)["state"] == "accepted"
+    assert pilot.orders.get(order_id).refunded == 29_900
+
+
+def test_a_dispute_answered_from_the_api_meanwhile_closes_its_run_and_is_not_sent_again(
+        shop, prefect_server: str):
+    from prefect.exceptions import NotPausedError
+    from prefect.flow_runs import resume_flow_run
+
+    pilot, gateway = shop
+    with running_console(pilot, gateway=gateway):
+        _, dispute_id, _ = disputed_order(pilot, gateway)
+        [run] = wait_for("a suspended dispute run", lambda: paused(pilot, dispute_id))
+        # When finance submits from the Python API (or the CLI) while the form waits
+        pilot.disputes.submit(dispute_id, by="finance:li")
+        # Then the run closes, saying who answered
+        final = closed(run)
+        assert final.message == "closed: submit by finance:li"
+        # And a late answer in the form cannot send anything
+        with pytest.raises(NotPausedError):
+            resume_flow_run(run.id, run_input=answer("accept"))
+    assert [c[0] for c in gateway.dispute_calls] == ["evidence"]
+    assert pilot.disputes.get(dispute_id)["state"] == "submitted"
+
+
+def test_an_answer_given_while_the_console_was_down_is_not_applied_over_the_api_one(
+        shop, prefect_server: str):
+    from prefect.flow_runs import resume_flow_run
+
+    pilot, gateway = shop
+    with running_console(pilot, gateway=gateway):
+        _, dispute_id, _ = disputed_order(pilot, gateway)
+        [run] = wait_for("a suspended dispute run", lambda: paused(pilot, dispute_id))
+    # Given, while the console is down, finance submits from the API and a reviewer concedes
+    # in the form
+    pilot.disputes.submit(dispute_id, by="finance:li")
+    resume_flow_run(run.id, run_input=answer("accept"))
+    # When the console comes back
+    with running_console(pilot, gateway=gateway):
+        final = closed(run)
+    # Then the concession was not sent: the run says the dispute was answered elsewhere
+    assert final.message in ("closed: submit by finance:li",
+                             f"nothing sent: {dispute_id} was already submitted (answered "
+                             "elsewhere)")
+    assert [c[0] for c in gateway.dispute_calls] == ["evidence"]
+    assert pilot.disputes.get(dispute_id)["state"] == "submitted"
+
+
+def test_at_the_due_date_the_run_closes_unanswered_and_nothing_is_submitted(
+        shop, prefect_server: str):
+    from prefect.client.orchestration import get_client
+
+    pilot, gateway = shop
+    with running_console(pilot, gateway=gateway) as console:
+        _, dispute_id, _ = disputed_order(pilot, gateway, due_in=timedelta(hours=1))
+        [run] = wait_for("a suspended dispute run", lambda: paused(pilot, dispute_id))
+        # When the due date passes with nobody answering, and the re-drive looks
+        pilot.clock.advance(hours=1, seconds=1)
+        with get_client(sync_client=True) as client:
+            console.redrive_once(client)
+        final = closed(run)
+    # Then the run is closed saying nothing was sent, and the dispute is left to the bank
+    assert final.message.startswith("closed by the re-drive: nothing was submitted: the "
+                                    "evidence was due by")
+    assert gateway.dispute_calls == []
+    assert pilot.disputes.get(dispute_id)["state"] == "evidence_due"
+    assert console.counts["recreated"] == 0
+
+
+def test_prefect_refuses_an_answer_given_after_the_form_lapsed(shop, prefect_server: str):
+    from prefect.exceptions import FlowPauseTimeout
+    from prefect.flow_runs import resume_flow_run
+
+    pilot, gateway = shop
+    with running_console(pilot, gateway=gateway):
+        # Given a dispute due in 3 seconds (the form lapses with it)
+        _, dispute_id, _ = disputed_order(pilot, gateway, due_in=timedelta(seconds=3))
+        [run] = wait_for("a suspended dispute run", lambda: paused(pilot, dispute_id))
+        time.sleep(max(0.0, (run.state.state_details.pause_timeout -
+                             datetime.now(UTC)).total_seconds()) + 0.5)
+        # When a reviewer answers after that, the server refuses the resume
+        with pytest.raises(FlowPauseTimeout):
+            resume_flow_run(run.id, run_input=answer("submit"))
+    assert state_of(run).is_failed() and gateway.dispute_calls == []
+
+
+def test_the_dispute_flow_run_by_prefects_engine_suspends_until_the_due_date_and_submits(
+        any_url: str, live_clock: Any, prefect_server: str, monkeypatch: pytest.MonkeyPatch):
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import Pause
+    from prefect.flow_engine import run_flow
+    from prefect.flow_runs import resume_flow_run
+
+    from deployments.console import register_deployments
+    from flows import wiring
+    from flows.cases import dispute_review
+
+    # Given a dispute (on the wall clock: the flow builds its own context) and a run of the
+    # dispute-review deployment, as a worker would get it
+    gateway = CountingGateway(now=live_clock.now)
+    monkeypatch.setattr(wiring, "payment_gateway", lambda: gateway)
+    pilot = OrderPilot(any_url, clock=live_clock, risk_check=approve_everything,
+                       gateway=gateway)
+    order_id, dispute_id, ref = disputed_order(pilot, gateway)
+    params = {"order_id": order_id, "dispute_id": dispute_id, "database_url": any_url}
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run_from_deployment(
+            register_deployments()["dispute-review"], parameters=params)
+        # When the engine runs it, it prepares the evidence, shows it and suspends
+        with pytest.raises(Pause):
+            run_flow(dispute_review, flow_run=run, parameters=params)
+        suspended = client.read_flow_run(run.id).state
+        assert suspended.name == "Suspended"
+        assert abs(suspended.state_details.pause_timeout - (datetime.now(UTC) + timedelta(
+            days=7))) < timedelta(minutes=2)
+        assert pilot.disputes.get(dispute_id)["state"] == "evidence_due"
+        assert "SF1234567890" in artifact_of(run, f"dispute-review-{dispute_id}")
+        # When a reviewer submits, and the engine runs it again
+        resume_flow_run(run.id, run_input=answer("submit"))
+        outcome = run_flow(dispute_review, flow_run=client.read_flow_run(run.id),
+                           parameters=params)
+    # Then the evidence went to the provider once
+    assert outcome == f"submitted by reviewer:李娜: {NOTE}"
+    assert [c[:3] for c in gateway.dispute_calls] == [
+        ("evidence", ref, f"evidence:{dispute_id}")]
+    assert pilot.disputes.get(dispute_id)["state"] == "submitted"
+    pilot.close()
