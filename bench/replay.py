@@ -28,6 +28,7 @@ from integrations.replay.runner import ReplayOptions, replay  # noqa: E402
 
 DEFAULT_PATH = os.environ.get("ORDERPILOT_OLIST_ORDERS", str(dataset("olist_orders.csv.gz")))
 KEEP = ("rows_read", "rows_replayed", "transitions_applied", "impossible_transitions",
+        "payments_after_deadline", "transitions_by_trigger",
         "late_deliveries_flagged", "late_unflagged_already_stalled", "stalls_flagged",
         "parcels_stalled", "wall_seconds",
         "orders_per_second", "transitions_per_second", "orders_by_state", "skipped",

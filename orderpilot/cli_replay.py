@@ -34,8 +34,9 @@ def replay_command(
     hourly: Annotated[bool, typer.Option(help="sweep every simulated hour instead of only "
                                          "when a timer can be due")] = False,
     tz: Annotated[str, typer.Option(help="time zone of timestamps without one")] = "UTC",
-    extend_holds: Annotated[bool, typer.Option(help="extend stock holds while a payment is "
-                                               "in flight")] = True,
+    pending_payments: Annotated[bool, typer.Option(
+        help="a payment slower than the stock hold waits in payment_pending (the gateway "
+             "reports it started); --no-pending-payments: it finds the order expired")] = True,
 ) -> None:
     """Replay real order timelines through the lifecycle; the product's timers flag lateness."""
     if not path.exists():
@@ -46,7 +47,8 @@ def replay_command(
         raise typer.BadParameter(f"unknown time zone {tz!r}", param_hint="--tz") from None
     url = db or f"sqlite:///{tempfile.mkdtemp(prefix='orderpilot-replay-')}/replay.db"
     options = ReplayOptions(url, bulk=not per_transition, limit=limit, speed=speed,
-                            batching=not hourly, assume_tz=zone, extend_holds=extend_holds)
+                            batching=not hourly, assume_tz=zone,
+                            pending_payments=pending_payments)
     try:
         report = _run(path, options)
     except OrderPilotError as error:
@@ -77,6 +79,7 @@ def print_report(r: Report, url: str) -> None:
     console.print(_table("Decided by the product's timers", {
         "transitions applied": r.transitions_applied,
         "impossible transitions": r.impossible_transitions, "other errors": r.other_errors,
+        "payments after the pending deadline (order expired)": r.payments_after_deadline,
         "late deliveries flagged": r.late_deliveries_flagged,
         "late, not flagged (already stalled)": r.late_unflagged_already_stalled,
         "promise missed, never delivered": r.promised_missed_not_delivered,

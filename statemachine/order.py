@@ -363,10 +363,6 @@ ORDER_STEPS = (
          restart_hold, event="payment_failed"),
     Step("pay", (S.AWAITING_PAYMENT, S.PAYMENT_PENDING), S.PAID, (payment_covers_total,),
          record_payment, stock=(CONSUME,)),
-    # capture at shipping: the authorisation `pay` kept becomes money (at `ship`, or when
-    # the authorisation would otherwise lapse)
-    Step("capture", REFUNDABLE, None, (authorisation_uncaptured,), record_capture,
-         event="captured", clears=(DeadlineKind.AUTHORISATION_EXPIRY,)),
     Step("expire", (S.AWAITING_PAYMENT, S.PAYMENT_PENDING), S.EXPIRED, (hold_has_lapsed,),
          end_hold, stock=(RELEASE,)),
     # money that arrived after the hold lapsed, under the shop's `revive` policy: the order
@@ -390,6 +386,10 @@ ORDER_STEPS = (
     Step("cancel", PRE_SHIPMENT, S.CANCELLED, effect=refund_everything_paid,
          stock=(RELEASE, RESTOCK)),
     Step("refund", REFUNDABLE, None, (refund_within_paid,), record_refund, event="refunded"),
+    # capture at shipping: the authorisation `pay` kept becomes money (at `ship`, or when
+    # the authorisation would otherwise lapse)
+    Step("capture", REFUNDABLE, None, (authorisation_uncaptured,), record_capture,
+         event="captured", clears=(DeadlineKind.AUTHORISATION_EXPIRY,)),
 )
 
 ORDER_TIMERS = (

@@ -35,7 +35,9 @@ class OrderPlaced(Inbound):
 class PaymentEvent(Inbound):
     model_config = _example(event_id="pay-evt-1", type="succeeded", order_id="o-1", amount=5,
                             payment_ref="pay-1")
-    type: Literal["succeeded", "failed", "refunded", "chargeback"]
+    type: Literal["succeeded", "pending", "failed", "refunded", "chargeback"] = Field(
+        description="succeeded: the money arrived; pending: a payment started that has not "
+                    "settled (the order waits in payment_pending); failed; refunded; chargeback")
     order_id: str = Field(pattern=r"^o-[0-9]{1,18}$")
     amount: Money = Field(gt=0, le=MAX_MONEY, description="minor units")
     currency: Currency | None = None

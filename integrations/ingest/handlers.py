@@ -27,13 +27,14 @@ from integrations.service import aftersales, orders, shipments, verification
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import KeyReused
 from integrations.service.inputs import OpenCase, parse, parse_id
+from integrations.service.late_payments import take_late_money
 from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine.errors import InvalidInput
-from statemachine.order import Order, OrderState
+from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
 from statemachine.tracking import CarrierStatus, plan_tracking
 
 PAYMENT_RECORD_KIND = {"succeeded": "capture", "failed": "failed", "refunded": "refund",
-                       "chargeback": "chargeback"}
+                       "chargeback": "chargeback", "pending": "pending"}
 SCAN_TRIGGERS = {"pick_up", "scan", "out_for_delivery", "deliver"}
 
 
@@ -89,9 +90,15 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
         if event.currency and event.currency != order.currency:
             raise InvalidInput({"currency": f"order {order.public_id} is in {order.currency} "
                                             f"(got {event.currency})"})
+        kind = PAYMENT_RECORD_KIND[event.type]
+        if event.type == "succeeded" and not ORDER_LIFECYCLE.can(order.state, "pay") \
+                and order.payment_ref != event.payment_ref:
+            kind = "late_capture"  # money for an order that can no longer take it
         applied, note, case_id = _PAYMENT[event.type](ctx, tx, order, event)
+        if kind == "late_capture" and tx.store.get_order(number).state is OrderState.PAID:
+            kind = "capture"  # revived by the shop's late-payment policy: the order took it
         records.payment_add(tx.connection, {
-            "order_id": number, "kind": PAYMENT_RECORD_KIND[event.type], "amount": event.amount,
+            "order_id": number, "kind": kind, "amount": event.amount,
             "currency": order.currency, "provider_ref": event.payment_ref, "case_id": case_id,
             "event_key": f"payments:{event.event_id}", "reason": event.reason,
             "at": event.occurred_at or ctx.clock.now()})
@@ -101,12 +108,29 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
 
 
 def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+    """The money arrived: the order is paid; an order that can no longer take it (expired,
+    cancelled, rejected) is revived by policy or the money refunded (late_payments.py)."""
+    unpayable = (OrderState.EXPIRED, OrderState.CANCELLED, OrderState.REJECTED)
+    if order.state in unpayable and order.payment_ref != event.payment_ref:
+        late = take_late_money(ctx, tx, order, event.amount, event.payment_ref, "payments")
+        return True, late.note, None
     orders.fire(ctx, tx, order, "pay", "gateway",
                 {"amount": event.amount, "payment_ref": event.payment_ref})
     return True, None, None
 
 
+def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+    """A payment started that has not settled (bank transfer, card authorised)."""
+    orders.fire(ctx, tx, order, "start_payment", "gateway", {
+        "amount": event.amount, "payment_ref": event.payment_ref})
+    return True, "the order waits in payment_pending until the payment settles", None
+
+
 def _failed(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+    if order.state is OrderState.PAYMENT_PENDING and order.payment_ref == event.payment_ref:
+        orders.fire(ctx, tx, order, "fail_payment", "gateway",
+                    {"payment_ref": event.payment_ref, "reason": event.reason})
+        return True, "the pending payment failed; the buyer may pay again", None
     return False, f"payment failed; order stays {order.state} until paid or expired", None
 
 
@@ -133,7 +157,7 @@ def _chargeback(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tupl
 
 
 _PAYMENT = {"succeeded": _captured, "failed": _failed, "refunded": _refunded,
-            "chargeback": _chargeback}
+            "chargeback": _chargeback, "pending": _pending}
 
 
 def carrier_event(ctx: Context, event: CarrierEvent) -> Outcome:

@@ -34,6 +34,7 @@ class Move:
 class Refused:
     move: Move
     error: str
+    state: str  # the aggregate's state when the move was refused
 
 
 def fire_orders(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
@@ -63,8 +64,8 @@ def _run(ctx: Context, tx: Tx, kind: pipeline.Kind, moves: Sequence[Move],
               for m in moves}
     by_move = {id(w): m for m, w in zip(moves, wanted.values(), strict=True)}
     _, refused = pipeline.run(ctx, tx, kind, list(wanted.values()))
-    return [Refused(by_move.get(id(r.move)) or _as_move(r.move), str(r.error))
-            for r in refused]
+    return [Refused(by_move.get(id(r.move)) or _as_move(r.move), str(r.error),
+                    str(r.move.aggregate.state)) for r in refused]
 
 
 def _as_move(move: pipeline.Move) -> Move:

@@ -14,8 +14,8 @@ from typing import Any
 from integrations.db.stock import _in_list as in_list
 from integrations.replay import bulk
 from integrations.replay.bulk import Move
-from integrations.replay.drivers import ACTOR, BaseDriver, Failure, chunks
-from integrations.replay.events import EXTENSION_MINUTES, Event, Stage
+from integrations.replay.drivers import ACTOR, BaseDriver, Failure, after_deadline, chunks
+from integrations.replay.events import Event, Stage
 from integrations.replay.simulation import carrier_for
 from integrations.service import orders
 from integrations.service.context import Tx
@@ -35,7 +35,8 @@ class BulkDriver(BaseDriver):
 
     def handlers(self) -> dict[Stage, Callable[[list[Event]], None]]:
         return {Stage.PLACE: self._batched(self._place),
-                Stage.EXTEND: self._batched(self._extend), Stage.PAY: self._batched(self._pay),
+                Stage.START_PAYMENT: self._batched(self._start_payment),
+                Stage.PAY: self._batched(self._pay),
                 Stage.HAND_OVER: self._batched(self._hand_over),
                 Stage.SCAN: self._batched(lambda tx, es: self._parcels(tx, es, "scan")),
                 Stage.DELIVER: self._batched(lambda tx, es: self._parcels(tx, es, "deliver")),
@@ -68,8 +69,9 @@ class BulkDriver(BaseDriver):
             except OrderPilotError as error:
                 self.fail(e.ref, "place", error)
 
-    def _extend(self, tx: Tx, events: Sequence[Event]) -> None:
-        self._orders(tx, [(e, "extend_hold", {"minutes": EXTENSION_MINUTES}) for e in events])
+    def _start_payment(self, tx: Tx, events: Sequence[Event]) -> None:
+        self._orders(tx, [(e, "start_payment", self.start_payment_params(e.ref))
+                          for e in events])
 
     def _pay(self, tx: Tx, events: Sequence[Event]) -> None:
         self._orders(tx, [(e, "pay", self.pay_params(e.ref)) for e in events])
@@ -121,6 +123,7 @@ class BulkDriver(BaseDriver):
 
     def _refusals(self, refused: list[bulk.Refused], refs: dict[int, str]) -> None:
         for item in refused:
+            late = after_deadline(item.move.trigger, item.state)
             self.failures.append(Failure(refs.get(item.move.id, "?"), item.move.trigger,
-                                         item.error, True))
+                                         item.error, not late, late))
             self.broken.add(refs.get(item.move.id, "?"))

@@ -31,6 +31,13 @@ class Failure:
     trigger: str
     error: str
     impossible: bool  # InvalidTransition / GuardRejected, as opposed to any other error
+    # a payment that came after the product's own deadline had expired the order: the
+    # shop's policy at work (ORDERPILOT_PAYMENT_PENDING_HOURS), not an impossible transition
+    late: bool = False
+
+
+def after_deadline(trigger: str, state: str) -> bool:
+    return trigger == "pay" and state == "expired"
 
 
 class BaseDriver:
@@ -70,8 +77,9 @@ class BaseDriver:
         raise NotImplementedError
 
     def fail(self, ref: str, trigger: str, error: Exception) -> None:
+        late = isinstance(error, InvalidTransition) and after_deadline(trigger, error.state)
         self.failures.append(Failure(ref, trigger, f"{type(error).__name__}: {error}",
-                                     isinstance(error, IMPOSSIBLE)))
+                                     isinstance(error, IMPOSSIBLE) and not late, late))
         self.broken.add(ref)
 
     def place_request(self, ref: str) -> PlaceOrder:
@@ -85,6 +93,9 @@ class BaseDriver:
     def pay_params(self, ref: str) -> dict[str, Any]:
         total = sum(ln.quantity * ln.unit_price for ln in basket(ref))
         return {"amount": total, "payment_ref": f"replay:{ref}"[:128]}
+
+    def start_payment_params(self, ref: str) -> dict[str, Any]:
+        return {**self.pay_params(ref), "method": "slow"}  # boleto, in the Olist data
 
     def ship_params(self, ref: str) -> dict[str, Any]:
         parcels = [{"carrier": carrier_for(ref, wh).name, "warehouse": wh,

@@ -1,7 +1,7 @@
 """Timelines → the stream of triggers they stand for, merged across orders in time order.
 
 Each timestamp becomes what it means in the lifecycle: purchase → place (the risk check
-approves), payment in flight → extend_hold (see `hold_extensions`), approval → pay, carrier
+approves), payment in flight → start_payment (see `payment_started`), approval → pay, carrier
 hand-off → start_picking + pack + ship + pick_up of every parcel, simulated carrier scans →
 scan, customer delivery → deliver of every parcel (which delivers the order), and a cancelled
 or unavailable order is cancelled at its last known step.
@@ -19,15 +19,13 @@ from integrations.replay.olist import Timeline
 from integrations.replay.simulation import basket, carrier_for, scan_times
 
 HOLD = timedelta(minutes=20)
-EXTENSION_MINUTES = 30  # the most one extend_hold may add
-EXTENSION = timedelta(minutes=EXTENSION_MINUTES)
 
 
 class Stage(IntEnum):
     """Also the order of events that share a timestamp."""
 
     PLACE = 0
-    EXTEND = 1
+    START_PAYMENT = 1
     PAY = 2
     HAND_OVER = 3
     SCAN = 4
@@ -45,12 +43,12 @@ class Event:
 
 
 def events_of(t: Timeline, hold: timedelta | None = HOLD) -> list[Event]:
-    """Every trigger one order's timeline stands for (`hold`: see `hold_extensions`)."""
+    """Every trigger one order's timeline stands for (`hold`: see `payment_started`)."""
     out = [Event(t.purchased_at, Stage.PLACE, t.row, t.ref)]
     if t.approved_at:
-        if hold is not None:
-            out.extend(Event(at, Stage.EXTEND, t.row, t.ref)
-                       for at in hold_extensions(t.purchased_at, t.approved_at, hold))
+        started = payment_started(t.purchased_at, t.approved_at, hold) if hold else None
+        if started is not None:
+            out.append(Event(started, Stage.START_PAYMENT, t.row, t.ref))
         out.append(Event(t.approved_at, Stage.PAY, t.row, t.ref))
     if t.handed_over_at:
         out.append(Event(t.handed_over_at, Stage.HAND_OVER, t.row, t.ref))
@@ -64,18 +62,16 @@ def events_of(t: Timeline, hold: timedelta | None = HOLD) -> list[Event]:
     return out
 
 
-def hold_extensions(placed: datetime, paid: datetime, hold: timedelta) -> list[datetime]:
-    """When a payment in flight extends the stock hold so that it outlives the payment.
+def payment_started(placed: datetime, paid: datetime, hold: timedelta) -> datetime | None:
+    """When the gateway reports a payment in flight, for an approval the hold would not outlive.
 
     The data's approval comes minutes to days after purchase (boleto payments take days), but
-    a hold lasts `hold` (15–30 min). The replay plays the payment gateway reporting "still
-    pending": a minute before each lapse it extends the hold by EXTENSION, as the API allows.
+    a hold lasts `hold` (15–30 min). The replay plays the gateway reporting "payment pending" a
+    minute before the hold lapses: the order waits in `payment_pending` until its own deadline
+    (`ORDERPILOT_PAYMENT_PENDING_HOURS`); an approval later than that finds it expired.
     """
-    times, hold_end = [], placed + hold
-    while paid >= hold_end:
-        times.append(hold_end - timedelta(minutes=1))
-        hold_end += EXTENSION
-    return times
+    hold_end = placed + hold
+    return hold_end - timedelta(minutes=1) if paid >= hold_end else None
 
 
 def merged(timelines: Iterable[Timeline], hold: timedelta | None = HOLD) -> list[Event]:

@@ -40,6 +40,7 @@ class Report(BaseModel):
     transitions_applied: int
     transitions_by_trigger: dict[str, int]
     impossible_transitions: int
+    payments_after_deadline: int  # the order had expired by the shop's own payment deadline
     other_errors: int
     failures: list[dict[str, str]]
     skipped: dict[str, int]
@@ -72,7 +73,8 @@ def build_report(ctx: Context, path: str, timelines: list[Timeline], skipped: li
         orders_by_state=by_state, parcels_by_state=dict(Counter(p.state for p in parcels)),
         transitions_applied=total, transitions_by_trigger=dict(applied.most_common()),
         impossible_transitions=sum(f.impossible for f in driver.failures),
-        other_errors=sum(not f.impossible for f in driver.failures),
+        payments_after_deadline=sum(f.late for f in driver.failures),
+        other_errors=sum(not f.impossible and not f.late for f in driver.failures),
         failures=[{"ref": f.ref, "trigger": f.trigger, "error": f.error}
                   for f in driver.failures[:50]],
         skipped=dict(Counter(s.reason for s in skipped).most_common()),

@@ -30,7 +30,7 @@ from integrations.replay.drivers import BaseDriver
 from integrations.replay.events import Event, merged
 from integrations.replay.olist import OLIST, ColumnMap, Skipped, Timeline, read_timelines
 from integrations.replay.report import Report, build_report
-from integrations.replay.schedule import batch_end, floor_to, will_clear_hold
+from integrations.replay.schedule import WAITING, batch_end, floor_to, will_clear
 from integrations.replay.service_driver import ServiceDriver
 from integrations.replay.simulation import basket
 from integrations.service.context import Context
@@ -52,7 +52,8 @@ class ReplayOptions:
     tail: timedelta = timedelta(days=60)
     speed: float = 0.0  # simulated seconds per wall second; 0 = as fast as possible
     batching: bool = True  # False: apply and sweep window by window (the reference schedule)
-    extend_holds: bool = True  # False: payments later than the hold find the order expired
+    # a payment later than the hold waits in payment_pending (False: it finds the order expired)
+    pending_payments: bool = True
     columns: ColumnMap = field(default_factory=lambda: OLIST)
     assume_tz: tzinfo = UTC
 
@@ -80,7 +81,7 @@ def replay(path: str | Path, options: ReplayOptions, progress: Progress | None =
     clock = ManualClock(floor_to(min(t.purchased_at for t in timelines), options.window))
     ctx = build_context(options.database_url, clock, approve_everything)
     try:
-        events = merged(timelines, ctx.timeouts.hold if options.extend_holds else None)
+        events = merged(timelines, ctx.timeouts.hold if options.pending_payments else None)
         _require_empty(ctx)
         _stock_up(ctx, timelines)
         kind = BulkDriver if options.bulk else ServiceDriver
@@ -119,20 +120,22 @@ def _next_sweep(ctx: Context, driver: BaseDriver, events: list[Event], i: int, t
         return t + options.window
     return batch_end(t, events, i, options.window, ctx.timeouts, _earliest_firing(ctx, driver,
                                                                                     options),
-                     driver.timelines, options.extend_holds)
+                     driver.timelines, options.pending_payments)
 
 
 def _earliest_firing(ctx: Context, driver: BaseDriver, options: ReplayOptions
                      ) -> datetime | None:
-    """The earliest stored deadline, ignoring holds that a payment or extension will clear."""
+    """The earliest stored deadline, ignoring holds and pending payments' deadlines that a
+    payment (or a payment starting) will clear."""
     refs = driver.refs()
     with ctx.tx(readonly=True) as tx:
         sql = tx.store.sql
         for kind, order_id, due in sql.run("SELECT kind, entity_id, due_at FROM deadlines "
                                            "ORDER BY due_at"):
             due_at = sql.when(due)
-            if kind != DeadlineKind.HOLD_EXPIRY.value or not will_clear_hold(
-                    driver.timelines[refs[order_id]], due_at, options.extend_holds):
+            if kind not in WAITING or not will_clear(
+                    driver.timelines[refs[order_id]], DeadlineKind(kind), due_at,
+                    options.pending_payments):
                 return due_at
     return None
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from integrations.replay.events import Event, Stage
 from integrations.replay.olist import Timeline
-from statemachine.policies import Timeouts
+from statemachine.policies import DeadlineKind, Timeouts
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -46,13 +46,13 @@ def shortest_timer(timeouts: Timeouts) -> timedelta:
 
 def batch_end(start: datetime, events: Sequence[Event], first: int, window: timedelta,
               timeouts: Timeouts, earliest_due: datetime | None,
-              timelines: dict[str, Timeline], extend_holds: bool) -> datetime:
+              timelines: dict[str, Timeline], pending_payments: bool) -> datetime:
     """The latest sweep time up to which events from `first` on may be applied in one batch."""
     end = floor_to(start + shortest_timer(timeouts), window)
     if earliest_due is not None:
         end = min(end, ceil_to(earliest_due, window))
     for e in _until(events, first, end):
-        soon = _early_timer(e, timelines[e.ref], timeouts, extend_holds)
+        soon = _early_timer(e, timelines[e.ref], timeouts, pending_payments)
         if soon is not None and soon < end:
             end = min(end, ceil_to(soon, window))
     return max(end, start + window)
@@ -65,17 +65,26 @@ def _until(events: Sequence[Event], first: int, end: datetime) -> Sequence[Event
     return events[first:last]
 
 
-def _early_timer(e: Event, t: Timeline, timeouts: Timeouts, extend_holds: bool
+def _early_timer(e: Event, t: Timeline, timeouts: Timeouts, pending_payments: bool
                  ) -> datetime | None:
     if e.stage is Stage.PLACE:
         hold_end = e.at + timeouts.hold
-        return None if will_clear_hold(t, hold_end, extend_holds) else hold_end
+        return None if will_clear(t, HOLD, hold_end, pending_payments) else hold_end
+    if e.stage is Stage.START_PAYMENT:
+        pay_by = e.at + timeouts.payment_pending
+        return None if will_clear(t, PAYMENT_DUE, pay_by, pending_payments) else pay_by
     if e.stage is Stage.HAND_OVER:
         return t.promised_by or e.at + timeouts.promised_delivery
     return None
 
 
-def will_clear_hold(t: Timeline, hold_end: datetime, extend_holds: bool) -> bool:
-    """True if the timeline pays, extends or cancels before this hold lapses."""
-    paid_in_time = t.approved_at is not None and (extend_holds or t.approved_at < hold_end)
-    return paid_in_time or (t.cancelled and t.last_known < hold_end)
+HOLD, PAYMENT_DUE = DeadlineKind.HOLD_EXPIRY, DeadlineKind.PAYMENT_DUE
+WAITING = (HOLD.value, PAYMENT_DUE.value)  # the timers a known payment may clear
+
+
+def will_clear(t: Timeline, kind: DeadlineKind, due: datetime, pending_payments: bool) -> bool:
+    """True if the timeline pays, starts a payment or cancels before this timer (a hold or a
+    pending payment's deadline) falls due."""
+    paid = t.approved_at is not None and (t.approved_at < due or (
+        kind is HOLD and pending_payments))  # a payment starts a minute before the hold ends
+    return paid or (t.cancelled and t.last_known < due)

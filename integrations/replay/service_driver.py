@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from integrations.replay.drivers import ACTOR, BaseDriver, guarded
-from integrations.replay.events import EXTENSION_MINUTES, Event, Stage
+from integrations.replay.events import Event, Stage
 from integrations.replay.simulation import carrier_for
 from integrations.service import orders, shipments
 
@@ -15,8 +15,8 @@ class ServiceDriver(BaseDriver):
 
     def handlers(self) -> dict[Stage, Callable[[list[Event]], None]]:
         return {Stage.PLACE: self._each(self._place), Stage.PAY: self._each(self._pay),
-                Stage.EXTEND: self._each(lambda e: self._fire(
-                    e.ref, "extend_hold", {"minutes": EXTENSION_MINUTES})),
+                Stage.START_PAYMENT: self._each(lambda e: self._fire(
+                    e.ref, "start_payment", self.start_payment_params(e.ref))),
                 Stage.HAND_OVER: self._each(self._hand_over),
                 Stage.SCAN: self._each(lambda e: self._parcel(e, "scan")),
                 Stage.DELIVER: self._each(lambda e: self._parcel(e, "deliver")),

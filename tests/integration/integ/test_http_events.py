@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from integrations.db.money_store import MoneyStore
 from integrations.db.schema_integrations import PaymentRecordRow, WebhookEventRow
 from tests.integration.integ.events import order_placed, payment, tracking
 from tests.integration.integ.server import row_counts
@@ -164,3 +167,38 @@ def test_invalid_json_and_a_bad_order_id_in_the_path_get_422(client):
     response = client.post("/v1/reviews/orders/42/decision",
                            {"event_id": "r1", "decision": "approve", "reviewer": "amy"})
     assert response.status_code == 422 and "order_id" in response.json()["problems"]
+
+
+def test_a_pending_payment_holds_the_order_and_its_failure_frees_it_for_another_try(
+        client, shop):
+    order = placed(client)
+    # When the gateway says a bank transfer started, then that it failed
+    pending = client.post("/v1/payments/events", payment(order, "p-1", type="pending"))
+    assert pending.status_code == 200, pending.text
+    assert pending.json()["order"]["state"] == "payment_pending"
+    failed = client.post("/v1/payments/events", payment(order, "p-2", type="failed",
+                                                        reason="余额不足"))
+    # Then the order waits for a new payment with a fresh hold, and both are in the ledger
+    assert failed.status_code == 200 and failed.json()["applied"] is True
+    assert shop.orders.get(order["id"]).state == "awaiting_payment"
+    kinds = [r.kind for r in rows(shop, PaymentRecordRow)]
+    assert kinds == ["pending", "failed"]
+    paid = client.post("/v1/payments/events", payment(order, "p-3", payment_ref="wx-2"))
+    assert paid.status_code == 200 and shop.orders.get(order["id"]).state == "paid"
+
+
+def test_money_for_an_expired_order_is_recorded_and_refunded_not_refused(client, shop):
+    # Given an order whose hold lapsed and was swept
+    order = placed(client)
+    shop.sweep(shop.clock.now() + timedelta(minutes=31))
+    assert shop.orders.get(order["id"]).state == "expired"
+    # When the gateway says the money arrived anyway
+    late = client.post("/v1/payments/events", payment(order, "late-1"))
+    # Then it is not a 409: the money is in the ledger as late and its refund is requested
+    assert late.status_code == 200, late.text
+    assert "refund late-refund:payments:ref-" in late.json()["note"]
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["late_capture"]
+    with shop.context.tx(readonly=True) as tx:
+        [refund] = MoneyStore(tx.store.sql).of_order(int(order["id"][2:]))
+    assert (refund.kind.value, refund.amount) == ("refund", order["total"])
+    assert shop.orders.get(order["id"]).state == "expired"

@@ -27,6 +27,9 @@ def test_every_real_consistent_order_replays_without_an_impossible_transition(
     report = replay(REAL, ReplayOptions(f"sqlite:///{tmp_path / 'real.db'}"))
     assert report.rows_read == 9999
     assert report.impossible_transitions == 0 and report.other_errors == 0
+    # boleto payments approved after the 72 h pending deadline find their order expired
+    assert 0 < report.payments_after_deadline < 300
+    assert report.transitions_by_trigger.get("order.extend_hold", 0) == 0
     assert set(report.skipped) <= KNOWN_REASONS
     assert report.rows_replayed + sum(report.skipped.values()) == 9999
     assert sum(report.orders_by_state.values()) == report.rows_replayed

@@ -19,8 +19,8 @@ def timeline(ref: str, approved: datetime | None = T0, status: str = "delivered"
 
 
 def end(events: list[Event], timelines: dict[str, Timeline], earliest_due=None,
-        extend: bool = True) -> datetime:
-    return batch_end(T0, events, 0, HOUR, Timeouts(), earliest_due, timelines, extend)
+        pending: bool = True) -> datetime:
+    return batch_end(T0, events, 0, HOUR, Timeouts(), earliest_due, timelines, pending)
 
 
 def test_with_nothing_pending_a_batch_spans_the_shortest_timer() -> None:
@@ -42,11 +42,26 @@ def test_an_unpaid_order_placed_inside_the_batch_ends_it_at_its_hold_expiry() ->
     assert end(events, {"a": timeline("a", approved=None, status="created")}) == T0 + 4 * HOUR
 
 
-def test_a_paid_order_does_not_shorten_the_batch_unless_holds_are_not_extended() -> None:
+def test_a_paid_order_does_not_shorten_the_batch_unless_payments_cannot_pend() -> None:
     t = timeline("a", approved=T0 + 5 * HOUR)
     events = [Event(T0 + 3 * HOUR, Stage.PLACE, 2, "a")]
     assert end(events, {"a": t}) == T0 + 24 * HOUR
-    assert end(events, {"a": t}, extend=False) == T0 + 4 * HOUR
+    assert end(events, {"a": t}, pending=False) == T0 + 4 * HOUR
+
+
+def test_a_payment_pending_past_its_deadline_ends_the_batch_at_that_deadline() -> None:
+    # started at 03:19, the 72 h deadline passes before the approval at 80 h: the order expires
+    late, soon = timeline("a", approved=T0 + 80 * HOUR), timeline("b", approved=T0 + 9 * HOUR)
+    started = T0 + 3 * HOUR + timedelta(minutes=19)
+    assert end([Event(started, Stage.START_PAYMENT, 2, "b")], {"b": soon}) == T0 + 24 * HOUR
+    long_batch = batch_end(T0, [Event(started, Stage.START_PAYMENT, 2, "a")], 0, HOUR,
+                           Timeouts(scan_silence=timedelta(hours=100),
+                                    pickup=timedelta(hours=100),
+                                    auto_complete=timedelta(days=7),
+                                    review_sla=timedelta(hours=100),
+                                    aftersales_sla=timedelta(hours=100)),
+                           None, {"a": late}, True)
+    assert long_batch == T0 + 76 * HOUR  # 75:19 rounded up to the sweep that fires it
 
 
 def test_a_batch_is_never_shorter_than_one_window() -> None:
