@@ -21,7 +21,8 @@ from statemachine.risk.credit import CreditEventKind
 from statemachine.risk.ruleset import CreditPolicy
 
 TASKS, ORDERS = ReviewTaskRow.__table__, OrderRow.__table__
-HELD = ("awaiting_payment", "paid", "picking")  # states in which stock is held for the buyer
+# states in which stock is held for the buyer
+HELD = ("awaiting_payment", "payment_pending", "paid", "picking")
 UNDER_REVIEW = "under_review"
 
 
@@ -30,7 +31,9 @@ def order_credit_event(fired: Fired) -> tuple[CreditEventKind, str] | None:
     if fired.trigger == "cancel" and fired.from_state in HELD \
             and not fired.actor.startswith("system"):
         return CreditEventKind.CANCEL_AFTER_HOLD, f"cancelled from {fired.from_state}"
-    if fired.trigger == "expire":
+    if fired.trigger == "expire" and fired.from_state == "awaiting_payment":
+        # a started payment that did not settle (payment_pending) is the bank's delay or
+        # failure, not the buyer leaving an order unpaid: no credit event
         return CreditEventKind.UNPAID_EXPIRY, "not paid before the stock hold lapsed"
     if fired.trigger == "close" and fired.to_state == "completed":
         return CreditEventKind.GOOD_ORDER, "order completed"

@@ -24,6 +24,9 @@ def fired(trigger: str, source: str, dest: str, actor: str = "b-1") -> Fired:
     ("cancel", "created", "cancelled", "b-1", None),
     ("cancel", "paid", "cancelled", "system:fraud", None),
     ("expire", "awaiting_payment", "expired", "system:sweep", "unpaid_expiry"),
+    # a payment that started and did not settle in time is not the buyer's unpaid order
+    ("expire", "payment_pending", "expired", "system:sweep", None),
+    ("cancel", "payment_pending", "cancelled", "b-1", "cancel_after_hold"),
     ("close", "delivered", "completed", "system:auto-complete", "good_order"),
     ("pay", "awaiting_payment", "paid", "gateway", None),
     ("reject", "under_review", "rejected", "mei", None),
