@@ -128,7 +128,9 @@ def render_notice(event: str, data: Mapping[str, Any], facts: NoticeFacts, shop:
     kind = str(data.get("kind", ""))
     values = {
         "shop": shop, "order_id": data.get("order_id", ""), "case_id": data.get("case_id", ""),
-        "total": money(facts.total, facts.currency), "paid": money(facts.paid, facts.currency),
+        "total": money(facts.total, facts.currency),
+        # paid on an authorisation (capture at shipping): to the buyer, that is their payment
+        "paid": money(facts.paid or int(details.get("authorised") or 0), facts.currency),
         "amount": money(int(details.get("amount") or details.get("refund") or 0),
                         facts.currency),
         "hold_until": facts.hold_until or "", "kind": text["kinds"].get(kind, kind),

@@ -99,3 +99,20 @@ def test_a_buyer_no_route_can_reach_is_skipped_with_a_note_and_others_still_hear
     assert [(d.status, d.last_error) for d in skipped] == [
         ("delivered", "skipped: no phone or email a buyer route can use")]
     pilot.close()
+
+
+def test_an_order_paid_on_an_authorisation_tells_the_buyer_the_amount_they_paid(sqlite_url,
+                                                                                clock):
+    # Given capture at shipping: the order is paid on the authorisation, nothing captured yet
+    gateway = FakeServer(lambda *r: (200, {}))
+    pilot = shop(sqlite_url, clock, send=["paid"])
+    order = pilot.orders.place(**order_request(email=EMAIL))
+    pilot.orders.fire(order.id, "pay", amount=order.total, payment_ref="p-1",
+                      authorised_only=True)
+    assert pilot.orders.get(order.id).paid == 0
+    run_relay(pilot, gateway)
+    gateway.close()
+    # Then the notice names what the buyer paid, not the ¥0.00 the shop has captured so far
+    [note] = received(gateway)
+    assert "付款 ¥39.98" in note["message"], note["message"]
+    pilot.close()
