@@ -99,7 +99,7 @@ def test_a_trigger_that_is_not_allowed_names_the_state_and_the_way_out(pilot):
     with pytest.raises(InvalidTransition) as refused:
         pilot.orders.fire(order.id, "ship")
     assert str(refused.value) == (f"order {order.id} cannot ship from awaiting_payment; "
-                                  "allowed: extend_hold, pay, expire, cancel")
+                                  "allowed: extend_hold, start_payment, pay, expire, cancel")
     assert row_counts(pilot) == before
 
 
