@@ -257,9 +257,13 @@ def extend_hold(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def refund_everything_paid(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """Money taken goes back (a refund); an authorisation never captured is let go (the money
+    sweep voids it at the provider)."""
     owed = order.paid - order.refunded
     order.refunded, order.hold_expires_at = order.paid, None
-    return {"refund": owed, "reason": ctx.get("reason")}
+    held = order.attrs.pop("authorisation", None)
+    payload = {"refund": owed, "reason": ctx.get("reason")}
+    return payload | ({"released_authorisation": held["amount"]} if held else {})
 
 
 def record_refund(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:

@@ -191,8 +191,10 @@ def test_a_cancelled_order_paid_on_an_authorisation_has_it_released(ship_shop):
     order_id, pi = shop.order_awaiting_payment()
     shop.stripe.authorise(pi)
     shop.deliver("payment_intent.amount_capturable_updated", se.intent(shop.stripe.intents[pi]))
-    shop.pilot.orders.fire(order_id, "cancel", reason="买家不想要了")
-    assert _level(shop) == (10, 0)
+    cancelled = shop.pilot.orders.fire(order_id, "cancel", reason="买家不想要了")
+    assert (cancelled.payment_status, cancelled.refunded) == ("unpaid", 0)
+    assert shop.pilot.orders.history(order_id)[-1].payload["released_authorisation"] == 9998
+    assert _level(shop) == (10, 0) and _timers(shop, order_id) == {}
     released = shop.pilot.payments.sweep()
     assert released["released"] == 1
     assert shop.stripe.intents[pi]["status"] == "canceled"
