@@ -86,7 +86,7 @@ def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
                                     actor, payment_ref=ev.payment_ref).key)
         return True, "authorised; capture requested"
     if order.payment_ref == ev.payment_ref and order.state is not OrderState.PAYMENT_PENDING:
-        return False, "already captured"
+        return False, "already recorded"
     why = (f"authorised {ev.amount}, the order total is {order.total}" if waiting
            else f"authorised while {order.state}")
     key = money.key_for(tx, f"void:{order.public_id}")

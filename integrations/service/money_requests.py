@@ -4,6 +4,7 @@ the transaction that decides the money must move (see money.py for the whole lif
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from integrations.db.money_store import MoneyStore
@@ -19,10 +20,11 @@ K = OperationKind
 def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int, key: str,
             actor: str, *, payment_ref: str | None = None, lines: Sequence[RefundLine] = (),
             purpose: dict[str, Any] | None = None, reason: str | None = None,
-            provider: str | None = None) -> PaymentOperation:
+            provider: str | None = None, at: datetime | None = None) -> PaymentOperation:
     """Record a provider call to make (pending); the same key returns the first record.
 
-    `order` must have been read with its row lock in this transaction."""
+    `order` must have been read with its row lock in this transaction; `at`: the caller's time
+    (a sweep's `now`), else the clock's."""
     store = MoneyStore(tx.store.sql)
     prior = store.by_key(key)
     if prior is not None:
@@ -37,7 +39,7 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
         refusal = refund_refusal(order, amount, lines, store.reserved(order.id))
         if refusal is not None:
             raise GuardRejected("order", order.public_id, order.state.value, "refund", refusal)
-    now = ctx.clock.now()
+    now = at or ctx.clock.now()
     operation = store.add({
         "order_id": order.id, "kind": kind.value, "status": OperationStatus.PENDING.value,
         "amount": amount, "currency": order.currency, "idem_key": key,
