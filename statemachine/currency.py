@@ -23,6 +23,12 @@ def minor(amount: Any, currency: str, field: str) -> int:
     return int(value)
 
 
+def shown(amount: int, currency: str) -> str:
+    """Minor units as staff read them: 700000 CNY → "7000.00 CNY"."""
+    exponent = EXPONENT.get(currency, 2)
+    return f"{Decimal(amount).scaleb(-exponent):.{exponent}f} {currency}"
+
+
 def split_total(sku: str, quantity: int, total: int) -> list[dict[str, Any]]:
     """A line's total over its quantity: one line, or two of the same sku one minor unit
     apart when it does not divide evenly (the lines add up to exactly `total`)."""

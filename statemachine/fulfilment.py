@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
+from statemachine.currency import shown
+
 
 class SkuFlag(StrEnum):
     HIGH_VALUE = "high_value"
@@ -36,10 +38,12 @@ def next_cutoff(now: datetime, cutoff: str) -> datetime:
     return today if today >= now else today + timedelta(days=1)
 
 
-def double_check_reasons(total: int, threshold: int,
-                         flags: Mapping[str, Iterable[str]]) -> list[str]:
-    """Why an order needs a second person at packing (empty: it does not)."""
-    reasons = [f"order value {total} is above {threshold}"] if total > threshold else []
+def double_check_reasons(total: int, threshold: int, flags: Mapping[str, Iterable[str]],
+                         currency: str = "CNY") -> list[str]:
+    """Why an order needs a second person at packing (empty: it does not); amounts as staff
+    read them (the threshold is in the order's currency's minor units)."""
+    reasons = [f"order value {shown(total, currency)} is above {shown(threshold, currency)}"
+               ] if total > threshold else []
     for sku in sorted(flags):
         names = ", ".join(sorted(flags[sku]))
         reasons.append(f"{sku} is flagged {names}")

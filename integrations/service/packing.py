@@ -20,7 +20,8 @@ def pack_facts(ctx: Context, tx: Tx, order: Order) -> dict[str, list[str]]:
 def double_check_needed(ctx: Context, tx: Tx, order: Order) -> list[str]:
     """Reasons this order needs a double check before `pack` (empty: it does not)."""
     flags = FulfilStore(tx.connection).flags_of(ln.sku for ln in order.lines)
-    return double_check_reasons(order.total, ctx.settings.fulfilment.double_check_over, flags)
+    return double_check_reasons(order.total, ctx.settings.fulfilment.double_check_over, flags,
+                                order.currency)
 
 
 def flag_sku(ctx: Context, sku: str, flag: SkuFlag, note: str | None) -> None:
