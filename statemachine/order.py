@@ -195,6 +195,13 @@ def nothing_in_transit(order: Order, ctx: Mapping[str, Any]) -> str | None:
     return None if not inbound else f"waiting for transfer {', '.join(inbound)}"
 
 
+def something_to_ship(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    """`ship` creates a parcel per label: without one, the order would pass as shipped (and
+    then delivered) with nothing on its way."""
+    return None if ctx.get("parcels") else "nothing to ship: no parcel (no label given and " \
+        "no stock consumed for this order)"
+
+
 def checker_is_named(order: Order, ctx: Mapping[str, Any]) -> str | None:
     return None if ctx.get("actor") else "the checker must be named"
 
@@ -381,7 +388,8 @@ ORDER_STEPS = (
     Step("reallocate", (S.BACKORDERED,), S.PICKING, effect=note_reason, event="reallocated"),
     Step("pack", (S.PICKING,), S.PACKED, (nothing_in_transit, second_person_checked),
          record_packing),
-    Step("ship", (S.PACKED,), S.SHIPPED, effect=record_shipping, spawn=parcels_for_labels),
+    Step("ship", (S.PACKED,), S.SHIPPED, (something_to_ship,), record_shipping,
+         spawn=parcels_for_labels),
     Step("deliver", (S.SHIPPED,), S.DELIVERED, (every_parcel_delivered,)),
     Step("close", (S.DELIVERED,), S.COMPLETED, effect=note_reason),
     # a shipped order whose parcels were all settled (delivered, or lost / returned and the

@@ -112,3 +112,32 @@ def test_inspection_needs_a_known_result():
     with pytest.raises(GuardRejected, match="result must be one of ok, damaged, mismatch"):
         CASE_LIFECYCLE.fire(case(CaseKind.REPAIR, CaseState.RECEIVED), "inspect", at=START,
                             actor="t", result="meh")
+
+
+def test_shipping_with_no_parcel_is_refused_so_nothing_passes_as_delivered_empty():
+    o = order(OrderState.PACKED, paid=3998)
+    with pytest.raises(GuardRejected, match="nothing to ship: no parcel"):
+        ORDER_LIFECYCLE.fire(o, "ship", at=START, actor="t", parcels=[])
+    assert o.state is OrderState.PACKED
+
+
+def test_a_failure_notice_for_another_payment_does_not_move_a_pending_order():
+    o = order(OrderState.PAYMENT_PENDING, payment_ref="bt-1",
+              hold_expires_at=START + timedelta(hours=72))
+    with pytest.raises(GuardRejected, match="waits for payment bt-1, not bt-2"):
+        ORDER_LIFECYCLE.fire(o, "fail_payment", at=START, actor="t", payment_ref="bt-2",
+                             hold_until=START + timedelta(minutes=20))
+    assert (o.state, o.payment_ref) == (OrderState.PAYMENT_PENDING, "bt-1")
+
+
+def test_capture_needs_an_uncaptured_authorisation_of_the_same_amount():
+    paid = order(OrderState.PICKING, paid=3998)
+    with pytest.raises(GuardRejected, match="no uncaptured authorisation"):
+        ORDER_LIFECYCLE.fire(paid, "capture", at=START, actor="t", amount=3998)
+    held = order(OrderState.PICKING, attrs={"authorisation": {
+        "amount": 3998, "payment_ref": "pi-1", "capture_by": START.isoformat()}})
+    with pytest.raises(GuardRejected, match="authorised 3998 \\(got 100\\)"):
+        ORDER_LIFECYCLE.fire(held, "capture", at=START, actor="t", amount=100)
+    fired = ORDER_LIFECYCLE.fire(held, "capture", at=START, actor="t", amount=3998)
+    assert (held.paid, held.authorisation, fired.to_state) == (3998, None, "picking")
+    assert fired.clear == ("authorisation_expiry",)

@@ -78,6 +78,7 @@ CASE_TABLE = {
 
 ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20)},
              "pay": {"amount": 100, "payment_ref": "p-1"},
+             "ship": {"parcels": [{"carrier": "sim", "tracking_no": "T-1", "warehouse": "WH-1"}]},
              "start_payment": {"amount": 100, "payment_ref": "p-1",
                                "pay_by": START + timedelta(hours=72)},
              "fail_payment": {"payment_ref": "p-1", "hold_until": START + timedelta(minutes=20)},
