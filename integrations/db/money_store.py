@@ -62,12 +62,14 @@ class MoneyStore:
     def abandoned_checkouts(self, limit: int) -> list[tuple[int, str]]:
         """(order id, payment ref) of payments opened at the provider — a checkout of ours, or
         a payment the order started (authorised, processing) — for orders that can no longer
-        be paid (expired, cancelled, rejected; nothing paid), never captured nor released yet.
+        be paid (expired, cancelled, rejected; nothing paid), never captured nor released yet (a
+        late payment's refund means it was captured).
         Checkouts first, oldest first."""
         unpayable = "o.paid = 0 AND o.state IN ('expired', 'cancelled', 'rejected')"
+        # released already, being captured, or captured and refunded (late money): not open
         untouched = ("NOT EXISTS (SELECT 1 FROM payment_operations v WHERE v.order_id = o.id "
-                     "AND (v.kind = 'void' OR v.kind = 'capture' AND v.status <> 'failed') "
-                     "AND v.payment_ref = {ref})")
+                     "AND (v.kind IN ('void', 'refund') OR v.kind = 'capture' AND v.status "
+                     "<> 'failed') AND v.payment_ref = {ref})")
         rows = self.sql.all(
             "SELECT c.order_id, c.provider_ref FROM payment_operations c JOIN orders o ON "
             "o.id = c.order_id WHERE c.kind = 'checkout' AND c.status = 'succeeded' AND "

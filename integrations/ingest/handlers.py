@@ -27,7 +27,7 @@ from integrations.service import aftersales, orders, shipments, verification
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import KeyReused
 from integrations.service.inputs import OpenCase, parse, parse_id
-from integrations.service.late_payments import take_late_money
+from integrations.service.late_payments import already_paid_by, take_late_money
 from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine.errors import InvalidInput
 from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
@@ -35,6 +35,7 @@ from statemachine.tracking import CarrierStatus, plan_tracking
 
 PAYMENT_RECORD_KIND = {"succeeded": "capture", "failed": "failed", "refunded": "refund",
                        "chargeback": "chargeback", "pending": "pending"}
+BEFORE_PAYMENT = (OrderState.CREATED, OrderState.VERIFYING, OrderState.UNDER_REVIEW)
 SCAN_TRIGGERS = {"pick_up", "scan", "out_for_delivery", "deliver"}
 
 
@@ -91,11 +92,14 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
             raise InvalidInput({"currency": f"order {order.public_id} is in {order.currency} "
                                             f"(got {event.currency})"})
         kind = PAYMENT_RECORD_KIND[event.type]
-        if event.type == "succeeded" and not ORDER_LIFECYCLE.can(order.state, "pay") \
-                and order.payment_ref != event.payment_ref:
+        if event.type == "succeeded" and _late(order, event):
             kind = "late_capture"  # money for an order that can no longer take it
+        was = order.state
         applied, note, case_id = _PAYMENT[event.type](ctx, tx, order, event)
-        if kind == "late_capture" and tx.store.get_order(number).state is OrderState.PAID:
+        if kind == "late_capture" and not applied:  # this late money was already recorded
+            return Applied(number, False, {"order": _order(tx, number)}, note)
+        if kind == "late_capture" and was is OrderState.EXPIRED \
+                and tx.store.get_order(number).state is OrderState.PAID:
             kind = "capture"  # revived by the shop's late-payment policy: the order took it
         records.payment_add(tx.connection, {
             "order_id": number, "kind": kind, "amount": event.amount,
@@ -110,13 +114,19 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
 def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
     """The money arrived: the order is paid; an order that can no longer take it (expired,
     cancelled, rejected) is revived by policy or the money refunded (late_payments.py)."""
-    unpayable = (OrderState.EXPIRED, OrderState.CANCELLED, OrderState.REJECTED)
-    if order.state in unpayable and order.payment_ref != event.payment_ref:
+    if _late(order, event):
         late = take_late_money(ctx, tx, order, event.amount, event.payment_ref, "payments")
-        return True, late.note, None
+        return late.new, late.note, None
     orders.fire(ctx, tx, order, "pay", "gateway",
                 {"amount": event.amount, "payment_ref": event.payment_ref})
     return True, None, None
+
+
+def _late(order: Order, event: PaymentEvent) -> bool:
+    """Money the order cannot take: it was expired, cancelled or rejected meanwhile (even while
+    this payment was pending), or it is paid already by another payment (a second payment)."""
+    return order.state not in BEFORE_PAYMENT and not ORDER_LIFECYCLE.can(order.state, "pay") \
+        and not already_paid_by(order, event.payment_ref)
 
 
 def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:

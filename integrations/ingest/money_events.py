@@ -34,7 +34,7 @@ from integrations.ingest.events import Inbound
 from integrations.ingest.once import Applied, Outcome, once
 from integrations.service import disputes, money, orders
 from integrations.service.context import Context, Tx
-from integrations.service.late_payments import take_late_money
+from integrations.service.late_payments import already_paid_by, take_late_money
 from integrations.service.views import OrderView
 from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.errors import NotFound
@@ -119,9 +119,11 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
         orders.fire(ctx, tx, order, "capture", actor, {"amount": ev.amount})
         _ledger(tx, order, ev, "capture")
         return True, "the authorisation kept for shipping was captured"
-    if order.payment_ref == ev.payment_ref:
+    if already_paid_by(order, ev.payment_ref):
         return False, "already captured"
     late = take_late_money(ctx, tx, order, ev.amount, ev.payment_ref, ev.provider)
+    if not late.new:
+        return False, late.note
     _ledger(tx, order, ev, "capture" if late.revived else "late_capture")
     follow.extend([late.refund_key] if late.refund_key else [])
     return True, late.note

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from integrations.db.money_store import MoneyStore
 from integrations.db.writer import StockTaken
 from integrations.service import orders
 from integrations.service.context import Context, Tx
@@ -26,12 +27,26 @@ class LateMoney:
     revived: bool
     refund_key: str | None  # the refund to make after commit (None when revived)
     note: str
+    new: bool = True  # False: this payment's late money was already taken (a repeat)
+
+
+def already_paid_by(order: Order, payment_ref: str) -> bool:
+    """The order took this very payment (paid, or kept its authorisation for shipping): a
+    repeat of it is not late money. An order that expired or was cancelled while the payment
+    was pending still names it, with nothing paid: its money arriving is late."""
+    held = order.authorisation
+    return order.payment_ref == payment_ref and bool(
+        order.paid or (held and held["payment_ref"] == payment_ref))
 
 
 def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,
                     provider: str) -> LateMoney:
     """Revive the order (by policy, if it can) or record the automatic refund."""
     actor = f"provider:{provider}"
+    key = f"late-refund:{provider}:{payment_ref}"  # one refund per late payment
+    if MoneyStore(tx.store.sql).by_key(key) is not None:  # the same money reported again
+        return LateMoney(False, None, f"late payment {payment_ref} already recorded "
+                                      f"(refund {key})", new=False)
     if ctx.settings.late_payments == "revive" and ORDER_LIFECYCLE.can(order.state, "revive"):
         why_not = _revive(ctx, tx, order, amount, payment_ref, actor)
         if why_not is None:
@@ -39,7 +54,6 @@ def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref
         order = tx.store.get_order(order.id, lock=True)  # the attempt's changes were undone
     else:
         why_not = f"the order was {order.state}"
-    key = f"late-refund:{provider}:{payment_ref}"  # one refund per late payment
     request(ctx, tx, order, OperationKind.REFUND, amount, key, actor, payment_ref=payment_ref,
             purpose={"late": payment_ref},
             reason=f"paid after the order was {order.state}: refunded automatically")

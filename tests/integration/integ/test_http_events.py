@@ -202,3 +202,43 @@ def test_money_for_an_expired_order_is_recorded_and_refunded_not_refused(client,
         [refund] = MoneyStore(tx.store.sql).of_order(int(order["id"][2:]))
     assert (refund.kind.value, refund.amount) == ("refund", order["total"])
     assert shop.orders.get(order["id"]).state == "expired"
+
+
+def _late_refunds(shop, order):
+    with shop.context.tx(readonly=True) as tx:
+        return [(op.kind.value, op.amount, op.key) for op in
+                MoneyStore(tx.store.sql).of_order(int(order["id"][2:]))]
+
+
+def test_a_pending_payment_settling_after_its_deadline_is_refunded_not_dropped(client, shop):
+    # Given a bank transfer that started and did not settle by its deadline
+    order = placed(client)
+    assert client.post("/v1/payments/events", payment(order, "p-1", type="pending")
+                       ).status_code == 200
+    shop.sweep(shop.clock.now() + timedelta(hours=73))
+    assert shop.orders.get(order["id"]).state == "expired"
+    # When that same payment settles after all
+    late = client.post("/v1/payments/events", payment(order, "p-2"))
+    # Then its money is recorded as late and refunded (not a 409, not dropped)
+    assert late.status_code == 200, late.text
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["pending", "late_capture"]
+    assert _late_refunds(shop, order) == [
+        ("refund", order["total"], f"late-refund:payments:ref-{order['id']}")]
+    # And the gateway repeating it under another event id refunds and records nothing more
+    again = client.post("/v1/payments/events", payment(order, "p-3"))
+    assert again.status_code == 200, again.text
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["pending", "late_capture"]
+    assert len(_late_refunds(shop, order)) == 1
+
+
+def test_a_second_payment_for_a_paid_order_is_refunded_not_dropped(client, shop):
+    # Given an order paid by one payment
+    order = placed(client)
+    assert client.post("/v1/payments/events", payment(order)).status_code == 200
+    # When the buyer's second payment (another reference) also arrives
+    second = client.post("/v1/payments/events", payment(order, "pay-2", payment_ref="wx-dup"))
+    # Then it is recorded and refunded, as the Stripe and Alipay webhooks do
+    assert second.status_code == 200, second.text
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["capture", "late_capture"]
+    assert _late_refunds(shop, order) == [("refund", order["total"], "late-refund:payments:wx-dup")]
+    assert shop.orders.get(order["id"]).paid == order["total"]

@@ -1,0 +1,99 @@
+"""Adversarial: the money of a *started* payment (payment_pending) that arrives after the order
+left payment_pending — its deadline passed, or the buyer cancelled. The order's payment_ref is
+that very payment, so 'already recorded' must not swallow it: money moved at the provider."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from integrations.db.audit import audit
+from tests.conftest import START
+from tests.fakes import stripe_events as se
+from tests.integration.payments.test_payment_pending import _level, _processing, _shop
+from tests.integration.payments.test_stripe_webhooks import Shop
+
+
+@pytest.fixture
+def shop(any_url, clock, monkeypatch) -> Iterator[Shop]:
+    yield from _shop(any_url, clock, monkeypatch)
+
+
+@pytest.fixture
+def reviving_shop(any_url, clock, monkeypatch) -> Iterator[Shop]:
+    yield from _shop(any_url, clock, monkeypatch, late_payments="revive")
+
+
+def _pending_then_expired(shop) -> tuple[str, str]:
+    order_id, pi = shop.order_awaiting_payment()
+    _processing(shop, pi)
+    assert shop.pilot.sweep(START + timedelta(hours=72, minutes=1))["payment_due"] == 1
+    assert shop.pilot.orders.get(order_id).state == "expired"
+    _settles(shop, pi)  # late
+    return order_id, pi
+
+
+def _settles(shop, pi: str) -> None:
+    shop.stripe.intents[pi]["status"] = "requires_payment_method"
+    shop.stripe.authorise(pi)
+    shop.stripe._capture(pi, {})
+
+
+def _records(shop, order_id: str) -> list[tuple[str, int]]:
+    with shop.pilot.context.tx(readonly=True) as tx:
+        return [(k, a) for k, a in tx.store.sql.all(
+            "SELECT kind, amount FROM payment_records WHERE order_id = :o ORDER BY id",
+            {"o": int(order_id[2:])})]
+
+
+def test_a_pending_payment_settling_after_its_deadline_is_refunded(shop):
+    order_id, pi = _pending_then_expired(shop)
+    response = shop.deliver("payment_intent.succeeded", se.intent(shop.stripe.intents[pi]))
+    assert response.status_code == 200 and response.json()["applied"] is True, response.text
+    [refund] = shop.stripe.calls("POST", "/v1/refunds")
+    assert refund.headers["idempotency-key"] == f"late-refund:stripe:{pi}"
+    assert ("late_capture", 9998) in _records(shop, order_id)
+    assert shop.pilot.orders.get(order_id).state == "expired"
+    # a second delivery of the same money (another event id) refunds nothing more
+    again = shop.deliver("payment_intent.succeeded", se.intent(shop.stripe.intents[pi]))
+    assert again.status_code == 200
+    assert len(shop.stripe.calls("POST", "/v1/refunds")) == 1
+    # and the money sweep does not try to release (void) a payment that was captured
+    shop.pilot.payments.sweep(START + timedelta(hours=80))
+    assert shop.stripe.calls("POST", f"/v1/payment_intents/{pi}/cancel") == []
+    assert _failed_operations(shop, order_id) == []
+    with shop.pilot.context.engine.connect() as connection:
+        assert audit(connection) == []
+
+
+def _failed_operations(shop, order_id: str) -> list[tuple[str, str]]:
+    with shop.pilot.context.tx(readonly=True) as tx:
+        return [(k, e) for k, e in tx.store.sql.all(
+            "SELECT idem_key, error FROM payment_operations WHERE order_id = :o AND "
+            "status = 'failed'", {"o": int(order_id[2:])})]
+
+
+def test_a_pending_payment_settling_after_its_deadline_revives_the_order(reviving_shop):
+    shop = reviving_shop
+    order_id, pi = _pending_then_expired(shop)
+    response = shop.deliver("payment_intent.succeeded", se.intent(shop.stripe.intents[pi]))
+    assert response.status_code == 200 and "revived" in response.json()["note"], response.text
+    order = shop.pilot.orders.get(order_id)
+    assert (order.state, order.paid) == ("paid", 9998) and _level(shop) == (8, 0)
+    assert shop.stripe.calls("POST", "/v1/refunds") == []
+    with shop.pilot.context.engine.connect() as connection:
+        assert audit(connection) == []
+
+
+def test_a_pending_payment_cancelled_by_the_buyer_then_settling_is_refunded(shop):
+    order_id, pi = shop.order_awaiting_payment()
+    _processing(shop, pi)
+    assert shop.pilot.orders.fire(order_id, "cancel", reason="买家不想要了").state == "cancelled"
+    _settles(shop, pi)
+    response = shop.deliver("payment_intent.succeeded", se.intent(shop.stripe.intents[pi]))
+    assert response.status_code == 200 and response.json()["applied"] is True, response.text
+    [refund] = shop.stripe.calls("POST", "/v1/refunds")
+    assert refund.headers["idempotency-key"] == f"late-refund:stripe:{pi}"
+    assert shop.pilot.orders.get(order_id).state == "cancelled"
