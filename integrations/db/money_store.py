@@ -113,6 +113,18 @@ class MoneyStore:
                                 "'submitted')", {"o": order_id})
         return Reserved(amount, dict(lines), int(disputed[0]) if disputed else 0)
 
+    def settled_refunds(self, order_id: int, payment_ref: str) -> int:
+        """What the ledger holds as refunded of one payment of an order: our refunds of it
+        (their rows name the refund, the operation names the payment) and refunds the provider
+        reported for it. A late payment's refund is of another payment, not counted."""
+        row = self.sql.one(
+            "SELECT COALESCE(SUM(r.amount), 0) FROM payment_records r WHERE r.order_id = :o "
+            "AND r.kind = 'refund' AND CASE WHEN r.event_key LIKE 'op:%' THEN EXISTS ("
+            "SELECT 1 FROM payment_operations p WHERE p.order_id = r.order_id AND "
+            "'op:' || p.idem_key = r.event_key AND p.payment_ref = :r) "
+            "ELSE r.provider_ref = :r END", {"o": order_id, "r": payment_ref})
+        return int(row[0]) if row else 0
+
     def latest(self, base: str) -> PaymentOperation | None:
         """The newest operation keyed `base` or `base:<n>` (retries after a failure)."""
         row = self.sql.one(f"SELECT {OP_COLS} FROM payment_operations WHERE idem_key = :b OR "

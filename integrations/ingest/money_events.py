@@ -140,10 +140,9 @@ def _failed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str
 
 def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
     """`ev.amount` is the provider's refunded total for the payment."""
-    settled = tx.store.sql.one("SELECT COALESCE(SUM(amount), 0) FROM payment_records WHERE "
-                               "order_id = :o AND kind = 'refund'", {"o": order.id})[0]
-    news, notes = int(ev.amount) - int(settled), []
-    for ours in _in_flight(tx, order):
+    settled = MoneyStore(tx.store.sql).settled_refunds(order.id, ev.payment_ref)
+    news, notes = int(ev.amount) - settled, []
+    for ours in _in_flight(tx, order, ev.payment_ref):
         if news < ours.amount:
             break
         money.settle_in(ctx, tx, order, ours,
@@ -213,11 +212,12 @@ def _pending(tx: Tx, order: Order, kind: OperationKind, payment_ref: str) -> Any
                  and op.payment_ref == payment_ref), None)
 
 
-def _in_flight(tx: Tx, order: Order) -> list[Any]:
-    """Our refunds the provider has accepted but not yet confirmed, oldest first."""
+def _in_flight(tx: Tx, order: Order, payment_ref: str) -> list[Any]:
+    """Our refunds of a payment the provider has accepted but not yet confirmed, oldest
+    first."""
     return [op for op in MoneyStore(tx.store.sql).of_order(order.id)
             if op.kind is OperationKind.REFUND and op.status is OperationStatus.PENDING
-            and op.provider_ref]
+            and op.provider_ref and op.payment_ref == payment_ref]
 
 
 def _result(ev: MoneyEvent, kind: str, ref: str | None,

@@ -97,3 +97,25 @@ def test_a_pending_payment_cancelled_by_the_buyer_then_settling_is_refunded(shop
     [refund] = shop.stripe.calls("POST", "/v1/refunds")
     assert refund.headers["idempotency-key"] == f"late-refund:stripe:{pi}"
     assert shop.pilot.orders.get(order_id).state == "cancelled"
+
+
+def test_a_dashboard_refund_is_booked_even_after_a_second_payment_was_refunded(shop):
+    # Given an order paid by one intent, and the buyer's second intent refunded as late money
+    order_id, pi = shop.paid_order()
+    dup = "pi_dup_second_tab"
+    shop.stripe.intents[dup] = dict(shop.stripe.intents[pi], id=dup, latest_charge=None,
+                                    status="requires_payment_method", amount_received=0)
+    shop.stripe.authorise(dup)
+    shop.stripe._capture(dup, {})
+    late = shop.deliver("payment_intent.succeeded", se.intent(shop.stripe.intents[dup]))
+    assert late.status_code == 200 and "refund" in late.json()["note"], late.text
+    assert len(shop.stripe.calls("POST", "/v1/refunds")) == 1
+    assert shop.pilot.orders.get(order_id).refunded == 0  # the order never took that money
+    # When finance refunds 3000 of the order's own payment in Stripe's dashboard
+    charge_id = shop.stripe.intents[pi]["latest_charge"]
+    shop.stripe.charges[charge_id]["amount_refunded"] += 3000
+    response = shop.deliver("charge.refunded",
+                            se.charge(charge_id, shop.stripe.intents[pi], refunded=3000))
+    # Then the order books it (the other payment's refund is not this payment's)
+    assert response.status_code == 200 and response.json()["applied"] is True, response.text
+    assert shop.pilot.orders.get(order_id).refunded == 3000
