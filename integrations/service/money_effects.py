@@ -33,10 +33,13 @@ def _captured(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
                     {"amount": result.amount, "payment_ref": operation.payment_ref})
     elif order.authorisation and ORDER_LIFECYCLE.can(order.state, "capture"):
         orders.fire(ctx, tx, order, "capture", operation.actor, {"amount": result.amount})
-    elif order.paid == 0 and order.state in UNPAYABLE:  # expired while the capture was made
+    elif order.paid == 0 and order.state in UNPAYABLE or order.paid and \
+            (operation.payment_ref or result.ref) != order.payment_ref:
+        # expired while the capture was made, or paid meanwhile by another payment (the
+        # buyer paid twice): late money, its refund is made by the money sweep
         take_late_money(ctx, tx, order, result.amount, operation.payment_ref or result.ref,
-                        operation.provider)  # its refund is made by the money sweep
-    else:  # paid meanwhile by the provider's webhook, or the order moved on: ops must look
+                        operation.provider)
+    else:  # this payment was booked meanwhile, or the order moved on: ops must look
         tx.writer.signal("capture_unmatched", "order", order.id, order.id, ctx.clock.now(),
                          {"operation": operation.key, "amount": result.amount,
                           "state": order.state.value})

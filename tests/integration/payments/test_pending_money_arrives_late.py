@@ -119,3 +119,31 @@ def test_a_dashboard_refund_is_booked_even_after_a_second_payment_was_refunded(s
     # Then the order books it (the other payment's refund is not this payment's)
     assert response.status_code == 200 and response.json()["applied"] is True, response.text
     assert shop.pilot.orders.get(order_id).refunded == 3000
+
+
+def test_a_capture_retried_after_another_payment_paid_the_order_is_refunded(shop):
+    # Given an authorisation whose capture fails transiently (the order waits in pending)
+    order_id, pi = shop.order_awaiting_payment()
+    shop.stripe.authorise(pi)
+    shop.stripe.fail_next(times=3, status=503)
+    shop.deliver("payment_intent.amount_capturable_updated", se.intent(shop.stripe.intents[pi]))
+    assert shop.pilot.orders.get(order_id).state == "payment_pending"
+    # And the buyer, seeing nothing happen, pays again with another card, which settles
+    dup = "pi_second_card"
+    shop.stripe.intents[dup] = dict(shop.stripe.intents[pi], id=dup, latest_charge=None,
+                                    status="requires_payment_method", amount_capturable=0)
+    shop.stripe.authorise(dup)
+    shop.stripe._capture(dup, {})
+    paid = shop.deliver("payment_intent.succeeded", se.intent(shop.stripe.intents[dup]))
+    assert paid.status_code == 200 and shop.pilot.orders.get(order_id).payment_ref == dup
+    # When the money sweep retries the first capture (it succeeds: the buyer paid twice)
+    shop.pilot.payments.sweep(START + timedelta(minutes=10))
+    assert shop.stripe.intents[pi]["status"] == "succeeded"
+    # Then that second charge is refunded automatically, as late money is, not left to ops
+    shop.pilot.payments.sweep(START + timedelta(minutes=20))
+    refunds = shop.stripe.calls("POST", "/v1/refunds")
+    assert [r.headers["idempotency-key"] for r in refunds] == [f"late-refund:stripe:{pi}"]
+    order = shop.pilot.orders.get(order_id)
+    assert (order.state, order.paid, order.refunded) == ("paid", 9998, 0)
+    with shop.pilot.context.engine.connect() as connection:
+        assert audit(connection) == []
