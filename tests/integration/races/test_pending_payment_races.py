@@ -1,0 +1,81 @@
+"""A payment the order waits on (payment_pending) settling as its deadline sweep and the buyer's
+cancel reach the order; two late payments racing to revive one expired order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from integrations.db.money_store import MoneyStore
+from tests.integration.races.conftest import TRIALS
+from tests.integration.races.shop import awaiting_payment, start_trial
+
+LOSING = {"InvalidTransition"}
+
+
+def _late_refunds(pilot, order_id: str) -> dict[str, tuple[str, int]]:
+    with pilot.context.tx(readonly=True) as tx:
+        return {op.key: (op.status.value, op.amount) for op in
+                MoneyStore(tx.store.sql).of_order(int(order_id[2:]))
+                if op.key.startswith("late-refund:")}
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_pending_money_vs_payment_due_sweep_vs_cancel_is_kept_or_refunded(race, trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given a bank transfer started for an order, at its 72 h deadline, not yet swept
+        start_trial(race, trial)
+        order = awaiting_payment(pilot, trial)
+        ref = f"sepa-{trial}"
+        pilot.orders.fire(order.id, "start_payment", amount=order.total, payment_ref=ref)
+        race.at(race.now() + timedelta(hours=72, minutes=1))
+        # When the transfer settles as the sweep and the buyer's cancel arrive
+        paid, sweep, cancel = race.run(
+            ("provider_captured", {"order_id": order.id, "payment_ref": ref,
+                                   "amount": order.total, "at": race.now().isoformat()}),
+            ("sweep", {}),
+            ("fire", {"order_id": order.id, "trigger": "cancel", "reason": "买家取消",
+                      "actor": "buyer"}))
+        # Then the money is the order's, or refunded in full: never dropped
+        assert paid.ok and sweep.ok, (trial, paid, sweep)
+        assert cancel.ok or cancel.error in LOSING, (trial, cancel)
+        final = pilot.orders.get(order.id)
+        late = _late_refunds(pilot, order.id)
+        if final.paid:
+            assert (final.paid, late) == (order.total, {}), (trial, late)
+            assert final.state in ("paid", "cancelled"), (trial, final.state)
+        else:
+            assert final.state in ("expired", "cancelled"), (trial, final.state)
+            assert late == {f"late-refund:simulated:{ref}": ("succeeded", order.total)}, \
+                (trial, final.state, paid, late)
+        race.check([order.id])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_two_late_payments_revive_the_order_once_and_the_other_is_refunded(race, trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given an expired order (its unit back on the shelf) the buyer paid twice, late
+        start_trial(race, trial)
+        order = awaiting_payment(pilot, trial)
+        sku = order.lines[0].sku
+        race.at(race.now() + timedelta(minutes=21))
+        assert pilot.sweep(race.now())["hold_expiry"] >= 1
+        refs = [f"wx-{trial}-a", f"alipay-{trial}-b"]
+        # When both payments' notices arrive together (policy: revive)
+        outcomes = race.run(*[
+            ("provider_captured", {"order_id": order.id, "payment_ref": ref,
+                                   "amount": order.total, "at": race.now().isoformat(),
+                                   "late_payments": "revive"}) for ref in refs])
+        # Then one revived the order, the other is refunded; the unit is sold once
+        assert all(o.ok for o in outcomes), (trial, outcomes)
+        final = pilot.orders.get(order.id)
+        assert (final.state, final.paid, final.refunded) == ("paid", order.total, 0), trial
+        other = next(ref for ref in refs if ref != final.payment_ref)
+        assert _late_refunds(pilot, order.id) == {
+            f"late-refund:simulated:{other}": ("succeeded", order.total)}, (trial, outcomes)
+        level = pilot.inventory.level(sku=sku, warehouse="WH-0")
+        assert (level.on_hand, level.reserved) == (4, 0), (trial, level)
+        race.check([order.id])
