@@ -90,6 +90,25 @@ class MoneyStore:
             "'pending'", {"s": status.value, "at": at, "ref": provider_ref, "err": error,
                           "k": key}).rowcount == 1
 
+    def note_provider_ref(self, key: str, ref: str) -> None:
+        """The provider accepted the call under `ref`; its webhook settles it later."""
+        self.sql.run("UPDATE payment_operations SET provider_ref = :r WHERE idem_key = :k",
+                     {"r": ref, "k": key})
+
+    def count_of_order(self, order_id: int) -> int:
+        row = self.sql.one("SELECT COUNT(*) FROM payment_operations WHERE order_id = :o",
+                           {"o": order_id})
+        return int(row[0]) if row else 0
+
+    def order_of_payment(self, payment_ref: str) -> int | None:
+        """The order a provider's payment reference (ours, or the provider's own) belongs
+        to, from the operations we recorded, else from the disputes opened on it."""
+        row = self.sql.one(
+            "SELECT order_id FROM payment_operations WHERE payment_ref = :r OR "
+            "provider_ref = :r ORDER BY id LIMIT 1", {"r": payment_ref}) or self.sql.one(
+            "SELECT order_id FROM disputes WHERE payment_ref = :r LIMIT 1", {"r": payment_ref})
+        return int(row[0]) if row else None
+
     def note_attempt(self, key: str, error: str) -> None:
         self.sql.run("UPDATE payment_operations SET attempts = attempts + 1, error = :e "
                      "WHERE idem_key = :k AND status = 'pending'", {"e": error[:500], "k": key})

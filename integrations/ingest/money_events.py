@@ -194,12 +194,7 @@ def _order_of(tx: Tx, event: MoneyEvent) -> Order | None:
     match = ORDER_ID.match(event.order_id or "")
     number = int(match.group(1)) if match else None
     if number is None:
-        row = tx.store.sql.one(
-            "SELECT order_id FROM payment_operations WHERE payment_ref = :r OR "
-            "provider_ref = :r ORDER BY id LIMIT 1", {"r": event.payment_ref}) or \
-            tx.store.sql.one("SELECT order_id FROM disputes WHERE payment_ref = :r LIMIT 1",
-                             {"r": event.payment_ref})
-        number = int(row[0]) if row else None
+        number = MoneyStore(tx.store.sql).order_of_payment(event.payment_ref)
     try:
         return tx.store.get_order(number, lock=True) if number is not None else None
     except NotFound:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from integrations.db.stock import _in_list as in_list
+from integrations.db.replay_store import ReplayStore
 from integrations.replay import bulk
 from integrations.replay.bulk import Move
 from integrations.replay.drivers import ACTOR, BaseDriver, Failure, after_deadline, chunks
@@ -86,10 +86,8 @@ class BulkDriver(BaseDriver):
         shipped = [e for e in live if self._ship(tx, e)]
         numbers = {self.orders[e.ref]: e for e in shipped}
         moves = []
-        where, params = in_list("order_id", list(numbers))
-        for number, order_id, warehouse, carrier in tx.store.sql.all(
-                f"SELECT id, order_id, warehouse, carrier FROM shipments WHERE {where} "
-                "ORDER BY id", params):
+        for number, order_id, warehouse, carrier in ReplayStore(tx.connection).parcels_of(
+                list(numbers)):
             event = numbers[order_id]
             self.parcels[(event.ref, warehouse)] = number
             self.parcel_refs[number] = event.ref

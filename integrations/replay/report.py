@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
-from integrations.db.repository import HISTORY, ORDERS, SHIPMENTS
+from integrations.db.replay_store import ReplayStore
 from integrations.replay.drivers import BaseDriver
 from integrations.replay.olist import Skipped, Timeline
 from integrations.service.context import Context
@@ -88,18 +87,7 @@ def build_report(ctx: Context, path: str, timelines: list[Timeline], skipped: li
 def _read(ctx: Context) -> tuple[dict[str, int], list[Any], list[Any], list[Any]]:
     """Final states, parcels, the whole history (no payloads) and the stall rows."""
     with ctx.tx(readonly=True) as tx:
-        conn = tx.connection
-        by_state = dict(conn.execute(select(ORDERS.c.state, func.count()).group_by(
-            ORDERS.c.state)).all())
-        parcels = conn.execute(select(SHIPMENTS.c.id, SHIPMENTS.c.order_id, SHIPMENTS.c.state,
-                                      SHIPMENTS.c.carrier, SHIPMENTS.c.promised_by)).all()
-        history = conn.execute(select(HISTORY.c.entity, HISTORY.c.entity_id, HISTORY.c.trigger,
-                                      HISTORY.c.to_state, HISTORY.c.at)
-                               .order_by(HISTORY.c.id)).all()
-        stalls = conn.execute(select(HISTORY.c.entity_id, HISTORY.c.payload, HISTORY.c.trigger)
-                              .where(HISTORY.c.entity == "shipment",
-                                     HISTORY.c.trigger.in_(["stall", "mark_late"]))).all()
-    return by_state, list(parcels), list(history), list(stalls)
+        return ReplayStore(tx.connection).report_rows()
 
 
 def _flags(parcels: list[Any], stalls: list[Any], history: list[Any]) -> dict[str, Any]:

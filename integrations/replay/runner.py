@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from integrations.bootstrap import build_context
-from integrations.db.repository import ORDERS
+from integrations.db.replay_store import ReplayStore
 from integrations.replay.bulk_driver import BulkDriver
 from integrations.replay.drivers import BaseDriver
 from integrations.replay.events import Event, merged
@@ -129,10 +127,7 @@ def _earliest_firing(ctx: Context, driver: BaseDriver, options: ReplayOptions
     payment (or a payment starting) will clear."""
     refs = driver.refs()
     with ctx.tx(readonly=True) as tx:
-        sql = tx.store.sql
-        for kind, order_id, due in sql.run("SELECT kind, entity_id, due_at FROM deadlines "
-                                           "ORDER BY due_at"):
-            due_at = sql.when(due)
+        for kind, order_id, due_at in ReplayStore(tx.connection).deadlines_by_due():
             if kind not in WAITING or not will_clear(
                     driver.timelines[refs[order_id]], DeadlineKind(kind), due_at,
                     options.pending_payments):
@@ -153,7 +148,7 @@ def _stock_up(ctx: Context, timelines: list[Timeline]) -> None:
 
 def _require_empty(ctx: Context) -> None:
     with ctx.tx(readonly=True) as tx:
-        count = tx.connection.execute(select(func.count()).select_from(ORDERS)).scalar_one()
+        count = ReplayStore(tx.connection).order_count()
     if count:
         raise InvalidInput({"db": f"the store already holds {count} orders; replay into a "
                                   "fresh database"})
@@ -161,8 +156,7 @@ def _require_empty(ctx: Context) -> None:
 
 def _earliest_due(ctx: Context) -> datetime | None:
     with ctx.tx(readonly=True) as tx:
-        row = tx.store.sql.one("SELECT min(due_at) FROM deadlines")
-        return tx.store.sql.when(row[0]) if row else None
+        return ReplayStore(tx.connection).earliest_due()
 
 
 def _pace(speed: float, started: float, simulated_seconds: float) -> None:

@@ -62,8 +62,7 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
         return fail(ctx, key, str(error))
     if result.status != "succeeded":  # accepted; the provider's webhook confirms it later
         with ctx.tx() as tx:
-            tx.store.sql.run("UPDATE payment_operations SET provider_ref = :r WHERE "
-                             "idem_key = :k", {"r": result.ref, "k": key})
+            MoneyStore(tx.store.sql).note_provider_ref(key, result.ref)
         return get(ctx, key)
     return settle(ctx, key, result)
 

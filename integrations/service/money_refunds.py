@@ -89,9 +89,7 @@ def record_payout(ctx: Context, order_no: int, amount: int, reason: str, paid_by
 
 
 def _count(tx: Tx, order: Order) -> int:
-    row = tx.store.sql.one("SELECT COUNT(*) FROM payment_operations WHERE order_id = :o",
-                           {"o": order.id})
-    return int(row[0]) if row else 0
+    return MoneyStore(tx.store.sql).count_of_order(order.id)
 
 
 def _check_money(**values: object) -> None:
