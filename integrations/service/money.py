@@ -33,7 +33,7 @@ from statemachine.money import (
     OperationStatus,
     PaymentOperation,
 )
-from statemachine.order import Order
+from statemachine.order import ORDER_LIFECYCLE, Order
 from statemachine.ports import (
     PaymentGateway,
     PaymentResult,
@@ -52,6 +52,8 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
     operation = get(ctx, key)
     if operation.status is not OperationStatus.PENDING:
         return operation
+    if operation.kind is K.CAPTURE and (unwanted := _capture_unwanted(ctx, operation)):
+        return fail(ctx, key, unwanted)
     try:
         result = _call(gateway or ctx.gateway, operation)
     except TransientPaymentError as error:
@@ -138,6 +140,22 @@ def get(ctx: Context, key: str) -> PaymentOperation:
     if operation is None:
         raise NotFound("payment operation", key)
     return operation
+
+
+def _capture_unwanted(ctx: Context, op: PaymentOperation) -> str | None:
+    """Why a recorded capture must not be made any more: the order no longer waits for that
+    payment (cancelled or expired before the capture was made — the money sweep releases the
+    authorisation instead — or paid by another payment). A capture made in the moment between
+    this check and the call is late money (refunded, money_effects)."""
+    with ctx.tx(readonly=True) as tx:
+        order = tx.store.get_order(op.order_id)
+    held = order.authorisation
+    if held and held["payment_ref"] == op.payment_ref:
+        return None
+    if ORDER_LIFECYCLE.can(order.state, "pay"):  # awaiting this payment, or pending on it
+        return None
+    return (f"capture not made: order {order.public_id} is {order.state} and no longer waits "
+            f"for payment {op.payment_ref}")
 
 
 def _call(gateway: PaymentGateway, op: PaymentOperation) -> PaymentResult:

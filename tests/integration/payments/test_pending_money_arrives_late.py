@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 
 from integrations.db.audit import audit
+from integrations.service import money
+from statemachine.ports import PaymentResult
 from tests.conftest import START
 from tests.fakes import stripe_events as se
 from tests.integration.payments.test_payment_pending import _level, _processing, _shop
@@ -121,14 +123,14 @@ def test_a_dashboard_refund_is_booked_even_after_a_second_payment_was_refunded(s
     assert shop.pilot.orders.get(order_id).refunded == 3000
 
 
-def test_a_capture_retried_after_another_payment_paid_the_order_is_refunded(shop):
-    # Given an authorisation whose capture fails transiently (the order waits in pending)
+def _paid_twice(shop) -> tuple[str, str, str]:
+    """An authorisation whose capture failed transiently (the order waits in pending), and
+    the buyer, seeing nothing happen, paying again with another card, which settles."""
     order_id, pi = shop.order_awaiting_payment()
     shop.stripe.authorise(pi)
     shop.stripe.fail_next(times=3, status=503)
     shop.deliver("payment_intent.amount_capturable_updated", se.intent(shop.stripe.intents[pi]))
     assert shop.pilot.orders.get(order_id).state == "payment_pending"
-    # And the buyer, seeing nothing happen, pays again with another card, which settles
     dup = "pi_second_card"
     shop.stripe.intents[dup] = dict(shop.stripe.intents[pi], id=dup, latest_charge=None,
                                     status="requires_payment_method", amount_capturable=0)
@@ -136,14 +138,58 @@ def test_a_capture_retried_after_another_payment_paid_the_order_is_refunded(shop
     shop.stripe._capture(dup, {})
     paid = shop.deliver("payment_intent.succeeded", se.intent(shop.stripe.intents[dup]))
     assert paid.status_code == 200 and shop.pilot.orders.get(order_id).payment_ref == dup
-    # When the money sweep retries the first capture (it succeeds: the buyer paid twice)
+    return order_id, pi, dup
+
+
+def test_a_capture_retried_after_another_payment_paid_the_order_is_not_made(shop):
+    order_id, pi, _ = _paid_twice(shop)
+    # When the money sweep comes to retry the first capture
     shop.pilot.payments.sweep(START + timedelta(minutes=10))
-    assert shop.stripe.intents[pi]["status"] == "succeeded"
+    # Then it is not made (the buyer is not charged twice); staff are told why
+    assert shop.stripe.calls("POST", f"/v1/payment_intents/{pi}/capture")[-1].answered == 503
+    assert shop.stripe.intents[pi]["status"] == "requires_capture"
+    [(key, error)] = _failed_operations(shop, order_id)
+    assert key == f"capture:{order_id}" and "no longer waits for payment" in error
+
+
+def test_a_capture_made_just_after_another_payment_paid_the_order_is_refunded(shop):
+    order_id, pi, _ = _paid_twice(shop)
+    # When the first capture had been made just before (its answer booked after the second
+    # payment paid the order)
+    shop.stripe._capture(pi, {})
+    key = f"capture:{order_id}"
+    money.settle(shop.pilot.context, key, PaymentResult(
+        "capture", shop.stripe.intents[pi]["latest_charge"], pi, 9998, "CNY", key))
     # Then that second charge is refunded automatically, as late money is, not left to ops
     shop.pilot.payments.sweep(START + timedelta(minutes=20))
     refunds = shop.stripe.calls("POST", "/v1/refunds")
     assert [r.headers["idempotency-key"] for r in refunds] == [f"late-refund:stripe:{pi}"]
     order = shop.pilot.orders.get(order_id)
     assert (order.state, order.paid, order.refunded) == ("paid", 9998, 0)
+    with shop.pilot.context.engine.connect() as connection:
+        assert audit(connection) == []
+
+
+@pytest.fixture
+def ship_shop(any_url, clock, monkeypatch) -> Iterator[Shop]:
+    yield from _shop(any_url, clock, monkeypatch, capture_at="shipping")
+
+
+def test_a_capture_recorded_before_the_buyer_cancelled_is_not_made(ship_shop):
+    # Given an order paid on an authorisation whose lapse-capture the sweep has recorded
+    shop = ship_shop
+    order_id, pi = shop.order_awaiting_payment()
+    shop.stripe.authorise(pi)
+    shop.deliver("payment_intent.amount_capturable_updated", se.intent(shop.stripe.intents[pi]))
+    assert shop.pilot.sweep(START + timedelta(days=6, minutes=1))["authorisation_expiry"] == 1
+    # When the buyer cancels before the money sweep makes that capture
+    cancelled = shop.pilot.orders.fire(order_id, "cancel", reason="不要了")
+    assert (cancelled.state, cancelled.payment_status) == ("cancelled", "unpaid")
+    shop.pilot.payments.sweep(START + timedelta(days=6, minutes=10))
+    shop.pilot.payments.sweep(START + timedelta(days=6, minutes=20))
+    # Then the buyer's money is never taken: the authorisation is released, not captured
+    assert shop.stripe.calls("POST", f"/v1/payment_intents/{pi}/capture") == []
+    assert shop.stripe.intents[pi]["status"] == "canceled"
+    assert shop.stripe.calls("POST", "/v1/refunds") == []
     with shop.pilot.context.engine.connect() as connection:
         assert audit(connection) == []
