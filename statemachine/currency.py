@@ -23,10 +23,13 @@ def minor(amount: Any, currency: str, field: str) -> int:
     return int(value)
 
 
-def shown(amount: int, currency: str) -> str:
-    """Minor units as staff read them: 700000 CNY → "7000.00 CNY"."""
+def shown(minor: int, currency: str) -> str:
+    """Minor units as a person reads them: 699900 CNY → "¥6,999.00", 1250 USD → "USD 12.50",
+    1001 JPY → "JPY 1,001" (staff pages, CLI, refusals and buyer notices alike)."""
     exponent = EXPONENT.get(currency, 2)
-    return f"{Decimal(amount).scaleb(-exponent):.{exponent}f} {currency}"
+    sign = "-" if minor < 0 else ""
+    major = f"{Decimal(abs(minor)).scaleb(-exponent):,.{exponent}f}"
+    return f"{sign}¥{major}" if currency == "CNY" else f"{sign}{currency} {major}"
 
 
 def split_total(sku: str, quantity: int, total: int) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from integrations.db.dispute_store import DisputeStore
 from integrations.db.schema import CaseRow, DeadlineRow, OrderRow, ShipmentRow
 from integrations.db.schema_risk import ReviewTaskRow, RiskOrderFactsRow
 from integrations.service.context import Context, Tx
+from statemachine.currency import shown
 from statemachine.dispute import UNANSWERED
 from statemachine.errors import NotFound
 
@@ -53,11 +54,7 @@ class OpenCase:
         return None if self.due_at is None else self.due_at - now
 
 
-def money(minor: int, currency: str) -> str:
-    """Minor units as a person reads them: `¥6,999.00`, `USD 12.50`."""
-    sign = "-" if minor < 0 else ""
-    major = f"{abs(minor) / 100:,.2f}"
-    return f"{sign}¥{major}" if currency == "CNY" else f"{sign}{currency} {major}"
+money = shown  # minor units as a person reads them: `¥6,999.00`, `USD 12.50`
 
 
 def plain_reason(reason: dict[str, Any], currency: str) -> str:

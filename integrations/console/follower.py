@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
-
-from integrations.db.schema import InboxRow, OutboxRow
+from integrations.db import outbox
 from integrations.service.context import Context
 
-OUTBOX, INBOX = OutboxRow.__table__, InboxRow.__table__
 CURSOR_KEY = "console:cases-cursor"
 MAX_GAPS = 10_000
 
@@ -23,31 +20,19 @@ MAX_GAPS = 10_000
 def load_cursor(ctx: Context, key: str = CURSOR_KEY) -> int:
     """The last outbox id the console handled (the newest id on a first start)."""
     with ctx.tx(readonly=True) as tx:
-        kept = tx.connection.execute(select(INBOX.c.result).where(
-            INBOX.c.key == key)).scalar_one_or_none()
-        if kept is not None:
-            return int(kept["outbox_id"])
-        return int(tx.connection.execute(select(func.coalesce(func.max(OUTBOX.c.id), 0)))
-                   .scalar_one())
+        kept = outbox.kept_cursor(tx.connection, key)
+        return kept if kept is not None else outbox.newest_id(tx.connection)
 
 
 def save_cursor(ctx: Context, outbox_id: int, key: str = CURSOR_KEY) -> None:
     with ctx.tx() as tx:
-        tx.connection.execute(delete(INBOX).where(INBOX.c.key == key))
-        tx.connection.execute(insert(INBOX).values(
-            key=key, kind="console", result={"outbox_id": outbox_id},
-            created_at=ctx.clock.now()))
-
-
-COLUMNS = (OUTBOX.c.id, OUTBOX.c.event, OUTBOX.c.entity, OUTBOX.c.entity_id,
-           OUTBOX.c.order_id, OUTBOX.c.payload, OUTBOX.c.created_at)
+        outbox.keep_cursor(tx.connection, key, outbox_id, ctx.clock.now())
 
 
 def rows_after(ctx: Context, cursor: int, limit: int = 1000) -> list[Any]:
     """Outbox rows after `cursor`, oldest first."""
     with ctx.tx(readonly=True) as tx:
-        return list(tx.connection.execute(
-            select(*COLUMNS).where(OUTBOX.c.id > cursor).order_by(OUTBOX.c.id).limit(limit)))
+        return outbox.rows_after(tx.connection, cursor, limit)
 
 
 class Follower:
@@ -80,8 +65,7 @@ class Follower:
         if not self.gaps:
             return []
         with self.ctx.tx(readonly=True) as tx:
-            found = list(tx.connection.execute(
-                select(*COLUMNS).where(OUTBOX.c.id.in_(list(self.gaps))).order_by(OUTBOX.c.id)))
+            found = outbox.rows_with_ids(tx.connection, self.gaps)
         for row in found:
             self.gaps.pop(row.id, None)
         return found

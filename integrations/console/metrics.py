@@ -11,15 +11,12 @@ from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PromCounter
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import case, func, select
 
 from integrations.console.casework import open_cases
 from integrations.console.health import shop_health
-from integrations.db.schema_integrations import WebhookEventRow
+from integrations.db.health_counts import inbound_webhook_outcomes
 from integrations.risk.budget import check_review_budget
 from integrations.service.context import Context
-
-WEBHOOKS = WebhookEventRow.__table__
 
 
 class StoreCollector(Collector):
@@ -65,13 +62,10 @@ class StoreCollector(Collector):
                                 "review (ORDERPILOT_RISK_REVIEW_BUDGET)", value=report["budget"])
 
     def _webhooks(self) -> GaugeMetricFamily:
-        outcome = case((WEBHOOKS.c.status_code >= 400, "refused"),
-                       (WEBHOOKS.c.applied.is_(True), "applied"), else_="recorded")
         family = GaugeMetricFamily("orderpilot_webhook_events", "Webhook events received, by "
                                    "source and outcome", labels=["source", "outcome"])
         with self.ctx.tx(readonly=True) as tx:
-            rows = tx.connection.execute(select(WEBHOOKS.c.source, outcome, func.count())
-                                         .group_by(WEBHOOKS.c.source, outcome)).all()
+            rows = inbound_webhook_outcomes(tx.connection)
         for source, result, n in rows:
             family.add_metric([source, result], n)
         return family

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from integrations.db import records
+from integrations.db.errors import is_integrity_error
 from integrations.ingest.events import Inbound
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
@@ -72,8 +71,11 @@ def once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
     for attempt in range(1, RETRIES + 1):
         try:
             return _once(ctx, source, kind, event, apply, prepare, status)
-        except (IntegrityError, ConcurrentUpdate) as error:
-            if attempt == RETRIES and isinstance(error, IntegrityError):  # never the raw error
+        except Exception as error:
+            unique = is_integrity_error(error)
+            if not unique and not isinstance(error, ConcurrentUpdate):
+                raise
+            if attempt == RETRIES and unique:  # never the raw error
                 raise Contention(f"applying event {event_key(source, event)}", attempt,
                                  "unique key conflict") from error
             if attempt == RETRIES:

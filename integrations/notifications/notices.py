@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from statemachine.currency import EXPONENT
+from statemachine.currency import shown
 from statemachine.ports import Message
 
 NOTICES = {
@@ -140,7 +140,4 @@ def render_notice(event: str, data: Mapping[str, Any], facts: NoticeFacts, shop:
                    data.get("order_id"), contact=dict(contact))
 
 
-def money(minor: int, currency: str) -> str:
-    exponent = EXPONENT.get(currency, 2)
-    amount = f"{minor / 10 ** exponent:.{exponent}f}"
-    return f"¥{amount}" if currency == "CNY" else f"{currency} {amount}"
+money = shown

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 
+from integrations.db.errors import is_integrity_error
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from statemachine.errors import ConcurrentUpdate, InvalidInput
@@ -85,7 +85,7 @@ def settle_race(ctx: Context, key: str | None, action: str, target: int | None,
                 error: Exception, load: Callable[[Tx, int], T], digest: str | None = None) -> T:
     """Two callers raced with the same key and this one lost (version check or inbox key
     conflict): return what the winner produced, or re-raise if it was not a keyed race."""
-    if key is None or not _lost_race(ctx, error):
+    if key is None or not _lost_race(error):
         raise error
     with ctx.tx(readonly=True) as tx:
         winner = replay_or_none(tx, key, action, target, digest)
@@ -94,6 +94,5 @@ def settle_race(ctx: Context, key: str | None, action: str, target: int | None,
         return load(tx, winner)
 
 
-def _lost_race(ctx: Context, error: Exception) -> bool:
-    dbapi_integrity = getattr(ctx.engine.dialect.dbapi, "IntegrityError", IntegrityError)
-    return isinstance(error, ConcurrentUpdate | IntegrityError | dbapi_integrity)
+def _lost_race(error: Exception) -> bool:
+    return isinstance(error, ConcurrentUpdate) or is_integrity_error(error)

@@ -9,8 +9,8 @@ A new carrier scan moves the parcel out of `stalled`, which clears the alert.
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError
 
+from integrations.db.errors import is_integrity_error
 from integrations.service.context import Context
 from integrations.service.views import ShipmentView
 from statemachine.ports import ChaseTicket
@@ -53,6 +53,8 @@ def record_alert(ctx: Context, case: StallCase, ticket: ChaseTicket) -> bool:
                 "tracking_no": ticket.tracking_no, "ticket": ticket.ticket_id,
                 "reason": ticket.reason, "chased_at": ticket.at.isoformat(),
                 "stall_reason": s.stall_reason})
-    except IntegrityError:
+    except Exception as error:
+        if not is_integrity_error(error):  # a unique key: the alert was sent already
+            raise
         return False
     return True

@@ -19,7 +19,7 @@ def test_an_order_above_the_threshold_cannot_be_packed_without_a_second_person(s
     order = picking_order(shop, quantity=2, unit_price=30_000)
     # When the packer packs it alone, the guard names what is missing; nothing changes
     with pytest.raises(GuardRejected,
-                       match=r"second person.*order value 600.00 CNY is above 500.00 CNY"):
+                       match=r"second person.*order value ¥600.00 is above ¥500.00"):
         shop.orders.fire(order.id, "pack", actor="packer-1")
     assert shop.orders.get(order.id).state == "picking"
     # And the packer cannot be their own second person

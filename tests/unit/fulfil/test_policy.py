@@ -39,9 +39,9 @@ def test_the_next_cutoff_is_today_until_it_passes_then_tomorrow():
 def test_double_check_reasons_name_the_value_and_every_flagged_sku():
     assert double_check_reasons(100, 1000, {}) == []
     assert double_check_reasons(1001, 1000, {"X": ["high_value"]}) == [
-        "order value 10.01 CNY is above 10.00 CNY", "X is flagged high_value"]
-    assert double_check_reasons(1001, 1000, {}, "JPY") == ["order value 1001 JPY is above "
-                                                            "1000 JPY"]
+        "order value ¥10.01 is above ¥10.00", "X is flagged high_value"]
+    assert double_check_reasons(1001, 1000, {}, "JPY") == ["order value JPY 1,001 is above "
+                                                            "JPY 1,000"]
 
 
 def test_a_refill_comes_from_the_nearest_warehouse_that_has_it_all():

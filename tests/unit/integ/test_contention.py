@@ -151,3 +151,17 @@ async def _post(app: FastAPI, path: str) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://shop") as client:
         return await client.post(path)
+
+
+def test_integrity_errors_are_recognised_from_every_driver_layer():
+    import sqlite3
+
+    from sqlalchemy.exc import IntegrityError
+
+    from integrations.db.errors import is_integrity_error
+
+    raw = sqlite3.IntegrityError("UNIQUE constraint failed: inbox.key")
+    assert is_integrity_error(raw)
+    assert is_integrity_error(IntegrityError("INSERT …", {}, raw))
+    assert not is_integrity_error(sqlite3.OperationalError("database is locked"))
+    assert not is_integrity_error(ValueError("IntegrityError"))

@@ -1,0 +1,54 @@
+"""The counts behind the console's shop-health page and metrics (integrations/console/)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+
+from integrations.db.schema import CaseRow, DeadlineRow, OrderRow, OutboxRow, ShipmentRow
+from integrations.db.schema_integrations import WebhookEventRow
+from integrations.db.schema_risk import ReviewTaskRow
+
+ORDERS, CASES, SHIPMENTS = OrderRow.__table__, CaseRow.__table__, ShipmentRow.__table__
+DEADLINES, OUTBOX, TASKS = DeadlineRow.__table__, OutboxRow.__table__, ReviewTaskRow.__table__
+WEBHOOKS = WebhookEventRow.__table__
+
+
+def health_counts(connection: Connection, now: datetime, aftersales_sla: timedelta
+                  ) -> dict[str, Any]:
+    """Orders by state, holds about to lapse, stalled parcels, overdue reviews and after-sales
+    answers, the last day's placements and reviews, the outbox's and the timers' backlog."""
+    one = lambda query: connection.execute(query).scalar_one()  # noqa: E731
+    by_state = dict(connection.execute(
+        select(ORDERS.c.state, func.count()).group_by(ORDERS.c.state)).all())
+    due = DEADLINES.c.due_at
+    late_deadlines, oldest_deadline = connection.execute(
+        select(func.count(), func.min(due)).where(due <= now)).one()
+    waiting, oldest_event = connection.execute(
+        select(func.count(), func.min(OUTBOX.c.created_at))
+        .where(OUTBOX.c.published_at.is_(None))).one()
+    day = now - timedelta(hours=24)
+    return dict(
+        orders_by_state={str(k): int(v) for k, v in by_state.items()},
+        holds_expiring_10min=one(select(func.count()).where(
+            DEADLINES.c.kind == "hold_expiry", due <= now + timedelta(minutes=10))),
+        parcels_stalled=one(select(func.count()).where(SHIPMENTS.c.state == "stalled")),
+        reviews_overdue=one(select(func.count()).where(
+            TASKS.c.decided_at.is_(None), TASKS.c.due_at <= now)),
+        aftersales_overdue=one(select(func.count()).where(
+            CASES.c.state.in_(("requested", "under_review")),
+            CASES.c.created_at <= now - aftersales_sla)),
+        placed_24h=one(select(func.count()).where(ORDERS.c.created_at >= day)),
+        reviewed_24h=one(select(func.count()).where(TASKS.c.opened_at >= day)),
+        outbox_waiting=int(waiting), outbox_oldest=oldest_event,
+        deadlines_overdue=int(late_deadlines), oldest_overdue_deadline=oldest_deadline)
+
+
+def inbound_webhook_outcomes(connection: Connection) -> list[tuple[str, str, int]]:
+    """(source, refused | applied | recorded, count) of the webhook events received."""
+    outcome = case((WEBHOOKS.c.status_code >= 400, "refused"),
+                   (WEBHOOKS.c.applied.is_(True), "applied"), else_="recorded")
+    return [(str(source), str(result), int(n)) for source, result, n in connection.execute(
+        select(WEBHOOKS.c.source, outcome, func.count()).group_by(WEBHOOKS.c.source, outcome))]
