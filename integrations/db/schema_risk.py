@@ -115,7 +115,7 @@ class ReviewTaskRow(Base):
 
 
 # --- counters maintained at placement and on outcomes, so signals cost the same whatever the
-# length of a buyer's history (see integrations/risk/counters.py) --------------------------
+# length of a buyer's history (see integrations/db/risk_counters.py) --------------------
 
 class RiskBuyerStatsRow(Base):
     """A buyer's orders by outcome and disputes, counted as they happen."""

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from integrations.db.risk_counters import count_disputes
 from integrations.db.schema import BuyerRow
 from integrations.db.schema_risk import CreditEventRow
 from integrations.db.sql import Sql
-from integrations.risk.counters import count_disputes
 from statemachine.errors import NotFound
 from statemachine.risk.credit import CreditEvent, CreditEventKind, apply_credit_event
 from statemachine.risk.ruleset import CreditPolicy

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from integrations.db.risk_counters import count_outcomes
 from integrations.db.schema import OrderRow
 from integrations.db.schema_risk import ReviewTaskRow
 from integrations.db.sql import Sql
-from integrations.risk.counters import count_outcomes
 from integrations.risk.credit_store import record_credit_event, record_credit_events
 from statemachine.aftersales import AfterSalesCase, Inspection
 from statemachine.dispute import Dispute

@@ -6,8 +6,9 @@ and the block / allow list candidates. Nothing here scans a buyer's whole histor
 placement costs the same for a buyer's first order and their 4,000th (`bench/risk_history.py`).
 
 Every count looks only at orders placed before the one being decided: the order's own facts
-and counters are written by `record`, after its decision. Plain SQL on the DBAPI cursor
-(`Sql`), as the core's hot path does.
+and counters are written by `record`, after its decision. The statements are db/risk_signals.py
+(plain SQL on the DBAPI cursor, `Sql`, as the core's hot path does); this module turns their
+rows into `RiskSignals`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
+from integrations.db import risk_signals
 from integrations.db.sql import Sql
-from integrations.risk.counters import count_placement
 from statemachine import ids
 from statemachine.risk.blacklist import Blacklist, blacklist_hits, parse_networks
 from statemachine.risk.ports import StoredDecision
@@ -29,41 +28,12 @@ from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP, PHONE, RiskSig
 from statemachine.risk_port import PlacementFacts, RiskDecision
 
 ADDRESS_WINDOW = timedelta(days=30)
-COLUMNS = {BUYER: "buyer_id", DEVICE: "device_id", IP: "ip", ADDRESS: "address_norm"}
-
-# One round trip for everything keyed by the buyer, device or IP alone: point lookups only.
-PROFILE_SQL = """SELECT p.signed_up_at, b.credit_score, s.orders, s.cancelled, s.completed,
- s.disputes, m.orders, m.amount,
- (SELECT buyers FROM risk_key_stats WHERE kind = 'device' AND value = :d),
- (SELECT count(*) FROM risk_key_buyers WHERE kind = 'device' AND value = :d AND buyer_id = :b),
- (SELECT buyers FROM risk_key_stats WHERE kind = 'ip' AND value = :ip),
- (SELECT count(*) FROM risk_key_buyers WHERE kind = 'ip' AND value = :ip AND buyer_id = :b),
- (SELECT count(*) FROM risk_buyer_addresses
-   WHERE buyer_id = :b AND last_seen > :since AND address_key <> :a)
-FROM (SELECT 1 AS one) AS x
-LEFT JOIN risk_buyer_profiles p ON p.buyer_id = :b
-LEFT JOIN buyers b ON b.id = :b
-LEFT JOIN risk_buyer_stats s ON s.buyer_id = :b
-LEFT JOIN risk_buyer_spend m ON m.buyer_id = :b AND m.currency = :c"""
-
-SKU_SQL = ("SELECT l.sku, sum(l.quantity) FROM order_lines l "
-           "JOIN risk_order_facts f ON f.order_id = l.order_id "
-           "JOIN orders o ON o.id = l.order_id "
-           "WHERE f.buyer_id = :b AND f.placed_at >= :midnight AND f.placed_at <= :now "
-           "AND o.state NOT IN ('cancelled', 'rejected', 'expired') AND l.sku IN ({skus}) "
-           "GROUP BY l.sku")
-DECISION_SQL = ("INSERT INTO risk_decisions (order_id, mode, ruleset, action, score, reasons, "
-                "decided_at) VALUES (:order_id, :mode, :ruleset, :action, :score, :reasons, "
-                ":decided_at)")
-FACTS_SQL = ("INSERT INTO risk_order_facts (order_id, buyer_id, device_id, ip, address_norm, "
-             "phone_norm, amount, currency, placed_at) VALUES (:order_id, :buyer_id, :device_id, "
-             ":ip, :address_norm, :phone_norm, :amount, :currency, :placed_at)")
 
 
 class SqlRiskStore:
     """`RiskSignalStore` on one transaction's connection."""
 
-    def __init__(self, connection: Connection):
+    def __init__(self, connection: Any):  # the unit of work's SQLAlchemy connection
         self.sql = Sql(connection)
 
     def signals(self, facts: PlacementFacts, ruleset: RuleSet) -> RiskSignals:
@@ -88,41 +58,24 @@ class SqlRiskStore:
     def record(self, facts: PlacementFacts, decisions: Sequence[StoredDecision]) -> None:
         """Keep the decisions and what placement saw; count the order for the next ones."""
         order_id = ids.ORDER.parse(facts.order_id)
-        self.sql.many(DECISION_SQL, [_decision_row(order_id, d, facts) for d in decisions])
-        self.sql.run(FACTS_SQL, {
-            "order_id": order_id, "buyer_id": facts.buyer_id, "device_id": facts.device_id,
-            "ip": facts.ip, "address_norm": facts.address_key,
-            "phone_norm": facts.phone,
-            "amount": facts.amount, "currency": facts.currency, "placed_at": facts.placed_at})
-        count_placement(self.sql, facts, facts.address_key)
+        risk_signals.record_placement(self.sql, order_id, facts,
+                                      [_decision_row(order_id, d, facts) for d in decisions])
 
     def _profile(self, facts: PlacementFacts) -> tuple[Any, ...]:
-        return self.sql.one(PROFILE_SQL, {
-            "b": facts.buyer_id, "d": facts.device_id, "ip": facts.ip, "c": facts.currency,
-            "a": facts.address_key or "", "since": facts.placed_at - ADDRESS_WINDOW})
+        return risk_signals.profile(self.sql, facts, facts.placed_at - ADDRESS_WINDOW)
 
     def _velocity(self, facts: PlacementFacts, window_seconds: int) -> dict[str, int]:
-        """Earlier orders in the window sharing each dimension's value (one index-range query)."""
-        keys = dimension_keys(facts)
-        sums = ", ".join(f"coalesce(sum(CASE WHEN {COLUMNS[d]} = :{d} THEN 1 ELSE 0 END), 0)"
-                         for d in keys)
-        match = " OR ".join(f"{COLUMNS[d]} = :{d}" for d in keys)
-        row = self.sql.one(f"SELECT {sums} FROM risk_order_facts WHERE placed_at > :start "
-                           f"AND placed_at <= :now AND ({match})",
-                           {**keys, "now": facts.placed_at,
-                            "start": facts.placed_at - timedelta(seconds=window_seconds)})
-        return {d: int(n) for d, n in zip(keys, row, strict=True)}
+        """Earlier orders in the window sharing each dimension's value."""
+        return risk_signals.velocity(self.sql, dimension_keys(facts),
+                                     facts.placed_at - timedelta(seconds=window_seconds),
+                                     facts.placed_at)
 
     def _sku_bought_today(self, facts: PlacementFacts) -> dict[str, int]:
         """Units per sku (of this order's skus) this buyer bought since UTC midnight."""
-        skus = sorted({ln.sku for ln in facts.lines})
-        params: dict[str, Any] = {f"s{i}": sku for i, sku in enumerate(skus)}
         midnight = datetime.combine(facts.placed_at.date(), time(0),
                                     tzinfo=facts.placed_at.tzinfo)
-        rows = self.sql.all(SKU_SQL.format(skus=", ".join(f":{k}" for k in params)),
-                            {**params, "b": facts.buyer_id, "midnight": midnight,
-                             "now": facts.placed_at})
-        return {sku: int(n) for sku, n in rows}
+        skus = sorted({ln.sku for ln in facts.lines})
+        return risk_signals.sku_units(self.sql, facts.buyer_id, skus, midnight, facts.placed_at)
 
     def _lists(self, facts: PlacementFacts) -> dict[str, Blacklist]:
         """Active, unexpired block and allow entries that could match this order (every IP
@@ -130,13 +83,9 @@ class SqlRiskStore:
         wanted = {BUYER: facts.buyer_id, DEVICE: facts.device_id, ADDRESS: facts.address_key,
                   PHONE: facts.phone}
         wanted = {k: v for k, v in wanted.items() if v}
-        match = "".join(f" OR (kind = '{k}' AND value = :{k})" for k in wanted)
-        rows = self.sql.all(f"SELECT list_name, kind, value FROM risk_blacklist_entries "
-                            f"WHERE removed_at IS NULL AND (expires_at IS NULL OR expires_at "
-                            f"> :now) AND (kind = 'ip'{match})",
-                            {**wanted, "now": facts.placed_at})
         found: dict[str, dict[str, set[str]]] = {"block": {}, "allow": {}}
-        for list_name, kind, value in rows:
+        candidates = risk_signals.list_candidates(self.sql, wanted, facts.placed_at)
+        for list_name, kind, value in candidates:
             found[list_name].setdefault(kind, set()).add(value)
         return {name: Blacklist(buyers=frozenset(by_kind.get(BUYER, ())),
                                 devices=frozenset(by_kind.get(DEVICE, ())),

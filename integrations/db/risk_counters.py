@@ -5,6 +5,9 @@ distinct buyers per device and IP, and the addresses a buyer shipped to (last ti
 Placement reads them with point lookups, so its cost does not grow with a buyer's history.
 Upserts (`ON CONFLICT … DO UPDATE`) run on SQLite (≥ 3.24) and PostgreSQL alike and keep
 concurrent placements of one buyer correct (the row is locked by the update).
+
+Called with the unit of work's `Sql` by risk's signal store (placement), its outcome hook and
+its credit store (disputes): DBAPI-cursor statements, as they run on every placement.
 """
 
 from __future__ import annotations

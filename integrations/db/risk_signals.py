@@ -1,0 +1,109 @@
+"""The statements behind the risk signals, on the placement transaction's DBAPI cursor (`Sql`):
+they run on every placement (see db/sql.py for why not Core).
+
+Reads are point lookups on the maintained counters (db/risk_counters.py) plus three bounded
+queries: velocity over the window (an index range on `risk_order_facts`), units per sku bought
+today, and the block / allow list candidates. `record_placement` writes the order's decisions and
+facts and moves the counters, after its decision, so no count sees the order being decided.
+Mapping the rows to `RiskSignals` is integrations/risk/sql_store.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from integrations.db.risk_counters import count_placement
+from integrations.db.sql import Row, Sql
+from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP
+from statemachine.risk_port import PlacementFacts
+
+COLUMNS = {BUYER: "buyer_id", DEVICE: "device_id", IP: "ip", ADDRESS: "address_norm"}
+
+# One round trip for everything keyed by the buyer, device or IP alone: point lookups only.
+PROFILE_SQL = """SELECT p.signed_up_at, b.credit_score, s.orders, s.cancelled, s.completed,
+ s.disputes, m.orders, m.amount,
+ (SELECT buyers FROM risk_key_stats WHERE kind = 'device' AND value = :d),
+ (SELECT count(*) FROM risk_key_buyers WHERE kind = 'device' AND value = :d AND buyer_id = :b),
+ (SELECT buyers FROM risk_key_stats WHERE kind = 'ip' AND value = :ip),
+ (SELECT count(*) FROM risk_key_buyers WHERE kind = 'ip' AND value = :ip AND buyer_id = :b),
+ (SELECT count(*) FROM risk_buyer_addresses
+   WHERE buyer_id = :b AND last_seen > :since AND address_key <> :a)
+FROM (SELECT 1 AS one) AS x
+LEFT JOIN risk_buyer_profiles p ON p.buyer_id = :b
+LEFT JOIN buyers b ON b.id = :b
+LEFT JOIN risk_buyer_stats s ON s.buyer_id = :b
+LEFT JOIN risk_buyer_spend m ON m.buyer_id = :b AND m.currency = :c"""
+
+SKU_SQL = ("SELECT l.sku, sum(l.quantity) FROM order_lines l "
+           "JOIN risk_order_facts f ON f.order_id = l.order_id "
+           "JOIN orders o ON o.id = l.order_id "
+           "WHERE f.buyer_id = :b AND f.placed_at >= :midnight AND f.placed_at <= :now "
+           "AND o.state NOT IN ('cancelled', 'rejected', 'expired') AND l.sku IN ({skus}) "
+           "GROUP BY l.sku")
+DECISION_SQL = ("INSERT INTO risk_decisions (order_id, mode, ruleset, action, score, reasons, "
+                "decided_at) VALUES (:order_id, :mode, :ruleset, :action, :score, :reasons, "
+                ":decided_at)")
+FACTS_SQL = ("INSERT INTO risk_order_facts (order_id, buyer_id, device_id, ip, address_norm, "
+             "phone_norm, amount, currency, placed_at) VALUES (:order_id, :buyer_id, :device_id, "
+             ":ip, :address_norm, :phone_norm, :amount, :currency, :placed_at)")
+SIGNUP_SQL = ("INSERT INTO risk_buyer_profiles (buyer_id, signed_up_at) VALUES (:b, :at) "
+              "ON CONFLICT (buyer_id) DO UPDATE SET signed_up_at = :at")
+
+
+def profile(sql: Sql, facts: PlacementFacts, since: datetime) -> Row:
+    """The buyer's sign-up time, credit, counters and spend in the order's currency, the buyers
+    on its device and IP (all, and this one), the buyer's other addresses seen after `since`."""
+    row = sql.one(PROFILE_SQL, {
+        "b": facts.buyer_id, "d": facts.device_id, "ip": facts.ip, "c": facts.currency,
+        "a": facts.address_key or "", "since": since})
+    assert row is not None  # one row always: the left joins hang off a constant row
+    return row
+
+
+def velocity(sql: Sql, keys: Mapping[str, str], start: datetime, now: datetime
+             ) -> dict[str, int]:
+    """Orders placed in (start, now] sharing each dimension's value (one index-range query)."""
+    sums = ", ".join(f"coalesce(sum(CASE WHEN {COLUMNS[d]} = :{d} THEN 1 ELSE 0 END), 0)"
+                     for d in keys)
+    match = " OR ".join(f"{COLUMNS[d]} = :{d}" for d in keys)
+    row = sql.one(f"SELECT {sums} FROM risk_order_facts WHERE placed_at > :start "
+                  f"AND placed_at <= :now AND ({match})", {**keys, "now": now, "start": start})
+    assert row is not None
+    return {d: int(n) for d, n in zip(keys, row, strict=True)}
+
+
+def sku_units(sql: Sql, buyer_id: str, skus: Sequence[str], midnight: datetime,
+              now: datetime) -> dict[str, int]:
+    """Units per sku (of `skus`) in the buyer's live orders placed in [midnight, now]."""
+    params: dict[str, Any] = {f"s{i}": sku for i, sku in enumerate(skus)}
+    rows = sql.all(SKU_SQL.format(skus=", ".join(f":{k}" for k in params)),
+                   {**params, "b": buyer_id, "midnight": midnight, "now": now})
+    return {sku: int(n) for sku, n in rows}
+
+
+def list_candidates(sql: Sql, wanted: Mapping[str, str], now: datetime) -> list[Row]:
+    """(list_name, kind, value) of the active, unexpired list entries that could match: those
+    of `wanted`'s kind and value, and every IP entry (ranges are matched by the caller)."""
+    match = "".join(f" OR (kind = '{k}' AND value = :{k})" for k in wanted)
+    return sql.all(f"SELECT list_name, kind, value FROM risk_blacklist_entries "
+                   f"WHERE removed_at IS NULL AND (expires_at IS NULL OR expires_at "
+                   f"> :now) AND (kind = 'ip'{match})", {**wanted, "now": now})
+
+
+def record_placement(sql: Sql, order_id: int, facts: PlacementFacts,
+                     decisions: Sequence[Mapping[str, Any]]) -> None:
+    """Keep the order's decision rows and what placement saw; count it for the next orders."""
+    sql.many(DECISION_SQL, decisions)
+    sql.run(FACTS_SQL, {
+        "order_id": order_id, "buyer_id": facts.buyer_id, "device_id": facts.device_id,
+        "ip": facts.ip, "address_norm": facts.address_key,
+        "phone_norm": facts.phone,
+        "amount": facts.amount, "currency": facts.currency, "placed_at": facts.placed_at})
+    count_placement(sql, facts, facts.address_key)
+
+
+def register_signup(sql: Sql, buyer_id: str, signed_up_at: datetime) -> None:
+    """Keep when the buyer signed up (the profile row `profile` reads); a later call wins."""
+    sql.run(SIGNUP_SQL, {"b": buyer_id, "at": signed_up_at})
