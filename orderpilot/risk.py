@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from integrations.risk import credit_store, lists_store, operations, shadow
+from integrations.db import risk_credit
+from integrations.risk import lists_store, operations, shadow
 from integrations.risk.budget import live_shares
 from integrations.risk.settings import RiskSettings
 from integrations.risk.views import BlacklistEntryView, CreditChangeView
@@ -78,14 +79,14 @@ class Risk:
 
     def credit(self, buyer_id: str) -> int:
         with self._ctx.tx(readonly=True) as tx:
-            return credit_store.credit_score(tx.connection, buyer_id)
+            return risk_credit.credit_score(tx.connection, buyer_id)
 
     def credit_history(self, buyer_id: str) -> list[CreditChangeView]:
         """Every score change of a buyer with its reason, oldest first."""
         with self._ctx.tx(readonly=True) as tx:
-            credit_store.credit_score(tx.connection, buyer_id)  # NotFound for unknown buyers
+            risk_credit.credit_score(tx.connection, buyer_id)  # NotFound for unknown buyers
             return [CreditChangeView.of(r)
-                    for r in credit_store.credit_history(tx.connection, buyer_id)]
+                    for r in risk_credit.credit_history(tx.connection, buyer_id)]
 
     def record_chargeback(self, order_id: str, *, by: str, note: str = "chargeback"
                           ) -> CreditChangeView:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from integrations.db import buyers, records
+from integrations.db.risk_credit import credit_history
 from integrations.evidence.fulfilment import fulfilment_section
 from integrations.evidence.markdown import render_markdown
 from integrations.notifications.masking import known_pii, mask_doc
-from integrations.risk.credit_store import credit_history
 from integrations.service.context import Context, Tx
 from integrations.service.views import CaseView, OrderView, ShipmentView, TransitionView
 

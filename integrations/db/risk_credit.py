@@ -1,0 +1,78 @@
+"""Buyer credit rows: the score on `buyers.credit_score` and its history in
+`risk_credit_events`, in the caller's transaction. How an event moves the score is
+integrations/risk/credit_store.py (the domain's `apply_credit_event`).
+
+The writes are plain SQL on the DBAPI cursor (`Sql`): the sweep's bulk expiry records a credit
+event per expired order. A score is read under `FOR NO KEY UPDATE` on PostgreSQL, not
+`FOR UPDATE`: the buyer's key does not change, and the weaker lock does not conflict with the
+key-share lock a concurrent placement's foreign key takes on the same buyer (which would
+otherwise deadlock a cancel against a placement of that buyer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from integrations.db.schema import BuyerRow
+from integrations.db.schema_risk import CreditEventRow
+from integrations.db.sql import Sql
+from statemachine.errors import NotFound
+
+BUYERS, CREDIT = BuyerRow.__table__, CreditEventRow.__table__
+INSERT_SQL = ("INSERT INTO risk_credit_events (buyer_id, kind, order_id, note, before, after, "
+              "actor, at) VALUES (:buyer_id, :kind, :order_id, :note, :before, :after, :actor, "
+              ":at)")
+SCORE_SQL = "UPDATE buyers SET credit_score = :after WHERE id = :b"
+
+
+def locked_score(sql: Sql, buyer_id: str) -> int:
+    """The buyer's score, the row locked until commit on PostgreSQL (NotFound: no buyer)."""
+    lock = "" if sql.sqlite else " FOR NO KEY UPDATE"
+    found = sql.one(f"SELECT credit_score FROM buyers WHERE id = :b{lock}", {"b": buyer_id})
+    if found is None:
+        raise NotFound("buyer", buyer_id)
+    return found[0]
+
+
+def locked_scores(sql: Sql, buyer_ids: Iterable[str]) -> dict[str, int]:
+    """`locked_score` of each buyer, locked in id order (two sweepers expiring orders of the
+    same buyers never deadlock)."""
+    return {buyer: locked_score(sql, buyer) for buyer in sorted(set(buyer_ids))}
+
+
+def set_score(sql: Sql, buyer_id: str, score: int) -> None:
+    sql.run(SCORE_SQL, {"after": score, "b": buyer_id})
+
+
+def set_scores(sql: Sql, scores: Mapping[str, int]) -> None:
+    """One statement for many buyers' new scores."""
+    sql.many(SCORE_SQL, [{"after": score, "b": buyer} for buyer, score in scores.items()])
+
+
+def add_event(sql: Sql, row: Mapping[str, Any]) -> None:
+    """Append one history row (buyer_id, kind, order_id, note, before, after, actor, at)."""
+    sql.run(INSERT_SQL, row)
+
+
+def add_events(sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
+    """`add_event` for many rows, one statement."""
+    sql.many(INSERT_SQL, rows)
+
+
+def credit_history(conn: Connection, buyer_id: str) -> list[dict[str, Any]]:
+    """Every credit change of a buyer, oldest first."""
+    rows = conn.execute(select(CREDIT).where(CREDIT.c.buyer_id == buyer_id)
+                        .order_by(CREDIT.c.id)).mappings()
+    return [dict(r) for r in rows]
+
+
+def credit_score(conn: Connection, buyer_id: str) -> int:
+    """The buyer's current score (NotFound for a buyer who never ordered)."""
+    score = conn.execute(select(BUYERS.c.credit_score).where(
+        BUYERS.c.id == buyer_id)).scalar_one_or_none()
+    if score is None:
+        raise NotFound("buyer", buyer_id)
+    return int(score)
