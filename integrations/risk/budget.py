@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
+from integrations.db.risk_reads import live_actions
 from integrations.db.sql import Sql
 from statemachine.ports import Message
 from statemachine.risk.engine import Assessment, action_for
@@ -80,13 +79,11 @@ def propose(assessments: Sequence[Assessment], labels: Sequence[int], budget: fl
                                       "rules other than the score already exceed it"}
 
 
-def live_shares(conn: Connection, now: datetime, budget: float) -> dict[str, dict[str, Any]]:
+def live_shares(conn: Any, now: datetime, budget: float) -> dict[str, dict[str, Any]]:
     """Live decisions per action over the last hour and day, the review share, over budget?"""
     sql, out = Sql(conn), {}
     for name, span in WINDOWS.items():
-        rows = dict(sql.all("SELECT action, count(*) FROM risk_decisions WHERE mode = 'live' "
-                            "AND decided_at > :since AND decided_at <= :now GROUP BY action",
-                            {"since": now - span, "now": now}))
+        rows = live_actions(sql, now - span, now)
         total = sum(rows.values())
         share = rows.get("review", 0) / total if total else 0.0
         out[name] = {"orders": total, **{a.value: int(rows.get(a.value, 0)) for a in RiskAction},

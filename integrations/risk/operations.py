@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
+from integrations.db import risk_signals
 from integrations.db.sql import Sql
 from integrations.risk import credit_store, lists_store
 from integrations.risk.hooks import CreditHook
@@ -16,16 +15,13 @@ from statemachine.order import Order
 from statemachine.risk.credit import CreditEventKind
 from statemachine.risk.ruleset import CreditPolicy
 
-SIGNUP_SQL = ("INSERT INTO risk_buyer_profiles (buyer_id, signed_up_at) VALUES (:b, :at) "
-              "ON CONFLICT (buyer_id) DO UPDATE SET signed_up_at = :at")
-
 
 def credit_policy(ctx: Any) -> CreditPolicy:
     """The policy the context's credit hook applies (the rule set's), else the defaults."""
     return next((h.policy for h in ctx.hooks if isinstance(h, CreditHook)), CreditPolicy())
 
 
-def charge_back(ctx: Any, conn: Connection, order: Order, *, by: str, note: str,
+def charge_back(ctx: Any, conn: Any, order: Order, *, by: str, note: str,
                 at: datetime) -> dict[str, Any]:
     """The provider reversed a paid order: the buyer's credit drops (chargeback event)."""
     if order.paid == 0:
@@ -36,17 +32,17 @@ def charge_back(ctx: Any, conn: Connection, order: Order, *, by: str, note: str,
         actor=by, at=at, policy=credit_policy(ctx))
 
 
-def register_signup(conn: Connection, buyer_id: str, signed_up_at: datetime) -> None:
+def register_signup(conn: Any, buyer_id: str, signed_up_at: datetime) -> None:
     """When the buyer really signed up (account age, sign-up to purchase): kept per buyer."""
     if not isinstance(buyer_id, str) or not 0 < len(buyer_id) <= 64:
         raise InvalidInput({"buyer_id": f"expected 1-64 characters (got {buyer_id!r})"})
     if not isinstance(signed_up_at, datetime) or signed_up_at.tzinfo is None:
         raise InvalidInput({"signed_up_at": f"expected a timezone-aware datetime "
                                             f"(got {signed_up_at!r})"})
-    Sql(conn).run(SIGNUP_SQL, {"b": buyer_id, "at": signed_up_at})
+    risk_signals.register_signup(Sql(conn), buyer_id, signed_up_at)
 
 
-def add_list_entry(conn: Connection, list_name: str, kind: str, value: str, *, by: str,
+def add_list_entry(conn: Any, list_name: str, kind: str, value: str, *, by: str,
                    reason: str, at: datetime, expires_at: datetime | None = None,
                    evidence: list[str] | None = None) -> dict[str, Any]:
     """Put a value on the block or allow list (see `lists_store.add_entry`)."""

@@ -5,23 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Connection, select
+from integrations.db.risk_reads import decisions, orders_with_credit_events
 
-from integrations.db.schema_risk import CreditEventRow, RiskDecisionRow
-
-DECISIONS, CREDIT = RiskDecisionRow.__table__, CreditEventRow.__table__
 ACTIONS = ("approve", "review", "reject")
 BAD_OUTCOMES = ("chargeback", "malicious_refund")
 
 
-def shadow_report(conn: Connection) -> dict[str, Any]:
+def shadow_report(conn: Any) -> dict[str, Any]:
     """Agreement matrix (live x shadow), per-rule fire counts, and flags on known bad orders."""
-    live = _decisions(conn, "live")
-    shadow = _decisions(conn, "shadow")
+    live = decisions(conn, "live")
+    shadow = decisions(conn, "shadow")
     both = sorted(set(live) & set(shadow))
     matrix = Counter((live[o]["action"], shadow[o]["action"]) for o in both)
-    bad = set(conn.execute(select(CREDIT.c.order_id).where(
-        CREDIT.c.kind.in_(BAD_OUTCOMES))).scalars()) & set(both)
+    bad = orders_with_credit_events(conn, BAD_OUTCOMES) & set(both)
     return {
         "orders": len(both),
         "live_ruleset": _names(live, both), "shadow_ruleset": _names(shadow, both),
@@ -32,11 +28,6 @@ def shadow_report(conn: Connection) -> dict[str, Any]:
                          "flagged_live": sum(live[o]["action"] != "approve" for o in bad),
                          "flagged_shadow": sum(shadow[o]["action"] != "approve" for o in bad)},
     }
-
-
-def _decisions(conn: Connection, mode: str) -> dict[int, dict[str, Any]]:
-    rows = conn.execute(select(DECISIONS).where(DECISIONS.c.mode == mode)).mappings()
-    return {r["order_id"]: dict(r) for r in rows}
 
 
 def _names(decisions: dict[int, dict[str, Any]], orders: list[int]) -> list[str]:
