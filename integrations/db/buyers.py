@@ -1,7 +1,7 @@
 """Reads about a buyer across their orders: the buyer row, how many orders, what they came to.
 
 Used where a person or a rule looks at the buyer (the review dossier, the refund rules, the
-evidence pack); the risk signals read their own counters (integrations/risk/).
+evidence pack); the risk signals read their own counters (db/risk_signals.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,12 @@ TOTALS = ("orders", "cancelled", "rejected", "expired", "completed", "orders_ref
 def buyer(connection: Connection, buyer_id: str) -> Row | None:
     """The buyer row (credit score, since when), None if unknown."""
     return connection.execute(select(BUYERS).where(BUYERS.c.id == buyer_id)).first()
+
+
+def buyer_of_order(connection: Connection, order_id: int) -> str:
+    """Who placed the order (NoResultFound: no such order)."""
+    return connection.execute(select(ORDERS.c.buyer_id).where(
+        ORDERS.c.id == order_id)).scalar_one()
 
 
 def orders_placed(connection: Connection, buyer_id: str) -> int:

@@ -1,20 +1,36 @@
-"""Reads of the review queue (review tasks joined with their orders and escalations) and of a
-reviewer's dossier (the buyer's other orders; the buyer row is db/buyers.py).
-
-The tasks are opened and closed by `integrations.risk.hooks.review_task_hook`; the queue's use
+"""The review queue's rows: a task opened when an order enters under_review and closed (who,
+what) when it leaves, in the transition's transaction (`integrations.risk.hooks.review_task_hook`
+decides when); reads of the queue (tasks joined with their orders and escalations) and of a
+reviewer's dossier (the buyer's other orders; the buyer row is db/buyers.py). The queue's use
 cases (list, decide) are `integrations.service.review_queue`.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, select
+from sqlalchemy import Connection, Row, and_, func, insert, select, update
 
 from integrations.db.schema import OrderRow, OutboxRow
 from integrations.db.schema_risk import ReviewTaskRow
 
 TASKS, ORDERS, OUTBOX = ReviewTaskRow.__table__, OrderRow.__table__, OutboxRow.__table__
+
+
+def open_task(connection: Connection, order_id: int, opened_at: datetime, due_at: datetime,
+              reasons: list[Any], score: float) -> None:
+    """A review task for the order, with the risk decision's reasons and score."""
+    connection.execute(insert(TASKS).values(order_id=order_id, opened_at=opened_at,
+                                            due_at=due_at, reasons=reasons, score=score))
+
+
+def close_task(connection: Connection, order_id: int, at: datetime, by: str, decision: str,
+               note: str | None) -> None:
+    """The order's open review task decided: when, by whom, how (the trigger), why."""
+    connection.execute(update(TASKS).where(
+        TASKS.c.order_id == order_id, TASKS.c.decided_at.is_(None)).values(
+        decided_at=at, decided_by=by, decision=decision, note=note))
 
 
 def review_tasks(connection: Connection, escalation_event: str,

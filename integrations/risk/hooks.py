@@ -6,11 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
+from integrations.db import review_tasks
+from integrations.db.buyers import buyer_of_order
 from integrations.db.risk_counters import count_outcomes
-from integrations.db.schema import OrderRow
-from integrations.db.schema_risk import ReviewTaskRow
 from integrations.db.sql import Sql
 from integrations.risk.credit_store import record_credit_event, record_credit_events
 from statemachine.aftersales import AfterSalesCase, Inspection
@@ -20,7 +18,6 @@ from statemachine.order import Order
 from statemachine.risk.credit import CreditEventKind
 from statemachine.risk.ruleset import CreditPolicy
 
-TASKS, ORDERS = ReviewTaskRow.__table__, OrderRow.__table__
 # states in which stock is held for the buyer
 HELD = ("awaiting_payment", "payment_pending", "paid", "picking")
 UNDER_REVIEW = "under_review"
@@ -67,8 +64,7 @@ class CreditHook:
             event = case_credit_event(aggregate, fired) \
                 if isinstance(aggregate, AfterSalesCase) else dispute_credit_event(fired)
             order_id = aggregate.order_id
-            buyer = tx.connection.execute(select(ORDERS.c.buyer_id).where(
-                ORDERS.c.id == order_id)).scalar_one()
+            buyer = buyer_of_order(tx.connection, order_id)
         else:
             return
         if event is not None:
@@ -107,11 +103,9 @@ def review_task_hook(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
         return
     if fired.to_state == UNDER_REVIEW:
         risk = aggregate.attrs.get("risk") or {}
-        tx.connection.execute(insert(TASKS).values(
-            order_id=aggregate.id, opened_at=fired.at, due_at=fired.at + ctx.timeouts.review_sla,
-            reasons=risk.get("reasons", []), score=risk.get("score", 0.0)))
+        review_tasks.open_task(tx.connection, aggregate.id, fired.at,
+                               fired.at + ctx.timeouts.review_sla, risk.get("reasons", []),
+                               risk.get("score", 0.0))
     elif fired.from_state == UNDER_REVIEW:
-        tx.connection.execute(update(TASKS).where(
-            TASKS.c.order_id == aggregate.id, TASKS.c.decided_at.is_(None)).values(
-            decided_at=fired.at, decided_by=fired.actor, decision=fired.trigger,
-            note=(fired.payload.get("reason") or None)))
+        review_tasks.close_task(tx.connection, aggregate.id, fired.at, fired.actor,
+                                fired.trigger, fired.payload.get("reason") or None)
