@@ -1,23 +1,20 @@
 """Block and allow list entries in the database: add (with a reason, an author, an optional
 expiry and evidence), block from an order in one call, list, remove (soft: `removed_at`).
-Values are stored the way placement compares them, beside the value as it was typed."""
+Values are stored the way placement compares them, beside the value as it was typed. The rows
+are read and written by db/risk_lists.py."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
-
-from integrations.db.schema import OrderRow
-from integrations.db.schema_risk import BlacklistEntryRow
+from integrations.db import risk_lists
 from integrations.geo.addresses import parse_address, parse_line
 from integrations.geo.phones import parse_phone
 from statemachine.errors import InvalidInput, NotFound
 from statemachine.risk.blacklist import parse_networks
 from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP, PHONE
 
-BLACKLIST, ORDERS = BlacklistEntryRow.__table__, OrderRow.__table__
 KINDS = (BUYER, DEVICE, PHONE, ADDRESS, IP)
 LISTS = ("block", "allow")
 
@@ -41,26 +38,23 @@ def normalise(kind: str, value: str) -> str:
     return stored
 
 
-def add_entry(conn: Connection, kind: str, value: str, *, reason: str, by: str, at: datetime,
+def add_entry(conn: Any, kind: str, value: str, *, reason: str, by: str, at: datetime,
               evidence: list[str] | None = None, normalised: bool = False,
               list_name: str = "block", expires_at: datetime | None = None) -> dict[str, Any]:
     """List a value; an already listed value gains the new evidence instead of a duplicate.
     `normalised`: the value is already in stored form (taken from an order)."""
     _check_entry(list_name, reason, at, expires_at)
     stored = value if normalised else normalise(kind, value)
-    existing = conn.execute(select(BLACKLIST).where(
-        BLACKLIST.c.list_name == list_name, BLACKLIST.c.kind == kind,
-        BLACKLIST.c.value == stored, BLACKLIST.c.removed_at.is_(None))).mappings().first()
+    existing = risk_lists.active_entry(conn, list_name, kind, stored)
     if existing is not None:
         merged = list(dict.fromkeys([*existing["evidence_order_ids"], *(evidence or [])]))
-        conn.execute(update(BLACKLIST).where(BLACKLIST.c.id == existing["id"])
-                     .values(evidence_order_ids=merged))
+        risk_lists.set_evidence(conn, existing["id"], merged)
         return {**existing, "evidence_order_ids": merged}
     row = {"list_name": list_name, "kind": kind, "value": stored,
            "shown": None if normalised or value.strip() == stored else value.strip()[:500],
            "reason": reason.strip(), "created_by": by, "evidence_order_ids": list(evidence or []),
            "created_at": at, "expires_at": expires_at, "removed_at": None, "removed_by": None}
-    entry_id = conn.execute(insert(BLACKLIST).values(row)).inserted_primary_key[0]
+    entry_id = risk_lists.insert_entry(conn, row)
     return {"id": entry_id, **row}
 
 
@@ -74,10 +68,9 @@ def _check_entry(list_name: str, reason: str, at: datetime, expires_at: datetime
                                           f"{at.isoformat()} (got {expires_at!r})"})
 
 
-def order_values(conn: Connection, order_id: int) -> dict[str, str | None]:
+def order_values(conn: Any, order_id: int) -> dict[str, str | None]:
     """What an order can put on the blacklist: buyer, device, phone, address, ip."""
-    row = conn.execute(select(ORDERS.c.buyer_id, ORDERS.c.attrs).where(
-        ORDERS.c.id == order_id)).one_or_none()
+    row = risk_lists.order_buyer_attrs(conn, order_id)
     if row is None:
         raise NotFound("order", f"o-{order_id}")
     attrs = row.attrs or {}
@@ -89,7 +82,7 @@ def order_values(conn: Connection, order_id: int) -> dict[str, str | None]:
             PHONE: attrs.get("phone"), ADDRESS: key}
 
 
-def blacklist_from_order(conn: Connection, order_id: int, *, kinds: tuple[str, ...], reason: str,
+def blacklist_from_order(conn: Any, order_id: int, *, kinds: tuple[str, ...], reason: str,
                          by: str, at: datetime) -> list[dict[str, Any]]:
     """List the order's buyer (and the other `kinds` it has) with the order as evidence."""
     unknown = [k for k in kinds if k not in KINDS]
@@ -102,22 +95,15 @@ def blacklist_from_order(conn: Connection, order_id: int, *, kinds: tuple[str, .
             for kind in kinds if values[kind]]
 
 
-def list_entries(conn: Connection, include_removed: bool = False,
+def list_entries(conn: Any, include_removed: bool = False,
                  list_name: str | None = None) -> list[dict[str, Any]]:
-    query = select(BLACKLIST).order_by(BLACKLIST.c.id)
-    if not include_removed:
-        query = query.where(BLACKLIST.c.removed_at.is_(None))
-    if list_name is not None:
-        query = query.where(BLACKLIST.c.list_name == list_name)
-    return [dict(r) for r in conn.execute(query).mappings()]
+    """Entries by id, active only unless `include_removed`, of one list or both."""
+    return risk_lists.entries(conn, include_removed, list_name)
 
 
-def remove_entry(conn: Connection, entry_id: int, *, by: str, at: datetime) -> dict[str, Any]:
+def remove_entry(conn: Any, entry_id: int, *, by: str, at: datetime) -> dict[str, Any]:
     """Soft-delete an active entry (kept for the audit trail)."""
-    done = conn.execute(update(BLACKLIST).where(
-        BLACKLIST.c.id == entry_id, BLACKLIST.c.removed_at.is_(None))
-        .values(removed_at=at, removed_by=by))
-    if done.rowcount != 1:
+    removed = risk_lists.remove(conn, entry_id, by=by, at=at)
+    if removed is None:
         raise NotFound("blacklist entry", str(entry_id))
-    return dict(conn.execute(select(BLACKLIST).where(BLACKLIST.c.id == entry_id))
-                .mappings().one())
+    return removed

@@ -1,0 +1,63 @@
+"""Block and allow list rows (`risk_blacklist_entries`): find the active entry for a value, add
+one, add evidence to one, list them, remove one (soft: `removed_at`, kept for the audit trail),
+and read what an order could put on a list. What is valid and how values are normalised is
+integrations/risk/lists_store.py; placement reads its candidates in db/risk_signals.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, RowMapping, insert, select, update
+
+from integrations.db.schema import OrderRow
+from integrations.db.schema_risk import BlacklistEntryRow
+
+BLACKLIST, ORDERS = BlacklistEntryRow.__table__, OrderRow.__table__
+
+
+def active_entry(conn: Connection, list_name: str, kind: str, value: str) -> RowMapping | None:
+    """The list's entry for this (stored) value that has not been removed, if any."""
+    return conn.execute(select(BLACKLIST).where(
+        BLACKLIST.c.list_name == list_name, BLACKLIST.c.kind == kind,
+        BLACKLIST.c.value == value, BLACKLIST.c.removed_at.is_(None))).mappings().first()
+
+
+def set_evidence(conn: Connection, entry_id: int, order_ids: list[str]) -> None:
+    """Replace an entry's evidence (order ids)."""
+    conn.execute(update(BLACKLIST).where(BLACKLIST.c.id == entry_id)
+                 .values(evidence_order_ids=order_ids))
+
+
+def insert_entry(conn: Connection, row: dict[str, Any]) -> int:
+    """A new entry from its column values; returns its id."""
+    return conn.execute(insert(BLACKLIST).values(row)).inserted_primary_key[0]
+
+
+def order_buyer_attrs(conn: Connection, order_id: int) -> Row | None:
+    """The order's buyer_id and attrs (device, IP, phone, address), None if no such order."""
+    return conn.execute(select(ORDERS.c.buyer_id, ORDERS.c.attrs).where(
+        ORDERS.c.id == order_id)).one_or_none()
+
+
+def entries(conn: Connection, include_removed: bool = False,
+            list_name: str | None = None) -> list[dict[str, Any]]:
+    """Entries by id, active only unless `include_removed`, of one list or both."""
+    query = select(BLACKLIST).order_by(BLACKLIST.c.id)
+    if not include_removed:
+        query = query.where(BLACKLIST.c.removed_at.is_(None))
+    if list_name is not None:
+        query = query.where(BLACKLIST.c.list_name == list_name)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def remove(conn: Connection, entry_id: int, *, by: str, at: datetime) -> dict[str, Any] | None:
+    """Mark an active entry removed (when, by whom); the entry as now stored, None if there is
+    no active entry with that id."""
+    done = conn.execute(update(BLACKLIST).where(
+        BLACKLIST.c.id == entry_id, BLACKLIST.c.removed_at.is_(None))
+        .values(removed_at=at, removed_by=by))
+    if done.rowcount != 1:
+        return None
+    return dict(conn.execute(select(BLACKLIST).where(BLACKLIST.c.id == entry_id))
+                .mappings().one())
