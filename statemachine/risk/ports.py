@@ -1,8 +1,9 @@
 """What a risk check may ask of storage: the signals reader and the decision recorder.
 
 The pure engine never reads a database. Placement hands a `RiskCheck` one `RiskSignalStore`
-bound to its transaction; the SQL behind it lives in `integrations.risk.sql_store`, the
-in-memory one used by the backtest in `integrations.risk.signal_store`.
+bound to its transaction; the SQL one is `integrations.risk.sql_store` (its statements in
+`integrations.db.risk_signals`), the in-memory one used by the backtest
+`integrations.risk.signal_store`.
 """
 
 from __future__ import annotations
