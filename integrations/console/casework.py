@@ -16,19 +16,13 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, select
-
+from integrations.db import casework_reads as reads
 from integrations.db.dispute_store import DisputeStore
-from integrations.db.schema import CaseRow, DeadlineRow, OrderRow, ShipmentRow
-from integrations.db.schema_risk import ReviewTaskRow, RiskOrderFactsRow
 from integrations.service.context import Context, Tx
 from statemachine.currency import shown
 from statemachine.dispute import UNANSWERED
 from statemachine.errors import NotFound
 
-ORDERS, CASES, SHIPMENTS = OrderRow.__table__, CaseRow.__table__, ShipmentRow.__table__
-TASKS, DEADLINES, FACTS = (ReviewTaskRow.__table__, DeadlineRow.__table__,
-                           RiskOrderFactsRow.__table__)
 RISK_REVIEW, REFUND_REVIEW, STALL, DISPUTE_REVIEW = (
     "risk-review", "refund-review", "stall", "dispute-review")
 KINDS = (RISK_REVIEW, REFUND_REVIEW, STALL, DISPUTE_REVIEW)
@@ -96,8 +90,7 @@ def _readers(ctx: Context, tx: Tx) -> dict[str, Callable[[int | None], list[Open
 def placement_device_ip(ctx: Context, order_id: str) -> tuple[str | None, str | None]:
     """The device and IP the order was placed from, as the risk engine kept them."""
     with ctx.tx(readonly=True) as tx:
-        row = tx.connection.execute(select(FACTS.c.device_id, FACTS.c.ip).where(
-            FACTS.c.order_id == int(order_id.removeprefix("o-")))).first()
+        row = reads.placement_facts(tx.connection, int(order_id.removeprefix("o-")))
     return (row.device_id, row.ip) if row else (None, None)
 
 
@@ -105,21 +98,15 @@ def related_orders(ctx: Context, order_id: str, limit: int = 10) -> list[dict[st
     """Other orders placed from the same device, IP or normalised address."""
     number = int(order_id.removeprefix("o-"))
     with ctx.tx(readonly=True) as tx:
-        me = tx.connection.execute(select(FACTS).where(FACTS.c.order_id == number)).first()
+        me = reads.placement_facts(tx.connection, number)
         if me is None:
             return []
-        shared = [(FACTS.c[name], getattr(me, name), label) for name, label in
-                  (("device_id", "device"), ("ip", "IP"), ("address_norm", "address"))
-                  if getattr(me, name)]
         seen: dict[int, dict[str, Any]] = {}
-        for column, value, label in shared:
-            rows = tx.connection.execute(
-                select(ORDERS.c.id, ORDERS.c.buyer_id, ORDERS.c.state, ORDERS.c.total,
-                       ORDERS.c.currency, ORDERS.c.created_at)
-                .join(FACTS, FACTS.c.order_id == ORDERS.c.id)
-                .where(column == value, ORDERS.c.id != number)
-                .order_by(ORDERS.c.id.desc()).limit(limit))
-            for r in rows:
+        for column, label in reads.SHARED:
+            if not getattr(me, column):
+                continue
+            for r in reads.orders_sharing(tx.connection, number, column, getattr(me, column),
+                                          limit):
                 seen.setdefault(r.id, {"order_id": f"o-{r.id}", "buyer_id": r.buyer_id,
                                        "state": r.state, "total": r.total,
                                        "currency": r.currency, "placed_at": r.created_at,
@@ -128,43 +115,24 @@ def related_orders(ctx: Context, order_id: str, limit: int = 10) -> list[dict[st
 
 
 def _risk_reviews(conn: Any, order_number: int | None) -> list[OpenCase]:
-    query = (select(TASKS, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.currency)
-             .join(ORDERS, ORDERS.c.id == TASKS.c.order_id)
-             .where(TASKS.c.decided_at.is_(None), ORDERS.c.state == "under_review"))
-    if order_number is not None:
-        query = query.where(TASKS.c.order_id == order_number)
     return [OpenCase(RISK_REVIEW, f"o-{r.order_id}", f"o-{r.order_id}", f"o-{r.order_id}",
                      r.buyer_id, r.total, r.currency, r.opened_at, r.due_at,
                      tuple(plain_reason(x, r.currency) for x in r.reasons or ()))
-            for r in conn.execute(query)]
+            for r in reads.held_orders(conn, order_number)]
 
 
 def _refund_reviews(conn: Any, case_number: int | None) -> list[OpenCase]:
-    due = (select(DEADLINES.c.entity_id, DEADLINES.c.due_at)
-           .where(DEADLINES.c.entity == "case", DEADLINES.c.kind == "aftersales_sla")
-           .subquery())
-    query = (select(CASES, ORDERS.c.buyer_id, ORDERS.c.currency, due.c.due_at)
-             .join(ORDERS, ORDERS.c.id == CASES.c.order_id)
-             .outerjoin(due, due.c.entity_id == CASES.c.id)
-             .where(CASES.c.state == "under_review"))
-    if case_number is not None:
-        query = query.where(CASES.c.id == case_number)
     return [OpenCase(REFUND_REVIEW, f"c-{r.id}", f"c-{r.id}", f"o-{r.order_id}", r.buyer_id,
                      sum(int(ln.get("amount", 0)) for ln in r.lines or ()), r.currency,
                      r.created_at, r.due_at, (f"{r.kind.replace('_', ' ')}: {r.reason}",))
-            for r in conn.execute(query)]
+            for r in reads.cases_under_review(conn, case_number)]
 
 
 def _stalls(conn: Any, shipment_number: int | None) -> list[OpenCase]:
-    query = (select(SHIPMENTS, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.currency)
-             .join(ORDERS, and_(ORDERS.c.id == SHIPMENTS.c.order_id))
-             .where(SHIPMENTS.c.state == "stalled"))
-    if shipment_number is not None:
-        query = query.where(SHIPMENTS.c.id == shipment_number)
     return [OpenCase(STALL, f"s-{r.id}", _episode(r), f"o-{r.order_id}",
                      r.buyer_id, r.total, r.currency, r.last_scan_at or r.created_at, None,
                      (f"{r.carrier} {r.tracking_no}: {r.stall_reason or 'stalled'}",))
-            for r in conn.execute(query)]
+            for r in reads.stalled_parcels(conn, shipment_number)]
 
 
 def _dispute_reviews(tx: Tx, now: datetime, dispute_number: int | None) -> list[OpenCase]:

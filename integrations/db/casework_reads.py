@@ -1,0 +1,66 @@
+"""The store reads behind the console's open cases (integrations/console/casework.py): held
+orders, after-sales requests under review, stalled parcels, and what an order shares with
+others (device, IP, normalised address)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from integrations.db.schema import CaseRow, DeadlineRow, OrderRow, ShipmentRow
+from integrations.db.schema_risk import ReviewTaskRow, RiskOrderFactsRow
+
+ORDERS, CASES, SHIPMENTS = OrderRow.__table__, CaseRow.__table__, ShipmentRow.__table__
+TASKS, DEADLINES, FACTS = (ReviewTaskRow.__table__, DeadlineRow.__table__,
+                           RiskOrderFactsRow.__table__)
+SHARED = (("device_id", "device"), ("ip", "IP"), ("address_norm", "address"))
+
+
+def held_orders(conn: Connection, order_number: int | None) -> list[Any]:
+    """Undecided review tasks of orders under review, with buyer, total and currency."""
+    query = (select(TASKS, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.currency)
+             .join(ORDERS, ORDERS.c.id == TASKS.c.order_id)
+             .where(TASKS.c.decided_at.is_(None), ORDERS.c.state == "under_review"))
+    if order_number is not None:
+        query = query.where(TASKS.c.order_id == order_number)
+    return list(conn.execute(query))
+
+
+def cases_under_review(conn: Connection, case_number: int | None) -> list[Any]:
+    """After-sales cases a person must decide, with buyer, currency and their SLA's due time."""
+    due = (select(DEADLINES.c.entity_id, DEADLINES.c.due_at)
+           .where(DEADLINES.c.entity == "case", DEADLINES.c.kind == "aftersales_sla")
+           .subquery())
+    query = (select(CASES, ORDERS.c.buyer_id, ORDERS.c.currency, due.c.due_at)
+             .join(ORDERS, ORDERS.c.id == CASES.c.order_id)
+             .outerjoin(due, due.c.entity_id == CASES.c.id)
+             .where(CASES.c.state == "under_review"))
+    if case_number is not None:
+        query = query.where(CASES.c.id == case_number)
+    return list(conn.execute(query))
+
+
+def stalled_parcels(conn: Connection, shipment_number: int | None) -> list[Any]:
+    query = (select(SHIPMENTS, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.currency)
+             .join(ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id)
+             .where(SHIPMENTS.c.state == "stalled"))
+    if shipment_number is not None:
+        query = query.where(SHIPMENTS.c.id == shipment_number)
+    return list(conn.execute(query))
+
+
+def placement_facts(conn: Connection, order_number: int) -> Any:
+    """What the risk engine kept of the order's placement (device, IP, address…), or None."""
+    return conn.execute(select(FACTS).where(FACTS.c.order_id == order_number)).first()
+
+
+def orders_sharing(conn: Connection, order_number: int, column: str, value: Any,
+                   limit: int) -> list[Any]:
+    """Other orders whose placement had the same `column` (device_id, ip, address_norm)."""
+    return list(conn.execute(
+        select(ORDERS.c.id, ORDERS.c.buyer_id, ORDERS.c.state, ORDERS.c.total,
+               ORDERS.c.currency, ORDERS.c.created_at)
+        .join(FACTS, FACTS.c.order_id == ORDERS.c.id)
+        .where(FACTS.c[column] == value, ORDERS.c.id != order_number)
+        .order_by(ORDERS.c.id.desc()).limit(limit)))
