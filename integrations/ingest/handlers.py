@@ -131,6 +131,8 @@ def _late(order: Order, event: PaymentEvent) -> bool:
 
 def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
     """A payment started that has not settled (bank transfer, card authorised)."""
+    if order.state is OrderState.PAYMENT_PENDING and order.payment_ref == event.payment_ref:
+        return False, "the order already waits for this payment", None
     orders.fire(ctx, tx, order, "start_payment", "gateway", {
         "amount": event.amount, "payment_ref": event.payment_ref})
     return True, "the order waits in payment_pending until the payment settles", None

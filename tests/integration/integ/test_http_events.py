@@ -242,3 +242,13 @@ def test_a_second_payment_for_a_paid_order_is_refunded_not_dropped(client, shop)
     assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["capture", "late_capture"]
     assert _late_refunds(shop, order) == [("refund", order["total"], "late-refund:payments:wx-dup")]
     assert shop.orders.get(order["id"]).paid == order["total"]
+
+
+def test_the_same_pending_payment_reported_again_under_another_event_id_is_not_a_409(
+        client, shop):
+    order = placed(client)
+    first = client.post("/v1/payments/events", payment(order, "p-1", type="pending"))
+    again = client.post("/v1/payments/events", payment(order, "p-2", type="pending"))
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["applied"] is False
+    assert [h.trigger for h in shop.orders.history(order["id"])].count("start_payment") == 1

@@ -193,3 +193,18 @@ def test_a_capture_recorded_before_the_buyer_cancelled_is_not_made(ship_shop):
     assert shop.stripe.calls("POST", "/v1/refunds") == []
     with shop.pilot.context.engine.connect() as connection:
         assert audit(connection) == []
+
+
+def test_the_answer_to_stripe_carries_no_personal_data_of_the_buyer(shop):
+    # Stripe keeps webhook response bodies in its dashboard's delivery log: a third party
+    order_id, pi = shop.order_awaiting_payment()
+    shop.stripe.authorise(pi)
+    kind, intent = "payment_intent.amount_capturable_updated", se.intent(shop.stripe.intents[pi])
+    body = se.event(kind, intent)
+    for _ in range(2):  # the answer, and the same answer replayed from our log
+        response = shop.deliver(kind, intent, body=body)
+        text = response.text
+        assert response.status_code == 200 and order_id in text, text
+        for personal in ("13800138000", "李雷", "文三路18号"):
+            assert personal not in text, text
+        assert response.json()["order"]["shipping_address"]["city"] == "杭州市"

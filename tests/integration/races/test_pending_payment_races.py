@@ -79,3 +79,31 @@ def test_two_late_payments_revive_the_order_once_and_the_other_is_refunded(race,
         level = pilot.inventory.level(sku=sku, warehouse="WH-0")
         assert (level.on_hand, level.reserved) == (4, 0), (trial, level)
         race.check([order.id])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_the_same_late_money_delivered_twice_at_once_is_recorded_and_refunded_once(race, trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given a bank transfer that did not settle by its deadline (the order expired)
+        start_trial(race, trial)
+        order = awaiting_payment(pilot, trial)
+        ref = f"sepa-{trial}"
+        pilot.orders.fire(order.id, "start_payment", amount=order.total, payment_ref=ref)
+        race.at(race.now() + timedelta(hours=72, minutes=1))
+        assert pilot.sweep(race.now()).get("payment_due", 0) >= 1
+        # When the gateway reports its settling twice at once, under two event ids
+        body = {"type": "succeeded", "order_id": order.id, "amount": order.total,
+                "payment_ref": ref}
+        outcomes = race.run(*[("payment_webhook", {"event_id": f"late-{trial}-{n}", **body})
+                              for n in (1, 2)])
+        # Then both are answered 200, the money is in the ledger once and refunded once
+        assert [o.result for o in outcomes] == [200, 200], (trial, outcomes)
+        with pilot.context.tx(readonly=True) as tx:
+            kinds = [k for (k,) in tx.store.sql.all(
+                "SELECT kind FROM payment_records WHERE order_id = :o ORDER BY id",
+                {"o": int(order.id[2:])})]
+        assert kinds == ["late_capture"], (trial, kinds)
+        assert list(_late_refunds(pilot, order.id)) == [f"late-refund:payments:{ref}"], trial
+        assert pilot.orders.get(order.id).state == "expired"
+        race.check([order.id])
