@@ -16,6 +16,7 @@ never shared between processes.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Iterator
@@ -125,3 +126,25 @@ def _rolled_back(connection: Connection, driver: Any) -> bool:
         return True
     except Exception:
         return False
+
+
+class Savepoints:
+    """Stands in for `Units` inside a group-commit batch (service/group_commit.py): each unit
+    of work is a savepoint of the batch's one transaction."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self._driver = connection.connection.driver_connection
+        self._names = itertools.count(1)
+
+    @contextmanager
+    def begin(self, readonly: bool = False) -> Iterator[Connection]:
+        name = f"op_group_{next(self._names)}"
+        self._driver.execute(f"SAVEPOINT {name}")
+        try:
+            yield self.connection
+        except BaseException:
+            self._driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self._driver.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        self._driver.execute(f"RELEASE SAVEPOINT {name}")

@@ -24,42 +24,18 @@ command. A single caller gains nothing and waits up to `max_wait` more.
 
 from __future__ import annotations
 
-import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection
-
+from integrations.db.units import Savepoints
 from integrations.service.context import Context
 
 T = TypeVar("T")
 Command = Callable[[Context], T]
-
-
-class Savepoints:
-    """Stands in for `Units` inside a batch: each unit of work is a savepoint of its batch."""
-
-    def __init__(self, connection: Connection):
-        self.connection = connection
-        self._driver = connection.connection.driver_connection
-        self._names = itertools.count(1)
-
-    @contextmanager
-    def begin(self, readonly: bool = False) -> Iterator[Connection]:
-        name = f"op_group_{next(self._names)}"
-        self._driver.execute(f"SAVEPOINT {name}")
-        try:
-            yield self.connection
-        except BaseException:
-            self._driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            self._driver.execute(f"RELEASE SAVEPOINT {name}")
-            raise
-        self._driver.execute(f"RELEASE SAVEPOINT {name}")
 
 
 class GroupCommit:
