@@ -53,7 +53,9 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
     if operation.status is not OperationStatus.PENDING:
         return operation
     if operation.kind is K.CAPTURE and (unwanted := _capture_unwanted(ctx, operation)):
-        return fail(ctx, key, unwanted)
+        failed = fail(ctx, key, unwanted)
+        _release_superseded(ctx, operation)
+        return failed
     try:
         result = _call(gateway or ctx.gateway, operation)
     except TransientPaymentError as error:
@@ -156,6 +158,20 @@ def _capture_unwanted(ctx: Context, op: PaymentOperation) -> str | None:
         return None
     return (f"capture not made: order {order.public_id} is {order.state} and no longer waits "
             f"for payment {op.payment_ref}")
+
+
+def _release_superseded(ctx: Context, op: PaymentOperation) -> None:
+    """The capture was not made because another payment paid the order: release this one's
+    authorisation now rather than leave the buyer's money held until the provider drops it
+    (~7 days). A cancelled or expired order's is released by the money sweep."""
+    with ctx.tx() as tx:
+        order = tx.store.get_order(op.order_id, lock=True)
+        if not order.paid or order.payment_ref == op.payment_ref:
+            return
+        key = request(ctx, tx, order, K.VOID, op.amount, f"void:{order.public_id}:"
+                      f"{op.payment_ref}", "system:money", payment_ref=op.payment_ref,
+                      reason="another payment paid the order").key
+    execute_quietly(ctx, [key])
 
 
 def _call(gateway: PaymentGateway, op: PaymentOperation) -> PaymentResult:

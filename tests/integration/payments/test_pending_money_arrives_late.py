@@ -147,9 +147,13 @@ def test_a_capture_retried_after_another_payment_paid_the_order_is_not_made(shop
     shop.pilot.payments.sweep(START + timedelta(minutes=10))
     # Then it is not made (the buyer is not charged twice); staff are told why
     assert shop.stripe.calls("POST", f"/v1/payment_intents/{pi}/capture")[-1].answered == 503
-    assert shop.stripe.intents[pi]["status"] == "requires_capture"
     [(key, error)] = _failed_operations(shop, order_id)
     assert key == f"capture:{order_id}" and "no longer waits for payment" in error
+    # and its authorisation is released at once, not left holding the buyer's money
+    [void] = shop.stripe.calls("POST", f"/v1/payment_intents/{pi}/cancel")
+    assert void.headers["idempotency-key"] == f"void:{order_id}:{pi}"
+    assert shop.stripe.intents[pi]["status"] == "canceled"
+    assert shop.pilot.orders.get(order_id).paid == shop.stripe.intents[pi]["amount"]
 
 
 def test_a_capture_made_just_after_another_payment_paid_the_order_is_refunded(shop):
