@@ -169,7 +169,7 @@ def test_at_the_due_date_the_run_closes_unanswered_and_nothing_is_submitted(
 
 
 def test_prefect_refuses_an_answer_given_after_the_form_lapsed(shop, prefect_server: str):
-    from prefect.exceptions import FlowPauseTimeout
+    from prefect.exceptions import FlowPauseTimeout, NotPausedError
     from prefect.flow_runs import resume_flow_run
 
     pilot, gateway = shop
@@ -179,10 +179,13 @@ def test_prefect_refuses_an_answer_given_after_the_form_lapsed(shop, prefect_ser
         [run] = wait_for("a suspended dispute run", lambda: paused(pilot, dispute_id))
         time.sleep(max(0.0, (run.state.state_details.pause_timeout -
                              datetime.now(UTC)).total_seconds()) + 0.5)
-        # When a reviewer answers after that, the server refuses the resume
-        with pytest.raises(FlowPauseTimeout):
+        # When a reviewer answers after that, the server refuses the resume: the pause timed
+        # out, or — if the console's re-check got there first — the run is no longer paused
+        with pytest.raises((FlowPauseTimeout, NotPausedError)):
             resume_flow_run(run.id, run_input=answer("submit"))
-    assert state_of(run).is_failed() and gateway.dispute_calls == []
+    final = state_of(run)
+    assert (final.is_failed() or final.is_completed()) and not final.is_paused()
+    assert gateway.dispute_calls == []
 
 
 def test_the_dispute_flow_run_by_prefects_engine_suspends_until_the_due_date_and_submits(
