@@ -202,6 +202,16 @@ def something_to_ship(order: Order, ctx: Mapping[str, Any]) -> str | None:
         "no stock consumed for this order)"
 
 
+def payment_can_be_taken(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    """Capture at shipping: goods do not leave on an authorisation whose capture failed."""
+    failed = ctx.get("capture_failed")
+    if failed is None:
+        return None
+    ref = (order.authorisation or {}).get("payment_ref")
+    return (f"the capture of {ref} failed ({failed}): capture it at the provider (its webhook "
+            "books it) or cancel the order")
+
+
 def checker_is_named(order: Order, ctx: Mapping[str, Any]) -> str | None:
     return None if ctx.get("actor") else "the checker must be named"
 
@@ -388,8 +398,8 @@ ORDER_STEPS = (
     Step("reallocate", (S.BACKORDERED,), S.PICKING, effect=note_reason, event="reallocated"),
     Step("pack", (S.PICKING,), S.PACKED, (nothing_in_transit, second_person_checked),
          record_packing),
-    Step("ship", (S.PACKED,), S.SHIPPED, (something_to_ship,), record_shipping,
-         spawn=parcels_for_labels),
+    Step("ship", (S.PACKED,), S.SHIPPED, (something_to_ship, payment_can_be_taken),
+         record_shipping, spawn=parcels_for_labels),
     Step("deliver", (S.SHIPPED,), S.DELIVERED, (every_parcel_delivered,)),
     Step("close", (S.DELIVERED,), S.COMPLETED, effect=note_reason),
     # a shipped order whose parcels were all settled (delivered, or lost / returned and the

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from integrations.db.money_store import MoneyStore
 from integrations.db.writer import Change
 from integrations.service import pipeline
 from integrations.service.carriers import pick_carrier
@@ -24,7 +25,7 @@ from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
 from statemachine.errors import GuardRejected
-from statemachine.money import OperationKind
+from statemachine.money import OperationKind, OperationStatus
 from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
 
@@ -77,11 +78,24 @@ def ship_facts(ctx: Context, tx: Tx, order: Order, params: dict[str, Any],
                    "tracking_no": f"{order.public_id}-{n}"} for n, wh in enumerate(sold, 1)]
     warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status=None)})
     fallback = warehouses[0] if warehouses else "unknown"
-    return {"parcels": [{**label, "warehouse": label.get("warehouse") or fallback}
+    return {**_capture_failure(tx, order),
+            "parcels": [{**label, "warehouse": label.get("warehouse") or fallback}
                         for label in labels],
             "promised_by": params.get("promised_by") or move.at
             + ctx.timeouts.promised_delivery  # + days a farther warehouse adds (placement)
             + timedelta(days=order.attrs.get("promise_extra_days") or 0)}
+
+
+def _capture_failure(tx: Tx, order: Order) -> dict[str, Any]:
+    """An order paid on an authorisation whose capture already failed for good (the sweep's
+    capture before it lapsed): `ship` must not send goods for money it cannot take."""
+    held = order.authorisation
+    if not held:
+        return {}
+    failed = [op for op in MoneyStore(tx.store.sql).of_order(order.id)
+              if op.kind is OperationKind.CAPTURE and op.status is OperationStatus.FAILED
+              and op.payment_ref == held["payment_ref"]]
+    return {"capture_failed": failed[-1].error or "refused"} if failed else {}
 
 
 def capture_shipped(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:

@@ -253,3 +253,28 @@ def test_a_revived_order_leaves_the_store_consistent(reviving_shop):
     assert shop.pilot.orders.get(order_id).state == "paid"
     with shop.pilot.context.engine.connect() as connection:
         assert audit(connection) == []
+
+
+def test_goods_do_not_ship_on_an_authorisation_whose_capture_failed(ship_shop):
+    shop = ship_shop
+    order_id, pi = shop.order_awaiting_payment()
+    shop.stripe.authorise(pi)
+    shop.deliver("payment_intent.amount_capturable_updated", se.intent(shop.stripe.intents[pi]))
+    for trigger in ("start_picking", "pack"):
+        shop.pilot.orders.fire(order_id, trigger)
+    # Given the authorisation lapsed at Stripe before the sweep's capture was made
+    shop.stripe.intents[pi]["status"] = "canceled"
+    shop.pilot.sweep(START + timedelta(days=6, minutes=1))
+    shop.pilot.payments.sweep(START + timedelta(days=6, minutes=5))
+    # When the warehouse ships, it is refused, saying why and what to do; nothing changes
+    with pytest.raises(GuardRejected, match="the capture of .* failed .*cancel the order"):
+        shop.pilot.orders.fire(order_id, "ship")
+    order = shop.pilot.orders.get(order_id)
+    assert (order.state, order.payment_status) == ("packed", "authorised")
+    assert shop.pilot.shipments.of_order(order_id) == []
+    # And once the money is captured at the provider (its webhook books it), it ships
+    shop.stripe.intents[pi].update(status="succeeded", amount_received=9998)
+    booked = shop.deliver("payment_intent.succeeded", se.intent(shop.stripe.intents[pi]))
+    assert booked.status_code == 200, booked.text
+    shipped = shop.pilot.orders.fire(order_id, "ship")
+    assert (shipped.state, shipped.paid) == ("shipped", 9998)
