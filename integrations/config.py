@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     capture_at: Literal["authorisation", "shipping"] = Field(
         "authorisation", description="when an authorised payment is captured: at once, or "
                                      "when the order ships (fulfilled on the authorisation)")
+    refund_policy_text: str | None = Field(
+        None, max_length=5000, description="the shop's refund policy as buyers read it: the "
+                                           "refund-policy field of every chargeback answer")
     late_payments: Literal["refund", "revive"] = Field(
         "refund", description="money for an expired order: refunded automatically, or the order "
                               "revived if its stock is still there (else refunded)")

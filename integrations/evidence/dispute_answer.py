@@ -28,11 +28,12 @@ from statemachine.errors import GuardRejected, InvalidInput
 def prepare(ctx: Context, dispute_no: int, actor: str,
             overrides: dict[str, str] | None = None, refund_policy: str | None = None
             ) -> Dispute:
-    """Fill the evidence from the order's pack (a person's `overrides` win); evidence_due."""
+    """Fill the evidence from the order's pack (a person's `overrides` win; the refund policy
+    given, else the shop's `ORDERPILOT_REFUND_POLICY_TEXT`); evidence_due."""
     dispute = get(ctx, dispute_no)
+    policy = refund_policy or ctx.settings.refund_policy_text
     evidence = stripe_evidence(build_pack(ctx, dispute.order_id, reveal_pii=True),
-                               refund_policy) | {k: v for k, v in (overrides or {}).items()
-                                                 if v}
+                               policy) | {k: v for k, v in (overrides or {}).items() if v}
     return fire_dispute(ctx, dispute_no, "prepare", actor, {"evidence": evidence})
 
 

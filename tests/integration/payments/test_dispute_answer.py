@@ -62,3 +62,12 @@ def test_a_conceded_dispute_books_the_chargeback(shop):  # noqa: F811
     assert accepted["state"] == "accepted" and accepted["booked"] == 9998
     assert shop.stripe.disputes[stripe_dispute]["status"] == "lost"
     assert shop.pilot.orders.get(order_id).refunded == 9998
+
+
+def test_the_shops_refund_policy_fills_the_answer_when_none_is_given(shop):  # noqa: F811
+    disputed_shipped_order(shop)
+    [opened] = shop.pilot.disputes.list()
+    ctx = shop.pilot.context
+    ctx.settings = ctx.settings.model_copy(update={"refund_policy_text": "签收后7天无理由退货"})
+    prepared = shop.pilot.disputes.prepare(opened["id"], by="finance:li")
+    assert prepared["evidence"]["refund_policy"] == "签收后7天无理由退货"
