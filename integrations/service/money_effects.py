@@ -8,10 +8,8 @@ from integrations.service.late_payments import take_late_money
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.money import OperationKind, PaymentOperation
-from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
+from statemachine.order import ORDER_LIFECYCLE, UNPAYABLE, Order
 from statemachine.ports import PaymentResult
-
-UNPAYABLE = (OrderState.EXPIRED, OrderState.CANCELLED, OrderState.REJECTED)
 
 
 def apply_effects(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,

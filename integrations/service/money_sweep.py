@@ -17,10 +17,9 @@ from integrations.db.money_store import MoneyStore
 from integrations.service import money
 from integrations.service.context import Context
 from statemachine.money import OperationKind, OperationStatus
-from statemachine.order import OrderState
+from statemachine.order import UNPAYABLE
 
 RETRY_AFTER = timedelta(minutes=2)  # leave the caller's own first attempt alone
-UNPAYABLE = (OrderState.EXPIRED, OrderState.CANCELLED, OrderState.REJECTED)
 
 
 def sweep_money(ctx: Context, now: datetime, limit: int = 100) -> dict[str, int]:
