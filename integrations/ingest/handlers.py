@@ -91,16 +91,14 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
         if event.currency and event.currency != order.currency:
             raise InvalidInput({"currency": f"order {order.public_id} is in {order.currency} "
                                             f"(got {event.currency})"})
-        kind = PAYMENT_RECORD_KIND[event.type]
         if event.type == "succeeded" and _late(order, event):
-            kind = "late_capture"  # money for an order that can no longer take it
-        was = order.state
-        applied, note, case_id = _PAYMENT[event.type](ctx, tx, order, event)
-        if kind == "late_capture" and not applied:  # this late money was already recorded
-            return Applied(number, False, {"order": _order(tx, number)}, note)
-        if kind == "late_capture" and was is OrderState.EXPIRED \
-                and tx.store.get_order(number).state is OrderState.PAID:
-            kind = "capture"  # revived by the shop's late-payment policy: the order took it
+            late = take_late_money(ctx, tx, order, event.amount, event.payment_ref, "payments")
+            if not late.new:  # this late money was already recorded
+                return Applied(number, False, {"order": _order(tx, number)}, late.note)
+            kind, applied, note, case_id = late.ledger_kind, True, late.note, None
+        else:
+            kind = PAYMENT_RECORD_KIND[event.type]
+            applied, note, case_id = _PAYMENT[event.type](ctx, tx, order, event)
         records.payment_add(tx.connection, {
             "order_id": number, "kind": kind, "amount": event.amount,
             "currency": order.currency, "provider_ref": event.payment_ref, "case_id": case_id,
@@ -112,11 +110,8 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
 
 
 def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
-    """The money arrived: the order is paid; an order that can no longer take it (expired,
-    cancelled, rejected) is revived by policy or the money refunded (late_payments.py)."""
-    if _late(order, event):
-        late = take_late_money(ctx, tx, order, event.amount, event.payment_ref, "payments")
-        return late.new, late.note, None
+    """The money arrived and the order can take it: it is paid. (Money it cannot take is
+    revived by policy or refunded before this: late_payments.py.)"""
     orders.fire(ctx, tx, order, "pay", "gateway",
                 {"amount": event.amount, "payment_ref": event.payment_ref})
     return True, None, None

@@ -124,7 +124,7 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     late = take_late_money(ctx, tx, order, ev.amount, ev.payment_ref, ev.provider)
     if not late.new:
         return False, late.note
-    _ledger(tx, order, ev, "capture" if late.revived else "late_capture")
+    _ledger(tx, order, ev, late.ledger_kind)
     follow.extend([late.refund_key] if late.refund_key else [])
     return True, late.note
 

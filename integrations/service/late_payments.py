@@ -29,6 +29,12 @@ class LateMoney:
     note: str
     new: bool = True  # False: this payment's late money was already taken (a repeat)
 
+    @property
+    def ledger_kind(self) -> str:
+        """How the payment ledger books it: the revived order took the money as its capture;
+        otherwise it is late money, owed back to the buyer."""
+        return "capture" if self.revived else "late_capture"
+
 
 def already_paid_by(order: Order, payment_ref: str) -> bool:
     """The order took this very payment (paid, or kept its authorisation for shipping): a

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from integrations.db.money_store import MoneyStore
 from orderpilot import OrderPilot
 from tests.conftest import START
 from tests.integration.races.actions import ADDRESS
 
 PRICE = 1999
+HOLD_LAPSED = timedelta(minutes=21)  # past the 20-minute stock hold the trials' shop uses
+PAYMENT_DUE_PASSED = timedelta(hours=72, minutes=1)  # past a started payment's 72 h deadline
 
 
 def line(sku: str, quantity: int = 1) -> dict:
@@ -50,3 +53,33 @@ def start_trial(race, trial: int) -> None:
     """Each trial starts a month after the previous one: whatever timers earlier trials left
     are due by then, so a racing sweep also meets older work, as a real one does."""
     race.at(START + timedelta(days=30 * trial))
+
+
+def expired_unpaid(race, pilot: OrderPilot, trial: int):
+    """An order whose hold lapsed unpaid and was swept: expired, its unit back on the shelf."""
+    order = awaiting_payment(pilot, trial)
+    race.at(race.now() + HOLD_LAPSED)
+    assert pilot.sweep(race.now())["hold_expiry"] >= 1
+    return order
+
+
+def payment_started(pilot: OrderPilot, trial: int, payment_ref: str):
+    """An order waiting on a payment that has not settled (a bank transfer processing)."""
+    order = awaiting_payment(pilot, trial)
+    pilot.orders.fire(order.id, "start_payment", amount=order.total, payment_ref=payment_ref)
+    return order
+
+
+def money_arrives(race, order, payment_ref: str, **policy) -> tuple[str, dict]:
+    """The racing action: the provider reports the order's full amount captured, now."""
+    return ("provider_captured", {"order_id": order.id, "payment_ref": payment_ref,
+                                  "amount": order.total, "at": race.now().isoformat(),
+                                  **policy})
+
+
+def late_refunds(pilot: OrderPilot, order_id: str) -> dict[str, tuple[str, int]]:
+    """The automatic refunds of late money made for an order: key → (status, amount)."""
+    with pilot.context.tx(readonly=True) as tx:
+        return {op.key: (op.status.value, op.amount) for op in
+                MoneyStore(tx.store.sql).of_order(int(order_id[2:]))
+                if op.key.startswith("late-refund:")}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from integrations.db.money_store import MoneyStore
 from tests.integration.races.conftest import TRIALS
-from tests.integration.races.shop import awaiting_payment, start_trial
+from tests.integration.races.shop import (
+    HOLD_LAPSED,
+    awaiting_payment,
+    expired_unpaid,
+    late_refunds,
+    money_arrives,
+    start_trial,
+)
 
 LOSING = {"InvalidTransition"}  # the order moved on first: the truthful answer to the loser
 
@@ -20,7 +24,7 @@ def test_pay_vs_hold_expiry_sweep_vs_buyer_cancel_on_one_order(race, trials):
         # Given an order whose stock hold has just lapsed, not yet swept
         start_trial(race, trial)
         order = awaiting_payment(pilot, trial)
-        race.at(race.now() + timedelta(minutes=21))
+        race.at(race.now() + HOLD_LAPSED)
         # When the payment, the sweep and the buyer's cancel arrive at the same moment
         pay, sweep, cancel = race.run(
             ("fire", {"order_id": order.id, "trigger": "pay", "amount": order.total,
@@ -45,7 +49,7 @@ def test_two_sweepers_and_a_payer_on_the_same_due_holds(race, trials):
         # Given five orders whose holds have lapsed
         start_trial(race, trial)
         orders = [awaiting_payment(pilot, trial * 10 + n) for n in range(5)]
-        race.at(race.now() + timedelta(minutes=21))
+        race.at(race.now() + HOLD_LAPSED)
         # When two sweepers and a late payment for the first order run at once
         first, second, pay = race.run(
             ("sweep", {}), ("sweep", {}),
@@ -68,12 +72,11 @@ def test_provider_money_vs_expiry_sweep_vs_cancel_is_kept_or_refunded_never_lost
         # Given an order whose stock hold has just lapsed, not yet swept
         start_trial(race, trial)
         order = awaiting_payment(pilot, trial)
-        race.at(race.now() + timedelta(minutes=21))
+        race.at(race.now() + HOLD_LAPSED)
         ref = f"alipay-late-{trial}"
         # When the provider's payment notice, the sweep and the buyer's cancel arrive together
         paid, sweep, cancel = race.run(
-            ("provider_captured", {"order_id": order.id, "payment_ref": ref,
-                                   "amount": order.total, "at": race.now().isoformat()}),
+            money_arrives(race, order, ref),
             ("sweep", {}),
             ("fire", {"order_id": order.id, "trigger": "cancel", "reason": "买家取消",
                       "actor": "buyer"}))
@@ -81,17 +84,15 @@ def test_provider_money_vs_expiry_sweep_vs_cancel_is_kept_or_refunded_never_lost
         assert paid.ok and sweep.ok, (trial, paid, sweep)
         assert cancel.ok or cancel.error in LOSING, (trial, cancel)
         final = pilot.orders.get(order.id)
-        with pilot.context.tx(readonly=True) as tx:
-            late = [(op.status.value, op.amount) for op in
-                    MoneyStore(tx.store.sql).of_order(int(order.id[2:]))
-                    if op.key == f"late-refund:simulated:{ref}"]
+        late = late_refunds(pilot, order.id)
         if final.paid:  # the notice came first: the order's money (a cancel after refunds it)
-            assert (final.paid, final.payment_ref, late) == (order.total, ref, []), trial
+            assert (final.paid, final.payment_ref, late) == (order.total, ref, {}), trial
             assert final.state in ("paid", "cancelled"), (trial, final.state)
         else:
             assert final.state in ("expired", "cancelled"), (trial, final.state)
             assert (final.paid, final.refunded) == (0, 0), trial
-            assert late == [("succeeded", order.total)], (trial, late)
+            assert late == {f"late-refund:simulated:{ref}": ("succeeded", order.total)}, \
+                (trial, late)
         race.check([order.id])
 
 
@@ -101,15 +102,11 @@ def test_late_money_reviving_an_order_vs_a_buyer_taking_its_stock(race, trials):
     for trial in range(trials):
         # Given an order for 1 of 5 units that expired unpaid (its unit is back on the shelf)
         start_trial(race, trial)
-        order = awaiting_payment(pilot, trial)
+        order = expired_unpaid(race, pilot, trial)
         sku = order.lines[0].sku
-        race.at(race.now() + timedelta(minutes=21))
-        assert pilot.sweep(race.now())["hold_expiry"] >= 1
         # When its money arrives (policy: revive) as another buyer asks for all 5 units
         late, rival = race.run(
-            ("provider_captured", {"order_id": order.id, "payment_ref": f"wx-late-{trial}",
-                                   "amount": order.total, "at": race.now().isoformat(),
-                                   "late_payments": "revive"}),
+            money_arrives(race, order, f"wx-late-{trial}", late_payments="revive"),
             ("place", {"buyer": f"b-rival-{trial}",
                        "lines": [{"sku": sku, "quantity": 5, "unit_price": 1999}]}))
         # Then exactly one of them has the stock: the order revived and the rival told it sold
@@ -122,10 +119,8 @@ def test_late_money_reviving_an_order_vs_a_buyer_taking_its_stock(race, trials):
         else:
             assert final.state == "expired" and rival.ok, (trial, final.state, rival)
             assert "refund" in late.result, (trial, late)
-            with pilot.context.tx(readonly=True) as tx:
-                [refund] = [op for op in MoneyStore(tx.store.sql).of_order(int(order.id[2:]))
-                            if op.kind.value == "refund"]
-            assert refund.key == f"late-refund:simulated:wx-late-{trial}", (trial, refund)
+            assert late_refunds(pilot, order.id) == {
+                f"late-refund:simulated:wx-late-{trial}": ("succeeded", order.total)}, trial
         level = pilot.inventory.level(sku=sku, warehouse="WH-0")
         assert (level.on_hand, level.reserved) == ((5, 5) if rival.ok else (4, 0)), \
             (trial, level)

@@ -3,22 +3,19 @@ cancel reach the order; two late payments racing to revive one expired order."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from integrations.db.money_store import MoneyStore
 from tests.integration.races.conftest import TRIALS
-from tests.integration.races.shop import awaiting_payment, start_trial
+from tests.integration.races.shop import (
+    PAYMENT_DUE_PASSED,
+    expired_unpaid,
+    late_refunds,
+    money_arrives,
+    payment_started,
+    start_trial,
+)
 
 LOSING = {"InvalidTransition"}
-
-
-def _late_refunds(pilot, order_id: str) -> dict[str, tuple[str, int]]:
-    with pilot.context.tx(readonly=True) as tx:
-        return {op.key: (op.status.value, op.amount) for op in
-                MoneyStore(tx.store.sql).of_order(int(order_id[2:]))
-                if op.key.startswith("late-refund:")}
 
 
 @pytest.mark.parametrize("trials", TRIALS)
@@ -27,14 +24,12 @@ def test_pending_money_vs_payment_due_sweep_vs_cancel_is_kept_or_refunded(race, 
     for trial in range(trials):
         # Given a bank transfer started for an order, at its 72 h deadline, not yet swept
         start_trial(race, trial)
-        order = awaiting_payment(pilot, trial)
         ref = f"sepa-{trial}"
-        pilot.orders.fire(order.id, "start_payment", amount=order.total, payment_ref=ref)
-        race.at(race.now() + timedelta(hours=72, minutes=1))
+        order = payment_started(pilot, trial, ref)
+        race.at(race.now() + PAYMENT_DUE_PASSED)
         # When the transfer settles as the sweep and the buyer's cancel arrive
         paid, sweep, cancel = race.run(
-            ("provider_captured", {"order_id": order.id, "payment_ref": ref,
-                                   "amount": order.total, "at": race.now().isoformat()}),
+            money_arrives(race, order, ref),
             ("sweep", {}),
             ("fire", {"order_id": order.id, "trigger": "cancel", "reason": "买家取消",
                       "actor": "buyer"}))
@@ -42,7 +37,7 @@ def test_pending_money_vs_payment_due_sweep_vs_cancel_is_kept_or_refunded(race, 
         assert paid.ok and sweep.ok, (trial, paid, sweep)
         assert cancel.ok or cancel.error in LOSING, (trial, cancel)
         final = pilot.orders.get(order.id)
-        late = _late_refunds(pilot, order.id)
+        late = late_refunds(pilot, order.id)
         if final.paid:
             assert (final.paid, late) == (order.total, {}), (trial, late)
             assert final.state in ("paid", "cancelled"), (trial, final.state)
@@ -59,22 +54,18 @@ def test_two_late_payments_revive_the_order_once_and_the_other_is_refunded(race,
     for trial in range(trials):
         # Given an expired order (its unit back on the shelf) the buyer paid twice, late
         start_trial(race, trial)
-        order = awaiting_payment(pilot, trial)
+        order = expired_unpaid(race, pilot, trial)
         sku = order.lines[0].sku
-        race.at(race.now() + timedelta(minutes=21))
-        assert pilot.sweep(race.now())["hold_expiry"] >= 1
         refs = [f"wx-{trial}-a", f"alipay-{trial}-b"]
         # When both payments' notices arrive together (policy: revive)
-        outcomes = race.run(*[
-            ("provider_captured", {"order_id": order.id, "payment_ref": ref,
-                                   "amount": order.total, "at": race.now().isoformat(),
-                                   "late_payments": "revive"}) for ref in refs])
+        outcomes = race.run(*[money_arrives(race, order, ref, late_payments="revive")
+                              for ref in refs])
         # Then one revived the order, the other is refunded; the unit is sold once
         assert all(o.ok for o in outcomes), (trial, outcomes)
         final = pilot.orders.get(order.id)
         assert (final.state, final.paid, final.refunded) == ("paid", order.total, 0), trial
         other = next(ref for ref in refs if ref != final.payment_ref)
-        assert _late_refunds(pilot, order.id) == {
+        assert late_refunds(pilot, order.id) == {
             f"late-refund:simulated:{other}": ("succeeded", order.total)}, (trial, outcomes)
         level = pilot.inventory.level(sku=sku, warehouse="WH-0")
         assert (level.on_hand, level.reserved) == (4, 0), (trial, level)
@@ -87,10 +78,9 @@ def test_the_same_late_money_delivered_twice_at_once_is_recorded_and_refunded_on
     for trial in range(trials):
         # Given a bank transfer that did not settle by its deadline (the order expired)
         start_trial(race, trial)
-        order = awaiting_payment(pilot, trial)
         ref = f"sepa-{trial}"
-        pilot.orders.fire(order.id, "start_payment", amount=order.total, payment_ref=ref)
-        race.at(race.now() + timedelta(hours=72, minutes=1))
+        order = payment_started(pilot, trial, ref)
+        race.at(race.now() + PAYMENT_DUE_PASSED)
         assert pilot.sweep(race.now()).get("payment_due", 0) >= 1
         # When the gateway reports its settling twice at once, under two event ids
         body = {"type": "succeeded", "order_id": order.id, "amount": order.total,
@@ -104,6 +94,6 @@ def test_the_same_late_money_delivered_twice_at_once_is_recorded_and_refunded_on
                 "SELECT kind FROM payment_records WHERE order_id = :o ORDER BY id",
                 {"o": int(order.id[2:])})]
         assert kinds == ["late_capture"], (trial, kinds)
-        assert list(_late_refunds(pilot, order.id)) == [f"late-refund:payments:{ref}"], trial
+        assert list(late_refunds(pilot, order.id)) == [f"late-refund:payments:{ref}"], trial
         assert pilot.orders.get(order.id).state == "expired"
         race.check([order.id])
