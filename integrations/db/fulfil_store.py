@@ -22,6 +22,7 @@ from statemachine.errors import InvalidInput
 SHIPPED_STATUSES = ("consumed", "lost")
 TRANSFER_COLS = ("id, sku, from_warehouse, to_warehouse, quantity, status, reason, sent_by, "
                  "sent_at, received_by, received_at, order_id, line_no")
+TRANSFER_ORDER = TRANSFER_COLS.split(", ").index("order_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +157,20 @@ class FulfilStore:
 
     def inbound_for(self, order_id: int) -> list[tuple]:
         """Transfers still in transit to refill this order."""
-        return self.sql.all(f"SELECT {TRANSFER_COLS} FROM stock_transfers WHERE order_id = :o "
-                            "AND status = 'in_transit' ORDER BY id", {"o": order_id})
+        return self.inbound_for_orders([order_id]).get(order_id, [])
+
+    def inbound_for_orders(self, order_ids: Iterable[int]) -> dict[int, list[tuple]]:
+        """Per order, the transfers still in transit to refill it (orders with none left out):
+        one query for a batch of orders."""
+        wanted = sorted(set(order_ids))
+        if not wanted:
+            return {}
+        where, params = _in_list("order_id", wanted)
+        found: dict[int, list[tuple]] = {}
+        for row in self.sql.all(f"SELECT {TRANSFER_COLS} FROM stock_transfers WHERE {where} "
+                                "AND status = 'in_transit' ORDER BY id", params):
+            found.setdefault(row[TRANSFER_ORDER], []).append(row)
+        return found
 
     def mark_received(self, transfer_id: int, actor: str, at: datetime) -> bool:
         return self.sql.run("UPDATE stock_transfers SET status = 'received', received_by = :a, "

@@ -42,6 +42,7 @@ def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
     """Facts an order's guards and effects need that the caller does not supply."""
     open_counts = tx.store.open_parcels([m.aggregate.id for m in moves if m.trigger in (
         "deliver", "close") and "open_parcels" not in m.params])
+    packing = pack_facts(ctx, tx, [m.aggregate for m in moves if m.trigger == "pack"])
 
     def facts(move: Move) -> dict[str, Any]:
         order, params = move.aggregate, dict(move.params)
@@ -59,7 +60,7 @@ def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
         elif move.trigger in ("deliver", "close") and "open_parcels" not in params:
             params["open_parcels"] = open_counts.get(order.id, 0)
         elif move.trigger == "pack":
-            params.update(pack_facts(ctx, tx, order))
+            params.update(packing[order.id])
         elif move.trigger == "ship":
             params.update(ship_facts(ctx, tx, order, params, move))
         return params
