@@ -135,6 +135,7 @@ class Lifecycle:
         self.creation, self.timers, self.Trigger = creation, tuple(timers), triggers
         _check_triggers(entity, triggers, self.steps)
         self._allowed = _allowed_table(self.steps)
+        self._triggers = tuple(dict.fromkeys(step.trigger for step in self.steps))
         self._table = _step_table(self.steps)
         self._machine = _reference_machine(states, initial, self.steps)
         self._plans = {(before, after): _timer_plan(self.timers, before, after)
@@ -142,7 +143,7 @@ class Lifecycle:
 
     @property
     def triggers(self) -> list[str]:
-        return list(dict.fromkeys(step.trigger for step in self.steps))
+        return list(self._triggers)  # computed once: every parcel or case command checks it
 
     def allowed(self, state: StrEnum | str) -> list[str]:
         """Triggers that may be fired from `state` (guards may still refuse them)."""

@@ -112,6 +112,8 @@ _JSON_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACL
 
 
 def _sqlite_ts(value: datetime) -> str:
+    if value.tzinfo is UTC:  # the common case: the text before its "+00:00"
+        return value.isoformat(" ", "microseconds")[:26]
     if value.utcoffset():
         value = value.astimezone(UTC)
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")

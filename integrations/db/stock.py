@@ -27,9 +27,9 @@ class Drift:
 
 
 class StockStore:
-    def __init__(self, connection: Connection):
+    def __init__(self, connection: Connection, sql: Sql | None = None):
         self.connection = connection
-        self.sql = Sql(connection)
+        self.sql = sql or Sql(connection)  # the unit of work's own, when it has one
 
     def receive(self, sku: str, warehouse: str, quantity: int) -> int:
         """Add stock on hand (creating the sku × warehouse row); returns the new on_hand."""

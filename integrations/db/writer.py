@@ -21,6 +21,13 @@ cuts its batches so that each aggregate moves once per `apply`, see pipeline.rou
 row's version moved meanwhile the whole batch raises `ConcurrentUpdate` (the unit of work rolls
 back).
 No other module writes these tables; the single-call API is a batch of one.
+
+A batch of one (nearly every API call: a step, or its cascade's round) skips the grouping:
+`apply` hands it to the same four parts with the single change, so it runs the statements a
+batch of many would run for it, in the same order, without sorting and netting work that has
+nothing to sort (tests/integration/test_writer_batches.py checks both give the same rows).
+Each change's step details are serialised once: the history row's payload text is spliced
+into its outbox event as `details`.
 """
 
 from __future__ import annotations
@@ -97,12 +104,27 @@ class Writer:
 
     def apply(self, changes: Sequence[Change]) -> None:
         """Write a batch: stock, aggregates, deadlines, history and outbox, in lock order."""
-        if changes:
+        if len(changes) == 1:
+            self._apply_one(changes[0])
+        elif changes:
             times = _Times(self.sql)
             self._save(changes, times)
             self._stock(changes)
             self._deadlines(changes, times)
             self._record(changes, times)
+
+    def _apply_one(self, change: Change) -> None:
+        """A batch of one: the same parts in the same order, nothing to group or net."""
+        fired = change.fired
+        times = _Times(self.sql, fired.at)
+        if fired.from_state is not None:
+            self._update(BY_ENTITY[fired.entity], fired.entity,
+                         [(change.aggregate, 1, fired.at)], times)
+        if fired.stock:
+            self._stock((change,))
+        if fired.arm or fired.clear:
+            self._deadlines((change,), times)
+        self._record((change,), times)
 
     def save_lines(self, order: Order) -> None:
         """Per-line refunded quantities (after-sales refunds by line)."""
@@ -160,10 +182,12 @@ class Writer:
             key = (change.fired.entity, change.aggregate.id)
             prior = moved.get(key)
             moved[key] = (change.aggregate, (prior[1] if prior else 0) + 1, change.fired.at)
+        by_entity: dict[str, list[tuple[Any, int, datetime]]] = {}
+        for (kind, _), item in moved.items():
+            by_entity.setdefault(kind, []).append(item)
         for entity in ENTITY_ORDER:
-            batch = sorted(((agg, n, at) for (kind, _), (agg, n, at) in moved.items()
-                            if kind == entity), key=lambda item: item[0].id)
-            if batch:
+            if batch := by_entity.get(entity):
+                batch.sort(key=lambda item: item[0].id)
                 self._update(BY_ENTITY[entity], entity, batch, times)
 
     def _update(self, rows: RowMap[Any], entity: str, batch: list[tuple[Any, int, datetime]],
@@ -210,14 +234,15 @@ class Writer:
         history, outbox = [], []
         for change in changes:
             fired, number, at = change.fired, change.aggregate.id, times(change.fired.at)
+            details = to_json(fired.payload)
             history.append({"entity": fired.entity, "entity_id": number,
                             "order_id": change.order_id, "trigger": fired.trigger,
                             "from_state": fired.from_state, "to_state": fired.to_state,
-                            "actor": fired.actor, "at": at, "payload": to_json(fired.payload)})
+                            "actor": fired.actor, "at": at, "payload": details})
             outbox.append({"event": f"orderpilot.{fired.entity}.{fired.event}",
                            "entity": fired.entity, "entity_id": number,
                            "order_id": change.order_id, "created_at": at,
-                           "payload": to_json(event_payload(change))})
+                           "payload": event_json(change, details)})
         self.sql.bound(HISTORY_INSERT, history)
         self.sql.bound(OUTBOX_INSERT, outbox)
 
@@ -231,11 +256,26 @@ def event_payload(change: Change) -> dict[str, Any]:
             **change.data, "details": fired.payload}
 
 
+def event_json(change: Change, details: str) -> str:
+    """`to_json(event_payload(change))` from the step details already serialised for the
+    history row: the same text (compact JSON, `details` the last key), one encoding less."""
+    if "details" in change.data:  # the entity's data would place `details` elsewhere
+        return to_json(event_payload(change))
+    fired = change.fired
+    head = to_json({"order_id": ids.ORDER(change.order_id), "entity_id": fired.entity_id,
+                    "trigger": fired.trigger, "from_state": fired.from_state,
+                    "to_state": fired.to_state, "actor": fired.actor,
+                    "at": fired.at.isoformat(), **change.data})
+    return f'{head[:-1]},"details":{details}}}'
+
+
 class _Times:
     """Binds each timestamp of a batch once (a batch shares a handful of distinct times)."""
 
-    def __init__(self, sql: Sql):
+    def __init__(self, sql: Sql, first: datetime | None = None):
         self.sql, self.seen = sql, {}
+        if first is not None:  # a batch of one: its step's time, bound up front
+            self.seen[first] = sql.time(first)
 
     def __call__(self, value: datetime) -> Any:
         bound = self.seen.get(value)

