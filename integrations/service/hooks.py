@@ -23,8 +23,9 @@ def after_transition(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
 def after_transitions(ctx: Any, tx: Any, moved: list[tuple[Any, Fired]]) -> None:
     """The bulk paths' version: a hook with a `many` method takes the whole batch at once."""
     for hook in ctx.hooks:
-        if hasattr(hook, "many"):
-            hook.many(ctx, tx, moved)
+        many = getattr(hook, "many", None)
+        if many is not None:
+            many(ctx, tx, moved)
         else:
             for aggregate, fired in moved:
                 hook(ctx, tx, aggregate, fired)

@@ -94,6 +94,8 @@ def rounds(moves: Sequence[Move]) -> list[Sequence[Move]]:
     awaits) and the writer writes a round at its end: a second move of the same aggregate
     must see what the first one wrote, as it would on the single path.
     """
+    if len(moves) < 2:  # a batch of one (the single-call API) is its own round
+        return [moves]
     parts: list[Sequence[Move]] = []
     start, seen = 0, set()
     for i, move in enumerate(moves):
