@@ -1,26 +1,38 @@
 """Which Chinese address library: jionlp vs cpca on the test corpus (region code + speed).
 
     pip install cpca   # only for this comparison; orderpilot depends on jionlp
-    python bench/address_parsers.py
+    python bench/address_parsers.py [--every 20]
 
 Each corpus row (tests/fixtures/cn_addresses.csv) is given to each library as one line (the
 "fields" rows joined in Chinese order); a hit is the expected district code. Time is per
 address, first sight (no cache), single thread. cpca is called through its internal
 `_get_one_addr`: its public `transform` builds a pandas DataFrame per call (~2 ms).
+
+Then orderpilot's finder (`find_region`, jionlp's parser shown only the entries whose names
+occur in the text) against jionlp's own scan of every name (`region_by_jionlp`), in the same
+run, interleaved address by address, on first-seen addresses (no cache by text): the corpus
+and addresses written from jionlp's division table (tests/unit/geo/address_variants.py, every
+`--every`-th county in each form). Per-parse µs: median, 5th-95th percentile, min-max, and
+whether each pair of answers is the same. CPU time of the thread (`time.thread_time`, so a
+shared machine's waits are left out) and the wall-clock median.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import csv
 import io
 import json
+import os
+import statistics
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "cn_addresses.csv"
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "fixtures" / "cn_addresses.csv"
 
 
 def texts() -> list[tuple[str, str, str]]:
@@ -65,14 +77,59 @@ def measure(name: str, parse, rows) -> dict:
             "misses_by_form": dict(misses)}
 
 
+def spread(values: list[float], scale: float = 1e6) -> dict:
+    """Median, 5th-95th percentile and min-max (seconds → µs by default)."""
+    v = sorted(x * scale for x in values)
+    cuts = statistics.quantiles(v, n=20)
+    return {"median": round(statistics.median(v), 1), "p5": round(cuts[0], 1),
+            "p95": round(cuts[-1], 1), "min": round(v[0], 1), "max": round(v[-1], 1)}
+
+
+def finders(every: int) -> dict:
+    """find_region (prefiltered) vs region_by_jionlp (every name), interleaved, first sight."""
+    sys.path.insert(0, str(ROOT))
+    from integrations.geo.regions import find_region, region_by_jionlp
+    from tests.unit.geo.address_variants import corpus
+
+    named = {"jionlp_scan": region_by_jionlp, "prefiltered": find_region.__wrapped__}  # no cache
+    addresses = [text for _, text, _ in texts()] + corpus(seed=12, every=every)
+    for finder in named.values():
+        finder(addresses[0])  # load jionlp and the index
+    cpu: dict[str, list[float]] = {name: [] for name in named}
+    wall: dict[str, list[float]] = {name: [] for name in named}
+    same = 0
+    for n, text in enumerate(addresses):
+        got = []
+        for name in sorted(named, reverse=n % 2 == 1):  # alternate which goes first
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            got.append(named[name](text))
+            cpu[name].append(time.thread_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start)
+        same += got[0] == got[1]
+    old, new = cpu["jionlp_scan"], cpu["prefiltered"]
+    ratios = [a / max(b, 1e-9) for a, b in zip(old, new, strict=True)]
+    return {"addresses": len(addresses), "same_region": same,
+            "cpu_us_per_parse": {name: spread(cpu[name]) for name in named},
+            "wall_us_per_parse_median": {name: round(statistics.median(wall[name]) * 1e6, 1)
+                                         for name in named},
+            "cpu_ratio_of_medians": round(statistics.median(old) / statistics.median(new), 1),
+            "cpu_ratio_per_address": spread(ratios, 1),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--every", type=int, default=20,
+                        help="generated addresses: every N-th county of jionlp's table")
+    args = parser.parse_args()
     rows = texts()
     results = [measure("jionlp", jionlp_codes(), rows)]
     try:
         results.append(measure("cpca", cpca_codes(), rows))
     except ImportError:
         print("cpca not installed: pip install cpca to compare", file=sys.stderr)
-    print(json.dumps(results, indent=2, ensure_ascii=False))
+    print(json.dumps({"libraries": results, "finders": finders(args.every)}, indent=2,
+                     ensure_ascii=False))
 
 
 if __name__ == "__main__":
