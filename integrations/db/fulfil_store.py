@@ -46,7 +46,10 @@ class FulfilStore:
     # --- sku facts --------------------------------------------------------------------------
 
     def flags_of(self, skus: Iterable[str]) -> dict[str, list[str]]:
-        where, params = _in_list("sku", sorted(set(skus)))
+        wanted = sorted(set(skus))
+        if not wanted:  # `IN ()` is an error on PostgreSQL (and a wasted statement anywhere)
+            return {}
+        where, params = _in_list("sku", wanted)
         found: dict[str, list[str]] = {}
         for sku, flag in self.sql.all(f"SELECT sku, flag FROM sku_flags WHERE {where}", params):
             found.setdefault(sku, []).append(flag)

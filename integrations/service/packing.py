@@ -14,6 +14,8 @@ from statemachine.order import Order
 def pack_facts(ctx: Context, tx: Tx, orders: Sequence[Order]) -> dict[int, dict[str, list]]:
     """Per order, what the pack guards need: double-check reasons and refills still in
     transit — two queries for a whole batch (the replay packs thousands at once)."""
+    if not orders:  # a batch with nothing to pack (nearly every batch): no statement
+        return {}
     store = FulfilStore(tx.connection)
     inbound = store.inbound_for_orders(order.id for order in orders)
     flags = store.flags_of(ln.sku for order in orders for ln in order.lines)
