@@ -76,8 +76,10 @@ def database(store: str, directory: Path, name: str) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
 
 
-def start(name: str, url: str, port: int) -> Server:
-    """The server in its own process on the store at `url` (stock received for products)."""
+def start(name: str, url: str, port: int, tree: Path = ROOT) -> Server:
+    """The server in its own process on the store at `url` (stock received for products),
+    running the code of `tree` (another checkout: the base of a before / after comparison;
+    its store is set up by this checkout's code, so both must share the schema)."""
     if name == "floor":
         command = [sys.executable, str(ROOT / "bench" / "http_floor.py"),
                    "--db", url.removeprefix("sqlite:///")]
@@ -87,9 +89,9 @@ def start(name: str, url: str, port: int) -> Server:
             pilot.inventory.receive(sku=sku, warehouse="WH-HANGZHOU", quantity=10_000_000)
         pilot.close()
         command = [sys.executable, "-m", "orderpilot.cli", "api", "--db", url,
-                   *(["--group-commit"] if name == "group" else [])]
-    env = {**os.environ, "ORDERPILOT_HTTP_SECRETS": json.dumps(SECRETS), "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([*command, "--port", str(port)], cwd=ROOT, env=env,
+                   *(["--group-commit"] if name.endswith("group") else [])]
+    env = {**os.environ, "ORDERPILOT_HTTP_SECRETS": json.dumps(SECRETS), "PYTHONPATH": str(tree)}
+    process = subprocess.Popen([*command, "--port", str(port)], cwd=tree, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:

@@ -8,7 +8,7 @@ served by uvicorn with the settings of `orderpilot api` (one process, access log
     floor    bench/http_floor.py: a bare FastAPI endpoint doing one SQLite INSERT per request
     one_tx   `orderpilot api`: one transaction per request
     group    `orderpilot api --group-commit`: concurrent events share transactions
-Each round runs floor, one_tx and group in turn at every concurrency (closed loop: that many
+Each round runs floor, one_tx and group in turn at each concurrency (closed loop: that many
 clients each sending its next request when answered). Placements are signed shop webhooks
 from distinct buyers in China (their own +86 mobile, device and IP; a one-line address in
 Chinese characters in one of ten cities; CNY), a share of them to a landmark instead of an
@@ -33,6 +33,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -51,7 +52,8 @@ from bench.http_servers import SECRETS, SKUS, Server, database, start, stop, wai
 from integrations.http.signing import signed_headers  # noqa: E402
 from orderpilot.demo_risk import REGIONS, STREETS  # noqa: E402
 
-CONCURRENCY = {"floor": (4, 16, 32), "one_tx": (4, 16, 32), "group": (4, 16, 32)}
+CONCURRENCY = {"floor": (4, 16, 32), "one_tx": (4, 16, 32), "group": (4, 16, 32),
+               "base_one_tx": (4, 16, 32), "base_group": (4, 16, 32)}
 MOBILE = ("138", "139", "150", "186", "188", "135", "159", "177")  # none a virtual segment
 NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄丽")
 Request = tuple[str, bytes, str]  # path, body, source
@@ -147,13 +149,32 @@ def place_and_pay(server: Server, count: int, concurrency: int, held_every: int
 
 def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     held_every = round(1 / args.held_share) if args.held_share > 0 else 0
+    names = ["floor", "one_tx", "group"]
     with contextlib.ExitStack() as started:
+        base = None
+        if args.base:
+            base = started.enter_context(_checkout(args.base, directory / "base"))
+            names += ["base_one_tx", "base_group"]
         servers = []
-        for k, name in enumerate(("floor", "one_tx", "group")):
+        for k, name in enumerate(names):
             url = started.enter_context(database(args.store, directory, name))
-            servers.append(start(name, url, args.port + k))
+            servers.append(start(name, url, args.port + k,
+                                 base if name.startswith("base_") and base else ROOT))
             started.callback(stop, servers[-1])  # before its database is dropped
-        return {"store": args.store, **_measure(servers, args, held_every, directory)}
+        return {"store": args.store, "base": args.base,
+                **_measure(servers, args, held_every, directory)}
+
+
+@contextlib.contextmanager
+def _checkout(commit: str, into: Path) -> Any:
+    """`commit` checked out (detached) into `into`, removed afterwards."""
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-f", str(into),
+                    commit], check=True, capture_output=True)
+    try:
+        yield into
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(into)],
+                       check=False, capture_output=True)
 
 
 def _measure(servers: list[Server], args: argparse.Namespace, held_every: int,
@@ -163,9 +184,11 @@ def _measure(servers: list[Server], args: argparse.Namespace, held_every: int,
         server.states.clear()
     rounds = []
     for number in range(args.rounds):
-        rounds.append({server.name: {f"c{c}": place_and_pay(
-            server, args.requests, c, held_every) for c in CONCURRENCY[server.name]}
-            for server in servers})
+        rounds.append({server.name: {} for server in servers})
+        for c in CONCURRENCY["floor"]:  # the servers in turn at each level: pairs see one load
+            for server in servers:
+                rounds[-1][server.name][f"c{c}"] = place_and_pay(server, args.requests, c,
+                                                                 held_every)
         rounds[-1]["load_average_1min"] = round(os.getloadavg()[0], 1)
         print(json.dumps({"round": number + 1, **_ratios(rounds[-1])}), flush=True)
     profiles = {s.name: _profile(s, args, held_every, directory)
@@ -193,6 +216,16 @@ def _ratios(round_: dict[str, Any]) -> dict[str, float]:
             out[f"group_vs_one_tx_{kind}_c{c}"] = of("group", c, kind) / of("one_tx", c, kind)
             out[f"one_tx_cpu_over_group_cpu_{kind}_c{c}"] = (
                 of("one_tx", c, kind, "server_cpu_ms") / of("group", c, kind, "server_cpu_ms"))
+            for name in ("one_tx", "group"):
+                if f"base_{name}" in round_:  # this checkout against --base, same round
+                    out[f"{name}_vs_base_{kind}_c{c}"] = (of(name, c, kind)
+                                                          / of(f"base_{name}", c, kind))
+                    out[f"{name}_cpu_over_base_cpu_{kind}_c{c}"] = (
+                        of(name, c, kind, "server_cpu_ms")
+                        / of(f"base_{name}", c, kind, "server_cpu_ms"))
+        if "base_group" in round_:
+            out[f"base_group_vs_base_one_tx_place_c{c}"] = (of("base_group", c, "place")
+                                                            / of("base_one_tx", c, "place"))
     return {k: round(v, 3) for k, v in out.items()}
 
 
@@ -249,8 +282,16 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--py-spy", help="path of py-spy (default: on PATH)")
     parser.add_argument("--folded", type=Path,
                         help="a directory to keep py-spy's folded stacks in (<server>.folded)")
+    parser.add_argument("--base", help="also run `orderpilot api` (one-tx and group) from "
+                        "this commit, checked out into a temporary worktree: before / after "
+                        "in the same run (base_one_tx, base_group)")
+    parser.add_argument("--clients", type=int, nargs="+", default=[4, 16, 32],
+                        help="concurrency levels (closed-loop clients)")
     parser.add_argument("--json", type=Path, help="also write the report here")
-    return parser.parse_args()
+    args = parser.parse_args()
+    for name in CONCURRENCY:
+        CONCURRENCY[name] = tuple(args.clients)
+    return args
 
 
 if __name__ == "__main__":

@@ -4,12 +4,13 @@ on the connection of the caller's unit of work."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select
 
 from integrations.db.repository import SHIPMENTS
 from integrations.db.schema_integrations import OrderNoteRow, PaymentRecordRow, WebhookEventRow
+from integrations.db.sql import Sql
 from statemachine.errors import NotFound
 
 EVENTS = WebhookEventRow.__table__
@@ -17,16 +18,47 @@ PAYMENTS = PaymentRecordRow.__table__
 NOTES = OrderNoteRow.__table__
 
 
-def event_get(connection: Connection, key: str) -> Any | None:
-    return connection.execute(select(EVENTS).where(EVENTS.c.key == key)).first()
+class LoggedEvent(NamedTuple):
+    """What a replay needs of a logged event: its body digest, order and stored response."""
+
+    body_sha256: str
+    order_id: int | None
+    status_code: int
+    response: dict[str, Any]
 
 
-def event_put(connection: Connection, values: dict[str, Any]) -> None:
-    connection.execute(insert(EVENTS).values(values))
+# The event log is written and read on every webhook: on the DBAPI cursor (db/sql.py), not
+# Core, whose statement building cost ~0.3 ms of a placement's three statements here
+EVENT_GET = ("SELECT body_sha256, order_id, status_code, response FROM webhook_events "
+             "WHERE key = :key")
+EVENT_PUT = ("INSERT INTO webhook_events (key, source, kind, order_id, body_sha256, applied, "
+             "note, status_code, response, occurred_at, received_at) VALUES (:key, :source, "
+             ":kind, :order_id, :body_sha256, :applied, :note, :status_code, :response, "
+             ":occurred_at, :received_at)")
+EVENT_FINISH = ("UPDATE webhook_events SET order_id = :order_id, applied = :applied, "
+                "note = :note, status_code = :status_code, response = :response "
+                "WHERE key = :key")
 
 
-def event_finish(connection: Connection, key: str, values: dict[str, Any]) -> None:
-    connection.execute(update(EVENTS).where(EVENTS.c.key == key).values(values))
+def event_get(connection: Connection | Sql, key: str) -> LoggedEvent | None:
+    """The logged event under `key`, or None."""
+    sql = _sql(connection)
+    row = sql.one(EVENT_GET, {"key": key})
+    return None if row is None else LoggedEvent(row[0], row[1], row[2], sql.doc(row[3]))
+
+
+def event_put(connection: Connection | Sql, values: dict[str, Any]) -> None:
+    """Claim the key: the log row, before the event is applied (a copy waits on its key)."""
+    _sql(connection).run(EVENT_PUT, values)
+
+
+def event_finish(connection: Connection | Sql, key: str, values: dict[str, Any]) -> None:
+    """What applying the event did, and the response a duplicate gets."""
+    _sql(connection).run(EVENT_FINISH, {**values, "key": key})
+
+
+def _sql(connection: Connection | Sql) -> Sql:
+    return connection if isinstance(connection, Sql) else Sql(connection)
 
 
 def events_of(connection: Connection, order_id: int, source: str | None = None) -> list[Any]:
@@ -36,8 +68,20 @@ def events_of(connection: Connection, order_id: int, source: str | None = None) 
     return list(connection.execute(query.order_by(EVENTS.c.received_at, EVENTS.c.key)))
 
 
-def payment_add(connection: Connection, values: dict[str, Any]) -> int:
-    return int(connection.execute(insert(PAYMENTS).values(values)).inserted_primary_key[0])
+PAYMENT_ADD = ("INSERT INTO payment_records (order_id, kind, amount, currency, provider_ref, "
+               "event_key, case_id, reason, at) VALUES (:order_id, :kind, :amount, :currency, "
+               ":provider_ref, :event_key, :case_id, :reason, :at)")
+PAYMENT_COLUMNS = ("order_id", "kind", "amount", "currency", "provider_ref", "event_key",
+                   "case_id", "reason", "at")
+
+
+def payment_add(connection: Connection | Sql, values: dict[str, Any]) -> int:
+    """A money movement (every webhook payment writes one: on the DBAPI cursor); its id."""
+    unknown = values.keys() - set(PAYMENT_COLUMNS)
+    if unknown:
+        raise ValueError(f"payment record: no column {sorted(unknown)}")
+    row = {column: values.get(column) for column in PAYMENT_COLUMNS}
+    return _sql(connection).insert_id(PAYMENT_ADD, row)
 
 
 def payments_of(connection: Connection, order_id: int) -> list[Any]:

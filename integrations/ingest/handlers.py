@@ -20,12 +20,19 @@ from integrations.ingest.events import (
     ReviewDecision,
     VerificationAnswer,
 )
-from integrations.ingest.once import Applied, IdempotencyConflict, Outcome, once
+from integrations.ingest.once import (
+    Applied,
+    IdempotencyConflict,
+    Outcome,
+    event_key,
+    once,
+    replayed,
+)
 from integrations.risk import lists_store, operations
 from integrations.risk.views import BlacklistEntryView
 from integrations.service import aftersales, orders, shipments, verification
 from integrations.service.context import Context, Tx
-from integrations.service.idempotency import KeyReused
+from integrations.service.idempotency import KeyReused, request_digest
 from integrations.service.inputs import OpenCase, parse, parse_id
 from integrations.service.late_payments import already_paid_by, take_late_money
 from integrations.service.views import CaseView, OrderView, ShipmentView
@@ -40,23 +47,39 @@ SCAN_TRIGGERS = {"pick_up", "scan", "out_for_delivery", "deliver"}
 
 
 def order_placed(ctx: Context, event: OrderPlaced) -> Outcome:
-    """Place the order (stock hold + risk decision); 201 with the order as it stands."""
-    def prepare(key: str) -> int:
-        request = event.order.model_copy(update={"idempotency_key": key})
+    """Place the order (stock hold + risk decision) and log the event in one transaction;
+    201 with the order as it stands."""
+    key = event_key("shop", event)
+    request = event.order.model_copy(update={"idempotency_key": key})
+    try:
+        contact = orders.contact_of(request)  # before the transaction: parsing takes ms
+    except InvalidInput as error:
+        prior = replayed(ctx, "shop", event)  # a logged event answers as it did, parsed or not
+        if prior is not None:
+            return prior
+        raise _as_body_fields(error) from None
+    digest = request_digest(request)
+
+    def apply(tx: Tx, _: Any) -> Applied:
         try:
-            order = orders.place(ctx, request, "shop")
+            order = orders.place_in(ctx, tx, request, "shop", ctx.clock.now(), contact, digest)
         except KeyReused:  # the same event id was placed with another body: the first stands
             raise IdempotencyConflict(key) from None
-        except InvalidInput as error:  # name fields as the body has them: order.lines[0].sku
-            raise InvalidInput({f"order.{k}": v for k, v in error.problems.items()}) from None
-        if order.state is OrderState.VERIFYING:  # committed: now send the buyer a code
-            verification.start(ctx, order.id, ctx.clock.now())
-        return order.id
+        except InvalidInput as error:
+            raise _as_body_fields(error) from None
+        return Applied(order.id, True, {"order": _order(tx, order.id)})
 
-    def apply(tx: Tx, number: int) -> Applied:
-        return Applied(number, True, {"order": _order(tx, number)})
+    outcome = orders.planning_again(
+        lambda: once(ctx, "shop", "order.placed", event, apply, status=201, inbox=False))
+    order = outcome.body.get("order") or {}
+    if order.get("state") == OrderState.VERIFYING.value:  # committed: now send the buyer a code
+        verification.start(ctx, parse_id("order_id", order["id"], "o"), ctx.clock.now())
+    return outcome
 
-    return once(ctx, "shop", "order.placed", event, apply, prepare, status=201)
+
+def _as_body_fields(error: InvalidInput) -> InvalidInput:
+    """Name fields as the body has them: order.lines[0].sku."""
+    return InvalidInput({f"order.{k}": v for k, v in error.problems.items()})
 
 
 def case_requested(ctx: Context, order_id: str, event: AfterSalesRequest) -> Outcome:

@@ -62,15 +62,21 @@ def digest(event: Inbound) -> str:
 
 
 def once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
-         prepare: Callable[[str], Any] | None = None, status: int = 200) -> Outcome:
-    """Run `prepare` (its own transaction, idempotent by key), then `apply` and the log row.
+         prepare: Callable[[str], Any] | None = None, status: int = 200,
+         inbox: bool = True) -> Outcome:
+    """Apply the event and log it, in one transaction; a logged event replays its response.
 
-    A concurrent delivery of the same event (or a concurrent change to the same order) makes
-    the loser fail on a unique key or a version check; it is retried, and then replays.
+    `prepare` (optional) runs first in its own transaction, idempotent by key (opening a case:
+    the service call commits on its own). `inbox=False` when `apply` keeps the key in the
+    service inbox itself (placing an order does, with the request's digest). A concurrent
+    delivery of the same event (or a concurrent change to the same order) makes the loser fail
+    on a unique key or a version check; it is retried, and then replays.
     """
+    body_digest = digest(event)
     for attempt in range(1, RETRIES + 1):
         try:
-            return _once(ctx, source, kind, event, apply, prepare, status)
+            return _once(ctx, source, kind, event, apply, prepare, status, body_digest,
+                         inbox and prepare is None)
         except Exception as error:
             unique = is_integrity_error(error)
             if not unique and not isinstance(error, ConcurrentUpdate):
@@ -83,30 +89,39 @@ def once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
     raise AssertionError("unreachable")
 
 
+def replayed(ctx: Context, source: str, event: Inbound) -> Outcome | None:
+    """The logged response to this event, or None if it was never applied (read only)."""
+    with ctx.tx(readonly=True) as tx:
+        return _replay(tx, event_key(source, event), digest(event))
+
+
 @retrying("applying the event")
 def _once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
-          prepare: Callable[[str], Any] | None, status: int) -> Outcome:
+          prepare: Callable[[str], Any] | None, status: int, body_digest: str,
+          remember_key: bool) -> Outcome:
     key, prepared = event_key(source, event), None
     if prepare is not None:
         with ctx.tx(readonly=True) as tx:
-            prior = _replay(tx, key, digest(event))
+            prior = _replay(tx, key, body_digest)
         if prior is not None:
             return prior
         prepared = prepare(key)
-    return _apply_and_log(ctx, source, kind, event, apply, prepared, status,
-                          remember_key=prepare is None)
+    return _apply_and_log(ctx, source, kind, event, apply, prepared, status, body_digest,
+                          remember_key)
 
 
 def _apply_and_log(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
-                   prepared: Any, status: int, remember_key: bool) -> Outcome:
+                   prepared: Any, status: int, body_digest: str,
+                   remember_key: bool) -> Outcome:
     """Claim the key first: a concurrent copy blocks on the unique key until this commits,
     then fails and replays; it never sees the new state without the log row."""
-    key, body_digest, now = event_key(source, event), digest(event), ctx.clock.now()
+    key, now = event_key(source, event), ctx.clock.now()
     with ctx.tx() as tx:
         prior = _replay(tx, key, body_digest)
         if prior is not None:
             return prior
-        records.event_put(tx.connection, {
+        sql = tx.store.sql
+        records.event_put(sql, {
             "key": key, "source": source, "kind": kind, "order_id": None,
             "body_sha256": body_digest, "applied": False, "note": None, "status_code": 0,
             "response": {}, "occurred_at": event.occurred_at, "received_at": now})
@@ -117,14 +132,14 @@ def _apply_and_log(ctx: Context, source: str, kind: str, event: Inbound, apply: 
             remember(tx, key, kind, done.order_id, now)
         body = {"event_id": event.event_id, "kind": kind, "applied": done.applied,
                 "note": done.note, "duplicate": False, **done.body}
-        records.event_finish(tx.connection, key, {
+        records.event_finish(sql, key, {
             "order_id": done.order_id, "applied": done.applied, "note": done.note,
             "status_code": status, "response": body})
         return Outcome(status, body)
 
 
 def _replay(tx: Tx, key: str, body_digest: str) -> Outcome | None:
-    row = records.event_get(tx.connection, key)
+    row = records.event_get(tx.store.sql, key)
     if row is None:
         return None
     if row.body_sha256 != body_digest:

@@ -7,8 +7,9 @@ what the step table declares (statemachine/order.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from integrations.db.writer import StockTaken
 from integrations.geo.contact import Contact, parse_contact
@@ -36,6 +37,8 @@ STOCK_RACE_RETRIES = 5
 DECISION = {RiskAction.APPROVE: "approve", RiskAction.VERIFY: "verify",
             RiskAction.REVIEW: "review", RiskAction.REJECT: "reject"}
 
+T = TypeVar("T")
+
 event_data = order_event_data  # the name other modules know
 
 
@@ -54,21 +57,49 @@ def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = 
     key = request.idempotency_key
     digest = request_digest(request) if key else None
     contact = parse_contact(request)  # before the transaction: parsing an address takes ms
-    for _ in range(STOCK_RACE_RETRIES):
+
+    def attempt() -> Order:
         try:
             with ctx.tx() as tx:
-                prior = replay_or_none(tx, key, "place", None, digest) if key else None
-                if prior is not None:
-                    return tx.store.get_order(prior)
-                order = _new(ctx, tx, request, actor, now, contact)
-                if key:
-                    remember(tx, key, "place", order.id, now, digest)
-                return order
+                return place_in(ctx, tx, request, actor, now, contact, digest)
         except StockTaken:
-            continue  # a concurrent order took the stock: plan again on a fresh snapshot
+            raise
         except Exception as error:
             return settle_race(ctx, key, "place", None, error,
                                lambda tx, n: tx.store.get_order(n), digest)
+
+    return planning_again(attempt)
+
+
+def place_in(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
+             contact: Contact, digest: str | None) -> Order:
+    """Place inside the caller's unit of work (a webhook logs its event in the same one): a key
+    used before returns its order (`KeyReused` if it was for another request); `contact` is
+    `contact_of(request)`, parsed before the transaction. May raise `StockTaken`: see
+    `planning_again`."""
+    key = request.idempotency_key
+    prior = replay_or_none(tx, key, "place", None, digest) if key else None
+    if prior is not None:
+        return tx.store.get_order(prior)
+    order = _new(ctx, tx, request, actor, now, contact)
+    if key:
+        remember(tx, key, "place", order.id, now, digest)
+    return order
+
+
+def contact_of(request: PlaceOrder) -> Contact:
+    """The buyer's phone and parsed address (milliseconds: parse before the transaction)."""
+    return parse_contact(request)
+
+
+def planning_again(attempt: Callable[[], T]) -> T:
+    """Run a placement's transaction again when a concurrent order took the stock it planned
+    (a fresh plan on a fresh snapshot each time); `Contention` if that keeps happening."""
+    for _ in range(STOCK_RACE_RETRIES):
+        try:
+            return attempt()
+        except StockTaken:
+            continue
     # every fresh plan lost its stock to a concurrent order: contention, not a shortage
     raise Contention("placing the order", STOCK_RACE_RETRIES,
                      "concurrent orders took the planned stock each time")
