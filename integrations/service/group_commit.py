@@ -2,33 +2,39 @@
 
 Opt-in (`ORDERPILOT_HTTP_GROUP_COMMIT=true` for the webhook API; `GroupCommit(ctx)` in code).
 A command is any service call written against a `Context` (`lambda c: orders.place(c, …)`).
-Callers hand their command to `run` and wait; one committer thread takes up to `max_batch`
-commands, or what arrived within `max_wait` seconds of the first, opens one transaction and
-runs each command in a SAVEPOINT of it. A command that fails its guard, loses a race or raises
-anything is rolled back to its savepoint alone: the others stand. Then the batch commits, and
-only then is each caller answered, with its own result or its own error.
+Each caller runs its own command, in its own thread: the work a command does outside its units
+of work (parsing an address, validating, building the answer) runs in parallel with the
+others'. Its units of work (`ctx.tx()`) join the batch that is open — the first one to arrive
+opens it (BEGIN) — and run one at a time on the batch's connection, each in a SAVEPOINT. A
+committer thread closes the batch when `max_batch` commands have joined or `max_wait` seconds
+after it opened, waits for the commands still running in it to return, and commits. A command
+that fails its guard, loses a race or raises anything is rolled back to its savepoint alone:
+the others stand. Only after the COMMIT is each caller answered, with its own result or error.
 
 When it is safe — why no acknowledged write is ever lost: a caller's answer is given after the
 COMMIT that made its write durable (as durable as the store is: SQLite WAL with
 `synchronous=NORMAL` survives a killed process, not a power cut before the next checkpoint;
 PostgreSQL as configured). If the process dies mid-batch, nobody of that batch was answered.
-If the COMMIT itself fails, every command of the batch is run again alone, in its own
-transaction, so each caller still gets its own answer. Commands must therefore be safe to run
+All units of work of one command land in one batch (a batch waits for its running commands).
+If BEGIN or COMMIT fails, every command of the batch is run again alone, in its own
+transactions, so each caller still gets its own answer. Commands must therefore be safe to run
 again after a failed attempt: every service call is (its transaction rolled back entirely).
 
-What it costs: commands of a batch run one after the other on one connection, so a slow
-command delays its batch-mates; a caller waits at most `max_wait` for company. It pays when
-many callers write at once (the webhook API under a burst): one COMMIT instead of one per
-command. A single caller gains nothing and waits up to `max_wait` more.
+What it costs: units of work of a batch run one after the other on one connection, so a long
+one delays its batch-mates; a caller waits up to `max_wait` for company, and for the slowest
+command of its batch. It pays when many callers write at once and a COMMIT costs real time
+(a flush to disk): one COMMIT instead of one per command. While a batch commits, the next one
+waits: two open batches of one process could wait on each other where the database cannot see
+it (a member of the first blocked on a row the second holds, whose COMMIT waits for the first).
 """
 
 from __future__ import annotations
 
-import queue
+import contextlib
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from integrations.db.units import Savepoints
@@ -45,72 +51,146 @@ class GroupCommit:
         if max_batch < 1 or max_wait < 0:
             raise ValueError("max_batch must be ≥ 1 and max_wait ≥ 0")
         self.ctx, self.max_batch, self.max_wait = ctx, max_batch, max_wait
-        self._queue: queue.SimpleQueue[tuple[Command[Any], Future[Any]] | None] = \
-            queue.SimpleQueue()
+        self._joined = ctx.joined(_SharedUnits(self))
+        self._state = threading.Condition()
+        self._open: _Batch | None = None  # the batch new units of work join
+        self._closing: _Batch | None = None  # the batch being committed
+        self._stopping = False
+        self._local = threading.local()  # the batch the calling thread's command joined
+        self._pool: ThreadPoolExecutor | None = None
         self._thread = threading.Thread(target=self._loop, name="orderpilot-group-commit",
                                         daemon=True)
         self._thread.start()
         self.batches = 0  # how many transactions were committed (for the benchmark)
 
     def run(self, command: Command[T]) -> T:
-        """Run `command` in the next batch; returns (or raises) once that batch committed."""
-        return self.submit(command).result()
+        """Run `command` in this thread, its units of work in the open batch; returns (or
+        raises) once that batch committed."""
+        self._local.batch = None
+        try:
+            outcome: tuple[bool, Any] = (True, command(self._joined))
+        except _Alone:
+            outcome = (False, None)
+        except Exception as error:
+            outcome = (True, error)
+        batch, self._local.batch = self._local.batch, None
+        if batch is not None and not self._left(batch):
+            outcome = (False, None)  # BEGIN or COMMIT failed: nothing of the batch stands
+        if not outcome[0]:
+            return command(self.ctx)  # on its own, in its own transactions
+        if isinstance(outcome[1], Exception):
+            raise outcome[1]
+        return outcome[1]
 
     def submit(self, command: Command[T]) -> Future[T]:
-        """Queue `command` without waiting; the future settles when its batch committed."""
-        future: Future[T] = Future()
-        self._queue.put((command, future))
-        return future
+        """Run `command` on a thread of the group's pool; the future settles when its batch
+        committed."""
+        with self._state:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.max_batch, "orderpilot-group-caller")
+        return self._pool.submit(self.run, command)
 
     def close(self) -> None:
-        """Finish what was queued, then stop the committer."""
-        self._queue.put(None)
+        """Finish the commands submitted and the open batch, then stop the committer."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        with self._state:
+            self._stopping = True
+            self._state.notify_all()
         self._thread.join()
+
+    # --- callers ----------------------------------------------------------------------------
+
+    def _join(self) -> _Batch:
+        """The open batch, counting this caller's command in it (opened here if none is)."""
+        with self._state:
+            while self._closing is not None or \
+                    (self._open is not None and self._open.members >= self.max_batch):
+                # one batch at a time: the next begins after this COMMIT (see the module
+                # docstring); a full batch is about to be closed by the committer
+                self._state.wait()
+            batch = self._open
+            if batch is None:
+                try:
+                    batch = self._open = _Batch(self.ctx, time.monotonic() + self.max_wait)
+                except Exception:
+                    raise _Alone() from None  # BEGIN failed: run alone
+                self._state.notify_all()
+            batch.running += 1
+            batch.members += 1
+            if batch.members >= self.max_batch:
+                self._state.notify_all()
+            return batch
+
+    def _left(self, batch: _Batch) -> bool:
+        """This caller's command returned: wait for its batch's COMMIT; False if it failed."""
+        with self._state:
+            batch.running -= 1
+            self._state.notify_all()
+            while not batch.done:
+                self._state.wait()
+            return batch.committed
+
+    # --- the committer ----------------------------------------------------------------------
 
     def _loop(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch, stop = self._collect(first)
-            self._apply(batch)
-            if stop:
-                return
+            with self._state:
+                while self._open is None and not self._stopping:
+                    self._state.wait()
+                batch = self._open
+                if batch is None:
+                    return
+                while batch.members < self.max_batch and not self._stopping \
+                        and (left := batch.deadline - time.monotonic()) > 0:
+                    self._state.wait(left)
+                self._open, self._closing = None, batch  # later units of work: the next one
+                while batch.running:
+                    self._state.wait()
+            committed = batch.commit()
+            with self._state:
+                batch.done, batch.committed, self._closing = True, committed, None
+                self.batches += committed
+                self._state.notify_all()
 
-    def _collect(self, first: tuple[Command[Any], Future[Any]]
-                 ) -> tuple[list[tuple[Command[Any], Future[Any]]], bool]:
-        batch, deadline = [first], time.monotonic() + self.max_wait
-        while len(batch) < self.max_batch:
-            try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if item is None:
-                return batch, True
-            batch.append(item)
-        return batch, False
 
-    def _apply(self, batch: list[tuple[Command[Any], Future[Any]]]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
+class _Alone(BaseException):  # noqa: N818 - a signal inside `run`, never seen by callers
+    """The batch could not begin: the command is run again on its own (a BaseException, so
+    that no `except Exception` of the command on its way up takes it for its own error)."""
+
+
+class _Batch:
+    """One shared transaction: its connection, the savepoints, who is in it."""
+
+    def __init__(self, ctx: Context, deadline: float):
+        self._stack = contextlib.ExitStack()
+        self.connection = self._stack.enter_context(ctx.units.begin())
+        self.savepoints = Savepoints(self.connection)
+        self.turn = threading.RLock()  # one unit of work at a time on the connection
+        self.deadline = deadline
+        self.members = self.running = 0
+        self.done = self.committed = False
+
+    def commit(self) -> bool:
         try:
-            with self.ctx.units.begin() as connection:
-                joined = self.ctx.joined(Savepoints(connection))
-                for command, _ in batch:
-                    outcomes.append(_attempt(command, joined))
-        except Exception:  # BEGIN or COMMIT failed: nothing of the batch stands
-            outcomes = [_attempt(command, self.ctx) for command, _ in batch]
-        else:
-            self.batches += 1
-        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+            self._stack.close()
+            return True
+        except Exception:  # the unit of work rolled back (or discarded the connection)
+            return False
 
 
-def _attempt(command: Command[Any], ctx: Context) -> tuple[bool, Any]:
-    try:
-        return True, command(ctx)
-    except Exception as error:
-        return False, error
+class _SharedUnits:
+    """Stands in for `Units` in the commands of a group: units of work are savepoints of the
+    batch the calling thread's command joined (it joins at its first)."""
 
+    def __init__(self, group: GroupCommit):
+        self.group = group
+
+    @contextlib.contextmanager
+    def begin(self, readonly: bool = False) -> Iterator[Any]:
+        local = self.group._local
+        batch = getattr(local, "batch", None)
+        if batch is None:
+            batch = local.batch = self.group._join()
+        with batch.turn, batch.savepoints.begin(readonly) as connection:
+            yield connection
