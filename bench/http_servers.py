@@ -91,8 +91,10 @@ def start(name: str, url: str, port: int, tree: Path = ROOT) -> Server:
         command = [sys.executable, "-m", "orderpilot.cli", "api", "--db", url,
                    *(["--group-commit"] if name.endswith("group") else [])]
     env = {**os.environ, "ORDERPILOT_HTTP_SECRETS": json.dumps(SECRETS), "PYTHONPATH": str(tree)}
+    log = Path(url.removeprefix("sqlite:///")).parent if url.startswith("sqlite") else None
+    err = open(log / f"{name}.stderr", "wb") if log else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen([*command, "--port", str(port)], cwd=tree, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         try:

@@ -117,6 +117,8 @@ def phase(server: Server, requests: list[Request], concurrency: int) -> tuple[di
     """One timed phase: throughput, latency and server CPU per request."""
     cpu, waits = server.cpu(), server.runqueue_waits()
     wall, results = send(server.port, requests, concurrency)
+    if None in results:
+        raise RuntimeError(f"{server.name} stopped answering (exit {server.process.poll()})")
     cpu, queued = server.cpu() - cpu, waited(waits, server.runqueue_waits())
     ms = sorted(r[0] * 1000 for r in results)
     return {"requests": len(ms), "concurrency": concurrency, "per_s": round(len(ms) / wall, 1),

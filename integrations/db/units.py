@@ -28,6 +28,8 @@ from sqlalchemy.pool import NullPool
 
 from integrations.db.engine import make_engine
 
+WRITE_TURN_WAIT = 30.0  # seconds, as the busy timeout (engine.SQLITE_PRAGMAS)
+
 
 class Units:
     """Hands out one connection per unit of work, in a transaction, and takes it back.
@@ -46,24 +48,45 @@ class Units:
         self._free = threading.Condition()
         self._pid = os.getpid()
         self._orphans: list[Connection] = []  # inherited across a fork: kept, never used
+        self._write_turn, self._turn_pid = threading.Lock(), os.getpid()  # see `_writing`
 
     @contextmanager
     def begin(self, readonly: bool = False) -> Iterator[Connection]:
         """A connection in a fresh transaction; commit on exit, roll back if the block raises."""
-        connection = self._lease()
-        driver = connection.connection.driver_connection
-        try:
-            if self.sqlite:
-                driver.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
-            yield connection
-            _commit(connection, driver)
-        except BaseException:
-            if not _rolled_back(connection, driver):
-                self._discard(connection)
+        with self._writing(readonly):
+            connection = self._lease()
+            driver = connection.connection.driver_connection
+            try:
+                if self.sqlite:
+                    driver.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
+                yield connection
+                _commit(connection, driver)
+            except BaseException:
+                if not _rolled_back(connection, driver):
+                    self._discard(connection)
+                    raise
+                self._give_back(connection)
                 raise
             self._give_back(connection)
-            raise
-        self._give_back(connection)
+
+    @contextmanager
+    def _writing(self, readonly: bool) -> Iterator[None]:
+        """On SQLite, this process's write transactions take turns on a lock before BEGIN
+        IMMEDIATE: a thread waiting for another's COMMIT is woken when it ends, where SQLite's
+        busy handler would sleep 1, 2, 5 … 100 ms between tries (measured: p99 of 1.7 s for
+        16 concurrent webhook placements). After `WRITE_TURN_WAIT` s (a nested write unit of
+        the same thread: never here) it goes on and leaves the wait to SQLite, as before."""
+        if readonly or not self.sqlite:
+            yield
+            return
+        if self._turn_pid != os.getpid():  # forked: a lock held by a parent's thread is not ours
+            self._write_turn, self._turn_pid = threading.Lock(), os.getpid()
+        turn = self._write_turn.acquire(timeout=WRITE_TURN_WAIT)
+        try:
+            yield
+        finally:
+            if turn:
+                self._write_turn.release()
 
     def close(self) -> None:
         """Close every idle connection (leased ones close when given back after this)."""
