@@ -214,9 +214,12 @@ class Writer:
         if not net:
             return
         self.timers_touched.update((entity, number, kind.value) for entity, number, kind in net)
-        cleared = sorted(key for key, value in net.items() if value is None)
-        for (entity, kind), keys in groupby(cleared, key=lambda k: (k[0], k[2])):
-            self._delete_deadlines(entity, kind, [k[1] for k in keys])
+        # One DELETE per (entity, kind), its ids ascending: rows sorted by id first would
+        # alternate kinds (an order clearing two timers) and cost a statement per row.
+        cleared = sorted((entity, kind, number) for (entity, number, kind), value in net.items()
+                         if value is None)
+        for (entity, kind), keys in groupby(cleared, key=lambda k: (k[0], k[1])):
+            self._delete_deadlines(entity, kind, [k[2] for k in keys])
         armed = [{"kind": kind.value, "entity": entity, "entity_id": number,
                   "order_id": value[0], "due_at": times(value[1])}
                  for (entity, number, kind), value in sorted(net.items()) if value is not None]
