@@ -90,6 +90,8 @@ def start(name: str, url: str, port: int, tree: Path = ROOT) -> Server:
         pilot.close()
         command = [sys.executable, "-m", "orderpilot.cli", "api", "--db", url,
                    *(["--group-commit"] if name.endswith("group") else [])]
+    if _answers(port):  # our clients would measure whoever listens there (it happened)
+        raise RuntimeError(f"port {port} is in use (another benchmark?): choose --port")
     env = {**os.environ, "ORDERPILOT_HTTP_SECRETS": json.dumps(SECRETS), "PYTHONPATH": str(tree)}
     log = Path(url.removeprefix("sqlite:///")).parent if url.startswith("sqlite") else None
     err = open(log / f"{name}.stderr", "wb") if log else subprocess.DEVNULL  # noqa: SIM115
@@ -97,13 +99,19 @@ def start(name: str, url: str, port: int, tree: Path = ROOT) -> Server:
                                stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        if _answers(port):
             return Server(name, port, process)
-        except OSError:
-            time.sleep(0.2)
+        time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"{name} server did not start on port {port}")
+
+
+def _answers(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def stop(server: Server) -> None:
