@@ -30,13 +30,6 @@ from tests.integration.integ.server import SECRETS, review_big_orders, running_s
 
 SCHEMA = schemathesis.openapi.from_dict(
     create_app(build_context("sqlite://", migrate=False)).openapi())
-# Once in CI (1 of 2 runs, POST …/cases, sqlite) Hypothesis flagged the global `random` state
-# moving during a draw: the server answers in threads of this process while the next case is
-# drawn, and something on that side (not our code: it keeps its own generators) drew from the
-# global state. That concerns data generation, not what this test checks (no 5xx).
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Do not use the `random` module inside strategies")
-
 FUZZ = settings(max_examples=50, deadline=None, derandomize=True,
                 suppress_health_check=list(HealthCheck))
 
