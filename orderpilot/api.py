@@ -47,7 +47,7 @@ from orderpilot.webhooks_api import Webhooks
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
-from statemachine.order import ORDER_LIFECYCLE, OrderState
+from statemachine.order import ORDER_LIFECYCLE
 from statemachine.ports import Carrier, PaymentGateway
 from statemachine.risk_port import RiskCheck
 from statemachine.shipment import SHIPMENT_LIFECYCLE
@@ -99,8 +99,7 @@ class Orders:
         """Hold stock and run the risk check; the order comes back awaiting_payment,
         under_review or rejected. Raises InvalidInput or InsufficientStock, writing nothing."""
         order = orders.place(self._ctx, parse(PlaceOrder, request), check_actor(actor))
-        if order.state is OrderState.VERIFYING:  # committed: now send the buyer a code
-            verification.start(self._ctx, order.id, self._ctx.clock.now())
+        verification.after_placement(self._ctx, order.id, order.state)
         return OrderView.of(order)
 
     def fire(self, order_id: str, trigger: str, *, actor: str = "api",

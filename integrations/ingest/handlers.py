@@ -71,9 +71,9 @@ def order_placed(ctx: Context, event: OrderPlaced) -> Outcome:
 
     outcome = orders.planning_again(
         lambda: once(ctx, "shop", "order.placed", event, apply, status=201, inbox=False))
-    order = outcome.body.get("order") or {}
-    if order.get("state") == OrderState.VERIFYING.value:  # committed: now send the buyer a code
-        verification.start(ctx, parse_id("order_id", order["id"], "o"), ctx.clock.now())
+    if order := outcome.body.get("order"):  # absent when the answer is an error replayed
+        verification.after_placement(ctx, parse_id("order_id", order["id"], "o"),
+                                     OrderState(order["state"]))
     return outcome
 
 

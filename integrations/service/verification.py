@@ -31,6 +31,14 @@ class Answer:
     attempts_left: int
 
 
+def after_placement(ctx: Context, order_id: int, state: OrderState) -> None:
+    """A placement has committed: if it left the order verifying, send the buyer a code now.
+    Both placement paths (the Python API, the shop's webhook) call this, so the rule is here
+    once; a replayed webhook calls it again, and `start` opens one challenge per order."""
+    if state is OrderState.VERIFYING:
+        start(ctx, order_id, ctx.clock.now())
+
+
 def start(ctx: Context, order_id: int, now: datetime) -> bool:
     """Open and send the order's challenge; False when it is not verifying, already has one,
     or the gateway refused (then the timer rejects the order unless someone resends)."""
