@@ -48,14 +48,18 @@ class RowMap(Generic[A]):
         self.columns = tuple(c.name for c in table.columns if c.name in fields)
         self.mutable = tuple(mutable)
         stamped = "updated_at" in table.c
-        self.select = f"SELECT {', '.join(self.columns)} FROM {table.name}"
-        sets = ", ".join(f"{m} = :{m}" for m in self.mutable)
-        self.update = (f"UPDATE {table.name} SET {sets}, version = :new_version"
-                       + (", updated_at = :at" if stamped else "")
-                       + " WHERE id = :id AND version = :version")
-        inserted = [c for c in self.columns if c != "id"] + (["updated_at"] if stamped else [])
-        self.insert = (f"INSERT INTO {table.name} ({', '.join(inserted)}) VALUES "
-                       f"({', '.join(':' + c for c in inserted)})")
+        self.select = select_sql(table, self.columns)
+        if "version" in table.c:  # an aggregate: version-checked, stamped
+            self.update = update_sql(table, [*self.mutable, "version",
+                                             *(["updated_at"] if stamped else [])],
+                                     where=("id", "version"),
+                                     params={"version": "new_version", "updated_at": "at"})
+        else:  # a part of one (order lines), written under its aggregate's version
+            self.update = update_sql(table, self.mutable,
+                                     where=[c.name for c in table.primary_key.columns])
+        parent = [c.name for c in table.primary_key.columns if c.name not in fields]
+        self.insert = insert_sql(table, [*parent, *(c for c in self.columns if c != "id"),
+                                         *(["updated_at"] if stamped else [])])
         storage = {name: _storage(table.c[name], hints[name]) for name in self.columns}
         self.load: Callable[..., A] = _loader(cls, self.columns, storage, decode or {})
         self.changes: Callable[[A, Callable[[Any], Any]], dict[str, Any]] = _binder(
@@ -66,6 +70,56 @@ class RowMap(Generic[A]):
             if stamped else binds_all)
         """`load(sql, row, **extra)` → aggregate; `changes(agg, time)` → the UPDATE's bound SET
         values; `values(agg, time)` → the INSERT's. `time` binds a timestamp for this store."""
+
+
+def select_sql(table: Table, columns: Sequence[str], where: Sequence[str] = ()) -> str:
+    """`SELECT a, b FROM t [WHERE k = :k AND …]`; every name must be a column of `table`."""
+    _check(table, [*columns, *where])
+    return f"SELECT {', '.join(columns)} FROM {table.name}" + _where(where)
+
+
+def insert_sql(table: Table, columns: Sequence[str]) -> str:
+    """`INSERT INTO t (a, b) VALUES (:a, :b)`."""
+    _check(table, columns)
+    return (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+            f"({', '.join(':' + c for c in columns)})")
+
+
+def update_sql(table: Table, sets: Sequence[str], where: Sequence[str],
+               params: Mapping[str, str] | None = None) -> str:
+    """`UPDATE t SET a = :a, … WHERE k = :k AND …`; `params` renames a SET column's
+    parameter (`version = :new_version`)."""
+    _check(table, [*sets, *where])
+    renamed = params or {}
+    assigns = ", ".join(f"{c} = :{renamed.get(c, c)}" for c in sets)
+    return f"UPDATE {table.name} SET {assigns}" + _where(where)
+
+
+def _where(keys: Sequence[str]) -> str:
+    return " WHERE " + " AND ".join(f"{k} = :{k}" for k in keys) if keys else ""
+
+
+def _check(table: Table, names: Sequence[str]) -> None:
+    unknown = [n for n in names if n not in table.c]
+    if unknown:
+        raise ValueError(f"{table.name}: no column {unknown}")
+
+
+def row_loader(table: Table, cls: type[A], columns: Sequence[str] | None = None
+               ) -> Callable[..., A]:
+    """`load(sql, row, **extra)` → `cls` from a SELECT of `columns` (default: `cls`'s fields,
+    a dataclass or NamedTuple), converted by column type as RowMap's loader does."""
+    names = tuple(columns if columns is not None else _fields(cls))
+    _check(table, names)
+    hints = typing.get_type_hints(cls)
+    storage = {name: _storage(table.c[name], hints[name]) for name in names}
+    return _loader(cls, names, storage, {})
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    if dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    return tuple(cls._fields)  # type: ignore[attr-defined] - a NamedTuple
 
 
 def _storage(column: Any, hint: Any) -> tuple[str, type[enum.Enum] | None]:

@@ -60,11 +60,6 @@ DEADLINE_UPSERT = ("INSERT INTO deadlines (kind, entity, entity_id, order_id, du
                    "(:kind, :entity, :entity_id, :order_id, :due_at) ON CONFLICT (kind, entity, "
                    "entity_id) DO UPDATE SET due_at = excluded.due_at, "
                    "order_id = excluded.order_id")
-LINE_INSERT = ("INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, "
-               "refunded_quantity) VALUES (:order_id, :line_no, :sku, :quantity, :unit_price, "
-               ":refunded_quantity)")
-LINE_UPDATE = ("UPDATE order_lines SET refunded_quantity = :refunded_quantity "
-               "WHERE order_id = :order_id AND line_no = :line_no")
 
 
 @dataclass(slots=True)
@@ -98,8 +93,8 @@ class Writer:
         number = self.sql.insert_id(rows.insert, rows.values(aggregate, self.sql.time))
         aggregate.id = number
         if isinstance(aggregate, Order) and aggregate.lines:
-            self.sql.bound(LINE_INSERT, [{**LINES.values(ln, self.sql.time), "order_id": number}
-                                        for ln in aggregate.lines])
+            self.sql.bound(LINES.insert, [{**LINES.values(ln, self.sql.time),
+                                           "order_id": number} for ln in aggregate.lines])
         return number
 
     def apply(self, changes: Sequence[Change]) -> None:
@@ -128,9 +123,9 @@ class Writer:
 
     def save_lines(self, order: Order) -> None:
         """Per-line refunded quantities (after-sales refunds by line)."""
-        self.sql.many(LINE_UPDATE, [{"refunded_quantity": ln.refunded_quantity,
-                                     "order_id": order.id, "line_no": ln.line_no}
-                                    for ln in order.lines])
+        self.sql.many(LINES.update, [{"refunded_quantity": ln.refunded_quantity,
+                                      "order_id": order.id, "line_no": ln.line_no}
+                                     for ln in order.lines])
 
     def signal(self, name: str, entity: str, entity_id: int, order_id: int, at: datetime,
                data: dict[str, Any]) -> None:

@@ -1,0 +1,41 @@
+"""Statements generated from the typed tables (integrations/db/rows.py): each names the
+columns it is given, and refuses a name that is not a column of its table."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+from integrations.db.rows import LINES, ORDERS, insert_sql, select_sql, update_sql
+
+
+def _table(*extra: Column) -> Table:
+    return Table("things", MetaData(), Column("id", Integer, primary_key=True),
+                 Column("name", String), *extra)
+
+
+def test_statements_name_the_columns_they_are_given():
+    table = _table(Column("size", Integer))
+    assert select_sql(table, ["name", "size"], where=["id"]) == (
+        "SELECT name, size FROM things WHERE id = :id")
+    assert insert_sql(table, table.c.keys()) == (
+        "INSERT INTO things (id, name, size) VALUES (:id, :name, :size)")
+    assert update_sql(table, ["name", "size"], where=["id"], params={"size": "new_size"}) == (
+        "UPDATE things SET name = :name, size = :new_size WHERE id = :id")
+
+
+@pytest.mark.parametrize("build", [
+    lambda t: select_sql(t, ["name", "colour"]),
+    lambda t: insert_sql(t, ["colour"]),
+    lambda t: update_sql(t, ["name"], where=["colour"])])
+def test_a_name_that_is_not_a_column_is_refused_when_the_statement_is_built(build):
+    with pytest.raises(ValueError, match=r"things: no column \['colour'\]"):
+        build(_table())
+
+
+def test_an_aggregate_update_is_version_checked_and_a_line_update_is_by_its_key():
+    assert ORDERS.update.endswith(
+        "version = :new_version, updated_at = :at WHERE id = :id AND version = :version")
+    assert LINES.update == ("UPDATE order_lines SET refunded_quantity = :refunded_quantity "
+                            "WHERE order_id = :order_id AND line_no = :line_no")
+    assert LINES.insert.startswith("INSERT INTO order_lines (order_id, line_no, sku, ")
