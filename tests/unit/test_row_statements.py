@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 
+from integrations.db import records
+from integrations.db.records import EVENTS
 from integrations.db.rows import LINES, ORDERS, insert_sql, select_sql, update_sql
 
 
@@ -31,6 +33,12 @@ def test_statements_name_the_columns_they_are_given():
 def test_a_name_that_is_not_a_column_is_refused_when_the_statement_is_built(build):
     with pytest.raises(ValueError, match=r"things: no column \['colour'\]"):
         build(_table())
+
+
+def test_the_event_log_statements_are_the_tables_columns():
+    assert insert_sql(EVENTS, EVENTS.c.keys()) == records.EVENT_PUT
+    assert set(EVENTS.c.keys()) == records.EVENT_KEYS
+    assert records.EVENT_FINISH.endswith(" WHERE key = :key")
 
 
 def test_an_aggregate_update_is_version_checked_and_a_line_update_is_by_its_key():
