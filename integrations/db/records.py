@@ -80,11 +80,9 @@ def events_of(connection: Connection, order_id: int, source: str | None = None) 
     return list(connection.execute(query.order_by(EVENTS.c.received_at, EVENTS.c.key)))
 
 
-PAYMENT_ADD = ("INSERT INTO payment_records (order_id, kind, amount, currency, provider_ref, "
-               "event_key, case_id, reason, at) VALUES (:order_id, :kind, :amount, :currency, "
-               ":provider_ref, :event_key, :case_id, :reason, :at)")
-PAYMENT_COLUMNS = ("order_id", "kind", "amount", "currency", "provider_ref", "event_key",
-                   "case_id", "reason", "at")
+# a column left out of the values is written NULL
+PAYMENT_COLUMNS = tuple(c.name for c in PAYMENTS.columns if c.name != "id")
+PAYMENT_ADD = insert_sql(PAYMENTS, PAYMENT_COLUMNS)
 
 
 def payment_add(connection: Connection | Sql, values: dict[str, Any]) -> int:

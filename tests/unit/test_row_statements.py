@@ -47,3 +47,8 @@ def test_an_aggregate_update_is_version_checked_and_a_line_update_is_by_its_key(
     assert LINES.update == ("UPDATE order_lines SET refunded_quantity = :refunded_quantity "
                             "WHERE order_id = :order_id AND line_no = :line_no")
     assert LINES.insert.startswith("INSERT INTO order_lines (order_id, line_no, sku, ")
+
+
+def test_a_payment_record_is_inserted_with_every_column_but_its_id():
+    columns = [c.name for c in records.PAYMENTS.columns if c.name != "id"]
+    assert insert_sql(records.PAYMENTS, columns) == records.PAYMENT_ADD
