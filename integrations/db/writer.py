@@ -22,10 +22,10 @@ row's version moved meanwhile the whole batch raises `ConcurrentUpdate` (the uni
 back).
 No other module writes these tables; the single-call API is a batch of one.
 
-A batch of one (nearly every API call: a step, or its cascade's round) skips the grouping:
-`apply` hands it to the same four parts with the single change, so it runs the statements a
-batch of many would run for it, in the same order, without sorting and netting work that has
-nothing to sort (tests/integration/test_writer_batches.py checks both give the same rows).
+A batch of one (nearly every API call: a step, or its cascade's round) goes through the same
+four calls in `apply` (the only place they are listed); `_save` skips the grouping for it,
+which has nothing to sort or net (tests/integration/test_writer_batches.py checks both sizes
+take the same parts and give the same rows).
 Each change's step details are serialised once: the history row's payload text is spliced
 into its outbox event as `details`.
 """
@@ -98,28 +98,15 @@ class Writer:
         return number
 
     def apply(self, changes: Sequence[Change]) -> None:
-        """Write a batch: stock, aggregates, deadlines, history and outbox, in lock order."""
-        if len(changes) == 1:
-            self._apply_one(changes[0])
-        elif changes:
-            times = _Times(self.sql)
-            self._save(changes, times)
-            self._stock(changes)
-            self._deadlines(changes, times)
-            self._record(changes, times)
-
-    def _apply_one(self, change: Change) -> None:
-        """A batch of one: the same parts in the same order, nothing to group or net."""
-        fired = change.fired
-        times = _Times(self.sql, fired.at)
-        if fired.from_state is not None:
-            self._update(BY_ENTITY[fired.entity], fired.entity,
-                         [(change.aggregate, 1, fired.at)], times)
-        if fired.stock:
-            self._stock((change,))
-        if fired.arm or fired.clear:
-            self._deadlines((change,), times)
-        self._record((change,), times)
+        """Write a batch: aggregates, stock, deadlines, history and outbox, in lock order.
+        The four parts are listed here only: a batch of one goes through the same calls."""
+        if not changes:
+            return
+        times = _Times(self.sql, changes[0].fired.at)
+        self._save(changes, times)
+        self._stock(changes)
+        self._deadlines(changes, times)
+        self._record(changes, times)
 
     def save_lines(self, order: Order) -> None:
         """Per-line refunded quantities (after-sales refunds by line)."""
@@ -148,6 +135,8 @@ class Writer:
     def _stock(self, changes: Sequence[Change]) -> None:
         """Stock intents in step order; consecutive moves of one kind go in one call."""
         intents = [(intent, change) for change in changes for intent in change.fired.stock]
+        if not intents:  # most steps move no stock
+            return
         for intent, run in groupby(intents, key=lambda pair: pair[0]):
             batch = [change for _, change in run]
             if intent in CASE_INTENTS:  # after-sales: on the case's lines (case_stock.py)
@@ -170,6 +159,12 @@ class Writer:
 
     def _save(self, changes: Sequence[Change], times: _Times) -> None:
         """One version-checked UPDATE per entity kind; creations were inserted already."""
+        if len(changes) == 1:  # a batch of one (nearly every API call): nothing to group
+            fired = changes[0].fired
+            if fired.from_state is not None:
+                self._update(BY_ENTITY[fired.entity], fired.entity,
+                             [(changes[0].aggregate, 1, fired.at)], times)
+            return
         moved: dict[tuple[str, int], tuple[Any, int, datetime]] = {}
         for change in changes:
             if change.fired.from_state is None:

@@ -1,10 +1,10 @@
 """The one writer: a batch of one (the single-call API) and a batch of many leave the same rows.
 
-`Writer.apply` hands a batch of one to the same parts without grouping (writer.py); these tests
-drive the same steps over three orders once as one batch per step and once as three batches of
-one, on two stores, and compare every lifecycle table (surrogate ids aside: the same rows are
-appended in the same order per order, and the orders are moved in the same order).
-"""
+`Writer.apply` lists its parts once and a batch of one goes through them (writer.py); these
+tests drive the same steps over three orders once as one batch per step and once as three
+batches of one, on two stores, check both sizes took the same parts in order, and compare every
+lifecycle table (surrogate ids aside: the same rows are appended in the same order per order,
+and the orders are moved in the same order)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from statemachine.risk_port import approve_everything
 T0 = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 ADDRESS = {"street": "文三路 18 号", "city": "杭州市", "district": "西湖区", "province": "浙江省"}
 STEPS = ("pay", "start_picking", "pack", "ship")
+PARTS = ("_save", "_stock", "_deadlines", "_record")  # the writer's parts, in lock order
 TABLES = {  # what is compared, ordered without surrogate ids where rows are appended
     "orders": "SELECT * FROM orders ORDER BY id",
     "order_lines": "SELECT * FROM order_lines ORDER BY order_id, line_no",
@@ -78,6 +79,25 @@ def _drive(pilot: OrderPilot, numbers: list[int], batched: bool) -> None:
                 pipeline.run(ctx, tx, SHIPMENT, part, refuse=False)
 
 
+def _watch_parts(monkeypatch) -> list[tuple[int, list[str]]]:
+    """(batch size, the writer's parts called for it) of each `Writer.apply` from now on."""
+    calls: list[tuple[int, list[str]]] = []
+    real_apply = writer_module.Writer.apply
+
+    def apply(self, changes):
+        calls.append((len(changes), []))
+        return real_apply(self, changes)
+
+    def watched(name, real):
+        return lambda self, *args: (calls[-1][1].append(name), real(self, *args))[1]
+
+    monkeypatch.setattr(writer_module.Writer, "apply", apply)
+    for name in PARTS:
+        monkeypatch.setattr(writer_module.Writer, name,
+                            watched(name, getattr(writer_module.Writer, name)))
+    return calls
+
+
 def _rows(url: str) -> dict[str, list[tuple]]:
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -94,19 +114,18 @@ def test_a_batch_of_one_writes_what_a_batch_of_many_writes(tmp_path: Path, sqlit
     shutil.copyfile(sqlite_url.removeprefix("sqlite:///"), other)
     one_url, many_url = sqlite_url, f"sqlite:///{other}"
     singles, batches = _shop(one_url), _shop(many_url)
-    sizes: list[int] = []
-    real_apply = writer_module.Writer.apply
-    monkeypatch.setattr(writer_module.Writer, "apply",
-                        lambda self, changes: (sizes.append(len(changes)),
-                                               real_apply(self, changes))[1])
+    calls = _watch_parts(monkeypatch)
     # When the same steps run as batches of one on the first and as batches of three on the
     # second (ship also creates each order's parcel; delivering the parcel delivers the order)
     _drive(*singles, batched=False)
     _drive(*batches, batched=True)
     singles[0].close()
     batches[0].close()
-    # Then both paths were taken, and every lifecycle table holds the same rows
+    # Then both sizes were written, each through the same parts in the same order,
+    sizes = [size for size, _ in calls]
     assert 1 in sizes and max(sizes) >= 3
+    assert {tuple(parts) for _, parts in calls} == {PARTS}
+    # and every lifecycle table holds the same rows
     one, many = _rows(one_url), _rows(many_url)
     for table in TABLES:
         assert one[table] == many[table], table
