@@ -15,7 +15,7 @@ text on SQLite) so both paths read each other's rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -35,12 +35,15 @@ class Sql:
 
     def run(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         cursor = self._dbapi.cursor()
-        cursor.execute(self._text(sql), self._bind(params or {}))
+        cursor.execute(self._text(sql), self._bind(params or {}, self.time))
         return cursor
 
     def many(self, sql: str, rows: Iterable[Mapping[str, Any]]) -> int:
+        """One statement for many rows; each distinct timestamp among them is bound once (a
+        sweep's 10,000 credit events share one `at`)."""
         cursor = self._dbapi.cursor()
-        cursor.executemany(self._text(sql), [self._bind(r) for r in rows])
+        times = Times(self)
+        cursor.executemany(self._text(sql), [self._bind(r, times) for r in rows])
         return cursor.rowcount
 
     def bound(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -78,23 +81,37 @@ class Sql:
     def _text(self, sql: str) -> str:
         return sql if self.sqlite else _pyformat(sql)
 
-    def _bind(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
+    def _bind(self, params: Mapping[str, Any], time: Callable[[datetime], Any]
+              ) -> Mapping[str, Any]:
         for value in params.values():
             if isinstance(value, _CONVERTED):
                 break
         else:
             return params  # the common case: ints and strings go through untouched
-        return {k: self._value(v) if isinstance(v, _CONVERTED) else v
-                for k, v in params.items()}
-
-    def _value(self, value: Any) -> Any:
-        return self.time(value) if isinstance(value, datetime) else to_json(value)
+        return {k: (time(v) if isinstance(v, datetime) else to_json(v))
+                if isinstance(v, _CONVERTED) else v for k, v in params.items()}
 
     def time(self, value: datetime) -> Any:
         """A timestamp as this store binds it (refusing naive datetimes)."""
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: orderpilot stores aware UTC only")
         return _sqlite_ts(value) if self.sqlite else value.astimezone(UTC)
+
+
+class Times:
+    """Binds each distinct timestamp once (`Sql.time`): a batch shares a handful of times.
+    Equal aware datetimes are the same instant, and bind the same whatever their zone."""
+
+    def __init__(self, sql: Sql, first: datetime | None = None):
+        self.sql, self.seen = sql, {}
+        if first is not None:  # a batch of one: its step's time, bound up front
+            self.seen[first] = sql.time(first)
+
+    def __call__(self, value: datetime) -> Any:
+        bound = self.seen.get(value)
+        if bound is None:
+            bound = self.seen[value] = self.sql.time(value)
+        return bound
 
 
 _CONVERTED = (datetime, dict, list)

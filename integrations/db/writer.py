@@ -40,7 +40,7 @@ from typing import Any
 
 from integrations.db.case_stock import CASE_INTENTS, CaseStock
 from integrations.db.rows import BY_ENTITY, LINES, RowMap
-from integrations.db.sql import Sql, to_json
+from integrations.db.sql import Sql, Times, to_json
 from integrations.db.stock import StockStore, in_list
 from statemachine import ids
 from statemachine.errors import ConcurrentUpdate
@@ -102,7 +102,7 @@ class Writer:
         The four parts are listed here only: a batch of one goes through the same calls."""
         if not changes:
             return
-        times = _Times(self.sql, changes[0].fired.at)
+        times = Times(self.sql, changes[0].fired.at)
         self._save(changes, times)
         self._stock(changes)
         self._deadlines(changes, times)
@@ -157,7 +157,7 @@ class Writer:
             elif intent is StockIntent.RESTOCK:
                 self.stock.restock(order_ids)
 
-    def _save(self, changes: Sequence[Change], times: _Times) -> None:
+    def _save(self, changes: Sequence[Change], times: Times) -> None:
         """One version-checked UPDATE per entity kind; creations were inserted already."""
         if len(changes) == 1:  # a batch of one (nearly every API call): nothing to group
             fired = changes[0].fired
@@ -181,7 +181,7 @@ class Writer:
                 self._update(BY_ENTITY[entity], entity, batch, times)
 
     def _update(self, rows: RowMap[Any], entity: str, batch: list[tuple[Any, int, datetime]],
-                times: _Times) -> None:
+                times: Times) -> None:
         params = [{**rows.changes(agg, times), "id": agg.id, "version": agg.version,
                    "new_version": agg.version + n, "at": times(at)} for agg, n, at in batch]
         written = self.sql.bound(rows.update, params)
@@ -192,7 +192,7 @@ class Writer:
         for agg, n, _ in batch:
             agg.version += n
 
-    def _deadlines(self, changes: Sequence[Change], times: _Times) -> None:
+    def _deadlines(self, changes: Sequence[Change], times: Times) -> None:
         """The net effect of the batch's timers: cleared rows deleted, armed rows upserted."""
         net: dict[tuple[str, int, DeadlineKind], tuple[int, datetime] | None] = {}
         for change in changes:
@@ -222,7 +222,7 @@ class Writer:
             self.sql.run(f"DELETE FROM deadlines WHERE entity = :entity AND kind = :kind "
                          f"AND {where}", {**params, "entity": entity, "kind": kind.value})
 
-    def _record(self, changes: Sequence[Change], times: _Times) -> None:
+    def _record(self, changes: Sequence[Change], times: Times) -> None:
         """History and outbox: one row each per change, in step order."""
         history, outbox = [], []
         for change in changes:
@@ -260,21 +260,6 @@ def event_json(change: Change, details: str) -> str:
                     "to_state": fired.to_state, "actor": fired.actor,
                     "at": fired.at.isoformat(), **change.data})
     return f'{head[:-1]},"details":{details}}}'
-
-
-class _Times:
-    """Binds each timestamp of a batch once (a batch shares a handful of distinct times)."""
-
-    def __init__(self, sql: Sql, first: datetime | None = None):
-        self.sql, self.seen = sql, {}
-        if first is not None:  # a batch of one: its step's time, bound up front
-            self.seen[first] = sql.time(first)
-
-    def __call__(self, value: datetime) -> Any:
-        bound = self.seen.get(value)
-        if bound is None:
-            bound = self.seen[value] = self.sql.time(value)
-        return bound
 
 
 def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
