@@ -39,7 +39,8 @@ from itertools import groupby
 from typing import Any
 
 from integrations.db.case_stock import CASE_INTENTS, CaseStock
-from integrations.db.rows import BY_ENTITY, LINES, RowMap
+from integrations.db.rows import BY_ENTITY, LINES, RowMap, insert_sql
+from integrations.db.schema import DeadlineRow, OutboxRow, TransitionRow
 from integrations.db.sql import Sql, Times, to_json
 from integrations.db.stock import StockStore, in_list
 from statemachine import ids
@@ -51,15 +52,16 @@ from statemachine.policies import DeadlineKind
 ENTITY_ORDER = ("order", "shipment", "case", "claim", "dispute")  # the lock order
 IN_LIST_CHUNK = 500
 
-HISTORY_INSERT = ("INSERT INTO transition_history (entity, entity_id, order_id, trigger, "
-                  "from_state, to_state, actor, at, payload) VALUES (:entity, :entity_id, "
-                  ":order_id, :trigger, :from_state, :to_state, :actor, :at, :payload)")
-OUTBOX_INSERT = ("INSERT INTO outbox (event, entity, entity_id, order_id, payload, created_at) "
-                 "VALUES (:event, :entity, :entity_id, :order_id, :payload, :created_at)")
-DEADLINE_UPSERT = ("INSERT INTO deadlines (kind, entity, entity_id, order_id, due_at) VALUES "
-                   "(:kind, :entity, :entity_id, :order_id, :due_at) ON CONFLICT (kind, entity, "
-                   "entity_id) DO UPDATE SET due_at = excluded.due_at, "
-                   "order_id = excluded.order_id")
+HISTORY, OUTBOX, DEADLINES = (TransitionRow.__table__, OutboxRow.__table__,
+                              DeadlineRow.__table__)
+DEADLINE_KEY = ("kind", "entity", "entity_id")  # its unique constraint
+HISTORY_INSERT = insert_sql(HISTORY, [c.name for c in HISTORY.columns if c.name != "id"])
+OUTBOX_INSERT = insert_sql(OUTBOX, [  # published_at, fanned_out_at: the relay's, after commit
+    c.name for c in OUTBOX.columns if c.name not in ("id", "published_at", "fanned_out_at")])
+DEADLINE_UPSERT = (insert_sql(DEADLINES, [c.name for c in DEADLINES.columns if c.name != "id"])
+                   + f" ON CONFLICT ({', '.join(DEADLINE_KEY)}) DO UPDATE SET " + ", ".join(
+                       f"{c.name} = excluded.{c.name}" for c in DEADLINES.columns
+                       if c.name not in ("id", *DEADLINE_KEY)))
 
 
 @dataclass(slots=True)

@@ -4,9 +4,9 @@ columns it is given, and refuses a name that is not a column of its table."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint
 
-from integrations.db import records
+from integrations.db import records, writer
 from integrations.db.records import EVENTS
 from integrations.db.rows import LINES, ORDERS, insert_sql, select_sql, update_sql
 
@@ -52,3 +52,13 @@ def test_an_aggregate_update_is_version_checked_and_a_line_update_is_by_its_key(
 def test_a_payment_record_is_inserted_with_every_column_but_its_id():
     columns = [c.name for c in records.PAYMENTS.columns if c.name != "id"]
     assert insert_sql(records.PAYMENTS, columns) == records.PAYMENT_ADD
+
+
+def test_the_writer_appends_every_column_of_history_and_upserts_deadlines_on_their_key():
+    appended = [c.name for c in writer.HISTORY.columns if c.name != "id"]
+    assert insert_sql(writer.HISTORY, appended) == writer.HISTORY_INSERT
+    unique = {tuple(c.name for c in u.columns) for u in writer.DEADLINES.constraints
+              if isinstance(u, UniqueConstraint)}
+    assert writer.DEADLINE_KEY in unique
+    assert writer.DEADLINE_UPSERT.endswith(
+        "DO UPDATE SET order_id = excluded.order_id, due_at = excluded.due_at")
