@@ -10,8 +10,6 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from flows.forms import StallAction
-from flows.wiring import ports
 from integrations.console.casework import STALL, open_cases
 from integrations.console.decisions import act_on_stall
 from orderpilot.api import OrderPilot
@@ -52,6 +50,8 @@ def stall_lost(shipment_id: str, by: By, note: Note, db: DbOption = None) -> Non
 
 
 def _act(db: str | None, shipment_id: str, action: str, by: str, note: str) -> None:
+    from flows.wiring import ports  # imports Prefect: only the commands that act pay for it
+
     pilot = OrderPilot(db)
     try:
         answer = _checked(action, by, note)
@@ -65,6 +65,8 @@ def _act(db: str | None, shipment_id: str, action: str, by: str, note: str) -> N
 
 def _checked(action: str, by: str, note: str) -> dict[str, str]:
     """The answer as the form would take it; InvalidInput names the option that is wrong."""
+    from flows.forms import StallAction  # a Prefect RunInput: imported when a stall is acted on
+
     try:
         return StallAction(action=action, note=note.strip(), operator=by.strip()).model_dump()
     except ValidationError as error:

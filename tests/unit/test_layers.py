@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -179,3 +180,14 @@ def _leading_text(node: ast.AST) -> str:
 
 def test_sql_text_lives_in_db_but_for_the_listed_debt():
     assert modules_with_sql_text() - SQL_TEXT_ALLOWED == SQL_TEXT_DEBT
+
+
+@pytest.mark.parametrize("module", ["orderpilot", "orderpilot.cli"])
+def test_the_api_and_the_cli_load_without_prefect(module):
+    # Prefect takes seconds to import; `orderpilot order show` or a shop's own code calling the
+    # Python API must not pay for it. The commands that talk to Prefect import it themselves.
+    loaded = subprocess.run(
+        [sys.executable, "-c", f"import sys, {module}; print(sorted({{m.split('.')[0] "
+         "for m in sys.modules} & {'prefect', 'flows', 'deployments'}))"],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
