@@ -125,3 +125,20 @@ def test_late_money_reviving_an_order_vs_a_buyer_taking_its_stock(race, trials):
         assert (level.on_hand, level.reserved) == ((5, 5) if rival.ok else (4, 0)), \
             (trial, level)
         race.check([order.id] + ([rival.result] if rival.ok else []))
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_the_same_keyed_payment_from_four_processes_applies_once(race, trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given an order awaiting payment
+        start_trial(race, trial)
+        order = awaiting_payment(pilot, trial)
+        # When the gateway's webhook arrives four times at once (one event id: one key)
+        pay = ("fire", {"order_id": order.id, "trigger": "pay", "amount": order.total,
+                        "payment_ref": f"wx-{trial}", "idempotency_key": f"gw-event-{trial}"})
+        outcomes = race.run(pay, pay, pay, pay)
+        # Then every caller is told the order is paid, and it was paid exactly once
+        assert [o.result for o in outcomes] == ["paid"] * 4, (trial, outcomes)
+        assert [h.trigger for h in pilot.orders.history(order.id)].count("pay") == 1, trial
+        race.check([order.id])
