@@ -80,7 +80,11 @@ def db_upgrade(db: DbOption = None) -> None:
     from integrations.db.migrate import upgrade
 
     url = db or Settings().database_url
-    revision = upgrade(make_engine(url))
+    engine = make_engine(url)
+    try:
+        revision = upgrade(engine)
+    finally:
+        engine.dispose()
     console.print(f"schema at revision [bold]{revision}[/] ({url})")
 
 

@@ -12,8 +12,12 @@ target_metadata = Base.metadata
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:  # called from the alembic command line
-        with make_engine(config.get_main_option("sqlalchemy.url")).begin() as connection:
-            _run(connection)
+        engine = make_engine(config.get_main_option("sqlalchemy.url"))
+        try:
+            with engine.begin() as connection:
+                _run(connection)
+        finally:  # an engine left to the garbage collector drops its pooled connection open
+            engine.dispose()
     else:
         _run(connection)
 
