@@ -85,6 +85,21 @@ def insert_sql(table: Table, columns: Sequence[str]) -> str:
             f"({', '.join(':' + c for c in columns)})")
 
 
+def written(table: Table, *, but: Sequence[str] = ("id",)) -> tuple[str, ...]:
+    """The columns an INSERT into `table` names: all of them, in table order, but those in
+    `but` (left to the database or written later; each must be a column)."""
+    _check(table, but)
+    return tuple(c.name for c in table.columns if c.name not in but)
+
+
+def check_row(table: Table, columns: frozenset[str], values: Mapping[str, Any]) -> None:
+    """Refuse values that do not name exactly `columns` (ValueError naming the difference): a
+    column added to the table and not written fails here, not in the driver."""
+    if values.keys() != columns:
+        raise ValueError(f"{table.name}: no value for {sorted(columns - values.keys())}, "
+                         f"no column {sorted(values.keys() - columns)}")
+
+
 def update_sql(table: Table, sets: Sequence[str], where: Sequence[str],
                params: Mapping[str, str] | None = None) -> str:
     """`UPDATE t SET a = :a, … WHERE k = :k AND …`; `params` renames a SET column's

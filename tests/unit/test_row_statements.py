@@ -6,9 +6,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint
 
-from integrations.db import records, writer
+from integrations.db import records, risk_credit, writer
 from integrations.db.records import EVENTS
-from integrations.db.rows import LINES, ORDERS, insert_sql, select_sql, update_sql
+from integrations.db.rows import (
+    LINES,
+    ORDERS,
+    check_row,
+    insert_sql,
+    select_sql,
+    update_sql,
+    written,
+)
 
 
 def _table(*extra: Column) -> Table:
@@ -62,3 +70,23 @@ def test_the_writer_appends_every_column_of_history_and_upserts_deadlines_on_the
     assert writer.DEADLINE_KEY in unique
     assert writer.DEADLINE_UPSERT.endswith(
         "DO UPDATE SET order_id = excluded.order_id, due_at = excluded.due_at")
+
+
+def test_an_insert_names_every_column_but_those_left_out_and_a_row_must_name_them_all():
+    table = _table(Column("size", Integer))
+    columns = written(table)  # the id is the database's
+    assert columns == ("name", "size")
+    with pytest.raises(ValueError, match=r"things: no value for \['size'\], no column \[\]"):
+        check_row(table, frozenset(columns), {"name": "a"})
+    with pytest.raises(ValueError, match=r"things: no column \['colour'\]"):
+        written(table, but=("colour",))
+
+
+def test_a_credit_event_row_that_leaves_out_a_column_is_refused_before_the_driver_sees_it():
+    assert risk_credit.INSERT_SQL == (
+        "INSERT INTO risk_credit_events (buyer_id, kind, order_id, note, before, after, actor, "
+        "at) VALUES (:buyer_id, :kind, :order_id, :note, :before, :after, :actor, :at)")
+    row = {"buyer_id": "b-1", "kind": "cancel", "order_id": 1, "before": 100, "after": 90,
+           "actor": "system", "at": None}  # no note: as if note were a column added later
+    with pytest.raises(ValueError, match=r"risk_credit_events: no value for \['note'\]"):
+        risk_credit.add_event(None, row)  # type: ignore[arg-type] - refused before it runs
