@@ -9,7 +9,14 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from integrations.db.rows import check_row, insert_sql, written
+from integrations.db.schema_fulfil import CarrierKpiRow, SkuSpecRow
 from integrations.db.sql import Sql
+
+KPIS, SPECS = CarrierKpiRow.__table__, SkuSpecRow.__table__
+KPI_COLUMNS, SPEC_COLUMNS = written(KPIS, but=()), written(SPECS, but=())
+KPI_KEYS, KPI_INSERT = frozenset(KPI_COLUMNS), insert_sql(KPIS, KPI_COLUMNS)
+SPEC_KEYS, SPEC_INSERT = frozenset(SPEC_COLUMNS), insert_sql(SPECS, SPEC_COLUMNS)
 
 
 def parcel_lines(sql: Sql, order_id: int, warehouse: str) -> list[tuple[int, int, int]]:
@@ -35,10 +42,13 @@ def kpi_counts(sql: Sql, since: datetime) -> list[tuple[str, int, int, int, int,
 
 
 def replace_kpis(sql: Sql, rows: Iterable[Mapping[str, Any]]) -> None:
-    """The KPI table becomes these rows (carrier c, parcels n, on time ot, loss, comp, at)."""
+    """The KPI table becomes these rows, each naming every column of carrier_kpis (carrier,
+    parcels, on_time, loss_rate, complaint_rate, computed_at), no more (ValueError otherwise)."""
+    rows = list(rows)
+    for row in rows:
+        check_row(KPIS, KPI_KEYS, row)
     sql.run("DELETE FROM carrier_kpis")
-    sql.many("INSERT INTO carrier_kpis (carrier, parcels, on_time, loss_rate, complaint_rate, "
-             "computed_at) VALUES (:c, :n, :ot, :loss, :comp, :at)", rows)
+    sql.many(KPI_INSERT, rows)
 
 
 def stored_kpis(sql: Sql) -> list[tuple[str, int, float | None, float | None, float | None]]:
@@ -49,5 +59,6 @@ def stored_kpis(sql: Sql) -> list[tuple[str, int, float | None, float | None, fl
 
 def set_weight(sql: Sql, sku: str, weight_g: int) -> None:
     sql.run("DELETE FROM sku_specs WHERE sku = :sku", {"sku": sku})
-    sql.run("INSERT INTO sku_specs (sku, weight_g) VALUES (:sku, :w)",
-            {"sku": sku, "w": weight_g})
+    row = {"sku": sku, "weight_g": weight_g}
+    check_row(SPECS, SPEC_KEYS, row)
+    sql.run(SPEC_INSERT, row)

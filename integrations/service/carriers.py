@@ -73,8 +73,8 @@ def refresh_kpis(ctx: Context) -> dict[str, CarrierKpi]:
     with ctx.tx() as tx:
         kpis = carrier_kpis(tx, now - timedelta(days=ctx.settings.fulfilment.kpi_days))
         carrier_store.replace_kpis(tx.store.sql, [
-            {"c": c, "n": k.parcels, "ot": k.on_time, "loss": k.loss_rate,
-             "comp": k.complaint_rate, "at": now} for c, k in kpis.items()])
+            {"carrier": c, "parcels": k.parcels, "on_time": k.on_time, "loss_rate": k.loss_rate,
+             "complaint_rate": k.complaint_rate, "computed_at": now} for c, k in kpis.items()])
         return kpis
 
 
