@@ -7,8 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from integrations.db.rows import check_row, insert_sql, written
+from integrations.db.schema_fulfil import WaveOrderRow, WaveRow
 from integrations.db.sql import Sql
 from integrations.db.stock import _in_list
+
+WAVES, MEMBERS = WaveRow.__table__, WaveOrderRow.__table__
+WAVE_COLUMNS = written(WAVES, but=("id", "released_by", "released_at"))  # those at release
+WAVE_KEYS, WAVE_INSERT = frozenset(WAVE_COLUMNS), insert_sql(WAVES, WAVE_COLUMNS)
+MEMBER_COLUMNS = written(MEMBERS, but=("outcome",))  # set at release
+MEMBER_KEYS, MEMBER_INSERT = frozenset(MEMBER_COLUMNS), insert_sql(MEMBERS, MEMBER_COLUMNS)
 
 WAVE_COLS = ("id, warehouse, carrier, cutoff_at, state, created_by, created_at, released_by, "
              "released_at")
@@ -17,14 +25,15 @@ WAVE_COLS = ("id, warehouse, carrier, cutoff_at, state, created_by, created_at, 
 def create(sql: Sql, warehouse: str, carrier: str, cutoff: datetime, actor: str,
            at: datetime, order_ids: Sequence[int]) -> int:
     """A new open wave holding these orders in this order; returns its number."""
-    wave_id = sql.insert_id(
-        "INSERT INTO waves (warehouse, carrier, cutoff_at, state, created_by, created_at) "
-        "VALUES (:wh, :carrier, :cutoff, 'open', :actor, :at)",
-        {"wh": warehouse, "carrier": carrier, "cutoff": cutoff, "actor": actor, "at": at})
-    sql.many("INSERT INTO wave_orders (wave_id, order_id, warehouse, position) "
-             "VALUES (:w, :o, :wh, :pos)",
-             [{"w": wave_id, "o": o, "wh": warehouse, "pos": n}
-              for n, o in enumerate(order_ids, start=1)])
+    row = {"warehouse": warehouse, "carrier": carrier, "cutoff_at": cutoff, "state": "open",
+           "created_by": actor, "created_at": at}
+    check_row(WAVES, WAVE_KEYS, row)
+    wave_id = sql.insert_id(WAVE_INSERT, row)
+    members = [{"wave_id": wave_id, "order_id": o, "warehouse": warehouse, "position": n}
+               for n, o in enumerate(order_ids, start=1)]
+    for member in members:
+        check_row(MEMBERS, MEMBER_KEYS, member)
+    sql.many(MEMBER_INSERT, members)
     return wave_id
 
 
