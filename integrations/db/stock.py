@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from integrations.db.rows import check_row, insert_sql, written
 from integrations.db.schema import InventoryRow, StockHoldRow
 from integrations.db.sql import Sql
 from statemachine.stock import Allocation, Availability
 
 INVENTORY, HOLDS = InventoryRow.__table__, StockHoldRow.__table__
 HELD, CONSUMED, RELEASED = "held", "consumed", "released"
+HOLD_COLUMNS = written(HOLDS)  # every column but the id
+HOLD_KEYS, HOLD_INSERT = frozenset(HOLD_COLUMNS), insert_sql(HOLDS, HOLD_COLUMNS)
+
+
+def add_holds(sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
+    """New stock_holds rows (orders', refills', after-sales cases'), each naming every column
+    but the id, no more (ValueError otherwise); one statement."""
+    for row in rows:
+        check_row(HOLDS, HOLD_KEYS, row)
+    if len(rows) == 1:
+        sql.run(HOLD_INSERT, rows[0])
+    else:
+        sql.many(HOLD_INSERT, rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +82,9 @@ class StockStore:
                 {"q": alloc.quantity, "sku": alloc.sku, "wh": alloc.warehouse}).rowcount
             if taken != 1:
                 return False  # the caller rolls back the whole unit of work
-        self.sql.many("INSERT INTO stock_holds (order_id, line_no, sku, warehouse, quantity, "
-                      "status, created_at) VALUES (:order_id, :line_no, :sku, :warehouse, "
-                      ":quantity, 'held', :at)",
-                      [{"order_id": order_id, "line_no": a.line_no, "sku": a.sku,
-                        "warehouse": a.warehouse, "quantity": a.quantity, "at": at}
-                       for a in plan])
+        add_holds(self.sql, [{"order_id": order_id, "line_no": a.line_no, "sku": a.sku,
+                              "warehouse": a.warehouse, "quantity": a.quantity,
+                              "status": HELD, "created_at": at} for a in plan])
         return True
 
     def released_plan(self, order_id: int) -> list[Allocation]:
