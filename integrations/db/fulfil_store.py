@@ -12,17 +12,40 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 
+from integrations.db.rows import check_row, insert_sql, written
+from integrations.db.schema_fulfil import (
+    BinLocationRow,
+    SkuFlagRow,
+    StockAdjustmentRow,
+    TransferRow,
+)
 from integrations.db.sql import Sql
-from integrations.db.stock import _in_list
+from integrations.db.stock import CONSUMED, _in_list, add_holds
 from statemachine.errors import InvalidInput
 
 SHIPPED_STATUSES = ("consumed", "lost")
 TRANSFER_COLS = ("id, sku, from_warehouse, to_warehouse, quantity, status, reason, sent_by, "
                  "sent_at, received_by, received_at, order_id, line_no")
 TRANSFER_ORDER = TRANSFER_COLS.split(", ").index("order_id")
+FLAGS, BINS, ADJUSTMENTS, TRANSFERS = (SkuFlagRow.__table__, BinLocationRow.__table__,
+                                       StockAdjustmentRow.__table__, TransferRow.__table__)
+# What each INSERT writes (a column added to the table and not written is refused by name)
+WRITTEN = {FLAGS: written(FLAGS, but=()), BINS: written(BINS, but=()),
+           ADJUSTMENTS: written(ADJUSTMENTS),
+           TRANSFERS: written(TRANSFERS, but=("id", "received_by", "received_at"))}  # on arrival
+INSERTS = {table: (insert_sql(table, columns), frozenset(columns))
+           for table, columns in WRITTEN.items()}
+
+
+def _checked(table: Table, row: dict[str, Any]) -> str:
+    """The table's INSERT, once `row` names every column it writes (ValueError otherwise)."""
+    statement, keys = INSERTS[table]
+    check_row(table, keys, row)
+    return statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +66,14 @@ class FulfilStore:
         """The store on a unit of work's existing `Sql` (the writer's)."""
         return cls(None, sql)
 
+    def _add(self, table: Table, row: dict[str, Any]) -> None:
+        """Insert one row naming every column its INSERT writes (ValueError otherwise)."""
+        self.sql.run(_checked(table, row), row)
+
+    def _add_id(self, table: Table, row: dict[str, Any]) -> int:
+        """`_add`, returning the new row's id."""
+        return self.sql.insert_id(_checked(table, row), row)
+
     # --- sku facts --------------------------------------------------------------------------
 
     def flags_of(self, skus: Iterable[str]) -> dict[str, list[str]]:
@@ -58,14 +89,12 @@ class FulfilStore:
     def set_flag(self, sku: str, flag: str, note: str | None) -> None:
         self.sql.run("DELETE FROM sku_flags WHERE sku = :sku AND flag = :flag",
                      {"sku": sku, "flag": flag})
-        self.sql.run("INSERT INTO sku_flags (sku, flag, note) VALUES (:sku, :flag, :note)",
-                     {"sku": sku, "flag": flag, "note": note})
+        self._add(FLAGS, {"sku": sku, "flag": flag, "note": note})
 
     def set_location(self, sku: str, warehouse: str, location: str) -> None:
         self.sql.run("DELETE FROM bin_locations WHERE sku = :sku AND warehouse = :wh",
                      {"sku": sku, "wh": warehouse})
-        self.sql.run("INSERT INTO bin_locations (sku, warehouse, location) "
-                     "VALUES (:sku, :wh, :loc)", {"sku": sku, "wh": warehouse, "loc": location})
+        self._add(BINS, {"sku": sku, "warehouse": warehouse, "location": location})
 
     def locations(self, warehouse: str) -> dict[str, str]:
         return dict(self.sql.all("SELECT sku, location FROM bin_locations "
@@ -88,11 +117,9 @@ class FulfilStore:
 
     def record_adjustment(self, sku: str, warehouse: str, delta: int, kind: str, reason: str,
                           actor: str, at: datetime, order_id: int | None = None) -> int:
-        return self.sql.insert_id(
-            "INSERT INTO stock_adjustments (sku, warehouse, delta, kind, reason, actor, "
-            "order_id, at) VALUES (:sku, :wh, :delta, :kind, :reason, :actor, :order_id, :at)",
-            {"sku": sku, "wh": warehouse, "delta": delta, "kind": kind, "reason": reason,
-             "actor": actor, "order_id": order_id, "at": at})
+        return self._add_id(ADJUSTMENTS, {
+            "sku": sku, "warehouse": warehouse, "delta": delta, "kind": kind, "reason": reason,
+            "actor": actor, "order_id": order_id, "at": at})
 
     def adjustments(self, sku: str | None = None) -> list[tuple]:
         where = "WHERE sku = :sku " if sku else ""
@@ -131,10 +158,9 @@ class FulfilStore:
                              "warehouse = :wh AND on_hand - reserved >= :q",
                              {"q": quantity, "sku": sku, "wh": warehouse}).rowcount
         if taken == 1:
-            self.sql.run("INSERT INTO stock_holds (order_id, line_no, sku, warehouse, quantity, "
-                         "status, created_at) VALUES (:o, :line, :sku, :wh, :q, 'consumed', :at)",
-                         {"o": order_id, "line": line_no, "sku": sku, "wh": warehouse,
-                          "q": quantity, "at": at})
+            add_holds(self.sql, [{"order_id": order_id, "line_no": line_no, "sku": sku,
+                                  "warehouse": warehouse, "quantity": quantity,
+                                  "status": CONSUMED, "created_at": at}])
         return taken == 1
 
     # --- transfers ----------------------------------------------------------------------------
@@ -147,12 +173,10 @@ class FulfilStore:
                              {"q": quantity, "sku": sku, "wh": source}).rowcount
         if taken != 1:
             raise InvalidInput({"quantity": f"{source} has fewer than {quantity} free {sku}"})
-        return self.sql.insert_id(
-            "INSERT INTO stock_transfers (sku, from_warehouse, to_warehouse, quantity, status, "
-            "reason, sent_by, sent_at, order_id, line_no) VALUES (:sku, :src, :dst, :q, "
-            "'in_transit', :reason, :actor, :at, :order_id, :line_no)",
-            {"sku": sku, "src": source, "dst": dest, "q": quantity, "reason": reason,
-             "actor": actor, "at": at, "order_id": order_id, "line_no": line_no})
+        return self._add_id(TRANSFERS, {
+            "sku": sku, "from_warehouse": source, "to_warehouse": dest, "quantity": quantity,
+            "status": "in_transit", "reason": reason, "sent_by": actor, "sent_at": at,
+            "order_id": order_id, "line_no": line_no})
 
     def transfer(self, transfer_id: int) -> tuple | None:
         return self.sql.one(f"SELECT {TRANSFER_COLS} FROM stock_transfers WHERE id = :id",
