@@ -18,6 +18,7 @@ from datetime import datetime
 
 from integrations.db.fulfil_store import FulfilStore, HoldRow
 from integrations.db.sql import Sql
+from integrations.db.stock import HELD, add_holds
 from statemachine.aftersales import AfterSalesCase
 from statemachine.errors import InsufficientStock
 from statemachine.lifecycle import Fired, StockIntent
@@ -26,8 +27,6 @@ RESERVE = ("UPDATE inventory SET reserved = reserved + :q WHERE sku = :sku AND w
            "AND on_hand - reserved >= :q")
 ADJUST = ("UPDATE inventory SET on_hand = on_hand + :on_hand, reserved = reserved + :reserved "
           "WHERE sku = :sku AND warehouse = :wh")
-INSERT_HOLD = ("INSERT INTO stock_holds (order_id, line_no, sku, warehouse, quantity, status, "
-               "created_at) VALUES (:o, :line, :sku, :wh, :q, 'held', :at)")
 
 
 class CaseStock:
@@ -52,8 +51,9 @@ class CaseStock:
                                            "wh": a.warehouse}).rowcount
             if taken != 1:  # a concurrent order took it since the plan was made
                 raise InsufficientStock(a.sku, a.quantity, 0)
-            self.sql.run(INSERT_HOLD, {"o": case.order_id, "line": a.line_no, "sku": a.sku,
-                                       "wh": a.warehouse, "q": a.quantity, "at": at})
+            add_holds(self.sql, [{"order_id": case.order_id, "line_no": a.line_no,
+                                  "sku": a.sku, "warehouse": a.warehouse,
+                                  "quantity": a.quantity, "status": HELD, "created_at": at}])
 
     def _ship(self, case: AfterSalesCase, at: datetime) -> None:
         for line in case.lines:
