@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from integrations.db.risk_counters import count_placement
+from integrations.db.rows import check_row, insert_sql, written
+from integrations.db.schema_risk import RiskDecisionRow, RiskOrderFactsRow
 from integrations.db.sql import Row, Sql
 from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP
 from statemachine.risk_port import PlacementFacts
@@ -42,12 +44,10 @@ SKU_SQL = ("SELECT l.sku, sum(l.quantity) FROM order_lines l "
            "WHERE f.buyer_id = :b AND f.placed_at >= :midnight AND f.placed_at <= :now "
            "AND o.state NOT IN ('cancelled', 'rejected', 'expired') AND l.sku IN ({skus}) "
            "GROUP BY l.sku")
-DECISION_SQL = ("INSERT INTO risk_decisions (order_id, mode, ruleset, action, score, reasons, "
-                "decided_at) VALUES (:order_id, :mode, :ruleset, :action, :score, :reasons, "
-                ":decided_at)")
-FACTS_SQL = ("INSERT INTO risk_order_facts (order_id, buyer_id, device_id, ip, address_norm, "
-             "phone_norm, amount, currency, placed_at) VALUES (:order_id, :buyer_id, :device_id, "
-             ":ip, :address_norm, :phone_norm, :amount, :currency, :placed_at)")
+DECISIONS, FACTS = RiskDecisionRow.__table__, RiskOrderFactsRow.__table__
+DECISION_COLUMNS, FACTS_COLUMNS = written(DECISIONS, but=()), written(FACTS, but=())
+DECISION_KEYS, DECISION_SQL = frozenset(DECISION_COLUMNS), insert_sql(DECISIONS, DECISION_COLUMNS)
+FACTS_KEYS, FACTS_SQL = frozenset(FACTS_COLUMNS), insert_sql(FACTS, FACTS_COLUMNS)
 SIGNUP_SQL = ("INSERT INTO risk_buyer_profiles (buyer_id, signed_up_at) VALUES (:b, :at) "
               "ON CONFLICT (buyer_id) DO UPDATE SET signed_up_at = :at")
 
@@ -94,13 +94,16 @@ def list_candidates(sql: Sql, wanted: Mapping[str, str], now: datetime) -> list[
 
 def record_placement(sql: Sql, order_id: int, facts: PlacementFacts,
                      decisions: Sequence[Mapping[str, Any]]) -> None:
-    """Keep the order's decision rows and what placement saw; count it for the next orders."""
+    """Keep the order's decision rows and what placement saw; count it for the next orders.
+    Each decision row names every column of risk_decisions, no more (ValueError otherwise)."""
+    for decision in decisions:
+        check_row(DECISIONS, DECISION_KEYS, decision)
+    row = {"order_id": order_id, "buyer_id": facts.buyer_id, "device_id": facts.device_id,
+           "ip": facts.ip, "address_norm": facts.address_key, "phone_norm": facts.phone,
+           "amount": facts.amount, "currency": facts.currency, "placed_at": facts.placed_at}
+    check_row(FACTS, FACTS_KEYS, row)
     sql.many(DECISION_SQL, decisions)
-    sql.run(FACTS_SQL, {
-        "order_id": order_id, "buyer_id": facts.buyer_id, "device_id": facts.device_id,
-        "ip": facts.ip, "address_norm": facts.address_key,
-        "phone_norm": facts.phone,
-        "amount": facts.amount, "currency": facts.currency, "placed_at": facts.placed_at})
+    sql.run(FACTS_SQL, row)
     count_placement(sql, facts, facts.address_key)
 
 
