@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from integrations.db.rows import check_row, insert_sql, written
+from integrations.db.schema_money import PaymentOperationRow
 from integrations.db.sql import Sql
 from statemachine.money import (
     OperationKind,
@@ -17,6 +19,9 @@ from statemachine.ports import RefundLine
 
 OP_COLS = ("id, order_id, kind, status, amount, currency, idem_key, provider, payment_ref, "
            "actor, created_at, lines, purpose, reason, provider_ref, attempts, error")
+OPERATIONS = PaymentOperationRow.__table__
+OP_COLUMNS = written(OPERATIONS)  # every column but the id
+OP_KEYS, OP_INSERT = frozenset(OP_COLUMNS), insert_sql(OPERATIONS, OP_COLUMNS)
 
 
 class MoneyStore:
@@ -24,14 +29,13 @@ class MoneyStore:
         self.sql = sql
 
     def add(self, values: dict[str, Any]) -> PaymentOperation:
-        number = self.sql.insert_id(
-            "INSERT INTO payment_operations (order_id, kind, status, amount, currency, "
-            "idem_key, provider, payment_ref, provider_ref, lines, purpose, reason, actor, "
-            "attempts, error, created_at, settled_at) VALUES (:order_id, :kind, :status, "
-            ":amount, :currency, :idem_key, :provider, :payment_ref, :provider_ref, :lines, "
-            ":purpose, :reason, :actor, 0, NULL, :created_at, :settled_at)",
-            {"provider_ref": None, "settled_at": None, "lines": [], "purpose": {},
-             "reason": None, **values})
+        """A new operation, no attempt made: `values` names the columns of payment_operations
+        but the id, attempts and error (provider_ref, settled_at, lines, purpose and reason may
+        be left out); a column neither named nor defaulted here is refused (ValueError)."""
+        row = {"provider_ref": None, "settled_at": None, "lines": [], "purpose": {},
+               "reason": None, **values, "attempts": 0, "error": None}
+        check_row(OPERATIONS, OP_KEYS, row)
+        number = self.sql.insert_id(OP_INSERT, row)
         found = self.by_id(number)
         assert found is not None
         return found
