@@ -21,7 +21,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Table, UniqueConstraint
 
 from integrations.db.schema import CaseRow, OrderLineRow, OrderRow, ShipmentRow, UtcDateTime
 from integrations.db.schema_fulfil import ClaimRow
@@ -83,6 +83,26 @@ def insert_sql(table: Table, columns: Sequence[str]) -> str:
     _check(table, columns)
     return (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
             f"({', '.join(':' + c for c in columns)})")
+
+
+def upsert_sql(table: Table, columns: Sequence[str], key: Sequence[str],
+               update: Sequence[str] = ()) -> str:
+    """`insert_sql` then `ON CONFLICT (key) DO NOTHING`, or `DO UPDATE SET c = excluded.c, …`
+    for the columns in `update` (a repeat's values win); `key` must be the table's primary key
+    or one of its unique constraints (the conflict target both stores require)."""
+    _check(table, [*key, *update])
+    if tuple(key) not in _unique_keys(table):
+        raise ValueError(f"{table.name}: {list(key)} is not a unique key")
+    action = ("DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update) if update
+              else "DO NOTHING")
+    return f"{insert_sql(table, columns)} ON CONFLICT ({', '.join(key)}) {action}"
+
+
+def _unique_keys(table: Table) -> set[tuple[str, ...]]:
+    keys = {tuple(c.name for c in table.primary_key.columns)}
+    keys |= {tuple(c.name for c in u.columns) for u in table.constraints
+             if isinstance(u, UniqueConstraint)}
+    return keys | {tuple(c.name for c in i.columns) for i in table.indexes if i.unique}
 
 
 def written(table: Table, *, but: Sequence[str] = ("id",)) -> tuple[str, ...]:

@@ -39,7 +39,7 @@ from itertools import groupby
 from typing import Any
 
 from integrations.db.case_stock import CASE_INTENTS, CaseStock
-from integrations.db.rows import BY_ENTITY, LINES, RowMap, insert_sql
+from integrations.db.rows import BY_ENTITY, LINES, RowMap, insert_sql, upsert_sql, written
 from integrations.db.schema import DeadlineRow, OutboxRow, TransitionRow
 from integrations.db.sql import Sql, Times, to_json
 from integrations.db.stock import StockStore, in_list
@@ -58,10 +58,8 @@ DEADLINE_KEY = ("kind", "entity", "entity_id")  # its unique constraint
 HISTORY_INSERT = insert_sql(HISTORY, [c.name for c in HISTORY.columns if c.name != "id"])
 OUTBOX_INSERT = insert_sql(OUTBOX, [  # published_at, fanned_out_at: the relay's, after commit
     c.name for c in OUTBOX.columns if c.name not in ("id", "published_at", "fanned_out_at")])
-DEADLINE_UPSERT = (insert_sql(DEADLINES, [c.name for c in DEADLINES.columns if c.name != "id"])
-                   + f" ON CONFLICT ({', '.join(DEADLINE_KEY)}) DO UPDATE SET " + ", ".join(
-                       f"{c.name} = excluded.{c.name}" for c in DEADLINES.columns
-                       if c.name not in ("id", *DEADLINE_KEY)))
+DEADLINE_UPSERT = upsert_sql(DEADLINES, written(DEADLINES), DEADLINE_KEY,
+                             update=written(DEADLINES, but=("id", *DEADLINE_KEY)))
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from integrations.db.rows import (
     insert_sql,
     select_sql,
     update_sql,
+    upsert_sql,
     written,
 )
 
@@ -90,3 +91,13 @@ def test_a_credit_event_row_that_leaves_out_a_column_is_refused_before_the_drive
            "actor": "system", "at": None}  # no note: as if note were a column added later
     with pytest.raises(ValueError, match=r"risk_credit_events: no value for \['note'\]"):
         risk_credit.add_event(None, row)  # type: ignore[arg-type] - refused before it runs
+
+
+def test_an_upsert_names_its_conflict_key_which_must_be_unique():
+    table = _table(Column("size", Integer), UniqueConstraint("name"))
+    assert upsert_sql(table, ["name", "size"], key=["name"]) == (
+        "INSERT INTO things (name, size) VALUES (:name, :size) ON CONFLICT (name) DO NOTHING")
+    assert upsert_sql(table, ["name", "size"], key=["name"], update=["size"]).endswith(
+        " ON CONFLICT (name) DO UPDATE SET size = excluded.size")
+    with pytest.raises(ValueError, match=r"things: \['size'\] is not a unique key"):
+        upsert_sql(table, ["name", "size"], key=["size"])
