@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from integrations.db import rows
 from integrations.db.schema import (
+    BuyerRow,
     CaseRow,
     DeadlineRow,
     InboxRow,
@@ -39,6 +40,12 @@ ORDERS, LINES = OrderRow.__table__, OrderLineRow.__table__
 SHIPMENTS, CASES = ShipmentRow.__table__, CaseRow.__table__
 HISTORY, OUTBOX = TransitionRow.__table__, OutboxRow.__table__
 DEADLINES, INBOX = DeadlineRow.__table__, InboxRow.__table__
+BUYERS = BuyerRow.__table__
+INBOX_KEYS = frozenset(rows.written(INBOX, but=()))
+INBOX_INSERT = rows.insert_sql(INBOX, rows.written(INBOX, but=()))
+BUYER_KEYS = frozenset(rows.written(BUYERS, but=()))
+BUYER_ADD = rows.upsert_sql(BUYERS, rows.written(BUYERS, but=()), key=("id",))  # DO NOTHING
+NEW_BUYER_SCORE = BUYERS.c.credit_score.default.arg  # the schema's default, 100
 HISTORY_COLUMNS = ("entity", "entity_id", "order_id", "trigger", "from_state", "to_state",
                    "actor", "at", "payload")
 ORDER_WITH_LINES = (
@@ -175,14 +182,15 @@ class Store:
         return None if row is None else self.sql.doc(row[0])
 
     def inbox_put(self, key: str, kind: str, result: dict[str, Any], at: datetime) -> None:
-        self.sql.run("INSERT INTO inbox (key, kind, result, created_at) "
-                     "VALUES (:key, :kind, :result, :at)",
-                     {"key": key, "kind": kind, "result": result, "at": at})
+        row = {"key": key, "kind": kind, "result": result, "created_at": at}
+        rows.check_row(INBOX, INBOX_KEYS, row)
+        self.sql.run(INBOX_INSERT, row)
 
     def ensure_buyer(self, buyer_id: str, at: datetime) -> None:
         """A buyer's first order creates the buyer row (ON CONFLICT works on both stores)."""
-        self.sql.run("INSERT INTO buyers (id, created_at, credit_score) VALUES (:id, :at, 100) "
-                     "ON CONFLICT (id) DO NOTHING", {"id": buyer_id, "at": at})
+        row = {"id": buyer_id, "created_at": at, "credit_score": NEW_BUYER_SCORE}
+        rows.check_row(BUYERS, BUYER_KEYS, row)
+        self.sql.run(BUYER_ADD, row)
 
     def open_parcels(self, order_ids: Sequence[int]) -> dict[int, int]:
         """Per order, its parcels not delivered yet (a lost / returned parcel whose buyer was
