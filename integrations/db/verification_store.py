@@ -8,7 +8,15 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from integrations.db.rows import check_row, upsert_sql, written
+from integrations.db.schema_risk import VerificationChallengeRow
 from integrations.db.sql import Sql
+
+CHALLENGES = VerificationChallengeRow.__table__
+# What opening writes; the rest is the send's and the decision's
+OPENED = written(CHALLENGES, but=("sent_at", "send_failed_at", "outcome", "decided_at"))
+OPENED_KEYS = frozenset(OPENED)
+OPEN_SQL = upsert_sql(CHALLENGES, OPENED, key=("order_id",))  # DO NOTHING: one per order
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +35,10 @@ class ChallengeStore:
 
     def open(self, order_id: int, code_hash: str, now: datetime, expires_at: datetime) -> bool:
         """A new challenge for the order; False when it already has one (sent once only)."""
-        return self.sql.run(
-            "INSERT INTO verification_challenges (order_id, code_hash, attempts, created_at, "
-            "expires_at) VALUES (:o, :h, 0, :now, :exp) ON CONFLICT (order_id) DO NOTHING",
-            {"o": order_id, "h": code_hash, "now": now, "exp": expires_at}).rowcount == 1
+        row = {"order_id": order_id, "code_hash": code_hash, "attempts": 0, "created_at": now,
+               "expires_at": expires_at}
+        check_row(CHALLENGES, OPENED_KEYS, row)
+        return self.sql.run(OPEN_SQL, row).rowcount == 1
 
     def get(self, order_id: int, lock: bool = False) -> ChallengeRow | None:
         suffix = " FOR UPDATE" if lock and not self.sql.sqlite else ""
