@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from integrations.db.rows import check_row, upsert_sql, written
+from integrations.db.schema_connect import WebhookDeliveryRow
 from integrations.db.sql import Sql
 from integrations.db.stock import in_list as _in_list
 
@@ -27,6 +29,12 @@ SUB_COLS = ("id, kind, url, events, description, active, after_outbox_id, create
 DELIVERY_COLS = ("id, subscription_id, outbox_id, order_id, event, status, attempts, "
                  "next_attempt_at, last_status_code, last_error, created_at, last_attempt_at, "
                  "delivered_at")
+DELIVERIES = WebhookDeliveryRow.__table__
+# What fan-out writes; the rest is each attempt's
+FANNED = written(DELIVERIES, but=("id", "last_status_code", "last_error", "last_attempt_at",
+                                  "delivered_at"))
+FANNED_KEYS = frozenset(FANNED)
+FAN_OUT_SQL = upsert_sql(DELIVERIES, FANNED, key=("subscription_id", "outbox_id"))  # DO NOTHING
 CLAIM_LOCK = 461_015_001  # PostgreSQL advisory lock: one relay claims at a time
 
 
@@ -114,15 +122,15 @@ class WebhookStore:
         subs = [(s["id"], s["events"] if s["kind"] == "webhook" else builtin[s["kind"]],
                  s["after_outbox_id"]) for s in self.subscriptions()
                 if s["active"] and (s["kind"] == "webhook" or s["kind"] in builtin)]
-        deliveries = [{"sub": sub, "outbox": r[0], "order": r[2], "event": r[1], "at": now}
+        deliveries = [{"subscription_id": sub, "outbox_id": r[0], "order_id": r[2],
+                       "event": r[1], "status": PENDING, "attempts": 0, "next_attempt_at": now,
+                       "created_at": now}
                       for r in rows for sub, patterns, after in subs
                       if r[0] > after and matches(patterns, r[1])]
+        for delivery in deliveries:
+            check_row(DELIVERIES, FANNED_KEYS, delivery)
         if deliveries:
-            self.sql.many(
-                "INSERT INTO webhook_deliveries (subscription_id, outbox_id, order_id, event, "
-                "status, attempts, next_attempt_at, created_at) VALUES (:sub, :outbox, :order, "
-                ":event, 'pending', 0, :at, :at) "
-                "ON CONFLICT (subscription_id, outbox_id) DO NOTHING", deliveries)
+            self.sql.many(FAN_OUT_SQL, deliveries)
         where, params = _in_list("id", [r[0] for r in rows])
         self.sql.run(f"UPDATE outbox SET fanned_out_at = :now WHERE {where}",
                      {**params, "now": now})
