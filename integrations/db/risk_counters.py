@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from integrations.db.rows import check_row, upsert_sql, written
+from integrations.db.schema_risk import RiskBuyerAddressRow, RiskKeyBuyerRow
 from integrations.db.sql import Sql
 from statemachine.risk.credit import CreditEventKind
 from statemachine.risk.signals import DEVICE, IP
@@ -30,13 +32,15 @@ SPEND_SQL = ("INSERT INTO risk_buyer_spend (buyer_id, currency, orders, amount) 
              "VALUES (:b, :c, 1, :amount) ON CONFLICT (buyer_id, currency) DO UPDATE "
              "SET orders = risk_buyer_spend.orders + 1, "
              "amount = risk_buyer_spend.amount + :amount")
-KEY_BUYER_SQL = ("INSERT INTO risk_key_buyers (kind, value, buyer_id) VALUES (:k, :v, :b) "
-                 "ON CONFLICT (kind, value, buyer_id) DO NOTHING")
+KEY_BUYERS, ADDRESSES = RiskKeyBuyerRow.__table__, RiskBuyerAddressRow.__table__
+KEY_BUYER_COLUMNS, ADDRESS_COLUMNS = written(KEY_BUYERS, but=()), written(ADDRESSES, but=())
+KEY_BUYER_KEYS, ADDRESS_KEYS = frozenset(KEY_BUYER_COLUMNS), frozenset(ADDRESS_COLUMNS)
+KEY_BUYER_SQL = upsert_sql(KEY_BUYERS, KEY_BUYER_COLUMNS,
+                           key=("kind", "value", "buyer_id"))  # DO NOTHING: rowcount 1 if new
 KEY_STATS_SQL = ("INSERT INTO risk_key_stats (kind, value, buyers) VALUES (:k, :v, 1) "
                  "ON CONFLICT (kind, value) DO UPDATE SET buyers = risk_key_stats.buyers + 1")
-ADDRESS_SQL = ("INSERT INTO risk_buyer_addresses (buyer_id, address_key, last_seen) "
-               "VALUES (:b, :a, :at) ON CONFLICT (buyer_id, address_key) DO UPDATE "
-               "SET last_seen = :at")
+ADDRESS_SQL = upsert_sql(ADDRESSES, ADDRESS_COLUMNS, key=("buyer_id", "address_key"),
+                         update=("last_seen",))
 
 
 def count_placement(sql: Sql, facts: PlacementFacts, address_key: str | None) -> None:
@@ -44,11 +48,17 @@ def count_placement(sql: Sql, facts: PlacementFacts, address_key: str | None) ->
     sql.run(STATS_SQL, {"b": facts.buyer_id})
     sql.run(SPEND_SQL, {"b": facts.buyer_id, "c": facts.currency, "amount": facts.amount})
     for kind, value in ((DEVICE, facts.device_id), (IP, facts.ip)):
-        if value and sql.run(KEY_BUYER_SQL, {"k": kind, "v": value,
-                                             "b": facts.buyer_id}).rowcount == 1:
+        if not value:
+            continue
+        seen = {"kind": kind, "value": value, "buyer_id": facts.buyer_id}
+        check_row(KEY_BUYERS, KEY_BUYER_KEYS, seen)
+        if sql.run(KEY_BUYER_SQL, seen).rowcount == 1:
             sql.run(KEY_STATS_SQL, {"k": kind, "v": value})
     if address_key:
-        sql.run(ADDRESS_SQL, {"b": facts.buyer_id, "a": address_key, "at": facts.placed_at})
+        row = {"buyer_id": facts.buyer_id, "address_key": address_key,
+               "last_seen": facts.placed_at}
+        check_row(ADDRESSES, ADDRESS_KEYS, row)
+        sql.run(ADDRESS_SQL, row)
 
 
 def count_outcomes(sql: Sql, outcomes: Iterable[tuple[str, str]]) -> None:
