@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from integrations.db.risk_counters import count_placement
-from integrations.db.rows import check_row, insert_sql, written
-from integrations.db.schema_risk import RiskDecisionRow, RiskOrderFactsRow
+from integrations.db.rows import check_row, insert_sql, upsert_sql, written
+from integrations.db.schema_risk import BuyerProfileRow, RiskDecisionRow, RiskOrderFactsRow
 from integrations.db.sql import Row, Sql
 from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP
 from statemachine.risk_port import PlacementFacts
@@ -48,8 +48,10 @@ DECISIONS, FACTS = RiskDecisionRow.__table__, RiskOrderFactsRow.__table__
 DECISION_COLUMNS, FACTS_COLUMNS = written(DECISIONS, but=()), written(FACTS, but=())
 DECISION_KEYS, DECISION_SQL = frozenset(DECISION_COLUMNS), insert_sql(DECISIONS, DECISION_COLUMNS)
 FACTS_KEYS, FACTS_SQL = frozenset(FACTS_COLUMNS), insert_sql(FACTS, FACTS_COLUMNS)
-SIGNUP_SQL = ("INSERT INTO risk_buyer_profiles (buyer_id, signed_up_at) VALUES (:b, :at) "
-              "ON CONFLICT (buyer_id) DO UPDATE SET signed_up_at = :at")
+PROFILES = BuyerProfileRow.__table__
+SIGNUP_KEYS = frozenset(written(PROFILES, but=()))
+SIGNUP_SQL = upsert_sql(PROFILES, written(PROFILES, but=()), key=("buyer_id",),
+                        update=("signed_up_at",))  # a later call wins
 
 
 def profile(sql: Sql, facts: PlacementFacts, since: datetime) -> Row:
@@ -109,4 +111,6 @@ def record_placement(sql: Sql, order_id: int, facts: PlacementFacts,
 
 def register_signup(sql: Sql, buyer_id: str, signed_up_at: datetime) -> None:
     """Keep when the buyer signed up (the profile row `profile` reads); a later call wins."""
-    sql.run(SIGNUP_SQL, {"b": buyer_id, "at": signed_up_at})
+    row = {"buyer_id": buyer_id, "signed_up_at": signed_up_at}
+    check_row(PROFILES, SIGNUP_KEYS, row)
+    sql.run(SIGNUP_SQL, row)
