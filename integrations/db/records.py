@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, insert, select
 
 from integrations.db.repository import SHIPMENTS
-from integrations.db.rows import insert_sql, row_loader, select_sql, update_sql
+from integrations.db.rows import check_row, insert_sql, row_loader, select_sql, update_sql
 from integrations.db.schema_integrations import OrderNoteRow, PaymentRecordRow, WebhookEventRow
 from integrations.db.sql import Sql
 from statemachine.errors import NotFound
@@ -52,21 +52,14 @@ def event_get(connection: Connection | Sql, key: str) -> LoggedEvent | None:
 def event_put(connection: Connection | Sql, values: dict[str, Any]) -> None:
     """Claim the key: the log row, before the event is applied (a copy waits on its key).
     `values` names every column of the table, no more."""
-    if values.keys() != EVENT_KEYS:
-        _refuse("webhook event", values, EVENT_KEYS)
+    check_row(EVENTS, EVENT_KEYS, values)
     _sql(connection).run(EVENT_PUT, values)
 
 
 def event_finish(connection: Connection | Sql, key: str, values: dict[str, Any]) -> None:
     """What applying the event did, and the response a duplicate gets."""
-    if values.keys() != FINISHED_KEYS:
-        _refuse("webhook event outcome", values, FINISHED_KEYS)
+    check_row(EVENTS, FINISHED_KEYS, values)
     _sql(connection).run(EVENT_FINISH, {**values, "key": key})
-
-
-def _refuse(what: str, values: dict[str, Any], columns: frozenset[str]) -> None:
-    raise ValueError(f"{what}: no value for {sorted(columns - values.keys())}, "
-                     f"no column {sorted(values.keys() - columns)}")
 
 
 def _sql(connection: Connection | Sql) -> Sql:
