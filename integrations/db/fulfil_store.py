@@ -23,8 +23,8 @@ from integrations.db.schema_fulfil import (
     StockAdjustmentRow,
     TransferRow,
 )
-from integrations.db.sql import Sql
-from integrations.db.stock import CONSUMED, _in_list, add_holds
+from integrations.db.sql import Sql, in_list
+from integrations.db.stock import CONSUMED, add_holds
 from statemachine.errors import InvalidInput
 
 SHIPPED_STATUSES = ("consumed", "lost")
@@ -80,7 +80,7 @@ class FulfilStore:
         wanted = sorted(set(skus))
         if not wanted:  # `IN ()` is an error on PostgreSQL (and a wasted statement anywhere)
             return {}
-        where, params = _in_list("sku", wanted)
+        where, params = in_list("sku", wanted)
         found: dict[str, list[str]] = {}
         for sku, flag in self.sql.all(f"SELECT sku, flag FROM sku_flags WHERE {where}", params):
             found.setdefault(sku, []).append(flag)
@@ -192,7 +192,7 @@ class FulfilStore:
         wanted = sorted(set(order_ids))
         if not wanted:
             return {}
-        where, params = _in_list("order_id", wanted)
+        where, params = in_list("order_id", wanted)
         found: dict[int, list[tuple]] = {}
         for row in self.sql.all(f"SELECT {TRANSFER_COLS} FROM stock_transfers WHERE {where} "
                                 "AND status = 'in_transit' ORDER BY id", params):

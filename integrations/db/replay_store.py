@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from integrations.db.repository import HISTORY, ORDERS, SHIPMENTS
-from integrations.db.sql import Sql
-from integrations.db.stock import _in_list as in_list
+from integrations.db.sql import Sql, in_list
 
 
 class ReplayStore:

@@ -143,3 +143,12 @@ def _pyformat(sql: str) -> str:
 
 def columns(names: Sequence[str]) -> str:
     return ", ".join(names)
+
+
+def in_list(column: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """`column IN (:p0, :p1, …)` with its parameters (callers batch to ≤ 10,000 values). No
+    values match no row: `IN ()` is a syntax error on PostgreSQL (SQLite accepts it)."""
+    if not values:
+        return "1 = 0", {}
+    params = {f"p{i}": v for i, v in enumerate(values)}
+    return f"{column} IN ({', '.join(':' + k for k in params)})", params

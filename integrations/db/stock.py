@@ -12,7 +12,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from integrations.db.rows import check_row, insert_sql, written
 from integrations.db.schema import InventoryRow, StockHoldRow
-from integrations.db.sql import Sql
+from integrations.db.sql import Sql, in_list
 from statemachine.stock import Allocation, Availability
 
 INVENTORY, HOLDS = InventoryRow.__table__, StockHoldRow.__table__
@@ -170,10 +170,3 @@ class Hold:
     status: str
 
 
-def in_list(column: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
-    """`column IN (:p0, :p1, …)` with its parameters (callers batch to ≤ 10,000 values)."""
-    params = {f"p{i}": v for i, v in enumerate(values)}
-    return f"{column} IN ({', '.join(':' + k for k in params)})", params
-
-
-_in_list = in_list  # the name other stores import

@@ -9,8 +9,7 @@ from typing import Any
 
 from integrations.db.rows import check_row, insert_sql, written
 from integrations.db.schema_fulfil import WaveOrderRow, WaveRow
-from integrations.db.sql import Sql
-from integrations.db.stock import _in_list
+from integrations.db.sql import Sql, in_list
 
 WAVES, MEMBERS = WaveRow.__table__, WaveOrderRow.__table__
 WAVE_COLUMNS = written(WAVES, but=("id", "released_by", "released_at"))  # those at release
@@ -48,7 +47,7 @@ def waiting(sql: Sql, warehouse: str) -> list[tuple[int, datetime, dict[str, Any
         {"wh": warehouse})
     if not rows:
         return []
-    where, params = _in_list("order_id", [r[0] for r in rows])
+    where, params = in_list("order_id", [r[0] for r in rows])
     paid_at = dict(sql.all(
         "SELECT order_id, MAX(at) FROM transition_history WHERE entity = 'order' AND "
         f"trigger = 'pay' AND {where} GROUP BY order_id", params))
@@ -91,7 +90,7 @@ def _wave(sql: Sql, row: tuple) -> dict[str, Any]:
 
 def units(sql: Sql, order_ids: Sequence[int], warehouse: str) -> list[tuple[str, int, int]]:
     """(sku, order, units) sold from this warehouse to these orders, by sku then order."""
-    where, params = _in_list("order_id", list(order_ids))
+    where, params = in_list("order_id", list(order_ids))
     return [tuple(r) for r in sql.all(
         f"SELECT sku, order_id, SUM(quantity) FROM stock_holds WHERE {where} AND warehouse = :wh"
         " AND status = 'consumed' GROUP BY sku, order_id ORDER BY sku, order_id",

@@ -20,8 +20,7 @@ from typing import Any
 
 from integrations.db.rows import check_row, upsert_sql, written
 from integrations.db.schema_connect import WebhookDeliveryRow
-from integrations.db.sql import Sql
-from integrations.db.stock import in_list as _in_list
+from integrations.db.sql import Sql, in_list
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 SUB_COLS = ("id, kind, url, events, description, active, after_outbox_id, created_by, "
@@ -131,7 +130,7 @@ class WebhookStore:
             check_row(DELIVERIES, FANNED_KEYS, delivery)
         if deliveries:
             self.sql.many(FAN_OUT_SQL, deliveries)
-        where, params = _in_list("id", [r[0] for r in rows])
+        where, params = in_list("id", [r[0] for r in rows])
         self.sql.run(f"UPDATE outbox SET fanned_out_at = :now WHERE {where}",
                      {**params, "now": now})
         return len(rows)
@@ -147,12 +146,12 @@ class WebhookStore:
                                                       "chain": chain_limit, "n": batch})]
         if not ids:
             return []
-        where, params = _in_list("id", ids)
+        where, params = in_list("id", ids)
         taken = [r[0] for r in self.sql.all(
             f"UPDATE webhook_deliveries SET next_attempt_at = :lease WHERE {where} AND "
             "status = 'pending' AND next_attempt_at <= :now RETURNING id",
             {**params, "lease": lease_until, "now": now})]
-        where, params = _in_list("d.id", taken)
+        where, params = in_list("d.id", taken)
         return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8],
                         self.sql.doc(r[9]), self.sql.when(r[10])) for r in self.sql.all(
             "SELECT d.id, d.subscription_id, d.order_id, d.outbox_id, d.attempts, d.event, "
@@ -208,7 +207,7 @@ class WebhookStore:
                subscription_id: int | None = None) -> int:
         """Put dead deliveries back in the queue with a fresh attempt count."""
         if delivery_ids:
-            where, params = _in_list("id", list(delivery_ids))
+            where, params = in_list("id", list(delivery_ids))
         elif subscription_id is not None:
             where, params = "subscription_id = :sub", {"sub": subscription_id}
         else:

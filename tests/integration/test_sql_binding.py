@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import create_engine
 
-from integrations.db.sql import Sql
+from integrations.db.sql import Sql, in_list
 
 AT = datetime(2026, 11, 11, 9, 21, 0, 123456, tzinfo=UTC)
 INSERT = "INSERT INTO stamps (n, at, doc) VALUES (:n, :at, :doc)"
@@ -42,3 +42,18 @@ def test_many_binds_each_distinct_time_once_and_writes_what_single_runs_write(an
         engine.dispose()
     assert many == single and len(many) == 11
     assert {sql.when(at) for _, at, _ in many} == {AT, AT + timedelta(seconds=1)}
+
+
+def test_an_in_list_matches_its_values_and_an_empty_one_matches_nothing(any_url):
+    engine = create_engine(any_url)
+    try:
+        with engine.begin() as connection:
+            sql = Sql(connection)
+            sql.run("CREATE TEMPORARY TABLE picks (n INTEGER)")
+            sql.many("INSERT INTO picks (n) VALUES (:n)", [{"n": n} for n in range(5)])
+            for wanted, found in (([1, 3], [1, 3]), ([], [])):  # `IN ()` fails on PostgreSQL
+                where, params = in_list("n", wanted)
+                assert [r[0] for r in sql.all(f"SELECT n FROM picks WHERE {where} ORDER BY n",
+                                              params)] == found
+    finally:
+        engine.dispose()
