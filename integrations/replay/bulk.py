@@ -9,12 +9,13 @@ moves a guard refused instead of raising.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from integrations.service import pipeline
+from integrations.service.collector import paused_for
 from integrations.service.context import Context, Tx
 from integrations.service.kinds import CASE, ORDER, SHIPMENT
 
@@ -42,28 +43,28 @@ def fire_orders(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
 
     Refused moves are returned; the rest commit with the caller's transaction.
     """
-    orders = tx.store.orders(list(dict.fromkeys(m.id for m in moves)))
-    return _run(ctx, tx, ORDER, moves, orders)
+    return _run(ctx, tx, ORDER, moves, tx.store.orders)
 
 
 def fire_shipments(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
     """Fire carrier scans in bulk; a parcel delivered last delivers its order (also in bulk)."""
-    parcels = tx.store.shipments(list(dict.fromkeys(m.id for m in moves)))
-    return _run(ctx, tx, SHIPMENT, moves, parcels)
+    return _run(ctx, tx, SHIPMENT, moves, tx.store.shipments)
 
 
 def fire_cases(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
     """Fire after-sales case triggers in bulk; a refund refunds its order (the same cascade)."""
-    cases = {number: tx.store.get_case(number) for number in dict.fromkeys(m.id for m in moves)}
-    return _run(ctx, tx, CASE, moves, cases)
+    return _run(ctx, tx, CASE, moves,
+                lambda numbers: {number: tx.store.get_case(number) for number in numbers})
 
 
 def _run(ctx: Context, tx: Tx, kind: pipeline.Kind, moves: Sequence[Move],
-         loaded: dict[int, Any]) -> list[Refused]:
-    wanted = {id(m): pipeline.Move(loaded[m.id], m.trigger, m.at, m.actor, dict(m.params))
-              for m in moves}
-    by_move = {id(w): m for m, w in zip(moves, wanted.values(), strict=True)}
-    _, refused = pipeline.run(ctx, tx, kind, list(wanted.values()))
+         load: Callable[[list[int]], dict[int, Any]]) -> list[Refused]:
+    with paused_for(len(moves)):  # everything loaded here lives until the batch ends
+        loaded = load(list(dict.fromkeys(m.id for m in moves)))
+        wanted = {id(m): pipeline.Move(loaded[m.id], m.trigger, m.at, m.actor, dict(m.params))
+                  for m in moves}
+        by_move = {id(w): m for m, w in zip(moves, wanted.values(), strict=True)}
+        _, refused = pipeline.run(ctx, tx, kind, list(wanted.values()))
     return [Refused(by_move.get(id(r.move)) or _as_move(r.move), str(r.error),
                     str(r.move.aggregate.state)) for r in refused]
 

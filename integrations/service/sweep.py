@@ -23,6 +23,7 @@ from typing import Any
 
 from integrations.db.repository import Due
 from integrations.service import disputes, pipeline
+from integrations.service.collector import paused_for
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.kinds import ORDER, SHIPMENT
@@ -58,7 +59,7 @@ def _sweep_batch(ctx: Context, now: datetime, batch: int, passed: set[int],
                  counts: Counter[str]) -> int:
     """One batch in one transaction (re-run whole on a collision); returns the rows read."""
     fired: Counter[str] = Counter()
-    with ctx.tx() as tx:
+    with paused_for(batch), ctx.tx() as tx:  # what a batch loads lives until it ends
         due = tx.store.due_deadlines(now, batch, sorted(passed))
         taken, skipped = tx.store.take_due(due, now)
         moved_on = 0
