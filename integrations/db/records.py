@@ -9,7 +9,15 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, insert, select
 
 from integrations.db.repository import SHIPMENTS
-from integrations.db.rows import check_row, insert_sql, row_loader, select_sql, update_sql
+from integrations.db.rows import (
+    check_row,
+    insert_sql,
+    nulls_filled,
+    row_loader,
+    select_sql,
+    update_sql,
+    written,
+)
 from integrations.db.schema_integrations import OrderNoteRow, PaymentRecordRow, WebhookEventRow
 from integrations.db.sql import Sql
 from statemachine.errors import NotFound
@@ -73,17 +81,14 @@ def events_of(connection: Connection, order_id: int, source: str | None = None) 
     return list(connection.execute(query.order_by(EVENTS.c.received_at, EVENTS.c.key)))
 
 
-# a column left out of the values is written NULL
-PAYMENT_COLUMNS = tuple(c.name for c in PAYMENTS.columns if c.name != "id")
+PAYMENT_COLUMNS = written(PAYMENTS)
 PAYMENT_ADD = insert_sql(PAYMENTS, PAYMENT_COLUMNS)
 
 
 def payment_add(connection: Connection | Sql, values: dict[str, Any]) -> int:
-    """A money movement (every webhook payment writes one: on the DBAPI cursor); its id."""
-    unknown = values.keys() - set(PAYMENT_COLUMNS)
-    if unknown:
-        raise ValueError(f"payment record: no column {sorted(unknown)}")
-    row = {column: values.get(column) for column in PAYMENT_COLUMNS}
+    """A money movement (every webhook payment writes one: on the DBAPI cursor); its id.
+    The provider's optional fields (nullable columns) may be left out: they are written NULL."""
+    row = nulls_filled(PAYMENTS, PAYMENT_COLUMNS, values)
     return _sql(connection).insert_id(PAYMENT_ADD, row)
 
 

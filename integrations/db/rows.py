@@ -120,6 +120,18 @@ def check_row(table: Table, columns: frozenset[str], values: Mapping[str, Any]) 
                          f"no column {sorted(values.keys() - columns)}")
 
 
+def nulls_filled(table: Table, columns: Sequence[str], values: Mapping[str, Any]
+                 ) -> dict[str, Any]:
+    """`values` with NULL for the nullable `columns` it leaves out (optional fields, such as a
+    provider's reference); refuses (ValueError naming them) a name that is not among `columns`
+    and a NOT NULL column left out, before the driver would."""
+    missing = [c for c in columns if c not in values and not table.c[c].nullable]
+    unknown = sorted(values.keys() - set(columns))
+    if missing or unknown:
+        raise ValueError(f"{table.name}: no value for {missing}, no column {unknown}")
+    return {c: values.get(c) for c in columns}
+
+
 def update_sql(table: Table, sets: Sequence[str], where: Sequence[str],
                params: Mapping[str, str] | None = None) -> str:
     """`UPDATE t SET a = :a, … WHERE k = :k AND …`; `params` renames a SET column's

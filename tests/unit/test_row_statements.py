@@ -13,6 +13,7 @@ from integrations.db.rows import (
     ORDERS,
     check_row,
     insert_sql,
+    nulls_filled,
     select_sql,
     update_sql,
     upsert_sql,
@@ -81,6 +82,24 @@ def test_an_insert_names_every_column_but_those_left_out_and_a_row_must_name_the
         check_row(table, frozenset(columns), {"name": "a"})
     with pytest.raises(ValueError, match=r"things: no column \['colour'\]"):
         written(table, but=("colour",))
+
+
+def test_a_row_may_leave_out_nullable_columns_only_which_are_written_null():
+    table = _table(Column("size", Integer, nullable=True), Column("kind", Integer,
+                                                                  nullable=False))
+    columns = written(table)
+    assert nulls_filled(table, columns, {"name": "a", "kind": 1}) == {
+        "name": "a", "size": None, "kind": 1}
+    with pytest.raises(ValueError, match=r"things: no value for \['kind'\], no column \[\]"):
+        nulls_filled(table, columns, {"name": "a", "size": 2})
+    with pytest.raises(ValueError, match=r"things: no value for \[\], no column \['colour'\]"):
+        nulls_filled(table, columns, {"name": "a", "kind": 1, "colour": "red"})
+
+
+def test_a_payment_record_without_its_amount_is_refused_before_the_driver_sees_it():
+    values = {"order_id": 1, "kind": "capture", "currency": "CNY", "at": None}
+    with pytest.raises(ValueError, match=r"payment_records: no value for \['amount'\]"):
+        records.payment_add(None, values)  # type: ignore[arg-type] - refused before it runs
 
 
 def test_a_credit_event_row_that_leaves_out_a_column_is_refused_before_the_driver_sees_it():
