@@ -48,6 +48,7 @@ class Units:
         self._free = threading.Condition()
         self._pid = os.getpid()
         self._orphans: list[Connection] = []  # inherited across a fork: kept, never used
+        self._closed = False
         self._write_turn, self._turn_pid = threading.Lock(), os.getpid()  # see `_writing`
 
     @contextmanager
@@ -93,6 +94,7 @@ class Units:
         with self._free:
             idle, self._idle = self._idle, []
             self._open -= len(idle)
+            self._closed = True
             self._free.notify_all()
         for connection in idle:
             connection.close()
@@ -118,10 +120,13 @@ class Units:
 
     def _give_back(self, connection: Connection) -> None:
         with self._free:
-            if os.getpid() == self._pid:
+            if os.getpid() == self._pid and not self._closed:
                 self._idle.append(connection)
                 self._free.notify()
                 return
+            if os.getpid() == self._pid:  # leased when `close` ran: closed now, not kept
+                self._open -= 1
+                self._free.notify()
         connection.close()
 
     def _discard(self, connection: Connection) -> None:
