@@ -44,6 +44,7 @@ from orderpilot.reviews import Reviews
 from orderpilot.risk import Risk
 from orderpilot.verification import Verification
 from orderpilot.webhooks_api import Webhooks
+from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
@@ -211,7 +212,7 @@ class Cases:
         request = parse(OpenCase, {"kind": kind, "lines": lines, "reason": reason})
         case_id = aftersales.open_case(self._ctx, number, request, check_actor(actor),
                                        _key(idempotency_key))
-        return self.get(f"c-{case_id}")
+        return self.get(ids.CASE(case_id))
 
     def get(self, case_id: str) -> CaseView:
         with self._ctx.tx(readonly=True) as tx:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from orderpilot.cli_common import DbOption, app, console, errors, kv, pilot, stock_app
+from statemachine import ids
 
 wave_app = typer.Typer(help="Pick waves: group paid orders per warehouse, release to picking.",
                        no_args_is_help=True)
@@ -149,7 +150,7 @@ def stock_adjustments(db: DbOption = None, sku: Annotated[str | None, typer.Opti
         for a in pilot(db).fulfilment.adjustments(sku):
             table.add_row(a["at"].isoformat(timespec="seconds"), a["sku"], a["warehouse"],
                           f"{a['delta']:+d}", a["kind"], a["actor"],
-                          f"o-{a['order_id']}" if a["order_id"] else "", a["reason"])
+                          ids.ORDER(a["order_id"]) if a["order_id"] else "", a["reason"])
     console.print(table)
 
 

@@ -13,6 +13,7 @@ from integrations.db.dispute_store import DisputeStore
 from integrations.evidence import dispute_answer
 from integrations.service.context import Context
 from integrations.service.inputs import check_actor, parse_id
+from statemachine import ids
 from statemachine.dispute import Dispute
 
 
@@ -48,7 +49,7 @@ class Disputes:
 
 
 def _view(d: Dispute) -> dict[str, Any]:
-    return {"id": d.public_id, "order_id": f"o-{d.order_id}", "state": d.state.value,
+    return {"id": d.public_id, "order_id": ids.ORDER(d.order_id), "state": d.state.value,
             "provider": d.provider, "provider_ref": d.provider_ref, "amount": d.amount,
             "currency": d.currency, "reason": d.reason,
             "due_by": d.evidence_due_by.isoformat() if d.evidence_due_by else None,

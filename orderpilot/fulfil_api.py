@@ -15,6 +15,7 @@ from integrations.service import carriers, packing, shortage, stockmoves, waves
 from integrations.service.context import Context
 from integrations.service.inputs import NAME, check_actor, parse_id
 from integrations.service.views import OrderView
+from statemachine import ids
 from statemachine.errors import InvalidInput
 from statemachine.fulfilment import SkuFlag
 
@@ -33,7 +34,7 @@ class Waves:
         if size is not None and (not isinstance(size, int) or not 0 < size <= 10_000):
             raise InvalidInput({"size": f"expected 1–10000 orders (got {size!r})"})
         number = waves.create_wave(self._ctx, warehouse, carrier, size, check_actor(actor))
-        return None if number is None else self.get(f"w-{number}")
+        return None if number is None else self.get(ids.WAVE(number))
 
     def get(self, wave_id: str) -> dict[str, Any]:
         with self._ctx.tx(readonly=True) as tx:
@@ -136,7 +137,7 @@ class Fulfilment:
         _check_reason(reason)
         number = stockmoves.send_transfer(self._ctx, sku, from_warehouse, to_warehouse,
                                           quantity, reason, check_actor(actor))
-        return f"t-{number}"
+        return ids.TRANSFER(number)
 
     def receive_transfer(self, transfer_id: str, *, actor: str = "warehouse") -> dict[str, Any]:
         number = parse_id("transfer_id", transfer_id, "t")
@@ -155,7 +156,7 @@ class Fulfilment:
 
 def _wave_view(wave: dict[str, Any]) -> dict[str, Any]:
     view = {k: v for k, v in wave.items() if k != "order_ids"}
-    return {**view, "id": f"w-{wave['id']}", "orders": [f"o-{n}" for n in wave["order_ids"]]}
+    return {**view, "id": ids.WAVE(wave["id"]), "orders": [ids.ORDER(n) for n in wave["order_ids"]]}
 
 
 def _check_name(field: str, value: Any) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from integrations.db import casework_reads as reads
 from integrations.db.dispute_store import DisputeStore
 from integrations.service.context import Context, Tx
+from statemachine import ids
 from statemachine.currency import shown
 from statemachine.dispute import UNANSWERED
 from statemachine.errors import NotFound
@@ -90,13 +91,13 @@ def _readers(ctx: Context, tx: Tx) -> dict[str, Callable[[int | None], list[Open
 def placement_device_ip(ctx: Context, order_id: str) -> tuple[str | None, str | None]:
     """The device and IP the order was placed from, as the risk engine kept them."""
     with ctx.tx(readonly=True) as tx:
-        row = reads.placement_facts(tx.connection, int(order_id.removeprefix("o-")))
+        row = reads.placement_facts(tx.connection, ids.ORDER.parse(order_id))
     return (row.device_id, row.ip) if row else (None, None)
 
 
 def related_orders(ctx: Context, order_id: str, limit: int = 10) -> list[dict[str, Any]]:
     """Other orders placed from the same device, IP or normalised address."""
-    number = int(order_id.removeprefix("o-"))
+    number = ids.ORDER.parse(order_id)
     with ctx.tx(readonly=True) as tx:
         me = reads.placement_facts(tx.connection, number)
         if me is None:
@@ -107,7 +108,7 @@ def related_orders(ctx: Context, order_id: str, limit: int = 10) -> list[dict[st
                 continue
             for r in reads.orders_sharing(tx.connection, number, column, getattr(me, column),
                                           limit):
-                seen.setdefault(r.id, {"order_id": f"o-{r.id}", "buyer_id": r.buyer_id,
+                seen.setdefault(r.id, {"order_id": ids.ORDER(r.id), "buyer_id": r.buyer_id,
                                        "state": r.state, "total": r.total,
                                        "currency": r.currency, "placed_at": r.created_at,
                                        "shares": []})["shares"].append(label)
@@ -115,21 +116,21 @@ def related_orders(ctx: Context, order_id: str, limit: int = 10) -> list[dict[st
 
 
 def _risk_reviews(conn: Any, order_number: int | None) -> list[OpenCase]:
-    return [OpenCase(RISK_REVIEW, f"o-{r.order_id}", f"o-{r.order_id}", f"o-{r.order_id}",
-                     r.buyer_id, r.total, r.currency, r.opened_at, r.due_at,
+    return [OpenCase(RISK_REVIEW, ids.ORDER(r.order_id), ids.ORDER(r.order_id),
+                     ids.ORDER(r.order_id), r.buyer_id, r.total, r.currency, r.opened_at, r.due_at,
                      tuple(plain_reason(x, r.currency) for x in r.reasons or ()))
             for r in reads.held_orders(conn, order_number)]
 
 
 def _refund_reviews(conn: Any, case_number: int | None) -> list[OpenCase]:
-    return [OpenCase(REFUND_REVIEW, f"c-{r.id}", f"c-{r.id}", f"o-{r.order_id}", r.buyer_id,
-                     sum(int(ln.get("amount", 0)) for ln in r.lines or ()), r.currency,
+    return [OpenCase(REFUND_REVIEW, ids.CASE(r.id), ids.CASE(r.id), ids.ORDER(r.order_id),
+                     r.buyer_id, sum(int(ln.get("amount", 0)) for ln in r.lines or ()), r.currency,
                      r.created_at, r.due_at, (f"{r.kind.replace('_', ' ')}: {r.reason}",))
             for r in reads.cases_under_review(conn, case_number)]
 
 
 def _stalls(conn: Any, shipment_number: int | None) -> list[OpenCase]:
-    return [OpenCase(STALL, f"s-{r.id}", _episode(r), f"o-{r.order_id}",
+    return [OpenCase(STALL, ids.SHIPMENT(r.id), _episode(r), ids.ORDER(r.order_id),
                      r.buyer_id, r.total, r.currency, r.last_scan_at or r.created_at, None,
                      (f"{r.carrier} {r.tracking_no}: {r.stall_reason or 'stalled'}",))
             for r in reads.stalled_parcels(conn, shipment_number)]
@@ -145,7 +146,7 @@ def _dispute_reviews(tx: Tx, now: datetime, dispute_number: int | None) -> list[
             disputes = [store.get(dispute_number)]
         except NotFound:
             return []
-    return [OpenCase(DISPUTE_REVIEW, d.public_id, d.public_id, f"o-{d.order_id}",
+    return [OpenCase(DISPUTE_REVIEW, d.public_id, d.public_id, ids.ORDER(d.order_id),
                      tx.store.get_order(d.order_id).buyer_id, d.amount, d.currency,
                      d.created_at, d.evidence_due_by, (f"chargeback: {d.reason or 'no reason'}",))
             for d in disputes if d.state in UNANSWERED and
@@ -156,4 +157,4 @@ def _episode(parcel: Any) -> str:
     """A stall episode is named by the last scan before the silence: unchanged while the
     parcel stays stalled (even when it is also marked late), new after the next scan."""
     since = parcel.last_scan_at or parcel.created_at
-    return f"s-{parcel.id}-{int(since.timestamp())}"
+    return f"{ids.SHIPMENT(parcel.id)}-{int(since.timestamp())}"

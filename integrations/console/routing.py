@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations.console.casework import DISPUTE_REVIEW, REFUND_REVIEW, RISK_REVIEW, STALL
+from statemachine import ids
 from statemachine.dispute import UNANSWERED
 
-PREFIX = {"order": "o", "shipment": "s", "case": "c", "dispute": "d"}
 REVIEWED = {"order": RISK_REVIEW, "case": REFUND_REVIEW}
 SETTLE_CANCEL, TRIAGE_REFUND, SETTLE_REFUND, CHASE_STALL = (
     "settle-cancel", "triage-refund", "settle-refund", "chase-stall")
@@ -31,7 +31,9 @@ class Intent:
 def intents_of(event: str, entity: str, entity_id: int, order_id: int,
                payload: dict[str, Any]) -> list[Intent]:
     """The console work one outbox row asks for (most rows ask for none)."""
-    ref, order = f"{PREFIX.get(entity, entity)}-{entity_id}", f"o-{order_id}"
+    codec = ids.BY_ENTITY.get(entity)  # every lifecycle has one; the name alone otherwise
+    ref = codec(entity_id) if codec else f"{entity}-{entity_id}"
+    order = ids.ORDER(order_id)
     if event in ESCALATIONS:
         return [Intent("escalate", ESCALATIONS[event], ref, order, "the SLA lapsed")]
     before, after = payload.get("from_state"), payload.get("to_state")

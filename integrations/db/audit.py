@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from integrations.db.sql import Sql
+from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.dispute import DISPUTE_LIFECYCLE
 from statemachine.lifecycle import Lifecycle
@@ -77,10 +78,11 @@ def _stock(sql: Sql) -> list[str]:
 
 
 def _money(sql: Sql, scope: list[int] | None) -> list[str]:
-    found = [f"order o-{n}: refunded {refunded} > paid {paid}" for n, paid, refunded in sql.all(
+    found = [f"order {ids.ORDER(n)}: refunded {refunded} > paid {paid}"
+             for n, paid, refunded in sql.all(
         "SELECT id, paid, refunded FROM orders WHERE refunded > paid"
         + _where("id", scope, "AND"))]
-    found += [f"order o-{n}: cases refunded {cases} > order refunded {refunded}"
+    found += [f"order {ids.ORDER(n)}: cases refunded {cases} > order refunded {refunded}"
               for n, refunded, cases in sql.all(
                   "SELECT o.id, o.refunded, SUM(c.refunded) FROM orders o JOIN aftersales_cases"
                   " c ON c.order_id = o.id" + _where("o.id", scope) +
@@ -164,7 +166,7 @@ def _timers(sql: Sql, scope: list[int] | None) -> list[str]:
 
 
 def _hold_due(sql: Sql, scope: list[int] | None) -> list[str]:
-    return [f"order o-{n}: hold expiry timer due {sql.when(due)}, hold runs until "
+    return [f"order {ids.ORDER(n)}: hold expiry timer due {sql.when(due)}, hold runs until "
             f"{sql.when(until)}" for n, due, until in sql.all(
                 "SELECT o.id, d.due_at, o.hold_expires_at FROM orders o JOIN deadlines d ON "
                 "d.entity = 'order' AND d.entity_id = o.id AND d.kind = 'hold_expiry'"
@@ -186,9 +188,9 @@ def _parcels(sql: Sql, scope: list[int] | None) -> list[str]:
     for number, state in sql.all("SELECT id, state FROM orders WHERE state IN "
                                  "('shipped', 'delivered')" + _where("id", scope, "AND")):
         if state == "shipped" and parcels[number] and not awaited[number]:
-            found.append(f"order o-{number} is shipped but awaits no parcel")
+            found.append(f"order {ids.ORDER(number)} is shipped but awaits no parcel")
         if state == "delivered" and awaited[number]:
-            found.append(f"order o-{number} is delivered but awaits {awaited[number]} "
+            found.append(f"order {ids.ORDER(number)} is delivered but awaits {awaited[number]} "
                          "parcel(s)")
     return found
 

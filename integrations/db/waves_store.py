@@ -10,6 +10,7 @@ from typing import Any
 from integrations.db.rows import check_row, insert_sql, written
 from integrations.db.schema_fulfil import WaveOrderRow, WaveRow
 from integrations.db.sql import Sql, in_list
+from statemachine import ids
 
 WAVES, MEMBERS = WaveRow.__table__, WaveOrderRow.__table__
 WAVE_COLUMNS = written(WAVES, but=("id", "released_by", "released_at"))  # those at release
@@ -84,7 +85,7 @@ def _wave(sql: Sql, row: tuple) -> dict[str, Any]:
     members = sql.all("SELECT order_id, outcome FROM wave_orders WHERE wave_id = :w "
                       "ORDER BY position", {"w": found["id"]})
     found["order_ids"] = [m[0] for m in members]
-    found["outcomes"] = {f"o-{m[0]}": m[1] for m in members if m[1]}
+    found["outcomes"] = {ids.ORDER(m[0]): m[1] for m in members if m[1]}
     return found
 
 

@@ -36,7 +36,7 @@ def envelope(row: Any, order: Any | None, follows: uuid.UUID | None,
     buyer or an agent may have written a phone or the address into)."""
     known = known_pii(getattr(order, "attrs", None)) if order is not None else []
     payload = mask_doc(dict(row.payload or {}), known)
-    order_ref = f"o-{row.order_id}"
+    order_ref = ids.ORDER(row.order_id)
     labels = {"prefect.resource.id": f"orderpilot.order.{order_ref}",
               "prefect.resource.name": order_ref, "orderpilot.order-id": order_ref,
               "orderpilot.entity": row.entity,

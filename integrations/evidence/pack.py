@@ -23,6 +23,7 @@ from integrations.evidence.markdown import render_markdown
 from integrations.notifications.masking import known_pii, mask_doc
 from integrations.service.context import Context, Tx
 from integrations.service.views import CaseView, OrderView, ShipmentView, TransitionView
+from statemachine import ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ def write_pack(ctx: Context, order_no: int, out_dir: Path,
     """Write `o-N-evidence.json` and `o-N-evidence.md` into `out_dir` (created if needed)."""
     pack = build_pack(ctx, order_no, reveal_pii)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir / f"o-{order_no}-evidence"
+    stem = out_dir / f"{ids.ORDER(order_no)}-evidence"
     json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
     json_path.write_text(json.dumps(pack, indent=2, ensure_ascii=False), encoding="utf-8")
     md_path.write_text(render_markdown(pack), encoding="utf-8")
@@ -76,7 +77,7 @@ def _order(order: Any) -> dict[str, Any]:
 
 def _payments(tx: Tx, order_no: int) -> list[dict[str, Any]]:
     return [{"kind": r.kind, "amount": r.amount, "currency": r.currency,
-             "provider_ref": r.provider_ref, "case_id": f"c-{r.case_id}" if r.case_id else None,
+             "provider_ref": r.provider_ref, "case_id": ids.CASE(r.case_id) if r.case_id else None,
              "reason": r.reason, "at": _iso(r.at), "event": r.event_key}
             for r in records.payments_of(tx.connection, order_no)]
 
@@ -121,7 +122,7 @@ def _buyer(tx: Tx, buyer_id: str) -> dict[str, Any]:
     """Counts over all the buyer's orders, and the credit score on record."""
     totals = buyers.order_totals(tx.connection, buyer_id)
     row = buyers.buyer(tx.connection, buyer_id)
-    changes = [{"kind": c["kind"], "order_id": f"o-{c['order_id']}" if c["order_id"] else None,
+    changes = [{"kind": c["kind"], "order_id": ids.ORDER(c["order_id"]) if c["order_id"] else None,
                 "before": c["before"], "after": c["after"], "note": c["note"],
                 "at": _iso(c["at"])} for c in credit_history(tx.connection, buyer_id)]
     return {"buyer_id": buyer_id, **totals,

@@ -36,6 +36,7 @@ from integrations.service.idempotency import KeyReused, request_digest
 from integrations.service.inputs import OpenCase, parse, parse_id
 from integrations.service.late_payments import already_paid_by, take_late_money
 from integrations.service.views import CaseView, OrderView, ShipmentView
+from statemachine import ids
 from statemachine.errors import InvalidInput
 from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
 from statemachine.tracking import CarrierStatus, plan_tracking
@@ -97,7 +98,7 @@ def case_requested(ctx: Context, order_id: str, event: AfterSalesRequest) -> Out
     def apply(tx: Tx, case_id: int) -> Applied:
         if event.photos:
             records.note_add(tx.connection, number, "photos", "buyer",
-                             f"photos for case c-{case_id}", ctx.clock.now(),
+                             f"photos for case {ids.CASE(case_id)}", ctx.clock.now(),
                              [str(url) for url in event.photos])
         case = CaseView.of(tx.store.get_case(case_id)).model_dump(mode="json")
         return Applied(number, True, {"case": case, "order": _order(tx, number)})
@@ -171,7 +172,7 @@ def _refunded(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
         return True, None, None
     case = tx.store.get_case(parse_id("case_id", event.case_id, "c"))
     if case.order_id != order.id:
-        raise InvalidInput({"case_id": f"{case.public_id} belongs to o-{case.order_id}, "
+        raise InvalidInput({"case_id": f"{case.public_id} belongs to {ids.ORDER(case.order_id)}, "
                                        f"not {order.public_id}"})
     return False, f"confirms the refund of {case.public_id}; recorded only", case.id
 

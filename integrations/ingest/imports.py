@@ -18,6 +18,7 @@ from integrations.service import orders
 from integrations.service.context import Context
 from integrations.service.idempotency import replay_or_none
 from integrations.service.inputs import PlaceOrder, parse
+from statemachine import ids
 from statemachine.currency import minor, split_total
 from statemachine.errors import InvalidInput, OrderPilotError
 from statemachine.order import OrderState
@@ -45,7 +46,7 @@ def import_record(ctx: Context, record: OrderRecord, source: str, actor: str) ->
         with ctx.tx(readonly=True) as tx:
             prior = replay_or_none(tx, key, "place", None)
         if prior is not None:
-            return Imported(record.rows, ext, "already imported", f"o-{prior}")
+            return Imported(record.rows, ext, "already imported", ids.ORDER(prior))
         number = orders.place_order(ctx, request, actor)
         return _pay(ctx, record, number, paid, key, actor)
     except OrderPilotError as error:

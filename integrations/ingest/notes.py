@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from integrations.db import records
 from integrations.service.context import Context
+from statemachine import ids
 
 
 class NoteView(BaseModel):
@@ -38,5 +39,5 @@ def notes_of(ctx: Context, order_no: int) -> list[NoteView]:
 
 
 def _view(row) -> NoteView:
-    return NoteView(id=row.id, order_id=f"o-{row.order_id}", kind=row.kind, author=row.author,
+    return NoteView(id=row.id, order_id=ids.ORDER(row.order_id), kind=row.kind, author=row.author,
                     text=row.text, attachments=list(row.attachments or []), at=row.at)

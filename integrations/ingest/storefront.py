@@ -32,6 +32,7 @@ from integrations.service import orders
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import PlaceOrder, parse
 from integrations.service.views import OrderView
+from statemachine import ids
 from statemachine.errors import InvalidInput, InvalidTransition, NotFound
 from statemachine.order import PRE_SHIPMENT, Order, OrderState
 
@@ -67,7 +68,7 @@ def _created(ctx: Context, d: ShopifyDelivery) -> Outcome:
         number, new = placed
         if number is None:
             return Applied(None, False, {}, "cancelled in Shopify first: not placed")
-        note, applied = (None, True) if new else (f"already placed as o-{number}", False)
+        note, applied = (None, True) if new else (f"already placed as {ids.ORDER(number)}", False)
         if order.financial_status == "paid":  # paid at checkout
             why_not = _pay(ctx, tx, tx.store.get_order(number), order, d)
             applied = applied or why_not is None
@@ -136,7 +137,7 @@ def _refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
         ours = tx.store.get_order(number)
         currency = shopify.refund_currency(refund) or ours.currency
         if currency != ours.currency:
-            raise InvalidInput({"transactions[0].currency": f"order o-{number} is in "
+            raise InvalidInput({"transactions[0].currency": f"order {ids.ORDER(number)} is in "
                                                             f"{ours.currency} (got {currency})"})
         amount = shopify.goods_refund(refund, ours.currency)
         if amount == 0:
@@ -145,7 +146,7 @@ def _refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
         left = ours.paid - ours.refunded
         if amount > left:
             raise InvalidInput({"refund_line_items": f"refunds {amount} but only {left} of "
-                                                     f"o-{number} is left to refund"})
+                                                     f"{ids.ORDER(number)} is left to refund"})
         reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
         orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": amount, "reason": reason})
         _payment_record(ctx, tx, number, "refund", amount, ours.currency, f"shopify:{refund.id}",

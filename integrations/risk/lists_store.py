@@ -11,6 +11,7 @@ from typing import Any
 from integrations.db import risk_lists
 from integrations.geo.addresses import parse_address, parse_line
 from integrations.geo.phones import parse_phone
+from statemachine import ids
 from statemachine.errors import InvalidInput, NotFound
 from statemachine.risk.blacklist import parse_networks
 from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP, PHONE
@@ -72,7 +73,7 @@ def order_values(conn: Any, order_id: int) -> dict[str, str | None]:
     """What an order can put on the blacklist: buyer, device, phone, address, ip."""
     row = risk_lists.order_buyer_attrs(conn, order_id)
     if row is None:
-        raise NotFound("order", f"o-{order_id}")
+        raise NotFound("order", ids.ORDER(order_id))
     attrs = row.attrs or {}
     parsed = attrs.get("address") or {}
     key = parsed.get("key")
@@ -91,7 +92,7 @@ def blacklist_from_order(conn: Any, order_id: int, *, kinds: tuple[str, ...], re
                                      f"(got {list(kinds)})"})
     values = order_values(conn, order_id)
     return [add_entry(conn, kind, values[kind] or "", reason=reason, by=by, at=at,
-                      evidence=[f"o-{order_id}"], normalised=kind in (ADDRESS, PHONE))
+                      evidence=[ids.ORDER(order_id)], normalised=kind in (ADDRESS, PHONE))
             for kind in kinds if values[kind]]
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from statemachine import ids
+
 
 class RiskView(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -59,5 +61,5 @@ class CreditChangeView(RiskView):
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> CreditChangeView:
-        order = f"o-{row['order_id']}" if row["order_id"] is not None else None
+        order = ids.ORDER(row["order_id"]) if row["order_id"] is not None else None
         return cls(**{**row, "order_id": order})

@@ -21,6 +21,7 @@ from integrations.service.idempotency import (
 )
 from integrations.service.inputs import CASE_PARAMS, OpenCase, Reasoned, trigger_params
 from integrations.service.kinds import CASE
+from statemachine import ids
 from statemachine.aftersales import (
     AWAITING_ANSWER,
     CASE_LIFECYCLE,
@@ -41,7 +42,7 @@ def open_case(ctx: Context, order_id: int, request: OpenCase, actor: str,
     """Open a case on some lines of an order; the response SLA timer starts now. A key
     reused for a different request is refused (`KeyReused`)."""
     now = now or ctx.clock.now()
-    digest = f"{request_digest(request)}:o-{order_id}"
+    digest = f"{request_digest(request)}:{ids.ORDER(order_id)}"
     with ctx.tx() as tx:
         if idempotency_key:
             prior = replay_or_none(tx, idempotency_key, "open_case", None, digest)

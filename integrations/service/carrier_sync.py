@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from integrations.db import records
 from integrations.service import orders
 from integrations.service.context import Context
+from statemachine import ids
 from statemachine.ports import Carrier, ChaseTicket, Waybill, WaybillRequest
 
 CHASER = "system:carrier-chase"
@@ -46,8 +47,8 @@ def chase_stalled(ctx: Context, carriers: Mapping[str, Carrier]) -> list[ChaseTi
         ticket = carrier.chase(tracking_no, reason or "no carrier scan")
         with ctx.tx() as tx:
             records.note_add(tx.connection, order_id, "note", CHASER,
-                             f"chased {name} about s-{shipment_id} ({tracking_no}): ticket "
-                             f"{ticket.ticket_id}, {ticket.reason}", ctx.clock.now())
+                             f"chased {name} about {ids.SHIPMENT(shipment_id)} ({tracking_no}): "
+                             f"ticket {ticket.ticket_id}, {ticket.reason}", ctx.clock.now())
         tickets.append(ticket)
     return tickets
 
@@ -60,5 +61,6 @@ def _stalled(ctx: Context) -> list[tuple]:
 def _already_chased(ctx: Context, shipment_id: int, order_id: int) -> bool:
     with ctx.tx(readonly=True) as tx:
         stalled_at = tx.store.last_fired_at("shipment", shipment_id, "stall")
-        return any(n.author == CHASER and f"s-{shipment_id} " in n.text and n.at >= stalled_at
+        mention = f"{ids.SHIPMENT(shipment_id)} "
+        return any(n.author == CHASER and mention in n.text and n.at >= stalled_at
                    for n in records.notes_of(tx.connection, order_id))

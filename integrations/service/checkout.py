@@ -12,6 +12,7 @@ from __future__ import annotations
 from integrations.db.money_store import MoneyStore
 from integrations.service import money
 from integrations.service.context import Context
+from statemachine import ids
 from statemachine.errors import GuardRejected
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation
 from statemachine.order import ORDER_LIFECYCLE
@@ -20,7 +21,7 @@ from statemachine.ports import Checkout
 
 def open_checkout(ctx: Context, order_no: int, actor: str = "shop") -> Checkout:
     """The provider's payment for this order (opened once; a repeat returns the same one)."""
-    key = f"checkout:o-{order_no}"
+    key = f"checkout:{ids.ORDER(order_no)}"
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
         if not ORDER_LIFECYCLE.can(order.state, "pay"):
@@ -51,7 +52,7 @@ def capture_order(ctx: Context, order_no: int, actor: str = "system:capture"
     """Open the checkout (if not yet) and capture the order's total (the simulated buyer
     authorises on the spot; with a real provider the buyer must have authorised)."""
     with ctx.tx(readonly=True) as tx:
-        prior = MoneyStore(tx.store.sql).latest(f"capture:o-{order_no}")
+        prior = MoneyStore(tx.store.sql).latest(f"capture:{ids.ORDER(order_no)}")
     if prior is not None and prior.status is not OperationStatus.FAILED:
         return money.execute(ctx, prior.key)  # in flight: retry with its key; done: replay
     checkout = open_checkout(ctx, order_no, actor)

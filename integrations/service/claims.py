@@ -19,6 +19,7 @@ from integrations.service.context import Context, Tx
 from integrations.service.inputs import Edge, parse
 from integrations.service.kinds import CLAIM
 from integrations.service.money_refunds import request_compensation
+from statemachine import ids
 from statemachine.claim import CLAIM_LIFECYCLE, Claim, ClaimKind, ClaimState
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.fulfilment import plan_refill
@@ -133,6 +134,6 @@ def claims_view(tx: Tx, state: str | None = None, order_id: int | None = None,
 
 def claim_view(tx: Tx, row: tuple) -> dict[str, Any]:
     view = dict(zip(CLAIM_COLS.split(", "), row, strict=True))
-    view.update(id=f"cl-{row[0]}", shipment_id=f"s-{row[1]}", order_id=f"o-{row[2]}",
+    view.update(id=ids.CLAIM(row[0]), shipment_id=ids.SHIPMENT(row[1]), order_id=ids.ORDER(row[2]),
                 details=tx.store.sql.doc(row[11]), created_at=tx.store.sql.when(row[12]))
     return view

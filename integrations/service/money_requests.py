@@ -9,6 +9,7 @@ from typing import Any
 
 from integrations.db.money_store import MoneyStore
 from integrations.service.context import Context, Tx
+from statemachine import ids
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_refusal
 from statemachine.order import Order
@@ -31,7 +32,7 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
         if (prior.kind, prior.amount, prior.order_id) != (kind, amount, order.id):
             raise InvalidInput({"idempotency_key": f"{key!r} was already used for a "
                                                    f"{prior.kind} of {prior.amount} on "
-                                                   f"o-{prior.order_id}"})
+                                                   f"{ids.ORDER(prior.order_id)}"})
         return prior
     if kind in (K.REFUND, K.PAYOUT) and not {"late", "cancel"} & set(purpose or {}):
         # a late payment's refund returns money the order never took, a cancellation's was

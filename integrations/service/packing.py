@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from integrations.db.fulfil_store import FulfilStore
 from integrations.service.context import Context, Tx
+from statemachine import ids
 from statemachine.fulfilment import SkuFlag, double_check_reasons
 from statemachine.order import Order
 
@@ -21,7 +22,7 @@ def pack_facts(ctx: Context, tx: Tx, orders: Sequence[Order]) -> dict[int, dict[
     flags = store.flags_of(ln.sku for order in orders for ln in order.lines)
     return {order.id: {
         "double_check_needed": _reasons(ctx, order, flags),
-        "inbound_transfers": [f"t-{t[0]} ({t[4]} {t[1]} from {t[2]})"
+        "inbound_transfers": [f"{ids.TRANSFER(t[0])} ({t[4]} {t[1]} from {t[2]})"
                               for t in inbound.get(order.id, ())]} for order in orders}
 
 

@@ -18,6 +18,7 @@ from integrations.db.fulfil_store import FulfilStore
 from integrations.service import aftersales, claims, money, shipments
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import OpenCase, parse
+from statemachine import ids
 from statemachine.aftersales import CaseKind
 from statemachine.claim import Claim, ClaimKind
 from statemachine.errors import GuardRejected, InvalidInput
@@ -72,9 +73,9 @@ def lose_silent_parcels(ctx: Context, now: datetime, actor: str = "system:logist
     """Declare lost every stalled parcel with no scan for the policy's silence; claims opened."""
     silence = timedelta(hours=ctx.settings.fulfilment.lost_after_stalled_hours)
     with ctx.tx(readonly=True) as tx:
-        ids = tx.store.silent_stalled_parcels(now - silence)
+        silent = tx.store.silent_stalled_parcels(now - silence)
     opened = []
-    for shipment_id in ids:
+    for shipment_id in silent:
         claim = report_lost(ctx, shipment_id, f"no carrier scan for {silence} after a stall",
                             actor)
         opened.append(claim.public_id)
@@ -98,10 +99,10 @@ def report_damaged(ctx: Context, shipment_id: int, lines: list[dict[str, int]],
         case_id = aftersales.add_case(ctx, tx, order.id,
                                       request.model_copy(update={"kind": kind}), actor)
         claim = claims.add_claim(ctx, tx, shipment, ClaimKind.DAMAGED, value, "case", 0,
-                                 {"case": f"c-{case_id}", "photos": photos,
+                                 {"case": ids.CASE(case_id), "photos": photos,
                                   "reason": reason}, actor)
         claims.fire(ctx, tx, claim, "file", actor, {"amount": value})
-    return {"case": f"c-{case_id}", "claim": claim.public_id, "kind": kind.value}
+    return {"case": ids.CASE(case_id), "claim": claim.public_id, "kind": kind.value}
 
 
 def _damage_case_kind(ctx: Context, value: int, wants: str) -> CaseKind:

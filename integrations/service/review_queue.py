@@ -20,6 +20,7 @@ from integrations.service import orders
 from integrations.service.contention import retrying
 from integrations.service.context import Context
 from integrations.service.inputs import Reasoned, parse
+from statemachine import ids
 
 OVERDUE_EVENT = "orderpilot.order.review_overdue"
 
@@ -29,7 +30,7 @@ def list_tasks(ctx: Context, now: datetime, include_decided: bool = False) -> li
     with ctx.tx(readonly=True) as tx:
         rows = review_tasks(tx.connection, OVERDUE_EVENT, include_decided)
     for row in rows:
-        row["order_id"] = f"o-{row['order_id']}"
+        row["order_id"] = ids.ORDER(row["order_id"])
         row["overdue"] = row["decided_at"] is None and now >= row["due_at"]
         row["escalated"] = row["escalated_at"] is not None and row["decided_at"] is None
     return sorted(rows, key=lambda r: (not r["escalated"], not r["overdue"], r["due_at"]))

@@ -15,6 +15,7 @@ from integrations.db import buyers, review_tasks
 from integrations.service import review_queue
 from integrations.service.context import Context
 from integrations.service.views import OrderView
+from statemachine import ids
 
 HISTORY_LIMIT = 20
 
@@ -55,7 +56,7 @@ def dossier(ctx: Context, order_id: int) -> Dossier:
     return Dossier(
         order=OrderView.of(order), credit_score=buyer.credit_score if buyer else None,
         buyer_since=buyer.created_at.isoformat() if buyer else None,
-        past_orders=[PastOrder(id=f"o-{r.id}", state=r.state, total=r.total,
+        past_orders=[PastOrder(id=ids.ORDER(r.id), state=r.state, total=r.total,
                                created_at=r.created_at.isoformat()) for r in past],
         past_by_state=dict(Counter(r.state for r in past)))
 

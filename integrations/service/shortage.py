@@ -13,6 +13,7 @@ from typing import Any
 from integrations.db.fulfil_store import FulfilStore
 from integrations.service import orders
 from integrations.service.context import Context, Tx
+from statemachine import ids
 from statemachine.errors import GuardRejected, InsufficientStock, InvalidInput
 from statemachine.fulfilment import Source, plan_refill
 from statemachine.order import Order, OrderState
@@ -89,7 +90,7 @@ def _take(ctx: Context, store: FulfilStore, order: Order, line_no: int, sku: str
         number = store.send_transfer(sku, src.warehouse, origin, src.quantity,
                                      f"refill for {order.public_id}", "system:refill", now,
                                      order.id, line_no)
-        return [sku, src.warehouse, src.quantity, f"t-{number}"]
+        return [sku, src.warehouse, src.quantity, ids.TRANSFER(number)]
     if not store.consume_from(order.id, line_no, sku, src.warehouse, src.quantity, now):
         raise InsufficientStock(sku, src.quantity, 0)  # a race: the tx rolls back
     return [sku, src.warehouse, src.quantity]

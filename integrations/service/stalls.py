@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from integrations.db.errors import is_integrity_error
 from integrations.service.context import Context
 from integrations.service.views import ShipmentView
+from statemachine import ids
 from statemachine.ports import ChaseTicket
 from statemachine.shipment import ShipmentState
 
@@ -43,7 +44,7 @@ def stall_case(ctx: Context, shipment_id: int) -> StallCase:
 def record_alert(ctx: Context, case: StallCase, ticket: ChaseTicket) -> bool:
     """Claim the episode and record the chase; False if another run claimed it first."""
     s = case.shipment
-    number, order_number = int(s.id.removeprefix("s-")), int(s.order_id.removeprefix("o-"))
+    number, order_number = ids.SHIPMENT.parse(s.id), ids.ORDER.parse(s.order_id)
     now = ctx.clock.now()
     try:
         with ctx.tx() as tx:

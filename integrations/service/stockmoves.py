@@ -12,6 +12,7 @@ from typing import Any
 from integrations.db.fulfil_store import TRANSFER_COLS, FulfilStore
 from integrations.service import orders
 from integrations.service.context import Context, Tx
+from statemachine import ids
 from statemachine.errors import GuardRejected, InvalidInput, NotFound
 from statemachine.order import OrderState
 
@@ -63,9 +64,9 @@ def receive_transfer(ctx: Context, transfer_id: int, actor: str) -> dict[str, An
         store = FulfilStore(tx.connection)
         row = store.transfer(transfer_id)
         if row is None:
-            raise NotFound("transfer", f"t-{transfer_id}")
+            raise NotFound("transfer", ids.TRANSFER(transfer_id))
         if not store.mark_received(transfer_id, actor, ctx.clock.now()):
-            raise GuardRejected("transfer", f"t-{transfer_id}", row[5], "receive",
+            raise GuardRejected("transfer", ids.TRANSFER(transfer_id), row[5], "receive",
                                 f"already received by {row[9]}")
         tx.stock.receive(row[1], row[3], row[4])
         if row[11] is not None:
@@ -80,12 +81,13 @@ def _refill_arrived(ctx: Context, tx: Tx, store: FulfilStore, row: tuple, actor:
         return  # cancelled meanwhile: the units simply stay on the shelf
     store.consume_from(order.id, row[12], row[1], row[3], row[4], ctx.clock.now())
     orders.fire(ctx, tx, order, "reallocate", actor, {
-        "reason": f"transfer t-{row[0]} arrived", "allocation": [[row[1], row[3], row[4]]]})
+        "reason": f"transfer {ids.TRANSFER(row[0])} arrived",
+        "allocation": [[row[1], row[3], row[4]]]})
 
 
 def transfer_view(row: tuple, when: Any) -> dict[str, Any]:
     view = dict(zip(TRANSFER_COLS.split(", "), row, strict=True))
-    view["id"] = f"t-{view['id']}"
-    view["order_id"] = f"o-{view['order_id']}" if view["order_id"] else None
+    view["id"] = ids.TRANSFER(view["id"])
+    view["order_id"] = ids.ORDER(view["order_id"]) if view["order_id"] else None
     view["sent_at"], view["received_at"] = when(view["sent_at"]), when(view["received_at"])
     return view

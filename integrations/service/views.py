@@ -101,7 +101,7 @@ class ShipmentView(View):
                    tracking_no=s.tracking_no, created_at=s.created_at,
                    last_scan_at=s.last_scan_at, promised_by=s.promised_by,
                    stall_reason=s.stall_reason, purpose=s.purpose,
-                   case_id=f"c-{s.case_id}" if s.case_id else None)
+                   case_id=ids.CASE(s.case_id) if s.case_id else None)
 
 
 class CaseView(View):

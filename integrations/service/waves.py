@@ -15,6 +15,7 @@ from integrations.db import waves_store
 from integrations.db.fulfil_store import FulfilStore
 from integrations.service import orders
 from integrations.service.context import Context, Tx
+from statemachine import ids
 from statemachine.errors import GuardRejected, NotFound
 from statemachine.fulfilment import WaveCandidate, next_cutoff, plan_wave
 from statemachine.order import OrderState
@@ -45,11 +46,11 @@ def release_wave(ctx: Context, wave_id: int, actor: str) -> dict[str, str]:
     with ctx.tx() as tx:
         wave = get_wave(tx, wave_id)
         if wave["state"] != "open":
-            raise GuardRejected("wave", f"w-{wave_id}", wave["state"], "release",
+            raise GuardRejected("wave", ids.WAVE(wave_id), wave["state"], "release",
                                 f"already released by {wave['released_by']}")
         outcomes = {}
         for number in wave["order_ids"]:
-            outcomes[f"o-{number}"] = outcome = _start(ctx, tx, number, actor, wave_id)
+            outcomes[ids.ORDER(number)] = outcome = _start(ctx, tx, number, actor, wave_id)
             waves_store.set_outcome(tx.store.sql, wave_id, number, outcome)
         waves_store.mark_released(tx.store.sql, wave_id, actor, now)
         return outcomes
@@ -58,7 +59,7 @@ def release_wave(ctx: Context, wave_id: int, actor: str) -> dict[str, str]:
 def _start(ctx: Context, tx: Tx, number: int, actor: str, wave_id: int) -> str:
     order = tx.store.get_order(number)
     if order.state is OrderState.PAID:
-        orders.fire(ctx, tx, order, "start_picking", actor, {"wave": f"w-{wave_id}"})
+        orders.fire(ctx, tx, order, "start_picking", actor, {"wave": ids.WAVE(wave_id)})
         return "picking"
     if order.state is OrderState.PICKING:
         return "already picking"
@@ -68,7 +69,7 @@ def _start(ctx: Context, tx: Tx, number: int, actor: str, wave_id: int) -> str:
 def get_wave(tx: Tx, wave_id: int) -> dict[str, Any]:
     wave = waves_store.wave(tx.store.sql, wave_id)
     if wave is None:
-        raise NotFound("wave", f"w-{wave_id}")
+        raise NotFound("wave", ids.WAVE(wave_id))
     return wave
 
 
@@ -86,7 +87,7 @@ def pick_list(tx: Tx, wave_id: int) -> list[dict[str, Any]]:
         line = lines.setdefault(sku, {"sku": sku, "location": where_bins.get(sku, ""),
                                       "quantity": 0, "orders": []})
         line["quantity"] += int(quantity)
-        line["orders"].append(f"o-{order_id}")
+        line["orders"].append(ids.ORDER(order_id))
     return sorted(lines.values(), key=lambda ln: (ln["location"] or "~", ln["sku"]))
 
 

@@ -1,0 +1,63 @@
+"""Public ids are made and read by one codec (statemachine/ids.py), never written by hand.
+
+Issue 10 found `f"o-{n}"` in ~16 files and `removeprefix("o-")` parsing in adapters: ids changed
+form at every layer, and a loose parse accepted what the codec refuses. This check keeps the
+product's code on the codec: an f-string that writes a known prefix and a dash before a value,
+or a `removeprefix("<prefix>-")`, is reported (tests may spell ids out: they check the form).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from statemachine import ids
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ["orderpilot", "deployments", "flows", "integrations", "statemachine"]
+CODEC_MODULE = ROOT / "statemachine" / "ids.py"
+# Prefixes that mean something else in one place, with the reason.
+NOT_IDS = {("orderpilot/demo_risk.py", "d"): "the demo buyers' device ids (d-7), not disputes"}
+_PREFIXES = "|".join(sorted(map(re.escape, ids.BY_PREFIX), key=len, reverse=True))
+_WRITTEN = re.compile(rf"(?:^|[^0-9A-Za-z_-])({_PREFIXES})-$")
+
+
+def hand_made_ids(source: str) -> list[tuple[int, str]]:
+    """(line, prefix) of each id written or parsed by hand."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.JoinedStr):
+            for part, following in zip(node.values, node.values[1:], strict=False):
+                if (isinstance(part, ast.Constant) and isinstance(following, ast.FormattedValue)
+                        and (m := _WRITTEN.search(part.value))):
+                    found.append((node.lineno, m.group(1)))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr == "removeprefix" and node.args
+              and isinstance(node.args[0], ast.Constant)
+              and (m := _WRITTEN.search(str(node.args[0].value)))):
+            found.append((node.lineno, m.group(1)))
+    return found
+
+
+def test_the_check_catches_ids_written_or_parsed_by_hand_and_nothing_else():
+    assert hand_made_ids('x = f"o-{n}"\n') == [(1, "o")]
+    assert hand_made_ids('x = f"chased cl-{n} today"\n') == [(1, "cl")]
+    assert hand_made_ids('n = int(v.removeprefix("s-"))\n') == [(1, "s")]
+    assert hand_made_ids('x = f"{ids.ORDER(n)}-evidence"\n') == []
+    assert hand_made_ids('x = f"promo-{n}"\n') == []  # not a known prefix
+    assert hand_made_ids('x = f"pr-{n}"\n') == []
+
+
+def test_no_module_writes_or_parses_an_id_by_hand():
+    offenders = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if path == CODEC_MODULE:
+                continue
+            name = str(path.relative_to(ROOT))
+            found = [(line, prefix) for line, prefix in hand_made_ids(path.read_text())
+                     if (name, prefix) not in NOT_IDS]
+            if found:
+                offenders[name] = found
+    assert offenders == {}
