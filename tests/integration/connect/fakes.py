@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.http import serving_thread
 
 Answer = Callable[[str, str, dict[str, str], bytes], tuple[int, Any]]
 
@@ -18,7 +19,7 @@ class FakeServer:
         self.answer = answer
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serving_thread(self.server).start()
 
     @property
     def url(self) -> str:

@@ -11,6 +11,8 @@ from typing import Any
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from tests.fakes.http import serving_thread
+
 Decide = Callable[[dict[str, Any], int], int]  # (message, attempt no. for its id) → status
 
 
@@ -25,7 +27,7 @@ class Receiver:
         self.attempts: dict[str, int] = {}
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = serving_thread(self.server)
         self.thread.start()
 
     @property

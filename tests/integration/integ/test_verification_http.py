@@ -4,7 +4,6 @@ and the buyer's code comes back as a signed webhook."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision
 from statemachine.verification import Challenge
 from tests.factories import stock
+from tests.fakes.http import serving_thread
 from tests.integration.integ.events import order_placed
 from tests.integration.integ.server import Client, running_server
 
@@ -38,7 +38,7 @@ class Gateway(BaseHTTPRequestHandler):
 def gateway() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
     Gateway.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = serving_thread(server)
     thread.start()
     yield f"127.0.0.1:{server.server_port}"
     server.shutdown()

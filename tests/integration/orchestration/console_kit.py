@@ -4,7 +4,6 @@ case runs of an entity, and a proxy that makes the server refuse chosen calls.""
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 import httpx
+
+from tests.fakes.http import serving_thread
 
 T = TypeVar("T")
 
@@ -73,7 +74,7 @@ class RefusingProxy:
         self.refusing, self.refused = True, 0
         self.http = httpx.Client(timeout=30)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serving_thread(self.server).start()
 
     @property
     def url(self) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +11,7 @@ from typing import Any
 from orderpilot.api import OrderPilot
 from statemachine.clock import ManualClock
 from statemachine.risk_port import Reason, RiskAction, RiskDecision, approve_everything
+from tests.fakes.http import serving_thread
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -48,7 +48,7 @@ class Recorder:
         self.posts = 0
         self.on_post = on_post
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = serving_thread(self.server)
         self.thread.start()
 
     @property
