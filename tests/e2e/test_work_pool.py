@@ -44,9 +44,10 @@ def test_a_process_worker_runs_the_console_deployment_from_prefect_yaml(
             deployment_id=FlowRunFilterDeploymentId(any_=[deployment.id])))
         for run in scheduled:
             client.delete_flow_run(run.id)
-        # When a run of the console deployment is due and a worker polls once
+        # When a run of the console deployment is due and a worker polls once (the run lasts
+        # 7.2 s: the relay loop drains at its start and every 0.5 s after)
         run = client.create_flow_run_from_deployment(deployment.id,
-                                                     parameters={"hours": 0.004})
+                                                     parameters={"hours": 0.002})
     prefect("worker", "start", "--pool", "orderpilot", "--run-once", env=env)
     # Then the run completed (no crash for a missing working directory) and it relayed the store
     with get_client(sync_client=True) as client:
