@@ -9,8 +9,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from statemachine.risk_port import PlacementFacts
-
+from .facts import PlacementFacts
 from .signals import ADDRESS, BUYER, DEVICE, IP, PHONE
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from statemachine.risk_port import PlacementFacts, Reason, RiskAction, RiskDecision
-
+from .facts import PlacementFacts, Reason, RiskAction, RiskDecision
 from .rules import ALL_RULES, Rule, rule_action
 from .ruleset import RuleSet
 from .score import ScoreFunction, evidence, weighted_score

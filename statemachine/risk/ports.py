@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from statemachine.risk_port import PlacementFacts, RiskDecision
-
+from .facts import PlacementFacts, RiskDecision
 from .ruleset import RuleSet
 from .signals import RiskSignals
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from statemachine.risk_port import PlacementFacts, Reason, RiskAction
-
+from .facts import PlacementFacts, Reason, RiskAction
 from .ruleset import RuleSet
 from .signals import RiskSignals, account_age_seconds
 

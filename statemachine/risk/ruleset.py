@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from statemachine.risk_port import RiskAction
-
+from .facts import RiskAction
 from .signals import ADDRESS, BUYER, DEVICE, IP
 
 

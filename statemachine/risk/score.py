@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from statemachine.risk_port import PlacementFacts
-
+from .facts import PlacementFacts
 from .ruleset import RuleSet, ScoreWeights
 from .signals import RiskSignals, account_age_seconds
 
