@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AnyHttpUrl, AwareDatetime, ConfigDict, Field
+from pydantic import AnyHttpUrl, ConfigDict, Field
 
-from integrations.service.inputs import NAME, Count, Currency, Edge, Money, PlaceOrder
+from integrations.service.inputs import NAME, Count, Currency, Edge, Money, PlaceOrder, When
 from statemachine import limits
 from statemachine.aftersales import CaseKind
 from statemachine.tracking import CarrierStatus
@@ -18,7 +18,7 @@ MAX_MONEY = 10**12  # minor units; keeps sums far inside a 64-bit column
 
 class Inbound(Edge):
     event_id: str = EventId
-    occurred_at: AwareDatetime | None = None
+    occurred_at: When | None = None
 
 
 def _example(**body: object) -> ConfigDict:
@@ -89,7 +89,7 @@ class BuyerSignedUp(Inbound):
     model_config = _example(event_id="signup-1", buyer_id="b-1",
                             signed_up_at="2026-11-11T08:00:00+08:00")
     buyer_id: str = Field(pattern=NAME)
-    signed_up_at: AwareDatetime
+    signed_up_at: When
 
 
 class ListEntryIn(Inbound):
@@ -101,7 +101,7 @@ class ListEntryIn(Inbound):
     value: str = Field(min_length=1, max_length=500)
     reason: str = Field(min_length=1, max_length=500)
     author: str = Field(pattern=NAME)
-    expires_at: AwareDatetime | None = None
+    expires_at: When | None = None
     evidence: list[str] = Field(default_factory=list, max_length=100)
 
 

@@ -10,7 +10,7 @@ ISO 4217 codes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -46,6 +46,20 @@ def _iso_4217(code: str) -> str:
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. CNY"),
                      AfterValidator(_iso_4217)]
+
+
+def _utc_holds(value: datetime) -> datetime:
+    """The store binds every time in UTC: a time whose UTC instant is outside years 1–9999
+    (year 1 at +14:00, 31 Dec 9999 at -12:00) cannot be stored."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError("utc_range", "expected a time whose UTC instant falls in "
+                                  "years 1–9999") from None
+    return value
+
+
+When = Annotated[AwareDatetime, AfterValidator(_utc_holds)]  # aware, and storable in UTC
 Money = Annotated[int, Strict()]  # minor units; a bool, a string or a float is refused
 Count = Annotated[int, Strict()]
 
@@ -168,7 +182,7 @@ class Parcel(Edge):
 
 class Ship(Edge):
     parcels: list[Parcel] | None = Field(None, min_length=1)
-    promised_by: AwareDatetime | None = None
+    promised_by: When | None = None
     reason: str | None = Field(None, max_length=limits.REASON)
 
 
@@ -282,7 +296,10 @@ def check_actor(actor: Any) -> str:
 def check_when(field: str, value: Any) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise InvalidInput({field: f"expected a timezone-aware datetime (got {value!r})"})
-    return value
+    try:
+        return _utc_holds(value)
+    except PydanticCustomError as error:
+        raise InvalidInput({field: f"{error.message()} (got {value!r})"}) from None
 
 
 def _where(loc: tuple[Any, ...]) -> str:

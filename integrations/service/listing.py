@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from integrations.db.reports import find_orders
 from integrations.service.context import Context
-from integrations.service.inputs import Edge, parse
+from integrations.service.inputs import Edge, When, parse
 from integrations.service.views import View
 from statemachine import ids
 
@@ -31,8 +31,8 @@ class OrderQuery(Edge):
 
     state: list[str] | None = Field(None, max_length=20)
     buyer: str | None = Field(None, min_length=1, max_length=64)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: When | None = None
+    until: When | None = None
     risk: Literal["approve", "review", "verify", "reject"] | None = None
     text: str | None = Field(None, min_length=1, max_length=128,
                              description="an order id, buyer id, payment ref or tracking no")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -91,3 +92,24 @@ def test_a_unique_conflict_that_never_clears_is_contention_not_a_raw_driver_erro
         once(any_pilot.context, "shop", "test.unique", Inbound(event_id="evt-u"), apply)
     with any_pilot.context.engine.connect() as connection:
         assert records.event_get(connection, "shop:evt-u") is None
+
+
+EDGE_TIMES = [datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
+              datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-12)))]
+
+
+@pytest.mark.parametrize("when", EDGE_TIMES)
+def test_a_time_outside_the_range_utc_can_hold_is_invalid_input_not_an_overflow(any_pilot, when):
+    # Given an order ready to ship
+    stock(any_pilot, quantity=10)
+    order = paid_order(any_pilot)
+    for trigger in ("start_picking", "pack"):
+        any_pilot.orders.fire(order.id, trigger)
+    # When it ships promised by a time UTC cannot hold, then the field is named, nothing moved
+    with pytest.raises(InvalidInput) as refused:
+        any_pilot.orders.fire(order.id, "ship", promised_by=when)
+    assert "UTC" in refused.value.problems["promised_by"]
+    assert any_pilot.orders.get(order.id).state == "packed"
+    # and a sweep "as of" such a time is refused the same way
+    with pytest.raises(InvalidInput, match="now"):
+        any_pilot.sweep(when)

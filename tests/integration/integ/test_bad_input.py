@@ -103,3 +103,31 @@ def test_a_list_entry_number_past_a_bigint_is_refused_naming_it(client, shop, nu
     assert response.status_code == 422, response.text
     assert "entry_id" in response.json()["problems"]
     assert row_counts(shop) == before
+
+
+# Aware times whose UTC instant falls outside Python's datetime range (year 1 at +14:00 is
+# 31 Dec of year 0 in UTC): the store binds every time in UTC, so these overflowed (a 500).
+EDGE_TIMES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"]
+
+
+@pytest.mark.parametrize("when", EDGE_TIMES)
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/v1/shop/orders", order_placed("shop-t"), "occurred_at"),
+    ("/v1/shop/buyers", {"event_id": "signup-t", "buyer_id": "b-9"}, "signed_up_at"),
+    ("/v1/ops/lists", {"event_id": "list-t", "list": "block", "kind": "buyer",
+                       "value": "b-9", "reason": "farming", "author": "mei"}, "expires_at"),
+])
+def test_a_time_outside_the_range_utc_can_hold_is_refused_naming_the_field(
+        client, shop, when, path, body, field):
+    before = row_counts(shop)
+    response = client.post(path, {**body, field: when})
+    assert response.status_code == 422, response.text
+    assert "UTC" in response.json()["problems"][field]
+    assert row_counts(shop) == before
+
+
+@pytest.mark.parametrize("when", EDGE_TIMES)
+def test_listing_orders_since_a_time_outside_the_utc_range_is_refused(client, shop, when):
+    response = client.get("/v1/ops/orders?since=" + when.replace("+", "%2B"))
+    assert response.status_code == 422, response.text
+    assert "UTC" in response.json()["problems"]["since"]
