@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -98,7 +98,8 @@ def _when(text: Any) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(str(text))
-    except ValueError:
+        value.astimezone(UTC)  # stored in UTC: a time UTC cannot hold is no time either
+    except (ValueError, OverflowError):
         return None
     return value if value.tzinfo else None
 

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -102,11 +102,15 @@ def parse_push(param: str) -> TrackingUpdate:
         raise InvalidInput({"param": f"expected Kuaidi100 push JSON with lastResult.com, .nu "
                                      f"and .state ({type(error).__name__}: {error})"}) from None
     status, label = STATES.get(state, (None, f"unknown state {state}"))
-    newest = (last.get("data") or [{}])[0]
+    data = last.get("data") or [{}]
+    newest = data[0] if isinstance(data, list) else None
+    if not isinstance(newest, dict):
+        raise InvalidInput({"param": f"expected lastResult.data to be a list of checkpoints "
+                                     f"(objects), newest first (got {str(data)[:60]!r})"})
     at = _beijing(newest.get("ftime") or newest.get("time"))
     place = newest.get("areaName") or newest.get("location")
     digest = hashlib.sha256(f"{company}|{number}|{state}|{at}|{newest.get('context')}"
-                            .encode()).hexdigest()[:24]
+                            .encode("utf-8", "surrogatepass")).hexdigest()[:24]
     return TrackingUpdate(
         provider="kuaidi100", provider_carrier=company, tracking_no=number, code=state,
         status=status, label=label, event_id=f"kuaidi100:{digest}", occurred_at=at,
@@ -118,9 +122,11 @@ def _beijing(text: Any) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
-    except ValueError:
+        at = datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
+        at.astimezone(UTC)  # stored in UTC: a time UTC cannot hold (year 1) is no time either
+    except (ValueError, OverflowError):
         return None
+    return at
 
 
 @dataclass(frozen=True, slots=True)

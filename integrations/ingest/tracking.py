@@ -21,7 +21,9 @@ from integrations.ingest import handlers
 from integrations.ingest.events import CarrierEvent, Inbound
 from integrations.ingest.once import Applied, Outcome, once
 from integrations.service.context import Context, Tx
+from integrations.service.inputs import check_text, parse
 from integrations.service.views import ShipmentView
+from statemachine import limits
 from statemachine.errors import NotFound
 from statemachine.ports import Carrier
 from statemachine.tracking import CarrierStatus
@@ -42,10 +44,11 @@ def apply_update(ctx: Context, update: TrackingUpdate) -> Outcome:
     carrier = _our_carrier(ctx, update)
     if update.status is None:
         return _record_only(ctx, update, carrier)
-    return handlers.carrier_event(ctx, CarrierEvent(
+    # parsed, not constructed: a provider's text no store can keep (NUL) is an InvalidInput
+    return handlers.carrier_event(ctx, parse(CarrierEvent, dict(
         event_id=update.event_id, carrier=carrier, tracking_no=update.tracking_no,
         status=update.status, location=update.location, occurred_at=update.occurred_at,
-        reason=_reason(update)))
+        reason=_reason(update))))
 
 
 def poll_parcel(ctx: Context, carrier: Carrier, tracking_no: str) -> list[Outcome]:
@@ -57,6 +60,8 @@ def poll_parcel(ctx: Context, carrier: Carrier, tracking_no: str) -> list[Outcom
 
 
 def _our_carrier(ctx: Context, update: TrackingUpdate) -> str:
+    check_text("carrier", update.provider_carrier, limits.REF, what="a carrier code")
+    check_text("tracking_no", update.tracking_no, limits.REF, what="a tracking number")
     names = ctx.settings.tracking.our_carriers(update.provider_carrier)
     with ctx.tx(readonly=True) as tx:
         carrier = records.carrier_of_tracking(tx.connection, names, update.tracking_no)
@@ -71,10 +76,10 @@ def _reason(update: TrackingUpdate) -> str:
 
 
 def _record_only(ctx: Context, update: TrackingUpdate, carrier: str) -> Outcome:
-    event = RecordedUpdate(event_id=update.event_id, occurred_at=update.occurred_at,
-                           provider=update.provider, carrier=carrier,
-                           tracking_no=update.tracking_no, code=update.code,
-                           label=update.label)
+    event = parse(RecordedUpdate, dict(event_id=update.event_id, occurred_at=update.occurred_at,
+                                       provider=update.provider, carrier=carrier,
+                                       tracking_no=update.tracking_no, code=update.code,
+                                       label=update.label))
     note = f"{update.provider} {update.code} ({update.label}) moves nothing; recorded only"
 
     def apply(tx: Tx, _: Any) -> Applied:

@@ -3,6 +3,7 @@ providers' way, every status mapped, forged / replayed / out-of-order deliveries
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,3 +178,76 @@ def test_stall_alerts_and_carrier_kpis_run_unchanged_on_provider_events(tracked)
     kpis = refresh_kpis(pilot.context)
     assert (kpis["yto"].parcels, kpis["yto"].on_time) == (2, 1.0)
     assert pilot.orders.get(fine).state == "delivered"
+
+
+def kuaidi100_with(last: dict) -> bytes:
+    """A push whose lastResult is the sample's with some fields replaced."""
+    param = json.loads(kuaidi100_param("YT5", "0"))
+    param["lastResult"].update(last)
+    return kuaidi100_form(json.dumps(param))  # ASCII: a lone surrogate goes as its \u escape
+
+
+@pytest.mark.parametrize(("last", "field"), [
+    ({"data": "在途"}, "param"), ({"data": [1]}, "param"), ({"data": {"0": {}}}, "param"),
+    ({"data": [None]}, "param"),
+    ({"data": [{"context": "已到达\x00杭州", "ftime": "2026-11-12 16:33:19"}]}, "reason"),
+    ({"data": [{"areaName": "杭\x00州", "ftime": "2026-11-12 16:33:19"}]}, "location"),
+    ({"state": "0\x00"}, "code"), ({"nu": "YT5\x00"}, "tracking_no"),
+    ({"com": "yuan\x00tong"}, "carrier"), ({"nu": "YT5" * 50}, "tracking_no"),
+    ({"data": [{"context": "\ud800", "ftime": "2026-11-12 16:33:19"}]}, "reason"),
+])
+def test_a_signed_kuaidi100_push_that_is_malformed_is_422_naming_the_field(tracked, last, field):
+    # Given a parcel, and a push signed with the right salt but with a bad checkpoint list or
+    # text no store can keep (these were 500s: an AttributeError, a raw ValidationError, a
+    # UnicodeEncodeError; a NUL waybill was 404 on SQLite and an unnamed refusal on PostgreSQL)
+    pilot, http = tracked
+    shipped_with(pilot, "yto", "YT5")
+    before = row_counts(pilot)
+    response = http.post("/hooks/kuaidi100", content=kuaidi100_with(last), headers=FORM)
+    # Then it is refused naming what is wrong, and nothing is written
+    assert response.status_code == 422, response.text
+    assert field in response.json()["problems"]
+    assert row_counts(pilot) == before
+
+
+@pytest.mark.parametrize("when", ["0001-01-01 00:00:00", "not a time"])
+def test_a_kuaidi100_checkpoint_time_that_cannot_be_read_is_no_time(tracked, when):
+    # Beijing time of year 1 is before year 1 in UTC: it overflowed when stored (a 500)
+    pilot, http = tracked
+    order_id = shipped_with(pilot, "yto", "YT6")
+    response = http.post("/hooks/kuaidi100", headers=FORM, content=kuaidi100_with(
+        {"nu": "YT6", "data": [{"context": "在途", "ftime": when}]}))
+    assert response.status_code == 200, response.text
+    assert pilot.shipments.of_order(order_id)[0].state == "in_transit"
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda b: b.update(event_id="e\x00"), "event_id"),
+    (lambda b: b["msg"]["checkpoints"][0].update(message="已到达\x00"), "reason"),
+    (lambda b: b["msg"]["checkpoints"][0].update(location="杭\x00州"), "location"),
+])
+def test_a_signed_aftership_webhook_with_unstorable_text_is_422_naming_the_field(
+        tracked, change, field):
+    pilot, http = tracked
+    shipped_with(pilot, "sf", "SF7")
+    body = json.loads(aftership_body("SF7", "InTransit", event_id="e-7"))
+    change(body)
+    raw = json.dumps(body).encode()
+    before = row_counts(pilot)
+    response = http.post("/hooks/aftership", content=raw, headers={
+        "content-type": "application/json", "aftership-hmac-sha256": aftership_signature(raw)})
+    assert response.status_code == 422, response.text
+    assert field in response.json()["problems"]
+    assert row_counts(pilot) == before
+
+
+def test_an_aftership_checkpoint_time_outside_the_utc_range_is_no_time(tracked):
+    pilot, http = tracked
+    order_id = shipped_with(pilot, "sf", "SF8")
+    body = json.loads(aftership_body("SF8", "InTransit", event_id="e-8"))
+    body["msg"]["checkpoints"][0]["checkpoint_time"] = "9999-12-31T23:59:59-12:00"
+    raw = json.dumps(body).encode()
+    response = http.post("/hooks/aftership", content=raw, headers={
+        "content-type": "application/json", "aftership-hmac-sha256": aftership_signature(raw)})
+    assert response.status_code == 200, response.text
+    assert pilot.shipments.of_order(order_id)[0].state == "in_transit"
