@@ -15,7 +15,6 @@ from integrations.events.senders import connect_senders
 from integrations.events.webhook_relay import Sender, WebhookRelay
 from integrations.service import webhooks
 from integrations.service.context import Context
-from integrations.service.inputs import check_actor
 from integrations.service.webhooks import DeliveryView, NewSubscription, SubscriptionView
 
 
@@ -29,7 +28,7 @@ class Webhooks:
         """Send matching events to `url` from now on, signed with `secret` (generated if None)."""
         return webhooks.subscribe(self._ctx, {"url": url, "events": list(events),
                                               "description": description, "secret": secret},
-                                  check_actor(actor))
+                                  actor)
 
     def list(self) -> list[SubscriptionView]:
         return webhooks.subscriptions(self._ctx)

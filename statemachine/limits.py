@@ -28,6 +28,7 @@ REGION = 100  # province, city, district, recipient
 POSTAL_CODE = 20
 ADDRESS_KEY = 500  # the normalised comparison key of an address (risk control)
 IP = 64
+URL = 2000  # a webhook subscriber's URL, as sent (percent-encoded)
 
 UNSTORABLE = {"\x00": "NUL (U+0000)"}
 

@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.db.base import Base, Id
+from statemachine import limits
 
 
 class WebhookSubscriptionRow(Base):
@@ -22,7 +23,7 @@ class WebhookSubscriptionRow(Base):
     __tablename__ = "webhook_subscriptions"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))  # webhook | notices (buyer notices)
-    url: Mapped[str] = mapped_column(String(2000))
+    url: Mapped[str] = mapped_column(String(limits.URL))
     secret: Mapped[str] = mapped_column(String(200))  # whsec_…; never logged or listed
     events: Mapped[list[Any]]  # filters such as "orderpilot.order.*"
     description: Mapped[str | None] = mapped_column(String(200))

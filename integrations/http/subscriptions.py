@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 
 from integrations.http.deps import ERRORS, Ctx
 from integrations.service import webhooks
+from integrations.service.inputs import check_text
 from integrations.service.webhooks import DeliveryView, NewSubscription, SubscriptionView
+from statemachine import limits
 
 router = APIRouter(prefix="/v1/ops/webhooks", responses=ERRORS, tags=["ops"])
 
@@ -20,7 +22,7 @@ class SubscribeIn(BaseModel):
     events: list[str] = Field(default_factory=lambda: ["orderpilot.*"])
     description: str | None = None
     secret: str | None = None
-    by: str = Field("ops", min_length=1, max_length=128)
+    by: str = Field("ops", min_length=1, max_length=limits.ACTOR)
 
 
 class ResendIn(BaseModel):
@@ -31,7 +33,8 @@ class ResendIn(BaseModel):
 @router.post("", status_code=201)
 def subscribe(body: SubscribeIn, ctx: Ctx) -> NewSubscription:
     """Add a subscription; the answer holds its signing secret (never shown again)."""
-    return webhooks.subscribe(ctx, body.model_dump(exclude={"by"}), body.by)
+    by = check_text("by", body.by, limits.ACTOR, what="a name")  # a NUL is named, not stored
+    return webhooks.subscribe(ctx, body.model_dump(exclude={"by"}), by)
 
 
 @router.get("")

@@ -18,9 +18,9 @@ from pydantic import AnyHttpUrl, Field, field_validator
 
 from integrations.db.webhooks import WebhookStore
 from integrations.service.context import Context
-from integrations.service.inputs import Edge, parse
+from integrations.service.inputs import Edge, check_actor, parse
 from integrations.service.views import View
-from statemachine import ids
+from statemachine import ids, limits
 from statemachine.errors import InvalidInput, NotFound
 
 PATTERN = r"^(\*|orderpilot\.(\*|(order|shipment|case|claim)\.(\*|[a-z_]{1,40})))$"
@@ -43,6 +43,15 @@ class Subscribe(Edge):
             raise ValueError(f"filters look like orderpilot.order.*, orderpilot.*, "
                              f"orderpilot.shipment.delivered (got {', '.join(bad)})")
         return list(dict.fromkeys(events))
+
+    @field_validator("url")
+    @classmethod
+    def _fits(cls, url: AnyHttpUrl) -> AnyHttpUrl:
+        """Measured as it is kept: percent-encoded (one Chinese character is nine)."""
+        if len(str(url)) > limits.URL:
+            raise ValueError(f"expected a URL of at most {limits.URL} characters once "
+                             f"percent-encoded (got {len(str(url))})")
+        return url
 
     @field_validator("secret")
     @classmethod
@@ -87,6 +96,7 @@ class DeliveryView(View):
 def subscribe(ctx: Context, request: dict[str, Any], actor: str) -> NewSubscription:
     """Add a subscription; returns it with its secret (shown once: it is never listed)."""
     checked = parse(Subscribe, request)
+    actor = check_actor(actor)
     secret = checked.secret or new_secret()
     with ctx.tx() as tx:
         store = WebhookStore(tx.store.sql)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from integrations.db.webhooks import WebhookStore
-from orderpilot import OrderPilot
-from tests.integration.integ.server import Client, running_server
+from orderpilot import InvalidInput, OrderPilot
+from tests.integration.integ.server import Client, row_counts, running_server
 
 
 def test_ops_add_list_pause_resend_and_remove_a_subscription_over_http(sqlite_url, live_clock):
@@ -42,3 +44,29 @@ def test_ops_add_list_pause_resend_and_remove_a_subscription_over_http(sqlite_ur
         assert [s["kind"] for s in WebhookStore(tx.store.sql).subscriptions()] == [
             "notices", "tracking"]
     pilot.close()
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"by": "ops\x00amy"}, "by"),  # SQLite kept it, PostgreSQL refused it without a name
+    ({"url": "https://erp.example.cn/" + "h" * 2000}, "url"),  # SQLite kept it past varchar
+    ({"url": "https://erp.example.cn/回调/" + "订单" * 300}, "url"),  # 5,400 once encoded
+])
+def test_a_subscription_the_store_cannot_keep_is_refused_naming_the_field(
+        any_url, live_clock, change, field):
+    pilot = OrderPilot(any_url, clock=live_clock)
+    before = row_counts(pilot)
+    with running_server(pilot) as base_url:
+        client = Client(base_url)
+        response = client.post("/v1/ops/webhooks", {"url": "https://erp.example.cn/hooks",
+                                                    **change})
+        client.http.close()
+    assert response.status_code == 422, response.text
+    assert list(response.json()["problems"]) == [field]
+    assert row_counts(pilot) == before
+    pilot.close()
+
+
+def test_the_python_api_refuses_a_subscriber_url_too_long_once_encoded(any_pilot):
+    with pytest.raises(InvalidInput) as refused:
+        any_pilot.webhooks.subscribe("https://erp.example.cn/" + "订单" * 300)
+    assert "percent-encoded" in refused.value.problems["url"]
