@@ -180,8 +180,24 @@ class Parcel(Edge):
     warehouse: str | None = Field(None, pattern=NAME)
 
 
+def _distinct_waybills(parcels: list[Parcel] | None) -> list[Parcel] | None:
+    """One waybill per parcel: scans find a parcel by (carrier, tracking_no), so a second
+    parcel under the same number would never move (and its order never be delivered)."""
+    seen: dict[tuple[str, str], int] = {}
+    for n, parcel in enumerate(parcels or ()):
+        first = seen.setdefault((parcel.carrier, parcel.tracking_no), n)
+        if first != n:
+            raise PydanticCustomError("waybill_repeated", f"parcels[{n}] repeats the carrier "
+                                      f"and tracking_no of parcels[{first}]: one waybill per "
+                                      f"parcel")
+    return parcels
+
+
+Waybills = Annotated[list[Parcel] | None, AfterValidator(_distinct_waybills)]
+
+
 class Ship(Edge):
-    parcels: list[Parcel] | None = Field(None, min_length=1)
+    parcels: Waybills = Field(None, min_length=1)
     promised_by: When | None = None
     reason: str | None = Field(None, max_length=limits.REASON)
 
@@ -240,7 +256,7 @@ SHIPMENT_PARAMS: dict[str, type[Edge]] = {"stall": Reasoned, "lose": Reasoned,
 class Labelled(Edge):
     """A case step that sends a parcel: its labels (default: our own tracking numbers)."""
 
-    parcels: list[Parcel] | None = Field(None, min_length=1, max_length=10)
+    parcels: Waybills = Field(None, min_length=1, max_length=10)
     reason: str | None = Field(None, max_length=500)
 
 

@@ -113,3 +113,21 @@ def test_a_time_outside_the_range_utc_can_hold_is_invalid_input_not_an_overflow(
     # and a sweep "as of" such a time is refused the same way
     with pytest.raises(InvalidInput, match="now"):
         any_pilot.sweep(when)
+
+
+def test_two_parcels_under_one_waybill_are_refused_naming_parcels(any_pilot):
+    # Given a packed order
+    stock(any_pilot, quantity=10)
+    order = paid_order(any_pilot)
+    for trigger in ("start_picking", "pack"):
+        any_pilot.orders.fire(order.id, trigger)
+    # When it ships as two parcels under the same SF waybill (a copy-paste slip): scans find
+    # a parcel by its waybill, so the second would never move and the order never deliver
+    parcels = [{"carrier": "sf", "tracking_no": "SF1460981234567"},
+               {"carrier": "sf", "tracking_no": " SF1460981234567 "}]
+    with pytest.raises(InvalidInput) as refused:
+        any_pilot.orders.fire(order.id, "ship", parcels=parcels)
+    # Then it is refused naming the parcels, and nothing shipped
+    assert "parcels[1] repeats" in refused.value.problems["parcels"]
+    assert any_pilot.orders.get(order.id).state == "packed"
+    assert any_pilot.shipments.of_order(order.id) == []
