@@ -26,17 +26,19 @@ from typing import Any
 from urllib.parse import unquote
 
 KEEP = ("country", "province", "city", "district")
-SEP = r"[\s.\-()]{0,2}"
+# separators as typed, in half or full width (an input method's full-width mode: －．（）)
+# and the typographic dashes
+SEP = r"[\s.\-()－—–．（）]{0,2}"
 # a Chinese mobile number (1[3-9] + 9 digits), with or without +86, however it is spaced, even
 # glued to letters ("phone13987654321"); never a run of digits inside a longer number
 CN_MOBILE = re.compile(rf"(?<!\d)(?:(?:\+|00)?86{SEP})?1[3-9]\d(?:{SEP}\d){{8}}(?!\d)")
-PHONE = re.compile(r"(?<![\w-])\+?\d[\d \-.()]{6,}\d(?![\w-])")
+PHONE = re.compile(r"(?<![\w-])[+＋]?\d[\d \-.()－—–．（）]{6,}\d(?![\w-])")
 # (not after "//": a URL's host is a server, not a person, and the console's links must work)
 IPV4 = re.compile(r"(?<![\d.])(?<!//)(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}(?![\d.])")
 IPV6 = re.compile(r"(?<![:\w])([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})(?::[0-9a-fA-F]{0,4}){2,6}"
                   r"(?![:\w])")
 EMAIL = re.compile(r"([\w.+-])[\w.+-]*@([\w-]+\.[\w.-]+)")
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE = re.compile(r"\d{4}[-－]\d{2}[-－]\d{2}")
 PII_FIELDS = re.compile(r"(^|_)(phone|mobile|tel|street|recipient|line|address|ip|email|"
                         r"contact)(_|$)")
 

@@ -15,7 +15,8 @@ from uvicorn.logging import AccessFormatter
 from integrations.notifications.masking import PiiFilter, known_pii, mask_doc, mask_text
 
 MOBILE = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
-SEPARATORS = st.sampled_from(["", " ", "-", ".", "  "])
+# full-width and typographic dashes too: what a Chinese input method types in full-width mode
+SEPARATORS = st.sampled_from(["", " ", "-", ".", "  ", "－", "—", "–", "．", "\u3000"])
 AROUND = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Nd")),
                  max_size=30)
 STREETS = st.sampled_from(["文三路 18 号 3 幢 502 室", "南京西路 1266 号", "天河路 385 号太古汇",
@@ -34,7 +35,7 @@ def written_phones(draw) -> tuple[str, str]:
 
 def readable(digits: str, text: str) -> bool:
     """Whether the number can be read in `text`, however its digits are spaced."""
-    return re.search(r"[\s.\-()]*".join(digits), text) is not None
+    return re.search(r"[\s.\-()－—–．（）]*".join(digits), text) is not None
 
 
 @settings(max_examples=300, deadline=None)
@@ -101,3 +102,11 @@ def test_a_record_whose_arguments_no_longer_format_is_masked_as_one_message():
     assert PiiFilter().filter(record)
     assert record.args is None and record.getMessage().endswith(" paid 5")
     assert "13812345678" not in record.getMessage()
+
+
+def test_a_mobile_number_typed_with_full_width_dashes_is_masked():
+    # found by hand: "139－1234－5678" (full-width hyphens) went out as typed
+    for written in ("139－1234－5678", "139—1234—5678", "＋86 139－1234－5678",
+                    "（0571）8888－8888"):
+        masked = mask_text(f"买家留言：请联系{written}，谢谢")
+        assert "1234" not in masked and "8888－8888" not in masked, masked
