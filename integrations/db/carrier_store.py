@@ -9,14 +9,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from integrations.db.rows import check_row, insert_sql, written
+from integrations.db.rows import Insert
 from integrations.db.schema_fulfil import CarrierKpiRow, SkuSpecRow
 from integrations.db.sql import Sql
 
 KPIS, SPECS = CarrierKpiRow.__table__, SkuSpecRow.__table__
-KPI_COLUMNS, SPEC_COLUMNS = written(KPIS, but=()), written(SPECS, but=())
-KPI_KEYS, KPI_INSERT = frozenset(KPI_COLUMNS), insert_sql(KPIS, KPI_COLUMNS)
-SPEC_KEYS, SPEC_INSERT = frozenset(SPEC_COLUMNS), insert_sql(SPECS, SPEC_COLUMNS)
+KPI, SPEC = Insert(KPIS, but=()), Insert(SPECS, but=())
 
 
 def parcel_lines(sql: Sql, order_id: int, warehouse: str) -> list[tuple[int, int, int]]:
@@ -45,10 +43,10 @@ def replace_kpis(sql: Sql, rows: Iterable[Mapping[str, Any]]) -> None:
     """The KPI table becomes these rows, each naming every column of carrier_kpis (carrier,
     parcels, on_time, loss_rate, complaint_rate, computed_at), no more (ValueError otherwise)."""
     rows = list(rows)
-    for row in rows:
-        check_row(KPIS, KPI_KEYS, row)
+    for row in rows:  # before the DELETE: a wrong row leaves the last job's KPIs in place
+        KPI.check(row)
     sql.run("DELETE FROM carrier_kpis")
-    sql.many(KPI_INSERT, rows)
+    KPI.write(sql, rows)
 
 
 def stored_kpis(sql: Sql) -> list[tuple[str, int, float | None, float | None, float | None]]:
@@ -59,6 +57,4 @@ def stored_kpis(sql: Sql) -> list[tuple[str, int, float | None, float | None, fl
 
 def set_weight(sql: Sql, sku: str, weight_g: int) -> None:
     sql.run("DELETE FROM sku_specs WHERE sku = :sku", {"sku": sku})
-    row = {"sku": sku, "weight_g": weight_g}
-    check_row(SPECS, SPEC_KEYS, row)
-    sql.run(SPEC_INSERT, row)
+    SPEC.write_row(sql, {"sku": sku, "weight_g": weight_g})

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 
-from integrations.db.rows import check_row, insert_sql, written
+from integrations.db.rows import Insert
 from integrations.db.schema_fulfil import (
     BinLocationRow,
     SkuFlagRow,
@@ -34,18 +33,9 @@ TRANSFER_ORDER = TRANSFER_COLS.split(", ").index("order_id")
 FLAGS, BINS, ADJUSTMENTS, TRANSFERS = (SkuFlagRow.__table__, BinLocationRow.__table__,
                                        StockAdjustmentRow.__table__, TransferRow.__table__)
 # What each INSERT writes (a column added to the table and not written is refused by name)
-WRITTEN = {FLAGS: written(FLAGS, but=()), BINS: written(BINS, but=()),
-           ADJUSTMENTS: written(ADJUSTMENTS),
-           TRANSFERS: written(TRANSFERS, but=("id", "received_by", "received_at"))}  # on arrival
-INSERTS = {table: (insert_sql(table, columns), frozenset(columns))
-           for table, columns in WRITTEN.items()}
-
-
-def _checked(table: Table, row: dict[str, Any]) -> str:
-    """The table's INSERT, once `row` names every column it writes (ValueError otherwise)."""
-    statement, keys = INSERTS[table]
-    check_row(table, keys, row)
-    return statement
+FLAG, BIN = Insert(FLAGS, but=()), Insert(BINS, but=())
+ADJUSTMENT = Insert(ADJUSTMENTS)
+TRANSFER = Insert(TRANSFERS, but=("id", "received_by", "received_at"))  # those on arrival
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +56,6 @@ class FulfilStore:
         """The store on a unit of work's existing `Sql` (the writer's)."""
         return cls(None, sql)
 
-    def _add(self, table: Table, row: dict[str, Any]) -> None:
-        """Insert one row naming every column its INSERT writes (ValueError otherwise)."""
-        self.sql.run(_checked(table, row), row)
-
-    def _add_id(self, table: Table, row: dict[str, Any]) -> int:
-        """`_add`, returning the new row's id."""
-        return self.sql.insert_id(_checked(table, row), row)
-
     # --- sku facts --------------------------------------------------------------------------
 
     def flags_of(self, skus: Iterable[str]) -> dict[str, list[str]]:
@@ -89,12 +71,12 @@ class FulfilStore:
     def set_flag(self, sku: str, flag: str, note: str | None) -> None:
         self.sql.run("DELETE FROM sku_flags WHERE sku = :sku AND flag = :flag",
                      {"sku": sku, "flag": flag})
-        self._add(FLAGS, {"sku": sku, "flag": flag, "note": note})
+        FLAG.write_row(self.sql, {"sku": sku, "flag": flag, "note": note})
 
     def set_location(self, sku: str, warehouse: str, location: str) -> None:
         self.sql.run("DELETE FROM bin_locations WHERE sku = :sku AND warehouse = :wh",
                      {"sku": sku, "wh": warehouse})
-        self._add(BINS, {"sku": sku, "warehouse": warehouse, "location": location})
+        BIN.write_row(self.sql, {"sku": sku, "warehouse": warehouse, "location": location})
 
     def locations(self, warehouse: str) -> dict[str, str]:
         return dict(self.sql.all("SELECT sku, location FROM bin_locations "
@@ -117,7 +99,7 @@ class FulfilStore:
 
     def record_adjustment(self, sku: str, warehouse: str, delta: int, kind: str, reason: str,
                           actor: str, at: datetime, order_id: int | None = None) -> int:
-        return self._add_id(ADJUSTMENTS, {
+        return ADJUSTMENT.write_id(self.sql, {
             "sku": sku, "warehouse": warehouse, "delta": delta, "kind": kind, "reason": reason,
             "actor": actor, "order_id": order_id, "at": at})
 
@@ -173,7 +155,7 @@ class FulfilStore:
                              {"q": quantity, "sku": sku, "wh": source}).rowcount
         if taken != 1:
             raise InvalidInput({"quantity": f"{source} has fewer than {quantity} free {sku}"})
-        return self._add_id(TRANSFERS, {
+        return TRANSFER.write_id(self.sql, {
             "sku": sku, "from_warehouse": source, "to_warehouse": dest, "quantity": quantity,
             "status": "in_transit", "reason": reason, "sent_by": actor, "sent_at": at,
             "order_id": order_id, "line_no": line_no})

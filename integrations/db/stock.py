@@ -10,26 +10,20 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from integrations.db.rows import check_row, insert_sql, written
+from integrations.db.rows import Insert
 from integrations.db.schema import InventoryRow, StockHoldRow
 from integrations.db.sql import Sql, in_list
 from statemachine.stock import Allocation, Availability
 
 INVENTORY, HOLDS = InventoryRow.__table__, StockHoldRow.__table__
 HELD, CONSUMED, RELEASED = "held", "consumed", "released"
-HOLD_COLUMNS = written(HOLDS)  # every column but the id
-HOLD_KEYS, HOLD_INSERT = frozenset(HOLD_COLUMNS), insert_sql(HOLDS, HOLD_COLUMNS)
+HOLD = Insert(HOLDS)  # every column but the id
 
 
 def add_holds(sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
     """New stock_holds rows (orders', refills', after-sales cases'), each naming every column
     but the id, no more (ValueError otherwise); one statement."""
-    for row in rows:
-        check_row(HOLDS, HOLD_KEYS, row)
-    if len(rows) == 1:
-        sql.run(HOLD_INSERT, rows[0])
-    else:
-        sql.many(HOLD_INSERT, rows)
+    HOLD.write(sql, rows)
 
 
 @dataclass(frozen=True, slots=True)

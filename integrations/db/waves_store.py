@@ -7,16 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from integrations.db.rows import check_row, insert_sql, written
+from integrations.db.rows import Insert
 from integrations.db.schema_fulfil import WaveOrderRow, WaveRow
 from integrations.db.sql import Sql, in_list
 from statemachine import ids
 
 WAVES, MEMBERS = WaveRow.__table__, WaveOrderRow.__table__
-WAVE_COLUMNS = written(WAVES, but=("id", "released_by", "released_at"))  # those at release
-WAVE_KEYS, WAVE_INSERT = frozenset(WAVE_COLUMNS), insert_sql(WAVES, WAVE_COLUMNS)
-MEMBER_COLUMNS = written(MEMBERS, but=("outcome",))  # set at release
-MEMBER_KEYS, MEMBER_INSERT = frozenset(MEMBER_COLUMNS), insert_sql(MEMBERS, MEMBER_COLUMNS)
+WAVE = Insert(WAVES, but=("id", "released_by", "released_at"))  # those at release
+MEMBER = Insert(MEMBERS, but=("outcome",))  # set at release
 
 WAVE_COLS = ("id, warehouse, carrier, cutoff_at, state, created_by, created_at, released_by, "
              "released_at")
@@ -27,13 +25,9 @@ def create(sql: Sql, warehouse: str, carrier: str, cutoff: datetime, actor: str,
     """A new open wave holding these orders in this order; returns its number."""
     row = {"warehouse": warehouse, "carrier": carrier, "cutoff_at": cutoff, "state": "open",
            "created_by": actor, "created_at": at}
-    check_row(WAVES, WAVE_KEYS, row)
-    wave_id = sql.insert_id(WAVE_INSERT, row)
-    members = [{"wave_id": wave_id, "order_id": o, "warehouse": warehouse, "position": n}
-               for n, o in enumerate(order_ids, start=1)]
-    for member in members:
-        check_row(MEMBERS, MEMBER_KEYS, member)
-    sql.many(MEMBER_INSERT, members)
+    wave_id = WAVE.write_id(sql, row)
+    MEMBER.write(sql, [{"wave_id": wave_id, "order_id": o, "warehouse": warehouse,
+                        "position": n} for n, o in enumerate(order_ids, start=1)])
     return wave_id
 
 
