@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from integrations.db.rows import check_row, upsert_sql, written
+from integrations.db.rows import Insert
 from integrations.db.schema_risk import RiskBuyerAddressRow, RiskKeyBuyerRow
 from integrations.db.sql import Sql
 from statemachine.risk.credit import CreditEventKind
@@ -33,14 +33,10 @@ SPEND_SQL = ("INSERT INTO risk_buyer_spend (buyer_id, currency, orders, amount) 
              "SET orders = risk_buyer_spend.orders + 1, "
              "amount = risk_buyer_spend.amount + :amount")
 KEY_BUYERS, ADDRESSES = RiskKeyBuyerRow.__table__, RiskBuyerAddressRow.__table__
-KEY_BUYER_COLUMNS, ADDRESS_COLUMNS = written(KEY_BUYERS, but=()), written(ADDRESSES, but=())
-KEY_BUYER_KEYS, ADDRESS_KEYS = frozenset(KEY_BUYER_COLUMNS), frozenset(ADDRESS_COLUMNS)
-KEY_BUYER_SQL = upsert_sql(KEY_BUYERS, KEY_BUYER_COLUMNS,
-                           key=("kind", "value", "buyer_id"))  # DO NOTHING: rowcount 1 if new
+KEY_BUYER = Insert(KEY_BUYERS, but=(), key=("kind", "value", "buyer_id"))  # DO NOTHING: 1 if new
 KEY_STATS_SQL = ("INSERT INTO risk_key_stats (kind, value, buyers) VALUES (:k, :v, 1) "
                  "ON CONFLICT (kind, value) DO UPDATE SET buyers = risk_key_stats.buyers + 1")
-ADDRESS_SQL = upsert_sql(ADDRESSES, ADDRESS_COLUMNS, key=("buyer_id", "address_key"),
-                         update=("last_seen",))
+ADDRESS = Insert(ADDRESSES, but=(), key=("buyer_id", "address_key"), update=("last_seen",))
 
 
 def count_placement(sql: Sql, facts: PlacementFacts, address_key: str | None) -> None:
@@ -50,15 +46,12 @@ def count_placement(sql: Sql, facts: PlacementFacts, address_key: str | None) ->
     for kind, value in ((DEVICE, facts.device_id), (IP, facts.ip)):
         if not value:
             continue
-        seen = {"kind": kind, "value": value, "buyer_id": facts.buyer_id}
-        check_row(KEY_BUYERS, KEY_BUYER_KEYS, seen)
-        if sql.run(KEY_BUYER_SQL, seen).rowcount == 1:
+        if KEY_BUYER.write_row(sql, {"kind": kind, "value": value,
+                                     "buyer_id": facts.buyer_id}) == 1:  # a new buyer of it
             sql.run(KEY_STATS_SQL, {"k": kind, "v": value})
     if address_key:
-        row = {"buyer_id": facts.buyer_id, "address_key": address_key,
-               "last_seen": facts.placed_at}
-        check_row(ADDRESSES, ADDRESS_KEYS, row)
-        sql.run(ADDRESS_SQL, row)
+        ADDRESS.write_row(sql, {"buyer_id": facts.buyer_id, "address_key": address_key,
+                                "last_seen": facts.placed_at})
 
 
 def count_outcomes(sql: Sql, outcomes: Iterable[tuple[str, str]]) -> None:

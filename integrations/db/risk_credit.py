@@ -16,15 +16,15 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from integrations.db.rows import check_row, insert_sql, written
+from integrations.db.rows import Insert
 from integrations.db.schema import BuyerRow
 from integrations.db.schema_risk import CreditEventRow
 from integrations.db.sql import Sql
 from statemachine.errors import NotFound
 
 BUYERS, CREDIT = BuyerRow.__table__, CreditEventRow.__table__
-EVENT_COLUMNS = written(CREDIT)  # every column but the id
-EVENT_KEYS, INSERT_SQL = frozenset(EVENT_COLUMNS), insert_sql(CREDIT, EVENT_COLUMNS)
+EVENT = Insert(CREDIT)  # every column but the id
+INSERT_SQL = EVENT.sql
 SCORE_SQL = "UPDATE buyers SET credit_score = :after WHERE id = :b"
 
 
@@ -55,15 +55,12 @@ def set_scores(sql: Sql, scores: Mapping[str, int]) -> None:
 def add_event(sql: Sql, row: Mapping[str, Any]) -> None:
     """Append one history row; `row` names every column but the id (buyer_id, kind, order_id,
     note, before, after, actor, at), no more (ValueError otherwise)."""
-    check_row(CREDIT, EVENT_KEYS, row)
-    sql.run(INSERT_SQL, row)
+    EVENT.write_row(sql, row)
 
 
 def add_events(sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
     """`add_event` for many rows, one statement."""
-    for row in rows:
-        check_row(CREDIT, EVENT_KEYS, row)
-    sql.many(INSERT_SQL, rows)
+    EVENT.write(sql, rows)
 
 
 def credit_history(conn: Connection, buyer_id: str) -> list[dict[str, Any]]:

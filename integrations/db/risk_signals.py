@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.db.risk_counters import count_placement
-from integrations.db.rows import check_row, insert_sql, upsert_sql, written
+from integrations.db.rows import Insert
 from integrations.db.schema_risk import BuyerProfileRow, RiskDecisionRow, RiskOrderFactsRow
 from integrations.db.sql import Row, Sql
 from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP
@@ -45,13 +45,9 @@ SKU_SQL = ("SELECT l.sku, sum(l.quantity) FROM order_lines l "
            "AND o.state NOT IN ('cancelled', 'rejected', 'expired') AND l.sku IN ({skus}) "
            "GROUP BY l.sku")
 DECISIONS, FACTS = RiskDecisionRow.__table__, RiskOrderFactsRow.__table__
-DECISION_COLUMNS, FACTS_COLUMNS = written(DECISIONS, but=()), written(FACTS, but=())
-DECISION_KEYS, DECISION_SQL = frozenset(DECISION_COLUMNS), insert_sql(DECISIONS, DECISION_COLUMNS)
-FACTS_KEYS, FACTS_SQL = frozenset(FACTS_COLUMNS), insert_sql(FACTS, FACTS_COLUMNS)
 PROFILES = BuyerProfileRow.__table__
-SIGNUP_KEYS = frozenset(written(PROFILES, but=()))
-SIGNUP_SQL = upsert_sql(PROFILES, written(PROFILES, but=()), key=("buyer_id",),
-                        update=("signed_up_at",))  # a later call wins
+DECISION, PLACEMENT = Insert(DECISIONS, but=()), Insert(FACTS, but=())  # what placement saw
+SIGNUP = Insert(PROFILES, but=(), key=("buyer_id",), update=("signed_up_at",))  # a later call wins
 
 
 def profile(sql: Sql, facts: PlacementFacts, since: datetime) -> Row:
@@ -98,19 +94,15 @@ def record_placement(sql: Sql, order_id: int, facts: PlacementFacts,
                      decisions: Sequence[Mapping[str, Any]]) -> None:
     """Keep the order's decision rows and what placement saw; count it for the next orders.
     Each decision row names every column of risk_decisions, no more (ValueError otherwise)."""
-    for decision in decisions:
-        check_row(DECISIONS, DECISION_KEYS, decision)
     row = {"order_id": order_id, "buyer_id": facts.buyer_id, "device_id": facts.device_id,
            "ip": facts.ip, "address_norm": facts.address_key, "phone_norm": facts.phone,
            "amount": facts.amount, "currency": facts.currency, "placed_at": facts.placed_at}
-    check_row(FACTS, FACTS_KEYS, row)
-    sql.many(DECISION_SQL, decisions)
-    sql.run(FACTS_SQL, row)
+    PLACEMENT.check(row)  # before the decisions' INSERT: a wrong row leaves nothing written
+    DECISION.write(sql, decisions)
+    PLACEMENT.write_row(sql, row)
     count_placement(sql, facts, facts.address_key)
 
 
 def register_signup(sql: Sql, buyer_id: str, signed_up_at: datetime) -> None:
     """Keep when the buyer signed up (the profile row `profile` reads); a later call wins."""
-    row = {"buyer_id": buyer_id, "signed_up_at": signed_up_at}
-    check_row(PROFILES, SIGNUP_KEYS, row)
-    sql.run(SIGNUP_SQL, row)
+    SIGNUP.write_row(sql, {"buyer_id": buyer_id, "signed_up_at": signed_up_at})

@@ -8,15 +8,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from integrations.db.rows import check_row, upsert_sql, written
+from integrations.db.rows import Insert
 from integrations.db.schema_risk import VerificationChallengeRow
 from integrations.db.sql import Sql
 
 CHALLENGES = VerificationChallengeRow.__table__
-# What opening writes; the rest is the send's and the decision's
-OPENED = written(CHALLENGES, but=("sent_at", "send_failed_at", "outcome", "decided_at"))
-OPENED_KEYS = frozenset(OPENED)
-OPEN_SQL = upsert_sql(CHALLENGES, OPENED, key=("order_id",))  # DO NOTHING: one per order
+# What opening writes (the rest is the send's and the decision's); DO NOTHING: one per order
+OPENED = Insert(CHALLENGES, but=("sent_at", "send_failed_at", "outcome", "decided_at"),
+                key=("order_id",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +36,7 @@ class ChallengeStore:
         """A new challenge for the order; False when it already has one (sent once only)."""
         row = {"order_id": order_id, "code_hash": code_hash, "attempts": 0, "created_at": now,
                "expires_at": expires_at}
-        check_row(CHALLENGES, OPENED_KEYS, row)
-        return self.sql.run(OPEN_SQL, row).rowcount == 1
+        return OPENED.write_row(self.sql, row) == 1
 
     def get(self, order_id: int, lock: bool = False) -> ChallengeRow | None:
         suffix = " FOR UPDATE" if lock and not self.sql.sqlite else ""
