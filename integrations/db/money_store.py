@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from integrations.db.rows import check_row, insert_sql, written
+from integrations.db.rows import Insert
 from integrations.db.schema_money import PaymentOperationRow
 from integrations.db.sql import Sql
 from statemachine.money import (
@@ -20,8 +20,7 @@ from statemachine.ports import RefundLine
 OP_COLS = ("id, order_id, kind, status, amount, currency, idem_key, provider, payment_ref, "
            "actor, created_at, lines, purpose, reason, provider_ref, attempts, error")
 OPERATIONS = PaymentOperationRow.__table__
-OP_COLUMNS = written(OPERATIONS)  # every column but the id
-OP_KEYS, OP_INSERT = frozenset(OP_COLUMNS), insert_sql(OPERATIONS, OP_COLUMNS)
+OPERATION = Insert(OPERATIONS)  # every column but the id
 
 
 class MoneyStore:
@@ -34,8 +33,7 @@ class MoneyStore:
         be left out); a column neither named nor defaulted here is refused (ValueError)."""
         row = {"provider_ref": None, "settled_at": None, "lines": [], "purpose": {},
                "reason": None, **values, "attempts": 0, "error": None}
-        check_row(OPERATIONS, OP_KEYS, row)
-        number = self.sql.insert_id(OP_INSERT, row)
+        number = OPERATION.write_id(self.sql, row)
         found = self.by_id(number)
         assert found is not None
         return found

@@ -9,15 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, insert, select
 
 from integrations.db.repository import SHIPMENTS
-from integrations.db.rows import (
-    check_row,
-    insert_sql,
-    nulls_filled,
-    row_loader,
-    select_sql,
-    update_sql,
-    written,
-)
+from integrations.db.rows import Insert, check_row, nulls_filled, row_loader, select_sql, update_sql
 from integrations.db.schema_integrations import OrderNoteRow, PaymentRecordRow, WebhookEventRow
 from integrations.db.sql import Sql
 from statemachine.errors import NotFound
@@ -40,12 +32,11 @@ class LoggedEvent(NamedTuple):
 # Core, whose statement building cost ~0.3 ms of a placement's three statements here. The
 # statements are generated from the table (rows.py), once: a column added to WebhookEventRow
 # is in EVENT_PUT, and event_put refuses values that do not name it.
-EVENT_COLUMNS = tuple(EVENTS.c.keys())
-EVENT_KEYS = frozenset(EVENT_COLUMNS)
+EVENT = Insert(EVENTS, but=())  # the claim names every column
+EVENT_PUT, EVENT_KEYS = EVENT.sql, frozenset(EVENT.columns)
 FINISHED = ("order_id", "applied", "note", "status_code", "response")  # what applying decided
-FINISHED_KEYS = frozenset(FINISHED)
+FINISHED_KEYS = frozenset(FINISHED)  # an UPDATE by key, checked as an INSERT's row is
 EVENT_GET = select_sql(EVENTS, LoggedEvent._fields, where=("key",))
-EVENT_PUT = insert_sql(EVENTS, EVENT_COLUMNS)
 EVENT_FINISH = update_sql(EVENTS, FINISHED, where=("key",))
 _load_event = row_loader(EVENTS, LoggedEvent)
 
@@ -60,8 +51,7 @@ def event_get(connection: Connection | Sql, key: str) -> LoggedEvent | None:
 def event_put(connection: Connection | Sql, values: dict[str, Any]) -> None:
     """Claim the key: the log row, before the event is applied (a copy waits on its key).
     `values` names every column of the table, no more."""
-    check_row(EVENTS, EVENT_KEYS, values)
-    _sql(connection).run(EVENT_PUT, values)
+    EVENT.write_row(_sql(connection), values)
 
 
 def event_finish(connection: Connection | Sql, key: str, values: dict[str, Any]) -> None:
@@ -81,15 +71,15 @@ def events_of(connection: Connection, order_id: int, source: str | None = None) 
     return list(connection.execute(query.order_by(EVENTS.c.received_at, EVENTS.c.key)))
 
 
-PAYMENT_COLUMNS = written(PAYMENTS)
-PAYMENT_ADD = insert_sql(PAYMENTS, PAYMENT_COLUMNS)
+PAYMENT = Insert(PAYMENTS)  # every column but the id
+PAYMENT_ADD = PAYMENT.sql
 
 
 def payment_add(connection: Connection | Sql, values: dict[str, Any]) -> int:
     """A money movement (every webhook payment writes one: on the DBAPI cursor); its id.
     The provider's optional fields (nullable columns) may be left out: they are written NULL."""
-    row = nulls_filled(PAYMENTS, PAYMENT_COLUMNS, values)
-    return _sql(connection).insert_id(PAYMENT_ADD, row)
+    row = nulls_filled(PAYMENTS, PAYMENT.columns, values)  # refused before a store is touched
+    return PAYMENT.write_id(_sql(connection), row)
 
 
 def payments_of(connection: Connection, order_id: int) -> list[Any]:

@@ -41,10 +41,8 @@ SHIPMENTS, CASES = ShipmentRow.__table__, CaseRow.__table__
 HISTORY, OUTBOX = TransitionRow.__table__, OutboxRow.__table__
 DEADLINES, INBOX = DeadlineRow.__table__, InboxRow.__table__
 BUYERS = BuyerRow.__table__
-INBOX_KEYS = frozenset(rows.written(INBOX, but=()))
-INBOX_INSERT = rows.insert_sql(INBOX, rows.written(INBOX, but=()))
-BUYER_KEYS = frozenset(rows.written(BUYERS, but=()))
-BUYER_ADD = rows.upsert_sql(BUYERS, rows.written(BUYERS, but=()), key=("id",))  # DO NOTHING
+INBOX_ENTRY = rows.Insert(INBOX, but=())
+BUYER = rows.Insert(BUYERS, but=(), key=("id",))  # DO NOTHING: the first order's row stays
 NEW_BUYER_SCORE = BUYERS.c.credit_score.default.arg  # the schema's default, 100
 HISTORY_COLUMNS = ("entity", "entity_id", "order_id", "trigger", "from_state", "to_state",
                    "actor", "at", "payload")
@@ -182,15 +180,13 @@ class Store:
         return None if row is None else self.sql.doc(row[0])
 
     def inbox_put(self, key: str, kind: str, result: dict[str, Any], at: datetime) -> None:
-        row = {"key": key, "kind": kind, "result": result, "created_at": at}
-        rows.check_row(INBOX, INBOX_KEYS, row)
-        self.sql.run(INBOX_INSERT, row)
+        INBOX_ENTRY.write_row(self.sql, {"key": key, "kind": kind, "result": result,
+                                         "created_at": at})
 
     def ensure_buyer(self, buyer_id: str, at: datetime) -> None:
         """A buyer's first order creates the buyer row (ON CONFLICT works on both stores)."""
-        row = {"id": buyer_id, "created_at": at, "credit_score": NEW_BUYER_SCORE}
-        rows.check_row(BUYERS, BUYER_KEYS, row)
-        self.sql.run(BUYER_ADD, row)
+        BUYER.write_row(self.sql, {"id": buyer_id, "created_at": at,
+                                   "credit_score": NEW_BUYER_SCORE})
 
     def open_parcels(self, order_ids: Sequence[int]) -> dict[int, int]:
         """Per order, its parcels not delivered yet (a lost / returned parcel whose buyer was

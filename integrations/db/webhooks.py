@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from integrations.db.rows import check_row, upsert_sql, written
+from integrations.db.rows import Insert
 from integrations.db.schema_connect import WebhookDeliveryRow
 from integrations.db.sql import Sql, in_list
 
@@ -29,11 +29,10 @@ DELIVERY_COLS = ("id, subscription_id, outbox_id, order_id, event, status, attem
                  "next_attempt_at, last_status_code, last_error, created_at, last_attempt_at, "
                  "delivered_at")
 DELIVERIES = WebhookDeliveryRow.__table__
-# What fan-out writes; the rest is each attempt's
-FANNED = written(DELIVERIES, but=("id", "last_status_code", "last_error", "last_attempt_at",
-                                  "delivered_at"))
-FANNED_KEYS = frozenset(FANNED)
-FAN_OUT_SQL = upsert_sql(DELIVERIES, FANNED, key=("subscription_id", "outbox_id"))  # DO NOTHING
+# What fan-out writes (the rest is each attempt's); DO NOTHING: one delivery per subscription
+# and outbox row, however often fan-out meets it
+FANNED = Insert(DELIVERIES, but=("id", "last_status_code", "last_error", "last_attempt_at",
+                                 "delivered_at"), key=("subscription_id", "outbox_id"))
 CLAIM_LOCK = 461_015_001  # PostgreSQL advisory lock: one relay claims at a time
 
 
@@ -126,10 +125,7 @@ class WebhookStore:
                        "created_at": now}
                       for r in rows for sub, patterns, after in subs
                       if r[0] > after and matches(patterns, r[1])]
-        for delivery in deliveries:
-            check_row(DELIVERIES, FANNED_KEYS, delivery)
-        if deliveries:
-            self.sql.many(FAN_OUT_SQL, deliveries)
+        FANNED.write(self.sql, deliveries)
         where, params = in_list("id", [r[0] for r in rows])
         self.sql.run(f"UPDATE outbox SET fanned_out_at = :now WHERE {where}",
                      {**params, "now": now})
