@@ -26,9 +26,20 @@ class Blacklist:
     networks: tuple[IpNetwork, ...] = field(default_factory=tuple)
 
 
+MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")  # IPv4 as a dual-stack socket reports it
+
+
 def parse_networks(entries: Iterable[str]) -> tuple[IpNetwork, ...]:
-    """Single IPs and CIDR ranges ('10.0.0.0/8', '2001:db8::/32') as networks."""
-    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries)
+    """Single IPs and CIDR ranges ('10.0.0.0/8', '2001:db8::/32') as networks; an IPv4-mapped
+    one ('::ffff:1.2.3.4') as the IPv4 network it is."""
+    return tuple(_unmapped(ipaddress.ip_network(entry.strip(), strict=False))
+                 for entry in entries)
+
+
+def _unmapped(net: IpNetwork) -> IpNetwork:
+    if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96 and net.subnet_of(MAPPED):
+        return ipaddress.IPv4Network((net.network_address.ipv4_mapped, net.prefixlen - 96))
+    return net
 
 
 def ip_listed(ip: str | None, networks: tuple[IpNetwork, ...]) -> bool:
@@ -39,6 +50,8 @@ def ip_listed(ip: str | None, networks: tuple[IpNetwork, ...]) -> bool:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:1.2.3.4 is 1.2.3.4, listed either way
     return any(address.version == net.version and address in net for net in networks)
 
 

@@ -76,3 +76,20 @@ def test_a_chargeback_by_webhook_lowers_the_buyers_credit(ruled):
     assert charged.status_code == 200, charged.text
     assert shop.risk.credit("b-1") == 70
     assert [c.kind for c in shop.risk.credit_history("b-1")] == ["chargeback"]
+
+
+@pytest.mark.parametrize(("listed", "ip"), [("::ffff:203.0.113.9", "203.0.113.9"),
+                                            ("203.0.113.9", "::ffff:203.0.113.9")])
+def test_a_blocked_ip_is_blocked_in_its_ipv4_mapped_form_too(ruled, listed, ip):
+    _, client = ruled
+    # Given an IP on the block list, written one way
+    added = client.post("/v1/ops/lists", {"event_id": "list-ip", "list": "block", "kind": "ip",
+                                          "value": listed, "reason": "刷单", "author": "mei"})
+    assert added.status_code == 201, added.text
+    # When a buyer orders from it, reported the other way (a dual-stack front end's form)
+    response = client.post("/v1/shop/orders", order_placed("shop-ip", buyer="b-ip", ip=ip))
+    # Then the order is refused as blocked (both were approved on the code before)
+    assert response.status_code == 201, response.text
+    order = response.json()["order"]
+    assert order["state"] == "rejected"
+    assert "on the blacklist: ip" in [r["text"] for r in order["risk"]["reasons"]]

@@ -45,3 +45,12 @@ def test_missing_or_garbled_ip_never_matches():
     ranges = parse_networks(["0.0.0.0/0"])
     assert blacklist_hits(an_order(ip=None), Blacklist(networks=ranges)) == ()
     assert blacklist_hits(an_order(ip="not-an-ip"), Blacklist(networks=ranges)) == ()
+
+
+def test_an_ipv4_mapped_address_is_the_ipv4_address_it_maps():
+    # a dual-stack front end reports 1.2.3.4 as ::ffff:1.2.3.4: either form matches the other
+    by_v4 = Blacklist(networks=parse_networks(["1.2.3.0/24"]))
+    by_mapped = Blacklist(networks=parse_networks(["::ffff:5.6.7.8"]))
+    assert blacklist_hits(an_order(ip="::ffff:1.2.3.4"), by_v4) == ("ip",)
+    assert blacklist_hits(an_order(ip="5.6.7.8"), by_mapped) == ("ip",)
+    assert [str(n) for n in parse_networks(["::ffff:5.6.7.0/120"])] == ["5.6.7.0/24"]
