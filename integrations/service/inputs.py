@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
+from ipaddress import IPv4Address, IPv6Address
 from typing import Annotated, Any, Literal, TypeVar
 
 import pycountry
@@ -123,6 +124,15 @@ class PlaceOrder(Edge):
     locale: str | None = Field(None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_]\w+)*$",
                                description="the buyer's language for notices (zh-CN, en …)")
     idempotency_key: str | None = Field(None, min_length=1, max_length=limits.IDEMPOTENCY_KEY)
+
+    @field_validator("ip")
+    @classmethod
+    def _unmapped(cls, ip: IPv4Address | IPv6Address | None) -> IPv4Address | IPv6Address | None:
+        """::ffff:1.2.3.4 (what a dual-stack front end reports) is the IPv4 address 1.2.3.4:
+        stored, counted and matched as one IP, whichever form the shop sends."""
+        if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        return ip
 
 
 class Receipt(Edge):

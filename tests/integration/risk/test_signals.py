@@ -57,6 +57,18 @@ def test_device_and_ip_sharing_counts_other_buyers_seen_before(pilot, clock):
     assert (signals.device_other_buyers, signals.ip_other_buyers) == (2, 0)
 
 
+def test_an_ipv4_mapped_address_counts_as_the_ipv4_address_it_maps(pilot, clock):
+    # Given b-2 ordering from ::ffff:198.51.100.9 (a dual-stack front end's form of the IPv4
+    # address) and b-3 from 198.51.100.9
+    stock(pilot, quantity=100)
+    placed_order(pilot, buyer="b-2", ip="::ffff:198.51.100.9", device_id="d-b-2")
+    placed_order(pilot, buyer="b-3", ip="198.51.100.9", device_id="d-b-3")
+    # When b-1 orders from 198.51.100.9
+    signals = signals_for(pilot, next_order_facts(pilot, clock, ip="198.51.100.9"))
+    # Then both orders came from that one IP
+    assert (signals.velocity["ip"], signals.ip_other_buyers) == (2, 2)
+
+
 def test_blacklist_hits_match_buyer_device_phone_address_and_ip_ranges(pilot, clock):
     # Given entries for a device, a phone (other formatting), the address and an IP range
     for kind, value in (("device", "d-bad"), ("phone", "+86 138-0000-0000"),
