@@ -20,6 +20,7 @@ from integrations.notifications.masking import KEEP, mask_text
 from integrations.service.context import Context
 from integrations.service.reviews import dossier
 from integrations.service.views import OrderView
+from statemachine import ids
 
 
 def when(value: datetime | str | None, zone: ZoneInfo) -> str:
@@ -55,7 +56,7 @@ def deadline_line(case: OpenCase, now: datetime, zone: ZoneInfo) -> str:
 
 def review_description(ctx: Context, case: OpenCase, now: datetime) -> str:
     """Everything a risk reviewer needs above the form."""
-    zone, d = ctx.settings.zone(), dossier(ctx, int(case.entity[2:]))
+    zone, d = ctx.settings.zone(), dossier(ctx, ids.ORDER.parse(case.entity))
     o = d.order
     region = " ".join(dict.fromkeys(str(o.shipping_address[k]) for k in KEEP
                                     if o.shipping_address.get(k)))
@@ -77,7 +78,7 @@ def review_description(ctx: Context, case: OpenCase, now: datetime) -> str:
 
 def refund_description(ctx: Context, case: OpenCase, now: datetime) -> str:
     """The request, why a person decides it, and the order it is about."""
-    zone, pack = ctx.settings.zone(), build_pack(ctx, int(case.order_id[2:]))
+    zone, pack = ctx.settings.zone(), build_pack(ctx, ids.ORDER.parse(case.order_id))
     [request] = [c for c in pack["cases"] if c["id"] == case.entity]
     order, buyer = pack["order"], pack["buyer"]
     lines = table(["line", "qty", "amount"], [[ln["line_no"], ln["quantity"],
@@ -97,7 +98,7 @@ def refund_description(ctx: Context, case: OpenCase, now: datetime) -> str:
 
 def stall_description(ctx: Context, case: OpenCase, now: datetime) -> str:
     """The silent parcel, its last scans, and what was done about it."""
-    zone, pack = ctx.settings.zone(), build_pack(ctx, int(case.order_id[2:]))
+    zone, pack = ctx.settings.zone(), build_pack(ctx, ids.ORDER.parse(case.order_id))
     [parcel] = [s for s in pack["shipments"] if s["id"] == case.entity]
     scans = table(["at", "step", "details"], [[when(s["at"], zone), s["trigger"],
                   s["payload"].get("location") or s["payload"].get("reason") or ""]
@@ -114,7 +115,7 @@ def stall_description(ctx: Context, case: OpenCase, now: datetime) -> str:
 
 def dispute_description(ctx: Context, case: OpenCase, now: datetime) -> str:
     """The chargeback and the evidence as it will be sent (personal data masked here only)."""
-    zone, dispute = ctx.settings.zone(), dispute_answer.get(ctx, int(case.entity[2:]))
+    zone, dispute = ctx.settings.zone(), dispute_answer.get(ctx, ids.DISPUTE.parse(case.entity))
     fields = table(["Stripe evidence field", "what is sent"], [
         [name, value.replace("\n", " · ")]
         for name, value in sorted(dispute_answer.shown(ctx, dispute).items())],
@@ -134,7 +135,7 @@ def dispute_description(ctx: Context, case: OpenCase, now: datetime) -> str:
 
 def timeline(ctx: Context, order_id: str) -> str:
     """The order's whole story: state, risk, every step of order, parcels and cases, notes."""
-    zone, pack = ctx.settings.zone(), build_pack(ctx, int(order_id[2:]))
+    zone, pack = ctx.settings.zone(), build_pack(ctx, ids.ORDER.parse(order_id))
     o, risk = pack["order"], pack["risk"] or {}
     steps = table(["at", "what", "step", "from → to", "by"], [
         [when(h["at"], zone), h["entity_id"], h["trigger"],

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
 from integrations.db.repository import CASES, HISTORY, ORDERS, SHIPMENTS
+from statemachine import ids
+from statemachine.errors import InvalidInput
 
 
 def carrier_kpi_facts(connection: Connection, start: datetime, end: datetime
@@ -59,6 +62,6 @@ def _text(text: str) -> object:
     parcels = select(SHIPMENTS.c.order_id).where(SHIPMENTS.c.tracking_no == text)
     matches = [ORDERS.c.buyer_id == text, ORDERS.c.payment_ref == text,
                ORDERS.c.id.in_(parcels)]
-    if text.startswith("o-") and text[2:].isascii() and text[2:].isdigit() and len(text) < 21:
-        matches.append(ORDERS.c.id == int(text[2:]))
+    with suppress(InvalidInput):  # an order id too, when it reads as one
+        matches.append(ORDERS.c.id == ids.ORDER.parse(text))
     return or_(*matches)

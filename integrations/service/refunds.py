@@ -13,6 +13,7 @@ from integrations.db import buyers
 from integrations.service import aftersales
 from integrations.service.context import Context, Tx
 from integrations.service.views import CaseView
+from statemachine import ids
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
 from statemachine.ports import PaymentGateway
 from statemachine.refund_policy import RefundFacts, RefundRules, needs_a_person
@@ -49,7 +50,7 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
         aftersales.fire_case(ctx, case_id, "await_return", ACTOR, {})
         return get(ctx, case_id).state
     with ctx.tx(readonly=True) as tx:
-        payment_ref = tx.store.get_order(int(case.order_id[2:])).payment_ref or ""
+        payment_ref = tx.store.get_order(ids.ORDER.parse(case.order_id)).payment_ref or ""
     result = gateway.refund(payment_ref, case.requested_amount,
                             idempotency_key=f"refund:{case.id}")
     aftersales.fire_case(ctx, case_id, "refund", ACTOR,

@@ -16,6 +16,7 @@ from integrations.db.money_store import MoneyStore
 from integrations.service import money
 from integrations.service.context import Context
 from integrations.service.views import OrderView
+from statemachine import ids
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation
 
 
@@ -44,7 +45,7 @@ def request_refund(ctx: Context, case: Cancellation, provider: str) -> PaymentOp
     """Record the refund to make (pending) before the provider is called; a repeat returns
     the first record."""
     with ctx.tx() as tx:
-        order = tx.store.get_order(int(case.order.id[2:]), lock=True)
+        order = tx.store.get_order(ids.ORDER.parse(case.order.id), lock=True)
         return money.request(ctx, tx, order, OperationKind.REFUND, case.owed, case.key,
                              "system:settle-cancel", purpose={"cancel": case.order.id},
                              reason="order cancelled", provider=provider)
@@ -52,7 +53,7 @@ def request_refund(ctx: Context, case: Cancellation, provider: str) -> PaymentOp
 
 def record_failure(ctx: Context, case: Cancellation, problem: str) -> None:
     """The gateway refused the refund: the operation fails (no retry) and a person is told."""
-    number, now = int(case.order.id[2:]), ctx.clock.now()
+    number, now = ids.ORDER.parse(case.order.id), ctx.clock.now()
     money.fail(ctx, case.key, problem)
     with ctx.tx() as tx:
         tx.writer.signal("refund_failed", "order", number, number, now, {

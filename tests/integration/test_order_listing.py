@@ -69,6 +69,10 @@ def test_search_finds_an_order_by_any_id_a_person_has(shop):
         assert [o.id for o in pilot.orders.search(text).orders] == [made[3]], text
     assert len(pilot.orders.search("b-2").orders) == 3
     assert pilot.orders.search("nothing-like-this").orders == []
+    # text shaped almost like an order id is searched as text, not refused (a BIGINT's worth of
+    # digits at most: PostgreSQL would refuse a longer number)
+    for text in ("o-", "o-x1", "o-1234567890123456789", "o-٣"):
+        assert pilot.orders.search(text).orders == [], text
 
 
 def test_bad_filters_name_the_field(shop):

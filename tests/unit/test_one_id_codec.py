@@ -3,7 +3,8 @@
 Issue 10 found `f"o-{n}"` in ~16 files and `removeprefix("o-")` parsing in adapters: ids changed
 form at every layer, and a loose parse accepted what the codec refuses. This check keeps the
 product's code on the codec: an f-string that writes a known prefix and a dash before a value,
-or a `removeprefix("<prefix>-")`, is reported (tests may spell ids out: they check the form).
+a `removeprefix("<prefix>-")` or `startswith("<prefix>-")`, or a number cut off a string
+(`int(v[2:])`) is reported (tests may spell ids out: they check the form).
 """
 
 from __future__ import annotations
@@ -33,17 +34,32 @@ def hand_made_ids(source: str) -> list[tuple[int, str]]:
                         and (m := _WRITTEN.search(part.value))):
                     found.append((node.lineno, m.group(1)))
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and node.func.attr == "removeprefix" and node.args
+              and node.func.attr in ("removeprefix", "startswith") and node.args
               and isinstance(node.args[0], ast.Constant)
               and (m := _WRITTEN.search(str(node.args[0].value)))):
             found.append((node.lineno, m.group(1)))
+        elif _cut_number(node):
+            found.append((node.lineno, "?"))
     return found
+
+
+def _cut_number(node: ast.AST) -> bool:
+    """`int(x[2:])`: a prefix cut off by its length, then read as a number."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "int" and len(node.args) == 1
+            and isinstance(node.args[0], ast.Subscript)
+            and isinstance(node.args[0].slice, ast.Slice)
+            and isinstance(node.args[0].slice.lower, ast.Constant)
+            and node.args[0].slice.upper is None)
 
 
 def test_the_check_catches_ids_written_or_parsed_by_hand_and_nothing_else():
     assert hand_made_ids('x = f"o-{n}"\n') == [(1, "o")]
     assert hand_made_ids('x = f"chased cl-{n} today"\n') == [(1, "cl")]
     assert hand_made_ids('n = int(v.removeprefix("s-"))\n') == [(1, "s")]
+    assert hand_made_ids('ok = v.startswith("o-")\n') == [(1, "o")]
+    assert hand_made_ids('n = int(case.order_id[2:])\n') == [(1, "?")]
+    assert hand_made_ids('n = int(line[2:10])\n') == []  # a fixed-width field, not a prefix
     assert hand_made_ids('x = f"{ids.ORDER(n)}-evidence"\n') == []
     assert hand_made_ids('x = f"promo-{n}"\n') == []  # not a known prefix
     assert hand_made_ids('x = f"pr-{n}"\n') == []
