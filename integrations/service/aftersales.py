@@ -79,7 +79,8 @@ def fire_case(ctx: Context, case_id: int, trigger: str, actor: str, params: dict
     now = now or ctx.clock.now()
     return fire_once(ctx, idempotency_key, trigger, case_id,
                      lambda tx, n: tx.store.get_case(n, lock=True),
-                     lambda tx, case: fire(ctx, tx, case, trigger, actor, checked, now), now)
+                     lambda tx, case: fire(ctx, tx, case, trigger, actor, checked, now),
+                     checked, now)
 
 
 def fire(ctx: Context, tx: Tx, case: AfterSalesCase, trigger: str, actor: str,

@@ -1,17 +1,19 @@
 """Idempotency keys: the same key applies once; a repeat returns the first result.
 
-A key is bound to what it was first used for: the action, the entity and — for requests that
-create something (placing an order, opening a case) — a digest of the request itself, so a
-key reused for a different body is refused instead of silently answering with the first one.
+A key is bound to what it was first used for: the action, the entity and a digest of the
+request itself (the placement or case request; a step's checked parameters), so a key reused
+for a different body is refused instead of silently answering with the first one — a payment
+retried under its key with another amount would otherwise be told it was applied.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel
 
 from integrations.db.errors import is_integrity_error
@@ -36,6 +38,12 @@ def request_digest(request: BaseModel) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def params_digest(params: Mapping[str, Any]) -> str:
+    """What a step was asked to do (its checked parameters, in any key order), as a digest."""
+    body = orjson.dumps(params, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.sha256(body).hexdigest()
+
+
 def replay_or_none(tx: Tx, key: str, action: str, target: int | None,
                    digest: str | None = None) -> int | None:
     """The entity number the key already produced, or None if the key is new.
@@ -48,6 +56,7 @@ def replay_or_none(tx: Tx, key: str, action: str, target: int | None,
         return None
     if prior["action"] != action or (target is not None and prior["target"] != target):
         raise KeyReused(key, f"{prior['action']} on #{prior['target']}")
+    # a key remembered without a digest (a step keyed before steps kept one) is not compared
     if digest is not None and prior.get("digest", digest) != digest:
         raise KeyReused(key, f"a different {action} request (#{prior['target']})")
     return int(prior["target"])
@@ -62,23 +71,26 @@ def remember(tx: Tx, key: str, action: str, target: int, at: datetime,
 @retrying("the command")
 def fire_once(ctx: Context, key: str | None, action: str, target: int,
               load: Callable[[Tx, int], T], apply: Callable[[Tx, T], Any],
-              now: datetime | None = None) -> T:
-    """Load the entity, apply one action to it in one transaction, and remember the key.
+              params: Mapping[str, Any], now: datetime | None = None) -> T:
+    """Load the entity, apply one action with `params` to it in one transaction, and remember
+    the key with the digest of `params`.
 
-    A repeated key returns the entity without applying again; a keyed duplicate that lost a
-    race (version check or inbox conflict) returns the winner's result.
+    A repeated key with the same params returns the entity without applying again, with other
+    params it is refused (`KeyReused`); a keyed duplicate that lost a race (version check or
+    inbox conflict) returns the winner's result.
     """
+    digest = params_digest(params) if key else None
     try:
         with ctx.tx() as tx:
             entity = load(tx, target)
-            if key and replay_or_none(tx, key, action, target) is not None:
+            if key and replay_or_none(tx, key, action, target, digest) is not None:
                 return entity
             apply(tx, entity)
             if key:
-                remember(tx, key, action, target, now or ctx.clock.now())
+                remember(tx, key, action, target, now or ctx.clock.now(), digest)
             return entity
     except Exception as error:
-        return settle_race(ctx, key, action, target, error, load)
+        return settle_race(ctx, key, action, target, error, load, digest)
 
 
 def settle_race(ctx: Context, key: str | None, action: str, target: int | None,

@@ -142,7 +142,8 @@ def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
     now = now or ctx.clock.now()
     return fire_once(ctx, idempotency_key, trigger, order_id,
                      lambda tx, n: tx.store.get_order(n, lock=True),
-                     lambda tx, order: fire(ctx, tx, order, trigger, actor, checked, now), now)
+                     lambda tx, order: fire(ctx, tx, order, trigger, actor, checked, now),
+                     checked, now)
 
 
 def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,

@@ -46,7 +46,7 @@ def fire_shipment(ctx: Context, shipment_id: int, trigger: str, actor: str,
     return fire_once(ctx, idempotency_key, trigger, shipment_id,
                      lambda tx, n: tx.store.get_shipment(n, lock=True),
                      lambda tx, shipment: fire(ctx, tx, shipment, trigger, actor, checked, now),
-                     now)
+                     checked, now)
 
 
 def fire(ctx: Context, tx: Tx, shipment: Shipment, trigger: str, actor: str,

@@ -45,6 +45,33 @@ def test_reusing_a_case_key_for_a_different_request_is_refused(any_pilot):
                              lines=[{"line_no": 1, "quantity": 2}], idempotency_key="as-1")
 
 
+def test_reusing_a_step_key_with_other_parameters_is_refused(any_pilot):
+    # Given an order paid under the gateway's key
+    stock(any_pilot, quantity=10)
+    order = any_pilot.orders.place(**order_request(quantity=2))
+    any_pilot.orders.fire(order.id, "pay", amount=order.total, payment_ref="wx-1",
+                          idempotency_key="wx-event-1")
+    # When the key comes back with another amount, then it is refused naming the key, not
+    # answered "paid" as if this amount had been applied
+    with pytest.raises(InvalidInput) as refused:
+        any_pilot.orders.fire(order.id, "pay", amount=order.total - 1, payment_ref="wx-1",
+                              idempotency_key="wx-event-1")
+    assert "a different pay request" in refused.value.problems["idempotency_key"]
+    # and the same parameters, in another order, are the same request: answered, applied once
+    again = any_pilot.orders.fire(order.id, "pay", payment_ref="wx-1", amount=order.total,
+                                  idempotency_key="wx-event-1")
+    assert again.state == "paid"
+    assert [h.trigger for h in any_pilot.orders.history(order.id)].count("pay") == 1
+    # and a parcel scan's key is bound the same way
+    for trigger in ("start_picking", "pack", "ship"):
+        any_pilot.orders.fire(order.id, trigger)
+    [parcel] = [p.id for p in any_pilot.shipments.of_order(order.id)]
+    any_pilot.shipments.fire(parcel, "pick_up", location="杭州转运中心", idempotency_key="k-1")
+    with pytest.raises(InvalidInput, match="idempotency_key"):
+        any_pilot.shipments.fire(parcel, "pick_up", location="上海转运中心",
+                                 idempotency_key="k-1")
+
+
 def test_out_of_stock_names_the_whole_demand_of_a_sku_on_several_lines(any_pilot):
     # Given 4 units of one sku
     stock(any_pilot, quantity=4)
