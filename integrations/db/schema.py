@@ -116,6 +116,9 @@ class ShipmentRow(Base):
     # order: the order's goods out; return / replacement / repaired: an after-sales case's
     purpose: Mapped[str] = mapped_column(String(16), server_default="order")
     case_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # every carrier scan finds its parcel by waybill (records.shipment_by_tracking): without
+    # this index each scan read the whole table
+    __table_args__ = (Index("ix_shipments_waybill", "tracking_no", "carrier"),)
 
 
 class CaseRow(Base):
