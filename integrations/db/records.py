@@ -109,6 +109,17 @@ def shipment_by_tracking(connection: Connection, carrier: str, tracking_no: str)
     return int(row.id)
 
 
+def open_parcels_on(connection: Connection, numbers: list[str], closed: frozenset[str]
+                    ) -> list[Any]:
+    """(id, order_id, carrier, tracking_no, state) of the parcels under these tracking numbers
+    whose state is not in `closed` (the waybill index: one range per number)."""
+    return list(connection.execute(select(
+        SHIPMENTS.c.id, SHIPMENTS.c.order_id, SHIPMENTS.c.carrier, SHIPMENTS.c.tracking_no,
+        SHIPMENTS.c.state).where(SHIPMENTS.c.tracking_no.in_(numbers),
+                                 SHIPMENTS.c.state.not_in(sorted(closed)))
+        .order_by(SHIPMENTS.c.id)))
+
+
 def carrier_of_tracking(connection: Connection, carriers: list[str], tracking_no: str
                         ) -> str | None:
     """Which of these carriers shipped the parcel with this tracking number (the newest parcel

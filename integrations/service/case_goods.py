@@ -16,6 +16,7 @@ from typing import Any
 from integrations.db.fulfil_store import FulfilStore
 from integrations.service.context import Context, Tx
 from integrations.service.pipeline import Facts, Move
+from integrations.service.waybills import refuse_taken
 from statemachine.aftersales import AfterSalesCase, CaseKind
 from statemachine.errors import InsufficientStock
 from statemachine.stock import Allocation, Need, plan_allocation
@@ -74,6 +75,7 @@ def _labels(ctx: Context, tx: Tx, case: AfterSalesCase, trigger: str, params: di
     purpose, mark = LABELS[trigger]
     warehouses = _warehouses(tx, case, purpose, params.get("replacement_plan") or ())
     carrier = _carrier_of(ctx, tx, case)
+    refuse_taken(tx, params.get("parcels") or ())
     labels = params.get("parcels") or [
         {"carrier": carrier, "tracking_no": f"{case.public_id}-{mark}{n}", "warehouse": wh}
         for n, wh in enumerate(warehouses, start=1)]

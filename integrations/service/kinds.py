@@ -21,6 +21,7 @@ from integrations.service.context import Context, Tx
 from integrations.service.money_requests import key_for, request
 from integrations.service.packing import pack_facts
 from integrations.service.pipeline import Facts, Kind, Move, Refused
+from integrations.service.waybills import refuse_taken
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
@@ -74,6 +75,7 @@ def ship_facts(ctx: Context, tx: Tx, order: Order, params: dict[str, Any],
     stock came from with the carrier selected for it (and why); the promised date."""
     holds = tx.stock.holds_of([order.id], status=None)  # one read: sold and other holds
     labels = params.get("parcels")
+    refuse_taken(tx, labels or ())
     if not labels:
         sold = sorted({h.warehouse for h in holds if h.status == "consumed"})
         labels = [{**pick_carrier(ctx, tx, order, wh, params, move.at), "warehouse": wh,

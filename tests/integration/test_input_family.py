@@ -158,3 +158,31 @@ def test_two_parcels_under_one_waybill_are_refused_naming_parcels(any_pilot):
     assert "parcels[1] repeats" in refused.value.problems["parcels"]
     assert any_pilot.orders.get(order.id).state == "packed"
     assert any_pilot.shipments.of_order(order.id) == []
+
+
+def test_a_waybill_still_on_its_way_is_refused_for_another_parcel_until_it_closes(any_pilot):
+    # Given o-1 shipped under SF1460981234567, its parcel picked up in 杭州
+    stock(any_pilot, quantity=10)
+    waybill = [{"carrier": "sf", "tracking_no": "SF1460981234567"}]
+    first, second = paid_order(any_pilot), paid_order(any_pilot)
+    for order in (first, second):
+        for trigger in ("start_picking", "pack"):
+            any_pilot.orders.fire(order.id, trigger)
+    any_pilot.orders.fire(first.id, "ship", parcels=waybill)
+    [parcel] = any_pilot.shipments.of_order(first.id)
+    any_pilot.shipments.fire(parcel.id, "pick_up", location="杭州转运中心")
+    # When another order ships under the same waybill (a label printed twice), then it is
+    # refused naming parcels and the parcel holding it, and nothing shipped: every scan of the
+    # number would go to the newer parcel and the first would never be delivered
+    with pytest.raises(InvalidInput) as refused:
+        any_pilot.orders.fire(second.id, "ship", parcels=waybill)
+    assert f"waybill of {parcel.id} ({first.id}), still picked_up" in \
+        refused.value.problems["parcels"]
+    assert any_pilot.orders.get(second.id).state == "packed"
+    assert any_pilot.shipments.of_order(second.id) == []
+    # and once the first parcel is delivered the carrier may recycle the number
+    any_pilot.shipments.fire(parcel.id, "deliver")
+    shipped = any_pilot.orders.fire(second.id, "ship", parcels=waybill)
+    assert shipped.state == "shipped"
+    assert [p.tracking_no for p in any_pilot.shipments.of_order(second.id)] == \
+        ["SF1460981234567"]

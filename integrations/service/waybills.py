@@ -1,0 +1,38 @@
+"""One open parcel per waybill.
+
+A carrier scan finds its parcel by carrier and tracking number, the newest parcel first
+(`records.shipment_by_tracking`). A second parcel sent under the number of one still on its way
+would take that parcel's scans: the first would never move and its order never be delivered.
+Carriers do recycle numbers, so a number is free again once its parcel is delivered, lost or
+returned to the sender.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from integrations.db import records
+from integrations.service.context import Tx
+from statemachine import ids
+from statemachine.errors import InvalidInput
+from statemachine.shipment import CLOSED
+
+
+def refuse_taken(tx: Tx, labels: Sequence[Mapping[str, Any]]) -> None:
+    """InvalidInput naming `parcels` when a label's carrier and tracking number are those of a
+    parcel still open; nothing is written. (Labels we number ourselves — `o-7-1`, `c-3-R1` —
+    are unique by construction and need no read.)"""
+    if not labels:
+        return
+    open_parcels = records.open_parcels_on(
+        tx.connection, sorted({label["tracking_no"] for label in labels}),
+        frozenset(state.value for state in CLOSED))
+    holders = {(p.carrier, p.tracking_no): p for p in open_parcels}
+    for n, label in enumerate(labels):
+        holder = holders.get((label["carrier"], label["tracking_no"]))
+        if holder is not None:
+            raise InvalidInput({"parcels": (
+                f"parcels[{n}]: {label['carrier']} {label['tracking_no']} is the waybill of "
+                f"{ids.SHIPMENT(holder.id)} ({ids.ORDER(holder.order_id)}), still "
+                f"{holder.state}: one open parcel per waybill")})
