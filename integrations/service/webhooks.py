@@ -139,7 +139,10 @@ def deliveries(ctx: Context, subscription_id: str | None = None, status: str | N
         raise InvalidInput({"status": f"expected one of {', '.join(STATUSES)} (got {status!r})"})
     number = ids.SUBSCRIPTION.parse(subscription_id) if subscription_id else None
     with ctx.tx(readonly=True) as tx:
-        rows = WebhookStore(tx.store.sql).deliveries(number, status, order_id, limit)
+        store = WebhookStore(tx.store.sql)
+        if number is not None and store.subscription(number) is None:
+            raise NotFound("subscription", subscription_id)  # as pause / resume say: not "none"
+        rows = store.deliveries(number, status, order_id, limit)
     return [_delivery(r) for r in rows]
 
 

@@ -34,6 +34,9 @@ def test_ops_add_list_pause_resend_and_remove_a_subscription_over_http(sqlite_ur
         assert client.post(f"/v1/ops/webhooks/{sub['id']}/resend", {}).json() == {"queued": 1}
         assert client.send("DELETE", f"/v1/ops/webhooks/{sub['id']}").status_code == 204
         assert client.send("DELETE", "/v1/ops/webhooks/sub-1").status_code == 404  # built-in
+        # the log of a subscription that is gone, or never was, is not found (not an empty log)
+        for gone in (sub["id"], "sub-0"):
+            assert client.get(f"/v1/ops/webhooks/{gone}/deliveries").status_code == 404, gone
         # and bad input or a missing signature is refused
         bad = client.post("/v1/ops/webhooks", {"url": "ftp://x", "events": ["order.*"]})
         unsigned = client.post("/v1/ops/webhooks", {"url": "https://x.cn"}, signed=False)
