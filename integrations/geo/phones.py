@@ -5,6 +5,7 @@ mainland China). Which segments count as virtual operators is a risk rule
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -17,13 +18,26 @@ class Phone:
     e164: str
 
 
+# An office extension the way Chinese buyers write it, after the number: 0571-8888 8888-123,
+# 0571-88888888转123, 分机 123 (phonenumbers reads "ext" and "#" itself, not these)
+EXTENSION = re.compile(r"\s*(?:转|分机|-)\s*[0-9]{1,6}\s*$")
+
+
 def parse_phone(raw: str, field: str = "phone", region: str = "CN") -> Phone:
-    """Validate and normalise; InvalidInput names the field when it is not a real number."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    """Validate and normalise (an extension is dropped: E.164 has none); InvalidInput names
+    the field when it is not a real number."""
+    number = _valid(raw, region)
+    if number is None and (ext := EXTENSION.search(raw)):
+        number = _valid(raw[:ext.start()], region)  # the number before it, if it is one
+    if number is None:
         raise InvalidInput({field: f"expected a valid phone number, e.g. +86 138 0013 8000 "
                                    f"(got {raw!r})"})
     return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def _valid(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
