@@ -138,10 +138,14 @@ class Store:
             "SELECT id FROM shipments WHERE state = 'stalled' AND "
             "COALESCE(last_scan_at, created_at) <= :limit ORDER BY id", {"limit": since})]
 
-    def last_fired_at(self, entity: str, entity_id: int, trigger: str) -> datetime | None:
-        """When `trigger` last fired on this entity (None: never)."""
+    def last_fired_at(self, entity: str, entity_id: int, order_id: int, trigger: str
+                      ) -> datetime | None:
+        """When `trigger` last fired on this entity of order `order_id` (None: never).
+        The order narrows the history to its own rows (ix_transition_history_order_id);
+        without it every call read the whole history."""
         return self.connection.execute(
-            select(HISTORY.c.at).where(HISTORY.c.entity == entity,
+            select(HISTORY.c.at).where(HISTORY.c.order_id == order_id,
+                                       HISTORY.c.entity == entity,
                                        HISTORY.c.entity_id == entity_id,
                                        HISTORY.c.trigger == trigger)
             .order_by(HISTORY.c.id.desc())).scalar()

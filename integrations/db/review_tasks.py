@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from integrations.db.schema import OrderRow, OutboxRow
 from integrations.db.schema_risk import ReviewTaskRow
@@ -36,14 +36,17 @@ def close_task(connection: Connection, order_id: int, at: datetime, by: str, dec
 def review_tasks(connection: Connection, escalation_event: str,
                  include_decided: bool) -> list[dict[str, Any]]:
     """Open tasks (or all) with the order's buyer, total, currency and state, and when the
-    order was first escalated (`escalation_event` in the outbox; None if never)."""
-    escalated = (select(OUTBOX.c.order_id, func.min(OUTBOX.c.created_at).label("at"))
-                 .where(OUTBOX.c.event == escalation_event).group_by(OUTBOX.c.order_id)
-                 .subquery())
+    order was first escalated (`escalation_event` in the outbox; None if never).
+    Each task's escalation is looked up by its order in the outbox's escalation index
+    (ix_outbox_review_overdue, partial: the event is written into the SQL so that the
+    planner can use it); grouping the whole outbox read every event ever published."""
+    event = bindparam("event", escalation_event, literal_execute=True)
+    escalated = (select(func.min(OUTBOX.c.created_at))
+                 .where(OUTBOX.c.event == event, OUTBOX.c.order_id == TASKS.c.order_id)
+                 .scalar_subquery())
     query = (select(TASKS, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.currency,
-                    ORDERS.c.state, escalated.c.at.label("escalated_at"))
-             .join(ORDERS, ORDERS.c.id == TASKS.c.order_id)
-             .outerjoin(escalated, and_(escalated.c.order_id == TASKS.c.order_id)))
+                    ORDERS.c.state, escalated.label("escalated_at"))
+             .join(ORDERS, ORDERS.c.id == TASKS.c.order_id))
     if not include_decided:
         query = query.where(TASKS.c.decided_at.is_(None))
     return [dict(r) for r in connection.execute(query).mappings()]

@@ -34,6 +34,8 @@ from integrations.db.base import Base, Id
 from integrations.db.base import UtcDateTime as UtcDateTime  # the migrations name it here
 from statemachine import limits
 
+REVIEW_OVERDUE = "orderpilot.order.review_overdue"  # the review queue's escalation event
+
 
 class BuyerRow(Base):
     __tablename__ = "buyers"
@@ -183,6 +185,11 @@ class OutboxRow(Base):
               postgresql_where=text("published_at IS NULL")),
         Index("ix_outbox_not_fanned_out", "id", sqlite_where=text("fanned_out_at IS NULL"),
               postgresql_where=text("fanned_out_at IS NULL")),
+        # the review queue's escalations by order (db/review_tasks.py); partial, so the
+        # other events (nearly all) cost an INSERT nothing more than testing the event
+        Index("ix_outbox_review_overdue", "order_id", "created_at",
+              sqlite_where=text(f"event = '{REVIEW_OVERDUE}'"),
+              postgresql_where=text(f"event = '{REVIEW_OVERDUE}'")),
     )
 
 

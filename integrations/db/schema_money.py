@@ -38,7 +38,10 @@ class PaymentOperationRow(Base):
     created_at: Mapped[datetime]
     settled_at: Mapped[datetime | None]
     __table_args__ = (Index("ix_payment_operations_order", "order_id", "status"),
-                      Index("ix_payment_operations_status", "status", "created_at"))
+                      Index("ix_payment_operations_status", "status", "created_at"),
+                      # a payment webhook without our order id finds its order by the
+                      # provider's reference too (money_store.order_of_payment)
+                      Index("ix_payment_operations_provider_ref", "provider_ref"))
 
 
 class DisputeRow(Base):

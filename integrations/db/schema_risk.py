@@ -69,6 +69,10 @@ class BlacklistEntryRow(Base):
         Index("uq_risk_lists_active", "list_name", "kind", "value", unique=True,
               sqlite_where=text("removed_at IS NULL"),
               postgresql_where=text("removed_at IS NULL")),
+        # every placement looks its keys up by (kind, value) in both lists
+        # (risk_signals.list_candidates); the index above leads with the list. Not partial:
+        # SQLite plans each branch of that OR alone and then uses no partial index
+        Index("ix_risk_lists_match", "kind", "value"),
     )
 
 

@@ -81,7 +81,7 @@ def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
             return True, "authorised; kept for capture at shipping"
         if order.state is OrderState.AWAITING_PAYMENT:
             orders.fire(ctx, tx, order, "start_payment", actor, {**money_in, "method": "card"})
-        key = money.key_for(tx, f"capture:{order.public_id}")
+        key = money.key_for(tx, f"capture:{order.public_id}", order.id)
         follow.append(money.request(ctx, tx, order, OperationKind.CAPTURE, ev.amount, key,
                                     actor, payment_ref=ev.payment_ref).key)
         return True, "authorised; capture requested"
@@ -89,7 +89,7 @@ def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
         return False, "already recorded"
     why = (f"authorised {ev.amount}, the order total is {order.total}" if waiting
            else f"authorised while {order.state}")
-    key = money.key_for(tx, f"void:{order.public_id}")
+    key = money.key_for(tx, f"void:{order.public_id}", order.id)
     follow.append(money.request(ctx, tx, order, OperationKind.VOID, ev.amount, key, actor,
                                 payment_ref=ev.payment_ref, reason=why).key)
     return True, f"{why}: the authorisation is released"

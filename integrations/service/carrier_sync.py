@@ -60,7 +60,7 @@ def _stalled(ctx: Context) -> list[tuple]:
 
 def _already_chased(ctx: Context, shipment_id: int, order_id: int) -> bool:
     with ctx.tx(readonly=True) as tx:
-        stalled_at = tx.store.last_fired_at("shipment", shipment_id, "stall")
+        stalled_at = tx.store.last_fired_at("shipment", shipment_id, order_id, "stall")
         mention = f"{ids.SHIPMENT(shipment_id)} "
         return any(n.author == CHASER and mention in n.text and n.at >= stalled_at
                    for n in records.notes_of(tx.connection, order_id))

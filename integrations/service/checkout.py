@@ -41,7 +41,7 @@ def capture(ctx: Context, order_no: int, payment_ref: str, amount: int,
     """Capture an authorised payment of the order; the order is paid when it settles."""
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
-        key = money.key_for(tx, f"capture:{order.public_id}")
+        key = money.key_for(tx, f"capture:{order.public_id}", order.id)
         operation = money.request(ctx, tx, order, OperationKind.CAPTURE, amount, key, actor,
                                   payment_ref=payment_ref)
     return money.execute(ctx, operation.key)
@@ -52,7 +52,7 @@ def capture_order(ctx: Context, order_no: int, actor: str = "system:capture"
     """Open the checkout (if not yet) and capture the order's total (the simulated buyer
     authorises on the spot; with a real provider the buyer must have authorised)."""
     with ctx.tx(readonly=True) as tx:
-        prior = MoneyStore(tx.store.sql).latest(f"capture:{ids.ORDER(order_no)}")
+        prior = MoneyStore(tx.store.sql).latest(f"capture:{ids.ORDER(order_no)}", order_no)
     if prior is not None and prior.status is not OperationStatus.FAILED:
         return money.execute(ctx, prior.key)  # in flight: retry with its key; done: replay
     checkout = open_checkout(ctx, order_no, actor)

@@ -110,7 +110,7 @@ def capture_shipped(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused
             continue
         order = change.aggregate
         if held := order.authorisation:
-            key = key_for(tx, f"capture:{order.public_id}")
+            key = key_for(tx, f"capture:{order.public_id}", order.id)
             request(ctx, tx, order, OperationKind.CAPTURE, held["amount"], key,
                     "system:ship", payment_ref=held["payment_ref"])
     return []

@@ -39,7 +39,7 @@ def request_case_refund(ctx: Context, tx: Tx, order: Order, case: AfterSalesCase
     if refusal is not None:
         raise GuardRejected("case", case.public_id, case.state.value, "refund", refusal)
     lines = tuple(RefundLine(ln.line_no, ln.quantity, ln.amount) for ln in case.lines)
-    key = money.key_for(tx, f"refund:{case.public_id}")
+    key = money.key_for(tx, f"refund:{case.public_id}", order.id)
     return money.request(ctx, tx, order, OperationKind.REFUND, amount, key, actor,
                          lines=lines, purpose={"case": case.public_id},
                          reason=f"after-sales {case.public_id} ({case.kind.value})")

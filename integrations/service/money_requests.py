@@ -53,11 +53,12 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
     return operation
 
 
-def key_for(tx: Tx, base: str) -> str:
-    """The key for the next attempt at `base`: `base` itself, the same key while an attempt is
-    in flight or done (a repeat returns it), `base:2`, `:3` … after attempts failed for good."""
+def key_for(tx: Tx, base: str, order_id: int) -> str:
+    """The key for the next attempt at `base` (an operation of order `order_id`): `base`
+    itself, the same key while an attempt is in flight or done (a repeat returns it),
+    `base:2`, `:3` … after attempts failed for good."""
     store = MoneyStore(tx.store.sql)
-    latest = store.latest(base)
+    latest = store.latest(base, order_id)
     if latest is None or latest.status is not OperationStatus.FAILED:
         return latest.key if latest else base
-    return f"{base}:{store.count_keys(base) + 1}"
+    return f"{base}:{store.count_keys(base, order_id) + 1}"

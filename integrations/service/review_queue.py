@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.db.review_tasks import decision_of, review_tasks
+from integrations.db.schema import REVIEW_OVERDUE
 from integrations.risk.errors import ReviewAlreadyDecided
 from integrations.risk.lists_store import blacklist_from_order
 from integrations.service import orders
@@ -22,7 +23,7 @@ from integrations.service.context import Context
 from integrations.service.inputs import Reasoned, parse
 from statemachine import ids
 
-OVERDUE_EVENT = "orderpilot.order.review_overdue"
+OVERDUE_EVENT = REVIEW_OVERDUE  # the outbox indexes it by order: ix_outbox_review_overdue
 
 
 def list_tasks(ctx: Context, now: datetime, include_decided: bool = False) -> list[dict[str, Any]]:

@@ -130,7 +130,7 @@ def _capture_before_lapse(ctx: Context, tx: Tx, rows: list[Due], now: datetime
     for order in due:  # locked by take_due
         held = order.authorisation
         request(ctx, tx, order, OperationKind.CAPTURE, held["amount"],
-                key_for(tx, f"capture:{order.public_id}"), "system:sweep",
+                key_for(tx, f"capture:{order.public_id}", order.id), "system:sweep",
                 payment_ref=held["payment_ref"], reason="the authorisation would lapse", at=now)
     return +Counter({"authorisation_expiry": len(due), "stale": len(rows) - len(due)})
 
