@@ -63,6 +63,14 @@ def add_events(sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
     EVENT.write(sql, rows)
 
 
+def net_events(sql: Sql, buyer_id: str, order_id: int, kind: str, undone: str) -> int:
+    """How many `kind` events of the buyer's order stand: those recorded less those `undone`."""
+    row = sql.one("SELECT coalesce(sum(CASE WHEN kind = :k THEN 1 ELSE -1 END), 0) "
+                  "FROM risk_credit_events WHERE buyer_id = :b AND order_id = :o "
+                  "AND kind IN (:k, :u)", {"b": buyer_id, "o": order_id, "k": kind, "u": undone})
+    return int(row[0]) if row else 0
+
+
 def credit_history(conn: Connection, buyer_id: str) -> list[dict[str, Any]]:
     """Every credit change of a buyer, oldest first."""
     rows = conn.execute(select(CREDIT).where(CREDIT.c.buyer_id == buyer_id)

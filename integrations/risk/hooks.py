@@ -9,6 +9,7 @@ from typing import Any
 from integrations.db import review_tasks
 from integrations.db.buyers import buyer_of_order
 from integrations.db.risk_counters import OUTCOMES, count_outcomes
+from integrations.db.risk_credit import net_events
 from integrations.db.sql import Sql
 from integrations.risk.credit_store import record_credit_event, record_credit_events
 from statemachine.aftersales import AfterSalesCase, Inspection
@@ -51,6 +52,17 @@ def case_credit_event(case: AfterSalesCase, fired: Fired) -> tuple[CreditEventKi
     return None
 
 
+def _expiry_undone(tx: Any, order: Order) -> tuple[CreditEventKind, str] | None:
+    """A revived order's buyer paid after all: the unpaid-expiry deduction its expiry cost, if
+    it cost one (an expiry while a payment was pending does not), is undone, once."""
+    standing = net_events(Sql(tx.connection), order.buyer_id, order.id,
+                          CreditEventKind.UNPAID_EXPIRY.value,
+                          CreditEventKind.UNPAID_EXPIRY_UNDONE.value)
+    if standing <= 0:
+        return None
+    return CreditEventKind.UNPAID_EXPIRY_UNDONE, "paid after the hold lapsed: order revived"
+
+
 @dataclass(frozen=True)
 class CreditHook:
     """Turns lifecycle transitions into credit score changes for the buyer."""
@@ -60,6 +72,8 @@ class CreditHook:
     def __call__(self, ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
         if isinstance(aggregate, Order):
             event, order_id, buyer = order_credit_event(fired), aggregate.id, aggregate.buyer_id
+            if fired.trigger == "revive":
+                event = _expiry_undone(tx, aggregate)
         elif isinstance(aggregate, AfterSalesCase | Dispute):
             event = case_credit_event(aggregate, fired) \
                 if isinstance(aggregate, AfterSalesCase) else dispute_credit_event(fired)
@@ -76,11 +90,12 @@ class CreditHook:
         """Bulk: the credit events of a batch of order transitions, few statements per buyer;
         case and dispute transitions (rare) one by one."""
         events = [(o.buyer_id, event[0], o.id, event[1], f.actor, f.at) for o, f in moved
-                  if isinstance(o, Order) and (event := order_credit_event(f)) is not None]
+                  if isinstance(o, Order) and f.trigger != "revive"
+                  and (event := order_credit_event(f)) is not None]
         if events:
             record_credit_events(tx.connection, events, policy=self.policy)
-        for aggregate, fired in moved:
-            if isinstance(aggregate, AfterSalesCase | Dispute):
+        for aggregate, fired in moved:  # rare ones, each reads the store: one by one
+            if isinstance(aggregate, AfterSalesCase | Dispute) or fired.trigger == "revive":
                 self(ctx, tx, aggregate, fired)
 
 

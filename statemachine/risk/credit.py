@@ -16,6 +16,8 @@ from .ruleset import CreditPolicy
 class CreditEventKind(StrEnum):
     CANCEL_AFTER_HOLD = "cancel_after_hold"
     UNPAID_EXPIRY = "unpaid_expiry"
+    # the order's money came after all and revived it: the buyer did pay, the deduction is undone
+    UNPAID_EXPIRY_UNDONE = "unpaid_expiry_undone"
     MALICIOUS_REFUND = "malicious_refund"
     CHARGEBACK = "chargeback"
     GOOD_ORDER = "good_order"
@@ -50,6 +52,8 @@ def credit_delta(kind: CreditEventKind, policy: CreditPolicy) -> int:
     """Points this event adds (positive) or deducts (negative) under the policy."""
     if kind is CreditEventKind.GOOD_ORDER:
         return policy.recovery_per_good_order
+    if kind is CreditEventKind.UNPAID_EXPIRY_UNDONE:
+        return -credit_delta(CreditEventKind.UNPAID_EXPIRY, policy)
     if kind.value not in policy.deductions:
         raise UnknownCreditEvent(f"no deduction configured for credit event {kind.value!r}")
     return -abs(policy.deductions[kind.value])

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from statemachine.risk import CreditEvent, CreditEventKind, apply_credit_event, replay_credit
-from statemachine.risk.credit import UnknownCreditEvent, current_credit, is_restricted
+from statemachine.risk.credit import (
+    UnknownCreditEvent,
+    credit_delta,
+    current_credit,
+    is_restricted,
+)
 from statemachine.risk.ruleset import CreditPolicy
 
 from .factories import NOW
@@ -51,3 +56,9 @@ def test_an_event_without_a_configured_deduction_is_an_error():
     policy = CreditPolicy(deductions={"chargeback": 30})
     with pytest.raises(UnknownCreditEvent, match="unpaid_expiry"):
         apply_credit_event(100, event(K.UNPAID_EXPIRY), policy)
+
+
+def test_undoing_an_unpaid_expiry_gives_back_exactly_what_it_took():
+    policy = CreditPolicy(deductions={**CreditPolicy().deductions, "unpaid_expiry": 7})
+    assert credit_delta(CreditEventKind.UNPAID_EXPIRY, policy) == -7
+    assert credit_delta(CreditEventKind.UNPAID_EXPIRY_UNDONE, policy) == 7
