@@ -25,8 +25,6 @@ Reported: median µs per look-up each way and their ratio.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import sqlite3
 import statistics
@@ -42,6 +40,7 @@ if not __package__:  # run as `python bench/hot_scans.py` from a checkout
 
 from sqlalchemy import func, select, text  # noqa: E402
 
+from bench.sizes import by_size  # noqa: E402
 from integrations.bootstrap import build_context  # noqa: E402
 from integrations.db.money_store import MoneyStore  # noqa: E402
 from integrations.db.review_tasks import ORDERS, OUTBOX, TASKS, review_tasks  # noqa: E402
@@ -198,20 +197,7 @@ def measure(size: int, lookups: int, rounds: int = 3) -> dict:
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000])
-    parser.add_argument("--lookups", type=int, default=500)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    report = []
-    for size in args.sizes:
-        report.append(measure(size, args.lookups))
-        print(json.dumps(report[-1]), flush=True)
-    if args.out:
-        args.out.write_text(json.dumps({"benchmark": "hot_scans", "sizes": report},
-                                       indent=1) + "\n")
-    return report
-
+    return by_size("hot_scans", __doc__, measure, [10_000, 100_000, 300_000], 500, argv)
 
 if __name__ == "__main__":
     main()

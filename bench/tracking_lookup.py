@@ -13,8 +13,6 @@ again), in one process. Reported: median µs per lookup each way and their ratio
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import sqlite3
 import statistics
@@ -26,6 +24,7 @@ from pathlib import Path
 if not __package__:  # run as `python bench/tracking_lookup.py` from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.sizes import by_size  # noqa: E402
 from integrations.bootstrap import build_context  # noqa: E402
 from integrations.db import records  # noqa: E402
 
@@ -83,21 +82,8 @@ def measure(parcels: int, lookups: int, rounds: int = 3) -> dict[str, float]:
             "full_scan_us": round(without, 1), "speedup": round(without / with_index, 1)}
 
 
-def main(argv: list[str] | None = None) -> list[dict[str, float]]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--lookups", type=int, default=2000)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    report = []
-    for size in args.sizes:
-        report.append(measure(size, args.lookups))
-        print(json.dumps(report[-1]), flush=True)
-    if args.out:
-        args.out.write_text(json.dumps({"benchmark": "tracking_lookup", "sizes": report},
-                                       indent=1) + "\n")
-    return report
-
+def main(argv: list[str] | None = None) -> list[dict]:
+    return by_size("tracking_lookup", __doc__, measure, [10_000, 100_000, 1_000_000], 2000, argv)
 
 if __name__ == "__main__":
     main()
