@@ -21,6 +21,15 @@ OP_COLS = ("id, order_id, kind, status, amount, currency, idem_key, provider, pa
            "actor, created_at, lines, purpose, reason, provider_ref, attempts, error")
 OPERATIONS = PaymentOperationRow.__table__
 OPERATION = Insert(OPERATIONS)  # every column but the id
+UNPAYABLE = "o.paid = 0 AND o.state IN ('expired', 'cancelled', 'rejected')"
+OPEN_CHECKOUT = "c.kind = 'checkout' AND c.swept_at IS NULL"  # ix_payment_operations_open_...
+# also the backfill of migration 0015 (which keeps its own copy, as migrations do)
+SWEEP_CHECKOUTS = (
+    "UPDATE payment_operations SET swept_at = :at WHERE kind = 'checkout' AND swept_at IS NULL "
+    "AND (status = 'failed' OR EXISTS (SELECT 1 FROM orders o WHERE o.id = "
+    "payment_operations.order_id AND o.paid > 0) OR provider_ref IS NOT NULL AND EXISTS ("
+    "SELECT 1 FROM payment_operations v WHERE v.order_id = payment_operations.order_id AND "
+    "v.kind IN ('void', 'refund') AND v.payment_ref = payment_operations.provider_ref))")
 
 
 class MoneyStore:
@@ -31,7 +40,8 @@ class MoneyStore:
         """A new operation, no attempt made: `values` names the columns of payment_operations
         but the id, attempts and error (provider_ref, settled_at, lines, purpose and reason may
         be left out); a column neither named nor defaulted here is refused (ValueError)."""
-        row = {"provider_ref": None, "settled_at": None, "lines": [], "purpose": {},
+        row = {"provider_ref": None, "settled_at": None, "swept_at": None, "lines": [],
+               "purpose": {},
                "reason": None, **values, "attempts": 0, "error": None}
         number = OPERATION.write_id(self.sql, row)
         found = self.by_id(number)
@@ -66,22 +76,33 @@ class MoneyStore:
         a payment the order started (authorised, processing) — for orders that can no longer
         be paid (expired, cancelled, rejected; nothing paid), never captured nor released yet (a
         late payment's refund means it was captured).
-        Checkouts first, oldest first."""
-        unpayable = "o.paid = 0 AND o.state IN ('expired', 'cancelled', 'rejected')"
+        Checkouts first, oldest first. Reads the checkouts `sweep_checkouts` has not set
+        aside and the orders in ix_orders_unpaid_payment, not the shop's history."""
         # released already, being captured, or captured and refunded (late money): not open
         untouched = ("NOT EXISTS (SELECT 1 FROM payment_operations v WHERE v.order_id = o.id "
                      "AND (v.kind IN ('void', 'refund') OR v.kind = 'capture' AND v.status "
                      "<> 'failed') AND v.payment_ref = {ref})")
+        # SQLite has no statistics to tell these partial indexes are the narrow ones
+        checkouts, orders = (("INDEXED BY ix_payment_operations_open_checkouts",
+                              "INDEXED BY ix_orders_unpaid_payment") if self.sql.sqlite
+                             else ("", ""))
         rows = self.sql.all(
-            "SELECT c.order_id, c.provider_ref FROM payment_operations c JOIN orders o ON "
-            "o.id = c.order_id WHERE c.kind = 'checkout' AND c.status = 'succeeded' AND "
-            f"c.provider_ref IS NOT NULL AND {unpayable} AND "
+            f"SELECT c.order_id, c.provider_ref FROM payment_operations c {checkouts} JOIN "
+            f"orders o ON o.id = c.order_id WHERE {OPEN_CHECKOUT} AND c.status = 'succeeded' AND "
+            f"c.provider_ref IS NOT NULL AND {UNPAYABLE} AND "
             f"{untouched.format(ref='c.provider_ref')} ORDER BY c.id LIMIT :n", {"n": limit})
         rows += self.sql.all(
-            f"SELECT o.id, o.payment_ref FROM orders o WHERE {unpayable} AND o.payment_ref IS "
-            f"NOT NULL AND {untouched.format(ref='o.payment_ref')} ORDER BY o.id LIMIT :n",
+            f"SELECT o.id, o.payment_ref FROM orders o {orders} WHERE {UNPAYABLE} AND "
+            f"o.payment_ref IS NOT NULL AND {untouched.format(ref='o.payment_ref')} "
+            "ORDER BY o.id LIMIT :n",
             {"n": limit})
         return list(dict.fromkeys((int(r[0]), str(r[1])) for r in rows))[:limit]
+
+    def sweep_checkouts(self, at: datetime) -> int:
+        """Set aside (swept_at) the checkouts that can never be an abandoned payment again:
+        failed, their order paid (paid never goes back to 0), or their payment released or
+        refunded (a void or refund stays). A capture alone does not count: it may fail."""
+        return int(self.sql.run(SWEEP_CHECKOUTS, {"at": at}).rowcount)
 
     def settle(self, key: str, status: OperationStatus, at: datetime,
                provider_ref: str | None = None, error: str | None = None) -> bool:

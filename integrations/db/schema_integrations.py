@@ -27,6 +27,8 @@ class WebhookEventRow(Base):
     response: Mapped[dict[str, Any]]
     occurred_at: Mapped[datetime | None]
     received_at: Mapped[datetime]
+    # the console's outcomes by source (db/health_counts.py) read this index only
+    __table_args__ = (Index("ix_webhook_events_outcome", "source", "status_code", "applied"),)
 
 
 class PaymentRecordRow(Base):

@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.db.base import Base, Id
+
+OPEN_CHECKOUT = text("kind = 'checkout' AND swept_at IS NULL")
 
 
 class PaymentOperationRow(Base):
@@ -37,11 +39,17 @@ class PaymentOperationRow(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     settled_at: Mapped[datetime | None]
+    # a checkout the money sweep found closed for good (its order paid, its payment released
+    # or refunded, or the checkout failed): never an abandoned payment again (money_sweep.py)
+    swept_at: Mapped[datetime | None]
     __table_args__ = (Index("ix_payment_operations_order", "order_id", "status"),
                       Index("ix_payment_operations_status", "status", "created_at"),
                       # a payment webhook without our order id finds its order by the
                       # provider's reference too (money_store.order_of_payment)
-                      Index("ix_payment_operations_provider_ref", "provider_ref"))
+                      Index("ix_payment_operations_provider_ref", "provider_ref"),
+                      # the checkouts the money sweep still has to look at (partial)
+                      Index("ix_payment_operations_open_checkouts", "id",
+                            sqlite_where=OPEN_CHECKOUT, postgresql_where=OPEN_CHECKOUT))
 
 
 class DisputeRow(Base):

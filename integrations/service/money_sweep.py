@@ -25,7 +25,7 @@ RETRY_AFTER = timedelta(minutes=2)  # leave the caller's own first attempt alone
 def sweep_money(ctx: Context, now: datetime, limit: int = 100) -> dict[str, int]:
     """Retry what is pending, release what was abandoned; counts of each."""
     retried = retry_pending(ctx, now, limit)
-    released = release_abandoned(ctx, limit)
+    released = release_abandoned(ctx, now, limit)
     return {"retried": retried, "released": released}
 
 
@@ -37,8 +37,11 @@ def retry_pending(ctx: Context, now: datetime, limit: int = 100) -> int:
     return sum(op.status is not OperationStatus.PENDING for op in done)
 
 
-def release_abandoned(ctx: Context, limit: int = 100) -> int:
-    """Record a release (void) of each abandoned payment, then make it; how many settled."""
+def release_abandoned(ctx: Context, now: datetime, limit: int = 100) -> int:
+    """Record a release (void) of each abandoned payment, then make it; how many settled.
+    Checkouts closed for good are set aside first, so the look-up reads only open ones."""
+    with ctx.tx() as tx:
+        MoneyStore(tx.store.sql).sweep_checkouts(now)
     with ctx.tx(readonly=True) as tx:
         found = MoneyStore(tx.store.sql).abandoned_checkouts(limit)
     keys = []
