@@ -138,6 +138,21 @@ def payment_covers_total(order: Order, ctx: Mapping[str, Any]) -> str | None:
     return None
 
 
+def nothing_paid_yet(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    """An order waiting for a decision takes one payment (another is late money), and only
+    money taken: an authorisation kept for shipping could lapse while a person decides."""
+    if order.paid:
+        return f"already paid by {order.payment_ref} while the decision is pending"
+    if ctx.get("capture_by") is not None:
+        return "an order waiting for a decision takes captured money, not an authorisation"
+    return None
+
+
+def money_taken(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    """Approving an order the buyer paid while it waited makes it paid; else it waits."""
+    return None if order.paid else "nothing paid yet"
+
+
 def hold_has_lapsed(order: Order, ctx: Mapping[str, Any]) -> str | None:
     expires = order.hold_expires_at
     if expires is not None and ctx["at"] < expires:
@@ -307,6 +322,13 @@ def record_packing(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if v not in (None, [])}
 
 
+def refund_if_paid(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """A rejected order gives back what the buyer paid while it waited for the decision."""
+    if order.paid:
+        return refund_everything_paid(order, ctx)
+    return note_reason(order, ctx)
+
+
 def end_hold(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     """The hold lapsed unpaid: its stock goes back (see the step's stock intent)."""
     order.hold_expires_at = None
@@ -359,6 +381,9 @@ def capture_due(order: Order, now: datetime, timeouts: Timeouts) -> datetime | N
 
 
 S = OrderState
+# a person (risk review) or the buyer (verification) decides; money may already arrive: the
+# order keeps it (`pay` stays in the state), approve makes it paid, reject refunds it
+AWAITING_DECISION = (S.VERIFYING, S.UNDER_REVIEW)
 PRE_SHIPMENT = (S.CREATED, S.VERIFYING, S.UNDER_REVIEW, S.AWAITING_PAYMENT, S.PAYMENT_PENDING,
                 S.PAID, S.PICKING, S.BACKORDERED)
 UNSHIPPED_PAID = (S.PAID, S.PICKING, S.BACKORDERED, S.PACKED)
@@ -368,13 +393,13 @@ REFUNDABLE = (S.PAID, S.PICKING, S.BACKORDERED, S.PACKED, S.SHIPPED, S.DELIVERED
 RELEASE, CONSUME, RESTOCK = StockIntent.RELEASE, StockIntent.CONSUME, StockIntent.RESTOCK
 
 ORDER_STEPS = (
-    Step("approve", (S.CREATED, S.VERIFYING, S.UNDER_REVIEW), S.AWAITING_PAYMENT,
-         effect=start_hold),
+    Step("approve", AWAITING_DECISION, S.PAID, (money_taken,), note_reason, stock=(CONSUME,)),
+    Step("approve", (S.CREATED, *AWAITING_DECISION), S.AWAITING_PAYMENT, effect=start_hold),
     # step-up verification: the buyer answers a challenge; passing approves, failing or the
     # timer rejects (integrations/service/verification.py)
     Step("verify", (S.CREATED,), S.VERIFYING, effect=note_reason),
     Step("review", (S.CREATED,), S.UNDER_REVIEW, effect=note_reason),
-    Step("reject", (S.CREATED, S.VERIFYING, S.UNDER_REVIEW), S.REJECTED, effect=note_reason,
+    Step("reject", (S.CREATED, *AWAITING_DECISION), S.REJECTED, effect=refund_if_paid,
          stock=(RELEASE,)),
     Step("extend_hold", (S.AWAITING_PAYMENT,), None, (hold_extension_is_positive,),
          extend_hold, event="hold_extended"),
@@ -385,6 +410,8 @@ ORDER_STEPS = (
          restart_hold, event="payment_failed"),
     Step("pay", (S.AWAITING_PAYMENT, S.PAYMENT_PENDING), S.PAID, (payment_covers_total,),
          record_payment, stock=(CONSUME,)),
+    Step("pay", AWAITING_DECISION, None, (nothing_paid_yet, payment_covers_total),
+         record_payment, event="paid_before_decision"),
     Step("expire", (S.AWAITING_PAYMENT, S.PAYMENT_PENDING), S.EXPIRED, (hold_has_lapsed,),
          end_hold, stock=(RELEASE,)),
     # money that arrived after the hold lapsed, under the shop's `revive` policy: the order
@@ -427,3 +454,9 @@ ORDER_TIMERS = (
 ORDER_LIFECYCLE = Lifecycle(
     "order", OrderState, OrderState.CREATED, ORDER_STEPS, triggers=OrderTrigger,
     creation=Creation("place", "created", stock=(StockIntent.HOLD,)), timers=ORDER_TIMERS)
+
+
+def takes_payment(order: Order) -> bool:
+    """Money arriving now is this order's payment: it waits for one (awaiting payment, or
+    pending on it), or waits for a decision with nothing paid yet. Other money is late money."""
+    return ORDER_LIFECYCLE.can(order.state, "pay") and not order.paid

@@ -51,10 +51,15 @@ def retrying(ports: Ports, call: Callable[[], T]) -> T:
     return call()
 
 
+ENDED = {"cancelled": "cancelled and refunded",
+         "rejected": "not accepted: your payment is refunded"}
+
+
 def settle_cancel(ctx: Context, ports: Ports, order_id: str) -> str:
-    """Pay back what a cancelled order owes, once; tell the buyer, or the staff on failure."""
+    """Pay back what a cancelled or rejected order owes, once; tell the buyer, or the staff on
+    failure."""
     case = settlement.cancellation(ctx, parse_id("order_id", order_id, "o"))
-    if case.order.state != "cancelled" or case.owed == 0:
+    if case.order.state not in ("cancelled", "rejected") or case.owed == 0:
         return "nothing to settle"
     if case.settled:
         return "already settled"
@@ -66,14 +71,15 @@ def settle_cancel(ctx: Context, ports: Ports, order_id: str) -> str:
     except Exception as error:
         settlement.record_failure(ctx, case, str(error))
         ports.notify(Message("orderpilot.order.refund_failed", "ops",  # free text: masked
-                             f"Refund for cancelled {order_id} failed", mask_text(str(error)),
+                             f"Refund for {case.order.state} {order_id} failed",
+                             mask_text(str(error)),
                              order_id))
         return "failed"
     if done.status is OperationStatus.PENDING:  # accepted; the provider's webhook settles it
         return "refund pending"
     owed = casework.money(case.owed, case.order.currency)
     retrying(ports, lambda: ports.notify(Message(
-        "orderpilot.order.refunded", "buyer", f"Order {order_id} cancelled and refunded",
+        "orderpilot.order.refunded", "buyer", f"Order {order_id} {ENDED[case.order.state]}",
         f"We refunded {owed} (ref {done.provider_ref}).", order_id)))
     return "refunded"
 

@@ -52,12 +52,15 @@ def intents_of(event: str, entity: str, entity_id: int, order_id: int,
     if entity == "dispute" and (after in UNANSWERED) != (before in UNANSWERED):
         found.append(Intent("open" if after in UNANSWERED else "close", DISPUTE_REVIEW, ref,
                             order, why))
-    found += _jobs(entity, after, ref, order)
+    found += _jobs(entity, after, ref, order, payload.get("details") or {})
     return found
 
 
-def _jobs(entity: str, after: str, ref: str, order: str) -> list[Intent]:
+def _jobs(entity: str, after: str, ref: str, order: str, details: dict[str, Any]
+          ) -> list[Intent]:
     if entity == "order" and after == "cancelled":
+        return [Intent("job", SETTLE_CANCEL, ref, order)]
+    if entity == "order" and after == "rejected" and details.get("refund"):  # paid meanwhile
         return [Intent("job", SETTLE_CANCEL, ref, order)]
     if entity == "case" and after == "requested":
         return [Intent("job", TRIAGE_REFUND, ref, order)]

@@ -38,12 +38,11 @@ from integrations.service.late_payments import already_paid_by, take_late_money
 from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine import ids
 from statemachine.errors import InvalidInput
-from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
+from statemachine.order import AWAITING_DECISION, Order, OrderState, takes_payment
 from statemachine.tracking import CarrierStatus, plan_tracking
 
 PAYMENT_RECORD_KIND = {"succeeded": "capture", "failed": "failed", "refunded": "refund",
                        "chargeback": "chargeback", "pending": "pending"}
-BEFORE_PAYMENT = (OrderState.CREATED, OrderState.VERIFYING, OrderState.UNDER_REVIEW)
 SCAN_TRIGGERS = {"pick_up", "scan", "out_for_delivery", "deliver"}
 
 
@@ -134,8 +133,9 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
 
 
 def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
-    """The money arrived and the order can take it: it is paid. (Money it cannot take is
-    revived by policy or refunded before this: late_payments.py.)"""
+    """The money arrived and the order can take it: it is paid (or, waiting for a decision,
+    keeps it). (Money it cannot take is revived by policy or refunded before this:
+    late_payments.py.)"""
     orders.fire(ctx, tx, order, "pay", "gateway",
                 {"amount": event.amount, "payment_ref": event.payment_ref})
     return True, None, None
@@ -144,12 +144,14 @@ def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
 def _late(order: Order, event: PaymentEvent) -> bool:
     """Money the order cannot take: it was expired, cancelled or rejected meanwhile (even while
     this payment was pending), or it is paid already by another payment (a second payment)."""
-    return order.state not in BEFORE_PAYMENT and not ORDER_LIFECYCLE.can(order.state, "pay") \
-        and not already_paid_by(order, event.payment_ref)
+    return not takes_payment(order) and not already_paid_by(order, event.payment_ref)
 
 
 def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
     """A payment started that has not settled (bank transfer, card authorised)."""
+    if order.state in AWAITING_DECISION:  # it is taken when it settles (`succeeded`)
+        return False, f"payment started while {order.state}: recorded; the order takes the " \
+                      "money when it settles", None
     if order.state is OrderState.PAYMENT_PENDING and order.payment_ref == event.payment_ref:
         return False, "the order already waits for this payment", None
     orders.fire(ctx, tx, order, "start_payment", "gateway", {

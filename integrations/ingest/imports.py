@@ -21,7 +21,7 @@ from integrations.service.inputs import PlaceOrder, parse
 from statemachine import ids
 from statemachine.currency import minor, split_total
 from statemachine.errors import InvalidInput, OrderPilotError
-from statemachine.order import OrderState
+from statemachine.order import OrderState, takes_payment
 
 
 @dataclass
@@ -131,7 +131,7 @@ def _pay(ctx: Context, record: OrderRecord, number: int, paid: dict | None, key:
         return Imported(rows, ext, "rejected by risk", order.public_id)
     if paid is None:
         return Imported(rows, ext, "placed", order.public_id)
-    if order.state is not OrderState.AWAITING_PAYMENT:
+    if not takes_payment(order):
         return Imported(rows, ext, f"placed, {order.state}: payment not applied",
                         order.public_id)
     orders.fire_order(ctx, number, "pay", actor, {"amount": order.total,

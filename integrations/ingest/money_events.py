@@ -39,7 +39,7 @@ from integrations.service.views import OrderView
 from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.errors import NotFound
 from statemachine.money import OperationKind, OperationStatus
-from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
+from statemachine.order import AWAITING_DECISION, Order, OrderState, takes_payment
 from statemachine.ports import MoneyEvent, PaymentResult
 
 ORDER_ID = re.compile(r"^o-(\d{1,18})$")
@@ -73,10 +73,11 @@ def apply_money_event(ctx: Context, event: MoneyEvent) -> tuple[Outcome, list[st
 def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
     actor, money_in = f"provider:{ev.provider}", {"amount": ev.amount,
                                                    "payment_ref": ev.payment_ref}
-    waiting = order.state is OrderState.AWAITING_PAYMENT or (
-        order.state is OrderState.PAYMENT_PENDING and order.payment_ref == ev.payment_ref)
+    waiting = takes_payment(order) and (
+        order.state is not OrderState.PAYMENT_PENDING or order.payment_ref == ev.payment_ref)
     if waiting and ev.amount == order.total:
-        if ctx.settings.capture_at == "shipping":
+        # an order waiting for a risk decision takes the money now (the decision settles it)
+        if ctx.settings.capture_at == "shipping" and order.state not in AWAITING_DECISION:
             orders.fire(ctx, tx, order, "pay", actor, {**money_in, "authorised_only": True})
             return True, "authorised; kept for capture at shipping"
         if order.state is OrderState.AWAITING_PAYMENT:
@@ -109,7 +110,7 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
         money.settle_in(ctx, tx, order, ours, _result(ev, "capture", ev.payment_ref))
         return True, f"settles capture {ours.key}"
     actor = f"provider:{ev.provider}"
-    if ORDER_LIFECYCLE.can(order.state, "pay"):
+    if takes_payment(order):
         orders.fire(ctx, tx, order, "pay", actor,
                     {"amount": ev.amount, "payment_ref": ev.payment_ref})
         _ledger(tx, order, ev, "capture")

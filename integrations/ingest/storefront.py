@@ -34,7 +34,7 @@ from integrations.service.inputs import PlaceOrder, parse
 from integrations.service.views import OrderView
 from statemachine import ids
 from statemachine.errors import InvalidInput, InvalidTransition, NotFound
-from statemachine.order import PRE_SHIPMENT, Order, OrderState
+from statemachine.order import PRE_SHIPMENT, Order, takes_payment
 
 ACTOR = "shopify"
 
@@ -117,7 +117,7 @@ def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
         ours = tx.store.get_order(number)
         if order.cancelled_at and ours.state in PRE_SHIPMENT:
             note = _cancel(ctx, tx, ours, order)
-        elif order.financial_status == "paid" and ours.state is OrderState.AWAITING_PAYMENT:
+        elif order.financial_status == "paid" and takes_payment(ours):
             note = _pay(ctx, tx, ours, order, d)
         else:
             note = "nothing orderpilot acts on changed (address and line edits are not applied)"
@@ -190,7 +190,7 @@ def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
     if order.currency != ours.currency:
         raise InvalidInput({"currency": f"order {ours.public_id} is in {ours.currency} "
                                         f"(got {order.currency})"})
-    if ours.state is not OrderState.AWAITING_PAYMENT:
+    if not takes_payment(ours):  # waiting for a risk decision, it keeps the money
         return "already paid" if ours.paid else f"order is {ours.state}: payment not applied"
     total = shopify.minor(order.total_price, order.currency, "total_price")
     orders.fire(ctx, tx, ours, "pay", ACTOR, {"amount": ours.total,

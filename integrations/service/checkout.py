@@ -15,7 +15,7 @@ from integrations.service.context import Context
 from statemachine import ids
 from statemachine.errors import GuardRejected
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation
-from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order import takes_payment
 from statemachine.ports import Checkout
 
 
@@ -24,9 +24,10 @@ def open_checkout(ctx: Context, order_no: int, actor: str = "shop") -> Checkout:
     key = f"checkout:{ids.ORDER(order_no)}"
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
-        if not ORDER_LIFECYCLE.can(order.state, "pay"):
+        if not takes_payment(order):
             raise GuardRejected("order", order.public_id, order.state.value, "checkout",
-                                "only an order awaiting payment can be paid")
+                                "only an order awaiting payment (or, unpaid, a decision) can "
+                                "be paid")
         money.request(ctx, tx, order, OperationKind.CHECKOUT, order.total, key, actor)
     checkout = ctx.gateway.checkout(order.public_id, order.total, order.currency,
                                     idempotency_key=key)

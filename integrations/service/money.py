@@ -33,7 +33,7 @@ from statemachine.money import (
     OperationStatus,
     PaymentOperation,
 )
-from statemachine.order import ORDER_LIFECYCLE, Order
+from statemachine.order import Order, takes_payment
 from statemachine.ports import (
     PaymentGateway,
     PaymentResult,
@@ -154,7 +154,7 @@ def _capture_unwanted(ctx: Context, op: PaymentOperation) -> str | None:
     held = order.authorisation
     if held and held["payment_ref"] == op.payment_ref:
         return None
-    if ORDER_LIFECYCLE.can(order.state, "pay"):  # awaiting this payment, or pending on it
+    if takes_payment(order):  # awaiting this payment, or pending on it
         return None
     return (f"capture not made: order {order.public_id} is {order.state} and no longer waits "
             f"for payment {op.payment_ref}")

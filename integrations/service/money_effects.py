@@ -8,7 +8,7 @@ from integrations.service.late_payments import take_late_money
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.money import OperationKind, PaymentOperation
-from statemachine.order import ORDER_LIFECYCLE, UNPAYABLE, Order
+from statemachine.order import ORDER_LIFECYCLE, UNPAYABLE, Order, takes_payment
 from statemachine.ports import PaymentResult
 
 
@@ -26,7 +26,7 @@ def apply_effects(ctx: Context, tx: Tx, order: Order, operation: PaymentOperatio
 
 def _captured(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
               result: PaymentResult) -> None:
-    if ORDER_LIFECYCLE.can(order.state, "pay"):
+    if takes_payment(order):
         orders.fire(ctx, tx, order, "pay", operation.actor,
                     {"amount": result.amount, "payment_ref": operation.payment_ref})
     elif order.authorisation and ORDER_LIFECYCLE.can(order.state, "capture"):

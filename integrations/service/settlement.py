@@ -1,6 +1,7 @@
 """Cancel after payment, as a saga: the stock came back in the cancel transaction (and the order
 counted the money as refunded); the money goes back through the gateway afterwards (network I/O
-after commit), then the buyer is told.
+after commit), then the buyer is told. An order rejected after the buyer paid (the money came
+while a person reviewed it) is settled the same way: the reject step counted the refund.
 
 Like every money movement, the refund is recorded first (a pending operation keyed
 `cancel-refund:o-N`), the provider is called with that key, and the answer settles it once —
@@ -19,6 +20,8 @@ from integrations.service.views import OrderView
 from statemachine import ids
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation
 
+ENDING_STEPS = ("cancel", "reject")  # the steps that count what was paid as refunded
+
 
 class Cancellation(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -29,11 +32,12 @@ class Cancellation(BaseModel):
 
 
 def cancellation(ctx: Context, order_id: int) -> Cancellation:
-    """The cancelled order, what it owes the buyer, and whether that was already paid back."""
+    """The cancelled (or rejected) order, what it owes the buyer, and whether that was already
+    paid back."""
     with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(order_id)
-        cancel = [h for h in tx.store.history(order_id) if h["trigger"] == "cancel"]
-        owed = int(cancel[-1]["payload"].get("refund", 0)) if cancel else 0
+        ended = [h for h in tx.store.history(order_id) if h["trigger"] in ENDING_STEPS]
+        owed = int(ended[-1]["payload"].get("refund", 0)) if ended else 0
         key = f"cancel-refund:{order.public_id}"
         done = MoneyStore(tx.store.sql).by_key(key)
         settled = tx.store.inbox_get(key) is not None or (  # the inbox: before operations
@@ -48,7 +52,7 @@ def request_refund(ctx: Context, case: Cancellation, provider: str) -> PaymentOp
         order = tx.store.get_order(ids.ORDER.parse(case.order.id), lock=True)
         return money.request(ctx, tx, order, OperationKind.REFUND, case.owed, case.key,
                              "system:settle-cancel", purpose={"cancel": case.order.id},
-                             reason="order cancelled", provider=provider)
+                             reason=f"order {case.order.state}", provider=provider)
 
 
 def record_failure(ctx: Context, case: Cancellation, problem: str) -> None:

@@ -26,8 +26,12 @@ from tests.conftest import START
 ORDER_TABLE = {
     "created": {"approve": "awaiting_payment", "review": "under_review", "reject": "rejected",
                 "verify": "verifying", "cancel": "cancelled"},
-    "verifying": {"approve": "awaiting_payment", "reject": "rejected", "cancel": "cancelled"},
-    "under_review": {"approve": "awaiting_payment", "reject": "rejected", "cancel": "cancelled"},
+    # money arriving while a decision is pending is kept (`pay` stays); approving an order
+    # paid that way makes it paid (tests/unit/test_paid_before_decision.py)
+    "verifying": {"approve": "awaiting_payment", "reject": "rejected", "cancel": "cancelled",
+                  "pay": "verifying"},
+    "under_review": {"approve": "awaiting_payment", "reject": "rejected", "cancel": "cancelled",
+                     "pay": "under_review"},
     "awaiting_payment": {"pay": "paid", "expire": "expired", "cancel": "cancelled",
                          "extend_hold": "awaiting_payment", "start_payment": "payment_pending"},
     "payment_pending": {"pay": "paid", "fail_payment": "awaiting_payment", "expire": "expired",
@@ -91,10 +95,12 @@ CASE_CTX = {"inspect": {"result": "ok"}}
 
 
 def _order(state: str, trigger: str) -> Order:
-    """Paid, or for `capture` authorised and kept for capture; waiting for payment p-1."""
+    """Paid, or for `capture` authorised and kept for capture; waiting for payment p-1.
+    Unpaid while a decision is pending (money then is the other test file's)."""
     held = {"amount": 100, "payment_ref": "p-1", "capture_by": START.isoformat()}
+    unpaid = trigger == "capture" or state in ("created", "verifying", "under_review")
     return Order(1, "b-1", OrderState(state), 1, "CNY", 100, [OrderLine(1, "SKU-1", 1, 100)],
-                 START, paid=0 if trigger == "capture" else 100, payment_ref="p-1",
+                 START, paid=0 if unpaid else 100, payment_ref="p-1",
                  attrs={"authorisation": held} if trigger == "capture" else {})
 
 

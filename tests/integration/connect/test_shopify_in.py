@@ -23,7 +23,7 @@ from tests.integration.connect.providers import (
     shopify_order,
     shopify_refund,
 )
-from tests.integration.integ.server import row_counts, running_server
+from tests.integration.integ.server import review_big_orders, row_counts, running_server
 
 
 @pytest.fixture
@@ -157,3 +157,23 @@ def test_a_discount_that_does_not_divide_evenly_keeps_the_total_exact(storefront
     assert order.total == 2999
     assert [(ln.sku, ln.quantity, ln.unit_price) for ln in order.lines] == [
         ("SKU-1", 1, 999), ("SKU-1", 2, 1000)]
+
+
+def test_an_order_paid_at_checkout_and_held_for_review_keeps_its_payment(any_url, clock):
+    # Given a shop whose risk check sends orders over ¥50 to a person
+    pilot = OrderPilot(any_url, clock=clock, risk_check=review_big_orders, settings=Settings(
+        shopify=ShopifyPolicy(webhook_secret=SHOPIFY_SECRET, shop_domain=SHOP)))
+    stock(pilot, sku="SKU-1", quantity=20)
+    stock(pilot, sku="SKU-2", warehouse="WH-2", quantity=20)
+    with running_server(pilot) as base_url, httpx.Client(base_url=base_url) as http:
+        # When Shopify sends an order paid at checkout (¥79.80), then its orders/paid
+        created = send(http, "orders/create", shopify_order(financial_status="paid"), "wh-1")
+        paid = send(http, "orders/paid", shopify_order(financial_status="paid"), "wh-2")
+    # Then the order waits for the person with its payment kept (it was dropped before)
+    assert created.json()["order"]["state"] == "under_review", created.text
+    assert paid.json()["note"] == "already paid"
+    order_id = created.json()["order"]["id"]
+    assert pilot.orders.get(order_id).paid == 7980
+    # And approving it makes it paid: no hold to lapse, no second payment asked of the buyer
+    assert pilot.reviews.approve(order_id, by="mei").state == "paid"
+    pilot.close()

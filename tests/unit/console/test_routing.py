@@ -22,6 +22,10 @@ def row(event: str, entity: str = "order", before: str | None = None,
      [("close", "risk-review", "o-42"), ("job", "settle-cancel", "o-42")]),
     (("orderpilot.order.cancelled", "order", "paid", "cancelled", 42),
      [("job", "settle-cancel", "o-42")]),
+    (("orderpilot.order.rejected", "order", "under_review", "rejected", 42),
+     [("close", "risk-review", "o-42")]),
+    (("orderpilot.order.paid", "order", "under_review", "paid", 42),
+     [("close", "risk-review", "o-42")]),
     (("orderpilot.case.requested", "case", None, "requested"), [("job", "triage-refund", "c-7")]),
     (("orderpilot.case.under_review", "case", "requested", "under_review"),
      [("open", "refund-review", "c-7")]),
@@ -62,3 +66,11 @@ def test_an_sla_signal_escalates_its_case(event, kind, entity):
 
 def test_a_signal_without_a_state_change_asks_for_nothing():
     assert intents_of("orderpilot.shipment.chased", "shipment", 7, 42, {"ticket": "T-1"}) == []
+
+
+def test_a_rejected_order_that_was_paid_meanwhile_is_settled_like_a_cancellation():
+    payload = {"from_state": "under_review", "to_state": "rejected", "trigger": "reject",
+               "actor": "mei", "details": {"refund": 6000, "reason": "盗刷嫌疑"}}
+    assert [(i.action, i.kind) for i in intents_of(
+        "orderpilot.order.rejected", "order", 42, 42, payload)] == [
+        ("close", "risk-review"), ("job", "settle-cancel")]
