@@ -169,24 +169,25 @@ class MoneyStore:
 
     # `base` or `base:<n>`, among the order's operations: the key names the order (or its
     # case), and the prefix test can use no index, so without order_id it read every
-    # operation ever recorded (bench/hot_scans.py)
+    # operation ever recorded (bench/hot_scans.py). The prefix also matches keys that only
+    # start like `base` (`void:o-1:<payment>` for `void:o-1`): `_attempts` keeps `:<n>` only.
     _KEYED = ("order_id = :o AND (idem_key = :b OR substr(idem_key, 1, :n) = :p)")
 
     def latest(self, base: str, order_id: int) -> PaymentOperation | None:
         """The order's newest operation keyed `base` or `base:<n>` (retries after a failure)."""
-        row = self.sql.one(f"SELECT {OP_COLS} FROM payment_operations WHERE {self._KEYED} "
-                           "ORDER BY id DESC LIMIT 1", self._key_params(base, order_id))
-        return None if row is None else self._operation(row)
+        rows = self._attempts(base, order_id)
+        return self._operation(rows[-1]) if rows else None
 
     def count_keys(self, base: str, order_id: int) -> int:
         """How many of the order's operations used `base` or `base:<n>` as their key."""
-        row = self.sql.one(f"SELECT COUNT(*) FROM payment_operations WHERE {self._KEYED}",
-                           self._key_params(base, order_id))
-        return int(row[0]) if row else 0
+        return len(self._attempts(base, order_id))
 
-    @staticmethod
-    def _key_params(base: str, order_id: int) -> dict[str, Any]:
-        return {"o": order_id, "b": base, "p": base + ":", "n": len(base) + 1}
+    def _attempts(self, base: str, order_id: int) -> list[Any]:
+        """Rows keyed `base` or `base:<n>`, oldest first (a handful per order)."""
+        rows = self.sql.all(f"SELECT {OP_COLS} FROM payment_operations WHERE {self._KEYED} "
+                            "ORDER BY id", {"o": order_id, "b": base, "p": base + ":",
+                                            "n": len(base) + 1})
+        return [r for r in rows if r[6] == base or _is_count(r[6][len(base) + 1:])]
 
     def _operation(self, r: Any) -> PaymentOperation:
         doc, when = self.sql.doc, self.sql.when
@@ -197,3 +198,7 @@ class MoneyStore:
             amount=r[4], currency=r[5], key=r[6], provider=r[7], payment_ref=r[8], actor=r[9],
             created_at=when(r[10]), lines=lines, purpose=doc(r[12]) or {}, reason=r[13],
             provider_ref=r[14], attempts=r[15], error=r[16])
+
+
+def _is_count(suffix: str) -> bool:
+    return suffix.isascii() and suffix.isdigit()
