@@ -19,9 +19,9 @@ if not __package__:  # run as `python bench/risk_quality.py` from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.datasets import dataset  # noqa: E402
-from integrations.risk.backtest import measure, replay  # noqa: E402
+from integrations.risk.backtest import judged_in, measure, replay  # noqa: E402
 from integrations.risk.config import default_ruleset  # noqa: E402
-from integrations.risk.history import read_history  # noqa: E402
+from integrations.risk.history import FRAUD_ECOMMERCE, read_history  # noqa: E402
 from statemachine.risk import RuleSet  # noqa: E402
 
 DEFAULT_INPUT = str(dataset("fraud_ecommerce.csv.gz"))
@@ -60,7 +60,8 @@ def run(path: str, use_model: bool) -> dict[str, object]:
     for how in ("time", "interleaved"):
         tune, test = _split(rows, how)
         scorer = _train_on(path, rows, tune) if use_model else None
-        chosen = _tune(rows, tune, default_ruleset(), scorer)
+        ruleset, _ = judged_in(default_ruleset(), FRAUD_ECOMMERCE.currency)  # as the CLI
+        chosen = _tune(rows, tune, ruleset, scorer)
         decisions, _ = replay(rows, chosen, scorer)
         results[how] = {"review_at": chosen.score.review_at, "reject_at": chosen.score.reject_at,
                         "tune": _evaluate(rows, decisions, tune),

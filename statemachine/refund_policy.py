@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from statemachine.risk.rules import money
+from statemachine.currency import shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,8 @@ class RefundFacts:
 
 @dataclass(frozen=True, slots=True)
 class RefundRules:
-    auto_max_amount: int = 20_000               # 200.00
+    auto_max_amount: int = 20_000               # 200.00, in `currency`
+    currency: str = "CNY"  # a refund in another currency has no limit here: a person looks
     min_credit: int = 80
     max_order_age: timedelta = timedelta(days=30)
     new_buyer: timedelta = timedelta(days=30)
@@ -29,9 +30,12 @@ class RefundRules:
 def needs_a_person(facts: RefundFacts, rules: RefundRules = RefundRules()) -> list[str]:
     """Why a person must look at this request; an empty list means approve at once."""
     reasons = []
-    if facts.amount > rules.auto_max_amount:
-        reasons.append(f"amount {money(facts.amount, facts.currency)} above the auto-approve "
-                       f"limit {money(rules.auto_max_amount, facts.currency)}")
+    if facts.currency != rules.currency:
+        reasons.append(f"refund in {facts.currency}: the auto-approve limit is set in "
+                       f"{rules.currency} only")
+    elif facts.amount > rules.auto_max_amount:
+        reasons.append(f"amount {shown(facts.amount, facts.currency)} above the auto-approve "
+                       f"limit {shown(rules.auto_max_amount, facts.currency)}")
     if facts.buyer_credit < rules.min_credit:
         reasons.append(f"buyer credit {facts.buyer_credit} below {rules.min_credit}")
     if facts.order_age > rules.max_order_age:

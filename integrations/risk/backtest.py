@@ -7,7 +7,7 @@ the label column is read for the metrics and never reaches the engine or the sto
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from statemachine.risk import RuleSet
@@ -84,6 +84,17 @@ def measure(rows: list[HistoryRow], decisions: list[RiskDecision]) -> tuple:
     return bands, auc([d.score for _, d in pairs], labels)
 
 
+def judged_in(ruleset: RuleSet, currency: str) -> tuple[RuleSet, tuple[str, ...]]:
+    """The rule set a history in `currency` is replayed under: as given when it has thresholds
+    for that currency; else its own thresholds read in the file's currency (no exchange rate is
+    applied, the report's notes say so) rather than every row held for having none."""
+    if ruleset.amounts_for(currency) is not None:
+        return ruleset, ()
+    return replace(ruleset, currency=currency), (
+        f"amounts in {currency} judged by the {ruleset.currency} thresholds as written "
+        f"(the rule set has no band for {currency})",)
+
+
 def run_backtest(input_path: str | Path, out_path: str | Path, ruleset: RuleSet,
                  model: ScoreFunction | None = None, evaluate_from: float = 0.0,
                  mapping: ColumnMapping = FRAUD_ECOMMERCE,
@@ -91,12 +102,13 @@ def run_backtest(input_path: str | Path, out_path: str | Path, ruleset: RuleSet,
     """Replay the file, write decisions, and measure rows from `evaluate_from` (time fraction):
     bands, AUC, the review-budget curve and the score bands proposed for the budget."""
     rows = read_history(input_path, mapping)
+    ruleset, judged = judged_in(ruleset, mapping.currency)
     decisions, assessments = replay(rows, ruleset, model)
     write_decisions(out_path, rows, decisions)
     start = int(len(rows) * evaluate_from)
     bands, score_auc = measure(rows[start:], decisions[start:])
     counts = {a.value: sum(1 for d in decisions[start:] if d.action is a) for a in RiskAction}
-    notes = () if bands else ("no label column: metrics not computed",)
+    notes = judged + (() if bands else ("no label column: metrics not computed",))
     labelled = [(a, r.label) for a, r in zip(assessments[start:], rows[start:], strict=True)
                 if r.label is not None]
     if not labelled:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -105,9 +105,19 @@ class ScoreConfig(_Strict):
         return self
 
 
+class AmountBandConfig(_Strict):
+    review_above: int = Field(ge=0)
+    allow_lane_max: int = Field(0, ge=0)
+
+
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
 class RuleSetConfig(_Strict):
     name: str = "default"
+    currency: CurrencyCode = "CNY"  # what amount_review_above and allow_lane.max_amount are in
     amount_review_above: int = Field(500_000, ge=0)
+    other_currencies: dict[CurrencyCode, AmountBandConfig] = {}
     blacklist_action: Action = "reject"
     allow_lane: AllowLaneConfig = AllowLaneConfig()
     velocity: VelocityConfig = VelocityConfig()
@@ -120,11 +130,20 @@ class RuleSetConfig(_Strict):
     score: ScoreConfig = ScoreConfig()
     actions: dict[RuleId, Action] = {}
 
+    @model_validator(mode="after")
+    def _own_currency_not_repeated(self) -> RuleSetConfig:
+        if self.currency in self.other_currencies:
+            raise ValueError(f"other_currencies.{self.currency} repeats the rule set's own "
+                             f"currency: set amount_review_above and allow_lane.max_amount")
+        return self
+
     def to_ruleset(self) -> rs.RuleSet:
         """The pure frozen rule set the engine evaluates."""
         d, score = self.model_dump(), self.score
         return rs.RuleSet(
-            name=d["name"], amount_review_above=d["amount_review_above"],
+            name=d["name"], currency=d["currency"], amount_review_above=d["amount_review_above"],
+            other_currencies={code: rs.AmountBand(**band)
+                              for code, band in d["other_currencies"].items()},
             blacklist_action=RiskAction(d["blacklist_action"]),
             allow_lane=rs.AllowLane(**d["allow_lane"]),
             velocity=_build(rs.VelocityRule, d["velocity"], "action"),

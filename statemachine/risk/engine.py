@@ -52,7 +52,8 @@ def allow_lane(facts: PlacementFacts, signals: RiskSignals, ruleset: RuleSet) ->
         return None
     if completed < lane.min_completed_orders or disputes or signals.blacklist_hits:
         return None
-    if facts.amount > lane.max_amount:
+    band = ruleset.amounts_for(facts.currency)
+    if band is None or facts.amount > band.allow_lane_max:  # no band: not a small amount
         return None
     return Reason("allow_lane", f"known good buyer with {completed} completed orders",
                   {"orders_completed": completed, "amount": facts.amount})

@@ -8,19 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from statemachine.currency import shown
+
 from .facts import PlacementFacts, Reason, RiskAction
 from .ruleset import RuleSet
 from .signals import RiskSignals, account_age_seconds
 
 Rule = Callable[[PlacementFacts, RiskSignals, RuleSet], Reason | None]
-WHOLE_UNIT_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX"})
-
-
-def money(minor: int, currency: str) -> str:
-    """Minor units as a person reads them: 699900 CNY -> '6999.00 CNY' (values stay minor)."""
-    if currency in WHOLE_UNIT_CURRENCIES:
-        return f"{minor} {currency}"
-    return f"{minor // 100}.{minor % 100:02d} {currency}"
 
 
 def blacklist(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
@@ -66,13 +60,19 @@ def velocity(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason
 
 
 def amount_threshold(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
-    """Fires when the order amount is above the review threshold."""
-    if facts.amount <= rs.amount_review_above:
+    """Fires when the order amount is above the review threshold of its currency, or when its
+    currency has none (a person looks rather than an amount passing unchecked)."""
+    band = rs.amounts_for(facts.currency)
+    if band is None:
+        return Reason("amount_threshold", f"no amount threshold for {facts.currency} orders "
+                      f"(set other_currencies.{facts.currency})",
+                      {"amount": facts.amount, "currency": facts.currency})
+    if facts.amount <= band.review_above:
         return None
-    shown = (money(facts.amount, facts.currency), money(rs.amount_review_above, facts.currency))
-    return Reason("amount_threshold", f"amount {shown[0]} above {shown[1]}",
+    amount, limit = shown(facts.amount, facts.currency), shown(band.review_above, facts.currency)
+    return Reason("amount_threshold", f"amount {amount} above {limit}",
                   {"amount": facts.amount, "currency": facts.currency,
-                   "threshold": rs.amount_review_above})
+                   "threshold": band.review_above})
 
 
 def new_account_bulk(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:

@@ -94,11 +94,23 @@ class ScoreBands:
 
 
 @dataclass(frozen=True, slots=True)
+class AmountBand:
+    """The amount thresholds for orders in one currency, in its minor units."""
+
+    review_above: int
+    allow_lane_max: int
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     """All thresholds of one rule set; built from TOML by `integrations.risk.config`."""
 
     name: str = "default"
+    # the currency `amount_review_above` and `allow_lane.max_amount` are in; orders in another
+    # currency use its band in `other_currencies` (no exchange rates here: a person sets them)
+    currency: str = "CNY"
     amount_review_above: int = 500_000  # minor units: 5000.00
+    other_currencies: Mapping[str, AmountBand] = field(default_factory=dict)
     blacklist_action: RiskAction = RiskAction.REJECT
     allow_lane: AllowLane = field(default_factory=AllowLane)
     velocity: VelocityRule = field(default_factory=VelocityRule)
@@ -111,3 +123,9 @@ class RuleSet:
     score: ScoreBands = field(default_factory=ScoreBands)
     # rule id -> verify | review | reject, over the per-rule `action` settings
     actions: Mapping[str, RiskAction] = field(default_factory=dict)
+
+    def amounts_for(self, currency: str) -> AmountBand | None:
+        """The thresholds for an order in `currency`; None when none are configured."""
+        if currency == self.currency:
+            return AmountBand(self.amount_review_above, self.allow_lane.max_amount)
+        return self.other_currencies.get(currency)

@@ -18,7 +18,9 @@ def test_a_small_refund_by_a_known_good_buyer_on_a_recent_order_is_approved_at_o
 
 
 @pytest.mark.parametrize(("change", "reason"), [
-    ({"amount": 20_001}, "amount 200.01 CNY above the auto-approve limit 200.00 CNY"),
+    ({"amount": 20_001}, "amount ¥200.01 above the auto-approve limit ¥200.00"),
+    # the limit is in CNY: 20,000 JPY (about ¥1,000) or 200 KWD are not "small" by it
+    ({"currency": "JPY"}, "refund in JPY: the auto-approve limit is set in CNY only"),
     ({"buyer_credit": 79}, "buyer credit 79 below 80"),
     ({"order_age": timedelta(days=31)}, "order is 31 days old (limit 30)"),
     ({"buyer_orders": 1, "buyer_age": timedelta(days=2)},

@@ -25,7 +25,7 @@ def hangzhou(detail: str = "文三路18号3单元", code: str | None = "330106",
 def an_order(**changes) -> PlacementFacts:
     """A plain 30.00 order of one item by buyer b-1 with a good address."""
     base = PlacementFacts(
-        order_id="o-1", buyer_id="b-1", amount=3_000, currency="EUR",
+        order_id="o-1", buyer_id="b-1", amount=3_000, currency="CNY",
         lines=(PlacedLine("sku-1", 1, 3_000),), shipping_address=GOOD_ADDRESS, placed_at=NOW,
         device_id="dev-1", ip="203.0.113.7", phone="+442079460000", address=PARSED)
     return replace(base, **changes)

@@ -11,6 +11,7 @@ from integrations.risk.config import (
     parse_ruleset,
 )
 from statemachine.risk import RuleSet
+from statemachine.risk.ruleset import AmountBand
 from statemachine.risk_port import RiskAction
 
 
@@ -39,6 +40,10 @@ def test_a_file_overrides_only_what_it_names(tmp_path):
     ("[credit]\nrestricted_action = 'approve'\n", "credit.restricted_action"),
     ("[score.weights]\nnew_account = 1.5\n", "score.weights.new_account"),
     ("amount_review_above = -1\n", "amount_review_above"),
+    ("currency = 'yuan'\n", "currency"),
+    ("[other_currencies.usd]\nreview_above = 70000\n", "other_currencies.usd"),
+    ("[other_currencies.USD]\nallow_lane_max = 10\n", "other_currencies.USD.review_above"),
+    ("[other_currencies.CNY]\nreview_above = 1\n", "other_currencies.CNY repeats"),
 ])
 def test_a_bad_value_is_reported_with_the_field_it_is_in(text, names):
     with pytest.raises(RuleSetConfigError, match="invalid rule set bad.toml") as caught:
@@ -54,3 +59,12 @@ def test_broken_toml_is_reported_as_such():
 def test_a_missing_file_is_reported_with_its_path(tmp_path):
     with pytest.raises(RuleSetConfigError, match="cannot read rule set .*nope.toml"):
         load_ruleset(tmp_path / "nope.toml")
+
+
+def test_each_other_currency_gets_its_own_band(tmp_path):
+    rules = parse_ruleset("[other_currencies.USD]\nreview_above = 70000\nallow_lane_max = 3000\n"
+                          "[other_currencies.JPY]\nreview_above = 100000\n", "x.toml")
+    assert (rules.currency, rules.amounts_for("CNY")) == ("CNY", AmountBand(500_000, 20_000))
+    assert rules.amounts_for("USD") == AmountBand(70_000, 3_000)
+    assert rules.amounts_for("JPY") == AmountBand(100_000, 0)  # no allow lane in JPY
+    assert rules.amounts_for("EUR") is None

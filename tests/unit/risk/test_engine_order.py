@@ -38,6 +38,15 @@ def test_allow_lane_does_not_cover_large_orders_disputes_or_blacklisted_buyers()
     assert listed.action is RiskAction.REJECT
 
 
+def test_allow_lane_covers_small_orders_only_in_a_currency_with_a_band():
+    # 15,000 JPY (about ¥730) is "small" only if someone said so: with no JPY band it is not
+    # compared against the CNY lane's 20,000 minor units (¥200.00)
+    decision = decide(an_order(amount=15_000, currency="JPY"), known_good_signals(),
+                      default_rules())
+    assert "allow_lane" not in [r.rule for r in decision.reasons]
+    assert "amount_threshold" in [r.rule for r in decision.reasons]
+
+
 def test_allow_lane_is_false_when_completed_orders_are_unknown():
     decision = decide(an_order(), known_good_signals(orders_completed=None), default_rules())
     assert "allow_lane" not in [r.rule for r in decision.reasons]

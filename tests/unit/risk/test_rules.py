@@ -9,7 +9,7 @@ import pytest
 
 from statemachine.address import latin_address
 from statemachine.risk import rules
-from statemachine.risk.ruleset import SkuDailyLimit
+from statemachine.risk.ruleset import AmountBand, SkuDailyLimit
 from statemachine.risk_port import PlacedLine
 
 from .factories import NOW, an_order, default_rules, hangzhou, quiet_signals
@@ -101,5 +101,21 @@ def test_velocity_only_counts_configured_dimensions():
 def test_reason_texts_show_money_as_a_person_reads_it():
     reason = rules.amount_threshold(an_order(amount=699_900, currency="CNY"), quiet_signals(),
                                     default_rules())
-    assert reason.text == "amount 6999.00 CNY above 5000.00 CNY"
+    assert reason.text == "amount ¥6,999.00 above ¥5,000.00"
     assert reason.values["amount"] == 699_900  # the values stay in minor units
+
+
+def test_amounts_are_judged_by_the_band_of_their_own_currency():
+    # Given the manuals' ¥5,000 threshold, and a band for Kuwaiti dinars (3 decimals)
+    ruleset = replace(default_rules(), other_currencies={"KWD": AmountBand(200_000, 10_000)})
+    # Then 250.000 KWD (about ¥5,900) is above its band, shown with three decimals ...
+    kwd = rules.amount_threshold(an_order(amount=250_000, currency="KWD"), quiet_signals(),
+                                 ruleset)
+    assert kwd.text == "amount KWD 250.000 above KWD 200.000"
+    # ... and an order in a currency with no band goes to a person, saying what to set:
+    # 600,000 JPY (about ¥29,000) passed the ¥5,000 threshold before, read as 6,000.00
+    jpy = rules.amount_threshold(an_order(amount=600_000, currency="JPY"), quiet_signals(),
+                                 ruleset)
+    assert jpy.text == "no amount threshold for JPY orders (set other_currencies.JPY)"
+    assert rules.amount_threshold(an_order(amount=199_999, currency="KWD"), quiet_signals(),
+                                  ruleset) is None
