@@ -13,6 +13,8 @@ cannot contain it) and lone UTF-16 surrogates (not encodable as UTF-8).
 
 from __future__ import annotations
 
+import unicodedata
+
 NAME = 64  # ids chosen by the shop: buyers, skus, warehouses, carriers (ASCII, see NAME pattern)
 REF = 128  # references from outside: payment refs, tracking numbers, event ids, device ids
 ACTOR = 128  # who did it: "reviewer:mei", "carrier:sf-express"
@@ -31,6 +33,16 @@ IP = 64
 URL = 2000  # a webhook subscriber's URL, as sent (percent-encoded)
 
 UNSTORABLE = {"\x00": "NUL (U+0000)"}
+
+
+def invisible(text: str) -> str | None:
+    """Why `text` says nothing although it is not empty: only spaces and format characters
+    (zero-width space U+200B, joiners, BOM U+FEFF, word joiner U+2060). Such an address line or
+    name looks blank to a person and to the address parser, but passes `min_length`."""
+    if text and all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):
+        shown = ", ".join(sorted({f"U+{ord(c):04X}" for c in text if not c.isspace()}))
+        return f"expected visible text (got only invisible characters: {shown})"
+    return None
 
 
 def unstorable(text: str) -> str | None:

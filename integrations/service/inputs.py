@@ -71,9 +71,10 @@ class Edge(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _storable(cls, value: Any) -> Any:
-        """Every text, however nested, must be something a store can keep."""
+        """Every text, however nested, must be something a store can keep and a person can
+        read (not only zero-width characters)."""
         for text in _texts(value):
-            problem = limits.unstorable(text)
+            problem = limits.unstorable(text) or limits.invisible(text)
             if problem:
                 raise PydanticCustomError("unstorable", problem)
         return value
@@ -309,7 +310,7 @@ def check_text(field: str, value: Any, max_length: int, *, what: str = "text") -
     if not isinstance(value, str) or not 0 < len(value.strip()) <= max_length:
         raise InvalidInput({field: f"expected {what} of 1–{max_length} characters "
                                    f"(got {_shown(value)})"})
-    problem = limits.unstorable(value)
+    problem = limits.unstorable(value) or limits.invisible(value.strip())
     if problem:
         raise InvalidInput({field: problem})
     return value

@@ -34,6 +34,23 @@ def test_a_nul_character_is_refused_naming_the_field(client, shop, field):
     assert row_counts(shop) == before
 
 
+@pytest.mark.parametrize(("address", "field", "char"), [
+    ({"line": "\u200b\u200b"}, "line", "U+200B"),  # zero-width spaces only
+    ({"line": "浙江省杭州市西湖区文三路 18 号", "recipient": "\ufeff"}, "recipient", "U+FEFF"),
+    ({"street": "\u2060\u3000\u200d", "city": "杭州市"}, "street", "U+200D, U+2060"),
+])
+def test_an_address_field_of_only_invisible_characters_is_refused_naming_it(
+        client, shop, address, field, char):
+    # It looks blank to a person and to the address parser, yet passed min_length: before, the
+    # order was placed and reached a reviewer as a vague address
+    before = row_counts(shop)
+    response = client.post("/v1/shop/orders", order_placed("shop-zw", shipping_address=address))
+    assert response.status_code == 422, response.text
+    problem = response.json()["problems"][f"order.shipping_address.{field}"]
+    assert "only invisible characters" in problem and char in problem, problem
+    assert row_counts(shop) == before
+
+
 def test_a_carrier_exception_reason_as_long_as_the_schema_allows_is_stored(client, shop):
     # Given a parcel on its way
     order, parcel = shipped(client, shop)
