@@ -27,6 +27,8 @@ from statemachine.errors import NotFound
 RISK_REVIEW, REFUND_REVIEW, STALL, DISPUTE_REVIEW = (
     "risk-review", "refund-review", "stall", "dispute-review")
 KINDS = (RISK_REVIEW, REFUND_REVIEW, STALL, DISPUTE_REVIEW)
+ABOUT = {RISK_REVIEW: ids.ORDER, REFUND_REVIEW: ids.CASE, STALL: ids.SHIPMENT,
+         DISPUTE_REVIEW: ids.DISPUTE}  # what each kind of case is about
 MONEY_KEYS = ("amount", "threshold", "total", "limit", "requested", "paid")
 
 
@@ -74,7 +76,7 @@ def open_cases(ctx: Context, kinds: tuple[str, ...] = KINDS) -> list[OpenCase]:
 def open_case(ctx: Context, kind: str, entity: str) -> OpenCase | None:
     """The open case of `kind` about `entity` (o-42 / c-3 / s-7 / d-2), or None once it is
     closed."""
-    number = int(entity.split("-", 1)[1])
+    number = ABOUT[kind].parse(entity, "entity")
     with ctx.tx(readonly=True) as tx:
         found = _readers(ctx, tx)[kind](number)
     return found[0] if found else None

@@ -4,7 +4,7 @@ Issue 10 found `f"o-{n}"` in ~16 files and `removeprefix("o-")` parsing in adapt
 form at every layer, and a loose parse accepted what the codec refuses. This check keeps the
 product's code on the codec: an f-string that writes a known prefix and a dash before a value,
 a `removeprefix("<prefix>-")` or `startswith("<prefix>-")`, or a number cut off a string
-(`int(v[2:])`) is reported (tests may spell ids out: they check the form).
+(`int(v[2:])`, `int(v.split("-", 1)[1])`) is reported (tests may spell ids out: they check the form).
 """
 
 from __future__ import annotations
@@ -44,13 +44,19 @@ def hand_made_ids(source: str) -> list[tuple[int, str]]:
 
 
 def _cut_number(node: ast.AST) -> bool:
-    """`int(x[2:])`: a prefix cut off by its length, then read as a number."""
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    """`int(x[2:])`: a prefix cut off by its length, or `int(x.split("-", 1)[1])`: cut at its
+    dash, then read as a number."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id == "int" and len(node.args) == 1
-            and isinstance(node.args[0], ast.Subscript)
-            and isinstance(node.args[0].slice, ast.Slice)
-            and isinstance(node.args[0].slice.lower, ast.Constant)
-            and node.args[0].slice.upper is None)
+            and isinstance(node.args[0], ast.Subscript)):
+        return False
+    cut = node.args[0]
+    if isinstance(cut.slice, ast.Slice):
+        return isinstance(cut.slice.lower, ast.Constant) and cut.slice.upper is None
+    split = cut.value
+    return (isinstance(split, ast.Call) and isinstance(split.func, ast.Attribute)
+            and split.func.attr in ("split", "rsplit", "partition") and bool(split.args)
+            and isinstance(split.args[0], ast.Constant) and split.args[0].value == "-")
 
 
 def test_the_check_catches_ids_written_or_parsed_by_hand_and_nothing_else():
@@ -59,6 +65,9 @@ def test_the_check_catches_ids_written_or_parsed_by_hand_and_nothing_else():
     assert hand_made_ids('n = int(v.removeprefix("s-"))\n') == [(1, "s")]
     assert hand_made_ids('ok = v.startswith("o-")\n') == [(1, "o")]
     assert hand_made_ids('n = int(case.order_id[2:])\n') == [(1, "?")]
+    assert hand_made_ids('n = int(entity.split("-", 1)[1])\n') == [(1, "?")]
+    assert hand_made_ids('n = int(entity.partition("-")[2])\n') == [(1, "?")]
+    assert hand_made_ids('n = int(line.split(",")[1])\n') == []  # a CSV field, not an id
     assert hand_made_ids('n = int(line[2:10])\n') == []  # a fixed-width field, not a prefix
     assert hand_made_ids('x = f"{ids.ORDER(n)}-evidence"\n') == []
     assert hand_made_ids('x = f"promo-{n}"\n') == []  # not a known prefix
