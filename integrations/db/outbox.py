@@ -8,12 +8,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
 from integrations.db.repository import ORDERS, OUTBOX
+from integrations.db.rows import Insert
 from integrations.db.schema import InboxRow
+from integrations.db.sql import Sql
 
 INBOX = InboxRow.__table__
+CURSOR = Insert(INBOX, but=(), key=("key",), update=("result", "created_at"))
 FOLLOWED = (OUTBOX.c.id, OUTBOX.c.event, OUTBOX.c.entity, OUTBOX.c.entity_id,
             OUTBOX.c.order_id, OUTBOX.c.payload, OUTBOX.c.created_at)
 
@@ -69,6 +72,7 @@ def newest_id(connection: Connection) -> int:
 
 
 def keep_cursor(connection: Connection, key: str, outbox_id: int, at: datetime) -> None:
-    connection.execute(delete(INBOX).where(INBOX.c.key == key))
-    connection.execute(insert(INBOX).values(key=key, kind="console",
-                                            result={"outbox_id": outbox_id}, created_at=at))
+    """One upsert: a DELETE then INSERT let two consoles saving at once (one restarting while
+    the other still runs) both insert, and PostgreSQL refused the second on the key."""
+    CURSOR.write_row(Sql(connection), {"key": key, "kind": "console",
+                                       "result": {"outbox_id": outbox_id}, "created_at": at})

@@ -136,3 +136,12 @@ def provider_captured(pilot: OrderPilot, order_id: str, payment_ref: str, amount
     outcome, follow = apply_money_event(ctx, event)
     money.execute_quietly(ctx, follow)
     return str(outcome.body.get("note") or outcome.status)
+
+
+def save_console_cursor(pilot: OrderPilot, outbox_id: int) -> int:
+    """A console remembers how far it followed the outbox (two consoles: one restarting while
+    the other still runs)."""
+    from integrations.console.follower import save_cursor
+
+    save_cursor(pilot.context, outbox_id)
+    return outbox_id
