@@ -11,10 +11,14 @@ from typing import Any
 
 from integrations.db.rows import Insert
 from integrations.db.schema_fulfil import CarrierKpiRow, SkuSpecRow
-from integrations.db.sql import Sql
+from integrations.db.sql import Sql, in_list
 
 KPIS, SPECS = CarrierKpiRow.__table__, SkuSpecRow.__table__
-KPI, SPEC = Insert(KPIS, but=()), Insert(SPECS, but=())
+# upserts: a DELETE then INSERT let two writers of the same key both insert, and PostgreSQL
+# refused the second with a raw UniqueViolation (two KPI runs, two people setting a weight)
+KPI = Insert(KPIS, but=(), key=("carrier",),
+             update=("parcels", "on_time", "loss_rate", "complaint_rate", "computed_at"))
+SPEC = Insert(SPECS, but=(), key=("sku",), update=("weight_g",))
 
 
 def parcel_lines(sql: Sql, order_id: int, warehouse: str) -> list[tuple[int, int, int]]:
@@ -45,7 +49,8 @@ def replace_kpis(sql: Sql, rows: Iterable[Mapping[str, Any]]) -> None:
     rows = list(rows)
     for row in rows:  # before the DELETE: a wrong row leaves the last job's KPIs in place
         KPI.check(row)
-    sql.run("DELETE FROM carrier_kpis")
+    where, params = in_list("carrier", [row["carrier"] for row in rows])  # none: 1 = 0
+    sql.run(f"DELETE FROM carrier_kpis WHERE NOT ({where})", params)  # carriers gone
     KPI.write(sql, rows)
 
 
@@ -56,5 +61,4 @@ def stored_kpis(sql: Sql) -> list[tuple[str, int, float | None, float | None, fl
 
 
 def set_weight(sql: Sql, sku: str, weight_g: int) -> None:
-    sql.run("DELETE FROM sku_specs WHERE sku = :sku", {"sku": sku})
     SPEC.write_row(sql, {"sku": sku, "weight_g": weight_g})

@@ -33,7 +33,10 @@ TRANSFER_ORDER = TRANSFER_COLS.split(", ").index("order_id")
 FLAGS, BINS, ADJUSTMENTS, TRANSFERS = (SkuFlagRow.__table__, BinLocationRow.__table__,
                                        StockAdjustmentRow.__table__, TransferRow.__table__)
 # What each INSERT writes (a column added to the table and not written is refused by name)
-FLAG, BIN = Insert(FLAGS, but=()), Insert(BINS, but=())
+# upserts: a DELETE then INSERT let two people setting the same flag or bin both insert,
+# and PostgreSQL refused the second with a raw UniqueViolation
+FLAG = Insert(FLAGS, but=(), key=("sku", "flag"), update=("note",))
+BIN = Insert(BINS, but=(), key=("sku", "warehouse"), update=("location",))
 ADJUSTMENT = Insert(ADJUSTMENTS)
 TRANSFER = Insert(TRANSFERS, but=("id", "received_by", "received_at"))  # those on arrival
 
@@ -69,13 +72,9 @@ class FulfilStore:
         return found
 
     def set_flag(self, sku: str, flag: str, note: str | None) -> None:
-        self.sql.run("DELETE FROM sku_flags WHERE sku = :sku AND flag = :flag",
-                     {"sku": sku, "flag": flag})
         FLAG.write_row(self.sql, {"sku": sku, "flag": flag, "note": note})
 
     def set_location(self, sku: str, warehouse: str, location: str) -> None:
-        self.sql.run("DELETE FROM bin_locations WHERE sku = :sku AND warehouse = :wh",
-                     {"sku": sku, "wh": warehouse})
         BIN.write_row(self.sql, {"sku": sku, "warehouse": warehouse, "location": location})
 
     def locations(self, warehouse: str) -> dict[str, str]:

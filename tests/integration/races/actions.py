@@ -145,3 +145,18 @@ def save_console_cursor(pilot: OrderPilot, outbox_id: int) -> int:
 
     save_cursor(pilot.context, outbox_id)
     return outbox_id
+
+
+def set_sku_data(pilot: OrderPilot, what: str, sku: str, value: Any) -> str:
+    """Staff setting one sku's data from two desks at once (or two KPI runs): `weight`,
+    `flag`, `location`, or `kpis` (the carrier KPI job)."""
+    f = pilot.fulfilment
+    if what == "weight":
+        f.set_weight(sku, value)
+    elif what == "flag":
+        f.flag_sku(sku, "high_value", note=value)
+    elif what == "location":
+        f.locate(sku, "WH-1", value)
+    else:
+        f.refresh_carrier_kpis()
+    return what
