@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, RowMapping, insert, select, update
+from sqlalchemy import Connection, Row, RowMapping, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from integrations.db.schema import OrderRow
 from integrations.db.schema_risk import BlacklistEntryRow
@@ -16,11 +18,14 @@ from integrations.db.schema_risk import BlacklistEntryRow
 BLACKLIST, ORDERS = BlacklistEntryRow.__table__, OrderRow.__table__
 
 
-def active_entry(conn: Connection, list_name: str, kind: str, value: str) -> RowMapping | None:
-    """The list's entry for this (stored) value that has not been removed, if any."""
-    return conn.execute(select(BLACKLIST).where(
+def active_entry(conn: Connection, list_name: str, kind: str, value: str, *,
+                 lock: bool = False) -> RowMapping | None:
+    """The list's entry for this (stored) value that has not been removed, if any; `lock`:
+    with its row lock (PostgreSQL), so that two additions merge their evidence in turn."""
+    query = select(BLACKLIST).where(
         BLACKLIST.c.list_name == list_name, BLACKLIST.c.kind == kind,
-        BLACKLIST.c.value == value, BLACKLIST.c.removed_at.is_(None))).mappings().first()
+        BLACKLIST.c.value == value, BLACKLIST.c.removed_at.is_(None))
+    return conn.execute(query.with_for_update() if lock else query).mappings().first()
 
 
 def set_evidence(conn: Connection, entry_id: int, order_ids: list[str]) -> None:
@@ -29,9 +34,15 @@ def set_evidence(conn: Connection, entry_id: int, order_ids: list[str]) -> None:
                  .values(evidence_order_ids=order_ids))
 
 
-def insert_entry(conn: Connection, row: dict[str, Any]) -> int:
-    """A new entry from its column values; returns its id."""
-    return conn.execute(insert(BLACKLIST).values(row)).inserted_primary_key[0]
+def insert_entry(conn: Connection, row: dict[str, Any]) -> int | None:
+    """A new entry from its column values; its id, or None when an active entry for the same
+    (list, kind, value) is there already (a concurrent addition committed first: the caller
+    reads it and adds to it; a plain INSERT raised a UniqueViolation on PostgreSQL)."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(BLACKLIST).values(row).on_conflict_do_nothing(
+        index_elements=["list_name", "kind", "value"],
+        index_where=BLACKLIST.c.removed_at.is_(None)).returning(BLACKLIST.c.id)
+    return conn.execute(statement).scalar_one_or_none()
 
 
 def order_buyer_attrs(conn: Connection, order_id: int) -> Row | None:

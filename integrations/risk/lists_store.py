@@ -12,7 +12,7 @@ from integrations.db import risk_lists
 from integrations.geo.addresses import parse_address, parse_line
 from integrations.geo.phones import parse_phone
 from statemachine import ids
-from statemachine.errors import InvalidInput, NotFound
+from statemachine.errors import Contention, InvalidInput, NotFound
 from statemachine.risk.blacklist import parse_networks
 from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP, PHONE
 
@@ -46,17 +46,21 @@ def add_entry(conn: Any, kind: str, value: str, *, reason: str, by: str, at: dat
     `normalised`: the value is already in stored form (taken from an order)."""
     _check_entry(list_name, reason, at, expires_at)
     stored = value if normalised else normalise(kind, value)
-    existing = risk_lists.active_entry(conn, list_name, kind, stored)
-    if existing is not None:
-        merged = list(dict.fromkeys([*existing["evidence_order_ids"], *(evidence or [])]))
-        risk_lists.set_evidence(conn, existing["id"], merged)
-        return {**existing, "evidence_order_ids": merged}
     row = {"list_name": list_name, "kind": kind, "value": stored,
            "shown": None if normalised or value.strip() == stored else value.strip()[:500],
            "reason": reason.strip(), "created_by": by, "evidence_order_ids": list(evidence or []),
            "created_at": at, "expires_at": expires_at, "removed_at": None, "removed_by": None}
-    entry_id = risk_lists.insert_entry(conn, row)
-    return {"id": entry_id, **row}
+    for _ in range(2):  # another addition of the value may commit between look-up and insert
+        existing = risk_lists.active_entry(conn, list_name, kind, stored, lock=True)
+        if existing is not None:
+            merged = list(dict.fromkeys([*existing["evidence_order_ids"], *(evidence or [])]))
+            risk_lists.set_evidence(conn, existing["id"], merged)
+            return {**existing, "evidence_order_ids": merged}
+        entry_id = risk_lists.insert_entry(conn, row)
+        if entry_id is not None:
+            return {"id": entry_id, **row}
+    raise Contention(f"listing {kind} on the {list_name} list", 2,
+                     "added and removed by others meanwhile")
 
 
 def _check_entry(list_name: str, reason: str, at: datetime, expires_at: datetime | None) -> None:

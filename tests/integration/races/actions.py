@@ -160,3 +160,10 @@ def set_sku_data(pilot: OrderPilot, what: str, sku: str, value: Any) -> str:
     else:
         f.refresh_carrier_kpis()
     return what
+
+
+def blacklist_order(pilot: OrderPilot, order_id: str, by: str) -> list[str]:
+    """A reviewer blacklists the buyer of an order (with it as evidence)."""
+    entries = pilot.risk.blacklist_order(order_id, by=by, reason="同一团伙刷单",
+                                         kinds=("buyer",))
+    return [e.kind for e in entries]
