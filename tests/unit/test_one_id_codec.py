@@ -4,7 +4,8 @@ Issue 10 found `f"o-{n}"` in ~16 files and `removeprefix("o-")` parsing in adapt
 form at every layer, and a loose parse accepted what the codec refuses. This check keeps the
 product's code on the codec: an f-string that writes a known prefix and a dash before a value,
 a `removeprefix("<prefix>-")` or `startswith("<prefix>-")`, or a number cut off a string
-(`int(v[2:])`, `int(v.split("-", 1)[1])`) is reported (tests may spell ids out: they check the form).
+(`int(v[2:])`, `int(v.split("-", 1)[1])`), or a `re` pattern capturing one (`o-(\\d+)`) is
+reported (tests may spell ids out: they check the form).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ CODEC_MODULE = ROOT / "statemachine" / "ids.py"
 NOT_IDS = {("orderpilot/demo_risk.py", "d"): "the demo buyers' device ids (d-7), not disputes"}
 _PREFIXES = "|".join(sorted(map(re.escape, ids.BY_PREFIX), key=len, reverse=True))
 _WRITTEN = re.compile(rf"(?:^|[^0-9A-Za-z_-])({_PREFIXES})-$")
+_PATTERN = re.compile(rf"(?:^|[^0-9A-Za-z_-])({_PREFIXES})-\(")  # a regex capturing the number
 
 
 def hand_made_ids(source: str) -> list[tuple[int, str]]:
@@ -40,6 +42,11 @@ def hand_made_ids(source: str) -> list[tuple[int, str]]:
             found.append((node.lineno, m.group(1)))
         elif _cut_number(node):
             found.append((node.lineno, "?"))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
+              and node.args and isinstance(node.args[0], ast.Constant)
+              and (m := _PATTERN.search(str(node.args[0].value)))):
+            found.append((node.lineno, m.group(1)))
     return found
 
 
@@ -65,6 +72,8 @@ def test_the_check_catches_ids_written_or_parsed_by_hand_and_nothing_else():
     assert hand_made_ids('n = int(v.removeprefix("s-"))\n') == [(1, "s")]
     assert hand_made_ids('ok = v.startswith("o-")\n') == [(1, "o")]
     assert hand_made_ids('n = int(case.order_id[2:])\n') == [(1, "?")]
+    assert hand_made_ids('ID = re.compile(r"^o-(\\d{1,18})$")\n') == [(1, "o")]
+    assert hand_made_ids('X = re.compile(r"^promo-(\\d+)$")\n') == []
     assert hand_made_ids('n = int(entity.split("-", 1)[1])\n') == [(1, "?")]
     assert hand_made_ids('n = int(entity.partition("-")[2])\n') == [(1, "?")]
     assert hand_made_ids('n = int(line.split(",")[1])\n') == []  # a CSV field, not an id
