@@ -33,7 +33,12 @@ def create(sql: Sql, warehouse: str, carrier: str, cutoff: datetime, actor: str,
 
 def waiting(sql: Sql, warehouse: str) -> list[tuple[int, datetime, dict[str, Any]]]:
     """Paid orders with sold stock in this warehouse that are in no wave there yet:
-    (order, when it was paid, its attrs)."""
+    (order, when it was paid, its attrs). On PostgreSQL the warehouse's wave lock is taken
+    first (held to the end of the transaction), so two leads creating waves at once take
+    turns and the second sees the first's members; both took the same orders before, and the
+    second INSERT hit (order_id, warehouse). SQLite's writers take turns anyway."""
+    if not sql.sqlite:
+        sql.run("SELECT pg_advisory_xact_lock(hashtext(:k))", {"k": f"wave:{warehouse}"})
     rows = sql.all(
         "SELECT o.id, o.attrs FROM orders o WHERE o.state = 'paid' AND EXISTS (SELECT 1 FROM "
         "stock_holds h WHERE h.order_id = o.id AND h.warehouse = :wh AND h.status = 'consumed')"

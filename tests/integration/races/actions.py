@@ -167,3 +167,9 @@ def blacklist_order(pilot: OrderPilot, order_id: str, by: str) -> list[str]:
     entries = pilot.risk.blacklist_order(order_id, by=by, reason="同一团伙刷单",
                                          kinds=("buyer",))
     return [e.kind for e in entries]
+
+
+def create_wave(pilot: OrderPilot, warehouse: str, by: str) -> str | None:
+    """A warehouse lead puts the waiting paid orders into a pick wave."""
+    wave = pilot.waves.create(warehouse=warehouse, actor=by)
+    return None if wave is None else wave["id"]
