@@ -35,11 +35,21 @@ URL = 2000  # a webhook subscriber's URL, as sent (percent-encoded)
 UNSTORABLE = {"\x00": "NUL (U+0000)"}
 
 
+# characters that draw nothing although Unicode files them as letters or symbols: the Hangul
+# fillers (the usual "blank" nickname, U+3164) and the Braille blank
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# format (zero-width space, joiners, BOM), control, and combining marks with nothing to sit on
+UNSEEN = frozenset({"Cf", "Cc", "Mn", "Me"})
+
+
 def invisible(text: str) -> str | None:
-    """Why `text` says nothing although it is not empty: only spaces and format characters
-    (zero-width space U+200B, joiners, BOM U+FEFF, word joiner U+2060). Such an address line or
-    name looks blank to a person and to the address parser, but passes `min_length`."""
-    if text and all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):
+    """Why `text` says nothing although it is not empty: only spaces, format characters
+    (zero-width space U+200B, joiners, BOM U+FEFF, word joiner U+2060), control characters,
+    combining marks alone, or blank letters (Hangul filler U+3164, Braille blank U+2800). Such
+    an address line or name looks blank to a person and to the address parser, but passes
+    `min_length`."""
+    if text and all(c.isspace() or c in BLANK_LETTERS or unicodedata.category(c) in UNSEEN
+                    for c in text):
         shown = ", ".join(sorted({f"U+{ord(c):04X}" for c in text if not c.isspace()}))
         return f"expected visible text (got only invisible characters: {shown})"
     return None

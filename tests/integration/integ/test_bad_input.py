@@ -38,6 +38,13 @@ def test_a_nul_character_is_refused_naming_the_field(client, shop, field):
     ({"line": "\u200b\u200b"}, "line", "U+200B"),  # zero-width spaces only
     ({"line": "浙江省杭州市西湖区文三路 18 号", "recipient": "\ufeff"}, "recipient", "U+FEFF"),
     ({"street": "\u2060\u3000\u200d", "city": "杭州市"}, "street", "U+200D, U+2060"),
+    # blank letters and marks: the Hangul filler (the usual blank nickname), the Braille
+    # blank, a combining grapheme joiner, control characters; before, all were placed
+    ({"line": "浙江省杭州市西湖区文三路 18 号", "recipient": "\u3164\u3164"}, "recipient",
+     "U+3164"),
+    ({"line": "\u2800\u2800\u2800"}, "line", "U+2800"),
+    ({"line": "浙江省杭州市西湖区文三路 18 号", "recipient": "\u034f "}, "recipient", "U+034F"),
+    ({"street": "\x01\x02", "city": "杭州市"}, "street", "U+0001, U+0002"),
 ])
 def test_an_address_field_of_only_invisible_characters_is_refused_naming_it(
         client, shop, address, field, char):
