@@ -153,6 +153,19 @@ def money_taken(order: Order, ctx: Mapping[str, Any]) -> str | None:
     return None if order.paid else "nothing paid yet"
 
 
+def payment_started(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    """Approving an order whose buyer started a payment while it waited (a bank transfer
+    processing) waits for that payment, as if it had started after the approval."""
+    return None if order.payment_ref and not order.paid else "no payment started"
+
+
+def no_other_payment_started(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    """An order waiting for a decision waits for one started payment (the first)."""
+    if order.payment_ref and order.payment_ref != ctx.get("payment_ref"):
+        return f"payment {order.payment_ref} was started already"
+    return None
+
+
 def hold_has_lapsed(order: Order, ctx: Mapping[str, Any]) -> str | None:
     expires = order.hold_expires_at
     if expires is not None and ctx["at"] < expires:
@@ -278,6 +291,27 @@ def restart_hold(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
             "reason": ctx.get("reason")}
 
 
+def note_started_payment(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """A payment started while a decision is pending: the order remembers it, so approval
+    waits for it (payment_pending) rather than starting a hold that lapses before it settles."""
+    order.payment_ref = ctx["payment_ref"]
+    return {"amount": ctx["amount"], "payment_ref": order.payment_ref,
+            **({"method": ctx["method"]} if ctx.get("method") else {})}
+
+
+def forget_payment(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The payment started while a decision was pending failed: approval will not wait for it."""
+    failed, order.payment_ref = order.payment_ref, None
+    return {"payment_ref": failed, "reason": ctx.get("reason")}
+
+
+def wait_for_payment(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """Approved with a payment on its way: the stock stays held until `pay_by`."""
+    order.hold_expires_at = ctx["pay_by"]
+    return {"payment_ref": order.payment_ref, "pay_by": order.hold_expires_at.isoformat(),
+            **({"reason": ctx["reason"]} if ctx.get("reason") else {})}
+
+
 def start_hold(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     order.hold_expires_at = ctx["hold_until"]
     return {"hold_until": order.hold_expires_at.isoformat(), "reason": ctx.get("reason")}
@@ -394,6 +428,7 @@ RELEASE, CONSUME, RESTOCK = StockIntent.RELEASE, StockIntent.CONSUME, StockInten
 
 ORDER_STEPS = (
     Step("approve", AWAITING_DECISION, S.PAID, (money_taken,), note_reason, stock=(CONSUME,)),
+    Step("approve", AWAITING_DECISION, S.PAYMENT_PENDING, (payment_started,), wait_for_payment),
     Step("approve", (S.CREATED, *AWAITING_DECISION), S.AWAITING_PAYMENT, effect=start_hold),
     # step-up verification: the buyer answers a challenge; passing approves, failing or the
     # timer rejects (integrations/service/verification.py)
@@ -412,6 +447,13 @@ ORDER_STEPS = (
          record_payment, stock=(CONSUME,)),
     Step("pay", AWAITING_DECISION, None, (nothing_paid_yet, payment_covers_total),
          record_payment, event="paid_before_decision"),
+    # a payment started (not settled) while a decision is pending: approval waits for it
+    Step("start_payment", AWAITING_DECISION, None,
+         (nothing_paid_yet, no_other_payment_started, payment_covers_total),
+         note_started_payment, event="payment_started_before_decision"),
+    Step("fail_payment", AWAITING_DECISION, None, (nothing_paid_yet, same_payment),
+         forget_payment,
+         event="payment_failed"),
     Step("expire", (S.AWAITING_PAYMENT, S.PAYMENT_PENDING), S.EXPIRED, (hold_has_lapsed,),
          end_hold, stock=(RELEASE,)),
     # money that arrived after the hold lapsed, under the shop's `revive` policy: the order

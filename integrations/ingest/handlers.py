@@ -149,17 +149,28 @@ def _late(order: Order, event: PaymentEvent) -> bool:
 
 def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
     """A payment started that has not settled (bank transfer, card authorised)."""
-    if order.state in AWAITING_DECISION:  # it is taken when it settles (`succeeded`)
-        return False, f"payment started while {order.state}: recorded; the order takes the " \
-                      "money when it settles", None
-    if order.state is OrderState.PAYMENT_PENDING and order.payment_ref == event.payment_ref:
+    if order.state in (OrderState.PAYMENT_PENDING, *AWAITING_DECISION) \
+            and order.payment_ref == event.payment_ref:
         return False, "the order already waits for this payment", None
+    if order.state in AWAITING_DECISION:  # approval then waits for it (payment_pending)
+        if not takes_payment(order) or order.payment_ref is not None:  # paid, or another
+            return False, f"payment started while {order.state}, which has money or a " \
+                          f"payment on its way ({order.payment_ref}): recorded only", None
+        orders.fire(ctx, tx, order, "start_payment", "gateway", {
+            "amount": event.amount, "payment_ref": event.payment_ref})
+        return True, f"payment started while {order.state}: the order takes the money when " \
+                     "it settles, and waits for it once approved", None
     orders.fire(ctx, tx, order, "start_payment", "gateway", {
         "amount": event.amount, "payment_ref": event.payment_ref})
     return True, "the order waits in payment_pending until the payment settles", None
 
 
 def _failed(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+    if order.state in AWAITING_DECISION and order.payment_ref == event.payment_ref \
+            and not order.paid:  # approval will not wait for it
+        orders.fire(ctx, tx, order, "fail_payment", "gateway",
+                    {"payment_ref": event.payment_ref, "reason": event.reason})
+        return True, f"the payment started while {order.state} failed", None
     if order.state is OrderState.PAYMENT_PENDING and order.payment_ref == event.payment_ref:
         orders.fire(ctx, tx, order, "fail_payment", "gateway",
                     {"payment_ref": event.payment_ref, "reason": event.reason})

@@ -95,7 +95,12 @@ def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
 
 
 def _processing(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
-    if order.state is not OrderState.AWAITING_PAYMENT or ev.amount != order.total:
+    deciding = order.state in AWAITING_DECISION and takes_payment(order) \
+        and order.payment_ref in (None, ev.payment_ref)  # approval then waits for it
+    if deciding and order.payment_ref == ev.payment_ref:
+        return False, "the order already waits for this payment"
+    if not (order.state is OrderState.AWAITING_PAYMENT or deciding) \
+            or ev.amount != order.total:
         return False, f"payment processing while {order.state}: recorded only"
     orders.fire(ctx, tx, order, "start_payment", f"provider:{ev.provider}", {
         "amount": ev.amount, "payment_ref": ev.payment_ref, "method": ev.reason or "processing"})
@@ -130,6 +135,11 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
 
 def _failed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
     _ledger(tx, order, ev, "failed", reason=ev.outcome)
+    if order.state in AWAITING_DECISION and order.payment_ref == ev.payment_ref \
+            and not order.paid:  # started while a decision was pending: approval won't wait
+        orders.fire(ctx, tx, order, "fail_payment", f"provider:{ev.provider}",
+                    {"payment_ref": ev.payment_ref, "reason": ev.outcome})
+        return True, f"the payment started while {order.state} failed"
     if order.state is OrderState.PAYMENT_PENDING and order.payment_ref == ev.payment_ref:
         orders.fire(ctx, tx, order, "fail_payment", f"provider:{ev.provider}",
                     {"payment_ref": ev.payment_ref, "reason": ev.outcome})

@@ -49,6 +49,8 @@ def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
         order, params = move.aggregate, dict(move.params)
         if move.trigger in ("approve", "fail_payment"):
             params["hold_until"] = move.at + ctx.timeouts.hold
+            if move.trigger == "approve":  # approved with a payment on its way: it waits
+                params["pay_by"] = move.at + ctx.timeouts.payment_pending
         elif move.trigger == "start_payment":
             params["pay_by"] = move.at + ctx.timeouts.payment_pending
         elif move.trigger == "pay" and params.pop("authorised_only", False):

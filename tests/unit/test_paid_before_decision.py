@@ -92,3 +92,36 @@ def test_only_an_order_waiting_for_money_or_a_decision_takes_a_payment():
     takes = {s for s in OrderState if takes_payment(order(s))}
     assert takes == {OrderState.AWAITING_PAYMENT, OrderState.PAYMENT_PENDING,
                      OrderState.UNDER_REVIEW, OrderState.VERIFYING}
+
+
+APPROVE = {"hold_until": START + timedelta(minutes=20), "pay_by": START + timedelta(hours=72)}
+STARTED = {"amount": TOTAL, "payment_ref": "bank-2026112700042"}
+
+
+@pytest.mark.parametrize("state", DECIDING)
+def test_approving_an_order_with_a_payment_started_meanwhile_waits_for_that_payment(state):
+    # A bank transfer started while the decision was pending is remembered ...
+    o = order(state)
+    started = fire(o, "start_payment", **STARTED, pay_by=START + timedelta(hours=72))
+    assert (o.state, o.payment_ref, o.paid) == (state, STARTED["payment_ref"], 0)
+    assert started.event == "payment_started_before_decision"
+    # ... and approval waits for it, until its own deadline (not a 20-minute hold that lapses
+    # before it settles: the order expired and the money came back as late money)
+    fired = fire(o, "approve", **APPROVE)
+    assert (o.state, o.hold_expires_at) == (OrderState.PAYMENT_PENDING, APPROVE["pay_by"])
+    assert [k for k, _ in fired.arm] == [DeadlineKind.PAYMENT_DUE] and fired.stock == ()
+    # A second payment started meanwhile is not the one it waits for
+    other = order(state, payment_ref=STARTED["payment_ref"])
+    with pytest.raises(GuardRejected, match="was started already"):
+        fire(other, "start_payment", amount=TOTAL, payment_ref="wx-4200001")
+
+
+@pytest.mark.parametrize("state", DECIDING)
+def test_a_payment_that_failed_before_the_decision_is_not_waited_for(state):
+    o = order(state, payment_ref=STARTED["payment_ref"])
+    fire(o, "fail_payment", payment_ref=STARTED["payment_ref"], reason="余额不足")
+    assert (o.state, o.payment_ref) == (state, None)
+    assert fire(o, "approve", **APPROVE).to_state == "awaiting_payment"
+    paid = order(state, paid=TOTAL, payment_ref="p-1")  # a failure never unpays an order
+    with pytest.raises(GuardRejected):
+        fire(paid, "fail_payment", payment_ref="p-1")

@@ -27,11 +27,14 @@ ORDER_TABLE = {
     "created": {"approve": "awaiting_payment", "review": "under_review", "reject": "rejected",
                 "verify": "verifying", "cancel": "cancelled"},
     # money arriving while a decision is pending is kept (`pay` stays); approving an order
-    # paid that way makes it paid (tests/unit/test_paid_before_decision.py)
+    # paid that way makes it paid, one with a payment started waits for it (payment_pending)
+    # (tests/unit/test_paid_before_decision.py)
     "verifying": {"approve": "awaiting_payment", "reject": "rejected", "cancel": "cancelled",
-                  "pay": "verifying"},
+                  "pay": "verifying", "start_payment": "verifying",
+                  "fail_payment": "verifying"},
     "under_review": {"approve": "awaiting_payment", "reject": "rejected", "cancel": "cancelled",
-                     "pay": "under_review"},
+                     "pay": "under_review", "start_payment": "under_review",
+                     "fail_payment": "under_review"},
     "awaiting_payment": {"pay": "paid", "expire": "expired", "cancel": "cancelled",
                          "extend_hold": "awaiting_payment", "start_payment": "payment_pending"},
     "payment_pending": {"pay": "paid", "fail_payment": "awaiting_payment", "expire": "expired",
@@ -80,7 +83,8 @@ CASE_TABLE = {
     "rejected": {}, "refunded": {}, "exchanged": {}, "repaired": {}, "closed": {},
 }
 
-ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20)},
+ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20),
+                         "pay_by": START + timedelta(hours=72)},
              "pay": {"amount": 100, "payment_ref": "p-1"},
              "ship": {"parcels": [{"carrier": "sim", "tracking_no": "T-1", "warehouse": "WH-1"}]},
              "start_payment": {"amount": 100, "payment_ref": "p-1",
@@ -96,11 +100,14 @@ CASE_CTX = {"inspect": {"result": "ok"}}
 
 def _order(state: str, trigger: str) -> Order:
     """Paid, or for `capture` authorised and kept for capture; waiting for payment p-1.
-    Unpaid while a decision is pending (money then is the other test file's)."""
+    Unpaid while a decision is pending, with no payment started unless one is to fail (money
+    then is the other test file's)."""
     held = {"amount": 100, "payment_ref": "p-1", "capture_by": START.isoformat()}
-    unpaid = trigger == "capture" or state in ("created", "verifying", "under_review")
+    deciding = state in ("created", "verifying", "under_review")
+    unpaid = trigger == "capture" or deciding
+    ref = None if deciding and trigger != "fail_payment" else "p-1"
     return Order(1, "b-1", OrderState(state), 1, "CNY", 100, [OrderLine(1, "SKU-1", 1, 100)],
-                 START, paid=0 if unpaid else 100, payment_ref="p-1",
+                 START, paid=0 if unpaid else 100, payment_ref=ref,
                  attrs={"authorisation": held} if trigger == "capture" else {})
 
 

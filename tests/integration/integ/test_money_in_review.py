@@ -7,6 +7,10 @@ was approved unpaid and expired. Over a real HTTP server, SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import text
+
 from integrations.carriers.simulated import AdoptingCarrier
 from integrations.console.jobs import Ports, settle_cancel
 from integrations.db.records import payments_of
@@ -99,10 +103,46 @@ def test_a_payment_started_during_review_is_recorded_and_taken_when_it_settles(c
     # A bank transfer started (not settled) while the order is reviewed: recorded, no 409
     started = client.post("/v1/payments/events", payment(order, "pay-1", type="pending"))
     assert started.status_code == 200, started.text
-    assert (started.json()["applied"], started.json()["order"]["state"]) == (False,
+    assert (started.json()["applied"], started.json()["order"]["state"]) == (True,
                                                                             "under_review")
     # When it settles, the order keeps the money; approval then makes it paid
     settled = client.post("/v1/payments/events", payment(order, "pay-2"))
     assert settled.json()["order"]["state"] == "under_review"
     assert shop.reviews.approve(order["id"], by="mei").state == "paid"
     assert ledger(shop, order["id"]) == [("pending", 6000), ("capture", 6000)]
+
+
+def credit_events(shop) -> list[str]:
+    with shop.context.engine.connect() as connection:
+        return [r[0] for r in connection.execute(text("SELECT kind FROM risk_credit_events"))]
+
+
+def test_an_order_approved_while_a_payment_started_during_review_waits_for_it(client, shop):
+    # Given a bank transfer the buyer started while a person reviewed the order
+    order = held_for_review(client)
+    client.post("/v1/payments/events", payment(order, "pay-1", type="pending"))
+    # When the reviewer approves
+    approved = shop.reviews.approve(order["id"], by="mei", reason="买家电话确认")
+    # Then the order waits for that payment (payment_pending, its stock held), not for a new
+    # one under a 20-minute hold: before, the hold lapsed while the transfer settled, the
+    # order expired (the buyer's credit lowered) and the money came back as late money
+    assert (approved.state, approved.payment_ref) == ("payment_pending", f"ref-{order['id']}")
+    swept = shop.sweep(shop.clock.now() + timedelta(minutes=30))  # the hold would have lapsed
+    assert shop.orders.get(order["id"]).state == "payment_pending", swept
+    # And when it settles the order is paid, its stock consumed, nobody's credit touched
+    settled = client.post("/v1/payments/events", payment(order, "pay-2"))
+    assert (settled.json()["order"]["state"], settled.json()["order"]["paid"]) == ("paid", 6000)
+    assert stock(shop) == (98, 0)
+    assert ledger(shop, order["id"]) == [("pending", 6000), ("capture", 6000)]
+    assert credit_events(shop) == []
+
+
+def test_a_payment_that_failed_during_review_is_not_waited_for(client, shop):
+    # Given a transfer started during review that failed before the decision
+    order = held_for_review(client)
+    client.post("/v1/payments/events", payment(order, "pay-1", type="pending"))
+    failed = client.post("/v1/payments/events", payment(order, "pay-2", type="failed"))
+    assert failed.json()["applied"] is True, failed.text
+    # When the reviewer approves, the buyer is asked to pay again under a fresh hold
+    approved = shop.reviews.approve(order["id"], by="mei")
+    assert (approved.state, approved.payment_ref) == ("awaiting_payment", None)
