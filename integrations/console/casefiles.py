@@ -70,10 +70,22 @@ def review_description(ctx: Context, case: OpenCase, now: datetime) -> str:
             f"\n## Lines\n\n{_lines(o)}\n## Related orders (same device, IP or address)\n\n"
             f"{_related(ctx, o.id, zone)}\n## Buyer's last orders\n\n"
             + table(["order", "state", "total", "placed"],
-                    [[p.id, p.state, money(p.total, o.currency), when(p.created_at, zone)]
+                    [[p.id, p.state, money(p.total, p.currency), when(p.created_at, zone)]
                      for p in d.past_orders[:10]], "no earlier orders")
-            + f"\n**approve**: the buyer can pay, the stock stays held. **reject**: the stock "
-              f"is released. From a terminal: `orderpilot review approve {o.id} --by NAME`.\n")
+            + f"\n{_choices(o)} From a terminal: `orderpilot review approve {o.id} --by "
+              f"NAME`.\n")
+
+
+def _choices(o: Any) -> str:
+    """What each decision does to this order: one the buyer paid while it waited is sold or
+    refunded, not held or released."""
+    if o.paid:
+        paid = money(o.paid, o.currency)
+        return (f"**The buyer has paid {paid}** ({o.payment_ref}). **approve**: the order is "
+                f"paid and goes to the warehouse. **reject**: the stock is released and the "
+                f"{paid} refunded.")
+    return "**approve**: the buyer can pay, the stock stays held. **reject**: the stock is " \
+           "released."
 
 
 def refund_description(ctx: Context, case: OpenCase, now: datetime) -> str:

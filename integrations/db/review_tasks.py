@@ -59,8 +59,10 @@ def decision_of(connection: Connection, order_id: int) -> Row | None:
 
 
 def other_orders(connection: Connection, buyer_id: str, order_id: int, limit: int) -> list[Row]:
-    """The buyer's latest orders other than `order_id` (id, state, total, created_at)."""
+    """The buyer's latest orders other than `order_id` (id, state, total, currency,
+    created_at)."""
     return list(connection.execute(
-        select(ORDERS.c.id, ORDERS.c.state, ORDERS.c.total, ORDERS.c.created_at)
+        select(ORDERS.c.id, ORDERS.c.state, ORDERS.c.total, ORDERS.c.currency,
+               ORDERS.c.created_at)
         .where(ORDERS.c.buyer_id == buyer_id, ORDERS.c.id != order_id)
         .order_by(ORDERS.c.id.desc()).limit(limit)))

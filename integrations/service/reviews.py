@@ -25,6 +25,7 @@ class PastOrder(BaseModel):
     id: str
     state: str
     total: int
+    currency: str  # the buyer's orders need not all be in the reviewed order's currency
     created_at: str
 
 
@@ -57,7 +58,8 @@ def dossier(ctx: Context, order_id: int) -> Dossier:
         order=OrderView.of(order), credit_score=buyer.credit_score if buyer else None,
         buyer_since=buyer.created_at.isoformat() if buyer else None,
         past_orders=[PastOrder(id=ids.ORDER(r.id), state=r.state, total=r.total,
-                               created_at=r.created_at.isoformat()) for r in past],
+                               currency=r.currency, created_at=r.created_at.isoformat())
+                     for r in past],
         past_by_state=dict(Counter(r.state for r in past)))
 
 

@@ -82,3 +82,28 @@ def test_a_review_form_shows_the_deadline_where_it_came_from_and_related_orders(
     assert "| b-2 |" in related and "device" in related and "¥20.00" in related
     assert "183.156.0.7" not in text and "138" not in text
     assert f"`orderpilot review approve {held} --by NAME`" in text
+
+
+def test_a_review_form_shows_money_paid_meanwhile_and_past_orders_in_their_own_currency(
+        shop: OrderPilot, clock: Any):
+    # Given a buyer whose earlier order was in yen, then an order in yuan held for review that
+    # the buyer pays (Alipay) while it waits
+    earlier = shop.orders.place(
+        buyer_id="b-7", currency="JPY", shipping_address=ADDRESS, device_id="d-7",
+        lines=[{"sku": "TEA-LJ", "quantity": 1, "unit_price": 3_000}]).id
+    clock.advance(minutes=30)
+    held = place(shop, "b-7", 800_000, device="d-7")
+    shop.orders.fire(held, "pay", amount=800_000, payment_ref="2026112822001400001",
+                     actor="provider:alipay")
+    case = open_case(shop.context, "risk-review", held)
+    assert case is not None
+    # When the console describes the review
+    text = review_description(shop.context, case, clock.now())
+    # Then the earlier order's total is in yen (before: "¥30.00", read as yuan) ...
+    [past] = [line for line in text.splitlines() if line.startswith(f"| {earlier} |")]
+    assert "JPY" in past and "¥30.00" not in past, past
+    # ... and the reviewer is told the money is there, and what each decision does with it
+    # (before: "approve: the buyer can pay ... reject: the stock is released")
+    assert "**The buyer has paid ¥8,000.00** (2026112822001400001)" in text
+    assert "the stock is released and the ¥8,000.00 refunded" in text
+    assert "the buyer can pay" not in text
