@@ -1,4 +1,6 @@
 """Random trigger sequences against a simple reference model (hypothesis stateful testing).
+Orders of two or more SKU-A wait for a person (under_review); the buyer may pay meanwhile, and
+approve / reject / cancel then sell, refund or release accordingly.
 
 Invariants after every step: stock is conserved (on_hand and reserved never negative, reserved
 equals the live holds, per-sku totals match the model), refunded ≤ paid, every order is in the
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from orderpilot import InsufficientStock, InvalidTransition, ManualClock, OrderPilot
-from statemachine.risk_port import approve_everything
+from statemachine.risk_port import Reason, RiskAction, RiskDecision, approve_everything
 from tests.conftest import START
 from tests.factories import ADDRESS
 from tests.unit.test_transition_tables import ORDER_TABLE
@@ -26,6 +28,7 @@ from tests.unit.test_transition_tables import ORDER_TABLE
 STOCK = {("SKU-A", "WH-1"): 5, ("SKU-A", "WH-2"): 3, ("SKU-B", "WH-1"): 4}
 PRICE = {"SKU-A": 1999, "SKU-B": 500}
 HOLD = timedelta(minutes=20)
+REVIEW_ABOVE = 3000  # two or more SKU-A wait for a person; the buyer may pay meanwhile
 RANDOM_TRIGGERS = ("cancel", "start_picking", "pack", "ship", "close", "approve", "reject")
 _TEMPLATE: dict[str, Path] = {}
 
@@ -42,6 +45,12 @@ def empty_store() -> Path:
     target = Path(tempfile.mkdtemp(prefix="orderpilot-case-")) / "store.db"
     shutil.copy(_TEMPLATE["path"], target)
     return target
+
+
+def review_big_orders(facts, store) -> RiskDecision:
+    if facts.amount > REVIEW_ABOVE:
+        return RiskDecision(RiskAction.REVIEW, 60.0, (Reason("amount", "big"),))
+    return approve_everything(facts, store)
 
 
 @dataclass
@@ -74,7 +83,7 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         self.path = empty_store()
         self.clock = ManualClock(START)
         self.pilot = OrderPilot(f"sqlite:///{self.path}", clock=self.clock,
-                                risk_check=approve_everything)
+                                risk_check=review_big_orders)
         self.model = Model()
 
     def teardown(self):
@@ -96,17 +105,23 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
             return
         assert quantity <= free
         self.model.reserved[sku] += quantity
+        if quantity * PRICE[sku] > REVIEW_ABOVE:  # place + review: no hold timer yet
+            self.model.orders[order.id] = Expected(sku, quantity, state="under_review")
+            return
         self.model.orders[order.id] = Expected(sku, quantity, hold_until=self.clock.now() + HOLD)
 
-    @precondition(lambda self: self._in("awaiting_payment"))
+    @precondition(lambda self: self._payable())
     @rule(data=st.data())
     def pay(self, data):
-        order_id = data.draw(st.sampled_from(self._in("awaiting_payment")))
+        order_id = data.draw(st.sampled_from(self._payable()))
         exp = self.model.orders[order_id]
         self.pilot.orders.fire(order_id, "pay", amount=exp.total, payment_ref=f"p-{order_id}")
+        exp.paid, exp.fires = exp.total, exp.fires + 1
+        if exp.state == "under_review":  # kept while a person decides: the stock stays held
+            return
         self.model.on_hand[exp.sku] -= exp.quantity
         self.model.reserved[exp.sku] -= exp.quantity
-        exp.state, exp.paid, exp.fires = "paid", exp.total, exp.fires + 1
+        exp.state = "paid"
 
     @precondition(lambda self: self.model.orders)
     @rule(data=st.data(), trigger=st.sampled_from(RANDOM_TRIGGERS))
@@ -114,6 +129,8 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         order_id = data.draw(st.sampled_from(sorted(self.model.orders)))
         exp = self.model.orders[order_id]
         target = ORDER_TABLE[exp.state].get(trigger)
+        if (exp.state, trigger, exp.paid > 0) == ("under_review", "approve", True):
+            target = "paid"  # paid while it waited: approval makes it paid
         try:
             self.pilot.orders.fire(order_id, trigger)
         except InvalidTransition:
@@ -182,7 +199,20 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
     def _in(self, state: str) -> list[str]:
         return sorted(o for o, e in self.model.orders.items() if e.state == state)
 
+    def _payable(self) -> list[str]:
+        """Awaiting payment, or waiting for a person with nothing paid yet."""
+        return sorted(o for o, e in self.model.orders.items() if e.state == "awaiting_payment"
+                      or (e.state == "under_review" and not e.paid))
+
     def _apply(self, exp: Expected, trigger: str, target: str) -> None:
+        if trigger == "approve" and target == "paid":  # the held stock is sold
+            self.model.on_hand[exp.sku] -= exp.quantity
+            self.model.reserved[exp.sku] -= exp.quantity
+        elif trigger == "approve":
+            exp.hold_until = self.clock.now() + HOLD
+        elif trigger == "reject":  # the stock goes back; money paid meanwhile is refunded
+            self.model.reserved[exp.sku] -= exp.quantity
+            exp.refunded = exp.paid
         if trigger == "cancel":
             if exp.state in ("created", "under_review", "awaiting_payment"):
                 self.model.reserved[exp.sku] -= exp.quantity
