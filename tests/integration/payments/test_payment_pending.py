@@ -22,12 +22,14 @@ from tests.integration.payments.conftest import stripe_gateway_for
 from tests.integration.payments.test_stripe_webhooks import SETTINGS, Shop
 
 
-def _shop(url: str, clock, monkeypatch, **policy: str) -> Iterator[Shop]:
+def stripe_shop(url: str, clock, monkeypatch, risk=approve_everything, **policy: str
+          ) -> Iterator[Shop]:
+    """A shop on Stripe (the local stand-in) under these policies (ORDERPILOT_<NAME>)."""
     for name, value in policy.items():
         monkeypatch.setenv(f"ORDERPILOT_{name.upper()}", value)
     with FakeStripe() as stripe:
         gateway = stripe_gateway_for(stripe)
-        pilot = OrderPilot(url, clock=clock, risk_check=approve_everything, gateway=gateway)
+        pilot = OrderPilot(url, clock=clock, risk_check=risk, gateway=gateway)
         with running_server(pilot, payments=SETTINGS) as base:
             shop = Shop(pilot, stripe, base)
             yield shop
@@ -38,17 +40,17 @@ def _shop(url: str, clock, monkeypatch, **policy: str) -> Iterator[Shop]:
 
 @pytest.fixture
 def shop(any_url, clock, monkeypatch) -> Iterator[Shop]:
-    yield from _shop(any_url, clock, monkeypatch)
+    yield from stripe_shop(any_url, clock, monkeypatch)
 
 
 @pytest.fixture
 def ship_shop(any_url, clock, monkeypatch) -> Iterator[Shop]:
-    yield from _shop(any_url, clock, monkeypatch, capture_at="shipping")
+    yield from stripe_shop(any_url, clock, monkeypatch, capture_at="shipping")
 
 
 @pytest.fixture
 def reviving_shop(any_url, clock, monkeypatch) -> Iterator[Shop]:
-    yield from _shop(any_url, clock, monkeypatch, late_payments="revive")
+    yield from stripe_shop(any_url, clock, monkeypatch, late_payments="revive")
 
 
 def _timers(shop: Shop, order_id: str) -> dict[str, object]:

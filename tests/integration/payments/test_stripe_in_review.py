@@ -10,13 +10,10 @@ from collections.abc import Iterator
 import pytest
 
 from integrations.service.checkout import open_checkout
-from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision
 from tests.fakes import stripe_events as se
-from tests.fakes.stripe_api import FakeStripe
-from tests.integration.integ.server import running_server
-from tests.integration.payments.conftest import stripe_gateway_for
-from tests.integration.payments.test_stripe_webhooks import SETTINGS, Shop
+from tests.integration.payments.test_payment_pending import stripe_shop
+from tests.integration.payments.test_stripe_webhooks import Shop
 
 
 def review_everything(facts, store) -> RiskDecision:
@@ -25,16 +22,7 @@ def review_everything(facts, store) -> RiskDecision:
 
 @pytest.fixture(params=["authorisation", "shipping"])
 def shop(request, any_url, clock, monkeypatch) -> Iterator[Shop]:
-    monkeypatch.setenv("ORDERPILOT_CAPTURE_AT", request.param)
-    with FakeStripe() as stripe:
-        gateway = stripe_gateway_for(stripe)
-        pilot = OrderPilot(any_url, clock=clock, risk_check=review_everything, gateway=gateway)
-        with running_server(pilot, payments=SETTINGS) as base:
-            shop = Shop(pilot, stripe, base)
-            yield shop
-            shop.http.close()
-        gateway.close()
-        pilot.close()
+    yield from stripe_shop(any_url, clock, monkeypatch, review_everything, capture_at=request.param)
 
 
 def test_a_card_paid_during_review_is_captured_and_kept_until_the_decision(shop):
