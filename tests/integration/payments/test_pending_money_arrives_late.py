@@ -14,18 +14,18 @@ from integrations.service import money
 from statemachine.ports import PaymentResult
 from tests.conftest import START
 from tests.fakes import stripe_events as se
-from tests.integration.payments.test_payment_pending import _level, _processing, _shop
+from tests.integration.payments.test_payment_pending import _level, _processing, stripe_shop
 from tests.integration.payments.test_stripe_webhooks import Shop
 
 
 @pytest.fixture
 def shop(any_url, clock, monkeypatch) -> Iterator[Shop]:
-    yield from _shop(any_url, clock, monkeypatch)
+    yield from stripe_shop(any_url, clock, monkeypatch)
 
 
 @pytest.fixture
 def reviving_shop(any_url, clock, monkeypatch) -> Iterator[Shop]:
-    yield from _shop(any_url, clock, monkeypatch, late_payments="revive")
+    yield from stripe_shop(any_url, clock, monkeypatch, late_payments="revive")
 
 
 def _pending_then_expired(shop) -> tuple[str, str]:
@@ -176,7 +176,7 @@ def test_a_capture_made_just_after_another_payment_paid_the_order_is_refunded(sh
 
 @pytest.fixture
 def ship_shop(any_url, clock, monkeypatch) -> Iterator[Shop]:
-    yield from _shop(any_url, clock, monkeypatch, capture_at="shipping")
+    yield from stripe_shop(any_url, clock, monkeypatch, capture_at="shipping")
 
 
 def test_a_capture_recorded_before_the_buyer_cancelled_is_not_made(ship_shop):
