@@ -31,12 +31,16 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     if database_url is not None:
         settings = settings.model_copy(update={"database_url": database_url})
     engine = open_store(settings.database_url, migrate)
-    risk = RiskSettings()  # ORDERPILOT_RISK_*; default: the packaged rule set
-    return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
-                   timeouts=settings.timeouts(),
-                   risk_check=risk_check or risk_check_from_settings(risk),
-                   hooks=risk_hooks(risk.ruleset()), verifier=verifier_from_settings(risk),
-                   gateway=gateway or gateway_from_settings())
+    try:
+        risk = RiskSettings()  # ORDERPILOT_RISK_*; default: the packaged rule set
+        return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
+                       timeouts=settings.timeouts(),
+                       risk_check=risk_check or risk_check_from_settings(risk),
+                       hooks=risk_hooks(risk.ruleset()), verifier=verifier_from_settings(risk),
+                       gateway=gateway or gateway_from_settings())
+    except BaseException:  # bad risk / payment settings: the opened pool is nobody's to close
+        engine.dispose()
+        raise
 
 
 def open_store(url: str, migrate: bool = True) -> Engine:

@@ -32,7 +32,22 @@ DbOption = Annotated[str | None, typer.Option("--db", help="database URL (defaul
 
 
 def pilot(db: str | None) -> OrderPilot:
-    return OrderPilot(db)
+    """A pilot for the running command, closed when the command ends (its click context
+    closes): left open, its PostgreSQL connections were dropped by the garbage collector at
+    exit ("ResourceWarning: … was deleted while still open")."""
+    p = OrderPilot(db)
+    command = _running_command()
+    if command is not None:  # else (called outside a command) the caller closes it
+        command.call_on_close(p.close)
+    return p
+
+
+def _running_command():  # the click context of the command being run, if any
+    try:
+        from typer._click.globals import get_current_context  # typer >= 0.29 vendors click
+    except ImportError:
+        from click import get_current_context
+    return get_current_context(silent=True)
 
 
 @contextmanager

@@ -39,9 +39,12 @@ def api(db: DbOption = None,
                       "request will be refused (401)")
     with errors():
         pilot = OrderPilot(db)
-    uvicorn.run(http_app(pilot, settings), host=host or settings.host,
-                port=port or settings.port, log_level="info",
-                log_config=pii_log_config(LOGGING_CONFIG))  # errors may quote personal data
+    try:
+        uvicorn.run(http_app(pilot, settings), host=host or settings.host,
+                    port=port or settings.port, log_level="info",
+                    log_config=pii_log_config(LOGGING_CONFIG))  # errors may quote personal data
+    finally:
+        pilot.close()
 
 
 @note_app.command("add")

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from integrations.risk.config import RuleSetConfigError
 from integrations.risk.model import ModelError
-from orderpilot.api import OrderPilot
+from orderpilot.cli_common import pilot
 
 risk_app = typer.Typer(help="Risk rules: backtest, train a scorer, shadow report.",
                        no_args_is_help=True)
@@ -94,7 +94,7 @@ def stats(db: DbOption = None, as_json: JsonFlag = False,
           ) -> None:
     """Live decisions over the last hour and day: review share against the review budget."""
     with _risk_errors():
-        report = OrderPilot(db).risk.stats(_utc(at))
+        report = pilot(db).risk.stats(_utc(at))
     if as_json:
         print(json.dumps(report, indent=2))
         return
@@ -125,7 +125,7 @@ def train(input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="labe
 def shadow_report(db: DbOption = None, as_json: JsonFlag = False) -> None:
     """Live vs shadow (candidate) decisions: agreement matrix and per-rule fire counts."""
     with _risk_errors():
-        report = OrderPilot(db).risk.shadow_report()
+        report = pilot(db).risk.shadow_report()
     if as_json:
         print(json.dumps(report, indent=2))
         return
@@ -153,7 +153,7 @@ def review_list(db: DbOption = None, all_tasks: Annotated[bool, typer.Option(
         "--all", help="include decided tasks")] = False, as_json: JsonFlag = False) -> None:
     """Open review tasks, escalated and overdue first."""
     with _risk_errors():
-        tasks = OrderPilot(db).reviews.list(include_decided=all_tasks)
+        tasks = pilot(db).reviews.list(include_decided=all_tasks)
     if as_json:
         print(json.dumps([t.model_dump(mode="json") for t in tasks], indent=2))
         return
@@ -172,7 +172,7 @@ def review_approve(order_id: str, by: By, reason: Annotated[str | None, typer.Op
                    db: DbOption = None) -> None:
     """Release a held order to payment."""
     with _risk_errors():
-        order = OrderPilot(db).reviews.approve(order_id, by=by, reason=reason)
+        order = pilot(db).reviews.approve(order_id, by=by, reason=reason)
     console.print(f"{order.id} approved by {by}: now [bold]{order.state}[/]")
 
 
@@ -186,7 +186,7 @@ def review_reject(order_id: str, by: By, reason: Annotated[str | None, typer.Opt
     if kinds and "buyer" not in kinds:
         kinds = ("buyer", *kinds)
     with _risk_errors():
-        order = OrderPilot(db).reviews.reject(order_id, by=by, reason=reason, blacklist=kinds)
+        order = pilot(db).reviews.reject(order_id, by=by, reason=reason, blacklist=kinds)
     console.print(f"{order.id} rejected by {by}" + (f"; blacklisted {', '.join(kinds)}"
                                                     if kinds else ""))
 
@@ -207,7 +207,7 @@ def blacklist_add(by: By, reason: Annotated[str, typer.Option(help="why (stored)
     """Block from an order (`--order o-7 --kind buyer --kind device`) or one value."""
     kinds = list(kind or ["buyer"])
     with _risk_errors():
-        risk = OrderPilot(db).risk
+        risk = pilot(db).risk
         if order:
             entries = risk.blacklist_order(order, by=by, reason=reason,
                                            kinds=kinds if "buyer" in kinds else ["buyer", *kinds])
@@ -227,7 +227,7 @@ def allowlist_add(kind: Annotated[str, typer.Option(help="buyer, device, phone, 
                   expires: Expires = None, db: DbOption = None) -> None:
     """Allow one value: its orders are approved at once unless a block list matches too."""
     with _risk_errors():
-        e = OrderPilot(db).risk.list_add("allow", kind, value, by=by, reason=reason,
+        e = pilot(db).risk.list_add("allow", kind, value, by=by, reason=reason,
                                          expires_at=_utc(expires))
     console.print(f"#{e.id} allow {e.kind} {e.shown or e.value}")
 
@@ -237,7 +237,7 @@ def _list_command(list_name: str):
             "--removed", help="include removed entries")] = False,
              as_json: JsonFlag = False) -> None:
         with _risk_errors():
-            entries = OrderPilot(db).risk.lists(list_name, include_removed=removed)
+            entries = pilot(db).risk.lists(list_name, include_removed=removed)
         if as_json:
             print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
             return
@@ -257,7 +257,7 @@ def _list_command(list_name: str):
 def _remove_command(list_name: str):
     def remove(entry_id: int, by: By, db: DbOption = None) -> None:
         with _risk_errors():
-            entry = OrderPilot(db).risk.list_remove(entry_id, by=by)
+            entry = pilot(db).risk.list_remove(entry_id, by=by)
         console.print(f"#{entry.id} {entry.kind} {entry.shown or entry.value} removed by {by}")
     remove.__doc__ = "Take an entry off the list (kept as removed, for the audit trail)."
     return remove
@@ -273,7 +273,7 @@ def signup(buyer_id: str, at: Annotated[datetime, typer.Option(
         "--at", help="when the buyer signed up (UTC)")], db: DbOption = None) -> None:
     """Tell risk control when a buyer really signed up (account age, new account + bulk)."""
     with _risk_errors():
-        OrderPilot(db).risk.register_buyer(buyer_id, signed_up_at=_utc(at))
+        pilot(db).risk.register_buyer(buyer_id, signed_up_at=_utc(at))
     console.print(f"{buyer_id} signed up at {_utc(at).isoformat()}")
 
 
@@ -282,7 +282,7 @@ def chargeback(order_id: str, by: By, note: Annotated[str, typer.Option()] = "ch
                db: DbOption = None) -> None:
     """The provider reversed a paid order: the buyer's credit drops."""
     with _risk_errors():
-        change = OrderPilot(db).risk.record_chargeback(order_id, by=by, note=note)
+        change = pilot(db).risk.record_chargeback(order_id, by=by, note=note)
     console.print(f"{order_id}: credit {change.before} -> {change.after}")
 
 

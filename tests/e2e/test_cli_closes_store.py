@@ -1,0 +1,40 @@
+"""A command closes the store it opened: on PostgreSQL, a connection left to the garbage
+collector at exit is a ResourceWarning ("… was deleted while still open"), which here is an
+error printed on stderr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("args", [["sweep"], ["stock", "levels"], ["wave", "list"],
+                                  ["review", "list"]], ids=" ".join)
+def test_a_command_on_postgresql_leaves_no_connection_open_at_exit(postgres_url, args):
+    done = subprocess.run([sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-m",
+                           "orderpilot.cli", *args, "--db", postgres_url], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ResourceWarning" not in done.stderr, done.stderr
+
+
+@pytest.mark.postgres
+def test_a_store_whose_settings_are_refused_after_it_opened_is_closed(postgres_url, tmp_path):
+    # the store opens (schema checked on a pooled connection), then the risk rules are refused
+    opening = ("from orderpilot import OrderPilot\n"
+               "try:\n"
+               f"    OrderPilot({postgres_url!r})\n"
+               "except Exception as error:\n"
+               "    print(type(error).__name__)\n")
+    done = subprocess.run([sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-c",
+                           opening], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "ORDERPILOT_RISK_RULES": str(tmp_path / "none")})
+    assert done.stdout.strip(), done.stdout + done.stderr  # it was refused
+    assert "ResourceWarning" not in done.stderr, done.stderr
