@@ -31,23 +31,27 @@ console = Console()
 DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
 
 
+_OPENED: list[OrderPilot] = []  # the running command's pilots, closed when it ends
+
+
+@app.callback()
+def _around_every_command(ctx: typer.Context) -> None:
+    # Typer's public Context: close the stores the command opened when its context closes;
+    # left open, their PostgreSQL connections were dropped by the garbage collector at exit
+    # ("ResourceWarning: … was deleted while still open")
+    ctx.call_on_close(_close_opened)
+
+
+def _close_opened() -> None:
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 def pilot(db: str | None) -> OrderPilot:
-    """A pilot for the running command, closed when the command ends (its click context
-    closes): left open, its PostgreSQL connections were dropped by the garbage collector at
-    exit ("ResourceWarning: … was deleted while still open")."""
+    """A pilot for the running command, closed when the command ends."""
     p = OrderPilot(db)
-    command = _running_command()
-    if command is not None:  # else (called outside a command) the caller closes it
-        command.call_on_close(p.close)
+    _OPENED.append(p)
     return p
-
-
-def _running_command():  # the click context of the command being run, if any
-    try:
-        from typer._click.globals import get_current_context  # typer >= 0.29 vendors click
-    except ImportError:
-        from click import get_current_context
-    return get_current_context(silent=True)
 
 
 @contextmanager
