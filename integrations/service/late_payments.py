@@ -58,11 +58,12 @@ def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref
         if why_not is None:
             return LateMoney(True, None, "money arrived after the hold lapsed: order revived")
         order = tx.store.get_order(order.id, lock=True)  # the attempt's changes were undone
+    elif order.paid and order.payment_ref != payment_ref:  # a second payment
+        why_not = f"the order is paid already by {order.payment_ref}"
     else:
         why_not = f"the order was {order.state}"
     request(ctx, tx, order, OperationKind.REFUND, amount, key, actor, payment_ref=payment_ref,
-            purpose={"late": payment_ref},
-            reason=f"paid after the order was {order.state}: refunded automatically")
+            purpose={"late": payment_ref}, reason=f"{why_not}: refunded automatically")
     tx.writer.signal("late_payment", "order", order.id, order.id, ctx.clock.now(), {
         "amount": amount, "payment_ref": payment_ref, "state": order.state.value,
         "refund": key, "why": why_not})
