@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -22,8 +23,12 @@ from statemachine.ports import Carrier, CarrierProfile, Message, Notifier, Payme
 @lru_cache(maxsize=8)
 def context(database_url: str | None = None) -> Context:
     """The service context for `database_url` (default: ORDERPILOT_DATABASE_URL), built once,
-    with the configured payment provider (credentials from Prefect Secret blocks if named)."""
-    return build_context(database_url, gateway=payment_gateway())
+    with the configured payment provider (credentials from Prefect Secret blocks if named).
+    Kept for the process's life and closed when it exits: left to the garbage collector at
+    exit, its pooled PostgreSQL connection warned ("… was deleted while still open")."""
+    ctx = build_context(database_url, gateway=payment_gateway())
+    atexit.register(ctx.close)
+    return ctx
 
 
 def payment_settings(load: Callable[[str], str] | None = None) -> PaymentSettings:

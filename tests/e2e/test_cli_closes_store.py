@@ -38,3 +38,17 @@ def test_a_store_whose_settings_are_refused_after_it_opened_is_closed(postgres_u
                           env={**os.environ, "ORDERPILOT_RISK_RULES": str(tmp_path / "none")})
     assert done.stdout.strip(), done.stdout + done.stderr  # it was refused
     assert "ResourceWarning" not in done.stderr, done.stderr
+
+
+@pytest.mark.postgres
+def test_the_flows_cached_context_is_closed_when_the_process_exits(postgres_url):
+    # the flows' service context lives as long as the process (a worker, `orderpilot serve`,
+    # the test session itself): its pooled connection warned at interpreter exit
+    using = ("from flows.wiring import context\n"
+             f"with context({postgres_url!r}).tx(readonly=True):\n"
+             "    pass\n"
+             "print('used')\n")
+    done = subprocess.run([sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-c",
+                           using], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "used", done.stdout + done.stderr
+    assert "ResourceWarning" not in done.stderr, done.stderr
