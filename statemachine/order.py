@@ -502,3 +502,10 @@ def takes_payment(order: Order) -> bool:
     """Money arriving now is this order's payment: it waits for one (awaiting payment, or
     pending on it), or waits for a decision with nothing paid yet. Other money is late money."""
     return ORDER_LIFECYCLE.can(order.state, "pay") and not order.paid
+
+
+def waits_for(order: Order, payment_ref: str) -> bool:
+    """The order waits for this started payment (pending on it, or a decision pending with it
+    on its way): its failure is the `fail_payment` step's, not only a record."""
+    return (order.payment_ref == payment_ref and not order.paid
+            and order.state in (S.PAYMENT_PENDING, *AWAITING_DECISION))

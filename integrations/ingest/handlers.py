@@ -38,7 +38,7 @@ from integrations.service.late_payments import already_paid_by, take_late_money
 from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine import ids
 from statemachine.errors import InvalidInput
-from statemachine.order import AWAITING_DECISION, Order, OrderState, takes_payment
+from statemachine.order import AWAITING_DECISION, Order, OrderState, takes_payment, waits_for
 from statemachine.tracking import CarrierStatus, plan_tracking
 
 PAYMENT_RECORD_KIND = {"succeeded": "capture", "failed": "failed", "refunded": "refund",
@@ -166,15 +166,13 @@ def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
 
 
 def _failed(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
-    if order.state in AWAITING_DECISION and order.payment_ref == event.payment_ref \
-            and not order.paid:  # approval will not wait for it
+    if waits_for(order, event.payment_ref):
+        before = order.state
         orders.fire(ctx, tx, order, "fail_payment", "gateway",
                     {"payment_ref": event.payment_ref, "reason": event.reason})
-        return True, f"the payment started while {order.state} failed", None
-    if order.state is OrderState.PAYMENT_PENDING and order.payment_ref == event.payment_ref:
-        orders.fire(ctx, tx, order, "fail_payment", "gateway",
-                    {"payment_ref": event.payment_ref, "reason": event.reason})
-        return True, "the pending payment failed; the buyer may pay again", None
+        if before is OrderState.PAYMENT_PENDING:
+            return True, "the pending payment failed; the buyer may pay again", None
+        return True, f"the payment started while {before} failed", None  # approval won't wait
     return False, f"payment failed; order stays {order.state} until paid or expired", None
 
 

@@ -39,7 +39,7 @@ from statemachine import ids
 from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.errors import InvalidInput, NotFound
 from statemachine.money import OperationKind, OperationStatus
-from statemachine.order import AWAITING_DECISION, Order, OrderState, takes_payment
+from statemachine.order import AWAITING_DECISION, Order, OrderState, takes_payment, waits_for
 from statemachine.ports import MoneyEvent, PaymentResult
 
 
@@ -135,15 +135,13 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
 
 def _failed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
     _ledger(tx, order, ev, "failed", reason=ev.outcome)
-    if order.state in AWAITING_DECISION and order.payment_ref == ev.payment_ref \
-            and not order.paid:  # started while a decision was pending: approval won't wait
+    if waits_for(order, ev.payment_ref):
+        before = order.state
         orders.fire(ctx, tx, order, "fail_payment", f"provider:{ev.provider}",
                     {"payment_ref": ev.payment_ref, "reason": ev.outcome})
-        return True, f"the payment started while {order.state} failed"
-    if order.state is OrderState.PAYMENT_PENDING and order.payment_ref == ev.payment_ref:
-        orders.fire(ctx, tx, order, "fail_payment", f"provider:{ev.provider}",
-                    {"payment_ref": ev.payment_ref, "reason": ev.outcome})
-        return True, "the pending payment failed; the buyer may pay again while the hold lasts"
+        if before is OrderState.PAYMENT_PENDING:
+            return True, "the pending payment failed; the buyer may pay again while the hold lasts"
+        return True, f"the payment started while {before} failed"  # approval won't wait
     return False, f"payment failed; order stays {order.state} until paid or expired"
 
 
