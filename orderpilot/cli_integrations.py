@@ -9,9 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orderpilot.api import OrderPilot
 from orderpilot.api_integrations import add_note, evidence_pack, http_app, notes
-from orderpilot.cli_common import DbOption, errors, pilot_closed
+from orderpilot.cli_common import DbOption, errors, pilot, pilot_closed
 
 note_app = typer.Typer(help="Notes and messages attached to orders.", no_args_is_help=True)
 console = Console()
@@ -38,13 +37,10 @@ def api(db: DbOption = None,
         console.print("[yellow]warning:[/] ORDERPILOT_HTTP_SECRETS is empty: every /v1 "
                       "request will be refused (401)")
     with errors():
-        pilot = OrderPilot(db)
-    try:
-        uvicorn.run(http_app(pilot, settings), host=host or settings.host,
-                    port=port or settings.port, log_level="info",
-                    log_config=pii_log_config(LOGGING_CONFIG))  # errors may quote personal data
-    finally:
-        pilot.close()
+        served = pilot(db)  # closed when the command ends (cli_common)
+    uvicorn.run(http_app(served, settings), host=host or settings.host,
+                port=port or settings.port, log_level="info",
+                log_config=pii_log_config(LOGGING_CONFIG))  # errors may quote personal data
 
 
 @note_app.command("add")
