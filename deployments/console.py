@@ -223,7 +223,7 @@ class Console:
         """Tell ops, once per clock hour while it lasts, that the last hour's review share is
         over the budget (issue 12: the budget is steered, not hoped for)."""
         now = self.ctx.clock.now()
-        _, message = check_review_budget(self.ctx, now)
+        message = check_review_budget(self.ctx, now)
         hour = now.replace(minute=0, second=0, microsecond=0)
         if message is not None and hour != self.budget_alerted_for:
             self.budget_alerted_for = hour

@@ -105,6 +105,18 @@ def stats(db: DbOption = None, as_json: JsonFlag = False,
         table.add_row(f"last {name}", str(w["orders"]), str(w["approve"]), str(w["verify"]),
                       str(w["review"]), str(w["reject"]), share)
     console.print(table)
+    _print_causes(report["windows"]["day"]["causes"])
+
+
+def _print_causes(causes: dict[str, dict[str, int]]) -> None:
+    """Why orders went to people over the last day, and which currencies have no band."""
+    if causes["rules"]:
+        console.print("reviewed in the last day, by rule: " + ", ".join(
+            f"{rule} {n}" for rule, n in causes["rules"].items()))
+    if causes["unbanded_currencies"]:
+        listed = ", ".join(f"{c} {n}" for c, n in causes["unbanded_currencies"].items())
+        console.print(f"[yellow]orders in currencies without an amount band went to a person: "
+                      f"{listed}[/] (set other_currencies.<CODE> in the rule file)")
 
 
 @risk_app.command("train")

@@ -8,7 +8,7 @@ from typing import Any
 
 from integrations.db import risk_credit
 from integrations.risk import lists_store, operations, shadow
-from integrations.risk.budget import live_shares
+from integrations.risk.budget import WINDOWS, live_shares, review_causes
 from integrations.risk.settings import RiskSettings
 from integrations.risk.views import BlacklistEntryView, CreditChangeView
 from integrations.service.context import Context
@@ -104,11 +104,15 @@ class Risk:
             operations.register_signup(tx.connection, buyer_id, signed_up_at)
 
     def stats(self, now: datetime | None = None) -> dict[str, Any]:
-        """Live decisions over the last hour and day, the review share and the budget."""
+        """Live decisions over the last hour and day, the review share against the budget, and
+        why orders went to review (per window `causes`: reviewed orders per rule, and per
+        currency those reviewed because it has no amount band)."""
         budget = RiskSettings().review_budget
         when = check_when("now", now) if now is not None else self._ctx.clock.now()
         with self._ctx.tx(readonly=True) as tx:
             shares = live_shares(tx.connection, when, budget)
+            for name, span in WINDOWS.items():
+                shares[name]["causes"] = review_causes(tx.connection, when - span, when)
         return {"budget": budget, "at": when.isoformat(), "windows": shares}
 
     def shadow_report(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 from integrations.console.casework import open_cases
 from integrations.console.health import shop_health
 from integrations.db.health_counts import inbound_webhook_outcomes
-from integrations.risk.budget import check_review_budget
+from integrations.risk.budget import review_shares
 from integrations.service.context import Context
 
 
@@ -52,7 +52,7 @@ class StoreCollector(Collector):
     def _review_share(self, now) -> Iterator[GaugeMetricFamily]:
         """Share of live risk decisions sent to people, per window, and the budget: alert on
         `orderpilot_risk_review_share{window="hour"} > orderpilot_risk_review_budget`."""
-        report, _ = check_review_budget(self.ctx, now)
+        report = review_shares(self.ctx, now)
         share = GaugeMetricFamily("orderpilot_risk_review_share", "Share of orders the risk "
                                   "engine sent to review", labels=["window"])
         for window, w in report["windows"].items():

@@ -22,6 +22,15 @@ def live_actions(sql: Sql, since: datetime, now: datetime) -> dict[str, int]:
                         {"since": since, "now": now}))
 
 
+def review_reasons(conn: Connection, since: datetime, now: datetime) -> list[list[Any]]:
+    """The reasons of each live decision that sent an order to review in (since, now]: what
+    made people's share what it is (read on demand, not per metrics scrape)."""
+    query = select(DECISIONS.c.reasons).where(
+        DECISIONS.c.mode == "live", DECISIONS.c.action == "review",
+        DECISIONS.c.decided_at > since, DECISIONS.c.decided_at <= now)
+    return [r or [] for r in conn.execute(query).scalars()]
+
+
 def decisions(conn: Connection, mode: str) -> dict[int, dict[str, Any]]:
     """The stored decision rows of one mode (live or shadow), by order id."""
     rows = conn.execute(select(DECISIONS).where(DECISIONS.c.mode == mode)).mappings()

@@ -5,7 +5,10 @@ Backtest side: `curve` replays score bands over the assessments of a labelled hi
 `propose` picks the bands that meet the budget. Live side: `live_shares` measures the review
 share of the stored decisions over the last hour and day; `budget_alert` is the message ops
 get when the share is over budget (the console sends it once an hour while it lasts, and
-exports the shares as Prometheus gauges for an Alertmanager rule).
+exports the shares as Prometheus gauges for an Alertmanager rule). `review_causes` says why:
+how many reviewed orders each rule sent, and the currencies with no amount band (with the
+packaged rules every order in such a currency goes to a person: a shop that starts selling in
+JPY learns it from the stats and the alert, not from an overflowing review queue).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from integrations.db.risk_reads import live_actions
+from integrations.db.risk_reads import live_actions, review_reasons
 from integrations.db.sql import Sql
 from statemachine.ports import Message
 from statemachine.risk.engine import Assessment, action_for
@@ -91,25 +94,66 @@ def live_shares(conn: Any, now: datetime, budget: float) -> dict[str, dict[str, 
     return out
 
 
-def check_review_budget(ctx: Any, now: datetime) -> tuple[dict[str, Any], Message | None]:
-    """The live shares (ORDERPILOT_RISK_REVIEW_BUDGET) and the ops message if over budget."""
+def review_causes(conn: Any, since: datetime, now: datetime) -> dict[str, dict[str, int]]:
+    """Why orders went to people in (since, now]: reviewed orders per rule that fired (an
+    order two rules sent counts for both), most first, and per currency the orders reviewed
+    because that currency has no amount band."""
+    rules: dict[str, int] = {}
+    unbanded: dict[str, int] = {}
+    for stored in review_reasons(conn, since, now):
+        reasons = [r for r in stored if isinstance(r, dict)]
+        for rule in {r["rule"] for r in reasons if r.get("rule")}:
+            rules[rule] = rules.get(rule, 0) + 1
+        for r in reasons:
+            values = r.get("values") or {}
+            if r.get("rule") == "amount_threshold" and values.get("currency") \
+                    and "threshold" in values and values["threshold"] is None:
+                unbanded[values["currency"]] = unbanded.get(values["currency"], 0) + 1
+    by_count = sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {"rules": dict(by_count),
+            "unbanded_currencies": dict(sorted(unbanded.items(), key=lambda kv: -kv[1]))}
+
+
+def review_shares(ctx: Any, now: datetime) -> dict[str, Any]:
+    """The live shares against ORDERPILOT_RISK_REVIEW_BUDGET (what the metrics scrape reads:
+    two counts, no reasons)."""
     from integrations.risk.settings import RiskSettings
 
     budget = RiskSettings().review_budget
     with ctx.tx(readonly=True) as tx:
-        shares = live_shares(tx.connection, now, budget)
-    return {"budget": budget, "windows": shares}, budget_alert(shares, budget, now)
+        return {"budget": budget, "windows": live_shares(tx.connection, now, budget)}
 
 
-def budget_alert(shares: dict[str, dict[str, Any]], budget: float, now: datetime
-                 ) -> Message | None:
-    """The ops message when the last hour's review share is over budget (None otherwise)."""
+def check_review_budget(ctx: Any, now: datetime) -> Message | None:
+    """The ops message when the last hour's review share is over budget, with its causes
+    (None otherwise: the reasons are read only then)."""
+    report = review_shares(ctx, now)
+    if not report["windows"]["hour"]["over_budget"]:
+        return None
+    with ctx.tx(readonly=True) as tx:
+        causes = review_causes(tx.connection, now - WINDOWS["hour"], now)
+    return budget_alert(report["windows"], report["budget"], now, causes)
+
+
+def budget_alert(shares: dict[str, dict[str, Any]], budget: float, now: datetime,
+                 causes: dict[str, dict[str, int]] | None = None) -> Message | None:
+    """The ops message when the last hour's review share is over budget (None otherwise),
+    naming the rules that sent the most orders and the currencies without an amount band."""
     hour = shares["hour"]
     if not hour["over_budget"]:
         return None
+    body = (f"In the hour to {now:%H:%M} UTC, {hour['review']} of {hour['orders']} "
+            f"orders went to review (budget {budget:.0%}).")
+    if causes and causes["rules"]:
+        top = ", ".join(f"{rule} {n}" for rule, n in list(causes["rules"].items())[:3])
+        body += f" Most reviews came from: {top}."
+    if causes and causes["unbanded_currencies"]:
+        listed = ", ".join(f"{c} {n}" for c, n in causes["unbanded_currencies"].items())
+        codes = ", ".join(f"other_currencies.{c}" for c in causes["unbanded_currencies"])
+        body += (f" Orders in currencies without an amount band went to a person ({listed}):"
+                 f" set {codes} in the rule file (ORDERPILOT_RISK_RULES).")
+    body += (" Check `orderpilot risk stats` and the backtest's proposed thresholds; a rule "
+             "may be misfiring.")
     return Message("orderpilot.risk.review_budget_exceeded", "ops",
                    f"Risk review share {hour['review_share']:.0%} is over the "
-                   f"{budget:.0%} budget",
-                   f"In the hour to {now:%H:%M} UTC, {hour['review']} of {hour['orders']} "
-                   f"orders went to review (budget {budget:.0%}). Check `orderpilot risk "
-                   "stats` and the backtest's proposed thresholds; a rule may be misfiring.")
+                   f"{budget:.0%} budget", body)

@@ -66,7 +66,7 @@ def amount_threshold(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -
     if band is None:
         return Reason("amount_threshold", f"no amount threshold for {facts.currency} orders "
                       f"(set other_currencies.{facts.currency})",
-                      {"amount": facts.amount, "currency": facts.currency})
+                      {"amount": facts.amount, "currency": facts.currency, "threshold": None})
     if facts.amount <= band.review_above:
         return None
     amount, limit = shown(facts.amount, facts.currency), shown(band.review_above, facts.currency)
