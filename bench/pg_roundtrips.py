@@ -1,0 +1,131 @@
+"""Where a place + pay goes on PostgreSQL: round trips, wall and client CPU per order.
+
+    python bench/pg_roundtrips.py [--orders 500] [--url postgresql://postgres@127.0.0.1:5432/test]
+                                  [--json PATH]
+
+One process, a fresh database, the public API with the packaged risk rules: each order is
+placed (its own buyer, device, IP, Chinese address and +86 phone) and paid. First `--orders` orders
+timed as they run (wall, and this process's CPU: psycopg, SQLAlchemy, our code; PostgreSQL's
+own processes are not counted), then as many again with psycopg's cursor `execute` /
+`executemany` and the connection's `commit` / `rollback` counted (a wrapper per call, so this
+second pass is not timed). Every statement and every transaction end is one round trip to the
+server, and psycopg sends a transaction's BEGIN as one more before its first statement, so
+round trips = statements + 2 x transactions.
+
+Why it matters: on PostgreSQL a client waits for each statement's answer; on the same 2-core
+VM a round trip costs tens of µs of latency that no Python trimming removes. Pipelining
+(psycopg's `Connection.pipeline()`) could send the statements whose answers nobody reads in one
+go; the counts below say how many those are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+if not __package__:  # run as `python bench/pg_roundtrips.py` from a checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+class Counted:
+    """Counts psycopg's statements and transaction ends while installed (class-level wraps)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.tables: Counter[str] = Counter()
+
+    def __enter__(self) -> Counted:
+        import psycopg
+
+        self._saved = {(cls, name): getattr(cls, name) for cls, name in (
+            (psycopg.Cursor, "execute"), (psycopg.Cursor, "executemany"),
+            (psycopg.Connection, "commit"), (psycopg.Connection, "rollback"))}
+        for (cls, name), original in self._saved.items():
+            setattr(cls, name, self._wrap(name, original))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for (cls, name), original in self._saved.items():
+            setattr(cls, name, original)
+
+    def _wrap(self, name: str, original):  # noqa: ANN001, ANN202
+        def counted(obj, *args, **kwargs):  # noqa: ANN001, ANN202
+            self.calls[name] += 1
+            if args:
+                words = str(args[0]).split()
+                self.tables[" ".join(words[:3] if words[0] != "SELECT" else words[:1])] += 1
+            return original(obj, *args, **kwargs)
+        return counted
+
+
+def _order(pilot, n: int) -> None:  # noqa: ANN001
+    # every buyer on its own address and phone: the same ones would trip velocity (> 5 orders
+    # an hour per address) and send most orders to SMS verification
+    address = {"line": f"浙江省杭州市西湖区文三路{n + 1}号", "recipient": "李雷",
+               "phone": f"+86 138 {n // 10000:04d} {n % 10000:04d}"}
+    order = pilot.orders.place(buyer_id=f"b-{n}", shipping_address=address, device_id=f"d-{n}",
+                               ip=f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}",
+                               lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": 1999}])
+    pilot.orders.fire(order.id, "pay", amount=order.total, payment_ref=f"pi_{n}")
+
+
+def measure(url: str, orders: int) -> dict:
+    import psycopg
+
+    from orderpilot import OrderPilot
+
+    name = f"orderpilot_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        pilot = OrderPilot(url.rsplit("/", 1)[0].replace("postgresql://",
+                                                         "postgresql+psycopg://") + f"/{name}")
+        pilot.inventory.receive(sku="SKU-1", warehouse="WH-1", quantity=3 * orders + 100)
+        for n in range(50):  # warm: prepared statements, caches
+            _order(pilot, n)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for n in range(50, 50 + orders):
+            _order(pilot, n)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        with Counted() as counted:
+            for n in range(50 + orders, 50 + 2 * orders):
+                _order(pilot, n)
+        pilot.close()
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    per = {k: round(v / orders, 2) for k, v in counted.calls.items()}
+    statements = per.get("execute", 0) + per.get("executemany", 0)
+    ends = per.get("commit", 0) + per.get("rollback", 0)
+    return {"benchmark": "pg_roundtrips", "orders": orders,
+            "wall_ms_per_order": round(1e3 * wall / orders, 2),
+            "client_cpu_ms_per_order": round(1e3 * cpu / orders, 2),
+            "statements_per_order": statements, "transactions_per_order": ends,
+            "round_trips_per_order": round(statements + 2 * ends, 2),
+            "statements_by_kind": {k: round(v / orders, 2)
+                                   for k, v in counted.tables.most_common()}}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=500)
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    result = measure(args.url, args.orders)
+    text = json.dumps(result, indent=1, ensure_ascii=False)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()
