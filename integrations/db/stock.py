@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
 from integrations.db.rows import Insert
 from integrations.db.schema import InventoryRow, StockHoldRow
@@ -18,6 +18,9 @@ from statemachine.stock import Allocation, Availability
 INVENTORY, HOLDS = InventoryRow.__table__, StockHoldRow.__table__
 HELD, CONSUMED, RELEASED = "held", "consumed", "released"
 HOLD = Insert(HOLDS)  # every column but the id
+RECEIVE_SQL = ("INSERT INTO inventory (sku, warehouse, on_hand, reserved) "
+               "VALUES (:sku, :wh, :q, 0) ON CONFLICT (sku, warehouse) DO UPDATE SET "
+               "on_hand = inventory.on_hand + excluded.on_hand RETURNING on_hand")
 
 
 def add_holds(sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -40,16 +43,10 @@ class StockStore:
         self.sql = sql or Sql(connection)  # the unit of work's own, when it has one
 
     def receive(self, sku: str, warehouse: str, quantity: int) -> int:
-        """Add stock on hand (creating the sku × warehouse row); returns the new on_hand."""
-        updated = self.connection.execute(
-            update(INVENTORY).where(INVENTORY.c.sku == sku, INVENTORY.c.warehouse == warehouse)
-            .values(on_hand=INVENTORY.c.on_hand + quantity).returning(INVENTORY.c.on_hand)
-        ).first()
-        if updated is not None:
-            return int(updated.on_hand)
-        self.connection.execute(insert(INVENTORY).values(
-            sku=sku, warehouse=warehouse, on_hand=quantity, reserved=0))
-        return quantity
+        """Add stock on hand (creating the sku × warehouse row); returns the new on_hand.
+        One upsert: two first receipts of a sku at a warehouse at once both count (an UPDATE
+        then an INSERT let the second INSERT hit the key on PostgreSQL)."""
+        return int(self.sql.one(RECEIVE_SQL, {"sku": sku, "wh": warehouse, "q": quantity})[0])
 
     def availability(self, skus: Iterable[str]) -> Availability:
         """Free stock (on hand − reserved) per (sku, warehouse) for these skus."""

@@ -173,3 +173,15 @@ def create_wave(pilot: OrderPilot, warehouse: str, by: str) -> str | None:
     """A warehouse lead puts the waiting paid orders into a pick wave."""
     wave = pilot.waves.create(warehouse=warehouse, actor=by)
     return None if wave is None else wave["id"]
+
+
+def receive(pilot: OrderPilot, sku: str, warehouse: str, quantity: int) -> int:
+    """A goods receipt booked at the dock (the CLI's `orderpilot stock receive`)."""
+    return pilot.inventory.receive(sku=sku, warehouse=warehouse, quantity=quantity).on_hand
+
+
+def store_identity(pilot: OrderPilot) -> str:
+    """A relay or a Prefect worker starting on the store asks for the store's id."""
+    from integrations.events.identity import store_id
+
+    return store_id(pilot.context)
