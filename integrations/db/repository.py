@@ -42,6 +42,7 @@ HISTORY, OUTBOX = TransitionRow.__table__, OutboxRow.__table__
 DEADLINES, INBOX = DeadlineRow.__table__, InboxRow.__table__
 BUYERS = BuyerRow.__table__
 INBOX_ENTRY = rows.Insert(INBOX, but=())
+INBOX_FIRST = rows.Insert(INBOX, but=(), key=("key",))  # DO NOTHING: the first writer's stays
 BUYER = rows.Insert(BUYERS, but=(), key=("id",))  # DO NOTHING: the first order's row stays
 NEW_BUYER_SCORE = BUYERS.c.credit_score.default.arg  # the schema's default, 100
 HISTORY_COLUMNS = ("entity", "entity_id", "order_id", "trigger", "from_state", "to_state",
@@ -186,6 +187,17 @@ class Store:
     def inbox_put(self, key: str, kind: str, result: dict[str, Any], at: datetime) -> None:
         INBOX_ENTRY.write_row(self.sql, {"key": key, "kind": kind, "result": result,
                                          "created_at": at})
+
+    def inbox_keep(self, key: str, kind: str, result: dict[str, Any], at: datetime
+                   ) -> dict[str, Any]:
+        """The result kept under `key`: `result` if the key is new, else the one a concurrent
+        or earlier writer kept (ON CONFLICT DO NOTHING waits for an uncommitted writer, and the
+        read after it sees what that writer committed)."""
+        INBOX_FIRST.write_row(self.sql, {"key": key, "kind": kind, "result": result,
+                                         "created_at": at})
+        kept = self.inbox_get(key)
+        assert kept is not None
+        return kept
 
     def ensure_buyer(self, buyer_id: str, at: datetime) -> None:
         """A buyer's first order creates the buyer row (ON CONFLICT works on both stores)."""

@@ -11,11 +11,11 @@ STORE_KEY = "console:store-id"
 
 
 def store_id(ctx: Context) -> str:
-    """Ten hex digits naming this store (created on first use)."""
+    """Ten hex digits naming this store (created on first use; processes starting on a new
+    store at once all get the first one kept)."""
     with ctx.tx() as tx:
         kept = tx.store.inbox_get(STORE_KEY)
-        if kept is not None:
-            return str(kept["id"])
-        made = uuid.uuid4().hex[:10]
-        tx.store.inbox_put(STORE_KEY, "console", {"id": made}, ctx.clock.now())
-        return made
+        if kept is None:
+            kept = tx.store.inbox_keep(STORE_KEY, "console", {"id": uuid.uuid4().hex[:10]},
+                                       ctx.clock.now())
+        return str(kept["id"])
