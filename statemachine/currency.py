@@ -11,16 +11,33 @@ EXPONENT = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XAF": 0
             "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
 
 
+# Above any amount a shop can charge (10^18 minor units is the edge of a 64-bit column); a
+# larger written amount ("1e999999", a 5,000-digit run) is refused before it is multiplied out
+MAX_DIGITS = 16  # of the major units
+
+
 def minor(amount: Any, currency: str, field: str) -> int:
     """`"19.99"` CNY → 1999; more decimals than the currency has, or not a number, is bad."""
     exponent = EXPONENT.get(currency, 2)
     try:
-        value = Decimal(str(amount).strip()) * (10 ** exponent)
+        number = Decimal(str(amount).strip())
     except InvalidOperation:
         raise InvalidInput({field: f"expected a decimal amount (got {amount!r})"}) from None
-    if not value.is_finite() or value != value.to_integral_value() or value < 0:
-        raise InvalidInput({field: f"{amount} is not a whole number of {currency} minor units"})
+    if number.is_finite() and number and number.adjusted() >= MAX_DIGITS:
+        raise InvalidInput({field: f"expected an amount below 10^{MAX_DIGITS} {currency} "
+                                   f"(got {_short(amount)})"})
+    # a fraction of a minor unit however small (1e-999999999 would round to 0 when scaled)
+    fraction = number.is_finite() and number and number.adjusted() < -exponent
+    value = number.scaleb(exponent) if number.is_finite() and not fraction else None
+    if value is None or value != value.to_integral_value() or value < 0:
+        raise InvalidInput({field: f"{_short(amount)} is not a whole number of {currency} "
+                                   f"minor units"})
     return int(value)
+
+
+def _short(amount: Any) -> str:
+    text = str(amount)
+    return text if len(text) <= 40 else f"{text[:30]}… ({len(text)} characters)"
 
 
 def shown(minor: int, currency: str) -> str:

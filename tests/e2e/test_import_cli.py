@@ -124,3 +124,22 @@ def test_woocommerce_orders_import_from_their_rest_json(tmp_path):
     assert (order.buyer_id, order.state, order.total) == ("woo-26", "paid", 3990), order.risk
     assert order.shipping_address["recipient"] == "王 芳"
     pilot.close()
+
+
+def test_an_amount_too_large_to_scale_is_one_bad_row_and_the_rest_are_imported(tmp_path):
+    # Before: decimal.Overflow (or int()'s 4,300-digit limit for paid.amount) ended the import
+    # with a traceback at that row; the rows after it were never read
+    db, pilot = shop(tmp_path)
+    file = jsonl(tmp_path / "pdd.jsonl", [
+        order("B1", ("TEA-01", 1, "1e999999")),
+        order("B2", ("TEA-01", 1, "39.90"), paid="9" * 5000),
+        order("B3", ("TEA-01", 1, "39.90")),
+    ])
+    result = CliRunner().invoke(app, ["import", "orders", str(file), "--db", db])
+    assert isinstance(result.exception, SystemExit), result.exception  # exit 1, no traceback
+    assert result.exit_code == 1, result.output
+    with (tmp_path / "pdd.jsonl.errors.csv").open(encoding="utf-8") as handle:
+        report = {(r["rows"], r["field"]) for r in csv.DictReader(handle)}
+    assert report == {("1", "lines[0].unit_price"), ("2", "paid.amount")}
+    assert pilot.orders.get("o-1").total == 3990  # B3, after the bad rows
+    pilot.close()
