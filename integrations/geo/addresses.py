@@ -1,8 +1,9 @@
 """A shipping address as the shop has it (one line or fields) → `ParsedAddress`.
 
-Chinese-script text goes through the region finder (jionlp) and the pure detail split in
-`statemachine.address`; Latin-script text is parsed by country (words in order, postcode,
-city). Raises `InvalidInput` naming the field when nothing usable is left.
+Chinese-script text is written in simplified characters (jionlp's table), then goes through
+the region finder (jionlp) and the pure detail split in `statemachine.address`; Latin-script
+text is parsed by country (words in order, postcode, city). Raises `InvalidInput` naming the
+field when nothing usable is left.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from integrations.geo.regions import find_region
+from integrations.geo.regions import find_region, simplified
 from statemachine.address import ParsedAddress, chinese_address, has_cjk, latin_address
 from statemachine.errors import InvalidInput
 
@@ -56,6 +57,7 @@ def parse_line(line: str, country: str = "CN", postcode: Any = None,
 
 
 def _chinese(text: str, postcode: str | None) -> ParsedAddress:
+    text = simplified(text)
     region = find_region(text)
     return chinese_address(region.detail, code=region.code, province=region.province,
                            city=region.city, district=region.district, postcode=postcode,

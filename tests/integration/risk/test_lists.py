@@ -45,6 +45,18 @@ def test_an_entry_stops_matching_when_it_expires(any_pilot, clock):
     assert placed_order(any_pilot, quantity=1, phone="17012345678").state != "rejected"
 
 
+def test_a_blocked_address_matches_the_same_address_in_traditional_characters(any_pilot):
+    # Before: 浙江省杭州市西湖區文三路18號3單元 was keyed CN|330106|區文三路|18|3單元 and the order
+    # passed the block entry for 西湖区文三路18号3单元
+    stock(any_pilot)
+    any_pilot.risk.blacklist_add("address", "浙江省杭州市西湖区文三路18号3单元", by="mei",
+                                 reason="refund fraud ring")
+    order = placed_order(any_pilot, quantity=1, shipping_address={
+        "province": "浙江省", "city": "杭州市", "district": "西湖區", "street": "文三路18號3單元"})
+    assert order.state == "rejected"
+    assert [r["rule"] for r in order.risk["reasons"]] == ["blacklist"]
+
+
 def test_a_bad_entry_names_the_field_and_writes_nothing(pilot, clock):
     with pytest.raises(InvalidInput) as error:
         pilot.risk.blacklist_add("phone", "12", by="mei", reason="x")

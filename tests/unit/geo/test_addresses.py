@@ -140,3 +140,33 @@ def test_spacing_punctuation_and_full_width_variants_share_one_key(row, seps, fu
     # Then it normalises to the same key as the canonical spelling
     canonical = "".join(parts[:3]) + f"{row['street']}{row['number']}号{row['unit']}"
     assert parse_line(text).key == parse_line(canonical).key
+
+
+# --- traditional characters ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("traditional", "simplified"), [
+    ("浙江省杭州市西湖區文三路18號3單元", "浙江省杭州市西湖区文三路18号3单元"),
+    ("廣西壯族自治區南寧市青秀區民族大道100號", "广西壮族自治区南宁市青秀区民族大道100号"),
+    ("臺灣臺北市信義區信義路五段7號", "台湾台北市信义区信义路五段7号"),
+    ("香港特別行政區九龍城區太子道西188號", "香港九龙城区太子道西188号"),
+    ("澳門新馬路12號", "澳门新马路12号"),
+])
+def test_an_address_in_traditional_characters_has_the_key_of_its_simplified_form(
+        traditional, simplified):
+    # Before: 西湖區 left 區 in the street and 單元 stayed apart from 单元 (CN|330106|區文三路|18|
+    # 3單元), 澳門 and 臺灣 found no region at all: a blacklisted address written in traditional
+    # characters by a buyer in Hong Kong or Taiwan, or on a traditional-script keyboard, passed
+    assert parse_line(traditional).key == parse_line(simplified).key
+
+
+def test_traditional_fields_have_the_key_of_the_simplified_line():
+    fields = {"province": "浙江省", "city": "杭州市", "district": "西湖區", "street": "文三路18號"}
+    assert parse_address(fields).key == parse_line("浙江省杭州市西湖区文三路18号").key
+
+
+@pytest.mark.parametrize(("line", "code"), [
+    ("陕西省咸阳市乾县乾陵路1号", "610424"),   # the character table would make it 干县
+    ("吉林省松原市乾安县建设街1号", "220723"),  # … 干安县
+])
+def test_place_names_written_with_characters_the_table_would_change_keep_their_region(line, code):
+    assert parse_line(line).region_code == code
