@@ -32,7 +32,10 @@ SEP = r"[\s.\-()－—–．（）]{0,2}"
 # a Chinese mobile number (1[3-9] + 9 digits), with or without +86, however it is spaced, even
 # glued to letters ("phone13987654321"); never a run of digits inside a longer number
 CN_MOBILE = re.compile(rf"(?<!\d)(?:(?:\+|00)?86{SEP})?1[3-9]\d(?:{SEP}\d){{8}}(?!\d)")
-PHONE = re.compile(r"(?<![\w-])[+＋]?\d[\d \-.()－—–．（）]{6,}\d(?![\w-])")
+# other numbers: not inside a word or an id (o-1234, SF1234567890123), but glued to Chinese or
+# Japanese words, as those are written without spaces ("座机010-65529988转123")
+_WORD = r"[^\W\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"  # a word character, not kana or Han
+PHONE = re.compile(rf"(?<!{_WORD})(?<!-)[+＋]?\d[\d \-.()－—–．（）]{{6,}}\d(?!{_WORD}|-)")
 # (not after "//": a URL's host is a server, not a person, and the console's links must work)
 IPV4 = re.compile(r"(?<![\d.])(?<!//)(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}(?![\d.])")
 IPV6 = re.compile(r"(?<![:\w])([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})(?::[0-9a-fA-F]{0,4}){2,6}"

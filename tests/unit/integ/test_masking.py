@@ -110,3 +110,17 @@ def test_a_mobile_number_typed_with_full_width_dashes_is_masked():
                     "（0571）8888－8888"):
         masked = mask_text(f"买家留言：请联系{written}，谢谢")
         assert "1234" not in masked and "8888－8888" not in masked, masked
+
+
+def test_a_landline_written_right_after_chinese_words_is_masked():
+    # Chinese puts no space between words and numbers: "座机010-65529988" went out as typed (the
+    # number had to follow a space or punctuation; only mobiles were found glued to words)
+    for written, digits in (("座机010-65529988", "65529988"),
+                            ("电话0571-88886666转123", "88886666"),
+                            ("固话02187654321请联系", "87654321"),
+                            ("座机０１０－６５５２９９８８", "６５５２９９８８")):
+        masked = mask_text(f"买家留言：{written}")
+        assert digits not in masked and digits[-4:] in masked, masked
+    # what is not a phone stays readable, glued or not
+    text = "日期2026-11-27退款699900元，订单o-1234，运单SF1234567890123"
+    assert mask_text(text) == text
