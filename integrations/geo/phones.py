@@ -35,6 +35,16 @@ def parse_phone(raw: str, field: str = "phone", region: str = "CN") -> Phone:
     return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+def home_digits(phone: Phone) -> str:
+    """The number as digits the way it is dialled at home: China's national form (13912345678,
+    01065529988), the international form elsewhere (85291234567)."""
+    number = phonenumbers.parse(phone.e164)
+    if number.country_code == 86:
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return re.sub(r"\D", "", national)
+    return phone.e164.lstrip("+")
+
+
 def _valid(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
     try:
         number = phonenumbers.parse(raw, region)

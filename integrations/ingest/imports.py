@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from integrations.geo.phones import home_digits, parse_phone
 from integrations.ingest.order_files import OrderRecord
 from integrations.service import orders
 from integrations.service.context import Context
@@ -141,8 +142,12 @@ def _pay(ctx: Context, record: OrderRecord, number: int, paid: dict | None, key:
 
 
 def _buyer_from_phone(source: str, phone: Any) -> str | None:
-    """Exports without buyer ids: the same phone is the same buyer (hashed, never stored)."""
+    """Exports without buyer ids: the same phone is the same buyer (hashed, never stored),
+    however the export wrote it (+86 139 1234 5678, 13912345678, full-width digits)."""
     if not phone:
         return None
-    digits = "".join(ch for ch in str(phone) if ch.isdigit())
+    try:
+        digits = home_digits(parse_phone(str(phone)))
+    except InvalidInput:  # refused with the placement, naming the phone
+        digits = "".join(ch for ch in str(phone) if ch.isdigit())
     return f"{source}-{hashlib.sha256(digits.encode()).hexdigest()[:16]}"[:64]

@@ -143,3 +143,21 @@ def test_an_amount_too_large_to_scale_is_one_bad_row_and_the_rest_are_imported(t
     assert report == {("1", "lines[0].unit_price"), ("2", "paid.amount")}
     assert pilot.orders.get("o-1").total == 3990  # B3, after the bad rows
     pilot.close()
+
+
+def test_orders_without_buyer_ids_from_one_phone_written_three_ways_are_one_buyer(tmp_path):
+    # Before: the buyer was a hash of the phone's digits as written, so +86 139 1234 5678,
+    # 13912345678 and full-width digits made three buyers: velocity, credit and a blocked
+    # buyer counted each order apart
+    db, pilot = shop(tmp_path)
+    records = [order(ext, ("TEA-01", 1, "39.90")) for ext in ("P1", "P2", "P3")]
+    phones = ("+86 139 1234 5678", "13912345678", "１３９－１２３４－５６７８")
+    for record, phone in zip(records, phones, strict=True):
+        del record["buyer_id"]
+        record["shipping_address"] = {**ADDRESS, "phone": phone}
+    result = CliRunner().invoke(app, ["import", "orders", str(jsonl(tmp_path / "p.jsonl", records)),
+                                      "--db", db, "--source", "pdd"])
+    assert result.exit_code == 0, result.output
+    buyers = {pilot.orders.get(f"o-{n}").buyer_id for n in (1, 2, 3)}
+    assert len(buyers) == 1, buyers
+    pilot.close()
