@@ -9,9 +9,7 @@ import typer
 from rich.table import Table
 
 from integrations.console.casework import money
-from orderpilot.api import OrderPilot
-from orderpilot.cli_common import DbOption, console, fail
-from statemachine.errors import OrderPilotError
+from orderpilot.cli_common import DbOption, console, failing, pilot
 
 case_app = typer.Typer(help="After-sales requests waiting for a person: list, approve, reject.",
                        no_args_is_help=True)
@@ -22,16 +20,13 @@ Reason = Annotated[str, typer.Option("--reason", help="why; kept in the history"
 @case_app.command("list")
 def case_list(db: DbOption = None) -> None:
     """Requests waiting for a decision, oldest first."""
-    pilot = OrderPilot(db)
-    try:
-        cases = pilot.cases.waiting()
-        table = Table("case", "order", "kind", "amount", "reason", "requested")
-        for c in cases:
-            currency = pilot.orders.get(c.order_id).currency
-            table.add_row(c.id, c.order_id, c.kind, money(c.requested_amount, currency),
-                          c.reason, c.created_at.isoformat(timespec="minutes"))
-    finally:
-        pilot.close()
+    p = pilot(db)
+    cases = p.cases.waiting()
+    table = Table("case", "order", "kind", "amount", "reason", "requested")
+    for c in cases:
+        currency = p.orders.get(c.order_id).currency
+        table.add_row(c.id, c.order_id, c.kind, money(c.requested_amount, currency),
+                      c.reason, c.created_at.isoformat(timespec="minutes"))
     console.print(table if cases else "no request waits for a person")
 
 
@@ -48,13 +43,8 @@ def case_reject(case_id: str, by: By, reason: Reason, db: DbOption = None) -> No
 
 
 def _decide(db: str | None, case_id: str, decision: str, by: str, reason: str) -> None:
-    pilot = OrderPilot(db)
-    try:
-        case = getattr(pilot.cases, decision)(case_id, by=by, reason=reason)
-    except OrderPilotError as error:
-        raise fail(error) from error
-    finally:
-        pilot.close()
+    with failing():
+        case = getattr(pilot(db).cases, decision)(case_id, by=by, reason=reason)
     done = {"approve": "approved", "reject": "rejected"}[decision]
     console.print(f"{case.id} {done} by {by}: now [bold]{case.state}[/]")
 

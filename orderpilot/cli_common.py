@@ -8,9 +8,9 @@ commands: the imports point one way (cli → cli_* → cli_common), no circle.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,24 +18,17 @@ from rich.console import Console
 from orderpilot.api import OrderPilot
 from statemachine.errors import OrderPilotError
 
-app = typer.Typer(help="orderpilot: e-commerce order lifecycles as persisted state machines.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
-order_app = typer.Typer(help="Look at and move orders.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-stock_app = typer.Typer(help="Inventory and stock holds.", no_args_is_help=True)
-app.add_typer(order_app, name="order")
-app.add_typer(db_app, name="db")
-app.add_typer(stock_app, name="stock")
-console = Console()
-
-DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
-
-
 _OPENED: list[OrderPilot] = []  # the running command's pilots, closed when it ends
 
 
-@app.callback()
-def _around_every_command(ctx: typer.Context) -> None:
+def closes_its_stores(group: typer.Typer) -> typer.Typer:
+    """`group` closes the stores its command opened with `pilot` when the command ends: the
+    root app, and a group run as a program of its own (`python -m orderpilot.cli_webhooks`)."""
+    group.callback()(_close_at_the_end)
+    return group
+
+
+def _close_at_the_end(ctx: typer.Context) -> None:
     # Typer's public Context: close the stores the command opened when its context closes;
     # left open, their PostgreSQL connections were dropped by the garbage collector at exit
     # ("ResourceWarning: … was deleted while still open")
@@ -47,25 +40,26 @@ def _close_opened() -> None:
         _OPENED.pop().close()
 
 
+app = closes_its_stores(typer.Typer(
+    help="orderpilot: e-commerce order lifecycles as persisted state machines.",
+    no_args_is_help=True, pretty_exceptions_enable=False))
+order_app = typer.Typer(help="Look at and move orders.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+stock_app = typer.Typer(help="Inventory and stock holds.", no_args_is_help=True)
+app.add_typer(order_app, name="order")
+app.add_typer(db_app, name="db")
+app.add_typer(stock_app, name="stock")
+console = Console()
+
+DbOption = Annotated[str | None, typer.Option("--db", help="database URL (default: settings)")]
+
+
 def pilot(db: str | None) -> OrderPilot:
-    """A pilot for the running command, closed when the command ends."""
+    """A pilot for the running command, closed when the command ends: the one way a command
+    opens the store."""
     p = OrderPilot(db)
     _OPENED.append(p)
     return p
-
-
-@contextmanager
-def pilot_closed(db: str | None) -> Iterator[OrderPilot]:
-    """A pilot for one command, closed (connections returned) when it ends."""
-    with errors():
-        p = OrderPilot(db)
-        try:
-            yield p
-        finally:
-            p.close()
-
-
-T = TypeVar("T")
 
 
 def fail(error: OrderPilotError) -> typer.Exit:
@@ -74,18 +68,14 @@ def fail(error: OrderPilotError) -> typer.Exit:
     return typer.Exit(2)
 
 
-def run(call: Callable[[OrderPilot], T], db: str | None) -> T:
-    """`call` with a pilot opened for this one command and closed after it; an orderpilot
-    error (opening the store included) ends the command through `fail`."""
-    pilot = None
+@contextmanager
+def failing() -> Iterator[None]:
+    """An orderpilot error in the block (opening the store included) ends the command through
+    `fail`: one red line on stderr, exit code 2."""
     try:
-        pilot = OrderPilot(db)
-        return call(pilot)
+        yield
     except OrderPilotError as error:
         raise fail(error) from error
-    finally:
-        if pilot is not None:
-            pilot.close()
 
 
 def kv(text: str) -> tuple[str, object]:

@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orderpilot.cli_common import DbOption, pilot_closed
+from orderpilot.cli_common import DbOption, pilot
+from orderpilot.cli_common import errors as one_line_errors  # `errors` is an option here
 
 import_app = typer.Typer(help="Import from files (platform exports).", no_args_is_help=True)
 console = Console()
@@ -42,13 +43,14 @@ def orders(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, rea
     column_map = json.loads(columns.read_text(encoding="utf-8")) if columns else None
     records = read_orders(file, fmt, column_map)
     results = []
-    with pilot_closed(db) as pilot, Progress(TextColumn("importing"), BarColumn(),
-                                       MofNCompleteColumn(), TimeElapsedColumn(),
-                                       console=console) as progress:
-        task = progress.add_task("orders", total=len(records))
-        for record in records:
-            results.append(import_record(pilot.context, record, source, f"{by}:{source}"))
-            progress.advance(task)
+    with one_line_errors():
+        context = pilot(db).context
+        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console) as progress:
+            task = progress.add_task("orders", total=len(records))
+            for record in records:
+                results.append(import_record(context, record, source, f"{by}:{source}"))
+                progress.advance(task)
     _summary(results)
     failed = [r for r in results if r.status == "error"]
     if failed:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orderpilot.api_integrations import add_note, evidence_pack, http_app, notes
-from orderpilot.cli_common import DbOption, errors, pilot, pilot_closed
+from orderpilot.cli_common import DbOption, errors, pilot
 
 note_app = typer.Typer(help="Notes and messages attached to orders.", no_args_is_help=True)
 console = Console()
@@ -48,8 +48,8 @@ def note_add(order_id: str, text: str, db: DbOption = None,
              by: Annotated[str, typer.Option(help="who writes the note")] = "cli",
              kind: Annotated[str, typer.Option(help="note or message")] = "note") -> None:
     """Attach a note to an order, e.g. `orderpilot note add o-7 "called buyer" --by amy`."""
-    with pilot_closed(db) as pilot:
-        note = add_note(pilot, order_id, text, by=by, kind=kind)
+    with errors():
+        note = add_note(pilot(db), order_id, text, by=by, kind=kind)
     console.print(f"note {note.id} added to {note.order_id} by {note.author}")
 
 
@@ -57,8 +57,8 @@ def note_add(order_id: str, text: str, db: DbOption = None,
 def note_list(order_id: str, db: DbOption = None) -> None:
     """Every note and message on an order, oldest first."""
     table = Table("at", "kind", "author", "text", "attachments")
-    with pilot_closed(db) as pilot:
-        for n in notes(pilot, order_id):
+    with errors():
+        for n in notes(pilot(db), order_id):
             table.add_row(n.at.isoformat(timespec="seconds"), n.kind, n.author, n.text,
                           " ".join(n.attachments))
     console.print(table)
@@ -71,8 +71,8 @@ def evidence(order_id: str,
                  "--reveal-pii", help="keep phone, street and recipient unmasked")] = False,
              ) -> None:
     """Write the evidence pack of an order (JSON + Markdown) for a platform report."""
-    with pilot_closed(db) as pilot:
-        files = evidence_pack(pilot, order_id, out, reveal_pii=reveal_pii)
+    with errors():
+        files = evidence_pack(pilot(db), order_id, out, reveal_pii=reveal_pii)
     console.print(f"wrote {files.json_path} and {files.markdown_path}")
 
 

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from integrations.console.casework import money
 from orderpilot.api import OrderPilot
-from orderpilot.cli_common import DbOption, console, fail, run
+from orderpilot.cli_common import DbOption, console, fail, failing, pilot
 from statemachine.errors import InvalidInput
 from statemachine.ports import TransientPaymentError
 
@@ -59,8 +59,9 @@ def reconcile(
     2: bad input or a refused bill; 3: try later (Alipay has not written the day's bill yet
     — it usually has by 09:00 Beijing time the next day — or the provider timed out)."""
     statement = _read(file)
-    report = run(lambda p: _reconcile(p, day.date(), provider, statement, zone,
-                                      file.name if file else "statement"), db)
+    with failing():
+        report = _reconcile(pilot(db), day.date(), provider, statement, zone,
+                            file.name if file else "statement")
     if isinstance(report, TransientPaymentError):
         fail(report)
         raise typer.Exit(3)
@@ -77,7 +78,8 @@ def reconcile(
 def sweep(db: DbOption = None) -> None:
     """Retry provider calls left pending by a timeout (same idempotency keys) and release
     payments opened for orders that expired or were cancelled (the console does this too)."""
-    counts = run(lambda p: p.payments.sweep(), db)
+    with failing():
+        counts = pilot(db).payments.sweep()
     console.print(f"{counts['retried']} retried and settled, {counts['released']} released")
 
 
@@ -85,7 +87,8 @@ def sweep(db: DbOption = None) -> None:
 def dispute_list(db: DbOption = None, state: Annotated[str | None, typer.Option()] = None,
                  as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Disputes the providers reported, oldest first."""
-    rows = run(lambda p: p.disputes.list(state), db)
+    with failing():
+        rows = pilot(db).disputes.list(state)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -104,8 +107,9 @@ def dispute_prepare(dispute_id: str, by: By, db: DbOption = None,
                         "--field", help="NAME=VALUE overriding a mapped field")] = None) -> None:
     """Map the order's evidence pack onto the provider's fields (review them, then submit)."""
     overrides = dict(f.split("=", 1) for f in field or [] if "=" in f)
-    d = run(lambda p: p.disputes.prepare(dispute_id, by=by, evidence=overrides,
-                                          refund_policy=policy), db)
+    with failing():
+        d = pilot(db).disputes.prepare(dispute_id, by=by, evidence=overrides,
+                                       refund_policy=policy)
     console.print(f"{d['id']} is now [bold]{d['state']}[/]; evidence:")
     for name, value in d["evidence"].items():
         console.print(f"  {name}: {value}")
@@ -114,7 +118,8 @@ def dispute_prepare(dispute_id: str, by: By, db: DbOption = None,
 @dispute_app.command("submit")
 def dispute_submit(dispute_id: str, by: By, db: DbOption = None) -> None:
     """Send the prepared evidence to the provider (a person confirms it by running this)."""
-    d = run(lambda p: p.disputes.submit(dispute_id, by=by), db)
+    with failing():
+        d = pilot(db).disputes.submit(dispute_id, by=by)
     console.print(f"{d['id']} is now [bold]{d['state']}[/]")
 
 
@@ -122,7 +127,8 @@ def dispute_submit(dispute_id: str, by: By, db: DbOption = None) -> None:
 def dispute_accept(dispute_id: str, by: By, reason: Annotated[str, typer.Option()],
                    db: DbOption = None) -> None:
     """Concede the dispute: the money stays with the buyer, the order books the chargeback."""
-    d = run(lambda p: p.disputes.accept(dispute_id, by=by, reason=reason), db)
+    with failing():
+        d = pilot(db).disputes.accept(dispute_id, by=by, reason=reason)
     console.print(f"{d['id']} is now [bold]{d['state']}[/] (booked {d['booked']})")
 
 

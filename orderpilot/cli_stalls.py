@@ -12,9 +12,8 @@ from rich.table import Table
 
 from integrations.console.casework import STALL, open_cases
 from integrations.console.decisions import act_on_stall
-from orderpilot.api import OrderPilot
-from orderpilot.cli_common import DbOption, console, fail
-from statemachine.errors import InvalidInput, OrderPilotError
+from orderpilot.cli_common import DbOption, console, failing, pilot
+from statemachine.errors import InvalidInput
 
 stall_app = typer.Typer(help="Stalled parcels waiting for operations: list, chase, lost.",
                         no_args_is_help=True)
@@ -25,11 +24,7 @@ Note = Annotated[str, typer.Option("--note", help="what you know; kept")]
 @stall_app.command("list")
 def stall_list(db: DbOption = None) -> None:
     """Parcels in a stall episode, longest silent first."""
-    pilot = OrderPilot(db)
-    try:
-        cases = open_cases(pilot.context, (STALL,))
-    finally:
-        pilot.close()
+    cases = open_cases(pilot(db).context, (STALL,))
     table = Table("parcel", "order", "buyer", "why", "silent since")
     for c in cases:
         table.add_row(c.entity, c.order_id, c.buyer_id, "; ".join(c.reasons),
@@ -52,14 +47,10 @@ def stall_lost(shipment_id: str, by: By, note: Note, db: DbOption = None) -> Non
 def _act(db: str | None, shipment_id: str, action: str, by: str, note: str) -> None:
     from flows.wiring import ports  # imports Prefect: only the commands that act pay for it
 
-    pilot = OrderPilot(db)
-    try:
+    with failing():
+        p = pilot(db)
         answer = _checked(action, by, note)
-        outcome = act_on_stall(pilot.context, ports(), shipment_id, answer)
-    except OrderPilotError as error:
-        raise fail(error) from error
-    finally:
-        pilot.close()
+        outcome = act_on_stall(p.context, ports(), shipment_id, answer)
     console.print(f"{shipment_id}: {outcome}")
 
 

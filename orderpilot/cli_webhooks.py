@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from orderpilot.cli_common import DbOption, pilot_closed
+from orderpilot.cli_common import DbOption, closes_its_stores, errors, pilot
 
 webhooks_app = typer.Typer(help="Outbound webhooks (Standard Webhooks signatures).",
                            no_args_is_help=True)
@@ -24,9 +24,9 @@ def add(url: str, db: DbOption = None,
         secret: Annotated[str | None, typer.Option(help="whsec_…; generated if absent")] = None,
         by: Annotated[str, typer.Option(help="who adds it")] = "cli") -> None:
     """Subscribe URL to events; prints the signing secret once."""
-    with pilot_closed(db) as pilot:
-        sub = pilot.webhooks.subscribe(url, events=event or ["orderpilot.*"],
-                                       description=description, secret=secret, actor=by)
+    with errors():
+        sub = pilot(db).webhooks.subscribe(url, events=event or ["orderpilot.*"],
+                                           description=description, secret=secret, actor=by)
     console.print(f"[bold]{sub.id}[/] → {sub.url} for {', '.join(sub.events)}")
     console.print(f"signing secret (shown once): {sub.secret}")
 
@@ -35,8 +35,8 @@ def add(url: str, db: DbOption = None,
 def list_(db: DbOption = None) -> None:
     """Subscriptions with their delivery counts."""
     table = Table("id", "url", "events", "active", "delivered", "pending", "dead", "description")
-    with pilot_closed(db) as pilot:
-        for s in pilot.webhooks.list():
+    with errors():
+        for s in pilot(db).webhooks.list():
             table.add_row(s.id, s.url, " ".join(s.events), "yes" if s.active else "paused",
                           str(s.deliveries["delivered"]), str(s.deliveries["pending"]),
                           str(s.deliveries["dead"]), s.description or "")
@@ -46,23 +46,23 @@ def list_(db: DbOption = None) -> None:
 @webhooks_app.command("pause")
 def pause(subscription_id: str, db: DbOption = None) -> None:
     """Stop handing new events to a subscription (until resumed)."""
-    with pilot_closed(db) as pilot:
-        pilot.webhooks.pause(subscription_id)
+    with errors():
+        pilot(db).webhooks.pause(subscription_id)
     console.print(f"{subscription_id} paused")
 
 
 @webhooks_app.command("resume")
 def resume(subscription_id: str, db: DbOption = None) -> None:
-    with pilot_closed(db) as pilot:
-        pilot.webhooks.resume(subscription_id)
+    with errors():
+        pilot(db).webhooks.resume(subscription_id)
     console.print(f"{subscription_id} active")
 
 
 @webhooks_app.command("remove")
 def remove(subscription_id: str, db: DbOption = None) -> None:
     """Delete a subscription and its delivery log."""
-    with pilot_closed(db) as pilot:
-        pilot.webhooks.remove(subscription_id)
+    with errors():
+        pilot(db).webhooks.remove(subscription_id)
     console.print(f"{subscription_id} removed")
 
 
@@ -74,9 +74,9 @@ def log(subscription_id: Annotated[str | None, typer.Argument()] = None, db: DbO
     """The delivery log (newest LIMIT entries): attempts, last answer, when next."""
     table = Table("delivery", "sub", "event", "order", "status", "tries", "last answer",
                   "next / delivered")
-    with pilot_closed(db) as pilot:
-        for d in pilot.webhooks.deliveries(subscription_id, status=status, order_id=order,
-                                           limit=limit):
+    with errors():
+        for d in pilot(db).webhooks.deliveries(subscription_id, status=status,
+                                               order_id=order, limit=limit):
             when = d.delivered_at or d.next_attempt_at
             table.add_row(d.id, d.subscription_id, d.event, d.order_id, d.status,
                           str(d.attempts), d.last_error or str(d.last_status_code or ""),
@@ -97,8 +97,8 @@ def resend(delivery_ids: Annotated[list[str] | None, typer.Argument(
            subscription: Annotated[str | None, typer.Option(help="sub-…")] = None,
            db: DbOption = None) -> None:
     """Queue dead-lettered deliveries again; the relay sends them in order."""
-    with pilot_closed(db) as pilot:
-        count = pilot.webhooks.resend(delivery_ids or [], subscription_id=subscription)
+    with errors():
+        count = pilot(db).webhooks.resend(delivery_ids or [], subscription_id=subscription)
     console.print(f"{count} delivery(ies) queued again")
 
 
@@ -110,8 +110,8 @@ def relay(db: DbOption = None,
     """Send due webhooks until interrupted (or --once): fan out, sign, POST, retry."""
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
-    with pilot_closed(db) as pilot:
-        sender = pilot.webhooks.relay()
+    with errors():
+        sender = pilot(db).webhooks.relay()
         try:
             if once:
                 rounds = sender.drain()
@@ -131,4 +131,4 @@ def register(app: typer.Typer) -> None:
 
 
 if __name__ == "__main__":
-    webhooks_app()
+    closes_its_stores(webhooks_app)()

@@ -16,11 +16,27 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("args", [["sweep"], ["stock", "levels"], ["wave", "list"],
-                                  ["review", "list"]], ids=" ".join)
+                                  ["review", "list"], ["case", "list"], ["stall", "list"],
+                                  ["orders", "list"], ["dispute", "list"], ["webhooks", "list"]],
+                         ids=" ".join)
 def test_a_command_on_postgresql_leaves_no_connection_open_at_exit(postgres_url, args):
-    done = subprocess.run([sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-m",
-                           "orderpilot.cli", *args, "--db", postgres_url], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = _command(*args, "--db", postgres_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ResourceWarning" not in done.stderr, done.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("args", [["note", "list", "o-1"], ["dispute", "submit", "d-1", "--by",
+                                                           "finance:li"]], ids=" ".join)
+def test_a_command_that_fails_closes_its_store_too(postgres_url, args):
+    done = _command(*args, "--db", postgres_url)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "ResourceWarning" not in done.stderr, done.stderr
+
+
+@pytest.mark.postgres
+def test_the_webhooks_group_run_on_its_own_closes_its_store_too(postgres_url):
+    done = _command("list", "--db", postgres_url, module="orderpilot.cli_webhooks")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ResourceWarning" not in done.stderr, done.stderr
 
@@ -52,3 +68,10 @@ def test_the_flows_cached_context_is_closed_when_the_process_exits(postgres_url)
                            using], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "used", done.stdout + done.stderr
     assert "ResourceWarning" not in done.stderr, done.stderr
+
+
+def _command(*args: str, module: str = "orderpilot.cli") -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own, where a connection left open is an error."""
+    return subprocess.run([sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-m",
+                           module, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
