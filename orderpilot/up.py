@@ -15,10 +15,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from statemachine.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from orderpilot.demo_live import LiveShop
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 PREFECT_DATABASE = "orderpilot_prefect"
@@ -137,7 +141,7 @@ def run_up(db: str | None, demo: bool, port: int, prefect_db: str | None,
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         console = Console(context(url), metrics_port=metrics_port)
         console.start()
-        shop = _start_demo(console, stop) if demo else None
+        shop = _start_demo(url, stop) if demo else None
         for line in summary(server, url, demo, metrics_port):
             say(line)
         try:
@@ -153,15 +157,28 @@ def run_up(db: str | None, demo: bool, port: int, prefect_db: str | None,
     say("stopped everything `orderpilot up` started")
 
 
-def _start_demo(console: object, stop: threading.Event) -> threading.Thread:
+def _start_demo(url: str | None, stop: threading.Event) -> threading.Thread:
+    """The live demo shop trading on a thread of its own until `stop`; its store is closed
+    when it stops (or when the shop refuses the store)."""
     from orderpilot.api import OrderPilot
     from orderpilot.demo_live import LiveShop
 
-    store = OrderPilot(str(console.ctx.engine.url))  # type: ignore[attr-defined]
-    shop = LiveShop(store)
-    thread = threading.Thread(target=shop.run, args=(stop,), name="demo", daemon=True)
+    store = OrderPilot(url)
+    try:
+        shop = LiveShop(store)
+    except BaseException:
+        store.close()
+        raise
+    thread = threading.Thread(target=_trade, args=(shop, stop), name="demo", daemon=True)
     thread.start()
     return thread
+
+
+def _trade(shop: LiveShop, stop: threading.Event) -> None:
+    try:
+        shop.run(stop)
+    finally:
+        shop.pilot.close()
 
 
 def summary(server: Server, url: str | None, demo: bool, metrics_port: int | None) -> list[str]:

@@ -4,10 +4,14 @@ store (integrations/db/), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from integrations.events.identity import store_id
+from orderpilot import OrderPilot, api
 from orderpilot.demo_store import claim_demo_store
+from orderpilot.up import _start_demo
 from statemachine.errors import InvalidInput
 from tests.factories import placed_order, stock
 
@@ -33,3 +37,42 @@ def test_the_store_id_is_made_once_and_kept(any_pilot):
     first = store_id(any_pilot.context)
     assert len(first) == 10 and int(first, 16) >= 0
     assert store_id(any_pilot.context) == first
+
+
+def test_the_live_demo_closes_its_store_when_it_stops(tmp_path, monkeypatch):
+    # Given `orderpilot up --demo`'s shop trading on its own store
+    opened: list[OrderPilot] = []
+
+    class Recorded(OrderPilot):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr(api, "OrderPilot", Recorded)
+    stop = threading.Event()
+    shop = _start_demo(f"sqlite:///{tmp_path / 'demo-shop.db'}", stop)
+    # When it is stopped
+    stop.set()
+    shop.join(timeout=10)
+    # Then its store holds no connection open
+    [store] = opened
+    assert not shop.is_alive() and store.context.units._open == 0
+
+
+def test_a_store_the_live_demo_refuses_is_closed(sqlite_url, monkeypatch):
+    opened: list[OrderPilot] = []
+
+    class Recorded(OrderPilot):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+    pilot = OrderPilot(sqlite_url)
+    stock(pilot)
+    placed_order(pilot)
+    pilot.close()
+    monkeypatch.setattr(api, "OrderPilot", Recorded)
+    with pytest.raises(InvalidInput):
+        _start_demo(sqlite_url, threading.Event())
+    [store] = opened
+    assert store.context.units._open == 0
