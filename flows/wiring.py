@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -24,10 +23,11 @@ from statemachine.ports import Carrier, CarrierProfile, Message, Notifier, Payme
 def context(database_url: str | None = None) -> Context:
     """The service context for `database_url` (default: ORDERPILOT_DATABASE_URL), built once,
     with the configured payment provider (credentials from Prefect Secret blocks if named).
-    Kept for the process's life and closed when it exits: left to the garbage collector at
-    exit, its pooled PostgreSQL connection warned ("… was deleted while still open")."""
+    Closed when the process exits, or once the cache has let it go (a ninth store URL in one
+    process) and no caller holds it any more: left open, its pooled PostgreSQL connection
+    warned at exit ("… was deleted while still open")."""
     ctx = build_context(database_url, gateway=payment_gateway())
-    atexit.register(ctx.close)
+    ctx.close_when_dropped()
     return ctx
 
 

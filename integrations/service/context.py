@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -83,8 +84,17 @@ class Context:
 
     def close(self) -> None:
         """Close the held connections and the engine's pool."""
-        self.units.close()
-        self.engine.dispose()
+        _close(self.units, self.engine)
+
+    def close_when_dropped(self) -> None:
+        """Close this context once nothing refers to it any more, or when the process exits
+        (for an owner that shares it and cannot tell when its last user is done)."""
+        weakref.finalize(self, _close, self.units, self.engine)
+
+
+def _close(units: Units, engine: Engine) -> None:
+    units.close()
+    engine.dispose()
 
 
 def _simulated_gateway() -> PaymentGateway:
