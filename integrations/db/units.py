@@ -90,7 +90,8 @@ class Units:
                 self._write_turn.release()
 
     def close(self) -> None:
-        """Close every idle connection (leased ones close when given back after this)."""
+        """Close every idle connection (leased ones close when given back after this); a unit
+        of work asked for after this is refused, no connection opened for it."""
         with self._free:
             idle, self._idle = self._idle, []
             self._open -= len(idle)
@@ -105,8 +106,11 @@ class Units:
             if os.getpid() != self._pid:  # forked: the parent's connections are not ours
                 self._orphans += self._idle
                 self._idle, self._open, self._pid = [], 0, os.getpid()
-            while not self._idle and self._open >= self.limit:
+            while not self._closed and not self._idle and self._open >= self.limit:
                 self._free.wait()
+            if self._closed:
+                shown = self.engine.url.render_as_string(hide_password=True)
+                raise RuntimeError(f"the store at {shown} was closed: open it again to use it")
             if self._idle:
                 return self._idle.pop()
             self._open += 1

@@ -1,10 +1,14 @@
 """Closing the units of work closes every connection they opened, also one leased at the time
 (integrations/db/units.py): a connection given back after `close` is closed, not kept idle for
-the garbage collector to find open (psycopg warns "connection deleted while still open")."""
+the garbage collector to find open (psycopg warns "connection deleted while still open"), and
+no connection is opened after it."""
 
 from __future__ import annotations
 
-from sqlalchemy import make_url, text
+import threading
+
+import pytest
+from sqlalchemy import event, make_url, text
 
 from integrations.db.units import Units
 
@@ -37,11 +41,37 @@ def test_a_connection_leased_when_the_units_close_is_closed_when_given_back(empt
     assert units._idle == [] and units._open == 0
 
 
-def test_units_closed_still_serve_a_unit_of_work_without_keeping_its_connection(empty_url):
+def test_units_closed_refuse_a_unit_of_work_and_open_no_connection(empty_url):
+    # Given units of work that have been closed
     units = Units(make_url(empty_url))
+    opened = []
+    event.listen(units.engine, "connect", lambda *_: opened.append(1))
     units.close()
-    with units.begin(readonly=True) as connection:
-        driver = _driver(connection)
-        assert connection.execute(text("SELECT 1")).scalar() == 1
-    assert _is_closed(driver)
-    assert units._open == 0
+    # When a unit of work is asked for, Then it is refused and no connection is opened
+    with pytest.raises(RuntimeError, match="was closed"), units.begin(readonly=True):
+        pass
+    assert opened == [] and units._open == 0
+
+
+def test_a_caller_waiting_for_a_connection_when_the_units_close_is_refused(empty_url):
+    # Given every connection leased and a caller waiting for one
+    units = Units(make_url(empty_url), limit=1)
+    opened, refused = [], []
+    event.listen(units.engine, "connect", lambda *_: opened.append(1))
+
+    def wait_for_one() -> None:
+        try:
+            with units.begin(readonly=True):
+                pass
+        except RuntimeError as error:
+            refused.append(error)
+
+    with units.begin(readonly=True):
+        waiter = threading.Thread(target=wait_for_one)
+        waiter.start()
+        waiter.join(0.2)
+        # When the units close and the leased connection comes back
+        units.close()
+    waiter.join(5)
+    # Then the waiter is refused, and no second connection was opened for it
+    assert len(refused) == 1 and opened == [1] and units._open == 0
