@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from statemachine.order import Order
+from statemachine.order_aggregate import Order
 from statemachine.ports import RefundLine
 
 

@@ -32,7 +32,7 @@ from statemachine import ids
 from statemachine.aftersales import AfterSalesCase
 from statemachine.claim import Claim
 from statemachine.errors import NotFound
-from statemachine.order import Order, OrderLine
+from statemachine.order_aggregate import Order, OrderLine
 from statemachine.shipment import Shipment, ShipmentState
 
 # the tables, for the cold queries of other modules (Core selects)

@@ -36,7 +36,7 @@ from integrations.db.sql import Sql, to_json
 from statemachine.aftersales import AfterSalesCase, CaseLine
 from statemachine.claim import Claim
 from statemachine.dispute import Dispute
-from statemachine.order import Order, OrderLine
+from statemachine.order_aggregate import Order, OrderLine
 from statemachine.shipment import Shipment
 
 A = TypeVar("A")

@@ -46,7 +46,7 @@ from integrations.db.stock import StockStore, in_list
 from statemachine import ids
 from statemachine.errors import ConcurrentUpdate
 from statemachine.lifecycle import Fired, StockIntent
-from statemachine.order import Order
+from statemachine.order_aggregate import Order
 from statemachine.policies import DeadlineKind
 
 ENTITY_ORDER = ("order", "shipment", "case", "claim", "dispute")  # the lock order

@@ -7,7 +7,7 @@ from typing import Any
 
 from integrations.service.claims import claims_view
 from integrations.service.context import Tx
-from statemachine.order import Order
+from statemachine.order_aggregate import Order
 
 
 def fulfilment_section(tx: Tx, order: Order) -> dict[str, Any]:

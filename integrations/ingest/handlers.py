@@ -38,7 +38,8 @@ from integrations.service.late_payments import already_paid_by, take_late_money
 from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine import ids
 from statemachine.errors import InvalidInput
-from statemachine.order import AWAITING_DECISION, Order, OrderState, takes_payment, waits_for
+from statemachine.order import AWAITING_DECISION, takes_payment, waits_for
+from statemachine.order_aggregate import Order, OrderState
 from statemachine.tracking import CarrierStatus, plan_tracking
 
 PAYMENT_RECORD_KIND = {"succeeded": "capture", "failed": "failed", "refunded": "refund",

@@ -22,7 +22,8 @@ from integrations.service.inputs import PlaceOrder, parse
 from statemachine import ids
 from statemachine.currency import minor, split_total
 from statemachine.errors import InvalidInput, OrderPilotError
-from statemachine.order import OrderState, takes_payment
+from statemachine.order import takes_payment
+from statemachine.order_aggregate import OrderState
 
 
 @dataclass

@@ -39,7 +39,8 @@ from statemachine import ids
 from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.errors import InvalidInput, NotFound
 from statemachine.money import OperationKind, OperationStatus
-from statemachine.order import AWAITING_DECISION, Order, OrderState, takes_payment, waits_for
+from statemachine.order import AWAITING_DECISION, takes_payment, waits_for
+from statemachine.order_aggregate import Order, OrderState
 from statemachine.ports import MoneyEvent, PaymentResult
 
 

@@ -34,7 +34,8 @@ from integrations.service.inputs import PlaceOrder, parse
 from integrations.service.views import OrderView
 from statemachine import ids
 from statemachine.errors import InvalidInput, InvalidTransition, NotFound
-from statemachine.order import PRE_SHIPMENT, Order, takes_payment
+from statemachine.order import PRE_SHIPMENT, takes_payment
+from statemachine.order_aggregate import Order
 
 ACTOR = "shopify"
 

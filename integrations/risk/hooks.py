@@ -15,7 +15,7 @@ from integrations.risk.credit_store import record_credit_event, record_credit_ev
 from statemachine.aftersales import AfterSalesCase, Inspection
 from statemachine.dispute import Dispute
 from statemachine.lifecycle import Fired
-from statemachine.order import Order
+from statemachine.order_aggregate import Order
 from statemachine.risk.credit import CreditEventKind
 from statemachine.risk.ruleset import CreditPolicy
 

@@ -11,7 +11,7 @@ from integrations.db.sql import Sql
 from integrations.risk import credit_store, lists_store
 from integrations.risk.hooks import CreditHook
 from statemachine.errors import GuardRejected, InvalidInput
-from statemachine.order import Order
+from statemachine.order_aggregate import Order
 from statemachine.risk.credit import CreditEventKind
 from statemachine.risk.ruleset import CreditPolicy
 

@@ -31,7 +31,8 @@ from statemachine.aftersales import (
 )
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.lifecycle import Fired
-from statemachine.order import REFUNDABLE, Order
+from statemachine.order import REFUNDABLE
+from statemachine.order_aggregate import Order
 
 __all__ = ["AWAITING_ANSWER", "add_case", "fire", "fire_case", "open_case"]
 

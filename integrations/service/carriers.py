@@ -10,7 +10,7 @@ from integrations.db import carrier_store
 from integrations.service.context import Context, Tx
 from statemachine.carrier_choice import CarrierKpi, CarrierOption, ParcelNeeds, choose_carrier
 from statemachine.errors import GuardRejected
-from statemachine.order import Order
+from statemachine.order_aggregate import Order
 
 
 def pick_carrier(ctx: Context, tx: Tx, order: Order, warehouse: str,

@@ -24,7 +24,7 @@ from statemachine.claim import CLAIM_LIFECYCLE, Claim, ClaimKind, ClaimState
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.fulfilment import plan_refill
 from statemachine.lifecycle import Fired
-from statemachine.order import Order, OrderState
+from statemachine.order_aggregate import Order, OrderState
 from statemachine.shipment import Shipment
 
 

@@ -28,7 +28,8 @@ from statemachine.dispute import (
     DisputeState,
 )
 from statemachine.money import chargeback_booking
-from statemachine.order import ORDER_LIFECYCLE, Order
+from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order_aggregate import Order
 from statemachine.ports import MoneyEvent
 
 LOSSES = ("lose", "accept")

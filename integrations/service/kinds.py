@@ -27,7 +27,8 @@ from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
 from statemachine.errors import GuardRejected
 from statemachine.money import OperationKind, OperationStatus
-from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
+from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order_aggregate import Order, OrderState
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
 
 # --- orders ------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from integrations.service.context import Context, Tx
 from integrations.service.money_requests import request
 from statemachine.errors import GuardRejected
 from statemachine.money import OperationKind
-from statemachine.order import ORDER_LIFECYCLE, Order
+from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order_aggregate import Order
 
 
 @dataclass(frozen=True, slots=True)

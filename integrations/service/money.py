@@ -33,7 +33,8 @@ from statemachine.money import (
     OperationStatus,
     PaymentOperation,
 )
-from statemachine.order import Order, takes_payment
+from statemachine.order import takes_payment
+from statemachine.order_aggregate import Order
 from statemachine.ports import (
     PaymentGateway,
     PaymentResult,

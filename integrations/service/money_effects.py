@@ -8,7 +8,8 @@ from integrations.service.late_payments import take_late_money
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.money import OperationKind, PaymentOperation
-from statemachine.order import ORDER_LIFECYCLE, UNPAYABLE, Order, takes_payment
+from statemachine.order import ORDER_LIFECYCLE, UNPAYABLE, takes_payment
+from statemachine.order_aggregate import Order
 from statemachine.ports import PaymentResult
 
 

@@ -15,7 +15,7 @@ from integrations.service.context import Context, Tx
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, refund_allowed_now
 from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_headroom
-from statemachine.order import Order
+from statemachine.order_aggregate import Order
 from statemachine.ports import RefundLine
 
 

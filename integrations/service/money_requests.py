@@ -12,7 +12,7 @@ from integrations.service.context import Context, Tx
 from statemachine import ids
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_refusal
-from statemachine.order import Order
+from statemachine.order_aggregate import Order
 from statemachine.ports import RefundLine
 
 K = OperationKind

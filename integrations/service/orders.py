@@ -29,7 +29,7 @@ from integrations.service.inputs import ORDER_PARAMS, Empty, PlaceOrder, trigger
 from integrations.service.kinds import ORDER, order_event_data
 from statemachine.errors import Contention, InvalidInput
 from statemachine.lifecycle import Fired
-from statemachine.order import Order, OrderLine, OrderState
+from statemachine.order_aggregate import Order, OrderLine, OrderState
 from statemachine.risk_port import PlacedLine, PlacementFacts, RiskAction
 from statemachine.stock import AllocationChoice, Availability, Need, choose_allocation
 

@@ -9,7 +9,7 @@ from integrations.db.fulfil_store import FulfilStore
 from integrations.service.context import Context, Tx
 from statemachine import ids
 from statemachine.fulfilment import SkuFlag, double_check_reasons
-from statemachine.order import Order
+from statemachine.order_aggregate import Order
 
 
 def pack_facts(ctx: Context, tx: Tx, orders: Sequence[Order]) -> dict[int, dict[str, list]]:

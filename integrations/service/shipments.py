@@ -17,7 +17,8 @@ from integrations.service.idempotency import fire_once
 from integrations.service.inputs import SHIPMENT_PARAMS, Scan, trigger_params
 from integrations.service.kinds import SHIPMENT, ship_facts
 from statemachine.lifecycle import Fired
-from statemachine.order import Order, parcels_for_labels
+from statemachine.order_aggregate import Order
+from statemachine.order_effects import parcels_for_labels
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment
 
 

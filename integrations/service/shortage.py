@@ -16,7 +16,7 @@ from integrations.service.context import Context, Tx
 from statemachine import ids
 from statemachine.errors import GuardRejected, InsufficientStock, InvalidInput
 from statemachine.fulfilment import Source, plan_refill
-from statemachine.order import Order, OrderState
+from statemachine.order_aggregate import Order, OrderState
 
 SHORT_KINDS = ("count", "damage")
 

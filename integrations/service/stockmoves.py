@@ -14,7 +14,7 @@ from integrations.service import orders
 from integrations.service.context import Context, Tx
 from statemachine import ids
 from statemachine.errors import GuardRejected, InvalidInput, NotFound
-from statemachine.order import OrderState
+from statemachine.order_aggregate import OrderState
 
 ADJUSTMENT_KINDS = ("count", "damage")
 

@@ -31,7 +31,7 @@ from integrations.service.money_requests import key_for, request
 from statemachine.aftersales import AWAITING_ANSWER
 from statemachine.errors import GuardRejected
 from statemachine.money import OperationKind
-from statemachine.order import OrderState
+from statemachine.order_aggregate import OrderState
 from statemachine.policies import DeadlineKind
 from statemachine.shipment import ShipmentState
 

@@ -17,7 +17,7 @@ from integrations.service import orders
 from integrations.service.context import Context, Tx
 from statemachine import ids
 from statemachine.errors import GuardRejected, InvalidInput
-from statemachine.order import OrderState
+from statemachine.order_aggregate import OrderState
 from statemachine.verification import MAX_ATTEMPTS, Challenge, code_hash, code_matches
 
 BUYER = "buyer:verification"

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from statemachine import ids
 from statemachine.aftersales import AfterSalesCase
-from statemachine.order import Order
+from statemachine.order_aggregate import Order
 from statemachine.shipment import Shipment
 
 _set = object.__setattr__

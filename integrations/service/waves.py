@@ -18,7 +18,7 @@ from integrations.service.context import Context, Tx
 from statemachine import ids
 from statemachine.errors import GuardRejected, NotFound
 from statemachine.fulfilment import WaveCandidate, next_cutoff, plan_wave
-from statemachine.order import OrderState
+from statemachine.order_aggregate import OrderState
 
 
 def create_wave(ctx: Context, warehouse: str, carrier: str | None, size: int | None,

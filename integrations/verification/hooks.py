@@ -7,7 +7,7 @@ from typing import Any
 
 from integrations.db.verification_store import ChallengeStore
 from statemachine.lifecycle import Fired
-from statemachine.order import Order, OrderState
+from statemachine.order_aggregate import Order, OrderState
 
 VERIFYING = OrderState.VERIFYING.value
 

@@ -15,7 +15,8 @@ from statemachine.aftersales import (
     Inspection,
 )
 from statemachine.errors import GuardRejected
-from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
+from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order_aggregate import Order, OrderState
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
 from tests.conftest import START
 

@@ -10,7 +10,8 @@ import pytest
 
 from statemachine.errors import OrderPilotError
 from statemachine.lifecycle import Lifecycle
-from statemachine.order import ORDER_LIFECYCLE, Order, OrderState
+from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order_aggregate import Order, OrderState
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
 
 T0 = datetime(2017, 1, 3, tzinfo=UTC)

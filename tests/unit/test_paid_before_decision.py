@@ -13,7 +13,8 @@ import pytest
 
 from statemachine.errors import GuardRejected
 from statemachine.lifecycle import StockIntent
-from statemachine.order import ORDER_LIFECYCLE, Order, OrderLine, OrderState, takes_payment
+from statemachine.order import ORDER_LIFECYCLE, takes_payment
+from statemachine.order_aggregate import Order, OrderLine, OrderState
 from statemachine.policies import DeadlineKind
 from tests.conftest import START
 

@@ -19,7 +19,8 @@ from statemachine.aftersales import (
     Inspection,
 )
 from statemachine.errors import InvalidTransition
-from statemachine.order import ORDER_LIFECYCLE, Order, OrderLine, OrderState
+from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order_aggregate import Order, OrderLine, OrderState
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
 from tests.conftest import START
 

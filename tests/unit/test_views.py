@@ -9,7 +9,7 @@ import pytest
 
 from integrations.service.views import CaseView, LineView, OrderView, ShipmentView, View
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseLine, CaseState
-from statemachine.order import Order, OrderLine, OrderState
+from statemachine.order_aggregate import Order, OrderLine, OrderState
 from statemachine.shipment import Shipment, ShipmentState
 
 T0 = datetime(2026, 11, 11, 9, 30, tzinfo=UTC)

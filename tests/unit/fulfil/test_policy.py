@@ -17,7 +17,8 @@ from statemachine.fulfilment import (
     plan_refill,
     plan_wave,
 )
-from statemachine.order import ORDER_LIFECYCLE, Order, OrderLine, OrderState
+from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order_aggregate import Order, OrderLine, OrderState
 
 T0 = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 POLICY = FulfilmentPolicy(distances={"A": {"B": 100, "C": 500}, "B": {"C": 50}})
