@@ -79,10 +79,11 @@ def order_values(conn: Any, order_id: int) -> dict[str, str | None]:
     if row is None:
         raise NotFound("order", ids.ORDER(order_id))
     attrs = row.attrs or {}
-    parsed = attrs.get("address") or {}
-    key = parsed.get("key")
-    if key is None and attrs.get("shipping_address"):  # placed before addresses were parsed
-        key = parse_address(attrs["shipping_address"]).key
+    # the key today's placements compute, not the one stored when the order was placed: an
+    # order placed before a parser change (traditional characters keyed apart until 0016, or
+    # before addresses were parsed) would list a key no new order has
+    key = (parse_address(attrs["shipping_address"]).key if attrs.get("shipping_address")
+           else (attrs.get("address") or {}).get("key"))
     return {BUYER: row.buyer_id, DEVICE: attrs.get("device_id"), IP: attrs.get("ip"),
             PHONE: attrs.get("phone"), ADDRESS: key}
 

@@ -1,0 +1,112 @@
+"""Address entries listed before traditional characters were written as simplified (090d64d)
+keep matching: migration 0016 re-keys them, and listing an order placed before the change
+lists the key new orders get. Before, such an entry matched no order placed after the
+upgrade: the blacklisted address passed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alembic import command
+from sqlalchemy import insert, select, update
+
+from integrations.db.engine import make_engine
+from integrations.db.migrate import alembic_config, upgrade
+from integrations.db.schema import BuyerRow, OrderRow
+from integrations.db.schema_risk import BlacklistEntryRow
+from orderpilot import OrderPilot
+from statemachine import ids
+from tests.factories import placed_order, stock
+
+AT = datetime(2026, 11, 20, tzinfo=UTC)
+TRADITIONAL = "浙江省杭州市西湖區文三路18號3單元"
+OLD_KEY = "CN|330106|區文三路|18|3單元"  # what the parser before 090d64d made of it
+NEW_KEY = "CN|330106|文三路|18|3单元"
+ENTRIES = BlacklistEntryRow.__table__
+
+
+def _entry(n: int, list_name: str, value: str, shown: str | None, evidence: list[str]) -> dict:
+    return {"id": n, "list_name": list_name, "kind": "address", "value": value, "shown": shown,
+            "reason": "ring", "evidence_order_ids": evidence, "created_by": "mei",
+            "created_at": AT, "expires_at": None, "removed_at": None, "removed_by": None}
+
+
+def test_migration_0016_rekeys_address_entries_written_in_traditional_characters(empty_url):
+    # Given a store at 0015 with an order shipped to a traditional-script address, keyed the
+    # old way, and address entries: listed from that order; typed by a person; the same
+    # address listed already under its simplified key; plain entries; one it cannot re-derive
+    engine = make_engine(empty_url)
+    config = alembic_config(empty_url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0015_sweep_and_health_indexes")
+        conn.execute(insert(BuyerRow.__table__).values(id="b-1", created_at=AT))
+        conn.execute(insert(OrderRow.__table__).values(
+            id=1, buyer_id="b-1", state="completed", version=1, currency="CNY", total=100,
+            paid=100, refunded=0, created_at=AT, updated_at=AT,
+            attrs={"shipping_address": {"line": TRADITIONAL}, "address": {"key": OLD_KEY}}))
+        conn.execute(insert(ENTRIES), [
+            _entry(1, "block", OLD_KEY, None, ["o-1"]),  # from the order: merged into 2
+            _entry(2, "block", NEW_KEY, None, ["o-9"]),
+            _entry(3, "allow", "CN|330106|區文三路|20|", "浙江省杭州市西湖區文三路20號", []),
+            _entry(4, "block", "CN|440106|黄埔大道|18|3栋", None, ["o-7"]),  # simplified already
+            _entry(5, "block", "CN||澳門某街|1|", None, ["case 991"]),  # nothing to parse again
+        ])
+    # When the store is upgraded
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(select(ENTRIES).order_by(ENTRIES.c.id))}
+    engine.dispose()
+    # Then the typed entry has the simplified key, the order's entry gave its evidence to the
+    # entry listed under that key and was removed, and the rest are as they were
+    assert rows[3].value == "CN|330106|文三路|20|" and rows[3].removed_at is None
+    assert rows[2].value == NEW_KEY and rows[2].evidence_order_ids == ["o-9", "o-1"]
+    assert rows[1].removed_at is not None
+    assert rows[1].removed_by == "migration 0016: same address as entry 2"
+    assert (rows[4].value, rows[5].value) == ("CN|440106|黄埔大道|18|3栋", "CN||澳門某街|1|")
+    assert rows[4].removed_at is None and rows[5].removed_at is None
+
+
+def test_a_rekeyed_entry_alone_under_its_key_takes_it(empty_url):
+    engine = make_engine(empty_url)
+    config = alembic_config(empty_url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0015_sweep_and_health_indexes")
+        conn.execute(insert(BuyerRow.__table__).values(id="b-1", created_at=AT))
+        conn.execute(insert(OrderRow.__table__).values(
+            id=1, buyer_id="b-1", state="completed", version=1, currency="CNY", total=100,
+            paid=100, refunded=0, created_at=AT, updated_at=AT,
+            attrs={"shipping_address": {"line": TRADITIONAL}, "address": {"key": OLD_KEY}}))
+        conn.execute(insert(ENTRIES), [_entry(1, "block", OLD_KEY, None, ["o-1"])])
+    upgrade(engine)
+    with engine.connect() as conn:
+        row = conn.execute(select(ENTRIES)).one()
+    engine.dispose()
+    assert (row.value, row.removed_at, row.evidence_order_ids) == (NEW_KEY, None, ["o-1"])
+
+
+def test_listing_an_order_placed_before_the_change_lists_the_key_new_orders_get(any_url,
+                                                                                 clock):
+    # Given an order to a traditional-script address whose stored key is the old one (placed
+    # before the parser wrote traditional characters as simplified)
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot)
+    old = placed_order(pilot, buyer="b-old", quantity=1,
+                       shipping_address={"line": TRADITIONAL})
+    number = ids.ORDER.parse(old.id)
+    with pilot.context.tx() as tx:
+        attrs = tx.connection.execute(select(OrderRow.__table__.c.attrs).where(
+            OrderRow.__table__.c.id == number)).scalar_one()
+        attrs["address"]["key"] = OLD_KEY
+        tx.connection.execute(update(OrderRow.__table__).where(
+            OrderRow.__table__.c.id == number).values(attrs=attrs))
+    # When a reviewer blacklists its address from the order
+    entries = pilot.risk.blacklist_order(old.id, by="mei", reason="ring",
+                                         kinds=("buyer", "address"))
+    # Then the entry has today's key, and a new order to that address is rejected
+    assert [e.value for e in entries if e.kind == "address"] == [NEW_KEY]
+    again = placed_order(pilot, buyer="b-new", quantity=1,
+                         shipping_address={"line": TRADITIONAL})
+    assert again.state == "rejected"
+    pilot.close()
