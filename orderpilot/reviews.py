@@ -8,9 +8,9 @@ from integrations.risk.errors import ReviewAlreadyDecided
 from integrations.risk.views import ReviewTaskView
 from integrations.service import review_queue as reviews
 from integrations.service.context import Context
-from integrations.service.inputs import parse_id
+from integrations.service.inputs import check_text, parse_id
 from integrations.service.views import OrderView
-from statemachine.errors import InvalidInput
+from statemachine import limits
 from statemachine.risk.signals import BUYER
 
 __all__ = ["ReviewAlreadyDecided", "Reviews"]
@@ -45,7 +45,5 @@ class Reviews:
 
 
 def check_by(by: Any) -> str:
-    """Who decided: a non-empty name of at most 128 characters."""
-    if not isinstance(by, str) or not 0 < len(by.strip()) <= 128:
-        raise InvalidInput({"by": f"expected the name of who decides (got {by!r})"})
-    return by.strip()
+    """Who decided: a non-empty name of at most 128 characters that the store can keep."""
+    return check_text("by", by, limits.ACTOR, what="the name of who decides").strip()

@@ -12,8 +12,10 @@ from integrations.risk.budget import WINDOWS, live_shares, review_causes
 from integrations.risk.settings import RiskSettings
 from integrations.risk.views import BlacklistEntryView, CreditChangeView
 from integrations.service.context import Context
-from integrations.service.inputs import check_when, parse_id
+from integrations.service.inputs import check_text, check_when, parse_id
 from orderpilot.reviews import check_by
+from statemachine import limits
+from statemachine.errors import InvalidInput
 from statemachine.risk.signals import BUYER
 
 
@@ -27,6 +29,7 @@ class Risk:
         """One call: block the order's buyer (and device / phone / address / ip if named),
         with the order id, the reason and who as evidence."""
         number = parse_id("order_id", order_id, "o")
+        reason = check_text("reason", reason, limits.REASON, what="a reason")
         with self._ctx.tx() as tx:
             rows = lists_store.blacklist_from_order(
                 tx.connection, number, kinds=tuple(kinds), reason=reason, by=check_by(by),
@@ -38,8 +41,7 @@ class Risk:
                  ) -> BlacklistEntryView:
         """Put one value (an IP may be a CIDR range) on the `block` or `allow` list, with a
         reason, the author, an optional expiry and optional evidence order ids."""
-        for i, order_id in enumerate(evidence or []):
-            parse_id(f"evidence[{i}]", order_id, "o")
+        _check_entry(value, reason, expires_at, evidence)
         with self._ctx.tx() as tx:
             row = operations.add_list_entry(tx.connection, list_name, kind, value,
                                             by=check_by(by), reason=reason,
@@ -70,6 +72,10 @@ class Risk:
 
     def list_remove(self, entry_id: int, *, by: str) -> BlacklistEntryView:
         """Take an entry off its list (kept, marked removed, for the audit trail)."""
+        if isinstance(entry_id, bool) or not isinstance(entry_id, int) \
+                or not 0 < entry_id < 2**63:
+            raise InvalidInput({"entry_id": f"expected an entry id, a whole number from 1 "
+                                            f"(got {entry_id!r})"})
         with self._ctx.tx() as tx:
             row = lists_store.remove_entry(tx.connection, entry_id, by=check_by(by),
                                            at=self._ctx.clock.now())
@@ -92,6 +98,7 @@ class Risk:
                           ) -> CreditChangeView:
         """The payment provider reversed a paid order: deduct the buyer's credit."""
         number = parse_id("order_id", order_id, "o")
+        note = check_text("note", note, limits.REASON, what="a note")
         with self._ctx.tx() as tx:
             order = tx.store.get_order(number)
             row = operations.charge_back(self._ctx, tx.connection, order, by=check_by(by),
@@ -119,3 +126,17 @@ class Risk:
         """Live vs shadow decisions: agreement matrix, per-rule fire counts, bad outcomes."""
         with self._ctx.tx(readonly=True) as tx:
             return shadow.shadow_report(tx.connection)
+
+
+def _check_entry(value: Any, reason: Any, expires_at: Any, evidence: Any) -> None:
+    """A list entry as the store can keep it, as POST /v1/ops/lists checks it: a value and a
+    reason of 1–500 characters without NUL or lone surrogates, a storable expiry, at most 100
+    evidence order ids. (Before, the Python API and the CLI passed them to the store.)"""
+    check_text("value", value, 500, what="a value")
+    check_text("reason", reason, limits.REASON, what="a reason")
+    if expires_at is not None:
+        check_when("expires_at", expires_at)
+    if len(evidence or ()) > 100:
+        raise InvalidInput({"evidence": f"expected at most 100 order ids (got {len(evidence)})"})
+    for i, order_id in enumerate(evidence or []):
+        parse_id(f"evidence[{i}]", order_id, "o")

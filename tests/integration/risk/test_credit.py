@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orderpilot import GuardRejected
+from orderpilot import GuardRejected, InvalidInput
 from tests.factories import delivered_order, paid_order, placed_order, stock
 
 
@@ -96,3 +96,15 @@ def test_several_expiries_in_one_sweep_batch_are_applied_in_order_per_buyer(any_
                                 ("unpaid_expiry", 90, 85)]
     assert kinds(any_pilot, "b-2") == [("unpaid_expiry", 100, 95)]
     assert (any_pilot.risk.credit("b-1"), any_pilot.risk.credit("b-2")) == (85, 95)
+
+
+@pytest.mark.parametrize("note", ["拒付" * 300, "cb\x00-1", ""])
+def test_a_chargeback_note_the_store_cannot_keep_is_refused_naming_it(any_pilot, note):
+    # Before: SQLite kept 600 characters in a varchar(500) and PostgreSQL refused a NUL as
+    # 'the store refused a value' naming 'input'
+    stock(any_pilot)
+    order = paid_order(any_pilot, quantity=1)
+    with pytest.raises(InvalidInput) as refused:
+        any_pilot.risk.record_chargeback(order.id, by="gateway", note=note)
+    assert "note" in refused.value.problems
+    assert any_pilot.risk.credit("b-1") == 100

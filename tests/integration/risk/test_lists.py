@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from typer.testing import CliRunner
@@ -69,6 +69,38 @@ def test_a_bad_entry_names_the_field_and_writes_nothing(pilot, clock):
         pilot.risk.list_add("grey", "buyer", "b-1", by="mei", reason="x")
     assert "list" in error.value.problems
     assert pilot.risk.lists() == []
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"value": 13800138000}, "value"),  # a phone from a spreadsheet: AttributeError before
+    ({"value": "d-1\x00"}, "value"),    # PostgreSQL: 'the store refused a value' naming 'input'
+    ({"value": "b-1\udc00"}, "value"),  # UnicodeEncodeError before
+    ({"value": "\u200b"}, "value"),     # an entry nobody can see, stored before
+    ({"reason": "骗" * 501}, "reason"),  # SQLite kept 100,000 characters in a varchar(500)
+    ({"reason": "a\x00b"}, "reason"),
+    ({"reason": "\ud800"}, "reason"),
+    ({"by": "mei\x00"}, "by"),
+    ({"expires_at": datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-12)))},
+     "expires_at"),  # a raw StatementError (OverflowError) before
+    ({"evidence": [f"o-{n}" for n in range(1, 102)]}, "evidence"),
+])
+def test_an_entry_the_store_cannot_keep_is_refused_naming_the_field(any_pilot, change, field):
+    # Given the block-list entry of the Python API and CLI, with one bad field: it is refused
+    # naming that field (as POST /v1/ops/lists does), and nothing is written
+    entry = {"kind": "device", "value": "d-1", "by": "mei", "reason": "ring", **change}
+    with pytest.raises(InvalidInput) as refused:
+        any_pilot.risk.blacklist_add(entry.pop("kind"), entry.pop("value"), **entry)
+    assert field in refused.value.problems, refused.value.problems
+    assert any_pilot.risk.lists() == []
+
+
+@pytest.mark.parametrize("entry_id", ["1", 2**64, True, 0])
+def test_removing_an_entry_by_a_bad_id_names_the_entry_id(any_pilot, entry_id):
+    kept = any_pilot.risk.blacklist_add("device", "d-1", by="mei", reason="ring")
+    with pytest.raises(InvalidInput) as refused:  # ProgrammingError / OverflowError before
+        any_pilot.risk.list_remove(entry_id, by="lee")
+    assert "entry_id" in refused.value.problems
+    assert [e.id for e in any_pilot.risk.lists()] == [kept.id]
 
 
 def test_the_cli_manages_both_lists_and_sign_up_times_and_chargebacks(sqlite_url, clock):
