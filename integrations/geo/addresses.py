@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from integrations.geo.regions import find_region, simplified
+from integrations.geo.regions import Region, find_region, simplified
 from statemachine.address import ParsedAddress, chinese_address, has_cjk, latin_address
 from statemachine.errors import InvalidInput
 
@@ -59,6 +59,23 @@ def parse_line(line: str, country: str = "CN", postcode: Any = None,
 def _chinese(text: str, postcode: str | None) -> ParsedAddress:
     text = simplified(text)
     region = find_region(text)
-    return chinese_address(region.detail, code=region.code, province=region.province,
+    return chinese_address(_after_region(region), code=region.code, province=region.province,
                            city=region.city, district=region.district, postcode=postcode,
                            raw=text)
+
+
+SAR = "特别行政区"
+
+
+def _after_region(region: Region) -> str:
+    """The detail without what jionlp leaves of a special administrative region's name when
+    no district follows it (澳门特别行政区新马路12号 → '特别行政区新马路12号'; with the city
+    repeated, as shops send fields: '特别行政区澳门新马路12号')."""
+    detail = region.detail
+    if not (region.province or "").endswith(SAR):
+        return detail
+    repeats = [n for n in (SAR, region.province, region.city, region.district) if n]
+    while (rest := detail.lstrip(" ,，、")) and (
+            name := next((n for n in repeats if rest.startswith(n)), None)):
+        detail = rest[len(name):]
+    return detail

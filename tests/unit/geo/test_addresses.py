@@ -170,3 +170,19 @@ def test_traditional_fields_have_the_key_of_the_simplified_line():
 ])
 def test_place_names_written_with_characters_the_table_would_change_keep_their_region(line, code):
     assert parse_line(line).region_code == code
+
+
+@pytest.mark.parametrize("given", [
+    {"line": "澳门特别行政区新马路12号"},
+    {"province": "澳门特别行政区", "city": "澳门", "street": "新马路12号"},  # Shopify's fields
+    {"province": "澳門特別行政區", "street": "新馬路12號"},
+])
+def test_a_macau_address_has_one_key_however_the_region_is_named(given):
+    # Before: jionlp left 特别行政区 (and the repeated 澳门) in the street when no district
+    # followed: CN|820000|特别行政区澳门新马路|12| for the fields, CN|820000|新马路|12| for a line
+    assert parse_address(given).key == parse_line("澳门新马路12号").key == "CN|820000|新马路|12|"
+
+
+def test_a_hong_kong_address_given_as_fields_without_a_district_has_the_key_of_the_line():
+    fields = {"province": "香港特别行政区", "city": "香港", "street": "太子道西188号"}
+    assert parse_address(fields).key == parse_line("香港太子道西188号").key
