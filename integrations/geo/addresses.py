@@ -4,6 +4,10 @@ Chinese-script text is written in simplified characters (jionlp's table), then g
 the region finder (jionlp) and the pure detail split in `statemachine.address`; Latin-script
 text is parsed by country (words in order, postcode, city). Raises `InvalidInput` naming the
 field when nothing usable is left.
+
+A change to what key an address gets strands the block / allow entries listed under the old
+one: ship it with a migration that parses the listed addresses again, as
+migrations/versions/0016_address_keys_simplified.py does (it runs the parser of its day).
 """
 
 from __future__ import annotations

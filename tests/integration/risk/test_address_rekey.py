@@ -1,6 +1,6 @@
-"""Address entries listed before traditional characters were written as simplified (090d64d)
-keep matching: migration 0016 re-keys them, and listing an order placed before the change
-lists the key new orders get. Before, such an entry matched no order placed after the
+"""Address entries listed before the address parser changed (traditional characters written as
+simplified, 090d64d; Hong Kong / Macau region names, 37faa3b) keep matching: migration 0016
+re-keys them, and listing an order placed before the change lists the key new orders get. Before, such an entry matched no order placed after the
 upgrade: the blacklisted address passed."""
 
 from __future__ import annotations
@@ -51,6 +51,9 @@ def test_migration_0016_rekeys_address_entries_written_in_traditional_characters
             _entry(3, "allow", "CN|330106|區文三路|20|", "浙江省杭州市西湖區文三路20號", []),
             _entry(4, "block", "CN|440106|黄埔大道|18|3栋", None, ["o-7"]),  # simplified already
             _entry(5, "block", "CN||澳門某街|1|", None, ["case 991"]),  # nothing to parse again
+            # keyed before 37faa3b: 特别行政区 and a repeated 澳门 left in the street
+            _entry(6, "block", "CN|820000|特别行政区澳门新马路|12|", "澳门特别行政区澳门新马路12号",
+                   []),
         ])
     # When the store is upgraded
     upgrade(engine)
@@ -65,6 +68,7 @@ def test_migration_0016_rekeys_address_entries_written_in_traditional_characters
     assert rows[1].removed_by == "migration 0016: same address as entry 2"
     assert (rows[4].value, rows[5].value) == ("CN|440106|黄埔大道|18|3栋", "CN||澳門某街|1|")
     assert rows[4].removed_at is None and rows[5].removed_at is None
+    assert rows[6].value == "CN|820000|新马路|12|"
 
 
 def test_a_rekeyed_entry_alone_under_its_key_takes_it(empty_url):

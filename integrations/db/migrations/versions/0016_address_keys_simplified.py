@@ -1,10 +1,11 @@
-"""address block / allow entries keyed from traditional characters get their simplified key
+"""address block / allow entries get the key today's address parser gives them
 
 Since 090d64d an address written in traditional characters (浙江省杭州市西湖區文三路18號3單元)
 has the key of its simplified form (CN|330106|文三路|18|3单元); before, it was keyed apart
-(CN|330106|區文三路|18|3單元, or with no region at all for 澳門 / 臺灣). An entry listed with
-such an old key would match no order placed after the upgrade: the blacklisted address would
-pass. Each active address entry whose key is not all GB 2312 (the only keys that change) is
+(CN|330106|區文三路|18|3單元, or with no region at all for 澳門 / 臺灣). Since 37faa3b a Hong Kong
+or Macau address has one key however the region is named (澳门特别行政区 澳门 新马路12号 was
+CN|820000|特别行政区澳门新马路|12|). An entry listed with such an old key would match no order
+placed after the upgrade: the blacklisted address would pass. Each active address entry is
 parsed again from the address as the person typed it (`shown`) or, listed from an order, from
 the shipping address of its evidence order that had that key. An entry whose new key is
 listed already (same list) gives that entry its evidence and is removed, as a person would
@@ -42,13 +43,13 @@ ENTRY = sa.table("risk_blacklist_entries", sa.column("id"), sa.column("value"),
 
 def upgrade() -> None:
     conn = op.get_bind()
-    stale = [e for e in conn.execute(ENTRIES).all() if not _gb2312(e.value)]
-    if not stale:
-        return  # the common case: jionlp is not even loaded
+    entries = conn.execute(ENTRIES).all()
+    if not entries:
+        return  # no address listed: the parser (jionlp) is not even loaded
     from integrations.geo.addresses import parse_address, parse_line
     from statemachine.errors import InvalidInput
 
-    for entry in stale:
+    for entry in entries:
         try:
             key = _new_key(conn, entry, parse_address, parse_line)
         except InvalidInput:
@@ -91,14 +92,6 @@ def _new_key(conn, entry, parse_address, parse_line):
                 and attrs.get("shipping_address"):
             return parse_address(attrs["shipping_address"]).key
     return None
-
-
-def _gb2312(text: str) -> bool:
-    try:
-        text.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _doc(value):
