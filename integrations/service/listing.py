@@ -21,6 +21,7 @@ from integrations.service.context import Context
 from integrations.service.inputs import Edge, When, parse
 from integrations.service.views import View
 from statemachine import ids
+from statemachine.order import OrderState
 
 COLUMNS = ("id", "buyer_id", "state", "currency", "total", "paid", "refunded", "risk",
            "created_at")
@@ -29,7 +30,8 @@ COLUMNS = ("id", "buyer_id", "state", "currency", "total", "paid", "refunded", "
 class OrderQuery(Edge):
     """What to list: every filter is optional; `after` is the previous page's `next`."""
 
-    state: list[str] | None = Field(None, max_length=20)
+    state: list[OrderState] | None = Field(None, max_length=20)  # a typo is refused, not
+    # answered with an empty page
     buyer: str | None = Field(None, min_length=1, max_length=64)
     since: When | None = None
     until: When | None = None
@@ -62,7 +64,8 @@ def list_orders(ctx: Context, **query: object) -> OrderPage:
     q = parse(OrderQuery, query)
     with ctx.tx(readonly=True) as tx:
         rows = find_orders(
-            tx.connection, limit=q.limit + 1, state=q.state, buyer=q.buyer, since=q.since,
+            tx.connection, limit=q.limit + 1, buyer=q.buyer, since=q.since,
+            state=[s.value for s in q.state] if q.state is not None else None,
             until=q.until, risk=q.risk, text=q.text,
             before=ids.ORDER.parse(q.after, field="after") if q.after else None)
     lines = [_line(r) for r in rows[:q.limit]]

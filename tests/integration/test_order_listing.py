@@ -83,6 +83,12 @@ def test_bad_filters_name_the_field(shop):
         pilot.orders.list(limit=0)
     with pytest.raises(InvalidInput, match="after"):
         pilot.orders.list(after="o-١")
+    # a state misspelt: before, an empty page, read as "no order waits for payment"
+    with pytest.raises(InvalidInput) as refused:
+        pilot.orders.list(state=["paid", "awaiting_paymnet"])
+    assert "'awaiting_payment'" in refused.value.problems["state[1]"]
+    with pytest.raises(InvalidInput, match=r"state\[0\]"):
+        pilot.orders.export("csv", state=["已付款"])
 
 
 def test_exports_hold_every_matching_order(shop):
