@@ -3,6 +3,7 @@ sign-up times, live review share, shadow report."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from integrations.risk.budget import WINDOWS, live_shares, review_causes
 from integrations.risk.settings import RiskSettings
 from integrations.risk.views import BlacklistEntryView, CreditChangeView
 from integrations.service.context import Context
-from integrations.service.inputs import check_text, check_when, parse_id
+from integrations.service.inputs import NAME, check_text, check_when, parse_id
 from orderpilot.reviews import check_by
 from statemachine import limits
 from statemachine.errors import InvalidInput
@@ -84,11 +85,13 @@ class Risk:
     blacklist_remove = list_remove
 
     def credit(self, buyer_id: str) -> int:
+        buyer_id = _buyer(buyer_id)
         with self._ctx.tx(readonly=True) as tx:
             return risk_credit.credit_score(tx.connection, buyer_id)
 
     def credit_history(self, buyer_id: str) -> list[CreditChangeView]:
         """Every score change of a buyer with its reason, oldest first."""
+        buyer_id = _buyer(buyer_id)
         with self._ctx.tx(readonly=True) as tx:
             risk_credit.credit_score(tx.connection, buyer_id)  # NotFound for unknown buyers
             return [CreditChangeView.of(r)
@@ -107,6 +110,7 @@ class Risk:
 
     def register_buyer(self, buyer_id: str, *, signed_up_at: datetime) -> None:
         """Tell risk control when a buyer really signed up (account age, sign-up to purchase)."""
+        buyer_id = _buyer(buyer_id)
         with self._ctx.tx() as tx:
             operations.register_signup(tx.connection, buyer_id, signed_up_at)
 
@@ -140,3 +144,11 @@ def _check_entry(value: Any, reason: Any, expires_at: Any, evidence: Any) -> Non
         raise InvalidInput({"evidence": f"expected at most 100 order ids (got {len(evidence)})"})
     for i, order_id in enumerate(evidence or []):
         parse_id(f"evidence[{i}]", order_id, "o")
+
+
+def _buyer(buyer_id: Any) -> str:
+    """A buyer id as orders carry it (POST /v1/shop/buyers checks the same pattern)."""
+    if not isinstance(buyer_id, str) or not re.fullmatch(NAME, buyer_id):
+        raise InvalidInput({"buyer_id": f"expected a buyer id: letters, digits and . _ : - "
+                                        f"(1–64 characters) (got {buyer_id!r:.80})"})
+    return buyer_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from orderpilot import GuardRejected, InvalidInput
@@ -108,3 +110,15 @@ def test_a_chargeback_note_the_store_cannot_keep_is_refused_naming_it(any_pilot,
         any_pilot.risk.record_chargeback(order.id, by="gateway", note=note)
     assert "note" in refused.value.problems
     assert any_pilot.risk.credit("b-1") == 100
+
+
+@pytest.mark.parametrize("buyer_id", ["买家", "b-1\x00", "b" * 65, 7])
+def test_a_buyer_id_no_order_can_carry_is_refused_naming_it(any_pilot, buyer_id):
+    # Before: register_buyer stored 买家 (a buyer no order can name), and on PostgreSQL a NUL
+    # came back as 'the store refused a value' naming 'input'
+    with pytest.raises(InvalidInput) as refused:
+        any_pilot.risk.register_buyer(buyer_id, signed_up_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert "buyer_id" in refused.value.problems
+    for read in (any_pilot.risk.credit, any_pilot.risk.credit_history):
+        with pytest.raises(InvalidInput, match="buyer_id"):
+            read(buyer_id)
