@@ -86,6 +86,10 @@ class OrderPilot:
     def sweep(self, now: datetime | None = None, *, batch: int | None = None) -> dict[str, int]:
         """Fire every deadline due at `now` (default: the clock); returns counts per kind."""
         when = check_when("now", now) if now is not None else self.context.clock.now()
+        if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int)
+                                  or not 1 <= batch <= 10_000):  # as ORDERPILOT_SWEEP_BATCH
+            raise InvalidInput({"batch": f"expected a whole number from 1 to 10000 (got "
+                                         f"{batch!r:.40})"})
         return sweep.sweep(self.context, when, batch or self.context.settings.sweep_batch)
 
     def close(self) -> None:

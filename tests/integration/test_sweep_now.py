@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from integrations.db.schema import DeadlineRow, OutboxRow, TransitionRow
 from integrations.db.schema_money import PaymentOperationRow
+from orderpilot import InvalidInput
 from statemachine.risk_port import RiskAction, RiskDecision
 from tests.factories import delivered_order, placed_order, shipped_order, stock
 
@@ -65,3 +67,11 @@ def test_every_row_a_sweep_writes_carries_the_now_it_was_given(any_pilot, clock)
     assert any_pilot.orders.get(delivered.id).state == "completed"
     assert any_pilot.orders.get(pending.id).state == "expired"
     assert [(op.kind, op.created_at) for op in operations] == [("capture", far)]
+
+
+@pytest.mark.parametrize("batch", [10**20, -1, 10_001, "500", True])
+def test_a_sweep_batch_outside_1_to_10000_is_refused_naming_it(any_pilot, batch):
+    # Before: 10**20 was a raw OverflowError on SQLite, -1 LIMIT -1 (SQLite: no limit at all),
+    # "500" compared as text
+    with pytest.raises(InvalidInput, match="batch"):
+        any_pilot.sweep(batch=batch)
