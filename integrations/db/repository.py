@@ -204,6 +204,15 @@ class Store:
         BUYER.write_row(self.sql, {"id": buyer_id, "created_at": at,
                                    "credit_score": NEW_BUYER_SCORE})
 
+    def placing_for(self, buyer_id: str) -> None:
+        """One buyer's placements take turns until commit (PostgreSQL: a transaction-scoped
+        advisory lock per buyer; SQLite's writers take turns anyway), so each reads the risk
+        signals with the others counted. Placement takes it before any row lock and nothing
+        else takes it: it adds no edge to the row lock order."""
+        if not self.sql.sqlite:
+            self.sql.run("SELECT pg_advisory_xact_lock(hashtext(:k))",
+                         {"k": f"placing:{buyer_id}"})
+
     def open_parcels(self, order_ids: Sequence[int]) -> dict[int, int]:
         """Per order, its parcels not delivered yet (a lost / returned parcel whose buyer was
         compensated is settled, not awaited; after-sales parcels are the case's, not the

@@ -114,6 +114,9 @@ def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
 def _new(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
          contact: Contact) -> Order:
     """Create the order (holding its stock) and fire the risk engine's decision on it."""
+    # a buyer's parallel checkouts are decided in turn, each counting the others (velocity,
+    # daily limits): decided side by side, none saw the others
+    tx.store.placing_for(request.buyer_id)
     needs = [Need(i, ln.sku, ln.quantity) for i, ln in enumerate(request.lines, start=1)]
     available = tx.stock.availability(n.sku for n in needs)
     _check_skus_known(request, {sku for sku, _ in available})

@@ -185,3 +185,26 @@ def store_identity(pilot: OrderPilot) -> str:
     from integrations.events.identity import store_id
 
     return store_id(pilot.context)
+
+
+
+def by_rules(facts: Any, store: Any) -> RiskDecision:
+    """The packaged rule set, as a shop runs it (velocity: more than 5 orders an hour from one
+    buyer, device or address → verification)."""
+    global _RULES
+    if _RULES is None:
+        from integrations.risk.adapter import RuleSetRiskCheck
+        from integrations.risk.config import default_ruleset
+
+        _RULES = RuleSetRiskCheck(default_ruleset())
+    return _RULES(facts, store)
+
+
+_RULES: Any = None
+
+
+def place_state(pilot: OrderPilot, buyer: str, lines: list[dict[str, Any]]) -> str:
+    """`place`, answering the state the risk decision left the order in."""
+    order = pilot.orders.place(buyer_id=buyer, lines=lines, shipping_address=ADDRESS,
+                               device_id=f"d-{buyer}")
+    return order.state
