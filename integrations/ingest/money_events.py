@@ -15,8 +15,9 @@ is answered from the log and changes nothing. What each kind does:
 - failed: recorded; a pending payment returns the order to `awaiting_payment` with a fresh
   hold (the buyer may pay another way), otherwise the order keeps waiting;
 - refunded (the provider's refunded total so far): what exceeds our settled refunds settles
-  our refunds in flight, and what is left — a refund made at the provider's dashboard — is
-  booked on the order;
+  our refunds in flight (accepted, or whose call may be under way: the notice can come
+  before the provider's answer), and what is left — a refund made at the provider's
+  dashboard — is booked on the order;
 - closed (an unpaid trade closed): settles a void of ours, else recorded;
 - dispute_opened / dispute_closed: the dispute machine (service/disputes.py).
 """
@@ -152,7 +153,7 @@ def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     news, notes = int(ev.amount) - settled, []
     for ours in _in_flight(tx, order, ev.payment_ref):
         if news < ours.amount:
-            break
+            continue
         money.settle_in(ctx, tx, order, ours,
                         _result(ev, "refund", ours.provider_ref, ours.amount))
         news -= ours.amount
@@ -218,11 +219,15 @@ def _pending(tx: Tx, order: Order, kind: OperationKind, payment_ref: str) -> Any
 
 
 def _in_flight(tx: Tx, order: Order, payment_ref: str) -> list[Any]:
-    """Our refunds of a payment the provider has accepted but not yet confirmed, oldest
-    first."""
-    return [op for op in MoneyStore(tx.store.sql).of_order(order.id)
+    """Our refunds of a payment not settled yet: those the provider accepted (it named them)
+    first, then those whose call may be under way, each oldest first. The provider's notice
+    can beat its answer to our call (or our note of it): booked as a refund made at its
+    dashboard, the refund was then booked a second time when our call settled (or, answered
+    `pending`, our operation waited for a confirmation that had come already)."""
+    ours = [op for op in MoneyStore(tx.store.sql).of_order(order.id)
             if op.kind is OperationKind.REFUND and op.status is OperationStatus.PENDING
-            and op.provider_ref and op.payment_ref == payment_ref]
+            and op.payment_ref == payment_ref]
+    return sorted(ours, key=lambda op: (op.provider_ref is None, op.id))
 
 
 def _result(ev: MoneyEvent, kind: str, ref: str | None,

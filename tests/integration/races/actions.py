@@ -208,3 +208,43 @@ def place_state(pilot: OrderPilot, buyer: str, lines: list[dict[str, Any]]) -> s
     order = pilot.orders.place(buyer_id=buyer, lines=lines, shipping_address=ADDRESS,
                                device_id=f"d-{buyer}")
     return order.state
+
+
+class _RefundingGateway:
+    """The provider's answer to a refund call: accepted and done (`status`), as Stripe answers
+    most card refunds, or accepted and confirmed later by its webhook (`pending`)."""
+
+    provider = "simulated"
+
+    def __init__(self, status: str):
+        self.status = status
+
+    def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
+               lines: Any = ()) -> Any:
+        from statemachine.ports import PaymentResult
+
+        return PaymentResult("refund", f"{payment_ref}-rf1", payment_ref, amount, "CNY",
+                             idempotency_key, status=self.status)
+
+
+def execute_refund(pilot: OrderPilot, key: str, status: str = "succeeded") -> str:
+    """A recorded refund made at the provider, then settled from its answer (money.execute)."""
+    from integrations.service import money
+
+    return money.execute(pilot.context, key, _RefundingGateway(status)).status.value
+
+
+def provider_refunded(pilot: OrderPilot, order_id: str, payment_ref: str, total: int,
+                      at: str, event: str = "") -> str:
+    """The provider's refund notice (Stripe charge.refunded, Alipay refund notify): the
+    payment's refunded total so far."""
+    from datetime import datetime
+
+    from integrations.ingest.money_events import apply_money_event
+    from statemachine.ports import MoneyEvent
+
+    notice = MoneyEvent("simulated", event or f"evt-rf-{payment_ref}-{total}", "refunded",
+                        payment_ref, total, "CNY", datetime.fromisoformat(at),
+                        order_id=order_id)
+    outcome, _ = apply_money_event(pilot.context, notice)
+    return str(outcome.body.get("note") or outcome.status)
