@@ -205,13 +205,17 @@ class Store:
                                    "credit_score": NEW_BUYER_SCORE})
 
     def placing_for(self, buyer_id: str) -> None:
-        """One buyer's placements take turns until commit (PostgreSQL: a transaction-scoped
-        advisory lock per buyer; SQLite's writers take turns anyway), so each reads the risk
-        signals with the others counted. Placement takes it before any row lock and nothing
-        else takes it: it adds no edge to the row lock order."""
+        """One buyer's placements take turns until commit, so each reads the risk signals
+        with the others counted. Placement takes it before any row lock and nothing else
+        takes it: it adds no edge to the row lock order."""
+        self.take_turn(f"placing:{buyer_id}")
+
+    def take_turn(self, name: str) -> None:
+        """Wait for the other transactions that took a turn by this name, until commit
+        (PostgreSQL: a transaction-scoped advisory lock on the name's hash; SQLite's writers
+        take turns anyway). Take it before any row lock."""
         if not self.sql.sqlite:
-            self.sql.run("SELECT pg_advisory_xact_lock(hashtext(:k))",
-                         {"k": f"placing:{buyer_id}"})
+            self.sql.run("SELECT pg_advisory_xact_lock(hashtext(:k))", {"k": name})
 
     def open_parcels(self, order_ids: Sequence[int]) -> dict[int, int]:
         """Per order, its parcels not delivered yet (a lost / returned parcel whose buyer was

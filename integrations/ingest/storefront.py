@@ -97,6 +97,7 @@ def _cancelled(ctx: Context, d: ShopifyDelivery) -> Outcome:
     order = parse(shopify.ShopifyOrder, d.payload)
 
     def apply(tx: Tx, _: Any) -> Applied:
+        _one_at_a_time(tx, d.shop, order.id)  # a placement of it commits first or waits
         number = _lookup(tx, d.shop, order.id)
         if number is None:  # remembered, so that a late orders/create places nothing
             tx.store.inbox_put(_cancelled_key(d.shop, order.id), "shopify-cancelled",
@@ -177,12 +178,32 @@ def _place(ctx: Context, shop: str, order: shopify.ShopifyOrder) -> tuple[int | 
     if order.cancelled_at:
         return None, False
     body = shopify.place_request(order, ctx.settings.shopify.currency or ctx.settings.currency)
+
+    def not_cancelled(tx: Tx) -> None:
+        """Checked again in the placing transaction, in turn with orders/cancelled: read
+        before it only, a cancellation applied meanwhile (it found no order yet) was missed
+        and the cancelled order placed, paid at checkout, and shipped."""
+        _one_at_a_time(tx, shop, order.id)
+        if tx.store.inbox_get(_cancelled_key(shop, order.id)) is not None:
+            raise _CancelledFirst
+
     try:
         request = parse(PlaceOrder, {**body, "idempotency_key": key})
-        return orders.place_order(ctx, request, ACTOR), True
+        return orders.place(ctx, request, ACTOR, first=not_cancelled).id, True
+    except _CancelledFirst:
+        return None, False
     except InvalidInput as error:
         raise InvalidInput({_shopify_field(k, order): v for k, v in error.problems.items()}) \
             from None
+
+
+class _CancelledFirst(Exception):  # noqa: N818 - a signal inside this module, never raised out
+    """orders/cancelled was applied before the order could be placed: place nothing."""
+
+
+def _one_at_a_time(tx: Tx, shop: str, shopify_id: int) -> None:
+    """Placing a Shopify order and applying its cancellation take turns (before any row lock)."""
+    tx.store.take_turn(f"shopify:{shop}:{shopify_id}")
 
 
 def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,

@@ -49,10 +49,12 @@ def place_order(ctx: Context, request: PlaceOrder, actor: str,
 
 
 @retrying("placing the order")
-def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = None) -> Order:
+def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = None,
+          first: Callable[[Tx], None] | None = None) -> Order:
     """`place_order`, returning the order as placed (or as the first call with the same
     idempotency key placed it). The same key with a different request is refused
-    (`KeyReused`, an InvalidInput naming idempotency_key)."""
+    (`KeyReused`, an InvalidInput naming idempotency_key). `first` runs at the start of the
+    placement's transaction (a caller's own check, which may raise to place nothing)."""
     now = now or ctx.clock.now()
     key = request.idempotency_key
     digest = request_digest(request) if key else None
@@ -61,6 +63,8 @@ def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = 
     def attempt() -> Order:
         try:
             with ctx.tx() as tx:
+                if first is not None:
+                    first(tx)
                 return place_in(ctx, tx, request, actor, now, contact, digest)
         except StockTaken:
             raise

@@ -248,3 +248,14 @@ def provider_refunded(pilot: OrderPilot, order_id: str, payment_ref: str, total:
                         order_id=order_id)
     outcome, _ = apply_money_event(pilot.context, notice)
     return str(outcome.body.get("note") or outcome.status)
+
+
+def shopify(pilot: OrderPilot, topic: str, webhook_id: str, payload: dict[str, Any]
+            ) -> dict[str, Any]:
+    """A verified Shopify webhook, as /hooks/shopify applies it (without the socket)."""
+    from integrations.ingest.storefront import shopify_webhook
+
+    outcome = shopify_webhook(pilot.context, topic, webhook_id, "tea-house.myshopify.com",
+                              payload)
+    return {"status": outcome.status, "order": (outcome.body.get("order") or {}).get("id"),
+            "applied": outcome.body.get("applied"), "note": outcome.body.get("note")}
