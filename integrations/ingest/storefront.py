@@ -99,9 +99,9 @@ def _cancelled(ctx: Context, d: ShopifyDelivery) -> Outcome:
     def apply(tx: Tx, _: Any) -> Applied:
         _one_at_a_time(tx, d.shop, order.id)  # a placement of it commits first or waits
         number = _lookup(tx, d.shop, order.id)
-        if number is None:  # remembered, so that a late orders/create places nothing
-            tx.store.inbox_put(_cancelled_key(d.shop, order.id), "shopify-cancelled",
-                               {"action": "cancelled", "target": 0}, ctx.clock.now())
+        if number is None:  # remembered (once), so that a late orders/create places nothing
+            tx.store.inbox_keep(_cancelled_key(d.shop, order.id), "shopify-cancelled",
+                                {"action": "cancelled", "target": 0}, ctx.clock.now())
             return Applied(None, False, {}, "not placed here; a late orders/create is ignored")
         note = _cancel(ctx, tx, tx.store.get_order(number), order)
         return Applied(number, note is None, {"order": _view(tx, number)}, note)

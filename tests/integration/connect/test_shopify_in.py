@@ -138,6 +138,19 @@ def test_out_of_order_paid_before_created_and_cancelled_before_created(storefron
     assert row_counts(pilot)["orders"] == 1
 
 
+def test_an_order_cancelled_twice_before_it_was_created_is_answered_twice(storefront):
+    # Given an orders/cancelled for an order never placed here, then another delivery of the
+    # cancellation under a new webhook id (a second subscription, a resend)
+    pilot, http = storefront
+    gone = shopify_order(3, cancelled_at="2026-11-11T10:00:00+08:00")
+    first, second = (send(http, "orders/cancelled", gone, wh) for wh in ("wh-5", "wh-6"))
+    # Then both are answered 200, nothing applied; and a late orders/create places nothing
+    assert [r.status_code for r in (first, second)] == [200, 200], second.text
+    assert second.json()["applied"] is False
+    assert send(http, "orders/create", shopify_order(3), "wh-7").json()["applied"] is False
+    assert row_counts(pilot)["orders"] == 0
+
+
 def test_cancellation_releases_stock_and_a_shipped_order_is_not_cancelled(storefront):
     pilot, http = storefront
     send(http, "orders/create", shopify_order(1), "wh-1")
