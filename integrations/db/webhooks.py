@@ -81,10 +81,14 @@ class WebhookStore:
             ":events, :description, :active, (SELECT COALESCE(MAX(id), 0) FROM outbox), "
             ":created_by, :at, :at)", values)
 
-    def subscriptions(self, kind: str | None = None) -> list[dict[str, Any]]:
+    def subscriptions(self, kind: str | None = None, *, kept: bool = False
+                      ) -> list[dict[str, Any]]:
+        """By id; `kept`: each held until commit against removal (FOR KEY SHARE on
+        PostgreSQL: fan-out writes deliveries for them)."""
         where = "WHERE kind = :kind " if kind else ""
-        rows = self.sql.all(f"SELECT {SUB_COLS} FROM webhook_subscriptions {where}ORDER BY id",
-                            {"kind": kind} if kind else {})
+        lock = " FOR KEY SHARE" if kept and not self.sql.sqlite else ""
+        rows = self.sql.all(f"SELECT {SUB_COLS} FROM webhook_subscriptions {where}ORDER BY id"
+                            + lock, {"kind": kind} if kind else {})
         return [self._subscription(r) for r in rows]
 
     def subscription(self, number: int) -> dict[str, Any] | None:
@@ -97,9 +101,12 @@ class WebhookStore:
                             "WHERE id = :id", {"a": active, "at": at, "id": number}).rowcount == 1
 
     def remove(self, number: int) -> bool:
-        """Delete a webhook subscription and its log (built-in ones can only be paused)."""
+        """Delete a webhook subscription and its log (built-in ones can only be paused). The
+        row is locked first: a fan-out writing deliveries for it finishes before (its
+        deliveries are deleted too) or reads it gone after."""
+        lock = "" if self.sql.sqlite else " FOR UPDATE"
         if self.sql.one("SELECT id FROM webhook_subscriptions WHERE id = :id AND "
-                        "kind = 'webhook'", {"id": number}) is None:
+                        f"kind = 'webhook'{lock}", {"id": number}) is None:
             return False
         self.sql.run("DELETE FROM webhook_deliveries WHERE subscription_id = :id", {"id": number})
         return self.sql.run("DELETE FROM webhook_subscriptions WHERE id = :id",
@@ -118,7 +125,7 @@ class WebhookStore:
             return 0
         builtin = builtin or {}
         subs = [(s["id"], s["events"] if s["kind"] == "webhook" else builtin[s["kind"]],
-                 s["after_outbox_id"]) for s in self.subscriptions()
+                 s["after_outbox_id"]) for s in self.subscriptions(kept=True)
                 if s["active"] and (s["kind"] == "webhook" or s["kind"] in builtin)]
         deliveries = [{"subscription_id": sub, "outbox_id": r[0], "order_id": r[2],
                        "event": r[1], "status": PENDING, "attempts": 0, "next_attempt_at": now,

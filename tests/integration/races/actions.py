@@ -259,3 +259,22 @@ def shopify(pilot: OrderPilot, topic: str, webhook_id: str, payload: dict[str, A
                               payload)
     return {"status": outcome.status, "order": (outcome.body.get("order") or {}).get("id"),
             "applied": outcome.body.get("applied"), "note": outcome.body.get("note")}
+
+
+def fan_out(pilot: OrderPilot) -> int:
+    """The webhook relay's fan-out step: waiting outbox rows handed to the subscriptions."""
+    from integrations.events.webhook_relay import WebhookRelay
+
+    relay = WebhookRelay(pilot.context, {})
+    try:
+        return relay.fan_out()
+    finally:
+        relay.close()
+
+
+def unsubscribe(pilot: OrderPilot, subscription_id: str) -> str:
+    """Staff removing a webhook subscription (`orderpilot webhooks remove`)."""
+    from integrations.service import webhooks
+
+    webhooks.remove(pilot.context, subscription_id)
+    return subscription_id
