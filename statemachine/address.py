@@ -48,6 +48,10 @@ class ParsedAddress:
     locker: bool = False  # a pickup locker or collection point
     landmark: bool = False  # "near X" instead of a street address
     script: str = "Latn"  # ISO 15924: "Hani" for Chinese characters, "Latn" for Latin
+    # the region is as precise as the division table goes although its code is not a
+    # district's: a city without districts (东莞市 441900), a Hong Kong district (九龙城区,
+    # coded 810000 like Hong Kong itself)
+    finest: bool = False
 
     @property
     def key(self) -> str:
@@ -78,7 +82,7 @@ class ParsedAddress:
         """Why this address is vague (empty: it is not): no_district, no_house_number,
         pickup_locker, landmark_only."""
         found = []
-        if self.script == "Hani" and self.region_level != "district":
+        if self.script == "Hani" and self.region_level != "district" and not self.finest:
             found.append("no_district")
         if self.number is None:
             found.append("no_house_number")
@@ -94,7 +98,7 @@ class ParsedAddress:
                 "province": self.province, "city": self.city, "district": self.district,
                 "street": self.street, "number": self.number, "unit": self.unit,
                 "postcode": self.postcode, "locker": self.locker, "landmark": self.landmark,
-                "script": self.script, "key": self.key}
+                "script": self.script, "finest": self.finest, "key": self.key}
 
 
 def fold(text: str) -> str:
@@ -121,14 +125,14 @@ def split_detail(detail: str) -> tuple[str, str | None, str]:
 
 def chinese_address(detail: str, *, code: str | None, province: str | None,
                     city: str | None, district: str | None, postcode: str | None = None,
-                    raw: str = "") -> ParsedAddress:
+                    raw: str = "", finest: bool = False) -> ParsedAddress:
     """A Chinese address from the region an address library found and the rest of the text."""
     street, number, unit = split_detail(_without_region(detail, (province, city, district)))
     text = raw or detail
     return ParsedAddress("CN", street, number, unit, code, province, city, district,
                          fold(postcode) if postcode else None,
                          LOCKER.search(text) is not None, LANDMARK.search(text) is not None,
-                         "Hani")
+                         "Hani", finest)
 
 
 def _without_region(detail: str, names: tuple[str | None, ...]) -> str:

@@ -65,7 +65,7 @@ def _chinese(text: str, postcode: str | None) -> ParsedAddress:
     region = find_region(text)
     return chinese_address(_after_region(region), code=region.code, province=region.province,
                            city=region.city, district=region.district, postcode=postcode,
-                           raw=text)
+                           raw=text, finest=region.finest)
 
 
 SAR = "特别行政区"

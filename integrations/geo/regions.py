@@ -34,15 +34,19 @@ class Region:
     district: str | None
     code: str | None  # the most precise level found: district, else city, else province
     detail: str
+    # as precise as the table goes: a district found, or a city that has no districts (东莞市,
+    # 中山市, 嘉峪关市, 儋州市: their only entry below is '市直辖行政区划')
+    finest: bool = False
 
 
 _LOADING = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _library() -> tuple[Any, Any, dict[tuple[str | None, ...], str], dict[int, str]]:
-    """(jionlp, the prefiltered parser, the codes, the traditional → simplified table), loaded
-    once."""
+def _library() -> tuple[Any, Any, dict[tuple[str | None, ...], str], dict[int, str],
+                        frozenset[tuple[str, str]]]:
+    """(jionlp, the prefiltered parser, the codes, the traditional → simplified table, the
+    cities without districts), loaded once."""
     # jionlp greets on stdout when imported. redirect_stdout swaps a process-wide object: two
     # threads loading at once (the first placements of a busy webhook API) would each restore
     # the other's StringIO and leave stdout swallowed for good — hence one loader at a time.
@@ -53,7 +57,8 @@ def _library() -> tuple[Any, Any, dict[tuple[str | None, ...], str], dict[int, s
         parser = PrefilteredLocationParser()
         location = jionlp.china_location_loader()
         characters = jionlp.traditional_simplified_loader("tra2sim_char.txt")
-    return jionlp, parser, _codes(location), _to_simplified(characters, location)
+    return (jionlp, parser, _codes(location), _to_simplified(characters, location),
+            _undivided(location))
 
 
 def _codes(location: dict) -> dict[tuple[str | None, ...], str]:
@@ -82,6 +87,16 @@ def simplified(text: str) -> str:
     if _simplified_set(text):  # nothing to change: the common case, ~1 µs
         return text
     return text.translate(_library()[3])
+
+
+def _undivided(location: dict) -> frozenset[tuple[str, str]]:
+    """(province, city) of the cities that have no districts: the table's only entry below
+    them is '市直辖行政区划'. (Taiwan's cities, whose districts the table lacks, are not.)"""
+    return frozenset((prov, city) for prov, cities in location.items() if not prov.startswith("_")
+                     for city, counties in cities.items()
+                     if not city.startswith("_") and PSEUDO_CITY not in city
+                     and (below := [c for c in counties if not c.startswith("_")])
+                     and all(PSEUDO_CITY in county for county in below))
 
 
 def _to_simplified(characters: dict[str, str], location: dict) -> dict[int, str]:
@@ -121,24 +136,27 @@ def _place_characters(location: dict) -> frozenset[str]:
 @lru_cache(maxsize=65_536)
 def find_region(text: str) -> Region:
     """The region an address starts with (cached: repeat buyers' addresses cost nothing)."""
-    _, parser, codes, _ = _library()
+    _, parser, codes, _, undivided = _library()
     with _LOCK:
         found = parser(text)
-    return _region(found, codes)
+    return _region(found, codes, undivided)
 
 
 def region_by_jionlp(text: str) -> Region:
     """`find_region`'s answer by jionlp's own parser, scanning every name: the reference."""
-    jionlp, _, codes, _ = _library()
+    jionlp, _, codes, _, undivided = _library()
     with _LOCK:
         found = jionlp.parse_location(text)
-    return _region(found, codes)
+    return _region(found, codes, undivided)
 
 
-def _region(found: dict[str, Any], codes: dict[tuple[str | None, ...], str]) -> Region:
+def _region(found: dict[str, Any], codes: dict[tuple[str | None, ...], str],
+            undivided: frozenset[tuple[str, str]]) -> Region:
     prov, city, county = found["province"], found["city"], found["county"]
-    code = (codes.get((prov, city, county)) if county else None) \
-        or codes.get((prov, city, None)) or codes.get((prov, None, None))
+    county_code = codes.get((prov, city, county)) if county else None
+    code = county_code or codes.get((prov, city, None)) or codes.get((prov, None, None))
     if county and not prov:  # a district name alone is ambiguous (朝阳区: Beijing or Changchun)
         code = None
-    return Region(prov, city, county, code, found["detail"])
+    finest = code is not None and (county_code is not None if county
+                                    else (prov, city) in undivided)
+    return Region(prov, city, county, code, found["detail"], finest)

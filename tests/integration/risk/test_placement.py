@@ -68,6 +68,15 @@ def test_a_vague_address_is_reviewed(pilot):
     assert [r["rule"] for r in order.risk["reasons"]] == ["vague_address"]
 
 
+def test_an_address_in_a_city_without_districts_is_not_vague(pilot):
+    # Before: 东莞市 has no districts, so no district was ever found: every Dongguan order
+    # went to a person as vague_address (no_district)
+    stock(pilot)
+    order = placed_order(pilot, shipping_address={
+        "province": "广东省", "city": "东莞市", "street": "南城街道鸿福路 1 号"})
+    assert order.state == "awaiting_payment", order.risk
+
+
 def test_approve_everything_can_still_be_chosen(sqlite_url, clock):
     pilot = OrderPilot(sqlite_url, clock=clock, risk_check=approve_everything)
     stock(pilot)

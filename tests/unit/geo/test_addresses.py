@@ -98,6 +98,13 @@ def test_addresses_differing_only_in_number_or_unit_have_different_keys():
     ("杭州市西湖区万达广场附近", ("no_house_number", "landmark_only")),
     ("杭州市文三路18号", ("no_district",)),
     ("朝阳区建国路88号", ("no_district",)),  # Beijing or Changchun: the region is unknown
+    ("澳门新马路12号", ("no_district",)),  # Macau has parishes; none is named
+    # cities without districts are known to their finest level: before, every order to
+    # Dongguan (8 million people), Zhongshan, Jiayuguan or Danzhou was vague, held for review
+    ("广东省东莞市南城街道鸿福路1号", ()), ("中山市石岐区孙文中路1号", ()),
+    ("甘肃省嘉峪关市新华路1号", ()), ("海南省儋州市那大镇人民中路1号", ()),
+    # a Hong Kong district or a Macau parish found: coded like the region itself, yet known
+    ("香港九龙城区太子道西188号", ()), ("澳门大堂区新马路12号", ()),
     ("浙江省杭州市西湖区文三路18号3单元", ()),
 ])
 def test_vague_addresses_say_which_kind_of_vague(text, why):
