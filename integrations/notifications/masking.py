@@ -1,19 +1,23 @@
 """PII masking for anything that leaves the store as text: logs, messages, events, artifacts.
 
 What is personal here: phone numbers, the street part of an address and the recipient's name,
-IP addresses and e-mail addresses. Three layers, so that free text is covered as well as fields:
+IP addresses, e-mail addresses and resident identity card numbers (身份证号: cross-border
+orders need one for customs, and buyers type it into notes and after-sales reasons). Three
+layers, so that free text is covered as well as fields:
 
 1. fields named for PII (`phone`, `street`, `recipient`, `ip`, `address`, …) are masked
    whatever they hold;
 2. every other text is scanned for phones (Chinese mobiles however written: `139.8765.4321`,
-   `+86 139 8765 4321`, `phone13987654321`; other numbers of 8–15 digits), IP and e-mail
+   `+86 139 8765 4321`, `phone13987654321`; other numbers of 8–15 digits), identity card
+   numbers (18 characters whose birth date and check character are valid), IP and e-mail
    addresses;
 3. the values the order itself holds (its street, recipient, phone, IP — `known_pii`) are
    masked wherever they appear, e.g. a street quoted in a cancel reason or a risk reason.
 
 Phones keep their first 3 and last 4 digits (139****4321); addresses keep the region (country,
 province, city, district) and lose the street, the recipient's name and most of the postcode;
-IPs keep their network (183.156.*.*).
+IPs keep their network (183.156.*.*); an identity card number its first 3 and last 4
+characters (110***********123X: the birth date and the place of birth go).
 """
 
 from __future__ import annotations
@@ -40,10 +44,15 @@ PHONE = re.compile(rf"(?<!{_WORD})(?<!-)[+＋]?\d[\d \-.()－—–．（）]{{6
 IPV4 = re.compile(r"(?<![\d.])(?<!//)(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}(?![\d.])")
 IPV6 = re.compile(r"(?<![:\w])([0-9a-fA-F]{1,4}):([0-9a-fA-F]{1,4})(?::[0-9a-fA-F]{0,4}){2,6}"
                   r"(?![:\w])")
+# a resident identity card number (GB 11643): region (6 digits), birth date, sequence (3),
+# check character; spaced in groups or not, glued to Chinese words, not inside a longer run
+ID_CARD = re.compile(r"(?<![0-9A-Za-z])([1-8]\d{5}) ?((?:18|19|20)\d{2}(?:0[1-9]|1[0-2])"
+                     r"(?:0[1-9]|[12]\d|3[01])) ?(\d{3}[\dXx])(?![0-9A-Za-z])")
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 EMAIL = re.compile(r"([\w.+-])[\w.+-]*@([\w-]+\.[\w.-]+)")
 DATE = re.compile(r"\d{4}[-－]\d{2}[-－]\d{2}")
 PII_FIELDS = re.compile(r"(^|_)(phone|mobile|tel|street|recipient|line|address|ip|email|"
-                        r"contact)(_|$)")
+                        r"contact|id_card|id_number|id_no)(_|$)")
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -75,6 +84,7 @@ def mask_text(text: str, known: Iterable[str] = ()) -> str:
     # IPs first: a dotted IPv4 with 8 or more digits would otherwise pass for a phone number
     text = IPV4.sub(lambda m: f"{m.group(1)}.{m.group(2)}.*.*", text)
     text = IPV6.sub(lambda m: f"{m.group(1)}:{m.group(2)}:*", text)
+    text = ID_CARD.sub(_id_card, text)
     text = CN_MOBILE.sub(lambda m: mask_phone(m.group(0)) or "", text)
     text = PHONE.sub(_phone_like, text)
     text = EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
@@ -120,6 +130,17 @@ def _pii_field(key: str, value: str) -> str:
 
 def _hide(value: str) -> str:
     return value[:1] + "***" if value else value
+
+
+def _id_card(match: re.Match[str]) -> str:
+    """Masked if the check character fits (ISO 7064 MOD 11-2): an 18-digit waybill or order
+    number that happens to hold a date passes one time in eleven, not always."""
+    number = "".join(match.groups()).upper()
+    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS, strict=True))
+    check = "10X98765432"[total % 11]
+    if number[-1] != check:
+        return match.group(0)
+    return f"{number[:3]}{'*' * 11}{number[-4:]}"
 
 
 def _phone_like(match: re.Match[str]) -> str:

@@ -124,3 +124,33 @@ def test_a_landline_written_right_after_chinese_words_is_masked():
     # what is not a phone stays readable, glued or not
     text = "日期2026-11-27退款699900元，订单o-1234，运单SF1234567890123"
     assert mask_text(text) == text
+
+
+def _id_number(body: str) -> str:
+    """17 digits and their GB 11643 check character."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+def test_an_identity_card_number_in_free_text_is_masked():
+    # Cross-border orders need the buyer's 身份证号 for customs, and buyers type it into notes
+    # and after-sales reasons: it went out as typed (18 digits: longer than a phone number)
+    x_check, digit_check = _id_number("11010519491231002"), _id_number("44030619900307123")
+    assert x_check.endswith("X") and digit_check[-1].isdigit()
+    for written, birth in ((f"报关身份证号{x_check}谢谢", "19491231"),
+                           (f"身份证：{digit_check[:6]} {digit_check[6:14]} {digit_check[14:]}",
+                            "19900307"),
+                           (f"ID {x_check.lower()}", "19491231")):
+        masked = mask_text(written)
+        assert birth not in masked and "***********" in masked, masked
+    assert mask_text(f"身份证{digit_check}") == "身份证440***********1232"
+    # a field named for it is masked whatever it holds
+    assert "1990" not in json.dumps(mask_doc({"id_card": digit_check}))
+
+
+def test_an_eighteen_digit_number_that_is_not_an_identity_card_stays_readable():
+    number = _id_number("11010519491231002")
+    wrong_check = number[:-1] + ("0" if number[-1] != "0" else "1")
+    for text in (f"运单{wrong_check}", f"{number}5", f"9{number}", "SF1234567890123",
+                 "订单号 202611271234567890"):
+        assert mask_text(text) == text, text
