@@ -11,6 +11,10 @@ order) stays one order. What each topic does:
 | orders/paid | `pay` (placing the order first if its orders/create has not arrived yet) |
 | orders/cancelled | `cancel` before shipping; after shipping: recorded only (open a case) |
 | orders/updated | a cancellation or payment we missed is applied; anything else recorded |
+
+A cancellation (orders/cancelled, or any order body with `cancelled_at`) of an order not placed
+here yet is remembered (`shopify:<shop>:cancelled:<id>`), in turn with the order's placement, so
+that no later topic places it.
 | refunds/create | `refund` the goods' part (line subtotals), within what is left to refund |
 
 Bad data (unknown sku, another currency, no address, no customer) is an `InvalidInput` that
@@ -34,8 +38,8 @@ from integrations.service.inputs import PlaceOrder, parse
 from integrations.service.views import OrderView
 from statemachine import ids
 from statemachine.errors import InvalidInput, InvalidTransition, NotFound
-from statemachine.order import PRE_SHIPMENT, takes_payment
-from statemachine.order_aggregate import Order
+from statemachine.order import takes_payment
+from statemachine.order_aggregate import Order, OrderState
 
 ACTOR = "shopify"
 
@@ -67,6 +71,8 @@ def _created(ctx: Context, d: ShopifyDelivery) -> Outcome:
 
     def apply(tx: Tx, placed: tuple[int | None, bool]) -> Applied:
         number, new = placed
+        if order.cancelled_at:  # a resend of it, taken after the cancellation
+            return _cancel_or_remember(ctx, tx, d.shop, order)
         if number is None:
             return Applied(None, False, {}, "cancelled in Shopify first: not placed")
         note, applied = (None, True) if new else (f"already placed as {ids.ORDER(number)}", False)
@@ -85,6 +91,8 @@ def _paid(ctx: Context, d: ShopifyDelivery) -> Outcome:
 
     def apply(tx: Tx, placed: tuple[int | None, bool]) -> Applied:
         number = placed[0]
+        if order.cancelled_at:
+            return _cancel_or_remember(ctx, tx, d.shop, order)
         if number is None:
             return Applied(None, False, {}, "cancelled in Shopify: payment not applied")
         note = _pay(ctx, tx, tx.store.get_order(number), order, d)
@@ -95,31 +103,21 @@ def _paid(ctx: Context, d: ShopifyDelivery) -> Outcome:
 
 def _cancelled(ctx: Context, d: ShopifyDelivery) -> Outcome:
     order = parse(shopify.ShopifyOrder, d.payload)
-
-    def apply(tx: Tx, _: Any) -> Applied:
-        _one_at_a_time(tx, d.shop, order.id)  # a placement of it commits first or waits
-        number = _lookup(tx, d.shop, order.id)
-        if number is None:  # remembered (once), so that a late orders/create places nothing
-            tx.store.inbox_keep(_cancelled_key(d.shop, order.id), "shopify-cancelled",
-                                {"action": "cancelled", "target": 0}, ctx.clock.now())
-            return Applied(None, False, {}, "not placed here; a late orders/create is ignored")
-        note = _cancel(ctx, tx, tx.store.get_order(number), order)
-        return Applied(number, note is None, {"order": _view(tx, number)}, note)
-
-    return once(ctx, "shopify", "orders.cancelled", d, apply)
+    return once(ctx, "shopify", "orders.cancelled", d,
+                lambda tx, _: _cancel_or_remember(ctx, tx, d.shop, order))
 
 
 def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
     order = parse(shopify.ShopifyOrder, d.payload)
 
     def apply(tx: Tx, _: Any) -> Applied:
+        if order.cancelled_at:  # remembered if not placed yet, as orders/cancelled does
+            return _cancel_or_remember(ctx, tx, d.shop, order)
         number = _lookup(tx, d.shop, order.id)
         if number is None:
             return Applied(None, False, {}, "not placed here (orders/create places it)")
         ours = tx.store.get_order(number)
-        if order.cancelled_at and ours.state in PRE_SHIPMENT:
-            note = _cancel(ctx, tx, ours, order)
-        elif order.financial_status == "paid" and takes_payment(ours):
+        if order.financial_status == "paid" and takes_payment(ours):
             note = _pay(ctx, tx, ours, order, d)
         else:
             note = "nothing orderpilot acts on changed (address and line edits are not applied)"
@@ -220,6 +218,24 @@ def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
     _payment_record(ctx, tx, ours.id, "capture", total, ours.currency, f"shopify:{order.id}", d,
                     f"goods {ours.total}; Shopify total with shipping and tax {total}")
     return None
+
+
+def _cancel_or_remember(ctx: Context, tx: Tx, shop: str,
+                        order: shopify.ShopifyOrder) -> Applied:
+    """Apply a Shopify cancellation: cancel our order, or remember it when the order is not
+    placed here yet, so that a later orders/create / orders/paid places nothing. In turn with
+    the order's placement: one of them commits first, the other sees it."""
+    _one_at_a_time(tx, shop, order.id)
+    number = _lookup(tx, shop, order.id)
+    if number is None:
+        tx.store.inbox_keep(_cancelled_key(shop, order.id), "shopify-cancelled",
+                            {"action": "cancelled", "target": 0}, ctx.clock.now())
+        return Applied(None, False, {}, "not placed here; a late orders/create is ignored")
+    ours = tx.store.get_order(number)
+    if ours.state == OrderState.CANCELLED:
+        return Applied(number, False, {"order": _view(tx, number)}, "already cancelled")
+    note = _cancel(ctx, tx, ours, order)
+    return Applied(number, note is None, {"order": _view(tx, number)}, note)
 
 
 def _cancel(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder) -> str | None:

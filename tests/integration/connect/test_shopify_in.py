@@ -194,3 +194,54 @@ def test_an_order_paid_at_checkout_and_held_for_review_keeps_its_payment(any_url
     # And approving it makes it paid: no hold to lapse, no second payment asked of the buyer
     assert pilot.reviews.approve(order_id, by="mei").state == "paid"
     pilot.close()
+
+
+CANCELLED_AT = "2026-11-11T10:00:00+08:00"
+
+
+def test_an_update_carrying_a_cancellation_before_the_order_arrived_places_nothing(storefront):
+    # Given an orders/updated saying the order was cancelled, for an order not placed here yet
+    pilot, http = storefront
+    update = shopify_order(4, financial_status="refunded", cancelled_at=CANCELLED_AT)
+    answer = send(http, "orders/updated", update, "wh-8")
+    assert answer.status_code == 200 and answer.json()["applied"] is False, answer.text
+    # When its orders/create (paid at checkout) and orders/paid arrive late
+    late = [send(http, topic, shopify_order(4, financial_status="paid"), wh)
+            for topic, wh in (("orders/create", "wh-9"), ("orders/paid", "wh-10"))]
+    # Then nothing is placed: no goods are held, picked or shipped for a cancelled order
+    assert [r.json()["applied"] for r in late] == [False, False], [r.text for r in late]
+    assert row_counts(pilot)["orders"] == 0
+    assert pilot.inventory.level(sku="SKU-1", warehouse="WH-1").reserved == 0
+
+
+def test_a_create_already_cancelled_is_remembered_for_a_late_payment(storefront):
+    # Given an orders/create whose body says the order is cancelled (a resend of it)
+    pilot, http = storefront
+    create = shopify_order(5, cancelled_at=CANCELLED_AT)
+    assert send(http, "orders/create", create, "wh-11").json()["applied"] is False
+    # When its orders/paid arrives, taken before the cancellation
+    paid = send(http, "orders/paid", shopify_order(5, financial_status="paid"), "wh-12")
+    # Then it places nothing either
+    assert paid.json()["applied"] is False, paid.text
+    assert row_counts(pilot)["orders"] == 0
+
+
+def test_an_update_carrying_a_cancellation_cancels_a_placed_order_once(storefront):
+    # Given a placed, unshipped order and a shipped one
+    pilot, http = storefront
+    send(http, "orders/create", shopify_order(6), "wh-13")
+    send(http, "orders/create", shopify_order(7, financial_status="paid"), "wh-14")
+    shipped = pilot.orders.get("o-2")
+    for trigger in ("start_picking", "pack", "ship"):
+        pilot.orders.fire(shipped.id, trigger)
+    # When orders/updated says each was cancelled, and then another update of the first comes
+    first = send(http, "orders/updated", shopify_order(6, cancelled_at=CANCELLED_AT), "wh-15")
+    again = send(http, "orders/updated", shopify_order(6, cancelled_at=CANCELLED_AT,
+                                                       note="tagged"), "wh-16")
+    late = send(http, "orders/updated", shopify_order(7, cancelled_at=CANCELLED_AT), "wh-17")
+    # Then the unshipped one is cancelled, once; the shipped one is not, and the answer says
+    # to open an after-sales case (it said nothing had changed)
+    assert first.json()["order"]["state"] == "cancelled" and first.json()["applied"] is True
+    assert again.json()["applied"] is False and "already cancelled" in again.json()["note"]
+    assert late.json()["applied"] is False and "after-sales" in late.json()["note"], late.text
+    assert pilot.orders.get("o-2").state == "shipped"

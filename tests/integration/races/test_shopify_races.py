@@ -1,5 +1,6 @@
-"""A Shopify order's orders/create and orders/cancelled reaching two API processes at the same
-moment (a create retried by Shopify as the merchant cancels): the order never lives on here."""
+"""A Shopify order's orders/create and its cancellation (orders/cancelled, or orders/updated
+with cancelled_at) reaching two API processes at the same moment (a create retried by Shopify
+as the merchant cancels): the order never lives on here."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from tests.integration.races.conftest import TRIALS
 from tests.integration.races.shop import start_trial
 
 
+@pytest.mark.parametrize("topic", ["orders/cancelled", "orders/updated"])
 @pytest.mark.parametrize("trials", TRIALS)
-def test_a_shopify_order_created_and_cancelled_at_once_is_never_left_live(race, trials):
+def test_a_shopify_order_created_and_cancelled_at_once_is_never_left_live(race, trials, topic):
     pilot = race.open()
     for trial in range(trials):
         # Given stock for a Shopify order paid at checkout
@@ -23,10 +25,10 @@ def test_a_shopify_order_created_and_cancelled_at_once_is_never_left_live(race, 
         cancelled = shopify_order(shopify_id, skus=(sku,), financial_status="refunded",
                                   cancelled_at="2026-11-11T10:00:00+08:00",
                                   cancel_reason="customer")
-        # When its orders/create and orders/cancelled are applied at the same moment
+        # When its orders/create and its cancellation are applied at the same moment
         outcomes = race.run(("shopify", {"topic": "orders/create", "webhook_id": f"c-{trial}",
                                          "payload": created}),
-                            ("shopify", {"topic": "orders/cancelled",
+                            ("shopify", {"topic": topic,
                                          "webhook_id": f"x-{trial}", "payload": cancelled}))
         assert all(o.ok for o in outcomes), (trial, outcomes)
         # Then the order was not placed, or was placed and cancelled: none is left to ship
