@@ -1,5 +1,7 @@
 """Webhook subscriptions and deliveries in the store: fan-out, claim, record, the logs.
 
+A subscription hears the events committed after it is created (`add_subscription`).
+
 Fan-out reads outbox rows no subscription has seen yet (`fanned_out_at IS NULL`), adds one
 delivery per matching subscription and marks exactly those rows, by id: on PostgreSQL a row
 with a lower id may commit later, and marking by range would skip it.
@@ -75,6 +77,18 @@ class WebhookStore:
     # --- subscriptions ------------------------------------------------------------------------
 
     def add_subscription(self, values: dict[str, Any]) -> int:
+        """Add a subscription that hears exactly the events committed after it.
+
+        It starts after the highest outbox id, read once no event can still commit below it.
+        On PostgreSQL ids are taken at INSERT and transactions commit in any order: an event
+        with a lower id, written but not committed yet, committed after the subscription and
+        was never handed to it. SHARE mode waits for the transactions writing the outbox
+        (an INSERT holds ROW EXCLUSIVE, taken before its id) and holds new ones until this
+        commits, so the ids below the start are all committed and the next are above it.
+        Transitions wait for that moment (a short transaction; take it before anything else).
+        SQLite's writers take turns: ids are taken in commit order already."""
+        if not self.sql.sqlite:
+            self.sql.run("LOCK TABLE outbox IN SHARE MODE")
         return self.sql.insert_id(
             "INSERT INTO webhook_subscriptions (kind, url, secret, events, description, active, "
             "after_outbox_id, created_by, created_at, updated_at) VALUES (:kind, :url, :secret, "

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import select
 
+from integrations.db.engine import make_engine
 from integrations.db.repository import OUTBOX
 from orderpilot import OrderPilot
 from statemachine.ids import message_id
 from tests.factories import paid_order, shipped_order
+from tests.integration.connect.conftest import open_shop
 from tests.integration.connect.receiver import Receiver
 
 
@@ -159,3 +162,60 @@ def test_a_slow_receiver_never_holds_up_a_transition(shop):
         relay.close()
         receiver.close()
     assert receiver.by_order() == outbox_ids_by_order(shop)
+
+
+@pytest.mark.postgres
+def test_an_event_committed_after_a_subscription_was_created_reaches_it(postgres_url,
+                                                                        live_clock):
+    """PostgreSQL only: on SQLite a writer holds the store until it commits (ids are taken in
+    commit order), so no subscription can be created between an event's INSERT and commit."""
+    shop = open_shop(postgres_url, live_clock)
+    try:
+        _an_event_committed_after_a_subscription_was_created_reaches_it(shop, postgres_url)
+    finally:
+        shop.close()
+
+
+def _an_event_committed_after_a_subscription_was_created_reaches_it(shop, url):
+    # Given an order, and a transaction that has written an event (its id assigned) but not
+    # committed yet, while a later event of the same order commits (PostgreSQL: ids are taken
+    # at INSERT, transactions commit in any order)
+    order = paid_order(shop, buyer="b-1")
+    with shop.context.tx(readonly=True) as tx:
+        last = tx.connection.execute(select(OUTBOX).order_by(OUTBOX.c.id.desc())).mappings()
+        row = dict(next(iter(last)))
+    engine = make_engine(url)
+    writer = engine.connect()
+    writer.begin()
+    pending = writer.execute(OUTBOX.insert().values(
+        {k: v for k, v in row.items() if k not in ("id", "published_at", "fanned_out_at")}
+    ).returning(OUTBOX.c.id)).scalar_one()
+    paid_order(shop, buyer="b-2")
+    # When a subscription is created meanwhile, and then the writer commits
+    created: list[str] = []
+    subscribing = threading.Thread(target=lambda: created.append(shop.webhooks.subscribe(
+        "https://erp.example.cn/hooks", events=["orderpilot.*"]).id))
+    subscribing.start()
+    subscribing.join(timeout=1.0)
+    before = not subscribing.is_alive()  # the subscription committed before the event did
+    writer.commit()
+    subscribing.join()
+    writer.close()
+    engine.dispose()
+    with shop.context.tx(readonly=True) as tx:
+        mark = tx.store.sql.one("SELECT MAX(id) FROM outbox")[0]
+    shop.orders.fire(order.id, "start_picking")
+    relay = shop.webhooks.relay()
+    try:
+        relay.fan_out()
+    finally:
+        relay.close()
+    # Then every event committed after the subscription reaches it, the late one included
+    # (it got only the later event: the late one was behind its start, and lost for it)
+    with shop.context.tx(readonly=True) as tx:
+        got = [r[0] for r in tx.store.sql.all(
+            "SELECT outbox_id FROM webhook_deliveries WHERE subscription_id = :s ORDER BY "
+            "outbox_id", {"s": int(created[0].split("-")[1])})]
+        after = [r[0] for r in tx.store.sql.all(
+            "SELECT id FROM outbox WHERE id > :m ORDER BY id", {"m": mark})]
+    assert got == ([pending] if before else []) + after, (before, pending, got)
