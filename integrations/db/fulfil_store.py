@@ -119,6 +119,29 @@ class FulfilStore:
                 sql, params = sql + f" AND {column} = :{column}", {**params, column: value}
         return [HoldRow(*r) for r in self.sql.all(sql + " ORDER BY id", params)]
 
+    def parcel_holds(self, order_id: int, shipment_id: int, warehouse: str) -> list[HoldRow]:
+        """The sold units a parcel carries: those a reship sent in it, else (a parcel `ship`
+        made) the order's sold units in its warehouse that no replacement parcel carries."""
+        return [HoldRow(*r) for r in self.sql.all(
+            "SELECT id, line_no, sku, warehouse, quantity FROM stock_holds WHERE order_id = :o "
+            "AND status = 'consumed' AND (shipment_id = :s OR shipment_id IS NULL AND "
+            "warehouse = :w AND NOT EXISTS (SELECT 1 FROM stock_holds t WHERE t.order_id = :o "
+            "AND t.shipment_id = :s)) ORDER BY id", {"o": order_id, "s": shipment_id,
+                                                     "w": warehouse})]
+
+    def last_hold(self, order_id: int) -> int:
+        """The newest hold row of an order (0: none): what a reship takes after it is new."""
+        row = self.sql.one("SELECT max(id) FROM stock_holds WHERE order_id = :o",
+                           {"o": order_id})
+        return int(row[0] or 0) if row else 0
+
+    def tag_parcel(self, order_id: int, warehouse: str, shipment_id: int, after: int) -> None:
+        """The sold units taken from `warehouse` since hold `after` travel in this parcel."""
+        self.sql.run("UPDATE stock_holds SET shipment_id = :s WHERE order_id = :o AND "
+                     "warehouse = :w AND status = 'consumed' AND id > :after AND "
+                     "shipment_id IS NULL", {"s": shipment_id, "o": order_id, "w": warehouse,
+                                             "after": after})
+
     def split_hold(self, hold: HoldRow, quantity: int, status: str) -> None:
         """Move `quantity` units of a hold into a new row with `status` (the rest stays)."""
         if quantity == hold.quantity:
@@ -128,8 +151,8 @@ class FulfilStore:
         self.sql.run("UPDATE stock_holds SET quantity = quantity - :q WHERE id = :id",
                      {"q": quantity, "id": hold.id})
         self.sql.run("INSERT INTO stock_holds (order_id, line_no, sku, warehouse, quantity, "
-                     "status, created_at) SELECT order_id, line_no, sku, warehouse, :q, :s, "
-                     "created_at FROM stock_holds WHERE id = :id",
+                     "status, created_at, shipment_id) SELECT order_id, line_no, sku, warehouse, "
+                     ":q, :s, created_at, shipment_id FROM stock_holds WHERE id = :id",
                      {"q": quantity, "s": status, "id": hold.id})
 
     def consume_from(self, order_id: int, line_no: int, sku: str, warehouse: str,

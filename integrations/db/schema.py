@@ -105,6 +105,9 @@ class StockHoldRow(Base):
     quantity: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))  # held | consumed | released
     created_at: Mapped[datetime]
+    # the replacement parcel a claim's reship sent these units in; None: the parcel `ship` made
+    # for their warehouse (a parcel's goods are its own, not its warehouse's: claims.parcel_goods)
+    shipment_id: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (Index("ix_stock_holds_live", "sku", "warehouse", "status"),)
 
 

@@ -17,7 +17,7 @@ from statemachine.stock import Allocation, Availability
 
 INVENTORY, HOLDS = InventoryRow.__table__, StockHoldRow.__table__
 HELD, CONSUMED, RELEASED = "held", "consumed", "released"
-HOLD = Insert(HOLDS)  # every column but the id
+HOLD = Insert(HOLDS, but=("id", "shipment_id"))  # a reship tags its parcel after (fulfil_store)
 RECEIVE_SQL = ("INSERT INTO inventory (sku, warehouse, on_hand, reserved) "
                "VALUES (:sku, :wh, :q, 0) ON CONFLICT (sku, warehouse) DO UPDATE SET "
                "on_hand = inventory.on_hand + excluded.on_hand RETURNING on_hand")
@@ -25,7 +25,7 @@ RECEIVE_SQL = ("INSERT INTO inventory (sku, warehouse, on_hand, reserved) "
 
 def add_holds(sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
     """New stock_holds rows (orders', refills', after-sales cases'), each naming every column
-    but the id, no more (ValueError otherwise); one statement."""
+    but the id and the parcel, no more (ValueError otherwise); one statement."""
     HOLD.write(sql, rows)
 
 

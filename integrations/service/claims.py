@@ -35,8 +35,11 @@ class ClaimParams(Edge):
 
 
 def parcel_goods(store: FulfilStore, order: Order, shipment: Shipment) -> list[HoldRow]:
-    """The sold units a parcel carries: the order's sold stock in the parcel's warehouse."""
-    goods = store.holds(order.id, warehouse=shipment.warehouse)
+    """The sold units a parcel carries: those a reship sent in it, or the order's sold stock in
+    the parcel's warehouse that no replacement carries (a replacement may leave from the
+    warehouse of another parcel of the order: counted by warehouse, that parcel's loss took
+    the replacement's goods too, refunding them while on their way)."""
+    goods = store.parcel_holds(order.id, shipment.id, shipment.warehouse)
     if not goods:
         raise GuardRejected("shipment", shipment.public_id, shipment.state.value, "claim",
                             "no sold goods left on this parcel (already settled)")
@@ -63,6 +66,7 @@ def reship_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment,
     """Sell the same units again from the nearest stock and send new parcels (None: no stock,
     nothing taken)."""
     store, now, plan = FulfilStore(tx.connection), ctx.clock.now(), []
+    before = store.last_hold(order.id)
     for hold in goods:
         free = {wh: q for (_, wh), q in tx.stock.availability([hold.sku]).items()}
         sources = plan_refill(hold.quantity, shipment.warehouse, free,
@@ -77,7 +81,10 @@ def reship_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment,
     parcels = [{"carrier": shipment.carrier, "warehouse": wh,
                 "tracking_no": f"{shipment.tracking_no}-R{n}"}
                for n, wh in enumerate(sorted({src.warehouse for _, src in plan}), start=1)]
-    return shipments.create_parcels(ctx, tx, order, {"parcels": parcels}, now, actor)
+    made = shipments.create_parcels(ctx, tx, order, {"parcels": parcels}, now, actor)
+    for label, parcel in zip(parcels, made, strict=True):  # each its own goods
+        store.tag_parcel(order.id, label["warehouse"], ids.SHIPMENT.parse(parcel), before)
+    return made
 
 
 def add_claim(ctx: Context, tx: Tx, shipment: Shipment, kind: ClaimKind, value: int,

@@ -3,22 +3,15 @@ parcel's loss settles its own goods, so the buyer can be refunded for both, and 
 
 Found by the stock conservation state machine (test_stock_conservation.py): a split order's
 first parcel lost and reshipped from the warehouse of its second; the second lost too; then the
-replacement lost and refused with "no sold goods left on this parcel"."""
+replacement lost and refused with "no sold goods left on this parcel": a parcel's goods were the
+order's sold units in its warehouse, so the second parcel's loss refunded (and claimed from the
+carrier) the replacement's units too while they were on their way."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.factories import shipped_order, stock
 
-PARCEL_GOODS_BY_WAREHOUSE = (
-    "a parcel's goods are the order's sold holds in the parcel's warehouse "
-    "(claims.parcel_goods), not the parcel's own: the second parcel's loss takes the "
-    "replacement's goods too (refunds them while they are on their way), and the "
-    "replacement's loss is then refused")
 
-
-@pytest.mark.xfail(strict=True, reason=PARCEL_GOODS_BY_WAREHOUSE)
 def test_a_lost_replacement_from_another_parcels_warehouse_is_refunded(shop):
     # Given an order of 3 × 100 split over WH-A (2) and WH-C (1), both parcels moving
     stock(shop, "SKU-2", "WH-A", 2)
