@@ -1,7 +1,8 @@
 """Address entries listed before the address parser changed (traditional characters written as
 simplified, 090d64d; Hong Kong / Macau region names, 37faa3b) keep matching: migration 0016
-re-keys them, and listing an order placed before the change lists the key new orders get. Before, such an entry matched no order placed after the
-upgrade: the blacklisted address passed."""
+re-keys them, and listing an order placed before the change lists the key new orders get.
+Before, such an entry matched no order placed after the upgrade: the blacklisted address
+passed."""
 
 from __future__ import annotations
 
@@ -31,12 +32,11 @@ def _entry(n: int, list_name: str, value: str, shown: str | None, evidence: list
             "created_at": AT, "expires_at": None, "removed_at": None, "removed_by": None}
 
 
-def test_migration_0016_rekeys_address_entries_written_in_traditional_characters(empty_url):
-    # Given a store at 0015 with an order shipped to a traditional-script address, keyed the
-    # old way, and address entries: listed from that order; typed by a person; the same
-    # address listed already under its simplified key; plain entries; one it cannot re-derive
-    engine = make_engine(empty_url)
-    config = alembic_config(empty_url)
+def _store_at_0015(url: str):
+    """A store at revision 0015 holding order o-1, shipped to TRADITIONAL and keyed the old
+    way (OLD_KEY)."""
+    engine = make_engine(url)
+    config = alembic_config(url)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "0015_sweep_and_health_indexes")
@@ -45,6 +45,15 @@ def test_migration_0016_rekeys_address_entries_written_in_traditional_characters
             id=1, buyer_id="b-1", state="completed", version=1, currency="CNY", total=100,
             paid=100, refunded=0, created_at=AT, updated_at=AT,
             attrs={"shipping_address": {"line": TRADITIONAL}, "address": {"key": OLD_KEY}}))
+    return engine
+
+
+def test_migration_0016_rekeys_address_entries_written_in_traditional_characters(empty_url):
+    # Given a store at 0015 with an order shipped to a traditional-script address, keyed the
+    # old way, and address entries: listed from that order; typed by a person; the same
+    # address listed already under its simplified key; plain entries; one it cannot re-derive
+    engine = _store_at_0015(empty_url)
+    with engine.begin() as conn:
         conn.execute(insert(ENTRIES), [
             _entry(1, "block", OLD_KEY, None, ["o-1"]),  # from the order: merged into 2
             _entry(2, "block", NEW_KEY, None, ["o-9"]),
@@ -72,16 +81,8 @@ def test_migration_0016_rekeys_address_entries_written_in_traditional_characters
 
 
 def test_a_rekeyed_entry_alone_under_its_key_takes_it(empty_url):
-    engine = make_engine(empty_url)
-    config = alembic_config(empty_url)
+    engine = _store_at_0015(empty_url)
     with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0015_sweep_and_health_indexes")
-        conn.execute(insert(BuyerRow.__table__).values(id="b-1", created_at=AT))
-        conn.execute(insert(OrderRow.__table__).values(
-            id=1, buyer_id="b-1", state="completed", version=1, currency="CNY", total=100,
-            paid=100, refunded=0, created_at=AT, updated_at=AT,
-            attrs={"shipping_address": {"line": TRADITIONAL}, "address": {"key": OLD_KEY}}))
         conn.execute(insert(ENTRIES), [_entry(1, "block", OLD_KEY, None, ["o-1"])])
     upgrade(engine)
     with engine.connect() as conn:
