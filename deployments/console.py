@@ -223,9 +223,11 @@ class Console:
         """Tell ops, once per clock hour while it lasts, that the last hour's review share is
         over the budget (issue 12: the budget is steered, not hoped for)."""
         now = self.ctx.clock.now()
-        message = check_review_budget(self.ctx, now)
         hour = now.replace(minute=0, second=0, microsecond=0)
-        if message is not None and hour != self.budget_alerted_for:
+        if hour == self.budget_alerted_for:
+            return  # told already this hour: no need to read the shares and reasons again
+        message = check_review_budget(self.ctx, now)
+        if message is not None:
             self.budget_alerted_for = hour
             self.ports.notify(message)
             self.counts["review budget alerts"] += 1
