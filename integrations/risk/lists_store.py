@@ -5,6 +5,7 @@ are read and written by db/risk_lists.py."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -82,8 +83,10 @@ def order_values(conn: Any, order_id: int) -> dict[str, str | None]:
     # the key today's placements compute, not the one stored when the order was placed: an
     # order placed before a parser change (traditional characters keyed apart until 0016, or
     # before addresses were parsed) would list a key no new order has
-    key = (parse_address(attrs["shipping_address"]).key if attrs.get("shipping_address")
-           else (attrs.get("address") or {}).get("key"))
+    key = (attrs.get("address") or {}).get("key")
+    if attrs.get("shipping_address"):
+        with contextlib.suppress(InvalidInput):  # no longer parses: the key it was placed with
+            key = parse_address(attrs["shipping_address"]).key
     return {BUYER: row.buyer_id, DEVICE: attrs.get("device_id"), IP: attrs.get("ip"),
             PHONE: attrs.get("phone"), ADDRESS: key}
 

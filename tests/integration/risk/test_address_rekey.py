@@ -115,3 +115,25 @@ def test_listing_an_order_placed_before_the_change_lists_the_key_new_orders_get(
                          shipping_address={"line": TRADITIONAL})
     assert again.state == "rejected"
     pilot.close()
+
+
+def test_an_order_whose_address_no_longer_parses_lists_the_key_it_was_placed_with(any_url,
+                                                                                   clock):
+    # Given an order whose stored shipping address today's parser refuses (no street at all)
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot)
+    order = placed_order(pilot, buyer="b-old", quantity=1,
+                         shipping_address={"line": TRADITIONAL})
+    number = ids.ORDER.parse(order.id)
+    with pilot.context.tx() as tx:
+        attrs = tx.connection.execute(select(OrderRow.__table__.c.attrs).where(
+            OrderRow.__table__.c.id == number)).scalar_one()
+        attrs["shipping_address"] = {"line": "   "}
+        tx.connection.execute(update(OrderRow.__table__).where(
+            OrderRow.__table__.c.id == number).values(attrs=attrs))
+    # When a reviewer blacklists its address, the buyer and the stored key are listed
+    entries = pilot.risk.blacklist_order(order.id, by="mei", reason="ring",
+                                         kinds=("buyer", "address"))
+    assert sorted((e.kind, e.value) for e in entries) == [("address", NEW_KEY),
+                                                          ("buyer", "b-old")]
+    pilot.close()
