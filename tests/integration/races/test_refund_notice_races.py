@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from integrations.service import money
+from statemachine import ids
 from statemachine.money import OperationKind
 from tests.integration.races.conftest import TRIALS
 from tests.integration.races.shop import paid, start_trial
@@ -31,7 +32,7 @@ def booked_refunds(pilot, order_id: str) -> int:
     with pilot.context.tx(readonly=True) as tx:
         return sum(r[0] for r in tx.store.sql.all(
             "SELECT amount FROM payment_records WHERE order_id = :o AND kind = 'refund'",
-            {"o": int(order_id[2:])}))
+            {"o": ids.ORDER.parse(order_id)}))
 
 
 @pytest.mark.parametrize("status", ["succeeded", "pending"])

@@ -91,6 +91,16 @@ def test_a_rekeyed_entry_alone_under_its_key_takes_it(empty_url):
     assert (row.value, row.removed_at, row.evidence_order_ids) == (NEW_KEY, None, ["o-1"])
 
 
+def _rewrite_attrs(pilot: OrderPilot, order_id: str, change) -> None:  # noqa: ANN001
+    """Change an order's stored attrs in place, as an older version of the code left them."""
+    orders, number = OrderRow.__table__, ids.ORDER.parse(order_id)
+    with pilot.context.tx() as tx:
+        attrs = tx.connection.execute(select(orders.c.attrs).where(
+            orders.c.id == number)).scalar_one()
+        change(attrs)
+        tx.connection.execute(update(orders).where(orders.c.id == number).values(attrs=attrs))
+
+
 def test_listing_an_order_placed_before_the_change_lists_the_key_new_orders_get(any_url,
                                                                                  clock):
     # Given an order to a traditional-script address whose stored key is the old one (placed
@@ -99,13 +109,7 @@ def test_listing_an_order_placed_before_the_change_lists_the_key_new_orders_get(
     stock(pilot)
     old = placed_order(pilot, buyer="b-old", quantity=1,
                        shipping_address={"line": TRADITIONAL})
-    number = ids.ORDER.parse(old.id)
-    with pilot.context.tx() as tx:
-        attrs = tx.connection.execute(select(OrderRow.__table__.c.attrs).where(
-            OrderRow.__table__.c.id == number)).scalar_one()
-        attrs["address"]["key"] = OLD_KEY
-        tx.connection.execute(update(OrderRow.__table__).where(
-            OrderRow.__table__.c.id == number).values(attrs=attrs))
+    _rewrite_attrs(pilot, old.id, lambda attrs: attrs["address"].update(key=OLD_KEY))
     # When a reviewer blacklists its address from the order
     entries = pilot.risk.blacklist_order(old.id, by="mei", reason="ring",
                                          kinds=("buyer", "address"))
@@ -124,13 +128,7 @@ def test_an_order_whose_address_no_longer_parses_lists_the_key_it_was_placed_wit
     stock(pilot)
     order = placed_order(pilot, buyer="b-old", quantity=1,
                          shipping_address={"line": TRADITIONAL})
-    number = ids.ORDER.parse(order.id)
-    with pilot.context.tx() as tx:
-        attrs = tx.connection.execute(select(OrderRow.__table__.c.attrs).where(
-            OrderRow.__table__.c.id == number)).scalar_one()
-        attrs["shipping_address"] = {"line": "   "}
-        tx.connection.execute(update(OrderRow.__table__).where(
-            OrderRow.__table__.c.id == number).values(attrs=attrs))
+    _rewrite_attrs(pilot, order.id, lambda attrs: attrs.update(shipping_address={"line": "   "}))
     # When a reviewer blacklists its address, the buyer and the stored key are listed
     entries = pilot.risk.blacklist_order(order.id, by="mei", reason="ring",
                                          kinds=("buyer", "address"))
