@@ -9,8 +9,7 @@ from typing import Any
 
 from integrations.db import risk_credit
 from integrations.risk import lists_store, operations, shadow
-from integrations.risk.budget import WINDOWS, live_shares, review_causes
-from integrations.risk.settings import RiskSettings
+from integrations.risk.budget import shares_report, window_causes
 from integrations.risk.views import BlacklistEntryView, CreditChangeView
 from integrations.service.context import Context
 from integrations.service.inputs import NAME, check_text, check_when, parse_id
@@ -118,13 +117,12 @@ class Risk:
         """Live decisions over the last hour and day, the review share against the budget, and
         why orders went to review (per window `causes`: reviewed orders per rule, and per
         currency those reviewed because it has no amount band)."""
-        budget = RiskSettings().review_budget
         when = check_when("now", now) if now is not None else self._ctx.clock.now()
         with self._ctx.tx(readonly=True) as tx:
-            shares = live_shares(tx.connection, when, budget)
-            for name, span in WINDOWS.items():
-                shares[name]["causes"] = review_causes(tx.connection, when - span, when)
-        return {"budget": budget, "at": when.isoformat(), "windows": shares}
+            report = shares_report(tx.connection, when)
+            for name, causes in window_causes(tx.connection, when).items():
+                report["windows"][name]["causes"] = causes
+        return {"budget": report["budget"], "at": when.isoformat(), "windows": report["windows"]}
 
     def shadow_report(self) -> dict[str, Any]:
         """Live vs shadow decisions: agreement matrix, per-rule fire counts, bad outcomes."""

@@ -22,13 +22,14 @@ def live_actions(sql: Sql, since: datetime, now: datetime) -> dict[str, int]:
                         {"since": since, "now": now}))
 
 
-def review_reasons(conn: Connection, since: datetime, now: datetime) -> list[list[Any]]:
-    """The reasons of each live decision that sent an order to review in (since, now]: what
-    made people's share what it is (read on demand, not per metrics scrape)."""
-    query = select(DECISIONS.c.reasons).where(
+def review_reasons(conn: Connection, since: datetime, now: datetime
+                   ) -> list[tuple[datetime, list[Any]]]:
+    """When and why each live decision in (since, now] sent an order to review: what made
+    people's share what it is (read on demand, not per metrics scrape)."""
+    query = select(DECISIONS.c.decided_at, DECISIONS.c.reasons).where(
         DECISIONS.c.mode == "live", DECISIONS.c.action == "review",
         DECISIONS.c.decided_at > since, DECISIONS.c.decided_at <= now)
-    return [r or [] for r in conn.execute(query).scalars()]
+    return [(at, reasons or []) for at, reasons in conn.execute(query)]
 
 
 def decisions(conn: Connection, mode: str) -> dict[int, dict[str, Any]]:

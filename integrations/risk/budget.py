@@ -13,7 +13,7 @@ JPY learns it from the stats and the alert, not from an overflowing review queue
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -98,9 +98,21 @@ def review_causes(conn: Any, since: datetime, now: datetime) -> dict[str, dict[s
     """Why orders went to people in (since, now]: reviewed orders per rule that fired (an
     order two rules sent counts for both), most first, and per currency the orders reviewed
     because that currency has no amount band."""
+    return _causes(reasons for _, reasons in review_reasons(conn, since, now))
+
+
+def window_causes(conn: Any, now: datetime) -> dict[str, dict[str, dict[str, int]]]:
+    """`review_causes` for every window, from one read of the longest (the hour is inside the
+    day: reading each window would read the hour's reasons twice)."""
+    rows = review_reasons(conn, now - max(WINDOWS.values()), now)
+    return {name: _causes(reasons for at, reasons in rows if at > now - span)
+            for name, span in WINDOWS.items()}
+
+
+def _causes(stored_reasons: Iterable[list[Any]]) -> dict[str, dict[str, int]]:
     rules: dict[str, int] = {}
     unbanded: dict[str, int] = {}
-    for stored in review_reasons(conn, since, now):
+    for stored in stored_reasons:
         reasons = [r for r in stored if isinstance(r, dict)]
         for rule in {r["rule"] for r in reasons if r.get("rule")}:
             rules[rule] = rules.get(rule, 0) + 1
@@ -114,14 +126,20 @@ def review_causes(conn: Any, since: datetime, now: datetime) -> dict[str, dict[s
             "unbanded_currencies": dict(sorted(unbanded.items(), key=lambda kv: -kv[1]))}
 
 
-def review_shares(ctx: Any, now: datetime) -> dict[str, Any]:
-    """The live shares against ORDERPILOT_RISK_REVIEW_BUDGET (what the metrics scrape reads:
-    two counts, no reasons)."""
+def shares_report(conn: Any, now: datetime) -> dict[str, Any]:
+    """The live shares against ORDERPILOT_RISK_REVIEW_BUDGET, read on `conn` (so a caller
+    can read the causes in the same transaction)."""
     from integrations.risk.settings import RiskSettings
 
     budget = RiskSettings().review_budget
+    return {"budget": budget, "windows": live_shares(conn, now, budget)}
+
+
+def review_shares(ctx: Any, now: datetime) -> dict[str, Any]:
+    """`shares_report` in a read transaction of its own (what the metrics scrape reads: two
+    counts, no reasons)."""
     with ctx.tx(readonly=True) as tx:
-        return {"budget": budget, "windows": live_shares(tx.connection, now, budget)}
+        return shares_report(tx.connection, now)
 
 
 def check_review_budget(ctx: Any, now: datetime) -> Message | None:

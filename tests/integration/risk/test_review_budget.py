@@ -129,3 +129,18 @@ def test_the_over_budget_alert_names_the_rules_and_the_currencies_to_configure(p
     assert "Most reviews came from: amount_threshold 3." in message.body
     assert "without an amount band went to a person (JPY 3)" in message.body
     assert "set other_currencies.JPY in the rule file" in message.body
+
+
+def test_each_window_counts_the_causes_of_its_own_reviews(any_pilot, clock):
+    # Given a vague address reviewed five hours ago and a JPY order reviewed in the last hour
+    stock(any_pilot, quantity=5)
+    placed_order(any_pilot, buyer="b-v", quantity=1, shipping_address=VAGUE)
+    clock.advance(hours=5)
+    placed_order(any_pilot, buyer="b-j", quantity=1, currency="JPY")
+    # When the stats are read
+    windows = any_pilot.risk.stats()["windows"]
+    # Then the hour names only its own review, the day both
+    assert windows["hour"]["causes"] == {"rules": {"amount_threshold": 1},
+                                         "unbanded_currencies": {"JPY": 1}}
+    assert windows["day"]["causes"]["rules"] == {"amount_threshold": 1, "vague_address": 1}
+    assert windows["day"]["causes"]["unbanded_currencies"] == {"JPY": 1}
