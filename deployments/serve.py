@@ -12,14 +12,15 @@ from prefect import flow, get_run_logger
 
 from deployments.console import Console
 from flows.wiring import context
+from integrations.events.stopping import stopped_by
 
 
 def serve_console(database_url: str | None = None, **options: Any) -> None:
     """Run the console until Ctrl-C or SIGTERM."""
     console = Console(context(database_url), **options)
-    for stop in (signal.SIGTERM, signal.SIGINT):  # SIGINT too: a shell may have ignored it
-        signal.signal(stop, lambda *_: console.stop_event.set())
-    console.run_until_stopped()
+    # SIGINT too: a shell may have started it with SIGINT ignored
+    with stopped_by(signal.SIGTERM, signal.SIGINT, stop=console.stop_event):
+        console.run_until_stopped()
 
 
 @flow(name="console", flow_run_name="console", log_prints=False)

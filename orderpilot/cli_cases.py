@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from integrations.console.casework import money
-from orderpilot.cli_common import DbOption, console, failing, pilot
+from orderpilot.cli_common import DbOption, console, errors, pilot
 
 case_app = typer.Typer(help="After-sales requests waiting for a person: list, approve, reject.",
                        no_args_is_help=True)
@@ -43,7 +43,7 @@ def case_reject(case_id: str, by: By, reason: Reason, db: DbOption = None) -> No
 
 
 def _decide(db: str | None, case_id: str, decision: str, by: str, reason: str) -> None:
-    with failing():
+    with errors():
         case = getattr(pilot(db).cases, decision)(case_id, by=by, reason=reason)
     done = {"approve": "approved", "reject": "rejected"}[decision]
     console.print(f"{case.id} {done} by {by}: now [bold]{case.state}[/]")

@@ -62,20 +62,12 @@ def pilot(db: str | None) -> OrderPilot:
     return p
 
 
-def fail(error: OrderPilotError) -> typer.Exit:
+def fail(error: Exception | str) -> typer.Exit:
     """Print the error as one red line on stderr; raise what this returns (exit code 2)."""
-    Console(stderr=True).print(f"[red]error:[/] {error}")
+    # soft_wrap: one line however long (rich would break it at the terminal's width, and a
+    # script or log reading stderr would get a path cut in two)
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/] {error}")
     return typer.Exit(2)
-
-
-@contextmanager
-def failing() -> Iterator[None]:
-    """An orderpilot error in the block (opening the store included) ends the command through
-    `fail`: one red line on stderr, exit code 2."""
-    try:
-        yield
-    except OrderPilotError as error:
-        raise fail(error) from error
 
 
 def kv(text: str) -> tuple[str, object]:
@@ -88,18 +80,16 @@ def kv(text: str) -> tuple[str, object]:
         return key, value
 
 
-class errors:  # noqa: N801  (used as `with errors():`)
-    """Turn orderpilot errors into one red line and exit code 2, not a traceback."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, error, tb) -> bool:
-        if isinstance(error, OrderPilotError):
-            console.print(f"[red]error:[/] {error}")
-            raise typer.Exit(2)
-        if isinstance(error, OSError):  # e.g. --out in a directory we may not write
-            where = f" {error.filename}" if error.filename else ""
-            console.print(f"[red]error:[/] cannot use{where}: {error.strerror or error}")
-            raise typer.Exit(2)
-        return False
+@contextmanager
+def errors(*also: type[Exception]) -> Iterator[None]:
+    """An orderpilot error in the block (opening the store included), a file the command
+    cannot use, or one of `also` (the risk commands' rule-set and model errors) ends the
+    command through `fail`: one red line on stderr, exit code 2 — never a traceback, and
+    never on stdout, where `--json` output goes."""
+    try:
+        yield
+    except (OrderPilotError, *also) as error:
+        raise fail(error) from error
+    except OSError as error:  # e.g. --out in a directory we may not write
+        where = f" {error.filename}" if error.filename else ""
+        raise fail(f"cannot use{where}: {error.strerror or error}") from error

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from integrations.console.casework import money
 from integrations.service.listing import OrderPage
-from orderpilot.cli_common import DbOption, console, failing, pilot
+from orderpilot.cli_common import DbOption, console, errors, pilot
 
 orders_app = typer.Typer(help="Find orders: list with filters, search, export.",
                          no_args_is_help=True)
@@ -49,7 +49,7 @@ def orders_export(out: Annotated[Path, typer.Option("--out", help="file to write
                   db: DbOption = None, state: State = None, buyer: Buyer = None,
                   since: Since = None, risk: Risk = None) -> None:
     """Every matching order to a CSV (header row) or JSON file."""
-    with failing():
+    with errors():
         text = pilot(db).orders.export(fmt, **_filters(state, buyer, since, risk))
     out.write_text(text, encoding="utf-8")
     rows = len(json.loads(text)) if fmt == "json" else max(0, text.count("\n") - 1)
@@ -65,7 +65,7 @@ def _filters(state: list[str] | None, buyer: str | None, since: datetime | None,
 
 
 def _show(fetch: Any, db: str | None, as_json: bool) -> None:
-    with failing():
+    with errors():
         page: OrderPage = fetch(pilot(db))
     if as_json:
         print(page.model_dump_json(indent=2))

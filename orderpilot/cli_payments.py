@@ -23,7 +23,7 @@ from rich.table import Table
 
 from integrations.console.casework import money
 from orderpilot.api import OrderPilot
-from orderpilot.cli_common import DbOption, console, fail, failing, pilot
+from orderpilot.cli_common import DbOption, console, errors, fail, pilot
 from statemachine.errors import InvalidInput
 from statemachine.ports import TransientPaymentError
 
@@ -59,7 +59,7 @@ def reconcile(
     2: bad input or a refused bill; 3: try later (Alipay has not written the day's bill yet
     — it usually has by 09:00 Beijing time the next day — or the provider timed out)."""
     statement = _read(file)
-    with failing():
+    with errors():
         report = _reconcile(pilot(db), day.date(), provider, statement, zone,
                             file.name if file else "statement")
     if isinstance(report, TransientPaymentError):
@@ -78,7 +78,7 @@ def reconcile(
 def sweep(db: DbOption = None) -> None:
     """Retry provider calls left pending by a timeout (same idempotency keys) and release
     payments opened for orders that expired or were cancelled (the console does this too)."""
-    with failing():
+    with errors():
         counts = pilot(db).payments.sweep()
     console.print(f"{counts['retried']} retried and settled, {counts['released']} released")
 
@@ -87,7 +87,7 @@ def sweep(db: DbOption = None) -> None:
 def dispute_list(db: DbOption = None, state: Annotated[str | None, typer.Option()] = None,
                  as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Disputes the providers reported, oldest first."""
-    with failing():
+    with errors():
         rows = pilot(db).disputes.list(state)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -107,7 +107,7 @@ def dispute_prepare(dispute_id: str, by: By, db: DbOption = None,
                         "--field", help="NAME=VALUE overriding a mapped field")] = None) -> None:
     """Map the order's evidence pack onto the provider's fields (review them, then submit)."""
     overrides = dict(f.split("=", 1) for f in field or [] if "=" in f)
-    with failing():
+    with errors():
         d = pilot(db).disputes.prepare(dispute_id, by=by, evidence=overrides,
                                        refund_policy=policy)
     console.print(f"{d['id']} is now [bold]{d['state']}[/]; evidence:")
@@ -118,7 +118,7 @@ def dispute_prepare(dispute_id: str, by: By, db: DbOption = None,
 @dispute_app.command("submit")
 def dispute_submit(dispute_id: str, by: By, db: DbOption = None) -> None:
     """Send the prepared evidence to the provider (a person confirms it by running this)."""
-    with failing():
+    with errors():
         d = pilot(db).disputes.submit(dispute_id, by=by)
     console.print(f"{d['id']} is now [bold]{d['state']}[/]")
 
@@ -127,7 +127,7 @@ def dispute_submit(dispute_id: str, by: By, db: DbOption = None) -> None:
 def dispute_accept(dispute_id: str, by: By, reason: Annotated[str, typer.Option()],
                    db: DbOption = None) -> None:
     """Concede the dispute: the money stays with the buyer, the order books the chargeback."""
-    with failing():
+    with errors():
         d = pilot(db).disputes.accept(dispute_id, by=by, reason=reason)
     console.print(f"{d['id']} is now [bold]{d['state']}[/] (booked {d['booked']})")
 

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from statemachine.errors import OrderPilotError
+from integrations.events.stopping import stopped_by
+from orderpilot.cli_common import errors
 
 console = Console(stderr=True)
 
@@ -28,19 +29,15 @@ def relay(db: DbOption = None,
 
     ctx, sink = context(db), event_sink(api_url)
     if once:
-        try:
+        with errors(PublishFailed):
             console.print(f"published {drain(ctx, sink, batch)} event(s)")
-        except PublishFailed as error:
-            console.print(f"[red]error:[/] {error}")
-            raise typer.Exit(2) from error
         return
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     console.print(f"relaying to {sink.url} every {interval}s (Ctrl-C to stop)")
     try:
-        total = relay_forever(ctx, sink, batch=batch, interval=interval,
-                              should_stop=lambda: stop["now"],
-                              on_error=lambda e: console.print(f"[yellow]retrying:[/] {e}"))
+        with stopped_by(signal.SIGTERM) as stop:
+            total = relay_forever(ctx, sink, batch=batch, interval=interval,
+                                  should_stop=stop.is_set, on_error=lambda e: console.print(
+                                      f"[yellow]retrying:[/] {e}"))
     except KeyboardInterrupt:
         total = -1
     console.print(f"relay stopped{'' if total < 0 else f' after {total} event(s)'}")
@@ -80,11 +77,8 @@ def up(db: DbOption = None,
     with --demo a shop trading in real time. Ctrl-C stops what it started."""
     from orderpilot.up import run_up
 
-    try:
+    with errors(RuntimeError):  # a Prefect server that would not start
         run_up(db, demo, port, prefect_db, metrics_port, console.print)
-    except (OrderPilotError, RuntimeError) as error:
-        console.print(f"[red]error:[/] {error}")
-        raise typer.Exit(2) from error
 
 
 def register(app: typer.Typer) -> None:

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from integrations.replay.report import Report
 from integrations.replay.runner import ReplayOptions, replay
-from statemachine.errors import OrderPilotError
+from orderpilot.cli_common import errors
 
 console = Console()
 
@@ -49,11 +49,8 @@ def replay_command(
     options = ReplayOptions(url, bulk=not per_transition, limit=limit, speed=speed,
                             batching=not hourly, assume_tz=zone,
                             pending_payments=pending_payments)
-    try:
+    with errors():
         report = _run(path, options)
-    except OrderPilotError as error:
-        console.print(f"[red]error:[/] {error}")
-        raise typer.Exit(2) from None
     print_report(report, url)
     if out is not None:
         out.write_text(json.dumps(report.model_dump(mode="json"), indent=2))

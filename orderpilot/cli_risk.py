@@ -14,7 +14,7 @@ from rich.table import Table
 
 from integrations.risk.config import RuleSetConfigError
 from integrations.risk.model import ModelError
-from orderpilot.cli_common import pilot
+from orderpilot.cli_common import errors, pilot
 
 risk_app = typer.Typer(help="Risk rules: backtest, train a scorer, shadow report.",
                        no_args_is_help=True)
@@ -48,7 +48,7 @@ def backtest(input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="C
     from integrations.risk.settings import RiskSettings
 
     budget = RiskSettings().review_budget if review_budget is None else review_budget
-    with _risk_errors():
+    with errors(RuleSetConfigError, ModelError):
         report = run_backtest(input_path, out, _ruleset(rules), _scorer(model), evaluate_from,
                               review_budget=budget)
     if as_json:
@@ -93,7 +93,7 @@ def stats(db: DbOption = None, as_json: JsonFlag = False,
               help="measure the windows ending at this UTC time (default: now)")] = None
           ) -> None:
     """Live decisions over the last hour and day: review share against the review budget."""
-    with _risk_errors():
+    with errors(RuleSetConfigError, ModelError):
         report = pilot(db).risk.stats(_utc(at))
     if as_json:
         print(json.dumps(report, indent=2))
@@ -128,7 +128,7 @@ def train(input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="labe
     """Fit the optional learned scorer (needs orderpilot[ml]); use it with ORDERPILOT_RISK_MODEL."""
     from integrations.risk.model import train as fit
 
-    with _risk_errors():
+    with errors(RuleSetConfigError, ModelError):
         fit(input_path, model, _ruleset(rules), fraction)
     console.print(f"model saved to {model}; set ORDERPILOT_RISK_MODEL={model} to use it")
 
@@ -136,7 +136,7 @@ def train(input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="labe
 @risk_app.command("shadow-report")
 def shadow_report(db: DbOption = None, as_json: JsonFlag = False) -> None:
     """Live vs shadow (candidate) decisions: agreement matrix and per-rule fire counts."""
-    with _risk_errors():
+    with errors(RuleSetConfigError, ModelError):
         report = pilot(db).risk.shadow_report()
     if as_json:
         print(json.dumps(report, indent=2))
@@ -164,7 +164,7 @@ def shadow_report(db: DbOption = None, as_json: JsonFlag = False) -> None:
 def review_list(db: DbOption = None, all_tasks: Annotated[bool, typer.Option(
         "--all", help="include decided tasks")] = False, as_json: JsonFlag = False) -> None:
     """Open review tasks, escalated and overdue first."""
-    with _risk_errors():
+    with errors(RuleSetConfigError, ModelError):
         tasks = pilot(db).reviews.list(include_decided=all_tasks)
     if as_json:
         print(json.dumps([t.model_dump(mode="json") for t in tasks], indent=2))
@@ -183,7 +183,7 @@ def review_list(db: DbOption = None, all_tasks: Annotated[bool, typer.Option(
 def review_approve(order_id: str, by: By, reason: Annotated[str | None, typer.Option()] = None,
                    db: DbOption = None) -> None:
     """Release a held order to payment."""
-    with _risk_errors():
+    with errors(RuleSetConfigError, ModelError):
         order = pilot(db).reviews.approve(order_id, by=by, reason=reason)
     console.print(f"{order.id} approved by {by}: now [bold]{order.state}[/]")
 
@@ -197,7 +197,7 @@ def review_reject(order_id: str, by: By, reason: Annotated[str | None, typer.Opt
     kinds = tuple(blacklist or ())
     if kinds and "buyer" not in kinds:
         kinds = ("buyer", *kinds)
-    with _risk_errors():
+    with errors(RuleSetConfigError, ModelError):
         order = pilot(db).reviews.reject(order_id, by=by, reason=reason, blacklist=kinds)
     console.print(f"{order.id} rejected by {by}" + (f"; blacklisted {', '.join(kinds)}"
                                                     if kinds else ""))
@@ -218,7 +218,7 @@ def blacklist_add(by: By, reason: Annotated[str, typer.Option(help="why (stored)
                   expires: Expires = None, db: DbOption = None) -> None:
     """Block from an order (`--order o-7 --kind buyer --kind device`) or one value."""
     kinds = list(kind or ["buyer"])
-    with _risk_errors():
+    with errors(RuleSetConfigError, ModelError):
         risk = pilot(db).risk
         if order:
             entries = risk.blacklist_order(order, by=by, reason=reason,
@@ -238,7 +238,7 @@ def allowlist_add(kind: Annotated[str, typer.Option(help="buyer, device, phone, 
                   by: By, reason: Annotated[str, typer.Option(help="why (stored)")],
                   expires: Expires = None, db: DbOption = None) -> None:
     """Allow one value: its orders are approved at once unless a block list matches too."""
-    with _risk_errors():
+    with errors(RuleSetConfigError, ModelError):
         e = pilot(db).risk.list_add("allow", kind, value, by=by, reason=reason,
                                          expires_at=_utc(expires))
     console.print(f"#{e.id} allow {e.kind} {e.shown or e.value}")
@@ -248,7 +248,7 @@ def _list_command(list_name: str):
     def show(db: DbOption = None, removed: Annotated[bool, typer.Option(
             "--removed", help="include removed entries")] = False,
              as_json: JsonFlag = False) -> None:
-        with _risk_errors():
+        with errors(RuleSetConfigError, ModelError):
             entries = pilot(db).risk.lists(list_name, include_removed=removed)
         if as_json:
             print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
@@ -268,7 +268,7 @@ def _list_command(list_name: str):
 
 def _remove_command(list_name: str):
     def remove(entry_id: int, by: By, db: DbOption = None) -> None:
-        with _risk_errors():
+        with errors(RuleSetConfigError, ModelError):
             entry = pilot(db).risk.list_remove(entry_id, by=by)
         console.print(f"#{entry.id} {entry.kind} {entry.shown or entry.value} removed by {by}")
     remove.__doc__ = "Take an entry off the list (kept as removed, for the audit trail)."
@@ -284,7 +284,7 @@ for _app, _name in ((blacklist_app, "block"), (allowlist_app, "allow")):
 def signup(buyer_id: str, at: Annotated[datetime, typer.Option(
         "--at", help="when the buyer signed up (UTC)")], db: DbOption = None) -> None:
     """Tell risk control when a buyer really signed up (account age, new account + bulk)."""
-    with _risk_errors():
+    with errors(RuleSetConfigError, ModelError):
         pilot(db).risk.register_buyer(buyer_id, signed_up_at=_utc(at))
     console.print(f"{buyer_id} signed up at {_utc(at).isoformat()}")
 
@@ -293,7 +293,7 @@ def signup(buyer_id: str, at: Annotated[datetime, typer.Option(
 def chargeback(order_id: str, by: By, note: Annotated[str, typer.Option()] = "chargeback",
                db: DbOption = None) -> None:
     """The provider reversed a paid order: the buyer's credit drops."""
-    with _risk_errors():
+    with errors(RuleSetConfigError, ModelError):
         change = pilot(db).risk.record_chargeback(order_id, by=by, note=note)
     console.print(f"{order_id}: credit {change.before} -> {change.after}")
 
@@ -315,21 +315,6 @@ def _scorer(path: Path | None):
     from integrations.risk.model import load_scorer
 
     return load_scorer(path)
-
-
-class _risk_errors:
-    """orderpilot, rule-set and model errors as one red line and exit code 2."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, error, tb) -> bool:
-        from statemachine.errors import OrderPilotError
-
-        if isinstance(error, OrderPilotError | RuleSetConfigError | ModelError | OSError):
-            console.print(f"[red]error:[/] {error}")
-            raise typer.Exit(2)
-        return False
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from integrations.console.casework import STALL, open_cases
 from integrations.console.decisions import act_on_stall
-from orderpilot.cli_common import DbOption, console, failing, pilot
+from orderpilot.cli_common import DbOption, console, errors, pilot
 from statemachine.errors import InvalidInput
 
 stall_app = typer.Typer(help="Stalled parcels waiting for operations: list, chase, lost.",
@@ -47,7 +47,7 @@ def stall_lost(shipment_id: str, by: By, note: Note, db: DbOption = None) -> Non
 def _act(db: str | None, shipment_id: str, action: str, by: str, note: str) -> None:
     from flows.wiring import ports  # imports Prefect: only the commands that act pay for it
 
-    with failing():
+    with errors():
         p = pilot(db)
         answer = _checked(action, by, note)
         outcome = act_on_stall(p.context, ports(), shipment_id, answer)

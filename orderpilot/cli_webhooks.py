@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from integrations.events.stopping import stopped_by
 from orderpilot.cli_common import DbOption, closes_its_stores, errors, pilot
 
 webhooks_app = typer.Typer(help="Outbound webhooks (Standard Webhooks signatures).",
@@ -108,9 +109,7 @@ def relay(db: DbOption = None,
           interval: Annotated[float, typer.Option(help="seconds between idle rounds")] = 0.5,
           ) -> None:
     """Send due webhooks until interrupted (or --once): fan out, sign, POST, retry."""
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
-    with errors():
+    with errors(), stopped_by(signal.SIGTERM) as stop:
         sender = pilot(db).webhooks.relay()
         try:
             if once:
@@ -119,7 +118,7 @@ def relay(db: DbOption = None,
                          for k in ("delivered", "failed", "dead")}
                 console.print(", ".join(f"{k} {n}" for k, n in total.items()))
             else:
-                sender.forever(interval, should_stop=lambda: stop["now"])
+                sender.forever(interval, should_stop=stop.is_set)
         except KeyboardInterrupt:
             pass
         finally:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from integrations.events.stopping import stopped_by
 from statemachine.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -134,26 +135,23 @@ def run_up(db: str | None, demo: bool, port: int, prefect_db: str | None,
         from deployments.console import Console
         from flows.wiring import context
 
-        stop = stop or threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         # Ctrl-C stops it even when started from a script in the background (where a shell
         # starts it with SIGINT ignored, and Python then never raises KeyboardInterrupt)
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        console = Console(context(url), metrics_port=metrics_port)
-        console.start()
-        shop = _start_demo(url, stop) if demo else None
-        for line in summary(server, url, demo, metrics_port):
-            say(line)
-        try:
-            while not stop.wait(1.0):
-                pass
-        except KeyboardInterrupt:
-            stop.set()
-        finally:
-            say("stopping …")
-            if shop is not None:
-                shop.join(timeout=10)
-            console.stop()
+        with stopped_by(signal.SIGTERM, signal.SIGINT, stop=stop) as stop:
+            console, shop = Console(context(url), metrics_port=metrics_port), None
+            try:  # a console started is stopped, even when the demo refuses its store
+                console.start()
+                shop = _start_demo(url, stop) if demo else None
+                for line in summary(server, url, demo, metrics_port):
+                    say(line)
+                while not stop.wait(1.0):
+                    pass
+            finally:
+                stop.set()
+                say("stopping …")
+                if shop is not None:
+                    shop.join(timeout=10)
+                console.stop()
     say("stopped everything `orderpilot up` started")
 
 

@@ -35,3 +35,23 @@ def test_an_output_directory_that_cannot_be_written_is_one_line(tmp_path):
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: cannot use")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [
+    ["order", "show", "o-99", "--db", "DB"],                            # orders
+    ["stock", "receive", "SKU-1", "WH-1", "0", "--db", "DB"],           # fulfilment
+    ["review", "approve", "o-99", "--by", "ops-li", "--db", "DB"],      # risk
+    ["webhooks", "remove", "s-99", "--db", "DB"],                       # outbound webhooks
+    ["risk", "backtest", "no-such.csv", "--out", "d.csv"],              # a missing file
+    ["risk", "backtest", "no-such.csv", "--out", "d.csv", "--rules", "RULES"],  # bad rules
+])
+def test_every_command_group_prints_its_error_on_stderr_only(tmp_path, command):
+    # Given a store and a rule file that is not one (errors must never mix into stdout,
+    # which scripts read and --json fills)
+    (tmp_path / "rules.toml").write_text("[thresholds\n")
+    places = {"DB": f"sqlite:///{tmp_path / 'shop.db'}", "RULES": str(tmp_path / "rules.toml")}
+    result = RUN.invoke(app, [places.get(word, word) for word in command])
+    # Then the refusal is one line on stderr, exit 2, and nothing on stdout
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""

@@ -87,3 +87,30 @@ def test_the_demo_never_plays_on_a_store_that_holds_orders(tmp_path: Path, sqlit
                               env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"})
         assert done.returncode == 2, done.stdout + done.stderr
         assert "db" in done.stdout + done.stderr
+
+
+def test_a_demo_that_refuses_its_store_stops_the_console_it_started(tmp_path: Path,
+                                                                     prefect_server: str,
+                                                                     monkeypatch):
+    from orderpilot.up import run_up
+    from statemachine.errors import InvalidInput
+    from tests.factories import placed_order, stock
+
+    # Given the demo's own store holding an order no demo made (the demo refuses it)
+    home = tmp_path / ".orderpilot"
+    home.mkdir()
+    shop = OrderPilot(f"sqlite:///{home / 'demo-shop.db'}")
+    stock(shop)
+    placed_order(shop)
+    shop.close()
+    monkeypatch.setenv("PREFECT_API_URL", prefect_server)  # run_up sets it; put back after
+    before, said = signal.getsignal(signal.SIGTERM), []
+    # When `up --demo` starts the console, then the demo
+    with pytest.raises(InvalidInput):
+        run_up(None, True, free_port(), None, None, said.append, home=home,
+               stop=threading.Event())
+    # Then the console it had started is stopped (its loops ended), and the caller's SIGTERM
+    # handler is back
+    loops = {"relay", "cases", "answers", "jobs", "sweep", "dashboard"}
+    assert {t.name for t in threading.enumerate() if t.is_alive()} & loops == set()
+    assert "stopping …" in said and signal.getsignal(signal.SIGTERM) is before
