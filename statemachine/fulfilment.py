@@ -4,7 +4,7 @@ where the stock for a short pick comes from (the nearest warehouse that can serv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -77,3 +77,46 @@ def plan_refill(missing: int, origin: str, free: Mapping[str, int],
         if left == 0:
             break
     return plan
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """`quantity` sold units of hold row `hold` travel in parcel `parcel`."""
+
+    hold: int
+    quantity: int
+    parcel: int
+
+
+def parcel_loads(units: Sequence[tuple[int, str, int]],
+                 parcels: Sequence[tuple[int, str]]) -> list[Load]:
+    """Which parcel carries which sold units (`units`: hold id, warehouse, quantity, in hold
+    order; `parcels`: id, warehouse, in label order). A warehouse's units travel in its
+    parcel. Labels cannot say which units a box holds, so when several parcels leave one
+    warehouse, or none names the warehouse the units are in (its units are then in one of the
+    step's parcels), the units are dealt out in hold order, in blocks as even as can be, the
+    first parcels taking one more: every unit in exactly one parcel (no parcel: none)."""
+    loads: list[Load] = []
+    if not parcels:
+        return loads
+    for warehouse in dict.fromkeys(wh for _, wh, _ in units):
+        ours = [p for p, wh in parcels if wh == warehouse] or [p for p, _ in parcels]
+        rows = [(hold, qty) for hold, wh, qty in units if wh == warehouse]
+        loads += _deal(rows, ours)
+    return loads
+
+
+def _deal(rows: list[tuple[int, int]], parcels: list[int]) -> list[Load]:
+    """Hold rows' units in turn, `parcels[i]` taking the i-th block of the even split."""
+    total = sum(qty for _, qty in rows)
+    share, extra = divmod(total, len(parcels))
+    room = [share + (i < extra) for i in range(len(parcels))]
+    loads, at = [], 0
+    for hold, qty in rows:
+        while qty:
+            while room[at] == 0:
+                at += 1
+            take = min(qty, room[at])
+            loads.append(Load(hold, take, parcels[at]))
+            room[at], qty = room[at] - take, qty - take
+    return loads

@@ -21,6 +21,7 @@ from integrations.db.sql import Sql
 from integrations.db.stock import HELD, add_holds
 from statemachine.aftersales import AfterSalesCase
 from statemachine.errors import InsufficientStock
+from statemachine.fulfilment import parcel_loads
 from statemachine.lifecycle import Fired, StockIntent
 
 RESERVE = ("UPDATE inventory SET reserved = reserved + :q WHERE sku = :sku AND warehouse = :wh "
@@ -37,7 +38,7 @@ class CaseStock:
         if intent is StockIntent.HOLD_REPLACEMENT:
             self._hold(case, fired.at)
         elif intent is StockIntent.SHIP_REPLACEMENT:
-            self._ship(case, fired.at)
+            self._ship(case, fired)
         elif intent is StockIntent.RELEASE_REPLACEMENT:
             for line in case.lines:
                 self._settle(self._of_line(case, line.line_no, "held"), line.quantity,
@@ -55,18 +56,28 @@ class CaseStock:
                                   "sku": a.sku, "warehouse": a.warehouse,
                                   "quantity": a.quantity, "status": HELD, "created_at": at}])
 
-    def _ship(self, case: AfterSalesCase, at: datetime) -> None:
+    def _ship(self, case: AfterSalesCase, fired: Fired) -> None:
+        """The replacement's units become sold and travel in the parcels the step created
+        (tagged with them: the replacement is not counted into another parcel of the order
+        leaving from the same warehouse, nor that parcel's goods into the replacement's)."""
+        sold: list[HoldRow] = []
         for line in case.lines:
             held = self._settle(self._of_line(case, line.line_no, "held"), line.quantity,
                                 "consumed", on_hand=-1)
             fresh = [a for a in case.replacement if a.line_no == line.line_no]
-            if held + sum(a.quantity for a in fresh) < line.quantity:
+            moved = sum(h.quantity for h in held)
+            if moved + sum(a.quantity for a in fresh) < line.quantity:
                 raise InsufficientStock(fresh[0].sku if fresh else f"line {line.line_no}",
-                                        line.quantity - held, 0)
+                                        line.quantity - moved, 0)
             for a in fresh:
-                if not self.holds.consume_from(case.order_id, a.line_no, a.sku, a.warehouse,
-                                               a.quantity, at):
+                taken = self.holds.consume_from(case.order_id, a.line_no, a.sku, a.warehouse,
+                                                a.quantity, fired.at)
+                if taken is None:
                     raise InsufficientStock(a.sku, a.quantity, 0)
+                sold.append(taken)
+            sold += held
+        self.holds.load_parcels(parcel_loads([(h.id, h.warehouse, h.quantity) for h in sold],
+                                             [(p.id, p.warehouse) for p in fired.spawned]))
 
     def _take_back(self, case: AfterSalesCase, fired: Fired) -> None:
         restock = case.take_back == "restock"
@@ -88,17 +99,18 @@ class CaseStock:
                 if left == 0:
                     break
 
-    def _settle(self, holds: list[HoldRow], wanted: int, status: str, on_hand: int) -> int:
-        """Move up to `wanted` held units to `status`; returns how many moved."""
-        moved = 0
+    def _settle(self, holds: list[HoldRow], wanted: int, status: str,
+                on_hand: int) -> list[HoldRow]:
+        """Move up to `wanted` held units to `status`; returns the rows that have them."""
+        moved: list[HoldRow] = []
         for hold in holds:
-            take = min(wanted - moved, hold.quantity)
+            take = min(wanted - sum(h.quantity for h in moved), hold.quantity)
             if take <= 0:
                 break
-            self.holds.split_hold(hold, take, status)
+            number = self.holds.split_hold(hold, take, status)
             self.sql.run(ADJUST, {"on_hand": on_hand * take, "reserved": -take,
                                   "sku": hold.sku, "wh": hold.warehouse})
-            moved += take
+            moved.append(HoldRow(number, hold.line_no, hold.sku, hold.warehouse, take))
         return moved
 
     def _of_line(self, case: AfterSalesCase, line_no: int, status: str) -> list[HoldRow]:

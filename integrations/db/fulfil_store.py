@@ -9,9 +9,10 @@ where a hold is "shipped" while it is `consumed` (sold) or `lost` (sold, parcel 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 
 from sqlalchemy import Connection
 
@@ -23,8 +24,9 @@ from integrations.db.schema_fulfil import (
     TransferRow,
 )
 from integrations.db.sql import Sql, in_list
-from integrations.db.stock import CONSUMED, add_holds
+from integrations.db.stock import CONSUMED, HOLD
 from statemachine.errors import InvalidInput
+from statemachine.fulfilment import Load
 
 SHIPPED_STATUSES = ("consumed", "lost")
 TRANSFER_COLS = ("id, sku, from_warehouse, to_warehouse, quantity, status, reason, sent_by, "
@@ -129,43 +131,51 @@ class FulfilStore:
             "AND t.shipment_id = :s)) ORDER BY id", {"o": order_id, "s": shipment_id,
                                                      "w": warehouse})]
 
-    def last_hold(self, order_id: int) -> int:
-        """The newest hold row of an order (0: none): what a reship takes after it is new."""
-        row = self.sql.one("SELECT max(id) FROM stock_holds WHERE order_id = :o",
-                           {"o": order_id})
-        return int(row[0] or 0) if row else 0
+    def load_parcels(self, loads: Sequence[Load]) -> None:
+        """Tag sold units with the parcel that carries them (`statemachine.fulfilment.
+        parcel_loads`): the one writer of `stock_holds.shipment_id`. A row whose units travel
+        in several parcels is split, its last load keeping the row."""
+        for hold, pieces in groupby(loads, key=lambda load: load.hold):
+            *split_off, last = pieces
+            for load in split_off:
+                self._tag(self._split_off(hold, load.quantity, CONSUMED), load.parcel)
+            self._tag(hold, last.parcel)
 
-    def tag_parcel(self, order_id: int, warehouse: str, shipment_id: int, after: int) -> None:
-        """The sold units taken from `warehouse` since hold `after` travel in this parcel."""
-        self.sql.run("UPDATE stock_holds SET shipment_id = :s WHERE order_id = :o AND "
-                     "warehouse = :w AND status = 'consumed' AND id > :after AND "
-                     "shipment_id IS NULL", {"s": shipment_id, "o": order_id, "w": warehouse,
-                                             "after": after})
+    def _tag(self, hold_id: int, parcel: int) -> None:
+        self.sql.run("UPDATE stock_holds SET shipment_id = :s WHERE id = :id",
+                     {"s": parcel, "id": hold_id})
 
-    def split_hold(self, hold: HoldRow, quantity: int, status: str) -> None:
-        """Move `quantity` units of a hold into a new row with `status` (the rest stays)."""
+    def split_hold(self, hold: HoldRow, quantity: int, status: str) -> int:
+        """Move `quantity` units of a hold into a new row with `status` (the rest stays);
+        returns the id of the row that has them."""
         if quantity == hold.quantity:
             self.sql.run("UPDATE stock_holds SET status = :s WHERE id = :id",
                          {"s": status, "id": hold.id})
-            return
+            return hold.id
+        return self._split_off(hold.id, quantity, status)
+
+    def _split_off(self, hold_id: int, quantity: int, status: str) -> int:
+        """`quantity` of a row's units (fewer than it has) into a copy of it with `status`."""
         self.sql.run("UPDATE stock_holds SET quantity = quantity - :q WHERE id = :id",
-                     {"q": quantity, "id": hold.id})
-        self.sql.run("INSERT INTO stock_holds (order_id, line_no, sku, warehouse, quantity, "
-                     "status, created_at, shipment_id) SELECT order_id, line_no, sku, warehouse, "
-                     ":q, :s, created_at, shipment_id FROM stock_holds WHERE id = :id",
-                     {"q": quantity, "s": status, "id": hold.id})
+                     {"q": quantity, "id": hold_id})
+        return self.sql.insert_id(
+            "INSERT INTO stock_holds (order_id, line_no, sku, warehouse, quantity, status, "
+            "created_at, shipment_id) SELECT order_id, line_no, sku, warehouse, :q, :s, "
+            "created_at, shipment_id FROM stock_holds WHERE id = :id",
+            {"q": quantity, "s": status, "id": hold_id})
 
     def consume_from(self, order_id: int, line_no: int, sku: str, warehouse: str,
-                     quantity: int, at: datetime) -> bool:
-        """Take free stock straight into a sold hold of a paid order; False if not free."""
+                     quantity: int, at: datetime) -> HoldRow | None:
+        """Take free stock straight into a sold hold of a paid order; None if not free."""
         taken = self.sql.run("UPDATE inventory SET on_hand = on_hand - :q WHERE sku = :sku AND "
                              "warehouse = :wh AND on_hand - reserved >= :q",
                              {"q": quantity, "sku": sku, "wh": warehouse}).rowcount
-        if taken == 1:
-            add_holds(self.sql, [{"order_id": order_id, "line_no": line_no, "sku": sku,
-                                  "warehouse": warehouse, "quantity": quantity,
-                                  "status": CONSUMED, "created_at": at}])
-        return taken == 1
+        if taken != 1:
+            return None
+        number = HOLD.write_id(self.sql, {"order_id": order_id, "line_no": line_no, "sku": sku,
+                                          "warehouse": warehouse, "quantity": quantity,
+                                          "status": CONSUMED, "created_at": at})
+        return HoldRow(number, line_no, sku, warehouse, quantity)
 
     # --- transfers ----------------------------------------------------------------------------
 

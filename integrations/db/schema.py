@@ -105,8 +105,9 @@ class StockHoldRow(Base):
     quantity: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))  # held | consumed | released
     created_at: Mapped[datetime]
-    # the replacement parcel a claim's reship sent these units in; None: the parcel `ship` made
-    # for their warehouse (a parcel's goods are its own, not its warehouse's: claims.parcel_goods)
+    # the parcel these units travel in when it is not the one `ship` made for their warehouse
+    # (a claim's reship, an exchange's replacement); None: that one (a parcel's goods are its
+    # own, not its warehouse's: claims.parcel_goods; written by FulfilStore.load_parcels)
     shipment_id: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (Index("ix_stock_holds_live", "sku", "warehouse", "status"),)
 

@@ -22,7 +22,7 @@ from integrations.service.money_refunds import request_compensation
 from statemachine import ids
 from statemachine.claim import CLAIM_LIFECYCLE, Claim, ClaimKind, ClaimState
 from statemachine.errors import GuardRejected, InvalidInput
-from statemachine.fulfilment import plan_refill
+from statemachine.fulfilment import parcel_loads, plan_refill
 from statemachine.lifecycle import Fired
 from statemachine.order_aggregate import Order, OrderState
 from statemachine.shipment import Shipment
@@ -35,10 +35,11 @@ class ClaimParams(Edge):
 
 
 def parcel_goods(store: FulfilStore, order: Order, shipment: Shipment) -> list[HoldRow]:
-    """The sold units a parcel carries: those a reship sent in it, or the order's sold stock in
-    the parcel's warehouse that no replacement carries (a replacement may leave from the
-    warehouse of another parcel of the order: counted by warehouse, that parcel's loss took
-    the replacement's goods too, refunding them while on their way)."""
+    """The sold units a parcel carries: those tagged with it (a reship's or an exchange's
+    replacement), or the order's untagged sold
+    stock in the parcel's warehouse (a replacement may leave from the warehouse of another
+    parcel of the order: counted by warehouse, that parcel's loss took the replacement's goods
+    too, refunding them while on their way)."""
     goods = store.parcel_holds(order.id, shipment.id, shipment.warehouse)
     if not goods:
         raise GuardRejected("shipment", shipment.public_id, shipment.state.value, "claim",
@@ -63,10 +64,9 @@ def refund_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment, value: 
 
 def reship_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment,
                  goods: list[HoldRow], actor: str) -> list[str] | None:
-    """Sell the same units again from the nearest stock and send new parcels (None: no stock,
-    nothing taken)."""
-    store, now, plan = FulfilStore(tx.connection), ctx.clock.now(), []
-    before = store.last_hold(order.id)
+    """Sell the same units again from the nearest stock and send new parcels, each carrying
+    the units of its warehouse (None: no stock, nothing taken)."""
+    store, now, plan, sold = FulfilStore(tx.connection), ctx.clock.now(), [], []
     for hold in goods:
         free = {wh: q for (_, wh), q in tx.stock.availability([hold.sku]).items()}
         sources = plan_refill(hold.quantity, shipment.warehouse, free,
@@ -75,15 +75,19 @@ def reship_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment,
             return None
         plan += [(hold, src) for src in sources]
     for hold, src in plan:
-        if not store.consume_from(order.id, hold.line_no, hold.sku, src.warehouse,
-                                  src.quantity, now):
+        taken = store.consume_from(order.id, hold.line_no, hold.sku, src.warehouse,
+                                   src.quantity, now)
+        if taken is None:
             return None
+        sold.append(taken)
     parcels = [{"carrier": shipment.carrier, "warehouse": wh,
                 "tracking_no": f"{shipment.tracking_no}-R{n}"}
                for n, wh in enumerate(sorted({src.warehouse for _, src in plan}), start=1)]
     made = shipments.create_parcels(ctx, tx, order, {"parcels": parcels}, now, actor)
-    for label, parcel in zip(parcels, made, strict=True):  # each its own goods
-        store.tag_parcel(order.id, label["warehouse"], ids.SHIPMENT.parse(parcel), before)
+    store.load_parcels(parcel_loads(
+        [(h.id, h.warehouse, h.quantity) for h in sold],
+        [(ids.SHIPMENT.parse(p), label["warehouse"]) for p, label in zip(made, parcels,
+                                                                          strict=True)]))
     return made
 
 

@@ -1,4 +1,5 @@
-"""Pure fulfilment policy: wave order, cut-offs, double-check reasons, refill sources, claims."""
+"""Pure fulfilment policy: wave order, cut-offs, double-check reasons, refill sources, claims,
+which parcel carries which sold units."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from integrations.fulfil_config import FulfilmentPolicy
 from statemachine.claim import CLAIM_LIFECYCLE, Claim, ClaimKind, ClaimState
 from statemachine.errors import GuardRejected, InvalidTransition
 from statemachine.fulfilment import (
+    Load,
     Source,
     WaveCandidate,
     double_check_reasons,
     next_cutoff,
+    parcel_loads,
     plan_refill,
     plan_wave,
 )
@@ -67,6 +70,23 @@ def test_distances_read_both_ways_and_unknown_pairs_are_far():
 def picking(**attrs) -> Order:
     return Order(1, "b-1", OrderState.PICKING, 1, "CNY", 100, [OrderLine(1, "S", 1, 100)], T0,
                  paid=100, attrs=attrs)
+
+
+@pytest.mark.parametrize(("units", "parcels", "loads"), [
+    # one parcel per warehouse: each carries its warehouse's units
+    ([(1, "A", 2), (2, "C", 1)], [(10, "A"), (11, "C")], [(1, 2, 10), (2, 1, 11)]),
+    # two parcels from one warehouse: dealt in hold order, the first taking one more
+    ([(1, "A", 3)], [(10, "A"), (11, "A")], [(1, 2, 10), (1, 1, 11)]),
+    ([(1, "A", 1), (2, "A", 1), (3, "B", 2)], [(10, "A"), (11, "A"), (12, "B")],
+     [(1, 1, 10), (2, 1, 11), (3, 2, 12)]),
+    # a warehouse no parcel names: its units are in the step's parcels
+    ([(1, "A", 2), (2, "B", 1)], [(10, "A")], [(1, 2, 10), (2, 1, 10)]),
+    # more parcels than units: the last ones carry nothing; no parcel: nothing tagged
+    ([(1, "A", 1)], [(10, "A"), (11, "A"), (12, "A")], [(1, 1, 10)]),
+    ([(1, "A", 1)], [], []),
+])
+def test_every_sold_unit_travels_in_exactly_one_parcel(units, parcels, loads):
+    assert parcel_loads(units, parcels) == [Load(*load) for load in loads]
 
 
 def test_pack_is_refused_until_someone_other_than_the_packer_confirmed():
