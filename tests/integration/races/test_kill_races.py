@@ -43,7 +43,9 @@ def test_a_writer_killed_mid_transaction_leaves_a_consistent_store(race, kills):
         in_tx.value = 0
         # Then every invariant holds, and the store takes the next order
         race.check()
-    assert mid_transaction >= kills // 2, f"only {mid_transaction} of {kills} kills mid-transaction"
+    assert mid_transaction >= kills // 2, (
+        f"only {mid_transaction} of {kills} kills mid-transaction: the writers spend their time "
+        "outside transactions (risk checks before the write? a slower machine needs later shots)")
     order = pilot.orders.place(buyer_id="b-after", shipping_address=ADDRESS,
                                lines=[{"sku": "SKU-A", "quantity": 1, "unit_price": 1999}])
     assert pilot.orders.fire(order.id, "pay", amount=1999, payment_ref="wx-after").state == "paid"
