@@ -82,8 +82,9 @@ class InsufficientStock(OrderPilotError):
 
 
 class Contention(OrderPilotError):
-    """Concurrent writers kept colliding (deadlock or serialization failure) and the command
-    was retried until its budget ran out; nothing was written. Safe to retry later."""
+    """Concurrent writers kept colliding (deadlock, serialization failure, a lock wait that
+    ran out) and the command was retried until its budget ran out; nothing was written. Safe
+    to retry later."""
 
     code = "contention"
 

@@ -36,6 +36,9 @@ DELIVERIES = WebhookDeliveryRow.__table__
 FANNED = Insert(DELIVERIES, but=("id", "last_status_code", "last_error", "last_attempt_at",
                                  "delivered_at"), key=("subscription_id", "outbox_id"))
 CLAIM_LOCK = 461_015_001  # PostgreSQL advisory lock: one relay claims at a time
+# How long creating a subscription waits for the outbox writers before it gives up: transitions
+# queue behind its lock request, so a session idle in a transaction must not stall them
+SUBSCRIBE_LOCK_WAIT_MS = 3000
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +89,13 @@ class WebhookStore:
         (an INSERT holds ROW EXCLUSIVE, taken before its id) and holds new ones until this
         commits, so the ids below the start are all committed and the next are above it.
         Transitions wait for that moment (a short transaction; take it before anything else).
+        The wait is bounded (`SUBSCRIBE_LOCK_WAIT_MS`): a writer left idle in its transaction
+        would hold the lock request, and every transition queued behind it, for as long as it
+        idles; past the bound PostgreSQL refuses the lock (SQLSTATE 55P03), which the caller
+        gets as `Contention`, nothing written.
         SQLite's writers take turns: ids are taken in commit order already."""
         if not self.sql.sqlite:
+            self.sql.run(f"SET LOCAL lock_timeout = {int(SUBSCRIBE_LOCK_WAIT_MS)}")
             self.sql.run("LOCK TABLE outbox IN SHARE MODE")
         return self.sql.insert_id(
             "INSERT INTO webhook_subscriptions (kind, url, secret, events, description, active, "

@@ -1,7 +1,8 @@
 """Retry policy for transactions that collide with concurrent writers.
 
 PostgreSQL aborts one of two transactions that deadlock (SQLSTATE 40P01) or that cannot be
-serialised (40001); SQLite answers "database is locked" when its busy timeout runs out. Either
+serialised (40001), and refuses a lock whose bounded wait ran out (55P03, `lock_timeout`);
+SQLite answers "database is locked" when its busy timeout runs out. Either
 way the transaction was rolled back and nothing was written, so the whole unit of work is run
 again — its idempotency keys and version checks make the re-run safe — after a short random
 pause (full jitter: colliding callers spread out instead of colliding again in step). When the
@@ -30,7 +31,9 @@ ATTEMPTS = 6
 # property test drawing in another thread) relies on
 _JITTER = random.Random()
 FIRST_PAUSE, MAX_PAUSE = 0.005, 0.25  # seconds; the pause doubles per attempt, up to the cap
-RETRYABLE_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock"}
+# 55P03: a bounded lock wait (`SET LOCAL lock_timeout`) ran out, PostgreSQL's busy timeout
+RETRYABLE_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock",
+                       "55P03": "lock timeout"}
 _retried = 0
 
 

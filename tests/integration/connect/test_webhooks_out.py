@@ -4,13 +4,15 @@ at least once, in order per order, retried with backoff, dead-lettered and re-se
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import select
 
+from integrations.db import webhooks as webhook_rows
 from integrations.db.engine import make_engine
 from integrations.db.repository import OUTBOX
-from orderpilot import OrderPilot
+from orderpilot import Contention, OrderPilot
 from statemachine.ids import message_id
 from tests.factories import paid_order, shipped_order
 from tests.integration.connect.conftest import open_shop
@@ -219,3 +221,71 @@ def _an_event_committed_after_a_subscription_was_created_reaches_it(shop, url):
         after = [r[0] for r in tx.store.sql.all(
             "SELECT id FROM outbox WHERE id > :m ORDER BY id", {"m": mark})]
     assert got == ([pending] if before else []) + after, (before, pending, got)
+
+
+@pytest.mark.postgres
+def test_a_writer_idle_in_its_transaction_bounds_subscribing_and_holds_up_no_transition(
+        postgres_url, live_clock, monkeypatch):
+    """PostgreSQL only: creating a subscription waits for the outbox writers (SHARE lock), and
+    transitions queue behind that wait. The wait is bounded and ends as `Contention`."""
+    monkeypatch.setattr(webhook_rows, "SUBSCRIBE_LOCK_WAIT_MS", 500, raising=False)
+    shop = open_shop(postgres_url, live_clock)
+    engine = make_engine(postgres_url)
+    writer = engine.connect()
+    try:
+        _subscribing_gives_up_on_an_idle_writer(shop, writer)
+    finally:
+        writer.rollback()
+        writer.close()
+        engine.dispose()
+        shop.close()
+
+
+def _subscribing_gives_up_on_an_idle_writer(shop, writer):
+    # Given a paid order, and a session that wrote the outbox and sits idle in its transaction
+    order = paid_order(shop, buyer="b-1")
+    writer.begin()
+    writer.exec_driver_sql("UPDATE outbox SET published_at = published_at WHERE id = "
+                           "(SELECT MAX(id) FROM outbox)")
+    # When staff create a subscription, and a transition starts while it waits
+    outcome: list[object] = []
+
+    def subscribe() -> None:
+        try:
+            outcome.append(shop.webhooks.subscribe("https://erp.example.cn/hooks"))
+        except Exception as error:  # noqa: BLE001 - the test looks at what the caller got
+            outcome.append(error)
+
+    started = time.monotonic()
+    subscribing = threading.Thread(target=subscribe)
+    subscribing.start()
+    _wait_for_a_lock_request(shop, "outbox")
+    picking = threading.Thread(target=lambda: shop.orders.fire(order.id, "start_picking"))
+    picking.start()
+    subscribing.join(timeout=5)
+    picking.join(timeout=5)
+    waited = time.monotonic() - started
+    stalled = subscribing.is_alive() or picking.is_alive()
+    writer.rollback()  # on the code before, this is what let both go on
+    subscribing.join()
+    picking.join()
+    # Then the creation gave up after the bounded wait, as the documented error, nothing was
+    # written, and the transition went through while the writer was still idle
+    assert not stalled, f"still waiting after {waited:.1f} s"
+    assert isinstance(outcome[0], Contention), outcome
+    assert "lock timeout" in str(outcome[0]), outcome
+    assert shop.webhooks.list() == []
+    assert shop.orders.get(order.id).state == "picking"
+
+
+def _wait_for_a_lock_request(shop, table: str) -> None:
+    """Until some session waits for a lock on `table`."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with shop.context.tx(readonly=True) as tx:
+            if tx.store.sql.one("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = "
+                                "l.relation WHERE c.relname = :t AND NOT l.granted",
+                                {"t": table})[0]:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"nobody waited for a lock on {table}")

@@ -123,7 +123,11 @@ def test_driver_errors_leaving_a_transaction_become_documented_errors(tmp_path):
     lost = through_sqlalchemy(psycopg.errors.AdminShutdown("terminating connection"))
     too_long = through_sqlalchemy(psycopg.errors.StringDataRightTruncation(
         "value too long for type character varying(200)"))
+    lock_wait = through_sqlalchemy(psycopg.errors.LockNotAvailable(
+        "canceling statement due to lock timeout"))
     assert isinstance(contention.as_domain_error(deadlock(), "db"), Contention)
+    # a bounded lock wait that ran out is a collision, not a store that went away
+    assert contention.as_domain_error(lock_wait, "db").cause == "lock timeout"
     assert isinstance(contention.as_domain_error(lost, "db"), StoreUnavailable)
     refused = contention.as_domain_error(too_long, "db")
     assert isinstance(refused, InvalidInput) and "varying(200)" in refused.problems["input"]
