@@ -13,6 +13,7 @@ a day's trade bill for reconciliation. The SDK does no retries: timeouts, 5xx an
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable
 from datetime import date
@@ -39,6 +40,16 @@ RETRYABLE_CODES = {"20000"}  # service unavailable
 RETRYABLE_SUB_CODES = {"ACQ.SYSTEM_ERROR", "aop.ACQ.SYSTEM_ERROR", "isp.unknow-error"}
 PAID = ("TRADE_SUCCESS", "TRADE_FINISHED")
 CENT = Decimal("0.01")
+AMOUNT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")  # yuan: Alipay sends at most two decimals
+
+
+class BadAmount(PermanentPaymentError):
+    """An amount from Alipay that is not yuan with at most two decimals: refused, not rounded."""
+
+    def __init__(self, field: str, text: object):
+        self.field, self.text = field, text
+        super().__init__(f"alipay {field} {text!r} is not an amount in yuan (digits, at most "
+                         "two decimals, e.g. '88.88')")
 
 
 def yuan(amount: int) -> str:
@@ -46,9 +57,12 @@ def yuan(amount: int) -> str:
     return str((Decimal(amount) / 100).quantize(CENT))
 
 
-def fen(text: str) -> int:
-    """Alipay's amount string → minor units, exactly ("88.8" → 8880)."""
-    return int((Decimal(text) * 100).to_integral_exact())
+def fen(text: str, field: str = "amount") -> int:
+    """Alipay's amount string → minor units, exactly ("88.8" → 8880); anything that is not
+    yuan with at most two decimals ("88.888", "-1", "NaN") raises BadAmount naming `field`."""
+    if not isinstance(text, str) or not AMOUNT.fullmatch(text):
+        raise BadAmount(field, text)
+    return int(Decimal(text) * 100)
 
 
 class AlipayGateway:
@@ -82,7 +96,7 @@ class AlipayGateway:
         if trade.get("trade_status") not in PAID:
             raise PermanentPaymentError(f"alipay trade {payment_ref} is "
                                         f"{trade.get('trade_status')}, not paid")
-        if fen(trade["total_amount"]) != amount:
+        if fen(trade.get("total_amount"), "total_amount") != amount:
             raise PermanentPaymentError(f"alipay trade {payment_ref} is for "
                                         f"{trade['total_amount']} yuan, not {yuan(amount)}")
         return PaymentResult("capture", trade["trade_no"], payment_ref, amount, "CNY",
@@ -122,7 +136,7 @@ class AlipayGateway:
         and for the same amount (a request number reused for another amount is refused)."""
         answer = self.call(lambda: self.client.api_alipay_trade_fastpay_refund_query(
             request_no, out_trade_no=payment_ref))
-        if "refund_amount" in answer and fen(answer["refund_amount"]) != amount:
+        if "refund_amount" in answer and fen(answer["refund_amount"], "refund_amount") != amount:
             raise PermanentPaymentError(f"refund request {request_no} was made for "
                                         f"{answer['refund_amount']} yuan, not {yuan(amount)}")
         return answer.get("refund_status") == "REFUND_SUCCESS"

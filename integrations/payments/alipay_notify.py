@@ -2,8 +2,9 @@
 
 The RSA2 signature is checked with the SDK's own `verify` and Alipay's public key (over every
 field but `sign` and `sign_type`, sorted); then the app id (and seller, if configured) must be
-ours and `notify_time` fresh. A forged or stale notification raises WebhookRefused; a replayed
-one is answered from the log by its `notify_id`. Alipay expects the plain answer `success`.
+ours, `notify_time` fresh and the amount yuan with at most two decimals. A forged, stale or
+malformed notification raises WebhookRefused; a replayed one is answered from the log by its
+`notify_id`. Alipay expects the plain answer `success`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from alipay import AliPay
 
-from integrations.payments.alipay_gateway import fen
+from integrations.payments.alipay_gateway import BadAmount, fen
 from statemachine.ports import MoneyEvent, WebhookRefused
 
 BEIJING = timezone(timedelta(hours=8))  # Alipay's timestamps are Beijing time, no zone
@@ -36,9 +37,13 @@ def read_notify(form: Mapping[str, str], client: AliPay, app_id: str, now: datet
     if kind is None:
         return None
     refunded = kind == "refunded"
-    amount = data["refund_fee"] if refunded else data.get("total_amount", "0")
+    field = "refund_fee" if refunded else "total_amount"
+    try:  # signed by Alipay but not an amount: refused (and logged), never rounded
+        amount = fen(data.get(field, "0"), field)
+    except BadAmount as error:
+        raise WebhookRefused(str(error)) from None
     when = data.get("gmt_refund" if refunded else "gmt_payment") or data["notify_time"]
-    return MoneyEvent("alipay", data["notify_id"], kind, data["out_trade_no"], fen(amount),
+    return MoneyEvent("alipay", data["notify_id"], kind, data["out_trade_no"], amount,
                       "CNY", _beijing(when, "gmt"), order_id=data["out_trade_no"])
 
 

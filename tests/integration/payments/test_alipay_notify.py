@@ -134,3 +134,39 @@ def test_money_paid_after_the_hold_expired_is_recorded_and_refunded_once(shop, c
         told = [r.event for r in connection.execute(select(OUTBOX.c.event).where(
             OUTBOX.c.event.like("orderpilot.order.late_payment%")))]
     assert told == ["orderpilot.order.late_payment", "orderpilot.order.late_payment_refunded"]
+
+
+@pytest.mark.parametrize(("field", "amount"), [
+    ("total_amount", "88.888"), ("total_amount", "八十八元"), ("total_amount", "-88.88"),
+    ("total_amount", "NaN"), ("refund_fee", "20.005")])
+def test_a_signed_notice_with_a_malformed_amount_is_refused_naming_the_field(
+        shop, clock, caplog, field, amount):
+    # Given a paid order (the refund case), and a notice Alipay signed whose amount is not
+    # yuan with at most two decimals
+    order_id = shop.order_paid_at_alipay()
+    refund = None
+    if field == "refund_fee":
+        assert shop.post(shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())).text \
+            == "success"
+        refund = ("portal-20261111-2", 2000)
+    notice = shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now(), refund=refund)
+    notice = resigned(shop, notice | {field: amount})
+    before = row_counts(shop.pilot)
+    # When Alipay posts it
+    response = shop.post(notice)
+    # Then it is refused (Alipay keeps the notice for a person to look at), nothing is
+    # written, and the log names the field and what it held; nothing was rounded
+    assert (response.status_code, response.text) == (401, "failure")
+    assert row_counts(shop.pilot) == before
+    assert f"alipay {field} {amount!r} is not an amount" in caplog.text
+    order = shop.pilot.orders.get(order_id)
+    assert (order.paid, order.refunded) == ((8888, 0) if refund else (0, 0))
+
+
+def resigned(shop: Shop, form: dict[str, str]) -> dict[str, str]:
+    """`form` signed again with Alipay's key (as Alipay would sign whatever it sends)."""
+    from tests.fakes.alipay_api import sign
+
+    fields = {k: v for k, v in form.items() if k != "sign"}
+    signed = "&".join(f"{k}={v}" for k, v in sorted(fields.items()) if k != "sign_type")
+    return fields | {"sign": sign(shop.alipay.alipay_private, signed)}
