@@ -10,6 +10,24 @@ from statemachine.errors import InvalidInput
 EXPONENT = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XAF": 0, "XOF": 0,
             "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
 
+# ISO 4217 codes that are not money a buyer pays a shop in (ISO lists them beside the national
+# currencies): refused at placement. The X-codes that are legal tender (XAF, XOF, XCD, XPF)
+# are national currencies and stay allowed.
+NOT_SHOP_CURRENCIES = {
+    "XTS": "the ISO code reserved for testing", "XXX": "the ISO code for 'no currency'",
+    **dict.fromkeys(("XAU", "XAG", "XPT", "XPD"), "a precious metal"),
+    **dict.fromkeys(("XDR", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD"), "a unit of account"),
+    **dict.fromkeys(("BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW"),
+                    "a fund code (a unit for funds transfers, not a currency)"),
+}
+
+
+def not_shop_currency(code: str) -> str | None:
+    """Why `code`, an ISO 4217 code, is not a currency a shop charges in (None if it is)."""
+    what = NOT_SHOP_CURRENCIES.get(code)
+    return None if what is None else (f"{code} is {what}, not a currency a shop charges in; "
+                                      "expected a national currency's code, e.g. CNY")
+
 
 # Above any amount a shop can charge (10^18 minor units is the edge of a 64-bit column); a
 # larger written amount ("1e999999", a 5,000-digit run) is refused before it is multiplied out

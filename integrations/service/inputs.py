@@ -4,7 +4,7 @@ Errors name the field the way a caller wrote it (`lines[0].quantity`) and say wh
 Lengths come from `statemachine.limits`, the same constants the columns are declared with; text
 no store can hold (NUL, lone surrogates) is refused in every field; money and quantities are
 strict integers (`true`, `"1999"` and `1999.0` are refused, not coerced); currencies must be
-ISO 4217 codes.
+ISO 4217 codes of money a buyer pays in (not XTS, XXX, metals, units of account, fund codes).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pydantic_core import PydanticCustomError
 
 from statemachine import ids, limits
 from statemachine.aftersales import CaseKind, Inspection
+from statemachine.currency import not_shop_currency
 from statemachine.errors import InvalidInput
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
@@ -39,14 +40,18 @@ Name = Field(pattern=NAME, description="letters, digits and . _ : - (1–64 char
 M = TypeVar("M", bound=BaseModel)
 
 
-def _iso_4217(code: str) -> str:
+def _shop_currency(code: str) -> str:
+    """The one check of an order's currency, for every entry (API, HTTP, events, imports)."""
     if pycountry.currencies.get(alpha_3=code) is None:
         raise PydanticCustomError("currency", "not an ISO 4217 currency code")
+    problem = not_shop_currency(code)
+    if problem:
+        raise PydanticCustomError("currency", problem)
     return code
 
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. CNY"),
-                     AfterValidator(_iso_4217)]
+                     AfterValidator(_shop_currency)]
 
 
 def _utc_holds(value: datetime) -> datetime:

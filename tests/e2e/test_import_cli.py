@@ -161,3 +161,21 @@ def test_orders_without_buyer_ids_from_one_phone_written_three_ways_are_one_buye
     buyers = {pilot.orders.get(f"o-{n}").buyer_id for n in (1, 2, 3)}
     assert len(buyers) == 1, buyers
     pilot.close()
+
+
+def test_an_order_in_a_code_that_is_not_money_is_reported_on_its_row(tmp_path):
+    # Given an export whose second row is in ISO's test code
+    db, pilot = shop(tmp_path)
+    file = jsonl(tmp_path / "pdd.jsonl", [order("C1", ("TEA-01", 1, "39.90"), currency="CNY"),
+                                          order("C2", ("TEA-01", 1, "39.90"), currency="XTS")])
+    # When it is imported
+    done = CliRunner().invoke(app, ["import", "orders", str(file), "--db", db])
+    # Then the first row is placed, the second reported naming currency, and not placed
+    assert done.exit_code == 1, done.output
+    with (tmp_path / "pdd.jsonl.errors.csv").open(encoding="utf-8") as handle:
+        report = list(csv.DictReader(handle))
+    assert [(r["rows"], r["field"]) for r in report] == [("2", "currency")]
+    assert "not a currency a shop charges in" in report[0]["problem"]
+    with pilot.context.tx(readonly=True) as tx:
+        assert tx.store.sql.one("SELECT count(*) FROM orders")[0] == 1
+    pilot.close()

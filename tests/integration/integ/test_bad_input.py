@@ -8,6 +8,8 @@ import pytest
 
 from integrations.http.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from statemachine import limits
+from statemachine.errors import InvalidInput
+from tests.factories import order_request
 from tests.integration.integ.events import order_placed, payment, tracking
 from tests.integration.integ.server import row_counts
 from tests.integration.integ.test_http_events import placed, shipped
@@ -108,6 +110,39 @@ def test_an_unknown_currency_code_is_refused(client, shop):
     response = client.post("/v1/shop/orders", order_placed("shop-xyz", currency="XYZ"))
     assert response.status_code == 422
     assert "ISO 4217" in response.json()["problems"]["order.currency"]
+
+
+# ISO 4217 lists codes no buyer pays in: the test code, "no currency", precious metals, units
+# of account and fund codes
+NOT_MONEY = ["XTS", "XXX", "XAU", "XAG", "XPT", "XPD", "XDR", "XSU", "XUA", "XBA", "CLF",
+             "BOV", "USN", "CHE"]
+CHINESE_BUYER = {"shipping_address": {"province": "浙江省", "city": "杭州市", "district": "西湖区",
+                                      "street": "文三路18号", "recipient": "王芳",
+                                      "phone": "+8613912345678"}, "phone": "+8613912345678"}
+
+
+@pytest.mark.parametrize("code", NOT_MONEY)
+def test_an_iso_code_that_is_not_money_a_shop_charges_is_refused_naming_currency(
+        client, shop, code):
+    # Given a shop; When an order in a test, metal, unit-of-account or fund code is placed,
+    # through the Python API and over HTTP
+    before = row_counts(shop)
+    with pytest.raises(InvalidInput) as refused:
+        shop.orders.place(**order_request("b-hz-1", currency=code, **CHINESE_BUYER))
+    response = client.post("/v1/shop/orders", order_placed(f"shop-{code}", buyer="b-hz-1",
+                                                           currency=code, **CHINESE_BUYER))
+    # Then both are refused naming the field and what is expected, and nothing is written
+    assert "not a currency a shop charges in" in refused.value.problems["currency"]
+    assert "e.g. CNY" in refused.value.problems["currency"]
+    assert response.status_code == 422, response.text
+    assert "not a currency a shop charges in" in response.json()["problems"]["order.currency"]
+    assert row_counts(shop) == before
+
+
+@pytest.mark.parametrize("code", ["CNY", "XOF", "XAF", "XCD", "XPF", "HKD", "JPY"])
+def test_a_national_currency_is_placed_even_with_an_x_code(shop, code):
+    order = shop.orders.place(**order_request("b-hz-2", currency=code, **CHINESE_BUYER))
+    assert order.currency == code
 
 
 def test_an_id_written_with_non_ascii_digits_does_not_resolve_to_another_order(client, shop):
