@@ -14,7 +14,10 @@ order) stays one order. What each topic does:
 
 A cancellation (orders/cancelled, or any order body with `cancelled_at`) of an order not placed
 here yet is remembered (`shopify:<shop>:cancelled:<id>`), in turn with the order's placement, so
-that no later topic places it.
+that no later topic places it. An orders/paid carrying `cancelled_at` books the payment
+first (`pay`), then cancels. Cancelling an order that holds Shopify's payment books Shopify's
+refund of it (Shopify refunds when it cancels) and marks the cancellation's refund settled, so
+it is not sent again through our own gateway; a later refunds/create for it books nothing.
 | refunds/create | `refund` the goods' part (line subtotals), within what is left to refund |
 
 Bad data (unknown sku, another currency, no address, no customer) is an `InvalidInput` that
@@ -72,7 +75,7 @@ def _created(ctx: Context, d: ShopifyDelivery) -> Outcome:
     def apply(tx: Tx, placed: tuple[int | None, bool]) -> Applied:
         number, new = placed
         if order.cancelled_at:  # a resend of it, taken after the cancellation
-            return _cancel_or_remember(ctx, tx, d.shop, order)
+            return _cancel_or_remember(ctx, tx, d.shop, order, d)
         if number is None:
             return Applied(None, False, {}, "cancelled in Shopify first: not placed")
         note, applied = (None, True) if new else (f"already placed as {ids.ORDER(number)}", False)
@@ -91,8 +94,8 @@ def _paid(ctx: Context, d: ShopifyDelivery) -> Outcome:
 
     def apply(tx: Tx, placed: tuple[int | None, bool]) -> Applied:
         number = placed[0]
-        if order.cancelled_at:
-            return _cancel_or_remember(ctx, tx, d.shop, order)
+        if order.cancelled_at:  # Shopify took the money, then cancelled and refunded it
+            return _cancel_or_remember(ctx, tx, d.shop, order, d, paid=True)
         if number is None:
             return Applied(None, False, {}, "cancelled in Shopify: payment not applied")
         note = _pay(ctx, tx, tx.store.get_order(number), order, d)
@@ -104,7 +107,7 @@ def _paid(ctx: Context, d: ShopifyDelivery) -> Outcome:
 def _cancelled(ctx: Context, d: ShopifyDelivery) -> Outcome:
     order = parse(shopify.ShopifyOrder, d.payload)
     return once(ctx, "shopify", "orders.cancelled", d,
-                lambda tx, _: _cancel_or_remember(ctx, tx, d.shop, order))
+                lambda tx, _: _cancel_or_remember(ctx, tx, d.shop, order, d))
 
 
 def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
@@ -112,7 +115,7 @@ def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
 
     def apply(tx: Tx, _: Any) -> Applied:
         if order.cancelled_at:  # remembered if not placed yet, as orders/cancelled does
-            return _cancel_or_remember(ctx, tx, d.shop, order)
+            return _cancel_or_remember(ctx, tx, d.shop, order, d)
         number = _lookup(tx, d.shop, order.id)
         if number is None:
             return Applied(None, False, {}, "not placed here (orders/create places it)")
@@ -140,6 +143,9 @@ def _refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
             raise InvalidInput({"transactions[0].currency": f"order {ids.ORDER(number)} is in "
                                                             f"{ours.currency} (got {currency})"})
         amount = shopify.goods_refund(refund, ours.currency)
+        if ours.state == OrderState.CANCELLED and ours.refunded == ours.paid:
+            return Applied(number, False, {"order": _view(tx, number)},
+                           "refunded when Shopify cancelled the order: recorded already")
         if amount == 0:
             return Applied(number, False, {"order": _view(tx, number)},
                            "no goods refunded (shipping or an adjustment only): recorded")
@@ -220,11 +226,13 @@ def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
     return None
 
 
-def _cancel_or_remember(ctx: Context, tx: Tx, shop: str,
-                        order: shopify.ShopifyOrder) -> Applied:
+def _cancel_or_remember(ctx: Context, tx: Tx, shop: str, order: shopify.ShopifyOrder,
+                        d: ShopifyDelivery, paid: bool = False) -> Applied:
     """Apply a Shopify cancellation: cancel our order, or remember it when the order is not
     placed here yet, so that a later orders/create / orders/paid places nothing. In turn with
-    the order's placement: one of them commits first, the other sees it."""
+    the order's placement: one of them commits first, the other sees it. `paid`: the body is
+    an orders/paid (Shopify took the money before it cancelled): the payment is booked first,
+    so the ledger shows it come and go back."""
     _one_at_a_time(tx, shop, order.id)
     number = _lookup(tx, shop, order.id)
     if number is None:
@@ -234,17 +242,40 @@ def _cancel_or_remember(ctx: Context, tx: Tx, shop: str,
     ours = tx.store.get_order(number)
     if ours.state == OrderState.CANCELLED:
         return Applied(number, False, {"order": _view(tx, number)}, "already cancelled")
-    note = _cancel(ctx, tx, ours, order)
+    if paid and takes_payment(ours):
+        _pay(ctx, tx, ours, order, d)
+        ours = tx.store.get_order(number)
+    note = _cancel(ctx, tx, ours, order, d)
     return Applied(number, note is None, {"order": _view(tx, number)}, note)
 
 
-def _cancel(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder) -> str | None:
+def _cancel(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
+            d: ShopifyDelivery) -> str | None:
+    """Cancel our order; what Shopify was paid for it, Shopify refunded when it cancelled."""
+    reason = f"cancelled in Shopify ({order.cancel_reason or 'no reason'})"
+    owed = ours.paid - ours.refunded  # read before: the cancel counts it refunded
     try:
-        orders.fire(ctx, tx, ours, "cancel", ACTOR,
-                    {"reason": f"cancelled in Shopify ({order.cancel_reason or 'no reason'})"})
+        orders.fire(ctx, tx, ours, "cancel", ACTOR, {"reason": reason})
     except InvalidTransition as error:
         return f"{error}: open an after-sales case instead"
+    if owed > 0:
+        _refunded_by_shopify(ctx, tx, ours, order, d, reason)
     return None
+
+
+def _refunded_by_shopify(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
+                         d: ShopifyDelivery, reason: str) -> None:
+    """Book Shopify's refund of what is left of its payment (shipping and tax included, as
+    the capture was booked), and mark the cancellation's refund settled: it is not sent
+    again through our own gateway (`settlement.cancellation`)."""
+    kept = sum(r.amount if r.kind == "capture" else -r.amount
+               for r in records.payments_of(tx.connection, ours.id)
+               if r.kind in ("capture", "refund"))
+    if kept > 0:
+        _payment_record(ctx, tx, ours.id, "refund", kept, ours.currency,
+                        f"shopify:{order.id}", d, f"refunded by Shopify: {reason}")
+    tx.store.inbox_keep(f"cancel-refund:{ours.public_id}", "shopify-refunded",
+                        {"action": "refunded", "target": ours.id}, ctx.clock.now())
 
 
 def _payment_record(ctx: Context, tx: Tx, number: int, kind: str, amount: int, currency: str,

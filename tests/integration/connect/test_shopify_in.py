@@ -13,6 +13,7 @@ from sqlalchemy import select
 from integrations.config import Settings
 from integrations.connect_config import ShopifyPolicy
 from integrations.db.records import PAYMENTS
+from integrations.service import settlement
 from orderpilot import OrderPilot
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
@@ -245,3 +246,36 @@ def test_an_update_carrying_a_cancellation_cancels_a_placed_order_once(storefron
     assert again.json()["applied"] is False and "already cancelled" in again.json()["note"]
     assert late.json()["applied"] is False and "after-sales" in late.json()["note"], late.text
     assert pilot.orders.get("o-2").state == "shipped"
+
+
+def ledger(pilot: OrderPilot) -> list[tuple[str, int, str]]:
+    with pilot.context.tx(readonly=True) as tx:
+        return [(r.kind, r.amount, r.provider_ref) for r in tx.connection.execute(
+            select(PAYMENTS).order_by(PAYMENTS.c.id))]
+
+
+@pytest.mark.parametrize("topics", [("orders/paid",), ("orders/paid", "orders/cancelled")])
+def test_a_payment_shopify_refunded_when_it_cancelled_is_in_the_ledger_both_ways(
+        storefront, topics):
+    # Given a placed order (¥79.80 of goods, ¥89.80 with shipping) still awaiting payment here
+    pilot, http = storefront
+    send(http, "orders/create", shopify_order(8), "wh-20")
+    # When its orders/paid arrives already carrying the cancellation (Shopify took the money,
+    # then cancelled the order and refunded it), and maybe the orders/cancelled after it
+    cancelled = shopify_order(8, financial_status="refunded", cancelled_at=CANCELLED_AT,
+                              cancel_reason="inventory")
+    answers = [send(http, topic, cancelled, f"wh-{21 + i}") for i, topic in enumerate(topics)]
+    # Then the order is cancelled, its stock back, and finance sees the money come and go back
+    assert answers[0].json()["order"]["state"] == "cancelled", answers[0].text
+    order = pilot.orders.get("o-1")
+    assert (order.state, order.paid, order.refunded, order.payment_status) == (
+        "cancelled", 7980, 7980, "refunded")
+    assert ledger(pilot) == [("capture", 8980, "shopify:8"), ("refund", 8980, "shopify:8")]
+    assert pilot.inventory.level(sku="SKU-1", warehouse="WH-1").reserved == 0
+    # And the refund is Shopify's, made already: nothing is sent back through our gateway,
+    # and Shopify's refunds/create for it books nothing twice
+    assert settlement.cancellation(pilot.context, 1).settled
+    again = send(http, "refunds/create", shopify_refund(8, subtotal="79.80", quantity=2,
+                                                        shipping="10.00"), "wh-30")
+    assert again.status_code == 200 and again.json()["applied"] is False, again.text
+    assert ledger(pilot)[-1] == ("refund", 8980, "shopify:8") and len(ledger(pilot)) == 2
