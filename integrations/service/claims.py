@@ -25,7 +25,7 @@ from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.fulfilment import parcel_loads, plan_refill
 from statemachine.lifecycle import Fired
 from statemachine.order_aggregate import Order, OrderState
-from statemachine.shipment import Shipment
+from statemachine.shipment import Shipment, ShipmentState
 
 
 class ClaimParams(Edge):
@@ -34,16 +34,18 @@ class ClaimParams(Edge):
     reason: str | None = None
 
 
-def parcel_goods(store: FulfilStore, order: Order, shipment: Shipment) -> list[HoldRow]:
+def parcel_goods(store: FulfilStore, order: Order, shipment: Shipment,
+                 state: ShipmentState | None = None) -> list[HoldRow]:
     """The sold units a parcel carries: those tagged with it (a reship's or an exchange's
     replacement), or the order's untagged sold
     stock in the parcel's warehouse (a replacement may leave from the warehouse of another
     parcel of the order: counted by warehouse, that parcel's loss took the replacement's goods
-    too, refunding them while on their way)."""
+    too, refunding them while on their way). A refusal names `state` (default: the parcel's):
+    the state the parcel is in when a step this refusal rolls back already moved it."""
     goods = store.parcel_holds(order.id, shipment.id, shipment.warehouse)
     if not goods:
-        raise GuardRejected("shipment", shipment.public_id, shipment.state.value, "claim",
-                            "no sold goods left on this parcel (already settled)")
+        raise GuardRejected("shipment", shipment.public_id, (state or shipment.state).value,
+                            "claim", "no sold goods left on this parcel (already settled)")
     return goods
 
 

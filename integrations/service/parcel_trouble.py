@@ -37,10 +37,11 @@ def report_lost(ctx: Context, shipment_id: int, reason: str, actor: str,
 def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
           settle: str | None) -> Claim:
     shipment = tx.store.get_shipment(shipment_id, lock=True)
+    was = shipment.state  # a refusal below rolls `lose` back: it names this state
     if shipment.state is not ShipmentState.LOST:
         shipments.fire(ctx, tx, shipment, "lose", actor, {"reason": reason})
     order, store = tx.store.get_order(shipment.order_id), FulfilStore(tx.connection)
-    goods = claims.parcel_goods(store, order, shipment)
+    goods = claims.parcel_goods(store, order, shipment, was)
     value = claims.goods_value(order, goods)
     for hold in goods:
         store.split_hold(hold, hold.quantity, "lost")
