@@ -131,6 +131,17 @@ class FulfilStore:
             "AND t.shipment_id = :s)) ORDER BY id", {"o": order_id, "s": shipment_id,
                                                      "w": warehouse})]
 
+    def untagged_sold(self, order_ids: Sequence[int]) -> dict[int, list[HoldRow]]:
+        """Per order, its sold units no parcel is tagged with (orders with none left out); one
+        read for a batch."""
+        where, params = in_list("order_id", sorted(set(order_ids)))
+        found: dict[int, list[HoldRow]] = {}
+        for row in self.sql.all("SELECT order_id, id, line_no, sku, warehouse, quantity FROM "
+                                f"stock_holds WHERE {where} AND status = 'consumed' AND "
+                                "shipment_id IS NULL ORDER BY id", params):
+            found.setdefault(row[0], []).append(HoldRow(*row[1:]))
+        return found
+
     def load_parcels(self, loads: Sequence[Load]) -> None:
         """Tag sold units with the parcel that carries them (`statemachine.fulfilment.
         parcel_loads`): the one writer of `stock_holds.shipment_id`. A row whose units travel

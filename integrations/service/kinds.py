@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from integrations.db.fulfil_store import FulfilStore
 from integrations.db.money_store import MoneyStore
 from integrations.db.writer import Change
 from integrations.service import pipeline
@@ -26,6 +27,7 @@ from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
 from statemachine.errors import GuardRejected
+from statemachine.fulfilment import parcel_loads
 from statemachine.money import OperationKind, OperationStatus
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order, OrderState
@@ -117,6 +119,30 @@ def capture_shipped(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused
             request(ctx, tx, order, OperationKind.CAPTURE, held["amount"], key,
                     "system:ship", payment_ref=held["payment_ref"])
     return []
+
+
+def load_labelled(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
+    """A `ship` whose parcels are not one per warehouse its goods were sold from (labels of
+    your own: two boxes from one warehouse, one label for two) tags each sold unit with the
+    parcel that carries it (`parcel_loads`: the labels cannot say, so a warehouse's units are
+    shared out in even blocks); one parcel per warehouse needs no tag (its goods are its
+    warehouse's, claims.parcel_goods)."""
+    shipped = {change.order_id: [(p.id, p.warehouse) for p in change.fired.spawned]
+               for change in changes
+               if change.fired.entity == "order" and change.fired.trigger == "ship"}
+    if not shipped:
+        return []
+    store = FulfilStore(tx.connection)
+    for order_id, sold in store.untagged_sold(list(shipped)).items():
+        parcels = shipped[order_id]
+        if sorted(wh for _, wh in parcels) != sorted({h.warehouse for h in sold}):
+            store.load_parcels(parcel_loads([(h.id, h.warehouse, h.quantity) for h in sold],
+                                            parcels))
+    return []
+
+
+def after_ship(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
+    return capture_shipped(ctx, tx, changes) + load_labelled(ctx, tx, changes)
 
 
 # --- parcels -------------------------------------------------------------------------------------
@@ -221,7 +247,7 @@ def parcels_delivered(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refus
 SHIPMENT = Kind(SHIPMENT_LIFECYCLE, order_of=lambda s: s.order_id,
                 event_data=shipment_event_data, facts=lock_orders, follow_up=parcels_delivered)
 ORDER = Kind(ORDER_LIFECYCLE, order_of=lambda o: o.id, event_data=order_event_data,
-             facts=order_facts, follow_up=capture_shipped, spawns=SHIPMENT,
+             facts=order_facts, follow_up=after_ship, spawns=SHIPMENT,
              spawn_key="parcels")
 CASE = Kind(CASE_LIFECYCLE, order_of=lambda c: c.order_id, event_data=case_event_data,
             facts=case_facts, follow_up=refund_orders, spawns=SHIPMENT, spawn_key="parcels")

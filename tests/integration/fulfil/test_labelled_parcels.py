@@ -1,6 +1,8 @@
-"""`ship` with labels of your own can send one warehouse's goods in several parcels. A parcel
-whose loss finds no sold goods left on it is refused, naming the state the parcel is really in
-(the `lose` step is rolled back with the refusal; it named `lost`)."""
+"""`ship` with labels of your own: every sold unit travels in exactly one parcel. Labels cannot
+say which units a box holds, so several parcels leaving one warehouse share its units out in
+even blocks, and a warehouse no label names sends its units in the labelled parcel; a lost
+parcel then settles its share, never another parcel's goods (before, the first of two parcels
+from one warehouse settled both, and the second's loss was refused)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,36 @@ def shipped_with_labels(shop, quantity: int, labels: list[dict]):
     for parcel in parcels:
         shop.shipments.fire(parcel.id, "pick_up", location="杭州萧山集散中心")
     return order, parcels
+
+
+def test_two_boxes_from_one_warehouse_each_settle_their_own_share(shop):
+    # Given 2 mugs from WH-A shipped in two boxes of our own labels
+    stock(shop, "SKU-MUG", "WH-A", 2)
+    order, (first, second) = shipped_with_labels(shop, 2, [{"warehouse": "WH-A"}, {}])
+    assert (first.warehouse, second.warehouse) == ("WH-A", "WH-A")
+    # When the first box is lost and refunded
+    claim = shop.claims.report_lost(first.id, reason="顺丰确认丢件", settle="refund")
+    # Then one mug is refunded and claimed, not the one in the box still on its way
+    assert (claim["goods_value"], claim["compensated"]) == (PRICE, PRICE)
+    assert shop.orders.get(order.id).state == "shipped"
+    # When the second box is lost too, its mug is refunded: everything paid back, once
+    claim = shop.claims.report_lost(second.id, reason="顺丰确认丢件", settle="refund")
+    assert (claim["goods_value"], claim["compensated"]) == (PRICE, PRICE)
+    after = shop.orders.get(order.id)
+    assert (after.state, after.refunded, after.paid) == ("completed", 2 * PRICE, 2 * PRICE)
+    assert shop.inventory.reconcile() == []
+
+
+def test_one_label_for_two_warehouses_carries_the_units_of_both(shop):
+    # Given 3 mugs sold from WH-A (2) and WH-C (1) and shipped under one label
+    stock(shop, "SKU-MUG", "WH-A", 2)
+    stock(shop, "SKU-MUG", "WH-C", 1)
+    order, [parcel] = shipped_with_labels(shop, 3, [{}])
+    # When it is lost and refunded, all 3 mugs are: nothing is left unsettled
+    claim = shop.claims.report_lost(parcel.id, reason="顺丰确认丢件", settle="refund")
+    assert (claim["goods_value"], claim["compensated"]) == (3 * PRICE, 3 * PRICE)
+    after = shop.orders.get(order.id)
+    assert (after.state, after.refunded) == ("completed", 3 * PRICE)
 
 
 def test_a_refused_loss_names_the_state_the_parcel_is_really_in(shop):
