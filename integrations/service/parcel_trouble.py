@@ -11,6 +11,7 @@ the claim; the claim against the carrier is then tracked on its own (`claims.fir
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,8 +22,10 @@ from integrations.service.inputs import OpenCase, parse
 from statemachine import ids
 from statemachine.aftersales import CaseKind
 from statemachine.claim import Claim, ClaimKind
-from statemachine.errors import GuardRejected, InvalidInput
+from statemachine.errors import GuardRejected, InvalidInput, OrderPilotError
 from statemachine.shipment import ShipmentState
+
+log = logging.getLogger(__name__)
 
 
 def report_lost(ctx: Context, shipment_id: int, reason: str, actor: str,
@@ -71,14 +74,22 @@ def _compensate(ctx: Context, tx: Tx, order: Any, shipment: Any, goods: list, va
 
 def lose_silent_parcels(ctx: Context, now: datetime, actor: str = "system:logistics-watch"
                         ) -> list[str]:
-    """Declare lost every stalled parcel with no scan for the policy's silence; claims opened."""
+    """Declare lost every stalled parcel with no scan for the policy's silence; claims opened.
+    A parcel whose loss is refused (a box `ship` dealt no units to, one moved meanwhile) is
+    logged and left to a person: it must not keep the parcels after it from their claims,
+    run after run."""
     silence = timedelta(hours=ctx.settings.fulfilment.lost_after_stalled_hours)
     with ctx.tx(readonly=True) as tx:
         silent = tx.store.silent_stalled_parcels(now - silence)
     opened = []
     for shipment_id in silent:
-        claim = report_lost(ctx, shipment_id, f"no carrier scan for {silence} after a stall",
-                            actor)
+        try:
+            claim = report_lost(ctx, shipment_id, f"no carrier scan for {silence} after a stall",
+                                actor)
+        except OrderPilotError as refused:
+            log.warning("parcel %s silent for %s, not declared lost (settle it by hand): %s",
+                        ids.SHIPMENT(shipment_id), silence, refused)
+            continue
         opened.append(claim.public_id)
     return opened
 

@@ -74,3 +74,23 @@ def test_a_refused_loss_names_the_state_the_parcel_is_really_in(shop):
     assert refused.value.state == "picked_up"
     assert "cannot claim from picked_up" in str(refused.value)
     assert shop.shipments.get(empty.id).state == "picked_up"
+
+
+def test_a_silent_parcel_whose_loss_is_refused_does_not_hold_up_the_others(shop, clock, caplog):
+    # Given 1 mug shipped in two boxes (the second carries nothing sold) and another order's
+    # parcel, all three stalled and silent past the policy
+    stock(shop, "SKU-MUG", "WH-A", 2)
+    _, (first, empty) = shipped_with_labels(shop, 1, [{"warehouse": "WH-A"},
+                                                      {"warehouse": "WH-A"}])
+    _, [other] = shipped_with_labels(shop, 1, [{"warehouse": "WH-A",
+                                                "tracking_no": "SF1499990001"}])
+    for parcel in (first, empty, other):
+        shop.shipments.fire(parcel.id, "stall", reason="24 小时无揽收扫描")
+    clock.advance(hours=73)
+    # When the sweep declares silent parcels lost
+    claims = shop.claims.lose_silent_parcels()
+    # Then the two parcels with goods have their claims, the empty box is left to a person
+    assert sorted(shop.claims.get(c)["shipment_id"] for c in claims) == sorted(
+        [first.id, other.id])
+    assert shop.shipments.get(empty.id).state == "stalled"
+    assert f"parcel {empty.id} silent" in caplog.text and "settle it by hand" in caplog.text
