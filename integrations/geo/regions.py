@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from integrations.geo import taiwan
+
 _LOCK = threading.Lock()
+TAIWAN = "台湾省"
 PSEUDO_CITY = "直辖"  # '省直辖县级行政区划': counties the province governs directly
 
 
@@ -91,7 +94,8 @@ def simplified(text: str) -> str:
 
 def _undivided(location: dict) -> frozenset[tuple[str, str]]:
     """(province, city) of the cities that have no districts: the table's only entry below
-    them is '市直辖行政区划'. (Taiwan's cities, whose districts the table lacks, are not.)"""
+    them is '市直辖行政区划'. (Not Taiwan's municipalities: the table lacks their districts,
+    which `taiwan.py` lists.)"""
     return frozenset((prov, city) for prov, cities in location.items() if not prov.startswith("_")
                      for city, counties in cities.items()
                      if not city.startswith("_") and PSEUDO_CITY not in city
@@ -133,6 +137,11 @@ def _place_characters(location: dict) -> frozenset[str]:
     return frozenset(chars)
 
 
+@lru_cache(maxsize=1)
+def _taiwan() -> dict[str, frozenset[str]]:
+    return taiwan.table(simplified)
+
+
 @lru_cache(maxsize=65_536)
 def find_region(text: str) -> Region:
     """The region an address starts with (cached: repeat buyers' addresses cost nothing)."""
@@ -159,4 +168,9 @@ def _region(found: dict[str, Any], codes: dict[tuple[str | None, ...], str],
         code = None
     finest = code is not None and (county_code is not None if county
                                     else (prov, city) in undivided)
+    if code and prov == TAIWAN and not county:
+        # a district of a Taiwan municipality has no code in the table: it stays at the head
+        # of the detail, so the key still tells 大安区 from 信义区 (and is the one it had)
+        county = taiwan.district_at(_taiwan(), city, found["detail"])
+        finest = county is not None
     return Region(prov, city, county, code, found["detail"], finest)

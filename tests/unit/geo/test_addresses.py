@@ -193,3 +193,38 @@ def test_a_macau_address_has_one_key_however_the_region_is_named(given):
 def test_a_hong_kong_address_given_as_fields_without_a_district_has_the_key_of_the_line():
     fields = {"province": "香港特别行政区", "city": "香港", "street": "太子道西188号"}
     assert parse_address(fields).key == parse_line("香港太子道西188号").key
+
+
+# --- Taiwan: jionlp's table has no districts for the six municipalities -----------------------
+
+@pytest.mark.parametrize(("line", "district"), [
+    ("臺灣台北市大安區忠孝東路四段100號", "大安区"),
+    ("台湾省高雄市前镇区中山二路5号", "前镇区"),
+    ("台湾新北市板桥区文化路一段1号", "板桥区"),
+    ("桃園市中壢區中大路300號", "中坜区"),
+    ("台中市北区三民路三段129号", "北区"),  # a one-character district
+    ("臺灣高雄市那瑪夏區達卡努瓦里1號", "那玛夏区"),
+    ("臺灣高雄市茄萣區民權路1號", "茄萣区"),  # 萣 has no simplified form
+])
+def test_a_taiwan_address_with_its_district_written_is_not_vague(line, district):
+    # Before: every order to Taipei, New Taipei, Taoyuan, Taichung, Tainan or Kaohsiung was
+    # held as no_district (jionlp lists these cities with nothing below them)
+    parsed = parse_line(line)
+    assert (parsed.district, parsed.vagueness()) == (district, ())
+
+
+def test_a_taiwan_address_keeps_its_key_and_its_district_in_it():
+    # the district has no code of its own: it stays at the head of the street, as before
+    key = parse_line("臺灣台北市大安區忠孝東路四段100號").key
+    assert key == "CN|710100|大安区忠孝东路四段|100|"
+    assert parse_line("台北市信义区忠孝东路四段100号").key != parse_line(
+        "台北市大安区忠孝东路四段100号").key
+
+
+@pytest.mark.parametrize("line", [
+    "台北市忠孝东路四段100号",  # no district written
+    "台湾台北市科学园区路1号",  # 园区 is no district of Taipei
+    "台北市前镇区中山二路5号",  # a district of Kaohsiung, not of Taipei
+])
+def test_a_taiwan_address_without_one_of_its_citys_districts_stays_vague(line):
+    assert parse_line(line).vagueness() == ("no_district",)
