@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from integrations.geo.addresses import parse_address, parse_line
+from statemachine.address import chinese_numeral
 from statemachine.errors import InvalidInput
 
 CORPUS = Path(__file__).parents[2] / "fixtures" / "cn_addresses.csv"
@@ -228,3 +229,40 @@ def test_a_taiwan_address_keeps_its_key_and_its_district_in_it():
 ])
 def test_a_taiwan_address_without_one_of_its_citys_districts_stays_vague(line):
     assert parse_line(line).vagueness() == ("no_district",)
+
+
+# --- house numbers in Chinese numerals --------------------------------------------------------
+
+@pytest.mark.parametrize(("chinese", "arabic"), [
+    ("浙江省杭州市西湖区文三路十八号", "浙江省杭州市西湖区文三路18号"),
+    ("杭州市西湖区文三路二十三號", "杭州市西湖区文三路23号"),
+    ("杭州市西湖区文三路一百零五号", "杭州市西湖区文三路105号"),
+    ("杭州市西湖区文三路一二〇号", "杭州市西湖区文三路120号"),  # digit by digit
+    ("杭州市西湖区文三路一百一十号", "杭州市西湖区文三路110号"),
+    ("上海市黄浦区南京东路八十八弄五号", "上海市黄浦区南京东路88弄5号"),
+    ("杭州市西湖区文三路十八号三单元五〇二室", "杭州市西湖区文三路18号3单元502室"),
+])
+def test_a_house_number_in_chinese_numerals_has_the_key_of_its_arabic_digits(chinese, arabic):
+    # Before: 文三路十八号 had no house number (no_house_number, held for review) and a key of
+    # its own (CN|330106|文三路十八号||): an address listed as 文三路18号 passed when written
+    # in Chinese numerals
+    parsed = parse_line(chinese)
+    assert parsed.key == parse_line(arabic).key
+    assert parsed.vagueness() == ()
+
+
+@pytest.mark.parametrize(("line", "street"), [
+    ("杭州市西湖区文三路18号", "文三路"), ("广州市越秀区中山二路5号", "中山二路"),
+    ("台湾台北市大安区忠孝东路四段100号", "大安区忠孝东路四段"),
+])
+def test_numerals_in_a_street_name_stay_as_written(line, street):
+    assert parse_line(line).street == street
+
+
+@pytest.mark.parametrize(("numeral", "value"), [
+    ("十", "10"), ("十八", "18"), ("二十三", "23"), ("一百", "100"), ("一百零五", "105"),
+    ("一百一", "110"), ("两千三", "2300"), ("一千零一", "1001"), ("一二〇", "120"),
+    ("零五", "05"), ("壹佰零伍", "105"), ("十百", None), ("二三百", None),
+])
+def test_chinese_numerals_read_as_a_person_reads_them(numeral, value):
+    assert chinese_numeral(numeral) == value
