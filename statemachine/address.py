@@ -30,6 +30,13 @@ _DROP = re.compile(r"[\s\W_]+", re.UNICODE)  # spacing and punctuation (CJK are 
 # The house number: 18号, 18#, 88弄5号 (lane 88, number 5), 18-20号; a bare trailing number.
 _NUMBER = re.compile(r"(\d+(?:[-~至]\d+)?)(?:号|#|號)|(\d+)弄(?:(\d+)(?:号|#|號))?")
 _LATIN_NUMBER = re.compile(r"\d+[a-z]?")
+# A bracketed note for the courier: 文三路18号(放门卫), 【周末不收】, （请电话联系） (NFKC has
+# made （）［］｛｝ half-width)
+_BRACKETS = ("()", "[]", "{}", "【】", "〔〕", "〖〗", "「」", "『』", "《》", "〈〉")
+_NOTE = re.compile("|".join(f"{re.escape(o)}([^{re.escape(o + c)}]*){re.escape(c)}"
+                            for o, c in _BRACKETS))
+# … unless it holds a house number or only a unit: (文三路18号), (A座1203室) are the address
+_UNIT_ONLY = re.compile(r"(?:[0-9a-z]+(?:座|栋|幢|号楼|号|单元|室|楼|层))+")
 # A house number or unit in Chinese numerals: 十八号, 二十三號, 一百零五号, 一二〇号, 三单元五〇二室
 _CN_DIGITS = {**{c: i for i, c in enumerate("零一二三四五六七八九")},
               **{c: i for i, c in enumerate("〇壹贰叁肆伍陆柒捌玖")}, "两": 2}
@@ -58,6 +65,7 @@ class ParsedAddress:
     # district's: a city without districts (东莞市 441900), a Hong Kong district (九龙城区,
     # coded 810000 like Hong Kong itself)
     finest: bool = False
+    note: str = ""  # bracketed notes for the courier ("放门卫"): kept, never in the key
 
     @property
     def key(self) -> str:
@@ -104,7 +112,8 @@ class ParsedAddress:
                 "province": self.province, "city": self.city, "district": self.district,
                 "street": self.street, "number": self.number, "unit": self.unit,
                 "postcode": self.postcode, "locker": self.locker, "landmark": self.landmark,
-                "script": self.script, "finest": self.finest, "key": self.key}
+                "script": self.script, "finest": self.finest, "note": self.note,
+                "key": self.key}
 
 
 def fold(text: str) -> str:
@@ -127,6 +136,25 @@ def split_detail(detail: str) -> tuple[str, str | None, str]:
     else:
         number = match.group(2) + ("弄" + match.group(3) if match.group(3) else "弄")
     return text[:match.start()], number, text[match.end():]
+
+
+def split_notes(text: str) -> tuple[str, str]:
+    """(the address without its bracketed notes, the notes as written, '; ' between them).
+    A note is for the courier, not part of where the parcel goes: it stays out of the key
+    (the same address with and without 放门卫 is one address) and is kept on the side."""
+    text = unicodedata.normalize("NFKC", text)
+    notes: list[str] = []
+
+    def one(match: re.Match[str]) -> str:
+        inside = next(g for g in match.groups() if g is not None)
+        folded = arabic_numbers(fold(inside))
+        if _UNIT_ONLY.fullmatch(folded) or _NUMBER.search(folded):
+            return inside  # a unit or a house number: where the parcel goes
+        if inside.strip():
+            notes.append(inside.strip())
+        return " "
+
+    return _NOTE.sub(one, text), "; ".join(notes)
 
 
 def arabic_numbers(text: str) -> str:
@@ -161,14 +189,15 @@ def chinese_numeral(text: str) -> str | None:
 
 def chinese_address(detail: str, *, code: str | None, province: str | None,
                     city: str | None, district: str | None, postcode: str | None = None,
-                    raw: str = "", finest: bool = False) -> ParsedAddress:
-    """A Chinese address from the region an address library found and the rest of the text."""
+                    raw: str = "", finest: bool = False, note: str = "") -> ParsedAddress:
+    """A Chinese address from the region an address library found and the rest of the text
+    (notes already split off: `split_notes`; `raw` has them, for the locker / landmark words)."""
     street, number, unit = split_detail(_without_region(detail, (province, city, district)))
     text = raw or detail
     return ParsedAddress("CN", street, number, unit, code, province, city, district,
                          fold(postcode) if postcode else None,
                          LOCKER.search(text) is not None, LANDMARK.search(text) is not None,
-                         "Hani", finest)
+                         "Hani", finest, note)
 
 
 def _without_region(detail: str, names: tuple[str | None, ...]) -> str:

@@ -17,7 +17,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from integrations.geo.regions import Region, find_region, simplified
-from statemachine.address import ParsedAddress, chinese_address, has_cjk, latin_address
+from statemachine.address import (
+    ParsedAddress,
+    chinese_address,
+    has_cjk,
+    latin_address,
+    split_notes,
+)
 from statemachine.errors import InvalidInput
 
 CHINESE_ORDER = ("province", "city", "district", "street")
@@ -62,10 +68,11 @@ def parse_line(line: str, country: str = "CN", postcode: Any = None,
 
 def _chinese(text: str, postcode: str | None) -> ParsedAddress:
     text = simplified(text)
-    region = find_region(text)
+    address, note = split_notes(text)  # a note naming a place must not move the region
+    region = find_region(address)
     return chinese_address(_after_region(region), code=region.code, province=region.province,
                            city=region.city, district=region.district, postcode=postcode,
-                           raw=text, finest=region.finest)
+                           raw=text, finest=region.finest, note=note)
 
 
 SAR = "特别行政区"

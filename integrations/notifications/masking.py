@@ -114,7 +114,7 @@ def known_pii(attrs: Mapping[str, Any] | None) -> list[str]:
     values = [attrs.get("phone"), attrs.get("ip"), attrs.get("email")]
     for address in (attrs.get("shipping_address"), attrs.get("address")):
         if isinstance(address, Mapping):
-            values += [address.get(k) for k in ("street", "line", "recipient", "phone")]
+            values += [address.get(k) for k in ("street", "line", "recipient", "phone", "note")]
     return [str(v) for v in values if v]
 
 

@@ -266,3 +266,44 @@ def test_numerals_in_a_street_name_stay_as_written(line, street):
 ])
 def test_chinese_numerals_read_as_a_person_reads_them(numeral, value):
     assert chinese_numeral(numeral) == value
+
+
+# --- bracketed notes for the courier -----------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "note"), [
+    ("浙江省杭州市西湖区文三路18号(放门卫)", "放门卫"),
+    ("浙江省杭州市西湖区文三路18号【周末不收】", "周末不收"),
+    ("浙江省杭州市西湖区文三路18号（请电话联系）", "请电话联系"),
+    ("浙江省杭州市西湖区(周末不收)文三路18号[放门卫]", "周末不收; 放门卫"),
+])
+def test_a_bracketed_note_stays_out_of_the_key_and_is_kept_beside_it(line, note):
+    # Before: the note went into the unit (CN|330106|文三路|18|放门卫): the same address had a
+    # key per note, and a blacklisted address passed with a note added
+    parsed = parse_line(line)
+    assert parsed.key == parse_line("浙江省杭州市西湖区文三路18号").key
+    assert parsed.note == note and parsed.as_dict()["note"] == note
+
+
+def test_a_note_between_the_address_and_its_unit_leaves_the_unit():
+    noted = parse_line("杭州市西湖区文三路18号（请电话联系）3单元502室")
+    assert noted.key == parse_line("杭州市西湖区文三路18号3单元502室").key
+
+
+@pytest.mark.parametrize(("line", "plain"), [
+    ("杭州市西湖区文三路18号(A座1203室)", "杭州市西湖区文三路18号A座1203室"),
+    ("杭州市西湖区文三路18号(三号楼)", "杭州市西湖区文三路18号3号楼"),
+    ("杭州市西湖区(文三路18号)", "杭州市西湖区文三路18号"),
+])
+def test_brackets_around_a_unit_or_a_house_number_keep_it_in_the_address(line, plain):
+    parsed = parse_line(line)
+    assert (parsed.key, parsed.note) == (parse_line(plain).key, "")
+
+
+def test_a_note_naming_another_district_does_not_move_the_address():
+    assert parse_line("杭州市西湖区文三路18号(不要送滨江区)").region_code == "330106"
+
+
+def test_a_note_in_the_street_field_stays_out_of_the_key():
+    fields = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
+              "street": "文三路18号【周末不收】"}
+    assert parse_address(fields).key == parse_line("浙江省杭州市西湖区文三路18号").key

@@ -154,3 +154,11 @@ def test_an_eighteen_digit_number_that_is_not_an_identity_card_stays_readable():
     for text in (f"运单{wrong_check}", f"{number}5", f"9{number}", "SF1234567890123",
                  "订单号 202611271234567890"):
         assert mask_text(text) == text, text
+
+
+def test_a_courier_note_set_aside_from_the_address_is_masked_wherever_it_appears():
+    # the buyer's bracketed note (statemachine/address.py split_notes) may hold a name or a phone
+    attrs = {"address": {"key": "CN|330106|文三路|18|", "note": "交给李雷"}}
+    doc = {"order": {"address": attrs["address"]}, "timeline": [{"text": "备注：交给李雷"}]}
+    shown = json.dumps(mask_doc(doc, known_pii(attrs)), ensure_ascii=False)
+    assert "交给李雷" not in shown, shown
