@@ -1,8 +1,8 @@
 """Address entries listed before the address parser changed (traditional characters written as
 simplified, 090d64d; Hong Kong / Macau region names, 37faa3b) keep matching: migration 0016
-re-keys them, and listing an order placed before the change lists the key new orders get.
-Before, such an entry matched no order placed after the upgrade: the blacklisted address
-passed."""
+re-keys them (0018 again, for house numbers in Chinese numerals and courier notes), and
+listing an order placed before the change lists the key new orders get. Before, such an entry
+matched no order placed after the upgrade: the blacklisted address passed."""
 
 from __future__ import annotations
 
@@ -35,16 +35,21 @@ def _entry(n: int, list_name: str, value: str, shown: str | None, evidence: list
 def _store_at_0015(url: str):
     """A store at revision 0015 holding order o-1, shipped to TRADITIONAL and keyed the old
     way (OLD_KEY)."""
+    return _store_at(url, "0015_sweep_and_health_indexes", TRADITIONAL, OLD_KEY)
+
+
+def _store_at(url: str, revision: str, line: str, key: str):
+    """A store at `revision` holding order o-1, shipped to `line` and keyed `key`."""
     engine = make_engine(url)
     config = alembic_config(url)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0015_sweep_and_health_indexes")
+        command.upgrade(config, revision)
         conn.execute(insert(BuyerRow.__table__).values(id="b-1", created_at=AT))
         conn.execute(insert(OrderRow.__table__).values(
             id=1, buyer_id="b-1", state="completed", version=1, currency="CNY", total=100,
             paid=100, refunded=0, created_at=AT, updated_at=AT,
-            attrs={"shipping_address": {"line": TRADITIONAL}, "address": {"key": OLD_KEY}}))
+            attrs={"shipping_address": {"line": line}, "address": {"key": key}}))
     return engine
 
 
@@ -89,6 +94,38 @@ def test_a_rekeyed_entry_alone_under_its_key_takes_it(empty_url):
         row = conn.execute(select(ENTRIES)).one()
     engine.dispose()
     assert (row.value, row.removed_at, row.evidence_order_ids) == (NEW_KEY, None, ["o-1"])
+
+
+NUMERALS = "浙江省杭州市西湖区文三路十八号三单元"
+NUMERALS_OLD_KEY = "CN|330106|文三路十八号三单元||"  # before Chinese numerals were read
+
+
+def test_migration_0018_rekeys_entries_written_with_chinese_numerals_or_a_courier_note(
+        empty_url):
+    # Given a store at 0017 with an order shipped to a house number in Chinese numerals,
+    # keyed the old way, and address entries: listed from that order; typed by a person with
+    # a note (the note was in the key); the order's address listed already under its new key;
+    # one that needs no change
+    engine = _store_at(empty_url, "0017_parcel_goods", NUMERALS, NUMERALS_OLD_KEY)
+    with engine.begin() as conn:
+        conn.execute(insert(ENTRIES), [
+            _entry(1, "block", NUMERALS_OLD_KEY, None, ["o-1"]),  # merged into 2
+            _entry(2, "block", NEW_KEY, None, ["o-9"]),
+            _entry(3, "allow", "CN|330106|文三路|20|放门卫", "浙江省杭州市西湖区文三路20号(放门卫)",
+                   []),
+            _entry(4, "block", "CN|440106|黄埔大道|18|3栋", None, ["o-7"]),
+        ])
+    # When the store is upgraded
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(select(ENTRIES).order_by(ENTRIES.c.id))}
+    engine.dispose()
+    # Then each has the key an order placed today gets
+    assert rows[1].removed_at is not None
+    assert rows[1].removed_by == "migration 0018: same address as entry 2"
+    assert rows[2].value == NEW_KEY and rows[2].evidence_order_ids == ["o-9", "o-1"]
+    assert (rows[3].value, rows[3].removed_at) == ("CN|330106|文三路|20|", None)
+    assert (rows[4].value, rows[4].removed_at) == ("CN|440106|黄埔大道|18|3栋", None)
 
 
 def _rewrite_attrs(pilot: OrderPilot, order_id: str, change) -> None:  # noqa: ANN001

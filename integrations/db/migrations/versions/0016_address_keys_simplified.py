@@ -42,7 +42,12 @@ ENTRY = sa.table("risk_blacklist_entries", sa.column("id"), sa.column("value"),
 
 
 def upgrade() -> None:
-    conn = op.get_bind()
+    rekey(op.get_bind(), by="migration 0016")
+
+
+def rekey(conn, by: str) -> None:
+    """Each active address entry takes the key today's parser gives its address (also run by
+    later migrations that change what a key is: 0018)."""
     entries = conn.execute(ENTRIES).all()
     if not entries:
         return  # no address listed: the parser (jionlp) is not even loaded
@@ -65,7 +70,7 @@ def upgrade() -> None:
         conn.execute(_entry(twin.id).values(evidence_order_ids=merged))
         conn.execute(_entry(entry.id).values(
             removed_at=datetime.now(UTC),
-            removed_by=f"migration 0016: same address as entry {twin.id}"))
+            removed_by=f"{by}: same address as entry {twin.id}"))
 
 
 def downgrade() -> None:
