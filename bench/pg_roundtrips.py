@@ -7,21 +7,25 @@ One process, a fresh database, the public API with the packaged risk rules: each
 placed (its own buyer, device, IP, Chinese address and +86 phone) and paid. First `--orders` orders
 timed as they run (wall, and this process's CPU: psycopg, SQLAlchemy, our code; PostgreSQL's
 own processes are not counted), then as many again with psycopg's cursor `execute` /
-`executemany` and the connection's `commit` / `rollback` counted (a wrapper per call, so this
-second pass is not timed). Every statement and every transaction end is one round trip to the
-server, and psycopg sends a transaction's BEGIN as one more before its first statement, so
-round trips = statements + 2 x transactions.
+`executemany`, the connection's `commit` / `rollback` and its pipelines counted (a wrapper per
+call, so this second pass is not timed). A round trip is a wait for the server's answer: a
+statement or a transaction end sent on its own, psycopg's BEGIN when it goes alone ahead of a
+transaction's first statement, or a pipeline (psycopg's `Connection.pipeline()`: the writes
+deferred by `Sql.later` with the statement or COMMIT they travel with, db/sql.py). As a cross-
+check, `tcp_segments_in_per_order` counts the TCP segments that carried the server's answers
+(Linux TCP_INFO `tcpi_data_segs_in` of every psycopg connection of the process).
 
 Why it matters: on PostgreSQL a client waits for each statement's answer; on the same 2-core
-VM a round trip costs tens of µs of latency that no Python trimming removes. Pipelining
-(psycopg's `Connection.pipeline()`) could send the statements whose answers nobody reads in one
-go; the counts below say how many those are.
+VM a round trip costs tens of µs of latency that no Python trimming removes.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import socket
+import struct
 import sys
 import time
 import uuid
@@ -46,23 +50,66 @@ class Counted:
 
         self._saved = {(cls, name): getattr(cls, name) for cls, name in (
             (psycopg.Cursor, "execute"), (psycopg.Cursor, "executemany"),
-            (psycopg.Connection, "commit"), (psycopg.Connection, "rollback"))}
+            (psycopg.Connection, "commit"), (psycopg.Connection, "rollback"),
+            (psycopg.Connection, "pipeline"))}
         for (cls, name), original in self._saved.items():
             setattr(cls, name, self._wrap(name, original))
+        self._segments = _segments_in()
         return self
 
     def __exit__(self, *exc: object) -> None:
         for (cls, name), original in self._saved.items():
             setattr(cls, name, original)
+        self.calls["tcp_segments_in"] = _segments_in() - self._segments
 
     def _wrap(self, name: str, original):  # noqa: ANN001, ANN202
         def counted(obj, *args, **kwargs):  # noqa: ANN001, ANN202
+            conn = getattr(obj, "connection", obj)
+            alone = conn._pipeline is None  # noqa: SLF001 - psycopg's own state, read only
             self.calls[name] += 1
-            if args:
+            if alone:
+                self.calls["round_trips"] += 1
+                if name.startswith("execute") and conn.info.transaction_status == 0:
+                    self.calls["round_trips"] += 1  # psycopg's BEGIN, on its own
+            if args and name.startswith("execute"):
                 words = str(args[0]).split()
                 self.tables[" ".join(words[:3] if words[0] != "SELECT" else words[:1])] += 1
             return original(obj, *args, **kwargs)
         return counted
+
+
+def _segments_in() -> int:
+    """TCP segments with data received so far on this process's open psycopg connections."""
+    import psycopg
+
+    total = 0
+    for conn in gc.get_objects():
+        if isinstance(conn, psycopg.Connection) and not conn.closed:
+            sock = socket.socket(fileno=conn.pgconn.socket)
+            try:  # struct tcp_info: tcpi_data_segs_in is the u32 at offset 152 (Linux ≥ 4.6)
+                total += struct.unpack_from("I", sock.getsockopt(
+                    socket.IPPROTO_TCP, socket.TCP_INFO, 256), 152)[0]
+            finally:
+                sock.detach()
+    return total
+
+
+def _backend_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL backends serving this process's connections
+    (same machine: /proc/<backend pid>/stat; 0 where it cannot be read)."""
+    import os
+
+    import psycopg
+
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for conn in gc.get_objects():
+        if isinstance(conn, psycopg.Connection) and not conn.closed:
+            try:
+                fields = Path(f"/proc/{conn.info.backend_pid}/stat").read_text().rsplit(")", 1)[1]
+            except OSError:
+                continue
+            total += sum(int(v) for v in fields.split()[11:13]) / tick
+    return total
 
 
 def _order(pilot, n: int) -> None:  # noqa: ANN001
@@ -90,10 +137,11 @@ def measure(url: str, orders: int) -> dict:
         pilot.inventory.receive(sku="SKU-1", warehouse="WH-1", quantity=3 * orders + 100)
         for n in range(50):  # warm: prepared statements, caches
             _order(pilot, n)
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, server = time.perf_counter(), time.process_time(), _backend_cpu()
         for n in range(50, 50 + orders):
             _order(pilot, n)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        server = _backend_cpu() - server
         with Counted() as counted:
             for n in range(50 + orders, 50 + 2 * orders):
                 _order(pilot, n)
@@ -107,8 +155,11 @@ def measure(url: str, orders: int) -> dict:
     return {"benchmark": "pg_roundtrips", "orders": orders,
             "wall_ms_per_order": round(1e3 * wall / orders, 2),
             "client_cpu_ms_per_order": round(1e3 * cpu / orders, 2),
+            "server_cpu_ms_per_order": round(1e3 * server / orders, 2),
             "statements_per_order": statements, "transactions_per_order": ends,
-            "round_trips_per_order": round(statements + 2 * ends, 2),
+            "round_trips_per_order": per.get("round_trips", 0),
+            "pipelines_per_order": per.get("pipeline", 0),
+            "tcp_segments_in_per_order": per.get("tcp_segments_in", 0),
             "statements_by_kind": {k: round(v / orders, 2)
                                    for k, v in counted.tables.most_common()}}
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 
+from integrations.db.sql import PENDING
+
 # WAL with synchronous=NORMAL: a commit appends to the WAL without fsync (durable against a
 # crashed process, not against power loss before the next checkpoint). Checkpoints do fsync;
 # a state change dirties ~10 pages (several tables and indexes), so the default checkpoint
@@ -32,7 +34,16 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         return engine
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "before_cursor_execute", _send_pending)
+    return engine
+
+
+def _send_pending(connection: Any, *_: Any) -> None:
+    """A Core statement runs after the writes deferred on its connection (sql.py `later`)."""
+    pending = connection.info.get(PENDING)
+    if pending:
+        pending.send(connection.connection.driver_connection)
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -201,8 +201,8 @@ class Store:
 
     def ensure_buyer(self, buyer_id: str, at: datetime) -> None:
         """A buyer's first order creates the buyer row (ON CONFLICT works on both stores)."""
-        BUYER.write_row(self.sql, {"id": buyer_id, "created_at": at,
-                                   "credit_score": NEW_BUYER_SCORE})
+        BUYER.later(self.sql, [{"id": buyer_id, "created_at": at,
+                                "credit_score": NEW_BUYER_SCORE}])
 
     def placing_for(self, buyer_id: str) -> None:
         """One buyer's placements take turns until commit, so each reads the risk signals

@@ -13,7 +13,7 @@ its credit store (disputes): DBAPI-cursor statements, as they run on every place
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from integrations.db.rows import Insert
 from integrations.db.schema_risk import RiskBuyerAddressRow, RiskKeyBuyerRow
@@ -41,17 +41,24 @@ ADDRESS = Insert(ADDRESSES, but=(), key=("buyer_id", "address_key"), update=("la
 
 def count_placement(sql: Sql, facts: PlacementFacts, address_key: str | None) -> None:
     """One more order for the buyer, its spend, its device / IP and its address."""
-    sql.run(STATS_SQL, {"b": facts.buyer_id})
-    sql.run(SPEND_SQL, {"b": facts.buyer_id, "c": facts.currency, "amount": facts.amount})
+    sql.later(STATS_SQL, [{"b": facts.buyer_id}])
+    sql.later(SPEND_SQL, [{"b": facts.buyer_id, "c": facts.currency, "amount": facts.amount}])
     for kind, value in ((DEVICE, facts.device_id), (IP, facts.ip)):
         if not value:
             continue
-        if KEY_BUYER.write_row(sql, {"kind": kind, "value": value,
-                                     "buyer_id": facts.buyer_id}) == 1:  # a new buyer of it
-            sql.run(KEY_STATS_SQL, {"k": kind, "v": value})
+        KEY_BUYER.check(row := {"kind": kind, "value": value, "buyer_id": facts.buyer_id})
+        sql.later(KEY_BUYER.sql, [row], _new_buyer_of(sql, kind, value))
     if address_key:
-        ADDRESS.write_row(sql, {"buyer_id": facts.buyer_id, "address_key": address_key,
-                                "last_seen": facts.placed_at})
+        ADDRESS.later(sql, [{"buyer_id": facts.buyer_id, "address_key": address_key,
+                             "last_seen": facts.placed_at}])
+
+
+def _new_buyer_of(sql: Sql, kind: str, value: str) -> Callable[[int], None]:
+    """Counts the buyer for the device / IP once its key row was written (1: a new one)."""
+    def then(written: int) -> None:
+        if written == 1:
+            sql.later(KEY_STATS_SQL, [{"k": kind, "v": value}])
+    return then
 
 
 def count_outcomes(sql: Sql, outcomes: Iterable[tuple[str, str]]) -> None:

@@ -98,8 +98,8 @@ def record_placement(sql: Sql, order_id: int, facts: PlacementFacts,
            "ip": facts.ip, "address_norm": facts.address_key, "phone_norm": facts.phone,
            "amount": facts.amount, "currency": facts.currency, "placed_at": facts.placed_at}
     PLACEMENT.check(row)  # before the decisions' INSERT: a wrong row leaves nothing written
-    DECISION.write(sql, decisions)
-    PLACEMENT.write_row(sql, row)
+    DECISION.later(sql, decisions)
+    PLACEMENT.later(sql, [row])
     count_placement(sql, facts, facts.address_key)
 
 

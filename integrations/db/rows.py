@@ -157,6 +157,13 @@ class Insert:
             return int(sql.run(self.sql, rows[0]).rowcount)
         return sql.many(self.sql, rows) if rows else 0
 
+    def later(self, sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
+        """`write` when nobody reads the count: checked now, sent with the next statement
+        that needs an answer (PostgreSQL; at once on SQLite; sql.py `Sql.later`)."""
+        for row in rows:
+            self.check(row)
+        sql.later(self.sql, rows, bind=True)
+
     def write_row(self, sql: Sql, row: Mapping[str, Any]) -> int:
         """`write` for one row: 1 written, 0 if an upsert's DO NOTHING met its key."""
         return self.write(sql, (row,))

@@ -10,6 +10,13 @@ all-or-nothing guarantee is unchanged. Schema, migrations and cold queries stay 
 SQL is written once with `:name` parameters; for psycopg they become `%(name)s`. Datetimes are
 bound the way SQLAlchemy stores them (aware UTC on PostgreSQL, 'YYYY-MM-DD HH:MM:SS.ffffff' UTC
 text on SQLite) so both paths read each other's rows.
+
+Writes whose answers nobody reads before commit (history, outbox, deadlines, holds, counters)
+go through `later`: on PostgreSQL they wait in the connection's `Pending` queue and leave in
+one pipeline (psycopg's pipeline mode) with the next statement that needs an answer, or with
+the COMMIT — one round trip for the lot, in the order they were written; on SQLite (in-process,
+no round trip) they run at once. A write that must affect a number of rows (the version check)
+says so with `then`, run on the count when it is known and before anything is committed.
 """
 
 from __future__ import annotations
@@ -24,6 +31,51 @@ import orjson
 from sqlalchemy import Connection
 
 Row = tuple[Any, ...]
+Then = Callable[[int], Any]  # given a deferred write's row count: may raise, or defer more
+PENDING = "orderpilot.pending"  # the key of a connection's `Pending` in its `info`
+
+
+class Pending(list[tuple[str, Sequence[Mapping[str, Any]], Then | None]]):
+    """PostgreSQL writes sent with the connection's next answer-bearing statement or COMMIT."""
+
+    def checked(self) -> bool:
+        """Some queued write has a `then`: its count must be known before a COMMIT is sent."""
+        return any(then is not None for _, _, then in self)
+
+    def send(self, driver: Any, tail: Callable[[], Any] | None = None) -> None:
+        """Send the queue (then `tail`: the statement that needs an answer, or the COMMIT) in
+        one pipeline, and run the `then`s on the counts. A driver error of any of them is
+        raised here, the transaction failed (the unit of work rolls back as before)."""
+        statements, counted = list(self), []
+        self.clear()
+        with driver.pipeline():
+            for text, rows, then in statements:
+                cursor = driver.cursor()
+                if len(rows) == 1:
+                    cursor.execute(text, rows[0])
+                else:
+                    cursor.executemany(text, rows)
+                if then is not None:
+                    counted.append((then, cursor))
+            if tail is not None:
+                tail()
+        for then, cursor in counted:
+            then(cursor.rowcount)
+
+    def commit(self, driver: Any) -> None:
+        """COMMIT with the queue ahead of it in one round trip; a queue with a `then` is sent
+        first (a version check that fails must not travel with a COMMIT)."""
+        while self.checked():
+            self.send(driver)
+        if self:
+            self.send(driver, driver.commit)
+        else:
+            driver.commit()
+
+
+def pending_of(connection: Connection) -> Pending:
+    """The connection's queue of deferred writes (kept with its DBAPI connection)."""
+    return connection.info.setdefault(PENDING, Pending())
 
 
 class Sql:
@@ -32,28 +84,52 @@ class Sql:
     def __init__(self, connection: Connection):
         self.sqlite = connection.dialect.name == "sqlite"
         self._dbapi = connection.connection.driver_connection
+        self.pending = None if self.sqlite else pending_of(connection)
 
     def run(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         cursor = self._dbapi.cursor()
-        cursor.execute(self._text(sql), self._bind(params or {}, self.time))
+        text, bound = self._text(sql), self._bind(params or {}, self.time)
+        if self.pending:
+            self.pending.send(self._dbapi, lambda: cursor.execute(text, bound))
+        else:
+            cursor.execute(text, bound)
         return cursor
+
+    def later(self, sql: str, rows: Sequence[Mapping[str, Any]], then: Then | None = None,
+              bind: bool = False) -> None:
+        """`bound` (or `many` with `bind`) for a write whose count nobody reads now: on
+        PostgreSQL sent with the next statement that needs an answer or the COMMIT, on
+        SQLite at once. `check(count)` runs when the count is known, before commit."""
+        if not rows:
+            return
+        if bind:
+            times = Times(self)
+            rows = [self._bind(r, times) for r in rows]
+        if self.pending is None:
+            count = self.bound(sql, rows)
+            if then is not None:
+                then(count)
+            return
+        self.pending.append((self._text(sql), rows, then))
 
     def many(self, sql: str, rows: Iterable[Mapping[str, Any]]) -> int:
         """One statement for many rows; each distinct timestamp among them is bound once (a
         sweep's 10,000 credit events share one `at`)."""
-        cursor = self._dbapi.cursor()
         times = Times(self)
-        cursor.executemany(self._text(sql), [self._bind(r, times) for r in rows])
-        return cursor.rowcount
+        return self.bound(sql, [self._bind(r, times) for r in rows], many=True)
 
-    def bound(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> int:
+    def bound(self, sql: str, rows: Sequence[Mapping[str, Any]], many: bool = False) -> int:
         """Run for rows whose values are bound already (see `time`, `to_json`); returns the
         row count. One row runs as a plain execute (cheaper than executemany)."""
-        cursor = self._dbapi.cursor()
-        if len(rows) == 1:
-            cursor.execute(self._text(sql), rows[0])
+        cursor, text = self._dbapi.cursor(), self._text(sql)
+        if len(rows) == 1 and not many:
+            send = lambda: cursor.execute(text, rows[0])  # noqa: E731
         else:
-            cursor.executemany(self._text(sql), rows)
+            send = lambda: cursor.executemany(text, rows)  # noqa: E731
+        if self.pending:
+            self.pending.send(self._dbapi, send)
+        else:
+            send()
         return cursor.rowcount
 
     def one(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None:

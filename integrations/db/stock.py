@@ -26,7 +26,7 @@ RECEIVE_SQL = ("INSERT INTO inventory (sku, warehouse, on_hand, reserved) "
 def add_holds(sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
     """New stock_holds rows (orders', refills', after-sales cases'), each naming every column
     but the id and the parcel, no more (ValueError otherwise); one statement."""
-    HOLD.write(sql, rows)
+    HOLD.later(sql, rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +140,7 @@ class StockStore:
         totals: dict[tuple[str, str], int] = defaultdict(int)
         for hold in holds:
             totals[(hold.sku, hold.warehouse)] += hold.quantity
-        self.sql.many("UPDATE inventory SET on_hand = on_hand + :d_on_hand, "
+        self.sql.later("UPDATE inventory SET on_hand = on_hand + :d_on_hand, "
                       "reserved = reserved + :d_reserved WHERE sku = :sku AND warehouse = :wh",
                       [{"sku": sku, "wh": wh, "d_on_hand": on_hand_sign * q,
                         "d_reserved": reserved_sign * q}
@@ -148,8 +148,8 @@ class StockStore:
 
     def _mark(self, order_ids: list[int], from_status: str, to_status: str) -> None:
         where, params = in_list("order_id", order_ids)
-        self.sql.run(f"UPDATE stock_holds SET status = :to WHERE {where} AND status = :from_",
-                     {**params, "to": to_status, "from_": from_status})
+        self.sql.later(f"UPDATE stock_holds SET status = :to WHERE {where} AND status = :from_",
+                       [{**params, "to": to_status, "from_": from_status}])
 
 
 @dataclass(frozen=True, slots=True)

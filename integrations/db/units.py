@@ -9,6 +9,9 @@ The SQLAlchemy `Connection` wrapped around it still serves Core queries: the eng
 hook sees the driver already in a transaction and issues nothing more, and the unit commits
 through SQLAlchemy when Core opened its own transaction state, so both views stay in step.
 
+On PostgreSQL the writes a unit of work deferred (sql.py `later`) travel with its COMMIT, one
+round trip; a rollback drops them unsent.
+
 A connection whose transaction failed to roll back (a dead PostgreSQL session) is discarded,
 never returned to the list. After a fork the child starts with an empty list: a connection is
 never shared between processes.
@@ -27,6 +30,7 @@ from sqlalchemy import URL, Connection
 from sqlalchemy.pool import NullPool
 
 from integrations.db.engine import make_engine
+from integrations.db.sql import PENDING, Pending
 
 WRITE_TURN_WAIT = 30.0  # seconds, as the busy timeout (engine.SQLITE_PRAGMAS)
 
@@ -142,14 +146,22 @@ class Units:
 
 
 def _commit(connection: Connection, driver: Any) -> None:
+    pending: Pending | None = connection.info.get(PENDING)
     if connection.in_transaction():  # Core statements opened SQLAlchemy's own state
+        if pending:
+            pending.send(driver)
         connection.commit()
+    elif pending:
+        pending.commit(driver)
     else:
         driver.commit()
 
 
 def _rolled_back(connection: Connection, driver: Any) -> bool:
     """Roll back; False if the connection could not (it is broken and must go)."""
+    pending: Pending | None = connection.info.get(PENDING)
+    if pending:
+        pending.clear()  # never sent: the rollback has nothing of them to undo
     try:
         if connection.in_transaction():
             connection.rollback()
@@ -168,15 +180,41 @@ class Savepoints:
         self.connection = connection
         self._driver = connection.connection.driver_connection
         self._names = itertools.count(1)
+        self._pending: Pending | None = (None if connection.dialect.name == "sqlite"
+                                         else connection.info.setdefault(PENDING, Pending()))
 
     @contextmanager
     def begin(self, readonly: bool = False) -> Iterator[Connection]:
+        """A savepoint around the block. On PostgreSQL SAVEPOINT and RELEASE wait in the
+        connection's queue (sql.py `later`) and travel with the statements around them; the
+        block's deferred writes are sent and checked before its RELEASE, so a command whose
+        writes fail is rolled back alone."""
         name = f"op_group_{next(self._names)}"
-        self._driver.execute(f"SAVEPOINT {name}")
+        self._later(f"SAVEPOINT {name}")
         try:
             yield self.connection
+            if self._pending:
+                self._pending.send(self._driver)
         except BaseException:
-            self._driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            self._driver.execute(f"RELEASE SAVEPOINT {name}")
+            self._undo(name)
             raise
+        self._later(f"RELEASE SAVEPOINT {name}")
+
+    def _later(self, statement: str) -> None:
+        if self._pending is None:
+            self._driver.execute(statement)
+        else:
+            self._pending.append((statement, ({},), None))
+
+    def _undo(self, name: str) -> None:
+        """Roll the block back: its queued statements are dropped, and if its SAVEPOINT was
+        never sent there is nothing more to undo."""
+        pending, mark = self._pending, f"SAVEPOINT {name}"
+        if pending is not None:
+            unsent = [i for i, (text, _, _) in enumerate(pending) if text == mark]
+            if unsent:
+                del pending[unsent[0]:]
+                return
+            pending.clear()  # all of the block's: its SAVEPOINT left with what came before
+        self._driver.execute(f"ROLLBACK TO SAVEPOINT {name}")
         self._driver.execute(f"RELEASE SAVEPOINT {name}")

@@ -19,7 +19,9 @@ then waited for the order would close a circle with it.
 An aggregate moved n times in a batch is written once, from version v to v + n (the pipeline
 cuts its batches so that each aggregate moves once per `apply`, see pipeline.rounds); if any
 row's version moved meanwhile the whole batch raises `ConcurrentUpdate` (the unit of work rolls
-back).
+back). Every write here but the hold (its count decides) is deferred (sql.py `later`): on
+PostgreSQL the lot travels with the next statement that needs an answer or with the COMMIT, so
+the version check raises there — still before anything is committed.
 No other module writes these tables; the single-call API is a batch of one.
 
 A batch of one (nearly every API call: a step, or its cascade's round) goes through the same
@@ -93,7 +95,7 @@ class Writer:
         number = self.sql.insert_id(rows.insert, rows.values(aggregate, self.sql.time))
         aggregate.id = number
         if isinstance(aggregate, Order) and aggregate.lines:
-            self.sql.bound(LINES.insert, [{**LINES.values(ln, self.sql.time),
+            self.sql.later(LINES.insert, [{**LINES.values(ln, self.sql.time),
                                            "order_id": number} for ln in aggregate.lines])
         return number
 
@@ -110,25 +112,26 @@ class Writer:
 
     def save_lines(self, order: Order) -> None:
         """Per-line refunded quantities (after-sales refunds by line)."""
-        self.sql.many(LINES.update, [{"refunded_quantity": ln.refunded_quantity,
-                                      "order_id": order.id, "line_no": ln.line_no}
-                                     for ln in order.lines])
+        self.sql.later(LINES.update, [{"refunded_quantity": ln.refunded_quantity,
+                                       "order_id": order.id, "line_no": ln.line_no}
+                                      for ln in order.lines], bind=True)
 
     def signal(self, name: str, entity: str, entity_id: int, order_id: int, at: datetime,
                data: dict[str, Any]) -> None:
         """An outbox event that is not a transition (an SLA breach, an escalation)."""
-        self.sql.run(OUTBOX_INSERT, {
+        self.sql.later(OUTBOX_INSERT, [{
             "event": f"orderpilot.{entity}.{name}", "entity": entity, "entity_id": entity_id,
             "order_id": order_id, "created_at": at,
-            "payload": {"order_id": ids.ORDER(order_id), "at": at.isoformat(), **data}})
+            "payload": {"order_id": ids.ORDER(order_id), "at": at.isoformat(), **data}}],
+            bind=True)
 
     def arm(self, kind: DeadlineKind, entity: str, entity_id: int, order_id: int,
             due: datetime) -> None:
         """(Re-)arm one timer outside a transition (a sweep found its row stale)."""
         self.timers_touched.add((entity, entity_id, kind.value))
-        self.sql.run(DEADLINE_UPSERT, {"kind": kind.value, "entity": entity,
-                                       "entity_id": entity_id, "order_id": order_id,
-                                       "due_at": due})
+        self.sql.later(DEADLINE_UPSERT, [{"kind": kind.value, "entity": entity,
+                                          "entity_id": entity_id, "order_id": order_id,
+                                          "due_at": due}], bind=True)
 
     # --- the four parts of a batch ---------------------------------------------------------
 
@@ -184,11 +187,15 @@ class Writer:
                 times: Times) -> None:
         params = [{**rows.changes(agg, times), "id": agg.id, "version": agg.version,
                    "new_version": agg.version + n, "at": times(at)} for agg, n, at in batch]
-        written = self.sql.bound(rows.update, params)
-        if written != len(params):
-            first = batch[0][0]
-            raise ConcurrentUpdate(entity, first.public_id if len(batch) == 1 else "batch",
-                                   first.version if len(batch) == 1 else -1)
+        first = batch[0][0]
+        who, version = ((first.public_id, first.version) if len(batch) == 1
+                        else ("batch", -1))
+
+        def checked(written: int) -> None:  # on PostgreSQL at the next round trip, before commit
+            if written != len(params):
+                raise ConcurrentUpdate(entity, who, version)
+
+        self.sql.later(rows.update, params, checked)
         for agg, n, _ in batch:
             agg.version += n
 
@@ -213,14 +220,13 @@ class Writer:
         armed = [{"kind": kind.value, "entity": entity, "entity_id": number,
                   "order_id": value[0], "due_at": times(value[1])}
                  for (entity, number, kind), value in sorted(net.items()) if value is not None]
-        if armed:
-            self.sql.bound(DEADLINE_UPSERT, armed)
+        self.sql.later(DEADLINE_UPSERT, armed)
 
     def _delete_deadlines(self, entity: str, kind: DeadlineKind, numbers: list[int]) -> None:
         for chunk in _chunks(numbers, IN_LIST_CHUNK):
             where, params = in_list("entity_id", chunk)
-            self.sql.run(f"DELETE FROM deadlines WHERE entity = :entity AND kind = :kind "
-                         f"AND {where}", {**params, "entity": entity, "kind": kind.value})
+            self.sql.later(f"DELETE FROM deadlines WHERE entity = :entity AND kind = :kind "
+                           f"AND {where}", [{**params, "entity": entity, "kind": kind.value}])
 
     def _record(self, changes: Sequence[Change], times: Times) -> None:
         """History and outbox: one row each per change, in step order."""
@@ -236,8 +242,8 @@ class Writer:
                            "entity": fired.entity, "entity_id": number,
                            "order_id": change.order_id, "created_at": at,
                            "payload": event_json(change, details)})
-        self.sql.bound(HISTORY_INSERT, history)
-        self.sql.bound(OUTBOX_INSERT, outbox)
+        self.sql.later(HISTORY_INSERT, history)
+        self.sql.later(OUTBOX_INSERT, outbox)
 
 
 def event_payload(change: Change) -> dict[str, Any]:
