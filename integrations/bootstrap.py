@@ -6,7 +6,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from integrations.config import Settings
+from integrations.config import Settings, read_settings
 from integrations.db.engine import make_engine
 from integrations.db.migrate import ensure_schema
 from integrations.payments.select import gateway_from_settings
@@ -27,20 +27,18 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
                   risk_check: RiskCheck | None = None, settings: Settings | None = None,
                   migrate: bool = True, gateway: PaymentGateway | None = None) -> Context:
     """Everything a service function needs, from explicit arguments or ORDERPILOT_* settings."""
-    settings = settings or Settings()
+    settings = settings or read_settings(Settings)
     if database_url is not None:
         settings = settings.model_copy(update={"database_url": database_url})
+    # every setting read and checked before the store is opened (or a new file made for it)
+    risk = read_settings(RiskSettings)  # ORDERPILOT_RISK_*; default: the packaged rule set
+    risk_check = risk_check or risk_check_from_settings(risk)
+    hooks, verifier = risk_hooks(risk.ruleset()), verifier_from_settings(risk)
+    gateway = gateway or gateway_from_settings()
     engine = open_store(settings.database_url, migrate)
-    try:
-        risk = RiskSettings()  # ORDERPILOT_RISK_*; default: the packaged rule set
-        return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
-                       timeouts=settings.timeouts(),
-                       risk_check=risk_check or risk_check_from_settings(risk),
-                       hooks=risk_hooks(risk.ruleset()), verifier=verifier_from_settings(risk),
-                       gateway=gateway or gateway_from_settings())
-    except BaseException:  # bad risk / payment settings: the opened pool is nobody's to close
-        engine.dispose()
-        raise
+    return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
+                   timeouts=settings.timeouts(), risk_check=risk_check, hooks=hooks,
+                   verifier=verifier, gateway=gateway)
 
 
 def open_store(url: str, migrate: bool = True) -> Engine:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.connect_config import (
@@ -15,10 +15,29 @@ from integrations.connect_config import (
     TrackingPolicy,
     WebhookPolicy,
 )
+from integrations.currencies import shop_currency
 from integrations.fulfil_config import FulfilmentPolicy
+from statemachine.errors import InvalidInput
 from statemachine.policies import Timeouts
 
 DEFAULT_DATABASE_URL = "sqlite:///orderpilot.db"
+S = TypeVar("S", bound=BaseSettings)
+
+
+def read_settings(kind: type[S]) -> S:
+    """`kind()` read from the environment (and .env); a value it refuses is InvalidInput naming
+    the variable as the operator wrote it (ORDERPILOT_HOLD_MINUTES, ORDERPILOT_SHOPIFY__CURRENCY)
+    and what is expected: a typo in the environment is bad input, not a traceback. The value
+    itself is not repeated (it may be a secret)."""
+    try:
+        return kind()
+    except ValidationError as error:
+        config = kind.model_config
+        prefix, nested = config.get("env_prefix", ""), config.get("env_nested_delimiter") or "__"
+        raise InvalidInput({
+            (prefix + nested.join(str(part) for part in problem["loc"])).upper():
+                problem["msg"].removeprefix("Value error, ")
+            for problem in error.errors()}) from None
 
 
 class Settings(BaseSettings):
@@ -26,7 +45,8 @@ class Settings(BaseSettings):
                                       env_nested_delimiter="__")
 
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the store")
-    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    currency: Annotated[str, AfterValidator(shop_currency)] = Field(
+        "CNY", pattern=r"^[A-Z]{3}$", description="orders placed without one are in this")
     hold_minutes: float = Field(20, ge=15, le=30, description="stock hold TTL, 15–30 minutes")
     review_sla_hours: float = Field(24, gt=0)
     verification_minutes: float = Field(10, gt=0, le=60, description="time the buyer has to "

@@ -8,9 +8,11 @@ relay that dies mid-batch leaves its deliveries claimed this long, then another 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, Field, SecretStr
+
+from integrations.currencies import shop_currency
 
 # Standard Webhooks' suggested schedule after the first try: 5 s, 5 min, 30 min, 2 h, 5 h,
 # 10 h, 10 h — eight attempts over about 28 hours.
@@ -76,8 +78,9 @@ class ShopifyPolicy(BaseModel):
         None, description="the app's client secret: verifies X-Shopify-Hmac-Sha256")
     shop_domain: str | None = Field(None, description="accept only this shop "
                                     "(X-Shopify-Shop-Domain), e.g. my-shop.myshopify.com")
-    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$",
-                                 description="the shop's currency; default ORDERPILOT_CURRENCY")
+    currency: Annotated[str | None, AfterValidator(shop_currency)] = Field(
+        None, pattern=r"^[A-Z]{3}$", description="the shop's currency; default "
+                                                  "ORDERPILOT_CURRENCY")
 
 
 NoticeName = Literal["confirmed", "paid", "shipped", "delivered", "refunded", "aftersales"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from integrations.config import read_settings
 from integrations.http import errors, events, hooks, providers, reads, subscriptions
 from integrations.http.auth import SignatureMiddleware
 from integrations.http.deps import Runner
@@ -24,11 +25,11 @@ def create_app(ctx: Context, settings: HttpSettings | None = None,
                payments: PaymentSettings | None = None) -> FastAPI:
     """The app, wired to one service context; secrets come from `settings` and `payments`
     (the environment)."""
-    settings = settings or HttpSettings()
+    settings = settings or read_settings(HttpSettings)
     app = FastAPI(title="orderpilot ingestion", version="1",
                   description="Signed webhooks in (HMAC-SHA256), order reads out.")
     app.state.context = ctx
-    app.state.payments = payments or PaymentSettings()
+    app.state.payments = payments or read_settings(PaymentSettings)
     group = GroupCommit(ctx, settings.group_commit_max_batch,
                         settings.group_commit_max_wait_ms / 1000) if settings.group_commit else None
     app.state.runner = Runner(ctx, group)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from integrations.config import read_settings
 from integrations.payments.settings import PaymentSettings
 
 
 def gateway_from_settings(settings: PaymentSettings | None = None) -> Any:
     """A StripeGateway, AlipayGateway or the simulated gateway, configured from settings."""
-    settings = settings or PaymentSettings()
+    settings = settings or read_settings(PaymentSettings)
     if settings.provider == "stripe":
         from integrations.payments.stripe_gateway import StripeGateway
 

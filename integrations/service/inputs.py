@@ -15,7 +15,6 @@ from functools import cache
 from ipaddress import IPv4Address, IPv6Address
 from typing import Annotated, Any, Literal, TypeVar
 
-import pycountry
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -29,9 +28,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from integrations.currencies import shop_currency_problem
 from statemachine import ids, limits
 from statemachine.aftersales import CaseKind, Inspection
-from statemachine.currency import not_shop_currency
 from statemachine.errors import InvalidInput
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
@@ -42,9 +41,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def _shop_currency(code: str) -> str:
     """The one check of an order's currency, for every entry (API, HTTP, events, imports)."""
-    if pycountry.currencies.get(alpha_3=code) is None:
-        raise PydanticCustomError("currency", "not an ISO 4217 currency code")
-    problem = not_shop_currency(code)
+    problem = shop_currency_problem(code)
     if problem:
         raise PydanticCustomError("currency", problem)
     return code
