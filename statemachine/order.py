@@ -11,6 +11,7 @@ from statemachine.lifecycle import Creation, Lifecycle, Step, StockIntent, Timer
 from statemachine.order_aggregate import Order, OrderState, OrderTrigger
 from statemachine.order_effects import (
     auto_complete_due,
+    cancel_order,
     capture_due,
     end_hold,
     extend_hold,
@@ -26,7 +27,6 @@ from statemachine.order_effects import (
     record_pending_payment,
     record_refund,
     record_shipping,
-    refund_everything_paid,
     refund_if_paid,
     restart_hold,
     review_due,
@@ -42,6 +42,7 @@ from statemachine.order_guards import (
     hold_has_lapsed,
     money_taken,
     no_other_payment_started,
+    nothing_authorised_to_refund_later,
     nothing_in_transit,
     nothing_paid_yet,
     payment_can_be_taken,
@@ -115,9 +116,11 @@ ORDER_STEPS = (
     # a shipped order whose parcels were all settled (delivered, or lost / returned and the
     # buyer compensated) closes without a delivery
     Step("close", (S.SHIPPED,), S.COMPLETED, (every_parcel_delivered,), note_reason),
-    Step("cancel", PRE_SHIPMENT, S.CANCELLED, effect=refund_everything_paid,
-         stock=(RELEASE, RESTOCK)),
+    Step("cancel", PRE_SHIPMENT, S.CANCELLED, (nothing_authorised_to_refund_later,),
+         cancel_order, stock=(RELEASE, RESTOCK)),
     Step("refund", REFUNDABLE, None, (refund_within_paid,), record_refund, event="refunded"),
+    # a cancel with `refund_later` left the money with its provider: its refunds come after
+    Step("refund", (S.CANCELLED,), None, (refund_within_paid,), record_refund, event="refunded"),
     # capture at shipping: the authorisation `pay` kept becomes money (at `ship`, or when
     # the authorisation would otherwise lapse)
     Step("capture", REFUNDABLE, None, (authorisation_uncaptured,), record_capture,

@@ -91,6 +91,16 @@ def refund_everything_paid(order: Order, ctx: Mapping[str, Any]) -> dict[str, An
     return payload | ({"released_authorisation": held["amount"]} if held else {})
 
 
+def cancel_order(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """Cancelling gives back everything paid, unless `refund_later`: the provider that took the
+    money keeps it for now (Shopify's "refund later"), and each refund it makes afterwards is a
+    `refund` of the cancelled order."""
+    if not ctx.get("refund_later"):
+        return refund_everything_paid(order, ctx)
+    order.hold_expires_at = None
+    return {"refund": 0, "refund_later": order.paid - order.refunded, "reason": ctx.get("reason")}
+
+
 def record_refund(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     order.refunded += ctx["amount"]
     return {"amount": ctx["amount"], "case": ctx.get("case"), "reason": ctx.get("reason")}

@@ -132,3 +132,11 @@ def refund_within_paid(order: Order, ctx: Mapping[str, Any]) -> str | None:
         return (f"refund of {amount} would exceed what was paid ({order.paid}, "
                 f"already refunded {order.refunded})")
     return None
+
+
+def nothing_authorised_to_refund_later(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    """`refund_later` keeps money taken; an authorisation is let go when the order is
+    cancelled (there is nothing to refund later)."""
+    if ctx.get("refund_later") and order.attrs.get("authorisation"):
+        return "an authorisation kept for capture is released on cancel, not refunded later"
+    return None

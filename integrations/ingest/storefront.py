@@ -16,8 +16,11 @@ A cancellation (orders/cancelled, or any order body with `cancelled_at`) of an o
 here yet is remembered (`shopify:<shop>:cancelled:<id>`), in turn with the order's placement, so
 that no later topic places it. An orders/paid carrying `cancelled_at` books the payment
 first (`pay`), then cancels. Cancelling an order that holds Shopify's payment books Shopify's
-refund of it (Shopify refunds when it cancels) and marks the cancellation's refund settled, so
-it is not sent again through our own gateway; a later refunds/create for it books nothing.
+refund of it when the body says Shopify refunded it all (financial_status refunded / voided)
+and marks the cancellation's refund settled, so it is not sent again through our own gateway;
+a later refunds/create for it books nothing. A cancellation whose refund the admin left for
+later (paid / partially_refunded) refunds nothing: the money stays with Shopify
+(`refund_later`), and each refunds/create then books its refund of the cancelled order.
 | refunds/create | `refund` the goods' part (line subtotals), within what is left to refund |
 
 Bad data (unknown sku, another currency, no address, no customer) is an `InvalidInput` that
@@ -249,16 +252,23 @@ def _cancel_or_remember(ctx: Context, tx: Tx, shop: str, order: shopify.ShopifyO
     return Applied(number, note is None, {"order": _view(tx, number)}, note)
 
 
+REFUNDED_ON_CANCEL = ("refunded", "voided")  # Shopify's financial_status after a full refund
+
+
 def _cancel(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
             d: ShopifyDelivery) -> str | None:
-    """Cancel our order; what Shopify was paid for it, Shopify refunded when it cancelled."""
+    """Cancel our order. What Shopify was paid for it is refunded with it only when Shopify
+    says so (financial_status refunded / voided); otherwise ("refund later": paid,
+    partially_refunded) Shopify keeps it and each refunds/create books a refund."""
     reason = f"cancelled in Shopify ({order.cancel_reason or 'no reason'})"
     owed = ours.paid - ours.refunded  # read before: the cancel counts it refunded
+    later = order.financial_status not in REFUNDED_ON_CANCEL
     try:
-        orders.fire(ctx, tx, ours, "cancel", ACTOR, {"reason": reason})
+        orders.fire(ctx, tx, ours, "cancel", ACTOR,
+                    {"reason": reason} | ({"refund_later": True} if later and owed else {}))
     except InvalidTransition as error:
         return f"{error}: open an after-sales case instead"
-    if owed > 0:
+    if owed > 0 and not later:
         _refunded_by_shopify(ctx, tx, ours, order, d, reason)
     return None
 

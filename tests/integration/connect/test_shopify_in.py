@@ -279,3 +279,48 @@ def test_a_payment_shopify_refunded_when_it_cancelled_is_in_the_ledger_both_ways
                                                         shipping="10.00"), "wh-30")
     assert again.status_code == 200 and again.json()["applied"] is False, again.text
     assert ledger(pilot)[-1] == ("refund", 8980, "shopify:8") and len(ledger(pilot)) == 2
+
+
+@pytest.mark.parametrize(("status", "back_at_cancel"), [
+    ("refunded", 8980), ("voided", 8980), ("paid", 0), ("partially_refunded", 0)])
+def test_a_cancellation_books_only_the_refund_shopify_says_it_made(storefront, status,
+                                                                    back_at_cancel):
+    # Given an order paid at checkout in Shopify (¥79.80 of goods, ¥89.80 with shipping), one
+    # unit refunded already when the cancellation says partially_refunded
+    pilot, http = storefront
+    send(http, "orders/create", shopify_order(9, financial_status="paid"), "wh-40")
+    before = 3990 if status == "partially_refunded" else 0
+    if before:
+        send(http, "refunds/create", shopify_refund(9), "wh-41")
+    # When the admin cancels it: refunding everything (refunded; voided for an authorisation),
+    # or choosing to refund later (Shopify still says paid / partially_refunded)
+    answer = send(http, "orders/cancelled", shopify_order(
+        9, financial_status=status, cancelled_at=CANCELLED_AT, cancel_reason="customer"),
+        "wh-42")
+    # Then the order is cancelled and its stock back either way
+    assert answer.status_code == 200 and answer.json()["applied"] is True, answer.text
+    order = pilot.orders.get("o-1")
+    assert order.state == "cancelled"
+    assert pilot.inventory.level(sku="SKU-1", warehouse="WH-1").reserved == 0
+    # And the order and the ledger count back only what Shopify gave back
+    refunded = 7980 if back_at_cancel else before
+    assert (order.paid, order.refunded) == (7980, refunded)
+    expected = [("capture", 8980, "shopify:9")] + (
+        [("refund", 3990, "shopify:509562969")] if before else []) + (
+        [("refund", back_at_cancel, "shopify:9")] if back_at_cancel else [])
+    assert ledger(pilot) == expected
+    # And nothing is sent back through our own gateway
+    assert settlement.cancellation(pilot.context, 1).owed == 0 or \
+        settlement.cancellation(pilot.context, 1).settled
+    if back_at_cancel:
+        return
+    # When Shopify refunds the rest later, then its refunds/create books it
+    rest = shopify_refund(9, subtotal=f"{(7980 - before) / 100:.2f}", quantity=2 - before // 3990,
+                          shipping="10.00")
+    rest["id"] = 509_562_970
+    later = send(http, "refunds/create", rest, "wh-43")
+    assert later.status_code == 200 and later.json()["applied"] is True, later.text
+    order = pilot.orders.get("o-1")
+    assert (order.state, order.refunded, order.payment_status) == ("cancelled", 7980,
+                                                                    "refunded")
+    assert ledger(pilot)[-1] == ("refund", 7980 - before, "shopify:509562970")
