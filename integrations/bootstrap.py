@@ -18,7 +18,7 @@ from integrations.risk.settings import (
 )
 from integrations.service.context import Context, SystemClock
 from statemachine.clock import Clock
-from statemachine.errors import StoreUnavailable
+from statemachine.errors import SchemaMismatch, StoreUnavailable
 from statemachine.ports import PaymentGateway
 from statemachine.risk_port import RiskCheck
 
@@ -43,7 +43,8 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
 
 def open_store(url: str, migrate: bool = True) -> Engine:
     """An engine on `url`, its schema upgraded; StoreUnavailable (not a driver traceback) when
-    the URL is not one we can open or the store does not answer."""
+    the URL is not one we can open or the store does not answer; SchemaMismatch when a newer
+    orderpilot upgraded it."""
     try:
         engine = make_engine(url)
     except (ArgumentError, NoSuchModuleError) as error:
@@ -53,7 +54,10 @@ def open_store(url: str, migrate: bool = True) -> Engine:
         if migrate:
             ensure_schema(engine)
         return engine
-    except (DBAPIError, OSError, CommandError) as error:  # CommandError: a revision we do not know
+    except SchemaMismatch:  # upgraded by a newer orderpilot: not ours to touch
+        engine.dispose()
+        raise
+    except (DBAPIError, OSError, CommandError) as error:  # CommandError: alembic's own refusal
         engine.dispose()
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
         raise StoreUnavailable(_shown(url), reason) from None

@@ -11,11 +11,12 @@ from statemachine.errors import (
     InvalidTransition,
     NotFound,
     OrderPilotError,
+    SchemaMismatch,
     StoreUnavailable,
 )
 
 __all__ = [
     "ConcurrentUpdate", "Contention", "GuardRejected", "InsufficientStock", "InvalidInput",
     "InvalidTransition", "ManualClock", "NotFound", "OrderPilot", "OrderPilotError",
-    "StoreUnavailable",
+    "SchemaMismatch", "StoreUnavailable",
 ]

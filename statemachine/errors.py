@@ -103,3 +103,19 @@ class StoreUnavailable(OrderPilotError):
     def __init__(self, where: str, reason: str):
         self.where, self.reason = where, reason
         super().__init__(f"the store at {where} is not available: {reason}")
+
+
+class SchemaMismatch(OrderPilotError):
+    """The store's schema is not the one this orderpilot expects (empty, behind, upgraded by a
+    newer orderpilot, or changed by hand): a deployment to fix, not an outage to wait out.
+    `.remedy` says what to do (for a schema behind: `orderpilot db upgrade`)."""
+
+    code = "schema_mismatch"
+
+    def __init__(self, where: str, found: str | None, expected: str | None, detail: str,
+                 remedy: str):
+        self.where, self.found, self.expected = where, found, expected
+        self.detail, self.remedy = detail, remedy
+        super().__init__(
+            f"the store at {where} does not have the schema this orderpilot expects ({detail}): "
+            f"it is at revision {found or 'none'}, expected {expected}; {remedy}")

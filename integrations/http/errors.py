@@ -19,6 +19,7 @@ from statemachine.errors import (
     InvalidTransition,
     NotFound,
     OrderPilotError,
+    SchemaMismatch,
     StoreUnavailable,
 )
 
@@ -26,6 +27,7 @@ STATUS: dict[type[OrderPilotError], int] = {
     InvalidInput: 422, NotFound: 404, InvalidTransition: 409, GuardRejected: 409,
     ConcurrentUpdate: 409, InsufficientStock: 409, IdempotencyConflict: 409,
     Contention: 503, StoreUnavailable: 503,  # nothing written, the same request may succeed
+    SchemaMismatch: 500,  # nothing written; a deployment to fix (no Retry-After: not a moment)
 }
 RETRY_AFTER_SECONDS = "1"  # for 503: a collision or a lost store is usually over in a moment
 

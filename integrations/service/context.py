@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from integrations.config import Settings
+from integrations.db.errors import schema_problem
+from integrations.db.migrate import schema_mismatch
 from integrations.db.repository import Store
 from integrations.db.stock import StockStore
 from integrations.db.units import Units
@@ -62,7 +64,8 @@ class Context:
         """Open a transaction; commit when the block ends, roll back if it raises.
 
         A collision with another writer (deadlock, serialization failure, SQLite busy) leaves
-        as `Contention` (`contention.retrying` re-runs it), a lost connection as
+        as `Contention` (`contention.retrying` re-runs it), a table or column the store lacks
+        as `SchemaMismatch` (naming its revision and the fix), a lost connection as
         `StoreUnavailable`, a refused value as `InvalidInput` — never as the driver's exception.
         """
         try:
@@ -71,6 +74,9 @@ class Context:
                 stock = StockStore(connection, store.sql)  # one Sql per unit of work
                 yield Tx(connection, store, stock, Writer(store.sql, stock))
         except Exception as error:
+            problem = schema_problem(error)
+            if problem is not None:  # a deployment error, not an outage: say so
+                raise schema_mismatch(self.engine, problem) from error
             mapped = as_domain_error(error, self.engine.url.render_as_string(hide_password=True))
             if mapped is None or mapped is error:
                 raise
