@@ -142,3 +142,22 @@ def test_capture_needs_an_uncaptured_authorisation_of_the_same_amount():
     fired = ORDER_LIFECYCLE.fire(held, "capture", at=START, actor="t", amount=3998)
     assert (held.paid, held.authorisation, fired.to_state) == (3998, None, "picking")
     assert fired.clear == ("authorisation_expiry",)
+
+
+def test_a_cancel_that_refunds_later_keeps_the_money_and_its_refunds_come_after():
+    # Given a paid order (¥39.98) cancelled with its refund left to the provider
+    o = order(OrderState.PAID, paid=3998, payment_ref="shopify:9")
+    fired = ORDER_LIFECYCLE.fire(o, "cancel", at=START, actor="t", refund_later=True)
+    # Then nothing is counted refunded, and the provider's later refunds are, up to the paid
+    assert (o.state, o.refunded, fired.payload["refund"]) == (OrderState.CANCELLED, 0, 0)
+    ORDER_LIFECYCLE.fire(o, "refund", at=START, actor="t", amount=3998)
+    with pytest.raises(GuardRejected, match="would exceed what was paid"):
+        ORDER_LIFECYCLE.fire(o, "refund", at=START, actor="t", amount=1)
+
+
+def test_an_authorisation_is_released_on_cancel_not_refunded_later():
+    held = {"amount": 3998, "payment_ref": "p", "capture_by": START.isoformat()}
+    o = order(OrderState.PAID, paid=3998, payment_ref="p", attrs={"authorisation": held})
+    with pytest.raises(GuardRejected, match="released on cancel"):
+        ORDER_LIFECYCLE.fire(o, "cancel", at=START, actor="t", refund_later=True)
+    assert o.state == OrderState.PAID
