@@ -9,7 +9,7 @@ the live holds:
   not held is taken from free stock as planned;
 - release_replacement: held units of the line go back (reserved drops);
 - take_back: sold units of the line come back — `returned` and on the shelf again, or
-  `written_off` with an adjustment row naming who and why.
+  `written_off` with an adjustment row naming who and why — from delivered parcels first.
 """
 
 from __future__ import annotations
@@ -80,11 +80,17 @@ class CaseStock:
                                              [(p.id, p.warehouse) for p in fired.spawned]))
 
     def _take_back(self, case: AfterSalesCase, fired: Fired) -> None:
+        """The case's units come back from the parcels the buyer has: delivered parcels'
+        units first, then (more asked back than was delivered: the warehouse has them in
+        hand, so a parcel came without its scan) those of parcels still on their way; each in
+        hold order. A parcel's later loss or return then settles only what it still carries."""
         restock = case.take_back == "restock"
         reason = fired.payload.get("notes") or f"returned goods inspected: {case.inspection}"
+        delivered = self.holds.delivered_holds(case.order_id)
         for line in case.lines:
             left = line.quantity
-            for hold in self._of_line(case, line.line_no, "consumed"):
+            for hold in sorted(self._of_line(case, line.line_no, "consumed"),
+                               key=lambda h: h.id not in delivered):
                 take = min(left, hold.quantity)
                 self.holds.split_hold(hold, take, "returned" if restock else "written_off")
                 if restock:

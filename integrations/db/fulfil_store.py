@@ -131,6 +131,17 @@ class FulfilStore:
             "AND t.shipment_id = :s)) ORDER BY id", {"o": order_id, "s": shipment_id,
                                                      "w": warehouse})]
 
+    def delivered_holds(self, order_id: int) -> set[int]:
+        """The order's sold units the buyer has: those of its delivered parcels (a parcel's
+        goods as `parcel_holds` reads them; a return label's parcel carries goods back, not
+        to the buyer)."""
+        return {r[0] for r in self.sql.all(
+            "SELECT h.id FROM stock_holds h WHERE h.order_id = :o AND h.status = 'consumed' "
+            "AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = :o AND s.state = "
+            "'delivered' AND s.purpose <> 'return' AND (h.shipment_id = s.id OR "
+            "h.shipment_id IS NULL AND h.warehouse = s.warehouse AND NOT EXISTS (SELECT 1 FROM "
+            "stock_holds t WHERE t.order_id = :o AND t.shipment_id = s.id)))", {"o": order_id})}
+
     def untagged_sold(self, order_ids: Sequence[int]) -> dict[int, list[HoldRow]]:
         """Per order, its sold units no parcel is tagged with (orders with none left out); one
         read for a batch."""
