@@ -88,30 +88,42 @@ class Load:
     parcel: int
 
 
-def parcel_loads(units: Sequence[tuple[int, str, int]],
-                 parcels: Sequence[tuple[int, str]]) -> list[Load]:
-    """Which parcel carries which sold units (`units`: hold id, warehouse, quantity, in hold
-    order; `parcels`: id, warehouse, in label order). A warehouse's units travel in its
-    parcel. Labels cannot say which units a box holds, so when several parcels leave one
-    warehouse, or none names the warehouse the units are in (its units are then in one of the
-    step's parcels), the units are dealt out in hold order, in blocks as even as can be, the
+Declared = Sequence[tuple[int, str, int]]
+"""What a label says its box holds: (line_no, warehouse the units were sold from, quantity)."""
+
+
+def parcel_loads(units: Sequence[tuple[int, int, str, int]],
+                 parcels: Sequence[tuple[int, str]],
+                 contents: Mapping[int, Declared] | None = None) -> list[Load]:
+    """Which parcel carries which sold units (`units`: hold id, line_no, warehouse, quantity,
+    in hold order; `parcels`: id, warehouse, in label order). With `contents` (per parcel,
+    what its label declares, checked by `contents_problems`), each box carries exactly the
+    units it declares, taken in hold order. Otherwise a warehouse's units travel in its
+    parcel; labels that do not say which units a box holds, when several parcels leave one
+    warehouse or none names the warehouse the units are in (its units are then in one of the
+    step's parcels), get the units dealt out in hold order, in blocks as even as can be, the
     first parcels taking one more: every unit in exactly one parcel (no parcel: none)."""
     loads: list[Load] = []
     if not parcels:
         return loads
-    for warehouse in dict.fromkeys(wh for _, wh, _ in units):
+    if contents is not None:
+        for key in dict.fromkeys((line, wh) for _, line, wh, _ in units):
+            wanted = [(p, sum(q for line, wh, q in contents.get(p, ()) if (line, wh) == key))
+                      for p, _ in parcels]
+            rows = [(hold, qty) for hold, line, wh, qty in units if (line, wh) == key]
+            loads += _deal(rows, [p for p, q in wanted if q], [q for _, q in wanted if q])
+        return loads
+    for warehouse in dict.fromkeys(wh for _, _, wh, _ in units):
         ours = [p for p, wh in parcels if wh == warehouse] or [p for p, _ in parcels]
-        rows = [(hold, qty) for hold, wh, qty in units if wh == warehouse]
-        loads += _deal(rows, ours)
+        rows = [(hold, qty) for hold, _, wh, qty in units if wh == warehouse]
+        share, extra = divmod(sum(qty for _, qty in rows), len(ours))
+        loads += _deal(rows, ours, [share + (i < extra) for i in range(len(ours))])
     return loads
 
 
-def _deal(rows: list[tuple[int, int]], parcels: list[int]) -> list[Load]:
-    """Hold rows' units in turn, `parcels[i]` taking the i-th block of the even split."""
-    total = sum(qty for _, qty in rows)
-    share, extra = divmod(total, len(parcels))
-    room = [share + (i < extra) for i in range(len(parcels))]
-    loads, at = [], 0
+def _deal(rows: list[tuple[int, int]], parcels: list[int], room: list[int]) -> list[Load]:
+    """Hold rows' units in turn, `parcels[i]` taking the next `room[i]` of them."""
+    loads, at, room = [], 0, list(room)
     for hold, qty in rows:
         while qty:
             while room[at] == 0:
@@ -120,3 +132,42 @@ def _deal(rows: list[tuple[int, int]], parcels: list[int]) -> list[Load]:
             loads.append(Load(hold, take, parcels[at]))
             room[at], qty = room[at] - take, qty - take
     return loads
+
+
+def contents_problems(sold: Sequence[tuple[int, str, int]],
+                      declared: Sequence[Declared | None]) -> dict[str, str]:
+    """What is wrong with the contents labels declare (`sold`: line_no, warehouse, quantity
+    of the order's sold units; `declared`: per label, in order, its lines or None), keyed by
+    field (`parcels[1].lines[0].quantity`); empty: every sold unit is in exactly one box.
+    Every label declares its contents or none does; per line and warehouse, the boxes hold
+    what was sold, no more and no less."""
+    given = [n for n, lines in enumerate(declared) if lines is not None]
+    if not given:
+        return {}
+    if len(given) < len(declared):
+        missing = next(n for n, lines in enumerate(declared) if lines is None)
+        return {f"parcels[{missing}].lines": f"declare what every box holds or none does "
+                                             f"(parcels[{given[0]}] declares its lines)"}
+    left: dict[tuple[int, str], int] = {}
+    for line, wh, qty in sold:
+        left[line, wh] = left.get((line, wh), 0) + qty
+    total, problems, last, over = dict(left), {}, {}, set()
+    for n, lines in enumerate(declared):
+        for i, (line, wh, qty) in enumerate(lines or ()):
+            at = f"parcels[{n}].lines[{i}]"
+            if (line, wh) not in left:
+                problems[f"{at}.line_no"] = f"no unit of line {line} was sold from {wh}"
+            elif qty > left[line, wh]:
+                over.add((line, wh))
+                problems[f"{at}.quantity"] = (
+                    f"{qty} is more than the {left[line, wh]} of line {line}'s {total[line, wh]} "
+                    f"unit(s) sold from {wh} that no earlier box holds")
+            else:
+                left[line, wh] -= qty
+                last[line, wh] = f"{at}.quantity"
+    for (line, wh), qty in left.items():
+        if qty and (line, wh) not in over:
+            problems.setdefault(last.get((line, wh), "parcels"), (
+                f"{qty} of line {line}'s {total[line, wh]} unit(s) sold from {wh} in no box: "
+                "every sold unit travels in exactly one box"))
+    return problems

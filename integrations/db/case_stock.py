@@ -76,8 +76,9 @@ class CaseStock:
                     raise InsufficientStock(a.sku, a.quantity, 0)
                 sold.append(taken)
             sold += held
-        self.holds.load_parcels(parcel_loads([(h.id, h.warehouse, h.quantity) for h in sold],
-                                             [(p.id, p.warehouse) for p in fired.spawned]))
+        self.holds.load_parcels(parcel_loads(
+            [(h.id, h.line_no, h.warehouse, h.quantity) for h in sold],
+            [(p.id, p.warehouse) for p in fired.spawned]))
 
     def _take_back(self, case: AfterSalesCase, fired: Fired) -> None:
         """The case's units come back from the parcels the buyer has: delivered parcels'

@@ -87,7 +87,7 @@ def reship_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment,
                for n, wh in enumerate(sorted({src.warehouse for _, src in plan}), start=1)]
     made = shipments.create_parcels(ctx, tx, order, {"parcels": parcels}, now, actor)
     store.load_parcels(parcel_loads(
-        [(h.id, h.warehouse, h.quantity) for h in sold],
+        [(h.id, h.line_no, h.warehouse, h.quantity) for h in sold],
         [(ids.SHIPMENT.parse(p), label["warehouse"]) for p, label in zip(made, parcels,
                                                                           strict=True)]))
     return made

@@ -193,7 +193,10 @@ class Parcel(Edge):
     warehouse: str | None = Field(None, pattern=NAME)
 
 
-def _distinct_waybills(parcels: list[Parcel] | None) -> list[Parcel] | None:
+P = TypeVar("P", bound=Parcel)
+
+
+def _distinct_waybills(parcels: list[P] | None) -> list[P] | None:
     """One waybill per parcel: scans find a parcel by (carrier, tracking_no), so a second
     parcel under the same number would never move (and its order never be delivered)."""
     seen: dict[tuple[str, str], int] = {}
@@ -209,8 +212,22 @@ def _distinct_waybills(parcels: list[Parcel] | None) -> list[Parcel] | None:
 Waybills = Annotated[list[Parcel] | None, AfterValidator(_distinct_waybills)]
 
 
+class BoxLine(Edge):
+    line_no: Count = Field(ge=1)
+    quantity: Count = Field(gt=0)
+    warehouse: str | None = Field(None, pattern=NAME, description=(
+        "where these units were sold from, if not the box's warehouse (a consolidated box)"))
+
+
+class ShipParcel(Parcel):
+    lines: list[BoxLine] | None = Field(None, max_length=100, description=(
+        "what the box holds: then every label declares its lines and every sold unit is in "
+        "exactly one box; without, a warehouse's units are shared evenly over its boxes"))
+
+
 class Ship(Edge):
-    parcels: Waybills = Field(None, min_length=1)
+    parcels: Annotated[list[ShipParcel] | None, AfterValidator(_distinct_waybills)] = Field(
+        None, min_length=1)
     promised_by: When | None = None
     reason: str | None = Field(None, max_length=limits.REASON)
 

@@ -26,8 +26,8 @@ from integrations.service.waybills import refuse_taken
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
-from statemachine.errors import GuardRejected
-from statemachine.fulfilment import parcel_loads
+from statemachine.errors import GuardRejected, InvalidInput
+from statemachine.fulfilment import contents_problems, parcel_loads
 from statemachine.money import OperationKind, OperationStatus
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order, OrderState
@@ -87,12 +87,36 @@ def ship_facts(ctx: Context, tx: Tx, order: Order, params: dict[str, Any],
                    "tracking_no": f"{order.public_id}-{n}"} for n, wh in enumerate(sold, 1)]
     warehouses = sorted({h.warehouse for h in holds})
     fallback = warehouses[0] if warehouses else "unknown"
-    return {**_capture_failure(tx, order),
-            "parcels": [{**label, "warehouse": label.get("warehouse") or fallback}
-                        for label in labels],
+    labels = [{**label, "warehouse": label.get("warehouse") or fallback} for label in labels]
+    return {**_capture_failure(tx, order), "parcels": _declared_contents(tx, order, labels),
             "promised_by": params.get("promised_by") or move.at
             + ctx.timeouts.promised_delivery  # + days a farther warehouse adds (placement)
             + timedelta(days=order.attrs.get("promise_extra_days") or 0)}
+
+
+def _declared_contents(tx: Tx, order: Order, labels: list[dict[str, Any]]
+                       ) -> list[dict[str, Any]]:
+    """Labels that declare what their box holds (`lines`) account for every sold unit once
+    (InvalidInput naming the field, nothing written); a line's units are from the box's
+    warehouse unless it names another, written out so the parcel's history says which."""
+    if all(label.get("lines") is None for label in labels):
+        return labels
+    labels = [{**label, "lines": [{**ln, "warehouse": ln.get("warehouse") or label["warehouse"]}
+                                  for ln in label["lines"]]} if "lines" in label else label
+              for label in labels]
+    sold = FulfilStore.on(tx.store.sql).untagged_sold([order.id]).get(order.id, [])
+    problems = contents_problems([(h.line_no, h.warehouse, h.quantity) for h in sold],
+                                 [_declared(label) for label in labels])
+    if problems:
+        raise InvalidInput(problems)
+    return labels
+
+
+def _declared(label: dict[str, Any]) -> list[tuple[int, str, int]] | None:
+    """What a label says its box holds (line_no, warehouse, quantity), None: it does not say."""
+    lines = label.get("lines")
+    return None if lines is None else [(ln["line_no"], ln["warehouse"], ln["quantity"])
+                                       for ln in lines]
 
 
 def _capture_failure(tx: Tx, order: Order) -> dict[str, Any]:
@@ -122,22 +146,24 @@ def capture_shipped(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused
 
 
 def load_labelled(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
-    """A `ship` whose parcels are not one per warehouse its goods were sold from (labels of
-    your own: two boxes from one warehouse, one label for two) tags each sold unit with the
-    parcel that carries it (`parcel_loads`: the labels cannot say, so a warehouse's units are
-    shared out in even blocks); one parcel per warehouse needs no tag (its goods are its
-    warehouse's, claims.parcel_goods)."""
-    shipped = {change.order_id: [(p.id, p.warehouse) for p in change.fired.spawned]
-               for change in changes
+    """A `ship` whose labels declare what their boxes hold, or whose parcels are not one per
+    warehouse its goods were sold from (labels of your own: two boxes from one warehouse, one
+    label for two), tags each sold unit with the parcel that carries it (`parcel_loads`: the
+    declared lines, else a warehouse's units shared out in even blocks); one parcel per
+    warehouse declaring nothing needs no tag (its goods are its warehouse's,
+    claims.parcel_goods)."""
+    shipped = {change.order_id: change.fired.spawned for change in changes
                if change.fired.entity == "order" and change.fired.trigger == "ship"}
     if not shipped:
         return []
     store = FulfilStore(tx.connection)
     for order_id, sold in store.untagged_sold(list(shipped)).items():
-        parcels = shipped[order_id]
-        if sorted(wh for _, wh in parcels) != sorted({h.warehouse for h in sold}):
-            store.load_parcels(parcel_loads([(h.id, h.warehouse, h.quantity) for h in sold],
-                                            parcels))
+        parcels = [(p.id, p.warehouse) for p in shipped[order_id]]
+        declared = {p.id: _declared(p.step_payload) for p in shipped[order_id]}
+        contents = None if None in declared.values() else declared
+        if contents or sorted(wh for _, wh in parcels) != sorted({h.warehouse for h in sold}):
+            store.load_parcels(parcel_loads(
+                [(h.id, h.line_no, h.warehouse, h.quantity) for h in sold], parcels, contents))
     return []
 
 

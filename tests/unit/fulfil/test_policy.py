@@ -14,6 +14,7 @@ from statemachine.fulfilment import (
     Load,
     Source,
     WaveCandidate,
+    contents_problems,
     double_check_reasons,
     next_cutoff,
     parcel_loads,
@@ -74,19 +75,60 @@ def picking(**attrs) -> Order:
 
 @pytest.mark.parametrize(("units", "parcels", "loads"), [
     # one parcel per warehouse: each carries its warehouse's units
-    ([(1, "A", 2), (2, "C", 1)], [(10, "A"), (11, "C")], [(1, 2, 10), (2, 1, 11)]),
+    ([(1, 1, "A", 2), (2, 1, "C", 1)], [(10, "A"), (11, "C")], [(1, 2, 10), (2, 1, 11)]),
     # two parcels from one warehouse: dealt in hold order, the first taking one more
-    ([(1, "A", 3)], [(10, "A"), (11, "A")], [(1, 2, 10), (1, 1, 11)]),
-    ([(1, "A", 1), (2, "A", 1), (3, "B", 2)], [(10, "A"), (11, "A"), (12, "B")],
+    ([(1, 1, "A", 3)], [(10, "A"), (11, "A")], [(1, 2, 10), (1, 1, 11)]),
+    ([(1, 1, "A", 1), (2, 1, "A", 1), (3, 1, "B", 2)], [(10, "A"), (11, "A"), (12, "B")],
      [(1, 1, 10), (2, 1, 11), (3, 2, 12)]),
     # a warehouse no parcel names: its units are in the step's parcels
-    ([(1, "A", 2), (2, "B", 1)], [(10, "A")], [(1, 2, 10), (2, 1, 10)]),
+    ([(1, 1, "A", 2), (2, 1, "B", 1)], [(10, "A")], [(1, 2, 10), (2, 1, 10)]),
     # more parcels than units: the last ones carry nothing; no parcel: nothing tagged
-    ([(1, "A", 1)], [(10, "A"), (11, "A"), (12, "A")], [(1, 1, 10)]),
-    ([(1, "A", 1)], [], []),
+    ([(1, 1, "A", 1)], [(10, "A"), (11, "A"), (12, "A")], [(1, 1, 10)]),
+    ([(1, 1, "A", 1)], [], []),
 ])
 def test_every_sold_unit_travels_in_exactly_one_parcel(units, parcels, loads):
     assert parcel_loads(units, parcels) == [Load(*load) for load in loads]
+
+
+@pytest.mark.parametrize(("units", "contents", "loads"), [
+    # two boxes from one warehouse, each declaring its own line
+    ([(1, 1, "A", 2), (2, 2, "A", 1)], {10: [(2, "A", 1)], 11: [(1, "A", 2)]},
+     [(1, 2, 11), (2, 1, 10)]),
+    # one row split over boxes as declared (not evenly): 1 and 3
+    ([(1, 1, "A", 4)], {10: [(1, "A", 1)], 11: [(1, "A", 3)]}, [(1, 1, 10), (1, 3, 11)]),
+    # a consolidated box: WH-C's unit travels in WH-A's box; the other box is empty
+    ([(1, 1, "A", 1), (2, 1, "C", 1)], {10: [(1, "A", 1), (1, "C", 1)], 11: []},
+     [(1, 1, 10), (2, 1, 10)]),
+])
+def test_declared_contents_put_each_unit_in_the_box_that_says_it_holds_it(units, contents,
+                                                                          loads):
+    parcels = [(10, "A"), (11, "A")]
+    assert parcel_loads(units, parcels, contents) == [Load(*load) for load in loads]
+
+
+SOLD = [(1, "A", 2), (2, "A", 1), (1, "C", 1)]
+
+
+@pytest.mark.parametrize(("declared", "problems"), [
+    ([[(1, "A", 2), (2, "A", 1)], [(1, "C", 1)]], {}),
+    ([None, None], {}),
+    ([[(1, "A", 2), (2, "A", 1), (1, "C", 1)], []], {}),
+    ([[(1, "A", 2), (2, "A", 1)], None],
+     {"parcels[1].lines": "declare what every box holds or none does (parcels[0] declares "
+                          "its lines)"}),
+    ([[(1, "A", 1), (2, "A", 1)], [(1, "A", 2), (1, "C", 1)]],
+     {"parcels[1].lines[0].quantity": "2 is more than the 1 of line 1's 2 unit(s) sold from A "
+                                      "that no earlier box holds"}),
+    ([[(1, "A", 1), (2, "A", 1)], [(1, "C", 1)]],
+     {"parcels[0].lines[0].quantity": "1 of line 1's 2 unit(s) sold from A in no box: every "
+                                      "sold unit travels in exactly one box"}),
+    ([[(1, "A", 2)], [(1, "C", 1), (3, "C", 1)]],
+     {"parcels[1].lines[1].line_no": "no unit of line 3 was sold from C",
+      "parcels": "1 of line 2's 1 unit(s) sold from A in no box: every sold unit travels in "
+                 "exactly one box"}),
+])
+def test_declared_contents_must_hold_every_sold_unit_exactly_once(declared, problems):
+    assert contents_problems(SOLD, declared) == problems
 
 
 def test_pack_is_refused_until_someone_other_than_the_packer_confirmed():
