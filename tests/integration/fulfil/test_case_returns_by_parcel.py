@@ -7,26 +7,13 @@ loss found fewer goods, refunding less than was lost."""
 
 from __future__ import annotations
 
-from tests.factories import order_request, stock
-
-HANGZHOU = {"street": "浙江省杭州市西湖区文三路18号", "city": "杭州市", "recipient": "王芳",
-            "phone": "+86 137 5712 0018"}
-PRICE = 12_900  # ¥129.00 a unit (under the shop's double check at ¥500)
+from tests.integration.fulfil.test_case_replacement_goods import PRICE, shipped_split_order
 
 
 def split_order_wh_c_delivered(shop):
-    """3 × ¥129 paid and shipped from WH-A (2 units, its ZTO parcel on its way) and WH-C
-    (1 unit, delivered)."""
-    stock(shop, "SKU-TEE", "WH-A", 2)
-    stock(shop, "SKU-TEE", "WH-C", 1)
-    order = shop.orders.place(**order_request(sku="SKU-TEE", quantity=3, unit_price=PRICE,
-                                              shipping_address=dict(HANGZHOU)))
-    shop.orders.fire(order.id, "pay", amount=order.total, payment_ref=f"alipay-{order.id}")
-    for trigger in ("start_picking", "pack", "ship"):
-        shop.orders.fire(order.id, trigger)
-    wh_a, wh_c = sorted(shop.shipments.of_order(order.id), key=lambda p: p.warehouse)
-    for parcel in (wh_a, wh_c):
-        shop.shipments.fire(parcel.id, "pick_up", location="杭州转运中心")
+    """3 × ¥129 paid and shipped from WH-A (2 units, its parcel on its way) and WH-C (1 unit,
+    delivered)."""
+    order, (wh_a, wh_c) = shipped_split_order(shop)
     for trigger in ("scan", "deliver"):
         shop.shipments.fire(wh_c.id, trigger)
     assert shop.orders.get(order.id).state == "shipped"
