@@ -10,15 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
-
 from integrations.config import Settings
 from integrations.db.errors import schema_problem
 from integrations.db.migrate import schema_mismatch
-from integrations.db.repository import Store
-from integrations.db.stock import StockStore
+from integrations.db.unit_of_work import Engine, Tx, tx_on
 from integrations.db.units import Units
-from integrations.db.writer import Writer
 from integrations.service.contention import as_domain_error
 from statemachine.clock import Clock
 from statemachine.policies import Timeouts
@@ -32,16 +28,6 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Tx:
-    """One unit of work: everything done through it commits or rolls back together."""
-
-    connection: Connection
-    store: Store
-    stock: StockStore
-    writer: Writer
 
 
 @dataclass
@@ -70,9 +56,7 @@ class Context:
         """
         try:
             with self.units.begin(readonly) as connection:
-                store = Store(connection)
-                stock = StockStore(connection, store.sql)  # one Sql per unit of work
-                yield Tx(connection, store, stock, Writer(store.sql, stock))
+                yield tx_on(connection)
         except Exception as error:
             problem = schema_problem(error)
             if problem is not None:  # a deployment error, not an outage: say so
