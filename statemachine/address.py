@@ -27,8 +27,9 @@ LANDMARK = re.compile(r"附近|旁边|对面|周边|一带|[边旁]$|\bnear\b|\b
                       re.IGNORECASE)
 CJK = re.compile(r"[\u3400-\u9fff]")
 _DROP = re.compile(r"[\s\W_]+", re.UNICODE)  # spacing and punctuation (CJK are word chars)
-# The house number: 18号, 18#, 88弄5号 (lane 88, number 5), 18-20号; a bare trailing number.
-_NUMBER = re.compile(r"(\d+(?:[-~至]\d+)?)(?:号|#|號)|(\d+)弄(?:(\d+)(?:号|#|號))?")
+# The house number: 18号, 18#, 88弄5号 (lane 88, number 5), 18-20号 (a range: `_RANGE` has
+# made its dash 至, which `fold` keeps).
+_NUMBER = re.compile(r"(\d+(?:至\d+)?)(?:号|#|號)|(\d+)弄(?:(\d+)(?:号|#|號))?")
 _LATIN_NUMBER = re.compile(r"\d+[a-z]?")
 # A bracketed note for the courier: 文三路18号(放门卫), 【周末不收】, （请电话联系） (NFKC has
 # made （）［］｛｝ half-width)
@@ -41,8 +42,14 @@ _UNIT_ONLY = re.compile(r"(?:[0-9a-z]+(?:座|栋|幢|号楼|号|单元|室|楼|�
 _CN_DIGITS = {**{c: i for i, c in enumerate("零一二三四五六七八九")},
               **{c: i for i, c in enumerate("〇壹贰叁肆伍陆柒捌玖")}, "两": 2}
 _CN_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
-_CN_NUMERAL = re.compile(f"[{''.join(_CN_DIGITS)}{''.join(_CN_UNITS)}]+"
-                         r"(?=[号號#弄栋幢室至]|单元)")
+_CN_CHARS = f"{''.join(_CN_DIGITS)}{''.join(_CN_UNITS)}"
+_CN_NUMERAL = re.compile(f"[{_CN_CHARS}]+" r"(?=[号號#弄栋幢室至]|单元)")
+# … and a floor (三楼, 十二层), read only after the house number: 九层塔路 is a name
+_CN_FLOOR = re.compile(f"[{_CN_CHARS}]+(?=[楼层])")
+# A house-number range, 18-20号: any dash (NFKC has made －～ half-width), 至 or 到 between two
+# numbers before 号 becomes 至, a word character (`fold` drops dashes: 18-20 was 1820)
+_RANGE = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜至到]\\s*"
+                    f"(?=[0-9{_CN_CHARS}]+\\s*[号號#])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +134,22 @@ def has_cjk(text: str) -> bool:
 
 def split_detail(detail: str) -> tuple[str, str | None, str]:
     """The part of a Chinese address after the region → (street, house number, unit)."""
-    text = arabic_numbers(fold(detail))
+    text = arabic_numbers(fold(ranges(detail)))
     match = _NUMBER.search(text)
     if match is None:
         return text, None, ""
     if match.group(1) is not None:
-        number = match.group(1)
+        number = match.group(1).replace("至", "-")  # one spelling of a range: 18-20
     else:
         number = match.group(2) + ("弄" + match.group(3) if match.group(3) else "弄")
-    return text[:match.start()], number, text[match.end():]
+    return text[:match.start()], number, arabic_floors(text[match.end():])
+
+
+def ranges(text: str) -> str:
+    """A house-number range with 至 between its numbers, whatever joined them (18-20号,
+    18－20号, 18～20号, 18到20号, 十八至二十号 → 18至20号), so that all spell one range and
+    none the number its digits make (1820号)."""
+    return _RANGE.sub("至", unicodedata.normalize("NFKC", text))
 
 
 def split_notes(text: str) -> tuple[str, str]:
@@ -147,7 +161,7 @@ def split_notes(text: str) -> tuple[str, str]:
 
     def one(match: re.Match[str]) -> str:
         inside = next(g for g in match.groups() if g is not None)
-        folded = arabic_numbers(fold(inside))
+        folded = arabic_floors(arabic_numbers(fold(inside)))
         if _UNIT_ONLY.fullmatch(folded) or _NUMBER.search(folded):
             return inside  # a unit or a house number: where the parcel goes
         if inside.strip():
@@ -163,6 +177,12 @@ def arabic_numbers(text: str) -> str:
     九层塔路 are names. Our own 20 lines rather than jionlp's money parser (it reads 一百一
     as 101, not 110, and 一二〇 not at all) or cn2an (not installed): the domain is stdlib."""
     return _CN_NUMERAL.sub(lambda m: chinese_numeral(m.group(0)) or m.group(0), text)
+
+
+def arabic_floors(unit: str) -> str:
+    """A floor in Chinese numerals in Arabic digits (三楼 → 3楼, 二十一层 → 21层), as
+    `arabic_numbers` does for house numbers; for the unit only (a street may be 九层塔路)."""
+    return _CN_FLOOR.sub(lambda m: chinese_numeral(m.group(0)) or m.group(0), unit)
 
 
 def chinese_numeral(text: str) -> str | None:

@@ -79,9 +79,12 @@ SAR = "特别行政区"
 
 
 def _after_region(region: Region) -> str:
-    """The detail without what jionlp leaves of a special administrative region's name when
-    no district follows it (澳门特别行政区新马路12号 → '特别行政区新马路12号'; with the city
-    repeated, as shops send fields: '特别行政区澳门新马路12号')."""
+    """The detail of a special administrative region's address: without what jionlp leaves of
+    the region's name when no district follows it (澳门特别行政区新马路12号 → '特别行政区新马路
+    12号'; with the city repeated, as shops send fields: '特别行政区澳门新马路12号'), and with
+    its district (九龙城区, 花地玛堂区) at the head. jionlp codes every Hong Kong district
+    810000 and every Macau parish 820000: the district tells 九龙城区太子道西188号 from 中西区
+    太子道西188号, so it stays in the street, as a Taiwan district does (regions.py)."""
     detail = region.detail
     if not (region.province or "").endswith(SAR):
         return detail
@@ -89,4 +92,4 @@ def _after_region(region: Region) -> str:
     while (rest := detail.lstrip(" ,，、")) and (
             name := next((n for n in repeats if rest.startswith(n)), None)):
         detail = rest[len(name):]
-    return detail
+    return (region.district or "") + detail

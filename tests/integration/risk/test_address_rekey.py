@@ -1,6 +1,7 @@
 """Address entries listed before the address parser changed (traditional characters written as
 simplified, 090d64d; Hong Kong / Macau region names, 37faa3b) keep matching: migration 0016
-re-keys them (0018 again, for house numbers in Chinese numerals and courier notes), and
+re-keys them (0018 again, for house numbers in Chinese numerals and courier notes; 0019 for
+Hong Kong / Macau districts, house-number ranges and floors in numerals), and
 listing an order placed before the change lists the key new orders get. Before, such an entry
 matched no order placed after the upgrade: the blacklisted address passed."""
 
@@ -38,18 +39,20 @@ def _store_at_0015(url: str):
     return _store_at(url, "0015_sweep_and_health_indexes", TRADITIONAL, OLD_KEY)
 
 
-def _store_at(url: str, revision: str, line: str, key: str):
-    """A store at `revision` holding order o-1, shipped to `line` and keyed `key`."""
+def _store_at(url: str, revision: str, line: str, key: str, *more: str):
+    """A store at `revision` holding order o-1, shipped to `line` and keyed `key` (and o-2,
+    o-3 … shipped to the lines in `more`, keyed `key` too)."""
     engine = make_engine(url)
     config = alembic_config(url)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
         conn.execute(insert(BuyerRow.__table__).values(id="b-1", created_at=AT))
-        conn.execute(insert(OrderRow.__table__).values(
-            id=1, buyer_id="b-1", state="completed", version=1, currency="CNY", total=100,
-            paid=100, refunded=0, created_at=AT, updated_at=AT,
-            attrs={"shipping_address": {"line": line}, "address": {"key": key}}))
+        for n, shipped_to in enumerate((line, *more), start=1):
+            conn.execute(insert(OrderRow.__table__).values(
+                id=n, buyer_id="b-1", state="completed", version=1, currency="CNY", total=100,
+                paid=100, refunded=0, created_at=AT, updated_at=AT,
+                attrs={"shipping_address": {"line": shipped_to}, "address": {"key": key}}))
     return engine
 
 
@@ -126,6 +129,86 @@ def test_migration_0018_rekeys_entries_written_with_chinese_numerals_or_a_courie
     assert rows[2].value == NEW_KEY and rows[2].evidence_order_ids == ["o-9", "o-1"]
     assert (rows[3].value, rows[3].removed_at) == ("CN|330106|文三路|20|", None)
     assert (rows[4].value, rows[4].removed_at) == ("CN|440106|黄埔大道|18|3栋", None)
+
+
+KOWLOON_CITY, CENTRAL = "香港九龙城区太子道西188号", "香港中西区太子道西188号"
+HK_OLD_KEY = "CN|810000|太子道西|188|"  # before the district was kept: every district's key
+KOWLOON_CITY_KEY, CENTRAL_KEY = "CN|810000|九龙城区太子道西|188|", "CN|810000|中西区太子道西|188|"
+
+
+def _by_the_store(*entries: dict) -> list[dict]:
+    """The entries with no id: numbered by the store (its sequence, on PostgreSQL), so that
+    rows the migration adds are too."""
+    return [{k: v for k, v in entry.items() if k != "id"} for entry in entries]
+
+
+def _rows(engine) -> dict:  # noqa: ANN001
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(select(ENTRIES).order_by(ENTRIES.c.id))}
+    engine.dispose()
+    return rows
+
+
+def test_migration_0019_rekeys_district_range_and_floor_entries(empty_url):
+    # Given a store at 0018 with an order to Kowloon City keyed without its district, and
+    # entries keyed the old way: listed from that order; a Macau parish, a range with a
+    # full-width dash (1820) and a floor in numerals, typed; 1820号 itself, typed
+    engine = _store_at(empty_url, "0018_address_keys_numerals_notes", KOWLOON_CITY,
+                       HK_OLD_KEY)
+    with engine.begin() as conn:
+        conn.execute(insert(ENTRIES), [
+            _entry(1, "block", HK_OLD_KEY, None, ["o-1"]),
+            _entry(2, "allow", "CN|820000|友谊大马路|1|", "澳门花地玛堂区友谊大马路1号", []),
+            _entry(3, "block", "CN|330106|文三路|1820|", "浙江省杭州市西湖区文三路18－20号", []),
+            _entry(4, "block", "CN|330106|文三路|18|三楼", "浙江省杭州市西湖区文三路18号三楼", []),
+            _entry(5, "allow", "CN|330106|文三路|1820|", "浙江省杭州市西湖区文三路1820号", []),
+        ])
+    # When the store is upgraded
+    upgrade(engine)
+    rows = _rows(engine)
+    # Then each has the key an order placed today gets
+    assert {n: (r.value, r.removed_at) for n, r in rows.items()} == {
+        1: (KOWLOON_CITY_KEY, None), 2: ("CN|820000|花地玛堂区友谊大马路|1|", None),
+        3: ("CN|330106|文三路|18-20|", None), 4: ("CN|330106|文三路|18|3楼", None),
+        5: ("CN|330106|文三路|1820|", None)}
+
+
+def test_migration_0019_splits_an_entry_that_stood_for_two_districts(empty_url):
+    # Given one block entry typed for Kowloon City which, keyed without the district, also
+    # took in an order to the same street and number in Central and Western (o-2)
+    engine = _store_at(empty_url, "0018_address_keys_numerals_notes", KOWLOON_CITY,
+                       HK_OLD_KEY, CENTRAL)
+    with engine.begin() as conn:
+        conn.execute(insert(ENTRIES), _by_the_store(
+            _entry(1, "block", HK_OLD_KEY, KOWLOON_CITY, ["o-1", "o-2", "case 7"])))
+    # When the store is upgraded
+    upgrade(engine)
+    rows = _rows(engine)
+    # Then both addresses stay blocked, each under its own key with its own evidence, by the
+    # same decision (reason, author, time)
+    assert len(rows) == 2
+    kowloon, central = rows[1], rows[max(rows)]
+    assert (kowloon.value, kowloon.evidence_order_ids) == (KOWLOON_CITY_KEY, ["o-1", "case 7"])
+    assert (central.value, central.evidence_order_ids) == (CENTRAL_KEY, ["o-2"])
+    assert (central.list_name, central.reason, central.created_by, central.shown) == (
+        "block", "ring", "mei", None)
+    assert central.created_at == kowloon.created_at and central.removed_at is None
+
+
+def test_migration_0019_merges_a_split_off_address_listed_already(empty_url):
+    # Given the entry of the test above, and Central and Western listed under its new key
+    # (by an orderpilot that had the fix before the migration ran)
+    engine = _store_at(empty_url, "0018_address_keys_numerals_notes", KOWLOON_CITY,
+                       HK_OLD_KEY, CENTRAL)
+    with engine.begin() as conn:
+        conn.execute(insert(ENTRIES), _by_the_store(
+            _entry(1, "block", HK_OLD_KEY, KOWLOON_CITY, ["o-1", "o-2"]),
+            _entry(2, "block", CENTRAL_KEY, None, ["o-9"])))
+    upgrade(engine)
+    rows = _rows(engine)
+    # Then the listed entry takes the evidence; no third entry
+    assert {n: (r.value, r.evidence_order_ids) for n, r in rows.items()} == {
+        1: (KOWLOON_CITY_KEY, ["o-1"]), 2: (CENTRAL_KEY, ["o-9", "o-2"])}
 
 
 def _rewrite_attrs(pilot: OrderPilot, order_id: str, change) -> None:  # noqa: ANN001

@@ -307,3 +307,99 @@ def test_a_note_in_the_street_field_stays_out_of_the_key():
     fields = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
               "street": "文三路18号【周末不收】"}
     assert parse_address(fields).key == parse_line("浙江省杭州市西湖区文三路18号").key
+
+
+# --- Hong Kong districts and Macau parishes ----------------------------------------------------
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("香港九龙城区太子道西188号", "香港中西区太子道西188号"),
+    ("香港沙田区沙田正街1号", "香港大埔区沙田正街1号"),
+    ("澳门花地玛堂区友谊大马路1号", "澳门风顺堂区友谊大马路1号"),
+    ("澳门大堂区新马路12号", "澳门风顺堂区新马路12号"),
+])
+def test_the_same_street_and_number_in_two_hong_kong_or_macau_districts_key_apart(one, other):
+    # Before: jionlp codes every Hong Kong district 810000 and every Macau parish 820000, and
+    # the district was dropped from the key (CN|810000|太子道西|188| for both): blocking an
+    # address in 九龙城区 blocked the same street and number in 中西区
+    assert parse_line(one).key != parse_line(other).key
+
+
+@pytest.mark.parametrize(("line", "key"), [
+    ("香港九龙城区太子道西188号", "CN|810000|九龙城区太子道西|188|"),
+    ("澳门花地玛堂区友谊大马路1号", "CN|820000|花地玛堂区友谊大马路|1|"),
+    # Taiwan's rule, which these follow: a district without a code of its own heads the street
+    ("臺灣台北市大安區忠孝東路四段100號", "CN|710100|大安区忠孝东路四段|100|"),
+    # no district written: as before (and vague)
+    ("香港太子道西188号", "CN|810000|太子道西|188|"),
+    ("澳门新马路12号", "CN|820000|新马路|12|"),
+])
+def test_a_hong_kong_or_macau_district_heads_the_street_in_the_key(line, key):
+    assert parse_line(line).key == key
+
+
+@pytest.mark.parametrize("given", [
+    {"line": "香港特别行政区九龙城区太子道西188号"},
+    {"line": "香港 九龙城区 太子道西 188号"},
+    {"line": "香港特別行政區九龍城區太子道西188號"},
+    {"line": "香港九龙城区九龙城区太子道西188号"},
+    {"province": "香港特别行政区", "city": "香港", "district": "九龙城区",
+     "street": "太子道西188号"},
+    {"province": "香港特別行政區", "district": "九龍城區", "street": "九龍城區太子道西188號"},
+])
+def test_a_hong_kong_address_with_its_district_has_one_key_however_it_is_written(given):
+    assert parse_address(given).key == parse_line("香港九龙城区太子道西188号").key
+
+
+@pytest.mark.parametrize("given", [
+    {"line": "澳门特别行政区花地玛堂区友谊大马路1号"},
+    {"line": "澳門 花地瑪堂區 友誼大馬路 1號"},
+    {"province": "澳门特别行政区", "city": "澳门", "district": "花地玛堂区",
+     "street": "友谊大马路1号"},
+])
+def test_a_macau_address_with_its_parish_has_one_key_however_it_is_written(given):
+    assert parse_address(given).key == parse_line("澳门花地玛堂区友谊大马路1号").key
+
+
+# --- house-number ranges and floors --------------------------------------------------------------
+
+RANGE = "杭州市西湖区文三路18-20号"
+
+
+@pytest.mark.parametrize("line", [
+    "杭州市西湖区文三路18－20号", "杭州市西湖区文三路18—20号", "杭州市西湖区文三路18–20号",
+    "杭州市西湖区文三路18~20号", "杭州市西湖区文三路18～20号", "杭州市西湖区文三路18至20号",
+    "杭州市西湖区文三路18到20号", "杭州市西湖区文三路18 - 20号", "杭州市西湖区文三路十八至二十号",
+    "杭州市西湖区文三路十八到二十号", "杭州市西湖区文三路１８－２０號",
+])
+def test_a_house_number_range_has_one_key_whatever_dash_joins_it(line):
+    # Before: the dash was dropped as punctuation (CN|330106|文三路|1820|), 至 kept
+    # (18至20) and 到 left the first number in the street (文三路18到|20)
+    parsed = parse_line(line)
+    assert (parsed.key, parsed.number) == (parse_line(RANGE).key, "18-20")
+    assert parsed.key == "CN|330106|文三路|18-20|"
+
+
+def test_a_house_number_range_is_not_the_number_its_digits_make():
+    assert parse_line(RANGE).key != parse_line("杭州市西湖区文三路1820号").key
+    assert parse_line("杭州市西湖区文三路1820号").number == "1820"
+
+
+@pytest.mark.parametrize(("chinese", "arabic"), [
+    ("杭州市西湖区文三路18号三楼", "杭州市西湖区文三路18号3楼"),
+    ("杭州市西湖区文三路18号十二楼", "杭州市西湖区文三路18号12楼"),
+    ("杭州市西湖区文三路18号三层", "杭州市西湖区文三路18号3层"),
+    ("杭州市西湖区文三路18号B座三楼", "杭州市西湖区文三路18号B座3楼"),
+    ("杭州市西湖区文三路18号3栋二十一层", "杭州市西湖区文三路18号3栋21层"),
+    ("杭州市西湖区文三路18号(三楼)", "杭州市西湖区文三路18号3楼"),  # a floor: address, no note
+])
+def test_a_floor_in_chinese_numerals_has_the_key_of_its_arabic_digits(chinese, arabic):
+    # Before: 三楼 stayed as written (CN|330106|文三路|18|三楼), keyed apart from 3楼
+    parsed = parse_line(chinese)
+    assert (parsed.key, parsed.note) == (parse_line(arabic).key, "")
+
+
+@pytest.mark.parametrize(("line", "street"), [
+    ("杭州市西湖区九层塔路5号", "九层塔路"), ("杭州市西湖区五楼路5号", "五楼路"),
+])
+def test_a_floor_word_in_a_street_name_stays_as_written(line, street):
+    assert parse_line(line).street == street
