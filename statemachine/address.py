@@ -36,8 +36,13 @@ _LATIN_NUMBER = re.compile(r"\d+[a-z]?")
 _BRACKETS = ("()", "[]", "{}", "【】", "〔〕", "〖〗", "「」", "『』", "《》", "〈〉")
 _NOTE = re.compile("|".join(f"{re.escape(o)}([^{re.escape(o + c)}]*){re.escape(c)}"
                             for o, c in _BRACKETS))
-# … unless it holds a house number or only a unit: (文三路18号), (A座1203室) are the address
+# … unless it holds a house number or only a unit: (文三路18号), (A座1203室) are the address;
+# in Latin script, a unit word or a number that is not a phone number: (Apt 5), (2nd floor),
+# (Building B), (#12), (18 Wensan Road) — not (call +86 138 0013 8000)
 _UNIT_ONLY = re.compile(r"(?:[0-9a-z]+(?:座|栋|幢|号楼|号|单元|室|楼|层))+")
+_LATIN_UNIT = re.compile(r"\b(?:apt|apartment|flat|unit|suite|ste|room|rm|floor|fl|level|"
+                         r"building|bldg|block|blk|tower|house)\b", re.IGNORECASE)
+_DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]*\d|\d")
 # A house number or unit in Chinese numerals: 十八号, 二十三號, 一百零五号, 一二〇号, 三单元五〇二室
 _CN_DIGITS = {**{c: i for i, c in enumerate("零一二三四五六七八九")},
               **{c: i for i, c in enumerate("〇壹贰叁肆伍陆柒捌玖")}, "两": 2}
@@ -152,23 +157,32 @@ def ranges(text: str) -> str:
     return _RANGE.sub("至", unicodedata.normalize("NFKC", text))
 
 
-def split_notes(text: str) -> tuple[str, str]:
+def split_notes(text: str, latin: bool = False) -> tuple[str, str]:
     """(the address without its bracketed notes, the notes as written, '; ' between them).
     A note is for the courier, not part of where the parcel goes: it stays out of the key
-    (the same address with and without 放门卫 is one address) and is kept on the side."""
+    (the same address with and without 放门卫 / leave at gate is one address) and is kept on
+    the side. `latin`: the address is in Latin script (its units are Apt 5, 2nd floor …)."""
     text = unicodedata.normalize("NFKC", text)
     notes: list[str] = []
 
     def one(match: re.Match[str]) -> str:
         inside = next(g for g in match.groups() if g is not None)
-        folded = arabic_floors(arabic_numbers(fold(inside)))
-        if _UNIT_ONLY.fullmatch(folded) or _NUMBER.search(folded):
+        if _is_address(inside, latin):
             return inside  # a unit or a house number: where the parcel goes
         if inside.strip():
             notes.append(inside.strip())
         return " "
 
     return _NOTE.sub(one, text), "; ".join(notes)
+
+
+def _is_address(inside: str, latin: bool) -> bool:
+    """Whether a bracket holds a house number or a unit rather than a note."""
+    if latin:
+        return _LATIN_UNIT.search(inside) is not None or any(
+            sum(c.isdigit() for c in run) < 7 for run in _DIGIT_RUN.findall(inside))
+    folded = arabic_floors(arabic_numbers(fold(inside)))
+    return _UNIT_ONLY.fullmatch(folded) is not None or _NUMBER.search(folded) is not None
 
 
 def arabic_numbers(text: str) -> str:
@@ -232,13 +246,16 @@ def _bare(name: str) -> str:
 
 
 def latin_address(street: str, city: str, country: str, *, extra: str = "",
-                  postcode: str | None = None) -> ParsedAddress:
-    """A Latin-script address: words kept in order, so '18 Wensan Road' ≠ '81 Wensan Road'."""
+                  postcode: str | None = None, note: str = "") -> ParsedAddress:
+    """A Latin-script address: words kept in order, so '18 Wensan Road' ≠ '81 Wensan Road'
+    (notes already split off: `split_notes`; `note` has them, for the locker / landmark
+    words)."""
     words = " ".join(w for w in re.split(r"[\s\W_]+", unicodedata.normalize(
         "NFKC", f"{street} {extra}").lower()) if w)
     number = _LATIN_NUMBER.search(words)
-    text = f"{street} {extra}"
+    text = f"{street} {extra} {note}"
     return ParsedAddress(country.upper(), words, number.group(0) if number else None, "",
                          None, None, fold(city) or None, None,
                          fold(postcode) if postcode else None,
-                         LOCKER.search(text) is not None, LANDMARK.search(text) is not None)
+                         LOCKER.search(text) is not None, LANDMARK.search(text) is not None,
+                         note=note)

@@ -38,17 +38,20 @@ def parse_address(address: Mapping[str, Any], field: str = "shipping_address"
     if line:
         return parse_line(line, country, address.get("postal_code"), field=f"{field}.line")
     parts = {k: str(address.get(k) or "").strip() for k in (*CHINESE_ORDER, "postal_code")}
-    if has_cjk(" ".join(parts.values())):
+    if has_cjk(split_notes(" ".join(parts.values()))[0]):
         if not parts["street"]:
             raise InvalidInput({f"{field}.street": "expected a street address (or a line)"})
         text = "".join(parts[k] for k in CHINESE_ORDER)
         return _chinese(text, parts["postal_code"] or None)
-    if not parts["street"]:
+    street, street_note = split_notes(parts["street"], latin=True)
+    district, district_note = split_notes(parts["district"], latin=True)
+    if not street.strip():
         raise InvalidInput({f"{field}.street": "expected a street address (or a line)"})
     if not parts["city"]:
         raise InvalidInput({f"{field}.city": "expected the city (or the whole address as a line)"})
-    return latin_address(parts["street"], parts["city"], country, extra=parts["district"],
-                         postcode=parts["postal_code"] or None)
+    return latin_address(street, parts["city"], country, extra=district,
+                         postcode=parts["postal_code"] or None,
+                         note="; ".join(n for n in (street_note, district_note) if n))
 
 
 def parse_line(line: str, country: str = "CN", postcode: Any = None,
@@ -56,14 +59,16 @@ def parse_line(line: str, country: str = "CN", postcode: Any = None,
     """One line as a buyer typed it: Chinese ('杭州市西湖区文三路18号') or Latin script."""
     if not line.strip():
         raise InvalidInput({field: "expected an address"})
-    if has_cjk(line):
+    if has_cjk(split_notes(line)[0]):  # a Latin address may carry a note in Chinese
         return _chinese(line, str(postcode) if postcode else None)
+    line, note = split_notes(line, latin=True)
     tail = _COUNTRY_TAIL.search(line)
     if tail:
         country, line = tail.group(1).upper(), line[:tail.start()]
     street, _, city = line.rpartition(",")
     street, city = (street, city) if street else (city, "")
-    return latin_address(street, city, country, postcode=str(postcode) if postcode else None)
+    return latin_address(street, city, country, postcode=str(postcode) if postcode else None,
+                         note=note)
 
 
 def _chinese(text: str, postcode: str | None) -> ParsedAddress:

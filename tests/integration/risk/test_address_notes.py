@@ -34,3 +34,17 @@ def _stored_attrs(pilot: OrderPilot, order_id: str) -> dict:
     with pilot.context.tx() as tx:
         return tx.connection.execute(select(orders.c.attrs).where(
             orders.c.id == ids.ORDER.parse(order_id))).scalar_one()
+
+
+def test_a_blacklisted_latin_address_with_a_note_added_is_still_rejected(any_url, clock):
+    # Given a Latin-script address on the block list
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot)
+    pilot.risk.blacklist_add("address", "18 Wensan Road, Hangzhou, CN", by="mei", reason="ring")
+    # When a buyer orders to it with a bracketed note for the courier
+    noted = "18 Wensan Road (leave at gate), Hangzhou, CN"
+    again = placed_order(pilot, buyer="b-2", quantity=1, shipping_address={"line": noted})
+    # Then the order is rejected (before: awaiting_payment, the note's words were in the key)
+    assert again.state == "rejected"
+    assert _stored_attrs(pilot, again.id)["address"]["note"] == "leave at gate"
+    pilot.close()

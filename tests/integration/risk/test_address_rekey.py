@@ -1,7 +1,8 @@
 """Address entries listed before the address parser changed (traditional characters written as
 simplified, 090d64d; Hong Kong / Macau region names, 37faa3b) keep matching: migration 0016
 re-keys them (0018 again, for house numbers in Chinese numerals and courier notes; 0019 for
-Hong Kong / Macau districts, house-number ranges and floors in numerals), and
+Hong Kong / Macau districts, house-number ranges and floors in numerals; 0020 for notes in
+Latin-script addresses), and
 listing an order placed before the change lists the key new orders get. Before, such an entry
 matched no order placed after the upgrade: the blacklisted address passed."""
 
@@ -209,6 +210,33 @@ def test_migration_0019_merges_a_split_off_address_listed_already(empty_url):
     # Then the listed entry takes the evidence; no third entry
     assert {n: (r.value, r.evidence_order_ids) for n, r in rows.items()} == {
         1: (KOWLOON_CITY_KEY, ["o-1"]), 2: (CENTRAL_KEY, ["o-9", "o-2"])}
+
+
+LATIN = "18 Wensan Road, Hangzhou, CN"
+LATIN_NOTED = "18 Wensan Road (leave at gate), Hangzhou, CN"
+LATIN_NOTED_OLD_KEY = "CN|||hangzhou||18 wensan road leave at gate|18|"  # the note's words in it
+LATIN_KEY = "CN|||hangzhou||18 wensan road|18|"
+
+
+def test_migration_0020_rekeys_latin_entries_with_a_courier_note(empty_url):
+    # Given a store at 0019 with an order to a Latin address with a note, keyed the old way,
+    # and entries: listed from that order; the address listed already without the note; the
+    # same address with a note, typed, on the allow list
+    engine = _store_at(empty_url, "0019_address_keys_districts", LATIN_NOTED,
+                       LATIN_NOTED_OLD_KEY)
+    with engine.begin() as conn:
+        conn.execute(insert(ENTRIES), _by_the_store(
+            _entry(1, "block", LATIN_NOTED_OLD_KEY, None, ["o-1"]),
+            _entry(2, "block", LATIN_KEY, LATIN, ["o-9"]),
+            _entry(3, "allow", LATIN_NOTED_OLD_KEY, LATIN_NOTED, [])))
+    # When the store is upgraded
+    upgrade(engine)
+    rows = _rows(engine)
+    # Then the order's entry is merged into the one listed without the note, and the typed
+    # one has the key without it
+    assert rows[1].removed_by == "migration 0020: same address as entry 2"
+    assert (rows[2].value, rows[2].evidence_order_ids) == (LATIN_KEY, ["o-9", "o-1"])
+    assert (rows[3].value, rows[3].removed_at) == (LATIN_KEY, None)
 
 
 def _rewrite_attrs(pilot: OrderPilot, order_id: str, change) -> None:  # noqa: ANN001

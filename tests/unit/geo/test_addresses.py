@@ -403,3 +403,40 @@ def test_a_floor_in_chinese_numerals_has_the_key_of_its_arabic_digits(chinese, a
 ])
 def test_a_floor_word_in_a_street_name_stays_as_written(line, street):
     assert parse_line(line).street == street
+
+
+# --- bracketed notes in Latin-script addresses ---------------------------------------------------
+
+@pytest.mark.parametrize(("line", "note"), [
+    ("18 Wensan Rd (leave at gate), Hangzhou, CN", "leave at gate"),
+    ("18 Wensan Rd [call first], Hangzhou, CN", "call first"),
+    ("18 Wensan Rd（周末不收）, Hangzhou, CN", "周末不收"),
+    ("(back door) 18 Wensan Rd {no weekends}, Hangzhou, CN", "back door; no weekends"),
+    ("18 Wensan Rd (call +86 138 0013 8000), Hangzhou, CN", "call +86 138 0013 8000"),
+])
+def test_a_bracketed_note_in_a_latin_address_stays_out_of_the_key(line, note):
+    # Before: the note's words were part of the street (CN|||hangzhou||18 wensan rd leave at
+    # gate|18|): a blocked address passed with a note added
+    parsed = parse_line(line)
+    assert (parsed.key, parsed.note) == (parse_line("18 Wensan Rd, Hangzhou, CN").key, note)
+
+
+@pytest.mark.parametrize(("line", "plain"), [
+    ("18 Wensan Rd (Apt 5), Hangzhou", "18 Wensan Rd Apt 5, Hangzhou"),
+    ("18 Wensan Rd (Flat 3B), Hangzhou", "18 Wensan Rd Flat 3B, Hangzhou"),
+    ("18 Wensan Rd (2nd floor), Hangzhou", "18 Wensan Rd 2nd floor, Hangzhou"),
+    ("18 Wensan Rd (Building B), Hangzhou", "18 Wensan Rd Building B, Hangzhou"),
+    ("18 Wensan Rd (#12), Hangzhou", "18 Wensan Rd #12, Hangzhou"),
+    ("18 Wensan Rd (No. 5), Hangzhou", "18 Wensan Rd No. 5, Hangzhou"),
+    ("(18 Wensan Rd), Hangzhou", "18 Wensan Rd, Hangzhou"),  # the address itself
+])
+def test_brackets_around_a_latin_unit_keep_it_in_the_address(line, plain):
+    parsed = parse_line(line)
+    assert (parsed.key, parsed.note) == (parse_line(plain).key, "")
+
+
+def test_a_note_in_a_latin_street_field_stays_out_of_the_key():
+    fields = {"street": "18 Wensan Road (leave at gate)", "city": "Hangzhou", "country": "CN"}
+    parsed = parse_address(fields)
+    assert parsed.key == parse_line("18 Wensan Road, Hangzhou, CN").key
+    assert parsed.note == "leave at gate"
