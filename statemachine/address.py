@@ -55,6 +55,11 @@ _CN_FLOOR = re.compile(f"[{_CN_CHARS}]+(?=[楼层])")
 # numbers before 号 becomes 至, a word character (`fold` drops dashes: 18-20 was 1820)
 _RANGE = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜至到]\\s*"
                     f"(?=[0-9{_CN_CHARS}]+\\s*[号號#])")
+# … and a dash between two numbers of the unit (3-502: building 3, room 502), kept through
+# `fold` as a letter it does not drop (ǂ, in no address) and put back as "-"
+# A floor, in the key: 3楼, 3层 and 3F are one floor (not 3号楼: building 3)
+_FLOOR = re.compile(r"(?<=\d)(?:楼|层|f)(?![a-z])")
+_UNIT_DASH = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜]\\s*(?=[0-9{_CN_CHARS}])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +93,8 @@ class ParsedAddress:
         keeps its start and ends in a digest of the whole (still equal exactly when equal)."""
         place = self.region_code or "|".join(fold(p or "") for p in (
             self.postcode, self.province, self.city, self.district))
-        key = "|".join((self.country, place, self.street, self.number or "", self.unit))
+        unit = _FLOOR.sub("层", self.unit) if self.script == "Hani" else self.unit
+        key = "|".join((self.country, place, self.street, self.number or "", unit))
         if len(key) <= limits.ADDRESS_KEY:
             return key
         digest = hashlib.sha256(key.encode()).hexdigest()
@@ -139,7 +145,8 @@ def has_cjk(text: str) -> bool:
 
 def split_detail(detail: str) -> tuple[str, str | None, str]:
     """The part of a Chinese address after the region → (street, house number, unit)."""
-    text = arabic_numbers(fold(ranges(detail)))
+    ranged = ranges(detail)
+    text = arabic_numbers(fold(ranged))
     match = _NUMBER.search(text)
     if match is None:
         return text, None, ""
@@ -147,7 +154,22 @@ def split_detail(detail: str) -> tuple[str, str | None, str]:
         number = match.group(1).replace("至", "-")  # one spelling of a range: 18-20
     else:
         number = match.group(2) + ("弄" + match.group(3) if match.group(3) else "弄")
-    return text[:match.start()], number, arabic_floors(text[match.end():])
+    return text[:match.start()], number, arabic_floors(_unit_dashed(ranged, text, match.end()))
+
+
+def _unit_dashed(ranged: str, text: str, start: int) -> str:
+    """The unit, `text[start:]`, with the dashes between its numbers kept: 3-502 (building 3,
+    room 502) is not 35-02, and `fold` drops punctuation. The text is folded again with those
+    dashes, and the unit is its tail; when that fold differs in more than the dashes (a
+    numeral next to a dash), the unit goes without them, as before."""
+    dashed = arabic_numbers(fold(_UNIT_DASH.sub("\u01c2", ranged))).replace("\u01c2", "-")
+    if dashed.replace("-", "") != text:
+        return text[start:]
+    left, cut = len(text) - start, len(dashed)
+    while left:
+        cut -= 1
+        left -= dashed[cut] != "-"
+    return dashed[cut:].lstrip("-")
 
 
 def ranges(text: str) -> str:

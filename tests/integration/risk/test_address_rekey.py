@@ -2,7 +2,7 @@
 simplified, 090d64d; Hong Kong / Macau region names, 37faa3b) keep matching: migration 0016
 re-keys them (0018 again, for house numbers in Chinese numerals and courier notes; 0019 for
 Hong Kong / Macau districts, house-number ranges and floors in numerals; 0020 for notes in
-Latin-script addresses), and
+Latin-script addresses; 0021 for dashes in a unit and floor words), and
 listing an order placed before the change lists the key new orders get. Before, such an entry
 matched no order placed after the upgrade: the blacklisted address passed."""
 
@@ -167,10 +167,11 @@ def test_migration_0019_rekeys_district_range_and_floor_entries(empty_url):
     # When the store is upgraded
     upgrade(engine)
     rows = _rows(engine)
-    # Then each has the key an order placed today gets
+    # Then each has the key an order placed today gets (a floor: 3层 since 0021, which spells
+    # 3楼 / 3层 / 3F one way)
     assert {n: (r.value, r.removed_at) for n, r in rows.items()} == {
         1: (KOWLOON_CITY_KEY, None), 2: ("CN|820000|花地玛堂区友谊大马路|1|", None),
-        3: ("CN|330106|文三路|18-20|", None), 4: ("CN|330106|文三路|18|3楼", None),
+        3: ("CN|330106|文三路|18-20|", None), 4: ("CN|330106|文三路|18|3层", None),
         5: ("CN|330106|文三路|1820|", None)}
 
 
@@ -283,3 +284,30 @@ def test_an_order_whose_address_no_longer_parses_lists_the_key_it_was_placed_wit
     assert sorted((e.kind, e.value) for e in entries) == [("address", NEW_KEY),
                                                           ("buyer", "b-old")]
     pilot.close()
+
+
+ROOM_3_502, ROOM_35_02 = "浙江省杭州市西湖区文三路18号3-502", "浙江省杭州市西湖区文三路18号35-02"
+ROOMS_OLD_KEY = "CN|330106|文三路|18|3502"  # before a unit kept its dashes: both rooms' key
+FLOOR_OLD_KEY, FLOOR_KEY = "CN|330106|文三路|18|b座3f", "CN|330106|文三路|18|b座3层"
+
+
+def test_migration_0021_splits_an_entry_of_two_rooms_and_merges_floor_spellings(empty_url):
+    # Given a store at 0020: an entry listed for 3-502 that took in an order to 35-02 (one key
+    # then), and a floor listed as 3F beside the same floor listed as 3层
+    engine = _store_at(empty_url, "0020_address_keys_latin_notes", ROOM_3_502, ROOMS_OLD_KEY,
+                       ROOM_35_02)
+    with engine.begin() as conn:
+        conn.execute(insert(ENTRIES), _by_the_store(
+            _entry(1, "block", ROOMS_OLD_KEY, ROOM_3_502, ["o-1", "o-2"]),
+            _entry(2, "block", FLOOR_OLD_KEY, "浙江省杭州市西湖区文三路18号B座3F", []),
+            _entry(3, "block", "CN|330106|文三路|18|b座3层", None, ["o-7"])))
+    # When the store is upgraded
+    upgrade(engine)
+    rows = _rows(engine)
+    # Then each room has its entry with its own order, nothing unblocked …
+    active = {r.value: r.evidence_order_ids for r in rows.values() if r.removed_at is None}
+    assert active["CN|330106|文三路|18|3-502"] == ["o-1"]
+    assert active["CN|330106|文三路|18|35-02"] == ["o-2"]
+    # … and the two spellings of the floor are one entry
+    assert active[FLOOR_KEY] == ["o-7"]
+    assert rows[2].removed_by == "migration 0021: same address as entry 3"

@@ -440,3 +440,40 @@ def test_a_note_in_a_latin_street_field_stays_out_of_the_key():
     parsed = parse_address(fields)
     assert parsed.key == parse_line("18 Wensan Road, Hangzhou, CN").key
     assert parsed.note == "leave at gate"
+
+
+@pytest.mark.parametrize("line", [
+    "杭州市西湖区文三路18号B座3层", "杭州市西湖区文三路18号B座3F", "杭州市西湖区文三路18号B座３Ｆ",
+    "杭州市西湖区文三路18号B座三楼", "杭州市西湖区文三路18号 B座 3 f",
+])
+def test_a_floor_has_one_key_whether_written_with_lou_ceng_or_f(line):
+    # Before: 3楼, 3层 and 3F keyed as three addresses (b座3楼, b座3层, b座3f)
+    assert parse_line(line).key == parse_line("杭州市西湖区文三路18号B座3楼").key \
+        == "CN|330106|文三路|18|b座3层"
+
+
+def test_the_unit_as_shown_keeps_the_floor_word_it_was_written_with():
+    assert parse_line("杭州市西湖区文三路18号B座3F").unit == "b座3f"
+
+
+@pytest.mark.parametrize(("line", "other"), [
+    ("杭州市西湖区文三路18号12号楼3层", "杭州市西湖区文三路18号12层3层"),  # building 12
+    ("杭州市西湖区文三路18号3楼", "杭州市西湖区文三路18号3号楼"),
+])
+def test_a_building_numbered_hao_lou_is_not_a_floor(line, other):
+    assert parse_line(line).key != parse_line(other).key
+
+
+@pytest.mark.parametrize(("line", "unit"), [
+    ("杭州市西湖区文三路18号3-502", "3-502"), ("杭州市西湖区文三路18号3－502", "3-502"),
+    ("杭州市西湖区文三路18号 3 - 502", "3-502"), ("杭州市西湖区文三路18号3—502", "3-502"),
+    ("杭州市西湖区文三路18号3-2-502室", "3-2-502室"), ("杭州市西湖区文三路18-20号3-502", "3-502"),
+])
+def test_a_unit_keeps_the_dashes_between_its_numbers(line, unit):
+    # Before: the dash was dropped as punctuation, 3-502 (building 3, room 502) keyed 3502
+    assert parse_line(line).unit == unit
+
+
+def test_units_whose_digits_are_split_differently_key_apart():
+    keys = {parse_line(f"杭州市西湖区文三路18号{unit}").key for unit in ("3-502", "35-02", "3502")}
+    assert len(keys) == 3  # before: one key, CN|330106|文三路|18|3502

@@ -1,0 +1,39 @@
+"""A blocked address blocks its floor however the floor is written (3楼, 3层, 3F), and its unit
+only: 3-502 (building 3, room 502) is not 35-02."""
+
+from __future__ import annotations
+
+from orderpilot import OrderPilot
+from tests.factories import placed_order, stock
+
+
+def test_blocking_an_address_on_one_floor_blocks_it_written_with_another_floor_word(
+        any_url, clock):
+    # Given 文三路18号B座3楼 on the block list
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot)
+    pilot.risk.blacklist_add("address", "浙江省杭州市西湖区文三路18号B座3楼", by="mei",
+                             reason="ring")
+    # When buyers order to the same floor written 3F and 3层
+    orders = [placed_order(pilot, buyer=f"b-{n}", quantity=1,
+                           shipping_address={"line": f"浙江省杭州市西湖区文三路18号B座{floor}"})
+              for n, floor in enumerate(("3F", "３层"))]
+    # Then both are blocked (before: both passed, keyed b座3f and b座3层)
+    assert [o.state for o in orders] == ["rejected", "rejected"]
+    pilot.close()
+
+
+def test_blocking_building_3_room_502_leaves_building_35_room_02_alone(any_url, clock):
+    # Given 文三路18号3-502 on the block list
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot)
+    pilot.risk.blacklist_add("address", "浙江省杭州市西湖区文三路18号3-502", by="mei",
+                             reason="ring")
+    # When buyers order to 35-02 and to 3－502 (a full-width dash)
+    other = placed_order(pilot, buyer="b-1", quantity=1,
+                         shipping_address={"line": "浙江省杭州市西湖区文三路18号35-02"})
+    again = placed_order(pilot, buyer="b-2", quantity=1,
+                         shipping_address={"line": "浙江省杭州市西湖区文三路18号3－502"})
+    # Then only the listed unit is blocked (before: 35-02 was rejected too, both keyed 3502)
+    assert (other.state, again.state) == ("awaiting_payment", "rejected")
+    pilot.close()
