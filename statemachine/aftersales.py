@@ -225,6 +225,7 @@ OPEN = (S.REQUESTED, S.AUTO_APPROVED, S.UNDER_REVIEW, S.APPROVED, S.AWAITING_RET
 
 HOLD_NEW, SHIP_NEW = StockIntent.HOLD_REPLACEMENT, StockIntent.SHIP_REPLACEMENT
 RELEASE_NEW, TAKE = StockIntent.RELEASE_REPLACEMENT, StockIntent.TAKE_BACK
+LOAD_RETURN = StockIntent.LOAD_RETURN
 
 CASE_STEPS = (
     Step("auto_approve", (S.REQUESTED,), S.AUTO_APPROVED, effect=accept, stock=(HOLD_NEW,)),
@@ -232,7 +233,7 @@ CASE_STEPS = (
     Step("approve", (S.UNDER_REVIEW,), S.APPROVED, effect=accept, stock=(HOLD_NEW,)),
     Step("reject", (S.REQUESTED, S.UNDER_REVIEW), S.REJECTED, effect=note),
     Step("await_return", ACCEPTED, S.AWAITING_RETURN, (needs_return,), note,
-         spawn=parcels_for("return")),
+         stock=(LOAD_RETURN,), spawn=parcels_for("return")),
     Step("receive", (S.AWAITING_RETURN,), S.RECEIVED, effect=note),
     Step("inspect", (S.RECEIVED,), S.INSPECTED, (has_inspection_result,), record_inspection,
          stock=(TAKE,)),

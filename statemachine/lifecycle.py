@@ -57,6 +57,7 @@ class StockIntent(StrEnum):
     HOLD_REPLACEMENT = "hold_replacement"        # an exchange accepted: reserve the new units
     SHIP_REPLACEMENT = "ship_replacement"        # the replacement ships: held units leave
     RELEASE_REPLACEMENT = "release_replacement"  # the case ends without shipping them
+    LOAD_RETURN = "load_return"  # a return label: its parcels carry the units the case takes
     TAKE_BACK = "take_back"  # returned goods inspected: back on the shelf, or written off
 
 

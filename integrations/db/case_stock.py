@@ -8,8 +8,10 @@ the live holds:
 - ship_replacement: held units of the line become sold (on hand and reserved drop); what was
   not held is taken from free stock as planned;
 - release_replacement: held units of the line go back (reserved drops);
+- load_return: the return parcels carry the units the case takes back (tagged with them);
 - take_back: sold units of the line come back — `returned` and on the shelf again, or
-  `written_off` with an adjustment row naming who and why — from delivered parcels first.
+  `written_off` with an adjustment row naming who and why — those its return parcels carry
+  (none loaded, as before the tags: from delivered parcels first).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import datetime
 
 from integrations.db.fulfil_store import FulfilStore, HoldRow
 from integrations.db.sql import Sql
-from integrations.db.stock import HELD, add_holds
+from integrations.db.stock import CONSUMED, HELD, add_holds
 from statemachine.aftersales import AfterSalesCase
 from statemachine.errors import InsufficientStock
 from statemachine.fulfilment import parcel_loads
@@ -43,6 +45,8 @@ class CaseStock:
             for line in case.lines:
                 self._settle(self._of_line(case, line.line_no, "held"), line.quantity,
                              "released", on_hand=0)
+        elif intent is StockIntent.LOAD_RETURN:
+            self._load_return(case, fired)
         elif intent is StockIntent.TAKE_BACK and case.take_back:
             self._take_back(case, fired)
 
@@ -80,31 +84,52 @@ class CaseStock:
             [(h.id, h.line_no, h.warehouse, h.quantity) for h in sold],
             [(p.id, p.warehouse) for p in fired.spawned]))
 
-    def _take_back(self, case: AfterSalesCase, fired: Fired) -> None:
-        """The case's units come back from the parcels the buyer has: delivered parcels'
-        units first, then (more asked back than was delivered: the warehouse has them in
-        hand, so a parcel came without its scan) those of parcels still on their way; each in
-        hold order. A parcel's later loss or return then settles only what it still carries."""
-        restock = case.take_back == "restock"
-        reason = fired.payload.get("notes") or f"returned goods inspected: {case.inspection}"
+    def _load_return(self, case: AfterSalesCase, fired: Fired) -> None:
+        """The return parcels the step created carry exactly the units the case takes back
+        (`coming_back`), each parcel those of its warehouse: its loss settles them, not
+        every sold unit of its warehouse."""
+        units = [(self.holds.split_hold(hold, take, CONSUMED), hold.line_no, hold.warehouse,
+                  take) for hold, take in self.coming_back(case)]
+        self.holds.load_parcels(parcel_loads(units, [(p.id, p.warehouse)
+                                                     for p in fired.spawned]))
+
+    def coming_back(self, case: AfterSalesCase, returning: set[int] | None = None
+                    ) -> list[tuple[HoldRow, int]]:
+        """Per case line, the sold units that come back and how many of each row. A case
+        whose return parcels were loaded (`returning`): exactly their units still sold (a lost
+        parcel's are not: they never arrive). Else the parcels the buyer has: delivered
+        parcels' units first, then (more asked back than was delivered: the warehouse has
+        them in hand, so a parcel came without its scan) those of parcels still on their way;
+        each in hold order."""
         delivered = self.holds.delivered_holds(case.order_id)
+        chosen: list[tuple[HoldRow, int]] = []
         for line in case.lines:
             left = line.quantity
-            for hold in sorted(self._of_line(case, line.line_no, "consumed"),
+            for hold in sorted(self._of_line(case, line.line_no, CONSUMED),
                                key=lambda h: h.id not in delivered):
-                take = min(left, hold.quantity)
-                self.holds.split_hold(hold, take, "returned" if restock else "written_off")
-                if restock:
-                    self.sql.run(ADJUST, {"on_hand": take, "reserved": 0, "sku": hold.sku,
-                                          "wh": hold.warehouse})
-                else:
-                    self.holds.record_adjustment(hold.sku, hold.warehouse, -take,
-                                                 "return_write_off",
-                                                 f"{case.public_id}: {reason}"[:500],
-                                                 fired.actor, fired.at, case.order_id)
-                left -= take
                 if left == 0:
                     break
+                if returning is not None and hold.id not in returning:
+                    continue
+                chosen.append((hold, min(left, hold.quantity)))
+                left -= chosen[-1][1]
+        return chosen
+
+    def _take_back(self, case: AfterSalesCase, fired: Fired) -> None:
+        """The case's units come back (`coming_back`): a parcel's later loss or return then
+        settles only what it still carries."""
+        restock = case.take_back == "restock"
+        reason = fired.payload.get("notes") or f"returned goods inspected: {case.inspection}"
+        for hold, take in self.coming_back(case, self.holds.case_return_holds(case.id)):
+            self.holds.split_hold(hold, take, "returned" if restock else "written_off")
+            if restock:
+                self.sql.run(ADJUST, {"on_hand": take, "reserved": 0, "sku": hold.sku,
+                                      "wh": hold.warehouse})
+            else:
+                self.holds.record_adjustment(hold.sku, hold.warehouse, -take,
+                                             "return_write_off",
+                                             f"{case.public_id}: {reason}"[:500],
+                                             fired.actor, fired.at, case.order_id)
 
     def _settle(self, holds: list[HoldRow], wanted: int, status: str,
                 on_hand: int) -> list[HoldRow]:
@@ -125,4 +150,5 @@ class CaseStock:
 
 
 CASE_INTENTS = frozenset({StockIntent.HOLD_REPLACEMENT, StockIntent.SHIP_REPLACEMENT,
-                          StockIntent.RELEASE_REPLACEMENT, StockIntent.TAKE_BACK})
+                          StockIntent.RELEASE_REPLACEMENT, StockIntent.LOAD_RETURN,
+                          StockIntent.TAKE_BACK})

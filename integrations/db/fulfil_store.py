@@ -121,15 +121,18 @@ class FulfilStore:
                 sql, params = sql + f" AND {column} = :{column}", {**params, column: value}
         return [HoldRow(*r) for r in self.sql.all(sql + " ORDER BY id", params)]
 
-    def parcel_holds(self, order_id: int, shipment_id: int, warehouse: str) -> list[HoldRow]:
-        """The sold units a parcel carries: those a reship sent in it, else (a parcel `ship`
-        made) the order's sold units in its warehouse that no replacement parcel carries."""
+    def parcel_holds(self, order_id: int, shipment_id: int, warehouse: str,
+                     return_label: bool = False) -> list[HoldRow]:
+        """The sold units a parcel carries: those tagged with it, else (a parcel `ship` made)
+        the order's sold units in its warehouse that no other parcel carries. A return label's
+        parcel carries only its tagged units: the buyer keeps the rest."""
+        untagged = "" if return_label else (
+            " OR shipment_id IS NULL AND warehouse = :w AND NOT EXISTS (SELECT 1 FROM "
+            "stock_holds t WHERE t.order_id = :o AND t.shipment_id = :s)")
         return [HoldRow(*r) for r in self.sql.all(
             "SELECT id, line_no, sku, warehouse, quantity FROM stock_holds WHERE order_id = :o "
-            "AND status = 'consumed' AND (shipment_id = :s OR shipment_id IS NULL AND "
-            "warehouse = :w AND NOT EXISTS (SELECT 1 FROM stock_holds t WHERE t.order_id = :o "
-            "AND t.shipment_id = :s)) ORDER BY id", {"o": order_id, "s": shipment_id,
-                                                     "w": warehouse})]
+            f"AND status = 'consumed' AND (shipment_id = :s{untagged}) ORDER BY id",
+            {"o": order_id, "s": shipment_id, "w": warehouse})]
 
     def delivered_holds(self, order_id: int) -> set[int]:
         """The order's sold units the buyer has: those of its delivered parcels (a parcel's
@@ -141,6 +144,14 @@ class FulfilStore:
             "'delivered' AND s.purpose <> 'return' AND (h.shipment_id = s.id OR "
             "h.shipment_id IS NULL AND h.warehouse = s.warehouse AND NOT EXISTS (SELECT 1 FROM "
             "stock_holds t WHERE t.order_id = :o AND t.shipment_id = s.id)))", {"o": order_id})}
+
+    def case_return_holds(self, case_id: int) -> set[int] | None:
+        """The sold units the case's return parcels carry (a lost one's are `lost`, not
+        sold); None when they were given none (labels from before parcels were loaded)."""
+        rows = self.sql.all("SELECT h.id, h.status FROM stock_holds h JOIN shipments s ON "
+                            "s.id = h.shipment_id WHERE s.case_id = :c AND s.purpose = "
+                            "'return'", {"c": case_id})
+        return {r[0] for r in rows if r[1] == CONSUMED} if rows else None
 
     def untagged_sold(self, order_ids: Sequence[int]) -> dict[int, list[HoldRow]]:
         """Per order, its sold units no parcel is tagged with (orders with none left out); one

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from integrations.db.case_stock import CaseStock
 from integrations.db.fulfil_store import FulfilStore
 from integrations.service.context import Context, Tx
 from integrations.service.pipeline import Facts, Move
@@ -87,7 +88,12 @@ def _labels(ctx: Context, tx: Tx, case: AfterSalesCase, trigger: str, params: di
 def _warehouses(tx: Tx, case: AfterSalesCase, purpose: str,
                 fresh: Sequence[Allocation]) -> list[str]:
     """Where a replacement leaves from (its held and fresh units); where returns go back to
-    and repaired items leave from (where the goods were sold from)."""
+    (where the units the case takes back were sold from: `CaseStock.coming_back`, the rule
+    that loads the return parcels) and repaired items leave from (where the goods were sold
+    from)."""
+    if purpose == "return":
+        back = CaseStock(tx.store.sql).coming_back(case)
+        return sorted({hold.warehouse for hold, _ in back}) or ["unknown"]
     lines = {ln.line_no for ln in case.lines}
     status = "held" if purpose == "replacement" else "consumed"
     found = {h.warehouse for h in FulfilStore.on(tx.store.sql).holds(case.order_id, status)

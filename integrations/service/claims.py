@@ -37,12 +37,13 @@ class ClaimParams(Edge):
 def parcel_goods(store: FulfilStore, order: Order, shipment: Shipment,
                  state: ShipmentState | None = None) -> list[HoldRow]:
     """The sold units a parcel carries: those tagged with it (a reship's or an exchange's
-    replacement), or the order's untagged sold
+    replacement, a return label's: the case's units), or the order's untagged sold
     stock in the parcel's warehouse (a replacement may leave from the warehouse of another
     parcel of the order: counted by warehouse, that parcel's loss took the replacement's goods
     too, refunding them while on their way). A refusal names `state` (default: the parcel's):
     the state the parcel is in when a step this refusal rolls back already moved it."""
-    goods = store.parcel_holds(order.id, shipment.id, shipment.warehouse)
+    goods = store.parcel_holds(order.id, shipment.id, shipment.warehouse,
+                               return_label=shipment.purpose == "return")
     if not goods:
         raise GuardRejected("shipment", shipment.public_id, (state or shipment.state).value,
                             "claim", "no sold goods left on this parcel (already settled)")

@@ -20,7 +20,7 @@ from integrations.service import aftersales, claims, money, shipments
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import OpenCase, parse
 from statemachine import ids
-from statemachine.aftersales import CaseKind
+from statemachine.aftersales import CaseKind, CaseState
 from statemachine.claim import Claim, ClaimKind
 from statemachine.errors import GuardRejected, InvalidInput, OrderPilotError
 from statemachine.shipment import ShipmentState
@@ -48,14 +48,35 @@ def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
     value = claims.goods_value(order, goods)
     for hold in goods:
         store.split_hold(hold, hold.quantity, "lost")
-    how, paid, details = _compensate(ctx, tx, order, shipment, goods, value, actor,
-                                     settle or ctx.settings.fulfilment.lost_parcel, reason)
+    returning = shipment.purpose == "return"  # the buyer's goods on their way back to us
+    how, paid, details = _compensate(ctx, tx, order, shipment, goods, value, actor, "refund"
+                                     if returning else settle or
+                                     ctx.settings.fulfilment.lost_parcel, reason)
     claim = claims.add_claim(ctx, tx, shipment, ClaimKind.LOST, value, how, paid,
                              {**details, "reason": reason}, actor)
     claims.fire(ctx, tx, claim, "file", actor, {"amount": value})
+    if returning:
+        _close_return_case(ctx, tx, shipment, claim, actor)
     claims.close_if_settled(ctx, tx, order.id, actor, f"parcel {shipment.public_id} lost; "
                                                       f"buyer compensated by {how}")
     return claim
+
+
+def _close_return_case(ctx: Context, tx: Tx, shipment: Any, claim: Claim, actor: str) -> None:
+    """The case whose return parcel was lost is settled by the claim's refund: closed, so it
+    cannot take back or refund those goods again. While another of its return parcels is on
+    its way it stays open for the goods that still come (docs/fulfilment.md)."""
+    if shipment.case_id is None:
+        return
+    case = tx.store.get_case(shipment.case_id, lock=True)
+    moving = [s for s in tx.store.shipments_of(shipment.order_id)
+              if s.case_id == case.id and s.purpose == "return" and s.id != shipment.id
+              and s.state is not ShipmentState.LOST]
+    if moving or case.state is not CaseState.AWAITING_RETURN:
+        return
+    aftersales.fire(ctx, tx, case, "close", actor, {
+        "reason": f"return parcel {shipment.public_id} lost: refunded by claim "
+                  f"{claim.public_id}"})
 
 
 def _compensate(ctx: Context, tx: Tx, order: Any, shipment: Any, goods: list, value: int,
