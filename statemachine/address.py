@@ -55,10 +55,10 @@ _CN_FLOOR = re.compile(f"[{_CN_CHARS}]+(?=[楼层])")
 # numbers before 号 becomes 至, a word character (`fold` drops dashes: 18-20 was 1820)
 _RANGE = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜至到]\\s*"
                     f"(?=[0-9{_CN_CHARS}]+\\s*[号號#])")
-# … and a dash between two numbers of the unit (3-502: building 3, room 502), kept through
-# `fold` as a letter it does not drop (ǂ, in no address) and put back as "-"
 # A floor, in the key: 3楼, 3层 and 3F are one floor (not 3号楼: building 3)
 _FLOOR = re.compile(r"(?<=\d)(?:楼|层|f)(?![a-z])")
+# A dash between two numbers of the unit (3-502: building 3, room 502), kept through `fold`
+# as a letter it does not drop (ǂ, in no address) and put back as "-"
 _UNIT_DASH = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜]\\s*(?=[0-9{_CN_CHARS}])")
 
 
@@ -162,6 +162,8 @@ def _unit_dashed(ranged: str, text: str, start: int) -> str:
     room 502) is not 35-02, and `fold` drops punctuation. The text is folded again with those
     dashes, and the unit is its tail; when that fold differs in more than the dashes (a
     numeral next to a dash), the unit goes without them, as before."""
+    if not _UNIT_DASH.search(ranged):  # most addresses: no second fold
+        return text[start:]
     dashed = arabic_numbers(fold(_UNIT_DASH.sub("\u01c2", ranged))).replace("\u01c2", "-")
     if dashed.replace("-", "") != text:
         return text[start:]
