@@ -35,6 +35,18 @@ def hold(pilot: Any, buyer: str = "b-8") -> str:
     return order_id
 
 
+def latest_artifacts(client: Any, keys: list[str]) -> list[Any]:
+    """The latest artifact under each of `keys`, asked by key: the session's Prefect server
+    holds every earlier test's pages, more than one unfiltered page of results."""
+    from prefect.client.schemas.filters import (
+        ArtifactCollectionFilter,
+        ArtifactCollectionFilterKey,
+    )
+
+    return client.read_latest_artifacts(artifact_filter=ArtifactCollectionFilter(
+        key=ArtifactCollectionFilterKey(any_=keys)))
+
+
 def form_of(run: Any) -> tuple[dict[str, Any], str]:
     from prefect.client.orchestration import get_client
 
@@ -243,13 +255,15 @@ def test_the_review_queue_page_lists_each_waiting_case_with_a_link_to_its_run(
         runs = [wait_for("a run", lambda o=o: paused(pilot, o))[0] for o in orders]
         with get_client(sync_client=True) as client:
             console.dashboard_once(client)
-            [queue] = [a for a in client.read_latest_artifacts() if a.key == "review-queue"]
-            [health] = [a for a in client.read_latest_artifacts() if a.key == "shop-health"]
-            # and each order's case file is published once its form is up
-            wanted = {f"order-{o}" for o in orders}
+            [queue] = latest_artifacts(client, ["review-queue"])
+            [health] = latest_artifacts(client, ["shop-health"])
+            # and each order's case file is published on its run once its form is up (keys
+            # are per Prefect server: an earlier test's shop left its own `order-o-1`)
+            wanted = {(f"order-{o}", run.id) for o, run in zip(orders, runs, strict=True)}
 
             def case_files() -> list[Any]:
-                found = [a for a in client.read_latest_artifacts(limit=200) if a.key in wanted]
+                found = [a for a in latest_artifacts(client, [k for k, _ in wanted])
+                         if (a.key, a.flow_run_id) in wanted]
                 return found if len(found) == len(wanted) else []
 
             files = wait_for("the orders' case files", case_files)
