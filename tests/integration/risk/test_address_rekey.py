@@ -2,7 +2,8 @@
 simplified, 090d64d; Hong Kong / Macau region names, 37faa3b) keep matching: migration 0016
 re-keys them (0018 again, for house numbers in Chinese numerals and courier notes; 0019 for
 Hong Kong / Macau districts, house-number ranges and floors in numerals; 0020 for notes in
-Latin-script addresses; 0021 for dashes in a unit and floor words), and
+Latin-script addresses; 0021 for dashes in a unit and floor words), 0022 re-keys what placement
+recorded of each order's address (velocity, address changes), and
 listing an order placed before the change lists the key new orders get. Before, such an entry
 matched no order placed after the upgrade: the blacklisted address passed."""
 
@@ -16,9 +17,13 @@ from sqlalchemy import insert, select, update
 from integrations.db.engine import make_engine
 from integrations.db.migrate import alembic_config, upgrade
 from integrations.db.schema import BuyerRow, OrderRow
-from integrations.db.schema_risk import BlacklistEntryRow
+from integrations.db.schema_risk import BlacklistEntryRow, RiskBuyerAddressRow, RiskOrderFactsRow
+from integrations.geo.addresses import parse_address
+from integrations.risk.config import default_ruleset
+from integrations.risk.sql_store import SqlRiskStore
 from orderpilot import OrderPilot
 from statemachine import ids
+from statemachine.risk_port import PlacedLine, PlacementFacts
 from tests.factories import placed_order, stock
 
 AT = datetime(2026, 11, 20, tzinfo=UTC)
@@ -311,3 +316,62 @@ def test_migration_0021_splits_an_entry_of_two_rooms_and_merges_floor_spellings(
     # … and the two spellings of the floor are one entry
     assert active[FLOOR_KEY] == ["o-7"]
     assert rows[2].removed_by == "migration 0021: same address as entry 3"
+
+
+FACTS, BUYER_ADDRESSES = RiskOrderFactsRow.__table__, RiskBuyerAddressRow.__table__
+ROOM_3_502_KEY, ROOM_35_02_KEY = "CN|330106|文三路|18|3-502", "CN|330106|文三路|18|35-02"
+
+
+def _with_risk_facts(engine, placed_at: datetime, keys: dict[int, str]) -> None:  # noqa: ANN001
+    """What placement recorded for each order o-n of buyer b-1 (its key then), and the
+    buyer's addresses built from it."""
+    with engine.begin() as conn:
+        conn.execute(insert(FACTS), [
+            {"order_id": n, "buyer_id": "b-1", "device_id": None, "ip": None,
+             "address_norm": key, "phone_norm": "+8613800138000", "amount": 100,
+             "currency": "CNY", "placed_at": placed_at} for n, key in keys.items()])
+        conn.execute(insert(BUYER_ADDRESSES), [
+            {"buyer_id": "b-1", "address_key": key, "last_seen": placed_at}
+            for key in set(keys.values())])
+
+
+def _signals_of_a_new_order_to(engine, line: str, placed_at: datetime):  # noqa: ANN001
+    facts = PlacementFacts(
+        order_id="o-999999", buyer_id="b-1", amount=12900, currency="CNY",
+        lines=(PlacedLine("SKU-1", 1, 12900),), shipping_address={"line": line},
+        address=parse_address({"line": line}), placed_at=placed_at)
+    with engine.connect() as conn:
+        return SqlRiskStore(conn).signals(facts, default_ruleset())
+
+
+def test_migration_0022_rekeys_what_placement_recorded_of_an_address(empty_url):
+    # Given a store at 0021 whose buyer ordered to room 3-502 ten minutes ago, recorded under
+    # the key of before 0021 (…|3502)
+    engine = _store_at(empty_url, "0021_address_keys_units", ROOM_3_502, ROOMS_OLD_KEY)
+    _with_risk_facts(engine, AT, {1: ROOMS_OLD_KEY})
+    # When the store is upgraded and the buyer orders to the same room again
+    upgrade(engine)
+    signals = _signals_of_a_new_order_to(engine, ROOM_3_502, AT.replace(minute=10))
+    engine.dispose()
+    # Then it is the same address: no change of address, one earlier order to it in the hour
+    assert signals.address_changes == 0
+    assert signals.velocity["address"] == 1
+
+
+def test_migration_0022_splits_rooms_recorded_as_one_and_keeps_what_it_cannot_parse(
+        empty_url):
+    # Given orders to 3-502 and 35-02 recorded under one key (before 0021), and one whose
+    # stored address today's parser refuses
+    engine = _store_at(empty_url, "0021_address_keys_units", ROOM_3_502, ROOMS_OLD_KEY,
+                       ROOM_35_02, "   ")
+    _with_risk_facts(engine, AT, {1: ROOMS_OLD_KEY, 2: ROOMS_OLD_KEY, 3: ROOMS_OLD_KEY})
+    # When the store is upgraded
+    upgrade(engine)
+    with engine.connect() as conn:
+        facts = dict(conn.execute(select(FACTS.c.order_id, FACTS.c.address_norm)).all())
+        addresses = set(conn.execute(select(BUYER_ADDRESSES.c.address_key,
+                                            BUYER_ADDRESSES.c.last_seen)).all())
+    engine.dispose()
+    # Then each room has its own key, and the buyer shipped to both (and to the unparsed one)
+    assert facts == {1: ROOM_3_502_KEY, 2: ROOM_35_02_KEY, 3: ROOMS_OLD_KEY}
+    assert addresses == {(ROOM_3_502_KEY, AT), (ROOM_35_02_KEY, AT), (ROOMS_OLD_KEY, AT)}
