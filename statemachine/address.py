@@ -40,6 +40,10 @@ _NOTE = re.compile("|".join(f"{re.escape(o)}([^{re.escape(o + c)}]*){re.escape(c
 # in Latin script, a unit word or a number that is not a phone number: (Apt 5), (2nd floor),
 # (Building B), (#12), (18 Wensan Road) — not (call +86 138 0013 8000)
 _UNIT_ONLY = re.compile(r"(?:[0-9a-z]+(?:座|栋|幢|号楼|号|单元|室|楼|层))+")
+# … or only numbers of up to 4 digits a dash joins, 6 digits at most in all: (3-502), (1203),
+# (三-五〇二) are a unit, as rooms are numbered; (310012) a postcode and (138-0013-8000) a
+# phone number: notes
+_NUMBERS_ONLY = re.compile(r"\d{1,4}(?:-\d{1,4})*")
 _LATIN_UNIT = re.compile(r"\b(?:apt|apartment|flat|unit|suite|ste|room|rm|floor|fl|level|"
                          r"building|bldg|block|blk|tower|house)\b", re.IGNORECASE)
 _DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]*\d|\d")
@@ -57,6 +61,10 @@ _RANGE = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜至到
                     f"(?=[0-9{_CN_CHARS}]+\\s*[号號#])")
 # A floor, in the key: 3楼, 3层 and 3F are one floor (not 3号楼: building 3)
 _FLOOR = re.compile(r"(?<=\d)(?:楼|层|f)(?![a-z])")
+# A unit's number in Chinese numerals with no unit word after it: 三-五〇二, A座五〇二 (one
+# before a word other than a dash is a name or a phase: 三期; before 单元 / 室 / 楼 the passes
+# above have read it)
+_CN_BARE = re.compile(f"[{_CN_CHARS}]+(?=-|$)")
 # A dash between two numbers of the unit (3-502: building 3, room 502), kept through `fold`
 # as a letter it does not drop (ǂ, in no address) and put back as "-"
 _UNIT_DASH = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜]\\s*(?=[0-9{_CN_CHARS}])")
@@ -154,7 +162,8 @@ def split_detail(detail: str) -> tuple[str, str | None, str]:
         number = match.group(1).replace("至", "-")  # one spelling of a range: 18-20
     else:
         number = match.group(2) + ("弄" + match.group(3) if match.group(3) else "弄")
-    return text[:match.start()], number, arabic_floors(_unit_dashed(ranged, text, match.end()))
+    unit = arabic_floors(_unit_dashed(ranged, text, match.end()))
+    return text[:match.start()], number, _CN_BARE.sub(_arabic, unit)
 
 
 def _unit_dashed(ranged: str, text: str, start: int) -> str:
@@ -206,7 +215,10 @@ def _is_address(inside: str, latin: bool) -> bool:
         return _LATIN_UNIT.search(inside) is not None or any(
             sum(c.isdigit() for c in run) < 7 for run in _DIGIT_RUN.findall(inside))
     folded = arabic_floors(arabic_numbers(fold(inside)))
-    return _UNIT_ONLY.fullmatch(folded) is not None or _NUMBER.search(folded) is not None
+    if _UNIT_ONLY.fullmatch(folded) is not None or _NUMBER.search(folded) is not None:
+        return True
+    numbers = _CN_BARE.sub(_arabic, _UNIT_DASH.sub("-", inside.strip()))
+    return _NUMBERS_ONLY.fullmatch(numbers) is not None and sum(map(str.isdigit, numbers)) <= 6
 
 
 def arabic_numbers(text: str) -> str:
@@ -215,6 +227,10 @@ def arabic_numbers(text: str) -> str:
     九层塔路 are names. Our own 20 lines rather than jionlp's money parser (it reads 一百一
     as 101, not 110, and 一二〇 not at all) or cn2an (not installed): the domain is stdlib."""
     return _CN_NUMERAL.sub(lambda m: chinese_numeral(m.group(0)) or m.group(0), text)
+
+
+def _arabic(match: re.Match[str]) -> str:
+    return chinese_numeral(match.group(0)) or match.group(0)
 
 
 def arabic_floors(unit: str) -> str:

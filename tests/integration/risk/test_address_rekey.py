@@ -375,3 +375,30 @@ def test_migration_0022_splits_rooms_recorded_as_one_and_keeps_what_it_cannot_pa
     # Then each room has its own key, and the buyer shipped to both (and to the unparsed one)
     assert facts == {1: ROOM_3_502_KEY, 2: ROOM_35_02_KEY, 3: ROOMS_OLD_KEY}
     assert addresses == {(ROOM_3_502_KEY, AT), (ROOM_35_02_KEY, AT), (ROOMS_OLD_KEY, AT)}
+
+
+NO_18, NO_18_KEY = "浙江省杭州市西湖区文三路18号", "CN|330106|文三路|18|"
+
+
+def test_migration_0023_splits_an_entry_of_a_building_and_a_bracketed_room(empty_url):
+    # Given a store at 0022: an entry listed from an order to No. 18 and one to No. 18 (3-502),
+    # one key then (the bracket was a note), and what placement recorded of both
+    engine = _store_at(empty_url, "0022_address_keys_in_risk_facts", NO_18, NO_18_KEY,
+                       "浙江省杭州市西湖区文三路18号(3-502)")
+    _with_risk_facts(engine, AT, {1: NO_18_KEY, 2: NO_18_KEY})
+    with engine.begin() as conn:
+        conn.execute(insert(ENTRIES), _by_the_store(
+            _entry(1, "block", NO_18_KEY, None, ["o-1", "o-2"]),
+            _entry(2, "allow", "CN|330106|文三路|20|三-五〇二",
+                   "浙江省杭州市西湖区文三路20号三-五〇二", [])))
+    # When the store is upgraded
+    upgrade(engine)
+    with engine.connect() as conn:
+        facts = dict(conn.execute(select(FACTS.c.order_id, FACTS.c.address_norm)).all())
+    rows = _rows(engine)
+    # Then the building and the room each have their entry with their own order, and the
+    # room in numerals its key in digits; each order's fact has its address's key
+    active = {r.value: r.evidence_order_ids for r in rows.values() if r.removed_at is None}
+    assert active == {NO_18_KEY: ["o-1"], ROOM_3_502_KEY: ["o-2"],
+                      "CN|330106|文三路|20|3-502": []}
+    assert facts == {1: NO_18_KEY, 2: ROOM_3_502_KEY}

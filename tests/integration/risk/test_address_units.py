@@ -37,3 +37,20 @@ def test_blocking_building_3_room_502_leaves_building_35_room_02_alone(any_url, 
     # Then only the listed unit is blocked (before: 35-02 was rejected too, both keyed 3502)
     assert (other.state, again.state) == ("awaiting_payment", "rejected")
     pilot.close()
+
+
+def test_a_room_written_in_brackets_or_chinese_numerals_is_that_room(any_url, clock):
+    # Given room 3-502 of 文三路18号 blocked, typed with the room in brackets
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot)
+    pilot.risk.blacklist_add("address", "浙江省杭州市西湖区文三路18号（3-502）", by="mei",
+                             reason="ring")
+    # When buyers order to that room written plainly and in Chinese numerals, and to another
+    # room of the same building
+    placed = [placed_order(pilot, buyer=f"b-{n}", quantity=1,
+                           shipping_address={"line": f"浙江省杭州市西湖区文三路18号{unit}"})
+              for n, unit in enumerate(("3-502", "三-五〇二", "35-02"))]
+    # Then the room is blocked however written, and only the room (before: the bracket was a
+    # courier's note, so the entry was keyed as No. 18 itself and all three passed)
+    assert [o.state for o in placed] == ["rejected", "rejected", "awaiting_payment"]
+    pilot.close()

@@ -477,3 +477,34 @@ def test_a_unit_keeps_the_dashes_between_its_numbers(line, unit):
 def test_units_whose_digits_are_split_differently_key_apart():
     keys = {parse_line(f"杭州市西湖区文三路18号{unit}").key for unit in ("3-502", "35-02", "3502")}
     assert len(keys) == 3  # before: one key, CN|330106|文三路|18|3502
+
+
+@pytest.mark.parametrize("line", [
+    "杭州市西湖区文三路18号(3-502)", "杭州市西湖区文三路18号（3－502）",
+    "杭州市西湖区文三路18号[3-502]",
+    "杭州市西湖区文三路18号(三-五〇二)", "杭州市西湖区文三路18号三-五〇二",
+])
+def test_a_room_in_brackets_or_in_chinese_numerals_has_the_key_of_its_digits(line):
+    # Before: the bracket was read as a courier's note (the key of the whole of No. 18), and
+    # 三-五〇二 stayed as written: a block on 3-502 let both pass
+    parsed = parse_line(line)
+    assert (parsed.key, parsed.note) == (parse_line("杭州市西湖区文三路18号3-502").key, "")
+
+
+@pytest.mark.parametrize(("line", "unit"), [
+    ("杭州市西湖区文三路18号(1203)", "1203"), ("杭州市西湖区文三路18号(3-2-502)", "3-2-502"),
+    ("杭州市西湖区文三路18号A座五〇二", "a座502"), ("杭州市西湖区文三路18号五〇二", "502"),
+    ("杭州市西湖区文三路18号万科城三期", "万科城三期"),  # 三 before a word: a phase's name
+])
+def test_a_units_bare_numbers_are_read_as_digits(line, unit):
+    assert parse_line(line).unit == unit
+
+
+@pytest.mark.parametrize(("line", "note"), [
+    ("杭州市西湖区文三路18号(310012)", "310012"),  # a postcode
+    ("杭州市西湖区文三路18号(138-0013-8000)", "138-0013-8000"),  # a phone number
+    ("杭州市西湖区文三路18号（0571-88886666）", "0571-88886666"),
+])
+def test_a_bracketed_postcode_or_phone_number_stays_a_note(line, note):
+    parsed = parse_line(line)
+    assert (parsed.key, parsed.note) == (parse_line("杭州市西湖区文三路18号").key, note)
