@@ -1,4 +1,6 @@
-"""`orderpilot replay` (real order histories on a simulated clock) and `orderpilot bench`."""
+"""`orderpilot replay`: real order histories on a simulated clock. (The benchmarks are
+`python -m bench` in a source checkout: `bench/` is not shipped, so the CLI does not reach up
+into it.)"""
 
 from __future__ import annotations
 
@@ -96,22 +98,8 @@ def print_report(r: Report, url: str) -> None:
     console.print(carriers)
 
 
-def bench_command(
-    quick: Annotated[bool, typer.Option(help="smaller sizes, for a smoke run")] = False,
-) -> None:
-    """Run the benchmark suite (`python -m bench`) from a source checkout."""
-    try:
-        from bench.__main__ import main
-    except ImportError:
-        console.print("[red]error:[/] the bench suite ships with the source checkout; run "
-                      "`python -m bench` from the repository root")
-        raise typer.Exit(2) from None
-    main(["--quick"] if quick else [])
-
-
 def register(app: typer.Typer) -> None:
     app.command("replay")(replay_command)
-    app.command("bench")(bench_command)
 
 
 def _table(title: str, rows: dict[str, object]) -> Table:
