@@ -74,13 +74,15 @@ def parse_line(line: str, country: str = "CN", postcode: Any = None,
 def _chinese(text: str, postcode: str | None) -> ParsedAddress:
     text = simplified(text)
     address, note = split_notes(text)  # a note naming a place must not move the region
-    region = find_region(address)
+    region = _kowloon(find_region(address), address)
     return chinese_address(_after_region(region), code=region.code, province=region.province,
                            city=region.city, district=region.district, postcode=postcode,
                            raw=text, finest=region.finest, note=note)
 
 
 SAR = "特别行政区"
+KOWLOON_CITY = "九龙城区"
+_KOWLOON_CITY_SHORT = re.compile("九龙城(?![区道])")  # 九龙城道 is a road in it
 
 
 def _after_region(region: Region) -> str:
@@ -98,3 +100,19 @@ def _after_region(region: Region) -> str:
             name := next((n for n in repeats if rest.startswith(n)), None)):
         detail = rest[len(name):]
     return (region.district or "") + detail
+
+
+def _kowloon(region: Region, address: str) -> Region:
+    """jionlp takes 九龙 (Kowloon: one of Hong Kong's three areas, five districts) for the short
+    name of 九龙城区, and reads 九龙城 as 九龙 + 城: 香港九龙弥敦道1号 (in 油尖旺区) was in
+    九龙城区, 香港九龙油尖旺区弥敦道1号 in both, 香港九龙城太子道西188号 on 城太子道西. Without
+    九龙城 written, 九龙 is the area: dropped, the rest read again (a district after it is
+    found; none: no district, as 香港弥敦道1号). 九龙城 is the district's short name: read in
+    full."""
+    if region.district != KOWLOON_CITY:
+        return region
+    if "九龙城" not in address:
+        return find_region(address.replace("九龙", "", 1))
+    if _KOWLOON_CITY_SHORT.search(address):
+        return find_region(_KOWLOON_CITY_SHORT.sub(KOWLOON_CITY, address, count=1))
+    return region

@@ -402,3 +402,60 @@ def test_migration_0023_splits_an_entry_of_a_building_and_a_bracketed_room(empty
     assert active == {NO_18_KEY: ["o-1"], ROOM_3_502_KEY: ["o-2"],
                       "CN|330106|文三路|20|3-502": []}
     assert facts == {1: NO_18_KEY, 2: ROOM_3_502_KEY}
+
+
+def test_migration_0024_splits_an_entry_of_kowloon_and_kowloon_city(empty_url):
+    # Given a store at 0023: an entry listed from an order to 九龙 (the area) 弥敦道1号 and one
+    # to 九龙城区弥敦道1号, one key then (九龙 was read as 九龙城区), and placement's facts
+    old_key = "CN|810000|九龙城区弥敦道|1|"
+    engine = _store_at(empty_url, "0023_address_keys_bare_units", "香港九龙弥敦道1号", old_key,
+                       "香港九龙城区弥敦道1号")
+    _with_risk_facts(engine, AT, {1: old_key, 2: old_key})
+    with engine.begin() as conn:
+        conn.execute(insert(ENTRIES), _by_the_store(
+            _entry(1, "block", old_key, None, ["o-1", "o-2"])))
+    # When the store is upgraded
+    upgrade(engine)
+    with engine.connect() as conn:
+        facts = dict(conn.execute(select(FACTS.c.order_id, FACTS.c.address_norm)).all())
+    rows = _rows(engine)
+    # Then each address has its entry with its own order, and its fact its key
+    active = {r.value: r.evidence_order_ids for r in rows.values() if r.removed_at is None}
+    assert active == {"CN|810000|弥敦道|1|": ["o-1"], old_key: ["o-2"]}
+    assert facts == {1: "CN|810000|弥敦道|1|", 2: old_key}
+
+
+def test_migration_0023_keeps_the_building_listed_when_its_first_order_was_to_a_room(empty_url):
+    # Given a store at 0022: an entry for No. 18 whose first evidence order went to the
+    # bracketed room (a new key now) and whose second to No. 18 itself (its key unchanged)
+    engine = _store_at(empty_url, "0022_address_keys_in_risk_facts",
+                       "浙江省杭州市西湖区文三路18号(3-502)", NO_18_KEY, NO_18)
+    with engine.begin() as conn:
+        conn.execute(insert(ENTRIES), _by_the_store(
+            _entry(1, "block", NO_18_KEY, None, ["o-1", "o-2"])))
+    # When the store is upgraded
+    upgrade(engine)
+    rows = _rows(engine)
+    # Then No. 18 stays blocked with its order, and the room is blocked with its own (before:
+    # the split handed o-2 to the entry itself, then moved the entry to the room: No. 18
+    # was unblocked)
+    active = {r.value: r.evidence_order_ids for r in rows.values() if r.removed_at is None}
+    assert active == {NO_18_KEY: ["o-2"], ROOM_3_502_KEY: ["o-1"]}
+
+
+def test_migration_0023_keeps_an_order_to_the_building_of_a_typed_room_listed(empty_url):
+    # Given a store at 0022: room (3-502) typed by a person (keyed as No. 18 then), which took
+    # in the evidence of an order to No. 18 itself (one key then)
+    engine = _store_at(empty_url, "0022_address_keys_in_risk_facts", NO_18, NO_18_KEY)
+    with engine.begin() as conn:
+        conn.execute(insert(ENTRIES), _by_the_store(
+            _entry(1, "block", NO_18_KEY, "浙江省杭州市西湖区文三路18号(3-502)", ["o-1"])))
+    # When the store is upgraded
+    upgrade(engine)
+    rows = _rows(engine)
+    # Then the typed room and No. 18 with its order are both listed (before: the order was
+    # dropped and the entry moved to the room: No. 18 unblocked)
+    active = {r.value: (r.shown, r.evidence_order_ids) for r in rows.values()
+              if r.removed_at is None}
+    assert active == {ROOM_3_502_KEY: ("浙江省杭州市西湖区文三路18号(3-502)", []),
+                      NO_18_KEY: (None, ["o-1"])}

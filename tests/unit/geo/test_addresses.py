@@ -508,3 +508,19 @@ def test_a_units_bare_numbers_are_read_as_digits(line, unit):
 def test_a_bracketed_postcode_or_phone_number_stays_a_note(line, note):
     parsed = parse_line(line)
     assert (parsed.key, parsed.note) == (parse_line("杭州市西湖区文三路18号").key, note)
+
+
+@pytest.mark.parametrize(("line", "key", "vague"), [
+    # 九龙 is Kowloon, the area (five districts): not 九龙城区
+    ("香港九龙弥敦道1号", "CN|810000|弥敦道|1|", ("no_district",)),
+    ("香港 九龍 彌敦道1號", "CN|810000|弥敦道|1|", ("no_district",)),
+    ("香港九龙油尖旺区弥敦道1号", "CN|810000|油尖旺区弥敦道|1|", ()),
+    # 九龙城 is the district's short name, not 九龙 + 城
+    ("香港九龙城太子道西188号", "CN|810000|九龙城区太子道西|188|", ()),
+    ("香港九龙九龙城太子道西188号", "CN|810000|九龙城区太子道西|188|", ()),
+])
+def test_kowloon_the_area_is_not_kowloon_city_the_district(line, key, vague):
+    # Before: 九龙城区弥敦道 (a district 弥敦道 is not in), 九龙城区油尖旺区弥敦道 and
+    # 九龙城区城太子道西: the same address keyed apart from the way its district was written
+    parsed = parse_line(line)
+    assert (parsed.key, parsed.vagueness()) == (key, vague)

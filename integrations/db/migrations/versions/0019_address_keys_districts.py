@@ -60,19 +60,29 @@ def split(conn, m0016) -> None:
     if not entries:
         return  # no address listed: the parser (jionlp) is not even loaded
     for entry in entries:
-        others = _other_addresses(conn, entry, m0016)
+        by_key, own = _addresses(conn, entry, m0016)
+        # The entry keeps its own address — unless orders of it kept the entry's key while
+        # its own address moved to another (its first order went to (3-502), a later one to
+        # No. 18 itself): then the entry stays on its key for them, and its own address is
+        # listed apart, with what was typed (a second active entry under one key cannot be).
+        keep = entry.value if entry.value in by_key and own != entry.value else own
+        others = {key: evidence for key, evidence in by_key.items() if key != keep}
+        if keep != own and own is not None:
+            others.setdefault(own, [])
         for key, evidence in others.items():
-            _list(conn, entry, key, evidence, m0016)
+            _list(conn, entry, key, evidence, m0016,
+                  shown=entry.shown if key == own and keep != own else None)
         if others:
             moved = {e for evidence in others.values() for e in evidence}
             conn.execute(ENTRY.update().where(ENTRY.c.id == entry.id).values(
                 evidence_order_ids=[e for e in m0016._doc(entry.evidence_order_ids)
-                                    if e not in moved]))
+                                    if e not in moved],
+                shown=None if keep != own else entry.shown))
 
 
-def _other_addresses(conn, entry, m0016) -> dict[str, list[str]]:
-    """today's key → the evidence order ids shipped there, for the keys that are not the
-    entry's own address (typed, else its first order's)."""
+def _addresses(conn, entry, m0016) -> tuple[dict[str, list[str]], str | None]:
+    """(today's key → the evidence order ids shipped there, the entry's own address: typed,
+    else its first order's; None when neither is known)."""
     from integrations.geo.addresses import parse_address, parse_line
     from statemachine import ids
     from statemachine.errors import InvalidInput
@@ -94,13 +104,13 @@ def _other_addresses(conn, entry, m0016) -> dict[str, list[str]]:
     try:
         own = parse_line(entry.shown, field="value").key if entry.shown else None
     except InvalidInput:
-        return {}  # the entry's own address is unknown: nothing to tell apart
-    own = own or next(iter(by_key), None)
-    return {key: evidence for key, evidence in by_key.items() if key != own}
+        return {}, None  # the entry's own address is unknown: nothing to tell apart
+    return by_key, own or next(iter(by_key), None)
 
 
-def _list(conn, entry, key: str, evidence: list[str], m0016) -> None:
-    """`key` listed like `entry` with `evidence`, or the evidence added to its entry."""
+def _list(conn, entry, key: str, evidence: list[str], m0016, shown=None) -> None:
+    """`key` listed like `entry` with `evidence` (and `shown`, the address as typed), or the
+    evidence added to its entry."""
     twin = conn.execute(m0016.ACTIVE, {"list": entry.list_name, "value": key}).first()
     if twin is not None:
         merged = list(dict.fromkeys([*m0016._doc(twin.evidence_order_ids), *evidence]))
@@ -108,7 +118,7 @@ def _list(conn, entry, key: str, evidence: list[str], m0016) -> None:
             evidence_order_ids=merged))
         return
     conn.execute(ENTRY.insert().values(
-        list_name=entry.list_name, kind="address", value=key, shown=None, reason=entry.reason,
+        list_name=entry.list_name, kind="address", value=key, shown=shown, reason=entry.reason,
         evidence_order_ids=evidence, created_by=entry.created_by, created_at=entry.created_at,
         expires_at=entry.expires_at, removed_at=None, removed_by=None))
 
