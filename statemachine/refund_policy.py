@@ -1,11 +1,22 @@
-"""Refund triage: which after-sales requests are approved at once and which need a person."""
+"""Refund triage: which after-sales requests are approved at once and which need a person.
+
+The amount limit is per order (this request with what the order's other requests refunded or
+were granted), and "a new buyer's first order" means no order placed before this one was paid
+(a later order, or one never paid, does not make a buyer known)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
 from statemachine.currency import shown
+
+# Accepted (by the rules or a person) with the money still to go back.
+OWED = frozenset({CaseState.AUTO_APPROVED, CaseState.APPROVED, CaseState.AWAITING_RETURN,
+                  CaseState.RECEIVED, CaseState.INSPECTED})
+REFUNDING = frozenset({CaseKind.REFUND_ONLY, CaseKind.RETURN_REFUND})
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,8 +25,10 @@ class RefundFacts:
     buyer_credit: int        # 0–100, starts at 100
     order_age: timedelta     # since the order was placed
     buyer_age: timedelta     # since the buyer's first order
-    buyer_orders: int        # orders the buyer placed, this one included
+    paid_before: int         # orders the buyer placed before this one and paid
     currency: str = "CNY"
+    # what the order's other after-sales cases refunded or were granted (`granted`)
+    order_granted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +46,24 @@ def needs_a_person(facts: RefundFacts, rules: RefundRules = RefundRules()) -> li
     if facts.currency != rules.currency:
         reasons.append(f"refund in {facts.currency}: the auto-approve limit is set in "
                        f"{rules.currency} only")
-    elif facts.amount > rules.auto_max_amount:
-        reasons.append(f"amount {shown(facts.amount, facts.currency)} above the auto-approve "
-                       f"limit {shown(rules.auto_max_amount, facts.currency)}")
+    elif facts.amount + facts.order_granted > rules.auto_max_amount:
+        with_others = (f" ({shown(facts.amount + facts.order_granted, facts.currency)} with "
+                       f"the order's other requests)" if facts.order_granted else "")
+        reasons.append(f"amount {shown(facts.amount, facts.currency)}{with_others} above the "
+                       f"auto-approve limit {shown(rules.auto_max_amount, facts.currency)}")
     if facts.buyer_credit < rules.min_credit:
         reasons.append(f"buyer credit {facts.buyer_credit} below {rules.min_credit}")
     if facts.order_age > rules.max_order_age:
         reasons.append(f"order is {facts.order_age.days} days old "
                        f"(limit {rules.max_order_age.days})")
-    if facts.buyer_orders <= 1 and facts.buyer_age < rules.new_buyer:
+    if facts.paid_before == 0 and facts.buyer_age < rules.new_buyer:
         reasons.append("first order of a new buyer asks for a refund")
     return reasons
+
+
+def granted(cases: Iterable[AfterSalesCase]) -> int:
+    """What after-sales cases refunded, or were granted and will refund: the auto-approve
+    limit is per order, or six 1-unit requests of ¥150 would each pass a ¥200 limit."""
+    return sum(max(case.refunded, case.requested_amount)
+               if case.state in OWED and case.kind in REFUNDING else case.refunded
+               for case in cases)

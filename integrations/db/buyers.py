@@ -27,10 +27,10 @@ def buyer_of_order(connection: Connection, order_id: int) -> str:
         ORDERS.c.id == order_id)).scalar_one()
 
 
-def orders_placed(connection: Connection, buyer_id: str) -> int:
-    """How many orders the buyer has placed (any state)."""
+def paid_orders_before(connection: Connection, buyer_id: str, order_id: int) -> int:
+    """How many orders the buyer placed before `order_id` and paid."""
     return int(connection.execute(select(func.count()).select_from(ORDERS).where(
-        ORDERS.c.buyer_id == buyer_id)).scalar_one())
+        ORDERS.c.buyer_id == buyer_id, ORDERS.c.id < order_id, ORDERS.c.paid > 0)).scalar_one())
 
 
 def order_totals(connection: Connection, buyer_id: str) -> dict[str, int]:

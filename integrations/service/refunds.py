@@ -16,7 +16,7 @@ from integrations.service.views import CaseView
 from statemachine import ids
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
 from statemachine.ports import PaymentGateway
-from statemachine.refund_policy import RefundFacts, RefundRules, needs_a_person
+from statemachine.refund_policy import RefundFacts, RefundRules, granted, needs_a_person
 
 ACTOR = "system:refund-review"
 
@@ -24,7 +24,7 @@ ACTOR = "system:refund-review"
 def triage(ctx: Context, case_id: int, rules: RefundRules | None = None) -> list[str]:
     """Auto-approve a low-risk request, else put it under review; returns the review reasons."""
     with ctx.tx() as tx:
-        case = tx.store.get_case(case_id, lock=True)
+        case = tx.store.get_case(case_id, lock=True)  # the order's lock: one triage at a time
         if case.state is not CaseState.REQUESTED:
             return [f"already triaged: {case.state.value}"]
         reasons = needs_a_person(_facts(tx, case, ctx.clock.now()), rules or RefundRules())
@@ -67,8 +67,10 @@ def get(ctx: Context, case_id: int) -> CaseView:
 def _facts(tx: Tx, case: AfterSalesCase, now: datetime) -> RefundFacts:
     order = tx.store.get_order(case.order_id)
     buyer = buyers.buyer(tx.connection, order.buyer_id)
-    placed = buyers.orders_placed(tx.connection, order.buyer_id)
+    others = [c for c in tx.store.cases_of(order.id) if c.id != case.id]
     return RefundFacts(amount=case.requested_amount,
                        buyer_credit=buyer.credit_score, order_age=now - order.created_at,
-                       buyer_age=now - buyer.created_at, buyer_orders=int(placed),
-                       currency=order.currency)
+                       buyer_age=now - buyer.created_at,
+                       paid_before=buyers.paid_orders_before(tx.connection, order.buyer_id,
+                                                             order.id),
+                       currency=order.currency, order_granted=granted(others))

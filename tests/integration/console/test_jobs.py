@@ -151,7 +151,8 @@ def test_a_small_refund_request_is_approved_and_refunded_without_a_person(
         tmp_path: Path, channel: Recorder):
     # Given a returning buyer's delivered order and a small refund-only request
     pilot = open_shop(str(tmp_path / "shop.db"))
-    place(pilot, buyer="b-3")  # not the buyer's first order
+    earlier = place(pilot, buyer="b-3")  # not the buyer's first order: one paid before it
+    pilot.orders.fire(earlier, "pay", amount=2500, payment_ref="wxpay-2")
     order_id = shipped(pilot)
     pilot.shipments.fire("s-1", "pick_up", location="上海转运中心")
     pilot.shipments.fire("s-1", "deliver")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from statemachine.refund_policy import RefundFacts, needs_a_person
+from statemachine.aftersales import AfterSalesCase, CaseKind, CaseLine, CaseState
+from statemachine.refund_policy import RefundFacts, granted, needs_a_person
 
 LOW_RISK = RefundFacts(amount=5_000, buyer_credit=95, order_age=timedelta(days=3),
-                       buyer_age=timedelta(days=400), buyer_orders=12)
+                       buyer_age=timedelta(days=400), paid_before=11)
 
 
 def test_a_small_refund_by_a_known_good_buyer_on_a_recent_order_is_approved_at_once():
@@ -23,7 +24,7 @@ def test_a_small_refund_by_a_known_good_buyer_on_a_recent_order_is_approved_at_o
     ({"currency": "JPY"}, "refund in JPY: the auto-approve limit is set in CNY only"),
     ({"buyer_credit": 79}, "buyer credit 79 below 80"),
     ({"order_age": timedelta(days=31)}, "order is 31 days old (limit 30)"),
-    ({"buyer_orders": 1, "buyer_age": timedelta(days=2)},
+    ({"paid_before": 0, "buyer_age": timedelta(days=2)},
      "first order of a new buyer asks for a refund"),
 ])
 def test_each_risk_sends_the_request_to_a_person_with_its_reason(change: dict, reason: str):
@@ -31,4 +32,29 @@ def test_each_risk_sends_the_request_to_a_person_with_its_reason(change: dict, r
 
 
 def test_a_first_order_by_a_long_standing_buyer_is_not_suspicious_by_itself():
-    assert needs_a_person(replace(LOW_RISK, buyer_orders=1)) == []
+    assert needs_a_person(replace(LOW_RISK, paid_before=0)) == []
+
+
+def test_the_amount_limit_counts_what_the_orders_other_requests_refunded_or_were_granted():
+    # ¥150 asked after ¥150 granted on the same order: ¥300 leaves the shop without a person
+    assert needs_a_person(replace(LOW_RISK, amount=15_000, order_granted=15_000)) == [
+        "amount ¥150.00 (¥300.00 with the order's other requests) above the auto-approve "
+        "limit ¥200.00"]
+    assert needs_a_person(replace(LOW_RISK, amount=5_000, order_granted=15_000)) == []
+
+
+def _case(n: int, kind: CaseKind, state: CaseState, amount: int, refunded: int = 0):
+    return AfterSalesCase(id=n, order_id=1, kind=kind, state=state, version=1, reason="破损",
+                          lines=(CaseLine(line_no=n, quantity=1, amount=amount),),
+                          created_at=datetime(2026, 11, 20, tzinfo=UTC), refunded=refunded)
+
+
+def test_granted_counts_refunds_made_and_accepted_requests_not_yet_refunded():
+    cases = [
+        _case(1, CaseKind.REFUND_ONLY, CaseState.REFUNDED, 15_000, refunded=15_000),
+        _case(2, CaseKind.RETURN_REFUND, CaseState.AWAITING_RETURN, 12_900),  # to be refunded
+        _case(3, CaseKind.REFUND_ONLY, CaseState.UNDER_REVIEW, 9_900),  # a person decides
+        _case(4, CaseKind.REFUND_ONLY, CaseState.REJECTED, 8_800),
+        _case(5, CaseKind.EXCHANGE, CaseState.APPROVED, 7_700),  # goods, not money
+    ]
+    assert granted(cases) == 15_000 + 12_900

@@ -1,0 +1,100 @@
+"""Refund triage on real stores: the auto-approve limit is per order, not per request, and a
+new buyer's first order is the first one they paid, whatever they placed after it."""
+
+from __future__ import annotations
+
+from integrations.payments.simulated import AdoptingGateway
+from integrations.service import refunds
+from orderpilot import OrderPilot
+from statemachine import ids
+from tests.factories import delivered_order, placed_order, stock
+
+ADDRESS = {"line": "浙江省杭州市西湖区文三路18号3单元502室", "recipient": "李雷",
+           "phone": "+86 138 0013 8000"}
+LIMIT = "above the auto-approve limit ¥200.00"
+
+
+def triage(pilot: OrderPilot, case) -> list[str]:  # noqa: ANN001
+    """The console's triage job on a case: why a person must look (empty: approved)."""
+    return refunds.triage(pilot.context, ids.CASE.parse(case.id))
+
+
+def known_buyer(pilot: OrderPilot, clock, buyer: str = "b-8") -> None:  # noqa: ANN001
+    """A buyer who paid for an order 40 days ago (not new, not this order's first)."""
+    delivered_order(pilot, buyer=buyer, quantity=1, unit_price=3_900, shipping_address=ADDRESS)
+    clock.advance(days=40)
+
+
+def test_six_one_mug_requests_on_one_order_are_judged_together(any_url, clock):
+    # Given a known buyer's delivered order of six mugs at ¥150 (¥900)
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot, quantity=20)
+    known_buyer(pilot, clock)
+    order = delivered_order(pilot, buyer="b-8", quantity=6, unit_price=15_000,
+                            shipping_address=ADDRESS)
+    # When the buyer asks six refunds of one mug each, and triage runs on each as they come
+    cases = [pilot.cases.open(order.id, kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                              reason="杯子有裂纹") for _ in range(6)]
+    first = triage(pilot, cases[0])
+    assert refunds.settle(pilot.context, ids.CASE.parse(cases[0].id),
+                          AdoptingGateway()) == "refunded"
+    rest = [triage(pilot, case) for case in cases[1:]]
+    # Then the first (¥150) is approved and refunded at once; the second would make ¥300 on
+    # the order: it and the others go to a person (before: all six approved, ¥900 refunded
+    # with no return and no one looking)
+    assert first == []
+    assert rest == [[f"amount ¥150.00 (¥300.00 with the order's other requests) {LIMIT}"]] * 5
+    assert [pilot.cases.get(c.id).state for c in cases] == ["refunded"] + ["under_review"] * 5
+    assert pilot.orders.get(order.id).refunded == 15_000
+    pilot.close()
+
+
+def test_a_request_granted_but_not_yet_refunded_counts_toward_the_limit(any_url, clock):
+    # Given a known buyer's order of two ¥150 mugs, one already approved for a return (its
+    # money not yet gone back)
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot, quantity=20)
+    known_buyer(pilot, clock)
+    order = delivered_order(pilot, buyer="b-8", quantity=2, unit_price=15_000,
+                            shipping_address=ADDRESS)
+    returning = pilot.cases.open(order.id, kind="return_refund",
+                                 lines=[{"line_no": 1, "quantity": 1}], reason="颜色不对")
+    assert triage(pilot, returning) == []
+    # When the buyer asks a refund of the other mug
+    other = pilot.cases.open(order.id, kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                             reason="杯子有裂纹")
+    # Then a person looks at it
+    assert triage(pilot, other) == [
+        f"amount ¥150.00 (¥300.00 with the order's other requests) {LIMIT}"]
+    pilot.close()
+
+
+def test_a_later_order_does_not_make_a_new_buyer_known(any_url, clock):
+    # Given a new buyer's first order, delivered, and a second order placed (never paid)
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot, quantity=20)
+    first = delivered_order(pilot, buyer="b-new", quantity=1, unit_price=9_900,
+                            shipping_address=ADDRESS)
+    placed_order(pilot, buyer="b-new", quantity=1, unit_price=100, shipping_address=ADDRESS)
+    # When the buyer asks a refund on the first order
+    case = pilot.cases.open(first.id, kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                            reason="不想要了")
+    # Then a person looks at it (before: two orders placed, so approved at once)
+    assert triage(pilot, case) == [
+        "first order of a new buyer asks for a refund"]
+    pilot.close()
+
+
+def test_a_buyers_second_paid_order_is_not_a_first_order(any_url, clock):
+    # Given a new buyer (a week old) whose earlier order was paid
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot, quantity=20)
+    delivered_order(pilot, buyer="b-new", quantity=1, unit_price=3_900, shipping_address=ADDRESS)
+    clock.advance(days=7)
+    second = delivered_order(pilot, buyer="b-new", quantity=1, unit_price=9_900,
+                             shipping_address=ADDRESS)
+    # When the buyer asks a refund on the second order, it is approved at once
+    case = pilot.cases.open(second.id, kind="refund_only",
+                            lines=[{"line_no": 1, "quantity": 1}], reason="不想要了")
+    assert triage(pilot, case) == []
+    pilot.close()
