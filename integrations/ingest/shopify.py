@@ -12,7 +12,9 @@ Mapping (what Shopify calls it → what orderpilot needs; a missing or unusable 
 - shipping_address → address (address1 + address2 = street, city, province, zip, country,
   phone, recipient); browser_ip (or client_details.browser_ip) → ip; email, customer_locale.
 Money is converted to minor units by the currency's exponent (CNY 2, JPY 0, KWD 3); shipping
-and taxes are not goods: they are recorded with the payment, not in the order total.
+and taxes are not goods: they are recorded with the payment, not in the order total. A refund's
+money is its successful refund `transactions` (goods, shipping and tax together); its goods are
+its `refund_line_items`.
 """
 
 from __future__ import annotations
@@ -156,6 +158,21 @@ def goods_refund(refund: ShopifyRefund, currency: str) -> int:
     """What a refund gives back for goods (line subtotals); shipping refunds are not goods."""
     return sum(minor(line.subtotal, currency, f"refund_line_items[{i}].subtotal")
                for i, line in enumerate(refund.refund_line_items))
+
+
+def money_refunded(refund: ShopifyRefund, currency: str) -> int:
+    """The money the refund gave back: its refund transactions that succeeded. Shopify
+    documents the transactions as the record of money returned; they include the shipping,
+    tax and adjustments that `refund_line_items` leave out."""
+    return sum(minor(t.amount, currency, f"transactions[{i}].amount")
+               for i, t in enumerate(refund.transactions)
+               if t.kind == "refund" and t.status == "success")
+
+
+def unsettled(refund: ShopifyRefund) -> list[str]:
+    """The refund transactions that have not succeeded (pending, failure, error), as text."""
+    return [f"{t.amount} {t.status or 'no status'}" for t in refund.transactions
+            if t.kind == "refund" and t.status != "success"]
 
 
 def refund_currency(refund: ShopifyRefund) -> str | None:

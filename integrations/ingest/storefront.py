@@ -11,6 +11,9 @@ order) stays one order. What each topic does:
 | orders/paid | `pay` (placing the order first if its orders/create has not arrived yet) |
 | orders/cancelled | `cancel` before shipping; after shipping: recorded only (open a case) |
 | orders/updated | a cancellation or payment we missed is applied; anything else recorded |
+| refunds/create | the ledger books the money given back (its successful refund transactions:
+goods, shipping, tax); the order `refund`s its goods' part (line subtotals, at most that
+money) within what is left; once per Shopify refund id, whatever webhook delivers it |
 
 A cancellation (orders/cancelled, or any order body with `cancelled_at`) of an order not placed
 here yet is remembered (`shopify:<shop>:cancelled:<id>`), in turn with the order's placement, so
@@ -21,7 +24,6 @@ and marks the cancellation's refund settled, so it is not sent again through our
 a later refunds/create for it books nothing. A cancellation whose refund the admin left for
 later (paid / partially_refunded) refunds nothing: the money stays with Shopify
 (`refund_later`), and each refunds/create then books its refund of the cancelled order.
-| refunds/create | `refund` the goods' part (line subtotals), within what is left to refund |
 
 Bad data (unknown sku, another currency, no address, no customer) is an `InvalidInput` that
 names the Shopify field, and nothing is written: Shopify retries, and a retry after the sku was
@@ -145,24 +147,61 @@ def _refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
         if currency != ours.currency:
             raise InvalidInput({"transactions[0].currency": f"order {ids.ORDER(number)} is in "
                                                             f"{ours.currency} (got {currency})"})
-        amount = shopify.goods_refund(refund, ours.currency)
-        if ours.state == OrderState.CANCELLED and ours.refunded == ours.paid:
-            return Applied(number, False, {"order": _view(tx, number)},
-                           "refunded when Shopify cancelled the order: recorded already")
-        if amount == 0:
-            return Applied(number, False, {"order": _view(tx, number)},
-                           "no goods refunded (shipping or an adjustment only): recorded")
-        left = ours.paid - ours.refunded
-        if amount > left:
-            raise InvalidInput({"refund_line_items": f"refunds {amount} but only {left} of "
-                                                     f"{ids.ORDER(number)} is left to refund"})
-        reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
-        orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": amount, "reason": reason})
-        _payment_record(ctx, tx, number, "refund", amount, ours.currency, f"shopify:{refund.id}",
-                        d, reason)
-        return Applied(number, True, {"order": _view(tx, number)})
+        note = _refund_not_booked(ctx, tx, d, refund, ours)
+        if note is None:
+            _book_refund(ctx, tx, d, refund, ours)
+        return Applied(number, note is None, {"order": _view(tx, number)}, note)
 
     return once(ctx, "shopify", "refunds.create", d, apply)
+
+
+def _refund_not_booked(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
+                       ours: Order) -> str | None:
+    """Why this refund books nothing (None: book it). Booked once per Shopify refund id,
+    whatever webhook delivers it; only money that moved (successful transactions) is booked;
+    never more than the ledger shows Shopify kept of this order."""
+    key = f"shopify:{d.shop}:refund:{refund.id}"
+    kept = tx.store.inbox_keep(key, "shopify-refund", {"action": "refunded",
+                                                       "target": ours.id, "by": d.event_id},
+                               ctx.clock.now())
+    if kept.get("by") != d.event_id:
+        return f"refund {refund.id} already booked (webhook {kept.get('by')})"
+    money = shopify.money_refunded(refund, ours.currency)
+    if money == 0:
+        waiting = shopify.unsettled(refund)
+        return (f"no money moved yet (transactions {', '.join(waiting)}): not booked"
+                if waiting else "no money given back (no refund transaction): recorded")
+    held = _held(tx, ours.id)
+    if money > held:
+        if ours.state == OrderState.CANCELLED and held == 0:
+            return "refunded when Shopify cancelled the order: recorded already"
+        raise InvalidInput({"transactions": f"refunds {money} but the ledger holds only {held} "
+                                            f"of {ids.ORDER(ours.id)}"})
+    return None
+
+
+def _book_refund(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
+                 ours: Order) -> None:
+    """The ledger books the money given back; the order its goods' part (line subtotals,
+    never more than the money), within what is left to refund."""
+    money = shopify.money_refunded(refund, ours.currency)
+    goods = min(shopify.goods_refund(refund, ours.currency), money)
+    left = ours.paid - ours.refunded
+    if goods > left:
+        raise InvalidInput({"refund_line_items": f"refunds {goods} but only {left} of "
+                                                 f"{ids.ORDER(ours.id)} is left to refund"})
+    reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
+    if goods:
+        orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": goods, "reason": reason})
+    _payment_record(ctx, tx, ours.id, "refund", money, ours.currency, f"shopify:{refund.id}",
+                    d, reason if goods == money else f"{reason} (goods {goods} of {money})")
+
+
+def _held(tx: Tx, number: int) -> int:
+    """What the ledger shows Shopify kept of this order: captures less refunds."""
+    return sum(r.amount if r.kind == "capture" else -r.amount
+               for r in records.payments_of(tx.connection, number)
+               if r.kind in ("capture", "refund"))
 
 
 _TOPICS: dict[str, Callable[[Context, ShopifyDelivery], Outcome]] = {
@@ -278,9 +317,7 @@ def _refunded_by_shopify(ctx: Context, tx: Tx, ours: Order, order: shopify.Shopi
     """Book Shopify's refund of what is left of its payment (shipping and tax included, as
     the capture was booked), and mark the cancellation's refund settled: it is not sent
     again through our own gateway (`settlement.cancellation`)."""
-    kept = sum(r.amount if r.kind == "capture" else -r.amount
-               for r in records.payments_of(tx.connection, ours.id)
-               if r.kind in ("capture", "refund"))
+    kept = _held(tx, ours.id)
     if kept > 0:
         _payment_record(ctx, tx, ours.id, "refund", kept, ours.currency,
                         f"shopify:{order.id}", d, f"refunded by Shopify: {reason}")

@@ -93,17 +93,31 @@ def shopify_order(order_id: int = 5_890_123_456, *, skus: tuple[str, ...] = ("SK
 
 
 def shopify_refund(order_id: int, subtotal: str = "39.90", quantity: int = 1,
-                   shipping: str = "0.00", currency: str = "CNY") -> dict[str, Any]:
-    """A refunds/create payload (Admin REST Refund) refunding goods and maybe shipping."""
-    amount = f"{float(subtotal) + float(shipping):.2f}"
-    return {"id": 509_562_969, "order_id": order_id, "note": "买家退货",
+                   shipping: str = "0.00", currency: str = "CNY", refund_id: int = 509_562_969,
+                   status: str = "success", amount: str | None = None) -> dict[str, Any]:
+    """A refunds/create payload (Admin REST Refund) refunding goods and maybe shipping, shaped
+    as Shopify documents it: the goods in `refund_line_items`, the shipping in
+    `refund_shipping_lines` and an order adjustment of kind `shipping_refund`, and the money
+    returned in `transactions` (goods + shipping unless `amount` says otherwise)."""
+    money = amount or f"{float(subtotal) + float(shipping):.2f}"
+    lines = [{"id": 104_689_539, "quantity": quantity,
+              "line_item_id": 866_550_311_766_439_000, "subtotal": subtotal,
+              "total_tax": "0.00"}] if quantity else []
+    shipped = float(shipping) > 0
+    return {"id": refund_id, "order_id": order_id, "note": "买家退货",
             "created_at": "2026-11-20T10:00:00+08:00", "restock": True,
-            "refund_line_items": [{"id": 104_689_539, "quantity": quantity,
-                                   "line_item_id": 866_550_311_766_439_000,
-                                   "subtotal": subtotal, "total_tax": "0.00"}],
-            "transactions": [{"id": 179_259_969, "kind": "refund", "status": "success",
-                              "amount": amount, "currency": currency, "gateway": "alipay"}],
-            "order_adjustments": []}
+            "refund_line_items": lines,
+            "refund_shipping_lines": [{"id": 271_878_346, "shipping_line_id": 369_256_396,
+                                       "subtotal_amount_set": {"shop_money": {
+                                           "amount": shipping, "currency_code": currency}}}]
+            if shipped else [],
+            "transactions": [{"id": 179_259_969, "kind": "refund", "status": status,
+                              "amount": money, "currency": currency, "gateway": "alipay",
+                              "parent_id": 801_038_806}],
+            "order_adjustments": [{"id": 1_030_976_842, "order_id": order_id,
+                                   "refund_id": refund_id, "kind": "shipping_refund",
+                                   "reason": "Shipping refund", "amount": f"-{shipping}",
+                                   "tax_amount": "0.00"}] if shipped else []}
 
 
 def shopify_headers(body: bytes, topic: str, webhook_id: str, secret: str = SHOPIFY_SECRET,

@@ -61,14 +61,15 @@ def test_an_order_is_placed_paid_and_refunded_from_its_webhooks(storefront):
     # When it is paid, then partly refunded (one unit of goods and the shipping)
     paid = send(http, "orders/paid", shopify_order(financial_status="paid"), "wh-2")
     refund = send(http, "refunds/create", shopify_refund(5_890_123_456, shipping="10.00"), "wh-3")
-    # Then the order is paid for its goods and refunded for the goods part only
+    # Then the order is paid for its goods and refunded for the goods part; the ledger shows
+    # the money that went back, shipping included (it showed the goods only before)
     assert paid.json()["applied"] is True and refund.json()["applied"] is True
     order = pilot.orders.get(order.id)
     assert (order.state, order.paid, order.refunded) == ("paid", 7980, 3990)
     with pilot.context.tx(readonly=True) as tx:
         moneys = [(r.kind, r.amount, r.provider_ref) for r in tx.connection.execute(
             select(PAYMENTS).order_by(PAYMENTS.c.id))]
-    assert moneys == [("capture", 8980, "shopify:5890123456"), ("refund", 3990,
+    assert moneys == [("capture", 8980, "shopify:5890123456"), ("refund", 4990,
                                                                "shopify:509562969")]
 
 
@@ -316,11 +317,59 @@ def test_a_cancellation_books_only_the_refund_shopify_says_it_made(storefront, s
         return
     # When Shopify refunds the rest later, then its refunds/create books it
     rest = shopify_refund(9, subtotal=f"{(7980 - before) / 100:.2f}", quantity=2 - before // 3990,
-                          shipping="10.00")
-    rest["id"] = 509_562_970
+                          shipping="10.00", refund_id=509_562_970)
     later = send(http, "refunds/create", rest, "wh-43")
     assert later.status_code == 200 and later.json()["applied"] is True, later.text
     order = pilot.orders.get("o-1")
     assert (order.state, order.refunded, order.payment_status) == ("cancelled", 7980,
                                                                     "refunded")
-    assert ledger(pilot)[-1] == ("refund", 7980 - before, "shopify:509562970")
+    # And the ledger shows everything Shopify took given back, shipping included
+    assert ledger(pilot)[-1] == ("refund", 7980 - before + 1000, "shopify:509562970")
+    assert sum(-a if kind == "refund" else a for kind, a, _ in ledger(pilot)) == 0
+
+
+def test_a_refund_of_shipping_reaches_the_ledger_once(storefront):
+    # Given an order paid at checkout in Shopify: ¥79.80 of goods + ¥10.00 顺丰 shipping, booked
+    # as a capture of ¥89.80
+    pilot, http = storefront
+    send(http, "orders/create", shopify_order(10, financial_status="paid"), "wh-50")
+    # When Shopify refunds one tin of tea with its shipping (¥49.90 back to the buyer's Alipay)
+    refund = shopify_refund(10, shipping="10.00")
+    first = send(http, "refunds/create", refund, "wh-51")
+    # Then the ledger books the money that moved, shipping included; the order its goods
+    assert first.status_code == 200 and first.json()["applied"] is True, first.text
+    order = pilot.orders.get("o-1")
+    assert (order.paid, order.refunded, order.payment_status) == (7980, 3990,
+                                                                  "partially_refunded")
+    assert ledger(pilot) == [("capture", 8980, "shopify:10"),
+                             ("refund", 4990, "shopify:509562969")]
+    # When the same refund is delivered again: a retry (same webhook id), and a resend under a
+    # new webhook id (a second subscription)
+    retry = send(http, "refunds/create", refund, "wh-51")
+    resend = send(http, "refunds/create", refund, "wh-52")
+    # Then nothing is booked twice
+    assert retry.headers["Idempotent-Replay"] == "true"
+    assert resend.status_code == 200 and resend.json()["applied"] is False, resend.text
+    assert "already" in resend.json()["note"]
+    assert pilot.orders.get("o-1").refunded == 3990 and len(ledger(pilot)) == 2
+
+
+def test_a_refund_of_shipping_only_and_a_pending_one_book_what_moved(storefront):
+    # Given an order paid at checkout (¥89.80 with shipping)
+    pilot, http = storefront
+    send(http, "orders/create", shopify_order(11, financial_status="paid"), "wh-60")
+    # When Shopify refunds the shipping only (the parcel was late: no goods come back)
+    only_shipping = shopify_refund(11, subtotal="0.00", quantity=0, shipping="10.00",
+                                   refund_id=509_562_970)
+    shipping = send(http, "refunds/create", only_shipping, "wh-61")
+    # Then the ¥10.00 is in the ledger; the order's goods are not refunded
+    assert shipping.status_code == 200 and shipping.json()["applied"] is True, shipping.text
+    assert pilot.orders.get("o-1").refunded == 0
+    assert ledger(pilot)[-1] == ("refund", 1000, "shopify:509562970")
+    # When a refund of one tin arrives whose transaction is still pending at the gateway
+    pending = send(http, "refunds/create", shopify_refund(11, refund_id=509_562_971,
+                                                          status="pending"), "wh-62")
+    # Then no money is booked as given back, and the answer says why
+    assert pending.status_code == 200 and pending.json()["applied"] is False, pending.text
+    assert "pending" in pending.json()["note"]
+    assert pilot.orders.get("o-1").refunded == 0 and len(ledger(pilot)) == 2
