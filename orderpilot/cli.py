@@ -78,6 +78,7 @@ def db_upgrade(db: DbOption = None) -> None:
     from integrations.config import Settings
     from integrations.db.engine import make_engine
     from integrations.db.migrate import upgrade
+    from integrations.notifications.masking import mask_url
 
     url = db or Settings().database_url
     engine = make_engine(url)
@@ -85,7 +86,7 @@ def db_upgrade(db: DbOption = None) -> None:
         revision = upgrade(engine)
     finally:
         engine.dispose()
-    console.print(f"schema at revision [bold]{revision}[/] ({url})")
+    console.print(f"schema at revision [bold]{revision}[/] ({mask_url(url, keep_path=True)})")
 
 
 @app.command()

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from integrations.events.stopping import stopped_by
+from integrations.notifications.masking import mask_url
 from orderpilot.cli_common import errors
 
 console = Console(stderr=True)
@@ -32,7 +33,8 @@ def relay(db: DbOption = None,
         with errors(PublishFailed):
             console.print(f"published {drain(ctx, sink, batch)} event(s)")
         return
-    console.print(f"relaying to {sink.url} every {interval}s (Ctrl-C to stop)")
+    console.print(f"relaying to {mask_url(sink.url, keep_path=True)} every {interval}s "
+                  "(Ctrl-C to stop)")
     try:
         with stopped_by(signal.SIGTERM) as stop:
             total = relay_forever(ctx, sink, batch=batch, interval=interval,

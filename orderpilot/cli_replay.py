@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from integrations.notifications.masking import mask_url
 from integrations.replay.report import Report
 from integrations.replay.runner import ReplayOptions, replay
 from orderpilot.cli_common import errors
@@ -72,7 +73,8 @@ def print_report(r: Report, url: str) -> None:
     """The report as rich tables."""
     console.print(f"[bold]{r.rows_replayed}[/] of {r.rows_read} rows replayed in "
                   f"{r.wall_seconds} s ({r.orders_per_second} orders/s, "
-                  f"{r.transitions_per_second} transitions/s, {r.path_used} path) into {url}")
+                  f"{r.transitions_per_second} transitions/s, {r.path_used} path) into "
+                  f"{mask_url(url, keep_path=True)}")
     console.print(_table("Orders by final state", r.orders_by_state))
     console.print(_table("Parcels by final state", r.parcels_by_state))
     console.print(_table("Decided by the product's timers", {

@@ -3,6 +3,7 @@ so a demo can never decide real reviews or write fake history next to real order
 
 from __future__ import annotations
 
+from integrations.notifications.masking import mask_url
 from orderpilot.api import OrderPilot
 from statemachine.errors import InvalidInput
 
@@ -15,7 +16,8 @@ def claim_demo_store(pilot: OrderPilot, url_hint: str) -> None:
         marked = tx.store.inbox_get(MARK)
         orders = tx.store.count_orders()
         if marked is None and orders:
-            raise InvalidInput({"db": f"{url_hint} holds {orders} order(s) no demo made; the "
+            shown = mask_url(url_hint, keep_path=True) if "://" in url_hint else url_hint
+            raise InvalidInput({"db": f"{shown} holds {orders} order(s) no demo made; the "
                                       "demo plays only on a new or demo store (pass --db "
                                       "sqlite:///demo.db)"})
         if marked is None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from integrations.events.stopping import stopped_by
+from integrations.notifications.masking import mask_url
 from statemachine.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 PREFECT_DATABASE = "orderpilot_prefect"
+_DEFAULT_STORE = "ORDERPILOT_DATABASE_URL / sqlite:///orderpilot.db"
 SQLITE_LIMITS = ("SQLite (in {home}): fine to look around; under bursts it answers \"database "
                  "is locked\" (HTTP 503) and the console's re-drive re-creates what was "
                  "refused. Give a real shop PostgreSQL (--prefect-db URL).")
@@ -185,7 +187,7 @@ def summary(server: Server, url: str | None, demo: bool, metrics_port: int | Non
              f"  review queue     {ui}/artifacts/key/review-queue",
              f"  shop health      {ui}/artifacts/key/shop-health",
              f"  Prefect server   {server.described}",
-             f"  order store      {url or 'ORDERPILOT_DATABASE_URL / sqlite:///orderpilot.db'}"
+             f"  order store      {mask_url(url, keep_path=True) if url else _DEFAULT_STORE}"
              + (" (the demo shop's own store)" if demo else "")]
     if metrics_port:
         lines.append(f"  metrics          http://127.0.0.1:{metrics_port}/metrics")

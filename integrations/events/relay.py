@@ -19,6 +19,7 @@ import httpx
 from integrations.db import outbox
 from integrations.events.envelope import envelope, event_id
 from integrations.events.identity import store_id
+from integrations.notifications.masking import mask_url
 from integrations.service.context import Context
 from statemachine.errors import OrderPilotError
 
@@ -63,7 +64,8 @@ class PrefectHttpSink:
                 if response.status_code not in TRANSIENT_STATUS:
                     break
             time.sleep(self.backoff * 2**attempt)
-        raise PublishFailed(f"{len(events)} event(s) not delivered to {self.url}: {problem}")
+        raise PublishFailed(f"{len(events)} event(s) not delivered to "
+                            f"{mask_url(self.url, keep_path=True)}: {problem}")
 
     def close(self) -> None:
         self._http.close()

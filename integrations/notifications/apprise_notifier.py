@@ -22,8 +22,9 @@ import apprise
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from integrations.notifications.masking import PiiFilter
+from integrations.notifications.masking import PiiFilter, mask_url
 from integrations.notifications.templates import render
+from statemachine.errors import InvalidInput
 from statemachine.ports import Message, Notifier
 
 log = logging.getLogger("orderpilot.notifications")
@@ -50,12 +51,20 @@ def fill(url: str, contact: Mapping[str, str] | None) -> str | None:
     return PLACEHOLDER.sub(lambda m: quote(str((contact or {})[m.group(1)]), safe="+"), url)
 
 
+def unusable_routes(routes: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Route → why apprise cannot use it, for each URL it refuses. The URL is shown as
+    `mask_url` shows it (scheme and server): it may hold a password or a token."""
+    return {f"routes.{audience}[{n}]": f"apprise cannot use {mask_url(url)} (the URL is not "
+                                       "repeated: it may hold a password or a token)"
+            for audience, urls in routes.items() for n, url in enumerate(urls)
+            if not apprise.Apprise().add(fill(url, SAMPLE) or url)}
+
+
 class AppriseNotifier:
     def __init__(self, routes: Mapping[str, Sequence[str]]):
-        for audience, urls in routes.items():
-            for url in urls:
-                if not apprise.Apprise().add(fill(url, SAMPLE) or url):
-                    raise ValueError(f"routes.{audience}: apprise cannot use {url!r}")
+        refused = unusable_routes(routes)
+        if refused:
+            raise InvalidInput(refused)
         self._routes = {audience: list(urls) for audience, urls in routes.items() if urls}
 
     def reaches(self, audience: str, contact: Mapping[str, str] | None = None) -> bool:

@@ -27,7 +27,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 KEEP = ("country", "province", "city", "district")
 # separators as typed, in half or full width (an input method's full-width mode: －．（）)
@@ -106,6 +106,31 @@ def mask_doc(doc: Any, known: Iterable[str] = (), key: str = "") -> Any:
     if PII_FIELDS.search(key.lower()):
         return _pii_field(key.lower(), doc)
     return mask_text(doc, known)
+
+
+def mask_url(url: str, *, keep_path: bool = False) -> str:
+    """The URL as an error, a log or a screen may show it: never its password.
+
+    An apprise route (the default) keeps its scheme and its host only when the host reads as
+    a server (a dot in it, localhost): apprise services carry their tokens anywhere else
+    (`mailto://ops:pw@…`, `slack://TokenA/TokenB/TokenC`, `tgram://bot-token/chat`).
+    A store URL (`keep_path=True`) keeps user, host, port and database, the password as ***
+    and no query (it may hold one too)."""
+    parts = urlsplit(url.strip())
+    try:
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # a port that is not a number: a token with a colon in it
+        host, port = "", None
+    if not parts.scheme:
+        return "…"  # not a URL: it may be a token pasted alone
+    scheme = parts.scheme
+    if not keep_path:
+        server = host if "." in host or host == "localhost" else ""
+        return f"{scheme}://{server or '…'}"
+    user = f"{parts.username}{':***' if parts.password is not None else ''}@" \
+        if parts.username else ""
+    at = f"{host}:{port}" if port else host
+    return f"{scheme}://{user}{at}{parts.path}" + ("?…" if parts.query else "")
 
 
 def known_pii(attrs: Mapping[str, Any] | None) -> list[str]:

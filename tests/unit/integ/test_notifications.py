@@ -7,7 +7,13 @@ import logging
 import pytest
 
 from integrations.notifications.apprise_notifier import AppriseNotifier, notify_event
-from integrations.notifications.masking import PiiFilter, mask_address, mask_phone, mask_text
+from integrations.notifications.masking import (
+    PiiFilter,
+    mask_address,
+    mask_phone,
+    mask_text,
+    mask_url,
+)
 from integrations.notifications.templates import TEMPLATES, render
 from statemachine.ports import Message
 from tests.unit.integ.fakes import RecordingNotifier
@@ -72,6 +78,28 @@ def test_a_message_for_an_audience_without_a_channel_is_not_sent():
 def test_an_unusable_apprise_url_is_refused_at_start_naming_the_route():
     with pytest.raises(ValueError, match="routes.ops"):
         AppriseNotifier({"ops": ["not-a-url"]})
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("mailto://ops:hunter2pw@", "mailto://…"),                       # no server: refused
+    ("nosuchservice://ops:hunter2pw@hooks.example.com/hunter2pw",
+     "nosuchservice://hooks.example.com"),
+    ("nosuchservice://hunter2pw/hunter2pw", "nosuchservice://…"),   # a token where a host goes
+])
+def test_a_refused_route_is_named_without_its_password_or_token(url, shown):
+    # Given a route apprise cannot use, whose URL holds a secret
+    with pytest.raises(ValueError) as refused:
+        AppriseNotifier({"reviewer": ["json://hooks.example.com/ok"], "ops": [url]})
+    # Then the refusal names the route and shows scheme and server only
+    message = str(refused.value)
+    assert "routes.ops[0]" in message and f"apprise cannot use {shown} " in message
+    assert "hunter2pw" not in message
+
+
+def test_a_store_url_is_shown_without_its_password():
+    assert mask_url("postgresql://shop:hunter2pw@db.internal:5432/orders?sslmode=require",
+                    keep_path=True) == "postgresql://shop:***@db.internal:5432/orders?…"
+    assert mask_url("sqlite:////var/lib/shop.db", keep_path=True) == "sqlite:////var/lib/shop.db"
 
 
 def test_e_mails_and_url_encoded_contacts_are_masked_in_log_records(caplog):
