@@ -9,6 +9,7 @@ from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL
 
 from integrations.bootstrap import build_context
 from integrations.carriers.simulated import AdoptingCarrier
+from integrations.config import read_settings
 from integrations.console.jobs import Ports
 from integrations.events.relay import PrefectHttpSink
 from integrations.notify import deliver, notifier_from
@@ -16,6 +17,7 @@ from integrations.payments.select import gateway_from_settings
 from integrations.payments.settings import PaymentSettings
 from integrations.service.context import Context
 from statemachine.clock import Clock
+from statemachine.errors import InvalidInput
 from statemachine.ports import Carrier, CarrierProfile, Message, Notifier, PaymentGateway
 
 
@@ -34,10 +36,11 @@ def context(database_url: str | None = None) -> Context:
 def payment_settings(load: Callable[[str], str] | None = None) -> PaymentSettings:
     """ORDERPILOT_PAYMENTS_*, with each credential the environment lacks read from the Prefect
     Secret block named for it in ORDERPILOT_PAYMENTS_SECRET_BLOCKS."""
-    settings = PaymentSettings()
+    settings = read_settings(PaymentSettings)
     unknown = sorted(set(settings.secret_blocks) - set(PaymentSettings.model_fields))
     if unknown:
-        raise ValueError(f"ORDERPILOT_PAYMENTS_SECRET_BLOCKS names unknown settings: {unknown}")
+        raise InvalidInput({"ORDERPILOT_PAYMENTS_SECRET_BLOCKS": f"names unknown settings: "
+                                                                  f"{unknown}"})
     wanted = {name: block for name, block in settings.secret_blocks.items()
               if getattr(settings, name) is None}
     if not wanted:
@@ -56,8 +59,8 @@ def prefect_api_url() -> str:
     """The Prefect API the relay publishes to (the active profile's PREFECT_API_URL)."""
     url = PREFECT_API_URL.value()
     if not url:
-        raise RuntimeError("PREFECT_API_URL is not set: start `prefect server start` and run "
-                           "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`")
+        raise InvalidInput({"PREFECT_API_URL": "not set: start `prefect server start` and run "
+                            "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`"})
     return str(url)
 
 

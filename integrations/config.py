@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from integrations.connect_config import (
     NoticePolicy,
@@ -29,11 +30,15 @@ def read_settings(kind: type[S]) -> S:
     the variable as the operator wrote it (ORDERPILOT_HOLD_MINUTES, ORDERPILOT_SHOPIFY__CURRENCY)
     and what is expected: a typo in the environment is bad input, not a traceback. The value
     itself is not repeated (it may be a secret)."""
+    config = kind.model_config
+    prefix, nested = config.get("env_prefix", ""), config.get("env_nested_delimiter") or "__"
     try:
         return kind()
+    except SettingsError as error:  # a dict or list setting whose JSON does not parse
+        field = re.search(r'field "([^"]+)"', str(error))
+        raise InvalidInput({(prefix + (field.group(1) if field else "")).upper():
+                            "expected a JSON value (it did not parse)"}) from None
     except ValidationError as error:
-        config = kind.model_config
-        prefix, nested = config.get("env_prefix", ""), config.get("env_nested_delimiter") or "__"
         raise InvalidInput({
             (prefix + nested.join(str(part) for part in problem["loc"])).upper():
                 problem["msg"].removeprefix("Value error, ")

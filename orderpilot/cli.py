@@ -75,15 +75,16 @@ def diagram(which: Annotated[str, typer.Argument(help="order, shipment, case or 
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Create or upgrade the schema to the newest migration."""
-    from integrations.config import Settings
-    from integrations.db.engine import make_engine
-    from integrations.db.migrate import upgrade
+    from integrations.bootstrap import open_store
+    from integrations.config import Settings, read_settings
+    from integrations.db.migrate import current_revision
     from integrations.notifications.masking import mask_url
 
-    url = db or Settings().database_url
-    engine = make_engine(url)
+    with errors():  # a setting, a URL or a store refused: one line naming it
+        url = db or read_settings(Settings).database_url
+        engine = open_store(url)  # upgraded to the newest revision
     try:
-        revision = upgrade(engine)
+        revision = current_revision(engine)
     finally:
         engine.dispose()
     console.print(f"schema at revision [bold]{revision}[/] ({mask_url(url, keep_path=True)})")

@@ -20,11 +20,13 @@ Reason = Annotated[str, typer.Option("--reason", help="why; kept in the history"
 @case_app.command("list")
 def case_list(db: DbOption = None) -> None:
     """Requests waiting for a decision, oldest first."""
-    p = pilot(db)
-    cases = p.cases.waiting()
     table = Table("case", "order", "kind", "amount", "reason", "requested")
+    with errors():
+        p = pilot(db)
+        cases = p.cases.waiting()
+        currencies = {c.order_id: p.orders.get(c.order_id).currency for c in cases}
     for c in cases:
-        currency = p.orders.get(c.order_id).currency
+        currency = currencies[c.order_id]
         table.add_row(c.id, c.order_id, c.kind, money(c.requested_amount, currency),
                       c.reason, c.created_at.isoformat(timespec="minutes"))
     console.print(table if cases else "no request waits for a person")

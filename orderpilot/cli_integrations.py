@@ -27,10 +27,12 @@ def api(db: DbOption = None,
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
+    from integrations.config import read_settings
     from integrations.http.settings import HttpSettings
     from integrations.notifications.masking import pii_log_config
 
-    settings = HttpSettings()
+    with errors():
+        settings = read_settings(HttpSettings)
     if group_commit:
         settings = settings.model_copy(update={"group_commit": True})
     if not settings.secrets:

@@ -28,7 +28,8 @@ def relay(db: DbOption = None,
     from flows.wiring import context, event_sink
     from integrations.events.relay import PublishFailed, drain, relay_forever
 
-    ctx, sink = context(db), event_sink(api_url)
+    with errors():  # a setting or a store refused, PREFECT_API_URL not set: one line
+        ctx, sink = context(db), event_sink(api_url)
     if once:
         with errors(PublishFailed):
             console.print(f"published {drain(ctx, sink, batch)} event(s)")
@@ -60,7 +61,10 @@ def serve(db: DbOption = None,
     """Run the orderpilot console against the Prefect server (PREFECT_API_URL): relay, case
     runs for people (reviews, refunds, stalls), automation jobs, sweep, re-drive, dashboard."""
     from deployments.serve import serve_console
+    from flows.wiring import context
 
+    with errors():  # settings and store checked before anything starts (the context is kept)
+        context(db)
     console.print("orderpilot console running (Ctrl-C to stop)")
     serve_console(db, poll=poll, sweep_every=sweep_every, redrive_every=redrive_every,
                   relay=relay, metrics_port=metrics_port)

@@ -44,11 +44,13 @@ def backtest(input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="C
              as_json: JsonFlag = False) -> None:
     """Replay a purchase history in time order; print precision / recall / flagged, AUC, the
     review-budget curve and the score bands that meet the budget."""
+    from integrations.config import read_settings
     from integrations.risk.backtest import run_backtest
     from integrations.risk.settings import RiskSettings
 
-    budget = RiskSettings().review_budget if review_budget is None else review_budget
     with errors(RuleSetConfigError, ModelError):
+        budget = read_settings(RiskSettings).review_budget if review_budget is None \
+            else review_budget
         report = run_backtest(input_path, out, _ruleset(rules), _scorer(model), evaluate_from,
                               review_budget=budget)
     if as_json:

@@ -24,7 +24,8 @@ Note = Annotated[str, typer.Option("--note", help="what you know; kept")]
 @stall_app.command("list")
 def stall_list(db: DbOption = None) -> None:
     """Parcels in a stall episode, longest silent first."""
-    cases = open_cases(pilot(db).context, (STALL,))
+    with errors():
+        cases = open_cases(pilot(db).context, (STALL,))
     table = Table("parcel", "order", "buyer", "why", "silent since")
     for c in cases:
         table.add_row(c.entity, c.order_id, c.buyer_id, "; ".join(c.reasons),
