@@ -63,7 +63,7 @@ class Console:
                  sweep_every: float = 15.0, redrive_every: float = 60.0,
                  dashboard_every: float = 15.0, relay: bool = True,
                  metrics_port: int | None = None, metrics_host: str = "127.0.0.1"):
-        self.ctx, self.ports = ctx, ports_ or ports()
+        self.ctx, self.ports = ctx, ports_ or ports(ctx)
         self.intervals = {"poll": poll, "sweep": sweep_every, "redrive": redrive_every,
                           "dashboard": dashboard_every}
         self.relay_enabled = relay

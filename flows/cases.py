@@ -102,7 +102,7 @@ def in_engine(kind: str, entity: str, database_url: str | None) -> str:
     form = spec.form.with_initial_data(description=description)
     answer = suspend_flow_run(wait_for_input=form, key="answer-01",
                               timeout=None if left is None else int(left.total_seconds()))
-    return spec.apply(ctx, ports(), entity, answer.model_dump())
+    return spec.apply(ctx, ports(ctx), entity, answer.model_dump())
 
 
 @flow(name=RISK_REVIEW, flow_run_name="risk-review-{order_id}")

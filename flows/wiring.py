@@ -18,7 +18,7 @@ from integrations.payments.settings import PaymentSettings
 from integrations.service.context import Context
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
-from statemachine.ports import Carrier, CarrierProfile, Message, Notifier, PaymentGateway
+from statemachine.ports import Carrier, CarrierProfile, PaymentGateway
 
 
 @lru_cache(maxsize=8)
@@ -71,16 +71,6 @@ def event_sink(api_url: str | None = None) -> PrefectHttpSink:
                            auth_string=auth.get_secret_value() if auth else None)
 
 
-def notifier() -> Notifier:
-    """The configured notifier (apprise URLs from ORDERPILOT_NOTIFY_*), read on every call."""
-    return notifier_from()
-
-
-def notify(message: Message) -> None:
-    """Send through the configured notifier; raise if a configured channel refused it."""
-    deliver(notifier(), message)
-
-
 def carrier(name: str, clock: Clock) -> Carrier:
     """The carrier adapter the flows chase `name`'s parcels through (simulated until a real
     one lands)."""
@@ -94,6 +84,9 @@ def payment_gateway() -> PaymentGateway:
     return gateway
 
 
-def ports() -> Ports:
-    """The outside systems the console's jobs and decisions talk to."""
-    return Ports(gateway=payment_gateway(), carrier=carrier, notify=notify)
+def ports(ctx: Context | None = None) -> Ports:
+    """The outside systems the console's jobs and decisions talk to. Notices go through the
+    routes `ctx` read at start-up (without one: read and checked now), one notifier for all."""
+    notifier = notifier_from(None if ctx is None else ctx.notify_routes)
+    return Ports(gateway=payment_gateway(), carrier=carrier,
+                 notify=lambda message: deliver(notifier, message))

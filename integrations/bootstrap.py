@@ -9,6 +9,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from integrations.config import Settings, read_settings
 from integrations.db.engine import make_engine
 from integrations.db.migrate import ensure_schema
+from integrations.notify import notify_routes
 from integrations.payments.select import gateway_from_settings
 from integrations.risk.settings import (
     RiskSettings,
@@ -35,10 +36,11 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     risk_check = risk_check or risk_check_from_settings(risk)
     hooks, verifier = risk_hooks(risk.ruleset()), verifier_from_settings(risk)
     gateway = gateway or gateway_from_settings()
+    routes = notify_routes()  # ORDERPILOT_NOTIFY_ROUTES: each URL one apprise can use
     engine = open_store(settings.database_url, migrate)
     return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
                    timeouts=settings.timeouts(), risk_check=risk_check, hooks=hooks,
-                   verifier=verifier, gateway=gateway)
+                   verifier=verifier, gateway=gateway, notify_routes=routes)
 
 
 def open_store(url: str, migrate: bool = True) -> Engine:

@@ -31,7 +31,7 @@ def read_settings(kind: type[S]) -> S:
     and what is expected: a typo in the environment is bad input, not a traceback. The value
     itself is not repeated (it may be a secret)."""
     config = kind.model_config
-    prefix, nested = config.get("env_prefix", ""), config.get("env_nested_delimiter") or "__"
+    prefix, nested = config.get("env_prefix", ""), config.get("env_nested_delimiter")
     try:
         return kind()
     except SettingsError as error:  # a dict or list setting whose JSON does not parse
@@ -39,10 +39,17 @@ def read_settings(kind: type[S]) -> S:
         raise InvalidInput({(prefix + (field.group(1) if field else "")).upper():
                             "expected a JSON value (it did not parse)"}) from None
     except ValidationError as error:
-        raise InvalidInput({
-            (prefix + nested.join(str(part) for part in problem["loc"])).upper():
-                problem["msg"].removeprefix("Value error, ")
-            for problem in error.errors()}) from None
+        problems: dict[str, str] = {}
+        for problem in error.errors():
+            # without a nested delimiter the variable is the field; a key inside its JSON
+            # value ({"ops": …}) is named in the message, not made into a variable
+            loc = [str(part) for part in problem["loc"]]
+            variable, inside = (loc, []) if nested else (loc[:1], loc[1:])
+            message = problem["msg"].removeprefix("Value error, ")
+            name = (prefix + (nested or "").join(variable)).upper()
+            said = f"{'.'.join(inside)}: {message}" if inside else message
+            problems[name] = f"{problems[name]}; {said}" if name in problems else said
+        raise InvalidInput(problems) from None
 
 
 class Settings(BaseSettings):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, model_validator
 
 from integrations.currencies import shop_currency
 
@@ -58,6 +58,18 @@ class TrackingPolicy(BaseModel):
     aftership_webhook_secret: SecretStr | None = None
     aftership_domain: str = "https://api.aftership.com"
 
+    @model_validator(mode="after")
+    def _complete(self) -> TrackingPolicy:
+        """A provider is chosen with what it needs, or refused at start-up (not when the
+        first parcel is subscribed)."""
+        needs = {"kuaidi100": ("kuaidi100_key", "kuaidi100_salt", "kuaidi100_callback_url"),
+                 "aftership": ("aftership_api_key",)}.get(self.provider or "", ())
+        missing = [name for name in needs if not _given(getattr(self, name))]
+        if missing:
+            names = ", ".join(f"ORDERPILOT_TRACKING__{name.upper()}" for name in missing)
+            raise ValueError(f"the {self.provider} provider needs {names} (not set)")
+        return self
+
     def provider_code(self, carrier: str) -> str:
         return self.carrier_codes.get(carrier, carrier)
 
@@ -69,6 +81,10 @@ class TrackingPolicy(BaseModel):
 
 def secret_of(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value else None
+
+
+def _given(value: SecretStr | str | None) -> bool:
+    return bool(secret_of(value) if isinstance(value, SecretStr) else value)
 
 
 class ShopifyPolicy(BaseModel):

@@ -8,10 +8,16 @@ An audience with no URL goes to the log. `deliver` raises when a configured chan
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
-from integrations.notifications.apprise_notifier import AppriseNotifier, NotifySettings
+from integrations.config import read_settings
+from integrations.notifications.apprise_notifier import (
+    AppriseNotifier,
+    NotifySettings,
+    unusable_routes,
+)
 from integrations.notifications.masking import PiiFilter
-from statemachine.errors import OrderPilotError
+from statemachine.errors import InvalidInput, OrderPilotError
 from statemachine.ports import Message, Notifier
 
 log = logging.getLogger("orderpilot.notify")
@@ -41,9 +47,21 @@ class RoutedNotifier:
         return self._apprise.send(message)
 
 
-def notifier_from(settings: NotifySettings | None = None) -> Notifier:
-    """The flows' notifier from the settings (default: the environment)."""
-    return RoutedNotifier((settings or NotifySettings()).routes)
+def notify_routes() -> dict[str, list[str]]:
+    """ORDERPILOT_NOTIFY_ROUTES read and checked, as start-up does it: a value that is not an
+    audience → URL list, or a URL apprise cannot use, is InvalidInput naming the variable and
+    the route (`ops[0]`), never the URL (it holds passwords and tokens)."""
+    routes = read_settings(NotifySettings).routes
+    refused = unusable_routes(routes)
+    if refused:
+        raise InvalidInput({"ORDERPILOT_NOTIFY_ROUTES": "; ".join(
+            f"{route.removeprefix('routes.')}: {why}" for route, why in refused.items())})
+    return routes
+
+
+def notifier_from(routes: Mapping[str, list[str]] | None = None) -> Notifier:
+    """The flows' notifier for `routes` (default: read from the environment and checked)."""
+    return RoutedNotifier(dict(notify_routes() if routes is None else routes))
 
 
 def deliver(notifier: Notifier, message: Message) -> None:

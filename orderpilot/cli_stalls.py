@@ -51,7 +51,7 @@ def _act(db: str | None, shipment_id: str, action: str, by: str, note: str) -> N
     with errors():
         p = pilot(db)
         answer = _checked(action, by, note)
-        outcome = act_on_stall(p.context, ports(), shipment_id, answer)
+        outcome = act_on_stall(p.context, ports(p.context), shipment_id, answer)
     console.print(f"{shipment_id}: {outcome}")
 
 

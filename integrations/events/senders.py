@@ -23,7 +23,7 @@ from integrations.carriers.tracking_updates import (
 from integrations.connect_config import TrackingPolicy, secret_of
 from integrations.db.webhooks import Attempt, Claimed
 from integrations.events.webhook_relay import Sender, StandardWebhookSender
-from integrations.notifications.apprise_notifier import AppriseNotifier, NotifySettings
+from integrations.notifications.apprise_notifier import AppriseNotifier
 from integrations.notifications.notices import NoticeFacts, events_for, render_notice
 from integrations.service.context import Context
 from statemachine.errors import InvalidInput
@@ -117,12 +117,13 @@ def tracking_subscriber(policy: TrackingPolicy) -> TrackingSubscriber | None:
 def connect_senders(ctx: Context, routes: dict[str, list[str]] | None = None
                     ) -> dict[str, Sender]:
     """Webhooks always; tracking subscriptions when a provider is configured; buyer notices
-    when the `buyer` route (ORDERPILOT_NOTIFY_ROUTES) has a URL and a notice is switched on."""
+    when the `buyer` route (ORDERPILOT_NOTIFY_ROUTES, as the context read it at start-up) has
+    a URL and a notice is switched on."""
     senders: dict[str, Sender] = {"webhook": StandardWebhookSender(ctx.settings.webhooks)}
     subscriber = tracking_subscriber(ctx.settings.tracking)
     if subscriber is not None:
         senders["tracking"] = TrackingSubscriptionSender(ctx, subscriber)
-    routes = NotifySettings().routes if routes is None else routes
+    routes = ctx.notify_routes if routes is None else routes
     if routes.get("buyer") and ctx.settings.notices.send:
         senders["notices"] = NoticeSender(ctx, AppriseNotifier({"buyer": routes["buyer"]}))
     return senders

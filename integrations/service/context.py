@@ -40,6 +40,8 @@ class Context:
     hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
     verifier: Verifier | None = None  # step-up verification codes (service/verification.py)
     gateway: PaymentGateway = field(default_factory=lambda: _simulated_gateway())
+    # audience → apprise URLs (ORDERPILOT_NOTIFY_ROUTES), read and checked at start-up
+    notify_routes: dict[str, list[str]] = field(default_factory=dict)
     units: Units = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
