@@ -115,6 +115,17 @@ def needs_return(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | None:
         if case.kind is CaseKind.REFUND_ONLY else None
 
 
+# a refund step's fact (read by the service, never given by a caller): what claims on the
+# case's own return parcels refunded already (a lost return parcel's goods)
+CLAIMS_REFUNDED = "claims_refunded"
+
+
+def amount_due(case: AfterSalesCase, claims_refunded: int) -> int:
+    """What refunding the case pays at most, and by default: the value of its lines less what
+    claims on its own return parcels already refunded (those units are not refunded twice)."""
+    return max(case.requested_amount - claims_refunded, 0)
+
+
 def refund_allowed_now(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | None:
     if case.kind in (CaseKind.EXCHANGE, CaseKind.REPAIR):
         return f"a {case.kind} case is settled by {case.kind.value}, not by refund"
@@ -122,9 +133,14 @@ def refund_allowed_now(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | No
         return "the returned goods must be inspected before refunding"
     if case.inspection is Inspection.MISMATCH:
         return "inspection found a mismatch: close the case instead"
-    amount = ctx.get("amount", case.requested_amount)
-    if not 0 < amount <= case.requested_amount:
-        return f"amount must be between 1 and {case.requested_amount} (got {amount})"
+    claimed = ctx.get(CLAIMS_REFUNDED, 0)
+    due = amount_due(case, claimed)
+    amount = ctx.get("amount", due)
+    if not 0 < amount <= due:
+        why = f" ({case.requested_amount} requested, {claimed} refunded by the claims on its " \
+              "return parcels)" if claimed else ""
+        return f"amount must be between 1 and {due}{why} (got {amount})" if due else \
+            f"nothing left to refund{why}"
     return None
 
 
@@ -214,7 +230,7 @@ def parcels_for(purpose: str):
 
 
 def record_refund(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    case.refunded = ctx.get("amount", case.requested_amount)
+    case.refunded = ctx.get("amount", amount_due(case, ctx.get(CLAIMS_REFUNDED, 0)))
     return {"amount": case.refunded}
 
 

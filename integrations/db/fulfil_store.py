@@ -153,6 +153,22 @@ class FulfilStore:
                             "'return'", {"c": case_id})
         return {r[0] for r in rows if r[1] == CONSUMED} if rows else None
 
+    def case_claims_refunded(self, case_id: int) -> int:
+        """What the claims on the case's own return parcels refunded to the buyer (a lost
+        return parcel's goods), minor units."""
+        return int(self.sql.one(
+            "SELECT COALESCE(SUM(c.compensated), 0) FROM parcel_claims c JOIN shipments s ON "
+            "s.id = c.shipment_id WHERE s.case_id = :c AND s.purpose = 'return' AND "
+            "c.compensation = 'refund'", {"c": case_id})[0])
+
+    def case_claimed_units(self, case_id: int) -> dict[int, int]:
+        """Per line, the units of the case's return parcels lost and refunded by their claim."""
+        return dict(self.sql.all(
+            "SELECT h.line_no, SUM(h.quantity) FROM stock_holds h JOIN shipments s ON s.id = "
+            "h.shipment_id JOIN parcel_claims c ON c.shipment_id = s.id WHERE s.case_id = :c "
+            "AND s.purpose = 'return' AND c.compensation = 'refund' AND h.status = 'lost' "
+            "GROUP BY h.line_no", {"c": case_id}))
+
     def untagged_sold(self, order_ids: Sequence[int]) -> dict[int, list[HoldRow]]:
         """Per order, its sold units no parcel is tagged with (orders with none left out); one
         read for a batch."""

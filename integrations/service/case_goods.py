@@ -1,5 +1,6 @@
-"""Facts the after-sales steps need about goods: what an exchange can hold or ship, and the
-labels of the parcels a case sends (a return label, the replacement, the repaired item).
+"""Facts the after-sales steps need about goods: what an exchange can hold or ship, the
+labels of the parcels a case sends (a return label, the replacement, the repaired item), and
+what claims on its return parcels refunded already (a refund's amount due: case_money.py).
 
 The steps themselves declare what follows (statemachine/aftersales.py); these facts are read
 under the order's lock, in the step's unit of work. Labels come from the caller — bought from
@@ -15,6 +16,7 @@ from typing import Any
 
 from integrations.db.case_stock import CaseStock
 from integrations.db.fulfil_store import FulfilStore
+from integrations.service.case_money import refund_facts
 from integrations.service.context import Context, Tx
 from integrations.service.pipeline import Facts, Move
 from integrations.service.waybills import refuse_taken
@@ -39,6 +41,8 @@ def case_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
             params.update(_plan(tx, case, _wanted(tx, case, held_counts=True)))
         if move.trigger in LABELS:
             params.update(_labels(ctx, tx, case, move.trigger, params, move.at))
+        if move.trigger == "refund":
+            params.update(refund_facts(tx, case))
         return params
 
     return facts

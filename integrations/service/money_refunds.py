@@ -9,10 +9,18 @@ the provider (bank transfer, cash) is recorded as an offline payout with who pai
 
 from __future__ import annotations
 
+from integrations.db.fulfil_store import FulfilStore
 from integrations.db.money_store import MoneyStore
 from integrations.service import money, orders
+from integrations.service.case_money import refund_facts
 from integrations.service.context import Context, Tx
-from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, refund_allowed_now
+from statemachine.aftersales import (
+    CASE_LIFECYCLE,
+    CLAIMS_REFUNDED,
+    AfterSalesCase,
+    amount_due,
+    refund_allowed_now,
+)
 from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_headroom
 from statemachine.order_aggregate import Order
@@ -31,18 +39,32 @@ def refund_case(ctx: Context, case_no: int, actor: str,
 
 def request_case_refund(ctx: Context, tx: Tx, order: Order, case: AfterSalesCase, actor: str,
                         amount: int | None = None) -> PaymentOperation:
-    amount = case.requested_amount if amount is None else amount
+    """Record a case's refund (default: its amount due, `amount_due`) to be paid."""
     if not CASE_LIFECYCLE.can(case.state, "refund"):
         raise InvalidTransition("case", case.public_id, case.state.value, "refund",
                                 CASE_LIFECYCLE.allowed(case.state))
-    refusal = refund_allowed_now(case, {"amount": amount})
+    facts = refund_facts(tx, case)
+    amount = amount_due(case, facts[CLAIMS_REFUNDED]) if amount is None else amount
+    refusal = refund_allowed_now(case, {"amount": amount, **facts})
     if refusal is not None:
         raise GuardRejected("case", case.public_id, case.state.value, "refund", refusal)
-    lines = tuple(RefundLine(ln.line_no, ln.quantity, ln.amount) for ln in case.lines)
+    lines = _lines_paid(tx, case, amount)
     key = money.key_for(tx, f"refund:{case.public_id}", order.id)
     return money.request(ctx, tx, order, OperationKind.REFUND, amount, key, actor,
                          lines=lines, purpose={"case": case.public_id},
                          reason=f"after-sales {case.public_id} ({case.kind.value})")
+
+
+def _lines_paid(tx: Tx, case: AfterSalesCase, amount: int) -> tuple[RefundLine, ...]:
+    """The lines a case refund of `amount` pays for: the case's lines, less the units a claim
+    on its return parcels refunded when the amount is what is due; none (a refund by amount,
+    as the provider is then called) for another partial amount."""
+    claimed = FulfilStore.on(tx.store.sql).case_claimed_units(case.id) \
+        if amount != case.requested_amount else {}
+    lines = tuple(RefundLine(ln.line_no, ln.quantity - claimed.get(ln.line_no, 0),
+                             ln.amount // ln.quantity * (ln.quantity - claimed.get(ln.line_no, 0)))
+                  for ln in case.lines if ln.quantity > claimed.get(ln.line_no, 0))
+    return lines if sum(ln.amount for ln in lines) == amount else ()
 
 
 def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from integrations.db import buyers
-from integrations.service import aftersales
+from integrations.service import aftersales, case_money
 from integrations.service.context import Context, Tx
 from integrations.service.views import CaseView
 from statemachine import ids
@@ -51,8 +51,8 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
         return get(ctx, case_id).state
     with ctx.tx(readonly=True) as tx:
         payment_ref = tx.store.get_order(ids.ORDER.parse(case.order_id)).payment_ref or ""
-    result = gateway.refund(payment_ref, case.requested_amount,
-                            idempotency_key=f"refund:{case.id}")
+        due = case_money.amount_due(tx, tx.store.get_case(case_id))
+    result = gateway.refund(payment_ref, due, idempotency_key=f"refund:{case.id}")
     aftersales.fire_case(ctx, case_id, "refund", ACTOR,
                          {"amount": result.amount, "reason": f"gateway {result.ref}"},
                          idempotency_key=f"refund:{case.id}")

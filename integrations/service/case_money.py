@@ -1,0 +1,20 @@
+"""What a case's refund may pay: one rule (statemachine.aftersales.amount_due) on one fact read
+here, for every path that refunds a case (the `refund` step, the provider refund, settling a
+refund-only case)."""
+
+from __future__ import annotations
+
+from integrations.db.fulfil_store import FulfilStore
+from integrations.service.context import Tx
+from statemachine.aftersales import CLAIMS_REFUNDED, AfterSalesCase
+from statemachine.aftersales import amount_due as due_after
+
+
+def refund_facts(tx: Tx, case: AfterSalesCase) -> dict[str, int]:
+    """The facts a case's refund is decided on: what claims on its return parcels refunded."""
+    return {CLAIMS_REFUNDED: FulfilStore.on(tx.store.sql).case_claims_refunded(case.id)}
+
+
+def amount_due(tx: Tx, case: AfterSalesCase) -> int:
+    """The case's requested amount less what claims on its own return parcels refunded."""
+    return due_after(case, refund_facts(tx, case)[CLAIMS_REFUNDED])
