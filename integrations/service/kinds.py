@@ -2,8 +2,8 @@
 
 Per lifecycle: the facts its guards need that no caller supplies, what its events carry, and
 what follows a written batch. Cascades between lifecycles live here, in one place:
-a parcel delivered last delivers its order; a return parcel delivered is received by its
-case; a case refunded refunds its order's lines.
+a parcel delivered last delivers its order; a case's return parcel delivered last (the others
+delivered or lost) is received by its case; a case refunded refunds its order's lines.
 """
 
 from __future__ import annotations
@@ -251,16 +251,30 @@ def claim_event_data(tx: Tx | None, claim: Claim) -> dict[str, Any]:
             "recovered": claim.recovered}
 
 
+RETURN_ENDED = (ShipmentState.DELIVERED, ShipmentState.LOST)  # arrived, or never will
+
+
+def returns_on_the_way(tx: Tx, case_id: int, order_id: int) -> list[Shipment]:
+    """The case's return parcels neither delivered to us nor lost: goods still to come."""
+    return [s for s in tx.store.shipments_of(order_id) if s.case_id == case_id
+            and s.purpose == "return" and s.state not in RETURN_ENDED]
+
+
 def receive_returns(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
-    """A return parcel delivered to us: its case has received the goods."""
-    moves = []
+    """A return parcel delivered to us: its case has received the goods once none of its
+    return parcels is still on its way (a lost one's goods never come: its claim refunded
+    them), so inspection never takes back goods still with the carrier."""
+    moves, seen = [], set()
     for change in changes:
         parcel = change.aggregate
         if change.fired.entity == "shipment" and change.fired.moved and \
                 change.fired.to_state == ShipmentState.DELIVERED and \
-                parcel.purpose == "return" and parcel.case_id is not None:
+                parcel.purpose == "return" and parcel.case_id is not None \
+                and parcel.case_id not in seen:
             case = tx.store.get_case(parcel.case_id)
-            if case.state is CaseState.AWAITING_RETURN:
+            if case.state is CaseState.AWAITING_RETURN and \
+                    not returns_on_the_way(tx, case.id, case.order_id):
+                seen.add(case.id)
                 moves.append(Move(case, "receive", change.fired.at, "system:carrier",
                                   {"reason": f"return parcel {parcel.public_id} delivered"}))
     return pipeline.run(ctx, tx, CASE, moves)[1] if moves else []

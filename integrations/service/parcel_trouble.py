@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.db.fulfil_store import FulfilStore
-from integrations.service import aftersales, claims, money, shipments
+from integrations.service import aftersales, claims, kinds, money, shipments
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import OpenCase, parse
 from statemachine import ids
@@ -63,20 +63,24 @@ def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
 
 
 def _close_return_case(ctx: Context, tx: Tx, shipment: Any, claim: Claim, actor: str) -> None:
-    """The case whose return parcel was lost is settled by the claim's refund: closed, so it
-    cannot take back or refund those goods again. While another of its return parcels is on
-    its way it stays open for the goods that still come (docs/fulfilment.md)."""
+    """The case whose return parcel was lost waits while another of its return parcels is
+    on its way; then it is received if one of them arrived (inspection takes back only what
+    came; its refund is what is due), else closed: the claim's refund settled it, and it
+    cannot take back or refund those goods again (docs/fulfilment.md)."""
     if shipment.case_id is None:
         return
     case = tx.store.get_case(shipment.case_id, lock=True)
-    moving = [s for s in tx.store.shipments_of(shipment.order_id)
-              if s.case_id == case.id and s.purpose == "return" and s.id != shipment.id
-              and s.state is not ShipmentState.LOST]
-    if moving or case.state is not CaseState.AWAITING_RETURN:
+    if case.state is not CaseState.AWAITING_RETURN or \
+            kinds.returns_on_the_way(tx, case.id, case.order_id):
         return
-    aftersales.fire(ctx, tx, case, "close", actor, {
-        "reason": f"return parcel {shipment.public_id} lost: refunded by claim "
-                  f"{claim.public_id}"})
+    came = [s.public_id for s in tx.store.shipments_of(case.order_id) if s.case_id == case.id
+            and s.purpose == "return" and s.state is ShipmentState.DELIVERED]
+    why = f"return parcel {shipment.public_id} lost: refunded by claim {claim.public_id}"
+    if came:
+        aftersales.fire(ctx, tx, case, "receive", actor,
+                        {"reason": f"{why}; {', '.join(came)} delivered"})
+    else:
+        aftersales.fire(ctx, tx, case, "close", actor, {"reason": why})
 
 
 def _compensate(ctx: Context, tx: Tx, order: Any, shipment: Any, goods: list, value: int,
