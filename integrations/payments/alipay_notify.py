@@ -2,9 +2,12 @@
 
 The RSA2 signature is checked with the SDK's own `verify` and Alipay's public key (over every
 field but `sign` and `sign_type`, sorted); then the app id (and seller, if configured) must be
-ours, `notify_time` fresh and the amount yuan with at most two decimals. A forged, stale or
-malformed notification raises WebhookRefused; a replayed one is answered from the log by its
-`notify_id`. Alipay expects the plain answer `success`.
+ours, `notify_time` fresh, `notify_id` and `out_trade_no` present and the amount yuan with at
+most two decimals. A forged, stale or malformed notification raises WebhookRefused; a replayed
+one is answered from the log by its `notify_id`. Alipay expects the plain answer `success`.
+TRADE_SUCCESS and TRADE_FINISHED both mean the buyer paid (Alipay's documented rule: a product
+sold without refunds notifies TRADE_FINISHED only; others TRADE_SUCCESS, then TRADE_FINISHED
+when the refund period ends).
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ def read_notify(form: Mapping[str, str], client: AliPay, app_id: str, now: datet
     kind = _kind(data)
     if kind is None:
         return None
+    for needed in ("notify_id", "out_trade_no"):  # a 500 and a traceback before
+        if not data.get(needed):
+            raise WebhookRefused(f"alipay notification has no {needed}")
     refunded = kind == "refunded"
     field = "refund_fee" if refunded else "total_amount"
     try:  # signed by Alipay but not an amount: refused (and logged), never rounded
@@ -49,9 +55,10 @@ def read_notify(form: Mapping[str, str], client: AliPay, app_id: str, now: datet
 
 def _kind(data: Mapping[str, str]) -> str | None:
     status, refund = data.get("trade_status"), data.get("refund_fee")
-    if refund and status in ("TRADE_SUCCESS", "TRADE_CLOSED"):
+    if refund and status in ("TRADE_SUCCESS", "TRADE_FINISHED", "TRADE_CLOSED"):
         return "refunded"  # refund_fee is the trade's refunded total so far
-    return {"TRADE_SUCCESS": "captured", "TRADE_CLOSED": "closed"}.get(status or "")
+    return {"TRADE_SUCCESS": "captured", "TRADE_FINISHED": "captured",
+            "TRADE_CLOSED": "closed"}.get(status or "")
 
 
 def _beijing(text: str | None, field: str) -> datetime:

@@ -170,3 +170,38 @@ def resigned(shop: Shop, form: dict[str, str]) -> dict[str, str]:
     fields = {k: v for k, v in form.items() if k != "sign"}
     signed = "&".join(f"{k}={v}" for k, v in sorted(fields.items()) if k != "sign_type")
     return fields | {"sign": sign(shop.alipay.alipay_private, signed)}
+
+
+def test_trade_finished_counts_as_paid_once_as_alipay_documents(shop, clock):
+    # Given two orders the buyers paid: Alipay tells the first only TRADE_FINISHED (a product
+    # sold without refunds, or its TRADE_SUCCESS lost), the second TRADE_SUCCESS then, when the
+    # refund period ends, TRADE_FINISHED (after ¥20.00 refunded in the portal, which it repeats)
+    first, second = shop.order_paid_at_alipay(), shop.order_paid_at_alipay()
+    # When Alipay posts them
+    answers = [shop.post(shop.alipay.notify(first, "TRADE_FINISHED", at=clock.now())).text]
+    for status, refund in [("TRADE_SUCCESS", None), ("TRADE_SUCCESS", ("portal-1", 2000)),
+                           ("TRADE_FINISHED", ("portal-1", 2000)), ("TRADE_FINISHED", None)]:
+        notice = shop.alipay.notify(second, status, at=clock.now(), refund=refund)
+        answers.append(shop.post(notice).text)
+    # Then both orders are paid once ("only TRADE_SUCCESS or TRADE_FINISHED means the buyer
+    # paid"), and the refund is booked once
+    assert answers == ["success"] * 5
+    paid = [shop.pilot.orders.get(order_id) for order_id in (first, second)]
+    assert [(o.state, o.paid, o.refunded) for o in paid] == [("paid", 8888, 0),
+                                                             ("paid", 8888, 2000)]
+    assert [h.trigger for h in shop.pilot.orders.history(second)].count("pay") == 1
+
+
+@pytest.mark.parametrize("missing", ["notify_id", "out_trade_no"])
+def test_a_signed_notice_missing_a_field_is_refused_naming_it(shop, clock, caplog, missing):
+    # Given a notice signed by Alipay's key that lacks a field every trade notice has
+    order_id = shop.order_paid_at_alipay()
+    notice = shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())
+    notice = resigned(shop, {k: v for k, v in notice.items() if k != missing})
+    before = row_counts(shop.pilot)
+    # When it is posted, then it is refused with Alipay's `failure` (not a 500), naming the
+    # field in the log, and nothing is written
+    response = shop.post(notice)
+    assert (response.status_code, response.text) == (401, "failure")
+    assert f"alipay notification has no {missing}" in caplog.text
+    assert row_counts(shop.pilot) == before
