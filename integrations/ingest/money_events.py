@@ -10,8 +10,9 @@ is answered from the log and changes nothing. What each kind does:
   is not the total, the authorisation is released (void) instead;
 - processing: a slow payment (bank transfer) started → `payment_pending` until it settles;
 - captured: the order is paid (or, if a capture of ours was in flight, it is settled; an
-  authorisation kept for shipping is captured); money for an order that can no longer be paid
-  is never dropped (service/late_payments.py: revived by policy, else refunded automatically);
+  authorisation kept for shipping is captured); money for an order that can no longer be paid,
+  or that is not its total in its currency, is never dropped (service/late_payments.py:
+  revived by policy, else refunded automatically; a wrong amount is never revived);
 - failed: recorded; a pending payment returns the order to `awaiting_payment` with a fresh
   hold (the buyer may pay another way), otherwise the order keeps waiting;
 - refunded (the provider's refunded total so far): what exceeds our settled refunds settles
@@ -75,7 +76,8 @@ def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
                                                    "payment_ref": ev.payment_ref}
     waiting = takes_payment(order) and (
         order.state is not OrderState.PAYMENT_PENDING or order.payment_ref == ev.payment_ref)
-    if waiting and ev.amount == order.total:
+    wrong = _not_the_total(order, ev)
+    if waiting and wrong is None:
         # an order waiting for a risk decision takes the money now (the decision settles it)
         if ctx.settings.capture_at == "shipping" and order.state not in AWAITING_DECISION:
             orders.fire(ctx, tx, order, "pay", actor, {**money_in, "authorised_only": True})
@@ -88,8 +90,7 @@ def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
         return True, "authorised; capture requested"
     if order.payment_ref == ev.payment_ref and order.state is not OrderState.PAYMENT_PENDING:
         return False, "already recorded"
-    why = (f"authorised {ev.amount}, the order total is {order.total}" if waiting
-           else f"authorised while {order.state}")
+    why = f"authorised: {wrong}" if waiting else f"authorised while {order.state}"
     key = money.key_for(tx, f"void:{order.public_id}", order.id)
     follow.append(money.request(ctx, tx, order, OperationKind.VOID, ev.amount, key, actor,
                                 payment_ref=ev.payment_ref, reason=why).key)
@@ -102,7 +103,7 @@ def _processing(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
     if deciding and order.payment_ref == ev.payment_ref:
         return False, "the order already waits for this payment"
     if not (order.state is OrderState.AWAITING_PAYMENT or deciding) \
-            or ev.amount != order.total:
+            or _not_the_total(order, ev) is not None:
         return False, f"payment processing while {order.state}: recorded only"
     orders.fire(ctx, tx, order, "start_payment", f"provider:{ev.provider}", {
         "amount": ev.amount, "payment_ref": ev.payment_ref, "method": ev.reason or "processing"})
@@ -115,7 +116,8 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
         money.settle_in(ctx, tx, order, ours, _result(ev, "capture", ev.payment_ref))
         return True, f"settles capture {ours.key}"
     actor = f"provider:{ev.provider}"
-    if takes_payment(order):
+    wrong = _not_the_total(order, ev)
+    if takes_payment(order) and wrong is None:
         orders.fire(ctx, tx, order, "pay", actor,
                     {"amount": ev.amount, "payment_ref": ev.payment_ref})
         _ledger(tx, order, ev, "capture")
@@ -127,7 +129,8 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
         return True, "the authorisation kept for shipping was captured"
     if already_paid_by(order, ev.payment_ref):
         return False, "already captured"
-    late = take_late_money(ctx, tx, order, ev.amount, ev.payment_ref, ev.provider)
+    late = take_late_money(ctx, tx, order, ev.amount, ev.payment_ref, ev.provider,
+                           wrong if takes_payment(order) else None)
     if not late.new:
         return False, late.note
     _ledger(tx, order, ev, late.ledger_kind)
@@ -210,6 +213,17 @@ def _order_of(tx: Tx, event: MoneyEvent) -> Order | None:
         return tx.store.get_order(number, lock=True) if number is not None else None
     except NotFound:
         return None
+
+
+def _not_the_total(order: Order, ev: MoneyEvent) -> str | None:
+    """Why money taken for the order cannot be its payment (another amount or currency: the
+    `pay` guard would refuse it, and the provider would retry a refused notice until it gave
+    up, the money kept unrecorded); None when it can."""
+    if ev.currency != order.currency:
+        return f"paid {ev.amount} {ev.currency}, the order is in {order.currency}"
+    if ev.amount != order.total:
+        return f"paid {ev.amount}, the order total is {order.total}"
+    return None
 
 
 def _pending(tx: Tx, order: Order, kind: OperationKind, payment_ref: str) -> Any:

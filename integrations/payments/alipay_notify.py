@@ -49,8 +49,9 @@ def read_notify(form: Mapping[str, str], client: AliPay, app_id: str, now: datet
     except BadAmount as error:
         raise WebhookRefused(str(error)) from None
     when = data.get("gmt_refund" if refunded else "gmt_payment") or data["notify_time"]
+    currency = data.get("trans_currency") or "CNY"  # a cross-border trade's total_amount
     return MoneyEvent("alipay", data["notify_id"], kind, data["out_trade_no"], amount,
-                      "CNY", _beijing(when, "gmt"), order_id=data["out_trade_no"])
+                      currency, _beijing(when, "gmt"), order_id=data["out_trade_no"])
 
 
 def _kind(data: Mapping[str, str]) -> str | None:

@@ -47,14 +47,17 @@ def already_paid_by(order: Order, payment_ref: str) -> bool:
 
 
 def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,
-                    provider: str) -> LateMoney:
-    """Revive the order (by policy, if it can) or record the automatic refund."""
+                    provider: str, wrong: str | None = None) -> LateMoney:
+    """Revive the order (by policy, if it can) or record the automatic refund; `wrong` says
+    why money for an order still waiting for its payment is not that payment (refunded)."""
     actor = f"provider:{provider}"
     key = f"late-refund:{provider}:{payment_ref}"  # one refund per late payment
     if MoneyStore(tx.store.sql).by_key(key) is not None:  # the same money reported again
         return LateMoney(False, None, f"late payment {payment_ref} already recorded "
                                       f"(refund {key})", new=False)
-    if ctx.settings.late_payments == "revive" and ORDER_LIFECYCLE.can(order.state, "revive"):
+    if wrong is not None:
+        why_not = wrong
+    elif ctx.settings.late_payments == "revive" and ORDER_LIFECYCLE.can(order.state, "revive"):
         why_not = _revive(ctx, tx, order, amount, payment_ref, actor)
         if why_not is None:
             return LateMoney(True, None, "money arrived after the hold lapsed: order revived")

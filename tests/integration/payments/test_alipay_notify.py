@@ -192,6 +192,40 @@ def test_trade_finished_counts_as_paid_once_as_alipay_documents(shop, clock):
     assert [h.trigger for h in shop.pilot.orders.history(second)].count("pay") == 1
 
 
+@pytest.mark.parametrize(("amount", "currency", "why"), [
+    ("0.01", None, "paid 1, the order total is 8888"),
+    ("129.00", None, "paid 12900, the order total is 8888"),
+    ("88.88", "USD", "paid 8888 USD, the order is in CNY")])
+def test_money_that_is_not_the_order_total_is_refunded_and_the_order_keeps_waiting(
+        shop, clock, amount, currency, why):
+    # Given an order of ¥88.88 waiting for its payment, and a trade Alipay says was paid for
+    # another amount (or, cross-border, in dollars) under the order's number (a trade made
+    # outside our checkout)
+    stock(shop.pilot, quantity=5)
+    order = shop.pilot.orders.place(
+        buyer_id="b-sh-3", lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": 8888}],
+        shipping_address=ADDRESS, phone="+8613900139000", currency="CNY")
+    shop.alipay.pay(order.id, total=int(amount.replace(".", "")))
+    notice = shop.alipay.notify(order.id, "TRADE_SUCCESS", at=clock.now())
+    if currency:
+        notice = resigned(shop, notice | {"trans_currency": currency})
+    # When Alipay notifies (and retries)
+    answers = [shop.post(notice) for _ in range(2)]
+    # Then it is answered `success` (not refused forever while the money sits unrecorded):
+    # the money is booked as late money and refunded once; the order is not paid
+    assert [(r.status_code, r.text) for r in answers] == [(200, "success")] * 2
+    fen = int(amount.replace(".", ""))
+    assert shop.alipay.trades[order.id]["refunds"] == {f"late-refund:alipay:{order.id}": fen}
+    after = shop.pilot.orders.get(order.id)
+    assert (after.state, after.paid, after.refunded) == ("awaiting_payment", 0, 0)
+    with shop.pilot.context.engine.connect() as connection:
+        booked = [(r.kind, r.amount) for r in payments_of(connection, int(order.id[2:]))]
+        told = [r.payload for r in connection.execute(select(OUTBOX.c.payload).where(
+            OUTBOX.c.event == "orderpilot.order.late_payment"))]
+    assert booked == [("late_capture", fen), ("refund", fen)]
+    assert [t["why"] for t in told] == [why]
+
+
 @pytest.mark.parametrize("missing", ["notify_id", "out_trade_no"])
 def test_a_signed_notice_missing_a_field_is_refused_naming_it(shop, clock, caplog, missing):
     # Given a notice signed by Alipay's key that lacks a field every trade notice has

@@ -159,3 +159,25 @@ def test_a_chargeback_lost_by_webhook_books_the_money_and_lowers_the_credit_scor
     assert (order.paid, order.refunded) == (9998, 9998)
     assert shop.pilot.risk.credit("b-hz-1") == credit_before - 30
     assert [h.trigger for h in shop.pilot.orders.history(order_id)][-2:] == ["lose", "refund"]
+
+
+@pytest.mark.parametrize(("currency", "captured"), [("cny", 100), ("usd", 9998)])
+def test_money_that_is_not_the_order_total_in_its_currency_is_refunded_not_paid(
+        shop, currency, captured):
+    # Given an order of ¥99.98 waiting for its payment, whose intent was captured at Stripe
+    # for another amount (a partial capture in the dashboard), or in dollars
+    order_id, pi = shop.order_awaiting_payment()
+    shop.stripe.intents[pi]["currency"] = currency
+    shop.stripe.authorise(pi)
+    shop.stripe.handle("POST", f"/v1/payment_intents/{pi}/capture",
+                       {"amount_to_capture": str(captured)}, {"authorization": "Bearer sk_t"})
+    # When Stripe reports it (and again)
+    succeeded = se.event("payment_intent.succeeded", se.intent(shop.stripe.intents[pi]))
+    answers = [shop.deliver("payment_intent.succeeded", {}, body=succeeded) for _ in range(2)]
+    # Then it is acknowledged (not refused while Stripe retries for days), the order is not
+    # paid with it, and the money goes back to the buyer once
+    assert [r.status_code for r in answers] == [200, 200]
+    after = shop.pilot.orders.get(order_id)
+    assert (after.state, after.paid) == ("awaiting_payment", 0)
+    charge = shop.stripe.charges[shop.stripe.intents[pi]["latest_charge"]]
+    assert charge["amount_refunded"] == captured
