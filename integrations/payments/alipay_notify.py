@@ -2,9 +2,9 @@
 
 The RSA2 signature is checked with the SDK's own `verify` and Alipay's public key (over every
 field but `sign` and `sign_type`, sorted); then the app id (and seller, if configured) must be
-ours, `notify_time` fresh, `notify_id` and `out_trade_no` present and the amount yuan with at
-most two decimals. A forged, stale or malformed notification raises WebhookRefused; a replayed
-one is answered from the log by its `notify_id`. Alipay expects the plain answer `success`.
+ours, `notify_time` fresh, `notify_id`, `out_trade_no` and the amount present, the amount yuan
+with at most two decimals. A forged, stale or malformed notification raises WebhookRefused; a
+replayed one is answered from the log by its `notify_id`. Alipay expects the plain answer `success`.
 TRADE_SUCCESS and TRADE_FINISHED both mean the buyer paid (Alipay's documented rule: a product
 sold without refunds notifies TRADE_FINISHED only; others TRADE_SUCCESS, then TRADE_FINISHED
 when the refund period ends).
@@ -39,13 +39,13 @@ def read_notify(form: Mapping[str, str], client: AliPay, app_id: str, now: datet
     kind = _kind(data)
     if kind is None:
         return None
-    for needed in ("notify_id", "out_trade_no"):  # a 500 and a traceback before
-        if not data.get(needed):
-            raise WebhookRefused(f"alipay notification has no {needed}")
     refunded = kind == "refunded"
     field = "refund_fee" if refunded else "total_amount"
+    for needed in ("notify_id", "out_trade_no", field):  # a 500 or an amount of 0 before
+        if not data.get(needed):
+            raise WebhookRefused(f"alipay notification has no {needed}")
     try:  # signed by Alipay but not an amount: refused (and logged), never rounded
-        amount = fen(data.get(field, "0"), field)
+        amount = fen(data[field], field)
     except BadAmount as error:
         raise WebhookRefused(str(error)) from None
     when = data.get("gmt_refund" if refunded else "gmt_payment") or data["notify_time"]

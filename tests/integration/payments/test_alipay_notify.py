@@ -226,7 +226,7 @@ def test_money_that_is_not_the_order_total_is_refunded_and_the_order_keeps_waiti
     assert [t["why"] for t in told] == [why]
 
 
-@pytest.mark.parametrize("missing", ["notify_id", "out_trade_no"])
+@pytest.mark.parametrize("missing", ["notify_id", "out_trade_no", "total_amount"])
 def test_a_signed_notice_missing_a_field_is_refused_naming_it(shop, clock, caplog, missing):
     # Given a notice signed by Alipay's key that lacks a field every trade notice has
     order_id = shop.order_paid_at_alipay()
