@@ -36,10 +36,10 @@ class InvalidTransition(OrderPilotError):
     code = "invalid_transition"
 
     def __init__(self, entity: str, entity_id: str, state: str, trigger: str,
-                 allowed: Sequence[str]):
+                 allowed: Sequence[str], none: str = "none (final state)"):
         self.entity, self.entity_id, self.state = entity, entity_id, state
         self.trigger, self.allowed = trigger, list(allowed)
-        allowed_text = ", ".join(self.allowed) or "none (final state)"
+        allowed_text = ", ".join(self.allowed) or none
         super().__init__(
             f"{entity} {entity_id} cannot {trigger} from {state}; allowed: {allowed_text}"
         )

@@ -27,8 +27,9 @@ from integrations.service.idempotency import (
 )
 from integrations.service.inputs import ORDER_PARAMS, Empty, PlaceOrder, trigger_params
 from integrations.service.kinds import ORDER, order_event_data
-from statemachine.errors import Contention, InvalidInput
+from statemachine.errors import Contention, GuardRejected, InvalidInput, InvalidTransition
 from statemachine.lifecycle import Fired
+from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order, OrderLine, OrderState
 from statemachine.risk_port import PlacedLine, PlacementFacts, RiskAction
 from statemachine.stock import AllocationChoice, Availability, Need, choose_allocation
@@ -149,8 +150,29 @@ def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
     now = now or ctx.clock.now()
     return fire_once(ctx, idempotency_key, trigger, order_id,
                      lambda tx, n: tx.store.get_order(n, lock=True),
-                     lambda tx, order: fire(ctx, tx, order, trigger, actor, checked, now),
+                     lambda tx, order: _fire_for_a_caller(ctx, tx, order, trigger, actor,
+                                                          checked, now),
                      checked, now)
+
+
+def _fire_for_a_caller(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
+                       params: dict[str, Any], now: datetime) -> Fired:
+    """`fire`, as a caller of the API may: `revive` only under the shop's revive policy (the
+    policy decides what late money does, whoever reports it), and a refusal lists only the
+    steps the caller could take instead (not internal ones such as `refund`)."""
+    revive = ctx.settings.late_payments == "revive"
+    if trigger == "revive" and not revive and ORDER_LIFECYCLE.can(order.state, "revive"):
+        raise GuardRejected("order", order.public_id, order.state.value, trigger,
+                            "the shop refunds money that comes after the hold lapsed "
+                            "(ORDERPILOT_LATE_PAYMENTS=refund; revive to revive orders)")
+    try:
+        return fire(ctx, tx, order, trigger, actor, params, now)
+    except InvalidTransition as error:
+        callable_ = [t for t in error.allowed
+                     if t in ORDER_PARAMS and (t != "revive" or revive)]
+        raise InvalidTransition(error.entity, error.entity_id, error.state, error.trigger,
+                                callable_, none="none by a caller" if error.allowed
+                                else "none (final state)") from None
 
 
 def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
