@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from integrations.service import pipeline
+from integrations.service import orders, pipeline
 from integrations.service.collector import paused_for
 from integrations.service.context import Context, Tx
 from integrations.service.kinds import CASE, ORDER, SHIPMENT
+from statemachine.errors import InvalidTransition
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +66,15 @@ def _run(ctx: Context, tx: Tx, kind: pipeline.Kind, moves: Sequence[Move],
                   for m in moves}
         by_move = {id(w): m for m, w in zip(moves, wanted.values(), strict=True)}
         _, refused = pipeline.run(ctx, tx, kind, list(wanted.values()))
-    return [Refused(by_move.get(id(r.move)) or _as_move(r.move), str(r.error),
+    return [Refused(by_move.get(id(r.move)) or _as_move(r.move), str(_seen(ctx, kind, r.error)),
                     str(r.move.aggregate.state)) for r in refused]
+
+
+def _seen(ctx: Context, kind: pipeline.Kind, error: Exception) -> Exception:
+    """A refusal as the single-call API words it."""
+    if kind is ORDER and isinstance(error, InvalidTransition):
+        return orders.as_a_caller_sees(ctx, error)
+    return error
 
 
 def _as_move(move: pipeline.Move) -> Move:

@@ -160,19 +160,26 @@ def _fire_for_a_caller(ctx: Context, tx: Tx, order: Order, trigger: str, actor: 
     """`fire`, as a caller of the API may: `revive` only under the shop's revive policy (the
     policy decides what late money does, whoever reports it), and a refusal lists only the
     steps the caller could take instead (not internal ones such as `refund`)."""
-    revive = ctx.settings.late_payments == "revive"
-    if trigger == "revive" and not revive and ORDER_LIFECYCLE.can(order.state, "revive"):
+    if trigger == "revive" and ctx.settings.late_payments != "revive" \
+            and ORDER_LIFECYCLE.can(order.state, "revive"):
         raise GuardRejected("order", order.public_id, order.state.value, trigger,
                             "the shop refunds money that comes after the hold lapsed "
                             "(ORDERPILOT_LATE_PAYMENTS=refund; revive to revive orders)")
     try:
         return fire(ctx, tx, order, trigger, actor, params, now)
     except InvalidTransition as error:
-        callable_ = [t for t in error.allowed
-                     if t in ORDER_PARAMS and (t != "revive" or revive)]
-        raise InvalidTransition(error.entity, error.entity_id, error.state, error.trigger,
-                                callable_, none="none by a caller" if error.allowed
-                                else "none (final state)") from None
+        raise as_a_caller_sees(ctx, error) from None
+
+
+def as_a_caller_sees(ctx: Context, error: InvalidTransition) -> InvalidTransition:
+    """An order's refusal listing only what a caller may fire instead (the API and the bulk
+    path answer alike): not internal steps (refund, reallocate …), revive only under the
+    revive policy."""
+    revive = ctx.settings.late_payments == "revive"
+    callable_ = [t for t in error.allowed if t in ORDER_PARAMS and (t != "revive" or revive)]
+    return InvalidTransition(error.entity, error.entity_id, error.state, error.trigger,
+                             callable_, none="none by a caller" if error.allowed
+                             else "none (final state)")
 
 
 def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
