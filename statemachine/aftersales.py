@@ -118,6 +118,9 @@ def needs_return(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | None:
 # a refund step's fact (read by the service, never given by a caller): what claims on the
 # case's own return parcels refunded already (a lost return parcel's goods)
 CLAIMS_REFUNDED = "claims_refunded"
+# … and what its order can still refund (paid less refunded): a case refunded after its order
+# was cancelled and refunded in full would refund more than was paid
+ORDER_REFUNDABLE = "order_refundable"
 
 
 def amount_due(case: AfterSalesCase, claims_refunded: int) -> int:
@@ -141,6 +144,10 @@ def refund_allowed_now(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | No
               "return parcels)" if claimed else ""
         return f"amount must be between 1 and {due}{why} (got {amount})" if due else \
             f"nothing left to refund{why}"
+    left = ctx.get(ORDER_REFUNDABLE)
+    if left is not None and amount > left:
+        return (f"its order has {left} left to refund of what was paid (asked {amount}): "
+                "refunded already, by a cancellation or another case")
     return None
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from integrations.db.fulfil_store import FulfilStore
 from integrations.service.context import Tx
-from statemachine.aftersales import CLAIMS_REFUNDED, AfterSalesCase
+from statemachine.aftersales import CLAIMS_REFUNDED, ORDER_REFUNDABLE, AfterSalesCase
 from statemachine.aftersales import amount_due as due_after
 
 
 def refund_facts(tx: Tx, case: AfterSalesCase) -> dict[str, int]:
-    """The facts a case's refund is decided on: what claims on its return parcels refunded."""
-    return {CLAIMS_REFUNDED: FulfilStore.on(tx.store.sql).case_claims_refunded(case.id)}
+    """The facts a case's refund is decided on: what claims on its return parcels refunded,
+    and what its order can still refund."""
+    order = tx.store.get_order(case.order_id)
+    return {CLAIMS_REFUNDED: FulfilStore.on(tx.store.sql).case_claims_refunded(case.id),
+            ORDER_REFUNDABLE: order.paid - order.refunded}
 
 
 def amount_due(tx: Tx, case: AfterSalesCase) -> int:

@@ -1,0 +1,31 @@
+"""A refund-only case approved after its order was cancelled and refunded in full refunds
+nothing more: refused at the case, naming why, nothing written."""
+
+from __future__ import annotations
+
+import pytest
+
+from statemachine.errors import GuardRejected
+from tests.factories import paid_order, stock
+
+ADDRESS = {"line": "广东省广州市天河区黄埔大道18号3栋1201", "recipient": "王芳",
+           "phone": "+86 137 1234 5678"}
+
+
+def test_a_case_cannot_refund_what_a_cancellation_already_refunded(any_pilot):
+    # Given a paid order of two ¥35 cups, a refund-only case on one under review, and the
+    # order then cancelled (its ¥70 refunded in full) before the case is approved
+    stock(any_pilot, quantity=5)
+    order = paid_order(any_pilot, quantity=2, unit_price=3_500, shipping_address=ADDRESS)
+    case = any_pilot.cases.open(order.id, kind="refund_only",
+                                lines=[{"line_no": 1, "quantity": 1}], reason="杯口有缺口")
+    any_pilot.cases.fire(case.id, "review")
+    any_pilot.orders.fire(order.id, "cancel", reason="买家不要了")
+    any_pilot.cases.fire(case.id, "approve", reason="同意")
+    # When staff refund the case, it is refused at the case (before: the order's own refund
+    # refused it on the single path, and raised out of a whole bulk batch on the replay's)
+    with pytest.raises(GuardRejected, match="its order has 0 left to refund"):
+        any_pilot.cases.fire(case.id, "refund")
+    # Then nothing moved: the case is still approved, the order refunded once
+    assert any_pilot.cases.get(case.id).state == "approved"
+    assert any_pilot.orders.get(order.id).refunded == 7_000
