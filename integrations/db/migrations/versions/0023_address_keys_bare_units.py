@@ -25,10 +25,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    conn = op.get_bind()
+    rekey_all(op.get_bind(), by="migration 0023")
+
+
+def rekey_all(conn, by: str) -> None:
+    """Split entries that now stand for several addresses, re-key entries, re-key address
+    facts: what a change of the address key needs (also run by 0024)."""
     m0016 = _sibling("0016_address_keys_simplified.py")
     _sibling("0019_address_keys_districts.py").split(conn, m0016)
-    m0016.rekey(conn, by="migration 0023")
+    m0016.rekey(conn, by=by)
     _sibling("0022_address_keys_in_risk_facts.py").rekey_facts(conn)
 
 

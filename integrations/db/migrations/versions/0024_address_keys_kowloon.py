@@ -5,7 +5,7 @@ Now that 九龙 (Kowloon, the area) is not read as 九龙城区 (香港九龙弥
 CN|810000|九龙城区弥敦道|1|; it is CN|810000|弥敦道|1|, as 香港弥敦道1号 is; 香港九龙油尖旺区弥敦道1号
 was CN|810000|九龙城区油尖旺区弥敦道|1|) and 九龙城 is the district in full (香港九龙城太子道西188号
 was CN|810000|九龙城区城太子道西|188|). Split as 0019 splits, entries re-keyed as 0016 does it and
-address facts as 0022 does it, by their code.
+address facts as 0022 does it, by their code (0023's rekey_all runs the three).
 
 Revision ID: 0024_address_keys_kowloon
 Revises: 0023_address_keys_bare_units
@@ -23,11 +23,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    conn = op.get_bind()
-    m0016 = _sibling("0016_address_keys_simplified.py")
-    _sibling("0019_address_keys_districts.py").split(conn, m0016)
-    m0016.rekey(conn, by="migration 0024")
-    _sibling("0022_address_keys_in_risk_facts.py").rekey_facts(conn)
+    _sibling("0023_address_keys_bare_units.py").rekey_all(op.get_bind(), by="migration 0024")
 
 
 def downgrade() -> None:
