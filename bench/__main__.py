@@ -1,4 +1,4 @@
-"""The benchmark suite: `python -m bench [--quick] [--only NAME ...]` (or `orderpilot bench`).
+"""The benchmark suite: `python -m bench [--quick] [--only NAME ...]`.
 
 Runs each script in its own process (so peak RSS and imports do not leak between them), prints
 its table, saves its JSON to bench/results/NAME.json, then draws the plots. Nothing here is a
