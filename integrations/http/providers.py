@@ -62,7 +62,7 @@ async def alipay_webhook(request: Request, ctx: Ctx) -> Response:
     form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     try:
         event = alipay_notify.read_notify(form, gateway.client, settings.secret("alipay_app_id"),
-                                          ctx.clock.now(), settings.webhook_tolerance_seconds,
+                                          ctx.clock.now(), settings.alipay_notify_window_seconds,
                                           settings.alipay_seller_id)
     except WebhookRefused as error:
         log.warning("alipay notification refused: %s", error)

@@ -37,6 +37,13 @@ class PaymentSettings(BaseSettings):
     alipay_notify_url: str | None = Field(None, description="where Alipay posts notifications")
     alipay_seller_id: str | None = Field(None, description="if set, notifications for another "
                                                            "seller are refused")
+    # Alipay resends an unanswered notification for 25 h (2m, 10m, 10m, 1h, 2h, 6h, 15h) with
+    # the same notify_id, and does not document that notify_time changes on a resend: a
+    # 5-minute window would refuse every resend after a short outage and lose the payment.
+    # The notify_id (answered from the log) and the signature are what stop a replay.
+    alipay_notify_window_seconds: int = Field(
+        91_800, ge=300, le=172_800,
+        description="Alipay notifications sent longer ago are refused (default 25.5 h)")
     secret_blocks: dict[str, str] = Field(
         default_factory=dict, description="setting name → Prefect Secret block name, read by "
                                           "flows when the environment does not set it")
