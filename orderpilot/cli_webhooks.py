@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from integrations.events.stopping import stopped_by
+from integrations.notifications.masking import mask_url
 from orderpilot.cli_common import DbOption, closes_its_stores, errors, pilot
 
 webhooks_app = typer.Typer(help="Outbound webhooks (Standard Webhooks signatures).",
@@ -34,11 +35,13 @@ def add(url: str, db: DbOption = None,
 
 @webhooks_app.command("list")
 def list_(db: DbOption = None) -> None:
-    """Subscriptions with their delivery counts."""
+    """Subscriptions with their delivery counts (a password or query in a URL shown masked:
+    listings end up in terminals' scrollback and tickets)."""
     table = Table("id", "url", "events", "active", "delivered", "pending", "dead", "description")
     with errors():
         for s in pilot(db).webhooks.list():
-            table.add_row(s.id, s.url, " ".join(s.events), "yes" if s.active else "paused",
+            table.add_row(s.id, mask_url(s.url, keep_path=True), " ".join(s.events),
+                          "yes" if s.active else "paused",
                           str(s.deliveries["delivered"]), str(s.deliveries["pending"]),
                           str(s.deliveries["dead"]), s.description or "")
     console.print(table)

@@ -97,3 +97,13 @@ def test_a_relay_killed_mid_batch_and_restarted_loses_nothing(tmp_path, live_clo
     assert receiver.by_order() == outbox_ids_by_order(shop)
     assert shop.webhooks.deliveries(status="pending") == []
     shop.close()
+
+
+def test_the_listing_masks_a_password_or_token_in_a_subscribers_url(tmp_path):
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    run("webhooks", "add", "https://erp:s3cret-pw@erp.example.cn/hooks/orders?token=tk-8899",
+        "--description", "ERP", "--db", db)
+    wide = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["webhooks", "list", "--db", db])
+    # before: the whole URL, password and token included (a terminal wide enough to show it)
+    assert "https://erp:***@erp.example.cn/hooks/orders?…" in wide.output
+    assert "s3cret-pw" not in wide.output and "tk-8899" not in wide.output
