@@ -6,7 +6,7 @@ were granted), and "a new buyer's first order" means no order placed before this
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -61,9 +61,16 @@ def needs_a_person(facts: RefundFacts, rules: RefundRules = RefundRules()) -> li
     return reasons
 
 
-def granted(cases: Iterable[AfterSalesCase]) -> int:
+def granted(cases: Iterable[AfterSalesCase], claims_refunded: Mapping[int, int] | None = None
+            ) -> int:
     """What after-sales cases refunded, or were granted and will refund: the auto-approve
-    limit is per order, or six 1-unit requests of ¥150 would each pass a ¥200 limit."""
-    return sum(max(case.refunded, case.requested_amount)
-               if case.state in OWED and case.kind in REFUNDING else case.refunded
-               for case in cases)
+    limit is per order, or six 1-unit requests of ¥150 would each pass a ¥200 limit.
+    `claims_refunded`: case id → what claims on its own return parcels refunded (a lost return
+    parcel's goods: money back to the buyer on that case, not in `case.refunded`)."""
+    claims = claims_refunded or {}
+    total = 0
+    for case in cases:
+        back = case.refunded + claims.get(case.id, 0)
+        owed = case.state in OWED and case.kind in REFUNDING
+        total += max(back, case.requested_amount) if owed else back
+    return total

@@ -14,10 +14,15 @@ def refund_facts(tx: Tx, case: AfterSalesCase) -> dict[str, int]:
     """The facts a case's refund is decided on: what claims on its return parcels refunded,
     and what its order can still refund."""
     order = tx.store.get_order(case.order_id)
-    return {CLAIMS_REFUNDED: FulfilStore.on(tx.store.sql).case_claims_refunded(case.id),
+    return {CLAIMS_REFUNDED: claims_refunded(tx, case),
             ORDER_REFUNDABLE: order.paid - order.refunded}
 
 
 def amount_due(tx: Tx, case: AfterSalesCase) -> int:
     """The case's requested amount less what claims on its own return parcels refunded."""
-    return due_after(case, refund_facts(tx, case)[CLAIMS_REFUNDED])
+    return due_after(case, claims_refunded(tx, case))
+
+
+def claims_refunded(tx: Tx, case: AfterSalesCase) -> int:
+    """What claims on the case's own return parcels refunded (its lost return parcels' goods)."""
+    return FulfilStore.on(tx.store.sql).case_claims_refunded(case.id)

@@ -73,4 +73,6 @@ def _facts(tx: Tx, case: AfterSalesCase, now: datetime) -> RefundFacts:
                        buyer_age=now - buyer.created_at,
                        paid_before=buyers.paid_orders_before(tx.connection, order.buyer_id,
                                                              order.id),
-                       currency=order.currency, order_granted=granted(others))
+                       currency=order.currency,
+                       order_granted=granted(others, {c.id: case_money.claims_refunded(tx, c)
+                                                      for c in others}))

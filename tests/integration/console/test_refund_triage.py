@@ -98,3 +98,39 @@ def test_a_buyers_second_paid_order_is_not_a_first_order(any_url, clock):
                             lines=[{"line_no": 1, "quantity": 1}], reason="不想要了")
     assert triage(pilot, case) == []
     pilot.close()
+
+
+def test_a_lost_return_parcels_refund_counts_toward_the_orders_limit(any_url, clock):
+    # Given a known buyer's order of 2 mugs (¥30, WH-A) and a tin of tea (¥150, WH-C); a
+    # return of 1 mug and the tea, whose return parcel was lost (its claim refunded ¥150) and
+    # whose mug came back and was refunded (¥30)
+    from tests.integration.fulfil.test_return_case_amount_due import arrives, return_sent
+
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot, quantity=20)
+    known_buyer(pilot, clock)
+    stock(pilot, "SKU-MUG", "WH-A", 2)
+    stock(pilot, "SKU-TEA", "WH-C", 1)
+    order = pilot.orders.place(buyer_id="b-8", shipping_address=ADDRESS, lines=[
+        {"sku": "SKU-MUG", "quantity": 2, "unit_price": 3_000},
+        {"sku": "SKU-TEA", "quantity": 1, "unit_price": 15_000}])
+    pilot.orders.fire(order.id, "pay", amount=order.total, payment_ref="wxpay-88")
+    for trigger in ("start_picking", "pack", "ship"):
+        pilot.orders.fire(order.id, trigger)
+    for parcel in pilot.shipments.of_order(order.id):
+        for trigger in ("pick_up", "scan", "deliver"):
+            pilot.shipments.fire(parcel.id, trigger)
+    case_id, (back_a, back_c) = return_sent(pilot, order.id, [{"line_no": 1, "quantity": 1},
+                                                              {"line_no": 2, "quantity": 1}])
+    assert pilot.claims.report_lost(back_c.id, reason="中通确认退货丢件")["compensated"] == 15_000
+    arrives(pilot, back_a.id)
+    pilot.cases.fire(case_id, "inspect", result="ok")
+    assert pilot.cases.fire(case_id, "refund").refunded == 3_000
+    # When the buyer asks a refund of the other mug (¥30)
+    other = pilot.cases.open(order.id, kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                             reason="杯子有裂纹")
+    # Then a person looks: ¥210 went or goes back on this order (before: the claim's ¥150 was
+    # not counted, ¥60, and it was approved at once)
+    assert triage(pilot, other) == [
+        f"amount ¥30.00 (¥210.00 with the order's other requests) {LIMIT}"]
+    pilot.close()

@@ -58,3 +58,11 @@ def test_granted_counts_refunds_made_and_accepted_requests_not_yet_refunded():
         _case(5, CaseKind.EXCHANGE, CaseState.APPROVED, 7_700),  # goods, not money
     ]
     assert granted(cases) == 15_000 + 12_900
+
+
+def test_granted_counts_what_claims_on_a_cases_return_parcels_refunded():
+    refunded = _case(1, CaseKind.RETURN_REFUND, CaseState.REFUNDED, 18_000, refunded=3_000)
+    owed = _case(2, CaseKind.RETURN_REFUND, CaseState.RECEIVED, 12_900)
+    # the refunded case: its own ¥30 and its lost parcel's ¥150; the owed one: its request,
+    # whatever part a claim already paid
+    assert granted([refunded, owed], {1: 15_000, 2: 8_800}) == 18_000 + 12_900
