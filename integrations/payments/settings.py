@@ -14,7 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Provider = Literal["simulated", "stripe", "alipay"]
 NEEDS = {"stripe": ("stripe_api_key", "stripe_webhook_secret"),
-         "alipay": ("alipay_app_id", "alipay_app_private_key", "alipay_public_key")}
+         # the seller (the shop's 2088… PID): a notice Alipay signed for another merchant of the
+         # same app (a service provider's app serves many) must not pay our order of that number
+         "alipay": ("alipay_app_id", "alipay_app_private_key", "alipay_public_key",
+                    "alipay_seller_id")}
 
 
 class PaymentSettings(BaseSettings):
@@ -35,8 +38,9 @@ class PaymentSettings(BaseSettings):
     alipay_public_key: SecretStr | None = Field(None, description="Alipay's public key, PEM")
     alipay_gateway_url: str = "https://openapi.alipay.com/gateway.do"
     alipay_notify_url: str | None = Field(None, description="where Alipay posts notifications")
-    alipay_seller_id: str | None = Field(None, description="if set, notifications for another "
-                                                           "seller are refused")
+    alipay_seller_id: str | None = Field(None, description="the shop's seller id (2088…): "
+                                                           "notifications for another seller "
+                                                           "are refused")
     # Alipay resends an unanswered notification for 25 h (2m, 10m, 10m, 1h, 2h, 6h, 15h) with
     # the same notify_id, and does not document that notify_time changes on a resend: a
     # 5-minute window would refuse every resend after a short outage and lose the payment.

@@ -16,7 +16,7 @@ from integrations.service.checkout import capture_order, open_checkout
 from orderpilot import ManualClock, OrderPilot
 from orderpilot.cli import app
 from statemachine.risk_port import approve_everything
-from tests.fakes.alipay_api import APP_ID, DOWNLOAD_PATH, FakeAlipay
+from tests.fakes.alipay_api import APP_ID, DOWNLOAD_PATH, SELLER_ID, FakeAlipay
 from tests.fakes.alipay_bill import BillRow, bill_zip, trade_bill
 from tests.integration.payments.conftest import alipay_gateway_for
 
@@ -104,6 +104,7 @@ def alipay_account(monkeypatch) -> Iterator[FakeAlipay]:
         for name, value in {"PROVIDER": "alipay", "ALIPAY_APP_ID": APP_ID,
                             "ALIPAY_APP_PRIVATE_KEY": fake.app_private,
                             "ALIPAY_PUBLIC_KEY": fake.alipay_public,
+                            "ALIPAY_SELLER_ID": SELLER_ID,
                             "ALIPAY_GATEWAY_URL": fake.gateway, "TIMEOUT_SECONDS": "2"}.items():
             monkeypatch.setenv(f"ORDERPILOT_PAYMENTS_{name}", value)
         yield fake

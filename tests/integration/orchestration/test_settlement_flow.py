@@ -16,7 +16,7 @@ import pytest
 from flows.settlement_report import event, report
 from integrations.payments.alipay_bill import BillUnavailable
 from integrations.service import reconciliation
-from tests.fakes.alipay_api import APP_ID, DOWNLOAD_PATH, FakeAlipay
+from tests.fakes.alipay_api import APP_ID, DOWNLOAD_PATH, SELLER_ID, FakeAlipay
 from tests.fakes.alipay_bill import BillRow, bill_zip, trade_bill
 from tests.integration.orchestration.shop import open_shop
 
@@ -83,6 +83,7 @@ def alipay_env(monkeypatch) -> Iterator[FakeAlipay]:
         for name, value in {"PROVIDER": "alipay", "ALIPAY_APP_ID": APP_ID,
                             "ALIPAY_APP_PRIVATE_KEY": fake.app_private,
                             "ALIPAY_PUBLIC_KEY": fake.alipay_public,
+                            "ALIPAY_SELLER_ID": SELLER_ID,
                             "ALIPAY_GATEWAY_URL": fake.gateway, "TIMEOUT_SECONDS": "2"}.items():
             monkeypatch.setenv(f"ORDERPILOT_PAYMENTS_{name}", value)
         yield fake

@@ -67,3 +67,15 @@ def test_settings_show_secrets_masked():
     shown = (repr(settings), str(settings), settings.model_dump_json())
     assert leaked(STRIPE_KEY, *shown) == [] and leaked("whsec_SecretWebhookValue03", *shown) == []
     assert settings.secret("stripe_api_key") == STRIPE_KEY  # the adapter still gets it
+
+
+def test_alipay_settings_without_the_shops_seller_id_are_refused_naming_it(monkeypatch):
+    # A service provider's app serves many merchants: a notice Alipay signed for another
+    # merchant's order numbered like ours would pay ours (before: the seller was optional)
+    for name, value in {"PROVIDER": "alipay", "ALIPAY_APP_ID": "2021000000000001",
+                        "ALIPAY_APP_PRIVATE_KEY": "pem", "ALIPAY_PUBLIC_KEY": "pem"}.items():
+        monkeypatch.setenv(f"ORDERPILOT_PAYMENTS_{name}", value)
+    with pytest.raises(ValueError, match="ORDERPILOT_PAYMENTS_ALIPAY_SELLER_ID"):
+        PaymentSettings()
+    monkeypatch.setenv("ORDERPILOT_PAYMENTS_ALIPAY_SELLER_ID", "2088000000000001")
+    assert PaymentSettings().alipay_seller_id == "2088000000000001"
