@@ -7,7 +7,6 @@ from __future__ import annotations
 from integrations.db.fulfil_store import FulfilStore
 from integrations.service.context import Tx
 from statemachine.aftersales import CLAIMS_REFUNDED, ORDER_REFUNDABLE, AfterSalesCase
-from statemachine.aftersales import amount_due as due_after
 
 
 def refund_facts(tx: Tx, case: AfterSalesCase) -> dict[str, int]:
@@ -16,11 +15,6 @@ def refund_facts(tx: Tx, case: AfterSalesCase) -> dict[str, int]:
     order = tx.store.get_order(case.order_id)
     return {CLAIMS_REFUNDED: claims_refunded(tx, case),
             ORDER_REFUNDABLE: order.paid - order.refunded}
-
-
-def amount_due(tx: Tx, case: AfterSalesCase) -> int:
-    """The case's requested amount less what claims on its own return parcels refunded."""
-    return due_after(case, claims_refunded(tx, case))
 
 
 def claims_refunded(tx: Tx, case: AfterSalesCase) -> int:

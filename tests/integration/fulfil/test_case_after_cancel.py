@@ -29,3 +29,35 @@ def test_a_case_cannot_refund_what_a_cancellation_already_refunded(any_pilot):
     # Then nothing moved: the case is still approved, the order refunded once
     assert any_pilot.cases.get(case.id).state == "approved"
     assert any_pilot.orders.get(order.id).refunded == 7_000
+
+
+def test_the_settle_job_does_not_ask_the_gateway_for_what_the_store_would_refuse(any_pilot):
+    # Given a refund-only case approved after its order was cancelled and refunded in full
+    from integrations.console.jobs import Ports, settle_refund
+    from integrations.payments.simulated import AdoptingGateway
+
+    class Counting(AdoptingGateway):
+        def __init__(self) -> None:
+            super().__init__()
+            self.refunds: list[int] = []
+
+        def refund(self, payment_ref, amount, **kwargs):  # noqa: ANN001, ANN003, ANN201
+            self.refunds.append(amount)
+            return super().refund(payment_ref, amount, **kwargs)
+
+    stock(any_pilot, quantity=5)
+    order = paid_order(any_pilot, quantity=2, unit_price=3_500, shipping_address=ADDRESS)
+    case = any_pilot.cases.open(order.id, kind="refund_only",
+                                lines=[{"line_no": 1, "quantity": 1}], reason="杯口有缺口")
+    any_pilot.cases.fire(case.id, "review")
+    any_pilot.orders.fire(order.id, "cancel", reason="买家不要了")
+    any_pilot.cases.fire(case.id, "approve", reason="同意")
+    gateway = Counting()
+    # When the console's settle job runs on it
+    with pytest.raises(GuardRejected, match="its order has 0 left to refund"):
+        settle_refund(any_pilot.context, Ports(gateway=gateway, carrier=None, notify=None,
+                                               retry_delays=(0.01,)), case.id)
+    # Then the gateway was never asked to pay (before: asked for ¥35, then the store refused
+    # to record it)
+    assert gateway.refunds == []
+    assert any_pilot.orders.get(order.id).refunded == 7_000
