@@ -1,12 +1,19 @@
-"""What a case's refund may pay: one rule (statemachine.aftersales.amount_due) on one fact read
-here, for every path that refunds a case (the `refund` step, the provider refund, settling a
-refund-only case)."""
+"""What a case's refund may pay: one rule (statemachine.aftersales.amount_due and
+refund_allowed_now) on the facts read here, for every path that refunds a case (the `refund`
+step, the provider refund, settling a refund-only case)."""
 
 from __future__ import annotations
 
 from integrations.db.fulfil_store import FulfilStore
 from integrations.service.context import Tx
-from statemachine.aftersales import CLAIMS_REFUNDED, ORDER_REFUNDABLE, AfterSalesCase
+from statemachine.aftersales import (
+    CLAIMS_REFUNDED,
+    ORDER_REFUNDABLE,
+    AfterSalesCase,
+    amount_due,
+    refund_allowed_now,
+)
+from statemachine.errors import GuardRejected
 
 
 def refund_facts(tx: Tx, case: AfterSalesCase) -> dict[str, int]:
@@ -20,3 +27,14 @@ def refund_facts(tx: Tx, case: AfterSalesCase) -> dict[str, int]:
 def claims_refunded(tx: Tx, case: AfterSalesCase) -> int:
     """What claims on the case's own return parcels refunded (its lost return parcels' goods)."""
     return FulfilStore.on(tx.store.sql).case_claims_refunded(case.id)
+
+
+def checked_amount(tx: Tx, case: AfterSalesCase, amount: int | None = None) -> int:
+    """`amount` (default: the case's amount due) as the `refund` step will check it, before any
+    money moves: GuardRejected if the step would refuse it."""
+    facts = refund_facts(tx, case)
+    amount = amount_due(case, facts[CLAIMS_REFUNDED]) if amount is None else amount
+    refusal = refund_allowed_now(case, {"amount": amount, **facts})
+    if refusal is not None:
+        raise GuardRejected("case", case.public_id, case.state.value, "refund", refusal)
+    return amount

@@ -12,16 +12,10 @@ from __future__ import annotations
 from integrations.db.fulfil_store import FulfilStore
 from integrations.db.money_store import MoneyStore
 from integrations.service import money, orders
-from integrations.service.case_money import refund_facts
+from integrations.service.case_money import checked_amount
 from integrations.service.context import Context, Tx
-from statemachine.aftersales import (
-    CASE_LIFECYCLE,
-    CLAIMS_REFUNDED,
-    AfterSalesCase,
-    amount_due,
-    refund_allowed_now,
-)
-from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition
+from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase
+from statemachine.errors import InvalidInput, InvalidTransition
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_headroom
 from statemachine.order_aggregate import Order
 from statemachine.ports import RefundLine
@@ -43,11 +37,7 @@ def request_case_refund(ctx: Context, tx: Tx, order: Order, case: AfterSalesCase
     if not CASE_LIFECYCLE.can(case.state, "refund"):
         raise InvalidTransition("case", case.public_id, case.state.value, "refund",
                                 CASE_LIFECYCLE.allowed(case.state))
-    facts = refund_facts(tx, case)
-    amount = amount_due(case, facts[CLAIMS_REFUNDED]) if amount is None else amount
-    refusal = refund_allowed_now(case, {"amount": amount, **facts})
-    if refusal is not None:
-        raise GuardRejected("case", case.public_id, case.state.value, "refund", refusal)
+    amount = checked_amount(tx, case, amount)
     lines = _lines_paid(tx, case, amount)
     key = money.key_for(tx, f"refund:{case.public_id}", order.id)
     return money.request(ctx, tx, order, OperationKind.REFUND, amount, key, actor,
