@@ -217,6 +217,7 @@ class Console:
         moved = sweep_money(self.ctx, self.ctx.clock.now())  # provider calls left behind
         self.counts["payments retried"] += moved["retried"]
         self.counts["payments released"] += moved["released"]
+        self.counts["refunds owed alerts"] += moved["refunds_owed_alerted"]
         return 0
 
     def watch_review_budget(self) -> None:

@@ -97,6 +97,10 @@ class ShopifyPolicy(BaseModel):
     currency: Annotated[str | None, AfterValidator(shop_currency)] = Field(
         None, pattern=r"^[A-Z]{3}$", description="the shop's currency; default "
                                                   "ORDERPILOT_CURRENCY")
+    refund_later_alert_hours: float = Field(
+        72, gt=0, description="a paid order cancelled with 'refund later' whose money is still "
+                              "not all given back this long after its last change is "
+                              "reported to ops once (event orderpilot.order.refund_owed)")
 
 
 NoticeName = Literal["confirmed", "paid", "shipped", "delivered", "refunded", "aftersales"]

@@ -4,6 +4,7 @@
     orderpilot payments reconcile --day 2026-11-26            # the configured gateway's API
                                             # (Alipay: the day's trade bill, downloaded)
     orderpilot payments sweep                                 # retry / release (for cron)
+    orderpilot payments owed                                  # refunds left for later
 
 Exit status: 0 when the books agree, 1 when there are differences, 2 on bad input (or a bill
 that cannot be had), 3 when it is worth trying later (bill not written yet, timeout).
@@ -80,7 +81,27 @@ def sweep(db: DbOption = None) -> None:
     payments opened for orders that expired or were cancelled (the console does this too)."""
     with errors():
         counts = pilot(db).payments.sweep()
-    console.print(f"{counts['retried']} retried and settled, {counts['released']} released")
+    console.print(f"{counts['retried']} retried and settled, {counts['released']} released, "
+                  f"{counts['refunds_owed_alerted']} refunds left for later reported overdue")
+
+
+@payments_app.command("owed")
+def owed(db: DbOption = None,
+         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Cancelled orders whose refund was left for later (Shopify's "refund later") and whose
+    money is still with the provider, oldest first. Exit status 1 when one is overdue."""
+    with errors():
+        rows = pilot(db).payments.refunds_owed()
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        table = Table("order", "buyer", "goods owed", "held", "payment", "since", "overdue")
+        for r in rows:
+            table.add_row(r["order_id"], r["buyer_id"], money(r["owed"], r["currency"]),
+                          money(r["held"], r["currency"]),
+                          r["payment_ref"] or "", r["since"], "yes" if r["overdue"] else "")
+        console.print(table if rows else "no refund owed")
+    raise typer.Exit(1 if any(r["overdue"] for r in rows) else 0)
 
 
 @dispute_app.command("list")

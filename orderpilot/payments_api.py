@@ -19,6 +19,7 @@ from integrations.service import reconciliation
 from integrations.service.context import Context
 from integrations.service.inputs import check_when
 from integrations.service.money_sweep import sweep_money
+from integrations.service.refunds_owed import refunds_owed
 
 
 class Payments:
@@ -39,7 +40,16 @@ class Payments:
                 "differences": reconciliation.rows(result)}
 
     def sweep(self, now: datetime | None = None) -> dict[str, int]:
-        """Retry provider calls left pending (same keys) and release payments opened for
-        orders that can no longer be paid; counts of each (the console does this too)."""
+        """Retry provider calls left pending (same keys), release payments opened for
+        orders that can no longer be paid, and tell ops once of each refund left for later
+        and overdue; counts of each (the console does this too)."""
         when = check_when("now", now) if now is not None else self._ctx.clock.now()
         return sweep_money(self._ctx, when)
+
+    def refunds_owed(self, now: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        """Cancelled orders whose money is still with the provider (Shopify's "refund
+        later"), oldest first: order, buyer, currency, owed (the goods, minor units), held
+        (what the ledger shows the provider kept, shipping included), payment_ref,
+        since (the last change), overdue (past ORDERPILOT_SHOPIFY__REFUND_LATER_ALERT_HOURS)."""
+        when = check_when("now", now) if now is not None else self._ctx.clock.now()
+        return [r.model_dump(mode="json") for r in refunds_owed(self._ctx, when, limit)]

@@ -6,7 +6,9 @@
   (the provider answers a repeated key with the first result: the money moves once);
 - a payment opened at the provider for an order that can no longer be paid (expired,
   cancelled, rejected) is released: Stripe cancels the uncaptured PaymentIntent, Alipay closes
-  the trade (`trade.close`). The release is recorded before the call, like every other.
+  the trade (`trade.close`). The release is recorded before the call, like every other;
+- a cancelled order whose refund was left for later (Shopify's "refund later") and is still
+  owed past its wait is reported to ops, once (`refunds_owed.alert_overdue`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 from integrations.db.money_store import MoneyStore
 from integrations.service import money
 from integrations.service.context import Context
+from integrations.service.refunds_owed import alert_overdue
 from statemachine.money import OperationKind, OperationStatus
 from statemachine.order import UNPAYABLE
 
@@ -23,10 +26,11 @@ RETRY_AFTER = timedelta(minutes=2)  # leave the caller's own first attempt alone
 
 
 def sweep_money(ctx: Context, now: datetime, limit: int = 100) -> dict[str, int]:
-    """Retry what is pending, release what was abandoned; counts of each."""
+    """Retry what is pending, release what was abandoned, report refunds overdue; counts."""
     retried = retry_pending(ctx, now, limit)
     released = release_abandoned(ctx, now, limit)
-    return {"retried": retried, "released": released}
+    return {"retried": retried, "released": released,
+            "refunds_owed_alerted": alert_overdue(ctx, now, limit)}
 
 
 def retry_pending(ctx: Context, now: datetime, limit: int = 100) -> int:

@@ -149,6 +149,15 @@ def test_the_money_sweep_from_the_command_line_has_nothing_left_to_do(shop):
     assert "0 retried and settled, 0 released" in result.output
 
 
+def test_refunds_left_for_later_from_the_command_line_none_owed(shop):
+    db, _ = shop  # its one order was paid and not cancelled: nothing left for later
+    result = RUN.invoke(app, ["payments", "owed", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "no refund owed" in result.output
+    as_json = RUN.invoke(app, ["payments", "owed", "--db", db, "--json"])
+    assert as_json.exit_code == 0 and json.loads(as_json.output) == []
+
+
 @pytest.fixture(scope="module")
 def disputed(tmp_path_factory) -> str:
     """A store with a shipped order the buyer's bank disputes (reported by the provider)."""

@@ -15,6 +15,7 @@ from integrations.connect_config import ShopifyPolicy
 from integrations.db.records import PAYMENTS
 from integrations.service import settlement
 from orderpilot import OrderPilot
+from statemachine.errors import InvalidInput
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
 from tests.integration.connect.providers import (
@@ -373,3 +374,61 @@ def test_a_refund_of_shipping_only_and_a_pending_one_book_what_moved(storefront)
     assert pending.status_code == 200 and pending.json()["applied"] is False, pending.text
     assert "pending" in pending.json()["note"]
     assert pilot.orders.get("o-1").refunded == 0 and len(ledger(pilot)) == 2
+
+
+def refund_owed_alerts(pilot: OrderPilot) -> list[dict]:
+    with pilot.context.tx(readonly=True) as tx:
+        return [tx.store.sql.doc(r[0]) for r in tx.store.sql.all(
+            "SELECT payload FROM outbox WHERE event = 'orderpilot.order.refund_owed' "
+            "ORDER BY id")]
+
+
+def test_a_refund_left_for_later_is_listed_and_reported_overdue_once(storefront, clock):
+    # Given an order paid at checkout in Shopify (¥79.80 of tea + ¥10.00 顺丰 shipping) that
+    # the admin cancels choosing "refund later" (Shopify still says paid)
+    pilot, http = storefront
+    send(http, "orders/create", shopify_order(12, financial_status="paid"), "wh-70")
+    send(http, "orders/cancelled", shopify_order(12, financial_status="paid",
+                                                 cancelled_at=CANCELLED_AT,
+                                                 cancel_reason="customer"), "wh-71")
+    assert pilot.orders.get("o-1").state == "cancelled"
+    # Then finance sees the money still owed to the buyer (the goods, and all the ledger holds)
+    owed = pilot.payments.refunds_owed()
+    assert [(r["order_id"], r["buyer_id"], r["currency"], r["owed"], r["held"], r["overdue"])
+            for r in owed] == [("o-1", "shopify-207119551", "CNY", 7980, 8980, False)]
+    # And nobody is alerted before the wait (72 h), then ops are, once, however many sweeps
+    assert pilot.payments.sweep()["refunds_owed_alerted"] == 0
+    clock.advance(hours=73)
+    assert [pilot.payments.sweep()["refunds_owed_alerted"] for _ in range(2)] == [1, 0]
+    assert [(a["order_id"], a["amount"], a["held"], a["currency"])
+            for a in refund_owed_alerts(pilot)] == [("o-1", 7980, 8980, "CNY")]
+    assert pilot.payments.refunds_owed()[0]["overdue"] is True
+    # When Shopify finally refunds it all, shipping included
+    done = send(http, "refunds/create", shopify_refund(12, subtotal="79.80", quantity=2,
+                                                       shipping="10.00"), "wh-72")
+    # Then nothing is owed any more, and the ledger nets to zero
+    assert done.json()["applied"] is True, done.text
+    assert pilot.payments.refunds_owed() == []
+    assert sum(-a if kind == "refund" else a for kind, a, _ in ledger(pilot)) == 0
+
+
+def test_the_public_api_cannot_cancel_a_paid_order_leaving_its_refund_for_later(storefront):
+    # Given a paid order (placed and paid through the Python API)
+    pilot, _ = storefront
+    order = pilot.orders.place(
+        buyer_id="b-li-lei", lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": 3990}],
+        currency="CNY", phone="+86 138 0013 8000",
+        shipping_address={"recipient": "李雷", "phone": "+86 138 0013 8000", "province": "广东省",
+                          "city": "深圳市", "street": "南山区科技园南区 8 栋 1201",
+                          "country": "CN"})
+    pilot.orders.fire(order.id, "pay", amount=3990, payment_ref="wx-4200002")
+    # When a caller tries to cancel it keeping the money (refund_later is Shopify's, internal)
+    with pytest.raises(InvalidInput) as refused:
+        pilot.orders.fire(order.id, "cancel", reason="买家取消", refund_later=True)
+    # Then it is refused, naming the parameter, and the order is untouched
+    assert "refund_later" in refused.value.problems
+    assert pilot.orders.get(order.id).state == "paid"
+    # And a plain cancel refunds everything: nothing is left owed
+    cancelled = pilot.orders.fire(order.id, "cancel", reason="买家取消")
+    assert (cancelled.state, cancelled.refunded) == ("cancelled", 3990)
+    assert pilot.payments.refunds_owed() == []

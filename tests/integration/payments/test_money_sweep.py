@@ -67,15 +67,18 @@ def test_a_refund_left_pending_is_made_again_with_its_key_and_moves_money_once(
     assert operations(pilot, order_id)[-1] == ("refund", "pending")
     assert pilot.orders.get(order_id).refunded == 0
     # When the money sweep runs (too early, then after the retry delay)
-    assert sweep_money(pilot.context, clock.now()) == {"retried": 0, "released": 0}
+    assert sweep_money(pilot.context, clock.now()) == {"retried": 0, "released": 0,
+                                                       "refunds_owed_alerted": 0}
     clock.advance(minutes=3)
-    assert sweep_money(pilot.context, clock.now()) == {"retried": 1, "released": 0}
+    assert sweep_money(pilot.context, clock.now()) == {"retried": 1, "released": 0,
+                                                       "refunds_owed_alerted": 0}
     # Then the refund settled once: one refund at Stripe, every attempt under one key
     attempts = fake.calls("POST", "/v1/refunds")
     assert len({a.headers["idempotency-key"] for a in attempts}) == 1 and len(attempts) == 2
     assert [r["amount"] for r in fake.refunds.values()] == [5000]
     assert pilot.orders.get(order_id).refunded == 5000
-    assert sweep_money(pilot.context, clock.now()) == {"retried": 0, "released": 0}
+    assert sweep_money(pilot.context, clock.now()) == {"retried": 0, "released": 0,
+                                                       "refunds_owed_alerted": 0}
 
 
 def test_an_intent_opened_for_an_order_that_expired_is_cancelled_at_stripe(stripe_shop, clock):

@@ -1,0 +1,81 @@
+"""Refunds a cancellation left for later: what finance must see until the buyer is paid back.
+
+Only Shopify's "refund later" makes such an order (`cancel` with `refund_later`, an internal
+parameter: the public API refuses it): the order is cancelled, its stock back, and the money
+stays with the provider until refunds/create books each refund. Nothing else reminds anyone,
+so these orders are listed (`pilot.payments.refunds_owed()`, `orderpilot payments owed`) and
+the money sweep tells ops once per order (event `orderpilot.order.refund_owed`) when one has
+waited past `ORDERPILOT_SHOPIFY__REFUND_LATER_ALERT_HOURS` (72) since its last change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from integrations.db.errors import is_integrity_error
+from integrations.db.money_store import MoneyStore
+from integrations.service.context import Context
+from statemachine import ids
+
+
+class RefundOwed(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    order_id: str
+    buyer_id: str
+    currency: str
+    owed: int  # goods paid and not refunded, minor units (the order's terms)
+    held: int  # what the ledger shows the provider kept: shipping and tax included
+    payment_ref: str | None
+    since: datetime  # the order's last change: its cancellation or its last refund
+    overdue: bool
+
+
+def refunds_owed(ctx: Context, now: datetime, limit: int = 500) -> list[RefundOwed]:
+    """Cancelled orders whose money is not all given back, oldest first."""
+    with ctx.tx(readonly=True) as tx:
+        rows = MoneyStore(tx.store.sql).refunds_owed(limit)
+    return [_owed(row, now - _wait(ctx)) for row in rows]
+
+
+def alert_overdue(ctx: Context, now: datetime, limit: int = 100) -> int:
+    """Tell ops once per order (inbox `refund-owed:o-N`) that its refund is overdue; how many
+    were told now. The order's event stream carries the alert (outbox: Prefect events)."""
+    due = now - _wait(ctx)
+    with ctx.tx(readonly=True) as tx:
+        rows = MoneyStore(tx.store.sql).refunds_owed(limit, due, untold=ALERT_KEY)
+    return sum(_claim_and_signal(ctx, _owed(row, due), now) for row in rows)
+
+
+ALERT_KEY = "refund-owed:o-"
+
+
+def _wait(ctx: Context) -> timedelta:
+    return timedelta(hours=ctx.settings.shopify.refund_later_alert_hours)
+
+
+def _owed(row: tuple[int, str, str, int, int, str | None, datetime], due: datetime
+          ) -> RefundOwed:
+    number, buyer, currency, owed, held, ref, since = row
+    return RefundOwed(order_id=ids.ORDER(number), buyer_id=buyer, currency=currency,
+                      owed=owed, held=held, payment_ref=ref, since=since, overdue=since < due)
+
+
+def _claim_and_signal(ctx: Context, owed: RefundOwed, now: datetime) -> bool:
+    number = ids.ORDER.parse(owed.order_id)
+    key = f"{ALERT_KEY}{number}"
+    try:
+        with ctx.tx() as tx:
+            if tx.store.inbox_get(key) is not None:
+                return False
+            tx.store.inbox_put(key, "refund-owed", {"owed": owed.owed}, now)
+            tx.writer.signal("refund_owed", "order", number, number, now, {
+                "amount": owed.owed, "held": owed.held, "currency": owed.currency,
+                "payment_ref": owed.payment_ref, "since": owed.since.isoformat(),
+                "reason": "cancelled with its refund left for later; not refunded since"})
+    except Exception as error:
+        if not is_integrity_error(error):  # a unique key: another sweep told them first
+            raise
+        return False
+    return True
