@@ -165,7 +165,7 @@ def _refund_not_booked(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify
                                                        "target": ours.id, "by": d.event_id},
                                ctx.clock.now())
     if kept.get("by") != d.event_id:
-        return f"refund {refund.id} already booked (webhook {kept.get('by')})"
+        return f"refund {refund.id} was handled already (webhook {kept.get('by')})"
     money = shopify.money_refunded(refund, ours.currency)
     if money == 0:
         waiting = shopify.unsettled(refund)
