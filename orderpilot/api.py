@@ -6,6 +6,7 @@ and the HTTP endpoints use. Ids are strings (`o-42`, `s-7`, `c-3`); money is int
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from integrations.service.inputs import (
     parse_id,
 )
 from integrations.service.listing import OrderPage
+from integrations.service.ship_selected import ship_selected
 from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
 from orderpilot.claims_api import Claims
 from orderpilot.disputes_api import Disputes
@@ -48,7 +50,7 @@ from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
-from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order import ORDER_LIFECYCLE, Order
 from statemachine.ports import Carrier, PaymentGateway
 from statemachine.risk_port import RiskCheck
 from statemachine.shipment import SHIPMENT_LIFECYCLE
@@ -113,11 +115,26 @@ class Orders:
         number = parse_id("order_id", order_id, "o")
         order = orders.fire_order(self._ctx, number, trigger, check_actor(actor), params,
                                   _key(idempotency_key))
-        if trigger == "ship" and order.authorisation:  # committed: capture at shipping now
-            money.execute_pending(self._ctx, number)
-            with self._ctx.tx(readonly=True) as tx:
-                order = tx.store.get_order(number)
-        return OrderView.of(order)
+        return OrderView.of(self._captured(order) if trigger == "ship" else order)
+
+    def ship_with_labels(self, order_id: str, carriers: Mapping[str, Carrier], *,
+                         actor: str = "api") -> OrderView:
+        """`ship` a packed order with a waybill per warehouse bought from the carrier that
+        selection picks (`ORDERPILOT_FULFILMENT__CARRIERS`; its reasons are in each parcel's
+        history). `carriers`: an adapter per carrier name. Nothing is bought when the order
+        cannot ship or a chosen carrier has no adapter; labels bought for a `ship` refused
+        meanwhile go unused (carriers void them)."""
+        number = parse_id("order_id", order_id, "o")
+        order, _ = ship_selected(self._ctx, number, carriers, check_actor(actor))
+        return OrderView.of(self._captured(order))
+
+    def _captured(self, order: Order) -> Order:
+        """A shipped order whose payment was only authorised is captured now (committed)."""
+        if not order.authorisation:
+            return order
+        money.execute_pending(self._ctx, order.id)
+        with self._ctx.tx(readonly=True) as tx:
+            return tx.store.get_order(order.id)
 
     def get(self, order_id: str) -> OrderView:
         with self._ctx.tx(readonly=True) as tx:

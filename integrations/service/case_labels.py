@@ -2,7 +2,7 @@
 
 The waybill is bought before the transaction (network I/O never runs inside one), then the
 case step runs with it; if the step is refused, the label goes unused (carriers void unused
-labels), exactly as `ship_order` does for an order's parcels.
+labels), exactly as `ship_with_labels` does for an order's parcels.
 """
 
 from __future__ import annotations

@@ -1,6 +1,12 @@
 """Ship with the carrier that selection picks per parcel, buying its waybill from that
 carrier's adapter; the reasons go into each parcel's history. (A use case: it lived in
-integrations/carriers/selected.py before; the adapters there only speak to carriers.)"""
+integrations/carriers/selected.py before; the adapters there only speak to carriers.)
+
+Labels are bought between two transactions, never inside one: a carrier's API answering
+slowly must not hold the store's write lock (on SQLite, every other writer's). The order is
+read and the carriers chosen first; `ship` then runs on the order as it is by then. If `ship`
+is refused there, the labels go unused (carriers void unused labels) and nothing is written.
+"""
 
 from __future__ import annotations
 
@@ -9,31 +15,49 @@ from collections.abc import Mapping
 from integrations.service import orders
 from integrations.service.carriers import parcel_value, pick_carrier
 from integrations.service.context import Context
-from statemachine.errors import GuardRejected
+from statemachine.errors import GuardRejected, InvalidTransition
+from statemachine.order import ORDER_LIFECYCLE, Order
 from statemachine.ports import Carrier, Waybill, WaybillRequest
 
 
 def ship_selected(ctx: Context, order_no: int, carriers: Mapping[str, Carrier],
-                  actor: str) -> list[Waybill]:
-    """Select a carrier per warehouse, create its waybill, then `ship` — in one transaction
-    (labels bought for a refused ship go unused; carriers void them)."""
+                  actor: str) -> tuple[Order, list[Waybill]]:
+    """Select a carrier per warehouse the order's goods were picked from, buy each waybill
+    from that carrier's adapter, then `ship` with them. Refusals (the order is not packed, a
+    selected carrier has no adapter) come before any label is bought."""
     now = ctx.clock.now()  # the ship step's time: selection and `ship` both use it
-    with ctx.tx() as tx:
+    with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(order_no)
-        address = order.attrs.get("shipping_address", {})
+        _check_can_ship(ctx, order)
         warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order_no], "consumed")})
-        parcels, waybills = [], []
-        for n, wh in enumerate(warehouses, start=1):
-            picked = pick_carrier(ctx, tx, order, wh, {}, now)
-            adapter = carriers.get(picked["carrier"])
-            if adapter is None:
-                raise GuardRejected("order", order.public_id, order.state.value, "ship",
-                                    f"carrier {picked['carrier']} was selected but has no "
-                                    "adapter configured")
-            waybill = adapter.create_waybill(WaybillRequest(
-                order.public_id, n, wh, address, parcel_value(tx, order, wh)))
-            waybills.append(waybill)
-            parcels.append({**picked, "warehouse": wh, "tracking_no": waybill.tracking_no})
-        orders.fire(ctx, tx, order, "ship", actor, {
-            "parcels": parcels, "promised_by": max(w.promised_by for w in waybills)}, now)
-        return waybills
+        if not warehouses:
+            raise GuardRejected("order", order.public_id, order.state.value, "ship",
+                                "no goods were picked from any warehouse")
+        chosen = [(wh, pick_carrier(ctx, tx, order, wh, {}, now), parcel_value(tx, order, wh))
+                  for wh in warehouses]
+    for _, picked, _ in chosen:
+        if picked["carrier"] not in carriers:
+            raise GuardRejected("order", order.public_id, order.state.value, "ship",
+                                f"carrier {picked['carrier']} was selected but has no "
+                                "adapter configured")
+    address = order.attrs.get("shipping_address", {})
+    waybills = [carriers[picked["carrier"]].create_waybill(
+                    WaybillRequest(order.public_id, n, wh, address, value))
+                for n, (wh, picked, value) in enumerate(chosen, start=1)]
+    parcels = [{**picked, "warehouse": wh, "tracking_no": waybill.tracking_no}
+               for (wh, picked, _), waybill in zip(chosen, waybills, strict=True)]
+    with ctx.tx() as tx:
+        current = tx.store.get_order(order_no, lock=True)
+        try:
+            orders.fire(ctx, tx, current, "ship", actor, {
+                "parcels": parcels, "promised_by": max(w.promised_by for w in waybills)}, now)
+        except InvalidTransition as error:  # it moved while the labels were bought
+            raise orders.as_a_caller_sees(ctx, error) from None
+        return tx.store.get_order(order_no), waybills
+
+
+def _check_can_ship(ctx: Context, order: Order) -> None:
+    if not ORDER_LIFECYCLE.can(order.state, "ship"):
+        raise orders.as_a_caller_sees(ctx, InvalidTransition(
+            "order", order.public_id, order.state.value, "ship",
+            ORDER_LIFECYCLE.allowed(order.state)))

@@ -3,10 +3,12 @@ carrier; a parcel the carrier loses (seen by polling) is compensated and claimed
 
 from __future__ import annotations
 
+import pytest
+
 from integrations.carriers.simulated import Knobs, SimulatedCarrier
 from integrations.fulfil_config import CarrierSpec
 from integrations.ingest.tracking import poll_parcel
-from integrations.service.ship_selected import ship_selected
+from statemachine.errors import GuardRejected, InvalidTransition
 from statemachine.ports import CarrierProfile
 from tests.factories import paid_order, stock
 
@@ -34,15 +36,14 @@ def test_selection_buys_the_waybill_from_the_chosen_carrier_and_a_lost_parcel_is
     stock(shop, "SKU-1", "WH-A", 10)
     cheap = packed(shop, buyer="b-1", quantity=1, unit_price=1999)
     # When it ships, the budget carrier is chosen and its waybill is the parcel's
-    [waybill] = ship_selected(shop.context, int(cheap.id[2:]), adapters, "dispatch")
+    assert shop.orders.ship_with_labels(cheap.id, adapters, actor="dispatch").state == "shipped"
     [parcel] = shop.shipments.of_order(cheap.id)
-    assert (waybill.carrier, parcel.carrier, parcel.tracking_no) == (
-        "sim-budget", "sim-budget", waybill.tracking_no)
+    assert parcel.carrier == "sim-budget"
     create = [h for h in shop.orders.history(cheap.id) if h.trigger == "create"][0]
     assert "best of 2 on KPIs, then cost (600)" in create.payload["carrier_reasons"]
     # When polling shows the carrier lost it, the claim compensates the buyer first
     clock.advance(days=10)
-    poll_parcel(shop.context, adapters["sim-budget"], waybill.tracking_no)
+    poll_parcel(shop.context, adapters["sim-budget"], parcel.tracking_no)
     assert shop.shipments.get(parcel.id).state == "lost"
     claim = shop.claims.report_lost(parcel.id, reason="carrier reported loss")
     assert (claim["compensated"], claim["state"]) == (1999, "filed")
@@ -50,14 +51,68 @@ def test_selection_buys_the_waybill_from_the_chosen_carrier_and_a_lost_parcel_is
     # And once the KPI job has run, the carrier that lost it loses the next cheap parcel
     shop.fulfilment.refresh_carrier_kpis()
     again = packed(shop, buyer="b-3", quantity=1, unit_price=1999)
-    assert ship_selected(shop.context, int(again.id[2:]), adapters, "d")[0].carrier == \
-        "sim-express"
+    shop.orders.ship_with_labels(again.id, adapters, actor="d")
+    assert [p.carrier for p in shop.shipments.of_order(again.id)] == ["sim-express"]
     # And a valuable parcel goes with the carrier that insures it
     dear = packed(shop, buyer="b-2", quantity=1, unit_price=75_000)
-    [dear_bill] = ship_selected(shop.context, int(dear.id[2:]), adapters, "dispatch")
-    assert dear_bill.carrier == "sim-express"
+    shop.orders.ship_with_labels(dear.id, adapters, actor="dispatch")
+    assert [p.carrier for p in shop.shipments.of_order(dear.id)] == ["sim-express"]
     create = [h for h in shop.orders.history(dear.id) if h.trigger == "create"][0]
     assert create.payload["insured"] == 75_000
     assert create.payload["carriers_rejected"] == {
         "sim-budget": "insures up to 0, the parcel is worth 75000"}
+    shop.close()
+
+
+class CountingCarrier(SimulatedCarrier):
+    """A simulated carrier that counts the labels it sold."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sold = 0
+
+    def create_waybill(self, request):
+        self.sold += 1
+        return super().create_waybill(request)
+
+
+def test_no_label_is_bought_for_an_order_that_cannot_ship_or_a_carrier_without_adapter(
+        any_url, clock):
+    shop = make_pilot(any_url, clock, carriers=CATALOGUE)
+    express = CountingCarrier(CarrierProfile("sim-express", 1), clock)
+    stock(shop, "SKU-1", "WH-A", 10)
+    # Given a paid order not yet packed: it cannot ship, and no label is bought
+    unpacked = paid_order(shop, buyer="b-1", quantity=1, unit_price=1999)
+    with pytest.raises(InvalidTransition, match="cannot ship from paid"):
+        shop.orders.ship_with_labels(unpacked.id, {"sim-express": express}, actor="dispatch")
+    # Given a packed order whose selected carrier (the budget one) has no adapter here
+    cheap = packed(shop, buyer="b-2", quantity=1, unit_price=1999)
+    with pytest.raises(GuardRejected, match="sim-budget was selected but has no adapter"):
+        shop.orders.ship_with_labels(cheap.id, {"sim-express": express}, actor="dispatch")
+    # Then nothing was bought and nothing moved
+    assert express.sold == 0
+    assert shop.orders.get(cheap.id).state == "packed" and shop.shipments.of_order(cheap.id) == []
+    shop.close()
+
+
+def test_labels_are_bought_outside_the_write_transaction(sqlite_url, clock):
+    # Given a carrier whose label API is slow enough that the shop goes on writing meanwhile
+    shop = make_pilot(sqlite_url, clock, carriers=CATALOGUE)
+    other = make_pilot(sqlite_url, clock, carriers=CATALOGUE)
+    stock(shop, "SKU-1", "WH-A", 10)
+    order = packed(shop, buyer="b-1", quantity=1, unit_price=1999)
+
+    class WritingWhileSelling(SimulatedCarrier):
+        def create_waybill(self, request):
+            # another connection writes while the label is bought: with the write lock held
+            # by the shipping call, this waits out the busy timeout and fails
+            other.inventory.receive(sku="SKU-1", warehouse="WH-A", quantity=1)
+            return super().create_waybill(request)
+
+    adapters = {name: WritingWhileSelling(CarrierProfile(name, 1), clock) for name in CATALOGUE}
+    shop.orders.ship_with_labels(order.id, adapters, actor="dispatch")
+    # Then both writes landed
+    assert shop.orders.get(order.id).state == "shipped"
+    assert shop.inventory.level(sku="SKU-1", warehouse="WH-A").on_hand == 10
+    other.close()
     shop.close()

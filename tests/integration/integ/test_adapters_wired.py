@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from integrations.carriers.simulated import Knobs, SimulatedCarrier
+from integrations.console.jobs import Ports, chase_stall
 from integrations.ingest.tracking import poll_parcel
 from integrations.payments.simulated import SimulatedGateway
-from integrations.service.carrier_sync import chase_stalled, ship_order
 from integrations.service.checkout import capture_order
 from integrations.service.money_refunds import refund_case
 from orderpilot import OrderPilot
-from orderpilot.api_integrations import notes
 from statemachine.ports import CarrierProfile, TransientPaymentError
 from statemachine.risk_port import approve_everything
 from tests.factories import placed_order, stock
@@ -32,14 +31,13 @@ def test_a_parcel_shipped_with_the_simulated_carrier_is_delivered_by_polling(any
     # Given a paid, packed order shipped with a waybill from the simulated carrier
     carrier = SimulatedCarrier(PROFILE, clock, Knobs(seed=4))
     order = paid_and_packed(any_pilot)
-    [waybill] = ship_order(any_pilot.context, int(order.id[2:]), carrier, "warehouse")
+    any_pilot.orders.ship_with_labels(order.id, {"sim-express": carrier}, actor="warehouse")
     [parcel] = any_pilot.shipments.of_order(order.id)
-    assert parcel.tracking_no == waybill.tracking_no
-    assert parcel.promised_by == waybill.promised_by
+    assert parcel.carrier == "sim-express"
     # When the carrier is polled after the journey has had time to happen
     clock.advance(days=10)
-    first = poll_parcel(any_pilot.context, carrier, waybill.tracking_no)
-    again = poll_parcel(any_pilot.context, carrier, waybill.tracking_no)
+    first = poll_parcel(any_pilot.context, carrier, parcel.tracking_no)
+    again = poll_parcel(any_pilot.context, carrier, parcel.tracking_no)
     # Then the order is delivered, and polling again only replays
     assert any_pilot.orders.get(order.id).state == "delivered"
     assert all(o.status == 200 for o in first) and all(o.duplicate for o in again)
@@ -50,20 +48,25 @@ def test_a_stalled_parcel_is_chased_once_and_resumes(any_pilot, clock):
                   hop_hours=(1, 2))
     carrier = SimulatedCarrier(PROFILE, clock, knobs)
     order = paid_and_packed(any_pilot)
-    [waybill] = ship_order(any_pilot.context, int(order.id[2:]), carrier, "warehouse")
+    any_pilot.orders.ship_with_labels(order.id, {"sim-express": carrier}, actor="warehouse")
+    [parcel] = any_pilot.shipments.of_order(order.id)
     clock.advance(hours=2)
-    poll_parcel(any_pilot.context, carrier, waybill.tracking_no)
+    poll_parcel(any_pilot.context, carrier, parcel.tracking_no)
     # When the parcel stays silent past the scan-silence limit and the sweep runs
     clock.advance(hours=25)
     any_pilot.sweep()
     [parcel] = any_pilot.shipments.of_order(order.id)
     assert parcel.state == "stalled"
-    # Then the chase runs once per stall, is noted on the order, and the parcel moves again
-    tickets = chase_stalled(any_pilot.context, {"sim-express": carrier})
-    assert len(tickets) == 1 and chase_stalled(any_pilot.context, {"sim-express": carrier}) == []
-    assert "ticket" in notes(any_pilot, order.id)[-1].text
+    # Then the console's chase job asks the carrier once per stall and tells the buyer, and
+    # the chased parcel moves again
+    told = []
+    ports = Ports(gateway=SimulatedGateway(), carrier=lambda name, clock: carrier,
+                  notify=told.append, retry_delays=())
+    assert chase_stall(any_pilot.context, ports, parcel.id).startswith("chased: sim-express")
+    assert chase_stall(any_pilot.context, ports, parcel.id) == "already chased"
+    assert [m.audience for m in told] == ["buyer"]
     clock.advance(hours=knobs.chase_answer_hours)
-    poll_parcel(any_pilot.context, carrier, waybill.tracking_no)
+    poll_parcel(any_pilot.context, carrier, parcel.tracking_no)
     assert any_pilot.shipments.get(parcel.id).state == "in_transit"
 
 
