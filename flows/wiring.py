@@ -45,8 +45,17 @@ def payment_settings(load: Callable[[str], str] | None = None) -> PaymentSetting
               if getattr(settings, name) is None}
     if not wanted:
         return settings
-    values = {name: (load or _secret_block)(block) for name, block in wanted.items()}
-    return PaymentSettings(**(settings.model_dump() | values))
+    values = {name: _read_block(load or _secret_block, name, block)
+              for name, block in wanted.items()}
+    return read_settings(PaymentSettings, **(settings.model_dump() | values))
+
+
+def _read_block(load: Callable[[str], str], name: str, block: str) -> str:
+    try:
+        return load(block)
+    except ValueError as error:  # Prefect: no block of that name (or not a Secret block)
+        raise InvalidInput({"ORDERPILOT_PAYMENTS_SECRET_BLOCKS": f"{name}: the Prefect Secret "
+                            f"block {block!r} could not be read ({error})"}) from None
 
 
 def _secret_block(name: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator
@@ -25,15 +25,15 @@ DEFAULT_DATABASE_URL = "sqlite:///orderpilot.db"
 S = TypeVar("S", bound=BaseSettings)
 
 
-def read_settings(kind: type[S]) -> S:
-    """`kind()` read from the environment (and .env); a value it refuses is InvalidInput naming
-    the variable as the operator wrote it (ORDERPILOT_HOLD_MINUTES, ORDERPILOT_SHOPIFY__CURRENCY)
-    and what is expected: a typo in the environment is bad input, not a traceback. The value
-    itself is not repeated (it may be a secret)."""
+def read_settings(kind: type[S], **values: Any) -> S:
+    """`kind(**values)` read from the environment (and .env); a value it refuses is InvalidInput
+    naming the variable as the operator wrote it (ORDERPILOT_HOLD_MINUTES,
+    ORDERPILOT_SHOPIFY__CURRENCY) and what is expected: a typo in the environment is bad input,
+    not a traceback. The value itself is not repeated (it may be a secret)."""
     config = kind.model_config
     prefix, nested = config.get("env_prefix", ""), config.get("env_nested_delimiter")
     try:
-        return kind()
+        return kind(**values)
     except SettingsError as error:  # a dict or list setting whose JSON does not parse
         field = re.search(r'field "([^"]+)"', str(error))
         raise InvalidInput({(prefix + (field.group(1) if field else "")).upper():

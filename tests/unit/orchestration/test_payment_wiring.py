@@ -8,6 +8,7 @@ import pytest
 from flows.wiring import payment_gateway, payment_settings
 from integrations.payments.simulated import AdoptingGateway
 from integrations.payments.stripe_gateway import StripeGateway
+from statemachine.errors import InvalidInput
 
 KEY = "sk_test_FromASecretBlock0001"
 
@@ -49,3 +50,13 @@ def test_the_console_refunds_through_the_configured_provider(monkeypatch):
     gateway = payment_gateway()
     assert isinstance(gateway, StripeGateway)
     gateway.close()
+
+
+def test_a_missing_block_is_refused_by_name(stripe_env):
+    def load(block: str) -> str:
+        raise ValueError(f"Unable to find block document named {block} for block type secret")
+
+    with pytest.raises(InvalidInput, match="ORDERPILOT_PAYMENTS_SECRET_BLOCKS: stripe_api_key: "
+                                           "the Prefect Secret block 'shop-stripe-key' could "
+                                           "not be read"):
+        payment_settings(load=load)
