@@ -79,6 +79,18 @@ class FakeAlipay(FakeProvider):
             trade["status"] = "TRADE_SUCCESS"
             return dict(trade)
 
+    def portal_refund(self, out_trade_no: str, request_no: str, amount: int) -> None:
+        """Staff refund `amount` by hand in the merchant portal (the trade's refunded total
+        grows; Alipay then notifies it, see `notify(refund=...)`)."""
+        with self._lock:
+            trade = self.trades[out_trade_no]
+            if amount > trade["total"] - trade["refunded"]:
+                raise ValueError(f"trade {out_trade_no} cannot refund {amount} more")
+            trade["refunds"][request_no] = amount
+            trade["refunded"] += amount
+            if trade["refunded"] == trade["total"]:
+                trade["status"] = "TRADE_CLOSED"
+
     def notify(self, out_trade_no: str, status: str, *, at: datetime | None = None,
                refund: tuple[str, int] | None = None, forge: bool = False,
                notify_id: str | None = None) -> dict[str, str]:

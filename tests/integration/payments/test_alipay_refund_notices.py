@@ -1,0 +1,102 @@
+"""Alipay refund notices that come at awkward moments, end to end (a real uvicorn server, the
+notices signed as Alipay signs them, python-alipay-sdk checking them): a refund staff made by
+hand in the merchant portal for an order we cancelled, before our cancel-refund job ran. Both
+stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from integrations.carriers.simulated import AdoptingCarrier
+from integrations.console.jobs import Ports, settle_cancel
+from integrations.db.records import payments_of
+from integrations.payments.settings import PaymentSettings
+from orderpilot import OrderPilot
+from statemachine.ports import CarrierProfile
+from statemachine.risk_port import approve_everything
+from tests.fakes.alipay_api import APP_ID, SELLER_ID, FakeAlipay
+from tests.integration.integ.server import running_server
+from tests.integration.payments.conftest import alipay_gateway_for
+from tests.integration.payments.test_alipay_notify import Shop
+
+
+@pytest.fixture
+def shop(any_url, clock) -> Iterator[Shop]:
+    with FakeAlipay() as alipay:
+        settings = PaymentSettings(
+            provider="alipay", alipay_app_id=APP_ID, alipay_app_private_key=alipay.app_private,
+            alipay_public_key=alipay.alipay_public, alipay_gateway_url=alipay.gateway,
+            alipay_seller_id=SELLER_ID, webhook_tolerance_seconds=300)
+        pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                           gateway=alipay_gateway_for(alipay))
+        with running_server(pilot, payments=settings) as url:
+            shop = Shop(pilot, alipay, url)
+            yield shop
+            shop.http.close()
+        pilot.close()
+
+
+def cancel_refund_job(shop: Shop, order_id: str) -> str:
+    ports = Ports(gateway=shop.pilot.context.gateway, notify=lambda message: None,
+                  carrier=lambda n, c: AdoptingCarrier(CarrierProfile(n), c),
+                  retry_delays=(0.01,))
+    return settle_cancel(shop.pilot.context, ports, order_id)
+
+
+def paid_then_cancelled(shop: Shop, clock) -> str:
+    order_id = shop.order_paid_at_alipay()
+    assert shop.post(shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())).text == \
+        "success"
+    shop.pilot.orders.fire(order_id, "cancel", actor="buyer", reason="不想要了")
+    return order_id
+
+
+def ledger(shop: Shop, order_id: str) -> list[tuple[str, int]]:
+    with shop.pilot.context.engine.connect() as connection:
+        return [(r.kind, r.amount) for r in payments_of(connection, int(order_id[2:]))]
+
+
+def test_a_portal_refund_of_a_cancelled_order_is_booked_and_the_job_asks_alipay_nothing(
+        shop, clock):
+    # Given a paid order of ¥88.88 the buyer cancelled, and staff who refunded it in full by
+    # hand in Alipay's merchant portal before our cancel-refund job ran
+    order_id = paid_then_cancelled(shop, clock)
+    shop.alipay.portal_refund(order_id, "portal-20261129-1", 8888)
+    notice = shop.alipay.notify(order_id, "TRADE_CLOSED", at=clock.now(),
+                                refund=("portal-20261129-1", 8888))
+    # When Alipay notifies the refund (and retries it)
+    answers = [shop.post(notice) for _ in range(2)]
+    # Then both are answered `success` (before: 409 at every retry, the refund never booked)
+    assert [(r.status_code, r.text) for r in answers] == [(200, "success")] * 2
+    # And the ledger holds the refund once
+    assert ledger(shop, order_id) == [("capture", 8888), ("refund", 8888)]
+    # When the cancel-refund job runs, then it sees the money back and asks Alipay nothing
+    assert cancel_refund_job(shop, order_id) == "already settled"
+    assert shop.alipay.trades[order_id]["refunds"] == {"portal-20261129-1": 8888}
+    order = shop.pilot.orders.get(order_id)
+    assert (order.state, order.paid, order.refunded) == ("cancelled", 8888, 8888)
+    assert ledger(shop, order_id) == [("capture", 8888), ("refund", 8888)]
+
+
+def test_after_a_partial_portal_refund_the_job_refunds_only_what_is_left(shop, clock):
+    # Given a cancelled order of ¥88.88 of which staff refunded ¥20.00 in the portal, notified
+    order_id = paid_then_cancelled(shop, clock)
+    shop.alipay.portal_refund(order_id, "portal-20261129-2", 2000)
+    notice = shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now(),
+                                refund=("portal-20261129-2", 2000))
+    assert shop.post(notice).text == "success"
+    # When the cancel-refund job runs (twice)
+    assert [cancel_refund_job(shop, order_id) for _ in range(2)] == ["refunded",
+                                                                      "already settled"]
+    # Then Alipay was asked for the ¥68.88 left, once; the ledger shows both refunds
+    assert shop.alipay.trades[order_id]["refunds"] == {
+        "portal-20261129-2": 2000, f"cancel-refund:{order_id}": 6888}
+    assert ledger(shop, order_id) == [("capture", 8888), ("refund", 2000), ("refund", 6888)]
+    # And Alipay's own notice of its refunded total (¥88.88) books nothing more
+    total = shop.alipay.notify(order_id, "TRADE_CLOSED", at=clock.now(),
+                               refund=(f"cancel-refund:{order_id}", 8888))
+    assert shop.post(total).text == "success"
+    assert ledger(shop, order_id) == [("capture", 8888), ("refund", 2000), ("refund", 6888)]
+    assert shop.pilot.orders.get(order_id).refunded == 8888
