@@ -5,7 +5,10 @@ carriers' and Shopify's under `/hooks/` (hooks.py; the size limit of auth.py app
 - `POST /hooks/alipay` — Alipay's RSA2-signed notify form, checked by python-alipay-sdk.
 
 A refused delivery (forged, stale, not configured) writes nothing and is answered 401
-(`failure` as text for Alipay, which reads only the text).
+(`failure` as text for Alipay, which reads only the text). An Alipay notice that passed its
+checks but could not be applied now (the store busy or away: 503 with Retry-After; a step the
+order refuses: 409; anything unexpected: 500) is answered `failure` as text too — never the
+JSON error body, which Alipay cannot read — and Alipay resends it.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from integrations.http.deps import Ctx
+from integrations.http.errors import RETRY_AFTER_SECONDS, status_of
 from integrations.ingest.money_events import apply_money_event
 from integrations.notifications.masking import known_pii, mask_doc
 from integrations.payments import alipay_notify, stripe_events
 from integrations.payments.settings import PaymentSettings
 from integrations.service import money
+from statemachine.errors import OrderPilotError
 from statemachine.ports import MoneyEvent, WebhookRefused
 
 log = logging.getLogger(__name__)
@@ -67,8 +72,20 @@ async def alipay_webhook(request: Request, ctx: Ctx) -> Response:
     except WebhookRefused as error:
         log.warning("alipay notification refused: %s", error)
         return PlainTextResponse("failure", 401)
-    if event is not None:
+    if event is None:
+        return PlainTextResponse("success")
+    try:
         await run_in_threadpool(_apply, ctx, event)
+    except OrderPilotError as error:  # nothing written: Alipay resends it (25 hours)
+        status = status_of(error)
+        log.warning("alipay notification %s not applied, answered failure (%s): %s",
+                    event.event_id, status, error)
+        return PlainTextResponse("failure", status, headers={
+            "Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None)
+    except Exception:
+        log.exception("alipay notification %s not applied, answered failure (500)",
+                      event.event_id)
+        return PlainTextResponse("failure", 500)
     return PlainTextResponse("success")
 
 

@@ -1,7 +1,7 @@
-"""Alipay refund notices that come at awkward moments, end to end (a real uvicorn server, the
-notices signed as Alipay signs them, python-alipay-sdk checking them): a refund staff made by
-hand in the merchant portal for an order we cancelled, before our cancel-refund job ran. Both
-stores."""
+"""Alipay notices that come at awkward moments, end to end (a real uvicorn server, the notices
+signed as Alipay signs them, python-alipay-sdk checking them): a refund staff made by hand in
+the merchant portal for an order we cancelled, before our cancel-refund job ran; a notice the
+store cannot apply now (answered Alipay's plain `failure`). Both stores."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import pytest
 from integrations.carriers.simulated import AdoptingCarrier
 from integrations.console.jobs import Ports, settle_cancel
 from integrations.db.records import payments_of
+from integrations.http import providers
 from integrations.payments.settings import PaymentSettings
 from orderpilot import OrderPilot
+from statemachine.errors import Contention, GuardRejected, StoreUnavailable
 from statemachine.ports import CarrierProfile
 from statemachine.risk_port import approve_everything
 from tests.fakes.alipay_api import APP_ID, SELLER_ID, FakeAlipay
@@ -100,3 +102,31 @@ def test_after_a_partial_portal_refund_the_job_refunds_only_what_is_left(shop, c
     assert shop.post(total).text == "success"
     assert ledger(shop, order_id) == [("capture", 8888), ("refund", 2000), ("refund", 6888)]
     assert shop.pilot.orders.get(order_id).refunded == 8888
+
+
+@pytest.mark.parametrize(("trouble", "status"), [
+    (Contention("applying event alipay:1", 6, "deadlock"), 503),
+    (StoreUnavailable("the order store", "connection refused"), 503),
+    (GuardRejected("order", "o-1", "cancelled", "refund", "would exceed what was paid"), 409),
+    (RuntimeError("a bug"), 500)])
+def test_a_notice_that_cannot_be_applied_now_is_answered_failure_as_plain_text(
+        shop, clock, monkeypatch, trouble, status):
+    # Given a paid order's notice that passes its checks, and a store that cannot apply it
+    order_id = shop.order_paid_at_alipay()
+    notice = shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())
+
+    def cannot(ctx, event):
+        raise trouble
+
+    monkeypatch.setattr(providers, "apply_money_event", cannot)
+    # When Alipay posts it
+    response = shop.post(notice)
+    # Then the answer is Alipay's plain `failure` (before: a JSON error body), with a status
+    # that says why; Alipay resends it later
+    assert (response.status_code, response.text) == (status, "failure")
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers.get("retry-after") == ("1" if status == 503 else None)
+    # And once the store can apply it, the resend is booked
+    monkeypatch.undo()
+    assert (shop.post(notice).status_code, shop.post(notice).text) == (200, "success")
+    assert shop.pilot.orders.get(order_id).state == "paid"
