@@ -2,8 +2,10 @@
 
 The store keys rows by integer; people, events and webhooks see a prefixed string. Writing the
 prefix by hand in many places made ids change form at every layer, and a loose parser
-(`\\d` matches Arabic-Indic digits too) resolved `o-١` to `o-1`. Parsing here accepts ASCII
-digits only, 1–18 of them (fits a BIGINT), and names the field on refusal.
+(`\\d` matches Arabic-Indic digits too) resolved `o-١` to `o-1`. Parsing here accepts the
+canonical form only — ASCII digits, 1–18 of them (fits a BIGINT), no leading zero — and names the
+field on refusal: `o-01` is not a spelling of o-1 (an Alipay trade numbered `o-01` paid order 1),
+so every id has one spelling, the one this codec writes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from statemachine.errors import InvalidInput
 
-_DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)
+_DIGITS = re.compile(r"0|[1-9][0-9]{0,17}", re.ASCII)  # as `str(number)` writes them
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +36,8 @@ class IdCodec:
             digits = value[len(head):]
             if _DIGITS.fullmatch(digits):
                 return int(digits)
-        raise InvalidInput({field or f"{self.entity}_id":
-                            f"expected an id like {self.prefix}-123 (got {value!r})"})
+        raise InvalidInput({field or f"{self.entity}_id": f"expected an id like {self.prefix}-123 "
+                            f"(ASCII digits, no leading zero; got {value!r})"})
 
     def number(self, value: str | int) -> int:
         """A row number from either form (internal callers that may hold either)."""

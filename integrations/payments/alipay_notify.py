@@ -3,7 +3,8 @@
 The RSA2 signature is checked with the SDK's own `verify` and Alipay's public key (over every
 field but `sign` and `sign_type`, sorted); then the app id (and seller, if configured) must be
 ours, `notify_time` fresh, `notify_id`, `out_trade_no` and the amount present, the amount yuan
-with at most two decimals. A forged, stale or malformed notification raises WebhookRefused; a
+with at most two decimals, `out_trade_no` an order id as our codec writes it (our checkout
+numbers every trade so). A forged, stale or malformed notification raises WebhookRefused; a
 replayed one is answered from the log by its `notify_id`. Alipay expects the plain answer `success`.
 TRADE_SUCCESS and TRADE_FINISHED both mean the buyer paid (Alipay's documented rule: a product
 sold without refunds notifies TRADE_FINISHED only; others TRADE_SUCCESS, then TRADE_FINISHED
@@ -18,6 +19,8 @@ from datetime import datetime, timedelta, timezone
 from alipay import AliPay
 
 from integrations.payments.alipay_gateway import BadAmount, fen
+from statemachine import ids
+from statemachine.errors import InvalidInput
 from statemachine.ports import MoneyEvent, WebhookRefused
 
 BEIJING = timezone(timedelta(hours=8))  # Alipay's timestamps are Beijing time, no zone
@@ -48,10 +51,22 @@ def read_notify(form: Mapping[str, str], client: AliPay, app_id: str, now: datet
         amount = fen(data[field], field)
     except BadAmount as error:
         raise WebhookRefused(str(error)) from None
+    _our_order_id(data["out_trade_no"])
     when = data.get("gmt_refund" if refunded else "gmt_payment") or data["notify_time"]
     currency = data.get("trans_currency") or "CNY"  # a cross-border trade's total_amount
     return MoneyEvent("alipay", data["notify_id"], kind, data["out_trade_no"], amount,
                       currency, _beijing(when, "gmt"), order_id=data["out_trade_no"])
+
+
+def _our_order_id(out_trade_no: str) -> None:
+    """Our checkout numbers every trade with the order's id as the codec writes it: any other
+    out_trade_no (`o-01`, which a loose parse read as o-1) is no trade of ours, refused."""
+    try:
+        ids.ORDER.parse(out_trade_no, "out_trade_no")
+    except InvalidInput:
+        raise WebhookRefused(f"alipay out_trade_no {out_trade_no[:64]!r} is not an order id "
+                             "of ours (expected like o-123: ASCII digits, no leading zero)"
+                             ) from None
 
 
 def _kind(data: Mapping[str, str]) -> str | None:

@@ -1,7 +1,8 @@
 """Alipay notices that come at awkward moments, end to end (a real uvicorn server, the notices
 signed as Alipay signs them, python-alipay-sdk checking them): a refund staff made by hand in
 the merchant portal for an order we cancelled, before our cancel-refund job ran; a notice the
-store cannot apply now (answered Alipay's plain `failure`). Both stores."""
+store cannot apply now (answered Alipay's plain `failure`); a trade numbered `o-01`. Both
+stores."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from integrations.db.records import payments_of
 from integrations.http import providers
 from integrations.payments.settings import PaymentSettings
 from orderpilot import OrderPilot
-from statemachine.errors import Contention, GuardRejected, StoreUnavailable
+from statemachine.errors import Contention, GuardRejected, InvalidInput, StoreUnavailable
 from statemachine.ports import CarrierProfile
 from statemachine.risk_port import approve_everything
+from tests.factories import stock
 from tests.fakes.alipay_api import APP_ID, SELLER_ID, FakeAlipay
-from tests.integration.integ.server import running_server
+from tests.integration.integ.server import row_counts, running_server
 from tests.integration.payments.conftest import alipay_gateway_for
-from tests.integration.payments.test_alipay_notify import Shop
+from tests.integration.payments.test_alipay_notify import ADDRESS, Shop
 
 
 @pytest.fixture
@@ -130,3 +132,27 @@ def test_a_notice_that_cannot_be_applied_now_is_answered_failure_as_plain_text(
     monkeypatch.undo()
     assert (shop.post(notice).status_code, shop.post(notice).text) == (200, "success")
     assert shop.pilot.orders.get(order_id).state == "paid"
+
+
+def test_a_trade_numbered_with_a_leading_zero_is_refused_not_matched_to_an_order(
+        shop, clock, caplog):
+    # Given order o-1 of ¥88.88 waiting for its payment, and a trade Alipay signed, paid for
+    # ¥88.88, numbered `o-01` — not a number our checkout writes
+    stock(shop.pilot, quantity=5)
+    order = shop.pilot.orders.place(
+        buyer_id="b-zero", lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": 8888}],
+        shipping_address=ADDRESS, phone="+8613900139000", currency="CNY")
+    assert order.id == "o-1"
+    shop.alipay.pay("o-01", total=8888)
+    notice = shop.alipay.notify("o-01", "TRADE_SUCCESS", at=clock.now())
+    before = row_counts(shop.pilot)
+    # When Alipay posts its notice
+    response = shop.post(notice)
+    # Then it is refused (before: o-01 was read as o-1 and paid it), naming the field in the
+    # log; nothing is written and the order keeps waiting
+    assert (response.status_code, response.text) == (401, "failure")
+    assert "alipay out_trade_no 'o-01' is not an order id of ours" in caplog.text
+    assert row_counts(shop.pilot) == before
+    assert shop.pilot.orders.get("o-1").state == "awaiting_payment"
+    with pytest.raises(InvalidInput, match="no leading zero"):
+        shop.pilot.orders.get("o-01")
