@@ -59,6 +59,12 @@ _CN_FLOOR = re.compile(f"[{_CN_CHARS}]+(?=[楼层])")
 # numbers before 号 becomes 至, a word character (`fold` drops dashes: 18-20 was 1820)
 _RANGE = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜至到]\\s*"
                     f"(?=[0-9{_CN_CHARS}]+\\s*[号號#])")
+# Three numbers or more a dash joins before 号 (1-2-3号: building 1, unit 2, room 3, as
+# 1号2单元3室 is written in words) are no range: the first is the house number, the others
+# the unit, their dashes kept (`_UNIT_DASH`) — 1号2-3
+_CHAIN = re.compile(f"(?<![0-9{_CN_CHARS}])([0-9{_CN_CHARS}]+)\\s*[-‐‑‒–—―−~〜]\\s*"
+                    f"([0-9{_CN_CHARS}]+(?:\\s*[-‐‑‒–—―−~〜]\\s*[0-9{_CN_CHARS}]+)+)"
+                    f"\\s*[号號#]")
 # A floor, in the key: 3楼, 3层 and 3F are one floor (not 3号楼: building 3)
 _FLOOR = re.compile(r"(?<=\d)(?:楼|层|f)(?![a-z])")
 # A unit's number in Chinese numerals with no unit word after it: 三-五〇二, A座五〇二 (one
@@ -186,8 +192,10 @@ def _unit_dashed(ranged: str, text: str, start: int) -> str:
 def ranges(text: str) -> str:
     """A house-number range with 至 between its numbers, whatever joined them (18-20号,
     18－20号, 18～20号, 18到20号, 十八至二十号 → 18至20号), so that all spell one range and
-    none the number its digits make (1820号)."""
-    return _RANGE.sub("至", unicodedata.normalize("NFKC", text))
+    none the number its digits make (1820号). Three numbers or more are no range (`_CHAIN`):
+    1-2-3号 → 1号2-3, house number 1 and unit 2-3 (before: 12-3, a range from 12)."""
+    text = _CHAIN.sub(r"\1号\2", unicodedata.normalize("NFKC", text))
+    return _RANGE.sub("至", text)
 
 
 def split_notes(text: str, latin: bool = False) -> tuple[str, str]:

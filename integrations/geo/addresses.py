@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from integrations.geo.regions import Region, find_region, simplified
@@ -82,7 +83,13 @@ def _chinese(text: str, postcode: str | None) -> ParsedAddress:
 
 SAR = "特别行政区"
 KOWLOON_CITY = "九龙城区"
-_KOWLOON_CITY_SHORT = re.compile("九龙城(?![区道])")  # 九龙城道 is a road in it
+_KOWLOON_CITY_SHORT = re.compile("九龙城(?!区)(道)?")
+# Places whose names start with 九龙 and are neither Kowloon (the area) nor 九龙城区: a
+# village of 大埔区 (九龙坑, 九龙坑山), neighbourhoods and sites (九龙塘, 九龙湾, 九龙仔, 九龙站,
+# 九龙公园, 九龙寨城). jionlp reads their 九龙 as 九龙城区's short name; they are hidden from it
+# behind `_MASK` (private-use characters, in no name).
+_KOWLOON_NAMES = re.compile("九龙(?=坑|塘|湾|仔|站|公园|寨城)")
+_MASK = "\ue000\ue001"
 
 
 def _after_region(region: Region) -> str:
@@ -108,11 +115,19 @@ def _kowloon(region: Region, address: str) -> Region:
     九龙城区, 香港九龙油尖旺区弥敦道1号 in both, 香港九龙城太子道西188号 on 城太子道西. Without
     九龙城 written, 九龙 is the area: dropped, the rest read again (a district after it is
     found; none: no district, as 香港弥敦道1号). 九龙城 is the district's short name: read in
-    full."""
+    full, and 九龙城道, a road of the district named after it, is in it (香港九龙城道1号 was on
+    城道). A place named 九龙… (`_KOWLOON_NAMES`) is neither: it stays whole in the street, and
+    names no district (香港九龙坑1号, in 大埔区, was on 坑)."""
     if region.district != KOWLOON_CITY:
         return region
-    if "九龙城" not in address:
-        return find_region(address.replace("九龙", "", 1))
-    if _KOWLOON_CITY_SHORT.search(address):
-        return find_region(_KOWLOON_CITY_SHORT.sub(KOWLOON_CITY, address, count=1))
-    return region
+    masked = _KOWLOON_NAMES.sub(_MASK, address)
+    if "九龙城" not in masked:
+        found = find_region(masked.replace("九龙", "", 1))
+    elif KOWLOON_CITY not in masked:
+        found = find_region(_KOWLOON_CITY_SHORT.sub(
+            lambda m: KOWLOON_CITY + ("九龙城道" if m.group(1) else ""), masked, count=1))
+    elif masked != address:
+        found = find_region(masked)
+    else:
+        return region
+    return replace(found, detail=found.detail.replace(_MASK, "九龙"))

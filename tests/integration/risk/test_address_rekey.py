@@ -459,3 +459,35 @@ def test_migration_0023_keeps_an_order_to_the_building_of_a_typed_room_listed(em
               if r.removed_at is None}
     assert active == {ROOM_3_502_KEY: ("浙江省杭州市西湖区文三路18号(3-502)", []),
                       NO_18_KEY: (None, ["o-1"])}
+
+
+def test_migration_0025_splits_an_entry_of_a_chain_and_a_range_and_rekeys_kowloon_names(
+        empty_url):
+    # Given a store at 0024: an entry listed from an order to 文三路1-2-3号 (building 1, unit
+    # 2, room 3) and one to 文三路12-3号, one key then (…|12-3|, the first dash dropped); an
+    # entry listed from an order to 香港九龙城道1号 (keyed on 城道 in 九龙城区 then), one typed
+    # for 香港九龙坑1号 (on 坑), and placement's facts
+    range_key, road_old, village_old = ("CN|330106|文三路|12-3|", "CN|810000|九龙城区城道|1|",
+                                        "CN|810000|坑|1|")
+    engine = _store_at(empty_url, "0024_address_keys_kowloon", "浙江省杭州市西湖区文三路1-2-3号",
+                       range_key, "浙江省杭州市西湖区文三路12-3号", "香港九龙城道1号")
+    _with_risk_facts(engine, AT, {1: range_key, 2: range_key, 3: road_old})
+    with engine.begin() as conn:
+        conn.execute(update(OrderRow.__table__).where(OrderRow.__table__.c.id == 3).values(
+            attrs={"shipping_address": {"line": "香港九龙城道1号"}, "address": {"key": road_old}}))
+        conn.execute(insert(ENTRIES), _by_the_store(
+            _entry(1, "block", range_key, None, ["o-1", "o-2"]),
+            _entry(2, "block", road_old, None, ["o-3"]),
+            _entry(3, "block", village_old, "香港九龙坑1号", [])))
+    # When the store is upgraded
+    upgrade(engine)
+    with engine.connect() as conn:
+        facts = dict(conn.execute(select(FACTS.c.order_id, FACTS.c.address_norm)).all())
+    rows = _rows(engine)
+    # Then the chain and the range each have their entry with their own order, the Kowloon
+    # names their whole name (九龙城道 in 九龙城区), and each order's fact its address's key
+    chain_key, road_key = "CN|330106|文三路|1|2-3", "CN|810000|九龙城区九龙城道|1|"
+    active = {r.value: r.evidence_order_ids for r in rows.values() if r.removed_at is None}
+    assert active == {chain_key: ["o-1"], range_key: ["o-2"], road_key: ["o-3"],
+                      "CN|810000|九龙坑|1|": []}
+    assert facts == {1: chain_key, 2: range_key, 3: road_key}

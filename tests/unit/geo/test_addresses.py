@@ -524,3 +524,43 @@ def test_kowloon_the_area_is_not_kowloon_city_the_district(line, key, vague):
     # 九龙城区城太子道西: the same address keyed apart from the way its district was written
     parsed = parse_line(line)
     assert (parsed.key, parsed.vagueness()) == (key, vague)
+
+
+@pytest.mark.parametrize(("line", "key", "vague"), [
+    # 九龙城道 is a road of 九龙城区, named after it: in it, its name whole
+    ("香港九龙城道1号", "CN|810000|九龙城区九龙城道|1|", ()),
+    ("香港 九龍城道 1號", "CN|810000|九龙城区九龙城道|1|", ()),
+    ("香港九龙九龙城道1号", "CN|810000|九龙城区九龙城道|1|", ()),  # 九龙: the area
+    ("香港九龙城区九龙城道1号", "CN|810000|九龙城区九龙城道|1|", ()),
+    ("香港九龙城九龙城道1号", "CN|810000|九龙城区九龙城道|1|", ()),
+    # 九龙坑 is a village of 大埔区 (New Territories)
+    ("香港九龙坑1号", "CN|810000|九龙坑|1|", ("no_district",)),
+    ("香港大埔区九龙坑1号", "CN|810000|大埔区九龙坑|1|", ()),
+    ("香港大埔九龙坑1号", "CN|810000|大埔区九龙坑|1|", ()),
+    # Kowloon Tong, Kowloon Bay: places, not the area
+    ("香港九龙塘窝打老道1号", "CN|810000|九龙塘窝打老道|1|", ("no_district",)),
+    ("香港九龙观塘区九龙湾宏照道1号", "CN|810000|观塘区九龙湾宏照道|1|", ()),
+])
+def test_a_place_named_kowloon_something_keeps_its_name(line, key, vague):
+    # Before: jionlp read their 九龙 as 九龙城区: 香港九龙城道1号 keyed on 城道 in 九龙城区
+    # (CN|810000|九龙城区城道|1|), and 香港九龙坑1号, 九龙 dropped as the area, on 坑
+    parsed = parse_line(line)
+    assert (parsed.key, parsed.vagueness()) == (key, vague)
+
+
+@pytest.mark.parametrize("line", [
+    "杭州市西湖区文三路1-2-3号", "杭州市西湖区文三路1 - 2 - 3 号", "杭州市西湖区文三路１－２－３号",
+    "杭州市西湖区文三路一-二-三号", "杭州市西湖区文三路1号2-3",
+])
+def test_a_building_unit_room_chain_keys_as_house_number_and_unit(line):
+    # Before: the dash before the last number was read as a range, the first one dropped:
+    # 1-2-3号 keyed CN|330106|文三路|12-3|, the range 12 to 3
+    parsed = parse_line(line)
+    assert (parsed.number, parsed.unit) == ("1", "2-3")
+    assert parsed.key == "CN|330106|文三路|1|2-3"
+
+
+def test_a_chain_is_apart_from_the_ranges_and_numbers_its_digits_make():
+    keys = {parse_line(f"杭州市西湖区文三路{n}号").key for n in ("1-2-3", "12-3", "1-23", "123")}
+    assert len(keys) == 4
+    assert parse_line("杭州市西湖区文三路18-20号").number == "18-20"
