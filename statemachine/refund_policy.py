@@ -1,8 +1,9 @@
 """Refund triage: which after-sales requests are approved at once and which need a person.
 
-The amount limit is per order (this request with what the order's other requests refunded or
-were granted), and "a new buyer's first order" means no order placed before this one was paid
-(a later order, or one never paid, does not make a buyer known)."""
+The amount limit is per order: this request with what the order's other requests refunded,
+were granted, or ask for while waiting for a decision. "A new buyer's first order" means no order
+placed earlier (in time) was paid and kept (a later order, one never paid, or one refunded in
+full does not make a buyer known)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,12 @@ class RefundFacts:
     buyer_credit: int        # 0–100, starts at 100
     order_age: timedelta     # since the order was placed
     buyer_age: timedelta     # since the buyer's first order
-    paid_before: int         # orders the buyer placed before this one and paid
+    paid_before: int         # orders placed earlier, paid and not refunded in full
     currency: str = "CNY"
     # what the order's other after-sales cases refunded or were granted (`granted`)
     order_granted: int = 0
+    # what the order's other requests ask for while no one has decided them (`waiting`)
+    order_waiting: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +49,10 @@ def needs_a_person(facts: RefundFacts, rules: RefundRules = RefundRules()) -> li
     if facts.currency != rules.currency:
         reasons.append(f"refund in {facts.currency}: the auto-approve limit is set in "
                        f"{rules.currency} only")
-    elif facts.amount + facts.order_granted > rules.auto_max_amount:
-        with_others = (f" ({shown(facts.amount + facts.order_granted, facts.currency)} with "
-                       f"the order's other requests)" if facts.order_granted else "")
+    elif facts.amount + facts.order_granted + facts.order_waiting > rules.auto_max_amount:
+        others = facts.order_granted + facts.order_waiting
+        with_others = (f" ({shown(facts.amount + others, facts.currency)} with "
+                       f"the order's other requests)" if others else "")
         reasons.append(f"amount {shown(facts.amount, facts.currency)}{with_others} above the "
                        f"auto-approve limit {shown(rules.auto_max_amount, facts.currency)}")
     if facts.buyer_credit < rules.min_credit:
@@ -74,3 +78,16 @@ def granted(cases: Iterable[AfterSalesCase], claims_refunded: Mapping[int, int] 
         owed = case.state in OWED and case.kind in REFUNDING
         total += max(back, case.requested_amount) if owed else back
     return total
+
+
+def waiting(cases: Iterable[AfterSalesCase], this: AfterSalesCase) -> int:
+    """What the order's other refund requests ask for while undecided: those a person has
+    (under review), and those opened before `this` that triage has not reached yet. Money
+    asked for and not refused counts toward the limit: before, a ¥250 request waiting for a
+    person let a ¥150 one on the same order through at once. A request opened after `this`
+    is judged after it, with `this` counted."""
+    return sum(case.requested_amount for case in cases
+               if case.kind in REFUNDING and case.id != this.id and (
+                   case.state is CaseState.UNDER_REVIEW
+                   or case.state is CaseState.REQUESTED
+                   and (case.created_at, case.id) < (this.created_at, this.id)))

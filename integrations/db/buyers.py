@@ -6,6 +6,8 @@ evidence pack); the risk signals read their own counters (db/risk_signals.py).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Connection, Row, case, func, select
 
 from integrations.db.repository import ORDERS
@@ -27,10 +29,13 @@ def buyer_of_order(connection: Connection, order_id: int) -> str:
         ORDERS.c.id == order_id)).scalar_one()
 
 
-def paid_orders_before(connection: Connection, buyer_id: str, order_id: int) -> int:
-    """How many orders the buyer placed before `order_id` and paid."""
+def paid_orders_before(connection: Connection, buyer_id: str, placed_at: datetime) -> int:
+    """How many orders the buyer placed before `placed_at` (by time: ids from imports and
+    replays need not follow it) and paid, not refunded in full (money all given back is no
+    purchase the buyer kept)."""
     return int(connection.execute(select(func.count()).select_from(ORDERS).where(
-        ORDERS.c.buyer_id == buyer_id, ORDERS.c.id < order_id, ORDERS.c.paid > 0)).scalar_one())
+        ORDERS.c.buyer_id == buyer_id, ORDERS.c.created_at < placed_at,
+        ORDERS.c.paid > ORDERS.c.refunded)).scalar_one())
 
 
 def order_totals(connection: Connection, buyer_id: str) -> dict[str, int]:

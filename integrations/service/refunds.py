@@ -16,7 +16,13 @@ from integrations.service.views import CaseView
 from statemachine import ids
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
 from statemachine.ports import PaymentGateway
-from statemachine.refund_policy import RefundFacts, RefundRules, granted, needs_a_person
+from statemachine.refund_policy import (
+    RefundFacts,
+    RefundRules,
+    granted,
+    needs_a_person,
+    waiting,
+)
 
 ACTOR = "system:refund-review"
 
@@ -73,7 +79,8 @@ def _facts(tx: Tx, case: AfterSalesCase, now: datetime) -> RefundFacts:
                        buyer_credit=buyer.credit_score, order_age=now - order.created_at,
                        buyer_age=now - buyer.created_at,
                        paid_before=buyers.paid_orders_before(tx.connection, order.buyer_id,
-                                                             order.id),
+                                                             order.created_at),
                        currency=order.currency,
                        order_granted=granted(others, {c.id: case_money.claims_refunded(tx, c)
-                                                      for c in others}))
+                                                      for c in others}),
+                       order_waiting=waiting(others, case))

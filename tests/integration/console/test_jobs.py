@@ -153,6 +153,7 @@ def test_a_small_refund_request_is_approved_and_refunded_without_a_person(
     pilot = open_shop(str(tmp_path / "shop.db"))
     earlier = place(pilot, buyer="b-3")  # not the buyer's first order: one paid before it
     pilot.orders.fire(earlier, "pay", amount=2500, payment_ref="wxpay-2")
+    pilot.clock.advance(hours=1)  # "before" is by time: placed in the same instant is not
     order_id = shipped(pilot)
     pilot.shipments.fire("s-1", "pick_up", location="上海转运中心")
     pilot.shipments.fire("s-1", "deliver")

@@ -1,13 +1,17 @@
 """Refund triage on real stores: the auto-approve limit is per order, not per request, and a
-new buyer's first order is the first one they paid, whatever they placed after it."""
+new buyer's first order is the first one they paid and kept, placed earliest in time; a request
+waiting for a person counts toward the limit."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from integrations.payments.simulated import AdoptingGateway
 from integrations.service import refunds
 from orderpilot import OrderPilot
 from statemachine import ids
-from tests.factories import delivered_order, placed_order, stock
+from tests.conftest import START
+from tests.factories import delivered_order, paid_order, placed_order, stock
 
 ADDRESS = {"line": "浙江省杭州市西湖区文三路18号3单元502室", "recipient": "李雷",
            "phone": "+86 138 0013 8000"}
@@ -41,9 +45,10 @@ def test_six_one_mug_requests_on_one_order_are_judged_together(any_url, clock):
     rest = [triage(pilot, case) for case in cases[1:]]
     # Then the first (¥150) is approved and refunded at once; the second would make ¥300 on
     # the order: it and the others go to a person (before: all six approved, ¥900 refunded
-    # with no return and no one looking)
+    # with no return and no one looking), each counted with those waiting for a person
     assert first == []
-    assert rest == [[f"amount ¥150.00 (¥300.00 with the order's other requests) {LIMIT}"]] * 5
+    assert rest == [[f"amount ¥150.00 (¥{150 * n}.00 with the order's other requests) {LIMIT}"]
+                    for n in range(2, 7)]
     assert [pilot.cases.get(c.id).state for c in cases] == ["refunded"] + ["under_review"] * 5
     assert pilot.orders.get(order.id).refunded == 15_000
     pilot.close()
@@ -133,4 +138,69 @@ def test_a_lost_return_parcels_refund_counts_toward_the_orders_limit(any_url, cl
     # not counted, ¥60, and it was approved at once)
     assert triage(pilot, other) == [
         f"amount ¥30.00 (¥210.00 with the order's other requests) {LIMIT}"]
+    pilot.close()
+
+
+def test_an_order_refunded_in_full_does_not_make_a_new_buyer_known(any_url, clock):
+    # Given a new buyer whose first order was paid and then cancelled (all the money back)
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot, quantity=20)
+    earlier = paid_order(pilot, buyer="b-new", quantity=1, unit_price=3_900,
+                         shipping_address=ADDRESS)
+    pilot.orders.fire(earlier.id, "cancel", reason="买错了")
+    assert pilot.orders.get(earlier.id).refunded == 3_900
+    clock.advance(days=2)
+    second = delivered_order(pilot, buyer="b-new", quantity=1, unit_price=9_900,
+                             shipping_address=ADDRESS)
+    # When the buyer asks a refund on the second order
+    case = pilot.cases.open(second.id, kind="refund_only",
+                            lines=[{"line_no": 1, "quantity": 1}], reason="不想要了")
+    # Then a person looks: nothing was bought and kept before (before: the refunded order
+    # counted as "paid before" and the request was approved at once)
+    assert triage(pilot, case) == ["first order of a new buyer asks for a refund"]
+    pilot.close()
+
+
+def test_before_means_placed_earlier_in_time_not_a_lower_order_id(any_url, clock):
+    # Given a new buyer's two paid orders whose ids are not in time order (an import or a
+    # replay): o-A has the lower id but was placed three days after o-B
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot, quantity=20)
+    clock.set(START + timedelta(days=3))
+    later = delivered_order(pilot, buyer="b-new", quantity=1, unit_price=3_900,
+                            shipping_address=ADDRESS)
+    clock.set(START)
+    earlier = delivered_order(pilot, buyer="b-new", quantity=1, unit_price=9_900,
+                              shipping_address=ADDRESS)
+    assert ids.ORDER.parse(later.id) < ids.ORDER.parse(earlier.id)
+    clock.set(START + timedelta(days=5))
+    # When the buyer asks a refund on each
+    on_earlier, on_later = (
+        pilot.cases.open(o.id, kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                         reason="不想要了") for o in (earlier, later))
+    # Then the earlier-placed order is the first order (a person looks) and the later one is
+    # not (before: by id, the other way round)
+    assert triage(pilot, on_earlier) == ["first order of a new buyer asks for a refund"]
+    assert triage(pilot, on_later) == []
+    pilot.close()
+
+
+def test_a_request_waiting_for_a_person_counts_toward_the_limit(any_url, clock):
+    # Given a known buyer's order of four ¥100 cups, three of them asked back (¥300: above
+    # the limit, so waiting for a person)
+    pilot = OrderPilot(any_url, clock=clock)
+    stock(pilot, quantity=20)
+    known_buyer(pilot, clock)
+    order = delivered_order(pilot, buyer="b-8", quantity=4, unit_price=10_000,
+                            shipping_address=ADDRESS)
+    big = pilot.cases.open(order.id, kind="refund_only", lines=[{"line_no": 1, "quantity": 3}],
+                           reason="杯子有裂纹")
+    assert triage(pilot, big) == [f"amount ¥300.00 {LIMIT}"]
+    # When the buyer asks for the fourth cup
+    small = pilot.cases.open(order.id, kind="refund_only",
+                             lines=[{"line_no": 1, "quantity": 1}], reason="杯子有裂纹")
+    # Then it waits for a person too: ¥400 asked on the order and nothing refused (before:
+    # the waiting ¥300 did not count and ¥100 was refunded at once)
+    assert triage(pilot, small) == [
+        f"amount ¥100.00 (¥400.00 with the order's other requests) {LIMIT}"]
     pilot.close()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseLine, CaseState
-from statemachine.refund_policy import RefundFacts, granted, needs_a_person
+from statemachine.refund_policy import RefundFacts, granted, needs_a_person, waiting
 
 LOW_RISK = RefundFacts(amount=5_000, buyer_credit=95, order_age=timedelta(days=3),
                        buyer_age=timedelta(days=400), paid_before=11)
@@ -66,3 +66,24 @@ def test_granted_counts_what_claims_on_a_cases_return_parcels_refunded():
     # the refunded case: its own ¥30 and its lost parcel's ¥150; the owed one: its request,
     # whatever part a claim already paid
     assert granted([refunded, owed], {1: 15_000, 2: 8_800}) == 18_000 + 12_900
+
+
+def test_waiting_counts_requests_under_review_and_those_queued_ahead():
+    this = _case(3, CaseKind.REFUND_ONLY, CaseState.REQUESTED, 5_000)
+    cases = [
+        _case(1, CaseKind.REFUND_ONLY, CaseState.UNDER_REVIEW, 25_000),  # a person has it
+        _case(2, CaseKind.RETURN_REFUND, CaseState.REQUESTED, 9_900),  # ahead in the queue
+        this,
+        _case(4, CaseKind.REFUND_ONLY, CaseState.REQUESTED, 7_700),  # judged after, with this
+        _case(5, CaseKind.REFUND_ONLY, CaseState.REJECTED, 8_800),  # refused
+        _case(6, CaseKind.EXCHANGE, CaseState.UNDER_REVIEW, 6_600),  # goods, not money
+        _case(7, CaseKind.REFUND_ONLY, CaseState.AUTO_APPROVED, 5_500),  # granted: not here
+    ]
+    assert waiting(cases, this) == 25_000 + 9_900
+
+
+def test_the_amount_limit_counts_what_waits_for_a_decision():
+    # ¥100 asked while ¥250 on the same order waits for a person: ¥350 asked, none refused
+    assert needs_a_person(replace(LOW_RISK, amount=10_000, order_waiting=25_000)) == [
+        "amount ¥100.00 (¥350.00 with the order's other requests) above the auto-approve "
+        "limit ¥200.00"]
