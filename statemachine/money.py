@@ -101,6 +101,21 @@ def lines_refusal(order: Order, lines: Sequence[RefundLine], reserved: Reserved)
     return None
 
 
+def mark_refunded(order: Order, units: Mapping[int, int]) -> dict[int, int]:
+    """Mark `units` (line_no → quantity) of the order's lines refunded: settled, so no
+    after-sales case can be opened on them again (a claim's refund of a lost or returned
+    parcel's goods, a case refunded). A line never counts more refunded units than it has;
+    returns what was marked, so a caller that must settle every unit can see what was not."""
+    by_no, marked = {ln.line_no: ln for ln in order.lines}, {}
+    for line_no, quantity in units.items():
+        line = by_no[line_no]
+        take = min(quantity, line.quantity - line.refunded_quantity)
+        if take > 0:
+            line.refunded_quantity += take
+            marked[line_no] = take
+    return marked
+
+
 def chargeback_booking(order: Order, disputed: int, refunds_in_flight: int) -> tuple[int, int]:
     """A lost dispute: (booked as refunded, lost beyond what was left to refund).
 

@@ -105,7 +105,10 @@ def _case_lines(order: Order, request: OpenCase) -> list[dict[str, int]]:
                 f"order {order.public_id} has no line {wanted.line_no}")
         elif wanted.quantity > line.quantity - line.refunded_quantity:
             problems[f"lines[{i}].quantity"] = (
-                f"at most {line.quantity - line.refunded_quantity} (got {wanted.quantity})")
+                f"at most {line.quantity - line.refunded_quantity}: line {line.line_no} has "
+                f"{line.quantity - line.refunded_quantity} of its {line.quantity} units left "
+                f"for after-sales, {line.refunded_quantity} refunded already (by a case or a "
+                f"lost or returned parcel's claim) (got {wanted.quantity})")
         else:
             lines.append({"line_no": line.line_no, "quantity": wanted.quantity,
                           "amount": wanted.quantity * line.unit_price})

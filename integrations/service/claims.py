@@ -24,6 +24,7 @@ from statemachine.claim import CLAIM_LIFECYCLE, Claim, ClaimKind, ClaimState
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.fulfilment import parcel_loads, plan_refill
 from statemachine.lifecycle import Fired
+from statemachine.money import mark_refunded
 from statemachine.order_aggregate import Order, OrderState
 from statemachine.shipment import Shipment, ShipmentState
 
@@ -55,13 +56,20 @@ def goods_value(order: Order, goods: list[HoldRow]) -> int:
     return sum(h.quantity * price[h.line_no] for h in goods)
 
 
-def refund_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment, value: int,
+def refund_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment, goods: list[HoldRow],
                  actor: str, reason: str) -> int:
     """Record the refund of the goods' value through the payment provider (never more than is
-    left to refund); the caller pays it out after commit. Returns the amount."""
+    left to refund); the caller pays it out after commit. Their units are marked refunded on
+    the order's lines, so no after-sales case can be opened on goods already paid back.
+    Returns the amount."""
     locked = tx.store.get_order(order.id, lock=True)
-    operation = request_compensation(ctx, tx, locked, value,
+    operation = request_compensation(ctx, tx, locked, goods_value(locked, goods),
                                      f"compensation:{shipment.public_id}", actor, reason)
+    units: dict[int, int] = {}
+    for hold in goods:
+        units[hold.line_no] = units.get(hold.line_no, 0) + hold.quantity
+    if mark_refunded(locked, units):
+        tx.writer.save_lines(locked)
     return operation.amount if operation is not None else 0
 
 

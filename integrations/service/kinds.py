@@ -28,7 +28,7 @@ from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.fulfilment import contents_problems, parcel_loads
-from statemachine.money import OperationKind, OperationStatus
+from statemachine.money import OperationKind, OperationStatus, mark_refunded
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order, OrderState
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
@@ -227,21 +227,33 @@ def refund_orders(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
             continue
         case, fired = change.aggregate, change.fired
         order = tx.store.get_order(case.order_id)
-        _mark_lines_refunded(order, case)
+        _mark_lines_refunded(tx, order, case)
         tx.writer.save_lines(order)
         pipeline.fire(ctx, tx, ORDER, order, "refund", fired.actor,
                       {"amount": case.refunded, "case": case.public_id}, fired.at)
     return []
 
 
-def _mark_lines_refunded(order: Order, case: AfterSalesCase) -> None:
-    by_no = {ln.line_no: ln for ln in order.lines}
-    for case_line in case.lines:
-        line = by_no[case_line.line_no]
-        if line.refunded_quantity + case_line.quantity > line.quantity:
+def _mark_lines_refunded(tx: Tx, order: Order, case: AfterSalesCase) -> None:
+    """A refunded case settles its units (docs/fulfilment.md): every unit of its lines but
+    those a claim on its own return parcels refunded (the claim marked them), whatever the
+    amount — its amount due, or less agreed with the buyer."""
+    units, by_no = case_units_to_settle(tx, case), {ln.line_no: ln for ln in order.lines}
+    for line_no, quantity in units.items():
+        left = by_no[line_no].quantity - by_no[line_no].refunded_quantity
+        if quantity > left:
             raise GuardRejected("case", case.public_id, case.state.value, "refund",
-                                f"line {line.line_no} was already refunded")
-        line.refunded_quantity += case_line.quantity
+                                f"line {line_no} was already refunded: {quantity} units to "
+                                f"settle, {left} of {by_no[line_no].quantity} not refunded")
+    mark_refunded(order, units)
+
+
+def case_units_to_settle(tx: Tx, case: AfterSalesCase) -> dict[int, int]:
+    """Per line, the units a case's refund settles: its lines less the units its lost return
+    parcels' claims refunded."""
+    claimed = FulfilStore.on(tx.store.sql).case_claimed_units(case.id)
+    return {ln.line_no: ln.quantity - claimed.get(ln.line_no, 0) for ln in case.lines
+            if ln.quantity > claimed.get(ln.line_no, 0)}
 
 
 def claim_event_data(tx: Tx | None, claim: Claim) -> dict[str, Any]:

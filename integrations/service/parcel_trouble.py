@@ -49,7 +49,7 @@ def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
     for hold in goods:
         store.split_hold(hold, hold.quantity, "lost")
     returning = shipment.purpose == "return"  # the buyer's goods on their way back to us
-    how, paid, details = _compensate(ctx, tx, order, shipment, goods, value, actor, "refund"
+    how, paid, details = _compensate(ctx, tx, order, shipment, goods, actor, "refund"
                                      if returning else settle or
                                      ctx.settings.fulfilment.lost_parcel, reason)
     claim = claims.add_claim(ctx, tx, shipment, ClaimKind.LOST, value, how, paid,
@@ -83,8 +83,8 @@ def _close_return_case(ctx: Context, tx: Tx, shipment: Any, claim: Claim, actor:
         aftersales.fire(ctx, tx, case, "close", actor, {"reason": why})
 
 
-def _compensate(ctx: Context, tx: Tx, order: Any, shipment: Any, goods: list, value: int,
-                actor: str, settle: str, why: str) -> tuple[str, int, dict[str, Any]]:
+def _compensate(ctx: Context, tx: Tx, order: Any, shipment: Any, goods: list, actor: str,
+                settle: str, why: str) -> tuple[str, int, dict[str, Any]]:
     """Reship if asked and stock allows, else refund; returns (how, refunded, details)."""
     details: dict[str, Any] = {"goods": [[h.sku, h.warehouse, h.quantity] for h in goods]}
     if settle == "reship":
@@ -92,7 +92,7 @@ def _compensate(ctx: Context, tx: Tx, order: Any, shipment: Any, goods: list, va
         if parcels is not None:
             return "reship", 0, {**details, "replacement": parcels}
         details["reship_failed"] = "no stock to reship: refunded instead"
-    refunded = claims.refund_goods(ctx, tx, order, shipment, value, actor,
+    refunded = claims.refund_goods(ctx, tx, order, shipment, goods, actor,
                                    f"parcel {shipment.public_id}: {why}")
     return "refund", refunded, details
 
@@ -172,7 +172,7 @@ def receive_return(ctx: Context, shipment_id: int, result: str, notes: str | Non
         goods = claims.parcel_goods(store, order, shipment)
         value = claims.goods_value(order, goods)
         _take_back(ctx, tx, store, goods, result, notes, actor, order.id)
-        how, paid, details = _compensate(ctx, tx, order, shipment, goods, value, actor,
+        how, paid, details = _compensate(ctx, tx, order, shipment, goods, actor,
                                          settle or ctx.settings.fulfilment.returned_parcel,
                                          "returned to sender")
         claim = claims.add_claim(ctx, tx, shipment, ClaimKind.RETURNED, value, how, paid,
