@@ -72,7 +72,10 @@ def refund_headroom(order: Order, reserved: Reserved) -> int:
 
 def refund_refusal(order: Order, amount: int, lines: Sequence[RefundLine],
                    reserved: Reserved) -> str | None:
-    """None if a refund of `amount` (by `lines`, if given) may be recorded, else why not."""
+    """None if a refund of `amount` (by `lines`, if given) may be recorded, else why not.
+
+    `lines` are the units the refund settles (reserved while it is in flight); `amount` is
+    their value, or less: a partial refund of them, paid by amount."""
     if amount <= 0:
         return f"refund amount must be positive (got {amount})"
     headroom = refund_headroom(order, reserved)
@@ -80,8 +83,8 @@ def refund_refusal(order: Order, amount: int, lines: Sequence[RefundLine],
         return (f"refund of {amount} exceeds what is left ({headroom}: paid {order.paid}, "
                 f"refunded {order.refunded}, in flight {reserved.refunds}, disputed "
                 f"{reserved.disputed})")
-    if lines and sum(line.amount for line in lines) != amount:
-        return f"refund lines add up to {sum(ln.amount for ln in lines)}, not {amount}"
+    if lines and sum(line.amount for line in lines) < amount:
+        return f"refund lines add up to {sum(ln.amount for ln in lines)}, less than {amount}"
     return lines_refusal(order, lines, reserved)
 
 

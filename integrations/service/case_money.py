@@ -29,6 +29,14 @@ def claims_refunded(tx: Tx, case: AfterSalesCase) -> int:
     return FulfilStore.on(tx.store.sql).case_claims_refunded(case.id)
 
 
+def units_to_settle(tx: Tx, case: AfterSalesCase) -> dict[int, int]:
+    """Per line, the units a case's refund settles, whatever its amount (docs/fulfilment.md):
+    its lines less the units its lost return parcels' claims refunded (they marked those)."""
+    claimed = FulfilStore.on(tx.store.sql).case_claimed_units(case.id)
+    return {ln.line_no: ln.quantity - claimed.get(ln.line_no, 0) for ln in case.lines
+            if ln.quantity > claimed.get(ln.line_no, 0)}
+
+
 def checked_amount(tx: Tx, case: AfterSalesCase, amount: int | None = None) -> int:
     """`amount` (default: the case's amount due) as the `refund` step will check it, before any
     money moves: GuardRejected if the step would refuse it."""

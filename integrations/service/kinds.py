@@ -18,6 +18,7 @@ from integrations.db.writer import Change
 from integrations.service import pipeline
 from integrations.service.carriers import pick_carrier
 from integrations.service.case_goods import case_facts
+from integrations.service.case_money import units_to_settle
 from integrations.service.context import Context, Tx
 from integrations.service.money_requests import key_for, request
 from integrations.service.packing import pack_facts
@@ -238,7 +239,7 @@ def _mark_lines_refunded(tx: Tx, order: Order, case: AfterSalesCase) -> None:
     """A refunded case settles its units (docs/fulfilment.md): every unit of its lines but
     those a claim on its own return parcels refunded (the claim marked them), whatever the
     amount — its amount due, or less agreed with the buyer."""
-    units, by_no = case_units_to_settle(tx, case), {ln.line_no: ln for ln in order.lines}
+    units, by_no = units_to_settle(tx, case), {ln.line_no: ln for ln in order.lines}
     for line_no, quantity in units.items():
         left = by_no[line_no].quantity - by_no[line_no].refunded_quantity
         if quantity > left:
@@ -246,14 +247,6 @@ def _mark_lines_refunded(tx: Tx, order: Order, case: AfterSalesCase) -> None:
                                 f"line {line_no} was already refunded: {quantity} units to "
                                 f"settle, {left} of {by_no[line_no].quantity} not refunded")
     mark_refunded(order, units)
-
-
-def case_units_to_settle(tx: Tx, case: AfterSalesCase) -> dict[int, int]:
-    """Per line, the units a case's refund settles: its lines less the units its lost return
-    parcels' claims refunded."""
-    claimed = FulfilStore.on(tx.store.sql).case_claimed_units(case.id)
-    return {ln.line_no: ln.quantity - claimed.get(ln.line_no, 0) for ln in case.lines
-            if ln.quantity > claimed.get(ln.line_no, 0)}
 
 
 def claim_event_data(tx: Tx | None, claim: Claim) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from integrations.service.context import Context, Tx
 from integrations.service.late_payments import take_late_money
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
-from statemachine.money import OperationKind, PaymentOperation
+from statemachine.money import OperationKind, PaymentOperation, mark_refunded
 from statemachine.order import ORDER_LIFECYCLE, UNPAYABLE, takes_payment
 from statemachine.order_aggregate import Order
 from statemachine.ports import PaymentResult
@@ -62,3 +62,6 @@ def _refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation) -
     orders.fire(ctx, tx, order, "refund", operation.actor, {
         "amount": operation.amount, "case": case_ref,
         "reason": operation.reason or f"refund {operation.key}"})
+    if operation.lines and mark_refunded(order, {ln.line_no: ln.quantity
+                                                 for ln in operation.lines}):
+        tx.writer.save_lines(order)  # the units it settled, as the case's step would have

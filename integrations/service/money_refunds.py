@@ -9,10 +9,9 @@ the provider (bank transfer, cash) is recorded as an offline payout with who pai
 
 from __future__ import annotations
 
-from integrations.db.fulfil_store import FulfilStore
 from integrations.db.money_store import MoneyStore
 from integrations.service import money, orders
-from integrations.service.case_money import checked_amount
+from integrations.service.case_money import checked_amount, units_to_settle
 from integrations.service.context import Context, Tx
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase
 from statemachine.errors import InvalidInput, InvalidTransition
@@ -38,23 +37,21 @@ def request_case_refund(ctx: Context, tx: Tx, order: Order, case: AfterSalesCase
         raise InvalidTransition("case", case.public_id, case.state.value, "refund",
                                 CASE_LIFECYCLE.allowed(case.state))
     amount = checked_amount(tx, case, amount)
-    lines = _lines_paid(tx, case, amount)
+    lines = _lines_paid(tx, case)
     key = money.key_for(tx, f"refund:{case.public_id}", order.id)
     return money.request(ctx, tx, order, OperationKind.REFUND, amount, key, actor,
                          lines=lines, purpose={"case": case.public_id},
                          reason=f"after-sales {case.public_id} ({case.kind.value})")
 
 
-def _lines_paid(tx: Tx, case: AfterSalesCase, amount: int) -> tuple[RefundLine, ...]:
-    """The lines a case refund of `amount` pays for: the case's lines, less the units a claim
-    on its return parcels refunded when the amount is what is due; none (a refund by amount,
-    as the provider is then called) for another partial amount."""
-    claimed = FulfilStore.on(tx.store.sql).case_claimed_units(case.id) \
-        if amount != case.requested_amount else {}
-    lines = tuple(RefundLine(ln.line_no, ln.quantity - claimed.get(ln.line_no, 0),
-                             ln.amount // ln.quantity * (ln.quantity - claimed.get(ln.line_no, 0)))
-                  for ln in case.lines if ln.quantity > claimed.get(ln.line_no, 0))
-    return lines if sum(ln.amount for ln in lines) == amount else ()
+def _lines_paid(tx: Tx, case: AfterSalesCase) -> tuple[RefundLine, ...]:
+    """The units a case refund settles (`units_to_settle`: its lines less what claims on its
+    return parcels refunded), whatever the amount: they are reserved while the refund is in
+    flight, as the case's `refund` step will mark them. The provider is asked by these lines
+    when the amount is their value, by amount when it is less (money._call)."""
+    price = {ln.line_no: ln.amount // ln.quantity for ln in case.lines}
+    return tuple(RefundLine(line_no, quantity, price[line_no] * quantity)
+                 for line_no, quantity in units_to_settle(tx, case).items())
 
 
 def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: str,
