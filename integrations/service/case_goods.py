@@ -105,6 +105,21 @@ def _warehouses(tx: Tx, case: AfterSalesCase, purpose: str,
     return sorted(found) or ["unknown"]
 
 
+def label_plan(tx: Tx, case: AfterSalesCase, trigger: str) -> list[tuple[str, int]]:
+    """The parcels `trigger` sends, as the default labels would make them (one per warehouse,
+    `_warehouses`), each with the value it declares: a return label its warehouse's units
+    coming back, another the case's requested amount. For labels bought before the step."""
+    purpose = LABELS[trigger][0]
+    if purpose == "return":
+        price, value = {ln.line_no: ln.amount // ln.quantity for ln in case.lines}, {}
+        for hold, take in CaseStock(tx.store.sql).coming_back(case):
+            value[hold.warehouse] = value.get(hold.warehouse, 0) + take * price[hold.line_no]
+        return sorted(value.items()) or [("unknown", case.requested_amount)]
+    fresh = _plan(tx, case, _wanted(tx, case, held_counts=True)).get("replacement_plan") \
+        if purpose == "replacement" else ()
+    return [(wh, case.requested_amount) for wh in _warehouses(tx, case, purpose, fresh or ())]
+
+
 def _carrier_of(ctx: Context, tx: Tx, case: AfterSalesCase) -> str:
     """The carrier the order's goods went with (else the default carrier)."""
     parcels = [s for s in tx.store.shipments_of(case.order_id) if s.purpose == "order"]
