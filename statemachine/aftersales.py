@@ -4,6 +4,8 @@
     refund_only:   approved ─▶ refunded
     return kinds:  approved ─▶ awaiting_return ─▶ received ─▶ inspected (ok | damaged | mismatch)
                    ─▶ refunded | exchanged | repaired | closed
+                   awaiting_return ─▶ return_bounced (the carrier sent it back to the buyer:
+                   a person answers within the SLA) ─▶ awaiting_return (a new label) | closed
 
 What the steps imply, declared beside them: an exchange accepted holds its replacement units
 (like an order's hold); `await_return` creates the return parcel (a label the buyer sends the
@@ -35,6 +37,7 @@ class CaseState(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     AWAITING_RETURN = "awaiting_return"
+    RETURN_BOUNCED = "return_bounced"  # the carrier sent the return parcel back to the buyer
     RECEIVED = "received"
     INSPECTED = "inspected"
     REFUNDED = "refunded"
@@ -100,6 +103,7 @@ class CaseTrigger(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     AWAIT_RETURN = "await_return"
+    BOUNCE_RETURN = "bounce_return"
     RECEIVE = "receive"
     INSPECT = "inspect"
     REFUND = "refund"
@@ -236,6 +240,13 @@ def parcels_for(purpose: str):
     return spawn
 
 
+def record_bounce(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """What the person who answers needs: which return parcel came back to the buyer, why."""
+    return {"parcel": ctx.get("parcel"),
+            "reason": ctx.get("reason") or "the carrier sent the return parcel back to the buyer",
+            "answer": "a new return label (await_return) or close the case"}
+
+
 def record_refund(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
     case.refunded = ctx.get("amount", amount_due(case, ctx.get(CLAIMS_REFUNDED, 0)))
     return {"amount": case.refunded}
@@ -244,7 +255,7 @@ def record_refund(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any
 S = CaseState
 ACCEPTED = (S.AUTO_APPROVED, S.APPROVED)
 OPEN = (S.REQUESTED, S.AUTO_APPROVED, S.UNDER_REVIEW, S.APPROVED, S.AWAITING_RETURN,
-        S.RECEIVED, S.INSPECTED)
+        S.RETURN_BOUNCED, S.RECEIVED, S.INSPECTED)
 
 HOLD_NEW, SHIP_NEW = StockIntent.HOLD_REPLACEMENT, StockIntent.SHIP_REPLACEMENT
 RELEASE_NEW, TAKE = StockIntent.RELEASE_REPLACEMENT, StockIntent.TAKE_BACK
@@ -255,8 +266,11 @@ CASE_STEPS = (
     Step("review", (S.REQUESTED,), S.UNDER_REVIEW, effect=note),
     Step("approve", (S.UNDER_REVIEW,), S.APPROVED, effect=accept, stock=(HOLD_NEW,)),
     Step("reject", (S.REQUESTED, S.UNDER_REVIEW), S.REJECTED, effect=note),
-    Step("await_return", ACCEPTED, S.AWAITING_RETURN, (needs_return,), note,
-         stock=(LOAD_RETURN,), spawn=parcels_for("return")),
+    # a return bounced back to the buyer is sent again with a new label (its units only)
+    Step("await_return", (*ACCEPTED, S.RETURN_BOUNCED), S.AWAITING_RETURN, (needs_return,),
+         note, stock=(LOAD_RETURN,), spawn=parcels_for("return")),
+    # the carrier sent a return parcel back to the buyer: a person answers (after-sales SLA)
+    Step("bounce_return", (S.AWAITING_RETURN,), S.RETURN_BOUNCED, effect=record_bounce),
     Step("receive", (S.AWAITING_RETURN,), S.RECEIVED, effect=note),
     Step("inspect", (S.RECEIVED,), S.INSPECTED, (has_inspection_result,), record_inspection,
          stock=(TAKE,)),
@@ -269,12 +283,14 @@ CASE_STEPS = (
     Step("close", OPEN, S.CLOSED, effect=note, stock=(RELEASE_NEW,)),
 )
 
-AWAITING_ANSWER = frozenset({S.REQUESTED, S.UNDER_REVIEW})
+AWAITING_ANSWER = frozenset({S.REQUESTED, S.UNDER_REVIEW, S.RETURN_BOUNCED})
 
 
 def answer_due(case: AfterSalesCase, now: datetime, timeouts: Timeouts) -> datetime:
-    """The response SLA runs from the request, whoever looks at it meanwhile."""
-    return case.created_at + timeouts.aftersales_sla
+    """The response SLA runs from the request, whoever looks at it meanwhile; for a return
+    bounced back to the buyer, from the bounce (the case was answered before)."""
+    start = now if case.state is S.RETURN_BOUNCED else case.created_at
+    return start + timeouts.aftersales_sla
 
 
 CASE_LIFECYCLE = Lifecycle(

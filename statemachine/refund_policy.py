@@ -16,7 +16,7 @@ from statemachine.currency import shown
 
 # Accepted (by the rules or a person) with the money still to go back.
 OWED = frozenset({CaseState.AUTO_APPROVED, CaseState.APPROVED, CaseState.AWAITING_RETURN,
-                  CaseState.RECEIVED, CaseState.INSPECTED})
+                  CaseState.RETURN_BOUNCED, CaseState.RECEIVED, CaseState.INSPECTED})
 REFUNDING = frozenset({CaseKind.REFUND_ONLY, CaseKind.RETURN_REFUND})
 
 

@@ -8,7 +8,8 @@ the live holds:
 - ship_replacement: held units of the line become sold (on hand and reserved drop); what was
   not held is taken from free stock as planned;
 - release_replacement: held units of the line go back (reserved drops);
-- load_return: the return parcels carry the units the case takes back (tagged with them);
+- load_return: the return parcels carry the units the case takes back (tagged with them), or,
+  sent again after a return bounced back to the buyer, the units of the bounced parcels;
 - take_back: sold units of the line come back — `returned` and on the shelf again, or
   `written_off` with an adjustment row naming who and why — those its return parcels carry
   (none loaded, as before the tags: from delivered parcels first).
@@ -89,9 +90,16 @@ class CaseStock:
         (`coming_back`), each parcel those of its warehouse: its loss settles them, not
         every sold unit of its warehouse."""
         units = [(self.holds.split_hold(hold, take, CONSUMED), hold.line_no, hold.warehouse,
-                  take) for hold, take in self.coming_back(case)]
+                  take) for hold, take in self.to_send_back(case)]
         self.holds.load_parcels(parcel_loads(units, [(p.id, p.warehouse)
                                                      for p in fired.spawned]))
+
+    def to_send_back(self, case: AfterSalesCase) -> list[tuple[HoldRow, int]]:
+        """The units a case's return labels carry: those of its return parcels the carrier
+        sent back to the buyer, when there are (sent again with a new label: the others are
+        back with us or still on their way), else the units it takes back (`coming_back`)."""
+        bounced = self.holds.bounced_return_holds(case.id)
+        return [(hold, hold.quantity) for hold in bounced] if bounced else self.coming_back(case)
 
     def coming_back(self, case: AfterSalesCase, returning: set[int] | None = None
                     ) -> list[tuple[HoldRow, int]]:

@@ -153,6 +153,15 @@ class FulfilStore:
                             "'return'", {"c": case_id})
         return {r[0] for r in rows if r[1] == CONSUMED} if rows else None
 
+    def bounced_return_holds(self, case_id: int) -> list[HoldRow]:
+        """The sold units the case's return parcels sent back to the buyer carry (the carrier
+        returned them: the goods are with the buyer again), in hold order."""
+        return [HoldRow(*r) for r in self.sql.all(
+            "SELECT h.id, h.line_no, h.sku, h.warehouse, h.quantity FROM stock_holds h JOIN "
+            "shipments s ON s.id = h.shipment_id WHERE s.case_id = :c AND s.purpose = 'return' "
+            "AND s.state = 'returned_to_sender' AND h.status = 'consumed' ORDER BY h.id",
+            {"c": case_id})]
+
     def case_claims_refunded(self, case_id: int) -> int:
         """What the claims on the case's own return parcels refunded to the buyer (a lost
         return parcel's goods), minor units."""

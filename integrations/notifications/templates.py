@@ -42,6 +42,10 @@ TEMPLATES: dict[str, Template] = {
     "orderpilot.case.sla_breached": Template(
         "ops", "Escalation: after-sales case {case_id} unanswered",
         "Case {case_id} on order {order_id} passed its 24 h response SLA (state {state})."),
+    "orderpilot.case.return_bounced": Template(
+        "ops", "Return parcel {parcel} of case {case_id} went back to the buyer",
+        "Case {case_id} on order {order_id}: {reason}. Answer within 24 h: a new return label "
+        "(await_return) or close the case."),
     "orderpilot.order.chargeback": Template(
         "ops", "Chargeback on order {order_id}",
         "The buyer's bank took back {amount}. Payment {payment_ref}. Collect evidence: "
@@ -63,7 +67,9 @@ def render(event: str, payload: Mapping[str, Any],
     if template is None:
         return None
     known = tuple(known)
-    values = _Blank({k: _masked(k, v) for k, v in payload.items()})
+    details = payload.get("details")  # a step's own details, under the event's fields
+    fields = {**details, **payload} if isinstance(details, Mapping) else payload
+    values = _Blank({k: _masked(k, v) for k, v in fields.items()})
     title = mask_text(template.title.format_map(values), known)
     body = mask_text(template.body.format_map(values), known)
     return Message(event, template.audience, title, body, payload.get("order_id"))

@@ -96,7 +96,7 @@ def _warehouses(tx: Tx, case: AfterSalesCase, purpose: str,
     that loads the return parcels) and repaired items leave from (where the goods were sold
     from)."""
     if purpose == "return":
-        back = CaseStock(tx.store.sql).coming_back(case)
+        back = CaseStock(tx.store.sql).to_send_back(case)
         return sorted({hold.warehouse for hold, _ in back}) or ["unknown"]
     lines = {ln.line_no for ln in case.lines}
     status = "held" if purpose == "replacement" else "consumed"
@@ -112,7 +112,7 @@ def label_plan(tx: Tx, case: AfterSalesCase, trigger: str) -> list[tuple[str, in
     purpose = LABELS[trigger][0]
     if purpose == "return":
         price, value = {ln.line_no: ln.amount // ln.quantity for ln in case.lines}, {}
-        for hold, take in CaseStock(tx.store.sql).coming_back(case):
+        for hold, take in CaseStock(tx.store.sql).to_send_back(case):
             value[hold.warehouse] = value.get(hold.warehouse, 0) + take * price[hold.line_no]
         return sorted(value.items()) or [("unknown", case.requested_amount)]
     fresh = _plan(tx, case, _wanted(tx, case, held_counts=True)).get("replacement_plan") \

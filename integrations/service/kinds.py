@@ -3,7 +3,8 @@
 Per lifecycle: the facts its guards need that no caller supplies, what its events carry, and
 what follows a written batch. Cascades between lifecycles live here, in one place:
 a parcel delivered last delivers its order; a case's return parcel delivered last (the others
-delivered or lost) is received by its case; a case refunded refunds its order's lines.
+delivered or lost) is received by its case; a return parcel sent back to the buyer bounces
+its case to a person; a case refunded refunds its order's lines.
 """
 
 from __future__ import annotations
@@ -256,11 +257,14 @@ def claim_event_data(tx: Tx | None, claim: Claim) -> dict[str, Any]:
             "recovered": claim.recovered}
 
 
-RETURN_ENDED = (ShipmentState.DELIVERED, ShipmentState.LOST)  # arrived, or never will
+# arrived, or never will (lost; sent back to the buyer: its case asks a person, and a new
+# label carries its units if they are sent again)
+RETURN_ENDED = (ShipmentState.DELIVERED, ShipmentState.LOST, ShipmentState.RETURNED_TO_SENDER)
 
 
 def returns_on_the_way(tx: Tx, case_id: int, order_id: int) -> list[Shipment]:
-    """The case's return parcels neither delivered to us nor lost: goods still to come."""
+    """The case's return parcels neither delivered to us, lost nor sent back: goods still to
+    come."""
     return [s for s in tx.store.shipments_of(order_id) if s.case_id == case_id
             and s.purpose == "return" and s.state not in RETURN_ENDED]
 
@@ -285,12 +289,36 @@ def receive_returns(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused
     return pipeline.run(ctx, tx, CASE, moves)[1] if moves else []
 
 
-def parcels_delivered(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
-    return deliver_orders(ctx, tx, changes) + receive_returns(ctx, tx, changes)
+def bounce_returns(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
+    """A return parcel the carrier sent back to the buyer: its case, waiting for the goods,
+    asks a person at once (`bounce_return`: its event is the alert, the after-sales SLA runs
+    from now), whatever its other return parcels do — the goods will not come unless the
+    buyer sends them again."""
+    moves, seen = [], set()
+    for change in changes:
+        parcel = change.aggregate
+        if change.fired.entity == "shipment" and change.fired.moved and \
+                change.fired.to_state == ShipmentState.RETURNED_TO_SENDER and \
+                parcel.purpose == "return" and parcel.case_id is not None \
+                and parcel.case_id not in seen:
+            case = tx.store.get_case(parcel.case_id)
+            if case.state is CaseState.AWAITING_RETURN:
+                seen.add(case.id)
+                why = change.fired.payload.get("reason") or "no reason given"
+                moves.append(Move(case, "bounce_return", change.fired.at, "system:carrier",
+                                  {"parcel": parcel.public_id, "reason": f"return parcel "
+                                   f"{parcel.public_id} sent back to the buyer: {why}"}))
+    return pipeline.run(ctx, tx, CASE, moves)[1] if moves else []
+
+
+def parcels_ended(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
+    """What follows a parcel that arrived or came back (see the functions it calls)."""
+    return deliver_orders(ctx, tx, changes) + receive_returns(ctx, tx, changes) + \
+        bounce_returns(ctx, tx, changes)
 
 
 SHIPMENT = Kind(SHIPMENT_LIFECYCLE, order_of=lambda s: s.order_id,
-                event_data=shipment_event_data, facts=lock_orders, follow_up=parcels_delivered)
+                event_data=shipment_event_data, facts=lock_orders, follow_up=parcels_ended)
 ORDER = Kind(ORDER_LIFECYCLE, order_of=lambda o: o.id, event_data=order_event_data,
              facts=order_facts, follow_up=after_ship, spawns=SHIPMENT,
              spawn_key="parcels")

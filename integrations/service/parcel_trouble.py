@@ -168,6 +168,12 @@ def receive_return(ctx: Context, shipment_id: int, result: str, notes: str | Non
         if shipment.state is not ShipmentState.RETURNED_TO_SENDER:
             raise GuardRejected("shipment", shipment.public_id, shipment.state.value,
                                 "receive_return", "the carrier has not returned this parcel")
+        if shipment.purpose == "return":  # its sender is the buyer: the goods are with them
+            raise GuardRejected("shipment", shipment.public_id, shipment.state.value,
+                                "receive_return", "a return parcel the carrier sent back went "
+                                "to the buyer, not to us: its case "
+                                f"{ids.CASE(shipment.case_id or 0)} is answered instead (a new "
+                                "return label: await_return, or close)")
         order, store = tx.store.get_order(shipment.order_id), FulfilStore(tx.connection)
         goods = claims.parcel_goods(store, order, shipment)
         value = claims.goods_value(order, goods)

@@ -79,7 +79,10 @@ CASE_TABLE = {
     "auto_approved": {"await_return": "awaiting_return", "refund": "refunded", "close": "closed"},
     "under_review": {"approve": "approved", "reject": "rejected", "close": "closed"},
     "approved": {"await_return": "awaiting_return", "refund": "refunded", "close": "closed"},
-    "awaiting_return": {"receive": "received", "close": "closed"},
+    "awaiting_return": {"receive": "received", "close": "closed",
+                        "bounce_return": "return_bounced"},
+    # the carrier sent the return back to the buyer: a person sends a new label or closes
+    "return_bounced": {"await_return": "awaiting_return", "close": "closed"},
     "received": {"inspect": "inspected", "close": "closed"},
     "inspected": {"refund": "refunded", "exchange": "exchanged", "repair": "repaired",
                   "close": "closed"},
