@@ -7,7 +7,7 @@ processed commands) lives here: it is not part of any lifecycle.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -204,18 +204,23 @@ class Store:
         BUYER.later(self.sql, [{"id": buyer_id, "created_at": at,
                                 "credit_score": NEW_BUYER_SCORE}])
 
-    def placing_for(self, buyer_id: str) -> None:
-        """One buyer's placements take turns until commit, so each reads the risk signals
-        with the others counted. Placement takes it before any row lock and nothing else
-        takes it: it adds no edge to the row lock order."""
-        self.take_turn(f"placing:{buyer_id}")
+    def placing_for(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Placements that share a buyer, a device, an IP or an address ((kind, value) pairs)
+        take turns until commit, so each reads the risk signals (velocity, accounts per device)
+        with the others counted. Placement takes these before any row lock and nothing else
+        takes them: they add no edge to the row lock order."""
+        self.take_turn(*(f"placing:{kind}:{value}" for kind, value in keys))
 
-    def take_turn(self, name: str) -> None:
-        """Wait for the other transactions that took a turn by this name, until commit
-        (PostgreSQL: a transaction-scoped advisory lock on the name's hash; SQLite's writers
-        take turns anyway). Take it before any row lock."""
-        if not self.sql.sqlite:
-            self.sql.run("SELECT pg_advisory_xact_lock(hashtext(:k))", {"k": name})
+    def take_turn(self, *names: str) -> None:
+        """Wait for the other transactions that took a turn by any of these names, until
+        commit (PostgreSQL: transaction-scoped advisory locks on the names' hashes, taken in
+        one statement in name order, so two callers never wait for each other in a circle;
+        SQLite's writers take turns anyway). Take them before any row lock."""
+        ordered = sorted(set(names))
+        if self.sql.sqlite or not ordered:
+            return
+        locks = ", ".join(f"pg_advisory_xact_lock(hashtext(:k{n}))" for n in range(len(ordered)))
+        self.sql.run(f"SELECT {locks}", {f"k{n}": name for n, name in enumerate(ordered)})
 
     def open_parcels(self, order_ids: Sequence[int]) -> dict[int, int]:
         """Per order, its parcels not delivered yet (a lost / returned parcel whose buyer was

@@ -119,9 +119,10 @@ def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
 def _new(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
          contact: Contact) -> Order:
     """Create the order (holding its stock) and fire the risk engine's decision on it."""
-    # a buyer's parallel checkouts are decided in turn, each counting the others (velocity,
-    # daily limits): decided side by side, none saw the others
-    tx.store.placing_for(request.buyer_id)
+    # parallel checkouts of a buyer, or of many accounts on one phone, IP or address, are
+    # decided in turn, each counting the others (velocity, accounts per device, daily
+    # limits): decided side by side, none saw the others
+    tx.store.placing_for(_shared_by(request, contact))
     needs = [Need(i, ln.sku, ln.quantity) for i, ln in enumerate(request.lines, start=1)]
     available = tx.stock.availability(n.sku for n in needs)
     _check_skus_known(request, {sku for sku, _ in available})
@@ -219,6 +220,13 @@ def _check_skus_known(request: PlaceOrder, known: set[str]) -> None:
                for i, ln in enumerate(request.lines) if ln.sku not in known}
     if unknown:
         raise InvalidInput(unknown)
+
+
+def _shared_by(request: PlaceOrder, contact: Contact) -> list[tuple[str, str]]:
+    """What a placement's risk signals count other orders by: its buyer, device, IP, address."""
+    keys = [("buyer", request.buyer_id), ("device", request.device_id),
+            ("ip", str(request.ip) if request.ip else None), ("address", contact.address.key)]
+    return [(kind, value) for kind, value in keys if value]
 
 
 def _facts(order: Order, request: PlaceOrder, contact: Contact,

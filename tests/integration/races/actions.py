@@ -203,10 +203,12 @@ def by_rules(facts: Any, store: Any) -> RiskDecision:
 _RULES: Any = None
 
 
-def place_state(pilot: OrderPilot, buyer: str, lines: list[dict[str, Any]]) -> str:
-    """`place`, answering the state the risk decision left the order in."""
-    order = pilot.orders.place(buyer_id=buyer, lines=lines, shipping_address=ADDRESS,
-                               device_id=f"d-{buyer}")
+def place_state(pilot: OrderPilot, buyer: str, lines: list[dict[str, Any]],
+                device: str | None = None, address: dict[str, str] | None = None) -> str:
+    """`place`, answering the state the risk decision left the order in (the buyer's own
+    device and the common address unless given)."""
+    order = pilot.orders.place(buyer_id=buyer, lines=lines, shipping_address=address or ADDRESS,
+                               device_id=device or f"d-{buyer}")
     return order.state
 
 

@@ -1,5 +1,6 @@
-"""One buyer's orders placed at the same moment (parallel checkouts, a script): the velocity
-rule counts each of them, as it counts orders placed one after another."""
+"""Orders placed at the same moment (parallel checkouts, a script) by one buyer, or by many
+accounts from one phone to one address: the velocity rule counts each of them, as it counts
+orders placed one after another."""
 
 from __future__ import annotations
 
@@ -33,3 +34,38 @@ def test_parallel_orders_of_one_buyer_are_all_counted_by_the_velocity_rule(race,
         states = sorted(o.result for o in outcomes)
         assert states == ["awaiting_payment"] * 3 + ["verifying"], (trial, states)
         race.check([])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_parallel_orders_of_many_accounts_on_one_device_are_decided_as_one_by_one(race, trials):
+    pilot = race.open(risk="by_rules")
+    for trial in range(trials):
+        start_trial(race, trial)
+        racing, one_by_one = scores(pilot, race, trial, "race"), scores(pilot, race, trial, "ref")
+        # Then the orders placed at once scored as the same orders placed one after another:
+        # each counted the others (device shared by more accounts, more orders this hour)
+        assert sorted(racing) == sorted(one_by_one), (trial, racing, one_by_one)
+        race.check([])
+
+
+def scores(pilot, race, trial: int, run: str) -> list[float]:
+    """Two accounts order from one phone to one address, then four more at the same moment
+    (`race`) or one after another (`ref`, another phone and address): their risk scores."""
+    device, address = f"d-{run}-{trial}", {**ADDRESS, "street": f"文三路 {len(run)} 号"}
+    skus = [f"SKU-{run}-{trial}-{n}" for n in range(EARLIER + race.pool.size)]
+    for sku in skus:
+        pilot.inventory.receive(sku=sku, warehouse="WH-HZ", quantity=5)
+    for n, sku in enumerate(skus[:EARLIER]):
+        pilot.orders.place(buyer_id=f"b-{run}-{trial}-{n}", lines=[line(sku)],
+                           shipping_address=address, device_id=device)
+    calls = [{"buyer": f"b-{run}-{trial}-{n}", "lines": [line(sku)], "device": device,
+              "address": address} for n, sku in enumerate(skus[EARLIER:], start=EARLIER)]
+    if run == "race":
+        outcomes = race.run(*[("place_state", call) for call in calls])
+        assert all(o.ok for o in outcomes), (trial, outcomes)
+    else:
+        for call in calls:
+            pilot.orders.place(buyer_id=call["buyer"], lines=call["lines"],
+                               shipping_address=address, device_id=device)
+    return [pilot.orders.get(pilot.orders.list(buyer=call["buyer"]).orders[0].id).risk["score"]
+            for call in calls]
