@@ -66,17 +66,24 @@ async def alipay_webhook(request: Request, ctx: Ctx) -> Response:
         return PlainTextResponse("failure", 401)
     form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     try:
-        event = alipay_notify.read_notify(form, gateway.client, settings.secret("alipay_app_id"),
-                                          ctx.clock.now(), settings.alipay_notify_window_seconds,
-                                          settings.alipay_seller_id)
+        events = alipay_notify.read_notify(form, gateway.client, settings.secret("alipay_app_id"),
+                                           ctx.clock.now(), settings.alipay_notify_window_seconds,
+                                           settings.alipay_seller_id)
     except WebhookRefused as error:
         log.warning("alipay notification refused: %s", error)
         return PlainTextResponse("failure", 401)
-    if event is None:
-        return PlainTextResponse("success")
+    for event in events:  # each once by its id: a resend replays those applied already
+        answer = await _apply_alipay(ctx, event)
+        if answer is not None:
+            return answer
+    return PlainTextResponse("success")
+
+
+async def _apply_alipay(ctx: Ctx, event: MoneyEvent) -> Response | None:
+    """None once applied; else Alipay's plain `failure`, with a status that says why."""
     try:
         await run_in_threadpool(_apply, ctx, event)
-    except OrderPilotError as error:  # nothing written: Alipay resends it (25 hours)
+    except OrderPilotError as error:  # this event not written: Alipay resends (25 hours)
         status = status_of(error)
         log.warning("alipay notification %s not applied, answered failure (%s): %s",
                     event.event_id, status, error)
@@ -86,7 +93,7 @@ async def alipay_webhook(request: Request, ctx: Ctx) -> Response:
         log.exception("alipay notification %s not applied, answered failure (500)",
                       event.event_id)
         return PlainTextResponse("failure", 500)
-    return PlainTextResponse("success")
+    return None
 
 
 def _apply(ctx: Ctx, event: MoneyEvent):  # type: ignore[no-untyped-def]

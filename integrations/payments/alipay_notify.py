@@ -8,7 +8,9 @@ numbers every trade so). A forged, stale or malformed notification raises Webhoo
 replayed one is answered from the log by its `notify_id`. Alipay expects the plain answer `success`.
 TRADE_SUCCESS and TRADE_FINISHED both mean the buyer paid (Alipay's documented rule: a product
 sold without refunds notifies TRADE_FINISHED only; others TRADE_SUCCESS, then TRADE_FINISHED
-when the refund period ends).
+when the refund period ends). A refund notice carries the trade's payment too (`total_amount`,
+`gmt_payment`): it is given first, so a refund notice that overtakes the payment notice books
+both (see integrations/payments/README.md).
 """
 
 from __future__ import annotations
@@ -27,8 +29,23 @@ BEIJING = timezone(timedelta(hours=8))  # Alipay's timestamps are Beijing time, 
 
 
 def read_notify(form: Mapping[str, str], client: AliPay, app_id: str, now: datetime,
-                tolerance_seconds: int, seller_id: str | None = None) -> MoneyEvent | None:
-    """The verified notification as a MoneyEvent; None for one that moves no money."""
+                tolerance_seconds: int, seller_id: str | None = None) -> list[MoneyEvent]:
+    """The verified notification as the MoneyEvents to apply, in order: none for one that moves
+    no money; a refund notice saying the trade was paid (`total_amount`, `gmt_payment`) gives
+    that payment first (event `<notify_id>:paid`), so a refund notice that overtakes the payment
+    notice books both — the payment notice then books nothing more."""
+    data = _verified(form, client, app_id, now, tolerance_seconds, seller_id)
+    kind = _kind(data)
+    if kind is None:
+        return []
+    event = _event(data, kind)
+    if kind == "refunded" and data.get("total_amount") and data.get("gmt_payment"):
+        return [_event(data, "captured", ":paid"), event]
+    return [event]
+
+
+def _verified(form: Mapping[str, str], client: AliPay, app_id: str, now: datetime,
+              tolerance_seconds: int, seller_id: str | None) -> dict[str, str]:
     data = dict(form)
     signature = data.pop("sign", None)
     if not signature or not client.verify(dict(data), signature):
@@ -39,9 +56,10 @@ def read_notify(form: Mapping[str, str], client: AliPay, app_id: str, now: datet
     if abs((now - sent).total_seconds()) > tolerance_seconds:
         raise WebhookRefused(f"alipay notification sent at {data['notify_time']} (Beijing) is "
                              f"outside the {tolerance_seconds} s window")
-    kind = _kind(data)
-    if kind is None:
-        return None
+    return data
+
+
+def _event(data: Mapping[str, str], kind: str, suffix: str = "") -> MoneyEvent:
     refunded = kind == "refunded"
     field = "refund_fee" if refunded else "total_amount"
     for needed in ("notify_id", "out_trade_no", field):  # a 500 or an amount of 0 before
@@ -54,7 +72,7 @@ def read_notify(form: Mapping[str, str], client: AliPay, app_id: str, now: datet
     _our_order_id(data["out_trade_no"])
     when = data.get("gmt_refund" if refunded else "gmt_payment") or data["notify_time"]
     currency = data.get("trans_currency") or "CNY"  # a cross-border trade's total_amount
-    return MoneyEvent("alipay", data["notify_id"], kind, data["out_trade_no"], amount,
+    return MoneyEvent("alipay", data["notify_id"] + suffix, kind, data["out_trade_no"], amount,
                       currency, _beijing(when, "gmt"), order_id=data["out_trade_no"])
 
 

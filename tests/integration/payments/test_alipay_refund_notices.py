@@ -156,3 +156,28 @@ def test_a_trade_numbered_with_a_leading_zero_is_refused_not_matched_to_an_order
     assert shop.pilot.orders.get("o-1").state == "awaiting_payment"
     with pytest.raises(InvalidInput, match="no leading zero"):
         shop.pilot.orders.get("o-01")
+
+
+def test_a_refund_notice_before_the_payment_notice_books_the_payment_and_the_refund(
+        shop, clock):
+    # Given an order the buyer paid at Alipay, ¥20.00 of it refunded by staff in the portal,
+    # and Alipay's refund notice arriving before its payment notice (that one was lost in an
+    # outage, or is still being resent)
+    order_id = shop.order_paid_at_alipay()
+    shop.alipay.portal_refund(order_id, "portal-20261129-3", 2000)
+    refund = shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now(),
+                                refund=("portal-20261129-3", 2000))
+    # When the refund notice is posted (twice)
+    answers = [shop.post(refund) for _ in range(2)]
+    # Then it is answered `success` (before: 409 at every resend until the payment notice
+    # came): the notice says the buyer paid ¥88.88, so the payment is booked, then the refund
+    assert [(r.status_code, r.text) for r in answers] == [(200, "success")] * 2
+    order = shop.pilot.orders.get(order_id)
+    assert (order.state, order.paid, order.refunded, order.payment_status) == (
+        "paid", 8888, 2000, "partially_refunded")
+    assert ledger(shop, order_id) == [("capture", 8888), ("refund", 2000)]
+    # And the payment notice, when it comes, books nothing more
+    paid = shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())
+    assert shop.post(paid).text == "success"
+    assert ledger(shop, order_id) == [("capture", 8888), ("refund", 2000)]
+    assert [h.trigger for h in shop.pilot.orders.history(order_id)].count("pay") == 1
