@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
 from integrations.carriers.simulated import AdoptingCarrier
 from integrations.console.jobs import Ports, settle_cancel
 from integrations.db.records import payments_of
+from integrations.db.repository import OUTBOX
 from integrations.http import providers
 from integrations.payments.settings import PaymentSettings
 from orderpilot import OrderPilot
@@ -74,8 +76,15 @@ def test_a_portal_refund_of_a_cancelled_order_is_booked_and_the_job_asks_alipay_
     answers = [shop.post(notice) for _ in range(2)]
     # Then both are answered `success` (before: 409 at every retry, the refund never booked)
     assert [(r.status_code, r.text) for r in answers] == [(200, "success")] * 2
-    # And the ledger holds the refund once
+    # And the ledger holds the refund once; the order's event stream says it was settled
     assert ledger(shop, order_id) == [("capture", 8888), ("refund", 8888)]
+    with shop.pilot.context.engine.connect() as connection:
+        told = [(r.event, r.payload.get("kind"), r.payload.get("amount"))
+                for r in connection.execute(select(OUTBOX.c.event, OUTBOX.c.payload).where(
+                    OUTBOX.c.event.in_(["orderpilot.order.money_requested",
+                                        "orderpilot.order.refund_settled"])))]
+    assert told[-2:] == [("orderpilot.order.money_requested", "refund", 8888),
+                         ("orderpilot.order.refund_settled", None, 8888)], told
     # When the cancel-refund job runs, then it sees the money back and asks Alipay nothing
     assert cancel_refund_job(shop, order_id) == "already settled"
     assert shop.alipay.trades[order_id]["refunds"] == {"portal-20261129-1": 8888}
