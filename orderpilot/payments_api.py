@@ -50,6 +50,7 @@ class Payments:
         """Cancelled orders whose money is still with the provider (Shopify's "refund
         later"), oldest first: order, buyer, currency, owed (the goods, minor units), held
         (what the ledger shows the provider kept, shipping included), payment_ref,
-        since (the last change), overdue (past ORDERPILOT_SHOPIFY__REFUND_LATER_ALERT_HOURS)."""
+        since (when it was cancelled), overdue (past
+        ORDERPILOT_SHOPIFY__REFUND_LATER_ALERT_HOURS since then)."""
         when = check_when("now", now) if now is not None else self._ctx.clock.now()
         return [r.model_dump(mode="json") for r in refunds_owed(self._ctx, when, limit)]

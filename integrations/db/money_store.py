@@ -71,30 +71,36 @@ class MoneyStore:
             "'checkout' AND created_at <= :t ORDER BY created_at, id LIMIT :n",
             {"t": older_than, "n": limit})]
 
-    def refunds_owed(self, limit: int, changed_before: datetime | None = None, untold: str = ""
+    def refunds_owed(self, limit: int, since_before: datetime | None = None, untold: str = ""
                      ) -> list[tuple[int, str, str, int, int, str | None, datetime]]:
-        """(order id, buyer, currency, owed, held, payment ref, last change) of cancelled orders
+        """(order id, buyer, currency, owed, held, payment ref, since) of cancelled orders
         still holding money: only a cancel with `refund_later` leaves paid > refunded there
-        (every other cancel counts all of it refunded). Oldest change first; reads the
-        cancelled orders through ix_orders_state. Owed: the goods paid and not refunded (the
-        order's terms); held: what the ledger shows the provider kept (captures less refunds,
-        shipping and tax included). `changed_before`: last changed before then;
+        (every other cancel counts all of it refunded). Since: when the order was cancelled
+        (its `cancel` in the history; a later refund or other change does not move it).
+        Oldest first; reads the cancelled orders through ix_orders_state and each one's
+        history through ix_transition_history_order_id. Owed: the goods paid and not refunded
+        (the order's terms); held: what the ledger shows the provider kept (captures less
+        refunds, shipping and tax included). `since_before`: cancelled before then;
         `untold`: an inbox key prefix (`refund-owed:o-`) the order's id has not been kept under."""
-        where = " AND updated_at < :t" if changed_before else ""
-        if untold:
-            where += (" AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.key = :p || "
-                      "CAST(orders.id AS VARCHAR(20)))")
+        where = (" AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.key = :p || "
+                 "CAST(orders.id AS VARCHAR(20)))") if untold else ""
         held = ("(SELECT COALESCE(SUM(CASE p.kind WHEN 'capture' THEN p.amount WHEN 'refund' "
                 "THEN -p.amount ELSE 0 END), 0) FROM payment_records p WHERE p.order_id = "
                 "orders.id)")
+        cancelled_at = ("COALESCE((SELECT MAX(h.at) FROM transition_history h WHERE h.order_id "
+                        "= orders.id AND h.entity = 'order' AND h.trigger = 'cancel'), "
+                        "updated_at)")
+        owing = (f"SELECT id, buyer_id, currency, paid - refunded AS owed, {held} AS held, "
+                 f"payment_ref, {cancelled_at} AS since FROM orders WHERE state = 'cancelled' "
+                 f"AND paid > refunded{where}")
         return [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), r[5],
                  self.sql.when(r[6]))
                 for r in self.sql.all(
-                    f"SELECT id, buyer_id, currency, paid - refunded, {held}, payment_ref, "
-                    f"updated_at FROM orders WHERE state = 'cancelled' AND paid > refunded{where} "
-                    "ORDER BY updated_at, id LIMIT :n",
+                    f"SELECT id, buyer_id, currency, owed, held, payment_ref, since FROM "
+                    f"({owing}) owing{' WHERE since < :t' if since_before else ''} "
+                    "ORDER BY since, id LIMIT :n",
                     {"n": limit, "p": untold,
-                     "t": self.sql.time(changed_before) if changed_before else None})]
+                     "t": self.sql.time(since_before) if since_before else None})]
 
     def abandoned_checkouts(self, limit: int) -> list[tuple[int, str]]:
         """(order id, payment ref) of payments opened at the provider — a checkout of ours, or

@@ -5,7 +5,8 @@ parameter: the public API refuses it): the order is cancelled, its stock back, a
 stays with the provider until refunds/create books each refund. Nothing else reminds anyone,
 so these orders are listed (`pilot.payments.refunds_owed()`, `orderpilot payments owed`) and
 the money sweep tells ops once per order (event `orderpilot.order.refund_owed`) when one has
-waited past `ORDERPILOT_SHOPIFY__REFUND_LATER_ALERT_HOURS` (72) since its last change.
+waited past `ORDERPILOT_SHOPIFY__REFUND_LATER_ALERT_HOURS` (72) since it was cancelled (from
+its history: a partial refund or any other later change does not restart the wait).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class RefundOwed(BaseModel):
     owed: int  # goods paid and not refunded, minor units (the order's terms)
     held: int  # what the ledger shows the provider kept: shipping and tax included
     payment_ref: str | None
-    since: datetime  # the order's last change: its cancellation or its last refund
+    since: datetime  # when the order was cancelled (its `cancel` in the history)
     overdue: bool
 
 

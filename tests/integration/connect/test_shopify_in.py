@@ -412,6 +412,31 @@ def test_a_refund_left_for_later_is_listed_and_reported_overdue_once(storefront,
     assert sum(-a if kind == "refund" else a for kind, a, _ in ledger(pilot)) == 0
 
 
+def test_a_partial_refund_does_not_restart_the_overdue_clock_of_a_refund_left_for_later(
+        storefront, clock):
+    # Given an order paid at checkout (two tins of tea) cancelled with "refund later"
+    pilot, http = storefront
+    send(http, "orders/create", shopify_order(13, financial_status="paid"), "wh-80")
+    send(http, "orders/cancelled", shopify_order(13, financial_status="paid",
+                                                 cancelled_at=CANCELLED_AT,
+                                                 cancel_reason="customer"), "wh-81")
+    cancelled_at = clock.now()
+    # When Shopify refunds one tin 50 hours later, and the rest stays owed
+    clock.advance(hours=50)
+    part = send(http, "refunds/create", shopify_refund(13), "wh-82")
+    assert part.json()["applied"] is True, part.text
+    # Then the list says since the cancellation (it said since the refund)
+    owed = pilot.payments.refunds_owed()
+    assert [(r["order_id"], r["owed"], r["since"]) for r in owed] == [
+        ("o-1", 3990, cancelled_at.isoformat().replace("+00:00", "Z"))], owed
+    # And 73 hours after the cancellation ops are told it is overdue (not 123 hours after it)
+    clock.advance(hours=23)
+    assert pilot.payments.sweep()["refunds_owed_alerted"] == 1
+    assert [(a["order_id"], a["amount"]) for a in refund_owed_alerts(pilot)] == [("o-1", 3990)]
+    assert refund_owed_alerts(pilot)[0]["since"][:19] == cancelled_at.isoformat()[:19]
+    assert pilot.payments.refunds_owed()[0]["overdue"] is True
+
+
 def test_the_public_api_cannot_cancel_a_paid_order_leaving_its_refund_for_later(storefront):
     # Given a paid order (placed and paid through the Python API)
     pilot, _ = storefront
