@@ -13,8 +13,9 @@ Mapping (what Shopify calls it → what orderpilot needs; a missing or unusable 
   phone, recipient); browser_ip (or client_details.browser_ip) → ip; email, customer_locale.
 Money is converted to minor units by the currency's exponent (CNY 2, JPY 0, KWD 3); shipping
 and taxes are not goods: they are recorded with the payment, not in the order total. A refund's
-money is its successful refund `transactions` (goods, shipping and tax together); its goods are
-its `refund_line_items`.
+money is its refund `transactions` (goods, shipping and tax together), booked as each succeeds;
+its goods are its `refund_line_items`. A settled refund transaction (order_transactions/create)
+is known by its id.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from statemachine.errors import InvalidInput
 
 HMAC_HEADER = "x-shopify-hmac-sha256"
 TOPICS = ("orders/create", "orders/paid", "orders/cancelled", "orders/updated",
-          "refunds/create")
+          "refunds/create", "order_transactions/create")
 
 
 def signature(body: bytes, secret: str) -> str:
@@ -109,6 +110,19 @@ class RefundLine(_Loose):
 
 
 class Transaction(_Loose):
+    id: int | None = None
+    kind: str
+    status: str | None = None
+    amount: str = "0"
+    currency: str | None = None
+
+
+class ShopifyTransaction(_Loose):
+    """An order_transactions/create body (Admin REST Transaction): sent when a transaction is
+    created or its status changes, for status success, failure or error only."""
+
+    id: int
+    order_id: int
     kind: str
     status: str | None = None
     amount: str = "0"
@@ -160,19 +174,32 @@ def goods_refund(refund: ShopifyRefund, currency: str) -> int:
                for i, line in enumerate(refund.refund_line_items))
 
 
-def money_refunded(refund: ShopifyRefund, currency: str) -> int:
-    """The money the refund gave back: its refund transactions that succeeded. Shopify
-    documents the transactions as the record of money returned; they include the shipping,
-    tax and adjustments that `refund_line_items` leave out."""
-    return sum(minor(t.amount, currency, f"transactions[{i}].amount")
-               for i, t in enumerate(refund.transactions)
-               if t.kind == "refund" and t.status == "success")
+SETTLED, PENDING = "success", "pending"
 
 
-def unsettled(refund: ShopifyRefund) -> list[str]:
-    """The refund transactions that have not succeeded (pending, failure, error), as text."""
+def refund_shares(refund: ShopifyRefund, currency: str
+                  ) -> list[tuple[str, Transaction, int, int]]:
+    """The refund's money transactions that succeeded or are still pending, each as (its key,
+    the transaction, its amount, its share of the goods). Shopify documents the transactions
+    as the record of money returned (goods, shipping, tax, adjustments); the goods
+    (`refund_line_items`) are shared out over them in order, so a refund paid in two parts
+    gives back its goods as its money settles, and never more goods than money. The key is
+    Shopify's transaction id (the refund id and position when a body leaves it out)."""
+    goods_left, shares = goods_refund(refund, currency), []
+    for i, t in enumerate(refund.transactions):
+        if t.kind != "refund" or t.status not in (SETTLED, PENDING):
+            continue
+        amount = minor(t.amount, currency, f"transactions[{i}].amount")
+        share = min(amount, goods_left)
+        goods_left -= share
+        shares.append((str(t.id) if t.id is not None else f"{refund.id}.{i}", t, amount, share))
+    return shares
+
+
+def failed(refund: ShopifyRefund) -> list[str]:
+    """The refund transactions that failed (failure, error), as text."""
     return [f"{t.amount} {t.status or 'no status'}" for t in refund.transactions
-            if t.kind == "refund" and t.status != "success"]
+            if t.kind == "refund" and t.status not in (SETTLED, PENDING)]
 
 
 def refund_currency(refund: ShopifyRefund) -> str | None:

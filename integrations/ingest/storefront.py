@@ -14,6 +14,8 @@ order) stays one order. What each topic does:
 | refunds/create | the ledger books the money given back (its successful refund transactions:
 goods, shipping, tax); the order `refund`s its goods' part (line subtotals, at most that
 money) within what is left; once per Shopify refund id, whatever webhook delivers it |
+| order_transactions/create | a refund transaction that succeeded (one pending when its refund
+arrived) is booked, once per Shopify transaction id: shopify_refunds.py |
 
 A cancellation (orders/cancelled, or any order body with `cancelled_at`) of an order not placed
 here yet is remembered (`shopify:<shop>:cancelled:<id>`), in turn with the order's placement, so
@@ -36,28 +38,27 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from integrations.db import records
-from integrations.ingest import shopify
-from integrations.ingest.events import Inbound
+from integrations.ingest import shopify, shopify_refunds
 from integrations.ingest.once import Applied, Outcome, once
+from integrations.ingest.shopify_common import (
+    ACTOR,
+    ShopifyDelivery,
+    held,
+    lookup,
+    one_at_a_time,
+    order_key,
+    payment_record,
+    view,
+)
 from integrations.service import orders
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import PlaceOrder, parse
-from integrations.service.views import OrderView
 from statemachine import ids
-from statemachine.errors import InvalidInput, InvalidTransition, NotFound
+from statemachine.errors import InvalidInput, InvalidTransition
 from statemachine.order import takes_payment
 from statemachine.order_aggregate import Order, OrderState
 
-ACTOR = "shopify"
-
-
-class ShopifyDelivery(Inbound):
-    """One webhook delivery as logged (the digest covers topic, shop and the whole body)."""
-
-    topic: str
-    shop: str
-    payload: dict[str, Any]
+__all__ = ["order_key", "shopify_webhook"]
 
 
 def shopify_webhook(ctx: Context, topic: str, webhook_id: str, shop: str,
@@ -68,10 +69,6 @@ def shopify_webhook(ctx: Context, topic: str, webhook_id: str, shop: str,
                              "note": f"topic {topic} is not one orderpilot acts on"})
     delivery = ShopifyDelivery(event_id=webhook_id, topic=topic, shop=shop, payload=payload)
     return _TOPICS[topic](ctx, delivery)
-
-
-def order_key(shop: str, shopify_id: int) -> str:
-    return f"shopify:{shop}:order:{shopify_id}"
 
 
 def _created(ctx: Context, d: ShopifyDelivery) -> Outcome:
@@ -88,7 +85,7 @@ def _created(ctx: Context, d: ShopifyDelivery) -> Outcome:
             why_not = _pay(ctx, tx, tx.store.get_order(number), order, d)
             applied = applied or why_not is None
             note = why_not if new else note
-        return Applied(number, applied, {"order": _view(tx, number)}, note)
+        return Applied(number, applied, {"order": view(tx, number)}, note)
 
     return once(ctx, "shopify", "orders.create", d, apply,
                 lambda key: _place(ctx, d.shop, order), status=200)
@@ -104,7 +101,7 @@ def _paid(ctx: Context, d: ShopifyDelivery) -> Outcome:
         if number is None:
             return Applied(None, False, {}, "cancelled in Shopify: payment not applied")
         note = _pay(ctx, tx, tx.store.get_order(number), order, d)
-        return Applied(number, note is None, {"order": _view(tx, number)}, note)
+        return Applied(number, note is None, {"order": view(tx, number)}, note)
 
     return once(ctx, "shopify", "orders.paid", d, apply, lambda key: _place(ctx, d.shop, order))
 
@@ -121,7 +118,7 @@ def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
     def apply(tx: Tx, _: Any) -> Applied:
         if order.cancelled_at:  # remembered if not placed yet, as orders/cancelled does
             return _cancel_or_remember(ctx, tx, d.shop, order, d)
-        number = _lookup(tx, d.shop, order.id)
+        number = lookup(tx, d.shop, order.id)
         if number is None:
             return Applied(None, False, {}, "not placed here (orders/create places it)")
         ours = tx.store.get_order(number)
@@ -129,84 +126,16 @@ def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
             note = _pay(ctx, tx, ours, order, d)
         else:
             note = "nothing orderpilot acts on changed (address and line edits are not applied)"
-            return Applied(number, False, {"order": _view(tx, number)}, note)
-        return Applied(number, note is None, {"order": _view(tx, number)}, note)
+            return Applied(number, False, {"order": view(tx, number)}, note)
+        return Applied(number, note is None, {"order": view(tx, number)}, note)
 
     return once(ctx, "shopify", "orders.updated", d, apply)
 
 
-def _refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
-    refund = parse(shopify.ShopifyRefund, d.payload)
-
-    def apply(tx: Tx, _: Any) -> Applied:
-        number = _lookup(tx, d.shop, refund.order_id)
-        if number is None:
-            raise NotFound("order", f"shopify {refund.order_id}")
-        ours = tx.store.get_order(number)
-        currency = shopify.refund_currency(refund) or ours.currency
-        if currency != ours.currency:
-            raise InvalidInput({"transactions[0].currency": f"order {ids.ORDER(number)} is in "
-                                                            f"{ours.currency} (got {currency})"})
-        note = _refund_not_booked(ctx, tx, d, refund, ours)
-        if note is None:
-            _book_refund(ctx, tx, d, refund, ours)
-        return Applied(number, note is None, {"order": _view(tx, number)}, note)
-
-    return once(ctx, "shopify", "refunds.create", d, apply)
-
-
-def _refund_not_booked(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
-                       ours: Order) -> str | None:
-    """Why this refund books nothing (None: book it). Booked once per Shopify refund id,
-    whatever webhook delivers it; only money that moved (successful transactions) is booked;
-    never more than the ledger shows Shopify kept of this order."""
-    key = f"shopify:{d.shop}:refund:{refund.id}"
-    kept = tx.store.inbox_keep(key, "shopify-refund", {"action": "refunded",
-                                                       "target": ours.id, "by": d.event_id},
-                               ctx.clock.now())
-    if kept.get("by") != d.event_id:
-        return f"refund {refund.id} was handled already (webhook {kept.get('by')})"
-    money = shopify.money_refunded(refund, ours.currency)
-    if money == 0:
-        waiting = shopify.unsettled(refund)
-        return (f"no money moved yet (transactions {', '.join(waiting)}): not booked"
-                if waiting else "no money given back (no refund transaction): recorded")
-    held = _held(tx, ours.id)
-    if money > held:
-        if ours.state == OrderState.CANCELLED and held == 0:
-            return "refunded when Shopify cancelled the order: recorded already"
-        raise InvalidInput({"transactions": f"refunds {money} but the ledger holds only {held} "
-                                            f"of {ids.ORDER(ours.id)}"})
-    return None
-
-
-def _book_refund(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
-                 ours: Order) -> None:
-    """The ledger books the money given back; the order its goods' part (line subtotals,
-    never more than the money), within what is left to refund."""
-    money = shopify.money_refunded(refund, ours.currency)
-    goods = min(shopify.goods_refund(refund, ours.currency), money)
-    left = ours.paid - ours.refunded
-    if goods > left:
-        raise InvalidInput({"refund_line_items": f"refunds {goods} but only {left} of "
-                                                 f"{ids.ORDER(ours.id)} is left to refund"})
-    reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
-    if goods:
-        orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": goods, "reason": reason})
-    _payment_record(ctx, tx, ours.id, "refund", money, ours.currency, f"shopify:{refund.id}",
-                    d, reason if goods == money else f"{reason} (goods {goods} of {money})")
-
-
-def _held(tx: Tx, number: int) -> int:
-    """What the ledger shows Shopify kept of this order: captures less refunds."""
-    return sum(r.amount if r.kind == "capture" else -r.amount
-               for r in records.payments_of(tx.connection, number)
-               if r.kind in ("capture", "refund"))
-
-
 _TOPICS: dict[str, Callable[[Context, ShopifyDelivery], Outcome]] = {
     "orders/create": _created, "orders/paid": _paid, "orders/cancelled": _cancelled,
-    "orders/updated": _updated, "refunds/create": _refunded}
+    "orders/updated": _updated, "refunds/create": shopify_refunds.refunded,
+    "order_transactions/create": shopify_refunds.transaction}
 
 
 # --- the moves ---------------------------------------------------------------------------------
@@ -229,7 +158,7 @@ def _place(ctx: Context, shop: str, order: shopify.ShopifyOrder) -> tuple[int | 
         """Checked again in the placing transaction, in turn with orders/cancelled: read
         before it only, a cancellation applied meanwhile (it found no order yet) was missed
         and the cancelled order placed, paid at checkout, and shipped."""
-        _one_at_a_time(tx, shop, order.id)
+        one_at_a_time(tx, shop, order.id)
         if tx.store.inbox_get(_cancelled_key(shop, order.id)) is not None:
             raise _CancelledFirst
 
@@ -247,11 +176,6 @@ class _CancelledFirst(Exception):  # noqa: N818 - a signal inside this module, n
     """orders/cancelled was applied before the order could be placed: place nothing."""
 
 
-def _one_at_a_time(tx: Tx, shop: str, shopify_id: int) -> None:
-    """Placing a Shopify order and applying its cancellation take turns (before any row lock)."""
-    tx.store.take_turn(f"shopify:{shop}:{shopify_id}")
-
-
 def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
          d: ShopifyDelivery) -> str | None:
     """Pay our order for the goods; None when paid now, else why not."""
@@ -263,7 +187,7 @@ def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
     total = shopify.minor(order.total_price, order.currency, "total_price")
     orders.fire(ctx, tx, ours, "pay", ACTOR, {"amount": ours.total,
                                               "payment_ref": f"shopify:{order.id}"})
-    _payment_record(ctx, tx, ours.id, "capture", total, ours.currency, f"shopify:{order.id}", d,
+    payment_record(ctx, tx, ours.id, "capture", total, ours.currency, f"shopify:{order.id}", d,
                     f"goods {ours.total}; Shopify total with shipping and tax {total}")
     return None
 
@@ -275,20 +199,20 @@ def _cancel_or_remember(ctx: Context, tx: Tx, shop: str, order: shopify.ShopifyO
     the order's placement: one of them commits first, the other sees it. `paid`: the body is
     an orders/paid (Shopify took the money before it cancelled): the payment is booked first,
     so the ledger shows it come and go back."""
-    _one_at_a_time(tx, shop, order.id)
-    number = _lookup(tx, shop, order.id)
+    one_at_a_time(tx, shop, order.id)
+    number = lookup(tx, shop, order.id)
     if number is None:
         tx.store.inbox_keep(_cancelled_key(shop, order.id), "shopify-cancelled",
                             {"action": "cancelled", "target": 0}, ctx.clock.now())
         return Applied(None, False, {}, "not placed here; a late orders/create is ignored")
     ours = tx.store.get_order(number)
     if ours.state == OrderState.CANCELLED:
-        return Applied(number, False, {"order": _view(tx, number)}, "already cancelled")
+        return Applied(number, False, {"order": view(tx, number)}, "already cancelled")
     if paid and takes_payment(ours):
         _pay(ctx, tx, ours, order, d)
         ours = tx.store.get_order(number)
     note = _cancel(ctx, tx, ours, order, d)
-    return Applied(number, note is None, {"order": _view(tx, number)}, note)
+    return Applied(number, note is None, {"order": view(tx, number)}, note)
 
 
 REFUNDED_ON_CANCEL = ("refunded", "voided")  # Shopify's financial_status after a full refund
@@ -317,33 +241,16 @@ def _refunded_by_shopify(ctx: Context, tx: Tx, ours: Order, order: shopify.Shopi
     """Book Shopify's refund of what is left of its payment (shipping and tax included, as
     the capture was booked), and mark the cancellation's refund settled: it is not sent
     again through our own gateway (`settlement.cancellation`)."""
-    kept = _held(tx, ours.id)
+    kept = held(tx, ours.id)
     if kept > 0:
-        _payment_record(ctx, tx, ours.id, "refund", kept, ours.currency,
+        payment_record(ctx, tx, ours.id, "refund", kept, ours.currency,
                         f"shopify:{order.id}", d, f"refunded by Shopify: {reason}")
     tx.store.inbox_keep(f"cancel-refund:{ours.public_id}", "shopify-refunded",
                         {"action": "refunded", "target": ours.id}, ctx.clock.now())
 
 
-def _payment_record(ctx: Context, tx: Tx, number: int, kind: str, amount: int, currency: str,
-                    ref: str, d: ShopifyDelivery, reason: str) -> None:
-    records.payment_add(tx.connection, {
-        "order_id": number, "kind": kind, "amount": amount, "currency": currency,
-        "provider_ref": ref, "case_id": None, "event_key": f"shopify:{d.event_id}",
-        "reason": reason[:500], "at": ctx.clock.now()})
-
-
-def _lookup(tx: Tx, shop: str, shopify_id: int) -> int | None:
-    prior = tx.store.inbox_get(order_key(shop, shopify_id))
-    return None if prior is None else int(prior["target"])
-
-
 def _cancelled_key(shop: str, shopify_id: int) -> str:
     return f"shopify:{shop}:cancelled:{shopify_id}"
-
-
-def _view(tx: Tx, number: int) -> dict[str, Any]:
-    return OrderView.of(tx.store.get_order(number)).model_dump(mode="json")
 
 
 FIELDS = {"buyer_id": "customer.id", "ip": "browser_ip", "shipping_address.street":

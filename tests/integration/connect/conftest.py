@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from integrations.config import Settings
-from integrations.connect_config import WebhookPolicy
+from integrations.connect_config import ShopifyPolicy, WebhookPolicy
 from orderpilot import ManualClock, OrderPilot
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
+from tests.integration.connect.providers import SHOP, SHOPIFY_SECRET
+from tests.integration.integ.server import running_server
 
 FAST_RETRIES = WebhookPolicy(retry_seconds=[5, 60], timeout_seconds=5, concurrency=4)
 
@@ -26,4 +29,16 @@ def open_shop(url: str, clock: ManualClock, policy: WebhookPolicy = FAST_RETRIES
 def shop(any_url: str, live_clock: ManualClock) -> Iterator[OrderPilot]:
     pilot = open_shop(any_url, live_clock)
     yield pilot
+    pilot.close()
+
+
+@pytest.fixture
+def storefront(any_url: str, clock: ManualClock) -> Iterator[tuple[OrderPilot, httpx.Client]]:
+    """A shop taking Shopify webhooks on a running server (SKU-1 at WH-1, SKU-2 at WH-2)."""
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, settings=Settings(
+        shopify=ShopifyPolicy(webhook_secret=SHOPIFY_SECRET, shop_domain=SHOP)))
+    stock(pilot, sku="SKU-1", quantity=20)
+    stock(pilot, sku="SKU-2", warehouse="WH-2", quantity=20)
+    with running_server(pilot) as base_url, httpx.Client(base_url=base_url) as http:
+        yield pilot, http
     pilot.close()

@@ -94,11 +94,13 @@ def shopify_order(order_id: int = 5_890_123_456, *, skus: tuple[str, ...] = ("SK
 
 def shopify_refund(order_id: int, subtotal: str = "39.90", quantity: int = 1,
                    shipping: str = "0.00", currency: str = "CNY", refund_id: int = 509_562_969,
-                   status: str = "success", amount: str | None = None) -> dict[str, Any]:
+                   status: str = "success", amount: str | None = None,
+                   transaction_id: int | None = None) -> dict[str, Any]:
     """A refunds/create payload (Admin REST Refund) refunding goods and maybe shipping, shaped
     as Shopify documents it: the goods in `refund_line_items`, the shipping in
     `refund_shipping_lines` and an order adjustment of kind `shipping_refund`, and the money
-    returned in `transactions` (goods + shipping unless `amount` says otherwise)."""
+    returned in `transactions` (goods + shipping unless `amount` says otherwise), one
+    transaction whose id (unique in Shopify, as every id) follows the refund's."""
     money = amount or f"{float(subtotal) + float(shipping):.2f}"
     lines = [{"id": 104_689_539, "quantity": quantity,
               "line_item_id": 866_550_311_766_439_000, "subtotal": subtotal,
@@ -111,13 +113,32 @@ def shopify_refund(order_id: int, subtotal: str = "39.90", quantity: int = 1,
                                        "subtotal_amount_set": {"shop_money": {
                                            "amount": shipping, "currency_code": currency}}}]
             if shipped else [],
-            "transactions": [{"id": 179_259_969, "kind": "refund", "status": status,
+            "transactions": [{"id": transaction_id or refund_id - 330_303_000, "kind": "refund",
+                              "status": status,
                               "amount": money, "currency": currency, "gateway": "alipay",
                               "parent_id": 801_038_806}],
             "order_adjustments": [{"id": 1_030_976_842, "order_id": order_id,
                                    "refund_id": refund_id, "kind": "shipping_refund",
                                    "reason": "Shipping refund", "amount": f"-{shipping}",
                                    "tax_amount": "0.00"}] if shipped else []}
+
+
+def shopify_transaction(order_id: int, transaction_id: int = 179_259_969, amount: str = "39.90",
+                        kind: str = "refund", status: str = "success",
+                        currency: str = "CNY") -> dict[str, Any]:
+    """An order_transactions/create payload (Admin REST Transaction), with the fields Shopify's
+    webhook reference lists for the topic; Shopify sends it when a transaction is created or
+    its status changes, for success, failure and error only."""
+    return {"id": transaction_id, "order_id": order_id, "kind": kind, "gateway": "alipay",
+            "status": status, "message": None, "created_at": "2026-11-20T10:00:00+08:00",
+            "test": False, "authorization": None, "location_id": None, "user_id": None,
+            "parent_id": 801_038_806, "processed_at": "2026-11-21T15:30:00+08:00",
+            "device_id": None, "error_code": None, "source_name": "web", "receipt": {},
+            "amount": amount, "currency": currency, "payment_id": "c25048437719.2",
+            "total_unsettled_set": {"presentment_money": {"amount": "0.00", "currency": currency},
+                                    "shop_money": {"amount": "0.00", "currency": currency}},
+            "manual_payment_gateway": False, "amount_rounding": None,
+            "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{transaction_id}"}
 
 
 def shopify_headers(body: bytes, topic: str, webhook_id: str, secret: str = SHOPIFY_SECRET,

@@ -3,47 +3,23 @@ id, mapped onto placement, payment, cancellation and refunds; bad data refused w
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
 import httpx
 import pytest
-from sqlalchemy import select
 
 from integrations.config import Settings
 from integrations.connect_config import ShopifyPolicy
-from integrations.db.records import PAYMENTS
 from integrations.service import settlement
 from orderpilot import OrderPilot
 from statemachine.errors import InvalidInput
-from statemachine.risk_port import approve_everything
 from tests.factories import stock
 from tests.integration.connect.providers import (
     SHOP,
     SHOPIFY_SECRET,
-    shopify_headers,
     shopify_order,
     shopify_refund,
 )
+from tests.integration.connect.shopify_http import CANCELLED_AT, ledger, refund_owed_alerts, send
 from tests.integration.integ.server import review_big_orders, row_counts, running_server
-
-
-@pytest.fixture
-def storefront(any_url: str, clock) -> Iterator[tuple[OrderPilot, httpx.Client]]:
-    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, settings=Settings(
-        shopify=ShopifyPolicy(webhook_secret=SHOPIFY_SECRET, shop_domain=SHOP)))
-    stock(pilot, sku="SKU-1", quantity=20)
-    stock(pilot, sku="SKU-2", warehouse="WH-2", quantity=20)
-    with running_server(pilot) as base_url, httpx.Client(base_url=base_url) as http:
-        yield pilot, http
-    pilot.close()
-
-
-def send(http: httpx.Client, topic: str, payload: dict, webhook_id: str,
-         **kw) -> httpx.Response:
-    body = json.dumps(payload, ensure_ascii=False).encode()
-    return http.post("/hooks/shopify", content=body,
-                     headers=shopify_headers(body, topic, webhook_id, **kw))
 
 
 def test_an_order_is_placed_paid_and_refunded_from_its_webhooks(storefront):
@@ -67,11 +43,8 @@ def test_an_order_is_placed_paid_and_refunded_from_its_webhooks(storefront):
     assert paid.json()["applied"] is True and refund.json()["applied"] is True
     order = pilot.orders.get(order.id)
     assert (order.state, order.paid, order.refunded) == ("paid", 7980, 3990)
-    with pilot.context.tx(readonly=True) as tx:
-        moneys = [(r.kind, r.amount, r.provider_ref) for r in tx.connection.execute(
-            select(PAYMENTS).order_by(PAYMENTS.c.id))]
-    assert moneys == [("capture", 8980, "shopify:5890123456"), ("refund", 4990,
-                                                               "shopify:509562969")]
+    assert ledger(pilot) == [("capture", 8980, "shopify:5890123456"),
+                             ("refund", 4990, "shopify:509562969")]
 
 
 def test_repeats_replay_and_a_second_webhook_for_the_same_order_places_nothing(storefront):
@@ -199,9 +172,6 @@ def test_an_order_paid_at_checkout_and_held_for_review_keeps_its_payment(any_url
     pilot.close()
 
 
-CANCELLED_AT = "2026-11-11T10:00:00+08:00"
-
-
 def test_an_update_carrying_a_cancellation_before_the_order_arrived_places_nothing(storefront):
     # Given an orders/updated saying the order was cancelled, for an order not placed here yet
     pilot, http = storefront
@@ -248,12 +218,6 @@ def test_an_update_carrying_a_cancellation_cancels_a_placed_order_once(storefron
     assert again.json()["applied"] is False and "already cancelled" in again.json()["note"]
     assert late.json()["applied"] is False and "after-sales" in late.json()["note"], late.text
     assert pilot.orders.get("o-2").state == "shipped"
-
-
-def ledger(pilot: OrderPilot) -> list[tuple[str, int, str]]:
-    with pilot.context.tx(readonly=True) as tx:
-        return [(r.kind, r.amount, r.provider_ref) for r in tx.connection.execute(
-            select(PAYMENTS).order_by(PAYMENTS.c.id))]
 
 
 @pytest.mark.parametrize("topics", [("orders/paid",), ("orders/paid", "orders/cancelled")])
@@ -374,13 +338,6 @@ def test_a_refund_of_shipping_only_and_a_pending_one_book_what_moved(storefront)
     assert pending.status_code == 200 and pending.json()["applied"] is False, pending.text
     assert "pending" in pending.json()["note"]
     assert pilot.orders.get("o-1").refunded == 0 and len(ledger(pilot)) == 2
-
-
-def refund_owed_alerts(pilot: OrderPilot) -> list[dict]:
-    with pilot.context.tx(readonly=True) as tx:
-        return [tx.store.sql.doc(r[0]) for r in tx.store.sql.all(
-            "SELECT payload FROM outbox WHERE event = 'orderpilot.order.refund_owed' "
-            "ORDER BY id")]
 
 
 def test_a_refund_left_for_later_is_listed_and_reported_overdue_once(storefront, clock):

@@ -1,0 +1,57 @@
+"""What the Shopify webhook handlers share: the logged delivery, how a Shopify order is found
+here, the turn each Shopify order's deliveries take, and the ledger (payment_records) rows
+Shopify's money makes. storefront.py applies the order topics, shopify_refunds.py the money
+given back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations.db import records
+from integrations.ingest.events import Inbound
+from integrations.service.context import Context, Tx
+from integrations.service.views import OrderView
+
+ACTOR = "shopify"
+
+
+class ShopifyDelivery(Inbound):
+    """One webhook delivery as logged (the digest covers topic, shop and the whole body)."""
+
+    topic: str
+    shop: str
+    payload: dict[str, Any]
+
+
+def order_key(shop: str, shopify_id: int) -> str:
+    return f"shopify:{shop}:order:{shopify_id}"
+
+
+def lookup(tx: Tx, shop: str, shopify_id: int) -> int | None:
+    """Our order number for a Shopify order, if it was placed here."""
+    prior = tx.store.inbox_get(order_key(shop, shopify_id))
+    return None if prior is None else int(prior["target"])
+
+
+def one_at_a_time(tx: Tx, shop: str, shopify_id: int) -> None:
+    """A Shopify order's placement, cancellation and money take turns (before any row lock)."""
+    tx.store.take_turn(f"shopify:{shop}:{shopify_id}")
+
+
+def held(tx: Tx, number: int) -> int:
+    """What the ledger shows Shopify kept of this order: captures less refunds."""
+    return sum(r.amount if r.kind == "capture" else -r.amount
+               for r in records.payments_of(tx.connection, number)
+               if r.kind in ("capture", "refund"))
+
+
+def payment_record(ctx: Context, tx: Tx, number: int, kind: str, amount: int, currency: str,
+                   ref: str, d: ShopifyDelivery, reason: str) -> None:
+    records.payment_add(tx.connection, {
+        "order_id": number, "kind": kind, "amount": amount, "currency": currency,
+        "provider_ref": ref, "case_id": None, "event_key": f"shopify:{d.event_id}",
+        "reason": reason[:500], "at": ctx.clock.now()})
+
+
+def view(tx: Tx, number: int) -> dict[str, Any]:
+    return OrderView.of(tx.store.get_order(number)).model_dump(mode="json")

@@ -1,0 +1,178 @@
+"""Shopify's money given back: refunds/create and order_transactions/create, each booked once.
+
+A refund's money is its refund transactions. One that succeeded is booked when the first
+webhook bringing it settled arrives: the refund (refunds/create) or the transaction itself
+(order_transactions/create, which Shopify sends when a transaction is created or its status
+changes to success, failure or error; never for pending). Each Shopify transaction id is kept
+once (`shopify:<shop>:transaction:<id>`), so the same money is never booked twice, whichever
+webhook or webhook id delivers it. A transaction still pending when its refund arrives books
+nothing; its share of the refund's goods is kept with it (`shopify:<shop>:pending-refund:<id>`)
+and booked when it settles, because Shopify does not send refunds/create again then.
+
+The ledger books the money (goods, shipping, tax); the order `refund`s its goods' part, within
+what is left. A settled transaction whose refund has not arrived yet books its money only; the
+refund, when it comes, books its goods. Both take the Shopify order's turn, so the refund and
+its transaction's settlement never miss each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations.ingest import shopify
+from integrations.ingest.once import Applied, Outcome, once
+from integrations.ingest.shopify_common import (
+    ACTOR,
+    ShopifyDelivery,
+    held,
+    lookup,
+    one_at_a_time,
+    payment_record,
+    view,
+)
+from integrations.service import orders
+from integrations.service.context import Context, Tx
+from integrations.service.inputs import parse
+from statemachine import ids
+from statemachine.currency import minor
+from statemachine.errors import InvalidInput, NotFound
+from statemachine.order_aggregate import Order, OrderState
+
+
+def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
+    """refunds/create: book what has settled of the refund, once per Shopify refund id."""
+    refund = parse(shopify.ShopifyRefund, d.payload)
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        ours = _order_for_money(tx, d.shop, refund.order_id, shopify.refund_currency(refund),
+                                "transactions[0].currency")
+        kept = tx.store.inbox_keep(f"shopify:{d.shop}:refund:{refund.id}", "shopify-refund",
+                                   {"action": "refunded", "target": ours.id, "by": d.event_id},
+                                   ctx.clock.now())
+        if kept.get("by") != d.event_id:
+            return _answer(tx, ours, f"refund {refund.id} was handled already "
+                                     f"(webhook {kept.get('by')})")
+        money, goods, waiting, earlier = _settled_now(ctx, tx, d, refund, ours)
+        if money == goods == 0:
+            return _answer(tx, ours, _nothing_moved(refund, waiting, earlier))
+        reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
+        note = _book(ctx, tx, d, ours, money, goods, f"shopify:{refund.id}", reason,
+                     "transactions")
+        return _answer(tx, ours, note)
+
+    return once(ctx, "shopify", "refunds.create", d, apply)
+
+
+def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
+    """order_transactions/create: a refund transaction that succeeded is booked once per
+    Shopify transaction id (with its refund's goods when the refund arrived pending)."""
+    t = parse(shopify.ShopifyTransaction, d.payload)
+    if t.kind != "refund" or t.status != shopify.SETTLED:
+        return Outcome(200, {"applied": False, "duplicate": False, "note": (
+            f"a {t.kind} transaction ({t.status or 'no status'}): orderpilot books refunds "
+            "that succeeded (payments come with orders/paid)")})
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        ours = _order_for_money(tx, d.shop, t.order_id, t.currency, "currency")
+        kept = tx.store.inbox_keep(_transaction_key(d.shop, str(t.id)), "shopify-transaction",
+                                   {"action": "refunded", "target": ours.id,
+                                    "by": d.event_id}, ctx.clock.now())
+        if kept.get("by") != d.event_id:
+            return _answer(tx, ours, f"transaction {t.id} was booked already "
+                                     f"(webhook {kept.get('by')})")
+        pending = tx.store.inbox_get(_pending_key(d.shop, str(t.id))) or {}
+        refund = pending.get("refund")
+        reason = (f"shopify refund {refund}: settled (transaction {t.id})" if refund
+                  else f"shopify refund transaction {t.id} (its refund not received yet)")
+        note = _book(ctx, tx, d, ours, minor(t.amount, ours.currency, "amount"),
+                     int(pending.get("goods", 0)),
+                     f"shopify:{refund}" if refund else f"shopify:transaction:{t.id}", reason,
+                     "amount")
+        return _answer(tx, ours, note)
+
+    return once(ctx, "shopify", "order_transactions.create", d, apply)
+
+
+def _order_for_money(tx: Tx, shop: str, shopify_id: int, currency: str | None,
+                     field: str) -> Order:
+    """Our order for this Shopify money, in turn with the order's other deliveries."""
+    one_at_a_time(tx, shop, shopify_id)
+    number = lookup(tx, shop, shopify_id)
+    if number is None:
+        raise NotFound("order", f"shopify {shopify_id}")
+    ours = tx.store.get_order(number)
+    if currency and currency != ours.currency:
+        raise InvalidInput({field: f"order {ids.ORDER(number)} is in {ours.currency} "
+                                   f"(got {currency})"})
+    return ours
+
+
+def _settled_now(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
+                 ours: Order) -> tuple[int, int, list[str], list[str]]:
+    """(money, goods, pending, booked earlier) a refund seen for the first time books now:
+    each succeeded transaction not booked yet (money and its goods), each one booked already
+    by its settlement (its goods only); a pending one keeps its goods for its settlement."""
+    money = goods = 0
+    waiting: list[str] = []
+    earlier: list[str] = []
+    for key, t, amount, share in shopify.refund_shares(refund, ours.currency):
+        if tx.store.inbox_get(_transaction_key(d.shop, key)) is not None:
+            goods += share  # settled first: order_transactions/create booked its money
+            earlier.append(key)
+        elif t.status == shopify.SETTLED:
+            tx.store.inbox_put(_transaction_key(d.shop, key), "shopify-transaction", {
+                "action": "refunded", "target": ours.id, "by": d.event_id,
+                "refund": refund.id}, ctx.clock.now())
+            money, goods = money + amount, goods + share
+        else:
+            tx.store.inbox_keep(_pending_key(d.shop, key), "shopify-pending-refund", {
+                "target": ours.id, "refund": refund.id, "goods": share}, ctx.clock.now())
+            waiting.append(f"{t.amount} {t.status}")
+    return money, goods, waiting, earlier
+
+
+def _nothing_moved(refund: shopify.ShopifyRefund, waiting: list[str], earlier: list[str]
+                   ) -> str:
+    if earlier and not waiting:
+        return (f"its money was booked already (transactions {', '.join(earlier)}, from "
+                "order_transactions/create); no goods to refund")
+    if waiting:
+        return (f"no money moved yet (transactions {', '.join(waiting)}): booked when Shopify "
+                "says it succeeded (order_transactions/create)")
+    failures = shopify.failed(refund)
+    return (f"no money moved (transactions {', '.join(failures)}): not booked" if failures
+            else "no money given back (no refund transaction): recorded")
+
+
+def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goods: int,
+          ref: str, reason: str, field: str) -> str | None:
+    """The ledger books the money given back, the order its goods' part within what is left;
+    None when booked, else why not. Never more than the ledger shows Shopify kept."""
+    kept = held(tx, ours.id)
+    if money > kept:
+        if ours.state == OrderState.CANCELLED and kept == 0:
+            return "refunded when Shopify cancelled the order: recorded already"
+        raise InvalidInput({field: f"refunds {money} but the ledger holds only {kept} of "
+                                   f"{ids.ORDER(ours.id)}"})
+    left = ours.paid - ours.refunded
+    if goods > left:
+        raise InvalidInput({"refund_line_items": f"refunds {goods} but only {left} of "
+                                                 f"{ids.ORDER(ours.id)} is left to refund"})
+    if goods:
+        orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": goods, "reason": reason})
+    if money:
+        payment_record(ctx, tx, ours.id, "refund", money, ours.currency, ref, d,
+                       reason if goods == money else f"{reason} (goods {goods} of {money})")
+    return None
+
+
+def _answer(tx: Tx, ours: Order, note: str | None) -> Applied:
+    return Applied(ours.id, note is None, {"order": view(tx, ours.id)}, note)
+
+
+def _transaction_key(shop: str, key: str) -> str:
+    return f"shopify:{shop}:transaction:{key}"
+
+
+def _pending_key(shop: str, key: str) -> str:
+    return f"shopify:{shop}:pending-refund:{key}"

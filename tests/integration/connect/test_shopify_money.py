@@ -1,0 +1,106 @@
+"""Shopify's money given back, over a real HTTP server: a refund pending at the gateway is
+booked when order_transactions/create says it succeeded (Shopify does not send refunds/create
+again), and the same refund transaction is booked once whichever webhook brings it."""
+
+from __future__ import annotations
+
+from tests.integration.connect.providers import (
+    shopify_order,
+    shopify_refund,
+    shopify_transaction,
+)
+from tests.integration.connect.shopify_http import CANCELLED_AT, ledger, send
+from tests.integration.integ.server import row_counts
+
+TEA = 5  # the Shopify order id: two tins of tea, ¥79.80, ¥89.80 with 顺丰 shipping
+REFUND, TX = 509_562_969, 179_259_969  # a refund and its one transaction
+
+
+def paid_order(http, webhook_id: str = "wh-1") -> None:
+    created = send(http, "orders/create", shopify_order(TEA, financial_status="paid"),
+                   webhook_id)
+    assert created.json()["order"]["state"] == "paid", created.text
+
+
+def test_a_refund_pending_at_the_gateway_is_booked_when_it_settles_once(storefront):
+    # Given an order paid at checkout that the admin cancels choosing "refund later"
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "orders/cancelled", shopify_order(TEA, financial_status="paid",
+                                                 cancelled_at=CANCELLED_AT), "wh-2")
+    # When Shopify refunds it all, shipping included, through a gateway that settles later
+    everything = shopify_refund(TEA, subtotal="79.80", quantity=2, shipping="10.00",
+                                status="pending")
+    pending = send(http, "refunds/create", everything, "wh-3")
+    # Then nothing is booked yet, and the buyer is still owed the money
+    assert pending.json()["applied"] is False and "pending" in pending.json()["note"]
+    assert [r["owed"] for r in pilot.payments.refunds_owed()] == [7980]
+    # When the gateway settles it: Shopify sends order_transactions/create for the transaction
+    settled = send(http, "order_transactions/create",
+                   shopify_transaction(TEA, TX, amount="89.80"), "wh-4")
+    # Then the money is booked (the ledger nets to zero) and the order refunded its goods
+    assert settled.status_code == 200 and settled.json()["applied"] is True, settled.text
+    order = pilot.orders.get("o-1")
+    assert (order.state, order.refunded, order.payment_status) == ("cancelled", 7980,
+                                                                    "refunded")
+    assert ledger(pilot) == [("capture", 8980, "shopify:5"), ("refund", 8980, f"shopify:{REFUND}")]
+    assert pilot.payments.refunds_owed() == []
+    # And delivered again under other webhook ids (a second subscription), nothing is booked
+    # twice: neither the settlement nor the refund
+    again = send(http, "order_transactions/create",
+                 shopify_transaction(TEA, TX, amount="89.80"), "wh-5")
+    resent = send(http, "refunds/create", {**everything, "transactions": [
+        {**everything["transactions"][0], "status": "success"}]}, "wh-6")
+    assert again.json()["applied"] is False and "already" in again.json()["note"], again.text
+    assert resent.json()["applied"] is False and "already" in resent.json()["note"]
+    assert len(ledger(pilot)) == 2 and pilot.orders.get("o-1").refunded == 7980
+
+
+def test_a_settled_refund_is_booked_once_whichever_webhook_comes_first(storefront):
+    # Given two paid orders, each refunded one tin of tea (¥39.90)
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "orders/create", shopify_order(6, financial_status="paid"), "wh-2")
+    first = shopify_refund(TEA)
+    second = shopify_refund(6, refund_id=REFUND + 1)
+    # When the first's refunds/create comes before its transaction's webhook, and the
+    # second's after it
+    answers = [send(http, "refunds/create", first, "wh-3"),
+               send(http, "order_transactions/create", shopify_transaction(TEA, TX), "wh-4"),
+               send(http, "order_transactions/create", shopify_transaction(6, TX + 1), "wh-5"),
+               send(http, "refunds/create", second, "wh-6")]
+    # Then each refund's money is booked once and each order refunded its tin once
+    assert [a.json()["applied"] for a in answers] == [True, False, True, True], \
+        [a.text for a in answers]
+    assert "already" in answers[1].json()["note"]
+    assert [pilot.orders.get(o).refunded for o in ("o-1", "o-2")] == [3990, 3990]
+    assert ledger(pilot) == [("capture", 8980, "shopify:5"), ("capture", 8980, "shopify:6"),
+                             ("refund", 3990, f"shopify:{REFUND}"),
+                             ("refund", 3990, f"shopify:transaction:{TX + 1}")]
+
+
+def test_transactions_other_than_settled_refunds_book_nothing(storefront):
+    # Given a paid order
+    pilot, http = storefront
+    paid_order(http)
+    before = row_counts(pilot)
+    # When Shopify reports its sale, a failed refund and a refund in an error state
+    answers = [send(http, "order_transactions/create", shopify_transaction(
+        TEA, TX + n, amount="89.80", kind=kind, status=status), f"wh-{n + 2}")
+        for n, (kind, status) in enumerate((("sale", "success"), ("refund", "failure"),
+                                            ("refund", "error")))]
+    # Then each is answered 200 and nothing is written
+    assert [(a.status_code, a.json()["applied"]) for a in answers] == [(200, False)] * 3
+    assert row_counts(pilot) == before
+
+
+def test_a_settled_refund_in_another_currency_or_for_an_unknown_order_is_refused(storefront):
+    pilot, http = storefront
+    paid_order(http)
+    before = row_counts(pilot)
+    other = send(http, "order_transactions/create",
+                 shopify_transaction(TEA, TX, currency="USD"), "wh-2")
+    unknown = send(http, "order_transactions/create", shopify_transaction(99, TX), "wh-3")
+    assert other.status_code == 422 and "currency" in other.json()["problems"], other.text
+    assert unknown.status_code == 404, unknown.text
+    assert row_counts(pilot) == before
