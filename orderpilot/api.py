@@ -14,6 +14,7 @@ from integrations.bootstrap import build_context
 from integrations.config import Settings
 from integrations.console.casework import REFUND_REVIEW, open_cases
 from integrations.db.stock import Drift
+from integrations.ingest.payment_reports import PaymentOutcome, report_payment
 from integrations.service import (
     aftersales,
     listing,
@@ -135,6 +136,15 @@ class Orders:
         money.execute_pending(self._ctx, order.id)
         with self._ctx.tx(readonly=True) as tx:
             return tx.store.get_order(order.id)
+
+    def pay(self, order_id: str, *, amount: int, payment_ref: str, currency: str | None = None,
+            paid_at: datetime | None = None) -> PaymentOutcome:
+        """Money a provider with no webhook here took for the order, reported by your code:
+        applied as `POST /v1/payments/events` applies a `succeeded` event, once per
+        `payment_ref`. Late money (an expired, cancelled or rejected order, a second payment)
+        follows ORDERPILOT_LATE_PAYMENTS — the order revived, or the money recorded and
+        refunded — where `fire("pay")` refuses it; the answer says which."""
+        return report_payment(self._ctx, order_id, amount, payment_ref, currency, paid_at)
 
     def get(self, order_id: str) -> OrderView:
         with self._ctx.tx(readonly=True) as tx:

@@ -67,8 +67,11 @@ def list_entry_removed(entry_id: EntryId, event: ListEntryRemoval,
 
 @router.post("/v1/payments/events", tags=["payments"])
 def payment_event(event: PaymentEvent, run: Run) -> JSONResponse:
-    """Gateway event: succeeded → pay, refunded / chargeback → refund, failed → recorded."""
-    return _reply(run(lambda c: handlers.payment_event(c, event)))
+    """Gateway event: succeeded → pay (late money: revived or refunded by policy), refunded /
+    chargeback → refund, failed → recorded."""
+    outcome = run(lambda c: handlers.payment_event(c, event))
+    handlers.late_refund(run.ctx, outcome)  # after the commit, as the providers' hooks do
+    return _reply(outcome)
 
 
 @router.post("/v1/carriers/events", tags=["carriers"])

@@ -30,7 +30,7 @@ from integrations.ingest.once import (
 )
 from integrations.risk import lists_store, operations
 from integrations.risk.views import BlacklistEntryView
-from integrations.service import aftersales, orders, shipments, verification
+from integrations.service import aftersales, money, orders, shipments, verification
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import KeyReused, request_digest
 from integrations.service.inputs import OpenCase, parse, parse_id
@@ -107,7 +107,11 @@ def case_requested(ctx: Context, order_id: str, event: AfterSalesRequest) -> Out
 
 
 def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
-    """Apply a gateway event: capture pays, refund / chargeback refund, failure is recorded."""
+    """Apply a gateway event: capture pays, refund / chargeback refund, failure is recorded.
+    Money the order cannot take is late (late_payments.py: revived or refunded by policy; the
+    body's `late_payment` says which; `late_refund` makes the refund after the commit); the
+    same payment reported again for an order it paid changes nothing. `pilot.orders.pay`
+    applies its reports here too (payment_reports.py)."""
     number = parse_id("order_id", event.order_id, "o")
 
     def apply(tx: Tx, _: Any) -> Applied:
@@ -115,10 +119,15 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
         if event.currency and event.currency != order.currency:
             raise InvalidInput({"currency": f"order {order.public_id} is in {order.currency} "
                                             f"(got {event.currency})"})
+        body: dict[str, Any] = {}
+        if event.type == "succeeded" and order.paid and order.payment_ref == event.payment_ref:
+            return Applied(number, False, {"order": _order(tx, number)},
+                           f"already paid by {event.payment_ref}")  # reported again
         if event.type == "succeeded" and _late(order, event):
             late = take_late_money(ctx, tx, order, event.amount, event.payment_ref, "payments")
+            body = {"late_payment": {"revived": late.revived, "refund": late.refund_key}}
             if not late.new:  # this late money was already recorded
-                return Applied(number, False, {"order": _order(tx, number)}, late.note)
+                return Applied(number, False, {"order": _order(tx, number), **body}, late.note)
             kind, applied, note, case_id = late.ledger_kind, True, late.note, None
         else:
             kind = PAYMENT_RECORD_KIND[event.type]
@@ -128,9 +137,18 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
             "currency": order.currency, "provider_ref": event.payment_ref, "case_id": case_id,
             "event_key": f"payments:{event.event_id}", "reason": event.reason,
             "at": event.occurred_at or ctx.clock.now()})
-        return Applied(number, applied, {"order": _order(tx, number)}, note)
+        return Applied(number, applied, {"order": _order(tx, number), **body}, note)
 
     return once(ctx, "payments", f"payment.{event.type}", event, apply)
+
+
+def late_refund(ctx: Context, outcome: Outcome) -> None:
+    """After the commit: make the refund of late money a payment event recorded (its key is
+    the payment's; a repeat, or a refund made already, changes nothing; a transient failure
+    is left to the money sweep)."""
+    refund = (outcome.body.get("late_payment") or {}).get("refund")
+    if refund:
+        money.execute_quietly(ctx, [refund])
 
 
 def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:

@@ -134,8 +134,9 @@ def test_error_statuses_name_the_problem_and_write_nothing(client, shop):
         ("/v1/payments/events", {**payment(order, "e4"), "order_id": "o-999"}, 404, "o-999"),
         ("/v1/carriers/events", {"event_id": "e5", "carrier": "sim-express",
                                  "tracking_no": "nope", "status": "in_transit"}, 404, "nope"),
-        # invalid transition → 409 with the allowed triggers
-        ("/v1/payments/events", payment(order, "e6"), 409, "allowed"),
+        # invalid transition → 409 with the allowed triggers (a payment starting on a paid
+        # order; the same payment settling again is answered 200, "already paid")
+        ("/v1/payments/events", payment(order, "e6", type="pending"), 409, "allowed"),
         # guard refused → 409 with the reason
         ("/v1/payments/events", payment(order, "e7", type="refunded",
                                         amount=order["total"] + 1), 409, "exceed"),
@@ -155,7 +156,7 @@ def test_error_statuses_name_the_problem_and_write_nothing(client, shop):
 def test_an_invalid_transition_lists_the_allowed_triggers(client, shop):
     order = placed(client)
     client.post("/v1/payments/events", payment(order))
-    response = client.post("/v1/payments/events", payment(order, "pay-2"))
+    response = client.post("/v1/payments/events", payment(order, "pay-2", type="pending"))
     assert response.status_code == 409
     body = response.json()
     assert body["error"] == "invalid_transition" and body["state"] == "paid"
@@ -194,13 +195,17 @@ def test_money_for_an_expired_order_is_recorded_and_refunded_not_refused(client,
     assert shop.orders.get(order["id"]).state == "expired"
     # When the gateway says the money arrived anyway
     late = client.post("/v1/payments/events", payment(order, "late-1"))
-    # Then it is not a 409: the money is in the ledger as late and its refund is requested
+    # Then it is not a 409: the money is in the ledger as late and refunded at once (before,
+    # the refund waited for the money sweep; the providers' own hooks made it at once)
     assert late.status_code == 200, late.text
     assert "refund late-refund:payments:ref-" in late.json()["note"]
-    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["late_capture"]
+    assert late.json()["late_payment"] == {"revived": False,
+                                           "refund": f"late-refund:payments:ref-{order['id']}"}
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["late_capture", "refund"]
     with shop.context.tx(readonly=True) as tx:
         [refund] = MoneyStore(tx.store.sql).of_order(int(order["id"][2:]))
-    assert (refund.kind.value, refund.amount) == ("refund", order["total"])
+    assert (refund.kind.value, refund.amount, refund.status.value) == (
+        "refund", order["total"], "succeeded")
     assert shop.orders.get(order["id"]).state == "expired"
 
 
@@ -221,13 +226,15 @@ def test_a_pending_payment_settling_after_its_deadline_is_refunded_not_dropped(c
     late = client.post("/v1/payments/events", payment(order, "p-2"))
     # Then its money is recorded as late and refunded (not a 409, not dropped)
     assert late.status_code == 200, late.text
-    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["pending", "late_capture"]
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["pending", "late_capture",
+                                                              "refund"]
     assert _late_refunds(shop, order) == [
         ("refund", order["total"], f"late-refund:payments:ref-{order['id']}")]
     # And the gateway repeating it under another event id refunds and records nothing more
     again = client.post("/v1/payments/events", payment(order, "p-3"))
     assert again.status_code == 200, again.text
-    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["pending", "late_capture"]
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["pending", "late_capture",
+                                                              "refund"]
     assert len(_late_refunds(shop, order)) == 1
 
 
@@ -239,7 +246,7 @@ def test_a_second_payment_for_a_paid_order_is_refunded_not_dropped(client, shop)
     second = client.post("/v1/payments/events", payment(order, "pay-2", payment_ref="wx-dup"))
     # Then it is recorded and refunded, as the Stripe and Alipay webhooks do
     assert second.status_code == 200, second.text
-    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["capture", "late_capture"]
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["capture", "late_capture", "refund"]
     assert _late_refunds(shop, order) == [("refund", order["total"], "late-refund:payments:wx-dup")]
     assert shop.orders.get(order["id"]).paid == order["total"]
 
@@ -252,3 +259,17 @@ def test_the_same_pending_payment_reported_again_under_another_event_id_is_not_a
     assert first.status_code == again.status_code == 200, again.text
     assert again.json()["applied"] is False
     assert [h.trigger for h in shop.orders.history(order["id"])].count("start_payment") == 1
+
+
+def test_the_same_payment_settling_again_under_another_event_id_changes_nothing(client, shop):
+    # Given an order paid by a payment
+    order = placed(client)
+    assert client.post("/v1/payments/events", payment(order)).status_code == 200
+    # When the gateway reports that money again under another event id
+    again = client.post("/v1/payments/events", payment(order, "pay-again"))
+    # Then it is answered 200, nothing applied (before: 409 "cannot pay from paid", which a
+    # gateway retries until it gives up)
+    assert again.status_code == 200, again.text
+    assert (again.json()["applied"], again.json()["note"]) == (
+        False, f"already paid by ref-{order['id']}")
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["capture"]

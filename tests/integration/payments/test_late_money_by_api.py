@@ -1,14 +1,23 @@
 """Late money reported through the Python API follows the shop's late-payment policy, and a
-refused step names only steps a caller can take."""
+refused step names only steps a caller can take.
+
+`pilot.orders.pay` reports money a provider with no webhook here took: it goes through the
+payments webhook's own handler (revived or refunded by policy), once per payment id."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from integrations.ingest import handlers
+from integrations.ingest.events import PaymentEvent
+from integrations.payments.simulated import AdoptingGateway
 from orderpilot import OrderPilot
-from statemachine.errors import GuardRejected, InvalidTransition
+from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition
 from statemachine.risk_port import approve_everything
 from tests.factories import placed_order, stock
+from tests.integration.test_order_lifecycle import row_counts
 
 ADDRESS = {"line": "上海市浦东新区张江路88弄5号1201室", "recipient": "韩梅梅",
            "phone": "+86 139 1234 5678"}
@@ -58,4 +67,124 @@ def test_paying_a_cancelled_order_names_no_internal_step(any_url, clock):
         pilot.orders.fire(order.id, "pay", amount=12_900, payment_ref="wx-4200001")
     assert refused.value.allowed == []
     assert str(refused.value).endswith("cannot pay from cancelled; allowed: none by a caller")
+    pilot.close()
+
+
+class RecordingGateway(AdoptingGateway):
+    """The shop's own adapter for a provider orderpilot has no webhook for: records refunds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refunds: list[tuple[str, int, str]] = []
+
+    def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
+               lines: Any = ()) -> Any:
+        self.refunds.append((payment_ref, amount, idempotency_key))
+        return super().refund(payment_ref, amount, idempotency_key=idempotency_key, lines=lines)
+
+
+def ledger(pilot: OrderPilot, order_id: str) -> list[tuple[str, int]]:
+    with pilot.context.tx(readonly=True) as tx:
+        return [(k, a) for k, a in tx.store.sql.all(
+            "SELECT kind, amount FROM payment_records WHERE order_id = :o ORDER BY id",
+            {"o": int(order_id[2:])})]
+
+
+def test_late_money_reported_by_api_is_refunded_once_under_the_refund_policy(any_url, clock):
+    # Given the default policy and an order whose hold lapsed
+    gateway = RecordingGateway()
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, gateway=gateway)
+    order = expired_order(pilot, clock)
+    # When the shop's code reports the buyer's money, taken by a provider with no webhook here
+    # (before: there was no such call; fire("pay") is refused on an expired order)
+    paid = pilot.orders.pay(order.id, amount=12_900, payment_ref="unionpay-7781")
+    # Then the money is recorded as late and refunded through the shop's gateway, at once
+    assert (paid.outcome, paid.refund, paid.duplicate) == (
+        "refunded", "late-refund:payments:unionpay-7781", False)
+    assert (paid.order.state, paid.order.paid) == ("expired", 0)
+    assert gateway.refunds == [("unionpay-7781", 12_900, "late-refund:payments:unionpay-7781")]
+    assert ledger(pilot, order.id) == [("late_capture", 12_900), ("refund", 12_900)]
+    # And reporting it again answers the same and moves no money
+    again = pilot.orders.pay(order.id, amount=12_900, payment_ref="unionpay-7781")
+    assert (again.outcome, again.duplicate) == ("refunded", True)
+    # as does the same money arriving through the payments webhook under its own event id
+    hook = handlers.payment_event(pilot.context, PaymentEvent(
+        event_id="evt-9", type="succeeded", order_id=order.id, amount=12_900,
+        payment_ref="unionpay-7781"))
+    assert hook.body["applied"] is False and "already recorded" in hook.body["note"]
+    assert len(gateway.refunds) == 1
+    assert ledger(pilot, order.id) == [("late_capture", 12_900), ("refund", 12_900)]
+    pilot.close()
+
+
+def test_late_money_reported_by_api_revives_the_order_under_the_revive_policy(
+        any_url, clock, monkeypatch):
+    monkeypatch.setenv("ORDERPILOT_LATE_PAYMENTS", "revive")
+    gateway = RecordingGateway()
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, gateway=gateway)
+    order = expired_order(pilot, clock)
+    revived = pilot.orders.pay(order.id, amount=12_900, payment_ref="unionpay-7782")
+    assert (revived.outcome, revived.refund) == ("revived", None)
+    assert (revived.order.state, revived.order.paid) == ("paid", 12_900)
+    assert gateway.refunds == [] and ledger(pilot, order.id) == [("capture", 12_900)]
+    pilot.close()
+
+
+def test_a_payment_reported_by_api_pays_a_waiting_order_once(any_url, clock):
+    # Given an order waiting for its payment
+    gateway = RecordingGateway()
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, gateway=gateway)
+    stock(pilot)
+    order = placed_order(pilot, quantity=1, unit_price=12_900, shipping_address=ADDRESS)
+    # When the money is reported, then reported again, then its webhook arrives too
+    paid = pilot.orders.pay(order.id, amount=12_900, payment_ref="unionpay-7783")
+    again = pilot.orders.pay(order.id, amount=12_900, payment_ref="unionpay-7783")
+    hook = handlers.payment_event(pilot.context, PaymentEvent(
+        event_id="evt-10", type="succeeded", order_id=order.id, amount=12_900,
+        payment_ref="unionpay-7783"))
+    # Then the order is paid once; the repeats change nothing (before, the webhook's repeat
+    # under another event id was refused: cannot pay from paid)
+    assert (paid.outcome, paid.order.state, paid.order.paid) == ("paid", "paid", 12_900)
+    assert (again.outcome, again.duplicate) == ("paid", True)
+    assert hook.body["applied"] is False and hook.body["note"] == "already paid by unionpay-7783"
+    assert ledger(pilot, order.id) == [("capture", 12_900)] and gateway.refunds == []
+    # And a second payment (another reference) is late money: refunded
+    second = pilot.orders.pay(order.id, amount=12_900, payment_ref="unionpay-7784")
+    assert (second.outcome, second.order.paid) == ("refunded", 12_900)
+    assert gateway.refunds == [("unionpay-7784", 12_900, "late-refund:payments:unionpay-7784")]
+    pilot.close()
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"amount": "129.00"}, "amount"),
+    ({"amount": 0}, "amount"),
+    ({"payment_ref": ""}, "payment_ref"),
+    ({"payment_ref": 7781}, "payment_ref"),
+    ({"currency": "cny"}, "currency"),
+    ({"paid_at": "2026-11-28 10:00"}, "paid_at"),
+    ({"order_id": "42"}, "order_id"),
+])
+def test_a_bad_payment_report_names_the_argument_and_writes_nothing(any_url, clock, change,
+                                                                    field):
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                       gateway=RecordingGateway())
+    order = expired_order(pilot, clock)
+    before = row_counts(pilot)
+    report = {"order_id": order.id, "amount": 12_900, "payment_ref": "unionpay-7785", **change}
+    with pytest.raises(InvalidInput) as refused:
+        pilot.orders.pay(report.pop("order_id"), **report)
+    assert field in refused.value.problems, refused.value.problems
+    assert row_counts(pilot) == before
+    pilot.close()
+
+
+def test_a_payment_reported_again_with_another_amount_is_refused(any_url, clock):
+    gateway = RecordingGateway()
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, gateway=gateway)
+    order = expired_order(pilot, clock)
+    pilot.orders.pay(order.id, amount=12_900, payment_ref="unionpay-7786")
+    before = row_counts(pilot)
+    with pytest.raises(InvalidInput, match="payment_ref: unionpay-7786 was reported already"):
+        pilot.orders.pay(order.id, amount=100, payment_ref="unionpay-7786")
+    assert row_counts(pilot) == before and len(gateway.refunds) == 1
     pilot.close()
