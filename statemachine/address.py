@@ -52,7 +52,7 @@ _CN_DIGITS = {**{c: i for i, c in enumerate("零一二三四五六七八九")},
               **{c: i for i, c in enumerate("〇壹贰叁肆伍陆柒捌玖")}, "两": 2}
 _CN_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 _CN_CHARS = f"{''.join(_CN_DIGITS)}{''.join(_CN_UNITS)}"
-_CN_NUMERAL = re.compile(f"[{_CN_CHARS}]+" r"(?=[号號#弄栋幢室至]|单元)")
+_CN_NUMERAL = re.compile(f"[{_CN_CHARS}]+" r"(?=[号號#弄栋幢室至组队巷]|单元)")
 # … and a floor (三楼, 十二层), read only after the house number: 九层塔路 is a name
 _CN_FLOOR = re.compile(f"[{_CN_CHARS}]+(?=[楼层])")
 # A house-number range, 18-20号: any dash (NFKC has made －～ half-width), 至 or 到 between two
@@ -65,12 +65,31 @@ _RANGE = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜至到
 _CHAIN = re.compile(f"(?<![0-9{_CN_CHARS}])([0-9{_CN_CHARS}]+)\\s*[-‐‑‒–—―−~〜]\\s*"
                     f"([0-9{_CN_CHARS}]+(?:\\s*[-‐‑‒–—―−~〜]\\s*[0-9{_CN_CHARS}]+)+)"
                     f"\\s*[号號#]")
+# … and after a house number, the chain is the unit: 1号2-3-1号 is 1号2-3-1
+_HOUSE_NUMBER_BEFORE = re.compile(f"[0-9{_CN_CHARS}]\\s*[号號#]")
+# A sub-number, 1号之一 or 1之1号 (No. 1, its first annex, as Taiwan and Fujian write it): the
+# number 1-1, as 1-1号 writes it
+_SUB_NUMBER = re.compile(f"([0-9{_CN_CHARS}]+)\\s*(?:[号號]\\s*之\\s*(\\d+|[{_CN_CHARS}]+)|"
+                         f"之\\s*(\\d+|[{_CN_CHARS}]+)\\s*[号號])")
 # A floor, in the key: 3楼, 3层 and 3F are one floor (not 3号楼: building 3)
 _FLOOR = re.compile(r"(?<=\d)(?:楼|层|f)(?![a-z])")
+# … a building is one building: 5栋, 5幢 and 5号楼 key `5栋`; a room's number is the room:
+# 502室, 502房 and 502 key `502`
+_BUILDING = re.compile(r"(?<=\d)(?:号楼|幢|栋)")
+_ROOM = re.compile(r"(?<=\d)[室房]")
+# A phone number written in the address (a mainland mobile, +86 or not, or a landline with
+# its area code), with the word before it: for the courier, like a bracketed note
+_PHONE = re.compile(r"(?<![\d+])(?=[+\d])(?:(?:\+|00)?86[\s-]?)?"
+                    r"(?:1[3-9]\d(?:[\s-]?\d){8}|0\d{2,3}[\s-]?\d{7,8})(?!\d)")
+_PHONE_WORD = re.compile(r"(?:(?:联系|收件人|收货人)?(?:电话|手机)(?:号码?)?|联系方式|tel|mobile)"
+                         r"\s*[:：]?\s*$", re.IGNORECASE)
 # A unit's number in Chinese numerals with no unit word after it: 三-五〇二, A座五〇二 (one
 # before a word other than a dash is a name or a phase: 三期; before 单元 / 室 / 楼 the passes
 # above have read it)
 _CN_BARE = re.compile(f"[{_CN_CHARS}]+(?=-|$)")
+# … and a room's number in Chinese numerals ending an address with no house number, after a
+# building or an entrance (翠苑一区1栋2单元三零一): the unit is then in the street
+_CN_ROOM_LAST = re.compile(f"(?:(?<=单元)|(?<=[栋幢楼]))[{_CN_CHARS}]+$")
 # A dash between two numbers of the unit (3-502: building 3, room 502), kept through `fold`
 # as a letter it does not drop (ǂ, in no address) and put back as "-"
 _UNIT_DASH = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜]\\s*(?=[0-9{_CN_CHARS}])")
@@ -107,8 +126,10 @@ class ParsedAddress:
         keeps its start and ends in a digest of the whole (still equal exactly when equal)."""
         place = self.region_code or "|".join(fold(p or "") for p in (
             self.postcode, self.province, self.city, self.district))
-        unit = _FLOOR.sub("层", self.unit) if self.script == "Hani" else self.unit
-        key = "|".join((self.country, place, self.street, self.number or "", unit))
+        street, unit = self.street, self.unit
+        if self.script == "Hani":
+            street, unit = _one_spelling(street), _FLOOR.sub("层", _one_spelling(unit))
+        key = "|".join((self.country, place, street, self.number or "", unit))
         if len(key) <= limits.ADDRESS_KEY:
             return key
         digest = hashlib.sha256(key.encode()).hexdigest()
@@ -148,6 +169,12 @@ class ParsedAddress:
                 "key": self.key}
 
 
+def _one_spelling(text: str) -> str:
+    """A building and a room as the key writes them (5幢 → 5栋, 502室 → 502): also in the
+    street, where they are when no house number came before (翠苑一区1幢2单元301室)."""
+    return _ROOM.sub("", _BUILDING.sub("栋", text))
+
+
 def fold(text: str) -> str:
     """NFKC (full-width → half-width), lower case, spacing and punctuation removed."""
     return _DROP.sub("", unicodedata.normalize("NFKC", text).lower())
@@ -162,8 +189,8 @@ def split_detail(detail: str) -> tuple[str, str | None, str]:
     ranged = ranges(detail)
     text = arabic_numbers(fold(ranged))
     match = _NUMBER.search(text)
-    if match is None:
-        return text, None, ""
+    if match is None:  # 翠苑一区1栋2单元三零一: the room read as in a unit
+        return _CN_ROOM_LAST.sub(_arabic, text), None, ""
     if match.group(1) is not None:
         number = match.group(1).replace("至", "-")  # one spelling of a range: 18-20
     else:
@@ -193,16 +220,26 @@ def ranges(text: str) -> str:
     """A house-number range with 至 between its numbers, whatever joined them (18-20号,
     18－20号, 18～20号, 18到20号, 十八至二十号 → 18至20号), so that all spell one range and
     none the number its digits make (1820号). Three numbers or more are no range (`_CHAIN`):
-    1-2-3号 → 1号2-3, house number 1 and unit 2-3 (before: 12-3, a range from 12)."""
-    text = _CHAIN.sub(r"\1号\2", unicodedata.normalize("NFKC", text))
+    1-2-3号 → 1号2-3, house number 1 and unit 2-3 (before: 12-3, a range from 12). A
+    sub-number is one too (1号之一, 1之1号 → 1至1号, as 1-1号)."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _CHAIN.sub(lambda m: _chain(m, _HOUSE_NUMBER_BEFORE.search(text, 0, m.start())), text)
+    text = _SUB_NUMBER.sub(lambda m: f"{m.group(1)}-{m.group(2) or m.group(3)}号", text)
     return _RANGE.sub("至", text)
+
+
+def _chain(match: re.Match[str], after_a_number: re.Match[str] | None) -> str:
+    if after_a_number:
+        return match.group(0)[:-1]
+    return f"{match.group(1)}号{match.group(2)}"
 
 
 def split_notes(text: str, latin: bool = False) -> tuple[str, str]:
     """(the address without its bracketed notes, the notes as written, '; ' between them).
     A note is for the courier, not part of where the parcel goes: it stays out of the key
     (the same address with and without 放门卫 / leave at gate is one address) and is kept on
-    the side. `latin`: the address is in Latin script (its units are Apt 5, 2nd floor …)."""
+    the side, and so is a phone number written in Chinese-script text (`_PHONE`). `latin`:
+    the address is in Latin script (its units are Apt 5, 2nd floor …)."""
     text = unicodedata.normalize("NFKC", text)
     notes: list[str] = []
 
@@ -214,7 +251,23 @@ def split_notes(text: str, latin: bool = False) -> tuple[str, str]:
             notes.append(inside.strip())
         return " "
 
-    return _NOTE.sub(one, text), "; ".join(notes)
+    text = _NOTE.sub(one, text)
+    if not latin:  # 文三路18号 电话13800138000: the number is for the courier
+        text = _without_phones(text, notes)
+    return text, "; ".join(notes)
+
+
+def _without_phones(text: str, notes: list[str]) -> str:
+    """`text` less its phone numbers (with the word before one: 电话, 手机, tel …), each added
+    to `notes` as written."""
+    kept, end = [], 0
+    for match in _PHONE.finditer(text):
+        word = _PHONE_WORD.search(text, end, match.start())
+        start = word.start() if word else match.start()
+        kept.append(text[end:start])
+        notes.append(text[start:match.end()].strip())
+        end = match.end()
+    return " ".join([*kept, text[end:]])
 
 
 def _is_address(inside: str, latin: bool) -> bool:

@@ -75,7 +75,8 @@ def parse_line(line: str, country: str = "CN", postcode: Any = None,
 def _chinese(text: str, postcode: str | None) -> ParsedAddress:
     text = simplified(text)
     address, note = split_notes(text)  # a note naming a place must not move the region
-    region = _kowloon(find_region(address), address)
+    region = _road_named_after(_kowloon(_shanghai(find_region(address), address), address),
+                               address)
     return chinese_address(_after_region(region), code=region.code, province=region.province,
                            city=region.city, district=region.district, postcode=postcode,
                            raw=text, finest=region.finest, note=note)
@@ -90,6 +91,35 @@ _KOWLOON_CITY_SHORT = re.compile("九龙城(?!区)(道)?")
 # behind `_MASK` (private-use characters, in no name).
 _KOWLOON_NAMES = re.compile("九龙(?=坑|塘|湾|仔|站|公园|寨城)")
 _MASK = "\ue000\ue001"
+
+
+# What a road's name goes on with after the name it took from a district: 西湖大道, 沙田正街
+_ROAD_WORDS = ("大道", "大街", "大马路", "马路", "公路", "正街", "路", "道", "街", "巷")
+_SEPARATORS = " ,，、\u3000"
+
+
+def _road_named_after(region: Region, address: str) -> Region:
+    """jionlp finds a district by its short name even where it starts a road's name, and cuts
+    the road's name there: 杭州市西湖大道1号 was on 大道 in 西湖区, 香港沙田正街1号 on 正街 (as
+    香港沙田区沙田正街1号 is on 沙田正街). When what jionlp left starts with a road word and the
+    text before it ends with the start of the district's name, that start is the road's: it
+    goes back into the street. The district stays as jionlp found it (a road named after a
+    district mostly lies in it: 南山大道, 沙田正街; not always: 西湖大道 is in 上城区)."""
+    name, detail = region.district, region.detail.lstrip(_SEPARATORS)
+    if not name or not detail.startswith(_ROAD_WORDS) or (at := address.rfind(detail)) < 0:
+        return region
+    head = address[:at].rstrip(_SEPARATORS)
+    short = next((name[:k] for k in range(len(name) - 1, 1, -1) if head.endswith(name[:k])),
+                 None)
+    return replace(region, detail=short + detail) if short else region
+
+
+def _shanghai(region: Region, address: str) -> Region:
+    """上海南京东路1号: jionlp finds 海南 (the province) across 上海 and 南京 (海南省, street
+    京东路). Where every 海南 written is the middle of 上海南, 上海 is the city."""
+    if region.province != "海南省" or address.count("海南") != address.count("上海南"):
+        return region
+    return find_region(address.replace("上海南", "上海市南"))
 
 
 def _after_region(region: Region) -> str:

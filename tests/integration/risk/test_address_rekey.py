@@ -491,3 +491,35 @@ def test_migration_0025_splits_an_entry_of_a_chain_and_a_range_and_rekeys_kowloo
     assert active == {chain_key: ["o-1"], range_key: ["o-2"], road_key: ["o-3"],
                       "CN|810000|九龙坑|1|": []}
     assert facts == {1: chain_key, 2: range_key, 3: road_key}
+
+
+def test_migration_0026_merges_spellings_of_one_room_and_rekeys_phones_and_road_names(
+        empty_url):
+    # Given a store at 0025: orders to one room written 5栋302 and 5幢302室 (two keys then), one
+    # with a phone number after the address (in the key then) and one to 南山大道 written
+    # without its district (keyed on 大道); entries listed from each, and placement's facts
+    lines = {1: ("江苏省南京市鼓楼区中山路100号5栋302", "CN|320106|中山路|100|5栋302"),
+             2: ("江苏省南京市鼓楼区中山路100号5幢302室", "CN|320106|中山路|100|5幢302室"),
+             3: ("陕西省西安市雁塔区小寨东路1号 13800138000", "CN|610113|小寨东路|1|13800138000"),
+             4: ("深圳市南山大道1号", "CN|440305|大道|1|")}
+    engine = _store_at(empty_url, "0025_address_keys_chains", *lines[1],
+                       *(line for line, _ in list(lines.values())[1:]))
+    _with_risk_facts(engine, AT, {n: key for n, (_, key) in lines.items()})
+    orders = OrderRow.__table__
+    with engine.begin() as conn:
+        for n, (line, key) in lines.items():
+            conn.execute(update(orders).where(orders.c.id == n).values(
+                attrs={"shipping_address": {"line": line}, "address": {"key": key}}))
+        conn.execute(insert(ENTRIES), _by_the_store(
+            *(_entry(n, "block", key, None, [f"o-{n}"]) for n, (_, key) in lines.items())))
+    # When the store is upgraded
+    upgrade(engine)
+    with engine.connect() as conn:
+        facts = dict(conn.execute(select(FACTS.c.order_id, FACTS.c.address_norm)).all())
+    rows = _rows(engine)
+    # Then the room is listed once with both orders, the phone number is out of the key, the
+    # road has its name, and each order's fact its address's key
+    room, road = "CN|320106|中山路|100|5栋302", "CN|440305|南山大道|1|"
+    active = {r.value: r.evidence_order_ids for r in rows.values() if r.removed_at is None}
+    assert active == {room: ["o-1", "o-2"], "CN|610113|小寨东路|1|": ["o-3"], road: ["o-4"]}
+    assert facts == {1: room, 2: room, 3: "CN|610113|小寨东路|1|", 4: road}

@@ -47,7 +47,7 @@ def upgrade() -> None:
 
 def rekey(conn, by: str) -> None:
     """Each active address entry takes the key today's parser gives its address (also run by
-    later migrations that change what a key is: 0018 to 0021, 0023 to 0025)."""
+    later migrations that change what a key is: 0018 to 0021, 0023 to 0026)."""
     entries = conn.execute(ENTRIES).all()
     if not entries:
         return  # no address listed: the parser (jionlp) is not even loaded

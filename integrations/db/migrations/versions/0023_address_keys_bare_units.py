@@ -30,7 +30,7 @@ def upgrade() -> None:
 
 def rekey_all(conn, by: str) -> None:
     """Split entries that now stand for several addresses, re-key entries, re-key address
-    facts: what a change of the address key needs (also run by 0024 and 0025)."""
+    facts: what a change of the address key needs (also run by 0024 to 0026)."""
     m0016 = _sibling("0016_address_keys_simplified.py")
     _sibling("0019_address_keys_districts.py").split(conn, m0016)
     m0016.rekey(conn, by=by)

@@ -1,0 +1,132 @@
+"""Realistic addresses from several provinces, written two ways: the same place keys alike, two
+places key apart. Each row says what it checks; rows marked "before:" failed on the parser of
+before 2026-11-29 (the key it gave is quoted)."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.geo.addresses import parse_line
+
+SAME_PLACE = [
+    # units: a room with or without 室 / 房, a building as 栋, 幢 or 号楼
+    # before: …501室 / …501
+    ("北京市朝阳区建国路88号院3号楼2单元501室", "北京市朝阳区建国路88号院3号楼2单元501"),
+    ("北京市海淀区中关村大街27号1号楼1201", "北京市海淀区中关村大街27号1号楼1201室"),  # before
+    # before
+    ("河南省郑州市金水区花园路38号3号楼2单元501", "河南省郑州市金水区花园路38号3号楼2单元501室"),
+    ("浙江省杭州市西湖区文三路18号B座1203", "浙江省杭州市西湖区文三路18号b座1203室"),  # before
+    ("广东省广州市天河区天河路208号1201房", "广东省广州市天河区天河路208号1201室"),  # before
+    # before: 5栋 / 5幢
+    ("江苏省南京市鼓楼区中山路100号5栋302", "江苏省南京市鼓楼区中山路100号5幢302"),
+    ("江苏省南京市鼓楼区中山路100号5栋302", "江苏省南京市鼓楼区中山路100号5号楼302室"),  # before
+    ("河北省石家庄市长安区中山东路1号2号楼", "河北省石家庄市长安区中山东路1号2栋"),  # before
+    # before
+    ("浙江省杭州市西湖区文三路18号1栋2单元301室", "浙江省杭州市西湖区文三路18号1幢2单元301室"),
+    # no house number: the building and room are in the street
+    # before
+    ("浙江省杭州市西湖区翠苑一区1栋2单元301室", "浙江省杭州市西湖区翠苑一区一幢二单元三零一"),
+    # lanes (弄), alleys (巷), village groups (组) in Chinese numerals or full-width digits
+    ("上海市徐汇区漕溪北路88弄5号1201室", "上海市徐汇区漕溪北路八十八弄五号一二〇一室"),
+    ("上海市浦东新区张杨路500弄3号601室", "上海 浦东新区 张杨路 500弄 3号 601室"),
+    ("上海市黄浦区南京东路123弄4号", "上海市黄浦区南京东路１２３弄４号"),
+    # before: 18巷 / 十八巷
+    ("广东省广州市越秀区北京路18巷3号", "广东省广州市越秀区北京路十八巷3号"),
+    # before
+    ("四川省成都市武侯区簇桥街道七里村3组15号", "四川省成都市武侯区簇桥街道七里村三组十五号"),
+    # house numbers: Chinese numerals, sub-numbers (之一), building-unit-room chains
+    ("黑龙江省哈尔滨市南岗区西大直街92号", "黑龙江哈尔滨南岗区西大直街九十二号"),
+    ("福建省厦门市思明区中山路1号之一", "福建省厦门市思明区中山路1-1号"),  # before: 1|之1 / 1-1|
+    ("台湾台北市大安区忠孝东路四段100之1号", "臺灣臺北市大安區忠孝東路四段100號之1"),  # before
+    ("辽宁省沈阳市和平区南京北街1-2-3号", "辽宁省沈阳市和平区南京北街1号2-3"),  # before: 12-3
+    ("辽宁省沈阳市和平区南京北街1号3-2-1", "辽宁省沈阳市和平区南京北街1号3－2－1"),
+    # before (since 1-2-3号 was read as 1号2-3): 2号3-1
+    ("重庆市渝北区龙溪街道新牌坊一路1号2-3-1", "重庆市渝北区龙溪街道新牌坊一路1号2-3-1号"),
+    ("上海市徐汇区漕溪北路88弄1-2-3号", "上海市徐汇区漕溪北路88弄1号2-3"),
+    # spacing, punctuation, +86 and a phone number for the courier
+    ("重庆市渝中区解放碑民族路1号", "重庆 渝中区 解放碑民族路 1 号"),
+    ("陕西省西安市雁塔区小寨东路1号", "+86 13800138000 陕西省西安市雁塔区小寨东路1号"),
+    ("陕西省西安市雁塔区小寨东路1号", "陕西省西安市雁塔区小寨东路1号 13800138000"),  # before
+    # before
+    ("陕西省西安市雁塔区小寨东路1号", "陕西省西安市雁塔区小寨东路1号，电话：138-0013-8000"),
+    ("陕西省西安市雁塔区小寨东路1号", "陕西省西安市雁塔区小寨东路1号 +86 138 0013 8000"),  # before
+    ("陕西省西安市雁塔区小寨东路1号", "陕西省西安市雁塔区小寨东路1号 029-88886666"),  # before
+    # region names: short, full, autonomous regions
+    ("广西南宁市青秀区民族大道100号", "广西壮族自治区南宁市青秀区民族大道100号"),
+    ("新疆乌鲁木齐市天山区解放北路1号", "新疆维吾尔自治区乌鲁木齐市天山区解放北路1号"),
+    ("湖南省长沙市岳麓区麓山南路932号", "湖南长沙岳麓区麓山南路932号"),
+    # a road named after its district, written without the district
+    ("广东省深圳市南山区南山大道1号", "深圳市南山大道1号"),  # before: on 大道
+    ("香港沙田区沙田正街1号", "香港沙田正街1号"),  # before: on 正街
+    ("香港湾仔区湾仔道1号", "香港湾仔道1号"),  # before: on 道
+    ("澳门大堂区大堂巷1号", "澳门大堂巷1号"),  # before: on 巷
+    ("香港九龙城区九龙城道1号", "香港九龙城道1号"),  # before: on 城道
+    # Shanghai's 南京东路 written after 上海 without 市
+    ("上海市南京东路1号", "上海南京东路1号"),  # before: 海南省, on 京东路
+]
+
+OTHER_PLACES = [
+    ("北京市朝阳区建国路88号院3号楼2单元501", "北京市朝阳区建国路88号院3号楼2单元502"),
+    ("北京市朝阳区建国路88号", "北京市朝阳区建国路8号"),
+    ("上海市徐汇区漕溪北路88弄5号", "上海市徐汇区漕溪北路88号5号"),
+    ("上海市徐汇区漕溪北路88弄5号", "上海市徐汇区漕溪北路885号"),
+    ("四川省成都市武侯区七里村3组15号", "四川省成都市武侯区七里村13组5号"),
+    ("浙江省杭州市西湖区翠苑一区1栋2单元301", "浙江省杭州市西湖区翠苑一区12栋301"),
+    ("浙江省杭州市西湖区翠苑一区1栋2单元301", "浙江省杭州市西湖区翠苑二区1栋2单元301"),
+    ("湖北省武汉市江汉区江汉路1号", "湖北省武汉市江岸区江汉路1号"),
+    ("浙江省杭州市西湖区文三路1-2-3号", "浙江省杭州市西湖区文三路1-23号"),
+    ("浙江省杭州市西湖区文三路1-2-3号", "浙江省杭州市西湖区文三路12-3号"),  # before: both 12-3
+    ("北京市东城区东四十条1号", "北京市东城区东四十一条1号"),
+    ("辽宁省沈阳市和平区南京北街1号3-2-1", "辽宁省沈阳市和平区南京北街1号3-21"),
+    ("浙江省杭州市西湖区文三路18号3楼", "浙江省杭州市西湖区文三路18号3号楼"),
+    ("浙江省杭州市西湖区文三路18号3单元", "浙江省杭州市西湖区文三路18号3室"),
+    ("福建省厦门市思明区中山路1号之一", "福建省厦门市思明区中山路11号"),
+    ("香港九龙城道1号", "香港九龙坑1号"),
+    ("香港沙田区沙田正街1号", "香港大埔区沙田正街1号"),
+    ("广东省广州市越秀区北京路18巷3号", "广东省广州市越秀区北京路1巷83号"),
+    ("上海市黄浦区南京东路1号", "海南省海口市龙华区南京路1号"),
+    ("陕西省西安市雁塔区小寨东路1号", "陕西省西安市雁塔区小寨东路13800138000号"),
+]
+
+
+@pytest.mark.parametrize(("one", "other"), SAME_PLACE)
+def test_two_spellings_of_one_place_key_alike(one, other):
+    assert parse_line(one).key == parse_line(other).key
+
+
+@pytest.mark.parametrize(("one", "other"), OTHER_PLACES)
+def test_two_places_key_apart(one, other):
+    assert parse_line(one).key != parse_line(other).key
+
+
+def test_the_table_spans_provinces_and_forms():
+    provinces = {parse_line(one).region_code[:2] for one, _ in SAME_PLACE + OTHER_PLACES}
+    assert len(provinces) >= 15
+
+
+@pytest.mark.parametrize(("line", "note"), [
+    ("陕西省西安市雁塔区小寨东路1号 13800138000", "13800138000"),
+    ("陕西省西安市雁塔区小寨东路1号，电话：138-0013-8000", "电话:138-0013-8000"),
+    ("陕西省西安市雁塔区小寨东路1号 029-88886666", "029-88886666"),
+])
+def test_a_phone_number_in_the_address_is_kept_as_a_note(line, note):
+    # Before: it was the unit (CN|610113|小寨东路|1|13800138000): a blocked address passed
+    # with a phone number added, and each number made another address
+    assert parse_line(line).note == note
+
+
+@pytest.mark.parametrize(("line", "street", "district"), [
+    ("杭州市西湖大道1号", "西湖大道", "西湖区"),  # jionlp's district kept (the road is in 上城区)
+    ("浙江省 杭州市 西湖 大道 1号", "西湖大道", "西湖区"),
+    ("上海市浦东大道1号", "浦东大道", "浦东新区"),
+    ("香港大埔道1号", "大埔区大埔道", "大埔区"),
+    ("杭州西湖文三路18号", "文三路", "西湖区"),  # a short name before another road: as before
+])
+def test_a_road_named_after_a_district_keeps_its_name(line, street, district):
+    parsed = parse_line(line)
+    assert (parsed.street, parsed.district) == (street, district)
+
+
+def test_the_unit_shown_keeps_the_words_it_was_written_with():
+    parsed = parse_line("江苏省南京市鼓楼区中山路100号5幢302室")
+    assert parsed.unit == "5幢302室" and parsed.key == "CN|320106|中山路|100|5栋302"
