@@ -74,8 +74,9 @@ class MoneyStore:
     def refunds_owed(self, limit: int, since_before: datetime | None = None, untold: str = ""
                      ) -> list[tuple[int, str, str, int, int, str | None, datetime]]:
         """(order id, buyer, currency, owed, held, payment ref, since) of cancelled orders
-        still holding money: only a cancel with `refund_later` leaves paid > refunded there
-        (every other cancel counts all of it refunded). Since: when the order was cancelled
+        still holding money: a cancel with `refund_later` leaves paid > refunded there, and so
+        does a refund in flight at cancel that then failed (every other cancel counts all of
+        it refunded). Since: when the order was cancelled
         (its `cancel` in the history; a later refund or other change does not move it).
         Oldest first; reads the cancelled orders through ix_orders_state and each one's
         history through ix_transition_history_order_id. Owed: the goods paid and not refunded

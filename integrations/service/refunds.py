@@ -1,7 +1,8 @@
 """Refund review: triage a request (auto-approve or a person), apply the decision, settle.
 
-Settling a refund-only case calls the payment gateway outside any transaction (network I/O
-after commit) with an idempotency key per case, then records the refund on case and order.
+Settling a refund-only case records the refund (a pending operation, keyed per case) under the
+order's lock, calls the payment gateway after that commit, and books its answer on case and
+order (money_refunds, money): a cancellation at the same moment sees the refund in flight.
 Return cases move to awaiting_return; the refund follows inspection of the goods.
 """
 
@@ -10,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from integrations.db import buyers
-from integrations.service import aftersales, case_money
+from integrations.service import aftersales, case_money, money, money_refunds
 from integrations.service.context import Context, Tx
 from integrations.service.views import CaseView
-from statemachine import ids
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
-from statemachine.ports import PaymentGateway
+from statemachine.money import OperationStatus
+from statemachine.ports import PaymentGateway, PermanentPaymentError
 from statemachine.refund_policy import (
     RefundFacts,
     RefundRules,
@@ -55,14 +56,13 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
     if case.kind != CaseKind.REFUND_ONLY.value:
         aftersales.fire_case(ctx, case_id, "await_return", ACTOR, {})
         return get(ctx, case_id).state
-    with ctx.tx(readonly=True) as tx:
-        payment_ref = tx.store.get_order(ids.ORDER.parse(case.order_id)).payment_ref or ""
-        # checked as the step will: the gateway never pays what the store would not record
-        due = case_money.checked_amount(tx, tx.store.get_case(case_id))
-    result = gateway.refund(payment_ref, due, idempotency_key=f"refund:{case.id}")
-    aftersales.fire_case(ctx, case_id, "refund", ACTOR,
-                         {"amount": result.amount, "reason": f"gateway {result.ref}"},
-                         idempotency_key=f"refund:{case.id}")
+    with ctx.tx() as tx:  # recorded (in flight) under the order's lock before money moves
+        locked = tx.store.get_case(case_id, lock=True)
+        order = tx.store.get_order(locked.order_id, lock=True)
+        key = money_refunds.request_case_refund(ctx, tx, order, locked, ACTOR).key
+    done = money.execute(ctx, key, gateway)
+    if done.status is OperationStatus.FAILED:
+        raise PermanentPaymentError(done.error or f"the provider refused refund {key}")
     return get(ctx, case_id).state
 
 

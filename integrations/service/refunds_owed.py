@@ -7,6 +7,8 @@ so these orders are listed (`pilot.payments.refunds_owed()`, `orderpilot payment
 the money sweep tells ops once per order (event `orderpilot.order.refund_owed`) when one has
 waited past `ORDERPILOT_SHOPIFY__REFUND_LATER_ALERT_HOURS` (72) since it was cancelled (from
 its history: a partial refund or any other later change does not restart the wait).
+A refund in flight when an order was cancelled (the cancel left it to settle into the order)
+that the provider then refused for good leaves such an order too, and is listed the same way.
 """
 
 from __future__ import annotations

@@ -280,3 +280,28 @@ def unsubscribe(pilot: OrderPilot, subscription_id: str) -> str:
 
     webhooks.remove(pilot.context, subscription_id)
     return subscription_id
+
+
+def console_job(pilot: OrderPilot, job: str, entity: str, provider: str) -> str:
+    """One of the console's automation jobs (settle-cancel, triage-refund, settle-refund),
+    paying through the provider every process shares (races/provider.py)."""
+    from integrations.console.jobs import JOBS, Ports
+    from tests.integration.races.provider import SharedProvider
+
+    ports = Ports(SharedProvider(provider), carrier=_no_carrier, notify=_told,
+                  retry_delays=(0.01,))
+    return JOBS[job](pilot.context, ports, entity)
+
+
+def cancel_and_settle(pilot: OrderPilot, order_id: str, provider: str) -> str:
+    """The buyer cancels a paid order; the console's settle-cancel job pays the money back."""
+    pilot.orders.fire(order_id, "cancel", actor="buyer", reason="买家取消")
+    return console_job(pilot, "settle-cancel", order_id, provider)
+
+
+def _no_carrier(name: str, clock: Any) -> Any:
+    raise AssertionError("no carrier is chased in the money races")
+
+
+def _told(message: Any) -> None:
+    return None
