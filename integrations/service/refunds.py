@@ -26,6 +26,7 @@ from statemachine.refund_policy import (
 )
 
 ACTOR = "system:refund-review"
+ACCEPTED = (CaseState.AUTO_APPROVED, CaseState.APPROVED)
 
 
 def triage(ctx: Context, case_id: int, rules: RefundRules | None = None) -> list[str]:
@@ -51,13 +52,15 @@ def decide(ctx: Context, case_id: int, approve: bool, reason: str, reviewer: str
 def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
     """Refund an accepted refund-only case, or ask for the goods back; returns the new state."""
     case = get(ctx, case_id)
-    if case.state not in (CaseState.AUTO_APPROVED.value, CaseState.APPROVED.value):
+    if case.state not in {s.value for s in ACCEPTED}:
         return case.state
     if case.kind != CaseKind.REFUND_ONLY.value:
         aftersales.fire_case(ctx, case_id, "await_return", ACTOR, {})
         return get(ctx, case_id).state
     with ctx.tx() as tx:  # recorded (in flight) under the order's lock before money moves
         locked = tx.store.get_case(case_id, lock=True)
+        if locked.state not in ACCEPTED:  # settled by another console meanwhile
+            return locked.state.value
         order = tx.store.get_order(locked.order_id, lock=True)
         key = money_refunds.request_case_refund(ctx, tx, order, locked, ACTOR).key
     done = money.execute(ctx, key, gateway)

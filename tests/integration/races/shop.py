@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from integrations.db.money_store import MoneyStore
 from orderpilot import OrderPilot
+from statemachine import ids
 from tests.conftest import START
 from tests.integration.races.actions import ADDRESS
 
@@ -83,3 +84,22 @@ def late_refunds(pilot: OrderPilot, order_id: str) -> dict[str, tuple[str, int]]
         return {op.key: (op.status.value, op.amount) for op in
                 MoneyStore(tx.store.sql).of_order(int(order_id[2:]))
                 if op.key.startswith("late-refund:")}
+
+
+def booked(pilot, order_id: str) -> tuple[int, list[str]]:
+    """The refunds in the order's ledger, and the keys of its operations still pending."""
+    number = ids.ORDER.parse(order_id)
+    with pilot.context.tx(readonly=True) as tx:
+        ledger = sum(r[0] for r in tx.store.sql.all(
+            "SELECT amount FROM payment_records WHERE order_id = :o AND kind = 'refund'",
+            {"o": number}))
+        pending = [op.key for op in MoneyStore(tx.store.sql).of_order(number)
+                   if op.status.value == "pending"]
+    return ledger, pending
+
+
+def approved_refund_case(pilot, order, line_no: int = 1) -> str:
+    case = pilot.cases.open(order.id, kind="refund_only", reason="商品破损",
+                            lines=[{"line_no": line_no, "quantity": 1}])
+    pilot.cases.fire(case.id, "auto_approve")
+    return case.id

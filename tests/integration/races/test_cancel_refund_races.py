@@ -6,32 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.db.money_store import MoneyStore
-from statemachine import ids
 from tests.integration.races.conftest import TRIALS
 from tests.integration.races.provider import SharedProvider
-from tests.integration.races.shop import paid, start_trial
+from tests.integration.races.shop import approved_refund_case, booked, paid, start_trial
 
 DOMAIN_REFUSALS = {"GuardRejected", "InvalidTransition"}  # the other one got there first
-
-
-def booked(pilot, order_id: str) -> tuple[int, list[str]]:
-    """The refunds in the order's ledger, and the keys of its operations still pending."""
-    number = ids.ORDER.parse(order_id)
-    with pilot.context.tx(readonly=True) as tx:
-        ledger = sum(r[0] for r in tx.store.sql.all(
-            "SELECT amount FROM payment_records WHERE order_id = :o AND kind = 'refund'",
-            {"o": number}))
-        pending = [op.key for op in MoneyStore(tx.store.sql).of_order(number)
-                   if op.status.value == "pending"]
-    return ledger, pending
-
-
-def approved_refund_case(pilot, order, line_no: int = 1) -> str:
-    case = pilot.cases.open(order.id, kind="refund_only", reason="商品破损",
-                            lines=[{"line_no": line_no, "quantity": 1}])
-    pilot.cases.fire(case.id, "auto_approve")
-    return case.id
 
 
 @pytest.mark.parametrize("trials", TRIALS)

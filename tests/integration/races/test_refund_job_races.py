@@ -1,0 +1,57 @@
+"""The console's settle jobs run by two consoles at once (an outbox row handled twice), paying
+through the one provider every process shares; a dashboard refund notified twice at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.races.conftest import TRIALS
+from tests.integration.races.provider import SharedProvider
+from tests.integration.races.shop import approved_refund_case, booked, paid, start_trial
+
+
+@pytest.mark.parametrize("job", ["settle-refund", "settle-cancel"])
+@pytest.mark.parametrize("trials", TRIALS)
+def test_two_consoles_running_one_settle_job_pay_once(race, trials, job, tmp_path):
+    pilot = race.open()
+    provider = SharedProvider(str(tmp_path / "provider.pickle"))
+    for trial in range(trials):
+        # Given a paid order and, for the refund, an approved case for one of its two lines;
+        # for the cancel, the order cancelled
+        start_trial(race, trial)
+        order = paid(pilot, trial, lines=2)
+        provider.paid(f"alipay-{trial}", order.total)
+        if job == "settle-refund":
+            entity, due = approved_refund_case(pilot, order), order.total // 2
+        else:
+            pilot.orders.fire(order.id, "cancel", reason="买家取消")
+            entity, due = order.id, order.total
+        # When two consoles run the same job on it at once (an outbox row handled twice)
+        outcomes = race.run(*[("console_job", {"job": job, "entity": entity,
+                                               "provider": str(provider.path)})] * 2)
+        # Then the provider paid once, and the store booked it once
+        assert all(o.ok for o in outcomes), (trial, outcomes)
+        ledger, pending = booked(pilot, order.id)
+        out = provider.refunded(f"alipay-{trial}")
+        assert (out, ledger, pilot.orders.get(order.id).refunded, pending) == \
+            (due, due, due, []), (trial, out, ledger, pending, outcomes)
+        race.check([order.id])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_one_dashboard_refund_notified_twice_at_once_is_booked_once(race, trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given a paid order staff refunded in part at the provider's dashboard
+        start_trial(race, trial)
+        order = paid(pilot, trial)
+        # When the provider's notice of it arrives twice at once, under two event ids (Stripe
+        # charge.refunded and a resend; Alipay's notify retried under a new notify_id)
+        outcomes = race.run(*[("provider_refunded", {
+            "order_id": order.id, "payment_ref": f"alipay-{trial}", "total": 500,
+            "at": race.now().isoformat(), "event": f"evt-{trial}-{n}"}) for n in (1, 2)])
+        # Then the refund is booked once, on the order and in the ledger
+        assert all(o.ok for o in outcomes), (trial, outcomes)
+        ledger, _ = booked(pilot, order.id)
+        assert (pilot.orders.get(order.id).refunded, ledger) == (500, 500), (trial, outcomes)
+        race.check([order.id])
