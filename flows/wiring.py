@@ -95,7 +95,10 @@ def payment_gateway() -> PaymentGateway:
 
 def ports(ctx: Context | None = None) -> Ports:
     """The outside systems the console's jobs and decisions talk to. Notices go through the
-    routes `ctx` read at start-up (without one: read and checked now), one notifier for all."""
+    routes `ctx` read at start-up, money through the gateway it was built with (without a
+    `ctx`: both read and checked now), one notifier for all. Each case decision asks for its
+    ports: a gateway built per decision re-read the Prefect Secret blocks and left its
+    provider's connection pool open."""
     notifier = notifier_from(None if ctx is None else ctx.notify_routes)
-    return Ports(gateway=payment_gateway(), carrier=carrier,
+    return Ports(gateway=payment_gateway() if ctx is None else ctx.gateway, carrier=carrier,
                  notify=lambda message: deliver(notifier, message))

@@ -91,3 +91,18 @@ def test_notices_go_through_the_routes_read_at_start_up(monkeypatch, tmp_path):
     # Then a notice still goes through what was read (no route for ops: the log)
     ports_.notify(Message("orderpilot.order.cancelled", "ops", "t", "b"))
     pilot.close()
+
+
+def test_case_decisions_pay_through_the_gateway_read_at_start_up(monkeypatch, tmp_path):
+    # Given a running store built with its payment provider (each Prefect case decision asks
+    # for its ports: a gateway made per decision re-read the Secret blocks and left its
+    # provider's connection pool open)
+    from flows import wiring
+
+    pilot = OrderPilot(f"sqlite:///{tmp_path / 'shop.db'}")
+    monkeypatch.setattr(wiring, "payment_gateway",
+                        lambda: pytest.fail("a gateway was built again for one decision"))
+    # When two decisions ask for their ports, then they pay through the store's own gateway
+    assert wiring.ports(pilot.context).gateway is pilot.context.gateway
+    assert wiring.ports(pilot.context).gateway is pilot.context.gateway
+    pilot.close()
