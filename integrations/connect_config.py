@@ -99,7 +99,7 @@ class ShopifyPolicy(BaseModel):
                                                   "ORDERPILOT_CURRENCY")
     refund_later_alert_hours: float = Field(
         72, gt=0, description="a paid order cancelled with 'refund later' whose money is still "
-                              "not all given back this long after its last change is "
+                              "not all given back this long after it was cancelled is "
                               "reported to ops once (event orderpilot.order.refund_owed)")
 
 
