@@ -127,6 +127,12 @@ CLAIMS_REFUNDED = "claims_refunded"
 ORDER_REFUNDABLE = "order_refundable"
 
 
+# … and the units it would settle (its lines less those claims refunded) against the units
+# of its order's lines not refunded yet: another case, or a parcel's claim, may have
+UNITS_TO_SETTLE = "units_to_settle"
+UNITS_LEFT = "units_left"
+
+
 def amount_due(case: AfterSalesCase, claims_refunded: int) -> int:
     """What refunding the case pays at most, and by default: the value of its lines less what
     claims on its own return parcels already refunded (those units are not refunded twice)."""
@@ -152,7 +158,16 @@ def refund_allowed_now(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | No
     if left is not None and amount > left:
         return (f"its order has {left} left to refund of what was paid (asked {amount}): "
                 "refunded already, by a cancellation or another case")
-    return None
+    return units_refunded_already(ctx)
+
+
+def units_refunded_already(ctx: Mapping[str, Any]) -> str | None:
+    """A refund settles the case's units: refused if some were refunded meanwhile."""
+    left = ctx.get(UNITS_LEFT) or {}
+    short = [f"line {n}: {q} unit(s) to settle, {left.get(n, 0)} not refunded"
+             for n, q in (ctx.get(UNITS_TO_SETTLE) or {}).items() if q > left.get(n, 0)]
+    return None if not short else ("its units were refunded already, by another case or a "
+                                   f"parcel's claim ({'; '.join(short)})")
 
 
 def kind_is(kind: CaseKind):

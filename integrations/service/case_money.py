@@ -4,11 +4,15 @@ step, the provider refund, settling a refund-only case)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from integrations.db.fulfil_store import FulfilStore
 from integrations.service.context import Tx
 from statemachine.aftersales import (
     CLAIMS_REFUNDED,
     ORDER_REFUNDABLE,
+    UNITS_LEFT,
+    UNITS_TO_SETTLE,
     AfterSalesCase,
     amount_due,
     refund_allowed_now,
@@ -16,12 +20,14 @@ from statemachine.aftersales import (
 from statemachine.errors import GuardRejected
 
 
-def refund_facts(tx: Tx, case: AfterSalesCase) -> dict[str, int]:
+def refund_facts(tx: Tx, case: AfterSalesCase) -> dict[str, Any]:
     """The facts a case's refund is decided on: what claims on its return parcels refunded,
-    and what its order can still refund."""
+    what its order can still refund, the units it settles and those not refunded yet."""
     order = tx.store.get_order(case.order_id)
     return {CLAIMS_REFUNDED: claims_refunded(tx, case),
-            ORDER_REFUNDABLE: order.paid - order.refunded}
+            ORDER_REFUNDABLE: order.paid - order.refunded,
+            UNITS_TO_SETTLE: units_to_settle(tx, case),
+            UNITS_LEFT: {ln.line_no: ln.quantity - ln.refunded_quantity for ln in order.lines}}
 
 
 def claims_refunded(tx: Tx, case: AfterSalesCase) -> int:

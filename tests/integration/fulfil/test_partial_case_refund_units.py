@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import pytest
 
+from integrations.replay import bulk
 from integrations.service import money
 from integrations.service.money_refunds import refund_case
 from statemachine.errors import GuardRejected
 from statemachine.ports import TransientPaymentError
+from tests.factories import order_request, stock
+from tests.integration.fulfil.test_case_replacement_goods import HANGZHOU, PRICE
 from tests.integration.fulfil.test_lost_return_parcels import delivered_order
 
 PARTIAL = 5_000  # ¥50 back for a chipped rim: the buyer keeps the mugs
@@ -91,3 +94,44 @@ def test_a_refund_booked_after_its_case_closed_still_settles_its_units(shop):
     # Then the order books the ¥50 and the units it paid for are settled
     assert shop.orders.get(order.id).refunded == PARTIAL
     assert refunded_units(shop, order.id) == [2]
+
+
+TEA_SET = 20_000  # ¥200.00: the order has money left once the tea is refunded
+
+
+def tea_and_tea_set_delivered(shop):
+    """2 tins of tea (¥129) and a tea set delivered to Hangzhou, paid in CNY."""
+    stock(shop, "SKU-TEA", "WH-A", 2)
+    stock(shop, "SKU-TEASET", "WH-A", 1)
+    request = order_request(sku="SKU-TEA", quantity=2, unit_price=PRICE,
+                            shipping_address=dict(HANGZHOU))
+    request["lines"].append({"sku": "SKU-TEASET", "quantity": 1, "unit_price": TEA_SET})
+    order = shop.orders.place(**request)
+    shop.orders.fire(order.id, "pay", amount=order.total, payment_ref=f"alipay-{order.id}")
+    for trigger in ("start_picking", "pack", "ship"):
+        shop.orders.fire(order.id, trigger)
+    [parcel] = shop.shipments.of_order(order.id)
+    for trigger in ("pick_up", "scan", "deliver"):
+        shop.shipments.fire(parcel.id, trigger)
+    return order
+
+
+def test_a_case_whose_units_another_case_refunded_is_refused_by_its_refund_step(shop, clock):
+    # Given 2 tins of tea and a tea set delivered, a case on both tins and one on one tin
+    order = tea_and_tea_set_delivered(shop)
+    both = approved_refund_only(shop, order.id, 2, "茶叶受潮")
+    one = approved_refund_only(shop, order.id, 1, "一罐茶叶受潮")
+    # When the first is refunded (both tins), the order still has the tea set's money left
+    shop.cases.fire(both, "refund", actor="cs-wang")
+    # Then the second case's refund is refused by its step, naming the line, nothing written
+    with pytest.raises(GuardRejected, match=r"from approved: its units were refunded already"
+                                            r".*line 1: 1 unit\(s\) to settle, 0 not refunded"):
+        shop.cases.fire(one, "refund", actor="cs-wang")
+    assert shop.cases.get(one).state == "approved"
+    assert shop.orders.get(order.id).refunded == 2 * PRICE
+    # And on the bulk path (a replay batch) it is one refused move, not a failed batch
+    with shop.context.tx() as tx:
+        [refused] = bulk.fire_cases(shop.context, tx, [bulk.Move(number(one), "refund",
+                                                                 clock.now(), "replay")])
+    assert "its units were refunded already" in refused.error
+    assert refused.state == "approved"
