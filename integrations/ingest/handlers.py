@@ -108,10 +108,11 @@ def case_requested(ctx: Context, order_id: str, event: AfterSalesRequest) -> Out
 
 def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
     """Apply a gateway event: capture pays, refund / chargeback refund, failure is recorded.
-    Money the order cannot take is late (late_payments.py: revived or refunded by policy; the
-    body's `late_payment` says which; `late_refund` makes the refund after the commit); the
-    same payment reported again for an order it paid changes nothing. `pilot.orders.pay`
-    applies its reports here too (payment_reports.py)."""
+    Money the order cannot take, or that is not its total, is late (late_payments.py: revived
+    or refunded by policy, a wrong amount always refunded; the body's `late_payment` says
+    which; `late_refund` makes the refund after the commit); the same payment reported again
+    for an order it paid changes nothing. `pilot.orders.pay` applies its reports here too
+    (payment_reports.py)."""
     number = parse_id("order_id", event.order_id, "o")
 
     def apply(tx: Tx, _: Any) -> Applied:
@@ -123,8 +124,10 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
         if event.type == "succeeded" and order.paid and order.payment_ref == event.payment_ref:
             return Applied(number, False, {"order": _order(tx, number)},
                            f"already paid by {event.payment_ref}")  # reported again
-        if event.type == "succeeded" and _late(order, event):
-            late = take_late_money(ctx, tx, order, event.amount, event.payment_ref, "payments")
+        wrong = _not_the_total(order, event)
+        if event.type == "succeeded" and (wrong is not None or _late(order, event)):
+            late = take_late_money(ctx, tx, order, event.amount, event.payment_ref, "payments",
+                                   wrong)
             body = {"late_payment": {"revived": late.revived, "refund": late.refund_key}}
             if not late.new:  # this late money was already recorded
                 return Applied(number, False, {"order": _order(tx, number), **body}, late.note)
@@ -164,6 +167,15 @@ def _late(order: Order, event: PaymentEvent) -> bool:
     """Money the order cannot take: it was expired, cancelled or rejected meanwhile (even while
     this payment was pending), or it is paid already by another payment (a second payment)."""
     return not takes_payment(order) and not already_paid_by(order, event.payment_ref)
+
+
+def _not_the_total(order: Order, event: PaymentEvent) -> str | None:
+    """Why money taken for an order waiting for its payment cannot be that payment (another
+    amount: the `pay` guard would refuse it with a 409 the gateway retries until it gives up,
+    the money kept unrecorded); None when it can, or when the order takes no payment."""
+    if takes_payment(order) and event.amount != order.total:
+        return f"paid {event.amount}, the order total is {order.total}"
+    return None
 
 
 def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:

@@ -3,10 +3,10 @@
 `pilot.orders.pay(...)` is the Python twin of `POST /v1/payments/events` with a `succeeded`
 event: it builds that event and applies it with the same handler (`handlers.payment_event`), so
 money for an order that can no longer take it (expired, cancelled, rejected, paid by another
-payment) goes through the late-payment policy exactly as the webhook's does —
-revived under `ORDERPILOT_LATE_PAYMENTS=revive` when it can be, else recorded and refunded. The
-event id is derived from the provider's payment id, so reporting a payment again answers as the
-first report did and changes nothing.
+payment) or that is not its total goes through the late-payment policy exactly as the webhook's
+does — revived under `ORDERPILOT_LATE_PAYMENTS=revive` when it can be, else recorded and
+refunded. The event id is derived from the provider's payment id, so reporting a payment again
+answers as the first report did and changes nothing.
 """
 
 from __future__ import annotations

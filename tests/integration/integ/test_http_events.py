@@ -273,3 +273,19 @@ def test_the_same_payment_settling_again_under_another_event_id_changes_nothing(
     assert (again.json()["applied"], again.json()["note"]) == (
         False, f"already paid by ref-{order['id']}")
     assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["capture"]
+
+
+def test_money_that_is_not_the_orders_total_is_refunded_not_refused(client, shop):
+    # Given an order waiting for its payment of order["total"]
+    order = placed(client)
+    # When the gateway says a payment of another amount arrived for it
+    wrong = client.post("/v1/payments/events", payment(order, "short-1",
+                                                       amount=order["total"] - 100))
+    # Then it is not a 409 (before: "amount must equal the order total", retried by the gateway
+    # until it gave up, the money kept unrecorded): recorded as late and refunded at once, as
+    # the Stripe and Alipay webhooks do; the order still waits for its payment
+    assert wrong.status_code == 200, wrong.text
+    assert f"paid {order['total'] - 100}, the order total is {order['total']}" in \
+        wrong.json()["note"]
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["late_capture", "refund"]
+    assert shop.orders.get(order["id"]).state == "awaiting_payment"

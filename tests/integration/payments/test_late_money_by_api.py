@@ -188,3 +188,20 @@ def test_a_payment_reported_again_with_another_amount_is_refused(any_url, clock)
         pilot.orders.pay(order.id, amount=100, payment_ref="unionpay-7786")
     assert row_counts(pilot) == before and len(gateway.refunds) == 1
     pilot.close()
+
+
+def test_a_payment_of_another_amount_reported_by_api_is_refunded(any_url, clock, monkeypatch):
+    # Given the revive policy and an order waiting for ¥129
+    monkeypatch.setenv("ORDERPILOT_LATE_PAYMENTS", "revive")
+    gateway = RecordingGateway()
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, gateway=gateway)
+    stock(pilot)
+    order = placed_order(pilot, quantity=1, unit_price=12_900, shipping_address=ADDRESS)
+    # When the shop's code reports ¥100 taken for it
+    short = pilot.orders.pay(order.id, amount=10_000, payment_ref="unionpay-7787")
+    # Then the money goes back (a wrong amount is never revived or paid; before: GuardRejected,
+    # the money kept at the provider with nothing recorded) and the order still waits
+    assert (short.outcome, short.order.state, short.order.paid) == (
+        "refunded", "awaiting_payment", 0)
+    assert gateway.refunds == [("unionpay-7787", 10_000, "late-refund:payments:unionpay-7787")]
+    pilot.close()
