@@ -118,10 +118,11 @@ def place_webhook(pilot: OrderPilot, event_id: str, buyer: str,
 
 
 def provider_captured(pilot: OrderPilot, order_id: str, payment_ref: str, amount: int,
-                      at: str, late_payments: str = "refund") -> str:
+                      at: str, late_payments: str = "refund", provider: str = "") -> str:
     """The provider reports the buyer's money arrived, as /hooks/stripe and /hooks/alipay
     apply it: once, then the provider calls it recorded (a late payment's refund) after the
-    commit. `late_payments`: the shop's policy for money that comes after the hold lapsed."""
+    commit. `late_payments`: the shop's policy for money that comes after the hold lapsed;
+    `provider`: the shared provider's books (races/provider.py), else each process's own."""
     from dataclasses import replace
     from datetime import datetime
 
@@ -133,6 +134,10 @@ def provider_captured(pilot: OrderPilot, order_id: str, payment_ref: str, amount
                        "CNY", datetime.fromisoformat(at), order_id=order_id)
     ctx = replace(pilot.context, settings=pilot.context.settings.model_copy(
         update={"late_payments": late_payments}))
+    if provider:
+        from tests.integration.races.provider import SharedProvider
+
+        ctx = replace(ctx, gateway=SharedProvider(provider))
     outcome, follow = apply_money_event(ctx, event)
     money.execute_quietly(ctx, follow)
     return str(outcome.body.get("note") or outcome.status)
