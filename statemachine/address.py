@@ -77,6 +77,10 @@ _FLOOR = re.compile(r"(?<=\d)(?:楼|层|f)(?![a-z])")
 # 502室, 502房 and 502 key `502`
 _BUILDING = re.compile(r"(?<=\d)(?:号楼|幢|栋)")
 _ROOM = re.compile(r"(?<=\d)[室房]")
+# A door named without a house number, as a residential compound's addresses are written
+# (翠苑一区1栋2单元301室, 望京西园三区312楼5单元601, 蔚蓝海岸三期12栋a座1501): a building, or
+# a 楼 with an entrance or room after it (3楼 alone is a floor of something unnamed)
+_DOOR = re.compile(r"\d+(?:栋|幢|号楼|座)|[a-z]座|\d+楼\d*(?:单元|\d+室)|\d+单元\d+")
 # A phone number written in the address (a mainland mobile, +86 or not, or a landline with
 # its area code), with the word before it: for the courier, like a bracketed note
 _PHONE = re.compile(r"(?<![\d+])(?=[+\d])(?:(?:\+|00)?86[\s-]?)?"
@@ -151,11 +155,13 @@ class ParsedAddress:
         found = []
         if self.script == "Hani" and self.region_level != "district" and not self.finest:
             found.append("no_district")
-        if self.number is None:
+        located = self.number is not None or (self.script == "Hani"
+                                              and _DOOR.search(self.street) is not None)
+        if not located:
             found.append("no_house_number")
         if self.locker:
             found.append("pickup_locker")
-        if self.landmark and self.number is None:
+        if self.landmark and not located:
             found.append("landmark_only")
         return tuple(found)
 

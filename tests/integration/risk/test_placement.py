@@ -77,6 +77,16 @@ def test_an_address_in_a_city_without_districts_is_not_vague(pilot):
     assert order.state == "awaiting_payment", order.risk
 
 
+def test_a_door_in_a_residential_compound_is_not_vague(pilot):
+    # Before: building + entrance + room and no 号, the usual address of a flat, was
+    # no_house_number: every such order went to a person as vague_address
+    stock(pilot)
+    order = placed_order(pilot, shipping_address={
+        "province": "浙江省", "city": "杭州市", "district": "西湖区",
+        "street": "翠苑一区 1 栋 2 单元 301 室", "recipient": "王芳"})
+    assert order.state == "awaiting_payment", order.risk
+
+
 def test_approve_everything_can_still_be_chosen(sqlite_url, clock):
     pilot = OrderPilot(sqlite_url, clock=clock, risk_check=approve_everything)
     stock(pilot)
