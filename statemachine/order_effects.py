@@ -83,16 +83,16 @@ def extend_hold(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
 
 def refund_everything_paid(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     """Money taken goes back (a refund), less refunds already on their way to the buyer
-    (`refunds_in_flight`: each settles into the order when paid, so the order ends refunded
-    in full and the provider is never asked for more than was paid); an authorisation never
-    captured is let go (the money sweep voids it at the provider)."""
-    in_flight = min(max(ctx.get("refunds_in_flight", 0), 0), order.paid - order.refunded)
-    owed = order.paid - order.refunded - in_flight
-    order.refunded, order.hold_expires_at = order.paid - in_flight, None
+    (`refunds_in_flight`) and open disputes (`disputed`: the bank takes that back if the
+    dispute is lost): each settles into the order, so the order ends refunded in full and the
+    buyer is never paid back twice (a dispute won leaves its amount owed: refunds_owed lists
+    it); an authorisation never captured is let go (the money sweep voids it)."""
+    kept = {k: max(int(ctx.get(k, 0)), 0) for k in ("refunds_in_flight", "disputed")}
+    spoken_for = min(sum(kept.values()), order.paid - order.refunded)
+    owed = order.paid - order.refunded - spoken_for
+    order.refunded, order.hold_expires_at = order.paid - spoken_for, None
     held = order.attrs.pop("authorisation", None)
-    payload = {"refund": owed, "reason": ctx.get("reason")}
-    if in_flight:
-        payload["refunds_in_flight"] = in_flight
+    payload = {"refund": owed, "reason": ctx.get("reason")} | {k: v for k, v in kept.items() if v}
     return payload | ({"released_authorisation": held["amount"]} if held else {})
 
 

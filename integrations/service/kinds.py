@@ -72,9 +72,11 @@ def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
         elif move.trigger == "ship":
             params.update(ship_facts(ctx, tx, order, params, move))
         elif move.trigger in ("cancel", "reject") and order.paid > order.refunded:
-            # refunds recorded and not settled yet (a case's, a goodwill one) pay back part
-            # of what the order gives back: they settle into it (order locked by the pipeline)
-            params["refunds_in_flight"] = MoneyStore(tx.store.sql).reserved(order.id).refunds
+            # refunds recorded and not settled yet (a case's, a goodwill one) and open
+            # disputes (the bank takes the money back if lost) pay back part of what the order
+            # gives back: they settle into it (order locked by the pipeline)
+            reserved = MoneyStore(tx.store.sql).reserved(order.id)
+            params["refunds_in_flight"], params["disputed"] = reserved.refunds, reserved.disputed
         return params
 
     return facts
