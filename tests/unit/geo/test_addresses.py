@@ -109,8 +109,10 @@ def test_addresses_differing_only_in_number_or_unit_have_different_keys():
     ("浙江省杭州市西湖区文三路18号3单元", ()),
     # a residential compound's door, building + entrance + room, and no 号: the common form
     # (before, every such order was held for review as vague)
-    ("浙江省杭州市西湖区翠苑一区1栋2单元301室", ()), ("浙江省杭州市西湖区翠苑一区一幢二单元三零一", ()),
-    ("北京市朝阳区望京西园三区312楼5单元601", ()), ("广东省深圳市南山区蔚蓝海岸三期12栋A座1501", ()),
+    ("浙江省杭州市西湖区翠苑一区1栋2单元301室", ()),
+    ("浙江省杭州市西湖区翠苑一区一幢二单元三零一", ()),
+    ("北京市朝阳区望京西园三区312楼5单元601", ()),
+    ("广东省深圳市南山区蔚蓝海岸三期12栋A座1501", ()),
     ("上海市闵行区古美西路春申城4号楼602室", ()),
     # … but a compound with no door, or a floor of something unnamed, is still vague
     ("四川省成都市武侯区玉林小区", ("no_house_number",)),
