@@ -9,6 +9,7 @@ from typing import Any
 from integrations.db.rows import Insert
 from integrations.db.schema_money import PaymentOperationRow
 from integrations.db.sql import Sql
+from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.money import (
     OperationKind,
     OperationStatus,
@@ -76,7 +77,8 @@ class MoneyStore:
         """(order id, buyer, currency, owed, held, payment ref, since) of cancelled orders
         still holding money: a cancel with `refund_later` leaves paid > refunded there, and so
         does a refund in flight at cancel that then failed (every other cancel counts all of
-        it refunded). Since: when the order was cancelled
+        it refunded); what an open dispute covers is not owed (the bank is deciding: lost, it
+        is booked refunded; won, it is owed). Since: when the order was cancelled
         (its `cancel` in the history; a later refund or other change does not move it).
         Oldest first; reads the cancelled orders through ix_orders_state and each one's
         history through ix_transition_history_order_id. Owed: the goods paid and not refunded
@@ -91,14 +93,16 @@ class MoneyStore:
         cancelled_at = ("COALESCE((SELECT MAX(h.at) FROM transition_history h WHERE h.order_id "
                         "= orders.id AND h.entity = 'order' AND h.trigger = 'cancel'), "
                         "updated_at)")
-        owing = (f"SELECT id, buyer_id, currency, paid - refunded AS owed, {held} AS held, "
-                 f"payment_ref, {cancelled_at} AS since FROM orders WHERE state = 'cancelled' "
-                 f"AND paid > refunded{where}")
+        disputed = ("(SELECT COALESCE(SUM(d.amount), 0) FROM disputes d WHERE d.order_id = "
+                    f"orders.id AND d.state IN {OPEN_DISPUTE_STATES!r})")  # the bank decides
+        owing = (f"SELECT id, buyer_id, currency, paid - refunded - {disputed} AS owed, {held} "
+                 f"AS held, payment_ref, {cancelled_at} AS since FROM orders WHERE state = "
+                 f"'cancelled' AND paid > refunded{where}")
         return [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), r[5],
                  self.sql.when(r[6]))
                 for r in self.sql.all(
                     f"SELECT id, buyer_id, currency, owed, held, payment_ref, since FROM "
-                    f"({owing}) owing{' WHERE since < :t' if since_before else ''} "
+                    f"({owing}) owing WHERE owed > 0{' AND since < :t' if since_before else ''} "
                     "ORDER BY since, id LIMIT :n",
                     {"n": limit, "p": untold,
                      "t": self.sql.time(since_before) if since_before else None})]

@@ -4,6 +4,8 @@ order; won, the money is still owed and listed as a refund owed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from integrations.console.jobs import Ports, settle_cancel
@@ -50,3 +52,25 @@ def test_a_cancelled_order_under_dispute_is_not_paid_back_twice(any_url, clock, 
     else:  # the shop kept the money of a cancelled order: owed, listed until paid back
         assert (final.refunded, owed) == (0, [order.id])
     pilot.close()
+
+
+def test_money_under_an_open_dispute_is_not_listed_as_a_refund_owed(any_url, clock):
+    # Given a paid order of ¥70 whose buyer's bank disputes all of it, cancelled and settled
+    gateway = SimulatedGateway(now=clock.now)
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, gateway=gateway)
+    stock(pilot, quantity=5)
+    order = placed_order(pilot, quantity=2, unit_price=3_500)
+    capture_order(pilot.context, int(order.id[2:]))
+    ref = pilot.orders.get(order.id).payment_ref
+    dispute = gateway.open_dispute(ref, 7_000)
+    apply_money_event(pilot.context, MoneyEvent(
+        "simulated", "e-1", "dispute_opened", ref, 7_000, "CNY", clock.now(),
+        order_id=order.id, dispute_ref=dispute, reason="fraudulent"))
+    pilot.orders.fire(order.id, "cancel", reason="买家不要了")
+    settle_cancel(pilot.context, Ports(gateway, carrier=None, notify=print), order.id)
+    # When ops list the refunds owed 100 h later, the dispute still open
+    owed = pilot.payments.refunds_owed(clock.now() + timedelta(hours=100))
+    pilot.close()
+    # Then the order is not there (before: owed 7000 and overdue, so ops were told to pay back
+    # money the bank may already be paying back)
+    assert owed == []
