@@ -14,6 +14,7 @@ from integrations.db.fulfil_store import (
     claim_open_for,
     claim_rows,
 )
+from integrations.db.money_store import MoneyStore
 from integrations.service import orders, pipeline, shipments
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import Edge, parse
@@ -68,7 +69,11 @@ def refund_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment, goods: 
     units: dict[int, int] = {}
     for hold in goods:
         units[hold.line_no] = units.get(hold.line_no, 0) + hold.quantity
-    if mark_refunded(locked, units):
+    # units a case refund in flight settles are left to it (its step marks them when paid)
+    spoken_for = MoneyStore(tx.store.sql).reserved(locked.id).lines
+    units = {n: min(q, _line(locked, n).quantity - _line(locked, n).refunded_quantity
+                    - spoken_for.get(n, 0)) for n, q in units.items()}
+    if mark_refunded(locked, {n: q for n, q in units.items() if q > 0}):
         tx.writer.save_lines(locked)
     return operation.amount if operation is not None else 0
 
@@ -159,3 +164,7 @@ def claim_view(tx: Tx, row: tuple) -> dict[str, Any]:
     view.update(id=ids.CLAIM(row[0]), shipment_id=ids.SHIPMENT(row[1]), order_id=ids.ORDER(row[2]),
                 details=tx.store.sql.doc(row[11]), created_at=tx.store.sql.when(row[12]))
     return view
+
+
+def _line(order: Order, line_no: int) -> Any:
+    return next(ln for ln in order.lines if ln.line_no == line_no)

@@ -84,3 +84,28 @@ def test_a_case_refund_after_its_lost_return_parcel_settles_the_rest_of_its_unit
     assert refunded_units(shop, order.id) == [3]
     after = shop.orders.get(order.id)
     assert (after.refunded, after.paid) == (3 * PRICE, 3 * PRICE)
+
+
+def test_a_lost_parcels_claim_leaves_units_a_case_refund_in_flight_settles(shop):
+    # Given the split order in transit and a refund-only case on all 3 tees, its refund
+    # recorded and not paid yet (in flight)
+    from integrations.service import money, money_refunds
+    from statemachine import ids
+
+    order, (wh_a, wh_c) = shipped_split_order(shop)
+    case = shop.cases.open(order.id, kind="refund_only", reason="不想要了",
+                           lines=[{"line_no": 1, "quantity": 3}])
+    shop.cases.fire(case.id, "auto_approve")
+    with shop.context.tx() as tx:
+        locked = tx.store.get_case(ids.CASE.parse(case.id), lock=True)
+        key = money_refunds.request_case_refund(
+            shop.context, tx, tx.store.get_order(locked.order_id, lock=True), locked, "t").key
+    # When WH-C's parcel is lost and settled by refund (which pays what is in flight)
+    claim = shop.claims.report_lost(wh_c.id, reason="顺丰确认丢件", settle="refund")
+    # Then the case's refund pays and books all 3 tees once; the claim pays nothing more.
+    # Before: the claim marked the lost tee, the provider paid the case's 38700 and its
+    # booking was refused (GuardRejected out of report_lost, the operation pending for ever)
+    assert claim["compensated"] == 0
+    assert money.get(shop.context, key).status.value == "succeeded"
+    assert shop.cases.get(case.id).state == "refunded"
+    assert (shop.orders.get(order.id).refunded, refunded_units(shop, order.id)) == (3 * PRICE, [3])
