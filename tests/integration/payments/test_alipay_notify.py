@@ -5,6 +5,7 @@ Alipay documents it. Forged, stale, tampered and replayed notices change nothing
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -45,20 +46,27 @@ class Shop:
         return order.id
 
 
-@pytest.fixture
-def shop(any_url, clock) -> Iterator[Shop]:
+@contextmanager
+def alipay_shop(url: str, clock) -> Iterator[Shop]:
+    """The shop on `url` behind a real server, paying through a fake Alipay of its own."""
     with FakeAlipay() as alipay:
         settings = PaymentSettings(
             provider="alipay", alipay_app_id=APP_ID, alipay_app_private_key=alipay.app_private,
             alipay_public_key=alipay.alipay_public, alipay_gateway_url=alipay.gateway,
             alipay_seller_id=SELLER_ID, webhook_tolerance_seconds=300)
-        pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+        pilot = OrderPilot(url, clock=clock, risk_check=approve_everything,
                            gateway=alipay_gateway_for(alipay))
-        with running_server(pilot, payments=settings) as url:
-            shop = Shop(pilot, alipay, url)
+        with running_server(pilot, payments=settings) as served:
+            shop = Shop(pilot, alipay, served)
             yield shop
             shop.http.close()
         pilot.close()
+
+
+@pytest.fixture
+def shop(any_url, clock) -> Iterator[Shop]:
+    with alipay_shop(any_url, clock) as shop:
+        yield shop
 
 
 def test_a_signed_trade_success_pays_the_order_once_and_is_answered_success(shop, clock):

@@ -16,32 +16,17 @@ from integrations.console.jobs import Ports, settle_cancel
 from integrations.db.records import payments_of
 from integrations.db.repository import OUTBOX
 from integrations.http import providers
-from integrations.payments.settings import PaymentSettings
-from orderpilot import OrderPilot
 from statemachine.errors import Contention, GuardRejected, InvalidInput, StoreUnavailable
 from statemachine.ports import CarrierProfile
-from statemachine.risk_port import approve_everything
 from tests.factories import stock
-from tests.fakes.alipay_api import APP_ID, SELLER_ID, FakeAlipay
-from tests.integration.integ.server import row_counts, running_server
-from tests.integration.payments.conftest import alipay_gateway_for
-from tests.integration.payments.test_alipay_notify import ADDRESS, Shop
+from tests.integration.integ.server import row_counts
+from tests.integration.payments.test_alipay_notify import ADDRESS, Shop, alipay_shop
 
 
 @pytest.fixture
 def shop(any_url, clock) -> Iterator[Shop]:
-    with FakeAlipay() as alipay:
-        settings = PaymentSettings(
-            provider="alipay", alipay_app_id=APP_ID, alipay_app_private_key=alipay.app_private,
-            alipay_public_key=alipay.alipay_public, alipay_gateway_url=alipay.gateway,
-            alipay_seller_id=SELLER_ID, webhook_tolerance_seconds=300)
-        pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
-                           gateway=alipay_gateway_for(alipay))
-        with running_server(pilot, payments=settings) as url:
-            shop = Shop(pilot, alipay, url)
-            yield shop
-            shop.http.close()
-        pilot.close()
+    with alipay_shop(any_url, clock) as shop:
+        yield shop
 
 
 def cancel_refund_job(shop: Shop, order_id: str) -> str:
