@@ -13,10 +13,11 @@ from statemachine.errors import (
     OrderPilotError,
     SchemaMismatch,
     StoreUnavailable,
+    UnitsInOpenCase,
 )
 
 __all__ = [
     "ConcurrentUpdate", "Contention", "GuardRejected", "InsufficientStock", "InvalidInput",
     "InvalidTransition", "ManualClock", "NotFound", "OrderPilot", "OrderPilotError",
-    "SchemaMismatch", "StoreUnavailable",
+    "SchemaMismatch", "StoreUnavailable", "UnitsInOpenCase",
 ]

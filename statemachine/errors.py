@@ -56,6 +56,21 @@ class GuardRejected(OrderPilotError):
         super().__init__(f"{entity} {entity_id} cannot {trigger} from {state}: {reason}")
 
 
+class UnitsInOpenCase(GuardRejected):
+    """A new after-sales case names units another case of the order still has open: one case
+    per unit at a time (a second one could refund or take back the same goods twice). The
+    open case must end first — refunded, closed or rejected."""
+
+    code = "units_in_open_case"
+
+    def __init__(self, order_id: str, state: str, busy: Sequence[str], cases: Sequence[str]):
+        self.order_id, self.busy, self.cases = order_id, list(busy), list(cases)
+        super().__init__("order", order_id, state, "open_case",
+                         f"units already in an open after-sales case ({'; '.join(busy)}): "
+                         "wait for that case to end, or close it, before opening another "
+                         "on them")
+
+
 class ConcurrentUpdate(OrderPilotError):
     """Someone else changed the entity since it was read; the write was rolled back."""
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import pytest
 
 from orderpilot import OrderPilot
 
@@ -52,3 +56,15 @@ def delivered_order(pilot: OrderPilot, **kwargs: Any):
         for trigger in ("pick_up", "scan", "deliver"):
             pilot.shipments.fire(parcel.id, trigger)
     return pilot.orders.get(order.id)
+
+
+@contextmanager
+def opened_before_one_case_per_unit() -> Iterator[None]:
+    """Cases opened inside this block may name units another open case holds, as stores
+    written before cases were refused on such units still hold them: what guards a later step
+    (a refund) must still refuse them."""
+    from integrations.service import aftersales
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aftersales, "_refuse_units_in_open_cases", lambda *args: None)
+        yield

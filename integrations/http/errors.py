@@ -21,6 +21,7 @@ from statemachine.errors import (
     OrderPilotError,
     SchemaMismatch,
     StoreUnavailable,
+    UnitsInOpenCase,
 )
 
 STATUS: dict[type[OrderPilotError], int] = {
@@ -43,6 +44,8 @@ def error_body(error: OrderPilotError) -> dict[str, Any]:
         body["allowed"] = error.allowed
     if isinstance(error, GuardRejected):
         body["reason"] = error.reason
+    if isinstance(error, UnitsInOpenCase):
+        body["open_cases"] = error.cases
     return body
 
 

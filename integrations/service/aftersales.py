@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.service import pipeline
+from integrations.service.case_money import units_to_settle
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import (
@@ -25,11 +26,12 @@ from statemachine import ids
 from statemachine.aftersales import (
     AWAITING_ANSWER,
     CASE_LIFECYCLE,
+    OPEN,
     AfterSalesCase,
     CaseLine,
     CaseState,
 )
-from statemachine.errors import GuardRejected, InvalidInput
+from statemachine.errors import GuardRejected, InvalidInput, UnitsInOpenCase
 from statemachine.lifecycle import Fired
 from statemachine.order import REFUNDABLE
 from statemachine.order_aggregate import Order
@@ -64,6 +66,7 @@ def add_case(ctx: Context, tx: Tx, order_id: int, request: OpenCase, actor: str,
         raise GuardRejected("order", order.public_id, order.state.value, "open_case",
                             "after-sales needs a paid order")
     lines = _case_lines(order, request)
+    _refuse_units_in_open_cases(tx, order, lines)
     case = AfterSalesCase(id=0, order_id=order.id, kind=request.kind,
                           state=CaseState.REQUESTED, version=1, reason=request.reason,
                           lines=tuple(CaseLine(**ln) for ln in lines), created_at=now)
@@ -115,3 +118,27 @@ def _case_lines(order: Order, request: OpenCase) -> list[dict[str, int]]:
     if problems:
         raise InvalidInput(problems)
     return lines
+
+
+def _refuse_units_in_open_cases(tx: Tx, order: Order, lines: list[dict[str, int]]) -> None:
+    """One open case per unit: a line's units in another open case (less those its lost
+    return parcels' claims refunded: counted as refunded already) are not free for a new one.
+    Read under the order's lock, so two cases opened at once on one unit cannot both pass;
+    a case refunded, closed or rejected frees what it held."""
+    held: dict[int, list[tuple[AfterSalesCase, int]]] = {}
+    for case in tx.store.cases_of(order.id):
+        if case.state in OPEN:
+            for line_no, quantity in units_to_settle(tx, case).items():
+                held.setdefault(line_no, []).append((case, quantity))
+    by_no = {ln.line_no: ln for ln in order.lines}
+    busy, cases = [], {}
+    for wanted in lines:
+        line, taken = by_no[wanted["line_no"]], held.get(wanted["line_no"], [])
+        free = line.quantity - line.refunded_quantity - sum(q for _, q in taken)
+        if wanted["quantity"] > free:
+            cases.update({case.public_id: None for case, _ in taken})
+            busy.append(f"line {line.line_no}: {wanted['quantity']} unit(s) asked, {free} "
+                        "free; " + ", ".join(f"{q} in {case.public_id} ({case.state})"
+                                             for case, q in taken))
+    if busy:
+        raise UnitsInOpenCase(order.public_id, order.state.value, busy, list(cases))

@@ -61,6 +61,12 @@ def open_and_refund(pilot: OrderPilot, order_id: str, line_no: int, quantity: in
     return pilot.cases.fire(case.id, "refund").state
 
 
+def open_case(pilot: OrderPilot, order_id: str, kind: str, line_no: int, quantity: int) -> str:
+    """A buyer's after-sales request on some units of one line; the new case's id."""
+    return pilot.cases.open(order_id, kind=kind, reason="七天无理由退货",
+                            lines=[{"line_no": line_no, "quantity": quantity}]).id
+
+
 def payment_webhook(pilot: OrderPilot, event_id: str, **body: Any) -> int:
     """The payment gateway's webhook, as the HTTP route applies it (without the socket)."""
     outcome = handlers.payment_event(pilot.context, PaymentEvent(event_id=event_id, **body))
