@@ -242,6 +242,12 @@ def refund_orders(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
     return []
 
 
+def refund_shares(move: Move) -> tuple[str, int] | None:
+    """Two refunds of one order's cases decide on the same money and units left: in a batch,
+    the second is decided after the first is written (refused alone if it no longer fits)."""
+    return ("refund", move.aggregate.order_id) if move.trigger == "refund" else None
+
+
 def _mark_lines_refunded(tx: Tx, order: Order, case: AfterSalesCase) -> None:
     """A refunded case settles its units (docs/fulfilment.md): every unit of its lines but
     those a claim on its own return parcels refunded (the claim marked them), whatever the
@@ -329,6 +335,7 @@ ORDER = Kind(ORDER_LIFECYCLE, order_of=lambda o: o.id, event_data=order_event_da
              facts=order_facts, follow_up=after_ship, spawns=SHIPMENT,
              spawn_key="parcels")
 CASE = Kind(CASE_LIFECYCLE, order_of=lambda c: c.order_id, event_data=case_event_data,
-            facts=case_facts, follow_up=refund_orders, spawns=SHIPMENT, spawn_key="parcels")
+            facts=case_facts, follow_up=refund_orders, spawns=SHIPMENT, spawn_key="parcels",
+            shares=refund_shares)
 CLAIM = Kind(CLAIM_LIFECYCLE, order_of=lambda c: c.order_id, event_data=claim_event_data,
              facts=lock_orders)

@@ -14,7 +14,7 @@ batch of one; the sweep and the replay bulk path are batches of many — the sam
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -59,6 +59,10 @@ class Kind:
         lambda ctx, tx, changes: []
     spawns: Kind | None = None  # the kind of the side aggregates its steps create
     spawn_key: str = ""         # where their public ids go in the step's history payload
+    # what a move decides on besides its own aggregate that an earlier move of the batch may
+    # change (a case's refund: its order's money and units left): moves sharing it are cut
+    # into rounds like two moves of one aggregate (see `rounds`); None: nothing shared
+    shares: Callable[[Move], Hashable | None] = lambda move: None
 
 
 def fire(ctx: Context, tx: Tx, kind: Kind, aggregate: Any, trigger: str, actor: str,
@@ -79,7 +83,7 @@ def run(ctx: Context, tx: Tx, kind: Kind, moves: Sequence[Move], *, refuse: bool
     """
     fired_moves: list[Fired] = []
     refused: list[Refused] = []
-    for part in rounds(moves):
+    for part in rounds(moves, kind.shares):
         fired, failed = _run_round(ctx, tx, kind, part, refuse, created)
         fired_moves += fired
         refused += failed
@@ -87,22 +91,27 @@ def run(ctx: Context, tx: Tx, kind: Kind, moves: Sequence[Move], *, refuse: bool
     return fired_moves, refused
 
 
-def rounds(moves: Sequence[Move]) -> list[Sequence[Move]]:
-    """Cut the batch, in order, before each move of an aggregate already moved in its round.
+def rounds(moves: Sequence[Move], shares: Callable[[Move], Hashable | None] = lambda m: None
+           ) -> list[Sequence[Move]]:
+    """Cut the batch, in order, before each move of an aggregate already moved in its round,
+    or sharing with an earlier move of its round what both decide on (`Kind.shares`).
 
     A step's facts are read from the store (the stock `ship` labels, the parcels `deliver`
-    awaits) and the writer writes a round at its end: a second move of the same aggregate
-    must see what the first one wrote, as it would on the single path.
+    awaits, what a case's order has left to refund) and the writer writes a round at its end:
+    a second move of the same aggregate, or on the same shared facts, must see what the first
+    one wrote, as it would on the single path.
     """
     if len(moves) < 2:  # a batch of one (the single-call API) is its own round
         return [moves]
     parts: list[Sequence[Move]] = []
     start, seen = 0, set()
     for i, move in enumerate(moves):
-        if id(move.aggregate) in seen:
+        keys = {("aggregate", id(move.aggregate)), ("shared", shares(move))} - \
+            {("shared", None)}
+        if keys & seen:
             parts.append(moves[start:i])
             start, seen = i, set()
-        seen.add(id(move.aggregate))
+        seen |= keys
     return parts + [moves[start:]]
 
 
