@@ -10,8 +10,10 @@ empty list means the store is consistent:
   one row per version step, and each transition has exactly one outbox event;
 - timers: every entity keeps exactly the deadlines its lifecycle declares for its state (the
   step tables' `Timer`s; a review or after-sales SLA that already fired is announced in the
-  outbox instead of kept, a parcel's promise may have passed);
-- parcels: a shipped order still awaits a parcel; a delivered one awaits none.
+  outbox instead of kept, a parcel's promise may have passed, a return label has no pickup
+  deadline);
+- parcels: a shipped order still awaits a parcel; a delivered one awaits none (its own
+  parcels: a case's return, replacement or repaired parcels are the case's).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ LIFECYCLES: dict[str, Lifecycle] = {"order": ORDER_LIFECYCLE, "shipment": SHIPME
 # capture of an authorisation (only an order paid on one keeps it, until the capture is
 # recorded) and the SLAs that fired already (announced in the outbox instead)
 MAY_BE_ABSENT = {"promised_delivery", "authorisation_expiry"}
+# … and per kind of aggregate: a return label waits for the buyer to hand the parcel in, with
+# no pickup deadline (statemachine.shipment.pickup_due)
+PURPOSE = {"shipment": "purpose"}
+ABSENT_FOR = {("shipment", "return"): {"pickup_due"}}
 FIRED_SIGNALS = {("order", "review_sla"): "orderpilot.order.review_overdue",
                  ("case", "aftersales_sla"): "orderpilot.case.sla_breached",
                  ("dispute", "dispute_evidence"): "orderpilot.dispute.evidence_due_soon"}
@@ -148,12 +154,14 @@ def _timers(sql: Sql, scope: list[int] | None) -> list[str]:
         + _where("o.order_id", scope, "AND"))}
     found = []
     for entity, lifecycle in LIFECYCLES.items():
-        for number, state in sql.all(f"SELECT id, state FROM {TABLES[entity]}" + _where(
-                "order_id" if entity != "order" else "id", scope)):
+        for number, state, purpose in sql.all(
+                f"SELECT id, state, {PURPOSE.get(entity, 'NULL')} FROM {TABLES[entity]}"
+                + _where("order_id" if entity != "order" else "id", scope)):
             have = kept.pop((entity, number), Counter())
             implied = {t.kind.value for t in lifecycle.timers
                        if state in {s.value for s in t.states}}
-            need = {kind for kind in implied - MAY_BE_ABSENT if not (
+            absent = MAY_BE_ABSENT | ABSENT_FOR.get((entity, purpose), set())
+            need = {kind for kind in implied - absent if not (
                 (entity, kind) in FIRED_SIGNALS and not have[kind]
                 and (entity, number, FIRED_SIGNALS[(entity, kind)]) in fired)}
             name = f"{entity} {PREFIX[entity]}-{number} ({state})"
@@ -179,8 +187,10 @@ def _parcels(sql: Sql, scope: list[int] | None) -> list[str]:
                                      "('lost', 'returned')" + _where("order_id", scope, "AND"))}
     awaited: Counter[int] = Counter()
     parcels: Counter[int] = Counter()
-    for number, order_id, state in sql.all("SELECT id, order_id, state FROM shipments"
-                                           + _where("order_id", scope)):
+    # after-sales parcels (return / replacement / repaired) are their case's, not the order's
+    for number, order_id, state in sql.all("SELECT id, order_id, state FROM shipments WHERE "
+                                           "purpose = 'order'" + _where("order_id", scope,
+                                                                        "AND")):
         parcels[order_id] += 1
         if state != "delivered" and number not in settled:
             awaited[order_id] += 1

@@ -24,6 +24,27 @@ def test_a_consistent_store_has_no_findings(any_pilot):
     assert findings(any_pilot) == []
 
 
+def test_a_return_label_waiting_for_the_buyer_is_consistent_without_a_pickup_timer(any_pilot):
+    # Given a delivered order and an accepted return case whose return label went out (a
+    # return label waits for the buyer to hand it in: no pickup deadline, shipment.pickup_due)
+    stock(any_pilot, quantity=5)
+    order = delivered_order(any_pilot)
+    case = any_pilot.cases.open(order.id, kind="return_refund", reason="七天无理由退货",
+                                lines=[{"line_no": 1, "quantity": 1}])
+    any_pilot.cases.fire(case.id, "auto_approve")
+    any_pilot.cases.fire(case.id, "await_return")
+    # Then the store is consistent (before, the audit wanted a pickup timer for the label and
+    # counted it as a parcel the delivered order still awaited)
+    assert findings(any_pilot) == []
+    # And an outbound parcel waiting for pickup without its timer is still a finding
+    shipped = shipped_order(any_pilot, buyer="b-2")
+    [parcel] = any_pilot.shipments.of_order(shipped.id)
+    n = int(parcel.id[2:])
+    assert findings(any_pilot, "DELETE FROM deadlines WHERE entity = 'shipment' AND "
+                               f"entity_id = {n} AND kind = 'pickup_due'") == \
+        [f"shipment {parcel.id} (label_created): pickup_due timer missing"]
+
+
 def test_each_broken_invariant_is_found(any_pilot):
     stock(any_pilot, quantity=50)
     held = placed_order(any_pilot)
