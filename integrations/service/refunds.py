@@ -12,6 +12,7 @@ from datetime import datetime
 
 from integrations.db import buyers
 from integrations.service import aftersales, case_money, money, money_refunds
+from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.views import CaseView
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
@@ -50,13 +51,15 @@ def decide(ctx: Context, case_id: int, approve: bool, reason: str, reviewer: str
 
 
 def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
-    """Refund an accepted refund-only case, or ask for the goods back; returns the new state."""
+    """Refund an accepted refund-only case, or ask for the goods back; returns the new state.
+
+    Idempotent: a case settled already — by this job before, or by another console a moment
+    ago — is left as it is and its state returned, the same answer for both callers."""
     case = get(ctx, case_id)
     if case.state not in {s.value for s in ACCEPTED}:
         return case.state
     if case.kind != CaseKind.REFUND_ONLY.value:
-        aftersales.fire_case(ctx, case_id, "await_return", ACTOR, {})
-        return get(ctx, case_id).state
+        return _ask_for_the_goods(ctx, case_id)
     with ctx.tx() as tx:  # recorded (in flight) under the order's lock before money moves
         locked = tx.store.get_case(case_id, lock=True)
         if locked.state not in ACCEPTED:  # settled by another console meanwhile
@@ -66,6 +69,17 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
     done = money.execute(ctx, key, gateway)
     if done.status is OperationStatus.FAILED:
         raise PermanentPaymentError(done.error or f"the provider refused refund {key}")
+    return get(ctx, case_id).state
+
+
+@retrying("asking for the goods back")
+def _ask_for_the_goods(ctx: Context, case_id: int) -> str:
+    """The return label goes out (`await_return`), decided under the order's lock: a case
+    another console settled since it was read is left as it is (no raw InvalidTransition)."""
+    with ctx.tx() as tx:
+        locked = tx.store.get_case(case_id, lock=True)
+        if locked.state in ACCEPTED:
+            aftersales.fire(ctx, tx, locked, "await_return", ACTOR, {})
     return get(ctx, case_id).state
 
 

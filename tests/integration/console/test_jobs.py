@@ -21,8 +21,10 @@ from integrations.console.jobs import (
 from integrations.db.repository import OUTBOX
 from integrations.notify import deliver, notifier_from
 from integrations.payments.simulated import AdoptingGateway
+from integrations.service import refunds
 from statemachine.errors import OrderPilotError
 from statemachine.ports import CarrierProfile, TransientPaymentError
+from tests.factories import order_request
 from tests.integration.orchestration.shop import Recorder, open_shop, place
 
 
@@ -164,3 +166,30 @@ def test_a_small_refund_request_is_approved_and_refunded_without_a_person(
     assert settle_refund(pilot.context, ports(), case.id) == "refunded"
     # Then the order shows the refund
     assert pilot.orders.get(order_id).refunded == 2500
+
+
+def test_a_return_case_settled_by_another_console_meanwhile_answers_as_a_repeat(
+        any_pilot, monkeypatch: pytest.MonkeyPatch):
+    # Given a paid order and an approved return case on it
+    any_pilot.inventory.receive(sku="SKU-MUG", warehouse="WH-1", quantity=2)
+    order = any_pilot.orders.place(**order_request(sku="SKU-MUG", quantity=1))
+    any_pilot.orders.fire(order.id, "pay", amount=order.total, payment_ref=f"p-{order.id}")
+    case = any_pilot.cases.open(order.id, kind="return_refund", reason="七天无理由退货",
+                                lines=[{"line_no": 1, "quantity": 1}])
+    any_pilot.cases.fire(case.id, "auto_approve")
+    # And another console settles it right after this one read it as approved
+    read = refunds.get
+
+    def read_then_another_console_settles(ctx: Any, case_id: int) -> Any:
+        seen = read(ctx, case_id)
+        monkeypatch.setattr(refunds, "get", read)
+        settle_refund(ctx, ports(), case.id)
+        return seen
+
+    monkeypatch.setattr(refunds, "get", read_then_another_console_settles)
+    # When this console settles it: it gets what a repeated request gets (idempotent)
+    assert settle_refund(any_pilot.context, ports(), case.id) == "awaiting_return"
+    assert settle_refund(any_pilot.context, ports(), case.id) == "awaiting_return"
+    # And one return label went out
+    assert [s.purpose for s in any_pilot.shipments.of_order(order.id)
+            if s.purpose == "return"] == ["return"]

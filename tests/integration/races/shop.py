@@ -98,8 +98,8 @@ def booked(pilot, order_id: str) -> tuple[int, list[str]]:
     return ledger, pending
 
 
-def approved_refund_case(pilot, order, line_no: int = 1) -> str:
-    case = pilot.cases.open(order.id, kind="refund_only", reason="商品破损",
+def approved_refund_case(pilot, order, line_no: int = 1, kind: str = "refund_only") -> str:
+    case = pilot.cases.open(order.id, kind=kind, reason="商品破损",
                             lines=[{"line_no": line_no, "quantity": 1}])
     pilot.cases.fire(case.id, "auto_approve")
     return case.id

@@ -55,3 +55,26 @@ def test_one_dashboard_refund_notified_twice_at_once_is_booked_once(race, trials
         ledger, _ = booked(pilot, order.id)
         assert (pilot.orders.get(order.id).refunded, ledger) == (500, 500), (trial, outcomes)
         race.check([order.id])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_two_consoles_settling_one_return_case_both_answer_awaiting_return(race, trials,
+                                                                          tmp_path):
+    pilot = race.open()
+    provider = SharedProvider(str(tmp_path / "provider.pickle"))
+    for trial in range(trials):
+        # Given a paid order and an approved return case on one of its lines
+        start_trial(race, trial)
+        order = paid(pilot, trial, lines=2)
+        case_id = approved_refund_case(pilot, order, kind="return_refund")
+        # When two consoles run its settle job at once (an outbox row handled twice)
+        outcomes = race.run(*[("console_job", {"job": "settle-refund", "entity": case_id,
+                                               "provider": str(provider.path)})] * 2)
+        # Then both get what a repeated request gets (idempotent): the case awaits the goods,
+        # one return label was sent, no money moved
+        assert [(o.ok, o.result) for o in outcomes] == [(True, "awaiting_return")] * 2, \
+            (trial, outcomes)
+        labels = [s for s in pilot.shipments.of_order(order.id) if s.purpose == "return"]
+        assert len(labels) == 1, (trial, labels)
+        assert provider.refunded(f"alipay-{trial}") == 0
+        race.check([order.id])
