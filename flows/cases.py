@@ -1,4 +1,5 @@
-"""The four kinds of console case — risk review, refund review, stall, dispute review — and
+"""The five kinds of console case — risk review, refund review, stall, dispute review, bounced
+return — and
 what the console does with one case run: open it (a suspended run with its form), apply the
 answer, close it.
 
@@ -19,12 +20,19 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 
-from flows.forms import DisputeDecision, RefundDecision, ReviewDecision, StallAction
+from flows.forms import (
+    BouncedReturnAction,
+    DisputeDecision,
+    RefundDecision,
+    ReviewDecision,
+    StallAction,
+)
 from flows.wiring import context, ports
 from integrations.console import casefiles, decisions
 from integrations.console.casework import (
     DISPUTE_REVIEW,
     REFUND_REVIEW,
+    RETURN_BOUNCED,
     RISK_REVIEW,
     STALL,
     OpenCase,
@@ -83,6 +91,9 @@ KINDS = {
                          casefiles.dispute_description, decisions.decide_dispute,
                          prepare=decisions.prepare_dispute, expires=True, artifact=True,
                          why_gone=decisions.why_dispute_left),
+    RETURN_BOUNCED: Kind(RETURN_BOUNCED, "case_id", BouncedReturnAction,
+                         casefiles.bounced_return_description,
+                         decisions.answer_bounced_return),
 }
 
 
@@ -129,5 +140,11 @@ def dispute_review(order_id: str, dispute_id: str, database_url: str | None = No
     return in_engine(DISPUTE_REVIEW, dispute_id, database_url)
 
 
+@flow(name=RETURN_BOUNCED, flow_run_name="return-bounced-{order_id}-{case_id}")
+def return_bounced(order_id: str, case_id: str, database_url: str | None = None) -> str:
+    """A person answers a return the carrier sent back to the buyer: a new label, or close."""
+    return in_engine(RETURN_BOUNCED, case_id, database_url)
+
+
 FLOWS = {RISK_REVIEW: risk_review, REFUND_REVIEW: refund_review, STALL: stall,
-         DISPUTE_REVIEW: dispute_review}
+         DISPUTE_REVIEW: dispute_review, RETURN_BOUNCED: return_bounced}

@@ -40,6 +40,16 @@ class StallAction(RunInput):
     operator: str = Field(pattern=NAME, description="Your name, as the history records it.")
 
 
+class BouncedReturnAction(RunInput):
+    """What to do about the return the carrier sent back to the buyer."""
+
+    action: Literal["new_label", "close"] = Field(
+        description="new_label: the buyer gets a new return label and sends the goods again. "
+                    "close: end the case; the buyer keeps the goods, nothing is refunded.")
+    note: str = Field(min_length=1, max_length=500, description="Why; kept in the history.")
+    operator: str = Field(pattern=NAME, description="Your name, as the history records it.")
+
+
 class DisputeDecision(RunInput):
     """Send the evidence shown above to the provider, or concede the chargeback."""
 

@@ -108,6 +108,26 @@ def refund_description(ctx: Context, case: OpenCase, now: datetime) -> str:
             f"`orderpilot case approve {case.entity} --by NAME`.\n")
 
 
+def bounced_return_description(ctx: Context, case: OpenCase, now: datetime) -> str:
+    """The return case, the parcel that came back to the buyer and why, and the two answers."""
+    zone, pack = ctx.settings.zone(), build_pack(ctx, ids.ORDER.parse(case.order_id))
+    [request] = [c for c in pack["cases"] if c["id"] == case.entity]
+    order = pack["order"]
+    bounces = [s["payload"] for s in request["steps"] if s["trigger"] == "bounce_return"]
+    why = bounces[-1].get("reason") if bounces else None
+    lines = table(["line", "qty", "amount"], [[ln["line_no"], ln["quantity"],
+                  money(ln["amount"], order["currency"])] for ln in request["lines"]])
+    return (f"# Return bounced · {case.entity} on {case.order_id} · "
+            f"{money(case.amount, case.currency)}\n\n{deadline_line(case, now, zone)}\n\n"
+            f"**{request['kind'].replace('_', ' ')}**: “{request['reason']}”\n\n"
+            f"The carrier sent the return parcel back to the buyer: "
+            f"{mask_text(why or 'no reason given')}. The goods are with the buyer again; "
+            f"nothing was refunded.\n\n{lines}\n"
+            f"**new_label**: the buyer gets a new return label and sends the goods again. "
+            f"**close**: the case ends, the buyer keeps the goods. From Python: "
+            f"`pilot.cases.fire(\"{case.entity}\", \"await_return\")` or `\"close\"`.\n")
+
+
 def stall_description(ctx: Context, case: OpenCase, now: datetime) -> str:
     """The silent parcel, its last scans, and what was done about it."""
     zone, pack = ctx.settings.zone(), build_pack(ctx, ids.ORDER.parse(case.order_id))

@@ -1,10 +1,12 @@
 """The work waiting for a person, read from the store: the source of truth the console's runs
 are reconciled against.
 
-Four kinds: orders held by the risk engine (`risk-review`), after-sales requests a person must
-decide (`refund-review`), parcels in an open stall episode (`stall`), and chargebacks to answer
+Five kinds: orders held by the risk engine (`risk-review`), after-sales requests a person must
+decide (`refund-review`), parcels in an open stall episode (`stall`), chargebacks to answer
 before the provider's evidence due date (`dispute-review`: once that date passes unanswered the
-case is no longer open — nothing can be submitted, the bank decides). Each open case has an
+case is no longer open — nothing can be submitted, the bank decides), and return cases whose
+parcel the carrier sent back to the buyer (`return-bounced`: a new label or close, within the
+after-sales SLA from the bounce). Each open case has an
 `episode`: the id that names its one live run (a parcel can stall again later: a new episode).
 """
 
@@ -24,11 +26,11 @@ from statemachine.currency import shown
 from statemachine.dispute import UNANSWERED
 from statemachine.errors import NotFound
 
-RISK_REVIEW, REFUND_REVIEW, STALL, DISPUTE_REVIEW = (
-    "risk-review", "refund-review", "stall", "dispute-review")
-KINDS = (RISK_REVIEW, REFUND_REVIEW, STALL, DISPUTE_REVIEW)
+RISK_REVIEW, REFUND_REVIEW, STALL, DISPUTE_REVIEW, RETURN_BOUNCED = (
+    "risk-review", "refund-review", "stall", "dispute-review", "return-bounced")
+KINDS = (RISK_REVIEW, REFUND_REVIEW, STALL, DISPUTE_REVIEW, RETURN_BOUNCED)
 ABOUT = {RISK_REVIEW: ids.ORDER, REFUND_REVIEW: ids.CASE, STALL: ids.SHIPMENT,
-         DISPUTE_REVIEW: ids.DISPUTE}  # what each kind of case is about
+         DISPUTE_REVIEW: ids.DISPUTE, RETURN_BOUNCED: ids.CASE}  # what each kind is about
 MONEY_KEYS = ("amount", "threshold", "total", "limit", "requested", "paid")
 
 
@@ -86,7 +88,7 @@ def _readers(ctx: Context, tx: Tx) -> dict[str, Callable[[int | None], list[Open
     conn = tx.connection
     return {RISK_REVIEW: partial(_risk_reviews, conn), REFUND_REVIEW: partial(_refund_reviews,
                                                                                  conn),
-            STALL: partial(_stalls, conn),
+            STALL: partial(_stalls, conn), RETURN_BOUNCED: partial(_bounced_returns, conn),
             DISPUTE_REVIEW: partial(_dispute_reviews, tx, ctx.clock.now())}
 
 
@@ -129,6 +131,17 @@ def _refund_reviews(conn: Any, case_number: int | None) -> list[OpenCase]:
                      r.buyer_id, sum(int(ln.get("amount", 0)) for ln in r.lines or ()), r.currency,
                      r.created_at, r.due_at, (f"{r.kind.replace('_', ' ')}: {r.reason}",))
             for r in reads.cases_under_review(conn, case_number)]
+
+
+def _bounced_returns(conn: Any, case_number: int | None) -> list[OpenCase]:
+    """Return cases whose return parcel came back to the buyer, waiting since the bounce. A
+    case can bounce again after a new label: each bounce is an episode (a run) of its own."""
+    return [OpenCase(RETURN_BOUNCED, ids.CASE(r.id), f"{ids.CASE(r.id)}-"
+                     f"{int(r.updated_at.timestamp())}", ids.ORDER(r.order_id),
+                     r.buyer_id, sum(int(ln.get("amount", 0)) for ln in r.lines or ()), r.currency,
+                     r.updated_at, r.due_at,
+                     (f"{r.kind.replace('_', ' ')}: the return parcel came back to the buyer",))
+            for r in reads.cases_in(conn, "return_bounced", case_number)]
 
 
 def _stalls(conn: Any, shipment_number: int | None) -> list[OpenCase]:

@@ -11,7 +11,7 @@ from typing import Any
 from integrations.console.jobs import Ports, retrying
 from integrations.evidence import dispute_answer
 from integrations.risk.errors import ReviewAlreadyDecided
-from integrations.service import parcel_trouble, refunds, review_queue, stalls
+from integrations.service import aftersales, parcel_trouble, refunds, review_queue, stalls
 from integrations.service.context import Context
 from integrations.service.inputs import parse_id
 from statemachine import ids
@@ -56,6 +56,17 @@ def act_on_stall(ctx: Context, ports: Ports, shipment_id: str, answer: dict[str,
                                                  "ticket": ticket.ticket_id,
                                                  "reason": answer["note"]})
     return f"chased again by {who}: ticket {ticket.ticket_id}"
+
+
+def answer_bounced_return(ctx: Context, ports: Ports, case_id: str,
+                          answer: dict[str, Any]) -> str:
+    """A new return label for the buyer (`await_return`), or close the case, as `ops:<name>`;
+    InvalidTransition if it was answered elsewhere meanwhile."""
+    number, who = parse_id("case_id", case_id, "c"), f"ops:{answer['operator']}"
+    trigger = "await_return" if answer["action"] == "new_label" else "close"
+    aftersales.fire_case(ctx, number, trigger, who, {"reason": answer["note"]})
+    done = "a new return label sent" if trigger == "await_return" else "closed"
+    return f"{done} by {who}: {answer['note']}"
 
 
 def prepare_dispute(ctx: Context, dispute_id: str) -> None:

@@ -13,7 +13,7 @@ from integrations.console.health import REVIEW_BUDGET, Health
 from statemachine.diagrams import mermaid_markdown
 
 TITLES = {"risk-review": "risk review", "refund-review": "refund review", "stall": "stalled parcel",
-          "dispute-review": "chargeback"}
+          "dispute-review": "chargeback", "return-bounced": "return bounced"}
 
 
 def review_queue(cases: list[OpenCase], links: Mapping[str, str], now: datetime,
@@ -39,7 +39,7 @@ def shop_health(health: Health, console: Mapping[str, int], zone: ZoneInfo) -> s
         ["stock holds expiring in 10 min", health.holds_expiring_10min],
         ["parcels stalled", health.parcels_stalled],
         ["reviews past their SLA", health.reviews_overdue],
-        ["after-sales requests past their SLA", health.aftersales_overdue],
+        ["after-sales requests and bounced returns past their SLA", health.aftersales_overdue],
         ["review share, last 24 h", f"{share:.1%} of {health.placed_24h} orders ({budget} the "
                                     f"{REVIEW_BUDGET:.0%} budget)"],
         ["outbox waiting / lag", f"{health.outbox_waiting} / {health.outbox_lag()}"],

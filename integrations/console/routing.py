@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from integrations.console.casework import DISPUTE_REVIEW, REFUND_REVIEW, RISK_REVIEW, STALL
+from integrations.console.casework import (
+    DISPUTE_REVIEW,
+    REFUND_REVIEW,
+    RETURN_BOUNCED,
+    RISK_REVIEW,
+    STALL,
+)
 from statemachine import ids
 from statemachine.dispute import UNANSWERED
 
@@ -34,8 +40,10 @@ def intents_of(event: str, entity: str, entity_id: int, order_id: int,
     codec = ids.BY_ENTITY.get(entity)  # every lifecycle has one; the name alone otherwise
     ref = codec(entity_id) if codec else f"{entity}-{entity_id}"
     order = ids.ORDER(order_id)
-    if event in ESCALATIONS:
-        return [Intent("escalate", ESCALATIONS[event], ref, order, "the SLA lapsed")]
+    if event in ESCALATIONS:  # a case's SLA lapsed where it waits: review or bounced return
+        kind = RETURN_BOUNCED if payload.get("state") == "return_bounced" else \
+            ESCALATIONS[event]
+        return [Intent("escalate", kind, ref, order, "the SLA lapsed")]
     before, after = payload.get("from_state"), payload.get("to_state")
     if after is None or before == after:
         return []
@@ -45,6 +53,10 @@ def intents_of(event: str, entity: str, entity_id: int, order_id: int,
         found.append(Intent("open", REVIEWED[entity], ref, order))
     if entity in REVIEWED and before == "under_review":
         found.append(Intent("close", REVIEWED[entity], ref, order, why))
+    if entity == "case" and after == "return_bounced":
+        found.append(Intent("open", RETURN_BOUNCED, ref, order))
+    if entity == "case" and before == "return_bounced":
+        found.append(Intent("close", RETURN_BOUNCED, ref, order, why))
     if entity == "shipment" and after == "stalled":
         found += [Intent("job", CHASE_STALL, ref, order), Intent("open", STALL, ref, order)]
     if entity == "shipment" and before == "stalled":

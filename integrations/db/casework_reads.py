@@ -1,6 +1,7 @@
 """The store reads behind the console's open cases (integrations/console/casework.py): held
-orders, after-sales requests under review, stalled parcels, and what an order shares with
-others (device, IP, normalised address)."""
+orders, after-sales requests under review, return cases whose parcel the carrier sent back to
+the buyer, stalled parcels, and what an order shares with others (device, IP, normalised
+address)."""
 
 from __future__ import annotations
 
@@ -29,13 +30,19 @@ def held_orders(conn: Connection, order_number: int | None) -> list[Any]:
 
 def cases_under_review(conn: Connection, case_number: int | None) -> list[Any]:
     """After-sales cases a person must decide, with buyer, currency and their SLA's due time."""
+    return cases_in(conn, "under_review", case_number)
+
+
+def cases_in(conn: Connection, state: str, case_number: int | None) -> list[Any]:
+    """After-sales cases in `state` (under_review, return_bounced: a person answers), with
+    buyer, currency and their SLA's due time (None once the SLA fired: it was announced)."""
     due = (select(DEADLINES.c.entity_id, DEADLINES.c.due_at)
            .where(DEADLINES.c.entity == "case", DEADLINES.c.kind == "aftersales_sla")
            .subquery())
     query = (select(CASES, ORDERS.c.buyer_id, ORDERS.c.currency, due.c.due_at)
              .join(ORDERS, ORDERS.c.id == CASES.c.order_id)
              .outerjoin(due, due.c.entity_id == CASES.c.id)
-             .where(CASES.c.state == "under_review"))
+             .where(CASES.c.state == state))
     if case_number is not None:
         query = query.where(CASES.c.id == case_number)
     return list(conn.execute(query))

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from integrations.db.schema import CaseRow, DeadlineRow, OrderRow, OutboxRow, ShipmentRow
 from integrations.db.schema_integrations import WebhookEventRow
@@ -38,9 +38,13 @@ def health_counts(connection: Connection, now: datetime, aftersales_sla: timedel
         parcels_stalled=one(select(func.count()).where(SHIPMENTS.c.state == "stalled")),
         reviews_overdue=one(select(func.count()).where(
             TASKS.c.decided_at.is_(None), TASKS.c.due_at <= now)),
-        aftersales_overdue=one(select(func.count()).where(
-            CASES.c.state.in_(("requested", "under_review")),
-            CASES.c.created_at <= now - aftersales_sla)),
+        # the SLA runs from the request, or for a return bounced back to the buyer from the
+        # bounce (its last step: statemachine.aftersales.answer_due)
+        aftersales_overdue=one(select(func.count()).where(or_(
+            and_(CASES.c.state.in_(("requested", "under_review")),
+                 CASES.c.created_at <= now - aftersales_sla),
+            and_(CASES.c.state == "return_bounced",
+                 CASES.c.updated_at <= now - aftersales_sla)))),
         placed_24h=one(select(func.count()).where(ORDERS.c.created_at >= day)),
         reviewed_24h=one(select(func.count()).where(TASKS.c.opened_at >= day)),
         outbox_waiting=int(waiting), outbox_oldest=oldest_event,

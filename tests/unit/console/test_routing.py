@@ -33,6 +33,12 @@ def row(event: str, entity: str = "order", before: str | None = None,
      [("close", "refund-review", "c-7"), ("job", "settle-refund", "c-7")]),
     (("orderpilot.case.auto_approved", "case", "requested", "auto_approved"),
      [("job", "settle-refund", "c-7")]),
+    (("orderpilot.case.return_bounced", "case", "awaiting_return", "return_bounced"),
+     [("open", "return-bounced", "c-7")]),
+    (("orderpilot.case.awaiting_return", "case", "return_bounced", "awaiting_return"),
+     [("close", "return-bounced", "c-7")]),
+    (("orderpilot.case.closed", "case", "return_bounced", "closed"),
+     [("close", "return-bounced", "c-7")]),
     (("orderpilot.shipment.stalled", "shipment", "in_transit", "stalled"),
      [("job", "chase-stall", "s-7"), ("open", "stall", "s-7")]),
     (("orderpilot.shipment.late", "shipment", "stalled", "stalled"), []),
@@ -62,6 +68,12 @@ def test_each_transition_asks_for_exactly_its_console_work(args, expected):
 def test_an_sla_signal_escalates_its_case(event, kind, entity):
     [intent] = intents_of(event, entity, 7, 42, {"order_id": "o-42"})
     assert (intent.action, intent.kind) == ("escalate", kind)
+
+
+def test_a_bounced_returns_sla_escalates_its_bounced_return_run_not_a_review():
+    payload = {"order_id": "o-42", "case_id": "c-7", "state": "return_bounced"}
+    [intent] = intents_of("orderpilot.case.sla_breached", "case", 7, 42, payload)
+    assert (intent.action, intent.kind, intent.entity) == ("escalate", "return-bounced", "c-7")
 
 
 def test_a_signal_without_a_state_change_asks_for_nothing():

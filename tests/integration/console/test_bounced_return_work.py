@@ -1,0 +1,86 @@
+"""A return case whose parcel the carrier sent back to the buyer (`return_bounced`) is work for
+a person: in the console's work list (`return-bounced`, its own form: a new label or close),
+due 24 h after the bounce, and counted by shop health once that passes. Before, it was in no
+one's list: casework listed `under_review` only, the console opened runs for `under_review`
+only, and health counted `requested` / `under_review` only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from integrations.console import decisions
+from integrations.console.casefiles import bounced_return_description
+from integrations.console.casework import open_case, open_cases
+from integrations.console.health import shop_health
+from integrations.console.jobs import Ports
+from orderpilot import ManualClock, OrderPilot
+from tests.integration.fulfil.conftest import make_pilot
+from tests.integration.fulfil.test_lost_return_parcels import delivered_order, return_sent
+
+NO_PORTS = Ports(gateway=None, carrier=None, notify=None)  # answering needs none
+
+
+@pytest.fixture
+def shop(any_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
+    """A shop with warehouses at known distances, on a SQLite file and on PostgreSQL."""
+    p = make_pilot(any_url, clock)
+    yield p
+    p.close()
+
+
+def bounced(shop, clock):
+    """2 mugs delivered, one sent back in a return parcel that a day later the carrier sent
+    back to the buyer."""
+    order = delivered_order(shop)
+    case_id, [back] = return_sent(shop, order.id)
+    clock.advance(hours=30)  # the request itself is older than the SLA: it was answered
+    shop.shipments.fire(back.id, "return_to_sender", reason="仓库地址有误，退回寄件人")
+    return order, case_id
+
+
+def test_a_bounced_return_is_in_the_work_list_due_a_day_after_the_bounce(shop, clock):
+    # Given a return case whose parcel bounced back to the buyer
+    order, case_id = bounced(shop, clock)
+    bounce = clock.now()
+    # Then it waits for a person in the console's work list, due 24 h after the bounce
+    [case] = [c for c in open_cases(shop.context) if c.entity == case_id]
+    assert (case.kind, case.order_id, case.opened_at, case.due_at) == (
+        "return-bounced", order.id, bounce, bounce + timedelta(hours=24))
+    assert open_case(shop.context, "return-bounced", case_id) == case
+    # And its form's description says what came back, why, and the two answers
+    text = bounced_return_description(shop.context, case, clock.now())
+    assert "Return bounced" in text and "仓库地址有误" in text
+    assert "new_label" in text and "close" in text
+
+
+def test_shop_health_counts_a_bounced_return_overdue_from_the_bounce(shop, clock):
+    # Given a return case bounced back to the buyer (its request 30 h old)
+    bounced(shop, clock)
+    # Then it is not overdue a minute before 24 h after the bounce, and is after
+    clock.advance(hours=23, minutes=59)
+    assert shop_health(shop.context, clock.now()).aftersales_overdue == 0
+    clock.advance(minutes=2)
+    assert shop_health(shop.context, clock.now()).aftersales_overdue == 1
+
+
+def test_answering_a_bounced_return_sends_a_new_label_and_leaves_the_work_list(shop, clock):
+    # Given a return case bounced back to the buyer
+    order, case_id = bounced(shop, clock)
+    # When a person answers: a new label
+    outcome = decisions.answer_bounced_return(shop.context, NO_PORTS, case_id, {
+        "action": "new_label", "note": "地址已更正，重新发退货单", "operator": "li"})
+    # Then the case awaits the goods again and nobody's list has it
+    assert outcome == "a new return label sent by ops:li: 地址已更正，重新发退货单"
+    assert shop.cases.get(case_id).state == "awaiting_return"
+    assert open_case(shop.context, "return-bounced", case_id) is None
+
+
+def test_closing_a_bounced_return_ends_the_case(shop, clock):
+    order, case_id = bounced(shop, clock)
+    decisions.answer_bounced_return(shop.context, NO_PORTS, case_id, {
+        "action": "close", "note": "买家决定保留商品", "operator": "li"})
+    assert shop.cases.get(case_id).state == "closed"
+    assert open_cases(shop.context) == []
