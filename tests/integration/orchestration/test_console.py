@@ -209,6 +209,40 @@ def test_a_refund_a_person_must_decide_is_refunded_after_approval_in_the_form(
     assert pilot.cases.get(case.id).state == "refunded"
 
 
+def test_a_return_bounced_back_to_the_buyer_gets_a_run_whose_new_label_answer_resends_it(
+        tmp_path: Path, prefect_server: str):
+    from prefect.flow_runs import resume_flow_run
+
+    # Given a delivered order and its return case's parcel on its way back to us
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    order_id = place(pilot, buyer="b-6")
+    pilot.orders.fire(order_id, "pay", amount=2500, payment_ref="alipay-6")
+    for trigger in ("start_picking", "pack", "ship"):
+        pilot.orders.fire(order_id, trigger)
+    for trigger in ("pick_up", "deliver"):
+        pilot.shipments.fire("s-1", trigger)
+    case = pilot.cases.open(order_id, kind="return_refund", reason="七天无理由退货",
+                            lines=[{"line_no": 1, "quantity": 1}])
+    for trigger in ("auto_approve", "await_return"):
+        pilot.cases.fire(case.id, trigger)
+    [back] = [s for s in pilot.shipments.of_order(order_id) if s.purpose == "return"]
+    pilot.shipments.fire(back.id, "pick_up", location="上海转运中心")
+    with running_console(pilot):
+        # When the carrier sends it back to the buyer
+        pilot.shipments.fire(back.id, "return_to_sender", reason="地址不详，退回寄件人")
+        # Then a return-bounced run waits for a person, saying what came back and why
+        [run] = wait_for("a return-bounced run", lambda: paused(pilot, case.id))
+        assert run.name == f"return-bounced-{order_id}-{case.id}"
+        _, description = form_of(run)
+        assert "Return bounced" in description and "地址不详" in description
+        # When operations send a new label from the form, the case awaits the goods again
+        resume_flow_run(run.id, run_input={"action": "new_label", "note": "地址已更正",
+                                           "operator": "lee"})
+        wait_for("the new label", lambda: pilot.cases.get(case.id).state == "awaiting_return")
+        wait_for("the run closed", lambda: paused(pilot, case.id) == [])
+    assert len([s for s in pilot.shipments.of_order(order_id) if s.purpose == "return"]) == 2
+
+
 def test_a_stalled_parcel_chased_again_keeps_its_one_run_which_closes_at_the_next_scan(
         tmp_path: Path, prefect_server: str):
     from prefect.client.orchestration import get_client
