@@ -56,6 +56,24 @@ def test_an_after_sales_request_for_an_unpaid_order_is_409(client):
     assert response.status_code == 409 and response.json()["error"] == "guard_rejected"
 
 
+def test_a_second_request_on_a_unit_in_an_open_case_is_409_naming_the_case(client):
+    # Given a paid order of two mugs and a refund request on both, still open
+    order = placed(client)
+    client.post("/v1/payments/events", payment(order))
+    first = client.post(f"/v1/shop/orders/{order['id']}/cases",
+                        {"event_id": "as-3", "kind": "refund_only", "reason": "arrived broken",
+                         "lines": [{"line_no": 1, "quantity": 2}]}).json()["case"]
+    # When the buyer asks to return one of them
+    response = client.post(f"/v1/shop/orders/{order['id']}/cases",
+                           {"event_id": "as-4", "kind": "return_refund", "reason": "不想要了",
+                            "lines": [{"line_no": 1, "quantity": 1}]})
+    # Then it is a conflict naming the open case, with a stable code
+    assert response.status_code == 409, response.text
+    body = response.json()
+    assert (body["error"], body["open_cases"]) == ("units_in_open_case", [first["id"]])
+    assert f"0 free; 2 in {first['id']} (requested)" in body["reason"]
+
+
 def test_a_chargeback_is_booked_as_a_refund(client, shop):
     order = placed(client)
     client.post("/v1/payments/events", payment(order))
