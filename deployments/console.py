@@ -29,7 +29,6 @@ from prefect.client.orchestration import SyncPrefectClient, get_client
 from prometheus_client import start_http_server
 
 from deployments.loops import Loop
-from flows import case_runs
 from flows.cases import FLOWS
 from flows.dashboard import Dashboard
 from flows.desk import Desk
@@ -188,7 +187,7 @@ class Console:
     def answer_once(self, client: SyncPrefectClient) -> int:
         """Resumed (or hand-started) case runs → the answer applied."""
         assert self.desk is not None
-        runs = case_runs.scheduled_runs(client, list(self.desk.deployments.values()))
+        runs = self.desk.answered(client)
         for run in runs:
             outcome = self.desk.handle(client, run)
             log.info("%s: %s", run.name, outcome)

@@ -83,6 +83,14 @@ class Desk:
         """This store's case runs with all `tags` (in `states`)."""
         return case_runs.runs_tagged(client, [self.store_tag, *tags], states)
 
+    def answered(self, client: SyncPrefectClient) -> list[FlowRun]:
+        """Runs of this store's case deployments waiting to be handled (resumed, or started by
+        hand). Another store's run is never among them, even on deployments two stores share:
+        its answer is for that store's order `o-1`, not this one's."""
+        runs = case_runs.scheduled_runs(client, list(self.deployments.values()))
+        return [run for run in runs if self.store_tag in run.tags or
+                not any(tag.startswith("store:") for tag in run.tags)]
+
     def handle(self, client: SyncPrefectClient, run: FlowRun) -> str:
         """A scheduled case run: resumed with an answer, or started by hand."""
         kind = self.kind_of[run.deployment_id]
