@@ -8,7 +8,8 @@ Loops, each in its own thread (no flow run every few seconds, no process per eve
 - jobs: new outbox rows → settlements, refund triage, carrier chases (own cursor: slow
   outside systems never delay a review);
 - sweep: due timers fired; money operations left pending retried, abandoned payments released;
-- dashboard: the `review-queue`, `shop-health`, `carrier-kpi` and diagram pages;
+- dashboard: the `review-queue`, `shop-health`, `carrier-kpi` and diagram pages (each key
+  led by the shop's name when ORDERPILOT_SHOP is set: `staging-review-queue`);
 and, with a metrics port, a Prometheus endpoint (`/metrics`).
 """
 
@@ -32,6 +33,7 @@ from deployments.loops import Loop
 from flows.cases import FLOWS
 from flows.dashboard import Dashboard
 from flows.desk import Desk
+from flows.naming import named, shop_of, shop_tags
 from flows.redrive import failed_actions, redrive
 from flows.wiring import event_sink, ports
 from integrations.console.casework import open_case
@@ -51,9 +53,11 @@ JOBS_CURSOR = "console:jobs-cursor"
 OPENERS = 4  # cases worked on at once by the cases loop
 
 
-def register_deployments() -> dict[str, UUID]:
-    """The case deployments (no work pool: the console runs their cases)."""
-    return {kind: flow.to_deployment(name=kind, tags=["orderpilot"]).apply()
+def register_deployments(shop: str | None = None) -> dict[str, UUID]:
+    """The case deployments of `shop` (`risk-review/staging-risk-review`; no shop: the
+    single store's `risk-review/risk-review`). No work pool: the console runs their cases."""
+    return {kind: flow.to_deployment(name=named(shop, kind),
+                                     tags=["orderpilot", *shop_tags(shop)]).apply()
             for kind, flow in FLOWS.items()}
 
 
@@ -84,7 +88,7 @@ class Console:
 
     def start(self) -> None:
         """Register the case deployments, re-drive once, then start every loop."""
-        self.desk = Desk(self.ctx, self.ports, register_deployments())
+        self.desk = Desk(self.ctx, self.ports, register_deployments(shop_of(self.ctx)))
         self.dashboard = Dashboard(self.desk)
         self.cases, self.jobs = Follower(self.ctx), Follower(self.ctx, key=JOBS_CURSOR)
         self.pool = ThreadPoolExecutor(OPENERS, thread_name_prefix="cases")

@@ -27,6 +27,7 @@ from flows.forms import (
     ReviewDecision,
     StallAction,
 )
+from flows.naming import named, shop_of
 from flows.wiring import context, ports
 from integrations.console import casefiles, decisions
 from integrations.console.casework import (
@@ -107,7 +108,7 @@ def in_engine(kind: str, entity: str, database_url: str | None) -> str:
         return f"nothing to do: {entity} needs no {kind}"
     description = spec.describe(ctx, case, now)
     if key := spec.artifact_key(case):
-        create_markdown_artifact(mask_text(description), key=key,
+        create_markdown_artifact(mask_text(description), key=named(shop_of(ctx), key),
                                  description=f"{entity}: what a person confirms")
     left = spec.timeout(case, now)
     form = spec.form.with_initial_data(description=description)

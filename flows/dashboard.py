@@ -1,5 +1,6 @@
 """The shop dashboard inside the Prefect UI: artifacts under fixed keys, kept current —
-`review-queue`, `shop-health`, `carrier-kpi` and `lifecycle-diagrams`."""
+`review-queue`, `shop-health`, `carrier-kpi` and `lifecycle-diagrams`, each led by the shop's
+name when the store has one (`staging-review-queue`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from prefect.settings import PREFECT_UI_URL
 from flows import case_runs
 from flows.cases import KINDS
 from flows.desk import Desk
+from flows.naming import named
 from integrations.console import pages
 from integrations.console.casework import open_cases
 from integrations.console.health import shop_health
@@ -30,6 +32,9 @@ class Dashboard:
         self.ctx, self.desk, self.shelf = desk.ctx, desk, desk.shelf
         self.kpis_at: datetime | None = None
 
+    def key(self, page: str) -> str:
+        return named(self.desk.shop, page)
+
     def refresh(self, client: SyncPrefectClient, console: Mapping[str, int]) -> int:
         """Update every page that changed; returns how many were sent."""
         now, zone = self.ctx.clock.now(), self.ctx.settings.zone()
@@ -37,14 +42,14 @@ class Dashboard:
         links = {t.removeprefix("episode:"): run_url(run.id) for kind in KINDS
                  for run in self.desk.runs(client, [f"kind:{kind}"], case_runs.LIVE)
                  for t in run.tags if t.startswith("episode:")}
-        sent = self.shelf.keep(client, "review-queue", "markdown",
+        sent = self.shelf.keep(client, self.key("review-queue"), "markdown",
                                pages.review_queue(cases, links, now, zone),
                                f"{len(cases)} case(s) waiting for a person")
-        sent += self.shelf.keep(client, "shop-health", "markdown",
+        sent += self.shelf.keep(client, self.key("shop-health"), "markdown",
                                 pages.shop_health(shop_health(self.ctx, now), console, zone),
                                 "orders, timers, SLAs, review share, console lag")
-        sent += self.shelf.keep(client, "lifecycle-diagrams", "markdown", pages.diagrams(),
-                                "order, parcel and after-sales lifecycles")
+        sent += self.shelf.keep(client, self.key("lifecycle-diagrams"), "markdown",
+                                pages.diagrams(), "order, parcel and after-sales lifecycles")
         if self.kpis_at is None or now - self.kpis_at >= timedelta(hours=1):
             sent += self.carrier_kpis(client, now)
         return int(sent)
@@ -54,6 +59,6 @@ class Dashboard:
         self.kpis_at = end
         rows = json.dumps([k.model_dump() for k in carrier_kpis(
             self.ctx, end - timedelta(days=KPI_DAYS), end)])
-        return self.shelf.keep(client, "carrier-kpi", "table", rows,
+        return self.shelf.keep(client, self.key("carrier-kpi"), "table", rows,
                                f"carriers over the {KPI_DAYS} days to {end:%Y-%m-%d}; flagged "
                                "= bottom 10% by on-time rate")

@@ -14,6 +14,7 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from flows import case_runs
 from flows.artifacts import Shelf
 from flows.cases import KINDS
+from flows.naming import named, shop_of, shop_tags
 from integrations.console import casefiles
 from integrations.console.casework import OpenCase, open_case
 from integrations.console.decisions import ALREADY_DECIDED
@@ -27,12 +28,15 @@ log = logging.getLogger("orderpilot.console")
 
 
 class Desk:
-    """Case runs for one store. `deployments` maps each case kind to its deployment id."""
+    """Case runs for one store. `deployments` maps each case kind to its deployment id. Runs,
+    case files and form artifacts are named for the store's shop (ORDERPILOT_SHOP), if any."""
 
     def __init__(self, ctx: Context, ports: Ports, deployments: dict[str, UUID],
                  shelf: Shelf | None = None):
         self.ctx, self.ports, self.deployments = ctx, ports, deployments
         self.store_tag = f"store:{store_id(ctx)}"
+        self.shop = shop_of(ctx)
+        self.own_tags = [self.store_tag, *shop_tags(self.shop)]
         self.kind_of = {dep: kind for kind, dep in deployments.items()}
         self.shelf = shelf or Shelf()
         self.counts: Counter[str] = Counter()
@@ -44,8 +48,9 @@ class Desk:
         while True:
             key = f"{case.kind}:{case.episode}" + (f":{dead + 1}" if dead else "")
             run = case_runs.create_run(client, self.deployments[case.kind],
-                                       name=spec.run_name(case), parameters=spec.parameters(case),
-                                       tags=[*spec.tags(case), self.store_tag],
+                                       name=named(self.shop, spec.run_name(case)),
+                                       parameters=spec.parameters(case),
+                                       tags=[*spec.tags(case), *self.own_tags],
                                        key=f"{self.store_tag}:{key}")
             if run.state is None or not run.state.is_final():
                 break
@@ -84,16 +89,21 @@ class Desk:
         return case_runs.runs_tagged(client, [self.store_tag, *tags], states)
 
     def answered(self, client: SyncPrefectClient) -> list[FlowRun]:
-        """Runs of this store's case deployments waiting to be handled (resumed, or started by
-        hand). Another store's run is never among them, even on deployments two stores share:
-        its answer is for that store's order `o-1`, not this one's."""
+        """This store's case runs waiting to be handled: resumed, or started by hand on its
+        deployments — and resumed runs it opened under earlier names, on other deployments
+        (before the store was given a shop name, or another one). Another store's run is never
+        among them, even on deployments two stores without a shop name share: its answer is
+        for that store's order `o-1`, not this one's."""
         runs = case_runs.scheduled_runs(client, list(self.deployments.values()))
+        renamed = [run for run in case_runs.runs_tagged(client, [self.store_tag],
+                                                        [StateType.SCHEDULED])
+                   if run.deployment_id not in self.kind_of and _kind_tag(run) in KINDS]
         return [run for run in runs if self.store_tag in run.tags or
-                not any(tag.startswith("store:") for tag in run.tags)]
+                not any(tag.startswith("store:") for tag in run.tags)] + renamed
 
     def handle(self, client: SyncPrefectClient, run: FlowRun) -> str:
         """A scheduled case run: resumed with an answer, or started by hand."""
-        kind = self.kind_of[run.deployment_id]
+        kind = self.kind_of.get(run.deployment_id) or _kind_tag(run)  # or an earlier name's
         entity = run.parameters.get(KINDS[kind].entity_param, "")
         if not case_runs.take(client, run):
             return "taken by someone else"
@@ -106,8 +116,9 @@ class Desk:
 
     def publish_timeline(self, client: SyncPrefectClient, order_id: str,
                          run_id: UUID | None = None) -> None:
-        """The order's case file under `order-o-<n>`, in the shop's time zone."""
-        self.shelf.keep(client, f"order-{order_id}", "markdown",
+        """The order's case file under `order-o-<n>` (`staging-order-o-<n>` for a named
+        shop), in the shop's time zone."""
+        self.shelf.keep(client, named(self.shop, f"order-{order_id}"), "markdown",
                         casefiles.timeline(self.ctx, order_id),
                         f"{order_id}: the whole timeline", run_id)
 
@@ -149,7 +160,7 @@ class Desk:
         if others:
             case_runs.close(client, run.id, f"duplicate: {others[0].name} is open")
             return "duplicate"
-        case_runs.add_tags(client, run, *KINDS[kind].tags(case), self.store_tag)
+        case_runs.add_tags(client, run, *KINDS[kind].tags(case), *self.own_tags)
         self._ask(client, client.read_flow_run(run.id), case)
         return "opened"
 
@@ -161,7 +172,7 @@ class Desk:
             spec.prepare(self.ctx, case.entity)
         description = spec.describe(self.ctx, case, now)
         if key := spec.artifact_key(case):
-            self.shelf.keep(client, key, "markdown", description,
+            self.shelf.keep(client, named(self.shop, key), "markdown", description,
                             f"{case.entity}: what a person confirms", run.id)
         if banner:
             description = f"{banner}\n\n{description}"
@@ -182,3 +193,7 @@ class Desk:
                   f"> **Your last answer was not applied:** {why}")
         self.counts["asked again"] += 1
         return f"asked again: {why}"
+
+
+def _kind_tag(run: FlowRun) -> str:
+    return next((t.removeprefix("kind:") for t in run.tags if t.startswith("kind:")), "")

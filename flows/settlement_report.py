@@ -15,7 +15,9 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.states import State
 
+from flows.naming import named, shop_of
 from flows.wiring import context, event_sink
+from integrations.events.envelope import resource
 from integrations.service import reconciliation
 from statemachine.ports import TransientPaymentError
 from statemachine.settlement import Reconciliation
@@ -32,10 +34,11 @@ def settlement_reconciliation(day: date | None = None, provider: str = "stripe",
     day = day or (datetime.now(zone) - timedelta(days=1)).date()
     result = reconcile_day(day, provider, statement_path, database_url)
     table, description = report(result, day)
-    create_table_artifact(key=f"settlement-{result.provider}", table=table,
+    shop = shop_of(context(database_url))
+    create_table_artifact(key=named(shop, f"settlement-{result.provider}"), table=table,
                           description=description)
     with event_sink() as sink:
-        sink.publish([event(result, day)])
+        sink.publish([event(result, day, shop)])
     return reconciliation.summary(result)
 
 
@@ -66,12 +69,14 @@ def report(result: Reconciliation, day: date) -> tuple[list[dict[str, Any]], str
     return reconciliation.rows(result), "\n".join(lines)
 
 
-def event(result: Reconciliation, day: date) -> dict[str, Any]:
-    """One event per provider and day (the same id on a re-run: stored once)."""
-    return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"settlement:{result.provider}:{day}:"
-                                                      f"{len(result.differences)}")),
+def event(result: Reconciliation, day: date, shop: str | None = None) -> dict[str, Any]:
+    """One event per provider and day (the same id on a re-run: stored once); a named shop's
+    is its own (another shop's settlement of the same day is another event)."""
+    seed = named(shop, f"settlement:{result.provider}:{day}:{len(result.differences)}")
+    return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, seed)),
             "occurred": result.end.isoformat(), "event": "orderpilot.settlement.reconciled",
-            "resource": {"prefect.resource.id": f"orderpilot.settlement.{result.provider}."
-                                                f"{day}",
-                         "orderpilot.clean": str(result.clean).lower()},
+            "resource": {"prefect.resource.id": resource("settlement", f"{result.provider}."
+                                                                       f"{day}", shop),
+                         "orderpilot.clean": str(result.clean).lower(),
+                         **({"orderpilot.shop": shop} if shop else {})},
             "payload": reconciliation.summary(result)}

@@ -22,6 +22,7 @@ from statemachine.errors import InvalidInput
 from statemachine.policies import Timeouts
 
 DEFAULT_DATABASE_URL = "sqlite:///orderpilot.db"
+SHOP_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?")
 S = TypeVar("S", bound=BaseSettings)
 
 
@@ -91,6 +92,21 @@ class Settings(BaseSettings):
     shopify: ShopifyPolicy = Field(default_factory=ShopifyPolicy)
     notices: NoticePolicy = Field(default_factory=NoticePolicy)
     shop_timezone: str = Field("Asia/Shanghai", description="IANA zone staff read times in")
+    shop: str | None = Field(None, description="the store's short name on a Prefect server it "
+                             "shares with other stores (staging beside production): the start "
+                             "of every page, case file and deployment name its console makes")
+
+    @field_validator("shop", mode="before")
+    @classmethod
+    def _short_name(cls, value: object) -> object:
+        """Lowercase letters, digits and inner dashes — what Prefect allows in an artifact key —
+        short enough to lead every name; empty means none (a single store)."""
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or not SHOP_NAME.fullmatch(value):
+            raise ValueError("expected a short name of lowercase letters, digits and dashes "
+                             "(e.g. staging), at most 20 characters, starting with a letter")
+        return value
 
     @field_validator("shop_timezone")
     @classmethod

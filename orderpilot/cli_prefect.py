@@ -64,8 +64,9 @@ def serve(db: DbOption = None,
     from flows.wiring import context
 
     with errors():  # settings and store checked before anything starts (the context is kept)
-        context(db)
-    console.print("orderpilot console running (Ctrl-C to stop)")
+        shop = context(db).settings.shop
+    console.print("orderpilot console running" + (f" for shop {shop}" if shop else "")
+                  + " (Ctrl-C to stop)")
     serve_console(db, poll=poll, sweep_every=sweep_every, redrive_every=redrive_every,
                   relay=relay, metrics_port=metrics_port)
 

@@ -144,7 +144,7 @@ def run_up(db: str | None, demo: bool, port: int, prefect_db: str | None,
             try:  # a console started is stopped, even when the demo refuses its store
                 console.start()
                 shop = _start_demo(url, stop) if demo else None
-                for line in summary(server, url, demo, metrics_port):
+                for line in summary(server, url, demo, metrics_port, console.ctx.settings.shop):
                     say(line)
                 while not stop.wait(1.0):
                     pass
@@ -181,11 +181,15 @@ def _trade(shop: LiveShop, stop: threading.Event) -> None:
         shop.pilot.close()
 
 
-def summary(server: Server, url: str | None, demo: bool, metrics_port: int | None) -> list[str]:
+def summary(server: Server, url: str | None, demo: bool, metrics_port: int | None,
+            shop: str | None = None) -> list[str]:
+    from flows.naming import named
+
     ui = server.ui_url
-    lines = ["", "orderpilot is up — open the console:", f"  Prefect UI       {ui}",
-             f"  review queue     {ui}/artifacts/key/review-queue",
-             f"  shop health      {ui}/artifacts/key/shop-health",
+    lines = ["", "orderpilot is up — open the console" + (f" of shop {shop}:" if shop else ":"),
+             f"  Prefect UI       {ui}",
+             f"  review queue     {ui}/artifacts/key/{named(shop, 'review-queue')}",
+             f"  shop health      {ui}/artifacts/key/{named(shop, 'shop-health')}",
              f"  Prefect server   {server.described}",
              f"  order store      {mask_url(url, keep_path=True) if url else _DEFAULT_STORE}"
              + (" (the demo shop's own store)" if demo else "")]

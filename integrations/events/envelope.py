@@ -29,27 +29,36 @@ def amount_band(total_minor: int | None) -> str:
     return "5000-plus"
 
 
+def resource(kind: str, ref: str, shop: str | None = None) -> str:
+    """`orderpilot.order.o-42`; a named shop's `orderpilot.order.staging-o-42`."""
+    return f"orderpilot.{kind}.{shop}-{ref}" if shop else f"orderpilot.{kind}.{ref}"
+
+
 def envelope(row: Any, order: Any | None, follows: uuid.UUID | None,
-             source: str = "orderpilot") -> dict[str, Any]:
+             source: str = "orderpilot", shop: str | None = None) -> dict[str, Any]:
     """The Prefect event for one outbox row; `order` is its order row (buyer, total, attrs) if
     found. Events leave the store: the payload is masked (reasons and notes are free text a
-    buyer or an agent may have written a phone or the address into)."""
+    buyer or an agent may have written a phone or the address into). A named `shop` leads each
+    resource id (`orderpilot.order.staging-o-42`: two stores' o-42 are two resources on a
+    shared server) and is a label of its own (`orderpilot.shop`) for automations to match."""
     known = known_pii(getattr(order, "attrs", None)) if order is not None else []
     payload = mask_doc(dict(row.payload or {}), known)
     order_ref = ids.ORDER(row.order_id)
-    labels = {"prefect.resource.id": f"orderpilot.order.{order_ref}",
+    labels = {"prefect.resource.id": resource("order", order_ref, shop),
               "prefect.resource.name": order_ref, "orderpilot.order-id": order_ref,
               "orderpilot.entity": row.entity,
               "orderpilot.state": str(payload.get("state", "")) or "unknown"}
+    if shop:
+        labels["orderpilot.shop"] = shop
     related = []
     if order is not None:
         labels["orderpilot.buyer"] = order.buyer_id
         labels["orderpilot.amount-band"] = amount_band(order.total)
-        related.append({"prefect.resource.id": f"orderpilot.buyer.{order.buyer_id}",
+        related.append({"prefect.resource.id": resource("buyer", order.buyer_id, shop),
                         "prefect.resource.role": "buyer"})
     if row.entity != "order":
         ref = ids.BY_ENTITY[row.entity](row.entity_id)
-        related.append({"prefect.resource.id": f"orderpilot.{row.entity}.{ref}",
+        related.append({"prefect.resource.id": resource(row.entity, ref, shop),
                         "prefect.resource.role": row.entity, "prefect.resource.name": ref})
     body = {"id": str(event_id(row.id, source)), "occurred": row.created_at.isoformat(),
             "event": row.event, "resource": labels, "related": related,

@@ -87,18 +87,20 @@ def relay_once(ctx: Context, sink: EventSink, batch: int = 500,
         orders = outbox.orders_of(tx.connection, {row.order_id for row in rows})
     if not rows:
         return 0
-    sink.publish(_envelopes(rows, orders, source))
+    sink.publish(_envelopes(rows, orders, source, ctx.settings.shop))
     with ctx.tx() as tx:
         outbox.mark_published(tx.connection, [r.id for r in rows], ctx.clock.now())
     return len(rows)
 
 
-def _envelopes(rows: list[Any], orders: dict[int, Any], source: str) -> list[dict[str, Any]]:
+def _envelopes(rows: list[Any], orders: dict[int, Any], source: str,
+               shop: str | None) -> list[dict[str, Any]]:
     """Envelopes in id order; each names the previous event of its order in this batch."""
     last: dict[int, uuid.UUID] = {}
     out = []
     for row in rows:
-        out.append(envelope(row, orders.get(row.order_id), last.get(row.order_id), source))
+        out.append(envelope(row, orders.get(row.order_id), last.get(row.order_id), source,
+                            shop))
         last[row.order_id] = event_id(row.id, source)
     return out
 

@@ -20,6 +20,7 @@ from statemachine.errors import InvalidInput
     ("ORDERPILOT_SHOPIFY__CURRENCY", "XAU", "XAU is a precious metal"),
     ("ORDERPILOT_RISK_REVIEW_BUDGET", "20", "less than or equal to 1"),  # 20 meant 20 %
     ("ORDERPILOT_PAYMENTS_PROVIDER", "wechat", "'simulated', 'stripe' or 'alipay'"),
+    ("ORDERPILOT_SHOP", "Staging", "lowercase letters, digits and dashes"),  # not a Prefect key
 ])
 def test_a_setting_that_cannot_be_used_is_refused_naming_its_variable(
         monkeypatch, tmp_path, variable, value, expected):

@@ -16,11 +16,12 @@ from tests.fakes.http import serving_thread
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-def open_shop(path: str, clock: ManualClock | None = None, risk_check: Any = None) -> OrderPilot:
+def open_shop(path: str, clock: ManualClock | None = None, risk_check: Any = None,
+              settings: Any = None) -> OrderPilot:
     """A pilot on a SQLite file with 1,000 units of sku `mug` in warehouse `sh`; orders are
     approved unless a test passes its own risk check (these tests are about orchestration)."""
     pilot = OrderPilot(f"sqlite:///{path}", clock=clock or ManualClock(START),
-                       risk_check=risk_check or approve_everything)
+                       risk_check=risk_check or approve_everything, settings=settings)
     pilot.inventory.receive(sku="mug", warehouse="sh", quantity=1000)
     return pilot
 

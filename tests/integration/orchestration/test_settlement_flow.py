@@ -45,6 +45,12 @@ def test_the_report_names_each_difference_and_the_event_is_the_same_on_a_rerun(t
     assert first["resource"] == {"prefect.resource.id": "orderpilot.settlement.alipay."
                                                         "2026-11-26", "orderpilot.clean": "false"}
     assert first["payload"]["by_kind"] == {"missing_here": 1}
+    # and a named shop's settlement of the same day is its own event, not a repeat of another
+    staging = event(runs[0], DAY, "staging")
+    assert staging["id"] != first["id"]
+    assert staging["resource"] == {
+        "prefect.resource.id": "orderpilot.settlement.staging-alipay.2026-11-26",
+        "orderpilot.clean": "false", "orderpilot.shop": "staging"}
     pilot.close()
 
 

@@ -36,3 +36,15 @@ def test_a_case_event_is_about_the_order_with_the_case_and_buyer_related():
     assert body["resource"]["orderpilot.state"] == "requested"
     assert {r["prefect.resource.role"] for r in body["related"]} == {"buyer", "case"}
     assert body["payload"]["outbox_id"] == 7 and "follows" not in body
+
+
+def test_a_named_shops_events_are_about_its_own_resources_and_say_which_shop():
+    # (a staging shop's o-42 and production's o-42 are two orders on one Prefect server)
+    order = SimpleNamespace(buyer_id="b-1", total=12_345)
+    body = envelope(_row(), order, follows=None, shop="staging")
+    assert body["resource"]["prefect.resource.id"] == "orderpilot.order.staging-o-42"
+    assert body["resource"]["orderpilot.order-id"] == "o-42"  # the id the shop's API knows
+    assert body["resource"]["orderpilot.shop"] == "staging"
+    assert {r["prefect.resource.id"] for r in body["related"]} == {
+        "orderpilot.buyer.staging-b-1", "orderpilot.case.staging-c-3"}
+    assert "orderpilot.shop" not in envelope(_row(), order, follows=None)["resource"]
