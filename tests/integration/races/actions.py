@@ -10,8 +10,18 @@ from integrations.ingest.events import CarrierEvent, PaymentEvent
 from integrations.service import reviews
 from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision, approve_everything
+from tests.integration.races.trouble_actions import (
+    dispute_opened,
+    lose_silent_parcels,
+    receive_return,
+    report_lost,
+    report_payment,
+    ship_with_labels,
+    sweep_at,
+)
 
-__all__ = ["approve_everything"]
+__all__ = ["approve_everything", "dispute_opened", "lose_silent_parcels", "receive_return",
+           "report_lost", "report_payment", "ship_with_labels", "sweep_at"]
 
 ADDRESS = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
            "street": "文三路 18 号 3 幢 502 室", "recipient": "李雷", "phone": "+86 138 0013 8000"}
