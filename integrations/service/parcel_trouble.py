@@ -37,6 +37,26 @@ def report_lost(ctx: Context, shipment_id: int, reason: str, actor: str,
     return claim
 
 
+def _lose_if_still_silent(ctx: Context, shipment_id: int, since: datetime, reason: str,
+                          actor: str) -> Claim | None:
+    """`report_lost` for the watch, whose list was read before: only if the parcel is still
+    stalled with no scan after `since`, checked under its lock (None, nothing written, when a
+    scan set it moving meanwhile: it is not lost, and its buyer must not be refunded)."""
+    with ctx.tx() as tx:
+        if not _still_silent(tx, shipment_id, since):
+            return None
+        claim = _lost(ctx, tx, shipment_id, reason, actor, None)
+    money.execute_pending(ctx, claim.order_id)
+    return claim
+
+
+def _still_silent(tx: Tx, shipment_id: int, since: datetime) -> bool:
+    """The watch's reason to declare the parcel lost still holds: stalled, no scan since."""
+    shipment = tx.store.get_shipment(shipment_id, lock=True)
+    return shipment.state is ShipmentState.STALLED and \
+        (shipment.last_scan_at or shipment.created_at) <= since
+
+
 def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
           settle: str | None) -> Claim:
     shipment = tx.store.get_shipment(shipment_id, lock=True)
@@ -100,22 +120,23 @@ def _compensate(ctx: Context, tx: Tx, order: Any, shipment: Any, goods: list, ac
 def lose_silent_parcels(ctx: Context, now: datetime, actor: str = "system:logistics-watch"
                         ) -> list[str]:
     """Declare lost every stalled parcel with no scan for the policy's silence; claims opened.
-    A parcel whose loss is refused (a box `ship` dealt no units to, one moved meanwhile) is
-    logged and left to a person: it must not keep the parcels after it from their claims,
-    run after run."""
+    A parcel scanned since the list was read is left alone. One whose loss is refused (a box
+    `ship` dealt no units to) is logged and left to a person: it must not keep the parcels
+    after it from their claims, run after run."""
     silence = timedelta(hours=ctx.settings.fulfilment.lost_after_stalled_hours)
     with ctx.tx(readonly=True) as tx:
         silent = tx.store.silent_stalled_parcels(now - silence)
     opened = []
     for shipment_id in silent:
         try:
-            claim = report_lost(ctx, shipment_id, f"no carrier scan for {silence} after a stall",
-                                actor)
+            claim = _lose_if_still_silent(ctx, shipment_id, now - silence,
+                                          f"no carrier scan for {silence} after a stall", actor)
         except OrderPilotError as refused:
             log.warning("parcel %s silent for %s, not declared lost (settle it by hand): %s",
                         ids.SHIPMENT(shipment_id), silence, refused)
             continue
-        opened.append(claim.public_id)
+        if claim is not None:
+            opened.append(claim.public_id)
     return opened
 
 

@@ -1,9 +1,11 @@
 """Parcels going wrong at the same moment: two lost together, one lost as its sibling is
-delivered, the carrier's word racing the logistics desk's (and two desks racing each other),
-a case refund paid out as the parcel is lost, and a returned or reshipped unit taken from the
-shelf as a buyer asks for the last of the stock."""
+delivered, the carrier's word racing the logistics desk's (and two desks racing each other, or
+the logistics watch), a case refund paid out as the parcel is lost, and a returned or
+reshipped unit taken from the shelf as a buyer asks for the last of the stock."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
@@ -191,3 +193,31 @@ def test_a_case_refund_paid_out_as_the_parcel_is_reported_lost_pays_the_goods_on
             (trial, out, ledger, final.refunded, pending, provider.asked(ref), refund, lost)
         race.check([order.id])
 
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_the_logistics_watch_vs_the_scan_that_ends_a_parcels_silence(race, trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given a parcel stalled (no scan for 25 h) and silent since for the 72 h policy
+        start_trial(race, trial)
+        order, (parcel,) = in_transit(pilot, trial)
+        race.at(race.now() + timedelta(hours=25))
+        pilot.sweep(race.now())
+        assert pilot.shipments.get(parcel).state == "stalled", trial
+        race.at(race.now() + timedelta(hours=73))
+        # When the logistics watch runs as the carrier's next scan arrives
+        watch, word = race.run(("lose_silent_parcels", {}),
+                               scan(pilot.shipments.get(parcel), trial, "in_transit"))
+        # Then the parcel is declared lost only if the watch came first (the scan is then
+        # recorded only); a parcel the scan set moving again is not lost nor refunded
+        assert watch.ok and word.ok, (trial, watch, word)
+        final, state = pilot.orders.get(order.id), pilot.shipments.get(parcel).state
+        claims = [c["id"] for c in pilot.claims.list(order_id=order.id)]
+        assert set(claims) <= set(watch.result), (trial, claims, watch)  # (older ones too)
+        if claims:
+            assert (state, word.result, final.refunded) == ("lost", False, order.total), \
+                (trial, state, word, final)
+        else:
+            assert (state, word.result, final.refunded) == ("in_transit", True, 0), \
+                (trial, state, word, final)
+        race.check([order.id])
