@@ -18,7 +18,8 @@ class Health:
     holds_expiring_10min: int
     parcels_stalled: int
     reviews_overdue: int
-    aftersales_overdue: int
+    aftersales_overdue: int  # requests and bounced returns past their SLA
+    bounced_overdue: int     # … of which bounced returns (24 h from the bounce)
     placed_24h: int
     reviewed_24h: int
     outbox_waiting: int

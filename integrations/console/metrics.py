@@ -36,7 +36,9 @@ class StoreCollector(Collector):
         breaches = GaugeMetricFamily("orderpilot_sla_breaches", "Cases past their SLA",
                                      labels=["kind"])
         breaches.add_metric(["risk-review"], health.reviews_overdue)
-        breaches.add_metric(["refund-review"], health.aftersales_overdue)
+        breaches.add_metric(["refund-review"],
+                            health.aftersales_overdue - health.bounced_overdue)
+        breaches.add_metric(["return-bounced"], health.bounced_overdue)
         yield breaches
         yield GaugeMetricFamily("orderpilot_outbox_lag_seconds", "Age of the oldest unpublished "
                                 "outbox row", value=health.outbox_lag().total_seconds())

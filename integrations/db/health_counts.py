@@ -31,6 +31,8 @@ def health_counts(connection: Connection, now: datetime, aftersales_sla: timedel
         select(func.count(), func.min(OUTBOX.c.created_at))
         .where(OUTBOX.c.published_at.is_(None))).one()
     day = now - timedelta(hours=24)
+    bounced_late = and_(CASES.c.state == "return_bounced",
+                        CASES.c.updated_at <= now - aftersales_sla)
     return dict(
         orders_by_state={str(k): int(v) for k, v in by_state.items()},
         holds_expiring_10min=one(select(func.count()).where(
@@ -42,9 +44,8 @@ def health_counts(connection: Connection, now: datetime, aftersales_sla: timedel
         # bounce (its last step: statemachine.aftersales.answer_due)
         aftersales_overdue=one(select(func.count()).where(or_(
             and_(CASES.c.state.in_(("requested", "under_review")),
-                 CASES.c.created_at <= now - aftersales_sla),
-            and_(CASES.c.state == "return_bounced",
-                 CASES.c.updated_at <= now - aftersales_sla)))),
+                 CASES.c.created_at <= now - aftersales_sla), bounced_late))),
+        bounced_overdue=one(select(func.count()).where(bounced_late)),
         placed_24h=one(select(func.count()).where(ORDERS.c.created_at >= day)),
         reviewed_24h=one(select(func.count()).where(TASKS.c.opened_at >= day)),
         outbox_waiting=int(waiting), outbox_oldest=oldest_event,

@@ -10,12 +10,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from integrations.console import decisions
 from integrations.console.casefiles import bounced_return_description
 from integrations.console.casework import open_case, open_cases
 from integrations.console.health import shop_health
 from integrations.console.jobs import Ports
+from integrations.console.metrics import ConsoleMetrics
 from orderpilot import ManualClock, OrderPilot
 from tests.integration.fulfil.conftest import make_pilot
 from tests.integration.fulfil.test_lost_return_parcels import delivered_order, return_sent
@@ -64,6 +67,11 @@ def test_shop_health_counts_a_bounced_return_overdue_from_the_bounce(shop, clock
     assert shop_health(shop.context, clock.now()).aftersales_overdue == 0
     clock.advance(minutes=2)
     assert shop_health(shop.context, clock.now()).aftersales_overdue == 1
+    # And the SLA-breach gauge shows it under its own kind, not as a refund review
+    breaches = {s.labels["kind"]: s.value for family in text_string_to_metric_families(
+        generate_latest(ConsoleMetrics(shop.context).registry).decode())
+        for s in family.samples if s.name == "orderpilot_sla_breaches"}
+    assert (breaches["return-bounced"], breaches["refund-review"]) == (1, 0)
 
 
 def test_answering_a_bounced_return_sends_a_new_label_and_leaves_the_work_list(shop, clock):
