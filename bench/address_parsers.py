@@ -15,6 +15,11 @@ and addresses written from jionlp's division table (tests/unit/geo/address_varia
 `--every`-th county in each form). Per-parse µs: median, 5th-95th percentile, min-max, and
 whether each pair of answers is the same. CPU time of the thread (`time.thread_time`, so a
 shared machine's waits are left out) and the wall-clock median.
+
+Last, the whole parse of a one-line address (`parse_line`: notes, the region, the checks around
+it, the detail split, the key) on the same addresses: first sight (the region cache emptied
+before each) and with the region cached (what is left: orderpilot's own steps), median of
+`--passes` passes.
 """
 
 from __future__ import annotations
@@ -117,10 +122,47 @@ def finders(every: int) -> dict:
             "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
+def whole_parses(every: int, passes: int) -> dict:
+    """`parse_line` per address: CPU µs, first sight and with the region cached."""
+    sys.path.insert(0, str(ROOT))
+    from integrations.geo.addresses import parse_line
+    from integrations.geo.regions import find_region
+    from statemachine.errors import InvalidInput
+    from tests.unit.geo.address_variants import corpus
+
+    def parse(text: str) -> None:
+        with contextlib.suppress(InvalidInput):
+            parse_line(text)
+
+    addresses = [text for _, text, _ in texts()] + corpus(seed=12, every=every)
+    parse(addresses[0])
+    first: list[float] = []
+    for text in addresses:
+        find_region.cache_clear()
+        start = time.thread_time()
+        parse(text)
+        first.append(time.thread_time() - start)
+    for text in addresses:  # every region in the cache
+        parse(text)
+    cached: list[float] = []
+    for _ in range(passes):
+        start = time.thread_time()
+        for text in addresses:
+            parse(text)
+        cached.append((time.thread_time() - start) / len(addresses))
+    return {"addresses": len(addresses), "cpu_us_first_sight": spread(first),
+            "cpu_us_region_cached_mean_of_pass": {
+                "median": round(statistics.median(cached) * 1e6, 1),
+                "passes": [round(x * 1e6, 1) for x in cached]},
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--every", type=int, default=20,
                         help="generated addresses: every N-th county of jionlp's table")
+    parser.add_argument("--passes", type=int, default=7,
+                        help="passes of the whole parse with the region cached")
     args = parser.parse_args()
     rows = texts()
     results = [measure("jionlp", jionlp_codes(), rows)]
@@ -128,7 +170,8 @@ def main() -> None:
         results.append(measure("cpca", cpca_codes(), rows))
     except ImportError:
         print("cpca not installed: pip install cpca to compare", file=sys.stderr)
-    print(json.dumps({"libraries": results, "finders": finders(args.every)}, indent=2,
+    print(json.dumps({"libraries": results, "finders": finders(args.every),
+                      "parse_line": whole_parses(args.every, args.passes)}, indent=2,
                      ensure_ascii=False))
 
 

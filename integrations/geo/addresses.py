@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from integrations.geo.regions import Region, find_region, simplified
+from integrations.geo.regions import Region, find_region, simplified, zone_spelled
 from statemachine.address import (
     ParsedAddress,
     chinese_address,
@@ -75,8 +75,11 @@ def parse_line(line: str, country: str = "CN", postcode: Any = None,
 def _chinese(text: str, postcode: str | None) -> ParsedAddress:
     text = simplified(text)
     address, note = split_notes(text)  # a note naming a place must not move the region
-    region = _road_named_after(_kowloon(_shanghai(find_region(address), address), address),
-                               address)
+    address = zone_spelled(address)
+    region = find_region(address)
+    if (in_hong_kong := _hong_kong_area(region, address)) != address:
+        address, region = in_hong_kong, find_region(in_hong_kong)
+    region = _road_named_after(_kowloon(_shanghai(region, address), address), address)
     return chinese_address(_after_region(region), code=region.code, province=region.province,
                            city=region.city, district=region.district, postcode=postcode,
                            raw=text, finest=region.finest, note=note)
@@ -84,34 +87,41 @@ def _chinese(text: str, postcode: str | None) -> ParsedAddress:
 
 SAR = "特别行政区"
 KOWLOON_CITY = "九龙城区"
-_KOWLOON_CITY_SHORT = re.compile("九龙城(?!区)(道)?")
+_KOWLOON_CITY_SHORT = re.compile("九龙城(?!区)")
+NEW_TERRITORIES = "新界"
+_HONG_KONG_AREAS = ("九龙", NEW_TERRITORIES)
 # Places whose names start with 九龙 and are neither Kowloon (the area) nor 九龙城区: a
 # village of 大埔区 (九龙坑, 九龙坑山), neighbourhoods and sites (九龙塘, 九龙湾, 九龙仔, 九龙站,
-# 九龙公园, 九龙寨城). jionlp reads their 九龙 as 九龙城区's short name; they are hidden from it
-# behind `_MASK` (private-use characters, in no name).
-_KOWLOON_NAMES = re.compile("九龙(?=坑|塘|湾|仔|站|公园|寨城)")
+# 九龙公园, 九龙寨城), a road (九龙城道). jionlp reads their 九龙 as 九龙城区's short name;
+# they are hidden from it behind `_MASK` (private-use characters, in no name).
+_KOWLOON_NAMES = re.compile("九龙(?=坑|塘|湾|仔|站|公园|寨城|城道)")
 _MASK = "\ue000\ue001"
 
 
 # What a road's name goes on with after the name it took from a district: 西湖大道, 沙田正街
 _ROAD_WORDS = ("大道", "大街", "大马路", "马路", "公路", "正街", "路", "道", "街", "巷")
 _SEPARATORS = " ,，、\u3000"
+_ROAD_MASK = "\ue002"  # a private-use character, in no name
 
 
 def _road_named_after(region: Region, address: str) -> Region:
     """jionlp finds a district by its short name even where it starts a road's name, and cuts
-    the road's name there: 杭州市西湖大道1号 was on 大道 in 西湖区, 香港沙田正街1号 on 正街 (as
-    香港沙田区沙田正街1号 is on 沙田正街). When what jionlp left starts with a road word and the
-    text before it ends with the start of the district's name, that start is the road's: it
-    goes back into the street. The district stays as jionlp found it (a road named after a
-    district mostly lies in it: 南山大道, 沙田正街; not always: 西湖大道 is in 上城区)."""
+    the road's name there: 杭州市西湖大道1号 was on 大道 in 西湖区, 香港沙田正街1号 on 正街.
+    When what jionlp left starts with a road word and the text before it ends with the start of
+    the district's name, that start is the road's, and it names no district: a road named
+    after a district need not lie in it (西湖大道 is in 上城区, 大埔道 starts in 深水埗区). The
+    text is read again with that start hidden (`_ROAD_MASK`): the region is then what else is
+    written (the city: 杭州市 330100; a district written elsewhere), the road keeps its name."""
     name, detail = region.district, region.detail.lstrip(_SEPARATORS)
     if not name or not detail.startswith(_ROAD_WORDS) or (at := address.rfind(detail)) < 0:
         return region
     head = address[:at].rstrip(_SEPARATORS)
     short = next((name[:k] for k in range(len(name) - 1, 1, -1) if head.endswith(name[:k])),
                  None)
-    return replace(region, detail=short + detail) if short else region
+    if short is None:
+        return region
+    found = find_region(address[:len(head) - len(short)] + _ROAD_MASK + address[len(head):])
+    return replace(found, detail=found.detail.replace(_ROAD_MASK, short))
 
 
 def _shanghai(region: Region, address: str) -> Region:
@@ -126,13 +136,16 @@ def _after_region(region: Region) -> str:
     """The detail of a special administrative region's address: without what jionlp leaves of
     the region's name when no district follows it (澳门特别行政区新马路12号 → '特别行政区新马路
     12号'; with the city repeated, as shops send fields: '特别行政区澳门新马路12号'), and with
-    its district (九龙城区, 花地玛堂区) at the head. jionlp codes every Hong Kong district
-    810000 and every Macau parish 820000: the district tells 九龙城区太子道西188号 from 中西区
-    太子道西188号, so it stays in the street, as a Taiwan district does (regions.py)."""
+    its district (九龙城区, 花地玛堂区) at the head; 新界, the New Territories (an area of nine
+    districts), is dropped like the region's name, as 九龙 is (`_kowloon`). jionlp codes every
+    Hong Kong district 810000 and every Macau parish 820000: the district tells
+    九龙城区太子道西188号 from 中西区太子道西188号, so it stays in the street, as a Taiwan
+    district does (regions.py)."""
     detail = region.detail
     if not (region.province or "").endswith(SAR):
         return detail
-    repeats = [n for n in (SAR, region.province, region.city, region.district) if n]
+    repeats = [n for n in (SAR, region.province, region.city, region.district, NEW_TERRITORIES)
+               if n]
     while (rest := detail.lstrip(" ,，、")) and (
             name := next((n for n in repeats if rest.startswith(n)), None)):
         detail = rest[len(name):]
@@ -145,19 +158,31 @@ def _kowloon(region: Region, address: str) -> Region:
     九龙城区, 香港九龙油尖旺区弥敦道1号 in both, 香港九龙城太子道西188号 on 城太子道西. Without
     九龙城 written, 九龙 is the area: dropped, the rest read again (a district after it is
     found; none: no district, as 香港弥敦道1号). 九龙城 is the district's short name: read in
-    full, and 九龙城道, a road of the district named after it, is in it (香港九龙城道1号 was on
-    城道). A place named 九龙… (`_KOWLOON_NAMES`) is neither: it stays whole in the street, and
-    names no district (香港九龙坑1号, in 大埔区, was on 坑)."""
+    full. A place named 九龙… (`_KOWLOON_NAMES`) is neither: it stays whole in the street, and
+    names no district (香港九龙坑1号, in 大埔区, was on 坑); so does 九龙城道, a road named after
+    the district, as any road named after a district does (`_road_named_after`; 香港九龙城道1号
+    was on 城道)."""
     if region.district != KOWLOON_CITY:
         return region
     masked = _KOWLOON_NAMES.sub(_MASK, address)
     if "九龙城" not in masked:
         found = find_region(masked.replace("九龙", "", 1))
     elif KOWLOON_CITY not in masked:
-        found = find_region(_KOWLOON_CITY_SHORT.sub(
-            lambda m: KOWLOON_CITY + ("九龙城道" if m.group(1) else ""), masked, count=1))
+        found = find_region(_KOWLOON_CITY_SHORT.sub(KOWLOON_CITY, masked, count=1))
     elif masked != address:
         found = find_region(masked)
     else:
         return region
     return replace(found, detail=found.detail.replace(_MASK, "九龙"))
+
+
+def _hong_kong_area(region: Region, address: str) -> str:
+    """The address as read: with 香港 before it when it starts with Kowloon (九龙) or the New
+    Territories (新界), Hong Kong's areas, and names no province (九龙弥敦道1号 had no region:
+    jionlp took 九龙 for the county 九龙县 of Sichuan, written without its province).
+    九龙县… and 九龙坡区… name their county and are left alone."""
+    head = address.lstrip(_SEPARATORS)
+    if region.province or not head.startswith(_HONG_KONG_AREAS) \
+            or head.startswith(("九龙县", "九龙坡")):
+        return address
+    return "香港" + head

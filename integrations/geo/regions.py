@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -135,6 +137,42 @@ def _place_characters(location: dict) -> frozenset[str]:
 
     walk(location)
     return frozenset(chars)
+
+
+def zone_spelled(text: str) -> str:
+    """A zone named after its city spelled as jionlp's table names it, with or without 市
+    between the city's name and the rest: 苏州市工业园区 → 苏州工业园区, 宣城经济开发区 →
+    宣城市经济开发区. jionlp finds a county only by its name or alias written whole, and no
+    alias covers the other spelling (苏州工业园区's is 苏州工业园): 苏州市工业园区星湖街328号
+    was in 苏州市 (320500), on 工业园区星湖街, as a vague address."""
+    pattern, names = _zones()
+    return pattern.sub(lambda m: names[m.group(0)], text)
+
+
+@lru_cache(maxsize=1)
+def _zones() -> tuple[re.Pattern[str], dict[str, str]]:
+    """(a pattern of the other spellings, other spelling → jionlp's name) for the counties
+    whose name starts with their city's short name and goes on with 3 characters or more
+    (the development zones, 本溪满族自治县); shorter rests are left out: 岳阳楼区 is not
+    岳阳市楼区, nor 阿拉善右旗 阿拉善市右旗."""
+    names: dict[str, str] = {}
+    for cities in _without_meta(_library()[0].china_location_loader()):
+        for counties in _without_meta(cities):
+            for short in counties.get("_alias") or ():
+                for county in (c for c in counties if not c.startswith("_")):
+                    rest = county[len(short):] if county.startswith(short) else ""
+                    bare = rest.removeprefix("市")
+                    if len(bare) >= 3:
+                        other = short + (bare if rest != bare else "市" + bare)
+                        names[other] = county
+    alternatives = sorted(names, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, alternatives))), names
+
+
+def _without_meta(level: dict) -> Iterator[dict]:
+    """The entries below one level of jionlp's table (its keys starting with _ are data)."""
+    return (sub for name, sub in level.items() if not name.startswith("_")
+            and isinstance(sub, dict) and PSEUDO_CITY not in name)
 
 
 @lru_cache(maxsize=1)

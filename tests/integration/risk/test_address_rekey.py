@@ -485,8 +485,9 @@ def test_migration_0025_splits_an_entry_of_a_chain_and_a_range_and_rekeys_kowloo
         facts = dict(conn.execute(select(FACTS.c.order_id, FACTS.c.address_norm)).all())
     rows = _rows(engine)
     # Then the chain and the range each have their entry with their own order, the Kowloon
-    # names their whole name (九龙城道 in 九龙城区), and each order's fact its address's key
-    chain_key, road_key = "CN|330106|文三路|1|2-3", "CN|810000|九龙城区九龙城道|1|"
+    # names their whole name (九龙城道: no district since 0027, as a road named after one),
+    # and each order's fact its address's key
+    chain_key, road_key = "CN|330106|文三路|1|2-3", "CN|810000|九龙城道|1|"
     active = {r.value: r.evidence_order_ids for r in rows.values() if r.removed_at is None}
     assert active == {chain_key: ["o-1"], range_key: ["o-2"], road_key: ["o-3"],
                       "CN|810000|九龙坑|1|": []}
@@ -518,8 +519,44 @@ def test_migration_0026_merges_spellings_of_one_room_and_rekeys_phones_and_road_
         facts = dict(conn.execute(select(FACTS.c.order_id, FACTS.c.address_norm)).all())
     rows = _rows(engine)
     # Then the room is listed once with both orders, the phone number is out of the key, the
-    # road has its name, and each order's fact its address's key
-    room, road = "CN|320106|中山路|100|5栋302", "CN|440305|南山大道|1|"
+    # road has its name (in the city since 0027: the road names no district), and each
+    # order's fact its address's key
+    room, road = "CN|320106|中山路|100|5栋302", "CN|440300|南山大道|1|"
     active = {r.value: r.evidence_order_ids for r in rows.values() if r.removed_at is None}
     assert active == {room: ["o-1", "o-2"], "CN|610113|小寨东路|1|": ["o-3"], road: ["o-4"]}
     assert facts == {1: room, 2: room, 3: "CN|610113|小寨东路|1|", 4: road}
+
+
+def test_migration_0027_rekeys_roads_named_after_districts_kowloon_and_zones(empty_url):
+    # Given a store at 0026: orders to 西湖大道 written without a district (keyed in 西湖区
+    # then), to 九龙弥敦道1号 (no region then) and to 苏州市工业园区 (keyed in 苏州市 on
+    # 工业园区星湖街); an entry listed from each order, one typed for 苏州工业园区星湖街328号
+    # (its key already today's), and placement's facts
+    lines = {1: ("浙江省杭州市西湖大道1号", "CN|330106|西湖大道|1|"),
+             2: ("九龙弥敦道1号", "CN||||九龙|弥敦道|1|"),
+             3: ("江苏省苏州市工业园区星湖街328号", "CN|320500|工业园区星湖街|328|")}
+    engine = _store_at(empty_url, "0026_address_keys_spellings", *lines[1],
+                       *(line for line, _ in list(lines.values())[1:]))
+    _with_risk_facts(engine, AT, {n: key for n, (_, key) in lines.items()})
+    orders = OrderRow.__table__
+    park = "CN|320571|星湖街|328|"
+    with engine.begin() as conn:
+        for n, (line, key) in lines.items():
+            conn.execute(update(orders).where(orders.c.id == n).values(
+                attrs={"shipping_address": {"line": line}, "address": {"key": key}}))
+        conn.execute(insert(ENTRIES), _by_the_store(
+            *(_entry(n, "block", key, None, [f"o-{n}"]) for n, (_, key) in lines.items()),
+            _entry(4, "block", park, "苏州工业园区星湖街328号", [])))
+    # When the store is upgraded
+    upgrade(engine)
+    with engine.connect() as conn:
+        facts = dict(conn.execute(select(FACTS.c.order_id, FACTS.c.address_norm)).all())
+        addresses = set(conn.execute(select(BUYER_ADDRESSES.c.address_key)).scalars())
+    rows = _rows(engine)
+    # Then 西湖大道 is keyed in the city, 弥敦道 in Hong Kong, and the park's two spellings
+    # are one entry with the order; each order's fact and the buyer's addresses follow
+    road, nathan = "CN|330100|西湖大道|1|", "CN|810000|弥敦道|1|"
+    active = {r.value: r.evidence_order_ids for r in rows.values() if r.removed_at is None}
+    assert active == {road: ["o-1"], nathan: ["o-2"], park: ["o-3"]}
+    assert facts == {1: road, 2: nathan, 3: park}
+    assert addresses == {road, nathan, park}

@@ -55,12 +55,21 @@ SAME_PLACE = [
     ("广西南宁市青秀区民族大道100号", "广西壮族自治区南宁市青秀区民族大道100号"),
     ("新疆乌鲁木齐市天山区解放北路1号", "新疆维吾尔自治区乌鲁木齐市天山区解放北路1号"),
     ("湖南省长沙市岳麓区麓山南路932号", "湖南长沙岳麓区麓山南路932号"),
-    # a road named after its district, written without the district
-    ("广东省深圳市南山区南山大道1号", "深圳市南山大道1号"),  # before: on 大道
-    ("香港沙田区沙田正街1号", "香港沙田正街1号"),  # before: on 正街
-    ("香港湾仔区湾仔道1号", "香港湾仔道1号"),  # before: on 道
-    ("澳门大堂区大堂巷1号", "澳门大堂巷1号"),  # before: on 巷
-    ("香港九龙城区九龙城道1号", "香港九龙城道1号"),  # before: on 城道
+    # a road named after a district, written without a district: the road's whole name, in
+    # the city (the road names no district: 西湖大道 lies in 上城区)
+    ("广东省深圳市南山大道1号", "深圳市南山大道1号"),  # before: on 大道
+    ("香港沙田正街1号", "香港 沙田正街 1号"),  # before: on 正街
+    ("香港湾仔道1号", "香港湾仔道1号"),  # before: on 道
+    ("澳门大堂巷1号", "澳门大堂巷1号"),  # before: on 巷
+    ("香港九龙城道1号", "香港九龙城道一号"),
+    ("浙江省杭州市西湖大道1号", "杭州西湖大道1号"),
+    # Kowloon (九龙) and the New Territories (新界) are Hong Kong, written with 香港 or not
+    ("香港九龙弥敦道1号", "九龙弥敦道1号"),  # before: no region
+    ("香港九龙油尖旺区弥敦道1号", "九龙油尖旺区弥敦道1号"),  # before: no region
+    ("香港新界青山公路1号", "新界青山公路1号"),  # before: no region
+    # a development zone named after its city, with 市 between or not
+    ("江苏省苏州市工业园区星湖街328号", "苏州工业园区星湖街328号"),  # before: 320500 / 320571
+    ("安徽省合肥市经济技术开发区繁华大道1号", "合肥经济技术开发区繁华大道1号"),
     # Shanghai's 南京东路 written after 上海 without 市
     ("上海市南京东路1号", "上海南京东路1号"),  # before: 海南省, on 京东路
 ]
@@ -86,6 +95,9 @@ OTHER_PLACES = [
     ("广东省广州市越秀区北京路18巷3号", "广东省广州市越秀区北京路1巷83号"),
     ("上海市黄浦区南京东路1号", "海南省海口市龙华区南京路1号"),
     ("陕西省西安市雁塔区小寨东路1号", "陕西省西安市雁塔区小寨东路13800138000号"),
+    # a road named after a district is not in that district unless it is written
+    ("浙江省杭州市西湖大道1号", "浙江省杭州市西湖区西湖大道1号"),  # before: both 西湖区
+    ("香港九龙弥敦道1号", "四川省甘孜藏族自治州九龙县弥敦道1号"),
 ]
 
 
@@ -115,18 +127,47 @@ def test_a_phone_number_in_the_address_is_kept_as_a_note(line, note):
     assert parse_line(line).note == note
 
 
-@pytest.mark.parametrize(("line", "street", "district"), [
-    ("杭州市西湖大道1号", "西湖大道", "西湖区"),  # jionlp's district kept (the road is in 上城区)
-    ("浙江省 杭州市 西湖 大道 1号", "西湖大道", "西湖区"),
-    ("上海市浦东大道1号", "浦东大道", "浦东新区"),
-    ("香港大埔道1号", "大埔区大埔道", "大埔区"),
-    ("杭州西湖文三路18号", "文三路", "西湖区"),  # a short name before another road: as before
+@pytest.mark.parametrize(("line", "street", "district", "code"), [
+    # before: district 西湖区, 330106 (the road lies in 上城区)
+    ("杭州市西湖大道1号", "西湖大道", None, "330100"),
+    ("浙江省 杭州市 西湖 大道 1号", "西湖大道", None, "330100"),  # before: 西湖区
+    ("上海市浦东大道1号", "浦东大道", None, "310000"),  # before: 浦东新区
+    ("香港大埔道1号", "大埔道", None, "810000"),  # before: 大埔区 (the road starts in 深水埗区)
+    ("香港九龙城道1号", "九龙城道", None, "810000"),  # before: 九龙城区
+    ("杭州市上城区西湖大道1号", "西湖大道", "上城区", "330102"),  # written: as written
+    ("杭州市西湖区西湖大道1号", "西湖大道", "西湖区", "330106"),
+    ("杭州西湖文三路18号", "文三路", "西湖区", "330106"),  # a short name before another road
+    ("香港九龙城太子道西188号", "九龙城区太子道西", "九龙城区", "810000"),
 ])
-def test_a_road_named_after_a_district_keeps_its_name(line, street, district):
+def test_a_road_named_after_a_district_names_no_district(line, street, district, code):
     parsed = parse_line(line)
-    assert (parsed.street, parsed.district) == (street, district)
+    assert (parsed.street, parsed.district, parsed.region_code) == (street, district, code)
 
 
-def test_the_unit_shown_keeps_the_words_it_was_written_with():
-    parsed = parse_line("江苏省南京市鼓楼区中山路100号5幢302室")
-    assert parsed.unit == "5幢302室" and parsed.key == "CN|320106|中山路|100|5栋302"
+def test_an_address_whose_only_district_is_in_its_road_name_is_vague():
+    # Before: 杭州市西湖大道1号 was placed as an address in 西湖区, not held
+    assert parse_line("杭州市西湖大道1号").vagueness() == ("no_district",)
+
+
+@pytest.mark.parametrize(("line", "code", "district"), [
+    ("九龙弥敦道1号", "810000", None),  # before: no region at all
+    ("九龙油尖旺区弥敦道1号", "810000", "油尖旺区"),  # before: no region, 九龙 the district
+    ("新界屯门青山公路1号", "810000", "屯门区"),
+    ("新界青山公路1号", "810000", None),  # before: no region, 青山 the district
+    ("九龙县呷尔镇1号", "513324", "九龙县"),  # 九龙县, Sichuan: as before
+    ("重庆市九龙坡区杨家坪1号", "500107", "九龙坡区"),
+])
+def test_kowloon_and_the_new_territories_are_hong_kong_without_its_name(line, code, district):
+    parsed = parse_line(line)
+    assert (parsed.region_code, parsed.district) == (code, district)
+
+
+@pytest.mark.parametrize(("line", "code"), [
+    ("江苏省苏州市工业园区星湖街328号", "320571"),  # before: 320500, on 工业园区星湖街
+    ("苏州市工业园区星湖街328号", "320571"),  # before: 320500
+    ("苏州工业园区星湖街328号", "320571"),
+    ("安徽省宣城经济开发区宝城路1号", "341871"),  # jionlp's name has 市: 宣城市经济开发区
+    ("江苏省苏州市姑苏区人民路1号", "320508"),
+])
+def test_a_development_zone_named_after_its_city_is_found_with_or_without_shi(line, code):
+    assert parse_line(line).region_code == code

@@ -537,10 +537,11 @@ def test_kowloon_the_area_is_not_kowloon_city_the_district(line, key, vague):
 
 
 @pytest.mark.parametrize(("line", "key", "vague"), [
-    # 九龙城道 is a road of 九龙城区, named after it: in it, its name whole
-    ("香港九龙城道1号", "CN|810000|九龙城区九龙城道|1|", ()),
-    ("香港 九龍城道 1號", "CN|810000|九龙城区九龙城道|1|", ()),
-    ("香港九龙九龙城道1号", "CN|810000|九龙城区九龙城道|1|", ()),  # 九龙: the area
+    # 九龙城道 is a road named after 九龙城区: its name whole, and no district unless one is
+    # written, as any road named after a district (2026-11-29; before: in 九龙城区)
+    ("香港九龙城道1号", "CN|810000|九龙城道|1|", ("no_district",)),
+    ("香港 九龍城道 1號", "CN|810000|九龙城道|1|", ("no_district",)),
+    ("香港九龙九龙城道1号", "CN|810000|九龙城道|1|", ("no_district",)),  # 九龙: the area
     ("香港九龙城区九龙城道1号", "CN|810000|九龙城区九龙城道|1|", ()),
     ("香港九龙城九龙城道1号", "CN|810000|九龙城区九龙城道|1|", ()),
     # 九龙坑 is a village of 大埔区 (New Territories)
