@@ -77,6 +77,25 @@ _FLOOR = re.compile(r"(?<=\d)(?:楼|层|f)(?![a-z])")
 # 502室, 502房 and 502 key `502`
 _BUILDING = re.compile(r"(?<=\d)(?:号楼|幢|栋)")
 _ROOM = re.compile(r"(?<=\d)[室房]")
+# … a tower, A座 or 3座, is a building (`a栋`, `3栋`) when no building is named with it: the
+# towers of one complex share its house number, each a building of its own, and shops write
+# A座 and A栋 for the same one. After a building (12栋A座: building 12, its wing A) it is a
+# part of that building and stays 座.
+_TOWER = re.compile(r"(?<=[0-9a-z])座")
+# A residential compound named with a road and its house number (阳光花园张杨路500弄3号,
+# 张杨路500弄3号阳光花园601室): the road and number say where the door is, so the compound's
+# name is left out of the key wherever it was written — before the road (after a 街道 / 镇
+# if one is written), or at the head of the unit. Only names ending in one of these words,
+# with a phase or section after them (翠苑一区, 锦绣花园二期); a road whose name only starts
+# with one (花园路, 锦绣花园北路) is that road.
+_ESTATE_WORD = re.compile(r"(?:小区|花园|家园|苑)(?:[0-9一二三四五六七八九十]+[期区])?")
+_CJK_RUN = re.compile(f"{CJK.pattern}+")
+_ESTATE_IN_UNIT = re.compile(f"^{_CJK_RUN.pattern}{_ESTATE_WORD.pattern}")
+_SUBDISTRICT = re.compile(r".+(?:街道|镇)")  # up to the last one written
+# … a road: a name of its own before 路 / 街 / 大道 … (北路, 一路 alone are not; 簇桥街道 is
+# a subdistrict)
+_ROAD = re.compile(r"(?<!街)(?:路|街|大道|道|巷|胡同)$")
+_ROAD_NAME_ONLY = re.compile(r"[东西南北中0-9一二三四五六七八九十]*(?:路|街|大道|道|巷|胡同)$")
 # A door named without a house number, as a residential compound's addresses are written
 # (翠苑一区1栋2单元301室, 望京西园三区312楼5单元601, 蔚蓝海岸三期12栋a座1501): a building, or
 # a 楼 with an entrance or room after it (3楼 alone is a floor of something unnamed)
@@ -132,6 +151,8 @@ class ParsedAddress:
             self.postcode, self.province, self.city, self.district))
         street, unit = self.street, self.unit
         if self.script == "Hani":
+            if self.number is not None:
+                street, unit = _without_estate(street, unit)
             street, unit = _one_spelling(street), _FLOOR.sub("层", _one_spelling(unit))
         key = "|".join((self.country, place, street, self.number or "", unit))
         if len(key) <= limits.ADDRESS_KEY:
@@ -176,9 +197,32 @@ class ParsedAddress:
 
 
 def _one_spelling(text: str) -> str:
-    """A building and a room as the key writes them (5幢 → 5栋, 502室 → 502): also in the
-    street, where they are when no house number came before (翠苑一区1幢2单元301室)."""
-    return _ROOM.sub("", _BUILDING.sub("栋", text))
+    """A building and a room as the key writes them (5幢 → 5栋, A座 → a栋, 502室 → 502): also
+    in the street, where they are when no house number came before (翠苑一区1幢2单元301室)."""
+    text = _BUILDING.sub("栋", text)
+    if "座" in text and "栋" not in text:
+        text = _TOWER.sub("栋", text)
+    return _ROOM.sub("", text)
+
+
+def _without_estate(street: str, unit: str) -> tuple[str, str]:
+    """(street, unit) without the name of the compound a road's house number is in
+    (`_ESTATE_WORD`): 阳光花园张杨路 → 张杨路, 阳光花园601室 → 601室 after 张杨路."""
+    if not _is_road(street):
+        return street, unit  # 张杨路阳光花园3号: the compound's house number, not the road's
+    words = [w for w in _ESTATE_WORD.finditer(street) if _is_road(street[w.end():])]
+    if words:  # the last word a road follows: 翠苑小区文三路 is 翠苑小区 + 文三路
+        head = street[:words[-1].start()]
+        subdistrict = _SUBDISTRICT.match(head)
+        keep = subdistrict.group(0) if subdistrict else ""
+        if _CJK_RUN.fullmatch(head[len(keep):]):  # a name before the word: not 花园路
+            street = keep + street[words[-1].end():]
+    return street, _ESTATE_IN_UNIT.sub("", unit)
+
+
+def _is_road(name: str) -> bool:
+    """Whether `name` ends in a road with a name of its own: 张杨路, 中山二路; not 北路."""
+    return _ROAD.search(name) is not None and _ROAD_NAME_ONLY.fullmatch(name) is None
 
 
 def fold(text: str) -> str:

@@ -293,7 +293,8 @@ def test_an_order_whose_address_no_longer_parses_lists_the_key_it_was_placed_wit
 
 ROOM_3_502, ROOM_35_02 = "浙江省杭州市西湖区文三路18号3-502", "浙江省杭州市西湖区文三路18号35-02"
 ROOMS_OLD_KEY = "CN|330106|文三路|18|3502"  # before a unit kept its dashes: both rooms' key
-FLOOR_OLD_KEY, FLOOR_KEY = "CN|330106|文三路|18|b座3f", "CN|330106|文三路|18|b座3层"
+# (building B: tower B, B座, keys as building B since 0027, and migrations run today's parser)
+FLOOR_OLD_KEY, FLOOR_KEY = "CN|330106|文三路|18|b栋3f", "CN|330106|文三路|18|b栋3层"
 
 
 def test_migration_0021_splits_an_entry_of_two_rooms_and_merges_floor_spellings(empty_url):
@@ -304,8 +305,8 @@ def test_migration_0021_splits_an_entry_of_two_rooms_and_merges_floor_spellings(
     with engine.begin() as conn:
         conn.execute(insert(ENTRIES), _by_the_store(
             _entry(1, "block", ROOMS_OLD_KEY, ROOM_3_502, ["o-1", "o-2"]),
-            _entry(2, "block", FLOOR_OLD_KEY, "浙江省杭州市西湖区文三路18号B座3F", []),
-            _entry(3, "block", "CN|330106|文三路|18|b座3层", None, ["o-7"])))
+            _entry(2, "block", FLOOR_OLD_KEY, "浙江省杭州市西湖区文三路18号B栋3F", []),
+            _entry(3, "block", FLOOR_KEY, None, ["o-7"])))
     # When the store is upgraded
     upgrade(engine)
     rows = _rows(engine)
@@ -560,3 +561,34 @@ def test_migration_0027_rekeys_roads_named_after_districts_kowloon_and_zones(emp
     assert active == {road: ["o-1"], nathan: ["o-2"], park: ["o-3"]}
     assert facts == {1: road, 2: nathan, 3: park}
     assert addresses == {road, nathan, park}
+
+
+def test_migration_0027_merges_towers_and_compounds_written_apart(empty_url):
+    # Given a store at 0026: orders to tower B written B座 and B栋 (two keys then), and to one
+    # flat with its compound written before the road and after the house number (two keys
+    # then); an entry listed from each order, and placement's facts
+    pudong = "上海市浦东新区"
+    lines = {1: ("浙江省杭州市西湖区文三路18号B座1203", "CN|330106|文三路|18|b座1203"),
+             2: ("浙江省杭州市西湖区文三路18号B栋1203室", "CN|330106|文三路|18|b栋1203"),
+             3: (f"{pudong}阳光花园张杨路500弄3号601室", "CN|310115|阳光花园张杨路|500弄3|601"),
+             4: (f"{pudong}张杨路500弄3号阳光花园601室", "CN|310115|张杨路|500弄3|阳光花园601")}
+    engine = _store_at(empty_url, "0026_address_keys_spellings", *lines[1],
+                       *(line for line, _ in list(lines.values())[1:]))
+    _with_risk_facts(engine, AT, {n: key for n, (_, key) in lines.items()})
+    orders = OrderRow.__table__
+    with engine.begin() as conn:
+        for n, (line, key) in lines.items():
+            conn.execute(update(orders).where(orders.c.id == n).values(
+                attrs={"shipping_address": {"line": line}, "address": {"key": key}}))
+        conn.execute(insert(ENTRIES), _by_the_store(
+            *(_entry(n, "block", key, None, [f"o-{n}"]) for n, (_, key) in lines.items())))
+    # When the store is upgraded
+    upgrade(engine)
+    with engine.connect() as conn:
+        facts = dict(conn.execute(select(FACTS.c.order_id, FACTS.c.address_norm)).all())
+    rows = _rows(engine)
+    # Then the tower is listed once with both orders, and so is the flat
+    tower, flat = "CN|330106|文三路|18|b栋1203", "CN|310115|张杨路|500弄3|601"
+    active = {r.value: r.evidence_order_ids for r in rows.values() if r.removed_at is None}
+    assert active == {tower: ["o-2", "o-1"], flat: ["o-3", "o-4"]}
+    assert facts == {1: tower, 2: tower, 3: flat, 4: flat}

@@ -70,6 +70,23 @@ SAME_PLACE = [
     # a development zone named after its city, with 市 between or not
     ("江苏省苏州市工业园区星湖街328号", "苏州工业园区星湖街328号"),  # before: 320500 / 320571
     ("安徽省合肥市经济技术开发区繁华大道1号", "合肥经济技术开发区繁华大道1号"),
+    # a tower of a building (座) is its building (栋) when no building is named before it
+    ("浙江省杭州市西湖区文三路18号B座1203", "浙江省杭州市西湖区文三路18号B栋1203室"),  # before
+    ("广东省广州市天河区天河路208号3座1201", "广东省广州市天河区天河路208号3栋1201"),  # before
+    ("浙江省杭州市西湖区翠苑一区A座301室", "浙江省杭州市西湖区翠苑一区A栋301"),  # before
+    # a neighbourhood written before the street, after the house number, or not at all
+    # before: 阳光花园张杨路 / 张杨路 …阳光花园601
+    ("上海市浦东新区阳光花园张杨路500弄3号601室", "上海市浦东新区张杨路500弄3号阳光花园601室"),
+    ("上海市浦东新区阳光花园张杨路500弄3号601室", "上海市浦东新区张杨路500弄3号601室"),  # before
+    # before
+    ("浙江省杭州市西湖区翠苑小区文三路18号3栋2单元501", "杭州市西湖区文三路18号翠苑小区3栋2单元501"
+     ),
+    # before
+    ("四川省成都市武侯区簇桥街道锦绣苑七里路15号", "四川省成都市武侯区簇桥街道七里路15号锦绣苑"),
+    # before
+    ("江苏省苏州市吴中区木渎镇金山花园二期中山东路1号", "江苏省苏州市吴中区木渎镇中山东路1号"),
+    ("上海市浦东新区阳光花园花园路3号", "上海市浦东新区花园路3号"),  # before
+    ("浙江省杭州市西湖区翠苑一区文三路18号", "浙江省杭州市西湖区文三路18号翠苑一区"),  # before
     # Shanghai's 南京东路 written after 上海 without 市
     ("上海市南京东路1号", "上海南京东路1号"),  # before: 海南省, on 京东路
 ]
@@ -95,6 +112,16 @@ OTHER_PLACES = [
     ("广东省广州市越秀区北京路18巷3号", "广东省广州市越秀区北京路1巷83号"),
     ("上海市黄浦区南京东路1号", "海南省海口市龙华区南京路1号"),
     ("陕西省西安市雁塔区小寨东路1号", "陕西省西安市雁塔区小寨东路13800138000号"),
+    # a tower of a building (3栋A座) is not the building
+    ("广东省深圳市南山区蔚蓝海岸三期12栋A座1501", "广东省深圳市南山区蔚蓝海岸三期12栋1501"),
+    ("广东省深圳市南山区蔚蓝海岸三期12栋A座1501", "广东省深圳市南山区蔚蓝海岸三期12栋B座1501"),
+    # a neighbourhood whose buildings are numbered is the street: its number is not the road's
+    ("上海市浦东新区张杨路阳光花园3号601室", "上海市浦东新区张杨路3号601室"),
+    # a road whose name starts with a neighbourhood's word is that road
+    ("河南省郑州市金水区花园路38号", "河南省郑州市金水区北路38号"),
+    ("河南省郑州市金水区花园北路38号", "河南省郑州市金水区北路38号"),
+    # without a house number the neighbourhood says where the door is
+    ("浙江省杭州市西湖区翠苑一区1栋2单元301", "浙江省杭州市西湖区文三路1栋2单元301"),
     # a road named after a district is not in that district unless it is written
     ("浙江省杭州市西湖大道1号", "浙江省杭州市西湖区西湖大道1号"),  # before: both 西湖区
     ("香港九龙弥敦道1号", "四川省甘孜藏族自治州九龙县弥敦道1号"),
@@ -171,3 +198,19 @@ def test_kowloon_and_the_new_territories_are_hong_kong_without_its_name(line, co
 ])
 def test_a_development_zone_named_after_its_city_is_found_with_or_without_shi(line, code):
     assert parse_line(line).region_code == code
+
+
+def test_a_tower_keeps_its_word_in_what_is_shown():
+    parsed = parse_line("浙江省杭州市西湖区文三路18号B座1203")
+    assert parsed.unit == "b座1203" and parsed.key == "CN|330106|文三路|18|b栋1203"
+
+
+def test_a_neighbourhood_stays_in_what_is_shown():
+    parsed = parse_line("上海市浦东新区阳光花园张杨路500弄3号601室")
+    assert parsed.street == "阳光花园张杨路"
+    assert parsed.key == "CN|310115|张杨路|500弄3|601"
+
+
+def test_the_unit_shown_keeps_the_words_it_was_written_with():
+    parsed = parse_line("江苏省南京市鼓楼区中山路100号5幢302室")
+    assert parsed.unit == "5幢302室" and parsed.key == "CN|320106|中山路|100|5栋302"

@@ -457,9 +457,10 @@ def test_a_note_in_a_latin_street_field_stays_out_of_the_key():
     "杭州市西湖区文三路18号B座三楼", "杭州市西湖区文三路18号 B座 3 f",
 ])
 def test_a_floor_has_one_key_whether_written_with_lou_ceng_or_f(line):
-    # Before: 3楼, 3层 and 3F keyed as three addresses (b座3楼, b座3层, b座3f)
+    # Before: 3楼, 3层 and 3F keyed as three addresses (b座3楼, b座3层, b座3f); tower B
+    # keys as building B since 2026-11-29 (test_address_spellings.py)
     assert parse_line(line).key == parse_line("杭州市西湖区文三路18号B座3楼").key \
-        == "CN|330106|文三路|18|b座3层"
+        == "CN|330106|文三路|18|b栋3层"
 
 
 def test_the_unit_as_shown_keeps_the_floor_word_it_was_written_with():
