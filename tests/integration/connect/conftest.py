@@ -13,6 +13,7 @@ from orderpilot import ManualClock, OrderPilot
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
 from tests.integration.connect.providers import SHOP, SHOPIFY_SECRET
+from tests.integration.connect.shopify_http import COLD
 from tests.integration.integ.server import running_server
 
 FAST_RETRIES = WebhookPolicy(retry_seconds=[5, 60], timeout_seconds=5, concurrency=4)
@@ -39,6 +40,7 @@ def storefront(any_url: str, clock: ManualClock) -> Iterator[tuple[OrderPilot, h
         shopify=ShopifyPolicy(webhook_secret=SHOPIFY_SECRET, shop_domain=SHOP)))
     stock(pilot, sku="SKU-1", quantity=20)
     stock(pilot, sku="SKU-2", warehouse="WH-2", quantity=20)
-    with running_server(pilot) as base_url, httpx.Client(base_url=base_url) as http:
+    with running_server(pilot) as base_url, \
+            httpx.Client(base_url=base_url, timeout=COLD) as http:
         yield pilot, http
     pilot.close()
