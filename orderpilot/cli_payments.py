@@ -88,18 +88,20 @@ def sweep(db: DbOption = None) -> None:
 @payments_app.command("owed")
 def owed(db: DbOption = None,
          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Cancelled orders whose refund was left for later (Shopify's "refund later") and whose
-    money is still with the provider, oldest first. Exit status 1 when one is overdue."""
+    """Money owed back to buyers and still with the provider, oldest first: cancelled orders
+    whose refund was left for later (Shopify's "refund later"), and late money to refund in
+    Shopify's admin. Exit status 1 when one is overdue."""
     with errors():
         rows = pilot(db).payments.refunds_owed()
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        table = Table("order", "buyer", "goods owed", "held", "payment", "since", "overdue")
+        table = Table("order", "buyer", "owed", "held", "payment", "since", "overdue", "why")
         for r in rows:
             table.add_row(r["order_id"], r["buyer_id"], money(r["owed"], r["currency"]),
                           money(r["held"], r["currency"]),
-                          r["payment_ref"] or "", r["since"], "yes" if r["overdue"] else "")
+                          r["payment_ref"] or "", r["since"], "yes" if r["overdue"] else "",
+                          r["reason"])
         console.print(table if rows else "no refund owed")
     raise typer.Exit(1 if any(r["overdue"] for r in rows) else 0)
 

@@ -47,10 +47,12 @@ class Payments:
         return sweep_money(self._ctx, when)
 
     def refunds_owed(self, now: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
-        """Cancelled orders whose money is still with the provider (Shopify's "refund
-        later"), oldest first: order, buyer, currency, owed (the goods, minor units), held
-        (what the ledger shows the provider kept, shipping included), payment_ref,
-        since (when it was cancelled), overdue (past
-        ORDERPILOT_SHOPIFY__REFUND_LATER_ALERT_HOURS since then)."""
+        """Money owed back to buyers and still with the provider, oldest first: cancelled
+        orders whose refund was left for later (Shopify's "refund later", kind
+        `refund_later`), late money to refund in Shopify's admin (`late_payment`). Each:
+        order, buyer, currency, owed (minor units: the goods, or the late money), held (what
+        the ledger shows the provider kept, shipping included), payment_ref, since (when it
+        was cancelled, or the late money came), overdue (past
+        ORDERPILOT_SHOPIFY__REFUND_LATER_ALERT_HOURS since then), kind, reason."""
         when = check_when("now", now) if now is not None else self._ctx.clock.now()
         return [r.model_dump(mode="json") for r in refunds_owed(self._ctx, when, limit)]

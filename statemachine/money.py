@@ -27,6 +27,12 @@ class OperationKind(StrEnum):
     PAYOUT = "payout"  # compensation paid outside the provider (bank transfer, cash): recorded
 
 
+# Providers whose refunds orderpilot records but never makes: the merchant gives the money back
+# in the provider's own admin, and the provider's webhooks book it (Shopify's refunds/create).
+# Their operations wait for that webhook, whatever the money sweep finds pending.
+REFUNDED_BY_MERCHANT = frozenset({"shopify"})
+
+
 class OperationStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"

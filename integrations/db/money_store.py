@@ -11,6 +11,7 @@ from integrations.db.schema_money import PaymentOperationRow
 from integrations.db.sql import Sql
 from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.money import (
+    REFUNDED_BY_MERCHANT,
     OperationKind,
     OperationStatus,
     PaymentOperation,
@@ -31,6 +32,10 @@ SWEEP_CHECKOUTS = (
     "payment_operations.order_id AND o.paid > 0) OR provider_ref IS NOT NULL AND EXISTS ("
     "SELECT 1 FROM payment_operations v WHERE v.order_id = payment_operations.order_id AND "
     "v.kind IN ('void', 'refund') AND v.payment_ref = payment_operations.provider_ref))")
+
+
+# (order id, buyer, currency, owed, held, payment ref, since, kind, reason)
+OwedRow = tuple[int, str, str, int, int, str | None, datetime, str, str]
 
 
 class MoneyStore:
@@ -66,44 +71,56 @@ class MoneyStore:
             {"o": order_id})]
 
     def pending(self, older_than: datetime, limit: int) -> list[str]:
-        """Keys of operations still waiting for the provider, oldest first."""
+        """Keys of operations still waiting for a call of ours, oldest first (not those the
+        merchant makes in the provider's admin: they would fill every batch)."""
         return [r[0] for r in self.sql.all(
             "SELECT idem_key FROM payment_operations WHERE status = 'pending' AND kind <> "
-            "'checkout' AND created_at <= :t ORDER BY created_at, id LIMIT :n",
-            {"t": older_than, "n": limit})]
+            f"'checkout' AND provider NOT IN {_listed(REFUNDED_BY_MERCHANT)} AND created_at "
+            "<= :t ORDER BY created_at, id LIMIT :n", {"t": older_than, "n": limit})]
 
     def refunds_owed(self, limit: int, since_before: datetime | None = None, untold: str = ""
-                     ) -> list[tuple[int, str, str, int, int, str | None, datetime]]:
-        """(order id, buyer, currency, owed, held, payment ref, since) of cancelled orders
-        still holding money: a cancel with `refund_later` leaves paid > refunded there, and so
-        does a refund in flight at cancel that then failed (every other cancel counts all of
-        it refunded); what an open dispute covers is not owed (the bank is deciding: lost, it
-        is booked refunded; won, it is owed). Since: when the order was cancelled
-        (its `cancel` in the history; a later refund or other change does not move it).
-        Oldest first; reads the cancelled orders through ix_orders_state and each one's
-        history through ix_transition_history_order_id. Owed: the goods paid and not refunded
-        (the order's terms); held: what the ledger shows the provider kept (captures less
-        refunds, shipping and tax included). `since_before`: cancelled before then;
-        `untold`: an inbox key prefix (`refund-owed:o-`) the order's id has not been kept under."""
-        where = (" AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.key = :p || "
-                 "CAST(orders.id AS VARCHAR(20)))") if untold else ""
-        held = ("(SELECT COALESCE(SUM(CASE p.kind WHEN 'capture' THEN p.amount WHEN 'refund' "
-                "THEN -p.amount ELSE 0 END), 0) FROM payment_records p WHERE p.order_id = "
-                "orders.id)")
+                     ) -> list[OwedRow]:
+        """(order id, buyer, currency, owed, held, payment ref, since, kind, reason) of money
+        the buyer is owed back, oldest first. Kinds:
+        - `refund_later`: a cancelled order still holding money: a cancel with `refund_later`
+          leaves paid > refunded there, and so does a refund in flight at cancel that then
+          failed (every other cancel counts all of it refunded); what an open dispute covers is
+          not owed (the bank is deciding: lost, it is booked refunded; won, it is owed). Owed:
+          the goods paid and not refunded (the order's terms). Since: when the order was
+          cancelled (its `cancel` in the history; a later refund or other change does not move
+          it). Reads the cancelled orders through ix_orders_state and each one's history
+          through ix_transition_history_order_id;
+        - `late_payment`: late money the merchant refunds in the provider's admin (its refund
+          operation pending, never called by us), since it arrived. Owed: what the ledger holds
+          of it (the order never took money of its own).
+        Held: what the ledger shows the provider kept (captures, late money too, less refunds,
+        shipping and tax included). `since_before`: owed since before then; `untold`: an inbox
+        key prefix (`refund-owed:o-`) the order's id has not been kept under."""
+        where = (" WHERE NOT EXISTS (SELECT 1 FROM inbox i WHERE i.key = :p || "
+                 "CAST(owing.id AS VARCHAR(20)))") if untold else ""
+        held = ("(SELECT COALESCE(SUM(CASE WHEN p.kind IN ('capture', 'late_capture') THEN "
+                "p.amount WHEN p.kind = 'refund' THEN -p.amount ELSE 0 END), 0) FROM "
+                "payment_records p WHERE p.order_id = o.id)")
         cancelled_at = ("COALESCE((SELECT MAX(h.at) FROM transition_history h WHERE h.order_id "
-                        "= orders.id AND h.entity = 'order' AND h.trigger = 'cancel'), "
-                        "updated_at)")
+                        "= o.id AND h.entity = 'order' AND h.trigger = 'cancel'), o.updated_at)")
         disputed = ("(SELECT COALESCE(SUM(d.amount), 0) FROM disputes d WHERE d.order_id = "
-                    f"orders.id AND d.state IN {OPEN_DISPUTE_STATES!r})")  # the bank decides
-        owing = (f"SELECT id, buyer_id, currency, paid - refunded - {disputed} AS owed, {held} "
-                 f"AS held, payment_ref, {cancelled_at} AS since FROM orders WHERE state = "
-                 f"'cancelled' AND paid > refunded{where}")
+                    f"o.id AND d.state IN {OPEN_DISPUTE_STATES!r})")  # the bank decides
+        later = (f"SELECT o.id, o.buyer_id, o.currency, o.paid - o.refunded - {disputed} AS owed, "
+                 f"{held} AS held, o.payment_ref, {cancelled_at} AS since, 'refund_later' AS "
+                 "kind, 'cancelled with its refund left for later; not refunded since' AS reason "
+                 "FROM orders o WHERE o.state = 'cancelled' AND o.paid > o.refunded")
+        late = (f"SELECT o.id, o.buyer_id, o.currency, {held} AS owed, {held} AS held, "
+                "op.payment_ref, op.created_at AS since, 'late_payment' AS kind, op.reason FROM "
+                "payment_operations op JOIN orders o ON o.id = op.order_id WHERE op.kind = "
+                f"'refund' AND op.status = 'pending' AND op.provider IN "
+                f"{_listed(REFUNDED_BY_MERCHANT)} AND op.idem_key LIKE 'late-refund:%'")
+        owing = f"SELECT * FROM ({later} UNION ALL {late}) owing{where}"
         return [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), r[5],
-                 self.sql.when(r[6]))
+                 self.sql.when(r[6]), str(r[7]), str(r[8] or ""))
                 for r in self.sql.all(
-                    f"SELECT id, buyer_id, currency, owed, held, payment_ref, since FROM "
-                    f"({owing}) owing WHERE owed > 0{' AND since < :t' if since_before else ''} "
-                    "ORDER BY since, id LIMIT :n",
+                    f"SELECT id, buyer_id, currency, owed, held, payment_ref, since, kind, reason "
+                    f"FROM ({owing}) owed WHERE owed > 0"
+                    f"{' AND since < :t' if since_before else ''} ORDER BY since, id LIMIT :n",
                     {"n": limit, "p": untold,
                      "t": self.sql.time(since_before) if since_before else None})]
 
@@ -234,6 +251,11 @@ class MoneyStore:
             amount=r[4], currency=r[5], key=r[6], provider=r[7], payment_ref=r[8], actor=r[9],
             created_at=when(r[10]), lines=lines, purpose=doc(r[12]) or {}, reason=r[13],
             provider_ref=r[14], attempts=r[15], error=r[16])
+
+
+def _listed(names: frozenset[str]) -> str:
+    """A fixed set of names as an SQL list: ('a', 'b') (our own constants, never input)."""
+    return "(" + ", ".join(f"'{n}'" for n in sorted(names)) + ")"
 
 
 def _is_count(suffix: str) -> bool:

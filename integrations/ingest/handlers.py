@@ -34,7 +34,7 @@ from integrations.service import aftersales, money, orders, shipments, verificat
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import KeyReused, request_digest
 from integrations.service.inputs import OpenCase, parse, parse_id
-from integrations.service.late_payments import already_paid_by, take_late_money
+from integrations.service.late_payments import is_late, take_late_money
 from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine import ids
 from statemachine.errors import InvalidInput
@@ -125,7 +125,8 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
             return Applied(number, False, {"order": _order(tx, number)},
                            f"already paid by {event.payment_ref}")  # reported again
         wrong = _not_the_total(order, event)
-        if event.type == "succeeded" and (wrong is not None or _late(order, event)):
+        late_money = wrong is not None or is_late(order, event.payment_ref)
+        if event.type == "succeeded" and late_money:
             late = take_late_money(ctx, tx, order, event.amount, event.payment_ref, "payments",
                                    wrong)
             body = {"late_payment": {"revived": late.revived, "refund": late.refund_key}}
@@ -161,12 +162,6 @@ def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
     orders.fire(ctx, tx, order, "pay", "gateway",
                 {"amount": event.amount, "payment_ref": event.payment_ref})
     return True, None, None
-
-
-def _late(order: Order, event: PaymentEvent) -> bool:
-    """Money the order cannot take: it was expired, cancelled or rejected meanwhile (even while
-    this payment was pending), or it is paid already by another payment (a second payment)."""
-    return not takes_payment(order) and not already_paid_by(order, event.payment_ref)
 
 
 def _not_the_total(order: Order, event: PaymentEvent) -> str | None:

@@ -38,11 +38,15 @@ def one_at_a_time(tx: Tx, shop: str, shopify_id: int) -> None:
     tx.store.take_turn(f"shopify:{shop}:{shopify_id}")
 
 
+TAKEN = ("capture", "late_capture")  # late money: taken for an order that could not take it
+
+
 def held(tx: Tx, number: int) -> int:
-    """What the ledger shows Shopify kept of this order: captures less refunds."""
-    return sum(r.amount if r.kind == "capture" else -r.amount
+    """What the ledger shows Shopify kept of this order: captures (late money too) less
+    refunds."""
+    return sum(r.amount if r.kind in TAKEN else -r.amount
                for r in records.payments_of(tx.connection, number)
-               if r.kind in ("capture", "refund"))
+               if r.kind in (*TAKEN, "refund"))
 
 
 def payment_record(ctx: Context, tx: Tx, number: int, kind: str, amount: int, currency: str,

@@ -33,6 +33,7 @@ from integrations.ingest.shopify_common import (
 from integrations.service import orders
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import parse
+from integrations.service.late_payments import given_back_in_admin, owed_in_admin
 from statemachine import ids
 from statemachine.currency import minor
 from statemachine.errors import InvalidInput, NotFound
@@ -147,8 +148,16 @@ def _nothing_moved(refund: shopify.ShopifyRefund, waiting: list[str], earlier: l
 def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goods: int,
           ref: str, reason: str, field: str) -> str | None:
     """The ledger books the money given back, the order its goods' part within what is left;
-    None when booked, else why not. Never more than the ledger shows Shopify kept."""
+    None when booked, else why not. Never more than the ledger shows Shopify kept. Late money
+    owed back (an order that never took it: nothing of its own to refund) takes it all."""
     kept = held(tx, ours.id)
+    late = owed_in_admin(tx, ours) if ours.paid == 0 else None
+    if late is not None and 0 < money <= kept:
+        payment_record(ctx, tx, ours.id, "refund", money, ours.currency, ref, d,
+                       f"{reason}: late payment {late.payment_ref} given back")
+        if money == kept:
+            given_back_in_admin(ctx, tx, ours, late, ref)
+        return None
     if money > kept:
         if ours.state == OrderState.CANCELLED and kept == 0:
             return "refunded when Shopify cancelled the order: recorded already"

@@ -8,9 +8,13 @@ order) stays one order. What each topic does:
 | topic | does |
 |---|---|
 | orders/create | place the order (stock hold, risk decision); paid at checkout → also `pay` |
-| orders/paid | `pay` (placing the order first if its orders/create has not arrived yet) |
+| orders/paid | `pay` (placing the order first if its orders/create has not arrived yet); for an
+order that can no longer take it (expired, rejected, cancelled here): late money — the ledger's
+`late_capture`, owed back to the buyer until a refund books it (or, under
+ORDERPILOT_LATE_PAYMENTS=revive, an expired order revived and paid) |
 | orders/cancelled | `cancel` before shipping; after shipping: recorded only (open a case) |
-| orders/updated | a cancellation or payment we missed is applied; anything else recorded |
+| orders/updated | a cancellation or payment we missed (late money too) is applied; anything
+else recorded |
 | refunds/create | the ledger books the money given back (its successful refund transactions:
 goods, shipping, tax); the order `refund`s its goods' part (line subtotals, at most that
 money) within what is left; once per Shopify refund id, whatever webhook delivers it |
@@ -53,6 +57,7 @@ from integrations.ingest.shopify_common import (
 from integrations.service import orders
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import PlaceOrder, parse
+from integrations.service.late_payments import is_late, take_late_money
 from statemachine import ids
 from statemachine.errors import InvalidInput, InvalidTransition
 from statemachine.order import takes_payment
@@ -82,9 +87,9 @@ def _created(ctx: Context, d: ShopifyDelivery) -> Outcome:
             return Applied(None, False, {}, "cancelled in Shopify first: not placed")
         note, applied = (None, True) if new else (f"already placed as {ids.ORDER(number)}", False)
         if order.financial_status == "paid":  # paid at checkout
-            why_not = _pay(ctx, tx, tx.store.get_order(number), order, d)
-            applied = applied or why_not is None
-            note = why_not if new else note
+            paid, why = _pay(ctx, tx, tx.store.get_order(number), order, d)
+            applied = applied or paid
+            note = why if new else note
         return Applied(number, applied, {"order": view(tx, number)}, note)
 
     return once(ctx, "shopify", "orders.create", d, apply,
@@ -100,8 +105,8 @@ def _paid(ctx: Context, d: ShopifyDelivery) -> Outcome:
             return _cancel_or_remember(ctx, tx, d.shop, order, d, paid=True)
         if number is None:
             return Applied(None, False, {}, "cancelled in Shopify: payment not applied")
-        note = _pay(ctx, tx, tx.store.get_order(number), order, d)
-        return Applied(number, note is None, {"order": view(tx, number)}, note)
+        paid, note = _pay(ctx, tx, tx.store.get_order(number), order, d)
+        return Applied(number, paid, {"order": view(tx, number)}, note)
 
     return once(ctx, "shopify", "orders.paid", d, apply, lambda key: _place(ctx, d.shop, order))
 
@@ -122,12 +127,12 @@ def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
         if number is None:
             return Applied(None, False, {}, "not placed here (orders/create places it)")
         ours = tx.store.get_order(number)
-        if order.financial_status == "paid" and takes_payment(ours):
-            note = _pay(ctx, tx, ours, order, d)
-        else:
-            note = "nothing orderpilot acts on changed (address and line edits are not applied)"
-            return Applied(number, False, {"order": view(tx, number)}, note)
-        return Applied(number, note is None, {"order": view(tx, number)}, note)
+        if order.financial_status == "paid" and (
+                takes_payment(ours) or is_late(ours, _payment_ref(order))):
+            paid, note = _pay(ctx, tx, ours, order, d)
+            return Applied(number, paid, {"order": view(tx, number)}, note)
+        note = "nothing orderpilot acts on changed (address and line edits are not applied)"
+        return Applied(number, False, {"order": view(tx, number)}, note)
 
     return once(ctx, "shopify", "orders.updated", d, apply)
 
@@ -177,19 +182,33 @@ class _CancelledFirst(Exception):  # noqa: N818 - a signal inside this module, n
 
 
 def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
-         d: ShopifyDelivery) -> str | None:
-    """Pay our order for the goods; None when paid now, else why not."""
+         d: ShopifyDelivery) -> tuple[bool, str | None]:
+    """Pay our order for the goods: (booked, why not or what became of the money). Money the
+    order cannot take (expired, rejected, cancelled here) is late money (late_payments.py:
+    revived by policy, else owed back, to refund in Shopify), as the Stripe and Alipay
+    webhooks book it; the ledger shows Shopify's whole charge either way."""
     if order.currency != ours.currency:
         raise InvalidInput({"currency": f"order {ours.public_id} is in {ours.currency} "
                                         f"(got {order.currency})"})
-    if not takes_payment(ours):  # waiting for a risk decision, it keeps the money
-        return "already paid" if ours.paid else f"order is {ours.state}: payment not applied"
+    ref = _payment_ref(order)
     total = shopify.minor(order.total_price, order.currency, "total_price")
-    orders.fire(ctx, tx, ours, "pay", ACTOR, {"amount": ours.total,
-                                              "payment_ref": f"shopify:{order.id}"})
-    payment_record(ctx, tx, ours.id, "capture", total, ours.currency, f"shopify:{order.id}", d,
-                    f"goods {ours.total}; Shopify total with shipping and tax {total}")
-    return None
+    ours = tx.store.get_order(ours.id, lock=True)  # late money is recorded once, under it
+    if is_late(ours, ref):
+        late = take_late_money(ctx, tx, ours, ours.total, ref, ACTOR, given_back=total)
+        if late.new:
+            payment_record(ctx, tx, ours.id, late.ledger_kind, total, ours.currency, ref, d,
+                           late.note)
+        return late.new, late.note
+    if not takes_payment(ours):  # paid by it already (or kept while a person decides)
+        return False, "already paid"
+    orders.fire(ctx, tx, ours, "pay", ACTOR, {"amount": ours.total, "payment_ref": ref})
+    payment_record(ctx, tx, ours.id, "capture", total, ours.currency, ref, d,
+                   f"goods {ours.total}; Shopify total with shipping and tax {total}")
+    return True, None
+
+
+def _payment_ref(order: shopify.ShopifyOrder) -> str:
+    return f"shopify:{order.id}"
 
 
 def _cancel_or_remember(ctx: Context, tx: Tx, shop: str, order: shopify.ShopifyOrder,

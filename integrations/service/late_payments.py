@@ -6,6 +6,10 @@ and is paid (a savepoint: if the stock is gone, nothing of the attempt stays). O
 default policy, a cancelled or rejected order, a wrong amount, stock gone — the money is recorded
 and refunded automatically through the provider, once per payment (the refund's key is derived
 from the payment). Both leave history and an event for staff.
+
+Money a provider holds that orderpilot cannot send back (Shopify: the merchant refunds in
+Shopify's admin) is recorded the same way, its refund owed (a pending operation never called,
+listed by refunds_owed.py) until the provider's webhook books it.
 """
 
 from __future__ import annotations
@@ -18,8 +22,13 @@ from integrations.service import orders
 from integrations.service.context import Context, Tx
 from integrations.service.money_requests import request
 from statemachine.errors import GuardRejected
-from statemachine.money import OperationKind
-from statemachine.order import ORDER_LIFECYCLE
+from statemachine.money import (
+    REFUNDED_BY_MERCHANT,
+    OperationKind,
+    OperationStatus,
+    PaymentOperation,
+)
+from statemachine.order import ORDER_LIFECYCLE, takes_payment
 from statemachine.order_aggregate import Order
 
 
@@ -46,10 +55,20 @@ def already_paid_by(order: Order, payment_ref: str) -> bool:
         order.paid or (held and held["payment_ref"] == payment_ref))
 
 
+def is_late(order: Order, payment_ref: str) -> bool:
+    """Money the order cannot take: it was expired, cancelled or rejected meanwhile (even while
+    this payment was pending), or it is paid already by another payment (a second payment)."""
+    return not takes_payment(order) and not already_paid_by(order, payment_ref)
+
+
 def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,
-                    provider: str, wrong: str | None = None) -> LateMoney:
+                    provider: str, wrong: str | None = None, *,
+                    given_back: int | None = None) -> LateMoney:
     """Revive the order (by policy, if it can) or record the automatic refund; `wrong` says
-    why money for an order still waiting for its payment is not that payment (refunded)."""
+    why money for an order still waiting for its payment is not that payment (refunded).
+    `amount` pays the order when revived; `given_back` is what goes back otherwise (default
+    `amount`; Shopify's charge includes shipping and tax). A provider in REFUNDED_BY_MERCHANT
+    is not called: its refund is owed, made in its admin."""
     actor = f"provider:{provider}"
     key = f"late-refund:{provider}:{payment_ref}"  # one refund per late payment
     if MoneyStore(tx.store.sql).by_key(key) is not None:  # the same money reported again
@@ -66,13 +85,44 @@ def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref
         why_not = f"the order is paid already by {order.payment_ref}"
     else:
         why_not = f"the order was {order.state}"
-    request(ctx, tx, order, OperationKind.REFUND, amount, key, actor, payment_ref=payment_ref,
-            purpose={"late": payment_ref}, reason=f"{why_not}: refunded automatically")
+    back = amount if given_back is None else given_back
+    by_merchant = provider in REFUNDED_BY_MERCHANT
+    how = f"to refund in {provider.title()}'s admin" if by_merchant else "refunded automatically"
+    request(ctx, tx, order, OperationKind.REFUND, back, key, actor, payment_ref=payment_ref,
+            purpose={"late": payment_ref}, reason=f"{why_not}: {how}",
+            provider=provider if by_merchant else None)
     tx.writer.signal("late_payment", "order", order.id, order.id, ctx.clock.now(), {
-        "amount": amount, "payment_ref": payment_ref, "state": order.state.value,
+        "amount": back, "payment_ref": payment_ref, "state": order.state.value,
         "refund": key, "why": why_not})
+    if by_merchant:  # nothing for us to call: owed until the provider books the refund
+        return LateMoney(False, None, f"late money: it arrived for a {order.state} order "
+                                      f"({why_not}); recorded, owed back to the buyer: {how}")
     return LateMoney(False, key, f"money arrived for a {order.state} order ({why_not}): "
                                  f"recorded, refund {key} requested")
+
+
+def owed_in_admin(tx: Tx, order: Order) -> PaymentOperation | None:
+    """The order's late money whose refund the merchant makes in the provider's admin, while
+    it is owed (its refund operation pending)."""
+    return next((op for op in MoneyStore(tx.store.sql).of_order(order.id)
+                 if op.kind is OperationKind.REFUND and op.status is OperationStatus.PENDING
+                 and op.provider in REFUNDED_BY_MERCHANT and op.purpose.get("late")), None)
+
+
+def given_back_in_admin(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
+                        ref: str) -> None:
+    """The provider's webhooks booked all of the late money back (each refund in the ledger
+    as it came, in parts maybe): the owed refund is settled, staff told."""
+    if MoneyStore(tx.store.sql).settle(operation.key, OperationStatus.SUCCEEDED,
+                                       ctx.clock.now(), ref):
+        late_money_refunded(ctx, tx, order, operation)
+
+
+def late_money_refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation
+                        ) -> None:
+    tx.writer.signal("late_payment_refunded", "order", order.id, order.id, ctx.clock.now(),
+                     {"amount": operation.amount, "payment_ref": operation.payment_ref,
+                      "operation": operation.key})
 
 
 def _revive(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,

@@ -29,6 +29,7 @@ from integrations.service.money_requests import request as request
 from statemachine import ids
 from statemachine.errors import NotFound
 from statemachine.money import (
+    REFUNDED_BY_MERCHANT,
     OperationKind,
     OperationStatus,
     PaymentOperation,
@@ -52,6 +53,8 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
     Raises TransientPaymentError (the operation stays pending: retry with the same key)."""
     operation = get(ctx, key)
     if operation.status is not OperationStatus.PENDING:
+        return operation
+    if operation.provider in REFUNDED_BY_MERCHANT:  # made in the provider's admin, not by us
         return operation
     if operation.kind is K.CAPTURE and (unwanted := _capture_unwanted(ctx, operation)):
         failed = fail(ctx, key, unwanted)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from integrations.service import aftersales, orders
 from integrations.service.context import Context, Tx
-from integrations.service.late_payments import take_late_money
+from integrations.service.late_payments import late_money_refunded, take_late_money
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.money import OperationKind, PaymentOperation, mark_refunded
@@ -48,9 +48,7 @@ def _refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation) -
     """A case refund settles the case (and through it the order); any other refund the order.
     A case that moved on while its refund was in flight cannot take it: the order books it."""
     if operation.purpose.get("late"):  # the order never took this money: only the ledger
-        tx.writer.signal("late_payment_refunded", "order", order.id, order.id, ctx.clock.now(),
-                         {"amount": operation.amount, "payment_ref": operation.payment_ref,
-                          "operation": operation.key})
+        late_money_refunded(ctx, tx, order, operation)
         return
     case_ref = operation.purpose.get("case")
     if case_ref:

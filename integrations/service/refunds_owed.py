@@ -1,26 +1,36 @@
-"""Refunds a cancellation left for later: what finance must see until the buyer is paid back.
+"""Money owed back to buyers that nothing else will send: what finance must see until the
+buyer is paid back. Each row has a `kind`:
 
-Only Shopify's "refund later" makes such an order (`cancel` with `refund_later`, an internal
-parameter: the public API refuses it): the order is cancelled, its stock back, and the money
-stays with the provider until refunds/create books each refund. Nothing else reminds anyone,
-so these orders are listed (`pilot.payments.refunds_owed()`, `orderpilot payments owed`) and
-the money sweep tells ops once per order (event `orderpilot.order.refund_owed`) when one has
-waited past `ORDERPILOT_SHOPIFY__REFUND_LATER_ALERT_HOURS` (72) since it was cancelled (from
-its history: a partial refund or any other later change does not restart the wait).
-A refund in flight when an order was cancelled (the cancel left it to settle into the order)
-that the provider then refused for good leaves such an order too, and is listed the same way.
+- `refund_later`: refunds a cancellation left for later (below);
+- `late_payment`: late money the merchant refunds in the provider's admin (Shopify: a payment
+  for an order that had expired, was rejected or cancelled; late_payments.py), owed until the
+  provider's webhook books it, since it arrived.
+
+Refunds left for later: only Shopify's "refund later" makes such an order (`cancel` with
+`refund_later`, an internal parameter: the public API refuses it): the order is cancelled, its
+stock back, and the money stays with the provider until refunds/create books each refund.
+Nothing else reminds anyone, so these orders are listed (`pilot.payments.refunds_owed()`,
+`orderpilot payments owed`) and the money sweep tells ops once per order (event
+`orderpilot.order.refund_owed`) when one has waited past
+`ORDERPILOT_SHOPIFY__REFUND_LATER_ALERT_HOURS` (72) since it was cancelled (from its history: a
+partial refund or any other later change does not restart the wait). A refund in flight when an
+order was cancelled (the cancel left it to settle into the order) that the provider then
+refused for good leaves such an order too, and is listed the same way.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 
 from integrations.db.errors import is_integrity_error
-from integrations.db.money_store import MoneyStore
+from integrations.db.money_store import MoneyStore, OwedRow
 from integrations.service.context import Context
 from statemachine import ids
+
+OwedKind = Literal["refund_later", "late_payment"]
 
 
 class RefundOwed(BaseModel):
@@ -28,11 +38,13 @@ class RefundOwed(BaseModel):
     order_id: str
     buyer_id: str
     currency: str
-    owed: int  # goods paid and not refunded, minor units (the order's terms)
+    owed: int  # minor units: goods paid and not refunded (refund_later); late money held
     held: int  # what the ledger shows the provider kept: shipping and tax included
     payment_ref: str | None
-    since: datetime  # when the order was cancelled (its `cancel` in the history)
+    since: datetime  # when the order was cancelled (its `cancel`), or the late money came
     overdue: bool
+    kind: OwedKind  # why it is owed, for a program; `reason` says it for a person
+    reason: str
 
 
 def refunds_owed(ctx: Context, now: datetime, limit: int = 500) -> list[RefundOwed]:
@@ -58,11 +70,11 @@ def _wait(ctx: Context) -> timedelta:
     return timedelta(hours=ctx.settings.shopify.refund_later_alert_hours)
 
 
-def _owed(row: tuple[int, str, str, int, int, str | None, datetime], due: datetime
-          ) -> RefundOwed:
-    number, buyer, currency, owed, held, ref, since = row
+def _owed(row: OwedRow, due: datetime) -> RefundOwed:
+    number, buyer, currency, owed, held, ref, since, kind, reason = row
     return RefundOwed(order_id=ids.ORDER(number), buyer_id=buyer, currency=currency,
-                      owed=owed, held=held, payment_ref=ref, since=since, overdue=since < due)
+                      owed=owed, held=held, payment_ref=ref, since=since, overdue=since < due,
+                      kind=cast(OwedKind, kind), reason=reason)
 
 
 def _claim_and_signal(ctx: Context, owed: RefundOwed, now: datetime) -> bool:
@@ -76,7 +88,7 @@ def _claim_and_signal(ctx: Context, owed: RefundOwed, now: datetime) -> bool:
             tx.writer.signal("refund_owed", "order", number, number, now, {
                 "amount": owed.owed, "held": owed.held, "currency": owed.currency,
                 "payment_ref": owed.payment_ref, "since": owed.since.isoformat(),
-                "reason": "cancelled with its refund left for later; not refunded since"})
+                "kind": owed.kind, "reason": owed.reason})
     except Exception as error:
         if not is_integrity_error(error):  # a unique key: another sweep told them first
             raise

@@ -1,6 +1,7 @@
 """Shopify's money given back reaching two API processes at the same moment: a refund and its
 transaction's settlement, one settlement under two webhook ids (two subscriptions), and a
-shipping-only refund beside the cancellation that refunds everything. Whatever the order of
+shipping-only refund beside the cancellation that refunds everything; and late money (paid
+for an order that expired here) told by three webhooks at once. Whatever the order of
 commits, the ledger books each sum once and never more than Shopify took."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from tests.integration.connect.providers import (
     shopify_transaction,
 )
 from tests.integration.races.conftest import TRIALS
-from tests.integration.races.shop import start_trial
+from tests.integration.races.shop import HOLD_LAPSED, late_refunds, start_trial
 
 CANCELLED_AT = "2026-11-11T10:00:00+08:00"
 
@@ -93,4 +94,35 @@ def test_a_shipping_refund_beside_a_cancellation_never_books_more_than_was_taken
         assert all(o.ok for o in outcomes), (trial, outcomes)
         # Then the ledger gives back ¥89.80 in all, never more
         assert sum(refunds_booked(pilot, order_id)) == 8980, (trial, outcomes)
+        race.check([order_id])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_late_money_told_by_three_webhooks_at_once_is_booked_and_owed_once(race, trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given a Shopify order whose hold lapsed here unpaid
+        start_trial(race, trial)
+        sku, shopify_id = f"SKU-{trial}", 8_000_000 + trial
+        pilot.inventory.receive(sku=sku, warehouse="WH-HZ", quantity=5)
+        shopify_webhook(pilot.context, "orders/create", f"c-{trial}", SHOP,
+                        shopify_order(shopify_id, skus=(sku,)))
+        race.at(race.now() + HOLD_LAPSED)
+        assert pilot.sweep(race.now())["hold_expiry"] >= 1
+        with pilot.context.tx(readonly=True) as tx:
+            order_id = f"o-{tx.store.inbox_get(order_key(SHOP, shopify_id))['target']}"
+        # When Shopify's orders/paid comes under two webhook ids and its orders/updated
+        # (paid) at the same moment
+        paid = shopify_order(shopify_id, skus=(sku,), financial_status="paid")
+        outcomes = race.run(hook("orders/paid", f"p1-{trial}", paid),
+                            hook("orders/paid", f"p2-{trial}", paid),
+                            hook("orders/updated", f"u-{trial}", paid))
+        # Then the money is in the ledger once, owed back once
+        assert all(o.ok for o in outcomes), (trial, outcomes)
+        with pilot.context.tx(readonly=True) as tx:
+            taken = [(r.kind, r.amount) for r in tx.connection.execute(
+                select(PAYMENTS).where(PAYMENTS.c.order_id == int(order_id[2:])))]
+        assert taken == [("late_capture", 8980)], (trial, outcomes)
+        assert late_refunds(pilot, order_id) == {
+            f"late-refund:shopify:shopify:{shopify_id}": ("pending", 8980)}, (trial, outcomes)
         race.check([order_id])
