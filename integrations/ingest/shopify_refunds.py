@@ -10,8 +10,10 @@ nothing; its share of the refund's goods is kept with it (`shopify:<shop>:pendin
 and booked when it settles, because Shopify does not send refunds/create again then.
 
 The ledger books the money (goods, shipping, tax); the order `refund`s its goods' part, within
-what is left. A settled transaction whose refund has not arrived yet books its money only; the
-refund, when it comes, books its goods. Both take the Shopify order's turn, so the refund and
+what is left. A settled transaction whose refund has not arrived yet (it may never: a delivery
+lost) books its money, and counts as goods what of it passes what Shopify holds beyond the
+goods (shipping, tax) — never more than its true goods, whose units are unknown; the refund,
+when it comes, counts the rest of its goods. Both take the Shopify order's turn, so the refund and
 its transaction's settlement never miss each other.
 """
 
@@ -75,18 +77,20 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
 
     def apply(tx: Tx, _: Any) -> Applied:
         ours = _order_for_money(tx, d.shop, t.order_id, t.currency, "currency")
+        money = minor(t.amount, ours.currency, "amount")
+        pending = tx.store.inbox_get(_pending_key(d.shop, str(t.id))) or {}
+        refund = pending.get("refund")
+        goods = int(pending.get("goods", 0)) if refund else _goods_by_amount(tx, ours, money)
         kept = tx.store.inbox_keep(_transaction_key(d.shop, str(t.id)), "shopify-transaction",
                                    {"action": "refunded", "target": ours.id,
-                                    "by": d.event_id}, ctx.clock.now())
+                                    "by": d.event_id, "goods": goods}, ctx.clock.now())
         if kept.get("by") != d.event_id:
             return _answer(tx, ours, f"transaction {t.id} was booked already "
                                      f"(webhook {kept.get('by')})")
-        pending = tx.store.inbox_get(_pending_key(d.shop, str(t.id))) or {}
-        refund = pending.get("refund")
         reason = (f"shopify refund {refund}: settled (transaction {t.id})" if refund
-                  else f"shopify refund transaction {t.id} (its refund not received yet)")
-        note = _book(ctx, tx, d, ours, minor(t.amount, ours.currency, "amount"),
-                     int(pending.get("goods", 0)),
+                  else f"shopify refund transaction {t.id}, its refund not received yet: "
+                       f"{goods} counted as goods by amount, units unknown")
+        note = _book(ctx, tx, d, ours, money, goods,
                      f"shopify:{refund}" if refund else f"shopify:transaction:{t.id}", reason,
                      "amount")
         return _answer(tx, ours, note)
@@ -117,8 +121,9 @@ def _settled_now(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopi
     waiting: list[str] = []
     earlier: list[str] = []
     for key, t, amount, share in shopify.refund_shares(refund, ours.currency):
-        if tx.store.inbox_get(_transaction_key(d.shop, key)) is not None:
-            goods += share  # settled first: order_transactions/create booked its money
+        prior = tx.store.inbox_get(_transaction_key(d.shop, key))
+        if prior is not None:  # settled first: order_transactions/create booked its money
+            goods += max(share - int(prior.get("goods", 0)), 0)  # and counted goods by amount
             earlier.append(key)
         elif t.status == shopify.SETTLED:
             tx.store.inbox_put(_transaction_key(d.shop, key), "shopify-transaction", {
@@ -130,6 +135,17 @@ def _settled_now(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopi
                 "target": ours.id, "refund": refund.id, "goods": share}, ctx.clock.now())
             waiting.append(f"{t.amount} {t.status}")
     return money, goods, waiting, earlier
+
+
+def _goods_by_amount(tx: Tx, ours: Order, money: int) -> int:
+    """The goods a settled refund transaction whose refund (refunds/create) has not arrived
+    gives back, counted by its amount: only what passes what Shopify holds beyond the goods
+    (shipping, tax), so never more than the refund's own goods — whose units are unknown. Its
+    refund, if it comes, counts the rest of its goods (`_settled_now`); if it never comes the
+    order still shows the money gone, and is not refunded twice nor listed as owed."""
+    left = ours.paid - ours.refunded
+    beyond = max(held(tx, ours.id) - left, 0)
+    return min(left, max(money - beyond, 0))
 
 
 def _nothing_moved(refund: shopify.ShopifyRefund, waiting: list[str], earlier: list[str]

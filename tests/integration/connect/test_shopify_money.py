@@ -104,3 +104,51 @@ def test_a_settled_refund_in_another_currency_or_for_an_unknown_order_is_refused
     assert other.status_code == 422 and "currency" in other.json()["problems"], other.text
     assert unknown.status_code == 404, unknown.text
     assert row_counts(pilot) == before
+
+
+def test_a_settled_refund_whose_refund_never_arrives_counts_its_goods_by_amount(storefront):
+    # Given two paid orders (¥79.80 of tea + ¥10.00 shipping each, ¥89.80 booked)
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "orders/create", shopify_order(6, financial_status="paid"), "wh-2")
+    # When Shopify settles a refund of one tin with its shipping (¥49.90) on the first, and
+    # of one tin only (¥39.90) on the second, and neither refunds/create ever arrives
+    answers = [send(http, "order_transactions/create",
+                    shopify_transaction(TEA, TX, amount="49.90"), "wh-3"),
+               send(http, "order_transactions/create",
+                    shopify_transaction(6, TX + 1, amount="39.90"), "wh-4")]
+    # Then the money is in the ledger, and each order counts as goods refunded what of it
+    # passes the ¥10.00 Shopify holds beyond the goods (before: nothing, the orders showed
+    # paid in full, the tea refundable again); the units refunded are unknown: none marked
+    assert [a.json()["applied"] for a in answers] == [True, True], [a.text for a in answers]
+    assert ledger(pilot)[-2:] == [("refund", 4990, f"shopify:transaction:{TX}"),
+                                  ("refund", 3990, f"shopify:transaction:{TX + 1}")]
+    first, second = pilot.orders.get("o-1"), pilot.orders.get("o-2")
+    assert (first.refunded, first.payment_status) == (3990, "partially_refunded")
+    assert (second.refunded, second.payment_status) == (2990, "partially_refunded")
+    assert [ln.refunded_quantity for ln in first.lines + second.lines] == [0, 0]
+    # When the second's refunds/create arrives after all, then it counts the rest of its
+    # goods: one tin, once
+    late = send(http, "refunds/create", shopify_refund(6, refund_id=REFUND + 1,
+                                                       transaction_id=TX + 1), "wh-5")
+    assert late.json()["applied"] is True, late.text
+    assert pilot.orders.get("o-2").refunded == 3990 and len(ledger(pilot)) == 4
+
+
+def test_a_refund_left_for_later_settled_without_its_refund_is_no_longer_owed(storefront):
+    # Given an order paid at checkout, cancelled with "refund later"
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "orders/cancelled", shopify_order(TEA, financial_status="paid",
+                                                 cancelled_at=CANCELLED_AT), "wh-2")
+    assert [r["owed"] for r in pilot.payments.refunds_owed()] == [7980]
+    # When Shopify settles the refund of everything (¥89.80) and its refunds/create is lost
+    settled = send(http, "order_transactions/create",
+                   shopify_transaction(TEA, TX, amount="89.80"), "wh-3")
+    # Then the ledger nets to zero, the order is refunded, and nothing is listed as owed
+    # (before: still owed ¥79.80, and reported overdue to ops after 72 h)
+    assert settled.json()["applied"] is True, settled.text
+    assert sum(-a if kind == "refund" else a for kind, a, _ in ledger(pilot)) == 0
+    order = pilot.orders.get("o-1")
+    assert (order.refunded, order.payment_status) == (7980, "refunded")
+    assert pilot.payments.refunds_owed() == []
