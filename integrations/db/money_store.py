@@ -34,6 +34,19 @@ SWEEP_CHECKOUTS = (
     "v.kind IN ('void', 'refund') AND v.payment_ref = payment_operations.provider_ref))")
 
 
+def _listed(names: frozenset[str]) -> str:
+    """A fixed set of names as an SQL list: ('a', 'b') (our own constants, never input)."""
+    return "(" + ", ".join(f"'{n}'" for n in sorted(names)) + ")"
+
+
+# a refund the merchant owes in the provider's admin: late money, or a refund that failed there
+MERCHANT_OWES = ("op.kind = 'refund' AND op.status = 'pending' AND op.provider IN "
+                 f"{_listed(REFUNDED_BY_MERCHANT)}")
+# refunds booked since the failed refund's own ledger row (ids: the order's money takes turns)
+REFUNDED_AFTER_FAILURE = (
+    "(SELECT COALESCE(SUM(r.amount), 0) FROM payment_records r WHERE r.order_id = op.order_id "
+    "AND r.kind = 'refund' AND r.id > (SELECT MAX(f.id) FROM payment_records f WHERE "
+    "f.order_id = op.order_id AND f.event_key = 'op:' || op.idem_key))")
 # (order id, buyer, currency, owed, held, payment ref, since, kind, reason)
 OwedRow = tuple[int, str, str, int, int, str | None, datetime, str, str]
 
@@ -109,12 +122,16 @@ class MoneyStore:
                  f"{held} AS held, o.payment_ref, {cancelled_at} AS since, 'refund_later' AS "
                  "kind, 'cancelled with its refund left for later; not refunded since' AS reason "
                  "FROM orders o WHERE o.state = 'cancelled' AND o.paid > o.refunded")
-        late = (f"SELECT o.id, o.buyer_id, o.currency, {held} AS owed, {held} AS held, "
-                "op.payment_ref, op.created_at AS since, 'late_payment' AS kind, op.reason FROM "
-                "payment_operations op JOIN orders o ON o.id = op.order_id WHERE op.kind = "
-                f"'refund' AND op.status = 'pending' AND op.provider IN "
-                f"{_listed(REFUNDED_BY_MERCHANT)} AND op.idem_key LIKE 'late-refund:%'")
-        owing = f"SELECT * FROM ({later} UNION ALL {late}) owing{where}"
+        in_admin = ("EXISTS (SELECT 1 FROM payment_operations op WHERE op.order_id = o.id AND "
+                    f"{MERCHANT_OWES})")  # listed below, with its reason
+        late_money = "op.idem_key LIKE 'late-refund:%'"
+        admin = (f"SELECT o.id, o.buyer_id, o.currency, CASE WHEN {late_money} THEN {held} ELSE "
+                 f"op.amount - {REFUNDED_AFTER_FAILURE} END AS owed, {held} AS held, "
+                 f"op.payment_ref, op.created_at AS since, CASE WHEN {late_money} THEN "
+                 "'late_payment' ELSE 'refund_failed' END AS kind, op.reason FROM "
+                 "payment_operations op JOIN orders o ON o.id = op.order_id WHERE "
+                 f"{MERCHANT_OWES}")
+        owing = (f"SELECT * FROM ({later} AND NOT {in_admin} UNION ALL {admin}) owing{where}")
         return [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), r[5],
                  self.sql.when(r[6]), str(r[7]), str(r[8] or ""))
                 for r in self.sql.all(
@@ -123,6 +140,13 @@ class MoneyStore:
                     f"{' AND since < :t' if since_before else ''} ORDER BY since, id LIMIT :n",
                     {"n": limit, "p": untold,
                      "t": self.sql.time(since_before) if since_before else None})]
+
+    def refunded_after_failure(self, operation: PaymentOperation) -> int:
+        """What the ledger booked as refunded of the order since the refund that `operation`
+        owes again failed (its `refund_failed` row)."""
+        row = self.sql.one(f"SELECT {REFUNDED_AFTER_FAILURE} FROM payment_operations op "
+                           "WHERE op.idem_key = :k", {"k": operation.key})
+        return int(row[0]) if row else 0
 
     def abandoned_checkouts(self, limit: int) -> list[tuple[int, str]]:
         """(order id, payment ref) of payments opened at the provider — a checkout of ours, or
@@ -191,10 +215,12 @@ class MoneyStore:
 
     def reserved(self, order_id: int, *, excluding: str | None = None) -> Reserved:
         """Refunds in flight and open disputes of an order (lock the order first)."""
+        # not a late payment's own money, nor a refund owed in the provider's admin (booked
+        # when the provider says it was made): neither is the order's money in flight
         ops = self.sql.all("SELECT idem_key, amount, lines FROM payment_operations WHERE "
                            "order_id = :o AND kind = 'refund' AND status = 'pending' AND "
-                           "idem_key NOT LIKE 'late-refund:%'",  # a late payment's own money
-                           {"o": order_id})
+                           "idem_key NOT LIKE 'late-refund:%' AND provider NOT IN "
+                           f"{_listed(REFUNDED_BY_MERCHANT)}", {"o": order_id})
         lines: Counter[int] = Counter()
         amount = 0
         for key, value, op_lines in ops:
@@ -251,11 +277,6 @@ class MoneyStore:
             amount=r[4], currency=r[5], key=r[6], provider=r[7], payment_ref=r[8], actor=r[9],
             created_at=when(r[10]), lines=lines, purpose=doc(r[12]) or {}, reason=r[13],
             provider_ref=r[14], attempts=r[15], error=r[16])
-
-
-def _listed(names: frozenset[str]) -> str:
-    """A fixed set of names as an SQL list: ('a', 'b') (our own constants, never input)."""
-    return "(" + ", ".join(f"'{n}'" for n in sorted(names)) + ")"
 
 
 def _is_count(suffix: str) -> bool:

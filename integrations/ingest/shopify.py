@@ -175,6 +175,7 @@ def goods_refund(refund: ShopifyRefund, currency: str) -> int:
 
 
 SETTLED, PENDING = "success", "pending"
+FAILED = ("failure", "error")  # Shopify's transaction statuses for money that did not move
 
 
 def refund_shares(refund: ShopifyRefund, currency: str

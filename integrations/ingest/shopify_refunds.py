@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from integrations.db import records
+from integrations.db.money_store import MoneyStore
 from integrations.ingest import shopify
 from integrations.ingest.once import Applied, Outcome, once
 from integrations.ingest.shopify_common import (
@@ -32,13 +34,14 @@ from integrations.ingest.shopify_common import (
     payment_record,
     view,
 )
-from integrations.service import orders
+from integrations.service import money_requests, orders
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import parse
 from integrations.service.late_payments import given_back_in_admin, owed_in_admin
 from statemachine import ids
 from statemachine.currency import minor
 from statemachine.errors import InvalidInput, NotFound
+from statemachine.money import OperationKind, OperationStatus
 from statemachine.order_aggregate import Order, OrderState
 
 
@@ -70,6 +73,8 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
     """order_transactions/create: a refund transaction that succeeded is booked once per
     Shopify transaction id (with its refund's goods when the refund arrived pending)."""
     t = parse(shopify.ShopifyTransaction, d.payload)
+    if t.kind == "refund" and t.status in shopify.FAILED:
+        return _refund_failed(ctx, d, t)
     if t.kind != "refund" or t.status != shopify.SETTLED:
         return Outcome(200, {"applied": False, "duplicate": False, "note": (
             f"a {t.kind} transaction ({t.status or 'no status'}): orderpilot books refunds "
@@ -96,6 +101,50 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
         return _answer(tx, ours, note)
 
     return once(ctx, "shopify", "order_transactions.create", d, apply)
+
+
+def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransaction) -> Outcome:
+    """order_transactions/create, a refund transaction that failed (failure, error) — one that
+    was pending, or failed at once: the buyer is not paid back. Ops are told at once
+    (orderpilot.order.refund_failed), the ledger records the attempt (`refund_failed`, no money
+    moved), and the refund is owed again (a pending operation never called: to redo in
+    Shopify's admin), listed by refunds_owed.py until Shopify's refunds book it. Once per
+    Shopify transaction id."""
+
+    def apply(tx: Tx, _: Any) -> Applied:
+        ours = _order_for_money(tx, d.shop, t.order_id, t.currency, "currency")
+        key = f"refund-again:shopify:{t.id}"
+        if MoneyStore(tx.store.sql).by_key(key) is not None:
+            return _answer(tx, ours, f"transaction {t.id}'s failure was recorded already")
+        amount = minor(t.amount, ours.currency, "amount")
+        refund = (tx.store.inbox_get(_pending_key(d.shop, str(t.id))) or {}).get("refund")
+        why = (f"shopify refund {refund or '(not received)'} failed at the gateway "
+               f"(transaction {t.id}: {t.status}): the buyer is not paid back; refund again in "
+               "Shopify's admin")
+        ours = tx.store.get_order(ours.id, lock=True)
+        money_requests.request(ctx, tx, ours, OperationKind.REFUND, amount, key, ACTOR,
+                               payment_ref=ours.payment_ref or f"shopify:{t.order_id}",
+                               purpose={"failed": str(t.id)}, reason=why, provider=ACTOR)
+        records.payment_add(tx.connection, {
+            "order_id": ours.id, "kind": "refund_failed", "amount": amount,
+            "currency": ours.currency, "provider_ref": f"shopify:transaction:{t.id}",
+            "case_id": None, "event_key": f"op:{key}", "reason": why, "at": ctx.clock.now()})
+        tx.writer.signal("refund_failed", "order", ours.id, ours.id, ctx.clock.now(), {
+            "amount": amount, "currency": ours.currency, "transaction": t.id, "refund": refund,
+            "status": t.status, "reason": why})
+        return Applied(ours.id, True, {"order": view(tx, ours.id)}, why)
+
+    return once(ctx, "shopify", "order_transactions.create", d, apply)
+
+
+def _owed_again_settled(ctx: Context, tx: Tx, ours: Order) -> None:
+    """Refunds owed again after a failure are settled once Shopify's refunds booked since
+    cover them (the merchant refunded again)."""
+    store = MoneyStore(tx.store.sql)
+    for op in store.of_order(ours.id):
+        if op.status is OperationStatus.PENDING and op.purpose.get("failed") \
+                and op.provider == ACTOR and store.refunded_after_failure(op) >= op.amount:
+            store.settle(op.key, OperationStatus.SUCCEEDED, ctx.clock.now())
 
 
 def _order_for_money(tx: Tx, shop: str, shopify_id: int, currency: str | None,
@@ -188,6 +237,7 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
     if money:
         payment_record(ctx, tx, ours.id, "refund", money, ours.currency, ref, d,
                        reason if goods == money else f"{reason} (goods {goods} of {money})")
+        _owed_again_settled(ctx, tx, ours)
     return None
 
 

@@ -34,9 +34,10 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
                                                    f"{prior.kind} of {prior.amount} on "
                                                    f"{ids.ORDER(prior.order_id)}"})
         return prior
-    if kind in (K.REFUND, K.PAYOUT) and not {"late", "cancel"} & set(purpose or {}):
+    if kind in (K.REFUND, K.PAYOUT) and not {"late", "cancel", "failed"} & set(purpose or {}):
         # a late payment's refund returns money the order never took, a cancellation's was
-        # counted as refunded by the cancel step: neither must fit in what is left
+        # counted as refunded by the cancel step, a refund owed again after it failed at the
+        # provider is money the provider holds (shipping too): none must fit in what is left
         refusal = refund_refusal(order, amount, lines, store.reserved(order.id))
         if refusal is not None:
             raise GuardRejected("order", order.public_id, order.state.value, "refund", refusal)

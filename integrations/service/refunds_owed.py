@@ -4,7 +4,11 @@ buyer is paid back. Each row has a `kind`:
 - `refund_later`: refunds a cancellation left for later (below);
 - `late_payment`: late money the merchant refunds in the provider's admin (Shopify: a payment
   for an order that had expired, was rejected or cancelled; late_payments.py), owed until the
-  provider's webhook books it, since it arrived.
+  provider's webhook books it, since it arrived;
+- `refund_failed`: a refund that failed at the provider's gateway (Shopify: a refund
+  transaction pending, then failure / error), owed again until the provider's refunds booked
+  since cover it; since the failure. A cancelled order so listed is not listed again as
+  `refund_later`: the failure is what ops must see.
 
 Refunds left for later: only Shopify's "refund later" makes such an order (`cancel` with
 `refund_later`, an internal parameter: the public API refuses it): the order is cancelled, its
@@ -30,7 +34,7 @@ from integrations.db.money_store import MoneyStore, OwedRow
 from integrations.service.context import Context
 from statemachine import ids
 
-OwedKind = Literal["refund_later", "late_payment"]
+OwedKind = Literal["refund_later", "late_payment", "refund_failed"]
 
 
 class RefundOwed(BaseModel):

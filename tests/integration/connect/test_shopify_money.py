@@ -79,16 +79,17 @@ def test_a_settled_refund_is_booked_once_whichever_webhook_comes_first(storefron
                              ("refund", 3990, f"shopify:transaction:{TX + 1}")]
 
 
-def test_transactions_other_than_settled_refunds_book_nothing(storefront):
+def test_transactions_other_than_refunds_book_nothing(storefront):
     # Given a paid order
     pilot, http = storefront
     paid_order(http)
     before = row_counts(pilot)
-    # When Shopify reports its sale, a failed refund and a refund in an error state
+    # When Shopify reports its sale, a capture, and a failed sale (payments come with
+    # orders/paid; a failed refund is owed again: test_a_pending_refund_that_fails_...)
     answers = [send(http, "order_transactions/create", shopify_transaction(
         TEA, TX + n, amount="89.80", kind=kind, status=status), f"wh-{n + 2}")
-        for n, (kind, status) in enumerate((("sale", "success"), ("refund", "failure"),
-                                            ("refund", "error")))]
+        for n, (kind, status) in enumerate((("sale", "success"), ("capture", "success"),
+                                            ("sale", "failure")))]
     # Then each is answered 200 and nothing is written
     assert [(a.status_code, a.json()["applied"]) for a in answers] == [(200, False)] * 3
     assert row_counts(pilot) == before
@@ -152,3 +153,59 @@ def test_a_refund_left_for_later_settled_without_its_refund_is_no_longer_owed(st
     order = pilot.orders.get("o-1")
     assert (order.refunded, order.payment_status) == (7980, "refunded")
     assert pilot.payments.refunds_owed() == []
+
+
+def outbox_events(pilot, name: str) -> list[dict]:
+    with pilot.context.tx(readonly=True) as tx:
+        return [tx.store.sql.doc(r[0]) for r in tx.store.sql.all(
+            "SELECT payload FROM outbox WHERE event = :e ORDER BY id", {"e": name})]
+
+
+def test_a_pending_refund_that_fails_is_owed_again_and_ops_are_told(storefront, clock):
+    # Given a paid order, refunded one tin (¥39.90) through a gateway that settles later
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "refunds/create", shopify_refund(TEA, status="pending"), "wh-2")
+    # When the gateway fails it: Shopify sends order_transactions/create with status failure
+    clock.advance(hours=1)
+    failed = send(http, "order_transactions/create",
+                  shopify_transaction(TEA, TX, status="failure"), "wh-3")
+    # Then ops are told at once, and the money is listed as owed again, with the reason
+    # (before: 200 "orderpilot books refunds that succeeded", nothing written or listed)
+    assert failed.status_code == 200 and failed.json()["applied"] is True, failed.text
+    assert [(e["amount"], e["transaction"], e["refund"]) for e in
+            outbox_events(pilot, "orderpilot.order.refund_failed")] == [(3990, TX, REFUND)]
+    owed = pilot.payments.refunds_owed()
+    assert [(r["order_id"], r["kind"], r["owed"]) for r in owed] == [
+        ("o-1", "refund_failed", 3990)], owed
+    assert f"refund {REFUND} failed" in owed[0]["reason"] and "failure" in owed[0]["reason"]
+    assert owed[0]["since"].startswith(clock.now().isoformat()[:19])
+    assert pilot.orders.get("o-1").refunded == 0 and ledger(pilot)[-1][0] == "refund_failed"
+    # And delivered again under another webhook id, it is not listed twice
+    again = send(http, "order_transactions/create",
+                 shopify_transaction(TEA, TX, status="failure"), "wh-4")
+    assert again.json()["applied"] is False and len(pilot.payments.refunds_owed()) == 1
+    # When the merchant refunds the tin again in Shopify, and it succeeds
+    redone = send(http, "refunds/create", shopify_refund(TEA, refund_id=REFUND + 1), "wh-5")
+    # Then it is booked, and nothing is owed any more
+    assert redone.json()["applied"] is True, redone.text
+    assert pilot.orders.get("o-1").refunded == 3990
+    assert pilot.payments.refunds_owed() == []
+
+
+def test_a_failed_refund_of_a_refund_left_for_later_is_listed_once_as_failed(storefront):
+    # Given an order cancelled with "refund later": listed as owed
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "orders/cancelled", shopify_order(TEA, financial_status="paid",
+                                                 cancelled_at=CANCELLED_AT), "wh-2")
+    # When Shopify's refund of everything (¥89.80) is pending, then ends in error
+    send(http, "refunds/create", shopify_refund(TEA, subtotal="79.80", quantity=2,
+                                                shipping="10.00", status="pending"), "wh-3")
+    send(http, "order_transactions/create",
+         shopify_transaction(TEA, TX, amount="89.80", status="error"), "wh-4")
+    # Then the order is listed once, as a failed refund saying why (before: "refund later"
+    # as if nobody had tried, the failure nowhere)
+    owed = pilot.payments.refunds_owed()
+    assert [(r["kind"], r["owed"], r["held"]) for r in owed] == [("refund_failed", 8980, 8980)]
+    assert "error" in owed[0]["reason"]
