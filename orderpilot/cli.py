@@ -90,6 +90,25 @@ def db_upgrade(db: DbOption = None) -> None:
     console.print(f"schema at revision [bold]{revision}[/] ({mask_url(url, keep_path=True)})")
 
 
+@db_app.command("new-identity")
+def db_new_identity(db: DbOption = None, yes: Annotated[bool, typer.Option(
+        "--yes", help="do not ask (scripts restoring a copy)")] = False) -> None:
+    """Give a store restored from a copy of another store's database an identity of its own.
+
+    Run it on the copy, before its console, relay or workers start (restart them if they
+    run): with the copied identity its console would take the other store's case runs for its
+    own. Never on the store the copy came from: its open case runs would be left behind."""
+    from integrations.events.identity import new_store_id
+
+    if not yes:
+        typer.confirm("Give this store a new identity (only a copy of another store's "
+                      "database needs one)?", abort=True)
+    with errors():
+        old, new = new_store_id(pilot(db).context)
+    console.print(f"store identity [bold]{new}[/] (was {old or 'none'}); restart its console, "
+                  "relay and workers")
+
+
 @app.command()
 def sweep(db: DbOption = None) -> None:
     """Fire every deadline that is due now (hold expiry, parcel alerts, SLAs, auto-complete)."""

@@ -43,6 +43,7 @@ DEADLINES, INBOX = DeadlineRow.__table__, InboxRow.__table__
 BUYERS = BuyerRow.__table__
 INBOX_ENTRY = rows.Insert(INBOX, but=())
 INBOX_FIRST = rows.Insert(INBOX, but=(), key=("key",))  # DO NOTHING: the first writer's stays
+INBOX_REPLACE = rows.Insert(INBOX, but=(), key=("key",), update=("result", "created_at"))
 BUYER = rows.Insert(BUYERS, but=(), key=("id",))  # DO NOTHING: the first order's row stays
 NEW_BUYER_SCORE = BUYERS.c.credit_score.default.arg  # the schema's default, 100
 HISTORY_COLUMNS = ("entity", "entity_id", "order_id", "trigger", "from_state", "to_state",
@@ -198,6 +199,11 @@ class Store:
         kept = self.inbox_get(key)
         assert kept is not None
         return kept
+
+    def inbox_replace(self, key: str, kind: str, result: dict[str, Any], at: datetime) -> None:
+        """Keep `result` under `key`, replacing what was kept (the store's new identity)."""
+        INBOX_REPLACE.write_row(self.sql, {"key": key, "kind": kind, "result": result,
+                                           "created_at": at})
 
     def ensure_buyer(self, buyer_id: str, at: datetime) -> None:
         """A buyer's first order creates the buyer row (ON CONFLICT works on both stores)."""

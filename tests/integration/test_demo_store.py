@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from integrations.events.identity import store_id
+from integrations.events.identity import new_store_id, store_id
 from orderpilot import OrderPilot, api
 from orderpilot.demo_store import claim_demo_store
 from orderpilot.up import _start_demo
@@ -37,6 +37,14 @@ def test_the_store_id_is_made_once_and_kept(any_pilot):
     first = store_id(any_pilot.context)
     assert len(first) == 10 and int(first, 16) >= 0
     assert store_id(any_pilot.context) == first
+
+
+def test_a_new_identity_replaces_the_kept_one_and_is_kept_in_turn(any_pilot):
+    first = store_id(any_pilot.context)
+    old, new = new_store_id(any_pilot.context)
+    assert old == first and new != first and len(new) == 10 and int(new, 16) >= 0
+    assert store_id(any_pilot.context) == new
+    assert new_store_id(any_pilot.context)[0] == new  # and it can be replaced again
 
 
 def test_the_live_demo_closes_its_store_when_it_stops(tmp_path, monkeypatch):
