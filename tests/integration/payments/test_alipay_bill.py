@@ -125,9 +125,11 @@ def test_a_timeout_asks_for_a_fresh_link_and_then_succeeds(fake_alipay):
 
 
 def test_downloads_that_keep_timing_out_end_in_a_transient_error(fake_alipay):
-    gateway = alipay_gateway_for(fake_alipay, timeout=0.3)
+    # the timeout holds for the signed API call too: 1 s, not less, or a loaded machine times
+    # out asking for the link, not downloading (each download try gives up after 1 s of 3)
+    gateway = alipay_gateway_for(fake_alipay, timeout=1.0)
     fake_alipay.bills["2026-11-26"] = bill_zip(DETAIL, DAY)
-    fake_alipay.delay_next(1.0, times=3, when=lambda method, path: path == DOWNLOAD_PATH)
+    fake_alipay.delay_next(3.0, times=3, when=lambda method, path: path == DOWNLOAD_PATH)
     with pytest.raises(TransientPaymentError) as caught:
         gateway.trade_bill(DAY)
     assert not isinstance(caught.value, PermanentPaymentError)
