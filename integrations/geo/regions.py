@@ -47,6 +47,13 @@ class Region:
 _LOADING = threading.Lock()
 
 
+def load() -> None:
+    """Load the region tables now (2–11 s of CPU on our machines the first time, then cached),
+    so that a server's first address is not the one that pays for it: a webhook answered after
+    Shopify's 5 s is retried as if it had failed."""
+    _library()
+
+
 @lru_cache(maxsize=1)
 def _library() -> tuple[Any, Any, dict[tuple[str | None, ...], str], dict[int, str],
                         frozenset[tuple[str, str]]]:

@@ -9,9 +9,14 @@ with `Idempotent-Replay: true`.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
 from fastapi import FastAPI
 
 from integrations.config import read_settings
+from integrations.geo import regions
 from integrations.http import errors, events, hooks, providers, reads, subscriptions
 from integrations.http.auth import SignatureMiddleware
 from integrations.http.deps import Runner
@@ -26,7 +31,7 @@ def create_app(ctx: Context, settings: HttpSettings | None = None,
     """The app, wired to one service context; secrets come from `settings` and `payments`
     (the environment)."""
     settings = settings or read_settings(HttpSettings)
-    app = FastAPI(title="orderpilot ingestion", version="1",
+    app = FastAPI(title="orderpilot ingestion", version="1", lifespan=_address_tables_loaded,
                   description="Signed webhooks in (HMAC-SHA256), order reads out.")
     app.state.context = ctx
     app.state.payments = payments or read_settings(PaymentSettings)
@@ -41,3 +46,12 @@ def create_app(ctx: Context, settings: HttpSettings | None = None,
     app.include_router(providers.router)
     app.include_router(subscriptions.router)
     return app
+
+
+@asynccontextmanager
+async def _address_tables_loaded(app: FastAPI) -> AsyncIterator[None]:
+    """The server takes requests once the address tables are loaded: the first placement
+    after a start (a deploy, a restart) would otherwise wait seconds for them, past a
+    provider's 5 s, and be retried as failed."""
+    await to_thread.run_sync(regions.load)
+    yield
