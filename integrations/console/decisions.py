@@ -42,7 +42,7 @@ def act_on_stall(ctx: Context, ports: Ports, shipment_id: str, answer: dict[str,
     """Chase the carrier again, or declare the parcel lost (buyer compensated, claim filed)."""
     number, who = parse_id("shipment_id", shipment_id, "s"), f"ops:{answer['operator']}"
     if answer["action"] == "declare_lost":
-        claim = parcel_trouble.report_lost(ctx, number, answer["note"], who)
+        claim = parcel_trouble.lose_stalled(ctx, number, answer["note"], who)
         return f"declared lost by {who}: claim {claim.public_id}"
     case = stalls.stall_case(ctx, number)
     if not case.stalled:

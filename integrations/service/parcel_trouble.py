@@ -22,8 +22,8 @@ from integrations.service.inputs import OpenCase, parse
 from statemachine import ids
 from statemachine.aftersales import CaseKind, CaseState
 from statemachine.claim import Claim, ClaimKind
-from statemachine.errors import GuardRejected, InvalidInput, OrderPilotError
-from statemachine.shipment import ShipmentState
+from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition, OrderPilotError
+from statemachine.shipment import SHIPMENT_LIFECYCLE, ShipmentState
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,21 @@ def report_lost(ctx: Context, shipment_id: int, reason: str, actor: str,
     with ctx.tx() as tx:
         claim = _lost(ctx, tx, shipment_id, reason, actor, settle)
     money.execute_pending(ctx, claim.order_id)  # pay the compensation out, after commit
+    return claim
+
+
+def lose_stalled(ctx: Context, shipment_id: int, reason: str, actor: str) -> Claim:
+    """`report_lost` for a person answering a stalled parcel's form: refused (InvalidTransition,
+    nothing written) when the parcel is moving again — a scan came after the form was shown, so
+    the stall it answers is over (a chase is refused alike). One the carrier reported lost
+    meanwhile is compensated, as the form asks."""
+    with ctx.tx() as tx:
+        shipment = tx.store.get_shipment(shipment_id, lock=True)
+        if shipment.state not in (ShipmentState.STALLED, ShipmentState.LOST):
+            raise InvalidTransition("shipment", shipment.public_id, shipment.state.value,
+                                    "declare_lost", SHIPMENT_LIFECYCLE.allowed(shipment.state))
+        claim = _lost(ctx, tx, shipment_id, reason, actor, None)
+    money.execute_pending(ctx, claim.order_id)
     return claim
 
 

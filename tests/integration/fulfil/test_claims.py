@@ -176,3 +176,33 @@ def test_a_second_damage_report_for_the_same_parcel_opens_nothing(shop):
         shop.claims.report_damaged(parcel.id, **report)
     with shop.context.tx(readonly=True) as tx:  # the case of the refused report rolled back
         assert len(tx.store.cases_of(int(order.id[2:]))) == 1
+
+
+def _stall_answer(shop, parcel_id: str) -> str:
+    from integrations.console.decisions import act_on_stall
+    from integrations.console.jobs import Ports
+
+    ports = Ports(shop.context.gateway, carrier=None, notify=lambda message: None)
+    return act_on_stall(shop.context, ports, parcel_id, {
+        "action": "declare_lost", "operator": "lee", "note": "no scan for 6 days"})
+
+
+def test_a_stall_form_declaring_lost_a_parcel_moving_again_is_refused_one_lost_meanwhile_is_settled(
+        shop):
+    # Given two stalled parcels: a scan then sets the first moving, the carrier reports the
+    # second lost (without compensating anyone)
+    stock(shop, "SKU-1", "WH-A", 5)
+    (moving_order, moving), (lost_order, lost) = moving_parcel(shop), moving_parcel(shop)
+    for parcel in (moving, lost):
+        shop.shipments.fire(parcel.id, "stall", reason="no scan")
+    shop.shipments.fire(moving.id, "scan", location="hub")
+    shop.shipments.fire(lost.id, "lose", reason="carrier: lost")
+    # When an operator answers each stall form with "declare lost"
+    with pytest.raises(InvalidTransition, match="in_transit"):
+        _stall_answer(shop, moving.id)
+    assert _stall_answer(shop, lost.id).startswith("declared lost by ops:lee")
+    # Then the moving parcel is untouched; the lost one's buyer is compensated
+    assert shop.shipments.get(moving.id).state == "in_transit"
+    assert (shop.orders.get(moving_order.id).refunded, shop.claims.list(
+        order_id=moving_order.id)) == (0, [])
+    assert shop.orders.get(lost_order.id).refunded == lost_order.total

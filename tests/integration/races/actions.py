@@ -11,6 +11,7 @@ from integrations.service import reviews
 from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision, approve_everything
 from tests.integration.races.trouble_actions import (
+    declare_stalled_lost,
     dispute_opened,
     lose_silent_parcels,
     receive_return,
@@ -20,8 +21,8 @@ from tests.integration.races.trouble_actions import (
     sweep_at,
 )
 
-__all__ = ["approve_everything", "dispute_opened", "lose_silent_parcels", "receive_return",
-           "report_lost", "report_payment", "ship_with_labels", "sweep_at"]
+__all__ = ["approve_everything", "declare_stalled_lost", "dispute_opened", "lose_silent_parcels",
+           "receive_return", "report_lost", "report_payment", "ship_with_labels", "sweep_at"]
 
 ADDRESS = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
            "street": "文三路 18 号 3 幢 502 室", "recipient": "李雷", "phone": "+86 138 0013 8000"}

@@ -221,3 +221,31 @@ def test_the_logistics_watch_vs_the_scan_that_ends_a_parcels_silence(race, trial
             assert (state, word.result, final.refunded) == ("in_transit", True, 0), \
                 (trial, state, word, final)
         race.check([order.id])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_an_operator_declaring_a_stalled_parcel_lost_vs_the_scan_that_ends_its_stall(race,
+                                                                                     trials):
+    pilot = race.open()
+    for trial in range(trials):
+        # Given a parcel stalled (no scan for 25 h), its form waiting for an operator
+        start_trial(race, trial)
+        order, (parcel,) = in_transit(pilot, trial)
+        race.at(race.now() + timedelta(hours=25))
+        pilot.sweep(race.now())
+        assert pilot.shipments.get(parcel).state == "stalled", trial
+        # When the operator declares it lost as the carrier's next scan arrives
+        lost, word = race.run(("declare_stalled_lost", {"shipment_id": parcel}),
+                              scan(pilot.shipments.get(parcel), trial, "in_transit"))
+        # Then the parcel is lost only if the operator came first; after the scan the stall
+        # the form was about is over, and the operator is told so (as a chase would be)
+        assert word.ok, (trial, word)
+        assert lost.ok or lost.error == "InvalidTransition", (trial, lost)
+        final, state = pilot.orders.get(order.id), pilot.shipments.get(parcel).state
+        if lost.ok:
+            assert (state, word.result, final.refunded) == ("lost", False, order.total), \
+                (trial, state, word, final)
+        else:
+            assert (state, word.result, final.refunded) == ("in_transit", True, 0), \
+                (trial, state, word, final)
+        race.check([order.id])

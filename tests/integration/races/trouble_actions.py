@@ -92,3 +92,18 @@ class _Carrier:
 def lose_silent_parcels(pilot: OrderPilot) -> list[str]:
     """The logistics watch: stalled parcels silent past the policy declared lost."""
     return pilot.claims.lose_silent_parcels()
+
+
+def declare_stalled_lost(pilot: OrderPilot, shipment_id: str) -> str:
+    """An operator answers a stalled parcel's form (console, `orderpilot stalls act`):
+    declare it lost."""
+    from integrations.console.decisions import act_on_stall
+    from integrations.console.jobs import Ports
+
+    ports = Ports(pilot.context.gateway, carrier=_no_carrier, notify=lambda message: None)
+    return act_on_stall(pilot.context, ports, shipment_id, {
+        "action": "declare_lost", "operator": "amy", "note": "停滞三天，按丢件处理"})
+
+
+def _no_carrier(name: str, clock: Any) -> Any:
+    raise AssertionError("declaring a parcel lost does not chase the carrier")
