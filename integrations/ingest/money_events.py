@@ -184,13 +184,18 @@ def _toward_cancellation(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, new
     the order has nothing more to count (its `refund` step would refuse, and the provider
     retried the refused notice until it gave up). It is booked as a settled refund toward the
     cancellation, keyed by the provider's notice, so the job asks only for what is left
-    (service/settlement.py)."""
+    (service/settlement.py). The event stream says a refund was made outside orderpilot
+    (`refund_made_outside`), not that we asked for one (no `money_requested`)."""
     key = f"{settlement.refund_key(order.public_id)}@{ev.provider}:{ev.event_id}"
     operation = money.request(
         ctx, tx, order, OperationKind.REFUND, news, key, f"provider:{ev.provider}",
         payment_ref=ev.payment_ref, purpose={"cancel": order.public_id, "at": ev.provider},
-        reason=f"refunded at {ev.provider} directly", provider=ev.provider)
+        reason=f"refunded at {ev.provider} outside orderpilot", provider=ev.provider,
+        made_by_provider=True)
     money.settle_in(ctx, tx, order, operation, _result(ev, "refund", ev.payment_ref, news))
+    tx.writer.signal("refund_made_outside", "order", order.id, order.id, ctx.clock.now(), {
+        "amount": news, "currency": order.currency, "provider": ev.provider,
+        "notice": ev.event_id, "toward": "cancel", "operation": key})
 
 
 def _closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:

@@ -21,11 +21,14 @@ K = OperationKind
 def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int, key: str,
             actor: str, *, payment_ref: str | None = None, lines: Sequence[RefundLine] = (),
             purpose: dict[str, Any] | None = None, reason: str | None = None,
-            provider: str | None = None, at: datetime | None = None) -> PaymentOperation:
+            provider: str | None = None, at: datetime | None = None,
+            made_by_provider: bool = False) -> PaymentOperation:
     """Record a provider call to make (pending); the same key returns the first record.
 
     `order` must have been read with its row lock in this transaction; `at`: the caller's time
-    (a sweep's `now`), else the clock's."""
+    (a sweep's `now`), else the clock's. `made_by_provider`: a movement the provider made
+    outside orderpilot (a refund in its dashboard), recorded to be settled at once — no
+    `money_requested` event, as nobody asked for it."""
     store = MoneyStore(tx.store.sql)
     prior = store.by_key(key)
     if prior is not None:
@@ -49,8 +52,10 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
         "payment_ref": payment_ref or order.payment_ref, "actor": actor, "reason": reason,
         "lines": [{"line_no": ln.line_no, "quantity": ln.quantity, "amount": ln.amount}
                   for ln in lines], "purpose": purpose or {}, "created_at": now})
-    tx.writer.signal("money_requested", "order", order.id, order.id, now, {
-        "operation": key, "kind": kind.value, "amount": amount, "currency": order.currency})
+    if not made_by_provider:  # one the provider made on its own was never asked for
+        tx.writer.signal("money_requested", "order", order.id, order.id, now, {
+            "operation": key, "kind": kind.value, "amount": amount,
+            "currency": order.currency})
     return operation
 
 
