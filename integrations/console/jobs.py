@@ -57,31 +57,51 @@ ENDED = {"cancelled": "cancelled and refunded",
 
 def settle_cancel(ctx: Context, ports: Ports, order_id: str) -> str:
     """Pay back what a cancelled or rejected order owes, once; tell the buyer, or the staff on
-    failure."""
-    case = settlement.cancellation(ctx, parse_id("order_id", order_id, "o"))
+    failure. A refund made at the provider's dashboard meanwhile is not asked for again: what
+    is left is read again when our refund is recorded, and an attempt it superseded (refused
+    by the provider for the excess) gives way to the one asking for the rest."""
+    number = parse_id("order_id", order_id, "o")
+    case = settlement.cancellation(ctx, number)
     if case.order.state not in ("cancelled", "rejected") or case.owed == 0:
         return "nothing to settle"
     if case.settled:
         return "already settled"
-    operation = settlement.request_refund(ctx, case, ports.gateway.provider)
-    try:
-        done = retrying(ports, lambda: money.execute(ctx, operation.key, ports.gateway))
-        if done.status is OperationStatus.FAILED:
-            raise PermanentPaymentError(done.error or "the provider refused the refund")
-    except Exception as error:
-        settlement.record_failure(ctx, case, str(error))
-        ports.notify(Message("orderpilot.order.refund_failed", "ops",  # free text: masked
-                             f"Refund for {case.order.state} {order_id} failed",
-                             mask_text(str(error)),
-                             order_id))
-        return "failed"
-    if done.status is OperationStatus.PENDING:  # accepted; the provider's webhook settles it
-        return "refund pending"
+    tried: set[str] = set()
+    while (operation := settlement.request_refund(ctx, case, ports.gateway.provider)):
+        tried.add(operation.key)
+        try:
+            done = retrying(ports, lambda key=operation.key: money.execute(ctx, key, ports.gateway))
+            if done.status is OperationStatus.FAILED:
+                raise PermanentPaymentError(done.error or "the provider refused the refund")
+        except Exception as error:
+            case = settlement.cancellation(ctx, number)
+            if case.attempt not in tried:  # superseded: follow the attempt asking the rest
+                continue
+            if case.settled:  # a dashboard refund paid it all: ours was refused for it
+                return "already settled"
+            return _cancel_refund_failed(ctx, ports, case, operation.key, order_id, error)
+        if done.status is OperationStatus.PENDING:  # accepted; the provider's webhook settles it
+            return "refund pending"
+        return _cancel_refunded(ports, case, order_id, done.provider_ref)
+    return "already settled"
+
+
+def _cancel_refunded(ports: Ports, case: settlement.Cancellation, order_id: str,
+                     ref: str | None) -> str:
     owed = casework.money(case.owed, case.order.currency)
     retrying(ports, lambda: ports.notify(Message(
         "orderpilot.order.refunded", "buyer", f"Order {order_id} {ENDED[case.order.state]}",
-        f"We refunded {owed} (ref {done.provider_ref}).", order_id)))
+        f"We refunded {owed} (ref {ref}).", order_id)))
     return "refunded"
+
+
+def _cancel_refund_failed(ctx: Context, ports: Ports, case: settlement.Cancellation, key: str,
+                          order_id: str, error: Exception) -> str:
+    settlement.record_failure(ctx, case, key, str(error))
+    ports.notify(Message("orderpilot.order.refund_failed", "ops",  # free text: masked
+                         f"Refund for {case.order.state} {order_id} failed",
+                         mask_text(str(error)), order_id))
+    return "failed"
 
 
 def triage_refund(ctx: Context, ports: Ports, case_id: str) -> str:

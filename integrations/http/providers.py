@@ -72,17 +72,26 @@ async def alipay_webhook(request: Request, ctx: Ctx) -> Response:
     except WebhookRefused as error:
         log.warning("alipay notification refused: %s", error)
         return PlainTextResponse("failure", 401)
-    for event in events:  # each once by its id: a resend replays those applied already
-        answer = await _apply_alipay(ctx, event)
-        if answer is not None:
-            return answer
+    follow: list[str] = []  # made once every event of the notice is booked (see _apply_alipay)
+    try:
+        for event in events:  # each once by its id: a resend replays those applied already
+            answer = await _apply_alipay(ctx, event, follow)
+            if answer is not None:
+                return answer
+    finally:
+        await run_in_threadpool(_make, ctx, follow)
     return PlainTextResponse("success")
 
 
-async def _apply_alipay(ctx: Ctx, event: MoneyEvent) -> Response | None:
-    """None once applied; else Alipay's plain `failure`, with a status that says why."""
+async def _apply_alipay(ctx: Ctx, event: MoneyEvent, follow: list[str]) -> Response | None:
+    """None once applied; else Alipay's plain `failure`, with a status that says why. The
+    provider calls it recorded join `follow`, made after the notice's last event: a refund
+    notice that books the payment first (late money: its refund recorded) and then a refund
+    made in the merchant portal must not have asked Alipay for the whole late money between
+    the two — Alipay would refuse what the portal refund took."""
     try:
-        await run_in_threadpool(_apply, ctx, event)
+        _, recorded = await run_in_threadpool(apply_money_event, ctx, event)
+        follow.extend(recorded)
     except OrderPilotError as error:  # this event not written: Alipay resends (25 hours)
         status = status_of(error)
         log.warning("alipay notification %s not applied, answered failure (%s): %s",
@@ -102,6 +111,15 @@ def _apply(ctx: Ctx, event: MoneyEvent):  # type: ignore[no-untyped-def]
     outcome, follow = apply_money_event(ctx, event)
     money.execute_quietly(ctx, follow)
     return outcome
+
+
+def _make(ctx: Ctx, keys: list[str]) -> None:
+    """The provider calls a notice recorded; whatever stops one leaves it pending for the
+    money sweep (the notice itself is booked: its answer stands)."""
+    try:
+        money.execute_quietly(ctx, keys)
+    except Exception:
+        log.exception("payment operations %s left to the money sweep", keys)
 
 
 def _refused_json(problem: str) -> JSONResponse:

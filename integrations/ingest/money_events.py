@@ -18,9 +18,9 @@ is answered from the log and changes nothing. What each kind does:
 - refunded (the provider's refunded total so far): what exceeds our settled refunds settles
   our refunds in flight (accepted, or whose call may be under way: the notice can come
   before the provider's answer), and what is left — a refund made at the provider's
-  dashboard — is booked on the order; on an order whose cancel (or reject) step already
-  counted everything paid as refunded, it is booked as a refund toward that cancellation, and
-  the cancel-refund job asks the provider only for what is left (service/settlement.py);
+  dashboard — is booked on the order; money the order owes back but cannot count (late
+  money, or a cancelled order's whose step counted it already) is booked toward that debt,
+  and our own refund of it asks only for what is left (service/outside_refunds.py);
 - closed (an unpaid trade closed): settles a void of ours, else recorded;
 - dispute_opened / dispute_closed: the dispute machine (service/disputes.py).
 """
@@ -35,7 +35,7 @@ from integrations.db.dispute_store import DisputeStore
 from integrations.db.money_store import MoneyStore
 from integrations.ingest.events import Inbound
 from integrations.ingest.once import Applied, Outcome, once
-from integrations.service import disputes, money, orders, settlement
+from integrations.service import disputes, money, orders, outside_refunds
 from integrations.service.context import Context, Tx
 from integrations.service.late_payments import already_paid_by, take_late_money
 from integrations.service.views import OrderView
@@ -163,39 +163,17 @@ def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
                         _result(ev, "refund", ours.provider_ref, ours.amount))
         news -= ours.amount
         notes.append(f"settles {ours.key}")
-    if news > 0 and order.state in ENDED_REFUNDED and order.refunded + news > order.paid:
-        _toward_cancellation(ctx, tx, order, ev, news)
-        notes.append(f"{news} refunded at the provider booked toward the order's "
-                     f"{order.state} refund")
+    debt = outside_refunds.debt_of(tx, order, ev, news) if news > 0 else None
+    if debt is not None:
+        note, rest = outside_refunds.book(ctx, tx, order, ev, news, debt)
+        follow.extend(rest)
+        notes.append(note)
     elif news > 0:
         orders.fire(ctx, tx, order, "refund", f"provider:{ev.provider}",
                     {"amount": news, "reason": f"refunded at {ev.provider} directly"})
         _ledger(tx, order, ev, "refund", news)
         notes.append(f"{news} refunded at the provider booked")
     return bool(notes), "; ".join(notes) or "refunds already recorded"
-
-
-ENDED_REFUNDED = (OrderState.CANCELLED, OrderState.REJECTED)  # their step counted the refund
-
-
-def _toward_cancellation(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, news: int) -> None:
-    """A refund made at the provider's dashboard for an order whose cancel (or reject) step
-    already counted everything paid as refunded, before our cancel-refund job paid it back:
-    the order has nothing more to count (its `refund` step would refuse, and the provider
-    retried the refused notice until it gave up). It is booked as a settled refund toward the
-    cancellation, keyed by the provider's notice, so the job asks only for what is left
-    (service/settlement.py). The event stream says a refund was made outside orderpilot
-    (`refund_made_outside`), not that we asked for one (no `money_requested`)."""
-    key = f"{settlement.refund_key(order.public_id)}@{ev.provider}:{ev.event_id}"
-    operation = money.request(
-        ctx, tx, order, OperationKind.REFUND, news, key, f"provider:{ev.provider}",
-        payment_ref=ev.payment_ref, purpose={"cancel": order.public_id, "at": ev.provider},
-        reason=f"refunded at {ev.provider} outside orderpilot", provider=ev.provider,
-        made_by_provider=True)
-    money.settle_in(ctx, tx, order, operation, _result(ev, "refund", ev.payment_ref, news))
-    tx.writer.signal("refund_made_outside", "order", order.id, order.id, ctx.clock.now(), {
-        "amount": news, "currency": order.currency, "provider": ev.provider,
-        "notice": ev.event_id, "toward": "cancel", "operation": key})
 
 
 def _closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:

@@ -8,10 +8,14 @@ Like every money movement, the refund is recorded first (a pending operation key
 into the ledger. A gateway that declines is recorded too, for a person to follow up (the
 cancellation itself stands: it is the compensation that cannot be undone).
 
-Staff may refund the order by hand at the provider's dashboard before the job runs: the
-provider's notice books that refund toward the cancellation (a settled operation keyed
-`cancel-refund:o-N@<provider>:<notice id>`, ingest/money_events.py), and the job then asks the
-provider only for what is left — nothing if it was all.
+Staff may refund the order by hand at the provider's dashboard: the provider's notice books
+that refund toward the cancellation (a settled operation keyed
+`cancel-refund:o-N@<provider>:<notice id>`, service/outside_refunds.py). What is left is read
+again under the order's lock when the job records its refund, so it asks only for that —
+nothing if it was all. A dashboard refund that lands after the job recorded its refund
+supersedes it (the provider would refuse the excess): the notice asks for the rest under
+`cancel-refund:o-N:2`, and the job, refused meanwhile, follows that attempt instead of telling
+staff of a failure.
 """
 
 from __future__ import annotations
@@ -20,26 +24,29 @@ from pydantic import BaseModel, ConfigDict
 
 from integrations.db.money_store import MoneyStore
 from integrations.service import money
-from integrations.service.context import Context
+from integrations.service.context import Context, Tx
+from integrations.service.outside_refunds import (
+    attempts,
+    cancel_refund_key,
+    owed_by_ending,
+    paid_back,
+)
 from integrations.service.views import OrderView
 from statemachine import ids
-from statemachine.money import OperationKind, OperationStatus, PaymentOperation
+from statemachine.money import OperationKind, PaymentOperation
+from statemachine.order_aggregate import Order
 
-ENDING_STEPS = ("cancel", "reject")  # the steps that count what was paid as refunded
+refund_key = cancel_refund_key  # the key of a cancellation's refund (`cancel-refund:o-N`)
 
 
 class Cancellation(BaseModel):
     model_config = ConfigDict(frozen=True)
     order: OrderView
     owed: int
-    left: int  # owed less what was refunded at the provider's dashboard meanwhile
-    key: str
+    left: int  # owed less what was paid back (at the provider's dashboard, or by us)
+    key: str  # `cancel-refund:o-N`; a later attempt is `<key>:2` …
+    attempt: str | None  # our latest refund of it, if any
     settled: bool
-
-
-def refund_key(order_id: str) -> str:
-    """The key of a cancellation's refund (`cancel-refund:o-N`)."""
-    return f"cancel-refund:{order_id}"
 
 
 def cancellation(ctx: Context, order_id: int) -> Cancellation:
@@ -47,44 +54,41 @@ def cancellation(ctx: Context, order_id: int) -> Cancellation:
     back, and whether it was all paid back already."""
     with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(order_id)
-        ended = [h for h in tx.store.history(order_id) if h["trigger"] in ENDING_STEPS]
-        owed = int(ended[-1]["payload"].get("refund", 0)) if ended else 0
-        key = refund_key(order.public_id)
-        operations = MoneyStore(tx.store.sql).of_order(order_id)
-        done = next((op for op in operations if op.key == key), None)
-        left = max(owed - _refunded_at_provider(operations, order.public_id, key), 0)
+        owed, key = owed_by_ending(tx, order), refund_key(order.public_id)
+        left, latest = _left(tx, order, owed, key)
         settled = tx.store.inbox_get(key) is not None or (  # the inbox: before operations
-            done is not None and done.status is OperationStatus.SUCCEEDED) or (
-            owed > 0 and left == 0 and done is None)
+            owed > 0 and left == 0)
         return Cancellation(order=OrderView.of(order), owed=owed, left=left, key=key,
-                            settled=settled)
+                            attempt=latest.key if latest else None, settled=settled)
 
 
-def _refunded_at_provider(operations: list[PaymentOperation], order_id: str, key: str) -> int:
-    """Refunds toward the cancellation the provider reported as made at its dashboard (booked
-    by its notice under `<key>@<provider>:<notice>`, ingest/money_events.py)."""
-    return sum(op.amount for op in operations if op.kind is OperationKind.REFUND
-               and op.status is OperationStatus.SUCCEEDED and op.key.startswith(f"{key}@")
-               and op.purpose.get("cancel") == order_id)
+def _left(tx: Tx, order: Order, owed: int, key: str) -> tuple[int, PaymentOperation | None]:
+    operations = MoneyStore(tx.store.sql).of_order(order.id)
+    ours = attempts(operations, key)
+    return max(owed - paid_back(operations, key), 0), (ours[-1] if ours else None)
 
 
-def request_refund(ctx: Context, case: Cancellation, provider: str) -> PaymentOperation:
-    """Record the refund to make (pending) before the provider is called: what is left of the
-    amount owed; a repeat returns the first record (made before a dashboard refund, it keeps
-    its amount: the provider refuses more than the payment has left, and staff are told)."""
+def request_refund(ctx: Context, case: Cancellation, provider: str) -> PaymentOperation | None:
+    """Our refund to make: the latest attempt if there is one (pending: made again under its
+    key; failed or made: as it ended), else one recorded (pending) before the provider is
+    called, for what is left — read again under the order's lock, so a dashboard refund booked
+    since `cancellation` is not asked for twice. None: nothing is left."""
     with ctx.tx() as tx:
         order = tx.store.get_order(ids.ORDER.parse(case.order.id), lock=True)
-        prior = MoneyStore(tx.store.sql).by_key(case.key)
-        return money.request(ctx, tx, order, OperationKind.REFUND,
-                             prior.amount if prior else case.left, case.key,
+        left, latest = _left(tx, order, case.owed, case.key)
+        if latest is not None:
+            return latest
+        if left == 0:
+            return None
+        return money.request(ctx, tx, order, OperationKind.REFUND, left, case.key,
                              "system:settle-cancel", purpose={"cancel": case.order.id},
                              reason=f"order {case.order.state}", provider=provider)
 
 
-def record_failure(ctx: Context, case: Cancellation, problem: str) -> None:
+def record_failure(ctx: Context, case: Cancellation, key: str, problem: str) -> None:
     """The gateway refused the refund: the operation fails (no retry) and a person is told."""
     number, now = ids.ORDER.parse(case.order.id), ctx.clock.now()
-    money.fail(ctx, case.key, problem)
+    money.fail(ctx, key, problem)
     with ctx.tx() as tx:
         tx.writer.signal("refund_failed", "order", number, number, now, {
             "amount": case.left, "problem": problem[:500], "state": case.order.state})

@@ -80,7 +80,8 @@ def test_a_portal_refund_of_a_cancelled_order_is_booked_and_the_job_asks_alipay_
     assert money_events(shop, order_id, since="orderpilot.order.cancelled") == [
         ("orderpilot.order.refund_settled", {"amount": 8888}),
         ("orderpilot.order.refund_made_outside", {
-            "amount": 8888, "provider": "alipay", "toward": "cancel",
+            "amount": 8888, "provider": "alipay", "toward": "cancel", "superseded": None,
+            "rest": None,
             "operation": f"cancel-refund:{order_id}@alipay:{notice['notify_id']}"})]
     # When the cancel-refund job runs, then it sees the money back and asks Alipay nothing
     assert cancel_refund_job(shop, order_id) == "already settled"

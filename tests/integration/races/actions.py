@@ -274,6 +274,25 @@ def provider_refunded(pilot: OrderPilot, order_id: str, payment_ref: str, total:
     return str(outcome.body.get("note") or outcome.status)
 
 
+def provider_refunded_and_made(pilot: OrderPilot, order_id: str, payment_ref: str,
+                               total: int, at: str, event: str, provider: str) -> str:
+    """The provider's refund notice, then the provider calls it recorded (the rest of a debt
+    a dashboard refund superseded), made through the provider every process shares."""
+    from datetime import datetime
+
+    from integrations.ingest.money_events import apply_money_event
+    from integrations.service import money
+    from statemachine.ports import MoneyEvent
+    from tests.integration.races.provider import SharedProvider
+
+    notice = MoneyEvent("simulated", event, "refunded", payment_ref, total, "CNY",
+                        datetime.fromisoformat(at), order_id=order_id)
+    outcome, follow = apply_money_event(pilot.context, notice)
+    gateway = SharedProvider(provider)
+    made = [money.execute(pilot.context, key, gateway).status.value for key in follow]
+    return f"{outcome.body.get('note') or outcome.status}; made {made}"
+
+
 def shopify(pilot: OrderPilot, topic: str, webhook_id: str, payload: dict[str, Any]
             ) -> dict[str, Any]:
     """A verified Shopify webhook, as /hooks/shopify applies it (without the socket)."""

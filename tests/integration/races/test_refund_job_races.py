@@ -1,5 +1,6 @@
 """The console's settle jobs run by two consoles at once (an outbox row handled twice), paying
-through the one provider every process shares; a dashboard refund notified twice at once."""
+through the one provider every process shares; a dashboard refund notified twice at once, and
+one notified while the settle-cancel job pays the cancellation back."""
 
 from __future__ import annotations
 
@@ -77,4 +78,38 @@ def test_two_consoles_settling_one_return_case_both_answer_awaiting_return(race,
         labels = [s for s in pilot.shipments.of_order(order.id) if s.purpose == "return"]
         assert len(labels) == 1, (trial, labels)
         assert provider.refunded(f"alipay-{trial}") == 0
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_a_dashboard_refund_notified_while_the_cancel_refund_job_runs_is_not_paid_twice(
+        race, trials, tmp_path):
+    pilot = race.open()
+    provider = SharedProvider(str(tmp_path / "provider.pickle"))
+    for trial in range(trials):
+        # Given a paid order the buyer cancelled, of which staff refunded 500 by hand in the
+        # provider's dashboard
+        start_trial(race, trial)
+        order, ref = paid(pilot, trial, lines=2), f"alipay-{trial}"
+        provider.paid(ref, order.total)
+        pilot.orders.fire(order.id, "cancel", reason="买家取消")
+        provider.dashboard_refund(ref, 500)
+        # When the console's settle-cancel job runs as the provider's notice of the dashboard
+        # refund arrives (and makes what it recorded), in two processes
+        job, notice = race.run(
+            ("console_job", {"job": "settle-cancel", "entity": order.id,
+                             "provider": str(provider.path)}),
+            ("provider_refunded_and_made", {
+                "order_id": order.id, "payment_ref": ref, "total": 500,
+                "at": race.now().isoformat(), "event": f"evt-dash-{trial}",
+                "provider": str(provider.path)}))
+        # Then the buyer got back what was paid, once: the dashboard's 500 and the rest by us
+        # (a call of ours refused for the excess is superseded by one for the rest); the store
+        # booked exactly what the provider paid out, and nothing is left pending
+        assert notice.ok and job.ok, (trial, job, notice)
+        assert job.result in ("refunded", "already settled", "failed"), (trial, job, notice)
+        ledger, pending = booked(pilot, order.id)
+        out = provider.refunded(ref)
+        assert (out, ledger, pilot.orders.get(order.id).refunded, pending) == (
+            order.total, order.total, order.total, []), (
+            trial, out, ledger, pending, provider.asked(ref), job, notice)
         race.check([order.id])

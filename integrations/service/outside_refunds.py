@@ -1,0 +1,141 @@
+"""Refunds made at the provider outside orderpilot (staff in Stripe's dashboard, Alipay's
+merchant portal) of money the order owes its buyer but cannot count with its own `refund` step:
+
+- late money (service/late_payments.py): the order never took it; we owe it back under
+  `late-refund:<provider>:<payment>`;
+- the money of a cancelled or rejected order: its step counted everything paid as refunded
+  already; we owe it back under `cancel-refund:o-N` (service/settlement.py).
+
+The provider's notice books such a refund as a settled refund toward that debt, keyed by the
+notice (`<debt key>@<provider>:<notice id>`: once), with its ledger row, and the event stream
+says what happened (`refund_made_outside`: a refund nobody here asked for, so no
+`money_requested`). Then our own refund of the debt is planned again: one recorded for more
+than is now left can never be made (the provider refuses more than the payment has left, and
+its refunded total only grows), so it is superseded — failed, quietly: no money moved — and
+the rest is asked under the debt's next key (`late-refund:alipay:o-7:2`), made after the
+commit. Nobody is paid twice and the debt closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from integrations.db.money_store import MoneyStore
+from integrations.service import money
+from integrations.service.context import Context, Tx
+from statemachine.money import OperationKind, OperationStatus, PaymentOperation
+from statemachine.order_aggregate import Order, OrderState
+from statemachine.ports import MoneyEvent, PaymentResult
+
+ENDING_STEPS = ("cancel", "reject")  # the steps that count what was paid as refunded
+ENDED_REFUNDED = (OrderState.CANCELLED, OrderState.REJECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class Debt:
+    """Money the order owes back outside its own refund step, and the key we pay it under."""
+
+    key: str  # our refund of it: `cancel-refund:o-N`, `late-refund:<provider>:<payment>`
+    toward: str  # "cancel" or "late": the purpose our operations for it carry
+    ref: str  # the purpose's value: the order's id, or the late payment
+    owed: int
+
+    @property
+    def purpose(self) -> dict[str, str]:
+        return {self.toward: self.ref}
+
+
+def cancel_refund_key(order_id: str) -> str:
+    """The key of a cancellation's refund (`cancel-refund:o-N`)."""
+    return f"cancel-refund:{order_id}"
+
+
+def late_refund_key(provider: str, payment_ref: str) -> str:
+    """The key of a late payment's refund: one per payment."""
+    return f"late-refund:{provider}:{payment_ref}"
+
+
+def owed_by_ending(tx: Tx, order: Order) -> int:
+    """What the order's cancel (or reject) step counted as refunded: what it owes back."""
+    ended = [h for h in tx.store.history(order.id) if h["trigger"] in ENDING_STEPS]
+    return int(ended[-1]["payload"].get("refund", 0)) if ended else 0
+
+
+def debt_of(tx: Tx, order: Order, ev: MoneyEvent, news: int) -> Debt | None:
+    """The debt a refund of `news` the provider made for `ev.payment_ref` pays back, if the
+    order's own `refund` step cannot count it: late money first (a cancelled order paid after
+    it was cancelled took nothing), then a cancellation that counted it already."""
+    late = MoneyStore(tx.store.sql).by_key(late_refund_key(ev.provider, ev.payment_ref))
+    if late is not None and late.order_id == order.id:
+        return Debt(late.key, "late", ev.payment_ref, late.amount)
+    if order.state in ENDED_REFUNDED and order.refunded + news > order.paid:
+        return Debt(cancel_refund_key(order.public_id), "cancel", order.public_id,
+                    owed_by_ending(tx, order))
+    return None
+
+
+def attempts(operations: Sequence[PaymentOperation], base: str) -> list[PaymentOperation]:
+    """Our own refunds of a debt: keyed `base`, then `base:2` … after one failed or was
+    superseded; oldest first."""
+    return [op for op in operations if op.key == base or (
+        op.key.startswith(f"{base}:") and op.key[len(base) + 1:].isdigit())]
+
+
+def paid_back(operations: Sequence[PaymentOperation], base: str) -> int:
+    """What of a debt was paid back: our refunds of it that succeeded and those the provider
+    made outside orderpilot (`<base>@<provider>:<notice>`)."""
+    ours = {op.key for op in attempts(operations, base)}
+    return sum(op.amount for op in operations if op.kind is OperationKind.REFUND
+               and op.status is OperationStatus.SUCCEEDED
+               and (op.key in ours or op.key.startswith(f"{base}@")))
+
+
+def book(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, news: int,
+         debt: Debt) -> tuple[str, list[str]]:
+    """Book `news` refunded at the provider toward `debt` (order locked); returns a note and
+    the refund of ours to make after the commit (the rest of the debt), if any."""
+    key, actor = f"{debt.key}@{ev.provider}:{ev.event_id}", f"provider:{ev.provider}"
+    operation = money.request(
+        ctx, tx, order, OperationKind.REFUND, news, key, actor, payment_ref=ev.payment_ref,
+        purpose={**debt.purpose, "at": ev.provider}, provider=ev.provider,
+        reason=f"refunded at {ev.provider} outside orderpilot", made_by_provider=True)
+    money.settle_in(ctx, tx, order, operation, PaymentResult(
+        "refund", ev.payment_ref, ev.payment_ref, news, ev.currency, ev.event_id))
+    superseded, rest = _plan_again(ctx, tx, order, debt, ev)
+    tx.writer.signal("refund_made_outside", "order", order.id, order.id, ctx.clock.now(), {
+        "amount": news, "currency": order.currency, "provider": ev.provider,
+        "notice": ev.event_id, "toward": debt.toward, "operation": key,
+        "superseded": superseded, "rest": rest.key if rest else None,
+        "rest_amount": rest.amount if rest else 0})
+    note = f"{news} refunded at {ev.provider} outside orderpilot, booked toward the " + (
+        "late money" if debt.toward == "late" else f"order's {order.state} refund")
+    if superseded:
+        note += f"; {superseded} superseded" + (f", the rest asked as {rest.key}"
+                                                 if rest else "")
+    return note, [rest.key] if rest else []
+
+
+def _plan_again(ctx: Context, tx: Tx, order: Order, debt: Debt,
+                ev: MoneyEvent) -> tuple[str | None, PaymentOperation | None]:
+    """Our latest refund of the debt, if it asks for more than is left now: superseded
+    (pending: failed here; refused already: left as it is) and the rest asked anew."""
+    store = MoneyStore(tx.store.sql)
+    operations = store.of_order(order.id)
+    ours = attempts(operations, debt.key)
+    left = debt.owed - paid_back(operations, debt.key)
+    latest = ours[-1] if ours else None
+    if latest is None or latest.status is OperationStatus.SUCCEEDED or latest.amount <= left:
+        return None, None
+    now = ctx.clock.now()
+    if latest.status is OperationStatus.PENDING:
+        store.settle(latest.key, OperationStatus.FAILED, now, error=(
+            f"superseded: {ev.provider} refunded part of it outside orderpilot (notice "
+            f"{ev.event_id}); {max(left, 0)} left to refund"))
+    if left <= 0:
+        return latest.key, None
+    rest = money.request(ctx, tx, order, OperationKind.REFUND, left,
+                         money.key_for(tx, debt.key, order.id), latest.actor,
+                         payment_ref=latest.payment_ref, purpose=debt.purpose,
+                         reason=latest.reason, provider=latest.provider)
+    return latest.key, rest
