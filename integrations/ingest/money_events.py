@@ -20,7 +20,8 @@ is answered from the log and changes nothing. What each kind does:
   before the provider's answer), and what is left — a refund made at the provider's
   dashboard — is booked on the order; money the order owes back but cannot count (late
   money, or a cancelled order's whose step counted it already) is booked toward that debt,
-  and our own refund of it asks only for what is left (service/outside_refunds.py);
+  and our own refund of it asks only for what is left; one that gives back all an unshipped
+  order kept cancels the order (service/outside_refunds.py);
 - closed (an unpaid trade closed): settles a void of ours, else recorded;
 - dispute_opened / dispute_closed: the dispute machine (service/disputes.py).
 """
@@ -166,6 +167,10 @@ def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     debt = outside_refunds.debt_of(tx, order, ev, news) if news > 0 else None
     if debt is not None:
         note, rest = outside_refunds.book(ctx, tx, order, ev, news, debt)
+        follow.extend(rest)
+        notes.append(note)
+    elif news > 0 and outside_refunds.cancels_the_order(tx, order, news):
+        note, rest = outside_refunds.cancel_and_book(ctx, tx, order, ev, news)
         follow.extend(rest)
         notes.append(note)
     elif news > 0:

@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from integrations.db.money_store import MoneyStore
-from integrations.service import money
+from integrations.service import money, orders
 from integrations.service.context import Context, Tx
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation
+from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order, OrderState
 from statemachine.ports import MoneyEvent, PaymentResult
 
@@ -73,6 +74,31 @@ def debt_of(tx: Tx, order: Order, ev: MoneyEvent, news: int) -> Debt | None:
         return Debt(cancel_refund_key(order.public_id), "cancel", order.public_id,
                     owed_by_ending(tx, order))
     return None
+
+
+def cancels_the_order(tx: Tx, order: Order, news: int) -> bool:
+    """A refund made outside orderpilot that gives back everything the order kept, before it
+    shipped, with nothing of ours in flight nor a dispute open: the trade is closed at the
+    provider (Alipay: TRADE_CLOSED), so the order must not be picked and shipped."""
+    reserved = MoneyStore(tx.store.sql).reserved(order.id)
+    return (order.paid > 0 and order.refunded + news == order.paid
+            and ORDER_LIFECYCLE.can(order.state, "cancel")
+            and reserved.refunds == 0 and reserved.disputed == 0)
+
+
+def cancel_and_book(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
+                    news: int) -> tuple[str, list[str]]:
+    """Cancel the order the provider's full refund closed (stock back; its step counts the
+    money refunded), then book that refund toward the cancellation, so the cancel-refund job
+    asks the provider nothing. The actor is the system, not the buyer: who asked staff for
+    the refund is not known, and a buyer's cancel costs credit."""
+    orders.fire(ctx, tx, order, "cancel", f"system:refunded-at-{ev.provider}", {
+        "reason": f"refunded in full at {ev.provider} outside orderpilot before it shipped"})
+    order = tx.store.get_order(order.id, lock=True)
+    debt = Debt(cancel_refund_key(order.public_id), "cancel", order.public_id,
+                owed_by_ending(tx, order))
+    note, rest = book(ctx, tx, order, ev, news, debt)
+    return f"order cancelled: {note}", rest
 
 
 def attempts(operations: Sequence[PaymentOperation], base: str) -> list[PaymentOperation]:

@@ -1,7 +1,7 @@
 """Refunds staff make by hand in Alipay's merchant portal, for money orderpilot owes back but
 whose order cannot count it with its own refund step: late money (paid after the order
-expired), and a cancelled order's money while our cancel-refund job is asking Alipay for it.
-End to end: a real uvicorn server, notices signed as
+expired), a cancelled order's money while our cancel-refund job is asking Alipay for it; and a
+trade refunded in full before it shipped. End to end: a real uvicorn server, notices signed as
 Alipay signs them, python-alipay-sdk checking them and calling the fake Alipay. Both stores;
 the books balance against Alipay's after every story."""
 
@@ -20,6 +20,7 @@ from tests.factories import stock
 from tests.integration.payments.books import assert_books_balance, ledger
 from tests.integration.payments.test_alipay_notify import ADDRESS, Shop, alipay_shop
 from tests.integration.payments.test_alipay_refund_notices import (
+    cancel_refund_job,
     money_events,
     paid_then_cancelled,
 )
@@ -122,6 +123,42 @@ def test_late_money_refunded_in_full_in_the_portal_before_its_notices_is_not_ref
     assert ledger(shop, order_id) == [("late_capture", 8888), ("refund", 8888)]
     told = [name for name, _ in money_events(shop, order_id, "orderpilot.order.late_payment")]
     assert "orderpilot.order.money_failed" not in told
+    assert_books_balance(shop, order_id)
+
+
+@pytest.mark.parametrize("payment_notice", ["never came", "came first"])
+def test_a_trade_refunded_in_full_in_the_portal_before_it_shipped_cancels_the_order(
+        shop, clock, payment_notice):
+    # Given an order of ¥88.88 the buyer paid, which staff refunded in full in the merchant
+    # portal (Alipay closes the trade) — before any notice reached us, or after the payment's
+    stock(shop.pilot, quantity=5)
+    order_id = shop.order_paid_at_alipay()
+    if payment_notice == "came first":
+        assert shop.post(shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())).text \
+            == "success"
+    shop.alipay.portal_refund(order_id, "portal-full-1", 8888)
+    refund = shop.alipay.notify(order_id, "TRADE_CLOSED", at=clock.now(),
+                                refund=("portal-full-1", 8888))
+    # When the refund notice comes (and is resent)
+    assert [shop.post(refund).text for _ in range(2)] == ["success"] * 2
+    # Then the order is cancelled, not left `paid` for the warehouse to ship with the money
+    # given back (before: paid, refunded in full); the system cancelled it, not the buyer
+    order = shop.pilot.orders.get(order_id)
+    assert (order.state, order.paid, order.refunded, order.payment_status) == (
+        "cancelled", 8888, 8888, "refunded")
+    cancel = shop.pilot.orders.history(order_id)[-1]
+    assert (cancel.trigger, cancel.actor) == ("cancel", "system:refunded-at-alipay")
+    # And its stock is back on the shelf
+    level = shop.pilot.inventory.level(sku="SKU-1", warehouse="WH-1")
+    assert (level.on_hand, level.reserved) == (10, 0)
+    # And the refund is the cancellation's: the cancel-refund job asks Alipay nothing
+    assert cancel_refund_job(shop, order_id) == "already settled"
+    assert shop.alipay.trades[order_id]["refunds"] == {"portal-full-1": 8888}
+    assert ledger(shop, order_id) == [("capture", 8888), ("refund", 8888)]
+    # And a late payment notice books nothing more
+    assert shop.post(shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())).text == \
+        "success"
+    assert ledger(shop, order_id) == [("capture", 8888), ("refund", 8888)]
     assert_books_balance(shop, order_id)
 
 
