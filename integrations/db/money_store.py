@@ -105,7 +105,11 @@ class MoneyStore:
           through ix_transition_history_order_id;
         - `late_payment`: late money the merchant refunds in the provider's admin (its refund
           operation pending, never called by us), since it arrived. Owed: what the ledger holds
-          of it (the order never took money of its own).
+          of it (the order never took money of its own);
+        - `refund_failed`: a refund that failed in the provider's admin, owed again: its amount
+          less the refunds booked since, since the failure. The order's other rows owe the rest
+          only (a failed refund of one tin of a cancelled order leaves the other tin owed as
+          `refund_later`; a failed refund of all the late money leaves no `late_payment`).
         Held: what the ledger shows the provider kept (captures, late money too, less refunds,
         shipping and tax included). `since_before`: owed since before then; `untold`: an inbox
         key prefix (`refund-owed:o-`) the order's id has not been kept under."""
@@ -118,20 +122,25 @@ class MoneyStore:
                         "= o.id AND h.entity = 'order' AND h.trigger = 'cancel'), o.updated_at)")
         disputed = ("(SELECT COALESCE(SUM(d.amount), 0) FROM disputes d WHERE d.order_id = "
                     f"o.id AND d.state IN {OPEN_DISPUTE_STATES!r})")  # the bank decides
-        later = (f"SELECT o.id, o.buyer_id, o.currency, o.paid - o.refunded - {disputed} AS owed, "
-                 f"{held} AS held, o.payment_ref, {cancelled_at} AS since, 'refund_later' AS "
-                 "kind, 'cancelled with its refund left for later; not refunded since' AS reason "
-                 "FROM orders o WHERE o.state = 'cancelled' AND o.paid > o.refunded")
-        in_admin = ("EXISTS (SELECT 1 FROM payment_operations op WHERE op.order_id = o.id AND "
-                    f"{MERCHANT_OWES})")  # listed below, with its reason
         late_money = "op.idem_key LIKE 'late-refund:%'"
-        admin = (f"SELECT o.id, o.buyer_id, o.currency, CASE WHEN {late_money} THEN {held} ELSE "
-                 f"op.amount - {REFUNDED_AFTER_FAILURE} END AS owed, {held} AS held, "
+        # what the order's failed refunds owe again: listed on their own rows (with their
+        # reason), so the order's other rows owe only the rest — the same money never twice
+        still = f"op.amount - {REFUNDED_AFTER_FAILURE}"
+        failed = (f"(SELECT COALESCE(SUM(CASE WHEN {still} > 0 THEN {still} ELSE 0 END), 0) "
+                  f"FROM payment_operations op WHERE op.order_id = o.id AND {MERCHANT_OWES} "
+                  f"AND NOT {late_money})")
+        later = (f"SELECT o.id, o.buyer_id, o.currency, o.paid - o.refunded - {disputed} - "
+                 f"{failed} AS owed, {held} AS held, o.payment_ref, {cancelled_at} AS since, "
+                 "'refund_later' AS kind, 'cancelled with its refund left for later; not "
+                 "refunded since' AS reason FROM orders o WHERE o.state = 'cancelled' AND "
+                 "o.paid > o.refunded")
+        admin = (f"SELECT o.id, o.buyer_id, o.currency, CASE WHEN {late_money} THEN {held} - "
+                 f"{failed} ELSE {still} END AS owed, {held} AS held, "
                  f"op.payment_ref, op.created_at AS since, CASE WHEN {late_money} THEN "
                  "'late_payment' ELSE 'refund_failed' END AS kind, op.reason FROM "
                  "payment_operations op JOIN orders o ON o.id = op.order_id WHERE "
                  f"{MERCHANT_OWES}")
-        owing = (f"SELECT * FROM ({later} AND NOT {in_admin} UNION ALL {admin}) owing{where}")
+        owing = f"SELECT * FROM ({later} UNION ALL {admin}) owing{where}"
         return [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), r[5],
                  self.sql.when(r[6]), str(r[7]), str(r[8] or ""))
                 for r in self.sql.all(

@@ -222,6 +222,7 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
                        f"{reason}: late payment {late.payment_ref} given back")
         if money == kept:
             given_back_in_admin(ctx, tx, ours, late, ref)
+        _owed_again_settled(ctx, tx, ours)  # a failed refund of it the merchant redid
         return None
     if money > kept:
         if ours.state == OrderState.CANCELLED and kept == 0:

@@ -7,8 +7,9 @@ buyer is paid back. Each row has a `kind`:
   provider's webhook books it, since it arrived;
 - `refund_failed`: a refund that failed at the provider's gateway (Shopify: a refund
   transaction pending, then failure / error), owed again until the provider's refunds booked
-  since cover it; since the failure. A cancelled order so listed is not listed again as
-  `refund_later`: the failure is what ops must see.
+  since cover it; since the failure. The order's `refund_later` or `late_payment` row then
+  owes only the rest (none when the failure was of all of it): the same money is never listed
+  twice.
 
 Refunds left for later: only Shopify's "refund later" makes such an order (`cancel` with
 `refund_later`, an internal parameter: the public API refuses it): the order is cancelled, its

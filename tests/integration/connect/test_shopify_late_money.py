@@ -151,3 +151,27 @@ def test_under_the_revive_policy_an_expired_order_is_revived_and_paid(any_url, c
         assert (order.state, order.paid) == ("paid", 7980)
         assert ledger(pilot) == [("capture", 8980, "shopify:5")]
         assert pilot.payments.refunds_owed() == []
+
+
+def test_a_failed_refund_of_late_money_is_owed_once(storefront, clock):
+    # Given late money for an expired order (¥89.80), owed back in Shopify's admin
+    pilot, http = storefront
+    expired(pilot, http, clock)
+    send(http, "orders/paid", shopify_order(TEA, financial_status="paid"), "wh-2")
+    # When the merchant's refund of it all is pending at the gateway, then fails
+    send(http, "refunds/create", shopify_refund(TEA, **ALL_BACK, status="pending"), "wh-3")
+    send(http, "order_transactions/create",
+         shopify_transaction(TEA, 179_259_969, amount="89.80", status="failure"), "wh-4")
+    # Then the buyer is owed ¥89.80 once, as a failed refund (before: also as late money,
+    # ¥179.60 listed in all)
+    owed = pilot.payments.refunds_owed()
+    assert [(r["kind"], r["owed"]) for r in owed] == [("refund_failed", 8980)], owed
+    # When the merchant refunds it again and it succeeds
+    redone = send(http, "refunds/create", shopify_refund(TEA, refund_id=509_562_970,
+                                                         **ALL_BACK), "wh-5")
+    # Then nothing is owed, and neither refund is left waiting
+    assert redone.json()["applied"] is True, redone.text
+    assert pilot.payments.refunds_owed() == []
+    with pilot.context.tx(readonly=True) as tx:
+        assert tx.store.sql.all("SELECT idem_key FROM payment_operations WHERE "
+                                "status = 'pending'") == []

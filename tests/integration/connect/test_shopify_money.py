@@ -209,3 +209,21 @@ def test_a_failed_refund_of_a_refund_left_for_later_is_listed_once_as_failed(sto
     owed = pilot.payments.refunds_owed()
     assert [(r["kind"], r["owed"], r["held"]) for r in owed] == [("refund_failed", 8980, 8980)]
     assert "error" in owed[0]["reason"]
+
+
+def test_a_failed_refund_of_one_tin_of_a_refund_left_for_later_keeps_the_other_owed(
+        storefront):
+    # Given an order of two tins cancelled with "refund later": ¥79.80 of goods owed
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "orders/cancelled", shopify_order(TEA, financial_status="paid",
+                                                 cancelled_at=CANCELLED_AT), "wh-2")
+    # When Shopify's refund of one tin (¥39.90) is pending, then fails
+    send(http, "refunds/create", shopify_refund(TEA, status="pending"), "wh-3")
+    send(http, "order_transactions/create",
+         shopify_transaction(TEA, TX, status="failure"), "wh-4")
+    # Then the failed tin is listed as a failed refund and the other is still owed, left for
+    # later: ¥79.80 in all (before: the failure alone, ¥39.90 — the other tin nowhere)
+    owed = pilot.payments.refunds_owed()
+    assert sorted((r["kind"], r["owed"]) for r in owed) == [("refund_failed", 3990),
+                                                             ("refund_later", 3990)], owed
