@@ -34,7 +34,7 @@ from integrations.service import aftersales, money, orders, shipments, verificat
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import KeyReused, request_digest
 from integrations.service.inputs import OpenCase, parse, parse_id
-from integrations.service.late_payments import is_late, take_late_money
+from integrations.service.late_payments import is_late, not_its_payment, take_late_money
 from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine import ids
 from statemachine.errors import InvalidInput
@@ -108,16 +108,19 @@ def case_requested(ctx: Context, order_id: str, event: AfterSalesRequest) -> Out
 
 def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
     """Apply a gateway event: capture pays, refund / chargeback refund, failure is recorded.
-    Money the order cannot take, or that is not its total, is late (late_payments.py: revived
-    or refunded by policy, a wrong amount always refunded; the body's `late_payment` says
-    which; `late_refund` makes the refund after the commit); the same payment reported again
-    for an order it paid changes nothing. `pilot.orders.pay` applies its reports here too
+    Money the order cannot take, or that is not its total in its currency, is late
+    (late_payments.py: revived or refunded by policy, a wrong amount or currency always
+    refunded, as the providers' webhooks do; the body's `late_payment` says which;
+    `late_refund` makes the refund after the commit); the same payment reported again for an
+    order it paid changes nothing. `pilot.orders.pay` applies its reports here too
     (payment_reports.py)."""
     number = parse_id("order_id", event.order_id, "o")
 
     def apply(tx: Tx, _: Any) -> Applied:
         order = tx.store.get_order(number, lock=True)
-        if event.currency and event.currency != order.currency:
+        # money that arrived is booked whatever its currency; a refund, a chargeback or a
+        # payment merely started in another currency is the sender's mistake: refused
+        if event.currency not in (None, order.currency) and event.type != "succeeded":
             raise InvalidInput({"currency": f"order {order.public_id} is in {order.currency} "
                                             f"(got {event.currency})"})
         body: dict[str, Any] = {}
@@ -166,11 +169,11 @@ def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
 
 def _not_the_total(order: Order, event: PaymentEvent) -> str | None:
     """Why money taken for an order waiting for its payment cannot be that payment (another
-    amount: the `pay` guard would refuse it with a 409 the gateway retries until it gives up,
-    the money kept unrecorded); None when it can, or when the order takes no payment."""
-    if takes_payment(order) and event.amount != order.total:
-        return f"paid {event.amount}, the order total is {order.total}"
-    return None
+    currency or amount: late money, refunded, as the providers' webhooks book it); None when
+    it can, or when the order takes no payment (then it is late for that)."""
+    if not takes_payment(order):
+        return None
+    return not_its_payment(order, event.amount, event.currency or order.currency)
 
 
 def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:

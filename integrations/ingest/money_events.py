@@ -38,7 +38,11 @@ from integrations.ingest.events import Inbound
 from integrations.ingest.once import Applied, Outcome, once
 from integrations.service import disputes, money, orders, outside_refunds
 from integrations.service.context import Context, Tx
-from integrations.service.late_payments import already_paid_by, take_late_money
+from integrations.service.late_payments import (
+    already_paid_by,
+    not_its_payment,
+    take_late_money,
+)
 from integrations.service.views import OrderView
 from statemachine import ids
 from statemachine.dispute import OPEN_DISPUTE_STATES
@@ -79,7 +83,7 @@ def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
                                                    "payment_ref": ev.payment_ref}
     waiting = takes_payment(order) and (
         order.state is not OrderState.PAYMENT_PENDING or order.payment_ref == ev.payment_ref)
-    wrong = _not_the_total(order, ev)
+    wrong = not_its_payment(order, ev.amount, ev.currency)
     if waiting and wrong is None:
         # an order waiting for a risk decision takes the money now (the decision settles it)
         if ctx.settings.capture_at == "shipping" and order.state not in AWAITING_DECISION:
@@ -106,7 +110,7 @@ def _processing(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
     if deciding and order.payment_ref == ev.payment_ref:
         return False, "the order already waits for this payment"
     if not (order.state is OrderState.AWAITING_PAYMENT or deciding) \
-            or _not_the_total(order, ev) is not None:
+            or not_its_payment(order, ev.amount, ev.currency) is not None:
         return False, f"payment processing while {order.state}: recorded only"
     orders.fire(ctx, tx, order, "start_payment", f"provider:{ev.provider}", {
         "amount": ev.amount, "payment_ref": ev.payment_ref, "method": ev.reason or "processing"})
@@ -119,7 +123,7 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
         money.settle_in(ctx, tx, order, ours, _result(ev, "capture", ev.payment_ref))
         return True, f"settles capture {ours.key}"
     actor = f"provider:{ev.provider}"
-    wrong = _not_the_total(order, ev)
+    wrong = not_its_payment(order, ev.amount, ev.currency)
     if takes_payment(order) and wrong is None:
         orders.fire(ctx, tx, order, "pay", actor,
                     {"amount": ev.amount, "payment_ref": ev.payment_ref})
@@ -225,17 +229,6 @@ def _order_of(tx: Tx, event: MoneyEvent) -> Order | None:
         return tx.store.get_order(number, lock=True) if number is not None else None
     except NotFound:
         return None
-
-
-def _not_the_total(order: Order, ev: MoneyEvent) -> str | None:
-    """Why money taken for the order cannot be its payment (another amount or currency: the
-    `pay` guard would refuse it, and the provider would retry a refused notice until it gave
-    up, the money kept unrecorded); None when it can."""
-    if ev.currency != order.currency:
-        return f"paid {ev.amount} {ev.currency}, the order is in {order.currency}"
-    if ev.amount != order.total:
-        return f"paid {ev.amount}, the order total is {order.total}"
-    return None
 
 
 def _pending(tx: Tx, order: Order, kind: OperationKind, payment_ref: str) -> Any:

@@ -61,6 +61,18 @@ def is_late(order: Order, payment_ref: str) -> bool:
     return not takes_payment(order) and not already_paid_by(order, payment_ref)
 
 
+def not_its_payment(order: Order, amount: int, currency: str) -> str | None:
+    """Why money taken for the order cannot be its payment (another currency or amount: the
+    `pay` guard would refuse it, and a sender retries a refused notice until it gives up, the
+    money kept unrecorded); None when it can. Such money is late money, refunded (never
+    revived) — for every sender: Stripe, Alipay, the generic payments webhook, the API."""
+    if currency != order.currency:
+        return f"paid {amount} {currency}, the order is in {order.currency}"
+    if amount != order.total:
+        return f"paid {amount}, the order total is {order.total}"
+    return None
+
+
 def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,
                     provider: str, wrong: str | None = None, *,
                     given_back: int | None = None) -> LateMoney:

@@ -289,3 +289,19 @@ def test_money_that_is_not_the_orders_total_is_refunded_not_refused(client, shop
         wrong.json()["note"]
     assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["late_capture", "refund"]
     assert shop.orders.get(order["id"]).state == "awaiting_payment"
+
+
+def test_money_in_another_currency_is_refunded_not_refused(client, shop):
+    # Given an order of CNY waiting for its payment
+    order = placed(client)
+    # When the gateway says its full amount arrived, but in dollars
+    other = client.post("/v1/payments/events", payment(order, "usd-1", currency="USD"))
+    # Then it is not a 422 (before: "order … is in CNY (got USD)", the money that arrived left
+    # unrecorded): recorded as late and refunded at once, as the Stripe and Alipay webhooks
+    # book it; the order still waits for its payment
+    assert other.status_code == 200, other.text
+    assert f"paid {order['total']} USD, the order is in CNY" in other.json()["note"]
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["late_capture", "refund"]
+    assert _late_refunds(shop, order) == [
+        ("refund", order["total"], f"late-refund:payments:ref-{order['id']}")]
+    assert shop.orders.get(order["id"]).state == "awaiting_payment"
