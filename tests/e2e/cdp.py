@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
+from tests.fakes.http import PATIENT
+
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run",
          "--disable-dev-shm-usage", "--remote-debugging-port=0")
@@ -34,8 +36,8 @@ class Browser:
              f"--window-size={width},{height}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port = self._port()
-        page = next(t for t in httpx.get(f"http://127.0.0.1:{port}/json/list").json()
-                    if t["type"] == "page")
+        pages = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=PATIENT).json()
+        page = next(t for t in pages if t["type"] == "page")
         self.socket = connect(page["webSocketDebuggerUrl"], max_size=2**26, open_timeout=30)
         self.next_id = 0
         self.call("Page.enable")

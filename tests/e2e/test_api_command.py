@@ -15,6 +15,7 @@ import httpx
 from integrations.http.signing import signed_headers
 from orderpilot import OrderPilot
 from tests.factories import order_request, stock
+from tests.fakes.http import patient_client
 from tests.integration.integ.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def test_the_api_command_serves_signed_webhooks_with_secrets_from_the_environmen
         _wait_healthy(base, server)
         body = json.dumps({"event_id": "e2e-1", "order": order_request()}).encode()
         # When the shop posts a signed order, and an unsigned one
-        with httpx.Client(base_url=base) as client:
+        with patient_client(base) as client:
             signed = client.post("/v1/shop/orders", content=body, headers={
                 "content-type": "application/json",
                 **signed_headers("e2e-secret", body, datetime.now(UTC))})

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
-
 from integrations.config import Settings
 from integrations.connect_config import (
     NoticePolicy,
@@ -20,6 +18,7 @@ from integrations.connect_config import (
 from integrations.events.senders import connect_senders
 from orderpilot import OrderPilot
 from statemachine.risk_port import approve_everything
+from tests.fakes.http import patient_client
 from tests.integration.connect.fakes import FakeServer
 from tests.integration.connect.providers import (
     KUAIDI100_SALT,
@@ -66,7 +65,7 @@ def test_shopify_order_to_delivered_to_an_exchange_that_ships(any_url, live_cloc
         return answer.json()
 
     try:
-        with running_server(pilot) as base_url, httpx.Client(base_url=base_url) as http:
+        with running_server(pilot) as base_url, patient_client(base_url) as http:
             # a Shopify order arrives: placed, stock held
             body = json.dumps(shopify_order(), ensure_ascii=False).encode()
             created = http.post("/hooks/shopify", content=body,

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from orderpilot import OrderPilot
+from tests.fakes.http import PATIENT
 from tests.integration.integ.server import free_port
 from tests.integration.orchestration.console_kit import paused, wait_for
 
@@ -44,7 +45,7 @@ def test_up_plays_the_demo_on_its_own_store_and_ctrl_c_stops_it(tmp_path: Path,
         assert any("reused" in line for line in lines)
         # and the demo shop trades: orders placed, relayed, counted
         wait_for("a few demo orders", lambda: "trigger=\"pay\"" in httpx.get(
-            f"http://127.0.0.1:{metrics}/metrics").text, 120)
+            f"http://127.0.0.1:{metrics}/metrics", timeout=PATIENT).text, 120)
     finally:
         up.send_signal(signal.SIGINT)
         code = up.wait(timeout=60)
@@ -52,7 +53,7 @@ def test_up_plays_the_demo_on_its_own_store_and_ctrl_c_stops_it(tmp_path: Path,
         up.stdout.close()
     # Then Ctrl-C stopped it cleanly; the server it found still answers
     assert code == 0 and "stopped everything `orderpilot up` started" in "".join(lines)
-    assert httpx.get(f"{prefect_server}/health").status_code == 200
+    assert httpx.get(f"{prefect_server}/health", timeout=PATIENT).status_code == 200
     # and every order the demo's store holds for review waits as a suspended run
     demo = OrderPilot(f"sqlite:///{tmp_path / '.orderpilot' / 'demo-shop.db'}")
     held = [t.order_id for t in demo.reviews.list()]

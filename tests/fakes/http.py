@@ -18,6 +18,21 @@ from socketserver import BaseServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
+
+# How long a test's own HTTP client waits for an answer from a server on 127.0.0.1. The servers
+# answer in milliseconds, but on a loaded machine (2 cores, the suite beside other work) one
+# request can wait seconds for a core, and the first Chinese address a process parses loads
+# jionlp's tables (2-11 s): httpx's default of 5 s failed tests that are not about timing (a
+# file's first Shopify placement, run alone). Tests that are about a timeout set their own.
+PATIENT = httpx.Timeout(60)
+
+
+def patient_client(base_url: str = "") -> httpx.Client:
+    """An httpx client for a test's own requests, with the PATIENT timeout."""
+    return httpx.Client(base_url=base_url, timeout=PATIENT)
+
+
 # How often a test server's serve_forever looks for shutdown(): at the default 0.5 s, each test
 # that stopped one waited up to half a second in its teardown (~80 such tests in the suite).
 SHUTDOWN_POLL = 0.02

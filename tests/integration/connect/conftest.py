@@ -12,11 +12,13 @@ from integrations.connect_config import ShopifyPolicy, WebhookPolicy
 from orderpilot import ManualClock, OrderPilot
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
+from tests.fakes.http import patient_client
 from tests.integration.connect.providers import SHOP, SHOPIFY_SECRET
-from tests.integration.connect.shopify_http import COLD
 from tests.integration.integ.server import running_server
 
-FAST_RETRIES = WebhookPolicy(retry_seconds=[5, 60], timeout_seconds=5, concurrency=4)
+# A generous timeout: on a loaded machine a receiver here is slow to answer, not hanging (no
+# test here is about a receiver's timeout; 5 s failed some under load)
+FAST_RETRIES = WebhookPolicy(retry_seconds=[5, 60], timeout_seconds=60, concurrency=4)
 
 
 def open_shop(url: str, clock: ManualClock, policy: WebhookPolicy = FAST_RETRIES) -> OrderPilot:
@@ -40,7 +42,6 @@ def storefront(any_url: str, clock: ManualClock) -> Iterator[tuple[OrderPilot, h
         shopify=ShopifyPolicy(webhook_secret=SHOPIFY_SECRET, shop_domain=SHOP)))
     stock(pilot, sku="SKU-1", quantity=20)
     stock(pilot, sku="SKU-2", warehouse="WH-2", quantity=20)
-    with running_server(pilot) as base_url, \
-            httpx.Client(base_url=base_url, timeout=COLD) as http:
+    with running_server(pilot) as base_url, patient_client(base_url) as http:
         yield pilot, http
     pilot.close()

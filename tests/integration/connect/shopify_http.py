@@ -12,9 +12,6 @@ from orderpilot import OrderPilot
 from tests.integration.connect.providers import shopify_headers
 
 CANCELLED_AT = "2026-11-11T10:00:00+08:00"
-# The first Chinese address a process parses loads jionlp's tables: 2-11 s on a loaded machine,
-# past httpx's 5 s default, so a test file's first Shopify placement timed out when run alone.
-COLD = 30.0
 
 
 def send(http: httpx.Client, topic: str, payload: dict, webhook_id: str,

@@ -3,7 +3,6 @@ id, mapped onto placement, payment, cancellation and refunds; bad data refused w
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from integrations.config import Settings
@@ -12,6 +11,7 @@ from integrations.service import settlement
 from orderpilot import OrderPilot
 from statemachine.errors import InvalidInput
 from tests.factories import stock
+from tests.fakes.http import patient_client
 from tests.integration.connect.providers import (
     SHOP,
     SHOPIFY_SECRET,
@@ -158,7 +158,7 @@ def test_an_order_paid_at_checkout_and_held_for_review_keeps_its_payment(any_url
         shopify=ShopifyPolicy(webhook_secret=SHOPIFY_SECRET, shop_domain=SHOP)))
     stock(pilot, sku="SKU-1", quantity=20)
     stock(pilot, sku="SKU-2", warehouse="WH-2", quantity=20)
-    with running_server(pilot) as base_url, httpx.Client(base_url=base_url) as http:
+    with running_server(pilot) as base_url, patient_client(base_url) as http:
         # When Shopify sends an order paid at checkout (¥79.80), then its orders/paid
         created = send(http, "orders/create", shopify_order(financial_status="paid"), "wh-1")
         paid = send(http, "orders/paid", shopify_order(financial_status="paid"), "wh-2")

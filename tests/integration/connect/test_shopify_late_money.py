@@ -19,6 +19,7 @@ from integrations.connect_config import ShopifyPolicy
 from orderpilot import OrderPilot
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
+from tests.fakes.http import patient_client
 from tests.integration.connect.providers import (
     SHOP,
     SHOPIFY_SECRET,
@@ -26,7 +27,7 @@ from tests.integration.connect.providers import (
     shopify_refund,
     shopify_transaction,
 )
-from tests.integration.connect.shopify_http import COLD, ledger, send
+from tests.integration.connect.shopify_http import ledger, send
 from tests.integration.integ.server import review_big_orders, running_server
 
 TEA = 5  # two tins of tea: ¥79.80 of goods, ¥89.80 with 顺丰 shipping
@@ -41,8 +42,7 @@ def shopify_shop(url: str, clock: Any, risk_check: Any = None, **settings: Any
                        settings=Settings(shopify=ShopifyPolicy(
                            webhook_secret=SHOPIFY_SECRET, shop_domain=SHOP), **settings))
     stock(pilot, sku="SKU-1", quantity=20)
-    with running_server(pilot) as base_url, \
-            httpx.Client(base_url=base_url, timeout=COLD) as http:
+    with running_server(pilot) as base_url, patient_client(base_url) as http:
         yield pilot, http
     pilot.close()
 

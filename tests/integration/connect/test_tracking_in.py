@@ -16,6 +16,7 @@ from integrations.connect_config import TrackingPolicy
 from orderpilot import OrderPilot
 from statemachine.risk_port import approve_everything
 from tests.factories import paid_order, stock
+from tests.fakes.http import patient_client
 from tests.integration.connect.providers import (
     AFTERSHIP_SECRET,
     KUAIDI100_SALT,
@@ -37,7 +38,7 @@ def tracked(any_url: str, clock) -> Iterator[tuple[OrderPilot, httpx.Client]]:
     pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
                        settings=Settings(tracking=TRACKING))
     stock(pilot, quantity=50)
-    with running_server(pilot) as base_url, httpx.Client(base_url=base_url) as http:
+    with running_server(pilot) as base_url, patient_client(base_url) as http:
         yield pilot, http
     pilot.close()
 

@@ -22,6 +22,7 @@ from integrations.http.signing import signed_headers
 from integrations.payments.settings import PaymentSettings
 from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision
+from tests.fakes.http import patient_client
 
 SECRETS = {"shop": "shop-secret-for-tests", "payments": "pay-secret-for-tests",
            "carriers": "carrier-secret-for-tests", "reviews": "review-secret-for-tests",
@@ -70,7 +71,7 @@ class Client:
     """Signs every request the way a provider would; overrides let tests break the signature."""
 
     def __init__(self, base_url: str, secrets: dict[str, str] | None = None):
-        self.http = httpx.Client(base_url=base_url, timeout=30)
+        self.http = patient_client(base_url)
         self.secrets = secrets or SECRETS
 
     def send(self, method: str, path: str, payload: Any = None, *, secret: str | None = None,

@@ -26,6 +26,7 @@ from integrations.http.signing import signed_headers
 from orderpilot import OrderPilot
 from tests.conftest import fresh_postgres_database
 from tests.factories import stock
+from tests.fakes.http import patient_client
 from tests.integration.integ.server import SECRETS, review_big_orders, running_server
 
 SCHEMA = schemathesis.openapi.from_dict(
@@ -54,7 +55,7 @@ def base_url(request, tmp_path_factory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def http() -> Iterator[httpx.Client]:
     """One client for the run: a new SSL context per request would cost ~40 ms each."""
-    with httpx.Client(timeout=30) as client:
+    with patient_client() as client:
         yield client
 
 

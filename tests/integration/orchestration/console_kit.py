@@ -10,9 +10,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
-import httpx
-
-from tests.fakes.http import serving_thread
+from tests.fakes.http import patient_client, serving_thread
 
 T = TypeVar("T")
 
@@ -72,7 +70,7 @@ class RefusingProxy:
     def __init__(self, upstream: str, pattern: str):
         self.upstream, self.pattern = upstream.rstrip("/"), re.compile(pattern)
         self.refusing, self.refused = True, 0
-        self.http = httpx.Client(timeout=30)
+        self.http = patient_client()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         serving_thread(self.server).start()
 

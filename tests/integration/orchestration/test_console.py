@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.http import PATIENT
 from tests.integration.orchestration.console_kit import (
     RefusingProxy,
     paused,
@@ -351,8 +352,8 @@ def test_the_metrics_endpoint_counts_what_the_console_did_and_what_waits(
         wait_for("a run", lambda: paused(pilot, order_id))
         opened = 'orderpilot_console_runs_total{action="opened"} 1.0'
         text = wait_for("the opened run counted", lambda: (
-            page := httpx.get(f"http://127.0.0.1:{port}/metrics").text) and opened in page
-            and page)
+            page := httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=PATIENT).text)
+            and opened in page and page)
     assert 'orderpilot_review_queue{kind="risk-review"} 1.0' in text
     assert 'orderpilot_transitions_total{entity="order",trigger="review"} 1.0' in text
 

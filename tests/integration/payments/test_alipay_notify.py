@@ -21,6 +21,7 @@ from orderpilot import OrderPilot
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
 from tests.fakes.alipay_api import APP_ID, SELLER_ID, FakeAlipay
+from tests.fakes.http import patient_client
 from tests.integration.integ.server import row_counts, running_server
 from tests.integration.payments.conftest import alipay_gateway_for
 
@@ -30,7 +31,7 @@ ADDRESS = {"street": "南京东路100号", "city": "上海市", "district": "黄
 
 class Shop:
     def __init__(self, pilot: OrderPilot, alipay: FakeAlipay, url: str):
-        self.pilot, self.alipay, self.http = pilot, alipay, httpx.Client(base_url=url)
+        self.pilot, self.alipay, self.http = pilot, alipay, patient_client(url)
 
     def post(self, form: dict[str, str]) -> httpx.Response:
         return self.http.post("/hooks/alipay", content=urlencode(form), headers={

@@ -18,6 +18,7 @@ from statemachine.errors import GuardRejected
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
 from tests.fakes import stripe_events as se
+from tests.fakes.http import patient_client
 from tests.fakes.stripe_api import FakeStripe
 from tests.integration.integ.server import row_counts, running_server
 from tests.integration.payments.conftest import (
@@ -37,7 +38,7 @@ class Shop:
     """A pilot on Stripe (the local stand-in), served over HTTP, and Stripe's side of it."""
 
     def __init__(self, pilot: OrderPilot, stripe: FakeStripe, url: str):
-        self.pilot, self.stripe, self.http = pilot, stripe, httpx.Client(base_url=url)
+        self.pilot, self.stripe, self.http = pilot, stripe, patient_client(url)
 
     def deliver(self, kind: str, obj: dict, *, secret: str = STRIPE_WEBHOOK_SECRET,
                 at: float | None = None, body: bytes | None = None) -> httpx.Response:
