@@ -4,13 +4,15 @@ Each record is checked whole before anything is written (lines, address, money, 
 amount against the goods), then placed with the idempotency key `import:<source>:<external
 id>` — importing the same file again places nothing twice — and, when the export says it was
 paid, paid. A record that cannot be imported writes nothing and reports every problem, named
-the way the file names it (row numbers for CSV, line numbers for JSON Lines).
+the way the file names it (row numbers for CSV, line numbers for JSON Lines). The order keeps
+the export's `created_at` (when the buyer placed it); its hold and history run at the import.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from integrations.geo.phones import home_digits, parse_phone
@@ -18,7 +20,7 @@ from integrations.ingest.order_files import OrderRecord
 from integrations.service import orders
 from integrations.service.context import Context
 from integrations.service.idempotency import replay_or_none
-from integrations.service.inputs import PlaceOrder, parse
+from integrations.service.inputs import PlaceOrder, check_when, parse
 from statemachine import ids
 from statemachine.currency import minor, split_total
 from statemachine.errors import InvalidInput, OrderPilotError
@@ -37,26 +39,30 @@ class Imported:
     problems: dict[str, str] = field(default_factory=dict)
 
 
-def import_record(ctx: Context, record: OrderRecord, source: str, actor: str) -> Imported:
-    """Import one order; never raises for bad data (the problems are in the result)."""
+def import_record(ctx: Context, record: OrderRecord, source: str, actor: str,
+                  now: datetime | None = None) -> Imported:
+    """Import one order at `now` (default: the context's clock); never raises for bad data
+    (the problems are in the result)."""
     ext = record.external_id
     if record.problem:
         return Imported(record.rows, ext, "error", problems=record.problem)
+    now = now or ctx.clock.now()
     try:
-        request, paid = _request(ctx, record, source)
+        request, paid, placed_at = _request(ctx, record, source, now)
         key = request.idempotency_key or ""
         with ctx.tx(readonly=True) as tx:
             prior = replay_or_none(tx, key, "place", None)
         if prior is not None:
             return Imported(record.rows, ext, "already imported", ids.ORDER(prior))
-        number = orders.place_order(ctx, request, actor)
-        return _pay(ctx, record, number, paid, key, actor)
+        number = orders.place_order(ctx, request, actor, now, placed_at=placed_at)
+        return _pay(ctx, record, number, paid, key, actor, now)
     except OrderPilotError as error:
         problems = error.problems if isinstance(error, InvalidInput) else {"order": str(error)}
         return Imported(record.rows, ext, "error", problems=problems)
 
 
-def _request(ctx: Context, record: OrderRecord, source: str) -> tuple[PlaceOrder, Any]:
+def _request(ctx: Context, record: OrderRecord, source: str,
+             now: datetime) -> tuple[PlaceOrder, Any, datetime | None]:
     data = record.data
     currency = str(data.get("currency") or ctx.settings.currency)
     problems: dict[str, str] = {}
@@ -69,6 +75,7 @@ def _request(ctx: Context, record: OrderRecord, source: str) -> tuple[PlaceOrder
     buyer = data.get("buyer_id") or _buyer_from_phone(source, address.get("phone"))
     if not buyer:
         problems["buyer_id"] = "required (or a shipping_address.phone to derive it from)"
+    placed_at = _placed_at(data.get("created_at"), now, problems)
     try:  # checked even when other fields are bad, so the report names every problem
         request = parse(PlaceOrder, {
             "buyer_id": buyer or "unknown", "lines": lines or [{}], "currency": currency,
@@ -81,7 +88,34 @@ def _request(ctx: Context, record: OrderRecord, source: str) -> tuple[PlaceOrder
                        if not (lines_known_bad and k.startswith("lines"))}, **problems}
     if problems:
         raise InvalidInput(problems)
-    return request, paid
+    return request, paid, placed_at
+
+
+def _placed_at(value: Any, now: datetime, problems: dict[str, str]) -> datetime | None:
+    """When the buyer placed the order, as the export says (`created_at`, ISO 8601 with its
+    offset), in UTC; None when the export does not say (the order is placed at the import).
+    A time without a zone could be any of 24 hours, and one after `now` has not happened."""
+    if value is None or value == "":
+        return None
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        when = None
+    if when is None:
+        problems["created_at"] = "expected an ISO 8601 time with its UTC offset, e.g. " \
+                                 f"2026-11-10T20:15:00+08:00 (got {value!r})"
+    elif when.tzinfo is None:
+        problems["created_at"] = f"{value!r} has no UTC offset (+08:00, Z): it could be any " \
+                                 "of 24 hours"
+    elif when > now:
+        problems["created_at"] = f"{value!r} is after the time of the import " \
+                                 f"({now.isoformat()}): an order cannot be placed in the future"
+    else:
+        try:
+            return check_when("created_at", when).astimezone(UTC)
+        except InvalidInput as error:
+            problems.update(error.problems)
+    return None
 
 
 def _lines(raw: list[Any], currency: str, problems: dict[str, str]) -> list[dict[str, Any]]:
@@ -125,7 +159,7 @@ def _paid(paid: Any, currency: str, goods: int, problems: dict[str, str]) -> dic
 
 
 def _pay(ctx: Context, record: OrderRecord, number: int, paid: dict | None, key: str,
-         actor: str) -> Imported:
+         actor: str, now: datetime) -> Imported:
     rows, ext = record.rows, record.external_id
     with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(number)
@@ -138,7 +172,7 @@ def _pay(ctx: Context, record: OrderRecord, number: int, paid: dict | None, key:
                         order.public_id)
     orders.fire_order(ctx, number, "pay", actor, {"amount": order.total,
                                                   "payment_ref": paid["payment_ref"]},
-                      idempotency_key=f"{key}:pay")
+                      idempotency_key=f"{key}:pay", now=now)
     return Imported(rows, ext, "placed and paid", order.public_id)
 
 

@@ -7,11 +7,16 @@ The generic record (JSON Lines; money in major units as the exports show it, "19
      "lines": [{"sku": "TEA-01", "quantity": 2, "unit_price": "39.90"}],
      "shipping_address": {"recipient": "王芳", "phone": "13912345678", "province": "浙江省",
                           "city": "杭州市", "district": "西湖区", "street": "文三路 18 号"},
-     "paid": {"amount": "79.80", "payment_ref": "wx-4200001"}, "ip": "…", "email": "…"}
+     "paid": {"amount": "79.80", "payment_ref": "wx-4200001"}, "ip": "…", "email": "…",
+     "created_at": "2026-11-10T20:15:00+08:00"}
+
+`created_at` (optional): when the buyer placed the order, ISO 8601 with its UTC offset; the
+order keeps it (refund triage reads an order's age and the buyer's paid orders before it).
 
 CSV: the same fields flattened, one row per order line; rows with the same external_id are one
 order: external_id, buyer_id, sku, quantity, unit_price, recipient, phone, province, city,
-district, street, postal_code, country, currency, paid_amount, payment_ref, ip, email.
+district, street, postal_code, country, currency, paid_amount, payment_ref, ip, email,
+created_at.
 A platform export with other headers (Chinese ones, say) is read through a column map
 `{"订单号": "external_id", "商品编码": "sku", …}`.
 """
@@ -95,7 +100,7 @@ def _csv(path: Path, columns: Mapping[str, str]) -> Iterator[OrderRecord]:
 
 def _order_part(values: Mapping[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {k: values[k] for k in ("external_id", "buyer_id", "currency", "ip",
-                                                    "email") if values.get(k)}
+                                                    "email", "created_at") if values.get(k)}
     data["shipping_address"] = {k: values[k] for k in ADDRESS_FIELDS if values.get(k)}
     if values.get("paid_amount"):
         data["paid"] = {"amount": values["paid_amount"],
@@ -132,6 +137,8 @@ def _woo(number: int, order: Any) -> OrderRecord:
             "city": ship.get("city"), "street": " ".join(p for p in (
                 ship.get("address_1"), ship.get("address_2")) if p),
             "postal_code": ship.get("postcode"), "country": ship.get("country")}.items() if v}}
+    if order.get("date_created_gmt"):  # UTC, written without its offset
+        data["created_at"] = f"{order['date_created_gmt']}+00:00"
     if order.get("date_paid") and order.get("status") in ("processing", "completed"):
         data["paid"] = {"amount": str(order.get("total")),
                         "payment_ref": order.get("transaction_id") or f"woo-{order.get('id')}"}

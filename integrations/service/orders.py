@@ -44,14 +44,17 @@ event_data = order_event_data  # the name other modules know
 
 
 def place_order(ctx: Context, request: PlaceOrder, actor: str,
-                now: datetime | None = None) -> int:
-    """Validate, allocate and hold stock, decide risk; returns the new order's number."""
-    return place(ctx, request, actor, now).id
+                now: datetime | None = None, *, placed_at: datetime | None = None) -> int:
+    """Validate, allocate and hold stock, decide risk; returns the new order's number.
+    `placed_at`: when the buyer placed it, if before `now` (an import): the order's and a new
+    buyer's creation time; the hold, risk and history still run at `now`."""
+    return place(ctx, request, actor, now, placed_at=placed_at).id
 
 
 @retrying("placing the order")
 def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = None,
-          first: Callable[[Tx], None] | None = None) -> Order:
+          first: Callable[[Tx], None] | None = None, *,
+          placed_at: datetime | None = None) -> Order:
     """`place_order`, returning the order as placed (or as the first call with the same
     idempotency key placed it). The same key with a different request is refused
     (`KeyReused`, an InvalidInput naming idempotency_key). `first` runs at the start of the
@@ -66,7 +69,8 @@ def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = 
             with ctx.tx() as tx:
                 if first is not None:
                     first(tx)
-                return place_in(ctx, tx, request, actor, now, contact, digest)
+                return place_in(ctx, tx, request, actor, now, contact, digest,
+                                placed_at=placed_at)
         except StockTaken:
             raise
         except Exception as error:
@@ -77,7 +81,8 @@ def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = 
 
 
 def place_in(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
-             contact: Contact, digest: str | None) -> Order:
+             contact: Contact, digest: str | None, *,
+             placed_at: datetime | None = None) -> Order:
     """Place inside the caller's unit of work (a webhook logs its event in the same one): a key
     used before returns its order (`KeyReused` if it was for another request); `contact` is
     `contact_of(request)`, parsed before the transaction. May raise `StockTaken`: see
@@ -86,7 +91,7 @@ def place_in(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetim
     prior = replay_or_none(tx, key, "place", None, digest) if key else None
     if prior is not None:
         return tx.store.get_order(prior)
-    order = _new(ctx, tx, request, actor, now, contact)
+    order = _new(ctx, tx, request, actor, now, contact, placed_at)
     if key:
         remember(tx, key, "place", order.id, now, digest)
     return order
@@ -117,7 +122,7 @@ def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
 
 
 def _new(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
-         contact: Contact) -> Order:
+         contact: Contact, placed_at: datetime | None = None) -> Order:
     """Create the order (holding its stock) and fire the risk engine's decision on it."""
     # parallel checkouts of a buyer, or of many accounts on one phone, IP or address, are
     # decided in turn, each counting the others (velocity, accounts per device, daily
@@ -127,8 +132,8 @@ def _new(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
     available = tx.stock.availability(n.sku for n in needs)
     _check_skus_known(request, {sku for sku, _ in available})
     choice = _allocate(ctx, needs, available, contact)
-    tx.store.ensure_buyer(request.buyer_id, now)
-    order = _new_order(ctx, request, contact, choice, now)
+    tx.store.ensure_buyer(request.buyer_id, placed_at or now)
+    order = _new_order(ctx, request, contact, choice, placed_at or now)
     created = pipeline.create(ctx, tx, ORDER, order, actor, {
         "allocation": [[a.sku, a.warehouse, a.quantity] for a in choice.allocations],
         "allocation_reasons": list(choice.reasons)}, now)
@@ -199,7 +204,7 @@ def _allocate(ctx: Context, needs: list[Need], available: Availability,
 
 
 def _new_order(ctx: Context, request: PlaceOrder, contact: Contact, choice: AllocationChoice,
-               now: datetime) -> Order:
+               placed_at: datetime) -> Order:
     lines = [OrderLine(i, ln.sku, ln.quantity, ln.unit_price)
              for i, ln in enumerate(request.lines, start=1)]
     attrs = {"shipping_address": request.shipping_address.model_dump(exclude_none=True),
@@ -210,7 +215,7 @@ def _new_order(ctx: Context, request: PlaceOrder, contact: Contact, choice: Allo
              "promise_extra_days": choice.extra_days or None}
     return Order(id=0, buyer_id=request.buyer_id, state=OrderState.CREATED, version=1,
                  currency=request.currency or ctx.settings.currency,
-                 total=sum(ln.amount for ln in lines), lines=lines, created_at=now,
+                 total=sum(ln.amount for ln in lines), lines=lines, created_at=placed_at,
                  attrs={k: v for k, v in attrs.items() if v is not None},
                  allocation=tuple(choice.allocations))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -77,19 +78,19 @@ def test_a_jsonl_import_reports_each_bad_row_and_a_second_run_adds_nothing(tmp_p
 def test_a_csv_export_with_chinese_headers_is_read_through_a_column_map(tmp_path):
     db, pilot = shop(tmp_path)
     rows = [["订单号", "手机", "收货人", "省", "市", "区", "详细地址", "商品编码", "数量", "单价",
-             "实付金额", "支付单号"],
+             "实付金额", "支付单号", "下单时间"],
             ["T100", "13900001111", "李雷", "江苏省", "南京市", "鼓楼区", "中山路 1 号", "TEA-01",
-             "1", "39.90", "54.90", "ali-1"],
+             "1", "39.90", "54.90", "ali-1", "2026-11-10T20:15:00+08:00"],
             ["T100", "13900001111", "李雷", "江苏省", "南京市", "鼓楼区", "中山路 1 号", "CUP-02",
-             "1", "15.00", "54.90", "ali-1"],
+             "1", "15.00", "54.90", "ali-1", "2026-11-10T20:15:00+08:00"],
             ["T101", "13900002222", "韩梅梅", "广东省", "深圳市", "南山区", "科技园 8 栋", "TEA-01",
-             "x", "39.90", "", ""]]
+             "x", "39.90", "", "", ""]]
     with (tmp_path / "taobao.csv").open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(rows)
     mapping = {"订单号": "external_id", "手机": "phone", "收货人": "recipient", "省": "province",
                "市": "city", "区": "district", "详细地址": "street", "商品编码": "sku",
                "数量": "quantity", "单价": "unit_price", "实付金额": "paid_amount",
-               "支付单号": "payment_ref"}
+               "支付单号": "payment_ref", "下单时间": "created_at"}
     (tmp_path / "map.json").write_text(json.dumps(mapping, ensure_ascii=False), "utf-8")
     result = CliRunner().invoke(app, ["import", "orders", str(tmp_path / "taobao.csv"), "--db",
                                       db, "--columns", str(tmp_path / "map.json"),
@@ -97,6 +98,7 @@ def test_a_csv_export_with_chinese_headers_is_read_through_a_column_map(tmp_path
     assert result.exit_code == 1
     order = pilot.orders.get("o-1")
     assert (order.state, order.total, len(order.lines)) == ("paid", 5490, 2)
+    assert order.created_at == datetime(2026, 11, 10, 12, 15, tzinfo=UTC)
     assert order.buyer_id.startswith("taobao-")  # derived from the phone, which is not stored
     assert order.shipping_address["city"] == "南京市"
     report = (tmp_path / "taobao.csv.errors.csv").read_text(encoding="utf-8")
@@ -108,6 +110,7 @@ def test_woocommerce_orders_import_from_their_rest_json(tmp_path):
     db, pilot = shop(tmp_path)
     woo = [{"id": 727, "status": "processing", "currency": "CNY", "total": "49.90",
             "customer_id": 26, "customer_ip_address": "203.0.113.9",
+            "date_created_gmt": "2026-11-11T01:58:00",
             "date_paid": "2026-11-11T10:00:00", "transaction_id": "alipay-2026-727",
             "billing": {"email": "buyer@example.cn", "phone": "13800138000"},
             "shipping": {"first_name": "芳", "last_name": "王", "address_1": "西湖区文三路 18 号",
@@ -123,6 +126,7 @@ def test_woocommerce_orders_import_from_their_rest_json(tmp_path):
     order = pilot.orders.get("o-1")
     assert (order.buyer_id, order.state, order.total) == ("woo-26", "paid", 3990), order.risk
     assert order.shipping_address["recipient"] == "王 芳"
+    assert order.created_at == datetime(2026, 11, 11, 1, 58, tzinfo=UTC)  # WooCommerce's, UTC
     pilot.close()
 
 
