@@ -9,10 +9,10 @@ from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL
 
 from integrations.bootstrap import build_context
 from integrations.carriers.simulated import AdoptingCarrier
-from integrations.config import read_settings
 from integrations.console.jobs import Ports
 from integrations.events.relay import PrefectHttpSink
 from integrations.notify import deliver, notifier_from
+from integrations.payments.credentials import read_payment_settings
 from integrations.payments.select import gateway_from_settings
 from integrations.payments.settings import PaymentSettings
 from integrations.service.context import Context
@@ -28,37 +28,20 @@ def context(database_url: str | None = None) -> Context:
     Closed when the process exits, or once the cache has let it go (a ninth store URL in one
     process) and no caller holds it any more: left open, its pooled PostgreSQL connection
     warned at exit ("… was deleted while still open")."""
-    ctx = build_context(database_url, gateway=payment_gateway())
+    ctx = build_context(database_url, secrets=secret_block)
     ctx.close_when_dropped()
     return ctx
 
 
 def payment_settings(load: Callable[[str], str] | None = None) -> PaymentSettings:
     """ORDERPILOT_PAYMENTS_*, with each credential the environment lacks read from the Prefect
-    Secret block named for it in ORDERPILOT_PAYMENTS_SECRET_BLOCKS."""
-    settings = read_settings(PaymentSettings)
-    unknown = sorted(set(settings.secret_blocks) - set(PaymentSettings.model_fields))
-    if unknown:
-        raise InvalidInput({"ORDERPILOT_PAYMENTS_SECRET_BLOCKS": f"names unknown settings: "
-                                                                  f"{unknown}"})
-    wanted = {name: block for name, block in settings.secret_blocks.items()
-              if getattr(settings, name) is None}
-    if not wanted:
-        return settings
-    values = {name: _read_block(load or _secret_block, name, block)
-              for name, block in wanted.items()}
-    return read_settings(PaymentSettings, **(settings.model_dump() | values))
+    Secret block named for it in ORDERPILOT_PAYMENTS_SECRET_BLOCKS: the same reading as every
+    pilot's (build_context), with the same reader of blocks unless given another."""
+    return read_payment_settings(load or secret_block)
 
 
-def _read_block(load: Callable[[str], str], name: str, block: str) -> str:
-    try:
-        return load(block)
-    except ValueError as error:  # Prefect: no block of that name (or not a Secret block)
-        raise InvalidInput({"ORDERPILOT_PAYMENTS_SECRET_BLOCKS": f"{name}: the Prefect Secret "
-                            f"block {block!r} could not be read ({error})"}) from None
-
-
-def _secret_block(name: str) -> str:
+def secret_block(name: str) -> str:
+    """The value of the Prefect Secret block `name` (ValueError: there is none)."""
     from prefect.blocks.system import Secret
 
     return str(Secret.load(name).get())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -10,6 +12,7 @@ from integrations.config import Settings, read_settings
 from integrations.db.engine import make_engine
 from integrations.db.migrate import ensure_schema
 from integrations.notify import notify_routes
+from integrations.payments.credentials import read_payment_settings
 from integrations.payments.select import gateway_from_settings
 from integrations.risk.settings import (
     RiskSettings,
@@ -26,8 +29,12 @@ from statemachine.risk_port import RiskCheck
 
 def build_context(database_url: str | None = None, clock: Clock | None = None,
                   risk_check: RiskCheck | None = None, settings: Settings | None = None,
-                  migrate: bool = True, gateway: PaymentGateway | None = None) -> Context:
-    """Everything a service function needs, from explicit arguments or ORDERPILOT_* settings."""
+                  migrate: bool = True, gateway: PaymentGateway | None = None,
+                  secrets: Callable[[str], str] | None = None) -> Context:
+    """Everything a service function needs, from explicit arguments or ORDERPILOT_* settings.
+    `secrets` reads a payment credential kept in a secret block (ORDERPILOT_PAYMENTS_SECRET_
+    BLOCKS; flows.wiring.secret_block reads Prefect's): the gateway and the webhook secrets
+    come from the one reading every process makes (payments/credentials.py)."""
     settings = settings or read_settings(Settings)
     if database_url is not None:
         settings = settings.model_copy(update={"database_url": database_url})
@@ -35,12 +42,14 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     risk = read_settings(RiskSettings)  # ORDERPILOT_RISK_*; default: the packaged rule set
     risk_check = risk_check or risk_check_from_settings(risk)
     hooks, verifier = risk_hooks(risk.ruleset()), verifier_from_settings(risk)
-    gateway = gateway or gateway_from_settings()
+    payments = read_payment_settings(secrets)
+    gateway = gateway or gateway_from_settings(payments)
     routes = notify_routes()  # ORDERPILOT_NOTIFY_ROUTES: each URL one apprise can use
     engine = open_store(settings.database_url, migrate)
     return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
                    timeouts=settings.timeouts(), risk_check=risk_check, hooks=hooks,
-                   verifier=verifier, gateway=gateway, notify_routes=routes)
+                   verifier=verifier, gateway=gateway, payments=payments,
+                   notify_routes=routes)
 
 
 def open_store(url: str, migrate: bool = True) -> Engine:

@@ -57,6 +57,14 @@ from statemachine.risk_port import RiskCheck
 from statemachine.shipment import SHIPMENT_LIFECYCLE
 
 
+def _secret_block(name: str) -> str:
+    """A payment credential kept in a Prefect Secret block, read as the flows read it. Prefect
+    (seconds to import) is loaded only when the environment names such a block."""
+    from flows import wiring
+
+    return wiring.secret_block(name)
+
+
 class OrderPilot:
     """One shop's order store and lifecycle engine.
 
@@ -68,7 +76,7 @@ class OrderPilot:
                  risk_check: RiskCheck | None = None, settings: Settings | None = None,
                  gateway: PaymentGateway | None = None):
         self.context: Context = build_context(database_url, clock, risk_check, settings,
-                                              gateway=gateway)
+                                              gateway=gateway, secrets=_secret_block)
         self.orders = Orders(self.context)
         self.inventory = Inventory(self.context)
         self.shipments = Shipments(self.context)

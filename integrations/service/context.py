@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from integrations.config import Settings
 from integrations.db.errors import schema_problem
@@ -21,6 +21,9 @@ from statemachine.policies import Timeouts
 from statemachine.ports import PaymentGateway
 from statemachine.risk_port import RiskCheck
 from statemachine.verification import Verifier
+
+if TYPE_CHECKING:
+    from integrations.payments.settings import PaymentSettings
 
 
 class SystemClock:
@@ -40,6 +43,8 @@ class Context:
     hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
     verifier: Verifier | None = None  # step-up verification codes (service/verification.py)
     gateway: PaymentGateway = field(default_factory=lambda: _simulated_gateway())
+    # the settings `gateway` was built from (webhook secrets too); None: not read here
+    payments: PaymentSettings | None = None
     # audience → apprise URLs (ORDERPILOT_NOTIFY_ROUTES), read and checked at start-up
     notify_routes: dict[str, list[str]] = field(default_factory=dict)
     units: Units = field(init=False, repr=False)

@@ -18,3 +18,22 @@ def test_a_stripe_key_in_a_secret_block_is_read_by_the_flows(prefect_server, mon
     monkeypatch.setenv("ORDERPILOT_PAYMENTS_SECRET_BLOCKS",
                        '{"stripe_api_key": "orderpilot-stripe-key"}')
     assert payment_settings().secret("stripe_api_key") == "sk_test_KeptInPrefect0001"
+
+
+def test_a_pilot_reads_the_same_block_as_the_flows(prefect_server, sqlite_url, monkeypatch):
+    # `OrderPilot()` (the CLI, `orderpilot api`, a shop's own code) on a real server's block
+    from prefect.blocks.system import Secret
+
+    from orderpilot import OrderPilot
+
+    Secret(value="sk_test_KeptInPrefect0002").save("orderpilot-stripe-key-2", overwrite=True)
+    monkeypatch.setenv("ORDERPILOT_PAYMENTS_PROVIDER", "stripe")
+    monkeypatch.setenv("ORDERPILOT_PAYMENTS_STRIPE_WEBHOOK_SECRET", "whsec_from_env")
+    monkeypatch.setenv("ORDERPILOT_PAYMENTS_SECRET_BLOCKS",
+                       '{"stripe_api_key": "orderpilot-stripe-key-2"}')
+    pilot = OrderPilot(sqlite_url)
+    try:
+        assert pilot.context.payments is not None
+        assert pilot.context.payments.secret("stripe_api_key") == "sk_test_KeptInPrefect0002"
+    finally:
+        pilot.close()
