@@ -170,10 +170,13 @@ def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
 def _not_the_total(order: Order, event: PaymentEvent) -> str | None:
     """Why money taken for an order waiting for its payment cannot be that payment (another
     currency or amount: late money, refunded, as the providers' webhooks book it); None when
-    it can, or when the order takes no payment (then it is late for that)."""
-    if not takes_payment(order):
+    it can, or when the order takes no payment (then it is late for that). Money in another
+    currency is never the order's, whatever its state: an expired order must not be revived
+    with it (12,900 US cents would pay ¥129), the revive step compares amounts only."""
+    currency = event.currency or order.currency
+    if not takes_payment(order) and currency == order.currency:
         return None
-    return not_its_payment(order, event.amount, event.currency or order.currency)
+    return not_its_payment(order, event.amount, currency)
 
 
 def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:

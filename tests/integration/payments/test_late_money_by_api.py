@@ -205,3 +205,20 @@ def test_a_payment_of_another_amount_reported_by_api_is_refunded(any_url, clock,
         "refunded", "awaiting_payment", 0)
     assert gateway.refunds == [("unionpay-7787", 10_000, "late-refund:payments:unionpay-7787")]
     pilot.close()
+
+
+def test_money_in_another_currency_never_revives_an_expired_order(any_url, clock, monkeypatch):
+    # Given the revive policy and an order of ¥129 whose hold lapsed
+    monkeypatch.setenv("ORDERPILOT_LATE_PAYMENTS", "revive")
+    gateway = RecordingGateway()
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, gateway=gateway)
+    order = expired_order(pilot, clock)
+    # When the shop's code reports 12,900 taken for it — in US cents, not fen
+    other = pilot.orders.pay(order.id, amount=12_900, payment_ref="unionpay-7788",
+                             currency="USD")
+    # Then it is not the order's payment: refunded, the order left expired (before: revived
+    # and paid ¥129 with US$129, shipped for money of another currency)
+    assert (other.outcome, other.order.state, other.order.paid) == ("refunded", "expired", 0)
+    assert gateway.refunds == [("unionpay-7788", 12_900, "late-refund:payments:unionpay-7788")]
+    assert ledger(pilot, order.id) == [("late_capture", 12_900), ("refund", 12_900)]
+    pilot.close()
