@@ -33,6 +33,11 @@ class OperationKind(StrEnum):
 REFUNDED_BY_MERCHANT = frozenset({"shopify"})
 
 
+def refunded_by_merchant(payment_ref: str | None) -> bool:
+    """The order's money was taken by such a provider: its payment ref names it (`shopify:5`)."""
+    return bool(payment_ref) and str(payment_ref).partition(":")[0] in REFUNDED_BY_MERCHANT
+
+
 class OperationStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"

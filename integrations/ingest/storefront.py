@@ -247,7 +247,7 @@ def _cancel(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
     later = order.financial_status not in REFUNDED_ON_CANCEL
     try:
         orders.fire(ctx, tx, ours, "cancel", ACTOR,
-                    {"reason": reason} | ({"refund_later": True} if later and owed else {}))
+                    {"reason": reason, "refund_later": bool(later and owed)})
     except InvalidTransition as error:
         return f"{error}: open an after-sales case instead"
     if owed > 0 and not later:

@@ -30,7 +30,12 @@ from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.fulfilment import contents_problems, parcel_loads
-from statemachine.money import OperationKind, OperationStatus, mark_refunded
+from statemachine.money import (
+    OperationKind,
+    OperationStatus,
+    mark_refunded,
+    refunded_by_merchant,
+)
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order, OrderState
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
@@ -77,6 +82,11 @@ def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
             # gives back: they settle into it (order locked by the pipeline)
             reserved = MoneyStore(tx.store.sql).reserved(order.id)
             params["refunds_in_flight"], params["disputed"] = reserved.refunds, reserved.disputed
+            if move.trigger == "cancel" and refunded_by_merchant(order.payment_ref):
+                # money Shopify took is given back in Shopify's admin, never by our gateway: a
+                # cancel made here leaves it there, owed and listed, as "refund later" does
+                # (the Shopify webhook says itself whether Shopify refunded it)
+                params.setdefault("refund_later", True)
         return params
 
     return facts

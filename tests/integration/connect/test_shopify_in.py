@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from flows.wiring import ports
 from integrations.config import Settings
 from integrations.connect_config import ShopifyPolicy
+from integrations.console.jobs import settle_cancel
 from integrations.service import settlement
 from orderpilot import OrderPilot
 from statemachine.errors import InvalidInput
@@ -414,3 +416,26 @@ def test_the_public_api_cannot_cancel_a_paid_order_leaving_its_refund_for_later(
     cancelled = pilot.orders.fire(order.id, "cancel", reason="买家取消")
     assert (cancelled.state, cancelled.refunded) == ("cancelled", 3990)
     assert pilot.payments.refunds_owed() == []
+
+
+def test_an_order_paid_in_shopify_cancelled_here_is_refunded_in_shopify_not_by_our_gateway(
+        storefront):
+    # Given an order paid at checkout in Shopify (¥79.80 of tea + ¥10.00 shipping)
+    pilot, http = storefront
+    send(http, "orders/create", shopify_order(14, financial_status="paid"), "wh-90")
+    # When staff cancel it here, through the Python API (the buyer rang the shop)
+    cancelled = pilot.orders.fire("o-1", "cancel", reason="买家电话取消")
+    # Then it is cancelled with its money still with Shopify, and the job that pays a
+    # cancellation back asks our own gateway for nothing (it had "refunded" ¥79.80 of a
+    # Shopify payment through it, told the buyer so, and Shopify never gave a fen back)
+    assert (cancelled.state, cancelled.refunded) == ("cancelled", 0)
+    assert settle_cancel(pilot.context, ports(pilot.context), "o-1") == "nothing to settle"
+    assert ledger(pilot) == [("capture", 8980, "shopify:14")]
+    # And finance sees it owed until it is refunded in Shopify's admin
+    assert [(r["order_id"], r["owed"], r["kind"]) for r in pilot.payments.refunds_owed()] == [
+        ("o-1", 7980, "refund_later")]
+    done = send(http, "refunds/create", shopify_refund(14, subtotal="79.80", quantity=2,
+                                                       shipping="10.00"), "wh-91")
+    assert done.json()["applied"] is True, done.text
+    assert pilot.payments.refunds_owed() == []
+    assert sum(-a if kind == "refund" else a for kind, a, _ in ledger(pilot)) == 0
