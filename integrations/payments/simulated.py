@@ -2,12 +2,16 @@
 refunds, voids, disputes and a settlement report — the default for the demo and the tests.
 
 It behaves like the real providers where orderpilot depends on it: a payment is opened, the
-buyer authorises it, orderpilot captures it; only an uncaptured payment can be voided; refunds
-never exceed the capture. Every call carries an idempotency key: the same key with the same
-request returns the first result; with a different request it is refused. Failures are
-classified: `TransientPaymentError` (nothing happened, retry with the same key) and
-`PermanentPaymentError` (declined, over-refund, unknown payment: compensate). Transient failures
-are drawn from a seeded random generator, so a run is reproducible.
+buyer authorises it, orderpilot captures it; only an uncaptured payment can be voided; a refund
+beyond what is left of the capture is refused (Stripe: `amount_too_large` /
+`charge_already_refunded`; Alipay: `ACQ.REFUND_AMT_NOT_EQUAL_TOTAL`), and so is any refund of a
+payment the buyer's bank has charged back (Stripe: `charge_disputed`: a dispute open, lost or
+conceded; once won, the payment may be refunded again). Every call carries an idempotency key:
+the same key with the same request returns the first result; with a different request it is
+refused. Failures are classified: `TransientPaymentError` (nothing happened, retry with the
+same key) and `PermanentPaymentError` (declined, over-refund, charged back, unknown payment:
+compensate). Transient failures are drawn from a seeded random generator, so a run is
+reproducible.
 """
 
 from __future__ import annotations
@@ -170,10 +174,17 @@ class SimulatedGateway:
         if lines and sum(line.amount for line in lines) != amount:
             raise PermanentPaymentError(f"refund lines add up to "
                                         f"{sum(ln.amount for ln in lines)}, not {amount}")
-        left = payment.captured - payment.refunded
-        if not 0 < amount <= left:
+        if self._charged_back(payment_ref):
+            raise PermanentPaymentError(f"{payment_ref} has been charged back: no refund while "
+                                        "its dispute is open or after it was lost "
+                                        "(charge_disputed)")
+        if amount <= 0:
+            raise PermanentPaymentError(f"refund amount must be positive (got {amount})")
+        left = self._refundable(payment_ref, payment)
+        if amount > left:
+            code = "charge_already_refunded" if left <= 0 else "amount_too_large"
             raise PermanentPaymentError(f"refund of {amount} exceeds what is left on "
-                                        f"{payment_ref} ({left})")
+                                        f"{payment_ref} ({left}) ({code})")
         payment.refunded += amount
         result = PaymentResult("refund", f"{payment_ref}-rf{len(payment.refunds) + 1}",
                                payment_ref, amount, payment.currency, key, lines)
@@ -188,6 +199,15 @@ class SimulatedGateway:
         payment.state = "voided"
         return PaymentResult("void", f"{payment_ref}-void", payment_ref, payment.amount,
                              payment.currency, key)
+
+    def _refundable(self, payment_ref: str, payment: _Payment) -> int:
+        """What is left of the capture to refund."""
+        return payment.captured - payment.refunded
+
+    def _charged_back(self, payment_ref: str) -> bool:
+        """A dispute of the payment is open, lost or conceded (Stripe refuses its refunds)."""
+        return any(d["payment_ref"] == payment_ref and d["status"] != "won"
+                   for d in self.disputes.values())
 
     def _payment(self, payment_ref: str, adopt_as: str) -> _Payment:
         payment = self._payments.get(payment_ref) or self._adopt(payment_ref, adopt_as)

@@ -104,3 +104,24 @@ def test_a_captured_payment_cannot_be_voided_only_refunded(provider):
 def test_refunding_an_unknown_payment_is_permanent(provider):
     with pytest.raises(PermanentPaymentError):
         provider.gateway.refund("o-404", 100, idempotency_key="refund:c-404")
+
+
+@pytest.fixture(params=["simulated", "stripe"])  # Alipay has no dispute API (docs/payments.md)
+def disputable(request) -> tuple[Provider, Callable[[str, int], None]]:
+    if request.param == "simulated":
+        simulated = SimulatedGateway(buyer_pays=False)
+        return Provider(simulated, simulated.authorise), simulated.open_dispute
+    fake_stripe = request.getfixturevalue("fake_stripe")
+    return (Provider(stripe_gateway_for(fake_stripe), fake_stripe.authorise),
+            lambda ref, amount: fake_stripe.open_dispute(ref, amount))
+
+
+def test_a_payment_under_dispute_is_not_refunded_even_in_part(disputable):
+    # Given a ¥50 payment whose buyer's bank disputes ¥20 of it
+    provider, open_dispute = disputable
+    ref = paid(provider)
+    open_dispute(ref, 2000)
+    # When ¥10 of the undisputed rest is refunded, Then the provider refuses: Stripe refunds
+    # no charge the bank is taking back (before, the simulated gateway paid it)
+    with pytest.raises(PermanentPaymentError, match="charge_disputed"):
+        provider.gateway.refund(ref, 1000, idempotency_key="refund:c-1")

@@ -82,3 +82,28 @@ def test_promised_days_come_from_the_profile():
     clock = ManualClock(START)
     waybill = SimulatedCarrier(PROFILE, clock).create_waybill(waybill_request())
     assert waybill.promised_by - waybill.created_at == timedelta(days=PROFILE.promised_days)
+
+
+def test_a_payment_charged_back_is_not_refunded_while_disputed_nor_once_lost():
+    gateway = SimulatedGateway()
+    checkout = gateway.checkout("o-1", 5000, "CNY", idempotency_key="checkout:o-1")
+    gateway.capture(checkout.payment_ref, 5000, "CNY", idempotency_key="capture:o-1")
+    dispute = gateway.open_dispute(checkout.payment_ref, 5000)
+    with pytest.raises(PermanentPaymentError, match="charge_disputed"):
+        gateway.refund(checkout.payment_ref, 100, idempotency_key="refund:1")
+    gateway.accept(dispute, idempotency_key="accept:1")  # conceded: the buyer has the money
+    with pytest.raises(PermanentPaymentError, match="charge_disputed"):
+        gateway.refund(checkout.payment_ref, 100, idempotency_key="refund:2")
+    assert [r.kind for r in gateway.books] == ["charge", "dispute"]
+
+
+def test_a_refund_beyond_what_is_left_names_the_providers_refusal():
+    gateway = SimulatedGateway()
+    checkout = gateway.checkout("o-1", 5000, "CNY", idempotency_key="checkout:o-1")
+    gateway.capture(checkout.payment_ref, 5000, "CNY", idempotency_key="capture:o-1")
+    with pytest.raises(PermanentPaymentError, match=r"\(amount_too_large\)"):
+        gateway.refund(checkout.payment_ref, 5001, idempotency_key="refund:1")
+    gateway.refund(checkout.payment_ref, 5000, idempotency_key="refund:2")
+    with pytest.raises(PermanentPaymentError, match=r"\(charge_already_refunded\)"):
+        gateway.refund(checkout.payment_ref, 1, idempotency_key="refund:3")
+
