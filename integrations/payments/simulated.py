@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from statemachine.ports import (
     Checkout,
@@ -233,16 +234,66 @@ class SimulatedGateway:
                                            self._now()))
 
 
+class Booked(Protocol):
+    """What the store holds about one payment, as the provider would know it: the money
+    captured on it, each refund of it by its ledger key (`op:<idempotency key>` for ours, the
+    provider's event for one made at its dashboard), and whether a dispute of it is open,
+    lost or conceded."""
+
+    captured: int
+    currency: str
+    refunds: Mapping[str, int]
+    charged_back: bool
+
+
 class AdoptingGateway(SimulatedGateway):
-    """The simulated gateway for payments made elsewhere (they reached orderpilot by webhook):
-    an unknown payment_ref is adopted — as captured for a refund, as authorised otherwise —
-    with no limit on its amount."""
+    """The simulated gateway for payments made elsewhere (they reached orderpilot by webhook or
+    through the API, or another process captured them): the default when no provider is
+    configured. A payment it did not open is adopted from the store's records (`book`, bound by
+    the service context): captured for what the store says was captured on it, refunded for
+    every refund of it booked there (by any process) and every refund this one made. So, like
+    a real provider, it refuses a refund beyond what is left, and any refund of a payment
+    charged back; a payment the store knows nothing of is refused. Authorisations (a capture
+    or a void of a payment it did not open) are adopted with no limit on their amount."""
+
+    def __init__(self, *, book: Callable[[str], Booked | None] | None = None,
+                 **options: Any):
+        super().__init__(**options)
+        self.book = book
+
+    def bind_book(self, book: Callable[[str], Booked | None]) -> None:
+        """Read adopted payments from `book` (the first binding stays: one store per gateway)."""
+        if self.book is None:
+            self.book = book
 
     def _adopt(self, payment_ref: str, state: str) -> _Payment:
-        payment = _Payment("", sys.maxsize, "", state,
-                           captured=sys.maxsize if state == "captured" else 0)
+        if state == "captured":
+            booked = self._booked(payment_ref)
+            if booked is None or booked.captured <= 0:
+                raise PermanentPaymentError(f"no payment {payment_ref} captured (the "
+                                            "simulated gateway adopts only what the store "
+                                            "booked as captured)")
+            payment = _Payment("", booked.captured, booked.currency, state,
+                               captured=booked.captured)
+        else:
+            payment = _Payment("", sys.maxsize, "", state)
         self._payments[payment_ref] = payment
         return payment
+
+    def _refundable(self, payment_ref: str, payment: _Payment) -> int:
+        """Read the store at every refund: another process may have captured or refunded."""
+        booked = self._booked(payment_ref)
+        if booked is None:
+            return super()._refundable(payment_ref, payment)
+        ours = {f"op:{r.idempotency_key}": r.amount for r in payment.refunds}
+        return max(payment.captured, booked.captured) - sum({**booked.refunds, **ours}.values())
+
+    def _charged_back(self, payment_ref: str) -> bool:
+        booked = self._booked(payment_ref)
+        return super()._charged_back(payment_ref) or bool(booked and booked.charged_back)
+
+    def _booked(self, payment_ref: str) -> Booked | None:
+        return self.book(payment_ref) if self.book is not None else None
 
     def _dispute(self, dispute_ref: str) -> dict[str, object]:
         """A dispute opened elsewhere (reported by webhook to another process) is adopted."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from integrations.config import Settings
 from integrations.db.errors import schema_problem
 from integrations.db.migrate import schema_mismatch
+from integrations.db.payment_book import BookedPayment, booked_payment
 from integrations.db.unit_of_work import Engine, Tx, tx_on
 from integrations.db.units import Units
 from integrations.service.contention import as_domain_error
@@ -51,6 +52,9 @@ class Context:
 
     def __post_init__(self) -> None:
         self.units = Units(self.engine.url)
+        bind_book = getattr(self.gateway, "bind_book", None)
+        if callable(bind_book):  # the simulated provider: payments made elsewhere, as booked
+            bind_book(store_book(self))
 
     @contextmanager
     def tx(self, readonly: bool = False) -> Iterator[Tx]:
@@ -98,3 +102,18 @@ def _simulated_gateway() -> PaymentGateway:
     from integrations.payments.simulated import AdoptingGateway
 
     return AdoptingGateway()
+
+
+def store_book(ctx: Context) -> Callable[[str], BookedPayment | None]:
+    """A payment as `ctx`'s store booked it, for the simulated provider (weakly held: a
+    gateway outliving its context does not keep its engine open)."""
+    context = weakref.ref(ctx)
+
+    def book(payment_ref: str) -> BookedPayment | None:
+        held = context()
+        if held is None:
+            return None
+        with held.tx(readonly=True) as tx:
+            return booked_payment(tx.store.sql, payment_ref)
+
+    return book

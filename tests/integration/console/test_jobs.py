@@ -22,6 +22,7 @@ from integrations.db.repository import OUTBOX
 from integrations.notify import deliver, notifier_from
 from integrations.payments.simulated import AdoptingGateway
 from integrations.service import refunds
+from integrations.service.context import store_book
 from statemachine.errors import OrderPilotError
 from statemachine.ports import CarrierProfile, TransientPaymentError
 from tests.factories import order_request
@@ -35,8 +36,8 @@ class Declined(OrderPilotError):
 class FlakyGateway(AdoptingGateway):
     """Times out `failures` times, then refunds; or declines every refund for good."""
 
-    def __init__(self, failures: int = 0, decline: bool = False):
-        super().__init__()
+    def __init__(self, pilot: Any, failures: int = 0, decline: bool = False):
+        super().__init__(book=store_book(pilot.context))  # the shop's own payments
         self.failures, self.decline, self.calls = failures, decline, 0
 
     def refund(self, payment_ref: str, amount: int, **kwargs: Any) -> Any:
@@ -48,8 +49,8 @@ class FlakyGateway(AdoptingGateway):
         return super().refund(payment_ref, amount, **kwargs)
 
 
-def ports(gateway: Any = None) -> Ports:
-    return Ports(gateway=gateway or AdoptingGateway(),
+def ports(pilot: Any, gateway: Any = None) -> Ports:
+    return Ports(gateway=gateway or pilot.context.gateway,
                  carrier=lambda name, clock: AdoptingCarrier(CarrierProfile(name), clock),
                  notify=lambda message: deliver(notifier_from(), message),
                  retry_delays=(0.01, 0.01))
@@ -85,9 +86,9 @@ def test_a_cancelled_paid_order_is_refunded_once_through_a_timeout_and_the_buyer
         tmp_path: Path, channel: Recorder):
     # Given a paid order cancelled, and a gateway that times out once
     pilot, order_id = cancelled_after_payment(tmp_path)
-    gateway = FlakyGateway(failures=1)
+    gateway = FlakyGateway(pilot, failures=1)
     # When the settlement job runs twice (a repeated event)
-    outcomes = [settle_cancel(pilot.context, ports(gateway), order_id) for _ in range(2)]
+    outcomes = [settle_cancel(pilot.context, ports(pilot, gateway), order_id) for _ in range(2)]
     # Then it retried the timeout, refunded once, and told the buyer once
     assert outcomes == ["refunded", "already settled"] and gateway.calls == 2
     assert signals(pilot, "orderpilot.order.refund_%") == ["orderpilot.order.refund_settled"]
@@ -98,8 +99,8 @@ def test_a_cancelled_paid_order_is_refunded_once_through_a_timeout_and_the_buyer
 def test_a_declined_refund_is_recorded_and_the_staff_told_without_a_retry(
         tmp_path: Path, channel: Recorder):
     pilot, order_id = cancelled_after_payment(tmp_path)
-    gateway = FlakyGateway(decline=True)
-    assert settle_cancel(pilot.context, ports(gateway), order_id) == "failed"
+    gateway = FlakyGateway(pilot, decline=True)
+    assert settle_cancel(pilot.context, ports(pilot, gateway), order_id) == "failed"
     assert gateway.calls == 1
     assert signals(pilot, "orderpilot.order.refund_%") == ["orderpilot.order.refund_failed"]
     assert [b["title"] for b in channel.bodies] == [f"Refund for cancelled {order_id} failed"]
@@ -120,18 +121,18 @@ def test_a_stall_episode_is_chased_once_even_when_it_is_also_marked_late(
     order_id = shipped(pilot)
     assert pilot.sweep(pilot.clock.advance(hours=73))["pickup_due"] == 1
     # When the chase job runs, the parcel is then marked late, and the job runs again
-    first = chase_stall(pilot.context, ports(), "s-1")
+    first = chase_stall(pilot.context, ports(pilot), "s-1")
     pilot.sweep(pilot.clock.advance(days=5))  # promised delivery passes while stalled
-    again = chase_stall(pilot.context, ports(), "s-1")
+    again = chase_stall(pilot.context, ports(pilot), "s-1")
     # Then one chase and one apology for the episode
     assert first.startswith("chased: sim-express ticket") and again == "already chased"
     assert signals(pilot, "orderpilot.shipment.chased") == ["orderpilot.shipment.chased"]
     assert [b["title"] for b in channel.bodies] == [f"Your parcel {order_id}-1 is delayed"]
     # When a scan moves it and it goes silent again, the new episode is chased once more
     pilot.shipments.fire("s-1", "pick_up", location="上海转运中心")
-    assert chase_stall(pilot.context, ports(), "s-1").startswith("cleared")
+    assert chase_stall(pilot.context, ports(pilot), "s-1").startswith("cleared")
     assert pilot.sweep(pilot.clock.advance(hours=25))["scan_silence"] == 1
-    assert chase_stall(pilot.context, ports(), "s-1").startswith("chased")
+    assert chase_stall(pilot.context, ports(pilot), "s-1").startswith("chased")
     assert len(signals(pilot, "orderpilot.shipment.chased")) == 2
 
 
@@ -142,7 +143,7 @@ def test_a_carriers_reason_quoting_a_phone_reaches_the_buyer_masked(
     shipped(pilot)
     pilot.shipments.fire("s-1", "stall", reason="派送员 137-1234-5678 联系不上收件人")
     # When the chase job apologises to the buyer
-    assert chase_stall(pilot.context, ports(), "s-1").startswith("chased")
+    assert chase_stall(pilot.context, ports(pilot), "s-1").startswith("chased")
     # Then the apology quotes the reason with the number masked
     (apology,) = [b["message"] for b in channel.bodies]
     assert "联系不上收件人" in apology and "137****5678" in apology
@@ -162,8 +163,8 @@ def test_a_small_refund_request_is_approved_and_refunded_without_a_person(
     case = pilot.cases.open(order_id, kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
                             reason="杯子有裂纹")
     # When triage and settlement run
-    assert triage_refund(pilot.context, ports(), case.id) == "approved at once"
-    assert settle_refund(pilot.context, ports(), case.id) == "refunded"
+    assert triage_refund(pilot.context, ports(pilot), case.id) == "approved at once"
+    assert settle_refund(pilot.context, ports(pilot), case.id) == "refunded"
     # Then the order shows the refund
     assert pilot.orders.get(order_id).refunded == 2500
 
@@ -183,13 +184,13 @@ def test_a_return_case_settled_by_another_console_meanwhile_answers_as_a_repeat(
     def read_then_another_console_settles(ctx: Any, case_id: int) -> Any:
         seen = read(ctx, case_id)
         monkeypatch.setattr(refunds, "get", read)
-        settle_refund(ctx, ports(), case.id)
+        settle_refund(ctx, ports(any_pilot), case.id)
         return seen
 
     monkeypatch.setattr(refunds, "get", read_then_another_console_settles)
     # When this console settles it: it gets what a repeated request gets (idempotent)
-    assert settle_refund(any_pilot.context, ports(), case.id) == "awaiting_return"
-    assert settle_refund(any_pilot.context, ports(), case.id) == "awaiting_return"
+    assert settle_refund(any_pilot.context, ports(any_pilot), case.id) == "awaiting_return"
+    assert settle_refund(any_pilot.context, ports(any_pilot), case.id) == "awaiting_return"
     # And one return label went out
     assert [s.purpose for s in any_pilot.shipments.of_order(order.id)
             if s.purpose == "return"] == ["return"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from integrations.payments.simulated import AdoptingGateway
 from integrations.service import refunds
 from orderpilot import OrderPilot
 from statemachine import ids
@@ -41,7 +40,7 @@ def test_six_one_mug_requests_on_one_order_are_judged_together(any_url, clock):
                               reason="杯子有裂纹") for _ in range(6)]
     first = triage(pilot, cases[0])
     assert refunds.settle(pilot.context, ids.CASE.parse(cases[0].id),
-                          AdoptingGateway()) == "refunded"
+                          pilot.context.gateway) == "refunded"
     rest = [triage(pilot, case) for case in cases[1:]]
     # Then the first (¥150) is approved and refunded at once; the second would make ¥300 on
     # the order: it and the others go to a person (before: all six approved, ¥900 refunded

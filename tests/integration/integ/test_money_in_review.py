@@ -14,7 +14,6 @@ from sqlalchemy import text
 from integrations.carriers.simulated import AdoptingCarrier
 from integrations.console.jobs import Ports, settle_cancel
 from integrations.db.records import payments_of
-from integrations.payments.simulated import AdoptingGateway
 from statemachine import ids
 from statemachine.ports import CarrierProfile
 from tests.integration.integ.events import order_placed, payment
@@ -75,7 +74,7 @@ def test_a_rejected_order_gives_back_the_money_paid_during_review(client, shop):
     assert (rejected.state, rejected.paid, rejected.refunded) == ("rejected", 6000, 6000)
     assert stock(shop) == (100, 0)
     # And the settle job (run on the order's `rejected` event) refunds it once, into the ledger
-    gateway = AdoptingGateway(now=shop.clock.now)
+    gateway = shop.context.gateway  # the shop's simulated provider, on its store
     told = []
     ports = Ports(gateway=gateway, carrier=lambda n, c: AdoptingCarrier(CarrierProfile(n), c),
                   notify=told.append, retry_delays=(0.01,))
@@ -91,7 +90,7 @@ def test_an_unpaid_order_rejected_or_approved_moves_no_money(client, shop):
     dropped = held_for_review(client, "shop-2", buyer="b-2")
     assert shop.reviews.approve(kept["id"], by="mei").state == "awaiting_payment"
     assert shop.reviews.reject(dropped["id"], by="mei").refunded == 0
-    ports = Ports(gateway=AdoptingGateway(now=shop.clock.now),
+    ports = Ports(gateway=shop.context.gateway,
                   carrier=lambda n, c: AdoptingCarrier(CarrierProfile(n), c),
                   notify=lambda m: None, retry_delays=(0.01,))
     assert settle_cancel(shop.context, ports, dropped["id"]) == "nothing to settle"

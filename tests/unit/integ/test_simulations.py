@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 
 from integrations.carriers.simulated import Knobs, SimulatedCarrier
-from integrations.payments.simulated import SimulatedGateway
+from integrations.payments.simulated import AdoptingGateway, SimulatedGateway
 from statemachine.clock import ManualClock
 from statemachine.ports import PermanentPaymentError, TransientPaymentError
 from statemachine.tracking import CarrierStatus as St
@@ -107,3 +108,40 @@ def test_a_refund_beyond_what_is_left_names_the_providers_refusal():
     with pytest.raises(PermanentPaymentError, match=r"\(charge_already_refunded\)"):
         gateway.refund(checkout.payment_ref, 1, idempotency_key="refund:3")
 
+
+@dataclass
+class Book:
+    """The store's record of one payment, as the service context hands it to the gateway."""
+
+    captured: int = 5000
+    currency: str = "CNY"
+    refunds: dict[str, int] = field(default_factory=dict)
+    charged_back: bool = False
+
+
+def test_an_adopted_payment_is_refunded_within_what_the_store_and_the_gateway_paid_back():
+    # Given a ¥50 payment made elsewhere, ¥30 of it refunded by another process (booked)
+    book = Book(refunds={"op:refund:c-1": 3000})
+    gateway = AdoptingGateway(book=lambda ref: book if ref == "pay-1" else None)
+    # When ¥25 is asked for, Then it is refused; ¥20 is paid
+    with pytest.raises(PermanentPaymentError, match=r"left on pay-1 \(2000\)"):
+        gateway.refund("pay-1", 2500, idempotency_key="refund:c-2")
+    gateway.refund("pay-1", 2000, idempotency_key="refund:c-3")
+    # And once the store books that refund too, it is not counted twice: nothing is left
+    book.refunds["op:refund:c-3"] = 2000
+    with pytest.raises(PermanentPaymentError, match=r"\(charge_already_refunded\)"):
+        gateway.refund("pay-1", 1, idempotency_key="refund:c-4")
+    book.refunds.clear()  # (a store that lost its rows still leaves the gateway's own)
+    with pytest.raises(PermanentPaymentError, match=r"left on pay-1 \(3000\)"):
+        gateway.refund("pay-1", 3001, idempotency_key="refund:c-5")
+
+
+def test_an_adopted_payment_charged_back_or_unknown_is_not_refunded():
+    gateway = AdoptingGateway(book=lambda ref: Book(charged_back=True) if ref == "pay-1"
+                              else None)
+    with pytest.raises(PermanentPaymentError, match="charge_disputed"):
+        gateway.refund("pay-1", 100, idempotency_key="refund:c-1")
+    with pytest.raises(PermanentPaymentError, match="no payment pay-2"):
+        gateway.refund("pay-2", 100, idempotency_key="refund:c-2")
+    with pytest.raises(PermanentPaymentError, match="no payment pay-3"):
+        AdoptingGateway().refund("pay-3", 100, idempotency_key="refund:c-3")  # no store

@@ -1,0 +1,78 @@
+"""The default (simulated) gateway refuses a refund a real provider would refuse — beyond what
+is left of the payment, or of a payment charged back — however many processes share the store.
+
+Each pilot below stands for a process of its own: its own gateway, nothing in memory shared
+with the other, one store between them (a SQLite file, or PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.console.jobs import Ports, settle_cancel
+from integrations.db.money_store import MoneyStore
+from integrations.ingest.money_events import apply_money_event
+from orderpilot import OrderPilot
+from statemachine.ports import MoneyEvent, PermanentPaymentError
+from statemachine.risk_port import approve_everything
+from tests.factories import paid_order, stock
+
+
+def _pilot(url: str, clock) -> OrderPilot:
+    return OrderPilot(url, clock=clock, risk_check=approve_everything)  # default gateway
+
+
+def _ports(pilot: OrderPilot) -> Ports:
+    return Ports(gateway=pilot.context.gateway, carrier=None, notify=lambda message: None,
+                 retry_delays=(0.01,))
+
+
+def test_a_payment_refunded_by_one_process_is_not_refunded_again_by_another(any_url, clock):
+    # Given an order of two ¥35 cups paid, cancelled, and refunded in full by one process
+    first, second = _pilot(any_url, clock), _pilot(any_url, clock)
+    stock(first)
+    order = paid_order(first, quantity=2, unit_price=3_500)
+    first.orders.fire(order.id, "cancel", reason="买家不要了")
+    assert settle_cancel(first.context, _ports(first), order.id) == "refunded"
+    # When another process's gateway is asked to refund the payment again
+    with pytest.raises(PermanentPaymentError) as refused:
+        second.context.gateway.refund(order.payment_ref, 7_000,
+                                      idempotency_key="refund:again")
+    # Then it refuses, as Stripe would (before: it adopted the payment with no limit and paid
+    # the buyer ¥70 twice)
+    assert "(charge_already_refunded)" in str(refused.value)
+    first.close()
+    second.close()
+
+
+def test_a_payment_the_store_never_booked_is_not_refunded(any_url, clock):
+    # Given a store that knows nothing of payment pay-404
+    pilot = _pilot(any_url, clock)
+    # When the default gateway is asked to refund it
+    with pytest.raises(PermanentPaymentError) as refused:
+        pilot.context.gateway.refund("pay-404", 100, idempotency_key="refund:c-404")
+    # Then it refuses (before: it adopted it as captured with no limit and paid ¥1)
+    assert "pay-404" in str(refused.value)
+    pilot.close()
+
+
+def test_a_payment_under_an_open_dispute_is_not_refunded(any_url, clock):
+    # Given a ¥70 order paid, and the buyer's bank disputing ¥30 of it (reported by webhook
+    # to one process)
+    pilot, other = _pilot(any_url, clock), _pilot(any_url, clock)
+    stock(pilot)
+    order = paid_order(pilot, quantity=2, unit_price=3_500)
+    apply_money_event(pilot.context, MoneyEvent(
+        "simulated", "e-1", "dispute_opened", order.payment_ref, 3_000, "CNY", clock.now(),
+        order_id=order.id, dispute_ref="dp-1", reason="fraudulent"))
+    pilot.orders.fire(order.id, "cancel", reason="买家不要了")
+    # When the console of another process settles the cancellation (the ¥40 not disputed)
+    outcome = settle_cancel(other.context, _ports(other), order.id)
+    # Then the provider refuses, as Stripe refuses to refund a disputed charge, and the
+    # refusal is recorded for staff (before: the ¥40 was paid while the bank decided)
+    assert outcome == "failed"
+    with other.context.tx(readonly=True) as tx:
+        operations = MoneyStore(tx.store.sql).of_order(int(order.id[2:]))
+    assert [(o.kind.value, o.amount, o.status.value, "(charge_disputed)" in (o.error or ""))
+            for o in operations] == [("refund", 4_000, "failed", True)]
+    pilot.close()
+    other.close()
