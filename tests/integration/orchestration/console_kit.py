@@ -45,14 +45,14 @@ def paused(pilot: Any, entity: str) -> list[Any]:
 @contextmanager
 def running_console(pilot: Any, gateway: Any = None, **options: Any) -> Iterator[Any]:
     """The console for `pilot`'s store, fast intervals, stopped afterwards (its payments
-    through `gateway` when given, else the configured provider)."""
+    through `gateway` when given, else the store's own, as `orderpilot serve` wires it)."""
     from deployments.console import Console
     from flows.wiring import ports as real_ports
     from integrations.console.jobs import Ports
 
     defaults = {"poll": 0.2, "sweep_every": 3600, "redrive_every": 3600, "dashboard_every": 3600}
     wired = real_ports()
-    console = Console(pilot.context, ports_=Ports(gateway or wired.gateway, wired.carrier,
+    console = Console(pilot.context, ports_=Ports(gateway or pilot.context.gateway, wired.carrier,
                                                    wired.notify, retry_delays=(0.05,)),
                       **{**defaults, **options})
     console.start()
