@@ -56,9 +56,9 @@ def load() -> None:
 
 @lru_cache(maxsize=1)
 def _library() -> tuple[Any, Any, dict[tuple[str | None, ...], str], dict[int, str],
-                        frozenset[tuple[str, str]]]:
+                        frozenset[tuple[str, str]], dict[str, Any]]:
     """(jionlp, the prefiltered parser, the codes, the traditional → simplified table, the
-    cities without districts), loaded once."""
+    cities without districts, jionlp's location table), loaded once."""
     # jionlp greets on stdout when imported. redirect_stdout swaps a process-wide object: two
     # threads loading at once (the first placements of a busy webhook API) would each restore
     # the other's StringIO and leave stdout swallowed for good — hence one loader at a time.
@@ -70,7 +70,7 @@ def _library() -> tuple[Any, Any, dict[tuple[str | None, ...], str], dict[int, s
         location = jionlp.china_location_loader()
         characters = jionlp.traditional_simplified_loader("tra2sim_char.txt")
     return (jionlp, parser, _codes(location), _to_simplified(characters, location),
-            _undivided(location))
+            _undivided(location), location)
 
 
 def _codes(location: dict) -> dict[tuple[str | None, ...], str]:
@@ -163,7 +163,7 @@ def _zones() -> tuple[re.Pattern[str], dict[str, str]]:
     (the development zones, 本溪满族自治县); shorter rests are left out: 岳阳楼区 is not
     岳阳市楼区, nor 阿拉善右旗 阿拉善市右旗."""
     names: dict[str, str] = {}
-    for cities in _without_meta(_library()[0].china_location_loader()):
+    for cities in _without_meta(_library()[5]):  # the table loaded once, read only
         for counties in _without_meta(cities):
             for short in counties.get("_alias") or ():
                 for county in (c for c in counties if not c.startswith("_")):
@@ -190,7 +190,7 @@ def _taiwan() -> dict[str, frozenset[str]]:
 @lru_cache(maxsize=65_536)
 def find_region(text: str) -> Region:
     """The region an address starts with (cached: repeat buyers' addresses cost nothing)."""
-    _, parser, codes, _, undivided = _library()
+    _, parser, codes, _, undivided, _ = _library()
     with _LOCK:
         found = parser(text)
     return _region(found, codes, undivided)
@@ -198,7 +198,7 @@ def find_region(text: str) -> Region:
 
 def region_by_jionlp(text: str) -> Region:
     """`find_region`'s answer by jionlp's own parser, scanning every name: the reference."""
-    jionlp, _, codes, _, undivided = _library()
+    jionlp, _, codes, _, undivided, _ = _library()
     with _LOCK:
         found = jionlp.parse_location(text)
     return _region(found, codes, undivided)
