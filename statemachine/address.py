@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from statemachine import limits
+from statemachine.region_conflict import RegionConflict
 
 # Pickup points and lockers: the parcel never reaches a door (菜鸟驿站, 丰巢 lockers, ...).
 LOCKER = re.compile(r"驿站|快递柜|快递点|丰巢|自提|代收|取件|寄存|智能柜|收发室|parcel ?locker"
@@ -139,6 +140,9 @@ class ParsedAddress:
     # coded 810000 like Hong Kong itself)
     finest: bool = False
     note: str = ""  # bracketed notes for the courier ("放门卫"): kept, never in the key
+    # region fields sent that contradict each other (广东省 / 杭州市): never in the key, which
+    # is of the region the address library settled on (region_conflict.py)
+    conflicts: tuple[RegionConflict, ...] = ()
 
     @property
     def key(self) -> str:
@@ -186,14 +190,16 @@ class ParsedAddress:
             found.append("landmark_only")
         return tuple(found)
 
-    def as_dict(self) -> dict[str, str | bool | None]:
-        """Plain values for the order's attributes and events."""
+    def as_dict(self) -> dict[str, str | bool | list[str] | None]:
+        """Plain values for the order's attributes and events (`conflicts` only when there
+        are: an order's stored attributes are as before otherwise)."""
+        conflicts = {"conflicts": [str(c) for c in self.conflicts]} if self.conflicts else {}
         return {"country": self.country, "region_code": self.region_code,
                 "province": self.province, "city": self.city, "district": self.district,
                 "street": self.street, "number": self.number, "unit": self.unit,
                 "postcode": self.postcode, "locker": self.locker, "landmark": self.landmark,
                 "script": self.script, "finest": self.finest, "note": self.note,
-                "key": self.key}
+                "key": self.key} | conflicts
 
 
 def _one_spelling(text: str) -> str:

@@ -35,6 +35,10 @@ class WaybillRequest:
     address: Mapping[str, str]
     declared_value: int  # minor units
     direction: str = "outbound"  # outbound (to the buyer) | return (the buyer sends it back)
+    # printed on the label (its remark, 备注) where packer and courier see it: why the address
+    # must be checked first (its province, city or district contradict each other). An adapter
+    # that cannot print it must refuse the label rather than drop it.
+    flag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 Chinese-script text is written in simplified characters (jionlp's table), then goes through
 the region finder (jionlp) and the pure detail split in `statemachine.address`; Latin-script
 text is parsed by country (words in order, postcode, city). Raises `InvalidInput` naming the
-field when nothing usable is left.
+field when nothing usable is left. Region fields that contradict each other (广东省 /
+杭州市) are not refused here — stored orders are parsed again by migrations — but carried in
+`ParsedAddress.conflicts` (region_fields.py); the placement decides (geo/contact.py).
 
 A change to what key an address gets strands the block / allow entries listed under the old
 one: ship it with a migration that parses the listed addresses again, as
@@ -17,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from integrations.geo import region_fields
 from integrations.geo.regions import Region, find_region, simplified, zone_spelled
 from statemachine.address import (
     ParsedAddress,
@@ -43,7 +46,9 @@ def parse_address(address: Mapping[str, Any], field: str = "shipping_address"
         if not parts["street"]:
             raise InvalidInput({f"{field}.street": "expected a street address (or a line)"})
         text = "".join(parts[k] for k in CHINESE_ORDER)
-        return _chinese(text, parts["postal_code"] or None)
+        parsed = _chinese(text, parts["postal_code"] or None)
+        found = region_fields.conflicts(parts)  # 广东省 / 杭州市: said, not settled by the parse
+        return replace(parsed, conflicts=found) if found else parsed
     street, street_note = split_notes(parts["street"], latin=True)
     district, district_note = split_notes(parts["district"], latin=True)
     if not street.strip():

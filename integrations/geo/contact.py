@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from integrations.geo.addresses import parse_address
 from integrations.geo.phones import parse_phone
@@ -17,15 +17,25 @@ class Contact:
     phone: str | None  # E.164
 
 
-def parse_contact(request: Any) -> Contact:
+# What a placement does with region fields that contradict each other (广东省 / 杭州市):
+# "refuse" them naming the field (the Python API, the HTTP placement: the caller can fix the
+# address), or take the order for "review" (a Shopify webhook, an import: the order exists
+# elsewhere already; the risk engine holds it, `address_contradiction`)
+Contradictions = Literal["refuse", "review"]
+
+
+def parse_contact(request: Any, contradictions: Contradictions = "refuse") -> Contact:
     """The structured address and the E.164 phone of a `PlaceOrder`; InvalidInput names every
-    bad field (`shipping_address.line`, `phone`, `shipping_address.phone`)."""
+    bad field (`shipping_address.line`, `phone`, `shipping_address.phone`,
+    `shipping_address.province` that does not contain the city …)."""
     problems: dict[str, str] = {}
     address = phone = None
     try:
         address = parse_address(request.shipping_address.model_dump(exclude_none=True))
     except InvalidInput as error:
         problems.update(error.problems)
+    if address is not None and contradictions == "refuse":
+        problems.update({f"shipping_address.{c.field}": c.why for c in address.conflicts})
     raw, field = ((request.phone, "phone") if request.phone
                   else (request.shipping_address.phone, "shipping_address.phone"))
     if raw:

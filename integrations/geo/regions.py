@@ -187,6 +187,20 @@ def _taiwan() -> dict[str, frozenset[str]]:
     return taiwan.table(simplified)
 
 
+def divisions() -> list[tuple[tuple[str | None, ...], ...]]:
+    """jionlp's division entries as ((province, alias), (city, alias), (county, alias)), old
+    names included (江干区 in 杭州市), copied under the lock: each parse writes its counts into
+    the parser's entries."""
+    parser = _library()[1]
+    with _LOCK:
+        return [(tuple(e[1]), tuple(e[2]), tuple(e[3])) for e in parser.administrative_map_list]
+
+
+def taiwan_districts() -> dict[str, frozenset[str]]:
+    """Taiwan's municipalities (as jionlp names them) → their districts (taiwan.py)."""
+    return _taiwan()
+
+
 @lru_cache(maxsize=65_536)
 def find_region(text: str) -> Region:
     """The region an address starts with (cached: repeat buyers' addresses cost nothing)."""

@@ -54,7 +54,9 @@ def import_record(ctx: Context, record: OrderRecord, source: str, actor: str,
             prior = replay_or_none(tx, key, "place", None)
         if prior is not None:
             return Imported(record.rows, ext, "already imported", ids.ORDER(prior))
-        number = orders.place_order(ctx, request, actor, now, placed_at=placed_at)
+        # sold on the platform already: a contradicting address is held for review
+        number = orders.place_order(ctx, request, actor, now, placed_at=placed_at,
+                                    contradictions="review")
         return _pay(ctx, record, number, paid, key, actor, now)
     except OrderPilotError as error:
         problems = error.problems if isinstance(error, InvalidInput) else {"order": str(error)}

@@ -169,7 +169,9 @@ def _place(ctx: Context, shop: str, order: shopify.ShopifyOrder) -> tuple[int | 
 
     try:
         request = parse(PlaceOrder, {**body, "idempotency_key": key})
-        return orders.place(ctx, request, ACTOR, first=not_cancelled).id, True
+        # the buyer has paid Shopify already: a contradicting address is held, not refused
+        return orders.place(ctx, request, ACTOR, first=not_cancelled,
+                            contradictions="review").id, True
     except _CancelledFirst:
         return None, False
     except InvalidInput as error:

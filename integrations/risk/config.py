@@ -15,7 +15,7 @@ from statemachine.risk_port import RiskAction
 Action = Literal["verify", "review", "reject"]
 RuleId = Literal["blacklist", "sku_daily_limit", "credit_restricted", "velocity",
                  "amount_threshold", "new_account_bulk", "vague_address", "address_changes",
-                 "cancel_rate", "virtual_phone"]
+                 "cancel_rate", "virtual_phone", "address_contradiction"]
 Dimension = Literal["buyer", "device", "ip", "address"]
 CreditKind = Literal["cancel_after_hold", "unpaid_expiry", "malicious_refund", "chargeback"]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from integrations.service import aftersales
 from integrations.service.case_goods import LABELS, label_plan
 from integrations.service.context import Context
+from integrations.service.label_check import label_flag
 from statemachine.aftersales import AfterSalesCase
 from statemachine.errors import InvalidInput
 from statemachine.ports import Carrier, WaybillRequest
@@ -29,10 +30,11 @@ def fire_with_label(ctx: Context, case_id: int, trigger: str, carrier: Carrier, 
         plan = label_plan(tx, case, trigger)
     address = order.attrs.get("shipping_address", {})
     direction = "return" if trigger == "await_return" else "outbound"
+    flag = label_flag(address)  # a return label names the buyer's address as its sender
     labels = []
     for n, (warehouse, value) in enumerate(plan, start=1):
         waybill = carrier.create_waybill(WaybillRequest(order.public_id, n, warehouse, address,
-                                                        value, direction=direction))
+                                                        value, direction=direction, flag=flag))
         labels.append({"carrier": waybill.carrier, "tracking_no": waybill.tracking_no,
                        "warehouse": warehouse})
     params = {"parcels": labels, **({"reason": reason} if reason else {})}

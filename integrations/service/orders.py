@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from integrations.db.writer import StockTaken
-from integrations.geo.contact import Contact, parse_contact
+from integrations.geo.contact import Contact, Contradictions, parse_contact
 from integrations.geo.distance import buyer_distances
 from integrations.risk.sql_store import SqlRiskStore
 from integrations.service import pipeline
@@ -44,17 +44,22 @@ event_data = order_event_data  # the name other modules know
 
 
 def place_order(ctx: Context, request: PlaceOrder, actor: str,
-                now: datetime | None = None, *, placed_at: datetime | None = None) -> int:
+                now: datetime | None = None, *, placed_at: datetime | None = None,
+                contradictions: Contradictions = "refuse") -> int:
     """Validate, allocate and hold stock, decide risk; returns the new order's number.
     `placed_at`: when the buyer placed it, if before `now` (an import): the order's and a new
-    buyer's creation time; the hold, risk and history still run at `now`."""
-    return place(ctx, request, actor, now, placed_at=placed_at).id
+    buyer's creation time; the hold, risk and history still run at `now`. `contradictions`:
+    refuse region fields that contradict each other, or place the order for review
+    (geo/contact.py)."""
+    return place(ctx, request, actor, now, placed_at=placed_at,
+                 contradictions=contradictions).id
 
 
 @retrying("placing the order")
 def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = None,
           first: Callable[[Tx], None] | None = None, *,
-          placed_at: datetime | None = None) -> Order:
+          placed_at: datetime | None = None,
+          contradictions: Contradictions = "refuse") -> Order:
     """`place_order`, returning the order as placed (or as the first call with the same
     idempotency key placed it). The same key with a different request is refused
     (`KeyReused`, an InvalidInput naming idempotency_key). `first` runs at the start of the
@@ -62,7 +67,8 @@ def place(ctx: Context, request: PlaceOrder, actor: str, now: datetime | None = 
     now = now or ctx.clock.now()
     key = request.idempotency_key
     digest = request_digest(request) if key else None
-    contact = parse_contact(request)  # before the transaction: parsing an address takes ms
+    # before the transaction: parsing an address takes ms
+    contact = parse_contact(request, contradictions)
 
     def attempt() -> Order:
         try:

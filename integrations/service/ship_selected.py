@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from integrations.service import orders
 from integrations.service.carriers import parcel_value, pick_carrier
 from integrations.service.context import Context
+from integrations.service.label_check import label_flag
 from statemachine.errors import GuardRejected, InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE, Order
 from statemachine.ports import Carrier, Waybill, WaybillRequest
@@ -41,8 +42,9 @@ def ship_selected(ctx: Context, order_no: int, carriers: Mapping[str, Carrier],
                                 f"carrier {picked['carrier']} was selected but has no "
                                 "adapter configured")
     address = order.attrs.get("shipping_address", {})
+    flag = label_flag(address)
     waybills = [carriers[picked["carrier"]].create_waybill(
-                    WaybillRequest(order.public_id, n, wh, address, value))
+                    WaybillRequest(order.public_id, n, wh, address, value, flag=flag))
                 for n, (wh, picked, value) in enumerate(chosen, start=1)]
     parcels = [{**picked, "warehouse": wh, "tracking_no": waybill.tracking_no}
                for (wh, picked, _), waybill in zip(chosen, waybills, strict=True)]

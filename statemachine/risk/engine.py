@@ -42,7 +42,11 @@ def _stages(ruleset: RuleSet) -> _Stages:
 
 def allow_lane(facts: PlacementFacts, signals: RiskSignals, ruleset: RuleSet) -> Reason | None:
     """Fires for an allow-listed buyer / device / phone / address / IP (not also blocked), or a
-    known good buyer (completed orders, no disputes, unlisted) with a small order."""
+    known good buyer (completed orders, no disputes, unlisted) with a small order. Not when
+    the address contradicts itself (广东省 / 杭州市): the lane vouches for the buyer, not for
+    where the parcel would go."""
+    if facts.address is not None and facts.address.conflicts:
+        return None
     if signals.allow_hits and not signals.blacklist_hits:
         kinds = ", ".join(signals.allow_hits)
         return Reason("allow_list", f"on the allow list: {kinds}", {"hits": signals.allow_hits})

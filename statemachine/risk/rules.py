@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from statemachine.currency import shown
+from statemachine.region_conflict import describe
 
 from .facts import PlacementFacts, Reason, RiskAction
 from .ruleset import RuleSet
@@ -100,6 +101,20 @@ def vague_address(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> R
                   {"vague": why, "region_code": facts.address.region_code})
 
 
+def address_contradiction(facts: PlacementFacts, signals: RiskSignals,
+                          rs: RuleSet) -> Reason | None:
+    """Fires when the address's region fields contradict each other (广东省 / 杭州市 / 西湖区):
+    a placement that could not refuse it (a Shopify webhook, an import) is held for a person
+    to settle where the parcel goes. Not passed by the allow lane (engine.py)."""
+    if facts.address is None or not facts.address.conflicts:
+        return None
+    conflicts = facts.address.conflicts
+    return Reason("address_contradiction",
+                  "shipping address contradicts itself: " + describe(conflicts),
+                  {"conflicts": [str(c) for c in conflicts],
+                   "region_code": facts.address.region_code})
+
+
 def virtual_phone(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
     """Fires for a mainland mobile number in a virtual-operator segment (170, 171, 162, ...)."""
     segments = rs.phone.virtual_segments
@@ -150,4 +165,5 @@ def rule_action(rule: Rule, rs: RuleSet) -> RiskAction:
 ALL_RULES: tuple[Rule, ...] = (
     blacklist, sku_daily_limit, credit_restricted, velocity, amount_threshold,
     new_account_bulk, vague_address, address_changes, cancel_rate, virtual_phone,
+    address_contradiction,
 )

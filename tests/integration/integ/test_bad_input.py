@@ -190,3 +190,18 @@ def test_listing_orders_since_a_time_outside_the_utc_range_is_refused(client, sh
     response = client.get("/v1/ops/orders?since=" + when.replace("+", "%2B"))
     assert response.status_code == 422, response.text
     assert "UTC" in response.json()["problems"]["since"]
+
+
+def test_region_fields_that_contradict_each_other_are_refused_naming_the_field(client, shop):
+    # Given an order whose province is not the one its city and district are in
+    before = row_counts(shop)
+    address = {"recipient": "王芳", "phone": "+86 139 1234 5678", "province": "广东省",
+               "city": "杭州市", "district": "西湖区", "street": "文三路18号"}
+    # When the shop places it
+    response = client.post("/v1/shop/orders", order_placed("shop-gd", shipping_address=address))
+    # Then it is refused naming the province and where the city is (before: placed, keeping
+    # 广东省 on the order and its label), and nothing is written
+    assert response.status_code == 422, response.text
+    assert response.json()["problems"] == {
+        "order.shipping_address.province": "广东省 does not contain 杭州市 (浙江省)"}
+    assert row_counts(shop) == before

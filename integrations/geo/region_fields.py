@@ -1,0 +1,103 @@
+"""Whether the province, city and district fields of a Chinese address contradict each other.
+
+Each field's name is looked up in jionlp's division table — full and short names, old names
+too (江干区, 襄樊市), and Taiwan's municipal districts (taiwan.py) — as every division it may
+be: 朝阳区 is Beijing's or Changchun's, 吉林 the province or its city. The fields agree when
+one division per field nests in the one of the field before: 浙江省 / 杭州市 / 西湖区, and
+北京市 / 北京市 / 朝阳区 (a municipality is its own city). A name the table does not know
+(氹仔, 高新区, 市辖区, a street in the district field, Latin script from Shopify) is no
+evidence either way: it is passed over, and the address parses as before. Nor is a name that
+only says what kind of area it is (高新区, 经开区, 新区, 城区: `_GENERIC`).
+
+This reads the fields as sent; the parse of the whole text (addresses.py) is unchanged, and so
+are the keys: what a contradiction changes is whether the order is taken as it is
+(`statemachine.region_conflict`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Mapping
+from functools import lru_cache
+
+from integrations.geo import regions
+from statemachine.region_conflict import FIELDS, RegionConflict
+
+Place = tuple[str, ...]  # (province,), (province, city) or (province, city, county)
+_SPACE = re.compile(r"\s+")
+_SEATS_SHOWN = 4
+# A name that says what kind of area, not which: 高新区, 经开区, 新区, 城区, 东区 are names of
+# zones in many cities, most of which the table lacks (杭州 writes 高新区 for 滨江区): no evidence
+_GENERIC = re.compile(
+    r"(?:[东南西北中]|市中|城|郊|新|高新|经开|经济技术开发|经济开发"
+    r"|开发|示范|管理|工业园|化工园|园|试验|保税)区|.*直辖.*"
+)
+
+
+def conflicts(fields: Mapping[str, str | None]) -> tuple[RegionConflict, ...]:
+    """Each known field that does not contain the next known one (广东省 / 杭州市: province
+    contradicts city). Each pair is compared on its own: 广东省 / 杭州市 / 南山区 names both
+    the province and the city; with no city known, the province is compared with the
+    district."""
+    known = [
+        (f, value, found)
+        for f in FIELDS
+        if (value := (fields.get(f) or "").strip()) and (found := where(value))
+    ]
+    found_conflicts: list[RegionConflict] = []
+    for (wider, name, chains), (narrower, other, places) in itertools.pairwise(known):
+        nested = {p for p in places if any(p[: len(c)] == c for c in chains)}
+        if not nested:
+            found_conflicts.append(
+                RegionConflict(
+                    wider, narrower, f"{name} does not contain {other} ({_seats(places)})"
+                )
+            )
+    return tuple(found_conflicts)
+
+
+def where(name: str) -> frozenset[Place]:
+    """Every division `name` may be (empty: not a division the table knows)."""
+    name = regions.simplified(_SPACE.sub("", unicodedata.normalize("NFKC", name)))
+    if _GENERIC.fullmatch(name):
+        return frozenset()
+    places = _places()
+    found = places.get(name)
+    if found is None and name[-1:] in ("省", "市"):  # 广西省, 香港市: a suffix its name lacks
+        found = places.get(name[:-1])
+    return found or frozenset()
+
+
+def _seats(places: frozenset[Place]) -> str:
+    """Where the divisions are, for people: 浙江省; 广东省深圳市, 黑龙江省鹤岗市; 北京市."""
+    seats = sorted({"".join(dict.fromkeys(p[:-1])) or p[0] for p in places})
+    more = ", …" if len(seats) > _SEATS_SHOWN else ""
+    return ", ".join(seats[:_SEATS_SHOWN]) + more
+
+
+@lru_cache(maxsize=1)
+def _places() -> dict[str, frozenset[Place]]:
+    """Name (full or short) → the divisions it names, built once from the tables."""
+    names: dict[str, set[Place]] = {}
+
+    def add(spellings: tuple[str | None, ...], place: Place) -> None:
+        for spelling in spellings:
+            if spelling:
+                names.setdefault(spelling, set()).add(place)
+
+    for province, city, county in regions.divisions():
+        if not province[0]:
+            continue
+        place: Place = (province[0],)
+        add(province, place)
+        if city[0] and regions.PSEUDO_CITY not in city[0]:  # 仙桃市: the province's own
+            place += (city[0],)
+            add(city, place)
+        if county[0]:
+            add(county, (*place, county[0]))
+    for city, districts in regions.taiwan_districts().items():
+        for district in districts:
+            add((district,), (regions.TAIWAN, city, district))
+    return {name: frozenset(places) for name, places in names.items()}
