@@ -54,8 +54,9 @@ _CN_DIGITS = {**{c: i for i, c in enumerate("零一二三四五六七八九")},
 _CN_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 _CN_CHARS = f"{''.join(_CN_DIGITS)}{''.join(_CN_UNITS)}"
 _CN_NUMERAL = re.compile(f"[{_CN_CHARS}]+" r"(?=[号號#弄栋幢室至组队巷]|单元)")
-# … and a floor (三楼, 十二层), read only after the house number: 九层塔路 is a name
-_CN_FLOOR = re.compile(f"[{_CN_CHARS}]+(?=[楼层])")
+# … and a floor (三楼, 十二层) or a tower (三座, as 3座), read only after the house number:
+# 九层塔路 and 三座门 are names
+_CN_FLOOR = re.compile(f"[{_CN_CHARS}]+(?=[楼层座])")
 # A house-number range, 18-20号: any dash (NFKC has made －～ half-width), 至 or 到 between two
 # numbers before 号 becomes 至, a word character (`fold` drops dashes: 18-20 was 1820)
 _RANGE = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜至到]\\s*"
@@ -87,12 +88,15 @@ _TOWER = re.compile(r"(?<=[0-9a-z])座")
 # 张杨路500弄3号阳光花园601室): the road and number say where the door is, so the compound's
 # name is left out of the key wherever it was written — before the road (after a 街道 / 镇
 # if one is written), or at the head of the unit. Only names ending in one of these words,
-# with a phase or section after them (翠苑一区, 锦绣花园二期); a road whose name only starts
-# with one (花园路, 锦绣花园北路) is that road.
-_ESTATE_WORD = re.compile(r"(?:小区|花园|家园|苑)(?:[0-9一二三四五六七八九十]+[期区])?")
+# with a phase or section after them (翠苑一区, 锦绣花园二期), and a Shanghai-style 新村 or an
+# office building, 大厦, named with the road's number (华星大厦, 文三路18号: the same door); a
+# road whose name only starts with one (花园路, 锦绣花园北路, 新村路) is that road.
+_ESTATE_WORD = re.compile(r"(?:小区|花园|家园|苑|新村|大厦)(?:[0-9一二三四五六七八九十]+[期区])?")
 _CJK_RUN = re.compile(f"{CJK.pattern}+")
 _ESTATE_IN_UNIT = re.compile(f"^{_CJK_RUN.pattern}{_ESTATE_WORD.pattern}")
-_SUBDISTRICT = re.compile(r".+(?:街道|镇)")  # up to the last one written
+# up to the first one written: one subdistrict or town per address, and a compound's name may
+# hold 镇 (桂城街道镇安花园, 镇湖街道镇湖花园: up to the last, the key kept 桂城街道镇)
+_SUBDISTRICT = re.compile(r".+?(?:街道|镇)")
 # … a road: a name of its own before 路 / 街 / 大道 … (北路, 一路 alone are not; 簇桥街道 is
 # a subdistrict)
 _ROAD = re.compile(r"(?<!街)(?:路|街|大道|道|巷|胡同)$")
@@ -351,8 +355,9 @@ def _arabic(match: re.Match[str]) -> str:
 
 
 def arabic_floors(unit: str) -> str:
-    """A floor in Chinese numerals in Arabic digits (三楼 → 3楼, 二十一层 → 21层), as
-    `arabic_numbers` does for house numbers; for the unit only (a street may be 九层塔路)."""
+    """A floor or a tower in Chinese numerals in Arabic digits (三楼 → 3楼, 二十一层 → 21层,
+    三座 → 3座), as `arabic_numbers` does for house numbers; for the unit only (a street may be
+    九层塔路 or 三座门)."""
     return _CN_FLOOR.sub(lambda m: chinese_numeral(m.group(0)) or m.group(0), unit)
 
 

@@ -84,6 +84,8 @@ def _chinese(text: str, postcode: str | None) -> ParsedAddress:
     region = find_region(address)
     if (in_hong_kong := _hong_kong_area(region, address)) != address:
         address, region = in_hong_kong, find_region(in_hong_kong)
+    elif (in_macau := _macau_area(region, address)) != address:
+        address, region = in_macau, find_region(in_macau)
     region = _road_named_after(_kowloon(_shanghai(region, address), address), address)
     return chinese_address(_after_region(region), code=region.code, province=region.province,
                            city=region.city, district=region.district, postcode=postcode,
@@ -95,6 +97,7 @@ KOWLOON_CITY = "九龙城区"
 _KOWLOON_CITY_SHORT = re.compile("九龙城(?!区)")
 NEW_TERRITORIES = "新界"
 _HONG_KONG_AREAS = ("九龙", NEW_TERRITORIES)
+_MACAU_AREAS = ("氹仔", "凼仔", "路环", "路氹", "路凼")  # Taipa, Coloane, Cotai
 # Places whose names start with 九龙 and are neither Kowloon (the area) nor 九龙城区: a
 # village of 大埔区 (九龙坑, 九龙坑山), neighbourhoods and sites (九龙塘, 九龙湾, 九龙仔, 九龙站,
 # 九龙公园, 九龙寨城), a road (九龙城道). jionlp reads their 九龙 as 九龙城区's short name;
@@ -105,8 +108,23 @@ _MASK = "\ue000\ue001"
 
 # What a road's name goes on with after the name it took from a district: 西湖大道, 沙田正街
 _ROAD_WORDS = ("大道", "大街", "大马路", "马路", "公路", "正街", "路", "道", "街", "巷")
+# … and a landmark's whose name, without the district's, is only words of a kind: 西湖文化广场
+# (in 拱墅区), 南山公园, 西湖体育中心, followed by its number. One with a name of its own is in
+# the district as written: 杭州市西湖华星大厦, 杭州西湖翠苑小区 (西湖 as 西湖区's short name).
+_LANDMARK_NAMED = re.compile(
+    r"(?:文化|体育|人民|国际|会展|科技|金融|商务|市民|音乐|艺术|时代|世纪|中央|购物|博览|展览"
+    r"|工人|青少年|儿童|妇女|第一|中心)*(?:广场|中心|公园|医院|大学|学院|大厦|大楼|商场|商城"
+    r"|市场|剧院|体育场|体育馆|图书馆|博物馆|美术馆)"
+    # … then its number or nothing: 福田中心区益田路 is 福田区's CBD and a road in it
+    r"(?=$|[\s,，、0-9零〇一二三四五六七八九十])")
 _SEPARATORS = " ,，、\u3000"
 _ROAD_MASK = "\ue002"  # a private-use character, in no name
+
+
+def _named_after(detail: str) -> bool:
+    """Whether what jionlp left after a district goes on with a road's name (大道 of 西湖大道)
+    or a landmark's (文化广场 of 西湖文化广场; not 华星大厦, a name of its own)."""
+    return detail.startswith(_ROAD_WORDS) or _LANDMARK_NAMED.match(detail) is not None
 
 
 def _road_named_after(region: Region, address: str) -> Region:
@@ -116,9 +134,11 @@ def _road_named_after(region: Region, address: str) -> Region:
     the district's name, that start is the road's, and it names no district: a road named
     after a district need not lie in it (西湖大道 is in 上城区, 大埔道 starts in 深水埗区). The
     text is read again with that start hidden (`_ROAD_MASK`): the region is then what else is
-    written (the city: 杭州市 330100; a district written elsewhere), the road keeps its name."""
+    written (the city: 杭州市 330100; a district written elsewhere), the road keeps its name.
+    So does a landmark named after a district (`_named_after`): 杭州市西湖文化广场1号 was in
+    西湖区 on 文化广场; the square is in 拱墅区."""
     name, detail = region.district, region.detail.lstrip(_SEPARATORS)
-    if not name or not detail.startswith(_ROAD_WORDS) or (at := address.rfind(detail)) < 0:
+    if not name or not _named_after(detail) or (at := address.rfind(detail)) < 0:
         return region
     head = address[:at].rstrip(_SEPARATORS)
     short = next((name[:k] for k in range(len(name) - 1, 1, -1) if head.endswith(name[:k])),
@@ -179,6 +199,16 @@ def _kowloon(region: Region, address: str) -> Region:
     else:
         return region
     return replace(found, detail=found.detail.replace(_MASK, "九龙"))
+
+
+def _macau_area(region: Region, address: str) -> str:
+    """The address with 澳门 before it when it starts with Taipa or Coloane (氹仔, 凼仔, 路环,
+    路氹) and names no province: 氹仔花城大马路1号 had no region at all, as Kowloon without
+    香港 had (`_hong_kong_area`)."""
+    head = address.lstrip(_SEPARATORS)
+    if region.province or not head.startswith(_MACAU_AREAS):
+        return address
+    return "澳门" + head
 
 
 def _hong_kong_area(region: Region, address: str) -> str:

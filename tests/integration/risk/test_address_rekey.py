@@ -592,3 +592,43 @@ def test_migration_0027_merges_towers_and_compounds_written_apart(empty_url):
     active = {r.value: r.evidence_order_ids for r in rows.values() if r.removed_at is None}
     assert active == {tower: ["o-2", "o-1"], flat: ["o-3", "o-4"]}
     assert facts == {1: tower, 2: tower, 3: flat, 4: flat}
+
+
+def test_migration_0028_merges_towers_buildings_and_compounds_and_finds_taipa(empty_url):
+    # Given a store at 0027: orders to tower 3 written 三座 and 3座, to one office written with
+    # and without its building's name, to one road of 桂城街道 written with a compound named
+    # 镇安花园, to 西湖文化广场 (keyed in 西湖区 then) and to Taipa without 澳门 (no region
+    # then); an entry listed from each order, and placement's facts
+    hangzhou, nanhai = "浙江省杭州市西湖区", "广东省佛山市南海区"
+    lines = {1: (f"{hangzhou}文三路18号三座1203室", "CN|330106|文三路|18|三座1203"),
+             2: (f"{hangzhou}文三路18号3座1203室", "CN|330106|文三路|18|3栋1203"),
+             3: (f"{hangzhou}华星大厦文三路20号501室", "CN|330106|华星大厦文三路|20|501"),
+             4: (f"{hangzhou}文三路20号501室", "CN|330106|文三路|20|501"),
+             5: (f"{nanhai}桂城街道镇安花园南海大道1号", "CN|440605|桂城街道镇南海大道|1|"),
+             6: ("浙江省杭州市西湖文化广场1号", "CN|330106|文化广场|1|"),
+             7: ("氹仔花城大马路1号", "CN|||||氹仔花城大马路|1|")}
+    engine = _store_at(empty_url, "0027_address_keys_places", *lines[1],
+                       *(line for line, _ in list(lines.values())[1:]))
+    _with_risk_facts(engine, AT, {n: key for n, (_, key) in lines.items()})
+    orders = OrderRow.__table__
+    with engine.begin() as conn:
+        for n, (line, key) in lines.items():
+            conn.execute(update(orders).where(orders.c.id == n).values(
+                attrs={"shipping_address": {"line": line}, "address": {"key": key}}))
+        conn.execute(insert(ENTRIES), _by_the_store(
+            *(_entry(n, "block", key, None, [f"o-{n}"]) for n, (_, key) in lines.items())))
+    # When the store is upgraded
+    upgrade(engine)
+    with engine.connect() as conn:
+        facts = dict(conn.execute(select(FACTS.c.order_id, FACTS.c.address_norm)).all())
+    rows = _rows(engine)
+    # Then the tower is listed once with both its orders, and so is the office; the others
+    # have the keys new orders get
+    tower, office = "CN|330106|文三路|18|3栋1203", "CN|330106|文三路|20|501"
+    road, square = "CN|440605|桂城街道南海大道|1|", "CN|330100|西湖文化广场|1|"
+    taipa = "CN|820000|氹仔花城大马路|1|"
+    active = {r.value: sorted(r.evidence_order_ids) for r in rows.values()
+              if r.removed_at is None}
+    assert active == {tower: ["o-1", "o-2"], office: ["o-3", "o-4"], road: ["o-5"],
+                      square: ["o-6"], taipa: ["o-7"]}
+    assert facts == {1: tower, 2: tower, 3: office, 4: office, 5: road, 6: square, 7: taipa}

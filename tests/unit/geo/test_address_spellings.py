@@ -89,6 +89,19 @@ SAME_PLACE = [
     ("浙江省杭州市西湖区翠苑一区文三路18号", "浙江省杭州市西湖区文三路18号翠苑一区"),  # before
     # Shanghai's 南京东路 written after 上海 without 市
     ("上海市南京东路1号", "上海南京东路1号"),  # before: 海南省, on 京东路
+    # a tower in Chinese numerals after the house number (三座门 is a name: see below)
+    ("浙江省杭州市西湖区文三路18号三座1203室", "浙江省杭州市西湖区文三路18号3座1203"),  # before
+    # an office building or a 新村 named with the road and its number is that door
+    # before: 华星大厦文三路 / 文三路
+    ("浙江省杭州市西湖区华星大厦文三路18号1203室", "浙江省杭州市西湖区文三路18号1203室"),
+    ("浙江省杭州市西湖区文三路18号华星大厦B座1203", "浙江省杭州市西湖区文三路18号B座1203"),
+    # before
+    ("上海市长宁区曹家渡新村武夷路100号3号楼201室", "上海市长宁区武夷路100号曹家渡新村3号楼201"),
+    # a compound whose name holds 镇 after the subdistrict (before: …街道镇南海大道)
+    ("广东省佛山市南海区桂城街道镇安花园南海大道1号", "广东省佛山市南海区桂城街道南海大道1号"),
+    ("江苏省苏州市吴中区镇湖街道镇湖花园绣馆街1号", "江苏省苏州市吴中区镇湖街道绣馆街1号"),
+    # Taipa without 澳门 (before: no region at all)
+    ("氹仔花城大马路1号", "澳门氹仔花城大马路1号"),
 ]
 
 OTHER_PLACES = [
@@ -125,6 +138,12 @@ OTHER_PLACES = [
     # a road named after a district is not in that district unless it is written
     ("浙江省杭州市西湖大道1号", "浙江省杭州市西湖区西湖大道1号"),  # before: both 西湖区
     ("香港九龙弥敦道1号", "四川省甘孜藏族自治州九龙县弥敦道1号"),
+    # tower 3 is not tower C, and a building of its own name is no floor of another
+    ("浙江省杭州市西湖区文三路18号三座1203", "浙江省杭州市西湖区文三路18号C座1203"),
+    # a landmark named after a district is not in it unless written (西湖文化广场: 拱墅区)
+    ("浙江省杭州市西湖文化广场1号", "浙江省杭州市西湖区文化广场1号"),  # before: both 西湖区
+    # a compound's name holding 镇 is not the town: 七宝镇 is kept
+    ("上海市闵行区七宝镇新镇花园漕宝路1号", "上海市闵行区新镇花园漕宝路1号"),
 ]
 
 
@@ -198,6 +217,33 @@ def test_kowloon_and_the_new_territories_are_hong_kong_without_its_name(line, co
 ])
 def test_a_development_zone_named_after_its_city_is_found_with_or_without_shi(line, code):
     assert parse_line(line).region_code == code
+
+
+@pytest.mark.parametrize(("line", "code", "street"), [
+    ("浙江省杭州市西湖文化广场1号", "330100", "西湖文化广场"),  # before: 330106, 文化广场
+    ("深圳市南山公园1号", "440300", "南山公园"),  # before: 440305, 公园
+    # with the district written, or a name of its own after 西湖 (西湖区's short name)
+    ("浙江省杭州市拱墅区西湖文化广场19号", "330105", "西湖文化广场"),
+    ("杭州市西湖区文化广场1号", "330106", "文化广场"),
+    ("杭州市西湖华星大厦1203室", "330106", "华星大厦1203室"),
+    ("杭州市西湖翠苑小区1栋2单元301", "330106", "翠苑小区1栋2单元301"),
+    ("广东省深圳市福田中心区益田路1号", "440304", "中心区益田路"),  # 福田区's CBD, a road in it
+])
+def test_a_landmark_named_after_a_district_names_no_district(line, code, street):
+    parsed = parse_line(line)
+    assert (parsed.region_code, parsed.street) == (code, street)
+
+
+def test_taipa_and_coloane_without_macau_are_in_macau():
+    assert parse_line("氹仔花城大马路1号").region_code == "820000"  # before: None
+    assert parse_line("路环市区街1号").region_code == "820000"  # before: None
+    assert parse_line("三座门1号").region_code is None  # no province: not Macau
+
+
+def test_a_tower_in_chinese_numerals_keeps_its_word_in_what_is_shown_and_a_name_stays():
+    parsed = parse_line("浙江省杭州市西湖区文三路18号三座1203室")
+    assert parsed.unit == "3座1203室" and parsed.key == "CN|330106|文三路|18|3栋1203"
+    assert parse_line("北京市西城区三座桥胡同1号").street == "三座桥胡同"
 
 
 def test_a_tower_keeps_its_word_in_what_is_shown():
