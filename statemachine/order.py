@@ -75,8 +75,8 @@ ORDER_STEPS = (
     # timer rejects (integrations/service/verification.py)
     Step("verify", (S.CREATED,), S.VERIFYING, effect=note_reason),
     Step("review", (S.CREATED,), S.UNDER_REVIEW, effect=note_reason),
-    Step("reject", (S.CREATED, *AWAITING_DECISION), S.REJECTED, effect=refund_if_paid,
-         stock=(RELEASE,)),
+    Step("reject", (S.CREATED, *AWAITING_DECISION), S.REJECTED,
+         (nothing_authorised_to_refund_later,), refund_if_paid, stock=(RELEASE,)),
     Step("extend_hold", (S.AWAITING_PAYMENT,), None, (hold_extension_is_positive,),
          extend_hold, event="hold_extended"),
     # a payment that has not settled yet (authorised, processing) keeps the stock held
@@ -119,8 +119,10 @@ ORDER_STEPS = (
     Step("cancel", PRE_SHIPMENT, S.CANCELLED, (nothing_authorised_to_refund_later,),
          cancel_order, stock=(RELEASE, RESTOCK)),
     Step("refund", REFUNDABLE, None, (refund_within_paid,), record_refund, event="refunded"),
-    # a cancel with `refund_later` left the money with its provider: its refunds come after
-    Step("refund", (S.CANCELLED,), None, (refund_within_paid,), record_refund, event="refunded"),
+    # a cancel or reject with `refund_later` left the money with its provider: its refunds
+    # come after
+    Step("refund", (S.CANCELLED, S.REJECTED), None, (refund_within_paid,), record_refund,
+         event="refunded"),
     # capture at shipping: the authorisation `pay` kept becomes money (at `ship`, or when
     # the authorisation would otherwise lapse)
     Step("capture", REFUNDABLE, None, (authorisation_uncaptured,), record_capture,

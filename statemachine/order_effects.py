@@ -97,9 +97,10 @@ def refund_everything_paid(order: Order, ctx: Mapping[str, Any]) -> dict[str, An
 
 
 def cancel_order(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    """Cancelling gives back everything paid, unless `refund_later`: the provider that took the
-    money keeps it for now (Shopify's "refund later"), and each refund it makes afterwards is a
-    `refund` of the cancelled order."""
+    """Cancelling (or rejecting a paid order) gives back everything paid, unless
+    `refund_later`: the provider that took the money keeps it for now (Shopify's "refund
+    later", or money Shopify took: given back in its admin), and each refund it makes
+    afterwards is a `refund` of the ended order."""
     if not ctx.get("refund_later"):
         return refund_everything_paid(order, ctx)
     order.hold_expires_at = None
@@ -131,9 +132,10 @@ def record_packing(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def refund_if_paid(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    """A rejected order gives back what the buyer paid while it waited for the decision."""
+    """A rejected order gives back what the buyer paid while it waited for the decision (as a
+    cancel does: now, or left with the provider that took it, `refund_later`)."""
     if order.paid:
-        return refund_everything_paid(order, ctx)
+        return cancel_order(order, ctx)
     return note_reason(order, ctx)
 
 

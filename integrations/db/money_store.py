@@ -119,7 +119,8 @@ class MoneyStore:
                 "p.amount WHEN p.kind = 'refund' THEN -p.amount ELSE 0 END), 0) FROM "
                 "payment_records p WHERE p.order_id = o.id)")
         cancelled_at = ("COALESCE((SELECT MAX(h.at) FROM transition_history h WHERE h.order_id "
-                        "= o.id AND h.entity = 'order' AND h.trigger = 'cancel'), o.updated_at)")
+                        "= o.id AND h.entity = 'order' AND h.trigger IN ('cancel', 'reject')), "
+                        "o.updated_at)")
         disputed = ("(SELECT COALESCE(SUM(d.amount), 0) FROM disputes d WHERE d.order_id = "
                     f"o.id AND d.state IN {OPEN_DISPUTE_STATES!r})")  # the bank decides
         late_money = "op.idem_key LIKE 'late-refund:%'"
@@ -131,9 +132,9 @@ class MoneyStore:
                   f"AND NOT {late_money})")
         later = (f"SELECT o.id, o.buyer_id, o.currency, o.paid - o.refunded - {disputed} - "
                  f"{failed} AS owed, {held} AS held, o.payment_ref, {cancelled_at} AS since, "
-                 "'refund_later' AS kind, 'cancelled with its refund left for later; not "
-                 "refunded since' AS reason FROM orders o WHERE o.state = 'cancelled' AND "
-                 "o.paid > o.refunded")
+                 "'refund_later' AS kind, o.state || ' with its refund left for later; not "
+                 "refunded since' AS reason FROM orders o WHERE o.state IN ('cancelled', "
+                 "'rejected') AND o.paid > o.refunded")
         admin = (f"SELECT o.id, o.buyer_id, o.currency, CASE WHEN {late_money} THEN {held} - "
                  f"{failed} ELSE {still} END AS owed, {held} AS held, "
                  f"op.payment_ref, op.created_at AS since, CASE WHEN {late_money} THEN "

@@ -82,10 +82,10 @@ def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
             # gives back: they settle into it (order locked by the pipeline)
             reserved = MoneyStore(tx.store.sql).reserved(order.id)
             params["refunds_in_flight"], params["disputed"] = reserved.refunds, reserved.disputed
-            if move.trigger == "cancel" and refunded_by_merchant(order.payment_ref):
+            if refunded_by_merchant(order.payment_ref):
                 # money Shopify took is given back in Shopify's admin, never by our gateway: a
-                # cancel made here leaves it there, owed and listed, as "refund later" does
-                # (the Shopify webhook says itself whether Shopify refunded it)
+                # cancel or reject made here leaves it there, owed and listed, as "refund
+                # later" does (the Shopify webhook says itself whether Shopify refunded it)
                 params.setdefault("refund_later", True)
         return params
 

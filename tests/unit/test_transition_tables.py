@@ -52,9 +52,9 @@ ORDER_TABLE = {
                 "capture": "shipped"},
     "delivered": {"close": "completed", "refund": "delivered", "capture": "delivered"},
     "completed": {"refund": "completed", "capture": "completed"},
-    "rejected": {}, "expired": {"revive": "paid"},
-    # money a cancel left with its provider (`refund_later`) is refunded afterwards
-    "cancelled": {"refund": "cancelled"},
+    "expired": {"revive": "paid"},
+    # money a cancel or reject left with its provider (`refund_later`) is refunded afterwards
+    "cancelled": {"refund": "cancelled"}, "rejected": {"refund": "rejected"},
 }
 
 SHIPMENT_TABLE = {

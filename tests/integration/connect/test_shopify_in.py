@@ -439,3 +439,37 @@ def test_an_order_paid_in_shopify_cancelled_here_is_refunded_in_shopify_not_by_o
     assert done.json()["applied"] is True, done.text
     assert pilot.payments.refunds_owed() == []
     assert sum(-a if kind == "refund" else a for kind, a, _ in ledger(pilot)) == 0
+
+
+def test_an_order_paid_in_shopify_held_for_review_and_rejected_is_refunded_in_shopify(
+        any_url, clock):
+    # Given a shop whose risk check sends orders over ¥50 to a person, and an order paid at
+    # checkout in Shopify (¥79.80 of tea + ¥10.00 shipping) waiting for that person
+    pilot = OrderPilot(any_url, clock=clock, risk_check=review_big_orders, settings=Settings(
+        shopify=ShopifyPolicy(webhook_secret=SHOPIFY_SECRET, shop_domain=SHOP)))
+    stock(pilot, sku="SKU-1", quantity=20)
+    with running_server(pilot) as base_url, patient_client(base_url) as http:
+        created = send(http, "orders/create", shopify_order(15, financial_status="paid"),
+                       "wh-95")
+        order_id = created.json()["order"]["id"]
+        assert (created.json()["order"]["state"], pilot.orders.get(order_id).paid) == (
+            "under_review", 7980)
+        # When the person rejects it
+        rejected = pilot.reviews.reject(order_id, by="mei", reason="收货地址可疑")
+        # Then it is rejected with its money still with Shopify, and the job that pays a
+        # rejection back asks our own gateway for nothing (it "refunded" ¥79.80 of a Shopify
+        # payment through it with the ref shopify:15, and told the buyer so)
+        assert (rejected.state, rejected.refunded) == ("rejected", 0)
+        assert settle_cancel(pilot.context, ports(pilot.context), order_id) == \
+            "nothing to settle"
+        assert ledger(pilot) == [("capture", 8980, "shopify:15")]
+        # And finance sees it owed until it is refunded in Shopify's admin
+        assert [(r["order_id"], r["owed"], r["kind"]) for r in
+                pilot.payments.refunds_owed()] == [(order_id, 7980, "refund_later")]
+        done = send(http, "refunds/create", shopify_refund(15, subtotal="79.80", quantity=2,
+                                                           shipping="10.00"), "wh-96")
+    assert done.json()["applied"] is True, done.text
+    assert pilot.payments.refunds_owed() == []
+    assert sum(-a if kind == "refund" else a for kind, a, _ in ledger(pilot)) == 0
+    assert pilot.orders.get(order_id).refunded == 7980
+    pilot.close()
