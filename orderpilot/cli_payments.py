@@ -88,9 +88,9 @@ def sweep(db: DbOption = None) -> None:
 @payments_app.command("owed")
 def owed(db: DbOption = None,
          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Money owed back to buyers and still with the provider, oldest first: cancelled orders
-    whose refund was left for later (Shopify's "refund later"), and late money to refund in
-    Shopify's admin. Exit status 1 when one is overdue."""
+    """Money owed back to buyers, oldest first: cancelled or rejected orders whose refund was
+    left with Shopify, late money to refund in Shopify's admin, refunds that failed there, and
+    refunds the provider refused for good. Exit status 1 when one is overdue."""
     with errors():
         rows = pilot(db).payments.refunds_owed()
     if as_json:

@@ -47,9 +47,10 @@ class Payments:
         return sweep_money(self._ctx, when)
 
     def refunds_owed(self, now: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
-        """Money owed back to buyers and still with the provider, oldest first: cancelled
-        orders whose refund was left for later (Shopify's "refund later", kind
-        `refund_later`), late money to refund in Shopify's admin (`late_payment`). Each:
+        """Money owed back to buyers, oldest first: cancelled or rejected orders whose
+        refund was left with Shopify (kind `refund_later`), late money to refund in Shopify's
+        admin (`late_payment`), a Shopify refund that failed (`refund_failed`), a refund the
+        provider refused for good (`refund_refused`, docs/lifecycle.md). Each:
         order, buyer, currency, owed (minor units: the goods, or the late money), held (what
         the ledger shows the provider kept, shipping included), payment_ref, since (when it
         was cancelled, or the late money came), overdue (past

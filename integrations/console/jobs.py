@@ -97,7 +97,8 @@ def _cancel_refunded(ports: Ports, case: settlement.Cancellation, order_id: str,
 
 def _cancel_refund_failed(ctx: Context, ports: Ports, case: settlement.Cancellation, key: str,
                           order_id: str, error: Exception) -> str:
-    settlement.record_failure(ctx, case, key, str(error))
+    if not settlement.record_failure(ctx, case, key, str(error)):
+        return "failed, told before"  # refused for good earlier: owed, listed, not retold
     ports.notify(Message("orderpilot.order.refund_failed", "ops",  # free text: masked
                          f"Refund for {case.order.state} {order_id} failed",
                          mask_text(str(error)), order_id))

@@ -47,6 +47,28 @@ REFUNDED_AFTER_FAILURE = (
     "(SELECT COALESCE(SUM(r.amount), 0) FROM payment_records r WHERE r.order_id = op.order_id "
     "AND r.kind = 'refund' AND r.id > (SELECT MAX(f.id) FROM payment_records f WHERE "
     "f.order_id = op.order_id AND f.event_key = 'op:' || op.idem_key))")
+# A debt (service/outside_refunds.py): a cancellation's or rejection's refund (the ending step
+# counted it refunded), `cancel-refund:o-N`, or late money's, `late-refund:<provider>:<payment>`;
+# our attempts at it are `<key>` then `<key>:2` …, what was paid back outside our own refunds
+# (the provider's portal, an offline payout) `<key>@<where>:<id>`. One debt's operations: the
+# order's cancellation ones, or one late payment's.
+SAME_DEBT = (
+    "n.order_id = op.order_id AND n.id > op.id AND CASE WHEN op.idem_key LIKE 'late-refund:%' "
+    "THEN n.idem_key LIKE 'late-refund:%' AND n.payment_ref = op.payment_ref ELSE "
+    "n.idem_key LIKE 'cancel-refund:%' END")
+# Refused for good: a debt whose latest attempt failed (no later one) is owed what that attempt
+# asked less what was paid back toward it since; a refusal that a portal refund superseded was
+# followed by an attempt for the rest, or asked for more than was left (owed ≤ 0: not listed).
+REFUSED_DEBTS = (
+    "SELECT o.id, o.buyer_id, o.currency, op.amount - (SELECT COALESCE(SUM(n.amount), 0) FROM "
+    f"payment_operations n WHERE {SAME_DEBT} AND n.status = 'succeeded' AND n.idem_key LIKE "
+    "'%@%') AS owed, {held} AS held, op.payment_ref, op.settled_at AS since, 'refund_refused' "
+    "AS kind, 'refund refused for good by ' || op.provider || ': ' || COALESCE(op.error, "
+    "'no reason given') AS reason FROM payment_operations op JOIN orders o ON o.id = "
+    "op.order_id WHERE op.kind = 'refund' AND op.status = 'failed' AND (op.idem_key LIKE "
+    "'cancel-refund:%' OR op.idem_key LIKE 'late-refund:%') AND op.idem_key NOT LIKE '%@%' "
+    f"AND NOT EXISTS (SELECT 1 FROM payment_operations n WHERE {SAME_DEBT} AND n.kind = "
+    "'refund' AND n.idem_key NOT LIKE '%@%')")
 # (order id, buyer, currency, owed, held, payment ref, since, kind, reason)
 OwedRow = tuple[int, str, str, int, int, str | None, datetime, str, str]
 
@@ -109,7 +131,12 @@ class MoneyStore:
         - `refund_failed`: a refund that failed in the provider's admin, owed again: its amount
           less the refunds booked since, since the failure. The order's other rows owe the rest
           only (a failed refund of one tin of a cancelled order leaves the other tin owed as
-          `refund_later`; a failed refund of all the late money leaves no `late_payment`).
+          `refund_later`; a failed refund of all the late money leaves no `late_payment`);
+        - `refund_refused`: a debt of a cancelled, rejected or expired order (its cancellation's
+          refund, or late money's) whose latest refund of ours the provider refused for good
+          (`charge_disputed`, …): what that refund asked less what was paid back toward the debt
+          since (a portal refund, an offline payout), since the refusal; the reason is the
+          provider's. Not reported again as overdue (`untold`): staff were told when refused.
         Held: what the ledger shows the provider kept (captures, late money too, less refunds,
         shipping and tax included). `since_before`: owed since before then; `untold`: an inbox
         key prefix (`refund-owed:o-`) the order's id has not been kept under."""
@@ -141,7 +168,9 @@ class MoneyStore:
                  "'late_payment' ELSE 'refund_failed' END AS kind, op.reason FROM "
                  "payment_operations op JOIN orders o ON o.id = op.order_id WHERE "
                  f"{MERCHANT_OWES}")
-        owing = f"SELECT * FROM ({later} UNION ALL {admin}) owing{where}"
+        told = " AND kind <> 'refund_refused'" if untold else ""  # told when it was refused
+        refused = REFUSED_DEBTS.format(held=held)
+        owing = f"SELECT * FROM ({later} UNION ALL {admin} UNION ALL {refused}) owing{where}{told}"
         return [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), r[5],
                  self.sql.when(r[6]), str(r[7]), str(r[8] or ""))
                 for r in self.sql.all(

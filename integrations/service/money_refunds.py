@@ -13,6 +13,7 @@ from integrations.db.money_store import MoneyStore
 from integrations.service import money, orders
 from integrations.service.case_money import checked_amount, units_to_settle
 from integrations.service.context import Context, Tx
+from integrations.service.outside_refunds import Debt, refused_debt
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase
 from statemachine.errors import InvalidInput, InvalidTransition
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_headroom
@@ -82,19 +83,42 @@ def request_compensation(ctx: Context, tx: Tx, order: Order, value: int, key: st
 
 def record_payout(ctx: Context, order_no: int, amount: int, reason: str, paid_by: str,
                   how: str) -> PaymentOperation:
-    """Compensation already paid outside the provider: who paid, how and why, on the order."""
+    """Compensation already paid outside the provider: who paid, how and why, on the order —
+    or, when the provider refused for good a refund the order owes (a cancellation's, late
+    money's: its counts say it was given back), toward that debt (outside_refunds)."""
     _check_money(amount=amount, reason=reason, how=how)
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
-        key = f"payout:{order.public_id}:{_count(tx, order) + 1}"
-        money.request(ctx, tx, order, OperationKind.PAYOUT, amount, key, paid_by,
-                      purpose={"payout": how}, reason=reason, provider="offline")
+        refused = refused_debt(tx, order)
+        if refused is not None:
+            key = _payout_toward(ctx, tx, order, amount, paid_by, how, *refused)
+        else:
+            key = f"payout:{order.public_id}:{_count(tx, order) + 1}"
+            money.request(ctx, tx, order, OperationKind.PAYOUT, amount, key, paid_by,
+                          purpose={"payout": how}, reason=reason, provider="offline")
+            orders.fire(ctx, tx, order, "refund", paid_by, {
+                "amount": amount, "reason": f"offline payout ({how}): {reason}"})
         MoneyStore(tx.store.sql).settle(key, OperationStatus.SUCCEEDED, ctx.clock.now())
-        orders.fire(ctx, tx, order, "refund", paid_by, {
-            "amount": amount, "reason": f"offline payout ({how}): {reason}"})
         money.ledger(tx, order, "payout", amount, None, f"op:{key}", ctx.clock.now(),
                      reason=reason)
     return money.get(ctx, key)
+
+
+def _payout_toward(ctx: Context, tx: Tx, order: Order, amount: int, paid_by: str, how: str,
+                   debt: Debt, refusal: PaymentOperation, left: int) -> str:
+    """Record a payout toward a refused debt (`<debt key>@offline:<n>`: paid back outside
+    our own refunds, as a portal refund is); the order's counts already say it went back."""
+    if amount > left:
+        raise InvalidInput({"amount": f"{amount} is more than the {left} still owed of "
+                                      f"{debt.key} (refused: {refusal.error or 'no reason'})"})
+    key = f"{debt.key}@offline:{_count(tx, order) + 1}"
+    money.request(ctx, tx, order, OperationKind.PAYOUT, amount, key, paid_by,
+                  payment_ref=refusal.payment_ref, purpose={**debt.purpose, "payout": how},
+                  reason=f"toward {debt.key}, refused by {refusal.provider}", provider="offline")
+    tx.writer.signal("refund_made_outside", "order", order.id, order.id, ctx.clock.now(), {
+        "amount": amount, "currency": order.currency, "provider": "offline", "how": how,
+        "toward": debt.toward, "operation": key, "paid_by": paid_by})
+    return key
 
 
 def _count(tx: Tx, order: Order) -> int:

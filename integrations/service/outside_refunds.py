@@ -14,6 +14,11 @@ than is now left can never be made (the provider refuses more than the payment h
 its refunded total only grows), so it is superseded — failed, quietly: no money moved — and
 the rest is asked under the debt's next key (`late-refund:alipay:o-7:2`), made after the
 commit. Nobody is paid twice and the debt closes.
+
+A debt whose latest refund of ours the provider refused for good (`charge_disputed`, …) stays
+as it is — counted by the ending step, owed under its key — so one rule covers it too: listed by
+refunds_owed (`refund_refused`) until paid back toward it, by such a refund made at the provider
+(which then asks for the rest) or an offline payout (`refused_debt`, money_refunds).
 """
 
 from __future__ import annotations
@@ -109,12 +114,41 @@ def attempts(operations: Sequence[PaymentOperation], base: str) -> list[PaymentO
 
 
 def paid_back(operations: Sequence[PaymentOperation], base: str) -> int:
-    """What of a debt was paid back: our refunds of it that succeeded and those the provider
-    made outside orderpilot (`<base>@<provider>:<notice>`)."""
+    """What of a debt was paid back: our refunds of it that succeeded, those the provider
+    made outside orderpilot (`<base>@<provider>:<notice>`) and payouts toward it
+    (`<base>@offline:<n>`: money_refunds.record_payout)."""
     ours = {op.key for op in attempts(operations, base)}
-    return sum(op.amount for op in operations if op.kind is OperationKind.REFUND
+    return sum(op.amount for op in operations if op.kind in PAYING_BACK
                and op.status is OperationStatus.SUCCEEDED
                and (op.key in ours or op.key.startswith(f"{base}@")))
+
+
+PAYING_BACK = (OperationKind.REFUND, OperationKind.PAYOUT)
+DEBT_KEYS = ("late-refund:", "cancel-refund:")
+
+
+def refused_debt(tx: Tx, order: Order) -> tuple[Debt, PaymentOperation, int] | None:
+    """The order's debt whose latest refund of ours the provider refused for good, that refusal
+    and what is left of the debt (late money first, as `debt_of`); None if there is none. The
+    debt stays counted where it was (the ending step counted it refunded; late money was never
+    the order's): refunds_owed lists it until it is paid back — by the provider outside
+    orderpilot (`book`, which asks for the rest) or an offline payout toward it."""
+    operations, bases = MoneyStore(tx.store.sql).of_order(order.id), []
+    for op in operations:  # a debt's first attempt has its key; later ones `<key>:<n>`
+        if op.kind is OperationKind.REFUND and op.key.startswith(DEBT_KEYS) and "@" not in \
+                op.key and not any(attempts([op], base) for base in bases):
+            bases.append(op.key)
+    bases.sort(key=lambda base: not base.startswith("late-"))  # late money first
+    for base in bases:
+        ours = attempts(operations, base)
+        late = base.startswith("late-")
+        owed = ours[0].amount if late else owed_by_ending(tx, order)
+        left = owed - paid_back(operations, base)
+        if ours[-1].status is OperationStatus.FAILED and left > 0:
+            ref = ours[-1].payment_ref or ""
+            return Debt(base, "late" if late else "cancel", ref if late else order.public_id,
+                        owed), ours[-1], left
+    return None
 
 
 def book(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, news: int,

@@ -9,7 +9,13 @@ buyer is paid back. Each row has a `kind`:
   transaction pending, then failure / error), owed again until the provider's refunds booked
   since cover it; since the failure. The order's `refund_later` or `late_payment` row then
   owes only the rest (none when the failure was of all of it): the same money is never listed
-  twice.
+  twice;
+- `refund_refused`: a refund of ours the provider refused for good (Stripe's
+  `charge_disputed`, …) of money a cancelled, rejected or expired order owes back — its
+  cancellation's or rejection's refund, or late money — listed with the provider's answer,
+  since the refusal, until paid back toward that debt (docs/lifecycle.md, "Money owed back"):
+  by a refund made at the provider outside orderpilot, or an offline payout. Staff were told
+  when it was refused (once): the overdue alert below does not tell them again.
 
 Refunds left for later: only Shopify's "refund later" makes such an order (`cancel` with
 `refund_later`, an internal parameter: the public API refuses it): the order is cancelled, its
@@ -35,7 +41,7 @@ from integrations.db.money_store import MoneyStore, OwedRow
 from integrations.service.context import Context
 from statemachine import ids
 
-OwedKind = Literal["refund_later", "late_payment", "refund_failed"]
+OwedKind = Literal["refund_later", "late_payment", "refund_failed", "refund_refused"]
 
 
 class RefundOwed(BaseModel):
@@ -53,7 +59,8 @@ class RefundOwed(BaseModel):
 
 
 def refunds_owed(ctx: Context, now: datetime, limit: int = 500) -> list[RefundOwed]:
-    """Cancelled orders whose money is not all given back, oldest first."""
+    """Money owed back to buyers that nothing else will send (cancelled, rejected or expired
+    orders: the kinds above), oldest first."""
     with ctx.tx(readonly=True) as tx:
         rows = MoneyStore(tx.store.sql).refunds_owed(limit)
     return [_owed(row, now - _wait(ctx)) for row in rows]

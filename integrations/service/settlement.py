@@ -20,6 +20,8 @@ staff of a failure.
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from pydantic import BaseModel, ConfigDict
 
 from integrations.db.money_store import MoneyStore
@@ -85,10 +87,19 @@ def request_refund(ctx: Context, case: Cancellation, provider: str) -> PaymentOp
                              reason=f"order {case.order.state}", provider=provider)
 
 
-def record_failure(ctx: Context, case: Cancellation, key: str, problem: str) -> None:
-    """The gateway refused the refund: the operation fails (no retry) and a person is told."""
+def record_failure(ctx: Context, case: Cancellation, key: str, problem: str) -> bool:
+    """The gateway refused the refund for good: the operation fails (no retry), and staff are
+    told — once per refused operation, however often the job runs again (True: told now).
+    The money stays owed under the debt's key: refunds_owed lists it (`refund_refused`)."""
     number, now = ids.ORDER.parse(case.order.id), ctx.clock.now()
     money.fail(ctx, key, problem)
     with ctx.tx() as tx:
+        mine = {"operation": key, "claim": uuid4().hex}  # a concurrent run keeps its own
+        if tx.store.inbox_keep(f"{REFUSED}{key}", "refund-refused", mine, now) != mine:
+            return False
         tx.writer.signal("refund_failed", "order", number, number, now, {
             "amount": case.left, "problem": problem[:500], "state": case.order.state})
+    return True
+
+
+REFUSED = "refund-refused:"  # inbox: staff were told of this refused operation

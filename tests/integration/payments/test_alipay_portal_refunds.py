@@ -252,8 +252,12 @@ def test_a_portal_refund_whose_notice_comes_after_alipay_refused_the_job_closes_
     order_id = paid_then_cancelled(shop, clock)
     shop.order_id = order_id
     portal = StaffRefundInThePortal(shop, order_id, clock, notice="later")
-    # When the job runs, Alipay refuses its ¥88.88: nothing says why yet, so staff are told
+    # When the job runs, Alipay refuses its ¥88.88: nothing says why yet, so staff are told,
+    # and the refused money stays owed and listed with Alipay's answer (the order counts it
+    # refunded)
     assert job_with(shop, portal) == "failed, told ops"
+    assert [(r["order_id"], r["owed"], r["kind"]) for r in shop.pilot.payments.refunds_owed()
+            ] == [(order_id, 8888, "refund_refused")]
     # And when the portal refund's notice comes
     assert shop.post(portal.form).text == "success"
     # Then the ¥68.88 left is asked of Alipay and refunded, once (before: the notice booked
@@ -261,4 +265,5 @@ def test_a_portal_refund_whose_notice_comes_after_alipay_refused_the_job_closes_
     assert shop.alipay.trades[order_id]["refunds"] == {
         "portal-cancel-1": 2000, f"cancel-refund:{order_id}:2": 6888}
     assert job_with(shop, shop.pilot.context.gateway) == "already settled, told nobody"
+    assert shop.pilot.payments.refunds_owed() == []  # booked toward the same debt: paid back
     assert_books_balance(shop, order_id)
