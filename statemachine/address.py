@@ -7,7 +7,8 @@ Everything that compares addresses — blacklist keys, velocity by address, addr
 "vague address" — uses `ParsedAddress.key` and the flags here, never the raw text.
 
 Normalisation (pure, stdlib): Unicode NFKC folds full-width letters and digits (１８号 → 18号,
-ＡＢ → AB); spacing and punctuation are dropped; Latin letters are lower-cased.
+ＡＢ → AB); spacing and punctuation are dropped; Latin letters are lower-cased; Chinese
+numerals where a number is expected are digits (cn_numerals.py: 十八号 → 18号).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from statemachine import limits
+from statemachine.cn_numerals import CN_CHARS, arabic, arabic_floors, arabic_numbers
 from statemachine.region_conflict import RegionConflict
 
 # Pickup points and lockers: the parcel never reaches a door (菜鸟驿站, 丰巢 lockers, ...).
@@ -48,31 +50,22 @@ _NUMBERS_ONLY = re.compile(r"\d{1,4}(?:-\d{1,4})*")
 _LATIN_UNIT = re.compile(r"\b(?:apt|apartment|flat|unit|suite|ste|room|rm|floor|fl|level|"
                          r"building|bldg|block|blk|tower|house)\b", re.IGNORECASE)
 _DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]*\d|\d")
-# A house number or unit in Chinese numerals: 十八号, 二十三號, 一百零五号, 一二〇号, 三单元五〇二室
-_CN_DIGITS = {**{c: i for i, c in enumerate("零一二三四五六七八九")},
-              **{c: i for i, c in enumerate("〇壹贰叁肆伍陆柒捌玖")}, "两": 2}
-_CN_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
-_CN_CHARS = f"{''.join(_CN_DIGITS)}{''.join(_CN_UNITS)}"
-_CN_NUMERAL = re.compile(f"[{_CN_CHARS}]+" r"(?=[号號#弄栋幢室至组队巷]|单元)")
-# … and a floor (三楼, 十二层) or a tower (三座, as 3座), read only after the house number:
-# 九层塔路 and 三座门 are names
-_CN_FLOOR = re.compile(f"[{_CN_CHARS}]+(?=[楼层座])")
 # A house-number range, 18-20号: any dash (NFKC has made －～ half-width), 至 or 到 between two
 # numbers before 号 becomes 至, a word character (`fold` drops dashes: 18-20 was 1820)
-_RANGE = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜至到]\\s*"
-                    f"(?=[0-9{_CN_CHARS}]+\\s*[号號#])")
+_RANGE = re.compile(f"(?<=[0-9{CN_CHARS}])\\s*[-‐‑‒–—―−~〜至到]\\s*"
+                    f"(?=[0-9{CN_CHARS}]+\\s*[号號#])")
 # Three numbers or more a dash joins before 号 (1-2-3号: building 1, unit 2, room 3, as
 # 1号2单元3室 is written in words) are no range: the first is the house number, the others
 # the unit, their dashes kept (`_UNIT_DASH`) — 1号2-3
-_CHAIN = re.compile(f"(?<![0-9{_CN_CHARS}])([0-9{_CN_CHARS}]+)\\s*[-‐‑‒–—―−~〜]\\s*"
-                    f"([0-9{_CN_CHARS}]+(?:\\s*[-‐‑‒–—―−~〜]\\s*[0-9{_CN_CHARS}]+)+)"
+_CHAIN = re.compile(f"(?<![0-9{CN_CHARS}])([0-9{CN_CHARS}]+)\\s*[-‐‑‒–—―−~〜]\\s*"
+                    f"([0-9{CN_CHARS}]+(?:\\s*[-‐‑‒–—―−~〜]\\s*[0-9{CN_CHARS}]+)+)"
                     f"\\s*[号號#]")
 # … and after a house number, the chain is the unit: 1号2-3-1号 is 1号2-3-1
-_HOUSE_NUMBER_BEFORE = re.compile(f"[0-9{_CN_CHARS}]\\s*[号號#]")
+_HOUSE_NUMBER_BEFORE = re.compile(f"[0-9{CN_CHARS}]\\s*[号號#]")
 # A sub-number, 1号之一 or 1之1号 (No. 1, its first annex, as Taiwan and Fujian write it): the
 # number 1-1, as 1-1号 writes it
-_SUB_NUMBER = re.compile(f"([0-9{_CN_CHARS}]+)\\s*(?:[号號]\\s*之\\s*(\\d+|[{_CN_CHARS}]+)|"
-                         f"之\\s*(\\d+|[{_CN_CHARS}]+)\\s*[号號])")
+_SUB_NUMBER = re.compile(f"([0-9{CN_CHARS}]+)\\s*(?:[号號]\\s*之\\s*(\\d+|[{CN_CHARS}]+)|"
+                         f"之\\s*(\\d+|[{CN_CHARS}]+)\\s*[号號])")
 # A floor, in the key: 3楼, 3层 and 3F are one floor (not 3号楼: building 3)
 _FLOOR = re.compile(r"(?<=\d)(?:楼|层|f)(?![a-z])")
 # … a building is one building: 5栋, 5幢 and 5号楼 key `5栋`; a room's number is the room:
@@ -114,13 +107,13 @@ _PHONE_WORD = re.compile(r"(?:(?:联系|收件人|收货人)?(?:电话|手机)(?
 # A unit's number in Chinese numerals with no unit word after it: 三-五〇二, A座五〇二 (one
 # before a word other than a dash is a name or a phase: 三期; before 单元 / 室 / 楼 the passes
 # above have read it)
-_CN_BARE = re.compile(f"[{_CN_CHARS}]+(?=-|$)")
+_CN_BARE = re.compile(f"[{CN_CHARS}]+(?=-|$)")
 # … and a room's number in Chinese numerals ending an address with no house number, after a
 # building or an entrance (翠苑一区1栋2单元三零一): the unit is then in the street
-_CN_ROOM_LAST = re.compile(f"(?:(?<=单元)|(?<=[栋幢楼]))[{_CN_CHARS}]+$")
+_CN_ROOM_LAST = re.compile(f"(?:(?<=单元)|(?<=[栋幢楼]))[{CN_CHARS}]+$")
 # A dash between two numbers of the unit (3-502: building 3, room 502), kept through `fold`
 # as a letter it does not drop (ǂ, in no address) and put back as "-"
-_UNIT_DASH = re.compile(f"(?<=[0-9{_CN_CHARS}])\\s*[-‐‑‒–—―−~〜]\\s*(?=[0-9{_CN_CHARS}])")
+_UNIT_DASH = re.compile(f"(?<=[0-9{CN_CHARS}])\\s*[-‐‑‒–—―−~〜]\\s*(?=[0-9{CN_CHARS}])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,13 +243,13 @@ def split_detail(detail: str) -> tuple[str, str | None, str]:
     text = arabic_numbers(fold(ranged))
     match = _NUMBER.search(text)
     if match is None:  # 翠苑一区1栋2单元三零一: the room read as in a unit
-        return _CN_ROOM_LAST.sub(_arabic, text), None, ""
+        return _CN_ROOM_LAST.sub(arabic, text), None, ""
     if match.group(1) is not None:
         number = match.group(1).replace("至", "-")  # one spelling of a range: 18-20
     else:
         number = match.group(2) + ("弄" + match.group(3) if match.group(3) else "弄")
     unit = arabic_floors(_unit_dashed(ranged, text, match.end()))
-    return text[:match.start()], number, _CN_BARE.sub(_arabic, unit)
+    return text[:match.start()], number, _CN_BARE.sub(arabic, unit)
 
 
 def _unit_dashed(ranged: str, text: str, start: int) -> str:
@@ -338,49 +331,8 @@ def _is_address(inside: str, latin: bool) -> bool:
     folded = arabic_floors(arabic_numbers(fold(inside)))
     if _UNIT_ONLY.fullmatch(folded) is not None or _NUMBER.search(folded) is not None:
         return True
-    numbers = _CN_BARE.sub(_arabic, _UNIT_DASH.sub("-", inside.strip()))
+    numbers = _CN_BARE.sub(arabic, _UNIT_DASH.sub("-", inside.strip()))
     return _NUMBERS_ONLY.fullmatch(numbers) is not None and sum(map(str.isdigit, numbers)) <= 6
-
-
-def arabic_numbers(text: str) -> str:
-    """Chinese numerals before 号 / 弄 / 栋 / 单元 / 室 … in Arabic digits: 文三路十八号 →
-    文三路18号, so both spellings give one house number. Only there: 文三路, 中山二路 and
-    九层塔路 are names. Our own 20 lines rather than jionlp's money parser (it reads 一百一
-    as 101, not 110, and 一二〇 not at all) or cn2an (not installed): the domain is stdlib."""
-    return _CN_NUMERAL.sub(lambda m: chinese_numeral(m.group(0)) or m.group(0), text)
-
-
-def _arabic(match: re.Match[str]) -> str:
-    return chinese_numeral(match.group(0)) or match.group(0)
-
-
-def arabic_floors(unit: str) -> str:
-    """A floor or a tower in Chinese numerals in Arabic digits (三楼 → 3楼, 二十一层 → 21层,
-    三座 → 3座), as `arabic_numbers` does for house numbers; for the unit only (a street may be
-    九层塔路 or 三座门)."""
-    return _CN_FLOOR.sub(lambda m: chinese_numeral(m.group(0)) or m.group(0), unit)
-
-
-def chinese_numeral(text: str) -> str | None:
-    """一百零五 → '105', 一二〇 → '120' (digit by digit), 十 → '10'; None if not a number."""
-    if not any(c in _CN_UNITS for c in text):
-        return "".join(str(_CN_DIGITS[c]) for c in text)
-    total, digit, last, zero = 0, None, 10_000, False
-    for c in text:
-        if c in _CN_UNITS:
-            if _CN_UNITS[c] >= last:
-                return None  # 十百, 百百: not a number
-            last, total = _CN_UNITS[c], total + (1 if digit is None else digit) * _CN_UNITS[c]
-            digit, zero = None, False
-        elif _CN_DIGITS[c] == 0 and total:
-            zero = True  # 一百零五: the 零 holds the tens' place
-        elif digit is not None:
-            return None  # 二三百: two digits with no unit between
-        else:
-            digit = _CN_DIGITS[c]
-    if digit is not None:  # 一百一 is 110 and 两千三 2300; 一百零一 is 101, 二十三 23
-        total += digit if zero or last == 10 else digit * last // 10
-    return str(total)
 
 
 def chinese_address(detail: str, *, code: str | None, province: str | None,

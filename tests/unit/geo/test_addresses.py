@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from integrations.geo.addresses import parse_address, parse_line
-from statemachine.address import chinese_numeral
+from statemachine.cn_numerals import chinese_numeral
 from statemachine.errors import InvalidInput
 
 CORPUS = Path(__file__).parents[2] / "fixtures" / "cn_addresses.csv"
