@@ -40,7 +40,8 @@ def conflicts(fields: Mapping[str, str | None]) -> tuple[RegionConflict, ...]:
     """Each known field that does not contain the next known one (广东省 / 杭州市: province
     contradicts city). Each pair is compared on its own: 广东省 / 杭州市 / 南山区 names both
     the province and the city; with no city known, the province is compared with the
-    district."""
+    district. Below a city without districts (东莞市) a district's name is no evidence.
+    """
     known = [
         (f, value, found)
         for f in FIELDS
@@ -48,6 +49,8 @@ def conflicts(fields: Mapping[str, str | None]) -> tuple[RegionConflict, ...]:
     ]
     found_conflicts: list[RegionConflict] = []
     for (wider, name, chains), (narrower, other, places) in itertools.pairwise(known):
+        if chains <= _undivided():  # 东莞市 / 东城区: its towns and subdistricts, called 区
+            continue
         nested = {p for p in places if any(p[: len(c)] == c for c in chains)}
         if not nested:
             found_conflicts.append(
@@ -75,6 +78,13 @@ def _seats(places: frozenset[Place]) -> str:
     seats = sorted({"".join(dict.fromkeys(p[:-1])) or p[0] for p in places})
     more = ", …" if len(seats) > _SEATS_SHOWN else ""
     return ", ".join(seats[:_SEATS_SHOWN]) + more
+
+
+@lru_cache(maxsize=1)
+def _undivided() -> frozenset[Place]:
+    """The cities without districts, as places: what is written below one is a town or a
+    subdistrict (东城街道, which people call 东城区), not a district the table knows."""
+    return frozenset(regions.undivided_cities())
 
 
 @lru_cache(maxsize=1)

@@ -196,6 +196,11 @@ def divisions() -> list[tuple[tuple[str | None, ...], ...]]:
         return [(tuple(e[1]), tuple(e[2]), tuple(e[3])) for e in parser.administrative_map_list]
 
 
+def undivided_cities() -> frozenset[tuple[str, str]]:
+    """(province, city) of the cities without districts: 东莞, 中山, 儋州, 嘉峪关."""
+    return _library()[4]
+
+
 def taiwan_districts() -> dict[str, frozenset[str]]:
     """Taiwan's municipalities (as jionlp names them) → their districts (taiwan.py)."""
     return _taiwan()
