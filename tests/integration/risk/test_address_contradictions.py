@@ -193,3 +193,33 @@ def test_the_label_of_an_order_with_contradicting_fields_carries_the_contradicti
     )
     assert _shipped_with_a_label(pilot, carrier, fine.id).flag is None
     pilot.close()
+
+
+def test_a_return_label_from_a_contradicting_address_carries_the_contradiction(any_url, clock):
+    # Given a delivered order to 广东省 杭州市 西湖区 that no review held, and a return of it
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything)
+    stock(pilot)
+    done = import_record(pilot.context, _record("PDD-5", GUANGDONG_HANGZHOU), "pdd", "import:pdd")
+    capture_order(pilot.context, int(done.order_id[2:]))
+    for trigger in ("start_picking", "pack", "ship"):
+        pilot.orders.fire(done.order_id, trigger)
+    [parcel] = pilot.shipments.of_order(done.order_id)
+    for trigger in ("pick_up", "scan", "deliver"):
+        pilot.shipments.fire(parcel.id, trigger)
+    case = pilot.cases.open(
+        done.order_id,
+        kind="return_refund",
+        reason="七天无理由退货",
+        lines=[{"line_no": 1, "quantity": 1}],
+    )
+    pilot.cases.fire(case.id, "auto_approve")
+    # When the return label is bought (the buyer's address is its sender)
+    carrier = RecordingCarrier(SimulatedCarrier(CarrierProfile("sim-express"), clock))
+    pilot.cases.fire_with_label(case.id, "await_return", carrier, actor="cs-wang")
+    # Then it carries the contradiction too (before: the address as sent, unflagged)
+    [request] = carrier.requests
+    assert request.direction == "return"
+    assert request.flag is not None and request.flag.endswith(
+        "province contradicts city: 广东省 does not contain 杭州市 (浙江省)"
+    )
+    pilot.close()
