@@ -14,9 +14,9 @@ region, CN|||||氹仔花城大马路|1|; it is CN|820000|…, as 澳门氹仔花
 splits, entries re-keyed as 0016 does it and address facts as 0022 does it, by their code
 (0023's rekey_all runs the three).
 
-Cost: one parse per distinct address, as 0022 and 0027: 100,000 orders to as many addresses
-took 64 s of CPU on a SQLite file when 0027 was measured (docs/risk.md); nothing here makes a
-parse dearer.
+Cost: one parse per distinct address, as 0022 and 0027: 10,000 orders to as many addresses,
+with their placement facts, took 3.2 s of CPU (5.2 s wall, load 9) on a SQLite file, about 32 s
+per 100,000 (0027 was measured at 64 s at load 15; docs/risk.md).
 
 Revision ID: 0028_address_keys_forms
 Revises: 0027_address_keys_places
