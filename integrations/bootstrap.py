@@ -9,7 +9,7 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from integrations.config import Settings, read_settings
-from integrations.db.engine import make_engine
+from integrations.db.engine import DEFAULT_SQLITE_SYNCHRONOUS, make_engine
 from integrations.db.migrate import ensure_schema
 from integrations.notify import notify_routes
 from integrations.payments.credentials import read_payment_settings
@@ -45,19 +45,20 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     payments = read_payment_settings(secrets)
     gateway = gateway or gateway_from_settings(payments)
     routes = notify_routes()  # ORDERPILOT_NOTIFY_ROUTES: each URL one apprise can use
-    engine = open_store(settings.database_url, migrate)
+    engine = open_store(settings.database_url, migrate, settings.sqlite_synchronous)
     return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
                    timeouts=settings.timeouts(), risk_check=risk_check, hooks=hooks,
                    verifier=verifier, gateway=gateway, payments=payments,
                    notify_routes=routes)
 
 
-def open_store(url: str, migrate: bool = True) -> Engine:
+def open_store(url: str, migrate: bool = True,
+               sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) -> Engine:
     """An engine on `url`, its schema upgraded; StoreUnavailable (not a driver traceback) when
     the URL is not one we can open or the store does not answer; SchemaMismatch when a newer
     orderpilot upgraded it."""
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
     except (ArgumentError, NoSuchModuleError) as error:
         raise StoreUnavailable(_shown(url), f"not a database URL we can open ({error}); "
                                "expected sqlite:///FILE or postgresql://USER@HOST/DB") from None

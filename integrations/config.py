@@ -17,6 +17,7 @@ from integrations.connect_config import (
     WebhookPolicy,
 )
 from integrations.currencies import shop_currency
+from integrations.db.engine import DEFAULT_SQLITE_SYNCHRONOUS
 from integrations.fulfil_config import FulfilmentPolicy
 from statemachine.errors import InvalidInput
 from statemachine.policies import Timeouts
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
                                       env_nested_delimiter="__")
 
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the store")
+    sqlite_synchronous: Literal["normal", "full"] = Field(
+        DEFAULT_SQLITE_SYNCHRONOUS, description="SQLite only: `full` fsyncs every COMMIT (an "
+        "answered write survives a power loss); `normal` does not (it survives a killed "
+        "process; a power loss or OS crash can take the last seconds of commits)")
     currency: Annotated[str, AfterValidator(shop_currency)] = Field(
         "CNY", pattern=r"^[A-Z]{3}$", description="orders placed without one are in this")
     hold_minutes: float = Field(20, ge=15, le=30, description="stock hold TTL, 15–30 minutes")
@@ -95,6 +100,13 @@ class Settings(BaseSettings):
     shop: str | None = Field(None, description="the store's short name on a Prefect server it "
                              "shares with other stores (staging beside production): the start "
                              "of every page, case file and deployment name its console makes")
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        """FULL and Full read as full (PRAGMA spells it in capitals); anything else is refused
+        by the Literal, naming the two levels."""
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("shop", mode="before")
     @classmethod

@@ -81,8 +81,9 @@ def db_upgrade(db: DbOption = None) -> None:
     from integrations.notifications.masking import mask_url
 
     with errors():  # a setting, a URL or a store refused: one line naming it
-        url = db or read_settings(Settings).database_url
-        engine = open_store(url)  # upgraded to the newest revision
+        settings = read_settings(Settings)
+        url = db or settings.database_url
+        engine = open_store(url, sqlite_synchronous=settings.sqlite_synchronous)  # upgraded
     try:
         revision = current_revision(engine)
     finally:

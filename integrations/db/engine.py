@@ -11,26 +11,36 @@ from sqlalchemy import URL, Engine, create_engine, event, make_url
 
 from integrations.db.sql import PENDING
 
-# WAL with synchronous=NORMAL: a commit appends to the WAL without fsync (durable against a
-# crashed process, not against power loss before the next checkpoint). Checkpoints do fsync;
-# a state change dirties ~10 pages (several tables and indexes), so the default checkpoint
-# every 1,000 pages would fsync every ~100 commits. 10,000 pages (≈40 MB of WAL) cuts that
-# tenfold; measured in bench/lifecycle.py.
-SQLITE_PRAGMAS = ("busy_timeout=30000", "synchronous=NORMAL", "wal_autocheckpoint=10000",
-                  "foreign_keys=ON")
+# WAL, with a checkpoint every 10,000 pages: checkpoints fsync; a state change dirties ~10 pages
+# (several tables and indexes), so the default checkpoint every 1,000 pages would fsync every
+# ~100 commits. 10,000 pages (≈40 MB of WAL) cuts that tenfold; measured in bench/lifecycle.py.
+SQLITE_PRAGMAS = ("busy_timeout=30000", "wal_autocheckpoint=10000", "foreign_keys=ON")
+# How durable a COMMIT is (ORDERPILOT_SQLITE_SYNCHRONOUS, docs/operate.md#durability):
+#   full    a COMMIT fsyncs the WAL before it returns: an answered write survives a power loss
+#           or an OS crash (on a disk that honours fsync)
+#   normal  a COMMIT appends to the WAL without fsync: it survives a killed process, but a power
+#           loss or an OS crash can take the commits the kernel had not yet written back (up
+#           to ~30 s of them; never a corrupt file). The WAL is fsynced at each checkpoint.
+# The default is full: orderpilot answers webhooks (payments Alipay / Stripe will not send again)
+# after the COMMIT, so an answered write must outlive the machine, not only the process.
+SQLITE_SYNCHRONOUS = ("normal", "full")
+DEFAULT_SQLITE_SYNCHRONOUS = "full"
 WAL_SWITCH_TRIES = 100
 _JITTER = random.Random()  # not the global `random` state the application owns
 
 
-def make_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and write transactions that lock early."""
+def make_engine(url: str | URL, *, sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS,
+                **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout, write transactions that lock early
+    and `PRAGMA synchronous=<sqlite_synchronous>` on every connection (ignored elsewhere)."""
     # hide_parameters: a driver error's message never carries the values of the statement
     # (a phone, an address), so logging an error cannot leak them
     kwargs.setdefault("hide_parameters", True)
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
+        _synchronous(sqlite_synchronous)  # refused before anything is opened
         engine = create_engine(url, **kwargs)
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, sqlite_synchronous)
         return engine
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
@@ -46,13 +56,13 @@ def _send_pending(connection: Any, *_: Any) -> None:
         pending.send(connection.connection.driver_connection)
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, synchronous: str) -> None:
     # pysqlite's own transaction handling is switched off so that we can issue BEGIN IMMEDIATE:
     # a writer takes the lock when it starts, instead of failing with "database is locked" when
     # it tries to upgrade a read lock half-way (the SQLAlchemy documented recipe).
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        tune_sqlite_connection(dbapi_connection)
+        tune_sqlite_connection(dbapi_connection, synchronous)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -62,15 +72,25 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
-def tune_sqlite_connection(dbapi_connection: Any) -> None:
+def tune_sqlite_connection(dbapi_connection: Any,
+                           synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) -> None:
     """A sqlite3 connection set up as the store runs: no implicit transactions (we issue BEGIN),
     the pragmas, WAL. The benchmarks' raw paths use it too, so their floor is the same store."""
+    level = _synchronous(synchronous)
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in SQLITE_PRAGMAS:
+    for pragma in (*SQLITE_PRAGMAS, f"synchronous={level}"):
         cursor.execute(f"PRAGMA {pragma}")
     _switch_to_wal(cursor)
     cursor.close()
+
+
+def _synchronous(level: str) -> str:
+    """The level as a pragma value; a level we do not offer is refused (never interpolated)."""
+    if level not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)} "
+                         f"(got {level!r})")
+    return level.upper()
 
 
 def _switch_to_wal(cursor: Any) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import URL, Connection
 from sqlalchemy.pool import NullPool
 
-from integrations.db.engine import make_engine
+from integrations.db.engine import DEFAULT_SQLITE_SYNCHRONOUS, make_engine
 from integrations.db.sql import PENDING, Pending
 
 WRITE_TURN_WAIT = 30.0  # seconds, as the busy timeout (engine.SQLITE_PRAGMAS)
@@ -43,8 +43,9 @@ class Units:
     caller finding all of them busy waits for one to come back.
     """
 
-    def __init__(self, url: URL, limit: int = 32):
-        self.engine = make_engine(url, poolclass=NullPool)
+    def __init__(self, url: URL, limit: int = 32,
+                 sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS):
+        self.engine = make_engine(url, poolclass=NullPool, sqlite_synchronous=sqlite_synchronous)
         self.sqlite = self.engine.dialect.name == "sqlite"
         self.limit = limit
         self._idle: list[Connection] = []

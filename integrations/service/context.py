@@ -51,7 +51,8 @@ class Context:
     units: Units = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.units = Units(self.engine.url)
+        # the durability setting reaches every connection that writes (engine.py)
+        self.units = Units(self.engine.url, sqlite_synchronous=self.settings.sqlite_synchronous)
         bind_book = getattr(self.gateway, "bind_book", None)
         if callable(bind_book):  # the simulated provider: payments made elsewhere, as booked
             bind_book(store_book(self))
