@@ -32,6 +32,7 @@ if not __package__:  # run as `python bench/bulk.py` from a checkout
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.sqlite_level import level  # noqa: E402
 from integrations.bootstrap import build_context  # noqa: E402
 from integrations.db.engine import tune_sqlite_connection  # noqa: E402
 from integrations.replay.bulk import Move, fire_orders  # noqa: E402
@@ -75,7 +76,7 @@ class RawPath:
 
     def __init__(self, folder: Path, orders: int):
         self.db = sqlite3.connect(folder / "raw.db")
-        tune_sqlite_connection(self.db)  # as the store runs: pragmas and WAL
+        tune_sqlite_connection(self.db, level())  # as the store runs: pragmas and WAL
         self.db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, state TEXT, version INT)")
         self.db.execute("CREATE TABLE history (id INTEGER PRIMARY KEY, order_id INTEGER, "
                         "trigger TEXT, from_state TEXT, to_state TEXT, actor TEXT, at TEXT)")
@@ -110,7 +111,7 @@ class SameRowsPath:
     def __init__(self, folder: Path, orders: int):
         BulkPath(folder / "same", orders).ctx.close()  # the store's schema and rows
         self.db = sqlite3.connect(folder / "same" / "bulk.db")
-        tune_sqlite_connection(self.db)
+        tune_sqlite_connection(self.db, level())
         self.next = 1
 
     def run(self, orders: int, batch: int) -> float:
@@ -179,6 +180,7 @@ def _medians(results: list[dict]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
+    level()  # NORMAL unless told: comparable with the history (bench/sqlite_level.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=1000)

@@ -76,13 +76,18 @@ def database(store: str, directory: Path, name: str) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
 
 
-def start(name: str, url: str, port: int, tree: Path = ROOT) -> Server:
+def start(name: str, url: str, port: int, tree: Path = ROOT, synchronous: str | None = None
+          ) -> Server:
     """The server in its own process on the store at `url` (stock received for products),
     running the code of `tree` (another checkout: the base of a before / after comparison;
-    its store is set up by this checkout's code, so both must share the schema)."""
+    its store is set up by this checkout's code, so both must share the schema). `synchronous`:
+    the SQLite durability level (ORDERPILOT_SQLITE_SYNCHRONOUS; None: the product's default;
+    code older than the setting runs NORMAL whatever is given)."""
+    level = {"ORDERPILOT_SQLITE_SYNCHRONOUS": synchronous} if synchronous else {}
     if name == "floor":
         command = [sys.executable, str(ROOT / "bench" / "http_floor.py"),
-                   "--db", url.removeprefix("sqlite:///")]
+                   "--db", url.removeprefix("sqlite:///"),
+                   *(["--synchronous", synchronous] if synchronous else [])]
     else:
         pilot = OrderPilot(url)
         for sku, _ in SKUS:
@@ -92,7 +97,8 @@ def start(name: str, url: str, port: int, tree: Path = ROOT) -> Server:
                    *(["--group-commit"] if name.endswith("group") else [])]
     if _answers(port):  # our clients would measure whoever listens there (it happened)
         raise RuntimeError(f"port {port} is in use (another benchmark?): choose --port")
-    env = {**os.environ, "ORDERPILOT_HTTP_SECRETS": json.dumps(SECRETS), "PYTHONPATH": str(tree)}
+    env = {**os.environ, "ORDERPILOT_HTTP_SECRETS": json.dumps(SECRETS), "PYTHONPATH": str(tree),
+           **level}
     log = Path(url.removeprefix("sqlite:///")).parent if url.startswith("sqlite") else None
     err = open(log / f"{name}.stderr", "wb") if log else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen([*command, "--port", str(port)], cwd=tree, env=env,

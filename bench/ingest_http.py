@@ -2,6 +2,7 @@
 
     python bench/ingest_http.py [--rounds 5] [--requests 300] [--profile 20]
                                 [--store sqlite|postgres] [--json bench/results/ingest_http.json]
+                                [--sqlite-synchronous full] [--one-tx-also-at normal]
 
 Three servers, each its own process on a fresh SQLite file, started once and warmed up, all
 served by uvicorn with the settings of `orderpilot api` (one process, access log at info):
@@ -21,6 +22,10 @@ Ratios are taken within a round, and the medians over rounds reported. `--store 
 the two product servers on fresh PostgreSQL databases (where a COMMIT waits for the WAL flush);
 their server CPU then leaves out PostgreSQL's own processes. `--profile S` samples
 the one_tx server with py-spy for S seconds of placements and tells where its time goes.
+`--sqlite-synchronous LEVEL` runs floor, one_tx and group with ORDERPILOT_SQLITE_SYNCHRONOUS=LEVEL
+(default: normal, as every figure before 2026-11-29, unless the environment sets it:
+bench/sqlite_level.py); `--one-tx-also-at LEVEL` adds `one_tx_LEVEL`, one transaction
+per request at that level, in turn with the others: what the durability level costs, same run.
 """
 
 from __future__ import annotations
@@ -47,13 +52,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if not __package__:  # run as `python bench/ingest_http.py` from a checkout
     sys.path.insert(0, str(ROOT))
 
-from bench import http_layers  # noqa: E402
+from bench import http_layers, sqlite_level  # noqa: E402
 from bench.http_servers import SECRETS, SKUS, Server, database, start, stop, waited  # noqa: E402
 from integrations.http.signing import signed_headers  # noqa: E402
 from orderpilot.demo_risk import REGIONS, STREETS  # noqa: E402
 
 CONCURRENCY = {"floor": (4, 16, 32), "one_tx": (4, 16, 32), "group": (4, 16, 32),
                "base_one_tx": (4, 16, 32), "base_group": (4, 16, 32)}
+OTHER_LEVEL = "one_tx_"  # + the level of --one-tx-also-at
 MOBILE = ("138", "139", "150", "186", "188", "135", "159", "177")  # none a virtual segment
 NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄丽")
 Request = tuple[str, bytes, str]  # path, body, source
@@ -157,13 +163,20 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         if args.base:
             base = started.enter_context(_checkout(args.base, directory / "base"))
             names += ["base_one_tx", "base_group"]
+        if args.one_tx_also_at:
+            names.append(OTHER_LEVEL + args.one_tx_also_at)
         servers = []
         for k, name in enumerate(names):
             url = started.enter_context(database(args.store, directory, name))
+            level = (args.one_tx_also_at if name.startswith(OTHER_LEVEL)
+                     else args.sqlite_synchronous)
             servers.append(start(name, url, args.port + k,
-                                 base if name.startswith("base_") and base else ROOT))
+                                 base if name.startswith("base_") and base else ROOT, level))
             started.callback(stop, servers[-1])  # before its database is dropped
         return {"store": args.store, "base": args.base,
+                "sqlite_synchronous": args.sqlite_synchronous,
+                "one_tx_also_at": args.one_tx_also_at,
+                "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
                 **_measure(servers, args, held_every, directory)}
 
 
@@ -194,13 +207,15 @@ def _measure(servers: list[Server], args: argparse.Namespace, held_every: int,
         rounds[-1]["load_average_1min"] = round(os.getloadavg()[0], 1)
         print(json.dumps({"round": number + 1, **_ratios(rounds[-1])}), flush=True)
     profiles = {s.name: _profile(s, args, held_every, directory)
-                for s in servers[:2]} if args.profile else {}
+                for s in servers if s.name in args.profile_servers} if args.profile else {}
     return {"benchmark": "ingest_http", "requests_per_phase": args.requests,
             "rounds": rounds, "ratios_median": _medians([_ratios(r) for r in rounds]),
             "phases_median": _phase_medians(rounds),
             "placement_states": {s.name: dict(s.states) for s in servers[1:]},
             "profile_one_tx_placement": profiles.get("one_tx"),
-            "profile_floor": profiles.get("floor")}
+            "profile_floor": profiles.get("floor"),
+            **{f"profile_{name}": profile for name, profile in profiles.items()
+               if name not in ("one_tx", "floor")}}
 
 
 def _ratios(round_: dict[str, Any]) -> dict[str, float]:
@@ -225,6 +240,12 @@ def _ratios(round_: dict[str, Any]) -> dict[str, float]:
                     out[f"{name}_cpu_over_base_cpu_{kind}_c{c}"] = (
                         of(name, c, kind, "server_cpu_ms")
                         / of(f"base_{name}", c, kind, "server_cpu_ms"))
+            for other in (n for n in round_ if n.startswith(OTHER_LEVEL)):
+                level = other.removeprefix(OTHER_LEVEL)  # one_tx at this run's level / at that
+                out[f"one_tx_vs_one_tx_{level}_{kind}_c{c}"] = (of("one_tx", c, kind)
+                                                              / of(other, c, kind))
+                out[f"one_tx_cpu_over_one_tx_{level}_cpu_{kind}_c{c}"] = (
+                    of("one_tx", c, kind, "server_cpu_ms") / of(other, c, kind, "server_cpu_ms"))
         if "base_group" in round_:
             out[f"base_group_vs_base_one_tx_place_c{c}"] = (of("base_group", c, "place")
                                                             / of("base_one_tx", c, "place"))
@@ -282,15 +303,25 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=18740)
     parser.add_argument("--profile", type=float, default=0, help="py-spy seconds (0: none)")
     parser.add_argument("--py-spy", help="path of py-spy (default: on PATH)")
+    parser.add_argument("--profile-servers", nargs="+", default=["floor", "one_tx"],
+                        help="the servers --profile samples, one after another")
     parser.add_argument("--folded", type=Path,
                         help="a directory to keep py-spy's folded stacks in (<server>.folded)")
     parser.add_argument("--base", help="also run `orderpilot api` (one-tx and group) from "
                         "this commit, checked out into a temporary worktree: before / after "
                         "in the same run (base_one_tx, base_group)")
+    parser.add_argument("--sqlite-synchronous", choices=("normal", "full"),
+                        help="ORDERPILOT_SQLITE_SYNCHRONOUS of floor, one_tx and group "
+                             "(default: normal, see bench/sqlite_level.py)")
+    parser.add_argument("--one-tx-also-at", choices=("normal", "full"),
+                        help="also run one_tx at this SQLite level (server one_tx_LEVEL)")
     parser.add_argument("--clients", type=int, nargs="+", default=[4, 16, 32],
                         help="concurrency levels (closed-loop clients)")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args()
+    if args.sqlite_synchronous:  # the environment of every server started (the floor's level
+        os.environ[sqlite_level.ENV] = args.sqlite_synchronous  # passed to it as --synchronous)
+    args.sqlite_synchronous = sqlite_level.level()
     for name in CONCURRENCY:
         CONCURRENCY[name] = tuple(args.clients)
     return args

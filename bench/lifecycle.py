@@ -43,6 +43,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from bench.peers import NaivePeer, RawRows  # noqa: E402
+from bench.sqlite_level import level  # noqa: E402
 from integrations.db.engine import tune_sqlite_connection  # noqa: E402
 from orderpilot import ManualClock, OrderPilot  # noqa: E402
 from statemachine.risk_port import approve_everything  # noqa: E402
@@ -100,7 +101,7 @@ class RawFloor:
 
     def __init__(self, path: Path):
         self.db = sqlite3.connect(path)
-        tune_sqlite_connection(self.db)  # as the store runs: pragmas and WAL
+        tune_sqlite_connection(self.db, level())  # as the store runs: pragmas and WAL
         self.db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, state TEXT, version INT)")
         self.db.execute("CREATE TABLE history (id INTEGER PRIMARY KEY, order_id INTEGER, "
                         "trigger TEXT, from_state TEXT, to_state TEXT, actor TEXT, at TEXT)")
@@ -265,6 +266,7 @@ def bench_sweep(folder: Path, orders: int, due: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
+    level()  # NORMAL unless told: comparable with the history (bench/sqlite_level.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--round-seconds", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=7)

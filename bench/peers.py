@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from transitions import Machine
 
+from bench.sqlite_level import level
 from integrations.db.engine import make_engine, tune_sqlite_connection
 from integrations.db.schema import (
     BuyerRow,
@@ -55,7 +56,7 @@ class RawRows:
         pilot.orders.fire(order.id, "pay", amount=order.total, payment_ref="p-template")
         pilot.close()
         self.db = sqlite3.connect(path)
-        tune_sqlite_connection(self.db)
+        tune_sqlite_connection(self.db, level())
         self.attrs = json.loads(self.db.execute("SELECT attrs FROM orders").fetchone()[0])
         self.history = [json.loads(r[0]) for r in self.db.execute(
             "SELECT payload FROM transition_history ORDER BY id")]
@@ -160,7 +161,7 @@ class NaivePeer:
     def __init__(self, path: Path, sku: str, warehouse: str, price: int,
                  address: dict[str, str], stock: int):
         OrderPilot(f"sqlite:///{path}", risk_check=approve_everything).close()  # schema
-        self.engine = make_engine(f"sqlite:///{path}")
+        self.engine = make_engine(f"sqlite:///{path}", sqlite_synchronous=level())
         self.sku, self.warehouse, self.price, self.address = sku, warehouse, price, address
         with Session(self.engine) as session, session.begin():
             session.add(InventoryRow(sku=sku, warehouse=warehouse, on_hand=stock, reserved=0))

@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if not __package__:  # run as `python bench/versus.py` from a checkout
     sys.path.insert(0, str(ROOT))
+from bench.sqlite_level import ENV, level  # noqa: E402
+
 BASE = "beed903"  # the last commit before the pipeline (issue 10): three copies of the writes
 
 # The driver runs inside the checkout under test (its own imports), so it only uses the public
@@ -89,7 +91,8 @@ def measure(tree: Path, orders: int, profile: Path | None = None) -> tuple[float
     """(wall µs, CPU µs) per API call of one fresh process running the driver in `tree`."""
     extra = [str(profile)] if profile else []
     done = subprocess.run([sys.executable, "-c", DRIVER, str(orders), *extra], cwd=tree,
-                          env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+                          env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin",
+                               ENV: level()},  # base code predates it: NORMAL
                           capture_output=True, text=True, check=True)
     wall, cpu = done.stdout.split()
     return float(wall), float(cpu)
@@ -114,6 +117,7 @@ def by_layer(base: Path, scratch: Path, orders: int) -> dict[str, dict[str, floa
 
 
 def main(argv: list[str] | None = None) -> dict:
+    level()  # NORMAL unless told: comparable with the history (bench/sqlite_level.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default=BASE)
     parser.add_argument("--orders", type=int, default=300)
