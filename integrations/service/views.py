@@ -63,6 +63,11 @@ class OrderView(View):
     lines: list[LineView]
     risk: dict[str, Any] | None
     shipping_address: dict[str, Any]
+    # why the address fields sent contradict each other ("province contradicts city: 广东省
+    # does not contain 杭州市 (浙江省)"): for a shop printing its own labels to flag them, as
+    # labels bought through orderpilot are (service/label_check.py); orders placed since
+    # 2026-11-29
+    address_conflicts: list[str]
 
     @classmethod
     def of(cls, order: Order) -> OrderView:
@@ -75,7 +80,8 @@ class OrderView(View):
             lines=[LineView.trusted(
                 line_no=ln.line_no, sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price,
                 refunded_quantity=ln.refunded_quantity) for ln in order.lines],
-            risk=order.attrs.get("risk"), shipping_address=order.attrs.get("shipping_address", {}))
+            risk=order.attrs.get("risk"), shipping_address=order.attrs.get("shipping_address", {}),
+            address_conflicts=list((order.attrs.get("address") or {}).get("conflicts", ())))
 
 
 class ShipmentView(View):

@@ -124,6 +124,11 @@ def test_an_imported_order_with_contradicting_fields_is_held_for_review_with_the
     assert parsed["conflicts"] == [
         "province contradicts city: 广东省 does not contain 杭州市 (浙江省)"
     ]
+    # and the order as shown says so, for a shop printing its own labels (before: nothing)
+    assert order.address_conflicts == parsed["conflicts"]
+    agreeing = {**GUANGDONG_HANGZHOU, "province": "浙江省"}
+    fine = import_record(any_pilot.context, _record("PDD-6", agreeing), "pdd", "import:pdd")
+    assert any_pilot.orders.get(fine.order_id).address_conflicts == []
 
 
 def test_an_allow_listed_buyer_is_held_all_the_same(any_pilot):
