@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from urllib.parse import urlsplit
 
+import httpx
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL
 
 from integrations.bootstrap import build_context
@@ -12,7 +14,7 @@ from integrations.carriers.simulated import AdoptingCarrier
 from integrations.console.jobs import Ports
 from integrations.events.relay import PrefectHttpSink
 from integrations.notify import deliver, notifier_from
-from integrations.payments.credentials import read_payment_settings
+from integrations.payments.credentials import BlocksUnreachable, read_payment_settings
 from integrations.payments.select import gateway_from_settings
 from integrations.payments.settings import PaymentSettings
 from integrations.service.context import Context
@@ -41,10 +43,37 @@ def payment_settings(load: Callable[[str], str] | None = None) -> PaymentSetting
 
 
 def secret_block(name: str) -> str:
-    """The value of the Prefect Secret block `name` (ValueError: there is none)."""
+    """The value of the Prefect Secret block `name` (ValueError: there is none;
+    BlocksUnreachable: the Prefect server did not answer or refused us — never httpx's own
+    error, which named neither the block nor what to do)."""
     from prefect.blocks.system import Secret
 
-    return str(Secret.load(name).get())
+    try:
+        return str(Secret.load(name).get())
+    except httpx.HTTPStatusError as error:  # Prefect's own status error is one too
+        status = error.response.status_code
+        raise BlocksUnreachable(_prefect_server(), f"it answered {status} "
+                                f"{error.response.reason_phrase}", _remedy(status)) from error
+    except (httpx.HTTPError, RuntimeError) as error:  # RuntimeError: the client's version check
+        reason = (str(error).strip() or type(error).__name__).splitlines()[0][:200]
+        raise BlocksUnreachable(_prefect_server(), f"it did not answer ({reason})",
+                                _remedy(None)) from error
+
+
+def _prefect_server() -> str:
+    """The Prefect API this process asks, as it may be shown (no credentials in it)."""
+    url = PREFECT_API_URL.value()
+    if not url:
+        return "the temporary Prefect server this process starts (PREFECT_API_URL is not set)"
+    parts = urlsplit(str(url))
+    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # no user:password
+    return f"the Prefect server at {shown}"
+
+
+def _remedy(status: int | None) -> str:
+    if status in (401, 403):
+        return "check PREFECT_API_AUTH_STRING (or PREFECT_API_KEY) for that server"
+    return "start that server or point PREFECT_API_URL at the one holding the block"
 
 
 def prefect_api_url() -> str:

@@ -12,6 +12,7 @@ from statemachine.errors import (
     NotFound,
     OrderPilotError,
     SchemaMismatch,
+    SecretsUnavailable,
     StoreUnavailable,
     UnitsInOpenCase,
 )
@@ -19,5 +20,6 @@ from statemachine.errors import (
 __all__ = [
     "ConcurrentUpdate", "Contention", "GuardRejected", "InsufficientStock", "InvalidInput",
     "InvalidTransition", "ManualClock", "NotFound", "OrderPilot", "OrderPilotError",
-    "SchemaMismatch", "StoreUnavailable", "UnitsInOpenCase",
+    "SchemaMismatch", "SecretsUnavailable", "StoreUnavailable",
+    "UnitsInOpenCase",
 ]

@@ -120,6 +120,22 @@ class StoreUnavailable(OrderPilotError):
         super().__init__(f"the store at {where} is not available: {reason}")
 
 
+class SecretsUnavailable(OrderPilotError):
+    """A credential kept in a secret store (a Prefect Secret block) could not be read: the
+    store did not answer, or refused us. Nothing was opened; safe to retry once it answers.
+    `.remedy` says what to do."""
+
+    code = "secrets_unavailable"
+
+    def __init__(self, setting: str, block: str, where: str, reason: str, remedy: str):
+        self.setting, self.block, self.where = setting, block, where
+        self.reason, self.remedy = reason, remedy
+        super().__init__(
+            f"the payment setting {setting} is kept in the Prefect Secret block {block!r} "
+            f"(ORDERPILOT_PAYMENTS_SECRET_BLOCKS), which could not be read from {where}: "
+            f"{reason}; {remedy}")
+
+
 class SchemaMismatch(OrderPilotError):
     """The store's schema is not the one this orderpilot expects (empty, behind, upgraded by a
     newer orderpilot, or changed by hand): a deployment to fix, not an outage to wait out.

@@ -1,7 +1,9 @@
 """The payment settings every process uses — the API, the CLI, the flows, the console: the
 environment (ORDERPILOT_PAYMENTS_*), and each credential it lacks read from the secret block
 named for it in ORDERPILOT_PAYMENTS_SECRET_BLOCKS. Reading a block is the caller's `load`
-(flows.wiring.secret_block: Prefect's Secret blocks), so this layer imports no Prefect."""
+(flows.wiring.secret_block: Prefect's Secret blocks), so this layer imports no Prefect: `load`
+raises ValueError for a block that is not there, `BlocksUnreachable` when the server holding
+the blocks cannot be asked — each turned into an error naming the setting and the block."""
 
 from __future__ import annotations
 
@@ -9,9 +11,18 @@ from collections.abc import Callable
 
 from integrations.config import read_settings
 from integrations.payments.settings import PaymentSettings
-from statemachine.errors import InvalidInput
+from statemachine.errors import InvalidInput, SecretsUnavailable
 
 BLOCKS = "ORDERPILOT_PAYMENTS_SECRET_BLOCKS"
+
+
+class BlocksUnreachable(Exception):
+    """The server holding the secret blocks did not answer, or refused us (raised by `load`).
+    `where`: the server asked; `reason`: what happened; `remedy`: what to do about it."""
+
+    def __init__(self, where: str, reason: str, remedy: str):
+        self.where, self.reason, self.remedy = where, reason, remedy
+        super().__init__(f"{where}: {reason}")
 
 
 def read_payment_settings(load: Callable[[str], str] | None) -> PaymentSettings:
@@ -39,3 +50,8 @@ def _read_block(load: Callable[[str], str], name: str, block: str) -> str:
     except ValueError as error:  # Prefect: no block of that name (or not a Secret block)
         raise InvalidInput({BLOCKS: f"{name}: the Prefect Secret block {block!r} could not be "
                                     f"read ({error})"}) from None
+    except BlocksUnreachable as error:  # an outage, not a setting to fix: say where and why
+        variable = f"ORDERPILOT_PAYMENTS_{name.upper()}"
+        raise SecretsUnavailable(name, block, error.where, error.reason,
+                                 f"{error.remedy}, or set {variable} in the environment"
+                                 ) from error
