@@ -34,7 +34,9 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     """Everything a service function needs, from explicit arguments or ORDERPILOT_* settings.
     `secrets` reads a payment credential kept in a secret block (ORDERPILOT_PAYMENTS_SECRET_
     BLOCKS; flows.wiring.secret_block reads Prefect's): the gateway and the webhook secrets
-    come from the one reading every process makes (payments/credentials.py)."""
+    come from the one reading every process makes (payments/credentials.py). A `gateway`
+    given comes with its own credentials: no block is read for it at start-up (the webhook
+    secrets are read when an app asks for them, Context.payment_settings)."""
     settings = settings or read_settings(Settings)
     if database_url is not None:
         settings = settings.model_copy(update={"database_url": database_url})
@@ -42,13 +44,13 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     risk = read_settings(RiskSettings)  # ORDERPILOT_RISK_*; default: the packaged rule set
     risk_check = risk_check or risk_check_from_settings(risk)
     hooks, verifier = risk_hooks(risk.ruleset()), verifier_from_settings(risk)
-    payments = read_payment_settings(secrets)
+    payments = read_payment_settings(secrets) if gateway is None else None
     gateway = gateway or gateway_from_settings(payments)
     routes = notify_routes()  # ORDERPILOT_NOTIFY_ROUTES: each URL one apprise can use
     engine = open_store(settings.database_url, migrate, settings.sqlite_synchronous)
     return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
                    timeouts=settings.timeouts(), risk_check=risk_check, hooks=hooks,
-                   verifier=verifier, gateway=gateway, payments=payments,
+                   verifier=verifier, gateway=gateway, payments=payments, secrets=secrets,
                    notify_routes=routes)
 
 

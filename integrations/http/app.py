@@ -29,12 +29,12 @@ from integrations.service.group_commit import GroupCommit
 def create_app(ctx: Context, settings: HttpSettings | None = None,
                payments: PaymentSettings | None = None) -> FastAPI:
     """The app, wired to one service context; secrets come from `settings` and `payments`
-    (default: the payment settings the context was built with, else the environment)."""
+    (default: the context's, Context.payment_settings)."""
     settings = settings or read_settings(HttpSettings)
     app = FastAPI(title="orderpilot ingestion", version="1", lifespan=_address_tables_loaded,
                   description="Signed webhooks in (HMAC-SHA256), order reads out.")
     app.state.context = ctx
-    app.state.payments = payments or ctx.payments or read_settings(PaymentSettings)
+    app.state.payments = payments or ctx.payment_settings()
     group = GroupCommit(ctx, settings.group_commit_max_batch,
                         settings.group_commit_max_wait_ms / 1000) if settings.group_commit else None
     app.state.runner = Runner(ctx, group)

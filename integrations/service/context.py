@@ -44,8 +44,10 @@ class Context:
     hooks: tuple[Callable[..., None], ...] = field(default=())  # see service/hooks.py
     verifier: Verifier | None = None  # step-up verification codes (service/verification.py)
     gateway: PaymentGateway = field(default_factory=lambda: _simulated_gateway())
-    # the settings `gateway` was built from (webhook secrets too); None: not read here
+    # the settings `gateway` was built from (webhook secrets too); None: not read yet
     payments: PaymentSettings | None = None
+    # reads a payment credential kept in a secret block (payments/credentials.py)
+    secrets: Callable[[str], str] | None = field(default=None, repr=False)
     # audience → apprise URLs (ORDERPILOT_NOTIFY_ROUTES), read and checked at start-up
     notify_routes: dict[str, list[str]] = field(default_factory=dict)
     units: Units = field(init=False, repr=False)
@@ -77,6 +79,16 @@ class Context:
             if mapped is None or mapped is error:
                 raise
             raise mapped from error
+
+    def payment_settings(self) -> PaymentSettings:
+        """The payment settings (webhook secrets included): those the gateway was built from,
+        else read now, once — a context given its gateway reads no secret block until a
+        webhook app asks for them."""
+        if self.payments is None:
+            from integrations.payments.credentials import read_payment_settings
+
+            self.payments = read_payment_settings(self.secrets)
+        return self.payments
 
     def joined(self, units: Any) -> Context:
         """This context with other units of work (the savepoints of a group commit)."""

@@ -1,7 +1,7 @@
 """A payment credential kept in a Prefect Secret block, and a Prefect server that cannot give
 it: the operator is told which setting, which block, which server and what to do — never
 httpx's bare `ConnectError` (before: `OrderPilot()` and every CLI command that opens a store
-ended in that traceback).
+ended in that traceback). A pilot given its own gateway reads no block at all.
 
 The Prefect client here is the real one, asking a real socket: a port nothing listens on, or
 a local server that refuses us (401)."""
@@ -16,6 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+import flows.wiring
+from integrations.http.app import create_app
+from integrations.payments.simulated import AdoptingGateway
 from orderpilot import OrderPilot, SecretsUnavailable
 
 BLOCKS = '{"stripe_api_key": "shop-stripe-key"}'
@@ -96,3 +99,40 @@ def test_a_server_that_refuses_us_is_named_without_its_credentials(
     assert f"the Prefect server at {prefect_refuses}: it answered 401 Unauthorized" in message
     assert "check PREFECT_API_AUTH_STRING" in message
     assert "s3cret" not in message
+
+
+def test_a_pilot_given_its_gateway_reads_no_block(
+    sqlite_url, stripe_key_in_a_block, prefect_down, monkeypatch
+):
+    # Given Prefect down and a reader of blocks that lists what it is asked
+    asked: list[str] = []
+    real = flows.wiring.secret_block
+    monkeypatch.setattr(flows.wiring, "secret_block", lambda name: asked.append(name) or real(name))
+    # When a pilot is opened with a gateway of its own
+    pilot = OrderPilot(sqlite_url, gateway=AdoptingGateway())
+    try:
+        # Then it opens, and no block was read for it (before: the block was read, and with
+        # Prefect down the pilot could not open at all)
+        assert asked == []
+        # And a webhook app asking for the webhook secrets reads them then, by name
+        with pytest.raises(SecretsUnavailable, match="'shop-stripe-key'"):
+            create_app(pilot.context)
+        assert asked == ["shop-stripe-key"]
+    finally:
+        pilot.close()
+
+
+def test_the_flows_context_reads_each_block_once(sqlite_url, stripe_key_in_a_block, monkeypatch):
+    # Given the Stripe key in a block (read by a stand-in for Prefect that counts)
+    asked: list[str] = []
+    monkeypatch.setattr(
+        flows.wiring, "secret_block", lambda name: asked.append(name) or "sk_test_FromTheBlock0001"
+    )
+    # When the flows' context is built
+    ctx = flows.wiring.context.__wrapped__(sqlite_url)
+    try:
+        # Then its gateway took the block's key, read once (before: twice, once for the
+        # gateway and once more for settings the flows never use)
+        assert asked == ["shop-stripe-key"]
+    finally:
+        ctx.close()
