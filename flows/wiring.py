@@ -30,7 +30,9 @@ def context(database_url: str | None = None) -> Context:
     Closed when the process exits, or once the cache has let it go (a ninth store URL in one
     process) and no caller holds it any more: left open, its pooled PostgreSQL connection
     warned at exit ("… was deleted while still open")."""
-    ctx = build_context(database_url, gateway=payment_gateway(), secrets=secret_block)
+    gateway = payment_gateway()
+    ctx = build_context(database_url, gateway=gateway, secrets=secret_block)
+    ctx.own(gateway)  # built for this context alone: its HTTP client closes with it
     ctx.close_when_dropped()
     return ctx
 

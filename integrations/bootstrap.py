@@ -45,13 +45,16 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     risk_check = risk_check or risk_check_from_settings(risk)
     hooks, verifier = risk_hooks(risk.ruleset()), verifier_from_settings(risk)
     payments = read_payment_settings(secrets) if gateway is None else None
+    ours = gateway is None  # a gateway passed in is the caller's to close
     gateway = gateway or gateway_from_settings(payments)
     routes = notify_routes()  # ORDERPILOT_NOTIFY_ROUTES: each URL one apprise can use
     engine = open_store(settings.database_url, migrate, settings.sqlite_synchronous)
-    return Context(engine=engine, clock=clock or SystemClock(), settings=settings,
+    ctx = Context(engine=engine, clock=clock or SystemClock(), settings=settings,
                    timeouts=settings.timeouts(), risk_check=risk_check, hooks=hooks,
                    verifier=verifier, gateway=gateway, payments=payments, secrets=secrets,
                    notify_routes=routes)
+    ctx.own(engine, *([gateway] if ours else []))  # closed by ctx.close()
+    return ctx
 
 
 def open_store(url: str, migrate: bool = True,

@@ -46,6 +46,7 @@ class Units:
     def __init__(self, url: URL, limit: int = 32,
                  sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS):
         self.engine = make_engine(url, poolclass=NullPool, sqlite_synchronous=sqlite_synchronous)
+        self.sqlite_synchronous = sqlite_synchronous
         self.sqlite = self.engine.dialect.name == "sqlite"
         self.limit = limit
         self._idle: list[Connection] = []

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import requests
 import stripe
 
 from statemachine.ports import (
@@ -37,14 +38,18 @@ class StripeGateway:
 
     def __init__(self, api_key: str, *, api_base: str = stripe.DEFAULT_API_BASE,
                  max_retries: int = 2, timeout_seconds: float = 20.0):
-        self._http = stripe.RequestsClient(timeout=timeout_seconds)
+        # one session for every thread, so close() closes them all: the SDK's default is a
+        # session per thread, and close() closed only the calling thread's (the console's
+        # jobs and the webhook app call from worker threads; theirs stayed open)
+        self._session = requests.Session()
+        self._http = stripe.RequestsClient(timeout=timeout_seconds, session=self._session)
         self._client = stripe.StripeClient(
             api_key, base_addresses={"api": api_base}, max_network_retries=max_retries,
             http_client=self._http)
 
     def close(self) -> None:
-        """Close the pooled connections (the process is done with Stripe)."""
-        self._http.close()
+        """Close the pooled connections, every thread's (the process is done with Stripe)."""
+        self._session.close()
 
     # --- PaymentGateway -----------------------------------------------------------------------
 

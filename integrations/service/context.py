@@ -50,11 +50,19 @@ class Context:
     secrets: Callable[[str], str] | None = field(default=None, repr=False)
     # audience → apprise URLs (ORDERPILOT_NOTIFY_ROUTES), read and checked at start-up
     notify_routes: dict[str, list[str]] = field(default_factory=dict)
-    units: Units = field(init=False, repr=False)
+    # the connections units of work run on. None: opened here. A copy made with
+    # dataclasses.replace gets its original's, shared, not a second pool of connections
+    units: Any = field(default=None, repr=False, compare=False)
+    # what close() closes: what this context opened, and what its builder handed it (own)
+    _owned: list[Any] = field(init=False, repr=False, compare=False, default_factory=list)
 
     def __post_init__(self) -> None:
-        # the durability setting reaches every connection that writes (engine.py)
-        self.units = Units(self.engine.url, sqlite_synchronous=self.settings.sqlite_synchronous)
+        self._owned = []
+        if self.units is None or _of_another_store(self.units, self.engine, self.settings):
+            # the durability setting reaches every connection that writes (engine.py)
+            self.units = Units(self.engine.url,
+                               sqlite_synchronous=self.settings.sqlite_synchronous)
+            self._owned.append(self.units)
         bind_book = getattr(self.gateway, "bind_book", None)
         if callable(bind_book):  # the simulated provider: payments made elsewhere, as booked
             bind_book(store_book(self))
@@ -91,24 +99,46 @@ class Context:
         return self.payments
 
     def joined(self, units: Any) -> Context:
-        """This context with other units of work (the savepoints of a group commit)."""
+        """This context with other units of work (the savepoints of a group commit); it
+        shares everything else and closes nothing."""
         clone = copy.copy(self)
-        clone.units = units
+        clone.units, clone._owned = units, []
         return clone
 
+    def own(self, *resources: Any) -> None:
+        """Make close() close these too (the engine and the gateway build_context opened for
+        this context): an engine is disposed, anything else closed if it can be."""
+        self._owned.extend(r for r in resources if isinstance(r, Engine) or callable(
+            getattr(r, "close", None)))
+
     def close(self) -> None:
-        """Close the held connections and the engine's pool."""
-        _close(self.units, self.engine)
+        """Close what this context opened or owns: its held connections, the engine's pool,
+        the payment gateway's HTTP client. A copy (dataclasses.replace, joined) shares its
+        original's and closes nothing of them; a gateway passed in is its caller's to close."""
+        _close(self._owned)
 
     def close_when_dropped(self) -> None:
         """Close this context once nothing refers to it any more, or when the process exits
         (for an owner that shares it and cannot tell when its last user is done)."""
-        weakref.finalize(self, _close, self.units, self.engine)
+        weakref.finalize(self, _close, self._owned)
 
 
-def _close(units: Units, engine: Engine) -> None:
-    units.close()
-    engine.dispose()
+def _close(owned: list[Any]) -> None:
+    """Close each resource once (close() and then the finalizer at exit close nothing twice)."""
+    while owned:
+        resource = owned.pop(0)
+        if isinstance(resource, Engine):
+            resource.dispose()
+        else:
+            resource.close()
+
+
+def _of_another_store(units: Any, engine: Engine, settings: Settings) -> bool:
+    """`units` (a copy's, from its original) run on another store than `engine`, or write
+    with another durability than `settings` asks: a copy made so opens its own."""
+    return isinstance(units, Units) and (
+        units.engine.url != engine.url
+        or units.sqlite_synchronous != settings.sqlite_synchronous)
 
 
 def _simulated_gateway() -> PaymentGateway:
