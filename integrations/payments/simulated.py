@@ -17,7 +17,6 @@ reproducible.
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -244,6 +243,7 @@ class Booked(Protocol):
     currency: str
     refunds: Mapping[str, int]
     charged_back: bool
+    authorised: int  # the most the shop asked to capture or release of it
 
 
 class AdoptingGateway(SimulatedGateway):
@@ -253,8 +253,11 @@ class AdoptingGateway(SimulatedGateway):
     the service context): captured for what the store says was captured on it, refunded for
     every refund of it booked there (by any process) and every refund this one made. So, like
     a real provider, it refuses a refund beyond what is left, and any refund of a payment
-    charged back; a payment the store knows nothing of is refused. Authorisations (a capture
-    or a void of a payment it did not open) are adopted with no limit on their amount."""
+    charged back. A capture or a void of a payment it did not open is adopted as the store
+    booked it too: authorised for what the shop asked to capture or release of it (the
+    operation is recorded before the call), refused once captured (Stripe: a captured
+    PaymentIntent can be neither captured again nor cancelled). A payment the store knows
+    nothing of is refused, for any call (Stripe: `resource_missing`)."""
 
     def __init__(self, *, book: Callable[[str], Booked | None] | None = None,
                  **options: Any):
@@ -267,16 +270,22 @@ class AdoptingGateway(SimulatedGateway):
             self.book = book
 
     def _adopt(self, payment_ref: str, state: str) -> _Payment:
-        if state == "captured":
-            booked = self._booked(payment_ref)
-            if booked is None or booked.captured <= 0:
-                raise PermanentPaymentError(f"no payment {payment_ref} captured (the "
-                                            "simulated gateway adopts only what the store "
-                                            "booked as captured)")
-            payment = _Payment("", booked.captured, booked.currency, state,
+        """`state`: captured (to refund or dispute it), authorised (to capture or void it)."""
+        booked = self._booked(payment_ref)
+        if state == "captured" and (booked is None or booked.captured <= 0):
+            raise PermanentPaymentError(f"no payment {payment_ref} captured (the simulated "
+                                        "gateway adopts only what the store booked as "
+                                        "captured)")
+        if booked is not None and booked.captured > 0:
+            payment = _Payment("", booked.captured, booked.currency, "captured",
                                captured=booked.captured)
-        else:
-            payment = _Payment("", sys.maxsize, "", state)
+        elif booked is not None and booked.authorised > 0:
+            payment = _Payment("", booked.authorised, booked.currency, "authorised")
+        else:  # before: adopted as authorised for any amount, in no currency
+            raise PermanentPaymentError(f"no payment {payment_ref} authorised (the simulated "
+                                        "gateway captures or releases only a payment the "
+                                        "store booked a capture or release of) "
+                                        "(resource_missing)")
         self._payments[payment_ref] = payment
         return payment
 

@@ -1,5 +1,6 @@
 """The default (simulated) gateway refuses a refund a real provider would refuse — beyond what
-is left of the payment, or of a payment charged back — however many processes share the store.
+is left of the payment, or of a payment charged back — however many processes share the store;
+and a capture or a release (void) of a payment the store never booked, or booked as captured.
 
 Each pilot below stands for a process of its own: its own gateway, nothing in memory shared
 with the other, one store between them (a SQLite file, or PostgreSQL)."""
@@ -11,10 +12,11 @@ import pytest
 from integrations.console.jobs import Ports, settle_cancel
 from integrations.db.money_store import MoneyStore
 from integrations.ingest.money_events import apply_money_event
+from integrations.service import money
 from orderpilot import OrderPilot
 from statemachine.ports import MoneyEvent, PermanentPaymentError
 from statemachine.risk_port import approve_everything
-from tests.factories import paid_order, stock
+from tests.factories import order_request, paid_order, stock
 
 
 def _pilot(url: str, clock) -> OrderPilot:
@@ -76,3 +78,63 @@ def test_a_payment_under_an_open_dispute_is_not_refunded(any_url, clock):
             for o in operations] == [("refund", 4_000, "failed", True)]
     pilot.close()
     other.close()
+
+
+def _notice(pilot: OrderPilot, order, kind: str, payment_ref: str):
+    event = MoneyEvent("simulated", f"evt-{kind}-{payment_ref}", kind, payment_ref,
+                       order.total, "CNY", pilot.clock.now(), order_id=order.id)
+    return apply_money_event(pilot.context, event)
+
+
+def test_a_payment_the_store_never_booked_is_neither_captured_nor_released(any_url, clock):
+    # Given a store that knows nothing of payments pay-404 and pay-405
+    pilot = _pilot(any_url, clock)
+    # When the default gateway is asked to capture one and release (void) the other
+    with pytest.raises(PermanentPaymentError) as capture:
+        pilot.context.gateway.capture("pay-404", 100, "CNY", idempotency_key="capture:x")
+    with pytest.raises(PermanentPaymentError) as void:
+        pilot.context.gateway.void("pay-405", idempotency_key="void:x")
+    # Then it refuses both, naming them, as Stripe answers an unknown PaymentIntent (before:
+    # it adopted them, capturing ¥1 in no currency, releasing sys.maxsize)
+    assert "no payment pay-404 authorised" in str(capture.value)
+    assert "no payment pay-405 authorised" in str(void.value)
+    assert "(resource_missing)" in str(capture.value)
+    pilot.close()
+
+
+def test_an_authorisation_reported_to_one_process_is_captured_by_another(any_url, clock):
+    # Given a ¥70 order whose authorisation the provider reported to one process, which
+    # recorded the capture and stopped before making it
+    first, second = _pilot(any_url, clock), _pilot(any_url, clock)
+    stock(first)
+    order = first.orders.place(**order_request(quantity=2, unit_price=3_500))
+    outcome, [key] = _notice(first, order, "authorised", "pi-auth-1")
+    assert "capture requested" in outcome.body["note"]
+    # When another process makes it (the money sweep's retry)
+    operation = money.execute(second.context, key)
+    # Then its gateway adopts the payment as the store booked it, and the order is paid
+    assert (operation.status.value, operation.amount) == ("succeeded", 7_000)
+    assert second.orders.get(order.id).paid == 7_000
+    # And a captured payment is neither captured again nor released, by any process
+    with pytest.raises(PermanentPaymentError, match="pi-auth-1 is captured"):
+        first.context.gateway.capture("pi-auth-1", 7_000, "CNY", idempotency_key="again")
+    with pytest.raises(PermanentPaymentError, match="pi-auth-1 was captured: refund it"):
+        first.context.gateway.void("pi-auth-1", idempotency_key="void:again")
+    first.close()
+    second.close()
+
+
+def test_an_authorisation_for_an_expired_order_is_released_by_another_process(any_url, clock):
+    # Given an order that expired unpaid, and the buyer's card authorised after all (reported
+    # to one process, which recorded the release)
+    first, second = _pilot(any_url, clock), _pilot(any_url, clock)
+    stock(first)
+    order = first.orders.place(**order_request(quantity=1))
+    clock.advance(minutes=31)
+    first.sweep()
+    outcome, [key] = _notice(first, order, "authorised", "pi-late-1")
+    assert "released" in outcome.body["note"]
+    # When another process makes the release, Then the provider releases it
+    assert money.execute(second.context, key).status.value == "succeeded"
+    first.close()
+    second.close()

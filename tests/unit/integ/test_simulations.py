@@ -117,6 +117,7 @@ class Book:
     currency: str = "CNY"
     refunds: dict[str, int] = field(default_factory=dict)
     charged_back: bool = False
+    authorised: int = 0
 
 
 def test_an_adopted_payment_is_refunded_within_what_the_store_and_the_gateway_paid_back():
@@ -145,3 +146,28 @@ def test_an_adopted_payment_charged_back_or_unknown_is_not_refunded():
         gateway.refund("pay-2", 100, idempotency_key="refund:c-2")
     with pytest.raises(PermanentPaymentError, match="no payment pay-3"):
         AdoptingGateway().refund("pay-3", 100, idempotency_key="refund:c-3")  # no store
+
+
+def test_an_adopted_authorisation_is_captured_within_what_the_store_asked_and_once():
+    # Given a ¥50 authorisation the store recorded a capture of (nothing captured yet)
+    gateway = AdoptingGateway(book=lambda ref: Book(captured=0, authorised=5000)
+                              if ref == "pay-1" else None)
+    # When more is asked, Then it is refused; the ¥50 is captured, in the booked currency
+    with pytest.raises(PermanentPaymentError, match="exceeds the authorised 5000"):
+        gateway.capture("pay-1", 5001, "CNY", idempotency_key="capture:o-1")
+    result = gateway.capture("pay-1", 5000, "CNY", idempotency_key="capture:o-1:2")
+    assert (result.amount, result.currency) == (5000, "CNY")
+    # And a captured payment is not released
+    with pytest.raises(PermanentPaymentError, match="was captured: refund it instead"):
+        gateway.void("pay-1", idempotency_key="void:o-1")
+
+
+def test_an_authorisation_unknown_to_the_store_is_neither_captured_nor_released():
+    gateway = AdoptingGateway(book=lambda ref: Book(captured=0) if ref == "pay-1" else None)
+    for ref in ("pay-1", "pay-2"):  # booked with no capture or release asked; not booked
+        with pytest.raises(PermanentPaymentError, match=rf"no payment {ref} authorised"):
+            gateway.capture(ref, 100, "CNY", idempotency_key=f"capture:{ref}")
+        with pytest.raises(PermanentPaymentError, match=r"\(resource_missing\)"):
+            gateway.void(ref, idempotency_key=f"void:{ref}")
+    with pytest.raises(PermanentPaymentError, match="no payment pay-3 authorised"):
+        AdoptingGateway().void("pay-3", idempotency_key="void:pay-3")  # no store
