@@ -93,6 +93,27 @@ def test_a_copy_of_a_context_shares_its_connections(sqlite_url):
     assert open_handles(database) == 0
 
 
+def test_a_copy_that_writes_with_another_durability_opens_and_closes_its_own(sqlite_url):
+    # Given a pilot, and a copy of its context asking for the other SQLite durability
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    pilot = OrderPilot(sqlite_url)
+    settings = pilot.context.settings
+    other = "full" if settings.sqlite_synchronous == "normal" else "normal"
+    copy = replace(
+        pilot.context, settings=settings.model_copy(update={"sqlite_synchronous": other})
+    )
+    # Then the copy writes on connections of its own (not the original's, which write with
+    # the other durability), and its close() closes them, not the original's
+    assert copy.units is not pilot.context.units
+    with copy.tx(), pilot.context.tx(readonly=True):
+        pass
+    assert (copy.units._open, pilot.context.units._open) == (1, 1)
+    copy.close()
+    assert (copy.units._open, pilot.context.units._open) == (0, 1)
+    pilot.close()
+    assert open_handles(database) == 0  # (SQLite defers closing a file others hold locks on)
+
+
 def test_closing_a_pilot_closes_its_payment_gateways_connections(sqlite_url, stripe):
     # Given a pilot paying through Stripe, called from two threads
     pilot = OrderPilot(sqlite_url)
