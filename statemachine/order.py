@@ -40,6 +40,8 @@ from statemachine.order_guards import (
     every_parcel_delivered,
     hold_extension_is_positive,
     hold_has_lapsed,
+    money_all_given_back,
+    money_kept_or_shipped_anyway,
     money_taken,
     no_other_payment_started,
     nothing_authorised_to_refund_later,
@@ -109,7 +111,10 @@ ORDER_STEPS = (
     Step("reallocate", (S.BACKORDERED,), S.PICKING, effect=note_reason, event="reallocated"),
     Step("pack", (S.PICKING,), S.PACKED, (nothing_in_transit, second_person_checked),
          record_packing),
-    Step("ship", (S.PACKED,), S.SHIPPED, (something_to_ship, payment_can_be_taken),
+    # a packed order refunded in full at the provider (Alipay's portal) is held: a person ships
+    # it anyway (`ship_refunded`: a gift) or cancels it, its stock back
+    Step("ship", (S.PACKED,), S.SHIPPED,
+         (something_to_ship, payment_can_be_taken, money_kept_or_shipped_anyway),
          record_shipping, spawn=parcels_for_labels),
     Step("deliver", (S.SHIPPED,), S.DELIVERED, (every_parcel_delivered,)),
     Step("close", (S.DELIVERED,), S.COMPLETED, effect=note_reason),
@@ -118,6 +123,8 @@ ORDER_STEPS = (
     Step("close", (S.SHIPPED,), S.COMPLETED, (every_parcel_delivered,), note_reason),
     Step("cancel", PRE_SHIPMENT, S.CANCELLED, (nothing_authorised_to_refund_later,),
          cancel_order, stock=(RELEASE, RESTOCK)),
+    Step("cancel", (S.PACKED,), S.CANCELLED, (money_all_given_back,), cancel_order,
+         stock=(RELEASE, RESTOCK)),
     Step("refund", REFUNDABLE, None, (refund_within_paid,), record_refund, event="refunded"),
     # a cancel or reject with `refund_later` left the money with its provider: its refunds
     # come after

@@ -151,8 +151,10 @@ def note_reason(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def record_shipping(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    """The parcels' public ids are filled in by the writer once they have rows."""
-    return {"parcels": [], **({"reason": ctx["reason"]} if ctx.get("reason") else {})}
+    """The parcels' public ids are filled in by the writer once they have rows. Shipped with
+    its money all refunded: the person's why is kept (`ship_refunded`)."""
+    said = {k: ctx[k] for k in ("reason", "ship_refunded") if ctx.get(k)}
+    return {"parcels": [], **said}
 
 
 # --- side aggregates -------------------------------------------------------------------------

@@ -140,3 +140,23 @@ def nothing_authorised_to_refund_later(order: Order, ctx: Mapping[str, Any]) -> 
     if ctx.get("refund_later") and order.attrs.get("authorisation"):
         return "an authorisation kept for capture is released on cancel, not refunded later"
     return None
+
+
+def money_kept_or_shipped_anyway(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    """Goods do not leave an order whose money was all given back (a refund in full at the
+    provider's dashboard / Alipay's merchant portal while it was packed) unless a person says
+    so (`ship_refunded`: why, e.g. a gift); the other way out is `cancel` (stock back)."""
+    if order.paid <= 0 or order.refunded < order.paid or ctx.get("ship_refunded"):
+        return None
+    return (f"the buyer's money was all refunded ({order.refunded} of {order.paid}): a person "
+            "decides — ship it anyway with ship_refunded (why, e.g. a gift) or cancel it "
+            "(stock back)")
+
+
+def money_all_given_back(order: Order, ctx: Mapping[str, Any]) -> str | None:
+    """A packed order is cancelled only once its money was all given back (refunded in full
+    at the provider): the person deciding puts its stock back instead of shipping it."""
+    if order.paid > 0 and order.refunded >= order.paid:
+        return None
+    return ("a packed order ships; it is cancelled only once its money was all refunded "
+            f"(refunded {order.refunded} of {order.paid})")

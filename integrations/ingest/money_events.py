@@ -181,7 +181,9 @@ def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
         orders.fire(ctx, tx, order, "refund", f"provider:{ev.provider}",
                     {"amount": news, "reason": f"refunded at {ev.provider} directly"})
         _ledger(tx, order, ev, "refund", news)
-        notes.append(f"{news} refunded at the provider booked")
+        order = tx.store.get_order(order.id, lock=True)
+        notes.append(f"{news} refunded at the provider booked"
+                     + outside_refunds.tell_ops_if_all_given_back(ctx, tx, order, ev))
     return bool(notes), "; ".join(notes) or "refunds already recorded"
 
 

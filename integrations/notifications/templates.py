@@ -46,6 +46,16 @@ TEMPLATES: dict[str, Template] = {
         "ops", "Return parcel {parcel} of case {case_id} went back to the buyer",
         "Case {case_id} on order {order_id}: {reason}. Answer within 24 h: a new return label "
         "(await_return) or close the case."),
+    "orderpilot.order.shipping_held": Template(
+        "ops", "Do not ship {order_id}: refunded in full at {provider}",
+        "Order {order_id} is packed and its money ({amount} {currency}) was all refunded at "
+        "{provider} outside orderpilot. Shipping is held: ship it anyway (ship_refunded: why, "
+        "e.g. a gift) or cancel it (stock back)."),
+    "orderpilot.order.refunded_after_shipping": Template(
+        "ops", "Order {order_id} refunded in full at {provider} after it shipped",
+        "Order {order_id} ({state}) had its money ({amount} {currency}) all refunded at "
+        "{provider} outside orderpilot: the goods are gone with the money back. Decide "
+        "whether to ask for them back."),
     "orderpilot.order.chargeback": Template(
         "ops", "Chargeback on order {order_id}",
         "The buyer's bank took back {amount}. Payment {payment_ref}. Collect evidence: "

@@ -230,6 +230,10 @@ class Ship(Edge):
         None, min_length=1)
     promised_by: When | None = None
     reason: str | None = Field(None, max_length=limits.REASON)
+    ship_refunded: str | None = Field(
+        None, min_length=1, max_length=limits.REASON,
+        description="ship although the buyer's money was all refunded (at the provider): why, "
+                    "e.g. a gift")
 
 
 class Pack(Edge):

@@ -30,7 +30,7 @@ from integrations.db.money_store import MoneyStore
 from integrations.service import money, orders
 from integrations.service.context import Context, Tx
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation
-from statemachine.order import ORDER_LIFECYCLE
+from statemachine.order import ORDER_LIFECYCLE, PRE_SHIPMENT
 from statemachine.order_aggregate import Order, OrderState
 from statemachine.ports import MoneyEvent, PaymentResult
 
@@ -87,7 +87,7 @@ def cancels_the_order(tx: Tx, order: Order, news: int) -> bool:
     provider (Alipay: TRADE_CLOSED), so the order must not be picked and shipped."""
     reserved = MoneyStore(tx.store.sql).reserved(order.id)
     return (order.paid > 0 and order.refunded + news == order.paid
-            and ORDER_LIFECYCLE.can(order.state, "cancel")
+            and order.state in PRE_SHIPMENT and ORDER_LIFECYCLE.can(order.state, "cancel")
             and reserved.refunds == 0 and reserved.disputed == 0)
 
 
@@ -104,6 +104,25 @@ def cancel_and_book(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
                 owed_by_ending(tx, order))
     note, rest = book(ctx, tx, order, ev, news, debt)
     return f"order cancelled: {note}", rest
+
+
+def tell_ops_if_all_given_back(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent) -> str:
+    """After a refund made at the provider was booked on the order (`refund` step): if it gave
+    back all the order kept and the goods are packed or gone, ops hear of it at once (events
+    with an ops template). Packed: `ship` refuses until a person decides — ship it anyway
+    (`ship_refunded`: a gift) or cancel it, its stock back. Shipped: the goods are gone with
+    the money back; a person decides whether to ask for them back."""
+    if order.paid <= 0 or order.refunded < order.paid or order.state in PRE_SHIPMENT:
+        return ""
+    held = order.state is OrderState.PACKED
+    tx.writer.signal("shipping_held" if held else "refunded_after_shipping", "order", order.id,
+                     order.id, ctx.clock.now(), {
+                         "amount": order.refunded, "currency": order.currency,
+                         "provider": ev.provider, "notice": ev.event_id,
+                         "state": order.state.value})
+    return ("; all refunded while packed: held from shipping until a person decides (ship "
+            "with ship_refunded, or cancel)" if held else
+            f"; all refunded after it {order.state}: ops told")
 
 
 def attempts(operations: Sequence[PaymentOperation], base: str) -> list[PaymentOperation]:

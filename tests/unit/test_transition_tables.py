@@ -47,7 +47,8 @@ ORDER_TABLE = {
                 "capture": "picking"},
     "backordered": {"reallocate": "picking", "cancel": "cancelled", "refund": "backordered",
                     "capture": "backordered"},
-    "packed": {"ship": "shipped", "refund": "packed", "capture": "packed"},
+    "packed": {"ship": "shipped", "refund": "packed", "capture": "packed",
+               "cancel": "cancelled"},
     "shipped": {"deliver": "delivered", "refund": "shipped", "close": "completed",
                 "capture": "shipped"},
     "delivered": {"close": "completed", "refund": "delivered", "capture": "delivered"},
@@ -107,13 +108,14 @@ CASE_CTX = {"inspect": {"result": "ok"}}
 def _order(state: str, trigger: str) -> Order:
     """Paid, or for `capture` authorised and kept for capture; waiting for payment p-1.
     Unpaid while a decision is pending, with no payment started unless one is to fail (money
-    then is the other test file's)."""
+    then is the other test file's). A packed order to cancel was refunded in full (its guard)."""
     held = {"amount": 100, "payment_ref": "p-1", "capture_by": START.isoformat()}
     deciding = state in ("created", "verifying", "under_review")
     unpaid = trigger == "capture" or deciding
     ref = None if deciding and trigger != "fail_payment" else "p-1"
     return Order(1, "b-1", OrderState(state), 1, "CNY", 100, [OrderLine(1, "SKU-1", 1, 100)],
                  START, paid=0 if unpaid else 100, payment_ref=ref,
+                 refunded=100 if (state, trigger) == ("packed", "cancel") else 0,
                  attrs={"authorisation": held} if trigger == "capture" else {})
 
 

@@ -11,10 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from integrations.console.jobs import Ports, settle_cancel
+from integrations.db.repository import OUTBOX
+from integrations.notifications.templates import render
 from integrations.service import settlement
 from integrations.service.checkout import open_checkout
+from statemachine.errors import GuardRejected
 from statemachine.ports import PaymentResult
 from tests.factories import stock
 from tests.integration.payments.books import assert_books_balance, ledger
@@ -266,4 +270,94 @@ def test_a_portal_refund_whose_notice_comes_after_alipay_refused_the_job_closes_
         "portal-cancel-1": 2000, f"cancel-refund:{order_id}:2": 6888}
     assert job_with(shop, shop.pilot.context.gateway) == "already settled, told nobody"
     assert shop.pilot.payments.refunds_owed() == []  # booked toward the same debt: paid back
+    assert_books_balance(shop, order_id)
+
+
+def outbox(shop: Shop, order_id: str, event: str) -> list[dict]:
+    with shop.pilot.context.engine.connect() as connection:
+        return [dict(r.payload) for r in connection.execute(select(OUTBOX.c.payload).where(
+            OUTBOX.c.order_id == int(order_id[2:]), OUTBOX.c.event == event))]
+
+
+def paid_and_moved(shop: Shop, clock, steps: tuple[str, ...]) -> str:
+    order_id = shop.order_paid_at_alipay()
+    assert shop.post(shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())).text == \
+        "success"
+    for trigger in steps:
+        shop.pilot.orders.fire(order_id, trigger, actor="packer-li")
+    return order_id
+
+
+def refund_all_in_the_portal(shop: Shop, clock, order_id: str) -> None:
+    shop.alipay.portal_refund(order_id, "portal-packed-1", 8888)
+    refund = shop.alipay.notify(order_id, "TRADE_CLOSED", at=clock.now(),
+                                refund=("portal-packed-1", 8888))
+    assert [shop.post(refund).text for _ in range(2)] == ["success"] * 2
+
+
+@pytest.mark.parametrize("decision", ["ship it as a gift", "cancel it"])
+def test_a_packed_order_refunded_in_full_in_the_portal_is_held_from_shipping_until_a_person_decides(
+        shop, clock, decision):
+    # Given a paid order of ¥88.88, picked and packed, that staff refund in full in Alipay's
+    # merchant portal (the trade closes)
+    order_id = paid_and_moved(shop, clock, ("start_picking", "pack"))
+    # When the refund notice comes (and is resent)
+    refund_all_in_the_portal(shop, clock, order_id)
+    # Then the refund is booked and the order stays packed
+    order = shop.pilot.orders.get(order_id)
+    assert (order.state, order.paid, order.refunded) == ("packed", 8888, 8888)
+    # And ops are told at once, once: shipping is held (before: nobody was told)
+    [held] = outbox(shop, order_id, "orderpilot.order.shipping_held")
+    told = render("orderpilot.order.shipping_held", held)
+    assert told is not None and told.audience == "ops"
+    assert f"Do not ship {order_id}" in told.title and "8888 CNY" in told.body
+    # And the warehouse cannot ship it as if nothing happened (before: shipped)
+    with pytest.raises(GuardRejected, match="money was all refunded"):
+        shop.pilot.orders.fire(order_id, "ship", actor="packer-li")
+    assert shop.pilot.orders.get(order_id).state == "packed"
+    # When a person decides
+    if decision == "ship it as a gift":
+        shop.pilot.orders.fire(order_id, "ship", actor="ops-wang",
+                               ship_refunded="老客户, 退款后仍赠送")
+        # Then it ships, the person's why kept with the step
+        assert shop.pilot.orders.get(order_id).state == "shipped"
+        ship = shop.pilot.orders.history(order_id)[-1]
+        assert (ship.trigger, ship.actor) == ("ship", "ops-wang")
+        assert ship.payload["ship_refunded"] == "老客户, 退款后仍赠送"
+    else:
+        shop.pilot.orders.fire(order_id, "cancel", actor="ops-wang", reason="全额退款, 不发货")
+        # Then it is cancelled, its stock back on the shelf, and nothing more is refunded
+        assert shop.pilot.orders.get(order_id).state == "cancelled"
+        level = shop.pilot.inventory.level(sku="SKU-1", warehouse="WH-1")
+        assert (level.on_hand, level.reserved) == (5, 0)
+        assert cancel_refund_job(shop, order_id) == "nothing to settle"
+    assert shop.alipay.trades[order_id]["refunds"] == {"portal-packed-1": 8888}
+    assert ledger(shop, order_id) == [("capture", 8888), ("refund", 8888)]
+    assert_books_balance(shop, order_id)
+
+
+def test_a_packed_order_not_refunded_in_full_is_neither_cancelled_nor_held(shop, clock):
+    # Given a packed order of ¥88.88 of which ¥20.00 was refunded in the portal
+    order_id = paid_and_moved(shop, clock, ("start_picking", "pack"))
+    shop.alipay.portal_refund(order_id, "portal-packed-2", 2000)
+    assert shop.post(shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now(),
+                                        refund=("portal-packed-2", 2000))).text == "success"
+    # Then it cannot be cancelled (packed orders ship) and ships as usual, nobody told
+    with pytest.raises(GuardRejected, match="only once its money was all refunded"):
+        shop.pilot.orders.fire(order_id, "cancel", actor="ops-wang")
+    shop.pilot.orders.fire(order_id, "ship", actor="packer-li")
+    assert shop.pilot.orders.get(order_id).state == "shipped"
+    assert outbox(shop, order_id, "orderpilot.order.shipping_held") == []
+
+
+def test_a_shipped_order_refunded_in_full_in_the_portal_tells_ops(shop, clock):
+    # Given a paid order of ¥88.88 that shipped, then staff refund it in full in the portal
+    order_id = paid_and_moved(shop, clock, ("start_picking", "pack", "ship"))
+    refund_all_in_the_portal(shop, clock, order_id)
+    # Then the refund is booked, and ops are told at once: the goods are gone, the money back
+    order = shop.pilot.orders.get(order_id)
+    assert (order.state, order.refunded) == ("shipped", 8888)
+    [gone] = outbox(shop, order_id, "orderpilot.order.refunded_after_shipping")
+    told = render("orderpilot.order.refunded_after_shipping", gone)
+    assert told is not None and told.audience == "ops" and "after it shipped" in told.title
     assert_books_balance(shop, order_id)
