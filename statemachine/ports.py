@@ -210,7 +210,8 @@ class MoneyEvent:
     kind: authorised | processing | captured | failed | refunded | closed | dispute_opened |
     dispute_closed.
     `amount` is the event's own amount: authorised, captured, refunded *so far* (cumulative, as
-    both providers report it) or disputed.
+    both providers report it) or disputed. `refund_ref`: which refund request a refund notice is
+    about, if the provider names it (it tells our refunds from staff's).
     """
 
     provider: str
@@ -225,6 +226,10 @@ class MoneyEvent:
     outcome: str | None = None  # a closed dispute: won | lost; a failure: the provider's reason
     reason: str | None = None
     due_by: datetime | None = None
+    # a refund notice's own refund request, when the provider names it (Alipay's out_biz_no:
+    # the out_request_no of a refund we asked for; "" — none named — for one made in its
+    # merchant portal); None: the provider does not say (Stripe)
+    refund_ref: str | None = None
 
 
 class WebhookRefused(OrderPilotError):

@@ -161,8 +161,13 @@ def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     """`ev.amount` is the provider's refunded total for the payment."""
     settled = MoneyStore(tx.store.sql).settled_refunds(order.id, ev.payment_ref)
     news, notes = int(ev.amount) - settled, []
-    for ours in _in_flight(tx, order, ev.payment_ref):
-        if news < ours.amount:
+    # a notice naming a refund not ours (made in the portal) brings at least that refund: one
+    # of ours settles from it only with money to spare — a portal refund of exactly the amount
+    # of ours waiting for its retry is the portal's, not ours
+    spare = 1 if _names_outside_refund(tx, order, ev) else 0
+    for ours in sorted(_in_flight(tx, order, ev.payment_ref), key=lambda op: op.key
+                       != ev.refund_ref):  # the refund the notice names first
+        if news - spare < ours.amount:
             continue
         money.settle_in(ctx, tx, order, ours,
                         _result(ev, "refund", ours.provider_ref, ours.amount))
@@ -237,6 +242,14 @@ def _pending(tx: Tx, order: Order, kind: OperationKind, payment_ref: str) -> Any
     return next((op for op in MoneyStore(tx.store.sql).of_order(order.id)
                  if op.kind is kind and op.status is OperationStatus.PENDING
                  and op.payment_ref == payment_ref), None)
+
+
+def _names_outside_refund(tx: Tx, order: Order, ev: MoneyEvent) -> bool:
+    """The notice names its refund request (Alipay's out_biz_no) and it is none of ours: a
+    refund staff made at the provider."""
+    return ev.refund_ref is not None and not any(
+        op.key == ev.refund_ref for op in MoneyStore(tx.store.sql).of_order(order.id)
+        if op.kind is OperationKind.REFUND)
 
 
 def _in_flight(tx: Tx, order: Order, payment_ref: str) -> list[Any]:

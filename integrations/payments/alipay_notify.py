@@ -72,8 +72,12 @@ def _event(data: Mapping[str, str], kind: str, suffix: str = "") -> MoneyEvent:
     _our_order_id(data["out_trade_no"])
     when = data.get("gmt_refund" if refunded else "gmt_payment") or data["notify_time"]
     currency = data.get("trans_currency") or "CNY"  # a cross-border trade's total_amount
+    # out_biz_no: the refund request the notice is about — our out_request_no, or none for a
+    # refund staff made in the merchant portal
+    ref = (data.get("out_biz_no") or "") if refunded else None
     return MoneyEvent("alipay", data["notify_id"] + suffix, kind, data["out_trade_no"], amount,
-                      currency, _beijing(when, "gmt"), order_id=data["out_trade_no"])
+                      currency, _beijing(when, "gmt"), order_id=data["out_trade_no"],
+                      refund_ref=ref)
 
 
 def _our_order_id(out_trade_no: str) -> None:

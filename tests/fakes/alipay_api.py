@@ -93,8 +93,10 @@ class FakeAlipay(FakeProvider):
 
     def notify(self, out_trade_no: str, status: str, *, at: datetime | None = None,
                refund: tuple[str, int] | None = None, forge: bool = False,
-               notify_id: str | None = None) -> dict[str, str]:
-        """The form Alipay posts for a trade event (TRADE_SUCCESS, TRADE_CLOSED …), signed."""
+               notify_id: str | None = None, out_biz_no: str | None = None) -> dict[str, str]:
+        """The form Alipay posts for a trade event (TRADE_SUCCESS, TRADE_CLOSED …), signed. A
+        refund's notice names its request number (`out_biz_no`), or `out_biz_no` if given
+        ("": none, as for a refund made in the merchant portal)."""
         trade = self.trades[out_trade_no]
         when = (at or datetime.now(BEIJING)).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
         form = {"notify_time": when, "notify_type": "trade_status_sync",
@@ -105,8 +107,9 @@ class FakeAlipay(FakeProvider):
                 "total_amount": _yuan(trade["total"]), "receipt_amount": _yuan(trade["total"]),
                 "subject": "orderpilot order", "gmt_create": when, "gmt_payment": when}
         if refund is not None:
-            form |= {"out_biz_no": refund[0], "refund_fee": _yuan(refund[1]),
-                     "gmt_refund": when}
+            form |= {"out_biz_no": refund[0] if out_biz_no is None else out_biz_no,
+                     "refund_fee": _yuan(refund[1]), "gmt_refund": when}
+            form = {k: v for k, v in form.items() if v != ""}
         if status == "TRADE_CLOSED":
             form["gmt_close"] = when
         signed = "&".join(f"{k}={v}" for k, v in sorted(form.items()) if k != "sign_type")

@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from integrations.console.jobs import Ports, settle_cancel
+from integrations.db.money_store import MoneyStore
 from integrations.db.repository import OUTBOX
+from integrations.db.sql import Sql
 from integrations.notifications.templates import render
 from integrations.service import settlement
 from integrations.service.checkout import open_checkout
@@ -360,4 +362,57 @@ def test_a_shipped_order_refunded_in_full_in_the_portal_tells_ops(shop, clock):
     [gone] = outbox(shop, order_id, "orderpilot.order.refunded_after_shipping")
     told = render("orderpilot.order.refunded_after_shipping", gone)
     assert told is not None and told.audience == "ops" and "after it shipped" in told.title
+    assert_books_balance(shop, order_id)
+
+
+@pytest.mark.parametrize("out_biz_no", ["absent", "the portal's own number"])
+def test_a_portal_refund_of_exactly_our_waiting_late_refund_is_booked_as_the_portals(
+        shop, clock, out_biz_no):
+    # Given late money of ¥88.88 whose automatic refund waits for a retry (Alipay was
+    # unreachable), and staff who refund the same ¥88.88 in the merchant portal meanwhile
+    order_id = expired_then_paid(shop, clock)
+    shop.alipay.fail_next(times=3, status=503)
+    assert shop.post(shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())).text == \
+        "success"
+    shop.alipay.portal_refund(order_id, "portal-late-4", 8888)
+    # When the portal refund's notice comes: Alipay's out_biz_no names no refund of ours
+    refund = shop.alipay.notify(order_id, "TRADE_CLOSED", at=clock.now(),
+                                refund=("portal-late-4", 8888),
+                                out_biz_no="" if out_biz_no == "absent" else "portal-late-4")
+    assert shop.post(refund).text == "success"
+    clock.advance(minutes=5)
+    shop.pilot.payments.sweep()
+    # Then it is booked as the portal's refund toward the late money, and ours — never made —
+    # is superseded (before: the notice settled our waiting refund as if Alipay had made it)
+    told = money_events(shop, order_id, since="orderpilot.order.late_payment")
+    assert ("orderpilot.order.refund_made_outside", {
+        "amount": 8888, "provider": "alipay", "toward": "late",
+        "operation": f"late-refund:alipay:{order_id}@alipay:{refund['notify_id']}",
+        "superseded": f"late-refund:alipay:{order_id}", "rest": None}) in told
+    assert "orderpilot.order.money_failed" not in [name for name, _ in told]
+    with shop.pilot.context.engine.connect() as connection:
+        ours = MoneyStore(Sql(connection)).by_key(f"late-refund:alipay:{order_id}")
+    assert ours is not None and ours.status == "failed" and "superseded" in (ours.error or "")
+    assert shop.alipay.trades[order_id]["refunds"] == {"portal-late-4": 8888}
+    assert ledger(shop, order_id) == [("late_capture", 8888), ("refund", 8888)]
+    assert_books_balance(shop, order_id)
+
+
+def test_a_notice_naming_our_refund_request_settles_it(shop, clock):
+    # Given late money whose refund of ¥88.88 Alipay made, its answer lost (the call timed
+    # out for us), so our operation still waits
+    order_id = expired_then_paid(shop, clock)
+    shop.alipay.fail_next(times=3, status=503)
+    assert shop.post(shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())).text == \
+        "success"
+    key = f"late-refund:alipay:{order_id}"
+    shop.alipay.portal_refund(order_id, key, 8888)  # made under our request number
+    # When Alipay's notice naming our request number comes
+    assert shop.post(shop.alipay.notify(order_id, "TRADE_CLOSED", at=clock.now(),
+                                        refund=(key, 8888))).text == "success"
+    # Then it settles our refund: nothing is booked as made outside orderpilot
+    told = [name for name, _ in money_events(shop, order_id, "orderpilot.order.late_payment")]
+    assert "orderpilot.order.refund_made_outside" not in told
+    with shop.pilot.context.engine.connect() as connection:
+        assert MoneyStore(Sql(connection)).by_key(key).status == "succeeded"
     assert_books_balance(shop, order_id)
