@@ -82,16 +82,25 @@ def settle_cancel(ctx: Context, ports: Ports, order_id: str) -> str:
             return _cancel_refund_failed(ctx, ports, case, operation.key, order_id, error)
         if done.status is OperationStatus.PENDING:  # accepted; the provider's webhook settles it
             return "refund pending"
-        return _cancel_refunded(ports, case, order_id, done.provider_ref)
+        return _cancel_refunded(ports, case, order_id, done.amount, done.provider_ref)
     return "already settled"
 
 
-def _cancel_refunded(ports: Ports, case: settlement.Cancellation, order_id: str,
+def _cancel_refunded(ports: Ports, case: settlement.Cancellation, order_id: str, amount: int,
                      ref: str | None) -> str:
-    owed = casework.money(case.owed, case.order.currency)
+    """Tell the buyer what we refunded now — and, if part of what was owed went back before
+    (staff in the provider's dashboard, an offline payout), that part too: the buyer matches
+    each amount to a credit on the statement."""
+    def shown(value: int) -> str:
+        return casework.money(value, case.order.currency)
+
+    said = f"We refunded {shown(amount)} (ref {ref})."
+    if case.owed > amount:
+        said = (f"We refunded {shown(amount)} now (ref {ref}); {shown(case.owed - amount)} was "
+                f"refunded to you before: {shown(case.owed)} in all.")
     retrying(ports, lambda: ports.notify(Message(
         "orderpilot.order.refunded", "buyer", f"Order {order_id} {ENDED[case.order.state]}",
-        f"We refunded {owed} (ref {ref}).", order_id)))
+        said, order_id)))
     return "refunded"
 
 

@@ -416,3 +416,22 @@ def test_a_notice_naming_our_refund_request_settles_it(shop, clock):
     with shop.pilot.context.engine.connect() as connection:
         assert MoneyStore(Sql(connection)).by_key(key).status == "succeeded"
     assert_books_balance(shop, order_id)
+
+
+def test_the_buyer_is_told_what_we_refunded_now_and_what_was_refunded_in_the_portal_before(
+        shop, clock):
+    # Given a cancelled order of ¥88.88 of which staff refunded ¥20.00 in the portal (booked)
+    order_id = paid_then_cancelled(shop, clock)
+    staff_refund_20(shop, order_id, clock, post=True)
+    # When the cancel-refund job refunds the rest and tells the buyer
+    said: list[str] = []
+    ports = Ports(gateway=shop.pilot.context.gateway, notify=lambda m: said.append(m.body),
+                  carrier=lambda n, c: None, retry_delays=(0.01,))  # type: ignore[arg-type]
+    assert settle_cancel(shop.pilot.context, ports, order_id) == "refunded"
+    # Then the message says the ¥68.88 refunded now and the ¥20.00 refunded before (before:
+    # "We refunded ¥88.88", which no single credit on the buyer's statement shows)
+    assert said == [f"We refunded ¥68.88 now (ref cancel-refund:{order_id}); ¥20.00 was "
+                    "refunded to you before: ¥88.88 in all."]
+    assert shop.alipay.trades[order_id]["refunds"] == {
+        "portal-cancel-1": 2000, f"cancel-refund:{order_id}": 6888}
+    assert_books_balance(shop, order_id)
