@@ -143,6 +143,8 @@ def test_late_money_whose_refund_is_refused_for_good_is_listed_and_paid_out(any_
     assert [(r["order_id"], r["owed"], r["kind"]) for r in owed] == [
         (order.id, 12_900, "refund_refused")]
     assert "charge_disputed" in owed[0]["reason"]
+    # And what the provider holds counts the late money (its ledger row is `late_capture`)
+    assert owed[0]["held"] == 12_900
     # And a payout toward it clears it (before: refused, an expired order refunds nothing)
     record_payout(pilot.context, int(order.id[2:]), 12_900, "退回迟到货款", "cashier-wu",
                   "bank transfer")
