@@ -171,7 +171,8 @@ def demo(db: DbOption = None,
 
 # Commands of each area register themselves on the app (after this module's own commands, so
 # the help lists them in the same order as ever).
-from orderpilot import cli_fulfil, cli_integrations  # noqa: E402,F401  (fulfil registers itself)
+# (cli_fulfil and cli_case_steps register themselves: the latter adds its steps to `case`)
+from orderpilot import cli_case_steps, cli_fulfil, cli_integrations  # noqa: E402,F401
 from orderpilot.cli_cases import register as _register_cases  # noqa: E402
 from orderpilot.cli_import import register as _register_import  # noqa: E402
 from orderpilot.cli_orders import register as _register_orders  # noqa: E402

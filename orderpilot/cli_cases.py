@@ -11,7 +11,7 @@ from rich.table import Table
 from integrations.console.casework import money
 from orderpilot.cli_common import DbOption, console, errors, pilot
 
-case_app = typer.Typer(help="After-sales requests waiting for a person: list, approve, reject.",
+case_app = typer.Typer(help="After-sales cases: decide requests, take a return's steps.",
                        no_args_is_help=True)
 By = Annotated[str, typer.Option("--by", help="who decides, as the history records it")]
 Reason = Annotated[str, typer.Option("--reason", help="why; kept in the history")]

@@ -124,8 +124,9 @@ def bounced_return_description(ctx: Context, case: OpenCase, now: datetime) -> s
             f"{mask_text(why or 'no reason given')}. The goods are with the buyer again; "
             f"nothing was refunded.\n\n{lines}\n"
             f"**new_label**: the buyer gets a new return label and sends the goods again. "
-            f"**close**: the case ends, the buyer keeps the goods. From Python: "
-            f"`pilot.cases.fire(\"{case.entity}\", \"await_return\")` or `\"close\"`.\n")
+            f"**close**: the case ends, the buyer keeps the goods. From a terminal: "
+            f"`orderpilot case new-label {case.entity} --by NAME --note …` or "
+            f"`orderpilot case close {case.entity} --by NAME --note …`.\n")
 
 
 def stall_description(ctx: Context, case: OpenCase, now: datetime) -> str:

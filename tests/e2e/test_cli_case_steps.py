@@ -1,0 +1,119 @@
+"""`orderpilot case new-label | receive | inspect | refund | close | show | bounced`: an after-
+sales case moved from a terminal, through the real CLI on a SQLite file, with the API's checks
+(a bad case id, a step the state does not allow, a bad parameter: one line naming what was
+expected, exit code 2, nothing written). Before, only approve / reject had a command: the
+bounced-return form sent staff to `pilot.cases.fire(...)` in Python."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from integrations.console.casefiles import bounced_return_description
+from integrations.console.casework import RETURN_BOUNCED, open_case
+from orderpilot import OrderPilot
+from orderpilot.cli import app
+from tests.integration.fulfil.conftest import make_pilot
+from tests.integration.fulfil.test_lost_return_parcels import delivered_order, return_sent
+
+runner = CliRunner()
+
+
+def cli(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def bounced(sqlite_url, clock):
+    """2 mugs delivered; a return of one, whose parcel the carrier sent back to the buyer."""
+    shop = make_pilot(sqlite_url, clock)
+    order = delivered_order(shop)
+    case_id, [back] = return_sent(shop, order.id)
+    clock.advance(hours=30)
+    shop.shipments.fire(back.id, "return_to_sender", reason="仓库地址有误，退回寄件人")
+    shop.close()
+    return order.id, case_id
+
+
+def trail(url: str, order_id: str) -> list[tuple[str, str, str]]:
+    """(trigger, to_state, actor) of the order's case steps, oldest first."""
+    pilot = OrderPilot(url)
+    try:
+        return [(h.trigger, h.to_state, h.actor) for h in pilot.orders.history(order_id)
+                if h.entity_id.startswith("c-")]
+    finally:
+        pilot.close()
+
+
+def test_a_bounced_return_answered_from_the_terminal_then_received_inspected_refunded(
+        sqlite_url, bounced):
+    order_id, case_id = bounced
+    # The form's text points to the command, not to Python
+    shop = OrderPilot(sqlite_url)
+    text = bounced_return_description(
+        shop.context, open_case(shop.context, RETURN_BOUNCED, case_id), shop.clock.now())
+    shop.close()
+    assert f"orderpilot case new-label {case_id} --by NAME" in text and "pilot.cases" not in text
+    # It is listed as waiting for an answer, and `show` names the steps a person can take
+    code, out = cli("case", "bounced", "--db", sqlite_url)
+    assert code == 0 and case_id in out and order_id in out
+    code, out = cli("case", "show", case_id, "--db", sqlite_url)
+    assert code == 0 and "return_bounced" in out and "steps now: new-label, close" in out
+    # When ops send a new label, then the goods come back and are inspected and refunded
+    code, out = cli("case", "new-label", case_id, "--by", "li", "--note", "地址已更正",
+                    "--db", sqlite_url)
+    assert code == 0 and f"{case_id} new-label by ops:li: now awaiting_return" in out
+    assert cli("case", "bounced", "--db", sqlite_url)[1].strip() == \
+        "no bounced return waits for an answer"
+    for step in (["receive"], ["inspect", "--result", "ok", "--note", "吊牌完好"], ["refund"]):
+        code, out = cli("case", step[0], case_id, "--by", "wang", *step[1:], "--db",
+                        sqlite_url)
+        assert code == 0, out
+    assert "now refunded" in out
+    # Then each step is in the history under the person's name
+    assert trail(sqlite_url, order_id)[-4:] == [
+        ("await_return", "awaiting_return", "ops:li"), ("receive", "received", "ops:wang"),
+        ("inspect", "inspected", "ops:wang"), ("refund", "refunded", "ops:wang")]
+    pilot = OrderPilot(sqlite_url)
+    assert pilot.orders.get(order_id).refunded == 12_900
+    pilot.close()
+
+
+def test_closing_a_bounced_return_from_the_terminal(sqlite_url, bounced):
+    order_id, case_id = bounced
+    code, out = cli("case", "close", case_id, "--by", "li", "--note", "买家决定保留商品",
+                    "--db", sqlite_url)
+    assert code == 0 and "now closed" in out
+    assert trail(sqlite_url, order_id)[-1] == ("close", "closed", "ops:li")
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["receive", "c-x", "--by", "li"], "case_id"),
+    (["receive", "c-999", "--by", "li"], "c-999 does not exist"),
+    (["receive", "{case}", "--by", "li"],
+     "cannot receive from return_bounced; allowed: await_return, close"),
+    (["refund", "{case}", "--by", "li"], "cannot refund from return_bounced"),
+    (["new-label", "{case}", "--by", " ", "--note", "x"], "by: expected a name"),
+    (["new-label", "{case}", "--by", "li", "--note", "x" * 501], "reason"),
+])
+def test_a_refused_step_is_one_line_exit_2_and_writes_nothing(sqlite_url, bounced, args,
+                                                              expected):
+    order_id, case_id = bounced
+    before = trail(sqlite_url, order_id)
+    code, out = cli("case", *[a.replace("{case}", case_id) for a in args], "--db", sqlite_url)
+    assert code == 2 and expected in out, out
+    assert out.startswith("error:") and len(out.strip().splitlines()) == 1
+    assert trail(sqlite_url, order_id) == before
+
+
+def test_an_inspection_result_is_checked_before_anything_is_written(sqlite_url, bounced):
+    order_id, case_id = bounced
+    for step in ("new-label", "receive"):
+        assert cli("case", step, case_id, "--by", "li", "--note", "ok", "--db",
+                   sqlite_url)[0] == 0
+    before = trail(sqlite_url, order_id)
+    code, out = cli("case", "inspect", case_id, "--by", "li", "--result", "fine", "--db",
+                    sqlite_url)
+    assert code == 2 and "result" in out and "ok" in out and "mismatch" in out
+    assert trail(sqlite_url, order_id) == before
