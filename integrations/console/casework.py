@@ -86,9 +86,10 @@ def open_case(ctx: Context, kind: str, entity: str) -> OpenCase | None:
 
 def _readers(ctx: Context, tx: Tx) -> dict[str, Callable[[int | None], list[OpenCase]]]:
     conn = tx.connection
-    return {RISK_REVIEW: partial(_risk_reviews, conn), REFUND_REVIEW: partial(_refund_reviews,
-                                                                                 conn),
-            STALL: partial(_stalls, conn), RETURN_BOUNCED: partial(_bounced_returns, conn),
+    sla = ctx.timeouts.aftersales_sla
+    return {RISK_REVIEW: partial(_risk_reviews, conn),
+            REFUND_REVIEW: partial(_refund_reviews, conn, sla),
+            STALL: partial(_stalls, conn), RETURN_BOUNCED: partial(_bounced_returns, conn, sla),
             DISPUTE_REVIEW: partial(_dispute_reviews, tx, ctx.clock.now())}
 
 
@@ -126,20 +127,24 @@ def _risk_reviews(conn: Any, order_number: int | None) -> list[OpenCase]:
             for r in reads.held_orders(conn, order_number)]
 
 
-def _refund_reviews(conn: Any, case_number: int | None) -> list[OpenCase]:
+def _refund_reviews(conn: Any, sla: timedelta, case_number: int | None) -> list[OpenCase]:
+    """Requests under review, due `sla` after the request (statemachine.aftersales.answer_due):
+    computed, so a request past its SLA stays due then — overdue — after the sweep fired it."""
     return [OpenCase(REFUND_REVIEW, ids.CASE(r.id), ids.CASE(r.id), ids.ORDER(r.order_id),
                      r.buyer_id, sum(int(ln.get("amount", 0)) for ln in r.lines or ()), r.currency,
-                     r.created_at, r.due_at, (f"{r.kind.replace('_', ' ')}: {r.reason}",))
+                     r.created_at, r.created_at + sla,
+                     (f"{r.kind.replace('_', ' ')}: {r.reason}",))
             for r in reads.cases_under_review(conn, case_number)]
 
 
-def _bounced_returns(conn: Any, case_number: int | None) -> list[OpenCase]:
-    """Return cases whose return parcel came back to the buyer, waiting since the bounce. A
-    case can bounce again after a new label: each bounce is an episode (a run) of its own."""
+def _bounced_returns(conn: Any, sla: timedelta, case_number: int | None) -> list[OpenCase]:
+    """Return cases whose return parcel came back to the buyer, waiting since the bounce (their
+    last step), due `sla` after it, overdue after. A case can bounce again after a new label:
+    each bounce is an episode (a run) of its own."""
     return [OpenCase(RETURN_BOUNCED, ids.CASE(r.id), f"{ids.CASE(r.id)}-"
                      f"{int(r.updated_at.timestamp())}", ids.ORDER(r.order_id),
                      r.buyer_id, sum(int(ln.get("amount", 0)) for ln in r.lines or ()), r.currency,
-                     r.updated_at, r.due_at,
+                     r.updated_at, r.updated_at + sla,
                      (f"{r.kind.replace('_', ' ')}: the return parcel came back to the buyer",))
             for r in reads.cases_in(conn, "return_bounced", case_number)]
 

@@ -9,12 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from integrations.db.schema import CaseRow, DeadlineRow, OrderRow, ShipmentRow
+from integrations.db.schema import CaseRow, OrderRow, ShipmentRow
 from integrations.db.schema_risk import ReviewTaskRow, RiskOrderFactsRow
 
 ORDERS, CASES, SHIPMENTS = OrderRow.__table__, CaseRow.__table__, ShipmentRow.__table__
-TASKS, DEADLINES, FACTS = (ReviewTaskRow.__table__, DeadlineRow.__table__,
-                           RiskOrderFactsRow.__table__)
+TASKS, FACTS = ReviewTaskRow.__table__, RiskOrderFactsRow.__table__
 SHARED = (("device_id", "device"), ("ip", "IP"), ("address_norm", "address"))
 
 
@@ -29,19 +28,17 @@ def held_orders(conn: Connection, order_number: int | None) -> list[Any]:
 
 
 def cases_under_review(conn: Connection, case_number: int | None) -> list[Any]:
-    """After-sales cases a person must decide, with buyer, currency and their SLA's due time."""
+    """After-sales cases a person must decide, with buyer and currency."""
     return cases_in(conn, "under_review", case_number)
 
 
 def cases_in(conn: Connection, state: str, case_number: int | None) -> list[Any]:
     """After-sales cases in `state` (under_review, return_bounced: a person answers), with
-    buyer, currency and their SLA's due time (None once the SLA fired: it was announced)."""
-    due = (select(DEADLINES.c.entity_id, DEADLINES.c.due_at)
-           .where(DEADLINES.c.entity == "case", DEADLINES.c.kind == "aftersales_sla")
-           .subquery())
-    query = (select(CASES, ORDERS.c.buyer_id, ORDERS.c.currency, due.c.due_at)
+    buyer and currency. Their SLA's due time is not read from its timer row: the sweep deletes
+    that row when the SLA fires, and an overdue case would lose its deadline
+    (integrations/console/casework.py computes it from the case's own times)."""
+    query = (select(CASES, ORDERS.c.buyer_id, ORDERS.c.currency)
              .join(ORDERS, ORDERS.c.id == CASES.c.order_id)
-             .outerjoin(due, due.c.entity_id == CASES.c.id)
              .where(CASES.c.state == state))
     if case_number is not None:
         query = query.where(CASES.c.id == case_number)
