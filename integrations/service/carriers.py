@@ -3,6 +3,7 @@ date) and the carriers' KPIs from our own parcel history go into `choose_carrier
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,12 +41,30 @@ def _needs(ctx: Context, tx: Tx, order: Order, warehouse: str, params: dict[str,
            now: datetime) -> ParcelNeeds:
     rows = carrier_store.parcel_lines(tx.store.sql, order.id, warehouse)
     price = {ln.line_no: ln.unit_price for ln in order.lines}
-    address = order.attrs.get("shipping_address", {})
     return ParcelNeeds(
-        destination=(address.get("city", ""), address.get("province", "")),
+        destination=destination(order.attrs),
         weight_g=sum(q * w for _, q, w in rows), value=sum(q * price[n] for n, q, _ in rows),
         now=now, promised_by=params.get("promised_by") or now + ctx.timeouts.promised_delivery,
         insure_over=ctx.settings.fulfilment.insure_over)
+
+
+def destination(attrs: dict[str, Any]) -> tuple[str, ...]:
+    """The (city, province) a carrier's regions are matched against: as sent — unless the
+    fields contradict each other (广东省 / 杭州市, held for review: risk.md), then the region
+    the address was parsed to (浙江省 杭州市) and only the sent names that agree with it: a
+    parcel to 杭州 is not a 广东 carrier's because its province field says 广东省."""
+    sent, parsed = attrs.get("shipping_address") or {}, attrs.get("address") or {}
+    names = (str(sent.get("city") or ""), str(sent.get("province") or ""))
+    if not parsed.get("conflicts"):
+        return names
+    settled = tuple(str(parsed.get(f) or "") for f in ("city", "province"))
+    agreeing = tuple(n for n, s in zip(names, settled, strict=True) if n and _bare(n) == _bare(s))
+    return tuple(dict.fromkeys(n for n in (*settled, *agreeing) if n))
+
+
+def _bare(name: str) -> str:
+    """杭州市 and 杭州 are one name (a sent field may drop the suffix the table has)."""
+    return re.sub(r"(省|市)$", "", name.strip())
 
 
 def parcel_value(tx: Tx, order: Order, warehouse: str) -> int:

@@ -85,3 +85,31 @@ def test_when_no_carrier_can_take_a_parcel_ship_is_refused_and_nothing_changes(a
     with pytest.raises(InvalidInput, match="weight_g"):
         shop.fulfilment.set_weight("SKU-1", 0)
     shop.close()
+
+
+def test_a_province_that_contradicts_its_city_does_not_pick_the_carrier(any_url, clock):
+    """广东省 / 杭州市 / 西湖区 (an import: held for review, here approved by a risk check that
+    approves everything) goes to 杭州. Before, carriers were matched on the province as sent:
+    the 广东-only carrier, cheapest, took a parcel for 杭州."""
+    from integrations.ingest.imports import import_record
+    from integrations.service.checkout import capture_order
+    from tests.integration.risk.test_address_contradictions import GUANGDONG_HANGZHOU, _record
+
+    shop = make_pilot(any_url, clock, carriers={
+        "gd": CarrierSpec(regions=["广东省"], transit_days=1, cost=300),
+        "zj": CarrierSpec(regions=["浙江省"], transit_days=1, cost=600),
+        "any": CarrierSpec(transit_days=1, cost=900)})
+    stock(shop, "SKU-1", "WH-A", 10)
+    shipped = {}
+    for ext, province in (("PDD-1", "广东省"), ("PDD-2", "浙江省")):
+        done = import_record(shop.context, _record(ext, {**GUANGDONG_HANGZHOU,
+                                                         "province": province}),
+                             "pdd", "import:pdd")
+        capture_order(shop.context, int(done.order_id[2:]))
+        for trigger in ("start_picking", "pack", "ship"):
+            shop.orders.fire(done.order_id, trigger)
+        [parcel] = shop.shipments.of_order(done.order_id)
+        shipped[province] = parcel.carrier
+    # Then the contradicting address ships as the 杭州 address it is, like the agreeing one
+    assert shipped == {"广东省": "zj", "浙江省": "zj"}
+    shop.close()
