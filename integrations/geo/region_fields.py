@@ -28,6 +28,7 @@ from statemachine.region_conflict import FIELDS, RegionConflict
 Place = tuple[str, ...]  # (province,), (province, city) or (province, city, county)
 _SPACE = re.compile(r"\s+")
 _SEATS_SHOWN = 4
+_HK_REGIONS = ("九龙", "新界", "香港岛", "港岛")
 # A name that says what kind of area, not which: 高新区, 经开区, 新区, 城区, 东区 are names of
 # zones in many cities, most of which the table lacks (杭州 writes 高新区 for 滨江区): no evidence
 _GENERIC = re.compile(
@@ -110,4 +111,11 @@ def _places() -> dict[str, frozenset[Place]]:
     for city, districts in regions.taiwan_districts().items():
         for district in districts:
             add((district,), (regions.TAIWAN, city, district))
+    # Hong Kong's regions are the city field of its address pickers (香港特别行政区 / 九龙 /
+    # 油尖旺区); the table has no such level, and knows 九龙 only as 九龙城区 and 四川's 九龙县:
+    # each region may also be Hong Kong's own city
+    hong_kong = {p[:2] for p in names.get("香港", ()) if len(p) >= 2}
+    for region in _HK_REGIONS:
+        for place in hong_kong:
+            add((region,), place)
     return {name: frozenset(places) for name, places in names.items()}

@@ -53,6 +53,14 @@ def said(province: str = "", city: str = "", district: str = "") -> list[str]:
             ("河北省", "北京市", ""),
             ["province contradicts city: 河北省 does not contain 北京市 (北京市)"],
         ),
+        # a Hong Kong region still nests only Hong Kong's districts
+        (
+            ("香港特别行政区", "九龙", "南山区"),
+            [
+                "city contradicts district: 九龙 does not contain 南山区 "
+                "(广东省深圳市, 黑龙江省鹤岗市)"
+            ],
+        ),
         # Taiwan's municipal districts (taiwan.py), traditional characters
         (
             ("台湾省", "台北市", "西屯区"),
@@ -83,6 +91,12 @@ def test_fields_that_contradict_each_other_are_named_with_where_the_other_is(fie
         ("江苏省", "苏州市", "苏州工业园区"),
         ("香港特别行政区", "香港", "九龙城区"),
         ("香港", "", "九龙"),
+        # Hong Kong's regions as the city field, as pickers offer them (九龙 is also 四川's
+        # 九龙县 and 九龙城区's short name: before, every Kowloon district but 九龙城区 was refused)
+        ("香港特别行政区", "九龙", "油尖旺区"),
+        ("香港特别行政区", "九龙", "观塘区"),
+        ("香港", "新界", "沙田区"),
+        ("香港特别行政区", "香港岛", "中西区"),
         ("台湾省", "台北市", "大安区"),
         ("台湾", "台中市", "大安区"),  # 大安区: also 自贡's
         # names the table does not know: no evidence either way
