@@ -17,7 +17,7 @@ from integrations.service.outside_refunds import Debt, refused_debt
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase
 from statemachine.errors import InvalidInput, InvalidTransition
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_headroom
-from statemachine.order_aggregate import Order
+from statemachine.order_aggregate import Order, OrderState
 from statemachine.ports import RefundLine
 
 
@@ -84,12 +84,16 @@ def request_compensation(ctx: Context, tx: Tx, order: Order, value: int, key: st
 def record_payout(ctx: Context, order_no: int, amount: int, reason: str, paid_by: str,
                   how: str) -> PaymentOperation:
     """Compensation already paid outside the provider: who paid, how and why, on the order —
-    or, when the provider refused for good a refund the order owes (a cancellation's, late
-    money's: its counts say it was given back), toward that debt (outside_refunds)."""
+    or, on a cancelled, rejected or expired order whose refund the provider refused for good
+    (a cancellation's, late money's: its counts say it was given back), toward that debt
+    (outside_refunds). On a live order it is always compensation: late money it owes back
+    stays listed (refunds_owed), to be refunded at the provider."""
     _check_money(amount=amount, reason=reason, how=how)
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
-        refused = refused_debt(tx, order)
+        # only an ended order's payout pays back such a debt: on a live one (paid, shipped…) a
+        # payout is compensation of its own, whatever late money it also owes back
+        refused = refused_debt(tx, order) if order.state in ENDED else None
         if refused is not None:
             key = _payout_toward(ctx, tx, order, amount, paid_by, how, *refused)
         else:
@@ -102,6 +106,9 @@ def record_payout(ctx: Context, order_no: int, amount: int, reason: str, paid_by
         money.ledger(tx, order, "payout", amount, None, f"op:{key}", ctx.clock.now(),
                      reason=reason)
     return money.get(ctx, key)
+
+
+ENDED = (OrderState.CANCELLED, OrderState.REJECTED, OrderState.EXPIRED)
 
 
 def _payout_toward(ctx: Context, tx: Tx, order: Order, amount: int, paid_by: str, how: str,

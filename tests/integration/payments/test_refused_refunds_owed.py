@@ -22,7 +22,7 @@ from orderpilot import OrderPilot
 from statemachine.errors import InvalidInput
 from statemachine.ports import MoneyEvent, PermanentPaymentError
 from statemachine.risk_port import approve_everything
-from tests.factories import paid_order, placed_order, stock
+from tests.factories import delivered_order, paid_order, placed_order, stock
 from tests.integration.integ.server import review_big_orders
 
 
@@ -149,4 +149,29 @@ def test_late_money_whose_refund_is_refused_for_good_is_listed_and_paid_out(any_
     record_payout(pilot.context, int(order.id[2:]), 12_900, "退回迟到货款", "cashier-wu",
                   "bank transfer")
     assert _owed(pilot) == []
+    pilot.close()
+
+
+def test_a_compensation_paid_out_on_a_delivered_order_is_not_booked_toward_its_late_money(
+        any_url, clock):
+    # Given a delivered ¥129 order, paid a second time by mistake, whose refund of that second
+    # payment the provider refused for good (listed as owed)
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                       gateway=DisputedGateway())
+    stock(pilot)
+    order = delivered_order(pilot, quantity=1, unit_price=12_900)
+    pilot.orders.pay(order.id, amount=12_900, payment_ref="second-pay-1")
+    assert _owed(pilot) == [(order.id, 12_900, "refund_refused")]
+    # When staff pay the buyer ¥10 for a damaged box, and later ¥119 more: the goods' price
+    first = record_payout(pilot.context, int(order.id[2:]), 1_000, "包裹破损补偿", "cs-li",
+                          "wechat")
+    record_payout(pilot.context, int(order.id[2:]), 11_900, "整单赔付", "cs-li", "wechat")
+    # Then both are the order's compensations (before: both were booked toward the late
+    # money, the order counting nothing refunded and the late money listed as paid back: the
+    # buyer's ¥129 of late money out of everyone's view)
+    assert first.key.startswith("payout:")
+    final = pilot.orders.get(order.id)
+    assert (final.state, final.refunded) == ("delivered", 12_900)
+    # And the late money is still owed in full
+    assert _owed(pilot) == [(order.id, 12_900, "refund_refused")]
     pilot.close()
