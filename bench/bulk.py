@@ -154,7 +154,9 @@ def bench(folder: Path, orders: int, batch: int, rounds: int) -> dict:
     (folder / "same").mkdir()
     paths = {"bulk": BulkPath(folder, orders), "raw": RawPath(folder, orders),
              "same_rows": SameRowsPath(folder, orders)}
-    per_round = max(batch, orders // rounds)
+    # a round is a batch at least (comparable transactions), but never more orders than there
+    # are: --orders 500 with the default batch of 1000 ran no round at all
+    per_round = min(orders, max(batch, orders // rounds))
     results = []
     for _ in range(rounds):
         if paths["bulk"].next + per_round > orders + 1:
