@@ -18,6 +18,7 @@ from integrations.service.context import Context
 from integrations.service.label_check import label_flag
 from statemachine.errors import GuardRejected, InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE, Order
+from statemachine.order_guards import money_kept_or_shipped_anyway
 from statemachine.ports import Carrier, Waybill, WaybillRequest
 
 
@@ -63,3 +64,8 @@ def _check_can_ship(ctx: Context, order: Order) -> None:
         raise orders.as_a_caller_sees(ctx, InvalidTransition(
             "order", order.public_id, order.state.value, "ship",
             ORDER_LIFECYCLE.allowed(order.state)))
+    # a packed order whose money was all refunded is held (`ship` refuses it, and
+    # ship_refunded is not taken here): refused before any label is bought, not after
+    held = money_kept_or_shipped_anyway(order, {})
+    if held is not None:
+        raise GuardRejected("order", order.public_id, order.state.value, "ship", held)

@@ -7,9 +7,10 @@ import pytest
 
 from integrations.carriers.simulated import Knobs, SimulatedCarrier
 from integrations.fulfil_config import CarrierSpec
+from integrations.ingest.money_events import apply_money_event
 from integrations.ingest.tracking import poll_parcel
 from statemachine.errors import GuardRejected, InvalidTransition
-from statemachine.ports import CarrierProfile
+from statemachine.ports import CarrierProfile, MoneyEvent
 from tests.factories import paid_order, stock
 
 from .conftest import make_pilot
@@ -115,4 +116,27 @@ def test_labels_are_bought_outside_the_write_transaction(sqlite_url, clock):
     assert shop.orders.get(order.id).state == "shipped"
     assert shop.inventory.level(sku="SKU-1", warehouse="WH-A").on_hand == 10
     other.close()
+    shop.close()
+
+
+def test_no_label_is_bought_for_a_packed_order_whose_money_was_all_refunded(any_url, clock):
+    # Given a packed order whose ¥19.99 was all refunded (as staff do in Alipay's portal):
+    # held from shipping until a person decides
+    shop = make_pilot(any_url, clock, carriers=CATALOGUE)
+    express = CountingCarrier(CarrierProfile("sim-express", 1), clock)
+    budget = CountingCarrier(CarrierProfile("sim-budget", 3), clock)
+    stock(shop, "SKU-1", "WH-A", 10)
+    order = packed(shop, buyer="b-1", quantity=1, unit_price=1999)
+    apply_money_event(shop.context, MoneyEvent(
+        "simulated", "portal-refund-1", "refunded", order.payment_ref, 1999, "CNY",
+        clock.now(), order_id=order.id))
+    assert shop.orders.get(order.id).refunded == 1999
+    # When dispatch ships it with bought labels, twice
+    for _ in range(2):
+        with pytest.raises(GuardRejected, match="money was all refunded"):
+            shop.orders.ship_with_labels(order.id, {"sim-express": express,
+                                                    "sim-budget": budget}, actor="dispatch")
+    # Then no label was bought (before: one per try, each refused after the carrier sold it)
+    assert express.sold + budget.sold == 0
+    assert shop.orders.get(order.id).state == "packed" and shop.shipments.of_order(order.id) == []
     shop.close()
