@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from integrations.console.casework import money
+from integrations.console.casefiles import duration
+from integrations.console.casework import REFUND_REVIEW, money, open_cases
 from orderpilot.cli_common import DbOption, console, errors, pilot
 
 case_app = typer.Typer(help="After-sales cases: decide requests, take a return's steps.",
@@ -19,16 +20,20 @@ Reason = Annotated[str, typer.Option("--reason", help="why; kept in the history"
 
 @case_app.command("list")
 def case_list(db: DbOption = None) -> None:
-    """Requests waiting for a decision, oldest first."""
-    table = Table("case", "order", "kind", "amount", "reason", "requested")
+    """Requests waiting for a decision, oldest first, with their SLA.
+
+    `overdue by …` once the SLA passed (they stay listed until decided), as `case bounced`."""
+    table = Table("case", "order", "kind", "amount", "reason", "requested", "SLA")
     with errors():
         p = pilot(db)
-        cases = p.cases.waiting()
-        currencies = {c.order_id: p.orders.get(c.order_id).currency for c in cases}
-    for c in cases:
+        # the work list's deadline, computed from the request's time (casework.py)
+        waiting, now = open_cases(p.context, (REFUND_REVIEW,)), p.clock.now()
+        cases = [(p.cases.get(w.entity), w.sla_left(now)) for w in waiting]
+        currencies = {c.order_id: p.orders.get(c.order_id).currency for c, _ in cases}
+    for c, left in cases:
         currency = currencies[c.order_id]
         table.add_row(c.id, c.order_id, c.kind, money(c.requested_amount, currency),
-                      c.reason, c.created_at.isoformat(timespec="minutes"))
+                      c.reason, c.created_at.isoformat(timespec="minutes"), duration(left))
     console.print(table if cases else "no request waits for a person")
 
 

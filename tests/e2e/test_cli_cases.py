@@ -33,6 +33,13 @@ def cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def wide(*args: str) -> str:
+    """The output on a terminal wide enough that no cell wraps."""
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def test_case_list_then_approve_then_refuse_a_second_decision(sqlite_url, held_case):
     code, out = cli("case", "list", "--db", sqlite_url)
     assert code == 0 and held_case in out and "发错颜色" in out
@@ -50,3 +57,34 @@ def test_a_decision_without_a_name_is_refused_and_changes_nothing(sqlite_url, he
                     sqlite_url)
     assert code == 2 and "by" in out
     assert OrderPilot(sqlite_url).cases.get(held_case).state == "under_review"
+
+
+def test_case_list_shows_each_request_s_sla_and_an_overdue_one_by_how_much(sqlite_url,
+                                                                          held_case):
+    """Before, `case list` had no SLA column (`case bounced` had): a request past its 24 h
+    SLA looked like one just in. The deadline is the request's time + the after-sales SLA."""
+    pilot = OrderPilot(sqlite_url)
+    created = pilot.cases.get(held_case).created_at
+    late = pilot.clock.now() - (created + pilot.context.timeouts.aftersales_sla)
+    pilot.close()
+    out = wide("case", "list", "--db", sqlite_url)
+    minutes = int(late.total_seconds() // 60)
+    assert "SLA" in out
+    # the CLI's clock is the real one: allow its minute to turn between the two reads
+    assert any(f"overdue by {m // 60} h {m % 60} min" in out
+               for m in (minutes, minutes + 1)), out
+
+
+def test_a_request_within_its_sla_shows_the_time_left(sqlite_url, live_clock):
+    pilot = OrderPilot(sqlite_url, clock=live_clock, risk_check=approve_everything)
+    stock(pilot)
+    order = placed_order(pilot, buyer="b-8")
+    pilot.orders.fire(order.id, "pay", amount=order.total, payment_ref="alipay-8")
+    case = pilot.cases.open(order.id, kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                            reason="少发一件")
+    pilot.cases.fire(case.id, "review", actor="system:refund-review")
+    pilot.close()
+    out = wide("case", "list", "--db", sqlite_url)
+    assert case.id in out
+    assert any(f"{h} h {m} min left" in out
+               for h, m in ((23, 59), (23, 58))), out
