@@ -18,10 +18,13 @@ from rich.table import Table
 
 from integrations.console.casefiles import duration
 from integrations.console.casework import RETURN_BOUNCED, money, open_cases
-from integrations.service.inputs import check_text
+from integrations.service.inputs import check_text, parse_id
+from integrations.service.money_refunds import refund_case
 from orderpilot.cli_cases import By, case_app
 from orderpilot.cli_common import DbOption, console, errors, pilot
 from statemachine import limits
+from statemachine.money import OperationStatus
+from statemachine.ports import PermanentPaymentError
 
 Note = Annotated[str, typer.Option("--note", help="why; kept in the history")]
 MaybeNote = Annotated[str | None, typer.Option("--note", help="why; kept in the history")]
@@ -86,9 +89,22 @@ def case_inspect(case_id: str, by: By, result: Annotated[str, typer.Option(
 @case_app.command("refund")
 def case_refund(case_id: str, by: By, amount: Annotated[int | None, typer.Option(
         help="minor units (12900 = ¥129.00); default: what the case is owed")] = None,
-        note: MaybeNote = None, db: DbOption = None) -> None:
-    """Refund the case (a return once inspected, a refund-only request once approved)."""
-    _step(db, case_id, "refund", by, amount=amount, reason=note)
+        db: DbOption = None) -> None:
+    """Pay the buyer back through the payment provider (a return once inspected, a
+    refund-only request once approved); the case and its order count it once it is paid.
+
+    Not the bare `refund` step: that only records a refund made elsewhere (no money moves)."""
+    with errors():
+        who = _who(by)
+        p = pilot(db)
+        done = refund_case(p.context, parse_id("case_id", case_id, "c"), who, amount)
+        if done.status is OperationStatus.FAILED:  # the provider refused: nothing counted
+            raise PermanentPaymentError(f"the provider refused refund {done.key}: "
+                                        f"{done.error or 'no reason given'}")
+        case = p.cases.get(case_id)
+    said = "refund pending at the provider" if done.status is OperationStatus.PENDING else \
+        f"refunded {money(done.amount, done.currency)}"
+    console.print(f"{case.id} refund by {who}: {said}; now [bold]{case.state}[/]")
 
 
 @case_app.command("exchange")
@@ -118,8 +134,12 @@ SYSTEM = ("auto_approve", "review", "bounce_return")
 
 def _step(db: str | None, case_id: str, trigger: str, by: str, **params: Any) -> None:
     with errors():
-        # the name is checked as itself, so a blank `--by` is refused naming `by`
-        who = "ops:" + check_text("by", by, limits.ACTOR - 4, what="a name").strip()
+        who = _who(by)
         given = {k: v for k, v in params.items() if v is not None}
         case = pilot(db).cases.fire(case_id, trigger, actor=who, **given)
     console.print(f"{case.id} {COMMANDS[trigger]} by {who}: now [bold]{case.state}[/]")
+
+
+def _who(by: str) -> str:
+    # the name is checked as itself, so a blank `--by` is refused naming `by`
+    return "ops:" + check_text("by", by, limits.ACTOR - 4, what="a name").strip()

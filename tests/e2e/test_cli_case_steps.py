@@ -77,6 +77,14 @@ def test_a_bounced_return_answered_from_the_terminal_then_received_inspected_ref
         ("inspect", "inspected", "ops:wang"), ("refund", "refunded", "ops:wang")]
     pilot = OrderPilot(sqlite_url)
     assert pilot.orders.get(order_id).refunded == 12_900
+    # And the buyer was paid back through the provider: a refund operation, succeeded, and its
+    # ledger row (before: the case and order counted ¥129 refunded and nobody asked the
+    # provider for it: the buyer never got the money)
+    with pilot.context.tx(readonly=True) as tx:
+        ops = tx.store.sql.all("SELECT kind, status, amount FROM payment_operations", {})
+        ledger = tx.store.sql.all("SELECT kind, amount FROM payment_records", {})
+    assert [tuple(r) for r in ops] == [("refund", "succeeded", 12_900)]
+    assert [tuple(r) for r in ledger] == [("refund", 12_900)]
     pilot.close()
 
 
