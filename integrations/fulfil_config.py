@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from integrations.geo.region_fields import cities_or_provinces
+from statemachine.address import has_cjk
 
 Settle = Literal["refund", "reship"]
 Refill = Literal["ship_from_neighbour", "transfer"]
@@ -53,6 +56,21 @@ class FulfilmentPolicy(BaseModel):
     cutoffs: dict[str, str] = Field(
         default_factory=lambda: {"sim-express": "17:00"},
         description="carrier → daily pick-up cut-off (HH:MM, UTC)")
+
+    @field_validator("carriers")
+    @classmethod
+    def _known_regions(cls, carriers: dict[str, CarrierSpec]) -> dict[str, CarrierSpec]:
+        """A region in Chinese must name a province or city of the division table (杭州 or
+        杭州市, 浙江 or 浙江省): one that names none — a typo (杭洲), a district (西湖区) —
+        would silently serve no parcel. A Latin-script name (Hangzhou) is matched as written:
+        the table has no such names. Loads the table (seconds, once) when one is configured."""
+        for name, spec in carriers.items():
+            for region in spec.regions:
+                if not region.strip() or (has_cjk(region) and not cities_or_provinces(region)):
+                    raise ValueError(f"carrier {name!r}: region {region!r} names no province or "
+                                     "city of the division table (e.g. 杭州, 浙江省, or * for "
+                                     "everywhere)")
+        return carriers
 
     def distance(self, a: str, b: str) -> float:
         """Distance from a to b (either direction in the table); unknown pairs are far."""

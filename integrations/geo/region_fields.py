@@ -74,6 +74,13 @@ def where(name: str) -> frozenset[Place]:
     return found or frozenset()
 
 
+def cities_or_provinces(name: str) -> frozenset[Place]:
+    """The provinces and cities `name` may be, not its districts (浙江 and 浙江省 → 浙江省;
+    杭州, 杭州市 and 杭州市 in traditional script → 浙江省 杭州市): what a carrier's regions and
+    an address's city and province fields are compared as (service/carriers.py)."""
+    return frozenset(p for p in where(name) if len(p) <= 2)
+
+
 def _seats(places: frozenset[Place]) -> str:
     """Where the divisions are, for people: 浙江省; 广东省深圳市, 黑龙江省鹤岗市; 北京市."""
     seats = sorted({"".join(dict.fromkeys(p[:-1])) or p[0] for p in places})

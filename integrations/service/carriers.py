@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.db import carrier_store
+from integrations.geo.region_fields import cities_or_provinces
 from integrations.service.context import Context, Tx
 from statemachine.carrier_choice import CarrierKpi, CarrierOption, ParcelNeeds, choose_carrier
 from statemachine.errors import GuardRejected
@@ -22,11 +23,11 @@ def pick_carrier(ctx: Context, tx: Tx, order: Order, warehouse: str,
     policy = ctx.settings.fulfilment
     if not policy.carriers:
         return {"carrier": ctx.settings.default_carrier}
-    options = [CarrierOption(name, tuple(spec.regions), spec.max_weight_g, spec.transit_days,
-                             spec.insured_up_to, spec.cost)
+    needs = _needs(ctx, tx, order, warehouse, params, now)
+    options = [CarrierOption(name, served(spec.regions, needs.destination), spec.max_weight_g,
+                             spec.transit_days, spec.insured_up_to, spec.cost)
                for name, spec in sorted(policy.carriers.items())]
-    choice = choose_carrier(options, _needs(ctx, tx, order, warehouse, params, now),
-                            stored_kpis(tx))
+    choice = choose_carrier(options, needs, stored_kpis(tx))
     if choice.carrier is None:
         why = "; ".join(f"{name}: {reason}" for name, reason in choice.rejected.items())
         raise GuardRejected("order", order.public_id, "packed", "ship",
@@ -65,6 +66,18 @@ def destination(attrs: dict[str, Any]) -> tuple[str, ...]:
 def _bare(name: str) -> str:
     """杭州市 and 杭州 are one name (a sent field may drop the suffix the table has)."""
     return re.sub(r"(省|市)$", "", name.strip())
+
+
+def served(regions: list[str], destination: tuple[str, ...]) -> tuple[str, ...]:
+    """The carrier's `regions` as the destination spells them: each destination name that
+    names one of the provinces or cities a region names (杭州 serves 杭州市, 浙江 serves 浙江省,
+    廣東 serves 广东省 — the division table's names, as the address parser reads them), or is
+    written as one is (a Latin-script name: Hangzhou serves Hangzhou only). choose_carrier
+    matches the result exactly. "*": everywhere."""
+    if "*" in regions:
+        return ("*",)
+    places = frozenset().union(*map(cities_or_provinces, regions))
+    return tuple(d for d in destination if d and (d in regions or cities_or_provinces(d) & places))
 
 
 def parcel_value(tx: Tx, order: Order, warehouse: str) -> int:

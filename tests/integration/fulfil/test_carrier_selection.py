@@ -3,6 +3,8 @@ KPIs come from our own parcels (lost parcels count against a carrier)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from integrations.fulfil_config import CarrierSpec
@@ -113,3 +115,51 @@ def test_a_province_that_contradicts_its_city_does_not_pick_the_carrier(any_url,
     # Then the contradicting address ships as the 杭州 address it is, like the agreeing one
     assert shipped == {"广东省": "zj", "浙江省": "zj"}
     shop.close()
+
+
+def _chinese(province: str, city: str, district: str) -> dict[str, str]:
+    return {"recipient": "王芳", "phone": "13912345678", "province": province, "city": city,
+            "district": district, "street": "文三路18号"}
+
+
+def test_a_carrier_s_regions_match_the_address_however_either_writes_the_name(any_url, clock):
+    """A carrier configured for 杭州 takes a parcel to 杭州市, one for 浙江 a parcel to 浙江省
+    (a 宁波 address), one for 廣東 (traditional script) a parcel to 广东省: names compare as
+    the divisions they name. Before, by exact string: all three went with the catch-all."""
+    shop = make_pilot(any_url, clock, carriers={
+        "hz": CarrierSpec(regions=["杭州"], transit_days=1, cost=300),
+        "zj": CarrierSpec(regions=["浙江"], transit_days=1, cost=600),
+        "gd": CarrierSpec(regions=["廣東"], transit_days=1, cost=600),
+        "any": CarrierSpec(transit_days=1, cost=900)})
+    stock(shop, "SKU-1", "WH-A", 10)
+    addresses = {"杭州": _chinese("浙江省", "杭州市", "西湖区"),
+                 "宁波": _chinese("浙江省", "宁波市", "鄞州区"),
+                 "深圳": _chinese("广东省", "深圳市", "南山区"),
+                 "南京": _chinese("江苏省", "南京市", "玄武区")}
+    carriers, reasons = {}, {}
+    for n, (city, address) in enumerate(addresses.items()):
+        parcel, payload = ship(shop, buyer=f"b-{n}", quantity=1, shipping_address=address)
+        carriers[city] = parcel.carrier
+        reasons[city] = payload["carrier_reasons"][0]
+    assert carriers == {"杭州": "hz", "宁波": "zj", "深圳": "gd", "南京": "any"}
+    assert reasons["深圳"] == "serves 深圳市, 广东省"
+    shop.close()
+
+
+@pytest.mark.parametrize(("region", "expected"), [
+    ("杭洲", "'杭洲' names no province or city"),  # a typo of 杭州
+    ("西湖区", "'西湖区' names no province or city"),  # a district: carriers serve cities
+])
+def test_a_region_that_names_no_province_or_city_is_refused_at_config_load(
+        monkeypatch, tmp_path, region, expected):
+    from integrations.fulfil_config import FulfilmentPolicy
+    from orderpilot import OrderPilot
+
+    with pytest.raises(ValueError, match=f"carrier 'zj': region {expected}"):
+        FulfilmentPolicy(carriers={"zj": CarrierSpec(regions=["浙江", region])})
+    monkeypatch.setenv("ORDERPILOT_FULFILMENT__CARRIERS",
+                       json.dumps({"zj": {"regions": ["浙江", region]}}))
+    with pytest.raises(InvalidInput) as refused:
+        OrderPilot(f"sqlite:///{tmp_path / 'shop.db'}")
+    assert expected in refused.value.problems["ORDERPILOT_FULFILMENT__CARRIERS"]
+    assert not (tmp_path / "shop.db").exists()
