@@ -107,12 +107,12 @@ def payment_gateway() -> PaymentGateway:
     return gateway
 
 
-def ports(ctx: Context | None = None) -> Ports:
+def ports(ctx: Context) -> Ports:
     """The outside systems the console's jobs and decisions talk to. Notices go through the
-    routes `ctx` read at start-up, money through the gateway it was built with (without a
-    `ctx`: both read and checked now), one notifier for all. Each case decision asks for its
-    ports: a gateway built per decision re-read the Prefect Secret blocks and left its
-    provider's connection pool open."""
-    notifier = notifier_from(None if ctx is None else ctx.notify_routes)
-    return Ports(gateway=payment_gateway() if ctx is None else ctx.gateway, carrier=carrier,
+    routes `ctx` read at start-up, money through the gateway it was built with, one notifier
+    for all. Each case decision asks for its ports: a gateway built per decision re-read the
+    Prefect Secret blocks and left its provider's connection pool open — as did one built
+    here without a context (`ctx` was optional), which nothing closed."""
+    notifier = notifier_from(ctx.notify_routes)
+    return Ports(gateway=ctx.gateway, carrier=carrier,
                  notify=lambda message: deliver(notifier, message))

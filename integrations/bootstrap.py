@@ -12,8 +12,8 @@ from integrations.config import Settings, read_settings
 from integrations.db.engine import DEFAULT_SQLITE_SYNCHRONOUS, make_engine
 from integrations.db.migrate import ensure_schema
 from integrations.notify import notify_routes
-from integrations.payments.credentials import read_payment_settings
-from integrations.payments.select import gateway_from_settings
+from integrations.payments.credentials import payment_settings_reader
+from integrations.payments.deferred import DeferredGateway
 from integrations.risk.settings import (
     RiskSettings,
     risk_check_from_settings,
@@ -34,9 +34,9 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     """Everything a service function needs, from explicit arguments or ORDERPILOT_* settings.
     `secrets` reads a payment credential kept in a secret block (ORDERPILOT_PAYMENTS_SECRET_
     BLOCKS; flows.wiring.secret_block reads Prefect's): the gateway and the webhook secrets
-    come from the one reading every process makes (payments/credentials.py). A `gateway`
-    given comes with its own credentials: no block is read for it at start-up (the webhook
-    secrets are read when an app asks for them, Context.payment_settings)."""
+    come from the one reading every process makes (payments/credentials.py), when the
+    gateway is first used or an app asks for the webhook secrets (Context.payment_settings):
+    no block is read at start-up. A `gateway` given comes with its own credentials."""
     settings = settings or read_settings(Settings)
     if database_url is not None:
         settings = settings.model_copy(update={"database_url": database_url})
@@ -44,14 +44,15 @@ def build_context(database_url: str | None = None, clock: Clock | None = None,
     risk = read_settings(RiskSettings)  # ORDERPILOT_RISK_*; default: the packaged rule set
     risk_check = risk_check or risk_check_from_settings(risk)
     hooks, verifier = risk_hooks(risk.ruleset()), verifier_from_settings(risk)
-    payments = read_payment_settings(secrets) if gateway is None else None
     ours = gateway is None  # a gateway passed in is the caller's to close
-    gateway = gateway or gateway_from_settings(payments)
+    # built on first use, its settings checked now: reading an order needs no credential (and
+    # no Prefect server when they are kept in its Secret blocks)
+    gateway = gateway or DeferredGateway(payment_settings_reader(secrets))
     routes = notify_routes()  # ORDERPILOT_NOTIFY_ROUTES: each URL one apprise can use
     engine = open_store(settings.database_url, migrate, settings.sqlite_synchronous)
     ctx = Context(engine=engine, clock=clock or SystemClock(), settings=settings,
                    timeouts=settings.timeouts(), risk_check=risk_check, hooks=hooks,
-                   verifier=verifier, gateway=gateway, payments=payments, secrets=secrets,
+                   verifier=verifier, gateway=gateway, secrets=secrets,
                    notify_routes=routes)
     ctx.own(engine, *([gateway] if ours else []))  # closed by ctx.close()
     return ctx

@@ -29,6 +29,12 @@ def read_payment_settings(load: Callable[[str], str] | None) -> PaymentSettings:
     """The settings, with the credentials the environment does not set read by `load` (the
     environment wins; no block is read when it sets them all). Without `load`, a credential
     kept only in a block is refused naming the variable."""
+    return payment_settings_reader(load)()
+
+
+def payment_settings_reader(load: Callable[[str], str] | None) -> Callable[[], PaymentSettings]:
+    """`read_payment_settings(load)` in two steps: the environment read and checked now (the
+    same errors), the blocks read when the returned function is called (at each call)."""
     settings = read_settings(PaymentSettings)
     unknown = sorted(set(settings.secret_blocks) - set(PaymentSettings.model_fields))
     if unknown:
@@ -36,12 +42,16 @@ def read_payment_settings(load: Callable[[str], str] | None) -> PaymentSettings:
     wanted = {name: block for name, block in settings.secret_blocks.items()
               if getattr(settings, name) is None}
     if not wanted:
-        return settings
+        return lambda: settings
     if load is None:
         raise InvalidInput({BLOCKS: f"{sorted(wanted)}: this process reads no secret blocks; "
                                     "set them in the environment"})
-    values = {name: _read_block(load, name, block) for name, block in wanted.items()}
-    return read_settings(PaymentSettings, **(settings.model_dump() | values))
+
+    def with_blocks() -> PaymentSettings:
+        values = {name: _read_block(load, name, block) for name, block in wanted.items()}
+        return read_settings(PaymentSettings, **(settings.model_dump() | values))
+
+    return with_blocks
 
 
 def _read_block(load: Callable[[str], str], name: str, block: str) -> str:

@@ -89,13 +89,15 @@ class Context:
             raise mapped from error
 
     def payment_settings(self) -> PaymentSettings:
-        """The payment settings (webhook secrets included): those the gateway was built from,
-        else read now, once — a context given its gateway reads no secret block until a
-        webhook app asks for them."""
+        """The payment settings (webhook secrets included): those the gateway was or will be
+        built from (one reading), else read now, once — no secret block is read until a
+        webhook app asks for them or money first moves."""
         if self.payments is None:
             from integrations.payments.credentials import read_payment_settings
+            from integrations.payments.deferred import DeferredGateway
 
-            self.payments = read_payment_settings(self.secrets)
+            self.payments = (self.gateway.settings() if isinstance(self.gateway, DeferredGateway)
+                             else read_payment_settings(self.secrets))
         return self.payments
 
     def joined(self, units: Any) -> Context:

@@ -51,7 +51,7 @@ def running_console(pilot: Any, gateway: Any = None, **options: Any) -> Iterator
     from integrations.console.jobs import Ports
 
     defaults = {"poll": 0.2, "sweep_every": 3600, "redrive_every": 3600, "dashboard_every": 3600}
-    wired = real_ports()
+    wired = real_ports(pilot.context)
     console = Console(pilot.context, ports_=Ports(gateway or pilot.context.gateway, wired.carrier,
                                                    wired.notify, retry_delays=(0.05,)),
                       **{**defaults, **options})

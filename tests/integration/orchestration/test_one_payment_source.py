@@ -43,10 +43,11 @@ def test_a_pilot_pays_with_the_key_kept_in_a_secret_block(sqlite_url, stripe_in_
         # Given a pilot opened as the CLI opens it
         pilot = OrderPilot(sqlite_url)
         try:
-            # Then its gateway — the one the console's jobs get as their ports — is Stripe,
-            # and a call it makes carries the key from the block
+            # Then its gateway — the one the console's jobs get as their ports — is Stripe
+            # (built on first use), and a call it makes carries the key from the block
             gateway = ports(pilot.context).gateway
-            assert isinstance(gateway, StripeGateway) and gateway is pilot.context.gateway
+            assert gateway is pilot.context.gateway and stripe_in_blocks == []
+            assert isinstance(gateway.built(), StripeGateway)
             gateway.checkout("o-1", 29900, "CNY", idempotency_key="checkout:o-1")
             [call] = fake.calls("POST", "/v1/payment_intents")
             assert call.headers["authorization"] == f"Bearer {KEY}"

@@ -1,7 +1,8 @@
 """A payment credential kept in a Prefect Secret block, and a Prefect server that cannot give
-it: the operator is told which setting, which block, which server and what to do — never
-httpx's bare `ConnectError` (before: `OrderPilot()` and every CLI command that opens a store
-ended in that traceback). A pilot given its own gateway reads no block at all.
+it: orders are still read (the gateway, and its credentials, are built when money first
+moves), and money is refused telling the operator which setting, which block, which server
+and what to do — never httpx's bare `ConnectError`. A pilot given its own gateway reads no
+block at all.
 
 The Prefect client here is the real one, asking a real socket: a port nothing listens on, or
 a local server that refuses us (401)."""
@@ -15,11 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
+from typer.testing import CliRunner
 
 import flows.wiring
 from integrations.http.app import create_app
 from integrations.payments.simulated import AdoptingGateway
+from integrations.service.money_refunds import refund_case
 from orderpilot import OrderPilot, SecretsUnavailable
+from orderpilot.cli import app
+from statemachine.risk_port import approve_everything
+from tests.factories import delivered_order, stock
 
 BLOCKS = '{"stripe_api_key": "shop-stripe-key"}'
 
@@ -73,14 +79,36 @@ def prefect_refuses() -> Iterator[str]:
         thread.join()
 
 
-def test_a_pilot_names_the_block_and_the_server_when_prefect_is_down(
-    sqlite_url, stripe_key_in_a_block, prefect_down
+def test_orders_are_read_with_prefect_down_and_money_names_the_block_and_the_server(
+    sqlite_url, clock, stripe_key_in_a_block, prefect_down
 ):
-    # Given the Stripe key kept in a Secret block, and no Prefect server answering
-    # When a pilot opens (as every CLI command that opens a store does)
-    with pytest.raises(SecretsUnavailable) as refused:
-        OrderPilot(sqlite_url)
-    # Then the error says which setting, which block, which server, and what to do
+    # Given a delivered order with an approved refund request (made through a gateway of the
+    # test's own), the Stripe key kept in a Secret block, and no Prefect server answering
+    seeding = OrderPilot(sqlite_url, clock=clock, risk_check=approve_everything,
+                         gateway=AdoptingGateway())
+    stock(seeding)
+    order = delivered_order(seeding)
+    case = seeding.cases.open(order.id, kind="refund_only", reason="missing part",
+                              lines=[{"line_no": 1, "quantity": 1}])
+    seeding.cases.fire(case.id, "auto_approve")
+    seeding.close()
+    # When ops read the order, from the CLI and from a pilot (before: SecretsUnavailable when
+    # the pilot opened — every command, reads included, refused while Prefect was down)
+    shown = CliRunner().invoke(app, ["order", "show", order.id, "--db", sqlite_url])
+    assert shown.exit_code == 0, shown.output
+    assert order.id in shown.stdout and "delivered" in shown.stdout
+    pilot = OrderPilot(sqlite_url, clock=clock, risk_check=approve_everything)
+    try:
+        assert pilot.orders.get(order.id).state == "delivered"
+        assert [o.id for o in pilot.orders.list().orders] == [order.id]
+        # When money must move, the gateway's credentials are read then, and the refusal says
+        # which setting, which block, which server, and what to do — nothing written
+        with pytest.raises(SecretsUnavailable) as refused:
+            refund_case(pilot.context, int(case.id[2:]), "cs-agent")
+        assert pilot.cases.get(case.id).state == "auto_approved"
+        assert pilot.orders.get(order.id).refunded == 0
+    finally:
+        pilot.close()
     message = str(refused.value)
     assert "stripe_api_key" in message and "'shop-stripe-key'" in message
     assert f"the Prefect server at {prefect_down}" in message
@@ -93,8 +121,12 @@ def test_a_pilot_names_the_block_and_the_server_when_prefect_is_down(
 def test_a_server_that_refuses_us_is_named_without_its_credentials(
     sqlite_url, stripe_key_in_a_block, prefect_refuses
 ):
-    with pytest.raises(SecretsUnavailable) as refused:
-        OrderPilot(sqlite_url)
+    pilot = OrderPilot(sqlite_url)
+    try:
+        with pytest.raises(SecretsUnavailable) as refused:
+            pilot.context.gateway.refund("pi_1", 100, idempotency_key="k-1")
+    finally:
+        pilot.close()
     message = str(refused.value)
     assert f"the Prefect server at {prefect_refuses}: it answered 401 Unauthorized" in message
     assert "check PREFECT_API_AUTH_STRING" in message
