@@ -161,8 +161,11 @@ class PaymentGateway(Protocol):
         ...
 
     def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
-               lines: tuple[RefundLine, ...] = ()) -> PaymentResult:
-        """Refund part of a capture; with `lines`, their amounts must add up to `amount`."""
+               lines: tuple[RefundLine, ...] = (), currency: str | None = None
+               ) -> PaymentResult:
+        """Refund part of a capture; with `lines`, their amounts must add up to `amount`.
+        `currency`: the payment's, in which `amount` is counted (late money may have come in
+        another currency than its order's); a provider refuses a refund in any other."""
         ...
 
     def void(self, payment_ref: str, *, idempotency_key: str) -> PaymentResult:

@@ -131,7 +131,7 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
         late_money = wrong is not None or is_late(order, event.payment_ref)
         if event.type == "succeeded" and late_money:
             late = take_late_money(ctx, tx, order, event.amount, event.payment_ref, "payments",
-                                   wrong)
+                                   wrong, currency=event.currency or order.currency)
             body = {"late_payment": {"revived": late.revived, "refund": late.refund_key}}
             if not late.new:  # this late money was already recorded
                 return Applied(number, False, {"order": _order(tx, number), **body}, late.note)
@@ -139,9 +139,10 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
         else:
             kind = PAYMENT_RECORD_KIND[event.type]
             applied, note, case_id = _PAYMENT[event.type](ctx, tx, order, event)
-        records.payment_add(tx.connection, {
-            "order_id": number, "kind": kind, "amount": event.amount,
-            "currency": order.currency, "provider_ref": event.payment_ref, "case_id": case_id,
+        records.payment_add(tx.connection, {  # in the currency it came in (late money's may
+            "order_id": number, "kind": kind, "amount": event.amount,  # not be the order's)
+            "currency": event.currency or order.currency, "provider_ref": event.payment_ref,
+            "case_id": case_id,
             "event_key": f"payments:{event.event_id}", "reason": event.reason,
             "at": event.occurred_at or ctx.clock.now()})
         return Applied(number, applied, {"order": _order(tx, number), **body}, note)

@@ -100,7 +100,8 @@ def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
     why = f"authorised: {wrong}" if waiting else f"authorised while {order.state}"
     key = money.key_for(tx, f"void:{order.public_id}", order.id)
     follow.append(money.request(ctx, tx, order, OperationKind.VOID, ev.amount, key, actor,
-                                payment_ref=ev.payment_ref, reason=why).key)
+                                payment_ref=ev.payment_ref, reason=why,
+                                currency=ev.currency).key)
     return True, f"{why}: the authorisation is released"
 
 
@@ -137,7 +138,7 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     if already_paid_by(order, ev.payment_ref):
         return False, "already captured"
     late = take_late_money(ctx, tx, order, ev.amount, ev.payment_ref, ev.provider,
-                           wrong if takes_payment(order) else None)
+                           wrong if takes_payment(order) else None, currency=ev.currency)
     if not late.new:
         return False, late.note
     _ledger(tx, order, ev, late.ledger_kind)
@@ -272,6 +273,8 @@ def _result(ev: MoneyEvent, kind: str, ref: str | None,
 
 def _ledger(tx: Tx, order: Order, ev: MoneyEvent, kind: str, amount: int | None = None,
             reason: str | None = None) -> None:
-    """What the provider reported, in the ledger at the provider's time, keyed by its event."""
+    """What the provider reported, in the ledger at the provider's time, keyed by its event,
+    in the currency it reported (late money's may not be the order's)."""
     money.ledger(tx, order, kind, ev.amount if amount is None else amount, ev.payment_ref,
-                 f"{ev.provider}:{ev.event_id}", ev.occurred_at, reason=reason)
+                 f"{ev.provider}:{ev.event_id}", ev.occurred_at, reason=reason,
+                 currency=ev.currency)

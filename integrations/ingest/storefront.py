@@ -196,7 +196,8 @@ def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
     total = shopify.minor(order.total_price, order.currency, "total_price")
     ours = tx.store.get_order(ours.id, lock=True)  # late money is recorded once, under it
     if is_late(ours, ref):
-        late = take_late_money(ctx, tx, ours, ours.total, ref, ACTOR, given_back=total)
+        late = take_late_money(ctx, tx, ours, ours.total, ref, ACTOR, given_back=total,
+                               currency=order.currency)  # the order's: checked above
         if late.new:
             payment_record(ctx, tx, ours.id, late.ledger_kind, total, ours.currency, ref, d,
                            late.note)

@@ -103,11 +103,16 @@ class AlipayGateway:
                              idempotency_key)
 
     def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
-               lines: tuple[RefundLine, ...] = ()) -> PaymentResult:
+               lines: tuple[RefundLine, ...] = (), currency: str | None = None
+               ) -> PaymentResult:
+        """A cross-border trade priced in another currency (its notices' `trans_currency`) is
+        refunded in that currency: `refund_currency`, else Alipay reads the amount as yuan."""
         if lines and sum(line.amount for line in lines) != amount:
             raise PermanentPaymentError(f"refund lines add up to "
                                         f"{sum(ln.amount for ln in lines)}, not {amount}")
-        extra = {"refund_reason": "orderpilot " + idempotency_key}
+        extra: dict[str, Any] = {"refund_reason": "orderpilot " + idempotency_key}
+        if currency and currency != "CNY":
+            extra["refund_currency"] = currency
         if lines:  # Alipay's own line-level refund detail
             extra["goods_detail"] = [{"goods_id": f"line-{ln.line_no}", "goods_name":
                                       f"line {ln.line_no}", "quantity": ln.quantity,
@@ -117,7 +122,7 @@ class AlipayGateway:
         done = answer.get("fund_change") == "Y" or self._refund_done(
             payment_ref, idempotency_key, amount)
         status = "succeeded" if done else "pending"
-        return PaymentResult("refund", idempotency_key, payment_ref, amount, "CNY",
+        return PaymentResult("refund", idempotency_key, payment_ref, amount, currency or "CNY",
                              idempotency_key, lines, status)
 
     def void(self, payment_ref: str, *, idempotency_key: str) -> PaymentResult:

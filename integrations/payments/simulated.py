@@ -85,10 +85,11 @@ class SimulatedGateway:
                           lambda: self._capture(payment_ref, amount, idempotency_key))
 
     def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
-               lines: tuple[RefundLine, ...] = ()) -> PaymentResult:
+               lines: tuple[RefundLine, ...] = (), currency: str | None = None
+               ) -> PaymentResult:
         request = ("refund", payment_ref, amount, lines)
-        return self._once(idempotency_key, request,
-                          lambda: self._refund(payment_ref, amount, lines, idempotency_key))
+        return self._once(idempotency_key, request, lambda: self._refund(
+            payment_ref, amount, lines, idempotency_key, currency))
 
     def void(self, payment_ref: str, *, idempotency_key: str) -> PaymentResult:
         return self._once(idempotency_key, ("void", payment_ref),
@@ -167,10 +168,14 @@ class SimulatedGateway:
         return PaymentResult("capture", ref, payment_ref, amount, payment.currency, key)
 
     def _refund(self, payment_ref: str, amount: int, lines: tuple[RefundLine, ...],
-                key: str) -> PaymentResult:
+                key: str, currency: str | None = None) -> PaymentResult:
         payment = self._payment(payment_ref, "captured")
         if payment.state != "captured":
             raise PermanentPaymentError(f"{payment_ref} is {payment.state}: nothing to refund")
+        if currency and payment.currency and currency != payment.currency:
+            # a refund counted in another currency would give back another sum of money
+            raise PermanentPaymentError(f"{payment_ref} was paid in {payment.currency}, not "
+                                        f"{currency} (currency_mismatch)")
         if lines and sum(line.amount for line in lines) != amount:
             raise PermanentPaymentError(f"refund lines add up to "
                                         f"{sum(ln.amount for ln in lines)}, not {amount}")

@@ -72,7 +72,10 @@ class StripeGateway:
                              intent.amount_received, intent.currency.upper(), idempotency_key)
 
     def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
-               lines: tuple[RefundLine, ...] = ()) -> PaymentResult:
+               lines: tuple[RefundLine, ...] = (), currency: str | None = None
+               ) -> PaymentResult:
+        """Stripe refunds a PaymentIntent in the intent's own currency: `currency` (the
+        payment's, as its webhook reported it) has nothing to add to the call."""
         if lines and sum(line.amount for line in lines) != amount:
             raise PermanentPaymentError(f"refund lines add up to "
                                         f"{sum(ln.amount for ln in lines)}, not {amount}")

@@ -74,18 +74,23 @@ def not_its_payment(order: Order, amount: int, currency: str) -> str | None:
 
 
 def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,
-                    provider: str, wrong: str | None = None, *,
+                    provider: str, wrong: str | None = None, *, currency: str,
                     given_back: int | None = None) -> LateMoney:
     """Revive the order (by policy, if it can) or record the automatic refund; `wrong` says
     why money for an order still waiting for its payment is not that payment (refunded).
     `amount` pays the order when revived; `given_back` is what goes back otherwise (default
-    `amount`; Shopify's charge includes shipping and tax). A provider in REFUNDED_BY_MERCHANT
-    is not called: its refund is owed, made in its admin."""
+    `amount`; Shopify's charge includes shipping and tax). `currency` is the one the money
+    came in: money in another than the order's is never revived (the revive step compares
+    amounts only: 12,900 US cents would pay ¥129), and it is recorded and refunded in it — the
+    refund operation, the event, and the ledger row the caller books. A provider in
+    REFUNDED_BY_MERCHANT is not called: its refund is owed, made in its admin."""
     actor = f"provider:{provider}"
     key = f"late-refund:{provider}:{payment_ref}"  # one refund per late payment
     if MoneyStore(tx.store.sql).by_key(key) is not None:  # the same money reported again
         return LateMoney(False, None, f"late payment {payment_ref} already recorded "
                                       f"(refund {key})", new=False)
+    if wrong is None and currency != order.currency:
+        wrong = not_its_payment(order, amount, currency)
     if wrong is not None:
         why_not = wrong
     elif ctx.settings.late_payments == "revive" and ORDER_LIFECYCLE.can(order.state, "revive"):
@@ -102,10 +107,10 @@ def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref
     how = f"to refund in {provider.title()}'s admin" if by_merchant else "refunded automatically"
     request(ctx, tx, order, OperationKind.REFUND, back, key, actor, payment_ref=payment_ref,
             purpose={"late": payment_ref}, reason=f"{why_not}: {how}",
-            provider=provider if by_merchant else None)
+            provider=provider if by_merchant else None, currency=currency)
     tx.writer.signal("late_payment", "order", order.id, order.id, ctx.clock.now(), {
-        "amount": back, "payment_ref": payment_ref, "state": order.state.value,
-        "refund": key, "why": why_not})
+        "amount": back, "currency": currency, "payment_ref": payment_ref,
+        "state": order.state.value, "refund": key, "why": why_not})
     if by_merchant:  # nothing for us to call: owed until the provider books the refund
         return LateMoney(False, None, f"late money: it arrived for a {order.state} order "
                                       f"({why_not}); recorded, owed back to the buyer: {how}")
@@ -133,8 +138,8 @@ def given_back_in_admin(ctx: Context, tx: Tx, order: Order, operation: PaymentOp
 def late_money_refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation
                         ) -> None:
     tx.writer.signal("late_payment_refunded", "order", order.id, order.id, ctx.clock.now(),
-                     {"amount": operation.amount, "payment_ref": operation.payment_ref,
-                      "operation": operation.key})
+                     {"amount": operation.amount, "currency": operation.currency,
+                      "payment_ref": operation.payment_ref, "operation": operation.key})
 
 
 def _revive(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,

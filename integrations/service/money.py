@@ -115,7 +115,8 @@ def settle_in(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
         return False
     apply_effects(ctx, tx, order, operation, result)
     ledger(tx, order, operation.kind.value, result.amount, result.ref, f"op:{operation.key}",
-           ctx.clock.now(), operation.purpose.get("case"), operation.reason)
+           ctx.clock.now(), operation.purpose.get("case"), operation.reason,
+           currency=operation.currency)
     return True
 
 
@@ -132,10 +133,13 @@ def fail(ctx: Context, key: str, problem: str) -> PaymentOperation:
 
 
 def ledger(tx: Tx, order: Order, kind: str, amount: int, ref: str | None, event_key: str,
-           at: datetime, case: str | None = None, reason: str | None = None) -> None:
-    """A settled money movement in `payment_records` (what reconciliation compares)."""
+           at: datetime, case: str | None = None, reason: str | None = None, *,
+           currency: str | None = None) -> None:
+    """A settled money movement in `payment_records` (what reconciliation compares), in the
+    currency the money moved in (`currency`: late money's may not be the order's)."""
     records.payment_add(tx.connection, {
-        "order_id": order.id, "kind": kind, "amount": amount, "currency": order.currency,
+        "order_id": order.id, "kind": kind, "amount": amount,
+        "currency": currency or order.currency,
         "provider_ref": ref, "case_id": ids.CASE.parse(case) if case else None,
         "event_key": event_key, "reason": reason, "at": at})
 
@@ -185,7 +189,8 @@ def _call(gateway: PaymentGateway, op: PaymentOperation) -> PaymentResult:
         return gateway.capture(op.payment_ref, op.amount, op.currency, idempotency_key=op.key)
     if op.kind is K.REFUND:
         lines = op.lines if sum(ln.amount for ln in op.lines) == op.amount else ()
-        return gateway.refund(op.payment_ref, op.amount, idempotency_key=op.key, lines=lines)
+        return gateway.refund(op.payment_ref, op.amount, idempotency_key=op.key, lines=lines,
+                              currency=op.currency)
     if op.kind is K.VOID:
         return gateway.void(op.payment_ref, idempotency_key=op.key)
     raise PermanentPaymentError(f"a {op.kind} operation is not executed by the provider")

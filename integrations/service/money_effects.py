@@ -37,7 +37,7 @@ def _captured(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
         # expired while the capture was made, or paid meanwhile by another payment (the
         # buyer paid twice): late money, its refund is made by the money sweep
         take_late_money(ctx, tx, order, result.amount, operation.payment_ref or result.ref,
-                        operation.provider)
+                        operation.provider, currency=operation.currency)
     else:  # this payment was booked meanwhile, or the order moved on: ops must look
         tx.writer.signal("capture_unmatched", "order", order.id, order.id, ctx.clock.now(),
                          {"operation": operation.key, "amount": result.amount,

@@ -22,19 +22,27 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
             actor: str, *, payment_ref: str | None = None, lines: Sequence[RefundLine] = (),
             purpose: dict[str, Any] | None = None, reason: str | None = None,
             provider: str | None = None, at: datetime | None = None,
-            made_by_provider: bool = False) -> PaymentOperation:
+            made_by_provider: bool = False, currency: str | None = None) -> PaymentOperation:
     """Record a provider call to make (pending); the same key returns the first record.
 
     `order` must have been read with its row lock in this transaction; `at`: the caller's time
     (a sweep's `now`), else the clock's. `made_by_provider`: a movement the provider made
     outside orderpilot (a refund in its dashboard), recorded to be settled at once — no
-    `money_requested` event, as nobody asked for it."""
+    `money_requested` event, as nobody asked for it. `currency`: the payment's, when it is
+    not the order's — late money that came in another currency goes back in it (a release
+    of an authorisation in it too); nothing else moves money in another currency."""
+    currency = currency or order.currency
+    if currency != order.currency and kind is not K.VOID and "late" not in (purpose or {}):
+        raise InvalidInput({"currency": f"order {order.public_id} is in {order.currency}: "
+                                        f"only late money moves in {currency}"})
     store = MoneyStore(tx.store.sql)
     prior = store.by_key(key)
     if prior is not None:
-        if (prior.kind, prior.amount, prior.order_id) != (kind, amount, order.id):
+        if (prior.kind, prior.amount, prior.currency, prior.order_id) != (
+                kind, amount, currency, order.id):
             raise InvalidInput({"idempotency_key": f"{key!r} was already used for a "
-                                                   f"{prior.kind} of {prior.amount} on "
+                                                   f"{prior.kind} of {prior.amount} "
+                                                   f"{prior.currency} on "
                                                    f"{ids.ORDER(prior.order_id)}"})
         return prior
     if kind in (K.REFUND, K.PAYOUT) and not {"late", "cancel", "failed"} & set(purpose or {}):
@@ -47,15 +55,14 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
     now = at or ctx.clock.now()
     operation = store.add({
         "order_id": order.id, "kind": kind.value, "status": OperationStatus.PENDING.value,
-        "amount": amount, "currency": order.currency, "idem_key": key,
+        "amount": amount, "currency": currency, "idem_key": key,
         "provider": provider or ctx.gateway.provider,
         "payment_ref": payment_ref or order.payment_ref, "actor": actor, "reason": reason,
         "lines": [{"line_no": ln.line_no, "quantity": ln.quantity, "amount": ln.amount}
                   for ln in lines], "purpose": purpose or {}, "created_at": now})
     if not made_by_provider:  # one the provider made on its own was never asked for
         tx.writer.signal("money_requested", "order", order.id, order.id, now, {
-            "operation": key, "kind": kind.value, "amount": amount,
-            "currency": order.currency})
+            "operation": key, "kind": kind.value, "amount": amount, "currency": currency})
     return operation
 
 

@@ -46,6 +46,7 @@ class Debt:
     toward: str  # "cancel" or "late": the purpose our operations for it carry
     ref: str  # the purpose's value: the order's id, or the late payment
     owed: int
+    currency: str  # the order's, or the one the late money came in
 
     @property
     def purpose(self) -> dict[str, str]:
@@ -74,10 +75,10 @@ def debt_of(tx: Tx, order: Order, ev: MoneyEvent, news: int) -> Debt | None:
     it was cancelled took nothing), then a cancellation that counted it already."""
     late = MoneyStore(tx.store.sql).by_key(late_refund_key(ev.provider, ev.payment_ref))
     if late is not None and late.order_id == order.id:
-        return Debt(late.key, "late", ev.payment_ref, late.amount)
+        return Debt(late.key, "late", ev.payment_ref, late.amount, late.currency)
     if order.state in ENDED_REFUNDED and order.refunded + news > order.paid:
         return Debt(cancel_refund_key(order.public_id), "cancel", order.public_id,
-                    owed_by_ending(tx, order))
+                    owed_by_ending(tx, order), order.currency)
     return None
 
 
@@ -101,7 +102,7 @@ def cancel_and_book(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
         "reason": f"refunded in full at {ev.provider} outside orderpilot before it shipped"})
     order = tx.store.get_order(order.id, lock=True)
     debt = Debt(cancel_refund_key(order.public_id), "cancel", order.public_id,
-                owed_by_ending(tx, order))
+                owed_by_ending(tx, order), order.currency)
     note, rest = book(ctx, tx, order, ev, news, debt)
     return f"order cancelled: {note}", rest
 
@@ -166,7 +167,7 @@ def refused_debt(tx: Tx, order: Order) -> tuple[Debt, PaymentOperation, int] | N
         if ours[-1].status is OperationStatus.FAILED and left > 0:
             ref = ours[-1].payment_ref or ""
             return Debt(base, "late" if late else "cancel", ref if late else order.public_id,
-                        owed), ours[-1], left
+                        owed, ours[0].currency), ours[-1], left
     return None
 
 
@@ -178,12 +179,13 @@ def book(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, news: int,
     operation = money.request(
         ctx, tx, order, OperationKind.REFUND, news, key, actor, payment_ref=ev.payment_ref,
         purpose={**debt.purpose, "at": ev.provider}, provider=ev.provider,
-        reason=f"refunded at {ev.provider} outside orderpilot", made_by_provider=True)
+        reason=f"refunded at {ev.provider} outside orderpilot", made_by_provider=True,
+        currency=debt.currency)
     money.settle_in(ctx, tx, order, operation, PaymentResult(
         "refund", ev.payment_ref, ev.payment_ref, news, ev.currency, ev.event_id))
     superseded, rest = _plan_again(ctx, tx, order, debt, ev)
     tx.writer.signal("refund_made_outside", "order", order.id, order.id, ctx.clock.now(), {
-        "amount": news, "currency": order.currency, "provider": ev.provider,
+        "amount": news, "currency": debt.currency, "provider": ev.provider,
         "notice": ev.event_id, "toward": debt.toward, "operation": key,
         "superseded": superseded, "rest": rest.key if rest else None,
         "rest_amount": rest.amount if rest else 0})
@@ -216,5 +218,6 @@ def _plan_again(ctx: Context, tx: Tx, order: Order, debt: Debt,
     rest = money.request(ctx, tx, order, OperationKind.REFUND, left,
                          money.key_for(tx, debt.key, order.id), latest.actor,
                          payment_ref=latest.payment_ref, purpose=debt.purpose,
-                         reason=latest.reason, provider=latest.provider)
+                         reason=latest.reason, provider=latest.provider,
+                         currency=latest.currency)
     return latest.key, rest

@@ -70,10 +70,14 @@ class FakeAlipay(FakeProvider):
 
     # --- what the buyer does (test controls) --------------------------------------------------
 
-    def pay(self, out_trade_no: str, total: int | None = None) -> dict[str, Any]:
-        """The buyer scans the QR code and pays (a trade is created if none was pre-created)."""
+    def pay(self, out_trade_no: str, total: int | None = None,
+            currency: str | None = None) -> dict[str, Any]:
+        """The buyer scans the QR code and pays (a trade is created if none was pre-created;
+        `currency`: a cross-border trade priced in it, its notices' `trans_currency`)."""
         with self._lock:
             trade = self.trades.get(out_trade_no) or self._new_trade(out_trade_no, total or 0)
+            if currency:
+                trade["currency"] = currency
             if trade["status"] not in ("CREATED", "WAIT_BUYER_PAY"):
                 raise ValueError(f"trade {out_trade_no} is {trade['status']}: cannot be paid")
             trade["status"] = "TRADE_SUCCESS"
@@ -106,6 +110,8 @@ class FakeAlipay(FakeProvider):
                 "buyer_id": "2088102122524333", "seller_id": SELLER_ID, "trade_status": status,
                 "total_amount": _yuan(trade["total"]), "receipt_amount": _yuan(trade["total"]),
                 "subject": "orderpilot order", "gmt_create": when, "gmt_payment": when}
+        if trade.get("currency"):
+            form["trans_currency"] = trade["currency"]
         if refund is not None:
             form |= {"out_biz_no": refund[0] if out_biz_no is None else out_biz_no,
                      "refund_fee": _yuan(refund[1]), "gmt_refund": when}
@@ -164,6 +170,7 @@ class FakeAlipay(FakeProvider):
         if amount > trade["total"] - trade["refunded"]:
             return _failed("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限")
         trade["refunds"][request_no] = amount
+        trade["refund_currencies"][request_no] = biz.get("refund_currency", "CNY")
         trade["refunded"] += amount
         if trade["refunded"] == trade["total"]:
             trade["status"] = "TRADE_CLOSED"
@@ -216,7 +223,7 @@ class FakeAlipay(FakeProvider):
     def _new_trade(self, out_trade_no: str, total: int) -> dict[str, Any]:
         trade = {"out_trade_no": out_trade_no, "total": total, "status": "CREATED",
                  "trade_no": f"2026111122001{next(self._trade_nos):011d}", "refunds": {},
-                 "refunded": 0}
+                 "refund_currencies": {}, "refunded": 0}
         self.trades[out_trade_no] = trade
         return trade
 

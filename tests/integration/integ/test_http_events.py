@@ -209,6 +209,11 @@ def test_money_for_an_expired_order_is_recorded_and_refunded_not_refused(client,
     assert shop.orders.get(order["id"]).state == "expired"
 
 
+def _currencies(shop, order):
+    with shop.context.tx(readonly=True) as tx:
+        return [op.currency for op in MoneyStore(tx.store.sql).of_order(int(order["id"][2:]))]
+
+
 def _late_refunds(shop, order):
     with shop.context.tx(readonly=True) as tx:
         return [(op.kind.value, op.amount, op.key) for op in
@@ -305,3 +310,21 @@ def test_money_in_another_currency_is_refunded_not_refused(client, shop):
     assert _late_refunds(shop, order) == [
         ("refund", order["total"], f"late-refund:payments:ref-{order['id']}")]
     assert shop.orders.get(order["id"]).state == "awaiting_payment"
+    # booked and refunded in dollars, the currency it came in (before: in the order's CNY, so
+    # US$ showed as ¥ in the ledger and the refund was asked in yuan)
+    assert [r.currency for r in rows(shop, PaymentRecordRow)] == ["USD", "USD"]
+    assert _currencies(shop, order) == ["USD"]
+
+
+def test_dollars_for_a_cancelled_yuan_order_are_booked_and_refunded_in_dollars(client, shop):
+    # Given an order of CNY the buyer cancelled
+    order = placed(client)
+    shop.orders.fire(order["id"], "cancel", reason="买错了")
+    # When the gateway says US dollars arrived for it
+    late = client.post("/v1/payments/events", payment(order, "usd-2", currency="USD"))
+    # Then they are late money in dollars: the ledger, the refund asked and made
+    assert late.status_code == 200, late.text
+    assert [(r.kind, r.amount, r.currency) for r in rows(shop, PaymentRecordRow)] == [
+        ("late_capture", order["total"], "USD"), ("refund", order["total"], "USD")]
+    assert _currencies(shop, order) == ["USD"]
+    assert shop.orders.get(order["id"]).state == "cancelled"

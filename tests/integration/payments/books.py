@@ -17,10 +17,16 @@ def ledger(shop: Shop, order_id: str) -> list[tuple[str, int]]:
 
 
 def assert_books_balance(shop: Shop, order_id: str) -> None:
-    """Ledger in = Alipay's trade total, ledger out = Alipay's refunds (each once), the order's
-    own money (paid − refunded) = what Alipay keeps, no operation pending, audit clean."""
+    """Ledger in = Alipay's trade total, ledger out = Alipay's refunds (each once), all in the
+    trade's currency, as every refund we asked Alipay for; the order's own money (paid −
+    refunded) = what Alipay keeps, no operation pending, audit clean."""
     trade, number = shop.alipay.trades[order_id], int(order_id[2:])
     booked = ledger(shop, order_id)
+    priced_in = trade.get("currency", "CNY")
+    with shop.pilot.context.engine.connect() as connection:
+        currencies = {r.currency for r in payments_of(connection, number)}
+    assert currencies <= {priced_in}, (currencies, priced_in)
+    assert set(trade["refund_currencies"].values()) <= {priced_in}, trade
     taken = sum(a for kind, a in booked if kind in ("capture", "late_capture"))
     given = sum(a for kind, a in booked if kind == "refund")
     assert (taken, given) == (trade["total"], sum(trade["refunds"].values())), (booked, trade)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from integrations.db.money_store import MoneyStore
 from integrations.db.records import payments_of
 from integrations.db.repository import OUTBOX
 from integrations.payments.settings import PaymentSettings
@@ -227,25 +228,65 @@ def test_money_that_is_not_the_order_total_is_refunded_and_the_order_keeps_waiti
     order = shop.pilot.orders.place(
         buyer_id="b-sh-3", lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": 8888}],
         shipping_address=ADDRESS, phone="+8613900139000", currency="CNY")
-    shop.alipay.pay(order.id, total=int(amount.replace(".", "")))
+    shop.alipay.pay(order.id, total=int(amount.replace(".", "")), currency=currency)
     notice = shop.alipay.notify(order.id, "TRADE_SUCCESS", at=clock.now())
-    if currency:
-        notice = resigned(shop, notice | {"trans_currency": currency})
     # When Alipay notifies (and retries)
     answers = [shop.post(notice) for _ in range(2)]
     # Then it is answered `success` (not refused forever while the money sits unrecorded):
     # the money is booked as late money and refunded once; the order is not paid
     assert [(r.status_code, r.text) for r in answers] == [(200, "success")] * 2
-    fen = int(amount.replace(".", ""))
-    assert shop.alipay.trades[order.id]["refunds"] == {f"late-refund:alipay:{order.id}": fen}
+    fen, paid_in = int(amount.replace(".", "")), currency or "CNY"
+    key = f"late-refund:alipay:{order.id}"
+    assert shop.alipay.trades[order.id]["refunds"] == {key: fen}
     after = shop.pilot.orders.get(order.id)
     assert (after.state, after.paid, after.refunded) == ("awaiting_payment", 0, 0)
-    with shop.pilot.context.engine.connect() as connection:
-        booked = [(r.kind, r.amount) for r in payments_of(connection, int(order.id[2:]))]
-        told = [r.payload for r in connection.execute(select(OUTBOX.c.payload).where(
-            OUTBOX.c.event == "orderpilot.order.late_payment"))]
-    assert booked == [("late_capture", fen), ("refund", fen)]
+    told = late_money_told(shop)
     assert [t["why"] for t in told] == [why]
+    # in the currency it came in (before: dollars booked and refunded as yuan: US$88.88 as
+    # ¥88.88 in the ledger, and Alipay asked for "88.88" with no refund_currency)
+    assert late_money_booked(shop, order.id) == [("late_capture", fen, paid_in),
+                                                 ("refund", fen, paid_in)]
+    assert shop.alipay.trades[order.id]["refund_currencies"] == {key: paid_in}
+    assert [t["currency"] for t in told] == [paid_in]
+
+
+def late_money_booked(shop: Shop, order_id: str) -> list[tuple[str, int, str]]:
+    """The order's ledger rows: (kind, amount, currency)."""
+    with shop.pilot.context.engine.connect() as connection:
+        return [(r.kind, r.amount, r.currency)
+                for r in payments_of(connection, int(order_id[2:]))]
+
+
+def late_money_told(shop: Shop) -> list[dict]:
+    with shop.pilot.context.engine.connect() as connection:
+        return [r.payload for r in connection.execute(select(OUTBOX.c.payload).where(
+            OUTBOX.c.event == "orderpilot.order.late_payment"))]
+
+
+def test_dollars_paid_after_the_hold_expired_are_booked_and_refunded_in_dollars(shop, clock):
+    # Given an order of ¥129.00 whose hold expired, then a cross-border trade of US$129.00
+    # paid under its number
+    stock(shop.pilot, quantity=5)
+    order = shop.pilot.orders.place(
+        buyer_id="b-sh-4", lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": 12_900}],
+        shipping_address=ADDRESS, phone="+8613900139000", currency="CNY")
+    clock.advance(minutes=21)
+    shop.pilot.sweep()
+    shop.alipay.pay(order.id, total=12_900, currency="USD")
+    # When Alipay notifies
+    answer = shop.post(shop.alipay.notify(order.id, "TRADE_SUCCESS", at=clock.now()))
+    # Then the dollars are late money in dollars: the ledger, the refund we asked Alipay for
+    # (refund_currency USD) and the operation all say USD (before: CNY, US$129 shown as ¥129)
+    assert (answer.status_code, answer.text) == (200, "success")
+    key = f"late-refund:alipay:{order.id}"
+    assert late_money_booked(shop, order.id) == [("late_capture", 12_900, "USD"),
+                                                 ("refund", 12_900, "USD")]
+    assert shop.alipay.trades[order.id]["refund_currencies"] == {key: "USD"}
+    with shop.pilot.context.tx(readonly=True) as tx:
+        operation = MoneyStore(tx.store.sql).by_key(key)
+    assert (operation.amount, operation.currency, operation.status.value) == (
+        12_900, "USD", "succeeded")
+    assert shop.pilot.orders.get(order.id).state == "expired"
 
 
 @pytest.mark.parametrize("missing", ["notify_id", "out_trade_no", "total_amount"])

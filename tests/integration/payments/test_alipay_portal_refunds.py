@@ -38,9 +38,9 @@ def shop(any_url, clock) -> Iterator[Shop]:
         yield shop
 
 
-def expired_then_paid(shop: Shop, clock) -> str:
+def expired_then_paid(shop: Shop, clock, currency: str | None = None) -> str:
     """An order of ¥88.88 whose hold expired while the buyer still had the QR code open; the
-    buyer pays anyway."""
+    buyer pays anyway (`currency`: a cross-border trade of 88.88 in it)."""
     stock(shop.pilot, quantity=5)
     order = shop.pilot.orders.place(
         buyer_id="b-late-1", lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": 8888}],
@@ -49,15 +49,17 @@ def expired_then_paid(shop: Shop, clock) -> str:
     clock.advance(minutes=21)
     shop.pilot.sweep()
     assert shop.pilot.orders.get(order.id).state == "expired"
-    shop.alipay.pay(order.id)
+    shop.alipay.pay(order.id, currency=currency)
     return order.id
 
 
+@pytest.mark.parametrize("currency", ["CNY", "USD"])
 def test_a_portal_refund_of_late_money_before_its_notices_is_booked_and_the_rest_refunded(
-        shop, clock):
-    # Given late money (¥88.88 paid after the order expired) of which staff refunded ¥20.00
-    # in the merchant portal before any notice reached us (an outage)
-    order_id = expired_then_paid(shop, clock)
+        shop, clock, currency):
+    # Given late money (¥88.88 paid after the order expired — or US$88.88, a cross-border
+    # trade) of which staff refunded 20.00 in the merchant portal before any notice reached
+    # us (an outage)
+    order_id = expired_then_paid(shop, clock, None if currency == "CNY" else currency)
     shop.alipay.portal_refund(order_id, "portal-late-1", 2000)
     refund = shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now(),
                                 refund=("portal-late-1", 2000))
@@ -86,7 +88,13 @@ def test_a_portal_refund_of_late_money_before_its_notices_is_booked_and_the_rest
     assert shop.post(shop.alipay.notify(order_id, "TRADE_SUCCESS", at=clock.now())).text == \
         "success"
     assert len(ledger(shop, order_id)) == 3
+    # all of it in the currency the buyer paid in: booked, asked of Alipay (refund_currency),
+    # told (before: dollars booked and asked as yuan)
     assert_books_balance(shop, order_id)
+    assert shop.alipay.trades[order_id]["refund_currencies"] == {
+        f"late-refund:alipay:{order_id}:2": currency}
+    told = outbox(shop, order_id, "orderpilot.order.refund_made_outside")
+    assert [p["currency"] for p in told] == [currency]
 
 
 def test_a_portal_refund_while_our_late_refund_waits_for_a_retry_supersedes_it(shop, clock):

@@ -62,12 +62,12 @@ def test_the_cancel_refund_is_recorded_before_the_provider_is_called(tmp_path: P
     pilot: OrderPilot | None = None
 
     class Watching(AdoptingGateway):
-        def refund(self, payment_ref, amount, *, idempotency_key, lines=()):
+        def refund(self, payment_ref, amount, *, idempotency_key, lines=(), currency=None):
             with pilot.context.tx(readonly=True) as tx:
                 op = MoneyStore(tx.store.sql).by_key(idempotency_key)
             seen.append(op.status.value if op else None)
             return super().refund(payment_ref, amount, idempotency_key=idempotency_key,
-                                  lines=lines)
+                                  lines=lines, currency=currency)
 
     gateway = Watching(now=clock.now)
     pilot = OrderPilot(f"sqlite:///{tmp_path / 'shop.db'}", clock=clock,

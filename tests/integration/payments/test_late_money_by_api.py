@@ -76,11 +76,14 @@ class RecordingGateway(AdoptingGateway):
     def __init__(self) -> None:
         super().__init__()
         self.refunds: list[tuple[str, int, str]] = []
+        self.currencies: list[str | None] = []
 
     def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
-               lines: Any = ()) -> Any:
+               lines: Any = (), currency: str | None = None) -> Any:
         self.refunds.append((payment_ref, amount, idempotency_key))
-        return super().refund(payment_ref, amount, idempotency_key=idempotency_key, lines=lines)
+        self.currencies.append(currency)
+        return super().refund(payment_ref, amount, idempotency_key=idempotency_key, lines=lines,
+                              currency=currency)
 
 
 def ledger(pilot: OrderPilot, order_id: str) -> list[tuple[str, int]]:
@@ -221,4 +224,11 @@ def test_money_in_another_currency_never_revives_an_expired_order(any_url, clock
     assert (other.outcome, other.order.state, other.order.paid) == ("refunded", "expired", 0)
     assert gateway.refunds == [("unionpay-7788", 12_900, "late-refund:payments:unionpay-7788")]
     assert ledger(pilot, order.id) == [("late_capture", 12_900), ("refund", 12_900)]
+    # and it goes back as it came, in dollars: the ledger, the refund asked of the provider
+    # (before: booked and refunded as ¥129)
+    assert gateway.currencies == ["USD"]
+    with pilot.context.tx(readonly=True) as tx:
+        assert [r[0] for r in tx.store.sql.all(
+            "SELECT currency FROM payment_records WHERE order_id = :o ORDER BY id",
+            {"o": int(order.id[2:])})] == ["USD", "USD"]
     pilot.close()

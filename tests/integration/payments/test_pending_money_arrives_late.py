@@ -212,3 +212,31 @@ def test_the_answer_to_stripe_carries_no_personal_data_of_the_buyer(shop):
         for personal in ("13800138000", "李雷", "文三路18号"):
             assert personal not in text, text
         assert response.json()["order"]["shipping_address"]["city"] == "杭州市"
+
+
+def test_dollars_for_an_expired_yuan_order_never_revive_it_and_go_back_in_dollars(
+        reviving_shop):
+    # Given the revive policy, and an order of ¥99.98 whose hold lapsed while the buyer paid
+    # its intent in dollars (US$99.98: the same number of minor units)
+    shop = reviving_shop
+    order_id, pi = shop.order_awaiting_payment()
+    shop.stripe.intents[pi]["currency"] = "usd"
+    shop.pilot.sweep(START + timedelta(minutes=21))
+    assert shop.pilot.orders.get(order_id).state == "expired"
+    shop.stripe.authorise(pi)
+    shop.stripe._capture(pi, {})
+    # When Stripe reports the money
+    response = shop.deliver("payment_intent.succeeded", se.intent(shop.stripe.intents[pi]))
+    # Then it is not the order's payment: the order stays expired (before: revived and paid
+    # ¥99.98 with US$99.98 — the revive step compares amounts only), and the dollars are late
+    # money, booked and refunded in dollars
+    assert response.status_code == 200, response.text
+    order = shop.pilot.orders.get(order_id)
+    assert (order.state, order.paid) == ("expired", 0)
+    [refund] = shop.stripe.calls("POST", "/v1/refunds")
+    assert refund.headers["idempotency-key"] == f"late-refund:stripe:{pi}"
+    with shop.pilot.context.tx(readonly=True) as tx:
+        booked = tx.store.sql.all("SELECT kind, amount, currency FROM payment_records WHERE "
+                                  "order_id = :o ORDER BY id", {"o": int(order_id[2:])})
+    assert [tuple(r) for r in booked] == [("late_capture", 9998, "USD"),
+                                          ("refund", 9998, "USD")]

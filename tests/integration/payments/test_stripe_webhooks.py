@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from integrations.db.money_store import MoneyStore
 from integrations.payments.settings import PaymentSettings
 from integrations.service import money_refunds
 from integrations.service.checkout import open_checkout
@@ -182,3 +183,24 @@ def test_money_that_is_not_the_order_total_in_its_currency_is_refunded_not_paid(
     assert (after.state, after.paid) == ("awaiting_payment", 0)
     charge = shop.stripe.charges[shop.stripe.intents[pi]["latest_charge"]]
     assert charge["amount_refunded"] == captured
+    # in the currency Stripe took it in: the ledger, our refund operation and the event for
+    # staff (before: dollars booked as yuan, US$99.98 shown as ¥99.98)
+    paid_in = currency.upper()
+    key = f"late-refund:stripe:{pi}"
+    assert ledger_of(shop, order_id) == [("late_capture", captured, paid_in),
+                                         ("refund", captured, paid_in)]
+    assert operation_of(shop, key) == ("refund", captured, paid_in, "succeeded")
+
+
+def ledger_of(shop: Shop, order_id: str) -> list[tuple[str, int, str]]:
+    """The order's ledger rows: (kind, amount, currency)."""
+    with shop.pilot.context.tx(readonly=True) as tx:
+        return [(k, a, c) for k, a, c in tx.store.sql.all(
+            "SELECT kind, amount, currency FROM payment_records WHERE order_id = :o "
+            "ORDER BY id", {"o": int(order_id[2:])})]
+
+
+def operation_of(shop: Shop, key: str) -> tuple[str, int, str, str]:
+    with shop.pilot.context.tx(readonly=True) as tx:
+        op = MoneyStore(tx.store.sql).by_key(key)
+    return op.kind.value, op.amount, op.currency, op.status.value

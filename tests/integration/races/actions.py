@@ -244,7 +244,7 @@ class _RefundingGateway:
         self.status = status
 
     def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
-               lines: Any = ()) -> Any:
+               lines: Any = (), currency: str | None = None) -> Any:
         from statemachine.ports import PaymentResult
 
         return PaymentResult("refund", f"{payment_ref}-rf1", payment_ref, amount, "CNY",

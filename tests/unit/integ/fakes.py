@@ -104,7 +104,8 @@ class FakeGateway:
         return self._keyed(idempotency_key, ("c", payment_ref, amount, currency), make)
 
     def refund(self, payment_ref: str, amount: int, *, idempotency_key: str,
-               lines: tuple[RefundLine, ...] = ()) -> PaymentResult:
+               lines: tuple[RefundLine, ...] = (), currency: str | None = None
+               ) -> PaymentResult:
         def make() -> PaymentResult:
             if self.state.get(payment_ref) != "captured":
                 raise PermanentPaymentError(f"{payment_ref} was not captured")
