@@ -45,8 +45,9 @@ MERCHANT_OWES = ("op.kind = 'refund' AND op.status = 'pending' AND op.provider I
 # refunds booked since the failed refund's own ledger row (ids: the order's money takes turns)
 REFUNDED_AFTER_FAILURE = (
     "(SELECT COALESCE(SUM(r.amount), 0) FROM payment_records r WHERE r.order_id = op.order_id "
-    "AND r.kind = 'refund' AND r.id > (SELECT MAX(f.id) FROM payment_records f WHERE "
-    "f.order_id = op.order_id AND f.event_key = 'op:' || op.idem_key))")
+    "AND r.kind = 'refund' AND r.currency = op.currency AND r.id > (SELECT MAX(f.id) FROM "
+    "payment_records f WHERE f.order_id = op.order_id AND f.event_key = 'op:' || "
+    "op.idem_key))")
 # A debt (service/outside_refunds.py): a cancellation's or rejection's refund (the ending step
 # counted it refunded), `cancel-refund:o-N`, or late money's, `late-refund:<provider>:<payment>`;
 # our attempts at it are `<key>` then `<key>:2` …, what was paid back outside our own refunds
@@ -60,7 +61,7 @@ SAME_DEBT = (
 # asked less what was paid back toward it since; a refusal that a portal refund superseded was
 # followed by an attempt for the rest, or asked for more than was left (owed ≤ 0: not listed).
 REFUSED_DEBTS = (
-    "SELECT o.id, o.buyer_id, o.currency, op.amount - (SELECT COALESCE(SUM(n.amount), 0) FROM "
+    "SELECT o.id, o.buyer_id, op.currency, op.amount - (SELECT COALESCE(SUM(n.amount), 0) FROM "
     f"payment_operations n WHERE {SAME_DEBT} AND n.status = 'succeeded' AND n.idem_key LIKE "
     "'%@%') AS owed, {held} AS held, op.payment_ref, op.settled_at AS since, 'refund_refused' "
     "AS kind, 'refund refused for good by ' || op.provider || ': ' || COALESCE(op.error, "
@@ -138,13 +139,16 @@ class MoneyStore:
           since (a portal refund, an offline payout), since the refusal; the reason is the
           provider's. Not reported again as overdue (`untold`): staff were told when refused.
         Held: what the ledger shows the provider kept (captures, late money too, less refunds,
-        shipping and tax included). `since_before`: owed since before then; `untold`: an inbox
-        key prefix (`refund-owed:o-`) the order's id has not been kept under."""
+        shipping and tax included), in the row's currency: the order's, or for late money the
+        one it came in — money in another currency (late money of another provider, its
+        refund not made yet) is never added to it. `since_before`: owed since before then;
+        `untold`: an inbox key prefix (`refund-owed:o-`) the order's id has not been kept
+        under."""
         where = (" WHERE NOT EXISTS (SELECT 1 FROM inbox i WHERE i.key = :p || "
                  "CAST(owing.id AS VARCHAR(20)))") if untold else ""
         held = ("(SELECT COALESCE(SUM(CASE WHEN p.kind IN ('capture', 'late_capture') THEN "
                 "p.amount WHEN p.kind = 'refund' THEN -p.amount ELSE 0 END), 0) FROM "
-                "payment_records p WHERE p.order_id = o.id)")
+                "payment_records p WHERE p.order_id = o.id AND p.currency = {currency})")
         cancelled_at = ("COALESCE((SELECT MAX(h.at) FROM transition_history h WHERE h.order_id "
                         "= o.id AND h.entity = 'order' AND h.trigger IN ('cancel', 'reject')), "
                         "o.updated_at)")
@@ -157,19 +161,20 @@ class MoneyStore:
         failed = (f"(SELECT COALESCE(SUM(CASE WHEN {still} > 0 THEN {still} ELSE 0 END), 0) "
                   f"FROM payment_operations op WHERE op.order_id = o.id AND {MERCHANT_OWES} "
                   f"AND NOT {late_money})")
+        in_order, in_op = held.format(currency="o.currency"), held.format(currency="op.currency")
         later = (f"SELECT o.id, o.buyer_id, o.currency, o.paid - o.refunded - {disputed} - "
-                 f"{failed} AS owed, {held} AS held, o.payment_ref, {cancelled_at} AS since, "
+                 f"{failed} AS owed, {in_order} AS held, o.payment_ref, {cancelled_at} AS since, "
                  "'refund_later' AS kind, o.state || ' with its refund left for later; not "
                  "refunded since' AS reason FROM orders o WHERE o.state IN ('cancelled', "
                  "'rejected') AND o.paid > o.refunded")
-        admin = (f"SELECT o.id, o.buyer_id, o.currency, CASE WHEN {late_money} THEN {held} - "
-                 f"{failed} ELSE {still} END AS owed, {held} AS held, "
+        admin = (f"SELECT o.id, o.buyer_id, op.currency, CASE WHEN {late_money} THEN {in_op} - "
+                 f"{failed} ELSE {still} END AS owed, {in_op} AS held, "
                  f"op.payment_ref, op.created_at AS since, CASE WHEN {late_money} THEN "
                  "'late_payment' ELSE 'refund_failed' END AS kind, op.reason FROM "
                  "payment_operations op JOIN orders o ON o.id = op.order_id WHERE "
                  f"{MERCHANT_OWES}")
         told = " AND kind <> 'refund_refused'" if untold else ""  # told when it was refused
-        refused = REFUSED_DEBTS.format(held=held)
+        refused = REFUSED_DEBTS.format(held=in_op)  # a debt's: the order's, or late money's
         owing = f"SELECT * FROM ({later} UNION ALL {admin} UNION ALL {refused}) owing{where}{told}"
         return [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), r[5],
                  self.sql.when(r[6]), str(r[7]), str(r[8] or ""))

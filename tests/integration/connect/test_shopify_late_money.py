@@ -16,7 +16,9 @@ import pytest
 
 from integrations.config import Settings
 from integrations.connect_config import ShopifyPolicy
+from integrations.payments.simulated import AdoptingGateway
 from orderpilot import OrderPilot
+from statemachine.ports import TransientPaymentError
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
 from tests.fakes.http import patient_client
@@ -35,11 +37,11 @@ ALL_BACK = dict(subtotal="79.80", quantity=2, shipping="10.00")
 
 
 @contextmanager
-def shopify_shop(url: str, clock: Any, risk_check: Any = None, **settings: Any
-                 ) -> Iterator[tuple[OrderPilot, httpx.Client]]:
+def shopify_shop(url: str, clock: Any, risk_check: Any = None, gateway: Any = None,
+                 **settings: Any) -> Iterator[tuple[OrderPilot, httpx.Client]]:
     """A shop taking Shopify webhooks on a running server, with these settings."""
     pilot = OrderPilot(url, clock=clock, risk_check=risk_check or approve_everything,
-                       settings=Settings(shopify=ShopifyPolicy(
+                       gateway=gateway, settings=Settings(shopify=ShopifyPolicy(
                            webhook_secret=SHOPIFY_SECRET, shop_domain=SHOP), **settings))
     stock(pilot, sku="SKU-1", quantity=20)
     with running_server(pilot) as base_url, patient_client(base_url) as http:
@@ -175,3 +177,51 @@ def test_a_failed_refund_of_late_money_is_owed_once(storefront, clock):
     with pilot.context.tx(readonly=True) as tx:
         assert tx.store.sql.all("SELECT idem_key FROM payment_operations WHERE "
                                 "status = 'pending'") == []
+
+
+class _Unreachable(AdoptingGateway):
+    """The shop's own gateway, down: every refund is left pending for the money sweep."""
+
+    def refund(self, payment_ref: str, amount: int, **kw: Any) -> Any:
+        raise TransientPaymentError("gateway unreachable")
+
+
+def test_dollars_another_provider_took_are_never_added_to_the_yuan_owed_in_shopify(
+        any_url, clock):
+    # Given Shopify's ¥89.80 taken for an expired order (owed back, in Shopify's admin), and
+    # US$129.00 taken for the same order by the shop's own gateway, reported through the API:
+    # late money too, its refund in dollars waiting for the gateway to come back
+    with shopify_shop(any_url, clock, gateway=_Unreachable()) as (pilot, http):
+        expired(pilot, http, clock)
+        send(http, "orders/paid", shopify_order(TEA, financial_status="paid"), "wh-2")
+        dollars = pilot.orders.pay("o-1", amount=12_900, payment_ref="wx-usd-1",
+                                   currency="USD")
+        assert dollars.outcome == "refunded"
+        # When finance lists what is owed in Shopify's admin
+        owed = pilot.payments.refunds_owed()
+        # Then it is Shopify's yuan only (before: held and owed 21,880 "CNY" — ¥89.80 plus
+        # the 12,900 US cents), and the dollars are booked as dollars
+        assert [(r["kind"], r["currency"], r["owed"], r["held"]) for r in owed] == [
+            ("late_payment", "CNY", 8980, 8980)]
+        assert [(kind, amount, currency) for kind, amount, currency in booked(pilot)] == [
+            ("late_capture", 8980, "CNY"), ("late_capture", 12_900, "USD")]
+
+
+def test_an_orders_paid_in_another_currency_than_the_shopify_orders_is_refused(
+        storefront, clock):
+    # Given a Shopify order placed here in yuan (a Shopify order's currency never changes:
+    # a buyer paying in dollars is its presentment_currency, its amounts stay the shop's)
+    pilot, http = storefront
+    expired(pilot, http, clock)
+    # When an orders/paid for it says USD
+    paid = send(http, "orders/paid", shopify_order(TEA, financial_status="paid",
+                                                   currency="USD"), "wh-2")
+    # Then it is refused naming `currency`, nothing written (not booked as yuan)
+    assert paid.status_code == 422 and "currency" in paid.json()["problems"], paid.text
+    assert ledger(pilot) == [] and pilot.payments.refunds_owed() == []
+
+
+def booked(pilot: OrderPilot) -> list[tuple[str, int, str]]:
+    with pilot.context.tx(readonly=True) as tx:
+        return [(k, a, c) for k, a, c in tx.store.sql.all(
+            "SELECT kind, amount, currency FROM payment_records ORDER BY id")]
