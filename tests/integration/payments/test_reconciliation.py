@@ -10,11 +10,13 @@ from datetime import date, timedelta
 
 import pytest
 
+from integrations.ingest.money_events import apply_money_event
 from integrations.payments.alipay_bill import BillNotReady
 from integrations.payments.statements import read_statement
-from integrations.service import money_refunds, reconciliation
+from integrations.service import money, money_refunds, reconciliation
 from integrations.service.checkout import capture_order
 from orderpilot import OrderPilot
+from statemachine.ports import MoneyEvent
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
 from tests.fakes.alipay_api import FakeAlipay
@@ -177,3 +179,39 @@ def test_reconciling_alipay_before_its_bill_is_written_says_retry_later(alipay_s
     day = pilot.clock.now().astimezone(BEIJING).date()
     with pytest.raises(BillNotReady, match="retry later"):
         pilot.payments.reconcile(day, provider="alipay")
+
+
+def test_late_dollars_for_a_yuan_order_reconcile_in_dollars(any_url, clock):
+    # Given a shop on Stripe: an order of ¥1,399.00 whose hold lapsed while the buyer paid its
+    # intent in dollars (US$1,399.00), which Stripe reported and orderpilot refunded as late
+    # money (the webhook's translated event, applied as /hooks/stripe applies it)
+    with FakeStripe() as fake:
+        fake.now = lambda: int(clock.now().timestamp())  # Stripe books on the shop's clock
+        gateway = stripe_gateway_for(fake)
+        pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                           gateway=gateway)
+        try:
+            order = sell(pilot, "BUDS-3", "b-10")
+            from integrations.service.checkout import open_checkout
+            pi = open_checkout(pilot.context, int(order[2:])).payment_ref
+            fake.intents[pi]["currency"] = "usd"
+            pilot.sweep(clock.now() + timedelta(minutes=21))
+            fake.authorise(pi)
+            fake._capture(pi, {})
+            _, follow = apply_money_event(pilot.context, MoneyEvent(
+                "stripe", "evt_late_usd", "captured", pi, 139900, "USD", clock.now(),
+                order_id=order))
+            money.execute_quietly(pilot.context, follow)
+            assert pilot.orders.get(order).state == "expired"
+            # When the day is reconciled against Stripe's balance transactions
+            start = clock.now().replace(hour=0, minute=0, second=0)
+            result = reconciliation.against_provider(
+                pilot.context, start, start + timedelta(days=1))
+        finally:
+            gateway.close()
+            pilot.close()
+    # Then our late charge and its refund pair with Stripe's, in dollars: no difference, and
+    # the day's totals are in USD alone (before: both booked in CNY — two currency
+    # differences, and a CNY line of ours beside Stripe's USD one)
+    assert (result.matched, result.differences) == (2, ())
+    assert [(t.currency, t.gross, t.ours) for t in result.totals] == [("USD", 0, 0)]
