@@ -102,9 +102,11 @@ def record_payout(ctx: Context, order_no: int, amount: int, reason: str, paid_by
                           purpose={"payout": how}, reason=reason, provider="offline")
             orders.fire(ctx, tx, order, "refund", paid_by, {
                 "amount": amount, "reason": f"offline payout ({how}): {reason}"})
-        MoneyStore(tx.store.sql).settle(key, OperationStatus.SUCCEEDED, ctx.clock.now())
+        store = MoneyStore(tx.store.sql)
+        store.settle(key, OperationStatus.SUCCEEDED, ctx.clock.now())
+        operation = store.by_key(key)  # its currency: late money's may not be the order's
         money.ledger(tx, order, "payout", amount, None, f"op:{key}", ctx.clock.now(),
-                     reason=reason)
+                     reason=reason, currency=operation.currency if operation else None)
     return money.get(ctx, key)
 
 
@@ -121,9 +123,10 @@ def _payout_toward(ctx: Context, tx: Tx, order: Order, amount: int, paid_by: str
     key = f"{debt.key}@offline:{_count(tx, order) + 1}"
     money.request(ctx, tx, order, OperationKind.PAYOUT, amount, key, paid_by,
                   payment_ref=refusal.payment_ref, purpose={**debt.purpose, "payout": how},
-                  reason=f"toward {debt.key}, refused by {refusal.provider}", provider="offline")
+                  reason=f"toward {debt.key}, refused by {refusal.provider}", provider="offline",
+                  currency=debt.currency)  # late money's is the one it came in
     tx.writer.signal("refund_made_outside", "order", order.id, order.id, ctx.clock.now(), {
-        "amount": amount, "currency": order.currency, "provider": "offline", "how": how,
+        "amount": amount, "currency": debt.currency, "provider": "offline", "how": how,
         "toward": debt.toward, "operation": key, "paid_by": paid_by})
     return key
 

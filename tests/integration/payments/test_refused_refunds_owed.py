@@ -125,15 +125,19 @@ class DisputedGateway(AdoptingGateway):
         raise PermanentPaymentError(f"{payment_ref} has been charged back (charge_disputed)")
 
 
-def test_late_money_whose_refund_is_refused_for_good_is_listed_and_paid_out(any_url, clock):
-    # Given an order whose hold lapsed, and the buyer's ¥129 that arrived after it
+@pytest.mark.parametrize("currency", ["CNY", "USD"])
+def test_late_money_whose_refund_is_refused_for_good_is_listed_and_paid_out(any_url, clock,
+                                                                            currency):
+    # Given an order whose hold lapsed, and the buyer's ¥129 that arrived after it (or
+    # US$129.00: late money in another currency is owed back in it)
     pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
                        gateway=DisputedGateway())
     stock(pilot)
     order = placed_order(pilot, quantity=1, unit_price=12_900)
     clock.advance(minutes=31)
     pilot.sweep()
-    paid = pilot.orders.pay(order.id, amount=12_900, payment_ref="unionpay-7790")
+    paid = pilot.orders.pay(order.id, amount=12_900, payment_ref="unionpay-7790",
+                            currency=currency)
     # When its automatic refund is refused for good
     with pilot.context.tx(readonly=True) as tx:
         status = MoneyStore(tx.store.sql).by_key(paid.refund).status.value
@@ -143,12 +147,20 @@ def test_late_money_whose_refund_is_refused_for_good_is_listed_and_paid_out(any_
     assert [(r["order_id"], r["owed"], r["kind"]) for r in owed] == [
         (order.id, 12_900, "refund_refused")]
     assert "charge_disputed" in owed[0]["reason"]
-    # And what the provider holds counts the late money (its ledger row is `late_capture`)
-    assert owed[0]["held"] == 12_900
-    # And a payout toward it clears it (before: refused, an expired order refunds nothing)
-    record_payout(pilot.context, int(order.id[2:]), 12_900, "退回迟到货款", "cashier-wu",
-                  "bank transfer")
+    # And what the provider holds counts the late money (its ledger row is `late_capture`),
+    # in the currency it came in, held counted in it alone (before, for dollars: listed as
+    # ¥129.00 owed)
+    assert (owed[0]["currency"], owed[0]["held"]) == (currency, 12_900)
+    # And a payout toward it clears it (before: refused, an expired order refunds nothing),
+    # booked in the debt's currency
+    payout = record_payout(pilot.context, int(order.id[2:]), 12_900, "退回迟到货款",
+                           "cashier-wu", "bank transfer")
     assert _owed(pilot) == []
+    with pilot.context.tx(readonly=True) as tx:
+        booked = tx.store.sql.all("SELECT kind, currency FROM payment_records WHERE "
+                                  "order_id = :o ORDER BY id", {"o": int(order.id[2:])})
+    assert payout.currency == currency
+    assert [tuple(r) for r in booked] == [("late_capture", currency), ("payout", currency)]
     pilot.close()
 
 
