@@ -19,6 +19,12 @@ from integrations.bootstrap import open_store
 from orderpilot import ManualClock, OrderPilot
 from statemachine.risk_port import approve_everything
 
+# pytest-xdist's workers set COLUMNS=80 to look like a terminal; the CLI's consoles are made at
+# import and would keep that width for good. Tests that need a width set their own per call,
+# as they do in a plain run, where COLUMNS is not set.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+
 START = datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
 POSTGRES_ENV = "ORDERPILOT_TEST_POSTGRES_URL"
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth, as on our machines
