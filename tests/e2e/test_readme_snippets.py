@@ -80,7 +80,7 @@ def test_the_quick_start_is_exactly_what_ci_runs():
     assert install.split(" && ")[:2] == ["python3 -m venv .venv",
                                          ".venv/bin/pip install -e '.[dev]'"]
     assert ".venv/bin/pip install -q -e '.[dev]'" in ci and ".venv/bin/orderpilot\" demo" in ci
-    assert tests.strip() == ".venv/bin/pytest" and "\n.venv/bin/pytest\n" in ci
+    assert tests.strip() == ".venv/bin/pytest -n 2" and "\n.venv/bin/pytest -n 2\n" in ci
 
 
 def test_the_integration_guide_python_api_block_runs_as_written(tmp_path: Path):
