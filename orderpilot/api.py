@@ -37,6 +37,7 @@ from integrations.service.inputs import (
     parse_id,
 )
 from integrations.service.listing import OrderPage
+from integrations.service.money_refunds import refund_case
 from integrations.service.ship_selected import ship_selected
 from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
 from orderpilot.claims_api import Claims
@@ -51,8 +52,9 @@ from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
+from statemachine.money import OperationStatus
 from statemachine.order import ORDER_LIFECYCLE, Order
-from statemachine.ports import Carrier, PaymentGateway
+from statemachine.ports import Carrier, PaymentGateway, PermanentPaymentError
 from statemachine.risk_port import RiskCheck
 from statemachine.shipment import SHIPMENT_LIFECYCLE
 
@@ -262,6 +264,20 @@ class Cases:
         number = parse_id("case_id", case_id, "c")
         return CaseView.of(aftersales.fire_case(self._ctx, number, trigger, check_actor(actor),
                                                 params, _key(idempotency_key)))
+
+    def refund(self, case_id: str, *, by: str, amount: int | None = None) -> CaseView:
+        """Pay the buyer back through the payment provider — by default what the case is owed
+        (`amount`: minor units, at most that) — and count it on the case and its order once
+        the provider has paid. Still pending at the provider: the case is returned unchanged
+        and counts the refund when it settles. Refused by the provider: PermanentPaymentError,
+        nothing counted. (`fire(case_id, "refund")` only records a refund made elsewhere: no
+        money moves.)"""
+        number = parse_id("case_id", case_id, "c")
+        done = refund_case(self._ctx, number, check_actor(by), amount)
+        if done.status is OperationStatus.FAILED:
+            raise PermanentPaymentError(f"the provider refused refund {done.key}: "
+                                        f"{done.error or 'no reason given'}")
+        return self.get(case_id)
 
     def fire_with_label(self, case_id: str, trigger: str, carrier: Carrier, *,
                         actor: str = "api", reason: str | None = None) -> CaseView:

@@ -18,13 +18,10 @@ from rich.table import Table
 
 from integrations.console.casefiles import duration
 from integrations.console.casework import RETURN_BOUNCED, money, open_cases
-from integrations.service.inputs import check_text, parse_id
-from integrations.service.money_refunds import refund_case
+from integrations.service.inputs import check_text
 from orderpilot.cli_cases import By, case_app
 from orderpilot.cli_common import DbOption, console, errors, pilot
 from statemachine import limits
-from statemachine.money import OperationStatus
-from statemachine.ports import PermanentPaymentError
 
 Note = Annotated[str, typer.Option("--note", help="why; kept in the history")]
 MaybeNote = Annotated[str | None, typer.Option("--note", help="why; kept in the history")]
@@ -97,13 +94,11 @@ def case_refund(case_id: str, by: By, amount: Annotated[int | None, typer.Option
     with errors():
         who = _who(by)
         p = pilot(db)
-        done = refund_case(p.context, parse_id("case_id", case_id, "c"), who, amount)
-        if done.status is OperationStatus.FAILED:  # the provider refused: nothing counted
-            raise PermanentPaymentError(f"the provider refused refund {done.key}: "
-                                        f"{done.error or 'no reason given'}")
-        case = p.cases.get(case_id)
-    said = "refund pending at the provider" if done.status is OperationStatus.PENDING else \
-        f"refunded {money(done.amount, done.currency)}"
+        before = p.cases.get(case_id).refunded
+        case = p.cases.refund(case_id, by=who, amount=amount)
+    currency = p.orders.get(case.order_id).currency
+    said = "refund pending at the provider" if case.refunded == before else \
+        f"refunded {money(case.refunded - before, currency)}"
     console.print(f"{case.id} refund by {who}: {said}; now [bold]{case.state}[/]")
 
 
