@@ -48,6 +48,7 @@ class Waybill:
     created_at: datetime
     promised_by: datetime
     insured: bool
+    remark: str | None = None  # what the label prints in its remark (备注): the request's flag
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,8 @@ class SimulatedCarrier:
         tracking_no = f"{self.profile.name.upper()}-{len(self._parcels) + 1:07d}"
         waybill = Waybill(self.profile.name, tracking_no, now,
                           now + timedelta(days=self.profile.promised_days),
-                          request.declared_value >= self.profile.insured_value_threshold)
+                          request.declared_value >= self.profile.insured_value_threshold,
+                          remark=request.flag)  # printed, never dropped (WaybillRequest.flag)
         rng = random.Random(f"{self.knobs.seed}:{tracking_no}")
         self._parcels[tracking_no] = _Parcel(waybill, _journey(tracking_no, now, rng,
                                                                 self.knobs))

@@ -36,7 +36,8 @@ class FakeCarrier:
         self.push(number, CarrierStatus.LABEL_CREATED)
         return Waybill(self.profile.name, number, now,
                        now + timedelta(days=self.profile.promised_days),
-                       request.declared_value >= self.profile.insured_value_threshold)
+                       request.declared_value >= self.profile.insured_value_threshold,
+                       remark=request.flag)
 
     def push(self, tracking_no: str, status: CarrierStatus, location: str | None = None) -> None:
         events = self.events[tracking_no]

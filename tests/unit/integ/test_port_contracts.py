@@ -4,6 +4,7 @@ the local provider servers)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -48,6 +49,15 @@ def test_a_waybill_promises_delivery_by_the_carrier_terms_and_insures_by_value(c
     assert cheap.promised_by == clock.now() + timedelta(days=3)
     assert (cheap.insured, dear.insured) == (False, True)
     assert cheap.tracking_no != dear.tracking_no and cheap.carrier == "sim-express"
+
+
+def test_a_requests_flag_is_printed_in_the_labels_remark_never_dropped(carrier):
+    # the port: an adapter prints WaybillRequest.flag or refuses the label (before: the
+    # simulated carrier, the default, dropped it — the waybill had no remark at all)
+    flag = "地址省市区矛盾，请核对 / address contradicts itself, check it: …"
+    flagged = carrier.create_waybill(replace(waybill_request(), flag=flag))
+    plain = carrier.create_waybill(waybill_request(parcel_no=2))
+    assert (flagged.remark, plain.remark) == (flag, None)
 
 
 def test_a_new_parcel_shows_its_label_and_nothing_from_the_future(carrier, clock):
