@@ -22,6 +22,11 @@ NOT_SHOP_CURRENCIES = {
 }
 
 
+def exponent(currency: str) -> int:
+    """How many decimals `currency`'s amounts have (ISO 4217's minor unit): JPY 0, CNY 2, KWD 3."""
+    return EXPONENT.get(currency, 2)
+
+
 def not_shop_currency(code: str) -> str | None:
     """Why `code`, an ISO 4217 code, is not a currency a shop charges in (None if it is)."""
     what = NOT_SHOP_CURRENCIES.get(code)
@@ -36,7 +41,7 @@ MAX_DIGITS = 16  # of the major units
 
 def minor(amount: Any, currency: str, field: str) -> int:
     """`"19.99"` CNY → 1999; more decimals than the currency has, or not a number, is bad."""
-    exponent = EXPONENT.get(currency, 2)
+    places = exponent(currency)
     try:
         number = Decimal(str(amount).strip())
     except InvalidOperation:
@@ -45,8 +50,8 @@ def minor(amount: Any, currency: str, field: str) -> int:
         raise InvalidInput({field: f"expected an amount below 10^{MAX_DIGITS} {currency} "
                                    f"(got {_short(amount)})"})
     # a fraction of a minor unit however small (1e-999999999 would round to 0 when scaled)
-    fraction = number.is_finite() and number and number.adjusted() < -exponent
-    value = number.scaleb(exponent) if number.is_finite() and not fraction else None
+    fraction = number.is_finite() and number and number.adjusted() < -places
+    value = number.scaleb(places) if number.is_finite() and not fraction else None
     if value is None or value != value.to_integral_value() or value < 0:
         raise InvalidInput({field: f"{_short(amount)} is not a whole number of {currency} "
                                    f"minor units"})
@@ -61,9 +66,9 @@ def _short(amount: Any) -> str:
 def shown(minor: int, currency: str) -> str:
     """Minor units as a person reads them: 699900 CNY → "¥6,999.00", 1250 USD → "USD 12.50",
     1001 JPY → "JPY 1,001" (staff pages, CLI, refusals and buyer notices alike)."""
-    exponent = EXPONENT.get(currency, 2)
+    places = exponent(currency)
     sign = "-" if minor < 0 else ""
-    major = f"{Decimal(abs(minor)).scaleb(-exponent):,.{exponent}f}"
+    major = f"{Decimal(abs(minor)).scaleb(-places):,.{places}f}"
     return f"{sign}¥{major}" if currency == "CNY" else f"{sign}{currency} {major}"
 
 

@@ -27,6 +27,7 @@ from alipay.utils import AliPayConfig
 
 from integrations.payments import alipay_bill
 from integrations.payments.statements import MAX_BYTES
+from statemachine.currency import exponent
 from statemachine.ports import (
     Checkout,
     PaymentResult,
@@ -39,30 +40,42 @@ SUCCESS = "10000"
 RETRYABLE_CODES = {"20000"}  # service unavailable
 RETRYABLE_SUB_CODES = {"ACQ.SYSTEM_ERROR", "aop.ACQ.SYSTEM_ERROR", "isp.unknow-error"}
 PAID = ("TRADE_SUCCESS", "TRADE_FINISHED")
-CENT = Decimal("0.01")
-AMOUNT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")  # yuan: Alipay sends at most two decimals
+
+
+def _amount_pattern(places: int) -> str:
+    """Alipay writes amounts in major units of the trade's currency with at most that
+    currency's decimals: yuan "88.88"; a cross-border trade priced in yen or won "1000"."""
+    return "[0-9]{1,13}" + (rf"(\.[0-9]{{1,{places}}})?" if places else "")
 
 
 class BadAmount(PermanentPaymentError):
-    """An amount from Alipay that is not yuan with at most two decimals: refused, not rounded."""
+    """An amount from Alipay that is not the currency's major units with at most its
+    decimals: refused, not rounded."""
 
-    def __init__(self, field: str, text: object):
+    def __init__(self, field: str, text: object, currency: str = "CNY"):
         self.field, self.text = field, text
-        super().__init__(f"alipay {field} {text!r} is not an amount in yuan (digits, at most "
-                         "two decimals, e.g. '88.88')")
+        places = exponent(currency)
+        what = "yuan" if currency == "CNY" else currency
+        example = "88." + "8" * places if places else "1000"
+        decimals = {0: "no decimals", 2: "at most two decimals"}.get(
+            places, f"at most {places} decimals")
+        super().__init__(f"alipay {field} {text!r} is not an amount in {what} (digits, "
+                         f"{decimals}, e.g. {example!r})")
 
 
-def yuan(amount: int) -> str:
-    """Minor units (fen) → Alipay's amount string, e.g. 8888 → "88.88"."""
-    return str((Decimal(amount) / 100).quantize(CENT))
+def amount_text(amount: int, currency: str = "CNY") -> str:
+    """Minor units → Alipay's amount string: 8888 CNY → "88.88", 1000 JPY → "1000"."""
+    places = exponent(currency)
+    return f"{Decimal(amount).scaleb(-places):.{places}f}"
 
 
-def fen(text: str, field: str = "amount") -> int:
-    """Alipay's amount string → minor units, exactly ("88.8" → 8880); anything that is not
-    yuan with at most two decimals ("88.888", "-1", "NaN") raises BadAmount naming `field`."""
-    if not isinstance(text, str) or not AMOUNT.fullmatch(text):
-        raise BadAmount(field, text)
-    return int(Decimal(text) * 100)
+def minor_units(text: str, field: str = "amount", currency: str = "CNY") -> int:
+    """Alipay's amount string → minor units, exactly ("88.8" CNY → 8880, "1000" JPY → 1000);
+    anything else ("88.888", "-1", "NaN", "1000.5" yen) raises BadAmount naming `field`."""
+    places = exponent(currency)
+    if not isinstance(text, str) or not re.fullmatch(_amount_pattern(places), text):
+        raise BadAmount(field, text, currency)
+    return int(Decimal(text).scaleb(places))
 
 
 class AlipayGateway:
@@ -84,7 +97,7 @@ class AlipayGateway:
                  idempotency_key: str) -> Checkout:
         _only_cny(currency)
         answer = self.call(lambda: self.client.api_alipay_trade_precreate(
-            subject=self.subject, out_trade_no=order_id, total_amount=yuan(amount)))
+            subject=self.subject, out_trade_no=order_id, total_amount=amount_text(amount)))
         return Checkout(self.provider, answer["out_trade_no"], amount, "CNY", idempotency_key,
                         pay_url=answer.get("qr_code"))
 
@@ -96,9 +109,10 @@ class AlipayGateway:
         if trade.get("trade_status") not in PAID:
             raise PermanentPaymentError(f"alipay trade {payment_ref} is "
                                         f"{trade.get('trade_status')}, not paid")
-        if fen(trade.get("total_amount"), "total_amount") != amount:
+        if minor_units(trade.get("total_amount"), "total_amount") != amount:
             raise PermanentPaymentError(f"alipay trade {payment_ref} is for "
-                                        f"{trade['total_amount']} yuan, not {yuan(amount)}")
+                                        f"{trade['total_amount']} yuan, not "
+                                        f"{amount_text(amount)}")
         return PaymentResult("capture", trade["trade_no"], payment_ref, amount, "CNY",
                              idempotency_key)
 
@@ -106,21 +120,25 @@ class AlipayGateway:
                lines: tuple[RefundLine, ...] = (), currency: str | None = None
                ) -> PaymentResult:
         """A cross-border trade priced in another currency (its notices' `trans_currency`) is
-        refunded in that currency: `refund_currency`, else Alipay reads the amount as yuan."""
+        refunded in that currency: `refund_currency`, else Alipay reads the amount as yuan;
+        the amount is written with that currency's decimals (yen and won have none)."""
         if lines and sum(line.amount for line in lines) != amount:
             raise PermanentPaymentError(f"refund lines add up to "
                                         f"{sum(ln.amount for ln in lines)}, not {amount}")
+        paid_in = currency or "CNY"
         extra: dict[str, Any] = {"refund_reason": "orderpilot " + idempotency_key}
         if currency and currency != "CNY":
             extra["refund_currency"] = currency
         if lines:  # Alipay's own line-level refund detail
             extra["goods_detail"] = [{"goods_id": f"line-{ln.line_no}", "goods_name":
                                       f"line {ln.line_no}", "quantity": ln.quantity,
-                                      "price": yuan(ln.amount // ln.quantity)} for ln in lines]
+                                      "price": amount_text(ln.amount // ln.quantity, paid_in)}
+                                     for ln in lines]
         answer = self.call(lambda: self.client.api_alipay_trade_refund(
-            yuan(amount), out_trade_no=payment_ref, out_request_no=idempotency_key, **extra))
+            amount_text(amount, paid_in), out_trade_no=payment_ref,
+            out_request_no=idempotency_key, **extra))
         done = answer.get("fund_change") == "Y" or self._refund_done(
-            payment_ref, idempotency_key, amount)
+            payment_ref, idempotency_key, amount, paid_in)
         status = "succeeded" if done else "pending"
         return PaymentResult("refund", idempotency_key, payment_ref, amount, currency or "CNY",
                              idempotency_key, lines, status)
@@ -136,14 +154,17 @@ class AlipayGateway:
         name, downloaded through the API: integrations/payments/alipay_bill.py."""
         return alipay_bill.trade_bill(self, day, self.bill_max_bytes)
 
-    def _refund_done(self, payment_ref: str, request_no: str, amount: int) -> bool:
+    def _refund_done(self, payment_ref: str, request_no: str, amount: int,
+                     currency: str) -> bool:
         """A repeated refund request answers fund_change=N: ask whether it was done before,
         and for the same amount (a request number reused for another amount is refused)."""
         answer = self.call(lambda: self.client.api_alipay_trade_fastpay_refund_query(
             request_no, out_trade_no=payment_ref))
-        if "refund_amount" in answer and fen(answer["refund_amount"], "refund_amount") != amount:
+        if "refund_amount" in answer and minor_units(answer["refund_amount"], "refund_amount",
+                                                     currency) != amount:
             raise PermanentPaymentError(f"refund request {request_no} was made for "
-                                        f"{answer['refund_amount']} yuan, not {yuan(amount)}")
+                                        f"{answer['refund_amount']} {currency}, not "
+                                        f"{amount_text(amount, currency)}")
         return answer.get("refund_status") == "REFUND_SUCCESS"
 
     def call(self, request: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 from alipay import AliPay
 
-from integrations.payments.alipay_gateway import BadAmount, fen
+from integrations.payments.alipay_gateway import BadAmount, minor_units
 from statemachine import ids
 from statemachine.errors import InvalidInput
 from statemachine.ports import MoneyEvent, WebhookRefused
@@ -65,13 +65,15 @@ def _event(data: Mapping[str, str], kind: str, suffix: str = "") -> MoneyEvent:
     for needed in ("notify_id", "out_trade_no", field):  # a 500 or an amount of 0 before
         if not data.get(needed):
             raise WebhookRefused(f"alipay notification has no {needed}")
+    # a cross-border trade's amounts are in its price's currency, with that currency's
+    # decimals (1000 yen is "1000", not "10.00")
+    currency = data.get("trans_currency") or "CNY"
     try:  # signed by Alipay but not an amount: refused (and logged), never rounded
-        amount = fen(data[field], field)
+        amount = minor_units(data[field], field, currency)
     except BadAmount as error:
         raise WebhookRefused(str(error)) from None
     _our_order_id(data["out_trade_no"])
     when = data.get("gmt_refund" if refunded else "gmt_payment") or data["notify_time"]
-    currency = data.get("trans_currency") or "CNY"  # a cross-border trade's total_amount
     # out_biz_no: the refund request the notice is about — our out_request_no, or none for a
     # refund staff made in the merchant portal
     ref = (data.get("out_biz_no") or "") if refunded else None

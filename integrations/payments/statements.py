@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from integrations.payments.stripe_gateway import KIND_OF_CATEGORY, record_of
-from statemachine.currency import EXPONENT
+from statemachine.currency import exponent
 from statemachine.errors import InvalidInput
 from statemachine.ports import SettlementRecord
 
@@ -143,7 +143,7 @@ class _Cells:
     def money(self, column: str, currency: str) -> int:
         raw = self.text(column) or "0"
         try:
-            value = Decimal(raw.replace(",", "")) * 10 ** EXPONENT.get(currency, 2)
+            value = Decimal(raw.replace(",", "")) * 10 ** exponent(currency)
         except InvalidOperation:
             raise self.bad(column, f"not an amount ({raw!r})") from None
         if not value.is_finite() or value != value.to_integral_value():

@@ -47,8 +47,24 @@ def verify(public_pem: str, text: str, signature: str) -> bool:
     return PKCS1_v1_5.new(RSA.import_key(public_pem)).verify(digest, base64.b64decode(signature))
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen / 100:.2f}"
+# Amounts in major units of the trade's currency, with that currency's decimals: yuan
+# "88.88", a cross-border trade priced in yen "1000" (Alipay: the format must suit the currency)
+PLACES = {"JPY": 0, "KRW": 0, "KWD": 3}
+
+
+def _amount(minor: int, currency: str | None = None) -> str:
+    places = PLACES.get(currency or "CNY", 2)
+    return f"{minor / 10 ** places:.{places}f}"
+
+
+def _minor(text: str, currency: str | None = None) -> int | None:
+    """An amount a request sent → minor units; None if it is not written for `currency` (more
+    decimals than it has: Alipay refuses the request)."""
+    places = PLACES.get(currency or "CNY", 2)
+    whole, _, decimals = text.partition(".")
+    if not whole.isdigit() or len(decimals) > places or (decimals and not decimals.isdigit()):
+        return None
+    return int(whole) * 10 ** places + int(decimals.ljust(places, "0") or 0)
 
 
 class FakeAlipay(FakeProvider):
@@ -108,13 +124,14 @@ class FakeAlipay(FakeProvider):
                 "app_id": APP_ID, "charset": "utf-8", "version": "1.0", "sign_type": "RSA2",
                 "trade_no": trade["trade_no"], "out_trade_no": out_trade_no,
                 "buyer_id": "2088102122524333", "seller_id": SELLER_ID, "trade_status": status,
-                "total_amount": _yuan(trade["total"]), "receipt_amount": _yuan(trade["total"]),
+                "total_amount": _amount(trade["total"], trade.get("currency")),
+                "receipt_amount": _amount(trade["total"], trade.get("currency")),
                 "subject": "orderpilot order", "gmt_create": when, "gmt_payment": when}
         if trade.get("currency"):
             form["trans_currency"] = trade["currency"]
         if refund is not None:
             form |= {"out_biz_no": refund[0] if out_biz_no is None else out_biz_no,
-                     "refund_fee": _yuan(refund[1]), "gmt_refund": when}
+                     "refund_fee": _amount(refund[1], trade.get("currency")), "gmt_refund": when}
             form = {k: v for k, v in form.items() if v != ""}
         if status == "TRADE_CLOSED":
             form["gmt_close"] = when
@@ -146,7 +163,7 @@ class FakeAlipay(FakeProvider):
 
     def _precreate(self, biz: dict[str, Any]) -> dict[str, Any]:
         trade = self.trades.get(biz["out_trade_no"]) or self._new_trade(
-            biz["out_trade_no"], round(float(biz["total_amount"]) * 100))
+            biz["out_trade_no"], _minor(biz["total_amount"]))
         return _ok(out_trade_no=trade["out_trade_no"],
                    qr_code=f"https://qr.alipay.com/bax{trade['trade_no'][-8:]}")
 
@@ -155,14 +172,18 @@ class FakeAlipay(FakeProvider):
         if trade is None or trade["status"] == "CREATED":
             return _failed("ACQ.TRADE_NOT_EXIST", "交易不存在")
         return _ok(trade_no=trade["trade_no"], out_trade_no=trade["out_trade_no"],
-                   trade_status=trade["status"], total_amount=_yuan(trade["total"]),
+                   trade_status=trade["status"],
+                   total_amount=_amount(trade["total"], trade.get("currency")),
                    buyer_logon_id="159****5620")
 
     def _refund(self, biz: dict[str, Any]) -> dict[str, Any]:
         trade = self.trades.get(biz.get("out_trade_no", ""))
         if trade is None:
             return _failed("ACQ.TRADE_NOT_EXIST", "交易不存在")
-        request_no, amount = biz.get("out_request_no", ""), round(float(biz["refund_amount"]) * 100)
+        request_no = biz.get("out_request_no", "")
+        amount = _minor(biz["refund_amount"], biz.get("refund_currency"))
+        if amount is None:
+            return _failed("ACQ.INVALID_PARAMETER", "参数有误：退款金额格式不正确")
         if request_no in trade["refunds"]:  # the same request number refunds once
             return self._refund_answer(trade, fund_change="N")
         if trade["status"] not in ("TRADE_SUCCESS",):
@@ -181,8 +202,10 @@ class FakeAlipay(FakeProvider):
         amount = trade["refunds"].get(biz["out_request_no"]) if trade else None
         if amount is None:
             return _ok(out_request_no=biz["out_request_no"])
-        return _ok(out_request_no=biz["out_request_no"], refund_amount=_yuan(amount),
-                   total_amount=_yuan(trade["total"]), refund_status="REFUND_SUCCESS")
+        currency = trade.get("currency")
+        return _ok(out_request_no=biz["out_request_no"], refund_amount=_amount(amount, currency),
+                   total_amount=_amount(trade["total"], currency),
+                   refund_status="REFUND_SUCCESS")
 
     def _close(self, biz: dict[str, Any]) -> dict[str, Any]:
         trade = self.trades.get(biz.get("out_trade_no", ""))
@@ -230,7 +253,7 @@ class FakeAlipay(FakeProvider):
     def _refund_answer(self, trade: dict[str, Any], fund_change: str) -> dict[str, Any]:
         return _ok(trade_no=trade["trade_no"], out_trade_no=trade["out_trade_no"],
                    buyer_logon_id="159****5620", fund_change=fund_change,
-                   refund_fee=_yuan(trade["refunded"]))
+                   refund_fee=_amount(trade["refunded"], trade.get("currency")))
 
     def _signed(self, method: str, inner: dict[str, Any]) -> Answer:
         text = json.dumps(inner, ensure_ascii=False, separators=(",", ":"))

@@ -218,7 +218,10 @@ def test_trade_finished_counts_as_paid_once_as_alipay_documents(shop, clock):
 @pytest.mark.parametrize(("amount", "currency", "why"), [
     ("0.01", None, "paid 1, the order total is 8888"),
     ("129.00", None, "paid 12900, the order total is 8888"),
-    ("88.88", "USD", "paid 8888 USD, the order is in CNY")])
+    ("88.88", "USD", "paid 8888 USD, the order is in CNY"),
+    # yen have no decimals: Alipay writes ¥1000 as "1000" (read as 100,000 yen before, and
+    # refunded as "10.00", which Alipay refuses for a yen trade)
+    ("1000", "JPY", "paid 1000 JPY, the order is in CNY")])
 def test_money_that_is_not_the_order_total_is_refunded_and_the_order_keeps_waiting(
         shop, clock, amount, currency, why):
     # Given an order of ¥88.88 waiting for its payment, and a trade Alipay says was paid for
