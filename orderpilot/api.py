@@ -16,6 +16,7 @@ from integrations.console.casework import REFUND_REVIEW, open_cases
 from integrations.db.stock import Drift
 from integrations.ingest.payment_reports import PaymentOutcome, report_payment
 from integrations.service import (
+    address_corrections,
     aftersales,
     listing,
     money,
@@ -146,6 +147,17 @@ class Orders:
         money.execute_pending(self._ctx, order.id)
         with self._ctx.tx(readonly=True) as tx:
             return tx.store.get_order(order.id)
+
+    def correct_address(self, order_id: str, *, address: Mapping[str, Any], by: str,
+                        reason: str | None = None, now: datetime | None = None) -> OrderView:
+        """Send the order to `address` (fields or `line`, as `place` takes them) as `by`,
+        until it ships: checked as placement checks it (InvalidInput naming `address.<field>`,
+        nothing written); InvalidTransition naming the state once it has shipped. Recipient
+        and phone are kept unless `address` names them; a review waiting stays waiting."""
+        number = parse_id("order_id", order_id, "o")
+        when = check_when("now", now) if now is not None else None
+        return OrderView.of(address_corrections.correct_address(
+            self._ctx, number, address, by, reason, when))
 
     def pay(self, order_id: str, *, amount: int, payment_ref: str, currency: str | None = None,
             paid_at: datetime | None = None) -> PaymentOutcome:

@@ -62,6 +62,37 @@ def order_fire(order_id: str, trigger: str, db: DbOption = None,
     console.print(f"{order.id} is now [bold]{order.state}[/]")
 
 
+Part = Annotated[str | None, typer.Option()]
+
+
+@order_app.command("address")
+def order_address(order_id: str,
+                  by: Annotated[str, typer.Option(help="who corrects it (recorded)")],
+                  province: Part = None, city: Part = None, district: Part = None,
+                  street: Part = None, postal_code: Part = None, recipient: Part = None,
+                  phone: Part = None,
+                  line: Annotated[str | None, typer.Option(
+                      help="the whole address on one line, instead of the fields")] = None,
+                  country: Annotated[str, typer.Option()] = "CN",
+                  reason: Annotated[str | None, typer.Option()] = None,
+                  db: DbOption = None) -> None:
+    """Correct an order's address before it ships, e.g. `orderpilot order address o-7 --province
+    浙江省 --city 杭州市 --district 西湖区 --street 文三路18号 --by mei` (recipient and phone kept
+    unless given; a review waiting stays waiting)."""
+    fields = {"province": province, "city": city, "district": district, "street": street,
+              "postal_code": postal_code, "recipient": recipient, "phone": phone,
+              "line": line, "country": country}
+    with errors():
+        order = pilot(db).orders.correct_address(
+            order_id, address={k: v for k, v in fields.items() if v is not None}, by=by,
+            reason=reason)
+    region = " ".join(dict.fromkeys(str(order.shipping_address[k]) for k in (
+        "province", "city", "district") if order.shipping_address.get(k)))
+    console.print(f"{order.id} ({order.state}) now ships to {region or 'the address given'}")
+    if order.state == "under_review":
+        console.print("[yellow]still waiting for its review[/]: approve or reject it as before")
+
+
 @app.command()
 def diagram(which: Annotated[str, typer.Argument(help="order, shipment, case or all")] = "all"
             ) -> None:

@@ -13,6 +13,7 @@ from statemachine.order_effects import (
     auto_complete_due,
     cancel_order,
     capture_due,
+    correct_address,
     end_hold,
     extend_hold,
     forget_payment,
@@ -63,6 +64,7 @@ S = OrderState
 AWAITING_DECISION = (S.VERIFYING, S.UNDER_REVIEW)
 PRE_SHIPMENT = (S.CREATED, S.VERIFYING, S.UNDER_REVIEW, S.AWAITING_PAYMENT, S.PAYMENT_PENDING,
                 S.PAID, S.PICKING, S.BACKORDERED)
+UNSHIPPED = (*PRE_SHIPMENT, S.PACKED)  # the parcel has not left: its address may change
 UNSHIPPED_PAID = (S.PAID, S.PICKING, S.BACKORDERED, S.PACKED)
 UNPAYABLE = (S.EXPIRED, S.CANCELLED, S.REJECTED)  # money arriving now is late money
 REFUNDABLE = (S.PAID, S.PICKING, S.BACKORDERED, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED)
@@ -134,6 +136,10 @@ ORDER_STEPS = (
     # the authorisation would otherwise lapse)
     Step("capture", REFUNDABLE, None, (authorisation_uncaptured,), record_capture,
          event="captured", clears=(DeadlineKind.AUTHORISATION_EXPIRY,)),
+    # a person corrects where the order goes (checked as placement checks it, by the
+    # service), until it ships; a review waiting stays waiting: the reviewer decides
+    Step("correct_address", UNSHIPPED, None, effect=correct_address,
+         event="address_corrected"),
 )
 
 ORDER_TIMERS = (

@@ -58,6 +58,7 @@ class OrderTrigger(StrEnum):
     CLOSE = "close"
     CANCEL = "cancel"
     REFUND = "refund"
+    CORRECT_ADDRESS = "correct_address"
 
 
 class PaymentStatus(StrEnum):

@@ -145,6 +145,22 @@ def end_hold(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return note_reason(order, ctx)
 
 
+def correct_address(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The order ships to the corrected address from now on: the address as sent and its
+    parsed form are replaced, and the correction is kept (who, when, why, what the address
+    contradicted before) for the reviewer. The history gets the two addresses as the caller
+    shows them (`shown_before`, `shown_after`: masked, the street hidden), never in full."""
+    before = order.attrs.get("address") or {}
+    order.attrs["shipping_address"] = dict(ctx["shipping_address"])
+    order.attrs["address"] = dict(ctx["address"])
+    order.attrs["address_corrected"] = {
+        "at": ctx["at"].isoformat(), "by": ctx["actor"], "reason": ctx.get("reason"),
+        "conflicts_before": list(before.get("conflicts", ()))}
+    payload = {"from": ctx["shown_before"], "to": ctx["shown_after"],
+               "conflicts_before": list(before.get("conflicts", ()))}
+    return payload | ({"reason": ctx["reason"]} if ctx.get("reason") else {})
+
+
 def note_reason(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("reason", "parcels", "shortage", "allocation", "wave")
     return {key: ctx[key] for key in keys if ctx.get(key) is not None}

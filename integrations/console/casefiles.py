@@ -67,6 +67,7 @@ def review_description(ctx: Context, case: OpenCase, now: datetime) -> str:
             f"{d.credit_score}, earlier orders: {history}. Ships to {region or '?'}"
             f"{_placed_from(ctx, o.id)}.\n\n"
             f"## Why it was held\n\n" + "".join(f"- {r}\n" for r in case.reasons) +
+            _corrected(o, zone) +
             f"\n## Lines\n\n{_lines(o)}\n## Related orders (same device, IP or address)\n\n"
             f"{_related(ctx, o.id, zone)}\n## Buyer's last orders\n\n"
             + table(["order", "state", "total", "placed"],
@@ -74,6 +75,19 @@ def review_description(ctx: Context, case: OpenCase, now: datetime) -> str:
                      for p in d.past_orders[:10]], "no earlier orders")
             + f"\n{_choices(o)} From a terminal: `orderpilot review approve {o.id} --by "
               f"NAME`.\n")
+
+
+def _corrected(o: OrderView, zone: ZoneInfo) -> str:
+    """The address corrected while the order waited: the reasons above are about the address
+    as placed, and the reviewer still decides (correcting approves nothing)."""
+    done = o.address_corrected
+    if not done:
+        return ""
+    before = "; ".join(done.get("conflicts_before") or ()) or "nothing to flag"
+    why = f" ({mask_text(done['reason'])})" if done.get("reason") else ""
+    return (f"\n## Address corrected\n\n{when(done['at'], zone)} by {done['by']}{why}: the "
+            f"order now ships to the address above. As placed, it said: {before}. Approving "
+            f"is still yours to decide.\n")
 
 
 def _choices(o: Any) -> str:

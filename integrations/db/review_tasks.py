@@ -35,8 +35,9 @@ def close_task(connection: Connection, order_id: int, at: datetime, by: str, dec
 
 def review_tasks(connection: Connection, escalation_event: str,
                  include_decided: bool) -> list[dict[str, Any]]:
-    """Open tasks (or all) with the order's buyer, total, currency and state, and when the
-    order was first escalated (`escalation_event` in the outbox; None if never).
+    """Open tasks (or all) with the order's buyer, total, currency, state and attributes (an
+    address corrected while it waits is there), and when the order was first escalated
+    (`escalation_event` in the outbox; None if never).
     Each task's escalation is looked up by its order in the outbox's escalation index
     (ix_outbox_review_overdue, partial: the event is written into the SQL so that the
     planner can use it); grouping the whole outbox read every event ever published."""
@@ -45,7 +46,7 @@ def review_tasks(connection: Connection, escalation_event: str,
                  .where(OUTBOX.c.event == event, OUTBOX.c.order_id == TASKS.c.order_id)
                  .scalar_subquery())
     query = (select(TASKS, ORDERS.c.buyer_id, ORDERS.c.total, ORDERS.c.currency,
-                    ORDERS.c.state, escalated.label("escalated_at"))
+                    ORDERS.c.state, ORDERS.c.attrs, escalated.label("escalated_at"))
              .join(ORDERS, ORDERS.c.id == TASKS.c.order_id))
     if not include_decided:
         query = query.where(TASKS.c.decided_at.is_(None))

@@ -76,3 +76,41 @@ def count_disputes(sql: Sql, events: Iterable[tuple[str, CreditEventKind]]) -> N
         sql.run("UPDATE risk_buyer_stats SET disputes = disputes + :n WHERE buyer_id = :b",
                 {"n": n, "b": buyer})
 
+
+
+# An order's address corrected (`correct_address`): the order counts at its new address, as
+# a recount of the placement facts would — velocity by address, related orders, and the
+# buyer's addresses (last seen at the order's placement; the old one only while another of
+# the buyer's orders still goes there). Upserts keep the later time: another order may have
+# used the new address since.
+FACTS_ADDRESS_SQL = "SELECT address_norm FROM risk_order_facts WHERE order_id = :o"
+MOVE_FACTS_SQL = "UPDATE risk_order_facts SET address_norm = :new WHERE order_id = :o"
+SEEN_AT_SQL = (
+    "INSERT INTO risk_buyer_addresses (buyer_id, address_key, last_seen) "
+    "SELECT buyer_id, :new, placed_at FROM risk_order_facts WHERE order_id = :o "
+    "ON CONFLICT (buyer_id, address_key) DO UPDATE SET last_seen = CASE WHEN "
+    "excluded.last_seen > risk_buyer_addresses.last_seen THEN excluded.last_seen "
+    "ELSE risk_buyer_addresses.last_seen END")
+FORGET_SQL = (
+    "DELETE FROM risk_buyer_addresses WHERE buyer_id = :b AND address_key = :old "
+    "AND NOT EXISTS (SELECT 1 FROM risk_order_facts WHERE buyer_id = :b "
+    "AND address_norm = :old)")
+LAST_SEEN_SQL = (
+    "UPDATE risk_buyer_addresses SET last_seen = (SELECT max(placed_at) FROM "
+    "risk_order_facts WHERE buyer_id = :b AND address_norm = :old) "
+    "WHERE buyer_id = :b AND address_key = :old")
+
+
+def move_address(sql: Sql, order_id: int, buyer_id: str, new_key: str) -> None:
+    """The order ships to `new_key` now: its placement facts and the buyer's addresses say so.
+    An order placement kept no facts for (no risk check ran) was never counted: nothing to
+    move."""
+    row = sql.one(FACTS_ADDRESS_SQL, {"o": order_id})
+    if row is None or row[0] == new_key:
+        return
+    old = row[0]
+    sql.run(MOVE_FACTS_SQL, {"new": new_key, "o": order_id})
+    sql.run(SEEN_AT_SQL, {"new": new_key, "o": order_id})
+    if old:
+        sql.run(FORGET_SQL, {"b": buyer_id, "old": old})
+        sql.run(LAST_SEEN_SQL, {"b": buyer_id, "old": old})

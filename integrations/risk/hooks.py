@@ -8,7 +8,7 @@ from typing import Any
 
 from integrations.db import review_tasks
 from integrations.db.buyers import buyer_of_order
-from integrations.db.risk_counters import OUTCOMES, count_outcomes
+from integrations.db.risk_counters import OUTCOMES, count_outcomes, move_address
 from integrations.db.risk_credit import net_events
 from integrations.db.sql import Sql
 from integrations.risk.credit_store import record_credit_event, record_credit_events
@@ -112,6 +112,14 @@ class OutcomeCounter:
                    and isinstance(o, Order)]
         if counted:  # most transitions count nothing: no statement, no cursor
             count_outcomes(Sql(tx.connection), counted)
+
+
+def address_mover(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
+    """An order's address corrected before shipping: the buyer's address counters (address
+    changes, velocity by address, related orders) count it at its new address."""
+    if fired.trigger == "correct_address" and isinstance(aggregate, Order):
+        move_address(Sql(tx.connection), aggregate.id, aggregate.buyer_id,
+                     aggregate.attrs["address"]["key"])
 
 
 def review_task_hook(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:

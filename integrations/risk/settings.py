@@ -10,7 +10,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from integrations.risk.adapter import RuleSetRiskCheck
 from integrations.risk.config import default_ruleset, load_ruleset
-from integrations.risk.hooks import CreditHook, OutcomeCounter, review_task_hook
+from integrations.risk.hooks import (
+    CreditHook,
+    OutcomeCounter,
+    address_mover,
+    review_task_hook,
+)
 from integrations.verification.hooks import ChallengeCloser
 from integrations.verification.simulated import SimulatedVerifier
 from statemachine.risk.ruleset import RuleSet
@@ -47,7 +52,8 @@ def risk_check_from_settings(settings: RiskSettings | None = None) -> RuleSetRis
 
 def risk_hooks(ruleset: RuleSet) -> tuple:
     """Hooks every context runs after a transition (whatever risk check is in use)."""
-    return (CreditHook(ruleset.credit), OutcomeCounter(), review_task_hook, ChallengeCloser())
+    return (CreditHook(ruleset.credit), OutcomeCounter(), review_task_hook, ChallengeCloser(),
+            address_mover)
 
 
 def verifier_from_settings(settings: RiskSettings | None = None) -> Verifier:

@@ -31,6 +31,9 @@ class ReviewTaskView(RiskView):
     decided_by: str | None
     decision: str | None
     note: str | None
+    # the order's address corrected while it waits (at, by, reason, conflicts_before): the
+    # reasons above are about the address as placed
+    address_corrected: dict[str, Any] | None = None
 
 
 class BlacklistEntryView(RiskView):

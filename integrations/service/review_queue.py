@@ -32,6 +32,7 @@ def list_tasks(ctx: Context, now: datetime, include_decided: bool = False) -> li
         rows = review_tasks(tx.connection, OVERDUE_EVENT, include_decided)
     for row in rows:
         row["order_id"] = ids.ORDER(row["order_id"])
+        row["address_corrected"] = (row.pop("attrs") or {}).get("address_corrected")
         row["overdue"] = row["decided_at"] is None and now >= row["due_at"]
         row["escalated"] = row["escalated_at"] is not None and row["decided_at"] is None
     return sorted(rows, key=lambda r: (not r["escalated"], not r["overdue"], r["due_at"]))

@@ -68,6 +68,9 @@ class OrderView(View):
     # labels bought through orderpilot are (service/label_check.py); orders placed since
     # 2026-11-29
     address_conflicts: list[str]
+    # the last correction of the address before shipping (at, by, reason, and the conflicts
+    # the address had before it: what a review was held for), None if never corrected
+    address_corrected: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, order: Order) -> OrderView:
@@ -81,7 +84,8 @@ class OrderView(View):
                 line_no=ln.line_no, sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price,
                 refunded_quantity=ln.refunded_quantity) for ln in order.lines],
             risk=order.attrs.get("risk"), shipping_address=order.attrs.get("shipping_address", {}),
-            address_conflicts=list((order.attrs.get("address") or {}).get("conflicts", ())))
+            address_conflicts=list((order.attrs.get("address") or {}).get("conflicts", ())),
+            address_corrected=order.attrs.get("address_corrected"))
 
 
 class ShipmentView(View):

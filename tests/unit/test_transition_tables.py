@@ -57,6 +57,10 @@ ORDER_TABLE = {
     # money a cancel or reject left with its provider (`refund_later`) is refunded afterwards
     "cancelled": {"refund": "cancelled"}, "rejected": {"refund": "rejected"},
 }
+# a person corrects the address in every state before the parcel leaves; the state stays
+for _state in ("created", "verifying", "under_review", "awaiting_payment", "payment_pending",
+               "paid", "picking", "backordered", "packed"):
+    ORDER_TABLE[_state]["correct_address"] = _state
 
 SHIPMENT_TABLE = {
     "label_created": {"pick_up": "picked_up", "stall": "stalled"},
@@ -101,7 +105,10 @@ ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20),
              "revive": {"amount": 100, "payment_ref": "p-1"},
              "extend_hold": {"until": START + timedelta(hours=1)},
              "deliver": {"open_parcels": 0}, "close": {"open_parcels": 0},
-             "refund": {"amount": 10}}
+             "refund": {"amount": 10},
+             "correct_address": {"shipping_address": {"line": "浙江省杭州市西湖区文三路18号"},
+                                 "address": {"province": "浙江省", "key": "CN|330106|文三路|18|"},
+                                 "shown_before": {}, "shown_after": {"line": "浙***"}}}
 CASE_CTX = {"inspect": {"result": "ok"}}
 
 

@@ -1,0 +1,103 @@
+"""Correct an order's shipping address before it ships (`pilot.orders.correct_address`,
+`orderpilot order address`).
+
+An order held for `address_contradiction` (广东省 / 杭州市 / 西湖区), or any order the buyer
+asks to send elsewhere, gets the address a person confirmed. The new address passes the checks
+placement makes — parsed, region fields that contradict each other refused naming the field —
+before anything is read or written; then the `correct_address` step (statemachine/order.py:
+every state before `shipped`) replaces it through the one pipeline: history row with who did it
+(the two addresses masked: the region readable, the street hidden, as events show them),
+outbox event `address_corrected`, and the risk hook that moves the buyer's address counters.
+
+What the address names is replaced whole (line, street, district, city, province, postcode,
+country): a corrected district with the old postcode would be a new contradiction. Who
+receives it (recipient, phone) is kept unless the correction names them. A review waiting on
+the order keeps waiting: correcting the address does not approve it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from integrations.geo.addresses import parse_address
+from integrations.geo.phones import parse_phone
+from integrations.notifications.masking import mask_address
+from integrations.service import orders
+from integrations.service.contention import retrying
+from integrations.service.context import Context
+from integrations.service.inputs import Address, Edge, check_actor, parse
+from statemachine import limits
+from statemachine.address import ParsedAddress
+from statemachine.errors import InvalidInput, InvalidTransition
+from statemachine.order_aggregate import Order
+
+CONTACT = ("recipient", "phone")  # who receives the parcel: kept unless the correction names it
+
+
+class CorrectAddress(Edge):
+    address: Address
+    reason: str | None = Field(None, max_length=limits.REASON)
+
+
+def correct_address(ctx: Context, order_id: int, address: Any, by: Any,
+                    reason: str | None = None, now: datetime | None = None) -> Order:
+    """Replace the order's address with `address` (fields or `line`, as placement takes it),
+    as `by`; InvalidInput naming `address.<field>` / `by` / `reason`, or InvalidTransition
+    naming the state once the order has shipped (or was cancelled, rejected, expired) —
+    nothing written either way."""
+    actor = _by(by)
+    request = parse(CorrectAddress, {"address": address, "reason": reason})
+    sent = request.address.model_dump(exclude_none=True)
+    parsed = checked(sent)  # before the transaction: parsing an address takes ms
+    return _correct(ctx, order_id, sent, parsed, actor, request.reason, now or ctx.clock.now())
+
+
+def checked(sent: Mapping[str, Any]) -> ParsedAddress:
+    """The address parsed as placement parses it, or InvalidInput naming each field that
+    placement would refuse (`address.street`, `address.province` contradicting the city …)."""
+    problems: dict[str, str] = {}
+    parsed = None
+    try:
+        parsed = parse_address(sent, field="address")
+    except InvalidInput as error:
+        problems.update(error.problems)
+    if parsed is not None:
+        problems.update({f"address.{c.field}": c.why for c in parsed.conflicts})
+    if sent.get("phone"):
+        try:
+            parse_phone(str(sent["phone"]), "address.phone")
+        except InvalidInput as error:
+            problems.update(error.problems)
+    if problems or parsed is None:
+        raise InvalidInput(problems)
+    return parsed
+
+
+@retrying("correcting the address")
+def _correct(ctx: Context, order_id: int, sent: dict[str, Any], parsed: ParsedAddress,
+             actor: str, reason: str | None, now: datetime) -> Order:
+    with ctx.tx() as tx:
+        order = tx.store.get_order(order_id, lock=True)
+        old = order.attrs.get("shipping_address") or {}
+        kept = {k: old[k] for k in CONTACT if old.get(k) and k not in sent}
+        new = {**sent, **kept}
+        params = {"shipping_address": new, "address": parsed.as_dict(),
+                  "shown_before": mask_address(old), "shown_after": mask_address(new),
+                  "reason": reason}
+        try:
+            orders.fire(ctx, tx, order, "correct_address", actor, params, now)
+        except InvalidTransition as error:
+            raise orders.as_a_caller_sees(ctx, error) from None
+        return order
+
+
+def _by(by: Any) -> str:
+    """Who corrects: named as a reviewer is (a name of 1–128 characters), field `by`."""
+    try:
+        return check_actor(by).strip()
+    except InvalidInput as error:
+        raise InvalidInput({"by": next(iter(error.problems.values()))}) from None
