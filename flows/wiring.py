@@ -10,17 +10,16 @@ import httpx
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL
 
 from integrations.bootstrap import build_context
-from integrations.carriers.simulated import AdoptingCarrier
 from integrations.console.jobs import Ports
 from integrations.events.relay import PrefectHttpSink
 from integrations.notify import deliver, notifier_from
 from integrations.payments.credentials import BlocksUnreachable, read_payment_settings
 from integrations.payments.select import gateway_from_settings
 from integrations.payments.settings import PaymentSettings
+from integrations.service.carrier_adapters import carrier_adapter
 from integrations.service.context import Context
-from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
-from statemachine.ports import Carrier, CarrierProfile, PaymentGateway
+from statemachine.ports import PaymentGateway
 
 
 @lru_cache(maxsize=8)
@@ -94,12 +93,6 @@ def event_sink(api_url: str | None = None) -> PrefectHttpSink:
                            auth_string=auth.get_secret_value() if auth else None)
 
 
-def carrier(name: str, clock: Clock) -> Carrier:
-    """The carrier adapter the flows chase `name`'s parcels through (simulated until a real
-    one lands)."""
-    return AdoptingCarrier(CarrierProfile(name), clock)
-
-
 def payment_gateway() -> PaymentGateway:
     """The configured payment provider (ORDERPILOT_PAYMENTS_PROVIDER; simulated by default):
     the console's refunds go through the same provider as the API's."""
@@ -114,5 +107,6 @@ def ports(ctx: Context) -> Ports:
     Prefect Secret blocks and left its provider's connection pool open — as did one built
     here without a context (`ctx` was optional), which nothing closed."""
     notifier = notifier_from(ctx.notify_routes)
-    return Ports(gateway=ctx.gateway, carrier=carrier,
+    return Ports(gateway=ctx.gateway,
+                 carrier=lambda name, clock: carrier_adapter(ctx, name, clock),
                  notify=lambda message: deliver(notifier, message))

@@ -301,6 +301,21 @@ class Cases:
         return CaseView.of(fire_with_label(self._ctx, number, trigger, carrier,
                                            check_actor(actor), reason))
 
+    def new_label(self, case_id: str, *, actor: str = "api",
+                  reason: str | None = None) -> CaseView:
+        """`await_return` with a return waybill bought from the carrier the order's goods went
+        with, through its configured adapter — what `orderpilot case new-label` and the
+        console's bounced-return form do. CarrierUnavailable / WaybillRefused: nothing bought,
+        the case unchanged."""
+        from integrations.service.carrier_adapters import carrier_adapter
+        from integrations.service.case_labels import new_return_label
+
+        number = parse_id("case_id", case_id, "c")
+        case, _ = new_return_label(self._ctx, number,
+                                   lambda name: carrier_adapter(self._ctx, name),
+                                   check_actor(actor), reason)
+        return CaseView.of(case)
+
     def allowed_triggers(self, case_id: str) -> list[str]:
         return CASE_LIFECYCLE.allowed(self.get(case_id).state)
 

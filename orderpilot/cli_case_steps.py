@@ -19,6 +19,8 @@ from rich.table import Table
 from integrations.console.casefiles import duration
 from integrations.console.casework import RETURN_BOUNCED, money, open_cases
 from integrations.service.inputs import check_text
+from integrations.service.views import CaseView, ShipmentView
+from orderpilot.api import OrderPilot
 from orderpilot.cli_cases import By, case_app
 from orderpilot.cli_common import DbOption, console, errors, pilot
 from statemachine import limits
@@ -54,6 +56,10 @@ def case_show(case_id: str, db: DbOption = None) -> None:
                   f"{money(case.requested_amount, currency)}, refunded "
                   f"{money(case.refunded, currency)}"
                   + (f", inspection {case.inspection}" if case.inspection else ""))
+    for parcel in _parcels(p, case):  # the waybills the case sent or waits for
+        console.print(f"parcel {parcel.id}: {parcel.purpose} {parcel.carrier} "
+                      f"{parcel.tracking_no} ({parcel.warehouse}), {parcel.state}",
+                      soft_wrap=True)
     console.print("steps now: " + (", ".join(COMMANDS.get(s, s) for s in steps
                                              if s not in SYSTEM) or "none (final state)"))
 
@@ -62,8 +68,18 @@ def case_show(case_id: str, db: DbOption = None) -> None:
 def case_new_label(case_id: str, by: By, note: Note, db: DbOption = None) -> None:
     """Send the buyer a return label (after approval, or to answer a bounced return).
 
-    The step `await_return`: the case waits for the goods again."""
-    _step(db, case_id, "await_return", by, reason=note)
+    The waybill is bought from the carrier the order's goods went with, through its adapter
+    (as the console's bounced-return form does), then the step `await_return`: the case waits
+    for the goods again. A carrier that does not answer or refuses: nothing changes."""
+    with errors():
+        who = _who(by)
+        p = pilot(db)
+        case = p.cases.new_label(case_id, actor=who, reason=note)
+        waiting = [s for s in _parcels(p, case) if s.purpose == "return"
+                   and s.state == "label_created"]
+    waybills = ", ".join(f"{s.carrier} {s.tracking_no}" for s in waiting)
+    console.print(f"{case.id} new-label by {who}: now [bold]{case.state}[/]; "
+                  f"return waybill {waybills}", soft_wrap=True)  # a number on one line
 
 
 @case_app.command("receive")
@@ -133,6 +149,10 @@ def _step(db: str | None, case_id: str, trigger: str, by: str, **params: Any) ->
         given = {k: v for k, v in params.items() if v is not None}
         case = pilot(db).cases.fire(case_id, trigger, actor=who, **given)
     console.print(f"{case.id} {COMMANDS[trigger]} by {who}: now [bold]{case.state}[/]")
+
+
+def _parcels(p: OrderPilot, case: CaseView) -> list[ShipmentView]:
+    return [s for s in p.shipments.of_order(case.order_id) if s.case_id == case.id]
 
 
 def _who(by: str) -> str:

@@ -90,6 +90,28 @@ class UnknownParcel(OrderPilotError, LookupError):
         super().__init__(f"carrier {carrier} has no parcel {tracking_no}")
 
 
+class WaybillRefused(OrderPilotError):
+    """The carrier would not sell the label (an address it does not serve, a remark it cannot
+    print): an adapter raises this, never its SDK's own error. Nothing was bought."""
+
+    code = "waybill_refused"
+
+    def __init__(self, carrier: str, order_id: str, reason: str):
+        self.carrier, self.order_id, self.reason = carrier, order_id, reason
+        super().__init__(f"carrier {carrier} refused the waybill for {order_id}: {reason}")
+
+
+class CarrierUnavailable(OrderPilotError):
+    """The carrier did not answer (a timeout, a refused connection): nothing is known to have
+    been bought; asking again is safe (a label bought but never used is voided)."""
+
+    code = "carrier_unavailable"
+
+    def __init__(self, carrier: str, what: str, detail: str):
+        self.carrier, self.what, self.detail = carrier, what, detail
+        super().__init__(f"carrier {carrier} did not answer ({detail}): {what}; try again")
+
+
 # --- payments -----------------------------------------------------------------------------------
 # Money is integer minor units. Every call carries an idempotency key derived from orderpilot's
 # own ids (`capture:o-42`, `refund:c-7`): a retry with the same key never moves money twice.

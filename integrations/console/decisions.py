@@ -11,7 +11,14 @@ from typing import Any
 from integrations.console.jobs import Ports, retrying
 from integrations.evidence import dispute_answer
 from integrations.risk.errors import ReviewAlreadyDecided
-from integrations.service import aftersales, parcel_trouble, refunds, review_queue, stalls
+from integrations.service import (
+    aftersales,
+    case_labels,
+    parcel_trouble,
+    refunds,
+    review_queue,
+    stalls,
+)
 from integrations.service.context import Context
 from integrations.service.inputs import parse_id
 from statemachine import ids
@@ -60,13 +67,18 @@ def act_on_stall(ctx: Context, ports: Ports, shipment_id: str, answer: dict[str,
 
 def answer_bounced_return(ctx: Context, ports: Ports, case_id: str,
                           answer: dict[str, Any]) -> str:
-    """A new return label for the buyer (`await_return`), or close the case, as `ops:<name>`;
-    InvalidTransition if it was answered elsewhere meanwhile."""
+    """A new return label for the buyer, bought from the order's carrier through the ports'
+    adapter (`case_labels.new_return_label`, as `orderpilot case new-label`), or close the
+    case, as `ops:<name>`; InvalidTransition if it was answered elsewhere meanwhile, and
+    CarrierUnavailable / WaybillRefused (the case unchanged) if no label could be bought."""
     number, who = parse_id("case_id", case_id, "c"), f"ops:{answer['operator']}"
-    trigger = "await_return" if answer["action"] == "new_label" else "close"
-    aftersales.fire_case(ctx, number, trigger, who, {"reason": answer["note"]})
-    done = "a new return label sent" if trigger == "await_return" else "closed"
-    return f"{done} by {who}: {answer['note']}"
+    if answer["action"] != "new_label":
+        aftersales.fire_case(ctx, number, "close", who, {"reason": answer["note"]})
+        return f"closed by {who}: {answer['note']}"
+    _, waybills = retrying(ports, lambda: case_labels.new_return_label(
+        ctx, number, lambda name: ports.carrier(name, ctx.clock), who, answer["note"]))
+    bought = ", ".join(f"{w.carrier} {w.tracking_no}" for w in waybills)
+    return f"a new return label sent by {who} (waybill {bought}): {answer['note']}"
 
 
 def prepare_dispute(ctx: Context, dispute_id: str) -> None:

@@ -21,6 +21,7 @@ from statemachine.clock import Clock
 from statemachine.money import OperationStatus
 from statemachine.ports import (
     Carrier,
+    CarrierUnavailable,
     Message,
     PaymentGateway,
     PermanentPaymentError,
@@ -28,7 +29,8 @@ from statemachine.ports import (
 )
 
 T = TypeVar("T")
-TRANSIENT = (ConnectionError, TimeoutError, TransientPaymentError)
+# network trouble: nothing happened at the provider or carrier, asking again is safe
+TRANSIENT = (ConnectionError, TimeoutError, TransientPaymentError, CarrierUnavailable)
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def _labels(ctx: Context, tx: Tx, case: AfterSalesCase, trigger: str, params: di
     """The parcels the step sends: as given, or one per warehouse the goods are in."""
     purpose, mark = LABELS[trigger]
     warehouses = _warehouses(tx, case, purpose, params.get("replacement_plan") or ())
-    carrier = _carrier_of(ctx, tx, case)
+    carrier = carrier_of(ctx, tx, case)
     refuse_taken(tx, params.get("parcels") or ())
     labels = params.get("parcels") or [
         {"carrier": carrier, "tracking_no": f"{case.public_id}-{mark}{n}", "warehouse": wh}
@@ -120,7 +120,7 @@ def label_plan(tx: Tx, case: AfterSalesCase, trigger: str) -> list[tuple[str, in
     return [(wh, case.requested_amount) for wh in _warehouses(tx, case, purpose, fresh or ())]
 
 
-def _carrier_of(ctx: Context, tx: Tx, case: AfterSalesCase) -> str:
+def carrier_of(ctx: Context, tx: Tx, case: AfterSalesCase) -> str:
     """The carrier the order's goods went with (else the default carrier)."""
     parcels = [s for s in tx.store.shipments_of(case.order_id) if s.purpose == "order"]
     return parcels[0].carrier if parcels else ctx.settings.default_carrier

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from integrations.carriers.simulated import SimulatedCarrier
 from integrations.console.casefiles import bounced_return_description
 from integrations.console.casework import RETURN_BOUNCED, open_case
 from orderpilot import OrderPilot
@@ -64,6 +65,13 @@ def test_a_bounced_return_answered_from_the_terminal_then_received_inspected_ref
     code, out = cli("case", "new-label", case_id, "--by", "li", "--note", "地址已更正",
                     "--db", sqlite_url)
     assert code == 0 and f"{case_id} new-label by ops:li: now awaiting_return" in out
+    # And the new return waybill was bought from the order's carrier through its adapter
+    # (before: our own number c-1-R1, nothing asked of any carrier), recorded on the case's
+    # new return parcel and shown by `case show`
+    waybill = new_return_waybill(sqlite_url, order_id, case_id)
+    assert waybill.startswith("SIM-EXPRESS-") and f"return waybill sim-express {waybill}" in out
+    code, out = cli("case", "show", case_id, "--db", sqlite_url)
+    assert code == 0 and f"return sim-express {waybill}" in out and "label_created" in out
     assert cli("case", "bounced", "--db", sqlite_url)[1].strip() == \
         "no bounced return waits for an answer"
     for step in (["receive"], ["inspect", "--result", "ok", "--note", "吊牌完好"], ["refund"]):
@@ -86,6 +94,50 @@ def test_a_bounced_return_answered_from_the_terminal_then_received_inspected_ref
     assert [tuple(r) for r in ops] == [("refund", "succeeded", 12_900)]
     assert [tuple(r) for r in ledger] == [("refund", 12_900)]
     pilot.close()
+
+
+def new_return_waybill(url: str, order_id: str, case_id: str) -> str:
+    """The tracking number of the case's newest return parcel (the first one bounced)."""
+    pilot = OrderPilot(url)
+    try:
+        backs = [s for s in pilot.shipments.of_order(order_id)
+                 if s.case_id == case_id and s.state != "returned_to_sender"]
+    finally:
+        pilot.close()
+    [back] = backs
+    return back.tracking_no
+
+
+def return_parcels(url: str, order_id: str) -> list[tuple[str, str, str]]:
+    pilot = OrderPilot(url)
+    try:
+        return [(s.id, s.tracking_no, s.state) for s in pilot.shipments.of_order(order_id)
+                if s.purpose == "return"]
+    finally:
+        pilot.close()
+
+
+@pytest.mark.parametrize("failure", [TimeoutError("read timed out after 10 s"),
+                                     ConnectionRefusedError(111, "Connection refused")])
+def test_a_new_label_the_carrier_does_not_sell_is_one_line_and_leaves_the_case(
+        sqlite_url, bounced, monkeypatch, failure):
+    # Given a bounced return, and a carrier that does not answer
+    order_id, case_id = bounced
+    before, parcels = trail(sqlite_url, order_id), return_parcels(sqlite_url, order_id)
+
+    def down(self, request):
+        raise failure
+
+    monkeypatch.setattr(SimulatedCarrier, "create_waybill", down)
+    # When ops ask for a new label
+    code, out = cli("case", "new-label", case_id, "--by", "li", "--note", "地址已更正",
+                    "--db", sqlite_url)
+    # Then one line says the carrier did not sell it, and the case is as it was
+    assert code == 2 and out.startswith("error:") and len(out.strip().splitlines()) == 1, out
+    assert "carrier sim-express" in out and "no return waybill" in out, out
+    assert trail(sqlite_url, order_id) == before
+    assert return_parcels(sqlite_url, order_id) == parcels
+    assert "return_bounced" in cli("case", "show", case_id, "--db", sqlite_url)[1]
 
 
 def test_closing_a_bounced_return_from_the_terminal(sqlite_url, bounced):

@@ -7,12 +7,14 @@ only, and health counted `requested` / `under_review` only."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from integrations.carriers.simulated import SimulatedCarrier
 from integrations.console import decisions
 from integrations.console.casefiles import bounced_return_description
 from integrations.console.casework import open_case, open_cases
@@ -20,10 +22,12 @@ from integrations.console.health import shop_health
 from integrations.console.jobs import Ports
 from integrations.console.metrics import ConsoleMetrics
 from orderpilot import ManualClock, OrderPilot
+from statemachine.errors import OrderPilotError
+from statemachine.ports import CarrierProfile, Waybill, WaybillRefused, WaybillRequest
 from tests.integration.fulfil.conftest import make_pilot
 from tests.integration.fulfil.test_lost_return_parcels import delivered_order, return_sent
 
-NO_PORTS = Ports(gateway=None, carrier=None, notify=None)  # answering needs none
+NO_PORTS = Ports(gateway=None, carrier=None, notify=None)  # closing needs none
 
 
 @pytest.fixture
@@ -74,16 +78,76 @@ def test_shop_health_counts_a_bounced_return_overdue_from_the_bounce(shop, clock
     assert (breaches["return-bounced"], breaches["refund-review"]) == (1, 0)
 
 
-def test_answering_a_bounced_return_sends_a_new_label_and_leaves_the_work_list(shop, clock):
-    # Given a return case bounced back to the buyer
+@dataclass
+class Carriers:
+    """The ports' carrier adapters: the simulated carrier, keeping what was asked of whom;
+    `failure`: what each waybill request raises instead (the carrier is down or refuses)."""
+
+    clock: ManualClock
+    failure: Exception | None = None
+    asked: list[tuple[str, WaybillRequest]] = field(default_factory=list)
+
+    def __call__(self, name: str, clock) -> SimulatedCarrier:
+        carriers = self
+
+        class Recording(SimulatedCarrier):
+            def create_waybill(self, request: WaybillRequest) -> Waybill:
+                carriers.asked.append((name, request))
+                if carriers.failure is not None:
+                    raise carriers.failure
+                return super().create_waybill(request)
+
+        return Recording(CarrierProfile(name), clock)
+
+
+def ports_with(carriers: Carriers) -> Ports:
+    return Ports(gateway=None, carrier=carriers, notify=None, retry_delays=(0.0,))
+
+
+def test_answering_a_bounced_return_buys_a_new_label_and_leaves_the_work_list(shop, clock):
+    # Given a return case bounced back to the buyer (its mug went with sim-express)
     order, case_id = bounced(shop, clock)
+    carriers = Carriers(clock)
     # When a person answers: a new label
-    outcome = decisions.answer_bounced_return(shop.context, NO_PORTS, case_id, {
+    outcome = decisions.answer_bounced_return(shop.context, ports_with(carriers), case_id, {
         "action": "new_label", "note": "地址已更正，重新发退货单", "operator": "li"})
-    # Then the case awaits the goods again and nobody's list has it
-    assert outcome == "a new return label sent by ops:li: 地址已更正，重新发退货单"
+    # Then the return waybill was bought from the order's carrier through the ports' adapter
+    # (before: none was asked; the parcel carried our own number c-1-R1)
+    [(name, request)] = carriers.asked
+    assert (name, request.direction, request.order_id, request.warehouse,
+            request.declared_value) == ("sim-express", "return", order.id, "WH-A", 12_900)
+    assert request.address["city"] == "杭州市"
+    [new] = [s for s in shop.shipments.of_order(order.id)
+             if s.case_id == case_id and s.state == "label_created"]
+    assert (new.carrier, new.tracking_no) == ("sim-express", "SIM-EXPRESS-0000001")
+    assert outcome == ("a new return label sent by ops:li (waybill sim-express "
+                       "SIM-EXPRESS-0000001): 地址已更正，重新发退货单")
+    # And the case awaits the goods again and nobody's list has it
     assert shop.cases.get(case_id).state == "awaiting_return"
     assert open_case(shop.context, "return-bounced", case_id) is None
+
+
+@pytest.mark.parametrize(("failure", "said"), [
+    (TimeoutError("read timed out"), "did not answer"),
+    (WaybillRefused("sim-express", "o-1", "收件地址不在服务范围"), "收件地址不在服务范围")])
+def test_a_new_label_the_carrier_does_not_sell_is_a_clear_error_and_leaves_the_case(
+        shop, clock, failure, said):
+    # Given a return case bounced back to the buyer, and a carrier down or refusing
+    order, case_id = bounced(shop, clock)
+    parcels, history = shop.shipments.of_order(order.id), shop.orders.history(order.id)
+    carriers = Carriers(clock, failure=failure)
+    # When a person answers: a new label
+    with pytest.raises(OrderPilotError) as error:
+        decisions.answer_bounced_return(shop.context, ports_with(carriers), case_id, {
+            "action": "new_label", "note": "地址已更正", "operator": "li"})
+    # Then the error names the carrier and why (the console asks the person again with it)
+    assert "sim-express" in str(error.value) and said in str(error.value)
+    assert carriers.asked  # it was asked (again, for a timeout) and nothing came of it
+    # And the case is as it was: still waiting for an answer, no parcel, no history
+    assert shop.cases.get(case_id).state == "return_bounced"
+    assert shop.shipments.of_order(order.id) == parcels
+    assert shop.orders.history(order.id) == history
+    assert open_case(shop.context, "return-bounced", case_id) is not None
 
 
 def test_closing_a_bounced_return_ends_the_case(shop, clock):

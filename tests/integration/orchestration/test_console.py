@@ -241,7 +241,12 @@ def test_a_return_bounced_back_to_the_buyer_gets_a_run_whose_new_label_answer_re
                                            "operator": "lee"})
         wait_for("the new label", lambda: pilot.cases.get(case.id).state == "awaiting_return")
         wait_for("the run closed", lambda: paused(pilot, case.id) == [])
-    assert len([s for s in pilot.shipments.of_order(order_id) if s.purpose == "return"]) == 2
+    backs = [s for s in pilot.shipments.of_order(order_id) if s.purpose == "return"]
+    # And the new label's waybill was bought through the console's carrier adapter (before:
+    # our own number, c-1-R1 again, and no carrier asked)
+    assert [(s.carrier, s.tracking_no[:12], s.state) for s in backs] == [
+        ("sim-express", "c-1-R1", "returned_to_sender"),
+        ("sim-express", "SIM-EXPRESS-", "label_created")]
 
 
 def test_a_stalled_parcel_chased_again_keeps_its_one_run_which_closes_at_the_next_scan(
