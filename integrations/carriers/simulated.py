@@ -8,7 +8,9 @@ the delays, how often a parcel goes quiet (stalls) and how often it is lost.
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -45,13 +47,19 @@ class _Parcel:
 
 
 class SimulatedCarrier:
-    def __init__(self, profile: CarrierProfile, clock: Clock, knobs: Knobs | None = None):
+    """`numbers`: where waybill numbers come from — the store's counter for the adapter the
+    CLI and the console use (service/carrier_adapters.py: unique across the processes on one
+    store), else 1, 2, … in this object (a demo, a test, a benchmark: one process)."""
+
+    def __init__(self, profile: CarrierProfile, clock: Clock, knobs: Knobs | None = None,
+                 numbers: Callable[[], int] | None = None):
         self.profile, self.clock, self.knobs = profile, clock, knobs or Knobs()
         self._parcels: dict[str, _Parcel] = {}
+        self._numbers = numbers or itertools.count(1).__next__
 
     def create_waybill(self, request: WaybillRequest) -> Waybill:
         now = self.clock.now()
-        tracking_no = f"{self.profile.name.upper()}-{len(self._parcels) + 1:07d}"
+        tracking_no = f"{self.profile.name.upper()}-{self._numbers():07d}"
         waybill = Waybill(self.profile.name, tracking_no, now,
                           now + timedelta(days=self.profile.promised_days),
                           request.declared_value >= self.profile.insured_value_threshold,

@@ -62,3 +62,15 @@ def stored_kpis(sql: Sql) -> list[tuple[str, int, float | None, float | None, fl
 
 def set_weight(sql: Sql, sku: str, weight_g: int) -> None:
     SPEC.write_row(sql, {"sku": sku, "weight_g": weight_g})
+
+
+# one statement: the row is created or locked and moved on, its new value returned (SQLite
+# ≥ 3.35 and PostgreSQL); two processes asking at once get two numbers
+NEXT_WAYBILL = ("INSERT INTO waybill_counters (carrier, last_no) VALUES (:c, 1) "
+                "ON CONFLICT (carrier) DO UPDATE SET last_no = waybill_counters.last_no + 1 "
+                "RETURNING last_no")
+
+
+def next_waybill_no(sql: Sql, carrier: str) -> int:
+    """The next waybill number of `carrier` on this store (1, 2, … per carrier)."""
+    return int(sql.one(NEXT_WAYBILL, {"c": carrier})[0])

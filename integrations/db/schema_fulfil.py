@@ -125,3 +125,12 @@ class ClaimRow(Base):
     details: Mapped[dict[str, Any]]  # goods, evidence, replacement parcel, case, inspection
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class WaybillCounterRow(Base):
+    """The last waybill number the simulated carrier gave per carrier name: numbers come from
+    the store, so two processes on one store never hand out the same one."""
+
+    __tablename__ = "waybill_counters"
+    carrier: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_no: Mapped[int] = mapped_column(BigInteger)

@@ -2,12 +2,17 @@
 callers that are not handed one (the CLI, the console, `pilot.cases.new_label`).
 
 Until a real carrier's adapter lands it is the simulated one (`AdoptingCarrier`: a parcel
-bought elsewhere is adopted, so it can be chased), on the context's clock.
+bought elsewhere is adopted, so it can be chased), on the context's clock, numbering its
+waybills from the store's counter: each CLI command is a process of its own, and one numbering
+from 1 in each handed two commands the same number (a carrier scan of it then found the newer
+parcel, and the second label for a parcel still open was refused).
 """
 
 from __future__ import annotations
 
 from integrations.carriers.simulated import AdoptingCarrier
+from integrations.db import carrier_store
+from integrations.service.contention import retrying
 from integrations.service.context import Context
 from statemachine.clock import Clock
 from statemachine.ports import Carrier, CarrierProfile
@@ -15,4 +20,13 @@ from statemachine.ports import Carrier, CarrierProfile
 
 def carrier_adapter(ctx: Context, name: str, clock: Clock | None = None) -> Carrier:
     """The adapter for carrier `name` (its terms: the CarrierProfile defaults)."""
-    return AdoptingCarrier(CarrierProfile(name), clock or ctx.clock)
+    return AdoptingCarrier(CarrierProfile(name), clock or ctx.clock,
+                           numbers=lambda: next_waybill_no(ctx, name))
+
+
+@retrying("numbering a waybill")
+def next_waybill_no(ctx: Context, carrier: str) -> int:
+    """The carrier's next waybill number on this store, committed at once (a number given to
+    a label never used is not given again: gaps, never repeats)."""
+    with ctx.tx() as tx:
+        return carrier_store.next_waybill_no(tx.store.sql, carrier)
