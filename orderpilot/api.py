@@ -325,19 +325,33 @@ class Cases:
         return [self.get(case.entity) for case in cases]
 
     def approve(self, case_id: str, *, by: str, reason: str) -> CaseView:
-        """Grant a request held for a person (the refund follows); InvalidTransition if it
-        was decided already."""
-        return self._decide(case_id, True, by, reason)
+        """Grant a request held for a person; InvalidTransition if it was decided already.
+
+        A refund-only request is then paid back through the payment provider at once, as
+        `refund` pays (the console's settle job, if one runs, finds it paid: the money moves
+        once): it comes back `refunded`. Still pending at the provider (a timeout): it comes
+        back `approved`, and the money sweep (`pilot.payments.sweep`, or the console) makes
+        the call again and counts it when paid. Refused by the provider: PermanentPaymentError
+        — the approval stands, nothing is counted; `refund` asks again, or close the case.
+        A return's refund follows the inspection of its goods (`refund`)."""
+        key = self._decide(case_id, True, by, reason)  # its refund recorded with it
+        done = refunds.pay(self._ctx, key) if key else None
+        if done is not None and done.status is OperationStatus.FAILED:
+            raise PermanentPaymentError(f"{case_id} is approved, but the provider refused "
+                                        f"its refund {done.key}: "
+                                        f"{done.error or 'no reason given'}")
+        return self.get(case_id)
 
     def reject(self, case_id: str, *, by: str, reason: str) -> CaseView:
         """Refuse a request held for a person; InvalidTransition if it was decided already."""
-        return self._decide(case_id, False, by, reason)
+        self._decide(case_id, False, by, reason)
+        return self.get(case_id)
 
-    def _decide(self, case_id: str, approve: bool, by: str, reason: str) -> CaseView:
+    def _decide(self, case_id: str, approve: bool, by: str, reason: str) -> str | None:
+        """Apply the decision; the key of the refund it recorded, if any."""
         number = parse_id("case_id", case_id, "c")
         checked = parse(Decided, {"by": by, "reason": reason})
-        refunds.decide(self._ctx, number, approve, checked.reason, checked.by)
-        return self.get(case_id)
+        return refunds.decide(self._ctx, number, approve, checked.reason, checked.by)
 
 
 def _key(key: Any) -> str | None:

@@ -39,7 +39,8 @@ def case_list(db: DbOption = None) -> None:
 
 @case_app.command("approve")
 def case_approve(case_id: str, by: By, reason: Reason, db: DbOption = None) -> None:
-    """Grant the request: the refund (or the return) follows."""
+    """Grant the request: a refund-only one is paid back through the payment provider at
+    once (as `case refund`); a return's refund follows the inspection of its goods."""
     _decide(db, case_id, "approve", by, reason)
 
 
@@ -51,9 +52,12 @@ def case_reject(case_id: str, by: By, reason: Reason, db: DbOption = None) -> No
 
 def _decide(db: str | None, case_id: str, decision: str, by: str, reason: str) -> None:
     with errors():
-        case = getattr(pilot(db).cases, decision)(case_id, by=by, reason=reason)
+        p = pilot(db)
+        case = getattr(p.cases, decision)(case_id, by=by, reason=reason)
+        currency = p.orders.get(case.order_id).currency
     done = {"approve": "approved", "reject": "rejected"}[decision]
-    console.print(f"{case.id} {done} by {by}: now [bold]{case.state}[/]")
+    paid = f", refunded {money(case.refunded, currency)}" if case.refunded else ""
+    console.print(f"{case.id} {done} by {by}{paid}: now [bold]{case.state}[/]")
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -19,6 +21,11 @@ from integrations.ingest.events import (
     VerificationAnswer,
 )
 from integrations.ingest.once import Outcome
+from integrations.notifications.masking import mask_text
+from integrations.service import refunds
+from integrations.service.context import Context
+from statemachine import ids
+from statemachine.money import OperationStatus
 
 router = APIRouter(responses=ERRORS)
 
@@ -82,8 +89,28 @@ def carrier_event(event: CarrierEvent, run: Run) -> JSONResponse:
 
 @router.post("/v1/reviews/cases/{case_id}/decision", tags=["reviews"])
 def case_decision(case_id: CaseId, event: ReviewDecision, run: Run) -> JSONResponse:
-    """Grant or refuse an after-sales request held for a person (the refund follows)."""
-    return _reply(run(lambda c: handlers.case_decided(c, case_id, event)))
+    """Grant or refuse an after-sales request held for a person. Granting a refund-only one
+    pays the buyer back through the payment provider after the decision commits: `refund`
+    says how it ended (succeeded; pending: the money sweep makes the call again; failed:
+    `error`), `case` is the case then. A return's refund follows the inspection."""
+    outcome = run(lambda c: handlers.case_decided(c, case_id, event))
+    return _reply(_paid_back(run.ctx, outcome))
+
+
+def _paid_back(ctx: Context, outcome: Outcome) -> Outcome:
+    """After the commit: make the call of the refund a grant recorded (a replay makes it with
+    the same key — the provider pays once — or finds it settled) and answer as it ended."""
+    key = (outcome.body.get("refund") or {}).get("operation")
+    if not key:
+        return outcome
+    done = refunds.pay(ctx, key)
+    refund = {"operation": key, "status": done.status.value, "amount": done.amount,
+              "currency": done.currency}
+    if done.error and done.status is OperationStatus.FAILED:  # the provider's text: masked
+        refund["error"] = mask_text(done.error)
+    case = refunds.get(ctx, ids.CASE.parse(outcome.body["case"]["id"]))
+    return replace(outcome, body={**outcome.body, "case": case.model_dump(mode="json"),
+                                  "refund": refund})
 
 
 @router.post("/v1/reviews/orders/{order_id}/decision", tags=["reviews"])

@@ -30,7 +30,7 @@ from integrations.ingest.once import (
 )
 from integrations.risk import lists_store, operations
 from integrations.risk.views import BlacklistEntryView
-from integrations.service import aftersales, money, orders, shipments, verification
+from integrations.service import aftersales, money, orders, refunds, shipments, verification
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import KeyReused, request_digest
 from integrations.service.inputs import OpenCase, parse, parse_id
@@ -323,15 +323,20 @@ def review_decided(ctx: Context, order_id: str, event: ReviewDecision) -> Outcom
 
 
 def case_decided(ctx: Context, case_id: str, event: ReviewDecision) -> Outcome:
-    """A reviewer grants or refuses an after-sales request held for a person."""
-    number = parse_id("case_id", case_id, "c")
+    """A reviewer grants or refuses an after-sales request held for a person; granting a
+    refund-only one records its refund with it (`refund.operation`, paid after the commit:
+    http/events.py)."""
+    number, actor = parse_id("case_id", case_id, "c"), f"reviewer:{event.reviewer}"
 
     def apply(tx: Tx, _: Any) -> Applied:
-        case = tx.store.get_case(number)
-        aftersales.fire(ctx, tx, case, event.decision, f"reviewer:{event.reviewer}",
+        case = tx.store.get_case(number, lock=True)  # the order's lock
+        aftersales.fire(ctx, tx, case, event.decision, actor,
                         {"reason": event.reason} if event.reason else {})
+        key = refunds.record_granted(ctx, tx, number, actor) if \
+            event.decision == "approve" else None
         return Applied(case.order_id, True, {"case": CaseView.of(tx.store.get_case(number))
-                                             .model_dump(mode="json")})
+                                             .model_dump(mode="json"),
+                                             **({"refund": {"operation": key}} if key else {})})
 
     return once(ctx, "reviews", f"case.{event.decision}", event, apply)
 

@@ -3,6 +3,9 @@
 Settling a refund-only case records the refund (a pending operation, keyed per case) under the
 order's lock, calls the payment gateway after that commit, and books its answer on case and
 order (money_refunds, money): a cancellation at the same moment sees the refund in flight.
+A person granting a refund-only request records it in the approval's own transaction
+(record_granted); the API, the CLI and HTTP then pay it at once, the console's settle job
+otherwise — once between them, by the one key.
 Return cases move to awaiting_return; the refund follows inspection of the goods.
 """
 
@@ -16,7 +19,8 @@ from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.views import CaseView
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
-from statemachine.money import OperationStatus
+from statemachine.errors import GuardRejected
+from statemachine.money import OperationStatus, PaymentOperation
 from statemachine.ports import PaymentGateway, PermanentPaymentError
 from statemachine.refund_policy import (
     RefundFacts,
@@ -43,18 +47,52 @@ def triage(ctx: Context, case_id: int, rules: RefundRules | None = None) -> list
         return reasons
 
 
-def decide(ctx: Context, case_id: int, approve: bool, reason: str, reviewer: str) -> str:
-    """A person's decision on a case under review; InvalidTransition if decided elsewhere."""
-    aftersales.fire_case(ctx, case_id, "approve" if approve else "reject",
-                         f"reviewer:{reviewer}", {"reason": reason})
-    return get(ctx, case_id).state
+@retrying("the review decision")  # one transaction, re-run whole after a collision
+def decide(ctx: Context, case_id: int, approve: bool, reason: str, reviewer: str
+           ) -> str | None:
+    """A person's decision on a case under review; InvalidTransition if decided elsewhere.
+
+    Granting a refund-only request records its refund (in flight) in the same transaction:
+    the key is returned for the caller to pay after the commit (`pay`) — or the settle job
+    pays it; a crash in between leaves it pending, for the money sweep. None otherwise."""
+    actor = f"reviewer:{reviewer}"
+    with ctx.tx() as tx:
+        case = tx.store.get_case(case_id, lock=True)  # the order's lock
+        aftersales.fire(ctx, tx, case, "approve" if approve else "reject", actor,
+                        {"reason": reason})
+        return record_granted(ctx, tx, case_id, actor) if approve else None
+
+
+def record_granted(ctx: Context, tx: Tx, case_id: int, actor: str) -> str | None:
+    """In the transaction that grants a request (its order locked): record the refund of a
+    refund-only case to be paid, keyed `refund:<case>` like the settle job's, so the two
+    pay it once between them (settle). None for another kind, or when the store would
+    refuse the refund (its order refunded in full already, by a cancellation): the approval
+    stands, and `refund` or the settle job names why."""
+    case = tx.store.get_case(case_id)
+    if case.kind is not CaseKind.REFUND_ONLY or case.state not in ACCEPTED:
+        return None
+    order = tx.store.get_order(case.order_id, lock=True)
+    try:
+        return money_refunds.request_case_refund(ctx, tx, order, case, actor).key
+    except GuardRejected:
+        return None
+
+
+def pay(ctx: Context, key: str) -> PaymentOperation:
+    """Make a recorded refund's provider call (the shop's gateway) and book its answer; as it
+    ends — pending after a timeout: the money sweep makes it again with the same key."""
+    money.execute_quietly(ctx, [key])
+    return money.get(ctx, key)
 
 
 def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
     """Refund an accepted refund-only case, or ask for the goods back; returns the new state.
 
-    Idempotent: a case settled already — by this job before, or by another console a moment
-    ago — is left as it is and its state returned, the same answer for both callers."""
+    Idempotent: a case settled already — by this job before, by the approval that paid it, or
+    by another console a moment ago — is left as it is and its state returned, the same answer
+    for every caller; a refund recorded and still in flight is made with its key (the provider
+    answers a repeated key with its first result: the money moves once)."""
     case = get(ctx, case_id)
     if case.state not in {s.value for s in ACCEPTED}:
         return case.state

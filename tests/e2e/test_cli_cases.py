@@ -45,10 +45,12 @@ def test_case_list_then_approve_then_refuse_a_second_decision(sqlite_url, held_c
     assert code == 0 and held_case in out and "发错颜色" in out
     code, out = cli("case", "approve", held_case, "--by", "mei", "--reason", "photo checked",
                     "--db", sqlite_url)
-    assert code == 0 and "approved by mei: now approved" in out
+    # the refund-only request is paid back through the provider at once (before: "now
+    # approved", and nothing paid unless a console ran its settle job)
+    assert code == 0 and "approved by mei, refunded ¥19.99: now refunded" in out, out
     code, out = cli("case", "reject", held_case, "--by", "lee", "--reason", "late",
                     "--db", sqlite_url)
-    assert code == 2 and "cannot reject from approved" in out
+    assert code == 2 and "cannot reject from refunded" in out
     assert cli("case", "list", "--db", sqlite_url)[1].strip() == "no request waits for a person"
 
 

@@ -139,16 +139,29 @@ def test_a_reviewer_decides_an_after_sales_request_held_for_a_person(client, sho
     decision = {"event_id": "rev-c-1", "decision": "approve", "reviewer": "amy",
                 "reason": "photos show the damage"}
     response = client.post(f"/v1/reviews/cases/{opened['id']}/decision", decision)
-    # Then the case is approved with amy recorded, once; a late reject is refused
+    # Then the case is approved with amy recorded, once, and the buyer paid back through the
+    # payment provider at once (before: "the refund follows" — only where a console ran the
+    # settle job); a replay pays nothing more; a late reject is refused
     assert response.status_code == 200, response.text
-    assert response.json()["case"]["state"] == "approved"
+    assert response.json()["case"]["state"] == "refunded"
+    assert response.json()["refund"] == {"operation": f"refund:{opened['id']}",
+                                         "status": "succeeded", "amount": 1999,
+                                         "currency": "CNY"}
     again = client.post(f"/v1/reviews/cases/{opened['id']}/decision", decision)
     assert again.headers["Idempotent-Replay"] == "true"
+    assert again.json()["case"]["state"] == "refunded"
+    assert again.json()["refund"]["status"] == "succeeded"
+    assert shop.orders.get(order["id"]).refunded == 1999
+    with shop.context.tx(readonly=True) as tx:
+        paid_back = tx.store.sql.all("SELECT kind, amount FROM payment_records WHERE "
+                                     "kind = 'refund'", {})
+    assert [tuple(r) for r in paid_back] == [("refund", 1999)]
     late = client.post(f"/v1/reviews/cases/{opened['id']}/decision",
                        {**decision, "event_id": "rev-c-2", "decision": "reject"})
     assert late.status_code == 409
     steps = [h for h in shop.orders.history(order["id"]) if h.entity_id == opened["id"]]
-    assert [(h.trigger, h.actor) for h in steps][-1] == ("approve", "reviewer:amy")
+    assert [(h.trigger, h.actor) for h in steps][-2:] == [("approve", "reviewer:amy"),
+                                                          ("refund", "reviewer:amy")]
 
 
 def test_ops_list_orders_page_by_page_and_export_them(client, shop):

@@ -11,9 +11,11 @@ from integrations.service import reviews
 from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision, approve_everything
 from tests.integration.races.trouble_actions import (
+    approve_case,
     declare_stalled_lost,
     dispute_opened,
     lose_silent_parcels,
+    pay_recorded_refund,
     receive_return,
     report_lost,
     report_payment,
@@ -21,7 +23,8 @@ from tests.integration.races.trouble_actions import (
     sweep_at,
 )
 
-__all__ = ["approve_everything", "declare_stalled_lost", "dispute_opened", "lose_silent_parcels",
+__all__ = ["approve_case", "approve_everything", "declare_stalled_lost", "dispute_opened",
+           "lose_silent_parcels", "pay_recorded_refund",
            "receive_return", "report_lost", "report_payment", "ship_with_labels", "sweep_at"]
 
 ADDRESS = {"province": "浙江省", "city": "杭州市", "district": "西湖区",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from integrations.service import refunds
 from tests.integration.races.conftest import TRIALS
 from tests.integration.races.provider import SharedProvider
 from tests.integration.races.shop import approved_refund_case, booked, paid, start_trial
@@ -112,4 +113,65 @@ def test_a_dashboard_refund_notified_while_the_cancel_refund_job_runs_is_not_pai
         assert (out, ledger, pilot.orders.get(order.id).refunded, pending) == (
             order.total, order.total, order.total, []), (
             trial, out, ledger, pending, provider.asked(ref), job, notice)
+        race.check([order.id])
+
+
+def held_refund_case(pilot, order) -> str:
+    """A refund-only request on one of the order's two lines, held for a person."""
+    case = pilot.cases.open(order.id, kind="refund_only", reason="商品破损",
+                            lines=[{"line_no": 1, "quantity": 1}])
+    pilot.cases.fire(case.id, "review", actor="system:refund-review")
+    return case.id
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_an_api_approval_and_the_console_settle_job_pay_a_request_once(race, trials, tmp_path):
+    pilot = race.open()
+    provider = SharedProvider(str(tmp_path / "provider.pickle"))
+    for trial in range(trials):
+        # Given a paid order and a refund-only request on one of its lines held for a person
+        start_trial(race, trial)
+        order = paid(pilot, trial, lines=2)
+        provider.paid(f"alipay-{trial}", order.total)
+        case_id = held_refund_case(pilot, order)
+        # When a person approves it from the Python API (which pays at once) while two
+        # consoles run the settle job on it (an approval's outbox row handled twice)
+        job = ("console_job", {"job": "settle-refund", "entity": case_id,
+                               "provider": str(provider.path)})
+        outcomes = race.run(("approve_case", {"case_id": case_id,
+                                              "provider": str(provider.path)}), job, job)
+        # Then the provider paid the line once, and the store booked it once
+        assert all(o.ok for o in outcomes), (trial, outcomes)
+        ledger, pending = booked(pilot, order.id)
+        due, out = order.total // 2, provider.refunded(f"alipay-{trial}")
+        assert (out, ledger, pilot.orders.get(order.id).refunded, pending,
+                pilot.cases.get(case_id).state) == (due, due, due, [], "refunded"), (
+            trial, outcomes, provider.asked(f"alipay-{trial}"))
+        race.check([order.id])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_the_approval_s_own_call_and_the_settle_job_racing_on_its_refund_pay_once(
+        race, trials, tmp_path):
+    pilot = race.open()
+    provider = SharedProvider(str(tmp_path / "provider.pickle"))
+    for trial in range(trials):
+        # Given an approval committed with its refund recorded (its call not made yet)
+        start_trial(race, trial)
+        order = paid(pilot, trial, lines=2)
+        provider.paid(f"alipay-{trial}", order.total)
+        case_id = held_refund_case(pilot, order)
+        key = refunds.decide(pilot.context, int(case_id[2:]), True, "照片显示破损", "mei")
+        # When the approval makes its call as two consoles run the settle job, at once
+        job = ("console_job", {"job": "settle-refund", "entity": case_id,
+                               "provider": str(provider.path)})
+        outcomes = race.run(("pay_recorded_refund", {"key": key,
+                                                     "provider": str(provider.path)}), job, job)
+        # Then every caller sees it paid, the provider paid once and the store booked it once
+        assert [(o.ok, o.result) for o in outcomes] == [
+            (True, "succeeded"), (True, "refunded"), (True, "refunded")], (trial, outcomes)
+        ledger, pending = booked(pilot, order.id)
+        due, out = order.total // 2, provider.refunded(f"alipay-{trial}")
+        assert (out, ledger, pilot.orders.get(order.id).refunded, pending) == (
+            due, due, due, []), (trial, outcomes, provider.asked(f"alipay-{trial}"))
         race.check([order.id])

@@ -107,3 +107,27 @@ def declare_stalled_lost(pilot: OrderPilot, shipment_id: str) -> str:
 
 def _no_carrier(name: str, clock: Any) -> Any:
     raise AssertionError("declaring a parcel lost does not chase the carrier")
+
+
+def approve_case(pilot: OrderPilot, case_id: str, provider: str) -> str:
+    """A person approves a request from the Python API, which pays it through the shared
+    provider's books at once (refund-only)."""
+    from dataclasses import replace
+
+    from orderpilot.api import Cases
+    from tests.integration.races.provider import SharedProvider
+
+    ctx = replace(pilot.context, gateway=SharedProvider(provider))
+    return Cases(ctx).approve(case_id, by="mei", reason="照片显示破损").state
+
+
+def pay_recorded_refund(pilot: OrderPilot, key: str, provider: str) -> str:
+    """The approval's own provider call of the refund it recorded (what `approve` does right
+    after its commit), through the shared provider's books."""
+    from dataclasses import replace
+
+    from integrations.service import refunds
+    from tests.integration.races.provider import SharedProvider
+
+    ctx = replace(pilot.context, gateway=SharedProvider(provider))
+    return refunds.pay(ctx, key).status.value
