@@ -7,6 +7,7 @@ Nested in `Settings` as `fulfilment`; from the environment use the `__` delimite
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -59,18 +60,24 @@ class FulfilmentPolicy(BaseModel):
 
     @field_validator("carriers")
     @classmethod
-    def _known_regions(cls, carriers: dict[str, CarrierSpec]) -> dict[str, CarrierSpec]:
-        """A region in Chinese must name a province or city of the division table (杭州 or
-        杭州市, 浙江 or 浙江省): one that names none — a typo (杭洲), a district (西湖区) —
-        would silently serve no parcel. A Latin-script name (Hangzhou) is matched as written:
-        the table has no such names. Loads the table (seconds, once) when one is configured."""
+    def _named_regions(cls, carriers: dict[str, CarrierSpec]) -> dict[str, CarrierSpec]:
+        """A blank region is refused here; whether a Chinese one names a division is asked at
+        the first carrier selection (`unknown_region`): the table takes seconds to load, and
+        loading settings is every command's start (`orderpilot order show` too)."""
         for name, spec in carriers.items():
             for region in spec.regions:
-                if not region.strip() or (has_cjk(region) and not cities_or_provinces(region)):
-                    raise ValueError(f"carrier {name!r}: region {region!r} names no province or "
-                                     "city of the division table (e.g. 杭州, 浙江省, or * for "
-                                     "everywhere)")
+                if not region.strip():
+                    raise ValueError(_unknown(name, region))
         return carriers
+
+    def unknown_region(self) -> str | None:
+        """Why the carrier catalogue cannot be used, if it cannot: a region in Chinese must
+        name a province or city of the division table (杭州 or 杭州市, 浙江 or 浙江省); one
+        that names none — a typo (杭洲), a district (西湖区) — would silently serve no parcel.
+        A Latin-script name (Hangzhou) is matched as written: the table has no such names.
+        Loads the table (seconds, once per process); the answer is kept per catalogue."""
+        return _first_unknown(tuple((name, tuple(spec.regions))
+                                    for name, spec in sorted(self.carriers.items())))
 
     def distance(self, a: str, b: str) -> float:
         """Distance from a to b (either direction in the table); unknown pairs are far."""
@@ -78,3 +85,17 @@ class FulfilmentPolicy(BaseModel):
             return 0.0
         known = self.distances.get(a, {}).get(b, self.distances.get(b, {}).get(a))
         return float("inf") if known is None else known
+
+
+@lru_cache(maxsize=16)
+def _first_unknown(catalogue: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
+    for name, regions in catalogue:
+        for region in regions:
+            if has_cjk(region) and not cities_or_provinces(region):
+                return _unknown(name, region)
+    return None
+
+
+def _unknown(name: str, region: str) -> str:
+    return (f"carrier {name!r}: region {region!r} names no province or city of the division "
+            "table (e.g. 杭州, 浙江省, or * for everywhere)")

@@ -11,8 +11,10 @@ from integrations.db import carrier_store
 from integrations.geo.region_fields import cities_or_provinces
 from integrations.service.context import Context, Tx
 from statemachine.carrier_choice import CarrierKpi, CarrierOption, ParcelNeeds, choose_carrier
-from statemachine.errors import GuardRejected
+from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.order_aggregate import Order
+
+CATALOGUE = "ORDERPILOT_FULFILMENT__CARRIERS"  # the setting, as the operator writes it
 
 
 def pick_carrier(ctx: Context, tx: Tx, order: Order, warehouse: str,
@@ -23,6 +25,9 @@ def pick_carrier(ctx: Context, tx: Tx, order: Order, warehouse: str,
     policy = ctx.settings.fulfilment
     if not policy.carriers:
         return {"carrier": ctx.settings.default_carrier}
+    unknown = policy.unknown_region()  # the first selection in a process loads the table
+    if unknown is not None:  # refused before any parcel goes with this catalogue
+        raise InvalidInput({CATALOGUE: unknown})
     needs = _needs(ctx, tx, order, warehouse, params, now)
     options = [CarrierOption(name, served(spec.regions, needs.destination), spec.max_weight_g,
                              spec.transit_days, spec.insured_up_to, spec.cost)

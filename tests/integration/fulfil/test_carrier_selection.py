@@ -4,14 +4,22 @@ KPIs come from our own parcels (lost parcels count against a carrier)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from integrations.fulfil_config import CarrierSpec
+from orderpilot import OrderPilot
 from statemachine.errors import GuardRejected, InvalidInput
+from statemachine.risk_port import approve_everything
 from tests.factories import paid_order, stock
 
 from .conftest import make_pilot
+
+ROOT = Path(__file__).resolve().parents[3]
 
 CARRIERS = {"swift": CarrierSpec(transit_days=1, insured_up_to=1_000_000, cost=2500),
             "thrift": CarrierSpec(transit_days=3, cost=700),
@@ -150,16 +158,46 @@ def test_a_carrier_s_regions_match_the_address_however_either_writes_the_name(an
     ("杭洲", "'杭洲' names no province or city"),  # a typo of 杭州
     ("西湖区", "'西湖区' names no province or city"),  # a district: carriers serve cities
 ])
-def test_a_region_that_names_no_province_or_city_is_refused_at_config_load(
-        monkeypatch, tmp_path, region, expected):
+def test_a_region_that_names_no_province_or_city_is_refused_before_any_parcel_ships(
+        any_url, clock, monkeypatch, region, expected):
+    """Checked at the first carrier selection, not at settings load (which every command pays:
+    the division table takes seconds to load): the order that would have gone with the catch-all
+    carrier is refused naming the setting, and nothing is written; a blank region is still
+    refused at load."""
     from integrations.fulfil_config import FulfilmentPolicy
-    from orderpilot import OrderPilot
 
-    with pytest.raises(ValueError, match=f"carrier 'zj': region {expected}"):
-        FulfilmentPolicy(carriers={"zj": CarrierSpec(regions=["浙江", region])})
-    monkeypatch.setenv("ORDERPILOT_FULFILMENT__CARRIERS",
-                       json.dumps({"zj": {"regions": ["浙江", region]}}))
+    with pytest.raises(ValueError, match="carrier 'zj': region ' ' names no province"):
+        FulfilmentPolicy(carriers={"zj": CarrierSpec(regions=["浙江", " "])})
+    # Given a catalogue whose 浙江 carrier names a region that is no province or city
+    monkeypatch.setenv("ORDERPILOT_FULFILMENT__CARRIERS", json.dumps(
+        {"zj": {"regions": ["浙江", region], "cost": 300}, "any": {"cost": 900}}))
+    shop = OrderPilot(any_url, clock=clock, risk_check=approve_everything)  # loads
+    stock(shop, "SKU-1", "WH-A", 10)
+    order = paid_order(shop, quantity=1, shipping_address=_chinese("浙江省", "杭州市", "西湖区"))
+    for trigger in ("start_picking", "pack"):
+        shop.orders.fire(order.id, trigger)
+    # When the packed order ships
     with pytest.raises(InvalidInput) as refused:
-        OrderPilot(f"sqlite:///{tmp_path / 'shop.db'}")
+        shop.orders.fire(order.id, "ship")
+    # Then it is refused naming the setting, the carrier and the region; nothing is written
     assert expected in refused.value.problems["ORDERPILOT_FULFILMENT__CARRIERS"]
-    assert not (tmp_path / "shop.db").exists()
+    assert "carrier 'zj'" in refused.value.problems["ORDERPILOT_FULFILMENT__CARRIERS"]
+    assert shop.orders.get(order.id).state == "packed"
+    assert shop.shipments.of_order(order.id) == []
+    shop.close()
+
+
+def test_loading_settings_with_chinese_carrier_regions_does_not_load_the_division_table(
+        sqlite_url):
+    """Loading the settings (the start of every CLI command) and reading an order does not
+    load the division table (2–11 s the first time in a process); before, it did."""
+    probe = ("import sys; from orderpilot import OrderPilot; "
+             "from integrations.geo import region_fields; "
+             f"p = OrderPilot({sqlite_url!r}); p.orders.list(); p.close(); "
+             "print('jionlp' in sys.modules, region_fields._places.cache_info().currsize)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ORDERPILOT_FULFILMENT__CARRIERS": json.dumps(
+        {"hz": {"regions": ["杭州", "浙江省"]}, "any": {}})}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "0"]
