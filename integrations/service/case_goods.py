@@ -48,6 +48,19 @@ def case_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
     return facts
 
 
+def replacement_shares(move: Move) -> str | None:
+    """An exchange approved (its replacement held) or shipped (what was not held taken fresh)
+    plans on the free stock read when its round starts, as does every other exchange's, of
+    any order: in a batch each is decided after the one before is written, as single calls
+    are. Before, two planned the same free units; the writer's conditional update refused
+    the second (no oversell) with InsufficientStock, and the whole batch failed with it."""
+    case = move.aggregate
+    if move.trigger == "exchange" or (move.trigger in ("approve", "auto_approve")
+                                       and case.kind is CaseKind.EXCHANGE):
+        return "free stock"
+    return None
+
+
 def _wanted(tx: Tx, case: AfterSalesCase, held_counts: bool) -> list[Need]:
     """Units of each case line still to find (minus what is held for it, when shipping)."""
     order = tx.store.get_order(case.order_id)

@@ -18,7 +18,7 @@ from integrations.db.money_store import MoneyStore
 from integrations.db.writer import Change
 from integrations.service import pipeline
 from integrations.service.carriers import pick_carrier
-from integrations.service.case_goods import case_facts
+from integrations.service.case_goods import case_facts, replacement_shares
 from integrations.service.case_money import units_to_settle
 from integrations.service.context import Context, Tx
 from integrations.service.money_requests import key_for, request
@@ -252,6 +252,11 @@ def refund_orders(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
     return []
 
 
+def case_shares(move: Move) -> tuple[str, int] | str | None:
+    """What a case step decides on with other moves of its batch (`pipeline.rounds`)."""
+    return refund_shares(move) or replacement_shares(move)
+
+
 def refund_shares(move: Move) -> tuple[str, int] | None:
     """Two refunds of one order's cases decide on the same money and units left: in a batch,
     the second is decided after the first is written (refused alone if it no longer fits)."""
@@ -346,6 +351,6 @@ ORDER = Kind(ORDER_LIFECYCLE, order_of=lambda o: o.id, event_data=order_event_da
              spawn_key="parcels")
 CASE = Kind(CASE_LIFECYCLE, order_of=lambda c: c.order_id, event_data=case_event_data,
             facts=case_facts, follow_up=refund_orders, spawns=SHIPMENT, spawn_key="parcels",
-            shares=refund_shares)
+            shares=case_shares)
 CLAIM = Kind(CLAIM_LIFECYCLE, order_of=lambda c: c.order_id, event_data=claim_event_data,
              facts=lock_orders)
