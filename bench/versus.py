@@ -1,6 +1,6 @@
 """This checkout's API path against the code before the transition pipeline, in one run.
 
-    python bench/versus.py [--base COMMIT] [--orders N] [--rounds R]
+    python bench/versus.py [--base COMMIT] [--orders N] [--rounds R] [--profile] [--instructions]
 
 Issue 10 asks for the per-transition API path at ≥ 3× "today's figure in the same run". A
 figure from another day on this shared machine means little, so this script checks the base
@@ -9,7 +9,10 @@ processes — base, current, base, current … — each driving N orders through
 happy path of the public Python API on a fresh SQLite file (place, pay, start_picking, pack,
 ship, pick_up, deliver, close; risk approves everything). Each process reports wall time and CPU
 time per API call; the ratio of each alternation is printed with its median. Nothing here is a
-test: figures to read.
+test: figures to read. On a shared machine the times swing with the load (single rounds from
+0.3× to 3.7× at load 10–17); `--instructions` adds a count the load does not move: user-space
+instructions per call of each side under valgrind (the kernel's part, the WAL writes, is not in
+it: bench/wal_frames.py counts those).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import pstats
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -98,6 +103,36 @@ def measure(tree: Path, orders: int, profile: Path | None = None) -> tuple[float
     return float(wall), float(cpu)
 
 
+def instructions(tree: Path, low: int, high: int) -> float:
+    """User-space instructions per API call (valgrind's cachegrind): the driver at `high`
+    orders minus at `low`, so start-up and imports cancel. A count, not a time: the machine's
+    load does not move it (the kernel's part, the WAL writes, is not in it)."""
+    counts = []
+    for orders in (low, high):
+        with tempfile.TemporaryDirectory() as scratch:
+            done = subprocess.run(
+                ["valgrind", "--tool=cachegrind", "--cache-sim=no",
+                 f"--cachegrind-out-file={scratch}/out", sys.executable, "-c", DRIVER,
+                 str(orders)], cwd=tree, capture_output=True, text=True, check=True,
+                env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", ENV: level()})
+        counts.append(int(re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)[1].replace(",", "")))
+    return (counts[1] - counts[0]) / ((high - low) * 8)
+
+
+def by_instructions(base: Path, orders: int) -> dict[str, float]:
+    """Instructions per API call, base and current (each tree's modules compiled by a plain
+    run first: the first run of a fresh tree writes its .pyc files, which would count)."""
+    low = max(10, orders // 10)
+    found = {}
+    for side, tree in (("base", base), ("current", ROOT)):
+        measure(tree, 1)
+        found[side] = instructions(tree, low, orders)
+    found["speedup"] = found["base"] / found["current"]
+    print(f"instructions per API call: base {found['base']:,.0f}, current "
+          f"{found['current']:,.0f}: {found['speedup']:.3f}x")
+    return found
+
+
 def by_layer(base: Path, scratch: Path, orders: int) -> dict[str, dict[str, float]]:
     """Own time per API call grouped by layer (bench/lifecycle.py's grouping), base and current;
     the profiler's overhead inflates every layer, so compare the two sides, not with the
@@ -125,7 +160,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--profile", action="store_true",
                         help="one more process per side under cProfile: µs per call by layer")
+    parser.add_argument("--instructions", action="store_true",
+                        help="user-space instructions per call of each side (valgrind): a "
+                             "ratio the machine's load does not move")
     args = parser.parse_args(argv)
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind on the PATH (apt-get install valgrind)")
     with tempfile.TemporaryDirectory() as scratch:
         base = checkout(args.base, Path(scratch) / "base")
         try:
@@ -137,6 +177,7 @@ def main(argv: list[str] | None = None) -> dict:
                                "cpu_speedup": before[1] / after[1]})
                 print(json.dumps(rounds[-1]), flush=True)
             layers = by_layer(base, Path(scratch), args.orders) if args.profile else None
+            counted = by_instructions(base, args.orders) if args.instructions else None
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
                            capture_output=True)
@@ -153,6 +194,7 @@ def main(argv: list[str] | None = None) -> dict:
         "spread_wall_speedup": [min(r["wall_speedup"] for r in rounds),
                                 max(r["wall_speedup"] for r in rounds)],
         "profile_us_per_call": layers,
+        "instructions_per_call": counted,
     }
     print(json.dumps({k: v for k, v in result.items() if k != "rounds"}, indent=1))
     if args.json:
