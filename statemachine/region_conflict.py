@@ -17,13 +17,18 @@ FIELDS = ("province", "city", "district")  # widest first: each should contain t
 
 @dataclass(frozen=True, slots=True)
 class RegionConflict:
-    """`field` (the wider one) does not contain what `other` names: `why` says where that is."""
+    """`field` (the wider one) does not contain what `other` names: `why` says where that is.
+    Regions written in one text (a `line`, a street holding the whole address) contradict each
+    other within it (`field == other`); a street that names a region the fields contradict is
+    `street` against the field (`other`)."""
 
-    field: str  # "province" or "city"
-    other: str  # "city" or "district"
+    field: str  # "province" or "city"; "line" or "street"
+    other: str  # "city" or "district"; "line" or "street" (itself), or the field it contradicts
     why: str  # "广东省 does not contain 杭州市 (浙江省)"
 
     def __str__(self) -> str:
+        if self.field == self.other:
+            return f"{self.field} contradicts itself: {self.why}"
         return f"{self.field} contradicts {self.other}: {self.why}"
 
 

@@ -4,7 +4,8 @@ Chinese-script text is written in simplified characters (jionlp's table), then g
 the region finder (jionlp) and the pure detail split in `statemachine.address`; Latin-script
 text is parsed by country (words in order, postcode, city). Raises `InvalidInput` naming the
 field when nothing usable is left. Region fields that contradict each other (广东省 /
-杭州市) are not refused here — stored orders are parsed again by migrations — but carried in
+杭州市), and regions written in a line or the street that do (region_text.py), are not refused
+here — stored orders are parsed again by migrations — but carried in
 `ParsedAddress.conflicts` (region_fields.py); the placement decides (geo/contact.py).
 
 A change to what key an address gets strands the block / allow entries listed under the old
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from integrations.geo import region_fields
+from integrations.geo import region_fields, region_text
 from integrations.geo.regions import Region, find_region, simplified, zone_spelled
 from statemachine.address import (
     ParsedAddress,
@@ -47,7 +48,8 @@ def parse_address(address: Mapping[str, Any], field: str = "shipping_address"
             raise InvalidInput({f"{field}.street": "expected a street address (or a line)"})
         text = "".join(parts[k] for k in CHINESE_ORDER)
         parsed = _chinese(text, parts["postal_code"] or None)
-        found = region_fields.conflicts(parts)  # 广东省 / 杭州市: said, not settled by the parse
+        # 广东省 / 杭州市, or a street that names another region: said, not settled by the parse
+        found = region_fields.conflicts(parts) + region_text.street_conflicts(parts)
         return replace(parsed, conflicts=found) if found else parsed
     street, street_note = split_notes(parts["street"], latin=True)
     district, district_note = split_notes(parts["district"], latin=True)
@@ -66,7 +68,9 @@ def parse_line(line: str, country: str = "CN", postcode: Any = None,
     if not line.strip():
         raise InvalidInput({field: "expected an address"})
     if has_cjk(split_notes(line)[0]):  # a Latin address may carry a note in Chinese
-        return _chinese(line, str(postcode) if postcode else None)
+        parsed = _chinese(line, str(postcode) if postcode else None)
+        found = region_text.text_conflicts(split_notes(line)[0], field.rpartition(".")[2])
+        return replace(parsed, conflicts=found) if found else parsed
     line, note = split_notes(line, latin=True)
     tail = _COUNTRY_TAIL.search(line)
     if tail:

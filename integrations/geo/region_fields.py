@@ -7,7 +7,7 @@ one division per field nests in the one of the field before: 浙江省 / 杭州�
 北京市 / 北京市 / 朝阳区 (a municipality is its own city). A name the table does not know
 (氹仔, 高新区, 市辖区, a street in the district field, Latin script from Shopify) is no
 evidence either way: it is passed over, and the address parses as before. Nor is a name that
-only says what kind of area it is (高新区, 经开区, 新区, 城区: `_GENERIC`).
+only says what kind of area it is (高新区, 经开区, 新区, 城区: `GENERIC`).
 
 This reads the fields as sent; the parse of the whole text (addresses.py) is unchanged, and so
 are the keys: what a contradiction changes is whether the order is taken as it is
@@ -31,7 +31,7 @@ _SEATS_SHOWN = 4
 _HK_REGIONS = ("九龙", "新界", "香港岛", "港岛")
 # A name that says what kind of area, not which: 高新区, 经开区, 新区, 城区, 东区 are names of
 # zones in many cities, most of which the table lacks (杭州 writes 高新区 for 滨江区): no evidence
-_GENERIC = re.compile(
+GENERIC = re.compile(
     r"(?:[东南西北中]|市中|城|郊|新|高新|经开|经济技术开发|经济开发"
     r"|开发|示范|管理|工业园|化工园|园|试验|保税)区|.*直辖.*"
 )
@@ -48,15 +48,25 @@ def conflicts(fields: Mapping[str, str | None]) -> tuple[RegionConflict, ...]:
         for f in FIELDS
         if (value := (fields.get(f) or "").strip()) and (found := where(value))
     ]
+    return chain_conflicts(known)
+
+
+Named = tuple[str, str, frozenset[Place]]  # (label, name as written, the divisions it may be)
+
+
+def chain_conflicts(known: list[Named]) -> tuple[RegionConflict, ...]:
+    """Each name of `known` (widest first) that does not contain the next one, as `conflicts`
+    compares fields; a label is the field each name was written in (the same label for names
+    of one text: `line contradicts itself`)."""
     found_conflicts: list[RegionConflict] = []
     for (wider, name, chains), (narrower, other, places) in itertools.pairwise(known):
-        if chains <= _undivided():  # 东莞市 / 东城区: its towns and subdistricts, called 区
+        if chains <= undivided():  # 东莞市 / 东城区: its towns and subdistricts, called 区
             continue
         nested = {p for p in places if any(p[: len(c)] == c for c in chains)}
         if not nested:
             found_conflicts.append(
                 RegionConflict(
-                    wider, narrower, f"{name} does not contain {other} ({_seats(places)})"
+                    wider, narrower, f"{name} does not contain {other} ({seats(places)})"
                 )
             )
     return tuple(found_conflicts)
@@ -65,9 +75,9 @@ def conflicts(fields: Mapping[str, str | None]) -> tuple[RegionConflict, ...]:
 def where(name: str) -> frozenset[Place]:
     """Every division `name` may be (empty: not a division the table knows)."""
     name = regions.simplified(_SPACE.sub("", unicodedata.normalize("NFKC", name)))
-    if _GENERIC.fullmatch(name):
+    if GENERIC.fullmatch(name):
         return frozenset()
-    places = _places()
+    places = places_table()
     found = places.get(name)
     if found is None and name[-1:] in ("省", "市"):  # 广西省, 香港市: a suffix its name lacks
         found = places.get(name[:-1])
@@ -81,7 +91,7 @@ def cities_or_provinces(name: str) -> frozenset[Place]:
     return frozenset(p for p in where(name) if len(p) <= 2)
 
 
-def _seats(places: frozenset[Place]) -> str:
+def seats(places: frozenset[Place]) -> str:
     """Where the divisions are, for people: 浙江省; 广东省深圳市, 黑龙江省鹤岗市; 北京市."""
     seats = sorted({"".join(dict.fromkeys(p[:-1])) or p[0] for p in places})
     more = ", …" if len(seats) > _SEATS_SHOWN else ""
@@ -89,14 +99,14 @@ def _seats(places: frozenset[Place]) -> str:
 
 
 @lru_cache(maxsize=1)
-def _undivided() -> frozenset[Place]:
+def undivided() -> frozenset[Place]:
     """The cities without districts, as places: what is written below one is a town or a
     subdistrict (东城街道, which people call 东城区), not a district the table knows."""
     return frozenset(regions.undivided_cities())
 
 
 @lru_cache(maxsize=1)
-def _places() -> dict[str, frozenset[Place]]:
+def places_table() -> dict[str, frozenset[Place]]:
     """Name (full or short) → the divisions it names, built once from the tables."""
     names: dict[str, set[Place]] = {}
 

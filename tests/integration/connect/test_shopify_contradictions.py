@@ -68,3 +68,22 @@ def test_a_shopify_order_whose_fields_agree_is_not_held(reviewed_storefront):
     created = send(http, "orders/create", _to("浙江省"), "wh-1")
     assert created.status_code == 200, created.text
     assert pilot.orders.get(created.json()["order"]["id"]).state == "paid"
+
+
+def test_a_shopify_order_whose_address1_names_another_city_is_held_for_review(
+    reviewed_storefront,
+):
+    # Given Shopify's order to 浙江省 杭州市 whose address1 names 深圳市南山区 (pasted from the
+    # buyer's old address)
+    pilot, http = reviewed_storefront
+    order = _to("浙江省")
+    address = {**order["shipping_address"], "address1": "深圳市南山区科技南十二路2号"}
+    # When it arrives, paid
+    created = send(http, "orders/create",
+                   {**order, "shipping_address": address, "billing_address": address}, "wh-1")
+    # Then it is placed and held, saying why (before: paid, nothing said)
+    assert created.status_code == 200, created.text
+    placed = pilot.orders.get(created.json()["order"]["id"])
+    assert placed.state == "under_review"
+    assert ("shipping address contradicts itself: street contradicts province: 浙江省 does not "
+            "contain 深圳市南山区 (广东省深圳市)") in [r["text"] for r in placed.risk["reasons"]]

@@ -194,7 +194,7 @@ def test_loading_settings_with_chinese_carrier_regions_does_not_load_the_divisio
     probe = ("import sys; from orderpilot import OrderPilot; "
              "from integrations.geo import region_fields; "
              f"p = OrderPilot({sqlite_url!r}); p.orders.list(); p.close(); "
-             "print('jionlp' in sys.modules, region_fields._places.cache_info().currsize)")
+             "print('jionlp' in sys.modules, region_fields.places_table.cache_info().currsize)")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ORDERPILOT_FULFILMENT__CARRIERS": json.dumps(
         {"hz": {"regions": ["杭州", "浙江省"]}, "any": {}})}
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True,
