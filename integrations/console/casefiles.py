@@ -16,7 +16,7 @@ from integrations.console.casework import (
 )
 from integrations.evidence import dispute_answer
 from integrations.evidence.pack import build_pack
-from integrations.notifications.masking import KEEP, mask_text
+from integrations.notifications.masking import KEEP, known_pii, mask_text
 from integrations.service.context import Context
 from integrations.service.reviews import dossier
 from integrations.service.views import OrderView
@@ -84,7 +84,9 @@ def _corrected(o: OrderView, zone: ZoneInfo) -> str:
     if not done:
         return ""
     before = "; ".join(done.get("conflicts_before") or ()) or "nothing to flag"
-    why = f" ({mask_text(done['reason'])})" if done.get("reason") else ""
+    # the reason is free text: the street or recipient typed into it is hidden too
+    known = known_pii({"shipping_address": o.shipping_address})
+    why = f" ({mask_text(done['reason'], known)})" if done.get("reason") else ""
     return (f"\n## Address corrected\n\n{when(done['at'], zone)} by {done['by']}{why}: the "
             f"order now ships to the address above. As placed, it said: {before}. Approving "
             f"is still yours to decide.\n")
