@@ -36,6 +36,7 @@ from statemachine.errors import InvalidInput, InvalidTransition
 from statemachine.order_aggregate import Order
 
 CONTACT = ("recipient", "phone")  # who receives the parcel: kept unless the correction names it
+REGION = ("province", "city", "district")  # shown in history and events, as placed or parsed
 
 
 class CorrectAddress(Edge):
@@ -86,13 +87,21 @@ def _correct(ctx: Context, order_id: int, sent: dict[str, Any], parsed: ParsedAd
         kept = {k: old[k] for k in CONTACT if old.get(k) and k not in sent}
         new = {**sent, **kept}
         params = {"shipping_address": new, "address": parsed.as_dict(),
-                  "shown_before": mask_address(old), "shown_after": mask_address(new),
-                  "reason": reason}
+                  "shown_before": shown(old, order.attrs.get("address") or {}),
+                  "shown_after": shown(new, parsed.as_dict()), "reason": reason}
         try:
             orders.fire(ctx, tx, order, "correct_address", actor, params, now)
         except InvalidTransition as error:
             raise orders.as_a_caller_sees(ctx, error) from None
         return order
+
+
+def shown(sent: Mapping[str, Any], parsed: Mapping[str, Any]) -> dict[str, Any]:
+    """The address as history and events show it: masked (street, recipient, phone hidden),
+    with the region the parser read in it — an address given as one `line` is masked whole,
+    and its region would otherwise not show at all."""
+    region = {k: parsed[k] for k in REGION if parsed.get(k) and not sent.get(k)}
+    return {**mask_address(sent), **region}
 
 
 def _by(by: Any) -> str:

@@ -1,14 +1,21 @@
 """What a person writes when correcting an address stays masked wherever it leaves the store:
 the console's review form (a Prefect artifact staff and agents read) shows the correction's
 reason with the order's own personal values hidden — the street and recipient the person
-typed into it, not only what looks like a phone — as the order's events do."""
+typed into it, not only what looks like a phone — as the order's events do; and the history
+shows where the order went from and to by region, however the address was written."""
 
 from __future__ import annotations
 
+import json
+
 from integrations.console.casefiles import review_description
 from integrations.console.casework import open_case
-from tests.factories import stock
-from tests.integration.risk.test_address_corrections import CORRECTED, held_import
+from tests.factories import placed_order, stock
+from tests.integration.risk.test_address_corrections import (
+    CORRECTED,
+    NANSHAN,
+    held_import,
+)
 
 
 def test_the_review_form_masks_the_street_and_recipient_named_in_the_reason(any_pilot, clock):
@@ -26,3 +33,23 @@ def test_the_review_form_masks_the_street_and_recipient_named_in_the_reason(any_
     assert "## Address corrected" in description and "买家来电" in description
     assert "文三路18号" not in description
     assert "赵敏" not in description
+
+
+def test_a_one_line_correction_shows_its_region_in_the_history_and_the_street_hidden(
+        any_pilot, clock):
+    # Given an order awaiting payment, placed with address fields
+    stock(any_pilot)
+    order = placed_order(any_pilot, shipping_address=dict(NANSHAN))
+    # When ops correct it with the whole address on one line, as the buyer dictated it
+    any_pilot.orders.correct_address(order.id, address={"line": "浙江省杭州市西湖区文三路18号"},
+                                     by="ops:mei")
+    # Then the history shows both regions readable (as for addresses given in fields) and
+    # neither street
+    step = any_pilot.orders.history(order.id)[-1]
+    assert step.trigger == "correct_address"
+    assert (step.payload["from"]["province"], step.payload["from"]["city"]) == ("广东省",
+                                                                                "深圳市")
+    assert (step.payload["to"]["province"], step.payload["to"]["city"],
+            step.payload["to"]["district"]) == ("浙江省", "杭州市", "西湖区")
+    shown = json.dumps(step.payload, ensure_ascii=False)
+    assert "文三路" not in shown and "科技南" not in shown
