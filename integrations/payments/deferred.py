@@ -40,14 +40,11 @@ class DeferredGateway:
         return self._gateway
 
     def bind_book(self, book: Any) -> None:
-        """Kept for the simulated provider, given to it when it is built (Context binds its
-        store's book at start-up: asking the built gateway would build it). The first binding
-        stays, as the simulated provider's own does: every `dataclasses.replace` copy of a
-        context binds again, and a copy's book — weakly held — dies with the copy."""
-        if self._book is None:
-            self._book = book
+        """Kept for the simulated provider, given to it when it is built (the context that
+        opened the store binds its book at start-up: asking the built gateway would build it)."""
+        self._book = book
         if self._gateway is not None and callable(getattr(self._gateway, "bind_book", None)):
-            self._gateway.bind_book(self._book)
+            self._gateway.bind_book(book)
 
     def close(self) -> None:
         """Close the gateway if it was built (its provider's HTTP client); nothing otherwise."""

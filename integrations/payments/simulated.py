@@ -270,9 +270,9 @@ class AdoptingGateway(SimulatedGateway):
         self.book = book
 
     def bind_book(self, book: Callable[[str], Booked | None]) -> None:
-        """Read adopted payments from `book` (the first binding stays: one store per gateway)."""
-        if self.book is None:
-            self.book = book
+        """Read adopted payments from `book` (one store per gateway: the context that opened
+        it binds it; its copies never do, service/context.py)."""
+        self.book = book
 
     def _adopt(self, payment_ref: str, state: str) -> _Payment:
         """`state`: captured (to refund or dispute it), authorised (to capture or void it)."""

@@ -58,13 +58,18 @@ class Context:
 
     def __post_init__(self) -> None:
         self._owned = []
-        if self.units is None or _of_another_store(self.units, self.engine, self.settings):
+        built = self.units is None  # not a copy (a copy is handed its original's units)
+        if built or _of_another_store(self.units, self.engine, self.settings):
             # the durability setting reaches every connection that writes (engine.py)
             self.units = Units(self.engine.url,
                                sqlite_synchronous=self.settings.sqlite_synchronous)
             self._owned.append(self.units)
         bind_book = getattr(self.gateway, "bind_book", None)
-        if callable(bind_book):  # the simulated provider: payments made elsewhere, as booked
+        if built and callable(bind_book):  # the simulated provider: payments made elsewhere
+            # Bound by the context that opened the store, once. A copy (dataclasses.replace)
+            # shares its original's gateway, already bound; its own book, weakly held, would
+            # die with the copy and leave the gateway reading nothing. A copy given a gateway
+            # of its own binds it itself if it needs to (store_book).
             bind_book(store_book(self))
 
     @contextmanager
