@@ -38,9 +38,16 @@ from integrations.service.inputs import (
     parse_id,
 )
 from integrations.service.listing import OrderPage
-from integrations.service.money_refunds import refund_case
+from integrations.service.money_refunds import try_refund_case
 from integrations.service.ship_selected import ship_selected
-from integrations.service.views import CaseView, OrderView, ShipmentView, StockLevel, TransitionView
+from integrations.service.views import (
+    CaseRefund,
+    CaseView,
+    OrderView,
+    ShipmentView,
+    StockLevel,
+    TransitionView,
+)
 from orderpilot.claims_api import Claims
 from orderpilot.disputes_api import Disputes
 from orderpilot.fulfil_api import Fulfilment, Waves
@@ -277,19 +284,16 @@ class Cases:
         return CaseView.of(aftersales.fire_case(self._ctx, number, trigger, check_actor(actor),
                                                 params, _key(idempotency_key)))
 
-    def refund(self, case_id: str, *, by: str, amount: int | None = None) -> CaseView:
+    def refund(self, case_id: str, *, by: str, amount: int | None = None) -> CaseRefund:
         """Pay the buyer back through the payment provider — by default what the case is owed
         (`amount`: minor units, at most that) — and count it on the case and its order once
-        the provider has paid. Still pending at the provider: the case is returned unchanged
-        and counts the refund when it settles. Refused by the provider: PermanentPaymentError,
-        nothing counted. (`fire(case_id, "refund")` only records a refund made elsewhere: no
+        the provider has paid. Returns the payment operation's status with the case as it is
+        now: `succeeded`, `pending` (counted when it settles) or `refused` (nothing counted;
+        `error` says why). (`fire(case_id, "refund")` only records a refund made elsewhere: no
         money moves.)"""
         number = parse_id("case_id", case_id, "c")
-        done = refund_case(self._ctx, number, check_actor(by), amount)
-        if done.status is OperationStatus.FAILED:
-            raise PermanentPaymentError(f"the provider refused refund {done.key}: "
-                                        f"{done.error or 'no reason given'}")
-        return self.get(case_id)
+        done = try_refund_case(self._ctx, number, check_actor(by), amount)
+        return CaseRefund.of(done, self.get(case_id))
 
     def fire_with_label(self, case_id: str, trigger: str, carrier: Carrier, *,
                         actor: str = "api", reason: str | None = None) -> CaseView:

@@ -19,10 +19,10 @@ from rich.table import Table
 from integrations.console.casefiles import duration
 from integrations.console.casework import RETURN_BOUNCED, money, open_cases
 from integrations.service.inputs import check_text
-from integrations.service.views import CaseView, ShipmentView
+from integrations.service.views import CaseRefund, CaseView, ShipmentView
 from orderpilot.api import OrderPilot
 from orderpilot.cli_cases import By, case_app
-from orderpilot.cli_common import DbOption, console, errors, pilot
+from orderpilot.cli_common import DbOption, console, errors, fail, pilot
 from statemachine import limits
 
 Note = Annotated[str, typer.Option("--note", help="why; kept in the history")]
@@ -109,13 +109,21 @@ def case_refund(case_id: str, by: By, amount: Annotated[int | None, typer.Option
     Not the bare `refund` step: that only records a refund made elsewhere (no money moves)."""
     with errors():
         who = _who(by)
-        p = pilot(db)
-        before = p.cases.get(case_id).refunded
-        case = p.cases.refund(case_id, by=who, amount=amount)
-    currency = p.orders.get(case.order_id).currency
-    said = "refund pending at the provider" if case.refunded == before else \
-        f"refunded {money(case.refunded - before, currency)}"
-    console.print(f"{case.id} refund by {who}: {said}; now [bold]{case.state}[/]")
+        done = pilot(db).cases.refund(case_id, by=who, amount=amount)
+    if done.status == "refused":  # nothing counted: the case waits as it was
+        raise fail(f"the provider refused refund {done.refund} of "
+                   f"{money(done.amount, done.currency)}: {done.error}")
+    console.print(f"{done.case.id} refund by {who}: {_refund_said(done)}; now "
+                  f"[bold]{done.case.state}[/]")
+
+
+def _refund_said(done: CaseRefund) -> str:
+    """How a case refund went that the provider did not refuse, in words."""
+    amount = money(done.amount, done.currency)
+    if done.status == "succeeded":
+        return f"refunded {amount}"
+    why = f"{done.error}: the money sweep retries it" if done.error else "not confirmed yet"
+    return f"refund of {amount} pending at the provider ({why}; counted when it settles)"
 
 
 @case_app.command("exchange")

@@ -18,17 +18,34 @@ from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase
 from statemachine.errors import InvalidInput, InvalidTransition
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_headroom
 from statemachine.order_aggregate import Order, OrderState
-from statemachine.ports import RefundLine
+from statemachine.ports import RefundLine, TransientPaymentError
 
 
 def refund_case(ctx: Context, case_no: int, actor: str,
                 amount: int | None = None) -> PaymentOperation:
-    """Refund a case's lines: refused before any money moves if the store would refuse it."""
+    """Refund a case's lines: refused before any money moves if the store would refuse it.
+    Raises TransientPaymentError (the operation stays pending: retry with the same key)."""
+    return money.execute(ctx, _case_refund_recorded(ctx, case_no, actor, amount))
+
+
+def try_refund_case(ctx: Context, case_no: int, actor: str,
+                    amount: int | None = None) -> PaymentOperation:
+    """`refund_case`, answering a transient failure with the operation left pending (its error
+    noted) instead of raising it: the money sweep retries it under the same key, as a repeat
+    of this call would."""
+    key = _case_refund_recorded(ctx, case_no, actor, amount)
+    try:
+        return money.execute(ctx, key)
+    except TransientPaymentError:
+        return money.get(ctx, key)
+
+
+def _case_refund_recorded(ctx: Context, case_no: int, actor: str, amount: int | None) -> str:
+    """The key of the case's refund, recorded (or found recorded) to be paid."""
     with ctx.tx() as tx:
         case = tx.store.get_case(case_no)
         order = tx.store.get_order(case.order_id, lock=True)
-        operation = request_case_refund(ctx, tx, order, case, actor, amount)
-    return money.execute(ctx, operation.key)
+        return request_case_refund(ctx, tx, order, case, actor, amount).key
 
 
 def request_case_refund(ctx: Context, tx: Tx, order: Order, case: AfterSalesCase, actor: str,

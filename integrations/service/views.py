@@ -12,12 +12,13 @@ aliases and defaults: an order view with one line, timed in one process (load ~1
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
 from statemachine import ids
 from statemachine.aftersales import AfterSalesCase
+from statemachine.money import OperationStatus, PaymentOperation
 from statemachine.order_aggregate import Order
 from statemachine.shipment import Shipment
 
@@ -137,6 +138,36 @@ class CaseView(View):
                    requested_amount=c.requested_amount, refunded=c.refunded,
                    inspection=c.inspection.value if c.inspection else None,
                    created_at=c.created_at)
+
+
+class CaseRefund(View):
+    """What a case refund through the payment provider did (`pilot.cases.refund`): `status`
+    is its payment operation's — `succeeded` (paid; the case and its order count it),
+    `pending` (accepted and not confirmed yet, or failed for now — `error` says how — and
+    retried by the money sweep under the same key: the case counts it when it settles) or
+    `refused` (refused for good, `error` saying why: nothing counted, the case waits as it
+    was). `refund` is the operation's idempotency key, `amount` and `currency` what was asked;
+    `case` is the case as it is now."""
+
+    status: Literal["succeeded", "pending", "refused"]
+    case: CaseView
+    refund: str
+    amount: int
+    currency: str
+    error: str | None = None
+
+    @classmethod
+    def of(cls, operation: PaymentOperation, case: CaseView) -> CaseRefund:
+        status = _STATUS[operation.status]
+        error = operation.error or ("no reason given" if status == "refused" else None)
+        return cls.trusted(status=status, case=case, refund=operation.key,
+                           amount=operation.amount, currency=operation.currency,
+                           error=None if status == "succeeded" else error)
+
+
+_STATUS: dict[OperationStatus, Literal["succeeded", "pending", "refused"]] = {
+    OperationStatus.SUCCEEDED: "succeeded", OperationStatus.PENDING: "pending",
+    OperationStatus.FAILED: "refused"}
 
 
 class TransitionView(View):

@@ -6,15 +6,21 @@ bounced-return form sent staff to `pilot.cases.fire(...)` in Python."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from typer.testing import CliRunner
 
 from integrations.carriers.simulated import SimulatedCarrier
 from integrations.console.casefiles import bounced_return_description
 from integrations.console.casework import RETURN_BOUNCED, open_case
+from integrations.payments import deferred
+from integrations.payments.simulated import AdoptingGateway
 from orderpilot import OrderPilot
 from orderpilot.cli import app
+from statemachine.ports import PermanentPaymentError, TransientPaymentError
 from tests.integration.fulfil.conftest import make_pilot
+from tests.integration.fulfil.test_case_refund_api import inspected_return
 from tests.integration.fulfil.test_lost_return_parcels import delivered_order, return_sent
 
 runner = CliRunner()
@@ -177,3 +183,73 @@ def test_an_inspection_result_is_checked_before_anything_is_written(sqlite_url, 
                     sqlite_url)
     assert code == 2 and "result" in out and "ok" in out and "mismatch" in out
     assert trail(sqlite_url, order_id) == before
+
+
+@pytest.fixture
+def inspected(sqlite_url, clock):
+    """2 mugs delivered (¥129 each); a return of one, back at the warehouse and inspected ok."""
+    shop = make_pilot(sqlite_url, clock)
+    order_id, case_id = inspected_return(shop)
+    shop.close()
+    return order_id, case_id
+
+
+class Timeout(AdoptingGateway):
+    """The shop's provider, timing out on every refund."""
+
+    def refund(self, payment_ref: str, amount: int, **kw: Any) -> Any:
+        raise TransientPaymentError("gateway timeout")
+
+
+class CardClosed(AdoptingGateway):
+    """The shop's provider, refusing every refund for good."""
+
+    def refund(self, payment_ref: str, amount: int, **kw: Any) -> Any:
+        raise PermanentPaymentError("the buyer's card account is closed")
+
+
+def provider(monkeypatch: pytest.MonkeyPatch, gateway: type[AdoptingGateway]) -> None:
+    """The CLI's pilots pay through `gateway` (built when money first moves, as configured)."""
+    monkeypatch.setattr(deferred, "gateway_from_settings", lambda settings: gateway())
+
+
+def test_a_case_refund_from_the_terminal_says_what_was_paid(sqlite_url, inspected):
+    order_id, case_id = inspected
+    code, out = cli("case", "refund", case_id, "--by", "li", "--db", sqlite_url)
+    assert code == 0, out
+    assert f"{case_id} refund by ops:li: refunded ¥129.00; now refunded" in out
+
+
+def test_a_case_refund_left_pending_at_the_provider_says_so(sqlite_url, inspected,
+                                                             monkeypatch):
+    # Given a provider that times out
+    order_id, case_id = inspected
+    provider(monkeypatch, Timeout)
+    # When ops refund the case from the terminal
+    code, out = cli("case", "refund", case_id, "--by", "li", "--db", sqlite_url)
+    # Then it says the refund is pending and why, and the case has not counted it (before:
+    # "error: gateway timeout …", exit 2, though the refund was recorded for the sweep)
+    assert code == 0, out
+    assert (f"{case_id} refund by ops:li: refund of ¥129.00 pending at the provider (gateway "
+            "timeout: the money sweep retries it; counted when it settles); now inspected"
+            ) in " ".join(out.split())
+    pilot = OrderPilot(sqlite_url)
+    assert pilot.cases.get(case_id).refunded == 0
+    pilot.close()
+
+
+def test_a_case_refund_the_provider_refuses_is_one_line_exit_2(sqlite_url, inspected,
+                                                             monkeypatch):
+    # Given a provider that refuses the refund for good
+    order_id, case_id = inspected
+    provider(monkeypatch, CardClosed)
+    # When ops refund the case from the terminal
+    result = runner.invoke(app, ["case", "refund", case_id, "--by", "li", "--db", sqlite_url])
+    # Then one line names the refund, its amount and the provider's reason; exit code 2
+    assert result.exit_code == 2, result.output
+    assert (f"error: the provider refused refund refund:{case_id} of ¥129.00: the buyer's "
+            "card account is closed") in result.output
+    pilot = OrderPilot(sqlite_url)
+    assert (pilot.cases.get(case_id).state, pilot.cases.get(case_id).refunded) == (
+        "inspected", 0)
+    pilot.close()
