@@ -17,26 +17,15 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if not __package__:  # run as `python bench/durability_api.py` from a checkout
     sys.path.insert(0, str(ROOT))
-from bench.sqlite_level import ENV  # noqa: E402
-from bench.versus import DRIVER  # noqa: E402
+from bench.versus import measure  # noqa: E402
 
 LEVELS = ("full", "normal")
-
-
-def measure(level: str, orders: int) -> tuple[float, float]:
-    """(wall µs, CPU µs) per API call of one fresh process at this durability level."""
-    done = subprocess.run([sys.executable, "-c", DRIVER, str(orders)], cwd=ROOT,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", ENV: level},
-                          capture_output=True, text=True, check=True)
-    wall, cpu = done.stdout.split()
-    return float(wall), float(cpu)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -49,7 +38,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{'round':>5} {'FULL wall':>10} {'NORMAL wall':>12} {'wall ×':>7} "
           f"{'FULL cpu':>9} {'NORMAL cpu':>11} {'load':>5}")
     for n in range(1, args.rounds + 1):
-        got = {level: measure(level, args.orders) for level in LEVELS}
+        got = {level: measure(ROOT, args.orders, level=level) for level in LEVELS}
         row = {"round": n, "load": os.getloadavg()[0],
                **{f"{level}_{what}": got[level][i] for level in LEVELS
                   for i, what in enumerate(("wall_us", "cpu_us"))}}

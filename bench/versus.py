@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if not __package__:  # run as `python bench/versus.py` from a checkout
     sys.path.insert(0, str(ROOT))
-from bench.sqlite_level import ENV, level  # noqa: E402
+from bench import sqlite_level  # noqa: E402
 
 BASE = "beed903"  # the last commit before the pipeline (issue 10): three copies of the writes
 
@@ -92,15 +92,22 @@ def checkout(commit: str, into: Path) -> Path:
     return into
 
 
-def measure(tree: Path, orders: int, profile: Path | None = None) -> tuple[float, float]:
-    """(wall µs, CPU µs) per API call of one fresh process running the driver in `tree`."""
+def measure(tree: Path, orders: int, profile: Path | None = None, *,
+            level: str | None = None) -> tuple[float, float]:
+    """(wall µs, CPU µs) per API call of one fresh process running the driver in `tree`, its
+    store at SQLite durability `level` (default: the benchmarks' level, sqlite_level.level())."""
     extra = [str(profile)] if profile else []
     done = subprocess.run([sys.executable, "-c", DRIVER, str(orders), *extra], cwd=tree,
-                          env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin",
-                               ENV: level()},  # base code predates it: NORMAL
-                          capture_output=True, text=True, check=True)
+                          env=_env(tree, level), capture_output=True, text=True, check=True)
     wall, cpu = done.stdout.split()
     return float(wall), float(cpu)
+
+
+def _env(tree: Path, level: str | None = None) -> dict[str, str]:
+    """The driver's environment: the code of `tree`, its store at SQLite durability `level`
+    (default: the benchmarks' level; the base code predates the setting: NORMAL, its only one)."""
+    return {"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin",
+            sqlite_level.ENV: level or sqlite_level.level()}
 
 
 def instructions(tree: Path, low: int, high: int) -> float:
@@ -114,7 +121,7 @@ def instructions(tree: Path, low: int, high: int) -> float:
                 ["valgrind", "--tool=cachegrind", "--cache-sim=no",
                  f"--cachegrind-out-file={scratch}/out", sys.executable, "-c", DRIVER,
                  str(orders)], cwd=tree, capture_output=True, text=True, check=True,
-                env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin", ENV: level()})
+                env=_env(tree))
         counts.append(int(re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)[1].replace(",", "")))
     return (counts[1] - counts[0]) / ((high - low) * 8)
 
@@ -152,7 +159,7 @@ def by_layer(base: Path, scratch: Path, orders: int) -> dict[str, dict[str, floa
 
 
 def main(argv: list[str] | None = None) -> dict:
-    level()  # NORMAL unless told: comparable with the history (bench/sqlite_level.py)
+    sqlite_level.level()  # NORMAL unless told: comparable with the history (sqlite_level.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default=BASE)
     parser.add_argument("--orders", type=int, default=300)
