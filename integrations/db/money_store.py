@@ -1,4 +1,5 @@
-"""Payment operations in and out of the store, on the caller's unit of work."""
+"""Payment operations in and out of the store, on the caller's unit of work. What buyers are
+owed back — a report over operations, ledger, orders, history and disputes — is money_owed.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 from integrations.db.rows import Insert
 from integrations.db.schema_money import PaymentOperationRow
 from integrations.db.sql import Sql
-from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.money import (
     REFUNDED_BY_MERCHANT,
     OperationKind,
@@ -39,39 +39,8 @@ def _listed(names: frozenset[str]) -> str:
     return "(" + ", ".join(f"'{n}'" for n in sorted(names)) + ")"
 
 
-# a refund the merchant owes in the provider's admin: late money, or a refund that failed there
-MERCHANT_OWES = ("op.kind = 'refund' AND op.status = 'pending' AND op.provider IN "
-                 f"{_listed(REFUNDED_BY_MERCHANT)}")
-# refunds booked since the failed refund's own ledger row (ids: the order's money takes turns)
-REFUNDED_AFTER_FAILURE = (
-    "(SELECT COALESCE(SUM(r.amount), 0) FROM payment_records r WHERE r.order_id = op.order_id "
-    "AND r.kind = 'refund' AND r.currency = op.currency AND r.id > (SELECT MAX(f.id) FROM "
-    "payment_records f WHERE f.order_id = op.order_id AND f.event_key = 'op:' || "
-    "op.idem_key))")
-# A debt (service/outside_refunds.py): a cancellation's or rejection's refund (the ending step
-# counted it refunded), `cancel-refund:o-N`, or late money's, `late-refund:<provider>:<payment>`;
-# our attempts at it are `<key>` then `<key>:2` …, what was paid back outside our own refunds
-# (the provider's portal, an offline payout) `<key>@<where>:<id>`. One debt's operations: the
-# order's cancellation ones, or one late payment's.
-SAME_DEBT = (
-    "n.order_id = op.order_id AND n.id > op.id AND CASE WHEN op.idem_key LIKE 'late-refund:%' "
-    "THEN n.idem_key LIKE 'late-refund:%' AND n.payment_ref = op.payment_ref ELSE "
-    "n.idem_key LIKE 'cancel-refund:%' END")
-# Refused for good: a debt whose latest attempt failed (no later one) is owed what that attempt
-# asked less what was paid back toward it since; a refusal that a portal refund superseded was
-# followed by an attempt for the rest, or asked for more than was left (owed ≤ 0: not listed).
-REFUSED_DEBTS = (
-    "SELECT o.id, o.buyer_id, op.currency, op.amount - (SELECT COALESCE(SUM(n.amount), 0) FROM "
-    f"payment_operations n WHERE {SAME_DEBT} AND n.status = 'succeeded' AND n.idem_key LIKE "
-    "'%@%') AS owed, {held} AS held, op.payment_ref, op.settled_at AS since, 'refund_refused' "
-    "AS kind, 'refund refused for good by ' || op.provider || ': ' || COALESCE(op.error, "
-    "'no reason given') AS reason FROM payment_operations op JOIN orders o ON o.id = "
-    "op.order_id WHERE op.kind = 'refund' AND op.status = 'failed' AND (op.idem_key LIKE "
-    "'cancel-refund:%' OR op.idem_key LIKE 'late-refund:%') AND op.idem_key NOT LIKE '%@%' "
-    f"AND NOT EXISTS (SELECT 1 FROM payment_operations n WHERE {SAME_DEBT} AND n.kind = "
-    "'refund' AND n.idem_key NOT LIKE '%@%')")
-# (order id, buyer, currency, owed, held, payment ref, since, kind, reason)
-OwedRow = tuple[int, str, str, int, int, str | None, datetime, str, str]
+# providers whose refunds the merchant makes in their admin (Shopify …), as an SQL list
+REFUNDED_IN_ADMIN = _listed(REFUNDED_BY_MERCHANT)
 
 
 class MoneyStore:
@@ -111,86 +80,8 @@ class MoneyStore:
         merchant makes in the provider's admin: they would fill every batch)."""
         return [r[0] for r in self.sql.all(
             "SELECT idem_key FROM payment_operations WHERE status = 'pending' AND kind <> "
-            f"'checkout' AND provider NOT IN {_listed(REFUNDED_BY_MERCHANT)} AND created_at "
+            f"'checkout' AND provider NOT IN {REFUNDED_IN_ADMIN} AND created_at "
             "<= :t ORDER BY created_at, id LIMIT :n", {"t": older_than, "n": limit})]
-
-    def refunds_owed(self, limit: int, since_before: datetime | None = None, untold: str = ""
-                     ) -> list[OwedRow]:
-        """(order id, buyer, currency, owed, held, payment ref, since, kind, reason) of money
-        the buyer is owed back, oldest first. Kinds:
-        - `refund_later`: a cancelled order still holding money: a cancel with `refund_later`
-          leaves paid > refunded there, and so does a refund in flight at cancel that then
-          failed (every other cancel counts all of it refunded); what an open dispute covers is
-          not owed (the bank is deciding: lost, it is booked refunded; won, it is owed). Owed:
-          the goods paid and not refunded (the order's terms). Since: when the order was
-          cancelled (its `cancel` in the history; a later refund or other change does not move
-          it). Reads the cancelled orders through ix_orders_state and each one's history
-          through ix_transition_history_order_id;
-        - `late_payment`: late money the merchant refunds in the provider's admin (its refund
-          operation pending, never called by us), since it arrived. Owed: what the ledger holds
-          of it (the order never took money of its own);
-        - `refund_failed`: a refund that failed in the provider's admin, owed again: its amount
-          less the refunds booked since, since the failure. The order's other rows owe the rest
-          only (a failed refund of one tin of a cancelled order leaves the other tin owed as
-          `refund_later`; a failed refund of all the late money leaves no `late_payment`);
-        - `refund_refused`: a debt of a cancelled, rejected or expired order (its cancellation's
-          refund, or late money's) whose latest refund of ours the provider refused for good
-          (`charge_disputed`, …): what that refund asked less what was paid back toward the debt
-          since (a portal refund, an offline payout), since the refusal; the reason is the
-          provider's. Not reported again as overdue (`untold`): staff were told when refused.
-        Held: what the ledger shows the provider kept (captures, late money too, less refunds,
-        shipping and tax included), in the row's currency: the order's, or for late money the
-        one it came in — money in another currency (late money of another provider, its
-        refund not made yet) is never added to it. `since_before`: owed since before then;
-        `untold`: an inbox key prefix (`refund-owed:o-`) the order's id has not been kept
-        under."""
-        where = (" WHERE NOT EXISTS (SELECT 1 FROM inbox i WHERE i.key = :p || "
-                 "CAST(owing.id AS VARCHAR(20)))") if untold else ""
-        held = ("(SELECT COALESCE(SUM(CASE WHEN p.kind IN ('capture', 'late_capture') THEN "
-                "p.amount WHEN p.kind = 'refund' THEN -p.amount ELSE 0 END), 0) FROM "
-                "payment_records p WHERE p.order_id = o.id AND p.currency = {currency})")
-        cancelled_at = ("COALESCE((SELECT MAX(h.at) FROM transition_history h WHERE h.order_id "
-                        "= o.id AND h.entity = 'order' AND h.trigger IN ('cancel', 'reject')), "
-                        "o.updated_at)")
-        disputed = ("(SELECT COALESCE(SUM(d.amount), 0) FROM disputes d WHERE d.order_id = "
-                    f"o.id AND d.state IN {OPEN_DISPUTE_STATES!r})")  # the bank decides
-        late_money = "op.idem_key LIKE 'late-refund:%'"
-        # what the order's failed refunds owe again: listed on their own rows (with their
-        # reason), so the order's other rows owe only the rest — the same money never twice
-        still = f"op.amount - {REFUNDED_AFTER_FAILURE}"
-        failed = (f"(SELECT COALESCE(SUM(CASE WHEN {still} > 0 THEN {still} ELSE 0 END), 0) "
-                  f"FROM payment_operations op WHERE op.order_id = o.id AND {MERCHANT_OWES} "
-                  f"AND NOT {late_money})")
-        in_order, in_op = held.format(currency="o.currency"), held.format(currency="op.currency")
-        later = (f"SELECT o.id, o.buyer_id, o.currency, o.paid - o.refunded - {disputed} - "
-                 f"{failed} AS owed, {in_order} AS held, o.payment_ref, {cancelled_at} AS since, "
-                 "'refund_later' AS kind, o.state || ' with its refund left for later; not "
-                 "refunded since' AS reason FROM orders o WHERE o.state IN ('cancelled', "
-                 "'rejected') AND o.paid > o.refunded")
-        admin = (f"SELECT o.id, o.buyer_id, op.currency, CASE WHEN {late_money} THEN {in_op} - "
-                 f"{failed} ELSE {still} END AS owed, {in_op} AS held, "
-                 f"op.payment_ref, op.created_at AS since, CASE WHEN {late_money} THEN "
-                 "'late_payment' ELSE 'refund_failed' END AS kind, op.reason FROM "
-                 "payment_operations op JOIN orders o ON o.id = op.order_id WHERE "
-                 f"{MERCHANT_OWES}")
-        told = " AND kind <> 'refund_refused'" if untold else ""  # told when it was refused
-        refused = REFUSED_DEBTS.format(held=in_op)  # a debt's: the order's, or late money's
-        owing = f"SELECT * FROM ({later} UNION ALL {admin} UNION ALL {refused}) owing{where}{told}"
-        return [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), r[5],
-                 self.sql.when(r[6]), str(r[7]), str(r[8] or ""))
-                for r in self.sql.all(
-                    f"SELECT id, buyer_id, currency, owed, held, payment_ref, since, kind, reason "
-                    f"FROM ({owing}) owed WHERE owed > 0"
-                    f"{' AND since < :t' if since_before else ''} ORDER BY since, id LIMIT :n",
-                    {"n": limit, "p": untold,
-                     "t": self.sql.time(since_before) if since_before else None})]
-
-    def refunded_after_failure(self, operation: PaymentOperation) -> int:
-        """What the ledger booked as refunded of the order since the refund that `operation`
-        owes again failed (its `refund_failed` row)."""
-        row = self.sql.one(f"SELECT {REFUNDED_AFTER_FAILURE} FROM payment_operations op "
-                           "WHERE op.idem_key = :k", {"k": operation.key})
-        return int(row[0]) if row else 0
 
     def abandoned_checkouts(self, limit: int) -> list[tuple[int, str]]:
         """(order id, payment ref) of payments opened at the provider — a checkout of ours, or
@@ -264,7 +155,7 @@ class MoneyStore:
         ops = self.sql.all("SELECT idem_key, amount, lines FROM payment_operations WHERE "
                            "order_id = :o AND kind = 'refund' AND status = 'pending' AND "
                            "idem_key NOT LIKE 'late-refund:%' AND provider NOT IN "
-                           f"{_listed(REFUNDED_BY_MERCHANT)}", {"o": order_id})
+                           f"{REFUNDED_IN_ADMIN}", {"o": order_id})
         lines: Counter[int] = Counter()
         amount = 0
         for key, value, op_lines in ops:

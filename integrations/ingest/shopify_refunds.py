@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.db import records
+from integrations.db.money_owed import OwedMoney
 from integrations.db.money_store import MoneyStore
 from integrations.ingest import shopify
 from integrations.ingest.once import Applied, Outcome, once
@@ -140,10 +141,10 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
 def _owed_again_settled(ctx: Context, tx: Tx, ours: Order) -> None:
     """Refunds owed again after a failure are settled once Shopify's refunds booked since
     cover them (the merchant refunded again)."""
-    store = MoneyStore(tx.store.sql)
+    store, owed = MoneyStore(tx.store.sql), OwedMoney(tx.store.sql)
     for op in store.of_order(ours.id):
         if op.status is OperationStatus.PENDING and op.purpose.get("failed") \
-                and op.provider == ACTOR and store.refunded_after_failure(op) >= op.amount:
+                and op.provider == ACTOR and owed.refunded_after_failure(op) >= op.amount:
             store.settle(op.key, OperationStatus.SUCCEEDED, ctx.clock.now())
 
 

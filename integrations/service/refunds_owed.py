@@ -37,7 +37,7 @@ from typing import Literal, cast
 from pydantic import BaseModel, ConfigDict
 
 from integrations.db.errors import is_integrity_error
-from integrations.db.money_store import MoneyStore, OwedRow
+from integrations.db.money_owed import OwedMoney, OwedRow
 from integrations.service.context import Context
 from statemachine import ids
 
@@ -62,7 +62,7 @@ def refunds_owed(ctx: Context, now: datetime, limit: int = 500) -> list[RefundOw
     """Money owed back to buyers that nothing else will send (cancelled, rejected or expired
     orders: the kinds above), oldest first."""
     with ctx.tx(readonly=True) as tx:
-        rows = MoneyStore(tx.store.sql).refunds_owed(limit)
+        rows = OwedMoney(tx.store.sql).refunds_owed(limit)
     return [_owed(row, now - _wait(ctx)) for row in rows]
 
 
@@ -71,7 +71,7 @@ def alert_overdue(ctx: Context, now: datetime, limit: int = 100) -> int:
     were told now. The order's event stream carries the alert (outbox: Prefect events)."""
     due = now - _wait(ctx)
     with ctx.tx(readonly=True) as tx:
-        rows = MoneyStore(tx.store.sql).refunds_owed(limit, due, untold=ALERT_KEY)
+        rows = OwedMoney(tx.store.sql).refunds_owed(limit, due, untold=ALERT_KEY)
     return sum(_claim_and_signal(ctx, _owed(row, due), now) for row in rows)
 
 
