@@ -3,7 +3,10 @@
 Subclasses answer requests as the provider documents; the base records every request (method,
 path, query / form fields, headers) and plays scripted faults first: a status with nothing
 done (a 503 from the provider's edge), or a delay *after* the request was handled (the client
-times out although the provider acted — the case idempotency keys exist for).
+times out although the provider acted — the case idempotency keys exist for). A test about a
+client's timeout holds the answer until it releases it (`hold_next`) rather than delaying it
+for a while: the client times out however loaded the machine is, whereas a delay only beats a
+timeout while the machine keeps up.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ def patient_client(base_url: str = "") -> httpx.Client:
     return httpx.Client(base_url=base_url, timeout=PATIENT)
 
 
+# The longest a held answer waits for its release: a test that forgot to release it ends
+# anyway (its serving thread is a daemon; the fake releases every hold when it stops).
+HOLD_LIMIT = 120.0
+
 # How often a test server's serve_forever looks for shutdown(): at the default 0.5 s, each test
 # that stopped one waited up to half a second in its teardown (~80 such tests in the suite).
 SHUTDOWN_POLL = 0.02
@@ -57,6 +64,7 @@ class Recorded:
 class Fault:
     status: int | None = None  # answer this status without handling the request
     delay: float = 0.0  # handle the request, then wait this long before answering
+    hold: threading.Event | None = None  # handle it, then answer only once this is set
     body: bytes = b'{"error": {"type": "api_error", "message": "upstream unavailable"}}'
     when: Callable[[str, str], bool] = field(default=lambda method, path: True)
 
@@ -70,6 +78,7 @@ class FakeProvider:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.faults: deque[Fault] = deque()
+        self._held: list[threading.Event] = []
         self._lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -85,6 +94,8 @@ class FakeProvider:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        for release in self._held:  # answer (to nobody) and let the serving threads end
+            release.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -93,6 +104,14 @@ class FakeProvider:
 
     def delay_next(self, seconds: float, times: int = 1, **kw: Any) -> None:
         self.faults.extend(Fault(delay=seconds, **kw) for _ in range(times))
+
+    def hold_next(self, times: int = 1, **kw: Any) -> threading.Event:
+        """Handle the next `times` requests (matching `when`), then answer none of them until
+        the returned event is set (or the fake stops): a provider that hangs."""
+        release = threading.Event()
+        self._held.append(release)
+        self.faults.extend(Fault(hold=release, **kw) for _ in range(times))
+        return release
 
     def calls(self, method: str, path_start: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_start)]
@@ -113,7 +132,9 @@ class FakeProvider:
         with self._lock:
             answer = self.handle(method, parts.path, fields, headers)
         self._record(method, parts.path, fields, headers, answer[0])
-        if fault is not None:
+        if fault is not None and fault.hold is not None:
+            fault.hold.wait(HOLD_LIMIT)
+        elif fault is not None:
             time.sleep(fault.delay)
         return answer
 

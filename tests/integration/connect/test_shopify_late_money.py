@@ -50,7 +50,8 @@ def shopify_shop(url: str, clock: Any, risk_check: Any = None, gateway: Any = No
 
 
 def expired(pilot: OrderPilot, http: httpx.Client, clock) -> None:  # noqa: ANN001
-    send(http, "orders/create", shopify_order(TEA), "wh-1")
+    placed = send(http, "orders/create", shopify_order(TEA), "wh-1")
+    assert placed.status_code in (200, 201), placed.text
     clock.advance(minutes=31)
     pilot.sweep()
     assert pilot.orders.get("o-1").state == "expired"
@@ -159,11 +160,16 @@ def test_a_failed_refund_of_late_money_is_owed_once(storefront, clock):
     # Given late money for an expired order (¥89.80), owed back in Shopify's admin
     pilot, http = storefront
     expired(pilot, http, clock)
-    send(http, "orders/paid", shopify_order(TEA, financial_status="paid"), "wh-2")
+    paid = send(http, "orders/paid", shopify_order(TEA, financial_status="paid"), "wh-2")
+    assert paid.status_code == 200 and paid.json()["applied"] is True, paid.text
     # When the merchant's refund of it all is pending at the gateway, then fails
-    send(http, "refunds/create", shopify_refund(TEA, **ALL_BACK, status="pending"), "wh-3")
-    send(http, "order_transactions/create",
-         shopify_transaction(TEA, 179_259_969, amount="89.80", status="failure"), "wh-4")
+    pending = send(http, "refunds/create", shopify_refund(TEA, **ALL_BACK, status="pending"),
+                   "wh-3")
+    assert pending.status_code == 200 and pending.json()["applied"] is False, pending.text
+    failed = send(http, "order_transactions/create",
+                  shopify_transaction(TEA, 179_259_969, amount="89.80", status="failure"),
+                  "wh-4")
+    assert failed.status_code == 200 and failed.json()["applied"] is True, failed.text
     # Then the buyer is owed ¥89.80 once, as a failed refund (before: also as late money,
     # ¥179.60 listed in all)
     owed = pilot.payments.refunds_owed()

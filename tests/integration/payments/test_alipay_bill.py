@@ -113,25 +113,40 @@ def test_a_zip_without_the_detail_file_names_what_it_holds(fake_alipay, alipay_g
 
 
 def test_a_timeout_asks_for_a_fresh_link_and_then_succeeds(fake_alipay):
-    # Given the first download stalls past the client's timeout
-    gateway = alipay_gateway_for(fake_alipay, timeout=0.4)
+    # Given the first download hangs: Alipay's host takes the request and never answers (held
+    # until the test ends, not delayed for a while: a delay beats the client's timeout only
+    # while the machine keeps up). The client's timeout is the one every test here uses (2 s):
+    # the signed request for the link gets it too, and at 0.4 s that request itself timed out
+    # on a loaded machine (13 of 25 runs at load ~15: "alipay unreachable (TimeoutError)")
+    gateway = alipay_gateway_for(fake_alipay)
     fake_alipay.bills["2026-11-26"] = bill_zip(DETAIL, DAY)
-    fake_alipay.delay_next(1.5, when=lambda method, path: path == DOWNLOAD_PATH)
-    # When the bill is asked for
-    data, _ = gateway.trade_bill(DAY)
-    # Then a second link was asked for and downloaded
+    hung = fake_alipay.hold_next(when=lambda method, path: path == DOWNLOAD_PATH)
+    try:
+        # When the bill is asked for
+        data, _ = gateway.trade_bill(DAY)
+    finally:
+        hung.set()
+    # Then the client gave up on the hung download, asked for a second link and downloaded it
     assert data == DETAIL
     assert (len(url_queries(fake_alipay)), downloads(fake_alipay)) == (2, 2)
+    first, second = (r.fields["token"] for r in fake_alipay.calls("GET", DOWNLOAD_PATH))
+    assert first != second
 
 
+@pytest.mark.slow  # three downloads waited out, 2 s each
 def test_downloads_that_keep_timing_out_end_in_a_transient_error(fake_alipay):
-    # the timeout holds for the signed API call too: 1 s, not less, or a loaded machine times
-    # out asking for the link, not downloading (each download try gives up after 1 s of 3)
-    gateway = alipay_gateway_for(fake_alipay, timeout=1.0)
+    # Given every download hangs (held until the test ends, not delayed 3 s: a delay beats the
+    # timeout only while the machine keeps up). The timeout holds for the signed request for
+    # the link too: 2 s, the one every test here uses (at 0.4 s that request timed out on a
+    # loaded machine, above; at 1 s it had little more room)
+    gateway = alipay_gateway_for(fake_alipay)
     fake_alipay.bills["2026-11-26"] = bill_zip(DETAIL, DAY)
-    fake_alipay.delay_next(3.0, times=3, when=lambda method, path: path == DOWNLOAD_PATH)
-    with pytest.raises(TransientPaymentError) as caught:
-        gateway.trade_bill(DAY)
+    hung = fake_alipay.hold_next(times=3, when=lambda method, path: path == DOWNLOAD_PATH)
+    try:
+        with pytest.raises(TransientPaymentError) as caught:
+            gateway.trade_bill(DAY)
+    finally:
+        hung.set()
     assert not isinstance(caught.value, PermanentPaymentError)
     assert "timed out" in str(caught.value) and "transient" in str(caught.value)
     assert downloads(fake_alipay) == 3  # the first try and max_retries=2 more
