@@ -2,8 +2,11 @@
 (`广东省杭州市西湖区文三路18号`, as imports send it, in `line` or in the street field with the
 region fields empty), or the street field repeating the region — held to the rule the region
 fields are held to (region_fields.py): each must contain the next, and the street's must
-agree with the fields (浙江省 / 杭州市 with the street `广东省深圳市南山区…` is a
-contradiction; with `杭州市西湖区文三路18号`, the fields again, it is not).
+agree with the province and city fields (浙江省 / 杭州市 with the street `广东省深圳市南山区…`
+is a contradiction; with `杭州市西湖区文三路18号`, the fields again, it is not). The district
+field is not compared with the street's district: districts are merged, split and renamed
+(江干区 into 上城区, 临平区 out of 余杭区) and pickers and buyers lag behind, while the city
+is not in doubt.
 
 Only the head of the text is read, name after name, each looked up in the division table by
 its full or short name: the first text that is no division's name ends it. A place name is no
@@ -96,8 +99,8 @@ def sent_conflicts(address: Mapping[str, str | None]) -> tuple[RegionConflict, .
 
 def _against_fields(known: list[Named], written: list[tuple[str, frozenset[Place]]]
                     ) -> tuple[RegionConflict, ...]:
-    """The widest field that does not contain the street's regions (they agree among
-    themselves: their narrowest is read inside the wider ones)."""
+    """The widest field, province or city, that does not contain the street's regions (they
+    agree among themselves: their narrowest is read inside the wider ones)."""
     narrowest = written[-1][1]
     for _, places in reversed(written[:-1]):
         narrowest = frozenset(p for p in narrowest if any(p[:len(c)] == c for c in places))
@@ -106,6 +109,10 @@ def _against_fields(known: list[Named], written: list[tuple[str, frozenset[Place
         # 东莞市: its 东城区 is a subdistrict, no evidence of a district elsewhere
         narrowest = frozenset(p for p in narrowest if len(p) < 3)
     for field, name, places in known:
+        if field == "district":
+            # 上城区 with the street's 江干区 (merged into it in 2021), 余杭区 with 临平区 (split
+            # from it): an old picker or an old name, the city is not in doubt
+            continue
         if narrowest and not any(p[:len(c)] == c or c[:len(p)] == p
                                  for p in narrowest for c in places):
             where_it_is = seats(narrowest)

@@ -42,6 +42,11 @@ def said(address: dict[str, str]) -> list[str]:
      ["street contradicts province: 浙江省 does not contain 深圳市南山区 (广东省深圳市)"]),
     ({"city": "杭州市", "street": "南京市鼓楼区湖南路1号"},
      ["street contradicts city: 杭州市 does not contain 南京市鼓楼区 (江苏省南京市)"]),
+    # … a district of another city, the fields' district aside
+    ({"province": "浙江省", "city": "杭州市", "district": "西湖区",
+      "street": "南山区科技南十二路2号"},
+     ["street contradicts province: 浙江省 does not contain 南山区 "
+      "(广东省深圳市, 黑龙江省鹤岗市)"]),
 ])
 def test_regions_written_in_the_text_that_contradict_are_named(address, found):
     assert said(address) == found
@@ -87,6 +92,9 @@ def test_place_names_in_roads_and_places_contradict_nothing(line):
     (("广东省", "东莞市", "东城区"), "东城区东纵大道1号"),
     (("香港特别行政区", "九龙", "油尖旺区"), "九龙弥敦道1号"),
     (("浙江省", "杭州市", "西湖区"), "北京大学杭州研究院"),
+    # districts merged, split or renamed: an old name or an old picker, the city not in doubt
+    (("浙江省", "杭州市", "上城区"), "江干区笕桥街道1号"),
+    (("浙江省", "杭州市", "余杭区"), "临平区南苑街道人民大道1号"),
 ])
 def test_a_street_that_agrees_with_the_fields_contradicts_nothing(fields, street):
     province, city, district = fields
