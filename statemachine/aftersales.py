@@ -276,13 +276,20 @@ HOLD_NEW, SHIP_NEW = StockIntent.HOLD_REPLACEMENT, StockIntent.SHIP_REPLACEMENT
 RELEASE_NEW, TAKE = StockIntent.RELEASE_REPLACEMENT, StockIntent.TAKE_BACK
 LOAD_RETURN = StockIntent.LOAD_RETURN
 
+# the guards of the steps that send parcels which read the case alone (its kind, its
+# inspection): asked before a label is bought for the step (service/case_labels.py) as well
+# as by the step itself, so a carrier never sells a label the step would then refuse
+CASE_ONLY_GUARDS = {"await_return": needs_return, "exchange": kind_is(CaseKind.EXCHANGE),
+                    "repair": kind_is(CaseKind.REPAIR)}
+
 CASE_STEPS = (
     Step("auto_approve", (S.REQUESTED,), S.AUTO_APPROVED, effect=accept, stock=(HOLD_NEW,)),
     Step("review", (S.REQUESTED,), S.UNDER_REVIEW, effect=note),
     Step("approve", (S.UNDER_REVIEW,), S.APPROVED, effect=accept, stock=(HOLD_NEW,)),
     Step("reject", (S.REQUESTED, S.UNDER_REVIEW), S.REJECTED, effect=note),
     # a return bounced back to the buyer is sent again with a new label (its units only)
-    Step("await_return", (*ACCEPTED, S.RETURN_BOUNCED), S.AWAITING_RETURN, (needs_return,),
+    Step("await_return", (*ACCEPTED, S.RETURN_BOUNCED), S.AWAITING_RETURN,
+         (CASE_ONLY_GUARDS["await_return"],),
          note, stock=(LOAD_RETURN,), spawn=parcels_for("return")),
     # the carrier sent a return parcel back to the buyer: a person answers (after-sales SLA)
     Step("bounce_return", (S.AWAITING_RETURN,), S.RETURN_BOUNCED, effect=record_bounce),
@@ -291,9 +298,9 @@ CASE_STEPS = (
          stock=(TAKE,)),
     Step("refund", (*ACCEPTED, S.INSPECTED), S.REFUNDED, (refund_allowed_now,), record_refund),
     Step("exchange", (S.INSPECTED,), S.EXCHANGED,
-         (kind_is(CaseKind.EXCHANGE), replacement_in_stock), ship_replacement,
+         (CASE_ONLY_GUARDS["exchange"], replacement_in_stock), ship_replacement,
          stock=(SHIP_NEW,), spawn=parcels_for("replacement")),
-    Step("repair", (S.INSPECTED,), S.REPAIRED, (kind_is(CaseKind.REPAIR),), note,
+    Step("repair", (S.INSPECTED,), S.REPAIRED, (CASE_ONLY_GUARDS["repair"],), note,
          spawn=parcels_for("repaired")),
     Step("close", OPEN, S.CLOSED, effect=note, stock=(RELEASE_NEW,)),
 )

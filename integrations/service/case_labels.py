@@ -22,8 +22,8 @@ from integrations.service.case_goods import LABELS, carrier_of, label_plan
 from integrations.service.context import Context
 from integrations.service.inputs import CASE_PARAMS, Reasoned, trigger_params
 from integrations.service.label_check import label_flag
-from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase
-from statemachine.errors import InvalidInput, InvalidTransition
+from statemachine.aftersales import CASE_LIFECYCLE, CASE_ONLY_GUARDS, AfterSalesCase
+from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition
 from statemachine.ports import Carrier, CarrierUnavailable, Waybill, WaybillRequest
 
 
@@ -53,6 +53,9 @@ def _bought_and_fired(ctx: Context, case_id: int, trigger: str,
         if not CASE_LIFECYCLE.can(case.state, trigger):  # refused before a label is bought
             raise InvalidTransition("case", case.public_id, case.state.value, trigger,
                                     CASE_LIFECYCLE.allowed(case.state))
+        refusal = CASE_ONLY_GUARDS[trigger](case, {})  # a refund-only case sends nothing back
+        if refusal is not None:
+            raise GuardRejected("case", case.public_id, case.state.value, trigger, refusal)
         order = tx.store.get_order(case.order_id)
         plan, carrier_name = label_plan(tx, case, trigger), carrier_of(ctx, tx, case)
     carrier = adapter(carrier_name)

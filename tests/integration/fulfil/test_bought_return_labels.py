@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from integrations.carriers.simulated import SimulatedCarrier
+from statemachine.errors import GuardRejected
 from statemachine.ports import CarrierProfile, Waybill, WaybillRequest
 from tests.integration.fulfil.test_case_replacement_goods import PRICE, shipped_split_order
 
@@ -51,3 +54,19 @@ def test_a_return_split_across_two_warehouses_gets_a_bought_label_per_warehouse(
     assert (claim["goods_value"], claim["compensated"]) == (PRICE, PRICE)
     assert shop.cases.get(case.id).state == "awaiting_return"
     assert shop.inventory.reconcile() == []
+
+
+def test_no_return_label_is_bought_for_a_refund_only_case(shop, clock):
+    # Given a refund-only request on a delivered tee, accepted (its refund not paid yet)
+    order, parcels = shipped_split_order(shop)
+    case = shop.cases.open(order.id, kind="refund_only", reason="少发一件",
+                           lines=[{"line_no": 1, "quantity": 1}])
+    shop.cases.fire(case.id, "auto_approve")
+    # When someone asks for a return label for it (the CLI's `case new-label` by mistake)
+    carrier = RecordingCarrier(SimulatedCarrier(CarrierProfile("sf", promised_days=2), clock))
+    with pytest.raises(GuardRejected, match="a refund-only case has nothing to send back"):
+        shop.cases.fire_with_label(case.id, "await_return", carrier, actor="cs-wang")
+    # Then it is refused before the carrier sold a label: nothing was bought, nothing changed
+    assert carrier.asked == []
+    assert shop.cases.get(case.id).state == "auto_approved"
+    assert not [s for s in shop.shipments.of_order(order.id) if s.case_id == case.id]
