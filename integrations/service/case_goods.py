@@ -20,7 +20,7 @@ from integrations.service.case_money import refund_facts
 from integrations.service.context import Context, Tx
 from integrations.service.pipeline import Facts, Move
 from integrations.service.waybills import refuse_taken
-from statemachine.aftersales import AfterSalesCase, CaseKind
+from statemachine.aftersales import TAKE_BACK, AfterSalesCase, CaseKind, Inspection
 from statemachine.errors import InsufficientStock
 from statemachine.stock import Allocation, Need, plan_allocation
 
@@ -53,12 +53,24 @@ def replacement_shares(move: Move) -> str | None:
     plans on the free stock read when its round starts, as does every other exchange's, of
     any order: in a batch each is decided after the one before is written, as single calls
     are. Before, two planned the same free units; the writer's conditional update refused
-    the second (no oversell) with InsufficientStock, and the whole batch failed with it."""
-    case = move.aggregate
-    if move.trigger == "exchange" or (move.trigger in ("approve", "auto_approve")
-                                       and case.kind is CaseKind.EXCHANGE):
-        return "free stock"
-    return None
+    the second (no oversell) with InsufficientStock, and the whole batch failed with it.
+    A move that puts units back on the shelf (a return inspected fine, an exchange closed
+    with its replacement held) shares it too: an exchange after it in the batch sees them,
+    as the single call after it does (before, it was refused for want of a tee just restocked)."""
+    case, trigger = move.aggregate, move.trigger
+    wants = trigger == "exchange" or (trigger in ("approve", "auto_approve")
+                                      and case.kind is CaseKind.EXCHANGE)
+    frees = (trigger == "inspect" and TAKE_BACK.get(
+        (case.kind, _inspection(move.params.get("result")))) == "restock") or (
+        trigger == "close" and case.kind is CaseKind.EXCHANGE)
+    return "free stock" if wants or frees else None
+
+
+def _inspection(result: Any) -> Inspection | None:
+    try:
+        return Inspection(result)
+    except ValueError:  # refused by the step itself, naming the field
+        return None
 
 
 def _wanted(tx: Tx, case: AfterSalesCase, held_counts: bool) -> list[Need]:

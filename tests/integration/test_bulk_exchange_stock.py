@@ -96,3 +96,55 @@ def test_two_replacements_shipped_in_one_batch_take_no_more_than_the_one_free_te
     assert [any_pilot.cases.get(c).state for c in cases] == ["exchanged", "inspected"]
     assert held(any_pilot) == (0, 0)
     assert any_pilot.inventory.reconcile() == []
+
+
+def test_a_return_restocked_earlier_in_the_batch_ships_the_next_exchange_as_single_calls_do(
+        any_pilot, clock):
+    # Given two delivered tees and none on the shelf: one buyer returns theirs (received),
+    # the other's exchange came back damaged (written off) with no tee to send
+    stock(any_pilot, "SKU-TEE", "WH-1", 2)
+    orders = [delivered_tee(any_pilot, buyer) for buyer in ("b-li", "b-wang")]
+    returned = any_pilot.cases.open(orders[0], kind="return_refund", reason="七天无理由退货",
+                                    lines=[{"line_no": 1, "quantity": 1}]).id
+    for trigger in ("auto_approve", "await_return", "receive"):
+        any_pilot.cases.fire(returned, trigger)
+    exchange = exchange_requested(any_pilot, orders[1])
+    for trigger in ("auto_approve", "await_return", "receive"):
+        any_pilot.cases.fire(exchange, trigger)
+    any_pilot.cases.fire(exchange, "inspect", result="damaged", notes="领口开线")
+    assert held(any_pilot) == (0, 0)
+    # When one replay batch inspects the return as fine (back on the shelf), then ships the
+    # exchange's replacement
+    with any_pilot.context.tx() as tx:
+        refused = bulk.fire_cases(any_pilot.context, tx, [
+            bulk.Move(number(returned), "inspect", clock.now(), "replay",
+                      {"result": "ok", "notes": "完好"}),
+            bulk.Move(number(exchange), "exchange", clock.now(), "replay")])
+    # Then, as two single calls would, the restocked tee goes out as the replacement
+    assert refused == []
+    assert [any_pilot.cases.get(c).state for c in (returned, exchange)] == [
+        "inspected", "exchanged"]
+    assert held(any_pilot) == (0, 0)
+    assert any_pilot.inventory.reconcile() == []
+
+
+def test_an_exchange_closed_earlier_in_the_batch_leaves_its_held_tee_to_the_next(
+        any_pilot, clock):
+    # Given two delivered tees and one on the shelf, held for the first buyer's exchange
+    stock(any_pilot, "SKU-TEE", "WH-1", 3)
+    orders = [delivered_tee(any_pilot, buyer) for buyer in ("b-li", "b-wang")]
+    cases = [exchange_requested(any_pilot, order_id) for order_id in orders]
+    any_pilot.cases.fire(cases[0], "auto_approve")
+    assert held(any_pilot) == (1, 1)
+    # When one replay batch closes the first exchange (the buyer kept the tee) and approves
+    # the second
+    with any_pilot.context.tx() as tx:
+        refused = bulk.fire_cases(any_pilot.context, tx, [
+            bulk.Move(number(cases[0]), "close", clock.now(), "replay", {"reason": "买家不换了"}),
+            bulk.Move(number(cases[1]), "auto_approve", clock.now(), "replay")])
+    # Then the released tee is held for the second, as the single calls would hold it
+    assert refused == []
+    assert approval(any_pilot, cases[1], orders[1])["replacement_held"] == [
+        ["SKU-TEE", "WH-1", 1]]
+    assert held(any_pilot) == (1, 1)
+    assert any_pilot.inventory.reconcile() == []
