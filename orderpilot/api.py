@@ -39,6 +39,7 @@ from integrations.service.inputs import (
 )
 from integrations.service.listing import OrderPage
 from integrations.service.money_refunds import try_refund_case
+from integrations.service.refunds_owed import masked_for
 from integrations.service.ship_selected import ship_selected
 from integrations.service.views import (
     CaseRefund,
@@ -60,7 +61,7 @@ from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
-from statemachine.money import OperationStatus
+from statemachine.money import OperationStatus, PaymentOperation
 from statemachine.order import ORDER_LIFECYCLE, Order
 from statemachine.ports import Carrier, PaymentGateway, PermanentPaymentError
 from statemachine.risk_port import RiskCheck
@@ -289,11 +290,14 @@ class Cases:
         (`amount`: minor units, at most that) — and count it on the case and its order once
         the provider has paid. Returns the payment operation's status with the case as it is
         now: `succeeded`, `pending` (counted when it settles) or `refused` (nothing counted;
-        `error` says why). (`fire(case_id, "refund")` only records a refund made elsewhere: no
-        money moves.)"""
+        `error` says why: the provider's text, the buyer masked). (`fire(case_id, "refund")`
+        only records a refund made elsewhere: no money moves.)"""
         number = parse_id("case_id", case_id, "c")
         done = try_refund_case(self._ctx, number, check_actor(by), amount)
-        return CaseRefund.of(done, self.get(case_id))
+        refund = CaseRefund.of(done, self.get(case_id))
+        if refund.error is None:
+            return refund
+        return refund.model_copy(update={"error": _refusal(self._ctx, done)})
 
     def fire_with_label(self, case_id: str, trigger: str, carrier: Carrier, *,
                         actor: str = "api", reason: str | None = None) -> CaseView:
@@ -342,8 +346,7 @@ class Cases:
         done = refunds.pay(self._ctx, key) if key else None
         if done is not None and done.status is OperationStatus.FAILED:
             raise PermanentPaymentError(f"{case_id} is approved, but the provider refused "
-                                        f"its refund {done.key}: "
-                                        f"{done.error or 'no reason given'}")
+                                        f"its refund {done.key}: {_refusal(self._ctx, done)}")
         return self.get(case_id)
 
     def reject(self, case_id: str, *, by: str, reason: str) -> CaseView:
@@ -356,6 +359,11 @@ class Cases:
         number = parse_id("case_id", case_id, "c")
         checked = parse(Decided, {"by": by, "reason": reason})
         return refunds.decide(self._ctx, number, approve, checked.reason, checked.by)
+
+
+def _refusal(ctx: Context, done: PaymentOperation) -> str:
+    """The provider's reason for refusing, as shown: it may quote the buyer (masked)."""
+    return masked_for(ctx, done.order_id, done.error) if done.error else "no reason given"
 
 
 def _key(key: Any) -> str | None:

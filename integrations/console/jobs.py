@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from integrations.console import casework
 from integrations.notifications.masking import mask_text
-from integrations.service import money, refunds, settlement, stalls
+from integrations.service import money, refunds, refunds_owed, settlement, stalls
 from integrations.service.context import Context
 from integrations.service.inputs import parse_id
 from statemachine.clock import Clock
@@ -110,9 +110,9 @@ def _cancel_refund_failed(ctx: Context, ports: Ports, case: settlement.Cancellat
                           order_id: str, error: Exception) -> str:
     if not settlement.record_failure(ctx, case, key, str(error)):
         return "failed, told before"  # refused for good earlier: owed, listed, not retold
-    ports.notify(Message("orderpilot.order.refund_failed", "ops",  # free text: masked
-                         f"Refund for {case.order.state} {order_id} failed",
-                         mask_text(str(error)), order_id))
+    said = refunds_owed.masked_for(ctx, parse_id("order_id", order_id, "o"), str(error))
+    ports.notify(Message("orderpilot.order.refund_failed", "ops",  # the provider's text
+                         f"Refund for {case.order.state} {order_id} failed", said, order_id))
     return "failed"
 
 

@@ -21,9 +21,9 @@ from integrations.ingest.events import (
     VerificationAnswer,
 )
 from integrations.ingest.once import Outcome
-from integrations.notifications.masking import mask_text
 from integrations.service import refunds
 from integrations.service.context import Context
+from integrations.service.refunds_owed import masked_for
 from statemachine import ids
 from statemachine.money import OperationStatus
 
@@ -107,7 +107,7 @@ def _paid_back(ctx: Context, outcome: Outcome) -> Outcome:
     refund = {"operation": key, "status": done.status.value, "amount": done.amount,
               "currency": done.currency}
     if done.error and done.status is OperationStatus.FAILED:  # the provider's text: masked
-        refund["error"] = mask_text(done.error)
+        refund["error"] = masked_for(ctx, done.order_id, done.error)
     case = refunds.get(ctx, ids.CASE.parse(outcome.body["case"]["id"]))
     return replace(outcome, body={**outcome.body, "case": case.model_dump(mode="json"),
                                   "refund": refund})

@@ -15,7 +15,8 @@ buyer is paid back. Each row has a `kind`:
   cancellation's or rejection's refund, or late money — listed with the provider's answer,
   since the refusal, until paid back toward that debt (docs/lifecycle.md, "Money owed back"):
   by a refund made at the provider outside orderpilot, or an offline payout. Staff were told
-  when it was refused (once): the overdue alert below does not tell them again.
+  when it was refused (once): the overdue alert below does not tell them again. The
+  provider's text can quote the buyer: it is shown masked (`masked_for`), its code readable.
 
 Refunds left for later: only Shopify's "refund later" makes such an order (`cancel` with
 `refund_later`, an internal parameter: the public API refuses it): the order is cancelled, its
@@ -32,12 +33,14 @@ refused for good leaves such an order too, and is listed the same way.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 
 from integrations.db.errors import is_integrity_error
 from integrations.db.money_owed import OwedMoney, OwedRow
+from integrations.db.outbox import orders_of
+from integrations.notifications.masking import known_pii, mask_text
 from integrations.service.context import Context
 from statemachine import ids
 
@@ -63,7 +66,21 @@ def refunds_owed(ctx: Context, now: datetime, limit: int = 500) -> list[RefundOw
     orders: the kinds above), oldest first."""
     with ctx.tx(readonly=True) as tx:
         rows = OwedMoney(tx.store.sql).refunds_owed(limit)
-    return [_owed(row, now - _wait(ctx)) for row in rows]
+        orders = orders_of(tx.connection, [row[0] for row in rows])
+    return [_owed(row, now - _wait(ctx), orders.get(row[0])) for row in rows]
+
+
+def masked_for(ctx: Context, order_no: int, text: str) -> str:
+    """Free text about an order — a provider's refusal, which may quote the buyer — as it may
+    be shown or logged: phones, e-mails, IPs, identity numbers and the order's own personal
+    values (recipient's name, street, phone) masked; an error code stays readable."""
+    with ctx.tx(readonly=True) as tx:
+        order = orders_of(tx.connection, [order_no]).get(order_no)
+    return _masked(text, order)
+
+
+def _masked(text: str, order: Any) -> str:
+    return mask_text(text, known_pii(getattr(order, "attrs", None)))
 
 
 def alert_overdue(ctx: Context, now: datetime, limit: int = 100) -> int:
@@ -82,8 +99,12 @@ def _wait(ctx: Context) -> timedelta:
     return timedelta(hours=ctx.settings.shopify.refund_later_alert_hours)
 
 
-def _owed(row: OwedRow, due: datetime) -> RefundOwed:
+def _owed(row: OwedRow, due: datetime, order: Any = None) -> RefundOwed:
+    """A row as shown: a refusal's reason (the provider's text) masked; the other kinds' are
+    our own words and ids (a Shopify refund id must stay whole)."""
     number, buyer, currency, owed, held, ref, since, kind, reason = row
+    if kind == "refund_refused":
+        reason = _masked(reason, order)
     return RefundOwed(order_id=ids.ORDER(number), buyer_id=buyer, currency=currency,
                       owed=owed, held=held, payment_ref=ref, since=since, overdue=since < due,
                       kind=cast(OwedKind, kind), reason=reason)
