@@ -48,9 +48,9 @@ TEMPLATES: dict[str, Template] = {
         "(await_return) or close the case."),
     "orderpilot.order.shipping_held": Template(
         "ops", "Do not ship {order_id}: refunded in full at {provider}",
-        "Order {order_id} is packed and its money ({amount} {currency}) was all refunded at "
-        "{provider} outside orderpilot. Shipping is held: ship it anyway (ship_refunded: why, "
-        "e.g. a gift) or cancel it (stock back)."),
+        "Order {order_id} ({state}) had its money ({amount} {currency}) all refunded at "
+        "{provider} outside orderpilot{why_not_cancelled}. Shipping is held: ship it anyway "
+        "(ship_refunded: why, e.g. a gift) or cancel it (stock back)."),
     "orderpilot.order.refunded_after_shipping": Template(
         "ops", "Order {order_id} refunded in full at {provider} after it shipped",
         "Order {order_id} ({state}) had its money ({amount} {currency}) all refunded at "

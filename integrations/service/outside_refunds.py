@@ -109,21 +109,36 @@ def cancel_and_book(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
 
 def tell_ops_if_all_given_back(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent) -> str:
     """After a refund made at the provider was booked on the order (`refund` step): if it gave
-    back all the order kept and the goods are packed or gone, ops hear of it at once (events
-    with an ops template). Packed: `ship` refuses until a person decides — ship it anyway
-    (`ship_refunded`: a gift) or cancel it, its stock back. Shipped: the goods are gone with
-    the money back; a person decides whether to ask for them back."""
-    if order.paid <= 0 or order.refunded < order.paid or order.state in PRE_SHIPMENT:
+    back all the order kept and the order was not cancelled for it, ops hear of it at once
+    (events with an ops template). Packed — or before, with a refund of ours in flight or a
+    dispute open (cancels_the_order leaves those: what is in flight or disputed may still
+    move money) —: `ship` refuses until a person decides — ship it anyway (`ship_refunded`:
+    a gift) or cancel it, its stock back. Shipped: the goods are gone with the money back; a
+    person decides whether to ask for them back."""
+    if order.paid <= 0 or order.refunded < order.paid:
         return ""
-    held = order.state is OrderState.PACKED
+    held = order.state is OrderState.PACKED or order.state in PRE_SHIPMENT
     tx.writer.signal("shipping_held" if held else "refunded_after_shipping", "order", order.id,
                      order.id, ctx.clock.now(), {
                          "amount": order.refunded, "currency": order.currency,
                          "provider": ev.provider, "notice": ev.event_id,
-                         "state": order.state.value})
+                         "state": order.state.value, **_in_flight(tx, order)})
+    if order.state in PRE_SHIPMENT:
+        return "; all refunded, not cancelled: held from shipping until a person decides, " \
+               "ops told"
     return ("; all refunded while packed: held from shipping until a person decides (ship "
             "with ship_refunded, or cancel)" if held else
             f"; all refunded after it {order.state}: ops told")
+
+
+def _in_flight(tx: Tx, order: Order) -> dict[str, object]:
+    """What of the order's money is still moving: refunds of ours not settled, disputed."""
+    reserved = MoneyStore(tx.store.sql).reserved(order.id)
+    moving = reserved.refunds or reserved.disputed
+    return {"refunds_in_flight": reserved.refunds, "disputed": reserved.disputed,
+            "why_not_cancelled": "; it is not cancelled by itself: a refund of ours is in "
+                                 "flight or a dispute is open, and what is in flight or "
+                                 "disputed may still move money" if moving else ""}
 
 
 def attempts(operations: Sequence[PaymentOperation], base: str) -> list[PaymentOperation]:
