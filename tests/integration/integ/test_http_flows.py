@@ -110,7 +110,8 @@ def test_the_read_endpoints_show_state_history_risk_and_notes(client):
     detail = client.get(f"/v1/ops/orders/{order['id']}").json()
     assert detail["order"]["state"] == "under_review"
     assert detail["allowed_triggers"] == ["approve", "reject", "pay", "start_payment",
-                                          "fail_payment", "cancel"]  # money: kept
+                                          "fail_payment", "cancel",  # money: kept
+                                          "correct_address"]  # before it ships
     history = client.get(f"/v1/ops/orders/{order['id']}/history").json()
     assert [h["trigger"] for h in history] == ["place", "review"]
     risk = client.get(f"/v1/ops/orders/{order['id']}/risk").json()
