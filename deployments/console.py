@@ -187,6 +187,9 @@ class Console:
         elif intent.action == "escalate":
             self._count("escalated", self.desk.escalate(client, intent.kind, intent.entity,
                                                        intent.order_id))
+        elif intent.action == "refresh":
+            self._count("refreshed", self.desk.refresh(client, intent.kind, intent.entity,
+                                                      intent.why))
 
     def answer_once(self, client: SyncPrefectClient) -> int:
         """Resumed (or hand-started) case runs → the answer applied."""

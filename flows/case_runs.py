@@ -61,6 +61,15 @@ def suspend_with_form(client: SyncPrefectClient, run: FlowRun, form: type[RunInp
     return True
 
 
+def redescribe(client: SyncPrefectClient, run: FlowRun, description: str) -> None:
+    """The description above a suspended run's form, written anew (the form stays)."""
+    keyset = run.state.state_details.run_input_keyset if run.state else None
+    if not keyset:
+        return
+    client.delete_flow_run_input(run.id, keyset["description"])
+    client.create_flow_run_input(run.id, keyset["description"], json.dumps(description))
+
+
 def answer_of(client: SyncPrefectClient, run: FlowRun) -> dict[str, Any] | None:
     """The input the person submitted with the resume (None if resumed without one)."""
     pause_key = _last_pause_key(run)

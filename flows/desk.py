@@ -83,6 +83,24 @@ class Desk:
                 "the console.", order_id))
         return len(runs)
 
+    def refresh(self, client: SyncPrefectClient, kind: str, entity: str, why: str) -> int:
+        """Write the waiting runs' description again (an address corrected under a review:
+        the form described the address as placed); the form and its answers stay."""
+        case = open_case(self.ctx, kind, entity)
+        if case is None:
+            return 0
+        runs = self.runs(client, [f"kind:{kind}", f"entity:{entity}"], [StateType.PAUSED])
+        spec = KINDS[kind]
+        for run in runs:
+            description = spec.describe(self.ctx, case, self.ctx.clock.now())
+            if key := spec.artifact_key(case):
+                self.shelf.keep(client, named(self.shop, key), "markdown", description,
+                                f"{case.entity}: what a person confirms", run.id)
+            case_runs.redescribe(client, run, f"> **Updated:** {why}.\n\n{description}")
+            case_runs.note(client, run.id, f"{kind} of {entity}: {why}")
+            self.publish_timeline(client, case.order_id, run.id)
+        return len(runs)
+
     def runs(self, client: SyncPrefectClient, tags: list[str],
              states: list[StateType] | None = None) -> list[FlowRun]:
         """This store's case runs with all `tags` (in `states`)."""

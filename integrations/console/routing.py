@@ -19,13 +19,15 @@ from statemachine.dispute import UNANSWERED
 REVIEWED = {"order": RISK_REVIEW, "case": REFUND_REVIEW}
 SETTLE_CANCEL, TRIAGE_REFUND, SETTLE_REFUND, CHASE_STALL = (
     "settle-cancel", "triage-refund", "settle-refund", "chase-stall")
+ADDRESS_CORRECTED = "orderpilot.order.address_corrected"
 ESCALATIONS = {"orderpilot.order.review_overdue": RISK_REVIEW,
                "orderpilot.case.sla_breached": REFUND_REVIEW}
 
 
 @dataclass(frozen=True)
 class Intent:
-    """`open` / `close` / `escalate` a case run of `kind`, or run job `kind`, about `entity`."""
+    """`open` / `close` / `escalate` / `refresh` (its form's description written again) a case
+    run of `kind`, or run job `kind`, about `entity`."""
 
     action: str
     kind: str
@@ -45,6 +47,10 @@ def intents_of(event: str, entity: str, entity_id: int, order_id: int,
             ESCALATIONS[event]
         return [Intent("escalate", kind, ref, order, "the SLA lapsed")]
     before, after = payload.get("from_state"), payload.get("to_state")
+    if event == ADDRESS_CORRECTED and entity == "order" and after == "under_review":
+        # the reviewer's form describes the address as placed: it is written again
+        return [Intent("refresh", RISK_REVIEW, ref, order,
+                       f"address corrected by {payload.get('actor')}")]
     if after is None or before == after:
         return []
     why = f"{payload.get('trigger')} by {payload.get('actor')}"

@@ -431,3 +431,27 @@ def test_a_review_past_its_sla_is_tagged_escalated_and_the_staff_told(
     # (a failed automation action of an earlier test on the shared server may be told too)
     assert [b["title"] for b in staff.bodies if "automation" not in b["title"]] == \
         [f"risk-review of {order_id} is overdue"]
+
+
+def test_an_address_corrected_under_review_is_said_above_the_waiting_form(
+        tmp_path: Path, prefect_server: str):
+    # Given the console running for a shop, and an order waiting in its form
+    pilot = held_shop(tmp_path)
+    with running_console(pilot):
+        order_id = hold(pilot, buyer="b-11")
+        [run] = wait_for("a suspended review run", lambda: paused(pilot, order_id))
+        assert "Address corrected" not in form_of(run)[1]
+        # When ops correct its address while it waits
+        pilot.orders.correct_address(order_id, by="ops:mei", address={
+            "province": "上海市", "city": "上海市", "district": "黄浦区",
+            "street": "南京东路100号"})
+        # Then the same run's description says so (before: the address as placed), its form
+        # unchanged and still waiting for the reviewer
+        described = wait_for("the description written again", lambda: [
+            d for r in paused(pilot, order_id) if "## Address corrected" in (d := form_of(r)[1])])
+        assert described[0].startswith("> **Updated:** address corrected by ops:mei.")
+        assert "Ships to CN 上海市 黄浦区" in described[0]
+        [again] = paused(pilot, order_id)
+        assert again.id == run.id
+        assert form_of(again)[0]["properties"]["decision"]["enum"] == ["approve", "reject"]
+    pilot.close()
