@@ -153,6 +153,8 @@ def correct_address(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     before = order.attrs.get("address") or {}
     order.attrs["shipping_address"] = dict(ctx["shipping_address"])
     order.attrs["address"] = dict(ctx["address"])
+    if ctx.get("buyer_phone"):  # the buyer's only number was the one corrected (the service)
+        order.attrs["phone"] = ctx["buyer_phone"]
     order.attrs["address_corrected"] = {
         "at": ctx["at"].isoformat(), "by": ctx["actor"], "reason": ctx.get("reason"),
         "conflicts_before": list(before.get("conflicts", ()))}

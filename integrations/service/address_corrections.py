@@ -11,7 +11,9 @@ outbox event `address_corrected`, and the risk hook that moves the buyer's addre
 
 What the address names is replaced whole (line, street, district, city, province, postcode,
 country): a corrected district with the old postcode would be a new contradiction. Who
-receives it (recipient, phone) is kept unless the correction names them. A review waiting on
+receives it (recipient, phone) is kept unless the correction names them; a corrected phone is
+where the buyer's notices and verification go too when the buyer gave no number of their own
+(placement took the address's phone as theirs). A review waiting on
 the order keeps waiting: correcting the address does not approve it.
 """
 
@@ -88,12 +90,32 @@ def _correct(ctx: Context, order_id: int, sent: dict[str, Any], parsed: ParsedAd
         new = {**sent, **kept}
         params = {"shipping_address": new, "address": parsed.as_dict(),
                   "shown_before": shown(old, order.attrs.get("address") or {}),
-                  "shown_after": shown(new, parsed.as_dict()), "reason": reason}
+                  "shown_after": shown(new, parsed.as_dict()), "reason": reason,
+                  "buyer_phone": _buyer_phone(order.attrs, old, sent)}
         try:
             orders.fire(ctx, tx, order, "correct_address", actor, params, now)
         except InvalidTransition as error:
             raise orders.as_a_caller_sees(ctx, error) from None
         return order
+
+
+def _buyer_phone(attrs: Mapping[str, Any], old: Mapping[str, Any],
+                 sent: Mapping[str, Any]) -> str | None:
+    """The buyer's number for notices and verification after the correction: the corrected
+    phone (E.164) when the buyer had none of their own — placement took the address's phone
+    as theirs, and it is usually corrected because it was mistyped; None keeps theirs."""
+    if not sent.get("phone"):
+        return None
+    if attrs.get("phone") not in (None, _e164(old.get("phone"))):
+        return None  # the buyer gave their own number at placement: it stays
+    return _e164(sent["phone"])
+
+
+def _e164(phone: Any) -> str | None:
+    try:
+        return parse_phone(str(phone), "address.phone").e164 if phone else None
+    except InvalidInput:  # an old number placement took before phones were checked
+        return None
 
 
 def shown(sent: Mapping[str, Any], parsed: Mapping[str, Any]) -> dict[str, Any]:

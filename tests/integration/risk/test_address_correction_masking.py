@@ -53,3 +53,33 @@ def test_a_one_line_correction_shows_its_region_in_the_history_and_the_street_hi
             step.payload["to"]["district"]) == ("浙江省", "杭州市", "西湖区")
     shown = json.dumps(step.payload, ensure_ascii=False)
     assert "文三路" not in shown and "科技南" not in shown
+
+
+def buyer_phone(pilot, order_id: str) -> str | None:
+    """The number buyer notices (SMS) and phone verification go to."""
+    with pilot.context.tx(readonly=True) as tx:
+        return tx.store.get_order(int(order_id[2:])).attrs.get("phone")
+
+
+def test_a_corrected_phone_is_where_the_buyers_notices_go_when_it_was_their_only_number(
+        any_pilot, clock):
+    # Given an order whose only phone is the one on its address (the buyer gave no other)
+    stock(any_pilot)
+    order = placed_order(any_pilot, shipping_address=dict(NANSHAN))
+    assert buyer_phone(any_pilot, order.id) == "+8613724681357"
+    # When ops correct the number the buyer mistyped
+    any_pilot.orders.correct_address(order.id, address={**NANSHAN, "phone": "139 1234 5678"},
+                                     by="ops:mei", reason="买家手机号填错")
+    # Then notices and verification go to the corrected number, not the mistyped one
+    assert buyer_phone(any_pilot, order.id) == "+8613912345678"
+
+
+def test_a_buyers_own_number_stays_when_the_recipients_phone_is_corrected(any_pilot, clock):
+    # Given an order whose buyer gave their own number besides the recipient's
+    stock(any_pilot)
+    order = placed_order(any_pilot, shipping_address=dict(NANSHAN), phone="+86 186 0000 1111")
+    # When the recipient's phone is corrected
+    any_pilot.orders.correct_address(order.id, address={**NANSHAN, "phone": "139 1234 5678"},
+                                     by="ops:mei")
+    # Then the buyer's own number is kept for their notices
+    assert buyer_phone(any_pilot, order.id) == "+8618600001111"
