@@ -26,7 +26,8 @@ def ship_selected(ctx: Context, order_no: int, carriers: Mapping[str, Carrier],
                   actor: str) -> tuple[Order, list[Waybill]]:
     """Select a carrier per warehouse the order's goods were picked from, buy each waybill
     from that carrier's adapter, then `ship` with them. Refusals (the order is not packed, a
-    selected carrier has no adapter) come before any label is bought."""
+    selected carrier has no adapter) come before any label is bought; an address corrected
+    while they were bought refuses the ship (the labels print the old one)."""
     now = ctx.clock.now()  # the ship step's time: selection and `ship` both use it
     with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(order_no)
@@ -51,6 +52,11 @@ def ship_selected(ctx: Context, order_no: int, carriers: Mapping[str, Carrier],
                for (wh, picked, _), waybill in zip(chosen, waybills, strict=True)]
     with ctx.tx() as tx:
         current = tx.store.get_order(order_no, lock=True)
+        if current.attrs.get("shipping_address", {}) != address:  # corrected meanwhile
+            raise GuardRejected("order", current.public_id, current.state.value, "ship",
+                                "its address was corrected while the labels were bought "
+                                "(they print the old one and go unused): ship it again for "
+                                "labels to the new address")
         try:
             orders.fire(ctx, tx, current, "ship", actor, {
                 "parcels": parcels, "promised_by": max(w.promised_by for w in waybills)}, now)
