@@ -17,6 +17,16 @@ from statemachine.order_aggregate import Order
 CATALOGUE = "ORDERPILOT_FULFILMENT__CARRIERS"  # the setting, as the operator writes it
 
 
+def check_catalogue(ctx: Context) -> None:
+    """InvalidInput naming the setting if a carrier's region names no division. The first
+    check in a process loads the division table (seconds): a `ship` asks before its
+    transaction (orders.fire_order), so SQLite's write lock is not held meanwhile."""
+    policy = ctx.settings.fulfilment
+    unknown = policy.unknown_region() if policy.carriers else None
+    if unknown is not None:  # refused before any parcel goes with this catalogue
+        raise InvalidInput({CATALOGUE: unknown})
+
+
 def pick_carrier(ctx: Context, tx: Tx, order: Order, warehouse: str,
                  params: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The carrier for the order's parcel from `warehouse`, with the reasons (recorded in the
@@ -25,9 +35,7 @@ def pick_carrier(ctx: Context, tx: Tx, order: Order, warehouse: str,
     policy = ctx.settings.fulfilment
     if not policy.carriers:
         return {"carrier": ctx.settings.default_carrier}
-    unknown = policy.unknown_region()  # the first selection in a process loads the table
-    if unknown is not None:  # refused before any parcel goes with this catalogue
-        raise InvalidInput({CATALOGUE: unknown})
+    check_catalogue(ctx)
     needs = _needs(ctx, tx, order, warehouse, params, now)
     options = [CarrierOption(name, served(spec.regions, needs.destination), spec.max_weight_g,
                              spec.transit_days, spec.insured_up_to, spec.cost)

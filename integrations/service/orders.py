@@ -16,6 +16,7 @@ from integrations.geo.contact import Contact, Contradictions, parse_contact
 from integrations.geo.distance import buyer_distances
 from integrations.risk.sql_store import SqlRiskStore
 from integrations.service import pipeline
+from integrations.service.carriers import check_catalogue
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import (
@@ -159,6 +160,8 @@ def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
                now: datetime | None = None) -> Order:
     """Fire `trigger` on an order with validated params; a repeated key applies once."""
     checked = trigger_params(trigger, list(ORDER_PARAMS), ORDER_PARAMS, Empty, params)
+    if trigger == "ship" and not checked.get("parcels"):  # carriers selected at ship: the
+        check_catalogue(ctx)  # catalogue's first check loads a table, not under the lock
     now = now or ctx.clock.now()
     return fire_once(ctx, idempotency_key, trigger, order_id,
                      lambda tx, n: tx.store.get_order(n, lock=True),
