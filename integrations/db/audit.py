@@ -11,7 +11,7 @@ empty list means the store is consistent:
 - timers: every entity keeps exactly the deadlines its lifecycle declares for its state (the
   step tables' `Timer`s; a review or after-sales SLA that already fired is announced in the
   outbox instead of kept, a parcel's promise may have passed, a return label has no pickup
-  deadline);
+  deadline, a dispute without an evidence due date no evidence alert);
 - parcels: a shipped order still awaits a parcel; a delivered one awaits none (its own
   parcels: a case's return, replacement or repaired parcels are the case's).
 """
@@ -43,6 +43,9 @@ MAY_BE_ABSENT = {"promised_delivery", "authorisation_expiry"}
 # no pickup deadline (statemachine.shipment.pickup_due)
 PURPOSE = {"shipment": "purpose"}
 ABSENT_FOR = {("shipment", "return"): {"pickup_due"}}
+# … and per row: a dispute the provider gave no evidence due date (its bank allows no answer:
+# Stripe's due_by null or 0) has nothing to alert before (statemachine.dispute.evidence_alert_due)
+UNDATED = {"dispute": ("evidence_due_by", "dispute_evidence")}
 FIRED_SIGNALS = {("order", "review_sla"): "orderpilot.order.review_overdue",
                  ("case", "aftersales_sla"): "orderpilot.case.sla_breached",
                  ("dispute", "dispute_evidence"): "orderpilot.dispute.evidence_due_soon"}
@@ -154,13 +157,15 @@ def _timers(sql: Sql, scope: list[int] | None) -> list[str]:
         + _where("o.order_id", scope, "AND"))}
     found = []
     for entity, lifecycle in LIFECYCLES.items():
-        for number, state, purpose in sql.all(
-                f"SELECT id, state, {PURPOSE.get(entity, 'NULL')} FROM {TABLES[entity]}"
-                + _where("order_id" if entity != "order" else "id", scope)):
+        dated, undated_kind = UNDATED.get(entity, ("1", ""))
+        for number, state, purpose, due in sql.all(
+                f"SELECT id, state, {PURPOSE.get(entity, 'NULL')}, {dated} FROM "
+                f"{TABLES[entity]}" + _where("order_id" if entity != "order" else "id", scope)):
             have = kept.pop((entity, number), Counter())
             implied = {t.kind.value for t in lifecycle.timers
                        if state in {s.value for s in t.states}}
-            absent = MAY_BE_ABSENT | ABSENT_FOR.get((entity, purpose), set())
+            absent = MAY_BE_ABSENT | ABSENT_FOR.get((entity, purpose), set()) \
+                | ({undated_kind} if due is None else set())
             need = {kind for kind in implied - absent if not (
                 (entity, kind) in FIRED_SIGNALS and not have[kind]
                 and (entity, number, FIRED_SIGNALS[(entity, kind)]) in fired)}

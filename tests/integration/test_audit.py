@@ -63,3 +63,33 @@ def test_each_broken_invariant_is_found(any_pilot):
     assert "1 history row(s) but 0 outbox event(s)" in found
     assert f"order o-{n}: version 3 but 2 history row(s)" in found
     assert f"order o-{s} is shipped but awaits no parcel" in found
+
+
+def _open_dispute(pilot, order, ref: str, due_by):
+    from integrations.ingest.money_events import apply_money_event
+    from statemachine.ports import MoneyEvent
+
+    apply_money_event(pilot.context, MoneyEvent(
+        "stripe", f"evt-{ref}", "dispute_opened", f"p-{order.id}", order.total, "CNY",
+        pilot.context.clock.now(), order_id=order.id, dispute_ref=ref,
+        reason="买家称未收到货", due_by=due_by))
+
+
+def test_a_dispute_the_bank_gave_no_evidence_due_date_needs_no_evidence_timer(any_pilot):
+    # Given a shipped order (杭州, CNY) and a chargeback whose bank allows no response: the
+    # provider sends no evidence due date (Stripe's evidence_details.due_by null or 0)
+    from datetime import timedelta
+
+    stock(any_pilot, quantity=5)
+    order = shipped_order(any_pilot)
+    _open_dispute(any_pilot, order, "dp_no_due", None)
+    # Then the store is consistent: there is nothing to alert before (before, the audit
+    # wanted a dispute_evidence timer and reported "dispute d-1 (opened): dispute_evidence
+    # timer missing", a false alarm)
+    assert findings(any_pilot) == []
+    # And a dispute with a due date that lost its timer is still a finding
+    other = shipped_order(any_pilot, buyer="b-2")
+    _open_dispute(any_pilot, other, "dp_due", any_pilot.context.clock.now() + timedelta(days=7))
+    assert findings(any_pilot) == []
+    found = findings(any_pilot, "DELETE FROM deadlines WHERE kind = 'dispute_evidence'")
+    assert found == ["dispute d-2 (opened): dispute_evidence timer missing"]
