@@ -14,10 +14,11 @@ layers, so that free text is covered as well as fields:
 3. the values the order itself holds (its street, recipient, phone, IP — `known_pii`) are
    masked wherever they appear, e.g. a street quoted in a cancel reason or a risk reason.
 
-Phones keep their first 3 and last 4 digits (139****4321); addresses keep the region (country,
-province, city, district) and lose the street, the recipient's name and most of the postcode;
-IPs keep their network (183.156.*.*); an identity card number its first 3 and last 4
-characters (110***********123X: the birth date and the place of birth go).
+Phones keep the first 3 and last 4 digits of their national number (+86 139 8765 4321 →
+139****4321; +1 415 555 0100 → +1 41****0100: at least 4 digits hidden); addresses keep the
+region (country, province, city, district) and lose the street, the recipient's name and
+most of the postcode; IPs keep their network (183.156.*.*); an identity card number its first
+3 and last 4 characters (110***********123X: the birth date and the place of birth go).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+import phonenumbers
 
 KEEP = ("country", "province", "city", "district")
 # separators as typed, in half or full width (an input method's full-width mode: －．（）)
@@ -56,11 +59,32 @@ PII_FIELDS = re.compile(r"(^|_)(phone|mobile|tel|street|recipient|line|address|i
 
 
 def mask_phone(phone: str | None) -> str | None:
+    """The phone with its national number's middle hidden: 138****8000 for a Chinese number
+    however written (+86, 0086, 86 or none: the country code is not part of the number), the
+    country code kept elsewhere (+1 41****0100). Text phonenumbers cannot read as a number is
+    masked as a run of digits."""
     if not phone:
         return phone
-    digits = re.sub(r"\D", "", phone)
+    try:
+        number = phonenumbers.parse(phone, "CN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        return _hide_digits(re.sub(r"\D", "", phone))
+    if number.country_code == 86:
+        # as dialled at home: a landline keeps its trunk 0 (010****9988)
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return _hide_digits(re.sub(r"\D", "", national))
+    national = phonenumbers.national_significant_number(number)
+    return f"+{number.country_code} {_hide_digits(national)}"
+
+
+def _hide_digits(digits: str) -> str:
+    """The last 4 digits and up to the first 3, with at least 4 hidden between them
+    (13800138000 → 138****8000, 4155550100 → 41****0100); a short number keeps its last 2."""
     if len(digits) >= 8:
-        return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+        lead = min(3, len(digits) - 8)
+        return f"{digits[:lead]}{'*' * (len(digits) - lead - 4)}{digits[-4:]}"
     return "*" * max(len(digits) - 2, 1) + digits[-2:]
 
 

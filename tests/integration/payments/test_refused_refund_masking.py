@@ -50,8 +50,9 @@ def late_money_refused(url: str, clock) -> tuple[OrderPilot, str]:
 
 def assert_masked(text: str) -> None:
     assert not [p for p in PII if p in text], text
-    # the provider's code stays readable, the phone and e-mail show what masking keeps
-    assert "40004 Business Failed ACQ.TRADE_HAS_CLOSE" in text and "******8000" in text
+    # the provider's code stays readable, the phone and e-mail show what masking keeps (the
+    # phone's national number: 138****8000, not 861******8000 as before)
+    assert "40004 Business Failed ACQ.TRADE_HAS_CLOSE" in text and "138****8000" in text
     assert "l***@example.com" in text
 
 

@@ -6,13 +6,20 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from uvicorn.logging import AccessFormatter
 
-from integrations.notifications.masking import PiiFilter, known_pii, mask_doc, mask_text
+from integrations.notifications.masking import (
+    PiiFilter,
+    known_pii,
+    mask_doc,
+    mask_phone,
+    mask_text,
+)
 
 MOBILE = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
 # full-width and typographic dashes too: what a Chinese input method types in full-width mode
@@ -120,10 +127,35 @@ def test_a_landline_written_right_after_chinese_words_is_masked():
                             ("固话02187654321请联系", "87654321"),
                             ("座机０１０－６５５２９９８８", "６５５２９９８８")):
         masked = mask_text(f"买家留言：{written}")
-        assert digits not in masked and digits[-4:] in masked, masked
+        # (the last 4 stay readable; full-width digits come back as ASCII ones)
+        last4 = unicodedata.normalize("NFKC", digits[-4:])
+        assert digits not in masked and last4 in masked, masked
     # what is not a phone stays readable, glued or not
     text = "日期2026-11-27退款699900元，订单o-1234，运单SF1234567890123"
     assert mask_text(text) == text
+
+
+def test_a_phone_with_its_country_code_is_masked_as_its_national_number():
+    # found by a teammate: "+86 138 0013 8000" went out as "861******8000" (the country code
+    # was counted as the number's first digits); ops read 138****8000, as Taobao shows it
+    for written in ("+86 138 0013 8000", "+8613800138000", "0086-138-0013-8000",
+                    "86 13800138000", "13800138000", "＋86 138－0013－8000"):
+        assert mask_phone(written) == "138****8000", written
+    assert mask_text("买家电话 +86 138 0013 8000，请尽快联系") == "买家电话 138****8000，请尽快联系"
+    assert mask_doc({"phone": "+86 138 0013 8000"}) == {"phone": "138****8000"}
+    # a landline keeps its area code, as dialled at home
+    assert mask_phone("+86 10 6552 9988") == mask_phone("010-65529988") == "010****9988"
+
+
+def test_a_phone_outside_china_keeps_its_country_code_and_hides_four_digits_or_more():
+    # Then the country code stays readable, and of the national number at least 4 digits are
+    # hidden (3 hidden digits are a thousand guesses) and no more than its last 4 shown
+    assert mask_phone("+1 415 555 0100") == "+1 41****0100"
+    assert mask_phone("+44 7700 900123") == "+44 77****0123"
+    assert mask_phone("+852 9123 4567") == "+852 ****4567"
+    for written in ("+1 415 555 0100", "+44 7700 900123", "+852 9123 4567"):
+        shown = mask_text(f"买家海外电话 {written} 请联系")
+        assert not re.search(r"\d{5}", shown.replace(" ", "")), shown
 
 
 def _id_number(body: str) -> str:
