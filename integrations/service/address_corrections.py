@@ -27,7 +27,7 @@ from pydantic import Field
 
 from integrations.geo.addresses import parse_address
 from integrations.geo.phones import parse_phone
-from integrations.notifications.masking import mask_address
+from integrations.notifications.masking import known_pii, mask_address, mask_text
 from integrations.service import orders
 from integrations.service.contention import retrying
 from integrations.service.context import Context
@@ -90,7 +90,10 @@ def _correct(ctx: Context, order_id: int, sent: dict[str, Any], parsed: ParsedAd
         new = {**sent, **kept}
         params = {"shipping_address": new, "address": parsed.as_dict(),
                   "shown_before": shown(old, order.attrs.get("address") or {}),
-                  "shown_after": shown(new, parsed.as_dict()), "reason": reason,
+                  "shown_after": shown(new, parsed.as_dict()),
+                  # the old street, recipient or phone named in it is masked now: once
+                  # replaced, they are no longer the order's for events to mask by
+                  "reason": mask_text(reason, known_pii(order.attrs)) if reason else None,
                   "buyer_phone": _buyer_phone(order.attrs, old, sent)}
         try:
             orders.fire(ctx, tx, order, "correct_address", actor, params, now)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
+
 from integrations.console.casefiles import review_description
 from integrations.console.casework import open_case
+from integrations.db.schema import OutboxRow
+from integrations.events.envelope import envelope
 from tests.factories import placed_order, stock
 from tests.integration.risk.test_address_corrections import (
     CORRECTED,
@@ -83,3 +87,23 @@ def test_a_buyers_own_number_stays_when_the_recipients_phone_is_corrected(any_pi
                                      by="ops:mei")
     # Then the buyer's own number is kept for their notices
     assert buyer_phone(any_pilot, order.id) == "+8618600001111"
+
+
+def test_the_published_event_hides_the_old_street_named_in_the_reason(any_pilot, clock):
+    # Given an order to 深圳 科技南十二路2号
+    stock(any_pilot)
+    order = placed_order(any_pilot, shipping_address=dict(NANSHAN))
+    # When ops correct it, saying in the reason which address was wrong
+    any_pilot.orders.correct_address(order.id, address=CORRECTED, by="ops:mei",
+                                     reason="原地址科技南十二路2号写错了，收件人陈静确认")
+    # Then the event that leaves the store (Prefect) names neither the old street nor the
+    # recipient — once corrected, the old address is no longer the order's to mask by
+    with any_pilot.context.engine.connect() as conn:
+        outbox = OutboxRow.__table__
+        [row] = conn.execute(select(outbox).where(
+            outbox.c.event == "orderpilot.order.address_corrected")).all()
+    with any_pilot.context.tx(readonly=True) as tx:
+        placed = tx.store.get_order(int(order.id[2:]))
+    published = json.dumps(envelope(row, placed, follows=None), ensure_ascii=False)
+    assert "原地址" in published
+    assert "科技南十二路" not in published and "陈静" not in published
