@@ -15,11 +15,13 @@ both (see integrations/payments/README.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 from alipay import AliPay
 
+from integrations.currencies import shop_currency_problem
 from integrations.payments.alipay_gateway import BadAmount, minor_units
 from statemachine import ids
 from statemachine.errors import InvalidInput
@@ -68,6 +70,10 @@ def _event(data: Mapping[str, str], kind: str, suffix: str = "") -> MoneyEvent:
     # a cross-border trade's amounts are in its price's currency, with that currency's
     # decimals (1000 yen is "1000", not "10.00")
     currency = data.get("trans_currency") or "CNY"
+    problem = shop_currency_problem(currency) if re.fullmatch("[A-Z]{3}", currency) else \
+        "expected three capitals, e.g. USD"
+    if problem:  # an unknown code would be read with two decimals: yen 100× too large
+        raise WebhookRefused(f"alipay trans_currency {currency[:16]!r}: {problem}")
     try:  # signed by Alipay but not an amount: refused (and logged), never rounded
         amount = minor_units(data[field], field, currency)
     except BadAmount as error:

@@ -305,3 +305,25 @@ def test_a_signed_notice_missing_a_field_is_refused_naming_it(shop, clock, caplo
     assert (response.status_code, response.text) == (401, "failure")
     assert f"alipay notification has no {missing}" in caplog.text
     assert row_counts(shop.pilot) == before
+
+
+@pytest.mark.parametrize("code", ["jpy", "ABC", "XAU", "YEN1"])
+def test_a_trans_currency_that_is_no_shop_currency_is_refused_naming_it(shop, clock, caplog,
+                                                                         code):
+    # Given a signed notice of a cross-border trade whose trans_currency is not a currency
+    # code we can read amounts in (lower case, unknown, a metal): its decimals are unknown, so
+    # its amount cannot be read (before: read with two decimals — "1000" yen as ¥100,000)
+    stock(shop.pilot, quantity=5)
+    order = shop.pilot.orders.place(
+        buyer_id="b-sh-9", lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": 8888}],
+        shipping_address=ADDRESS, phone="+8613900139000", currency="CNY")
+    shop.alipay.pay(order.id, total=1000, currency=code)
+    notice = shop.alipay.notify(order.id, "TRADE_SUCCESS", at=clock.now())
+    assert notice["trans_currency"] == code
+    before = row_counts(shop.pilot)
+    # When it is posted, then it is refused with Alipay's `failure`, the field named in the
+    # log, and nothing is written
+    response = shop.post(notice)
+    assert (response.status_code, response.text) == (401, "failure")
+    assert f"alipay trans_currency {code!r}" in caplog.text
+    assert row_counts(shop.pilot) == before
