@@ -15,7 +15,8 @@ from integrations.service import pipeline
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import fire_once
 from integrations.service.inputs import SHIPMENT_PARAMS, Scan, trigger_params
-from integrations.service.kinds import SHIPMENT, ship_facts
+from integrations.service.kinds import SHIPMENT
+from integrations.service.ship_steps import ship_facts
 from statemachine.lifecycle import Fired
 from statemachine.order_aggregate import Order
 from statemachine.order_effects import parcels_for_labels
