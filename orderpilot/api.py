@@ -12,24 +12,20 @@ from typing import Any
 
 from integrations.bootstrap import build_context
 from integrations.config import Settings
-from integrations.console.casework import REFUND_REVIEW, open_cases
 from integrations.db.stock import Drift
 from integrations.ingest.payment_reports import PaymentOutcome, report_payment
 from integrations.service import (
     address_corrections,
-    aftersales,
     listing,
     money,
     orders,
-    refunds,
     shipments,
     sweep,
     verification,
 )
 from integrations.service.context import Context
+from integrations.service.idempotency import check_key
 from integrations.service.inputs import (
-    Decided,
-    OpenCase,
     PlaceOrder,
     Receipt,
     check_actor,
@@ -38,17 +34,14 @@ from integrations.service.inputs import (
     parse_id,
 )
 from integrations.service.listing import OrderPage
-from integrations.service.money_refunds import try_refund_case
-from integrations.service.refunds_owed import masked_for
 from integrations.service.ship_selected import ship_selected
 from integrations.service.views import (
-    CaseRefund,
-    CaseView,
     OrderView,
     ShipmentView,
     StockLevel,
     TransitionView,
 )
+from orderpilot.cases_api import Cases
 from orderpilot.claims_api import Claims
 from orderpilot.disputes_api import Disputes
 from orderpilot.fulfil_api import Fulfilment, Waves
@@ -57,13 +50,10 @@ from orderpilot.reviews import Reviews
 from orderpilot.risk import Risk
 from orderpilot.verification import Verification
 from orderpilot.webhooks_api import Webhooks
-from statemachine import ids
-from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
-from statemachine.money import OperationStatus, PaymentOperation
 from statemachine.order import ORDER_LIFECYCLE, Order
-from statemachine.ports import Carrier, PaymentGateway, PermanentPaymentError
+from statemachine.ports import Carrier, PaymentGateway
 from statemachine.risk_port import RiskCheck
 from statemachine.shipment import SHIPMENT_LIFECYCLE
 
@@ -134,7 +124,7 @@ class Orders:
         """Move an order; InvalidTransition / GuardRejected name the state and what is allowed."""
         number = parse_id("order_id", order_id, "o")
         order = orders.fire_order(self._ctx, number, trigger, check_actor(actor), params,
-                                  _key(idempotency_key))
+                                  check_key(idempotency_key))
         return OrderView.of(self._captured(order) if trigger == "ship" else order)
 
     def ship_with_labels(self, order_id: str, carriers: Mapping[str, Carrier], *,
@@ -256,118 +246,7 @@ class Shipments:
         """Apply a carrier scan (pick_up, scan, out_for_delivery, deliver) or an exception."""
         number = parse_id("shipment_id", shipment_id, "s")
         return ShipmentView.of(shipments.fire_shipment(
-            self._ctx, number, trigger, check_actor(actor), params, _key(idempotency_key)))
+            self._ctx, number, trigger, check_actor(actor), params, check_key(idempotency_key)))
 
     def allowed_triggers(self, shipment_id: str) -> list[str]:
         return SHIPMENT_LIFECYCLE.allowed(self.get(shipment_id).state)
-
-
-class Cases:
-    def __init__(self, context: Context):
-        self._ctx = context
-
-    def open(self, order_id: str, *, kind: str, lines: list[dict[str, int]], reason: str,
-             actor: str = "buyer", idempotency_key: str | None = None) -> CaseView:
-        """Open an after-sales case (refund_only, return_refund, exchange, repair) on lines."""
-        number = parse_id("order_id", order_id, "o")
-        request = parse(OpenCase, {"kind": kind, "lines": lines, "reason": reason})
-        case_id = aftersales.open_case(self._ctx, number, request, check_actor(actor),
-                                       _key(idempotency_key))
-        return self.get(ids.CASE(case_id))
-
-    def get(self, case_id: str) -> CaseView:
-        with self._ctx.tx(readonly=True) as tx:
-            return CaseView.of(tx.store.get_case(parse_id("case_id", case_id, "c")))
-
-    def fire(self, case_id: str, trigger: str, *, actor: str = "api",
-             idempotency_key: str | None = None, **params: Any) -> CaseView:
-        number = parse_id("case_id", case_id, "c")
-        return CaseView.of(aftersales.fire_case(self._ctx, number, trigger, check_actor(actor),
-                                                params, _key(idempotency_key)))
-
-    def refund(self, case_id: str, *, by: str, amount: int | None = None) -> CaseRefund:
-        """Pay the buyer back through the payment provider — by default what the case is owed
-        (`amount`: minor units, at most that) — and count it on the case and its order once
-        the provider has paid. Returns the payment operation's status with the case as it is
-        now: `succeeded`, `pending` (counted when it settles) or `refused` (nothing counted;
-        `error` says why: the provider's text, the buyer masked). (`fire(case_id, "refund")`
-        only records a refund made elsewhere: no money moves.)"""
-        number = parse_id("case_id", case_id, "c")
-        done = try_refund_case(self._ctx, number, check_actor(by), amount)
-        refund = CaseRefund.of(done, self.get(case_id))
-        if refund.error is None:
-            return refund
-        return refund.model_copy(update={"error": _refusal(self._ctx, done)})
-
-    def fire_with_label(self, case_id: str, trigger: str, carrier: Carrier, *,
-                        actor: str = "api", reason: str | None = None) -> CaseView:
-        """`await_return`, `exchange` or `repair` with a label bought from `carrier` (a return
-        label for await_return); the parcel is tracked like any other."""
-        from integrations.service.case_labels import fire_with_label
-
-        number = parse_id("case_id", case_id, "c")
-        return CaseView.of(fire_with_label(self._ctx, number, trigger, carrier,
-                                           check_actor(actor), reason))
-
-    def new_label(self, case_id: str, *, actor: str = "api",
-                  reason: str | None = None) -> CaseView:
-        """`await_return` with a return waybill bought from the carrier the order's goods went
-        with, through its configured adapter — what `orderpilot case new-label` and the
-        console's bounced-return form do. CarrierUnavailable / WaybillRefused: nothing bought,
-        the case unchanged."""
-        from integrations.service.carrier_adapters import carrier_adapter
-        from integrations.service.case_labels import new_return_label
-
-        number = parse_id("case_id", case_id, "c")
-        case, _ = new_return_label(self._ctx, number,
-                                   lambda name: carrier_adapter(self._ctx, name),
-                                   check_actor(actor), reason)
-        return CaseView.of(case)
-
-    def allowed_triggers(self, case_id: str) -> list[str]:
-        return CASE_LIFECYCLE.allowed(self.get(case_id).state)
-
-    def waiting(self) -> list[CaseView]:
-        """Requests waiting for a person's decision, oldest first."""
-        cases = open_cases(self._ctx, (REFUND_REVIEW,))
-        return [self.get(case.entity) for case in cases]
-
-    def approve(self, case_id: str, *, by: str, reason: str) -> CaseView:
-        """Grant a request held for a person; InvalidTransition if it was decided already.
-
-        A refund-only request is then paid back through the payment provider at once, as
-        `refund` pays (the console's settle job, if one runs, finds it paid: the money moves
-        once): it comes back `refunded`. Still pending at the provider (a timeout): it comes
-        back `approved`, and the money sweep (`pilot.payments.sweep`, or the console) makes
-        the call again and counts it when paid. Refused by the provider: PermanentPaymentError
-        — the approval stands, nothing is counted; `refund` asks again, or close the case.
-        A return's refund follows the inspection of its goods (`refund`)."""
-        key = self._decide(case_id, True, by, reason)  # its refund recorded with it
-        done = refunds.pay(self._ctx, key) if key else None
-        if done is not None and done.status is OperationStatus.FAILED:
-            raise PermanentPaymentError(f"{case_id} is approved, but the provider refused "
-                                        f"its refund {done.key}: {_refusal(self._ctx, done)}")
-        return self.get(case_id)
-
-    def reject(self, case_id: str, *, by: str, reason: str) -> CaseView:
-        """Refuse a request held for a person; InvalidTransition if it was decided already."""
-        self._decide(case_id, False, by, reason)
-        return self.get(case_id)
-
-    def _decide(self, case_id: str, approve: bool, by: str, reason: str) -> str | None:
-        """Apply the decision; the key of the refund it recorded, if any."""
-        number = parse_id("case_id", case_id, "c")
-        checked = parse(Decided, {"by": by, "reason": reason})
-        return refunds.decide(self._ctx, number, approve, checked.reason, checked.by)
-
-
-def _refusal(ctx: Context, done: PaymentOperation) -> str:
-    """The provider's reason for refusing, as shown: it may quote the buyer (masked)."""
-    return masked_for(ctx, done.order_id, done.error) if done.error else "no reason given"
-
-
-def _key(key: Any) -> str | None:
-    if key is not None and (not isinstance(key, str) or not 0 < len(key) <= 200):
-        raise InvalidInput({"idempotency_key": f"expected 1–200 characters (got {key!r})"})
-    return key
-

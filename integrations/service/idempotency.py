@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from integrations.db.errors import is_integrity_error
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
+from statemachine import limits
 from statemachine.errors import ConcurrentUpdate, InvalidInput
 
 T = TypeVar("T")
@@ -30,6 +31,15 @@ class KeyReused(InvalidInput):
     def __init__(self, key: str, used_for: str):
         self.key = key
         super().__init__({"idempotency_key": f"{key!r} was already used for {used_for}"})
+
+
+def check_key(key: Any) -> str | None:
+    """An idempotency key given to the Python API: None, or 1–200 characters."""
+    if key is not None and (not isinstance(key, str)
+                            or not 0 < len(key) <= limits.IDEMPOTENCY_KEY):
+        raise InvalidInput({"idempotency_key": f"expected 1–{limits.IDEMPOTENCY_KEY} characters "
+                                               f"(got {key!r})"})
+    return key
 
 
 def request_digest(request: BaseModel) -> str:

@@ -140,6 +140,11 @@ def test_bad_input_names_the_field_and_writes_nothing(pilot, change, field):
     (lambda p: p.orders.fire("o-1", "pay", amount=3998, payment_ref="p", tip=5), "tip"),
     (lambda p: p.inventory.receive(sku="SKU-1", warehouse="WH-1", quantity=-1), "quantity"),
     (lambda p: p.sweep(now="tomorrow"), "now"),
+    (lambda p: p.orders.fire("o-1", "pay", amount=3998, payment_ref="p",
+                             idempotency_key="k" * 201), "idempotency_key"),
+    (lambda p: p.shipments.fire("s-1", "scan", idempotency_key=""), "idempotency_key"),
+    (lambda p: p.cases.open("o-1", kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                            reason="不想要了", idempotency_key=42), "idempotency_key"),
 ])
 def test_malformed_ids_params_and_quantities_are_refused_by_name(pilot, call, field):
     stock(pilot)

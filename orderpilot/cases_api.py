@@ -1,0 +1,122 @@
+"""`pilot.cases`: after-sales requests — open them, step them, refund them, decide them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations.console.casework import REFUND_REVIEW, open_cases
+from integrations.service import aftersales, refunds
+from integrations.service.context import Context
+from integrations.service.idempotency import check_key
+from integrations.service.inputs import Decided, OpenCase, check_actor, parse, parse_id
+from integrations.service.money_refunds import try_refund_case
+from integrations.service.refunds_owed import masked_for
+from integrations.service.views import CaseRefund, CaseView
+from statemachine import ids
+from statemachine.aftersales import CASE_LIFECYCLE
+from statemachine.money import OperationStatus, PaymentOperation
+from statemachine.ports import Carrier, PermanentPaymentError
+
+
+class Cases:
+    def __init__(self, context: Context):
+        self._ctx = context
+
+    def open(self, order_id: str, *, kind: str, lines: list[dict[str, int]], reason: str,
+             actor: str = "buyer", idempotency_key: str | None = None) -> CaseView:
+        """Open an after-sales case (refund_only, return_refund, exchange, repair) on lines."""
+        number = parse_id("order_id", order_id, "o")
+        request = parse(OpenCase, {"kind": kind, "lines": lines, "reason": reason})
+        case_id = aftersales.open_case(self._ctx, number, request, check_actor(actor),
+                                       check_key(idempotency_key))
+        return self.get(ids.CASE(case_id))
+
+    def get(self, case_id: str) -> CaseView:
+        with self._ctx.tx(readonly=True) as tx:
+            return CaseView.of(tx.store.get_case(parse_id("case_id", case_id, "c")))
+
+    def fire(self, case_id: str, trigger: str, *, actor: str = "api",
+             idempotency_key: str | None = None, **params: Any) -> CaseView:
+        number = parse_id("case_id", case_id, "c")
+        return CaseView.of(aftersales.fire_case(self._ctx, number, trigger, check_actor(actor),
+                                                params, check_key(idempotency_key)))
+
+    def refund(self, case_id: str, *, by: str, amount: int | None = None) -> CaseRefund:
+        """Pay the buyer back through the payment provider — by default what the case is owed
+        (`amount`: minor units, at most that) — and count it on the case and its order once
+        the provider has paid. Returns the payment operation's status with the case as it is
+        now: `succeeded`, `pending` (counted when it settles) or `refused` (nothing counted;
+        `error` says why: the provider's text, the buyer masked). (`fire(case_id, "refund")`
+        only records a refund made elsewhere: no money moves.)"""
+        number = parse_id("case_id", case_id, "c")
+        done = try_refund_case(self._ctx, number, check_actor(by), amount)
+        refund = CaseRefund.of(done, self.get(case_id))
+        if refund.error is None:
+            return refund
+        return refund.model_copy(update={"error": _refusal(self._ctx, done)})
+
+    def fire_with_label(self, case_id: str, trigger: str, carrier: Carrier, *,
+                        actor: str = "api", reason: str | None = None) -> CaseView:
+        """`await_return`, `exchange` or `repair` with a label bought from `carrier` (a return
+        label for await_return); the parcel is tracked like any other."""
+        from integrations.service.case_labels import fire_with_label
+
+        number = parse_id("case_id", case_id, "c")
+        return CaseView.of(fire_with_label(self._ctx, number, trigger, carrier,
+                                           check_actor(actor), reason))
+
+    def new_label(self, case_id: str, *, actor: str = "api",
+                  reason: str | None = None) -> CaseView:
+        """`await_return` with a return waybill bought from the carrier the order's goods went
+        with, through its configured adapter — what `orderpilot case new-label` and the
+        console's bounced-return form do. CarrierUnavailable / WaybillRefused: nothing bought,
+        the case unchanged."""
+        from integrations.service.carrier_adapters import carrier_adapter
+        from integrations.service.case_labels import new_return_label
+
+        number = parse_id("case_id", case_id, "c")
+        case, _ = new_return_label(self._ctx, number,
+                                   lambda name: carrier_adapter(self._ctx, name),
+                                   check_actor(actor), reason)
+        return CaseView.of(case)
+
+    def allowed_triggers(self, case_id: str) -> list[str]:
+        return CASE_LIFECYCLE.allowed(self.get(case_id).state)
+
+    def waiting(self) -> list[CaseView]:
+        """Requests waiting for a person's decision, oldest first."""
+        cases = open_cases(self._ctx, (REFUND_REVIEW,))
+        return [self.get(case.entity) for case in cases]
+
+    def approve(self, case_id: str, *, by: str, reason: str) -> CaseView:
+        """Grant a request held for a person; InvalidTransition if it was decided already.
+
+        A refund-only request is then paid back through the payment provider at once, as
+        `refund` pays (the console's settle job, if one runs, finds it paid: the money moves
+        once): it comes back `refunded`. Still pending at the provider (a timeout): it comes
+        back `approved`, and the money sweep (`pilot.payments.sweep`, or the console) makes
+        the call again and counts it when paid. Refused by the provider: PermanentPaymentError
+        — the approval stands, nothing is counted; `refund` asks again, or close the case.
+        A return's refund follows the inspection of its goods (`refund`)."""
+        key = self._decide(case_id, True, by, reason)  # its refund recorded with it
+        done = refunds.pay(self._ctx, key) if key else None
+        if done is not None and done.status is OperationStatus.FAILED:
+            raise PermanentPaymentError(f"{case_id} is approved, but the provider refused "
+                                        f"its refund {done.key}: {_refusal(self._ctx, done)}")
+        return self.get(case_id)
+
+    def reject(self, case_id: str, *, by: str, reason: str) -> CaseView:
+        """Refuse a request held for a person; InvalidTransition if it was decided already."""
+        self._decide(case_id, False, by, reason)
+        return self.get(case_id)
+
+    def _decide(self, case_id: str, approve: bool, by: str, reason: str) -> str | None:
+        """Apply the decision; the key of the refund it recorded, if any."""
+        number = parse_id("case_id", case_id, "c")
+        checked = parse(Decided, {"by": by, "reason": reason})
+        return refunds.decide(self._ctx, number, approve, checked.reason, checked.by)
+
+
+def _refusal(ctx: Context, done: PaymentOperation) -> str:
+    """The provider's reason for refusing, as shown: it may quote the buyer (masked)."""
+    return masked_for(ctx, done.order_id, done.error) if done.error else "no reason given"
