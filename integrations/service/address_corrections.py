@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import Field
 
-from integrations.geo.addresses import parse_address
+from integrations.geo.contact import checked_contact
 from integrations.geo.phones import parse_phone
 from integrations.notifications.masking import known_pii, mask_address, mask_text
 from integrations.service import orders
@@ -62,22 +62,9 @@ def correct_address(ctx: Context, order_id: int, address: Any, by: Any,
 def checked(sent: Mapping[str, Any]) -> ParsedAddress:
     """The address parsed as placement parses it, or InvalidInput naming each field that
     placement would refuse (`address.street`, `address.province` contradicting the city …)."""
-    problems: dict[str, str] = {}
-    parsed = None
-    try:
-        parsed = parse_address(sent, field="address")
-    except InvalidInput as error:
-        problems.update(error.problems)
-    if parsed is not None:
-        problems.update({f"address.{c.field}": c.why for c in parsed.conflicts})
-    if sent.get("phone"):
-        try:
-            parse_phone(str(sent["phone"]), "address.phone")
-        except InvalidInput as error:
-            problems.update(error.problems)
-    if problems or parsed is None:
-        raise InvalidInput(problems)
-    return parsed
+    phone = sent.get("phone")
+    return checked_contact(sent, "address", str(phone) if phone else None,
+                           "address.phone").address
 
 
 @retrying("correcting the address")
