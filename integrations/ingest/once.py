@@ -18,6 +18,7 @@ from integrations.ingest.events import Inbound
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import remember
+from integrations.service.views import OrderView
 from statemachine.errors import ConcurrentUpdate, Contention, OrderPilotError
 
 RETRIES = 3
@@ -55,6 +56,11 @@ Apply = Callable[[Tx, Any], Applied]
 
 def event_key(source: str, event: Inbound) -> str:
     return f"{source}:{event.event_id}"
+
+
+def order_body(tx: Tx, number: int) -> dict[str, Any]:
+    """The order as an applied event's answer shows it (read in the event's transaction)."""
+    return OrderView.of(tx.store.get_order(number)).model_dump(mode="json")
 
 
 def digest(event: Inbound) -> str:
