@@ -1,93 +1,39 @@
-"""Input at the edge: pydantic models for every command, turned into `InvalidInput` errors.
-
-Errors name the field the way a caller wrote it (`lines[0].quantity`) and say what was expected.
-Lengths come from `statemachine.limits`, the same constants the columns are declared with; text
-no store can hold (NUL, lone surrogates) is refused in every field; money and quantities are
-strict integers (`true`, `"1999"` and `1999.0` are refused, not coerced); currencies must be
-ISO 4217 codes of money a buyer pays in (not XTS, XXX, metals, units of account, fund codes).
+"""The commands' input: one pydantic model per command (placing an order, paying, shipping,
+opening an after-sales case, …) and which model checks each trigger's params. How they are
+checked, and how a bad field is named in the error, is service/input_checks.py; its names are
+imported here too, where the rest of the code has always found them (`parse`, `parse_id`,
+`check_when`, `Edge`, `Money`, …).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from functools import cache
 from ipaddress import IPv4Address, IPv6Address
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    IPvAnyAddress,
-    Strict,
-    ValidationError,
-    field_validator,
-)
+from pydantic import AfterValidator, Field, IPvAnyAddress, Strict, field_validator
 from pydantic_core import PydanticCustomError
 
-from integrations.currencies import shop_currency_problem
-from statemachine import ids, limits
+from integrations.service.input_checks import (
+    NAME,
+    Count,
+    Currency,
+    Edge,
+    Money,
+    When,
+    check_actor,
+    check_text,
+    check_when,
+    parse,
+    parse_id,
+    trigger_params,
+)
+from statemachine import limits
 from statemachine.aftersales import CaseKind, Inspection
-from statemachine.errors import InvalidInput
 
-NAME = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
-Name = Field(pattern=NAME, description="letters, digits and . _ : - (1–64 characters)")
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def _shop_currency(code: str) -> str:
-    """The one check of an order's currency, for every entry (API, HTTP, events, imports)."""
-    problem = shop_currency_problem(code)
-    if problem:
-        raise PydanticCustomError("currency", problem)
-    return code
-
-
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. CNY"),
-                     AfterValidator(_shop_currency)]
-
-
-def _utc_holds(value: datetime) -> datetime:
-    """The store binds every time in UTC: a time whose UTC instant is outside years 1–9999
-    (year 1 at +14:00, 31 Dec 9999 at -12:00) cannot be stored."""
-    try:
-        value.astimezone(UTC)
-    except OverflowError:
-        raise PydanticCustomError("utc_range", "expected a time whose UTC instant falls in "
-                                  "years 1–9999") from None
-    return value
-
-
-When = Annotated[AwareDatetime, AfterValidator(_utc_holds)]  # aware, and storable in UTC
-Money = Annotated[int, Strict()]  # minor units; a bool, a string or a float is refused
-Count = Annotated[int, Strict()]
-
-
-class Edge(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _storable(cls, value: Any) -> Any:
-        """Every text, however nested, must be something a store can keep and a person can
-        read (not only zero-width characters)."""
-        for text in _texts(value):
-            problem = limits.unstorable(text) or limits.invisible(text)
-            if problem:
-                raise PydanticCustomError("unstorable", problem)
-        return value
-
-
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list | tuple):
-        return [t for item in value for t in _texts(item)]
-    return []
+__all__ = [  # the checks' names, for the code that imports them from here
+    "NAME", "Count", "Currency", "Edge", "Money", "When", "check_actor", "check_text",
+    "check_when", "parse", "parse_id", "trigger_params",
+]
 
 
 class LineIn(Edge):
@@ -277,6 +223,13 @@ class Refund(Edge):
     reason: str | None = Field(None, max_length=limits.REASON)
 
 
+class Labelled(Edge):
+    """A case step that sends a parcel: its labels (default: our own tracking numbers)."""
+
+    parcels: Waybills = Field(None, min_length=1, max_length=10)
+    reason: str | None = Field(None, max_length=500)
+
+
 ORDER_PARAMS: dict[str, type[Edge]] = {
     "approve": Reasoned, "review": Reasoned, "reject": Reasoned, "pay": Pay,
     "start_payment": StartPayment, "fail_payment": FailPayment, "capture": Capture,
@@ -287,90 +240,6 @@ ORDER_PARAMS: dict[str, type[Edge]] = {
 }
 SHIPMENT_PARAMS: dict[str, type[Edge]] = {"stall": Reasoned, "lose": Reasoned,
                                           "return_to_sender": Reasoned}
-class Labelled(Edge):
-    """A case step that sends a parcel: its labels (default: our own tracking numbers)."""
-
-    parcels: Waybills = Field(None, min_length=1, max_length=10)
-    reason: str | None = Field(None, max_length=500)
-
-
 CASE_PARAMS: dict[str, type[Edge]] = {"inspect": Inspect, "refund": Refund,
                                       "await_return": Labelled, "exchange": Labelled,
                                       "repair": Labelled}
-
-
-def parse(model: type[M], data: dict[str, Any]) -> M:
-    """Validate `data` against `model`; raise InvalidInput naming every bad field."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise InvalidInput({_where(e["loc"]): _what(e) for e in error.errors()}) from None
-
-
-def trigger_params(trigger: str, known: Sequence[str], models: dict[str, type[Edge]],
-                   default: type[Edge], params: dict[str, Any]) -> dict[str, Any]:
-    """Check the trigger name against `known`, then its params against the trigger's model."""
-    if trigger not in known:
-        raise InvalidInput({"trigger": f"expected one of {', '.join(known)} (got {trigger!r})"})
-    model = models.get(trigger, default)
-    if not params and _all_optional(model):
-        return {}  # nothing to check: every field would be None and dropped
-    return parse(model, params).model_dump(exclude_none=True)
-
-
-@cache
-def _all_optional(model: type[Edge]) -> bool:
-    return not any(f.is_required() for f in model.model_fields.values())
-
-
-def parse_id(field: str, value: Any, prefix: str) -> int:
-    """`o-42` → 42 (ASCII digits only: `o-١` is refused); else InvalidInput naming the field."""
-    return ids.BY_PREFIX[prefix].parse(value, field)
-
-
-def check_text(field: str, value: Any, max_length: int, *, what: str = "text") -> str:
-    """A non-empty text of at most `max_length` characters that the store can keep."""
-    if not isinstance(value, str) or not 0 < len(value.strip()) <= max_length:
-        raise InvalidInput({field: f"expected {what} of 1–{max_length} characters "
-                                   f"(got {_shown(value)})"})
-    problem = limits.unstorable(value) or limits.invisible(value.strip())
-    if problem:
-        raise InvalidInput({field: problem})
-    return value
-
-
-def check_actor(actor: Any) -> str:
-    return check_text("actor", actor, limits.ACTOR, what="a name")
-
-
-def check_when(field: str, value: Any) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise InvalidInput({field: f"expected a timezone-aware datetime (got {value!r})"})
-    try:
-        return _utc_holds(value)
-    except PydanticCustomError as error:
-        raise InvalidInput({field: f"{error.message()} (got {value!r})"}) from None
-
-
-def _where(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "input"
-
-
-def _what(error: dict[str, Any]) -> str:
-    got = error.get("input")
-    shown = "" if isinstance(got, dict | list) else f" (got {_shown(got)})"
-    return f"{error['msg']}{shown}" if error["type"] != "missing" else "field required"
-
-
-def _shown(value: Any) -> str:
-    """A bad value as an error message may show it: short (a 10 kB reason is not echoed)."""
-    text = repr(value)
-    if len(text) <= 80:
-        return text
-    size = f"{len(value)} characters" if isinstance(value, str) else "long"
-    return f"{text[:60]}… ({size})"
-
-
