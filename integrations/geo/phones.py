@@ -1,6 +1,8 @@
 """Phones → E.164 with Google's phonenumbers (numbers without a country code are read as
 mainland China). Which segments count as virtual operators is a risk rule
 (`statemachine.risk.rules.virtual_phone`, `[phone] virtual_segments`), not decided here.
+How a number is read and shown as national digits is here once: notifications/masking.py
+hides phones with the same two helpers (`read_number`, `national_digits`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from dataclasses import dataclass
 import phonenumbers
 
 from statemachine.errors import InvalidInput
+
+HOME_REGION = "CN"
+CHINA = 86  # the country code whose numbers are shown as dialled at home, without it
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +28,7 @@ class Phone:
 EXTENSION = re.compile(r"\s*(?:转|分机|-)\s*[0-9]{1,6}\s*$")
 
 
-def parse_phone(raw: str, field: str = "phone", region: str = "CN") -> Phone:
+def parse_phone(raw: str, field: str = "phone", region: str = HOME_REGION) -> Phone:
     """Validate and normalise (an extension is dropped: E.164 has none); InvalidInput names
     the field when it is not a real number."""
     number = _valid(raw, region)
@@ -39,15 +44,30 @@ def home_digits(phone: Phone) -> str:
     """The number as digits the way it is dialled at home: China's national form (13912345678,
     01065529988), the international form elsewhere (85291234567)."""
     number = phonenumbers.parse(phone.e164)
-    if number.country_code == 86:
-        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-        return re.sub(r"\D", "", national)
+    if number.country_code == CHINA:
+        return national_digits(number)
     return phone.e164.lstrip("+")
 
 
 def _valid(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
+    number = read_number(raw, region)
+    return number if number is not None and phonenumbers.is_valid_number(number) else None
+
+
+def read_number(raw: str, region: str = HOME_REGION) -> phonenumbers.PhoneNumber | None:
+    """The number phonenumbers reads in `raw` (not checked to be possible or valid), or None
+    when it reads none."""
     try:
-        number = phonenumbers.parse(raw, region)
+        return phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None
-    return number if phonenumbers.is_valid_number(number) else None
+
+
+def national_digits(number: phonenumbers.PhoneNumber) -> str:
+    """The national number as digits: a Chinese one as dialled at home, a landline with its
+    trunk 0 (13912345678, 01065529988); elsewhere the national significant number, without a
+    trunk prefix (+44 7700 900123 → 7700900123)."""
+    if number.country_code == CHINA:
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return re.sub(r"\D", "", national)
+    return phonenumbers.national_significant_number(number)

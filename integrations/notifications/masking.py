@@ -32,6 +32,8 @@ from urllib.parse import unquote, urlsplit
 
 import phonenumbers
 
+from integrations.geo.phones import CHINA, national_digits, read_number
+
 KEEP = ("country", "province", "city", "district")
 # separators as typed, in half or full width (an input method's full-width mode: －．（）)
 # and the typographic dashes
@@ -65,18 +67,11 @@ def mask_phone(phone: str | None) -> str | None:
     masked as a run of digits."""
     if not phone:
         return phone
-    try:
-        number = phonenumbers.parse(phone, "CN")
-    except phonenumbers.NumberParseException:
-        number = None
+    number = read_number(phone)
     if number is None or not phonenumbers.is_possible_number(number):
         return _hide_digits(re.sub(r"\D", "", phone))
-    if number.country_code == 86:
-        # as dialled at home: a landline keeps its trunk 0 (010****9988)
-        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-        return _hide_digits(re.sub(r"\D", "", national))
-    national = phonenumbers.national_significant_number(number)
-    return f"+{number.country_code} {_hide_digits(national)}"
+    hidden = _hide_digits(national_digits(number))  # a Chinese landline keeps its trunk 0
+    return hidden if number.country_code == CHINA else f"+{number.country_code} {hidden}"
 
 
 def _hide_digits(digits: str) -> str:
