@@ -23,6 +23,7 @@ from orderpilot.cli_common import (
     pilot,
     stock_app,
 )
+from orderpilot.cli_history import history_view
 
 
 @order_app.command("show")
@@ -42,12 +43,7 @@ def order_show(order_id: str, db: DbOption = None,
     if order.risk:
         reasons = "; ".join(r["text"] for r in order.risk.get("reasons", []))
         console.print(f"risk: {order.risk['action']} (score {order.risk['score']}) {reasons}")
-    table = Table("at", "entity", "trigger", "from", "to", "actor", "details")
-    for h in history:
-        table.add_row(h.at.isoformat(timespec="seconds"), h.entity_id, h.trigger,
-                      h.from_state or "", h.to_state, h.actor,
-                      json.dumps(h.payload, ensure_ascii=False)[:80])
-    console.print(table)
+    console.print(history_view(history, console.width))
 
 
 @order_app.command("fire")
