@@ -3,12 +3,15 @@ nothing preselected), never a bool (a switch that looks "off" but is unset)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from prefect.input import RunInput
 from pydantic import Field
 
 NAME = r"^\S(.{0,98}\S)?$"
+# what every form asks of the person deciding, worded and bounded once
+YourName = Annotated[str, Field(pattern=NAME, description="Your name, as the history records it.")]
+Why = Annotated[str, Field(min_length=1, max_length=500, description="Why; kept in the history.")]
 
 
 class ReviewDecision(RunInput):
@@ -16,8 +19,8 @@ class ReviewDecision(RunInput):
 
     decision: Literal["approve", "reject"] = Field(
         description="approve: the buyer can pay. reject: the stock is released.")
-    reason: str = Field(min_length=1, max_length=500, description="Why; kept in the history.")
-    reviewer: str = Field(pattern=NAME, description="Your name, as the history records it.")
+    reason: Why
+    reviewer: YourName
     blacklist_buyer: bool = Field(False, description="On a reject: also blacklist the buyer.")
 
 
@@ -26,8 +29,8 @@ class RefundDecision(RunInput):
 
     decision: Literal["approve", "reject"] = Field(
         description="approve: refund (or ask for the goods back). reject: refuse the request.")
-    reason: str = Field(min_length=1, max_length=500, description="Why; kept in the history.")
-    reviewer: str = Field(pattern=NAME, description="Your name, as the history records it.")
+    reason: Why
+    reviewer: YourName
 
 
 class StallAction(RunInput):
@@ -37,7 +40,7 @@ class StallAction(RunInput):
         description="chase_again: ask the carrier once more. declare_lost: compensate the "
                     "buyer and file a claim.")
     note: str = Field(min_length=1, max_length=500, description="What you know; kept.")
-    operator: str = Field(pattern=NAME, description="Your name, as the history records it.")
+    operator: YourName
 
 
 class BouncedReturnAction(RunInput):
@@ -46,8 +49,8 @@ class BouncedReturnAction(RunInput):
     action: Literal["new_label", "close"] = Field(
         description="new_label: the buyer gets a new return label and sends the goods again. "
                     "close: end the case; the buyer keeps the goods, nothing is refunded.")
-    note: str = Field(min_length=1, max_length=500, description="Why; kept in the history.")
-    operator: str = Field(pattern=NAME, description="Your name, as the history records it.")
+    note: Why
+    operator: YourName
 
 
 class DisputeDecision(RunInput):
@@ -56,7 +59,7 @@ class DisputeDecision(RunInput):
     decision: Literal["submit", "accept"] = Field(
         description="submit: send the evidence above to the provider, once. accept: concede; "
                     "the order books the chargeback.")
-    note: str = Field(min_length=1, max_length=500, description="Why; kept in the history.")
-    reviewer: str = Field(pattern=NAME, description="Your name, as the history records it.")
+    note: Why
+    reviewer: YourName
     extra_text: str = Field("", max_length=1000, description="On a submit: a paragraph added "
                             "to the uncategorized text the bank reads (optional).")
