@@ -9,12 +9,14 @@ moves a guard refused instead of raising.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from integrations.service import orders, pipeline
+from integrations.service.carriers import ready_catalogue
 from integrations.service.collector import paused_for
 from integrations.service.context import Context, Tx
 from integrations.service.kinds import CASE, ORDER, SHIPMENT
@@ -39,10 +41,25 @@ class Refused:
     state: str  # the aggregate's state when the move was refused
 
 
+@contextmanager
+def batch(ctx: Context, moves: Sequence[Move]) -> Iterator[Tx]:
+    """The transaction to fire the order `moves` in, opened once what their carrier selection
+    reads is loaded (a `ship` with no parcels given selects carriers): the division table takes
+    seconds, once per process, and loaded by the batch's first such `ship` it held the write
+    lock (all of SQLite's) meanwhile, as the single call no longer does (orders.fire_order).
+    A catalogue that cannot be used still fails that `ship` inside: InvalidInput naming the
+    setting, nothing of the batch written."""
+    if any(m.trigger == "ship" and not m.params.get("parcels") for m in moves):
+        ready_catalogue(ctx)
+    with ctx.tx() as tx:
+        yield tx
+
+
 def fire_orders(ctx: Context, tx: Tx, moves: Sequence[Move]) -> list[Refused]:
     """Fire order triggers in bulk, in the given order (an order may move several times).
 
-    Refused moves are returned; the rest commit with the caller's transaction.
+    Refused moves are returned; the rest commit with the caller's transaction (open it with
+    `batch`: a `ship` selecting carriers would otherwise load the division table inside it).
     """
     return _run(ctx, tx, ORDER, moves, tx.store.orders)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.db import carrier_store
-from integrations.geo.region_fields import cities_or_provinces
+from integrations.geo.region_fields import cities_or_provinces, places_table
 from integrations.service.context import Context, Tx
 from statemachine.carrier_choice import CarrierKpi, CarrierOption, ParcelNeeds, choose_carrier
 from statemachine.errors import GuardRejected, InvalidInput
@@ -21,10 +21,23 @@ def check_catalogue(ctx: Context) -> None:
     """InvalidInput naming the setting if a carrier's region names no division. The first
     check in a process loads the division table (seconds): a `ship` asks before its
     transaction (orders.fire_order), so SQLite's write lock is not held meanwhile."""
-    policy = ctx.settings.fulfilment
-    unknown = policy.unknown_region() if policy.carriers else None
+    unknown = ready_catalogue(ctx)
     if unknown is not None:  # refused before any parcel goes with this catalogue
         raise InvalidInput({CATALOGUE: unknown})
+
+
+def ready_catalogue(ctx: Context) -> str | None:
+    """Load what carrier selection reads (the division table: seconds, once per process) and
+    say why the catalogue cannot be used (None: it can). Called before a transaction that may
+    select carriers (a `ship`, a bulk batch: replay.bulk.batch), so that no write lock is held
+    while the table loads; pick_carrier's own check is free by then."""
+    policy = ctx.settings.fulfilment
+    if not policy.carriers:
+        return None
+    unknown = policy.unknown_region()
+    if any(region != "*" for spec in policy.carriers.values() for region in spec.regions):
+        places_table()  # `served` matches every region against it, Latin-script ones too
+    return unknown
 
 
 def pick_carrier(ctx: Context, tx: Tx, order: Order, warehouse: str,
