@@ -46,6 +46,13 @@ class _Parcel:
     chases: list[ChaseTicket] = field(default_factory=list)
 
 
+def waybill_prefix(carrier: str) -> str:
+    """What the carrier's waybill numbers start with (SIM-EXPRESS-0000042): its name in
+    capitals, so carriers whose names differ only in case ("SF", "sf") share the numbers, and
+    are counted as one (service/carrier_adapters.py keys the store's counter by it)."""
+    return carrier.upper()
+
+
 class SimulatedCarrier:
     """`numbers`: where waybill numbers come from — the store's counter for the adapter the
     CLI and the console use (service/carrier_adapters.py: unique across the processes on one
@@ -59,7 +66,7 @@ class SimulatedCarrier:
 
     def create_waybill(self, request: WaybillRequest) -> Waybill:
         now = self.clock.now()
-        tracking_no = f"{self.profile.name.upper()}-{self._numbers():07d}"
+        tracking_no = f"{waybill_prefix(self.profile.name)}-{self._numbers():07d}"
         waybill = Waybill(self.profile.name, tracking_no, now,
                           now + timedelta(days=self.profile.promised_days),
                           request.declared_value >= self.profile.insured_value_threshold,

@@ -66,11 +66,11 @@ def set_weight(sql: Sql, sku: str, weight_g: int) -> None:
 
 # one statement: the row is created or locked and moved on, its new value returned (SQLite
 # ≥ 3.35 and PostgreSQL); two processes asking at once get two numbers
-NEXT_WAYBILL = ("INSERT INTO waybill_counters (carrier, last_no) VALUES (:c, 1) "
-                "ON CONFLICT (carrier) DO UPDATE SET last_no = waybill_counters.last_no + 1 "
+NEXT_WAYBILL = ("INSERT INTO waybill_counters (prefix, last_no) VALUES (:p, 1) "
+                "ON CONFLICT (prefix) DO UPDATE SET last_no = waybill_counters.last_no + 1 "
                 "RETURNING last_no")
 
 
-def next_waybill_no(sql: Sql, carrier: str) -> int:
-    """The next waybill number of `carrier` on this store (1, 2, … per carrier)."""
-    return int(sql.one(NEXT_WAYBILL, {"c": carrier})[0])
+def next_waybill_no(sql: Sql, prefix: str) -> int:
+    """The next waybill number under `prefix` on this store (1, 2, … per prefix)."""
+    return int(sql.one(NEXT_WAYBILL, {"p": prefix})[0])

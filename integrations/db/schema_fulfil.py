@@ -128,9 +128,10 @@ class ClaimRow(Base):
 
 
 class WaybillCounterRow(Base):
-    """The last waybill number the simulated carrier gave per carrier name: numbers come from
-    the store, so two processes on one store never hand out the same one."""
+    """The last waybill number the simulated carrier gave per prefix (its name in capitals,
+    SIM-EXPRESS): numbers come from the store, so two processes on one store never hand out
+    the same one, nor two carriers whose names differ only in case."""
 
     __tablename__ = "waybill_counters"
-    carrier: Mapped[str] = mapped_column(String(64), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(64), primary_key=True)  # a carrier's (ASCII)
     last_no: Mapped[int] = mapped_column(BigInteger)

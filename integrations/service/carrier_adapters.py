@@ -10,7 +10,7 @@ parcel, and the second label for a parcel still open was refused).
 
 from __future__ import annotations
 
-from integrations.carriers.simulated import AdoptingCarrier
+from integrations.carriers.simulated import AdoptingCarrier, waybill_prefix
 from integrations.db import carrier_store
 from integrations.service.contention import retrying
 from integrations.service.context import Context
@@ -19,14 +19,16 @@ from statemachine.ports import Carrier, CarrierProfile
 
 
 def carrier_adapter(ctx: Context, name: str, clock: Clock | None = None) -> Carrier:
-    """The adapter for carrier `name` (its terms: the CarrierProfile defaults)."""
+    """The adapter for carrier `name` (its terms: the CarrierProfile defaults), counting in its
+    numbers' space: the counter is the prefix's, not the name's ("SF" and "sf" both number
+    SF-0000001, …: one count, or both hand out the same waybill)."""
     return AdoptingCarrier(CarrierProfile(name), clock or ctx.clock,
-                           numbers=lambda: next_waybill_no(ctx, name))
+                           numbers=lambda: next_waybill_no(ctx, waybill_prefix(name)))
 
 
 @retrying("numbering a waybill")
-def next_waybill_no(ctx: Context, carrier: str) -> int:
-    """The carrier's next waybill number on this store, committed at once (a number given to
-    a label never used is not given again: gaps, never repeats)."""
+def next_waybill_no(ctx: Context, prefix: str) -> int:
+    """The next waybill number under `prefix` on this store, committed at once (a number given
+    to a label never used is not given again: gaps, never repeats)."""
     with ctx.tx() as tx:
-        return carrier_store.next_waybill_no(tx.store.sql, carrier)
+        return carrier_store.next_waybill_no(tx.store.sql, prefix)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from alembic import command
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from integrations.db.engine import make_engine
 from integrations.db.migrate import alembic_config, head_revision, upgrade
@@ -36,10 +36,55 @@ def test_the_counters_start_after_the_highest_simulated_number_of_each_carrier(e
                 ("sim-express", "SIM-EXPRESS-0000042"), ("sim-express", "SIM-EXPRESS-0000007"),
                 ("sim-post", "SIM-POST-0000003"), ("sf", "SF1500000001"),
                 ("sim-express", "o-1-1")], start=1)])
-    # When it is upgraded
-    assert upgrade(engine) == head_revision()
+    # When it is upgraded to 0029
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0029_waybill_counters")
     # Then each simulated carrier counts on from its highest number; the others have none
     with engine.connect() as conn:
-        rows = conn.execute(select(WaybillCounterRow.__table__).order_by("carrier")).all()
+        rows = conn.execute(text("SELECT carrier, last_no FROM waybill_counters "
+                                 "ORDER BY carrier")).all()
     assert [tuple(r) for r in rows] == [("sim-express", 42), ("sim-post", 3)]
+    # And at the head (0030) the counters are their numbers' prefixes'
+    assert upgrade(engine) == head_revision()
+    with engine.connect() as conn:
+        rows = conn.execute(select(WaybillCounterRow.__table__).order_by("prefix")).all()
+    assert [tuple(r) for r in rows] == [("SIM-EXPRESS", 42), ("SIM-POST", 3)]
     engine.dispose()
+
+
+def test_carriers_whose_names_differ_in_case_count_on_from_the_highest_of_the_two(empty_url):
+    # Given a store at 0029 where "SF" handed out SF-0000009 and "sf" SF-0000005, each with a
+    # counter of its own (the two counted the same numbers)
+    engine, config = make_engine(empty_url), alembic_config(empty_url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0028_address_keys_forms")
+        conn.execute(insert(BuyerRow.__table__).values(id="b-li", created_at=AT))
+        conn.execute(insert(OrderRow.__table__).values(
+            id=1, buyer_id="b-li", state="shipped", version=1, currency="CNY", total=12_900,
+            paid=12_900, refunded=0, created_at=AT, updated_at=AT,
+            attrs={"shipping_address": {"city": "杭州市", "street": "文三路18号"}}))
+        conn.execute(insert(ShipmentRow.__table__), [
+            {"id": n, "order_id": 1, "state": "in_transit", "version": 1, "warehouse": "WH-HZ",
+             "carrier": carrier, "tracking_no": tracking_no, "created_at": AT}
+            for n, (carrier, tracking_no) in enumerate([
+                ("SF", "SF-0000009"), ("sf", "SF-0000005"),
+                ("sim-express", "SIM-EXPRESS-0000042")], start=1)])
+        command.upgrade(config, "0029_waybill_counters")
+        assert sorted(conn.execute(text("SELECT carrier, last_no FROM waybill_counters"))) == [
+            ("SF", 9), ("sf", 5), ("sim-express", 42)]
+    # When it is upgraded
+    assert upgrade(engine) == head_revision()
+    # Then one counter counts for both, on from the highest number either handed out
+    with engine.connect() as conn:
+        rows = conn.execute(select(WaybillCounterRow.__table__).order_by("prefix")).all()
+    assert [tuple(r) for r in rows] == [("SF", 9), ("SIM-EXPRESS", 42)]
+    # And a downgrade gives each carrier name its counter back, on from the prefix's
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0029_waybill_counters")
+        assert sorted(conn.execute(text("SELECT carrier, last_no FROM waybill_counters"))) == [
+            ("SF", 9), ("sf", 9), ("sim-express", 42)]
+    engine.dispose()
+

@@ -349,3 +349,14 @@ def _no_carrier(name: str, clock: Any) -> Any:
 
 def _told(message: Any) -> None:
     return None
+
+
+def buy_waybills(pilot: OrderPilot, carrier: str, count: int) -> list[str]:
+    """`count` waybills bought from the default adapter of `carrier` (a CLI `case new-label`,
+    the console): the tracking numbers it handed out."""
+    from integrations.service.carrier_adapters import carrier_adapter
+    from statemachine.ports import WaybillRequest
+
+    adapter = carrier_adapter(pilot.context, carrier)
+    return [adapter.create_waybill(WaybillRequest(f"o-{n}", 1, "WH-HZ", ADDRESS, 12_900))
+            .tracking_no for n in range(1, count + 1)]
