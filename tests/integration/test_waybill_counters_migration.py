@@ -4,6 +4,7 @@ already holds, so a number handed out after the upgrade never repeats one handed
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from alembic import command
@@ -88,3 +89,55 @@ def test_carriers_whose_names_differ_in_case_count_on_from_the_highest_of_the_tw
             ("SF", 9), ("sf", 9), ("sim-express", 42)]
     engine.dispose()
 
+
+PARCELS = [  # (carrier, tracking number): what 0029 read each way
+    ("sim-express", "SIM-EXPRESS-0000042"), ("sim-express", "SIM-EXPRESS-0000007"),
+    ("sim-express", "SIM-EXPRESS-12345678"),  # past 9,999,999: eight digits
+    ("sim-express", "SIM-EXPRESS-000001"),  # six digits: not the adapter's
+    ("sim-express", "SIM-EXPRESS-0000099-chase-1"), ("sim-express", "SIM-EXPRESS-00001x0"),
+    ("sim-express", "sim-express-0000500"),  # not in capitals
+    ("sim-express", "o-1-1"), ("sim-express", "SIM-EXPRESS-"),
+    ("sf", "SF-0000005"), ("SF", "SF-0000009"), ("sf", "SF1500000001"),
+    ("sim.post", "SIM.POST-0000003"), ("sim.post", "SIMXPOST-0000300"),  # a dot is a dot
+    ("sim_post", "SIMXPOST-0000004"), ("sim%", "SIM%-0000002"), ("sim%", "SIMX-0000200"),
+    ("zto", "ZTO-0000001 "), ("zto", "ZTO--0000001"), ("zto", "ZTO-0000012"),
+    ("yto", "YTO1234567890"), ("顺丰", "顺丰-0000077"), ("顺丰", "o-9-1"),
+    ("straße", "STRASSE-0000008"), ("straße", "STRAßE-0000800"),  # capitals one letter longer
+]
+
+
+def seeded_the_old_way(parcels: list[tuple[str, str]]) -> dict[str, int]:
+    """0029 as first written (fe4847d): every number with a dash read into Python."""
+    last: dict[str, int] = {}
+    for carrier, tracking_no in parcels:
+        if "-" not in tracking_no:
+            continue
+        found = re.fullmatch(re.escape(carrier.upper()) + r"-(\d{7,})", tracking_no)
+        if found:
+            last[carrier] = max(last.get(carrier, 0), int(found.group(1)))
+    return last
+
+
+def test_the_counters_are_seeded_in_the_store_as_they_were_in_python(empty_url):
+    # Given a store at 0028 with parcels numbered every way 0029 tells apart
+    engine, config = make_engine(empty_url), alembic_config(empty_url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0028_address_keys_forms")
+        conn.execute(insert(BuyerRow.__table__).values(id="b-li", created_at=AT))
+        conn.execute(insert(OrderRow.__table__).values(
+            id=1, buyer_id="b-li", state="shipped", version=1, currency="CNY", total=12_900,
+            paid=12_900, refunded=0, created_at=AT, updated_at=AT,
+            attrs={"shipping_address": {"city": "杭州市", "street": "文三路18号"}}))
+        conn.execute(insert(ShipmentRow.__table__), [
+            {"id": n, "order_id": 1, "state": "delivered", "version": 1, "warehouse": "WH-HZ",
+             "carrier": carrier, "tracking_no": tracking_no, "created_at": AT}
+            for n, (carrier, tracking_no) in enumerate(PARCELS, start=1)])
+        # When it is upgraded to 0029
+        command.upgrade(config, "0029_waybill_counters")
+        seeded = dict(conn.execute(text("SELECT carrier, last_no FROM waybill_counters")).all())
+    # Then the counters are those the Python scan gave
+    assert seeded == seeded_the_old_way(PARCELS) == {
+        "sim-express": 12_345_678, "sf": 5, "SF": 9, "sim.post": 3, "sim%": 2, "zto": 12,
+        "顺丰": 77, "straße": 8}
+    engine.dispose()

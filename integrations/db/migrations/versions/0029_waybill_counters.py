@@ -7,8 +7,6 @@ Revision ID: 0029_waybill_counters
 Revises: 0028_address_keys_forms
 Create Date: 2026-11-29 12:10:00
 """
-import re
-
 from alembic import op
 import sqlalchemy as sa
 
@@ -25,15 +23,45 @@ def upgrade() -> None:
         sa.Column('carrier', sa.String(length=64), nullable=False),
         sa.Column('last_no', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('carrier', name=op.f('pk_waybill_counters')))
-    last: dict[str, int] = {}
-    rows = op.get_bind().execute(sa.text(
-        "SELECT carrier, tracking_no FROM shipments WHERE tracking_no LIKE '%-%'"))
-    for carrier, tracking_no in rows:
-        found = re.fullmatch(re.escape(carrier.upper()) + r"-(\d{7,})", tracking_no)
-        if found:
-            last[carrier] = max(last.get(carrier, 0), int(found.group(1)))
+    last = last_numbers(op.get_bind())
     if last:
         op.bulk_insert(counters, [{"carrier": c, "last_no": n} for c, n in sorted(last.items())])
+
+
+# Per carrier name, the highest of its parcels' numbers the simulated carrier's way: the name
+# in capitals, a dash and 7 or more digits (SIM-EXPRESS-0000042). The store scans once and
+# takes the max per carrier and head (what stands before the digits); Python keeps the heads
+# that are the name in capitals (str.upper, the adapter's: a database's UPPER may capitalise
+# other letters), a few rows, where 0029 first read every number with a dash.
+HEADS = ("SELECT carrier, SUBSTR(tracking_no, 1, LENGTH(carrier) + 1), "
+         "MAX(CAST(SUBSTR(tracking_no, LENGTH(carrier) + 2) AS BIGINT)) FROM shipments "
+         "WHERE SUBSTR(tracking_no, LENGTH(carrier) + 1, 1) = '-' "
+         "AND LENGTH(tracking_no) >= LENGTH(carrier) + 8 "
+         "AND SUBSTR(tracking_no, LENGTH(carrier) + 2) {digits} "
+         "GROUP BY carrier, SUBSTR(tracking_no, 1, LENGTH(carrier) + 1)")
+# a name whose capitals are longer (straße, STRASSE): its head is read on its own
+LONGER = ("SELECT MAX(CAST(SUBSTR(tracking_no, :n + 1) AS BIGINT)) FROM shipments "
+          "WHERE carrier = :carrier AND SUBSTR(tracking_no, 1, :n) = :head "
+          "AND LENGTH(tracking_no) >= :n + 7 AND SUBSTR(tracking_no, :n + 1) {digits}")
+DIGITS = {"sqlite": "NOT GLOB '*[^0-9]*'", "postgresql": "!~ '[^0-9]'"}
+NOT_ASCII = {"sqlite": "SELECT DISTINCT carrier FROM shipments WHERE carrier GLOB '*[^ -~]*'",
+             "postgresql": "SELECT DISTINCT carrier FROM shipments WHERE carrier ~ '[^ -~]'"}
+
+
+def last_numbers(bind: sa.engine.Connection) -> dict[str, int]:
+    digits = DIGITS[bind.dialect.name]
+    last: dict[str, int] = {}
+    for carrier, head, last_no in bind.execute(sa.text(HEADS.format(digits=digits))):
+        if head == f"{carrier.upper()}-":
+            last[carrier] = int(last_no)
+    for carrier in bind.execute(sa.text(NOT_ASCII[bind.dialect.name])).scalars():
+        head = f"{carrier.upper()}-"
+        if len(head) != len(carrier) + 1:
+            found = bind.execute(sa.text(LONGER.format(digits=digits)), {
+                "carrier": carrier, "head": head, "n": len(head)}).scalar()
+            if found is not None:
+                last[carrier] = int(found)
+    return last
 
 
 def downgrade() -> None:
