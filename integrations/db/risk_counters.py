@@ -78,13 +78,16 @@ def count_disputes(sql: Sql, events: Iterable[tuple[str, CreditEventKind]]) -> N
 
 
 
-# An order's address corrected (`correct_address`): the order counts at its new address, as
-# a recount of the placement facts would — velocity by address, related orders, and the
+# An order's address corrected (`correct_address`): the order counts at its new address (and
+# phone), as a recount of the placement facts would — velocity by address, related orders, the
 # buyer's addresses (last seen at the order's placement; the old one only while another of
 # the buyer's orders still goes there). Upserts keep the later time: another order may have
 # used the new address since.
-FACTS_ADDRESS_SQL = "SELECT address_norm FROM risk_order_facts WHERE order_id = :o"
+FACTS_ADDRESS_SQL = "SELECT address_norm, phone_norm FROM risk_order_facts WHERE order_id = :o"
 MOVE_FACTS_SQL = "UPDATE risk_order_facts SET address_norm = :new WHERE order_id = :o"
+# the buyer's number (placement kept the buyer's own, else the address's): a corrected one
+# is the order's when it was the only one (service/address_corrections.py `_buyer_phone`)
+MOVE_PHONE_SQL = "UPDATE risk_order_facts SET phone_norm = :p WHERE order_id = :o"
 SEEN_AT_SQL = (
     "INSERT INTO risk_buyer_addresses (buyer_id, address_key, last_seen) "
     "SELECT buyer_id, :new, placed_at FROM risk_order_facts WHERE order_id = :o "
@@ -101,12 +104,17 @@ LAST_SEEN_SQL = (
     "WHERE buyer_id = :b AND address_key = :old")
 
 
-def move_address(sql: Sql, order_id: int, buyer_id: str, new_key: str) -> None:
-    """The order ships to `new_key` now: its placement facts and the buyer's addresses say so.
-    An order placement kept no facts for (no risk check ran) was never counted: nothing to
-    move."""
+def move_address(sql: Sql, order_id: int, buyer_id: str, new_key: str,
+                 phone: str | None) -> None:
+    """The order ships to `new_key` now, and reaches its buyer at `phone` (E.164; None: no
+    number): its placement facts and the buyer's addresses say so. An order placement kept no
+    facts for (no risk check ran) was never counted: nothing to move."""
     row = sql.one(FACTS_ADDRESS_SQL, {"o": order_id})
-    if row is None or row[0] == new_key:
+    if row is None:
+        return
+    if row[1] != phone:
+        sql.run(MOVE_PHONE_SQL, {"p": phone, "o": order_id})
+    if row[0] == new_key:
         return
     old = row[0]
     sql.run(MOVE_FACTS_SQL, {"new": new_key, "o": order_id})

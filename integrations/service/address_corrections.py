@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import Field
 
-from integrations.geo.contact import checked_contact
+from integrations.geo.contact import Contact, checked_contact
 from integrations.geo.phones import parse_phone
 from integrations.notifications.masking import known_pii, mask_address, mask_text
 from integrations.service import orders
@@ -33,7 +33,6 @@ from integrations.service.contention import retrying
 from integrations.service.context import Context
 from integrations.service.inputs import Address, Edge, check_actor, parse
 from statemachine import limits
-from statemachine.address import ParsedAddress
 from statemachine.errors import InvalidInput, InvalidTransition
 from statemachine.order_aggregate import Order
 
@@ -55,21 +54,23 @@ def correct_address(ctx: Context, order_id: int, address: Any, by: Any,
     actor = _by(by)
     request = parse(CorrectAddress, {"address": address, "reason": reason})
     sent = request.address.model_dump(exclude_none=True)
-    parsed = checked(sent)  # before the transaction: parsing an address takes ms
-    return _correct(ctx, order_id, sent, parsed, actor, request.reason, now or ctx.clock.now())
+    contact = checked(sent)  # before the transaction: parsing an address takes ms
+    return _correct(ctx, order_id, sent, contact, actor, request.reason,
+                    now or ctx.clock.now())
 
 
-def checked(sent: Mapping[str, Any]) -> ParsedAddress:
-    """The address parsed as placement parses it, or InvalidInput naming each field that
-    placement would refuse (`address.street`, `address.province` contradicting the city …)."""
+def checked(sent: Mapping[str, Any]) -> Contact:
+    """The address parsed as placement parses it and the corrected phone in E.164 (None when
+    the correction names none), or InvalidInput naming each field that placement would refuse
+    (`address.street`, `address.province` contradicting the city, `address.phone` …)."""
     phone = sent.get("phone")
-    return checked_contact(sent, "address", str(phone) if phone else None,
-                           "address.phone").address
+    return checked_contact(sent, "address", str(phone) if phone else None, "address.phone")
 
 
 @retrying("correcting the address")
-def _correct(ctx: Context, order_id: int, sent: dict[str, Any], parsed: ParsedAddress,
+def _correct(ctx: Context, order_id: int, sent: dict[str, Any], contact: Contact,
              actor: str, reason: str | None, now: datetime) -> Order:
+    parsed = contact.address
     with ctx.tx() as tx:
         order = tx.store.get_order(order_id, lock=True)
         old = order.attrs.get("shipping_address") or {}
@@ -81,7 +82,7 @@ def _correct(ctx: Context, order_id: int, sent: dict[str, Any], parsed: ParsedAd
                   # the old street, recipient or phone named in it is masked now: once
                   # replaced, they are no longer the order's for events to mask by
                   "reason": mask_text(reason, known_pii(order.attrs)) if reason else None,
-                  "buyer_phone": _buyer_phone(order.attrs, old, sent)}
+                  "buyer_phone": _buyer_phone(order.attrs, old, contact.phone)}
         try:
             orders.fire(ctx, tx, order, "correct_address", actor, params, now)
         except InvalidTransition as error:
@@ -90,15 +91,16 @@ def _correct(ctx: Context, order_id: int, sent: dict[str, Any], parsed: ParsedAd
 
 
 def _buyer_phone(attrs: Mapping[str, Any], old: Mapping[str, Any],
-                 sent: Mapping[str, Any]) -> str | None:
+                 corrected: str | None) -> str | None:
     """The buyer's number for notices and verification after the correction: the corrected
-    phone (E.164) when the buyer had none of their own — placement took the address's phone
-    as theirs, and it is usually corrected because it was mistyped; None keeps theirs."""
-    if not sent.get("phone"):
+    phone (E.164, parsed once by `checked`) when the buyer had none of their own — placement
+    took the address's phone as theirs, and it is usually corrected because it was mistyped;
+    None keeps theirs."""
+    if corrected is None:
         return None
     if attrs.get("phone") not in (None, _e164(old.get("phone"))):
         return None  # the buyer gave their own number at placement: it stays
-    return _e164(sent["phone"])
+    return corrected
 
 
 def _e164(phone: Any) -> str | None:
