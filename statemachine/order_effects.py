@@ -155,12 +155,16 @@ def correct_address(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     order.attrs["address"] = dict(ctx["address"])
     if ctx.get("buyer_phone"):  # the buyer's only number was the one corrected (the service)
         order.attrs["phone"] = ctx["buyer_phone"]
+    # what placement's address rules said of the new address, for the reviewer of an order
+    # under review (the service refuses it on an order past its review)
+    risk = [dict(r) for r in ctx.get("risk") or ()]
     order.attrs["address_corrected"] = {
         "at": ctx["at"].isoformat(), "by": ctx["actor"], "reason": ctx.get("reason"),
-        "conflicts_before": list(before.get("conflicts", ()))}
+        "conflicts_before": list(before.get("conflicts", ()))} | ({"risk": risk} if risk else {})
     payload = {"from": ctx["shown_before"], "to": ctx["shown_after"],
                "conflicts_before": list(before.get("conflicts", ()))}
-    return payload | ({"reason": ctx["reason"]} if ctx.get("reason") else {})
+    return payload | ({"reason": ctx["reason"]} if ctx.get("reason") else {}) \
+        | ({"risk": risk} if risk else {})
 
 
 def note_reason(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:

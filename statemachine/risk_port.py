@@ -8,8 +8,9 @@ are defined in `statemachine.risk.facts` and named here too, the seam's public f
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from statemachine.risk.correction import CorrectionVerdict
 from statemachine.risk.facts import (
     PlacedLine,
     PlacementFacts,
@@ -19,8 +20,8 @@ from statemachine.risk.facts import (
 )
 from statemachine.risk.ports import RiskSignalStore
 
-__all__ = ["PlacedLine", "PlacementFacts", "Reason", "RiskAction", "RiskCheck", "RiskDecision",
-           "approve_everything"]
+__all__ = ["CorrectionCheck", "CorrectionVerdict", "PlacedLine", "PlacementFacts", "Reason",
+           "RiskAction", "RiskCheck", "RiskDecision", "approve_everything"]
 
 
 class RiskCheck(Protocol):
@@ -33,3 +34,12 @@ class RiskCheck(Protocol):
 def approve_everything(facts: PlacementFacts, store: RiskSignalStore) -> RiskDecision:
     """The trivial default until a rule set is configured: every order is approved."""
     return RiskDecision(RiskAction.APPROVE, 0.0, (Reason("default", "no risk rules configured"),))
+
+
+@runtime_checkable
+class CorrectionCheck(Protocol):
+    """A risk check that also judges a corrected address (`correct_address`) by placement's
+    address rules; a check without it (`approve_everything`) judges nothing."""
+
+    def judge_correction(self, facts: PlacementFacts, store: RiskSignalStore
+                         ) -> CorrectionVerdict: ...

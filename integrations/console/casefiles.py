@@ -87,9 +87,12 @@ def _corrected(o: OrderView, zone: ZoneInfo) -> str:
     # the reason is free text: the street or recipient typed into it is hidden too
     known = known_pii({"shipping_address": o.shipping_address})
     why = f" ({mask_text(done['reason'], known)})" if done.get("reason") else ""
+    # what placement's address rules say of the corrected address (correction_risk.py)
+    rules = "; ".join(f"{r['text']} ({r['rule']})" for r in done.get("risk") or ())
+    said = f" Placement's address rules on the corrected address: {rules}." if rules else ""
     return (f"\n## Address corrected\n\n{when(done['at'], zone)} by {done['by']}{why}: the "
-            f"order now ships to the address above. As placed, it said: {before}. Approving "
-            f"is still yours to decide.\n")
+            f"order now ships to the address above. As placed, it said: {before}.{said} "
+            f"Approving is still yours to decide.\n")
 
 
 def _choices(o: Any) -> str:

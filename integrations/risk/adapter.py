@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from statemachine.risk.correction import CorrectionVerdict, judge_correction
 from statemachine.risk.engine import decide
 from statemachine.risk.ports import LIVE, SHADOW, RiskSignalStore, StoredDecision
 from statemachine.risk.ruleset import RuleSet
@@ -33,3 +34,9 @@ class RuleSetRiskCheck:
                  ruleset: RuleSet) -> RiskDecision:
         """Decide under `ruleset` with signals read now (nothing stored)."""
         return decide(facts, store.signals(facts, ruleset), ruleset, self.scorer)
+
+    def judge_correction(self, facts: PlacementFacts, store: RiskSignalStore
+                         ) -> CorrectionVerdict:
+        """Placement's address rules on a corrected address (live rule set; nothing stored,
+        no shadow: a correction is no placement to compare)."""
+        return judge_correction(facts, store.signals(facts, self.ruleset), self.ruleset)

@@ -8,6 +8,9 @@ before anything is read or written; then the `correct_address` step (statemachin
 every state before `shipped`) replaces it through the one pipeline: history row with who did it
 (the two addresses masked: the region readable, the street hidden, as events show them),
 outbox event `address_corrected`, and the risk hook that moves the buyer's address counters.
+Placement's address rules judge the new address and phone first (service/correction_risk.py):
+a block-listed one is refused, one a placement would hold for a person is refused once the
+order is past its review, and told to the reviewer while it is under review.
 
 What the address names is replaced whole (line, street, district, city, province, postcode,
 country): a corrected district with the old postcode would be a new contradiction. Who
@@ -31,9 +34,11 @@ from integrations.notifications.masking import known_pii, mask_address, mask_tex
 from integrations.service import orders
 from integrations.service.contention import retrying
 from integrations.service.context import Context
+from integrations.service.correction_risk import judged
 from integrations.service.inputs import Address, Edge, check_actor, parse
 from statemachine import limits
 from statemachine.errors import InvalidInput, InvalidTransition
+from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order
 
 CONTACT = ("recipient", "phone")  # who receives the parcel: kept unless the correction names it
@@ -73,6 +78,9 @@ def _correct(ctx: Context, order_id: int, sent: dict[str, Any], contact: Contact
     parsed = contact.address
     with ctx.tx() as tx:
         order = tx.store.get_order(order_id, lock=True)
+        # placement's address rules, before anything is written (refusals write nothing)
+        told = judged(ctx, tx, order, sent, contact, now) \
+            if ORDER_LIFECYCLE.can(order.state, "correct_address") else []
         old = order.attrs.get("shipping_address") or {}
         kept = {k: old[k] for k in CONTACT if old.get(k) and k not in sent}
         new = {**sent, **kept}
@@ -82,7 +90,8 @@ def _correct(ctx: Context, order_id: int, sent: dict[str, Any], contact: Contact
                   # the old street, recipient or phone named in it is masked now: once
                   # replaced, they are no longer the order's for events to mask by
                   "reason": mask_text(reason, known_pii(order.attrs)) if reason else None,
-                  "buyer_phone": _buyer_phone(order.attrs, old, contact.phone)}
+                  "buyer_phone": _buyer_phone(order.attrs, old, contact.phone),
+                  "risk": told}
         try:
             orders.fire(ctx, tx, order, "correct_address", actor, params, now)
         except InvalidTransition as error:
