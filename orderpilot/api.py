@@ -128,14 +128,16 @@ class Orders:
         return OrderView.of(self._captured(order) if trigger == "ship" else order)
 
     def ship_with_labels(self, order_id: str, carriers: Mapping[str, Carrier], *,
-                         actor: str = "api") -> OrderView:
+                         actor: str = "api", ship_refunded: str | None = None) -> OrderView:
         """`ship` a packed order with a waybill per warehouse bought from the carrier that
         selection picks (`ORDERPILOT_FULFILMENT__CARRIERS`; its reasons are in each parcel's
         history). `carriers`: an adapter per carrier name. Nothing is bought when the order
         cannot ship or a chosen carrier has no adapter; labels bought for a `ship` refused
-        meanwhile go unused (carriers void them)."""
+        meanwhile go unused (carriers void them). `ship_refunded`: why an order whose money
+        was all refunded ships anyway (e.g. a gift), as `fire(…, "ship")` takes it."""
         number = parse_id("order_id", order_id, "o")
-        order, _ = ship_selected(self._ctx, number, carriers, check_actor(actor))
+        order, _ = ship_selected(self._ctx, number, carriers, check_actor(actor),
+                                 ship_refunded)
         return OrderView.of(self._captured(order))
 
     def _captured(self, order: Order) -> Order:

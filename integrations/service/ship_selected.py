@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from integrations.service import orders
 from integrations.service.carriers import parcel_value, pick_carrier
 from integrations.service.context import Context
+from integrations.service.input_checks import parse
+from integrations.service.inputs import Ship
 from integrations.service.label_check import label_flag
 from statemachine.errors import GuardRejected, InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE, Order
@@ -23,15 +25,18 @@ from statemachine.ports import Carrier, Waybill, WaybillRequest
 
 
 def ship_selected(ctx: Context, order_no: int, carriers: Mapping[str, Carrier],
-                  actor: str) -> tuple[Order, list[Waybill]]:
+                  actor: str, ship_refunded: str | None = None) -> tuple[Order, list[Waybill]]:
     """Select a carrier per warehouse the order's goods were picked from, buy each waybill
     from that carrier's adapter, then `ship` with them. Refusals (the order is not packed, a
-    selected carrier has no adapter) come before any label is bought; an address corrected
-    while they were bought refuses the ship (the labels print the old one)."""
+    selected carrier has no adapter, its money all refunded and no `ship_refunded` why, a bad
+    why) come before any label is bought; an address corrected while they were bought
+    refuses the ship (the labels print the old one)."""
+    said = ({} if ship_refunded is None else  # InvalidInput naming ship_refunded
+            parse(Ship, {"ship_refunded": ship_refunded}).model_dump(exclude_none=True))
     now = ctx.clock.now()  # the ship step's time: selection and `ship` both use it
     with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(order_no)
-        _check_can_ship(ctx, order)
+        _check_can_ship(ctx, order, said)
         warehouses = sorted({h.warehouse for h in tx.stock.holds_of([order_no], "consumed")})
         if not warehouses:
             raise GuardRejected("order", order.public_id, order.state.value, "ship",
@@ -59,19 +64,20 @@ def ship_selected(ctx: Context, order_no: int, carriers: Mapping[str, Carrier],
                                 "labels to the new address")
         try:
             orders.fire(ctx, tx, current, "ship", actor, {
-                "parcels": parcels, "promised_by": max(w.promised_by for w in waybills)}, now)
+                "parcels": parcels, "promised_by": max(w.promised_by for w in waybills),
+                **said}, now)
         except InvalidTransition as error:  # it moved while the labels were bought
             raise orders.as_a_caller_sees(ctx, error) from None
         return tx.store.get_order(order_no), waybills
 
 
-def _check_can_ship(ctx: Context, order: Order) -> None:
+def _check_can_ship(ctx: Context, order: Order, said: dict[str, str]) -> None:
     if not ORDER_LIFECYCLE.can(order.state, "ship"):
         raise orders.as_a_caller_sees(ctx, InvalidTransition(
             "order", order.public_id, order.state.value, "ship",
             ORDER_LIFECYCLE.allowed(order.state)))
-    # a packed order whose money was all refunded is held (`ship` refuses it, and
-    # ship_refunded is not taken here): refused before any label is bought, not after
-    held = money_kept_or_shipped_anyway(order, {})
+    # a packed order whose money was all refunded is held (`ship` refuses it) unless a
+    # person says why it ships anyway (`ship_refunded`): refused before any label is bought
+    held = money_kept_or_shipped_anyway(order, said)
     if held is not None:
         raise GuardRejected("order", order.public_id, order.state.value, "ship", held)

@@ -9,7 +9,7 @@ from integrations.carriers.simulated import Knobs, SimulatedCarrier
 from integrations.fulfil_config import CarrierSpec
 from integrations.ingest.money_events import apply_money_event
 from integrations.ingest.tracking import poll_parcel
-from statemachine.errors import GuardRejected, InvalidTransition
+from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition
 from statemachine.ports import CarrierProfile, MoneyEvent
 from tests.factories import paid_order, stock
 
@@ -138,5 +138,79 @@ def test_no_label_is_bought_for_a_packed_order_whose_money_was_all_refunded(any_
                                                     "sim-budget": budget}, actor="dispatch")
     # Then no label was bought (before: one per try, each refused after the carrier sold it)
     assert express.sold + budget.sold == 0
+    assert shop.orders.get(order.id).state == "packed" and shop.shipments.of_order(order.id) == []
+    shop.close()
+
+
+def refunded_in_full(shop, clock, order) -> None:
+    """Its ¥19.99 all refunded at the provider (as staff do in Alipay's portal)."""
+    apply_money_event(shop.context, MoneyEvent(
+        "simulated", f"portal-refund-{order.id}", "refunded", order.payment_ref, 1999, "CNY",
+        clock.now(), order_id=order.id))
+    assert shop.orders.get(order.id).refunded == 1999
+
+
+def test_a_person_ships_a_refunded_order_with_bought_labels_saying_why(any_url, clock):
+    # Given a packed order refunded in full before any label was bought: held from shipping,
+    # the refusal telling dispatch to ship it anyway with ship_refunded
+    shop = make_pilot(any_url, clock, carriers=CATALOGUE)
+    express = CountingCarrier(CarrierProfile("sim-express", 1), clock)
+    budget = CountingCarrier(CarrierProfile("sim-budget", 3), clock)
+    adapters = {"sim-express": express, "sim-budget": budget}
+    stock(shop, "SKU-1", "WH-A", 10)
+    order = packed(shop, buyer="b-1", quantity=1, unit_price=1999)
+    refunded_in_full(shop, clock, order)
+    with pytest.raises(GuardRejected, match="ship it anyway with ship_refunded"):
+        shop.orders.ship_with_labels(order.id, adapters, actor="dispatch")
+    # When a person decides to ship it as a gift, with labels bought as for any order
+    # (before: ship_with_labels took no ship_refunded; only a `ship` without labels could)
+    shipped = shop.orders.ship_with_labels(order.id, adapters, actor="ops-wang",
+                                           ship_refunded="老客户, 退款后仍赠送")
+    # Then one label was bought and the order shipped under its waybill
+    assert shipped.state == "shipped" and express.sold + budget.sold == 1
+    [parcel] = shop.shipments.of_order(order.id)
+    assert parcel.tracking_no.startswith(parcel.carrier.upper() + "-")
+    # And the person's why is kept with the ship step, as a plain ship keeps it
+    ship = [h for h in shop.orders.history(order.id) if h.trigger == "ship"][0]
+    assert (ship.actor, ship.payload["ship_refunded"]) == ("ops-wang", "老客户, 退款后仍赠送")
+    shop.close()
+
+
+@pytest.mark.parametrize("why", ["", "赠" * 501])
+def test_a_bad_ship_refunded_is_refused_naming_it_before_any_label_is_bought(any_url, clock,
+                                                                            why):
+    shop = make_pilot(any_url, clock, carriers=CATALOGUE)
+    express = CountingCarrier(CarrierProfile("sim-express", 1), clock)
+    budget = CountingCarrier(CarrierProfile("sim-budget", 3), clock)
+    stock(shop, "SKU-1", "WH-A", 10)
+    order = packed(shop, buyer="b-1", quantity=1, unit_price=1999)
+    refunded_in_full(shop, clock, order)
+    with pytest.raises(InvalidInput) as refused:
+        shop.orders.ship_with_labels(order.id, {"sim-express": express, "sim-budget": budget},
+                                     actor="ops-wang", ship_refunded=why)
+    assert list(refused.value.problems) == ["ship_refunded"]
+    assert express.sold + budget.sold == 0
+    assert shop.orders.get(order.id).state == "packed" and shop.shipments.of_order(order.id) == []
+    shop.close()
+
+
+def test_an_order_refunded_in_full_while_its_labels_are_bought_is_not_shipped(any_url, clock):
+    # Given a packed order, and a carrier during whose label sale the order's money is all
+    # refunded at the provider (staff in Alipay's portal, meanwhile)
+    shop = make_pilot(any_url, clock, carriers=CATALOGUE)
+    stock(shop, "SKU-1", "WH-A", 10)
+    order = packed(shop, buyer="b-1", quantity=1, unit_price=1999)
+
+    class RefundedMeanwhile(CountingCarrier):
+        def create_waybill(self, request):
+            refunded_in_full(shop, clock, order)
+            return super().create_waybill(request)
+
+    adapters = {name: RefundedMeanwhile(CarrierProfile(name, 1), clock) for name in CATALOGUE}
+    # When dispatch ships it with bought labels, saying nothing of a refund
+    with pytest.raises(GuardRejected, match="ship it anyway with ship_refunded"):
+        shop.orders.ship_with_labels(order.id, adapters, actor="dispatch")
+    # Then the label bought goes unused: the order is held, packed, with no parcel
+    assert sum(a.sold for a in adapters.values()) == 1
     assert shop.orders.get(order.id).state == "packed" and shop.shipments.of_order(order.id) == []
     shop.close()
