@@ -35,7 +35,19 @@ REFUNDED_BY_MERCHANT = frozenset({"shopify"})
 
 def refunded_by_merchant(payment_ref: str | None) -> bool:
     """The order's money was taken by such a provider: its payment ref names it (`shopify:5`)."""
-    return bool(payment_ref) and str(payment_ref).partition(":")[0] in REFUNDED_BY_MERCHANT
+    return merchant_refunder(payment_ref) is not None
+
+
+def merchant_refunder(payment_ref: str | None) -> str | None:
+    """The provider in REFUNDED_BY_MERCHANT that took this payment (`shopify` for
+    `shopify:5`), whose admin its refunds are made in; None for any other payment."""
+    name = str(payment_ref).partition(":")[0] if payment_ref else ""
+    return name if name in REFUNDED_BY_MERCHANT else None
+
+
+def refund_in_admin(provider: str) -> str:
+    """What a refund of such a provider's money waits for, in words."""
+    return f"to refund in {provider.title()}'s admin"
 
 
 class OperationStatus(StrEnum):

@@ -13,9 +13,11 @@ from integrations.db.sql import Sql
 from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.money import PaymentOperation
 
-# a refund the merchant owes in the provider's admin: late money, or a refund that failed there
+# a refund the merchant owes in the provider's admin: late money, a refund that failed there
+# (owed again: `refund-again:…`), or a refund of ours of money the provider took (a case's)
 MERCHANT_OWES = ("op.kind = 'refund' AND op.status = 'pending' AND op.provider IN "
                  f"{REFUNDED_IN_ADMIN}")
+OWED_AGAIN = "op.idem_key LIKE 'refund-again:%'"
 # refunds booked since the failed refund's own ledger row (ids: the order's money takes turns)
 REFUNDED_AFTER_FAILURE = (
     "(SELECT COALESCE(SUM(r.amount), 0) FROM payment_records r WHERE r.order_id = op.order_id "
@@ -71,6 +73,10 @@ class OwedMoney:
           less the refunds booked since, since the failure. The order's other rows owe the rest
           only (a failed refund of one tin of a cancelled order leaves the other tin owed as
           `refund_later`; a failed refund of all the late money leaves no `late_payment`);
+        - `refund_in_admin`: a refund of ours (an after-sales case's, compensation) of money
+          the provider took, for the merchant to make in its admin (its operation pending,
+          never called by us): its amount, since it was recorded. A cancelled order's
+          `refund_later` row owes the rest only;
         - `refund_refused`: a debt of a cancelled, rejected or expired order (its cancellation's
           refund, or late money's) whose latest refund of ours the provider refused for good
           (`charge_disputed`, …): what that refund asked less what was paid back toward the debt
@@ -96,21 +102,27 @@ class OwedMoney:
         # what the order's failed refunds owe again: listed on their own rows (with their
         # reason), so the order's other rows owe only the rest — the same money never twice
         still = f"op.amount - {REFUNDED_AFTER_FAILURE}"
-        failed = (f"(SELECT COALESCE(SUM(CASE WHEN {still} > 0 THEN {still} ELSE 0 END), 0) "
-                  f"FROM payment_operations op WHERE op.order_id = o.id AND {MERCHANT_OWES} "
-                  f"AND NOT {late_money})")
+
+        def owing_in_admin(which: str) -> str:
+            return (f"(SELECT COALESCE(SUM(CASE WHEN {still} > 0 THEN {still} ELSE 0 END), 0) "
+                    f"FROM payment_operations op WHERE op.order_id = o.id AND {MERCHANT_OWES} "
+                    f"AND {which})")
+
+        # late money's row leaves out its failed refunds; a refund left for later those and
+        # the refunds of ours waiting in the provider's admin (a case's): listed on their own
+        failed, not_late = owing_in_admin(OWED_AGAIN), owing_in_admin(f"NOT {late_money}")
         in_order, in_op = held.format(currency="o.currency"), held.format(currency="op.currency")
         later = (f"SELECT o.id, o.buyer_id, o.currency, o.paid - o.refunded - {disputed} - "
-                 f"{failed} AS owed, {in_order} AS held, o.payment_ref, {cancelled_at} AS since, "
-                 "'refund_later' AS kind, o.state || ' with its refund left for later; not "
+                 f"{not_late} AS owed, {in_order} AS held, o.payment_ref, {cancelled_at} AS "
+                 "since, 'refund_later' AS kind, o.state || ' with its refund left for later; not "
                  "refunded since' AS reason FROM orders o WHERE o.state IN ('cancelled', "
                  "'rejected') AND o.paid > o.refunded")
         admin = (f"SELECT o.id, o.buyer_id, op.currency, CASE WHEN {late_money} THEN {in_op} - "
-                 f"{failed} ELSE {still} END AS owed, {in_op} AS held, "
-                 f"op.payment_ref, op.created_at AS since, CASE WHEN {late_money} THEN "
-                 "'late_payment' ELSE 'refund_failed' END AS kind, op.reason FROM "
-                 "payment_operations op JOIN orders o ON o.id = op.order_id WHERE "
-                 f"{MERCHANT_OWES}")
+                 f"{failed} WHEN {OWED_AGAIN} THEN {still} ELSE op.amount END AS owed, {in_op} "
+                 f"AS held, op.payment_ref, op.created_at AS since, CASE WHEN {late_money} THEN "
+                 f"'late_payment' WHEN {OWED_AGAIN} THEN 'refund_failed' ELSE 'refund_in_admin' "
+                 "END AS kind, op.reason FROM payment_operations op JOIN orders o ON o.id = "
+                 f"op.order_id WHERE {MERCHANT_OWES}")
         told = " AND kind <> 'refund_refused'" if untold else ""  # told when it was refused
         refused = REFUSED_DEBTS.format(held=in_op)  # a debt's: the order's, or late money's
         owing = f"SELECT * FROM ({later} UNION ALL {admin} UNION ALL {refused}) owing{where}{told}"

@@ -150,12 +150,16 @@ class MoneyStore:
 
     def reserved(self, order_id: int, *, excluding: str | None = None) -> Reserved:
         """Refunds in flight and open disputes of an order (lock the order first)."""
-        # not a late payment's own money, nor a refund owed in the provider's admin (booked
-        # when the provider says it was made): neither is the order's money in flight
+        # not a late payment's own money, nor a refund of the provider's owed again after it
+        # failed there (`refund-again:…`, booked when the provider says it was made): neither
+        # is the order's money in flight. A refund of ours to be made in the provider's admin
+        # (a case's, of money Shopify took) is: it waits for the merchant, and the money and
+        # units it gives back are spoken for, as any refund of ours in flight
         ops = self.sql.all("SELECT idem_key, amount, lines FROM payment_operations WHERE "
                            "order_id = :o AND kind = 'refund' AND status = 'pending' AND "
-                           "idem_key NOT LIKE 'late-refund:%' AND provider NOT IN "
-                           f"{REFUNDED_IN_ADMIN}", {"o": order_id})
+                           "idem_key NOT LIKE 'late-refund:%' AND NOT (provider IN "
+                           f"{REFUNDED_IN_ADMIN} AND idem_key LIKE 'refund-again:%')",
+                           {"o": order_id})
         lines: Counter[int] = Counter()
         amount = 0
         for key, value, op_lines in ops:

@@ -27,6 +27,7 @@ from statemachine.money import (
     OperationKind,
     OperationStatus,
     PaymentOperation,
+    refund_in_admin,
 )
 from statemachine.order import ORDER_LIFECYCLE, takes_payment
 from statemachine.order_aggregate import Order
@@ -104,7 +105,7 @@ def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref
         why_not = f"the order was {order.state}"
     back = amount if given_back is None else given_back
     by_merchant = provider in REFUNDED_BY_MERCHANT
-    how = f"to refund in {provider.title()}'s admin" if by_merchant else "refunded automatically"
+    how = refund_in_admin(provider) if by_merchant else "refunded automatically"
     request(ctx, tx, order, OperationKind.REFUND, back, key, actor, payment_ref=payment_ref,
             purpose={"late": payment_ref}, reason=f"{why_not}: {how}",
             provider=provider if by_merchant else None, currency=currency)

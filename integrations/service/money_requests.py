@@ -11,7 +11,14 @@ from integrations.db.money_store import MoneyStore
 from integrations.service.context import Context, Tx
 from statemachine import ids
 from statemachine.errors import GuardRejected, InvalidInput
-from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_refusal
+from statemachine.money import (
+    OperationKind,
+    OperationStatus,
+    PaymentOperation,
+    merchant_refunder,
+    refund_in_admin,
+    refund_refusal,
+)
 from statemachine.order_aggregate import Order
 from statemachine.ports import RefundLine
 
@@ -30,7 +37,10 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
     outside orderpilot (a refund in its dashboard), recorded to be settled at once — no
     `money_requested` event, as nobody asked for it. `currency`: the payment's, when it is
     not the order's — late money that came in another currency goes back in it (a release
-    of an authorisation in it too); nothing else moves money in another currency."""
+    of an authorisation in it too); nothing else moves money in another currency.
+    `provider`: who makes the call; by default the shop's gateway, except for a refund of
+    money a provider in REFUNDED_BY_MERCHANT took (a `shopify:` payment): that provider,
+    the merchant refunding it in its admin."""
     currency = currency or order.currency
     if currency != order.currency and kind is not K.VOID and "late" not in (purpose or {}):
         raise InvalidInput({"currency": f"order {order.public_id} is in {order.currency}: "
@@ -53,6 +63,13 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
         if refusal is not None:
             raise GuardRejected("order", order.public_id, order.state.value, "refund", refusal)
     now = at or ctx.clock.now()
+    by_merchant = merchant_refunder(payment_ref or order.payment_ref) \
+        if provider is None and kind is K.REFUND else None
+    if by_merchant is not None:
+        # money such a provider took (Shopify's) goes back in its admin, never through our
+        # gateway: recorded under it, `execute` never calls it, owed (refunds_owed) until the
+        # provider's refund webhook settles it (ingest/shopify_refunds.py)
+        provider, reason = by_merchant, f"{reason or kind.value}: {refund_in_admin(by_merchant)}"
     operation = store.add({
         "order_id": order.id, "kind": kind.value, "status": OperationStatus.PENDING.value,
         "amount": amount, "currency": currency, "idem_key": key,

@@ -10,6 +10,10 @@ buyer is paid back. Each row has a `kind`:
   since cover it; since the failure. The order's `refund_later` or `late_payment` row then
   owes only the rest (none when the failure was of all of it): the same money is never listed
   twice;
+- `refund_in_admin`: a refund of ours of money the merchant gives back in the provider's
+  admin (an after-sales case's refund, compensation, on an order Shopify took the money of:
+  money_requests.request records it under that provider, never calls our gateway), owed
+  since it was recorded until the provider's refund webhook settles it;
 - `refund_refused`: a refund of ours the provider refused for good (Stripe's
   `charge_disputed`, …) of money a cancelled, rejected or expired order owes back — its
   cancellation's or rejection's refund, or late money — listed with the provider's answer,
@@ -44,7 +48,8 @@ from integrations.notifications.masking import known_pii, mask_text
 from integrations.service.context import Context
 from statemachine import ids
 
-OwedKind = Literal["refund_later", "late_payment", "refund_failed", "refund_refused"]
+OwedKind = Literal["refund_later", "late_payment", "refund_failed", "refund_in_admin",
+                   "refund_refused"]
 
 
 class RefundOwed(BaseModel):
@@ -63,7 +68,7 @@ class RefundOwed(BaseModel):
 
 def refunds_owed(ctx: Context, now: datetime, limit: int = 500) -> list[RefundOwed]:
     """Money owed back to buyers that nothing else will send (cancelled, rejected or expired
-    orders: the kinds above), oldest first."""
+    orders, and refunds to make in a provider's admin: the kinds above), oldest first."""
     with ctx.tx(readonly=True) as tx:
         rows = OwedMoney(tx.store.sql).refunds_owed(limit)
         orders = orders_of(tx.connection, [row[0] for row in rows])
