@@ -15,6 +15,11 @@ lost) books its money, and counts as goods what of it passes what Shopify holds 
 goods (shipping, tax) — never more than its true goods, whose units are unknown; the refund,
 when it comes, counts the rest of its goods. Both take the Shopify order's turn, so the refund and
 its transaction's settlement never miss each other.
+
+A refund of ours owed in Shopify's admin (an after-sales case's: orderpilot never refunds money
+Shopify took) is settled by the refund whose goods cover it (service/admin_refunds.py), not
+refunded a second time; while one waits, a transaction settled before its refund counts no goods
+by amount — its refund names them.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from integrations.ingest.shopify_common import (
     payment_record,
     view,
 )
-from integrations.service import money_requests, orders
+from integrations.service import admin_refunds, money_requests, orders
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import parse
 from integrations.service.late_payments import given_back_in_admin, owed_in_admin
@@ -86,7 +91,11 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
         money = minor(t.amount, ours.currency, "amount")
         pending = tx.store.inbox_get(_pending_key(d.shop, str(t.id))) or {}
         refund = pending.get("refund")
-        goods = int(pending.get("goods", 0)) if refund else _goods_by_amount(tx, ours, money)
+        # a refund of ours waits in Shopify's admin: goods by amount could settle part of it;
+        # its refund (refunds/create) names them, and settles it (`_book`)
+        waits = not refund and bool(admin_refunds.owed_in_admin(tx, ours))
+        goods = int(pending.get("goods", 0)) if refund else \
+            0 if waits else _goods_by_amount(tx, ours, money)
         kept = tx.store.inbox_keep(_transaction_key(d.shop, str(t.id)), "shopify-transaction",
                                    {"action": "refunded", "target": ours.id,
                                     "by": d.event_id, "goods": goods}, ctx.clock.now())
@@ -95,7 +104,9 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
                                      f"(webhook {kept.get('by')})")
         reason = (f"shopify refund {refund}: settled (transaction {t.id})" if refund
                   else f"shopify refund transaction {t.id}, its refund not received yet: "
-                       f"{goods} counted as goods by amount, units unknown")
+                       + ("no goods counted until it names them (a refund of ours waits in "
+                          "Shopify's admin)" if waits else
+                          f"{goods} counted as goods by amount, units unknown"))
         note = _book(ctx, tx, d, ours, money, goods,
                      f"shopify:{refund}" if refund else f"shopify:transaction:{t.id}", reason,
                      "amount")
@@ -234,6 +245,11 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
     if goods > left:
         raise InvalidInput({"refund_line_items": f"refunds {goods} but only {left} of "
                                                  f"{ids.ORDER(ours.id)} is left to refund"})
+    if goods:  # first the refunds of ours waiting in Shopify's admin it covers (a case's)
+        goods, settled = admin_refunds.settle_covered(ctx, tx, ours, goods, ref)
+        if settled:
+            ours = tx.store.get_order(ours.id)  # their steps refunded it
+            reason += f" (settles {', '.join(settled)})"
     if goods:
         orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": goods, "reason": reason})
     if money:
