@@ -11,7 +11,7 @@ from integrations.service.idempotency import check_key
 from integrations.service.inputs import Decided, OpenCase, check_actor, parse, parse_id
 from integrations.service.money_refunds import try_refund_case
 from integrations.service.refunds_owed import masked_for
-from integrations.service.views import CaseRefund, CaseView
+from integrations.service.views import ApprovedCase, CaseRefund, CaseView, admin_note
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
 from statemachine.money import OperationStatus, PaymentOperation
@@ -46,8 +46,11 @@ class Cases:
         (`amount`: minor units, at most that) — and count it on the case and its order once
         the provider has paid. Returns the payment operation's status with the case as it is
         now: `succeeded`, `pending` (counted when it settles) or `refused` (nothing counted;
-        `error` says why: the provider's text, the buyer masked). (`fire(case_id, "refund")`
-        only records a refund made elsewhere: no money moves.)"""
+        `error` says why: the provider's text, the buyer masked). An order paid through
+        Shopify: `pending`, `in_admin_of` `shopify` and `note` saying the merchant makes the
+        refund in Shopify's admin (orderpilot never sends Shopify's money back through its own
+        gateway); Shopify's refunds/create settles it. (`fire(case_id, "refund")` only records
+        a refund made elsewhere: no money moves.)"""
         number = parse_id("case_id", case_id, "c")
         done = try_refund_case(self._ctx, number, check_actor(by), amount)
         refund = CaseRefund.of(done, self.get(case_id))
@@ -88,7 +91,7 @@ class Cases:
         cases = open_cases(self._ctx, (REFUND_REVIEW,))
         return [self.get(case.entity) for case in cases]
 
-    def approve(self, case_id: str, *, by: str, reason: str) -> CaseView:
+    def approve(self, case_id: str, *, by: str, reason: str) -> ApprovedCase:
         """Grant a request held for a person; InvalidTransition if it was decided already.
 
         A refund-only request is then paid back through the payment provider at once, as
@@ -97,13 +100,16 @@ class Cases:
         back `approved`, and the money sweep (`pilot.payments.sweep`, or the console) makes
         the call again and counts it when paid. Refused by the provider: PermanentPaymentError
         — the approval stands, nothing is counted; `refund` asks again, or close the case.
+        An order paid through Shopify: its money is given back in Shopify's admin, never
+        through the shop's gateway — it comes back `approved`, `refund_note` saying the
+        refund is to be made there; Shopify's refunds/create settles it (docs/connect.md).
         A return's refund follows the inspection of its goods (`refund`)."""
         key = self._decide(case_id, True, by, reason)  # its refund recorded with it
         done = refunds.pay(self._ctx, key) if key else None
         if done is not None and done.status is OperationStatus.FAILED:
             raise PermanentPaymentError(f"{case_id} is approved, but the provider refused "
                                         f"its refund {done.key}: {_refusal(self._ctx, done)}")
-        return self.get(case_id)
+        return ApprovedCase.of_view(self.get(case_id), admin_note(done) if done else None)
 
     def reject(self, case_id: str, *, by: str, reason: str) -> CaseView:
         """Refuse a request held for a person; InvalidTransition if it was decided already."""

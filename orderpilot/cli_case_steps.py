@@ -122,6 +122,8 @@ def _refund_said(done: CaseRefund) -> str:
     amount = money(done.amount, done.currency)
     if done.status == "succeeded":
         return f"refunded {amount}"
+    if done.note:  # an order paid through Shopify: the merchant refunds it in its admin
+        return f"refund of {amount} pending, {done.note}"
     why = f"{done.error}: the money sweep retries it" if done.error else "not confirmed yet"
     return f"refund of {amount} pending at the provider ({why}; counted when it settles)"
 

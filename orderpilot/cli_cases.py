@@ -40,7 +40,8 @@ def case_list(db: DbOption = None) -> None:
 @case_app.command("approve")
 def case_approve(case_id: str, by: By, reason: Reason, db: DbOption = None) -> None:
     """Grant the request: a refund-only one is paid back through the payment provider at
-    once (as `case refund`); a return's refund follows the inspection of its goods."""
+    once (as `case refund`) — an order paid through Shopify is refunded by the merchant in
+    Shopify's admin, as it says; a return's refund follows the inspection of its goods."""
     _decide(db, case_id, "approve", by, reason)
 
 
@@ -58,6 +59,8 @@ def _decide(db: str | None, case_id: str, decision: str, by: str, reason: str) -
     done = {"approve": "approved", "reject": "rejected"}[decision]
     paid = f", refunded {money(case.refunded, currency)}" if case.refunded else ""
     console.print(f"{case.id} {done} by {by}{paid}: now [bold]{case.state}[/]")
+    if note := getattr(case, "refund_note", None):  # an order paid through Shopify
+        console.print(f"its refund is not made by orderpilot: {note}")
 
 
 def register(app: typer.Typer) -> None:

@@ -24,6 +24,7 @@ from integrations.ingest.once import Outcome
 from integrations.service import refunds
 from integrations.service.context import Context
 from integrations.service.refunds_owed import masked_for
+from integrations.service.views import admin_note
 from statemachine import ids
 from statemachine.money import OperationStatus
 
@@ -92,7 +93,9 @@ def case_decision(case_id: CaseId, event: ReviewDecision, run: Run) -> JSONRespo
     """Grant or refuse an after-sales request held for a person. Granting a refund-only one
     pays the buyer back through the payment provider after the decision commits: `refund`
     says how it ended (succeeded; pending: the money sweep makes the call again; failed:
-    `error`), `case` is the case then. A return's refund follows the inspection."""
+    `error`; pending with `in_admin_of` and `note`: an order paid through Shopify, refunded
+    by the merchant in Shopify's admin), `case` is the case then. A return's refund follows
+    the inspection."""
     outcome = run(lambda c: handlers.case_decided(c, case_id, event))
     return _reply(_paid_back(run.ctx, outcome))
 
@@ -108,6 +111,8 @@ def _paid_back(ctx: Context, outcome: Outcome) -> Outcome:
               "currency": done.currency}
     if done.error and done.status is OperationStatus.FAILED:  # the provider's text: masked
         refund["error"] = masked_for(ctx, done.order_id, done.error)
+    if (note := admin_note(done)) is not None:  # Shopify's money: refunded in its admin
+        refund.update(in_admin_of=done.provider, note=note)
     case = refunds.get(ctx, ids.CASE.parse(outcome.body["case"]["id"]))
     return replace(outcome, body={**outcome.body, "case": case.model_dump(mode="json"),
                                   "refund": refund})

@@ -17,7 +17,7 @@ from integrations.db import buyers
 from integrations.service import aftersales, case_money, money, money_refunds
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
-from integrations.service.views import CaseView
+from integrations.service.views import CaseView, admin_note
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
 from statemachine.errors import GuardRejected
 from statemachine.money import OperationStatus, PaymentOperation
@@ -92,7 +92,9 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
     Idempotent: a case settled already — by this job before, by the approval that paid it, or
     by another console a moment ago — is left as it is and its state returned, the same answer
     for every caller; a refund recorded and still in flight is made with its key (the provider
-    answers a repeated key with its first result: the money moves once)."""
+    answers a repeated key with its first result: the money moves once). An order paid
+    through Shopify: nothing is asked of `gateway` — the refund is owed in Shopify's admin,
+    and the answer (`approved: to refund in Shopify's admin…`) says so."""
     case = get(ctx, case_id)
     if case.state not in {s.value for s in ACCEPTED}:
         return case.state
@@ -107,7 +109,8 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
     done = money.execute(ctx, key, gateway)
     if done.status is OperationStatus.FAILED:
         raise PermanentPaymentError(done.error or f"the provider refused refund {key}")
-    return get(ctx, case_id).state
+    note = admin_note(done)  # Shopify's money: never sent through `gateway`, owed in its admin
+    return get(ctx, case_id).state + (f": {note}" if note else "")
 
 
 @retrying("asking for the goods back")

@@ -18,7 +18,12 @@ from pydantic import BaseModel, ConfigDict
 
 from statemachine import ids
 from statemachine.aftersales import AfterSalesCase
-from statemachine.money import OperationStatus, PaymentOperation
+from statemachine.money import (
+    REFUNDED_BY_MERCHANT,
+    OperationStatus,
+    PaymentOperation,
+    refund_in_admin,
+)
 from statemachine.order_aggregate import Order
 from statemachine.shipment import Shipment
 
@@ -140,6 +145,18 @@ class CaseView(View):
                    created_at=c.created_at)
 
 
+class ApprovedCase(CaseView):
+    """A case as its approval left it (`pilot.cases.approve`), and `refund_note`: why the
+    refund the approval recorded (refund-only) is not paid by orderpilot — to be made in
+    Shopify's admin, the order's money being Shopify's — else None."""
+
+    refund_note: str | None = None
+
+    @classmethod
+    def of_view(cls, case: CaseView, refund_note: str | None) -> ApprovedCase:
+        return cls.trusted(**dict(case), refund_note=refund_note)
+
+
 class CaseRefund(View):
     """What a case refund through the payment provider did (`pilot.cases.refund`): `status`
     is its payment operation's — `succeeded` (paid; the case and its order count it),
@@ -147,7 +164,10 @@ class CaseRefund(View):
     retried by the money sweep under the same key: the case counts it when it settles) or
     `refused` (refused for good, `error` saying why: nothing counted, the case waits as it
     was). `refund` is the operation's idempotency key, `amount` and `currency` what was asked;
-    `case` is the case as it is now."""
+    `case` is the case as it is now. `in_admin_of`: the provider whose admin the merchant
+    makes this refund in (`shopify`: the order's money is Shopify's, never sent back through
+    orderpilot's gateway) — `pending` until that provider's refund webhook settles it, `note`
+    saying so; None when orderpilot asks the provider itself."""
 
     status: Literal["succeeded", "pending", "refused"]
     case: CaseView
@@ -155,14 +175,28 @@ class CaseRefund(View):
     amount: int
     currency: str
     error: str | None = None
+    in_admin_of: str | None = None
+    note: str | None = None
 
     @classmethod
     def of(cls, operation: PaymentOperation, case: CaseView) -> CaseRefund:
         status = _STATUS[operation.status]
         error = operation.error or ("no reason given" if status == "refused" else None)
+        by_merchant = operation.provider if operation.provider in REFUNDED_BY_MERCHANT else None
         return cls.trusted(status=status, case=case, refund=operation.key,
                            amount=operation.amount, currency=operation.currency,
-                           error=None if status == "succeeded" else error)
+                           error=None if status == "succeeded" else error,
+                           in_admin_of=by_merchant, note=admin_note(operation))
+
+
+def admin_note(operation: PaymentOperation) -> str | None:
+    """Why a refund of ours waits, when it waits for the merchant in a provider's admin."""
+    provider = operation.provider
+    if operation.status is not OperationStatus.PENDING or provider not in REFUNDED_BY_MERCHANT:
+        return None
+    return (f"{refund_in_admin(provider)}: orderpilot never sends back money {provider.title()} "
+            f"took; the case and its order count the refund when {provider.title()}'s refund "
+            "webhook says it was made")
 
 
 _STATUS: dict[OperationStatus, Literal["succeeded", "pending", "refused"]] = {
