@@ -151,13 +151,15 @@ class Orders:
     def correct_address(self, order_id: str, *, address: Mapping[str, Any], by: str,
                         reason: str | None = None, now: datetime | None = None) -> OrderView:
         """Send the order to `address` (fields or `line`, as `place` takes them) as `by`,
-        until it ships: checked as placement checks it (InvalidInput naming `address.<field>`,
-        nothing written); InvalidTransition naming the state once it has shipped. Recipient
-        and phone are kept unless `address` names them; a review waiting stays waiting."""
+        until it ships: checked as placement checks it and by its address rules (InvalidInput
+        naming `address.<field>`, nothing written); InvalidTransition naming the state once it
+        has shipped. Recipient and phone are kept unless `address` names them; a review
+        waiting stays waiting. The address the order has already is no change: the order is
+        returned as it was (same version), nothing written."""
         number = parse_id("order_id", order_id, "o")
         when = check_when("now", now) if now is not None else None
         return OrderView.of(address_corrections.correct_address(
-            self._ctx, number, address, by, reason, when))
+            self._ctx, number, address, by, reason, when).order)
 
     def pay(self, order_id: str, *, amount: int, payment_ref: str, currency: str | None = None,
             paid_at: datetime | None = None) -> PaymentOutcome:

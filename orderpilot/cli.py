@@ -7,7 +7,7 @@ The app, the shared options and the error handling live in cli_common.py; the co
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -61,6 +61,17 @@ def order_fire(order_id: str, trigger: str, db: DbOption = None,
 Part = Annotated[str | None, typer.Option()]
 
 
+def _region_shipped_to(history: list[Any], shipping_address: dict[str, Any]) -> str:
+    """Province, city and district the order ships to: as its last correction's history row
+    shows them — read by the parser from an address given as one line, which has no region
+    fields — else as its address's fields say."""
+    shown = next((step.payload.get("to") or {} for step in reversed(history)
+                  if step.trigger == "correct_address"), shipping_address)
+    region = " ".join(dict.fromkeys(str(shown[k]) for k in ("province", "city", "district")
+                                    if shown.get(k)))
+    return region or "the address it was placed with"
+
+
 @order_app.command("address")
 def order_address(order_id: str,
                   by: Annotated[str, typer.Option(help="who corrects it (recorded)")],
@@ -79,12 +90,16 @@ def order_address(order_id: str,
               "postal_code": postal_code, "recipient": recipient, "phone": phone,
               "line": line, "country": country}
     with errors():
-        order = pilot(db).orders.correct_address(
+        orders = pilot(db).orders
+        version = orders.get(order_id).version  # unchanged after: the address was the same
+        order = orders.correct_address(
             order_id, address={k: v for k, v in fields.items() if v is not None}, by=by,
             reason=reason)
-    region = " ".join(dict.fromkeys(str(order.shipping_address[k]) for k in (
-        "province", "city", "district") if order.shipping_address.get(k)))
-    console.print(f"{order.id} ({order.state}) now ships to {region or 'the address given'}")
+        region = _region_shipped_to(orders.history(order.id), order.shipping_address)
+    if order.version == version:
+        console.print(f"{order.id} ({order.state}) already ships to {region}: nothing changed")
+        return
+    console.print(f"{order.id} ({order.state}) now ships to {region}")
     if order.state == "under_review":
         console.print("[yellow]still waiting for its review[/]: approve or reject it as before")
 

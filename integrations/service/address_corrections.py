@@ -23,8 +23,9 @@ the order keeps waiting: correcting the address does not approve it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import Field
 
@@ -33,7 +34,7 @@ from integrations.geo.phones import parse_phone
 from integrations.notifications.masking import known_pii, mask_address, mask_text
 from integrations.service import orders
 from integrations.service.contention import retrying
-from integrations.service.context import Context
+from integrations.service.context import Context, Tx
 from integrations.service.correction_risk import judged
 from integrations.service.inputs import Address, Edge, check_actor, parse
 from statemachine import limits
@@ -51,17 +52,37 @@ class CorrectAddress(Edge):
 
 
 def correct_address(ctx: Context, order_id: int, address: Any, by: Any,
-                    reason: str | None = None, now: datetime | None = None) -> Order:
+                    reason: str | None = None, now: datetime | None = None) -> Corrected:
     """Replace the order's address with `address` (fields or `line`, as placement takes it),
     as `by`; InvalidInput naming `address.<field>` / `by` / `reason`, or InvalidTransition
     naming the state once the order has shipped (or was cancelled, rejected, expired) —
-    nothing written either way."""
+    nothing written either way. The address the order has already (recipient and phone
+    included) changes nothing: `changed` False, no history row, no event."""
+    request = prepared(address, by, reason)
+    return _correct(ctx, order_id, request, now or ctx.clock.now())
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A correction checked before any transaction (parsing an address takes ms)."""
+
+    sent: dict[str, Any]
+    contact: Contact
+    actor: str
+    reason: str | None
+
+
+class Corrected(NamedTuple):
+    order: Order
+    changed: bool  # False: the order had this address already, nothing was written
+
+
+def prepared(address: Any, by: Any, reason: Any = None) -> Request:
+    """The correction checked as placement checks an address: InvalidInput naming the field."""
     actor = _by(by)
     request = parse(CorrectAddress, {"address": address, "reason": reason})
     sent = request.address.model_dump(exclude_none=True)
-    contact = checked(sent)  # before the transaction: parsing an address takes ms
-    return _correct(ctx, order_id, sent, contact, actor, request.reason,
-                    now or ctx.clock.now())
+    return Request(sent, checked(sent), actor, request.reason)
 
 
 def checked(sent: Mapping[str, Any]) -> Contact:
@@ -73,30 +94,38 @@ def checked(sent: Mapping[str, Any]) -> Contact:
 
 
 @retrying("correcting the address")
-def _correct(ctx: Context, order_id: int, sent: dict[str, Any], contact: Contact,
-             actor: str, reason: str | None, now: datetime) -> Order:
-    parsed = contact.address
+def _correct(ctx: Context, order_id: int, request: Request, now: datetime) -> Corrected:
     with ctx.tx() as tx:
-        order = tx.store.get_order(order_id, lock=True)
-        # placement's address rules, before anything is written (refusals write nothing)
-        told = judged(ctx, tx, order, sent, contact, now) \
-            if ORDER_LIFECYCLE.can(order.state, "correct_address") else []
-        old = order.attrs.get("shipping_address") or {}
-        kept = {k: old[k] for k in CONTACT if old.get(k) and k not in sent}
-        new = {**sent, **kept}
-        params = {"shipping_address": new, "address": parsed.as_dict(),
-                  "shown_before": shown(old, order.attrs.get("address") or {}),
-                  "shown_after": shown(new, parsed.as_dict()),
-                  # the old street, recipient or phone named in it is masked now: once
-                  # replaced, they are no longer the order's for events to mask by
-                  "reason": mask_text(reason, known_pii(order.attrs)) if reason else None,
-                  "buyer_phone": _buyer_phone(order.attrs, old, contact.phone),
-                  "risk": told}
-        try:
-            orders.fire(ctx, tx, order, "correct_address", actor, params, now)
-        except InvalidTransition as error:
-            raise orders.as_a_caller_sees(ctx, error) from None
-        return order
+        return correct_in(ctx, tx, order_id, request, now)
+
+
+def correct_in(ctx: Context, tx: Tx, order_id: int, request: Request,
+               now: datetime) -> Corrected:
+    """The correction inside the caller's unit of work (the HTTP route logs its event in it)."""
+    sent, contact, parsed = request.sent, request.contact, request.contact.address
+    order = tx.store.get_order(order_id, lock=True)
+    old = order.attrs.get("shipping_address") or {}
+    kept = {k: old[k] for k in CONTACT if old.get(k) and k not in sent}
+    new = {**sent, **kept}
+    correctable = ORDER_LIFECYCLE.can(order.state, "correct_address")
+    if correctable and new == old:  # sent again (a double click, a retry): nothing to write
+        return Corrected(order, False)
+    # placement's address rules, before anything is written (refusals write nothing)
+    told = judged(ctx, tx, order, sent, contact, now) if correctable else []
+    params = {"shipping_address": new, "address": parsed.as_dict(),
+              "shown_before": shown(old, order.attrs.get("address") or {}),
+              "shown_after": shown(new, parsed.as_dict()),
+              # the old street, recipient or phone named in it is masked now: once
+              # replaced, they are no longer the order's for events to mask by
+              "reason": mask_text(request.reason, known_pii(order.attrs))
+              if request.reason else None,
+              "buyer_phone": _buyer_phone(order.attrs, old, contact.phone),
+              "risk": told}
+    try:
+        orders.fire(ctx, tx, order, "correct_address", request.actor, params, now)
+    except InvalidTransition as error:
+        raise orders.as_a_caller_sees(ctx, error) from None
+    return Corrected(order, True)
 
 
 def _buyer_phone(attrs: Mapping[str, Any], old: Mapping[str, Any],

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from integrations.ingest.imports import import_record
 from orderpilot import OrderPilot
 from orderpilot.cli import app
-from tests.factories import shipped_order, stock
+from tests.factories import placed_order, shipped_order, stock
 from tests.integration.risk.test_address_contradictions import GUANGDONG_HANGZHOU, _record
 
 runner = CliRunner()
@@ -56,3 +56,26 @@ def test_a_contradiction_or_a_shipped_order_is_refused_naming_why(sqlite_url, cl
     # a good address for an order that has shipped: refused naming its state
     code, out = cli("order", "address", shipped.id, *FIELDS, "--by", "mei", "--db", sqlite_url)
     assert code == 2 and f"order {shipped.id} cannot correct_address from shipped" in out
+
+
+def test_a_line_names_its_region_and_the_same_address_again_says_nothing_changed(sqlite_url,
+                                                                                 clock):
+    # Given an order awaiting payment
+    pilot = OrderPilot(sqlite_url, clock=clock)
+    stock(pilot)
+    order = placed_order(pilot)
+    pilot.close()
+    # When ops correct it with one line
+    line = ("--line", "浙江省杭州市西湖区文三路18号3单元")
+    code, out = cli("order", "address", order.id, *line, "--by", "mei", "--db", sqlite_url)
+    # Then the answer names the region the parser read (before: "the address given")
+    assert code == 0, out
+    assert f"{order.id} (awaiting_payment) now ships to 浙江省 杭州市 西湖区" in out
+    # and the same line again says nothing changed (before: a second history row)
+    code, out = cli("order", "address", order.id, *line, "--by", "mei", "--db", sqlite_url)
+    assert code == 0, out
+    assert f"{order.id} (awaiting_payment) already ships to 浙江省 杭州市 西湖区: nothing " \
+           f"changed" in out
+    code, out = cli("order", "show", order.id, "--json", "--db", sqlite_url)
+    steps = [step["trigger"] for step in json.loads(out)["history"]]
+    assert steps.count("correct_address") == 1
