@@ -8,8 +8,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from integrations.http.deps import ERRORS, CaseId, EntryId, OrderId, Run
-from integrations.ingest import handlers
+from integrations.ingest import corrections, handlers
 from integrations.ingest.events import (
+    AddressCorrectionIn,
     AfterSalesRequest,
     BuyerSignedUp,
     CarrierEvent,
@@ -71,6 +72,13 @@ def list_entry_removed(entry_id: EntryId, event: ListEntryRemoval,
                        run: Run) -> JSONResponse:
     """Take a list entry off (kept as removed, for the audit trail)."""
     return _reply(run(lambda c: handlers.list_entry_removed(c, entry_id, event)))
+
+
+@router.post("/v1/ops/orders/{order_id}/address", tags=["ops"])
+def address_correction(order_id: OrderId, event: AddressCorrectionIn, run: Run) -> JSONResponse:
+    """Correct an order's address before it ships (checked as placement checks it, and by its
+    address rules); `changed` false when the order has that address already."""
+    return _reply(run(lambda c: corrections.address_corrected(c, order_id, event)))
 
 
 @router.post("/v1/payments/events", tags=["payments"])

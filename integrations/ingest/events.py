@@ -6,7 +6,16 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, ConfigDict, Field
 
-from integrations.service.inputs import NAME, Count, Currency, Edge, Money, PlaceOrder, When
+from integrations.service.inputs import (
+    NAME,
+    Address,
+    Count,
+    Currency,
+    Edge,
+    Money,
+    PlaceOrder,
+    When,
+)
 from statemachine import limits
 from statemachine.aftersales import CaseKind
 from statemachine.tracking import CarrierStatus
@@ -108,6 +117,16 @@ class ListEntryIn(Inbound):
 class ListEntryRemoval(Inbound):
     model_config = _example(event_id="list-rm-1", author="lee")
     author: str = Field(pattern=NAME)
+
+
+class AddressCorrectionIn(Inbound):
+    model_config = _example(event_id="addr-1", address={
+        "province": "浙江省", "city": "杭州市", "district": "西湖区", "street": "文三路18号"},
+        by="mei", reason="买家来电确认")
+    address: Address = Field(description="the address as placement takes it (fields or "
+                             "`line`); recipient and phone are kept unless named")
+    by: str = Field(pattern=NAME, description="who corrects it (recorded)")
+    reason: str | None = Field(None, max_length=limits.REASON)
 
 
 class NoteIn(Edge):
