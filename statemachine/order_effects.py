@@ -164,7 +164,22 @@ def correct_address(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     payload = {"from": ctx["shown_before"], "to": ctx["shown_after"],
                "conflicts_before": list(before.get("conflicts", ()))}
     return payload | ({"reason": ctx["reason"]} if ctx.get("reason") else {}) \
-        | ({"risk": risk} if risk else {})
+        | ({"risk": risk} if risk else {}) | _promise_follows(order, ctx)
+
+
+def _promise_follows(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The days placement added to the promise for a far warehouse, measured again from the
+    corrected address (the stock kept where it is): the history says when they change."""
+    if "promise_extra_days" not in ctx:
+        return {}
+    days, before = ctx["promise_extra_days"] or 0, order.attrs.get("promise_extra_days") or 0
+    if days:
+        order.attrs["promise_extra_days"] = days
+    else:
+        order.attrs.pop("promise_extra_days", None)
+    if days == before:
+        return {}
+    return {"promise_extra_days": days, "allocation_reasons": list(ctx["allocation_reasons"])}
 
 
 def note_reason(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:

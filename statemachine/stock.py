@@ -69,6 +69,14 @@ def choose_allocation(needs: Iterable[Need], available: Availability,
     return _explain(plan, needs, available, km, km_per_day)
 
 
+def explain_plan(plan: Iterable[Allocation], needs: Iterable[Need], available: Availability,
+                 km: Distances, km_per_day: float = 800.0) -> AllocationChoice:
+    """What a plan already made means at these distances — the reasons and the promise's
+    extra days, as `choose_allocation` gives them — for a buyer who moved (an address
+    corrected after the stock was held where it is)."""
+    return _explain(list(plan), list(needs), available, dict(km), km_per_day)
+
+
 def _by_distance(km: Distances, available: Availability):
     return lambda wh: (km.get(wh, math.inf), wh)
 

@@ -35,6 +35,7 @@ from integrations.notifications.masking import known_pii, mask_address, mask_tex
 from integrations.service import orders
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
+from integrations.service.correction_promise import promise_at
 from integrations.service.correction_risk import judged
 from integrations.service.inputs import Address, Edge, check_actor, parse
 from statemachine import limits
@@ -112,6 +113,7 @@ def correct_in(ctx: Context, tx: Tx, order_id: int, request: Request,
         return Corrected(order, False)
     # placement's address rules, before anything is written (refusals write nothing)
     told = judged(ctx, tx, order, sent, contact, now) if correctable else []
+    promise = promise_at(ctx, tx, order, parsed)  # the stock stays; the promise follows
     params = {"shipping_address": new, "address": parsed.as_dict(),
               "shown_before": shown(old, order.attrs.get("address") or {}),
               "shown_after": shown(new, parsed.as_dict()),
@@ -120,7 +122,8 @@ def correct_in(ctx: Context, tx: Tx, order_id: int, request: Request,
               "reason": mask_text(request.reason, known_pii(order.attrs))
               if request.reason else None,
               "buyer_phone": _buyer_phone(order.attrs, old, contact.phone),
-              "risk": told}
+              "risk": told, "promise_extra_days": promise.extra_days,
+              "allocation_reasons": list(promise.reasons)}
     try:
         orders.fire(ctx, tx, order, "correct_address", request.actor, params, now)
     except InvalidTransition as error:

@@ -1,0 +1,61 @@
+"""The promised delivery follows a corrected address: placement's extra days for a far
+warehouse are measured again from the new address (the stock stays where it is held)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from integrations.config import Settings
+from integrations.fulfil_config import FulfilmentPolicy
+from orderpilot import ManualClock, OrderPilot
+from statemachine.risk_port import approve_everything
+from tests.integration.fulfil.test_regional_allocation import REGIONS, SHANGHAI_BUYER, place
+
+SHENZHEN_BUYER = {"province": "广东省", "city": "深圳市", "district": "南山区",
+                  "street": "科技南十二路2号"}
+
+
+@pytest.fixture
+def shop(any_url: str, clock: ManualClock) -> Iterator[OrderPilot]:
+    """Warehouses in Hangzhou, Shanghai and Shenzhen, by region."""
+    settings = Settings(database_url=any_url,
+                        fulfilment=FulfilmentPolicy(warehouse_regions=REGIONS))
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything, settings=settings)
+    yield pilot
+    pilot.close()
+
+
+def shipped_promise(shop, order) -> timedelta:
+    shop.orders.fire(order.id, "pay", amount=order.total, payment_ref=f"p-{order.id}")
+    for trigger in ("start_picking", "pack", "ship"):
+        shop.orders.fire(order.id, trigger)
+    return shop.shipments.of_order(order.id)[0].promised_by
+
+
+def test_a_buyer_corrected_far_from_the_stock_is_promised_the_extra_day(shop, clock):
+    # Given only Shenzhen has stock, and a Shenzhen buyer's order (the usual 5 days)
+    shop.inventory.receive(sku="SKU-1", warehouse="WH-SHENZHEN", quantity=10)
+    order = place(shop, SHENZHEN_BUYER)
+    # When ops correct it to Shanghai, about 1,200 km from Shenzhen (Shanghai has a warehouse)
+    shop.orders.correct_address(order.id, address=SHANGHAI_BUYER, by="ops:mei")
+    # Then the history says the promise grows, as placement would have said it
+    step = shop.orders.history(order.id)[-1]
+    assert step.payload["promise_extra_days"] == 1
+    assert step.payload["allocation_reasons"][-1].startswith(
+        "promise +1 day(s) for ") and "beyond WH-SHANGHAI" in step.payload[
+        "allocation_reasons"][-1]
+    # and the parcel is promised in 6 days (before: 5, as for Shenzhen)
+    assert shipped_promise(shop, order) == clock.now() + timedelta(days=6)
+
+
+def test_a_buyer_corrected_next_to_the_stock_loses_the_extra_day(shop, clock):
+    # Given only Shenzhen has stock, and a Shanghai buyer's order (+1 day)
+    shop.inventory.receive(sku="SKU-1", warehouse="WH-SHENZHEN", quantity=10)
+    order = place(shop, SHANGHAI_BUYER)
+    # When ops correct it to Shenzhen: the usual 5 days (before: 6)
+    shop.orders.correct_address(order.id, address=SHENZHEN_BUYER, by="ops:mei")
+    assert shop.orders.history(order.id)[-1].payload["promise_extra_days"] == 0
+    assert shipped_promise(shop, order) == clock.now() + timedelta(days=5)
