@@ -37,27 +37,37 @@ HEADS = ("SELECT carrier, SUBSTR(tracking_no, 1, LENGTH(carrier) + 1), "
          "MAX(CAST(SUBSTR(tracking_no, LENGTH(carrier) + 2) AS BIGINT)) FROM shipments "
          "WHERE SUBSTR(tracking_no, LENGTH(carrier) + 1, 1) = '-' "
          "AND LENGTH(tracking_no) >= LENGTH(carrier) + 8 "
-         "AND SUBSTR(tracking_no, LENGTH(carrier) + 2) {digits} "
+         "AND {number} "
          "GROUP BY carrier, SUBSTR(tracking_no, 1, LENGTH(carrier) + 1)")
 # a name whose capitals are longer (straße, STRASSE): its head is read on its own
 LONGER = ("SELECT MAX(CAST(SUBSTR(tracking_no, :n + 1) AS BIGINT)) FROM shipments "
           "WHERE carrier = :carrier AND SUBSTR(tracking_no, 1, :n) = :head "
-          "AND LENGTH(tracking_no) >= :n + 7 AND SUBSTR(tracking_no, :n + 1) {digits}")
+          "AND LENGTH(tracking_no) >= :n + 7 AND {number}")
 DIGITS = {"sqlite": "NOT GLOB '*[^0-9]*'", "postgresql": "!~ '[^0-9]'"}
+# ... and a number a BIGINT counter can come to (<= 2**63 - 1: of two digit strings as long,
+# the larger sorts last). A longer one is never the adapter's; PostgreSQL's CAST refused it
+# (bigint out of range: the upgrade failed), SQLite's made it 2**63 - 1, a counter at its end.
+NUMBER = ("{suffix} {digits} AND (LENGTH(LTRIM({suffix}, '0')) < 19 "
+          "OR (LENGTH(LTRIM({suffix}, '0')) = 19 "
+          "AND LTRIM({suffix}, '0') <= '9223372036854775807'))")
 NOT_ASCII = {"sqlite": "SELECT DISTINCT carrier FROM shipments WHERE carrier GLOB '*[^ -~]*'",
              "postgresql": "SELECT DISTINCT carrier FROM shipments WHERE carrier ~ '[^ -~]'"}
 
 
 def last_numbers(bind: sa.engine.Connection) -> dict[str, int]:
     digits = DIGITS[bind.dialect.name]
+    heads = HEADS.format(number=NUMBER.format(
+        suffix="SUBSTR(tracking_no, LENGTH(carrier) + 2)", digits=digits))
+    longer = LONGER.format(number=NUMBER.format(suffix="SUBSTR(tracking_no, :n + 1)",
+                                                digits=digits))
     last: dict[str, int] = {}
-    for carrier, head, last_no in bind.execute(sa.text(HEADS.format(digits=digits))):
+    for carrier, head, last_no in bind.execute(sa.text(heads)):
         if head == f"{carrier.upper()}-":
             last[carrier] = int(last_no)
     for carrier in bind.execute(sa.text(NOT_ASCII[bind.dialect.name])).scalars():
         head = f"{carrier.upper()}-"
         if len(head) != len(carrier) + 1:
-            found = bind.execute(sa.text(LONGER.format(digits=digits)), {
+            found = bind.execute(sa.text(longer), {
                 "carrier": carrier, "head": head, "n": len(head)}).scalar()
             if found is not None:
                 last[carrier] = int(found)
