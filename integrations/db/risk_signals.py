@@ -60,14 +60,17 @@ def profile(sql: Sql, facts: PlacementFacts, since: datetime) -> Row:
     return row
 
 
-def velocity(sql: Sql, keys: Mapping[str, str], start: datetime, now: datetime
-             ) -> dict[str, int]:
-    """Orders placed in (start, now] sharing each dimension's value (one index-range query)."""
+def velocity(sql: Sql, keys: Mapping[str, str], start: datetime, now: datetime,
+             order_id: int) -> dict[str, int]:
+    """Orders placed in (start, now] sharing each dimension's value (one index-range query),
+    but `order_id`: at placement its facts are not written yet; a corrected address is judged
+    when they are, and the order is no other order to its address."""
     sums = ", ".join(f"coalesce(sum(CASE WHEN {COLUMNS[d]} = :{d} THEN 1 ELSE 0 END), 0)"
                      for d in keys)
     match = " OR ".join(f"{COLUMNS[d]} = :{d}" for d in keys)
     row = sql.one(f"SELECT {sums} FROM risk_order_facts WHERE placed_at > :start "
-                  f"AND placed_at <= :now AND ({match})", {**keys, "now": now, "start": start})
+                  f"AND placed_at <= :now AND order_id <> :o AND ({match})",
+                  {**keys, "now": now, "start": start, "o": order_id})
     assert row is not None
     return {d: int(n) for d, n in zip(keys, row, strict=True)}
 

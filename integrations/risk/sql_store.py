@@ -65,10 +65,10 @@ class SqlRiskStore:
         return risk_signals.profile(self.sql, facts, facts.placed_at - ADDRESS_WINDOW)
 
     def _velocity(self, facts: PlacementFacts, window_seconds: int) -> dict[str, int]:
-        """Earlier orders in the window sharing each dimension's value."""
+        """Other orders in the window sharing each dimension's value."""
         return risk_signals.velocity(self.sql, dimension_keys(facts),
                                      facts.placed_at - timedelta(seconds=window_seconds),
-                                     facts.placed_at)
+                                     facts.placed_at, ids.ORDER.parse(facts.order_id))
 
     def _sku_bought_today(self, facts: PlacementFacts) -> dict[str, int]:
         """Units per sku (of this order's skus) this buyer bought since UTC midnight."""
