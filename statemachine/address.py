@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from statemachine import limits
 from statemachine.cn_numerals import CN_CHARS, arabic, arabic_floors, arabic_numbers
@@ -140,6 +140,9 @@ class ParsedAddress:
     # region fields sent that contradict each other (广东省 / 杭州市): never in the key, which
     # is of the region the address library settled on (region_conflict.py)
     conflicts: tuple[RegionConflict, ...] = ()
+    # `key`, once worked out: a placement asks for it a dozen times (each risk rule, the
+    # counters, the order's attributes) and it costs ~10 µs of regular expressions each time
+    _key: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -148,6 +151,11 @@ class ParsedAddress:
         At most `limits.ADDRESS_KEY` characters, the width of the columns that keep it: every
         field may be within its own limit while all of them together are not, so a longer key
         keeps its start and ends in a digest of the whole (still equal exactly when equal)."""
+        if self._key is None:
+            object.__setattr__(self, "_key", self._worked_out_key())
+        return self._key  # type: ignore[return-value]
+
+    def _worked_out_key(self) -> str:
         place = self.region_code or "|".join(fold(p or "") for p in (
             self.postcode, self.province, self.city, self.district))
         street, unit = self.street, self.unit
