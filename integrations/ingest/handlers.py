@@ -38,7 +38,7 @@ from integrations.service import aftersales, orders, refunds, shipments, verific
 from integrations.service.context import Context, Tx
 from integrations.service.idempotency import KeyReused, request_digest
 from integrations.service.inputs import OpenCase, parse, parse_id
-from integrations.service.views import CaseView, ShipmentView
+from integrations.service.views import CaseView, OrderView, ShipmentView
 from statemachine import ids
 from statemachine.errors import InvalidInput
 from statemachine.order_aggregate import OrderState
@@ -68,7 +68,9 @@ def order_placed(ctx: Context, event: OrderPlaced) -> Outcome:
             raise IdempotencyConflict(key) from None
         except InvalidInput as error:
             raise _as_body_fields(error) from None
-        return Applied(order.id, True, {"order": order_body(tx, order.id)})
+        # the order as placed, not read back: the same view (tests/integration/integ/
+        # test_http_placement_answer.py), without a second load of what was just written
+        return Applied(order.id, True, {"order": OrderView.of(order).model_dump(mode="json")})
 
     outcome = orders.planning_again(
         lambda: once(ctx, "shop", "order.placed", event, apply, status=201, inbox=False))
