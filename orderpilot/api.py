@@ -52,7 +52,7 @@ from orderpilot.verification import Verification
 from orderpilot.webhooks_api import Webhooks
 from statemachine.clock import Clock
 from statemachine.errors import InvalidInput
-from statemachine.order import ORDER_LIFECYCLE, Order
+from statemachine.order import Order
 from statemachine.ports import Carrier, PaymentGateway
 from statemachine.risk_port import RiskCheck
 from statemachine.shipment import SHIPMENT_LIFECYCLE
@@ -175,7 +175,14 @@ class Orders:
             return OrderView.of(tx.store.get_order(parse_id("order_id", order_id, "o")))
 
     def allowed_triggers(self, order_id: str) -> list[str]:
-        return ORDER_LIFECYCLE.allowed(self.get(order_id).state)
+        """The triggers `fire` takes from the order's state now (a guard may still refuse one:
+        `pay` with another amount), as an InvalidTransition lists them. Not the shop's own
+        steps (`refund`: an after-sales case's, `pilot.cases.refund`, or a cancellation's;
+        `reallocate`), nor `correct_address` (its own call, `correct_address`), nor `capture`
+        unless the order holds an uncaptured authorisation."""
+        with self._ctx.tx(readonly=True) as tx:
+            order = tx.store.get_order(parse_id("order_id", order_id, "o"))
+        return orders.allowed_to_a_caller(self._ctx, order)
 
     def list(self, **filters: Any) -> OrderPage:
         """A page of orders, newest first: state=[...], buyer=, since=, until=, risk=

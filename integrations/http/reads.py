@@ -12,12 +12,11 @@ from integrations.ingest.events import NoteIn
 from integrations.ingest.notes import NoteView
 from integrations.risk import lists_store
 from integrations.risk.views import BlacklistEntryView
-from integrations.service import listing
+from integrations.service import listing, orders
 from integrations.service.inputs import parse_id
 from integrations.service.listing import OrderPage
 from integrations.service.views import CaseView, OrderView, ShipmentView, TransitionView
 from statemachine.errors import InvalidInput
-from statemachine.order import ORDER_LIFECYCLE
 
 router = APIRouter(responses=READ_ERRORS, tags=["ops"])
 
@@ -63,11 +62,12 @@ def _given(**values: object) -> dict[str, object]:
 
 @router.get("/v1/ops/orders/{order_id}")
 def order_detail(order_id: OrderId, ctx: Ctx) -> dict[str, Any]:
-    """The order, its allowed triggers, parcels and after-sales cases."""
+    """The order, the triggers a caller may fire on it now (as `pilot.orders.allowed_triggers`
+    lists them), its parcels and after-sales cases."""
     with ctx.tx(readonly=True) as tx:
         order = tx.store.get_order(_number(order_id))
         return {"order": OrderView.of(order).model_dump(mode="json"),
-                "allowed_triggers": ORDER_LIFECYCLE.allowed(order.state),
+                "allowed_triggers": orders.allowed_to_a_caller(ctx, order),
                 "shipments": [ShipmentView.of(s).model_dump(mode="json")
                               for s in tx.store.shipments_of(order.id)],
                 "cases": [CaseView.of(c).model_dump(mode="json")

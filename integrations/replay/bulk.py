@@ -83,14 +83,15 @@ def _run(ctx: Context, tx: Tx, kind: pipeline.Kind, moves: Sequence[Move],
                   for m in moves}
         by_move = {id(w): m for m, w in zip(moves, wanted.values(), strict=True)}
         _, refused = pipeline.run(ctx, tx, kind, list(wanted.values()))
-    return [Refused(by_move.get(id(r.move)) or _as_move(r.move), str(_seen(ctx, kind, r.error)),
+    return [Refused(by_move.get(id(r.move)) or _as_move(r.move),
+                    str(_seen(ctx, kind, r.error, r.move.aggregate)),
                     str(r.move.aggregate.state)) for r in refused]
 
 
-def _seen(ctx: Context, kind: pipeline.Kind, error: Exception) -> Exception:
+def _seen(ctx: Context, kind: pipeline.Kind, error: Exception, aggregate: Any) -> Exception:
     """A refusal as the single-call API words it."""
     if kind is ORDER and isinstance(error, InvalidTransition):
-        return orders.as_a_caller_sees(ctx, error)
+        return orders.as_a_caller_sees(ctx, error, aggregate)
     return error
 
 

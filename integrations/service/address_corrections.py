@@ -127,7 +127,7 @@ def correct_in(ctx: Context, tx: Tx, order_id: int, request: Request,
     try:
         orders.fire(ctx, tx, order, "correct_address", request.actor, params, now)
     except InvalidTransition as error:
-        raise orders.as_a_caller_sees(ctx, error) from None
+        raise orders.as_a_caller_sees(ctx, error, order) from None
     return Corrected(order, True)
 
 

@@ -183,18 +183,33 @@ def _fire_for_a_caller(ctx: Context, tx: Tx, order: Order, trigger: str, actor: 
     try:
         return fire(ctx, tx, order, trigger, actor, params, now)
     except InvalidTransition as error:
-        raise as_a_caller_sees(ctx, error) from None
+        raise as_a_caller_sees(ctx, error, order) from None
 
 
-def as_a_caller_sees(ctx: Context, error: InvalidTransition) -> InvalidTransition:
+def as_a_caller_sees(ctx: Context, error: InvalidTransition,
+                     order: Order | None = None) -> InvalidTransition:
     """An order's refusal listing only what a caller may fire instead (the API and the bulk
-    path answer alike): not internal steps (refund, reallocate …), revive only under the
-    revive policy."""
-    revive = ctx.settings.late_payments == "revive"
-    callable_ = [t for t in error.allowed if t in ORDER_PARAMS and (t != "revive" or revive)]
+    path answer alike; `callable_by_a_caller`)."""
     return InvalidTransition(error.entity, error.entity_id, error.state, error.trigger,
-                             callable_, none="none by a caller" if error.allowed
+                             callable_by_a_caller(ctx, error.allowed, order),
+                             none="none by a caller" if error.allowed
                              else "none (final state)")
+
+
+def allowed_to_a_caller(ctx: Context, order: Order) -> list[str]:
+    """What a caller may fire on `order` now (`pilot.orders.allowed_triggers`, the HTTP detail)."""
+    return callable_by_a_caller(ctx, ORDER_LIFECYCLE.allowed(order.state), order)
+
+
+def callable_by_a_caller(ctx: Context, steps: list[str], order: Order | None = None
+                         ) -> list[str]:
+    """Of an order's `steps` (its state's), those `pilot.orders.fire` takes: not internal
+    steps (refund, reallocate …) nor those with a call of their own (correct_address), revive
+    only under the revive policy, capture only while `order` (when known) holds an
+    uncaptured authorisation — the guard refuses it on any other order, always."""
+    revive = ctx.settings.late_payments == "revive"
+    return [t for t in steps if t in ORDER_PARAMS and (t != "revive" or revive)
+            and (t != "capture" or order is None or order.authorisation is not None)]
 
 
 def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,

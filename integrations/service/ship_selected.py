@@ -67,7 +67,7 @@ def ship_selected(ctx: Context, order_no: int, carriers: Mapping[str, Carrier],
                 "parcels": parcels, "promised_by": max(w.promised_by for w in waybills),
                 **said}, now)
         except InvalidTransition as error:  # it moved while the labels were bought
-            raise orders.as_a_caller_sees(ctx, error) from None
+            raise orders.as_a_caller_sees(ctx, error, current) from None
         return tx.store.get_order(order_no), waybills
 
 
@@ -75,7 +75,7 @@ def _check_can_ship(ctx: Context, order: Order, said: dict[str, str]) -> None:
     if not ORDER_LIFECYCLE.can(order.state, "ship"):
         raise orders.as_a_caller_sees(ctx, InvalidTransition(
             "order", order.public_id, order.state.value, "ship",
-            ORDER_LIFECYCLE.allowed(order.state)))
+            ORDER_LIFECYCLE.allowed(order.state)), order)
     # a packed order whose money was all refunded is held (`ship` refuses it) unless a
     # person says why it ships anyway (`ship_refunded`): refused before any label is bought
     held = money_kept_or_shipped_anyway(order, said)

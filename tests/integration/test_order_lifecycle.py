@@ -103,6 +103,26 @@ def test_a_trigger_that_is_not_allowed_names_the_state_and_the_way_out(pilot):
     assert row_counts(pilot) == before
 
 
+def test_allowed_triggers_lists_what_fire_accepts_and_nothing_internal(pilot):
+    """Before, a paid order listed `refund`, `capture` and `correct_address`: fire refuses the
+    first and the last by name (their own calls: a case refund, `correct_address`) and
+    `capture` on an order holding no authorisation. The list is what a refusal offers."""
+    stock(pilot)
+    paid = paid_order(pilot)
+    authorised = placed_order(pilot, buyer="b-2")
+    authorised = pilot.orders.fire(authorised.id, "pay", amount=authorised.total,
+                                   payment_ref="stripe-pi-2", authorised_only=True)
+    assert pilot.orders.allowed_triggers(paid.id) == ["start_picking", "cancel"]
+    assert pilot.orders.allowed_triggers(authorised.id) == ["start_picking", "cancel",
+                                                            "capture"]
+    with pytest.raises(InvalidTransition) as refused:
+        pilot.orders.fire(paid.id, "ship")
+    assert refused.value.allowed == pilot.orders.allowed_triggers(paid.id)
+    # and fire takes each trigger listed
+    assert pilot.orders.fire(authorised.id, "capture", amount=authorised.total).paid == 3998
+    assert pilot.orders.fire(paid.id, "start_picking").state == "picking"
+
+
 def test_a_guard_refusal_writes_nothing(pilot):
     stock(pilot)
     order = placed_order(pilot)
