@@ -10,12 +10,10 @@ from integrations.service.context import Context
 from integrations.service.idempotency import check_key
 from integrations.service.inputs import Decided, OpenCase, check_actor, parse, parse_id
 from integrations.service.money_refunds import try_refund_case
-from integrations.service.refunds_owed import masked_for
-from integrations.service.views import ApprovedCase, CaseRefund, CaseView, admin_note
+from integrations.service.views import ApprovedCase, CaseRefund, CaseView
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE
-from statemachine.money import OperationStatus, PaymentOperation
-from statemachine.ports import Carrier, PermanentPaymentError
+from statemachine.ports import Carrier
 
 
 class Cases:
@@ -53,10 +51,7 @@ class Cases:
         a refund made elsewhere: no money moves.)"""
         number = parse_id("case_id", case_id, "c")
         done = try_refund_case(self._ctx, number, check_actor(by), amount)
-        refund = CaseRefund.of(done, self.get(case_id))
-        if refund.error is None:
-            return refund
-        return refund.model_copy(update={"error": _refusal(self._ctx, done)})
+        return refunds.answered(self._ctx, done, self.get(case_id))
 
     def fire_with_label(self, case_id: str, trigger: str, carrier: Carrier, *,
                         actor: str = "api", reason: str | None = None) -> CaseView:
@@ -94,35 +89,34 @@ class Cases:
     def approve(self, case_id: str, *, by: str, reason: str) -> ApprovedCase:
         """Grant a request held for a person; InvalidTransition if it was decided already.
 
-        A refund-only request is then paid back through the payment provider at once, as
-        `refund` pays (the console's settle job, if one runs, finds it paid: the money moves
-        once): it comes back `refunded`. Still pending at the provider (a timeout): it comes
-        back `approved`, and the money sweep (`pilot.payments.sweep`, or the console) makes
-        the call again and counts it when paid. Refused by the provider: PermanentPaymentError
-        — the approval stands, nothing is counted; `refund` asks again, or close the case.
-        An order paid through Shopify: its money is given back in Shopify's admin, never
-        through the shop's gateway — it comes back `approved`, `refund_note` saying the
-        refund is to be made there; Shopify's refunds/create settles it (docs/connect.md).
-        A return's refund follows the inspection of its goods (`refund`)."""
-        key = self._decide(case_id, True, by, reason)  # its refund recorded with it
-        done = refunds.pay(self._ctx, key) if key else None
-        if done is not None and done.status is OperationStatus.FAILED:
-            raise PermanentPaymentError(f"{case_id} is approved, but the provider refused "
-                                        f"its refund {done.key}: {_refusal(self._ctx, done)}")
-        return ApprovedCase.of_view(self.get(case_id), admin_note(done) if done else None)
+        Returns the case as the approval left it (every `CaseView` field) with `refund`: what
+        became of its money, a `CaseRefund` as `refund` answers — or None for a return, whose
+        refund follows the inspection of its goods (`refund`). A refund-only request is paid
+        back through the payment provider at once, as `refund` pays (the console's settle
+        job, if one runs, finds it paid: the money moves once): `succeeded`, the case
+        `refunded`. `pending` (a timeout): the case stays `approved`, and the money sweep
+        (`pilot.payments.sweep`, or the console) makes the call again and counts it when paid.
+        `refused`: by the provider (`error`: its answer, the buyer masked) or by the store
+        (its order refunded in full already: `refund.refund` is None, nothing asked) —
+        nothing counted; `refund` asks again, or close the case. The approval stands in every
+        case: nothing is raised for the money (before, a refusal raised
+        PermanentPaymentError). An order paid through Shopify: its money is given back in
+        Shopify's admin, never through the shop's gateway — `pending`, `refund.in_admin_of`
+        `shopify`, and `refund.note` (also `refund_note`) saying the refund is to be made
+        there; Shopify's refunds/create settles it (docs/connect.md)."""
+        granted = self._decide(case_id, True, by, reason)  # its refund recorded with it
+        money = refunds.paid_back(self._ctx, granted) if granted else None
+        return ApprovedCase.of_approval(money.case if money else self.get(case_id), money)
 
     def reject(self, case_id: str, *, by: str, reason: str) -> CaseView:
         """Refuse a request held for a person; InvalidTransition if it was decided already."""
         self._decide(case_id, False, by, reason)
         return self.get(case_id)
 
-    def _decide(self, case_id: str, approve: bool, by: str, reason: str) -> str | None:
-        """Apply the decision; the key of the refund it recorded, if any."""
+    def _decide(self, case_id: str, approve: bool, by: str, reason: str
+                ) -> refunds.Granted | None:
+        """Apply the decision; the refund it recorded (or the store refused), if any."""
         number = parse_id("case_id", case_id, "c")
         checked = parse(Decided, {"by": by, "reason": reason})
         return refunds.decide(self._ctx, number, approve, checked.reason, checked.by)
 
-
-def _refusal(ctx: Context, done: PaymentOperation) -> str:
-    """The provider's reason for refusing, as shown: it may quote the buyer (masked)."""
-    return masked_for(ctx, done.order_id, done.error) if done.error else "no reason given"

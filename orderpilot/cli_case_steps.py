@@ -19,9 +19,9 @@ from rich.table import Table
 from integrations.console.casefiles import duration
 from integrations.console.casework import RETURN_BOUNCED, money, open_cases
 from integrations.service.inputs import check_text
-from integrations.service.views import CaseRefund, CaseView, ShipmentView
+from integrations.service.views import CaseView, ShipmentView
 from orderpilot.api import OrderPilot
-from orderpilot.cli_cases import By, case_app
+from orderpilot.cli_cases import By, case_app, refund_said
 from orderpilot.cli_common import DbOption, console, errors, fail, pilot
 from statemachine import limits
 
@@ -113,19 +113,8 @@ def case_refund(case_id: str, by: By, amount: Annotated[int | None, typer.Option
     if done.status == "refused":  # nothing counted: the case waits as it was
         raise fail(f"the provider refused refund {done.refund} of "
                    f"{money(done.amount, done.currency)}: {done.error}")
-    console.print(f"{done.case.id} refund by {who}: {_refund_said(done)}; now "
+    console.print(f"{done.case.id} refund by {who}: {refund_said(done)}; now "
                   f"[bold]{done.case.state}[/]")
-
-
-def _refund_said(done: CaseRefund) -> str:
-    """How a case refund went that the provider did not refuse, in words."""
-    amount = money(done.amount, done.currency)
-    if done.status == "succeeded":
-        return f"refunded {amount}"
-    if done.note:  # an order paid through Shopify: the merchant refunds it in its admin
-        return f"refund of {amount} pending, {done.note}"
-    why = f"{done.error}: the money sweep retries it" if done.error else "not confirmed yet"
-    return f"refund of {amount} pending at the provider ({why}; counted when it settles)"
 
 
 @case_app.command("exchange")

@@ -10,7 +10,8 @@ from rich.table import Table
 
 from integrations.console.casefiles import duration
 from integrations.console.casework import REFUND_REVIEW, money, open_cases
-from orderpilot.cli_common import DbOption, console, errors, pilot
+from integrations.service.views import CaseRefund
+from orderpilot.cli_common import DbOption, console, errors, fail, pilot
 
 case_app = typer.Typer(help="After-sales cases: decide requests, take a return's steps.",
                        no_args_is_help=True)
@@ -41,26 +42,46 @@ def case_list(db: DbOption = None) -> None:
 def case_approve(case_id: str, by: By, reason: Reason, db: DbOption = None) -> None:
     """Grant the request: a refund-only one is paid back through the payment provider at
     once (as `case refund`) — an order paid through Shopify is refunded by the merchant in
-    Shopify's admin, as it says; a return's refund follows the inspection of its goods."""
-    _decide(db, case_id, "approve", by, reason)
+    Shopify's admin, as it says; a return's refund follows the inspection of its goods.
+
+    Exit 0: approved, and its refund paid or pending (the money sweep retries it; or, paid
+    through Shopify, to be made in its admin); 1: approved, but its refund was refused (one
+    red line says why; nothing counted: `case refund` asks again, or `case close`); 2: not
+    approved, nothing written."""
+    with errors():
+        p = pilot(db)
+        case = p.cases.approve(case_id, by=by, reason=reason)
+    refund = case.refund
+    if refund is None or refund.status == "refused":
+        console.print(f"{case.id} approved by {by}: now [bold]{case.state}[/]")
+    else:
+        console.print(f"{case.id} approved by {by}, {refund_said(refund)}: now "
+                      f"[bold]{case.state}[/]")
+    if refund is not None and refund.status == "refused":
+        asked = f"the provider refused refund {refund.refund}" if refund.refund else \
+            "no refund was asked"
+        fail(f"{asked} of {money(refund.amount, refund.currency)}: {refund.error}; the "
+             f"approval stands, nothing counted (`case refund` asks again, or `case close`)")
+        raise typer.Exit(1)
 
 
 @case_app.command("reject")
 def case_reject(case_id: str, by: By, reason: Reason, db: DbOption = None) -> None:
     """Refuse the request."""
-    _decide(db, case_id, "reject", by, reason)
-
-
-def _decide(db: str | None, case_id: str, decision: str, by: str, reason: str) -> None:
     with errors():
-        p = pilot(db)
-        case = getattr(p.cases, decision)(case_id, by=by, reason=reason)
-        currency = p.orders.get(case.order_id).currency
-    done = {"approve": "approved", "reject": "rejected"}[decision]
-    paid = f", refunded {money(case.refunded, currency)}" if case.refunded else ""
-    console.print(f"{case.id} {done} by {by}{paid}: now [bold]{case.state}[/]")
-    if note := getattr(case, "refund_note", None):  # an order paid through Shopify
-        console.print(f"its refund is not made by orderpilot: {note}")
+        case = pilot(db).cases.reject(case_id, by=by, reason=reason)
+    console.print(f"{case.id} rejected by {by}: now [bold]{case.state}[/]")
+
+
+def refund_said(done: CaseRefund) -> str:
+    """How a case refund went that the provider did not refuse, in words."""
+    amount = money(done.amount, done.currency)
+    if done.status == "succeeded":
+        return f"refunded {amount}"
+    if done.note:  # an order paid through Shopify: the merchant refunds it in its admin
+        return f"refund of {amount} pending, {done.note}"
+    why = f"{done.error}: the money sweep retries it" if done.error else "not confirmed yet"
+    return f"refund of {amount} pending at the provider ({why}; counted when it settles)"
 
 
 def register(app: typer.Typer) -> None:

@@ -39,10 +39,14 @@ def decide_review(ctx: Context, order_id: str, answer: dict[str, Any]) -> str:
 
 
 def decide_refund(ctx: Context, case_id: str, answer: dict[str, Any]) -> str:
-    """Grant or refuse an after-sales request; the refund itself follows as a job."""
-    refunds.decide(ctx, parse_id("case_id", case_id, "c"), answer["decision"] == "approve",
-                   answer["reason"], answer["reviewer"])
-    return f"{PAST[answer['decision']]} by reviewer:{answer['reviewer']}: {answer['reason']}"
+    """Grant or refuse an after-sales request; the refund itself follows as a job — or, when
+    the store refused to record it (its order refunded in full already), the answer says so."""
+    granted = refunds.decide(ctx, parse_id("case_id", case_id, "c"),
+                             answer["decision"] == "approve", answer["reason"],
+                             answer["reviewer"])
+    said = f"{PAST[answer['decision']]} by reviewer:{answer['reviewer']}: {answer['reason']}"
+    return f"{said}; no refund asked: {granted.refused}" if granted and granted.refused \
+        else said
 
 
 def act_on_stall(ctx: Context, ports: Ports, shipment_id: str, answer: dict[str, Any]) -> str:

@@ -24,10 +24,7 @@ from integrations.ingest.events import (
 from integrations.ingest.once import Outcome
 from integrations.service import refunds
 from integrations.service.context import Context
-from integrations.service.refunds_owed import masked_for
-from integrations.service.views import admin_note
 from statemachine import ids
-from statemachine.money import OperationStatus
 
 router = APIRouter(responses=ERRORS)
 
@@ -100,10 +97,12 @@ def carrier_event(event: CarrierEvent, run: Run) -> JSONResponse:
 def case_decision(case_id: CaseId, event: ReviewDecision, run: Run) -> JSONResponse:
     """Grant or refuse an after-sales request held for a person. Granting a refund-only one
     pays the buyer back through the payment provider after the decision commits: `refund`
-    says how it ended (succeeded; pending: the money sweep makes the call again; failed:
-    `error`; pending with `in_admin_of` and `note`: an order paid through Shopify, refunded
-    by the merchant in Shopify's admin), `case` is the case then. A return's refund follows
-    the inspection."""
+    says how it ended, as `pilot.cases.refund` answers (`status` succeeded; pending: the money
+    sweep makes the call again; refused: `error` says why, the approval stands — `refund`,
+    the operation's key, is null when the store refused it before asking the provider;
+    pending with `in_admin_of` and `note`: an order paid through Shopify, refunded by the
+    merchant in Shopify's admin); `case` is the case then. A return's refund follows the
+    inspection: no `refund`."""
     outcome = run(lambda c: handlers.case_decided(c, case_id, event))
     return _reply(_paid_back(run.ctx, outcome))
 
@@ -111,19 +110,17 @@ def case_decision(case_id: CaseId, event: ReviewDecision, run: Run) -> JSONRespo
 def _paid_back(ctx: Context, outcome: Outcome) -> Outcome:
     """After the commit: make the call of the refund a grant recorded (a replay makes it with
     the same key — the provider pays once — or finds it settled) and answer as it ended."""
-    key = (outcome.body.get("refund") or {}).get("operation")
-    if not key:
+    recorded = outcome.body.get("refund")
+    if not recorded:
         return outcome
-    done = refunds.pay(ctx, key)
-    refund = {"operation": key, "status": done.status.value, "amount": done.amount,
-              "currency": done.currency}
-    if done.error and done.status is OperationStatus.FAILED:  # the provider's text: masked
-        refund["error"] = masked_for(ctx, done.order_id, done.error)
-    if (note := admin_note(done)) is not None:  # Shopify's money: refunded in its admin
-        refund.update(in_admin_of=done.provider, note=note)
-    case = refunds.get(ctx, ids.CASE.parse(outcome.body["case"]["id"]))
-    return replace(outcome, body={**outcome.body, "case": case.model_dump(mode="json"),
-                                  "refund": refund})
+    number = ids.CASE.parse(outcome.body["case"]["id"])
+    if "operation" in recorded:  # a decision logged before the answer named its status
+        granted = refunds.Granted(number, 0, "", key=recorded["operation"])
+    else:
+        granted = refunds.Granted(number, **recorded)
+    refund = refunds.paid_back(ctx, granted)
+    return replace(outcome, body={**outcome.body, "case": refund.case.model_dump(mode="json"),
+                                  "refund": refund.model_dump(mode="json", exclude={"case"})})
 
 
 @router.post("/v1/reviews/orders/{order_id}/decision", tags=["reviews"])

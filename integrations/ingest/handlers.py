@@ -199,19 +199,21 @@ def review_decided(ctx: Context, order_id: str, event: ReviewDecision) -> Outcom
 
 def case_decided(ctx: Context, case_id: str, event: ReviewDecision) -> Outcome:
     """A reviewer grants or refuses an after-sales request held for a person; granting a
-    refund-only one records its refund with it (`refund.operation`, paid after the commit:
-    http/events.py)."""
+    refund-only one records its refund with it, or the store's refusal of it (`refund`: the
+    `refunds.Granted`, paid and answered after the commit: http/events.py)."""
     number, actor = parse_id("case_id", case_id, "c"), f"reviewer:{event.reviewer}"
 
     def apply(tx: Tx, _: Any) -> Applied:
         case = tx.store.get_case(number, lock=True)  # the order's lock
         aftersales.fire(ctx, tx, case, event.decision, actor,
                         {"reason": event.reason} if event.reason else {})
-        key = refunds.record_granted(ctx, tx, number, actor) if \
+        granted = refunds.record_granted(ctx, tx, number, actor) if \
             event.decision == "approve" else None
+        recorded = {"refund": {"key": granted.key, "amount": granted.amount,
+                               "currency": granted.currency, "refused": granted.refused}
+                    } if granted else {}
         return Applied(case.order_id, True, {"case": CaseView.of(tx.store.get_case(number))
-                                             .model_dump(mode="json"),
-                                             **({"refund": {"operation": key}} if key else {})})
+                                             .model_dump(mode="json"), **recorded})
 
     return once(ctx, "reviews", f"case.{event.decision}", event, apply)
 

@@ -4,21 +4,24 @@ Settling a refund-only case records the refund (a pending operation, keyed per c
 order's lock, calls the payment gateway after that commit, and books its answer on case and
 order (money_refunds, money): a cancellation at the same moment sees the refund in flight.
 A person granting a refund-only request records it in the approval's own transaction
-(record_granted); the API, the CLI and HTTP then pay it at once, the console's settle job
-otherwise — once between them, by the one key.
+(record_granted); the API, the CLI and HTTP then pay it at once and answer how it ended as
+`pilot.cases.refund` does (paid_back), the console's settle job otherwise — once between them,
+by the one key.
 Return cases move to awaiting_return; the refund follows inspection of the goods.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from integrations.db import buyers
 from integrations.service import aftersales, case_money, money, money_refunds
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
-from integrations.service.views import CaseView, admin_note
-from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState
+from integrations.service.refunds_owed import masked_for
+from integrations.service.views import CaseRefund, CaseView, admin_note
+from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState, amount_due
 from statemachine.errors import GuardRejected
 from statemachine.money import OperationStatus, PaymentOperation
 from statemachine.ports import PaymentGateway, PermanentPaymentError
@@ -47,14 +50,29 @@ def triage(ctx: Context, case_id: int, rules: RefundRules | None = None) -> list
         return reasons
 
 
+@dataclass(frozen=True)
+class Granted:
+    """The refund a grant recorded with it: `key`, to pay after the commit (`pay`) — or, when
+    the store refused to record it, `refused`: the guard's words (its order refunded in full
+    already, by a cancellation), key None, nothing asked of the provider. `amount`: what the
+    case was owed. The approval stands either way."""
+
+    case_id: int
+    amount: int
+    currency: str
+    key: str | None = None
+    refused: str | None = None
+
+
 @retrying("the review decision")  # one transaction, re-run whole after a collision
 def decide(ctx: Context, case_id: int, approve: bool, reason: str, reviewer: str
-           ) -> str | None:
+           ) -> Granted | None:
     """A person's decision on a case under review; InvalidTransition if decided elsewhere.
 
-    Granting a refund-only request records its refund (in flight) in the same transaction:
-    the key is returned for the caller to pay after the commit (`pay`) — or the settle job
-    pays it; a crash in between leaves it pending, for the money sweep. None otherwise."""
+    Granting a refund-only request records its refund (in flight) in the same transaction
+    (`record_granted`): its key is returned for the caller to pay after the commit
+    (`paid_back`) — or the settle job pays it; a crash in between leaves it pending, for the
+    money sweep. None for a rejection or a grant that asks for no money (a return)."""
     actor = f"reviewer:{reviewer}"
     with ctx.tx() as tx:
         case = tx.store.get_case(case_id, lock=True)  # the order's lock
@@ -63,20 +81,45 @@ def decide(ctx: Context, case_id: int, approve: bool, reason: str, reviewer: str
         return record_granted(ctx, tx, case_id, actor) if approve else None
 
 
-def record_granted(ctx: Context, tx: Tx, case_id: int, actor: str) -> str | None:
+def record_granted(ctx: Context, tx: Tx, case_id: int, actor: str) -> Granted | None:
     """In the transaction that grants a request (its order locked): record the refund of a
     refund-only case to be paid, keyed `refund:<case>` like the settle job's, so the two
-    pay it once between them (settle). None for another kind, or when the store would
-    refuse the refund (its order refunded in full already, by a cancellation): the approval
-    stands, and `refund` or the settle job names why."""
+    pay it once between them (settle). None for another kind (its refund follows the
+    inspection). When the store refuses the refund (its order refunded in full already, by a
+    cancellation) the approval stands and the refusal is returned (`Granted.refused`), not
+    swallowed: every caller answers it."""
     case = tx.store.get_case(case_id)
     if case.kind is not CaseKind.REFUND_ONLY or case.state not in ACCEPTED:
         return None
     order = tx.store.get_order(case.order_id, lock=True)
     try:
-        return money_refunds.request_case_refund(ctx, tx, order, case, actor).key
-    except GuardRejected:
-        return None
+        recorded = money_refunds.request_case_refund(ctx, tx, order, case, actor)
+    except GuardRejected as refusal:
+        owed = amount_due(case, case_money.claims_refunded(tx, case))
+        return Granted(case_id, owed, order.currency, refused=str(refusal))
+    return Granted(case_id, recorded.amount, recorded.currency, key=recorded.key)
+
+
+def paid_back(ctx: Context, granted: Granted) -> CaseRefund:
+    """After the grant's commit: pay the refund it recorded (`pay`) and answer as
+    `pilot.cases.refund` does — succeeded; pending (a timeout: the money sweep makes the call
+    again with the same key); refused by the provider (its text, the buyer masked) — with the
+    case as it is then. A refund the store refused to record answers `refused` with the
+    guard's words and no key: nothing was asked of the provider."""
+    if granted.key is None:
+        return CaseRefund.trusted(status="refused", case=get(ctx, granted.case_id), refund=None,
+                                  amount=granted.amount, currency=granted.currency,
+                                  error=granted.refused or "refused")
+    return answered(ctx, pay(ctx, granted.key), get(ctx, granted.case_id))
+
+
+def answered(ctx: Context, done: PaymentOperation, case: CaseView) -> CaseRefund:
+    """A case refund's operation as callers are told of it (`CaseRefund`): the provider's text
+    in `error` masked — it may quote the buyer."""
+    refund = CaseRefund.of(done, case)
+    if refund.error is None or not done.error:
+        return refund
+    return refund.model_copy(update={"error": masked_for(ctx, done.order_id, done.error)})
 
 
 def pay(ctx: Context, key: str) -> PaymentOperation:

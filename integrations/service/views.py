@@ -145,33 +145,22 @@ class CaseView(View):
                    created_at=c.created_at)
 
 
-class ApprovedCase(CaseView):
-    """A case as its approval left it (`pilot.cases.approve`), and `refund_note`: why the
-    refund the approval recorded (refund-only) is not paid by orderpilot — to be made in
-    Shopify's admin, the order's money being Shopify's — else None."""
-
-    refund_note: str | None = None
-
-    @classmethod
-    def of_view(cls, case: CaseView, refund_note: str | None) -> ApprovedCase:
-        return cls.trusted(**dict(case), refund_note=refund_note)
-
-
 class CaseRefund(View):
     """What a case refund through the payment provider did (`pilot.cases.refund`): `status`
     is its payment operation's — `succeeded` (paid; the case and its order count it),
     `pending` (accepted and not confirmed yet, or failed for now — `error` says how — and
     retried by the money sweep under the same key: the case counts it when it settles) or
     `refused` (refused for good, `error` saying why: nothing counted, the case waits as it
-    was). `refund` is the operation's idempotency key, `amount` and `currency` what was asked;
-    `case` is the case as it is now. `in_admin_of`: the provider whose admin the merchant
-    makes this refund in (`shopify`: the order's money is Shopify's, never sent back through
-    orderpilot's gateway) — `pending` until that provider's refund webhook settles it, `note`
-    saying so; None when orderpilot asks the provider itself."""
+    was). `refund` is the operation's idempotency key — None only when an approval's refund
+    was refused by the store before the provider was asked (`ApprovedCase`) —, `amount` and
+    `currency` what was asked; `case` is the case as it is now. `in_admin_of`: the provider
+    whose admin the merchant makes this refund in (`shopify`: the order's money is Shopify's,
+    never sent back through orderpilot's gateway) — `pending` until that provider's refund
+    webhook settles it, `note` saying so; None when orderpilot asks the provider itself."""
 
     status: Literal["succeeded", "pending", "refused"]
     case: CaseView
-    refund: str
+    refund: str | None
     amount: int
     currency: str
     error: str | None = None
@@ -197,6 +186,26 @@ def admin_note(operation: PaymentOperation) -> str | None:
     return (f"{refund_in_admin(provider)}: orderpilot never sends back money {provider.title()} "
             f"took; the case and its order count the refund when {provider.title()}'s refund "
             "webhook says it was made")
+
+
+class ApprovedCase(CaseView):
+    """What `pilot.cases.approve` answers: the case as the approval left it (every `CaseView`
+    field, as before) and `refund`, what became of its money — None when the approval asks
+    for none (a return: its refund follows the inspection of the goods), else a `CaseRefund`
+    as `pilot.cases.refund` answers: `succeeded` (the case refunded), `pending` (a timeout:
+    the money sweep pays it with the same key) or `refused` (nothing counted, `error` says
+    why: the provider's answer, or the store's when its order was refunded in full already —
+    then `refund.refund` is None). The approval stands in every case. `refund_note`: the
+    refund's `note` — why orderpilot does not pay it (an order paid through Shopify: to be
+    made in Shopify's admin) —, else None."""
+
+    refund: CaseRefund | None
+    refund_note: str | None = None
+
+    @classmethod
+    def of_approval(cls, case: CaseView, refund: CaseRefund | None) -> ApprovedCase:
+        return cls.trusted(**dict(case), refund=refund,
+                           refund_note=refund.note if refund else None)
 
 
 _STATUS: dict[OperationStatus, Literal["succeeded", "pending", "refused"]] = {

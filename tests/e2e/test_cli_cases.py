@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from integrations.payments.simulated import SimulatedGateway
 from orderpilot import OrderPilot
 from orderpilot.cli import app
 from statemachine.risk_port import approve_everything
 from tests.factories import placed_order, stock
+from tests.integration.fulfil.test_case_approve_pays import Flaky
 
 runner = CliRunner()
 
@@ -90,3 +92,50 @@ def test_a_request_within_its_sla_shows_the_time_left(sqlite_url, live_clock):
     assert case.id in out
     assert any(f"{h} h {m} min left" in out
                for h, m in ((23, 59), (23, 58))), out
+
+
+def with_gateway(monkeypatch, gateway) -> None:
+    """The CLI's pilot (the store the command names) paying through `gateway`."""
+    monkeypatch.setattr("orderpilot.cli_common.OrderPilot",
+                        lambda db: OrderPilot(db, gateway=gateway))
+
+
+def test_an_approval_whose_refund_times_out_says_pending_and_exits_0(sqlite_url, held_case,
+                                                                     monkeypatch):
+    with_gateway(monkeypatch, Flaky())
+    code, out = cli("case", "approve", held_case, "--by", "mei", "--reason", "photo checked",
+                    "--db", sqlite_url)
+    # before: "approved by mei: now approved", nothing said of the money
+    assert code == 0, out
+    assert (f"{held_case} approved by mei, refund of ¥19.99 pending at the provider (gateway "
+            "timeout: the money sweep retries it; counted when it settles): now approved"
+            ) in " ".join(out.split()), out
+
+
+def test_an_approval_whose_refund_the_provider_refuses_says_why_and_exits_1(
+        sqlite_url, held_case, monkeypatch):
+    with_gateway(monkeypatch, SimulatedGateway())  # a provider that never saw the payment
+    code, out = cli("case", "approve", held_case, "--by", "mei", "--reason", "photo checked",
+                    "--db", sqlite_url)
+    # the approval stands (exit 1, not 2: something was written); before: a red line only,
+    # exit 2, as if nothing had been
+    flat = " ".join(out.split())
+    assert code == 1, out
+    assert f"{held_case} approved by mei: now approved" in flat, out
+    assert (f"error: the provider refused refund refund:{held_case} of ¥19.99: no payment "
+            "alipay-9; the approval stands, nothing counted") in flat, out
+    assert OrderPilot(sqlite_url).cases.get(held_case).state == "approved"
+
+
+def test_an_approval_its_cancelled_order_cannot_refund_says_so_and_exits_1(sqlite_url,
+                                                                           held_case):
+    pilot = OrderPilot(sqlite_url)
+    pilot.orders.fire(pilot.cases.get(held_case).order_id, "cancel", reason="买家不要了")
+    pilot.close()
+    code, out = cli("case", "approve", held_case, "--by", "mei", "--reason", "photo checked",
+                    "--db", sqlite_url)
+    flat = " ".join(out.split())
+    assert code == 1, out
+    assert f"{held_case} approved by mei: now approved" in flat, out
+    assert (f"error: no refund was asked of ¥19.99: case {held_case} cannot refund from "
+            "approved") in flat, out

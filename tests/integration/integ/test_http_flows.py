@@ -146,9 +146,11 @@ def test_a_reviewer_decides_an_after_sales_request_held_for_a_person(client, sho
     # settle job); a replay pays nothing more; a late reject is refused
     assert response.status_code == 200, response.text
     assert response.json()["case"]["state"] == "refunded"
-    assert response.json()["refund"] == {"operation": f"refund:{opened['id']}",
-                                         "status": "succeeded", "amount": 1999,
-                                         "currency": "CNY"}
+    # (`refund` as pilot.cases.refund answers, less the case beside it: before, `operation`
+    # and `failed` where the Python API says `refund` and `refused`)
+    assert response.json()["refund"] == {"status": "succeeded",
+                                         "refund": f"refund:{opened['id']}", "amount": 1999,
+                                         "currency": "CNY", "error": None}
     again = client.post(f"/v1/reviews/cases/{opened['id']}/decision", decision)
     assert again.headers["Idempotent-Replay"] == "true"
     assert again.json()["case"]["state"] == "refunded"
@@ -164,6 +166,52 @@ def test_a_reviewer_decides_an_after_sales_request_held_for_a_person(client, sho
     steps = [h for h in shop.orders.history(order["id"]) if h.entity_id == opened["id"]]
     assert [(h.trigger, h.actor) for h in steps][-2:] == [("approve", "reviewer:amy"),
                                                           ("refund", "reviewer:amy")]
+
+
+def test_a_grant_whose_refund_the_store_refuses_answers_refused_and_stands(client, shop):
+    # Given a refund request held for a person on an order cancelled (refunded in full) since
+    order = placed(client)
+    client.post("/v1/payments/events", payment(order))
+    opened = client.post(f"/v1/shop/orders/{order['id']}/cases",
+                         {"event_id": "as-10", "kind": "refund_only", "reason": "包装破损",
+                          "lines": [{"line_no": 1, "quantity": 1}]}).json()["case"]
+    shop.cases.fire(opened["id"], "review", actor="system:refund-review")
+    shop.orders.fire(order["id"], "cancel", reason="买家不要了")
+    # When the reviewer grants it over HTTP
+    decision = {"event_id": "rev-c-10", "decision": "approve", "reviewer": "amy",
+                "reason": "photos show the damage"}
+    response = client.post(f"/v1/reviews/cases/{opened['id']}/decision", decision)
+    # Then the approval stands and the answer says its refund was refused, and why (before:
+    # no `refund` at all, as for a return, which asks for no money); a replay says the same
+    assert response.status_code == 200, response.text
+    assert response.json()["case"]["state"] == "approved"
+    refund = response.json()["refund"]
+    assert (refund["status"], refund["refund"], refund["amount"], refund["currency"]) == (
+        "refused", None, 1999, "CNY")
+    assert refund["error"].startswith(f"case {opened['id']} cannot refund from approved"), refund
+    again = client.post(f"/v1/reviews/cases/{opened['id']}/decision", decision)
+    assert again.headers["Idempotent-Replay"] == "true"
+    assert again.json()["refund"] == refund
+
+
+def test_a_decision_logged_before_the_answer_named_its_status_replays_with_it(client, shop):
+    """A decision logged by an earlier version stored its refund as `{"operation": key}`: its
+    replay still pays nothing more and answers in today's shape."""
+    from integrations.http.events import _paid_back
+    from integrations.ingest.once import Outcome
+
+    order = placed(client)
+    client.post("/v1/payments/events", payment(order))
+    case = shop.cases.open(order["id"], kind="refund_only", reason="包装破损",
+                           lines=[{"line_no": 1, "quantity": 1}])
+    shop.cases.fire(case.id, "review", actor="system:refund-review")
+    assert shop.cases.approve(case.id, by="amy", reason="ok").refund.status == "succeeded"
+    logged = Outcome(200, {"case": case.model_dump(mode="json"),
+                           "refund": {"operation": f"refund:{case.id}"}}, duplicate=True)
+    body = _paid_back(shop.context, logged).body
+    assert (body["case"]["state"], body["refund"]["status"], body["refund"]["refund"]) == (
+        "refunded", "succeeded", f"refund:{case.id}")
+    assert shop.orders.get(order["id"]).refunded == 1999
 
 
 def test_ops_list_orders_page_by_page_and_export_them(client, shop):

@@ -140,8 +140,10 @@ def test_an_api_approval_and_the_console_settle_job_pay_a_request_once(race, tri
                                "provider": str(provider.path)})
         outcomes = race.run(("approve_case", {"case_id": case_id,
                                               "provider": str(provider.path)}), job, job)
-        # Then the provider paid the line once, and the store booked it once
+        # Then the provider paid the line once, and the store booked it once; the approval
+        # answers it paid, whoever paid it
         assert all(o.ok for o in outcomes), (trial, outcomes)
+        assert outcomes[0].result == "refunded, refund succeeded", (trial, outcomes)
         ledger, pending = booked(pilot, order.id)
         due, out = order.total // 2, provider.refunded(f"alipay-{trial}")
         assert (out, ledger, pilot.orders.get(order.id).refunded, pending,
@@ -161,7 +163,8 @@ def test_the_approval_s_own_call_and_the_settle_job_racing_on_its_refund_pay_onc
         order = paid(pilot, trial, lines=2)
         provider.paid(f"alipay-{trial}", order.total)
         case_id = held_refund_case(pilot, order)
-        key = refunds.decide(pilot.context, int(case_id[2:]), True, "照片显示破损", "mei")
+        key = refunds.decide(pilot.context, int(case_id[2:]), True, "照片显示破损",
+                             "mei").key
         # When the approval makes its call as two consoles run the settle job, at once
         job = ("console_job", {"job": "settle-refund", "entity": case_id,
                                "provider": str(provider.path)})

@@ -111,14 +111,16 @@ def _no_carrier(name: str, clock: Any) -> Any:
 
 def approve_case(pilot: OrderPilot, case_id: str, provider: str) -> str:
     """A person approves a request from the Python API, which pays it through the shared
-    provider's books at once (refund-only)."""
+    provider's books at once (refund-only): the case's state and what the answer says of the
+    refund."""
     from dataclasses import replace
 
     from orderpilot.api import Cases
     from tests.integration.races.provider import SharedProvider
 
     ctx = replace(pilot.context, gateway=SharedProvider(provider))
-    return Cases(ctx).approve(case_id, by="mei", reason="照片显示破损").state
+    approved = Cases(ctx).approve(case_id, by="mei", reason="照片显示破损")
+    return f"{approved.state}, refund {approved.refund.status if approved.refund else None}"
 
 
 def pay_recorded_refund(pilot: OrderPilot, key: str, provider: str) -> str:
