@@ -144,6 +144,23 @@ def test_the_service_returns_the_refusal_of_a_granted_refund_instead_of_nothing(
     shop.close()
 
 
+def test_the_console_form_s_answer_names_a_refund_the_store_refused(any_url, clock):
+    """The refund-review form's approval (flows/cases.py, the console) goes through `decide`:
+    its answer, shown on the completed run, says the refund was refused and why (before: the
+    same words as a grant whose refund was recorded)."""
+    from integrations.console.decisions import decide_refund
+
+    shop = OrderPilot(any_url, clock=clock, risk_check=approve_everything)
+    order_id, case_id = held_request(shop)
+    shop.orders.fire(order_id, "cancel", reason="买家不要了")
+    said = decide_refund(shop.context, case_id, {"decision": "approve", "reviewer": "mei",
+                                                 "reason": "照片显示破损"})
+    assert said.startswith(f"approved by reviewer:mei: 照片显示破损; no refund asked: case "
+                           f"{case_id} cannot refund from approved: "), said
+    assert shop.cases.get(case_id).state == "approved"
+    shop.close()
+
+
 def test_an_approval_whose_refund_times_out_stands_and_the_money_sweep_pays_it(any_url, clock):
     gateway = Flaky()
     shop = OrderPilot(any_url, clock=clock, risk_check=approve_everything, gateway=gateway)
