@@ -107,9 +107,8 @@ def paid_back(ctx: Context, granted: Granted) -> CaseRefund:
     case as it is then. A refund the store refused to record answers `refused` with the
     guard's words and no key: nothing was asked of the provider."""
     if granted.key is None:
-        return CaseRefund.trusted(status="refused", case=get(ctx, granted.case_id), refund=None,
-                                  amount=granted.amount, currency=granted.currency,
-                                  error=granted.refused or "refused")
+        return CaseRefund.refused_by_store(get(ctx, granted.case_id), granted.amount,
+                                           granted.currency, granted.refused or "refused")
     return answered(ctx, pay(ctx, granted.key), get(ctx, granted.case_id))
 
 

@@ -177,6 +177,13 @@ class CaseRefund(View):
                            error=None if status == "succeeded" else error,
                            in_admin_of=by_merchant, note=admin_note(operation))
 
+    @classmethod
+    def refused_by_store(cls, case: CaseView, amount: int, currency: str,
+                         reason: str) -> CaseRefund:
+        """A refund the store refused to record (no operation, nothing asked of a provider)."""
+        return cls.trusted(status="refused", case=case, refund=None, amount=amount,
+                           currency=currency, error=reason, in_admin_of=None, note=None)
+
 
 def admin_note(operation: PaymentOperation) -> str | None:
     """Why a refund of ours waits, when it waits for the merchant in a provider's admin."""

@@ -150,7 +150,8 @@ def test_a_reviewer_decides_an_after_sales_request_held_for_a_person(client, sho
     # and `failed` where the Python API says `refund` and `refused`)
     assert response.json()["refund"] == {"status": "succeeded",
                                          "refund": f"refund:{opened['id']}", "amount": 1999,
-                                         "currency": "CNY", "error": None}
+                                         "currency": "CNY", "error": None,
+                                         "in_admin_of": None, "note": None}
     again = client.post(f"/v1/reviews/cases/{opened['id']}/decision", decision)
     assert again.headers["Idempotent-Replay"] == "true"
     assert again.json()["case"]["state"] == "refunded"
