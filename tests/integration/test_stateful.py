@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from orderpilot import InsufficientStock, InvalidTransition, ManualClock, OrderPilot
+from orderpilot import GuardRejected, InsufficientStock, InvalidTransition, ManualClock, OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision, approve_everything
 from tests.conftest import START
 from tests.factories import ADDRESS
@@ -131,12 +131,17 @@ class OrderLifecycleMachine(RuleBasedStateMachine):
         target = ORDER_TABLE[exp.state].get(trigger)
         if (exp.state, trigger, exp.paid > 0) == ("under_review", "approve", True):
             target = "paid"  # paid while it waited: approval makes it paid
+        held = (exp.state, trigger) == ("packed", "cancel") and exp.refunded < exp.paid
         try:
             self.pilot.orders.fire(order_id, trigger)
+        except GuardRejected:  # a packed order is cancelled only once its money was all refunded
+            assert held, f"{trigger} from {exp.state} refused by a guard"
+            return
         except InvalidTransition:
             assert target is None, f"{trigger} from {exp.state} should be allowed"
             return
         assert target is not None, f"{trigger} from {exp.state} should be refused"
+        assert not held, "a packed order with money not refunded was cancelled"
         self._apply(exp, trigger, target)
 
     @precondition(lambda self: self._in("shipped"))
