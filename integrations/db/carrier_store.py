@@ -5,12 +5,13 @@ Functions of the unit of work's `Sql` (the ship step runs on the hot path)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from integrations.db.rows import Insert
-from integrations.db.schema_fulfil import CarrierKpiRow, SkuSpecRow
+from integrations.db.schema_fulfil import CarrierKpiRow, SkuSpecRow, WaybillCounterRow
 from integrations.db.sql import Sql, in_list
 
 KPIS, SPECS = CarrierKpiRow.__table__, SkuSpecRow.__table__
@@ -74,3 +75,40 @@ NEXT_WAYBILL = ("INSERT INTO waybill_counters (prefix, last_no) VALUES (:p, 1) "
 def next_waybill_no(sql: Sql, prefix: str) -> int:
     """The next waybill number under `prefix` on this store (1, 2, … per prefix)."""
     return int(sql.one(NEXT_WAYBILL, {"p": prefix})[0])
+
+
+# A number the simulated carrier could hand out (carriers/simulated.py: its prefix, the name in
+# capitals, a dash and the count in 7 or more digits, SIM-EXPRESS-0000042), read as 0029's
+# seed reads them; a longer prefix than the counter's column or a count past a BIGINT is never
+# the adapter's
+SIMULATED_NUMBER = re.compile(r"(?P<prefix>.+)-(?P<count>[0-9]{7,})")
+PREFIX_MAX, COUNT_MAX = WaybillCounterRow.__table__.c.prefix.type.length, 2**63 - 1
+# the counter moves past a number, never back (SQLite's two-argument max, PostgreSQL's
+# GREATEST); created at it when the prefix had none
+PASS_WAYBILL = ("INSERT INTO waybill_counters (prefix, last_no) VALUES (:p, :n) "
+                "ON CONFLICT (prefix) DO UPDATE SET last_no = {larger}(waybill_counters.last_no, "
+                "excluded.last_no)")
+PASS = {True: PASS_WAYBILL.format(larger="max"), False: PASS_WAYBILL.format(larger="GREATEST")}
+
+
+def simulated_count(tracking_no: str) -> tuple[str, int] | None:
+    """(prefix, count) when the simulated carrier could hand out `tracking_no`, else None."""
+    found = SIMULATED_NUMBER.fullmatch(tracking_no)
+    if found is None:
+        return None
+    prefix, count = found["prefix"], int(found["count"])
+    if prefix != prefix.upper() or len(prefix) > PREFIX_MAX or count > COUNT_MAX:
+        return None
+    return prefix, count
+
+
+def pass_waybills(sql: Sql, tracking_numbers: Iterable[str]) -> None:
+    """Move the waybill counters past these numbers of new parcels, in their transaction: a
+    number typed by a person (a label bought at the counter: SF-0000050 under any carrier) or
+    given by a replay or an import is never handed out again by the adapter. One row per
+    prefix, in prefix order (two writers lock counters in one order: no circle)."""
+    highest: dict[str, int] = {}
+    for number in tracking_numbers:
+        if (found := simulated_count(number)) is not None:
+            highest[found[0]] = max(highest.get(found[0], 0), found[1])
+    sql.later(PASS[sql.sqlite], [{"p": p, "n": n} for p, n in sorted(highest.items())])

@@ -7,7 +7,8 @@ multi-row statements, in one global lock order so that two writers never wait on
 in a circle:
 
     1. aggregates: orders, then parcels, cases, claims, disputes, each by id — version-checked
-       UPDATEs
+       UPDATEs; then the waybill counters past the new parcels' numbers, by prefix
+       (carrier_store.pass_waybills: a typed SF-0000050 is never handed out again)
     2. inventory rows, by (sku, warehouse)           — the stock intents
     3. deadlines, by (entity, entity id, kind)        — the timers the steps armed / cleared
     4. history and outbox rows                        — appended, one per change
@@ -40,6 +41,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from integrations.db import carrier_store
 from integrations.db.case_stock import CASE_INTENTS, CaseStock
 from integrations.db.rows import BY_ENTITY, LINES, RowMap, insert_sql, upsert_sql, written
 from integrations.db.schema import DeadlineRow, OutboxRow, TransitionRow
@@ -161,6 +163,14 @@ class Writer:
                 self.stock.restock(order_ids)
 
     def _save(self, changes: Sequence[Change], times: Times) -> None:
+        """The aggregates, then the waybill counters past the numbers of the parcels created
+        (inserted already): a number typed by a person is never handed out again."""
+        self._update_aggregates(changes, times)
+        carrier_store.pass_waybills(self.sql, [
+            change.aggregate.tracking_no for change in changes
+            if change.fired.entity == "shipment" and change.fired.from_state is None])
+
+    def _update_aggregates(self, changes: Sequence[Change], times: Times) -> None:
         """One version-checked UPDATE per entity kind; creations were inserted already."""
         if len(changes) == 1:  # a batch of one (nearly every API call): nothing to group
             fired = changes[0].fired

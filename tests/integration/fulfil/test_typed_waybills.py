@@ -1,0 +1,86 @@
+"""A waybill number typed by a person (a label bought at an SF counter, entered on `ship`) or
+given by a replay is stored with its parcel; the default (simulated) carrier adapter numbers
+from the store's counter per prefix (SF-0000001, …). The counter moves past such a number in
+the parcel's transaction, so the adapter never hands it out again: two parcels under one
+waybill would share every Kuaidi100 push (records.carrier_of_tracking finds the newer)."""
+
+from __future__ import annotations
+
+from integrations.db.carrier_store import simulated_count
+from integrations.replay import bulk
+from integrations.service.carrier_adapters import carrier_adapter
+from statemachine.ports import WaybillRequest
+from tests.factories import ADDRESS, paid_order, stock
+
+
+def packed(pilot, buyer: str) -> str:
+    order = paid_order(pilot, buyer=buyer, quantity=1)
+    for trigger in ("start_picking", "pack"):
+        pilot.orders.fire(order.id, trigger, actor="packer:李雷")
+    return order.id
+
+
+def bought(pilot, carrier: str, count: int) -> list[str]:
+    """`count` waybills bought from the default adapter of `carrier` (the CLI's, console's)."""
+    adapter = carrier_adapter(pilot.context, carrier)
+    return [adapter.create_waybill(WaybillRequest(f"o-{n}", 1, "WH-1", ADDRESS, 12_900))
+            .tracking_no for n in range(1, count + 1)]
+
+
+def test_a_typed_sf_number_is_never_handed_out_by_the_adapter(any_pilot):
+    # Given the SF counter at SF-0000003, and a packed order
+    stock(any_pilot, quantity=10)
+    assert bought(any_pilot, "SF", 3) == ["SF-0000001", "SF-0000002", "SF-0000003"]
+    order = packed(any_pilot, "b-1")
+    # When a person ships it under SF-0000050, typed, with another carrier's name (zto)
+    any_pilot.orders.fire(order, "ship", actor="lead:陈静",
+                          parcels=[{"carrier": "zto", "tracking_no": "SF-0000050"}])
+    # Then the number is kept as typed, and the SF adapter ("SF" or "sf": one count) goes on
+    # after it, never repeating it
+    assert [p.tracking_no for p in any_pilot.shipments.of_order(order)] == ["SF-0000050"]
+    assert bought(any_pilot, "sf", 2) == ["SF-0000051", "SF-0000052"]
+    # and a typed number below the counter leaves it where it is (max, never back)
+    later = packed(any_pilot, "b-2")
+    any_pilot.orders.fire(later, "ship", parcels=[{"carrier": "sf", "tracking_no": "SF-0000010"}])
+    assert bought(any_pilot, "SF", 1) == ["SF-0000053"]
+
+
+def test_a_typed_number_of_a_prefix_never_counted_starts_its_counter(any_pilot):
+    # Given a parcel typed under JD-0000007, a prefix the adapter never numbered for yet, and
+    # one whose number is no adapter's (a real SF waybill): the counters pass only the first
+    stock(any_pilot, quantity=10)
+    first, second = packed(any_pilot, "b-1"), packed(any_pilot, "b-2")
+    any_pilot.orders.fire(first, "ship", parcels=[{"carrier": "jd", "tracking_no": "JD-0000007"}])
+    any_pilot.orders.fire(second, "ship",
+                          parcels=[{"carrier": "sf", "tracking_no": "SF1460981234567"}])
+    # When the adapter of carrier "jd" numbers its first waybills, then it starts after it
+    assert bought(any_pilot, "jd", 1) == ["JD-0000008"]
+    assert bought(any_pilot, "SF", 1) == ["SF-0000001"]
+
+
+def test_a_replay_batch_moves_the_counter_past_its_highest_number(any_pilot, clock):
+    # Given three packed orders
+    stock(any_pilot, quantity=10)
+    orders = [packed(any_pilot, f"b-{n}") for n in range(1, 4)]
+    # When one replay batch ships them under SF numbers given by the source, out of order
+    given = ["SIM-EXPRESS-0000070", "SF-0000120", "SF-0000090"]
+    with any_pilot.context.tx() as tx:
+        refused = bulk.fire_orders(any_pilot.context, tx, [
+            bulk.Move(int(o[2:]), "ship", clock.now(), "replay",
+                      {"parcels": [{"carrier": "sf", "tracking_no": number}]})
+            for o, number in zip(orders, given, strict=True)])
+    assert refused == []
+    # Then each prefix's adapter counts on from the highest of that prefix in the batch
+    assert bought(any_pilot, "SF", 1) == ["SF-0000121"]
+    assert bought(any_pilot, "sim-express", 1) == ["SIM-EXPRESS-0000071"]
+
+
+def test_only_numbers_the_simulated_carrier_could_hand_out_are_counted():
+    assert simulated_count("SF-0000050") == ("SF", 50)
+    assert simulated_count("SIM-EXPRESS-12345678") == ("SIM-EXPRESS", 12_345_678)
+    assert simulated_count("顺丰-0000050") == ("顺丰", 50)
+    # not the adapter's: lower case (our own o-7-1), too few digits, other characters after
+    # the dash, a count past a BIGINT, a prefix longer than the counter's column
+    for number in ("sf-0000050", "o-7-1", "SF-000050", "SF-0000050A", "SF1460981234567",
+                   "SF-" + "9" * 19, "X" * 65 + "-0000001", "SF-０００００５０"):
+        assert simulated_count(number) is None, number
