@@ -26,8 +26,9 @@ here yet is remembered (`shopify:<shop>:cancelled:<id>`), in turn with the order
 that no later topic places it. An orders/paid carrying `cancelled_at` books the payment
 first (`pay`), then cancels. Cancelling an order that holds Shopify's payment books Shopify's
 refund of it when the body says Shopify refunded it all (financial_status refunded / voided)
-and marks the cancellation's refund settled, so it is not sent again through our own gateway;
-a later refunds/create for it books nothing. A cancellation whose refund the admin left for
+and marks the cancellation's refund settled, so it is not sent again through our own gateway,
+with the refunds of ours waiting in Shopify's admin (a case's: that refund made them); a later
+refunds/create for it books nothing. A cancellation whose refund the admin left for
 later (paid / partially_refunded) refunds nothing: the money stays with Shopify
 (`refund_later`), and each refunds/create then books its refund of the cancelled order.
 
@@ -54,7 +55,7 @@ from integrations.ingest.shopify_common import (
     payment_record,
     view,
 )
-from integrations.service import orders
+from integrations.service import admin_refunds, orders
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import PlaceOrder, parse
 from integrations.service.late_payments import is_late, take_late_money
@@ -269,6 +270,9 @@ def _refunded_by_shopify(ctx: Context, tx: Tx, ours: Order, order: shopify.Shopi
                         f"shopify:{order.id}", d, f"refunded by Shopify: {reason}")
     tx.store.inbox_keep(f"cancel-refund:{ours.public_id}", "shopify-refunded",
                         {"action": "refunded", "target": ours.id}, ctx.clock.now())
+    # refunds of ours waiting in Shopify's admin (a case's) were part of that refund: the
+    # cancel left them to settle into the order, and no refunds/create will (it books nothing)
+    admin_refunds.settle_all(ctx, tx, ours, f"shopify:{order.id}")
 
 
 def _cancelled_key(shop: str, shopify_id: int) -> str:

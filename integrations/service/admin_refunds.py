@@ -60,8 +60,23 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str
     """Settle the order's refunds of ours that a provider refund of `goods` (its refund `ref`)
     covers, in the caller's transaction (the order's turn taken): (goods left over for the
     order's own refund, keys settled). Each is settled once: a guarded update."""
+    goods, settled = _settle(ctx, tx, order, covered(owed_in_admin(tx, order), goods), goods,
+                             ref)
+    return goods, settled
+
+
+def settle_all(ctx: Context, tx: Tx, order: Order, ref: str) -> list[str]:
+    """Settle every refund of ours the order owes in a provider's admin: the provider gave
+    back all it held (Shopify's cancellation refunded in full, `ref`), theirs among it — no
+    refunds/create will name them (it books nothing more). Keys settled."""
+    owed = owed_in_admin(tx, order)
+    return _settle(ctx, tx, order, owed, sum(op.amount for op in owed), ref)[1]
+
+
+def _settle(ctx: Context, tx: Tx, order: Order, chosen: list[PaymentOperation], goods: int,
+            ref: str) -> tuple[int, list[str]]:
     store, settled = MoneyStore(tx.store.sql), []
-    for op in covered(owed_in_admin(tx, order), goods):
+    for op in chosen:
         if not store.settle(op.key, OperationStatus.SUCCEEDED, ctx.clock.now(), ref):
             continue
         result = PaymentResult("refund", ref, op.payment_ref or ref, op.amount, op.currency,

@@ -257,3 +257,30 @@ def test_a_real_gateway_is_never_asked_to_refund_shopify_money(stripe_shop):
     assert (pilot.cases.get(case_id).state, pilot.orders.get("o-1").refunded) == ("refunded",
                                                                                   3990)
     assert stripe.requests == []
+
+
+def test_a_cancellation_shopify_refunded_in_full_settles_the_case_refund_it_covered(shop):
+    pilot, http, _ = shop
+    case_id = held_request(pilot, http)
+    pilot.cases.approve(case_id, by="mei", reason="照片显示受潮")
+    # When the merchant cancels the order in Shopify, refunding all of it (¥89.80: both tins
+    # and the shipping), the case's tin among it
+    cancelled = send(http, "orders/cancelled", shopify_order(
+        TEA, financial_status="refunded", cancelled_at="2026-11-20T10:00:00+08:00",
+        cancel_reason="customer"), "wh-2")
+    assert cancelled.json()["applied"] is True, cancelled.text
+    # Then the buyer is owed nothing: the case's refund was made by that refund (before: it
+    # stayed owed in Shopify's admin, ¥39.90 listed, the order counting ¥39.90 of its ¥79.80
+    # of goods refunded forever — no refunds/create could settle it: it books nothing more)
+    assert pilot.payments.refunds_owed() == []
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 3990)]
+    order = pilot.orders.get("o-1")
+    assert (order.state, order.paid, order.refunded) == ("cancelled", 7980, 7980)
+    assert (pilot.cases.get(case_id).state, pilot.cases.get(case_id).refunded) == ("refunded",
+                                                                                   3990)
+    assert ledger(pilot) == [CAPTURE, ("refund", 8980, "shopify:5")]
+    # And Shopify's refunds/create of it books nothing more
+    send(http, "refunds/create", shopify_refund(TEA, subtotal="79.80", quantity=2,
+                                                shipping="10.00"), "wh-3")
+    assert pilot.orders.get("o-1").refunded == 7980 and len(ledger(pilot)) == 2
+    assert pilot.payments.refunds_owed() == []
