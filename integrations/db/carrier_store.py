@@ -83,12 +83,15 @@ def next_waybill_no(sql: Sql, prefix: str) -> int:
 # the adapter's
 SIMULATED_NUMBER = re.compile(r"(?P<prefix>.+)-(?P<count>[0-9]{7,})")
 PREFIX_MAX, COUNT_MAX = WaybillCounterRow.__table__.c.prefix.type.length, 2**63 - 1
-# the counter moves past a number, never back (SQLite's two-argument max, PostgreSQL's
-# GREATEST); created at it when the prefix had none
-PASS_WAYBILL = ("INSERT INTO waybill_counters (prefix, last_no) VALUES (:p, :n) "
-                "ON CONFLICT (prefix) DO UPDATE SET last_no = {larger}(waybill_counters.last_no, "
-                "excluded.last_no)")
-PASS = {True: PASS_WAYBILL.format(larger="max"), False: PASS_WAYBILL.format(larger="GREATEST")}
+# the counter moves past a number, never back; created at it when the prefix had none. Two
+# statements, not one upsert: PostgreSQL locks the row an ON CONFLICT DO UPDATE meets even when
+# its WHERE declines to update it, and the lock would be held until the ship commits — every
+# adapter numbering that prefix meanwhile would wait. This way a counter already past the
+# number is neither written nor locked (the INSERT first: a prefix created between the two by
+# the adapter is then moved on by the UPDATE)
+PASS = ("INSERT INTO waybill_counters (prefix, last_no) VALUES (:p, :n) "
+        "ON CONFLICT (prefix) DO NOTHING",
+        "UPDATE waybill_counters SET last_no = :n WHERE prefix = :p AND last_no < :n")
 
 
 def simulated_count(tracking_no: str) -> tuple[str, int] | None:
@@ -111,4 +114,6 @@ def pass_waybills(sql: Sql, tracking_numbers: Iterable[str]) -> None:
     for number in tracking_numbers:
         if (found := simulated_count(number)) is not None:
             highest[found[0]] = max(highest.get(found[0], 0), found[1])
-    sql.later(PASS[sql.sqlite], [{"p": p, "n": n} for p, n in sorted(highest.items())])
+    rows = [{"p": p, "n": n} for p, n in sorted(highest.items())]
+    for statement in PASS:
+        sql.later(statement, rows)
