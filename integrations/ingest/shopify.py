@@ -129,12 +129,18 @@ class ShopifyTransaction(_Loose):
     currency: str | None = None
 
 
+class Adjustment(_Loose):
+    kind: str = ""  # shipping_refund, refund_discrepancy
+    amount: str = "0"  # negative: given back
+
+
 class ShopifyRefund(_Loose):
     id: int
     order_id: int
     note: str | None = None
     refund_line_items: list[RefundLine] = Field(default_factory=list)
     transactions: list[Transaction] = Field(default_factory=list)
+    order_adjustments: list[Adjustment] = Field(default_factory=list)
 
 
 def place_request(order: ShopifyOrder, shop_currency: str) -> dict[str, Any]:
@@ -172,6 +178,15 @@ def goods_refund(refund: ShopifyRefund, currency: str) -> int:
     """What a refund gives back for goods (line subtotals); shipping refunds are not goods."""
     return sum(minor(line.subtotal, currency, f"refund_line_items[{i}].subtotal")
                for i, line in enumerate(refund.refund_line_items))
+
+
+def beyond_goods_refund(refund: ShopifyRefund, currency: str) -> int:
+    """What a refund gives back beyond its goods and shipping: its `refund_discrepancy`
+    adjustments (an amount refunded with no line items — goodwill, compensation), negative
+    when Shopify gave money back."""
+    return sum(minor(a.amount[1:], currency, f"order_adjustments[{i}].amount")
+               for i, a in enumerate(refund.order_adjustments)
+               if a.kind == "refund_discrepancy" and a.amount.startswith("-"))
 
 
 SETTLED, PENDING = "success", "pending"

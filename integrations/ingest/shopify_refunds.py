@@ -70,6 +70,11 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
         reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
         note = _book(ctx, tx, d, ours, money, goods, f"shopify:{refund.id}", reason,
                      "transactions")
+        # money beyond goods and shipping (an amount refunded with no line items) settles a
+        # refund of ours that names no units, waiting in Shopify's admin (goodwill)
+        extra = min(shopify.beyond_goods_refund(refund, ours.currency), max(money - goods, 0))
+        if note is None and extra:
+            admin_refunds.settle_beyond_goods(ctx, tx, ours, extra, f"shopify:{refund.id}")
         return _answer(tx, ours, note)
 
     return once(ctx, "shopify", "refunds.create", d, apply)

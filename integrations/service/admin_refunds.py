@@ -65,6 +65,16 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str
     return goods, settled
 
 
+def settle_beyond_goods(ctx: Context, tx: Tx, order: Order, amount: int, ref: str
+                        ) -> list[str]:
+    """Settle the order's refunds of ours that name no units (goodwill, compensation) that a
+    provider refund of `amount` beyond its goods and shipping covers (matched as `covered`):
+    the merchant makes them as an amount, no line items, so no goods would ever settle them.
+    Keys settled."""
+    owed = [op for op in owed_in_admin(tx, order) if not op.lines]
+    return _settle(ctx, tx, order, covered(owed, amount), amount, ref)[1]
+
+
 def settle_all(ctx: Context, tx: Tx, order: Order, ref: str) -> list[str]:
     """Settle every refund of ours the order owes in a provider's admin: the provider gave
     back all it held (Shopify's cancellation refunded in full, `ref`), theirs among it — no

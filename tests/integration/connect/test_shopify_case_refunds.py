@@ -284,3 +284,37 @@ def test_a_cancellation_shopify_refunded_in_full_settles_the_case_refund_it_cove
                                                 shipping="10.00"), "wh-3")
     assert pilot.orders.get("o-1").refunded == 7980 and len(ledger(pilot)) == 2
     assert pilot.payments.refunds_owed() == []
+
+
+def amount_only_refund(refund_id: int, amount: str) -> dict[str, Any]:
+    """A refund the merchant makes in Shopify's admin as an amount, no line items: Shopify
+    records the money beyond the (no) goods as a `refund_discrepancy` order adjustment."""
+    body = shopify_refund(TEA, subtotal="0.00", quantity=0, amount=amount, refund_id=refund_id)
+    body["order_adjustments"] = [{"id": 1_030_976_843, "order_id": TEA, "refund_id": refund_id,
+                                  "kind": "refund_discrepancy", "reason": "Refund discrepancy",
+                                  "amount": f"-{amount}", "tax_amount": "0.00"}]
+    return body
+
+
+def test_a_goodwill_refund_owed_in_shopify_is_settled_by_an_amount_refunded_there(shop):
+    pilot, http, _ = shop
+    send(http, "orders/create", shopify_order(TEA, financial_status="paid"), "wh-1")
+    # Given a goodwill refund of ¥5.00 (no units) of Shopify's money: owed in its admin
+    refund_order(pilot.context, 1, 500, "物流延误补偿", "finance:li")
+    assert [(r["kind"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
+        ("refund_in_admin", 500)]
+    # When a shipping-only refund of the same ¥5.00 comes, it is not that goodwill
+    send(http, "refunds/create", shopify_refund(TEA, subtotal="0.00", quantity=0,
+                                                shipping="5.00"), "wh-2")
+    assert operations(pilot) == [("refund", "pending", "shopify", 500)]
+    # When the merchant refunds ¥5.00 as an amount in Shopify's admin (no line items)
+    made = send(http, "refunds/create", amount_only_refund(REFUND + 1, "5.00"), "wh-3")
+    # Then it settles the goodwill refund once (before: the ledger booked ¥5.00 back, yet it
+    # stayed owed — listed, and spoken for — for ever: no goods would ever settle it)
+    assert made.json()["applied"] is True, made.text
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 500)]
+    assert pilot.payments.refunds_owed() == []
+    assert pilot.orders.get("o-1").refunded == 500
+    assert ledger(pilot)[-1] == ("refund", 500, f"shopify:{REFUND + 1}")
+    send(http, "refunds/create", amount_only_refund(REFUND + 1, "5.00"), "wh-4")
+    assert pilot.orders.get("o-1").refunded == 500 and len(ledger(pilot)) == 3
