@@ -49,9 +49,12 @@ def judged(ctx: Context, tx: Tx, order: Order, sent: Mapping[str, Any], contact:
         return []
     if order.state is OrderState.UNDER_REVIEW:  # its reviewer decides, told what fired
         return [{"rule": r.rule, "text": r.text} for r in verdict.holds]
+    # a verifying order waits for its buyer's code, not for a person: no review to tell
+    where = "waiting for its buyer's verification code, not for a person" \
+        if order.state is OrderState.VERIFYING else "past its review"
     raise InvalidInput(_problems(
         verdict.holds, f"placement would hold the order for a person, and it is "
-        f"{order.state.value}, past its review (an address or phone on the allow list passes)"))
+        f"{order.state.value}, {where} (an address or phone on the allow list passes)"))
 
 
 def _problems(reasons: tuple[Reason, ...], then: str) -> dict[str, str]:

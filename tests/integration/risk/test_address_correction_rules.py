@@ -19,6 +19,7 @@ from tests.integration.risk.test_address_corrections import (
     ZHANGJIANG,
     held_import,
 )
+from tests.integration.risk.test_verification import verifying_order
 from tests.integration.test_order_lifecycle import row_counts
 
 LOCKER = {**CORRECTED, "street": "文三路18号菜鸟驿站"}  # a pickup locker: vague_address
@@ -80,6 +81,18 @@ def test_an_address_placement_would_review_is_refused_once_the_order_is_paid(any
     assert virtual == {
         "address.phone": f"phone in the virtual-operator segment 170 (rule virtual_phone): "
                          f"{past}"}
+
+
+def test_a_verifying_order_is_refused_as_waiting_for_its_code_not_past_its_review(
+        any_pilot, clock):
+    # Given an order waiting for its buyer's SMS code (verification, not a person's review)
+    order = verifying_order(any_pilot, clock)
+    # When ops correct it to a parcel locker: refused, saying what the order waits for
+    # (before: "it is verifying, past its review" — it never had a review)
+    assert refused(any_pilot, order.id, LOCKER) == {"address": (
+        "shipping address is vague: pickup_locker (rule vague_address): placement would hold "
+        "the order for a person, and it is verifying, waiting for its buyer's verification "
+        "code, not for a person (an address or phone on the allow list passes)")}
 
 
 def test_an_allow_listed_address_passes_what_placement_would_review(any_pilot):
