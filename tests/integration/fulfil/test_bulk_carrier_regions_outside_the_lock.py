@@ -5,8 +5,6 @@ first ship used to load it. A catalogue that cannot be used fails the batch, not
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 import integrations.fulfil_config as fulfil_config
@@ -17,6 +15,7 @@ from statemachine.errors import InvalidInput
 from tests.factories import ADDRESS, paid_order, stock
 
 from .conftest import make_pilot
+from .test_carrier_regions_outside_the_lock import write_lock
 
 HANGZHOU = {**ADDRESS, "street": "文三路18号", "city": "杭州市", "province": "浙江省",
             "recipient": "李雷", "phone": "+86 138 0013 8000"}
@@ -46,15 +45,7 @@ def a_new_process(monkeypatch):
     loaded = regions.divisions
 
     def probe():
-        other = sqlite3.connect(path[0], timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            seen.append("free")
-        except sqlite3.OperationalError as error:
-            seen.append(str(error))
-        finally:
-            other.close()
+        seen.append(write_lock(path[0]))
         return loaded()
 
     def start(url: str) -> list[str]:

@@ -14,6 +14,20 @@ from tests.factories import paid_order, stock
 from .conftest import make_pilot
 
 
+def write_lock(path: str) -> str:
+    """`free` when another connection to the SQLite file at `path` can take its write lock
+    now, else SQLite's answer (`database is locked`)."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return "free"
+    except sqlite3.OperationalError as error:
+        return str(error)
+    finally:
+        other.close()
+
+
 def test_the_division_table_is_read_while_other_writers_can_still_write(sqlite_url, clock,
                                                                         monkeypatch):
     # Given a shop with a carrier for 杭州 and an order packed in it
@@ -29,15 +43,7 @@ def test_the_division_table_is_read_while_other_writers_can_still_write(sqlite_u
     looked_up = fulfil_config.cities_or_provinces
 
     def probe(region: str):
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            seen.append("free")
-        except sqlite3.OperationalError as error:
-            seen.append(str(error))
-        finally:
-            other.close()
+        seen.append(write_lock(path))
         return looked_up(region)
 
     monkeypatch.setattr(fulfil_config, "cities_or_provinces", probe)
