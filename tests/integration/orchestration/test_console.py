@@ -57,6 +57,20 @@ def form_of(run: Any) -> tuple[dict[str, Any], str]:
                 json.loads(client.read_flow_run_input(run.id, keys["description"])))
 
 
+def rewritten(run: Any) -> str:
+    """The run's form description, "" while the console is rewriting it: Prefect has no update
+    of a run input, so flows/case_runs.py deletes and creates it, and a read in between is a
+    404."""
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    try:
+        return form_of(run)[1]
+    except PrefectHTTPStatusError as error:
+        if error.response.status_code != 404:
+            raise
+        return ""
+
+
 def state_of(run: Any) -> Any:
     from prefect.client.orchestration import get_client
 
@@ -448,7 +462,7 @@ def test_an_address_corrected_under_review_is_said_above_the_waiting_form(
         # Then the same run's description says so (before: the address as placed), its form
         # unchanged and still waiting for the reviewer
         described = wait_for("the description written again", lambda: [
-            d for r in paused(pilot, order_id) if "## Address corrected" in (d := form_of(r)[1])])
+            d for r in paused(pilot, order_id) if "## Address corrected" in (d := rewritten(r))])
         assert described[0].startswith("> **Updated:** address corrected by ops:mei.")
         assert "Ships to CN 上海市 黄浦区" in described[0]
         [again] = paused(pilot, order_id)
