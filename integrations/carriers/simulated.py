@@ -21,6 +21,7 @@ from statemachine.ports import (
     TrackingEvent,
     UnknownParcel,
     Waybill,
+    WaybillRefused,
     WaybillRequest,
 )
 from statemachine.tracking import CarrierStatus as St
@@ -46,6 +47,9 @@ class _Parcel:
     chases: list[ChaseTicket] = field(default_factory=list)
 
 
+COUNT_MAX = 2**63 - 1  # the store's counter is a BIGINT
+
+
 def waybill_prefix(carrier: str) -> str:
     """What the carrier's waybill numbers start with (SIM-EXPRESS-0000042): its name in
     capitals, so carriers whose names differ only in case ("SF", "sf") share the numbers, and
@@ -56,17 +60,22 @@ def waybill_prefix(carrier: str) -> str:
 class SimulatedCarrier:
     """`numbers`: where waybill numbers come from — the store's counter for the adapter the
     CLI and the console use (service/carrier_adapters.py: unique across the processes on one
-    store), else 1, 2, … in this object (a demo, a test, a benchmark: one process)."""
+    store), else 1, 2, … in this object (a demo, a test, a benchmark: one process); None from
+    it: the numbers are used up (WaybillRefused, nothing bought)."""
 
     def __init__(self, profile: CarrierProfile, clock: Clock, knobs: Knobs | None = None,
-                 numbers: Callable[[], int] | None = None):
+                 numbers: Callable[[], int | None] | None = None):
         self.profile, self.clock, self.knobs = profile, clock, knobs or Knobs()
         self._parcels: dict[str, _Parcel] = {}
         self._numbers = numbers or itertools.count(1).__next__
 
     def create_waybill(self, request: WaybillRequest) -> Waybill:
-        now = self.clock.now()
-        tracking_no = f"{waybill_prefix(self.profile.name)}-{self._numbers():07d}"
+        now, prefix, number = self.clock.now(), waybill_prefix(self.profile.name), self._numbers()
+        if number is None:
+            raise WaybillRefused(self.profile.name, request.order_id,
+                                 f"its waybill numbers are used up ({prefix}-{COUNT_MAX} "
+                                 f"was the last a BIGINT counter holds)")
+        tracking_no = f"{prefix}-{number:07d}"
         waybill = Waybill(self.profile.name, tracking_no, now,
                           now + timedelta(days=self.profile.promised_days),
                           request.declared_value >= self.profile.insured_value_threshold,

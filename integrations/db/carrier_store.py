@@ -66,15 +66,20 @@ def set_weight(sql: Sql, sku: str, weight_g: int) -> None:
 
 
 # one statement: the row is created or locked and moved on, its new value returned (SQLite
-# ≥ 3.35 and PostgreSQL); two processes asking at once get two numbers
+# ≥ 3.35 and PostgreSQL); two processes asking at once get two numbers. Never past a BIGINT:
+# at 2**63 - 1 no row comes back (SQLite's + 1 there gave a REAL, 2**63, again and again — one
+# number handed out twice — and PostgreSQL's refused as "bigint out of range")
+COUNT_MAX = 2**63 - 1  # a BIGINT's last
 NEXT_WAYBILL = ("INSERT INTO waybill_counters (prefix, last_no) VALUES (:p, 1) "
                 "ON CONFLICT (prefix) DO UPDATE SET last_no = waybill_counters.last_no + 1 "
-                "RETURNING last_no")
+                f"WHERE waybill_counters.last_no < {COUNT_MAX} RETURNING last_no")
 
 
-def next_waybill_no(sql: Sql, prefix: str) -> int:
-    """The next waybill number under `prefix` on this store (1, 2, … per prefix)."""
-    return int(sql.one(NEXT_WAYBILL, {"p": prefix})[0])
+def next_waybill_no(sql: Sql, prefix: str) -> int | None:
+    """The next waybill number under `prefix` on this store (1, 2, … per prefix); None when
+    the prefix's counter is at its end (2**63 - 1: every number was handed out)."""
+    row = sql.one(NEXT_WAYBILL, {"p": prefix})
+    return None if row is None else int(row[0])
 
 
 # A number the simulated carrier could hand out (carriers/simulated.py: its prefix, the name in
@@ -82,7 +87,7 @@ def next_waybill_no(sql: Sql, prefix: str) -> int:
 # seed reads them; a longer prefix than the counter's column or a count past a BIGINT is never
 # the adapter's
 SIMULATED_NUMBER = re.compile(r"(?P<prefix>.+)-(?P<count>[0-9]{7,})")
-PREFIX_MAX, COUNT_MAX = WaybillCounterRow.__table__.c.prefix.type.length, 2**63 - 1
+PREFIX_MAX = WaybillCounterRow.__table__.c.prefix.type.length
 # the counter moves past a number, never back; created at it when the prefix had none. Two
 # statements, not one upsert: PostgreSQL locks the row an ON CONFLICT DO UPDATE meets even when
 # its WHERE declines to update it, and the lock would be held until the ship commits — every

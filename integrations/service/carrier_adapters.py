@@ -27,8 +27,8 @@ def carrier_adapter(ctx: Context, name: str, clock: Clock | None = None) -> Carr
 
 
 @retrying("numbering a waybill")
-def next_waybill_no(ctx: Context, prefix: str) -> int:
+def next_waybill_no(ctx: Context, prefix: str) -> int | None:
     """The next waybill number under `prefix` on this store, committed at once (a number given
-    to a label never used is not given again: gaps, never repeats)."""
+    to a label never used is not given again: gaps, never repeats); None: all were given."""
     with ctx.tx() as tx:
         return carrier_store.next_waybill_no(tx.store.sql, prefix)

@@ -6,10 +6,12 @@ waybill would share every Kuaidi100 push (records.carrier_of_tracking finds the 
 
 from __future__ import annotations
 
+import pytest
+
 from integrations.db.carrier_store import simulated_count
 from integrations.replay import bulk
 from integrations.service.carrier_adapters import carrier_adapter
-from statemachine.ports import WaybillRequest
+from statemachine.ports import WaybillRefused, WaybillRequest
 from tests.factories import ADDRESS, paid_order, stock
 
 
@@ -84,3 +86,22 @@ def test_only_numbers_the_simulated_carrier_could_hand_out_are_counted():
     for number in ("sf-0000050", "o-7-1", "SF-000050", "SF-0000050A", "SF1460981234567",
                    "SF-" + "9" * 19, "X" * 65 + "-0000001", "SF-０００００５０"):
         assert simulated_count(number) is None, number
+
+
+def test_the_adapter_refuses_clearly_when_a_prefix_has_no_number_left(any_pilot):
+    # Given a lead typed SF-9223372036854775806 (2**63 - 2) on a box: the SF counter is there
+    stock(any_pilot, quantity=10)
+    order = packed(any_pilot, "b-1")
+    any_pilot.orders.fire(order, "ship",
+                          parcels=[{"carrier": "sf", "tracking_no": f"SF-{2**63 - 2}"}])
+    # When the SF adapter numbers waybills past the counter's last (a BIGINT's)
+    assert bought(any_pilot, "SF", 1) == [f"SF-{2**63 - 1}"]
+    # Then the next is refused as the carrier refuses a label (nothing bought), naming why —
+    # not handed out as 2**63 again and again (SQLite's REAL) nor a store's "bigint out of
+    # range" — and the counter stays at its last number
+    for _ in range(2):
+        with pytest.raises(WaybillRefused, match=r"numbers are used up \(SF-9223372036854775807"):
+            bought(any_pilot, "sf", 1)
+    with any_pilot.context.tx(readonly=True) as tx:
+        assert tx.store.sql.all("SELECT prefix, last_no FROM waybill_counters") == [
+            ("SF", 2**63 - 1)]
