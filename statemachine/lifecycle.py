@@ -153,6 +153,16 @@ class Lifecycle:
     def can(self, state: StrEnum | str, trigger: str) -> bool:
         return trigger in self._allowed.get(self.states(state), ())
 
+    def refusal(self, model: Any, trigger: str) -> InvalidTransition | None:
+        """The InvalidTransition `fire` would raise for `trigger` from the model's state
+        (None: a step takes it; its guards are not run), for a caller that checks before it
+        works out the step's parameters."""
+        if self.can(model.state, trigger):
+            return None
+        before = self._member(model.state)
+        return InvalidTransition(self.entity, model.public_id, before.value, trigger,
+                                 self.allowed(before))
+
     def fire(self, model: Any, trigger: str, *, at: datetime, actor: str,
              timeouts: Timeouts = DEFAULT_TIMEOUTS, **ctx: Any) -> Fired:
         """Run one trigger on `model`; InvalidTransition / GuardRejected leave it unchanged."""

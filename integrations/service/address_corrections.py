@@ -39,7 +39,8 @@ from integrations.service.correction_promise import promise_at
 from integrations.service.correction_risk import judged
 from integrations.service.inputs import Address, Edge, check_actor, parse
 from statemachine import limits
-from statemachine.errors import InvalidInput, InvalidTransition
+from statemachine.address import fold
+from statemachine.errors import InvalidInput
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order
 
@@ -58,7 +59,8 @@ def correct_address(ctx: Context, order_id: int, address: Any, by: Any,
     as `by`; InvalidInput naming `address.<field>` / `by` / `reason`, or InvalidTransition
     naming the state once the order has shipped (or was cancelled, rejected, expired) —
     nothing written either way. The address the order has already (recipient and phone
-    included) changes nothing: `changed` False, no history row, no event."""
+    included), however written (`unchanged`), changes nothing: `changed` False, no history
+    row, no event."""
     request = prepared(address, by, reason)
     return _correct(ctx, order_id, request, now or ctx.clock.now())
 
@@ -105,14 +107,16 @@ def correct_in(ctx: Context, tx: Tx, order_id: int, request: Request,
     """The correction inside the caller's unit of work (the HTTP route logs its event in it)."""
     sent, contact, parsed = request.sent, request.contact, request.contact.address
     order = tx.store.get_order(order_id, lock=True)
+    refused = ORDER_LIFECYCLE.refusal(order, "correct_address")
+    if refused is not None:  # shipped, cancelled …: refused before any rule or promise is
+        raise orders.as_a_caller_sees(ctx, refused, order)  # worked out (nothing to write)
     old = order.attrs.get("shipping_address") or {}
     kept = {k: old[k] for k in CONTACT if old.get(k) and k not in sent}
     new = {**sent, **kept}
-    correctable = ORDER_LIFECYCLE.can(order.state, "correct_address")
-    if correctable and new == old:  # sent again (a double click, a retry): nothing to write
-        return Corrected(order, False)
+    if new == old or unchanged(order.attrs, sent, contact):  # sent again, in any form (a
+        return Corrected(order, False)  # double click, a retry, the line re-typed)
     # placement's address rules, before anything is written (refusals write nothing)
-    told = judged(ctx, tx, order, sent, contact, now) if correctable else []
+    told = judged(ctx, tx, order, sent, contact, now)
     promise = promise_at(ctx, tx, order, parsed)  # the stock stays; the promise follows
     params = {"shipping_address": new, "address": parsed.as_dict(),
               "shown_before": shown(old, order.attrs.get("address") or {}),
@@ -124,11 +128,24 @@ def correct_in(ctx: Context, tx: Tx, order_id: int, request: Request,
               "buyer_phone": _buyer_phone(order.attrs, old, contact.phone),
               "risk": told, "promise_extra_days": promise.extra_days,
               "allocation_reasons": list(promise.reasons)}
-    try:
-        orders.fire(ctx, tx, order, "correct_address", request.actor, params, now)
-    except InvalidTransition as error:
-        raise orders.as_a_caller_sees(ctx, error, order) from None
+    orders.fire(ctx, tx, order, "correct_address", request.actor, params, now)
     return Corrected(order, True)
+
+
+def unchanged(attrs: Mapping[str, Any], sent: Mapping[str, Any], contact: Contact) -> bool:
+    """Whether the correction leaves the parcel's destination and receiver as they are,
+    however it is written (one `line` or fields, spaces, full-width digits): the same parsed
+    address (`ParsedAddress.key`, no contradiction left to clear, the same note for the
+    courier), the same recipient (width, case and spacing aside) when it names one, the same
+    phone in E.164 when it names one."""
+    placed = attrs.get("address") or {}
+    old = attrs.get("shipping_address") or {}
+    same_place = (placed.get("key") == contact.address.key and not placed.get("conflicts")
+                  and fold(placed.get("note") or "") == fold(contact.address.note))
+    same_recipient = "recipient" not in sent or \
+        fold(str(sent["recipient"])) == fold(str(old.get("recipient") or ""))
+    same_phone = contact.phone is None or contact.phone == _e164(old.get("phone"))
+    return same_place and same_recipient and same_phone
 
 
 def _buyer_phone(attrs: Mapping[str, Any], old: Mapping[str, Any],
