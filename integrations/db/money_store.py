@@ -117,13 +117,16 @@ class MoneyStore:
         return int(self.sql.run(SWEEP_CHECKOUTS, {"at": at}).rowcount)
 
     def settle(self, key: str, status: OperationStatus, at: datetime,
-               provider_ref: str | None = None, error: str | None = None) -> bool:
-        """Pending → succeeded / failed; False if it was settled already (by someone else)."""
+               provider_ref: str | None = None, error: str | None = None,
+               amount: int | None = None) -> bool:
+        """Pending → succeeded / failed; False if it was settled already (by someone else).
+        `amount`: what it settled for, when less than it asked (the rest owed anew)."""
         return self.sql.run(
             "UPDATE payment_operations SET status = :s, settled_at = :at, provider_ref = "
-            "COALESCE(:ref, provider_ref), error = :err WHERE idem_key = :k AND status = "
-            "'pending'", {"s": status.value, "at": at, "ref": provider_ref, "err": error,
-                          "k": key}).rowcount == 1
+            "COALESCE(:ref, provider_ref), error = :err, amount = COALESCE(:amount, amount) "
+            "WHERE idem_key = :k AND status = 'pending'",
+            {"s": status.value, "at": at, "ref": provider_ref, "err": error, "k": key,
+             "amount": amount}).rowcount == 1
 
     def note_provider_ref(self, key: str, ref: str) -> None:
         """The provider accepted the call under `ref`; its webhook settles it later."""

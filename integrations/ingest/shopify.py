@@ -236,6 +236,17 @@ def line_origins(order: ShopifyOrder) -> list[int]:
     return [origin for origin, _ in _split_lines(order)]
 
 
+def line_numbers(order: ShopifyOrder) -> dict[str, list[int]]:
+    """Each Shopify line item id → the numbers of the orderpilot lines placed from it (one, or
+    two of the same sku a cent apart): what a refund's `refund_line_items[].line_item_id`
+    gives back, in our lines (kept at placement: the lines as placed, whatever an edit in
+    Shopify changes later)."""
+    numbers: dict[str, list[int]] = {}
+    for line_no, origin in enumerate(line_origins(order), start=1):
+        numbers.setdefault(str(order.line_items[origin].id), []).append(line_no)
+    return numbers
+
+
 def _lines(order: ShopifyOrder) -> list[dict[str, Any]]:
     return [line for _, line in _split_lines(order)]
 

@@ -27,6 +27,11 @@ def order_key(shop: str, shopify_id: int) -> str:
     return f"shopify:{shop}:order:{shopify_id}"
 
 
+def lines_key(shop: str, shopify_id: int) -> str:
+    """Where the Shopify order's line item ids → our line numbers are kept at placement."""
+    return f"shopify:{shop}:lines:{shopify_id}"
+
+
 def lookup(tx: Tx, shop: str, shopify_id: int) -> int | None:
     """Our order number for a Shopify order, if it was placed here."""
     prior = tx.store.inbox_get(order_key(shop, shopify_id))

@@ -17,9 +17,10 @@ when it comes, counts the rest of its goods. Both take the Shopify order's turn,
 its transaction's settlement never miss each other.
 
 A refund of ours owed in Shopify's admin (an after-sales case's: orderpilot never refunds money
-Shopify took) is settled by the refund whose goods cover it (service/admin_refunds.py), not
-refunded a second time; while one waits, a transaction settled before its refund counts no goods
-by amount — its refund names them.
+Shopify took) is settled by the refund that gives its units back (its line items, read as our
+lines through the ids kept at placement: service/admin_refunds.py), not refunded a second
+time; while one waits, a transaction settled before its refund counts no goods by amount — its
+refund names them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from integrations.ingest.shopify_common import (
     ACTOR,
     ShopifyDelivery,
     held,
+    lines_key,
     lookup,
     one_at_a_time,
     payment_record,
@@ -69,7 +71,7 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
             return _answer(tx, ours, _nothing_moved(refund, waiting, earlier))
         reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
         note = _book(ctx, tx, d, ours, money, goods, f"shopify:{refund.id}", reason,
-                     "transactions")
+                     "transactions", _given_back(tx, d, refund, ours))
         # money beyond goods and shipping (an amount refunded with no line items) settles a
         # refund of ours that names no units, waiting in Shopify's admin (goodwill)
         extra = min(shopify.beyond_goods_refund(refund, ours.currency), max(money - goods, 0))
@@ -112,9 +114,11 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
                        + ("no goods counted until it names them (a refund of ours waits in "
                           "Shopify's admin)" if waits else
                           f"{goods} counted as goods by amount, units unknown"))
+        lines = tx.store.inbox_get(lines_key(d.shop, t.order_id))
+        given = admin_refunds.GivenBack(settled=str(t.id)) if lines else None
         note = _book(ctx, tx, d, ours, money, goods,
                      f"shopify:{refund}" if refund else f"shopify:transaction:{t.id}", reason,
-                     "amount")
+                     "amount", given)
         return _answer(tx, ours, note)
 
     return once(ctx, "shopify", "order_transactions.create", d, apply)
@@ -203,6 +207,24 @@ def _settled_now(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopi
     return money, goods, waiting, earlier
 
 
+def _given_back(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order
+                ) -> admin_refunds.GivenBack | None:
+    """The refund's line items as units of our lines (by the line item ids kept when the order
+    was placed; None for an order placed before they were kept), and its transactions still
+    pending."""
+    kept = tx.store.inbox_get(lines_key(d.shop, refund.order_id))
+    if kept is None:
+        return None
+    numbers = kept.get("lines", {})
+    units = tuple((tuple(numbers.get(str(line.line_item_id), ())), line.quantity,
+                   minor(line.subtotal, ours.currency, f"refund_line_items[{i}].subtotal"))
+                  for i, line in enumerate(refund.refund_line_items))
+    waiting = tuple(key for key, t, _, _ in shopify.refund_shares(refund, ours.currency)
+                    if t.status == shopify.PENDING
+                    and tx.store.inbox_get(_transaction_key(d.shop, key)) is None)
+    return admin_refunds.GivenBack(units, waiting)
+
+
 def _goods_by_amount(tx: Tx, ours: Order, money: int) -> int:
     """The goods a settled refund transaction whose refund (refunds/create) has not arrived
     gives back, counted by its amount: only what passes what Shopify holds beyond the goods
@@ -228,10 +250,13 @@ def _nothing_moved(refund: shopify.ShopifyRefund, waiting: list[str], earlier: l
 
 
 def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goods: int,
-          ref: str, reason: str, field: str) -> str | None:
+          ref: str, reason: str, field: str, given: admin_refunds.GivenBack | None
+          ) -> str | None:
     """The ledger books the money given back, the order its goods' part within what is left;
     None when booked, else why not. Never more than the ledger shows Shopify kept. Late money
-    owed back (an order that never took it: nothing of its own to refund) takes it all."""
+    owed back (an order that never took it: nothing of its own to refund) takes it all. The
+    goods go first to the refunds of ours waiting in Shopify's admin whose units `given`
+    gives back (admin_refunds.py)."""
     kept = held(tx, ours.id)
     late = owed_in_admin(tx, ours) if ours.paid == 0 else None
     if late is not None and 0 < money <= kept:
@@ -251,7 +276,7 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
         raise InvalidInput({"refund_line_items": f"refunds {goods} but only {left} of "
                                                  f"{ids.ORDER(ours.id)} is left to refund"})
     if goods:  # first the refunds of ours waiting in Shopify's admin it covers (a case's)
-        goods, settled = admin_refunds.settle_covered(ctx, tx, ours, goods, ref)
+        goods, settled = admin_refunds.settle_covered(ctx, tx, ours, goods, ref, given)
         if settled:
             ours = tx.store.get_order(ours.id)  # their steps refunded it
             reason += f" (settles {', '.join(settled)})"

@@ -49,6 +49,7 @@ from integrations.ingest.shopify_common import (
     ACTOR,
     ShopifyDelivery,
     held,
+    lines_key,
     lookup,
     one_at_a_time,
     order_key,
@@ -167,6 +168,10 @@ def _place(ctx: Context, shop: str, order: shopify.ShopifyOrder) -> tuple[int | 
         one_at_a_time(tx, shop, order.id)
         if tx.store.inbox_get(_cancelled_key(shop, order.id)) is not None:
             raise _CancelledFirst
+        # which of our lines each Shopify line item became: its refunds name line items
+        tx.store.inbox_keep(lines_key(shop, order.id), "shopify-lines",
+                            {"target": 0, "lines": shopify.line_numbers(order)},
+                            ctx.clock.now())
 
     try:
         request = parse(PlaceOrder, {**body, "idempotency_key": key})

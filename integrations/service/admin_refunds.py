@@ -6,18 +6,47 @@ gateway: a refund of it that orderpilot decides — an after-sales case's, compe
 recorded under that provider (money_requests.request), never called (money.execute), its amount
 and units spoken for like any refund in flight, and listed as owed (`refund_in_admin`) until the
 merchant refunds it in the provider's admin. The provider's refund webhook then settles it:
-the goods that refund gives back go first to the refunds of ours they cover, each settled as a
-refund the provider made (its case refunded, and through the case its order), not booked a
-second time as a refund of its own. The provider does not say which of ours a refund is for
-(Shopify's refund names its own line items, not our cases), so it is matched by amount: one
-refund of ours asking exactly its goods, else the oldest that fit in them, in turn. Goods
-left over are the order's own refund, as before; a refund of less than one of ours settles none
-(it stays owed, listed).
+the units that refund gives back go first to the refunds of ours that name them, each
+settled as a refund the provider made (its case refunded, and through the case its order), not
+booked a second time as a refund of its own.
+
+Matched by line, not by amount. Shopify's refund names its own line items
+(`refund_line_items[].line_item_id`), not our cases; the ids are kept at placement with the
+numbers of our lines each became (ingest/shopify.py `line_numbers`), so a refund is read as
+units of our lines. A refund of ours that names units (a case's) is settled only by a refund
+that gives those units back — oldest first when two ask for the same units — never by a refund
+of other goods, whatever their amount (before: ¥59.90 refunded for another line settled a case
+of ¥39.90 on line 1, and marked line 1's tin refunded). The money such a refund gives for the
+units (their line subtotal, within what its transactions paid) goes to that refund of ours:
+
+- as much as it asks, or more (the merchant refunded the whole tin, we owed part of it): it is
+  settled for what it asks, the rest is the order's own refund;
+- less (the merchant refunded the tin for less than we owe): once the refund's money is all in,
+  it is settled for what Shopify gave — the case refunded that much, the order counting it —
+  and the difference stays owed in the admin as a refund of ours naming no units (`<key>:rest`,
+  listed by refunds_owed with the case): the buyer is still owed it, and the merchant makes it
+  as an amount (settled as goodwill is, `settle_beyond_goods`). Nothing is rounded away: a
+  shortfall of a cent is listed too;
+- in parts: a refund paid by several transactions (one pending) settles it when its last
+  transaction does, and units given back by several refunds add up (two tins of a case, one
+  refund each) — until then the money they gave is held for it (in the ledger, not yet counted
+  by the order) and it stays listed as owed. Progress is kept per refund of ours in the inbox
+  (`admin-refund:<key>`).
+
+A refund of ours that names no units (goodwill, compensation) is made as an amount with no line
+items, and settled by that amount (`settle_beyond_goods`: the one asking exactly it, else the
+oldest that fit). An order placed before line ids were kept (no `shopify:<shop>:lines:<id>`) is
+matched by amount as before: one refund of ours asking exactly its goods, else the oldest that
+fit. Goods left over are the order's own refund, as before.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import Any
+
 from integrations.db.money_store import MoneyStore
+from integrations.service import money_requests
 from integrations.service.context import Context, Tx
 from integrations.service.money_effects import apply_effects
 from statemachine.money import (
@@ -55,14 +84,107 @@ def covered(owed: list[PaymentOperation], goods: int) -> list[PaymentOperation]:
     return chosen
 
 
-def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str
-                   ) -> tuple[int, list[str]]:
-    """Settle the order's refunds of ours that a provider refund of `goods` (its refund `ref`)
-    covers, in the caller's transaction (the order's turn taken): (goods left over for the
-    order's own refund, keys settled). Each is settled once: a guarded update."""
-    goods, settled = _settle(ctx, tx, order, covered(owed_in_admin(tx, order), goods), goods,
-                             ref)
+@dataclass(frozen=True, slots=True)
+class GivenBack:
+    """What one booking of a provider refund gives back, in our lines: each refunded line as
+    (the numbers of our lines it may be, units, their subtotal); the refund's transactions
+    still pending (their keys), and the one whose settling this booking is, if any."""
+
+    units: tuple[tuple[tuple[int, ...], int, int], ...] = ()
+    waiting: tuple[str, ...] = ()
+    settled: str | None = None
+
+
+def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
+                   given: GivenBack | None = None) -> tuple[int, list[str]]:
+    """Settle the order's refunds of ours that a provider refund of `goods` (its refund `ref`,
+    giving back `given`; None: its lines unknown) covers, in the caller's transaction (the
+    order's turn taken): (goods left over for the order's own refund, keys settled). Each is
+    settled once: a guarded update."""
+    if given is None:  # an order placed before its line ids were kept: by amount
+        return _settle(ctx, tx, order, covered(owed_in_admin(tx, order), goods), goods, ref)
+    pool = [[set(nos), units, subtotal, units] for nos, units, subtotal in given.units]
+    settled: list[str] = []
+    for op in owed_in_admin(tx, order):
+        if not op.lines:
+            continue
+        progress = _progress(tx, op)
+        priced = _take_units(op, progress, pool)
+        if not priced and ref not in progress["refs"]:
+            continue  # this refund gives back none of its units
+        give = max(min(goods, op.amount - progress["given"],
+                       progress["due"] + priced - progress["given"]), 0)
+        waiting = set(progress["waiting"]) - {given.settled} | set(given.waiting)
+        progress.update(due=progress["due"] + priced, given=progress["given"] + give,
+                        refs=sorted({*progress["refs"], ref}), waiting=sorted(waiting))
+        goods -= give
+        if _settles(op, progress):
+            settled += _settle_given(ctx, tx, order, op, progress["given"], ref)
+        else:
+            tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, ctx.clock.now())
     return goods, settled
+
+
+def _progress(tx: Tx, op: PaymentOperation) -> dict[str, Any]:
+    """What provider refunds gave a refund of ours so far: units of its lines, what Shopify
+    priced them at (`due`), the money given (`given`), their refs, their pending transactions."""
+    kept = tx.store.inbox_get(_progress_key(op)) or {}
+    return {"target": op.order_id, "units": dict(kept.get("units", {})),
+            "due": int(kept.get("due", 0)), "given": int(kept.get("given", 0)),
+            "refs": list(kept.get("refs", [])), "waiting": list(kept.get("waiting", []))}
+
+
+def _progress_key(op: PaymentOperation) -> str:
+    return f"admin-refund:{op.key}"
+
+
+def _take_units(op: PaymentOperation, progress: dict[str, Any], pool: list[list[Any]]) -> int:
+    """Take from `pool` (the refund's lines not yet spoken for) the units `op` still lacks;
+    what the refund priced those units at (their share of each line's subtotal)."""
+    priced = 0
+    for line in op.lines:
+        had = int(progress["units"].get(str(line.line_no), 0))
+        for entry in pool:
+            nos, left, subtotal, units = entry
+            take = min(line.quantity - had, left) if line.line_no in nos else 0
+            if take > 0:
+                entry[1] -= take
+                had += take
+                priced += subtotal * take // units
+        progress["units"][str(line.line_no)] = had
+    return priced
+
+
+def _settles(op: PaymentOperation, progress: dict[str, Any]) -> bool:
+    """All its units are given back, and the money with them: all it asks, or all the
+    provider will give (none of their transactions pending any more)."""
+    back = all(int(progress["units"].get(str(ln.line_no), 0)) >= ln.quantity
+               for ln in op.lines)
+    given = progress["given"]
+    return back and given > 0 and (given >= op.amount or not progress["waiting"])
+
+
+def _settle_given(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, given: int,
+                  ref: str) -> list[str]:
+    """Settle `op` for what the provider gave for its units; what that leaves short is owed
+    anew in the provider's admin, naming no units (they are back): `<key>:rest`."""
+    if given >= op.amount:
+        return _settle(ctx, tx, order, [op], op.amount, ref)[1]
+    if not MoneyStore(tx.store.sql).settle(op.key, OperationStatus.SUCCEEDED, ctx.clock.now(),
+                                           ref, amount=given):
+        return []
+    part = replace(op, amount=given)
+    result = PaymentResult("refund", ref, op.payment_ref or ref, given, op.currency, op.key,
+                           op.lines)
+    apply_effects(ctx, tx, tx.store.get_order(order.id, lock=True), part, result)
+    short = op.amount - given
+    money_requests.request(
+        ctx, tx, tx.store.get_order(order.id, lock=True), OperationKind.REFUND, short,
+        f"{op.key}:rest", op.actor, payment_ref=op.payment_ref,  # owed in its admin again
+        purpose={**op.purpose, "rest_of": op.key},
+        reason=f"the rest of {op.key} ({op.reason or 'refund'}): {ref} gave {given} of "
+               f"{op.amount} for its units")
+    return [op.key]
 
 
 def settle_beyond_goods(ctx: Context, tx: Tx, order: Order, amount: int, ref: str

@@ -179,24 +179,32 @@ def test_a_settled_transaction_before_its_refund_leaves_the_case_to_the_refund(s
     assert pilot.payments.refunds_owed() == []
 
 
-def test_a_shopify_refund_of_other_goods_leaves_the_case_refund_owed(shop):
+def test_the_case_tin_refunded_for_less_settles_the_case_for_that_the_rest_owed(shop):
     pilot, http, _ = shop
     case_id = held_request(pilot, http)
     pilot.cases.approve(case_id, by="mei", reason="照片显示受潮")
-    # When the merchant refunds ¥10.00 of goods only (a price adjustment): less than the
-    # case's refund, which it does not settle
+    # When the merchant gives the case's tin back in Shopify's admin for ¥10.00 only
     partial = send(http, "refunds/create", shopify_refund(TEA, subtotal="10.00"), "wh-2")
-    # Then the order counts it as its own refund and the case's ¥39.90 is still owed
+    # Then the case's refund is settled for what Shopify gave (the case refunded ¥10.00, the
+    # order counting it, the tin back), and the ¥29.90 it fell short stays owed in Shopify's
+    # admin, naming the case and no units (before, by amount: ¥10.00 was the order's own
+    # refund and the case's ¥39.90 stayed owed, its tin not counted back)
     assert partial.json()["applied"] is True, partial.text
-    assert pilot.orders.get("o-1").refunded == 1000
-    assert operations(pilot) == [("refund", "pending", "shopify", 3990)]
-    assert [(r["kind"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
-        ("refund_in_admin", 3990)]
-    # And the case's refund still fits in what is left: settled by the refund that makes it
-    made = send(http, "refunds/create", shopify_refund(TEA, refund_id=REFUND + 1), "wh-3")
+    order = pilot.orders.get("o-1")
+    assert (order.refunded, [ln.refunded_quantity for ln in order.lines]) == (1000, [1])
+    assert (pilot.cases.get(case_id).state, pilot.cases.get(case_id).refunded) == (
+        "refunded", 1000)
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 1000),
+                                 ("refund", "pending", "shopify", 2990)]
+    owed = pilot.payments.refunds_owed()
+    assert [(r["kind"], r["owed"]) for r in owed] == [("refund_in_admin", 2990)]
+    assert case_id in owed[0]["reason"] and "to refund in Shopify's admin" in owed[0]["reason"]
+    # And the rest, made in Shopify's admin as an amount (no line items), settles it
+    made = send(http, "refunds/create", amount_only_refund(REFUND + 1, "29.90"), "wh-3")
     assert made.json()["applied"] is True, made.text
-    assert (pilot.cases.get(case_id).refunded, pilot.orders.get("o-1").refunded) == (3990,
-                                                                                     4990)
+    assert pilot.payments.refunds_owed() == []
+    assert pilot.orders.get("o-1").refunded == 3990
+    assert operations(pilot)[-1] == ("refund", "succeeded", "shopify", 2990)
 
 
 def test_the_refund_owed_in_shopify_is_spoken_for(shop):

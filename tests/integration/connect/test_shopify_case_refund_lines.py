@@ -1,0 +1,140 @@
+"""Which Shopify refund settles a case refund owed in Shopify's admin: the one that gives the
+case's units back (Shopify's `refund_line_items[].line_item_id`, read as our lines through the
+ids kept when the order was placed), not one of another line that happens to fit its amount.
+Units and money may come in parts (two transactions, two refunds). Real HTTP server, webhooks
+signed as Shopify signs them, both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from orderpilot import OrderPilot
+from statemachine.risk_port import approve_everything
+from tests.factories import stock
+from tests.integration.connect.providers import shopify_order, shopify_refund
+from tests.integration.connect.shopify_http import ledger, send
+from tests.integration.connect.test_shopify_case_refunds import (
+    operations,
+    serve,
+    settings,
+)
+
+TEA = 5  # two tins of 龙井 at ¥39.90 (line 1) and a tea set at ¥59.90 (line 2), ¥10 shipping
+TIN, TEA_SET = 866_550_311_766_439_000, 866_550_311_766_439_001  # Shopify's line item ids
+REFUND = 509_562_969
+
+
+@pytest.fixture
+def shop(any_url, clock) -> Iterator[tuple[OrderPilot, Any, str]]:
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                       settings=settings())
+    stock(pilot, sku="SKU-2", quantity=20)
+    yield from serve(pilot)
+
+
+def tea_order(**extra: Any) -> dict[str, Any]:
+    body = shopify_order(TEA, skus=("SKU-1", "SKU-2"), financial_status="paid", **extra)
+    body["line_items"][1].update(quantity=1, price="59.90", title="青瓷茶具")
+    body.update(total_price="149.70", subtotal_price="139.70")
+    return body
+
+
+def owed_case(pilot: OrderPilot, http: Any, tins: int = 1) -> str:
+    """The order paid at checkout and a refund-only case on `tins` tins of line 1, approved:
+    owed in Shopify's admin."""
+    created = send(http, "orders/create", tea_order(), "wh-1")
+    assert created.json()["order"]["state"] == "paid", created.text
+    case = pilot.cases.open("o-1", kind="refund_only",
+                            lines=[{"line_no": 1, "quantity": tins}], reason="茶叶受潮结块")
+    pilot.cases.fire(case.id, "review", actor="system:refund-review")
+    pilot.cases.approve(case.id, by="mei", reason="照片显示受潮")
+    assert operations(pilot) == [("refund", "pending", "shopify", 3990 * tins)]
+    return case.id
+
+
+def refund_of(line_item_id: int, subtotal: str, refund_id: int = REFUND,
+              transactions: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
+    """Shopify's refund of one unit of a line item; its transactions (id, amount, status),
+    by default one that succeeded for the subtotal."""
+    body = shopify_refund(TEA, subtotal=subtotal, refund_id=refund_id)
+    body["refund_line_items"][0]["line_item_id"] = line_item_id
+    if transactions is not None:
+        template = body["transactions"][0]
+        body["transactions"] = [template | {"id": i, "amount": amount, "status": status}
+                                for i, amount, status in transactions]
+    return body
+
+
+def units_refunded(pilot: OrderPilot) -> list[int]:
+    return [ln.refunded_quantity for ln in pilot.orders.get("o-1").lines]
+
+
+def test_a_refund_of_another_line_leaves_the_case_on_line_1_owed(shop):
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http)
+    # When the merchant refunds the tea set (¥59.90, line 2) in Shopify's admin
+    other = send(http, "refunds/create", refund_of(TEA_SET, "59.90"), "wh-2")
+    # Then it is the order's own refund: the case's tin is not given back by it, its ¥39.90
+    # still owed (before: matched by amount, the oldest refund of ours that fit in ¥59.90 —
+    # the case's — was settled, line 1's tin marked refunded, ¥20.00 the order's own)
+    assert other.json()["applied"] is True, other.text
+    assert pilot.cases.get(case_id).state == "approved"
+    assert operations(pilot) == [("refund", "pending", "shopify", 3990)]
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (5990, [0, 0])
+    assert [(r["kind"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
+        ("refund_in_admin", 3990)]
+    # When the tin is refunded, for a little more than the case asked
+    tin = send(http, "refunds/create", refund_of(TIN, "39.90", REFUND + 1), "wh-3")
+    # Then that settles the case, once
+    assert tin.json()["applied"] is True, tin.text
+    assert (pilot.cases.get(case_id).state, pilot.cases.get(case_id).refunded) == (
+        "refunded", 3990)
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (9980, [1, 0])
+    assert pilot.payments.refunds_owed() == []
+
+
+def test_a_refund_paid_in_two_transactions_settles_the_case_when_the_last_one_does(shop):
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http)
+    # When Shopify refunds the case's tin in two transactions (¥20.00 settled, ¥19.90 pending)
+    refund = refund_of(TIN, "39.90", transactions=[(700, "20.00", "success"),
+                                                   (701, "19.90", "pending")])
+    first = send(http, "refunds/create", refund, "wh-2")
+    # Then the ¥20.00 is booked and held for the case, still owed (not the order's own refund)
+    assert first.json()["applied"] is True, first.text
+    assert pilot.cases.get(case_id).state == "approved"
+    assert pilot.orders.get("o-1").refunded == 0
+    assert ledger(pilot)[-1] == ("refund", 2000, f"shopify:{REFUND}")
+    # When the pending ¥19.90 succeeds (order_transactions/create)
+    last = send(http, "order_transactions/create", {
+        "id": 701, "order_id": TEA, "kind": "refund", "status": "success", "amount": "19.90",
+        "currency": "CNY"}, "wh-3")
+    # Then the case is settled for all it asked (before: each part was less than the case,
+    # so each was the order's own refund and the case stayed owed for ever)
+    assert last.json()["applied"] is True, last.text
+    assert (pilot.cases.get(case_id).state, pilot.cases.get(case_id).refunded) == (
+        "refunded", 3990)
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (3990, [1, 0])
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 3990)]
+    assert pilot.payments.refunds_owed() == []
+
+
+def test_units_given_back_by_two_refunds_add_up_to_the_case(shop):
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http, tins=2)
+    # When the merchant refunds one tin, then (another day) the other
+    one = send(http, "refunds/create", refund_of(TIN, "39.90"), "wh-2")
+    assert one.json()["applied"] is True, one.text
+    # Then after the first the case (two tins, ¥79.80) still waits, the tin's money held for it
+    assert pilot.cases.get(case_id).state == "approved"
+    assert pilot.orders.get("o-1").refunded == 0
+    two = send(http, "refunds/create", refund_of(TIN, "39.90", REFUND + 1), "wh-3")
+    # And the second settles it (before: each ¥39.90 was less than the case: the order's own)
+    assert two.json()["applied"] is True, two.text
+    assert (pilot.cases.get(case_id).state, pilot.cases.get(case_id).refunded) == (
+        "refunded", 7980)
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (7980, [2, 0])
+    assert pilot.payments.refunds_owed() == []
