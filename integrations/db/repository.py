@@ -221,7 +221,9 @@ class Store:
         """Wait for the other transactions that took a turn by any of these names, until
         commit (PostgreSQL: transaction-scoped advisory locks on the names' hashes, taken in
         one statement in name order, so two callers never wait for each other in a circle;
-        SQLite's writers take turns anyway). Take them before any row lock."""
+        SQLite's writers take turns anyway). Take them before any row lock — or, as a ship's
+        waybills do (service/waybills.py), after the caller's own aggregates' locks only, with
+        every turn taken before the rows written later (the waybill counters): no circle."""
         ordered = sorted(set(names))
         if self.sql.sqlite or not ordered:
             return

@@ -17,6 +17,7 @@ from integrations.service.context import Tx
 from statemachine import ids
 from statemachine.errors import InvalidInput
 from statemachine.shipment import CLOSED
+from statemachine.waybills import waybill_key
 
 
 def refuse_taken(tx: Tx, labels: Sequence[Mapping[str, Any]]) -> None:
@@ -25,6 +26,11 @@ def refuse_taken(tx: Tx, labels: Sequence[Mapping[str, Any]]) -> None:
     are unique by construction and need no read.)"""
     if not labels:
         return
+    # two ships of one waybill at once take turns (PostgreSQL: each read the other's parcel as
+    # not there yet and both were stored; SQLite's writers take turns anyway). After the
+    # order's row lock, as every caller's: a turn is held only while its parcels are written
+    tx.store.take_turn(*(f"waybill:{waybill_key(label['carrier'])}:"
+                         f"{waybill_key(label['tracking_no'])}" for label in labels))
     open_parcels = records.open_parcels_on(
         tx.connection, sorted({label["tracking_no"] for label in labels}),
         frozenset(state.value for state in CLOSED))

@@ -22,10 +22,12 @@ from tests.integration.races.trouble_actions import (
     ship_with_labels,
     sweep_at,
 )
+from tests.integration.races.waybill_actions import ship_numbered, ship_typed
 
 __all__ = ["approve_case", "approve_everything", "declare_stalled_lost", "dispute_opened",
            "lose_silent_parcels", "pay_recorded_refund",
-           "receive_return", "report_lost", "report_payment", "ship_with_labels", "sweep_at"]
+           "receive_return", "report_lost", "report_payment", "ship_numbered", "ship_typed",
+           "ship_with_labels", "sweep_at"]
 
 ADDRESS = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
            "street": "文三路 18 号 3 幢 502 室", "recipient": "李雷", "phone": "+86 138 0013 8000"}

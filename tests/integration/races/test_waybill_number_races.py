@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.races.conftest import TRIALS
+from tests.integration.races.shop import paid, start_trial
 
 
 @pytest.mark.parametrize("trials", TRIALS[:1])
@@ -36,3 +37,58 @@ def test_one_carrier_in_two_processes_counts_on_from_both(race):
     # Then the 20 numbers are the first 20 of its count, each once
     assert sorted(first.result + second.result) == [f"SIM-EXPRESS-{n:07d}"
                                                     for n in range(1, 21)]
+
+
+SHIPS = 5  # per process and trial
+
+
+def packed_orders(pilot, trial: int, count: int) -> list[str]:
+    orders = []
+    for n in range(count):
+        order = paid(pilot, trial * 100 + n)
+        for trigger in ("start_picking", "pack"):
+            pilot.orders.fire(order.id, trigger)
+        orders.append(order.id)
+    return orders
+
+
+def counter(pilot, prefix: str) -> int:
+    with pilot.context.tx(readonly=True) as tx:
+        row = tx.store.sql.one("SELECT last_no FROM waybill_counters WHERE prefix = :p",
+                               {"p": prefix})
+    return 0 if row is None else int(row[0])
+
+
+@pytest.mark.parametrize("trials", TRIALS[:1])
+def test_typed_numbers_the_adapter_hands_out_next_never_make_two_parcels_share_one(race, trials):
+    pilot = race.open()
+    handed_out: list[str] = []
+    stored: list[str] = []
+    for trial in range(trials // 10):
+        # Given packed orders, and the numbers the sim-express adapter would hand out next
+        start_trial(race, trial)
+        orders = packed_orders(pilot, trial, 2 * SHIPS)
+        upcoming = counter(pilot, "SIM-EXPRESS")
+        typed = [f"SIM-EXPRESS-{upcoming + n:07d}" for n in range(1, SHIPS + 1)]
+        # When a lead ships half of them under those numbers, typed, while a dispatcher ships
+        # the other half with labels bought from the adapter (two processes, at once)
+        lead, dispatch = race.run(
+            ("ship_typed", {"order_ids": orders[:SHIPS], "carrier": "sim-express",
+                            "numbers": typed}),
+            ("ship_numbered", {"order_ids": orders[SHIPS:], "carrier": "sim-express"}))
+        ships = lead.result + dispatch.result["ships"]
+        # Then a ship refused is refused as one open parcel per waybill, and nothing of it is
+        # written; every ship acknowledged is stored under its number
+        assert {code for _, _, code in ships} <= {None, "invalid_input"}, (trial, ships)
+        for order_id, number, code in ships:
+            parcels = [p.tracking_no for p in pilot.shipments.of_order(order_id)]
+            assert parcels == ([] if code else [number]), (trial, order_id, code, parcels)
+            assert pilot.orders.get(order_id).state == ("packed" if code else "shipped")
+        # And the adapter never handed a number out twice, nor do two parcels share one
+        handed_out += dispatch.result["handed_out"]
+        assert len(set(handed_out)) == len(handed_out), (trial, handed_out)
+        stored += [number for _, number, code in ships if code is None]
+        assert len(set(stored)) == len(stored), (trial, ships)
+        # And the adapter numbers on past every stored number of its prefix
+        assert counter(pilot, "SIM-EXPRESS") >= max(int(n[-7:]) for n in stored), trial
+        race.check(orders)

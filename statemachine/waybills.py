@@ -1,0 +1,18 @@
+"""A waybill's identity. Carriers print their numbers in capitals (SF-0000050, JDV0123…), but
+people type them and tracking providers send them back in any case: `sf-0000050` on a box is
+SF's waybill SF-0000050. Numbers and carrier names are therefore compared in one form, their
+ASCII letters in capitals, and stored as they were given (what the person typed stays in the
+history). Only ASCII: a waybill number is ASCII in practice, and both stores can capitalise
+exactly those letters (SQLite's UPPER knows no others; PostgreSQL's, under COLLATE "C", none
+either), so the store and Python always agree on which two numbers are one."""
+
+from __future__ import annotations
+
+import string
+
+_ASCII_CAPITALS = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
+def waybill_key(text: str) -> str:
+    """`text` (a tracking number or a carrier name) in the form two are compared in."""
+    return text.translate(_ASCII_CAPITALS)
