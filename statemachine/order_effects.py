@@ -87,8 +87,7 @@ def refund_everything_paid(order: Order, ctx: Mapping[str, Any]) -> dict[str, An
     dispute is lost): each settles into the order, so the order ends refunded in full and the
     buyer is never paid back twice (a dispute won leaves its amount owed: refunds_owed lists
     it); an authorisation never captured is let go (the money sweep voids it)."""
-    kept = {k: max(int(ctx.get(k, 0)), 0) for k in ("refunds_in_flight", "disputed")}
-    spoken_for = min(sum(kept.values()), order.paid - order.refunded)
+    kept, spoken_for = _spoken_for(order, ctx)
     owed = order.paid - order.refunded - spoken_for
     order.refunded, order.hold_expires_at = order.paid - spoken_for, None
     held = order.attrs.pop("authorisation", None)
@@ -96,15 +95,26 @@ def refund_everything_paid(order: Order, ctx: Mapping[str, Any]) -> dict[str, An
     return payload | ({"released_authorisation": held["amount"]} if held else {})
 
 
+def _spoken_for(order: Order, ctx: Mapping[str, Any]) -> tuple[dict[str, int], int]:
+    """Refunds in flight and open disputes (those given), and what of the money left they
+    take: each settles into the order on its own."""
+    kept = {k: max(int(ctx.get(k, 0)), 0) for k in ("refunds_in_flight", "disputed")}
+    return kept, min(sum(kept.values()), order.paid - order.refunded)
+
+
 def cancel_order(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     """Cancelling (or rejecting a paid order) gives back everything paid, unless
     `refund_later`: the provider that took the money keeps it for now (Shopify's "refund
     later", or money Shopify took: given back in its admin), and each refund it makes
-    afterwards is a `refund` of the ended order."""
+    afterwards is a `refund` of the ended order. `refund_later` is what is left beyond the
+    refunds in flight and open disputes (a case's refund owed in Shopify's admin is owed on
+    its own, as refunds_owed lists it): a consumer adding them counts nothing twice."""
     if not ctx.get("refund_later"):
         return refund_everything_paid(order, ctx)
     order.hold_expires_at = None
-    return {"refund": 0, "refund_later": order.paid - order.refunded, "reason": ctx.get("reason")}
+    kept, spoken_for = _spoken_for(order, ctx)
+    return {"refund": 0, "refund_later": order.paid - order.refunded - spoken_for,
+            "reason": ctx.get("reason")} | {k: v for k, v in kept.items() if v}
 
 
 def record_refund(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Which Shopify refund settles a case refund owed in Shopify's admin: the one that gives the
 case's units back (Shopify's `refund_line_items[].line_item_id`, read as our lines through the
 ids kept when the order was placed), not one of another line that happens to fit its amount.
-Units and money may come in parts (two transactions, two refunds). Real HTTP server, webhooks
+Units and money may come in parts (two transactions, two refunds). And what else meets such an
+owed refund: a cancellation whose refund Shopify left for later. Real HTTP server, webhooks
 signed as Shopify signs them, both stores."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tests.factories import stock
 from tests.integration.connect.providers import shopify_order, shopify_refund
 from tests.integration.connect.shopify_http import ledger, send
 from tests.integration.connect.test_shopify_case_refunds import (
+    events,
     operations,
     serve,
     settings,
@@ -138,3 +140,20 @@ def test_units_given_back_by_two_refunds_add_up_to_the_case(shop):
         "refunded", 7980)
     assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (7980, [2, 0])
     assert pilot.payments.refunds_owed() == []
+
+
+def test_a_cancellation_refunded_later_does_not_count_the_case_refund_owed_twice(shop):
+    pilot, http, _ = shop
+    owed_case(pilot, http)
+    # When the merchant cancels in Shopify leaving the refund for later (still "paid")
+    cancelled = send(http, "orders/cancelled", tea_order(
+        cancelled_at="2026-11-20T10:00:00+08:00", cancel_reason="customer"), "wh-2")
+    assert cancelled.json()["applied"] is True, cancelled.text
+    # Then the cancellation's event says what it left with Shopify beyond the case's refund,
+    # which is owed in the admin on its own (before: refund_later ¥139.70, the case's ¥39.90
+    # in it too — a consumer adding both counted it twice)
+    [event] = events(pilot, "orderpilot.order.cancelled")
+    details = event["details"]
+    assert (details["refund_later"], details.get("refunds_in_flight")) == (9980, 3990), event
+    owed = {r["kind"]: r["owed"] for r in pilot.payments.refunds_owed()}
+    assert owed == {"refund_later": 9980, "refund_in_admin": 3990}
