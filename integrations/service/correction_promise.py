@@ -7,7 +7,7 @@ order corrected to Shanghai, shipping 1,200 km from Shenzhen, was promised in th
 Now the stock plan kept (the warehouses the order's stock is held or sold in) is measured
 again from the new address by placement's own code (`explain_plan`, the distances of
 `buyer_distances`), and the promise follows. The stock does not move: re-planning the
-warehouses of a held or paid order is not done here (docs/risk.md says so).
+warehouses of a held or paid order is done by no step, picking included (docs/risk.md says so).
 """
 
 from __future__ import annotations

@@ -59,3 +59,28 @@ def test_a_buyer_corrected_next_to_the_stock_loses_the_extra_day(shop, clock):
     shop.orders.correct_address(order.id, address=SHENZHEN_BUYER, by="ops:mei")
     assert shop.orders.history(order.id)[-1].payload["promise_extra_days"] == 0
     assert shipped_promise(shop, order) == clock.now() + timedelta(days=5)
+
+
+def test_picking_does_not_move_a_corrected_orders_stock_to_the_warehouse_nearest_it(shop,
+                                                                                   clock):
+    # Given stock in Shenzhen and in Shanghai, and a Shenzhen buyer's order held in Shenzhen
+    shop.inventory.receive(sku="SKU-1", warehouse="WH-SHENZHEN", quantity=10)
+    shop.inventory.receive(sku="SKU-1", warehouse="WH-SHANGHAI", quantity=10)
+    order = place(shop, SHENZHEN_BUYER)
+    # When ops correct it to Shanghai, it is paid, and picking starts (a wave released)
+    shop.orders.correct_address(order.id, address=SHANGHAI_BUYER, by="ops:mei")
+    shop.orders.fire(order.id, "pay", amount=order.total, payment_ref=f"p-{order.id}")
+    assert shop.waves.create(warehouse="WH-SHANGHAI") is None  # nothing waits in Shanghai
+    wave = shop.waves.create(warehouse="WH-SHENZHEN")
+    assert shop.waves.release(wave["id"]) == {order.id: "picking"}
+    # Then picking re-plans nothing: the units stay sold in Shenzhen, Shanghai's untouched,
+    # no reallocate step (the correction's docs say so: no step moves them)
+    levels = {lv.warehouse: (lv.on_hand, lv.reserved) for lv in shop.inventory.levels()}
+    assert levels == {"WH-SHENZHEN": (8, 0), "WH-SHANGHAI": (10, 0)}
+    assert "reallocate" not in [step.trigger for step in shop.orders.history(order.id)]
+    # and the parcel leaves Shenzhen, promised the extra day the correction measured
+    for trigger in ("pack", "ship"):
+        shop.orders.fire(order.id, trigger)
+    [parcel] = shop.shipments.of_order(order.id)
+    assert parcel.warehouse == "WH-SHENZHEN"
+    assert parcel.promised_by == clock.now() + timedelta(days=6)
