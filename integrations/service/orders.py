@@ -123,9 +123,10 @@ def planning_again(attempt: Callable[[], T]) -> T:
 
 
 def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
-           contact: Contact | None = None) -> int:
-    """Place inside the caller's unit of work (the replay's bulk path); the order's number."""
-    return _new(ctx, tx, request, actor, now, contact or parse_contact(request)).id
+           contact: Contact) -> int:
+    """Place inside the caller's unit of work (the replay's bulk path); the order's number.
+    `contact` is `contact_of(request)`, parsed before the transaction (not under its lock)."""
+    return _new(ctx, tx, request, actor, now, contact).id
 
 
 def _new(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,

@@ -316,9 +316,10 @@ class BulkRun:
     def _place(self, tx, items, outcomes) -> None:
         for i, cmd, at in items:
             try:
+                request = parse(PlaceOrder, cmd.request())
                 with tx.connection.begin_nested():
                     self.placed[cmd.ref] = orders._place(
-                        self.ctx, tx, parse(PlaceOrder, cmd.request()), "api", at)
+                        self.ctx, tx, request, "api", at, orders.contact_of(request))
                 outcomes[i] = "ok"
             except OrderPilotError as error:
                 outcomes[i] = f"refused: {error}"
