@@ -48,27 +48,36 @@ def latest_artifacts(client: Any, keys: list[str]) -> list[Any]:
         key=ArtifactCollectionFilterKey(any_=keys)))
 
 
-def form_of(run: Any) -> tuple[dict[str, Any], str]:
+def written_form(run: Any) -> tuple[dict[str, Any], str] | None:
+    """The run's form (schema, description) as written now; None while one of them is not
+    (a 404). Entering the pause deletes whatever its keyset names, so the console writes the
+    form after the run is Suspended (flows/case_runs.py): a run listed as paused a moment ago
+    may not have its form yet — read at once, the fresh-clone CI got that 404 once."""
     from prefect.client.orchestration import get_client
+    from prefect.exceptions import PrefectHTTPStatusError
 
     keys = run.state.state_details.run_input_keyset
-    with get_client(sync_client=True) as client:
-        return (json.loads(client.read_flow_run_input(run.id, keys["schema"])),
-                json.loads(client.read_flow_run_input(run.id, keys["description"])))
+    try:
+        with get_client(sync_client=True) as client:
+            return (json.loads(client.read_flow_run_input(run.id, keys["schema"])),
+                    json.loads(client.read_flow_run_input(run.id, keys["description"])))
+    except PrefectHTTPStatusError as error:
+        if error.response.status_code != 404:
+            raise
+        return None
+
+
+def form_of(run: Any) -> tuple[dict[str, Any], str]:
+    """The run's form, once the console has written it."""
+    return wait_for(f"the form of {run.name}", lambda: written_form(run))
 
 
 def rewritten(run: Any) -> str:
     """The run's form description, "" while the console is rewriting it: Prefect has no update
     of a run input, so flows/case_runs.py deletes and creates it, and a read in between is a
     404."""
-    from prefect.exceptions import PrefectHTTPStatusError
-
-    try:
-        return form_of(run)[1]
-    except PrefectHTTPStatusError as error:
-        if error.response.status_code != 404:
-            raise
-        return ""
+    form = written_form(run)
+    return form[1] if form else ""
 
 
 def state_of(run: Any) -> Any:
