@@ -68,6 +68,8 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
                                      f"(webhook {kept.get('by')})")
         money, goods, waiting, earlier = _settled_now(ctx, tx, d, refund, ours)
         if money == goods == 0:
+            if waiting:  # its units are noted now: its transactions' settlement names none
+                _note_units(ctx, tx, d, refund, ours)
             return _answer(tx, ours, _nothing_moved(refund, waiting, earlier))
         reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
         note = _book(ctx, tx, d, ours, money, goods, f"shopify:{refund.id}", reason,
@@ -223,6 +225,15 @@ def _given_back(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours:
                     if t.status == shopify.PENDING
                     and tx.store.inbox_get(_transaction_key(d.shop, key)) is None)
     return admin_refunds.GivenBack(units, waiting)
+
+
+def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
+                ours: Order) -> None:
+    """A refund whose money is all pending gives back the units of a refund of ours waiting in
+    the admin: noted with it (no money yet), so its transaction, settling, settles it."""
+    given = _given_back(tx, d, refund, ours)
+    if given is not None:
+        admin_refunds.settle_covered(ctx, tx, ours, 0, f"shopify:{refund.id}", given)
 
 
 def _goods_by_amount(tx: Tx, ours: Order, money: int) -> int:

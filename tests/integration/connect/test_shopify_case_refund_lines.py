@@ -157,3 +157,28 @@ def test_a_cancellation_refunded_later_does_not_count_the_case_refund_owed_twice
     assert (details["refund_later"], details.get("refunds_in_flight")) == (9980, 3990), event
     owed = {r["kind"]: r["owed"] for r in pilot.payments.refunds_owed()}
     assert owed == {"refund_later": 9980, "refund_in_admin": 3990}
+
+
+def test_a_refund_whose_only_transaction_is_pending_settles_the_case_when_it_succeeds(shop):
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http)
+    # When the merchant refunds the case's tin in Shopify's admin and its one transaction is
+    # still pending at the gateway (no money moved yet)
+    refund = refund_of(TIN, "39.90", transactions=[(702, "39.90", "pending")])
+    first = send(http, "refunds/create", refund, "wh-2")
+    assert first.json()["applied"] is False, first.text
+    assert pilot.cases.get(case_id).state == "approved"
+    # When it succeeds (order_transactions/create)
+    last = send(http, "order_transactions/create", {
+        "id": 702, "order_id": TEA, "kind": "refund", "status": "success", "amount": "39.90",
+        "currency": "CNY"}, "wh-3")
+    # Then it settles the case, its tin back, nothing left owed (before: the refund's units
+    # were never noted — refunds/create booked nothing — so the goods became the order's own
+    # refund and the case's ¥39.90 stayed listed as owed in the admin: refunded twice if the
+    # merchant followed the list)
+    assert last.json()["applied"] is True, last.text
+    assert (pilot.cases.get(case_id).state, pilot.cases.get(case_id).refunded) == (
+        "refunded", 3990)
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (3990, [1, 0])
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 3990)]
+    assert pilot.payments.refunds_owed() == []
