@@ -24,14 +24,22 @@ def order_request(buyer: str = "b-1", sku: str = "SKU-1", quantity: int = 2,
                   unit_price: int = 1999, **extra: Any) -> dict[str, Any]:
     return {"buyer_id": buyer, "lines": [{"sku": sku, "quantity": quantity,
                                           "unit_price": unit_price}],
-            "shipping_address": dict(ADDRESS), "device_id": f"d-{buyer}", "ip": buyer_ip(buyer),
-            **extra}
+            "shipping_address": {**ADDRESS, "phone": buyer_phone(buyer)},
+            "device_id": f"d-{buyer}", "ip": buyer_ip(buyer), **extra}
 
 
 def buyer_ip(buyer: str) -> str:
     """Each buyer on their own device and IP, so tests about other things stay clear of the
     device/IP-sharing risk signals."""
     return f"198.51.100.{zlib.crc32(buyer.encode()) % 250 + 1}"
+
+
+def buyer_phone(buyer: str) -> str:
+    """Each buyer's parcels to their own mobile (b-1's is ADDRESS's), so tests about other
+    things stay clear of the phone-sharing rule (phone_velocity)."""
+    if buyer == "b-1":
+        return ADDRESS["phone"]
+    return f"139{zlib.crc32(buyer.encode()) % 10**8:08d}"
 
 
 def placed_order(pilot: OrderPilot, **kwargs: Any):

@@ -23,7 +23,9 @@ from statemachine.risk_port import PlacementFacts
 
 COLUMNS = {BUYER: "buyer_id", DEVICE: "device_id", IP: "ip", ADDRESS: "address_norm"}
 
-# One round trip for everything keyed by the buyer, device or IP alone: point lookups only.
+# One round trip for everything keyed by the buyer, device, IP or phone: point lookups, and
+# for the phone an index range over its window (ix_risk_facts_phone) as velocity by address
+# is — bounded by the orders to that number in the window, not by the store's history.
 PROFILE_SQL = """SELECT p.signed_up_at, b.credit_score, s.orders, s.cancelled, s.completed,
  s.disputes, m.orders, m.amount,
  (SELECT buyers FROM risk_key_stats WHERE kind = 'device' AND value = :d),
@@ -31,7 +33,9 @@ PROFILE_SQL = """SELECT p.signed_up_at, b.credit_score, s.orders, s.cancelled, s
  (SELECT buyers FROM risk_key_stats WHERE kind = 'ip' AND value = :ip),
  (SELECT count(*) FROM risk_key_buyers WHERE kind = 'ip' AND value = :ip AND buyer_id = :b),
  (SELECT count(*) FROM risk_buyer_addresses
-   WHERE buyer_id = :b AND last_seen > :since AND address_key <> :a)
+   WHERE buyer_id = :b AND last_seen > :since AND address_key <> :a),
+ (SELECT count(DISTINCT buyer_id) FROM risk_order_facts WHERE phone_norm = :p
+   AND placed_at > :phone_since AND placed_at <= :now AND buyer_id <> :b AND order_id <> :o)
 FROM (SELECT 1 AS one) AS x
 LEFT JOIN risk_buyer_profiles p ON p.buyer_id = :b
 LEFT JOIN buyers b ON b.id = :b
@@ -50,12 +54,16 @@ DECISION, PLACEMENT = Insert(DECISIONS, but=()), Insert(FACTS, but=())  # what p
 SIGNUP = Insert(PROFILES, but=(), key=("buyer_id",), update=("signed_up_at",))  # a later call wins
 
 
-def profile(sql: Sql, facts: PlacementFacts, since: datetime) -> Row:
+def profile(sql: Sql, facts: PlacementFacts, since: datetime, phone_since: datetime,
+            order_id: int) -> Row:
     """The buyer's sign-up time, credit, counters and spend in the order's currency, the buyers
-    on its device and IP (all, and this one), the buyer's other addresses seen after `since`."""
+    on its device and IP (all, and this one), the buyer's other addresses seen after `since`,
+    and the other buyers whose orders placed in (phone_since, placed_at] went to its phone —
+    never `order_id` (its facts are written when a correction is judged)."""
     row = sql.one(PROFILE_SQL, {
         "b": facts.buyer_id, "d": facts.device_id, "ip": facts.ip, "c": facts.currency,
-        "a": facts.address_key or "", "since": since})
+        "a": facts.address_key or "", "since": since, "p": facts.phone or "",
+        "phone_since": phone_since, "now": facts.placed_at, "o": order_id})
     assert row is not None  # one row always: the left joins hang off a constant row
     return row
 

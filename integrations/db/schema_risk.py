@@ -31,6 +31,7 @@ class RiskOrderFactsRow(Base):
         Index("ix_risk_facts_device", "device_id", "placed_at"),
         Index("ix_risk_facts_ip", "ip", "placed_at"),
         Index("ix_risk_facts_address", "address_norm", "placed_at"),
+        Index("ix_risk_facts_phone", "phone_norm", "placed_at"),  # phone_velocity's range
     )
 
 

@@ -15,7 +15,7 @@ from statemachine.risk_port import RiskAction
 Action = Literal["verify", "review", "reject"]
 RuleId = Literal["blacklist", "sku_daily_limit", "credit_restricted", "velocity",
                  "amount_threshold", "new_account_bulk", "vague_address", "address_changes",
-                 "cancel_rate", "virtual_phone", "address_contradiction"]
+                 "cancel_rate", "virtual_phone", "address_contradiction", "phone_velocity"]
 Dimension = Literal["buyer", "device", "ip", "address"]
 CreditKind = Literal["cancel_after_hold", "unpaid_expiry", "malicious_refund", "chargeback"]
 
@@ -63,6 +63,12 @@ class PhoneConfig(_Strict):
     action: Action = "review"
 
 
+class PhoneVelocityConfig(_Strict):
+    window_seconds: int = Field(86_400, gt=0)
+    max_buyers: int = Field(3, ge=1)  # other buyers on the number in the window that fire
+    action: Action = "review"
+
+
 class CancelRateConfig(_Strict):
     min_orders: int = Field(5, ge=1)
     max_rate: float = Field(0.5, ge=0.0, le=1.0)
@@ -90,6 +96,7 @@ class WeightsConfig(_Strict):
     ip_shared: float = Field(0.35, ge=0.0, le=1.0)
     amount_vs_history: float = Field(0.3, ge=0.0, le=1.0)
     velocity: float = Field(0.4, ge=0.0, le=1.0)
+    phone_shared: float = Field(0.3, ge=0.0, le=1.0)
 
 
 class ScoreConfig(_Strict):
@@ -125,6 +132,7 @@ class RuleSetConfig(_Strict):
     new_account_bulk: NewAccountBulkConfig = NewAccountBulkConfig()
     address: AddressConfig = AddressConfig()
     phone: PhoneConfig = PhoneConfig()
+    phone_velocity: PhoneVelocityConfig = PhoneVelocityConfig()
     cancel_rate: CancelRateConfig = CancelRateConfig()
     credit: CreditConfig = CreditConfig()
     score: ScoreConfig = ScoreConfig()
@@ -151,6 +159,7 @@ class RuleSetConfig(_Strict):
             new_account_bulk=rs.NewAccountBulk(**d["new_account_bulk"]),
             address=rs.AddressRule(**d["address"]),
             phone=_build(rs.PhoneRule, d["phone"], "action"),
+            phone_velocity=_build(rs.PhoneVelocity, d["phone_velocity"], "action"),
             cancel_rate=rs.CancelRate(**d["cancel_rate"]),
             credit=_build(rs.CreditPolicy, d["credit"], "restricted_action"),
             score=rs.ScoreBands(score.reject_at, score.review_at,

@@ -30,6 +30,8 @@ class InMemorySignalStore:
 
     def __init__(self, ruleset: RuleSet) -> None:
         self._window = ruleset.velocity.window_seconds
+        self._phone_window = ruleset.phone_velocity.window_seconds
+        self._phone_orders: dict[str, deque[tuple[datetime, str]]] = defaultdict(deque)
         self._times: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
         self._buyers_on: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._orders: dict[str, int] = defaultdict(int)
@@ -48,6 +50,15 @@ class InMemorySignalStore:
             return None
         return len(self._buyers_on.get((kind, value), set()) - {buyer})
 
+    def _phone_others(self, phone: str | None, buyer: str, now: datetime) -> int | None:
+        """Other buyers with an order to `phone` in the phone-velocity window."""
+        if not phone:
+            return None
+        orders = self._phone_orders.get(phone)
+        while orders and (now - orders[0][0]).total_seconds() >= self._phone_window:
+            orders.popleft()
+        return len({b for _, b in orders or ()} - {buyer})
+
     def signals_for(
         self, facts: PlacementFacts, account_created_at: datetime | None
     ) -> RiskSignals:
@@ -60,6 +71,7 @@ class InMemorySignalStore:
             orders_total=count,
             device_other_buyers=self._others(DEVICE, facts.device_id, buyer),
             ip_other_buyers=self._others(IP, facts.ip, buyer),
+            phone_other_buyers=self._phone_others(facts.phone, buyer, now),
             buyer_mean_amount=self._spent[buyer] / count if count else None,
         )
 
@@ -69,5 +81,7 @@ class InMemorySignalStore:
             self._times[(dimension, value)].append(facts.placed_at)
             if dimension in (DEVICE, IP):
                 self._buyers_on[(dimension, value)].add(facts.buyer_id)
+        if facts.phone:
+            self._phone_orders[facts.phone].append((facts.placed_at, facts.buyer_id))
         self._orders[facts.buyer_id] += 1
         self._spent[facts.buyer_id] += facts.amount

@@ -1,9 +1,10 @@
 """`SqlRiskStore`: the risk signals reader and decision recorder on the placement transaction.
 
-Reads are point lookups on maintained counters (`counters.py`) plus three bounded queries:
-velocity over the window (an index range on `risk_order_facts`), units per sku bought today,
-and the block / allow list candidates. Nothing here scans a buyer's whole history, so
-placement costs the same for a buyer's first order and their 4,000th (`bench/risk_history.py`).
+Reads are point lookups on maintained counters (`counters.py`) plus bounded queries: velocity
+over the window and the other buyers on the order's phone over theirs (index ranges on
+`risk_order_facts`), units per sku bought today, and the block / allow list candidates.
+Nothing here scans a buyer's whole history, so placement costs the same for a buyer's first
+order and their 4,000th (`bench/risk_history.py`).
 
 Every count looks only at orders placed before the one being decided: the order's own facts
 and counters are written by `record`, after its decision. The statements are db/risk_signals.py
@@ -38,7 +39,7 @@ class SqlRiskStore:
 
     def signals(self, facts: PlacementFacts, ruleset: RuleSet) -> RiskSignals:
         """Every `RiskSignals` field for this order, from earlier orders."""
-        row = self._profile(facts)
+        row = self._profile(facts, ruleset.phone_velocity.window_seconds)
         address = facts.address_key
         lists = self._lists(facts)
         return RiskSignals(
@@ -52,6 +53,7 @@ class SqlRiskStore:
             orders_completed=row[4] or 0, disputes=row[5] or 0, credit_score=row[1],
             device_other_buyers=(row[8] or 0) - row[9] if facts.device_id else None,
             ip_other_buyers=(row[10] or 0) - row[11] if facts.ip else None,
+            phone_other_buyers=row[13] if facts.phone else None,
             buyer_mean_amount=row[7] / row[6] if row[6] else None,
         )
 
@@ -61,8 +63,10 @@ class SqlRiskStore:
         risk_signals.record_placement(self.sql, order_id, facts,
                                       [_decision_row(order_id, d, facts) for d in decisions])
 
-    def _profile(self, facts: PlacementFacts) -> tuple[Any, ...]:
-        return risk_signals.profile(self.sql, facts, facts.placed_at - ADDRESS_WINDOW)
+    def _profile(self, facts: PlacementFacts, phone_window: int) -> tuple[Any, ...]:
+        return risk_signals.profile(self.sql, facts, facts.placed_at - ADDRESS_WINDOW,
+                                    facts.placed_at - timedelta(seconds=phone_window),
+                                    ids.ORDER.parse(facts.order_id))
 
     def _velocity(self, facts: PlacementFacts, window_seconds: int) -> dict[str, int]:
         """Other orders in the window sharing each dimension's value."""

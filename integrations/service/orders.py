@@ -132,9 +132,9 @@ def _place(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
 def _new(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
          contact: Contact, placed_at: datetime | None = None) -> Order:
     """Create the order (holding its stock) and fire the risk engine's decision on it."""
-    # parallel checkouts of a buyer, or of many accounts on one phone, IP or address, are
-    # decided in turn, each counting the others (velocity, accounts per device, daily
-    # limits): decided side by side, none saw the others
+    # parallel checkouts of a buyer, or of many accounts on one device, IP, address or
+    # phone, are decided in turn, each counting the others (velocity, accounts per device or
+    # phone, daily limits): decided side by side, none saw the others
     tx.store.placing_for(_shared_by(request, contact))
     needs = [Need(i, ln.sku, ln.quantity) for i, ln in enumerate(request.lines, start=1)]
     available = tx.stock.availability(n.sku for n in needs)
@@ -253,9 +253,11 @@ def _check_skus_known(request: PlaceOrder, known: set[str]) -> None:
 
 
 def _shared_by(request: PlaceOrder, contact: Contact) -> list[tuple[str, str]]:
-    """What a placement's risk signals count other orders by: its buyer, device, IP, address."""
+    """What a placement's risk signals count other orders by: its buyer, device, IP, address
+    and phone (E.164: one number however it was written)."""
     keys = [("buyer", request.buyer_id), ("device", request.device_id),
-            ("ip", str(request.ip) if request.ip else None), ("address", contact.address.key)]
+            ("ip", str(request.ip) if request.ip else None), ("address", contact.address.key),
+            ("phone", contact.phone)]
     return [(kind, value) for kind, value in keys if value]
 
 

@@ -9,7 +9,8 @@ those: the buyer, device, amount and history were judged at placement and did no
   listed). The correction is refused.
 - `holds`: rules that would send a placement to a person (review, or verify: a code sent to the
   buyer is no check of an address a person typed) — a vague address, a virtual-operator phone,
-  many orders to the new address in the velocity window, a buyer changing addresses often.
+  many orders to the new address in the velocity window, a buyer changing addresses often, a
+  new phone on the orders of many other buyers (`phone_velocity`).
 - `allowed`: the new address or phone is on the allow list (and not on the block list): as at
   placement, that passes the holds.
 """
@@ -24,6 +25,7 @@ from .rules import (
     address_changes,
     address_contradiction,
     blacklist,
+    phone_velocity,
     rule_action,
     vague_address,
     velocity,
@@ -33,7 +35,8 @@ from .ruleset import RuleSet
 from .signals import ADDRESS, PHONE, RiskSignals
 
 ADDRESS_RULES: tuple[Rule, ...] = (blacklist, velocity, vague_address, address_changes,
-                                   virtual_phone, address_contradiction)
+                                   virtual_phone, address_contradiction, phone_velocity)
+PHONE_RULES = ("virtual_phone", "phone_velocity")  # about the phone: field `address.phone`
 CORRECTED = (ADDRESS, PHONE)  # what a correction changes: the only list hits and velocity kept
 
 
@@ -48,7 +51,8 @@ def judge_correction(facts: PlacementFacts, signals: RiskSignals,
                      ruleset: RuleSet) -> CorrectionVerdict:
     """The address rules on the order as corrected (`facts`: the new address, the new phone
     or None when the phone was not corrected), with `signals` narrowed to what the correction
-    changes: list hits on the address and phone, velocity by address."""
+    changes: list hits on the address and phone, velocity by address, the other buyers on
+    the phone (None when the phone was not corrected: placement judged the kept one)."""
     narrowed = replace(
         signals,
         blacklist_hits=tuple(k for k in signals.blacklist_hits if k in CORRECTED),
@@ -70,4 +74,4 @@ def field_of(reason: Reason) -> tuple[str, ...]:
     if reason.rule == "blacklist":
         return tuple("address.phone" if kind == PHONE else "address"
                      for kind in reason.values.get("hits", ()))
-    return ("address.phone",) if reason.rule == "virtual_phone" else ("address",)
+    return ("address.phone",) if reason.rule in PHONE_RULES else ("address",)

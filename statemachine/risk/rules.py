@@ -127,6 +127,35 @@ def virtual_phone(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> R
                   {"segment": segment})
 
 
+def phone_velocity(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
+    """Fires when the order's phone went on orders of `max_buyers` or more other buyers in the
+    window: one receiving number behind many accounts is how order-farming rings work. Shows
+    the number masked (reasons reach history rows, review forms and events)."""
+    others, cfg = signals.phone_other_buyers, rs.phone_velocity
+    if others is None or not facts.phone or others < cfg.max_buyers:
+        return None
+    shown = masked_phone(facts.phone)
+    return Reason("phone_velocity",
+                  f"phone {shown} on orders of {others} other buyers in {cfg.window_seconds} s",
+                  {"phone": shown, "other_buyers": others, "max_buyers": cfg.max_buyers,
+                   "window_seconds": cfg.window_seconds})
+
+
+def masked_phone(e164: str) -> str:
+    """An E.164 number with its middle hidden, as notifications/masking.py shows it for China
+    (+8613800138000 → 138****8000, a landline with its trunk 0: 010****9988); elsewhere the
+    digits after the + the same way (+14155550100 → +141****0100)."""
+    digits, prefix = e164.lstrip("+"), "+"
+    if e164.startswith("+86"):
+        digits, prefix = e164[3:], ""
+        mobile = len(digits) == 11 and digits.startswith("1")  # Beijing's 10… is a landline
+        digits = digits if mobile else "0" + digits
+    if len(digits) < 8:
+        return prefix + "*" * max(len(digits) - 2, 1) + digits[-2:]
+    lead = min(3, len(digits) - 8)
+    return f"{prefix}{digits[:lead]}{'*' * (len(digits) - lead - 4)}{digits[-4:]}"
+
+
 def address_changes(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
     """Fires when the buyer changed the address more often than allowed."""
     changes, limit = signals.address_changes, rs.address.max_changes
@@ -158,6 +187,7 @@ def rule_action(rule: Rule, rs: RuleSet) -> RiskAction:
         credit_restricted: rs.credit.restricted_action,
         velocity: rs.velocity.action,
         virtual_phone: rs.phone.action,
+        phone_velocity: rs.phone_velocity.action,
     }
     return configured.get(rule, RiskAction.REVIEW)
 
@@ -165,5 +195,5 @@ def rule_action(rule: Rule, rs: RuleSet) -> RiskAction:
 ALL_RULES: tuple[Rule, ...] = (
     blacklist, sku_daily_limit, credit_restricted, velocity, amount_threshold,
     new_account_bulk, vague_address, address_changes, cancel_rate, virtual_phone,
-    address_contradiction,
+    address_contradiction, phone_velocity,
 )

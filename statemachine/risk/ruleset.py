@@ -53,6 +53,15 @@ class PhoneRule:
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneVelocity:
+    """One number on the orders of many accounts in a short time: a ring's receiving phone."""
+
+    window_seconds: int = 86_400
+    max_buyers: int = 3  # fires when this many *other* buyers used the number in the window
+    action: RiskAction = RiskAction.REVIEW  # not verify: the code would go to that very phone
+
+
+@dataclass(frozen=True, slots=True)
 class CancelRate:
     min_orders: int = 5
     max_rate: float = 0.5
@@ -84,6 +93,7 @@ class ScoreWeights:
     ip_shared: float = 0.35
     amount_vs_history: float = 0.3
     velocity: float = 0.4
+    phone_shared: float = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +128,7 @@ class RuleSet:
     new_account_bulk: NewAccountBulk = field(default_factory=NewAccountBulk)
     address: AddressRule = field(default_factory=AddressRule)
     phone: PhoneRule = field(default_factory=PhoneRule)
+    phone_velocity: PhoneVelocity = field(default_factory=PhoneVelocity)
     cancel_rate: CancelRate = field(default_factory=CancelRate)
     credit: CreditPolicy = field(default_factory=CreditPolicy)
     score: ScoreBands = field(default_factory=ScoreBands)

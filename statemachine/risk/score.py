@@ -49,6 +49,13 @@ def _velocity_risk(signals: RiskSignals, ruleset: RuleSet) -> float:
     return min(1.0, max(counts.values()) / max(1, ruleset.velocity.max_orders))
 
 
+def _phone_risk(signals: RiskSignals, ruleset: RuleSet) -> float:
+    others = signals.phone_other_buyers
+    if not others:
+        return 0.0
+    return min(1.0, others / max(1, ruleset.phone_velocity.max_buyers))
+
+
 def evidence(facts: PlacementFacts, signals: RiskSignals, ruleset: RuleSet) -> dict[str, float]:
     """Each evidence name mapped to its weighted risk w*r (zeros left out)."""
     w: ScoreWeights = ruleset.score.weights
@@ -59,6 +66,7 @@ def evidence(facts: PlacementFacts, signals: RiskSignals, ruleset: RuleSet) -> d
         ("amount_vs_history", w.amount_vs_history * _amount_risk(facts.amount,
                                                                  signals.buyer_mean_amount)),
         ("velocity", w.velocity * _velocity_risk(signals, ruleset)),
+        ("phone_shared", w.phone_shared * _phone_risk(signals, ruleset)),
     )
     return {name: value for name, value in pairs if value > 0.0}
 

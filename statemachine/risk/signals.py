@@ -36,6 +36,9 @@ class RiskSignals:
     # Distinct *other* buyers seen earlier on this device / IP.
     device_other_buyers: int | None = None
     ip_other_buyers: int | None = None
+    # Distinct *other* buyers whose orders in the phone-velocity window went to this order's
+    # phone (E.164); None when the order has no phone.
+    phone_other_buyers: int | None = None
     # Mean amount (minor units) of the buyer's earlier orders.
     buyer_mean_amount: float | None = None
 
