@@ -9,6 +9,8 @@ import json
 
 from sqlalchemy import select
 
+from integrations.console.casefiles import review_description
+from integrations.console.casework import open_case
 from integrations.db.schema_risk import RiskDecisionRow
 from tests.factories import placed_order, stock
 from tests.integration.risk.test_address_correction_rules import refused
@@ -46,6 +48,11 @@ def test_the_fourth_account_on_one_phone_in_a_day_is_held_for_review(any_pilot, 
             RiskDecisionRow.order_id == int(fourth.id[2:]))).scalar_one()
     kept = json.dumps([stored, any_pilot.orders.get(fourth.id).risk], ensure_ascii=False)
     kept += repr(any_pilot.orders.history(fourth.id))
+    # nor in the reviewer's form in the console, which says why the order was held
+    form = review_description(any_pilot.context,
+                              open_case(any_pilot.context, "risk-review", fourth.id), clock.now())
+    assert f"- phone {SHOWN} on orders of 3 other buyers in 86400 s" in form
+    kept += form
     assert SHOWN in kept and "13800138000" not in kept and "0013 8000" not in kept
 
 
