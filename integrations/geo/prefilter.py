@@ -65,8 +65,8 @@ class PrefilteredLocationParser(LocationParser):
         """jionlp's candidate entries for the text, in jionlp's order (see the module doc)."""
         by_province, below = self._present(location_text)
         found = self._jionlp_candidates(below, location_text)
-        if any(entry[-2] >= 2 and _distinct(entry[-1]) for entry in found):
-            return found
+        if not by_province or any(entry[-2] >= 2 and _distinct(entry[-1]) for entry in found):
+            return found  # (no entry by a province name only: the whole set was this one)
         return self._jionlp_candidates(by_province | below, location_text)
 
     def _present(self, text: str) -> tuple[set[int], set[int]]:

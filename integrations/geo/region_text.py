@@ -131,7 +131,9 @@ def _skip(text: str, at: int) -> int:
 def _name_at(text: str, at: int) -> tuple[str, frozenset[Place]] | None:
     """The longest division name at `at` that is not the start of a road's or a place's name."""
     table = places_table()
-    for end in range(min(len(text), at + _longest()), at + 1, -1):
+    for length in _lengths().get(text[at], ()):  # longest first, only lengths names have
+        if (end := at + length) > len(text):
+            continue
         name = text[at:end]
         places = table.get(name)
         if not places or GENERIC.fullmatch(name) or _NOT_A_REGION.match(text, end):
@@ -143,5 +145,12 @@ def _name_at(text: str, at: int) -> tuple[str, frozenset[Place]] | None:
 
 
 @lru_cache(maxsize=1)
-def _longest() -> int:
-    return max(map(len, places_table()))
+def _lengths() -> dict[str, tuple[int, ...]]:
+    """First character → the lengths (2 or more, longest first) of the names starting with
+    it: a name is looked up at those lengths only, not at every length up to the longest
+    name's (~20 look-ups at each place of an address's head)."""
+    lengths: dict[str, set[int]] = {}
+    for name in places_table():
+        if len(name) >= 2:
+            lengths.setdefault(name[0], set()).add(len(name))
+    return {first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()}
