@@ -52,8 +52,8 @@ class BulkDriver(BaseDriver):
         as its `place` failing (the order is not placed), as inside the transaction before."""
         parsed = {}
         for e in events:
-            request = self.place_request(e.ref)
-            try:
+            try:  # a row the request refuses (a buyer id that is no id) fails its place too
+                request = self.place_request(e.ref)
                 parsed[e.ref] = (request, orders.contact_of(request))
             except OrderPilotError as error:
                 self.fail(e.ref, "place", error)

@@ -78,3 +78,18 @@ def test_a_history_of_chinese_addresses_is_parsed_outside_the_lock_too(probed,
     assert len(by_buyer(db)) == PLACED
     assert {r[0] for r in rows(db, "SELECT json_extract(attrs, '$.address.region_code') "
                                    "FROM orders")} == {"330106"}
+
+
+def test_a_row_its_request_refuses_fails_its_place_and_the_replay_goes_on(tmp_path) -> None:
+    # Given a merchant's export whose one buyer id is no id orderpilot takes (买家张三)
+    history = tmp_path / "orders.csv"
+    head, *body = FIXTURE.read_text().splitlines()
+    history.write_text("\n".join([head, body[0].replace("c-ontime", "买家张三"), *body[1:]]))
+    # When it is replayed on the bulk path
+    report = replay(history, ReplayOptions(f"sqlite:///{tmp_path / 'replay.db'}"))
+    # Then that row's place fails, named in the report, and every other row is replayed
+    # (before: the request was built before the window's transaction, outside the guard that
+    # records a place refused, and the InvalidInput ended the whole replay)
+    assert [(f["ref"], f["trigger"]) for f in report.failures] == [("fx-ontime", "place")]
+    assert "buyer_id" in report.failures[0]["error"]
+    assert len(by_buyer(tmp_path / "replay.db")) == PLACED - 1
