@@ -205,6 +205,13 @@ def settle_all(ctx: Context, tx: Tx, order: Order, ref: str) -> list[str]:
     return _settle(ctx, tx, order, owed, sum(op.amount for op in owed), ref)[1]
 
 
+def settle_ops(ctx: Context, tx: Tx, order: Order, ops: list[PaymentOperation], ref: str
+               ) -> list[str]:
+    """Settle `ops` (refunds of ours owed in the admin) as paid back by `ref` (a lost
+    chargeback: the bank gave the buyer the money). Keys settled."""
+    return _settle(ctx, tx, order, ops, sum(op.amount for op in ops), ref)[1]
+
+
 def _settle(ctx: Context, tx: Tx, order: Order, chosen: list[PaymentOperation], goods: int,
             ref: str) -> tuple[int, list[str]]:
     store, settled = MoneyStore(tx.store.sql), []

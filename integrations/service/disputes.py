@@ -2,7 +2,10 @@
 answered with evidence a person confirms, closed by the bank.
 
 A lost or conceded dispute books the chargeback on the order — never past what was paid:
-refunds in flight keep their share, the rest is an unbooked loss on the dispute for finance —
+refunds in flight keep their share, the rest is an unbooked loss on the dispute for finance;
+refunds of ours owed in a provider's admin (a case's, on an order Shopify took the money of:
+never made) that the chargeback covers are settled by it (the case refunded, no longer listed
+as owed: the bank paid the buyer back) —
 and lowers the buyer's credit score (risk's post-transition hook). While a dispute is open the
 provider holds its money, so new refunds must fit beside it (statemachine/money.py).
 """
@@ -17,7 +20,7 @@ from integrations.db.dispute_store import DisputeStore
 from integrations.db.money_store import MoneyStore
 from integrations.db.repository import Due
 from integrations.db.writer import Change
-from integrations.service import money, pipeline
+from integrations.service import admin_refunds, money, pipeline
 from integrations.service.context import Context, Tx
 from integrations.service.kinds import ORDER
 from integrations.service.pipeline import Facts, Kind, Move, Refused
@@ -27,7 +30,7 @@ from statemachine.dispute import (
     Dispute,
     DisputeState,
 )
-from statemachine.money import chargeback_booking
+from statemachine.money import PaymentOperation, chargeback_booking
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order
 from statemachine.ports import MoneyEvent
@@ -104,6 +107,9 @@ def dispute_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
             dispute = move.aggregate
             order = tx.store.get_order(dispute.order_id)
             in_flight = MoneyStore(tx.store.sql).reserved(order.id).refunds
+            # refunds of ours owed in a provider's admin were never made: not in flight, the
+            # chargeback pays them back (book_chargebacks settles them)
+            in_flight -= sum(op.amount for op in _paid_back(tx, order, dispute))
             booked, unbooked = chargeback_booking(order, dispute.amount, in_flight)
             if not ORDER_LIFECYCLE.can(order.state, "refund"):
                 booked, unbooked = 0, dispute.amount
@@ -123,13 +129,31 @@ def book_chargebacks(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refuse
         order = tx.store.get_order(dispute.order_id)
         reason = (f"chargeback {dispute.public_id} ({dispute.reason or 'no reason'}) "
                   f"{fired.to_state}")
-        if dispute.booked:
+        rest = dispute.booked
+        if rest:  # first the refunds of ours owed in the admin it paid back (a case's)
+            paid_back = _paid_back(tx, order, dispute)
+            settled = admin_refunds.settle_ops(ctx, tx, order, paid_back,
+                                               f"dispute:{dispute.provider}:"
+                                               f"{dispute.provider_ref}")
+            rest -= sum(op.amount for op in paid_back if op.key in settled)
+            order = tx.store.get_order(dispute.order_id)
+        if rest > 0:
             pipeline.fire(ctx, tx, ORDER, order, "refund", fired.actor,
-                          {"amount": dispute.booked, "reason": reason}, fired.at)
+                          {"amount": rest, "reason": reason}, fired.at)
         money.ledger(tx, order, "chargeback", dispute.amount, dispute.provider_ref,
                      f"dispute:{dispute.provider}:{dispute.provider_ref}", fired.at,
                      reason=reason)
     return []
+
+
+def _paid_back(tx: Tx, order: Order, dispute: Dispute) -> list[PaymentOperation]:
+    """The refunds of ours owed in a provider's admin (Shopify's: never made, the merchant
+    makes them there) that a lost chargeback pays back: the bank gave the buyer the money, so
+    none is to be made any more. Those its amount covers, matched as a provider's refund
+    with no line items is (admin_refunds.covered)."""
+    if not ORDER_LIFECYCLE.can(order.state, "refund"):
+        return []
+    return admin_refunds.covered(admin_refunds.owed_in_admin(tx, order), dispute.amount)
 
 
 DISPUTE = Kind(DISPUTE_LIFECYCLE, order_of=lambda d: d.order_id,

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from integrations.ingest.money_events import apply_money_event
 from orderpilot import OrderPilot
+from statemachine.ports import MoneyEvent
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
 from tests.integration.connect.providers import shopify_order, shopify_refund
@@ -182,3 +184,27 @@ def test_a_refund_whose_only_transaction_is_pending_settles_the_case_when_it_suc
     assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (3990, [1, 0])
     assert operations(pilot) == [("refund", "succeeded", "shopify", 3990)]
     assert pilot.payments.refunds_owed() == []
+
+
+def test_a_lost_chargeback_settles_the_case_refund_owed_in_the_admin(shop):
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http)
+
+    def notice(event_id: str, kind: str, **extra: str) -> None:
+        # no Shopify topic brings a chargeback yet: the provider's notice, as a gateway's is
+        apply_money_event(pilot.context, MoneyEvent(
+            "simulated", event_id, kind, "shopify:5", 13970, "CNY", pilot.clock.now(),
+            order_id="o-1", dispute_ref="dp_1", **extra))
+
+    # When the buyer's bank takes back all the goods (¥139.70) and the merchant loses
+    notice("e-1", "dispute_opened", reason="fraudulent")
+    notice("e-2", "dispute_closed", outcome="lost")
+    # Then the bank paid the case's tin back with the rest: the case's refund is settled by
+    # the chargeback, no longer owed in Shopify's admin (before: it stayed listed, ¥39.90 to
+    # refund in the admin on top of the ¥139.70 the bank gave back — the buyer paid twice),
+    # the order refunded in full once, the case refunded
+    assert pilot.payments.refunds_owed() == []
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 3990)]
+    assert (pilot.cases.get(case_id).state, pilot.orders.get("o-1").refunded) == (
+        "refunded", 13970)
+    assert ledger(pilot)[-1] == ("chargeback", 13970, "dp_1")
