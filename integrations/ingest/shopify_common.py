@@ -10,7 +10,6 @@ from typing import Any
 from integrations.db import records
 from integrations.ingest.events import Inbound
 from integrations.service.context import Context, Tx
-from integrations.service.views import OrderView
 
 ACTOR = "shopify"
 
@@ -60,7 +59,3 @@ def payment_record(ctx: Context, tx: Tx, number: int, kind: str, amount: int, cu
         "order_id": number, "kind": kind, "amount": amount, "currency": currency,
         "provider_ref": ref, "case_id": None, "event_key": f"shopify:{d.event_id}",
         "reason": reason[:500], "at": ctx.clock.now()})
-
-
-def view(tx: Tx, number: int) -> dict[str, Any]:
-    return OrderView.of(tx.store.get_order(number)).model_dump(mode="json")

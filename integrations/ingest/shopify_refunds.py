@@ -31,7 +31,7 @@ from integrations.db import records
 from integrations.db.money_owed import OwedMoney
 from integrations.db.money_store import MoneyStore
 from integrations.ingest import shopify
-from integrations.ingest.once import Applied, Outcome, once
+from integrations.ingest.once import Applied, Outcome, once, order_body
 from integrations.ingest.shopify_common import (
     ACTOR,
     ShopifyDelivery,
@@ -40,7 +40,6 @@ from integrations.ingest.shopify_common import (
     lookup,
     one_at_a_time,
     payment_record,
-    view,
 )
 from integrations.service import admin_refunds, money_requests, orders
 from integrations.service.context import Context, Tx
@@ -155,7 +154,7 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
         tx.writer.signal("refund_failed", "order", ours.id, ours.id, ctx.clock.now(), {
             "amount": amount, "currency": ours.currency, "transaction": t.id, "refund": refund,
             "status": t.status, "reason": why})
-        return Applied(ours.id, True, {"order": view(tx, ours.id)}, why)
+        return Applied(ours.id, True, {"order": order_body(tx, ours.id)}, why)
 
     return once(ctx, "shopify", "order_transactions.create", d, apply)
 
@@ -301,7 +300,7 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
 
 
 def _answer(tx: Tx, ours: Order, note: str | None) -> Applied:
-    return Applied(ours.id, note is None, {"order": view(tx, ours.id)}, note)
+    return Applied(ours.id, note is None, {"order": order_body(tx, ours.id)}, note)
 
 
 def _transaction_key(shop: str, key: str) -> str:

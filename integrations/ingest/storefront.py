@@ -44,7 +44,7 @@ from collections.abc import Callable
 from typing import Any
 
 from integrations.ingest import shopify, shopify_refunds
-from integrations.ingest.once import Applied, Outcome, once
+from integrations.ingest.once import Applied, Outcome, once, order_body
 from integrations.ingest.shopify_common import (
     ACTOR,
     ShopifyDelivery,
@@ -54,7 +54,6 @@ from integrations.ingest.shopify_common import (
     one_at_a_time,
     order_key,
     payment_record,
-    view,
 )
 from integrations.service import admin_refunds, orders
 from integrations.service.context import Context, Tx
@@ -92,7 +91,7 @@ def _created(ctx: Context, d: ShopifyDelivery) -> Outcome:
             paid, why = _pay(ctx, tx, tx.store.get_order(number), order, d)
             applied = applied or paid
             note = why if new else note
-        return Applied(number, applied, {"order": view(tx, number)}, note)
+        return Applied(number, applied, {"order": order_body(tx, number)}, note)
 
     return once(ctx, "shopify", "orders.create", d, apply,
                 lambda key: _place(ctx, d.shop, order), status=200)
@@ -108,7 +107,7 @@ def _paid(ctx: Context, d: ShopifyDelivery) -> Outcome:
         if number is None:
             return Applied(None, False, {}, "cancelled in Shopify: payment not applied")
         paid, note = _pay(ctx, tx, tx.store.get_order(number), order, d)
-        return Applied(number, paid, {"order": view(tx, number)}, note)
+        return Applied(number, paid, {"order": order_body(tx, number)}, note)
 
     return once(ctx, "shopify", "orders.paid", d, apply, lambda key: _place(ctx, d.shop, order))
 
@@ -132,9 +131,9 @@ def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
         if order.financial_status == "paid" and (
                 takes_payment(ours) or is_late(ours, _payment_ref(order))):
             paid, note = _pay(ctx, tx, ours, order, d)
-            return Applied(number, paid, {"order": view(tx, number)}, note)
+            return Applied(number, paid, {"order": order_body(tx, number)}, note)
         note = "nothing orderpilot acts on changed (address and line edits are not applied)"
-        return Applied(number, False, {"order": view(tx, number)}, note)
+        return Applied(number, False, {"order": order_body(tx, number)}, note)
 
     return once(ctx, "shopify", "orders.updated", d, apply)
 
@@ -235,12 +234,12 @@ def _cancel_or_remember(ctx: Context, tx: Tx, shop: str, order: shopify.ShopifyO
         return Applied(None, False, {}, "not placed here; a late orders/create is ignored")
     ours = tx.store.get_order(number)
     if ours.state == OrderState.CANCELLED:
-        return Applied(number, False, {"order": view(tx, number)}, "already cancelled")
+        return Applied(number, False, {"order": order_body(tx, number)}, "already cancelled")
     if paid and takes_payment(ours):
         _pay(ctx, tx, ours, order, d)
         ours = tx.store.get_order(number)
     note = _cancel(ctx, tx, ours, order, d)
-    return Applied(number, note is None, {"order": view(tx, number)}, note)
+    return Applied(number, note is None, {"order": order_body(tx, number)}, note)
 
 
 REFUNDED_ON_CANCEL = ("refunded", "voided")  # Shopify's financial_status after a full refund

@@ -33,7 +33,6 @@ from statemachine import ids, limits
 from statemachine.errors import InvalidInput
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
-Name = Field(pattern=NAME, description="letters, digits and . _ : - (1–64 characters)")
 
 M = TypeVar("M", bound=BaseModel)
 
