@@ -285,7 +285,9 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
     if goods > left:
         raise InvalidInput({"refund_line_items": f"refunds {goods} but only {left} of "
                                                  f"{ids.ORDER(ours.id)} is left to refund"})
-    if goods:  # first the refunds of ours waiting in Shopify's admin it covers (a case's)
+    # first the refunds of ours waiting in Shopify's admin it covers (a case's); units given
+    # back with no goods settled yet (its settled part is the shipping) are noted all the same
+    if goods or given is not None and given.units:
         goods, settled = admin_refunds.settle_covered(ctx, tx, ours, goods, ref, given)
         if settled:
             ours = tx.store.get_order(ours.id)  # their steps refunded it

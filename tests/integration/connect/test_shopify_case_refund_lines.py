@@ -208,3 +208,30 @@ def test_a_lost_chargeback_settles_the_case_refund_owed_in_the_admin(shop):
     assert (pilot.cases.get(case_id).state, pilot.orders.get("o-1").refunded) == (
         "refunded", 13970)
     assert ledger(pilot)[-1] == ("chargeback", 13970, "dp_1")
+
+
+def test_a_refund_whose_settled_part_is_its_shipping_settles_the_case_when_its_goods_do(shop):
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http)
+    # When the merchant refunds the case's tin and the ¥10 shipping, paid back in two parts:
+    # the tin's ¥39.90 still pending at the card's gateway, the ¥10.00 settled at once (a
+    # gift card) — the goods go to the first, so the settled part carries none
+    refund = shopify_refund(TEA, subtotal="39.90", shipping="10.00")
+    template = refund["transactions"][0]
+    refund["transactions"] = [template | {"id": 705, "amount": "39.90", "status": "pending"},
+                              template | {"id": 706, "amount": "10.00", "status": "success"}]
+    first = send(http, "refunds/create", refund, "wh-2")
+    assert first.json()["applied"] is True, first.text
+    assert pilot.cases.get(case_id).state == "approved"
+    # When the tin's ¥39.90 succeeds (order_transactions/create)
+    last = send(http, "order_transactions/create", {
+        "id": 705, "order_id": TEA, "kind": "refund", "status": "success", "amount": "39.90",
+        "currency": "CNY"}, "wh-3")
+    # Then it settles the case (before: the units were noted only with goods, the shipping
+    # part had none, so the tin's ¥39.90 became the order's own refund and the case's stayed
+    # owed in the admin)
+    assert last.json()["applied"] is True, last.text
+    assert (pilot.cases.get(case_id).state, pilot.cases.get(case_id).refunded) == (
+        "refunded", 3990)
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (3990, [1, 0])
+    assert pilot.payments.refunds_owed() == []
