@@ -36,11 +36,11 @@ from flows.desk import Desk
 from flows.naming import named, shop_of, shop_tags
 from flows.redrive import failed_actions, redrive
 from flows.wiring import event_sink, ports
-from integrations.console.casework import open_case
+from integrations.console.casework import REFUND_REVIEW, open_case
 from integrations.console.follower import Follower
 from integrations.console.jobs import JOBS, Ports
 from integrations.console.metrics import ConsoleMetrics
-from integrations.console.routing import Intent, intents_of
+from integrations.console.routing import SETTLE_REFUND, Intent, intents_of
 from integrations.events.relay import drain
 from integrations.risk.budget import check_review_budget
 from integrations.service.context import Context
@@ -97,7 +97,7 @@ class Console:
         p = self.intervals["poll"]
         specs: list[tuple[str, float, Callable[[SyncPrefectClient], int | None], int | None]] = [
             ("cases", p, self.cases_once, 1), ("answers", max(p, 0.5), self.answer_once, 1),
-            ("jobs", p, lambda _c: self.jobs_once(), 1),
+            ("jobs", p, self.jobs_once, 1),
             ("sweep", self.intervals["sweep"], lambda _c: self.sweep_once(), None),
             ("dashboard", self.intervals["dashboard"], self.dashboard_once, None)]
         if self.relay_enabled:
@@ -201,8 +201,9 @@ class Console:
             self._count("answered")
         return len(runs)
 
-    def jobs_once(self) -> int:
-        """New outbox rows → automation jobs (settlements, triage, carrier chases)."""
+    def jobs_once(self, client: SyncPrefectClient | None = None) -> int:
+        """New outbox rows → automation jobs (settlements, triage, carrier chases); what a
+        case's settle job did is told on the case's runs and its order's case file."""
         rows = self.jobs.poll(time.monotonic())
         for row in rows:
             for intent in intents_of(row.event, row.entity, row.entity_id, row.order_id,
@@ -210,11 +211,19 @@ class Console:
                 if intent.action == "job":
                     outcome = self._guarded(intent.kind, lambda i=intent: JOBS[i.kind](
                         self.ctx, self.ports, i.entity)) or "failed"
+                    log.info("job %s of %s: %s", intent.kind, intent.entity, outcome)
                     self.metrics.jobs.labels(intent.kind, outcome.split(":")[0]).inc()
                     self._count(f"job {intent.kind}")
+                    if intent.kind == SETTLE_REFUND and client is not None:
+                        self._tell_case(client, intent, outcome)
         if rows:
             self.jobs.commit()
         return len(rows)
+
+    def _tell_case(self, client: SyncPrefectClient, intent: Intent, outcome: str) -> None:
+        assert self.desk is not None
+        self._guarded(f"tell {intent.entity} of {intent.kind}", lambda: self.desk.tell(
+            client, REFUND_REVIEW, intent.entity, intent.order_id, outcome))
 
     def sweep_once(self) -> int:
         fired = sweep(self.ctx, self.ctx.clock.now(), self.ctx.settings.sweep_batch)

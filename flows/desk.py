@@ -101,6 +101,16 @@ class Desk:
             self.publish_timeline(client, case.order_id, run.id)
         return len(runs)
 
+    def tell(self, client: SyncPrefectClient, kind: str, entity: str, order_id: str,
+             outcome: str) -> None:
+        """What an automation job did about a case, where its people look: a line in the log
+        of each of the case's runs (an approval's run is closed by then: the answer lands
+        under it) and the order's case file published again (the case's state now)."""
+        runs = self.runs(client, [f"kind:{kind}", f"entity:{entity}"])
+        for run in runs:
+            case_runs.note(client, run.id, f"{kind} of {entity}: {outcome}")
+        self.publish_timeline(client, order_id, runs[-1].id if runs else None)
+
     def runs(self, client: SyncPrefectClient, tags: list[str],
              states: list[StateType] | None = None) -> list[FlowRun]:
         """This store's case runs with all `tags` (in `states`)."""

@@ -123,9 +123,19 @@ def triage_refund(ctx: Context, ports: Ports, case_id: str) -> str:
 
 
 def settle_refund(ctx: Context, ports: Ports, case_id: str) -> str:
-    """Refund an approved refund-only case through the gateway, or wait for the goods."""
-    return retrying(ports, lambda: refunds.settle(ctx, parse_id("case_id", case_id, "c"),
-                                                  ports.gateway))
+    """Refund an approved refund-only case through the gateway, or wait for the goods. A
+    refund the store refuses is answered (`refunds.settle`): the case closed when nothing is
+    left to pay, else left approved — and then the staff are told why it was not paid."""
+    outcome = retrying(ports, lambda: refunds.settle(ctx, parse_id("case_id", case_id, "c"),
+                                                     ports.gateway))
+    if refunds.NOT_REFUNDED in outcome:
+        case = refunds.get(ctx, parse_id("case_id", case_id, "c"))
+        retrying(ports, lambda: ports.notify(Message(
+            "orderpilot.case.refund_refused", "ops", f"Refund of {case_id} not made",
+            f"{case_id} ({case.order_id}) is {case.state} but its refund was not made: "
+            f"{outcome.split(refunds.NOT_REFUNDED, 1)[1]}. Refund it (`orderpilot case "
+            f"refund {case_id} --by <you>`) once that is settled, or close it.", case.order_id)))
+    return outcome
 
 
 def chase_stall(ctx: Context, ports: Ports, shipment_id: str) -> str:

@@ -35,6 +35,7 @@ from statemachine.refund_policy import (
 
 ACTOR = "system:refund-review"
 ACCEPTED = (CaseState.AUTO_APPROVED, CaseState.APPROVED)
+NOT_REFUNDED = ": not refunded: "  # settle's answer for a refusal that may lift
 
 
 def triage(ctx: Context, case_id: int, rules: RefundRules | None = None) -> list[str]:
@@ -136,23 +137,50 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
     for every caller; a refund recorded and still in flight is made with its key (the provider
     answers a repeated key with its first result: the money moves once). An order paid
     through Shopify: nothing is asked of `gateway` — the refund is owed in Shopify's admin,
-    and the answer (`approved: to refund in Shopify's admin…`) says so."""
+    and the answer (`approved: to refund in Shopify's admin…`) says so.
+
+    A refund the store refuses is answered, never raised: refused for good by the case's own
+    facts (its order refunded in full already, by a cancellation; its units refunded by another
+    case) the case is closed, nothing paid, the refusal its reason (`closed: nothing refunded:
+    …`); refused for now (money of the order in flight or disputed) it stays accepted and the
+    answer says why (`approved: not refunded: …`)."""
     case = get(ctx, case_id)
     if case.state not in {s.value for s in ACCEPTED}:
         return case.state
     if case.kind != CaseKind.REFUND_ONLY.value:
         return _ask_for_the_goods(ctx, case_id)
-    with ctx.tx() as tx:  # recorded (in flight) under the order's lock before money moves
-        locked = tx.store.get_case(case_id, lock=True)
-        if locked.state not in ACCEPTED:  # settled by another console meanwhile
-            return locked.state.value
-        order = tx.store.get_order(locked.order_id, lock=True)
-        key = money_refunds.request_case_refund(ctx, tx, order, locked, ACTOR).key
+    try:
+        with ctx.tx() as tx:  # recorded (in flight) under the order's lock before money moves
+            locked = tx.store.get_case(case_id, lock=True)
+            if locked.state not in ACCEPTED:  # settled by another console meanwhile
+                return locked.state.value
+            order = tx.store.get_order(locked.order_id, lock=True)
+            key = money_refunds.request_case_refund(ctx, tx, order, locked, ACTOR).key
+    except GuardRejected as refusal:  # nothing recorded, nothing asked of the provider
+        return _refused_by_store(ctx, case_id, refusal)
     done = money.execute(ctx, key, gateway)
     if done.status is OperationStatus.FAILED:
         raise PermanentPaymentError(done.error or f"the provider refused refund {key}")
     note = admin_note(done)  # Shopify's money: never sent through `gateway`, owed in its admin
     return get(ctx, case_id).state + (f": {note}" if note else "")
+
+
+@retrying("closing a case nothing can be refunded for")
+def _refused_by_store(ctx: Context, case_id: int, refusal: GuardRejected) -> str:
+    """The store refused the case's refund. The case's own guard reads settled facts (what its
+    order has left to refund, its units not refunded yet): that refusal is for good, and the
+    case is closed with it — finance sees it ended with nothing paid, not an approved case
+    that looks owed. The order's (a refund in flight, a dispute open) may lift: left as is."""
+    reason = refusal.reason
+    if refusal.entity != "case":
+        return f"{get(ctx, case_id).state}{NOT_REFUNDED}{reason}"
+    with ctx.tx() as tx:
+        locked = tx.store.get_case(case_id, lock=True)
+        if locked.state not in ACCEPTED:  # settled by another console meanwhile
+            return locked.state.value
+        aftersales.fire(ctx, tx, locked, "close", ACTOR,
+                        {"reason": f"nothing refunded: {reason}"})
+    return f"closed: nothing refunded: {reason}"
 
 
 @retrying("asking for the goods back")

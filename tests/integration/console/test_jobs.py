@@ -169,6 +169,36 @@ def test_a_small_refund_request_is_approved_and_refunded_without_a_person(
     assert pilot.orders.get(order_id).refunded == 2500
 
 
+def test_a_refund_the_store_refuses_for_now_leaves_the_case_approved_and_tells_the_staff(
+        tmp_path: Path, channel: Recorder):
+    from integrations.service import money
+    from statemachine.money import OperationKind
+
+    # Given a returning buyer's ¥25 order with a goodwill refund of all of it in flight
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    earlier = place(pilot, buyer="b-3")
+    pilot.orders.fire(earlier, "pay", amount=2500, payment_ref="wxpay-2")
+    pilot.clock.advance(hours=1)
+    order_id = shipped(pilot)
+    with pilot.context.tx() as tx:
+        order = tx.store.get_order(int(order_id[2:]), lock=True)
+        money.request(pilot.context, tx, order, OperationKind.REFUND, 2500,
+                      f"refund:{order_id}:goodwill", "客服", reason="价保")
+    case = pilot.cases.open(order_id, kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                            reason="杯子有裂纹")
+    assert triage_refund(pilot.context, ports(pilot), case.id) == "approved at once"
+    # When the settle job runs on it
+    outcome = settle_refund(pilot.context, ports(pilot), case.id)
+    # Then it answers why nothing was paid (before: GuardRejected raised out of the job), the
+    # case stays accepted — the refund in flight may still fail — and the staff are told
+    assert outcome == ("auto_approved: not refunded: refund of 2500 exceeds what is left (0: "
+                       "paid 2500, refunded 0, in flight 2500, disputed 0)")
+    assert pilot.cases.get(case.id).state == "auto_approved"
+    [told] = channel.bodies
+    assert told["title"] == f"Refund of {case.id} not made"
+    assert "in flight 2500" in told["message"] and f"case refund {case.id}" in told["message"]
+
+
 def test_a_return_case_settled_by_another_console_meanwhile_answers_as_a_repeat(
         any_pilot, monkeypatch: pytest.MonkeyPatch):
     # Given a paid order and an approved return case on it

@@ -1,5 +1,6 @@
 """A refund-only case approved after its order was cancelled and refunded in full refunds
-nothing more: refused at the case, naming why, nothing written."""
+nothing more: refused at the case, naming why, nothing written — and the console's settle job
+closes it saying why, the gateway never asked."""
 
 from __future__ import annotations
 
@@ -54,10 +55,20 @@ def test_the_settle_job_does_not_ask_the_gateway_for_what_the_store_would_refuse
     any_pilot.cases.fire(case.id, "approve", reason="同意")
     gateway = Counting()
     # When the console's settle job runs on it
-    with pytest.raises(GuardRejected, match="its order has 0 left to refund"):
-        settle_refund(any_pilot.context, Ports(gateway=gateway, carrier=None, notify=None,
-                                               retry_delays=(0.01,)), case.id)
+    outcome = settle_refund(any_pilot.context, Ports(gateway=gateway, carrier=None,
+                                                     notify=None, retry_delays=(0.01,)), case.id)
     # Then the gateway was never asked to pay (before: asked for ¥35, then the store refused
     # to record it)
     assert gateway.refunds == []
     assert any_pilot.orders.get(order.id).refunded == 7_000
+    # And the job answers why nothing was paid, the case closed with that reason (before:
+    # GuardRejected raised out of the job, the case left approved as if ¥35 were owed)
+    assert outcome.startswith("closed: nothing refunded: its order has 0 left to refund")
+    assert any_pilot.cases.get(case.id).state == "closed"
+    last = any_pilot.orders.history(order.id)[-1]
+    assert (last.entity_id, last.trigger, last.actor) == (case.id, "close",
+                                                          "system:refund-review")
+    assert last.payload["reason"] == outcome.removeprefix("closed: ")
+    # And a second run of the job (an outbox row handled twice) answers the case's state
+    assert settle_refund(any_pilot.context, Ports(gateway=gateway, carrier=None, notify=None,
+                                                  retry_delays=(0.01,)), case.id) == "closed"

@@ -233,6 +233,57 @@ def test_a_refund_a_person_must_decide_is_refunded_after_approval_in_the_form(
     assert pilot.cases.get(case.id).state == "refunded"
 
 
+def test_a_refund_approved_after_a_cancellation_refunded_everything_closes_the_case_saying_why(
+        tmp_path: Path, prefect_server: str):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.flow_runs import resume_flow_run
+
+    # Given a paid order of ¥300 whose refund request waits for a person in the console
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    place(pilot, buyer="b-6")  # a returning buyer
+    order_id = place(pilot, buyer="b-6", price=30_000)
+    pilot.orders.fire(order_id, "pay", amount=30_000, payment_ref="alipay-6")
+    with running_console(pilot) as console:
+        case = pilot.cases.open(order_id, kind="refund_only", reason="杯子碎了",
+                                lines=[{"line_no": 1, "quantity": 1}])
+        [run] = wait_for("a refund review run", lambda: paused(pilot, case.id))
+        # And the order is cancelled meanwhile: its ¥300 goes back with the cancellation
+        pilot.orders.fire(order_id, "cancel", reason="买家不要了")
+        wait_for("the cancellation's refund", lambda: pilot.orders.get(order_id).refunded)
+        # When the reviewer approves the request in the form
+        resume_flow_run(run.id, run_input={"decision": "approve", "reason": "photo shows it",
+                                           "reviewer": "mei"})
+        # Then the run answers that no refund was asked, and why
+        closed = wait_for("the run completed", lambda: state_of(run).is_completed() and
+                          state_of(run))
+        assert closed.message.startswith("approved by reviewer:mei: photo shows it; no refund "
+                                         f"asked: case {case.id} cannot refund")
+        # And the settle job closes the case, nothing paid, the store's refusal its reason
+        # (before: refunds.settle raised GuardRejected, the job failed and the case stayed
+        # approved as if ¥300 were still owed)
+        wait_for("the case closed", lambda: pilot.cases.get(case.id).state == "closed")
+        told = f"refund-review of {case.id}: closed: nothing refunded: its order has 0 left"
+        with get_client(sync_client=True) as client:
+            lines = wait_for("the answer in the run's log", lambda: [
+                log.message for log in client.read_logs(log_filter=LogFilter(
+                    flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+                if log.message.startswith(told)])
+            [case_file] = wait_for("the order's case file", lambda: [
+                a for a in latest_artifacts(client, [f"order-{order_id}"])
+                if f"| {case.id} | refund_only | closed |" in (a.data or "")])
+        failures = {k: n for k, n in console.counts.items() if k.startswith("failed")}
+    assert "by a cancellation or another case" in lines[0]
+    assert case_file.flow_run_id == run.id
+    assert failures == {}
+    last = [h for h in pilot.orders.history(order_id) if h.entity == "case"][-1]
+    assert (last.trigger, last.actor, last.to_state) == ("close", "system:refund-review",
+                                                         "closed")
+    assert last.payload["reason"].startswith("nothing refunded: its order has 0 left to refund")
+    assert pilot.orders.get(order_id).refunded == 30_000  # paid back once, by the cancellation
+    pilot.close()
+
+
 def test_a_return_bounced_back_to_the_buyer_gets_a_run_whose_new_label_answer_resends_it(
         tmp_path: Path, prefect_server: str):
     from prefect.flow_runs import resume_flow_run
