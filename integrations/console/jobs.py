@@ -18,6 +18,7 @@ from integrations.service import money, refunds, refunds_owed, settlement, stall
 from integrations.service.context import Context
 from integrations.service.inputs import parse_id
 from statemachine.clock import Clock
+from statemachine.errors import SecretsUnavailable
 from statemachine.money import OperationStatus
 from statemachine.ports import (
     Carrier,
@@ -75,6 +76,9 @@ def settle_cancel(ctx: Context, ports: Ports, order_id: str) -> str:
             done = retrying(ports, lambda key=operation.key: money.execute(ctx, key, ports.gateway))
             if done.status is OperationStatus.FAILED:
                 raise PermanentPaymentError(done.error or "the provider refused the refund")
+        except SecretsUnavailable as error:  # never asked (not refused): the sweep pays it
+            return (f"refund pending: {money.SECRETS_UNAVAILABLE} ({error.setting} in the "
+                    f"Prefect Secret block {error.block!r})")
         except Exception as error:
             case = settlement.cancellation(ctx, number)
             if case.attempt not in tried:  # superseded: follow the attempt asking the rest

@@ -32,9 +32,20 @@ def read_payment_settings(load: Callable[[str], str] | None) -> PaymentSettings:
     return payment_settings_reader(load)()
 
 
-def payment_settings_reader(load: Callable[[str], str] | None) -> Callable[[], PaymentSettings]:
+class SettingsReader:
+    """The payment settings, read when called (the secret blocks read then, at each call);
+    `provider`, the provider's name, known from the environment without them."""
+
+    def __init__(self, provider: str, read: Callable[[], PaymentSettings]):
+        self.provider, self._read = provider, read
+
+    def __call__(self) -> PaymentSettings:
+        return self._read()
+
+
+def payment_settings_reader(load: Callable[[str], str] | None) -> SettingsReader:
     """`read_payment_settings(load)` in two steps: the environment read and checked now (the
-    same errors), the blocks read when the returned function is called (at each call)."""
+    same errors), the blocks read when the returned reader is called (at each call)."""
     settings = read_settings(PaymentSettings)
     unknown = sorted(set(settings.secret_blocks) - set(PaymentSettings.model_fields))
     if unknown:
@@ -42,7 +53,7 @@ def payment_settings_reader(load: Callable[[str], str] | None) -> Callable[[], P
     wanted = {name: block for name, block in settings.secret_blocks.items()
               if getattr(settings, name) is None}
     if not wanted:
-        return lambda: settings
+        return SettingsReader(settings.provider, lambda: settings)
     if load is None:
         raise InvalidInput({BLOCKS: f"{sorted(wanted)}: this process reads no secret blocks; "
                                     "set them in the environment"})
@@ -51,7 +62,7 @@ def payment_settings_reader(load: Callable[[str], str] | None) -> Callable[[], P
         values = {name: _read_block(load, name, block) for name, block in wanted.items()}
         return read_settings(PaymentSettings, **(settings.model_dump() | values))
 
-    return with_blocks
+    return SettingsReader(settings.provider, with_blocks)
 
 
 def _read_block(load: Callable[[str], str], name: str, block: str) -> str:

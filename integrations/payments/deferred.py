@@ -31,6 +31,15 @@ class DeferredGateway:
             self._settings = self._read()
         return self._settings
 
+    @property
+    def provider(self) -> str:
+        """The provider's name — from the environment when the reader knows it, so that
+        recording a money operation (in the transaction that decides it) never waits on the
+        secret blocks: a block that cannot be read fails the provider call after the commit,
+        which leaves the operation pending (money.execute), not the decision undone."""
+        known = getattr(self._read, "provider", None)
+        return str(known) if known is not None else str(self.built().provider)
+
     def built(self) -> Any:
         if self._gateway is None:
             gateway = gateway_from_settings(self.settings())

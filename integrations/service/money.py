@@ -27,7 +27,7 @@ from integrations.service.context import Context, Tx
 from integrations.service.money_requests import key_for as key_for
 from integrations.service.money_requests import request as request
 from statemachine import ids
-from statemachine.errors import NotFound
+from statemachine.errors import NotFound, SecretsUnavailable
 from statemachine.money import (
     REFUNDED_BY_MERCHANT,
     OperationKind,
@@ -45,12 +45,16 @@ from statemachine.ports import (
 
 log = logging.getLogger(__name__)
 K = OperationKind
+# a pending operation's error when the provider could not be asked for want of its credentials
+SECRETS_UNAVAILABLE = "payment secrets unavailable"
 
 
 def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> PaymentOperation:
     """Make the provider call of a pending operation and settle it; returns it as it ends.
 
-    Raises TransientPaymentError (the operation stays pending: retry with the same key)."""
+    Raises TransientPaymentError, or SecretsUnavailable (the provider's credentials could
+    not be read: it was never asked) — the operation stays pending, its error saying why:
+    retry with the same key."""
     operation = get(ctx, key)
     if operation.status is not OperationStatus.PENDING:
         return operation
@@ -66,6 +70,10 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
         with ctx.tx() as tx:
             MoneyStore(tx.store.sql).note_attempt(key, str(error))
         raise
+    except SecretsUnavailable as error:  # the provider was never asked: pending, as a timeout
+        with ctx.tx() as tx:
+            MoneyStore(tx.store.sql).note_attempt(key, f"{SECRETS_UNAVAILABLE}: {error}")
+        raise
     except PermanentPaymentError as error:
         return fail(ctx, key, str(error))
     if result.status != "succeeded":  # accepted; the provider's webhook confirms it later
@@ -77,13 +85,20 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
 
 def execute_quietly(ctx: Context, keys: Sequence[str]) -> list[PaymentOperation]:
     """Execute operations right after the commit that recorded them; a transient failure is
-    left to the retry flow (the operation stays pending), so the caller's work stands."""
+    left to the retry flow (the operation stays pending), so the caller's work stands. So are
+    payment secrets that cannot be read (SecretsUnavailable: the provider never asked, the
+    operation's error says why) — and the keys after it are not tried: they need the same
+    secrets."""
     done = []
     for key in keys:
         try:
             done.append(execute(ctx, key))
         except TransientPaymentError as error:
             log.warning("payment operation %s left pending: %s", key, error)
+        except SecretsUnavailable as error:
+            log.warning("payment operations %s left pending: %s: %s", list(keys)[:5],
+                        SECRETS_UNAVAILABLE, error)
+            break
     return done
 
 

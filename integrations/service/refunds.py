@@ -22,7 +22,7 @@ from integrations.service.context import Context, Tx
 from integrations.service.refunds_owed import masked_for
 from integrations.service.views import CaseRefund, CaseView, admin_note
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState, amount_due
-from statemachine.errors import GuardRejected
+from statemachine.errors import GuardRejected, SecretsUnavailable
 from statemachine.money import OperationStatus, PaymentOperation
 from statemachine.ports import PaymentGateway, PermanentPaymentError
 from statemachine.refund_policy import (
@@ -124,7 +124,9 @@ def answered(ctx: Context, done: PaymentOperation, case: CaseView) -> CaseRefund
 
 def pay(ctx: Context, key: str) -> PaymentOperation:
     """Make a recorded refund's provider call (the shop's gateway) and book its answer; as it
-    ends — pending after a timeout: the money sweep makes it again with the same key."""
+    ends — pending after a timeout, or when the payment secrets cannot be read (its `error`
+    `payment secrets unavailable: …`, nothing asked of the provider): the money sweep makes
+    it again with the same key. Never raises for either: the approval before it stands."""
     money.execute_quietly(ctx, [key])
     return money.get(ctx, key)
 
@@ -143,7 +145,9 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
     facts (its order refunded in full already, by a cancellation; its units refunded by another
     case) the case is closed, nothing paid, the refusal its reason (`closed: nothing refunded:
     …`); refused for now (money of the order in flight or disputed) it stays accepted and the
-    answer says why (`approved: not refunded: …`)."""
+    answer says why (`approved: not refunded: …`). Payment secrets that cannot be read leave
+    the refund recorded and pending (`approved: refund pending: payment secrets unavailable
+    …`): the money sweep makes the call under its key once they can be read."""
     case = get(ctx, case_id)
     if case.state not in {s.value for s in ACCEPTED}:
         return case.state
@@ -158,7 +162,12 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
             key = money_refunds.request_case_refund(ctx, tx, order, locked, ACTOR).key
     except GuardRejected as refusal:  # nothing recorded, nothing asked of the provider
         return _refused_by_store(ctx, case_id, refusal)
-    done = money.execute(ctx, key, gateway)
+    try:
+        done = money.execute(ctx, key, gateway)
+    except SecretsUnavailable as error:  # recorded, never asked: the money sweep pays it
+        return (f"{get(ctx, case_id).state}: refund pending: {money.SECRETS_UNAVAILABLE} "
+                f"({error.setting} in the Prefect Secret block {error.block!r}); the money "
+                "sweep pays it under its key once they can be read")
     if done.status is OperationStatus.FAILED:
         raise PermanentPaymentError(done.error or f"the provider refused refund {key}")
     note = admin_note(done)  # Shopify's money: never sent through `gateway`, owed in its admin

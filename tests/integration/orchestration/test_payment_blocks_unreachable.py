@@ -168,3 +168,71 @@ def test_the_flows_context_reads_each_block_once(sqlite_url, stripe_key_in_a_blo
         assert asked == ["shop-stripe-key"]
     finally:
         ctx.close()
+
+
+@pytest.mark.prefect
+def test_an_approval_made_while_the_secrets_cannot_be_read_stands_and_the_sweep_pays_it(
+    sqlite_url, clock, prefect_server, monkeypatch
+):
+    from prefect.blocks.system import Secret
+
+    from integrations.db.money_store import MoneyStore
+    from integrations.payments.stripe_gateway import StripeGateway
+    from integrations.service.checkout import capture_order, open_checkout
+    from integrations.service.money_sweep import sweep_money
+    from tests.fakes.stripe_api import FakeStripe
+
+    with FakeStripe() as fake:
+        # Given Stripe configured with its key in a Secret block of the real Prefect server
+        Secret(value="sk_test_KeptForTheSweep01").save("shop-stripe-key-sweep", overwrite=True)
+        monkeypatch.setenv("ORDERPILOT_PAYMENTS_PROVIDER", "stripe")
+        monkeypatch.setenv("ORDERPILOT_PAYMENTS_STRIPE_API_BASE", fake.url)
+        monkeypatch.setenv("ORDERPILOT_PAYMENTS_STRIPE_WEBHOOK_SECRET", "whsec_from_env")
+        monkeypatch.setenv("ORDERPILOT_PAYMENTS_SECRET_BLOCKS",
+                           '{"stripe_api_key": "shop-stripe-key-sweep"}')
+        # and an order paid through Stripe (¥299) whose refund request waits for a person
+        stripe = StripeGateway("sk_test_KeptForTheSweep01", api_base=fake.url, max_retries=0)
+        seeding = OrderPilot(sqlite_url, clock=clock, risk_check=approve_everything,
+                             gateway=stripe)
+        stock(seeding)
+        order = seeding.orders.place(buyer_id="b-1", currency="CNY", lines=[
+            {"sku": "SKU-1", "quantity": 1, "unit_price": 29_900}], shipping_address={
+            "province": "浙江省", "city": "杭州市", "street": "文三路 18 号"})
+        fake.authorise(open_checkout(seeding.context, int(order.id[2:])).payment_ref)
+        capture_order(seeding.context, int(order.id[2:]))
+        case = seeding.cases.open(order.id, kind="refund_only", reason="杯口有缺口",
+                                  lines=[{"line_no": 1, "quantity": 1}])
+        seeding.cases.fire(case.id, "review")
+        seeding.close()
+        stripe.close()
+        pilot = OrderPilot(sqlite_url, clock=clock, risk_check=approve_everything)
+        try:
+            # When a reviewer approves it while the Prefect server holding the key is down
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                down = f"http://127.0.0.1:{probe.getsockname()[1]}/api"
+            with temporary_settings({PREFECT_API_URL: down}):
+                approved = pilot.cases.approve(case.id, by="mei", reason="照片为证")
+            # Then the approval stands and its refund is answered pending, saying why
+            # (before: SecretsUnavailable was raised at the caller)
+            assert approved.state == "approved" and approved.refund is not None
+            assert approved.refund.status == "pending"
+            assert approved.refund.refund == f"refund:{case.id}"
+            assert approved.refund.error.startswith(
+                "payment secrets unavailable: the payment setting stripe_api_key is kept in "
+                "the Prefect Secret block 'shop-stripe-key-sweep'")
+            assert fake.calls("POST", "/v1/refunds") == []  # Stripe was never asked
+            with pilot.context.tx(readonly=True) as tx:
+                [op] = [o for o in MoneyStore(tx.store.sql).of_order(int(order.id[2:]))
+                        if o.kind.value == "refund"]
+            assert (op.status.value, op.amount) == ("pending", 29_900)
+            # When the server is back and the money sweep runs past the retry delay
+            clock.advance(minutes=3)
+            moved = sweep_money(pilot.context, clock.now())
+            # Then the refund is made once, with its key, and the case is refunded
+            assert moved["retried"] == 1
+            assert pilot.cases.get(case.id).state == "refunded"
+            assert pilot.orders.get(order.id).refunded == 29_900
+            assert [r["amount"] for r in fake.refunds.values()] == [29_900]
+        finally:
+            pilot.close()
