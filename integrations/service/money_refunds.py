@@ -15,7 +15,7 @@ from integrations.service.case_money import checked_amount, units_to_settle
 from integrations.service.context import Context, Tx
 from integrations.service.outside_refunds import Debt, refused_debt
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase
-from statemachine.errors import InvalidInput, InvalidTransition
+from statemachine.errors import InvalidInput, InvalidTransition, SecretsUnavailable
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_headroom
 from statemachine.order_aggregate import Order, OrderState
 from statemachine.ports import RefundLine, TransientPaymentError
@@ -30,13 +30,14 @@ def refund_case(ctx: Context, case_no: int, actor: str,
 
 def try_refund_case(ctx: Context, case_no: int, actor: str,
                     amount: int | None = None) -> PaymentOperation:
-    """`refund_case`, answering a transient failure with the operation left pending (its error
-    noted) instead of raising it: the money sweep retries it under the same key, as a repeat
-    of this call would."""
+    """`refund_case`, answering a transient failure — or payment secrets that cannot be read
+    (`payment secrets unavailable: …`, the provider never asked) — with the operation left
+    pending (its error noted) instead of raising it: the money sweep retries it under the same
+    key, as a repeat of this call would."""
     key = _case_refund_recorded(ctx, case_no, actor, amount)
     try:
         return money.execute(ctx, key)
-    except TransientPaymentError:
+    except (TransientPaymentError, SecretsUnavailable):
         return money.get(ctx, key)
 
 

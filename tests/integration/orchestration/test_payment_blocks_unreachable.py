@@ -213,6 +213,8 @@ def test_an_approval_made_while_the_secrets_cannot_be_read_stands_and_the_sweep_
                 down = f"http://127.0.0.1:{probe.getsockname()[1]}/api"
             with temporary_settings({PREFECT_API_URL: down}):
                 approved = pilot.cases.approve(case.id, by="mei", reason="照片为证")
+                # and asks again (`case refund`) while it is still down
+                again = pilot.cases.refund(case.id, by="mei")
             # Then the approval stands and its refund is answered pending, saying why
             # (before: SecretsUnavailable was raised at the caller)
             assert approved.state == "approved" and approved.refund is not None
@@ -221,6 +223,8 @@ def test_an_approval_made_while_the_secrets_cannot_be_read_stands_and_the_sweep_
             assert approved.refund.error.startswith(
                 "payment secrets unavailable: the payment setting stripe_api_key is kept in "
                 "the Prefect Secret block 'shop-stripe-key-sweep'")
+            assert (again.status, again.refund, again.error) == (
+                "pending", approved.refund.refund, approved.refund.error)  # the same refund
             assert fake.calls("POST", "/v1/refunds") == []  # Stripe was never asked
             with pilot.context.tx(readonly=True) as tx:
                 [op] = [o for o in MoneyStore(tx.store.sql).of_order(int(order.id[2:]))
