@@ -23,7 +23,7 @@ from integrations.notify import deliver, notifier_from
 from integrations.payments.simulated import AdoptingGateway
 from integrations.service import refunds
 from integrations.service.context import store_book
-from statemachine.errors import OrderPilotError
+from statemachine.errors import OrderPilotError, SecretsUnavailable
 from statemachine.ports import CarrierProfile, TransientPaymentError
 from tests.factories import order_request
 from tests.integration.orchestration.shop import Recorder, open_shop, place
@@ -104,6 +104,40 @@ def test_a_declined_refund_is_recorded_and_the_staff_told_without_a_retry(
     assert gateway.calls == 1
     assert signals(pilot, "orderpilot.order.refund_%") == ["orderpilot.order.refund_failed"]
     assert [b["title"] for b in channel.bodies] == [f"Refund for cancelled {order_id} failed"]
+
+
+class LockedAway(AdoptingGateway):
+    """A gateway whose credentials are kept in a Secret block the Prefect server cannot give
+    (as DeferredGateway raises when it is first used with the server down)."""
+
+    def refund(self, payment_ref: str, amount: int, **kwargs: Any) -> Any:
+        raise SecretsUnavailable("stripe_api_key", "shop-stripe-key", "the Prefect server at "
+                                 "http://127.0.0.1:4200/api", "it did not answer",
+                                 "start that server")
+
+
+def test_a_refund_whose_secrets_cannot_be_read_is_left_pending_for_the_sweep_not_failed(
+        tmp_path: Path, channel: Recorder):
+    from integrations.db.money_store import MoneyStore
+
+    # Given a paid order cancelled, and the gateway's key in a block nobody can read now
+    pilot, order_id = cancelled_after_payment(tmp_path)
+    # When the settlement job runs
+    outcome = settle_cancel(pilot.context, ports(pilot, LockedAway()), order_id)
+    # Then the refund is pending, saying why (before: recorded as refused by the provider —
+    # failed for good, the staff told "Refund … failed" — although it was never asked)
+    assert outcome == ("refund pending: payment secrets unavailable (stripe_api_key in the "
+                       "Prefect Secret block 'shop-stripe-key')")
+    with pilot.context.tx(readonly=True) as tx:
+        [op] = [o for o in MoneyStore(tx.store.sql).of_order(int(order_id[2:]))
+                if o.kind.value == "refund"]
+    assert op.status.value == "pending" and op.attempts == 1
+    assert op.error.startswith("payment secrets unavailable: the payment setting stripe_api_key")
+    assert channel.bodies == [] and signals(pilot, "orderpilot.order.refund_%") == []
+    # And once the secrets can be read, the next run of the job pays it with its key
+    assert settle_cancel(pilot.context, ports(pilot, FlakyGateway(pilot)), order_id) == \
+        "refunded"
+    assert pilot.orders.get(order_id).refunded == 6000
 
 
 def shipped(pilot: Any) -> str:
