@@ -66,18 +66,18 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
             return _answer(tx, ours, f"refund {refund.id} was handled already "
                                      f"(webhook {kept.get('by')})")
         money, goods, waiting, earlier = _settled_now(ctx, tx, d, refund, ours)
+        beyond = _beyond_goods(refund, ours)
         if money == goods == 0:
             if waiting:  # its units are noted now: its transactions' settlement names none
                 _note_units(ctx, tx, d, refund, ours)
-            return _answer(tx, ours, _nothing_moved(refund, waiting, earlier))
+            settled = _settle_beyond(ctx, tx, d, ours, refund.id, beyond)  # booked earlier
+            return _answer(tx, ours, None if settled else _nothing_moved(refund, waiting,
+                                                                          earlier))
         reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
         note = _book(ctx, tx, d, ours, money, goods, f"shopify:{refund.id}", reason,
                      "transactions", _given_back(tx, d, refund, ours))
-        # money beyond goods and shipping (an amount refunded with no line items) settles a
-        # refund of ours that names no units, waiting in Shopify's admin (goodwill)
-        extra = min(shopify.beyond_goods_refund(refund, ours.currency), max(money - goods, 0))
-        if note is None and extra:
-            admin_refunds.settle_beyond_goods(ctx, tx, ours, extra, f"shopify:{refund.id}")
+        if note is None:
+            _settle_beyond(ctx, tx, d, ours, refund.id, beyond)
         return _answer(tx, ours, note)
 
     return once(ctx, "shopify", "refunds.create", d, apply)
@@ -120,6 +120,10 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
         note = _book(ctx, tx, d, ours, money, goods,
                      f"shopify:{refund}" if refund else f"shopify:transaction:{t.id}", reason,
                      "amount", given)
+        kept_beyond = tx.store.inbox_get(_beyond_key(d.shop, refund)) if refund else None
+        if note is None and kept_beyond is not None:  # its refund waited for this money
+            _settle_beyond(ctx, tx, d, ours, refund, {
+                **kept_beyond, "waiting": sorted(set(kept_beyond["waiting"]) - {str(t.id)})})
         return _answer(tx, ours, note)
 
     return once(ctx, "shopify", "order_transactions.create", d, apply)
@@ -235,6 +239,35 @@ def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopif
         admin_refunds.settle_covered(ctx, tx, ours, 0, f"shopify:{refund.id}", given)
 
 
+def _beyond_goods(refund: shopify.ShopifyRefund, ours: Order) -> dict[str, Any]:
+    """What of the refund's money may settle refunds of ours that name no units (goodwill,
+    made in Shopify's admin as an amount): its `refund_discrepancy` adjustments, within its
+    money beyond its goods — once all of that money is in (`waiting`: its pending
+    transactions)."""
+    shares = shopify.refund_shares(refund, ours.currency)
+    return {"target": ours.id,
+            "beyond": shopify.beyond_goods_refund(refund, ours.currency),
+            "money": sum(amount for _, _, amount, _ in shares),
+            "goods": sum(share for _, _, _, share in shares),
+            "waiting": sorted(key for key, t, _, _ in shares if t.status == shopify.PENDING)}
+
+
+def _settle_beyond(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, refund_id: Any,
+                   beyond: dict[str, Any]) -> list[str]:
+    """Once the refund's money is all in (refunds/create, or the settlement of its last
+    pending transaction), what it gave beyond its goods and shipping settles the refunds of
+    ours naming no units that it covers (their keys); until then it is kept for that
+    settlement (before, only refunds/create settled them: one whose money was pending, or
+    booked first by order_transactions/create, stayed owed in the admin for ever)."""
+    if beyond["waiting"]:
+        tx.store.inbox_replace(_beyond_key(d.shop, refund_id), "shopify-beyond-goods", beyond,
+                               ctx.clock.now())
+        return []
+    extra = min(beyond["beyond"], max(beyond["money"] - beyond["goods"], 0))
+    return admin_refunds.settle_beyond_goods(ctx, tx, ours, extra, f"shopify:{refund_id}") \
+        if extra else []
+
+
 def _goods_by_amount(tx: Tx, ours: Order, money: int) -> int:
     """The goods a settled refund transaction whose refund (refunds/create) has not arrived
     gives back, counted by its amount: only what passes what Shopify holds beyond the goods
@@ -311,3 +344,7 @@ def _transaction_key(shop: str, key: str) -> str:
 
 def _pending_key(shop: str, key: str) -> str:
     return f"shopify:{shop}:pending-refund:{key}"
+
+
+def _beyond_key(shop: str, refund_id: Any) -> str:
+    return f"shopify:{shop}:beyond-goods:{refund_id}"

@@ -326,3 +326,48 @@ def test_a_goodwill_refund_owed_in_shopify_is_settled_by_an_amount_refunded_ther
     assert ledger(pilot)[-1] == ("refund", 500, f"shopify:{REFUND + 1}")
     send(http, "refunds/create", amount_only_refund(REFUND + 1, "5.00"), "wh-4")
     assert pilot.orders.get("o-1").refunded == 500 and len(ledger(pilot)) == 3
+
+
+def test_a_goodwill_refund_made_in_shopify_with_its_money_pending_settles_when_it_succeeds(
+        shop):
+    pilot, http, _ = shop
+    send(http, "orders/create", shopify_order(TEA, financial_status="paid"), "wh-1")
+    # Given a goodwill refund of ¥5.00 (no units) of Shopify's money: owed in its admin
+    refund_order(pilot.context, 1, 500, "物流延误补偿", "finance:li")
+    # When the merchant refunds ¥5.00 as an amount in Shopify's admin, its transaction still
+    # pending at the gateway, and then Shopify says it succeeded
+    made = amount_only_refund(REFUND + 1, "5.00")
+    made["transactions"][0].update(id=TX + 1, status="pending")
+    send(http, "refunds/create", made, "wh-2")
+    assert operations(pilot) == [("refund", "pending", "shopify", 500)]
+    settled = send(http, "order_transactions/create", shopify_transaction(
+        TEA, transaction_id=TX + 1, amount="5.00"), "wh-3")
+    # Then it settles the goodwill refund once (before: only refunds/create settled a
+    # unit-less refund of ours; the transaction booked the ¥5.00 in the ledger and the
+    # goodwill stayed owed in the admin — the merchant following the list paid it twice)
+    assert settled.json()["applied"] is True, settled.text
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 500)]
+    assert pilot.payments.refunds_owed() == []
+    assert pilot.orders.get("o-1").refunded == 500
+    assert ledger(pilot)[-1] == ("refund", 500, f"shopify:{REFUND + 1}")
+
+
+def test_a_goodwill_refund_whose_transaction_came_first_is_settled_by_its_refund(shop):
+    pilot, http, _ = shop
+    send(http, "orders/create", shopify_order(TEA, financial_status="paid"), "wh-1")
+    refund_order(pilot.context, 1, 500, "物流延误补偿", "finance:li")
+    # When the merchant's ¥5.00 amount refund reaches us as its settled transaction first
+    # (order_transactions/create), then as its refund (refunds/create)
+    send(http, "order_transactions/create", shopify_transaction(
+        TEA, transaction_id=TX + 2, amount="5.00"), "wh-2")
+    made = amount_only_refund(REFUND + 2, "5.00")
+    made["transactions"][0]["id"] = TX + 2
+    answer = send(http, "refunds/create", made, "wh-3")
+    # Then the refund settles the goodwill refund once, its money booked once (before: the
+    # refund found its money booked already and stopped; the goodwill stayed owed)
+    assert answer.json()["applied"] is True, answer.text
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 500)]
+    assert pilot.payments.refunds_owed() == []
+    assert pilot.orders.get("o-1").refunded == 500
+    assert [row for row in ledger(pilot) if row[0] == "refund"] == [
+        ("refund", 500, f"shopify:transaction:{TX + 2}")]
