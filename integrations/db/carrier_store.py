@@ -13,6 +13,7 @@ from typing import Any
 from integrations.db.rows import Insert
 from integrations.db.schema_fulfil import CarrierKpiRow, SkuSpecRow, WaybillCounterRow
 from integrations.db.sql import Sql, in_list
+from statemachine.waybills import waybill_key
 
 KPIS, SPECS = CarrierKpiRow.__table__, SkuSpecRow.__table__
 # upserts: a DELETE then INSERT let two writers of the same key both insert, and PostgreSQL
@@ -83,10 +84,11 @@ def next_waybill_no(sql: Sql, prefix: str) -> int | None:
 
 
 # A number the simulated carrier could hand out (carriers/simulated.py: its prefix, the name in
-# capitals, a dash and the count in 7 or more digits, SIM-EXPRESS-0000042), read as 0029's
-# seed reads them; a longer prefix than the counter's column or a count past a BIGINT is never
-# the adapter's
-SIMULATED_NUMBER = re.compile(r"(?P<prefix>.+)-(?P<count>[0-9]{7,})")
+# capitals, a dash and the count in 7 or more digits, SIM-EXPRESS-0000042), in any case: the
+# prefix is compared by its key (statemachine/waybills.py: sf-0000050 is SF-0000050), as
+# migration 0032 reads them. A prefix with another lower-case letter left (no adapter writes
+# one), longer than the counter's column, or a count past a BIGINT is never the adapter's
+SIMULATED_NUMBER = re.compile(r"(?P<prefix>.+)-(?P<count>[0-9]{7,})", re.DOTALL)
 PREFIX_MAX = WaybillCounterRow.__table__.c.prefix.type.length
 # the counter moves past a number, never back; created at it when the prefix had none. Two
 # statements, not one upsert: PostgreSQL locks the row an ON CONFLICT DO UPDATE meets even when
@@ -104,7 +106,7 @@ def simulated_count(tracking_no: str) -> tuple[str, int] | None:
     found = SIMULATED_NUMBER.fullmatch(tracking_no)
     if found is None:
         return None
-    prefix, count = found["prefix"], int(found["count"])
+    prefix, count = waybill_key(found["prefix"]), int(found["count"])
     if prefix != prefix.upper() or len(prefix) > PREFIX_MAX or count > COUNT_MAX:
         return None
     return prefix, count

@@ -12,7 +12,9 @@ from integrations.db.repository import SHIPMENTS
 from integrations.db.rows import Insert, check_row, nulls_filled, row_loader, select_sql, update_sql
 from integrations.db.schema_integrations import OrderNoteRow, PaymentRecordRow, WebhookEventRow
 from integrations.db.sql import Sql
+from integrations.db.waybill_keys import waybill_key
 from statemachine.errors import NotFound
+from statemachine.waybills import waybill_key as key_of
 
 EVENTS = WebhookEventRow.__table__
 PAYMENTS = PaymentRecordRow.__table__
@@ -99,10 +101,16 @@ def notes_of(connection: Connection, order_id: int) -> list[Any]:
         select(NOTES).where(NOTES.c.order_id == order_id).order_by(NOTES.c.id)))
 
 
+# A waybill is found in any case (statemachine/waybills.py): the number and the carrier are
+# compared by their keys, on the index built on them (ix_shipments_waybill_key)
+number_key, carrier_key = waybill_key(SHIPMENTS.c.tracking_no), waybill_key(SHIPMENTS.c.carrier)
+
+
 def shipment_by_tracking(connection: Connection, carrier: str, tracking_no: str) -> int:
-    """The parcel number for a carrier's tracking number; NotFound if we never shipped it."""
+    """The parcel number for a carrier's tracking number, in any case (SF's sf-0000050 is
+    SF-0000050; the newest parcel if several); NotFound if we never shipped it."""
     row = connection.execute(select(SHIPMENTS.c.id).where(
-        SHIPMENTS.c.carrier == carrier, SHIPMENTS.c.tracking_no == tracking_no)
+        number_key == key_of(tracking_no), carrier_key == key_of(carrier))
         .order_by(SHIPMENTS.c.id.desc())).first()
     if row is None:
         raise NotFound("shipment", f"{carrier}/{tracking_no}")
@@ -111,20 +119,21 @@ def shipment_by_tracking(connection: Connection, carrier: str, tracking_no: str)
 
 def open_parcels_on(connection: Connection, numbers: list[str], closed: frozenset[str]
                     ) -> list[Any]:
-    """(id, order_id, carrier, tracking_no, state) of the parcels under these tracking numbers
-    whose state is not in `closed` (the waybill index: one range per number)."""
+    """(id, order_id, carrier, tracking_no, state) of the parcels under these tracking numbers,
+    in any case, whose state is not in `closed` (the waybill index: one range per number)."""
     return list(connection.execute(select(
         SHIPMENTS.c.id, SHIPMENTS.c.order_id, SHIPMENTS.c.carrier, SHIPMENTS.c.tracking_no,
-        SHIPMENTS.c.state).where(SHIPMENTS.c.tracking_no.in_(numbers),
+        SHIPMENTS.c.state).where(number_key.in_(sorted({key_of(n) for n in numbers})),
                                  SHIPMENTS.c.state.not_in(sorted(closed)))
         .order_by(SHIPMENTS.c.id)))
 
 
 def carrier_of_tracking(connection: Connection, carriers: list[str], tracking_no: str
                         ) -> str | None:
-    """Which of these carriers shipped the parcel with this tracking number (the newest parcel
-    if several did); None if none of them."""
+    """Which of these carriers shipped the parcel with this tracking number, both in any case
+    (a push for sf-0000050 finds SF's SF-0000050; the newest parcel if several did), by the
+    name the parcel carries; None if none of them."""
     row = connection.execute(select(SHIPMENTS.c.carrier).where(
-        SHIPMENTS.c.carrier.in_(carriers), SHIPMENTS.c.tracking_no == tracking_no)
-        .order_by(SHIPMENTS.c.id.desc())).first()
+        carrier_key.in_(sorted({key_of(c) for c in carriers})),
+        number_key == key_of(tracking_no)).order_by(SHIPMENTS.c.id.desc())).first()
     return None if row is None else str(row.carrier)

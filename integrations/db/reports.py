@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from integrations.db.repository import CASES, HISTORY, ORDERS, SHIPMENTS
+from integrations.db.waybill_keys import waybill_key
 from statemachine import ids
 from statemachine.errors import InvalidInput
+from statemachine.waybills import waybill_key as key_of
 
 
 def carrier_kpi_facts(connection: Connection, start: datetime, end: datetime
@@ -59,7 +61,8 @@ def find_orders(connection: Connection, *, limit: int, state: Sequence[str] | No
 
 def _text(text: str) -> object:
     """An order id, a buyer id, a payment reference or a parcel's tracking number."""
-    parcels = select(SHIPMENTS.c.order_id).where(SHIPMENTS.c.tracking_no == text)
+    parcels = select(SHIPMENTS.c.order_id).where(  # a waybill in any case, as scans find it
+        waybill_key(SHIPMENTS.c.tracking_no) == key_of(text))
     matches = [ORDERS.c.buyer_id == text, ORDERS.c.payment_ref == text,
                ORDERS.c.id.in_(parcels)]
     with suppress(InvalidInput):  # an order id too, when it reads as one

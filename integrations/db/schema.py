@@ -32,6 +32,7 @@ from integrations.db import (  # noqa: F401
 )
 from integrations.db.base import Base, Id
 from integrations.db.base import UtcDateTime as UtcDateTime  # the migrations name it here
+from integrations.db.waybill_keys import waybill_key
 from statemachine import limits
 
 REVIEW_OVERDUE = "orderpilot.order.review_overdue"  # the review queue's escalation event
@@ -130,9 +131,14 @@ class ShipmentRow(Base):
     # order: the order's goods out; return / replacement / repaired: an after-sales case's
     purpose: Mapped[str] = mapped_column(String(16), server_default="order")
     case_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    # every carrier scan finds its parcel by waybill (records.shipment_by_tracking): without
-    # this index each scan read the whole table
-    __table_args__ = (Index("ix_shipments_waybill", "tracking_no", "carrier"),)
+
+
+# every carrier scan finds its parcel by waybill (records.shipment_by_tracking): without this
+# index each scan read the whole table. On the waybill's key (number and carrier in capitals:
+# integrations/db/waybill_keys.py), the form every lookup compares in (migration 0032)
+SHIPMENTS_BY_WAYBILL = Index("ix_shipments_waybill_key",
+                             waybill_key(ShipmentRow.__table__.c.tracking_no),
+                             waybill_key(ShipmentRow.__table__.c.carrier))
 
 
 class CaseRow(Base):

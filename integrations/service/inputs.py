@@ -29,6 +29,7 @@ from integrations.service.input_checks import (
 )
 from statemachine import limits
 from statemachine.aftersales import CaseKind, Inspection
+from statemachine.waybills import waybill_key
 
 __all__ = [  # the checks' names, for the code that imports them from here
     "NAME", "Count", "Currency", "Edge", "Money", "When", "check_actor", "check_text",
@@ -146,8 +147,8 @@ def _distinct_waybills(parcels: list[P] | None) -> list[P] | None:
     """One waybill per parcel: scans find a parcel by (carrier, tracking_no), so a second
     parcel under the same number would never move (and its order never be delivered)."""
     seen: dict[tuple[str, str], int] = {}
-    for n, parcel in enumerate(parcels or ()):
-        first = seen.setdefault((parcel.carrier, parcel.tracking_no), n)
+    for n, parcel in enumerate(parcels or ()):  # in any case: sf-0000050 is SF-0000050
+        first = seen.setdefault((waybill_key(parcel.carrier), waybill_key(parcel.tracking_no)), n)
         if first != n:
             raise PydanticCustomError("waybill_repeated", f"parcels[{n}] repeats the carrier "
                                       f"and tracking_no of parcels[{first}]: one waybill per "

@@ -34,9 +34,9 @@ def refuse_taken(tx: Tx, labels: Sequence[Mapping[str, Any]]) -> None:
     open_parcels = records.open_parcels_on(
         tx.connection, sorted({label["tracking_no"] for label in labels}),
         frozenset(state.value for state in CLOSED))
-    holders = {(p.carrier, p.tracking_no): p for p in open_parcels}
+    holders = {(waybill_key(p.carrier), waybill_key(p.tracking_no)): p for p in open_parcels}
     for n, label in enumerate(labels):
-        holder = holders.get((label["carrier"], label["tracking_no"]))
+        holder = holders.get((waybill_key(label["carrier"]), waybill_key(label["tracking_no"])))
         if holder is not None:
             raise InvalidInput({"parcels": (
                 f"parcels[{n}]: {label['carrier']} {label['tracking_no']} is the waybill of "

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import insert, select, text
 
+from integrations.db.carrier_store import simulated_count
 from integrations.db.engine import make_engine
 from integrations.db.migrate import alembic_config, head_revision, upgrade
 from integrations.db.schema import BuyerRow, OrderRow, ShipmentRow
@@ -170,4 +171,55 @@ def test_a_number_past_the_counters_range_is_left_out_of_the_seed(empty_url):
     # come to is never one the adapter writes (SQLite's CAST made them 2**63 - 1, a counter
     # whose next step overflows)
     assert seeded == {"sf": 42, "zto": 31, "straße": 8}
+    engine.dispose()
+
+
+ANY_CARRIER_OR_CASE = PARCELS + [  # what 0029 left out, and more ways to be no number of ours
+    ("zto", "SF-0000050"), ("yto", "sf-0000070"), ("jd", "Sf-0000060"),  # other carriers, case
+    ("sim-express", "sim-express-0000600"), ("zto", "zto-0000900"),
+    ("sf", "SF-12-0000003"),  # the prefix is all before the last dash
+    ("jd", "jd-9223372036854775807"), ("jd", "JD-9223372036854775808"),  # a BIGINT's last, past
+    ("x", "-0000001"), ("x", "сф-0000001"), ("x", "СФ-0000002"),  # no prefix; Cyrillic
+    ("x", "straße-0000009"), ("x", "a\nb-0000004"), ("x", "SF-００００５０"),
+    ("x", "X" * 65 + "-0000001"), ("x", "Y" * 64 + "-0000001"),  # longer than the column, not
+]
+
+
+def test_0032_moves_every_prefix_past_its_numbers_under_any_carrier_and_in_any_case(empty_url):
+    # Given a store at 0030 whose counters were seeded as 0029 did (numbers under their own
+    # carrier, in capitals), holding numbers typed under other carriers and in lower case,
+    # and a counter already past every number of its prefix
+    engine, config = make_engine(empty_url), alembic_config(empty_url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0028_address_keys_forms")
+        conn.execute(insert(BuyerRow.__table__).values(id="b-li", created_at=AT))
+        conn.execute(insert(OrderRow.__table__).values(
+            id=1, buyer_id="b-li", state="shipped", version=1, currency="CNY", total=12_900,
+            paid=12_900, refunded=0, created_at=AT, updated_at=AT,
+            attrs={"shipping_address": {"city": "杭州市", "street": "文三路18号"}}))
+        conn.execute(insert(ShipmentRow.__table__), [
+            {"id": n, "order_id": 1, "state": "delivered", "version": 1, "warehouse": "WH-HZ",
+             "carrier": carrier, "tracking_no": tracking_no, "created_at": AT}
+            for n, (carrier, tracking_no) in enumerate(ANY_CARRIER_OR_CASE, start=1)])
+        command.upgrade(config, "0030_waybill_counter_prefixes")
+        conn.execute(text("UPDATE waybill_counters SET last_no = 99999999 "
+                          "WHERE prefix = 'SIM-EXPRESS'"))
+        before = dict(conn.execute(text("SELECT prefix, last_no FROM waybill_counters")).all())
+    # When it is upgraded to the head (0032)
+    assert upgrade(engine) == head_revision()
+    with engine.connect() as conn:
+        after = dict(conn.execute(text("SELECT prefix, last_no FROM waybill_counters")).all())
+    # Then every prefix counts on past every stored number the writer would pass (the Python
+    # rule, carrier_store.simulated_count) — and no counter went back
+    passed: dict[str, int] = {}
+    for _, number in ANY_CARRIER_OR_CASE:
+        if (found := simulated_count(number)) is not None:
+            passed[found[0]] = max(passed.get(found[0], 0), found[1])
+    expected = {p: max(before.get(p, 0), passed.get(p, 0)) for p in {*before, *passed}}
+    assert after == expected
+    assert {p: after[p] for p in ("SF", "ZTO", "SIM-EXPRESS", "JD", "SF-12", "СФ")} == {
+        "SF": 70, "ZTO": 900, "SIM-EXPRESS": 99_999_999, "JD": 2**63 - 1, "SF-12": 3,
+        "СФ": 2}
+    assert before["SF"] == 9 and "JD" not in before  # what 0029 had seeded
     engine.dispose()

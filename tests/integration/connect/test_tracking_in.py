@@ -252,3 +252,25 @@ def test_an_aftership_checkpoint_time_outside_the_utc_range_is_no_time(tracked):
         "content-type": "application/json", "aftership-hmac-sha256": aftership_signature(raw)})
     assert response.status_code == 200, response.text
     assert pilot.shipments.of_order(order_id)[0].state == "in_transit"
+
+
+def test_a_waybill_typed_in_lower_case_under_a_capitalised_carrier_is_found_by_pushes(tracked):
+    # Given a lead shipped under carrier "SF" (the config maps "sf" → sf-express) and typed the
+    # label's number in lower case; and a YTO parcel typed as printed
+    pilot, http = tracked
+    sf_order = shipped_with(pilot, "SF", "sf1460981234567", buyer="b-1")
+    yto_order = shipped_with(pilot, "yto", "YT7516890123456", buyer="b-2")
+    # When AfterShip reports the SF parcel as the carrier prints it, and Kuaidi100 pushes the
+    # YTO one in lower case
+    body = aftership_body("SF1460981234567", "InTransit", "InTransit_002", "e-1")
+    aftership_answer = http.post("/hooks/aftership", content=body, headers={
+        "content-type": "application/json",
+        "aftership-hmac-sha256": aftership_signature(body)})
+    kuaidi100_answer = push(http, "yt7516890123456", "1")
+    # Then both find their parcel (a waybill is one in any case, the carrier's name too) and
+    # move it; the numbers stay as they were typed
+    assert (aftership_answer.status_code, kuaidi100_answer.status_code) == (200, 200)
+    assert aftership_answer.json()["applied"] and kuaidi100_answer.json()["applied"]
+    assert [(p.carrier, p.tracking_no, p.state) for p in pilot.shipments.of_order(sf_order)] \
+        == [("SF", "sf1460981234567", "picked_up")]
+    assert pilot.shipments.of_order(yto_order)[0].state == "picked_up"

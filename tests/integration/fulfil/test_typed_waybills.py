@@ -11,6 +11,7 @@ import pytest
 from integrations.db.carrier_store import simulated_count
 from integrations.replay import bulk
 from integrations.service.carrier_adapters import carrier_adapter
+from statemachine.errors import InvalidInput
 from statemachine.ports import WaybillRefused, WaybillRequest
 from tests.factories import ADDRESS, paid_order, stock
 
@@ -81,9 +82,12 @@ def test_only_numbers_the_simulated_carrier_could_hand_out_are_counted():
     assert simulated_count("SF-0000050") == ("SF", 50)
     assert simulated_count("SIM-EXPRESS-12345678") == ("SIM-EXPRESS", 12_345_678)
     assert simulated_count("顺丰-0000050") == ("顺丰", 50)
-    # not the adapter's: lower case (our own o-7-1), too few digits, other characters after
-    # the dash, a count past a BIGINT, a prefix longer than the counter's column
-    for number in ("sf-0000050", "o-7-1", "SF-000050", "SF-0000050A", "SF1460981234567",
+    # in any case: a person's sf-0000050 is SF's SF-0000050 (statemachine/waybills.py)
+    assert simulated_count("sf-0000050") == simulated_count("Sf-0000050") == ("SF", 50)
+    # not the adapter's: our own o-7-1, too few digits, other characters after the dash, a
+    # count past a BIGINT, a prefix longer than the counter's column, a lower-case letter
+    # only Unicode capitalises (the adapter writes СФ-…, the key of сф- keeps it)
+    for number in ("сф-0000050", "o-7-1", "SF-000050", "SF-0000050A", "SF1460981234567",
                    "SF-" + "9" * 19, "X" * 65 + "-0000001", "SF-０００００５０"):
         assert simulated_count(number) is None, number
 
@@ -105,3 +109,24 @@ def test_the_adapter_refuses_clearly_when_a_prefix_has_no_number_left(any_pilot)
     with any_pilot.context.tx(readonly=True) as tx:
         assert tx.store.sql.all("SELECT prefix, last_no FROM waybill_counters") == [
             ("SF", 2**63 - 1)]
+
+
+def test_a_number_typed_in_lower_case_is_the_carriers_number_in_capitals(any_pilot):
+    # Given a packed order shipped under sf-0000050, typed in lower case under carrier "SF"
+    stock(any_pilot, quantity=10)
+    first, second, third = (packed(any_pilot, f"b-{n}") for n in range(1, 4))
+    any_pilot.orders.fire(first, "ship", parcels=[{"carrier": "SF", "tracking_no": "sf-0000050"}])
+    # Then the SF adapter never hands out SF-0000050 (it goes on after it)
+    assert bought(any_pilot, "SF", 1) == ["SF-0000051"]
+    # And the same waybill as printed, under "sf", is refused while that parcel is on its way
+    with pytest.raises(InvalidInput, match=r"sf SF-0000050 is the waybill of s-1"):
+        any_pilot.orders.fire(second, "ship",
+                              parcels=[{"carrier": "sf", "tracking_no": "SF-0000050"}])
+    # And one ship naming it twice, in two cases, is refused as a repeated waybill
+    with pytest.raises(InvalidInput, match="repeats the carrier and tracking_no"):
+        any_pilot.orders.fire(third, "ship", parcels=[
+            {"carrier": "sf", "tracking_no": "SF-0000060", "warehouse": "WH-1"},
+            {"carrier": "SF", "tracking_no": "sf-0000060", "warehouse": "WH-1"}])
+    assert any_pilot.orders.get(second).state == any_pilot.orders.get(third).state == "packed"
+    # And a search by the number as printed finds the order
+    assert [o.id for o in any_pilot.orders.search("SF-0000050").orders] == [first]
