@@ -179,7 +179,8 @@ def correct_address(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
 
 def _promise_follows(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     """The days placement added to the promise for a far warehouse, measured again from the
-    corrected address (the stock kept where it is): the history says when they change."""
+    corrected address, and the stock plan when the correction moved it (`allocation`, as at
+    placement): the history says when either changes."""
     if "promise_extra_days" not in ctx:
         return {}
     days, before = ctx["promise_extra_days"] or 0, order.attrs.get("promise_extra_days") or 0
@@ -187,9 +188,12 @@ def _promise_follows(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
         order.attrs["promise_extra_days"] = days
     else:
         order.attrs.pop("promise_extra_days", None)
-    if days == before:
+    moved = {"allocation": [list(a) for a in ctx["allocation"]]} if ctx.get("allocation") \
+        else {}
+    if days == before and not moved:
         return {}
-    return {"promise_extra_days": days, "allocation_reasons": list(ctx["allocation_reasons"])}
+    return moved | {"promise_extra_days": days,
+                    "allocation_reasons": list(ctx["allocation_reasons"])}
 
 
 def note_reason(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from statemachine.stock import Allocation, Availability
 
 INVENTORY, HOLDS = InventoryRow.__table__, StockHoldRow.__table__
 HELD, CONSUMED, RELEASED = "held", "consumed", "released"
+MOVED = "moved"  # planned again elsewhere (an address corrected before picking): not live
 HOLD = Insert(HOLDS, but=("id", "shipment_id"))  # a reship tags its parcel after (fulfil_store)
 RECEIVE_SQL = ("INSERT INTO inventory (sku, warehouse, on_hand, reserved) "
                "VALUES (:sku, :wh, :q, 0) ON CONFLICT (sku, warehouse) DO UPDATE SET "
@@ -110,6 +111,17 @@ class StockStore:
         self._adjust(holds, on_hand_sign=1, reserved_sign=0)
         self._mark(order_ids, CONSUMED, RELEASED)
         return sum(h.quantity for h in holds)
+
+    def move_off(self, order_id: int) -> None:
+        """Give an order's live units back (held: reserved drops; sold: back on hand) and
+        mark them `moved`, its stock to be taken again elsewhere (`try_hold`). Not `released`:
+        a released hold is what `revive` takes again (`released_plan`)."""
+        held, sold = self.holds_of([order_id], HELD), self.holds_of([order_id], CONSUMED)
+        self._adjust(held, on_hand_sign=0, reserved_sign=-1)
+        self._adjust(sold, on_hand_sign=1, reserved_sign=0)
+        for status, holds in ((HELD, held), (CONSUMED, sold)):
+            if holds:
+                self._mark([order_id], status, MOVED)
 
     def reconcile(self, fix: bool = False) -> list[Drift]:
         """Recompute `reserved` from live holds; report (and optionally repair) any drift."""

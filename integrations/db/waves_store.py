@@ -95,3 +95,8 @@ def units(sql: Sql, order_ids: Sequence[int], warehouse: str) -> list[tuple[str,
         f"SELECT sku, order_id, SUM(quantity) FROM stock_holds WHERE {where} AND warehouse = :wh"
         " AND status = 'consumed' GROUP BY sku, order_id ORDER BY sku, order_id",
         {**params, "wh": warehouse})]
+
+
+def in_a_wave(sql: Sql, order_id: int) -> bool:
+    """Whether the order was put into a pick wave (open or released)."""
+    return sql.one("SELECT 1 FROM wave_orders WHERE order_id = :o", {"o": order_id}) is not None

@@ -35,7 +35,7 @@ from integrations.notifications.masking import known_pii, mask_address, mask_tex
 from integrations.service import orders
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
-from integrations.service.correction_promise import promise_at
+from integrations.service.correction_promise import planned_for
 from integrations.service.correction_risk import judged
 from integrations.service.inputs import Address, Edge, check_actor, parse
 from statemachine import limits
@@ -117,7 +117,8 @@ def correct_in(ctx: Context, tx: Tx, order_id: int, request: Request,
         return Corrected(order, False)  # double click, a retry, the line re-typed)
     # placement's address rules, before anything is written (refusals write nothing)
     told = judged(ctx, tx, order, sent, contact, now)
-    promise = promise_at(ctx, tx, order, parsed)  # the stock stays; the promise follows
+    # the stock follows while no one has started on it; the promise always
+    plan = planned_for(ctx, tx, order, parsed, now)
     params = {"shipping_address": new, "address": parsed.as_dict(),
               "shown_before": shown(old, order.attrs.get("address") or {}),
               "shown_after": shown(new, parsed.as_dict()),
@@ -126,8 +127,10 @@ def correct_in(ctx: Context, tx: Tx, order_id: int, request: Request,
               "reason": mask_text(request.reason, known_pii(order.attrs))
               if request.reason else None,
               "buyer_phone": _buyer_phone(order.attrs, old, contact.phone),
-              "risk": told, "promise_extra_days": promise.extra_days,
-              "allocation_reasons": list(promise.reasons)}
+              "risk": told, "promise_extra_days": plan.choice.extra_days,
+              "allocation_reasons": list(plan.choice.reasons),
+              "allocation": [[a.sku, a.warehouse, a.quantity]
+                             for a in plan.choice.allocations] if plan.moved else None}
     orders.fire(ctx, tx, order, "correct_address", request.actor, params, now)
     return Corrected(order, True)
 

@@ -10,6 +10,7 @@ from integrations.ingest.events import CarrierEvent, PaymentEvent
 from integrations.service import reviews
 from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision, approve_everything
+from tests.integration.races.correction_actions import correct_to, place_at
 from tests.integration.races.trouble_actions import (
     approve_case,
     declare_stalled_lost,
@@ -24,7 +25,8 @@ from tests.integration.races.trouble_actions import (
 )
 from tests.integration.races.waybill_actions import ship_numbered, ship_typed
 
-__all__ = ["approve_case", "approve_everything", "declare_stalled_lost", "dispute_opened",
+__all__ = ["approve_case", "approve_everything", "correct_to", "declare_stalled_lost",
+           "dispute_opened", "place_at",
            "lose_silent_parcels", "pay_recorded_refund",
            "receive_return", "report_lost", "report_payment", "ship_numbered", "ship_typed",
            "ship_with_labels", "sweep_at"]

@@ -1,0 +1,51 @@
+"""An address correction moving an order's stock to the warehouse nearest its new address
+(service/correction_promise.py) races a buyer there placing an order for the same units: one
+of them gets them, the other is served from what is left — never both, never an error."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.db.stock import StockStore
+from tests.integration.races.conftest import TRIALS
+from tests.integration.races.correction_actions import SHANGHAI, SHENZHEN, place_at
+
+
+def plan_of(pilot, order_id: str) -> dict[str, int]:
+    """Where the order's live units are: warehouse → units."""
+    with pilot.context.tx(readonly=True) as tx:
+        holds = StockStore(tx.connection).holds_of([int(order_id[2:])], status=None)
+    plan: dict[str, int] = {}
+    for hold in holds:
+        if hold.status in ("held", "consumed"):
+            plan[hold.warehouse] = plan.get(hold.warehouse, 0) + hold.quantity
+    return plan
+
+
+@pytest.mark.parametrize("trials", TRIALS[:1])
+def test_a_correction_and_a_placement_racing_for_shanghais_units_never_both_get_them(
+        race, trials):
+    pilot = race.open()
+    moved = stayed = 0
+    for trial in range(trials):
+        # Given 2 units in Shenzhen and 2 in Shanghai, and a Shenzhen order holding Shenzhen's
+        sku = f"SKU-{trial}"
+        for warehouse in ("WH-SHENZHEN", "WH-SHANGHAI"):
+            pilot.inventory.receive(sku=sku, warehouse=warehouse, quantity=2)
+        first = place_at(pilot, f"b-{trial}-a", sku, SHENZHEN)
+        assert plan_of(pilot, first) == {"WH-SHENZHEN": 2}
+        # When ops correct it to Shanghai while a Shanghai buyer orders 2 at the same moment
+        correction, placement = race.run(
+            ("correct_to", {"order_id": first, "line": SHANGHAI}),
+            ("place_at", {"buyer": f"b-{trial}-b", "sku": sku, "line": SHANGHAI}))
+        # Then both succeed: whoever came first has Shanghai's units, the other Shenzhen's
+        assert correction.ok and correction.result is True, (trial, correction)
+        assert placement.ok, (trial, placement)
+        plans = plan_of(pilot, first), plan_of(pilot, placement.result)
+        assert plans in (({"WH-SHANGHAI": 2}, {"WH-SHENZHEN": 2}),
+                         ({"WH-SHENZHEN": 2}, {"WH-SHANGHAI": 2})), (trial, plans)
+        moved += plans[0] == {"WH-SHANGHAI": 2}
+        stayed += plans[0] == {"WH-SHENZHEN": 2}
+        # and the holds add up with the inventory (no unit held twice, none lost)
+        race.check([first, placement.result])
+    assert moved + stayed == trials
