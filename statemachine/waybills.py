@@ -9,6 +9,7 @@ either), so the store and Python always agree on which two numbers are one."""
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable, Mapping
 
 _ASCII_CAPITALS = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
@@ -16,3 +17,14 @@ _ASCII_CAPITALS = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 def waybill_key(text: str) -> str:
     """`text` (a tracking number or a carrier name) in the form two are compared in."""
     return text.translate(_ASCII_CAPITALS)
+
+
+def carrier_names(counts: Mapping[str, int], known: Iterable[str] = ()) -> dict[str, str]:
+    """The name each carrier goes by in a report, by key: the name `known` gives it (the
+    catalogue's, which selection looks KPIs up by), else the form most of `counts` (parcels
+    per carrier name as stored) used, the one sorting first on a tie."""
+    names: dict[str, str] = {}
+    for name, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        names.setdefault(waybill_key(name), name)
+    names.update({waybill_key(name): name for name in known})
+    return {key: names[key] for key in {waybill_key(name) for name in counts}}

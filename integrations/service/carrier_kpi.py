@@ -3,19 +3,21 @@
 A parcel counts in the period it was handed over (label created). On time = delivered no later
 than promised. Complaints = after-sales cases opened on the orders those parcels carried.
 The bottom 10% of carriers by on-time rate (at least one, when there are two or more) are
-flagged for a talk with the account manager.
+flagged for a talk with the account manager. A carrier is one carrier whatever the case its
+name was typed in (`sf` on a typed parcel is the catalogue's `SF`: statemachine/waybills.py).
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from integrations.db.reports import carrier_kpi_facts
 from integrations.service.context import Context
+from statemachine.waybills import carrier_names, waybill_key
 
 
 class CarrierKpi(BaseModel):
@@ -33,9 +35,10 @@ def carrier_kpis(ctx: Context, start: datetime, end: datetime) -> list[CarrierKp
     """KPIs per carrier for parcels handed over in [start, end), worst on-time rate first."""
     with ctx.tx(readonly=True) as tx:
         parcels, stalled, complained = carrier_kpi_facts(tx.connection, start, end)
+    names = carrier_names(Counter(p.carrier for p in parcels), ctx.settings.fulfilment.carriers)
     by_carrier: dict[str, list[object]] = defaultdict(list)
     for parcel in parcels:
-        by_carrier[parcel.carrier].append(parcel)
+        by_carrier[names[waybill_key(parcel.carrier)]].append(parcel)
     kpis = sorted((_kpi(c, rows, stalled, complained) for c, rows in by_carrier.items()),
                   key=lambda k: (k.on_time_rate, -k.loss_rate, k.carrier))
     flag = math.ceil(0.1 * len(kpis)) if len(kpis) >= 2 else 0

@@ -4,6 +4,7 @@ date) and the carriers' KPIs from our own parcel history go into `choose_carrier
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from integrations.service.context import Context, Tx
 from statemachine.carrier_choice import CarrierKpi, CarrierOption, ParcelNeeds, choose_carrier
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.order_aggregate import Order
+from statemachine.waybills import carrier_names, waybill_key
 
 CATALOGUE = "ORDERPILOT_FULFILMENT__CARRIERS"  # the setting, as the operator writes it
 
@@ -113,11 +115,19 @@ def parcel_value(tx: Tx, order: Order, warehouse: str) -> int:
                for n, q, _ in carrier_store.parcel_lines(tx.store.sql, order.id, warehouse))
 
 
-def carrier_kpis(tx: Tx, since: datetime) -> dict[str, CarrierKpi]:
-    """On-time, loss and complaint (damage claim) rates per carrier since `since`."""
+def carrier_kpis(tx: Tx, since: datetime, catalogue: Iterable[str]) -> dict[str, CarrierKpi]:
+    """On-time, loss and complaint (damage claim) rates per carrier since `since`, each carrier
+    named as `catalogue` names it (else as most of its parcels do)."""
     rows = carrier_store.kpi_counts(tx.store.sql, since)
+    # one carrier whatever the case its name was typed in (statemachine/waybills.py), named as
+    # the catalogue names it: selection looks its KPIs up by that name
+    names = carrier_names({r[0]: r[1] for r in rows}, catalogue)
+    totals: dict[str, list[int]] = {}
+    for carrier, *counts in rows:
+        total = totals.setdefault(names[waybill_key(carrier)], [0] * len(counts))
+        total[:] = [a + int(b or 0) for a, b in zip(total, counts, strict=True)]
     kpis = {}
-    for carrier, parcels, delivered, on_time, lost, damaged in rows:
+    for carrier, (parcels, delivered, on_time, lost, damaged) in totals.items():
         ended = delivered + lost
         kpis[carrier] = CarrierKpi(int(parcels), on_time / delivered if delivered else None,
                                    lost / ended if ended else None,
@@ -129,7 +139,8 @@ def refresh_kpis(ctx: Context) -> dict[str, CarrierKpi]:
     """The KPI job: recompute every carrier's KPIs over the policy window and store them."""
     now = ctx.clock.now()
     with ctx.tx() as tx:
-        kpis = carrier_kpis(tx, now - timedelta(days=ctx.settings.fulfilment.kpi_days))
+        policy = ctx.settings.fulfilment
+        kpis = carrier_kpis(tx, now - timedelta(days=policy.kpi_days), policy.carriers)
         carrier_store.replace_kpis(tx.store.sql, [
             {"carrier": c, "parcels": k.parcels, "on_time": k.on_time, "loss_rate": k.loss_rate,
              "complaint_rate": k.complaint_rate, "computed_at": now} for c, k in kpis.items()])

@@ -80,6 +80,28 @@ def test_a_carrier_that_lost_parcels_is_passed_over(carrier_shop):
     assert "best of 3 on KPIs, then cost (700)" in payload["carrier_reasons"]
 
 
+def test_a_parcel_typed_under_the_carrier_in_another_case_counts_in_its_kpis(carrier_shop):
+    """A lead types `CITY` from the box: it is the catalogue's `city`, whose KPIs (and so the
+    next selection) count the loss, under the catalogue's name."""
+    stock(carrier_shop, "SKU-1", "WH-A", 10)
+    order = paid_order(carrier_shop, buyer="b-1", quantity=1)
+    for trigger in ("start_picking", "pack"):
+        carrier_shop.orders.fire(order.id, trigger)
+    carrier_shop.orders.fire(order.id, "ship", parcels=[{"carrier": "CITY",
+                                                         "tracking_no": "CT-0000001"}])
+    [typed] = carrier_shop.shipments.of_order(order.id)
+    carrier_shop.shipments.fire(typed.id, "pick_up")
+    carrier_shop.claims.report_lost(typed.id, reason="gone")
+    chosen, _ = ship(carrier_shop, buyer="b-2", quantity=1)
+    assert chosen.carrier == "city"
+    carrier_shop.shipments.fire(chosen.id, "pick_up")
+    carrier_shop.shipments.fire(chosen.id, "deliver")
+    kpis = carrier_shop.fulfilment.refresh_carrier_kpis()
+    assert set(kpis) == {"city"}
+    assert (kpis["city"]["parcels"], kpis["city"]["loss_rate"]) == (2, 0.5)
+    assert ship(carrier_shop, buyer="b-3", quantity=1)[0].carrier == "thrift"
+
+
 def test_when_no_carrier_can_take_a_parcel_ship_is_refused_and_nothing_changes(any_url,
                                                                                clock):
     shop = make_pilot(any_url, clock, carriers={"city": CARRIERS["city"]})

@@ -56,6 +56,15 @@ def test_carrier_rates_over_a_month_and_the_bottom_ten_percent_flagged(tmp_path:
     assert carrier_kpis(pilot.context, START + timedelta(days=30), START + timedelta(days=60)) == []
 
 
+def test_a_carrier_typed_in_another_case_is_one_row(tmp_path: Path):
+    """A lead typed `FAST` from the box on one parcel: it is `fast`, one row of five parcels,
+    named as most of them are."""
+    pilot = _month_of_parcels(tmp_path)
+    pilot.shipments.fire(_ship_with(pilot, "FAST", 9), "deliver")
+    kpis = carrier_kpis(pilot.context, START, START + timedelta(days=30))
+    assert {k.carrier: k.parcels for k in kpis} == {"slow": 4, "lossy": 4, "fast": 5}
+
+
 @pytest.mark.prefect
 def test_the_kpi_flow_publishes_one_event_per_carrier(tmp_path: Path, prefect_server: str):
     from flows.carrier_kpi import carrier_kpi
