@@ -68,8 +68,8 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
         money, goods, waiting, earlier = _settled_now(ctx, tx, d, refund, ours)
         beyond = _beyond_goods(refund, ours)
         if money == goods == 0:
-            if waiting:  # its units are noted now: its transactions' settlement names none
-                _note_units(ctx, tx, d, refund, ours)
+            if waiting or earlier:  # its units are noted now: its transactions' settlement
+                _note_units(ctx, tx, d, refund, ours, earlier and not waiting)  # names none
             settled = _settle_beyond(ctx, tx, d, ours, refund.id, beyond)  # booked earlier
             return _answer(tx, ours, None if settled else _nothing_moved(refund, waiting,
                                                                           earlier))
@@ -231,12 +231,18 @@ def _given_back(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours:
 
 
 def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
-                ours: Order) -> None:
+                ours: Order, counted: bool) -> None:
     """A refund whose money is all pending gives back the units of a refund of ours waiting in
-    the admin: noted with it (no money yet), so its transaction, settling, settles it."""
+    the admin: noted with it (no money yet), so its transaction, settling, settles it; units
+    no refund of ours takes are the order's own refund's, marked refunded now (the merchant
+    gave them back: no case may ask for them while the money is on its way). `counted`: its
+    money was all booked before it, as the order's (by amount): its units are the order's."""
     given = _given_back(tx, d, refund, ours)
-    if given is not None:
-        admin_refunds.settle_covered(ctx, tx, ours, 0, f"shopify:{refund.id}", given)
+    if given is None:  # an order placed before line item ids were kept: units unknown
+        return
+    own = [(nos, units) for nos, units, _ in given.units] if counted else \
+        admin_refunds.settle_covered(ctx, tx, ours, 0, f"shopify:{refund.id}", given)[2]
+    admin_refunds.mark_given_back(tx, ours.id, own)
 
 
 def _beyond_goods(refund: shopify.ShopifyRefund, ours: Order) -> dict[str, Any]:
@@ -320,13 +326,16 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
                                                  f"{ids.ORDER(ours.id)} is left to refund"})
     # first the refunds of ours waiting in Shopify's admin it covers (a case's); units given
     # back with no goods settled yet (its settled part is the shipping) are noted all the same
+    own: admin_refunds.Units = []
     if goods or given is not None and given.units:
-        goods, settled = admin_refunds.settle_covered(ctx, tx, ours, goods, ref, given)
+        goods, settled, own = admin_refunds.settle_covered(ctx, tx, ours, goods, ref, given)
         if settled:
             ours = tx.store.get_order(ours.id)  # their steps refunded it
             reason += f" (settles {', '.join(settled)})"
     if goods:
         orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": goods, "reason": reason})
+    if own:  # and the units of the order's own refund, so no case refunds them again
+        admin_refunds.mark_given_back(tx, ours.id, own)
     if money:
         payment_record(ctx, tx, ours.id, "refund", money, ours.currency, ref, d,
                        reason if goods == money else f"{reason} (goods {goods} of {money})")

@@ -37,7 +37,9 @@ A refund of ours that names no units (goodwill, compensation) is made as an amou
 items, and settled by that amount (`settle_beyond_goods`: the one asking exactly it, else the
 oldest that fit). An order placed before line ids were kept (no `shopify:<shop>:lines:<id>`) is
 matched by amount as before: one refund of ours asking exactly its goods, else the oldest that
-fit. Goods left over are the order's own refund, as before.
+fit. Goods left over are the order's own refund, as before; the units they give back (no
+refund of ours took them) are marked refunded on the order's lines (`mark_given_back`), so no
+after-sales case refunds them again — not for an order placed before line ids were kept.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from statemachine.money import (
     OperationKind,
     OperationStatus,
     PaymentOperation,
+    mark_refunded,
 )
 from statemachine.order_aggregate import Order
 from statemachine.ports import PaymentResult
@@ -95,14 +98,19 @@ class GivenBack:
     settled: str | None = None
 
 
+Units = list[tuple[tuple[int, ...], int]]  # (the numbers of our lines they may be, units)
+
+
 def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
-                   given: GivenBack | None = None) -> tuple[int, list[str]]:
+                   given: GivenBack | None = None) -> tuple[int, list[str], Units]:
     """Settle the order's refunds of ours that a provider refund of `goods` (its refund `ref`,
     giving back `given`; None: its lines unknown) covers, in the caller's transaction (the
-    order's turn taken): (goods left over for the order's own refund, keys settled). Each is
-    settled once: a guarded update."""
+    order's turn taken): (goods left over for the order's own refund, keys settled, the units
+    given back that none of ours took: the order's own refund's, for `mark_given_back`). Each
+    is settled once: a guarded update."""
     if given is None:  # an order placed before its line ids were kept: by amount
-        return _settle(ctx, tx, order, covered(owed_in_admin(tx, order), goods), goods, ref)
+        return (*_settle(ctx, tx, order, covered(owed_in_admin(tx, order), goods), goods,
+                         ref), [])
     pool = [[set(nos), units, subtotal, units] for nos, units, subtotal in given.units]
     settled: list[str] = []
     for op in owed_in_admin(tx, order):
@@ -122,7 +130,31 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
             settled += _settle_given(ctx, tx, order, op, progress["given"], ref)
         else:
             tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, ctx.clock.now())
-    return goods, settled
+    return goods, settled, [(tuple(sorted(nos)), left) for nos, left, _, _ in pool if left > 0]
+
+
+def mark_given_back(tx: Tx, order_id: int, units: Units) -> dict[int, int]:
+    """Mark refunded on the order's lines the units a provider refund gave back as the order's
+    own refund (none of ours took them: the merchant refunded a line in the admin), so no
+    after-sales case refunds them a second time; what was marked. Units a refund of ours in
+    flight speaks for are left to it (its settlement marks them), and a line never counts more
+    refunded units than it has (a claim may have marked them already)."""
+    order = tx.store.get_order(order_id, lock=True)
+    spoken_for = MoneyStore(tx.store.sql).reserved(order.id).lines
+    free = {ln.line_no: ln.quantity - ln.refunded_quantity - spoken_for.get(ln.line_no, 0)
+            for ln in order.lines}
+    marking: dict[int, int] = {}
+    for numbers, quantity in units:
+        for line_no in numbers:  # a line split a cent apart: the first with units free first
+            take = min(quantity, max(free.get(line_no, 0), 0))
+            if take > 0:
+                free[line_no] -= take
+                marking[line_no] = marking.get(line_no, 0) + take
+                quantity -= take
+    marked = mark_refunded(order, marking)
+    if marked:
+        tx.writer.save_lines(order)
+    return marked
 
 
 def _progress(tx: Tx, op: PaymentOperation) -> dict[str, Any]:

@@ -110,8 +110,9 @@ def _case_lines(order: Order, request: OpenCase) -> list[dict[str, int]]:
             problems[f"lines[{i}].quantity"] = (
                 f"at most {line.quantity - line.refunded_quantity}: line {line.line_no} has "
                 f"{line.quantity - line.refunded_quantity} of its {line.quantity} units left "
-                f"for after-sales, {line.refunded_quantity} refunded already (by a case or a "
-                f"lost or returned parcel's claim) (got {wanted.quantity})")
+                f"for after-sales, {line.refunded_quantity} refunded already (by a case, a "
+                f"lost or returned parcel's claim, or a refund made in the provider's admin) "
+                f"(got {wanted.quantity})")
         else:
             lines.append({"line_no": line.line_no, "quantity": wanted.quantity,
                           "amount": wanted.quantity * line.unit_price})

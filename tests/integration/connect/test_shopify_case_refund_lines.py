@@ -25,6 +25,7 @@ from tests.integration.connect.test_shopify_case_refunds import (
     serve,
     settings,
 )
+from tests.integration.integ.server import Client
 
 TEA = 5  # two tins of 龙井 at ¥39.90 (line 1) and a tea set at ¥59.90 (line 2), ¥10 shipping
 TIN, TEA_SET = 866_550_311_766_439_000, 866_550_311_766_439_001  # Shopify's line item ids
@@ -87,7 +88,8 @@ def test_a_refund_of_another_line_leaves_the_case_on_line_1_owed(shop):
     assert other.json()["applied"] is True, other.text
     assert pilot.cases.get(case_id).state == "approved"
     assert operations(pilot) == [("refund", "pending", "shopify", 3990)]
-    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (5990, [0, 0])
+    # (the tea set's unit refunded on its line: the order's own refund gave it back)
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (5990, [0, 1])
     assert [(r["kind"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
         ("refund_in_admin", 3990)]
     # When the tin is refunded, for a little more than the case asked
@@ -96,7 +98,7 @@ def test_a_refund_of_another_line_leaves_the_case_on_line_1_owed(shop):
     assert tin.json()["applied"] is True, tin.text
     assert (pilot.cases.get(case_id).state, pilot.cases.get(case_id).refunded) == (
         "refunded", 3990)
-    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (9980, [1, 0])
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (9980, [1, 1])
     assert pilot.payments.refunds_owed() == []
 
 
@@ -235,3 +237,43 @@ def test_a_refund_whose_settled_part_is_its_shipping_settles_the_case_when_its_g
         "refunded", 3990)
     assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (3990, [1, 0])
     assert pilot.payments.refunds_owed() == []
+
+
+@pytest.fixture
+def buyer(shop) -> Iterator[Client]:
+    """Signs as the shop's storefront signs (the buyer's requests, ops' reads)."""
+    client = Client(shop[2])
+    yield client
+    client.http.close()
+
+
+def buyer_asks(pilot: OrderPilot, client: Client, event_id: str, line_no: int) -> Any:
+    """The buyer's refund request on one unit of a line (the shop's signed HTTP route)."""
+    return client.post("/v1/shop/orders/o-1/cases", at=pilot.clock.now(), payload={
+        "event_id": event_id, "kind": "refund_only", "reason": "不想要了",
+        "lines": [{"line_no": line_no, "quantity": 1}]})
+
+
+def test_a_line_the_merchant_refunded_in_shopify_admin_takes_no_case_refund(shop, buyer):
+    pilot, http, _ = shop
+    created = send(http, "orders/create", tea_order(), "wh-1")
+    assert created.json()["order"]["state"] == "paid", created.text
+    # When the merchant refunds the tea set (line 2, ¥59.90) in Shopify's admin, no case of
+    # ours waiting: the order's own refund
+    refund = send(http, "refunds/create", refund_of(TEA_SET, "59.90"), "wh-2")
+    assert refund.json()["applied"] is True, refund.text
+    # Then the tea set's unit is refunded on its line, not only ¥59.90 of the order's goods
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (5990, [0, 1])
+    # And the buyer's refund request on the tea set is refused, naming the line (before: the
+    # case opened on a unit Shopify had paid back — approved, it was owed in the admin again:
+    # the buyer paid twice)
+    refused = buyer_asks(pilot, buyer, "as-1", 2)
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()["problems"]["lines[0].quantity"]
+    assert "line 2 has 0 of its 1 units left" in problem, problem
+    assert buyer.get("/v1/ops/orders/o-1", at=pilot.clock.now()).json()["cases"] == []
+    # While a tin (line 1) may still be asked for
+    opened = buyer_asks(pilot, buyer, "as-2", 1)
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["case"]["requested_amount"] == 3990
+    assert len(buyer.get("/v1/ops/orders/o-1", at=pilot.clock.now()).json()["cases"]) == 1
