@@ -49,3 +49,26 @@ def test_a_correction_and_a_placement_racing_for_shanghais_units_never_both_get_
         # and the holds add up with the inventory (no unit held twice, none lost)
         race.check([first, placement.result])
     assert moved + stayed == trials
+
+
+@pytest.mark.parametrize("trials", TRIALS[:1])
+def test_two_corrections_moving_stock_in_opposite_directions_both_end_where_they_go(
+        race, trials):
+    pilot = race.open()
+    for trial in range(trials // 2):
+        # Given 4 units in Shenzhen and 4 in Shanghai, a Shenzhen order holding 2 of
+        # Shenzhen's and a Shanghai order holding 2 of Shanghai's
+        sku = f"SKU-X{trial}"
+        for warehouse in ("WH-SHENZHEN", "WH-SHANGHAI"):
+            pilot.inventory.receive(sku=sku, warehouse=warehouse, quantity=4)
+        south = place_at(pilot, f"b-{trial}-s", sku, SHENZHEN)
+        east = place_at(pilot, f"b-{trial}-e", sku, SHANGHAI)
+        # When ops send each to the other city at the same moment (each gives back the units
+        # of one warehouse and takes the other's: the opposite order of the other)
+        there, back = race.run(("correct_to", {"order_id": south, "line": SHANGHAI}),
+                               ("correct_to", {"order_id": east, "line": SHENZHEN}))
+        # Then both are corrected and each holds the stock nearest its new address
+        assert there.ok and back.ok, (trial, there, back)
+        assert (plan_of(pilot, south), plan_of(pilot, east)) == (
+            {"WH-SHANGHAI": 2}, {"WH-SHENZHEN": 2}), trial
+        race.check([south, east])
