@@ -41,7 +41,8 @@ class InMemorySignalStore:
         times = self._times.get(key)
         if not times:
             return 0
-        while times and (now - times[0]).total_seconds() > self._window:
+        # out at exactly one window, as the store's (placed_at > now - window)
+        while times and (now - times[0]).total_seconds() >= self._window:
             times.popleft()
         return len(times)
 
