@@ -75,8 +75,9 @@ class OwedMoney:
           `refund_later`; a failed refund of all the late money leaves no `late_payment`);
         - `refund_in_admin`: a refund of ours (an after-sales case's, compensation) of money
           the provider took, for the merchant to make in its admin (its operation pending,
-          never called by us): its amount, since it was recorded. A cancelled order's
-          `refund_later` row owes the rest only;
+          never called by us): its amount less what the provider's refunds gave it already
+          (units or money still to come: held for it, `_given`), since it was recorded. A
+          cancelled order's `refund_later` row owes the rest only;
         - `refund_refused`: a debt of a cancelled, rejected or expired order (its cancellation's
           refund, or late money's) whose latest refund of ours the provider refused for good
           (`charge_disputed`, …): what that refund asked less what was paid back toward the debt
@@ -118,7 +119,8 @@ class OwedMoney:
                  "refunded since' AS reason FROM orders o WHERE o.state IN ('cancelled', "
                  "'rejected') AND o.paid > o.refunded")
         admin = (f"SELECT o.id, o.buyer_id, op.currency, CASE WHEN {late_money} THEN {in_op} - "
-                 f"{failed} WHEN {OWED_AGAIN} THEN {still} ELSE op.amount END AS owed, {in_op} "
+                 f"{failed} WHEN {OWED_AGAIN} THEN {still} ELSE op.amount - {self._given()} "
+                 f"END AS owed, {in_op} "
                  f"AS held, op.payment_ref, op.created_at AS since, CASE WHEN {late_money} THEN "
                  f"'late_payment' WHEN {OWED_AGAIN} THEN 'refund_failed' ELSE 'refund_in_admin' "
                  "END AS kind, op.reason FROM payment_operations op JOIN orders o ON o.id = "
@@ -134,6 +136,15 @@ class OwedMoney:
                     f"{' AND since < :t' if since_before else ''} ORDER BY since, id LIMIT :n",
                     {"n": limit, "p": untold,
                      "t": self.sql.time(since_before) if since_before else None})]
+
+    def _given(self) -> str:
+        """What the provider's refunds gave a refund of ours (`op`) waiting for more of its
+        units or money: held for it in the ledger, not owed any more (service/admin_refunds.py
+        keeps it in the inbox, `admin-refund:<key>`, `given`)."""
+        given = ("CAST(json_extract(i.result, '$.given') AS INTEGER)" if self.sql.sqlite
+                 else "CAST(i.result ->> 'given' AS INTEGER)")
+        return (f"COALESCE((SELECT {given} FROM inbox i WHERE i.key = 'admin-refund:' || "
+                "op.idem_key), 0)")
 
     def refunded_after_failure(self, operation: PaymentOperation) -> int:
         """What the ledger booked as refunded of the order since the refund that `operation`

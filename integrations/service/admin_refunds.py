@@ -30,7 +30,8 @@ units (their line subtotal, within what its transactions paid) goes to that refu
 - in parts: a refund paid by several transactions (one pending) settles it when its last
   transaction does, and units given back by several refunds add up (two tins of a case, one
   refund each) — until then the money they gave is held for it (in the ledger, not yet counted
-  by the order) and it stays listed as owed. Progress is kept per refund of ours in the inbox
+  by the order) and it stays listed as owed for the rest (refunds_owed reads
+  `given` from the progress). Progress is kept per refund of ours in the inbox
   (`admin-refund:<key>`).
 
 A refund of ours that names no units (goodwill, compensation) is made as an amount with no line

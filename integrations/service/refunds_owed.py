@@ -13,7 +13,8 @@ buyer is paid back. Each row has a `kind`:
 - `refund_in_admin`: a refund of ours of money the merchant gives back in the provider's
   admin (an after-sales case's refund, compensation, on an order Shopify took the money of:
   money_requests.request records it under that provider, never calls our gateway), owed
-  since it was recorded until the provider's refund webhook settles it;
+  since it was recorded until the provider's refund webhook settles it: its amount less what
+  the provider's refunds gave it so far (a case waiting for more of its units or money);
 - `refund_refused`: a refund of ours the provider refused for good (Stripe's
   `charge_disputed`, …) of money a cancelled, rejected or expired order owes back — its
   cancellation's or rejection's refund, or late money — listed with the provider's answer,

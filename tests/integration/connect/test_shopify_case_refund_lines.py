@@ -277,3 +277,33 @@ def test_a_line_the_merchant_refunded_in_shopify_admin_takes_no_case_refund(shop
     assert opened.status_code == 201, opened.text
     assert opened.json()["case"]["requested_amount"] == 3990
     assert len(buyer.get("/v1/ops/orders/o-1", at=pilot.clock.now()).json()["cases"]) == 1
+
+
+def test_a_case_refund_given_back_in_parts_is_listed_for_what_is_still_owed(shop):
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http, tins=2)  # ¥79.80 owed in Shopify's admin
+    # When the merchant refunds one tin, its money in two transactions (¥20.00 settled,
+    # ¥19.90 still pending at the gateway)
+    refund = refund_of(TIN, "39.90", transactions=[(710, "20.00", "success"),
+                                                   (711, "19.90", "pending")])
+    first = send(http, "refunds/create", refund, "wh-2")
+    assert first.json()["applied"] is True, first.text
+    # Then the case still waits (the other tin), listed for what Shopify has not given yet:
+    # ¥59.80 (before: its full ¥79.80 — finance following the list refunded ¥20.00 twice)
+    assert pilot.cases.get(case_id).state == "approved"
+    assert [(r["kind"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
+        ("refund_in_admin", 5980)]
+    # When the pending ¥19.90 succeeds
+    last = send(http, "order_transactions/create", {
+        "id": 711, "order_id": TEA, "kind": "refund", "status": "success", "amount": "19.90",
+        "currency": "CNY"}, "wh-3")
+    assert last.json()["applied"] is True, last.text
+    # Then one tin's ¥39.90 is still owed (before: ¥79.80)
+    assert [(r["kind"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
+        ("refund_in_admin", 3990)]
+    # And the second tin settles it, nothing owed
+    two = send(http, "refunds/create", refund_of(TIN, "39.90", REFUND + 1), "wh-4")
+    assert two.json()["applied"] is True, two.text
+    assert (pilot.cases.get(case_id).state, pilot.cases.get(case_id).refunded) == (
+        "refunded", 7980)
+    assert pilot.payments.refunds_owed() == []
