@@ -122,8 +122,9 @@ class StoreUnavailable(OrderPilotError):
 
 class SecretsUnavailable(OrderPilotError):
     """A credential kept in a secret store (a Prefect Secret block) could not be read: the
-    store did not answer, or refused us. Nothing was opened; safe to retry once it answers.
-    `.remedy` says what to do."""
+    store did not answer, or refused us. Nothing was sent to the provider: a payment operation
+    recorded before the read (a refund a decision asked for) stays pending and the money sweep
+    pays it once the store answers; safe to retry. `.remedy` says what to do."""
 
     code = "secrets_unavailable"
 

@@ -24,7 +24,8 @@ from statemachine.ports import RefundLine, TransientPaymentError
 def refund_case(ctx: Context, case_no: int, actor: str,
                 amount: int | None = None) -> PaymentOperation:
     """Refund a case's lines: refused before any money moves if the store would refuse it.
-    Raises TransientPaymentError (the operation stays pending: retry with the same key)."""
+    Raises TransientPaymentError or SecretsUnavailable after the refund is recorded (the
+    operation stays pending: retry with the same key, or the money sweep pays it)."""
     return money.execute(ctx, _case_refund_recorded(ctx, case_no, actor, amount))
 
 
