@@ -66,7 +66,7 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
             return _answer(tx, ours, f"refund {refund.id} was handled already "
                                      f"(webhook {kept.get('by')})")
         money, goods, waiting, earlier = _settled_now(ctx, tx, d, refund, ours)
-        beyond = _beyond_goods(refund, ours)
+        beyond = _beyond_goods(tx, d, refund, ours)
         if money == goods == 0:
             if waiting or earlier:  # its units are noted now: its transactions' settlement
                 _note_units(ctx, tx, d, refund, ours, earlier and not waiting)  # names none
@@ -121,9 +121,10 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
                      f"shopify:{refund}" if refund else f"shopify:transaction:{t.id}", reason,
                      "amount", given)
         kept_beyond = tx.store.inbox_get(_beyond_key(d.shop, refund)) if refund else None
-        if note is None and kept_beyond is not None:  # its refund waited for this money
+        if note is None and kept_beyond is not None:  # its refund's money, now more of it
             _settle_beyond(ctx, tx, d, ours, refund, {
-                **kept_beyond, "waiting": sorted(set(kept_beyond["waiting"]) - {str(t.id)})})
+                **kept_beyond, "money": kept_beyond["money"] + money,
+                "goods": kept_beyond["goods"] + goods})
         return _answer(tx, ours, note)
 
     return once(ctx, "shopify", "order_transactions.create", d, apply)
@@ -245,33 +246,37 @@ def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopif
     admin_refunds.mark_given_back(tx, ours.id, own)
 
 
-def _beyond_goods(refund: shopify.ShopifyRefund, ours: Order) -> dict[str, Any]:
+def _beyond_goods(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order
+                  ) -> dict[str, Any]:
     """What of the refund's money may settle refunds of ours that name no units (goodwill,
-    made in Shopify's admin as an amount): its `refund_discrepancy` adjustments, within its
-    money beyond its goods — once all of that money is in (`waiting`: its pending
-    transactions)."""
-    shares = shopify.refund_shares(refund, ours.currency)
-    return {"target": ours.id,
-            "beyond": shopify.beyond_goods_refund(refund, ours.currency),
-            "money": sum(amount for _, _, amount, _ in shares),
-            "goods": sum(share for _, _, _, share in shares),
-            "waiting": sorted(key for key, t, _, _ in shares if t.status == shopify.PENDING)}
+    made in Shopify's admin as an amount): its `refund_discrepancy` adjustments, within the
+    money in so far beyond its goods (its transactions settled now or booked before it came);
+    `used`: what settled such refunds already."""
+    shares = [(amount, share) for key, t, amount, share in
+              shopify.refund_shares(refund, ours.currency)
+              if t.status == shopify.SETTLED
+              or tx.store.inbox_get(_transaction_key(d.shop, key)) is not None]
+    return {"target": ours.id, "beyond": shopify.beyond_goods_refund(refund, ours.currency),
+            "money": sum(amount for amount, _ in shares),
+            "goods": sum(share for _, share in shares), "used": 0}
 
 
 def _settle_beyond(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, refund_id: Any,
                    beyond: dict[str, Any]) -> list[str]:
-    """Once the refund's money is all in (refunds/create, or the settlement of its last
-    pending transaction), what it gave beyond its goods and shipping settles the refunds of
-    ours naming no units that it covers (their keys); until then it is kept for that
-    settlement (before, only refunds/create settled them: one whose money was pending, or
-    booked first by order_transactions/create, stayed owed in the admin for ever)."""
-    if beyond["waiting"]:
-        tx.store.inbox_replace(_beyond_key(d.shop, refund_id), "shopify-beyond-goods", beyond,
-                               ctx.clock.now())
-        return []
-    extra = min(beyond["beyond"], max(beyond["money"] - beyond["goods"], 0))
-    return admin_refunds.settle_beyond_goods(ctx, tx, ours, extra, f"shopify:{refund_id}") \
-        if extra else []
+    """What the refund gave beyond its goods and shipping, as its money comes in (refunds/
+    create, then each pending transaction's settlement), settles the refunds of ours naming no
+    units that it covers (their keys); what it has not used yet is kept for the money still to
+    come (before, only refunds/create's settled part could: one whose money was pending, or
+    booked first by order_transactions/create, left the goodwill owed in the admin for ever)."""
+    extra = min(beyond["beyond"], max(beyond["money"] - beyond["goods"], 0)) - beyond["used"]
+    settled = admin_refunds.settle_beyond_goods(ctx, tx, ours, extra, f"shopify:{refund_id}") \
+        if extra > 0 else []
+    store = MoneyStore(tx.store.sql)
+    used = beyond["used"] + sum(op.amount for key in settled if (op := store.by_key(key)))
+    if used < beyond["beyond"]:
+        tx.store.inbox_replace(_beyond_key(d.shop, refund_id), "shopify-beyond-goods",
+                               {**beyond, "used": used}, ctx.clock.now())
+    return settled
 
 
 def _goods_by_amount(tx: Tx, ours: Order, money: int) -> int:

@@ -371,3 +371,23 @@ def test_a_goodwill_refund_whose_transaction_came_first_is_settled_by_its_refund
     assert pilot.orders.get("o-1").refunded == 500
     assert [row for row in ledger(pilot) if row[0] == "refund"] == [
         ("refund", 500, f"shopify:transaction:{TX + 2}")]
+
+
+def test_a_goodwill_refund_is_settled_by_the_part_of_a_refund_already_paid(shop):
+    pilot, http, _ = shop
+    send(http, "orders/create", shopify_order(TEA, financial_status="paid"), "wh-1")
+    refund_order(pilot.context, 1, 500, "物流延误补偿", "finance:li")
+    # When the merchant refunds a tin and the ¥5.00 goodwill in one refund in Shopify's
+    # admin, paid in two parts: the tin's ¥39.90 still pending at the card's gateway, the
+    # ¥5.00 settled at once (a gift card)
+    made = amount_only_refund(REFUND + 3, "5.00")
+    made["refund_line_items"] = shopify_refund(TEA)["refund_line_items"]
+    template = made["transactions"][0]
+    made["transactions"] = [template | {"id": TX + 3, "amount": "39.90", "status": "pending"},
+                            template | {"id": TX + 4, "amount": "5.00", "status": "success"}]
+    answer = send(http, "refunds/create", made, "wh-2")
+    # Then the ¥5.00 paid settles the goodwill at once, whatever becomes of the tin's part
+    # (7457a6b kept it until every part was in: a part that then failed left it owed)
+    assert answer.json()["applied"] is True, answer.text
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 500)]
+    assert pilot.payments.refunds_owed() == []
