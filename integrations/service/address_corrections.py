@@ -35,7 +35,7 @@ from integrations.notifications.masking import known_pii, mask_address, mask_tex
 from integrations.service import orders
 from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
-from integrations.service.correction_promise import planned_for
+from integrations.service.correction_plan import planned_for
 from integrations.service.correction_risk import judged
 from integrations.service.inputs import Address, Edge, check_actor, parse
 from statemachine import limits

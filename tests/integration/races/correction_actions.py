@@ -1,5 +1,5 @@
 """Racing callers that move an order's stock: an ops lead correcting an address (the stock
-follows it while no one has started on the order: service/correction_promise.py) while a buyer
+follows it while no one has started on the order: service/correction_plan.py) while a buyer
 next to the new address places an order for the same units."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """An address correction moving an order's stock to the warehouse nearest its new address
-(service/correction_promise.py) races a buyer there placing an order for the same units: one
+(service/correction_plan.py) races a buyer there placing an order for the same units: one
 of them gets them, the other is served from what is left — never both, never an error."""
 
 from __future__ import annotations
