@@ -157,11 +157,10 @@ class Lifecycle:
         """The InvalidTransition `fire` would raise for `trigger` from the model's state
         (None: a step takes it; its guards are not run), for a caller that checks before it
         works out the step's parameters."""
-        if self.can(model.state, trigger):
-            return None
         before = self._member(model.state)
-        return InvalidTransition(self.entity, model.public_id, before.value, trigger,
-                                 self.allowed(before))
+        if (trigger, before) in self._table:
+            return None
+        return self._invalid(model, before, trigger)
 
     def fire(self, model: Any, trigger: str, *, at: datetime, actor: str,
              timeouts: Timeouts = DEFAULT_TIMEOUTS, **ctx: Any) -> Fired:
@@ -169,8 +168,7 @@ class Lifecycle:
         before = self._member(model.state)
         steps = self._table.get((trigger, before))
         if not steps:
-            raise InvalidTransition(self.entity, model.public_id, before.value, trigger,
-                                    self.allowed(before))
+            raise self._invalid(model, before, trigger)
         model.refusal, model.step_payload = None, {}
         kwargs = {"at": at, "actor": actor, **ctx}
         for step in steps:
@@ -198,8 +196,7 @@ class Lifecycle:
         """`fire` through the `transitions` Machine: the reference the fast walk must match."""
         before = self.states(model.state)
         if trigger not in self._allowed.get(before, ()):
-            raise InvalidTransition(self.entity, model.public_id, before.value, trigger,
-                                    self.allowed(before))
+            raise self._invalid(model, before, trigger)
         model.refusal, model.step_payload = None, {}
         kwargs = {"at": at, "actor": actor, **ctx}
         if not self._machine.events[trigger].trigger(model, **kwargs):
@@ -225,6 +222,12 @@ class Lifecycle:
             if not self.allowed(state):
                 lines.append(f"    {state.value} --> [*]")
         return "\n".join(lines)
+
+    def _invalid(self, model: Any, before: StrEnum, trigger: str) -> InvalidTransition:
+        """The one InvalidTransition for a trigger no step takes from `before` (`fire`,
+        `reference_fire` and `refusal` raise or return it), naming the triggers that could."""
+        return InvalidTransition(self.entity, model.public_id, before.value, trigger,
+                                 self.allowed(before))
 
     def _member(self, state: StrEnum | str) -> StrEnum:
         # Calling the enum class costs ~2 µs even for a member: the hot path skips it.

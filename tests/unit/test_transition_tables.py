@@ -161,12 +161,17 @@ def test_every_trigger_from_every_state_does_what_the_table_says(machine, state,
     lifecycle, table, make, ctxs = MACHINES[machine]
     model = make(state, trigger)
     expected = table[state].get(trigger)
+    # asked before firing, `refusal` answers what `fire` does (None for a step it takes)
+    asked = lifecycle.refusal(model, trigger)
     if expected is None:
         with pytest.raises(InvalidTransition) as refused:
             lifecycle.fire(model, trigger, at=START, actor="t", **ctxs.get(trigger, {}))
         assert model.state == state
         assert sorted(refused.value.allowed) == sorted(table[state])
         assert state in str(refused.value) and trigger in str(refused.value)
+        assert asked is not None and (str(asked), vars(asked)) == (str(refused.value),
+                                                                   vars(refused.value))
     else:
+        assert asked is None
         fired = lifecycle.fire(model, trigger, at=START, actor="t", **ctxs.get(trigger, {}))
         assert (fired.from_state, fired.to_state, model.state) == (state, expected, expected)
