@@ -57,8 +57,9 @@ def units_refunded_already(ctx: Mapping[str, Any]) -> str | None:
     left = ctx.get(UNITS_LEFT) or {}
     short = [f"line {n}: {q} unit(s) to settle, {left.get(n, 0)} not refunded"
              for n, q in (ctx.get(UNITS_TO_SETTLE) or {}).items() if q > left.get(n, 0)]
-    return None if not short else ("its units were refunded already, by another case or a "
-                                   f"parcel's claim ({'; '.join(short)})")
+    return None if not short else ("its units were refunded already, by another case, a "
+                                   "parcel's claim or a refund made in the provider's admin "
+                                   f"({'; '.join(short)})")
 
 
 def kind_is(kind: CaseKind):

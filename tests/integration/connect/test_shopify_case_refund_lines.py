@@ -307,3 +307,27 @@ def test_a_case_refund_given_back_in_parts_is_listed_for_what_is_still_owed(shop
     assert (pilot.cases.get(case_id).state, pilot.cases.get(case_id).refunded) == (
         "refunded", 7980)
     assert pilot.payments.refunds_owed() == []
+
+
+def test_a_case_open_on_a_line_the_merchant_then_refunds_in_the_admin_is_not_owed_again(shop):
+    pilot, http, _ = shop
+    created = send(http, "orders/create", tea_order(), "wh-1")
+    assert created.json()["order"]["state"] == "paid", created.text
+    # Given the buyer's refund request on the tea set (line 2), waiting for a reviewer
+    case = pilot.cases.open("o-1", kind="refund_only", lines=[{"line_no": 2, "quantity": 1}],
+                            reason="茶具有裂纹")
+    pilot.cases.fire(case.id, "review", actor="system:refund-review")
+    # When the merchant refunds the tea set in Shopify's admin meanwhile (no refund of ours
+    # owed yet: the order's own refund)
+    refund = send(http, "refunds/create", refund_of(TEA_SET, "59.90"), "wh-2")
+    assert refund.json()["applied"] is True, refund.text
+    assert units_refunded(pilot) == [0, 1]
+    # Then approving the case refunds nothing more: its refund is refused naming the line, and
+    # nothing is owed in Shopify's admin (before: the unit was free, the approval recorded
+    # ¥59.90 owed in the admin — the merchant following the list refunded the tea set twice)
+    approved = pilot.cases.approve(case.id, by="mei", reason="照片显示裂纹")
+    assert approved.refund is not None and approved.refund.status == "refused", approved
+    assert "line 2: 1 unit(s) to settle, 0 not refunded" in (approved.refund.error or "")
+    assert operations(pilot) == []
+    assert pilot.payments.refunds_owed() == []
+    assert pilot.orders.get("o-1").refunded == 5990
