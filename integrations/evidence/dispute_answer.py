@@ -82,10 +82,19 @@ def get(ctx: Context, dispute_no: int) -> Dispute:
         return DisputeStore(tx.store.sql).get(dispute_no)
 
 
+# disputes answered in the provider's own admin, never through our gateway (which knows
+# nothing of them): the evidence may be prepared here and copied there; the outcome comes back
+# with the provider's webhook (Shopify's disputes/update)
+ANSWERED_IN_ADMIN = {"shopify": "a Shopify Payments dispute is answered in Shopify's admin "
+                                "(the order's dispute page); its disputes/update brings the "
+                                "outcome here"}
+
+
 def _check(ctx: Context, dispute: Dispute, trigger: str, actor: str) -> None:
     """The transition's own guards, before anything is sent to the provider."""
     refusal = None if DISPUTE_LIFECYCLE.can(dispute.state, trigger) else \
         f"not from {dispute.state}"
+    refusal = refusal or ANSWERED_IN_ADMIN.get(dispute.provider)
     refusal = refusal or confirmed_by_a_person(dispute, {"actor": actor})
     if trigger == "submit":
         refusal = refusal or before_the_due_date(dispute, {"at": ctx.clock.now()})

@@ -32,7 +32,7 @@ from statemachine.errors import InvalidInput
 
 HMAC_HEADER = "x-shopify-hmac-sha256"
 TOPICS = ("orders/create", "orders/paid", "orders/cancelled", "orders/updated",
-          "refunds/create", "order_transactions/create")
+          "refunds/create", "order_transactions/create", "disputes/create", "disputes/update")
 
 
 def signature(body: bytes, secret: str) -> str:

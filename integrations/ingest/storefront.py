@@ -20,6 +20,8 @@ goods, shipping, tax); the order `refund`s its goods' part (line subtotals, at m
 money) within what is left; once per Shopify refund id, whatever webhook delivers it |
 | order_transactions/create | a refund transaction that succeeded (one pending when its refund
 arrived) is booked, once per Shopify transaction id: shopify_refunds.py |
+| disputes/create, disputes/update | a Shopify Payments dispute opened (once per dispute
+id), won, or lost / accepted (the chargeback booked): shopify_disputes.py |
 
 A cancellation (orders/cancelled, or any order body with `cancelled_at`) of an order not placed
 here yet is remembered (`shopify:<shop>:cancelled:<id>`), in turn with the order's placement, so
@@ -43,7 +45,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from integrations.ingest import shopify, shopify_refunds
+from integrations.ingest import shopify, shopify_disputes, shopify_refunds
 from integrations.ingest.once import Applied, Outcome, once, order_body
 from integrations.ingest.shopify_common import (
     ACTOR,
@@ -141,7 +143,9 @@ def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
 _TOPICS: dict[str, Callable[[Context, ShopifyDelivery], Outcome]] = {
     "orders/create": _created, "orders/paid": _paid, "orders/cancelled": _cancelled,
     "orders/updated": _updated, "refunds/create": shopify_refunds.refunded,
-    "order_transactions/create": shopify_refunds.transaction}
+    "order_transactions/create": shopify_refunds.transaction,
+    "disputes/create": shopify_disputes.dispute_webhook,
+    "disputes/update": shopify_disputes.dispute_webhook}
 
 
 # --- the moves ---------------------------------------------------------------------------------

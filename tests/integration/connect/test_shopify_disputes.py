@@ -1,0 +1,211 @@
+"""Shopify Payments chargebacks (disputes/create, disputes/update) reach the order and the
+dispute review: opened once, closed once by the bank's outcome, the chargeback booked on a
+loss — settling a case refund still owed in Shopify's admin. Real HTTP server, webhooks signed
+as Shopify signs them, both stores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from statemachine.errors import GuardRejected
+from tests.integration.connect.providers import shopify_order
+from tests.integration.connect.shopify_http import ledger, send
+from tests.integration.connect.test_shopify_case_refund_lines import (  # noqa: F401 - fixture
+    TEA,
+    owed_case,
+    shop,
+)
+from tests.integration.connect.test_shopify_case_refunds import operations
+from tests.integration.integ.server import row_counts
+
+ORDER = 5_890_123_456  # ¥79.80 of tea (two tins at ¥39.90) + ¥10.00 shipping, paid at checkout
+DISPUTE = 285_332_461_850_454
+
+
+def shopify_dispute(order_id: int | None = ORDER, status: str = "needs_response",
+                    amount: str = "79.80", kind: str = "chargeback", currency: str = "CNY",
+                    **extra: Any) -> dict[str, Any]:
+    """A disputes/create or disputes/update body shaped as Shopify's Dispute resource (REST
+    Admin shopify_payments/disputes: the fields its webhook sends)."""
+    final = status in ("won", "lost", "accepted", "charge_refunded", "prevented")
+    return {"id": DISPUTE, "order_id": order_id, "type": kind, "amount": amount,
+            "currency": currency, "reason": "fraudulent", "network_reason_code": "4837",
+            "status": status, "evidence_due_by": "2026-12-10T23:59:59+08:00",
+            "evidence_sent_on": "2026-12-05T10:00:00+08:00"
+            if status not in ("needs_response",) else None,
+            "finalized_on": "2026-12-20T10:00:00+08:00" if final else None,
+            "initiated_at": "2026-11-25T09:00:00+08:00", **extra}
+
+
+def evidence_alerts(pilot: Any) -> list[str]:
+    with pilot.context.tx(readonly=True) as tx:
+        return [str(r[0])[:19] for r in tx.store.sql.all(
+            "SELECT due_at FROM deadlines WHERE kind = 'dispute_evidence'", {})]
+
+
+def paid_order(http: Any) -> None:
+    created = send(http, "orders/create", shopify_order(financial_status="paid"), "wh-order")
+    assert created.json()["order"]["state"] == "paid", created.text
+
+
+def test_a_chargeback_opens_a_dispute_on_the_order_and_a_loss_books_it(storefront):
+    pilot, http = storefront
+    paid_order(http)
+    # When Shopify says the buyer's bank disputes the goods
+    opened = send(http, "disputes/create", shopify_dispute(), "wh-d1")
+    # Then the dispute is open on the order, for the console's dispute review, due when
+    # Shopify says the evidence is due
+    assert opened.status_code == 200 and opened.json()["applied"] is True, opened.text
+    [dispute] = pilot.disputes.list()
+    assert (dispute["order_id"], dispute["state"], dispute["amount"], dispute["currency"],
+            dispute["provider"], dispute["provider_ref"]) == (
+        "o-1", "opened", 7980, "CNY", "shopify", str(DISPUTE))
+    assert dispute["reason"] == "chargeback: fraudulent, network code 4837"
+    assert dispute["due_by"] == "2026-12-10T15:59:59+00:00"
+    assert evidence_alerts(pilot) == ["2026-12-08 15:59:59"]  # 48 h before it is due
+    # When the merchant answers in Shopify's admin and the bank decides against it
+    review = send(http, "disputes/update", shopify_dispute(status="under_review"), "wh-d2")
+    assert review.json()["applied"] is False and "opened" in review.json()["note"]
+    lost = send(http, "disputes/update", shopify_dispute(status="lost"), "wh-d3")
+    # Then the chargeback is booked on the order and in the ledger
+    assert lost.json()["dispute"]["state"] == "lost", lost.text
+    assert pilot.orders.get("o-1").refunded == 7980
+    assert ledger(pilot)[-1] == ("chargeback", 7980, str(DISPUTE))
+
+
+def test_a_shopify_dispute_is_prepared_here_but_answered_in_shopifys_admin(storefront):
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "disputes/create", shopify_dispute(), "wh-d1")
+    # the evidence pack is mapped here (to copy into Shopify's admin) ...
+    prepared = pilot.disputes.prepare("d-1", by="finance:li")
+    assert prepared["state"] == "evidence_due" and prepared["evidence"]
+    # ... but neither submitted nor conceded through our gateway, which knows nothing of it
+    for answer in (lambda: pilot.disputes.submit("d-1", by="finance:li"),
+                   lambda: pilot.disputes.accept("d-1", by="finance:li", reason="买家已收到退款")):
+        with pytest.raises(GuardRejected, match="answered in Shopify's admin"):
+            answer()
+    assert pilot.disputes.get("d-1")["state"] == "evidence_due"
+
+
+def test_a_dispute_won_books_nothing(storefront):
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "disputes/create", shopify_dispute(), "wh-d1")
+    won = send(http, "disputes/update", shopify_dispute(status="won"), "wh-d2")
+    assert won.json()["dispute"]["state"] == "won", won.text
+    assert pilot.orders.get("o-1").refunded == 0
+    assert [kind for kind, _, _ in ledger(pilot)] == ["capture"]
+
+
+def test_replays_of_a_dispute_webhook_move_nothing_twice(storefront):
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "disputes/create", shopify_dispute(), "wh-d1")
+    first = send(http, "disputes/update", shopify_dispute(status="lost"), "wh-d2")
+    # The same delivery again (Shopify's retry): the stored answer
+    again = send(http, "disputes/update", shopify_dispute(status="lost"), "wh-d2")
+    assert again.headers.get("Idempotent-Replay") == "true"
+    assert again.json()["dispute"] == first.json()["dispute"]
+    # The same dispute and status under other webhook ids (a second subscription, a resend
+    # from the admin), and its create again: nothing moves
+    resent = send(http, "disputes/update", shopify_dispute(status="lost"), "wh-d3")
+    created_again = send(http, "disputes/create", shopify_dispute(), "wh-d4")
+    assert (resent.json()["applied"], created_again.json()["applied"]) == (False, False)
+    assert "already lost" in resent.json()["note"]
+    assert len(pilot.disputes.list()) == 1
+    assert [row for row in ledger(pilot) if row[0] == "chargeback"] == [
+        ("chargeback", 7980, str(DISPUTE))]
+    assert pilot.orders.get("o-1").refunded == 7980
+
+
+def test_a_dispute_first_heard_of_closed_is_opened_and_closed(storefront):
+    pilot, http = storefront
+    paid_order(http)
+    # the disputes/create was lost (endpoint down past Shopify's retries): the update says all
+    answer = send(http, "disputes/update", shopify_dispute(status="accepted"), "wh-d1")
+    assert answer.json()["dispute"]["state"] == "accepted", answer.text
+    assert pilot.orders.get("o-1").refunded == 7980
+
+
+def test_an_inquiry_is_opened_moves_no_money_and_keeps_its_dispute_as_a_chargeback(
+        storefront):
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "disputes/create", shopify_dispute(kind="inquiry"), "wh-d1")
+    [dispute] = pilot.disputes.list()
+    assert (dispute["state"], dispute["reason"]) == (
+        "opened", "inquiry: fraudulent, network code 4837")
+    lost = send(http, "disputes/update", shopify_dispute(kind="inquiry", status="lost"),
+                "wh-d2")
+    assert lost.json()["applied"] is False and "moves no money" in lost.json()["note"]
+    assert pilot.orders.get("o-1").refunded == 0
+    # the inquiry turns into a chargeback (same Shopify dispute id), then is lost
+    send(http, "disputes/update", shopify_dispute(status="needs_response"), "wh-d3")
+    send(http, "disputes/update", shopify_dispute(status="lost"), "wh-d4")
+    [dispute] = pilot.disputes.list()
+    assert dispute["state"] == "lost"
+    assert pilot.orders.get("o-1").refunded == 7980
+
+
+@pytest.mark.parametrize("order_id", [42, None])
+def test_a_dispute_on_an_order_not_placed_here_is_recorded_not_applied(storefront, order_id):
+    pilot, http = storefront
+    paid_order(http)
+    answer = send(http, "disputes/create", shopify_dispute(order_id), "wh-d1")
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["applied"], "recorded, not applied" in answer.json()["note"]) == (
+        False, True)
+    assert pilot.disputes.list() == []
+    assert send(http, "disputes/create", shopify_dispute(order_id), "wh-d1").headers.get(
+        "Idempotent-Replay") == "true"
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"status": "pending"}, "status"),
+    ({"type": "retrieval"}, "type"),
+    ({"amount": "79.805"}, "amount"),
+    ({"amount": "0.00"}, "amount"),
+    ({"amount": "abc"}, "amount"),
+    ({"id": None}, "id"),
+    ({"evidence_due_by": "2026-12-10T23:59:59"}, "evidence_due_by"),  # no offset: ambiguous
+    ({"currency": "USD"}, "currency"),  # the order is in CNY
+])
+def test_a_bad_dispute_is_refused_naming_the_field_and_nothing_is_written(
+        storefront, change, field):
+    pilot, http = storefront
+    paid_order(http)
+    before = row_counts(pilot)
+    answer = send(http, "disputes/create", shopify_dispute(**change), "wh-bad")
+    assert answer.status_code == 422, answer.text
+    assert field in answer.json()["problems"], answer.json()
+    assert row_counts(pilot) == before
+
+
+def test_a_dispute_signed_with_another_secret_is_refused(storefront):
+    pilot, http = storefront
+    paid_order(http)
+    before = row_counts(pilot)
+    answer = send(http, "disputes/create", shopify_dispute(), "wh-d1", secret="not-the-secret")
+    assert answer.status_code == 401
+    assert row_counts(pilot) == before
+
+
+def test_a_lost_shopify_chargeback_settles_the_case_refund_owed_in_the_admin(shop):  # noqa: F811
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http)
+    # When the buyer's bank takes back all the goods (¥139.70) through Shopify Payments and
+    # the merchant loses
+    send(http, "disputes/create", shopify_dispute(TEA, amount="139.70"), "wh-d1")
+    lost = send(http, "disputes/update", shopify_dispute(TEA, amount="139.70", status="lost"),
+                "wh-d2")
+    assert lost.json()["dispute"]["state"] == "lost", lost.text
+    # Then the case's tin was paid back by the bank with the rest: the case's refund is no
+    # longer owed in Shopify's admin, the order refunded in full once, the case refunded
+    assert pilot.payments.refunds_owed() == []
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 3990)]
+    assert (pilot.cases.get(case_id).state, pilot.orders.get("o-1").refunded) == (
+        "refunded", 13970)
+    assert ledger(pilot)[-1] == ("chargeback", 13970, str(DISPUTE))
