@@ -25,7 +25,7 @@ class CarrierOption:
 @dataclass(frozen=True, slots=True)
 class CarrierKpi:
     parcels: int
-    on_time: float | None  # share of delivered parcels on or before the promised date
+    on_time: float | None  # rates as statemachine/carrier_kpi.py defines them
     loss_rate: float | None
     complaint_rate: float | None
 

@@ -13,6 +13,7 @@ from typing import Any
 from integrations.db.rows import Insert
 from integrations.db.schema_fulfil import CarrierKpiRow, SkuSpecRow, WaybillCounterRow
 from integrations.db.sql import Sql, in_list
+from statemachine.carrier_kpi import KpiCounts
 from statemachine.waybills import waybill_key
 
 KPIS, SPECS = CarrierKpiRow.__table__, SkuSpecRow.__table__
@@ -32,17 +33,33 @@ def parcel_lines(sql: Sql, order_id: int, warehouse: str) -> list[tuple[int, int
         "h.status = 'consumed'", {"o": order_id, "wh": warehouse})]
 
 
-def kpi_counts(sql: Sql, since: datetime) -> list[tuple[str, int, int, int, int, int]]:
-    """Per carrier, parcels handed over since `since` (returns left out: a buyer's return has
-    no promise to keep): (carrier, parcels, delivered, delivered on time, lost, damaged)."""
-    return [tuple(r) for r in sql.all(
-        "SELECT s.carrier, COUNT(*), "
-        "SUM(CASE WHEN s.state = 'delivered' THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN s.state = 'delivered' AND s.last_scan_at <= s.promised_by "
-        "THEN 1 ELSE 0 END), SUM(CASE WHEN s.state = 'lost' THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN c.kind = 'damaged' THEN 1 ELSE 0 END) FROM shipments s LEFT JOIN "
-        "parcel_claims c ON c.shipment_id = s.id WHERE s.created_at >= :since "
-        "AND s.purpose != 'return' GROUP BY s.carrier", {"since": since})]
+# the counts statemachine/carrier_kpi.py defines, one row per carrier name as stored. A parcel
+# has at most one claim (parcel_claims.shipment_id is unique): the join never counts it twice
+KPI_COUNTS = (
+    "SELECT s.carrier, COUNT(*), "
+    "SUM(CASE WHEN s.promised_by IS NOT NULL AND (s.state IN ('delivered', 'lost') OR "
+    "(s.state != 'returned_to_sender' AND s.promised_by < :as_of)) THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN s.state = 'delivered' AND s.last_scan_at <= s.promised_by "
+    "THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN s.state IN ('delivered', 'lost', 'returned_to_sender') THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN s.state = 'lost' THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN s.state = 'delivered' THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN s.state = 'delivered' AND c.kind = 'damaged' THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN EXISTS (SELECT 1 FROM transition_history h WHERE h.order_id = s.order_id "
+    "AND h.entity = 'shipment' AND h.entity_id = s.id AND h.trigger = 'stall') "
+    "THEN 1 ELSE 0 END) "
+    "FROM shipments s LEFT JOIN parcel_claims c ON c.shipment_id = s.id "
+    "WHERE s.created_at >= :start AND s.purpose != 'return' {until}GROUP BY s.carrier")
+
+
+def kpi_counts(sql: Sql, start: datetime, end: datetime | None, as_of: datetime
+               ) -> list[tuple[str, KpiCounts]]:
+    """Per carrier name as stored, the KPI counts of the parcels handed over in [start, end)
+    (end None: to this day), promises judged as of `as_of` (statemachine/carrier_kpi.py says
+    what each one counts)."""
+    until = "" if end is None else "AND s.created_at < :end "
+    return [(r[0], KpiCounts(*(int(n or 0) for n in r[1:]))) for r in sql.all(
+        KPI_COUNTS.format(until=until), {"start": start, "end": end, "as_of": as_of})]
 
 
 def replace_kpis(sql: Sql, rows: Iterable[Mapping[str, Any]]) -> None:

@@ -1,4 +1,4 @@
-"""Cold reads for reports: carrier KPIs and the order search (filters, keyset pages)."""
+"""Cold reads for reports: the order search (filters, keyset pages)."""
 
 from __future__ import annotations
 
@@ -9,27 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
-from integrations.db.repository import CASES, HISTORY, ORDERS, SHIPMENTS
+from integrations.db.repository import ORDERS, SHIPMENTS
 from integrations.db.waybill_keys import waybill_key
 from statemachine import ids
 from statemachine.errors import InvalidInput
 from statemachine.waybills import waybill_key as key_of
-
-
-def carrier_kpi_facts(connection: Connection, start: datetime, end: datetime
-                      ) -> tuple[list[Any], set[int], set[int]]:
-    """The parcels handed over (created) in [start, end), the ids of those that ever stalled,
-    and the orders among theirs that have an after-sales case."""
-    parcels = list(connection.execute(select(SHIPMENTS).where(
-        SHIPMENTS.c.created_at >= start, SHIPMENTS.c.created_at < end)))
-    if not parcels:
-        return [], set(), set()
-    stalled = {r.entity_id for r in connection.execute(select(HISTORY.c.entity_id).where(
-        HISTORY.c.entity == "shipment", HISTORY.c.trigger == "stall",
-        HISTORY.c.entity_id.in_([p.id for p in parcels])))}
-    complained = {r.order_id for r in connection.execute(select(CASES.c.order_id).where(
-        CASES.c.order_id.in_({p.order_id for p in parcels})))}
-    return parcels, stalled, complained
 
 
 def find_orders(connection: Connection, *, limit: int, state: Sequence[str] | None = None,

@@ -12,6 +12,7 @@ from integrations.db import carrier_store
 from integrations.geo.region_fields import cities_or_provinces, places_table
 from integrations.service.context import Context, Tx
 from statemachine.carrier_choice import CarrierKpi, CarrierOption, ParcelNeeds, choose_carrier
+from statemachine.carrier_kpi import KpiCounts
 from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.order_aggregate import Order
 from statemachine.waybills import carrier_names, waybill_key
@@ -115,24 +116,21 @@ def parcel_value(tx: Tx, order: Order, warehouse: str) -> int:
                for n, q, _ in carrier_store.parcel_lines(tx.store.sql, order.id, warehouse))
 
 
-def carrier_kpis(tx: Tx, since: datetime, catalogue: Iterable[str]) -> dict[str, CarrierKpi]:
-    """On-time, loss and complaint (damage claim) rates per carrier since `since`, each carrier
-    named as `catalogue` names it (else as most of its parcels do)."""
-    rows = carrier_store.kpi_counts(tx.store.sql, since)
+def carrier_counts(tx: Tx, start: datetime, end: datetime | None, as_of: datetime,
+                   catalogue: Iterable[str]) -> dict[str, KpiCounts]:
+    """The KPI counts per carrier of the parcels handed over in [start, end) (end None: to this
+    day), promises judged
+    as of `as_of` (statemachine/carrier_kpi.py defines them): the KPI job's and the monthly
+    scorecard's. Each carrier named as `catalogue` names it (else as most of its parcels do)."""
+    rows = carrier_store.kpi_counts(tx.store.sql, start, end, as_of)
     # one carrier whatever the case its name was typed in (statemachine/waybills.py), named as
     # the catalogue names it: selection looks its KPIs up by that name
-    names = carrier_names({r[0]: r[1] for r in rows}, catalogue)
-    totals: dict[str, list[int]] = {}
-    for carrier, *counts in rows:
-        total = totals.setdefault(names[waybill_key(carrier)], [0] * len(counts))
-        total[:] = [a + int(b or 0) for a, b in zip(total, counts, strict=True)]
-    kpis = {}
-    for carrier, (parcels, delivered, on_time, lost, damaged) in totals.items():
-        ended = delivered + lost
-        kpis[carrier] = CarrierKpi(int(parcels), on_time / delivered if delivered else None,
-                                   lost / ended if ended else None,
-                                   damaged / delivered if delivered else None)
-    return kpis
+    names = carrier_names({name: counts.parcels for name, counts in rows}, catalogue)
+    totals: dict[str, KpiCounts] = {}
+    for carrier, counts in rows:
+        name = names[waybill_key(carrier)]
+        totals[name] = totals.get(name, KpiCounts()) + counts
+    return totals
 
 
 def refresh_kpis(ctx: Context) -> dict[str, CarrierKpi]:
@@ -140,7 +138,10 @@ def refresh_kpis(ctx: Context) -> dict[str, CarrierKpi]:
     now = ctx.clock.now()
     with ctx.tx() as tx:
         policy = ctx.settings.fulfilment
-        kpis = carrier_kpis(tx, now - timedelta(days=policy.kpi_days), policy.carriers)
+        counts = carrier_counts(tx, now - timedelta(days=policy.kpi_days), None, now,
+                                policy.carriers)
+        kpis = {c: CarrierKpi(k.parcels, k.on_time_rate, k.loss_rate, k.complaint_rate)
+                for c, k in counts.items()}
         carrier_store.replace_kpis(tx.store.sql, [
             {"carrier": c, "parcels": k.parcels, "on_time": k.on_time, "loss_rate": k.loss_rate,
              "complaint_rate": k.complaint_rate, "computed_at": now} for c, k in kpis.items()])
