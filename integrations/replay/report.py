@@ -20,10 +20,14 @@ from pydantic import BaseModel
 from integrations.db.replay_store import ReplayStore
 from integrations.replay.drivers import BaseDriver
 from integrations.replay.olist import Skipped, Timeline
+from integrations.service.carriers import carrier_counts
 from integrations.service.context import Context
 from integrations.service.sweep import STALL_REASONS
+from statemachine.carrier_kpi import KpiCounts
 from statemachine.policies import DeadlineKind
+from statemachine.waybills import carrier_names, waybill_key
 
+EVER = datetime(1970, 1, 1, tzinfo=UTC)  # before any parcel a replay hands over
 LATE_REASON = STALL_REASONS[DeadlineKind.PROMISED_DELIVERY]
 STAGES = (("placed→paid", "created", "paid"), ("paid→shipped", "paid", "shipped"),
           ("shipped→delivered", "shipped", "delivered"), ("placed→delivered", "created",
@@ -63,6 +67,7 @@ def build_report(ctx: Context, path: str, timelines: list[Timeline], skipped: li
                  driver: BaseDriver, sweeps: Counter[str], wall: float, path_used: str) -> Report:
     """Everything the replay report shows, from the store and the driver's failure list."""
     by_state, parcels, history, stalls = _read(ctx)
+    kpis = _kpis(ctx)
     flags = _flags(parcels, stalls, history)
     applied = Counter(f"{h.entity}.{h.trigger}" for h in history)
     total = sum(applied.values())
@@ -78,7 +83,7 @@ def build_report(ctx: Context, path: str, timelines: list[Timeline], skipped: li
                   for f in driver.failures[:50]],
         skipped=dict(Counter(s.reason for s in skipped).most_common()),
         skipped_examples=_examples(skipped), **flags["totals"], sweeps=dict(sweeps),
-        median_hours=_medians(history), carriers=_carriers(parcels, history, flags),
+        median_hours=_medians(history), carriers=_carriers(ctx, parcels, history, flags, kpis),
         source_says=_source(timelines, driver), wall_seconds=round(wall, 2),
         orders_per_second=round(len(timelines) / wall, 1) if wall else 0.0,
         transitions_per_second=round(total / wall, 1) if wall else 0.0, path_used=path_used)
@@ -88,6 +93,13 @@ def _read(ctx: Context) -> tuple[dict[str, int], list[Any], list[Any], list[Any]
     """Final states, parcels, the whole history (no payloads) and the stall rows."""
     with ctx.tx(readonly=True) as tx:
         return ReplayStore(tx.connection).report_rows()
+
+
+def _kpis(ctx: Context) -> dict[str, KpiCounts]:
+    """Every parcel's carrier KPIs as selection reads them (statemachine/carrier_kpi.py),
+    promises judged as of the replay's clock."""
+    with ctx.tx(readonly=True) as tx:
+        return carrier_counts(tx, EVER, None, ctx.clock.now(), ctx.settings.fulfilment.carriers)
 
 
 def _flags(parcels: list[Any], stalls: list[Any], history: list[Any]) -> dict[str, Any]:
@@ -123,8 +135,11 @@ def _medians(history: list[Any]) -> dict[str, float | None]:
     return out
 
 
-def _carriers(parcels: list[Any], history: list[Any], flags: dict[str, Any]
-              ) -> dict[str, dict[str, Any]]:
+def _carriers(ctx: Context, parcels: list[Any], history: list[Any], flags: dict[str, Any],
+              kpis: dict[str, KpiCounts]) -> dict[str, dict[str, Any]]:
+    """Per carrier (named as its KPIs are): the KPI rates carrier selection reads, beside what
+    the timers flagged (late_pct: parcels the promised-delivery timer stalled — an alert count,
+    not 100 - on_time_pct) and the scans and median transit."""
     picked, delivered, scans = {}, {}, Counter()
     for h in history:
         if h.entity == "shipment":
@@ -134,12 +149,17 @@ def _carriers(parcels: list[Any], history: list[Any], flags: dict[str, Any]
                 delivered[h.entity_id] = h.at
             elif h.trigger == "scan":
                 scans[h.entity_id] += 1
+    names = carrier_names(Counter(p.carrier for p in parcels), ctx.settings.fulfilment.carriers)
     out: dict[str, dict[str, Any]] = {}
-    for name in sorted({p.carrier for p in parcels}):
-        ids = [p.id for p in parcels if p.carrier == name]
+    for name in sorted(set(names.values())):
+        ids = [p.id for p in parcels if names[waybill_key(p.carrier)] == name]
         transit = [(delivered[i] - picked[i]).total_seconds() / 3600 for i in ids
                    if i in delivered and i in picked]
+        rates = kpis.get(name, KpiCounts())
         out[name] = {"parcels": len(ids), "delivered": len(transit),
+                     "on_time_pct": _rate(rates.on_time_rate),
+                     "loss_pct": _rate(rates.loss_rate),
+                     "complaint_pct": _rate(rates.complaint_rate),
                      "late_flagged": sum(i in flags["late"] for i in ids),
                      "stalled": sum(i in flags["stalled"] for i in ids),
                      "late_pct": _pct(sum(i in flags["late"] for i in ids), len(ids)),
@@ -148,6 +168,10 @@ def _carriers(parcels: list[Any], history: list[Any], flags: dict[str, Any]
                      "median_transit_hours": round(statistics.median(transit), 1)
                      if transit else None}
     return out
+
+
+def _rate(share: float | None) -> float | None:
+    return None if share is None else round(100 * share, 1)
 
 
 def _source(timelines: list[Timeline], driver: BaseDriver) -> dict[str, int]:

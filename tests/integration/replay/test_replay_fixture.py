@@ -197,3 +197,15 @@ def test_a_truncated_gzip_file_is_a_clear_error_not_a_crash(tmp_path: Path) -> N
     broken.write_bytes(packed[: len(packed) // 2])
     with pytest.raises(InvalidInput, match="cannot read"):
         replay(broken, ReplayOptions(f"sqlite:///{tmp_path / 'r.db'}"))
+
+
+def test_the_report_shows_each_carrier_the_rates_carrier_selection_reads(replayed) -> None:
+    # fx-late's carrier delivered its one parcel after the promise; sim-post delivered six on
+    # time and c-stuck's parcel sits stalled past its promise: late (statemachine/carrier_kpi.py)
+    report, db = replayed
+    [(late_carrier,)] = rows(db, "SELECT s.carrier FROM shipments s JOIN orders o ON "
+                                 "o.id = s.order_id WHERE o.buyer_id = 'c-late'")
+    rates = {name: (c["parcels"], c["on_time_pct"], c["loss_pct"])
+             for name, c in report.carriers.items()}
+    assert rates[late_carrier] == (1, 0.0, 0.0)
+    assert rates["sim-post"] == (7, round(100 * 6 / 7, 1), 0.0)
