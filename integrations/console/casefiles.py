@@ -21,6 +21,7 @@ from integrations.service.context import Context
 from integrations.service.reviews import dossier
 from integrations.service.views import OrderView
 from statemachine import ids
+from statemachine.dispute import Dispute
 
 
 def when(value: datetime | str | None, zone: ZoneInfo) -> str:
@@ -182,7 +183,16 @@ def dispute_description(ctx: Context, case: OpenCase, now: datetime) -> str:
             f"`extra_text` is added to the uncategorized text. **accept**: concede, the order "
             f"books the chargeback. If nobody answers by the due date, nothing is sent and this "
             f"run closes: the bank decides on what it has. From a terminal: "
-            f"`orderpilot dispute submit {case.entity} --by NAME`.\n")
+            f"`orderpilot dispute submit {case.entity} --by NAME`.\n"
+            + _answered_elsewhere(dispute))
+
+
+def _answered_elsewhere(dispute: Dispute) -> str:
+    """A provider whose disputes are answered in its own admin (Shopify Payments): said under
+    the buttons, so nobody waits for a submit that is never sent from here."""
+    elsewhere = dispute_answer.ANSWERED_IN_ADMIN.get(dispute.provider)
+    return "" if elsewhere is None else \
+        f"\n**Nothing is sent from here**: {elsewhere}. Copy the evidence above there.\n"
 
 
 def timeline(ctx: Context, order_id: str) -> str:

@@ -102,6 +102,10 @@ def decide_dispute(ctx: Context, ports: Ports, dispute_id: str, answer: dict[str
         return f"nothing sent: {dispute_id} was already {dispute.state} (answered elsewhere)"
     if dispute.evidence_due_by is not None and now > dispute.evidence_due_by:
         return f"nothing sent: {_past_due(dispute.evidence_due_by)}"
+    elsewhere = dispute_answer.ANSWERED_IN_ADMIN.get(dispute.provider)
+    if elsewhere is not None:  # our gateway knows nothing of it: the answer is given there
+        return (f"nothing sent: {elsewhere} ({who} chose {answer['decision']}: "
+                f"{answer['note']})")
     if answer["decision"] == "accept":
         retrying(ports, lambda: dispute_answer.accept(ctx, number, who, answer["note"],
                                                       ports.gateway))

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from integrations.console import casefiles, decisions
+from integrations.console.casework import DISPUTE_REVIEW, open_case
+from integrations.console.jobs import Ports
 from statemachine.errors import GuardRejected
 from tests.integration.connect.providers import shopify_order
 from tests.integration.connect.shopify_http import ledger, send
@@ -87,6 +90,32 @@ def test_a_shopify_dispute_is_prepared_here_but_answered_in_shopifys_admin(store
                    lambda: pilot.disputes.accept("d-1", by="finance:li", reason="买家已收到退款")):
         with pytest.raises(GuardRejected, match="answered in Shopify's admin"):
             answer()
+    assert pilot.disputes.get("d-1")["state"] == "evidence_due"
+
+
+def test_the_console_review_of_a_shopify_dispute_sends_nothing_and_says_where_to_answer(
+        storefront):
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "disputes/create", shopify_dispute(), "wh-d1")
+    # The dispute is a console case, its form saying it is answered in Shopify's admin
+    decisions.prepare_dispute(pilot.context, "d-1")
+    case = open_case(pilot.context, DISPUTE_REVIEW, "d-1")
+    assert case is not None and case.order_id == "o-1"
+    text = casefiles.dispute_description(pilot.context, case, pilot.clock.now())
+    assert "**Nothing is sent from here**" in text and "Shopify's admin" in text
+
+    def no_gateway(*_: Any, **__: Any) -> None:
+        raise AssertionError("a Shopify dispute was sent to our gateway")
+
+    ports = Ports(gateway=type("NoGateway", (), {"submit_evidence": no_gateway,  # type: ignore
+                                                  "accept": no_gateway})(),
+                  carrier=lambda *_: None, notify=lambda _m: None, retry_delays=())
+    # When a reviewer submits from the form: nothing is sent, the outcome says where to answer
+    outcome = decisions.decide_dispute(pilot.context, ports, "d-1", {
+        "decision": "submit", "note": "签收记录齐全", "reviewer": "李娜", "extra_text": ""})
+    assert outcome.startswith("nothing sent: a Shopify Payments dispute is answered in "
+                              "Shopify's admin"), outcome
     assert pilot.disputes.get("d-1")["state"] == "evidence_due"
 
 
