@@ -169,22 +169,31 @@ def test_at_the_due_date_the_run_closes_unanswered_and_nothing_is_submitted(
 
 
 def test_prefect_refuses_an_answer_given_after_the_form_lapsed(shop, prefect_server: str):
-    from prefect.exceptions import FlowPauseTimeout, NotPausedError
-    from prefect.flow_runs import resume_flow_run
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.responses import SetStateStatus
+
+    from flows.case_runs import answer_of
 
     pilot, gateway = shop
-    with running_console(pilot, gateway=gateway):
+    with running_console(pilot, gateway=gateway), get_client(sync_client=True) as client:
         # Given a dispute due in 3 seconds (the form lapses with it)
         _, dispute_id, _ = disputed_order(pilot, gateway, due_in=timedelta(seconds=3))
         [run] = wait_for("a suspended dispute run", lambda: paused(pilot, dispute_id))
         time.sleep(max(0.0, (run.state.state_details.pause_timeout -
                              datetime.now(UTC)).total_seconds()) + 0.5)
-        # When a reviewer answers after that, the server refuses the resume: the pause timed
-        # out, or — if the console's re-check got there first — the run is no longer paused
-        with pytest.raises((FlowPauseTimeout, NotPausedError)):
-            resume_flow_run(run.id, run_input=answer("submit"))
-    final = state_of(run)
-    assert (final.is_failed() or final.is_completed()) and not final.is_paused()
+        # When a reviewer answers after that (the UI's call, as it reaches the server)
+        result = client.resume_flow_run(run.id, run_input=answer("submit"))
+        # Then the server refuses it: the pause had timed out (REJECT; this call fails the
+        # run), or Prefect's pause-expiry service (every 5 s) had failed the run already
+        # (ABORT: not paused). Asked directly, not through `prefect.flow_runs.
+        # resume_flow_run`: that reads the state first and returns silently on an ABORT, so
+        # the service failing the run between its read and its POST looked like an accepted
+        # answer ("DID NOT RAISE")
+        assert result.status in (SetStateStatus.REJECT, SetStateStatus.ABORT), result
+        final = client.read_flow_run(run.id)
+        assert final.state.is_failed() and "never resumed" in final.state.message
+        # and kept no answer under its form for the console to apply
+        assert final.empirical_policy.pause_keys and answer_of(client, final) is None
     assert gateway.dispute_calls == []
 
 
