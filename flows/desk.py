@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 from uuid import UUID
 
 from prefect.client.orchestration import SyncPrefectClient
@@ -25,6 +26,9 @@ from statemachine.errors import OrderPilotError
 from statemachine.ports import Message
 
 log = logging.getLogger("orderpilot.console")
+# Prefect's pause timeout is in whole seconds: a form with less left than this would be
+# answerable past its case's due date
+LEAST_ANSWERABLE = timedelta(seconds=1)
 
 
 class Desk:
@@ -194,7 +198,9 @@ class Desk:
 
     def _ask(self, client: SyncPrefectClient, run: FlowRun, case: OpenCase,
              banner: str = "") -> None:
-        """Suspend the run with the case's form; `banner` (markdown) goes above the case."""
+        """Suspend the run with the case's form; `banner` (markdown) goes above the case. A
+        form that would lapse within a second (the case read as open, its due date passed
+        since) is not shown: the run is closed saying why."""
         spec, now = KINDS[case.kind], self.ctx.clock.now()
         if spec.prepare is not None:
             spec.prepare(self.ctx, case.entity)
@@ -204,8 +210,12 @@ class Desk:
                             f"{case.entity}: what a person confirms", run.id)
         if banner:
             description = f"{banner}\n\n{description}"
-        if case_runs.suspend_with_form(client, run, spec.form, description,
-                                       spec.timeout(case, now)):
+        left = spec.timeout(case, self.ctx.clock.now())  # read last: the pause starts now
+        if left is not None and left < LEAST_ANSWERABLE:
+            why = spec.why_gone(self.ctx, case.entity) if spec.why_gone else "it lapsed"
+            case_runs.close(client, run.id, f"closed: {why}")
+            return
+        if case_runs.suspend_with_form(client, run, spec.form, description, left):
             case_runs.note(client, run.id, f"{case.kind} of {case.entity} ({case.order_id}): "
                            f"{'; '.join(case.reasons)} — waiting for a person"
                            + (f" ({banner.lstrip('> ')})" if banner else ""))

@@ -197,6 +197,34 @@ def test_prefect_refuses_an_answer_given_after_the_form_lapsed(shop, prefect_ser
     assert gateway.dispute_calls == []
 
 
+def test_a_run_opened_as_the_due_date_passes_is_closed_not_given_a_form_that_outlives_it(
+        shop, prefect_server: str):
+    from prefect.client.orchestration import get_client
+
+    from deployments.console import register_deployments
+    from flows.desk import Desk
+    from flows.wiring import ports
+    from integrations.console.casework import DISPUTE_REVIEW, open_case
+
+    pilot, gateway = shop
+    desk = Desk(pilot.context, ports(pilot.context), register_deployments())
+    # Given a dispute read as open a moment before its due date (the console reads the case,
+    # then creates and suspends its run: the re-drive, a new outbox row, an answer applied)
+    _, dispute_id, _ = disputed_order(pilot, gateway, due_in=timedelta(hours=1))
+    case = open_case(pilot.context, DISPUTE_REVIEW, dispute_id)
+    assert case is not None
+    # When the due date passes before the run is suspended
+    pilot.clock.advance(hours=1, seconds=1)
+    with get_client(sync_client=True) as client:
+        run, _ = desk.open(client, case)
+        final = client.read_flow_run(run.id).state
+    # Then the run is closed saying why, with no form a reviewer could still answer (it was
+    # suspended with a pause of one second: a resume after the due date was accepted)
+    assert not final.is_paused(), final.state_details.pause_timeout
+    assert final.is_completed() and final.message.startswith("closed: nothing was submitted")
+    assert gateway.dispute_calls == []
+
+
 def test_the_dispute_flow_run_by_prefects_engine_suspends_until_the_due_date_and_submits(
         any_url: str, live_clock: Any, prefect_server: str, monkeypatch: pytest.MonkeyPatch):
     from prefect.client.orchestration import get_client
