@@ -20,6 +20,7 @@ from integrations.http.app import create_app
 from integrations.http.settings import HttpSettings
 from integrations.http.signing import signed_headers
 from integrations.payments.settings import PaymentSettings
+from integrations.service.context import Context
 from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision
 from tests.fakes.http import patient_client
@@ -46,11 +47,14 @@ def free_port() -> int:
 @contextmanager
 def running_server(pilot: OrderPilot, secrets: dict[str, str] | None = None,
                    group_commit: bool = False,
-                   payments: PaymentSettings | None = None) -> Iterator[str]:
-    """Serve the ingestion app for `pilot` until the block ends; yields the base URL."""
+                   payments: PaymentSettings | None = None,
+                   context: Context | None = None) -> Iterator[str]:
+    """Serve the ingestion app for `pilot` (or for `context`, another of its contexts) until
+    the block ends; yields the base URL."""
     settings = HttpSettings(secrets=secrets or SECRETS, group_commit=group_commit)
     port = free_port()
-    app = create_app(pilot.context, settings, payments or PaymentSettings(provider="simulated"))
+    app = create_app(context or pilot.context, settings,
+                     payments or PaymentSettings(provider="simulated"))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -10,7 +10,12 @@ from integrations.ingest.events import CarrierEvent, PaymentEvent
 from integrations.service import reviews
 from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision, approve_everything
-from tests.integration.races.correction_actions import correct_to, place_at
+from tests.integration.races.correction_actions import (
+    correct_over_http,
+    correct_to,
+    place_at,
+    serve_http,
+)
 from tests.integration.races.trouble_actions import (
     approve_case,
     declare_stalled_lost,
@@ -25,11 +30,12 @@ from tests.integration.races.trouble_actions import (
 )
 from tests.integration.races.waybill_actions import ship_numbered, ship_typed
 
-__all__ = ["approve_case", "approve_everything", "correct_to", "declare_stalled_lost",
+__all__ = ["approve_case", "approve_everything", "correct_over_http", "correct_to",
+           "declare_stalled_lost",
            "dispute_opened", "place_at",
            "lose_silent_parcels", "pay_recorded_refund",
            "receive_return", "report_lost", "report_payment", "ship_numbered", "ship_typed",
-           "ship_with_labels", "sweep_at"]
+           "serve_http", "ship_with_labels", "sweep_at"]
 
 ADDRESS = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
            "street": "文三路 18 号 3 幢 502 室", "recipient": "李雷", "phone": "+86 138 0013 8000"}

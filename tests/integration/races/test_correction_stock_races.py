@@ -72,3 +72,30 @@ def test_two_corrections_moving_stock_in_opposite_directions_both_end_where_they
         assert (plan_of(pilot, south), plan_of(pilot, east)) == (
             {"WH-SHANGHAI": 2}, {"WH-SHENZHEN": 2}), trial
         race.check([south, east])
+
+
+@pytest.mark.parametrize("trials", TRIALS[:1])
+def test_over_http_a_correction_racing_a_placement_for_its_units_is_answered_200(race, trials):
+    """The webhook route runs the correction under the retry policy the Python API runs it
+    under (service/contention.py): a lost stock race is run again, never a 503 to ops."""
+    pilot = race.open()
+    race.run(("serve_http", {}))  # worker 0 serves the API before the first trial
+    for trial in range(trials):
+        # Given Shenzhen's and Shanghai's 2 units, and a Shenzhen order holding Shenzhen's
+        sku = f"SKU-H{trial}"
+        for warehouse in ("WH-SHENZHEN", "WH-SHANGHAI"):
+            pilot.inventory.receive(sku=sku, warehouse=warehouse, quantity=2)
+        first = place_at(pilot, f"b-{trial}-a", sku, SHENZHEN)
+        # When ops post its correction to Shanghai while a Shanghai buyer orders 2 at once
+        correction, placement = race.run(
+            ("correct_over_http", {"order_id": first, "line": SHANGHAI,
+                                   "event_id": f"addr-{trial}"}),
+            ("place_at", {"buyer": f"b-{trial}-b", "sku": sku, "line": SHANGHAI}))
+        # Then ops hear 200 (corrected), the buyer's order is placed, and each holds 2 units
+        assert correction.ok and placement.ok, (trial, correction, placement)
+        answer = correction.result
+        assert (answer["status"], answer["body"].get("changed")) == (200, True), (trial, answer)
+        plans = plan_of(pilot, first), plan_of(pilot, placement.result)
+        assert plans in (({"WH-SHANGHAI": 2}, {"WH-SHENZHEN": 2}),
+                         ({"WH-SHENZHEN": 2}, {"WH-SHANGHAI": 2})), (trial, plans)
+        race.check([first, placement.result])

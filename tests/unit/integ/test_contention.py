@@ -112,6 +112,22 @@ def test_a_collision_that_never_clears_is_contention_naming_the_work_and_the_cau
     assert all(0 <= p <= cap for p, cap in zip(pauses, caps, strict=True)), pauses
 
 
+def test_contention_the_work_finds_itself_is_run_again_under_the_same_budget(pauses):
+    # Given a unit of work that finds its planned stock taken (the service raises Contention:
+    # an address correction's hold refused) twice, then goes through
+    lost = Flaky(2, lambda: Contention("correcting the address", 1, "stock taken"))
+    # When it runs under the policy, then the caller sees only the commit
+    assert contention.retrying("applying the event")(lost)() == "committed"
+    assert (lost.calls, len(pauses)) == (3, 2)
+    # and one that keeps losing is Contention after ATTEMPTS runs, naming the work and its cause
+    always = Flaky(10**6, lambda: Contention("correcting the address", 1, "stock taken"))
+    with pytest.raises(Contention) as refused:
+        contention.retrying("applying the event")(always)()
+    assert always.calls == contention.ATTEMPTS
+    assert (refused.value.what, refused.value.attempts, refused.value.cause) == (
+        "applying the event", contention.ATTEMPTS, "stock taken")
+
+
 def test_an_error_that_is_not_a_collision_is_not_retried(pauses):
     work = Flaky(1, lambda: InvalidInput({"amount": "must be a whole number"}))
     with pytest.raises(InvalidInput):
