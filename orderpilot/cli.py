@@ -105,8 +105,8 @@ def order_address(order_id: str,
 
 
 @app.command()
-def diagram(which: Annotated[str, typer.Argument(help="order, shipment, case or all")] = "all"
-            ) -> None:
+def diagram(which: Annotated[str, typer.Argument(
+        help="order, shipment, case, dispute or all")] = "all") -> None:
     """Print the lifecycle diagrams (Mermaid), generated from the transition tables."""
     from statemachine.diagrams import mermaid_markdown
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from statemachine.aftersales import CASE_LIFECYCLE
+from statemachine.dispute import DISPUTE_LIFECYCLE
 from statemachine.lifecycle import Lifecycle
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.shipment import SHIPMENT_LIFECYCLE
 
 LIFECYCLES: dict[str, Lifecycle] = {"order": ORDER_LIFECYCLE, "shipment": SHIPMENT_LIFECYCLE,
-                                    "case": CASE_LIFECYCLE}
+                                    "case": CASE_LIFECYCLE, "dispute": DISPUTE_LIFECYCLE}
 
 
 def mermaid_markdown(which: str = "all") -> str:

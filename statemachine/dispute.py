@@ -4,11 +4,16 @@
        │                   │                      └─lose─▶ lost
        └───────────────────┴─accept─▶ accepted      (win / lose from any open state too:
                                                       the bank decides, answered or not)
+    any open state ─close─▶ closed ─reopen─▶ opened
 
 `opened`: the buyer's bank reversed the payment; the provider holds the disputed money.
 `evidence_due`: the evidence pack is mapped onto the provider's fields and waits for a person
 to confirm it; the due date is a deadline. `submitted`: sent. `lost` and `accepted` (conceded)
 move the money for good: the order books the chargeback and the buyer's credit score drops.
+`closed`: an inquiry (the bank asked before charging back; no money was taken) the provider
+closed without a chargeback — nothing booked, nothing held any more, no credit lost. Neither won
+nor lost: `lose` would book money that never moved. `reopen`: the provider turned that same
+dispute into a chargeback after all — open again, with the chargeback's reason and due date.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class DisputeState(StrEnum):
     WON = "won"
     LOST = "lost"
     ACCEPTED = "accepted"
+    CLOSED = "closed"
 
 
 class DisputeTrigger(StrEnum):
@@ -39,6 +45,8 @@ class DisputeTrigger(StrEnum):
     ACCEPT = "accept"
     WIN = "win"
     LOSE = "lose"
+    CLOSE = "close"
+    REOPEN = "reopen"
 
 
 OPEN_DISPUTE_STATES = ("opened", "evidence_due", "submitted")
@@ -118,6 +126,15 @@ def book_loss(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
             "reason": ctx.get("reason")}
 
 
+def reopen_as(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The chargeback the closed inquiry became: its reason, and its own evidence due date
+    (the SLA alert is armed from it when the dispute enters `opened`)."""
+    dispute.reason = ctx.get("reason") or dispute.reason
+    dispute.evidence_due_by = ctx.get("due_by")
+    due = dispute.evidence_due_by
+    return {"reason": dispute.reason, "due_by": due.isoformat() if due else None}
+
+
 def note(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {"reason": ctx["reason"]} if ctx.get("reason") else {}
 
@@ -133,6 +150,8 @@ DISPUTE_STEPS = (
          book_loss),
     Step("win", OPEN, D.WON, effect=note),
     Step("lose", OPEN, D.LOST, effect=book_loss),
+    Step("close", OPEN, D.CLOSED, effect=note),
+    Step("reopen", (D.CLOSED,), D.OPENED, effect=reopen_as),
 )
 
 UNANSWERED = frozenset({D.OPENED, D.EVIDENCE_DUE})

@@ -10,6 +10,7 @@ from typing import Any
 from integrations.db.rows import Insert
 from integrations.db.schema_money import PaymentOperationRow
 from integrations.db.sql import Sql
+from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.money import (
     REFUNDED_BY_MERCHANT,
     OperationKind,
@@ -172,8 +173,8 @@ class MoneyStore:
             for line in self.sql.doc(op_lines) or []:
                 lines[line["line_no"]] += line["quantity"]
         disputed = self.sql.one("SELECT COALESCE(SUM(amount), 0) FROM disputes WHERE "
-                                "order_id = :o AND state IN ('opened', 'evidence_due', "
-                                "'submitted')", {"o": order_id})
+                                f"order_id = :o AND state IN {OPEN_DISPUTE_STATES!r}",
+                                {"o": order_id})
         return Reserved(amount, dict(lines), int(disputed[0]) if disputed else 0)
 
     def settled_refunds(self, order_id: int, payment_ref: str) -> int:

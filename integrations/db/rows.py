@@ -301,8 +301,8 @@ SHIPMENTS = RowMap(ShipmentRow.__table__, Shipment, mutable=(
 CASES = RowMap(CaseRow.__table__, AfterSalesCase, mutable=("state", "refunded", "inspection"),
                decode={"lines": _case_lines}, encode={"lines": _case_lines_json})
 CLAIMS = RowMap(ClaimRow.__table__, Claim, mutable=("state", "claimed", "recovered"))
-DISPUTES = RowMap(DisputeRow.__table__, Dispute, mutable=("state", "evidence", "booked",
-                                                          "unbooked"))
+DISPUTES = RowMap(DisputeRow.__table__, Dispute, mutable=(
+    "state", "evidence", "booked", "unbooked", "reason", "evidence_due_by"))  # reopen
 
 BY_ENTITY: dict[str, RowMap[Any]] = {"order": ORDERS, "shipment": SHIPMENTS, "case": CASES,
                                       "claim": CLAIMS, "dispute": DISPUTES}

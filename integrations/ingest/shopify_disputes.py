@@ -17,8 +17,12 @@ so each is applied as "the dispute is now in this status":
 An inquiry (the bank asks before charging back; Shopify withdraws no money) is opened like a
 chargeback — it has an evidence due date, and answering it is what prevents the chargeback —
 with its type in the reason. An inquiry that ends lost or accepted without becoming a chargeback
-moves no money: it is recorded, not applied. The same Shopify dispute id keeps its dispute here
-when the inquiry turns into a chargeback. A dispute on an order not placed here (or with no
+moves no money: `close` ends the dispute (nothing booked, its amount no longer held, the SLA
+alert cleared). Shopify escalates an inquiry on the same Dispute object (`type` turns to
+`chargeback`; GraphQL's `initiatedAs` keeps what it began as): while open it keeps its dispute
+here; once closed, the chargeback `reopen`s it (its reason and due date, the SLA alert armed
+again), and a late inquiry delivery for it changes nothing. A chargeback under a new dispute id
+is a dispute of its own. A dispute on an order not placed here (or with no
 `order_id`) is answered 200 and recorded, not applied, like a gateway's notice for an unknown
 payment: nothing would ever place that order, and a 4xx only makes Shopify retry it.
 """
@@ -37,7 +41,7 @@ from integrations.service.context import Context, Tx
 from integrations.service.inputs import parse
 from statemachine import ids
 from statemachine.currency import minor
-from statemachine.dispute import OPEN, UNANSWERED, Dispute
+from statemachine.dispute import OPEN, UNANSWERED, Dispute, DisputeState
 from statemachine.errors import InvalidInput
 from statemachine.order_aggregate import Order
 from statemachine.ports import MoneyEvent
@@ -103,15 +107,22 @@ def _apply(ctx: Context, tx: Tx, d: ShopifyDelivery, dispute: ShopifyDispute, or
         ours = DisputeStore(tx.store.sql).by_ref(ACTOR, str(dispute.id))
         assert ours is not None
     said = f"dispute {ours.public_id}"
+    reopened = ours.state == DisputeState.CLOSED and dispute.type == "chargeback"
+    if reopened:  # the inquiry closed here became a chargeback after all: the money moves now
+        disputes.fire(ctx, tx, ours, "reopen", ACTOR,
+                      {"reason": _reason(dispute), "due_by": dispute.evidence_due_by})
     if dispute.status in STILL_OPEN:
-        return opened, f"{said} opened" if opened else \
+        return opened or reopened, f"{said} opened" if opened else \
+            f"{said} reopened as a chargeback" if reopened else \
             f"{said} is {ours.state}; Shopify says {dispute.status}", ours
     if ours.state not in OPEN:
         return opened, f"{said} is already {ours.state} (Shopify says {dispute.status})", ours
-    if dispute.status in BUYER_KEEPS and dispute.type == "inquiry":
-        return opened, (f"{said}: an inquiry {dispute.status} moves no money; it stays open "
-                        "until Shopify turns it into a chargeback or closes it"), ours
+    if dispute.type == "inquiry" and (ours.reason or "").startswith("chargeback:"):
+        # a late delivery of the inquiry this chargeback grew from: it decides nothing now
+        return opened, (f"{said} is a chargeback now; Shopify's inquiry {dispute.status} "
+                        "is older news: recorded, not applied"), ours
     trigger = "win" if dispute.status in MERCHANT_KEEPS else \
+        "close" if dispute.type == "inquiry" else \
         "accept" if dispute.status == "accepted" and ours.state in UNANSWERED else "lose"
     disputes.fire(ctx, tx, ours, trigger, ACTOR,
                   {"reason": f"Shopify: {dispute.status}"

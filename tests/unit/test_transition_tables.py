@@ -18,6 +18,7 @@ from statemachine.aftersales import (
     CaseState,
     Inspection,
 )
+from statemachine.dispute import DISPUTE_LIFECYCLE, Dispute, DisputeState
 from statemachine.errors import InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order, OrderLine, OrderState
@@ -94,6 +95,17 @@ CASE_TABLE = {
     "rejected": {}, "refunded": {}, "exchanged": {}, "repaired": {}, "closed": {},
 }
 
+DISPUTE_TABLE = {
+    "opened": {"prepare": "evidence_due", "accept": "accepted", "win": "won", "lose": "lost",
+               "close": "closed"},
+    "evidence_due": {"submit": "submitted", "accept": "accepted", "win": "won", "lose": "lost",
+                     "close": "closed"},
+    "submitted": {"win": "won", "lose": "lost", "close": "closed"},
+    # an inquiry the provider closed with no chargeback; the chargeback it became reopens it
+    "closed": {"reopen": "opened"},
+    "won": {}, "lost": {}, "accepted": {},
+}
+
 ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20),
                          "pay_by": START + timedelta(hours=72)},
              "pay": {"amount": 100, "payment_ref": "p-1"},
@@ -110,6 +122,8 @@ ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20),
                                  "address": {"province": "浙江省", "key": "CN|330106|文三路|18|"},
                                  "shown_before": {}, "shown_after": {"line": "浙***"}}}
 CASE_CTX = {"inspect": {"result": "ok"}}
+DISPUTE_CTX = {"prepare": {"evidence": {"tracking": "SF1234567890"}},
+               "reopen": {"reason": "chargeback: fraudulent", "due_by": START}}
 
 
 def _order(state: str, trigger: str) -> Order:
@@ -140,10 +154,16 @@ def _case(state: str, trigger: str) -> AfterSalesCase:
                           START, inspection=inspection)
 
 
+def _dispute(state: str) -> Dispute:
+    return Dispute(1, 1, "shopify", "285332461850454", "p-1", DisputeState(state), 1, 100,
+                   "CNY", START, reason="inquiry: fraudulent")
+
+
 MACHINES = {
     "order": (ORDER_LIFECYCLE, ORDER_TABLE, _order, ORDER_CTX),
     "shipment": (SHIPMENT_LIFECYCLE, SHIPMENT_TABLE, lambda s, t: _shipment(s), {}),
     "case": (CASE_LIFECYCLE, CASE_TABLE, _case, CASE_CTX),
+    "dispute": (DISPUTE_LIFECYCLE, DISPUTE_TABLE, lambda s, t: _dispute(s), DISPUTE_CTX),
 }
 
 CASES = [(name, state, trigger)
@@ -175,3 +195,18 @@ def test_every_trigger_from_every_state_does_what_the_table_says(machine, state,
         assert asked is None
         fired = lifecycle.fire(model, trigger, at=START, actor="t", **ctxs.get(trigger, {}))
         assert (fired.from_state, fired.to_state, model.state) == (state, expected, expected)
+
+
+def test_closing_an_inquiry_books_nothing_and_clears_its_alert_and_reopening_arms_it_again():
+    dispute = _dispute("opened")
+    dispute.evidence_due_by = START + timedelta(days=10)
+    closed = DISPUTE_LIFECYCLE.fire(dispute, "close", at=START, actor="shopify",
+                                    reason="Shopify: lost")
+    assert (dispute.booked, dispute.unbooked, closed.arm) == (0, 0, ())
+    assert [k.value for k in closed.clear] == ["dispute_evidence"]
+    due = START + timedelta(days=30)
+    reopened = DISPUTE_LIFECYCLE.fire(dispute, "reopen", at=START, actor="shopify",
+                                      reason="chargeback: fraudulent", due_by=due)
+    assert (dispute.reason, dispute.evidence_due_by) == ("chargeback: fraudulent", due)
+    assert [(k.value, at) for k, at in reopened.arm] == [
+        ("dispute_evidence", due - timedelta(hours=48))]

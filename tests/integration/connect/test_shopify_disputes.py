@@ -19,6 +19,7 @@ from tests.integration.connect.test_shopify_case_refund_lines import (  # noqa: 
     TEA,
     owed_case,
     shop,
+    tea_order,
 )
 from tests.integration.connect.test_shopify_case_refunds import operations
 from tests.integration.integ.server import row_counts
@@ -167,16 +168,113 @@ def test_an_inquiry_is_opened_moves_no_money_and_keeps_its_dispute_as_a_chargeba
     [dispute] = pilot.disputes.list()
     assert (dispute["state"], dispute["reason"]) == (
         "opened", "inquiry: fraudulent, network code 4837")
-    lost = send(http, "disputes/update", shopify_dispute(kind="inquiry", status="lost"),
-                "wh-d2")
-    assert lost.json()["applied"] is False and "moves no money" in lost.json()["note"]
-    assert pilot.orders.get("o-1").refunded == 0
-    # the inquiry turns into a chargeback (same Shopify dispute id), then is lost
-    send(http, "disputes/update", shopify_dispute(status="needs_response"), "wh-d3")
-    send(http, "disputes/update", shopify_dispute(status="lost"), "wh-d4")
+    # the inquiry turns into a chargeback while open (same Shopify dispute id), then is lost
+    send(http, "disputes/update", shopify_dispute(status="needs_response"), "wh-d2")
+    send(http, "disputes/update", shopify_dispute(status="lost"), "wh-d3")
     [dispute] = pilot.disputes.list()
     assert dispute["state"] == "lost"
     assert pilot.orders.get("o-1").refunded == 7980
+
+
+@pytest.mark.parametrize("outcome", ["lost", "accepted"])
+def test_an_inquiry_shopify_closes_without_a_chargeback_ends_the_dispute_moving_no_money(
+        storefront, outcome):
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "disputes/create", shopify_dispute(kind="inquiry"), "wh-d1")
+    assert evidence_alerts(pilot) == ["2026-12-08 15:59:59"]
+    assert open_case(pilot.context, DISPUTE_REVIEW, "d-1") is not None
+    # When Shopify closes the inquiry against the merchant, no chargeback following
+    closed = send(http, "disputes/update", shopify_dispute(kind="inquiry", status=outcome),
+                  "wh-d2")
+    # Then the dispute is over: closed, nothing booked, no alert left, no review waiting
+    assert closed.status_code == 200 and closed.json()["applied"] is True, closed.text
+    assert (closed.json()["dispute"]["state"], closed.json()["dispute"]["booked"]) == (
+        "closed", 0)
+    assert pilot.disputes.get("d-1")["state"] == "closed"
+    assert pilot.orders.get("o-1").refunded == 0
+    assert [kind for kind, _, _ in ledger(pilot)] == ["capture"]
+    assert evidence_alerts(pilot) == []
+    assert open_case(pilot.context, DISPUTE_REVIEW, "d-1") is None
+    # and the same news again (another webhook id) moves nothing
+    again = send(http, "disputes/update", shopify_dispute(kind="inquiry", status=outcome),
+                 "wh-d3")
+    assert again.json()["applied"] is False and "already closed" in again.json()["note"]
+
+
+def test_a_case_refund_after_a_closed_inquiry_is_recorded_and_owed_in_the_admin(
+        shop):  # noqa: F811
+    pilot, http, _ = shop
+    created = send(http, "orders/create", tea_order(), "wh-1")
+    assert created.json()["order"]["state"] == "paid", created.text
+    # The bank asked about the whole payment (¥149.70), then Shopify closed the inquiry
+    send(http, "disputes/create", shopify_dispute(TEA, amount="149.70", kind="inquiry"),
+         "wh-d1")
+    send(http, "disputes/update", shopify_dispute(TEA, amount="149.70", kind="inquiry",
+                                                  status="lost"), "wh-d2")
+    # When a refund-only case on one tin is approved
+    case = pilot.cases.open("o-1", kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                            reason="茶叶受潮结块")
+    pilot.cases.fire(case.id, "review", actor="system:refund-review")
+    pilot.cases.approve(case.id, by="mei", reason="照片显示受潮")
+    # Then its refund is recorded, owed in Shopify's admin: nothing of the payment is held
+    assert operations(pilot) == [("refund", "pending", "shopify", 3990)]
+    assert [(r["order_id"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
+        ("o-1", 3990)]
+
+
+def test_a_closed_inquiry_shopify_turns_into_a_chargeback_opens_again(storefront):
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "disputes/create", shopify_dispute(kind="inquiry"), "wh-d1")
+    send(http, "disputes/update", shopify_dispute(kind="inquiry", status="lost"), "wh-d2")
+    # When Shopify turns the same dispute into a chargeback, due on its own date
+    charged = send(http, "disputes/update", shopify_dispute(
+        status="needs_response", evidence_due_by="2027-01-05T23:59:59+08:00"), "wh-d3")
+    # Then the dispute is open again, as the chargeback, its alert armed for the new date
+    assert charged.json()["applied"] is True, charged.text
+    assert "reopened" in charged.json()["note"]
+    [dispute] = pilot.disputes.list()
+    assert (dispute["state"], dispute["reason"], dispute["due_by"]) == (
+        "opened", "chargeback: fraudulent, network code 4837", "2027-01-05T15:59:59+00:00")
+    assert evidence_alerts(pilot) == ["2027-01-03 15:59:59"]
+    # a late resend of the inquiry's close (another webhook id) does not close the chargeback
+    late = send(http, "disputes/update", shopify_dispute(kind="inquiry", status="lost"),
+                "wh-d4")
+    assert late.json()["applied"] is False, late.text
+    assert pilot.disputes.get("d-1")["state"] == "opened"
+    # and when the chargeback is lost, it is booked
+    lost = send(http, "disputes/update", shopify_dispute(status="lost"), "wh-d5")
+    assert lost.json()["dispute"]["state"] == "lost", lost.text
+    assert pilot.orders.get("o-1").refunded == 7980
+    assert ledger(pilot)[-1] == ("chargeback", 7980, str(DISPUTE))
+
+
+def test_a_closed_inquiry_whose_chargeback_arrives_lost_books_it(storefront):
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "disputes/create", shopify_dispute(kind="inquiry"), "wh-d1")
+    send(http, "disputes/update", shopify_dispute(kind="inquiry", status="lost"), "wh-d2")
+    # the chargeback's needs_response never arrived: its loss says all
+    lost = send(http, "disputes/update", shopify_dispute(status="lost"), "wh-d3")
+    assert lost.json()["dispute"]["state"] == "lost", lost.text
+    assert pilot.orders.get("o-1").refunded == 7980
+
+
+def test_a_chargeback_under_a_new_dispute_id_after_a_closed_inquiry_is_a_dispute_of_its_own(
+        storefront):
+    pilot, http = storefront
+    paid_order(http)
+    send(http, "disputes/create", shopify_dispute(kind="inquiry"), "wh-d1")
+    send(http, "disputes/update", shopify_dispute(kind="inquiry", status="lost"), "wh-d2")
+    opened = send(http, "disputes/create", shopify_dispute(id=DISPUTE + 1), "wh-d3")
+    assert opened.json()["applied"] is True, opened.text
+    assert [(d["id"], d["state"], d["provider_ref"]) for d in pilot.disputes.list()] == [
+        ("d-1", "closed", str(DISPUTE)), ("d-2", "opened", str(DISPUTE + 1))]
+    assert evidence_alerts(pilot) == ["2026-12-08 15:59:59"]
+    send(http, "disputes/update", shopify_dispute(id=DISPUTE + 1, status="lost"), "wh-d4")
+    assert pilot.orders.get("o-1").refunded == 7980
+    assert ledger(pilot)[-1] == ("chargeback", 7980, str(DISPUTE + 1))
 
 
 @pytest.mark.parametrize("order_id", [42, None])
