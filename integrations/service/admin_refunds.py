@@ -238,11 +238,31 @@ def settle_all(ctx: Context, tx: Tx, order: Order, ref: str) -> list[str]:
     return _settle(ctx, tx, order, owed, sum(op.amount for op in owed), ref)[1]
 
 
-def settle_ops(ctx: Context, tx: Tx, order: Order, ops: list[PaymentOperation], ref: str
-               ) -> list[str]:
-    """Settle `ops` (refunds of ours owed in the admin) as paid back by `ref` (a lost
-    chargeback: the bank gave the buyer the money). Keys settled."""
-    return _settle(ctx, tx, order, ops, sum(op.amount for op in ops), ref)[1]
+def still_lacking(tx: Tx, op: PaymentOperation) -> int:
+    """What a refund of ours owed in the admin still lacks: what it asks less the money
+    provider refunds already gave for its units (held for it until all are back)."""
+    return op.amount - (_progress(tx, op)["given"] if op.lines else 0)
+
+
+def paid_back_by(tx: Tx, order: Order, amount: int) -> list[tuple[PaymentOperation, int]]:
+    """The refunds of ours owed in the admin that `amount` paid to the buyer outside it (a
+    lost chargeback: the bank gave the money back) covers, each with what it still lacked —
+    matched as `covered`, on what each lacks: what an admin refund already gave one (one tin
+    of two) is not paid a second time by the chargeback."""
+    owed = owed_in_admin(tx, order)
+    lacking = {op.key: still_lacking(tx, op) for op in owed}
+    chosen = covered([replace(op, amount=lacking[op.key]) for op in owed], amount)
+    return [(op, lacking[op.key]) for op in owed if op.key in {c.key for c in chosen}]
+
+
+def settle_paid_back(ctx: Context, tx: Tx, order: Order,
+                     paid_back: list[tuple[PaymentOperation, int]], ref: str) -> int:
+    """Settle the refunds of ours `paid_back_by` chose as paid back by `ref` (a lost
+    chargeback), each for all it asks (the admin's part and the chargeback's: the case
+    refunded, the order counting it); what `ref` paid of them (their lacking parts)."""
+    settled = _settle(ctx, tx, order, [op for op, _ in paid_back],
+                      sum(op.amount for op, _ in paid_back), ref)[1]
+    return sum(lacking for op, lacking in paid_back if op.key in settled)
 
 
 def _settle(ctx: Context, tx: Tx, order: Order, chosen: list[PaymentOperation], goods: int,

@@ -108,8 +108,9 @@ def dispute_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
             order = tx.store.get_order(dispute.order_id)
             in_flight = MoneyStore(tx.store.sql).reserved(order.id).refunds
             # refunds of ours owed in a provider's admin were never made: not in flight, the
-            # chargeback pays them back (book_chargebacks settles them)
-            in_flight -= sum(op.amount for op in _paid_back(tx, order, dispute))
+            # chargeback pays them back (book_chargebacks settles them) — all but what an
+            # admin refund already gave them (held for them): that the order counts too
+            in_flight -= sum(lacking for _, lacking in _paid_back(tx, order, dispute))
             booked, unbooked = chargeback_booking(order, dispute.amount, in_flight)
             if not ORDER_LIFECYCLE.can(order.state, "refund"):
                 booked, unbooked = 0, dispute.amount
@@ -131,11 +132,9 @@ def book_chargebacks(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refuse
                   f"{fired.to_state}")
         rest = dispute.booked
         if rest:  # first the refunds of ours owed in the admin it paid back (a case's)
-            paid_back = _paid_back(tx, order, dispute)
-            settled = admin_refunds.settle_ops(ctx, tx, order, paid_back,
-                                               f"dispute:{dispute.provider}:"
-                                               f"{dispute.provider_ref}")
-            rest -= sum(op.amount for op in paid_back if op.key in settled)
+            rest -= admin_refunds.settle_paid_back(
+                ctx, tx, order, _paid_back(tx, order, dispute),
+                f"dispute:{dispute.provider}:{dispute.provider_ref}")
             order = tx.store.get_order(dispute.order_id)
         if rest > 0:
             pipeline.fire(ctx, tx, ORDER, order, "refund", fired.actor,
@@ -146,14 +145,15 @@ def book_chargebacks(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refuse
     return []
 
 
-def _paid_back(tx: Tx, order: Order, dispute: Dispute) -> list[PaymentOperation]:
+def _paid_back(tx: Tx, order: Order, dispute: Dispute
+               ) -> list[tuple[PaymentOperation, int]]:
     """The refunds of ours owed in a provider's admin (Shopify's: never made, the merchant
-    makes them there) that a lost chargeback pays back: the bank gave the buyer the money, so
-    none is to be made any more. Those its amount covers, matched as a provider's refund
-    with no line items is (admin_refunds.covered)."""
+    makes them there) that a lost chargeback pays back, each with what it still lacked: the
+    bank gave the buyer the money, so none is to be made any more. Those its amount covers,
+    matched on what each lacks (admin_refunds.paid_back_by)."""
     if not ORDER_LIFECYCLE.can(order.state, "refund"):
         return []
-    return admin_refunds.covered(admin_refunds.owed_in_admin(tx, order), dispute.amount)
+    return admin_refunds.paid_back_by(tx, order, dispute.amount)
 
 
 DISPUTE = Kind(DISPUTE_LIFECYCLE, order_of=lambda d: d.order_id,

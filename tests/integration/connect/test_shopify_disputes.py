@@ -12,14 +12,19 @@ import pytest
 from integrations.console import casefiles, decisions
 from integrations.console.casework import DISPUTE_REVIEW, open_case
 from integrations.console.jobs import Ports
+from integrations.ingest.money_events import apply_money_event
 from statemachine.errors import GuardRejected
+from statemachine.ports import MoneyEvent
 from tests.integration.connect.providers import shopify_order
 from tests.integration.connect.shopify_http import ledger, send
 from tests.integration.connect.test_shopify_case_refund_lines import (  # noqa: F401 - fixture
     TEA,
+    TIN,
     owed_case,
+    refund_of,
     shop,
     tea_order,
+    units_refunded,
 )
 from tests.integration.connect.test_shopify_case_refunds import operations
 from tests.integration.integ.server import row_counts
@@ -336,3 +341,52 @@ def test_a_lost_shopify_chargeback_settles_the_case_refund_owed_in_the_admin(sho
     assert (pilot.cases.get(case_id).state, pilot.orders.get("o-1").refunded) == (
         "refunded", 13970)
     assert ledger(pilot)[-1] == ("chargeback", 13970, str(DISPUTE))
+
+
+def lose_through_shopify(pilot: Any, http: Any, amount: str) -> None:
+    send(http, "disputes/create", shopify_dispute(TEA, amount=amount), "wh-d1")
+    lost = send(http, "disputes/update", shopify_dispute(TEA, amount=amount, status="lost"),
+                "wh-d2")
+    assert lost.json()["dispute"]["state"] == "lost", lost.text
+
+
+def lose_through_the_gateway(pilot: Any, http: Any, amount: str) -> None:
+    minor = round(float(amount) * 100)
+    for event_id, kind, extra in (("e-1", "dispute_opened", {"reason": "fraudulent"}),
+                                  ("e-2", "dispute_closed", {"outcome": "lost"})):
+        apply_money_event(pilot.context, MoneyEvent(
+            "simulated", event_id, kind, "shopify:5", minor, "CNY", pilot.clock.now(),
+            order_id="o-1", dispute_ref=str(DISPUTE), **extra))
+
+
+@pytest.mark.parametrize("lose", [lose_through_shopify, lose_through_the_gateway])
+def test_a_lost_chargeback_counts_what_the_admin_already_gave_the_case(shop, lose):  # noqa: F811
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http, tins=2)  # ¥79.80 owed in Shopify's admin
+    # When the merchant refunds one of the case's two tins in Shopify's admin (¥39.90, held
+    # for the case: its other tin still owed)
+    one = send(http, "refunds/create", refund_of(TIN, "39.90"), "wh-2")
+    assert one.json()["applied"] is True, one.text
+    assert (pilot.cases.get(case_id).state, pilot.orders.get("o-1").refunded) == (
+        "approved", 0)
+    # And then the buyer's bank takes back ¥109.80 and the merchant loses: Shopify lets a
+    # chargeback run past what partial refunds left — the merchant pays twice
+    lose(pilot, http, "109.80")
+    # Then the case is settled for its ¥79.80 — the admin's ¥39.90 and ¥39.90 of the
+    # chargeback — nothing left owed in the admin; the chargeback's ¥59.90 beyond the case is
+    # the order's own refund, the order refunded in full (¥139.70) and the ¥10.00 the bank
+    # took past it a loss beyond the order. Money out (ledger ¥39.90 + ¥109.80) = the order's
+    # refunds + the unbooked loss. (Before: the case settled as if the chargeback paid all of
+    # it, the admin's ¥39.90 forgotten: the order refunded ¥109.80 of ¥139.70, nothing
+    # unbooked — ¥39.90 gone from the ledger that no order or case showed.)
+    case = pilot.cases.get(case_id)
+    assert (case.state, case.refunded) == ("refunded", 7980)
+    assert pilot.payments.refunds_owed() == []
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 7980)]
+    [dispute] = pilot.disputes.list()
+    assert (dispute["state"], dispute["booked"], dispute["unbooked"]) == ("lost", 9980, 1000)
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (13970, [2, 0])
+    money_out = [(kind, amount) for kind, amount, _ in ledger(pilot)
+                 if kind in ("refund", "chargeback")]
+    assert money_out == [("refund", 3990), ("chargeback", 10980)]
+    assert sum(a for _, a in money_out) == pilot.orders.get("o-1").refunded + 1000
