@@ -3,6 +3,12 @@
 The log row (`webhook_events`) is keyed `<source>:<event id>`, written in the same transaction as
 the state change, and holds the response: a duplicate returns that response and changes nothing.
 The same key goes into the service inbox, so the Python API cannot apply it a second time.
+
+Two retries, one inside the other: `_once` is the service's Contention retry
+(service/contention.py, as for every Python API call: a lost lock or stock race is run again, then
+503 with Retry-After), and `RETRIES` around it re-runs a delivery that lost a unique key (another
+delivery of the same event: its stored answer is replayed) or a version check (a concurrent change
+to the same order: applied again on the new version).
 """
 
 from __future__ import annotations
