@@ -169,7 +169,9 @@ def stall_description(ctx: Context, case: OpenCase, now: datetime) -> str:
 def dispute_description(ctx: Context, case: OpenCase, now: datetime) -> str:
     """The chargeback and the evidence as it will be sent (personal data masked here only)."""
     zone, dispute = ctx.settings.zone(), dispute_answer.get(ctx, ids.DISPUTE.parse(case.entity))
-    fields = table(["Stripe evidence field", "what is sent"], [
+    # the fields are named as Stripe's Dispute.evidence names them, whichever provider it is
+    fields = table([f"{dispute.provider} evidence field (Stripe's name)"
+                    if dispute.provider != "stripe" else "Stripe evidence field", "what is sent"], [
         [name, value.replace("\n", " · ")]
         for name, value in sorted(dispute_answer.shown(ctx, dispute).items())],
         "no evidence prepared yet")

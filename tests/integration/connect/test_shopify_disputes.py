@@ -110,6 +110,7 @@ def test_the_console_review_of_a_shopify_dispute_sends_nothing_and_says_where_to
     assert case is not None and case.order_id == "o-1"
     text = casefiles.dispute_description(pilot.context, case, pilot.clock.now())
     assert "**Nothing is sent from here**" in text and "Shopify's admin" in text
+    assert "shopify evidence field (Stripe's name)" in text and "Stripe evidence field" not in text
 
     def no_gateway(*_: Any, **__: Any) -> None:
         raise AssertionError("a Shopify dispute was sent to our gateway")
