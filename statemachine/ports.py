@@ -249,7 +249,8 @@ class MoneyEvent:
     occurred_at: datetime
     order_id: str | None = None
     dispute_ref: str | None = None
-    outcome: str | None = None  # a closed dispute: won | lost; a failure: the provider's reason
+    # a closed dispute: won | lost | closed (an inquiry, no chargeback); a failure: the reason
+    outcome: str | None = None
     reason: str | None = None
     due_by: datetime | None = None
     # a refund notice's own refund request, when the provider names it (Alipay's out_biz_no:

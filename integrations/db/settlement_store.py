@@ -4,7 +4,8 @@
   provider's id as we recorded it; its provider is the operation's (`op:<key>` rows) or the
   webhook's (`stripe:evt_…`, `alipay:…` rows);
 - the disputes table: a dispute the bank opened (the provider takes the money), and one won
-  (the provider gives it back).
+  (the provider gives it back) or closed (an inquiry that never became a chargeback: the hold
+  counted when it opened is released, as for a win).
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ class SettlementStore:
             "SELECT id, provider_ref, payment_ref, amount, currency, created_at, order_id, "
             "'opened' FROM disputes WHERE provider = :p AND created_at >= :start AND "
             "created_at < :end UNION ALL SELECT id, provider_ref, payment_ref, amount, "
-            "currency, updated_at, order_id, 'won' FROM disputes WHERE provider = :p AND "
-            "state = 'won' AND updated_at >= :start AND updated_at < :end",
+            "currency, updated_at, order_id, state FROM disputes WHERE provider = :p AND "
+            "state IN ('won', 'closed') AND updated_at >= :start AND updated_at < :end",
             {"p": provider, "start": start, "end": end})
-        return [LedgerEntry("dispute", r[1], r[2], (1 if r[7] == "won" else -1) * int(r[3]),
+        return [LedgerEntry("dispute", r[1], r[2], (-1 if r[7] == "opened" else 1) * int(r[3]),
                             r[4], self._at(r[5]), ids.ORDER(r[6]),
                             f"dispute {ids.DISPUTE(r[0])} {r[7]}") for r in rows]
 

@@ -215,11 +215,14 @@ def _dispute_closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
         or disputes.open_dispute(ctx, tx, order, ev)
     if dispute.state.value not in OPEN_DISPUTE_STATES:
         return False, f"dispute {dispute.public_id} is already {dispute.state}"
-    trigger = "win" if ev.outcome == "won" else "lose"
+    trigger = TRIGGER_OF_OUTCOME.get(ev.outcome or "", "lose")
     disputes.fire(ctx, tx, dispute, trigger, f"provider:{ev.provider}",
                   {"reason": f"closed by the bank: {ev.outcome}"})
     return True, f"dispute {dispute.public_id} {dispute.state}"
 
+
+# a closed dispute's outcome → its step; `closed`: an inquiry ended without a chargeback
+TRIGGER_OF_OUTCOME = {"won": "win", "closed": "close"}
 
 _APPLY = {"authorised": _authorised, "processing": _processing, "captured": _captured,
           "failed": _failed, "refunded": _refunded, "closed": _closed,

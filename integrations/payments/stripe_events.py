@@ -22,7 +22,10 @@ KINDS = {"payment_intent.amount_capturable_updated": "authorised",
          "charge.refunded": "refunded",
          "charge.dispute.created": "dispute_opened",
          "charge.dispute.closed": "dispute_closed"}
-WON = ("won", "warning_closed")  # an inquiry closed without a chargeback costs nothing
+# Stripe's closing status → the MoneyEvent outcome. `warning_closed`: an inquiry (or early
+# fraud warning) Stripe closed without it becoming a chargeback — no money moved, nobody won:
+# `closed` (step close), not `won`. Every other closing status (`lost`) is a loss.
+OUTCOMES = {"won": "won", "warning_closed": "closed"}
 
 
 def read_event(payload: bytes, signature: str | None, secret: str,
@@ -53,7 +56,7 @@ def _translate(kind: str, event_id: str, created: int, obj: dict[str, Any]) -> M
                           amount=int(obj["amount"]), dispute_ref=obj["id"],
                           reason=obj.get("reason"),
                           outcome=None if kind == "dispute_opened" else
-                          ("won" if status in WON else "lost"),
+                          OUTCOMES.get(str(status), "lost"),
                           due_by=datetime.fromtimestamp(due, UTC) if due else None)
     if kind == "refunded":
         return MoneyEvent(**base, payment_ref=obj.get("payment_intent") or obj["id"],

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from integrations.db.money_store import MoneyStore
+from integrations.db.settlement_store import SettlementStore
 from integrations.payments.settings import PaymentSettings
 from integrations.service import money_refunds
 from integrations.service.checkout import open_checkout
@@ -204,3 +206,39 @@ def operation_of(shop: Shop, key: str) -> tuple[str, int, str, str]:
     with shop.pilot.context.tx(readonly=True) as tx:
         op = MoneyStore(tx.store.sql).by_key(key)
     return op.kind.value, op.amount, op.currency, op.status.value
+
+
+def test_an_inquiry_stripe_closes_without_a_chargeback_ends_closed_not_won(shop):
+    # Given a paid order and a Stripe inquiry on its charge (an early warning: the bank asks
+    # before charging back, Stripe takes no money)
+    order_id, pi = shop.paid_order()
+    credit_before = shop.pilot.risk.credit("b-hz-1")
+    inquiry = shop.stripe.open_dispute(pi, reason="fraudulent")
+    opened = shop.deliver("charge.dispute.created",
+                          se.dispute(inquiry, status="warning_needs_response"))
+    assert opened.status_code == 200 and "d-1 opened" in opened.json()["note"]
+    # When Stripe closes the inquiry without it becoming a chargeback
+    closed = shop.deliver("charge.dispute.closed", se.dispute(inquiry, status="warning_closed"))
+    # Then the dispute is closed — not won: the shop won nothing, nothing was decided
+    assert closed.status_code == 200 and closed.json()["applied"] is True
+    assert "d-1 closed" in closed.json()["note"]
+    assert shop.pilot.disputes.get("d-1")["state"] == "closed"
+    # And nothing is booked, no credit moves, and the money is no longer held: a refund fits
+    order = shop.pilot.orders.get(order_id)
+    assert (order.paid, order.refunded) == (9998, 0)
+    assert "lose" not in [h.trigger for h in shop.pilot.orders.history(order_id)]
+    assert shop.pilot.risk.credit("b-hz-1") == credit_before
+    with shop.pilot.context.tx(readonly=True) as tx:
+        assert MoneyStore(tx.store.sql).reserved(int(order_id[2:])).disputed == 0
+        # the reconciliation's side: the hold released as it was taken (net nothing), as a win
+        held = SettlementStore(tx.store.sql).entries("stripe", datetime(2000, 1, 1, tzinfo=UTC),
+                                                     datetime(2100, 1, 1, tzinfo=UTC))
+    assert sorted(e.amount for e in held if e.kind == "dispute") == [-9998, 9998]
+    # And a real win is still a win
+    _, pi2 = shop.paid_order()
+    chargeback = shop.stripe.open_dispute(pi2, reason="product_not_received")
+    shop.deliver("charge.dispute.created", se.dispute(chargeback))
+    shop.stripe.close_dispute(chargeback["id"], "won")
+    won = shop.deliver("charge.dispute.closed",
+                       se.dispute(shop.stripe.disputes[chargeback["id"]]))
+    assert won.status_code == 200 and "d-2 won" in won.json()["note"]
