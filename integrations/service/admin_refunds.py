@@ -201,15 +201,10 @@ def _settle_given(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, give
                   ref: str) -> list[str]:
     """Settle `op` for what the provider gave for its units; what that leaves short is owed
     anew in the provider's admin, naming no units (they are back): `<key>:rest`."""
-    if given >= op.amount:
-        return _settle(ctx, tx, order, [op], op.amount, ref)[1]
-    if not MoneyStore(tx.store.sql).settle(op.key, OperationStatus.SUCCEEDED, ctx.clock.now(),
-                                           ref, amount=given):
+    if not _settle_one(ctx, tx, order, op, min(given, op.amount), ref):
         return []
-    part = replace(op, amount=given)
-    result = PaymentResult("refund", ref, op.payment_ref or ref, given, op.currency, op.key,
-                           op.lines)
-    apply_effects(ctx, tx, tx.store.get_order(order.id, lock=True), part, result)
+    if given >= op.amount:
+        return [op.key]
     short = op.amount - given
     money_requests.request(
         ctx, tx, tx.store.get_order(order.id, lock=True), OperationKind.REFUND, short,
@@ -267,13 +262,24 @@ def settle_paid_back(ctx: Context, tx: Tx, order: Order,
 
 def _settle(ctx: Context, tx: Tx, order: Order, chosen: list[PaymentOperation], goods: int,
             ref: str) -> tuple[int, list[str]]:
-    store, settled = MoneyStore(tx.store.sql), []
+    settled = []
     for op in chosen:
-        if not store.settle(op.key, OperationStatus.SUCCEEDED, ctx.clock.now(), ref):
-            continue
-        result = PaymentResult("refund", ref, op.payment_ref or ref, op.amount, op.currency,
-                               op.key, op.lines)
-        apply_effects(ctx, tx, tx.store.get_order(order.id, lock=True), op, result)
-        goods -= op.amount
-        settled.append(op.key)
+        if _settle_one(ctx, tx, order, op, op.amount, ref):
+            goods -= op.amount
+            settled.append(op.key)
     return goods, settled
+
+
+def _settle_one(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, amount: int,
+                ref: str) -> bool:
+    """Settle `op` as refunded by the provider's `ref` for `amount` (all it asks, or what the
+    provider gave when less), once — a guarded update: False if it was settled already — and
+    apply it to the order (its case refunded that much, the order counting it)."""
+    if not MoneyStore(tx.store.sql).settle(op.key, OperationStatus.SUCCEEDED, ctx.clock.now(),
+                                           ref, amount=amount):
+        return False
+    result = PaymentResult("refund", ref, op.payment_ref or ref, amount, op.currency, op.key,
+                           op.lines)
+    apply_effects(ctx, tx, tx.store.get_order(order.id, lock=True),
+                  replace(op, amount=amount), result)
+    return True
