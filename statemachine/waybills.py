@@ -12,6 +12,10 @@ import string
 from collections.abc import Iterable, Mapping
 
 _ASCII_CAPITALS = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+# the last count a carrier's waybill numbers reach (SF-9223372036854775807): the store counts
+# them per prefix in a BIGINT (db/carrier_store.py stops its counter there, and reads no typed
+# number past it as one of the simulated carrier's, which says so when its numbers run out)
+COUNT_MAX = 2**63 - 1
 
 
 def waybill_key(text: str) -> str:

@@ -25,6 +25,7 @@ from statemachine.ports import (
     WaybillRequest,
 )
 from statemachine.tracking import CarrierStatus as St
+from statemachine.waybills import COUNT_MAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +46,6 @@ class _Parcel:
     waybill: Waybill
     events: list[TrackingEvent]
     chases: list[ChaseTicket] = field(default_factory=list)
-
-
-COUNT_MAX = 2**63 - 1  # the store's counter is a BIGINT
 
 
 def waybill_prefix(carrier: str) -> str:

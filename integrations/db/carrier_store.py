@@ -14,7 +14,7 @@ from integrations.db.rows import Insert
 from integrations.db.schema_fulfil import CarrierKpiRow, SkuSpecRow, WaybillCounterRow
 from integrations.db.sql import Sql, in_list
 from statemachine.carrier_kpi import KpiCounts
-from statemachine.waybills import waybill_key
+from statemachine.waybills import COUNT_MAX, waybill_key
 
 KPIS, SPECS = CarrierKpiRow.__table__, SkuSpecRow.__table__
 # upserts: a DELETE then INSERT let two writers of the same key both insert, and PostgreSQL
@@ -87,7 +87,6 @@ def set_weight(sql: Sql, sku: str, weight_g: int) -> None:
 # ≥ 3.35 and PostgreSQL); two processes asking at once get two numbers. Never past a BIGINT:
 # at 2**63 - 1 no row comes back (SQLite's + 1 there gave a REAL, 2**63, again and again — one
 # number handed out twice — and PostgreSQL's refused as "bigint out of range")
-COUNT_MAX = 2**63 - 1  # a BIGINT's last
 NEXT_WAYBILL = ("INSERT INTO waybill_counters (prefix, last_no) VALUES (:p, 1) "
                 "ON CONFLICT (prefix) DO UPDATE SET last_no = waybill_counters.last_no + 1 "
                 f"WHERE waybill_counters.last_no < {COUNT_MAX} RETURNING last_no")
