@@ -76,7 +76,12 @@ def _lines_paid(tx: Tx, case: AfterSalesCase) -> tuple[RefundLine, ...]:
 
 def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: str,
                  key: str | None = None) -> PaymentOperation:
-    """A refund not tied to a case (goodwill, price adjustment) through the provider."""
+    """A refund not tied to a case (goodwill, price adjustment) through the provider.
+    Raises TransientPaymentError after recording it (pending: retry with the same `key`, or
+    the money sweep pays it). Payment secrets that cannot be read are answered with the
+    refund pending instead (`payment secrets unavailable: …`, the provider never asked), as
+    a case's approval is: raised, a caller retrying without a `key` recorded a second refund
+    while the first was still to be paid by the sweep."""
     _check_money(amount=amount, reason=reason)
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
@@ -84,7 +89,10 @@ def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: s
             f"refund:{order.public_id}:{_count(tx, order) + 1}"
         operation = money.request(ctx, tx, order, OperationKind.REFUND, amount, base, actor,
                                   reason=reason)
-    return money.execute(ctx, operation.key)
+    try:
+        return money.execute(ctx, operation.key)
+    except SecretsUnavailable:  # recorded, its error noted by execute: the sweep pays it
+        return money.get(ctx, operation.key)
 
 
 def request_compensation(ctx: Context, tx: Tx, order: Order, value: int, key: str,

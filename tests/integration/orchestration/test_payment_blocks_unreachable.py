@@ -240,3 +240,52 @@ def test_an_approval_made_while_the_secrets_cannot_be_read_stands_and_the_sweep_
             assert [r["amount"] for r in fake.refunds.values()] == [29_900]
         finally:
             pilot.close()
+
+
+def test_a_refund_of_the_order_made_while_the_secrets_cannot_be_read_is_left_for_the_sweep(
+    any_url, clock, stripe_key_in_a_block, prefect_down
+):
+    from integrations.db.money_store import MoneyStore
+    from integrations.service.money_refunds import refund_order
+    from integrations.service.money_sweep import sweep_money
+
+    # Given a delivered order (paid, seeded through a gateway of the test's own) and the
+    # Stripe key kept in a Secret block of a Prefect server that does not answer
+    seeding = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                         gateway=AdoptingGateway())
+    stock(seeding)
+    order = delivered_order(seeding)
+    seeding.close()
+    number = int(order.id[2:])
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything)
+    try:
+        # When finance refunds ¥5.00 of it as goodwill (no key of its own)
+        refund = refund_order(pilot.context, number, 500, "物流延误补偿", "finance:li")
+        # Then the refund is answered recorded and pending, saying why (before:
+        # SecretsUnavailable was raised over it, and the same call made again — nothing in the
+        # answer said a refund was recorded — recorded a second ¥5.00 refund)
+        assert (refund.status.value, refund.amount) == ("pending", 500)
+        assert (refund.error or "").startswith(
+            "payment secrets unavailable: the payment setting stripe_api_key is kept in the "
+            "Prefect Secret block 'shop-stripe-key'")
+        with pilot.context.tx(readonly=True) as tx:
+            refunds = [op.key for op in MoneyStore(tx.store.sql).of_order(number)
+                       if op.kind.value == "refund"]
+        assert refunds == [refund.key]
+        assert pilot.orders.get(order.id).refunded == 0
+    finally:
+        pilot.close()
+    # When the money sweep runs past the retry delay with a gateway that can be reached
+    clock.advance(minutes=3)
+    paying = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                        gateway=AdoptingGateway())
+    try:
+        assert sweep_money(paying.context, clock.now())["retried"] == 1
+        # Then it is paid once, under its key
+        with paying.context.tx(readonly=True) as tx:
+            refunds = [(op.key, op.status.value) for op in
+                       MoneyStore(tx.store.sql).of_order(number) if op.kind.value == "refund"]
+        assert refunds == [(refund.key, "succeeded")]
+        assert paying.orders.get(order.id).refunded == 500
+    finally:
+        paying.close()
