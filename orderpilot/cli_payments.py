@@ -115,10 +115,10 @@ def dispute_list(db: DbOption = None, state: Annotated[str | None, typer.Option(
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("dispute", "order", "state", "amount", "reason", "evidence due")
+    table = Table("dispute", "order", "kind", "state", "amount", "reason", "evidence due")
     for d in rows:
-        table.add_row(d["id"], d["order_id"], d["state"], money(d["amount"], d["currency"]),
-                      d["reason"] or "", d["due_by"] or "")
+        table.add_row(d["id"], d["order_id"], d["kind"], d["state"],
+                      money(d["amount"], d["currency"]), d["reason"] or "", d["due_by"] or "")
     console.print(table if rows else "no dispute")
 
 

@@ -51,6 +51,6 @@ class Disputes:
 def _view(d: Dispute) -> dict[str, Any]:
     return {"id": d.public_id, "order_id": ids.ORDER(d.order_id), "state": d.state.value,
             "provider": d.provider, "provider_ref": d.provider_ref, "amount": d.amount,
-            "currency": d.currency, "reason": d.reason,
+            "currency": d.currency, "kind": d.kind.value, "reason": d.reason,
             "due_by": d.evidence_due_by.isoformat() if d.evidence_due_by else None,
             "evidence": dict(d.evidence or {}), "booked": d.booked, "unbooked": d.unbooked}

@@ -39,6 +39,14 @@ class DisputeState(StrEnum):
     CLOSED = "closed"
 
 
+class DisputeKind(StrEnum):
+    """What the bank did: asked (an inquiry: no money taken yet; answering it is what prevents
+    the chargeback) or took the money back (a chargeback)."""
+
+    INQUIRY = "inquiry"
+    CHARGEBACK = "chargeback"
+
+
 class DisputeTrigger(StrEnum):
     PREPARE = "prepare"
     SUBMIT = "submit"
@@ -65,6 +73,7 @@ class Dispute:
     amount: int
     currency: str
     created_at: datetime
+    kind: DisputeKind = DisputeKind.CHARGEBACK
     reason: str | None = None
     evidence_due_by: datetime | None = None
     evidence: dict[str, str] | None = None
@@ -129,6 +138,7 @@ def book_loss(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
 def reopen_as(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
     """The chargeback the closed inquiry became: its reason, and its own evidence due date
     (the SLA alert is armed from it when the dispute enters `opened`)."""
+    dispute.kind = DisputeKind.CHARGEBACK
     dispute.reason = ctx.get("reason") or dispute.reason
     dispute.evidence_due_by = ctx.get("due_by")
     due = dispute.evidence_due_by

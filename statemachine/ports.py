@@ -253,6 +253,9 @@ class MoneyEvent:
     outcome: str | None = None
     reason: str | None = None
     due_by: datetime | None = None
+    # a dispute's: inquiry (the bank asks, no money taken: Stripe's warning_* statuses,
+    # Shopify's type) | chargeback
+    dispute_kind: str = "chargeback"
     # a refund notice's own refund request, when the provider names it (Alipay's out_biz_no:
     # the out_request_no of a refund we asked for; "" — none named — for one made in its
     # merchant portal); None: the provider does not say (Stripe)

@@ -21,7 +21,7 @@ from integrations.service.context import Context
 from integrations.service.reviews import dossier
 from integrations.service.views import OrderView
 from statemachine import ids
-from statemachine.dispute import Dispute
+from statemachine.dispute import Dispute, DisputeKind
 
 
 def when(value: datetime | str | None, zone: ZoneInfo) -> str:
@@ -166,6 +166,15 @@ def stall_description(ctx: Context, case: OpenCase, now: datetime) -> str:
             f"`orderpilot stall chase {case.entity} --by NAME --note …`.\n")
 
 
+WHAT_THE_BANK_DID = {DisputeKind.INQUIRY: "The buyer's bank asks about the payment "
+                                           "before charging it back (an inquiry)",
+                     DisputeKind.CHARGEBACK: "The buyer's bank reversed the payment "
+                                             "(a chargeback)"}
+WHILE_OPEN = {DisputeKind.INQUIRY: "No money is taken yet: an answer before the due date is "
+                                   "what prevents the chargeback.",
+              DisputeKind.CHARGEBACK: "The provider holds the money until the bank decides."}
+
+
 def dispute_description(ctx: Context, case: OpenCase, now: datetime) -> str:
     """The chargeback and the evidence as it will be sent (personal data masked here only)."""
     zone, dispute = ctx.settings.zone(), dispute_answer.get(ctx, ids.DISPUTE.parse(case.entity))
@@ -175,11 +184,11 @@ def dispute_description(ctx: Context, case: OpenCase, now: datetime) -> str:
         [name, value.replace("\n", " · ")]
         for name, value in sorted(dispute_answer.shown(ctx, dispute).items())],
         "no evidence prepared yet")
-    return (f"# Dispute · {case.entity} on {case.order_id} · "
+    return (f"# Dispute ({dispute.kind}) · {case.entity} on {case.order_id} · "
             f"{money(case.amount, case.currency)}\n\n{deadline_line(case, now, zone)}\n\n"
-            f"The buyer's bank reversed the payment ({dispute.provider} "
-            f"{dispute.provider_ref}): “{dispute.reason or 'no reason given'}”. The provider "
-            f"holds the money until the bank decides.\n\n## The evidence\n\n{fields}\n"
+            f"{WHAT_THE_BANK_DID[dispute.kind]} ({dispute.provider} "
+            f"{dispute.provider_ref}): “{dispute.reason or 'no reason given'}”. "
+            f"{WHILE_OPEN[dispute.kind]}\n\n## The evidence\n\n{fields}\n"
             f"Addresses and contact details go to the provider in full; they are masked here."
             f"\n\n**submit**: send this evidence once (key `evidence:{case.entity}`); "
             f"`extra_text` is added to the uncategorized text. **accept**: concede, the order "

@@ -168,7 +168,7 @@ def _dispute_reviews(tx: Tx, now: datetime, dispute_number: int | None) -> list[
             return []
     return [OpenCase(DISPUTE_REVIEW, d.public_id, d.public_id, ids.ORDER(d.order_id),
                      tx.store.get_order(d.order_id).buyer_id, d.amount, d.currency,
-                     d.created_at, d.evidence_due_by, (f"chargeback: {d.reason or 'no reason'}",))
+                     d.created_at, d.evidence_due_by, (f"{d.kind}: {d.reason or 'no reason'}",))
             for d in disputes if d.state in UNANSWERED and
             (d.evidence_due_by is None or now < d.evidence_due_by)]
 

@@ -53,7 +53,8 @@ class PaymentOperationRow(Base):
 
 
 class DisputeRow(Base):
-    """A chargeback: opened by the buyer's bank, answered with evidence, won or lost."""
+    """A dispute (an inquiry or a chargeback): opened by the buyer's bank, answered with
+    evidence, won or lost."""
 
     __tablename__ = "disputes"
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -65,6 +66,7 @@ class DisputeRow(Base):
     version: Mapped[int]
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(16))  # inquiry | chargeback (DisputeKind)
     reason: Mapped[str | None] = mapped_column(String(200))
     evidence_due_by: Mapped[datetime | None]
     evidence: Mapped[dict[str, Any] | None]

@@ -16,7 +16,7 @@ so each is applied as "the dispute is now in this status":
 
 An inquiry (the bank asks before charging back; Shopify withdraws no money) is opened like a
 chargeback — it has an evidence due date, and answering it is what prevents the chargeback —
-with its type in the reason. An inquiry that ends lost or accepted without becoming a chargeback
+its kind recorded (`inquiry`). An inquiry that ends lost or accepted without becoming a chargeback
 moves no money: `close` ends the dispute (nothing booked, its amount no longer held, the SLA
 alert cleared). Shopify escalates an inquiry on the same Dispute object (`type` turns to
 `chargeback`; GraphQL's `initiatedAs` keeps what it began as): while open it keeps its dispute
@@ -41,7 +41,7 @@ from integrations.service.context import Context, Tx
 from integrations.service.inputs import parse
 from statemachine import ids
 from statemachine.currency import minor
-from statemachine.dispute import OPEN, UNANSWERED, Dispute, DisputeState
+from statemachine.dispute import OPEN, UNANSWERED, Dispute, DisputeKind, DisputeState
 from statemachine.errors import InvalidInput
 from statemachine.order_aggregate import Order
 from statemachine.ports import MoneyEvent
@@ -103,7 +103,8 @@ def _apply(ctx: Context, tx: Tx, d: ShopifyDelivery, dispute: ShopifyDispute, or
         ours = disputes.open_dispute(ctx, tx, order, MoneyEvent(
             ACTOR, d.event_id, "dispute_opened", order.payment_ref or f"shopify:{order.id}",
             amount, dispute.currency, ctx.clock.now(), dispute_ref=str(dispute.id),
-            reason=_reason(dispute), due_by=dispute.evidence_due_by))
+            reason=_reason(dispute), due_by=dispute.evidence_due_by,
+            dispute_kind=dispute.type))
         ours = DisputeStore(tx.store.sql).by_ref(ACTOR, str(dispute.id))
         assert ours is not None
     said = f"dispute {ours.public_id}"
@@ -117,7 +118,7 @@ def _apply(ctx: Context, tx: Tx, d: ShopifyDelivery, dispute: ShopifyDispute, or
             f"{said} is {ours.state}; Shopify says {dispute.status}", ours
     if ours.state not in OPEN:
         return opened, f"{said} is already {ours.state} (Shopify says {dispute.status})", ours
-    if dispute.type == "inquiry" and (ours.reason or "").startswith("chargeback:"):
+    if dispute.type == "inquiry" and ours.kind is DisputeKind.CHARGEBACK:
         # a late delivery of the inquiry this chargeback grew from: it decides nothing now
         return opened, (f"{said} is a chargeback now; Shopify's inquiry {dispute.status} "
                         "is older news: recorded, not applied"), ours
@@ -134,12 +135,13 @@ def _apply(ctx: Context, tx: Tx, d: ShopifyDelivery, dispute: ShopifyDispute, or
 def _reason(dispute: ShopifyDispute) -> str:
     code = f", network code {dispute.network_reason_code}" \
         if dispute.network_reason_code is not None else ""
-    return f"{dispute.type}: {dispute.reason or 'no reason given'}{code}"
+    return f"{dispute.reason or 'no reason given'}{code}"
 
 
 def _view(d: Dispute) -> dict[str, Any]:
     return {"id": d.public_id, "order_id": ids.ORDER(d.order_id), "state": d.state.value,
-            "amount": d.amount, "currency": d.currency, "reason": d.reason,
+            "kind": d.kind.value, "amount": d.amount, "currency": d.currency,
+            "reason": d.reason,
             "provider_ref": d.provider_ref,
             "due_by": d.evidence_due_by.isoformat() if d.evidence_due_by else None,
             "booked": d.booked, "unbooked": d.unbooked}

@@ -28,6 +28,12 @@ KINDS = {"payment_intent.amount_capturable_updated": "authorised",
 OUTCOMES = {"won": "won", "warning_closed": "closed"}
 
 
+def kind_of(status: Any) -> str:
+    """Stripe has no dispute type: an inquiry (or early fraud warning: the bank asks, no money
+    is withdrawn) is a dispute whose status is one of the `warning_*` ones."""
+    return "inquiry" if str(status).startswith("warning_") else "chargeback"
+
+
 def read_event(payload: bytes, signature: str | None, secret: str,
                tolerance_seconds: int) -> MoneyEvent | None:
     """The verified event as a MoneyEvent; None for an event type orderpilot does not use."""
@@ -54,7 +60,7 @@ def _translate(kind: str, event_id: str, created: int, obj: dict[str, Any]) -> M
         status = obj.get("status")
         return MoneyEvent(**base, payment_ref=obj.get("payment_intent") or obj["charge"],
                           amount=int(obj["amount"]), dispute_ref=obj["id"],
-                          reason=obj.get("reason"),
+                          reason=obj.get("reason"), dispute_kind=kind_of(status),
                           outcome=None if kind == "dispute_opened" else
                           OUTCOMES.get(str(status), "lost"),
                           due_by=datetime.fromtimestamp(due, UTC) if due else None)

@@ -28,6 +28,7 @@ from statemachine.dispute import (
     DISPUTE_LIFECYCLE,
     UNANSWERED,
     Dispute,
+    DisputeKind,
     DisputeState,
 )
 from statemachine.money import PaymentOperation, chargeback_booking
@@ -48,10 +49,11 @@ def open_dispute(ctx: Context, tx: Tx, order: Order, event: MoneyEvent,
     dispute = Dispute(id=0, order_id=order.id, provider=event.provider,
                       provider_ref=event.dispute_ref or "", payment_ref=event.payment_ref,
                       state=DisputeState.OPENED, version=1, amount=event.amount,
-                      currency=event.currency, created_at=now, reason=event.reason,
+                      currency=event.currency, created_at=now,
+                      kind=DisputeKind(event.dispute_kind), reason=event.reason,
                       evidence_due_by=event.due_by)
     created = pipeline.create(ctx, tx, DISPUTE, dispute, f"provider:{event.provider}", {
-        "amount": event.amount, "reason": event.reason,
+        "amount": event.amount, "kind": dispute.kind.value, "reason": event.reason,
         "provider_ref": event.dispute_ref}, now)
     pipeline.record(ctx, tx, [created])
     return dispute
@@ -92,7 +94,7 @@ def evidence_due_alert(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> 
 def dispute_event_data(tx: Tx | None, dispute: Dispute) -> dict[str, Any]:
     due = dispute.evidence_due_by
     return {"dispute_id": dispute.public_id, "state": dispute.state.value,
-            "amount": dispute.amount, "currency": dispute.currency,
+            "kind": dispute.kind.value, "amount": dispute.amount, "currency": dispute.currency,
             "provider": dispute.provider, "due_by": due.isoformat() if due else None,
             "booked": dispute.booked, "unbooked": dispute.unbooked}
 

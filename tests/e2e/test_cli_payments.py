@@ -193,7 +193,8 @@ def test_finance_answers_a_dispute_from_the_command_line(disputed):
     listed = RUN.invoke(app, ["dispute", "list", "--db", disputed, "--json"])
     assert listed.exit_code == 0, listed.output
     [dispute] = json.loads(listed.output)
-    assert (dispute["id"], dispute["state"], dispute["amount"]) == ("d-1", "opened", 29900)
+    assert (dispute["id"], dispute["kind"], dispute["state"], dispute["amount"]) == (
+        "d-1", "chargeback", "opened", 29900)
     prepared = RUN.invoke(app, ["dispute", "prepare", "d-1", "--by", "finance:li", "--db",
                                 disputed, "--policy", "7 天无理由退货"])
     assert prepared.exit_code == 0, prepared.output

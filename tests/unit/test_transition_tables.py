@@ -18,7 +18,7 @@ from statemachine.aftersales import (
     CaseState,
     Inspection,
 )
-from statemachine.dispute import DISPUTE_LIFECYCLE, Dispute, DisputeState
+from statemachine.dispute import DISPUTE_LIFECYCLE, Dispute, DisputeKind, DisputeState
 from statemachine.errors import InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order, OrderLine, OrderState
@@ -123,7 +123,7 @@ ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20),
                                  "shown_before": {}, "shown_after": {"line": "浙***"}}}
 CASE_CTX = {"inspect": {"result": "ok"}}
 DISPUTE_CTX = {"prepare": {"evidence": {"tracking": "SF1234567890"}},
-               "reopen": {"reason": "chargeback: fraudulent", "due_by": START}}
+               "reopen": {"reason": "fraudulent", "due_by": START}}
 
 
 def _order(state: str, trigger: str) -> Order:
@@ -156,7 +156,7 @@ def _case(state: str, trigger: str) -> AfterSalesCase:
 
 def _dispute(state: str) -> Dispute:
     return Dispute(1, 1, "shopify", "285332461850454", "p-1", DisputeState(state), 1, 100,
-                   "CNY", START, reason="inquiry: fraudulent")
+                   "CNY", START, kind=DisputeKind.INQUIRY, reason="fraudulent")
 
 
 MACHINES = {
@@ -206,7 +206,8 @@ def test_closing_an_inquiry_books_nothing_and_clears_its_alert_and_reopening_arm
     assert [k.value for k in closed.clear] == ["dispute_evidence"]
     due = START + timedelta(days=30)
     reopened = DISPUTE_LIFECYCLE.fire(dispute, "reopen", at=START, actor="shopify",
-                                      reason="chargeback: fraudulent", due_by=due)
-    assert (dispute.reason, dispute.evidence_due_by) == ("chargeback: fraudulent", due)
+                                      reason="product_not_received", due_by=due)
+    assert (dispute.kind, dispute.reason, dispute.evidence_due_by) == (
+        DisputeKind.CHARGEBACK, "product_not_received", due)
     assert [(k.value, at) for k, at in reopened.arm] == [
         ("dispute_evidence", due - timedelta(hours=48))]

@@ -71,7 +71,7 @@ def test_a_chargeback_opens_a_dispute_on_the_order_and_a_loss_books_it(storefron
     assert (dispute["order_id"], dispute["state"], dispute["amount"], dispute["currency"],
             dispute["provider"], dispute["provider_ref"]) == (
         "o-1", "opened", 7980, "CNY", "shopify", str(DISPUTE))
-    assert dispute["reason"] == "chargeback: fraudulent, network code 4837"
+    assert (dispute["kind"], dispute["reason"]) == ("chargeback", "fraudulent, network code 4837")
     assert dispute["due_by"] == "2026-12-10T15:59:59+00:00"
     assert evidence_alerts(pilot) == ["2026-12-08 15:59:59"]  # 48 h before it is due
     # When the merchant answers in Shopify's admin and the bank decides against it
@@ -172,8 +172,8 @@ def test_an_inquiry_is_opened_moves_no_money_and_keeps_its_dispute_as_a_chargeba
     paid_order(http)
     send(http, "disputes/create", shopify_dispute(kind="inquiry"), "wh-d1")
     [dispute] = pilot.disputes.list()
-    assert (dispute["state"], dispute["reason"]) == (
-        "opened", "inquiry: fraudulent, network code 4837")
+    assert (dispute["state"], dispute["kind"], dispute["reason"]) == (
+        "opened", "inquiry", "fraudulent, network code 4837")
     # the inquiry turns into a chargeback while open (same Shopify dispute id), then is lost
     send(http, "disputes/update", shopify_dispute(status="needs_response"), "wh-d2")
     send(http, "disputes/update", shopify_dispute(status="lost"), "wh-d3")
@@ -241,8 +241,8 @@ def test_a_closed_inquiry_shopify_turns_into_a_chargeback_opens_again(storefront
     assert charged.json()["applied"] is True, charged.text
     assert "reopened" in charged.json()["note"]
     [dispute] = pilot.disputes.list()
-    assert (dispute["state"], dispute["reason"], dispute["due_by"]) == (
-        "opened", "chargeback: fraudulent, network code 4837", "2027-01-05T15:59:59+00:00")
+    assert (dispute["state"], dispute["kind"], dispute["reason"], dispute["due_by"]) == (
+        "opened", "chargeback", "fraudulent, network code 4837", "2027-01-05T15:59:59+00:00")
     assert evidence_alerts(pilot) == ["2027-01-03 15:59:59"]
     # a late resend of the inquiry's close (another webhook id) does not close the chargeback
     late = send(http, "disputes/update", shopify_dispute(kind="inquiry", status="lost"),

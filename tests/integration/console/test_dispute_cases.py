@@ -60,6 +60,8 @@ def test_the_form_shows_the_mapped_evidence_with_personal_data_masked(shop):
     assert pilot.disputes.get(dispute_id)["state"] == "evidence_due"
     assert "| shipping_tracking_number | SF1234567890 |" in text
     assert "来电确认收到龙井茶" in text and "¥299.00" in text and "Decide by" in text
+    # and say what the bank did: a chargeback, the money held (the dispute's kind)
+    assert text.startswith("# Dispute (chargeback) · ") and "reversed the payment" in text
     assert not any(pii in text for pii in ("张伟", "文三路", "13987654321"))
     # (the provider's copy is whole: the bank needs the address)
     assert "文三路 18 号" in pilot.disputes.get(dispute_id)["evidence"]["shipping_address"]
