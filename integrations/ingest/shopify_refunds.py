@@ -141,7 +141,10 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
     def apply(tx: Tx, _: Any) -> Applied:
         ours = _order_for_money(tx, d.shop, t.order_id, t.currency, "currency")
         key = f"refund-again:shopify:{t.id}"
-        if MoneyStore(tx.store.sql).by_key(key) is not None:
+        kept = tx.store.inbox_keep(f"shopify:{d.shop}:failed-transaction:{t.id}",
+                                   "shopify-failed-transaction", {"by": d.event_id},
+                                   ctx.clock.now())  # once, owed again or not
+        if MoneyStore(tx.store.sql).by_key(key) is not None or kept.get("by") != d.event_id:
             return _answer(tx, ours, f"transaction {t.id}'s failure was recorded already")
         amount = minor(t.amount, ours.currency, "amount")
         refund = (tx.store.inbox_get(_pending_key(d.shop, str(t.id))) or {}).get("refund")
@@ -149,9 +152,14 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
                f"(transaction {t.id}: {t.status}): the buyer is not paid back; refund again in "
                "Shopify's admin")
         ours = tx.store.get_order(ours.id, lock=True)
-        money_requests.request(ctx, tx, ours, OperationKind.REFUND, amount, key, ACTOR,
-                               payment_ref=ours.payment_ref or f"shopify:{t.order_id}",
-                               purpose={"failed": str(t.id)}, reason=why, provider=ACTOR)
+        paid_back = admin_refunds.paid_back_already(tx, ours, str(t.id), ctx.clock.now())
+        if paid_back:  # the refund of ours it was paying was settled by a lost chargeback
+            why = (f"shopify refund {refund or '(not received)'} failed at the gateway "
+                   f"(transaction {t.id}: {t.status}): nothing owed again, {paid_back}")
+        else:
+            money_requests.request(ctx, tx, ours, OperationKind.REFUND, amount, key, ACTOR,
+                                   payment_ref=ours.payment_ref or f"shopify:{t.order_id}",
+                                   purpose={"failed": str(t.id)}, reason=why, provider=ACTOR)
         records.payment_add(tx.connection, {
             "order_id": ours.id, "kind": "refund_failed", "amount": amount,
             "currency": ours.currency, "provider_ref": f"shopify:transaction:{t.id}",
@@ -325,6 +333,11 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
             return "refunded when Shopify cancelled the order: recorded already"
         raise InvalidInput({field: f"refunds {money} but the ledger holds only {kept} of "
                                    f"{ids.ORDER(ours.id)}"})
+    if given is not None and given.settled:  # a refund of ours it pays a chargeback paid
+        goods, twice = admin_refunds.paid_twice(ctx, tx, ours, goods, ref, given.settled,
+                                                ctx.clock.now())
+        if twice:
+            ours, reason = tx.store.get_order(ours.id), f"{reason} ({twice})"
     left = ours.paid - ours.refunded
     if goods > left:
         raise InvalidInput({"refund_line_items": f"refunds {goods} but only {left} of "

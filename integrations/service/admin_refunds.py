@@ -46,10 +46,11 @@ after-sales case refunds them again — not for an order placed before line ids 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from integrations.db.money_store import MoneyStore
-from integrations.service import money_requests
+from integrations.service import money_requests, orders
 from integrations.service.context import Context, Tx
 from integrations.service.money_effects import apply_effects
 from statemachine.money import (
@@ -162,7 +163,7 @@ def _progress(tx: Tx, op: PaymentOperation) -> dict[str, Any]:
     """What provider refunds gave a refund of ours so far: units of its lines, what Shopify
     priced them at (`due`), the money given (`given`), their refs, their pending transactions."""
     kept = tx.store.inbox_get(_progress_key(op)) or {}
-    return {"target": op.order_id, "units": dict(kept.get("units", {})),
+    return {**kept, "target": op.order_id, "units": dict(kept.get("units", {})),
             "due": int(kept.get("due", 0)), "given": int(kept.get("given", 0)),
             "refs": list(kept.get("refs", [])), "waiting": list(kept.get("waiting", []))}
 
@@ -257,6 +258,11 @@ def settle_paid_back(ctx: Context, tx: Tx, order: Order,
     refunded, the order counting it); what `ref` paid of them (their lacking parts)."""
     settled = _settle(ctx, tx, order, [op for op, _ in paid_back],
                       sum(op.amount for op, _ in paid_back), ref)[1]
+    for op, lacking in paid_back:
+        if op.key in settled and op.lines:  # its progress says it is all given now, and by
+            progress = _progress(tx, op)    # whom: money its admin refunds still bring is
+            progress.update(given=op.amount, paid_back=lacking, settled_by=ref)  # paid twice
+            tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, ctx.clock.now())
     return sum(lacking for op, lacking in paid_back if op.key in settled)
 
 
@@ -283,3 +289,67 @@ def _settle_one(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, amount
     apply_effects(ctx, tx, tx.store.get_order(order.id, lock=True),
                   replace(op, amount=amount), result)
     return True
+
+
+# --- money an admin refund brings for a refund of ours a chargeback paid back already --------
+
+
+def paid_twice(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, transaction: str,
+               now: datetime) -> tuple[int, str | None]:
+    """A provider refund's transaction settling late (`transaction`, its goods `goods`) for
+    units of a refund of ours that a lost chargeback settled while it was pending: the bank
+    and the merchant both paid them back. That money did go to the buyer: the order counts it
+    as a refund of its own, within what it has left (what passes it is a loss beyond the
+    order), its units are not marked again (the chargeback's settlement marked them), and
+    finance is told (`refund_paid_twice`). (goods left for the usual booking, a note for the
+    ledger row; None when it pays nothing twice.)"""
+    notes = []
+    for op, progress in _settled_by_chargeback(tx, order, transaction):
+        twice = min(goods, int(progress.get("paid_back", 0)) - int(progress.get("twice", 0)))
+        progress.update(waiting=[w for w in progress["waiting"] if w != transaction],
+                        twice=int(progress.get("twice", 0)) + max(twice, 0))
+        tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
+        if twice <= 0:
+            continue
+        goods -= twice
+        order = tx.store.get_order(order.id, lock=True)
+        counted = min(twice, order.paid - order.refunded)
+        why = (f"{ref} paid {op.key}'s units ({op.reason or 'refund'}) a second time: "
+               f"{progress['settled_by']} paid them back while it was pending")
+        if counted > 0:
+            orders.fire(ctx, tx, order, "refund", op.provider,
+                        {"amount": counted, "reason": why})
+        tx.writer.signal("refund_paid_twice", "order", order.id, order.id, now, {
+            "amount": twice, "currency": op.currency, "counted": counted,
+            "beyond_order": twice - counted, "operation": op.key,
+            "case": op.purpose.get("case"), "paid_back_by": progress["settled_by"],
+            "refund": ref, "transaction": transaction, "reason": why})
+        notes.append(why + (f" ({twice - counted} beyond what the order had left)"
+                            if counted < twice else ""))
+    return goods, "; ".join(notes) or None
+
+
+def paid_back_already(tx: Tx, order: Order, transaction: str, now: datetime) -> str | None:
+    """A provider refund's transaction that failed after a lost chargeback settled the refund
+    of ours it was paying: nothing is owed again (the bank paid the buyer back). Why, and the
+    transaction no longer waited for; None if it pays no such refund."""
+    why = []
+    for op, progress in _settled_by_chargeback(tx, order, transaction):
+        progress.update(waiting=[w for w in progress["waiting"] if w != transaction])
+        tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
+        why.append(f"{progress['settled_by']} paid {op.key} back")
+    return "; ".join(why) or None
+
+
+def _settled_by_chargeback(tx: Tx, order: Order, transaction: str
+                           ) -> list[tuple[PaymentOperation, dict[str, Any]]]:
+    """The order's refunds of ours a chargeback settled whose progress still waits for
+    `transaction` (a provider refund of their units, pending when the chargeback was lost)."""
+    found = []
+    for op in MoneyStore(tx.store.sql).of_order(order.id):
+        if op.kind is OperationKind.REFUND and op.status is OperationStatus.SUCCEEDED \
+                and op.provider in REFUNDED_BY_MERCHANT and op.lines:
+            progress = _progress(tx, op)
+            if progress.get("paid_back") is not None and transaction in progress["waiting"]:
+                found.append((op, progress))
+    return found
