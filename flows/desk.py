@@ -47,7 +47,8 @@ class Desk:
 
     def open(self, client: SyncPrefectClient, case: OpenCase) -> tuple[FlowRun, bool]:
         """The case's run, suspended with its form, created once per case episode; True when
-        this call created it."""
+        this call created it and its form now waits for a person — a run closed at once (its
+        case lapsed since it was read) or that could not be suspended is not an opened one."""
         spec, dead = KINDS[case.kind], 0
         while True:
             key = f"{case.kind}:{case.episode}" + (f":{dead + 1}" if dead else "")
@@ -61,9 +62,7 @@ class Desk:
             dead += 1  # an earlier run of this episode ended (cancelled by hand, crashed)
         fresh = run.state is not None and run.state.is_running() and \
             not run.empirical_policy.pause_keys
-        if fresh:
-            self._ask(client, run, case)
-        return run, fresh
+        return run, fresh and self._ask(client, run, case)
 
     def close(self, client: SyncPrefectClient, kind: str, entity: str, why: str) -> int:
         """End every waiting run of the case: it was settled elsewhere (or is gone). A run
@@ -193,14 +192,15 @@ class Desk:
             case_runs.close(client, run.id, f"duplicate: {others[0].name} is open")
             return "duplicate"
         case_runs.add_tags(client, run, *KINDS[kind].tags(case), *self.own_tags)
-        self._ask(client, client.read_flow_run(run.id), case)
-        return "opened"
+        return "opened" if self._ask(client, client.read_flow_run(run.id), case) \
+            else "closed at once: nothing left to answer"
 
     def _ask(self, client: SyncPrefectClient, run: FlowRun, case: OpenCase,
-             banner: str = "") -> None:
-        """Suspend the run with the case's form; `banner` (markdown) goes above the case. A
-        form that would lapse within a second (the case read as open, its due date passed
-        since) is not shown: the run is closed saying why."""
+             banner: str = "") -> bool:
+        """Suspend the run with the case's form; `banner` (markdown) goes above the case;
+        whether the form now waits for a person. A form that would lapse within a second (the
+        case read as open, its due date passed since) is not shown: the run is closed saying
+        why (False); so is a run that could not be suspended (no longer running)."""
         spec, now = KINDS[case.kind], self.ctx.clock.now()
         if spec.prepare is not None:
             spec.prepare(self.ctx, case.entity)
@@ -214,12 +214,14 @@ class Desk:
         if left is not None and left < LEAST_ANSWERABLE:
             why = spec.why_gone(self.ctx, case.entity) if spec.why_gone else "it lapsed"
             case_runs.close(client, run.id, f"closed: {why}")
-            return
-        if case_runs.suspend_with_form(client, run, spec.form, description, left):
+            return False
+        waits = case_runs.suspend_with_form(client, run, spec.form, description, left)
+        if waits:
             case_runs.note(client, run.id, f"{case.kind} of {case.entity} ({case.order_id}): "
                            f"{'; '.join(case.reasons)} — waiting for a person"
                            + (f" ({banner.lstrip('> ')})" if banner else ""))
         self.publish_timeline(client, case.order_id, run.id)
+        return waits
 
     def _ask_again(self, client: SyncPrefectClient, run: FlowRun, kind: str, entity: str,
                    why: str) -> str:

@@ -225,6 +225,33 @@ def test_a_run_opened_as_the_due_date_passes_is_closed_not_given_a_form_that_out
     assert gateway.dispute_calls == []
 
 
+def test_a_run_closed_at_once_as_its_due_date_passed_is_not_counted_as_opened(
+        shop, prefect_server: str):
+    """The console's "opened" and the re-drive's "recreated" count what `Desk.open` says it
+    opened (a form waiting: tests/integration/orchestration/test_console.py's metrics)."""
+    from prefect.client.orchestration import get_client
+
+    from deployments.console import register_deployments
+    from flows.desk import Desk
+    from flows.wiring import ports
+    from integrations.console.casework import DISPUTE_REVIEW, open_case
+
+    pilot, gateway = shop
+    desk = Desk(pilot.context, ports(pilot.context), register_deployments())
+    # Given a dispute read as open a moment before its due date
+    _, dispute_id, _ = disputed_order(pilot, gateway, due_in=timedelta(hours=1))
+    case = open_case(pilot.context, DISPUTE_REVIEW, dispute_id)
+    assert case is not None
+    # When the due date passes before the console opens its run
+    pilot.clock.advance(hours=1, seconds=1)
+    with get_client(sync_client=True) as client:
+        run, opened = desk.open(client, case)
+        final = client.read_flow_run(run.id).state
+    # Then the run, closed at once, is not counted as opened
+    assert final.is_completed() and final.message.startswith("closed: ")
+    assert opened is False
+
+
 def test_the_dispute_flow_run_by_prefects_engine_suspends_until_the_due_date_and_submits(
         any_url: str, live_clock: Any, prefect_server: str, monkeypatch: pytest.MonkeyPatch):
     from prefect.client.orchestration import get_client
