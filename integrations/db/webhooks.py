@@ -36,9 +36,12 @@ DELIVERIES = WebhookDeliveryRow.__table__
 FANNED = Insert(DELIVERIES, but=("id", "last_status_code", "last_error", "last_attempt_at",
                                  "delivered_at"), key=("subscription_id", "outbox_id"))
 CLAIM_LOCK = 461_015_001  # PostgreSQL advisory lock: one relay claims at a time
-# How long creating a subscription waits for the outbox writers before it gives up: transitions
-# queue behind its lock request, so a session idle in a transaction must not stall them
-SUBSCRIBE_LOCK_WAIT_MS = 3000
+# How long one attempt to create a subscription waits for the outbox writers: transitions queue
+# behind its lock request, so a session idle in a transaction must not stall them. The service
+# runs the creation again after a pause (service/contention.py, ATTEMPTS runs): a writer that
+# is merely slow is waited out over ~3 s in all, and transitions go through between attempts
+# instead of waiting behind one long request
+SUBSCRIBE_LOCK_WAIT_MS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +94,9 @@ class WebhookStore:
         Transitions wait for that moment (a short transaction; take it before anything else).
         The wait is bounded (`SUBSCRIBE_LOCK_WAIT_MS`): a writer left idle in its transaction
         would hold the lock request, and every transition queued behind it, for as long as it
-        idles; past the bound PostgreSQL refuses the lock (SQLSTATE 55P03), which the caller
-        gets as `Contention`, nothing written.
+        idles; past the bound PostgreSQL refuses the lock (SQLSTATE 55P03), nothing written,
+        and the service runs the creation again — past its budget the caller gets
+        `Contention`.
         SQLite's writers take turns: ids are taken in commit order already."""
         if not self.sql.sqlite:
             self.sql.run(f"SET LOCAL lock_timeout = {int(SUBSCRIBE_LOCK_WAIT_MS)}")

@@ -3,6 +3,11 @@
 A subscription names a URL, the events it wants (`orderpilot.order.*`, `orderpilot.*`, or exact
 names such as `orderpilot.shipment.delivered`) and a Standard Webhooks secret (`whsec_…`,
 generated unless given). It receives the events that happen after it was created.
+
+Each change is a command run under the one retry policy (service/contention.py), from the
+Python API, the CLI and the ops HTTP routes alike: a subscription's bounded wait for the
+outbox's writers (db/webhooks.py, PostgreSQL's lock timeout) or a collision with the relay
+is run again, and only a store busy past the budget answers `Contention` (503, Retry-After).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 from pydantic import AnyHttpUrl, Field, field_validator
 
 from integrations.db.webhooks import WebhookStore
+from integrations.service.contention import retrying
 from integrations.service.context import Context
 from integrations.service.inputs import Edge, check_actor, parse
 from integrations.service.views import View
@@ -93,6 +99,7 @@ class DeliveryView(View):
     delivered_at: datetime | None
 
 
+@retrying("adding a subscription")
 def subscribe(ctx: Context, request: dict[str, Any], actor: str) -> NewSubscription:
     """Add a subscription; returns it with its secret (shown once: it is never listed)."""
     checked = parse(Subscribe, request)
@@ -115,6 +122,7 @@ def subscriptions(ctx: Context, kind: str | None = "webhook") -> list[Subscripti
         return [_view(store, s, counts) for s in store.subscriptions(kind)]
 
 
+@retrying("pausing or resuming a subscription")
 def set_active(ctx: Context, subscription_id: str, active: bool) -> SubscriptionView:
     """Pause (events are not handed to it meanwhile) or resume a subscription."""
     number = ids.SUBSCRIPTION.parse(subscription_id)
@@ -125,6 +133,7 @@ def set_active(ctx: Context, subscription_id: str, active: bool) -> Subscription
         return _view(store, store.subscription(number))
 
 
+@retrying("removing a subscription")
 def remove(ctx: Context, subscription_id: str) -> None:
     """Delete a subscription and its delivery log."""
     with ctx.tx() as tx:
@@ -146,6 +155,7 @@ def deliveries(ctx: Context, subscription_id: str | None = None, status: str | N
     return [_delivery(r) for r in rows]
 
 
+@retrying("queueing dead letters again")
 def resend(ctx: Context, delivery_ids: list[str] | None = None,
            subscription_id: str | None = None) -> int:
     """Queue dead-lettered deliveries again (given ones, or all of a subscription, or all)."""

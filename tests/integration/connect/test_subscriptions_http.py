@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
+from integrations.db import webhooks as webhook_rows
+from integrations.db.engine import make_engine
 from integrations.db.webhooks import WebhookStore
 from orderpilot import InvalidInput, OrderPilot
+from statemachine.risk_port import approve_everything
+from tests.factories import paid_order, stock
 from tests.integration.integ.server import Client, row_counts, running_server
 
 
@@ -73,3 +80,55 @@ def test_the_python_api_refuses_a_subscriber_url_too_long_once_encoded(any_pilot
     with pytest.raises(InvalidInput) as refused:
         any_pilot.webhooks.subscribe("https://erp.example.cn/" + "订单" * 300)
     assert "percent-encoded" in refused.value.problems["url"]
+
+
+@pytest.mark.postgres
+def test_a_subscription_that_waits_out_a_slow_outbox_writer_is_created_not_refused_503(
+        postgres_url, live_clock, monkeypatch):
+    """PostgreSQL only: creating a subscription waits for the outbox's writers a bounded time
+    per attempt (db/webhooks.py); a writer that is merely slow — still writing after one
+    attempt's wait, done before the retry budget is spent — is waited out (service/
+    contention.py), as the Python API waits it out: ops hear 201, not 503."""
+    monkeypatch.setattr(webhook_rows, "SUBSCRIBE_LOCK_WAIT_MS", 200)
+    pilot = OrderPilot(postgres_url, clock=live_clock, risk_check=approve_everything)
+    stock(pilot)
+    order = paid_order(pilot, buyer="b-hz-1")
+    engine = make_engine(postgres_url)
+    writer = engine.connect()
+    with running_server(pilot) as base_url:
+        client = Client(base_url)
+        try:
+            # Given a transition's transaction that wrote the outbox, and commits once the
+            # subscription has waited for it longer than one attempt may (0.2 s)
+            writer.begin()
+            writer.exec_driver_sql("UPDATE outbox SET published_at = published_at WHERE id = "
+                                   "(SELECT MAX(id) FROM outbox)")
+            done = threading.Thread(target=_commit_after_a_waiting_lock_request,
+                                    args=(pilot, writer, 0.5))
+            done.start()
+            # When ops add a subscription over HTTP meanwhile
+            added = client.post("/v1/ops/webhooks", {"url": "https://erp.example.cn/hooks",
+                                                     "by": "ops-mei"})
+            done.join()
+        finally:
+            client.http.close()
+            writer.close()
+            engine.dispose()
+    # Then it is created once the writer is done (201), and it is the only one
+    assert added.status_code == 201, added.text
+    assert [s.id for s in pilot.webhooks.list()] == [added.json()["id"]]
+    assert pilot.orders.get(order.id).state == "paid"
+    pilot.close()
+
+
+def _commit_after_a_waiting_lock_request(pilot: OrderPilot, writer, after: float) -> None:
+    """Commit `writer` `after` seconds past the moment a session first waits for the outbox."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with pilot.context.tx(readonly=True) as tx:
+            if tx.store.sql.one("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = "
+                                "l.relation WHERE c.relname = 'outbox' AND NOT l.granted")[0]:
+                break
+        time.sleep(0.01)
+    time.sleep(after)
+    writer.commit()
