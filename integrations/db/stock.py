@@ -22,6 +22,10 @@ HOLD = Insert(HOLDS, but=("id", "shipment_id"))  # a reship tags its parcel afte
 RECEIVE_SQL = ("INSERT INTO inventory (sku, warehouse, on_hand, reserved) "
                "VALUES (:sku, :wh, :q, 0) ON CONFLICT (sku, warehouse) DO UPDATE SET "
                "on_hand = inventory.on_hand + excluded.on_hand RETURNING on_hand")
+RESERVE = ("UPDATE inventory SET reserved = reserved + :q WHERE sku = :sku AND warehouse = :wh "
+           "AND on_hand - reserved >= :q")  # one statement: it can never oversell
+ADJUST = ("UPDATE inventory SET on_hand = on_hand + :d_on_hand, reserved = reserved + "
+          ":d_reserved WHERE sku = :sku AND warehouse = :wh")
 
 
 def add_holds(sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -68,15 +72,39 @@ class StockStore:
         Inventory rows are taken in (sku, warehouse) order, the global lock order: two orders
         naming the same skus in opposite order cannot wait on each other."""
         for alloc in sorted(plan, key=lambda a: (a.sku, a.warehouse)):
-            taken = self.sql.run(
-                "UPDATE inventory SET reserved = reserved + :q WHERE sku = :sku AND "
-                "warehouse = :wh AND on_hand - reserved >= :q",
-                {"q": alloc.quantity, "sku": alloc.sku, "wh": alloc.warehouse}).rowcount
-            if taken != 1:
+            if not self._reserve(alloc):
                 return False  # the caller rolls back the whole unit of work
-        add_holds(self.sql, [{"order_id": order_id, "line_no": a.line_no, "sku": a.sku,
-                              "warehouse": a.warehouse, "quantity": a.quantity,
-                              "status": HELD, "created_at": at} for a in plan])
+        self._hold(order_id, plan, at)
+        return True
+
+    def move(self, order_id: int, plan: list[Allocation], at: datetime) -> bool:
+        """Give an order's live units back (held: reserved drops; sold: back on hand), marked
+        `moved`, and reserve `plan` instead — every row or none: False means a concurrent order
+        took the stock (the caller rolls back). Not `released`: a released hold is what
+        `revive` takes again (`released_plan`).
+
+        The rows given back and the rows taken are touched in one (sku, warehouse) order, the
+        global lock order: giving back Shenzhen's row and then taking Shanghai's (the plan's
+        order) waited in a circle with a cancel or a placement taking Shanghai's then
+        Shenzhen's, and PostgreSQL aborted one of them."""
+        held, sold = self.holds_of([order_id], HELD), self.holds_of([order_id], CONSUMED)
+        back: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # on_hand, reserved
+        for hold in held:
+            back[(hold.sku, hold.warehouse)][1] -= hold.quantity
+        for hold in sold:
+            back[(hold.sku, hold.warehouse)][0] += hold.quantity
+        taken: dict[tuple[str, str], list[Allocation]] = defaultdict(list)
+        for alloc in plan:
+            taken[(alloc.sku, alloc.warehouse)].append(alloc)
+        for key in sorted(back.keys() | taken.keys()):
+            if key in back:
+                self._add(*key, *back[key])
+            if not all(self._reserve(alloc) for alloc in taken.get(key, ())):
+                return False
+        for status, holds in ((HELD, held), (CONSUMED, sold)):
+            if holds:
+                self._mark([order_id], status, MOVED)
+        self._hold(order_id, plan, at)
         return True
 
     def released_plan(self, order_id: int) -> list[Allocation]:
@@ -112,17 +140,6 @@ class StockStore:
         self._mark(order_ids, CONSUMED, RELEASED)
         return sum(h.quantity for h in holds)
 
-    def move_off(self, order_id: int) -> None:
-        """Give an order's live units back (held: reserved drops; sold: back on hand) and
-        mark them `moved`, its stock to be taken again elsewhere (`try_hold`). Not `released`:
-        a released hold is what `revive` takes again (`released_plan`)."""
-        held, sold = self.holds_of([order_id], HELD), self.holds_of([order_id], CONSUMED)
-        self._adjust(held, on_hand_sign=0, reserved_sign=-1)
-        self._adjust(sold, on_hand_sign=1, reserved_sign=0)
-        for status, holds in ((HELD, held), (CONSUMED, sold)):
-            if holds:
-                self._mark([order_id], status, MOVED)
-
     def reconcile(self, fix: bool = False) -> list[Drift]:
         """Recompute `reserved` from live holds; report (and optionally repair) any drift."""
         live = dict(((r.sku, r.warehouse), int(r.q)) for r in self.connection.execute(
@@ -152,11 +169,24 @@ class StockStore:
         totals: dict[tuple[str, str], int] = defaultdict(int)
         for hold in holds:
             totals[(hold.sku, hold.warehouse)] += hold.quantity
-        self.sql.later("UPDATE inventory SET on_hand = on_hand + :d_on_hand, "
-                      "reserved = reserved + :d_reserved WHERE sku = :sku AND warehouse = :wh",
-                      [{"sku": sku, "wh": wh, "d_on_hand": on_hand_sign * q,
-                        "d_reserved": reserved_sign * q}
-                       for (sku, wh), q in sorted(totals.items())])
+        self.sql.later(ADJUST, [{"sku": sku, "wh": wh, "d_on_hand": on_hand_sign * q,
+                                 "d_reserved": reserved_sign * q}
+                                for (sku, wh), q in sorted(totals.items())])
+
+    def _add(self, sku: str, wh: str, on_hand: int, reserved: int) -> None:
+        """Move one row's on_hand and reserved by these amounts (deferred: see sql.later)."""
+        self.sql.later(ADJUST, [{"sku": sku, "wh": wh, "d_on_hand": on_hand,
+                                 "d_reserved": reserved}])
+
+    def _reserve(self, alloc: Allocation) -> bool:
+        """Reserve one allocation if its row has the units free (one conditional UPDATE)."""
+        return self.sql.run(RESERVE, {"q": alloc.quantity, "sku": alloc.sku,
+                                      "wh": alloc.warehouse}).rowcount == 1
+
+    def _hold(self, order_id: int, plan: list[Allocation], at: datetime) -> None:
+        add_holds(self.sql, [{"order_id": order_id, "line_no": a.line_no, "sku": a.sku,
+                              "warehouse": a.warehouse, "quantity": a.quantity,
+                              "status": HELD, "created_at": at} for a in plan])
 
     def _mark(self, order_ids: list[int], from_status: str, to_status: str) -> None:
         where, params = in_list("order_id", order_ids)

@@ -64,8 +64,7 @@ def planned_for(ctx: Context, tx: Tx, order: Order, parsed: ParsedAddress,
         return staying
     if _distance(choice.allocations, km) >= _distance(kept, km):  # not nearer (or the
         return staying  # distances are not known: no regions configured) — no churn
-    tx.stock.move_off(order.id)
-    if not tx.stock.try_hold(order.id, choice.allocations, now):  # PostgreSQL: a concurrent
+    if not tx.stock.move(order.id, choice.allocations, now):  # PostgreSQL: a concurrent
         raise Contention("correcting the address", 1,  # order took it; re-run on a fresh read
                          "a concurrent order took the stock planned for the new address")
     if sold:

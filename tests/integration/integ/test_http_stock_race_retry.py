@@ -1,9 +1,9 @@
 """`POST /v1/ops/orders/{id}/address` when the stock it plans for the new address is taken
 under it: the route re-runs the correction under the one retry policy the Python API uses
 (service/contention.py, `ATTEMPTS` runs); only when every run loses does ops hear 503 with
-Retry-After, nothing written. The stock is "taken" here by refusing the hold the correction
-asks for, as PostgreSQL refuses it when a concurrent order got there first (the real race,
-processes on both stores: races/test_correction_stock_races.py)."""
+Retry-After, nothing written. The stock is "taken" here by refusing the move the correction
+asks for (StockStore.move), as PostgreSQL refuses it when a concurrent order got there first
+(the real race, processes on both stores: races/test_correction_stock_races.py)."""
 
 from __future__ import annotations
 
@@ -49,16 +49,16 @@ class Taken:
 
 @pytest.fixture
 def taken(monkeypatch) -> Taken:
-    state, real = Taken(), StockStore.try_hold
+    state, real = Taken(), StockStore.move
 
-    def try_hold(self, order_id, plan, at):
+    def move(self, order_id, plan, at):
         state.asked += 1
         if state.times > 0:
             state.times -= 1
             return False
         return real(self, order_id, plan, at)
 
-    monkeypatch.setattr(StockStore, "try_hold", try_hold)
+    monkeypatch.setattr(StockStore, "move", move)
     return state
 
 

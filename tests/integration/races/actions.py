@@ -14,6 +14,7 @@ from tests.integration.races.correction_actions import (
     correct_over_http,
     correct_to,
     place_at,
+    retried,
     serve_http,
 )
 from tests.integration.races.trouble_actions import (
@@ -34,8 +35,8 @@ __all__ = ["approve_case", "approve_everything", "correct_over_http", "correct_t
            "declare_stalled_lost",
            "dispute_opened", "place_at",
            "lose_silent_parcels", "pay_recorded_refund",
-           "receive_return", "report_lost", "report_payment", "ship_numbered", "ship_typed",
-           "serve_http", "ship_with_labels", "sweep_at"]
+           "receive_return", "report_lost", "report_payment", "retried", "ship_numbered",
+           "ship_typed", "serve_http", "ship_with_labels", "sweep_at"]
 
 ADDRESS = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
            "street": "文三路 18 号 3 幢 502 室", "recipient": "李雷", "phone": "+86 138 0013 8000"}

@@ -3,6 +3,7 @@ test (SQLite file and PostgreSQL), and the invariant check after every trial."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -54,6 +55,28 @@ class Race:
         with self.pilot.context.engine.connect() as connection:
             found = audit(connection, scope)
         assert found == [], found
+
+    def deadlocks(self) -> int | None:
+        """Deadlocks PostgreSQL broke in this test's database so far (None on SQLite, whose
+        writers take turns). The workers' connections are closed first: a backend reports
+        its counts to the statistics when it exits, or a second later at the earliest."""
+        if not self.url.startswith("postgresql"):
+            return None
+        import psycopg
+
+        self.pool.release()
+        name = self.url.rsplit("/", 1)[1]
+        seen, deadline = None, time.monotonic() + 10
+        while time.monotonic() < deadline:  # until two reads a second apart agree
+            with psycopg.connect(self.url) as connection:
+                now = connection.execute("SELECT deadlocks FROM pg_stat_database "
+                                         "WHERE datname = %s", (name,)).fetchone()[0]
+            if now == seen:
+                break
+            seen = now
+            time.sleep(1)
+        self.pool.open(self.url)
+        return seen
 
     def close(self) -> None:
         self.pool.release()

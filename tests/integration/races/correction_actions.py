@@ -70,3 +70,11 @@ def correct_over_http(pilot: OrderPilot, order_id: str, line: str,
                                    "by": "ops:mei"}, at=pilot.context.clock.now())
     return {"status": response.status_code, "retry_after": response.headers.get("retry-after"),
             "body": response.json()}
+
+
+def retried(pilot: OrderPilot) -> int:
+    """How many units of work this worker has re-run after a collision so far
+    (service/contention.py: deadlocks, lock timeouts and stock taken meanwhile alike)."""
+    from integrations.service.contention import retries
+
+    return retries()
