@@ -50,7 +50,8 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
         late_money = wrong is not None or is_late(order, event.payment_ref)
         if event.type == "succeeded" and late_money:
             late = take_late_money(ctx, tx, order, event.amount, event.payment_ref, "payments",
-                                   wrong, currency=event.currency or order.currency)
+                                   wrong, currency=event.currency or order.currency,
+                                   now=ctx.clock.now())
             body = {"late_payment": {"revived": late.revived, "refund": late.refund_key}}
             if not late.new:  # this late money was already recorded
                 return Applied(number, False, {"order": order_body(tx, number), **body}, late.note)

@@ -122,7 +122,8 @@ def _processing(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
 def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
     ours = _pending(tx, order, OperationKind.CAPTURE, ev.payment_ref)
     if ours is not None:
-        money.settle_in(ctx, tx, order, ours, _result(ev, "capture", ev.payment_ref))
+        money.settle_in(ctx, tx, order, ours, _result(ev, "capture", ev.payment_ref),
+                        ctx.clock.now())
         return True, f"settles capture {ours.key}"
     actor = f"provider:{ev.provider}"
     wrong = not_its_payment(order, ev.amount, ev.currency)
@@ -139,7 +140,8 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     if already_paid_by(order, ev.payment_ref):
         return False, "already captured"
     late = take_late_money(ctx, tx, order, ev.amount, ev.payment_ref, ev.provider,
-                           wrong if takes_payment(order) else None, currency=ev.currency)
+                           wrong if takes_payment(order) else None, currency=ev.currency,
+                           now=ctx.clock.now())
     if not late.new:
         return False, late.note
     _ledger(tx, order, ev, late.ledger_kind)
@@ -172,17 +174,18 @@ def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
         if news - spare < ours.amount or _asked_after(ours, ev):
             continue
         money.settle_in(ctx, tx, order, ours,
-                        _result(ev, "refund", ours.provider_ref, ours.amount))
+                        _result(ev, "refund", ours.provider_ref, ours.amount), ctx.clock.now())
         news -= ours.amount
         notes.append(f"settles {ours.key}")
     order = tx.store.get_order(order.id, lock=True)  # settling ours moved its version
     debt = outside_refunds.debt_of(tx, order, ev, news) if news > 0 else None
     if debt is not None:
-        note, rest = outside_refunds.book(ctx, tx, order, ev, news, debt)
+        note, rest = outside_refunds.book(ctx, tx, order, ev, news, debt, ctx.clock.now())
         follow.extend(rest)
         notes.append(note)
     elif news > 0 and outside_refunds.cancels_the_order(tx, order, news):
-        note, rest = outside_refunds.cancel_and_book(ctx, tx, order, ev, news)
+        note, rest = outside_refunds.cancel_and_book(ctx, tx, order, ev, news,
+                                                     ctx.clock.now())
         follow.extend(rest)
         notes.append(note)
     elif news > 0:
@@ -191,14 +194,15 @@ def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
         _ledger(tx, order, ev, "refund", news)
         order = tx.store.get_order(order.id, lock=True)
         notes.append(f"{news} refunded at the provider booked"
-                     + outside_refunds.tell_ops_if_all_given_back(ctx, tx, order, ev))
+                     + outside_refunds.tell_ops_if_all_given_back(tx, order, ev, ctx.clock.now()))
     return bool(notes), "; ".join(notes) or "refunds already recorded"
 
 
 def _closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
     ours = _pending(tx, order, OperationKind.VOID, ev.payment_ref)
     if ours is not None:
-        money.settle_in(ctx, tx, order, ours, _result(ev, "void", ev.payment_ref))
+        money.settle_in(ctx, tx, order, ours, _result(ev, "void", ev.payment_ref),
+                        ctx.clock.now())
         return True, f"settles {ours.key}"
     return False, "unpaid trade closed at the provider"
 

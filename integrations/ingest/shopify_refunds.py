@@ -250,7 +250,8 @@ def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopif
     if given is None:  # an order placed before line item ids were kept: units unknown
         return
     own = [(nos, units) for nos, units, _ in given.units] if counted else \
-        admin_refunds.settle_covered(ctx, tx, ours, 0, f"shopify:{refund.id}", given)[2]
+        admin_refunds.settle_covered(ctx, tx, ours, 0, f"shopify:{refund.id}", given,
+                                     ctx.clock.now())[2]
     admin_refunds.mark_given_back(tx, ours.id, own)
 
 
@@ -277,7 +278,8 @@ def _settle_beyond(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, refund
     come (before, only refunds/create's settled part could: one whose money was pending, or
     booked first by order_transactions/create, left the goodwill owed in the admin for ever)."""
     extra = min(beyond["beyond"], max(beyond["money"] - beyond["goods"], 0)) - beyond["used"]
-    settled = admin_refunds.settle_beyond_goods(ctx, tx, ours, extra, f"shopify:{refund_id}") \
+    settled = admin_refunds.settle_beyond_goods(ctx, tx, ours, extra, f"shopify:{refund_id}",
+                                                 ctx.clock.now()) \
         if extra > 0 else []
     store = MoneyStore(tx.store.sql)
     used = beyond["used"] + sum(op.amount for key in settled if (op := store.by_key(key)))
@@ -325,7 +327,7 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
         payment_record(ctx, tx, ours.id, "refund", money, ours.currency, ref, d,
                        f"{reason}: late payment {late.payment_ref} given back")
         if money == kept:
-            given_back_in_admin(ctx, tx, ours, late, ref)
+            given_back_in_admin(tx, ours, late, ref, ctx.clock.now())
         _owed_again_settled(ctx, tx, ours)  # a failed refund of it the merchant redid
         return None
     if money > kept:
@@ -346,7 +348,8 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
     # back with no goods settled yet (its settled part is the shipping) are noted all the same
     own: admin_refunds.Units = []
     if goods or given is not None and given.units:
-        goods, settled, own = admin_refunds.settle_covered(ctx, tx, ours, goods, ref, given)
+        goods, settled, own = admin_refunds.settle_covered(ctx, tx, ours, goods, ref, given,
+                                                           ctx.clock.now())
         if settled:
             ours = tx.store.get_order(ours.id)  # their steps refunded it
             reason += f" (settles {', '.join(settled)})"

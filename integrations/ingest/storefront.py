@@ -206,7 +206,8 @@ def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
     ours = tx.store.get_order(ours.id, lock=True)  # late money is recorded once, under it
     if is_late(ours, ref):
         late = take_late_money(ctx, tx, ours, ours.total, ref, ACTOR, given_back=total,
-                               currency=order.currency)  # the order's: checked above
+                               currency=order.currency,  # the order's: checked above
+                               now=ctx.clock.now())
         if late.new:
             payment_record(ctx, tx, ours.id, late.ledger_kind, total, ours.currency, ref, d,
                            late.note)
@@ -280,7 +281,7 @@ def _refunded_by_shopify(ctx: Context, tx: Tx, ours: Order, order: shopify.Shopi
                         {"action": "refunded", "target": ours.id}, ctx.clock.now())
     # refunds of ours waiting in Shopify's admin (a case's) were part of that refund: the
     # cancel left them to settle into the order, and no refunds/create will (it books nothing)
-    admin_refunds.settle_all(ctx, tx, ours, f"shopify:{order.id}")
+    admin_refunds.settle_all(ctx, tx, ours, f"shopify:{order.id}", ctx.clock.now())
 
 
 def _cancelled_key(shop: str, shopify_id: int) -> str:

@@ -104,15 +104,16 @@ Units = list[tuple[tuple[int, ...], int]]  # (the numbers of our lines they may 
 
 
 def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
-                   given: GivenBack | None = None) -> tuple[int, list[str], Units]:
+                   given: GivenBack | None, now: datetime) -> tuple[int, list[str], Units]:
     """Settle the order's refunds of ours that a provider refund of `goods` (its refund `ref`,
     giving back `given`; None: its lines unknown) covers, in the caller's transaction (the
     order's turn taken): (goods left over for the order's own refund, keys settled, the units
     given back that none of ours took: the order's own refund's, for `mark_given_back`). Each
-    is settled once: a guarded update."""
+    is settled once: a guarded update. Every row it writes carries `now`, the time of the
+    caller's event."""
     if given is None:  # an order placed before its line ids were kept: by amount
         return (*_settle(ctx, tx, order, covered(owed_in_admin(tx, order), goods), goods,
-                         ref), [])
+                         ref, now), [])
     pool = [[set(nos), units, subtotal, units] for nos, units, subtotal in given.units]
     settled: list[str] = []
     for op in owed_in_admin(tx, order):
@@ -129,9 +130,9 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
                         refs=sorted({*progress["refs"], ref}), waiting=sorted(waiting))
         goods -= give
         if _settles(op, progress):
-            settled += _settle_given(ctx, tx, order, op, progress["given"], ref)
+            settled += _settle_given(ctx, tx, order, op, progress["given"], ref, now)
         else:
-            tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, ctx.clock.now())
+            tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
     return goods, settled, [(tuple(sorted(nos)), left) for nos, left, _, _ in pool if left > 0]
 
 
@@ -199,10 +200,10 @@ def _settles(op: PaymentOperation, progress: dict[str, Any]) -> bool:
 
 
 def _settle_given(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, given: int,
-                  ref: str) -> list[str]:
+                  ref: str, now: datetime) -> list[str]:
     """Settle `op` for what the provider gave for its units; what that leaves short is owed
     anew in the provider's admin, naming no units (they are back): `<key>:rest`."""
-    if not _settle_one(ctx, tx, order, op, min(given, op.amount), ref):
+    if not _settle_one(ctx, tx, order, op, min(given, op.amount), ref, now):
         return []
     if given >= op.amount:
         return [op.key]
@@ -212,26 +213,26 @@ def _settle_given(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, give
         f"{op.key}:rest", op.actor, payment_ref=op.payment_ref,  # owed in its admin again
         purpose={**op.purpose, "rest_of": op.key},
         reason=f"the rest of {op.key} ({op.reason or 'refund'}): {ref} gave {given} of "
-               f"{op.amount} for its units")
+               f"{op.amount} for its units", at=now)
     return [op.key]
 
 
-def settle_beyond_goods(ctx: Context, tx: Tx, order: Order, amount: int, ref: str
-                        ) -> list[str]:
+def settle_beyond_goods(ctx: Context, tx: Tx, order: Order, amount: int, ref: str,
+                        now: datetime) -> list[str]:
     """Settle the order's refunds of ours that name no units (goodwill, compensation) that a
     provider refund of `amount` beyond its goods and shipping covers (matched as `covered`):
     the merchant makes them as an amount, no line items, so no goods would ever settle them.
     Keys settled."""
     owed = [op for op in owed_in_admin(tx, order) if not op.lines]
-    return _settle(ctx, tx, order, covered(owed, amount), amount, ref)[1]
+    return _settle(ctx, tx, order, covered(owed, amount), amount, ref, now)[1]
 
 
-def settle_all(ctx: Context, tx: Tx, order: Order, ref: str) -> list[str]:
+def settle_all(ctx: Context, tx: Tx, order: Order, ref: str, now: datetime) -> list[str]:
     """Settle every refund of ours the order owes in a provider's admin: the provider gave
     back all it held (Shopify's cancellation refunded in full, `ref`), theirs among it — no
     refunds/create will name them (it books nothing more). Keys settled."""
     owed = owed_in_admin(tx, order)
-    return _settle(ctx, tx, order, owed, sum(op.amount for op in owed), ref)[1]
+    return _settle(ctx, tx, order, owed, sum(op.amount for op in owed), ref, now)[1]
 
 
 def still_lacking(tx: Tx, op: PaymentOperation) -> int:
@@ -252,42 +253,43 @@ def paid_back_by(tx: Tx, order: Order, amount: int) -> list[tuple[PaymentOperati
 
 
 def settle_paid_back(ctx: Context, tx: Tx, order: Order,
-                     paid_back: list[tuple[PaymentOperation, int]], ref: str) -> int:
+                     paid_back: list[tuple[PaymentOperation, int]], ref: str,
+                     now: datetime) -> int:
     """Settle the refunds of ours `paid_back_by` chose as paid back by `ref` (a lost
     chargeback), each for all it asks (the admin's part and the chargeback's: the case
     refunded, the order counting it); what `ref` paid of them (their lacking parts)."""
     settled = _settle(ctx, tx, order, [op for op, _ in paid_back],
-                      sum(op.amount for op, _ in paid_back), ref)[1]
+                      sum(op.amount for op, _ in paid_back), ref, now)[1]
     for op, lacking in paid_back:
         if op.key in settled and op.lines:  # its progress says it is all given now, and by
             progress = _progress(tx, op)    # whom: money its admin refunds still bring is
             progress.update(given=op.amount, paid_back=lacking, settled_by=ref)  # paid twice
-            tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, ctx.clock.now())
+            tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
     return sum(lacking for op, lacking in paid_back if op.key in settled)
 
 
 def _settle(ctx: Context, tx: Tx, order: Order, chosen: list[PaymentOperation], goods: int,
-            ref: str) -> tuple[int, list[str]]:
+            ref: str, now: datetime) -> tuple[int, list[str]]:
     settled = []
     for op in chosen:
-        if _settle_one(ctx, tx, order, op, op.amount, ref):
+        if _settle_one(ctx, tx, order, op, op.amount, ref, now):
             goods -= op.amount
             settled.append(op.key)
     return goods, settled
 
 
 def _settle_one(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, amount: int,
-                ref: str) -> bool:
+                ref: str, now: datetime) -> bool:
     """Settle `op` as refunded by the provider's `ref` for `amount` (all it asks, or what the
     provider gave when less), once — a guarded update: False if it was settled already — and
     apply it to the order (its case refunded that much, the order counting it)."""
-    if not MoneyStore(tx.store.sql).settle(op.key, OperationStatus.SUCCEEDED, ctx.clock.now(),
-                                           ref, amount=amount):
+    if not MoneyStore(tx.store.sql).settle(op.key, OperationStatus.SUCCEEDED, now, ref,
+                                           amount=amount):
         return False
     result = PaymentResult("refund", ref, op.payment_ref or ref, amount, op.currency, op.key,
                            op.lines)
     apply_effects(ctx, tx, tx.store.get_order(order.id, lock=True),
-                  replace(op, amount=amount), result)
+                  replace(op, amount=amount), result, now)
     return True
 
 
@@ -318,7 +320,7 @@ def paid_twice(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, transac
                f"{progress['settled_by']} paid them back while it was pending")
         if counted > 0:
             orders.fire(ctx, tx, order, "refund", op.provider,
-                        {"amount": counted, "reason": why})
+                        {"amount": counted, "reason": why}, now)
         tx.writer.signal("refund_paid_twice", "order", order.id, order.id, now, {
             "amount": twice, "currency": op.currency, "counted": counted,
             "beyond_order": twice - counted, "operation": op.key,

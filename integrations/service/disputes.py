@@ -136,7 +136,7 @@ def book_chargebacks(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refuse
         if rest:  # first the refunds of ours owed in the admin it paid back (a case's)
             rest -= admin_refunds.settle_paid_back(
                 ctx, tx, order, _paid_back(tx, order, dispute),
-                f"dispute:{dispute.provider}:{dispute.provider_ref}")
+                f"dispute:{dispute.provider}:{dispute.provider_ref}", fired.at)
             order = tx.store.get_order(dispute.order_id)
         if rest > 0:
             pipeline.fire(ctx, tx, ORDER, order, "refund", fired.actor,

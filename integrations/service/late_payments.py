@@ -15,6 +15,7 @@ listed by refunds_owed.py) until the provider's webhook books it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from integrations.db.money_store import MoneyStore
 from integrations.db.writer import StockTaken
@@ -76,7 +77,7 @@ def not_its_payment(order: Order, amount: int, currency: str) -> str | None:
 
 def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,
                     provider: str, wrong: str | None = None, *, currency: str,
-                    given_back: int | None = None) -> LateMoney:
+                    given_back: int | None = None, now: datetime) -> LateMoney:
     """Revive the order (by policy, if it can) or record the automatic refund; `wrong` says
     why money for an order still waiting for its payment is not that payment (refunded).
     `amount` pays the order when revived; `given_back` is what goes back otherwise (default
@@ -84,7 +85,8 @@ def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref
     came in: money in another than the order's is never revived (the revive step compares
     amounts only: 12,900 US cents would pay ¥129), and it is recorded and refunded in it — the
     refund operation, the event, and the ledger row the caller books. A provider in
-    REFUNDED_BY_MERCHANT is not called: its refund is owed, made in its admin."""
+    REFUNDED_BY_MERCHANT is not called: its refund is owed, made in its admin. All at `now`,
+    the caller's time."""
     actor = f"provider:{provider}"
     key = f"late-refund:{provider}:{payment_ref}"  # one refund per late payment
     if MoneyStore(tx.store.sql).by_key(key) is not None:  # the same money reported again
@@ -95,7 +97,7 @@ def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref
     if wrong is not None:
         why_not = wrong
     elif ctx.settings.late_payments == "revive" and ORDER_LIFECYCLE.can(order.state, "revive"):
-        why_not = _revive(ctx, tx, order, amount, payment_ref, actor)
+        why_not = _revive(ctx, tx, order, amount, payment_ref, actor, now)
         if why_not is None:
             return LateMoney(True, None, "money arrived after the hold lapsed: order revived")
         order = tx.store.get_order(order.id, lock=True)  # the attempt's changes were undone
@@ -108,8 +110,8 @@ def take_late_money(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref
     how = refund_in_admin(provider) if by_merchant else "refunded automatically"
     request(ctx, tx, order, OperationKind.REFUND, back, key, actor, payment_ref=payment_ref,
             purpose={"late": payment_ref}, reason=f"{why_not}: {how}",
-            provider=provider if by_merchant else None, currency=currency)
-    tx.writer.signal("late_payment", "order", order.id, order.id, ctx.clock.now(), {
+            provider=provider if by_merchant else None, currency=currency, at=now)
+    tx.writer.signal("late_payment", "order", order.id, order.id, now, {
         "amount": back, "currency": currency, "payment_ref": payment_ref,
         "state": order.state.value, "refund": key, "why": why_not})
     if by_merchant:  # nothing for us to call: owed until the provider books the refund
@@ -127,29 +129,28 @@ def owed_in_admin(tx: Tx, order: Order) -> PaymentOperation | None:
                  and op.provider in REFUNDED_BY_MERCHANT and op.purpose.get("late")), None)
 
 
-def given_back_in_admin(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
-                        ref: str) -> None:
+def given_back_in_admin(tx: Tx, order: Order, operation: PaymentOperation, ref: str,
+                        now: datetime) -> None:
     """The provider's webhooks booked all of the late money back (each refund in the ledger
-    as it came, in parts maybe): the owed refund is settled, staff told."""
-    if MoneyStore(tx.store.sql).settle(operation.key, OperationStatus.SUCCEEDED,
-                                       ctx.clock.now(), ref):
-        late_money_refunded(ctx, tx, order, operation)
+    as it came, in parts maybe): the owed refund is settled, staff told (at `now`)."""
+    if MoneyStore(tx.store.sql).settle(operation.key, OperationStatus.SUCCEEDED, now, ref):
+        late_money_refunded(tx, order, operation, now)
 
 
-def late_money_refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation
+def late_money_refunded(tx: Tx, order: Order, operation: PaymentOperation, now: datetime
                         ) -> None:
-    tx.writer.signal("late_payment_refunded", "order", order.id, order.id, ctx.clock.now(),
+    tx.writer.signal("late_payment_refunded", "order", order.id, order.id, now,
                      {"amount": operation.amount, "currency": operation.currency,
                       "payment_ref": operation.payment_ref, "operation": operation.key})
 
 
 def _revive(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,
-            actor: str) -> str | None:
+            actor: str, now: datetime) -> str | None:
     """None if revived; else why not (and nothing of the attempt is left)."""
     try:
         with tx.connection.begin_nested():
             orders.fire(ctx, tx, order, "revive", actor,
-                        {"amount": amount, "payment_ref": payment_ref})
+                        {"amount": amount, "payment_ref": payment_ref}, now)
     except StockTaken:
         return "its stock was taken meanwhile"
     except GuardRejected as refused:

@@ -113,25 +113,25 @@ def execute_pending(ctx: Context, order_no: int) -> list[PaymentOperation]:
 
 def settle(ctx: Context, key: str, result: PaymentResult) -> PaymentOperation:
     """Book a provider's answer once: the operation, the order / case, the ledger."""
-    operation = get(ctx, key)
+    operation, now = get(ctx, key), ctx.clock.now()
     with ctx.tx() as tx:
         order = tx.store.get_order(operation.order_id, lock=True)
-        settle_in(ctx, tx, order, operation, result)
+        settle_in(ctx, tx, order, operation, result, now)
     return get(ctx, key)
 
 
 def settle_in(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
-              result: PaymentResult) -> bool:
-    """`settle` inside the caller's transaction (order locked); False if already settled."""
+              result: PaymentResult, now: datetime) -> bool:
+    """`settle` inside the caller's transaction (order locked), every row at the caller's
+    `now`; False if already settled."""
     from integrations.service.money_effects import apply_effects
 
-    if not MoneyStore(tx.store.sql).settle(operation.key, OperationStatus.SUCCEEDED,
-                                           ctx.clock.now(), result.ref):
+    if not MoneyStore(tx.store.sql).settle(operation.key, OperationStatus.SUCCEEDED, now,
+                                           result.ref):
         return False
-    apply_effects(ctx, tx, order, operation, result)
+    apply_effects(ctx, tx, order, operation, result, now)
     ledger(tx, order, operation.kind.value, result.amount, result.ref, f"op:{operation.key}",
-           ctx.clock.now(), operation.purpose.get("case"), operation.reason,
-           currency=operation.currency)
+           now, operation.purpose.get("case"), operation.reason, currency=operation.currency)
     return True
 
 

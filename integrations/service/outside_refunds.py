@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from integrations.db.money_store import MoneyStore
 from integrations.service import money, orders
@@ -93,21 +94,22 @@ def cancels_the_order(tx: Tx, order: Order, news: int) -> bool:
 
 
 def cancel_and_book(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
-                    news: int) -> tuple[str, list[str]]:
+                    news: int, now: datetime) -> tuple[str, list[str]]:
     """Cancel the order the provider's full refund closed (stock back; its step counts the
     money refunded), then book that refund toward the cancellation, so the cancel-refund job
     asks the provider nothing. The actor is the system, not the buyer: who asked staff for
     the refund is not known, and a buyer's cancel costs credit."""
     orders.fire(ctx, tx, order, "cancel", f"system:refunded-at-{ev.provider}", {
-        "reason": f"refunded in full at {ev.provider} outside orderpilot before it shipped"})
+        "reason": f"refunded in full at {ev.provider} outside orderpilot before it shipped"},
+        now)
     order = tx.store.get_order(order.id, lock=True)
     debt = Debt(cancel_refund_key(order.public_id), "cancel", order.public_id,
                 owed_by_ending(tx, order), order.currency)
-    note, rest = book(ctx, tx, order, ev, news, debt)
+    note, rest = book(ctx, tx, order, ev, news, debt, now)
     return f"order cancelled: {note}", rest
 
 
-def tell_ops_if_all_given_back(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent) -> str:
+def tell_ops_if_all_given_back(tx: Tx, order: Order, ev: MoneyEvent, now: datetime) -> str:
     """After a refund made at the provider was booked on the order (`refund` step): if it gave
     back all the order kept and the order was not cancelled for it, ops hear of it at once
     (events with an ops template). Packed — or before, with a refund of ours in flight or a
@@ -119,7 +121,7 @@ def tell_ops_if_all_given_back(ctx: Context, tx: Tx, order: Order, ev: MoneyEven
         return ""
     held = order.state is OrderState.PACKED or order.state in PRE_SHIPMENT
     tx.writer.signal("shipping_held" if held else "refunded_after_shipping", "order", order.id,
-                     order.id, ctx.clock.now(), {
+                     order.id, now, {
                          "amount": order.refunded, "currency": order.currency,
                          "provider": ev.provider, "notice": ev.event_id,
                          "state": order.state.value, **_in_flight(tx, order)})
@@ -187,19 +189,20 @@ def refused_debt(tx: Tx, order: Order) -> tuple[Debt, PaymentOperation, int] | N
 
 
 def book(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, news: int,
-         debt: Debt) -> tuple[str, list[str]]:
-    """Book `news` refunded at the provider toward `debt` (order locked); returns a note and
-    the refund of ours to make after the commit (the rest of the debt), if any."""
+         debt: Debt, now: datetime) -> tuple[str, list[str]]:
+    """Book `news` refunded at the provider toward `debt` (order locked), every row at `now`;
+    returns a note and the refund of ours to make after the commit (the rest of the debt), if
+    any."""
     key, actor = f"{debt.key}@{ev.provider}:{ev.event_id}", f"provider:{ev.provider}"
     operation = money.request(
         ctx, tx, order, OperationKind.REFUND, news, key, actor, payment_ref=ev.payment_ref,
         purpose={**debt.purpose, "at": ev.provider}, provider=ev.provider,
         reason=f"refunded at {ev.provider} outside orderpilot", made_by_provider=True,
-        currency=debt.currency)
+        currency=debt.currency, at=now)
     money.settle_in(ctx, tx, order, operation, PaymentResult(
-        "refund", ev.payment_ref, ev.payment_ref, news, ev.currency, ev.event_id))
-    superseded, rest = _plan_again(ctx, tx, order, debt, ev)
-    tx.writer.signal("refund_made_outside", "order", order.id, order.id, ctx.clock.now(), {
+        "refund", ev.payment_ref, ev.payment_ref, news, ev.currency, ev.event_id), now)
+    superseded, rest = _plan_again(ctx, tx, order, debt, ev, now)
+    tx.writer.signal("refund_made_outside", "order", order.id, order.id, now, {
         "amount": news, "currency": debt.currency, "provider": ev.provider,
         "notice": ev.event_id, "toward": debt.toward, "operation": key,
         "superseded": superseded, "rest": rest.key if rest else None,
@@ -213,7 +216,7 @@ def book(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, news: int,
 
 
 def _plan_again(ctx: Context, tx: Tx, order: Order, debt: Debt,
-                ev: MoneyEvent) -> tuple[str | None, PaymentOperation | None]:
+                ev: MoneyEvent, now: datetime) -> tuple[str | None, PaymentOperation | None]:
     """Our latest refund of the debt, if it asks for more than is left now: superseded
     (pending: failed here; refused already: left as it is) and the rest asked anew."""
     store = MoneyStore(tx.store.sql)
@@ -223,7 +226,6 @@ def _plan_again(ctx: Context, tx: Tx, order: Order, debt: Debt,
     latest = ours[-1] if ours else None
     if latest is None or latest.status is OperationStatus.SUCCEEDED or latest.amount <= left:
         return None, None
-    now = ctx.clock.now()
     if latest.status is OperationStatus.PENDING:
         store.settle(latest.key, OperationStatus.FAILED, now, error=(
             f"superseded: {ev.provider} refunded part of it outside orderpilot (notice "
@@ -234,5 +236,5 @@ def _plan_again(ctx: Context, tx: Tx, order: Order, debt: Debt,
                          money.key_for(tx, debt.key, order.id), latest.actor,
                          payment_ref=latest.payment_ref, purpose=debt.purpose,
                          reason=latest.reason, provider=latest.provider,
-                         currency=latest.currency)
+                         currency=latest.currency, at=now)
     return latest.key, rest
