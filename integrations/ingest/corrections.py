@@ -4,6 +4,7 @@ event id like every inbound event (`once`: a repeated id answers as the first di
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from integrations.ingest.events import AddressCorrectionIn
@@ -24,8 +25,8 @@ def address_corrected(ctx: Context, order_id: str, event: AddressCorrectionIn) -
     request = address_corrections.prepared(event.address.model_dump(exclude_none=True),
                                            event.by, event.reason)
 
-    def apply(tx: Tx, _: Any) -> Applied:
-        done = address_corrections.correct_in(ctx, tx, number, request, ctx.clock.now())
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
+        done = address_corrections.correct_in(ctx, tx, number, request, now)
         return Applied(number, done.changed,
                        {"order": OrderView.of(done.order).model_dump(mode="json"),
                         "changed": done.changed}, None if done.changed else SAME)

@@ -6,6 +6,7 @@ transaction. Stripe's and Alipay's own notifications are money_events.py.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from integrations.db import records
@@ -35,7 +36,7 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
     (payment_reports.py)."""
     number = parse_id("order_id", event.order_id, "o")
 
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         order = tx.store.get_order(number, lock=True)
         # money that arrived is booked whatever its currency; a refund, a chargeback or a
         # payment merely started in another currency is the sender's mistake: refused
@@ -50,21 +51,20 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
         late_money = wrong is not None or is_late(order, event.payment_ref)
         if event.type == "succeeded" and late_money:
             late = take_late_money(ctx, tx, order, event.amount, event.payment_ref, "payments",
-                                   wrong, currency=event.currency or order.currency,
-                                   now=ctx.clock.now())
+                                   wrong, currency=event.currency or order.currency, now=now)
             body = {"late_payment": {"revived": late.revived, "refund": late.refund_key}}
             if not late.new:  # this late money was already recorded
                 return Applied(number, False, {"order": order_body(tx, number), **body}, late.note)
             kind, applied, note, case_id = late.ledger_kind, True, late.note, None
         else:
             kind = PAYMENT_RECORD_KIND[event.type]
-            applied, note, case_id = _PAYMENT[event.type](ctx, tx, order, event)
+            applied, note, case_id = _PAYMENT[event.type](ctx, tx, order, event, now)
         records.payment_add(tx.connection, {  # in the currency it came in (late money's may
             "order_id": number, "kind": kind, "amount": event.amount,  # not be the order's)
             "currency": event.currency or order.currency, "provider_ref": event.payment_ref,
             "case_id": case_id,
             "event_key": f"payments:{event.event_id}", "reason": event.reason,
-            "at": event.occurred_at or ctx.clock.now()})
+            "at": event.occurred_at or now})
         return Applied(number, applied, {"order": order_body(tx, number), **body}, note)
 
     return once(ctx, "payments", f"payment.{event.type}", event, apply)
@@ -79,12 +79,13 @@ def late_refund(ctx: Context, outcome: Outcome) -> None:
         money.execute_quietly(ctx, [refund])
 
 
-def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent, now: datetime
+              ) -> tuple:
     """The money arrived and the order can take it: it is paid (or, waiting for a decision,
     keeps it). (Money it cannot take is revived by policy or refunded before this:
     late_payments.py.)"""
     orders.fire(ctx, tx, order, "pay", "gateway",
-                {"amount": event.amount, "payment_ref": event.payment_ref})
+                {"amount": event.amount, "payment_ref": event.payment_ref}, now)
     return True, None, None
 
 
@@ -100,7 +101,8 @@ def _not_the_total(order: Order, event: PaymentEvent) -> str | None:
     return not_its_payment(order, event.amount, currency)
 
 
-def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent, now: datetime
+             ) -> tuple:
     """A payment started that has not settled (bank transfer, card authorised)."""
     if order.state in (OrderState.PAYMENT_PENDING, *AWAITING_DECISION) \
             and order.payment_ref == event.payment_ref:
@@ -110,29 +112,32 @@ def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
             return False, f"payment started while {order.state}, which has money or a " \
                           f"payment on its way ({order.payment_ref}): recorded only", None
         orders.fire(ctx, tx, order, "start_payment", "gateway", {
-            "amount": event.amount, "payment_ref": event.payment_ref})
+            "amount": event.amount, "payment_ref": event.payment_ref}, now)
         return True, f"payment started while {order.state}: the order takes the money when " \
                      "it settles, and waits for it once approved", None
     orders.fire(ctx, tx, order, "start_payment", "gateway", {
-        "amount": event.amount, "payment_ref": event.payment_ref})
+        "amount": event.amount, "payment_ref": event.payment_ref}, now)
     return True, "the order waits in payment_pending until the payment settles", None
 
 
-def _failed(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+def _failed(ctx: Context, tx: Tx, order: Order, event: PaymentEvent, now: datetime
+            ) -> tuple:
     if waits_for(order, event.payment_ref):
         before = order.state
         orders.fire(ctx, tx, order, "fail_payment", "gateway",
-                    {"payment_ref": event.payment_ref, "reason": event.reason})
+                    {"payment_ref": event.payment_ref, "reason": event.reason}, now)
         if before is OrderState.PAYMENT_PENDING:
             return True, "the pending payment failed; the buyer may pay again", None
         return True, f"the payment started while {before} failed", None  # approval won't wait
     return False, f"payment failed; order stays {order.state} until paid or expired", None
 
 
-def _refunded(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+def _refunded(ctx: Context, tx: Tx, order: Order, event: PaymentEvent, now: datetime
+              ) -> tuple:
     if event.case_id is None:
         orders.fire(ctx, tx, order, "refund", "gateway",
-                    {"amount": event.amount, "reason": event.reason or "refunded at the gateway"})
+                    {"amount": event.amount, "reason": event.reason or "refunded at the gateway"},
+                    now)
         return True, None, None
     case = tx.store.get_case(parse_id("case_id", event.case_id, "c"))
     if case.order_id != order.id:
@@ -141,12 +146,14 @@ def _refunded(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
     return False, f"confirms the refund of {case.public_id}; recorded only", case.id
 
 
-def _chargeback(ctx: Context, tx: Tx, order: Order, event: PaymentEvent) -> tuple:
+def _chargeback(ctx: Context, tx: Tx, order: Order, event: PaymentEvent, now: datetime
+                ) -> tuple:
     orders.fire(ctx, tx, order, "refund", "gateway",
-                {"amount": event.amount, "reason": f"chargeback: {event.reason or 'no reason'}"})
-    tx.writer.signal("chargeback", "order", order.id, order.id, ctx.clock.now(),
-                           {"amount": event.amount, "payment_ref": event.payment_ref})
-    operations.charge_back(ctx, tx.connection, order, by="gateway", at=ctx.clock.now(),
+                {"amount": event.amount, "reason": f"chargeback: {event.reason or 'no reason'}"},
+                now)
+    tx.writer.signal("chargeback", "order", order.id, order.id, now,
+                     {"amount": event.amount, "payment_ref": event.payment_ref})
+    operations.charge_back(ctx, tx.connection, order, by="gateway", at=now,
                            note=f"chargeback {event.payment_ref}: {event.reason or 'no reason'}")
     return True, "chargeback booked as a refund; buyer credit lowered; ops alerted", None
 

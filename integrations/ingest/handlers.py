@@ -8,6 +8,7 @@ and `late_refund` are imported here too, where the HTTP routes and the tests cal
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from integrations.db import records
@@ -61,9 +62,9 @@ def order_placed(ctx: Context, event: OrderPlaced) -> Outcome:
         raise _as_body_fields(error) from None
     digest = request_digest(request)
 
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         try:
-            order = orders.place_in(ctx, tx, request, "shop", ctx.clock.now(), contact, digest)
+            order = orders.place_in(ctx, tx, request, "shop", now, contact, digest)
         except KeyReused:  # the same event id was placed with another body: the first stands
             raise IdempotencyConflict(key) from None
         except InvalidInput as error:
@@ -91,16 +92,16 @@ def case_requested(ctx: Context, order_id: str, event: AfterSalesRequest) -> Out
     request = parse(OpenCase, {"kind": event.kind, "reason": event.reason,
                                "lines": [ln.model_dump() for ln in event.lines]})
 
-    def prepare(key: str) -> int:
+    def prepare(key: str, now: datetime) -> int:
         try:
-            return aftersales.open_case(ctx, number, request, "buyer", key)
+            return aftersales.open_case(ctx, number, request, "buyer", key, now)
         except KeyReused:
             raise IdempotencyConflict(key) from None
 
-    def apply(tx: Tx, case_id: int) -> Applied:
+    def apply(tx: Tx, case_id: int, now: datetime) -> Applied:
         if event.photos:
             records.note_add(tx.connection, number, "photos", "buyer",
-                             f"photos for case {ids.CASE(case_id)}", ctx.clock.now(),
+                             f"photos for case {ids.CASE(case_id)}", now,
                              [str(url) for url in event.photos])
         case = CaseView.of(tx.store.get_case(case_id)).model_dump(mode="json")
         return Applied(number, True, {"case": case, "order": order_body(tx, number)})
@@ -112,17 +113,16 @@ def case_requested(ctx: Context, order_id: str, event: AfterSalesRequest) -> Out
 
 def carrier_event(ctx: Context, event: CarrierEvent) -> Outcome:
     """Apply a tracking event; stale or out-of-order events are recorded, never fatal."""
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         number = records.shipment_by_tracking(tx.connection, event.carrier, event.tracking_no)
         shipment = tx.store.get_shipment(number, lock=True)
         plan = plan_tracking(shipment.state, event.status, shipment.reached)
         for trigger in plan.triggers:
             shipments.fire(ctx, tx, shipment, trigger, f"carrier:{event.carrier}",
-                           _scan_params(trigger, event))
+                           _scan_params(trigger, event), now)
         if not plan.triggers:
-            tx.writer.signal("tracking_recorded", "shipment", shipment.id,
-                                   shipment.order_id, ctx.clock.now(),
-                                   {"status": event.status.value, "note": plan.note})
+            tx.writer.signal("tracking_recorded", "shipment", shipment.id, shipment.order_id,
+                             now, {"status": event.status.value, "note": plan.note})
         body = {"shipment": ShipmentView.of(shipment).model_dump(mode="json"),
                 "order": order_body(tx, shipment.order_id)}
         return Applied(shipment.order_id, bool(plan.triggers), body, plan.note)
@@ -143,8 +143,8 @@ def verification_answered(ctx: Context, order_id: str, event: VerificationAnswer
     """The buyer's code for an order in step-up verification (approves, or uses an attempt)."""
     number = parse_id("order_id", order_id, "o")
 
-    def apply(tx: Tx, _: Any) -> Applied:
-        result = verification.answer_in(ctx, tx, number, event.code, ctx.clock.now())
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
+        result = verification.answer_in(ctx, tx, number, event.code, now)
         return Applied(number, result.passed, {
             "passed": result.passed, "attempts_left": result.attempts_left,
             "order": order_body(tx, number)})
@@ -154,7 +154,7 @@ def verification_answered(ctx: Context, order_id: str, event: VerificationAnswer
 
 def buyer_signed_up(ctx: Context, event: BuyerSignedUp) -> Outcome:
     """The shop tells risk control when a buyer really signed up ("new account + bulk")."""
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         operations.register_signup(tx.connection, event.buyer_id, event.signed_up_at)
         return Applied(None, True, {"buyer_id": event.buyer_id,
                                     "signed_up_at": event.signed_up_at.isoformat()})
@@ -164,10 +164,10 @@ def buyer_signed_up(ctx: Context, event: BuyerSignedUp) -> Outcome:
 
 def list_entry_added(ctx: Context, event: ListEntryIn) -> Outcome:
     """An analyst's tool puts a value on the block or allow list (reason, author, expiry)."""
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         row = operations.add_list_entry(
             tx.connection, event.list, event.kind, event.value, by=event.author,
-            reason=event.reason, at=ctx.clock.now(), expires_at=event.expires_at,
+            reason=event.reason, at=now, expires_at=event.expires_at,
             evidence=event.evidence)
         return Applied(None, True, {"entry": BlacklistEntryView(**row).model_dump(mode="json")})
 
@@ -176,9 +176,8 @@ def list_entry_added(ctx: Context, event: ListEntryIn) -> Outcome:
 
 def list_entry_removed(ctx: Context, entry_id: int, event: ListEntryRemoval) -> Outcome:
     """Take an entry off its list (kept as removed, for the audit trail)."""
-    def apply(tx: Tx, _: Any) -> Applied:
-        row = lists_store.remove_entry(tx.connection, entry_id, by=event.author,
-                                       at=ctx.clock.now())
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
+        row = lists_store.remove_entry(tx.connection, entry_id, by=event.author, at=now)
         return Applied(None, True, {"entry": BlacklistEntryView(**row).model_dump(mode="json")})
 
     return once(ctx, "ops", "list.removed", event, apply)
@@ -188,10 +187,10 @@ def review_decided(ctx: Context, order_id: str, event: ReviewDecision) -> Outcom
     """A reviewer approves or rejects an order held for review."""
     number = parse_id("order_id", order_id, "o")
 
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         order = tx.store.get_order(number, lock=True)
         orders.fire(ctx, tx, order, event.decision, f"reviewer:{event.reviewer}",
-                    {"reason": event.reason} if event.reason else {})
+                    {"reason": event.reason} if event.reason else {}, now)
         return Applied(number, True, {"order": order_body(tx, number)})
 
     return once(ctx, "reviews", f"review.{event.decision}", event, apply)
@@ -203,11 +202,11 @@ def case_decided(ctx: Context, case_id: str, event: ReviewDecision) -> Outcome:
     `refunds.Granted`, paid and answered after the commit: http/events.py)."""
     number, actor = parse_id("case_id", case_id, "c"), f"reviewer:{event.reviewer}"
 
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         case = tx.store.get_case(number, lock=True)  # the order's lock
         aftersales.fire(ctx, tx, case, event.decision, actor,
-                        {"reason": event.reason} if event.reason else {})
-        granted = refunds.record_granted(ctx, tx, number, actor) if \
+                        {"reason": event.reason} if event.reason else {}, now)
+        granted = refunds.record_granted(ctx, tx, number, actor, now) if \
             event.decision == "approve" else None
         recorded = {"refund": {"key": granted.key, "amount": granted.amount,
                                "currency": granted.currency, "refused": granted.refused}

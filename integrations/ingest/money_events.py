@@ -28,7 +28,7 @@ is answered from the log and changes nothing. What each kind does:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ConfigDict
@@ -67,19 +67,20 @@ def apply_money_event(ctx: Context, event: MoneyEvent) -> tuple[Outcome, list[st
                             event=event)
     follow: list[str] = []
 
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         follow.clear()  # a retried attempt starts over
         order = _order_of(tx, event)
         if order is None:
             return Applied(None, False, {}, f"no order for {event.payment_ref}: ignored")
-        applied, note = _APPLY[event.kind](ctx, tx, order, event, follow)
+        applied, note = _APPLY[event.kind](ctx, tx, order, event, follow, now)
         view = OrderView.of(tx.store.get_order(order.id)).model_dump(mode="json")
         return Applied(order.id, applied, {"order": view}, note)
 
     return once(ctx, event.provider, f"payment.{event.kind}", notice, apply), follow
 
 
-def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str],
+                now: datetime) -> tuple:
     actor, money_in = f"provider:{ev.provider}", {"amount": ev.amount,
                                                    "payment_ref": ev.payment_ref}
     waiting = takes_payment(order) and (
@@ -88,13 +89,15 @@ def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
     if waiting and wrong is None:
         # an order waiting for a risk decision takes the money now (the decision settles it)
         if ctx.settings.capture_at == "shipping" and order.state not in AWAITING_DECISION:
-            orders.fire(ctx, tx, order, "pay", actor, {**money_in, "authorised_only": True})
+            orders.fire(ctx, tx, order, "pay", actor, {**money_in, "authorised_only": True},
+                        now)
             return True, "authorised; kept for capture at shipping"
         if order.state is OrderState.AWAITING_PAYMENT:
-            orders.fire(ctx, tx, order, "start_payment", actor, {**money_in, "method": "card"})
+            orders.fire(ctx, tx, order, "start_payment", actor, {**money_in, "method": "card"},
+                        now)
         key = money.key_for(tx, f"capture:{order.public_id}", order.id)
         follow.append(money.request(ctx, tx, order, OperationKind.CAPTURE, ev.amount, key,
-                                    actor, payment_ref=ev.payment_ref).key)
+                                    actor, payment_ref=ev.payment_ref, at=now).key)
         return True, "authorised; capture requested"
     if order.payment_ref == ev.payment_ref and order.state is not OrderState.PAYMENT_PENDING:
         return False, "already recorded"
@@ -102,11 +105,12 @@ def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
     key = money.key_for(tx, f"void:{order.public_id}", order.id)
     follow.append(money.request(ctx, tx, order, OperationKind.VOID, ev.amount, key, actor,
                                 payment_ref=ev.payment_ref, reason=why,
-                                currency=ev.currency).key)
+                                currency=ev.currency, at=now).key)
     return True, f"{why}: the authorisation is released"
 
 
-def _processing(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+def _processing(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str],
+                now: datetime) -> tuple:
     deciding = order.state in AWAITING_DECISION and takes_payment(order) \
         and order.payment_ref in (None, ev.payment_ref)  # approval then waits for it
     if deciding and order.payment_ref == ev.payment_ref:
@@ -115,33 +119,34 @@ def _processing(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
             or not_its_payment(order, ev.amount, ev.currency) is not None:
         return False, f"payment processing while {order.state}: recorded only"
     orders.fire(ctx, tx, order, "start_payment", f"provider:{ev.provider}", {
-        "amount": ev.amount, "payment_ref": ev.payment_ref, "method": ev.reason or "processing"})
+        "amount": ev.amount, "payment_ref": ev.payment_ref, "method": ev.reason or "processing"},
+        now)
     return True, "payment processing: the order waits for it to settle"
 
 
-def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str],
+              now: datetime) -> tuple:
     ours = _pending(tx, order, OperationKind.CAPTURE, ev.payment_ref)
     if ours is not None:
-        money.settle_in(ctx, tx, order, ours, _result(ev, "capture", ev.payment_ref),
-                        ctx.clock.now())
+        money.settle_in(ctx, tx, order, ours, _result(ev, "capture", ev.payment_ref), now)
         return True, f"settles capture {ours.key}"
     actor = f"provider:{ev.provider}"
     wrong = not_its_payment(order, ev.amount, ev.currency)
     if takes_payment(order) and wrong is None:
         orders.fire(ctx, tx, order, "pay", actor,
-                    {"amount": ev.amount, "payment_ref": ev.payment_ref})
+                    {"amount": ev.amount, "payment_ref": ev.payment_ref}, now)
         _ledger(tx, order, ev, "capture")
         return True, None
     held = order.authorisation
     if held and held["payment_ref"] == ev.payment_ref:  # captured at the provider's dashboard
-        orders.fire(ctx, tx, order, "capture", actor, {"amount": ev.amount})
+        orders.fire(ctx, tx, order, "capture", actor, {"amount": ev.amount}, now)
         _ledger(tx, order, ev, "capture")
         return True, "the authorisation kept for shipping was captured"
     if already_paid_by(order, ev.payment_ref):
         return False, "already captured"
     late = take_late_money(ctx, tx, order, ev.amount, ev.payment_ref, ev.provider,
                            wrong if takes_payment(order) else None, currency=ev.currency,
-                           now=ctx.clock.now())
+                           now=now)
     if not late.new:
         return False, late.note
     _ledger(tx, order, ev, late.ledger_kind)
@@ -149,19 +154,21 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     return True, late.note
 
 
-def _failed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+def _failed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str],
+            now: datetime) -> tuple:
     _ledger(tx, order, ev, "failed", reason=ev.outcome)
     if waits_for(order, ev.payment_ref):
         before = order.state
         orders.fire(ctx, tx, order, "fail_payment", f"provider:{ev.provider}",
-                    {"payment_ref": ev.payment_ref, "reason": ev.outcome})
+                    {"payment_ref": ev.payment_ref, "reason": ev.outcome}, now)
         if before is OrderState.PAYMENT_PENDING:
             return True, "the pending payment failed; the buyer may pay again while the hold lasts"
         return True, f"the payment started while {before} failed"  # approval won't wait
     return False, f"payment failed; order stays {order.state} until paid or expired"
 
 
-def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str],
+              now: datetime) -> tuple:
     """`ev.amount` is the provider's refunded total for the payment."""
     settled = MoneyStore(tx.store.sql).settled_refunds(order.id, ev.payment_ref)
     news, notes = int(ev.amount) - settled, []
@@ -174,54 +181,53 @@ def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
         if news - spare < ours.amount or _asked_after(ours, ev):
             continue
         money.settle_in(ctx, tx, order, ours,
-                        _result(ev, "refund", ours.provider_ref, ours.amount), ctx.clock.now())
+                        _result(ev, "refund", ours.provider_ref, ours.amount), now)
         news -= ours.amount
         notes.append(f"settles {ours.key}")
     order = tx.store.get_order(order.id, lock=True)  # settling ours moved its version
     debt = outside_refunds.debt_of(tx, order, ev, news) if news > 0 else None
     if debt is not None:
-        note, rest = outside_refunds.book(ctx, tx, order, ev, news, debt, ctx.clock.now())
+        note, rest = outside_refunds.book(ctx, tx, order, ev, news, debt, now)
         follow.extend(rest)
         notes.append(note)
     elif news > 0 and outside_refunds.cancels_the_order(tx, order, news):
-        note, rest = outside_refunds.cancel_and_book(ctx, tx, order, ev, news,
-                                                     ctx.clock.now())
+        note, rest = outside_refunds.cancel_and_book(ctx, tx, order, ev, news, now)
         follow.extend(rest)
         notes.append(note)
     elif news > 0:
         orders.fire(ctx, tx, order, "refund", f"provider:{ev.provider}",
-                    {"amount": news, "reason": f"refunded at {ev.provider} directly"})
+                    {"amount": news, "reason": f"refunded at {ev.provider} directly"}, now)
         _ledger(tx, order, ev, "refund", news)
         order = tx.store.get_order(order.id, lock=True)
         notes.append(f"{news} refunded at the provider booked"
-                     + outside_refunds.tell_ops_if_all_given_back(tx, order, ev, ctx.clock.now()))
+                     + outside_refunds.tell_ops_if_all_given_back(tx, order, ev, now))
     return bool(notes), "; ".join(notes) or "refunds already recorded"
 
 
-def _closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str]) -> tuple:
+def _closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str],
+            now: datetime) -> tuple:
     ours = _pending(tx, order, OperationKind.VOID, ev.payment_ref)
     if ours is not None:
-        money.settle_in(ctx, tx, order, ours, _result(ev, "void", ev.payment_ref),
-                        ctx.clock.now())
+        money.settle_in(ctx, tx, order, ours, _result(ev, "void", ev.payment_ref), now)
         return True, f"settles {ours.key}"
     return False, "unpaid trade closed at the provider"
 
 
 def _dispute_opened(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
-                    follow: list[str]) -> tuple:
-    dispute = disputes.open_dispute(ctx, tx, order, ev)
+                    follow: list[str], now: datetime) -> tuple:
+    dispute = disputes.open_dispute(ctx, tx, order, ev, now)
     return True, f"dispute {dispute.public_id} opened"
 
 
 def _dispute_closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
-                    follow: list[str]) -> tuple:
+                    follow: list[str], now: datetime) -> tuple:
     dispute = DisputeStore(tx.store.sql).by_ref(ev.provider, ev.dispute_ref or "") \
-        or disputes.open_dispute(ctx, tx, order, ev)
+        or disputes.open_dispute(ctx, tx, order, ev, now)
     if dispute.state.value not in OPEN_DISPUTE_STATES:
         return False, f"dispute {dispute.public_id} is already {dispute.state}"
     trigger = TRIGGER_OF_OUTCOME.get(ev.outcome or "", "lose")
     disputes.fire(ctx, tx, dispute, trigger, f"provider:{ev.provider}",
-                  {"reason": f"closed by the bank: {ev.outcome}"})
+                  {"reason": f"closed by the bank: {ev.outcome}"}, now)
     return True, f"dispute {dispute.public_id} {dispute.state}"
 
 

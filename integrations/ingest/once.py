@@ -3,6 +3,9 @@
 The log row (`webhook_events`) is keyed `<source>:<event id>`, written in the same transaction as
 the state change, and holds the response: a duplicate returns that response and changes nothing.
 The same key goes into the service inbox, so the Python API cannot apply it a second time.
+The event's time is read once, when it comes in, and handed to `prepare` and `apply` as `now`,
+the one time every row it writes carries (log, inbox, history, outbox, ledger, money
+operations), retries included.
 
 Two retries, one inside the other: `_once` is the service's Contention retry
 (service/contention.py, as for every Python API call: a lost lock or stock race is run again, then
@@ -16,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from integrations.db import records
@@ -57,7 +61,8 @@ class Outcome:
     duplicate: bool = False
 
 
-Apply = Callable[[Tx, Any], Applied]
+Apply = Callable[[Tx, Any, datetime], Applied]  # (tx, what `prepare` gave, the event's now)
+Prepare = Callable[[str, datetime], Any]  # (the event's key, its now)
 
 
 def event_key(source: str, event: Inbound) -> str:
@@ -74,8 +79,7 @@ def digest(event: Inbound) -> str:
 
 
 def once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
-         prepare: Callable[[str], Any] | None = None, status: int = 200,
-         inbox: bool = True) -> Outcome:
+         prepare: Prepare | None = None, status: int = 200, inbox: bool = True) -> Outcome:
     """Apply the event and log it, in one transaction; a logged event replays its response.
 
     `prepare` (optional) runs first in its own transaction, idempotent by key (opening a case:
@@ -84,11 +88,11 @@ def once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
     delivery of the same event (or a concurrent change to the same order) makes the loser fail
     on a unique key or a version check; it is retried, and then replays.
     """
-    body_digest = digest(event)
+    body_digest, now = digest(event), ctx.clock.now()
     for attempt in range(1, RETRIES + 1):
         try:
             return _once(ctx, source, kind, event, apply, prepare, status, body_digest,
-                         inbox and prepare is None)
+                         inbox and prepare is None, now)
         except Exception as error:
             unique = is_integrity_error(error)
             if not unique and not isinstance(error, ConcurrentUpdate):
@@ -109,25 +113,25 @@ def replayed(ctx: Context, source: str, event: Inbound) -> Outcome | None:
 
 @retrying("applying the event")
 def _once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
-          prepare: Callable[[str], Any] | None, status: int, body_digest: str,
-          remember_key: bool) -> Outcome:
+          prepare: Prepare | None, status: int, body_digest: str, remember_key: bool,
+          now: datetime) -> Outcome:
     key, prepared = event_key(source, event), None
     if prepare is not None:
         with ctx.tx(readonly=True) as tx:
             prior = _replay(tx, key, body_digest)
         if prior is not None:
             return prior
-        prepared = prepare(key)
+        prepared = prepare(key, now)
     return _apply_and_log(ctx, source, kind, event, apply, prepared, status, body_digest,
-                          remember_key)
+                          remember_key, now)
 
 
 def _apply_and_log(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
                    prepared: Any, status: int, body_digest: str,
-                   remember_key: bool) -> Outcome:
+                   remember_key: bool, now: datetime) -> Outcome:
     """Claim the key first: a concurrent copy blocks on the unique key until this commits,
     then fails and replays; it never sees the new state without the log row."""
-    key, now = event_key(source, event), ctx.clock.now()
+    key = event_key(source, event)
     with ctx.tx() as tx:
         prior = _replay(tx, key, body_digest)
         if prior is not None:
@@ -139,7 +143,7 @@ def _apply_and_log(ctx: Context, source: str, kind: str, event: Inbound, apply: 
             "response": {}, "occurred_at": event.occurred_at, "received_at": now})
         if remember_key and tx.store.inbox_get(key) is not None:
             raise IdempotencyConflict(key)  # the key was already used through the Python API
-        done = apply(tx, prepared)
+        done = apply(tx, prepared, now)
         if remember_key and done.order_id is not None:
             remember(tx, key, kind, done.order_id, now)
         body = {"event_id": event.event_id, "kind": kind, "applied": done.applied,

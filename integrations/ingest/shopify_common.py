@@ -5,11 +5,12 @@ given back."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from integrations.db import records
 from integrations.ingest.events import Inbound
-from integrations.service.context import Context, Tx
+from integrations.service.context import Tx
 
 ACTOR = "shopify"
 
@@ -53,9 +54,9 @@ def held(tx: Tx, number: int) -> int:
                if r.kind in (*TAKEN, "refund"))
 
 
-def payment_record(ctx: Context, tx: Tx, number: int, kind: str, amount: int, currency: str,
-                   ref: str, d: ShopifyDelivery, reason: str) -> None:
+def payment_record(tx: Tx, number: int, kind: str, amount: int, currency: str, ref: str,
+                   d: ShopifyDelivery, reason: str, now: datetime) -> None:
     records.payment_add(tx.connection, {
         "order_id": number, "kind": kind, "amount": amount, "currency": currency,
         "provider_ref": ref, "case_id": None, "event_key": f"shopify:{d.event_id}",
-        "reason": reason[:500], "at": ctx.clock.now()})
+        "reason": reason[:500], "at": now})

@@ -29,6 +29,7 @@ payment: nothing would ever place that order, and a 4xx only makes Shopify retry
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -77,7 +78,7 @@ def dispute_webhook(ctx: Context, d: ShopifyDelivery) -> Outcome:
         raise InvalidInput({"amount": f"expected a disputed amount above 0 (got "
                                       f"{dispute.amount!r})"})
 
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         if dispute.order_id is not None:
             one_at_a_time(tx, d.shop, dispute.order_id)
         number = None if dispute.order_id is None else lookup(tx, d.shop, dispute.order_id)
@@ -88,7 +89,7 @@ def dispute_webhook(ctx: Context, d: ShopifyDelivery) -> Outcome:
         if dispute.currency != order.currency:
             raise InvalidInput({"currency": f"order {order.public_id} is in {order.currency} "
                                             f"(got {dispute.currency})"})
-        applied, note, ours = _apply(ctx, tx, d, dispute, order, amount)
+        applied, note, ours = _apply(ctx, tx, d, dispute, order, amount, now)
         return Applied(order.id, applied, {"order": order_body(tx, order.id),
                                            "dispute": _view(ours)}, note)
 
@@ -96,22 +97,22 @@ def dispute_webhook(ctx: Context, d: ShopifyDelivery) -> Outcome:
 
 
 def _apply(ctx: Context, tx: Tx, d: ShopifyDelivery, dispute: ShopifyDispute, order: Order,
-           amount: int) -> tuple[bool, str, Dispute]:
+           amount: int, now: datetime) -> tuple[bool, str, Dispute]:
     ours = DisputeStore(tx.store.sql).by_ref(ACTOR, str(dispute.id))
     opened = ours is None
     if ours is None:
         ours = disputes.open_dispute(ctx, tx, order, MoneyEvent(
             ACTOR, d.event_id, "dispute_opened", order.payment_ref or f"shopify:{order.id}",
-            amount, dispute.currency, ctx.clock.now(), dispute_ref=str(dispute.id),
+            amount, dispute.currency, now, dispute_ref=str(dispute.id),
             reason=_reason(dispute), due_by=dispute.evidence_due_by,
-            dispute_kind=dispute.type))
+            dispute_kind=dispute.type), now)
         ours = DisputeStore(tx.store.sql).by_ref(ACTOR, str(dispute.id))
         assert ours is not None
     said = f"dispute {ours.public_id}"
     reopened = ours.state == DisputeState.CLOSED and dispute.type == "chargeback"
     if reopened:  # the inquiry closed here became a chargeback after all: the money moves now
         disputes.fire(ctx, tx, ours, "reopen", ACTOR,
-                      {"reason": _reason(dispute), "due_by": dispute.evidence_due_by})
+                      {"reason": _reason(dispute), "due_by": dispute.evidence_due_by}, now)
     if dispute.status in STILL_OPEN:
         return opened or reopened, f"{said} opened" if opened else \
             f"{said} reopened as a chargeback" if reopened else \
@@ -128,7 +129,7 @@ def _apply(ctx: Context, tx: Tx, d: ShopifyDelivery, dispute: ShopifyDispute, or
     disputes.fire(ctx, tx, ours, trigger, ACTOR,
                   {"reason": f"Shopify: {dispute.status}"
                              + (f" on {dispute.finalized_on.isoformat()}"
-                                if dispute.finalized_on else "")})
+                                if dispute.finalized_on else "")}, now)
     return True, f"{said} {ours.state}", ours
 
 

@@ -25,6 +25,7 @@ refund names them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from integrations.db import records
@@ -56,28 +57,29 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
     """refunds/create: book what has settled of the refund, once per Shopify refund id."""
     refund = parse(shopify.ShopifyRefund, d.payload)
 
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         ours = _order_for_money(tx, d.shop, refund.order_id, shopify.refund_currency(refund),
                                 "transactions[0].currency")
         kept = tx.store.inbox_keep(f"shopify:{d.shop}:refund:{refund.id}", "shopify-refund",
                                    {"action": "refunded", "target": ours.id, "by": d.event_id},
-                                   ctx.clock.now())
+                                   now)
         if kept.get("by") != d.event_id:
             return _answer(tx, ours, f"refund {refund.id} was handled already "
                                      f"(webhook {kept.get('by')})")
-        money, goods, waiting, earlier = _settled_now(ctx, tx, d, refund, ours)
+        money, goods, waiting, earlier = _settled_now(tx, d, refund, ours, now)
         beyond = _beyond_goods(tx, d, refund, ours)
         if money == goods == 0:
             if waiting or earlier:  # its units are noted now: its transactions' settlement
-                _note_units(ctx, tx, d, refund, ours, earlier and not waiting)  # names none
-            settled = _settle_beyond(ctx, tx, d, ours, refund.id, beyond)  # booked earlier
+                _note_units(ctx, tx, d, refund, ours, earlier and not waiting,  # names none
+                            now)
+            settled = _settle_beyond(ctx, tx, d, ours, refund.id, beyond, now)  # booked earlier
             return _answer(tx, ours, None if settled else _nothing_moved(refund, waiting,
                                                                           earlier))
         reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
         note = _book(ctx, tx, d, ours, money, goods, f"shopify:{refund.id}", reason,
-                     "transactions", _given_back(tx, d, refund, ours))
+                     "transactions", _given_back(tx, d, refund, ours), now)
         if note is None:
-            _settle_beyond(ctx, tx, d, ours, refund.id, beyond)
+            _settle_beyond(ctx, tx, d, ours, refund.id, beyond, now)
         return _answer(tx, ours, note)
 
     return once(ctx, "shopify", "refunds.create", d, apply)
@@ -94,7 +96,7 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
             f"a {t.kind} transaction ({t.status or 'no status'}): orderpilot books refunds "
             "that succeeded (payments come with orders/paid)")})
 
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         ours = _order_for_money(tx, d.shop, t.order_id, t.currency, "currency")
         money = minor(t.amount, ours.currency, "amount")
         pending = tx.store.inbox_get(_pending_key(d.shop, str(t.id))) or {}
@@ -106,7 +108,7 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
             0 if waits else _goods_by_amount(tx, ours, money)
         kept = tx.store.inbox_keep(_transaction_key(d.shop, str(t.id)), "shopify-transaction",
                                    {"action": "refunded", "target": ours.id,
-                                    "by": d.event_id, "goods": goods}, ctx.clock.now())
+                                    "by": d.event_id, "goods": goods}, now)
         if kept.get("by") != d.event_id:
             return _answer(tx, ours, f"transaction {t.id} was booked already "
                                      f"(webhook {kept.get('by')})")
@@ -119,12 +121,12 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
         given = admin_refunds.GivenBack(settled=str(t.id)) if lines else None
         note = _book(ctx, tx, d, ours, money, goods,
                      f"shopify:{refund}" if refund else f"shopify:transaction:{t.id}", reason,
-                     "amount", given)
+                     "amount", given, now)
         kept_beyond = tx.store.inbox_get(_beyond_key(d.shop, refund)) if refund else None
         if note is None and kept_beyond is not None:  # its refund's money, now more of it
             _settle_beyond(ctx, tx, d, ours, refund, {
                 **kept_beyond, "money": kept_beyond["money"] + money,
-                "goods": kept_beyond["goods"] + goods})
+                "goods": kept_beyond["goods"] + goods}, now)
         return _answer(tx, ours, note)
 
     return once(ctx, "shopify", "order_transactions.create", d, apply)
@@ -138,12 +140,12 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
     Shopify's admin), listed by refunds_owed.py until Shopify's refunds book it. Once per
     Shopify transaction id."""
 
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         ours = _order_for_money(tx, d.shop, t.order_id, t.currency, "currency")
         key = f"refund-again:shopify:{t.id}"
         kept = tx.store.inbox_keep(f"shopify:{d.shop}:failed-transaction:{t.id}",
                                    "shopify-failed-transaction", {"by": d.event_id},
-                                   ctx.clock.now())  # once, owed again or not
+                                   now)  # once, owed again or not
         if MoneyStore(tx.store.sql).by_key(key) is not None or kept.get("by") != d.event_id:
             return _answer(tx, ours, f"transaction {t.id}'s failure was recorded already")
         amount = minor(t.amount, ours.currency, "amount")
@@ -152,19 +154,20 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
                f"(transaction {t.id}: {t.status}): the buyer is not paid back; refund again in "
                "Shopify's admin")
         ours = tx.store.get_order(ours.id, lock=True)
-        paid_back = admin_refunds.paid_back_already(tx, ours, str(t.id), ctx.clock.now())
+        paid_back = admin_refunds.paid_back_already(tx, ours, str(t.id), now)
         if paid_back:  # the refund of ours it was paying was settled by a lost chargeback
             why = (f"shopify refund {refund or '(not received)'} failed at the gateway "
                    f"(transaction {t.id}: {t.status}): nothing owed again, {paid_back}")
         else:
             money_requests.request(ctx, tx, ours, OperationKind.REFUND, amount, key, ACTOR,
                                    payment_ref=ours.payment_ref or f"shopify:{t.order_id}",
-                                   purpose={"failed": str(t.id)}, reason=why, provider=ACTOR)
+                                   purpose={"failed": str(t.id)}, reason=why, provider=ACTOR,
+                                   at=now)
         records.payment_add(tx.connection, {
             "order_id": ours.id, "kind": "refund_failed", "amount": amount,
             "currency": ours.currency, "provider_ref": f"shopify:transaction:{t.id}",
-            "case_id": None, "event_key": f"op:{key}", "reason": why, "at": ctx.clock.now()})
-        tx.writer.signal("refund_failed", "order", ours.id, ours.id, ctx.clock.now(), {
+            "case_id": None, "event_key": f"op:{key}", "reason": why, "at": now})
+        tx.writer.signal("refund_failed", "order", ours.id, ours.id, now, {
             "amount": amount, "currency": ours.currency, "transaction": t.id, "refund": refund,
             "status": t.status, "reason": why})
         return Applied(ours.id, True, {"order": order_body(tx, ours.id)}, why)
@@ -172,14 +175,14 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
     return once(ctx, "shopify", "order_transactions.create", d, apply)
 
 
-def _owed_again_settled(ctx: Context, tx: Tx, ours: Order) -> None:
+def _owed_again_settled(tx: Tx, ours: Order, now: datetime) -> None:
     """Refunds owed again after a failure are settled once Shopify's refunds booked since
     cover them (the merchant refunded again)."""
     store, owed = MoneyStore(tx.store.sql), OwedMoney(tx.store.sql)
     for op in store.of_order(ours.id):
         if op.status is OperationStatus.PENDING and op.purpose.get("failed") \
                 and op.provider == ACTOR and owed.refunded_after_failure(op) >= op.amount:
-            store.settle(op.key, OperationStatus.SUCCEEDED, ctx.clock.now())
+            store.settle(op.key, OperationStatus.SUCCEEDED, now)
 
 
 def _order_for_money(tx: Tx, shop: str, shopify_id: int, currency: str | None,
@@ -196,8 +199,8 @@ def _order_for_money(tx: Tx, shop: str, shopify_id: int, currency: str | None,
     return ours
 
 
-def _settled_now(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
-                 ours: Order) -> tuple[int, int, list[str], list[str]]:
+def _settled_now(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order,
+                 now: datetime) -> tuple[int, int, list[str], list[str]]:
     """(money, goods, pending, booked earlier) a refund seen for the first time books now:
     each succeeded transaction not booked yet (money and its goods), each one booked already
     by its settlement (its goods only); a pending one keeps its goods for its settlement."""
@@ -212,11 +215,11 @@ def _settled_now(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopi
         elif t.status == shopify.SETTLED:
             tx.store.inbox_put(_transaction_key(d.shop, key), "shopify-transaction", {
                 "action": "refunded", "target": ours.id, "by": d.event_id,
-                "refund": refund.id}, ctx.clock.now())
+                "refund": refund.id}, now)
             money, goods = money + amount, goods + share
         else:
             tx.store.inbox_keep(_pending_key(d.shop, key), "shopify-pending-refund", {
-                "target": ours.id, "refund": refund.id, "goods": share}, ctx.clock.now())
+                "target": ours.id, "refund": refund.id, "goods": share}, now)
             waiting.append(f"{t.amount} {t.status}")
     return money, goods, waiting, earlier
 
@@ -240,7 +243,7 @@ def _given_back(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours:
 
 
 def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
-                ours: Order, counted: bool) -> None:
+                ours: Order, counted: bool, now: datetime) -> None:
     """A refund whose money is all pending gives back the units of a refund of ours waiting in
     the admin: noted with it (no money yet), so its transaction, settling, settles it; units
     no refund of ours takes are the order's own refund's, marked refunded now (the merchant
@@ -250,8 +253,7 @@ def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopif
     if given is None:  # an order placed before line item ids were kept: units unknown
         return
     own = [(nos, units) for nos, units, _ in given.units] if counted else \
-        admin_refunds.settle_covered(ctx, tx, ours, 0, f"shopify:{refund.id}", given,
-                                     ctx.clock.now())[2]
+        admin_refunds.settle_covered(ctx, tx, ours, 0, f"shopify:{refund.id}", given, now)[2]
     admin_refunds.mark_given_back(tx, ours.id, own)
 
 
@@ -271,7 +273,7 @@ def _beyond_goods(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, our
 
 
 def _settle_beyond(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, refund_id: Any,
-                   beyond: dict[str, Any]) -> list[str]:
+                   beyond: dict[str, Any], now: datetime) -> list[str]:
     """What the refund gave beyond its goods and shipping, as its money comes in (refunds/
     create, then each pending transaction's settlement), settles the refunds of ours naming no
     units that it covers (their keys); what it has not used yet is kept for the money still to
@@ -279,13 +281,13 @@ def _settle_beyond(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, refund
     booked first by order_transactions/create, left the goodwill owed in the admin for ever)."""
     extra = min(beyond["beyond"], max(beyond["money"] - beyond["goods"], 0)) - beyond["used"]
     settled = admin_refunds.settle_beyond_goods(ctx, tx, ours, extra, f"shopify:{refund_id}",
-                                                 ctx.clock.now()) \
+                                                 now) \
         if extra > 0 else []
     store = MoneyStore(tx.store.sql)
     used = beyond["used"] + sum(op.amount for key in settled if (op := store.by_key(key)))
     if used < beyond["beyond"]:
         tx.store.inbox_replace(_beyond_key(d.shop, refund_id), "shopify-beyond-goods",
-                               {**beyond, "used": used}, ctx.clock.now())
+                               {**beyond, "used": used}, now)
     return settled
 
 
@@ -314,8 +316,8 @@ def _nothing_moved(refund: shopify.ShopifyRefund, waiting: list[str], earlier: l
 
 
 def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goods: int,
-          ref: str, reason: str, field: str, given: admin_refunds.GivenBack | None
-          ) -> str | None:
+          ref: str, reason: str, field: str, given: admin_refunds.GivenBack | None,
+          now: datetime) -> str | None:
     """The ledger books the money given back, the order its goods' part within what is left;
     None when booked, else why not. Never more than the ledger shows Shopify kept. Late money
     owed back (an order that never took it: nothing of its own to refund) takes it all. The
@@ -324,11 +326,11 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
     kept = held(tx, ours.id)
     late = owed_in_admin(tx, ours) if ours.paid == 0 else None
     if late is not None and 0 < money <= kept:
-        payment_record(ctx, tx, ours.id, "refund", money, ours.currency, ref, d,
-                       f"{reason}: late payment {late.payment_ref} given back")
+        payment_record(tx, ours.id, "refund", money, ours.currency, ref, d,
+                       f"{reason}: late payment {late.payment_ref} given back", now)
         if money == kept:
-            given_back_in_admin(tx, ours, late, ref, ctx.clock.now())
-        _owed_again_settled(ctx, tx, ours)  # a failed refund of it the merchant redid
+            given_back_in_admin(tx, ours, late, ref, now)
+        _owed_again_settled(tx, ours, now)  # a failed refund of it the merchant redid
         return None
     if money > kept:
         if ours.state == OrderState.CANCELLED and kept == 0:
@@ -336,8 +338,7 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
         raise InvalidInput({field: f"refunds {money} but the ledger holds only {kept} of "
                                    f"{ids.ORDER(ours.id)}"})
     if given is not None and given.settled:  # a refund of ours it pays a chargeback paid
-        goods, twice = admin_refunds.paid_twice(ctx, tx, ours, goods, ref, given.settled,
-                                                ctx.clock.now())
+        goods, twice = admin_refunds.paid_twice(ctx, tx, ours, goods, ref, given.settled, now)
         if twice:
             ours, reason = tx.store.get_order(ours.id), f"{reason} ({twice})"
     left = ours.paid - ours.refunded
@@ -349,18 +350,19 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
     own: admin_refunds.Units = []
     if goods or given is not None and given.units:
         goods, settled, own = admin_refunds.settle_covered(ctx, tx, ours, goods, ref, given,
-                                                           ctx.clock.now())
+                                                           now)
         if settled:
             ours = tx.store.get_order(ours.id)  # their steps refunded it
             reason += f" (settles {', '.join(settled)})"
     if goods:
-        orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": goods, "reason": reason})
+        orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": goods, "reason": reason}, now)
     if own:  # and the units of the order's own refund, so no case refunds them again
         admin_refunds.mark_given_back(tx, ours.id, own)
     if money:
-        payment_record(ctx, tx, ours.id, "refund", money, ours.currency, ref, d,
-                       reason if goods == money else f"{reason} (goods {goods} of {money})")
-        _owed_again_settled(ctx, tx, ours)
+        payment_record(tx, ours.id, "refund", money, ours.currency, ref, d,
+                       reason if goods == money else f"{reason} (goods {goods} of {money})",
+                       now)
+        _owed_again_settled(tx, ours, now)
     return None
 
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from integrations.ingest import shopify, shopify_disputes, shopify_refunds
@@ -82,57 +83,58 @@ def shopify_webhook(ctx: Context, topic: str, webhook_id: str, shop: str,
 def _created(ctx: Context, d: ShopifyDelivery) -> Outcome:
     order = parse(shopify.ShopifyOrder, d.payload)
 
-    def apply(tx: Tx, placed: tuple[int | None, bool]) -> Applied:
+    def apply(tx: Tx, placed: tuple[int | None, bool], now: datetime) -> Applied:
         number, new = placed
         if order.cancelled_at:  # a resend of it, taken after the cancellation
-            return _cancel_or_remember(ctx, tx, d.shop, order, d)
+            return _cancel_or_remember(ctx, tx, d.shop, order, d, now)
         if number is None:
             return Applied(None, False, {}, "cancelled in Shopify first: not placed")
         note, applied = (None, True) if new else (f"already placed as {ids.ORDER(number)}", False)
         if order.financial_status == "paid":  # paid at checkout
-            paid, why = _pay(ctx, tx, tx.store.get_order(number), order, d)
+            paid, why = _pay(ctx, tx, tx.store.get_order(number), order, d, now)
             applied = applied or paid
             note = why if new else note
         return Applied(number, applied, {"order": order_body(tx, number)}, note)
 
     return once(ctx, "shopify", "orders.create", d, apply,
-                lambda key: _place(ctx, d.shop, order), status=200)
+                lambda key, now: _place(ctx, d.shop, order, now), status=200)
 
 
 def _paid(ctx: Context, d: ShopifyDelivery) -> Outcome:
     order = parse(shopify.ShopifyOrder, d.payload)
 
-    def apply(tx: Tx, placed: tuple[int | None, bool]) -> Applied:
+    def apply(tx: Tx, placed: tuple[int | None, bool], now: datetime) -> Applied:
         number = placed[0]
         if order.cancelled_at:  # Shopify took the money, then cancelled and refunded it
-            return _cancel_or_remember(ctx, tx, d.shop, order, d, paid=True)
+            return _cancel_or_remember(ctx, tx, d.shop, order, d, now, paid=True)
         if number is None:
             return Applied(None, False, {}, "cancelled in Shopify: payment not applied")
-        paid, note = _pay(ctx, tx, tx.store.get_order(number), order, d)
+        paid, note = _pay(ctx, tx, tx.store.get_order(number), order, d, now)
         return Applied(number, paid, {"order": order_body(tx, number)}, note)
 
-    return once(ctx, "shopify", "orders.paid", d, apply, lambda key: _place(ctx, d.shop, order))
+    return once(ctx, "shopify", "orders.paid", d, apply,
+                lambda key, now: _place(ctx, d.shop, order, now))
 
 
 def _cancelled(ctx: Context, d: ShopifyDelivery) -> Outcome:
     order = parse(shopify.ShopifyOrder, d.payload)
     return once(ctx, "shopify", "orders.cancelled", d,
-                lambda tx, _: _cancel_or_remember(ctx, tx, d.shop, order, d))
+                lambda tx, _, now: _cancel_or_remember(ctx, tx, d.shop, order, d, now))
 
 
 def _updated(ctx: Context, d: ShopifyDelivery) -> Outcome:
     order = parse(shopify.ShopifyOrder, d.payload)
 
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         if order.cancelled_at:  # remembered if not placed yet, as orders/cancelled does
-            return _cancel_or_remember(ctx, tx, d.shop, order, d)
+            return _cancel_or_remember(ctx, tx, d.shop, order, d, now)
         number = lookup(tx, d.shop, order.id)
         if number is None:
             return Applied(None, False, {}, "not placed here (orders/create places it)")
         ours = tx.store.get_order(number)
         if order.financial_status == "paid" and (
                 takes_payment(ours) or is_late(ours, _payment_ref(order))):
-            paid, note = _pay(ctx, tx, ours, order, d)
+            paid, note = _pay(ctx, tx, ours, order, d, now)
             return Applied(number, paid, {"order": order_body(tx, number)}, note)
         note = "nothing orderpilot acts on changed (address and line edits are not applied)"
         return Applied(number, False, {"order": order_body(tx, number)}, note)
@@ -151,8 +153,10 @@ _TOPICS: dict[str, Callable[[Context, ShopifyDelivery], Outcome]] = {
 # --- the moves ---------------------------------------------------------------------------------
 
 
-def _place(ctx: Context, shop: str, order: shopify.ShopifyOrder) -> tuple[int | None, bool]:
-    """Place the Shopify order once (its own transaction); (number, placed just now)."""
+def _place(ctx: Context, shop: str, order: shopify.ShopifyOrder, now: datetime
+           ) -> tuple[int | None, bool]:
+    """Place the Shopify order once (its own transaction, at the delivery's `now`); (number,
+    placed just now)."""
     key = order_key(shop, order.id)
     with ctx.tx(readonly=True) as tx:
         if tx.store.inbox_get(_cancelled_key(shop, order.id)) is not None:
@@ -173,13 +177,12 @@ def _place(ctx: Context, shop: str, order: shopify.ShopifyOrder) -> tuple[int | 
             raise _CancelledFirst
         # which of our lines each Shopify line item became: its refunds name line items
         tx.store.inbox_keep(lines_key(shop, order.id), "shopify-lines",
-                            {"target": 0, "lines": shopify.line_numbers(order)},
-                            ctx.clock.now())
+                            {"target": 0, "lines": shopify.line_numbers(order)}, now)
 
     try:
         request = parse(PlaceOrder, {**body, "idempotency_key": key})
         # the buyer has paid Shopify already: a contradicting address is held, not refused
-        return orders.place(ctx, request, ACTOR, first=not_cancelled,
+        return orders.place(ctx, request, ACTOR, now, first=not_cancelled,
                             contradictions="review").id, True
     except _CancelledFirst:
         return None, False
@@ -193,7 +196,7 @@ class _CancelledFirst(Exception):  # noqa: N818 - a signal inside this module, n
 
 
 def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
-         d: ShopifyDelivery) -> tuple[bool, str | None]:
+         d: ShopifyDelivery, now: datetime) -> tuple[bool, str | None]:
     """Pay our order for the goods: (booked, why not or what became of the money). Money the
     order cannot take (expired, rejected, cancelled here) is late money (late_payments.py:
     revived by policy, else owed back, to refund in Shopify), as the Stripe and Alipay
@@ -206,17 +209,16 @@ def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
     ours = tx.store.get_order(ours.id, lock=True)  # late money is recorded once, under it
     if is_late(ours, ref):
         late = take_late_money(ctx, tx, ours, ours.total, ref, ACTOR, given_back=total,
-                               currency=order.currency,  # the order's: checked above
-                               now=ctx.clock.now())
+                               currency=order.currency, now=now)  # the order's: checked
         if late.new:
-            payment_record(ctx, tx, ours.id, late.ledger_kind, total, ours.currency, ref, d,
-                           late.note)
+            payment_record(tx, ours.id, late.ledger_kind, total, ours.currency, ref, d,
+                           late.note, now)
         return late.new, late.note
     if not takes_payment(ours):  # paid by it already (or kept while a person decides)
         return False, "already paid"
-    orders.fire(ctx, tx, ours, "pay", ACTOR, {"amount": ours.total, "payment_ref": ref})
-    payment_record(ctx, tx, ours.id, "capture", total, ours.currency, ref, d,
-                   f"goods {ours.total}; Shopify total with shipping and tax {total}")
+    orders.fire(ctx, tx, ours, "pay", ACTOR, {"amount": ours.total, "payment_ref": ref}, now)
+    payment_record(tx, ours.id, "capture", total, ours.currency, ref, d,
+                   f"goods {ours.total}; Shopify total with shipping and tax {total}", now)
     return True, None
 
 
@@ -225,7 +227,7 @@ def _payment_ref(order: shopify.ShopifyOrder) -> str:
 
 
 def _cancel_or_remember(ctx: Context, tx: Tx, shop: str, order: shopify.ShopifyOrder,
-                        d: ShopifyDelivery, paid: bool = False) -> Applied:
+                        d: ShopifyDelivery, now: datetime, paid: bool = False) -> Applied:
     """Apply a Shopify cancellation: cancel our order, or remember it when the order is not
     placed here yet, so that a later orders/create / orders/paid places nothing. In turn with
     the order's placement: one of them commits first, the other sees it. `paid`: the body is
@@ -235,15 +237,15 @@ def _cancel_or_remember(ctx: Context, tx: Tx, shop: str, order: shopify.ShopifyO
     number = lookup(tx, shop, order.id)
     if number is None:
         tx.store.inbox_keep(_cancelled_key(shop, order.id), "shopify-cancelled",
-                            {"action": "cancelled", "target": 0}, ctx.clock.now())
+                            {"action": "cancelled", "target": 0}, now)
         return Applied(None, False, {}, "not placed here; a late orders/create is ignored")
     ours = tx.store.get_order(number)
     if ours.state == OrderState.CANCELLED:
         return Applied(number, False, {"order": order_body(tx, number)}, "already cancelled")
     if paid and takes_payment(ours):
-        _pay(ctx, tx, ours, order, d)
+        _pay(ctx, tx, ours, order, d, now)
         ours = tx.store.get_order(number)
-    note = _cancel(ctx, tx, ours, order, d)
+    note = _cancel(ctx, tx, ours, order, d, now)
     return Applied(number, note is None, {"order": order_body(tx, number)}, note)
 
 
@@ -251,7 +253,7 @@ REFUNDED_ON_CANCEL = ("refunded", "voided")  # Shopify's financial_status after 
 
 
 def _cancel(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
-            d: ShopifyDelivery) -> str | None:
+            d: ShopifyDelivery, now: datetime) -> str | None:
     """Cancel our order. What Shopify was paid for it is refunded with it only when Shopify
     says so (financial_status refunded / voided); otherwise ("refund later": paid,
     partially_refunded) Shopify keeps it and each refunds/create books a refund."""
@@ -260,28 +262,28 @@ def _cancel(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
     later = order.financial_status not in REFUNDED_ON_CANCEL
     try:
         orders.fire(ctx, tx, ours, "cancel", ACTOR,
-                    {"reason": reason, "refund_later": bool(later and owed)})
+                    {"reason": reason, "refund_later": bool(later and owed)}, now)
     except InvalidTransition as error:
         return f"{error}: open an after-sales case instead"
     if owed > 0 and not later:
-        _refunded_by_shopify(ctx, tx, ours, order, d, reason)
+        _refunded_by_shopify(ctx, tx, ours, order, d, reason, now)
     return None
 
 
 def _refunded_by_shopify(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
-                         d: ShopifyDelivery, reason: str) -> None:
+                         d: ShopifyDelivery, reason: str, now: datetime) -> None:
     """Book Shopify's refund of what is left of its payment (shipping and tax included, as
     the capture was booked), and mark the cancellation's refund settled: it is not sent
     again through our own gateway (`settlement.cancellation`)."""
     kept = held(tx, ours.id)
     if kept > 0:
-        payment_record(ctx, tx, ours.id, "refund", kept, ours.currency,
-                        f"shopify:{order.id}", d, f"refunded by Shopify: {reason}")
+        payment_record(tx, ours.id, "refund", kept, ours.currency, f"shopify:{order.id}", d,
+                       f"refunded by Shopify: {reason}", now)
     tx.store.inbox_keep(f"cancel-refund:{ours.public_id}", "shopify-refunded",
-                        {"action": "refunded", "target": ours.id}, ctx.clock.now())
+                        {"action": "refunded", "target": ours.id}, now)
     # refunds of ours waiting in Shopify's admin (a case's) were part of that refund: the
     # cancel left them to settle into the order, and no refunds/create will (it books nothing)
-    admin_refunds.settle_all(ctx, tx, ours, f"shopify:{order.id}", ctx.clock.now())
+    admin_refunds.settle_all(ctx, tx, ours, f"shopify:{order.id}", now)
 
 
 def _cancelled_key(shop: str, shopify_id: int) -> str:

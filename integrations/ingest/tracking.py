@@ -13,6 +13,7 @@ the carrier's event id, so polling again (or a webhook for the same event) chang
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from integrations.carriers.tracking_updates import TrackingUpdate
@@ -82,11 +83,11 @@ def _record_only(ctx: Context, update: TrackingUpdate, carrier: str) -> Outcome:
                                        label=update.label))
     note = f"{update.provider} {update.code} ({update.label}) moves nothing; recorded only"
 
-    def apply(tx: Tx, _: Any) -> Applied:
+    def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         shipment = tx.store.get_shipment(records.shipment_by_tracking(
             tx.connection, carrier, update.tracking_no))
         tx.writer.signal("tracking_recorded", "shipment", shipment.id, shipment.order_id,
-                               ctx.clock.now(), {"status": update.code, "note": note})
+                         now, {"status": update.code, "note": note})
         return Applied(shipment.order_id, False,
                        {"shipment": ShipmentView.of(shipment).model_dump(mode="json")}, note)
 

@@ -9,6 +9,8 @@ the provider (bank transfer, cash) is recorded as an offline payout with who pai
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from integrations.db.money_store import MoneyStore
 from integrations.service import money, orders
 from integrations.service.case_money import checked_amount, units_to_settle
@@ -51,8 +53,10 @@ def _case_refund_recorded(ctx: Context, case_no: int, actor: str, amount: int | 
 
 
 def request_case_refund(ctx: Context, tx: Tx, order: Order, case: AfterSalesCase, actor: str,
-                        amount: int | None = None) -> PaymentOperation:
-    """Record a case's refund (default: its amount due, `amount_due`) to be paid."""
+                        amount: int | None = None, *, at: datetime | None = None
+                        ) -> PaymentOperation:
+    """Record a case's refund (default: its amount due, `amount_due`) to be paid (`at`: the
+    caller's time, else the clock's)."""
     if not CASE_LIFECYCLE.can(case.state, "refund"):
         raise InvalidTransition("case", case.public_id, case.state.value, "refund",
                                 CASE_LIFECYCLE.allowed(case.state))
@@ -61,7 +65,7 @@ def request_case_refund(ctx: Context, tx: Tx, order: Order, case: AfterSalesCase
     key = money.key_for(tx, f"refund:{case.public_id}", order.id)
     return money.request(ctx, tx, order, OperationKind.REFUND, amount, key, actor,
                          lines=lines, purpose={"case": case.public_id},
-                         reason=f"after-sales {case.public_id} ({case.kind.value})")
+                         reason=f"after-sales {case.public_id} ({case.kind.value})", at=at)
 
 
 def _lines_paid(tx: Tx, case: AfterSalesCase) -> tuple[RefundLine, ...]:

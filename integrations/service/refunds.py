@@ -74,27 +74,28 @@ def decide(ctx: Context, case_id: int, approve: bool, reason: str, reviewer: str
     (`record_granted`): its key is returned for the caller to pay after the commit
     (`paid_back`) — or the settle job pays it; a crash in between leaves it pending, for the
     money sweep. None for a rejection or a grant that asks for no money (a return)."""
-    actor = f"reviewer:{reviewer}"
+    actor, now = f"reviewer:{reviewer}", ctx.clock.now()
     with ctx.tx() as tx:
         case = tx.store.get_case(case_id, lock=True)  # the order's lock
         aftersales.fire(ctx, tx, case, "approve" if approve else "reject", actor,
-                        {"reason": reason})
-        return record_granted(ctx, tx, case_id, actor) if approve else None
+                        {"reason": reason}, now)
+        return record_granted(ctx, tx, case_id, actor, now) if approve else None
 
 
-def record_granted(ctx: Context, tx: Tx, case_id: int, actor: str) -> Granted | None:
+def record_granted(ctx: Context, tx: Tx, case_id: int, actor: str, now: datetime
+                   ) -> Granted | None:
     """In the transaction that grants a request (its order locked): record the refund of a
     refund-only case to be paid, keyed `refund:<case>` like the settle job's, so the two
     pay it once between them (settle). None for another kind (its refund follows the
     inspection). When the store refuses the refund (its order refunded in full already, by a
     cancellation) the approval stands and the refusal is returned (`Granted.refused`), not
-    swallowed: every caller answers it."""
+    swallowed: every caller answers it. Recorded at `now`, the grant's time."""
     case = tx.store.get_case(case_id)
     if case.kind is not CaseKind.REFUND_ONLY or case.state not in ACCEPTED:
         return None
     order = tx.store.get_order(case.order_id, lock=True)
     try:
-        recorded = money_refunds.request_case_refund(ctx, tx, order, case, actor)
+        recorded = money_refunds.request_case_refund(ctx, tx, order, case, actor, at=now)
     except GuardRejected as refusal:
         owed = amount_due(case, case_money.claims_refunded(tx, case))
         return Granted(case_id, owed, order.currency, refused=str(refusal))

@@ -26,7 +26,7 @@ def test_an_applied_event_writes_every_column_of_the_event_log(any_pilot, monkey
     monkeypatch.setattr(records, "event_finish", lambda sql, key, values: (
         written.update(values), real_finish(sql, key, values))[1])
 
-    def apply(tx: Tx, prepared: object) -> Applied:
+    def apply(tx: Tx, prepared: object, now: datetime) -> Applied:
         return Applied(order_id=None, applied=True, body={"said": "数量 ✓"}, note="noted")
 
     # When one event is applied once

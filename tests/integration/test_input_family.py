@@ -109,7 +109,7 @@ def test_a_logged_driver_error_shows_no_phone(any_pilot):
 
 def test_a_unique_conflict_that_never_clears_is_contention_not_a_raw_driver_error(any_pilot):
     # Given an event whose application meets the same unique key on every attempt
-    def apply(tx, prepared):
+    def apply(tx, prepared, now):
         for _ in range(2):
             tx.connection.execute(text("INSERT INTO inventory (sku, warehouse, on_hand, reserved) "
                                        "VALUES ('SKU-U', 'WH-U', 1, 0)"))
