@@ -45,6 +45,7 @@ from statemachine.case_effects import (
 )
 from statemachine.case_guards import (
     CLAIMS_REFUNDED,
+    COUNTED_BY_ORDER,
     ORDER_REFUNDABLE,
     UNITS_LEFT,
     UNITS_TO_SETTLE,
@@ -60,9 +61,9 @@ from statemachine.policies import DeadlineKind, Timeouts
 
 __all__ = [
     "AWAITING_ANSWER", "CASE_LIFECYCLE", "CASE_ONLY_GUARDS", "CASE_STEPS", "CLAIMS_REFUNDED",
-    "OPEN", "ORDER_REFUNDABLE", "TAKE_BACK", "UNITS_LEFT", "UNITS_TO_SETTLE", "AfterSalesCase",
-    "CaseKind", "CaseLine", "CaseState", "CaseTrigger", "Inspection", "amount_due",
-    "answer_due", "case_public_id", "refund_allowed_now", "units_refunded_already",
+    "COUNTED_BY_ORDER", "OPEN", "ORDER_REFUNDABLE", "TAKE_BACK", "UNITS_LEFT", "UNITS_TO_SETTLE",
+    "AfterSalesCase", "CaseKind", "CaseLine", "CaseState", "CaseTrigger", "Inspection",
+    "amount_due", "answer_due", "case_public_id", "refund_allowed_now", "units_refunded_already",
 ]
 
 S = CaseState

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from statemachine.case_aggregate import AfterSalesCase, CaseKind, Inspection, amount_due
-from statemachine.case_guards import CLAIMS_REFUNDED
+from statemachine.case_guards import CLAIMS_REFUNDED, COUNTED_BY_ORDER
 from statemachine.shipment import Shipment, ShipmentState
 
 
@@ -78,5 +78,8 @@ def record_bounce(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any
 
 
 def record_refund(case: AfterSalesCase, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """`counted_by_order`: what of it the order counted refunded already (a provider refund
+    counted by amount before its units, this case's, were known): not counted again."""
     case.refunded = ctx.get("amount", amount_due(case, ctx.get(CLAIMS_REFUNDED, 0)))
-    return {"amount": case.refunded}
+    counted = ctx.get(COUNTED_BY_ORDER, 0)
+    return {"amount": case.refunded, **({COUNTED_BY_ORDER: counted} if counted else {})}

@@ -22,6 +22,9 @@ CLAIMS_REFUNDED = "claims_refunded"
 # … and what its order can still refund (paid less refunded): a case refunded after its order
 # was cancelled and refunded in full would refund more than was paid
 ORDER_REFUNDABLE = "order_refundable"
+# what of a case's refund its order counted refunded already (a provider refund counted by
+# amount before its units were known): the order counts only the rest
+COUNTED_BY_ORDER = "counted_by_order"
 
 
 # … and the units it would settle (its lines less those claims refunded) against the units
@@ -46,7 +49,7 @@ def refund_allowed_now(case: AfterSalesCase, ctx: Mapping[str, Any]) -> str | No
         return f"amount must be between 1 and {due}{why} (got {amount})" if due else \
             f"nothing left to refund{why}"
     left = ctx.get(ORDER_REFUNDABLE)
-    if left is not None and amount > left:
+    if left is not None and amount - ctx.get(COUNTED_BY_ORDER, 0) > left:
         return (f"its order has {left} left to refund of what was paid (asked {amount}): "
                 "refunded already, by a cancellation or another case")
     return units_refunded_already(ctx)

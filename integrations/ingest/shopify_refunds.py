@@ -66,18 +66,19 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
         if kept.get("by") != d.event_id:
             return _answer(tx, ours, f"refund {refund.id} was handled already "
                                      f"(webhook {kept.get('by')})")
-        money, goods, waiting, earlier = _settled_now(tx, d, refund, ours, now)
+        money, goods, waiting, earlier, counted = _settled_now(tx, d, refund, ours, now)
         beyond = _beyond_goods(tx, d, refund, ours)
         if money == goods == 0:
-            if waiting or earlier:  # its units are noted now: its transactions' settlement
-                _note_units(ctx, tx, d, refund, ours, earlier and not waiting,  # names none
-                            now)
-            settled = _settle_beyond(ctx, tx, d, ours, refund.id, beyond, now)  # booked earlier
+            # its units are noted now (its transactions' settlement names none), and settle
+            # a refund of ours asking them with the goods those counted by amount before it
+            noted = _note_units(ctx, tx, d, refund, ours, earlier and not waiting, now,
+                                counted) if waiting or earlier else []
+            settled = noted + _settle_beyond(ctx, tx, d, ours, refund.id, beyond, now)
             return _answer(tx, ours, None if settled else _nothing_moved(refund, waiting,
                                                                           earlier))
         reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
         note = _book(ctx, tx, d, ours, money, goods, f"shopify:{refund.id}", reason,
-                     "transactions", _given_back(tx, d, refund, ours), now)
+                     "transactions", _given_back(tx, d, refund, ours, counted), now)
         if note is None:
             _settle_beyond(ctx, tx, d, ours, refund.id, beyond, now)
         return _answer(tx, ours, note)
@@ -200,17 +201,20 @@ def _order_for_money(tx: Tx, shop: str, shopify_id: int, currency: str | None,
 
 
 def _settled_now(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order,
-                 now: datetime) -> tuple[int, int, list[str], list[str]]:
-    """(money, goods, pending, booked earlier) a refund seen for the first time books now:
-    each succeeded transaction not booked yet (money and its goods), each one booked already
-    by its settlement (its goods only); a pending one keeps its goods for its settlement."""
-    money = goods = 0
+                 now: datetime) -> tuple[int, int, list[str], list[str], int]:
+    """(money, goods, pending, booked earlier, counted) a refund seen for the first time books
+    now: each succeeded transaction not booked yet (money and its goods), each one booked
+    already by its settlement (its goods only, less those it counted by amount: `counted`,
+    which a refund of ours naming its units takes — approved after that settlement, it could
+    not before); a pending one keeps its goods for its settlement."""
+    money = goods = counted = 0
     waiting: list[str] = []
     earlier: list[str] = []
     for key, t, amount, share in shopify.refund_shares(refund, ours.currency):
         prior = tx.store.inbox_get(_transaction_key(d.shop, key))
         if prior is not None:  # settled first: order_transactions/create booked its money
             goods += max(share - int(prior.get("goods", 0)), 0)  # and counted goods by amount
+            counted += min(int(prior.get("goods", 0)), share)
             earlier.append(key)
         elif t.status == shopify.SETTLED:
             tx.store.inbox_put(_transaction_key(d.shop, key), "shopify-transaction", {
@@ -221,14 +225,14 @@ def _settled_now(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours
             tx.store.inbox_keep(_pending_key(d.shop, key), "shopify-pending-refund", {
                 "target": ours.id, "refund": refund.id, "goods": share}, now)
             waiting.append(f"{t.amount} {t.status}")
-    return money, goods, waiting, earlier
+    return money, goods, waiting, earlier, counted
 
 
-def _given_back(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order
-                ) -> admin_refunds.GivenBack | None:
+def _given_back(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order,
+                counted: int = 0) -> admin_refunds.GivenBack | None:
     """The refund's line items as units of our lines (by the line item ids kept when the order
-    was placed; None for an order placed before they were kept), and its transactions still
-    pending."""
+    was placed; None for an order placed before they were kept), its transactions still
+    pending, and the goods of it the order `counted` already by amount."""
     kept = tx.store.inbox_get(lines_key(d.shop, refund.order_id))
     if kept is None:
         return None
@@ -239,22 +243,29 @@ def _given_back(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours:
     waiting = tuple(key for key, t, _, _ in shopify.refund_shares(refund, ours.currency)
                     if t.status == shopify.PENDING
                     and tx.store.inbox_get(_transaction_key(d.shop, key)) is None)
-    return admin_refunds.GivenBack(units, waiting)
+    return admin_refunds.GivenBack(units, waiting, counted=counted)
 
 
 def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
-                ours: Order, counted: bool, now: datetime) -> None:
+                ours: Order, counted: bool, now: datetime, by_amount: int = 0) -> list[str]:
     """A refund whose money is all pending gives back the units of a refund of ours waiting in
     the admin: noted with it (no money yet), so its transaction, settling, settles it; units
     no refund of ours takes are the order's own refund's, marked refunded now (the merchant
     gave them back: no case may ask for them while the money is on its way). `counted`: its
-    money was all booked before it, as the order's (by amount): its units are the order's."""
-    given = _given_back(tx, d, refund, ours)
+    money was all booked before it, as the order's (its goods `by_amount`): its units are the
+    order's — but for those a refund of ours waiting in the admin asks, which that money
+    settles (approved after it was booked: before, it stayed owed for ever). The keys of the
+    refunds of ours it settled."""
+    given = _given_back(tx, d, refund, ours, by_amount)
     if given is None:  # an order placed before line item ids were kept: units unknown
-        return
-    own = [(nos, units) for nos, units, _ in given.units] if counted else \
-        admin_refunds.settle_covered(ctx, tx, ours, 0, f"shopify:{refund.id}", given, now)[2]
+        return []
+    if counted and not by_amount:
+        settled, own = [], [(nos, units) for nos, units, _ in given.units]
+    else:
+        _, settled, own = admin_refunds.settle_covered(ctx, tx, ours, 0,
+                                                       f"shopify:{refund.id}", given, now)
     admin_refunds.mark_given_back(tx, ours.id, own)
+    return settled
 
 
 def _beyond_goods(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order

@@ -93,11 +93,14 @@ def covered(owed: list[PaymentOperation], goods: int) -> list[PaymentOperation]:
 class GivenBack:
     """What one booking of a provider refund gives back, in our lines: each refunded line as
     (the numbers of our lines it may be, units, their subtotal); the refund's transactions
-    still pending (their keys), and the one whose settling this booking is, if any."""
+    still pending (their keys), and the one whose settling this booking is, if any;
+    `counted`: goods of its money the order counted refunded already, by amount, when its
+    transactions settled before it arrived (its units then unknown)."""
 
     units: tuple[tuple[tuple[int, ...], int, int], ...] = ()
     waiting: tuple[str, ...] = ()
     settled: str | None = None
+    counted: int = 0
 
 
 Units = list[tuple[tuple[int, ...], int]]  # (the numbers of our lines they may be, units)
@@ -116,6 +119,7 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
                          ref, now), [])
     pool = [[set(nos), units, subtotal, units] for nos, units, subtotal in given.units]
     settled: list[str] = []
+    counted = given.counted  # goods the order counted already: they pay first, not recounted
     for op in owed_in_admin(tx, order):
         if not op.lines:
             continue
@@ -123,14 +127,17 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
         priced = _take_units(op, progress, pool)
         if not priced and ref not in progress["refs"]:
             continue  # this refund gives back none of its units
-        give = max(min(goods, op.amount - progress["given"],
+        give = max(min(goods + counted, op.amount - progress["given"],
                        progress["due"] + priced - progress["given"]), 0)
+        recount = min(give, counted)
         waiting = set(progress["waiting"]) - {given.settled} | set(given.waiting)
         progress.update(due=progress["due"] + priced, given=progress["given"] + give,
-                        refs=sorted({*progress["refs"], ref}), waiting=sorted(waiting))
-        goods -= give
+                        refs=sorted({*progress["refs"], ref}), waiting=sorted(waiting),
+                        counted=int(progress.get("counted", 0)) + recount)
+        goods, counted = goods - (give - recount), counted - recount
         if _settles(op, progress):
-            settled += _settle_given(ctx, tx, order, op, progress["given"], ref, now)
+            settled += _settle_given(ctx, tx, order, op, progress["given"], ref, now,
+                                     progress["counted"])
         else:
             tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
     return goods, settled, [(tuple(sorted(nos)), left) for nos, left, _, _ in pool if left > 0]
@@ -200,10 +207,11 @@ def _settles(op: PaymentOperation, progress: dict[str, Any]) -> bool:
 
 
 def _settle_given(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, given: int,
-                  ref: str, now: datetime) -> list[str]:
-    """Settle `op` for what the provider gave for its units; what that leaves short is owed
-    anew in the provider's admin, naming no units (they are back): `<key>:rest`."""
-    if not _settle_one(ctx, tx, order, op, min(given, op.amount), ref, now):
+                  ref: str, now: datetime, counted: int = 0) -> list[str]:
+    """Settle `op` for what the provider gave for its units (`counted` of it counted by the
+    order already); what that leaves short is owed anew in the provider's admin, naming no
+    units (they are back): `<key>:rest`."""
+    if not _settle_one(ctx, tx, order, op, min(given, op.amount), ref, now, counted):
         return []
     if given >= op.amount:
         return [op.key]
@@ -279,17 +287,18 @@ def _settle(ctx: Context, tx: Tx, order: Order, chosen: list[PaymentOperation], 
 
 
 def _settle_one(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, amount: int,
-                ref: str, now: datetime) -> bool:
+                ref: str, now: datetime, counted: int = 0) -> bool:
     """Settle `op` as refunded by the provider's `ref` for `amount` (all it asks, or what the
     provider gave when less), once — a guarded update: False if it was settled already — and
-    apply it to the order (its case refunded that much, the order counting it)."""
+    apply it to the order (its case refunded that much, the order counting it but for what
+    it `counted` already)."""
     if not MoneyStore(tx.store.sql).settle(op.key, OperationStatus.SUCCEEDED, now, ref,
                                            amount=amount):
         return False
     result = PaymentResult("refund", ref, op.payment_ref or ref, amount, op.currency, op.key,
                            op.lines)
     apply_effects(ctx, tx, tx.store.get_order(order.id, lock=True),
-                  replace(op, amount=amount), result, now)
+                  replace(op, amount=amount), result, now, counted=counted)
     return True
 
 

@@ -25,7 +25,7 @@ from integrations.service.packing import pack_facts
 from integrations.service.pipeline import Facts, Kind, Move, Refused
 from integrations.service.ship_steps import after_ship, ship_facts
 from statemachine import ids
-from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase, CaseState
+from statemachine.aftersales import CASE_LIFECYCLE, COUNTED_BY_ORDER, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
 from statemachine.errors import GuardRejected
 from statemachine.money import mark_refunded, refunded_by_merchant
@@ -143,8 +143,12 @@ def refund_orders(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused]:
         order = tx.store.get_order(case.order_id)
         _mark_lines_refunded(tx, order, case)
         tx.writer.save_lines(order)
-        pipeline.fire(ctx, tx, ORDER, order, "refund", fired.actor,
-                      {"amount": case.refunded, "case": case.public_id}, fired.at)
+        # what the order counted already (a provider refund counted by amount, its units then
+        # unknown, that turned out to be this case's) is not counted twice
+        amount = case.refunded - fired.payload.get(COUNTED_BY_ORDER, 0)
+        if amount > 0:
+            pipeline.fire(ctx, tx, ORDER, order, "refund", fired.actor,
+                          {"amount": amount, "case": case.public_id}, fired.at)
     return []
 
 

@@ -8,7 +8,7 @@ from integrations.service import aftersales, orders
 from integrations.service.context import Context, Tx
 from integrations.service.late_payments import late_money_refunded, take_late_money
 from statemachine import ids
-from statemachine.aftersales import CASE_LIFECYCLE
+from statemachine.aftersales import CASE_LIFECYCLE, COUNTED_BY_ORDER
 from statemachine.money import OperationKind, PaymentOperation, mark_refunded
 from statemachine.order import ORDER_LIFECYCLE, UNPAYABLE, takes_payment
 from statemachine.order_aggregate import Order
@@ -16,8 +16,10 @@ from statemachine.ports import PaymentResult
 
 
 def apply_effects(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
-                  result: PaymentResult, now: datetime) -> None:
-    """The settled operation's steps and events, all at `now` (the settling call's time)."""
+                  result: PaymentResult, now: datetime, *, counted: int = 0) -> None:
+    """The settled operation's steps and events, all at `now` (the settling call's time).
+    `counted`: what of a refund the order counted refunded already (a provider refund counted
+    by amount before its units, this refund's, were known): not counted again."""
     if operation.kind is OperationKind.CAPTURE:
         _captured(ctx, tx, order, operation, result, now)
     elif operation.kind is OperationKind.REFUND and operation.purpose.get("cancel"):
@@ -25,7 +27,7 @@ def apply_effects(ctx: Context, tx: Tx, order: Order, operation: PaymentOperatio
             "amount": result.amount, "receipt": result.ref, "payment_ref": result.payment_ref,
             "state": order.state.value})  # the cancel step already counted it on the order
     elif operation.kind is OperationKind.REFUND:
-        _refunded(ctx, tx, order, operation, now)
+        _refunded(ctx, tx, order, operation, now, counted)
 
 
 def _captured(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
@@ -49,7 +51,7 @@ def _captured(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
 
 
 def _refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
-              now: datetime) -> None:
+              now: datetime, counted: int) -> None:
     """A case refund settles the case (and through it the order); any other refund the order.
     A case that moved on while its refund was in flight cannot take it: the order books it."""
     if operation.purpose.get("late"):  # the order never took this money: only the ledger
@@ -60,11 +62,12 @@ def _refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
         case = tx.store.get_case(ids.CASE.parse(case_ref))
         if CASE_LIFECYCLE.can(case.state, "refund"):
             aftersales.fire(ctx, tx, case, "refund", operation.actor,
-                            {"amount": operation.amount}, now)
+                            {"amount": operation.amount, COUNTED_BY_ORDER: counted}, now)
             return
-    orders.fire(ctx, tx, order, "refund", operation.actor, {
-        "amount": operation.amount, "case": case_ref,
-        "reason": operation.reason or f"refund {operation.key}"}, now)
+    if operation.amount > counted:
+        orders.fire(ctx, tx, order, "refund", operation.actor, {
+            "amount": operation.amount - counted, "case": case_ref,
+            "reason": operation.reason or f"refund {operation.key}"}, now)
     if operation.lines and mark_refunded(order, {ln.line_no: ln.quantity
                                                  for ln in operation.lines}):
         tx.writer.save_lines(order)  # the units it settled, as the case's step would have

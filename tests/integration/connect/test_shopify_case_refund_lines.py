@@ -331,3 +331,50 @@ def test_a_case_open_on_a_line_the_merchant_then_refunds_in_the_admin_is_not_owe
     assert operations(pilot) == []
     assert pilot.payments.refunds_owed() == []
     assert pilot.orders.get("o-1").refunded == 5990
+
+
+@pytest.mark.parametrize(("paid_back", "shipping", "by_amount"), [
+    ("39.90", "0.00", 2990),  # the tin: ¥10.00 of it taken for the shipping Shopify holds
+    ("49.90", "10.00", 3990),  # the tin and the shipping: the tin's ¥39.90 all counted
+])
+def test_a_case_approved_between_a_refunds_transaction_and_its_late_refund_is_settled_by_it(
+        shop, paid_back, shipping, by_amount):
+    pilot, http, _ = shop
+    created = send(http, "orders/create", tea_order(), "wh-1")
+    assert created.json()["order"]["state"] == "paid", created.text
+    # Given the merchant's refund of a tin in Shopify's admin whose transaction arrives first
+    # (order_transactions/create): no refund of ours waits, so its goods are counted by
+    # amount (what passes the ¥10.00 shipping Shopify holds), its units unknown
+    first = send(http, "order_transactions/create", {
+        "id": 800, "order_id": TEA, "kind": "refund", "status": "success",
+        "amount": paid_back, "currency": "CNY"}, "wh-2")
+    assert first.json()["applied"] is True, first.text
+    assert pilot.orders.get("o-1").refunded == by_amount
+    # And then a refund-only request on a tin approved: owed in the admin
+    case = pilot.cases.open("o-1", kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                            reason="茶叶受潮结块")
+    pilot.cases.fire(case.id, "review", actor="system:refund-review")
+    pilot.cases.approve(case.id, by="mei", reason="照片显示受潮")
+    assert [(r["kind"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
+        ("refund_in_admin", 3990)]
+    # When the refund itself arrives late, naming the tin (its transaction booked already)
+    body = shopify_refund(TEA, subtotal="39.90", shipping=shipping, transaction_id=800)
+    late = send(http, "refunds/create", body, "wh-3")
+    # Then it settles the case for the tin's ¥39.90 — what was counted by amount is the case's
+    # — nothing left owed, the order counting the ¥39.90 once, the tin refunded once (before:
+    # with ¥29.90 counted by amount the case was settled for ¥10.00 and `refund:c-1:rest`
+    # ¥29.90 stayed owed in the admin; with all of it counted the tin was marked the order's
+    # own refund and the case's ¥39.90 stayed owed for ever — finance following the list
+    # refunded the tin twice)
+    assert late.status_code == 200 and late.json()["applied"] is True, late.text
+    assert (pilot.cases.get(case.id).state, pilot.cases.get(case.id).refunded) == (
+        "refunded", 3990)
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 3990)]
+    assert pilot.payments.refunds_owed() == []
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (3990, [1, 0])
+    assert ledger(pilot)[1:] == [("refund", round(float(paid_back) * 100),
+                                  "shopify:transaction:800")]  # the money booked once
+    refunds = [(h.entity, h.payload["amount"]) for h in pilot.orders.history("o-1")
+               if h.trigger == "refund"]
+    assert refunds == [("order", by_amount), ("case", 3990)] + (
+        [("order", 3990 - by_amount)] if by_amount < 3990 else [])
