@@ -140,7 +140,9 @@ class OwedMoney:
     def _given(self) -> str:
         """What the provider's refunds gave a refund of ours (`op`) waiting for more of its
         units or money: held for it in the ledger, not owed any more (service/admin_refunds.py
-        keeps it in the inbox, `admin-refund:<key>`, `given`)."""
+        keeps it in the inbox, `admin-refund:<key>`, `given`). Two spellings, one per dialect:
+        the `->>` both know needs SQLite 3.38 (we need 3.35; Ubuntu 22.04 has 3.37.2), and
+        decoding in Python would leave `owed > 0` and the LIMIT to Python as well."""
         given = ("CAST(json_extract(i.result, '$.given') AS INTEGER)" if self.sql.sqlite
                  else "CAST(i.result ->> 'given' AS INTEGER)")
         return (f"COALESCE((SELECT {given} FROM inbox i WHERE i.key = 'admin-refund:' || "
