@@ -1,17 +1,23 @@
-"""Is velocity by phone flat in the phone's history? (phone_velocity: an index range over its
+"""Is velocity by phone flat in the phones' history? (phone_velocity: index ranges over its
 window, never a history scan)
 
     python bench/risk_phone_window.py [HISTORY] [--postgres URL] [--out FILE]
 
-One fresh store (SQLite file, or a PostgreSQL database that is emptied first) holds two ring
-phones, each with 96 orders of 96 different buyers in the last day (one every 15 minutes):
-the 'old' phone also has HISTORY earlier orders (default 100,000, 96 a day going back), the
-'young' one none. Placement's profile statement — the one round trip that now also counts the
-other buyers on the order's phone — is timed for an order to each, taking turns, 300 times;
-then, for scale, the same statement with the window opened to the whole history (what a
-history scan would cost). Reported: medians and the ratios old / young (1.0 = flat) and
-scan / young. The facts rows are written directly (foreign keys off on SQLite): this measures
-the read, not placement.
+One fresh store (SQLite file, or a PostgreSQL database that is emptied first) holds two pairs
+of ring numbers, each number with 96 orders of 96 different buyers in the last day (one every
+15 minutes), half of them giving it as the buyer's phone (`phone_norm`) and half as the
+recipient's other number (`recipient_phone_norm`): the 'old' pair also has HISTORY earlier
+orders per number (96 a day going back, the same halves), the 'young' pair none. Placement's
+profile statement — the one round trip that also counts the other buyers on each of the
+order's two numbers, over both columns — is timed for an order with the old pair and one with
+the young pair, taking turns, 300 times; then, for scale, the same statement with the window
+opened to the whole history (what a history scan would cost). In the same turns, the statement
+as it was before (0031: one number, `phone_norm` only) for the old pair's first number, and
+today's for that number alone (an order whose buyer and recipient share one number, or that
+has one: most orders). Reported: medians and the ratios old / young (1.0 = flat), two numbers
+today / one before, one number today / before, scan / young.
+The facts rows are written directly (foreign keys off on SQLite): this measures the read, not
+placement.
 """
 
 from __future__ import annotations
@@ -28,24 +34,34 @@ if not __package__:  # run as `python bench/risk_phone_window.py` from a checkou
 
 from sqlalchemy import text  # noqa: E402
 
-from integrations.db.risk_signals import PROFILE_SQL  # noqa: E402
+from integrations.db.risk_signals import PHONE_OTHERS, PROFILE_SQL  # noqa: E402
 from integrations.db.schema_risk import RiskOrderFactsRow  # noqa: E402
 from integrations.db.sql import Sql  # noqa: E402
 from orderpilot import ManualClock, OrderPilot  # noqa: E402
 
 NOW = datetime(2026, 11, 11, tzinfo=UTC)
-OLD, YOUNG = "+8613700137000", "+8613900139000"
+OLD, YOUNG = ("+8613700137000", "+8613600136000"), ("+8613900139000", "+8613500135000")
 DAY = timedelta(days=1)
 
 
+def _placed(phone: str, buyer: str, k: int, at: datetime) -> dict:
+    """An order carrying `phone`: as the buyer's number on even `k`, on odd as the recipient's
+    beside the buyer's own (a number of no ring)."""
+    own = f"+86186{k % 10**8:08d}"
+    phones = (phone, None) if k % 2 == 0 else (own, phone)
+    return {"buyer_id": buyer, "phone_norm": phones[0], "recipient_phone_norm": phones[1],
+            "amount": 1999, "currency": "CNY", "placed_at": at}
+
+
 def _facts(history: int) -> list[dict]:
-    rows = [(OLD, f"b-old-{k}", NOW - DAY - timedelta(minutes=15 * (k + 1)))
-            for k in range(history)]
-    for k in range(96):
-        rows += [(OLD, f"b-o-{k}", NOW - timedelta(minutes=15 * k)),
-                 (YOUNG, f"b-y-{k}", NOW - timedelta(minutes=15 * k))]
-    return [{"order_id": n, "buyer_id": buyer, "phone_norm": phone, "amount": 1999,
-             "currency": "CNY", "placed_at": at} for n, (phone, buyer, at) in enumerate(rows, 1)]
+    rows = []
+    for phone in OLD:
+        rows += [_placed(phone, f"b-old-{phone}-{k}", k,
+                         NOW - DAY - timedelta(minutes=15 * (k + 1))) for k in range(history)]
+    for phone in (*OLD, *YOUNG):
+        rows += [_placed(phone, f"b-{phone}-{k}", k, NOW - timedelta(minutes=15 * k))
+                 for k in range(96)]
+    return [{"order_id": n, **row} for n, row in enumerate(rows, 1)]
 
 
 def _fill(pilot: OrderPilot, history: int) -> None:
@@ -66,14 +82,25 @@ def _fill(pilot: OrderPilot, history: int) -> None:
             conn.execute(text("ANALYZE risk_order_facts"))
 
 
-def _params(phone: str, since: datetime) -> dict:
+# The profile statement as it was before the recipient's number was kept (migration 0031): one
+# number, one column. Timed in turns with today's for the cost of counting two numbers in both.
+ONE_NUMBER_SQL = PROFILE_SQL.replace(
+    PHONE_OTHERS.format(p="p1") + ",\n" + PHONE_OTHERS.format(p="p2"),
+    "(SELECT count(DISTINCT buyer_id) FROM risk_order_facts WHERE phone_norm = :p1 "
+    "AND placed_at > :phone_since AND placed_at <= :now AND buyer_id <> :b AND order_id <> :o)")
+assert ONE_NUMBER_SQL != PROFILE_SQL
+
+
+def _params(phones: tuple[str, str], since: datetime) -> dict:
     return {"b": "b-new", "d": None, "ip": None, "c": "CNY", "a": "",
-            "since": NOW - 30 * DAY, "p": phone, "phone_since": since, "now": NOW, "o": 0}
+            "since": NOW - 30 * DAY, "p1": phones[0], "p2": phones[1], "phone_since": since,
+            "now": NOW, "o": 0}
 
 
-def _time(sql: Sql, phone: str, since: datetime) -> float:
+def _time(sql: Sql, phones: tuple[str, str], since: datetime,
+          statement: str = PROFILE_SQL) -> float:
     start = time.perf_counter()
-    sql.one(PROFILE_SQL, _params(phone, since))
+    sql.one(statement, _params(phones, since))
     return (time.perf_counter() - start) * 1e6
 
 
@@ -82,20 +109,24 @@ def measure(url: str, history: int) -> dict:
     _fill(pilot, history)
     with pilot.context.engine.connect() as conn:
         sql = Sql(conn)
-        for phone in (OLD, YOUNG):  # both count the 96 other buyers of their window
-            assert sql.one(PROFILE_SQL, _params(phone, NOW - DAY))[13] == 96
-        old, young = [], []
+        for pair in (OLD, YOUNG):  # each number counts the 96 other buyers of its window
+            assert tuple(sql.one(PROFILE_SQL, _params(pair, NOW - DAY))[13:15]) == (96, 96)
+        old, young, one, single = [], [], [], []
         for _ in range(300):
             old.append(_time(sql, OLD, NOW - DAY))
             young.append(_time(sql, YOUNG, NOW - DAY))
+            one.append(_time(sql, OLD, NOW - DAY, ONE_NUMBER_SQL))
+            single.append(_time(sql, (OLD[0], ""), NOW - DAY))  # most orders: one number
         # the scan last and alone: it evicts the cache the two above share
         scan = [_time(sql, OLD, NOW - 10_000 * DAY) for _ in range(10)]
     pilot.close()
-    o, y, s = (statistics.median(v) for v in (old, young, scan))
+    o, y, s, b, n = (statistics.median(v) for v in (old, young, scan, one, single))
     return {"history": history, "store": "postgresql" if url.startswith("postgres") else "sqlite",
             "old_phone_p50_us": round(o, 1), "young_phone_p50_us": round(y, 1),
+            "one_number_statement_p50_us": round(b, 1),
             "whole_history_scan_p50_us": round(s, 1), "old_over_young": round(o / y, 3),
-            "scan_over_young": round(s / y, 1)}
+            "one_number_now_p50_us": round(n, 1), "two_numbers_over_one": round(o / b, 3),
+            "one_number_now_over_before": round(n / b, 3), "scan_over_young": round(s / y, 1)}
 
 
 def main(argv: list[str]) -> list[dict]:

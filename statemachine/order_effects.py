@@ -165,6 +165,8 @@ def correct_address(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     order.attrs["address"] = dict(ctx["address"])
     if ctx.get("buyer_phone"):  # the buyer's only number was the one corrected (the service)
         order.attrs["phone"] = ctx["buyer_phone"]
+    if ctx.get("recipient_phone"):  # the corrected number (E.164), for the risk counters
+        order.attrs["recipient_phone"] = ctx["recipient_phone"]
     # what placement's address rules said of the new address, for the reviewer of an order
     # under review (the service refuses it on an order past its review)
     risk = [dict(r) for r in ctx.get("risk") or ()]

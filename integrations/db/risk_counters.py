@@ -53,6 +53,12 @@ def count_placement(sql: Sql, facts: PlacementFacts, address_key: str | None) ->
                              "last_seen": facts.placed_at}])
 
 
+def other_number(phone: str | None, recipient_phone: str | None) -> str | None:
+    """The recipient's number as risk_order_facts keeps it (`recipient_phone_norm`): only
+    when it is not the order's `phone` (one number is counted once per order)."""
+    return recipient_phone if recipient_phone != phone else None
+
+
 def _new_buyer_of(sql: Sql, kind: str, value: str) -> Callable[[int], None]:
     """Counts the buyer for the device / IP once its key row was written (1: a new one)."""
     def then(written: int) -> None:
@@ -83,11 +89,14 @@ def count_disputes(sql: Sql, events: Iterable[tuple[str, CreditEventKind]]) -> N
 # buyer's addresses (last seen at the order's placement; the old one only while another of
 # the buyer's orders still goes there). Upserts keep the later time: another order may have
 # used the new address since.
-FACTS_ADDRESS_SQL = "SELECT address_norm, phone_norm FROM risk_order_facts WHERE order_id = :o"
+FACTS_ADDRESS_SQL = ("SELECT address_norm, phone_norm, recipient_phone_norm "
+                     "FROM risk_order_facts WHERE order_id = :o")
 MOVE_FACTS_SQL = "UPDATE risk_order_facts SET address_norm = :new WHERE order_id = :o"
 # the buyer's number (placement kept the buyer's own, else the address's): a corrected one
-# is the order's when it was the only one (service/address_corrections.py `_buyer_phone`)
-MOVE_PHONE_SQL = "UPDATE risk_order_facts SET phone_norm = :p WHERE order_id = :o"
+# is the order's when it was the only one (service/address_corrections.py `_buyer_phone`);
+# the recipient's, when another, is the corrected one
+MOVE_PHONE_SQL = ("UPDATE risk_order_facts SET phone_norm = :p, recipient_phone_norm = :r "
+                  "WHERE order_id = :o")
 SEEN_AT_SQL = (
     "INSERT INTO risk_buyer_addresses (buyer_id, address_key, last_seen) "
     "SELECT buyer_id, :new, placed_at FROM risk_order_facts WHERE order_id = :o "
@@ -105,15 +114,17 @@ LAST_SEEN_SQL = (
 
 
 def move_address(sql: Sql, order_id: int, buyer_id: str, new_key: str,
-                 phone: str | None) -> None:
-    """The order ships to `new_key` now, and reaches its buyer at `phone` (E.164; None: no
-    number): its placement facts and the buyer's addresses say so. An order placement kept no
-    facts for (no risk check ran) was never counted: nothing to move."""
+                 phone: str | None, recipient_phone: str | None = None) -> None:
+    """The order ships to `new_key` now, reaches its buyer at `phone` and its recipient at
+    `recipient_phone` (E.164; None: no number): its placement facts and the buyer's addresses
+    say so. An order placement kept no facts for (no risk check ran) was never counted:
+    nothing to move."""
     row = sql.one(FACTS_ADDRESS_SQL, {"o": order_id})
     if row is None:
         return
-    if row[1] != phone:
-        sql.run(MOVE_PHONE_SQL, {"p": phone, "o": order_id})
+    other = other_number(phone, recipient_phone)
+    if (row[1], row[2]) != (phone, other):
+        sql.run(MOVE_PHONE_SQL, {"p": phone, "r": other, "o": order_id})
     if row[0] == new_key:
         return
     old = row[0]

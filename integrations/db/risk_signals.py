@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from integrations.db.risk_counters import count_placement
+from integrations.db.risk_counters import count_placement, other_number
 from integrations.db.rows import Insert
 from integrations.db.schema_risk import BuyerProfileRow, RiskDecisionRow, RiskOrderFactsRow
 from integrations.db.sql import Row, Sql
@@ -23,9 +23,19 @@ from statemachine.risk_port import PlacementFacts
 
 COLUMNS = {BUYER: "buyer_id", DEVICE: "device_id", IP: "ip", ADDRESS: "address_norm"}
 
-# One round trip for everything keyed by the buyer, device, IP or phone: point lookups, and
-# for the phone an index range over its window (ix_risk_facts_phone) as velocity by address
-# is — bounded by the orders to that number in the window, not by the store's history.
+# The other buyers on one number (:p1 or :p2) in the phone window, whichever column of their
+# orders holds it (the buyer's phone_norm, a recipient's other number): two index ranges
+# (ix_risk_facts_phone, ix_risk_facts_recipient_phone), UNION counting each buyer once.
+PHONE_OTHERS = """(SELECT count(*) FROM (
+ SELECT buyer_id FROM risk_order_facts WHERE phone_norm = :{p} AND placed_at > :phone_since
+   AND placed_at <= :now AND buyer_id <> :b AND order_id <> :o
+ UNION SELECT buyer_id FROM risk_order_facts WHERE recipient_phone_norm = :{p}
+   AND placed_at > :phone_since AND placed_at <= :now AND buyer_id <> :b AND order_id <> :o
+ ) AS {p}_buyers)"""
+
+# One round trip for everything keyed by the buyer, device, IP or phones: point lookups, and
+# for each of the order's numbers index ranges over its window as velocity by address is —
+# bounded by the orders to that number in the window, not by the store's history.
 PROFILE_SQL = """SELECT p.signed_up_at, b.credit_score, s.orders, s.cancelled, s.completed,
  s.disputes, m.orders, m.amount,
  (SELECT buyers FROM risk_key_stats WHERE kind = 'device' AND value = :d),
@@ -34,8 +44,7 @@ PROFILE_SQL = """SELECT p.signed_up_at, b.credit_score, s.orders, s.cancelled, s
  (SELECT count(*) FROM risk_key_buyers WHERE kind = 'ip' AND value = :ip AND buyer_id = :b),
  (SELECT count(*) FROM risk_buyer_addresses
    WHERE buyer_id = :b AND last_seen > :since AND address_key <> :a),
- (SELECT count(DISTINCT buyer_id) FROM risk_order_facts WHERE phone_norm = :p
-   AND placed_at > :phone_since AND placed_at <= :now AND buyer_id <> :b AND order_id <> :o)
+ """ + PHONE_OTHERS.format(p="p1") + ",\n" + PHONE_OTHERS.format(p="p2") + """
 FROM (SELECT 1 AS one) AS x
 LEFT JOIN risk_buyer_profiles p ON p.buyer_id = :b
 LEFT JOIN buyers b ON b.id = :b
@@ -58,11 +67,13 @@ def profile(sql: Sql, facts: PlacementFacts, since: datetime, phone_since: datet
             order_id: int) -> Row:
     """The buyer's sign-up time, credit, counters and spend in the order's currency, the buyers
     on its device and IP (all, and this one), the buyer's other addresses seen after `since`,
-    and the other buyers whose orders placed in (phone_since, placed_at] went to its phone —
-    never `order_id` (its facts are written when a correction is judged)."""
+    and per number of the order (`facts.phones`, columns 13 and 14; 0 for a number it lacks)
+    the other buyers whose orders placed in (phone_since, placed_at] carried it — never
+    `order_id` (its facts are written when a correction is judged)."""
+    p1, p2 = (*facts.phones, "", "")[:2]  # '' matches no stored number
     row = sql.one(PROFILE_SQL, {
         "b": facts.buyer_id, "d": facts.device_id, "ip": facts.ip, "c": facts.currency,
-        "a": facts.address_key or "", "since": since, "p": facts.phone or "",
+        "a": facts.address_key or "", "since": since, "p1": p1, "p2": p2,
         "phone_since": phone_since, "now": facts.placed_at, "o": order_id})
     assert row is not None  # one row always: the left joins hang off a constant row
     return row
@@ -107,6 +118,7 @@ def record_placement(sql: Sql, order_id: int, facts: PlacementFacts,
     Each decision row names every column of risk_decisions, no more (ValueError otherwise)."""
     row = {"order_id": order_id, "buyer_id": facts.buyer_id, "device_id": facts.device_id,
            "ip": facts.ip, "address_norm": facts.address_key, "phone_norm": facts.phone,
+           "recipient_phone_norm": other_number(facts.phone, facts.recipient_phone),
            "amount": facts.amount, "currency": facts.currency, "placed_at": facts.placed_at}
     PLACEMENT.check(row)  # before the decisions' INSERT: a wrong row leaves nothing written
     DECISION.later(sql, decisions)

@@ -22,7 +22,10 @@ class RiskOrderFactsRow(Base):
     device_id: Mapped[str | None] = mapped_column(String(128))
     ip: Mapped[str | None] = mapped_column(String(64))
     address_norm: Mapped[str | None] = mapped_column(String(limits.ADDRESS_KEY))
-    phone_norm: Mapped[str | None] = mapped_column(String(40))
+    phone_norm: Mapped[str | None] = mapped_column(String(40))  # the buyer's, else recipient's
+    # the recipient's number when it is another (the buyer sent their own): phone_velocity
+    # counts a number in either column, so a ring's receiving phone is seen behind any buyer's
+    recipient_phone_norm: Mapped[str | None] = mapped_column(String(40))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     placed_at: Mapped[datetime]
@@ -32,6 +35,7 @@ class RiskOrderFactsRow(Base):
         Index("ix_risk_facts_ip", "ip", "placed_at"),
         Index("ix_risk_facts_address", "address_norm", "placed_at"),
         Index("ix_risk_facts_phone", "phone_norm", "placed_at"),  # phone_velocity's range
+        Index("ix_risk_facts_recipient_phone", "recipient_phone_norm", "placed_at"),
     )
 
 

@@ -15,7 +15,8 @@ from statemachine.errors import InvalidInput
 @dataclass(frozen=True, slots=True)
 class Contact:
     address: ParsedAddress
-    phone: str | None  # E.164
+    phone: str | None  # E.164: the buyer's own number, else the recipient's
+    recipient_phone: str | None = None  # E.164: the shipping address's number, if it has one
 
 
 # What a placement does with region fields that contradict each other (广东省 / 杭州市):
@@ -26,32 +27,41 @@ Contradictions = Literal["refuse", "review"]
 
 
 def parse_contact(request: Any, contradictions: Contradictions = "refuse") -> Contact:
-    """The structured address and the E.164 phone of a `PlaceOrder`; InvalidInput names every
-    bad field (`shipping_address.line`, `phone`, `shipping_address.phone`,
-    `shipping_address.province` that does not contain the city …)."""
-    raw, field = ((request.phone, "phone") if request.phone
-                  else (request.shipping_address.phone, "shipping_address.phone"))
+    """The structured address and the E.164 phones of a `PlaceOrder` (the buyer's `phone`, the
+    recipient's `shipping_address.phone`); InvalidInput names every bad field
+    (`shipping_address.line`, `phone`, `shipping_address.phone`, `shipping_address.province`
+    that does not contain the city …)."""
     return checked_contact(request.shipping_address.model_dump(exclude_none=True),
-                           "shipping_address", raw, field, contradictions)
+                           "shipping_address", contradictions, buyer_phone=request.phone)
 
 
-def checked_contact(address_fields: Mapping[str, Any], field: str, raw_phone: str | None,
-                    phone_field: str, contradictions: Contradictions = "refuse") -> Contact:
-    """An address given as fields (under `field`) and a phone (under `phone_field`), checked
-    as placement checks them: InvalidInput naming every bad field at once."""
+def checked_contact(address_fields: Mapping[str, Any], field: str,
+                    contradictions: Contradictions = "refuse", *,
+                    buyer_phone: str | None = None) -> Contact:
+    """An address given as fields (under `field`, its number under `field.phone`) and the
+    buyer's own number (`phone`), checked as placement checks them: InvalidInput naming every
+    bad field at once. Both numbers are checked, though only one reaches the buyer: the
+    recipient's is counted by the risk rules too (a ring shares it under many buyers)."""
     problems: dict[str, str] = {}
-    address = phone = None
+    address = None
     try:
         address = parse_address(address_fields, field=field)
     except InvalidInput as error:
         problems.update(error.problems)
     if address is not None and contradictions == "refuse":
         problems.update({f"{field}.{c.field}": c.why for c in address.conflicts})
-    if raw_phone:
-        try:
-            phone = parse_phone(raw_phone, phone_field).e164
-        except InvalidInput as error:
-            problems.update(error.problems)
+    recipient = _phone(address_fields.get("phone"), f"{field}.phone", problems)
+    own = _phone(buyer_phone, "phone", problems)
     if problems or address is None:
         raise InvalidInput(problems)
-    return Contact(address, phone)
+    return Contact(address, own or recipient, recipient)
+
+
+def _phone(raw: Any, field: str, problems: dict[str, str]) -> str | None:
+    if not raw:
+        return None
+    try:
+        return parse_phone(str(raw), field).e164
+    except InvalidInput as error:
+        problems.update(error.problems)
+        return None

@@ -155,7 +155,8 @@ def mask_url(url: str, *, keep_path: bool = False) -> str:
 def known_pii(attrs: Mapping[str, Any] | None) -> list[str]:
     """The personal values an order holds (its `attrs`), to be masked wherever they appear."""
     attrs = attrs or {}
-    values = [attrs.get("phone"), attrs.get("ip"), attrs.get("email")]
+    values = [attrs.get("phone"), attrs.get("recipient_phone"), attrs.get("ip"),
+              attrs.get("email")]
     for address in (attrs.get("shipping_address"), attrs.get("address")):
         if isinstance(address, Mapping):
             values += [address.get(k) for k in ("street", "line", "recipient", "phone", "note")]

@@ -117,10 +117,12 @@ class OutcomeCounter:
 def address_mover(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:
     """An order's address corrected before shipping: the buyer's address counters (address
     changes, velocity by address, related orders) count it at its new address, and its
-    placement facts keep the buyer's number it has now (a corrected one, when it was theirs)."""
+    placement facts keep the buyer's number it has now (a corrected one, when it was theirs)
+    and the recipient's (E.164, kept by placement and by the correction)."""
     if fired.trigger == "correct_address" and isinstance(aggregate, Order):
+        attrs = aggregate.attrs
         move_address(Sql(tx.connection), aggregate.id, aggregate.buyer_id,
-                     aggregate.attrs["address"]["key"], aggregate.attrs.get("phone"))
+                     attrs["address"]["key"], attrs.get("phone"), attrs.get("recipient_phone"))
 
 
 def review_task_hook(ctx: Any, tx: Any, aggregate: Any, fired: Fired) -> None:

@@ -10,7 +10,7 @@ from collections import defaultdict, deque
 from datetime import datetime
 
 from statemachine.risk.ruleset import RuleSet
-from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP, RiskSignals
+from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP, RiskSignals, phone_sharing
 from statemachine.risk_port import PlacementFacts
 
 
@@ -51,10 +51,8 @@ class InMemorySignalStore:
             return None
         return len(self._buyers_on.get((kind, value), set()) - {buyer})
 
-    def _phone_others(self, phone: str | None, buyer: str, now: datetime) -> int | None:
-        """Other buyers with an order to `phone` in the phone-velocity window."""
-        if not phone:
-            return None
+    def _phone_others(self, phone: str, buyer: str, now: datetime) -> int:
+        """Other buyers with an order carrying `phone` in the phone-velocity window."""
         orders = self._phone_orders.get(phone)
         while orders and (now - orders[0][0]).total_seconds() >= self._phone_window:
             orders.popleft()
@@ -72,7 +70,7 @@ class InMemorySignalStore:
             orders_total=count,
             device_other_buyers=self._others(DEVICE, facts.device_id, buyer),
             ip_other_buyers=self._others(IP, facts.ip, buyer),
-            phone_other_buyers=self._phone_others(facts.phone, buyer, now),
+            **phone_sharing([(p, self._phone_others(p, buyer, now)) for p in facts.phones]),
             buyer_mean_amount=self._spent[buyer] / count if count else None,
         )
 
@@ -82,7 +80,7 @@ class InMemorySignalStore:
             self._times[(dimension, value)].append(facts.placed_at)
             if dimension in (DEVICE, IP):
                 self._buyers_on[(dimension, value)].add(facts.buyer_id)
-        if facts.phone:
-            self._phone_orders[facts.phone].append((facts.placed_at, facts.buyer_id))
+        for phone in facts.phones:  # the buyer's and the recipient's, each once
+            self._phone_orders[phone].append((facts.placed_at, facts.buyer_id))
         self._orders[facts.buyer_id] += 1
         self._spent[facts.buyer_id] += facts.amount

@@ -25,7 +25,15 @@ from statemachine import ids
 from statemachine.risk.blacklist import Blacklist, blacklist_hits, parse_networks
 from statemachine.risk.ports import StoredDecision
 from statemachine.risk.ruleset import RuleSet
-from statemachine.risk.signals import ADDRESS, BUYER, DEVICE, IP, PHONE, RiskSignals
+from statemachine.risk.signals import (
+    ADDRESS,
+    BUYER,
+    DEVICE,
+    IP,
+    PHONE,
+    RiskSignals,
+    phone_sharing,
+)
 from statemachine.risk_port import PlacementFacts, RiskDecision
 
 ADDRESS_WINDOW = timedelta(days=30)
@@ -53,7 +61,7 @@ class SqlRiskStore:
             orders_completed=row[4] or 0, disputes=row[5] or 0, credit_score=row[1],
             device_other_buyers=(row[8] or 0) - row[9] if facts.device_id else None,
             ip_other_buyers=(row[10] or 0) - row[11] if facts.ip else None,
-            phone_other_buyers=row[13] if facts.phone else None,
+            **phone_sharing(list(zip(facts.phones, row[13:15], strict=False))),
             buyer_mean_amount=row[7] / row[6] if row[6] else None,
         )
 

@@ -92,8 +92,7 @@ def checked(sent: Mapping[str, Any]) -> Contact:
     """The address parsed as placement parses it and the corrected phone in E.164 (None when
     the correction names none), or InvalidInput naming each field that placement would refuse
     (`address.street`, `address.province` contradicting the city, `address.phone` …)."""
-    phone = sent.get("phone")
-    return checked_contact(sent, "address", str(phone) if phone else None, "address.phone")
+    return checked_contact(sent, "address")
 
 
 @retrying("correcting the address")
@@ -127,6 +126,7 @@ def correct_in(ctx: Context, tx: Tx, order_id: int, request: Request,
               "reason": mask_text(request.reason, known_pii(order.attrs))
               if request.reason else None,
               "buyer_phone": _buyer_phone(order.attrs, old, contact.phone),
+              "recipient_phone": contact.recipient_phone,
               "risk": told, "promise_extra_days": plan.choice.extra_days,
               "allocation_reasons": list(plan.choice.reasons),
               "allocation": [[a.sku, a.warehouse, a.quantity]

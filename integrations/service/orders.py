@@ -135,7 +135,8 @@ def _new(ctx: Context, tx: Tx, request: PlaceOrder, actor: str, now: datetime,
     # parallel checkouts of a buyer, or of many accounts on one device, IP, address or
     # phone, are decided in turn, each counting the others (velocity, accounts per device or
     # phone, daily limits): decided side by side, none saw the others
-    tx.store.placing_for(_shared_by(request, contact))
+    tx.store.placing_for(risk_turns(contact, request.buyer_id, request.device_id,
+                                    str(request.ip) if request.ip else None))
     needs = [Need(i, ln.sku, ln.quantity) for i, ln in enumerate(request.lines, start=1)]
     available = tx.stock.availability(n.sku for n in needs)
     _check_skus_known(request, {sku for sku, _ in available})
@@ -235,7 +236,8 @@ def _new_order(ctx: Context, request: PlaceOrder, contact: Contact, choice: Allo
     attrs = {"shipping_address": request.shipping_address.model_dump(exclude_none=True),
              "address": contact.address.as_dict(),
              "device_id": request.device_id, "ip": str(request.ip) if request.ip else None,
-             "phone": contact.phone, "service": request.service,
+             "phone": contact.phone, "recipient_phone": contact.recipient_phone,
+             "service": request.service,
              "email": request.email, "locale": request.locale,
              "promise_extra_days": choice.extra_days or None}
     return Order(id=0, buyer_id=request.buyer_id, state=OrderState.CREATED, version=1,
@@ -252,12 +254,14 @@ def _check_skus_known(request: PlaceOrder, known: set[str]) -> None:
         raise InvalidInput(unknown)
 
 
-def _shared_by(request: PlaceOrder, contact: Contact) -> list[tuple[str, str]]:
-    """What a placement's risk signals count other orders by: its buyer, device, IP, address
-    and phone (E.164: one number however it was written)."""
-    keys = [("buyer", request.buyer_id), ("device", request.device_id),
-            ("ip", str(request.ip) if request.ip else None), ("address", contact.address.key),
-            ("phone", contact.phone)]
+def risk_turns(contact: Contact, buyer_id: str, device_id: str | None = None,
+               ip: str | None = None) -> list[tuple[str, str]]:
+    """What placements' risk signals count other orders by, of an order or a correction
+    (which changes only where it goes): its buyer, device, IP, address and phones, the
+    buyer's and the recipient's (E.164: one number however it was written)."""
+    keys = [("buyer", buyer_id), ("device", device_id), ("ip", ip),
+            ("address", contact.address.key), ("phone", contact.phone),
+            ("phone", contact.recipient_phone)]
     return [(kind, value) for kind, value in keys if value]
 
 
@@ -269,4 +273,4 @@ def _facts(order: Order, request: PlaceOrder, contact: Contact,
         lines=tuple(PlacedLine(ln.sku, ln.quantity, ln.unit_price) for ln in order.lines),
         shipping_address=request.shipping_address.model_dump(exclude_none=True),
         device_id=request.device_id, ip=str(request.ip) if request.ip else None,
-        phone=contact.phone, address=contact.address)
+        phone=contact.phone, recipient_phone=contact.recipient_phone, address=contact.address)

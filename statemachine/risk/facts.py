@@ -59,7 +59,15 @@ class PlacementFacts:
     ip: str | None = None
     phone: str | None = None  # E.164 (+8613800138000) once placement has validated it
     address: ParsedAddress | None = None  # the structured form every address rule compares
+    # the shipping address's number (E.164) when the shop sent one: the recipient's, which
+    # may be `phone` itself (the buyer's own number, else this one)
+    recipient_phone: str | None = None
 
     @property
     def address_key(self) -> str | None:
         return self.address.key if self.address is not None else None
+
+    @property
+    def phones(self) -> tuple[str, ...]:
+        """The order's numbers, each once: `phone` first, then a different recipient's."""
+        return tuple(dict.fromkeys(p for p in (self.phone, self.recipient_phone) if p))

@@ -128,17 +128,23 @@ def virtual_phone(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> R
 
 
 def phone_velocity(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
-    """Fires when the order's phone went on orders of `max_buyers` or more other buyers in the
-    window: one receiving number behind many accounts is how order-farming rings work. Shows
-    the number masked (reasons reach history rows, review forms and events)."""
+    """Fires when one of the order's numbers (the buyer's, the recipient's) went on orders of
+    `max_buyers` or more other buyers in the window: one receiving number behind many
+    accounts is how order-farming rings work. Shows the number masked (reasons reach history
+    rows, review forms and events), and whose it is on this order when it is only the
+    recipient's (the buyer gave another number of their own)."""
     others, cfg = signals.phone_other_buyers, rs.phone_velocity
-    if others is None or not facts.phone or others < cfg.max_buyers:
+    if others is None or not facts.phones or others < cfg.max_buyers:
         return None
-    shown = masked_phone(facts.phone)
+    number = signals.shared_phone or facts.phones[0]
+    whose = "phone" if number == facts.phone else "recipient's phone"
+    shown = masked_phone(number)
     return Reason("phone_velocity",
-                  f"phone {shown} on orders of {others} other buyers in {cfg.window_seconds} s",
+                  f"{whose} {shown} on orders of {others} other buyers in "
+                  f"{cfg.window_seconds} s",
                   {"phone": shown, "other_buyers": others, "max_buyers": cfg.max_buyers,
-                   "window_seconds": cfg.window_seconds})
+                   "window_seconds": cfg.window_seconds}
+                  | ({} if number == facts.phone else {"whose": "recipient"}))
 
 
 def masked_phone(e164: str) -> str:

@@ -6,9 +6,10 @@ fire (Stripe Radar's semantics for a missing attribute).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 # Dimensions the velocity rule counts over, and the blacklist kinds the adapter may report.
 BUYER, DEVICE, IP, ADDRESS, PHONE = "buyer", "device", "ip", "address", "phone"
@@ -36,11 +37,23 @@ class RiskSignals:
     # Distinct *other* buyers seen earlier on this device / IP.
     device_other_buyers: int | None = None
     ip_other_buyers: int | None = None
-    # Distinct *other* buyers whose orders in the phone-velocity window went to this order's
-    # phone (E.164); None when the order has no phone.
+    # Distinct *other* buyers whose orders in the phone-velocity window carried one of this
+    # order's numbers (as the buyer's or the recipient's): the most on any one number, and that
+    # number (E.164; None: the order's `phone`); None when the order has no phone.
     phone_other_buyers: int | None = None
+    shared_phone: str | None = None
     # Mean amount (minor units) of the buyer's earlier orders.
     buyer_mean_amount: float | None = None
+
+
+def phone_sharing(counted: Sequence[tuple[str, int]]) -> dict[str, Any]:
+    """`phone_other_buyers` and `shared_phone` from each of the order's numbers (buyer's
+    first) with its other buyers: the number shared by the most, the buyer's own on a tie
+    (max keeps the first of equals); nothing for an order without a number."""
+    if not counted:
+        return {}
+    phone, most = max(counted, key=lambda pair: pair[1])
+    return {"phone_other_buyers": most, "shared_phone": phone}
 
 
 def account_age_seconds(signals: RiskSignals, placed_at: datetime) -> float | None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from integrations.console.casefiles import review_description
 from integrations.console.casework import open_case
 from integrations.db.schema_risk import RiskDecisionRow
+from statemachine.errors import InvalidInput
 from tests.factories import placed_order, stock
 from tests.integration.risk.test_address_correction_rules import refused
 from tests.integration.risk.test_address_corrections import NANSHAN, held_import
@@ -21,12 +23,13 @@ WRITTEN = ("+86 138 0013 8000", "13800138000", "0086-138-0013-8000")
 SHOWN = "138****8000"
 
 
-def ring_order(pilot, n: int, phone: str = RING, **extra):
-    """An order of the ring's n-th account: its own device, IP and address, the ring's phone."""
+def ring_order(pilot, n: int, phone: str = RING, own: str | None = None, **extra):
+    """An order of the ring's n-th account: its own device, IP and address, the ring's phone
+    on the address (`phone`); `own`: the buyer's own number, sent beside it."""
     address = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
                "street": f"文三路{n + 1}号", "recipient": f"张{n}", "phone": phone}
     return placed_order(pilot, buyer=f"b-ring-{n}", quantity=1, shipping_address=address,
-                        **extra)
+                        **({"phone": own} if own else {}), **extra)
 
 
 def test_the_fourth_account_on_one_phone_in_a_day_is_held_for_review(any_pilot, clock):
@@ -127,3 +130,109 @@ def test_a_corrected_phone_is_told_to_the_reviewer_and_counted_at_the_new_number
     fifth = ring_order(any_pilot, 4)
     [reason] = [r for r in fifth.risk["reasons"] if r["rule"] == "phone_velocity"]
     assert reason["values"]["other_buyers"] == 4
+
+
+def own_number(n: int) -> str:
+    """The n-th ring account's own mobile, sent as the buyer's `phone` (a shop sending both)."""
+    return f"+86 186 {n:04d} 1111"
+
+
+def test_a_ring_behind_its_own_buyer_numbers_is_held_by_the_recipients_phone(any_pilot, clock):
+    # Given three accounts, each giving its own mobile as the buyer's phone, whose parcels all
+    # go to the ring's number (the recipient's phone on the address): before, only the
+    # buyer's number was kept, and the ring was invisible
+    stock(any_pilot, quantity=100)
+    for n in range(3):
+        assert ring_order(any_pilot, n, own=own_number(n)).state == "awaiting_payment"
+        clock.advance(hours=2)
+    # When a fourth account does the same
+    fourth = ring_order(any_pilot, 3, own=own_number(3))
+    # Then it waits for a person, the reason naming the recipient's number, masked
+    assert fourth.state == "under_review"
+    [reason] = [r for r in fourth.risk["reasons"] if r["rule"] == "phone_velocity"]
+    text = f"recipient's phone {SHOWN} on orders of 3 other buyers in 86400 s"
+    assert reason["text"] == text
+    assert reason["values"]["whose"] == "recipient" and reason["values"]["phone"] == SHOWN
+    # And the stored decision, the history and the reviewer's form never show it in full
+    with any_pilot.context.engine.connect() as conn:
+        stored = conn.execute(select(RiskDecisionRow.reasons).where(
+            RiskDecisionRow.order_id == int(fourth.id[2:]))).scalar_one()
+    form = review_description(any_pilot.context,
+                              open_case(any_pilot.context, "risk-review", fourth.id), clock.now())
+    assert f"- {text}" in form
+    kept = json.dumps(stored, ensure_ascii=False) + repr(any_pilot.orders.history(fourth.id))
+    assert SHOWN in kept + form and "13800138000" not in kept + form
+
+
+def test_a_number_is_counted_whichever_field_each_order_gave_it_in(any_pilot, clock):
+    # Given the ring's number as the buyer's own phone on two accounts' orders (shipping to
+    # their own mobiles) and as the recipient's phone on a third's
+    stock(any_pilot, quantity=100)
+    for n in range(2):
+        ring_order(any_pilot, n, own_number(n), own=RING)
+    ring_order(any_pilot, 2, own=own_number(2))
+    # When a fourth account gives it as its own number, shipping to its own mobile
+    fourth = ring_order(any_pilot, 3, own_number(3), own="138-0013-8000")
+    # Then the three others count: one number, whatever field it was typed in
+    assert fourth.state == "under_review"
+    [reason] = [r for r in fourth.risk["reasons"] if r["rule"] == "phone_velocity"]
+    assert reason["text"] == f"phone {SHOWN} on orders of 3 other buyers in 86400 s"
+    assert "whose" not in reason["values"]
+
+
+def test_two_numbers_each_shared_by_two_other_buyers_do_not_add_up(any_pilot, clock):
+    # Given two other accounts giving 186 0000 2222 as their own number (shipping to their
+    # own mobiles), and two others (not the same accounts) shipping to 138 0013 8000, today
+    stock(any_pilot, quantity=100)
+    for n in range(2):
+        ring_order(any_pilot, n, own_number(n), own="+86 186 0000 2222")
+        ring_order(any_pilot, 10 + n, own=own_number(10 + n))
+    # When an order gives both numbers (the buyer's and the recipient's)
+    both = ring_order(any_pilot, 20, own="+86 186 0000 2222")
+    # Then each number counts on its own (2 < 3): four accounts over two numbers are not one
+    # number behind four accounts (a family's two phones); the score sees the busiest number
+    assert both.state == "awaiting_payment"
+    assert [r["rule"] for r in both.risk["reasons"]] == []
+    assert both.risk["score"] == 20.0  # phone_shared 0.3 x 2 / 3
+
+
+def facts_phones(pilot, order_id: str) -> tuple[str | None, str | None]:
+    with pilot.context.engine.connect() as conn:
+        row = conn.execute(text("SELECT phone_norm, recipient_phone_norm FROM risk_order_facts "
+                                "WHERE order_id = :o"), {"o": int(order_id[2:])}).one()
+    return row[0], row[1]
+
+
+def test_a_corrected_recipients_phone_is_counted_at_the_new_number_beside_the_buyers(
+        any_pilot, clock):
+    # Given an order with the buyer's own number and a recipient's number, and two ring
+    # accounts shipping to 138 0013 8000 today
+    stock(any_pilot, quantity=100)
+    order = ring_order(any_pilot, 9, "+86 139 0000 9999", own=own_number(9))
+    assert facts_phones(any_pilot, order.id) == ("+8618600091111", "+8613900009999")
+    for n in range(2):
+        ring_order(any_pilot, n, own=own_number(n))
+    # When ops correct the parcel's phone to the ring's number (passed: 2 other buyers)
+    any_pilot.orders.correct_address(order.id, by="ops:mei",
+                                     address={**order.shipping_address, "phone": RING})
+    # Then the buyer's number stays and the recipient's is the corrected one
+    assert facts_phones(any_pilot, order.id) == ("+8618600091111", "+8613800138000")
+    # And the next account on the ring's number counts the corrected order: 3 others, held
+    fourth = ring_order(any_pilot, 3, own=own_number(3))
+    assert fourth.state == "under_review"
+    [reason] = [r for r in fourth.risk["reasons"] if r["rule"] == "phone_velocity"]
+    assert reason["values"]["other_buyers"] == 3
+
+
+def test_a_recipients_phone_that_is_no_number_is_refused_beside_the_buyers_own(any_pilot):
+    # Given a shop sending the buyer's own number and a recipient's phone with a digit missing
+    stock(any_pilot)
+    address = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
+               "street": "文三路1号", "recipient": "张三", "phone": "138 0013 800"}
+    # When the order is placed: refused naming the field (before: the buyer's number was
+    # the only one read, and the bad one went unchecked), nothing written
+    with pytest.raises(InvalidInput) as refused_with:
+        placed_order(any_pilot, buyer="b-9", quantity=1, shipping_address=address,
+                     phone=own_number(9))
+    assert set(refused_with.value.problems) == {"shipping_address.phone"}
+    assert any_pilot.orders.list(buyer="b-9").orders == []

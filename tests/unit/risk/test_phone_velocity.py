@@ -159,3 +159,27 @@ def test_a_corrected_phone_is_judged_and_named_as_the_phone_field():
     kept = judge_correction(replace(facts, phone=None), quiet_signals(phone_other_buyers=3),
                             default_rules())
     assert kept.holds == ()
+
+
+def test_the_replay_store_counts_the_recipients_number_as_the_sql_store_does():
+    # Given three accounts today, each with its own number, shipping to the ring's number
+    store = InMemorySignalStore(default_rules())
+    for n in range(3):
+        store.record(an_order(order_id=f"o-{n}", buyer_id=f"b-ring-{n}",
+                              phone=f"+86186{n:04d}1111", recipient_phone=RING_PHONE,
+                              placed_at=NOW - timedelta(hours=3 - n)))
+    # When a fourth account gives the ring's number as its own (one number, either field)
+    facts = an_order(buyer_id="b-ring-3", phone=RING_PHONE, recipient_phone="+8613900139000")
+    seen = store.signals_for(facts, None)
+    # Then it has three other buyers, and the rule holds the order naming that number
+    assert (seen.phone_other_buyers, seen.shared_phone) == (3, RING_PHONE)
+    assert decide(facts, seen, default_rules()).action is RiskAction.REVIEW
+
+
+def test_the_reason_names_the_recipients_number_when_it_is_not_the_buyers():
+    facts = an_order(phone="+8618600001111", recipient_phone=RING_PHONE)
+    reason = rules.phone_velocity(
+        facts, quiet_signals(phone_other_buyers=3, shared_phone=RING_PHONE), default_rules())
+    assert reason is not None
+    assert reason.text == "recipient's phone 138****8000 on orders of 3 other buyers in 86400 s"
+    assert reason.values["whose"] == "recipient" and "13800138000" not in repr(reason)
