@@ -5,6 +5,7 @@
        └───────────────────┴─accept─▶ accepted      (win / lose from any open state too:
                                                       the bank decides, answered or not)
     any open state ─close─▶ closed ─reopen─▶ opened
+    any open state ─escalate─▶ opened      (an open inquiry became a chargeback)
 
 `opened`: the buyer's bank reversed the payment; the provider holds the disputed money.
 `evidence_due`: the evidence pack is mapped onto the provider's fields and waits for a person
@@ -14,6 +15,9 @@ move the money for good: the order books the chargeback and the buyer's credit s
 closed without a chargeback — nothing booked, nothing held any more, no credit lost. Neither won
 nor lost: `lose` would book money that never moved. `reopen`: the provider turned that same
 dispute into a chargeback after all — open again, with the chargeback's reason and due date.
+`escalate`: the bank turned an inquiry still open into a chargeback — the dispute is the
+chargeback now (its kind, reason, due date and amount), unanswered again (what was prepared or
+sent answered the inquiry), its SLA alert armed for the chargeback's due date.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class DisputeTrigger(StrEnum):
     LOSE = "lose"
     CLOSE = "close"
     REOPEN = "reopen"
+    ESCALATE = "escalate"
 
 
 OPEN_DISPUTE_STATES = ("opened", "evidence_due", "submitted")
@@ -135,14 +140,23 @@ def book_loss(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
             "reason": ctx.get("reason")}
 
 
-def reopen_as(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    """The chargeback the closed inquiry became: its reason, and its own evidence due date
-    (the SLA alert is armed from it when the dispute enters `opened`)."""
+def an_inquiry(dispute: Dispute, ctx: Mapping[str, Any]) -> str | None:
+    return None if dispute.kind is DisputeKind.INQUIRY else \
+        f"{dispute.public_id} is a {dispute.kind} already"
+
+
+def charged_back(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The chargeback the inquiry became: its reason, its own evidence due date (the SLA
+    alert is armed from it) and, if the bank changed it, its amount."""
+    amount_before = dispute.amount
     dispute.kind = DisputeKind.CHARGEBACK
     dispute.reason = ctx.get("reason") or dispute.reason
     dispute.evidence_due_by = ctx.get("due_by")
+    dispute.amount = ctx.get("amount") or dispute.amount
     due = dispute.evidence_due_by
-    return {"reason": dispute.reason, "due_by": due.isoformat() if due else None}
+    return {"kind": dispute.kind.value, "reason": dispute.reason,
+            "due_by": due.isoformat() if due else None, "amount": dispute.amount,
+            **({"amount_before": amount_before} if dispute.amount != amount_before else {})}
 
 
 def note(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,7 +175,9 @@ DISPUTE_STEPS = (
     Step("win", OPEN, D.WON, effect=note),
     Step("lose", OPEN, D.LOST, effect=book_loss),
     Step("close", OPEN, D.CLOSED, effect=note),
-    Step("reopen", (D.CLOSED,), D.OPENED, effect=reopen_as),
+    Step("reopen", (D.CLOSED,), D.OPENED, (an_inquiry,), charged_back),
+    Step("escalate", OPEN, D.OPENED, (an_inquiry,), charged_back,
+         rearms=(DeadlineKind.DISPUTE_EVIDENCE,)),
 )
 
 UNANSWERED = frozenset({D.OPENED, D.EVIDENCE_DUE})

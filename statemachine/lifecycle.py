@@ -73,6 +73,9 @@ class Step:
     spawn: Spawn | None = None
     # timers a step ends although its state keeps them (what they waited for has happened)
     clears: tuple[DeadlineKind, ...] = ()
+    # timers a step arms anew although its state keeps them (what they count down to moved:
+    # an inquiry escalated to a chargeback has the chargeback's due date)
+    rearms: tuple[DeadlineKind, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,10 +242,30 @@ class Lifecycle:
         arm, clear = self._timers(model, before, after, kwargs["at"], timeouts)
         if step.clears:
             clear = tuple(dict.fromkeys((*clear, *step.clears)))
+        if step.rearms:
+            arm, clear = self._rearmed(model, step.rearms, before, after, arm, clear,
+                                       kwargs["at"], timeouts)
         spawned = tuple(step.spawn(model, kwargs)) if step.spawn else ()
         return Fired(self.entity, model.public_id, step.trigger, before.value, after.value,
                      step.event or after.value, kwargs["at"], kwargs["actor"],
                      dict(model.step_payload), step.stock, arm, clear, spawned)
+
+    def _rearmed(self, model: Any, kinds: tuple[DeadlineKind, ...], before: StrEnum,
+                 after: StrEnum, arm: tuple[tuple[DeadlineKind, datetime], ...],
+                 clear: tuple[DeadlineKind, ...], at: datetime, timeouts: Timeouts
+                 ) -> tuple[tuple[tuple[DeadlineKind, datetime], ...], tuple[DeadlineKind, ...]]:
+        """`arm` / `clear` plus the timers a step re-arms: each of `kinds` the state after it
+        keeps and the step did not arm already — its row cleared (if the state before kept
+        it) and armed at the due time the step moved it to."""
+        armed = {kind for kind, _ in arm}
+        for timer in self.timers:
+            if timer.kind not in kinds or after not in timer.states or timer.kind in armed:
+                continue
+            if before in timer.states and timer.kind not in clear:
+                clear = (*clear, timer.kind)
+            due = timer.due(model, at, timeouts)
+            arm = arm if due is None else (*arm, (timer.kind, due))
+        return arm, clear
 
     def _timers(self, model: Any, before: StrEnum | None, after: StrEnum, at: datetime,
                 timeouts: Timeouts) -> tuple[tuple[tuple[DeadlineKind, datetime], ...],

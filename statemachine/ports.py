@@ -234,7 +234,7 @@ class MoneyEvent:
     """A provider's notification, verified and translated: what happened to which payment.
 
     kind: authorised | processing | captured | failed | refunded | closed | dispute_opened |
-    dispute_closed.
+    dispute_updated | dispute_closed.
     `amount` is the event's own amount: authorised, captured, refunded *so far* (cumulative, as
     both providers report it) or disputed. `refund_ref`: which refund request a refund notice is
     about, if the provider names it (it tells our refunds from staff's).
@@ -249,7 +249,9 @@ class MoneyEvent:
     occurred_at: datetime
     order_id: str | None = None
     dispute_ref: str | None = None
-    # a closed dispute: won | lost | closed (an inquiry, no chargeback); a failure: the reason
+    # a dispute's: the provider's status (Stripe's), or for a gateway without statuses of its
+    # own won | lost | closed (an inquiry, no chargeback), None while open (the tables:
+    # integrations/ingest/dispute_steps.py); a failure: the reason
     outcome: str | None = None
     reason: str | None = None
     due_by: datetime | None = None

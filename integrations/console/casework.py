@@ -23,7 +23,7 @@ from integrations.db.dispute_store import DisputeStore
 from integrations.service.context import Context, Tx
 from statemachine import ids
 from statemachine.currency import shown
-from statemachine.dispute import UNANSWERED
+from statemachine.dispute import UNANSWERED, Dispute, DisputeKind
 from statemachine.errors import NotFound
 
 RISK_REVIEW, REFUND_REVIEW, STALL, DISPUTE_REVIEW, RETURN_BOUNCED = (
@@ -40,7 +40,7 @@ class OpenCase:
 
     kind: str
     entity: str            # o-42 | c-3 | s-7 | d-2
-    episode: str           # the run's identity: o-42 | c-3 | s-7-1793520000 | d-2
+    episode: str           # the run's identity: o-42 | c-3 | s-7-1793520000 | d-2 | d-2-inquiry
     order_id: str
     buyer_id: str
     amount: int            # minor units
@@ -166,11 +166,18 @@ def _dispute_reviews(tx: Tx, now: datetime, dispute_number: int | None) -> list[
             disputes = [store.get(dispute_number)]
         except NotFound:
             return []
-    return [OpenCase(DISPUTE_REVIEW, d.public_id, d.public_id, ids.ORDER(d.order_id),
+    return [OpenCase(DISPUTE_REVIEW, d.public_id, _dispute_episode(d), ids.ORDER(d.order_id),
                      tx.store.get_order(d.order_id).buyer_id, d.amount, d.currency,
                      d.created_at, d.evidence_due_by, (f"{d.kind}: {d.reason or 'no reason'}",))
             for d in disputes if d.state in UNANSWERED and
             (d.evidence_due_by is None or now < d.evidence_due_by)]
+
+
+def _dispute_episode(dispute: Dispute) -> str:
+    """An inquiry the bank escalates is a chargeback to answer afresh (its own reason and due
+    date): a new episode, so a new run and form — the inquiry's run is not asked again."""
+    return dispute.public_id if dispute.kind is DisputeKind.CHARGEBACK \
+        else f"{dispute.public_id}-{dispute.kind}"
 
 
 def _episode(parcel: Any) -> str:

@@ -302,7 +302,8 @@ CASES = RowMap(CaseRow.__table__, AfterSalesCase, mutable=("state", "refunded", 
                decode={"lines": _case_lines}, encode={"lines": _case_lines_json})
 CLAIMS = RowMap(ClaimRow.__table__, Claim, mutable=("state", "claimed", "recovered"))
 DISPUTES = RowMap(DisputeRow.__table__, Dispute, mutable=(
-    "state", "evidence", "booked", "unbooked", "kind", "reason", "evidence_due_by"))  # reopen
+    "state", "evidence", "booked", "unbooked", "kind", "reason", "evidence_due_by",
+    "amount"))  # reopen, escalate: the chargeback an inquiry became
 
 BY_ENTITY: dict[str, RowMap[Any]] = {"order": ORDERS, "shipment": SHIPMENTS, "case": CASES,
                                       "claim": CLAIMS, "dispute": DISPUTES}

@@ -23,7 +23,10 @@ is answered from the log and changes nothing. What each kind does:
   and our own refund of it asks only for what is left; one that gives back all an unshipped
   order kept cancels the order (service/outside_refunds.py);
 - closed (an unpaid trade closed): settles a void of ours, else recorded;
-- dispute_opened / dispute_closed: the dispute machine (service/disputes.py).
+- dispute_opened / dispute_updated / dispute_closed: the dispute is now what the provider
+  reports — opened once, then each status fires the steps of the provider's table
+  (dispute_steps.py: an inquiry turned chargeback is escalated, a close won, lost or closed)
+  through the dispute machine (service/disputes.py).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pydantic import ConfigDict
 
 from integrations.db.dispute_store import DisputeStore
 from integrations.db.money_store import MoneyStore
+from integrations.ingest import dispute_steps
 from integrations.ingest.events import Inbound
 from integrations.ingest.once import Applied, Outcome, once
 from integrations.service import disputes, money, orders, outside_refunds
@@ -46,7 +50,6 @@ from integrations.service.late_payments import (
 )
 from integrations.service.views import OrderView
 from statemachine import ids
-from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.errors import InvalidInput, NotFound
 from statemachine.money import OperationKind, OperationStatus
 from statemachine.order import AWAITING_DECISION, takes_payment, waits_for
@@ -213,30 +216,25 @@ def _closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str
     return False, "unpaid trade closed at the provider"
 
 
-def _dispute_opened(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
-                    follow: list[str], now: datetime) -> tuple:
-    dispute = disputes.open_dispute(ctx, tx, order, ev, now)
-    return True, f"dispute {dispute.public_id} opened"
+def _dispute(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str],
+             now: datetime) -> tuple:
+    """The dispute is now what the provider reports (its status → steps: dispute_steps.py):
+    opened once per provider dispute id, then moved — escalated, won, lost, closed."""
+    known = DisputeStore(tx.store.sql).by_ref(ev.provider, ev.dispute_ref or "")
+    dispute = known or disputes.open_dispute(ctx, tx, order, ev, now)
+    steps = dispute_steps.steps_to(ev.provider, ev.dispute_kind, ev.outcome, dispute)
+    for step in steps:
+        disputes.fire(ctx, tx, dispute, step, f"provider:{ev.provider}",
+                      {"reason": ev.reason, "due_by": ev.due_by, "amount": ev.amount}
+                      if step in dispute_steps.GREW else
+                      {"reason": f"closed by the bank: {ev.outcome}"}, now)
+    return known is None or bool(steps), dispute_steps.note(
+        dispute, steps, known is None, ev.dispute_kind, f"{ev.provider} says {ev.outcome}")
 
-
-def _dispute_closed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
-                    follow: list[str], now: datetime) -> tuple:
-    dispute = DisputeStore(tx.store.sql).by_ref(ev.provider, ev.dispute_ref or "") \
-        or disputes.open_dispute(ctx, tx, order, ev, now)
-    if dispute.state.value not in OPEN_DISPUTE_STATES:
-        return False, f"dispute {dispute.public_id} is already {dispute.state}"
-    trigger = TRIGGER_OF_OUTCOME.get(ev.outcome or "", "lose")
-    disputes.fire(ctx, tx, dispute, trigger, f"provider:{ev.provider}",
-                  {"reason": f"closed by the bank: {ev.outcome}"}, now)
-    return True, f"dispute {dispute.public_id} {dispute.state}"
-
-
-# a closed dispute's outcome → its step; `closed`: an inquiry ended without a chargeback
-TRIGGER_OF_OUTCOME = {"won": "win", "closed": "close"}
 
 _APPLY = {"authorised": _authorised, "processing": _processing, "captured": _captured,
           "failed": _failed, "refunded": _refunded, "closed": _closed,
-          "dispute_opened": _dispute_opened, "dispute_closed": _dispute_closed}
+          "dispute_opened": _dispute, "dispute_updated": _dispute, "dispute_closed": _dispute}
 
 
 def _order_of(tx: Tx, event: MoneyEvent) -> Order | None:

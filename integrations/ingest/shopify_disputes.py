@@ -4,7 +4,8 @@ The body is Shopify's Dispute resource (REST Admin `shopify_payments/disputes`):
 `order_id` (null when Shopify cannot name one), `type` (`inquiry` | `chargeback`), `amount` (a
 decimal string) and `currency`, `reason`, `network_reason_code`, `status`, `evidence_due_by`,
 `evidence_sent_on`, `finalized_on`, `initiated_at`. Every delivery carries the whole dispute,
-so each is applied as "the dispute is now in this status":
+so each is applied as "the dispute is now in this status" — which step each status fires is
+Shopify's table in dispute_steps.py:
 
 - needs_response / under_review: the dispute is opened here (once per Shopify dispute id, its
   evidence due date armed as the SLA alert), or left as it is;
@@ -16,15 +17,16 @@ so each is applied as "the dispute is now in this status":
 
 An inquiry (the bank asks before charging back; Shopify withdraws no money) is opened like a
 chargeback — it has an evidence due date, and answering it is what prevents the chargeback —
-its kind recorded (`inquiry`). An inquiry that ends lost or accepted without becoming a chargeback
-moves no money: `close` ends the dispute (nothing booked, its amount no longer held, the SLA
-alert cleared). Shopify escalates an inquiry on the same Dispute object (`type` turns to
-`chargeback`; GraphQL's `initiatedAs` keeps what it began as): while open it keeps its dispute
-here; once closed, the chargeback `reopen`s it (its reason and due date, the SLA alert armed
-again), and a late inquiry delivery for it changes nothing. A chargeback under a new dispute id
-is a dispute of its own. A dispute on an order not placed here (or with no
-`order_id`) is answered 200 and recorded, not applied, like a gateway's notice for an unknown
-payment: nothing would ever place that order, and a 4xx only makes Shopify retry it.
+its kind recorded (`inquiry`). An inquiry that ends lost or accepted without becoming a
+chargeback moves no money: `close` ends the dispute (nothing booked, its amount no longer held,
+the SLA alert cleared). Shopify escalates an inquiry on the same Dispute object (`type` turns to
+`chargeback`; GraphQL's `initiatedAs` keeps what it began as): while open the dispute is
+`escalate`d, once closed `reopen`ed — either way it takes the chargeback's reason, due date
+(the SLA alert armed for it) and amount — and a late inquiry delivery for it changes nothing.
+A chargeback under a new dispute id is a dispute of its own. A dispute on an order not placed
+here (or with no `order_id`) is answered 200 and recorded, not applied, like a gateway's notice
+for an unknown payment: nothing would ever place that order, and a 4xx only makes Shopify retry
+it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from integrations.db.dispute_store import DisputeStore
+from integrations.ingest import dispute_steps
 from integrations.ingest.once import Applied, Outcome, once, order_body
 from integrations.ingest.shopify_common import ACTOR, ShopifyDelivery, lookup, one_at_a_time
 from integrations.service import disputes
@@ -42,15 +45,12 @@ from integrations.service.context import Context, Tx
 from integrations.service.inputs import parse
 from statemachine import ids
 from statemachine.currency import minor
-from statemachine.dispute import OPEN, UNANSWERED, Dispute, DisputeKind, DisputeState
+from statemachine.dispute import Dispute
 from statemachine.errors import InvalidInput
 from statemachine.order_aggregate import Order
 from statemachine.ports import MoneyEvent
 
 TOPICS = ("disputes/create", "disputes/update")
-STILL_OPEN = ("needs_response", "under_review")
-MERCHANT_KEEPS = ("won", "prevented", "charge_refunded")
-BUYER_KEEPS = ("lost", "accepted")
 
 
 class ShopifyDispute(BaseModel):
@@ -108,29 +108,18 @@ def _apply(ctx: Context, tx: Tx, d: ShopifyDelivery, dispute: ShopifyDispute, or
             dispute_kind=dispute.type), now)
         ours = DisputeStore(tx.store.sql).by_ref(ACTOR, str(dispute.id))
         assert ours is not None
-    said = f"dispute {ours.public_id}"
-    reopened = ours.state == DisputeState.CLOSED and dispute.type == "chargeback"
-    if reopened:  # the inquiry closed here became a chargeback after all: the money moves now
-        disputes.fire(ctx, tx, ours, "reopen", ACTOR,
-                      {"reason": _reason(dispute), "due_by": dispute.evidence_due_by}, now)
-    if dispute.status in STILL_OPEN:
-        return opened or reopened, f"{said} opened" if opened else \
-            f"{said} reopened as a chargeback" if reopened else \
-            f"{said} is {ours.state}; Shopify says {dispute.status}", ours
-    if ours.state not in OPEN:
-        return opened, f"{said} is already {ours.state} (Shopify says {dispute.status})", ours
-    if dispute.type == "inquiry" and ours.kind is DisputeKind.CHARGEBACK:
-        # a late delivery of the inquiry this chargeback grew from: it decides nothing now
-        return opened, (f"{said} is a chargeback now; Shopify's inquiry {dispute.status} "
-                        "is older news: recorded, not applied"), ours
-    trigger = "win" if dispute.status in MERCHANT_KEEPS else \
-        "close" if dispute.type == "inquiry" else \
-        "accept" if dispute.status == "accepted" and ours.state in UNANSWERED else "lose"
-    disputes.fire(ctx, tx, ours, trigger, ACTOR,
-                  {"reason": f"Shopify: {dispute.status}"
-                             + (f" on {dispute.finalized_on.isoformat()}"
-                                if dispute.finalized_on else "")}, now)
-    return True, f"{said} {ours.state}", ours
+    steps = dispute_steps.steps_to(ACTOR, dispute.type, dispute.status, ours)
+    for step in steps:
+        disputes.fire(ctx, tx, ours, step, ACTOR, _params(step, dispute, amount), now)
+    return opened or bool(steps), dispute_steps.note(
+        ours, steps, opened, dispute.type, f"Shopify says {dispute.status}"), ours
+
+
+def _params(step: str, dispute: ShopifyDispute, amount: int) -> dict[str, Any]:
+    if step in dispute_steps.GREW:  # the chargeback our inquiry became
+        return {"reason": _reason(dispute), "due_by": dispute.evidence_due_by, "amount": amount}
+    return {"reason": f"Shopify: {dispute.status}" + (
+        f" on {dispute.finalized_on.isoformat()}" if dispute.finalized_on else "")}
 
 
 def _reason(dispute: ShopifyDispute) -> str:

@@ -21,11 +21,11 @@ KINDS = {"payment_intent.amount_capturable_updated": "authorised",
          "payment_intent.payment_failed": "failed",
          "charge.refunded": "refunded",
          "charge.dispute.created": "dispute_opened",
+         # an inquiry Stripe turned into a chargeback (status warning_* → needs_response), a
+         # response under review, a new evidence due date: the dispute is now this
+         "charge.dispute.updated": "dispute_updated",
          "charge.dispute.closed": "dispute_closed"}
-# Stripe's closing status → the MoneyEvent outcome. `warning_closed`: an inquiry (or early
-# fraud warning) Stripe closed without it becoming a chargeback — no money moved, nobody won:
-# `closed` (step close), not `won`. Every other closing status (`lost`) is a loss.
-OUTCOMES = {"won": "won", "warning_closed": "closed"}
+DISPUTES = ("dispute_opened", "dispute_updated", "dispute_closed")
 
 
 def kind_of(status: Any) -> str:
@@ -55,14 +55,13 @@ def _translate(kind: str, event_id: str, created: int, obj: dict[str, Any]) -> M
             "currency": str(obj["currency"]).upper(),
             "occurred_at": datetime.fromtimestamp(created, UTC),
             "order_id": (obj.get("metadata") or {}).get("order_id")}
-    if kind in ("dispute_opened", "dispute_closed"):
+    if kind in DISPUTES:  # its status is the outcome: dispute_steps.STRIPE says the step
         due = (obj.get("evidence_details") or {}).get("due_by")
-        status = obj.get("status")
+        status = str(obj.get("status"))
         return MoneyEvent(**base, payment_ref=obj.get("payment_intent") or obj["charge"],
                           amount=int(obj["amount"]), dispute_ref=obj["id"],
                           reason=obj.get("reason"), dispute_kind=kind_of(status),
-                          outcome=None if kind == "dispute_opened" else
-                          OUTCOMES.get(str(status), "lost"),
+                          outcome=status,
                           due_by=datetime.fromtimestamp(due, UTC) if due else None)
     if kind == "refunded":
         return MoneyEvent(**base, payment_ref=obj.get("payment_intent") or obj["id"],

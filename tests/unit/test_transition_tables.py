@@ -19,7 +19,7 @@ from statemachine.aftersales import (
     Inspection,
 )
 from statemachine.dispute import DISPUTE_LIFECYCLE, Dispute, DisputeKind, DisputeState
-from statemachine.errors import InvalidTransition
+from statemachine.errors import GuardRejected, InvalidTransition
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order, OrderLine, OrderState
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
@@ -96,11 +96,12 @@ CASE_TABLE = {
 }
 
 DISPUTE_TABLE = {
+    # escalate: an open inquiry the bank turned into a chargeback, unanswered again
     "opened": {"prepare": "evidence_due", "accept": "accepted", "win": "won", "lose": "lost",
-               "close": "closed"},
+               "close": "closed", "escalate": "opened"},
     "evidence_due": {"submit": "submitted", "accept": "accepted", "win": "won", "lose": "lost",
-                     "close": "closed"},
-    "submitted": {"win": "won", "lose": "lost", "close": "closed"},
+                     "close": "closed", "escalate": "opened"},
+    "submitted": {"win": "won", "lose": "lost", "close": "closed", "escalate": "opened"},
     # an inquiry the provider closed with no chargeback; the chargeback it became reopens it
     "closed": {"reopen": "opened"},
     "won": {}, "lost": {}, "accepted": {},
@@ -123,7 +124,8 @@ ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20),
                                  "shown_before": {}, "shown_after": {"line": "浙***"}}}
 CASE_CTX = {"inspect": {"result": "ok"}}
 DISPUTE_CTX = {"prepare": {"evidence": {"tracking": "SF1234567890"}},
-               "reopen": {"reason": "fraudulent", "due_by": START}}
+               "reopen": {"reason": "fraudulent", "due_by": START},
+               "escalate": {"reason": "fraudulent", "due_by": START}}
 
 
 def _order(state: str, trigger: str) -> Order:
@@ -211,3 +213,35 @@ def test_closing_an_inquiry_books_nothing_and_clears_its_alert_and_reopening_arm
         DisputeKind.CHARGEBACK, "product_not_received", due)
     assert [(k.value, at) for k, at in reopened.arm] == [
         ("dispute_evidence", due - timedelta(hours=48))]
+
+
+@pytest.mark.parametrize("state", ["opened", "evidence_due", "submitted"])
+def test_escalating_an_open_inquiry_makes_it_the_chargeback_and_arms_its_own_alert(state):
+    # Given an inquiry, open in `state`, its alert armed 48 h before its due date
+    dispute = _dispute(state)
+    dispute.evidence_due_by = START + timedelta(days=10)
+    # When the bank turns it into a chargeback for less, due later
+    due = START + timedelta(days=30)
+    fired = DISPUTE_LIFECYCLE.fire(dispute, "escalate", at=START, actor="shopify",
+                                   reason="product_not_received, network code 13.1",
+                                   due_by=due, amount=80)
+    # Then the dispute is the chargeback, unanswered again, its alert moved to the new date
+    assert (dispute.state, dispute.kind, dispute.reason, dispute.evidence_due_by,
+            dispute.amount) == ("opened", DisputeKind.CHARGEBACK,
+                                "product_not_received, network code 13.1", due, 80)
+    assert [(k.value, at) for k, at in fired.arm] == [
+        ("dispute_evidence", due - timedelta(hours=48))]
+    # (the inquiry's row is cleared where the state before kept it; submitted kept none)
+    assert [k.value for k in fired.clear] == ([] if state == "submitted"
+                                              else ["dispute_evidence"])
+    assert (fired.payload["kind"], fired.payload["amount"], fired.payload["amount_before"]) == (
+        "chargeback", 80, 100)
+
+
+def test_a_chargeback_is_not_escalated_again():
+    dispute = _dispute("opened")
+    dispute.kind = DisputeKind.CHARGEBACK
+    with pytest.raises(GuardRejected, match="is a chargeback already"):
+        DISPUTE_LIFECYCLE.fire(dispute, "escalate", at=START, actor="shopify",
+                               reason="fraudulent", due_by=START)
+    assert (dispute.state, dispute.kind) == ("opened", DisputeKind.CHARGEBACK)

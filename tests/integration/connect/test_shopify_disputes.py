@@ -5,6 +5,8 @@ as Shopify signs them, both stores."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -180,6 +182,63 @@ def test_an_inquiry_is_opened_moves_no_money_and_keeps_its_dispute_as_a_chargeba
     [dispute] = pilot.disputes.list()
     assert dispute["state"] == "lost"
     assert pilot.orders.get("o-1").refunded == 7980
+
+
+def dispute_events(pilot: Any) -> list[tuple[str, str, str, datetime, int]]:
+    """The dispute's outbox events: kind, state, the due date (as an instant), amount."""
+    with pilot.context.tx(readonly=True) as tx:
+        return [(r[0], (p := r[1] if isinstance(r[1], dict) else json.loads(r[1]))["kind"],
+                 p["state"], datetime.fromisoformat(p["due_by"]), p["amount"])
+                for r in tx.store.sql.all(
+            "SELECT event, payload FROM outbox WHERE event LIKE 'orderpilot.dispute.%' "
+            "ORDER BY id", {})]
+
+
+def test_an_open_inquiry_shopify_turns_into_a_chargeback_is_escalated_to_it(storefront):
+    pilot, http = storefront
+    paid_order(http)
+    # Given an open inquiry on the whole payment, its response due on 10 December
+    send(http, "disputes/create", shopify_dispute(kind="inquiry"), "wh-d1")
+    assert evidence_alerts(pilot) == ["2026-12-08 15:59:59"]
+    # When Shopify turns it into a chargeback (same dispute id) for one tin, due in January
+    charged = send(http, "disputes/update", shopify_dispute(
+        status="needs_response", amount="39.90", reason="product_not_received",
+        network_reason_code="13.1", evidence_due_by="2027-01-05T23:59:59+08:00"), "wh-d2")
+    # Then the dispute is the chargeback: its kind, reason, due date and amount, unanswered
+    assert charged.status_code == 200 and charged.json()["applied"] is True, charged.text
+    assert "escalated as a chargeback" in charged.json()["note"]
+    dispute = pilot.disputes.get("d-1")
+    assert (dispute["state"], dispute["kind"], dispute["reason"], dispute["due_by"],
+            dispute["amount"]) == ("opened", "chargeback", "product_not_received, network code "
+                                   "13.1", "2027-01-05T15:59:59+00:00", 3990)
+    # And the evidence alert fires on the chargeback's date only (the inquiry's is gone)
+    assert evidence_alerts(pilot) == ["2027-01-03 15:59:59"]
+    # And the step is in the dispute's history and its events, as every step is
+    assert [h.trigger for h in pilot.orders.history("o-1") if h.entity_id == "d-1"] == [
+        "open", "escalate"]
+    assert dispute_events(pilot) == [
+        ("orderpilot.dispute.opened", "inquiry", "opened",
+         datetime(2026, 12, 10, 15, 59, 59, tzinfo=UTC), 7980),
+        ("orderpilot.dispute.opened", "chargeback", "opened",
+         datetime(2027, 1, 5, 15, 59, 59, tzinfo=UTC), 3990)]
+    # And the console asks afresh: the chargeback is a case episode of its own
+    case = open_case(pilot.context, DISPUTE_REVIEW, "d-1")
+    assert (case.episode, case.due_at.isoformat()) == ("d-1", "2027-01-05T15:59:59+00:00")
+    # When a late resend of the inquiry's loss arrives (another webhook id)
+    late = send(http, "disputes/update", shopify_dispute(kind="inquiry", status="lost"), "wh-d3")
+    # Then it is older news: the chargeback stays open, nothing booked
+    assert late.json()["applied"] is False and "older news" in late.json()["note"], late.text
+    assert pilot.disputes.get("d-1")["state"] == "opened"
+    assert pilot.orders.get("o-1").refunded == 0
+    # And the same chargeback news again changes nothing
+    again = send(http, "disputes/update", shopify_dispute(
+        status="needs_response", amount="39.90", evidence_due_by="2027-01-05T23:59:59+08:00"),
+        "wh-d4")
+    assert again.json()["applied"] is False, again.text
+    # When the chargeback is lost, its own amount is booked
+    lost = send(http, "disputes/update", shopify_dispute(status="lost", amount="39.90"), "wh-d5")
+    assert lost.json()["dispute"]["state"] == "lost", lost.text
+    assert pilot.orders.get("o-1").refunded == 3990
 
 
 @pytest.mark.parametrize("outcome", ["lost", "accepted"])
