@@ -211,10 +211,12 @@ class Store:
                                 "credit_score": NEW_BUYER_SCORE}])
 
     def placing_for(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Placements that share a buyer, a device, an IP or an address ((kind, value) pairs)
-        take turns until commit, so each reads the risk signals (velocity, accounts per device)
-        with the others counted. Placement takes these before any row lock and nothing else
-        takes them: they add no edge to the row lock order."""
+        """Placements that share a buyer, a device, an IP, an address or a phone ((kind,
+        value) pairs) take turns until commit, so each reads the risk signals (velocity,
+        accounts per device or phone) with the others counted; an address correction takes
+        its buyer's and its new address's and numbers' turns too (it moves what they count).
+        Both take them before any row lock and nothing else takes them: they add no edge to
+        the row lock order."""
         self.take_turn(*(f"placing:{kind}:{value}" for kind, value in keys))
 
     def take_turn(self, *names: str) -> None:

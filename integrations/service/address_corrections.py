@@ -105,6 +105,11 @@ def correct_in(ctx: Context, tx: Tx, order_id: int, request: Request,
                now: datetime) -> Corrected:
     """The correction inside the caller's unit of work (the HTTP route logs its event in it)."""
     sent, contact, parsed = request.sent, request.contact, request.contact.address
+    # the turns of the buyer (its addresses), the new address and the new numbers, as
+    # placement takes them, before any row lock: a placement to them at the same moment is
+    # judged with this correction counted, or this correction with that placement (side by
+    # side on PostgreSQL, each missed the other: both passed phone_velocity)
+    tx.store.placing_for(orders.risk_turns(contact, tx.store.get_order(order_id).buyer_id))
     order = tx.store.get_order(order_id, lock=True)
     refused = ORDER_LIFECYCLE.refusal(order, "correct_address")
     if refused is not None:  # shipped, cancelled …: refused before any rule or promise is

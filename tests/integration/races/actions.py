@@ -12,6 +12,7 @@ from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision, approve_everything
 from tests.integration.races.correction_actions import (
     correct_over_http,
+    correct_phone,
     correct_to,
     place_at,
     retried,
@@ -31,7 +32,8 @@ from tests.integration.races.trouble_actions import (
 )
 from tests.integration.races.waybill_actions import ship_numbered, ship_typed
 
-__all__ = ["approve_case", "approve_everything", "correct_over_http", "correct_to",
+__all__ = ["approve_case", "approve_everything", "correct_over_http", "correct_phone",
+           "correct_to",
            "declare_stalled_lost",
            "dispute_opened", "place_at",
            "lose_silent_parcels", "pay_recorded_refund",
@@ -227,16 +229,35 @@ def store_identity(pilot: OrderPilot) -> str:
 def by_rules(facts: Any, store: Any) -> RiskDecision:
     """The packaged rule set, as a shop runs it (velocity: more than 5 orders an hour from one
     buyer, device or address → verification)."""
+    return _packaged()(facts, store)
+
+
+def _packaged() -> Any:
+    """The packaged rule set's check, built on first use in this process."""
     global _RULES
     if _RULES is None:
         from integrations.risk.adapter import RuleSetRiskCheck
         from integrations.risk.config import default_ruleset
 
         _RULES = RuleSetRiskCheck(default_ruleset())
-    return _RULES(facts, store)
+    return _RULES
 
 
 _RULES: Any = None
+
+
+class _RulesJudgingCorrections:
+    """`by_rules` that also judges corrected addresses and phones, as the packaged check does
+    (`by_rules` is a plain function: no `judge_correction`, so a correction meets no rule)."""
+
+    def __call__(self, facts: Any, store: Any) -> RiskDecision:
+        return _packaged()(facts, store)
+
+    def judge_correction(self, facts: Any, store: Any) -> Any:
+        return _packaged().judge_correction(facts, store)
+
+
+rules_judging_corrections = _RulesJudgingCorrections()
 
 
 def place_state(pilot: OrderPilot, buyer: str, lines: list[dict[str, Any]],
