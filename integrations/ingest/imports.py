@@ -11,10 +11,12 @@ the export's `created_at` (when the buyer placed it); its hold and history run a
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from integrations.geo.addresses import parse_address
 from integrations.geo.phones import home_digits, parse_phone
 from integrations.ingest.order_files import OrderRecord
 from integrations.service import orders
@@ -74,9 +76,10 @@ def _request(ctx: Context, record: OrderRecord, source: str,
     paid = _paid(data.get("paid"), currency, sum(ln["quantity"] * ln["unit_price"]
                                                  for ln in lines), problems)
     address = data.get("shipping_address") or {}
-    buyer = data.get("buyer_id") or _buyer_from_phone(source, address.get("phone"))
+    buyer = data.get("buyer_id") or derived_buyer(source, data.get("email"), address)
     if not buyer:
-        problems["buyer_id"] = "required (or a shipping_address.phone to derive it from)"
+        problems["buyer_id"] = "required (or an email or a shipping_address.phone to derive " \
+                               "it from)"
     placed_at = _placed_at(data.get("created_at"), now, problems)
     try:  # checked even when other fields are bad, so the report names every problem
         request = parse(PlaceOrder, {
@@ -178,13 +181,33 @@ def _pay(ctx: Context, record: OrderRecord, number: int, paid: dict | None, key:
     return Imported(rows, ext, "placed and paid", order.public_id)
 
 
-def _buyer_from_phone(source: str, phone: Any) -> str | None:
-    """Exports without buyer ids: the same phone is the same buyer (hashed, never stored),
-    however the export wrote it (+86 139 1234 5678, 13912345678, full-width digits)."""
+def derived_buyer(source: str, email: Any, address: Mapping[str, Any]) -> str | None:
+    """Exports without buyer ids: the buyer is what else identifies them, hashed (never
+    stored in clear) — the email, else the phone *at its address*. Not the phone alone: a
+    ring's accounts shipping to one collecting phone from their own addresses were one
+    buyer, and `phone_velocity` (other buyers on a number) never saw them; one person
+    ordering again to the same place stays one buyer. The phone however the export wrote it
+    (+86 139 1234 5678, 13912345678, full-width digits), the address by its parsed key."""
+    if email and str(email).strip():
+        return _hashed(source, "email:" + str(email).strip().casefold())
+    phone = address.get("phone")
     if not phone:
         return None
     try:
         digits = home_digits(parse_phone(str(phone)))
     except InvalidInput:  # refused with the placement, naming the phone
         digits = "".join(ch for ch in str(phone) if ch.isdigit())
-    return f"{source}-{hashlib.sha256(digits.encode()).hexdigest()[:16]}"[:64]
+    return _hashed(source, f"{digits}@{_place(address)}")
+
+
+def _place(address: Mapping[str, Any]) -> str:
+    """The address's key as placement parses it (cached: placement's parse reuses it); an
+    address placement will refuse keys by its fields as written."""
+    try:
+        return parse_address(address).key
+    except InvalidInput:
+        return "|".join(str(address.get(k) or "") for k in sorted(address) if k != "phone")
+
+
+def _hashed(source: str, identity: str) -> str:
+    return f"{source}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"[:64]
