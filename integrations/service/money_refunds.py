@@ -120,23 +120,24 @@ def record_payout(ctx: Context, order_no: int, amount: int, reason: str, paid_by
     (outside_refunds). On a live order it is always compensation: late money it owes back
     stays listed (refunds_owed), to be refunded at the provider."""
     _check_money(amount=amount, reason=reason, how=how)
+    now = ctx.clock.now()  # of the request, the refund step, the settlement and the ledger
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
         # only an ended order's payout pays back such a debt: on a live one (paid, shipped…) a
         # payout is compensation of its own, whatever late money it also owes back
         refused = refused_debt(tx, order) if order.state in ENDED else None
         if refused is not None:
-            key = _payout_toward(ctx, tx, order, amount, paid_by, how, *refused)
+            key = _payout_toward(ctx, tx, order, amount, paid_by, how, *refused, now)
         else:
             key = f"payout:{order.public_id}:{_count(tx, order) + 1}"
             money.request(ctx, tx, order, OperationKind.PAYOUT, amount, key, paid_by,
-                          purpose={"payout": how}, reason=reason, provider="offline")
+                          purpose={"payout": how}, reason=reason, provider="offline", at=now)
             orders.fire(ctx, tx, order, "refund", paid_by, {
-                "amount": amount, "reason": f"offline payout ({how}): {reason}"})
+                "amount": amount, "reason": f"offline payout ({how}): {reason}"}, now)
         store = MoneyStore(tx.store.sql)
-        store.settle(key, OperationStatus.SUCCEEDED, ctx.clock.now())
+        store.settle(key, OperationStatus.SUCCEEDED, now)
         operation = store.by_key(key)  # its currency: late money's may not be the order's
-        money.ledger(tx, order, "payout", amount, None, f"op:{key}", ctx.clock.now(),
+        money.ledger(tx, order, "payout", amount, None, f"op:{key}", now,
                      reason=reason, currency=operation.currency if operation else None)
     return money.get(ctx, key)
 
@@ -145,7 +146,7 @@ ENDED = (OrderState.CANCELLED, OrderState.REJECTED, OrderState.EXPIRED)
 
 
 def _payout_toward(ctx: Context, tx: Tx, order: Order, amount: int, paid_by: str, how: str,
-                   debt: Debt, refusal: PaymentOperation, left: int) -> str:
+                   debt: Debt, refusal: PaymentOperation, left: int, now: datetime) -> str:
     """Record a payout toward a refused debt (`<debt key>@offline:<n>`: paid back outside
     our own refunds, as a portal refund is); the order's counts already say it went back."""
     if amount > left:
@@ -155,8 +156,8 @@ def _payout_toward(ctx: Context, tx: Tx, order: Order, amount: int, paid_by: str
     money.request(ctx, tx, order, OperationKind.PAYOUT, amount, key, paid_by,
                   payment_ref=refusal.payment_ref, purpose={**debt.purpose, "payout": how},
                   reason=f"toward {debt.key}, refused by {refusal.provider}", provider="offline",
-                  currency=debt.currency)  # late money's is the one it came in
-    tx.writer.signal("refund_made_outside", "order", order.id, order.id, ctx.clock.now(), {
+                  currency=debt.currency, at=now)  # late money's is the one it came in
+    tx.writer.signal("refund_made_outside", "order", order.id, order.id, now, {
         "amount": amount, "currency": debt.currency, "provider": "offline", "how": how,
         "toward": debt.toward, "operation": key, "paid_by": paid_by})
     return key

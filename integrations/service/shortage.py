@@ -8,6 +8,7 @@ from several in turn (a split parcel), else the order is `backordered`: the buye
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from integrations.db.fulfil_store import FulfilStore
@@ -23,30 +24,32 @@ SHORT_KINDS = ("count", "damage")
 
 def report_short(ctx: Context, order_id: int, sku: str, warehouse: str, missing: int,
                  kind: str, reason: str, actor: str) -> Order:
-    """Write off the missing units and refill from a neighbour, or backorder the order."""
+    """Write off the missing units and refill from a neighbour, or backorder the order (all
+    at one time)."""
     if kind not in SHORT_KINDS:
         raise InvalidInput({"kind": f"expected one of {', '.join(SHORT_KINDS)} (got {kind!r})"})
+    now = ctx.clock.now()
     with ctx.tx() as tx:
         order = tx.store.get_order(order_id)
         if order.state is not OrderState.PICKING:
             raise GuardRejected("order", order.public_id, order.state.value, "report_short",
                                 "a short pick is reported while the order is picking")
         store = FulfilStore(tx.connection)
-        _write_off_sold(ctx, store, order, sku, warehouse, missing, kind, reason, actor)
+        _write_off_sold(store, order, sku, warehouse, missing, kind, reason, actor, now)
         shortage = {"sku": sku, "warehouse": warehouse, "missing": missing, "kind": kind,
                     "reason": reason}
-        moved = _refill(ctx, tx, store, order, warehouse)
+        moved = _refill(ctx, tx, store, order, warehouse, now)
         if moved is None:
-            _backorder(ctx, tx, order, actor, shortage)
+            _backorder(ctx, tx, order, actor, shortage, now)
         else:
             orders.fire(ctx, tx, order, "reallocate", actor,
                         {"shortage": shortage, "allocation": moved,
-                         "reason": f"{missing} {sku} short in {warehouse}"})
+                         "reason": f"{missing} {sku} short in {warehouse}"}, now)
         return order
 
 
-def _write_off_sold(ctx: Context, store: FulfilStore, order: Order, sku: str, warehouse: str,
-                    missing: int, kind: str, reason: str, actor: str) -> None:
+def _write_off_sold(store: FulfilStore, order: Order, sku: str, warehouse: str, missing: int,
+                    kind: str, reason: str, actor: str, now: datetime) -> None:
     holds = store.holds(order.id, warehouse=warehouse, sku=sku)
     have = sum(h.quantity for h in holds)
     if not isinstance(missing, int) or not 0 < missing <= have:
@@ -60,11 +63,11 @@ def _write_off_sold(ctx: Context, store: FulfilStore, order: Order, sku: str, wa
         if left == 0:
             break
     store.record_adjustment(sku, warehouse, -missing, f"short_pick:{kind}", reason, actor,
-                            ctx.clock.now(), order.id)
+                            now, order.id)
 
 
 def _refill(ctx: Context, tx: Tx, store: FulfilStore, order: Order, origin: str,
-            include_origin: bool = False) -> list[list[Any]] | None:
+            now: datetime, include_origin: bool = False) -> list[list[Any]] | None:
     """Take every unserved unit from the nearest warehouses; None (nothing taken) if any
     line cannot be served."""
     plans = []
@@ -78,14 +81,13 @@ def _refill(ctx: Context, tx: Tx, store: FulfilStore, order: Order, origin: str,
     moved = []
     for line_no, sku, sources in plans:
         for src in sources:
-            moved.append(_take(ctx, store, order, line_no, sku, src, origin))
+            moved.append(_take(ctx, store, order, line_no, sku, src, origin, now))
     return moved
 
 
 def _take(ctx: Context, store: FulfilStore, order: Order, line_no: int, sku: str, src: Source,
-          origin: str) -> list[Any]:
+          origin: str, now: datetime) -> list[Any]:
     """Sell the units from `src` now, or (transfer policy) send them to the origin first."""
-    now = ctx.clock.now()
     if ctx.settings.fulfilment.refill == "transfer" and origin and src.warehouse != origin:
         number = store.send_transfer(sku, src.warehouse, origin, src.quantity,
                                      f"refill for {order.public_id}", "system:refill", now,
@@ -108,10 +110,10 @@ def _unserved(store: FulfilStore, order: Order) -> list[tuple[int, str, int]]:
 
 
 def _backorder(ctx: Context, tx: Tx, order: Order, actor: str,
-               shortage: dict[str, Any]) -> None:
+               shortage: dict[str, Any], now: datetime) -> None:
     orders.fire(ctx, tx, order, "backorder", actor,
-                {"shortage": shortage, "reason": "no warehouse can serve the missing units"})
-    tx.writer.signal("buyer_notice", "order", order.id, order.id, ctx.clock.now(), {
+                {"shortage": shortage, "reason": "no warehouse can serve the missing units"}, now)
+    tx.writer.signal("buyer_notice", "order", order.id, order.id, now, {
         "buyer_id": order.buyer_id, "topic": "out_of_stock",
         "message": f"{shortage['sku']} is out of stock; we will ship as soon as it is back, "
                    "or you can cancel for a full refund",
@@ -120,6 +122,7 @@ def _backorder(ctx: Context, tx: Tx, order: Order, actor: str,
 
 def retry_backorder(ctx: Context, order_id: int, actor: str) -> Order:
     """Stock came back: allocate the missing units and return the order to picking."""
+    now = ctx.clock.now()
     with ctx.tx() as tx:
         order = tx.store.get_order(order_id)
         if order.state is not OrderState.BACKORDERED:
@@ -127,12 +130,12 @@ def retry_backorder(ctx: Context, order_id: int, actor: str) -> Order:
                                 "only a backordered order waits for stock")
         store = FulfilStore(tx.connection)
         origin = min((h.warehouse for h in store.holds(order.id, "shorted")), default="")
-        moved = _refill(ctx, tx, store, order, origin, include_origin=True)
+        moved = _refill(ctx, tx, store, order, origin, now, include_origin=True)
         if moved is None:
             line_no, sku, missing = _unserved(store, order)[0]
             raise InsufficientStock(sku, missing, _free_total(tx, sku))
         orders.fire(ctx, tx, order, "reallocate", actor,
-                    {"allocation": moved, "reason": "stock is available again"})
+                    {"allocation": moved, "reason": "stock is available again"}, now)
         return order
 
 

@@ -7,17 +7,13 @@ as the providers sign them, both stores."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pprint import pformat
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from integrations.config import Settings
-from integrations.db.base import UtcDateTime
-from integrations.db.schema import Base
 from integrations.ingest.money_events import apply_money_event
 from integrations.service import disputes
 from orderpilot import OrderPilot
@@ -39,51 +35,7 @@ from tests.integration.connect.test_shopify_case_refunds import serve, settings
 from tests.integration.connect.test_shopify_disputes import DISPUTE, shopify_dispute
 from tests.integration.connect.test_tracking_in import TRACKING, push, shipped_with
 from tests.integration.integ.server import Client, running_server
-
-# times that are not the event's own: the provider's, or deadlines reckoned from it
-NOT_NOW = {"webhook_events.occurred_at", "deadlines.due_at", "orders.hold_expires_at",
-           "disputes.evidence_due_by", "shipments.promised_by", "review_tasks.due_at",
-           "verification_challenges.expires_at", "risk_blacklist_entries.expires_at",
-           "webhook_deliveries.next_attempt_at", "waves.cutoff_at",
-           "risk_buyer_profiles.signed_up_at"}
-
-
-def stamps(pilot: OrderPilot) -> dict[tuple[str, tuple], dict[str, datetime | None]]:
-    """Every time in the store: (table, primary key) → {column: value}."""
-    rows: dict[tuple[str, tuple], dict[str, datetime | None]] = {}
-    with pilot.context.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            times = [c for c in table.columns if isinstance(c.type, UtcDateTime)]
-            if not times:
-                continue
-            keys = list(table.primary_key.columns)
-            for row in conn.execute(select(*keys, *times)):
-                rows[(table.name, tuple(row[:len(keys)]))] = dict(
-                    zip([c.name for c in times], row[len(keys):], strict=True))
-    return rows
-
-
-def written(before: dict, after: dict) -> dict[str, set[datetime]]:
-    """The times the event wrote: `table.column` → the values new or changed in it."""
-    found: dict[str, set[datetime]] = {}
-    for (table, key), columns in after.items():
-        old = before.get((table, key), {})
-        for column, value in columns.items():
-            name = f"{table}.{column}"
-            if value is not None and value != old.get(column) and name not in NOT_NOW:
-                found.setdefault(name, set()).add(value)
-    return found
-
-
-def one_time(pilot: OrderPilot, deliver: Callable[[], Any]) -> tuple[Any, dict[str, set]]:
-    """Deliver one event on a ticking clock; (its answer, the times it wrote), checked one."""
-    before = stamps(pilot)
-    pilot.clock.advance(minutes=1)  # a row the event rewrites changes, whatever it was
-    with pilot.clock.ticking():
-        answer = deliver()
-    times = written(before, stamps(pilot))
-    assert len(set().union(*times.values())) == 1, pformat(times)
-    return answer, times
+from tests.integration.one_time import one_time
 
 
 @pytest.fixture

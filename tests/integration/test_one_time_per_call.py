@@ -1,0 +1,70 @@
+"""Service calls that wrote several rows each at its own reading of the clock now write one time
+(issue 10: a call takes `now` once): a short pick (write-off, one sale per warehouse it refills
+from, the step), a backorder and its retry, and an offline payout (its request, the refund step,
+its settlement, the ledger). The clock ticks on every read while the call runs. Both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from integrations.service.money_refunds import record_payout
+from orderpilot import OrderPilot
+from tests.conftest import START
+from tests.factories import paid_order, stock
+from tests.fakes.clocks import TickingClock
+from tests.integration.fulfil.conftest import make_pilot
+from tests.integration.one_time import one_time
+
+
+@pytest.fixture
+def shop(any_url: str) -> Iterator[OrderPilot]:
+    pilot = make_pilot(any_url, TickingClock(START))
+    yield pilot
+    pilot.close()
+
+
+def picking(shop: OrderPilot, quantity: int) -> str:
+    order = paid_order(shop, quantity=quantity)
+    shop.orders.fire(order.id, "start_picking", actor="lead")
+    return order.id
+
+
+def test_a_short_pick_refilled_from_two_warehouses_writes_one_time(shop):
+    # Given an order of 4 from WH-A, and 1 and 2 more of it at WH-B and WH-C
+    stock(shop, "SKU-1", "WH-A", 4)
+    order_id = picking(shop, 4)
+    stock(shop, "SKU-1", "WH-B", 1)
+    stock(shop, "SKU-1", "WH-C", 2)
+    # When the picker finds 3 crushed: written off, sold again from WH-B and WH-C
+    _, times = one_time(shop, lambda: shop.fulfilment.report_short(
+        order_id, sku="SKU-1", warehouse="WH-A", missing=3, kind="damage",
+        reason="托盘压坏", actor="picker-7"))
+    # Then the write-off, both sales and the step carry one time (before: one each)
+    assert {"stock_adjustments.at", "stock_holds.created_at", "transition_history.at",
+            "outbox.created_at"} <= times.keys(), times
+
+
+def test_a_backorder_and_its_retry_each_write_one_time(shop):
+    stock(shop, "SKU-1", "WH-A", 2)
+    order_id = picking(shop, 2)
+    backordered, times = one_time(shop, lambda: shop.fulfilment.report_short(
+        order_id, sku="SKU-1", warehouse="WH-A", missing=2, kind="damage", reason="泡水"))
+    assert backordered.state == "backordered"
+    assert {"stock_adjustments.at", "transition_history.at", "outbox.created_at"} <= \
+        times.keys(), times
+    stock(shop, "SKU-1", "WH-B", 5)
+    retried, times = one_time(shop, lambda: shop.fulfilment.retry_backorder(order_id))
+    assert retried.state == "picking"
+    assert {"stock_holds.created_at", "transition_history.at"} <= times.keys(), times
+
+
+def test_an_offline_payout_writes_one_time(shop):
+    stock(shop, "SKU-1", "WH-A", 2)
+    order = paid_order(shop, quantity=2)
+    _, times = one_time(shop, lambda: record_payout(
+        shop.context, int(order.id[2:]), 1_500, "快递延误补偿", "cashier-wu", "bank transfer"))
+    assert {"payment_operations.created_at", "payment_operations.settled_at",
+            "payment_records.at", "transition_history.at", "outbox.created_at"} <= \
+        times.keys(), times
