@@ -43,6 +43,7 @@ def decide(ctx: Context, order_id: int, decision: str, by: str, reason: str | No
            blacklist: tuple[str, ...] = ()) -> None:
     """Approve or reject a held order as `by`; refuses with ReviewAlreadyDecided otherwise."""
     checked = parse(Reasoned, {"reason": reason}).model_dump(exclude_none=True)
+    now = ctx.clock.now()  # the step's and the block list entries'
     with ctx.tx() as tx:
         order = tx.store.get_order(order_id, lock=True)  # a concurrent decision commits first
         if order.state.value != "under_review":
@@ -50,7 +51,7 @@ def decide(ctx: Context, order_id: int, decision: str, by: str, reason: str | No
             raise ReviewAlreadyDecided(order.public_id, order.state.value,
                                        task.decided_by if task else None,
                                        task.decision if task else None)
-        orders.fire(ctx, tx, order, decision, by, checked)
+        orders.fire(ctx, tx, order, decision, by, checked, now)
         if blacklist:
             blacklist_from_order(tx.connection, order_id, kinds=blacklist, by=by,
-                                 reason=reason or "rejected in review", at=ctx.clock.now())
+                                 reason=reason or "rejected in review", at=now)

@@ -7,6 +7,7 @@ shelf at once and puts it on the receiver's when it arrives; meanwhile it is "in
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from integrations.db.fulfil_store import TRANSFER_COLS, FulfilStore
@@ -59,30 +60,33 @@ def send_transfer(ctx: Context, sku: str, source: str, dest: str, quantity: int,
 
 
 def receive_transfer(ctx: Context, transfer_id: int, actor: str) -> dict[str, Any]:
-    """Put an arrived transfer on the receiver's shelf (once)."""
+    """Put an arrived transfer on the receiver's shelf (once); a refill's units sold to its
+    order, all at one time."""
+    now = ctx.clock.now()
     with ctx.tx() as tx:
         store = FulfilStore(tx.connection)
         row = store.transfer(transfer_id)
         if row is None:
             raise NotFound("transfer", ids.TRANSFER(transfer_id))
-        if not store.mark_received(transfer_id, actor, ctx.clock.now()):
+        if not store.mark_received(transfer_id, actor, now):
             raise GuardRejected("transfer", ids.TRANSFER(transfer_id), row[5], "receive",
                                 f"already received by {row[9]}")
         tx.stock.receive(row[1], row[3], row[4])
         if row[11] is not None:
-            _refill_arrived(ctx, tx, store, row, actor)
+            _refill_arrived(ctx, tx, store, row, actor, now)
         return transfer_view(store.transfer(transfer_id), store.sql.when)
 
 
-def _refill_arrived(ctx: Context, tx: Tx, store: FulfilStore, row: tuple, actor: str) -> None:
+def _refill_arrived(ctx: Context, tx: Tx, store: FulfilStore, row: tuple, actor: str,
+                    now: datetime) -> None:
     """A refill for a picking order arrived: its units become the order's sold stock."""
     order = tx.store.get_order(row[11])
     if order.state is not OrderState.PICKING:
         return  # cancelled meanwhile: the units simply stay on the shelf
-    store.consume_from(order.id, row[12], row[1], row[3], row[4], ctx.clock.now())
+    store.consume_from(order.id, row[12], row[1], row[3], row[4], now)
     orders.fire(ctx, tx, order, "reallocate", actor, {
         "reason": f"transfer {ids.TRANSFER(row[0])} arrived",
-        "allocation": [[row[1], row[3], row[4]]]})
+        "allocation": [[row[1], row[3], row[4]]]}, now)
 
 
 def transfer_view(row: tuple, when: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 from integrations.service.money_refunds import record_payout
 from orderpilot import OrderPilot
 from tests.conftest import START
-from tests.factories import paid_order, stock
+from tests.factories import paid_order, placed_order, stock
 from tests.fakes.clocks import TickingClock
 from tests.integration.fulfil.conftest import make_pilot
 from tests.integration.one_time import one_time
@@ -68,3 +68,35 @@ def test_an_offline_payout_writes_one_time(shop):
     assert {"payment_operations.created_at", "payment_operations.settled_at",
             "payment_records.at", "transition_history.at", "outbox.created_at"} <= \
         times.keys(), times
+
+
+def test_a_refill_transfer_received_writes_one_time(any_url):
+    # Given a shop that transfers refills, and 2 units on their way from WH-B to an order
+    shop = make_pilot(any_url, TickingClock(START), refill="transfer")
+    stock(shop, "SKU-1", "WH-A", 3)
+    order_id = picking(shop, 3)
+    stock(shop, "SKU-1", "WH-B", 5)
+    shop.fulfilment.report_short(order_id, sku="SKU-1", warehouse="WH-A", missing=2,
+                                 reason="货架空")
+    [transfer] = shop.fulfilment.transfers(status="in_transit")
+    # When it arrives: received, its units sold to the order, the order's step
+    _, times = one_time(shop, lambda: shop.fulfilment.receive_transfer(transfer["id"],
+                                                                       actor="dock-1"))
+    assert {"stock_transfers.received_at", "stock_holds.created_at",
+            "transition_history.at"} <= times.keys(), times
+    shop.close()
+
+
+def test_a_review_rejected_with_a_block_list_entry_writes_one_time(any_url):
+    # Given an order held for review (the packaged rules: a vague address)
+    shop = OrderPilot(any_url, clock=TickingClock(START))
+    stock(shop, "SKU-1", "WH-1", 5)
+    order = placed_order(shop, buyer="b-fraud",
+                         shipping_address={"street": "Wensan Road", "city": "Hangzhou"})
+    assert order.state == "under_review"
+    # When a reviewer rejects it and blocks the buyer
+    _, times = one_time(shop, lambda: shop.reviews.reject(
+        order.id, by="alice", reason="骡子账户", blacklist=("buyer",)))
+    assert {"risk_blacklist_entries.created_at", "transition_history.at",
+            "review_tasks.decided_at"} <= times.keys(), times
+    shop.close()
