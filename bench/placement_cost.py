@@ -65,6 +65,35 @@ def requests(count: int, repeat_share: float, seed: int) -> list[dict[str, Any]]
     return placed
 
 
+async def asgi_post(app: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """POST one signed placement to the ingestion app as uvicorn would (an ASGI call, no
+    socket); the JSON answer. Anything but 201 raises."""
+    from bench.http_servers import SECRETS
+    from integrations.http.signing import signed_headers
+
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    headers = [(b"content-type", b"application/json"),
+               *((k.encode(), v.encode()) for k, v in
+                 signed_headers(SECRETS["shop"], body, datetime.now(UTC)).items())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/v1/shop/orders",
+             "raw_path": b"/v1/shop/orders", "query_string": b"", "root_path": "",
+             "headers": headers, "client": ("127.0.0.1", 5000),
+             "server": ("127.0.0.1", 8000)}
+    sent, out = [{"type": "http.request", "body": body, "more_body": False}], []
+
+    async def receive() -> dict[str, Any]:
+        return sent.pop() if sent else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        out.append(message)
+    await app(scope, receive, send)
+    answer = b"".join(m.get("body", b"") for m in out[1:])
+    if out[0]["status"] != 201:
+        raise RuntimeError(f"placement answered {out[0]['status']}: {answer[:300]!r}")
+    return json.loads(answer)
+
+
 # The driver runs in its own process (under valgrind for --instructions); it prints the
 # placements' states and CPU µs per placement, and with a fourth argument dumps the command's
 # cProfile stats there.
@@ -76,7 +105,6 @@ from bench import placement_cost as bench
 from bench.http_servers import SECRETS, SKUS
 from integrations.db import units
 from integrations.http.settings import HttpSettings
-from integrations.http.signing import signed_headers
 from orderpilot import OrderPilot
 from orderpilot.api_integrations import http_app
 
@@ -99,26 +127,7 @@ with tempfile.TemporaryDirectory() as folder:
     app = http_app(pilot, HttpSettings(secrets=SECRETS, group_commit=options["group"]))
 
     async def post(payload):
-        body = json.dumps(payload, ensure_ascii=False).encode()
-        headers = [(b"content-type", b"application/json"),
-                   *((k.encode(), v.encode()) for k, v in
-                     signed_headers(SECRETS["shop"], body, datetime.now(UTC)).items())]
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-                 "method": "POST", "scheme": "http", "path": "/v1/shop/orders",
-                 "raw_path": b"/v1/shop/orders", "query_string": b"", "root_path": "",
-                 "headers": headers, "client": ("127.0.0.1", 5000),
-                 "server": ("127.0.0.1", 8000)}
-        sent, out = [{"type": "http.request", "body": body, "more_body": False}], []
-
-        async def receive():
-            return sent.pop() if sent else {"type": "http.disconnect"}
-
-        async def send(message):
-            out.append(message)
-        await app(scope, receive, send)
-        answer = b"".join(m.get("body", b"") for m in out[1:])
-        assert out[0]["status"] == 201, (out[0]["status"], answer[:300])
-        return json.loads(answer)["order"]["state"]
+        return (await bench.asgi_post(app, payload))["order"]["state"]
 
     async def placed(todo, states):  # closed loop: `clients` of these, each its next when answered
         while todo:

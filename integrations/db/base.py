@@ -15,6 +15,12 @@ from sqlalchemy.orm import DeclarativeBase
 # a primary key that autoincrements on both SQLite (INTEGER) and PostgreSQL (BIGINT identity)
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
+# A table looked up only by its (non-integer) primary key, with short rows, is stored in that
+# key on SQLite: a rowid table would be two b-trees — the rows under a rowid nothing reads,
+# and the key's index every look-up goes through — and each row written a page of both at
+# COMMIT (migration 0035, bench/wal_frames.py --webhook). PostgreSQL ignores the option.
+KEYED: dict[str, Any] = {"sqlite_with_rowid": False}
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Stores UTC; refuses naive datetimes; always hands back aware UTC datetimes."""

@@ -30,7 +30,7 @@ from integrations.db import (  # noqa: F401
     schema_money,  # payment operations, disputes
     schema_risk,  # risk tables
 )
-from integrations.db.base import Base, Id
+from integrations.db.base import KEYED, Base, Id
 from integrations.db.base import UtcDateTime as UtcDateTime  # the migrations name it here
 from integrations.db.waybill_keys import waybill_key
 from statemachine import limits
@@ -82,7 +82,7 @@ class OrderLineRow(Base):
     quantity: Mapped[int]
     unit_price: Mapped[int] = mapped_column(BigInteger)
     refunded_quantity: Mapped[int] = mapped_column(default=0)
-    __table_args__ = (CheckConstraint("refunded_quantity <= quantity", name="refund_qty"),)
+    __table_args__ = (CheckConstraint("refunded_quantity <= quantity", name="refund_qty"), KEYED)
 
 
 class InventoryRow(Base):
@@ -219,3 +219,4 @@ class InboxRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     result: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    __table_args__ = KEYED

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from integrations.db.base import Base, Id
+from integrations.db.base import KEYED, Base, Id
 from statemachine import limits
 
 
@@ -50,7 +50,7 @@ class RiskDecisionRow(Base):
     score: Mapped[float]
     reasons: Mapped[list[Any]]  # [{rule, text, values}]
     decided_at: Mapped[datetime]
-    __table_args__ = (Index("ix_risk_decisions_time", "mode", "decided_at"),)
+    __table_args__ = (Index("ix_risk_decisions_time", "mode", "decided_at"), KEYED)
 
 
 class BlacklistEntryRow(Base):
@@ -135,6 +135,7 @@ class RiskBuyerStatsRow(Base):
     cancelled: Mapped[int]
     completed: Mapped[int]
     disputes: Mapped[int]
+    __table_args__ = KEYED
 
 
 class RiskBuyerSpendRow(Base):
@@ -145,6 +146,7 @@ class RiskBuyerSpendRow(Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     orders: Mapped[int]
     amount: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = KEYED
 
 
 class RiskKeyBuyerRow(Base):
@@ -154,6 +156,7 @@ class RiskKeyBuyerRow(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(128), primary_key=True)
     buyer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    __table_args__ = KEYED
 
 
 class RiskKeyStatsRow(Base):
@@ -163,6 +166,7 @@ class RiskKeyStatsRow(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(128), primary_key=True)
     buyers: Mapped[int]
+    __table_args__ = KEYED
 
 
 class RiskBuyerAddressRow(Base):
@@ -172,6 +176,7 @@ class RiskBuyerAddressRow(Base):
     buyer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     address_key: Mapped[str] = mapped_column(String(limits.ADDRESS_KEY), primary_key=True)
     last_seen: Mapped[datetime]
+    __table_args__ = KEYED
 
 
 class VerificationChallengeRow(Base):
