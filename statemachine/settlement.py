@@ -3,7 +3,8 @@
 Nothing is changed: every difference is reported for finance to act on. Both sides are
 money movements signed as the provider books them (money in > 0, out < 0):
 
-- ours: captures (+), refunds (-) from our ledger, disputes the bank opened (-) and won (+);
+- ours: captures (+), refunds (-) from our ledger, chargebacks (-) and chargebacks won (+) —
+  an inquiry moves no money at the provider, so none is booked;
 - theirs: the provider's charges, refunds, disputes (and fees, which we do not book).
 
 A provider line is paired with ours by its own id (a Stripe charge / refund id, Alipay's

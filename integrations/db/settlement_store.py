@@ -3,9 +3,11 @@
 - the ledger (`payment_records`): captures (late ones too) and refunds, each with the
   provider's id as we recorded it; its provider is the operation's (`op:<key>` rows) or the
   webhook's (`stripe:evt_…`, `alipay:…` rows);
-- the disputes table: a dispute the bank opened (the provider takes the money), and one won
-  (the provider gives it back) or closed (an inquiry that never became a chargeback: the hold
-  counted when it opened is released, as for a win).
+- the disputes table: a chargeback (the provider takes the money: when the dispute opened as
+  one, or when the inquiry it began as was escalated or reopened into one), and a chargeback
+  won (the provider gives it back). An inquiry moves no money at the provider (Stripe books no
+  balance transaction for a `warning_*` dispute, Shopify withdraws nothing): it is not booked,
+  opened or closed — only the chargeback it may become (docs/connect.md, Settlement).
 """
 
 from __future__ import annotations
@@ -16,6 +18,13 @@ from typing import Any
 from integrations.db.sql import Sql
 from statemachine import ids
 from statemachine.settlement import LedgerEntry
+
+# when the dispute became a chargeback: when the inquiry it began as was escalated (open) or
+# reopened (closed) into one — the provider takes the money then — else when it opened (one
+# such step at most: both need an inquiry). Read by the order's history index.
+CHARGED_BACK_AT = ("COALESCE((SELECT MIN(h.at) FROM transition_history h WHERE h.order_id = "
+                   "d.order_id AND h.entity = 'dispute' AND h.entity_id = d.id AND h.trigger "
+                   "IN ('escalate', 'reopen')), d.created_at)")
 
 SIGN = {"capture": ("charge", 1), "late_capture": ("charge", 1), "refund": ("refund", -1)}
 
@@ -46,14 +55,16 @@ class SettlementStore:
 
     def _disputes(self, provider: str, start: datetime, end: datetime) -> list[LedgerEntry]:
         rows = self.sql.all(
-            "SELECT id, provider_ref, payment_ref, amount, currency, created_at, order_id, "
-            "'opened' FROM disputes WHERE provider = :p AND created_at >= :start AND "
-            "created_at < :end UNION ALL SELECT id, provider_ref, payment_ref, amount, "
-            "currency, updated_at, order_id, state FROM disputes WHERE provider = :p AND "
-            "state IN ('won', 'closed') AND updated_at >= :start AND updated_at < :end",
-            {"p": provider, "start": start, "end": end})
-        return [LedgerEntry("dispute", r[1], r[2], (-1 if r[7] == "opened" else 1) * int(r[3]),
-                            r[4], self._at(r[5]), ids.ORDER(r[6]),
+            "SELECT id, provider_ref, payment_ref, amount, currency, at, order_id, "
+            "'charged back' FROM (SELECT d.*, " + CHARGED_BACK_AT + " AS at FROM disputes d "
+            "WHERE d.provider = :p AND d.kind = 'chargeback') charged WHERE at >= :start AND "
+            "at < :end UNION ALL SELECT id, provider_ref, payment_ref, amount, currency, "
+            "updated_at, order_id, state FROM disputes WHERE provider = :p AND "
+            "kind = 'chargeback' AND state IN ('won', 'closed') AND updated_at >= :start AND "
+            "updated_at < :end", {"p": provider, "start": start, "end": end})
+        return [LedgerEntry("dispute", r[1], r[2],
+                            (-1 if r[7] == "charged back" else 1) * int(r[3]), r[4],
+                            self._at(r[5]), ids.ORDER(r[6]),
                             f"dispute {ids.DISPUTE(r[0])} {r[7]}") for r in rows]
 
     def _at(self, value: Any) -> datetime:

@@ -76,6 +76,38 @@ class FakeStripe(FakeProvider):
                        dispute["id"], fee=1500)
             return dict(dispute)
 
+    def open_inquiry(self, intent_id: str, reason: str = "fraudulent",
+                     due_in_days: int = 7) -> dict[str, Any]:
+        """The buyer's bank asks before charging back (an inquiry, `warning_needs_response`):
+        Stripe withdraws nothing, books no balance transaction."""
+        with self._lock:
+            intent = self.intents[intent_id]
+            dispute = {"id": self._id("dp"), "object": "dispute",
+                       "amount": intent["amount_received"], "currency": intent["currency"],
+                       "charge": intent["latest_charge"], "payment_intent": intent_id,
+                       "reason": reason, "status": "warning_needs_response",
+                       "created": self.now(), "evidence": {}, "is_charge_refundable": True,
+                       "livemode": False, "metadata": {},
+                       "evidence_details": {"due_by": self.now() + due_in_days * 86400,
+                                            "has_evidence": False, "submission_count": 0}}
+            self.disputes[dispute["id"]] = dispute
+            return dict(dispute)
+
+    def escalate(self, dispute_id: str, amount: int | None = None, reason: str | None = None,
+                 due_in_days: int = 21) -> dict[str, Any]:
+        """The bank turns the inquiry into a chargeback (same dispute, `needs_response`, its own
+        due date): Stripe debits the amount and a fee now."""
+        with self._lock:
+            dispute = self.disputes[dispute_id]
+            dispute.update(status="needs_response", amount=amount or dispute["amount"],
+                           reason=reason or dispute["reason"], is_charge_refundable=False)
+            dispute["evidence_details"] = {**dispute["evidence_details"],
+                                           "due_by": self.now() + due_in_days * 86400}
+            self.charges[dispute["charge"]]["disputed"] = True
+            self._book("adjustment", "dispute", -dispute["amount"], dispute["currency"],
+                       dispute_id, fee=1500)
+            return dict(dispute)
+
     def close_dispute(self, dispute_id: str, status: str) -> dict[str, Any]:
         """The bank decides (won / lost); a won dispute gives the money back."""
         with self._lock:

@@ -14,6 +14,7 @@ import pytest
 from integrations.console import casefiles, decisions
 from integrations.console.casework import DISPUTE_REVIEW, open_case
 from integrations.console.jobs import Ports
+from integrations.db.settlement_store import SettlementStore
 from integrations.ingest.money_events import apply_money_event
 from statemachine.errors import GuardRejected
 from statemachine.ports import MoneyEvent
@@ -54,6 +55,14 @@ def evidence_alerts(pilot: Any) -> list[str]:
     with pilot.context.tx(readonly=True) as tx:
         return [str(r[0])[:19] for r in tx.store.sql.all(
             "SELECT due_at FROM deadlines WHERE kind = 'dispute_evidence'", {})]
+
+
+def settled_disputes(pilot: Any) -> list[tuple[int, datetime]]:
+    """Our side of a settlement with Shopify: the dispute movements booked, and when."""
+    with pilot.context.tx(readonly=True) as tx:
+        entries = SettlementStore(tx.store.sql).entries(
+            "shopify", datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    return [(e.amount, e.at) for e in entries if e.kind == "dispute"]
 
 
 def paid_order(http: Any) -> None:
@@ -293,7 +302,9 @@ def test_a_closed_inquiry_shopify_turns_into_a_chargeback_opens_again(storefront
     paid_order(http)
     send(http, "disputes/create", shopify_dispute(kind="inquiry"), "wh-d1")
     send(http, "disputes/update", shopify_dispute(kind="inquiry", status="lost"), "wh-d2")
-    # When Shopify turns the same dispute into a chargeback, due on its own date
+    assert settled_disputes(pilot) == []  # an inquiry: Shopify took no money, nor do we book
+    # When, two days on, Shopify turns the same dispute into a chargeback, due on its own date
+    pilot.clock.advance(days=2)
     charged = send(http, "disputes/update", shopify_dispute(
         status="needs_response", evidence_due_by="2027-01-05T23:59:59+08:00"), "wh-d3")
     # Then the dispute is open again, as the chargeback, its alert armed for the new date
@@ -303,6 +314,8 @@ def test_a_closed_inquiry_shopify_turns_into_a_chargeback_opens_again(storefront
     assert (dispute["state"], dispute["kind"], dispute["reason"], dispute["due_by"]) == (
         "opened", "chargeback", "fraudulent, network code 4837", "2027-01-05T15:59:59+00:00")
     assert evidence_alerts(pilot) == ["2027-01-03 15:59:59"]
+    # and the settlement books the chargeback when it became one, not when the inquiry opened
+    assert settled_disputes(pilot) == [(-7980, pilot.clock.now())]
     # a late resend of the inquiry's close (another webhook id) does not close the chargeback
     late = send(http, "disputes/update", shopify_dispute(kind="inquiry", status="lost"),
                 "wh-d4")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -208,14 +208,33 @@ def operation_of(shop: Shop, key: str) -> tuple[str, int, str, str]:
     return op.kind.value, op.amount, op.currency, op.status.value
 
 
+def dispute_entries(shop: Shop) -> list[tuple[int, datetime]]:
+    """Our side of the settlement: the dispute movements we booked with Stripe, and when."""
+    with shop.pilot.context.tx(readonly=True) as tx:
+        entries = SettlementStore(tx.store.sql).entries(
+            "stripe", datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    return [(e.amount, e.at) for e in entries if e.kind == "dispute"]
+
+
+def stripe_disputes(shop: Shop) -> list[int]:
+    """Stripe's side: the dispute lines of its balance (what it withdrew, what it gave back)."""
+    return [t["amount"] for t in shop.stripe.balance
+            if t["reporting_category"].startswith("dispute")]
+
+
+def evidence_alerts(shop: Shop) -> list[datetime]:
+    with shop.pilot.context.tx(readonly=True) as tx:
+        return [tx.store.sql.when(r[0]) for r in tx.store.sql.all(
+            "SELECT due_at FROM deadlines WHERE kind = 'dispute_evidence'", {})]
+
+
 def test_an_inquiry_stripe_closes_without_a_chargeback_ends_closed_not_won(shop):
     # Given a paid order and a Stripe inquiry on its charge (an early warning: the bank asks
     # before charging back, Stripe takes no money)
     order_id, pi = shop.paid_order()
     credit_before = shop.pilot.risk.credit("b-hz-1")
-    inquiry = shop.stripe.open_dispute(pi, reason="fraudulent")
-    opened = shop.deliver("charge.dispute.created",
-                          se.dispute(inquiry, status="warning_needs_response"))
+    inquiry = shop.stripe.open_inquiry(pi, reason="fraudulent")
+    opened = shop.deliver("charge.dispute.created", se.dispute(inquiry))
     assert opened.status_code == 200 and "d-1 opened" in opened.json()["note"]
     # When Stripe closes the inquiry without it becoming a chargeback
     closed = shop.deliver("charge.dispute.closed", se.dispute(inquiry, status="warning_closed"))
@@ -230,10 +249,8 @@ def test_an_inquiry_stripe_closes_without_a_chargeback_ends_closed_not_won(shop)
     assert shop.pilot.risk.credit("b-hz-1") == credit_before
     with shop.pilot.context.tx(readonly=True) as tx:
         assert MoneyStore(tx.store.sql).reserved(int(order_id[2:])).disputed == 0
-        # the reconciliation's side: the hold released as it was taken (net nothing), as a win
-        held = SettlementStore(tx.store.sql).entries("stripe", datetime(2000, 1, 1, tzinfo=UTC),
-                                                     datetime(2100, 1, 1, tzinfo=UTC))
-    assert sorted(e.amount for e in held if e.kind == "dispute") == [-9998, 9998]
+    # And the reconciliation books nothing for it: Stripe took no money for an inquiry
+    assert dispute_entries(shop) == [] and stripe_disputes(shop) == []
     # And a real win is still a win
     _, pi2 = shop.paid_order()
     chargeback = shop.stripe.open_dispute(pi2, reason="product_not_received")
@@ -242,3 +259,58 @@ def test_an_inquiry_stripe_closes_without_a_chargeback_ends_closed_not_won(shop)
     won = shop.deliver("charge.dispute.closed",
                        se.dispute(shop.stripe.disputes[chargeback["id"]]))
     assert won.status_code == 200 and "d-2 won" in won.json()["note"]
+
+
+def test_a_stripe_inquiry_escalated_to_a_chargeback_is_the_chargeback_booked_when_it_became_one(
+        shop, clock):
+    # Given a paid order and a Stripe inquiry on its charge: Stripe took no money
+    order_id, pi = shop.paid_order()
+    inquiry = shop.stripe.open_inquiry(pi, reason="fraudulent", due_in_days=7)
+    opened = shop.deliver("charge.dispute.created", se.dispute(inquiry))
+    assert opened.status_code == 200 and "d-1 opened" in opened.json()["note"], opened.text
+    assert pilot_dispute(shop)[:2] == ("opened", "inquiry")
+    assert dispute_entries(shop) == [] and stripe_disputes(shop) == []
+    # When, three days on, the bank turns it into a chargeback for ¥50.00, due in three weeks
+    clock.advance(days=3)
+    escalated = shop.stripe.escalate(inquiry["id"], amount=5000, reason="product_not_received")
+    updated = shop.deliver("charge.dispute.updated", se.dispute(escalated))
+    # Then the dispute is that chargeback: reason, amount, due date, unanswered again
+    assert updated.status_code == 200 and updated.json()["applied"] is True, updated.text
+    assert "d-1 escalated as a chargeback" in updated.json()["note"]
+    due = datetime.fromtimestamp(escalated["evidence_details"]["due_by"], UTC)
+    assert pilot_dispute(shop) == ("opened", "chargeback", "product_not_received", 5000,
+                                   due.isoformat())
+    # And its evidence alert is the chargeback's (48 h before), the inquiry's gone
+    assert evidence_alerts(shop) == [due - timedelta(hours=48)]
+    assert [h.trigger for h in shop.pilot.orders.history(order_id)
+            if h.entity_id == "d-1"] == ["open", "escalate"]
+    # And our books take the money out when Stripe did, for what it withdrew
+    assert dispute_entries(shop) == [(-5000, clock.now())]
+    assert stripe_disputes(shop) == [-5000]
+    # When a late delivery of the inquiry comes in (Stripe's retries are not in order)
+    late = shop.deliver("charge.dispute.updated",
+                        se.dispute(inquiry, status="warning_under_review"))
+    # Then it is older news: recorded, not applied
+    assert late.status_code == 200 and late.json()["applied"] is False, late.text
+    assert "older news" in late.json()["note"]
+    # When the bank decides against the shop, the chargeback's own amount is booked
+    shop.stripe.close_dispute(inquiry["id"], "lost")
+    lost = shop.deliver("charge.dispute.closed",
+                        se.dispute(shop.stripe.disputes[inquiry["id"]]))
+    assert lost.status_code == 200 and "d-1 lost" in lost.json()["note"], lost.text
+    order = shop.pilot.orders.get(order_id)
+    assert (order.paid, order.refunded) == (9998, 5000)
+
+
+def test_a_stripe_dispute_status_no_table_knows_is_refused_and_writes_nothing(shop):
+    _, pi = shop.paid_order()
+    inquiry = shop.stripe.open_inquiry(pi)
+    before = row_counts(shop.pilot)
+    answer = shop.deliver("charge.dispute.updated", se.dispute(inquiry, status="in_limbo"))
+    assert answer.status_code == 422 and "status" in answer.text, answer.text
+    assert row_counts(shop.pilot) == before
+
+
+def pilot_dispute(shop: Shop) -> tuple:
+    d = shop.pilot.disputes.get("d-1")
+    return d["state"], d["kind"], d["reason"], d["amount"], d["due_by"]
