@@ -238,7 +238,7 @@ def _cases(size: int, lookups: int) -> dict[str, tuple[list, list, str | None]]:
     rng = random.Random(size)
     orders = [rng.randrange(1, size + 1) for _ in range(lookups)]
     few = orders[:max(3, min(lookups, 20_000_000 // (size * 10)))]  # old ways: keep it short
-    wanted = [{"phone": f"v{rng.randrange(size // 10)}", "device": f"v{n}"} for n in orders]
+    wanted = [[("phone", f"v{rng.randrange(size // 10)}"), ("device", f"v{n}")] for n in orders]
 
     queues = max(3, min(30, 20_000_000 // (size * 10)))
     return {**_history_cases(orders, few, wanted, queues), **_shop_cases(size, lookups)}

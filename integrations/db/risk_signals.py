@@ -103,13 +103,16 @@ def sku_units(sql: Sql, buyer_id: str, skus: Sequence[str], midnight: datetime,
     return {sku: int(n) for sku, n in rows}
 
 
-def list_candidates(sql: Sql, wanted: Mapping[str, str], now: datetime) -> list[Row]:
+def list_candidates(sql: Sql, wanted: Sequence[tuple[str, str]], now: datetime) -> list[Row]:
     """(list_name, kind, value) of the active, unexpired list entries that could match: those
-    of `wanted`'s kind and value, and every IP entry (ranges are matched by the caller)."""
-    match = "".join(f" OR (kind = '{k}' AND value = :{k})" for k in wanted)
+    of a `wanted` (kind, value) — a kind may come twice (an order's two phones) — and every IP
+    entry (ranges are matched by the caller)."""
+    match = "".join(f" OR (kind = '{kind}' AND value = :v{n})"
+                    for n, (kind, _) in enumerate(wanted))
+    params = {f"v{n}": value for n, (_, value) in enumerate(wanted)}
     return sql.all(f"SELECT list_name, kind, value FROM risk_blacklist_entries "
                    f"WHERE removed_at IS NULL AND (expires_at IS NULL OR expires_at "
-                   f"> :now) AND (kind = 'ip'{match})", {**wanted, "now": now})
+                   f"> :now) AND (kind = 'ip'{match})", {**params, "now": now})
 
 
 def record_placement(sql: Sql, order_id: int, facts: PlacementFacts,

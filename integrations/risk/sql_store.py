@@ -92,9 +92,9 @@ class SqlRiskStore:
     def _lists(self, facts: PlacementFacts) -> dict[str, Blacklist]:
         """Active, unexpired block and allow entries that could match this order (every IP
         entry, for ranges)."""
-        wanted = {BUYER: facts.buyer_id, DEVICE: facts.device_id, ADDRESS: facts.address_key,
-                  PHONE: facts.phone}
-        wanted = {k: v for k, v in wanted.items() if v}
+        wanted = [(BUYER, facts.buyer_id), (DEVICE, facts.device_id),
+                  (ADDRESS, facts.address_key), *((PHONE, p) for p in facts.phones)]
+        wanted = [(kind, value) for kind, value in wanted if value]
         found: dict[str, dict[str, set[str]]] = {"block": {}, "allow": {}}
         candidates = risk_signals.list_candidates(self.sql, wanted, facts.placed_at)
         for list_name, kind, value in candidates:

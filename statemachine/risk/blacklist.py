@@ -60,7 +60,8 @@ def blacklist_hits(facts: PlacementFacts, blacklist: Blacklist) -> tuple[str, ..
     checks = (
         (BUYER, facts.buyer_id in blacklist.buyers),
         (DEVICE, facts.device_id is not None and facts.device_id in blacklist.devices),
-        (PHONE, facts.phone is not None and facts.phone in blacklist.phones),
+        # either number: the buyer's, or the recipient's it ships to
+        (PHONE, any(phone in blacklist.phones for phone in facts.phones)),
         (ADDRESS, facts.address_key is not None and facts.address_key in blacklist.addresses),
         (IP, ip_listed(facts.ip, blacklist.networks)),
     )

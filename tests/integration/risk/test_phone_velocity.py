@@ -236,3 +236,30 @@ def test_a_recipients_phone_that_is_no_number_is_refused_beside_the_buyers_own(a
                      phone=own_number(9))
     assert set(refused_with.value.problems) == {"shipping_address.phone"}
     assert any_pilot.orders.list(buyer="b-9").orders == []
+
+
+def test_a_block_listed_number_is_found_as_the_recipients_phone_too(any_pilot, clock):
+    # Given the ring's number on the block list
+    stock(any_pilot, quantity=10)
+    any_pilot.risk.list_add("block", "phone", RING, by="lee", reason="刷单团伙收货号码")
+    # When an account that gives its own number ships to it
+    order = ring_order(any_pilot, 0, own=own_number(0))
+    # Then the block list finds it (before: only the buyer's own number was looked up)
+    assert order.state == "rejected"
+    assert [r["rule"] for r in order.risk["reasons"]] == ["blacklist"]
+
+
+def test_an_allow_listed_collection_point_number_passes_as_the_recipients_phone(
+        any_pilot, clock):
+    # Given a parcel station's number (快递驿站) on the allow list, where many neighbours, each
+    # giving their own number, have their parcels sent — three of them today
+    stock(any_pilot, quantity=10)
+    any_pilot.risk.list_add("allow", "phone", RING, by="lee", reason="快递驿站代收号码")
+    for n in range(3):
+        ring_order(any_pilot, n, own=own_number(n))
+    # When a fourth neighbour does the same
+    fourth = ring_order(any_pilot, 3, own=own_number(3))
+    # Then the analyst's allow list holds for the recipient's number as for the buyer's: not
+    # held by phone_velocity (before, the allow list was looked up by the buyer's number only)
+    assert fourth.state == "awaiting_payment"
+    assert [r["rule"] for r in fourth.risk["reasons"]] == ["allow_list"]

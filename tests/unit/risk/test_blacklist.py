@@ -54,3 +54,10 @@ def test_an_ipv4_mapped_address_is_the_ipv4_address_it_maps():
     assert blacklist_hits(an_order(ip="::ffff:1.2.3.4"), by_v4) == ("ip",)
     assert blacklist_hits(an_order(ip="5.6.7.8"), by_mapped) == ("ip",)
     assert [str(n) for n in parse_networks(["::ffff:5.6.7.0/120"])] == ["5.6.7.0/24"]
+
+
+def test_a_listed_phone_matches_as_the_recipients_number_too():
+    listed = Blacklist(phones=frozenset({"+8613800138000"}))
+    order = an_order(phone="+8618600001111", recipient_phone="+8613800138000")
+    assert blacklist_hits(order, listed) == ("phone",)
+    assert blacklist_hits(an_order(phone="+8618600001111"), listed) == ()
