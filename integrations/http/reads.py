@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from integrations.http.deps import READ_ERRORS, Ctx, OrderId
 from integrations.ingest import notes
-from integrations.ingest.events import NoteIn
+from integrations.ingest.events import NoteAdded, NoteIn
 from integrations.ingest.notes import NoteView
 from integrations.risk import lists_store
 from integrations.risk.views import BlacklistEntryView
@@ -106,6 +106,14 @@ def order_notes(order_id: OrderId, ctx: Ctx) -> list[NoteView]:
 
 
 @router.post("/v1/ops/orders/{order_id}/notes", status_code=201)
-def add_note(order_id: OrderId, note: NoteIn, ctx: Ctx) -> NoteView:
-    """Attach a staff note or a buyer message to the order."""
-    return notes.add_note(ctx, _number(order_id), note.text, note.author, note.kind)
+def add_note(order_id: OrderId, note: NoteIn, ctx: Ctx, response: Response) -> NoteView:
+    """Attach a staff note or a buyer message to the order. Sent with an `event_id`, it is
+    written once: a resend answers as the first did, with `Idempotent-Replay: true`."""
+    if note.event_id is None:
+        return notes.add_note(ctx, _number(order_id), note.text, note.author, note.kind)
+    outcome = notes.note_added(ctx, NoteAdded(
+        event_id=note.event_id, order_id=_number(order_id), text=note.text,
+        author=note.author, kind=note.kind))
+    if outcome.duplicate:
+        response.headers["Idempotent-Replay"] = "true"
+    return NoteView.model_validate({k: outcome.body[k] for k in NoteView.model_fields})

@@ -130,6 +130,19 @@ class AddressCorrectionIn(Inbound):
 
 
 class NoteIn(Edge):
+    event_id: str | None = Field(
+        None, min_length=1, max_length=limits.REF, pattern=r"^[\x21-\x7e]+$",
+        description="optional: the sender's id for this note (printable ASCII); a note sent "
+                    "again under it is written once and answered as the first time")
     text: str = Field(min_length=1, max_length=limits.NOTE)
     author: str = Field(pattern=NAME)
     kind: Literal["note", "message"] = "note"
+
+
+class NoteAdded(Inbound):
+    """A note sent with its id, as it is logged (and replayed): its order is part of it."""
+
+    order_id: int
+    text: str
+    author: str
+    kind: str

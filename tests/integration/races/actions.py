@@ -18,6 +18,7 @@ from tests.integration.races.correction_actions import (
     retried,
     serve_http,
 )
+from tests.integration.races.http_actions import ops_over_http
 from tests.integration.races.trouble_actions import (
     approve_case,
     declare_stalled_lost,
@@ -36,7 +37,7 @@ __all__ = ["approve_case", "approve_everything", "correct_over_http", "correct_p
            "correct_to",
            "declare_stalled_lost",
            "dispute_opened", "place_at",
-           "lose_silent_parcels", "pay_recorded_refund",
+           "lose_silent_parcels", "ops_over_http", "pay_recorded_refund",
            "receive_return", "report_lost", "report_payment", "retried", "ship_numbered",
            "ship_typed", "serve_http", "ship_with_labels", "sweep_at"]
 
