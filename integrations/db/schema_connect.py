@@ -21,6 +21,8 @@ class WebhookSubscriptionRow(Base):
     """Where to send which events, signed with which secret (Standard Webhooks)."""
 
     __tablename__ = "webhook_subscriptions"
+    # SQLite: a removed subscription's number is never given to a new one (migration 0036)
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))  # webhook | notices (buyer notices)
     url: Mapped[str] = mapped_column(String(limits.URL))

@@ -132,3 +132,25 @@ def _commit_after_a_waiting_lock_request(pilot: OrderPilot, writer, after: float
         time.sleep(0.01)
     time.sleep(after)
     writer.commit()
+
+
+def test_a_removed_subscriptions_number_is_never_given_again_so_a_second_removal_is_404(
+        any_url, live_clock):
+    # Given two subscriptions, the newer one removed, and then another one added
+    pilot = OrderPilot(any_url, clock=live_clock)
+    with running_server(pilot) as base_url:
+        client = Client(base_url)
+        erp, wms = (client.post("/v1/ops/webhooks", {"url": url, "by": "ops-mei"}).json()["id"]
+                    for url in ("https://erp.example.cn/hooks", "https://wms.example.cn/hooks"))
+        assert client.send("DELETE", f"/v1/ops/webhooks/{wms}").status_code == 204
+        added = client.post("/v1/ops/webhooks", {"url": "https://tms.example.cn/hooks",
+                                                 "by": "ops-mei"}).json()["id"]
+        # When the removal of the old one is sent again (a script's retry, a second server)
+        again = client.send("DELETE", f"/v1/ops/webhooks/{wms}")
+        client.http.close()
+    # Then the new subscription has a number of its own, and the resend removes nothing
+    # (on SQLite before migration 0036: the new one had the removed one's number, and the
+    # resend removed it, 204)
+    assert added != wms and again.status_code == 404, (added, wms, again.status_code)
+    assert sorted(s.id for s in pilot.webhooks.list()) == sorted([erp, added])
+    pilot.close()

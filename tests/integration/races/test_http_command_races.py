@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from integrations.service import webhooks
 from orderpilot.api_integrations import notes
 from tests.integration.races.conftest import TRIALS
 from tests.integration.races.shop import paid, start_trial
@@ -52,4 +53,37 @@ def test_a_note_sent_twice_at_once_is_written_once_beside_other_writes_to_its_or
         assert sorted(n.text for n in notes(pilot, order.id)) == sorted(
             [MESSAGE["text"], "已致电买家确认"]), trial
         assert picking.ok and pilot.orders.get(order.id).state == "picking", (trial, picking)
+        race.check([order.id])
+
+
+@pytest.mark.parametrize("trials", TRIALS)
+def test_subscriptions_changed_at_once_from_two_servers_answer_cleanly(race, trials):
+    pilot = race.open()
+    race.run(*[("serve_http", {})] * 4)
+    for trial in range(trials):
+        # Given a subscription, and a paid order whose events wait for the relay
+        start_trial(race, trial)
+        erp, wms = f"https://erp.example.cn/hooks/{trial}", f"https://wms.example.cn/hooks/{trial}"
+        sub = webhooks.subscribe(pilot.context, {"url": erp}, "ops:mei").id
+        order = paid(pilot, trial)
+        # When two servers remove it at once, a third pauses it and a fourth adds another
+        # while the order moves
+        removed, again, paused, added = race.run(
+            ("ops_over_http", {"method": "DELETE", "path": f"/v1/ops/webhooks/{sub}"}),
+            ("ops_over_http", {"method": "DELETE", "path": f"/v1/ops/webhooks/{sub}"}),
+            ("ops_over_http", {"method": "POST", "path": f"/v1/ops/webhooks/{sub}/pause",
+                               "body": {}}),
+            ("ops_over_http", {"method": "POST", "path": "/v1/ops/webhooks",
+                               "body": {"url": wms, "by": "ops-li"}}))
+        pilot.orders.fire(order.id, "start_picking")
+        # Then it is removed once (204, and 404 for the other), the pause finds it or not,
+        # the new one is added; no answer is a 500
+        assert sorted([clean(removed, 204, 404)["status"],
+                       clean(again, 204, 404)["status"]]) == [204, 404], (trial, removed, again)
+        clean(paused, 200, 404)
+        new = clean(added, 201)["body"]["id"]
+        # (by URL: SQLite gives a removed subscription's number to the next one)
+        left = {s.url: s.id for s in webhooks.subscriptions(pilot.context)}
+        assert erp not in left and left.get(wms) == new, (trial, left)
+        webhooks.remove(pilot.context, new)
         race.check([order.id])
