@@ -81,11 +81,13 @@ def _lines_paid(tx: Tx, case: AfterSalesCase) -> tuple[RefundLine, ...]:
 def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: str,
                  key: str | None = None) -> PaymentOperation:
     """A refund not tied to a case (goodwill, price adjustment) through the provider.
-    Raises TransientPaymentError after recording it (pending: retry with the same `key`, or
-    the money sweep pays it). Payment secrets that cannot be read are answered with the
-    refund pending instead (`payment secrets unavailable: …`, the provider never asked), as
-    a case's approval is: raised, a caller retrying without a `key` recorded a second refund
-    while the first was still to be paid by the sweep."""
+    A transient failure (a provider timeout) or payment secrets that cannot be read
+    (`payment secrets unavailable: …`, the provider never asked) are answered with the
+    refund recorded and pending, its error saying why, as `try_refund_case` answers them:
+    the money sweep pays it once under its key, as a repeat of this call with the same `key`
+    would. Raised, they hid a refund already recorded under a key the caller never saw
+    (`refund:<order>:<n>`): a retry without a `key` recorded a second one, and the sweep
+    paid both."""
     _check_money(amount=amount, reason=reason)
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
@@ -95,7 +97,8 @@ def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: s
                                   reason=reason)
     try:
         return money.execute(ctx, operation.key)
-    except SecretsUnavailable:  # recorded, its error noted by execute: the sweep pays it
+    except (TransientPaymentError, SecretsUnavailable):
+        # recorded, its error noted by execute: the sweep pays it under the key answered
         return money.get(ctx, operation.key)
 
 
