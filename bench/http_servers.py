@@ -35,6 +35,7 @@ class Server:
     process: subprocess.Popen[bytes]
     placed: itertools.count = field(default_factory=lambda: itertools.count(1))
     states: Counter[str] = field(default_factory=Counter)
+    batch_log: Path | None = None  # its batches, one line each (bench/batch_probe)
 
     def cpu(self) -> float:
         """CPU seconds (user + system, all threads) the server process has used."""
@@ -76,13 +77,14 @@ def database(store: str, directory: Path, name: str) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
 
 
-def start(name: str, url: str, port: int, tree: Path = ROOT, synchronous: str | None = None
-          ) -> Server:
+def start(name: str, url: str, port: int, tree: Path = ROOT, synchronous: str | None = None,
+          batch_log: Path | None = None) -> Server:
     """The server in its own process on the store at `url` (stock received for products),
     running the code of `tree` (another checkout: the base of a before / after comparison;
     its store is set up by this checkout's code, so both must share the schema). `synchronous`:
     the SQLite durability level (ORDERPILOT_SQLITE_SYNCHRONOUS; None: the product's default;
-    code older than the setting runs NORMAL whatever is given)."""
+    code older than the setting runs NORMAL whatever is given). `batch_log`: a group-commit
+    server writes a line per batch there (bench/batch_probe)."""
     level = {"ORDERPILOT_SQLITE_SYNCHRONOUS": synchronous} if synchronous else {}
     if name == "floor":
         command = [sys.executable, str(ROOT / "bench" / "http_floor.py"),
@@ -99,6 +101,9 @@ def start(name: str, url: str, port: int, tree: Path = ROOT, synchronous: str | 
         raise RuntimeError(f"port {port} is in use (another benchmark?): choose --port")
     env = {**os.environ, "ORDERPILOT_HTTP_SECRETS": json.dumps(SECRETS), "PYTHONPATH": str(tree),
            **level}
+    if batch_log is not None:
+        env |= {"PYTHONPATH": f"{ROOT / 'bench' / 'batch_probe'}{os.pathsep}{tree}",
+                "ORDERPILOT_BENCH_BATCH_LOG": str(batch_log)}
     log = Path(url.removeprefix("sqlite:///")).parent if url.startswith("sqlite") else None
     err = open(log / f"{name}.stderr", "wb") if log else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen([*command, "--port", str(port)], cwd=tree, env=env,
@@ -106,7 +111,7 @@ def start(name: str, url: str, port: int, tree: Path = ROOT, synchronous: str | 
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         if _answers(port):
-            return Server(name, port, process)
+            return Server(name, port, process, batch_log=batch_log)
         time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"{name} server did not start on port {port}")

@@ -122,6 +122,7 @@ def send(port: int, requests: list[Request], concurrency: int) -> tuple[float, l
 def phase(server: Server, requests: list[Request], concurrency: int) -> tuple[dict, list]:
     """One timed phase: throughput, latency and server CPU per request."""
     cpu, waits = server.cpu(), server.runqueue_waits()
+    logged = server.batch_log.stat().st_size if server.batch_log else 0
     wall, results = send(server.port, requests, concurrency)
     if None in results:
         raise RuntimeError(f"{server.name} stopped answering (exit {server.process.poll()})")
@@ -132,7 +133,41 @@ def phase(server: Server, requests: list[Request], concurrency: int) -> tuple[di
             "p99_ms": round(ms[max(0, -(-len(ms) * 99 // 100) - 1)], 2),
             "server_cpu_ms": round(cpu * 1000 / len(ms), 3),
             "server_runqueue_wait_ms": round(queued * 1000 / len(ms), 3),
-            "statuses": dict(Counter(str(r[1]) for r in results))}, results
+            "statuses": dict(Counter(str(r[1]) for r in results)),
+            **({"batches": _batches(server.batch_log, logged)} if server.batch_log else {})
+            }, results
+
+
+def _batches(log: Path, start: int) -> list[list[float]]:
+    """The batches committed since byte `start` of the server's log: [members, open ms,
+    COMMIT ms] each (every caller is answered after its batch's line is written)."""
+    with log.open("rb") as lines:
+        lines.seek(start)
+        return [[float(x) for x in line.split()[:3]] for line in lines.read().splitlines()]
+
+
+def batch_sizes(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per group server, concurrency and kind, over all rounds: how many commands its batches
+    held (mean, median, 90th percentile, max; the share of commands in batches of 1) and the
+    median time a batch was open before its COMMIT and the COMMIT itself."""
+    out: dict[str, Any] = {}
+    for name, levels in rounds[0].items() if rounds else ():
+        for level, kinds in levels.items() if isinstance(levels, dict) else ():
+            for kind, first in kinds.items():
+                if "batches" not in first:
+                    continue
+                batches = [b for r in rounds for b in r[name][level][kind]["batches"]]
+                sizes = sorted(int(b[0]) for b in batches)
+                if not sizes:
+                    continue
+                out[f"{name}.{level}.{kind}"] = {
+                    "batches": len(sizes), "mean": round(statistics.mean(sizes), 2),
+                    "p50": statistics.median(sizes), "p90": sizes[len(sizes) * 9 // 10],
+                    "max": sizes[-1],
+                    "alone_share": round(sizes.count(1) / sum(sizes), 3),
+                    "open_ms_p50": round(statistics.median(b[1] for b in batches), 3),
+                    "commit_ms_p50": round(statistics.median(b[2] for b in batches), 3)}
+    return out
 
 
 def placements(server: Server, count: int, held_every: int) -> list[Request]:
@@ -170,8 +205,11 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             url = started.enter_context(database(args.store, directory, name))
             level = (args.one_tx_also_at if name.startswith(OTHER_LEVEL)
                      else args.sqlite_synchronous)
+            log = (directory / f"{name}.batches" if args.batch_sizes and name.endswith("group")
+                   else None)
             servers.append(start(name, url, args.port + k,
-                                 base if name.startswith("base_") and base else ROOT, level))
+                                 base if name.startswith("base_") and base else ROOT, level,
+                                 batch_log=log))
             started.callback(stop, servers[-1])  # before its database is dropped
         return {"store": args.store, "base": args.base,
                 "sqlite_synchronous": args.sqlite_synchronous,
@@ -210,6 +248,7 @@ def _measure(servers: list[Server], args: argparse.Namespace, held_every: int,
                 for s in servers if s.name in args.profile_servers} if args.profile else {}
     return {"benchmark": "ingest_http", "requests_per_phase": args.requests,
             "rounds": rounds, "ratios_median": _medians([_ratios(r) for r in rounds]),
+            "batch_sizes": batch_sizes(rounds),
             "phases_median": _phase_medians(rounds),
             "placement_states": {s.name: dict(s.states) for s in servers[1:]},
             "profile_one_tx_placement": profiles.get("one_tx"),
@@ -317,6 +356,9 @@ def _arguments() -> argparse.Namespace:
                         help="also run one_tx at this SQLite level (server one_tx_LEVEL)")
     parser.add_argument("--clients", type=int, nargs="+", default=[4, 16, 32],
                         help="concurrency levels (closed-loop clients)")
+    parser.add_argument("--batch-sizes", action="store_true",
+                        help="log each batch of the group servers (bench/batch_probe) and "
+                             "report how many commands they held")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args()
     if args.sqlite_synchronous:  # the environment of every server started (the floor's level
@@ -331,6 +373,8 @@ if __name__ == "__main__":
     arguments = _arguments()
     with tempfile.TemporaryDirectory(prefix="ingest-http-") as tmp:
         report = run(arguments, Path(tmp))
-    print(json.dumps(report["ratios_median"] | {"states": report["placement_states"]}, indent=1))
+    print(json.dumps(report["ratios_median"] | {"states": report["placement_states"]}
+                     | ({"batch_sizes": report["batch_sizes"]} if arguments.batch_sizes else {}),
+                     indent=1))
     if arguments.json:
         arguments.json.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")

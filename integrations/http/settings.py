@@ -22,7 +22,9 @@ class HttpSettings(BaseSettings):
     group_commit: bool = Field(False, description="apply concurrent webhook events in shared "
                                "transactions (see integrations/service/group_commit.py)")
     group_commit_max_batch: int = Field(64, ge=1, le=10_000)
-    group_commit_max_wait_ms: float = Field(2.0, ge=0, le=1000)
+    group_commit_max_wait_ms: float = Field(
+        0.0, ge=0, le=1000, description="the least time a batch stays open for company; 0: it "
+        "commits as soon as none of its commands runs (whoever arrived meanwhile is in it)")
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
 

@@ -6,8 +6,12 @@ Each caller runs its own command, in its own thread: the work a command does out
 of work (parsing an address, validating, building the answer) runs in parallel with the
 others'. Its units of work (`ctx.tx()`) join the batch that is open — the first one to arrive
 opens it (BEGIN) — and run one at a time on the batch's connection, each in a SAVEPOINT. A
-committer thread closes the batch when `max_batch` commands have joined or `max_wait` seconds
-after it opened, waits for the commands still running in it to return, and commits. A command
+committer thread closes the batch once none of its commands is still running (and at least
+`max_wait` seconds after it opened; 0 by default) or when `max_batch` commands have joined, and
+commits. Leader and followers: the batch is whoever was waiting when it opened — the callers
+that arrived during the previous COMMIT — and whoever arrives while its commands run; none
+waits on a clock for company, and none that could still join waits for the COMMIT to open
+the next batch. A command
 that fails its guard, loses a race or raises anything is rolled back to its savepoint alone:
 the others stand. Only after the COMMIT is each caller answered, with its own result or error.
 
@@ -22,11 +26,12 @@ transactions, so each caller still gets its own answer. Commands must therefore 
 again after a failed attempt: every service call is (its transaction rolled back entirely).
 
 What it costs: units of work of a batch run one after the other on one connection, so a long
-one delays its batch-mates; a caller waits up to `max_wait` for company, and for the slowest
-command of its batch. It pays when many callers write at once and a COMMIT costs real time
-(a flush to disk): one COMMIT instead of one per command. Measured (BENCHMARKS.md, 2026-11-29):
-on SQLite at `full`, 1.1–1.9× one transaction per request, about what `normal` runs at; on
-PostgreSQL 0.7–1.15×, as each command's units are round trips made one after another here.
+one delays its batch-mates; a caller waits for the commands that joined its batch after it
+(at most `max_batch` in all) and for the slowest of them. It pays when many callers write at
+once and a COMMIT costs real time (a flush to disk): one COMMIT instead of one per command.
+Measured (BENCHMARKS.md, 2026-11-29): on SQLite at `full`, 1.1–1.9× one transaction per
+request, about what `normal` runs at; on PostgreSQL 0.7–1.15×, as each command's units are
+round trips made one after another here.
 While a batch commits, the next one waits: two open batches of one process could wait on each
 other where the database cannot see it (a member of the first blocked on a row the second
 holds, whose COMMIT waits for the first).
@@ -51,7 +56,7 @@ Command = Callable[[Context], T]
 class GroupCommit:
     """Applies concurrent commands in shared transactions; see the module docstring."""
 
-    def __init__(self, ctx: Context, max_batch: int = 64, max_wait: float = 0.002):
+    def __init__(self, ctx: Context, max_batch: int = 64, max_wait: float = 0.0):
         if max_batch < 1 or max_wait < 0:
             raise ValueError("max_batch must be ≥ 1 and max_wait ≥ 0")
         self.ctx, self.max_batch, self.max_wait = ctx, max_batch, max_wait
@@ -145,9 +150,7 @@ class GroupCommit:
                 batch = self._open
                 if batch is None:
                     return
-                while batch.members < self.max_batch and not self._stopping \
-                        and (left := batch.deadline - time.monotonic()) > 0:
-                    self._state.wait(left)
+                self._gather(batch)
                 self._open, self._closing = None, batch  # later units of work: the next one
                 while batch.running:
                     self._state.wait()
@@ -156,6 +159,19 @@ class GroupCommit:
                 batch.done, batch.committed, self._closing = True, committed, None
                 self.batches += committed
                 self._state.notify_all()
+
+    def _gather(self, batch: _Batch) -> None:
+        """Keep `batch` open while any of its commands runs (whoever arrives meanwhile joins
+        it rather than wait for its COMMIT and open the next), until it is full, or none runs
+        and `max_wait` has passed since it opened. Called holding `_state`."""
+        while batch.members < self.max_batch and not self._stopping:
+            if batch.running:
+                self._state.wait()  # woken when one of them returns
+                continue
+            left = batch.deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._state.wait(left)
 
 
 class _Alone(BaseException):  # noqa: N818 - a signal inside `run`, never seen by callers

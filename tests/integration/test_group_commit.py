@@ -11,6 +11,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -56,6 +57,45 @@ def test_a_refused_command_rolls_back_alone_and_the_batch_commits(any_pilot):
     assert any_pilot.orders.get(bad.id).state == "awaiting_payment"
     assert len(any_pilot.orders.history(bad.id)) == history_before
     assert any_pilot.inventory.level(sku="SKU-1", warehouse="WH-1").reserved == 2
+
+
+def test_a_command_arriving_while_the_batch_runs_joins_it_instead_of_waiting_for_its_commit(
+        any_pilot):
+    # Given a group that waits on no clock for company (max_wait 0, the default)
+    stock(any_pilot, quantity=2)
+    group = GroupCommit(any_pilot.context, max_batch=10)
+    second_started = threading.Event()
+
+    def first(c):  # its unit of work is still running when the second command comes
+        with c.tx():
+            second_started.wait(10)
+            _until(lambda: _members(group) == 2)  # never, if the batch closed without it
+        return "first"
+
+    def second(c):
+        second_started.set()
+        return orders.place(c, parse(PlaceOrder, order_request(buyer="b-2", quantity=1)), "api")
+
+    # When the second command arrives while the first one's unit of work runs
+    futures = [group.submit(first), group.submit(second)]
+    second_order = futures[1].result(timeout=60)
+    assert futures[0].result(timeout=60) == "first"
+    group.close()
+
+    # Then both were committed by one COMMIT, and the second's order is there
+    assert group.batches == 1
+    assert any_pilot.orders.get(second_order.public_id).state == "awaiting_payment"
+
+
+def _members(group: GroupCommit) -> int:
+    with group._state:  # the batch open now: how many commands joined it
+        return group._open.members if group._open is not None else 0
+
+
+def _until(done, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def _workers(url: str, report: Path, count: int, orders_each: int, threads: int
