@@ -58,14 +58,14 @@ def goods_value(order: Order, goods: list[HoldRow]) -> int:
 
 
 def refund_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment, goods: list[HoldRow],
-                 actor: str, reason: str) -> int:
+                 actor: str, reason: str, now: datetime) -> int:
     """Record the refund of the goods' value through the payment provider (never more than is
     left to refund); the caller pays it out after commit. Their units are marked refunded on
     the order's lines, so no after-sales case can be opened on goods already paid back.
     Returns the amount."""
     locked = tx.store.get_order(order.id, lock=True)
     operation = request_compensation(ctx, tx, locked, goods_value(locked, goods),
-                                     f"compensation:{shipment.public_id}", actor, reason)
+                                     f"compensation:{shipment.public_id}", actor, reason, now)
     units: dict[int, int] = {}
     for hold in goods:
         units[hold.line_no] = units.get(hold.line_no, 0) + hold.quantity
@@ -79,10 +79,10 @@ def refund_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment, goods: 
 
 
 def reship_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment,
-                 goods: list[HoldRow], actor: str) -> list[str] | None:
+                 goods: list[HoldRow], actor: str, now: datetime) -> list[str] | None:
     """Sell the same units again from the nearest stock and send new parcels, each carrying
     the units of its warehouse (None: no stock, nothing taken)."""
-    store, now, plan, sold = FulfilStore(tx.connection), ctx.clock.now(), [], []
+    store, plan, sold = FulfilStore(tx.connection), [], []
     for hold in goods:
         free = {wh: q for (_, wh), q in tx.stock.availability([hold.sku]).items()}
         sources = plan_refill(hold.quantity, shipment.warehouse, free,
@@ -125,11 +125,12 @@ def add_claim(ctx: Context, tx: Tx, shipment: Shipment, kind: ClaimKind, value: 
     return claim
 
 
-def close_if_settled(ctx: Context, tx: Tx, order_id: int, actor: str, reason: str) -> None:
+def close_if_settled(ctx: Context, tx: Tx, order_id: int, actor: str, reason: str,
+                     now: datetime) -> None:
     """A shipped order whose parcels are all delivered or settled ends completed."""
     order = tx.store.get_order(order_id)
     if order.state is OrderState.SHIPPED and shipments.open_parcels(tx.store, order_id) == 0:
-        orders.fire(ctx, tx, order, "close", actor, {"reason": reason})
+        orders.fire(ctx, tx, order, "close", actor, {"reason": reason}, now)
 
 
 def fire_claim(ctx: Context, claim_id: int, trigger: str, actor: str,

@@ -103,7 +103,8 @@ def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: s
 
 
 def request_compensation(ctx: Context, tx: Tx, order: Order, value: int, key: str,
-                         actor: str, reason: str) -> PaymentOperation | None:
+                         actor: str, reason: str, at: datetime | None = None
+                         ) -> PaymentOperation | None:
     """Compensate up to `value` through the provider (never more than may be refunded)."""
     prior = MoneyStore(tx.store.sql).by_key(key)
     if prior is not None:
@@ -112,7 +113,7 @@ def request_compensation(ctx: Context, tx: Tx, order: Order, value: int, key: st
     if amount <= 0:
         return None
     return money.request(ctx, tx, order, OperationKind.REFUND, amount, key, actor,
-                         purpose={"compensation": key}, reason=reason)
+                         purpose={"compensation": key}, reason=reason, at=at)
 
 
 def record_payout(ctx: Context, order_no: int, amount: int, reason: str, paid_by: str,

@@ -32,7 +32,7 @@ def report_lost(ctx: Context, shipment_id: int, reason: str, actor: str,
                 settle: str | None = None) -> Claim:
     """Mark the parcel lost (if not yet), compensate the buyer and file the carrier claim."""
     with ctx.tx() as tx:
-        claim = _lost(ctx, tx, shipment_id, reason, actor, settle)
+        claim = _lost(ctx, tx, shipment_id, reason, actor, settle, ctx.clock.now())
     money.execute_pending(ctx, claim.order_id)  # pay the compensation out, after commit
     return claim
 
@@ -47,20 +47,20 @@ def lose_stalled(ctx: Context, shipment_id: int, reason: str, actor: str) -> Cla
         if shipment.state not in (ShipmentState.STALLED, ShipmentState.LOST):
             raise InvalidTransition("shipment", shipment.public_id, shipment.state.value,
                                     "declare_lost", SHIPMENT_LIFECYCLE.allowed(shipment.state))
-        claim = _lost(ctx, tx, shipment_id, reason, actor, None)
+        claim = _lost(ctx, tx, shipment_id, reason, actor, None, ctx.clock.now())
     money.execute_pending(ctx, claim.order_id)
     return claim
 
 
 def _lose_if_still_silent(ctx: Context, shipment_id: int, since: datetime, reason: str,
-                          actor: str) -> Claim | None:
+                          actor: str, now: datetime) -> Claim | None:
     """`report_lost` for the watch, whose list was read before: only if the parcel is still
     stalled with no scan after `since`, checked under its lock (None, nothing written, when a
     scan set it moving meanwhile: it is not lost, and its buyer must not be refunded)."""
     with ctx.tx() as tx:
         if not _still_silent(tx, shipment_id, since):
             return None
-        claim = _lost(ctx, tx, shipment_id, reason, actor, None)
+        claim = _lost(ctx, tx, shipment_id, reason, actor, None, now)
     money.execute_pending(ctx, claim.order_id)
     return claim
 
@@ -73,11 +73,12 @@ def _still_silent(tx: Tx, shipment_id: int, since: datetime) -> bool:
 
 
 def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
-          settle: str | None) -> Claim:
+          settle: str | None, now: datetime) -> Claim:
+    """The parcel lost, its buyer compensated, its claim filed: every row at `now`."""
     shipment = tx.store.get_shipment(shipment_id, lock=True)
     was = shipment.state  # a refusal below rolls `lose` back: it names this state
     if shipment.state is not ShipmentState.LOST:
-        shipments.fire(ctx, tx, shipment, "lose", actor, {"reason": reason})
+        shipments.fire(ctx, tx, shipment, "lose", actor, {"reason": reason}, now)
     order, store = tx.store.get_order(shipment.order_id), FulfilStore(tx.connection)
     goods = claims.parcel_goods(store, order, shipment, was)
     value = claims.goods_value(order, goods)
@@ -86,18 +87,19 @@ def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
     returning = shipment.purpose == "return"  # the buyer's goods on their way back to us
     how, paid, details = _compensate(ctx, tx, order, shipment, goods, actor, "refund"
                                      if returning else settle or
-                                     ctx.settings.fulfilment.lost_parcel, reason)
+                                     ctx.settings.fulfilment.lost_parcel, reason, now)
     claim = claims.add_claim(ctx, tx, shipment, ClaimKind.LOST, value, how, paid,
-                             {**details, "reason": reason}, actor)
-    claims.fire(ctx, tx, claim, "file", actor, {"amount": value})
+                             {**details, "reason": reason}, actor, now)
+    claims.fire(ctx, tx, claim, "file", actor, {"amount": value}, now)
     if returning:
-        _close_return_case(ctx, tx, shipment, claim, actor)
+        _close_return_case(ctx, tx, shipment, claim, actor, now)
     claims.close_if_settled(ctx, tx, order.id, actor, f"parcel {shipment.public_id} lost; "
-                                                      f"buyer compensated by {how}")
+                                                      f"buyer compensated by {how}", now)
     return claim
 
 
-def _close_return_case(ctx: Context, tx: Tx, shipment: Any, claim: Claim, actor: str) -> None:
+def _close_return_case(ctx: Context, tx: Tx, shipment: Any, claim: Claim, actor: str,
+                       now: datetime) -> None:
     """The case whose return parcel was lost waits while another of its return parcels is
     on its way; then it is received if one of them arrived (inspection takes back only what
     came; its refund is what is due), else closed: the claim's refund settled it, and it
@@ -113,22 +115,22 @@ def _close_return_case(ctx: Context, tx: Tx, shipment: Any, claim: Claim, actor:
     why = f"return parcel {shipment.public_id} lost: refunded by claim {claim.public_id}"
     if came:
         aftersales.fire(ctx, tx, case, "receive", actor,
-                        {"reason": f"{why}; {', '.join(came)} delivered"})
+                        {"reason": f"{why}; {', '.join(came)} delivered"}, now)
     else:
-        aftersales.fire(ctx, tx, case, "close", actor, {"reason": why})
+        aftersales.fire(ctx, tx, case, "close", actor, {"reason": why}, now)
 
 
 def _compensate(ctx: Context, tx: Tx, order: Any, shipment: Any, goods: list, actor: str,
-                settle: str, why: str) -> tuple[str, int, dict[str, Any]]:
+                settle: str, why: str, now: datetime) -> tuple[str, int, dict[str, Any]]:
     """Reship if asked and stock allows, else refund; returns (how, refunded, details)."""
     details: dict[str, Any] = {"goods": [[h.sku, h.warehouse, h.quantity] for h in goods]}
     if settle == "reship":
-        parcels = claims.reship_goods(ctx, tx, order, shipment, goods, actor)
+        parcels = claims.reship_goods(ctx, tx, order, shipment, goods, actor, now)
         if parcels is not None:
             return "reship", 0, {**details, "replacement": parcels}
         details["reship_failed"] = "no stock to reship: refunded instead"
     refunded = claims.refund_goods(ctx, tx, order, shipment, goods, actor,
-                                   f"parcel {shipment.public_id}: {why}")
+                                   f"parcel {shipment.public_id}: {why}", now)
     return "refund", refunded, details
 
 
@@ -145,7 +147,8 @@ def lose_silent_parcels(ctx: Context, now: datetime, actor: str = "system:logist
     for shipment_id in silent:
         try:
             claim = _lose_if_still_silent(ctx, shipment_id, now - silence,
-                                          f"no carrier scan for {silence} after a stall", actor)
+                                          f"no carrier scan for {silence} after a stall", actor,
+                                          now)
         except OrderPilotError as refused:
             log.warning("parcel %s silent for %s, not declared lost (settle it by hand): %s",
                         ids.SHIPMENT(shipment_id), silence, refused)
@@ -161,6 +164,7 @@ def report_damaged(ctx: Context, shipment_id: int, lines: list[dict[str, int]],
     if not photos:
         raise InvalidInput({"photos": "at least one photo of the damage is needed"})
     request = parse(OpenCase, {"kind": "refund_only", "lines": lines, "reason": reason})
+    now = ctx.clock.now()  # the case's and the claim's
     with ctx.tx() as tx:  # the case and the claim open together or not at all
         shipment = tx.store.get_shipment(shipment_id, lock=True)
         order = tx.store.get_order(shipment.order_id)
@@ -170,11 +174,11 @@ def report_damaged(ctx: Context, shipment_id: int, lines: list[dict[str, int]],
         value = sum(ln.quantity * _price(order, ln.line_no) for ln in request.lines)
         kind = _damage_case_kind(ctx, value, wants)
         case_id = aftersales.add_case(ctx, tx, order.id,
-                                      request.model_copy(update={"kind": kind}), actor)
+                                      request.model_copy(update={"kind": kind}), actor, now)
         claim = claims.add_claim(ctx, tx, shipment, ClaimKind.DAMAGED, value, "case", 0,
                                  {"case": ids.CASE(case_id), "photos": photos,
-                                  "reason": reason}, actor)
-        claims.fire(ctx, tx, claim, "file", actor, {"amount": value})
+                                  "reason": reason}, actor, now)
+        claims.fire(ctx, tx, claim, "file", actor, {"amount": value}, now)
     return {"case": ids.CASE(case_id), "claim": claim.public_id, "kind": kind.value}
 
 
@@ -199,6 +203,7 @@ def receive_return(ctx: Context, shipment_id: int, result: str, notes: str | Non
     """A parcel back from the carrier: restock (ok) or write off (damaged), settle the buyer."""
     if result not in ("ok", "damaged"):
         raise InvalidInput({"result": f"expected ok or damaged (got {result!r})"})
+    now = ctx.clock.now()  # of the goods taken back, the compensation, the claim, its steps
     with ctx.tx() as tx:
         shipment = tx.store.get_shipment(shipment_id, lock=True)
         if shipment.state is not ShipmentState.RETURNED_TO_SENDER:
@@ -213,24 +218,25 @@ def receive_return(ctx: Context, shipment_id: int, result: str, notes: str | Non
         order, store = tx.store.get_order(shipment.order_id), FulfilStore(tx.connection)
         goods = claims.parcel_goods(store, order, shipment)
         value = claims.goods_value(order, goods)
-        _take_back(ctx, tx, store, goods, result, notes, actor, order.id)
+        _take_back(tx, store, goods, result, notes, actor, order.id, now)
         how, paid, details = _compensate(ctx, tx, order, shipment, goods, actor,
                                          settle or ctx.settings.fulfilment.returned_parcel,
-                                         "returned to sender")
+                                         "returned to sender", now)
         claim = claims.add_claim(ctx, tx, shipment, ClaimKind.RETURNED, value, how, paid,
-                                 {**details, "inspection": result, "notes": notes}, actor)
+                                 {**details, "inspection": result, "notes": notes}, actor, now)
         if result == "damaged":
-            claims.fire(ctx, tx, claim, "file", actor, {"amount": value})
+            claims.fire(ctx, tx, claim, "file", actor, {"amount": value}, now)
         else:
-            claims.fire(ctx, tx, claim, "close", actor, {"reason": "returned intact, restocked"})
+            claims.fire(ctx, tx, claim, "close", actor, {"reason": "returned intact, restocked"},
+                        now)
         claims.close_if_settled(ctx, tx, order.id, actor, f"parcel {shipment.public_id} "
-                                                          f"returned; settled by {how}")
+                                                          f"returned; settled by {how}", now)
     money.execute_pending(ctx, claim.order_id)  # pay the compensation out, after commit
     return claim
 
 
-def _take_back(ctx: Context, tx: Tx, store: FulfilStore, goods: list, result: str,
-               notes: str | None, actor: str, order_id: int) -> None:
+def _take_back(tx: Tx, store: FulfilStore, goods: list, result: str, notes: str | None,
+               actor: str, order_id: int, now: datetime) -> None:
     for hold in goods:
         if result == "ok":
             store.split_hold(hold, hold.quantity, "returned")
@@ -239,4 +245,4 @@ def _take_back(ctx: Context, tx: Tx, store: FulfilStore, goods: list, result: st
             store.split_hold(hold, hold.quantity, "written_off")
             store.record_adjustment(hold.sku, hold.warehouse, -hold.quantity,
                                     "return_write_off", notes or "returned parcel damaged",
-                                    actor, ctx.clock.now(), order_id)
+                                    actor, now, order_id)

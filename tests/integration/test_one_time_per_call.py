@@ -100,3 +100,49 @@ def test_a_review_rejected_with_a_block_list_entry_writes_one_time(any_url):
     assert {"risk_blacklist_entries.created_at", "transition_history.at",
             "review_tasks.decided_at"} <= times.keys(), times
     shop.close()
+
+
+def shipped_parcel(shop: OrderPilot) -> tuple[str, str]:
+    """A paid order of 2 shipped from WH-A in one parcel, picked up: (order, parcel)."""
+    stock(shop, "SKU-1", "WH-A", 6)
+    order_id = picking(shop, 2)
+    for trigger in ("pack", "ship"):
+        shop.orders.fire(order_id, trigger)
+    [parcel] = shop.shipments.of_order(order_id)
+    shop.shipments.fire(parcel.id, "pick_up")
+    return order_id, parcel.id
+
+
+# The buyer is sent the goods again (reship): a refund instead is paid out after the commit, a
+# call of its own at its own time (when the provider answers)
+
+
+def test_a_lost_parcel_writes_one_time(shop):
+    _, parcel_id = shipped_parcel(shop)
+    # When the carrier loses it: the parcel lost, the goods sold again from stock and sent in
+    # a new parcel, the claim filed
+    _, times = one_time(shop, lambda: shop.claims.report_lost(parcel_id, reason="分拣中心丢失",
+                                                              settle="reship"))
+    assert {"parcel_claims.created_at", "stock_holds.created_at", "shipments.created_at",
+            "transition_history.at", "outbox.created_at"} <= times.keys(), times
+
+
+def test_a_parcel_returned_damaged_writes_one_time(shop):
+    _, parcel_id = shipped_parcel(shop)
+    shop.shipments.fire(parcel_id, "return_to_sender")
+    # When it is back and damaged: the goods written off, sent again, the claim filed
+    _, times = one_time(shop, lambda: shop.claims.receive_return(
+        parcel_id, result="damaged", notes="外箱破损", settle="reship"))
+    assert {"stock_adjustments.at", "parcel_claims.created_at", "shipments.created_at",
+            "transition_history.at"} <= times.keys(), times
+
+
+def test_a_damage_report_writes_one_time(shop):
+    _, parcel_id = shipped_parcel(shop)
+    shop.shipments.fire(parcel_id, "deliver")
+    # When the buyer reports a broken unit: a case and a claim, opened together
+    _, times = one_time(shop, lambda: shop.claims.report_damaged(
+        parcel_id, lines=[{"line_no": 1, "quantity": 1}], photos=["https://img.example.cn/1.jpg"],
+        reason="壶嘴断裂"))
+    assert {"aftersales_cases.created_at", "parcel_claims.created_at",
+            "transition_history.at"} <= times.keys(), times
