@@ -107,9 +107,11 @@ async def _apply_alipay(ctx: Ctx, event: MoneyEvent, follow: list[str]) -> Respo
 
 def _apply(ctx: Ctx, event: MoneyEvent):  # type: ignore[no-untyped-def]
     """Apply once, then make the provider calls it recorded (a capture after an
-    authorisation); a transient failure there is left to the retry flow."""
+    authorisation); whatever stops one there (a timeout, a collision settling it) leaves it
+    pending for the money sweep — the event is booked: its answer stands, not a 503 that
+    has Stripe resend an event whose replay makes no call."""
     outcome, follow = apply_money_event(ctx, event)
-    money.execute_quietly(ctx, follow)
+    _make(ctx, follow)
     return outcome
 
 

@@ -14,10 +14,11 @@ import pytest
 from integrations.db.money_store import MoneyStore
 from integrations.db.settlement_store import SettlementStore
 from integrations.payments.settings import PaymentSettings
-from integrations.service import money_refunds
+from integrations.service import money, money_refunds
 from integrations.service.checkout import open_checkout
+from integrations.service.money_sweep import sweep_money
 from orderpilot import OrderPilot
-from statemachine.errors import GuardRejected
+from statemachine.errors import Contention, GuardRejected
 from statemachine.risk_port import approve_everything
 from tests.factories import stock
 from tests.fakes import stripe_events as se
@@ -100,6 +101,36 @@ def test_an_authorised_payment_is_captured_with_our_key_and_pays_the_order(shop)
     again = shop.deliver("payment_intent.succeeded", se.intent(shop.stripe.intents[pi]))
     assert again.status_code == 200 and again.json()["applied"] is False
     assert [h.trigger for h in shop.pilot.orders.history(order_id)].count("pay") == 1
+
+
+def test_an_authorisation_whose_capture_collides_is_answered_200_and_the_sweep_settles_it(
+        shop, monkeypatch):
+    # Given an authorised PaymentIntent, and our store refusing to settle the capture once
+    # (a collision with another writer, past the retries of the settling transaction)
+    order_id, pi = shop.order_awaiting_payment()
+    shop.stripe.authorise(pi)
+    real, collisions = money.settle, [Contention("settling the capture", 6, "deadlock")]
+
+    def settle(ctx, key, result):
+        if collisions:
+            raise collisions.pop()
+        return real(ctx, key, result)
+
+    monkeypatch.setattr(money, "settle", settle)
+    # When Stripe reports the authorisation
+    response = shop.deliver("payment_intent.amount_capturable_updated",
+                            se.intent(shop.stripe.intents[pi]))
+    # Then the booked event is answered 200 (on main: 503, and Stripe resent an event whose
+    # replay made no call), the capture left pending for the money sweep
+    assert response.status_code == 200, response.text
+    assert response.json()["applied"] is True and collisions == []
+    assert shop.pilot.orders.get(order_id).state == "payment_pending"
+    # And the sweep settles it with the same key: Stripe captured once, the order paid
+    sweep_money(shop.pilot.context, shop.pilot.clock.now() + timedelta(minutes=5))
+    assert len({c.headers["idempotency-key"] for c in shop.stripe.calls(
+        "POST", f"/v1/payment_intents/{pi}/capture")}) == 1
+    assert shop.stripe.intents[pi]["status"] == "succeeded"
+    assert shop.pilot.orders.get(order_id).state == "paid"
 
 
 def test_forged_stale_and_replayed_deliveries_change_nothing(shop):
