@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from integrations.notifications.masking import mask_url
+from integrations.replay.olist import ColumnMap
 from integrations.replay.report import Report
 from integrations.replay.runner import ReplayOptions, replay
 from orderpilot.cli_common import errors
@@ -40,6 +41,10 @@ def replay_command(
     pending_payments: Annotated[bool, typer.Option(
         help="a payment slower than the stock hold waits in payment_pending (the gateway "
              "reports it started); --no-pending-payments: it finds the order expired")] = True,
+    address_column: Annotated[str | None, typer.Option(
+        help="the CSV column holding each order's shipping address on one line, parsed as "
+             "placements parse it (Chinese addresses); without it orders ship to a stand-in")]
+    = None,
 ) -> None:
     """Replay real order timelines through the lifecycle; the product's timers flag lateness."""
     if not path.exists():
@@ -51,7 +56,8 @@ def replay_command(
     url = db or f"sqlite:///{tempfile.mkdtemp(prefix='orderpilot-replay-')}/replay.db"
     options = ReplayOptions(url, bulk=not per_transition, limit=limit, speed=speed,
                             batching=not hourly, assume_tz=zone,
-                            pending_payments=pending_payments)
+                            pending_payments=pending_payments,
+                            columns=ColumnMap(address=address_column))
     with errors():
         report = _run(path, options)
     print_report(report, url)

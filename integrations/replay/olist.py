@@ -2,7 +2,9 @@
 
 Each row becomes either a `Timeline` (a consistent history the replay can drive through the
 lifecycle) or a `Skipped` (the row number, the order reference and a sentence saying why).
-A merchant loads their own history by passing a different `ColumnMap`.
+A merchant loads their own history by passing a different `ColumnMap`, which may name a
+column holding each order's shipping address on one line (`address`: placed as the buyer typed
+it, parsed as every placement parses it — a Chinese address by province, city and district).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ class ColumnMap:
     handed_over_at: str = "order_delivered_carrier_date"
     delivered_at: str = "order_delivered_customer_date"
     promised_by: str = "order_estimated_delivery_date"
+    # the shipping address on one line ("浙江省杭州市西湖区文三路18号"); None: the file has none
+    # (Olist's has not) and every order ships to a stand-in address (drivers.place_request)
+    address: str | None = None
 
 
 OLIST = ColumnMap()
@@ -52,6 +57,7 @@ class Timeline:
     handed_over_at: datetime | None
     delivered_at: datetime | None
     promised_by: datetime | None
+    address: str | None = None  # as the file wrote it; None: no column, or an empty cell
 
     @property
     def cancelled(self) -> bool:
@@ -75,8 +81,7 @@ def read_timelines(path: str | Path, columns: ColumnMap = OLIST,
     """Yield a Timeline or a Skipped per data row, in file order (gzip or plain CSV)."""
     with _open_text(Path(path)) as handle:
         reader = csv.DictReader(handle)
-        missing = [getattr(columns, f.name) for f in fields(ColumnMap)
-                   if getattr(columns, f.name) not in (reader.fieldnames or [])]
+        missing = [name for name in _mapped(columns) if name not in (reader.fieldnames or [])]
         if missing:
             raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
         seen: set[str] = set()
@@ -88,6 +93,12 @@ def read_timelines(path: str | Path, columns: ColumnMap = OLIST,
                     item = Skipped(number, item.ref, "duplicate order id")
                 seen.add(item.ref)
             yield item
+
+
+def _mapped(columns: ColumnMap) -> list[str]:
+    """The columns the file must have: every fact's, the optional ones a map leaves out
+    (None) aside."""
+    return [name for f in fields(ColumnMap) if (name := getattr(columns, f.name)) is not None]
 
 
 def _records(reader: csv.DictReader) -> Iterator[dict | str]:
@@ -110,7 +121,7 @@ def check_row(number: int, raw: dict[str | None, str | list[str] | None], column
     if any(value is None for value in raw.values()):
         return Skipped(number, ref, "fewer fields than the header has")
     values = {f.name: str(raw.get(getattr(columns, f.name)) or "").strip()
-              for f in fields(ColumnMap)}
+              if getattr(columns, f.name) is not None else "" for f in fields(ColumnMap)}
     for name in REQUIRED:
         if not values[name]:
             return Skipped(number, ref, f"missing {getattr(columns, name)}")
@@ -124,7 +135,8 @@ def check_row(number: int, raw: dict[str | None, str | list[str] | None], column
         except ValueError:
             return Skipped(number, ref, f"unparseable date in {getattr(columns, name)}: "
                                         f"{values[name]!r}")
-    timeline = Timeline(number, ref, values["customer"], status, **stamps)  # type: ignore[arg-type]
+    timeline = Timeline(number, ref, values["customer"], status, **stamps,  # type: ignore[arg-type]
+                        address=values["address"] or None)
     problem = inconsistency(timeline)
     return timeline if problem is None else Skipped(number, ref, problem)
 

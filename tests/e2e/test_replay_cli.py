@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from rich.console import Console
@@ -48,3 +49,24 @@ def test_replay_into_a_used_database_is_refused_without_a_traceback(tmp_path: Pa
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "already holds 16 orders" in result.output
+
+
+def test_replay_address_column_places_each_order_at_its_chinese_address(tmp_path: Path) -> None:
+    # Given an Olist-style export with one more column: the buyer's address on one line
+    source = tmp_path / "export.csv"
+    source.write_text(
+        FIXTURE.read_text(encoding="utf-8").splitlines()[0] + ",收货地址\n"
+        "cn-1,c-hz,delivered,2024-03-01 09:15:00,2024-03-01 09:20:00,2024-03-02 14:00:00,"
+        "2024-03-04 16:30:00,2024-03-08 00:00:00,浙江省杭州市西湖区文三路18号3幢502室\n",
+        encoding="utf-8")
+    db = tmp_path / "r.db"
+    # When it is replayed with that column named
+    result = CliRunner().invoke(app, ["replay", str(source), "--address-column", "收货地址",
+                                      "--db", f"sqlite:///{db}"])
+    # Then the order was placed at that address, parsed by province, city and district
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db) as conn:
+        (attrs,) = conn.execute("SELECT attrs FROM orders").fetchone()
+    address = json.loads(attrs)["address"]
+    assert (address["province"], address["city"], address["district"]) == (
+        "浙江省", "杭州市", "西湖区")
