@@ -2,6 +2,7 @@
 
     python bench/pg_roundtrips.py [--orders 500] [--url postgresql://postgres@127.0.0.1:5432/test]
                                   [--json PATH]
+    python bench/pg_roundtrips.py --ships 100 [--rounds 5]   (the waybill turns, below)
 
 One process, a fresh database, the public API with the packaged risk rules: each order is
 placed (its own buyer, device, IP, Chinese address and +86 phone) and paid. First `--orders` orders
@@ -17,6 +18,16 @@ check, `tcp_segments_in_per_order` counts the TCP segments that carried the serv
 
 Why it matters: on PostgreSQL a client waits for each statement's answer; on the same 2-core
 VM a round trip costs tens of µs of latency that no Python trimming removes.
+
+`--ships B`: what the waybill turns cost a batch of ships naming their parcels (the replay's
+bulk path: `BulkDriver._hand_over` ships each packed order of its batch with `orders.fire`
+in the batch's one transaction). Three ways, alternated round by round on fresh packed
+orders (set up through the API, not timed), B ships per transaction: no turns (the store's
+`take_turn` a no-op: before 5ba3f78, and wrong — two ships of one waybill were both
+stored); a turn per ship (5ba3f78: each ship's `refuse_taken` asks for its own); the
+batch's turns in one sorted statement first (`waybills.take_turns`, as the bulk driver does
+now; each ship then finds its turn held). Per way: wall per ship (median of the rounds),
+the ratio to no turns, and round trips per ship (one more batch, counted, not timed).
 """
 
 from __future__ import annotations
@@ -164,13 +175,102 @@ def measure(url: str, orders: int) -> dict:
                                    for k, v in counted.tables.most_common()}}
 
 
+WAYS = ("no_turns", "turn_per_ship", "batch_sorted")
+
+
+def _packed(pilot, first: int, count: int) -> list[int]:  # noqa: ANN001
+    """`count` new orders placed, paid, picked and packed through the API; their numbers."""
+    numbers = []
+    for n in range(first, first + count):
+        _order(pilot, n)
+        order_id = f"o-{n + 1}"
+        pilot.orders.fire(order_id, "start_picking")
+        pilot.orders.fire(order_id, "pack")
+        numbers.append(n + 1)
+    return numbers
+
+
+def _ship_batch(pilot, numbers: list[int], way: str) -> None:  # noqa: ANN001
+    """Ship these orders in one transaction, each with its own waybill, as the bulk driver
+    does (numbers in descending order: a batch's order is the events', not the waybills')."""
+    from integrations.db.repository import Store
+    from integrations.service import orders
+    from integrations.service.inputs import Ship, parse
+    from integrations.service.waybills import take_turns
+
+    ctx = pilot.context
+    params = {n: parse(Ship, {"parcels": [{"carrier": "sim-express", "warehouse": "WH-1",
+                                           "tracking_no": f"SF{n:010d}"}]}
+                       ).model_dump(exclude_none=True) for n in numbers}
+    real = Store.take_turn
+    if way == "no_turns":
+        Store.take_turn = lambda self, *names: None
+    try:
+        with ctx.tx() as tx:
+            if way == "batch_sorted":
+                take_turns(tx, [label for n in numbers for label in params[n]["parcels"]])
+            for n in sorted(numbers, reverse=True):
+                orders.fire(ctx, tx, tx.store.get_order(n), "ship", "bench", params[n],
+                            ctx.clock.now())
+    finally:
+        Store.take_turn = real
+
+
+def measure_ships(url: str, batch: int, rounds: int) -> dict:
+    import statistics
+
+    import psycopg
+
+    from orderpilot import OrderPilot
+
+    name = f"orderpilot_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    walls: dict[str, list[float]] = {way: [] for way in WAYS}
+    trips: dict[str, float] = {}
+    try:
+        pilot = OrderPilot(url.rsplit("/", 1)[0].replace("postgresql://",
+                                                         "postgresql+psycopg://") + f"/{name}")
+        pilot.inventory.receive(sku="SKU-1", warehouse="WH-1",
+                                quantity=batch * len(WAYS) * (rounds + 2) + 100)
+        made = 0
+        for r in range(rounds + 2):  # a warm-up round, the timed ones, a counted one
+            for way in WAYS if r % 2 == 0 else WAYS[::-1]:
+                numbers = _packed(pilot, made, batch)
+                made += batch
+                if r == rounds + 1:
+                    with Counted() as counted:
+                        _ship_batch(pilot, numbers, way)
+                    trips[way] = round(counted.calls["round_trips"] / batch, 2)
+                    continue
+                start = time.perf_counter()
+                _ship_batch(pilot, numbers, way)
+                if r > 0:
+                    walls[way].append(time.perf_counter() - start)
+        pilot.close()
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    per_ship = {way: 1e3 * statistics.median(w) / batch for way, w in walls.items()}
+    return {"benchmark": "pg_roundtrips_ships", "ships_per_transaction": batch,
+            "rounds": rounds,
+            "wall_ms_per_ship": {way: round(v, 3) for way, v in per_ship.items()},
+            "ratio_to_no_turns": {way: round(v / per_ship["no_turns"], 3)
+                                  for way, v in per_ship.items()},
+            "round_trips_per_ship": trips}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=500)
+    parser.add_argument("--ships", type=int, help="measure the waybill turns instead, "
+                        "this many ships per transaction")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    result = measure(args.url, args.orders)
+    result = (measure_ships(args.url, args.ships, args.rounds) if args.ships
+              else measure(args.url, args.orders))
     text = json.dumps(result, indent=1, ensure_ascii=False)
     print(text)
     if args.json:

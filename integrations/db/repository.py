@@ -71,6 +71,7 @@ class Store:
     def __init__(self, connection: Connection):
         self.connection = connection
         self.sql = Sql(connection)
+        self._turns: set[str] = set()  # turns this unit of work holds (`take_turn`)
 
     def ping(self) -> None:
         """One round trip to the database (a health check)."""
@@ -225,10 +226,17 @@ class Store:
         one statement in name order, so two callers never wait for each other in a circle;
         SQLite's writers take turns anyway). Take them before any row lock — or, as a ship's
         waybills do (service/waybills.py), after the caller's own aggregates' locks only, with
-        every turn taken before the rows written later (the waybill counters): no circle."""
-        ordered = sorted(set(names))
+        every turn taken before the rows written later (the waybill counters): no circle.
+        A batch takes all its turns in one call (sorted, as one caller's are): taken one
+        caller at a time, two batches naming the same turns in opposite order could wait for
+        each other. A name this unit of work holds already is not asked again (no round
+        trip). A unit of work is one transaction, or one savepoint of a group commit, with a
+        Store of its own; a savepoint inside one (begin_nested) must not take turns: rolled
+        back, PostgreSQL would release them and this Store would think them held."""
+        ordered = sorted(set(names) - self._turns)
         if self.sql.sqlite or not ordered:
             return
+        self._turns.update(ordered)  # held until commit: a second ask sends nothing
         locks = ", ".join(f"pg_advisory_xact_lock(hashtext(:k{n}))" for n in range(len(ordered)))
         self.sql.run(f"SELECT {locks}", {f"k{n}": name for n, name in enumerate(ordered)})
 

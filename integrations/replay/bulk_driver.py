@@ -24,6 +24,7 @@ from integrations.replay.simulation import carrier_for
 from integrations.service import orders
 from integrations.service.context import Tx
 from integrations.service.inputs import PlaceOrder, Ship, parse
+from integrations.service.waybills import take_turns
 from statemachine.errors import OrderPilotError
 
 BATCH = 2000
@@ -110,7 +111,12 @@ class BulkDriver(BaseDriver):
     def _hand_over(self, tx: Tx, events: Sequence[Event]) -> None:
         live = self._orders(tx, [(e, "start_picking", {}) for e in events])
         live = self._orders(tx, [(e, "pack", {}) for e in live])
-        shipped = [e for e in live if self._ship(tx, e)]
+        # every ship's waybills' turns at once, sorted, before the first ship: ship by ship,
+        # two batches naming the same numbers in opposite order could wait on each other
+        params = {e.ref: parse(Ship, self.ship_params(e.ref)).model_dump(exclude_none=True)
+                  for e in live}
+        take_turns(tx, [label for e in live for label in params[e.ref]["parcels"]])
+        shipped = [e for e in live if self._ship(tx, e, params[e.ref])]
         numbers = {self.orders[e.ref]: e for e in shipped}
         moves = []
         for number, order_id, warehouse, carrier in ReplayStore(tx.connection).parcels_of(
@@ -121,9 +127,8 @@ class BulkDriver(BaseDriver):
             moves.append(Move(number, "pick_up", event.at, carrier))
         self._refusals(bulk.fire_shipments(self.ctx, tx, moves), self.parcel_refs)
 
-    def _ship(self, tx: Tx, e: Event) -> bool:
+    def _ship(self, tx: Tx, e: Event, params: dict[str, Any]) -> bool:
         self.clock.set(e.at)
-        params = parse(Ship, self.ship_params(e.ref)).model_dump(exclude_none=True)
         try:
             orders.fire(self.ctx, tx, tx.store.get_order(self.orders[e.ref]), "ship", ACTOR,
                         params, e.at)

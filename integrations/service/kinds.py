@@ -24,6 +24,7 @@ from integrations.service.context import Context, Tx
 from integrations.service.packing import pack_facts
 from integrations.service.pipeline import Facts, Kind, Move, Refused
 from integrations.service.ship_steps import after_ship, ship_facts
+from integrations.service.waybills import take_turns
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE, COUNTED_BY_ORDER, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
@@ -47,6 +48,9 @@ def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
     open_counts = tx.store.open_parcels([m.aggregate.id for m in moves if m.trigger in (
         "deliver", "close") and "open_parcels" not in m.params])
     packing = pack_facts(ctx, tx, [m.aggregate for m in moves if m.trigger == "pack"])
+    # a batch's ships take their waybills' turns at once, sorted (waybills.take_turns)
+    take_turns(tx, [label for m in moves if m.trigger == "ship"
+                    for label in m.params.get("parcels") or ()])
 
     def facts(move: Move) -> dict[str, Any]:
         order, params = move.aggregate, dict(move.params)

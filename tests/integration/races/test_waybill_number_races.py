@@ -92,3 +92,39 @@ def test_typed_numbers_the_adapter_hands_out_next_never_make_two_parcels_share_o
         # And the adapter numbers on past every stored number of its prefix
         assert counter(pilot, "SIM-EXPRESS") >= max(int(n[-7:]) for n in stored), trial
         race.check(orders)
+
+
+BATCH = 4  # ships per batch
+
+
+@pytest.mark.parametrize("trials", TRIALS[:1])
+def test_two_batches_naming_the_same_waybills_in_opposite_order_never_deadlock(race, trials):
+    """A batch of ships takes every waybill's turn at once, sorted (service/waybills.py
+    take_turns): taken ship by ship, in the batch's order, two imports naming the same
+    numbers in opposite order each held the first and waited for the other's last, and
+    PostgreSQL aborted one (re-run: no caller saw it, but every trial paid a deadlock)."""
+    pilot = race.open()
+    for trial in range(trials // 10):
+        # Given packed orders, and waybill numbers two imports both name
+        start_trial(race, trial)
+        orders = packed_orders(pilot, trial, 2 * BATCH)
+        numbers = [f"SIM-EXPRESS-{9_000_000 + trial * 100 + n:07d}" for n in range(BATCH)]
+        # When one ships half of the orders under them in ascending order and the other the
+        # other half in descending order, at the same moment
+        up, down = race.run(
+            ("ship_batch", {"order_ids": orders[:BATCH], "carrier": "sim-express",
+                            "numbers": numbers}),
+            ("ship_batch", {"order_ids": orders[BATCH:], "carrier": "sim-express",
+                            "numbers": numbers[::-1]}))
+        # Then one batch ships, the other is refused whole (one open parcel per waybill)
+        assert sorted([up.result, down.result], key=str) == [None, "invalid_input"], (
+            trial, up, down)
+        won = orders[:BATCH] if up.result is None else orders[BATCH:]
+        stored = [p.tracking_no for o in orders for p in pilot.shipments.of_order(o)]
+        assert sorted(stored) == numbers, (trial, stored)
+        assert {pilot.orders.get(o).state for o in won} == {"shipped"}, trial
+        race.check(orders)
+    # And no two of them ever waited on each other in a circle (PostgreSQL would have said so)
+    deadlocks = race.deadlocks()
+    print(f"\n{race.url.split(':')[0]}: {trials // 10} trials, {deadlocks} deadlocks")
+    assert deadlocks in (None, 0), f"{deadlocks} deadlocks in {trials // 10} trials"

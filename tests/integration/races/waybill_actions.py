@@ -55,3 +55,31 @@ def ship_numbered(pilot: OrderPilot, order_ids: list[str], carrier: str) -> dict
         number = adapter.handed_out[-1] if len(adapter.handed_out) > bought else None
         done.append([order_id, number, error])
     return {"handed_out": adapter.handed_out, "ships": done}
+
+
+def ship_batch(pilot: OrderPilot, order_ids: list[str], carrier: str,
+               numbers: list[str]) -> str | None:
+    """An import ships these packed orders in one transaction, each under its number, in the
+    order given (the bulk path: replay.bulk.fire_orders, one pipeline batch), re-run on a
+    collision as every unit of work is: None, or the code of the error its caller sees."""
+    from integrations.replay import bulk
+    from integrations.service.contention import retrying
+    from integrations.service.inputs import Ship, parse
+    from statemachine import ids
+
+    ctx = pilot.context
+    moves = [bulk.Move(ids.ORDER.parse(order_id), "ship", ctx.clock.now(), "import",
+                       parse(Ship, {"parcels": [{"carrier": carrier, "tracking_no": number}]})
+                       .model_dump(exclude_none=True))
+             for order_id, number in zip(order_ids, numbers, strict=True)]
+
+    @retrying("shipping a batch")
+    def ship() -> list[bulk.Refused]:
+        with bulk.batch(ctx, moves) as tx:
+            return bulk.fire_orders(ctx, tx, moves)
+
+    try:
+        refused = ship()
+    except OrderPilotError as error:
+        return error.code
+    return f"refused: {refused}" if refused else None
