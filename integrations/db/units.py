@@ -57,43 +57,26 @@ class Units:
         self._closed = False
         self._write_turn, self._turn_pid = threading.Lock(), os.getpid()  # see `_writing`
 
-    @contextmanager
-    def begin(self, readonly: bool = False) -> Iterator[Connection]:
-        """A connection in a fresh transaction; commit on exit, roll back if the block raises."""
-        with self._writing(readonly):
-            connection = self._lease()
-            driver = connection.connection.driver_connection
-            try:
-                if self.sqlite:
-                    driver.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
-                yield connection
-                _commit(connection, driver)
-            except BaseException:
-                if not _rolled_back(connection, driver):
-                    self._discard(connection)
-                    raise
-                self._give_back(connection)
-                raise
-            self._give_back(connection)
+    def begin(self, readonly: bool = False) -> Unit:
+        """A connection in a fresh transaction; commit on exit, roll back if the block raises.
+        (A context manager written as a class, not a generator: every API call opens one,
+        and `contextlib`'s generator machinery around it, with the write turn's, cost more
+        than the BEGIN and COMMIT of an empty transaction.)"""
+        return Unit(self, readonly)
 
-    @contextmanager
-    def _writing(self, readonly: bool) -> Iterator[None]:
+    def _writing(self, readonly: bool, pid: int) -> threading.Lock | None:
         """On SQLite, this process's write transactions take turns on a lock before BEGIN
         IMMEDIATE: a thread waiting for another's COMMIT is woken when it ends, where SQLite's
         busy handler would sleep 1, 2, 5 … 100 ms between tries (measured: p99 of 1.7 s for
         16 concurrent webhook placements). After `WRITE_TURN_WAIT` s (a nested write unit of
-        the same thread: never here) it goes on and leaves the wait to SQLite, as before."""
+        the same thread: never here) it goes on and leaves the wait to SQLite, as before.
+        Returns the lock taken (the caller releases it), None when none was."""
         if readonly or not self.sqlite:
-            yield
-            return
-        if self._turn_pid != os.getpid():  # forked: a lock held by a parent's thread is not ours
-            self._write_turn, self._turn_pid = threading.Lock(), os.getpid()
-        turn = self._write_turn.acquire(timeout=WRITE_TURN_WAIT)
-        try:
-            yield
-        finally:
-            if turn:
-                self._write_turn.release()
+            return None
+        if self._turn_pid != pid:  # forked: a lock held by a parent's thread is not ours
+            self._write_turn, self._turn_pid = threading.Lock(), pid
+        turn = self._write_turn
+        return turn if turn.acquire(timeout=WRITE_TURN_WAIT) else None
 
     def close(self) -> None:
         """Close every idle connection (leased ones close when given back after this); a unit
@@ -107,11 +90,11 @@ class Units:
             connection.close()
         self.engine.dispose()
 
-    def _lease(self) -> Connection:
+    def _lease(self, pid: int) -> Connection:
         with self._free:
-            if os.getpid() != self._pid:  # forked: the parent's connections are not ours
+            if pid != self._pid:  # forked: the parent's connections are not ours
                 self._orphans += self._idle
-                self._idle, self._open, self._pid = [], 0, os.getpid()
+                self._idle, self._open, self._pid = [], 0, pid
             while not self._closed and not self._idle and self._open >= self.limit:
                 self._free.wait()
             if self._closed:
@@ -128,13 +111,13 @@ class Units:
                 self._free.notify()
             raise
 
-    def _give_back(self, connection: Connection) -> None:
+    def _give_back(self, connection: Connection, pid: int) -> None:
         with self._free:
-            if os.getpid() == self._pid and not self._closed:
+            if pid == self._pid and not self._closed:
                 self._idle.append(connection)
                 self._free.notify()
                 return
-            if os.getpid() == self._pid:  # leased when `close` ran: closed now, not kept
+            if pid == self._pid:  # leased when `close` ran: closed now, not kept
                 self._open -= 1
                 self._free.notify()
         connection.close()
@@ -145,6 +128,67 @@ class Units:
         with self._free:
             self._open -= 1
             self._free.notify()
+
+
+class Unit:
+    """One unit of work of `Units.begin`: the write turn (SQLite), a leased connection and its
+    transaction; committed when the block ends, rolled back if it raises. A connection whose
+    rollback failed is discarded, not given back."""
+
+    __slots__ = ("units", "readonly", "pid", "turn", "connection", "driver")
+
+    def __init__(self, units: Units, readonly: bool):
+        self.units, self.readonly = units, readonly
+
+    def __enter__(self) -> Connection:
+        units = self.units
+        # the process id, read once: a unit of work begins and ends in one thread, so in
+        # one process (a fork leaves only the forking thread in its child)
+        self.pid = pid = os.getpid()
+        self.turn = units._writing(self.readonly, pid)
+        try:
+            self.connection = connection = units._lease(pid)
+        except BaseException:
+            self._end_turn()
+            raise
+        self.driver = driver = connection.connection.driver_connection
+        if units.sqlite:
+            try:
+                driver.execute("BEGIN" if self.readonly else "BEGIN IMMEDIATE")
+            except BaseException:
+                self._undo()
+                raise
+        return connection
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: Any) -> bool:
+        if kind is not None:
+            self._undo()
+            return False  # the block's exception goes on
+        try:
+            _commit(self.connection, self.driver)
+        except BaseException:
+            self._undo()
+            raise
+        self.units._give_back(self.connection, self.pid)
+        self._end_turn()
+        return False
+
+    def _undo(self) -> None:
+        """Roll back and give the connection back (discard it if it could not roll back),
+        then end the write turn."""
+        try:
+            if _rolled_back(self.connection, self.driver):
+                self.units._give_back(self.connection, self.pid)
+            else:
+                self.units._discard(self.connection)
+        finally:
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        if self.turn is not None:
+            self.turn.release()
+            self.turn = None
 
 
 def _commit(connection: Connection, driver: Any) -> None:

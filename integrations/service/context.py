@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import copy
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from integrations.config import Settings
 from integrations.db.errors import schema_problem
@@ -72,8 +71,7 @@ class Context:
             # of its own binds it itself if it needs to (store_book).
             bind_book(store_book(self))
 
-    @contextmanager
-    def tx(self, readonly: bool = False) -> Iterator[Tx]:
+    def tx(self, readonly: bool = False) -> TxScope:
         """Open a transaction; commit when the block ends, roll back if it raises.
 
         A collision with another writer (deadlock, serialization failure, SQLite busy) leaves
@@ -81,17 +79,15 @@ class Context:
         as `SchemaMismatch` (naming its revision and the fix), a lost connection as
         `StoreUnavailable`, a refused value as `InvalidInput` — never as the driver's exception.
         """
-        try:
-            with self.units.begin(readonly) as connection:
-                yield tx_on(connection)
-        except Exception as error:
-            problem = schema_problem(error)
-            if problem is not None:  # a deployment error, not an outage: say so
-                raise schema_mismatch(self.engine, problem) from error
-            mapped = as_domain_error(error, self.engine.url.render_as_string(hide_password=True))
-            if mapped is None or mapped is error:
-                raise
-            raise mapped from error
+        return TxScope(self, readonly)
+
+    def domain_error(self, error: Exception) -> Exception | None:
+        """What `tx` raises instead of `error` (None: `error` itself)."""
+        problem = schema_problem(error)
+        if problem is not None:  # a deployment error, not an outage: say so
+            return schema_mismatch(self.engine, problem)
+        mapped = as_domain_error(error, self.engine.url.render_as_string(hide_password=True))
+        return None if mapped is None or mapped is error else mapped
 
     def payment_settings(self) -> PaymentSettings:
         """The payment settings (webhook secrets included): those the gateway was or will be
@@ -128,6 +124,49 @@ class Context:
         """Close this context once nothing refers to it any more, or when the process exits
         (for an owner that shares it and cannot tell when its last user is done)."""
         weakref.finalize(self, _close, self._owned)
+
+
+class TxScope:
+    """The context manager of `Context.tx` (a class, not a generator: one per API call, and
+    contextlib's generator machinery cost more than an empty transaction's BEGIN and COMMIT).
+    Whatever leaves the unit of work — its BEGIN, the block, its COMMIT — leaves as
+    `Context.domain_error` says."""
+
+    __slots__ = ("ctx", "readonly", "unit")
+
+    def __init__(self, ctx: Context, readonly: bool):
+        self.ctx, self.readonly = ctx, readonly
+
+    def __enter__(self) -> Tx:
+        self.unit = unit = self.ctx.units.begin(self.readonly)
+        try:
+            connection = unit.__enter__()
+        except Exception as error:
+            self._raise(error)
+        try:
+            return tx_on(connection)
+        except BaseException as error:
+            self.__exit__(type(error), error, error.__traceback__)
+            raise
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: Any) -> bool:
+        try:
+            if self.unit.__exit__(kind, error, trace):
+                return True
+        except Exception as raised:
+            self._raise(raised)
+        if isinstance(error, Exception):
+            mapped = self.ctx.domain_error(error)
+            if mapped is not None:
+                raise mapped from error
+        return False
+
+    def _raise(self, error: Exception) -> NoReturn:
+        mapped = self.ctx.domain_error(error)
+        if mapped is None:
+            raise error
+        raise mapped from error
 
 
 def _close(owned: list[Any]) -> None:
