@@ -208,9 +208,21 @@ _JSON_OPTIONS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACL
                  | orjson.OPT_NON_STR_KEYS)
 
 
+def iso_utc(value: datetime) -> str:
+    """`value.isoformat()`; for an aware UTC datetime (every time orderpilot keeps) written by
+    orjson, the same text (RFC 3339: microseconds only when there are some, "+00:00") at a
+    sixth of the instructions — `isoformat` formats through printf, ~12 k instructions, twice
+    per transition (its bound time and its event's `at`)."""
+    if value.tzinfo is UTC:
+        return orjson.dumps(value)[1:-1].decode()
+    return value.isoformat()
+
+
 def _sqlite_ts(value: datetime) -> str:
-    if value.tzinfo is UTC:  # the common case: the text before its "+00:00"
-        return value.isoformat(" ", "microseconds")[:26]
+    if value.tzinfo is UTC:  # the common case: 'YYYY-MM-DD HH:MM:SS.ffffff', iso_utc's figures
+        text = iso_utc(value)
+        return (f"{text[:10]} {text[11:26]}" if value.microsecond
+                else f"{text[:10]} {text[11:19]}.000000")
     if value.utcoffset():
         value = value.astimezone(UTC)
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -45,7 +45,7 @@ from integrations.db import carrier_store
 from integrations.db.case_stock import CASE_INTENTS, CaseStock
 from integrations.db.rows import BY_ENTITY, LINES, RowMap, insert_sql, upsert_sql, written
 from integrations.db.schema import DeadlineRow, OutboxRow, TransitionRow
-from integrations.db.sql import Sql, Times, to_json
+from integrations.db.sql import Sql, Times, iso_utc, to_json
 from integrations.db.stock import StockStore, in_list
 from statemachine import ids
 from statemachine.errors import ConcurrentUpdate
@@ -274,7 +274,7 @@ def event_json(change: Change, details: str) -> str:
     head = to_json({"order_id": ids.ORDER(change.order_id), "entity_id": fired.entity_id,
                     "trigger": fired.trigger, "from_state": fired.from_state,
                     "to_state": fired.to_state, "actor": fired.actor,
-                    "at": fired.at.isoformat(), **change.data})
+                    "at": iso_utc(fired.at), **change.data})
     return f'{head[:-1]},"details":{details}}}'
 
 

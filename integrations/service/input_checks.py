@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -128,6 +128,17 @@ def check_text(field: str, value: Any, max_length: int, *, what: str = "text") -
 
 
 def check_actor(actor: Any) -> str:
+    if type(actor) is str:  # hashable: a name checked before is known good
+        return _checked_actor(actor)
+    return check_text("actor", actor, limits.ACTOR, what="a name")
+
+
+@lru_cache(maxsize=256)
+def _checked_actor(actor: str) -> str:
+    """`check_text` of an actor, kept: the check is a function of the text alone, and the
+    same few names come with every call ("api", "carrier:sf-express"), each checked
+    character by character (its Unicode category) on every call. A refusal is not kept
+    (lru_cache keeps no exception): a bad name is refused each time."""
     return check_text("actor", actor, limits.ACTOR, what="a name")
 
 

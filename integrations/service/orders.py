@@ -42,6 +42,7 @@ DECISION = {RiskAction.APPROVE: "approve", RiskAction.VERIFY: "verify",
 T = TypeVar("T")
 
 event_data = order_event_data  # the name other modules know
+ORDER_TRIGGERS = tuple(ORDER_PARAMS)  # what `fire_order` takes, in the order errors list them
 
 
 def place_order(ctx: Context, request: PlaceOrder, actor: str,
@@ -161,7 +162,7 @@ def fire_order(ctx: Context, order_id: int, trigger: str, actor: str,
                params: dict[str, Any], idempotency_key: str | None = None,
                now: datetime | None = None) -> Order:
     """Fire `trigger` on an order with validated params; a repeated key applies once."""
-    checked = trigger_params(trigger, list(ORDER_PARAMS), ORDER_PARAMS, Empty, params)
+    checked = trigger_params(trigger, ORDER_TRIGGERS, ORDER_PARAMS, Empty, params)
     if trigger == "ship" and not checked.get("parcels"):  # carriers selected at ship: the
         check_catalogue(ctx)  # catalogue's first check loads a table, not under the lock
     now = now or ctx.clock.now()
