@@ -240,10 +240,11 @@ def _given_back(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours:
     units = tuple((tuple(numbers.get(str(line.line_item_id), ())), line.quantity,
                    minor(line.subtotal, ours.currency, f"refund_line_items[{i}].subtotal"))
                   for i, line in enumerate(refund.refund_line_items))
-    waiting = tuple(key for key, t, _, _ in shopify.refund_shares(refund, ours.currency)
-                    if t.status == shopify.PENDING
+    shares = shopify.refund_shares(refund, ours.currency)
+    waiting = tuple(key for key, t, _, _ in shares if t.status == shopify.PENDING
                     and tx.store.inbox_get(_transaction_key(d.shop, key)) is None)
-    return admin_refunds.GivenBack(units, waiting, counted=counted)
+    paying = tuple(key for key, t, _, _ in shares if t.status == shopify.SETTLED)
+    return admin_refunds.GivenBack(units, waiting, counted=counted, paying=paying)
 
 
 def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
@@ -259,6 +260,10 @@ def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopif
     given = _given_back(tx, d, refund, ours, by_amount)
     if given is None:  # an order placed before line item ids were kept: units unknown
         return []
+    # units a lost chargeback paid back already: their pending money is paid twice (when it
+    # settles), or their money counted by amount is (told now)
+    _, given, _ = admin_refunds.given_again(ctx, tx, ours, 0, f"shopify:{refund.id}", given,
+                                            ", ".join(given.paying), now)
     if counted and not by_amount:
         settled, own = [], [(nos, units) for nos, units, _ in given.units]
     else:
@@ -350,6 +355,11 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
                                    f"{ids.ORDER(ours.id)}"})
     if given is not None and given.settled:  # a refund of ours it pays a chargeback paid
         goods, twice = admin_refunds.paid_twice(ctx, tx, ours, goods, ref, given.settled, now)
+        if twice:
+            ours, reason = tx.store.get_order(ours.id), f"{reason} ({twice})"
+    elif given is not None and given.units:  # units a lost chargeback paid back before it
+        goods, given, twice = admin_refunds.given_again(ctx, tx, ours, goods, ref, given,
+                                                        ", ".join(given.paying), now)
         if twice:
             ours, reason = tx.store.get_order(ours.id), f"{reason} ({twice})"
     left = ours.paid - ours.refunded

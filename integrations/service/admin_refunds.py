@@ -95,12 +95,14 @@ class GivenBack:
     (the numbers of our lines it may be, units, their subtotal); the refund's transactions
     still pending (their keys), and the one whose settling this booking is, if any;
     `counted`: goods of its money the order counted refunded already, by amount, when its
-    transactions settled before it arrived (its units then unknown)."""
+    transactions settled before it arrived (its units then unknown); `paying`: its
+    transactions that succeeded (their keys)."""
 
     units: tuple[tuple[tuple[int, ...], int, int], ...] = ()
     waiting: tuple[str, ...] = ()
     settled: str | None = None
     counted: int = 0
+    paying: tuple[str, ...] = ()
 
 
 Units = list[tuple[tuple[int, ...], int]]  # (the numbers of our lines they may be, units)
@@ -308,36 +310,84 @@ def _settle_one(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, amount
 def paid_twice(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, transaction: str,
                now: datetime) -> tuple[int, str | None]:
     """A provider refund's transaction settling late (`transaction`, its goods `goods`) for
-    units of a refund of ours that a lost chargeback settled while it was pending: the bank
-    and the merchant both paid them back. That money did go to the buyer: the order counts it
-    as a refund of its own, within what it has left (what passes it is a loss beyond the
-    order), its units are not marked again (the chargeback's settlement marked them), and
-    finance is told (`refund_paid_twice`). (goods left for the usual booking, a note for the
-    ledger row; None when it pays nothing twice.)"""
+    units of a refund of ours that a lost chargeback settled while it was pending — or that
+    named them after the chargeback (`given_again`): the bank and the merchant both paid them
+    back. That money did go to the buyer: the order counts it as a refund of its own, within
+    what it has left (what passes it is a loss beyond the order), its units are not marked
+    again (the chargeback's settlement marked them), and finance is told
+    (`refund_paid_twice`). (goods left for the usual booking, a note for the ledger row; None
+    when it pays nothing twice.)"""
     notes = []
-    for op, progress in _settled_by_chargeback(tx, order, transaction):
-        twice = min(goods, int(progress.get("paid_back", 0)) - int(progress.get("twice", 0)))
-        progress.update(waiting=[w for w in progress["waiting"] if w != transaction],
-                        twice=int(progress.get("twice", 0)) + max(twice, 0))
-        tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
-        if twice <= 0:
+    for op, progress in _settled_by_chargeback(tx, order):
+        if transaction not in progress["waiting"]:
             continue
+        progress["waiting"] = [w for w in progress["waiting"] if w != transaction]
+        twice, note = _pay_twice(ctx, tx, order, op, progress, goods, 0, ref, transaction,
+                                 now)
         goods -= twice
-        order = tx.store.get_order(order.id, lock=True)
-        counted = min(twice, order.paid - order.refunded)
-        why = (f"{ref} paid {op.key}'s units ({op.reason or 'refund'}) a second time: "
-               f"{progress['settled_by']} paid them back while it was pending")
-        if counted > 0:
-            orders.fire(ctx, tx, order, "refund", op.provider,
-                        {"amount": counted, "reason": why}, now)
-        tx.writer.signal("refund_paid_twice", "order", order.id, order.id, now, {
-            "amount": twice, "currency": op.currency, "counted": counted,
-            "beyond_order": twice - counted, "operation": op.key,
-            "case": op.purpose.get("case"), "paid_back_by": progress["settled_by"],
-            "refund": ref, "transaction": transaction, "reason": why})
-        notes.append(why + (f" ({twice - counted} beyond what the order had left)"
-                            if counted < twice else ""))
+        notes += [note] if note else []
     return goods, "; ".join(notes) or None
+
+
+def given_again(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, given: GivenBack,
+                paying: str, now: datetime) -> tuple[int, GivenBack, str | None]:
+    """A provider refund naming units of a refund of ours that a lost chargeback settled
+    before it came (units no admin refund had given back then: the chargeback paid for them) —
+    the merchant refunding from a stale list, or its webhook delayed. Matched by units, as
+    `settle_covered` matches them, so both orders of arrival end alike: those units are taken
+    from `given` (not the order's own refund: not marked again); the goods it gives for them
+    now (`goods`, and first those the order `counted` already by amount) are paid twice
+    (`_pay_twice`, its transactions `paying`); its transactions still pending are waited for,
+    as if pending when the chargeback came (`paid_twice` books them as they settle, and
+    `paid_back_already` owes nothing again if they fail). (goods left, `given` less what it
+    took, a note for the ledger row or None.)"""
+    pool = [[set(nos), units, subtotal, units] for nos, units, subtotal in given.units]
+    counted, notes = given.counted, []
+    for op, progress in _settled_by_chargeback(tx, order):
+        had = sum(int(n) for n in progress["units"].values())
+        priced = _take_units(op, progress, pool)
+        if sum(int(n) for n in progress["units"].values()) == had:
+            continue  # it names none of the units the chargeback paid for
+        progress.update(refs=sorted({*progress["refs"], ref}),
+                        waiting=sorted({*progress["waiting"], *given.waiting}))
+        twice, note = _pay_twice(ctx, tx, order, op, progress, min(goods + counted, priced),
+                                 counted, ref, paying, now)
+        recount = min(twice, counted)
+        goods, counted = goods - (twice - recount), counted - recount
+        notes += [note] if note else []
+    left = tuple((tuple(sorted(nos)), units, subtotal * units // whole)
+                 for nos, units, subtotal, whole in pool if units > 0)
+    return goods, replace(given, units=left, counted=counted), "; ".join(notes) or None
+
+
+def _pay_twice(ctx: Context, tx: Tx, order: Order, op: PaymentOperation,
+               progress: dict[str, Any], goods: int, counted: int, ref: str,
+               transaction: str, now: datetime) -> tuple[int, str | None]:
+    """Of `goods` a provider refund gives for units of `op` a chargeback paid back, what is
+    paid a second time (at most the chargeback's part not paid twice yet), with its note: the
+    order counts it (all but what it `counted` already) within what it has left, finance is
+    told. The progress is kept, what was paid twice added to it."""
+    twice = max(min(goods, int(progress.get("paid_back", 0)) - int(progress.get("twice", 0))),
+                0)
+    progress["twice"] = int(progress.get("twice", 0)) + twice
+    tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
+    if twice <= 0:
+        return 0, None
+    order = tx.store.get_order(order.id, lock=True)
+    already = min(twice, counted)  # counted by amount when its money came before its units
+    fired = min(twice - already, order.paid - order.refunded)
+    why = (f"{ref} paid {op.key}'s units ({op.reason or 'refund'}) a second time: "
+           f"{progress['settled_by']} paid them back as well")
+    if fired > 0:
+        orders.fire(ctx, tx, order, "refund", op.provider, {"amount": fired, "reason": why},
+                    now)
+    tx.writer.signal("refund_paid_twice", "order", order.id, order.id, now, {
+        "amount": twice, "currency": op.currency, "counted": already + fired,
+        "beyond_order": twice - already - fired, "operation": op.key,
+        "case": op.purpose.get("case"), "paid_back_by": progress["settled_by"],
+        "refund": ref, "transaction": transaction, "reason": why})
+    return twice, why + (f" ({twice - already - fired} beyond what the order had left)"
+                         if already + fired < twice else "")
 
 
 def paid_back_already(tx: Tx, order: Order, transaction: str, now: datetime) -> str | None:
@@ -345,22 +395,24 @@ def paid_back_already(tx: Tx, order: Order, transaction: str, now: datetime) -> 
     of ours it was paying: nothing is owed again (the bank paid the buyer back). Why, and the
     transaction no longer waited for; None if it pays no such refund."""
     why = []
-    for op, progress in _settled_by_chargeback(tx, order, transaction):
+    for op, progress in _settled_by_chargeback(tx, order):
+        if transaction not in progress["waiting"]:
+            continue
         progress.update(waiting=[w for w in progress["waiting"] if w != transaction])
         tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
         why.append(f"{progress['settled_by']} paid {op.key} back")
     return "; ".join(why) or None
 
 
-def _settled_by_chargeback(tx: Tx, order: Order, transaction: str
+def _settled_by_chargeback(tx: Tx, order: Order
                            ) -> list[tuple[PaymentOperation, dict[str, Any]]]:
-    """The order's refunds of ours a chargeback settled whose progress still waits for
-    `transaction` (a provider refund of their units, pending when the chargeback was lost)."""
+    """The order's refunds of ours naming units that a lost chargeback settled (their
+    progress says `paid_back`), oldest first, each with its progress."""
     found = []
     for op in MoneyStore(tx.store.sql).of_order(order.id):
         if op.kind is OperationKind.REFUND and op.status is OperationStatus.SUCCEEDED \
                 and op.provider in REFUNDED_BY_MERCHANT and op.lines:
             progress = _progress(tx, op)
-            if progress.get("paid_back") is not None and transaction in progress["waiting"]:
+            if progress.get("paid_back") is not None:
                 found.append((op, progress))
     return found
