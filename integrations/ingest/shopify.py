@@ -6,6 +6,8 @@ secret (Shopify's documented scheme), compared in constant time before anything 
 Mapping (what Shopify calls it → what orderpilot needs; a missing or unusable field is an
 `InvalidInput` naming the Shopify field, e.g. `line_items[1].sku`):
 - customer.id → buyer `shopify-<id>` (a guest: `shopify-guest-<hash of the email>`);
+- customer.phone (else the order's `phone`) → the buyer's phone; shipping_address.phone is
+  the recipient's (the order keeps and the risk rules count both);
 - line_items → lines by sku at the price after the line's discounts (a line whose discounted
   total does not divide evenly by its quantity becomes two lines of the same sku, one cent
   apart, so the order total is exactly what the buyer paid for the goods);
@@ -96,6 +98,7 @@ class ShopifyOrder(_Loose):
     cancelled_at: str | None = None
     cancel_reason: str | None = None
     browser_ip: str | None = None
+    phone: str | None = None  # the buyer's, given at checkout
     client_details: ClientDetails | None = None
     customer: Customer | None = None
     customer_locale: str | None = None
@@ -168,7 +171,7 @@ def place_request(order: ShopifyOrder, shop_currency: str) -> dict[str, Any]:
                 "street": street, "city": address.city, "province": address.province,
                 "postal_code": address.zip, "country": address.country_code or "CN",
                 "phone": address.phone, "recipient": address.name}.items() if v},
-            "phone": address.phone or (order.customer.phone if order.customer else None),
+            "phone": _buyer_phone(order),
             "ip": ip, "email": order.email or (order.customer.email if order.customer
                                                else None),
             "locale": order.customer_locale}
@@ -220,6 +223,13 @@ def failed(refund: ShopifyRefund) -> list[str]:
 
 def refund_currency(refund: ShopifyRefund) -> str | None:
     return next((t.currency for t in refund.transactions if t.currency), None)
+
+
+def _buyer_phone(order: ShopifyOrder) -> str | None:
+    """The buyer's own number: the customer's, else the one given at checkout. Never the
+    shipping address's: that is the recipient's, counted by the risk rules as such (a ring
+    ships to one collecting phone behind buyers who each give their own)."""
+    return (order.customer.phone if order.customer else None) or order.phone
 
 
 def _buyer(order: ShopifyOrder) -> str | None:
