@@ -83,8 +83,7 @@ def payment_event(event: PaymentEvent, run: Run) -> JSONResponse:
     """Gateway event: succeeded → pay (late money: revived or refunded by policy), refunded /
     chargeback → refund, failed → recorded."""
     outcome = run(lambda c: handlers.payment_event(c, event))
-    handlers.late_refund(run.ctx, outcome)  # after the commit, as the providers' hooks do
-    return _reply(outcome)
+    return _reply(handlers.late_refund(run.ctx, outcome))  # after the commit, as the hooks do
 
 
 @router.post("/v1/carriers/events", tags=["carriers"])

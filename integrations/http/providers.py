@@ -118,10 +118,7 @@ def _apply(ctx: Ctx, event: MoneyEvent):  # type: ignore[no-untyped-def]
 def _make(ctx: Ctx, keys: list[str]) -> None:
     """The provider calls a notice recorded; whatever stops one leaves it pending for the
     money sweep (the notice itself is booked: its answer stands)."""
-    try:
-        money.execute_quietly(ctx, keys)
-    except Exception:
-        log.exception("payment operations %s left to the money sweep", keys)
+    money.execute_after_commit(ctx, keys)
 
 
 def _refused_json(problem: str) -> JSONResponse:

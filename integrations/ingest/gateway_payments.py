@@ -6,6 +6,7 @@ transaction. Stripe's and Alipay's own notifications are money_events.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -70,13 +71,19 @@ def payment_event(ctx: Context, event: PaymentEvent) -> Outcome:
     return once(ctx, "payments", f"payment.{event.type}", event, apply)
 
 
-def late_refund(ctx: Context, outcome: Outcome) -> None:
+def late_refund(ctx: Context, outcome: Outcome) -> Outcome:
     """After the commit: make the refund of late money a payment event recorded (its key is
-    the payment's; a repeat, or a refund made already, changes nothing; a transient failure
-    is left to the money sweep)."""
-    refund = (outcome.body.get("late_payment") or {}).get("refund")
-    if refund:
-        money.execute_quietly(ctx, [refund])
+    the payment's; a repeat, or a refund made already, changes nothing) and answer how it
+    ended in `late_payment.refund_status`. Whatever stops it there (a timeout, a collision
+    settling it) leaves it `pending` for the money sweep: the event is booked, its answer
+    stands — not a 503 'nothing was written' that has the gateway resend it."""
+    late = outcome.body.get("late_payment") or {}
+    if not late.get("refund"):
+        return outcome
+    money.execute_after_commit(ctx, [late["refund"]])
+    status = money.get(ctx, late["refund"]).status.value
+    return replace(outcome, body={**outcome.body,
+                                  "late_payment": {**late, "refund_status": status}})
 
 
 def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent, now: datetime

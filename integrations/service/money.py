@@ -102,6 +102,18 @@ def execute_quietly(ctx: Context, keys: Sequence[str]) -> list[PaymentOperation]
     return done
 
 
+def execute_after_commit(ctx: Context, keys: Sequence[str]) -> None:
+    """`execute_quietly` for a caller whose own work is committed and answered already (a
+    booked event, a granted refund): whatever else stops a call there — a collision settling
+    it, the store away, an error the provider's SDK raised — leaves it pending for the money
+    sweep (same key: the provider pays once) and is logged, never raised, so the answer says
+    what was committed, not a 503 'nothing was written'."""
+    try:
+        execute_quietly(ctx, keys)
+    except Exception:
+        log.exception("payment operations %s left to the money sweep", list(keys))
+
+
 def execute_pending(ctx: Context, order_no: int) -> list[PaymentOperation]:
     """Execute every operation of an order still waiting for the provider (after a commit
     that recorded some: a lost parcel's compensation, a cancellation's refund)."""

@@ -127,8 +127,10 @@ def pay(ctx: Context, key: str) -> PaymentOperation:
     """Make a recorded refund's provider call (the shop's gateway) and book its answer; as it
     ends — pending after a timeout, or when the payment secrets cannot be read (its `error`
     `payment secrets unavailable: …`, nothing asked of the provider): the money sweep makes
-    it again with the same key. Never raises for either: the approval before it stands."""
-    money.execute_quietly(ctx, [key])
+    it again with the same key; so does a collision (or the store away) settling the answer:
+    the sweep asks again under the key and the provider answers with its first result. Never
+    raises for any of them: the approval before it stands."""
+    money.execute_after_commit(ctx, [key])
     return money.get(ctx, key)
 
 

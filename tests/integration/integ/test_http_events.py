@@ -8,6 +8,9 @@ from sqlalchemy import select
 
 from integrations.db.money_store import MoneyStore
 from integrations.db.schema_integrations import PaymentRecordRow, WebhookEventRow
+from integrations.service import money
+from integrations.service.money_sweep import sweep_money
+from statemachine.errors import Contention
 from tests.integration.integ.events import order_placed, payment, tracking
 from tests.integration.integ.server import row_counts
 
@@ -200,13 +203,57 @@ def test_money_for_an_expired_order_is_recorded_and_refunded_not_refused(client,
     assert late.status_code == 200, late.text
     assert "refund late-refund:payments:ref-" in late.json()["note"]
     assert late.json()["late_payment"] == {"revived": False,
-                                           "refund": f"late-refund:payments:ref-{order['id']}"}
+                                           "refund": f"late-refund:payments:ref-{order['id']}",
+                                           "refund_status": "succeeded"}
     assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["late_capture", "refund"]
     with shop.context.tx(readonly=True) as tx:
         [refund] = MoneyStore(tx.store.sql).of_order(int(order["id"][2:]))
     assert (refund.kind.value, refund.amount, refund.status.value) == (
         "refund", order["total"], "succeeded")
     assert shop.orders.get(order["id"]).state == "expired"
+
+
+def collide_once_settling(monkeypatch):
+    """Our store refuses to settle the next provider answer once (a collision with another
+    writer, past the retries of the settling transaction), as 2ae96b4's Stripe test does."""
+    real, collisions = money.settle, [Contention("settling the refund", 6, "deadlock")]
+
+    def settle(ctx, key, result):
+        if collisions:
+            raise collisions.pop()
+        return real(ctx, key, result)
+
+    monkeypatch.setattr(money, "settle", settle)
+    return collisions
+
+
+def test_late_money_whose_refund_collides_settling_is_answered_booked_and_swept_once(
+        client, shop, monkeypatch):
+    # Given an order whose hold lapsed, and our store colliding once settling the refund
+    order = placed(client)
+    shop.sweep(shop.clock.now() + timedelta(minutes=31))
+    collisions = collide_once_settling(monkeypatch)
+    # When the gateway says the money arrived anyway
+    late = client.post("/v1/payments/events", payment(order, "late-1"))
+    # Then the booked event is answered 200, its refund pending for the sweep (before: 503
+    # "nothing was written" after the event's commit, and a resend refunded nothing more)
+    assert late.status_code == 200, late.text
+    assert collisions == []
+    key = f"late-refund:payments:ref-{order['id']}"
+    assert late.json()["late_payment"] == {"revived": False, "refund": key,
+                                           "refund_status": "pending"}
+    assert [(op.key, op.status.value) for op in _operations(shop, order)] == [(key, "pending")]
+    # And the money sweep settles it under the same key: the provider refunded once
+    sweep_money(shop.context, shop.clock.now() + timedelta(minutes=5))
+    assert [(op.key, op.status.value) for op in _operations(shop, order)] == [
+        (key, "succeeded")]
+    assert [r.kind for r in rows(shop, PaymentRecordRow)] == ["late_capture", "refund"]
+    assert [b.kind for b in shop.context.gateway.books].count("refund") == 1
+
+
+def _operations(shop, order):
+    with shop.context.tx(readonly=True) as tx:
+        return MoneyStore(tx.store.sql).of_order(int(order["id"][2:]))
 
 
 def _currencies(shop, order):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from integrations.service.money_sweep import sweep_money
 from tests.integration.integ.events import order_placed, payment
-from tests.integration.integ.test_http_events import placed
+from tests.integration.integ.test_http_events import collide_once_settling, placed
 
 
 def test_a_reviewer_approves_an_order_held_for_review(client, shop):
@@ -167,6 +170,40 @@ def test_a_reviewer_decides_an_after_sales_request_held_for_a_person(client, sho
     steps = [h for h in shop.orders.history(order["id"]) if h.entity_id == opened["id"]]
     assert [(h.trigger, h.actor) for h in steps][-2:] == [("approve", "reviewer:amy"),
                                                           ("refund", "reviewer:amy")]
+
+
+def test_a_grant_whose_refund_collides_settling_answers_pending_and_the_sweep_pays_once(
+        client, shop, monkeypatch):
+    # Given a refund request held for a person on a paid order, and our store colliding once
+    # settling the provider's answer to its refund
+    order = placed(client)
+    client.post("/v1/payments/events", payment(order))
+    opened = client.post(f"/v1/shop/orders/{order['id']}/cases",
+                         {"event_id": "as-20", "kind": "refund_only", "reason": "包装破损",
+                          "lines": [{"line_no": 1, "quantity": 1}]}).json()["case"]
+    shop.cases.fire(opened["id"], "review", actor="system:refund-review")
+    collisions = collide_once_settling(monkeypatch)
+    # When the reviewer grants it over HTTP
+    response = client.post(f"/v1/reviews/cases/{opened['id']}/decision",
+                           {"event_id": "rev-c-20", "decision": "approve", "reviewer": "amy",
+                            "reason": "photos show the damage"})
+    # Then the committed grant is answered 200, its refund pending for the sweep (before: 503
+    # "nothing was written", the approval committed and its replay answering otherwise)
+    assert response.status_code == 200, response.text
+    assert collisions == []
+    assert response.json()["case"]["state"] == "approved"
+    refund = response.json()["refund"]
+    assert (refund["status"], refund["refund"], refund["amount"]) == (
+        "pending", f"refund:{opened['id']}", 1999)
+    # And the money sweep pays it under the same key: the provider refunded once
+    sweep_money(shop.context, shop.clock.now() + timedelta(minutes=5))
+    assert shop.cases.get(opened["id"]).state == "refunded"
+    assert shop.orders.get(order["id"]).refunded == 1999
+    with shop.context.tx(readonly=True) as tx:
+        paid_back = tx.store.sql.all("SELECT kind, amount FROM payment_records WHERE "
+                                     "kind = 'refund'", {})
+    assert [tuple(r) for r in paid_back] == [("refund", 1999)]
+    assert [b.kind for b in shop.context.gateway.books].count("refund") == 1
 
 
 def test_a_grant_whose_refund_the_store_refuses_answers_refused_and_stands(client, shop):
