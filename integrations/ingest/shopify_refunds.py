@@ -42,7 +42,7 @@ from integrations.ingest.shopify_common import (
     one_at_a_time,
     payment_record,
 )
-from integrations.service import admin_refunds, money_requests, orders
+from integrations.service import admin_refunds, money_requests, orders, paid_twice
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import parse
 from integrations.service.late_payments import given_back_in_admin, owed_in_admin
@@ -155,7 +155,7 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
                f"(transaction {t.id}: {t.status}): the buyer is not paid back; refund again in "
                "Shopify's admin")
         ours = tx.store.get_order(ours.id, lock=True)
-        paid_back = admin_refunds.paid_back_already(tx, ours, str(t.id), now)
+        paid_back = paid_twice.paid_back_already(tx, ours, str(t.id), now)
         if paid_back:  # the refund of ours it was paying was settled by a lost chargeback
             why = (f"shopify refund {refund or '(not received)'} failed at the gateway "
                    f"(transaction {t.id}: {t.status}): nothing owed again, {paid_back}")
@@ -262,7 +262,7 @@ def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopif
         return []
     # units a lost chargeback paid back already: their pending money is paid twice (when it
     # settles), or their money counted by amount is (told now)
-    _, given, _ = admin_refunds.given_again(ctx, tx, ours, 0, f"shopify:{refund.id}", given,
+    _, given, _ = paid_twice.given_again(ctx, tx, ours, 0, f"shopify:{refund.id}", given,
                                             ", ".join(given.paying), now)
     if counted and not by_amount:
         settled, own = [], [(nos, units) for nos, units, _ in given.units]
@@ -354,11 +354,11 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
         raise InvalidInput({field: f"refunds {money} but the ledger holds only {kept} of "
                                    f"{ids.ORDER(ours.id)}"})
     if given is not None and given.settled:  # a refund of ours it pays a chargeback paid
-        goods, twice = admin_refunds.paid_twice(ctx, tx, ours, goods, ref, given.settled, now)
+        goods, twice = paid_twice.paid_twice(ctx, tx, ours, goods, ref, given.settled, now)
         if twice:
             ours, reason = tx.store.get_order(ours.id), f"{reason} ({twice})"
     elif given is not None and given.units:  # units a lost chargeback paid back before it
-        goods, given, twice = admin_refunds.given_again(ctx, tx, ours, goods, ref, given,
+        goods, given, twice = paid_twice.given_again(ctx, tx, ours, goods, ref, given,
                                                         ", ".join(given.paying), now)
         if twice:
             ours, reason = tx.store.get_order(ours.id), f"{reason} ({twice})"

@@ -50,7 +50,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.db.money_store import MoneyStore
-from integrations.service import money_requests, orders
+from integrations.service import money_requests
 from integrations.service.context import Context, Tx
 from integrations.service.money_effects import apply_effects
 from statemachine.money import (
@@ -125,8 +125,8 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
     for op in owed_in_admin(tx, order):
         if not op.lines:
             continue
-        progress = _progress(tx, op)
-        priced = _take_units(op, progress, pool)
+        progress = progress_of(tx, op)
+        priced = take_units(op, progress, pool)
         if not priced and ref not in progress["refs"]:
             continue  # this refund gives back none of its units
         give = max(min(goods + counted, op.amount - progress["given"],
@@ -141,7 +141,7 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
             settled += _settle_given(ctx, tx, order, op, progress["given"], ref, now,
                                      progress["counted"])
         else:
-            tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
+            tx.store.inbox_replace(progress_key(op), "admin-refund", progress, now)
     return goods, settled, [(tuple(sorted(nos)), left) for nos, left, _, _ in pool if left > 0]
 
 
@@ -169,20 +169,20 @@ def mark_given_back(tx: Tx, order_id: int, units: Units) -> dict[int, int]:
     return marked
 
 
-def _progress(tx: Tx, op: PaymentOperation) -> dict[str, Any]:
+def progress_of(tx: Tx, op: PaymentOperation) -> dict[str, Any]:
     """What provider refunds gave a refund of ours so far: units of its lines, what Shopify
     priced them at (`due`), the money given (`given`), their refs, their pending transactions."""
-    kept = tx.store.inbox_get(_progress_key(op)) or {}
+    kept = tx.store.inbox_get(progress_key(op)) or {}
     return {**kept, "target": op.order_id, "units": dict(kept.get("units", {})),
             "due": int(kept.get("due", 0)), "given": int(kept.get("given", 0)),
             "refs": list(kept.get("refs", [])), "waiting": list(kept.get("waiting", []))}
 
 
-def _progress_key(op: PaymentOperation) -> str:
+def progress_key(op: PaymentOperation) -> str:
     return f"admin-refund:{op.key}"
 
 
-def _take_units(op: PaymentOperation, progress: dict[str, Any], pool: list[list[Any]]) -> int:
+def take_units(op: PaymentOperation, progress: dict[str, Any], pool: list[list[Any]]) -> int:
     """Take from `pool` (the refund's lines not yet spoken for) the units `op` still lacks;
     what the refund priced those units at (their share of each line's subtotal)."""
     priced = 0
@@ -248,7 +248,7 @@ def settle_all(ctx: Context, tx: Tx, order: Order, ref: str, now: datetime) -> l
 def still_lacking(tx: Tx, op: PaymentOperation) -> int:
     """What a refund of ours owed in the admin still lacks: what it asks less the money
     provider refunds already gave for its units (held for it until all are back)."""
-    return op.amount - (_progress(tx, op)["given"] if op.lines else 0)
+    return op.amount - (progress_of(tx, op)["given"] if op.lines else 0)
 
 
 def paid_back_by(tx: Tx, order: Order, amount: int) -> list[tuple[PaymentOperation, int]]:
@@ -272,9 +272,9 @@ def settle_paid_back(ctx: Context, tx: Tx, order: Order,
                       sum(op.amount for op, _ in paid_back), ref, now)[1]
     for op, lacking in paid_back:
         if op.key in settled and op.lines:  # its progress says it is all given now, and by
-            progress = _progress(tx, op)    # whom: money its admin refunds still bring is
+            progress = progress_of(tx, op)    # whom: money its admin refunds still bring is
             progress.update(given=op.amount, paid_back=lacking, settled_by=ref)  # paid twice
-            tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
+            tx.store.inbox_replace(progress_key(op), "admin-refund", progress, now)
     return sum(lacking for op, lacking in paid_back if op.key in settled)
 
 
@@ -302,117 +302,3 @@ def _settle_one(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, amount
     apply_effects(ctx, tx, tx.store.get_order(order.id, lock=True),
                   replace(op, amount=amount), result, now, counted=counted)
     return True
-
-
-# --- money an admin refund brings for a refund of ours a chargeback paid back already --------
-
-
-def paid_twice(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, transaction: str,
-               now: datetime) -> tuple[int, str | None]:
-    """A provider refund's transaction settling late (`transaction`, its goods `goods`) for
-    units of a refund of ours that a lost chargeback settled while it was pending — or that
-    named them after the chargeback (`given_again`): the bank and the merchant both paid them
-    back. That money did go to the buyer: the order counts it as a refund of its own, within
-    what it has left (what passes it is a loss beyond the order), its units are not marked
-    again (the chargeback's settlement marked them), and finance is told
-    (`refund_paid_twice`). (goods left for the usual booking, a note for the ledger row; None
-    when it pays nothing twice.)"""
-    notes = []
-    for op, progress in _settled_by_chargeback(tx, order):
-        if transaction not in progress["waiting"]:
-            continue
-        progress["waiting"] = [w for w in progress["waiting"] if w != transaction]
-        twice, note = _pay_twice(ctx, tx, order, op, progress, goods, 0, ref, transaction,
-                                 now)
-        goods -= twice
-        notes += [note] if note else []
-    return goods, "; ".join(notes) or None
-
-
-def given_again(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, given: GivenBack,
-                paying: str, now: datetime) -> tuple[int, GivenBack, str | None]:
-    """A provider refund naming units of a refund of ours that a lost chargeback settled
-    before it came (units no admin refund had given back then: the chargeback paid for them) —
-    the merchant refunding from a stale list, or its webhook delayed. Matched by units, as
-    `settle_covered` matches them, so both orders of arrival end alike: those units are taken
-    from `given` (not the order's own refund: not marked again); the goods it gives for them
-    now (`goods`, and first those the order `counted` already by amount) are paid twice
-    (`_pay_twice`, its transactions `paying`); its transactions still pending are waited for,
-    as if pending when the chargeback came (`paid_twice` books them as they settle, and
-    `paid_back_already` owes nothing again if they fail). (goods left, `given` less what it
-    took, a note for the ledger row or None.)"""
-    pool = [[set(nos), units, subtotal, units] for nos, units, subtotal in given.units]
-    counted, notes = given.counted, []
-    for op, progress in _settled_by_chargeback(tx, order):
-        had = sum(int(n) for n in progress["units"].values())
-        priced = _take_units(op, progress, pool)
-        if sum(int(n) for n in progress["units"].values()) == had:
-            continue  # it names none of the units the chargeback paid for
-        progress.update(refs=sorted({*progress["refs"], ref}),
-                        waiting=sorted({*progress["waiting"], *given.waiting}))
-        twice, note = _pay_twice(ctx, tx, order, op, progress, min(goods + counted, priced),
-                                 counted, ref, paying, now)
-        recount = min(twice, counted)
-        goods, counted = goods - (twice - recount), counted - recount
-        notes += [note] if note else []
-    left = tuple((tuple(sorted(nos)), units, subtotal * units // whole)
-                 for nos, units, subtotal, whole in pool if units > 0)
-    return goods, replace(given, units=left, counted=counted), "; ".join(notes) or None
-
-
-def _pay_twice(ctx: Context, tx: Tx, order: Order, op: PaymentOperation,
-               progress: dict[str, Any], goods: int, counted: int, ref: str,
-               transaction: str, now: datetime) -> tuple[int, str | None]:
-    """Of `goods` a provider refund gives for units of `op` a chargeback paid back, what is
-    paid a second time (at most the chargeback's part not paid twice yet), with its note: the
-    order counts it (all but what it `counted` already) within what it has left, finance is
-    told. The progress is kept, what was paid twice added to it."""
-    twice = max(min(goods, int(progress.get("paid_back", 0)) - int(progress.get("twice", 0))),
-                0)
-    progress["twice"] = int(progress.get("twice", 0)) + twice
-    tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
-    if twice <= 0:
-        return 0, None
-    order = tx.store.get_order(order.id, lock=True)
-    already = min(twice, counted)  # counted by amount when its money came before its units
-    fired = min(twice - already, order.paid - order.refunded)
-    why = (f"{ref} paid {op.key}'s units ({op.reason or 'refund'}) a second time: "
-           f"{progress['settled_by']} paid them back as well")
-    if fired > 0:
-        orders.fire(ctx, tx, order, "refund", op.provider, {"amount": fired, "reason": why},
-                    now)
-    tx.writer.signal("refund_paid_twice", "order", order.id, order.id, now, {
-        "amount": twice, "currency": op.currency, "counted": already + fired,
-        "beyond_order": twice - already - fired, "operation": op.key,
-        "case": op.purpose.get("case"), "paid_back_by": progress["settled_by"],
-        "refund": ref, "transaction": transaction, "reason": why})
-    return twice, why + (f" ({twice - already - fired} beyond what the order had left)"
-                         if already + fired < twice else "")
-
-
-def paid_back_already(tx: Tx, order: Order, transaction: str, now: datetime) -> str | None:
-    """A provider refund's transaction that failed after a lost chargeback settled the refund
-    of ours it was paying: nothing is owed again (the bank paid the buyer back). Why, and the
-    transaction no longer waited for; None if it pays no such refund."""
-    why = []
-    for op, progress in _settled_by_chargeback(tx, order):
-        if transaction not in progress["waiting"]:
-            continue
-        progress.update(waiting=[w for w in progress["waiting"] if w != transaction])
-        tx.store.inbox_replace(_progress_key(op), "admin-refund", progress, now)
-        why.append(f"{progress['settled_by']} paid {op.key} back")
-    return "; ".join(why) or None
-
-
-def _settled_by_chargeback(tx: Tx, order: Order
-                           ) -> list[tuple[PaymentOperation, dict[str, Any]]]:
-    """The order's refunds of ours naming units that a lost chargeback settled (their
-    progress says `paid_back`), oldest first, each with its progress."""
-    found = []
-    for op in MoneyStore(tx.store.sql).of_order(order.id):
-        if op.kind is OperationKind.REFUND and op.status is OperationStatus.SUCCEEDED \
-                and op.provider in REFUNDED_BY_MERCHANT and op.lines:
-            progress = _progress(tx, op)
-            if progress.get("paid_back") is not None:
-                found.append((op, progress))
-    return found
