@@ -74,8 +74,9 @@ def _check_entry(list_name: str, reason: str, at: datetime, expires_at: datetime
                                           f"{at.isoformat()} (got {expires_at!r})"})
 
 
-def order_values(conn: Any, order_id: int) -> dict[str, str | None]:
-    """What an order can put on the blacklist: buyer, device, phone, address, ip."""
+def order_values(conn: Any, order_id: int) -> dict[str, tuple[str, ...]]:
+    """What an order can put on the blacklist, by kind: buyer, device, address, ip, and its
+    phones — the buyer's and the recipient's when it is another (placement looks up both)."""
     row = risk_lists.order_buyer_attrs(conn, order_id)
     if row is None:
         raise NotFound("order", ids.ORDER(order_id))
@@ -87,21 +88,25 @@ def order_values(conn: Any, order_id: int) -> dict[str, str | None]:
     if attrs.get("shipping_address"):
         with contextlib.suppress(InvalidInput):  # no longer parses: the key it was placed with
             key = parse_address(attrs["shipping_address"]).key
-    return {BUYER: row.buyer_id, DEVICE: attrs.get("device_id"), IP: attrs.get("ip"),
-            PHONE: attrs.get("phone"), ADDRESS: key}
+    phones = (attrs.get("phone"), attrs.get("recipient_phone"))
+    values = {BUYER: row.buyer_id, DEVICE: attrs.get("device_id"), IP: attrs.get("ip"),
+              ADDRESS: key}
+    return {**{kind: (v,) if v else () for kind, v in values.items()},
+            PHONE: tuple(dict.fromkeys(p for p in phones if p))}
 
 
 def blacklist_from_order(conn: Any, order_id: int, *, kinds: tuple[str, ...], reason: str,
                          by: str, at: datetime) -> list[dict[str, Any]]:
-    """List the order's buyer (and the other `kinds` it has) with the order as evidence."""
+    """List the order's buyer (and the other `kinds` it has: both its phones for `phone`)
+    with the order as evidence."""
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or BUYER not in kinds:
         raise InvalidInput({"kinds": f"expected buyer plus any of {', '.join(KINDS[1:])} "
                                      f"(got {list(kinds)})"})
     values = order_values(conn, order_id)
-    return [add_entry(conn, kind, values[kind] or "", reason=reason, by=by, at=at,
+    return [add_entry(conn, kind, value, reason=reason, by=by, at=at,
                       evidence=[ids.ORDER(order_id)], normalised=kind in (ADDRESS, PHONE))
-            for kind in kinds if values[kind]]
+            for kind in kinds for value in values[kind]]
 
 
 def list_entries(conn: Any, include_removed: bool = False,

@@ -57,6 +57,38 @@ def test_a_blocked_address_matches_the_same_address_in_traditional_characters(an
     assert [r["rule"] for r in order.risk["reasons"]] == ["blacklist"]
 
 
+def test_blocking_an_order_lists_both_its_phones_the_buyers_and_the_recipients(any_pilot):
+    # Given an order whose buyer gave their own number and shipped to a collecting phone
+    stock(any_pilot)
+    collecting = "+86 138 0013 8000"
+    address = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
+               "street": "文三路18号", "recipient": "张三", "phone": collecting}
+    ring = placed_order(any_pilot, buyer="b-ring", quantity=1, phone="+86 170 1234 5678",
+                        shipping_address=address)
+    # When a reviewer blocks the order's buyer and phone
+    entries = any_pilot.risk.blacklist_order(ring.id, by="mei", reason="同一团伙刷单",
+                                             kinds=("buyer", "phone"))
+    # Then both numbers are listed with the order as evidence (before: the buyer's alone)
+    assert sorted((e.kind, e.value) for e in entries) == [
+        ("buyer", "b-ring"), ("phone", "+8613800138000"), ("phone", "+8617012345678")]
+    assert all(e.evidence_order_ids == [ring.id] for e in entries)
+    # And another buyer giving the collecting phone as their own is rejected by the list
+    other = placed_order(any_pilot, buyer="b-other", quantity=1, phone="13800138000")
+    assert other.state == "rejected"
+    assert [r["rule"] for r in other.risk["reasons"]] == ["blacklist"]
+
+
+def test_blocking_an_order_with_one_number_in_both_fields_lists_it_once(any_pilot):
+    stock(any_pilot)
+    order = placed_order(any_pilot, buyer="b-ring", quantity=1, phone="+86 138 0013 8000",
+                         shipping_address={"line": "浙江省杭州市西湖区文三路18号",
+                                           "phone": "13800138000"})
+    entries = any_pilot.risk.blacklist_order(order.id, by="mei", reason="ring",
+                                             kinds=("buyer", "phone"))
+    assert [(e.kind, e.value) for e in entries] == [("buyer", "b-ring"),
+                                                   ("phone", "+8613800138000")]
+
+
 def test_a_bad_entry_names_the_field_and_writes_nothing(pilot, clock):
     with pytest.raises(InvalidInput) as error:
         pilot.risk.blacklist_add("phone", "12", by="mei", reason="x")
