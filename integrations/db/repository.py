@@ -258,7 +258,11 @@ class Store:
         return int(self.sql.one("SELECT count(*) FROM orders")[0])
 
     def buyer_of(self, order_id: int) -> str:
-        return self.sql.one("SELECT buyer_id FROM orders WHERE id = :id", {"id": order_id})[0]
+        """Who placed the order (NotFound naming it: no such order)."""
+        row = self.sql.one("SELECT buyer_id FROM orders WHERE id = :id", {"id": order_id})
+        if row is None:
+            raise NotFound("order", ids.ORDER(order_id))
+        return row[0]
 
     def lock_orders(self, order_ids: Sequence[int]) -> None:
         """Hold these orders' rows until commit, in id order: the aggregate lock (PostgreSQL;

@@ -181,6 +181,16 @@ def test_an_unknown_order_is_not_found(pilot):
         pilot.orders.fire("o-999", "pay", amount=1, payment_ref="p")
 
 
+def test_the_buyer_of_an_unknown_order_is_not_found_naming_the_order(any_pilot):
+    # (case_event_data's look-up: a raw TypeError on the missing row before)
+    stock(any_pilot)
+    placed = placed_order(any_pilot, buyer="b-7")
+    with any_pilot.context.tx(readonly=True) as tx:
+        assert tx.store.buyer_of(int(placed.id[2:])) == "b-7"
+        with pytest.raises(NotFound, match="order o-999 does not exist"):
+            tx.store.buyer_of(999)
+
+
 def test_an_order_larger_than_all_stock_is_refused_and_nothing_is_held(pilot):
     stock(pilot, quantity=3)
     before = row_counts(pilot)
