@@ -12,7 +12,8 @@
 to confirm it; the due date is a deadline. `submitted`: sent. `lost` and `accepted` (conceded)
 move the money for good: the order books the chargeback and the buyer's credit score drops.
 `closed`: an inquiry (the bank asked before charging back; no money was taken) the provider
-closed without a chargeback — nothing booked, nothing held any more, no credit lost. Neither won
+closed without a chargeback — nothing booked, no credit lost (an inquiry, open or closed, holds
+none of the payment against refunds: only a chargeback's money is held). Neither won
 nor lost: `lose` would book money that never moved. `reopen`: the provider turned that same
 dispute into a chargeback after all — open again, with the chargeback's reason and due date.
 `escalate`: the bank turned an inquiry still open into a chargeback — the dispute is the

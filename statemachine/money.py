@@ -2,7 +2,8 @@
 
 Refunded ≤ captured, always. What is *settled* lives on the order (paid, refunded, per-line
 refunded quantities); what is *in flight* — refunds recorded but not yet confirmed by the
-provider, and open disputes (the provider already holds that money) — is reserved. Every new
+provider, and open chargebacks (the provider already holds that money; an open inquiry took
+none) — is reserved. Every new
 refund must fit in what is left after both, so however the in-flight ones end, the order's
 refunded total never passes what was paid.
 """
@@ -85,7 +86,7 @@ class Reserved:
 
     refunds: int = 0  # refunds in flight
     lines: Mapping[int, int] = field(default_factory=dict)  # line_no → quantity in flight
-    disputed: int = 0  # open disputes
+    disputed: int = 0  # open chargebacks (not inquiries: no money taken)
 
 
 def refund_headroom(order: Order, reserved: Reserved) -> int:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from integrations.db.money_store import REFUNDED_IN_ADMIN
+from integrations.db.money_store import REFUNDED_IN_ADMIN, held_by_disputes
 from integrations.db.sql import Sql
-from statemachine.dispute import OPEN_DISPUTE_STATES
 from statemachine.money import PaymentOperation
 
 # a refund the merchant owes in the provider's admin: late money, a refund that failed there
@@ -61,7 +60,8 @@ class OwedMoney:
         - `refund_later`: a cancelled order still holding money: a cancel with `refund_later`
           leaves paid > refunded there, and so does a refund in flight at cancel that then
           failed (every other cancel counts all of it refunded); what an open dispute covers is
-          not owed (the bank is deciding: lost, it is booked refunded; won, it is owed). Owed:
+          not owed (the bank is deciding: lost, it is booked refunded; won, it is owed); an
+          open inquiry took no money and covers none of it: owed in full. Owed:
           the goods paid and not refunded (the order's terms). Since: when the order was
           cancelled (its `cancel` in the history; a later refund or other change does not move
           it). Reads the cancelled orders through ix_orders_state and each one's history
@@ -97,8 +97,9 @@ class OwedMoney:
         cancelled_at = ("COALESCE((SELECT MAX(h.at) FROM transition_history h WHERE h.order_id "
                         "= o.id AND h.entity = 'order' AND h.trigger IN ('cancel', 'reject')), "
                         "o.updated_at)")
+        # an open chargeback: the bank decides (an open inquiry took nothing: still owed)
         disputed = ("(SELECT COALESCE(SUM(d.amount), 0) FROM disputes d WHERE d.order_id = "
-                    f"o.id AND d.state IN {OPEN_DISPUTE_STATES!r})")  # the bank decides
+                    f"o.id AND {held_by_disputes('d')})")
         late_money = "op.idem_key LIKE 'late-refund:%'"
         # what the order's failed refunds owe again: listed on their own rows (with their
         # reason), so the order's other rows owe only the rest — the same money never twice

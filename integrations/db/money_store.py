@@ -10,7 +10,7 @@ from typing import Any
 from integrations.db.rows import Insert
 from integrations.db.schema_money import PaymentOperationRow
 from integrations.db.sql import Sql
-from statemachine.dispute import OPEN_DISPUTE_STATES
+from statemachine.dispute import OPEN_DISPUTE_STATES, DisputeKind
 from statemachine.money import (
     REFUNDED_BY_MERCHANT,
     OperationKind,
@@ -38,6 +38,16 @@ SWEEP_CHECKOUTS = (
 def _listed(names: frozenset[str]) -> str:
     """A fixed set of names as an SQL list: ('a', 'b') (our own constants, never input)."""
     return "(" + ", ".join(f"'{n}'" for n in sorted(names)) + ")"
+
+
+def held_by_disputes(alias: str = "") -> str:
+    """SQL: the disputes (`alias`, a table alias or none) that hold their money against
+    refunds — open chargebacks, the money the provider took. An open inquiry took none and the
+    charge may still be refunded (Stripe refunds a charge under inquiry): it holds nothing
+    until `escalate` makes it a chargeback."""
+    d = f"{alias}." if alias else ""
+    return (f"{d}state IN {OPEN_DISPUTE_STATES!r} AND "
+            f"{d}kind = '{DisputeKind.CHARGEBACK.value}'")
 
 
 # providers whose refunds the merchant makes in their admin (Shopify …), as an SQL list
@@ -153,7 +163,7 @@ class MoneyStore:
                      "WHERE idem_key = :k AND status = 'pending'", {"e": error[:500], "k": key})
 
     def reserved(self, order_id: int, *, excluding: str | None = None) -> Reserved:
-        """Refunds in flight and open disputes of an order (lock the order first)."""
+        """Refunds in flight and open chargebacks of an order (lock the order first)."""
         # not a late payment's own money, nor a refund of the provider's owed again after it
         # failed there (`refund-again:…`, booked when the provider says it was made): neither
         # is the order's money in flight. A refund of ours to be made in the provider's admin
@@ -173,8 +183,7 @@ class MoneyStore:
             for line in self.sql.doc(op_lines) or []:
                 lines[line["line_no"]] += line["quantity"]
         disputed = self.sql.one("SELECT COALESCE(SUM(amount), 0) FROM disputes WHERE "
-                                f"order_id = :o AND state IN {OPEN_DISPUTE_STATES!r}",
-                                {"o": order_id})
+                                f"order_id = :o AND {held_by_disputes()}", {"o": order_id})
         return Reserved(amount, dict(lines), int(disputed[0]) if disputed else 0)
 
     def settled_refunds(self, order_id: int, payment_ref: str) -> int:

@@ -15,9 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from integrations.db.sql import Sql
-from statemachine.dispute import OPEN_DISPUTE_STATES
+from statemachine.dispute import OPEN_DISPUTE_STATES, DisputeKind
 
-CHARGED_BACK = (*OPEN_DISPUTE_STATES, "lost", "accepted")  # won: the money came back
+# the provider took the money: a chargeback open, lost or conceded (won: the money came back).
+# An inquiry took none and leaves the payment refundable (Stripe refunds a charge under
+# inquiry), open or not, until `escalate` makes it a chargeback
+CHARGED_BACK = (f"state IN {(*OPEN_DISPUTE_STATES, 'lost', 'accepted')!r} AND "
+                f"kind = '{DisputeKind.CHARGEBACK.value}'")
 CAPTURES = ("capture", "late_capture")
 AUTHORISATION_OPS = ("capture", "void")  # operations that take or release an authorisation
 
@@ -52,7 +56,7 @@ def booked_payment(sql: Sql, payment_ref: str) -> BookedPayment | None:
     paid = sql.all(f"SELECT paid, currency FROM orders WHERE id IN ({among}) AND "
                    "payment_ref = :p", where)
     disputed = sql.all(f"SELECT 1 FROM disputes WHERE order_id IN ({among}) AND payment_ref = "
-                       f":p AND state IN {CHARGED_BACK!r}", where)
+                       f":p AND {CHARGED_BACK}", where)
     captured = sum(int(r[1]) for r in rows if r[0] in CAPTURES)
     asked = [r for r in operations if r[1] in AUTHORISATION_OPS]
     currency = next((str(r[2]) for r in rows), str(paid[0][1]) if paid else

@@ -5,8 +5,11 @@ It behaves like the real providers where orderpilot depends on it: a payment is 
 buyer authorises it, orderpilot captures it; only an uncaptured payment can be voided; a refund
 beyond what is left of the capture is refused (Stripe: `amount_too_large` /
 `charge_already_refunded`; Alipay: `ACQ.REFUND_AMT_NOT_EQUAL_TOTAL`), and so is any refund of a
-payment the buyer's bank has charged back (Stripe: `charge_disputed`: a dispute open, lost or
-conceded; once won, the payment may be refunded again). Every call carries an idempotency key:
+payment the buyer's bank has charged back (Stripe: `charge_disputed`: a chargeback open, lost
+or conceded; once won, the payment may be refunded again). An inquiry (the bank asks before
+charging back) takes no money and leaves the payment refundable, as Stripe does, until it
+becomes a chargeback: its own disputes (`open_dispute`) are chargebacks, and an adopted
+payment's inquiries (the store's) are not counted. Every call carries an idempotency key:
 the same key with the same request returns the first result; with a different request it is
 refused. Failures are classified: `TransientPaymentError` (nothing happened, retry with the
 same key) and `PermanentPaymentError` (declined, over-refund, charged back, unknown payment:
@@ -210,7 +213,7 @@ class SimulatedGateway:
         return payment.captured - payment.refunded
 
     def _charged_back(self, payment_ref: str) -> bool:
-        """A dispute of the payment is open, lost or conceded (Stripe refuses its refunds)."""
+        """A chargeback of the payment is open, lost or conceded (Stripe refuses its refunds)."""
         return any(d["payment_ref"] == payment_ref and d["status"] != "won"
                    for d in self.disputes.values())
 
@@ -241,8 +244,8 @@ class SimulatedGateway:
 class Booked(Protocol):
     """What the store holds about one payment, as the provider would know it: the money
     captured on it, each refund of it by its ledger key (`op:<idempotency key>` for ours, the
-    provider's event for one made at its dashboard), and whether a dispute of it is open,
-    lost or conceded."""
+    provider's event for one made at its dashboard), and whether a chargeback of it is open,
+    lost or conceded (an inquiry took nothing: it does not count)."""
 
     captured: int
     currency: str

@@ -29,7 +29,7 @@ from tests.integration.connect.test_shopify_case_refund_lines import (  # noqa: 
     tea_order,
     units_refunded,
 )
-from tests.integration.connect.test_shopify_case_refunds import operations
+from tests.integration.connect.test_shopify_case_refunds import events, operations
 from tests.integration.integ.server import row_counts
 
 ORDER = 5_890_123_456  # ¥79.80 of tea (two tins at ¥39.90) + ¥10.00 shipping, paid at checkout
@@ -295,6 +295,53 @@ def test_a_case_refund_after_a_closed_inquiry_is_recorded_and_owed_in_the_admin(
     assert operations(pilot) == [("refund", "pending", "shopify", 3990)]
     assert [(r["order_id"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
         ("o-1", 3990)]
+
+
+def _approved_tin_case(pilot: Any) -> Any:
+    case = pilot.cases.open("o-1", kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                            reason="茶叶受潮结块")
+    pilot.cases.fire(case.id, "review", actor="system:refund-review")
+    return pilot.cases.approve(case.id, by="mei", reason="照片显示受潮")
+
+
+def test_a_case_refund_during_an_open_inquiry_is_recorded_and_held_once_a_chargeback(
+        shop):  # noqa: F811
+    pilot, http, _ = shop
+    created = send(http, "orders/create", tea_order(), "wh-1")
+    assert created.json()["order"]["state"] == "paid", created.text
+    # Given the bank asking about the whole payment (¥149.70): an inquiry, Shopify took nothing
+    send(http, "disputes/create", shopify_dispute(TEA, amount="149.70", kind="inquiry"),
+         "wh-d1")
+    # When a refund-only case on one tin is approved while the inquiry is open
+    _approved_tin_case(pilot)
+    # Then its refund is recorded, owed in Shopify's admin (before: refused, the inquiry's
+    # ¥149.70 counted as held)
+    assert operations(pilot) == [("refund", "pending", "shopify", 3990)]
+    # When Shopify turns the inquiry into a chargeback of the rest (¥109.80)
+    send(http, "disputes/update", shopify_dispute(TEA, amount="109.80"), "wh-d2")
+    # Then the chargeback holds that money: the other tin's case refund is not recorded
+    _approved_tin_case(pilot)
+    assert operations(pilot) == [("refund", "pending", "shopify", 3990)]
+
+
+def test_a_cancellation_refunded_later_during_an_open_inquiry_owes_everything_paid(
+        shop):  # noqa: F811
+    pilot, http, _ = shop
+    created = send(http, "orders/create", tea_order(), "wh-1")
+    assert created.json()["order"]["state"] == "paid", created.text
+    send(http, "disputes/create", shopify_dispute(TEA, amount="149.70", kind="inquiry"),
+         "wh-d1")
+    # When the merchant cancels in Shopify leaving the refund for later, the inquiry open
+    cancelled = send(http, "orders/cancelled", tea_order(
+        cancelled_at="2026-11-20T10:00:00+08:00", cancel_reason="customer"), "wh-2")
+    assert cancelled.json()["applied"] is True, cancelled.text
+    # Then all of the ¥139.70 of goods is owed back: the inquiry took none of it (before: it
+    # covered all of it, and nothing was listed as owed)
+    [event] = events(pilot, "orderpilot.order.cancelled")
+    assert (event["details"]["refund_later"], event["details"].get("disputed", 0)) == (
+        13970, 0), event
+    assert [(r["kind"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
+        ("refund_later", 13970)]
 
 
 def test_a_closed_inquiry_shopify_turns_into_a_chargeback_opens_again(storefront):

@@ -1,6 +1,7 @@
 """The default (simulated) gateway refuses a refund a real provider would refuse — beyond what
-is left of the payment, or of a payment charged back — however many processes share the store;
-and a capture or a release (void) of a payment the store never booked, or booked as captured.
+is left of the payment, or of a payment charged back (not one under inquiry: nothing was taken)
+— however many processes share the store; and a capture or a release (void) of a payment the
+store never booked, or booked as captured.
 
 Each pilot below stands for a process of its own: its own gateway, nothing in memory shared
 with the other, one store between them (a SQLite file, or PostgreSQL)."""
@@ -76,6 +77,32 @@ def test_a_payment_under_an_open_dispute_is_not_refunded(any_url, clock):
         operations = MoneyStore(tx.store.sql).of_order(int(order.id[2:]))
     assert [(o.kind.value, o.amount, o.status.value, "(charge_disputed)" in (o.error or ""))
             for o in operations] == [("refund", 4_000, "failed", True)]
+    pilot.close()
+    other.close()
+
+
+def test_a_cancellation_during_an_open_inquiry_refunds_everything_paid(any_url, clock):
+    # Given a ¥70 order paid, and the buyer's bank asking about ¥30 of it — an inquiry, no
+    # money taken (reported by webhook to one process)
+    pilot, other = _pilot(any_url, clock), _pilot(any_url, clock)
+    stock(pilot)
+    order = paid_order(pilot, quantity=2, unit_price=3_500)
+    apply_money_event(pilot.context, MoneyEvent(
+        "simulated", "e-1", "dispute_opened", order.payment_ref, 3_000, "CNY", clock.now(),
+        order_id=order.id, dispute_ref="dp-1", reason="fraudulent", dispute_kind="inquiry"))
+    with pilot.context.tx(readonly=True) as tx:
+        assert MoneyStore(tx.store.sql).reserved(int(order.id[2:])).disputed == 0
+    pilot.orders.fire(order.id, "cancel", reason="买家不要了")
+    # When the console of another process settles the cancellation
+    outcome = settle_cancel(other.context, _ports(other), order.id)
+    # Then the whole ¥70 is refunded, as Stripe refunds a charge under inquiry (before: the
+    # inquiry's ¥30 was held back as if taken, and the gateway refused the ¥40 as disputed)
+    assert outcome == "refunded"
+    with other.context.tx(readonly=True) as tx:
+        operations = MoneyStore(tx.store.sql).of_order(int(order.id[2:]))
+    assert [(o.kind.value, o.amount, o.status.value) for o in operations] == [
+        ("refund", 7_000, "succeeded")]
+    assert other.orders.get(order.id).refunded == 7_000
     pilot.close()
     other.close()
 

@@ -333,6 +333,31 @@ def test_a_stripe_inquiry_escalated_to_a_chargeback_is_the_chargeback_booked_whe
     assert (order.paid, order.refunded) == (9998, 5000)
 
 
+def test_a_refund_during_a_stripe_inquiry_goes_through_and_once_it_is_a_chargeback_is_held(
+        shop):
+    # Given a paid order (¥99.98) and a Stripe inquiry on its charge: Stripe took no money
+    order_id, pi = shop.paid_order()
+    inquiry = shop.stripe.open_inquiry(pi, reason="fraudulent")
+    assert shop.deliver("charge.dispute.created", se.dispute(inquiry)).status_code == 200
+    assert pilot_dispute(shop)[:2] == ("opened", "inquiry")
+    # When customer service refunds ¥3.00 of it while the inquiry is open
+    made = money_refunds.refund_order(shop.pilot.context, int(order_id[2:]), 300, "goodwill",
+                                      "cs:wangfang")
+    # Then Stripe makes it (a charge under inquiry may be refunded) and the order books it
+    # (before: refused, 'disputed 9998', as if the inquiry held the money)
+    assert made.status == "succeeded"
+    assert len(shop.stripe.calls("POST", "/v1/refunds")) == 1
+    assert shop.pilot.orders.get(order_id).refunded == 300
+    # When the bank turns the inquiry into a chargeback of the rest (¥96.98)
+    escalated = shop.stripe.escalate(inquiry["id"], amount=9698, reason="product_not_received")
+    assert shop.deliver("charge.dispute.updated", se.dispute(escalated)).status_code == 200
+    # Then Stripe holds that money: another refund is refused before Stripe is asked
+    with pytest.raises(GuardRejected, match="disputed 9698"):
+        money_refunds.refund_order(shop.pilot.context, int(order_id[2:]), 100, "goodwill",
+                                   "cs:wangfang")
+    assert len(shop.stripe.calls("POST", "/v1/refunds")) == 1
+
+
 def test_a_stripe_dispute_status_no_table_knows_is_refused_and_writes_nothing(shop):
     _, pi = shop.paid_order()
     inquiry = shop.stripe.open_inquiry(pi)
