@@ -29,8 +29,9 @@ What it costs: units of work of a batch run one after the other on one connectio
 one delays its batch-mates; a caller waits for the commands that joined its batch after it
 (at most `max_batch` in all) and for the slowest of them. It pays when many callers write at
 once and a COMMIT costs real time (a flush to disk): one COMMIT instead of one per command.
-Measured (BENCHMARKS.md, 2026-11-29): on SQLite at `full`, 1.1–1.9× one transaction per
-request, about what `normal` runs at; on PostgreSQL 0.7–1.15×, as each command's units are
+Measured (BENCHMARKS.md, "Group commit at FULL", 2026-11-29): on SQLite at `full`, 1.95× /
+2.03× / 3.22× one transaction per request at 4 / 16 / 32 clients (batches of 2 / 12 / 19); on
+PostgreSQL 0.7–1.15× (measured with the earlier 2 ms window), as each command's units are
 round trips made one after another here.
 While a batch commits, the next one waits: two open batches of one process could wait on each
 other where the database cannot see it (a member of the first blocked on a row the second
