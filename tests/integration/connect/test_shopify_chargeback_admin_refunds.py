@@ -58,6 +58,26 @@ def transaction(http: Any, status: str, webhook_id: str = "wh-3") -> Any:
         "currency": "CNY"}, webhook_id)
 
 
+def assert_paid_twice(pilot: OrderPilot, case_id: str, booked: int, counted: int) -> None:
+    """How a case's ¥39.90 tin refunded in the admin after a lost chargeback paid it back ends,
+    whichever came first: the case not refunded again, nothing owed, the tin marked refunded
+    once; the order counting the second payment as far as what was paid lets it (order
+    refunded = ledger out, less what passes what was paid); finance told the units were paid
+    twice, by whom, and what the order could not count."""
+    case = pilot.cases.get(case_id)
+    assert (case.state, case.refunded) == ("refunded", 3990)
+    assert operations(pilot) == [("refund", "succeeded", "shopify", 3990)]
+    assert pilot.payments.refunds_owed() == []
+    assert units_refunded(pilot) == [1, 0]
+    assert pilot.orders.get("o-1").refunded == booked + counted
+    [told] = events(pilot, "orderpilot.order.refund_paid_twice")
+    assert {k: told[k] for k in ("amount", "counted", "beyond_order", "operation", "case",
+                                 "paid_back_by", "refund", "transaction")} == {
+        "amount": 3990, "counted": counted, "beyond_order": 3990 - counted,
+        "operation": f"refund:{case_id}", "case": case_id, "paid_back_by": CHARGEBACK,
+        "refund": f"shopify:{REFUND}", "transaction": str(PENDING)}
+
+
 @pytest.mark.parametrize(("chargeback", "booked", "counted"), [
     ("59.90", 5990, 3990),  # the order has room for the second payment: it counts all of it
     ("139.70", 13970, 0),  # refunded in full by the chargeback: the second payment is a loss
@@ -80,22 +100,7 @@ def test_an_admin_refund_that_succeeds_after_a_lost_chargeback_paid_its_case_is_
     assert transaction(http, "success", "wh-4").json()["applied"] is False  # once
     assert ledger(pilot)[1:] == [("chargeback", booked, str(DISPUTE)),
                                  ("refund", 3990, f"shopify:{REFUND}")]
-    # And the case is not refunded again, nothing is owed, the tin is marked refunded once
-    case = pilot.cases.get(case_id)
-    assert (case.state, case.refunded) == ("refunded", 3990)
-    assert operations(pilot) == [("refund", "succeeded", "shopify", 3990)]
-    assert pilot.payments.refunds_owed() == []
-    assert units_refunded(pilot) == [1, 0]
-    # And the order counts the second payment as far as what was paid lets it: the buyer has
-    # the money (order refunded = ledger out, less what passes what was paid)
-    assert pilot.orders.get("o-1").refunded == booked + counted
-    # And finance is told the units were paid twice, by whom, and what the order could not count
-    [told] = events(pilot, "orderpilot.order.refund_paid_twice")
-    assert {k: told[k] for k in ("amount", "counted", "beyond_order", "operation", "case",
-                                 "paid_back_by", "refund", "transaction")} == {
-        "amount": 3990, "counted": counted, "beyond_order": 3990 - counted,
-        "operation": f"refund:{case_id}", "case": case_id, "paid_back_by": CHARGEBACK,
-        "refund": f"shopify:{REFUND}", "transaction": str(PENDING)}
+    assert_paid_twice(pilot, case_id, booked, counted)
     # And the progress of the case's refund says it waits for nothing more
     kept = progress(pilot, f"refund:{case_id}")
     assert (kept["waiting"], kept["twice"], kept["settled_by"]) == ([], 3990, CHARGEBACK)
