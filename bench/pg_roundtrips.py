@@ -211,7 +211,7 @@ def _ship_batch(pilot, numbers: list[int], way: str) -> None:  # noqa: ANN001
                 take_turns(tx, [label for n in numbers for label in params[n]["parcels"]])
             for n in sorted(numbers, reverse=True):
                 orders.fire(ctx, tx, tx.store.get_order(n), "ship", "bench", params[n],
-                            ctx.clock.now())
+                            now=ctx.clock.now())
     finally:
         Store.take_turn = real
 

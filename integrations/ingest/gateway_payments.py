@@ -92,7 +92,7 @@ def _captured(ctx: Context, tx: Tx, order: Order, event: PaymentEvent, now: date
     keeps it). (Money it cannot take is revived by policy or refunded before this:
     late_payments.py.)"""
     orders.fire(ctx, tx, order, "pay", "gateway",
-                {"amount": event.amount, "payment_ref": event.payment_ref}, now)
+                {"amount": event.amount, "payment_ref": event.payment_ref}, now=now)
     return True, None, None
 
 
@@ -119,11 +119,11 @@ def _pending(ctx: Context, tx: Tx, order: Order, event: PaymentEvent, now: datet
             return False, f"payment started while {order.state}, which has money or a " \
                           f"payment on its way ({order.payment_ref}): recorded only", None
         orders.fire(ctx, tx, order, "start_payment", "gateway", {
-            "amount": event.amount, "payment_ref": event.payment_ref}, now)
+            "amount": event.amount, "payment_ref": event.payment_ref}, now=now)
         return True, f"payment started while {order.state}: the order takes the money when " \
                      "it settles, and waits for it once approved", None
     orders.fire(ctx, tx, order, "start_payment", "gateway", {
-        "amount": event.amount, "payment_ref": event.payment_ref}, now)
+        "amount": event.amount, "payment_ref": event.payment_ref}, now=now)
     return True, "the order waits in payment_pending until the payment settles", None
 
 
@@ -132,7 +132,7 @@ def _failed(ctx: Context, tx: Tx, order: Order, event: PaymentEvent, now: dateti
     if waits_for(order, event.payment_ref):
         before = order.state
         orders.fire(ctx, tx, order, "fail_payment", "gateway",
-                    {"payment_ref": event.payment_ref, "reason": event.reason}, now)
+                    {"payment_ref": event.payment_ref, "reason": event.reason}, now=now)
         if before is OrderState.PAYMENT_PENDING:
             return True, "the pending payment failed; the buyer may pay again", None
         return True, f"the payment started while {before} failed", None  # approval won't wait
@@ -144,7 +144,7 @@ def _refunded(ctx: Context, tx: Tx, order: Order, event: PaymentEvent, now: date
     if event.case_id is None:
         orders.fire(ctx, tx, order, "refund", "gateway",
                     {"amount": event.amount, "reason": event.reason or "refunded at the gateway"},
-                    now)
+                    now=now)
         return True, None, None
     case = tx.store.get_case(parse_id("case_id", event.case_id, "c"))
     if case.order_id != order.id:
@@ -157,7 +157,7 @@ def _chargeback(ctx: Context, tx: Tx, order: Order, event: PaymentEvent, now: da
                 ) -> tuple:
     orders.fire(ctx, tx, order, "refund", "gateway",
                 {"amount": event.amount, "reason": f"chargeback: {event.reason or 'no reason'}"},
-                now)
+                now=now)
     tx.writer.signal("chargeback", "order", order.id, order.id, now,
                      {"amount": event.amount, "payment_ref": event.payment_ref})
     operations.charge_back(ctx, tx.connection, order, by="gateway", at=now,

@@ -119,7 +119,7 @@ def carrier_event(ctx: Context, event: CarrierEvent) -> Outcome:
         plan = plan_tracking(shipment.state, event.status, shipment.reached)
         for trigger in plan.triggers:
             shipments.fire(ctx, tx, shipment, trigger, f"carrier:{event.carrier}",
-                           _scan_params(trigger, event), now)
+                           _scan_params(trigger, event), now=now)
         if not plan.triggers:
             tx.writer.signal("tracking_recorded", "shipment", shipment.id, shipment.order_id,
                              now, {"status": event.status.value, "note": plan.note})
@@ -190,7 +190,7 @@ def review_decided(ctx: Context, order_id: str, event: ReviewDecision) -> Outcom
     def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         order = tx.store.get_order(number, lock=True)
         orders.fire(ctx, tx, order, event.decision, f"reviewer:{event.reviewer}",
-                    {"reason": event.reason} if event.reason else {}, now)
+                    {"reason": event.reason} if event.reason else {}, now=now)
         return Applied(number, True, {"order": order_body(tx, number)})
 
     return once(ctx, "reviews", f"review.{event.decision}", event, apply)
@@ -205,7 +205,7 @@ def case_decided(ctx: Context, case_id: str, event: ReviewDecision) -> Outcome:
     def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         case = tx.store.get_case(number, lock=True)  # the order's lock
         aftersales.fire(ctx, tx, case, event.decision, actor,
-                        {"reason": event.reason} if event.reason else {}, now)
+                        {"reason": event.reason} if event.reason else {}, now=now)
         granted = refunds.record_granted(ctx, tx, number, actor, now) if \
             event.decision == "approve" else None
         recorded = {"refund": {"key": granted.key, "amount": granted.amount,

@@ -93,11 +93,11 @@ def _authorised(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
         # an order waiting for a risk decision takes the money now (the decision settles it)
         if ctx.settings.capture_at == "shipping" and order.state not in AWAITING_DECISION:
             orders.fire(ctx, tx, order, "pay", actor, {**money_in, "authorised_only": True},
-                        now)
+                        now=now)
             return True, "authorised; kept for capture at shipping"
         if order.state is OrderState.AWAITING_PAYMENT:
             orders.fire(ctx, tx, order, "start_payment", actor, {**money_in, "method": "card"},
-                        now)
+                        now=now)
         key = money.key_for(tx, f"capture:{order.public_id}", order.id)
         follow.append(money.request(ctx, tx, order, OperationKind.CAPTURE, ev.amount, key,
                                     actor, payment_ref=ev.payment_ref, at=now).key)
@@ -123,7 +123,7 @@ def _processing(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list
         return False, f"payment processing while {order.state}: recorded only"
     orders.fire(ctx, tx, order, "start_payment", f"provider:{ev.provider}", {
         "amount": ev.amount, "payment_ref": ev.payment_ref, "method": ev.reason or "processing"},
-        now)
+        now=now)
     return True, "payment processing: the order waits for it to settle"
 
 
@@ -137,12 +137,12 @@ def _captured(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
     wrong = not_its_payment(order, ev.amount, ev.currency)
     if takes_payment(order) and wrong is None:
         orders.fire(ctx, tx, order, "pay", actor,
-                    {"amount": ev.amount, "payment_ref": ev.payment_ref}, now)
+                    {"amount": ev.amount, "payment_ref": ev.payment_ref}, now=now)
         _ledger(tx, order, ev, "capture")
         return True, None
     held = order.authorisation
     if held and held["payment_ref"] == ev.payment_ref:  # captured at the provider's dashboard
-        orders.fire(ctx, tx, order, "capture", actor, {"amount": ev.amount}, now)
+        orders.fire(ctx, tx, order, "capture", actor, {"amount": ev.amount}, now=now)
         _ledger(tx, order, ev, "capture")
         return True, "the authorisation kept for shipping was captured"
     if already_paid_by(order, ev.payment_ref):
@@ -163,7 +163,7 @@ def _failed(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[str
     if waits_for(order, ev.payment_ref):
         before = order.state
         orders.fire(ctx, tx, order, "fail_payment", f"provider:{ev.provider}",
-                    {"payment_ref": ev.payment_ref, "reason": ev.outcome}, now)
+                    {"payment_ref": ev.payment_ref, "reason": ev.outcome}, now=now)
         if before is OrderState.PAYMENT_PENDING:
             return True, "the pending payment failed; the buyer may pay again while the hold lasts"
         return True, f"the payment started while {before} failed"  # approval won't wait
@@ -199,7 +199,7 @@ def _refunded(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[s
         notes.append(note)
     elif news > 0:
         orders.fire(ctx, tx, order, "refund", f"provider:{ev.provider}",
-                    {"amount": news, "reason": f"refunded at {ev.provider} directly"}, now)
+                    {"amount": news, "reason": f"refunded at {ev.provider} directly"}, now=now)
         _ledger(tx, order, ev, "refund", news)
         order = tx.store.get_order(order.id, lock=True)
         notes.append(f"{news} refunded at the provider booked"
@@ -227,7 +227,7 @@ def _dispute(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[st
         disputes.fire(ctx, tx, dispute, step, f"provider:{ev.provider}",
                       {"reason": ev.reason, "due_by": ev.due_by, "amount": ev.amount}
                       if step in dispute_steps.GREW else
-                      {"reason": f"closed by the bank: {ev.outcome}"}, now)
+                      {"reason": f"closed by the bank: {ev.outcome}"}, now=now)
     return known is None or bool(steps), dispute_steps.note(
         dispute, steps, known is None, ev.dispute_kind, f"{ev.provider} says {ev.outcome}")
 

@@ -110,7 +110,7 @@ def _apply(ctx: Context, tx: Tx, d: ShopifyDelivery, dispute: ShopifyDispute, or
         assert ours is not None
     steps = dispute_steps.steps_to(ACTOR, dispute.type, dispute.status, ours)
     for step in steps:
-        disputes.fire(ctx, tx, ours, step, ACTOR, _params(step, dispute, amount), now)
+        disputes.fire(ctx, tx, ours, step, ACTOR, _params(step, dispute, amount), now=now)
     return opened or bool(steps), dispute_steps.note(
         ours, steps, opened, dispute.type, f"Shopify says {dispute.status}"), ours
 

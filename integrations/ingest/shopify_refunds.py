@@ -376,7 +376,7 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
             ours = tx.store.get_order(ours.id)  # their steps refunded it
             reason += f" (settles {', '.join(settled)})"
     if goods:
-        orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": goods, "reason": reason}, now)
+        orders.fire(ctx, tx, ours, "refund", ACTOR, {"amount": goods, "reason": reason}, now=now)
     if own:  # and the units of the order's own refund, so no case refunds them again
         admin_refunds.mark_given_back(tx, ours.id, own)
     if money:

@@ -216,7 +216,7 @@ def _pay(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
         return late.new, late.note
     if not takes_payment(ours):  # paid by it already (or kept while a person decides)
         return False, "already paid"
-    orders.fire(ctx, tx, ours, "pay", ACTOR, {"amount": ours.total, "payment_ref": ref}, now)
+    orders.fire(ctx, tx, ours, "pay", ACTOR, {"amount": ours.total, "payment_ref": ref}, now=now)
     payment_record(tx, ours.id, "capture", total, ours.currency, ref, d,
                    f"goods {ours.total}; Shopify total with shipping and tax {total}", now)
     return True, None
@@ -262,7 +262,7 @@ def _cancel(ctx: Context, tx: Tx, ours: Order, order: shopify.ShopifyOrder,
     later = order.financial_status not in REFUNDED_ON_CANCEL
     try:
         orders.fire(ctx, tx, ours, "cancel", ACTOR,
-                    {"reason": reason, "refund_later": bool(later and owed)}, now)
+                    {"reason": reason, "refund_later": bool(later and owed)}, now=now)
     except InvalidTransition as error:
         return f"{error}: open an after-sales case instead"
     if owed > 0 and not later:

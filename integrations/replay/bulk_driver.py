@@ -131,7 +131,7 @@ class BulkDriver(BaseDriver):
         self.clock.set(e.at)
         try:
             orders.fire(self.ctx, tx, tx.store.get_order(self.orders[e.ref]), "ship", ACTOR,
-                        params, e.at)
+                        params, now=e.at)
             return True
         except OrderPilotError as error:
             self.fail(e.ref, "ship", error)

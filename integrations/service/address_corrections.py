@@ -136,7 +136,7 @@ def correct_in(ctx: Context, tx: Tx, order_id: int, request: Request,
               "allocation_reasons": list(plan.choice.reasons),
               "allocation": [[a.sku, a.warehouse, a.quantity]
                              for a in plan.choice.allocations] if plan.moved else None}
-    orders.fire(ctx, tx, order, "correct_address", request.actor, params, now)
+    orders.fire(ctx, tx, order, "correct_address", request.actor, params, now=now)
     return Corrected(order, True)
 
 

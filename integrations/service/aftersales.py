@@ -58,9 +58,8 @@ def open_case(ctx: Context, order_id: int, request: OpenCase, actor: str,
 
 
 def add_case(ctx: Context, tx: Tx, order_id: int, request: OpenCase, actor: str,
-             now: datetime | None = None) -> int:
+             now: datetime) -> int:
     """Open a case inside the caller's unit of work (history, outbox, SLA timer)."""
-    now = now or ctx.clock.now()
     order = tx.store.get_order(order_id, lock=True)
     if order.state not in REFUNDABLE:
         raise GuardRejected("order", order.public_id, order.state.value, "open_case",
@@ -83,13 +82,14 @@ def fire_case(ctx: Context, case_id: int, trigger: str, actor: str, params: dict
     now = now or ctx.clock.now()
     return fire_once(ctx, idempotency_key, trigger, case_id,
                      lambda tx, n: tx.store.get_case(n, lock=True),
-                     lambda tx, case: fire(ctx, tx, case, trigger, actor, checked, now),
+                     lambda tx, case: fire(ctx, tx, case, trigger, actor, checked, now=now),
                      checked, now)
 
 
 def fire(ctx: Context, tx: Tx, case: AfterSalesCase, trigger: str, actor: str,
-         params: dict[str, Any], now: datetime | None = None) -> Fired:
-    return pipeline.fire(ctx, tx, CASE, case, trigger, actor, params, now or ctx.clock.now())
+         params: dict[str, Any], *, now: datetime) -> Fired:
+    """The one path every case transition takes; `now`: the calling service's clock read."""
+    return pipeline.fire(ctx, tx, CASE, case, trigger, actor, params, now)
 
 
 def _case_lines(order: Order, request: OpenCase) -> list[dict[str, int]]:

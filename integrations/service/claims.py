@@ -109,12 +109,11 @@ def reship_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment,
 
 def add_claim(ctx: Context, tx: Tx, shipment: Shipment, kind: ClaimKind, value: int,
               compensation: str, compensated: int, details: dict[str, Any], actor: str,
-              now: datetime | None = None) -> Claim:
+              now: datetime) -> Claim:
     """Record a claim whose buyer side is settled, with its history row."""
     if claim_open_for(tx.store.sql, shipment.id):
         raise GuardRejected("shipment", shipment.public_id, shipment.state.value, "claim",
                             "a claim for this parcel is already open")
-    now = now or ctx.clock.now()
     claim = Claim(id=0, shipment_id=shipment.id, order_id=shipment.order_id, kind=kind,
                   state=ClaimState.BUYER_COMPENSATED, version=1, goods_value=value,
                   created_at=now, compensation=compensation, compensated=compensated,
@@ -130,7 +129,7 @@ def close_if_settled(ctx: Context, tx: Tx, order_id: int, actor: str, reason: st
     """A shipped order whose parcels are all delivered or settled ends completed."""
     order = tx.store.get_order(order_id)
     if order.state is OrderState.SHIPPED and shipments.open_parcels(tx.store, order_id) == 0:
-        orders.fire(ctx, tx, order, "close", actor, {"reason": reason}, now)
+        orders.fire(ctx, tx, order, "close", actor, {"reason": reason}, now=now)
 
 
 def fire_claim(ctx: Context, claim_id: int, trigger: str, actor: str,
@@ -140,15 +139,17 @@ def fire_claim(ctx: Context, claim_id: int, trigger: str, actor: str,
         raise InvalidInput({"trigger": f"expected one of {', '.join(CLAIM_LIFECYCLE.triggers)}"
                                        f" (got {trigger!r})"})
     checked = parse(ClaimParams, params).model_dump(exclude_none=True)
+    now = ctx.clock.now()
     with ctx.tx() as tx:
         claim = get_claim(tx, claim_id)
-        fire(ctx, tx, claim, trigger, actor, checked)
+        fire(ctx, tx, claim, trigger, actor, checked, now=now)
         return claim
 
 
 def fire(ctx: Context, tx: Tx, claim: Claim, trigger: str, actor: str,
-         params: dict[str, Any], now: datetime | None = None) -> Fired:
-    return pipeline.fire(ctx, tx, CLAIM, claim, trigger, actor, params, now or ctx.clock.now())
+         params: dict[str, Any], *, now: datetime) -> Fired:
+    """The one path every claim transition takes; `now`: the calling service's clock read."""
+    return pipeline.fire(ctx, tx, CLAIM, claim, trigger, actor, params, now)
 
 
 def get_claim(tx: Tx, claim_id: int) -> Claim:

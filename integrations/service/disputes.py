@@ -40,12 +40,11 @@ LOSSES = ("lose", "accept")
 
 
 def open_dispute(ctx: Context, tx: Tx, order: Order, event: MoneyEvent,
-                 now: datetime | None = None) -> Dispute:
+                 now: datetime) -> Dispute:
     """Record a dispute the provider reported (once per provider dispute id)."""
     prior = DisputeStore(tx.store.sql).by_ref(event.provider, event.dispute_ref or "")
     if prior is not None:
         return prior
-    now = now or ctx.clock.now()
     dispute = Dispute(id=0, order_id=order.id, provider=event.provider,
                       provider_ref=event.dispute_ref or "", payment_ref=event.payment_ref,
                       state=DisputeState.OPENED, version=1, amount=event.amount,
@@ -62,16 +61,17 @@ def open_dispute(ctx: Context, tx: Tx, order: Order, event: MoneyEvent,
 def fire_dispute(ctx: Context, dispute_no: int, trigger: str, actor: str,
                  params: dict[str, Any], now: datetime | None = None) -> Dispute:
     """Move a dispute in its own transaction."""
+    now = now or ctx.clock.now()
     with ctx.tx() as tx:
         dispute = DisputeStore(tx.store.sql).get(dispute_no)
-        fire(ctx, tx, dispute, trigger, actor, params, now)
+        fire(ctx, tx, dispute, trigger, actor, params, now=now)
         return dispute
 
 
 def fire(ctx: Context, tx: Tx, dispute: Dispute, trigger: str, actor: str,
-         params: dict[str, Any], now: datetime | None = None) -> Any:
-    return pipeline.fire(ctx, tx, DISPUTE, dispute, trigger, actor, params,
-                         now or ctx.clock.now())
+         params: dict[str, Any], *, now: datetime) -> Any:
+    """The one path every dispute transition takes; `now`: the calling service's clock read."""
+    return pipeline.fire(ctx, tx, DISPUTE, dispute, trigger, actor, params, now)
 
 
 def evidence_due_alert(ctx: Context, tx: Tx, rows: list[Due], now: datetime) -> dict[str, int]:

@@ -81,7 +81,7 @@ def remember(tx: Tx, key: str, action: str, target: int, at: datetime,
 @retrying("the command")
 def fire_once(ctx: Context, key: str | None, action: str, target: int,
               load: Callable[[Tx, int], T], apply: Callable[[Tx, T], Any],
-              params: Mapping[str, Any], now: datetime | None = None) -> T:
+              params: Mapping[str, Any], now: datetime) -> T:
     """Load the entity, apply one action with `params` to it in one transaction, and remember
     the key with the digest of `params`.
 
@@ -97,7 +97,7 @@ def fire_once(ctx: Context, key: str | None, action: str, target: int,
                 return entity
             apply(tx, entity)
             if key:
-                remember(tx, key, action, target, now or ctx.clock.now(), digest)
+                remember(tx, key, action, target, now, digest)
             return entity
     except Exception as error:
         return settle_race(ctx, key, action, target, error, load, digest)

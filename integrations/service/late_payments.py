@@ -150,7 +150,7 @@ def _revive(ctx: Context, tx: Tx, order: Order, amount: int, payment_ref: str,
     try:
         with tx.connection.begin_nested():
             orders.fire(ctx, tx, order, "revive", actor,
-                        {"amount": amount, "payment_ref": payment_ref}, now)
+                        {"amount": amount, "payment_ref": payment_ref}, now=now)
     except StockTaken:
         return "its stock was taken meanwhile"
     except GuardRejected as refused:

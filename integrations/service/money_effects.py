@@ -34,10 +34,10 @@ def _captured(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
               result: PaymentResult, now: datetime) -> None:
     if takes_payment(order):
         orders.fire(ctx, tx, order, "pay", operation.actor,
-                    {"amount": result.amount, "payment_ref": operation.payment_ref}, now)
+                    {"amount": result.amount, "payment_ref": operation.payment_ref}, now=now)
     elif order.authorisation and ORDER_LIFECYCLE.can(order.state, "capture"):
         orders.fire(ctx, tx, order, "capture", operation.actor, {"amount": result.amount},
-                    now)
+                    now=now)
     elif order.paid == 0 and order.state in UNPAYABLE or order.paid and \
             (operation.payment_ref or result.ref) != order.payment_ref:
         # expired while the capture was made, or paid meanwhile by another payment (the
@@ -62,12 +62,12 @@ def _refunded(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
         case = tx.store.get_case(ids.CASE.parse(case_ref))
         if CASE_LIFECYCLE.can(case.state, "refund"):
             aftersales.fire(ctx, tx, case, "refund", operation.actor,
-                            {"amount": operation.amount, COUNTED_BY_ORDER: counted}, now)
+                            {"amount": operation.amount, COUNTED_BY_ORDER: counted}, now=now)
             return
     if operation.amount > counted:
         orders.fire(ctx, tx, order, "refund", operation.actor, {
             "amount": operation.amount - counted, "case": case_ref,
-            "reason": operation.reason or f"refund {operation.key}"}, now)
+            "reason": operation.reason or f"refund {operation.key}"}, now=now)
     if operation.lines and mark_refunded(order, {ln.line_no: ln.quantity
                                                  for ln in operation.lines}):
         tx.writer.save_lines(order)  # the units it settled, as the case's step would have

@@ -137,7 +137,7 @@ def record_payout(ctx: Context, order_no: int, amount: int, reason: str, paid_by
             money.request(ctx, tx, order, OperationKind.PAYOUT, amount, key, paid_by,
                           purpose={"payout": how}, reason=reason, provider="offline", at=now)
             orders.fire(ctx, tx, order, "refund", paid_by, {
-                "amount": amount, "reason": f"offline payout ({how}): {reason}"}, now)
+                "amount": amount, "reason": f"offline payout ({how}): {reason}"}, now=now)
         store = MoneyStore(tx.store.sql)
         store.settle(key, OperationStatus.SUCCEEDED, now)
         operation = store.by_key(key)  # its currency: late money's may not be the order's

@@ -184,7 +184,7 @@ def _fire_for_a_caller(ctx: Context, tx: Tx, order: Order, trigger: str, actor: 
                             "the shop refunds money that comes after the hold lapsed "
                             "(ORDERPILOT_LATE_PAYMENTS=refund; revive to revive orders)")
     try:
-        return fire(ctx, tx, order, trigger, actor, params, now)
+        return fire(ctx, tx, order, trigger, actor, params, now=now)
     except InvalidTransition as error:
         raise as_a_caller_sees(ctx, error, order) from None
 
@@ -216,10 +216,10 @@ def callable_by_a_caller(ctx: Context, steps: list[str], order: Order | None = N
 
 
 def fire(ctx: Context, tx: Tx, order: Order, trigger: str, actor: str,
-         params: dict[str, Any], now: datetime | None = None) -> Fired:
-    """The one path every order transition takes (API, sweeps, cascades, flows)."""
-    return pipeline.fire(ctx, tx, ORDER, order, trigger, actor, params,
-                         now or ctx.clock.now())
+         params: dict[str, Any], *, now: datetime) -> Fired:
+    """The one path every order transition takes (API, sweeps, cascades, flows); `now` is
+    the calling service's one clock read (required: a default would read the clock here)."""
+    return pipeline.fire(ctx, tx, ORDER, order, trigger, actor, params, now)
 
 
 def _allocate(ctx: Context, needs: list[Need], available: Availability,

@@ -101,7 +101,7 @@ def cancel_and_book(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent,
     the refund is not known, and a buyer's cancel costs credit."""
     orders.fire(ctx, tx, order, "cancel", f"system:refunded-at-{ev.provider}", {
         "reason": f"refunded in full at {ev.provider} outside orderpilot before it shipped"},
-        now)
+        now=now)
     order = tx.store.get_order(order.id, lock=True)
     debt = Debt(cancel_refund_key(order.public_id), "cancel", order.public_id,
                 owed_by_ending(tx, order), order.currency)

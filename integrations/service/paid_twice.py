@@ -105,7 +105,7 @@ def _pay_twice(ctx: Context, tx: Tx, order: Order, op: PaymentOperation,
            f"{progress['settled_by']} paid them back as well")
     if fired > 0:
         orders.fire(ctx, tx, order, "refund", op.provider, {"amount": fired, "reason": why},
-                    now)
+                    now=now)
     tx.writer.signal("refund_paid_twice", "order", order.id, order.id, now, {
         "amount": twice, "currency": op.currency, "counted": already + fired,
         "beyond_order": twice - already - fired, "operation": op.key,

@@ -78,7 +78,7 @@ def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
     shipment = tx.store.get_shipment(shipment_id, lock=True)
     was = shipment.state  # a refusal below rolls `lose` back: it names this state
     if shipment.state is not ShipmentState.LOST:
-        shipments.fire(ctx, tx, shipment, "lose", actor, {"reason": reason}, now)
+        shipments.fire(ctx, tx, shipment, "lose", actor, {"reason": reason}, now=now)
     order, store = tx.store.get_order(shipment.order_id), FulfilStore(tx.connection)
     goods = claims.parcel_goods(store, order, shipment, was)
     value = claims.goods_value(order, goods)
@@ -90,7 +90,7 @@ def _lost(ctx: Context, tx: Tx, shipment_id: int, reason: str, actor: str,
                                      ctx.settings.fulfilment.lost_parcel, reason, now)
     claim = claims.add_claim(ctx, tx, shipment, ClaimKind.LOST, value, how, paid,
                              {**details, "reason": reason}, actor, now)
-    claims.fire(ctx, tx, claim, "file", actor, {"amount": value}, now)
+    claims.fire(ctx, tx, claim, "file", actor, {"amount": value}, now=now)
     if returning:
         _close_return_case(ctx, tx, shipment, claim, actor, now)
     claims.close_if_settled(ctx, tx, order.id, actor, f"parcel {shipment.public_id} lost; "
@@ -115,9 +115,9 @@ def _close_return_case(ctx: Context, tx: Tx, shipment: Any, claim: Claim, actor:
     why = f"return parcel {shipment.public_id} lost: refunded by claim {claim.public_id}"
     if came:
         aftersales.fire(ctx, tx, case, "receive", actor,
-                        {"reason": f"{why}; {', '.join(came)} delivered"}, now)
+                        {"reason": f"{why}; {', '.join(came)} delivered"}, now=now)
     else:
-        aftersales.fire(ctx, tx, case, "close", actor, {"reason": why}, now)
+        aftersales.fire(ctx, tx, case, "close", actor, {"reason": why}, now=now)
 
 
 def _compensate(ctx: Context, tx: Tx, order: Any, shipment: Any, goods: list, actor: str,
@@ -178,7 +178,7 @@ def report_damaged(ctx: Context, shipment_id: int, lines: list[dict[str, int]],
         claim = claims.add_claim(ctx, tx, shipment, ClaimKind.DAMAGED, value, "case", 0,
                                  {"case": ids.CASE(case_id), "photos": photos,
                                   "reason": reason}, actor, now)
-        claims.fire(ctx, tx, claim, "file", actor, {"amount": value}, now)
+        claims.fire(ctx, tx, claim, "file", actor, {"amount": value}, now=now)
     return {"case": ids.CASE(case_id), "claim": claim.public_id, "kind": kind.value}
 
 
@@ -225,10 +225,10 @@ def receive_return(ctx: Context, shipment_id: int, result: str, notes: str | Non
         claim = claims.add_claim(ctx, tx, shipment, ClaimKind.RETURNED, value, how, paid,
                                  {**details, "inspection": result, "notes": notes}, actor, now)
         if result == "damaged":
-            claims.fire(ctx, tx, claim, "file", actor, {"amount": value}, now)
+            claims.fire(ctx, tx, claim, "file", actor, {"amount": value}, now=now)
         else:
             claims.fire(ctx, tx, claim, "close", actor, {"reason": "returned intact, restocked"},
-                        now)
+                        now=now)
         claims.close_if_settled(ctx, tx, order.id, actor, f"parcel {shipment.public_id} "
                                                           f"returned; settled by {how}", now)
     money.execute_pending(ctx, claim.order_id)  # pay the compensation out, after commit

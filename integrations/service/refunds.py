@@ -40,14 +40,15 @@ NOT_REFUNDED = ": not refunded: "  # settle's answer for a refusal that may lift
 
 def triage(ctx: Context, case_id: int, rules: RefundRules | None = None) -> list[str]:
     """Auto-approve a low-risk request, else put it under review; returns the review reasons."""
+    now = ctx.clock.now()  # of the facts read and of the step
     with ctx.tx() as tx:
         case = tx.store.get_case(case_id, lock=True)  # the order's lock: one triage at a time
         if case.state is not CaseState.REQUESTED:
             return [f"already triaged: {case.state.value}"]
-        reasons = needs_a_person(_facts(tx, case, ctx.clock.now()), rules or RefundRules())
+        reasons = needs_a_person(_facts(tx, case, now), rules or RefundRules())
         trigger = "review" if reasons else "auto_approve"
         aftersales.fire(ctx, tx, case, trigger, ACTOR,
-                        {"reason": "; ".join(reasons) or "low risk: approved at once"})
+                        {"reason": "; ".join(reasons) or "low risk: approved at once"}, now=now)
         return reasons
 
 
@@ -78,7 +79,7 @@ def decide(ctx: Context, case_id: int, approve: bool, reason: str, reviewer: str
     with ctx.tx() as tx:
         case = tx.store.get_case(case_id, lock=True)  # the order's lock
         aftersales.fire(ctx, tx, case, "approve" if approve else "reject", actor,
-                        {"reason": reason}, now)
+                        {"reason": reason}, now=now)
         return record_granted(ctx, tx, case_id, actor, now) if approve else None
 
 
@@ -151,20 +152,22 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
     answer says why (`approved: not refunded: …`). Payment secrets that cannot be read leave
     the refund recorded and pending (`approved: refund pending: payment secrets unavailable
     …`): the money sweep makes the call under its key once they can be read."""
+    now = ctx.clock.now()  # of the refund recorded, or of the case's step
     case = get(ctx, case_id)
     if case.state not in {s.value for s in ACCEPTED}:
         return case.state
     if case.kind != CaseKind.REFUND_ONLY.value:
-        return _ask_for_the_goods(ctx, case_id)
+        return _ask_for_the_goods(ctx, case_id, now)
     try:
         with ctx.tx() as tx:  # recorded (in flight) under the order's lock before money moves
             locked = tx.store.get_case(case_id, lock=True)
             if locked.state not in ACCEPTED:  # settled by another console meanwhile
                 return locked.state.value
             order = tx.store.get_order(locked.order_id, lock=True)
-            key = money_refunds.request_case_refund(ctx, tx, order, locked, ACTOR).key
+            key = money_refunds.request_case_refund(ctx, tx, order, locked, ACTOR,
+                                                    at=now).key
     except GuardRejected as refusal:  # nothing recorded, nothing asked of the provider
-        return _refused_by_store(ctx, case_id, refusal)
+        return _refused_by_store(ctx, case_id, refusal, now)
     try:
         done = money.execute(ctx, key, gateway)
     except SecretsUnavailable as error:  # recorded, never asked: the money sweep pays it
@@ -178,7 +181,8 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
 
 
 @retrying("closing a case nothing can be refunded for")
-def _refused_by_store(ctx: Context, case_id: int, refusal: GuardRejected) -> str:
+def _refused_by_store(ctx: Context, case_id: int, refusal: GuardRejected, now: datetime
+                      ) -> str:
     """The store refused the case's refund. The case's own guard reads settled facts (what its
     order has left to refund, its units not refunded yet): that refusal is for good, and the
     case is closed with it — finance sees it ended with nothing paid, not an approved case
@@ -191,18 +195,18 @@ def _refused_by_store(ctx: Context, case_id: int, refusal: GuardRejected) -> str
         if locked.state not in ACCEPTED:  # settled by another console meanwhile
             return locked.state.value
         aftersales.fire(ctx, tx, locked, "close", ACTOR,
-                        {"reason": f"nothing refunded: {reason}"})
+                        {"reason": f"nothing refunded: {reason}"}, now=now)
     return f"closed: nothing refunded: {reason}"
 
 
 @retrying("asking for the goods back")
-def _ask_for_the_goods(ctx: Context, case_id: int) -> str:
+def _ask_for_the_goods(ctx: Context, case_id: int, now: datetime) -> str:
     """The return label goes out (`await_return`), decided under the order's lock: a case
     another console settled since it was read is left as it is (no raw InvalidTransition)."""
     with ctx.tx() as tx:
         locked = tx.store.get_case(case_id, lock=True)
         if locked.state in ACCEPTED:
-            aftersales.fire(ctx, tx, locked, "await_return", ACTOR, {})
+            aftersales.fire(ctx, tx, locked, "await_return", ACTOR, {}, now=now)
     return get(ctx, case_id).state
 
 

@@ -51,7 +51,7 @@ def decide(ctx: Context, order_id: int, decision: str, by: str, reason: str | No
             raise ReviewAlreadyDecided(order.public_id, order.state.value,
                                        task.decided_by if task else None,
                                        task.decision if task else None)
-        orders.fire(ctx, tx, order, decision, by, checked, now)
+        orders.fire(ctx, tx, order, decision, by, checked, now=now)
         if blacklist:
             blacklist_from_order(tx.connection, order_id, kinds=blacklist, by=by,
                                  reason=reason or "rejected in review", at=now)

@@ -65,7 +65,7 @@ def ship_selected(ctx: Context, order_no: int, carriers: Mapping[str, Carrier],
         try:
             orders.fire(ctx, tx, current, "ship", actor, {
                 "parcels": parcels, "promised_by": max(w.promised_by for w in waybills),
-                **said}, now)
+                **said}, now=now)
         except InvalidTransition as error:  # it moved while the labels were bought
             raise orders.as_a_caller_sees(ctx, error, current) from None
         return tx.store.get_order(order_no), waybills

@@ -47,12 +47,12 @@ def fire_shipment(ctx: Context, shipment_id: int, trigger: str, actor: str,
     now = now or ctx.clock.now()
     return fire_once(ctx, idempotency_key, trigger, shipment_id,
                      lambda tx, n: tx.store.get_shipment(n, lock=True),
-                     lambda tx, shipment: fire(ctx, tx, shipment, trigger, actor, checked, now),
+                     lambda tx, shipment: fire(ctx, tx, shipment, trigger, actor, checked, now=now),
                      checked, now)
 
 
 def fire(ctx: Context, tx: Tx, shipment: Shipment, trigger: str, actor: str,
-         params: dict[str, Any], now: datetime | None = None) -> Fired:
-    """The one path every parcel transition takes; delivers the order with its last parcel."""
-    return pipeline.fire(ctx, tx, SHIPMENT, shipment, trigger, actor, params,
-                         now or ctx.clock.now())
+         params: dict[str, Any], *, now: datetime) -> Fired:
+    """The one path every parcel transition takes; delivers the order with its last parcel.
+    `now`: the calling service's one clock read."""
+    return pipeline.fire(ctx, tx, SHIPMENT, shipment, trigger, actor, params, now)

@@ -44,7 +44,7 @@ def report_short(ctx: Context, order_id: int, sku: str, warehouse: str, missing:
         else:
             orders.fire(ctx, tx, order, "reallocate", actor,
                         {"shortage": shortage, "allocation": moved,
-                         "reason": f"{missing} {sku} short in {warehouse}"}, now)
+                         "reason": f"{missing} {sku} short in {warehouse}"}, now=now)
         return order
 
 
@@ -112,7 +112,8 @@ def _unserved(store: FulfilStore, order: Order) -> list[tuple[int, str, int]]:
 def _backorder(ctx: Context, tx: Tx, order: Order, actor: str,
                shortage: dict[str, Any], now: datetime) -> None:
     orders.fire(ctx, tx, order, "backorder", actor,
-                {"shortage": shortage, "reason": "no warehouse can serve the missing units"}, now)
+                {"shortage": shortage, "reason": "no warehouse can serve the missing units"},
+                now=now)
     tx.writer.signal("buyer_notice", "order", order.id, order.id, now, {
         "buyer_id": order.buyer_id, "topic": "out_of_stock",
         "message": f"{shortage['sku']} is out of stock; we will ship as soon as it is back, "
@@ -135,7 +136,7 @@ def retry_backorder(ctx: Context, order_id: int, actor: str) -> Order:
             line_no, sku, missing = _unserved(store, order)[0]
             raise InsufficientStock(sku, missing, _free_total(tx, sku))
         orders.fire(ctx, tx, order, "reallocate", actor,
-                    {"allocation": moved, "reason": "stock is available again"}, now)
+                    {"allocation": moved, "reason": "stock is available again"}, now=now)
         return order
 
 

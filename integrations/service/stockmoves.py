@@ -86,7 +86,7 @@ def _refill_arrived(ctx: Context, tx: Tx, store: FulfilStore, row: tuple, actor:
     store.consume_from(order.id, row[12], row[1], row[3], row[4], now)
     orders.fire(ctx, tx, order, "reallocate", actor, {
         "reason": f"transfer {ids.TRANSFER(row[0])} arrived",
-        "allocation": [[row[1], row[3], row[4]]]}, now)
+        "allocation": [[row[1], row[3], row[4]]]}, now=now)
 
 
 def transfer_view(row: tuple, when: Any) -> dict[str, Any]:

@@ -80,11 +80,11 @@ def answer_in(ctx: Context, tx: Tx, order_id: int, code: str, now: datetime) -> 
         raise GuardRejected("order", public, order.state.value, "verify",
                             f"the code expired at {challenge.expires_at.isoformat()}")
     if code_matches(public, code, challenge.code_hash):
-        orders.fire(ctx, tx, order, "approve", BUYER, {"reason": "verification passed"}, now)
+        orders.fire(ctx, tx, order, "approve", BUYER, {"reason": "verification passed"}, now=now)
         return Answer(public, True, order.state.value, MAX_ATTEMPTS - challenge.attempts)
     store.count_attempt(order_id)
     left = MAX_ATTEMPTS - challenge.attempts - 1
     if left <= 0:
         orders.fire(ctx, tx, order, "reject", BUYER,
-                    {"reason": f"verification failed: {MAX_ATTEMPTS} wrong codes"}, now)
+                    {"reason": f"verification failed: {MAX_ATTEMPTS} wrong codes"}, now=now)
     return Answer(public, False, order.state.value, max(left, 0))

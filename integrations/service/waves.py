@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
 from integrations.db import waves_store
@@ -50,16 +51,17 @@ def release_wave(ctx: Context, wave_id: int, actor: str) -> dict[str, str]:
                                 f"already released by {wave['released_by']}")
         outcomes = {}
         for number in wave["order_ids"]:
-            outcomes[ids.ORDER(number)] = outcome = _start(ctx, tx, number, actor, wave_id)
+            outcomes[ids.ORDER(number)] = outcome = _start(ctx, tx, number, actor, wave_id, now)
             waves_store.set_outcome(tx.store.sql, wave_id, number, outcome)
         waves_store.mark_released(tx.store.sql, wave_id, actor, now)
         return outcomes
 
 
-def _start(ctx: Context, tx: Tx, number: int, actor: str, wave_id: int) -> str:
+def _start(ctx: Context, tx: Tx, number: int, actor: str, wave_id: int, now: datetime) -> str:
     order = tx.store.get_order(number)
     if order.state is OrderState.PAID:
-        orders.fire(ctx, tx, order, "start_picking", actor, {"wave": ids.WAVE(wave_id)})
+        orders.fire(ctx, tx, order, "start_picking", actor, {"wave": ids.WAVE(wave_id)},
+                    now=now)
         return "picking"
     if order.state is OrderState.PICKING:
         return "already picking"

@@ -35,7 +35,8 @@ def test_a_stale_step_raises_concurrent_update_and_writes_nothing(any_pilot, tri
     # still pending at COMMIT), cancel reads the holds to restock (it travels with that read)
     with pytest.raises(ConcurrentUpdate, match="changed by someone else"), \
             any_pilot.context.tx() as tx:
-        orders.fire(any_pilot.context, tx, stale, trigger, "ops", {})
+        orders.fire(any_pilot.context, tx, stale, trigger, "ops", {},
+                    now=any_pilot.context.clock.now())
     # Then nothing of it was written
     assert row_counts(any_pilot) == before
     assert any_pilot.orders.get(view.id).state == "picking"

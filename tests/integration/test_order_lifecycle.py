@@ -258,7 +258,7 @@ def test_a_stale_write_raises_concurrent_update_and_writes_nothing(pilot):
     pilot.orders.fire(view.id, "pay", amount=view.total, payment_ref="p")  # someone else
     before = row_counts(pilot)
     with pytest.raises(ConcurrentUpdate, match="changed by someone else"), pilot.context.tx() as tx:
-        orders.fire(pilot.context, tx, stale, "cancel", "ops", {})
+        orders.fire(pilot.context, tx, stale, "cancel", "ops", {}, now=pilot.context.clock.now())
     assert row_counts(pilot) == before
     assert pilot.orders.get(view.id).state == "paid"
 
