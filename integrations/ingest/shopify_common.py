@@ -46,12 +46,24 @@ def one_at_a_time(tx: Tx, shop: str, shopify_id: int) -> None:
 TAKEN = ("capture", "late_capture")  # late money: taken for an order that could not take it
 
 
-def held(tx: Tx, number: int) -> int:
-    """What the ledger shows Shopify kept of this order: captures (late money too) less
-    refunds."""
+def taken(tx: Tx, number: int) -> int:
+    """What the ledger shows Shopify took for this order and has not refunded: captures (late
+    money too) less refunds — the most a refund of it may give back. A chargeback does not
+    lower it: Shopify lets the merchant refund money the bank already took (the buyer is paid
+    twice: service/paid_twice.py)."""
     return sum(r.amount if r.kind in TAKEN else -r.amount
                for r in records.payments_of(tx.connection, number)
                if r.kind in (*TAKEN, "refund"))
+
+
+def held(tx: Tx, number: int) -> int:
+    """What the ledger shows Shopify still holds of this order: what it took less refunds and
+    less the chargebacks the bank took for good (lost or conceded: the ledger's `chargeback`
+    rows, which the order counts refunded — service/disputes.py). Only a chargeback moves
+    money: an inquiry books no row (closed, or escalated into a chargeback that books its own),
+    and neither does a chargeback won or still open (the order has not counted it either)."""
+    return taken(tx, number) - sum(r.amount for r in records.payments_of(tx.connection, number)
+                                   if r.kind == "chargeback")
 
 
 def payment_record(tx: Tx, number: int, kind: str, amount: int, currency: str, ref: str,

@@ -41,6 +41,7 @@ from integrations.ingest.shopify_common import (
     lookup,
     one_at_a_time,
     payment_record,
+    taken,
 )
 from integrations.service import admin_refunds, money_requests, orders, paid_twice
 from integrations.service.context import Context, Tx
@@ -335,12 +336,15 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
           ref: str, reason: str, field: str, given: admin_refunds.GivenBack | None,
           now: datetime) -> str | None:
     """The ledger books the money given back, the order its goods' part within what is left;
-    None when booked, else why not. Never more than the ledger shows Shopify kept. Late money
+    None when booked, else why not. Never more than the ledger shows Shopify took and has not
+    refunded (`taken`: a lost chargeback does not lower it, the buyer is paid twice). Late money
     owed back (an order that never took it: nothing of its own to refund) takes it all. The
     goods go first to the refunds of ours waiting in Shopify's admin whose units `given`
     gives back (admin_refunds.py)."""
     kept = held(tx, ours.id)
     late = owed_in_admin(tx, ours) if ours.paid == 0 else None
+    if ours.state == OrderState.CANCELLED and kept == 0 and money > 0:
+        return "refunded when Shopify cancelled the order: recorded already"
     if late is not None and 0 < money <= kept:
         payment_record(tx, ours.id, "refund", money, ours.currency, ref, d,
                        f"{reason}: late payment {late.payment_ref} given back", now)
@@ -348,10 +352,9 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
             given_back_in_admin(tx, ours, late, ref, now)
         _owed_again_settled(tx, ours, now)  # a failed refund of it the merchant redid
         return None
-    if money > kept:
-        if ours.state == OrderState.CANCELLED and kept == 0:
-            return "refunded when Shopify cancelled the order: recorded already"
-        raise InvalidInput({field: f"refunds {money} but the ledger holds only {kept} of "
+    took = taken(tx, ours.id)  # a refund after a lost chargeback pays it twice: allowed
+    if money > took:
+        raise InvalidInput({field: f"refunds {money} but the ledger holds only {took} of "
                                    f"{ids.ORDER(ours.id)}"})
     if given is not None and given.settled:  # a refund of ours it pays a chargeback paid
         goods, twice = paid_twice.paid_twice(ctx, tx, ours, goods, ref, given.settled, now)
