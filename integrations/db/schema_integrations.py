@@ -1,4 +1,5 @@
-"""Rows owned by the integrations: inbound webhook events, payment records, order notes."""
+"""Rows owned by the integrations: inbound webhook events, payment records, order notes, the
+install's own secrets."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from integrations.db.base import Base, Id
+from integrations.db.base import KEYED, Base, Id
 from statemachine import limits
 
 
@@ -60,3 +61,16 @@ class OrderNoteRow(Base):
     attachments: Mapped[list[Any]]
     at: Mapped[datetime]
     __table_args__ = (Index("ix_order_notes_order", "order_id", "id"),)
+
+
+class InstallSecretRow(Base):
+    """A secret this install generated for itself, once (migration 0038), read by name: the
+    key of the buyer ids derived for imports (service/buyer_ids.py). Kept in the store as the
+    webhook subscriptions' signing secrets are: it must follow the data it keys (a backup,
+    a copy to staging) or the same email stops being the same buyer. Never logged."""
+
+    __tablename__ = "install_secrets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    __table_args__ = KEYED

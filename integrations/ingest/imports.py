@@ -10,16 +10,13 @@ the export's `created_at` (when the buyer placed it); its hold and history run a
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from integrations.geo.addresses import parse_address
-from integrations.geo.phones import home_digits, parse_phone
 from integrations.ingest.order_files import OrderRecord
 from integrations.service import orders
+from integrations.service.buyer_ids import imported_buyer
 from integrations.service.context import Context
 from integrations.service.idempotency import replay_or_none
 from integrations.service.inputs import PlaceOrder, check_when, parse
@@ -50,10 +47,13 @@ def import_record(ctx: Context, record: OrderRecord, source: str, actor: str,
         return Imported(record.rows, ext, "error", problems=record.problem)
     now = now or ctx.clock.now()
     try:
-        request, paid, placed_at = _request(ctx, record, source, now)
-        key = request.idempotency_key or ""
+        data = record.data
         with ctx.tx(readonly=True) as tx:
-            prior = replay_or_none(tx, key, "place", None)
+            buyer = data.get("buyer_id") or imported_buyer(
+                tx, source, data.get("email"), data.get("shipping_address") or {})
+            prior = replay_or_none(tx, _key(source, record), "place", None)
+        request, paid, placed_at = _request(ctx, record, source, now, buyer)
+        key = request.idempotency_key or ""
         if prior is not None:
             return Imported(record.rows, ext, "already imported", ids.ORDER(prior))
         # sold on the platform already: a contradicting address is held for review
@@ -65,8 +65,12 @@ def import_record(ctx: Context, record: OrderRecord, source: str, actor: str,
         return Imported(record.rows, ext, "error", problems=problems)
 
 
-def _request(ctx: Context, record: OrderRecord, source: str,
-             now: datetime) -> tuple[PlaceOrder, Any, datetime | None]:
+def _key(source: str, record: OrderRecord) -> str:
+    return f"import:{source}:{record.external_id or '-'}"
+
+
+def _request(ctx: Context, record: OrderRecord, source: str, now: datetime,
+             buyer: str | None) -> tuple[PlaceOrder, Any, datetime | None]:
     data = record.data
     currency = str(data.get("currency") or ctx.settings.currency)
     problems: dict[str, str] = {}
@@ -76,7 +80,6 @@ def _request(ctx: Context, record: OrderRecord, source: str,
     paid = _paid(data.get("paid"), currency, sum(ln["quantity"] * ln["unit_price"]
                                                  for ln in lines), problems)
     address = data.get("shipping_address") or {}
-    buyer = data.get("buyer_id") or derived_buyer(source, data.get("email"), address)
     if not buyer:
         problems["buyer_id"] = "required (or an email or a shipping_address.phone to derive " \
                                "it from)"
@@ -86,7 +89,7 @@ def _request(ctx: Context, record: OrderRecord, source: str,
             "buyer_id": buyer or "unknown", "lines": lines or [{}], "currency": currency,
             "shipping_address": address, "ip": data.get("ip") or None,
             "email": data.get("email") or None,
-            "idempotency_key": f"import:{source}:{record.external_id or '-'}"})
+            "idempotency_key": _key(source, record)})
     except InvalidInput as error:
         lines_known_bad = any(k.startswith("lines") for k in problems)
         problems = {**{k: v for k, v in error.problems.items()
@@ -179,35 +182,3 @@ def _pay(ctx: Context, record: OrderRecord, number: int, paid: dict | None, key:
                                                   "payment_ref": paid["payment_ref"]},
                       idempotency_key=f"{key}:pay", now=now)
     return Imported(rows, ext, "placed and paid", order.public_id)
-
-
-def derived_buyer(source: str, email: Any, address: Mapping[str, Any]) -> str | None:
-    """Exports without buyer ids: the buyer is what else identifies them, hashed (never
-    stored in clear) — the email, else the phone *at its address*. Not the phone alone: a
-    ring's accounts shipping to one collecting phone from their own addresses were one
-    buyer, and `phone_velocity` (other buyers on a number) never saw them; one person
-    ordering again to the same place stays one buyer. The phone however the export wrote it
-    (+86 139 1234 5678, 13912345678, full-width digits), the address by its parsed key."""
-    if email and str(email).strip():
-        return _hashed(source, "email:" + str(email).strip().casefold())
-    phone = address.get("phone")
-    if not phone:
-        return None
-    try:
-        digits = home_digits(parse_phone(str(phone)))
-    except InvalidInput:  # refused with the placement, naming the phone
-        digits = "".join(ch for ch in str(phone) if ch.isdigit())
-    return _hashed(source, f"{digits}@{_place(address)}")
-
-
-def _place(address: Mapping[str, Any]) -> str:
-    """The address's key as placement parses it (cached: placement's parse reuses it); an
-    address placement will refuse keys by its fields as written."""
-    try:
-        return parse_address(address).key
-    except InvalidInput:
-        return "|".join(str(address.get(k) or "") for k in sorted(address) if k != "phone")
-
-
-def _hashed(source: str, identity: str) -> str:
-    return f"{source}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"[:64]
