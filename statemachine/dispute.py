@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import Any
 
 from statemachine import ids
+from statemachine.clock import require_utc
 from statemachine.lifecycle import Creation, Lifecycle, Step, Timer
 from statemachine.policies import DeadlineKind, Timeouts
 
@@ -141,6 +142,13 @@ def book_loss(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
             "reason": ctx.get("reason")}
 
 
+def due_in_utc(due: datetime | None) -> datetime | None:
+    """A due date as the dispute keeps it: UTC, as the store gives it back. A provider writes
+    its own offset (Shopify +08:00 for a shop in China): kept as written, the step's event and
+    answer said +08:00 while the same dispute reloaded said UTC."""
+    return None if due is None else require_utc(due, "due_by")
+
+
 def an_inquiry(dispute: Dispute, ctx: Mapping[str, Any]) -> str | None:
     return None if dispute.kind is DisputeKind.INQUIRY else \
         f"{dispute.public_id} is a {dispute.kind} already"
@@ -152,7 +160,7 @@ def charged_back(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
     amount_before = dispute.amount
     dispute.kind = DisputeKind.CHARGEBACK
     dispute.reason = ctx.get("reason") or dispute.reason
-    dispute.evidence_due_by = ctx.get("due_by")
+    dispute.evidence_due_by = due_in_utc(ctx.get("due_by"))
     dispute.amount = ctx.get("amount") or dispute.amount
     due = dispute.evidence_due_by
     return {"kind": dispute.kind.value, "reason": dispute.reason,

@@ -30,6 +30,7 @@ from statemachine.dispute import (
     Dispute,
     DisputeKind,
     DisputeState,
+    due_in_utc,
 )
 from statemachine.money import PaymentOperation, chargeback_booking
 from statemachine.order import ORDER_LIFECYCLE
@@ -50,7 +51,7 @@ def open_dispute(ctx: Context, tx: Tx, order: Order, event: MoneyEvent,
                       state=DisputeState.OPENED, version=1, amount=event.amount,
                       currency=event.currency, created_at=now,
                       kind=DisputeKind(event.dispute_kind), reason=event.reason,
-                      evidence_due_by=event.due_by)
+                      evidence_due_by=due_in_utc(event.due_by))
     created = pipeline.create(ctx, tx, DISPUTE, dispute, f"provider:{event.provider}", {
         "amount": event.amount, "kind": dispute.kind.value, "reason": event.reason,
         "provider_ref": event.dispute_ref}, now)
