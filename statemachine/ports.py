@@ -234,7 +234,7 @@ class MoneyEvent:
     """A provider's notification, verified and translated: what happened to which payment.
 
     kind: authorised | processing | captured | failed | refunded | closed | dispute_opened |
-    dispute_updated | dispute_closed.
+    dispute_updated | dispute_closed | dispute_funds_withdrawn | dispute_funds_reinstated.
     `amount` is the event's own amount: authorised, captured, refunded *so far* (cumulative, as
     both providers report it) or disputed. `refund_ref`: which refund request a refund notice is
     about, if the provider names it (it tells our refunds from staff's).

@@ -37,7 +37,8 @@ router = APIRouter(prefix="/hooks", tags=["providers"])
 @router.post("/stripe")
 async def stripe_webhook(request: Request, ctx: Ctx) -> Response:
     """Stripe events: payment_intent.* (authorised, succeeded, failed), charge.refunded,
-    charge.dispute.created / updated / closed. Other types are acknowledged and ignored."""
+    charge.dispute.created / updated / closed / funds_withdrawn / funds_reinstated. Other types
+    are acknowledged and ignored."""
     settings: PaymentSettings = request.app.state.payments
     body = await request.body()
     if not settings.stripe_webhook_secret:

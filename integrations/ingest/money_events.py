@@ -23,7 +23,8 @@ is answered from the log and changes nothing. What each kind does:
   and our own refund of it asks only for what is left; one that gives back all an unshipped
   order kept cancels the order (service/outside_refunds.py);
 - closed (an unpaid trade closed): settles a void of ours, else recorded;
-- dispute_opened / dispute_updated / dispute_closed: the dispute is now what the provider
+- dispute_opened / dispute_updated / dispute_closed (and Stripe's dispute_funds_withdrawn /
+  dispute_funds_reinstated, which carry the same Dispute): the dispute is now what the provider
   reports — opened once, then each status fires the steps of the provider's table
   (dispute_steps.py: an inquiry turned chargeback is escalated, a close won, lost or closed)
   through the dispute machine (service/disputes.py).
@@ -234,7 +235,8 @@ def _dispute(ctx: Context, tx: Tx, order: Order, ev: MoneyEvent, follow: list[st
 
 _APPLY = {"authorised": _authorised, "processing": _processing, "captured": _captured,
           "failed": _failed, "refunded": _refunded, "closed": _closed,
-          "dispute_opened": _dispute, "dispute_updated": _dispute, "dispute_closed": _dispute}
+          **dict.fromkeys(("dispute_opened", "dispute_updated", "dispute_closed",
+                           "dispute_funds_withdrawn", "dispute_funds_reinstated"), _dispute)}
 
 
 def _order_of(tx: Tx, event: MoneyEvent) -> Order | None:

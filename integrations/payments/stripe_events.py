@@ -24,8 +24,18 @@ KINDS = {"payment_intent.amount_capturable_updated": "authorised",
          # an inquiry Stripe turned into a chargeback (status warning_* → needs_response), a
          # response under review, a new evidence due date: the dispute is now this
          "charge.dispute.updated": "dispute_updated",
-         "charge.dispute.closed": "dispute_closed"}
-DISPUTES = ("dispute_opened", "dispute_updated", "dispute_closed")
+         "charge.dispute.closed": "dispute_closed",
+         # Stripe moved a chargeback's money: withdrawn when the dispute opened as one or an
+         # inquiry became one, reinstated when it was won (or, for a payment partly refunded,
+         # the refunded part). Each carries the whole Dispute, so each is read like the others —
+         # the dispute is now this — and books nothing of its own: our books move the money
+         # with the dispute's kind and state (settlement_store: out when it became a chargeback,
+         # back when won). Told already, it changes nothing; the one event to arrive, it opens,
+         # escalates or wins the dispute as the lost created / updated / closed would have.
+         "charge.dispute.funds_withdrawn": "dispute_funds_withdrawn",
+         "charge.dispute.funds_reinstated": "dispute_funds_reinstated"}
+DISPUTES = ("dispute_opened", "dispute_updated", "dispute_closed", "dispute_funds_withdrawn",
+            "dispute_funds_reinstated")
 
 
 def kind_of(status: Any) -> str:
