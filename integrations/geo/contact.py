@@ -17,6 +17,13 @@ class Contact:
     address: ParsedAddress
     phone: str | None  # E.164: the buyer's own number, else the recipient's
     recipient_phone: str | None = None  # E.164: the shipping address's number, if it has one
+    buyer_phone: str | None = None  # E.164: the buyer's own number; None when they gave none
+
+    @property
+    def phone_is_recipients(self) -> bool:
+        """`phone` is the recipient's number standing in for the buyer's (they gave none):
+        the risk reasons say whose number they name (a code sent to it reaches the recipient)."""
+        return self.phone is not None and self.buyer_phone is None
 
 
 # What a placement does with region fields that contradict each other (广东省 / 杭州市):
@@ -54,7 +61,7 @@ def checked_contact(address_fields: Mapping[str, Any], field: str,
     own = _phone(buyer_phone, "phone", problems)
     if problems or address is None:
         raise InvalidInput(problems)
-    return Contact(address, own or recipient, recipient)
+    return Contact(address, own or recipient, recipient, buyer_phone=own)
 
 
 def _phone(raw: Any, field: str, problems: dict[str, str]) -> str | None:

@@ -274,4 +274,5 @@ def _facts(order: Order, request: PlaceOrder, contact: Contact,
         lines=tuple(PlacedLine(ln.sku, ln.quantity, ln.unit_price) for ln in order.lines),
         shipping_address=request.shipping_address.model_dump(exclude_none=True),
         device_id=request.device_id, ip=str(request.ip) if request.ip else None,
-        phone=contact.phone, recipient_phone=contact.recipient_phone, address=contact.address)
+        phone=contact.phone, recipient_phone=contact.recipient_phone, address=contact.address,
+        phone_is_recipients=contact.phone_is_recipients)

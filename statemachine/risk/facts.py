@@ -62,6 +62,9 @@ class PlacementFacts:
     # the shipping address's number (E.164) when the shop sent one: the recipient's, which
     # may be `phone` itself (the buyer's own number, else this one)
     recipient_phone: str | None = None
+    # `phone` is the recipient's, the buyer having given none (placement's; a correction
+    # judges the number it names as the address's field): reasons say whose number it is
+    phone_is_recipients: bool = False
 
     @property
     def address_key(self) -> str | None:

@@ -123,8 +123,9 @@ def virtual_phone(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> R
     segment = facts.phone[3:6]
     if segment not in segments:
         return None
-    return Reason("virtual_phone", f"phone in the virtual-operator segment {segment}",
-                  {"segment": segment})
+    whose = "recipient's phone" if facts.phone_is_recipients else "phone"
+    return Reason("virtual_phone", f"{whose} in the virtual-operator segment {segment}",
+                  {"segment": segment} | _whose(facts.phone_is_recipients))
 
 
 def phone_velocity(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
@@ -132,19 +133,25 @@ def phone_velocity(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> 
     `max_buyers` or more other buyers in the window: one receiving number behind many
     accounts is how order-farming rings work. Shows the number masked (reasons reach history
     rows, review forms and events), and whose it is on this order when it is only the
-    recipient's (the buyer gave another number of their own)."""
+    recipient's (the buyer gave another number of their own, or none)."""
     others, cfg = signals.phone_other_buyers, rs.phone_velocity
     if others is None or not facts.phones or others < cfg.max_buyers:
         return None
     number = signals.shared_phone or facts.phones[0]
-    whose = "phone" if number == facts.phone else "recipient's phone"
-    shown = masked_phone(number)
+    recipients = number != facts.phone or facts.phone_is_recipients
+    whose, shown = ("recipient's phone" if recipients else "phone"), masked_phone(number)
     return Reason("phone_velocity",
                   f"{whose} {shown} on orders of {others} other buyers in "
                   f"{cfg.window_seconds} s",
                   {"phone": shown, "other_buyers": others, "max_buyers": cfg.max_buyers,
-                   "window_seconds": cfg.window_seconds}
-                  | ({} if number == facts.phone else {"whose": "recipient"}))
+                   "window_seconds": cfg.window_seconds} | _whose(recipients))
+
+
+def _whose(recipients: bool) -> dict[str, str]:
+    """A reason's `whose`: set when the number it names is only the recipient's — the buyer
+    gave another of their own, or none (placement then keeps the recipient's as the order's
+    phone, and "phone" alone would read as the buyer's)."""
+    return {"whose": "recipient"} if recipients else {}
 
 
 def masked_phone(e164: str) -> str:

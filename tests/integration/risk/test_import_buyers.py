@@ -60,7 +60,8 @@ def test_a_ring_imported_without_buyer_ids_is_held_by_its_collecting_phone(any_p
     assert len({o.buyer_id for o in orders}) == 4
     assert [o.state for o in orders] == ["awaiting_payment"] * 3 + ["under_review"]
     [reason] = [r for r in orders[3].risk["reasons"] if r["rule"] == "phone_velocity"]
-    assert reason["text"] == "phone 138****8000 on orders of 3 other buyers in 86400 s"
+    assert reason["text"] == "recipient's phone 138****8000 on orders of 3 other buyers in " \
+                             "86400 s"
 
 
 def test_one_person_ordering_again_to_the_same_place_stays_one_buyer(any_pilot, tmp_path):

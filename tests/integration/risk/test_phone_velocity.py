@@ -40,11 +40,12 @@ def test_the_fourth_account_on_one_phone_in_a_day_is_held_for_review(any_pilot, 
         clock.advance(hours=2)
     # When a fourth account orders to that number
     fourth = ring_order(any_pilot, 3, "+86 13800138000")
-    # Then it waits for a person, the reason naming the number masked and the three others
+    # Then it waits for a person, the reason naming the number masked and the three others,
+    # and whose it is: the recipient's (none of the accounts gave a number of its own)
     assert fourth.state == "under_review"
     [reason] = [r for r in fourth.risk["reasons"] if r["rule"] == "phone_velocity"]
-    assert reason["text"] == f"phone {SHOWN} on orders of 3 other buyers in 86400 s"
-    assert reason["values"]["other_buyers"] == 3
+    assert reason["text"] == f"recipient's phone {SHOWN} on orders of 3 other buyers in 86400 s"
+    assert reason["values"]["other_buyers"] == 3 and reason["values"]["whose"] == "recipient"
     # And nowhere the decision is kept or told (stored decision, history row) is it in full
     with any_pilot.context.engine.connect() as conn:
         stored = conn.execute(select(RiskDecisionRow.reasons).where(
@@ -54,7 +55,7 @@ def test_the_fourth_account_on_one_phone_in_a_day_is_held_for_review(any_pilot, 
     # nor in the reviewer's form in the console, which says why the order was held
     form = review_description(any_pilot.context,
                               open_case(any_pilot.context, "risk-review", fourth.id), clock.now())
-    assert f"- phone {SHOWN} on orders of 3 other buyers in 86400 s" in form
+    assert f"- recipient's phone {SHOWN} on orders of 3 other buyers in 86400 s" in form
     kept += form
     assert SHOWN in kept and "13800138000" not in kept and "0013 8000" not in kept
 

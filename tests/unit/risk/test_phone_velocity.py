@@ -183,3 +183,37 @@ def test_the_reason_names_the_recipients_number_when_it_is_not_the_buyers():
     assert reason is not None
     assert reason.text == "recipient's phone 138****8000 on orders of 3 other buyers in 86400 s"
     assert reason.values["whose"] == "recipient" and "13800138000" not in repr(reason)
+
+
+def test_the_reason_names_the_recipients_number_when_the_buyer_gave_none():
+    # Given an order whose only number is the shipping address's (the buyer gave none: placement
+    # keeps it as the order's phone too, so phone == recipient_phone)
+    facts = an_order(phone=RING_PHONE, recipient_phone=RING_PHONE, phone_is_recipients=True)
+    reason = rules.phone_velocity(
+        facts, quiet_signals(phone_other_buyers=3, shared_phone=RING_PHONE), default_rules())
+    # Then the reviewer reads whose number it is, not "phone" as if the buyer had given it
+    assert reason is not None
+    assert reason.text == "recipient's phone 138****8000 on orders of 3 other buyers in 86400 s"
+    assert reason.values["whose"] == "recipient"
+
+
+def test_the_buyers_own_number_that_is_also_the_recipients_is_the_buyers():
+    facts = an_order(phone=RING_PHONE, recipient_phone=RING_PHONE)
+    reason = rules.phone_velocity(
+        facts, quiet_signals(phone_other_buyers=3, shared_phone=RING_PHONE), default_rules())
+    assert reason is not None
+    assert reason.text == "phone 138****8000 on orders of 3 other buyers in 86400 s"
+    assert "whose" not in reason.values
+
+
+def test_a_virtual_number_the_buyer_did_not_give_is_named_the_recipients():
+    virtual = "+8617012345678"
+    own = rules.virtual_phone(an_order(phone=virtual), quiet_signals(), default_rules())
+    theirs = rules.virtual_phone(an_order(phone=virtual, recipient_phone=virtual,
+                                          phone_is_recipients=True), quiet_signals(),
+                                 default_rules())
+    assert own is not None and theirs is not None
+    assert own.text == "phone in the virtual-operator segment 170"
+    assert "whose" not in own.values
+    assert theirs.text == "recipient's phone in the virtual-operator segment 170"
+    assert theirs.values == {"segment": "170", "whose": "recipient"}
