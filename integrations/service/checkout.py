@@ -21,30 +21,31 @@ from statemachine.ports import Checkout
 
 def open_checkout(ctx: Context, order_no: int, actor: str = "shop") -> Checkout:
     """The provider's payment for this order (opened once; a repeat returns the same one)."""
-    key = f"checkout:{ids.ORDER(order_no)}"
+    # one time for the operation's record and its settlement, the provider's call between
+    key, now = f"checkout:{ids.ORDER(order_no)}", ctx.clock.now()
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
         if not takes_payment(order):
             raise GuardRejected("order", order.public_id, order.state.value, "checkout",
                                 "only an order awaiting payment (or, unpaid, a decision) can "
                                 "be paid")
-        money.request(ctx, tx, order, OperationKind.CHECKOUT, order.total, key, actor)
+        money.request(ctx, tx, order, OperationKind.CHECKOUT, order.total, key, actor, at=now)
     checkout = ctx.gateway.checkout(order.public_id, order.total, order.currency,
                                     idempotency_key=key)
     with ctx.tx() as tx:
-        MoneyStore(tx.store.sql).settle(key, OperationStatus.SUCCEEDED, ctx.clock.now(),
-                                        checkout.payment_ref)
+        MoneyStore(tx.store.sql).settle(key, OperationStatus.SUCCEEDED, now, checkout.payment_ref)
     return checkout
 
 
 def capture(ctx: Context, order_no: int, payment_ref: str, amount: int,
             actor: str = "system:capture") -> PaymentOperation:
     """Capture an authorised payment of the order; the order is paid when it settles."""
+    now = ctx.clock.now()  # of the request (`execute` books the provider's answer at its own)
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
         key = money.key_for(tx, f"capture:{order.public_id}", order.id)
         operation = money.request(ctx, tx, order, OperationKind.CAPTURE, amount, key, actor,
-                                  payment_ref=payment_ref)
+                                  payment_ref=payment_ref, at=now)
     return money.execute(ctx, operation.key)
 
 

@@ -61,8 +61,9 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
     if operation.provider in REFUNDED_BY_MERCHANT:  # made in the provider's admin, not by us
         return operation
     if operation.kind is K.CAPTURE and (unwanted := _capture_unwanted(ctx, operation)):
-        failed = fail(ctx, key, unwanted)
-        _release_superseded(ctx, operation)
+        now = ctx.clock.now()  # of the failed capture and of the release it asks for
+        failed = fail(ctx, key, unwanted, now)
+        _release_superseded(ctx, operation, now)
         return failed
     try:
         result = _call(gateway or ctx.gateway, operation)
@@ -75,7 +76,7 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
             MoneyStore(tx.store.sql).note_attempt(key, f"{SECRETS_UNAVAILABLE}: {error}")
         raise
     except PermanentPaymentError as error:
-        return fail(ctx, key, str(error))
+        return fail(ctx, key, str(error), ctx.clock.now())  # when the refusal came
     if result.status != "succeeded":  # accepted; the provider's webhook confirms it later
         with ctx.tx() as tx:
             MoneyStore(tx.store.sql).note_provider_ref(key, result.ref)
@@ -147,9 +148,10 @@ def settle_in(ctx: Context, tx: Tx, order: Order, operation: PaymentOperation,
     return True
 
 
-def fail(ctx: Context, key: str, problem: str) -> PaymentOperation:
-    """The provider refused for good: the operation fails and staff are told (outbox)."""
-    operation, now = get(ctx, key), ctx.clock.now()
+def fail(ctx: Context, key: str, problem: str, now: datetime) -> PaymentOperation:
+    """The provider refused for good: the operation fails and staff are told (outbox), at the
+    caller's `now`."""
+    operation = get(ctx, key)
     with ctx.tx() as tx:
         if MoneyStore(tx.store.sql).settle(key, OperationStatus.FAILED, now, error=problem[:500]):
             tx.writer.signal("money_failed", "order", operation.order_id, operation.order_id,
@@ -195,7 +197,7 @@ def _capture_unwanted(ctx: Context, op: PaymentOperation) -> str | None:
             f"for payment {op.payment_ref}")
 
 
-def _release_superseded(ctx: Context, op: PaymentOperation) -> None:
+def _release_superseded(ctx: Context, op: PaymentOperation, now: datetime) -> None:
     """The capture was not made because another payment paid the order: release this one's
     authorisation now rather than leave the buyer's money held until the provider drops it
     (~7 days). A cancelled or expired order's is released by the money sweep."""
@@ -205,7 +207,7 @@ def _release_superseded(ctx: Context, op: PaymentOperation) -> None:
             return
         key = request(ctx, tx, order, K.VOID, op.amount, f"void:{order.public_id}:"
                       f"{op.payment_ref}", "system:money", payment_ref=op.payment_ref,
-                      reason="another payment paid the order").key
+                      reason="another payment paid the order", at=now).key
     execute_quietly(ctx, [key])
 
 

@@ -28,7 +28,8 @@ def refund_case(ctx: Context, case_no: int, actor: str,
     """Refund a case's lines: refused before any money moves if the store would refuse it.
     Raises TransientPaymentError or SecretsUnavailable after the refund is recorded (the
     operation stays pending: retry with the same key, or the money sweep pays it)."""
-    return money.execute(ctx, _case_refund_recorded(ctx, case_no, actor, amount))
+    key = _case_refund_recorded(ctx, case_no, actor, amount, ctx.clock.now())
+    return money.execute(ctx, key)
 
 
 def try_refund_case(ctx: Context, case_no: int, actor: str,
@@ -37,26 +38,26 @@ def try_refund_case(ctx: Context, case_no: int, actor: str,
     (`payment secrets unavailable: …`, the provider never asked) — with the operation left
     pending (its error noted) instead of raising it: the money sweep retries it under the same
     key, as a repeat of this call would."""
-    key = _case_refund_recorded(ctx, case_no, actor, amount)
+    key = _case_refund_recorded(ctx, case_no, actor, amount, ctx.clock.now())
     try:
         return money.execute(ctx, key)
     except (TransientPaymentError, SecretsUnavailable):
         return money.get(ctx, key)
 
 
-def _case_refund_recorded(ctx: Context, case_no: int, actor: str, amount: int | None) -> str:
-    """The key of the case's refund, recorded (or found recorded) to be paid."""
+def _case_refund_recorded(ctx: Context, case_no: int, actor: str, amount: int | None,
+                          now: datetime) -> str:
+    """The key of the case's refund, recorded (or found recorded) at `now`, to be paid."""
     with ctx.tx() as tx:
         case = tx.store.get_case(case_no)
         order = tx.store.get_order(case.order_id, lock=True)
-        return request_case_refund(ctx, tx, order, case, actor, amount).key
+        return request_case_refund(ctx, tx, order, case, actor, amount, at=now).key
 
 
 def request_case_refund(ctx: Context, tx: Tx, order: Order, case: AfterSalesCase, actor: str,
-                        amount: int | None = None, *, at: datetime | None = None
-                        ) -> PaymentOperation:
-    """Record a case's refund (default: its amount due, `amount_due`) to be paid (`at`: the
-    caller's time, else the clock's)."""
+                        amount: int | None = None, *, at: datetime) -> PaymentOperation:
+    """Record a case's refund (default: its amount due, `amount_due`) to be paid, at the
+    caller's time `at`."""
     if not CASE_LIFECYCLE.can(case.state, "refund"):
         raise InvalidTransition("case", case.public_id, case.state.value, "refund",
                                 CASE_LIFECYCLE.allowed(case.state))
@@ -89,12 +90,13 @@ def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: s
     (`refund:<order>:<n>`): a retry without a `key` recorded a second one, and the sweep
     paid both."""
     _check_money(amount=amount, reason=reason)
+    now = ctx.clock.now()
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
         base = f"refund:{order.public_id}:{key}" if key else \
             f"refund:{order.public_id}:{_count(tx, order) + 1}"
         operation = money.request(ctx, tx, order, OperationKind.REFUND, amount, base, actor,
-                                  reason=reason)
+                                  reason=reason, at=now)
     try:
         return money.execute(ctx, operation.key)
     except (TransientPaymentError, SecretsUnavailable):
@@ -103,8 +105,7 @@ def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: s
 
 
 def request_compensation(ctx: Context, tx: Tx, order: Order, value: int, key: str,
-                         actor: str, reason: str, at: datetime | None = None
-                         ) -> PaymentOperation | None:
+                         actor: str, reason: str, at: datetime) -> PaymentOperation | None:
     """Compensate up to `value` through the provider (never more than may be refunded)."""
     prior = MoneyStore(tx.store.sql).by_key(key)
     if prior is not None:

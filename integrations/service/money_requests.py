@@ -28,13 +28,14 @@ K = OperationKind
 def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int, key: str,
             actor: str, *, payment_ref: str | None = None, lines: Sequence[RefundLine] = (),
             purpose: dict[str, Any] | None = None, reason: str | None = None,
-            provider: str | None = None, at: datetime | None = None,
+            provider: str | None = None, at: datetime,
             made_by_provider: bool = False, currency: str | None = None) -> PaymentOperation:
     """Record a provider call to make (pending); the same key returns the first record.
 
-    `order` must have been read with its row lock in this transaction; `at`: the caller's time
-    (a sweep's `now`), else the clock's. `made_by_provider`: a movement the provider made
-    outside orderpilot (a refund in its dashboard), recorded to be settled at once — no
+    `order` must have been read with its row lock in this transaction; `at`: the calling
+    service's one clock read, or a sweep's `now` (required: a default would read the clock
+    below the service's entry). `made_by_provider`: a movement the provider made outside
+    orderpilot (a refund in its dashboard), recorded to be settled at once — no
     `money_requested` event, as nobody asked for it. `currency`: the payment's, when it is
     not the order's — late money that came in another currency goes back in it (a release
     of an authorisation in it too); nothing else moves money in another currency.
@@ -62,7 +63,6 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
         refusal = refund_refusal(order, amount, lines, store.reserved(order.id))
         if refusal is not None:
             raise GuardRejected("order", order.public_id, order.state.value, "refund", refusal)
-    now = at or ctx.clock.now()
     by_merchant = merchant_refunder(payment_ref or order.payment_ref) \
         if provider is None and kind is K.REFUND else None
     if by_merchant is not None:
@@ -76,9 +76,9 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
         "provider": provider or ctx.gateway.provider,
         "payment_ref": payment_ref or order.payment_ref, "actor": actor, "reason": reason,
         "lines": [{"line_no": ln.line_no, "quantity": ln.quantity, "amount": ln.amount}
-                  for ln in lines], "purpose": purpose or {}, "created_at": now})
+                  for ln in lines], "purpose": purpose or {}, "created_at": at})
     if not made_by_provider:  # one the provider made on its own was never asked for
-        tx.writer.signal("money_requested", "order", order.id, order.id, now, {
+        tx.writer.signal("money_requested", "order", order.id, order.id, at, {
             "operation": key, "kind": kind.value, "amount": amount, "currency": currency})
     return operation
 

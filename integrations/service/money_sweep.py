@@ -57,6 +57,7 @@ def release_abandoned(ctx: Context, now: datetime, limit: int = 100) -> int:
             key = f"void:{order.public_id}:{payment_ref}"  # one release per payment
             keys.append(money.request(
                 ctx, tx, order, OperationKind.VOID, order.total, key, "system:money-sweep",
-                payment_ref=payment_ref, reason=f"payment released: order {order.state}").key)
+                payment_ref=payment_ref, reason=f"payment released: order {order.state}",
+                at=now).key)
     done = money.execute_quietly(ctx, keys)
     return sum(op.status is OperationStatus.SUCCEEDED for op in done)

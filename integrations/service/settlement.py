@@ -75,6 +75,7 @@ def request_refund(ctx: Context, case: Cancellation, provider: str) -> PaymentOp
     key; failed or made: as it ended), else one recorded (pending) before the provider is
     called, for what is left — read again under the order's lock, so a dashboard refund booked
     since `cancellation` is not asked for twice. None: nothing is left."""
+    now = ctx.clock.now()
     with ctx.tx() as tx:
         order = tx.store.get_order(ids.ORDER.parse(case.order.id), lock=True)
         left, latest = _left(tx, order, case.owed, case.key)
@@ -84,7 +85,7 @@ def request_refund(ctx: Context, case: Cancellation, provider: str) -> PaymentOp
             return None
         return money.request(ctx, tx, order, OperationKind.REFUND, left, case.key,
                              "system:settle-cancel", purpose={"cancel": case.order.id},
-                             reason=f"order {case.order.state}", provider=provider)
+                             reason=f"order {case.order.state}", provider=provider, at=now)
 
 
 def record_failure(ctx: Context, case: Cancellation, key: str, problem: str) -> bool:
@@ -92,7 +93,7 @@ def record_failure(ctx: Context, case: Cancellation, key: str, problem: str) -> 
     told — once per refused operation, however often the job runs again (True: told now).
     The money stays owed under the debt's key: refunds_owed lists it (`refund_refused`)."""
     number, now = ids.ORDER.parse(case.order.id), ctx.clock.now()
-    money.fail(ctx, key, problem)
+    money.fail(ctx, key, problem, now)  # the operation failed when staff were told
     with ctx.tx() as tx:
         mine = {"operation": key, "claim": uuid4().hex}  # a concurrent run keeps its own
         if tx.store.inbox_keep(f"{REFUSED}{key}", "refund-refused", mine, now) != mine:

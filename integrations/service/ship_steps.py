@@ -92,7 +92,7 @@ def capture_shipped(ctx: Context, tx: Tx, changes: list[Change]) -> list[Refused
         if held := order.authorisation:
             key = key_for(tx, f"capture:{order.public_id}", order.id)
             request(ctx, tx, order, OperationKind.CAPTURE, held["amount"], key,
-                    "system:ship", payment_ref=held["payment_ref"])
+                    "system:ship", payment_ref=held["payment_ref"], at=change.fired.at)
     return []
 
 

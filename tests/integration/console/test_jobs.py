@@ -217,7 +217,8 @@ def test_a_refund_the_store_refuses_for_now_leaves_the_case_approved_and_tells_t
     with pilot.context.tx() as tx:
         order = tx.store.get_order(int(order_id[2:]), lock=True)
         money.request(pilot.context, tx, order, OperationKind.REFUND, 2500,
-                      f"refund:{order_id}:goodwill", "客服", reason="价保")
+                      f"refund:{order_id}:goodwill", "客服", reason="价保",
+                      at=pilot.clock.now())
     case = pilot.cases.open(order_id, kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
                             reason="杯子有裂纹")
     assert triage_refund(pilot.context, ports(pilot), case.id) == "approved at once"

@@ -99,7 +99,8 @@ def test_a_lost_parcels_claim_leaves_units_a_case_refund_in_flight_settles(shop)
     with shop.context.tx() as tx:
         locked = tx.store.get_case(ids.CASE.parse(case.id), lock=True)
         key = money_refunds.request_case_refund(
-            shop.context, tx, tx.store.get_order(locked.order_id, lock=True), locked, "t").key
+            shop.context, tx, tx.store.get_order(locked.order_id, lock=True), locked, "t",
+            at=shop.clock.now()).key
     # When WH-C's parcel is lost and settled by refund (which pays what is in flight)
     claim = shop.claims.report_lost(wh_c.id, reason="顺丰确认丢件", settle="refund")
     # Then the case's refund pays and books all 3 tees once; the claim pays nothing more.

@@ -28,7 +28,8 @@ def test_a_refund_in_flight_at_cancel_is_paid_once_and_booked(any_url, clock):
     with pilot.context.tx() as tx:
         locked = tx.store.get_order(int(order.id[2:]), lock=True)
         key = money_refunds.request_case_refund(pilot.context, tx, locked,
-                                                tx.store.get_case(int(case.id[2:])), "cs").key
+                                                tx.store.get_case(int(case.id[2:])), "cs",
+                                                at=pilot.clock.now()).key
     # When the buyer cancels, the case's refund is made, and the console settles the cancel
     cancelled = pilot.orders.fire(order.id, "cancel", reason="买家不要了")
     made = money.execute(pilot.context, key)

@@ -30,7 +30,7 @@ def test_a_new_authorisation_is_voided_under_its_own_key(any_pilot):
     with ctx.tx() as tx:
         money.request(ctx, tx, tx.store.get_order(number, lock=True), OperationKind.VOID,
                       order.total, f"void:{order.id}:wx-2", "system:money", payment_ref="wx-2",
-                      reason="another payment paid the order")
+                      reason="another payment paid the order", at=any_pilot.clock.now())
     # When the buyer's card is authorised once more for the paid order
     outcome, follow = notice(any_pilot, order, "authorised", "wx-3")
     # Then that authorisation gets a void of its own (not wx-2's answered back)
@@ -52,7 +52,8 @@ def test_retries_after_a_failure_still_count_and_other_keys_do_not(any_pilot):
     with ctx.tx() as tx:
         locked = tx.store.get_order(number, lock=True)
         for key in (f"void:{order.id}", f"void:{order.id}:wx-9", f"void:{order.id}0"):
-            money.request(ctx, tx, locked, OperationKind.VOID, 100, key, "t", payment_ref="p")
+            money.request(ctx, tx, locked, OperationKind.VOID, 100, key, "t", payment_ref="p",
+                          at=any_pilot.clock.now())
         MoneyStore(tx.store.sql).settle(f"void:{order.id}", OperationStatus.FAILED,
                                         any_pilot.clock.now(), None)
     with ctx.tx() as tx:

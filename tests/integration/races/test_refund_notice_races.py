@@ -23,7 +23,7 @@ def goodwill_refund_recorded(pilot, order) -> str:
     with pilot.context.tx() as tx:
         locked = tx.store.get_order(int(order.id[2:]), lock=True)
         money.request(pilot.context, tx, locked, OperationKind.REFUND, GOODWILL, key,
-                      "staff:amy", reason="goodwill: late delivery")
+                      "staff:amy", reason="goodwill: late delivery", at=pilot.clock.now())
     return key
 
 
