@@ -29,6 +29,9 @@ log = logging.getLogger("orderpilot.console")
 # Prefect's pause timeout is in whole seconds: a form with less left than this would be
 # answerable past its case's due date
 LEAST_ANSWERABLE = timedelta(seconds=1)
+# the tag of a run closed at once because its case's form could no longer be answered: the
+# case episode's one run, left as it is by every later open (the re-drive, a new outbox row)
+LAPSED = "lapsed"
 
 
 class Desk:
@@ -59,6 +62,8 @@ class Desk:
                                        key=f"{self.store_tag}:{key}")
             if run.state is None or not run.state.is_final():
                 break
+            if LAPSED in run.tags:  # closed by us, its form unanswerable: the episode's run
+                return run, False
             dead += 1  # an earlier run of this episode ended (cancelled by hand, crashed)
         fresh = run.state is not None and run.state.is_running() and \
             not run.empirical_policy.pause_keys
@@ -213,6 +218,7 @@ class Desk:
         left = spec.timeout(case, self.ctx.clock.now())  # read last: the pause starts now
         if left is not None and left < LEAST_ANSWERABLE:
             why = spec.why_gone(self.ctx, case.entity) if spec.why_gone else "it lapsed"
+            case_runs.add_tags(client, run, LAPSED)  # before the close: the tag marks it final
             case_runs.close(client, run.id, f"closed: {why}")
             return False
         waits = case_runs.suspend_with_form(client, run, spec.form, description, left)

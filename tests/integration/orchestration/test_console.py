@@ -358,6 +358,30 @@ def test_a_stalled_parcel_chased_again_keeps_its_one_run_which_closes_at_the_nex
     assert "pick_up" in final.message
 
 
+def test_a_refund_request_past_its_sla_keeps_its_one_waiting_run_through_redrive_passes(
+        tmp_path: Path, prefect_server: str):
+    from prefect.client.orchestration import get_client
+
+    # Given a refund request a person must decide, left past its 24 h SLA while the console
+    # was down (the sweep announced it)
+    pilot = open_shop(str(tmp_path / "shop.db"))
+    place(pilot, buyer="b-5")
+    order_id = place(pilot, buyer="b-5", price=30_000)
+    pilot.orders.fire(order_id, "pay", amount=30_000, payment_ref="alipay-5")
+    case = pilot.cases.open(order_id, kind="refund_only", reason="尺码不对",
+                            lines=[{"line_no": 1, "quantity": 1}])
+    pilot.cases.fire(case.id, "review")
+    assert pilot.sweep(pilot.clock.advance(hours=25))["aftersales_sla"] == 1
+    # When the console starts (one re-drive) and the re-drive passes three more times
+    with running_console(pilot) as console, get_client(sync_client=True) as client:
+        for _ in range(3):
+            console.redrive_once(client)
+    # Then the case has one run, still waiting for a person: the later passes found it
+    [run] = runs_of(pilot, case.id)
+    assert run.state.is_paused() and f"episode:{case.id}" in run.tags
+    assert console.counts["recreated"] == 1
+
+
 def test_the_review_queue_page_lists_each_waiting_case_with_a_link_to_its_run(
         tmp_path: Path, prefect_server: str):
     from prefect.client.orchestration import get_client

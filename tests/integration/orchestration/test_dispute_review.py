@@ -252,6 +252,35 @@ def test_a_run_closed_at_once_as_its_due_date_passed_is_not_counted_as_opened(
     assert opened is False
 
 
+def test_a_case_whose_form_lapsed_keeps_its_one_closed_run_through_later_redrive_passes(
+        shop, prefect_server: str):
+    """One run per case episode: a run the console closed because its form could no longer be
+    answered is the episode's run, found and left by the passes after it (before: each pass
+    took it for a lost one and opened another under the next key, closed at once again)."""
+    from prefect.client.orchestration import get_client
+
+    from deployments.console import register_deployments
+    from flows.desk import Desk
+    from flows.redrive import redrive
+    from flows.wiring import ports
+    from tests.integration.orchestration.console_kit import runs_of
+
+    pilot, gateway = shop
+    desk = Desk(pilot.context, ports(pilot.context), register_deployments())
+    # Given a dispute still open in the store, with less than a second left to answer it (no
+    # form can be shown for it) and no run yet: the console was down
+    _, dispute_id, _ = disputed_order(pilot, gateway, due_in=timedelta(hours=1))
+    pilot.clock.advance(minutes=59, seconds=59, milliseconds=500)
+    # When the re-drive passes three times
+    with get_client(sync_client=True) as client:
+        passes = [redrive(desk, client) for _ in range(3)]
+    # Then the first opened one run and closed it saying why; the later passes left it
+    [run] = runs_of(pilot, dispute_id)
+    assert run.state.is_completed() and run.state.message.startswith("closed: ")
+    assert "lapsed" in run.tags
+    assert [p["recreated"] for p in passes] == [0, 0, 0]
+
+
 def test_the_dispute_flow_run_by_prefects_engine_suspends_until_the_due_date_and_submits(
         any_url: str, live_clock: Any, prefect_server: str, monkeypatch: pytest.MonkeyPatch):
     from prefect.client.orchestration import get_client
