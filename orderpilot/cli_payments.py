@@ -30,7 +30,8 @@ from statemachine.ports import TransientPaymentError
 
 payments_app = typer.Typer(help="Money with the providers: settlement reconciliation.",
                            no_args_is_help=True)
-dispute_app = typer.Typer(help="Chargebacks: list, prepare the evidence, submit, concede.",
+dispute_app = typer.Typer(help="Chargebacks: list, prepare the evidence, submit, concede, "
+                               "correct the kind.",
                           no_args_is_help=True)
 By = Annotated[str, typer.Option("--by", help="who acts (a person, e.g. finance:li)")]
 COLUMNS = ("difference", "movement", "at", "order", "ref", "payment", "ours", "theirs",
@@ -153,6 +154,20 @@ def dispute_accept(dispute_id: str, by: By, reason: Annotated[str, typer.Option(
     with errors():
         d = pilot(db).disputes.accept(dispute_id, by=by, reason=reason)
     console.print(f"{d['id']} is now [bold]{d['state']}[/] (booked {d['booked']})")
+
+
+@dispute_app.command("correct-kind")
+def dispute_correct_kind(dispute_id: str, by: By,
+                         kind: Annotated[str, typer.Option(
+                             help="inquiry or chargeback, as the provider shows it")],
+                         reason: Annotated[str, typer.Option(
+                             help="what the provider shows (e.g. Stripe's status)")],
+                         db: DbOption = None) -> None:
+    """Correct a dispute's kind (a Stripe inquiry recorded before migration 0033 was stored as
+    a chargeback): the state stays; only a chargeback holds money against refunds."""
+    with errors():
+        d = pilot(db).disputes.correct_kind(dispute_id, kind=kind, by=by, reason=reason)
+    console.print(f"{d['id']} is now [bold]{d['kind']}[/] ({d['state']})")
 
 
 def _reconcile(p: OrderPilot, day: date, provider: str | None, statement: bytes | None,

@@ -3,6 +3,8 @@ order's pack, submit it once a person confirms, or concede.
 
     pilot.disputes.prepare("d-1", by="finance:li", refund_policy="7 天无理由退货")
     pilot.disputes.submit("d-1", by="finance:li")
+    pilot.disputes.correct_kind("d-2", kind="inquiry", by="finance:li",
+                                reason="Stripe 显示 warning_needs_response")
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from integrations.db.dispute_store import DisputeStore
 from integrations.evidence import dispute_answer
+from integrations.service import disputes
 from integrations.service.context import Context
 from integrations.service.inputs import check_actor, parse_id
 from statemachine import ids
@@ -46,6 +49,14 @@ class Disputes:
         """Concede the dispute: the order books the chargeback."""
         number = parse_id("dispute_id", dispute_id, "d")
         return _view(dispute_answer.accept(self._ctx, number, check_actor(by), reason))
+
+    def correct_kind(self, dispute_id: str, *, kind: str, by: str,
+                     reason: str) -> dict[str, Any]:
+        """Correct the kind the store holds (inquiry | chargeback) — a Stripe inquiry recorded
+        before the kind had a column was stored as a chargeback; `reason`: what the provider
+        shows. The state stays; only a chargeback's money is held and reconciled."""
+        number = parse_id("dispute_id", dispute_id, "d")
+        return _view(disputes.correct_kind(self._ctx, number, kind, check_actor(by), reason))
 
 
 def _view(d: Dispute) -> dict[str, Any]:

@@ -6,6 +6,7 @@
                                                       the bank decides, answered or not)
     any open state ─close─▶ closed ─reopen─▶ opened
     any open state ─escalate─▶ opened      (an open inquiry became a chargeback)
+    open, closed or won ─correct_kind─▶ (same state)   (a person corrects a kind stored wrong)
 
 `opened`: the buyer's bank reversed the payment; the provider holds the disputed money.
 `evidence_due`: the evidence pack is mapped onto the provider's fields and waits for a person
@@ -19,6 +20,10 @@ dispute into a chargeback after all — open again, with the chargeback's reason
 `escalate`: the bank turned an inquiry still open into a chargeback — the dispute is the
 chargeback now (its kind, reason, due date and amount), unanswered again (what was prepared or
 sent answered the inquiry), its SLA alert armed for the chargeback's due date.
+`correct_kind`: a person corrects the kind the store holds (a Stripe inquiry recorded before
+the kind had a column of its own was backfilled as a chargeback: migration 0033) — the state
+stays; what a chargeback holds and books follows the kind from then on. Not once lost or
+conceded: the money was booked as a chargeback's.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class DisputeTrigger(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     ESCALATE = "escalate"
+    CORRECT_KIND = "correct_kind"
 
 
 OPEN_DISPUTE_STATES = ("opened", "evidence_due", "submitted")
@@ -168,6 +174,21 @@ def charged_back(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
             **({"amount_before": amount_before} if dispute.amount != amount_before else {})}
 
 
+def another_kind(dispute: Dispute, ctx: Mapping[str, Any]) -> str | None:
+    return None if ctx.get("kind") != dispute.kind.value else \
+        f"{dispute.public_id} is a {dispute.kind} already"
+
+
+def said_why(dispute: Dispute, ctx: Mapping[str, Any]) -> str | None:
+    return None if str(ctx.get("reason") or "").strip() else \
+        "say why the kind is corrected (what the provider shows)"
+
+
+def corrected_kind(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    before, dispute.kind = dispute.kind, DisputeKind(ctx["kind"])
+    return {"kind": dispute.kind.value, "kind_before": before.value, "reason": ctx["reason"]}
+
+
 def note(dispute: Dispute, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {"reason": ctx["reason"]} if ctx.get("reason") else {}
 
@@ -187,6 +208,9 @@ DISPUTE_STEPS = (
     Step("reopen", (D.CLOSED,), D.OPENED, (an_inquiry,), charged_back),
     Step("escalate", OPEN, D.OPENED, (an_inquiry,), charged_back,
          rearms=(DeadlineKind.DISPUTE_EVIDENCE,)),
+    Step("correct_kind", (*OPEN, D.CLOSED, D.WON), None,
+         (confirmed_by_a_person, another_kind, said_why), corrected_kind,
+         event="kind_corrected"),
 )
 
 UNANSWERED = frozenset({D.OPENED, D.EVIDENCE_DUE})

@@ -32,6 +32,7 @@ from statemachine.dispute import (
     DisputeState,
     due_in_utc,
 )
+from statemachine.errors import InvalidInput
 from statemachine.money import PaymentOperation, chargeback_booking
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order
@@ -67,6 +68,23 @@ def fire_dispute(ctx: Context, dispute_no: int, trigger: str, actor: str,
         dispute = DisputeStore(tx.store.sql).get(dispute_no)
         fire(ctx, tx, dispute, trigger, actor, params, now=now)
         return dispute
+
+
+def correct_kind(ctx: Context, dispute_no: int, kind: str, actor: str,
+                 reason: str) -> Dispute:
+    """A person corrects the kind the store holds (inquiry | chargeback): a Stripe inquiry
+    recorded before migration 0033 was backfilled as a chargeback, and nothing stored says
+    which it was while it is open (migration 0037 corrects those Stripe closed). The state
+    stays; what the dispute holds against refunds and books in the reconciliation follows the
+    new kind. Bad input names the field and writes nothing."""
+    kinds = [k.value for k in DisputeKind]
+    if kind not in kinds:
+        raise InvalidInput({"kind": f"expected one of {kinds} (got {kind!r})"})
+    if not reason.strip():
+        raise InvalidInput({"reason": "say why the kind is corrected (what the provider "
+                                      "shows, e.g. Stripe's status warning_needs_response)"})
+    return fire_dispute(ctx, dispute_no, "correct_kind", actor,
+                        {"kind": kind, "reason": reason.strip()})
 
 
 def fire(ctx: Context, tx: Tx, dispute: Dispute, trigger: str, actor: str,

@@ -96,15 +96,18 @@ CASE_TABLE = {
 }
 
 DISPUTE_TABLE = {
-    # escalate: an open inquiry the bank turned into a chargeback, unanswered again
+    # escalate: an open inquiry the bank turned into a chargeback, unanswered again;
+    # correct_kind: a person corrects a kind stored wrong, the state stays (not once the
+    # money was booked as a chargeback's: lost, accepted)
     "opened": {"prepare": "evidence_due", "accept": "accepted", "win": "won", "lose": "lost",
-               "close": "closed", "escalate": "opened"},
+               "close": "closed", "escalate": "opened", "correct_kind": "opened"},
     "evidence_due": {"submit": "submitted", "accept": "accepted", "win": "won", "lose": "lost",
-                     "close": "closed", "escalate": "opened"},
-    "submitted": {"win": "won", "lose": "lost", "close": "closed", "escalate": "opened"},
+                     "close": "closed", "escalate": "opened", "correct_kind": "evidence_due"},
+    "submitted": {"win": "won", "lose": "lost", "close": "closed", "escalate": "opened",
+                  "correct_kind": "submitted"},
     # an inquiry the provider closed with no chargeback; the chargeback it became reopens it
-    "closed": {"reopen": "opened"},
-    "won": {}, "lost": {}, "accepted": {},
+    "closed": {"reopen": "opened", "correct_kind": "closed"},
+    "won": {"correct_kind": "won"}, "lost": {}, "accepted": {},
 }
 
 ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20),
@@ -125,7 +128,8 @@ ORDER_CTX = {"approve": {"hold_until": START + timedelta(minutes=20),
 CASE_CTX = {"inspect": {"result": "ok"}}
 DISPUTE_CTX = {"prepare": {"evidence": {"tracking": "SF1234567890"}},
                "reopen": {"reason": "fraudulent", "due_by": START},
-               "escalate": {"reason": "fraudulent", "due_by": START}}
+               "escalate": {"reason": "fraudulent", "due_by": START},
+               "correct_kind": {"kind": "chargeback", "reason": "Stripe shows needs_response"}}
 
 
 def _order(state: str, trigger: str) -> Order:

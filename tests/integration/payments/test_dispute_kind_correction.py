@@ -1,0 +1,98 @@
+"""A Stripe inquiry recorded before migration 0033 was backfilled as a chargeback: nothing
+stored says otherwise while it is open (Stripe's status was never kept; its reason is the
+bank's). A person who sees `warning_needs_response` in Stripe corrects the kind
+(`pilot.disputes.correct_kind`, `orderpilot dispute correct-kind`): the state stays, the step
+is in the history and the events, and what the dispute holds and books follows the kind.
+Real server, Stripe stand-in, both stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.service import money_refunds
+from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition
+from tests.fakes import stripe_events as se
+from tests.integration.integ.server import row_counts
+from tests.integration.payments.test_stripe_webhooks import (  # noqa: F401 - fixture
+    dispute_entries,
+    shop,
+)
+
+WHY = "Stripe 控制台显示 warning_needs_response（询问，未扣款）"
+
+
+def inquiry_stored_as_a_chargeback(shop) -> str:  # noqa: F811
+    """A paid order (¥99.98) and a Stripe inquiry on it, stored as migration 0033's backfill
+    left the ones recorded before it: a chargeback."""
+    order_id, pi = shop.paid_order()
+    inquiry = shop.stripe.open_inquiry(pi, reason="fraudulent")
+    assert shop.deliver("charge.dispute.created", se.dispute(inquiry)).status_code == 200
+    with shop.pilot.context.tx() as tx:
+        tx.store.sql.run("UPDATE disputes SET kind = 'chargeback' WHERE id = 1", {})
+    return order_id
+
+
+def refund(shop, order_id: str, amount: int):  # noqa: F811
+    return money_refunds.refund_order(shop.pilot.context, int(order_id[2:]), amount,
+                                      "goodwill: 包装破损补偿", "cs:wangfang")
+
+
+def test_a_person_corrects_an_inquiry_stored_as_a_chargeback_and_it_holds_nothing(
+        shop):  # noqa: F811
+    order_id = inquiry_stored_as_a_chargeback(shop)
+    # Given it holds the payment as a chargeback would, and shows in the reconciliation
+    with pytest.raises(GuardRejected, match="disputed 9998"):
+        refund(shop, order_id, 300)
+    assert [amount for amount, _ in dispute_entries(shop)] == [-9998]
+    # When finance corrects its kind, naming what Stripe shows
+    corrected = shop.pilot.disputes.correct_kind("d-1", kind="inquiry", by="finance:李娜",
+                                                 reason=WHY)
+    # Then it is the inquiry it was, in the same state, the step in its history and events
+    assert (corrected["kind"], corrected["state"]) == ("inquiry", "opened")
+    [step] = [h for h in shop.pilot.orders.history(order_id) if h.trigger == "correct_kind"]
+    assert (step.actor, step.from_state, step.to_state) == ("finance:李娜", "opened", "opened")
+    assert {k: step.payload[k] for k in ("kind", "kind_before", "reason")} == {
+        "kind": "inquiry", "kind_before": "chargeback", "reason": WHY}
+    with shop.pilot.context.tx(readonly=True) as tx:
+        [event] = [r[0] for r in tx.store.sql.all(
+            "SELECT event FROM outbox WHERE event LIKE 'orderpilot.dispute.%' ORDER BY id "
+            "DESC LIMIT 1", {})]
+    assert event == "orderpilot.dispute.kind_corrected"
+    # And it holds nothing: a goodwill refund is made (Stripe refunds a charge under inquiry)
+    assert refund(shop, order_id, 300).status == "succeeded"
+    assert len(shop.stripe.calls("POST", "/v1/refunds")) == 1
+    # And the reconciliation books no chargeback Stripe never withdrew
+    assert dispute_entries(shop) == []
+
+
+@pytest.mark.parametrize(("change", "error", "field"), [
+    ({"kind": "查询"}, InvalidInput, "kind"),
+    ({"kind": "Inquiry"}, InvalidInput, "kind"),
+    ({"reason": "  "}, InvalidInput, "reason"),
+    ({"by": ""}, InvalidInput, "actor"),  # as every `by` of the API names it
+    ({"by": "system:cron"}, GuardRejected, "a person must confirm"),
+    ({"kind": "chargeback"}, GuardRejected, "is a chargeback already"),
+])
+def test_a_bad_correction_says_what_is_wrong_and_writes_nothing(shop, change, error,  # noqa: F811
+                                                                field):
+    inquiry_stored_as_a_chargeback(shop)
+    before = row_counts(shop.pilot)
+    given = {"kind": "inquiry", "by": "finance:李娜", "reason": WHY, **change}
+    with pytest.raises(error) as refused:
+        shop.pilot.disputes.correct_kind("d-1", **given)
+    assert field in str(refused.value)
+    assert row_counts(shop.pilot) == before
+    assert shop.pilot.disputes.get("d-1")["kind"] == "chargeback"
+
+
+def test_a_lost_chargeback_keeps_its_kind(shop):  # noqa: F811
+    # Given a chargeback Stripe decided against the shop: the order booked its money
+    order_id, pi = shop.paid_order()
+    chargeback = shop.stripe.open_dispute(pi)
+    shop.deliver("charge.dispute.created", se.dispute(chargeback))
+    shop.stripe.close_dispute(chargeback["id"], "lost")
+    shop.deliver("charge.dispute.closed", se.dispute(shop.stripe.disputes[chargeback["id"]]))
+    # When someone tries to call it an inquiry, it is refused: the money moved as a chargeback's
+    with pytest.raises(InvalidTransition, match="correct_kind"):
+        shop.pilot.disputes.correct_kind("d-1", kind="inquiry", by="finance:李娜", reason=WHY)
+    assert shop.pilot.orders.get(order_id).refunded == 9998
