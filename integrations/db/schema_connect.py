@@ -57,4 +57,7 @@ class WebhookDeliveryRow(Base):
         UniqueConstraint("subscription_id", "outbox_id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_chain", "subscription_id", "order_id", "id"),
+        # SQLite: a delivery removed with its subscription leaves its number unused (the
+        # relay records an answer by number; migration 0039)
+        {"sqlite_autoincrement": True},
     )
