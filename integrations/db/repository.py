@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from integrations.db import rows
+from integrations.db import rows, turns
 from integrations.db.schema import (
     BuyerRow,
     CaseRow,
@@ -71,7 +71,7 @@ class Store:
     def __init__(self, connection: Connection):
         self.connection = connection
         self.sql = Sql(connection)
-        self._turns: set[str] = set()  # turns this unit of work holds (`take_turn`)
+        self._turns: set[int] = set()  # keys of the turns this unit of work holds (`take_turn`)
 
     def ping(self) -> None:
         """One round trip to the database (a health check)."""
@@ -222,23 +222,23 @@ class Store:
 
     def take_turn(self, *names: str) -> None:
         """Wait for the other transactions that took a turn by any of these names, until
-        commit (PostgreSQL: transaction-scoped advisory locks on the names' hashes, taken in
-        one statement in name order, so two callers never wait for each other in a circle;
-        SQLite's writers take turns anyway). Take them before any row lock — or, as a ship's
-        waybills do (service/waybills.py), after the caller's own aggregates' locks only, with
-        every turn taken before the rows written later (the waybill counters): no circle.
+        commit (PostgreSQL: transaction-scoped advisory locks, `turns.py`, taken in one
+        statement in ascending key order, so two callers never wait for each other in a
+        circle; SQLite's writers take turns anyway). Take them before any row lock — or, as a
+        ship's waybills do (service/waybills.py), after the caller's own aggregates' locks
+        only, with every turn taken before the rows written later (the waybill counters): no
+        circle. Turns of different kinds go in one sequence (a Shopify order's, then the
+        placement's; a ship's waybills after its orders), never the other way round.
         A batch takes all its turns in one call (sorted, as one caller's are): taken one
         caller at a time, two batches naming the same turns in opposite order could wait for
-        each other. A name this unit of work holds already is not asked again (no round
+        each other. A turn this unit of work holds already is not asked again (no round
         trip). A unit of work is one transaction, or one savepoint of a group commit, with a
         Store of its own; a savepoint inside one (begin_nested) must not take turns: rolled
         back, PostgreSQL would release them and this Store would think them held."""
-        ordered = sorted(set(names) - self._turns)
-        if self.sql.sqlite or not ordered:
+        if self.sql.sqlite:
             return
-        self._turns.update(ordered)  # held until commit: a second ask sends nothing
-        locks = ", ".join(f"pg_advisory_xact_lock(hashtext(:k{n}))" for n in range(len(ordered)))
-        self.sql.run(f"SELECT {locks}", {f"k{n}": name for n, name in enumerate(ordered)})
+        wanted = {turns.turn_key(name) for name in names} - self._turns
+        self._turns.update(turns.take(self.sql, wanted))  # held until commit
 
     def open_parcels(self, order_ids: Sequence[int]) -> dict[int, int]:
         """Per order, its parcels not delivered yet (a lost / returned parcel whose buyer was

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from integrations.db import turns
 from integrations.db.rows import Insert
 from integrations.db.schema_fulfil import WaveOrderRow, WaveRow
 from integrations.db.sql import Sql, in_list
@@ -37,8 +38,7 @@ def waiting(sql: Sql, warehouse: str) -> list[tuple[int, datetime, dict[str, Any
     first (held to the end of the transaction), so two leads creating waves at once take
     turns and the second sees the first's members; both took the same orders before, and the
     second INSERT hit (order_id, warehouse). SQLite's writers take turns anyway."""
-    if not sql.sqlite:
-        sql.run("SELECT pg_advisory_xact_lock(hashtext(:k))", {"k": f"wave:{warehouse}"})
+    turns.take(sql, [turns.turn_key(f"wave:{warehouse}")])
     rows = sql.all(
         "SELECT o.id, o.attrs FROM orders o WHERE o.state = 'paid' AND EXISTS (SELECT 1 FROM "
         "stock_holds h WHERE h.order_id = o.id AND h.warehouse = :wh AND h.status = 'consumed')"

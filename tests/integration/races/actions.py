@@ -31,15 +31,17 @@ from tests.integration.races.trouble_actions import (
     ship_with_labels,
     sweep_at,
 )
+from tests.integration.races.turn_actions import hold_turns_until, take_turns_when
 from tests.integration.races.waybill_actions import ship_batch, ship_numbered, ship_typed
 
 __all__ = ["approve_case", "approve_everything", "correct_over_http", "correct_phone",
            "correct_to",
            "declare_stalled_lost",
-           "dispute_opened", "place_at",
+           "dispute_opened", "hold_turns_until", "place_at",
            "lose_silent_parcels", "ops_over_http", "pay_recorded_refund",
            "receive_return", "report_lost", "report_payment", "retried", "ship_batch",
-           "ship_numbered", "ship_typed", "serve_http", "ship_with_labels", "sweep_at"]
+           "ship_numbered", "ship_typed", "serve_http", "ship_with_labels", "sweep_at",
+           "take_turns_when"]
 
 ADDRESS = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
            "street": "文三路 18 号 3 幢 502 室", "recipient": "李雷", "phone": "+86 138 0013 8000"}
