@@ -72,9 +72,11 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
         if money == goods == 0:
             # its units are noted now (its transactions' settlement names none), and settle
             # a refund of ours asking them with the goods those counted by amount before it
-            noted = _note_units(ctx, tx, d, refund, ours, earlier and not waiting, now,
-                                counted) if waiting or earlier else []
+            noted, twice = _note_units(ctx, tx, d, refund, ours, earlier and not waiting,
+                                       now, counted) if waiting or earlier else ([], None)
             settled = noted + _settle_beyond(ctx, tx, d, ours, refund.id, beyond, now)
+            if twice:  # its units were paid back by a chargeback: finance told, said here
+                return Applied(ours.id, True, {"order": order_body(tx, ours.id)}, twice)
             return _answer(tx, ours, None if settled else _nothing_moved(refund, waiting,
                                                                           earlier))
         reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
@@ -249,7 +251,8 @@ def _given_back(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours:
 
 
 def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
-                ours: Order, counted: bool, now: datetime, by_amount: int = 0) -> list[str]:
+                ours: Order, counted: bool, now: datetime, by_amount: int = 0
+                ) -> tuple[list[str], str | None]:
     """A refund whose money is all pending gives back the units of a refund of ours waiting in
     the admin: noted with it (no money yet), so its transaction, settling, settles it; units
     no refund of ours takes are the order's own refund's, marked refunded now (the merchant
@@ -257,21 +260,22 @@ def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopif
     money was all booked before it, as the order's (its goods `by_amount`): its units are the
     order's — but for those a refund of ours waiting in the admin asks, which that money
     settles (approved after it was booked: before, it stayed owed for ever). The keys of the
-    refunds of ours it settled."""
+    refunds of ours it settled, and what it paid a second time (units a lost chargeback paid
+    back, their money counted by amount before it: `paid_twice.given_again`), or None."""
     given = _given_back(tx, d, refund, ours, by_amount)
     if given is None:  # an order placed before line item ids were kept: units unknown
-        return []
+        return [], None
     # units a lost chargeback paid back already: their pending money is paid twice (when it
     # settles), or their money counted by amount is (told now)
-    _, given, _ = paid_twice.given_again(ctx, tx, ours, 0, f"shopify:{refund.id}", given,
-                                            ", ".join(given.paying), now)
+    _, given, twice = paid_twice.given_again(ctx, tx, ours, 0, f"shopify:{refund.id}", given,
+                                                ", ".join(given.paying), now)
     if counted and not by_amount:
         settled, own = [], [(nos, units) for nos, units, _ in given.units]
     else:
         _, settled, own = admin_refunds.settle_covered(ctx, tx, ours, 0,
                                                        f"shopify:{refund.id}", given, now)
     admin_refunds.mark_given_back(tx, ours.id, own)
-    return settled
+    return settled, twice
 
 
 def _beyond_goods(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order
@@ -356,6 +360,7 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
     if money > took:
         raise InvalidInput({field: f"refunds {money} but the ledger holds only {took} of "
                                    f"{ids.ORDER(ours.id)}"})
+    priced = goods  # its goods, paid twice or not: what the ledger row says of the money
     if given is not None and given.settled:  # a refund of ours it pays a chargeback paid
         goods, twice = paid_twice.paid_twice(ctx, tx, ours, goods, ref, given.settled, now)
         if twice:
@@ -384,7 +389,7 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
         admin_refunds.mark_given_back(tx, ours.id, own)
     if money:
         payment_record(tx, ours.id, "refund", money, ours.currency, ref, d,
-                       reason if goods == money else f"{reason} (goods {goods} of {money})",
+                       reason if priced == money else f"{reason} (goods {priced} of {money})",
                        now)
         _owed_again_settled(tx, ours, now)
     return None

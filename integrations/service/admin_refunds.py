@@ -32,7 +32,7 @@ units (their line subtotal, within what its transactions paid) goes to that refu
   refund each) — until then the money they gave is held for it (in the ledger, not yet counted
   by the order) and it stays listed as owed for the rest (refunds_owed reads
   `given` from the progress). Progress is kept per refund of ours in the inbox
-  (`admin-refund:<key>`).
+  (`admin-refund:<key>`), current once settled too.
 
 A refund of ours that names no units (goodwill, compensation) is made as an amount with no line
 items, and settled by that amount (`settle_beyond_goods`: the one asking exactly it, else the
@@ -136,12 +136,13 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
         progress.update(due=progress["due"] + priced, given=progress["given"] + give,
                         refs=sorted({*progress["refs"], ref}), waiting=sorted(waiting),
                         counted=int(progress.get("counted", 0)) + recount)
+        expect(progress, ref, priced - give, bool(given.waiting))
         goods, counted = goods - (give - recount), counted - recount
+        # kept current, settled or not: what a failure or a chargeback reads next
+        tx.store.inbox_replace(progress_key(op), "admin-refund", progress, now)
         if _settles(op, progress):
             settled += _settle_given(ctx, tx, order, op, progress["given"], ref, now,
                                      progress["counted"])
-        else:
-            tx.store.inbox_replace(progress_key(op), "admin-refund", progress, now)
     return goods, settled, [(tuple(sorted(nos)), left) for nos, left, _, _ in pool if left > 0]
 
 
@@ -180,6 +181,22 @@ def progress_of(tx: Tx, op: PaymentOperation) -> dict[str, Any]:
 
 def progress_key(op: PaymentOperation) -> str:
     return f"admin-refund:{op.key}"
+
+
+def expect(progress: dict[str, Any], ref: str, change: int, pending: bool) -> None:
+    """What the provider refund `ref` still owes a refund of ours for its units while any of
+    its transactions is pending (`expects`, by refund): `change` added to it (the units' price
+    as they are given back, less the money as it comes). What a transaction of `ref` may pay
+    — or fail to pay — for these units is at most that, never the whole of its money (it may
+    pay another line, or shipping, too). Nothing kept once it owes nothing."""
+    expects = dict(progress.get("expects", {}))
+    if pending or ref in expects:
+        left = max(int(expects.get(ref, 0)) + change, 0)
+        if left:
+            expects[ref] = left
+        else:
+            expects.pop(ref, None)
+    progress["expects"] = expects
 
 
 def take_units(op: PaymentOperation, progress: dict[str, Any], pool: list[list[Any]]) -> int:

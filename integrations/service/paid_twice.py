@@ -7,10 +7,13 @@ its part, `settled_by` the dispute, `units` those an admin refund had given back
 A provider refund of those units then pays them twice, whichever came first: one pending when
 the chargeback came is waited for (`waiting`) and paid twice when it succeeds (`paid_twice`);
 one naming them after it is matched by units (`given_again`), its money settled then paid twice
-at once and its pending transactions waited for in turn. A waited transaction that fails owes
-nothing again (`paid_back_already`). Paid twice: the money is booked once, the case not
-refunded again, the units not marked again, the order counting it within what it has left,
-finance told (`orderpilot.order.refund_paid_twice`).
+at once and its pending transactions waited for in turn. Either way no more is paid twice than
+that refund priced the units at: its pending transactions are capped by what it still owes
+them (`expects`, per provider refund, admin_refunds.expect) — the rest of their money paid
+other goods (the tea set beside the case's tin), the order's own refund. A waited transaction
+that fails owes nothing again (`paid_back_already`). Paid twice: the money is booked once,
+the case not refunded again, the units not marked again, the order counting it within what it
+has left, finance told (`orderpilot.order.refund_paid_twice`).
 """
 
 from __future__ import annotations
@@ -47,8 +50,10 @@ def paid_twice(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, transac
         if transaction not in progress["waiting"]:
             continue
         progress["waiting"] = [w for w in progress["waiting"] if w != transaction]
-        twice, note = _pay_twice(ctx, tx, order, op, progress, goods, 0, ref, transaction,
-                                 now)
+        # at most what its refund priced the units at: the rest of its money paid other goods
+        cap = int(progress.get("expects", {}).get(ref, goods))
+        twice, note = _pay_twice(ctx, tx, order, op, progress, min(goods, cap), 0, ref,
+                                 transaction, now)
         goods -= twice
         notes += [note] if note else []
     return goods, "; ".join(notes) or None
@@ -75,6 +80,7 @@ def given_again(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, given:
             continue  # it names none of the units the chargeback paid for
         progress.update(refs=sorted({*progress["refs"], ref}),
                         waiting=sorted({*progress["waiting"], *given.waiting}))
+        admin_refunds.expect(progress, ref, priced, bool(given.waiting))  # caps the pending
         twice, note = _pay_twice(ctx, tx, order, op, progress, min(goods + counted, priced),
                                  counted, ref, paying, now)
         recount = min(twice, counted)
@@ -95,6 +101,7 @@ def _pay_twice(ctx: Context, tx: Tx, order: Order, op: PaymentOperation,
     twice = max(min(goods, int(progress.get("paid_back", 0)) - int(progress.get("twice", 0))),
                 0)
     progress["twice"] = int(progress.get("twice", 0)) + twice
+    admin_refunds.expect(progress, ref, -twice, False)
     tx.store.inbox_replace(admin_refunds.progress_key(op), "admin-refund", progress, now)
     if twice <= 0:
         return 0, None

@@ -11,14 +11,17 @@ from typing import Any
 
 import pytest
 
+from tests.integration.connect.providers import shopify_refund
 from tests.integration.connect.shopify_http import ledger, send
 from tests.integration.connect.test_shopify_case_refund_lines import (  # noqa: F401 - fixture
     REFUND,
+    TEA,
     TEA_SET,
     TIN,
     owed_case,
     refund_of,
     shop,
+    tea_order,
     units_refunded,
 )
 from tests.integration.connect.test_shopify_case_refunds import events
@@ -119,3 +122,35 @@ def test_a_refund_of_another_line_after_a_lost_chargeback_is_the_orders_own(
     assert events(pilot, "orderpilot.order.refund_paid_twice") == []
     assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (11980, [1, 1])
     assert progress(pilot, f"refund:{case_id}").get("twice", 0) == 0
+
+
+def test_a_refund_whose_money_was_counted_before_a_chargeback_paid_its_units_says_so(
+        shop):  # noqa: F811
+    pilot, http, _ = shop
+    created = send(http, "orders/create", tea_order(), "wh-1")
+    assert created.json()["order"]["state"] == "paid", created.text
+    # Given the merchant's refund of a tin and the ¥10.00 shipping, its transaction first
+    # (¥49.90): no refund of ours waits, so the tin's ¥39.90 is counted as goods by amount
+    first = send(http, "order_transactions/create", {
+        "id": 800, "order_id": TEA, "kind": "refund", "status": "success", "amount": "49.90",
+        "currency": "CNY"}, "wh-2")
+    assert first.json()["applied"] is True and pilot.orders.get("o-1").refunded == 3990
+    # And then a case on a tin approved (owed in the admin) that a lost chargeback paid back
+    case = pilot.cases.open("o-1", kind="refund_only", lines=[{"line_no": 1, "quantity": 1}],
+                            reason="茶叶受潮结块")
+    pilot.cases.fire(case.id, "review", actor="system:refund-review")
+    pilot.cases.approve(case.id, by="mei", reason="照片显示受潮")
+    lose(http, "39.90")
+    assert pilot.cases.get(case.id).state == "refunded"
+    # When the refund itself arrives, naming the tin the chargeback paid back
+    late = send(http, "refunds/create", shopify_refund(
+        TEA, subtotal="39.90", shipping="10.00", transaction_id=800), "wh-3")
+    # Then it answers that it was applied, saying the tin was paid a second time (before:
+    # applied false, "its money was booked already … no goods to refund", while finance was
+    # told it was paid twice)
+    assert late.status_code == 200 and late.json()["applied"] is True, late.text
+    assert "a second time" in (late.json()["note"] or ""), late.text
+    [told] = events(pilot, "orderpilot.order.refund_paid_twice")
+    assert (told["amount"], told["counted"], told["beyond_order"]) == (3990, 3990, 0), told
+    assert pilot.orders.get("o-1").refunded == 7980  # the chargeback's ¥39.90, and the tin's
+    assert units_refunded(pilot) == [1, 0] and pilot.payments.refunds_owed() == []

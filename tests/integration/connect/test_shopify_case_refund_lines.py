@@ -73,6 +73,15 @@ def refund_of(line_item_id: int, subtotal: str, refund_id: int = REFUND,
     return body
 
 
+def tin_and_tea_set(refund_id: int, status: str, transaction: int) -> dict[str, Any]:
+    """Shopify's refund of one tin (¥39.90, line 1) and the tea set (¥59.90, line 2), its one
+    transaction of ¥99.80 in `status`."""
+    body = refund_of(TIN, "39.90", refund_id, [(transaction, "99.80", status)])
+    body["refund_line_items"].append(body["refund_line_items"][0] | {
+        "id": 104_689_540, "line_item_id": TEA_SET, "subtotal": "59.90"})
+    return body
+
+
 def units_refunded(pilot: OrderPilot) -> list[int]:
     return [ln.refunded_quantity for ln in pilot.orders.get("o-1").lines]
 
@@ -378,3 +387,22 @@ def test_a_case_approved_between_a_refunds_transaction_and_its_late_refund_is_se
                if h.trigger == "refund"]
     assert refunds == [("order", by_amount), ("case", 3990)] + (
         [("order", 3990 - by_amount)] if by_amount < 3990 else [])
+
+
+def test_the_progress_of_a_case_refund_is_current_once_settled(shop):
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http, tins=2)  # ¥79.80 owed in Shopify's admin
+
+    def kept() -> dict[str, Any]:
+        with pilot.context.tx(readonly=True) as tx:
+            return tx.store.inbox_get(f"admin-refund:refund:{case_id}") or {}
+
+    # When the merchant refunds one tin, then the other, each settled at once
+    send(http, "refunds/create", refund_of(TIN, "39.90"), "wh-2")
+    send(http, "refunds/create", refund_of(TIN, "39.90", REFUND + 1), "wh-3")
+    assert pilot.cases.get(case_id).state == "refunded"
+    # Then the case's progress says what settled it: both tins, all the money, both refunds
+    # (before: the state before the last refund — one tin, ¥39.90 — as if it still waited)
+    progress = kept()
+    assert (progress["units"], progress["given"], progress["refs"], progress["waiting"]) == (
+        {"1": 2}, 7980, [f"shopify:{REFUND}", f"shopify:{REFUND + 1}"], []), progress
