@@ -76,7 +76,8 @@ class OwedMoney:
         - `refund_in_admin`: a refund of ours (an after-sales case's, compensation) of money
           the provider took, for the merchant to make in its admin (its operation pending,
           never called by us): its amount less what the provider's refunds gave it already
-          (units or money still to come: held for it, `_given`), since it was recorded. A
+          (units or money still to come: held for it, `_given`), since it was recorded; its
+          reason the progress's `redo` once its refund in the admin failed. A
           cancelled order's `refund_later` row owes the rest only;
         - `refund_refused`: a debt of a cancelled, rejected or expired order (its cancellation's
           refund, or late money's) whose latest refund of ours the provider refused for good
@@ -124,7 +125,8 @@ class OwedMoney:
                  f"END AS owed, {in_op} "
                  f"AS held, op.payment_ref, op.created_at AS since, CASE WHEN {late_money} THEN "
                  f"'late_payment' WHEN {OWED_AGAIN} THEN 'refund_failed' ELSE 'refund_in_admin' "
-                 "END AS kind, op.reason FROM payment_operations op JOIN orders o ON o.id = "
+                 f"END AS kind, COALESCE({self._progress('redo', 'TEXT')}, op.reason) AS reason "
+                 "FROM payment_operations op JOIN orders o ON o.id = "
                  f"op.order_id WHERE {MERCHANT_OWES}")
         told = " AND kind <> 'refund_refused'" if untold else ""  # told when it was refused
         refused = REFUSED_DEBTS.format(held=in_op)  # a debt's: the order's, or late money's
@@ -141,13 +143,18 @@ class OwedMoney:
     def _given(self) -> str:
         """What the provider's refunds gave a refund of ours (`op`) waiting for more of its
         units or money: held for it in the ledger, not owed any more (service/admin_refunds.py
-        keeps it in the inbox, `admin-refund:<key>`, `given`). Two spellings, one per dialect:
-        the `->>` both know needs SQLite 3.38 (we need 3.35; Ubuntu 22.04 has 3.37.2), and
-        decoding in Python would leave `owed > 0` and the LIMIT to Python as well."""
-        given = ("CAST(json_extract(i.result, '$.given') AS INTEGER)" if self.sql.sqlite
-                 else "CAST(i.result ->> 'given' AS INTEGER)")
-        return (f"COALESCE((SELECT {given} FROM inbox i WHERE i.key = 'admin-refund:' || "
-                "op.idem_key), 0)")
+        keeps it in the inbox, `admin-refund:<key>`, `given`)."""
+        return f"COALESCE({self._progress('given', 'INTEGER')}, 0)"
+
+    def _progress(self, field: str, sql_type: str) -> str:
+        """A field of the progress of a refund of ours (`op`) owed in the admin: `given`, or
+        `redo` — the reason to list it with once its refund there failed
+        (service/failed_in_admin.py); NULL if none. Two spellings, one per dialect: the `->>`
+        both know needs SQLite 3.38 (we need 3.35; Ubuntu 22.04 has 3.37.2), and decoding in
+        Python would leave `owed > 0` and the LIMIT to Python as well."""
+        value = (f"CAST(json_extract(i.result, '$.{field}') AS {sql_type})" if self.sql.sqlite
+                 else f"CAST(i.result ->> '{field}' AS {sql_type})")
+        return f"(SELECT {value} FROM inbox i WHERE i.key = 'admin-refund:' || op.idem_key)"
 
     def refunded_after_failure(self, operation: PaymentOperation) -> int:
         """What the ledger booked as refunded of the order since the refund that `operation`

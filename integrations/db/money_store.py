@@ -139,6 +139,17 @@ class MoneyStore:
             {"s": status.value, "at": at, "ref": provider_ref, "err": error, "k": key,
              "amount": amount}).rowcount == 1
 
+    def ask_less(self, key: str, amount: int, at: datetime, why: str) -> bool:
+        """A pending operation now asks `amount`, less than it did: others took the rest over
+        (`why`); asking nothing it is closed as failed, `why` its error. False if it was not
+        pending, or asked less already."""
+        if amount <= 0:
+            return self.settle(key, OperationStatus.FAILED, at, error=why)
+        return self.sql.run(  # the reason says so, within its column's 500 characters
+            "UPDATE payment_operations SET amount = :a, reason = SUBSTR(COALESCE(reason, '') "
+            "|| :why, 1, 500) WHERE idem_key = :k AND status = 'pending' AND amount > :a",
+            {"a": amount, "k": key, "why": f" ({why})"}).rowcount == 1
+
     def note_provider_ref(self, key: str, ref: str) -> None:
         """The provider accepted the call under `ref`; its webhook settles it later."""
         self.sql.run("UPDATE payment_operations SET provider_ref = :r WHERE idem_key = :k",

@@ -43,7 +43,13 @@ from integrations.ingest.shopify_common import (
     payment_record,
     taken,
 )
-from integrations.service import admin_refunds, money_requests, orders, paid_twice
+from integrations.service import (
+    admin_refunds,
+    failed_in_admin,
+    money_requests,
+    orders,
+    paid_twice,
+)
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import parse
 from integrations.service.late_payments import given_back_in_admin, owed_in_admin
@@ -67,8 +73,11 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
         if kept.get("by") != d.event_id:
             return _answer(tx, ours, f"refund {refund.id} was handled already "
                                      f"(webhook {kept.get('by')})")
+        moved = _failed_before(tx, d, refund, ours, now)
         money, goods, waiting, earlier, counted = _settled_now(tx, d, refund, ours, now)
         beyond = _beyond_goods(tx, d, refund, ours)
+        if money == goods == 0 and moved:  # all failed: its failures were the case's
+            return Applied(ours.id, True, {"order": order_body(tx, ours.id)}, moved)
         if money == goods == 0:
             # its units are noted now (its transactions' settlement names none), and settle
             # a refund of ours asking them with the goods those counted by amount before it
@@ -159,11 +168,20 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
                "Shopify's admin")
         ours = tx.store.get_order(ours.id, lock=True)
         paid_back = paid_twice.paid_back_already(tx, ours, str(t.id), now)
+        # the part of it that was paying refunds of ours (a case's) is owed again by them
+        parts = [] if paid_back else failed_in_admin.failed_while_waited(
+            ctx, tx, ours, str(t.id), amount, f"shopify:{refund}" if refund else None,
+            f"shopify refund {refund}, transaction {t.id}: {t.status}", now)
+        rest = amount - sum(part for _, part in parts)
         if paid_back:  # the refund of ours it was paying was settled by a lost chargeback
             why = (f"shopify refund {refund or '(not received)'} failed at the gateway "
                    f"(transaction {t.id}: {t.status}): nothing owed again, {paid_back}")
-        else:
-            money_requests.request(ctx, tx, ours, OperationKind.REFUND, amount, key, ACTOR,
+        elif parts:
+            why = f"{why}: {failed_in_admin.said(parts)}" + (
+                f", {rest} of it the order's own" if rest else "")
+        if not paid_back and rest > 0:
+            ours = tx.store.get_order(ours.id, lock=True)  # a case settled may have moved it
+            money_requests.request(ctx, tx, ours, OperationKind.REFUND, rest, key, ACTOR,
                                    payment_ref=ours.payment_ref or f"shopify:{t.order_id}",
                                    purpose={"failed": str(t.id)}, reason=why, provider=ACTOR,
                                    at=now)
@@ -177,6 +195,27 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
         return Applied(ours.id, True, {"order": order_body(tx, ours.id)}, why)
 
     return once(ctx, "shopify", "order_transactions.create", d, apply)
+
+
+def _failed_before(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order,
+                   now: datetime) -> str | None:
+    """The refund's transactions whose failure came before it (owed again in full by the
+    order, `refund-again:shopify:<id>`, its refund unknown then): the part of each that paid
+    units of refunds of ours (a case's) is moved to them (service/failed_in_admin.py). What
+    was moved, in words; None if nothing."""
+    given = _given_back(tx, d, refund, ours)
+    store, said = MoneyStore(tx.store.sql), []
+    for t in refund.transactions:
+        again = store.by_key(f"refund-again:shopify:{t.id}") if t.status in shopify.FAILED \
+            and t.kind == "refund" and t.id is not None and given is not None else None
+        if again is None or again.status is not OperationStatus.PENDING:
+            continue
+        parts = failed_in_admin.failed_before_refund(
+            tx, ours, again, given.units if given else (),
+            f"shopify refund {refund.id}, transaction {t.id}: {t.status}", now)
+        if parts:
+            said.append(f"transaction {t.id} failed: {failed_in_admin.said(parts)}")
+    return "; ".join(said) or None
 
 
 def _owed_again_settled(tx: Tx, ours: Order, now: datetime) -> None:

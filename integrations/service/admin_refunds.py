@@ -32,7 +32,9 @@ units (their line subtotal, within what its transactions paid) goes to that refu
   refund each) — until then the money they gave is held for it (in the ledger, not yet counted
   by the order) and it stays listed as owed for the rest (refunds_owed reads
   `given` from the progress). Progress is kept per refund of ours in the inbox
-  (`admin-refund:<key>`), current once settled too.
+  (`admin-refund:<key>`), current once settled too;
+- failing: a transaction of it that fails owes its part again through the refund of ours
+  (service/failed_in_admin.py), listed once.
 
 A refund of ours that names no units (goodwill, compensation) is made as an amount with no line
 items, and settled by that amount (`settle_beyond_goods`: the one asking exactly it, else the
@@ -140,8 +142,8 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
         goods, counted = goods - (give - recount), counted - recount
         # kept current, settled or not: what a failure or a chargeback reads next
         tx.store.inbox_replace(progress_key(op), "admin-refund", progress, now)
-        if _settles(op, progress):
-            settled += _settle_given(ctx, tx, order, op, progress["given"], ref, now,
+        if settles(op, progress):
+            settled += settle_given(ctx, tx, order, op, progress["given"], ref, now,
                                      progress["counted"])
     return goods, settled, [(tuple(sorted(nos)), left) for nos, left, _, _ in pool if left > 0]
 
@@ -216,7 +218,7 @@ def take_units(op: PaymentOperation, progress: dict[str, Any], pool: list[list[A
     return priced
 
 
-def _settles(op: PaymentOperation, progress: dict[str, Any]) -> bool:
+def settles(op: PaymentOperation, progress: dict[str, Any]) -> bool:
     """All its units are given back, and the money with them: all it asks, or all the
     provider will give (none of their transactions pending any more)."""
     back = all(int(progress["units"].get(str(ln.line_no), 0)) >= ln.quantity
@@ -225,11 +227,12 @@ def _settles(op: PaymentOperation, progress: dict[str, Any]) -> bool:
     return back and given > 0 and (given >= op.amount or not progress["waiting"])
 
 
-def _settle_given(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, given: int,
-                  ref: str, now: datetime, counted: int = 0) -> list[str]:
+def settle_given(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, given: int,
+                 ref: str, now: datetime, counted: int = 0, why: str = "") -> list[str]:
     """Settle `op` for what the provider gave for its units (`counted` of it counted by the
     order already); what that leaves short is owed anew in the provider's admin, naming no
-    units (they are back): `<key>:rest`."""
+    units (they are back): `<key>:rest`, its reason saying why it fell short (`why`: a
+    transaction of it failed)."""
     if not _settle_one(ctx, tx, order, op, min(given, op.amount), ref, now, counted):
         return []
     if given >= op.amount:
@@ -240,7 +243,7 @@ def _settle_given(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, give
         f"{op.key}:rest", op.actor, payment_ref=op.payment_ref,  # owed in its admin again
         purpose={**op.purpose, "rest_of": op.key},
         reason=f"the rest of {op.key} ({op.reason or 'refund'}): {ref} gave {given} of "
-               f"{op.amount} for its units", at=now)
+               f"{op.amount} for its units" + (f"; {why}" if why else ""), at=now)
     return [op.key]
 
 
@@ -250,8 +253,16 @@ def settle_beyond_goods(ctx: Context, tx: Tx, order: Order, amount: int, ref: st
     provider refund of `amount` beyond its goods and shipping covers (matched as `covered`):
     the merchant makes them as an amount, no line items, so no goods would ever settle them.
     Keys settled."""
-    owed = [op for op in owed_in_admin(tx, order) if not op.lines]
+    owed = [op for op in owed_in_admin(tx, order) if not op.lines or redone_as_amount(tx, op)]
     return _settle(ctx, tx, order, covered(owed, amount), amount, ref, now)[1]
+
+
+def redone_as_amount(tx: Tx, op: PaymentOperation) -> bool:
+    """A refund of ours naming units whose refund in the admin failed with nothing of it paid
+    (service/failed_in_admin.py): the merchant may make it again naming the units, or as an
+    amount with no line items (the units were given back by the refund that failed)."""
+    progress = progress_of(tx, op)
+    return bool(progress.get("redo")) and not any(progress["units"].values())
 
 
 def settle_all(ctx: Context, tx: Tx, order: Order, ref: str, now: datetime) -> list[str]:

@@ -14,7 +14,10 @@ buyer is paid back. Each row has a `kind`:
   admin (an after-sales case's refund, compensation, on an order Shopify took the money of:
   money_requests.request records it under that provider, never calls our gateway), owed
   since it was recorded until the provider's refund webhook settles it: its amount less what
-  the provider's refunds gave it so far (a case waiting for more of its units or money);
+  the provider's refunds gave it so far (a case waiting for more of its units or money). Its
+  refund made in the admin that failed at the gateway is owed again by it, listed once with a
+  reason saying so — refund it again in the admin (service/failed_in_admin.py) — and only the
+  rest of that failure as `refund_failed`;
 - `refund_refused`: a refund of ours the provider refused for good (Stripe's
   `charge_disputed`, …) of money a cancelled, rejected or expired order owes back — its
   cancellation's or rejection's refund, or late money — listed with the provider's answer,
