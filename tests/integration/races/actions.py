@@ -10,6 +10,7 @@ from integrations.ingest.events import CarrierEvent, PaymentEvent
 from integrations.service import reviews
 from orderpilot import OrderPilot
 from statemachine.risk_port import Reason, RiskAction, RiskDecision, approve_everything
+from tests.integration.races.bulk_actions import expire_in_bulk, pay_each
 from tests.integration.races.correction_actions import (
     correct_over_http,
     correct_phone,
@@ -37,7 +38,7 @@ from tests.integration.races.waybill_actions import ship_batch, ship_numbered, s
 __all__ = ["approve_case", "approve_everything", "correct_over_http", "correct_phone",
            "correct_to",
            "declare_stalled_lost",
-           "dispute_opened", "hold_turns_until", "place_at",
+           "dispute_opened", "expire_in_bulk", "hold_turns_until", "pay_each", "place_at",
            "lose_silent_parcels", "ops_over_http", "pay_recorded_refund",
            "receive_return", "report_lost", "report_payment", "retried", "ship_batch",
            "ship_numbered", "ship_typed", "serve_http", "ship_with_labels", "sweep_at",
