@@ -269,8 +269,9 @@ class Store:
         a SQLite write transaction is exclusive already).
 
         A command on an order, its parcels or its cases takes it before it reads any of them
-        (lock order: order → its parcels → its cases → inventory rows by (sku, warehouse) →
-        deadlines → buyers by id). So a decision that reads siblings — the last open parcel,
+        (the lock order, docs/design.md: turns → orders → a ship's waybill turns → their
+        parcels, cases, claims → inventory rows by (sku, warehouse) → deadlines → buyers by
+        id). So a decision that reads siblings — the last open parcel,
         refunded ≤ paid across cases — sees every concurrent change to the same order, and
         two commands on one order queue instead of failing their version check or deadlocking.
         """
