@@ -5,7 +5,9 @@ refunded quantities); what is *in flight* — refunds recorded but not yet confi
 provider, and open chargebacks (the provider already holds that money; an open inquiry took
 none) — is reserved. Every new
 refund must fit in what is left after both, so however the in-flight ones end, the order's
-refunded total never passes what was paid.
+refunded total never passes what was paid. While a chargeback is open nothing may be refunded
+at all, not even the part it does not dispute: the provider refuses any refund of a charge
+under a chargeback (Stripe: `charge_disputed`), so one we recorded would only fail there.
 """
 
 from __future__ import annotations
@@ -87,11 +89,28 @@ class Reserved:
     refunds: int = 0  # refunds in flight
     lines: Mapping[int, int] = field(default_factory=dict)  # line_no → quantity in flight
     disputed: int = 0  # open chargebacks (not inquiries: no money taken)
+    chargebacks: tuple[str, ...] = ()  # the open chargebacks' ids (`d-3`): they stop refunds
 
 
 def refund_headroom(order: Order, reserved: Reserved) -> int:
-    """What may still be refunded now."""
+    """What may still be refunded now: nothing while a chargeback is open (the provider
+    refuses any refund of the charge), else what is left after settled refunds, refunds in
+    flight and the chargebacks."""
+    if reserved.chargebacks:
+        return 0
     return max(0, order.paid - order.refunded - reserved.refunds - reserved.disputed)
+
+
+def chargeback_refusal(order: Order, reserved: Reserved) -> str | None:
+    """Why no refund of the order's payment may be made now (None: none stops it): an open
+    chargeback — the provider refuses every refund of a charged-back charge, the undisputed
+    part too, until the dispute closes (won: the whole payment refundable again; lost: what is
+    left after the chargeback). An inquiry took no money and stops nothing."""
+    if not reserved.chargebacks:
+        return None
+    return (f"payment {order.payment_ref or order.public_id} has an open chargeback "
+            f"({', '.join(reserved.chargebacks)}, disputed {reserved.disputed}): the provider "
+            "refuses any refund of a charged-back payment; refund once the dispute closes")
 
 
 def refund_refusal(order: Order, amount: int, lines: Sequence[RefundLine],
@@ -102,6 +121,8 @@ def refund_refusal(order: Order, amount: int, lines: Sequence[RefundLine],
     their value, or less: a partial refund of them, paid by amount."""
     if amount <= 0:
         return f"refund amount must be positive (got {amount})"
+    if (charged_back := chargeback_refusal(order, reserved)) is not None:
+        return charged_back
     headroom = refund_headroom(order, reserved)
     if amount > headroom:
         return (f"refund of {amount} exceeds what is left ({headroom}: paid {order.paid}, "

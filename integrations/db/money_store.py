@@ -10,6 +10,7 @@ from typing import Any
 from integrations.db.rows import Insert
 from integrations.db.schema_money import PaymentOperationRow
 from integrations.db.sql import Sql
+from statemachine import ids
 from statemachine.dispute import OPEN_DISPUTE_STATES, DisputeKind
 from statemachine.money import (
     REFUNDED_BY_MERCHANT,
@@ -174,7 +175,8 @@ class MoneyStore:
                      "WHERE idem_key = :k AND status = 'pending'", {"e": error[:500], "k": key})
 
     def reserved(self, order_id: int, *, excluding: str | None = None) -> Reserved:
-        """Refunds in flight and open chargebacks of an order (lock the order first)."""
+        """Refunds in flight and open chargebacks (their money, their ids) of an order (lock
+        the order first)."""
         # not a late payment's own money, nor a refund of the provider's owed again after it
         # failed there (`refund-again:…`, booked when the provider says it was made): neither
         # is the order's money in flight. A refund of ours to be made in the provider's admin
@@ -193,9 +195,10 @@ class MoneyStore:
             amount += value
             for line in self.sql.doc(op_lines) or []:
                 lines[line["line_no"]] += line["quantity"]
-        disputed = self.sql.one("SELECT COALESCE(SUM(amount), 0) FROM disputes WHERE "
-                                f"order_id = :o AND {held_by_disputes()}", {"o": order_id})
-        return Reserved(amount, dict(lines), int(disputed[0]) if disputed else 0)
+        held = self.sql.all(f"SELECT id, amount FROM disputes WHERE order_id = :o AND "
+                            f"{held_by_disputes()} ORDER BY id", {"o": order_id})
+        return Reserved(amount, dict(lines), sum(int(a) for _, a in held),
+                        tuple(ids.DISPUTE(int(n)) for n, _ in held))
 
     def settled_refunds(self, order_id: int, payment_ref: str) -> int:
         """What the ledger holds as refunded of one payment of an order: our refunds of it

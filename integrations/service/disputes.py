@@ -6,8 +6,9 @@ refunds in flight keep their share, the rest is an unbooked loss on the dispute 
 refunds of ours owed in a provider's admin (a case's, on an order Shopify took the money of:
 never made) that the chargeback covers are settled by it (the case refunded, no longer listed
 as owed: the bank paid the buyer back) —
-and lowers the buyer's credit score (risk's post-transition hook). While a dispute is open the
-provider holds its money, so new refunds must fit beside it (statemachine/money.py).
+and lowers the buyer's credit score (risk's post-transition hook). While a chargeback is open the
+provider holds its money, and refunds none of the payment (not the undisputed part either):
+no refund of ours is recorded until the dispute closes (statemachine/money.py).
 """
 
 from __future__ import annotations

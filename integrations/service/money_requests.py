@@ -4,6 +4,7 @@ the transaction that decides the money must move (see money.py for the whole lif
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -60,7 +61,14 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
         # a late payment's refund returns money the order never took, a cancellation's was
         # counted as refunded by the cancel step, a refund owed again after it failed at the
         # provider is money the provider holds (shipping too): none must fit in what is left
-        refusal = refund_refusal(order, amount, lines, store.reserved(order.id))
+        reserved = store.reserved(order.id)
+        if "rest_of" in (purpose or {}):
+            # the part a provider refund left short of a refund of ours recorded before: owed
+            # in the merchant's admin again, not a new refund — an open chargeback does not
+            # stop recording it (the merchant makes it once the dispute closes)
+            reserved = replace(reserved, chargebacks=())
+        # an open chargeback stops every refund of ours here, before anything is recorded
+        refusal = refund_refusal(order, amount, lines, reserved)
         if refusal is not None:
             raise GuardRejected("order", order.public_id, order.state.value, "refund", refusal)
     by_merchant = merchant_refunder(payment_ref or order.payment_ref) \

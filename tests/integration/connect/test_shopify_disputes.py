@@ -510,3 +510,27 @@ def test_a_lost_chargeback_counts_what_the_admin_already_gave_the_case(shop, los
                  if kind in ("refund", "chargeback")]
     assert money_out == [("refund", 3990), ("chargeback", 10980)]
     assert sum(a for _, a in money_out) == pilot.orders.get("o-1").refunded + 1000
+
+
+def test_a_case_refund_under_a_partial_chargeback_is_refused_until_it_is_won(
+        shop):  # noqa: F811
+    pilot, http, _ = shop
+    created = send(http, "orders/create", tea_order(), "wh-1")
+    assert created.json()["order"]["state"] == "paid", created.text
+    # Given the bank charging back one tin's worth (¥39.90) of the ¥149.70 payment
+    send(http, "disputes/create", shopify_dispute(TEA, amount="39.90"), "wh-d1")
+    before = row_counts(pilot)
+    # When a refund-only case on the other tin is approved (¥39.90: well inside what the
+    # chargeback leaves)
+    approved = _approved_tin_case(pilot)
+    # Then no refund is recorded to be made in Shopify's admin, which refuses refunds of a
+    # charged-back payment; the approval says why (before: recorded and listed as owed)
+    assert (approved.refund.status, approved.refund.refund) == ("refused", None)
+    assert "has an open chargeback (d-1, disputed 3990)" in approved.refund.error
+    assert operations(pilot) == []
+    assert pilot.payments.refunds_owed() == []
+    assert row_counts(pilot)["payment_operations"] == before["payment_operations"]
+    # When the shop wins the dispute, the case refund is owed in the admin again
+    send(http, "disputes/update", shopify_dispute(TEA, amount="39.90", status="won"), "wh-d2")
+    assert pilot.cases.refund(approved.id, by="mei").status == "pending"
+    assert operations(pilot) == [("refund", "pending", "shopify", 3990)]

@@ -1,0 +1,154 @@
+"""A payment with an open chargeback takes no refund of ours, not even of the part the bank does
+not dispute: the provider refuses any refund of a charged-back charge (Stripe:
+`charge_disputed`), so one we recorded was only refused there after we had written it. Every
+refund that goes through our refund entry (money_requests.request) is refused before anything
+is written, naming the chargeback; refunds resume once the dispute closes — won: the whole
+payment is refundable again; lost: what the chargeback left. An inquiry stops nothing (bff4442).
+The provider here is the simulated one adopting the store's payments (it refuses refunds of a
+charged-back payment, as Stripe does). Both stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.db.money_store import MoneyStore
+from integrations.ingest.money_events import apply_money_event
+from integrations.service import money, refunds
+from integrations.service.money_refunds import refund_order
+from statemachine.errors import GuardRejected
+from statemachine.money import OperationKind
+from statemachine.ports import MoneyEvent
+from tests.factories import order_request, stock
+from tests.integration.fulfil.conftest import make_pilot
+from tests.integration.fulfil.test_case_replacement_goods import HANGZHOU, PRICE
+from tests.integration.fulfil.test_lost_return_parcels import delivered_order
+from tests.integration.integ.server import row_counts
+
+DISPUTED = 10_000  # of the two mugs' ¥258.00 (+ shipping): the bank disputes ¥100.00 of it
+HELD = "open chargeback (d-1, disputed 10000)"
+
+
+@pytest.fixture
+def shop(any_url, clock):
+    pilot = make_pilot(any_url, clock)
+    yield pilot
+    pilot.close()
+
+
+def charged_back(shop, order, event_id: str = "e-1", kind: str = "dispute_opened",
+                 **extra: str) -> None:
+    """The provider reports a chargeback of ¥100.00 on the order's payment (or its end)."""
+    paid = shop.orders.get(order.id)
+    apply_money_event(shop.context, MoneyEvent(
+        "simulated", event_id, kind, paid.payment_ref, DISPUTED, "CNY", shop.clock.now(),
+        order_id=order.id, dispute_ref="sim-dp-1", **extra))
+
+
+def refunds_of(shop, order) -> list[tuple[str, str, int]]:
+    with shop.context.tx(readonly=True) as tx:
+        return [(op.key, op.status.value, op.amount)
+                for op in MoneyStore(tx.store.sql).of_order(int(order.id[2:]))
+                if op.kind is OperationKind.REFUND]
+
+
+def test_a_goodwill_refund_of_the_undisputed_part_is_refused_naming_the_chargeback(shop):
+    # Given a delivered order of which the bank charged back ¥100.00 (¥158.00 undisputed)
+    order = delivered_order(shop)
+    charged_back(shop, order, reason="fraudulent")
+    before = row_counts(shop)
+    # When finance refunds ¥10.00 of it as goodwill
+    with pytest.raises(GuardRejected) as refused:
+        refund_order(shop.context, int(order.id[2:]), 1_000, "物流延误补偿", "finance:li")
+    # Then it is refused naming the chargeback and why, and nothing is written (before: the
+    # refund was recorded, then the provider refused it: a failed refund, staff alerted)
+    assert HELD in str(refused.value)
+    assert "refuses any refund of a charged-back payment" in str(refused.value)
+    assert row_counts(shop) == before
+    assert refunds_of(shop, order) == []
+
+
+def test_a_case_refund_is_refused_while_the_chargeback_is_open_and_paid_once_it_is_won(shop):
+    # Given a delivered order with ¥100.00 charged back, and an approved refund-only case on
+    # one mug (¥129.00: less than the undisputed ¥158.00)
+    order = delivered_order(shop)
+    charged_back(shop, order, reason="fraudulent")
+    case = shop.cases.open(order.id, kind="refund_only", reason="杯口有裂纹",
+                           lines=[{"line_no": 1, "quantity": 1}])
+    shop.cases.fire(case.id, "auto_approve")
+    before = row_counts(shop)
+    # When staff refund it, and the console's settle job tries too
+    with pytest.raises(GuardRejected, match=r"open chargeback \(d-1"):
+        shop.cases.refund(case.id, by="cs-agent")
+    settled = refunds.settle(shop.context, int(case.id[2:]), shop.context.gateway)
+    # Then neither records a refund the provider would refuse; the case waits, approved
+    assert settled.startswith(f"auto_approved: not refunded: payment alipay-{order.id} has "
+                              f"an {HELD}"), settled
+    assert row_counts(shop) == before
+    # When the bank decides for the shop
+    charged_back(shop, order, "e-2", "dispute_closed", outcome="won")
+    # Then the case refund goes through, paid once
+    paid = shop.cases.refund(case.id, by="cs-agent")
+    assert (paid.status, paid.case.state) == ("succeeded", "refunded")
+    assert refunds_of(shop, order) == [(f"refund:{case.id}", "succeeded", 12_900)]
+    assert [b.kind for b in shop.context.gateway.books].count("refund") == 1
+
+
+def test_a_grant_during_an_open_chargeback_stands_and_says_why_nothing_was_refunded(shop):
+    # Given a delivered order with ¥100.00 charged back and a refund request held for a person
+    order = delivered_order(shop)
+    charged_back(shop, order, reason="fraudulent")
+    case = shop.cases.open(order.id, kind="refund_only", reason="杯口有裂纹",
+                           lines=[{"line_no": 1, "quantity": 1}])
+    shop.cases.fire(case.id, "review", actor="system:refund-review")
+    # When a reviewer grants it
+    approved = shop.cases.approve(case.id, by="amy", reason="照片显示裂纹")
+    # Then the approval stands, and its refund is refused by the store, saying why
+    assert approved.state == "approved"
+    assert (approved.refund.status, approved.refund.refund) == ("refused", None)
+    assert HELD in approved.refund.error
+    assert refunds_of(shop, order) == []
+
+
+def test_after_a_lost_chargeback_what_it_left_may_be_refunded_and_no_more(shop):
+    # Given a delivered order whose ¥100.00 chargeback the shop lost (booked as refunded)
+    order = delivered_order(shop)
+    charged_back(shop, order, reason="fraudulent")
+    charged_back(shop, order, "e-2", "dispute_closed", outcome="lost")
+    after = shop.orders.get(order.id)
+    left = after.paid - DISPUTED
+    assert after.refunded == DISPUTED
+    # When refunds are recorded: one more than the chargeback left, then all it left
+    with shop.context.tx() as tx:
+        locked = tx.store.get_order(int(order.id[2:]), lock=True)
+        with pytest.raises(GuardRejected, match=f"exceeds what is left \\({left}"):
+            money.request(shop.context, tx, locked, OperationKind.REFUND, left + 1,
+                          f"refund:{order.id}:too-much", "finance:li", at=shop.clock.now())
+        money.request(shop.context, tx, locked, OperationKind.REFUND, left,
+                      f"refund:{order.id}:rest", "finance:li", at=shop.clock.now())
+    # Then no chargeback stops them any more: the rest is recorded, to be paid
+    assert refunds_of(shop, order) == [(f"refund:{order.id}:rest", "pending", left)]
+
+
+def shipped_order(shop):
+    """Two mugs at ¥129 from WH-A, paid, shipped, their parcel picked up by the carrier."""
+    stock(shop, "SKU-MUG", "WH-A", 2)
+    order = shop.orders.place(**order_request(sku="SKU-MUG", quantity=2, unit_price=PRICE,
+                                              shipping_address=dict(HANGZHOU)))
+    shop.orders.fire(order.id, "pay", amount=order.total, payment_ref=f"alipay-{order.id}")
+    for trigger in ("start_picking", "pack", "ship"):
+        shop.orders.fire(order.id, trigger)
+    [parcel] = shop.shipments.of_order(order.id)
+    shop.shipments.fire(parcel.id, "pick_up")
+    return order, parcel
+
+
+def test_a_lost_parcel_under_an_open_chargeback_asks_the_provider_for_no_refund(shop):
+    # Given a shipped order with ¥100.00 of its payment charged back
+    order, parcel = shipped_order(shop)
+    charged_back(shop, order, reason="fraudulent")
+    # When the carrier reports the parcel lost
+    claim = shop.claims.report_lost(parcel.id, reason="顺丰: 分拣中心遗失")
+    # Then the claim is filed, and no refund is recorded for the provider to refuse (before:
+    # the compensation of what the chargeback left, ¥158.00, was recorded and refused there)
+    assert claim["compensated"] == 0
+    assert refunds_of(shop, order) == []
