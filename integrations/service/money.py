@@ -20,6 +20,7 @@ from datetime import datetime
 
 from integrations.db import records
 from integrations.db.money_store import MoneyStore
+from integrations.service.contention import retrying
 from integrations.service.context import Context, Tx
 
 # recording a provider call to make is its own module, so the pipeline can request a capture
@@ -27,7 +28,7 @@ from integrations.service.context import Context, Tx
 from integrations.service.money_requests import key_for as key_for
 from integrations.service.money_requests import request as request
 from statemachine import ids
-from statemachine.errors import NotFound, SecretsUnavailable
+from statemachine.errors import Contention, NotFound, OrderPilotError, SecretsUnavailable
 from statemachine.money import (
     REFUNDED_BY_MERCHANT,
     OperationKind,
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 K = OperationKind
 # a pending operation's error when the provider could not be asked for want of its credentials
 SECRETS_UNAVAILABLE = "payment secrets unavailable"
+# a pending operation's error when the call after a commit stopped on something else (a
+# collision settling it, the store away, an SDK error): the money sweep makes it again
+LEFT_TO_THE_SWEEP = "left to the money sweep"
 
 
 def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> PaymentOperation:
@@ -103,27 +107,66 @@ def execute_quietly(ctx: Context, keys: Sequence[str]) -> list[PaymentOperation]
     return done
 
 
-def execute_after_commit(ctx: Context, keys: Sequence[str]) -> None:
-    """`execute_quietly` for a caller whose own work is committed and answered already (a
-    booked event, a granted refund): whatever else stops a call there — a collision settling
-    it, the store away, an error the provider's SDK raised — leaves it pending for the money
-    sweep (same key: the provider pays once) and is logged, never raised, so the answer says
-    what was committed, not a 503 'nothing was written'."""
+def execute_after_commit(ctx: Context, keys: Sequence[str], *,
+                         raising: tuple[type[Exception], ...] = ()) -> None:
+    """Make the provider calls a committed unit of work recorded (a booked event, a granted
+    or recorded refund, a lost parcel's compensation, a capture at ship) — the one entry for
+    money moved after a commit. Whatever stops a call there leaves it pending for the money
+    sweep (same key: the provider pays once) and is never raised over the committed work: a
+    transient failure or unreadable secrets (execute notes them; the keys after the secrets
+    are not tried), and a collision settling it (past `settle`'s own retries), the store away
+    or an error the provider's SDK raised — noted on the operation's `error` too, so the
+    caller's answer ('pending') and finance's list say why, not only the log.
+    `raising`: the errors a caller answers itself (`refund_case` raises a timeout, as
+    documented), raised once noted."""
+    for key in keys:
+        try:
+            execute(ctx, key)
+        except raising:
+            raise
+        except TransientPaymentError as error:  # noted by execute
+            log.warning("payment operation %s left pending: %s", key, error)
+        except SecretsUnavailable as error:  # noted by execute; the rest need them too
+            log.warning("payment operations %s left pending: %s: %s", list(keys)[:5],
+                        SECRETS_UNAVAILABLE, error)
+            return
+        except Exception as error:
+            log.exception("payment operation %s left to the money sweep", key)
+            _note_left(ctx, key, error)
+
+
+def _note_left(ctx: Context, key: str, error: Exception) -> None:
+    """The operation's `error` says why it was left pending: our own errors by their text
+    (a collision names what collided), anything else by its kind only — an SDK's message may
+    quote the buyer. Best effort: the store may be what went away."""
+    if isinstance(error, Contention):  # its 'nothing was written' is of the settlement
+        why = (f"{error.what} collided with concurrent writers {error.attempts} time(s) "
+               f"({error.cause})")
+    else:
+        why = str(error) if isinstance(error, OrderPilotError) else type(error).__name__
     try:
-        execute_quietly(ctx, keys)
+        with ctx.tx() as tx:
+            MoneyStore(tx.store.sql).note_attempt(key, f"{LEFT_TO_THE_SWEEP}: {why}")
     except Exception:
-        log.exception("payment operations %s left to the money sweep", list(keys))
+        log.exception("payment operation %s: its error could not be noted", key)
 
 
-def execute_pending(ctx: Context, order_no: int) -> list[PaymentOperation]:
-    """Execute every operation of an order still waiting for the provider (after a commit
-    that recorded some: a lost parcel's compensation, a cancellation's refund)."""
-    with ctx.tx(readonly=True) as tx:
-        keys = [op.key for op in MoneyStore(tx.store.sql).of_order(order_no)
-                if op.status is OperationStatus.PENDING and op.kind is not K.CHECKOUT]
-    return execute_quietly(ctx, keys)
+def execute_pending(ctx: Context, order_no: int) -> None:
+    """Execute, after the commit that recorded them, every operation of an order still
+    waiting for the provider (a lost or returned parcel's compensation, a capture at ship),
+    through `execute_after_commit`: never raised over that commit (nor is a failure to read
+    them: the money sweep finds them pending)."""
+    try:
+        with ctx.tx(readonly=True) as tx:
+            keys = [op.key for op in MoneyStore(tx.store.sql).of_order(order_no)
+                    if op.status is OperationStatus.PENDING and op.kind is not K.CHECKOUT]
+    except Exception:
+        log.exception("payment operations of order %s left to the money sweep", order_no)
+        return
+    execute_after_commit(ctx, keys)
 
 
+@retrying("settling a payment operation")  # one transaction, re-run whole after a collision
 def settle(ctx: Context, key: str, result: PaymentResult) -> PaymentOperation:
     """Book a provider's answer once: the operation, the order / case, the ledger."""
     operation, now = get(ctx, key), ctx.clock.now()

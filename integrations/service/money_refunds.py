@@ -16,6 +16,7 @@ from integrations.service import money, orders
 from integrations.service.case_money import checked_amount, units_to_settle
 from integrations.service.context import Context, Tx
 from integrations.service.outside_refunds import Debt, refused_debt
+from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase
 from statemachine.errors import InvalidInput, InvalidTransition, SecretsUnavailable
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation, refund_headroom
@@ -27,22 +28,23 @@ def refund_case(ctx: Context, case_no: int, actor: str,
                 amount: int | None = None) -> PaymentOperation:
     """Refund a case's lines: refused before any money moves if the store would refuse it.
     Raises TransientPaymentError or SecretsUnavailable after the refund is recorded (the
-    operation stays pending: retry with the same key, or the money sweep pays it)."""
+    operation stays pending: retry with the same key, or the money sweep pays it). Anything
+    else stopping the call after that commit (a collision settling it, the store away) is
+    answered with the refund pending, its error saying why (`money.execute_after_commit`)."""
     key = _case_refund_recorded(ctx, case_no, actor, amount, ctx.clock.now())
-    return money.execute(ctx, key)
+    money.execute_after_commit(ctx, [key], raising=(TransientPaymentError, SecretsUnavailable))
+    return money.get(ctx, key)
 
 
 def try_refund_case(ctx: Context, case_no: int, actor: str,
                     amount: int | None = None) -> PaymentOperation:
     """`refund_case`, answering a transient failure — or payment secrets that cannot be read
-    (`payment secrets unavailable: …`, the provider never asked) — with the operation left
-    pending (its error noted) instead of raising it: the money sweep retries it under the same
-    key, as a repeat of this call would."""
+    (`payment secrets unavailable: …`, the provider never asked), or a collision settling it
+    — with the operation left pending (its error noted) instead of raising it: the money
+    sweep retries it under the same key, as a repeat of this call would."""
     key = _case_refund_recorded(ctx, case_no, actor, amount, ctx.clock.now())
-    try:
-        return money.execute(ctx, key)
-    except (TransientPaymentError, SecretsUnavailable):
-        return money.get(ctx, key)
+    money.execute_after_commit(ctx, [key])
+    return money.get(ctx, key)
 
 
 def _case_refund_recorded(ctx: Context, case_no: int, actor: str, amount: int | None,
@@ -82,26 +84,47 @@ def _lines_paid(tx: Tx, case: AfterSalesCase) -> tuple[RefundLine, ...]:
 def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: str,
                  key: str | None = None) -> PaymentOperation:
     """A refund not tied to a case (goodwill, price adjustment) through the provider.
-    A transient failure (a provider timeout) or payment secrets that cannot be read
-    (`payment secrets unavailable: …`, the provider never asked) are answered with the
-    refund recorded and pending, its error saying why, as `try_refund_case` answers them:
-    the money sweep pays it once under its key, as a repeat of this call with the same `key`
-    would. Raised, they hid a refund already recorded under a key the caller never saw
-    (`refund:<order>:<n>`): a retry without a `key` recorded a second one, and the sweep
-    paid both."""
+    A transient failure (a provider timeout), payment secrets that cannot be read
+    (`payment secrets unavailable: …`, the provider never asked) or a collision settling the
+    provider's answer are answered with the refund recorded and pending, its error saying
+    why, as `try_refund_case` answers them: the money sweep pays it once under its key, as a
+    repeat of this call with the same `key` would. Raised, they hid a refund already recorded
+    under a key the caller never saw (`refund:<order>:<n>`): a retry without a `key` recorded
+    a second one, and the sweep paid both. `key`: the caller's own, or the key a previous
+    answer carried (`refund:<order>:<key>`) — either names the same refund."""
     _check_money(amount=amount, reason=reason)
     now = ctx.clock.now()
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
-        base = f"refund:{order.public_id}:{key}" if key else \
+        base = _refund_key(order, key) if key else \
             f"refund:{order.public_id}:{_count(tx, order) + 1}"
         operation = money.request(ctx, tx, order, OperationKind.REFUND, amount, base, actor,
                                   reason=reason, at=now)
+    money.execute_after_commit(ctx, [operation.key])
+    return money.get(ctx, operation.key)
+
+
+def _refund_key(order: Order, key: str) -> str:
+    """The operation key of an order refund asked under `key`: `refund:<order>:<key>`, or
+    `key` itself when it is one already (the key an answer carried, passed back on a retry).
+    A key naming another order's refund is refused (InvalidInput), nothing written."""
+    own = f"refund:{order.public_id}:"
+    if key.startswith(own) and len(key) > len(own):
+        return key
+    kind, _, rest = key.partition(":")
+    other, _, tail = rest.partition(":")
+    if kind == "refund" and tail and _names_an_order(other):
+        raise InvalidInput({"key": f"{key!r} is a refund key of order {other}, not of "
+                                   f"{order.public_id}"})
+    return own + key
+
+
+def _names_an_order(text: str) -> bool:
     try:
-        return money.execute(ctx, operation.key)
-    except (TransientPaymentError, SecretsUnavailable):
-        # recorded, its error noted by execute: the sweep pays it under the key answered
-        return money.get(ctx, operation.key)
+        ids.ORDER.parse(text)
+    except InvalidInput:
+        return False
+    return True
 
 
 def request_compensation(ctx: Context, tx: Tx, order: Order, value: int, key: str,
