@@ -53,7 +53,7 @@ def paid_twice(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, transac
         # at most what its refund priced the units at: the rest of its money paid other goods
         cap = int(progress.get("expects", {}).get(ref, goods))
         twice, note = _pay_twice(ctx, tx, order, op, progress, min(goods, cap), 0, ref,
-                                 transaction, now)
+                                 transaction, now, goods)
         goods -= twice
         notes += [note] if note else []
     return goods, "; ".join(notes) or None
@@ -82,7 +82,7 @@ def given_again(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, given:
                         waiting=sorted({*progress["waiting"], *given.waiting}))
         admin_refunds.expect(progress, ref, priced, bool(given.waiting))  # caps the pending
         twice, note = _pay_twice(ctx, tx, order, op, progress, min(goods + counted, priced),
-                                 counted, ref, paying, now)
+                                 counted, ref, paying, now, goods)
         recount = min(twice, counted)
         goods, counted = goods - (twice - recount), counted - recount
         notes += [note] if note else []
@@ -93,11 +93,14 @@ def given_again(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, given:
 
 def _pay_twice(ctx: Context, tx: Tx, order: Order, op: PaymentOperation,
                progress: dict[str, Any], goods: int, counted: int, ref: str,
-               transaction: str, now: datetime) -> tuple[int, str | None]:
+               transaction: str, now: datetime, uncounted: int) -> tuple[int, str | None]:
     """Of `goods` a provider refund gives for units of `op` a chargeback paid back, what is
     paid a second time (at most the chargeback's part not paid twice yet), with its note: the
-    order counts it (all but what it `counted` already) within what it has left, finance is
-    told. The progress is kept, what was paid twice added to it."""
+    order counts it (all but what it `counted` already) within what it has left once the
+    rest of the refund's goods the order has not counted (of `uncounted`: the tea set refunded
+    beside the tin, booked next as the order's own refund) are — those were paid for once and
+    are the order's refund; the second payment is what may pass the order. Finance is told.
+    The progress is kept, what was paid twice added to it."""
     twice = max(min(goods, int(progress.get("paid_back", 0)) - int(progress.get("twice", 0))),
                 0)
     progress["twice"] = int(progress.get("twice", 0)) + twice
@@ -107,7 +110,8 @@ def _pay_twice(ctx: Context, tx: Tx, order: Order, op: PaymentOperation,
         return 0, None
     order = tx.store.get_order(order.id, lock=True)
     already = min(twice, counted)  # counted by amount when its money came before its units
-    fired = min(twice - already, order.paid - order.refunded)
+    own = max(uncounted - (twice - already), 0)  # the order's own refund, counted after
+    fired = max(min(twice - already, order.paid - order.refunded - own), 0)
     why = (f"{ref} paid {op.key}'s units ({op.reason or 'refund'}) a second time: "
            f"{progress['settled_by']} paid them back as well")
     if fired > 0:

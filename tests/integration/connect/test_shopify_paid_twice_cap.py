@@ -20,6 +20,7 @@ from tests.integration.connect.shopify_http import ledger, send
 from tests.integration.connect.test_shopify_case_refund_lines import (
     REFUND,
     TEA,
+    tea_order,
     tin_and_tea_set,
     units_refunded,
 )
@@ -94,4 +95,41 @@ def test_a_pending_refund_of_a_case_tin_and_the_tea_set_pays_only_the_tin_twice(
     assert "a second time" in reason and "(goods " not in reason, reason
     kept = progress(pilot, f"refund:{case_id}")
     assert (kept["waiting"], kept["twice"], kept.get("expects")) == ([], 3990, {}), kept
+    assert pilot.payments.refunds_owed() == []
+
+
+@pytest.mark.parametrize("arrival", ["pending when the chargeback came",
+                                     "named after the chargeback"])
+def test_the_tea_set_refunded_beside_a_tin_paid_twice_is_counted_before_the_second_payment(
+        shop, arrival):
+    pilot, http, _ = shop
+    # Given two tins (line 1) and the tea set (line 2), ¥139.70 of goods, a case on both tins
+    # (¥79.80) owed in the admin
+    created = send(http, "orders/create", tea_order(), "wh-1")
+    assert created.json()["order"]["state"] == "paid", created.text
+    case = pilot.cases.open("o-1", kind="refund_only", lines=[{"line_no": 1, "quantity": 2}],
+                            reason="两罐茶叶受潮结块")
+    pilot.cases.fire(case.id, "review", actor="system:refund-review")
+    pilot.cases.approve(case.id, by="mei", reason="照片显示受潮")
+    refund = tin_and_tea_set(REFUND, "pending", PENDING)
+    if arrival == "pending when the chargeback came":
+        assert send(http, "refunds/create", refund, "wh-2").json()["applied"] is False
+        lose(http, "79.80")
+    else:
+        lose(http, "79.80")
+        assert send(http, "refunds/create", refund, "wh-2").status_code == 200
+    assert pilot.orders.get("o-1").refunded == 7980  # ¥59.90 left: the tea set's price
+    # When the merchant's refund of a tin and the tea set (¥99.80) succeeds
+    paid = send(http, "order_transactions/create", {
+        "id": PENDING, "order_id": TEA, "kind": "refund", "status": "success",
+        "amount": "99.80", "currency": "CNY"}, "wh-3")
+    # Then it is booked: the tea set is the order's own refund, counted first, and the tin's
+    # second payment is beyond what the order had left (before: the second payment was
+    # counted first, ¥39.90 of the ¥59.90 left, and the tea set's ¥59.90 refused — 422
+    # "only 2000 of o-1 is left to refund", the ¥99.80 that left Shopify never booked)
+    assert paid.status_code == 200 and paid.json()["applied"] is True, paid.text
+    [told] = events(pilot, "orderpilot.order.refund_paid_twice")
+    assert (told["amount"], told["counted"], told["beyond_order"]) == (3990, 0, 3990), told
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (13970, [2, 1])
+    assert ledger(pilot)[-1] == ("refund", 9980, f"shopify:{REFUND}")
     assert pilot.payments.refunds_owed() == []
