@@ -16,6 +16,7 @@ from integrations.db.stock import Drift
 from integrations.ingest.payment_reports import PaymentOutcome, report_payment
 from integrations.service import (
     address_corrections,
+    goodwill,
     listing,
     money,
     orders,
@@ -36,6 +37,7 @@ from integrations.service.inputs import (
 from integrations.service.listing import OrderPage
 from integrations.service.ship_selected import ship_selected
 from integrations.service.views import (
+    GoodwillRefund,
     OrderView,
     ShipmentView,
     StockLevel,
@@ -169,6 +171,20 @@ class Orders:
         follows ORDERPILOT_LATE_PAYMENTS — the order revived, or the money recorded and
         refunded — where `fire("pay")` refuses it; the answer says which."""
         return report_payment(self._ctx, order_id, amount, payment_ref, currency, paid_at)
+
+    def refund_goodwill(self, order_id: str, *, amount: int, reason: str, by: str,
+                        key: str | None = None, currency: str | None = None
+                        ) -> GoodwillRefund:
+        """Pay the buyer `amount` back through the payment provider, tied to no case
+        (goodwill, a price adjustment): minor units of the order's currency (500 = ¥5.00 of a
+        CNY order; `currency`, if given, must be the order's), `reason` kept with it, `by` who
+        decided. Answered as `cases.refund` is: `succeeded`, `pending` (the money sweep makes
+        it under the same `refund` key) or `refused` (`error` says why). `key` makes a retry
+        the same refund (`refund:o-17:<key>`; without it each call is a new refund). Bad
+        input names each field, nothing written; more than may be refunded is refused."""
+        number = parse_id("order_id", order_id, "o")
+        return goodwill.refund_goodwill(self._ctx, number, amount=amount, reason=reason,
+                                        by=by, key=key, currency=currency)
 
     def get(self, order_id: str) -> OrderView:
         with self._ctx.tx(readonly=True) as tx:

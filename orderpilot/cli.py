@@ -12,12 +12,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from integrations.console.casework import money
+from orderpilot.cli_cases import refund_said
 from orderpilot.cli_common import (
     DbOption,
     app,
     console,
     db_app,
     errors,
+    fail,
     kv,
     order_app,
     pilot,
@@ -70,6 +73,32 @@ def _region_shipped_to(history: list[Any], shipping_address: dict[str, Any]) -> 
     region = " ".join(dict.fromkeys(str(shown[k]) for k in ("province", "city", "district")
                                     if shown.get(k)))
     return region or "the address it was placed with"
+
+
+@order_app.command("refund-goodwill")
+def order_refund_goodwill(
+        order_id: str,
+        amount: Annotated[int, typer.Option(
+            help="minor units of the order's currency (500 = ¥5.00 of a CNY order)")],
+        reason: Annotated[str, typer.Option(help="why, kept with the refund")],
+        by: Annotated[str, typer.Option(help="who decided it (recorded)")],
+        key: Annotated[str | None, typer.Option(
+            help="a retry under the same key is the same refund (the provider pays once)")
+        ] = None,
+        db: DbOption = None) -> None:
+    """Pay the buyer back through the payment provider, tied to no case (goodwill, a price
+    adjustment), e.g. `orderpilot order refund-goodwill o-7 --amount 500 --reason
+    物流延误补偿 --by cs:wangfang`. Exit 2 when refused (bad input, more than may be refunded,
+    or the provider refused it for good)."""
+    with errors():
+        done = pilot(db).orders.refund_goodwill(order_id, amount=amount, reason=reason, by=by,
+                                                key=key)
+    if done.status == "refused":
+        raise fail(f"the provider refused refund {done.refund} of "
+                   f"{money(done.amount, done.currency)}: {done.error}")
+    console.print(f"{done.order.id} goodwill refund {done.refund} by {by}: "
+                  f"{refund_said(done)}; refunded so far "
+                  f"{money(done.order.refunded, done.currency)}")
 
 
 @order_app.command("address")

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from integrations.console.casefiles import duration
 from integrations.console.casework import REFUND_REVIEW, money, open_cases
-from integrations.service.views import CaseRefund
+from integrations.service.views import CaseRefund, GoodwillRefund
 from orderpilot.cli_common import DbOption, console, errors, fail, pilot
 
 case_app = typer.Typer(help="After-sales cases: decide requests, take a return's steps.",
@@ -73,8 +73,9 @@ def case_reject(case_id: str, by: By, reason: Reason, db: DbOption = None) -> No
     console.print(f"{case.id} rejected by {by}: now [bold]{case.state}[/]")
 
 
-def refund_said(done: CaseRefund) -> str:
-    """How a case refund went that the provider did not refuse, in words."""
+def refund_said(done: CaseRefund | GoodwillRefund) -> str:
+    """How a refund (a case's, a goodwill one) went that the provider did not refuse, in
+    words."""
     amount = money(done.amount, done.currency)
     if done.status == "succeeded":
         return f"refunded {amount}"

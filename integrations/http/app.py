@@ -17,7 +17,15 @@ from fastapi import FastAPI
 
 from integrations.config import read_settings
 from integrations.geo import regions
-from integrations.http import errors, events, hooks, providers, reads, subscriptions
+from integrations.http import (
+    errors,
+    events,
+    hooks,
+    providers,
+    reads,
+    refunds,
+    subscriptions,
+)
 from integrations.http.auth import SignatureMiddleware
 from integrations.http.deps import Runner
 from integrations.http.settings import HttpSettings
@@ -42,6 +50,7 @@ def create_app(ctx: Context, settings: HttpSettings | None = None,
     errors.install(app)
     app.include_router(events.router)
     app.include_router(reads.router)
+    app.include_router(refunds.router)
     app.include_router(hooks.router)
     app.include_router(providers.router)
     app.include_router(subscriptions.router)

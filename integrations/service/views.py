@@ -185,6 +185,36 @@ class CaseRefund(View):
                            currency=currency, error=reason, in_admin_of=None, note=None)
 
 
+class GoodwillRefund(View):
+    """What a refund not tied to a case did (goodwill, a price adjustment:
+    `pilot.orders.refund_goodwill`): `status` is its payment operation's, as `CaseRefund`'s —
+    `succeeded` (paid; the order counts it), `pending` (accepted and not confirmed yet, or
+    failed for now — `error` says how — and made by the money sweep under the same key) or
+    `refused` (refused for good, `error` saying why: nothing counted). `refund` is the
+    operation's key (`refund:o-17:<n>`, or `refund:o-17:<your key>`), `amount` and `currency`
+    what was asked, `order` the order as it is now; `in_admin_of` / `note` as `CaseRefund`'s
+    (an order paid through Shopify: made by the merchant in Shopify's admin)."""
+
+    status: Literal["succeeded", "pending", "refused"]
+    order: OrderView
+    refund: str
+    amount: int
+    currency: str
+    error: str | None = None
+    in_admin_of: str | None = None
+    note: str | None = None
+
+    @classmethod
+    def of(cls, operation: PaymentOperation, order: OrderView) -> GoodwillRefund:
+        status = _STATUS[operation.status]
+        error = operation.error or ("no reason given" if status == "refused" else None)
+        by_merchant = operation.provider if operation.provider in REFUNDED_BY_MERCHANT else None
+        return cls.trusted(status=status, order=order, refund=operation.key,
+                           amount=operation.amount, currency=operation.currency,
+                           error=None if status == "succeeded" else error,
+                           in_admin_of=by_merchant, note=admin_note(operation))
+
+
 def admin_note(operation: PaymentOperation) -> str | None:
     """Why a refund of ours waits, when it waits for the merchant in a provider's admin."""
     provider = operation.provider
