@@ -20,6 +20,7 @@ REVIEWED = {"order": RISK_REVIEW, "case": REFUND_REVIEW}
 SETTLE_CANCEL, TRIAGE_REFUND, SETTLE_REFUND, CHASE_STALL = (
     "settle-cancel", "triage-refund", "settle-refund", "chase-stall")
 ADDRESS_CORRECTED = "orderpilot.order.address_corrected"
+ANOTHER_KIND = ("escalate", "correct_kind")  # dispute steps that change its kind
 ESCALATIONS = {"orderpilot.order.review_overdue": RISK_REVIEW,
                "orderpilot.case.sla_breached": REFUND_REVIEW}
 
@@ -51,9 +52,16 @@ def intents_of(event: str, entity: str, entity_id: int, order_id: int,
         # the reviewer's form describes the address as placed: it is written again
         return [Intent("refresh", RISK_REVIEW, ref, order,
                        f"address corrected by {payload.get('actor')}")]
+    why = f"{payload.get('trigger')} by {payload.get('actor')}"
+    if entity == "dispute" and payload.get("trigger") in ANOTHER_KIND and \
+            after in UNANSWERED:
+        # the case episode names the kind (casework._dispute_episode: d-2-inquiry, d-2): the
+        # inquiry's form answers nothing any more, the chargeback is asked afresh — at once,
+        # not when the re-drive notices (an escalation from `opened` changes no state at all)
+        return [Intent("close", DISPUTE_REVIEW, ref, order, why),
+                Intent("open", DISPUTE_REVIEW, ref, order)]
     if after is None or before == after:
         return []
-    why = f"{payload.get('trigger')} by {payload.get('actor')}"
     found = []
     if entity in REVIEWED and after == "under_review":
         found.append(Intent("open", REVIEWED[entity], ref, order))

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from integrations.ingest.money_events import apply_money_event
 from orderpilot import OrderPilot
+from statemachine.ports import MoneyEvent
 from statemachine.risk_port import approve_everything
 from tests.integration.console.disputes import CountingGateway, disputed_order
 from tests.integration.orchestration.console_kit import paused, running_console, wait_for
@@ -322,3 +324,45 @@ def test_the_dispute_flow_run_by_prefects_engine_suspends_until_the_due_date_and
         ("evidence", ref, f"evidence:{dispute_id}")]
     assert pilot.disputes.get(dispute_id)["state"] == "submitted"
     pilot.close()
+
+
+def inquiry_then(pilot: OrderPilot, gateway: CountingGateway, kind: str, **extra: Any) -> str:
+    """The simulated provider's news of dispute `sim-inq-1` on o-1 (opened once)."""
+    order = pilot.orders.get("o-1")
+    now = pilot.clock.now()
+    kind_of = {"dispute_opened": "inquiry", "dispute_updated": "chargeback"}
+    apply_money_event(pilot.context, MoneyEvent(
+        "simulated", f"evt-{kind}", kind, order.payment_ref, 29_900, "CNY", now,
+        order_id="o-1", dispute_ref="sim-inq-1", reason="fraudulent",
+        dispute_kind=kind_of[kind], due_by=now + timedelta(days=7), **extra))
+    return "d-2"
+
+
+def test_an_inquiry_escalated_to_a_chargeback_closes_the_inquirys_run_and_asks_afresh(
+        shop, prefect_server: str):
+    from prefect.exceptions import NotPausedError
+    from prefect.flow_runs import resume_flow_run
+
+    pilot, gateway = shop
+    # (no re-drive in this console: what the outbox says must be enough)
+    with running_console(pilot, gateway=gateway):
+        disputed_order(pilot, gateway)  # o-1, its own chargeback d-1
+        # Given the buyer's bank asks about the payment first: an inquiry with its form
+        dispute_id = inquiry_then(pilot, gateway, "dispute_opened")
+        [asked] = wait_for("the inquiry's form", lambda: paused(pilot, dispute_id))
+        assert f"episode:{dispute_id}-inquiry" in asked.tags
+        # When the bank turns the inquiry into a chargeback
+        inquiry_then(pilot, gateway, "dispute_updated")
+        assert pilot.disputes.get(dispute_id)["kind"] == "chargeback"
+        # Then the inquiry's run is closed at once, saying why (before: it stayed paused,
+        # its form answering an inquiry that was no more, until a re-drive noticed)
+        final = closed(asked)
+        assert final.message == "closed: escalate by provider:simulated"
+        # And the chargeback waits in a form of its own
+        [fresh] = wait_for("the chargeback's form", lambda: [
+            r for r in paused(pilot, dispute_id) if f"episode:{dispute_id}" in r.tags])
+        assert fresh.id != asked.id
+        # And the inquiry's form takes no answer any more
+        with pytest.raises(NotPausedError):
+            resume_flow_run(asked.id, run_input=answer("submit"))
+    assert gateway.dispute_calls == []

@@ -90,3 +90,26 @@ def test_a_rejected_order_that_was_paid_meanwhile_is_settled_like_a_cancellation
     assert [(i.action, i.kind) for i in intents_of(
         "orderpilot.order.rejected", "order", 42, 42, payload)] == [
         ("close", "risk-review"), ("job", "settle-cancel")]
+
+
+@pytest.mark.parametrize(("trigger", "before", "after"), [
+    ("escalate", "opened", "opened"), ("escalate", "evidence_due", "opened"),
+    ("escalate", "submitted", "opened"),
+    ("correct_kind", "opened", "opened"), ("correct_kind", "evidence_due", "evidence_due")])
+def test_a_dispute_that_becomes_another_kind_unanswered_closes_its_run_and_opens_the_next(
+        trigger, before, after):
+    # the case episode names the kind (d-7-inquiry, d-7): the inquiry's form answers nothing
+    # any more, the chargeback is asked afresh (before: only the re-drive, up to a minute
+    # later, noticed either — an escalation from opened changes no state at all)
+    payload = {"from_state": before, "to_state": after, "trigger": trigger,
+               "actor": "provider:stripe"}
+    found = intents_of(f"orderpilot.dispute.{after}", "dispute", 7, 42, payload)
+    assert [(i.action, i.kind, i.entity) for i in found] == [
+        ("close", "dispute-review", "d-7"), ("open", "dispute-review", "d-7")]
+    assert found[0].why == f"{trigger} by provider:stripe"
+
+
+def test_a_kind_corrected_once_the_dispute_was_answered_asks_for_nothing():
+    payload = {"from_state": "won", "to_state": "won", "trigger": "correct_kind",
+               "actor": "finance:li"}
+    assert intents_of("orderpilot.dispute.kind_corrected", "dispute", 7, 42, payload) == []
