@@ -14,7 +14,7 @@ import pytest
 from integrations.db.money_store import MoneyStore
 from integrations.ingest.money_events import apply_money_event
 from integrations.service import money, refunds
-from integrations.service.money_refunds import refund_order
+from integrations.service.money_refunds import record_payout, refund_order
 from statemachine.errors import GuardRejected
 from statemachine.money import OperationKind
 from statemachine.ports import MoneyEvent
@@ -152,3 +152,22 @@ def test_a_lost_parcel_under_an_open_chargeback_asks_the_provider_for_no_refund(
     # the compensation of what the chargeback left, ¥158.00, was recorded and refused there)
     assert claim["compensated"] == 0
     assert refunds_of(shop, order) == []
+
+
+def test_an_offline_payout_already_made_is_booked_under_an_open_chargeback(shop):
+    # Given a delivered order with ¥100.00 of its payment charged back (¥158.00 undisputed)
+    order = delivered_order(shop)
+    charged_back(shop, order, reason="fraudulent")
+    # When the cashier books ¥15.00 she already paid the buyer by bank transfer (no provider
+    # is asked: the money has left the shop already)
+    payout = record_payout(shop.context, int(order.id[2:]), 1_500, "银行转账补偿", "cashier-wu",
+                           "bank_transfer")
+    # Then it is booked, and the order counts it refunded (before: refused naming the
+    # chargeback, as if the provider had been asked — a payout made could not be recorded)
+    assert (payout.kind, payout.status.value, payout.amount) == ("payout", "succeeded", 1_500)
+    assert shop.orders.get(order.id).refunded == 1_500
+    # And a payout must still fit beside what the chargeback holds: ¥158.00 - ¥15.00 is left
+    left = shop.orders.get(order.id).paid - DISPUTED - 1_500
+    with pytest.raises(GuardRejected, match=f"exceeds what is left \\({left}"):
+        record_payout(shop.context, int(order.id[2:]), left + 1, "整单赔付", "cashier-wu", "cash")
+
