@@ -66,6 +66,11 @@ def refund_goods(ctx: Context, tx: Tx, order: Order, shipment: Shipment, goods: 
     locked = tx.store.get_order(order.id, lock=True)
     operation = request_compensation(ctx, tx, locked, goods_value(locked, goods),
                                      f"compensation:{shipment.public_id}", actor, reason, now)
+    if operation is None and MoneyStore(tx.store.sql).reserved(locked.id).chargebacks:
+        # an open chargeback stopped the compensation (the provider refuses any refund of the
+        # payment): the units stay unrefunded, so a case can pay them once the dispute
+        # closes — marked refunded with nothing paid, nobody would ever pay them
+        return 0
     units: dict[int, int] = {}
     for hold in goods:
         units[hold.line_no] = units.get(hold.line_no, 0) + hold.quantity

@@ -171,3 +171,22 @@ def test_an_offline_payout_already_made_is_booked_under_an_open_chargeback(shop)
     with pytest.raises(GuardRejected, match=f"exceeds what is left \\({left}"):
         record_payout(shop.context, int(order.id[2:]), left + 1, "整单赔付", "cashier-wu", "cash")
 
+
+
+def test_the_goods_of_a_parcel_lost_under_an_open_chargeback_stay_refundable_once_it_is_won(shop):
+    # Given a shipped order with ¥100.00 charged back, whose parcel of two mugs is then lost:
+    # nothing compensated while the chargeback is open
+    order, parcel = shipped_order(shop)
+    charged_back(shop, order, reason="fraudulent")
+    assert shop.claims.report_lost(parcel.id, reason="顺丰: 分拣中心遗失")["compensated"] == 0
+    # When the bank decides for the shop, and the buyer asks for the mugs' money
+    charged_back(shop, order, "e-2", "dispute_closed", outcome="won")
+    case = shop.cases.open(order.id, kind="refund_only", reason="包裹丢失，未收到货",
+                           lines=[{"line_no": 1, "quantity": 2}])
+    shop.cases.fire(case.id, "auto_approve")
+    paid = shop.cases.refund(case.id, by="cs-agent")
+    # Then the two mugs are paid back once (before: the lost units were marked refunded with
+    # nothing paid, so no case could be opened on them and the buyer was never paid)
+    assert (paid.status, paid.case.state) == ("succeeded", "refunded")
+    assert refunds_of(shop, order) == [(f"refund:{case.id}", "succeeded", 2 * PRICE)]
+    assert shop.orders.get(order.id).refunded == 2 * PRICE
