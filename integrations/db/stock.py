@@ -107,6 +107,18 @@ class StockStore:
         self._hold(order_id, plan, at)
         return True
 
+    def lock_held_rows(self, order_ids: Sequence[int]) -> None:
+        """Lock the inventory rows these orders' live holds sit on, in (sku, warehouse) order,
+        until commit (PostgreSQL; a SQLite write transaction is exclusive already): a batch
+        that releases the stock of several steps in several passes, each sorted on its own,
+        takes them all in the lock order before its first pass."""
+        if self.sql.sqlite or not order_ids:
+            return
+        where, params = in_list("order_id", sorted(set(order_ids)))
+        self.sql.all("SELECT 1 FROM inventory WHERE (sku, warehouse) IN (SELECT sku, warehouse "
+                     f"FROM stock_holds WHERE {where} AND status = 'held') "
+                     "ORDER BY sku, warehouse FOR UPDATE", params)
+
     def released_plan(self, order_id: int) -> list[Allocation]:
         """The allocation an order held before it was released (to take it again)."""
         return [Allocation(int(r[0]), r[1], r[2], int(r[3])) for r in self.sql.all(

@@ -62,6 +62,9 @@ def _sweep_batch(ctx: Context, now: datetime, batch: int, passed: set[int],
     with paused_for(batch), ctx.tx() as tx:  # what a batch loads lives until it ends
         due = tx.store.due_deadlines(now, batch, sorted(passed))
         taken, skipped = tx.store.take_due(due, now)
+        if _releases_in_passes(taken):
+            tx.stock.lock_held_rows([row.order_id for row in taken
+                                     if DeadlineKind(row.kind) in RELEASING])
         moved_on = 0
         for part in _rounds(taken):
             live = [row for row in part if (row.entity, row.entity_id, row.kind)
@@ -78,6 +81,22 @@ def _sweep_batch(ctx: Context, now: datetime, batch: int, passed: set[int],
     counts.update({"stale": moved_on} if moved_on else {})
     # a dropped row may have been re-armed still due: read again, as one row at a time would
     return batch if moved_on else len(due)
+
+
+# the timers whose steps give stock back (expire, reject): each kind is a pass of its own
+RELEASING = frozenset({DeadlineKind.HOLD_EXPIRY, DeadlineKind.PAYMENT_DUE,
+                       DeadlineKind.VERIFICATION_DUE})
+
+
+def _releases_in_passes(taken: list[Due]) -> bool:
+    """Whether the batch gives stock back in more than one pass (two kinds, or one order's
+    two timers in two rounds): each pass sorts its own inventory rows, so a second pass could
+    lock a row ordered before one the first took — a circle with a placement holding it and
+    waiting for the other (races/test_sweep_stock_order_races.py). Such a batch locks its
+    orders' held rows first, in the lock order (`StockStore.lock_held_rows`)."""
+    releasing = [row for row in taken if DeadlineKind(row.kind) in RELEASING]
+    return len({row.kind for row in releasing}) > 1 or \
+        len({row.order_id for row in releasing}) < len(releasing)
 
 
 def _rounds(rows: list[Due]) -> list[list[Due]]:

@@ -32,16 +32,24 @@ from tests.integration.races.trouble_actions import (
     ship_with_labels,
     sweep_at,
 )
-from tests.integration.races.turn_actions import hold_turns_until, take_turns_when
+from tests.integration.races.turn_actions import (
+    hold_inventory_until,
+    hold_turns_until,
+    place_when_waiting,
+    sweep_when_held,
+    take_turns_when,
+)
 from tests.integration.races.waybill_actions import ship_batch, ship_numbered, ship_typed
 
 __all__ = ["approve_case", "approve_everything", "correct_over_http", "correct_phone",
            "correct_to",
            "declare_stalled_lost",
-           "dispute_opened", "expire_in_bulk", "hold_turns_until", "pay_each", "place_at",
+           "dispute_opened", "expire_in_bulk", "hold_inventory_until", "hold_turns_until",
+           "pay_each", "place_at", "place_when_waiting",
            "lose_silent_parcels", "ops_over_http", "pay_recorded_refund",
            "receive_return", "report_lost", "report_payment", "retried", "ship_batch",
            "ship_numbered", "ship_typed", "serve_http", "ship_with_labels", "sweep_at",
+           "sweep_when_held",
            "take_turns_when"]
 
 ADDRESS = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
