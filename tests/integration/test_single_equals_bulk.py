@@ -386,9 +386,10 @@ class BulkRun:
 
 PER_ORDER = {"transition_history", "outbox"}  # compared per order, in id order
 UNORDERED = {"deadlines", "stock_holds", "risk_credit_events", "review_tasks"}
-# seeded when a store is first opened (built-in subscriptions, at the wall-clock time): set
-# up by neither path, so not compared and kept when a PostgreSQL store is emptied
-SEEDED = {"webhook_subscriptions"}
+# seeded when a store is first opened (built-in subscriptions, at the wall-clock time; the
+# install's own buyer-id key, random per store: migration 0038): set up by neither path, so not
+# compared and kept when a PostgreSQL store is emptied (emptied, imports would have no key)
+SEEDED = {"webhook_subscriptions", "install_secrets"}
 SKIPPED = {"alembic_version"}
 
 
