@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -18,6 +19,15 @@ import pytest
 from integrations.bootstrap import open_store
 from orderpilot import ManualClock, OrderPilot
 from statemachine.risk_port import approve_everything
+
+# numpy comes into every test process that parses a Chinese address (jionlp → jiojio) or trains
+# the risk model (scikit-learn), and OpenBLAS and OpenMP start a pool of threads per core there,
+# which spin between calls: on our two cores, shared by both xdist workers and the servers they
+# start, that was ~15-20 % more CPU for the same tests (tests/unit/risk/test_model.py: 8.3-8.9 s
+# user with pools, 6.9-7.4 s with one thread). Set before anything imports numpy, and inherited
+# by the worker processes and servers the tests start; a value already set is kept.
+for _pool in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_pool, "1")
 
 # pytest-xdist's workers set COLUMNS=80 to look like a terminal; the CLI's consoles are made at
 # import and would keep that width for good. Tests that need a width set their own per call,
@@ -119,7 +129,7 @@ class _Copies:
 
     def close(self) -> None:
         for copy in self.ready:  # made and never taken
-            _DROPS.submit(_drop, self.base, copy.result())
+            _drop_later(self.base, copy.result())
         self.maker.shutdown()
 
 
@@ -152,7 +162,7 @@ def postgres_url(_postgres_copies: _Copies | None) -> Iterator[str]:
     try:
         yield _postgres_copies.base.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        _DROPS.submit(_drop, _postgres_copies.base, name)
+        _drop_later(_postgres_copies.base, name)
 
 
 @pytest.fixture
@@ -182,12 +192,20 @@ def fresh_postgres_database(template: str | None = None) -> Iterator[str]:
     try:
         yield base.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        _DROPS.submit(_drop, base, name)
+        _drop_later(base, name)
 
 
-# DROP DATABASE waits for a checkpoint (~0.3-1 s); the next test need not wait for it. The drops
-# run one at a time beside the tests, and the session ends only when all of them have.
-_DROPS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-db")
+# DROP DATABASE … WITH (FORCE) (PostgreSQL 13+; ours is 15) ends the sessions still connected
+# to the database at once, but then waits for a checkpoint it forces: a cost shared by the whole
+# server, which grows with everyone's writes — 0.2-2 s on a quiet machine, up to 24 s a drop
+# with eight sessions testing on two cores (pg_stat_activity: the drops wait on CheckpointStart
+# / CheckpointDone, not on connections). The next test need not wait for it, so drops run
+# beside the tests, four at a time: drops in flight together share a checkpoint. 124 PostgreSQL
+# tests (test_order_lifecycle.py, fulfil/; load 11-17) left 572 s of drops for the session's end
+# one at a time, 209 s four at a time (eight: 256 s). The session ends when all are done.
+_DROPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="drop-db")
+_DROPPED: list[tuple[str, Future[None]]] = []
+SLOW_DROPS = 10.0  # seconds waited at the end before the session says so
 
 
 def _drop(base: str, name: str) -> None:
@@ -197,8 +215,24 @@ def _drop(base: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _drop_later(base: str, name: str) -> None:
+    _DROPPED.append((name, _DROPS.submit(_drop, base, name)))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Wait for the scratch databases' drops; say so when that took long or one failed (a
+    database left behind)."""
+    started, left = time.monotonic(), sum(not done.done() for _, done in _DROPPED)
     _DROPS.shutdown(wait=True)
+    waited = time.monotonic() - started
+    failed = [f"{name}: {done.exception()}" for name, done in _DROPPED if done.exception()]
+    report = session.config.pluginmanager.get_plugin("terminalreporter")
+    if report is not None and waited > SLOW_DROPS:
+        report.write_line(f"waited {waited:.0f} s for {left} scratch PostgreSQL database(s) "
+                          "to drop (each DROP DATABASE waits for a checkpoint of the server)")
+    if report is not None and failed:
+        report.write_line(f"{len(failed)} scratch database(s) not dropped: " + "; ".join(
+            failed[:3]), red=True)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

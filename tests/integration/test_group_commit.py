@@ -182,11 +182,37 @@ def test_a_writer_killed_mid_batch_loses_no_acknowledged_write(any_url, tmp_path
         _invariants(any_url)
 
 
-def _wait_for_answers(report: Path, worker: subprocess.Popen, timeout: float = 60) -> None:
-    """Until the worker has acknowledged something (its imports take a while)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and worker.poll() is None:
-        if report.exists() and report.stat().st_size > 0:
-            return
+# A new worker needs ~2.5 s of CPU to import and open the store, and little more to answer its
+# first order; on a loaded machine that CPU came 60 s and more after its start (wall clock), and
+# a wall-clock bound failed a worker that was merely waiting for a core. So the bound is on the
+# CPU the worker used (load does not stretch it), with a wall-clock backstop for a worker that
+# waits on something without using any.
+WORKER_CPU_BUDGET = 60.0
+WORKER_WALL_BACKSTOP = 900.0
+
+
+def _wait_for_answers(report: Path, worker: subprocess.Popen) -> None:
+    """Until the worker has acknowledged something; fails, saying how far it got, if it exits
+    first or uses its CPU budget (or, using none, the wall-clock backstop) without one."""
+    started = time.monotonic()
+    while not (report.exists() and report.stat().st_size > 0):
+        used, waited = _cpu_seconds(worker.pid), time.monotonic() - started
+        if worker.poll() is not None or used > WORKER_CPU_BUDGET or \
+                waited > WORKER_WALL_BACKSTOP:
+            ready = report.with_suffix(".ready").exists()
+            raise AssertionError(
+                f"the worker acknowledged nothing: exit {worker.poll()}, "
+                f"{'store open' if ready else 'still importing or opening the store'}, "
+                f"{used:.1f} s of CPU in {waited:.0f} s (load average "
+                f"{os.getloadavg()[0]:.1f})")
         time.sleep(0.02)
-    raise AssertionError(f"the worker acknowledged nothing (exit {worker.poll()})")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU a running process has used (0 once it is gone or without /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()  # after the command name, from field 3 on
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
