@@ -16,6 +16,11 @@ as it was before (0031: one number, `phone_norm` only) for the old pair's first 
 today's for that number alone (an order whose buyer and recipient share one number, or that
 has one: most orders). Reported: medians and the ratios old / young (1.0 = flat), two numbers
 today / one before, one number today / before, scan / young.
+Also in the same turns, the cuts tried on the two-number statement: an order with one number
+(or none) counting only what it has, against the two-count statement with '' for the missing
+number (what placement ran before: `one_number_cut_over_uncut`, `no_number_cut_over_uncut`);
+and both numbers counted in one query (one pass over both columns for both numbers,
+`count(DISTINCT CASE …)` per number) against the two counts (`both_in_one_query_over_two`).
 The facts rows are written directly (foreign keys off on SQLite): this measures the read, not
 placement.
 """
@@ -34,7 +39,11 @@ if not __package__:  # run as `python bench/risk_phone_window.py` from a checkou
 
 from sqlalchemy import text  # noqa: E402
 
-from integrations.db.risk_signals import PHONE_OTHERS, PROFILE_SQL  # noqa: E402
+from integrations.db.risk_signals import (  # noqa: E402
+    PHONE_OTHERS,
+    PROFILE_BY_NUMBERS,
+    PROFILE_SQL,
+)
 from integrations.db.schema_risk import RiskOrderFactsRow  # noqa: E402
 from integrations.db.sql import Sql  # noqa: E402
 from orderpilot import ManualClock, OrderPilot  # noqa: E402
@@ -89,6 +98,19 @@ ONE_NUMBER_SQL = PROFILE_SQL.replace(
     "(SELECT count(DISTINCT buyer_id) FROM risk_order_facts WHERE phone_norm = :p1 "
     "AND placed_at > :phone_since AND placed_at <= :now AND buyer_id <> :b AND order_id <> :o)")
 assert ONE_NUMBER_SQL != PROFILE_SQL
+# Both numbers in one query: one multi-index pass over the two columns, each number's other
+# buyers counted by its own count(DISTINCT CASE …). Tried as a cut; timed against the two counts.
+BOTH_IN_ONE_SQL = PROFILE_SQL.replace(
+    PHONE_OTHERS.format(p="p1") + ",\n" + PHONE_OTHERS.format(p="p2"), "ph.n1, ph.n2"
+).replace("FROM (SELECT 1 AS one) AS x", """FROM (SELECT 1 AS one) AS x
+CROSS JOIN (SELECT
+   count(DISTINCT CASE WHEN :p1 IN (phone_norm, recipient_phone_norm) THEN buyer_id END) AS n1,
+   count(DISTINCT CASE WHEN :p2 IN (phone_norm, recipient_phone_norm) THEN buyer_id END) AS n2
+ FROM risk_order_facts
+ WHERE ((phone_norm IN (:p1, :p2) AND placed_at > :phone_since AND placed_at <= :now)
+   OR (recipient_phone_norm IN (:p1, :p2) AND placed_at > :phone_since AND placed_at <= :now))
+   AND buyer_id <> :b AND order_id <> :o) AS ph""")
+assert "ph.n1" in BOTH_IN_ONE_SQL and "CROSS JOIN" in BOTH_IN_ONE_SQL
 
 
 def _params(phones: tuple[str, str], since: datetime) -> dict:
@@ -110,23 +132,36 @@ def measure(url: str, history: int) -> dict:
     with pilot.context.engine.connect() as conn:
         sql = Sql(conn)
         for pair in (OLD, YOUNG):  # each number counts the 96 other buyers of its window
-            assert tuple(sql.one(PROFILE_SQL, _params(pair, NOW - DAY))[13:15]) == (96, 96)
-        old, young, one, single = [], [], [], []
+            for statement in (PROFILE_SQL, BOTH_IN_ONE_SQL):
+                assert tuple(sql.one(statement, _params(pair, NOW - DAY))[13:15]) == (96, 96)
+        one_number, no_number = (OLD[0], ""), ("", "")
+        assert sql.one(PROFILE_BY_NUMBERS[1], _params(one_number, NOW - DAY))[13] == 96
+        old, young, one, single, uncut, both, none, none_uncut = ([] for _ in range(8))
         for _ in range(300):
             old.append(_time(sql, OLD, NOW - DAY))
             young.append(_time(sql, YOUNG, NOW - DAY))
             one.append(_time(sql, OLD, NOW - DAY, ONE_NUMBER_SQL))
-            single.append(_time(sql, (OLD[0], ""), NOW - DAY))  # most orders: one number
+            # most orders: one number, counted alone (today) or beside an empty second count
+            single.append(_time(sql, one_number, NOW - DAY, PROFILE_BY_NUMBERS[1]))
+            uncut.append(_time(sql, one_number, NOW - DAY))
+            both.append(_time(sql, OLD, NOW - DAY, BOTH_IN_ONE_SQL))
+            none.append(_time(sql, no_number, NOW - DAY, PROFILE_BY_NUMBERS[0]))
+            none_uncut.append(_time(sql, no_number, NOW - DAY))
         # the scan last and alone: it evicts the cache the two above share
         scan = [_time(sql, OLD, NOW - 10_000 * DAY) for _ in range(10)]
     pilot.close()
     o, y, s, b, n = (statistics.median(v) for v in (old, young, scan, one, single))
+    u, two_in_one, z, zu = (statistics.median(v) for v in (uncut, both, none, none_uncut))
     return {"history": history, "store": "postgresql" if url.startswith("postgres") else "sqlite",
             "old_phone_p50_us": round(o, 1), "young_phone_p50_us": round(y, 1),
             "one_number_statement_p50_us": round(b, 1),
             "whole_history_scan_p50_us": round(s, 1), "old_over_young": round(o / y, 3),
             "one_number_now_p50_us": round(n, 1), "two_numbers_over_one": round(o / b, 3),
-            "one_number_now_over_before": round(n / b, 3), "scan_over_young": round(s / y, 1)}
+            "one_number_now_over_before": round(n / b, 3), "scan_over_young": round(s / y, 1),
+            "one_number_uncut_p50_us": round(u, 1), "one_number_cut_over_uncut": round(n / u, 3),
+            "no_number_p50_us": round(z, 1), "no_number_cut_over_uncut": round(z / zu, 3),
+            "both_in_one_query_p50_us": round(two_in_one, 1),
+            "both_in_one_query_over_two": round(two_in_one / o, 3)}
 
 
 def main(argv: list[str]) -> list[dict]:

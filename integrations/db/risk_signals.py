@@ -36,7 +36,7 @@ PHONE_OTHERS = """(SELECT count(*) FROM (
 # One round trip for everything keyed by the buyer, device, IP or phones: point lookups, and
 # for each of the order's numbers index ranges over its window as velocity by address is —
 # bounded by the orders to that number in the window, not by the store's history.
-PROFILE_SQL = """SELECT p.signed_up_at, b.credit_score, s.orders, s.cancelled, s.completed,
+PROFILE_HEAD = """SELECT p.signed_up_at, b.credit_score, s.orders, s.cancelled, s.completed,
  s.disputes, m.orders, m.amount,
  (SELECT buyers FROM risk_key_stats WHERE kind = 'device' AND value = :d),
  (SELECT count(*) FROM risk_key_buyers WHERE kind = 'device' AND value = :d AND buyer_id = :b),
@@ -44,12 +44,28 @@ PROFILE_SQL = """SELECT p.signed_up_at, b.credit_score, s.orders, s.cancelled, s
  (SELECT count(*) FROM risk_key_buyers WHERE kind = 'ip' AND value = :ip AND buyer_id = :b),
  (SELECT count(*) FROM risk_buyer_addresses
    WHERE buyer_id = :b AND last_seen > :since AND address_key <> :a),
- """ + PHONE_OTHERS.format(p="p1") + ",\n" + PHONE_OTHERS.format(p="p2") + """
+ """
+PROFILE_TAIL = """
 FROM (SELECT 1 AS one) AS x
 LEFT JOIN risk_buyer_profiles p ON p.buyer_id = :b
 LEFT JOIN buyers b ON b.id = :b
 LEFT JOIN risk_buyer_stats s ON s.buyer_id = :b
 LEFT JOIN risk_buyer_spend m ON m.buyer_id = :b AND m.currency = :c"""
+
+
+def _profile_sql(numbers: int) -> str:
+    """The profile statement for an order with that many numbers: a number it lacks is a
+    constant 0, not two index probes and a UNION over nothing."""
+    counts = [PHONE_OTHERS.format(p=p) for p in ("p1", "p2")[:numbers]]
+    return PROFILE_HEAD + ",\n".join(counts + ["0"] * (2 - numbers)) + PROFILE_TAIL
+
+
+# By how many numbers the order has (facts.phones): most have one (the buyer gave none, or the
+# recipient's is theirs) and count it alone — 3-4 % less on SQLite than beside an empty second
+# count, about a quarter less with none; noise on PostgreSQL (bench/risk_phone_window.py,
+# BENCHMARKS.md, which also says why counting both numbers in one query is not cheaper)
+PROFILE_BY_NUMBERS = {n: _profile_sql(n) for n in (0, 1, 2)}
+PROFILE_SQL = PROFILE_BY_NUMBERS[2]
 
 SKU_SQL = ("SELECT l.sku, sum(l.quantity) FROM order_lines l "
            "JOIN risk_order_facts f ON f.order_id = l.order_id "
@@ -70,8 +86,8 @@ def profile(sql: Sql, facts: PlacementFacts, since: datetime, phone_since: datet
     and per number of the order (`facts.phones`, columns 13 and 14; 0 for a number it lacks)
     the other buyers whose orders placed in (phone_since, placed_at] carried it — never
     `order_id` (its facts are written when a correction is judged)."""
-    p1, p2 = (*facts.phones, "", "")[:2]  # '' matches no stored number
-    row = sql.one(PROFILE_SQL, {
+    p1, p2 = (*facts.phones, "", "")[:2]  # a number the order lacks is not counted
+    row = sql.one(PROFILE_BY_NUMBERS[len(facts.phones)], {
         "b": facts.buyer_id, "d": facts.device_id, "ip": facts.ip, "c": facts.currency,
         "a": facts.address_key or "", "since": since, "p1": p1, "p2": p2,
         "phone_since": phone_since, "now": facts.placed_at, "o": order_id})
