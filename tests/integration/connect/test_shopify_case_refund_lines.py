@@ -406,3 +406,26 @@ def test_the_progress_of_a_case_refund_is_current_once_settled(shop):
     progress = kept()
     assert (progress["units"], progress["given"], progress["refs"], progress["waiting"]) == (
         {"1": 2}, 7980, [f"shopify:{REFUND}", f"shopify:{REFUND + 1}"], []), progress
+
+
+def test_the_rest_of_a_case_refund_given_short_under_an_open_chargeback_is_still_owed(shop):
+    # imported here: test_shopify_disputes imports this module
+    from tests.integration.connect.test_shopify_disputes import shopify_dispute
+
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http)  # one tin, ¥39.90 owed in Shopify's admin
+    # Given the buyer's bank opened a chargeback of the tea set's ¥59.90, still open
+    opened = send(http, "disputes/create", shopify_dispute(TEA, amount="59.90"), "wh-d1")
+    assert opened.json()["dispute"]["state"] == "opened", opened.text
+    # When the merchant refunds the tin in the admin, giving only ¥20.00 for it
+    refund = send(http, "refunds/create",
+                  refund_of(TIN, "39.90", transactions=[(710, "20.00", "success")]), "wh-2")
+    # Then the refund is applied, and the ¥19.90 it left short is owed in the admin still: the
+    # rest of a refund recorded before the chargeback, not a new refund it stops (without the
+    # `rest_of` exemption in money_requests.request the webhook was refused naming the
+    # chargeback and the merchant's refund was never booked)
+    assert refund.status_code == 200 and refund.json()["applied"] is True, refund.text
+    assert [(r["kind"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
+        ("refund_in_admin", 1990)]
+    assert pilot.orders.get("o-1").refunded == 2000
+    assert pilot.cases.get(case_id).state == "refunded"
