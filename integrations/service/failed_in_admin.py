@@ -93,8 +93,10 @@ def said(parts: Parts) -> str:
 
 def _part(op: PaymentOperation, progress: dict[str, Any], left: int, cap: int) -> int:
     """What of the failed money (`left` of it not yet taken) was `op`'s: at most `cap` (what
-    the refund priced its units at) and what `op` still lacks, less earlier failures."""
-    lacking = op.amount - progress["given"] - int(progress.get("failed", 0))
+    the refund priced its units at) and what `op` still lacks. Not less its earlier failures:
+    money that failed was never given, so `op` still lacks it and lists it — a redo failing
+    too is `op`'s again, not the order's (counted as the order's, it was listed twice)."""
+    lacking = op.amount - progress["given"]
     return max(min(left, cap, lacking), 0)
 
 

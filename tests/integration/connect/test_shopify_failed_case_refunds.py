@@ -158,3 +158,37 @@ def test_a_failed_part_of_a_case_refund_in_the_admin_leaves_the_rest_owed_once(
     assert redone.json()["applied"] is True, redone.text
     assert pilot.payments.refunds_owed() == []
     assert pilot.orders.get("o-1").refunded == 3990
+
+
+@pytest.mark.parametrize("arrival", ARRIVALS)
+def test_a_redo_in_the_admin_that_fails_too_leaves_the_case_listed_once(
+        shop, arrival):  # noqa: F811
+    pilot, http, _ = shop
+    case_id = owed_case(pilot, http)  # one tin (¥39.90) owed in Shopify's admin
+    # Given the merchant's refund of the case's tin in the admin failed at the gateway
+    failed_in_the_admin(http, "refund, then its failure", refund_of(TIN, "39.90", transactions=[
+        (FAILING, "39.90", "pending")]), "39.90")
+    assert owed(pilot) == [("refund_in_admin", 3990)]
+    # When the merchant makes it again in the admin (transaction 703) and that fails as well
+    redo = refund_of(TIN, "39.90", REFUND + 1, transactions=[(FAILING + 1, "39.90", "pending")])
+    if arrival == "refund, then its failure":
+        noted = send(http, "refunds/create", redo, "wh-5")
+        assert noted.status_code == 200 and noted.json()["applied"] is False, noted.text
+    failed = send(http, "order_transactions/create", {
+        "id": FAILING + 1, "order_id": TEA, "kind": "refund", "status": "failure",
+        "amount": "39.90", "currency": "CNY"}, "wh-6")
+    assert failed.status_code == 200 and failed.json()["applied"] is True, failed.text
+    if arrival == "the failure, then its refund":
+        redo["transactions"][0]["status"] = "failure"
+        assert send(http, "refunds/create", redo, "wh-7").status_code == 200
+    # Then the tin is still owed once, by the case (before: the case's ¥39.90 and a
+    # refund_failed of the same ¥39.90 — the second failure was counted the order's own, as if
+    # the case lacked nothing more after its first failure; finance paid the tin twice)
+    assert owed(pilot) == [("refund_in_admin", 3990)]
+    assert (pilot.cases.get(case_id).state, pilot.orders.get("o-1").refunded) == (
+        "approved", 0)
+    # And a third refund in the admin that succeeds settles it, nothing owed
+    done = send(http, "refunds/create", refund_of(TIN, "39.90", REFUND + 2), "wh-8")
+    assert done.status_code == 200 and done.json()["applied"] is True, done.text
+    assert pilot.cases.get(case_id).state == "refunded"
+    assert pilot.payments.refunds_owed() == [] and pilot.orders.get("o-1").refunded == 3990
