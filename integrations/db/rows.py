@@ -27,8 +27,11 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+import orjson
 from sqlalchemy import JSON, Table, UniqueConstraint
 
+from integrations.db import row_changes
+from integrations.db.row_changes import UNREAD
 from integrations.db.schema import CaseRow, OrderLineRow, OrderRow, ShipmentRow, UtcDateTime
 from integrations.db.schema_fulfil import ClaimRow
 from integrations.db.schema_money import DisputeRow
@@ -47,19 +50,18 @@ class RowMap(Generic[A]):
 
     def __init__(self, table: Table, cls: type[A], *, mutable: Sequence[str],
                  decode: Mapping[str, Callable[[Any], Any]] | None = None,
-                 encode: Mapping[str, Callable[[Any], Any]] | None = None):
+                 encode: Mapping[str, Callable[[Any], Any]] | None = None,
+                 lazy: Sequence[str] = (), track: bool = False):
         fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         hints = typing.get_type_hints(cls)
         self.table, self.cls = table, cls
         self.columns = tuple(c.name for c in table.columns if c.name in fields)
         self.mutable = tuple(mutable)
-        stamped = "updated_at" in table.c
+        self.stamped = stamped = "updated_at" in table.c
         self.select = select_sql(table, self.columns)
+        self._updates: dict[tuple[str, ...], str] = {}
         if "version" in table.c:  # an aggregate: version-checked, stamped
-            self.update = update_sql(table, [*self.mutable, "version",
-                                             *(["updated_at"] if stamped else [])],
-                                     where=("id", "version"),
-                                     params={"version": "new_version", "updated_at": "at"})
+            self.update = self.update_of(self.mutable)
         else:  # a part of one (order lines), written under its aggregate's version
             self.update = update_sql(table, self.mutable,
                                      where=[c.name for c in table.primary_key.columns])
@@ -67,15 +69,44 @@ class RowMap(Generic[A]):
         self.insert = insert_sql(table, [*parent, *(c for c in self.columns if c != "id"),
                                          *(["updated_at"] if stamped else [])])
         storage = {name: _storage(table.c[name], hints[name]) for name in self.columns}
-        self.load: Callable[..., A] = _loader(cls, self.columns, storage, decode or {})
+        lazy = frozenset(lazy)
+        if any(storage[name][0] != "json" or name in (encode or {}) for name in lazy):
+            raise ValueError(f"{table.name}: only plain JSON columns can be read lazily")
+        for name in lazy:  # the class must read the field from its cell (StoredOrder)
+            if not isinstance(getattr(cls, name, None), property):
+                raise ValueError(f"{cls.__name__}.{name} is not read on first use")
+        self.tracked = track
+        self.load: Callable[..., A] = _loader(cls, self.columns, storage, decode or {}, lazy,
+                                              self.mutable if track else ())
         self.changes: Callable[[A, Callable[[Any], Any]], dict[str, Any]] = _binder(
-            self.mutable, storage, encode or {})
-        binds_all = _binder([c for c in self.columns if c != "id"], storage, encode or {})
+            self.mutable, storage, encode or {}, lazy)
+        self.changed: Callable[[A, Callable[[Any], Any]], dict[str, Any] | None] = (
+            _changed(self.mutable, storage, encode or {}, lazy) if track
+            else lambda agg, time: None)
+        binds_all = _binder([c for c in self.columns if c != "id"], storage, encode or {}, lazy)
         self.values: Callable[[A, Callable[[Any], Any]], dict[str, Any]] = (
             (lambda agg, time: {**(row := binds_all(agg, time)), "updated_at": row["created_at"]})
             if stamped else binds_all)
         """`load(sql, row, **extra)` → aggregate; `changes(agg, time)` → the UPDATE's bound SET
-        values; `values(agg, time)` → the INSERT's. `time` binds a timestamp for this store."""
+        values, every mutable column; `changed(agg, time)` → those of the columns `agg`
+        changed since it was read (None: not tracked, write `changes`; row_changes.py);
+        `values(agg, time)` → the INSERT's. `time` binds a timestamp for this store."""
+
+    def update_of(self, names: Sequence[str]) -> str:
+        """The version-checked UPDATE setting `names` (in `mutable` order), the version and
+        the stamp; one text per set of columns, built once."""
+        key = tuple(names)
+        text = self._updates.get(key)
+        if text is None:
+            text = self._updates[key] = update_sql(
+                self.table, [*key, "version", *(["updated_at"] if self.stamped else [])],
+                where=("id", "version"), params={"version": "new_version", "updated_at": "at"})
+        return text
+
+    def wrote(self, agg: A, values: dict[str, Any]) -> None:
+        """The row of `agg` now holds `values` (bound): what its next `changed` compares with."""
+        if self.tracked:
+            row_changes.wrote(agg, values)
 
 
 def select_sql(table: Table, columns: Sequence[str], where: Sequence[str] = ()) -> str:
@@ -235,14 +266,21 @@ def _storage(column: Any, hint: Any) -> tuple[str, type[enum.Enum] | None]:
 
 
 def _loader(cls: type, columns: Sequence[str], storage: Mapping[str, tuple[str, Any]],
-            decode: Mapping[str, Callable[[Any], Any]]) -> Callable[..., Any]:
-    """`def load(sql, row, **extra): return Cls(a=row[0], b=E(row[1]), …, **extra)`."""
+            decode: Mapping[str, Callable[[Any], Any]], lazy: frozenset[str] = frozenset(),
+            tracked: Sequence[str] = ()) -> Callable[..., Any]:
+    """`def load(sql, row, **extra): return Cls(a=row[0], b=E(row[1]), …, **extra)`; a `lazy`
+    column's cell is kept for `cls` to decode on first read (`StoredOrder.attrs`), and the
+    `tracked` columns' cells are kept as the aggregate's `_stored` (row_changes.py)."""
     env: dict[str, Any] = {"cls": cls}
-    args = []
+    args, after = [], []
     for i, name in enumerate(columns):
         how, kind = storage[name]
         cell = f"row[{i}]"
-        if name in decode:
+        if name in lazy:  # set by the dataclass's default, then undone: read on first use
+            after += [f"agg.{row_changes.value_name(name)} = UNREAD",
+                      f"agg.{row_changes.raw_name(name)} = {cell}"]
+            env["UNREAD"] = row_changes.UNREAD
+        elif name in decode:
             env[f"d_{name}"] = decode[name]
             args.append(f"{name}=d_{name}(sql.doc({cell}))")
         elif how == "time":
@@ -254,28 +292,58 @@ def _loader(cls: type, columns: Sequence[str], storage: Mapping[str, tuple[str, 
             args.append(f"{name}=None if {cell} is None else e_{name}({cell})")
         else:
             args.append(f"{name}={cell}")
-    return _compile("load", "sql, row, **extra", f"return cls({', '.join(args)}, **extra)", env)
+    stored = ", ".join(f"{name!r}: row[{columns.index(name)}]" for name in tracked
+                       if name not in lazy)
+    if tracked:
+        after.append(f"agg.{row_changes.STORED} = {{{stored}}}")
+    if not after:
+        return _compile("load", "sql, row, **extra",
+                        f"return cls({', '.join(args)}, **extra)", env)
+    body = "\n    ".join([f"agg = cls({', '.join(args)}, **extra)", *after, "return agg"])
+    return _compile("load", "sql, row, **extra", body, env)
+
+
+def _bound(value: str, name: str, storage: Mapping[str, tuple[str, Any]],
+           encode: Mapping[str, Callable[[Any], Any]], env: dict[str, Any]) -> str:
+    """The expression binding `value` (an expression for field `name`) as its column keeps it."""
+    how, _ = storage[name]
+    if name in encode:
+        env[f"c_{name}"] = encode[name]
+        value = f"c_{name}({value})"
+    if how == "time":
+        return f"(None if (v := {value}) is None else time(v))"
+    if how == "json":
+        return f"(None if (v := {value}) is None else to_json(v))"
+    if how == "enum":
+        return f"(None if (v := {value}) is None else v.value)"
+    return value
 
 
 def _binder(names: Sequence[str], storage: Mapping[str, tuple[str, Any]],
-            encode: Mapping[str, Callable[[Any], Any]]) -> Callable[..., dict[str, Any]]:
-    """`def bind(agg, time): return {"a": agg.a, "b": time(agg.b), "c": to_json(agg.c), …}`."""
-    env: dict[str, Any] = {"to_json": to_json}
+            encode: Mapping[str, Callable[[Any], Any]], lazy: frozenset[str] = frozenset()
+            ) -> Callable[..., dict[str, Any]]:
+    """`def bind(agg, time): return {"a": agg.a, "b": time(agg.b), "c": to_json(agg.c), …}`;
+    a `lazy` document never read is bound from its stored cell, not decoded."""
+    env: dict[str, Any] = {"to_json": to_json, "bound_raw": row_changes.bound_raw,
+                           "UNREAD": row_changes.UNREAD}
     items = []
     for name in names:
-        how, _ = storage[name]
-        value = f"agg.{name}"
-        if name in encode:
-            env[f"c_{name}"] = encode[name]
-            value = f"c_{name}({value})"
-        if how == "time":
-            value = f"(None if (v := {value}) is None else time(v))"
-        elif how == "json":
-            value = f"(None if (v := {value}) is None else to_json(v))"
-        elif how == "enum":
-            value = f"(None if (v := {value}) is None else v.value)"
+        value = _bound(f"agg.{name}", name, storage, encode, env)
+        if name in lazy:
+            value = (f"(bound_raw(agg.{row_changes.raw_name(name)}) if getattr(agg, "
+                     f"{row_changes.value_name(name)!r}, None) is UNREAD else {value})")
         items.append(f"{name!r}: {value}")
     return _compile("bind", "agg, time", f"return {{{', '.join(items)}}}", env)
+
+
+def _changed(names: Sequence[str], storage: Mapping[str, tuple[str, Any]],
+             encode: Mapping[str, Callable[[Any], Any]], lazy: frozenset[str]
+             ) -> Callable[..., dict[str, Any] | None]:
+    """`def changed(agg, time)`: see row_changes.changed_source."""
+    env: dict[str, Any] = {"to_json": to_json, "UNREAD": row_changes.UNREAD}
+    how = {name: _bound(f"agg.{name}", name, storage, encode, env) for name in names}
+    return _compile("changed", "agg, time",
+                    row_changes.changed_source(list(names), how, set(lazy)), env)
 
 
 def _compile(name: str, params: str, body: str, env: dict[str, Any]) -> Callable[..., Any]:
@@ -292,9 +360,30 @@ def _case_lines_json(lines: tuple[CaseLine, ...]) -> list[dict[str, int]]:
     return [{"line_no": ln.line_no, "quantity": ln.quantity, "amount": ln.amount} for ln in lines]
 
 
-ORDERS = RowMap(OrderRow.__table__, Order, mutable=(
+class StoredOrder(Order):
+    """An order as read from the store: its `attrs` document (addresses, risk, ~0.5–1 KB) is
+    decoded on first read — most steps never read it, and the writer then leaves it out of
+    its UPDATE (row_changes.py). A property, so an assignment is seen too: a document
+    replaced whole is written, as one changed in place is. (Its `__dict__` is never asked
+    for: on CPython 3.11 an object whose `__dict__` was asked for keeps a real dict, and every
+    attribute read of it then costs ~5×.)"""
+
+    @property  # type: ignore[override]
+    def attrs(self) -> dict[str, Any]:
+        value = self._attrs
+        if value is UNREAD:
+            cell = self._attrs_raw
+            value = self._attrs = (orjson.loads(cell) if isinstance(cell, str) else cell) or {}
+        return value
+
+    @attrs.setter
+    def attrs(self, value: dict[str, Any]) -> None:
+        self._attrs = value
+
+
+ORDERS = RowMap(OrderRow.__table__, StoredOrder, mutable=(
     "state", "paid", "refunded", "payment_ref", "hold_expires_at", "attrs"),
-    decode={"attrs": lambda doc: doc or {}})
+    lazy=("attrs",), track=True)
 LINES = RowMap(OrderLineRow.__table__, OrderLine, mutable=("refunded_quantity",))
 SHIPMENTS = RowMap(ShipmentRow.__table__, Shipment, mutable=(
     "state", "last_scan_at", "stall_reason", "reached"))

@@ -195,19 +195,42 @@ class Writer:
 
     def _update(self, rows: RowMap[Any], entity: str, batch: list[tuple[Any, int, datetime]],
                 times: Times) -> None:
-        params = [{**rows.changes(agg, times), "id": agg.id, "version": agg.version,
-                   "new_version": agg.version + n, "at": times(at)} for agg, n, at in batch]
-        first = batch[0][0]
-        who, version = ((first.public_id, first.version) if len(batch) == 1
-                        else ("batch", -1))
+        """Version-checked UPDATEs of the columns the batch's aggregates changed (every
+        mutable column of one not read through `rows`: row_changes.py), in one statement."""
+        if len(batch) == 1:  # a batch of one (nearly every API call)
+            agg, n, at = batch[0]
+            values = rows.changed(agg, times)
+            if values is None:
+                values = rows.changes(agg, times)
+            sets, names = [values], tuple(values)  # in `mutable` order, as bound
+        else:
+            sets, names = self._columns(rows, batch, times)
+        params = [{**values, "id": agg.id, "version": agg.version,
+                   "new_version": agg.version + n, "at": times(at)}
+                  for values, (agg, n, at) in zip(sets, batch, strict=True)]
+        first, one = batch[0][0], len(batch) == 1
+        version = first.version if one else -1
 
         def checked(written: int) -> None:  # on PostgreSQL at the next round trip, before commit
             if written != len(params):
-                raise ConcurrentUpdate(entity, who, version)
+                raise ConcurrentUpdate(entity, first.public_id if one else "batch", version)
 
-        self.sql.later(rows.update, params, checked)
-        for agg, n, _ in batch:
+        self.sql.later(rows.update_of(names), params, checked)
+        for values, (agg, n, _) in zip(sets, batch, strict=True):
             agg.version += n
+            rows.wrote(agg, values)
+
+    @staticmethod
+    def _columns(rows: RowMap[Any], batch: list[tuple[Any, int, datetime]], times: Times
+                 ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        """A batch's rows for one UPDATE: each binds the columns any of them changed."""
+        sets = [rows.changed(agg, times) for agg, _, _ in batch]
+        if any(values is None for values in sets):  # one not tracked: every column, all rows
+            return [rows.changes(agg, times) for agg, _, _ in batch], rows.mutable
+        union = set().union(*sets)
+        names = tuple(c for c in rows.mutable if c in union)
+        return [values if len(values) == len(names) else _only(rows.changes(agg, times), names)
+                for values, (agg, _, _) in zip(sets, batch, strict=True)], names
 
     def _deadlines(self, changes: Sequence[Change], times: Times) -> None:
         """The net effect of the batch's timers: cleared rows deleted, armed rows upserted."""
@@ -276,6 +299,10 @@ def event_json(change: Change, details: str) -> str:
                     "to_state": fired.to_state, "actor": fired.actor,
                     "at": iso_utc(fired.at), **change.data})
     return f'{head[:-1]},"details":{details}}}'
+
+
+def _only(values: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    return {name: values[name] for name in names}
 
 
 def _chunks(values: list[int], size: int) -> Iterable[list[int]]:

@@ -80,6 +80,7 @@ class OrderView(View):
 
     @classmethod
     def of(cls, order: Order) -> OrderView:
+        attrs = order.attrs  # read once: a stored order's is a property (db/rows.py)
         return cls.trusted(
             id=order.public_id, buyer_id=order.buyer_id, state=order.state.value,
             version=order.version, currency=order.currency, total=order.total, paid=order.paid,
@@ -89,9 +90,9 @@ class OrderView(View):
             lines=[LineView.trusted(
                 line_no=ln.line_no, sku=ln.sku, quantity=ln.quantity, unit_price=ln.unit_price,
                 refunded_quantity=ln.refunded_quantity) for ln in order.lines],
-            risk=order.attrs.get("risk"), shipping_address=order.attrs.get("shipping_address", {}),
-            address_conflicts=list((order.attrs.get("address") or {}).get("conflicts", ())),
-            address_corrected=order.attrs.get("address_corrected"))
+            risk=attrs.get("risk"), shipping_address=attrs.get("shipping_address", {}),
+            address_conflicts=list((attrs.get("address") or {}).get("conflicts", ())),
+            address_corrected=attrs.get("address_corrected"))
 
 
 class ShipmentView(View):
