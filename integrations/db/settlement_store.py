@@ -4,7 +4,8 @@
   provider's id as we recorded it; its provider is the operation's (`op:<key>` rows) or the
   webhook's (`stripe:evt_…`, `alipay:…` rows);
 - the disputes table: a chargeback (the provider takes the money: when the dispute opened as
-  one, or when the inquiry it began as was escalated or reopened into one), and a chargeback
+  one, or when the inquiry it began as was escalated or reopened into one, or a person
+  corrected its kind to chargeback), and a chargeback
   won (the provider gives it back). An inquiry moves no money at the provider (Stripe books no
   balance transaction for a `warning_*` dispute, Shopify withdraws nothing): it is not booked,
   opened or closed — only the chargeback it may become (docs/connect.md, Settlement).
@@ -20,11 +21,15 @@ from statemachine import ids
 from statemachine.settlement import LedgerEntry
 
 # when the dispute became a chargeback: when the inquiry it began as was escalated (open) or
-# reopened (closed) into one — the provider takes the money then — else when it opened (one
-# such step at most: both need an inquiry). Read by the order's history index.
-CHARGED_BACK_AT = ("COALESCE((SELECT MIN(h.at) FROM transition_history h WHERE h.order_id = "
+# reopened (closed) into one — the provider takes the money then — or a person corrected its
+# kind to chargeback, else when it opened. The latest of these steps is the one that made it
+# the chargeback it is: each changes the kind, escalate / reopen only from an inquiry and
+# correct_kind only to the other kind, so a chargeback's last kind step set chargeback. Booked
+# at that step's time, never earlier: a settlement period already closed does not change.
+# Read by the order's history index.
+CHARGED_BACK_AT = ("COALESCE((SELECT MAX(h.at) FROM transition_history h WHERE h.order_id = "
                    "d.order_id AND h.entity = 'dispute' AND h.entity_id = d.id AND h.trigger "
-                   "IN ('escalate', 'reopen')), d.created_at)")
+                   "IN ('escalate', 'reopen', 'correct_kind')), d.created_at)")
 
 SIGN = {"capture": ("charge", 1), "late_capture": ("charge", 1), "refund": ("refund", -1)}
 

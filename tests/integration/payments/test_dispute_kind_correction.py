@@ -7,8 +7,11 @@ Real server, Stripe stand-in, both stores."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
+from integrations.db.settlement_store import SettlementStore
 from integrations.service import money_refunds
 from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition
 from tests.fakes import stripe_events as se
@@ -96,3 +99,46 @@ def test_a_lost_chargeback_keeps_its_kind(shop):  # noqa: F811
     with pytest.raises(InvalidTransition, match="correct_kind"):
         shop.pilot.disputes.correct_kind("d-1", kind="inquiry", by="finance:李娜", reason=WHY)
     assert shop.pilot.orders.get(order_id).refunded == 9998
+
+
+def dispute_lines(shop, start: datetime) -> list[tuple[int, datetime]]:  # noqa: F811
+    """Our dispute movements with Stripe in one settlement day from `start`."""
+    with shop.pilot.context.tx(readonly=True) as tx:
+        entries = SettlementStore(tx.store.sql).entries("stripe", start,
+                                                        start + timedelta(days=1))
+    return [(e.amount, e.at) for e in entries if e.kind == "dispute"]
+
+
+def test_a_chargeback_corrected_back_from_an_inquiry_is_booked_when_corrected(
+        shop, clock):  # noqa: F811
+    # Given an inquiry stored as a chargeback on day 0, corrected to an inquiry on day 1:
+    # day 0's settlement is reconciled and closed with no dispute line
+    inquiry_stored_as_a_chargeback(shop)
+    opened_day = clock.now()
+    clock.advance(days=1)
+    shop.pilot.disputes.correct_kind("d-1", kind="inquiry", by="finance:李娜", reason=WHY)
+    assert dispute_lines(shop, opened_day) == []
+    # When, on day 3, finance sees Stripe did withdraw the money and corrects it back
+    corrected_at = clock.advance(days=2)
+    shop.pilot.disputes.correct_kind("d-1", kind="chargeback", by="finance:张伟",
+                                     reason="Stripe 控制台显示 needs_response（已扣款）")
+    # Then the chargeback is booked on day 3, at the correction, as an escalation is
+    assert dispute_lines(shop, corrected_at) == [(-9998, corrected_at)]
+    # And day 0's closed period does not change
+    assert dispute_lines(shop, opened_day) == []
+
+
+def test_an_inquiry_corrected_to_a_chargeback_is_booked_when_corrected(shop, clock):  # noqa: F811
+    # Given a Stripe inquiry opened on day 0 (no money taken): day 0 closes with no line
+    order_id, pi = shop.paid_order()
+    inquiry = shop.stripe.open_inquiry(pi, reason="fraudulent")
+    assert shop.deliver("charge.dispute.created", se.dispute(inquiry)).status_code == 200
+    opened_day = clock.now()
+    assert dispute_lines(shop, opened_day) == []
+    # When finance corrects it to a chargeback two days later
+    corrected_at = clock.advance(days=2)
+    shop.pilot.disputes.correct_kind("d-1", kind="chargeback", by="finance:李娜",
+                                     reason="Stripe 控制台显示 needs_response（已扣款）")
+    # Then it is booked on the correction's day, and day 0 stays as it was closed
+    assert dispute_lines(shop, corrected_at) == [(-9998, corrected_at)]
+    assert dispute_lines(shop, opened_day) == []
