@@ -8,6 +8,9 @@ refund must fit in what is left after both, so however the in-flight ones end, t
 refunded total never passes what was paid. While a chargeback is open nothing may be refunded
 at all, not even the part it does not dispute: the provider refuses any refund of a charge
 under a chargeback (Stripe: `charge_disputed`), so one we recorded would only fail there.
+Once the chargeback is lost or conceded it depends on the provider (REFUSES_AFTER_A_LOST_
+CHARGEBACK): Stripe refuses every refund of the charge for good, Alipay only of the amount
+charged back — the rest may be refunded.
 """
 
 from __future__ import annotations
@@ -82,6 +85,32 @@ class PaymentOperation:
     error: str | None = None
 
 
+# The dispute states in which a chargeback took the money for good (the order booked it).
+CHARGED_BACK_FOR_GOOD = ("lost", "accepted")
+
+# Providers that refuse every refund of a payment once a chargeback of it was lost or conceded,
+# the part the bank did not take too — so no refund of ours is recorded then (what to do
+# instead: pay the buyer outside the provider, an offline payout):
+# - stripe: `charge_disputed` ("charge disputed": a charge with a chargeback is not refunded;
+#   a Dispute's `is_charge_refundable` is true only while the charge may still be refunded —
+#   an inquiry's), and our Stripe stand-in answers so;
+# - simulated: refuses as Stripe does (integrations/payments/simulated.py);
+# - shopify: Shopify Payments makes its charges on Stripe, and its admin cannot refund an
+#   order with a chargeback.
+# Alipay is not among them: its refund documentation refuses "the rejected amount" of a card
+# payment charged back, not the rest — what the chargeback left may still be refunded.
+REFUSES_AFTER_A_LOST_CHARGEBACK = frozenset({"stripe", "simulated", "shopify"})
+
+
+@dataclass(frozen=True, slots=True)
+class LostChargeback:
+    """A chargeback the bank decided against the shop (`lost`) or the shop conceded."""
+
+    dispute: str  # its id, `d-3`
+    state: str  # lost | accepted
+    provider: str  # whose: whether the rest of the payment may still be refunded is theirs
+
+
 @dataclass(frozen=True, slots=True)
 class Reserved:
     """Money of an order that is spoken for but not settled."""
@@ -90,27 +119,42 @@ class Reserved:
     lines: Mapping[int, int] = field(default_factory=dict)  # line_no → quantity in flight
     disputed: int = 0  # open chargebacks (not inquiries: no money taken)
     chargebacks: tuple[str, ...] = ()  # the open chargebacks' ids (`d-3`): they stop refunds
+    lost: tuple[LostChargeback, ...] = ()  # chargebacks lost or conceded (booked refunded)
+
+    def refused_for_good(self) -> tuple[LostChargeback, ...]:
+        """The lost chargebacks after which the provider refunds nothing of the payment."""
+        return tuple(c for c in self.lost if c.provider in REFUSES_AFTER_A_LOST_CHARGEBACK)
 
 
 def refund_headroom(order: Order, reserved: Reserved) -> int:
     """What may still be refunded now: nothing while a chargeback is open (the provider
     refuses any refund of the charge), else what is left after settled refunds, refunds in
     flight and the chargebacks."""
-    if reserved.chargebacks:
+    if reserved.chargebacks or reserved.refused_for_good():
         return 0
     return max(0, order.paid - order.refunded - reserved.refunds - reserved.disputed)
 
 
 def chargeback_refusal(order: Order, reserved: Reserved) -> str | None:
-    """Why no refund of the order's payment may be made now (None: none stops it): an open
-    chargeback — the provider refuses every refund of a charged-back charge, the undisputed
-    part too, until the dispute closes (won: the whole payment refundable again; lost: what is
-    left after the chargeback). An inquiry took no money and stops nothing."""
-    if not reserved.chargebacks:
-        return None
-    return (f"payment {order.payment_ref or order.public_id} has an open chargeback "
-            f"({', '.join(reserved.chargebacks)}, disputed {reserved.disputed}): the provider "
-            "refuses any refund of a charged-back payment; refund once the dispute closes")
+    """Why no refund of the order's payment may be made through its provider now (None: none
+    stops it): an open chargeback — the provider refuses every refund of a charged-back
+    charge, the undisputed part too, until the dispute closes (won: the whole payment
+    refundable again; lost: see below) — or a chargeback lost or conceded at a provider that
+    then refuses every refund of the charge for good (REFUSES_AFTER_A_LOST_CHARGEBACK; at
+    Alipay what it left may still be refunded). An inquiry took no money and stops nothing."""
+    payment = order.payment_ref or order.public_id
+    if reserved.chargebacks:
+        return (f"payment {payment} has an open chargeback "
+                f"({', '.join(reserved.chargebacks)}, disputed {reserved.disputed}): the "
+                "provider refuses any refund of a charged-back payment; refund once the "
+                "dispute closes")
+    if lost := reserved.refused_for_good():
+        named = ", ".join(f"{c.dispute} {c.state} at {c.provider}" for c in lost)
+        return (f"payment {payment} was charged back for good ({named}): the provider refuses "
+                "every refund of a charged-back charge, the part the bank did not take too "
+                "(charge_disputed); pay the buyer outside the provider instead (an offline "
+                "payout: money_refunds.record_payout)")
+    return None
 
 
 def refund_refusal(order: Order, amount: int, lines: Sequence[RefundLine],

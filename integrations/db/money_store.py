@@ -13,7 +13,9 @@ from integrations.db.sql import Sql
 from statemachine import ids
 from statemachine.dispute import OPEN_DISPUTE_STATES, DisputeKind
 from statemachine.money import (
+    CHARGED_BACK_FOR_GOOD,
     REFUNDED_BY_MERCHANT,
+    LostChargeback,
     OperationKind,
     OperationStatus,
     PaymentOperation,
@@ -175,8 +177,8 @@ class MoneyStore:
                      "WHERE idem_key = :k AND status = 'pending'", {"e": error[:500], "k": key})
 
     def reserved(self, order_id: int, *, excluding: str | None = None) -> Reserved:
-        """Refunds in flight and open chargebacks (their money, their ids) of an order (lock
-        the order first)."""
+        """Refunds in flight, open chargebacks (their money, their ids) and chargebacks lost or
+        conceded of an order (lock the order first)."""
         # not a late payment's own money, nor a refund of the provider's owed again after it
         # failed there (`refund-again:…`, booked when the provider says it was made): neither
         # is the order's money in flight. A refund of ours to be made in the provider's admin
@@ -195,10 +197,18 @@ class MoneyStore:
             amount += value
             for line in self.sql.doc(op_lines) or []:
                 lines[line["line_no"]] += line["quantity"]
-        held = self.sql.all(f"SELECT id, amount FROM disputes WHERE order_id = :o AND "
-                            f"{held_by_disputes()} ORDER BY id", {"o": order_id})
+        # the chargebacks open (they hold their money) and those lost or conceded (whether
+        # the payment may still be refunded after them is the provider's: statemachine.money)
+        charged = self.sql.all(
+            f"SELECT id, amount, state, provider FROM disputes WHERE order_id = :o AND kind = "
+            f"'{DisputeKind.CHARGEBACK.value}' AND state IN "
+            f"{(*OPEN_DISPUTE_STATES, *CHARGED_BACK_FOR_GOOD)!r} ORDER BY id", {"o": order_id})
+        held = [(n, a) for n, a, state, _ in charged if state in OPEN_DISPUTE_STATES]
         return Reserved(amount, dict(lines), sum(int(a) for _, a in held),
-                        tuple(ids.DISPUTE(int(n)) for n, _ in held))
+                        tuple(ids.DISPUTE(int(n)) for n, _ in held),
+                        tuple(LostChargeback(ids.DISPUTE(int(n)), state, provider)
+                              for n, _, state, provider in charged
+                              if state in CHARGED_BACK_FOR_GOOD))
 
     def settled_refunds(self, order_id: int, payment_ref: str) -> int:
         """What the ledger holds as refunded of one payment of an order: our refunds of it

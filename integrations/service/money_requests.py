@@ -64,11 +64,12 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
         reserved = store.reserved(order.id)
         if "rest_of" in (purpose or {}) or kind is K.PAYOUT:
             # the part a provider refund left short of a refund of ours recorded before: owed
-            # in the merchant's admin again, not a new refund — an open chargeback does not
-            # stop recording it (the merchant makes it once the dispute closes); nor a payout,
-            # money already paid outside the provider (it refuses nothing of it), which must
-            # still fit beside the money the chargeback holds
-            reserved = replace(reserved, chargebacks=())
+            # in the merchant's admin again, not a new refund — a chargeback does not stop
+            # recording it (the merchant makes it once the dispute closes); nor a payout,
+            # money already paid outside the provider (it refuses nothing of it: what to do
+            # when it refuses refunds), which must still fit beside the money the chargeback
+            # holds
+            reserved = replace(reserved, chargebacks=(), lost=())
         # an open chargeback stops every refund of ours here, before anything is recorded
         refusal = refund_refusal(order, amount, lines, reserved)
         if refusal is not None:

@@ -36,11 +36,11 @@ def shop(any_url, clock):
 
 
 def charged_back(shop, order, event_id: str = "e-1", kind: str = "dispute_opened",
-                 **extra: str) -> None:
+                 provider: str = "simulated", **extra: str) -> None:
     """The provider reports a chargeback of ¥100.00 on the order's payment (or its end)."""
     paid = shop.orders.get(order.id)
     apply_money_event(shop.context, MoneyEvent(
-        "simulated", event_id, kind, paid.payment_ref, DISPUTED, "CNY", shop.clock.now(),
+        provider, event_id, kind, paid.payment_ref, DISPUTED, "CNY", shop.clock.now(),
         order_id=order.id, dispute_ref="sim-dp-1", **extra))
 
 
@@ -109,11 +109,13 @@ def test_a_grant_during_an_open_chargeback_stands_and_says_why_nothing_was_refun
     assert refunds_of(shop, order) == []
 
 
-def test_after_a_lost_chargeback_what_it_left_may_be_refunded_and_no_more(shop):
-    # Given a delivered order whose ¥100.00 chargeback the shop lost (booked as refunded)
+def test_after_a_lost_alipay_chargeback_what_it_left_may_be_refunded_and_no_more(shop):
+    # Given a delivered order whose ¥100.00 Alipay chargeback the shop lost (booked as
+    # refunded): Alipay refuses only the charged-back amount ("the rejected amount cannot be
+    # refunded"), not the rest of the payment
     order = delivered_order(shop)
-    charged_back(shop, order, reason="fraudulent")
-    charged_back(shop, order, "e-2", "dispute_closed", outcome="lost")
+    charged_back(shop, order, provider="alipay", reason="fraudulent")
+    charged_back(shop, order, "e-2", "dispute_closed", provider="alipay", outcome="lost")
     after = shop.orders.get(order.id)
     left = after.paid - DISPUTED
     assert after.refunded == DISPUTED
@@ -127,6 +129,38 @@ def test_after_a_lost_chargeback_what_it_left_may_be_refunded_and_no_more(shop):
                       f"refund:{order.id}:rest", "finance:li", at=shop.clock.now())
     # Then no chargeback stops them any more: the rest is recorded, to be paid
     assert refunds_of(shop, order) == [(f"refund:{order.id}:rest", "pending", left)]
+
+
+@pytest.mark.parametrize("end", ["lost", "accepted"])
+def test_after_a_lost_stripe_like_chargeback_no_refund_is_recorded_and_a_payout_is(shop, end):
+    # Given a delivered order whose ¥100.00 chargeback at the simulated provider (which, as
+    # Stripe, refuses every refund of a charged-back charge for good: charge_disputed) the
+    # bank decided against the shop, or the shop conceded
+    order = delivered_order(shop)
+    charged_back(shop, order, reason="fraudulent")
+    if end == "lost":
+        charged_back(shop, order, "e-2", "dispute_closed", outcome="lost")
+    else:
+        shop.disputes.accept("d-1", by="finance:li", reason="买家确未收到货")
+    assert shop.disputes.get("d-1")["state"] == end
+    before = row_counts(shop)
+    # When finance refunds ¥10.00 of the undisputed rest as goodwill
+    with pytest.raises(GuardRejected) as refused:
+        refund_order(shop.context, int(order.id[2:]), 1_000, "物流延误补偿", "finance:li")
+    # Then it is refused naming the dispute and what to do instead, nothing written (before:
+    # recorded, then refused by the provider — a failed refund, staff alerted)
+    said = str(refused.value)
+    assert f"payment alipay-{order.id} was charged back for good (d-1" in said, said
+    assert "charge_disputed" in said and "pay the buyer outside the provider" in said, said
+    assert row_counts(shop) == before
+    assert refunds_of(shop, order) == []
+    # And what it says to do instead works: an offline payout is recorded (and the rule
+    # still counts: no more than the chargeback left)
+    paid = record_payout(shop.context, int(order.id[2:]), 1_000, "物流延误补偿", "finance:li",
+                         "银行转账")
+    assert (paid.kind, paid.status.value, paid.amount) == (OperationKind.PAYOUT, "succeeded",
+                                                           1_000)
+    assert [b.kind for b in shop.context.gateway.books].count("refund") == 0
 
 
 def shipped_order(shop):
