@@ -108,13 +108,17 @@ def cancel_order(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:
     later", or money Shopify took: given back in its admin), and each refund it makes
     afterwards is a `refund` of the ended order. `refund_later` is what is left beyond the
     refunds in flight and open disputes (a case's refund owed in Shopify's admin is owed on
-    its own, as refunds_owed lists it): a consumer adding them counts nothing twice."""
+    its own, as refunds_owed lists it): a consumer adding them counts nothing twice. A
+    chargeback that stops every refund of the payment (`charged_back`: why) leaves it for later
+    too: the provider would refuse the refund."""
     if not ctx.get("refund_later"):
         return refund_everything_paid(order, ctx)
     order.hold_expires_at = None
     kept, spoken_for = _spoken_for(order, ctx)
+    # `charged_back`: why it is left for later when a chargeback stops refunds of the payment
+    why = {"charged_back": ctx["charged_back"]} if ctx.get("charged_back") else {}
     return {"refund": 0, "refund_later": order.paid - order.refunded - spoken_for,
-            "reason": ctx.get("reason")} | {k: v for k, v in kept.items() if v}
+            "reason": ctx.get("reason")} | {k: v for k, v in kept.items() if v} | why
 
 
 def record_refund(order: Order, ctx: Mapping[str, Any]) -> dict[str, Any]:

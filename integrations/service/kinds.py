@@ -29,7 +29,7 @@ from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE, COUNTED_BY_ORDER, AfterSalesCase, CaseState
 from statemachine.claim import CLAIM_LIFECYCLE, Claim
 from statemachine.errors import GuardRejected
-from statemachine.money import mark_refunded, refunded_by_merchant
+from statemachine.money import chargeback_refusal, mark_refunded, refunded_by_merchant
 from statemachine.order import ORDER_LIFECYCLE
 from statemachine.order_aggregate import Order, OrderState
 from statemachine.shipment import SHIPMENT_LIFECYCLE, Shipment, ShipmentState
@@ -84,6 +84,15 @@ def order_facts(ctx: Context, tx: Tx, moves: Sequence[Move]) -> Facts:
                 # cancel or reject made here leaves it there, owed and listed, as "refund
                 # later" does (the Shopify webhook says itself whether Shopify refunded it)
                 params.setdefault("refund_later", True)
+            if (refused := chargeback_refusal(order, reserved)) is not None \
+                    and not order.attrs.get("authorisation"):
+                # the provider refuses every refund of a charged-back payment (an open
+                # chargeback; one lost at Stripe): the part the bank did not take is left owed
+                # and listed (refunds owed, `refund_later`) — never asked of the provider, who
+                # would only refuse it — for staff to refund once the dispute is won, or pay
+                # outside the provider once it is lost there
+                params.setdefault("refund_later", True)
+                params["charged_back"] = refused
         return params
 
     return facts

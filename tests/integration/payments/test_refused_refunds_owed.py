@@ -1,10 +1,11 @@
 """Money a cancelled, rejected or expired order owes back, whose refund the provider refused for
-good (the buyer's bank disputes the payment: Stripe, and the default gateway, answer
-`charge_disputed`): it stays owed and in view — listed with the provider's answer, staff told
-once however often the settle-cancel job runs — until it is paid back toward that same debt, by
-an offline payout here (or a refund made in the provider's portal:
+good (the buyer's bank charged the payment back before its webhook reached us: Stripe
+answers `charge_disputed`): it stays owed and in view — listed with the provider's answer,
+staff told once however often the settle-cancel job runs — until it is paid back toward that
+same debt, by an offline payout here (or a refund made in the provider's portal:
 test_alipay_portal_refunds.py). Both stores; the default gateway of each process reads the
-store, as a provider keeps its own books."""
+store, as a provider keeps its own books. (A chargeback we know of records no such refund at
+all: test_cancel_with_dispute_open.py.)"""
 
 from __future__ import annotations
 
@@ -15,12 +16,11 @@ import pytest
 
 from integrations.console.jobs import Ports, settle_cancel
 from integrations.db.money_store import MoneyStore
-from integrations.ingest.money_events import apply_money_event
 from integrations.payments.simulated import AdoptingGateway
 from integrations.service.money_refunds import record_payout
 from orderpilot import OrderPilot
 from statemachine.errors import InvalidInput
-from statemachine.ports import MoneyEvent, PermanentPaymentError
+from statemachine.ports import PermanentPaymentError
 from statemachine.risk_port import approve_everything
 from tests.factories import delivered_order, paid_order, placed_order, stock
 from tests.integration.integ.server import review_big_orders
@@ -29,13 +29,6 @@ from tests.integration.integ.server import review_big_orders
 def _ports(pilot: OrderPilot, told: list[str]) -> Ports:
     return Ports(gateway=pilot.context.gateway, carrier=None,  # type: ignore[arg-type]
                  notify=lambda message: told.append(message.audience), retry_delays=(0.01,))
-
-
-def _disputed(pilot: OrderPilot, clock, order: Any, amount: int) -> None:
-    """The buyer's bank disputes `amount` of the order's payment (its webhook booked)."""
-    apply_money_event(pilot.context, MoneyEvent(
-        "simulated", f"dispute-{order.id}", "dispute_opened", order.payment_ref, amount, "CNY",
-        clock.now(), order_id=order.id, dispute_ref=f"dp-{order.id}", reason="fraudulent"))
 
 
 def _owed(pilot: OrderPilot, now=None) -> list[tuple[str, int, str]]:
@@ -51,26 +44,26 @@ def _events(pilot: OrderPilot, order_id: str, name: str) -> int:
 
 def test_a_cancellation_refund_refused_for_good_stays_owed_listed_and_told_once(
         any_url, clock):
-    # Given a ¥70 order paid, ¥30 of it disputed by the buyer's bank, then cancelled: the
-    # cancellation owes the ¥40 not disputed back
-    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything)
+    # Given a ¥70 order paid, charged back by the buyer's bank before its webhook reached us
+    # (the provider refuses its refunds), then cancelled: the cancellation owes the ¥70 back
+    pilot = OrderPilot(any_url, clock=clock, risk_check=approve_everything,
+                       gateway=DisputedGateway())
     stock(pilot)
     order = paid_order(pilot, quantity=2, unit_price=3_500)
-    _disputed(pilot, clock, order, 3_000)
     pilot.orders.fire(order.id, "cancel", reason="买家不要了")
     # When the settle-cancel job runs, and runs again (a repeated event, a restart)
     told: list[str] = []
     outcomes = [settle_cancel(pilot.context, _ports(pilot, told), order.id) for _ in range(3)]
-    # Then the provider refused the ¥40 (charge_disputed), and staff were told once (before:
+    # Then the provider refused the ¥70 (charge_disputed), and staff were told once (before:
     # at every run, an alert and an event each time)
     assert outcomes == ["failed", "failed, told before", "failed, told before"]
     assert told == ["ops"]
     assert _events(pilot, order.id, "orderpilot.order.refund_failed") == 1
-    # And the ¥40 is listed as owed, with the provider's answer (before: nothing listed, the
-    # order saying refunded: the buyer's ¥40 out of everyone's view)
+    # And the ¥70 is listed as owed, with the provider's answer (before: nothing listed, the
+    # order saying refunded: the buyer's ¥70 out of everyone's view)
     owed = pilot.payments.refunds_owed()
     assert [(r["order_id"], r["owed"], r["kind"]) for r in owed] == [
-        (order.id, 4_000, "refund_refused")]
+        (order.id, 7_000, "refund_refused")]
     assert "charge_disputed" in owed[0]["reason"]
     # And the overdue sweep does not tell staff again
     assert pilot.payments.sweep(clock.now() + timedelta(hours=100))["refunds_owed_alerted"] == 0
@@ -78,40 +71,41 @@ def test_a_cancellation_refund_refused_for_good_stays_owed_listed_and_told_once(
     # counting everything refunded already)
     record_payout(pilot.context, int(order.id[2:]), 1_500, "银行转账退款", "cashier-wu",
                   "bank transfer")
-    assert _owed(pilot) == [(order.id, 2_500, "refund_refused")]
+    assert _owed(pilot) == [(order.id, 5_500, "refund_refused")]
     with pytest.raises(InvalidInput) as too_much:
-        record_payout(pilot.context, int(order.id[2:]), 2_501, "银行转账退款", "cashier-wu",
+        record_payout(pilot.context, int(order.id[2:]), 5_501, "银行转账退款", "cashier-wu",
                       "bank transfer")
     assert "amount" in too_much.value.problems
-    record_payout(pilot.context, int(order.id[2:]), 2_500, "银行转账退款", "cashier-wu",
+    record_payout(pilot.context, int(order.id[2:]), 5_500, "银行转账退款", "cashier-wu",
                   "bank transfer")
     # Then nothing is owed any more, the job has nothing to do, and the order still counts
-    # what it counted (everything paid but the disputed ¥30 given back)
+    # what it counted (everything paid given back)
     assert _owed(pilot) == []
     assert settle_cancel(pilot.context, _ports(pilot, told), order.id) == "already settled"
     assert told == ["ops"]
     final = pilot.orders.get(order.id)
-    assert (final.state, final.paid, final.refunded) == ("cancelled", 7_000, 4_000)
+    assert (final.state, final.paid, final.refunded) == ("cancelled", 7_000, 7_000)
     pilot.close()
 
 
 def test_a_rejected_orders_refund_refused_for_good_is_listed_and_paid_out(any_url, clock):
-    # Given a ¥70 order held for review and paid meanwhile, ¥30 of it disputed, then rejected
-    pilot = OrderPilot(any_url, clock=clock, risk_check=review_big_orders)
+    # Given a ¥70 order held for review and paid meanwhile, charged back by the buyer's bank
+    # before its webhook reached us, then rejected
+    pilot = OrderPilot(any_url, clock=clock, risk_check=review_big_orders,
+                       gateway=DisputedGateway())
     stock(pilot)
     order = placed_order(pilot, quantity=2, unit_price=3_500)
     order = pilot.orders.fire(order.id, "pay", amount=7_000, payment_ref=f"p-{order.id}")
     assert (order.state, order.paid) == ("under_review", 7_000)
-    _disputed(pilot, clock, order, 3_000)
     pilot.reviews.reject(order.id, by="mei", reason="收货地址可疑")
     # When the job pays the rejection back and the provider refuses it for good
     told: list[str] = []
     assert settle_cancel(pilot.context, _ports(pilot, told), order.id) == "failed"
-    # Then the ¥40 is listed as owed (before: only cancelled orders were ever listed)
-    assert _owed(pilot) == [(order.id, 4_000, "refund_refused")]
+    # Then the ¥70 is listed as owed (before: only cancelled orders were ever listed)
+    assert _owed(pilot) == [(order.id, 7_000, "refund_refused")]
     # And a payout can be booked toward it (before: a rejected order booked no refund at all)
     record_payout(pilot.context, int(order.id[2:]), 1_000, "部分退款", "cashier-wu", "cash")
-    assert _owed(pilot) == [(order.id, 3_000, "refund_refused")]
+    assert _owed(pilot) == [(order.id, 6_000, "refund_refused")]
     assert settle_cancel(pilot.context, _ports(pilot, told), order.id) == "failed, told before"
     assert told == ["ops"]
     pilot.close()
