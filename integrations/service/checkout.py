@@ -13,10 +13,10 @@ from integrations.db.money_store import MoneyStore
 from integrations.service import money
 from integrations.service.context import Context
 from statemachine import ids
-from statemachine.errors import GuardRejected
+from statemachine.errors import GuardRejected, SecretsUnavailable
 from statemachine.money import OperationKind, OperationStatus, PaymentOperation
 from statemachine.order import takes_payment
-from statemachine.ports import Checkout
+from statemachine.ports import Checkout, TransientPaymentError
 
 
 def open_checkout(ctx: Context, order_no: int, actor: str = "shop") -> Checkout:
@@ -46,7 +46,17 @@ def capture(ctx: Context, order_no: int, payment_ref: str, amount: int,
         key = money.key_for(tx, f"capture:{order.public_id}", order.id)
         operation = money.request(ctx, tx, order, OperationKind.CAPTURE, amount, key, actor,
                                   payment_ref=payment_ref, at=now)
-    return money.execute(ctx, operation.key)
+    return _made(ctx, operation.key)
+
+
+def _made(ctx: Context, key: str) -> PaymentOperation:
+    """Make the recorded capture after its commit and answer it as it ends. A timeout or
+    unreadable secrets are raised as before (pending: retry with the same key); anything
+    else stopping it there — a collision settling the provider's answer, the store away — is
+    answered with the capture pending, its error saying why, for the money sweep (never
+    raised over the recorded capture the provider may have made)."""
+    money.execute_after_commit(ctx, [key], raising=(TransientPaymentError, SecretsUnavailable))
+    return money.get(ctx, key)
 
 
 def capture_order(ctx: Context, order_no: int, actor: str = "system:capture"
@@ -56,6 +66,6 @@ def capture_order(ctx: Context, order_no: int, actor: str = "system:capture"
     with ctx.tx(readonly=True) as tx:
         prior = MoneyStore(tx.store.sql).latest(f"capture:{ids.ORDER(order_no)}", order_no)
     if prior is not None and prior.status is not OperationStatus.FAILED:
-        return money.execute(ctx, prior.key)  # in flight: retry with its key; done: replay
+        return _made(ctx, prior.key)  # in flight: retry with its key; done: replay
     checkout = open_checkout(ctx, order_no, actor)
     return capture(ctx, order_no, checkout.payment_ref, checkout.amount, actor)

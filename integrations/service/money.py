@@ -108,7 +108,8 @@ def execute_quietly(ctx: Context, keys: Sequence[str]) -> list[PaymentOperation]
 
 
 def execute_after_commit(ctx: Context, keys: Sequence[str], *,
-                         raising: tuple[type[Exception], ...] = ()) -> None:
+                         raising: tuple[type[Exception], ...] = (),
+                         gateway: PaymentGateway | None = None) -> None:
     """Make the provider calls a committed unit of work recorded (a booked event, a granted
     or recorded refund, a lost parcel's compensation, a capture at ship) — the one entry for
     money moved after a commit. Whatever stops a call there leaves it pending for the money
@@ -118,10 +119,11 @@ def execute_after_commit(ctx: Context, keys: Sequence[str], *,
     or an error the provider's SDK raised — noted on the operation's `error` too, so the
     caller's answer ('pending') and finance's list say why, not only the log.
     `raising`: the errors a caller answers itself (`refund_case` raises a timeout, as
-    documented), raised once noted."""
+    documented), raised once noted. `gateway`: the one to call (the console's ports), else
+    the shop's."""
     for key in keys:
         try:
-            execute(ctx, key)
+            execute(ctx, key, gateway)
         except raising:
             raise
         except TransientPaymentError as error:  # noted by execute

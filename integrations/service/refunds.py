@@ -24,7 +24,7 @@ from integrations.service.views import CaseRefund, CaseView, admin_note
 from statemachine.aftersales import AfterSalesCase, CaseKind, CaseState, amount_due
 from statemachine.errors import GuardRejected, SecretsUnavailable
 from statemachine.money import OperationStatus, PaymentOperation
-from statemachine.ports import PaymentGateway, PermanentPaymentError
+from statemachine.ports import PaymentGateway, PermanentPaymentError, TransientPaymentError
 from statemachine.refund_policy import (
     RefundFacts,
     RefundRules,
@@ -168,15 +168,23 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
                                                     at=now).key
     except GuardRejected as refusal:  # nothing recorded, nothing asked of the provider
         return _refused_by_store(ctx, case_id, refusal, now)
-    try:
-        done = money.execute(ctx, key, gateway)
+    try:  # the refund's commit is behind us: nothing after it is raised over it, but a
+        # timeout (the console job's retry asks again under the key) and unreadable secrets
+        money.execute_after_commit(ctx, [key], gateway=gateway,
+                                   raising=(TransientPaymentError, SecretsUnavailable))
     except SecretsUnavailable as error:  # recorded, never asked: the money sweep pays it
         return (f"{get(ctx, case_id).state}: refund pending: {money.SECRETS_UNAVAILABLE} "
                 f"({error.setting} in the Prefect Secret block {error.block!r}); the money "
                 "sweep pays it under its key once they can be read")
+    done = money.get(ctx, key)
     if done.status is OperationStatus.FAILED:
         raise PermanentPaymentError(done.error or f"the provider refused refund {key}")
     note = admin_note(done)  # Shopify's money: never sent through `gateway`, owed in its admin
+    if note is None and done.status is OperationStatus.PENDING and (
+            done.error or "").startswith(money.LEFT_TO_THE_SWEEP):
+        # a collision settling the provider's answer (or the store away): the sweep makes
+        # the call again under the key, and the provider answers with its first result
+        note = f"refund pending: {done.error}"
     return get(ctx, case_id).state + (f": {note}" if note else "")
 
 

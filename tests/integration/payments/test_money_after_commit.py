@@ -15,7 +15,8 @@ from datetime import timedelta
 import pytest
 
 from integrations.db.money_store import MoneyStore
-from integrations.service import contention
+from integrations.service import contention, refunds
+from integrations.service.checkout import capture_order, open_checkout
 from integrations.service.money_refunds import refund_case, refund_order
 from integrations.service.money_sweep import sweep_money
 from statemachine.errors import InvalidInput
@@ -183,3 +184,47 @@ def test_settling_a_providers_answer_is_run_again_after_a_collision(shop, monkey
     assert (done.status.value, done.error) == ("succeeded", None)
     assert shop.cases.get(case.id).state == "refunded"
     assert shop.orders.get(order.id).refunded == 12_900
+
+
+def test_the_settle_jobs_case_refund_that_collides_settling_is_answered_and_swept_once(
+        shop, monkeypatch):
+    # Given an approved refund-only case on one mug (¥129.00) of a delivered order, and our
+    # store colliding once settling the refund
+    order = delivered_order(shop)
+    case = shop.cases.open(order.id, kind="refund_only", reason="杯口有裂纹",
+                           lines=[{"line_no": 1, "quantity": 1}])
+    shop.cases.fire(case.id, "auto_approve")
+    collisions = collide_once_settling(monkeypatch)
+    # When the console's settle job refunds it
+    outcome = refunds.settle(shop.context, int(case.id[2:]), shop.context.gateway)
+    # Then it answers the refund pending, saying why (before: Contention raised over the
+    # recorded refund the provider had paid), with nothing for staff to do
+    assert collisions == []
+    assert outcome == f"auto_approved: refund pending: {LEFT}", outcome
+    assert refunds.NOT_REFUNDED not in outcome
+    [refund] = operations(shop, order.id)
+    assert (refund.status.value, refund.error) == ("pending", LEFT)
+    # And the sweep pays it once: the case refunded
+    swept_once(shop, order.id)
+    assert shop.cases.get(case.id).state == "refunded"
+
+
+def test_a_capture_that_collides_settling_is_answered_pending_and_swept_once(
+        shop, monkeypatch):
+    # Given an order awaiting payment (¥129.00 of mugs) and its checkout opened, and our
+    # store colliding once settling the capture
+    stock(shop, "SKU-1", "WH-A", 2)
+    order = shop.orders.place(**order_request(quantity=1, unit_price=12_900))
+    open_checkout(shop.context, int(order.id[2:]))
+    collisions = collide_once_settling(monkeypatch)
+    # When the shop captures it
+    captured = capture_order(shop.context, int(order.id[2:]))
+    # Then the recorded capture is answered pending, saying why (before: Contention raised
+    # after the provider had taken the money)
+    assert collisions == []
+    assert (captured.kind, captured.status.value) == (OperationKind.CAPTURE, "pending")
+    assert captured.error == LEFT  # the injected collision names itself so
+    assert shop.orders.get(order.id).paid == 0
+    # And the sweep settles it once: the order paid
+    swept_once(shop, order.id, OperationKind.CAPTURE)
+    assert shop.orders.get(order.id).paid == 12_900
