@@ -96,27 +96,41 @@ def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: s
     now = ctx.clock.now()
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
-        base = _refund_key(order, key) if key else \
-            f"refund:{order.public_id}:{_count(tx, order) + 1}"
+        base = _refund_key(tx, order, key) if key else \
+            f"refund:{order.public_id}:{NUMBERED}{_count(tx, order) + 1}"
         operation = money.request(ctx, tx, order, OperationKind.REFUND, amount, base, actor,
                                   reason=reason, at=now)
     money.execute_after_commit(ctx, [operation.key])
     return money.get(ctx, operation.key)
 
 
-def _refund_key(order: Order, key: str) -> str:
+# The store numbers the refunds it is asked for without a key `refund:<order>:auto-<n>`, so a
+# caller's own keys (`refund:<order>:<key>`, a ticket number "2" too) never name one of them.
+# Before, they were `refund:<order>:<n>`: a caller's "2" named the second numbered refund, and
+# its answer was that refund, silently. Keys numbered so before stay readable in full.
+NUMBERED = "auto-"
+
+
+def _refund_key(tx: Tx, order: Order, key: str) -> str:
     """The operation key of an order refund asked under `key`: `refund:<order>:<key>`, or
     `key` itself when it is one already (the key an answer carried, passed back on a retry).
-    A key naming another order's refund is refused (InvalidInput), nothing written."""
+    A key naming another order's refund, or one in the store's own numbering (`auto-<n>`)
+    that names no refund of the order, is refused (InvalidInput), nothing written."""
     own = f"refund:{order.public_id}:"
     if key.startswith(own) and len(key) > len(own):
-        return key
-    kind, _, rest = key.partition(":")
-    other, _, tail = rest.partition(":")
-    if kind == "refund" and tail and _names_an_order(other):
-        raise InvalidInput({"key": f"{key!r} is a refund key of order {other}, not of "
-                                   f"{order.public_id}"})
-    return own + key
+        full = key
+    else:
+        kind, _, rest = key.partition(":")
+        other, _, tail = rest.partition(":")
+        if kind == "refund" and tail and _names_an_order(other):
+            raise InvalidInput({"key": f"{key!r} is a refund key of order {other}, not of "
+                                       f"{order.public_id}"})
+        full = own + key
+    if full[len(own):].startswith(NUMBERED) and MoneyStore(tx.store.sql).by_key(full) is None:
+        raise InvalidInput({"key": f"{key!r} is of the form orderpilot numbers its own refunds "
+                                   f"with ({NUMBERED}<n>) and names none of "
+                                   f"{order.public_id}'s: choose another key"})
+    return full
 
 
 def _names_an_order(text: str) -> bool:

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 
 from integrations.db.money_store import MoneyStore
-from integrations.service import contention, refunds
+from integrations.service import contention, money, refunds
 from integrations.service.checkout import capture_order, open_checkout
 from integrations.service.money_refunds import refund_case, refund_order
 from integrations.service.money_sweep import sweep_money
@@ -228,3 +228,51 @@ def test_a_capture_that_collides_settling_is_answered_pending_and_swept_once(
     # And the sweep settles it once: the order paid
     swept_once(shop, order.id, OperationKind.CAPTURE)
     assert shop.orders.get(order.id).paid == 12_900
+
+
+def test_a_callers_own_numeric_key_never_names_a_refund_numbered_for_another(shop):
+    # Given a delivered order refunded ¥5.00 as goodwill without a key of the caller's (the
+    # store numbered it)
+    order = delivered_order(shop)
+    number = int(order.id[2:])
+    first = refund_order(shop.context, number, 500, "物流延误补偿", "finance:li")
+    numbered = "".join(ch for ch in first.key.rsplit(":", 1)[1] if ch.isdigit())
+    # When finance's tool refunds ¥5.00 more under its own key, its ticket number — the same
+    # number
+    second = refund_order(shop.context, number, 500, "包装破损补偿", "finance:li",
+                          key=numbered)
+    # Then it is a refund of its own (before: the answer was the first refund, silently —
+    # `refund:o-1:<n>` both ways — and nothing more was refunded)
+    assert second.key != first.key
+    assert second.key == f"refund:{order.id}:{numbered}"
+    assert [op.status.value for op in operations(shop, order.id)] == ["succeeded"] * 2
+    assert shop.orders.get(order.id).refunded == 1_000
+
+
+def test_a_key_in_the_stores_own_numbering_that_names_no_refund_is_refused(shop):
+    # Given a delivered order with no refund
+    order = delivered_order(shop)
+    # When a caller picks a key of the form the store numbers its own refunds with
+    with pytest.raises(InvalidInput) as refused:
+        refund_order(shop.context, int(order.id[2:]), 500, "物流延误补偿", "finance:li",
+                     key="auto-7")
+    # Then it is refused naming the key, nothing written: such keys are only the store's
+    assert "numbers its own refunds" in refused.value.problems["key"]
+    assert operations(shop, order.id) == []
+
+
+def test_a_refund_numbered_before_keeps_its_key_readable(shop):
+    # Given a ¥5.00 goodwill refund the store numbered before (`refund:o-1:1`, recorded and
+    # pending)
+    order = delivered_order(shop)
+    with shop.context.tx() as tx:
+        locked = tx.store.get_order(int(order.id[2:]), lock=True)
+        money.request(shop.context, tx, locked, OperationKind.REFUND, 500,
+                      f"refund:{order.id}:1", "finance:li", reason="物流延误补偿",
+                      at=shop.clock.now())
+    # When finance's tool retries with the key it was answered then
+    again = refund_order(shop.context, int(order.id[2:]), 500, "物流延误补偿", "finance:li",
+                         key=f"refund:{order.id}:1")
+    # Then it is that refund, paid once
+    assert (again.key, again.status.value) == (f"refund:{order.id}:1", "succeeded")
+    made_once(shop, order.id)
