@@ -117,8 +117,9 @@ class Orders:
     def place(self, *, actor: str = "api", **request: Any) -> OrderView:
         """Hold stock and run the risk check; the order comes back awaiting_payment,
         under_review or rejected. Raises InvalidInput or InsufficientStock, writing nothing."""
-        order = orders.place(self._ctx, parse(PlaceOrder, request), check_actor(actor))
-        verification.after_placement(self._ctx, order.id, order.state)
+        now = self._ctx.clock.now()  # one time for the placement and the code it sends
+        order = orders.place(self._ctx, parse(PlaceOrder, request), check_actor(actor), now)
+        verification.after_placement(self._ctx, order.id, order.state, now)
         return OrderView.of(order)
 
     def fire(self, order_id: str, trigger: str, *, actor: str = "api",

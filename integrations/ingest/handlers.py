@@ -73,11 +73,12 @@ def order_placed(ctx: Context, event: OrderPlaced) -> Outcome:
         # test_http_placement_answer.py), without a second load of what was just written
         return Applied(order.id, True, {"order": OrderView.of(order).model_dump(mode="json")})
 
-    outcome = orders.planning_again(
-        lambda: once(ctx, "shop", "order.placed", event, apply, status=201, inbox=False))
+    now = ctx.clock.now()  # one time for the event, the placement and the code it sends
+    outcome = orders.planning_again(lambda: once(ctx, "shop", "order.placed", event, apply,
+                                                 status=201, inbox=False, now=now))
     if order := outcome.body.get("order"):  # absent when the answer is an error replayed
         verification.after_placement(ctx, parse_id("order_id", order["id"], "o"),
-                                     OrderState(order["state"]))
+                                     OrderState(order["state"]), now)
     return outcome
 
 

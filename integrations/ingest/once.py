@@ -79,16 +79,19 @@ def digest(event: Inbound) -> str:
 
 
 def once(ctx: Context, source: str, kind: str, event: Inbound, apply: Apply,
-         prepare: Prepare | None = None, status: int = 200, inbox: bool = True) -> Outcome:
+         prepare: Prepare | None = None, status: int = 200, inbox: bool = True,
+         now: datetime | None = None) -> Outcome:
     """Apply the event and log it, in one transaction; a logged event replays its response.
 
     `prepare` (optional) runs first in its own transaction, idempotent by key (opening a case:
     the service call commits on its own). `inbox=False` when `apply` keeps the key in the
     service inbox itself (placing an order does, with the request's digest). A concurrent
     delivery of the same event (or a concurrent change to the same order) makes the loser fail
-    on a unique key or a version check; it is retried, and then replays.
+    on a unique key or a version check; it is retried, and then replays. `now`: the caller's
+    reading of the clock when it does more after (a placement sends its verification code at
+    the time it wrote); else read here, once.
     """
-    body_digest, now = digest(event), ctx.clock.now()
+    body_digest, now = digest(event), now or ctx.clock.now()
     for attempt in range(1, RETRIES + 1):
         try:
             return _once(ctx, source, kind, event, apply, prepare, status, body_digest,

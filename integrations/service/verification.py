@@ -31,12 +31,14 @@ class Answer:
     attempts_left: int
 
 
-def after_placement(ctx: Context, order_id: int, state: OrderState) -> None:
+def after_placement(ctx: Context, order_id: int, state: OrderState, now: datetime) -> None:
     """A placement has committed: if it left the order verifying, send the buyer a code now.
     Both placement paths (the Python API, the shop's webhook) call this, so the rule is here
-    once; a replayed webhook calls it again, and `start` opens one challenge per order."""
+    once; a replayed webhook calls it again, and `start` opens one challenge per order.
+    `now` is the placement call's one reading of the clock: the challenge is opened and sent
+    at the time the placement wrote, not at a second reading after it committed."""
     if state is OrderState.VERIFYING:
-        start(ctx, order_id, ctx.clock.now())
+        start(ctx, order_id, now)
 
 
 def start(ctx: Context, order_id: int, now: datetime) -> bool:

@@ -9,18 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from integrations.db.money_store import MoneyStore
+from integrations.ingest import handlers
+from integrations.ingest.events import OrderPlaced
 from integrations.service import refunds, settlement
 from integrations.service.checkout import open_checkout
 from orderpilot import OrderPilot
 from statemachine.money import OperationKind
+from statemachine.risk_port import Reason, RiskAction, RiskDecision
 from tests.conftest import START
-from tests.factories import delivered_order, paid_order, placed_order, shipped_order, stock
+from tests.factories import (
+    delivered_order,
+    order_request,
+    paid_order,
+    placed_order,
+    shipped_order,
+    stock,
+)
 from tests.fakes.clocks import TickingClock
 from tests.integration.fulfil.conftest import make_pilot
+from tests.integration.integ.events import order_placed
 from tests.integration.one_time import one_time
 
 
@@ -155,3 +167,42 @@ def test_a_claim_step_writes_one_time(shop):
                                                           amount=3500, carrier_ref="SF-889"))
     assert paid["state"] == "paid"
     assert {"transition_history.at", "parcel_claims.updated_at"} <= times.keys(), times
+
+
+WANGFANG = {"recipient": "王芳", "phone": "13800138000", "city": "杭州市",
+            "street": "西湖区文三路18号"}
+
+
+def verify_everything(facts: Any, store: Any) -> RiskDecision:
+    return RiskDecision(RiskAction.VERIFY, 40.0, (Reason("velocity", "test: always verify"),))
+
+
+@pytest.fixture
+def verifying_shop(any_url: str) -> Iterator[OrderPilot]:
+    pilot = OrderPilot(any_url, clock=TickingClock(START), risk_check=verify_everything)
+    stock(pilot, "SKU-1", "WH-A", 5)
+    yield pilot
+    pilot.close()
+
+
+def test_a_placement_left_verifying_sends_its_code_at_the_placements_time(verifying_shop):
+    # When an order is placed through the Python API and the risk check asks to verify the buyer
+    order, times = one_time(verifying_shop, lambda: verifying_shop.orders.place(
+        **order_request(buyer="b-wangfang", quantity=1, shipping_address=WANGFANG)))
+    # Then the challenge is opened and sent at the placement's time (before: after_placement
+    # read the clock again once the placement committed, a later time)
+    assert order.state == "verifying"
+    assert {"orders.created_at", "transition_history.at", "verification_challenges.created_at",
+            "verification_challenges.sent_at"} <= times.keys(), times
+
+
+def test_a_shop_webhook_placement_left_verifying_sends_its_code_at_the_events_time(
+        verifying_shop):
+    event = OrderPlaced.model_validate(order_placed("shop-v1", buyer="b-wangfang", quantity=1,
+                                                      shipping_address=WANGFANG))
+    outcome, times = one_time(verifying_shop, lambda: handlers.order_placed(
+        verifying_shop.context, event))
+    assert outcome.status == 201 and outcome.body["order"]["state"] == "verifying"
+    assert {"orders.created_at", "webhook_events.received_at",
+            "verification_challenges.created_at", "verification_challenges.sent_at"} <= \
+        times.keys(), times
