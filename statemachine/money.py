@@ -208,6 +208,20 @@ def mark_refunded(order: Order, units: Mapping[int, int]) -> dict[int, int]:
     return marked
 
 
+def unmark_refunded(order: Order, units: Mapping[int, int]) -> dict[int, int]:
+    """Take back `units` (line_no → quantity) marked refunded by a refund whose money never
+    moved (it failed at the gateway): free again for an after-sales case or the redo. A line
+    never counts fewer than none; returns what was taken back."""
+    by_no, taken = {ln.line_no: ln for ln in order.lines}, {}
+    for line_no, quantity in units.items():
+        line = by_no[line_no]
+        take = min(quantity, line.refunded_quantity)
+        if take > 0:
+            line.refunded_quantity -= take
+            taken[line_no] = take
+    return taken
+
+
 def chargeback_booking(order: Order, disputed: int, refunds_in_flight: int) -> tuple[int, int]:
     """A lost dispute: (booked as refunded, lost beyond what was left to refund).
 

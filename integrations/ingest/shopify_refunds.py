@@ -82,7 +82,8 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
             # its units are noted now (its transactions' settlement names none), and settle
             # a refund of ours asking them with the goods those counted by amount before it
             noted, twice = _note_units(ctx, tx, d, refund, ours, earlier and not waiting,
-                                       now, counted) if waiting or earlier else ([], None)
+                                       now, counted, unpaid=not earlier) \
+                if waiting or earlier else ([], None)
             settled = noted + _settle_beyond(ctx, tx, d, ours, refund.id, beyond, now)
             if twice:  # its units were paid back by a chargeback: finance told, said here
                 return Applied(ours.id, True, {"order": order_body(tx, ours.id)}, twice)
@@ -156,7 +157,7 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
     def apply(tx: Tx, _: Any, now: datetime) -> Applied:
         ours = _order_for_money(tx, d.shop, t.order_id, t.currency, "currency")
         key = f"refund-again:shopify:{t.id}"
-        kept = tx.store.inbox_keep(f"shopify:{d.shop}:failed-transaction:{t.id}",
+        kept = tx.store.inbox_keep(_failed_key(d.shop, str(t.id)),
                                    "shopify-failed-transaction", {"by": d.event_id},
                                    now)  # once, owed again or not
         if MoneyStore(tx.store.sql).by_key(key) is not None or kept.get("by") != d.event_id:
@@ -167,6 +168,7 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
                f"(transaction {t.id}: {t.status}): the buyer is not paid back; refund again in "
                "Shopify's admin")
         ours = tx.store.get_order(ours.id, lock=True)
+        freed = _unmark_failed(tx, d, ours, refund, now)  # the buyer was not paid back
         paid_back = paid_twice.paid_back_already(tx, ours, str(t.id), now)
         # the part of it that was paying refunds of ours (a case's) is owed again by them
         parts = [] if paid_back else failed_in_admin.failed_while_waited(
@@ -179,6 +181,9 @@ def _refund_failed(ctx: Context, d: ShopifyDelivery, t: shopify.ShopifyTransacti
         elif parts:
             why = f"{why}: {failed_in_admin.said(parts)}" + (
                 f", {rest} of it the order's own" if rest else "")
+        if freed:
+            why += "; its units are no longer refunded (" + ", ".join(
+                f"line {no}: {n}" for no, n in sorted(freed.items())) + ")"
         if not paid_back and rest > 0:
             ours = tx.store.get_order(ours.id, lock=True)  # a case settled may have moved it
             money_requests.request(ctx, tx, ours, OperationKind.REFUND, rest, key, ACTOR,
@@ -290,8 +295,8 @@ def _given_back(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours:
 
 
 def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund,
-                ours: Order, counted: bool, now: datetime, by_amount: int = 0
-                ) -> tuple[list[str], str | None]:
+                ours: Order, counted: bool, now: datetime, by_amount: int = 0,
+                unpaid: bool = False) -> tuple[list[str], str | None]:
     """A refund whose money is all pending gives back the units of a refund of ours waiting in
     the admin: noted with it (no money yet), so its transaction, settling, settles it; units
     no refund of ours takes are the order's own refund's, marked refunded now (the merchant
@@ -300,7 +305,9 @@ def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopif
     order's — but for those a refund of ours waiting in the admin asks, which that money
     settles (approved after it was booked: before, it stayed owed for ever). The keys of the
     refunds of ours it settled, and what it paid a second time (units a lost chargeback paid
-    back, their money counted by amount before it: `paid_twice.given_again`), or None."""
+    back, their money counted by amount before it: `paid_twice.given_again`), or None.
+    `unpaid`: none of its money has moved yet — the units it marks are kept with it, taken
+    back if all of its transactions fail (`_unmark_failed`)."""
     given = _given_back(tx, d, refund, ours, by_amount)
     if given is None:  # an order placed before line item ids were kept: units unknown
         return [], None
@@ -313,8 +320,32 @@ def _note_units(ctx: Context, tx: Tx, d: ShopifyDelivery, refund: shopify.Shopif
     else:
         _, settled, own = admin_refunds.settle_covered(ctx, tx, ours, 0,
                                                        f"shopify:{refund.id}", given, now)
-    admin_refunds.mark_given_back(tx, ours.id, own)
+    marked = admin_refunds.mark_given_back(tx, ours.id, own)
+    if marked and unpaid:
+        tx.store.inbox_put(_marked_key(d.shop, refund.id), "shopify-marked-units", {
+            "target": ours.id, "lines": {str(no): n for no, n in marked.items()},
+            "transactions": list(given.waiting)}, now)
     return settled, twice
+
+
+def _unmark_failed(tx: Tx, d: ShopifyDelivery, ours: Order, refund: Any, now: datetime
+                   ) -> dict[int, int]:
+    """The units the refund `refund` marked refunded as the order's own while all of its money
+    was pending (`_note_units`), taken back once every one of its transactions failed: Shopify
+    keeps a refund's `refund_line_items` whatever its transactions do (the Refund "doesn't
+    guarantee that the money has been returned": its transactions' status says), so nothing
+    Shopify sends takes them back — a redo naming the tin again would mark it a second time.
+    A transaction of it that succeeded keeps them (part of it was paid). What was taken back."""
+    kept = tx.store.inbox_get(_marked_key(d.shop, refund)) if refund else None
+    if not kept or not kept.get("lines") or any(
+            tx.store.inbox_get(_transaction_key(d.shop, key)) is not None
+            or tx.store.inbox_get(_failed_key(d.shop, key)) is None
+            for key in kept.get("transactions", [])):
+        return {}  # none marked, or part of its money paid or still pending
+    tx.store.inbox_replace(_marked_key(d.shop, refund), "shopify-marked-units",
+                           {**kept, "lines": {}, "taken_back": kept["lines"]}, now)
+    return admin_refunds.unmark_given_back(
+        tx, ours.id, {int(no): int(n) for no, n in kept["lines"].items()})
 
 
 def _beyond_goods(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order
@@ -448,3 +479,11 @@ def _pending_key(shop: str, key: str) -> str:
 
 def _beyond_key(shop: str, refund_id: Any) -> str:
     return f"shopify:{shop}:beyond-goods:{refund_id}"
+
+
+def _failed_key(shop: str, key: str) -> str:
+    return f"shopify:{shop}:failed-transaction:{key}"
+
+
+def _marked_key(shop: str, refund_id: Any) -> str:
+    return f"shopify:{shop}:marked-units:{refund_id}"

@@ -61,6 +61,7 @@ from statemachine.money import (
     OperationStatus,
     PaymentOperation,
     mark_refunded,
+    unmark_refunded,
 )
 from statemachine.order_aggregate import Order
 from statemachine.ports import PaymentResult
@@ -170,6 +171,17 @@ def mark_given_back(tx: Tx, order_id: int, units: Units) -> dict[int, int]:
     if marked:
         tx.writer.save_lines(order)
     return marked
+
+
+def unmark_given_back(tx: Tx, order_id: int, lines: dict[int, int]) -> dict[int, int]:
+    """Take back what `mark_given_back` marked for a provider refund whose money all failed:
+    the buyer was not paid back, so the units are free again (a case may ask for them; the
+    merchant's redo naming them marks them once). What was taken back."""
+    order = tx.store.get_order(order_id, lock=True)
+    taken = unmark_refunded(order, lines)
+    if taken:
+        tx.writer.save_lines(order)
+    return taken
 
 
 def progress_of(tx: Tx, op: PaymentOperation) -> dict[str, Any]:

@@ -4,6 +4,8 @@ again), and the same refund transaction is booked once whichever webhook brings 
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.connect.providers import (
     shopify_order,
     shopify_refund,
@@ -227,3 +229,37 @@ def test_a_failed_refund_of_one_tin_of_a_refund_left_for_later_keeps_the_other_o
     owed = pilot.payments.refunds_owed()
     assert sorted((r["kind"], r["owed"]) for r in owed) == [("refund_failed", 3990),
                                                              ("refund_later", 3990)], owed
+
+
+def units_refunded(pilot) -> list[int]:
+    return [ln.refunded_quantity for ln in pilot.orders.get("o-1").lines]
+
+
+@pytest.mark.parametrize("arrival", ["refund, then its failure", "the failure, then its refund"])
+def test_a_tin_whose_refund_failed_is_not_refunded_and_its_redo_refunds_it_once(
+        storefront, arrival):
+    # Given a paid order of two tins of tea (line 1)
+    pilot, http = storefront
+    paid_order(http)
+    # When the merchant refunds one tin in Shopify's admin (¥39.90) and the gateway fails it
+    refund = shopify_refund(TEA, status="pending")
+    failure = shopify_transaction(TEA, TX, status="failure")
+    if arrival == "refund, then its failure":
+        assert send(http, "refunds/create", refund, "wh-2").status_code == 200
+        failed = send(http, "order_transactions/create", failure, "wh-3")
+    else:
+        failed = send(http, "order_transactions/create", failure, "wh-2")
+        refund["transactions"][0]["status"] = "failure"
+        assert send(http, "refunds/create", refund, "wh-3").status_code == 200
+    assert failed.json()["applied"] is True, failed.text
+    # Then the tin is not refunded: the buyer was not paid back, so a case may still ask for
+    # it (before, the refund arriving first left it marked refunded)
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (0, [0])
+    assert [(r["kind"], r["owed"]) for r in pilot.payments.refunds_owed()] == [
+        ("refund_failed", 3990)]
+    # When the merchant refunds the tin again, naming it, and it succeeds
+    redone = send(http, "refunds/create", shopify_refund(TEA, refund_id=REFUND + 1), "wh-5")
+    # Then the tin is refunded once (before: line 1 at 2 of 2 tins, one never refunded)
+    assert redone.json()["applied"] is True, redone.text
+    assert (pilot.orders.get("o-1").refunded, units_refunded(pilot)) == (3990, [1])
+    assert pilot.payments.refunds_owed() == []
