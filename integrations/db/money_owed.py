@@ -1,8 +1,8 @@
 """What buyers are owed back, read from the store on the caller's unit of work: money of
 cancelled, rejected or expired orders that nothing else will send (service/refunds_owed.py
-lists it and alerts on it), and what the ledger refunded since a refund failed. One report over
-payment operations, the ledger, orders, their history, disputes and the inbox — apart from the
-operations' own reads and writes (money_store.py)."""
+lists it and alerts on it), less what the merchant's refunds redid of a refund that failed.
+One report over payment operations, the ledger, orders, their history, disputes and the inbox
+— apart from the operations' own reads and writes (money_store.py)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,12 @@ from datetime import datetime
 
 from integrations.db.money_store import REFUNDED_IN_ADMIN, held_by_disputes
 from integrations.db.sql import Sql
-from statemachine.money import PaymentOperation
 
 # a refund the merchant owes in the provider's admin: late money, a refund that failed there
 # (owed again: `refund-again:…`), or a refund of ours of money the provider took (a case's)
 MERCHANT_OWES = ("op.kind = 'refund' AND op.status = 'pending' AND op.provider IN "
                  f"{REFUNDED_IN_ADMIN}")
 OWED_AGAIN = "op.idem_key LIKE 'refund-again:%'"
-# refunds booked since the failed refund's own ledger row (ids: the order's money takes turns)
-REFUNDED_AFTER_FAILURE = (
-    "(SELECT COALESCE(SUM(r.amount), 0) FROM payment_records r WHERE r.order_id = op.order_id "
-    "AND r.kind = 'refund' AND r.currency = op.currency AND r.id > (SELECT MAX(f.id) FROM "
-    "payment_records f WHERE f.order_id = op.order_id AND f.event_key = 'op:' || "
-    "op.idem_key))")
 # A debt (service/outside_refunds.py): a cancellation's or rejection's refund (the ending step
 # counted it refunded), `cancel-refund:o-N`, or late money's, `late-refund:<provider>:<payment>`;
 # our attempts at it are `<key>` then `<key>:2` …, what was paid back outside our own refunds
@@ -70,7 +63,8 @@ class OwedMoney:
           operation pending, never called by us), since it arrived. Owed: what the ledger holds
           of it (the order never took money of its own);
         - `refund_failed`: a refund that failed in the provider's admin, owed again: its amount
-          less the refunds booked since, since the failure. The order's other rows owe the rest
+          less what the merchant's refunds since redid of it (`_given`: each amount matched to
+          one thing owed, service/owed_again.py), since the failure. The others owe the rest
           only (a failed refund of one tin of a cancelled order leaves the other tin owed as
           `refund_later`; a failed refund of all the late money leaves no `late_payment`);
         - `refund_in_admin`: a refund of ours (an after-sales case's, compensation) of money
@@ -104,7 +98,9 @@ class OwedMoney:
         late_money = "op.idem_key LIKE 'late-refund:%'"
         # what the order's failed refunds owe again: listed on their own rows (with their
         # reason), so the order's other rows owe only the rest — the same money never twice
-        still = f"op.amount - {REFUNDED_AFTER_FAILURE}"
+        # (what the merchant's refunds since redid of it: `given` in its progress, matched once
+        # by service/owed_again.py — never every refund booked since the failure)
+        still = f"op.amount - {self._given()}"
 
         def owing_in_admin(which: str) -> str:
             return (f"(SELECT COALESCE(SUM(CASE WHEN {still} > 0 THEN {still} ELSE 0 END), 0) "
@@ -155,10 +151,3 @@ class OwedMoney:
         value = (f"CAST(json_extract(i.result, '$.{field}') AS {sql_type})" if self.sql.sqlite
                  else f"CAST(i.result ->> '{field}' AS {sql_type})")
         return f"(SELECT {value} FROM inbox i WHERE i.key = 'admin-refund:' || op.idem_key)"
-
-    def refunded_after_failure(self, operation: PaymentOperation) -> int:
-        """What the ledger booked as refunded of the order since the refund that `operation`
-        owes again failed (its `refund_failed` row)."""
-        row = self.sql.one(f"SELECT {REFUNDED_AFTER_FAILURE} FROM payment_operations op "
-                           "WHERE op.idem_key = :k", {"k": operation.key})
-        return int(row[0]) if row else 0

@@ -29,7 +29,6 @@ from datetime import datetime
 from typing import Any
 
 from integrations.db import records
-from integrations.db.money_owed import OwedMoney
 from integrations.db.money_store import MoneyStore
 from integrations.ingest import shopify
 from integrations.ingest.once import Applied, Outcome, once, order_body
@@ -48,6 +47,7 @@ from integrations.service import (
     failed_in_admin,
     money_requests,
     orders,
+    owed_again,
     paid_twice,
 )
 from integrations.service.context import Context, Tx
@@ -74,7 +74,8 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
             return _answer(tx, ours, f"refund {refund.id} was handled already "
                                      f"(webhook {kept.get('by')})")
         moved = _failed_before(tx, d, refund, ours, now)
-        money, goods, waiting, earlier, counted = _settled_now(tx, d, refund, ours, now)
+        money, goods, waiting, earlier, counted, deferred = _settled_now(tx, d, refund, ours,
+                                                                         now)
         beyond = _beyond_goods(tx, d, refund, ours)
         if money == goods == 0 and moved:  # all failed: its failures were the case's
             return Applied(ours.id, True, {"order": order_body(tx, ours.id)}, moved)
@@ -84,16 +85,21 @@ def refunded(ctx: Context, d: ShopifyDelivery) -> Outcome:
             noted, twice = _note_units(ctx, tx, d, refund, ours, earlier and not waiting,
                                        now, counted, unpaid=not earlier) \
                 if waiting or earlier else ([], None)
-            settled = noted + _settle_beyond(ctx, tx, d, ours, refund.id, beyond, now)
+            # money its transactions booked before it, while a refund of ours waited
+            redone, used = _redo_failed(tx, ours, deferred, 0, f"shopify:{refund.id}", now)
+            settled = noted + redone + _settle_beyond(ctx, tx, d, ours, refund.id,
+                                                      {**beyond, "used": used}, now)
             if twice:  # its units were paid back by a chargeback: finance told, said here
                 return Applied(ours.id, True, {"order": order_body(tx, ours.id)}, twice)
             return _answer(tx, ours, None if settled else _nothing_moved(refund, waiting,
                                                                           earlier))
         reason = f"shopify refund {refund.id}" + (f": {refund.note}" if refund.note else "")
-        note = _book(ctx, tx, d, ours, money, goods, f"shopify:{refund.id}", reason,
-                     "transactions", _given_back(tx, d, refund, ours, counted), now)
+        note, free, own = _book(ctx, tx, d, ours, money, goods, f"shopify:{refund.id}",
+                                reason, "transactions", _given_back(tx, d, refund, ours,
+                                                                    counted), now, deferred)
         if note is None:
-            _settle_beyond(ctx, tx, d, ours, refund.id, beyond, now)
+            _, used = _redo_failed(tx, ours, free, own, f"shopify:{refund.id}", now)
+            _settle_beyond(ctx, tx, d, ours, refund.id, {**beyond, "used": used}, now)
         return _answer(tx, ours, note)
 
     return once(ctx, "shopify", "refunds.create", d, apply)
@@ -133,14 +139,21 @@ def transaction(ctx: Context, d: ShopifyDelivery) -> Outcome:
                           f"{goods} counted as goods by amount, units unknown"))
         lines = tx.store.inbox_get(lines_key(d.shop, t.order_id))
         given = admin_refunds.GivenBack(settled=str(t.id)) if lines else None
-        note = _book(ctx, tx, d, ours, money, goods,
-                     f"shopify:{refund}" if refund else f"shopify:transaction:{t.id}", reason,
-                     "amount", given, now)
+        ref = f"shopify:{refund}" if refund else f"shopify:transaction:{t.id}"
+        note, free, own = _book(ctx, tx, d, ours, money, goods, ref, reason, "amount", given,
+                                now)
+        used = 0
+        if note is None and waits:  # it may be the waiting refund's: its refund will say
+            tx.store.inbox_replace(_transaction_key(d.shop, str(t.id)), "shopify-transaction",
+                                   {**kept, "unmatched": free}, now)
+        elif note is None:
+            _, used = _redo_failed(tx, ours, free, own, ref, now)
         kept_beyond = tx.store.inbox_get(_beyond_key(d.shop, refund)) if refund else None
         if note is None and kept_beyond is not None:  # its refund's money, now more of it
             _settle_beyond(ctx, tx, d, ours, refund, {
                 **kept_beyond, "money": kept_beyond["money"] + money,
-                "goods": kept_beyond["goods"] + goods}, now)
+                "goods": kept_beyond["goods"] + goods, "used": kept_beyond["used"] + used},
+                now)
         return _answer(tx, ours, note)
 
     return once(ctx, "shopify", "order_transactions.create", d, apply)
@@ -223,14 +236,14 @@ def _failed_before(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ou
     return "; ".join(said) or None
 
 
-def _owed_again_settled(tx: Tx, ours: Order, now: datetime) -> None:
-    """Refunds owed again after a failure are settled once Shopify's refunds booked since
-    cover them (the merchant refunded again)."""
-    store, owed = MoneyStore(tx.store.sql), OwedMoney(tx.store.sql)
-    for op in store.of_order(ours.id):
-        if op.status is OperationStatus.PENDING and op.purpose.get("failed") \
-                and op.provider == ACTOR and owed.refunded_after_failure(op) >= op.amount:
-            store.settle(op.key, OperationStatus.SUCCEEDED, now)
+def _redo_failed(tx: Tx, ours: Order, free: int, own: int, ref: str, now: datetime
+                 ) -> tuple[list[str], int]:
+    """The money of a booking no refund of ours took by its units (`free`, the order's `own`
+    goods first) redoes the order's refunds owed again after a failure, first
+    (service/owed_again.py): (their keys settled, what of the money beyond the goods they
+    took — no refund of ours made as an amount may use it again)."""
+    took, settled = owed_again.redo(tx, ours, free, ref, now) if free > 0 else (0, [])
+    return settled, max(took - own, 0)
 
 
 def _order_for_money(tx: Tx, shop: str, shopify_id: int, currency: str | None,
@@ -248,13 +261,15 @@ def _order_for_money(tx: Tx, shop: str, shopify_id: int, currency: str | None,
 
 
 def _settled_now(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order,
-                 now: datetime) -> tuple[int, int, list[str], list[str], int]:
-    """(money, goods, pending, booked earlier, counted) a refund seen for the first time books
+                 now: datetime) -> tuple[int, int, list[str], list[str], int, int]:
+    """(money, goods, pending, booked earlier, counted, deferred) a refund seen for the first
+    time books
     now: each succeeded transaction not booked yet (money and its goods), each one booked
     already by its settlement (its goods only, less those it counted by amount: `counted`,
     which a refund of ours naming its units takes — approved after that settlement, it could
-    not before); a pending one keeps its goods for its settlement."""
-    money = goods = counted = 0
+    not before); a pending one keeps its goods for its settlement. `deferred`: the money those
+    booked earlier matched to nothing yet (a refund of ours waited: this refund says whose)."""
+    money = goods = counted = deferred = 0
     waiting: list[str] = []
     earlier: list[str] = []
     for key, t, amount, share in shopify.refund_shares(refund, ours.currency):
@@ -263,6 +278,10 @@ def _settled_now(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours
             goods += max(share - int(prior.get("goods", 0)), 0)  # and counted goods by amount
             counted += min(int(prior.get("goods", 0)), share)
             earlier.append(key)
+            if prior.get("unmatched"):  # matched now, once
+                deferred += int(prior["unmatched"])
+                tx.store.inbox_replace(_transaction_key(d.shop, key), "shopify-transaction",
+                                       {**prior, "unmatched": 0}, now)
         elif t.status == shopify.SETTLED:
             tx.store.inbox_put(_transaction_key(d.shop, key), "shopify-transaction", {
                 "action": "refunded", "target": ours.id, "by": d.event_id,
@@ -272,7 +291,7 @@ def _settled_now(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours
             tx.store.inbox_keep(_pending_key(d.shop, key), "shopify-pending-refund", {
                 "target": ours.id, "refund": refund.id, "goods": share}, now)
             waiting.append(f"{t.amount} {t.status}")
-    return money, goods, waiting, earlier, counted
+    return money, goods, waiting, earlier, counted, deferred
 
 
 def _given_back(tx: Tx, d: ShopifyDelivery, refund: shopify.ShopifyRefund, ours: Order,
@@ -408,9 +427,11 @@ def _nothing_moved(refund: shopify.ShopifyRefund, waiting: list[str], earlier: l
 
 def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goods: int,
           ref: str, reason: str, field: str, given: admin_refunds.GivenBack | None,
-          now: datetime) -> str | None:
-    """The ledger books the money given back, the order its goods' part within what is left;
-    None when booked, else why not. Never more than the ledger shows Shopify took and has not
+          now: datetime, earlier: int = 0) -> tuple[str | None, int, int]:
+    """The ledger books the money given back, the order its goods' part within what is left:
+    (None when booked, else why not; the money no refund of ours took by its units — with
+    `earlier`, booked before it and matched to nothing yet — and the order's own goods of it,
+    for `_redo_failed`). Never more than the ledger shows Shopify took and has not
     refunded (`taken`: a lost chargeback does not lower it, the buyer is paid twice). Late money
     owed back (an order that never took it: nothing of its own to refund) takes it all. The
     goods go first to the refunds of ours waiting in Shopify's admin whose units `given`
@@ -418,14 +439,13 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
     kept = held(tx, ours.id)
     late = owed_in_admin(tx, ours) if ours.paid == 0 else None
     if ours.state == OrderState.CANCELLED and kept == 0 and money > 0:
-        return "refunded when Shopify cancelled the order: recorded already"
+        return "refunded when Shopify cancelled the order: recorded already", 0, 0
     if late is not None and 0 < money <= kept:
         payment_record(tx, ours.id, "refund", money, ours.currency, ref, d,
                        f"{reason}: late payment {late.payment_ref} given back", now)
         if money == kept:
             given_back_in_admin(tx, ours, late, ref, now)
-        _owed_again_settled(tx, ours, now)  # a failed refund of it the merchant redid
-        return None
+        return None, money, 0  # it may redo a failed refund of it
     took = taken(tx, ours.id)  # a refund after a lost chargeback pays it twice: allowed
     if money > took:
         raise InvalidInput({field: f"refunds {money} but the ledger holds only {took} of "
@@ -461,8 +481,7 @@ def _book(ctx: Context, tx: Tx, d: ShopifyDelivery, ours: Order, money: int, goo
         payment_record(tx, ours.id, "refund", money, ours.currency, ref, d,
                        reason if priced == money else f"{reason} (goods {priced} of {money})",
                        now)
-        _owed_again_settled(tx, ours, now)
-    return None
+    return None, max(money + earlier - (priced - goods), 0), goods
 
 
 def _answer(tx: Tx, ours: Order, note: str | None) -> Applied:

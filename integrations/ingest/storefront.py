@@ -58,7 +58,7 @@ from integrations.ingest.shopify_common import (
     order_key,
     payment_record,
 )
-from integrations.service import admin_refunds, orders
+from integrations.service import orders, owed_again
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import PlaceOrder, parse
 from integrations.service.late_payments import is_late, take_late_money
@@ -282,8 +282,9 @@ def _refunded_by_shopify(ctx: Context, tx: Tx, ours: Order, order: shopify.Shopi
     tx.store.inbox_keep(f"cancel-refund:{ours.public_id}", "shopify-refunded",
                         {"action": "refunded", "target": ours.id}, now)
     # refunds of ours waiting in Shopify's admin (a case's) were part of that refund: the
-    # cancel left them to settle into the order, and no refunds/create will (it books nothing)
-    admin_refunds.settle_all(ctx, tx, ours, f"shopify:{order.id}", now)
+    # cancel left them to settle into the order, and no refunds/create will (it books nothing);
+    # the rest redoes a refund that failed
+    owed_again.refunded_in_full(ctx, tx, ours, kept, f"shopify:{order.id}", now)
 
 
 def _cancelled_key(shop: str, shopify_id: int) -> str:

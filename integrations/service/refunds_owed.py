@@ -6,8 +6,9 @@ buyer is paid back. Each row has a `kind`:
   for an order that had expired, was rejected or cancelled; late_payments.py), owed until the
   provider's webhook books it, since it arrived;
 - `refund_failed`: a refund that failed at the provider's gateway (Shopify: a refund
-  transaction pending, then failure / error), owed again until the provider's refunds booked
-  since cover it; since the failure. The order's `refund_later` or `late_payment` row then
+  transaction pending, then failure / error), owed again until the provider's refunds since
+  redo it — each amount matched to one thing owed, the failure first (owed_again.py); since
+  the failure. The order's `refund_later` or `late_payment` row then
   owes only the rest (none when the failure was of all of it): the same money is never listed
   twice;
 - `refund_in_admin`: a refund of ours of money the merchant gives back in the provider's
