@@ -73,6 +73,10 @@ class Store:
         self.sql = Sql(connection)
         self._turns: set[int] = set()  # keys of the turns this unit of work holds (`take_turn`)
 
+    def forget(self) -> None:
+        """Start a new unit of work on this connection: no turn held any more."""
+        self._turns.clear()
+
     def ping(self) -> None:
         """One round trip to the database (a health check)."""
         self.sql.one("SELECT 1")

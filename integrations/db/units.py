@@ -22,9 +22,9 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import URL, Connection
 from sqlalchemy.pool import NullPool
@@ -32,6 +32,7 @@ from sqlalchemy.pool import NullPool
 from integrations.db.engine import DEFAULT_SQLITE_SYNCHRONOUS, make_engine
 from integrations.db.sql import PENDING, Pending
 
+T = TypeVar("T")
 WRITE_TURN_WAIT = 30.0  # seconds, as the busy timeout (engine.SQLITE_PRAGMAS)
 
 
@@ -56,6 +57,9 @@ class Units:
         self._orphans: list[Connection] = []  # inherited across a fork: kept, never used
         self._closed = False
         self._write_turn, self._turn_pid = threading.Lock(), os.getpid()  # see `_writing`
+        # what was built on each held connection for its units of work (`tools`), with the
+        # driver connection it was built on
+        self._tools: dict[Connection, tuple[Any, Any]] = {}
 
     def begin(self, readonly: bool = False) -> Unit:
         """A connection in a fresh transaction; commit on exit, roll back if the block raises.
@@ -63,6 +67,15 @@ class Units:
         and `contextlib`'s generator machinery around it, with the write turn's, cost more
         than the BEGIN and COMMIT of an empty transaction.)"""
         return Unit(self, readonly)
+
+    def tools(self, unit: Unit, connection: Connection, build: Callable[[Connection], T]) -> T:
+        """`build(connection)` for the connection `unit` leased, built once while the
+        connection is held (again if SQLAlchemy reconnected it to another driver connection):
+        a unit of work's store, stock and writer are the same objects on the same connection."""
+        kept = self._tools.get(connection)
+        if kept is None or kept[0] is not unit.driver:
+            kept = self._tools[connection] = (unit.driver, build(connection))
+        return kept[1]
 
     def _writing(self, readonly: bool, pid: int) -> threading.Lock | None:
         """On SQLite, this process's write transactions take turns on a lock before BEGIN
@@ -88,6 +101,7 @@ class Units:
             self._free.notify_all()
         for connection in idle:
             connection.close()
+        self._tools.clear()
         self.engine.dispose()
 
     def _lease(self, pid: int) -> Connection:
@@ -95,6 +109,7 @@ class Units:
             if pid != self._pid:  # forked: the parent's connections are not ours
                 self._orphans += self._idle
                 self._idle, self._open, self._pid = [], 0, pid
+                self._tools = {}
             while not self._closed and not self._idle and self._open >= self.limit:
                 self._free.wait()
             if self._closed:
@@ -120,9 +135,11 @@ class Units:
             if pid == self._pid:  # leased when `close` ran: closed now, not kept
                 self._open -= 1
                 self._free.notify()
+        self._tools.pop(connection, None)
         connection.close()
 
     def _discard(self, connection: Connection) -> None:
+        self._tools.pop(connection, None)
         connection.invalidate()
         connection.close()
         with self._free:

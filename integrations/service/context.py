@@ -138,13 +138,14 @@ class TxScope:
         self.ctx, self.readonly = ctx, readonly
 
     def __enter__(self) -> Tx:
-        self.unit = unit = self.ctx.units.begin(self.readonly)
+        units = self.ctx.units
+        self.unit = unit = units.begin(self.readonly)
         try:
             connection = unit.__enter__()
         except Exception as error:
             self._raise(error)
-        try:
-            return tx_on(connection)
+        try:  # the tools are kept with the held connection (Units.tools)
+            return units.tools(unit, connection, tx_on).fresh()
         except BaseException as error:
             self.__exit__(type(error), error, error.__traceback__)
             raise

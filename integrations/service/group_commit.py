@@ -215,3 +215,7 @@ class _SharedUnits:
             batch = local.batch = self.group._join()
         with batch.turn, batch.savepoints.begin(readonly) as connection:
             yield connection
+
+    def tools(self, unit: Any, connection: Any, build: Callable[[Any], Any]) -> Any:
+        """A savepoint's unit of work builds its own tools (Units.tools keeps them)."""
+        return build(connection)
