@@ -25,6 +25,7 @@ from integrations.service.context import Context, Tx
 
 # recording a provider call to make is its own module, so the pipeline can request a capture
 # without importing what settling one does (money_effects fires order steps)
+from integrations.service.money_requests import HELD as HELD
 from integrations.service.money_requests import key_for as key_for
 from integrations.service.money_requests import request as request
 from statemachine import ids
@@ -34,6 +35,7 @@ from statemachine.money import (
     OperationKind,
     OperationStatus,
     PaymentOperation,
+    chargeback_refusal,
 )
 from statemachine.order import takes_payment
 from statemachine.order_aggregate import Order
@@ -69,6 +71,8 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
         failed = fail(ctx, key, unwanted, now)
         _release_superseded(ctx, operation, now)
         return failed
+    if HELD in operation.purpose and (held := _still_held(ctx, operation)) is not None:
+        return held
     try:
         result = _call(gateway or ctx.gateway, operation)
     except TransientPaymentError as error:
@@ -86,6 +90,29 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
             MoneyStore(tx.store.sql).note_provider_ref(key, result.ref)
         return get(ctx, key)
     return settle(ctx, key, result)
+
+
+WAITING = "waiting for chargeback"
+
+
+def _still_held(ctx: Context, operation: PaymentOperation) -> PaymentOperation | None:
+    """A refund held while a chargeback of the payment is open (a lost parcel's compensation):
+    still open — left pending, its error saying what it waits for, the provider not asked (it
+    refuses every refund of a charged-back payment); lost where the provider refuses for good
+    — failed, saying to pay the buyer outside it (staff told); None: closed in the shop's
+    favour (or lost where the rest may be refunded), to be made now."""
+    with ctx.tx(readonly=True) as tx:
+        order = tx.store.get_order(operation.order_id)
+        reserved = MoneyStore(tx.store.sql).reserved(order.id, excluding=operation.key)
+    if reserved.chargebacks:
+        with ctx.tx() as tx:
+            MoneyStore(tx.store.sql).note_attempt(operation.key, (
+                f"{WAITING} {', '.join(reserved.chargebacks)} to close: the provider refuses "
+                "any refund of a charged-back payment; the money sweep makes it once won"))
+        return get(ctx, operation.key)
+    if (refused := chargeback_refusal(order, reserved)) is not None:
+        return fail(ctx, operation.key, refused, ctx.clock.now())
+    return None
 
 
 def execute_quietly(ctx: Context, keys: Sequence[str]) -> list[PaymentOperation]:

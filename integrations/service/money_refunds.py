@@ -143,15 +143,25 @@ def _names_an_order(text: str) -> bool:
 
 def request_compensation(ctx: Context, tx: Tx, order: Order, value: int, key: str,
                          actor: str, reason: str, at: datetime) -> PaymentOperation | None:
-    """Compensate up to `value` through the provider (never more than may be refunded)."""
-    prior = MoneyStore(tx.store.sql).by_key(key)
+    """Compensate up to `value` through the provider (never more than may be refunded).
+    While a chargeback of the payment is open the provider refuses every refund of it: the
+    compensation is recorded owed all the same, held (`money.HELD`: the chargebacks), never
+    asked of the provider until they close — then the money sweep makes it (won), or it fails
+    saying to pay out instead (lost where the provider refuses for good). Up to what is left
+    besides the refunds in flight: if won, the disputed money is the shop's again."""
+    store = MoneyStore(tx.store.sql)
+    prior = store.by_key(key)
     if prior is not None:
         return prior
-    amount = min(value, refund_headroom(order, MoneyStore(tx.store.sql).reserved(order.id)))
+    reserved = store.reserved(order.id)
+    held = list(reserved.chargebacks)
+    amount = min(value, max(0, order.paid - order.refunded - reserved.refunds) if held
+                 else refund_headroom(order, reserved))
     if amount <= 0:
         return None
     return money.request(ctx, tx, order, OperationKind.REFUND, amount, key, actor,
-                         purpose={"compensation": key}, reason=reason, at=at)
+                         purpose={"compensation": key, **({money.HELD: held} if held else {})},
+                         reason=reason, at=at)
 
 
 def record_payout(ctx: Context, order_no: int, amount: int, reason: str, paid_by: str,

@@ -24,6 +24,9 @@ from statemachine.order_aggregate import Order
 from statemachine.ports import RefundLine
 
 K = OperationKind
+# purpose of a refund owed while a chargeback of the payment is open: the chargebacks' ids it
+# waits for (money.execute makes it only once they closed)
+HELD = "after_chargebacks"
 
 
 def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int, key: str,
@@ -57,10 +60,13 @@ def request(ctx: Context, tx: Tx, order: Order, kind: OperationKind, amount: int
                                                    f"{prior.currency} on "
                                                    f"{ids.ORDER(prior.order_id)}"})
         return prior
-    if kind in (K.REFUND, K.PAYOUT) and not {"late", "cancel", "failed"} & set(purpose or {}):
+    if kind in (K.REFUND, K.PAYOUT) and not {"late", "cancel", "failed", HELD} & set(
+            purpose or {}):
         # a late payment's refund returns money the order never took, a cancellation's was
         # counted as refunded by the cancel step, a refund owed again after it failed at the
-        # provider is money the provider holds (shipping too): none must fit in what is left
+        # provider is money the provider holds (shipping too): none must fit in what is left.
+        # Nor a compensation held until a chargeback closes (money_refunds.request_
+        # compensation bounds it; `execute` asks the provider only once it closed)
         reserved = store.reserved(order.id)
         if "rest_of" in (purpose or {}) or kind is K.PAYOUT:
             # the part a provider refund left short of a refund of ours recorded before: owed

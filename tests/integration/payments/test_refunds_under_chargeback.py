@@ -9,13 +9,16 @@ charged-back payment, as Stripe does). Both stores."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from integrations.db.money_store import MoneyStore
 from integrations.ingest.money_events import apply_money_event
 from integrations.service import money, refunds
 from integrations.service.money_refunds import record_payout, refund_order
-from statemachine.errors import GuardRejected
+from integrations.service.money_sweep import sweep_money
+from statemachine.errors import GuardRejected, InvalidInput
 from statemachine.money import OperationKind
 from statemachine.ports import MoneyEvent
 from tests.factories import order_request, stock
@@ -176,16 +179,48 @@ def shipped_order(shop):
     return order, parcel
 
 
-def test_a_lost_parcel_under_an_open_chargeback_asks_the_provider_for_no_refund(shop):
-    # Given a shipped order with ¥100.00 of its payment charged back
+@pytest.mark.parametrize("outcome", ["won", "lost"])
+def test_a_parcel_lost_under_an_open_chargeback_stays_owed_and_the_sweep_pays_it_once_won(
+        shop, outcome):
+    # Given a shipped order (two mugs, ¥258.00) with ¥100.00 of its payment charged back
     order, parcel = shipped_order(shop)
     charged_back(shop, order, reason="fraudulent")
-    # When the carrier reports the parcel lost
+    # When the carrier reports the parcel lost, and the money sweep runs while the chargeback
+    # is still open
     claim = shop.claims.report_lost(parcel.id, reason="顺丰: 分拣中心遗失")
-    # Then the claim is filed, and no refund is recorded for the provider to refuse (before:
-    # the compensation of what the chargeback left, ¥158.00, was recorded and refused there)
-    assert claim["compensated"] == 0
-    assert refunds_of(shop, order) == []
+    sweep_money(shop.context, shop.clock.now() + timedelta(minutes=5))
+    # Then the compensation is owed — recorded, held — and the provider is asked for nothing
+    # it would refuse (before: compensated 0, nothing owed anywhere: once the dispute was won
+    # the buyer, who never got the mugs, was never paid)
+    assert claim["compensated"] == 2 * PRICE
+    [held] = refunds_of(shop, order)
+    assert held == (f"compensation:{parcel.id}", "pending", 2 * PRICE)
+    assert "waiting for chargeback d-1 to close" in _error(shop, held[0])
+    assert [b.kind for b in shop.context.gateway.books].count("refund") == 0
+    # When the bank decides, and the sweep runs again
+    charged_back(shop, order, "e-2", "dispute_closed", outcome=outcome)
+    sweep_money(shop.context, shop.clock.now() + timedelta(minutes=5))
+    if outcome == "won":
+        # Then the compensation is paid, once
+        assert refunds_of(shop, order) == [(f"compensation:{parcel.id}", "succeeded",
+                                            2 * PRICE)]
+        assert [b.kind for b in shop.context.gateway.books].count("refund") == 1
+        assert shop.orders.get(order.id).refunded == 2 * PRICE
+        # And the mugs cannot be paid again by a case
+        with pytest.raises(InvalidInput):
+            shop.cases.open(order.id, kind="refund_only", reason="包裹丢失，未收到货",
+                            lines=[{"line_no": 1, "quantity": 2}])
+    else:
+        # Then the provider will never refund it (charge_disputed for good): it fails, saying
+        # to pay the buyer outside the provider, without the provider asked
+        assert refunds_of(shop, order)[0][1] == "failed"
+        assert "pay the buyer outside the provider" in _error(shop, held[0])
+        assert [b.kind for b in shop.context.gateway.books].count("refund") == 0
+
+
+def _error(shop, key: str) -> str:
+    with shop.context.tx(readonly=True) as tx:
+        return MoneyStore(tx.store.sql).by_key(key).error or ""
 
 
 def test_an_offline_payout_already_made_is_booked_under_an_open_chargeback(shop):
@@ -204,23 +239,3 @@ def test_an_offline_payout_already_made_is_booked_under_an_open_chargeback(shop)
     left = shop.orders.get(order.id).paid - DISPUTED - 1_500
     with pytest.raises(GuardRejected, match=f"exceeds what is left \\({left}"):
         record_payout(shop.context, int(order.id[2:]), left + 1, "整单赔付", "cashier-wu", "cash")
-
-
-
-def test_the_goods_of_a_parcel_lost_under_an_open_chargeback_stay_refundable_once_it_is_won(shop):
-    # Given a shipped order with ¥100.00 charged back, whose parcel of two mugs is then lost:
-    # nothing compensated while the chargeback is open
-    order, parcel = shipped_order(shop)
-    charged_back(shop, order, reason="fraudulent")
-    assert shop.claims.report_lost(parcel.id, reason="顺丰: 分拣中心遗失")["compensated"] == 0
-    # When the bank decides for the shop, and the buyer asks for the mugs' money
-    charged_back(shop, order, "e-2", "dispute_closed", outcome="won")
-    case = shop.cases.open(order.id, kind="refund_only", reason="包裹丢失，未收到货",
-                           lines=[{"line_no": 1, "quantity": 2}])
-    shop.cases.fire(case.id, "auto_approve")
-    paid = shop.cases.refund(case.id, by="cs-agent")
-    # Then the two mugs are paid back once (before: the lost units were marked refunded with
-    # nothing paid, so no case could be opened on them and the buyer was never paid)
-    assert (paid.status, paid.case.state) == ("succeeded", "refunded")
-    assert refunds_of(shop, order) == [(f"refund:{case.id}", "succeeded", 2 * PRICE)]
-    assert shop.orders.get(order.id).refunded == 2 * PRICE
