@@ -5,7 +5,8 @@ secret (Shopify's documented scheme), compared in constant time before anything 
 
 Mapping (what Shopify calls it → what orderpilot needs; a missing or unusable field is an
 `InvalidInput` naming the Shopify field, e.g. `line_items[1].sku`):
-- customer.id → buyer `shopify-<id>` (a guest: `shopify-guest-<hash of the email>`);
+- customer.id → buyer `shopify-<id>` (a guest: `shopify-guest-<HMAC of the email under the
+  install's key>`, service/buyer_ids; a guest known under the plain hash before keeps it);
 - customer.phone (else the order's `phone`) → the buyer's phone; shipping_address.phone is
   the recipient's (the order keeps and the risk rules count both);
 - line_items → lines by sku at the price after the line's discounts (a line whose discounted
@@ -33,6 +34,7 @@ from statemachine.currency import minor, split_total
 from statemachine.errors import InvalidInput
 
 HMAC_HEADER = "x-shopify-hmac-sha256"
+GUEST = "shopify-guest"  # a guest checkout's buyer ids: GUEST-<16 hex>
 TOPICS = ("orders/create", "orders/paid", "orders/cancelled", "orders/updated",
           "refunds/create", "order_transactions/create", "disputes/create", "disputes/update")
 
@@ -146,8 +148,10 @@ class ShopifyRefund(_Loose):
     order_adjustments: list[Adjustment] = Field(default_factory=list)
 
 
-def place_request(order: ShopifyOrder, shop_currency: str) -> dict[str, Any]:
-    """The PlaceOrder body for a Shopify order (validated again by the placement itself)."""
+def place_request(order: ShopifyOrder, shop_currency: str, buyer: str | None
+                  ) -> dict[str, Any]:
+    """The PlaceOrder body for a Shopify order (validated again by the placement itself);
+    `buyer` as customer_buyer, else service/buyer_ids.guest_buyer, gave it."""
     problems: dict[str, str] = {}
     if order.currency != shop_currency:
         problems["currency"] = f"this shop books {shop_currency}; the order is in " \
@@ -155,7 +159,6 @@ def place_request(order: ShopifyOrder, shop_currency: str) -> dict[str, Any]:
     address = order.shipping_address
     if address is None or not address.address1 or not address.city:
         problems["shipping_address"] = "address1 and city are required to ship"
-    buyer = _buyer(order)
     if buyer is None:
         problems["customer"] = "a customer id or an email is required"
     for i, item in enumerate(order.line_items):
@@ -232,13 +235,22 @@ def _buyer_phone(order: ShopifyOrder) -> str | None:
     return (order.customer.phone if order.customer else None) or order.phone
 
 
-def _buyer(order: ShopifyOrder) -> str | None:
+def customer_buyer(order: ShopifyOrder) -> str | None:
+    """The buyer of an order with a Shopify account: `shopify-<customer id>`; None for a
+    guest checkout (its buyer is keyed by its email: service/buyer_ids.guest_buyer)."""
     if order.customer and order.customer.id:
         return f"shopify-{order.customer.id}"
-    email = order.email or (order.customer.email if order.customer else None)
-    if email:
-        return f"shopify-guest-{hashlib.sha256(email.lower().encode()).hexdigest()[:16]}"
     return None
+
+
+def guest_email(order: ShopifyOrder) -> str | None:
+    return order.email or (order.customer.email if order.customer else None)
+
+
+def legacy_guest_id(email: str) -> str:
+    """The id a guest was given before the install's key (a plain sha256 of the lowercased
+    email): looked up only, so a guest known under it keeps it; never given to a new one."""
+    return f"{GUEST}-{hashlib.sha256(email.lower().encode()).hexdigest()[:16]}"
 
 
 def line_origins(order: ShopifyOrder) -> list[int]:

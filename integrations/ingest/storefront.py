@@ -59,6 +59,7 @@ from integrations.ingest.shopify_common import (
     payment_record,
 )
 from integrations.service import orders, owed_again
+from integrations.service.buyer_ids import guest_buyer
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import PlaceOrder, parse
 from integrations.service.late_payments import is_late, take_late_money
@@ -162,11 +163,13 @@ def _place(ctx: Context, shop: str, order: shopify.ShopifyOrder, now: datetime
         if tx.store.inbox_get(_cancelled_key(shop, order.id)) is not None:
             return None, False
         prior = tx.store.inbox_get(key)
+        buyer = shopify.customer_buyer(order) or _guest(tx, order)
     if prior is not None:
         return int(prior["target"]), False
     if order.cancelled_at:
         return None, False
-    body = shopify.place_request(order, ctx.settings.shopify.currency or ctx.settings.currency)
+    body = shopify.place_request(order, ctx.settings.shopify.currency or ctx.settings.currency,
+                                 buyer)
 
     def not_cancelled(tx: Tx) -> None:
         """Checked again in the placing transaction, in turn with orders/cancelled: read
@@ -189,6 +192,14 @@ def _place(ctx: Context, shop: str, order: shopify.ShopifyOrder, now: datetime
     except InvalidInput as error:
         raise InvalidInput({_shopify_field(k, order): v for k, v in error.problems.items()}) \
             from None
+
+
+def _guest(tx: Tx, order: shopify.ShopifyOrder) -> str | None:
+    """A guest checkout's buyer: its email keyed by the install (a guest known under the
+    plain hash before keeps it); None without an email."""
+    email = shopify.guest_email(order)
+    return guest_buyer(tx, shopify.GUEST, email, legacy=shopify.legacy_guest_id(email)) \
+        if email else None
 
 
 class _CancelledFirst(Exception):  # noqa: N818 - a signal inside this module, never raised out

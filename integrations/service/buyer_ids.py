@@ -16,6 +16,10 @@ there; a buyer id is a parent of a dozen risk tables; and a phone-at-address buy
 have to be re-made from an address key whose rules changed since (migrations 0016-0028), a
 re-made key that differs splitting the buyer silently. (The order does keep the email it was
 given, `attrs.email`, for notices — masked in logs — so "never in clear" holds for the id.)
+
+Shopify guest checkouts (`shopify-guest-…`, no customer id) are derived the same way from their
+email (`guest_buyer`); the guest ids shopify.py derived before (plain sha256 of the lowercased
+email) are kept by the same lookup.
 """
 
 from __future__ import annotations
@@ -42,8 +46,22 @@ def imported_buyer(tx: Tx, source: str, email: Any, address: Any) -> str | None:
     identity = buyer_identity(email, address if isinstance(address, Mapping) else {})
     if identity is None:
         return None
-    legacy = _id(source, hashlib.sha256(identity.encode()).hexdigest())
-    if buyer(tx.connection, legacy) is not None:  # derived before the key: keeps its id
+    return known_or_keyed(tx, source, identity,
+                          legacy=_id(source, hashlib.sha256(identity.encode()).hexdigest()))
+
+
+def guest_buyer(tx: Tx, source: str, email: Any, legacy: str) -> str | None:
+    """The buyer id of a storefront guest (no account, an email): `<source>-<16 hex>` keyed
+    by its email as an import's is, or `legacy` (the id the storefront's driver derived before
+    the key) when that buyer exists. None without an email."""
+    identity = buyer_identity(email, {}) if email and str(email).strip() else None
+    return None if identity is None else known_or_keyed(tx, source, identity, legacy=legacy)
+
+
+def known_or_keyed(tx: Tx, source: str, identity: str, *, legacy: str) -> str:
+    """`legacy` when a buyer has it (derived before the key: keeps its id), else the identity's
+    HMAC under the install's key. One PK lookup (and the key's) in the caller's transaction."""
+    if buyer(tx.connection, legacy) is not None:
         return legacy
     key = bytes.fromhex(install_secret(tx.connection, KEY_NAME))
     return _id(source, hmac.new(key, identity.encode(), hashlib.sha256).hexdigest())
