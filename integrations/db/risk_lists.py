@@ -13,9 +13,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from integrations.db.schema import OrderRow
-from integrations.db.schema_risk import BlacklistEntryRow
+from integrations.db.schema_risk import BlacklistEntryRow, RiskOrderFactsRow
 
 BLACKLIST, ORDERS = BlacklistEntryRow.__table__, OrderRow.__table__
+FACTS = RiskOrderFactsRow.__table__
 
 
 def active_entry(conn: Connection, list_name: str, kind: str, value: str, *,
@@ -46,9 +47,13 @@ def insert_entry(conn: Connection, row: dict[str, Any]) -> int | None:
 
 
 def order_buyer_attrs(conn: Connection, order_id: int) -> Row | None:
-    """The order's buyer_id and attrs (device, IP, phone, address), None if no such order."""
-    return conn.execute(select(ORDERS.c.buyer_id, ORDERS.c.attrs).where(
-        ORDERS.c.id == order_id)).one_or_none()
+    """The order's buyer_id and attrs (device, IP, phone, address) and its risk facts'
+    recipient_phone_norm (the recipient's number when another, for orders placed before
+    attrs kept it: 0038's backfill), None if no such order."""
+    return conn.execute(
+        select(ORDERS.c.buyer_id, ORDERS.c.attrs, FACTS.c.recipient_phone_norm)
+        .outerjoin(FACTS, FACTS.c.order_id == ORDERS.c.id)
+        .where(ORDERS.c.id == order_id)).one_or_none()
 
 
 def entries(conn: Connection, include_removed: bool = False,

@@ -6,11 +6,16 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from integrations.db.schema import OrderRow
+from integrations.db.schema_risk import RiskOrderFactsRow
 from orderpilot import InvalidInput, OrderPilot
 from orderpilot.cli import app
 from tests.factories import paid_order, placed_order, stock
+
+ORDERS, FACTS = OrderRow.__table__, RiskOrderFactsRow.__table__
 
 
 def test_an_allow_listed_buyer_is_approved_at_once_over_the_review_rules(any_pilot, clock):
@@ -75,6 +80,42 @@ def test_blocking_an_order_lists_both_its_phones_the_buyers_and_the_recipients(a
     # And another buyer giving the collecting phone as their own is rejected by the list
     other = placed_order(any_pilot, buyer="b-other", quantity=1, phone="13800138000")
     assert other.state == "rejected"
+    assert [r["rule"] for r in other.risk["reasons"]] == ["blacklist"]
+
+
+def _as_before_0034(pilot: OrderPilot, order_id: str, facts_number: bool) -> None:
+    """The order as code before 471f8d6 kept it: no `attrs.recipient_phone` (the address's
+    number only in its shipping_address); the facts' recipient number as 0038's backfill left
+    it (`facts_number`), or none (no facts row gave it)."""
+    number = int(order_id[2:])
+    with pilot.context.engine.begin() as conn:
+        attrs = conn.execute(select(ORDERS.c.attrs).where(ORDERS.c.id == number)).scalar_one()
+        attrs.pop("recipient_phone")
+        conn.execute(update(ORDERS).where(ORDERS.c.id == number).values(attrs=attrs))
+        if not facts_number:
+            conn.execute(update(FACTS).where(FACTS.c.order_id == number).values(
+                recipient_phone_norm=None))
+
+
+@pytest.mark.parametrize("facts_number", [True, False], ids=["backfilled", "address-only"])
+def test_blocking_an_order_placed_before_0034_lists_both_its_phones(any_pilot, facts_number):
+    # Given an order placed before the order kept the recipient's number: the buyer's own
+    # number, and the collecting phone (written 0086 …) only on the shipping address and, after
+    # 0038's backfill, in the risk facts
+    stock(any_pilot)
+    address = {"province": "浙江省", "city": "杭州市", "district": "西湖区",
+               "street": "文三路18号", "recipient": "张三", "phone": "0086 138-0013-8000"}
+    ring = placed_order(any_pilot, buyer="b-ring", quantity=1, phone="+86 170 1234 5678",
+                        shipping_address=address)
+    _as_before_0034(any_pilot, ring.id, facts_number)
+    # When a reviewer blocks the order's buyer and phone
+    entries = any_pilot.risk.blacklist_order(ring.id, by="mei", reason="同一团伙刷单",
+                                             kinds=("buyer", "phone"))
+    # Then both numbers are listed, as for an order placed today (before: the buyer's alone)
+    assert sorted((e.kind, e.value) for e in entries) == [
+        ("buyer", "b-ring"), ("phone", "+8613800138000"), ("phone", "+8617012345678")]
+    # And another buyer giving the collecting phone as their own is rejected by the list
+    other = placed_order(any_pilot, buyer="b-other", quantity=1, phone="13800138000")
     assert [r["rule"] for r in other.risk["reasons"]] == ["blacklist"]
 
 
