@@ -116,16 +116,18 @@ def address_contradiction(facts: PlacementFacts, signals: RiskSignals,
 
 
 def virtual_phone(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:
-    """Fires for a mainland mobile number in a virtual-operator segment (170, 171, 162, ...)."""
+    """Fires for a mainland mobile number in a virtual-operator segment (170, 171, 162, ...):
+    the buyer's, else the recipient's when it is another (a prefix check on numbers placement
+    has already, no lookup). Says whose when the number is only the recipient's."""
     segments = rs.phone.virtual_segments
-    if not facts.phone or not segments or not facts.phone.startswith("+86"):
+    virtual = [p for p in facts.phones if p.startswith("+86") and p[3:6] in segments]
+    if not virtual:
         return None
-    segment = facts.phone[3:6]
-    if segment not in segments:
-        return None
-    whose = "recipient's phone" if facts.phone_is_recipients else "phone"
-    return Reason("virtual_phone", f"{whose} in the virtual-operator segment {segment}",
-                  {"segment": segment} | _whose(facts.phone_is_recipients))
+    number = virtual[0]
+    recipients = number != facts.phone or facts.phone_is_recipients
+    whose = "recipient's phone" if recipients else "phone"
+    return Reason("virtual_phone", f"{whose} in the virtual-operator segment {number[3:6]}",
+                  {"segment": number[3:6]} | _whose(recipients))
 
 
 def phone_velocity(facts: PlacementFacts, signals: RiskSignals, rs: RuleSet) -> Reason | None:

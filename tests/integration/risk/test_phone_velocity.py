@@ -264,3 +264,16 @@ def test_an_allow_listed_collection_point_number_passes_as_the_recipients_phone(
     # held by phone_velocity (before, the allow list was looked up by the buyer's number only)
     assert fourth.state == "awaiting_payment"
     assert [r["rule"] for r in fourth.risk["reasons"]] == ["allow_list"]
+
+
+def test_a_virtual_operator_recipients_number_behind_the_buyers_own_is_held(any_pilot):
+    # Given an account giving its own ordinary mobile, shipping to a collecting phone on a
+    # virtual operator (170), written as a shop sends it
+    stock(any_pilot, quantity=10)
+    order = ring_order(any_pilot, 0, phone="0086 170-1234-5678", own=own_number(0))
+    # Then it waits for a person, the reason saying the number is the recipient's (before:
+    # only the buyer's number was checked, and the order went through)
+    assert order.state == "under_review"
+    [reason] = [r for r in order.risk["reasons"] if r["rule"] == "virtual_phone"]
+    assert reason["text"] == "recipient's phone in the virtual-operator segment 170"
+    assert reason["values"] == {"segment": "170", "whose": "recipient"}

@@ -217,3 +217,23 @@ def test_a_virtual_number_the_buyer_did_not_give_is_named_the_recipients():
     assert "whose" not in own.values
     assert theirs.text == "recipient's phone in the virtual-operator segment 170"
     assert theirs.values == {"segment": "170", "whose": "recipient"}
+
+
+@pytest.mark.parametrize(("buyer", "recipient", "text"), [
+    ("+8613912345678", "+8617012345678", "recipient's phone in the virtual-operator segment 170"),
+    ("+8616512345678", "+8613800138000", "phone in the virtual-operator segment 165"),
+    ("+8616712345678", "+8617112345678", "phone in the virtual-operator segment 167"),
+    ("+8613912345678", "+8613800138000", None),
+    ("+8613912345678", "+441701234567", None),
+])
+def test_a_virtual_number_is_caught_in_either_field_and_named_whose(buyer, recipient, text):
+    # Given an order whose buyer gave one number and ships to another (a ring's collecting
+    # phone bought on a virtual operator, behind a buyer's ordinary number)
+    facts = an_order(phone=buyer, recipient_phone=recipient)
+    # When the rule is evaluated
+    reason = rules.virtual_phone(facts, quiet_signals(), default_rules())
+    # Then it fires on either number (the buyer's first), saying whose when it is the
+    # recipient's alone (before: the recipient's number was never checked)
+    assert (reason.text if reason else None) == text
+    if reason is not None:
+        assert reason.values.get("whose") == ("recipient" if text.startswith("recip") else None)
