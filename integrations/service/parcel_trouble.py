@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.db.fulfil_store import FulfilStore
+from integrations.db.money_store import MoneyStore
 from integrations.service import aftersales, claims, kinds, money, shipments
 from integrations.service.context import Context, Tx
 from integrations.service.inputs import OpenCase, parse
@@ -113,6 +114,10 @@ def _close_return_case(ctx: Context, tx: Tx, shipment: Any, claim: Claim, actor:
     came = [s.public_id for s in tx.store.shipments_of(case.order_id) if s.case_id == case.id
             and s.purpose == "return" and s.state is ShipmentState.DELIVERED]
     why = f"return parcel {shipment.public_id} lost: refunded by claim {claim.public_id}"
+    held = MoneyStore(tx.store.sql).reserved(case.order_id).chargebacks
+    if held:  # the claim's refund is owed, not paid: the provider refuses it until they close
+        why += (f" (its refund held until chargeback {', '.join(held)} closes: the money sweep "
+                "pays it then)")
     if came:
         aftersales.fire(ctx, tx, case, "receive", actor,
                         {"reason": f"{why}; {', '.join(came)} delivered"}, now=now)

@@ -24,7 +24,7 @@ from statemachine.ports import MoneyEvent
 from tests.factories import order_request, stock
 from tests.integration.fulfil.conftest import make_pilot
 from tests.integration.fulfil.test_case_replacement_goods import HANGZHOU, PRICE
-from tests.integration.fulfil.test_lost_return_parcels import delivered_order
+from tests.integration.fulfil.test_lost_return_parcels import delivered_order, return_sent
 from tests.integration.integ.server import row_counts
 
 DISPUTED = 10_000  # of the two mugs' ¥258.00 (+ shipping): the bank disputes ¥100.00 of it
@@ -216,6 +216,38 @@ def test_a_parcel_lost_under_an_open_chargeback_stays_owed_and_the_sweep_pays_it
         assert refunds_of(shop, order)[0][1] == "failed"
         assert "pay the buyer outside the provider" in _error(shop, held[0])
         assert [b.kind for b in shop.context.gateway.books].count("refund") == 0
+
+
+def test_a_return_parcel_lost_under_an_open_chargeback_closes_its_case_saying_its_refund_waits(
+        shop):
+    # Given two mugs delivered, a return of one of them (¥129.00) on its way back, and then
+    # ¥100.00 of the payment charged back
+    order = delivered_order(shop)
+    case_id, [back] = return_sent(shop, order.id)
+    charged_back(shop, order, reason="fraudulent")
+    # When the carrier loses the return parcel
+    claim = shop.claims.report_lost(back.id, reason="中通确认退货丢件")
+    # Then the mug's refund is owed, held while the chargeback is open
+    assert claim["compensated"] == PRICE
+    assert refunds_of(shop, order) == [(f"compensation:{back.id}", "pending", PRICE)]
+    # And the case is closed by that refund, its history saying the refund waits on the
+    # dispute (before: "refunded by claim" as if the buyer had been paid back)
+    assert shop.cases.get(case_id).state == "closed"
+    assert "held until chargeback d-1 closes" in _closed_because(shop, case_id)
+    # When the bank decides for the shop and the money sweep runs
+    charged_back(shop, order, "e-2", "dispute_closed", outcome="won")
+    sweep_money(shop.context, shop.clock.now() + timedelta(minutes=5))
+    # Then the mug is paid back once
+    assert refunds_of(shop, order) == [(f"compensation:{back.id}", "succeeded", PRICE)]
+    assert [b.kind for b in shop.context.gateway.books].count("refund") == 1
+
+
+def _closed_because(shop, case_id: str) -> str:
+    with shop.context.tx(readonly=True) as tx:
+        [row] = tx.store.sql.all("SELECT payload FROM transition_history WHERE entity = 'case' "
+                                 "AND entity_id = :c AND trigger = 'close'",
+                                 {"c": int(case_id[2:])})
+    return str(tx.store.sql.doc(row[0])["reason"])
 
 
 def _error(shop, key: str) -> str:
