@@ -32,7 +32,7 @@ units (their line subtotal, within what its transactions paid) goes to that refu
   refund each) — until then the money they gave is held for it (in the ledger, not yet counted
   by the order) and it stays listed as owed for the rest (refunds_owed reads
   `given` from the progress). Progress is kept per refund of ours in the inbox
-  (`admin-refund:<key>`), current once settled too;
+  (`admin-refund:<key>`, service/admin_progress.py), current once settled too;
 - failing: a transaction of it that fails owes its part again through the refund of ours
   (service/failed_in_admin.py), listed once.
 
@@ -49,10 +49,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from integrations.db.money_store import MoneyStore
-from integrations.service import money_requests
+from integrations.service import admin_progress, money_requests
 from integrations.service.context import Context, Tx
 from integrations.service.money_effects import apply_effects
 from statemachine.money import (
@@ -128,8 +127,8 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
     for op in owed_in_admin(tx, order):
         if not op.lines:
             continue
-        progress = progress_of(tx, op)
-        priced = take_units(op, progress, pool)
+        progress = admin_progress.progress_of(tx, op)
+        priced = admin_progress.take_units(op, progress, pool)
         if not priced and ref not in progress["refs"]:
             continue  # this refund gives back none of its units
         give = max(min(goods + counted, op.amount - progress["given"],
@@ -139,11 +138,11 @@ def settle_covered(ctx: Context, tx: Tx, order: Order, goods: int, ref: str,
         progress.update(due=progress["due"] + priced, given=progress["given"] + give,
                         refs=sorted({*progress["refs"], ref}), waiting=sorted(waiting),
                         counted=int(progress.get("counted", 0)) + recount)
-        expect(progress, ref, priced - give, bool(given.waiting))
+        admin_progress.expect(progress, ref, priced - give, bool(given.waiting))
         goods, counted = goods - (give - recount), counted - recount
         # kept current, settled or not: what a failure or a chargeback reads next
-        tx.store.inbox_replace(progress_key(op), "admin-refund", progress, now)
-        if settles(op, progress):
+        tx.store.inbox_replace(admin_progress.progress_key(op), "admin-refund", progress, now)
+        if admin_progress.settles(op, progress):
             settled += settle_given(ctx, tx, order, op, progress["given"], ref, now,
                                      progress["counted"])
     return goods, settled, [(tuple(sorted(nos)), left) for nos, left, _, _ in pool if left > 0]
@@ -184,61 +183,6 @@ def unmark_given_back(tx: Tx, order_id: int, lines: dict[int, int]) -> dict[int,
     return taken
 
 
-def progress_of(tx: Tx, op: PaymentOperation) -> dict[str, Any]:
-    """What provider refunds gave a refund of ours so far: units of its lines, what Shopify
-    priced them at (`due`), the money given (`given`), their refs, their pending transactions."""
-    kept = tx.store.inbox_get(progress_key(op)) or {}
-    return {**kept, "target": op.order_id, "units": dict(kept.get("units", {})),
-            "due": int(kept.get("due", 0)), "given": int(kept.get("given", 0)),
-            "refs": list(kept.get("refs", [])), "waiting": list(kept.get("waiting", []))}
-
-
-def progress_key(op: PaymentOperation) -> str:
-    return f"admin-refund:{op.key}"
-
-
-def expect(progress: dict[str, Any], ref: str, change: int, pending: bool) -> None:
-    """What the provider refund `ref` still owes a refund of ours for its units while any of
-    its transactions is pending (`expects`, by refund): `change` added to it (the units' price
-    as they are given back, less the money as it comes). What a transaction of `ref` may pay
-    — or fail to pay — for these units is at most that, never the whole of its money (it may
-    pay another line, or shipping, too). Nothing kept once it owes nothing."""
-    expects = dict(progress.get("expects", {}))
-    if pending or ref in expects:
-        left = max(int(expects.get(ref, 0)) + change, 0)
-        if left:
-            expects[ref] = left
-        else:
-            expects.pop(ref, None)
-    progress["expects"] = expects
-
-
-def take_units(op: PaymentOperation, progress: dict[str, Any], pool: list[list[Any]]) -> int:
-    """Take from `pool` (the refund's lines not yet spoken for) the units `op` still lacks;
-    what the refund priced those units at (their share of each line's subtotal)."""
-    priced = 0
-    for line in op.lines:
-        had = int(progress["units"].get(str(line.line_no), 0))
-        for entry in pool:
-            nos, left, subtotal, units = entry
-            take = min(line.quantity - had, left) if line.line_no in nos else 0
-            if take > 0:
-                entry[1] -= take
-                had += take
-                priced += subtotal * take // units
-        progress["units"][str(line.line_no)] = had
-    return priced
-
-
-def settles(op: PaymentOperation, progress: dict[str, Any]) -> bool:
-    """All its units are given back, and the money with them: all it asks, or all the
-    provider will give (none of their transactions pending any more)."""
-    back = all(int(progress["units"].get(str(ln.line_no), 0)) >= ln.quantity
-               for ln in op.lines)
-    given = progress["given"]
-    return back and given > 0 and (given >= op.amount or not progress["waiting"])
-
-
 def settle_given(ctx: Context, tx: Tx, order: Order, op: PaymentOperation, given: int,
                  ref: str, now: datetime, counted: int = 0, why: str = "") -> list[str]:
     """Settle `op` for what the provider gave for its units (`counted` of it counted by the
@@ -273,7 +217,7 @@ def redone_as_amount(tx: Tx, op: PaymentOperation) -> bool:
     """A refund of ours naming units whose refund in the admin failed with nothing of it paid
     (service/failed_in_admin.py): the merchant may make it again naming the units, or as an
     amount with no line items (the units were given back by the refund that failed)."""
-    progress = progress_of(tx, op)
+    progress = admin_progress.progress_of(tx, op)
     return bool(progress.get("redo")) and not any(progress["units"].values())
 
 
@@ -285,19 +229,13 @@ def settle_all(ctx: Context, tx: Tx, order: Order, ref: str, now: datetime) -> l
     return _settle(ctx, tx, order, owed, sum(op.amount for op in owed), ref, now)[1]
 
 
-def still_lacking(tx: Tx, op: PaymentOperation) -> int:
-    """What a refund of ours owed in the admin still lacks: what it asks less the money
-    provider refunds already gave for its units (held for it until all are back)."""
-    return op.amount - (progress_of(tx, op)["given"] if op.lines else 0)
-
-
 def paid_back_by(tx: Tx, order: Order, amount: int) -> list[tuple[PaymentOperation, int]]:
     """The refunds of ours owed in the admin that `amount` paid to the buyer outside it (a
     lost chargeback: the bank gave the money back) covers, each with what it still lacked —
     matched as `covered`, on what each lacks: what an admin refund already gave one (one tin
     of two) is not paid a second time by the chargeback."""
     owed = owed_in_admin(tx, order)
-    lacking = {op.key: still_lacking(tx, op) for op in owed}
+    lacking = {op.key: admin_progress.still_lacking(tx, op) for op in owed}
     chosen = covered([replace(op, amount=lacking[op.key]) for op in owed], amount)
     return [(op, lacking[op.key]) for op in owed if op.key in {c.key for c in chosen}]
 
@@ -311,10 +249,12 @@ def settle_paid_back(ctx: Context, tx: Tx, order: Order,
     settled = _settle(ctx, tx, order, [op for op, _ in paid_back],
                       sum(op.amount for op, _ in paid_back), ref, now)[1]
     for op, lacking in paid_back:
-        if op.key in settled and op.lines:  # its progress says it is all given now, and by
-            progress = progress_of(tx, op)    # whom: money its admin refunds still bring is
-            progress.update(given=op.amount, paid_back=lacking, settled_by=ref)  # paid twice
-            tx.store.inbox_replace(progress_key(op), "admin-refund", progress, now)
+        if op.key in settled and op.lines:
+            # its progress says it is all given now, and by whom: money its admin refunds
+            # still bring is paid twice
+            progress = admin_progress.progress_of(tx, op)
+            progress.update(given=op.amount, paid_back=lacking, settled_by=ref)
+            tx.store.inbox_replace(admin_progress.progress_key(op), "admin-refund", progress, now)
     return sum(lacking for op, lacking in paid_back if op.key in settled)
 
 

@@ -9,7 +9,7 @@ same ¥39.90 — finance following the list paid the tin twice — and the case'
 waiting on the failed transaction, so the merchant's redo never settled it).
 
 The case's part of a failed transaction: at most what its refund still owed the case for its
-units (`expects` in the progress, admin_refunds.expect) and what the case still lacks. Whichever
+units (`expects` in the progress, admin_progress.expect) and what the case still lacks. Whichever
 comes first:
 
 - the refund (its transaction pending), then the failure: `failed_while_waited` — the case's
@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.db.money_store import MoneyStore
-from integrations.service import admin_refunds
+from integrations.service import admin_progress, admin_refunds
 from integrations.service.context import Context, Tx
 from statemachine.money import PaymentOperation
 from statemachine.order_aggregate import Order
@@ -42,17 +42,17 @@ def failed_while_waited(ctx: Context, tx: Tx, order: Order, transaction: str, am
     (oldest first); their parts. Every row it writes carries `now`."""
     left, parts = amount, []
     for op in admin_refunds.owed_in_admin(tx, order):
-        progress = admin_refunds.progress_of(tx, op) if op.lines else None
+        progress = admin_progress.progress_of(tx, op) if op.lines else None
         if progress is None or transaction not in progress["waiting"]:
             continue
         progress["waiting"].remove(transaction)
         part = _part(op, progress, left, int(progress.get("expects", {}).get(ref, left)))
-        admin_refunds.expect(progress, ref or "", -part, False)
+        admin_progress.expect(progress, ref or "", -part, False)
         if not progress["waiting"] and progress["given"] == 0:
             # nothing of it came: its units are free for the merchant's redo naming them
             progress.update(units={}, due=0, refs=[], expects={})
         _owe_again(tx, op, progress, part, failure, now)
-        if admin_refunds.settles(op, progress):  # the rest of it came: settled for that
+        if admin_progress.settles(op, progress):  # the rest of it came: settled for that
             admin_refunds.settle_given(ctx, tx, order, op, progress["given"], ref or "", now,
                                        int(progress.get("counted", 0)),
                                        _redo(op.provider, failure))
@@ -73,9 +73,9 @@ def failed_before_refund(tx: Tx, order: Order, again: PaymentOperation,
     for op in admin_refunds.owed_in_admin(tx, order):
         if not op.lines or left <= 0:
             continue
-        progress = admin_refunds.progress_of(tx, op)
+        progress = admin_progress.progress_of(tx, op)
         scratch = {**progress, "units": dict(progress["units"])}  # priced, not taken
-        part = _part(op, progress, left, admin_refunds.take_units(op, scratch, pool))
+        part = _part(op, progress, left, admin_progress.take_units(op, scratch, pool))
         if part > 0:
             _owe_again(tx, op, progress, part, failure, now)
             left -= part
@@ -104,7 +104,7 @@ def _owe_again(tx: Tx, op: PaymentOperation, progress: dict[str, Any], part: int
                failure: str, now: datetime) -> None:
     progress.update(failed=int(progress.get("failed", 0)) + part,
                     redo=f"{op.reason or 'refund'} — {_redo(op.provider, failure)}")
-    tx.store.inbox_replace(admin_refunds.progress_key(op), "admin-refund", progress, now)
+    tx.store.inbox_replace(admin_progress.progress_key(op), "admin-refund", progress, now)
 
 
 def _redo(provider: str, failure: str) -> str:

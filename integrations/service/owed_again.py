@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from integrations.db.money_store import MoneyStore
-from integrations.service import admin_refunds
+from integrations.service import admin_progress, admin_refunds
 from integrations.service.context import Context, Tx
 from statemachine.money import (
     REFUNDED_BY_MERCHANT,
@@ -48,12 +48,12 @@ def redo(tx: Tx, order: Order, money: int, ref: str, now: datetime) -> tuple[int
     lacks: settled once it lacks nothing. (What of `money` they took, the keys settled.)"""
     took, settled = 0, []
     for op in owed_again(tx, order):
-        progress = admin_refunds.progress_of(tx, op)
+        progress = admin_progress.progress_of(tx, op)
         give = min(money - took, op.amount - progress["given"])
         if give <= 0:
             continue
         progress.update(given=progress["given"] + give, refs=sorted({*progress["refs"], ref}))
-        tx.store.inbox_replace(admin_refunds.progress_key(op), "admin-refund", progress, now)
+        tx.store.inbox_replace(admin_progress.progress_key(op), "admin-refund", progress, now)
         took += give
         if progress["given"] >= op.amount \
                 and MoneyStore(tx.store.sql).settle(op.key, OperationStatus.SUCCEEDED, now, ref):

@@ -9,7 +9,7 @@ the chargeback came is waited for (`waiting`) and paid twice when it succeeds (`
 one naming them after it is matched by units (`given_again`), its money settled then paid twice
 at once and its pending transactions waited for in turn. Either way no more is paid twice than
 that refund priced the units at: its pending transactions are capped by what it still owes
-them (`expects`, per provider refund, admin_refunds.expect) — the rest of their money paid
+them (`expects`, per provider refund, admin_progress.expect) — the rest of their money paid
 other goods (the tea set beside the case's tin), the order's own refund. A waited transaction
 that fails owes nothing again (`paid_back_already`). Paid twice: the money is booked once,
 the case not refunded again, the units not marked again, the order counting it within what it
@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.db.money_store import MoneyStore
-from integrations.service import admin_refunds, orders
+from integrations.service import admin_progress, orders
 from integrations.service.admin_refunds import GivenBack
 from integrations.service.context import Context, Tx
 from statemachine.money import (
@@ -75,12 +75,12 @@ def given_again(ctx: Context, tx: Tx, order: Order, goods: int, ref: str, given:
     counted, notes = given.counted, []
     for op, progress in _settled_by_chargeback(tx, order):
         had = sum(int(n) for n in progress["units"].values())
-        priced = admin_refunds.take_units(op, progress, pool)
+        priced = admin_progress.take_units(op, progress, pool)
         if sum(int(n) for n in progress["units"].values()) == had:
             continue  # it names none of the units the chargeback paid for
         progress.update(refs=sorted({*progress["refs"], ref}),
                         waiting=sorted({*progress["waiting"], *given.waiting}))
-        admin_refunds.expect(progress, ref, priced, bool(given.waiting))  # caps the pending
+        admin_progress.expect(progress, ref, priced, bool(given.waiting))  # caps the pending
         twice, note = _pay_twice(ctx, tx, order, op, progress, min(goods + counted, priced),
                                  counted, ref, paying, now, goods)
         recount = min(twice, counted)
@@ -104,8 +104,8 @@ def _pay_twice(ctx: Context, tx: Tx, order: Order, op: PaymentOperation,
     twice = max(min(goods, int(progress.get("paid_back", 0)) - int(progress.get("twice", 0))),
                 0)
     progress["twice"] = int(progress.get("twice", 0)) + twice
-    admin_refunds.expect(progress, ref, -twice, False)
-    tx.store.inbox_replace(admin_refunds.progress_key(op), "admin-refund", progress, now)
+    admin_progress.expect(progress, ref, -twice, False)
+    tx.store.inbox_replace(admin_progress.progress_key(op), "admin-refund", progress, now)
     if twice <= 0:
         return 0, None
     order = tx.store.get_order(order.id, lock=True)
@@ -135,7 +135,7 @@ def paid_back_already(tx: Tx, order: Order, transaction: str, now: datetime) -> 
         if transaction not in progress["waiting"]:
             continue
         progress.update(waiting=[w for w in progress["waiting"] if w != transaction])
-        tx.store.inbox_replace(admin_refunds.progress_key(op), "admin-refund", progress, now)
+        tx.store.inbox_replace(admin_progress.progress_key(op), "admin-refund", progress, now)
         why.append(f"{progress['settled_by']} paid {op.key} back")
     return "; ".join(why) or None
 
@@ -148,7 +148,7 @@ def _settled_by_chargeback(tx: Tx, order: Order
     for op in MoneyStore(tx.store.sql).of_order(order.id):
         if op.kind is OperationKind.REFUND and op.status is OperationStatus.SUCCEEDED \
                 and op.provider in REFUNDED_BY_MERCHANT and op.lines:
-            progress = admin_refunds.progress_of(tx, op)
+            progress = admin_progress.progress_of(tx, op)
             if progress.get("paid_back") is not None:
                 found.append((op, progress))
     return found
