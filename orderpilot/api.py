@@ -147,7 +147,8 @@ class Orders:
         """A shipped order whose payment was only authorised is captured now (committed)."""
         if not order.authorisation:
             return order
-        money.execute_pending(self._ctx, order.id)
+        # made after the ship's commit, whose time is not returned: booked at a read of its own
+        money.execute_pending(self._ctx, order.id, self._ctx.clock.now())
         with self._ctx.tx(readonly=True) as tx:
             return tx.store.get_order(order.id)
 

@@ -70,10 +70,12 @@ def settle_cancel(ctx: Context, ports: Ports, order_id: str) -> str:
     if case.settled:
         return "already settled"
     tried: set[str] = set()
+    now = ctx.clock.now()  # the job's: every answer it books, retries included, is at it
     while (operation := settlement.request_refund(ctx, case, ports.gateway.provider)):
         tried.add(operation.key)
         try:
-            done = retrying(ports, lambda key=operation.key: money.execute(ctx, key, ports.gateway))
+            done = retrying(ports, lambda key=operation.key: money.execute(
+                ctx, key, now, ports.gateway))
             if done.status is OperationStatus.FAILED:
                 raise PermanentPaymentError(done.error or "the provider refused the refund")
         except SecretsUnavailable as error:  # never asked (not refused): the sweep pays it

@@ -124,10 +124,13 @@ def _paid_back(ctx: Context, outcome: Outcome) -> Outcome:
     if not recorded:
         return outcome
     number = ids.CASE.parse(outcome.body["case"]["id"])
+    # the decision's own time is not in its logged answer: the payment is booked at this
+    # request's (a replay's is the replay's)
+    now = ctx.clock.now()
     if "operation" in recorded:  # a decision logged before the answer named its status
-        granted = refunds.Granted(number, 0, "", key=recorded["operation"])
+        granted = refunds.Granted(number, 0, "", key=recorded["operation"], at=now)
     else:
-        granted = refunds.Granted(number, **recorded)
+        granted = refunds.Granted(number, **recorded, at=now)
     refund = refunds.paid_back(ctx, granted)
     return replace(outcome, body={**outcome.body, "case": refund.case.model_dump(mode="json"),
                                   "refund": refund.model_dump(mode="json", exclude={"case"})})

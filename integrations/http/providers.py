@@ -118,8 +118,9 @@ def _apply(ctx: Ctx, event: MoneyEvent):  # type: ignore[no-untyped-def]
 
 def _make(ctx: Ctx, keys: list[str]) -> None:
     """The provider calls a notice recorded; whatever stops one leaves it pending for the
-    money sweep (the notice itself is booked: its answer stands)."""
-    money.execute_after_commit(ctx, keys)
+    money sweep (the notice itself is booked: its answer stands). Booked at this request's
+    time, read once here: the notice's own is not in its outcome."""
+    money.execute_after_commit(ctx, keys, ctx.clock.now())
 
 
 def _refused_json(problem: str) -> JSONResponse:

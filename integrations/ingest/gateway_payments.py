@@ -80,7 +80,7 @@ def late_refund(ctx: Context, outcome: Outcome) -> Outcome:
     late = outcome.body.get("late_payment") or {}
     if not late.get("refund"):
         return outcome
-    money.execute_after_commit(ctx, [late["refund"]])
+    money.execute_after_commit(ctx, [late["refund"]], ctx.clock.now())  # this request's time
     status = money.get(ctx, late["refund"]).status.value
     return replace(outcome, body={**outcome.body,
                                   "late_payment": {**late, "refund_status": status}})

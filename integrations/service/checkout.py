@@ -9,6 +9,8 @@ before; the adapters there only speak to the providers.)
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from integrations.db.money_store import MoneyStore
 from integrations.service import money
 from integrations.service.context import Context
@@ -40,22 +42,24 @@ def open_checkout(ctx: Context, order_no: int, actor: str = "shop") -> Checkout:
 def capture(ctx: Context, order_no: int, payment_ref: str, amount: int,
             actor: str = "system:capture") -> PaymentOperation:
     """Capture an authorised payment of the order; the order is paid when it settles."""
-    now = ctx.clock.now()  # of the request (`execute` books the provider's answer at its own)
+    now = ctx.clock.now()  # of the request and of the provider's answer booked
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
         key = money.key_for(tx, f"capture:{order.public_id}", order.id)
         operation = money.request(ctx, tx, order, OperationKind.CAPTURE, amount, key, actor,
                                   payment_ref=payment_ref, at=now)
-    return _made(ctx, operation.key)
+    return _made(ctx, operation.key, now)
 
 
-def _made(ctx: Context, key: str) -> PaymentOperation:
-    """Make the recorded capture after its commit and answer it as it ends. A timeout or
+def _made(ctx: Context, key: str, now: datetime) -> PaymentOperation:
+    """Make the recorded capture after its commit and answer it as it ends, the provider's
+    answer booked at `now` (the call's). A timeout or
     unreadable secrets are raised as before (pending: retry with the same key); anything
     else stopping it there — a collision settling the provider's answer, the store away — is
     answered with the capture pending, its error saying why, for the money sweep (never
     raised over the recorded capture the provider may have made)."""
-    money.execute_after_commit(ctx, [key], raising=(TransientPaymentError, SecretsUnavailable))
+    money.execute_after_commit(ctx, [key], now,
+                               raising=(TransientPaymentError, SecretsUnavailable))
     return money.get(ctx, key)
 
 
@@ -66,6 +70,7 @@ def capture_order(ctx: Context, order_no: int, actor: str = "system:capture"
     with ctx.tx(readonly=True) as tx:
         prior = MoneyStore(tx.store.sql).latest(f"capture:{ids.ORDER(order_no)}", order_no)
     if prior is not None and prior.status is not OperationStatus.FAILED:
-        return _made(ctx, prior.key)  # in flight: retry with its key; done: replay
+        # in flight: retry with its key (booked at this call's time); done: replay
+        return _made(ctx, prior.key, ctx.clock.now())
     checkout = open_checkout(ctx, order_no, actor)
     return capture(ctx, order_no, checkout.payment_ref, checkout.amount, actor)

@@ -55,8 +55,11 @@ SECRETS_UNAVAILABLE = "payment secrets unavailable"
 LEFT_TO_THE_SWEEP = "left to the money sweep"
 
 
-def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> PaymentOperation:
+def execute(ctx: Context, key: str, now: datetime,
+            gateway: PaymentGateway | None = None) -> PaymentOperation:
     """Make the provider call of a pending operation and settle it; returns it as it ends.
+    Every row it writes is at `now`: the time of the service call that executes it (issue 10,
+    one clock read per call) — the call that recorded it, or the money sweep's pass.
 
     Raises TransientPaymentError, or SecretsUnavailable (the provider's credentials could
     not be read: it was never asked) — the operation stays pending, its error saying why:
@@ -67,11 +70,10 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
     if operation.provider in REFUNDED_BY_MERCHANT:  # made in the provider's admin, not by us
         return operation
     if operation.kind is K.CAPTURE and (unwanted := _capture_unwanted(ctx, operation)):
-        now = ctx.clock.now()  # of the failed capture and of the release it asks for
         failed = fail(ctx, key, unwanted, now)
         _release_superseded(ctx, operation, now)
         return failed
-    if HELD in operation.purpose and (held := _still_held(ctx, operation)) is not None:
+    if HELD in operation.purpose and (held := _still_held(ctx, operation, now)) is not None:
         return held
     try:
         result = _call(gateway or ctx.gateway, operation)
@@ -84,18 +86,20 @@ def execute(ctx: Context, key: str, gateway: PaymentGateway | None = None) -> Pa
             MoneyStore(tx.store.sql).note_attempt(key, f"{SECRETS_UNAVAILABLE}: {error}")
         raise
     except PermanentPaymentError as error:
-        return fail(ctx, key, str(error), ctx.clock.now())  # when the refusal came
+        # booked at the call's `now`, not when the refusal came back: one call, one time
+        return fail(ctx, key, str(error), now)
     if result.status != "succeeded":  # accepted; the provider's webhook confirms it later
         with ctx.tx() as tx:
             MoneyStore(tx.store.sql).note_provider_ref(key, result.ref)
         return get(ctx, key)
-    return settle(ctx, key, result)
+    return settle(ctx, key, result, now)
 
 
 WAITING = "waiting for chargeback"
 
 
-def _still_held(ctx: Context, operation: PaymentOperation) -> PaymentOperation | None:
+def _still_held(ctx: Context, operation: PaymentOperation, now: datetime
+                ) -> PaymentOperation | None:
     """A refund held while a chargeback of the payment is open (a lost parcel's compensation):
     still open — left pending, its error saying what it waits for, the provider not asked (it
     refuses every refund of a charged-back payment); lost where the provider refuses for good
@@ -111,11 +115,11 @@ def _still_held(ctx: Context, operation: PaymentOperation) -> PaymentOperation |
                 "any refund of a charged-back payment; the money sweep makes it once won"))
         return get(ctx, operation.key)
     if (refused := chargeback_refusal(order, reserved)) is not None:
-        return fail(ctx, operation.key, refused, ctx.clock.now())
+        return fail(ctx, operation.key, refused, now)
     return None
 
 
-def execute_quietly(ctx: Context, keys: Sequence[str]) -> list[PaymentOperation]:
+def execute_quietly(ctx: Context, keys: Sequence[str], now: datetime) -> list[PaymentOperation]:
     """Execute operations right after the commit that recorded them; a transient failure is
     left to the retry flow (the operation stays pending), so the caller's work stands. So are
     payment secrets that cannot be read (SecretsUnavailable: the provider never asked, the
@@ -124,7 +128,7 @@ def execute_quietly(ctx: Context, keys: Sequence[str]) -> list[PaymentOperation]
     done = []
     for key in keys:
         try:
-            done.append(execute(ctx, key))
+            done.append(execute(ctx, key, now))
         except TransientPaymentError as error:
             log.warning("payment operation %s left pending: %s", key, error)
         except SecretsUnavailable as error:
@@ -134,7 +138,7 @@ def execute_quietly(ctx: Context, keys: Sequence[str]) -> list[PaymentOperation]
     return done
 
 
-def execute_after_commit(ctx: Context, keys: Sequence[str], *,
+def execute_after_commit(ctx: Context, keys: Sequence[str], now: datetime, *,
                          raising: tuple[type[Exception], ...] = (),
                          gateway: PaymentGateway | None = None) -> None:
     """Make the provider calls a committed unit of work recorded (a booked event, a granted
@@ -146,11 +150,11 @@ def execute_after_commit(ctx: Context, keys: Sequence[str], *,
     or an error the provider's SDK raised — noted on the operation's `error` too, so the
     caller's answer ('pending') and finance's list say why, not only the log.
     `raising`: the errors a caller answers itself (`refund_case` raises a timeout, as
-    documented), raised once noted. `gateway`: the one to call (the console's ports), else
-    the shop's."""
+    documented), raised once noted. `now`: the committed call's, at which its answers are
+    booked. `gateway`: the one to call (the console's ports), else the shop's."""
     for key in keys:
         try:
-            execute(ctx, key, gateway)
+            execute(ctx, key, now, gateway)
         except raising:
             raise
         except TransientPaymentError as error:  # noted by execute
@@ -180,7 +184,7 @@ def _note_left(ctx: Context, key: str, error: Exception) -> None:
         log.exception("payment operation %s: its error could not be noted", key)
 
 
-def execute_pending(ctx: Context, order_no: int) -> None:
+def execute_pending(ctx: Context, order_no: int, now: datetime) -> None:
     """Execute, after the commit that recorded them, every operation of an order still
     waiting for the provider (a lost or returned parcel's compensation, a capture at ship),
     through `execute_after_commit`: never raised over that commit (nor is a failure to read
@@ -192,13 +196,14 @@ def execute_pending(ctx: Context, order_no: int) -> None:
     except Exception:
         log.exception("payment operations of order %s left to the money sweep", order_no)
         return
-    execute_after_commit(ctx, keys)
+    execute_after_commit(ctx, keys, now)
 
 
 @retrying("settling a payment operation")  # one transaction, re-run whole after a collision
-def settle(ctx: Context, key: str, result: PaymentResult) -> PaymentOperation:
-    """Book a provider's answer once: the operation, the order / case, the ledger."""
-    operation, now = get(ctx, key), ctx.clock.now()
+def settle(ctx: Context, key: str, result: PaymentResult, now: datetime) -> PaymentOperation:
+    """Book a provider's answer once: the operation, the order / case, the ledger, at the
+    caller's `now` (the provider's own time, if it gives one, stays in its answer)."""
+    operation = get(ctx, key)
     with ctx.tx() as tx:
         order = tx.store.get_order(operation.order_id, lock=True)
         settle_in(ctx, tx, order, operation, result, now)
@@ -280,7 +285,7 @@ def _release_superseded(ctx: Context, op: PaymentOperation, now: datetime) -> No
         key = request(ctx, tx, order, K.VOID, op.amount, f"void:{order.public_id}:"
                       f"{op.payment_ref}", "system:money", payment_ref=op.payment_ref,
                       reason="another payment paid the order", at=now).key
-    execute_quietly(ctx, [key])
+    execute_quietly(ctx, [key], now)
 
 
 def _call(gateway: PaymentGateway, op: PaymentOperation) -> PaymentResult:

@@ -31,8 +31,10 @@ def refund_case(ctx: Context, case_no: int, actor: str,
     operation stays pending: retry with the same key, or the money sweep pays it). Anything
     else stopping the call after that commit (a collision settling it, the store away) is
     answered with the refund pending, its error saying why (`money.execute_after_commit`)."""
-    key = _case_refund_recorded(ctx, case_no, actor, amount, ctx.clock.now())
-    money.execute_after_commit(ctx, [key], raising=(TransientPaymentError, SecretsUnavailable))
+    now = ctx.clock.now()  # of the refund recorded and of the provider's answer booked
+    key = _case_refund_recorded(ctx, case_no, actor, amount, now)
+    money.execute_after_commit(ctx, [key], now,
+                               raising=(TransientPaymentError, SecretsUnavailable))
     return money.get(ctx, key)
 
 
@@ -42,8 +44,9 @@ def try_refund_case(ctx: Context, case_no: int, actor: str,
     (`payment secrets unavailable: …`, the provider never asked), or a collision settling it
     — with the operation left pending (its error noted) instead of raising it: the money
     sweep retries it under the same key, as a repeat of this call would."""
-    key = _case_refund_recorded(ctx, case_no, actor, amount, ctx.clock.now())
-    money.execute_after_commit(ctx, [key])
+    now = ctx.clock.now()  # of the refund recorded and of the provider's answer booked
+    key = _case_refund_recorded(ctx, case_no, actor, amount, now)
+    money.execute_after_commit(ctx, [key], now)
     return money.get(ctx, key)
 
 
@@ -93,14 +96,14 @@ def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: s
     a second one, and the sweep paid both. `key`: the caller's own, or the key a previous
     answer carried (`refund:<order>:<key>`) — either names the same refund."""
     _check_money(amount=amount, reason=reason)
-    now = ctx.clock.now()
+    now = ctx.clock.now()  # of the refund recorded and of the provider's answer booked
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)
         base = _refund_key(tx, order, key) if key else \
             f"refund:{order.public_id}:{NUMBERED}{_count(tx, order) + 1}"
         operation = money.request(ctx, tx, order, OperationKind.REFUND, amount, base, actor,
                                   reason=reason, at=now)
-    money.execute_after_commit(ctx, [operation.key])
+    money.execute_after_commit(ctx, [operation.key], now)
     return money.get(ctx, operation.key)
 
 

@@ -37,7 +37,7 @@ def retry_pending(ctx: Context, now: datetime, limit: int = 100) -> int:
     """Make again, with their own keys, the provider calls still pending; how many settled."""
     with ctx.tx(readonly=True) as tx:
         keys = MoneyStore(tx.store.sql).pending(now - RETRY_AFTER, limit)
-    done = money.execute_quietly(ctx, keys)
+    done = money.execute_quietly(ctx, keys, now)
     return sum(op.status is not OperationStatus.PENDING for op in done)
 
 
@@ -59,5 +59,5 @@ def release_abandoned(ctx: Context, now: datetime, limit: int = 100) -> int:
                 ctx, tx, order, OperationKind.VOID, order.total, key, "system:money-sweep",
                 payment_ref=payment_ref, reason=f"payment released: order {order.state}",
                 at=now).key)
-    done = money.execute_quietly(ctx, keys)
+    done = money.execute_quietly(ctx, keys, now)
     return sum(op.status is OperationStatus.SUCCEEDED for op in done)

@@ -32,9 +32,10 @@ log = logging.getLogger(__name__)
 def report_lost(ctx: Context, shipment_id: int, reason: str, actor: str,
                 settle: str | None = None) -> Claim:
     """Mark the parcel lost (if not yet), compensate the buyer and file the carrier claim."""
+    now = ctx.clock.now()  # of the loss, the claim and the compensation paid out
     with ctx.tx() as tx:
-        claim = _lost(ctx, tx, shipment_id, reason, actor, settle, ctx.clock.now())
-    money.execute_pending(ctx, claim.order_id)  # pay the compensation out, after commit
+        claim = _lost(ctx, tx, shipment_id, reason, actor, settle, now)
+    money.execute_pending(ctx, claim.order_id, now)  # pay the compensation out, after commit
     return claim
 
 
@@ -43,13 +44,14 @@ def lose_stalled(ctx: Context, shipment_id: int, reason: str, actor: str) -> Cla
     nothing written) when the parcel is moving again — a scan came after the form was shown, so
     the stall it answers is over (a chase is refused alike). One the carrier reported lost
     meanwhile is compensated, as the form asks."""
+    now = ctx.clock.now()  # of the loss, the claim and the compensation paid out
     with ctx.tx() as tx:
         shipment = tx.store.get_shipment(shipment_id, lock=True)
         if shipment.state not in (ShipmentState.STALLED, ShipmentState.LOST):
             raise InvalidTransition("shipment", shipment.public_id, shipment.state.value,
                                     "declare_lost", SHIPMENT_LIFECYCLE.allowed(shipment.state))
-        claim = _lost(ctx, tx, shipment_id, reason, actor, None, ctx.clock.now())
-    money.execute_pending(ctx, claim.order_id)
+        claim = _lost(ctx, tx, shipment_id, reason, actor, None, now)
+    money.execute_pending(ctx, claim.order_id, now)
     return claim
 
 
@@ -62,7 +64,7 @@ def _lose_if_still_silent(ctx: Context, shipment_id: int, since: datetime, reaso
         if not _still_silent(tx, shipment_id, since):
             return None
         claim = _lost(ctx, tx, shipment_id, reason, actor, None, now)
-    money.execute_pending(ctx, claim.order_id)
+    money.execute_pending(ctx, claim.order_id, now)
     return claim
 
 
@@ -236,7 +238,7 @@ def receive_return(ctx: Context, shipment_id: int, result: str, notes: str | Non
                         now=now)
         claims.close_if_settled(ctx, tx, order.id, actor, f"parcel {shipment.public_id} "
                                                           f"returned; settled by {how}", now)
-    money.execute_pending(ctx, claim.order_id)  # pay the compensation out, after commit
+    money.execute_pending(ctx, claim.order_id, now)  # pay the compensation out, after commit
     return claim
 
 

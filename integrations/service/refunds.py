@@ -12,7 +12,7 @@ Return cases move to awaiting_return; the refund follows inspection of the goods
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from integrations.db import buyers
@@ -57,13 +57,15 @@ class Granted:
     """The refund a grant recorded with it: `key`, to pay after the commit (`pay`) — or, when
     the store refused to record it, `refused`: the guard's words (its order refunded in full
     already, by a cancellation), key None, nothing asked of the provider. `amount`: what the
-    case was owed. The approval stands either way."""
+    case was owed. `at`: the grant's time, at which the refund's answer is booked (`paid_back`).
+    The approval stands either way."""
 
     case_id: int
     amount: int
     currency: str
     key: str | None = None
     refused: str | None = None
+    at: datetime = field(kw_only=True)
 
 
 @retrying("the review decision")  # one transaction, re-run whole after a collision
@@ -99,8 +101,8 @@ def record_granted(ctx: Context, tx: Tx, case_id: int, actor: str, now: datetime
         recorded = money_refunds.request_case_refund(ctx, tx, order, case, actor, at=now)
     except GuardRejected as refusal:
         owed = amount_due(case, case_money.claims_refunded(tx, case))
-        return Granted(case_id, owed, order.currency, refused=str(refusal))
-    return Granted(case_id, recorded.amount, recorded.currency, key=recorded.key)
+        return Granted(case_id, owed, order.currency, refused=str(refusal), at=now)
+    return Granted(case_id, recorded.amount, recorded.currency, key=recorded.key, at=now)
 
 
 def paid_back(ctx: Context, granted: Granted) -> CaseRefund:
@@ -112,7 +114,7 @@ def paid_back(ctx: Context, granted: Granted) -> CaseRefund:
     if granted.key is None:
         return CaseRefund.refused_by_store(get(ctx, granted.case_id), granted.amount,
                                            granted.currency, granted.refused or "refused")
-    return answered(ctx, pay(ctx, granted.key), get(ctx, granted.case_id))
+    return answered(ctx, pay(ctx, granted.key, granted.at), get(ctx, granted.case_id))
 
 
 def answered(ctx: Context, done: PaymentOperation, case: CaseView) -> CaseRefund:
@@ -124,14 +126,15 @@ def answered(ctx: Context, done: PaymentOperation, case: CaseView) -> CaseRefund
     return refund.model_copy(update={"error": masked_for(ctx, done.order_id, done.error)})
 
 
-def pay(ctx: Context, key: str) -> PaymentOperation:
+def pay(ctx: Context, key: str, now: datetime) -> PaymentOperation:
     """Make a recorded refund's provider call (the shop's gateway) and book its answer; as it
     ends — pending after a timeout, or when the payment secrets cannot be read (its `error`
     `payment secrets unavailable: …`, nothing asked of the provider): the money sweep makes
     it again with the same key; so does a collision (or the store away) settling the answer:
     the sweep asks again under the key and the provider answers with its first result. Never
-    raises for any of them: the approval before it stands."""
-    money.execute_after_commit(ctx, [key])
+    raises for any of them: the approval before it stands. The answer is booked at `now`,
+    the grant's time."""
+    money.execute_after_commit(ctx, [key], now)
     return money.get(ctx, key)
 
 
@@ -170,7 +173,7 @@ def settle(ctx: Context, case_id: int, gateway: PaymentGateway) -> str:
         return _refused_by_store(ctx, case_id, refusal, now)
     try:  # the refund's commit is behind us: nothing after it is raised over it, but a
         # timeout (the console job's retry asks again under the key) and unreadable secrets
-        money.execute_after_commit(ctx, [key], gateway=gateway,
+        money.execute_after_commit(ctx, [key], now, gateway=gateway,
                                    raising=(TransientPaymentError, SecretsUnavailable))
     except SecretsUnavailable as error:  # recorded, never asked: the money sweep pays it
         return (f"{get(ctx, case_id).state}: refund pending: {money.SECRETS_UNAVAILABLE} "

@@ -84,7 +84,7 @@ def test_an_approval_the_settle_job_paid_first_is_not_paid_again(any_url, clock)
     assert key == f"refund:{case_id}"
     assert settle_refund(shop.context, console(shop), case_id) == "refunded"
     # When the approval's call is made after it
-    assert refunds.pay(shop.context, key).status.value == "succeeded"
+    assert refunds.pay(shop.context, key, shop.clock.now()).status.value == "succeeded"
     # Then the money moved once
     assert money_rows(shop) == ([("refund", "succeeded", 1999)], [("refund", 1999)])
     assert shop.orders.get(order_id).refunded == 1999

@@ -57,7 +57,7 @@ def test_a_partial_refund_in_flight_keeps_its_units_from_another_cases_refund(sh
         refund_case(shop.context, number(second), "cs-li")
     # When the first refund goes through, by amount
     shop.context.gateway.transient_rate = 0.0
-    operation = money.execute(shop.context, f"refund:{first}")
+    operation = money.execute(shop.context, f"refund:{first}", shop.clock.now())
     assert (operation.status, operation.amount) == ("succeeded", PARTIAL)
     assert [(ln.line_no, ln.quantity) for ln in operation.lines] == [(1, 2)]
     # Then the case is refunded ¥50 and settles both mugs; the order shows ¥50 back
@@ -92,7 +92,7 @@ def test_a_refund_booked_after_its_case_closed_still_settles_its_units(shop):
     # When the case is closed meanwhile and the refund then goes through
     shop.cases.fire(case_id, "close", reason="买家已同意部分退款", actor="cs-wang")
     shop.context.gateway.transient_rate = 0.0
-    money.execute(shop.context, f"refund:{case_id}")
+    money.execute(shop.context, f"refund:{case_id}", shop.clock.now())
     # Then the order books the ¥50 and the units it paid for are settled
     assert shop.orders.get(order.id).refunded == PARTIAL
     assert refunded_units(shop, order.id) == [2]

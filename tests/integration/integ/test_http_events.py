@@ -218,10 +218,10 @@ def collide_once_settling(monkeypatch):
     writer, past the retries of the settling transaction), as 2ae96b4's Stripe test does."""
     real, collisions = money.settle, [Contention("settling the refund", 6, "deadlock")]
 
-    def settle(ctx, key, result):
+    def settle(ctx, key, result, now):
         if collisions:
             raise collisions.pop()
-        return real(ctx, key, result)
+        return real(ctx, key, result, now)
 
     monkeypatch.setattr(money, "settle", settle)
     return collisions

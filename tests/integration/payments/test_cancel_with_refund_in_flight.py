@@ -32,7 +32,7 @@ def test_a_refund_in_flight_at_cancel_is_paid_once_and_booked(any_url, clock):
                                                 at=pilot.clock.now()).key
     # When the buyer cancels, the case's refund is made, and the console settles the cancel
     cancelled = pilot.orders.fire(order.id, "cancel", reason="买家不要了")
-    made = money.execute(pilot.context, key)
+    made = money.execute(pilot.context, key, pilot.clock.now())
     told = []
     settled = settle_cancel(pilot.context, Ports(gateway, carrier=None, notify=told.append),
                             order.id)

@@ -163,7 +163,8 @@ def test_a_capture_made_just_after_another_payment_paid_the_order_is_refunded(sh
     shop.stripe._capture(pi, {})
     key = f"capture:{order_id}"
     money.settle(shop.pilot.context, key, PaymentResult(
-        "capture", shop.stripe.intents[pi]["latest_charge"], pi, 9998, "CNY", key))
+        "capture", shop.stripe.intents[pi]["latest_charge"], pi, 9998, "CNY", key),
+        shop.pilot.clock.now())
     # Then that second charge is refunded automatically, as late money is, not left to ops
     shop.pilot.payments.sweep(START + timedelta(minutes=20))
     refunds = shop.stripe.calls("POST", "/v1/refunds")

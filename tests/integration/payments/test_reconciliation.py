@@ -201,7 +201,7 @@ def test_late_dollars_for_a_yuan_order_reconcile_in_dollars(any_url, clock):
             _, follow = apply_money_event(pilot.context, MoneyEvent(
                 "stripe", "evt_late_usd", "captured", pi, 139900, "USD", clock.now(),
                 order_id=order))
-            money.execute_quietly(pilot.context, follow)
+            money.execute_quietly(pilot.context, follow, clock.now())
             assert pilot.orders.get(order).state == "expired"
             # When the day is reconciled against Stripe's balance transactions
             start = clock.now().replace(hour=0, minute=0, second=0)

@@ -76,7 +76,7 @@ def test_a_payment_under_an_open_dispute_is_not_refunded(any_url, clock):
         money.request(pilot.context, tx, locked, OperationKind.REFUND, 4_000,
                       f"cancel-refund:{order.id}", "system:settle-cancel",
                       purpose={"cancel": order.id}, at=clock.now())
-    done = money.execute(other.context, f"cancel-refund:{order.id}")
+    done = money.execute(other.context, f"cancel-refund:{order.id}", clock.now())
     # Then it refuses, as Stripe refuses to refund a disputed charge (before: the ¥40 was
     # paid while the bank decided)
     assert (done.status.value, "(charge_disputed)" in (done.error or "")) == ("failed", True)
@@ -141,7 +141,7 @@ def test_an_authorisation_reported_to_one_process_is_captured_by_another(any_url
     outcome, [key] = _notice(first, order, "authorised", "pi-auth-1")
     assert "capture requested" in outcome.body["note"]
     # When another process makes it (the money sweep's retry)
-    operation = money.execute(second.context, key)
+    operation = money.execute(second.context, key, second.clock.now())
     # Then its gateway adopts the payment as the store booked it, and the order is paid
     assert (operation.status.value, operation.amount) == ("succeeded", 7_000)
     assert second.orders.get(order.id).paid == 7_000
@@ -165,6 +165,6 @@ def test_an_authorisation_for_an_expired_order_is_released_by_another_process(an
     outcome, [key] = _notice(first, order, "authorised", "pi-late-1")
     assert "released" in outcome.body["note"]
     # When another process makes the release, Then the provider releases it
-    assert money.execute(second.context, key).status.value == "succeeded"
+    assert money.execute(second.context, key, second.clock.now()).status.value == "succeeded"
     first.close()
     second.close()

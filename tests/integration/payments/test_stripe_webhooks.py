@@ -111,10 +111,10 @@ def test_an_authorisation_whose_capture_collides_is_answered_200_and_the_sweep_s
     shop.stripe.authorise(pi)
     real, collisions = money.settle, [Contention("settling the capture", 6, "deadlock")]
 
-    def settle(ctx, key, result):
+    def settle(ctx, key, result, now):
         if collisions:
             raise collisions.pop()
-        return real(ctx, key, result)
+        return real(ctx, key, result, now)
 
     monkeypatch.setattr(money, "settle", settle)
     # When Stripe reports the authorisation

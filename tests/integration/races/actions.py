@@ -184,7 +184,7 @@ def provider_captured(pilot: OrderPilot, order_id: str, payment_ref: str, amount
 
         ctx = replace(ctx, gateway=SharedProvider(provider))
     outcome, follow = apply_money_event(ctx, event)
-    money.execute_quietly(ctx, follow)
+    money.execute_quietly(ctx, follow, ctx.clock.now())
     return str(outcome.body.get("note") or outcome.status)
 
 
@@ -302,7 +302,8 @@ def execute_refund(pilot: OrderPilot, key: str, status: str = "succeeded") -> st
     """A recorded refund made at the provider, then settled from its answer (money.execute)."""
     from integrations.service import money
 
-    return money.execute(pilot.context, key, _RefundingGateway(status)).status.value
+    return money.execute(pilot.context, key, pilot.clock.now(),
+                         _RefundingGateway(status)).status.value
 
 
 def provider_refunded(pilot: OrderPilot, order_id: str, payment_ref: str, total: int,
@@ -336,7 +337,8 @@ def provider_refunded_and_made(pilot: OrderPilot, order_id: str, payment_ref: st
                         datetime.fromisoformat(at), order_id=order_id)
     outcome, follow = apply_money_event(pilot.context, notice)
     gateway = SharedProvider(provider)
-    made = [money.execute(pilot.context, key, gateway).status.value for key in follow]
+    now = pilot.clock.now()
+    made = [money.execute(pilot.context, key, now, gateway).status.value for key in follow]
     return f"{outcome.body.get('note') or outcome.status}; made {made}"
 
 

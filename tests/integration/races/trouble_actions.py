@@ -132,4 +132,4 @@ def pay_recorded_refund(pilot: OrderPilot, key: str, provider: str) -> str:
     from tests.integration.races.provider import SharedProvider
 
     ctx = replace(pilot.context, gateway=SharedProvider(provider))
-    return refunds.pay(ctx, key).status.value
+    return refunds.pay(ctx, key, pilot.clock.now()).status.value

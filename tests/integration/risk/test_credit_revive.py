@@ -18,7 +18,7 @@ def money_arrives(pilot, order, payment_ref: str) -> str:
     ctx = replace(pilot.context, settings=pilot.context.settings.model_copy(
         update={"late_payments": "revive"}))
     outcome, follow = apply_money_event(ctx, event)
-    money.execute_quietly(ctx, follow)
+    money.execute_quietly(ctx, follow, ctx.clock.now())
     return str(outcome.body.get("note") or outcome.status)
 
 
