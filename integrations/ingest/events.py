@@ -13,6 +13,7 @@ from integrations.service.inputs import (
     Currency,
     Edge,
     Money,
+    PaymentRef,
     PlaceOrder,
     When,
 )
@@ -50,7 +51,7 @@ class PaymentEvent(Inbound):
     order_id: str = Field(pattern=r"^o-[0-9]{1,18}$")
     amount: Money = Field(gt=0, le=MAX_MONEY, description="minor units")
     currency: Currency | None = None
-    payment_ref: str = Field(min_length=1, max_length=limits.REF)
+    payment_ref: PaymentRef
     case_id: str | None = Field(None, pattern=r"^c-[0-9]{1,18}$",
                                 description="the after-sales case a refund settles, if any")
     reason: str | None = Field(None, max_length=limits.REASON)

@@ -19,6 +19,7 @@ from integrations.service import orders
 from integrations.service.buyer_ids import imported_buyer
 from integrations.service.context import Context
 from integrations.service.idempotency import replay_or_none
+from integrations.service.input_checks import provider_ref_problem
 from integrations.service.inputs import PlaceOrder, check_when, parse
 from statemachine import ids
 from statemachine.currency import minor, split_total
@@ -163,6 +164,9 @@ def _paid(paid: Any, currency: str, goods: int, problems: dict[str, str]) -> dic
                                   "cannot be imported as paid"
     if not paid.get("payment_ref"):
         problems["paid.payment_ref"] = "required when the order was paid"
+    else:  # refused here, with the row, not once the order is placed (pay checks it too)
+        problems |= provider_ref_problem("paid.payment_ref", str(paid["payment_ref"]),
+                                         "part of the refund's idempotency key")
     return {"amount": amount, "payment_ref": str(paid.get("payment_ref", ""))}
 
 

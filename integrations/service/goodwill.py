@@ -6,12 +6,11 @@ ended (GoodwillRefund)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from integrations.service import money_refunds
 from integrations.service.context import Context
-from integrations.service.input_checks import check_actor, check_text
+from integrations.service.input_checks import check_actor, check_text, provider_ref_problem
 from integrations.service.refunds_owed import masked_for
 from integrations.service.views import GoodwillRefund, OrderView
 from statemachine import ids, limits
@@ -70,12 +69,5 @@ def _text_problem(name: str, value: Any) -> dict[str, str]:
     return {}
 
 
-# the key travels to the provider as its idempotency key, an HTTP header: printable ASCII
-KEY = re.compile(r"[\x21-\x7e]{1," + str(limits.REF) + "}")
-
-
 def _key_problem(key: Any) -> dict[str, str]:
-    if key is None or isinstance(key, str) and KEY.fullmatch(key):
-        return {}
-    return {"key": f"expected 1–{limits.REF} printable ASCII characters, no spaces (it is "
-                   f"sent to the provider as the idempotency key) (got {key!r})"}
+    return provider_ref_problem("key", key, "the idempotency key")

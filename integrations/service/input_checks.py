@@ -11,6 +11,7 @@ ISO 4217 codes of money a buyer pays in (not XTS, XXX, metals, units of account,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -44,6 +45,38 @@ def _shop_currency(code: str) -> str:
         raise PydanticCustomError("currency", problem)
     return code
 
+
+# Text we send a payment provider as an identifier: a refund key (Stripe's Idempotency-Key, an
+# HTTP header the SDK encodes latin-1; Alipay's out_request_no), a payment id (the key of a late
+# payment's refund carries it). A Chinese key failed in the Stripe SDK with UnicodeEncodeError,
+# was answered pending and retried by the sweep for ever: checked here, at the edge, instead.
+PROVIDER_REF = re.compile(r"[\x21-\x7e]{1," + str(limits.REF) + "}")
+
+
+def provider_ref_expected(sent_as: str) -> str:
+    return (f"expected 1–{limits.REF} printable ASCII characters, no spaces (it is sent to "
+            f"the provider as {sent_as})")
+
+
+def provider_ref_problem(field: str, value: Any, sent_as: str) -> dict[str, str]:
+    """{field: what is expected} unless `value` (None: not given) may go to a provider."""
+    if value is None or isinstance(value, str) and PROVIDER_REF.fullmatch(value):
+        return {}
+    return {field: f"{provider_ref_expected(sent_as)} (got {str(value)[:40]!r})"}
+
+
+def _provider_ref(value: str) -> str:
+    if problem := limits.unstorable(value):  # the store's own reason first (a NUL, …)
+        raise PydanticCustomError("unstorable", problem)
+    if not PROVIDER_REF.fullmatch(value):
+        raise PydanticCustomError("provider_ref", provider_ref_expected(
+            "part of the refund's idempotency key"))
+    return value
+
+
+# a provider's payment id as a caller reports it (Stripe pi_…, Alipay's trade number)
+PaymentRef = Annotated[str, Field(min_length=1, max_length=limits.REF),
+                       AfterValidator(_provider_ref)]
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. CNY"),
                      AfterValidator(_shop_currency)]

@@ -19,6 +19,7 @@ from integrations.service.input_checks import (
     Currency,
     Edge,
     Money,
+    PaymentRef,
     When,
     check_actor,
     check_text,
@@ -93,7 +94,7 @@ class Receipt(Edge):
 
 class Pay(Edge):
     amount: Money = Field(gt=0)
-    payment_ref: str = Field(min_length=1, max_length=limits.REF)
+    payment_ref: PaymentRef
     authorised_only: Annotated[bool, Strict()] = Field(
         False, description="the provider authorised the amount and holds it for capture at "
                            "shipping: the order is fulfilled, nothing is counted as paid yet")
@@ -101,12 +102,12 @@ class Pay(Edge):
 
 class StartPayment(Edge):
     amount: Money = Field(gt=0)
-    payment_ref: str = Field(min_length=1, max_length=limits.REF)
+    payment_ref: PaymentRef
     method: str | None = Field(None, pattern=NAME, description="card, bank_transfer, …")
 
 
 class FailPayment(Edge):
-    payment_ref: str = Field(min_length=1, max_length=limits.REF)
+    payment_ref: PaymentRef
     reason: str | None = Field(None, max_length=limits.REASON)
 
 
@@ -116,7 +117,7 @@ class Capture(Edge):
 
 class Revive(Edge):
     amount: Money = Field(gt=0)
-    payment_ref: str = Field(min_length=1, max_length=limits.REF)
+    payment_ref: PaymentRef
 
 
 class ExtendHold(Edge):

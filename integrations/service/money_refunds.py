@@ -15,6 +15,7 @@ from integrations.db.money_store import MoneyStore
 from integrations.service import money, orders
 from integrations.service.case_money import checked_amount, units_to_settle
 from integrations.service.context import Context, Tx
+from integrations.service.input_checks import provider_ref_problem
 from integrations.service.outside_refunds import Debt, refused_debt
 from statemachine import ids
 from statemachine.aftersales import CASE_LIFECYCLE, AfterSalesCase
@@ -96,6 +97,8 @@ def refund_order(ctx: Context, order_no: int, amount: int, reason: str, actor: s
     a second one, and the sweep paid both. `key`: the caller's own, or the key a previous
     answer carried (`refund:<order>:<key>`) — either names the same refund."""
     _check_money(amount=amount, reason=reason)
+    if problem := provider_ref_problem("key", key, "the idempotency key"):
+        raise InvalidInput(problem)  # before anything is written: Stripe's header is latin-1
     now = ctx.clock.now()  # of the refund recorded and of the provider's answer booked
     with ctx.tx() as tx:
         order = tx.store.get_order(order_no, lock=True)

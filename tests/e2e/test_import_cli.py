@@ -183,3 +183,23 @@ def test_an_order_in_a_code_that_is_not_money_is_reported_on_its_row(tmp_path):
     with pilot.context.tx(readonly=True) as tx:
         assert tx.store.sql.one("SELECT count(*) FROM orders")[0] == 1
     pilot.close()
+
+
+def test_a_payment_id_no_provider_takes_is_one_bad_row_and_places_nothing(tmp_path):
+    # Given an export whose payment number is written in Chinese (its refund key would carry
+    # it to the provider: printable ASCII only)
+    db, pilot = shop(tmp_path)
+    bad = order("C1", ("TEA-01", 1, "39.90"), paid="39.90")
+    bad["paid"]["payment_ref"] = "微信支付-4200001"
+    file = jsonl(tmp_path / "pdd.jsonl", [bad, order("C2", ("TEA-01", 1, "39.90"))])
+    # When it is imported
+    result = CliRunner().invoke(app, ["import", "orders", str(file), "--db", db])
+    # Then the row is reported naming paid.payment_ref, and only the next row is placed
+    assert result.exit_code == 1, result.output
+    with (tmp_path / "pdd.jsonl.errors.csv").open(encoding="utf-8") as handle:
+        report = list(csv.DictReader(handle))
+    assert {(r["rows"], r["field"]) for r in report} == {("1", "paid.payment_ref")}
+    assert "printable ASCII" in report[0]["problem"]
+    with pilot.context.tx(readonly=True) as tx:
+        assert tx.store.sql.one("SELECT count(*) FROM orders")[0] == 1
+    pilot.close()
