@@ -170,13 +170,7 @@ class CaseRefund(View):
 
     @classmethod
     def of(cls, operation: PaymentOperation, case: CaseView) -> CaseRefund:
-        status = _STATUS[operation.status]
-        error = operation.error or ("no reason given" if status == "refused" else None)
-        by_merchant = operation.provider if operation.provider in REFUNDED_BY_MERCHANT else None
-        return cls.trusted(status=status, case=case, refund=operation.key,
-                           amount=operation.amount, currency=operation.currency,
-                           error=None if status == "succeeded" else error,
-                           in_admin_of=by_merchant, note=admin_note(operation))
+        return cls.trusted(case=case, **_refund_outcome(operation))
 
     @classmethod
     def refused_by_store(cls, case: CaseView, amount: int, currency: str,
@@ -192,7 +186,7 @@ class GoodwillRefund(View):
     `succeeded` (paid; the order counts it), `pending` (accepted and not confirmed yet, or
     failed for now — `error` says how — and made by the money sweep under the same key) or
     `refused` (refused for good, `error` saying why: nothing counted). `refund` is the
-    operation's key (`refund:o-17:<n>`, or `refund:o-17:<your key>`), `amount` and `currency`
+    operation's key (`refund:o-17:auto-<n>`, or `refund:o-17:<your key>`), `amount` and `currency`
     what was asked, `order` the order as it is now; `in_admin_of` / `note` as `CaseRefund`'s
     (an order paid through Shopify: made by the merchant in Shopify's admin)."""
 
@@ -207,13 +201,18 @@ class GoodwillRefund(View):
 
     @classmethod
     def of(cls, operation: PaymentOperation, order: OrderView) -> GoodwillRefund:
-        status = _STATUS[operation.status]
-        error = operation.error or ("no reason given" if status == "refused" else None)
-        by_merchant = operation.provider if operation.provider in REFUNDED_BY_MERCHANT else None
-        return cls.trusted(status=status, order=order, refund=operation.key,
-                           amount=operation.amount, currency=operation.currency,
-                           error=None if status == "succeeded" else error,
-                           in_admin_of=by_merchant, note=admin_note(operation))
+        return cls.trusted(order=order, **_refund_outcome(operation))
+
+
+def _refund_outcome(operation: PaymentOperation) -> dict[str, Any]:
+    """The fields a case refund and a goodwill refund show alike, read from their operation."""
+    status = _STATUS[operation.status]
+    error = operation.error or ("no reason given" if status == "refused" else None)
+    return {"status": status, "refund": operation.key, "amount": operation.amount,
+            "currency": operation.currency, "error": None if status == "succeeded" else error,
+            "in_admin_of": operation.provider if operation.provider in REFUNDED_BY_MERCHANT
+            else None,
+            "note": admin_note(operation)}
 
 
 def admin_note(operation: PaymentOperation) -> str | None:
