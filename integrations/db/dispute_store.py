@@ -19,6 +19,15 @@ class DisputeStore:
             raise NotFound("dispute", ids.DISPUTE(number))
         return rows.DISPUTES.load(self.sql, row)
 
+    def times_made_a_chargeback(self, dispute: Dispute) -> int:
+        """How often an inquiry of this dispute became a chargeback (escalate, reopen): each
+        time it is unanswered again, its answer a new one. Read by the order's history index."""
+        row = self.sql.one(
+            "SELECT COUNT(*) FROM transition_history WHERE order_id = :o AND "
+            "entity = 'dispute' AND entity_id = :d AND trigger IN ('escalate', 'reopen')",
+            {"o": dispute.order_id, "d": dispute.id})
+        return int(row[0]) if row else 0
+
     def by_ref(self, provider: str, ref: str) -> Dispute | None:
         row = self.sql.one(f"{rows.DISPUTES.select} WHERE provider = :p AND provider_ref = :r",
                            {"p": provider, "r": ref})

@@ -2,7 +2,9 @@
 submitted after a person confirms it, or the dispute conceded (accept).
 
 The provider is called first, with a key derived from the dispute (`evidence:d-3`,
-`accept:d-3`), after the same checks the transition makes (a person, before the due date);
+`accept:d-3`; an inquiry escalated or reopened into a chargeback is answered anew under
+`evidence:d-3:escalated-1`: the provider refuses a key reused with other evidence, or replays
+the inquiry's answer), after the same checks the transition makes (a person, before the due date);
 then the transition records it. A repeat is answered by the provider with the first result.
 """
 
@@ -45,10 +47,19 @@ def submit(ctx: Context, dispute_no: int, actor: str, desk: Any = None,
     _check(ctx, dispute, "submit", actor)
     evidence = with_extra_text(dispute.evidence or {}, extra_text)
     status = (desk or ctx.gateway).submit_evidence(
-        dispute.provider_ref, evidence, idempotency_key=f"evidence:{dispute.public_id}")
+        dispute.provider_ref, evidence, idempotency_key=evidence_key(ctx, dispute))
     changed = {"evidence": evidence} if evidence != dispute.evidence else {}
     return fire_dispute(ctx, dispute_no, "submit", actor,
                         {"provider_status": status, "note": note, **changed})
+
+
+def evidence_key(ctx: Context, dispute: Dispute) -> str:
+    """The answer's key: one per time the dispute was unanswered (the first keeps the key it
+    always had, so a submission retried across an upgrade is still the same one). A retry of
+    the same submission reads the same history, so sends the same key."""
+    with ctx.tx(readonly=True) as tx:
+        times = DisputeStore(tx.store.sql).times_made_a_chargeback(dispute)
+    return f"evidence:{dispute.public_id}" + (f":escalated-{times}" if times else "")
 
 
 def accept(ctx: Context, dispute_no: int, actor: str, reason: str, desk: Any = None

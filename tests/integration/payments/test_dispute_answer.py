@@ -71,3 +71,31 @@ def test_the_shops_refund_policy_fills_the_answer_when_none_is_given(shop):  # n
     ctx.settings = ctx.settings.model_copy(update={"refund_policy_text": "签收后7天无理由退货"})
     prepared = shop.pilot.disputes.prepare(opened["id"], by="finance:li")
     assert prepared["evidence"]["refund_policy"] == "签收后7天无理由退货"
+
+
+def test_the_chargeback_an_answered_inquiry_became_is_answered_under_its_own_key(
+        shop):  # noqa: F811
+    # Given a Stripe inquiry on a shipped order, answered with evidence
+    order_id, pi = shop.paid_order()
+    for trigger in ("start_picking", "pack"):
+        shop.pilot.orders.fire(order_id, trigger)
+    shop.pilot.orders.fire(order_id, "ship", parcels=[{"carrier": "SF", "tracking_no":
+                                                       "SF1234567890"}])
+    inquiry = shop.stripe.open_inquiry(pi, reason="fraudulent")
+    assert shop.deliver("charge.dispute.created", se.dispute(inquiry)).status_code == 200
+    shop.pilot.disputes.prepare("d-1", by="finance:li", refund_policy="7 天无理由退货")
+    shop.pilot.disputes.submit("d-1", by="finance:li")
+    # When the bank escalates it to a chargeback: unanswered again, answered anew
+    escalated = shop.stripe.escalate(inquiry["id"], reason="product_not_received")
+    assert shop.deliver("charge.dispute.updated", se.dispute(escalated)).status_code == 200
+    assert shop.pilot.disputes.get("d-1")["state"] == "opened"
+    shop.pilot.disputes.prepare("d-1", by="finance:li", refund_policy="签收后7天无理由退货")
+    submitted = shop.pilot.disputes.submit("d-1", by="finance:li")
+    # Then Stripe holds the chargeback's answer, sent under a key of its own, not refused
+    # (a reused key with other parameters) nor replayed as the inquiry's answer
+    first, second = shop.stripe.calls("POST", f"/v1/disputes/{inquiry['id']}")
+    assert first.headers["idempotency-key"] == "evidence:d-1"
+    assert second.headers["idempotency-key"] == "evidence:d-1:escalated-1"
+    assert second.answered == 200
+    assert shop.stripe.disputes[inquiry["id"]]["evidence"]["refund_policy"] == "签收后7天无理由退货"
+    assert submitted["state"] == "submitted"
