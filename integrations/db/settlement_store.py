@@ -5,8 +5,8 @@
   webhook's (`stripe:evt_…`, `alipay:…` rows);
 - the disputes table: a chargeback (the provider takes the money: when the dispute opened as
   one, or when the inquiry it began as was escalated or reopened into one, or a person
-  corrected its kind to chargeback), and a chargeback
-  won (the provider gives it back). An inquiry moves no money at the provider (Stripe books no
+  corrected its kind to chargeback), and a chargeback won or closed (the provider gives it
+  back), at the step that did it. An inquiry moves no money at the provider (Stripe books no
   balance transaction for a `warning_*` dispute, Shopify withdraws nothing): it is not booked,
   opened or closed — only the chargeback it may become (docs/connect.md, Settlement).
 """
@@ -30,6 +30,15 @@ from statemachine.settlement import LedgerEntry
 CHARGED_BACK_AT = ("COALESCE((SELECT MAX(h.at) FROM transition_history h WHERE h.order_id = "
                    "d.order_id AND h.entity = 'dispute' AND h.entity_id = d.id AND h.trigger "
                    "IN ('escalate', 'reopen', 'correct_kind')), d.created_at)")
+
+# when a chargeback was given back: the step that won or closed it (its last: a closed inquiry
+# reopened may close again), never before it became the chargeback it is (a won inquiry
+# corrected to a chargeback is booked out and back at the correction) — not when its row was
+# last written: a later write (a correction, a repair) would move the line into a later
+# period. A row with no such step in its history keeps its last write.
+GIVEN_BACK_AT = ("COALESCE((SELECT MAX(h.at) FROM transition_history h WHERE h.order_id = "
+                 "d.order_id AND h.entity = 'dispute' AND h.entity_id = d.id AND h.trigger "
+                 "IN ('win', 'close')), d.updated_at)")
 
 SIGN = {"capture": ("charge", 1), "late_capture": ("charge", 1), "refund": ("refund", -1)}
 
@@ -63,10 +72,13 @@ class SettlementStore:
             "SELECT id, provider_ref, payment_ref, amount, currency, at, order_id, "
             "'charged back' FROM (SELECT d.*, " + CHARGED_BACK_AT + " AS at FROM disputes d "
             "WHERE d.provider = :p AND d.kind = 'chargeback') charged WHERE at >= :start AND "
-            "at < :end UNION ALL SELECT id, provider_ref, payment_ref, amount, currency, "
-            "updated_at, order_id, state FROM disputes WHERE provider = :p AND "
-            "kind = 'chargeback' AND state IN ('won', 'closed') AND updated_at >= :start AND "
-            "updated_at < :end", {"p": provider, "start": start, "end": end})
+            "at < :end UNION ALL SELECT id, provider_ref, payment_ref, amount, currency, at, "
+            "order_id, state FROM (SELECT id, provider_ref, payment_ref, amount, currency, "
+            "order_id, state, CASE WHEN given_back > charged THEN given_back ELSE charged END "
+            "AS at FROM (SELECT d.*, " + GIVEN_BACK_AT + " AS given_back, " + CHARGED_BACK_AT +
+            " AS charged FROM disputes d WHERE d.provider = :p AND d.kind = 'chargeback' AND "
+            "d.state IN ('won', 'closed')) steps) given WHERE at >= :start AND at < :end",
+            {"p": provider, "start": start, "end": end})
         return [LedgerEntry("dispute", r[1], r[2],
                             (-1 if r[7] == "charged back" else 1) * int(r[3]), r[4],
                             self._at(r[5]), ids.ORDER(r[6]),

@@ -13,6 +13,7 @@ import pytest
 
 from integrations.db.settlement_store import SettlementStore
 from integrations.service import money_refunds
+from integrations.service.disputes import fire_dispute
 from statemachine.errors import GuardRejected, InvalidInput, InvalidTransition
 from tests.fakes import stripe_events as se
 from tests.integration.integ.server import row_counts
@@ -142,3 +143,56 @@ def test_an_inquiry_corrected_to_a_chargeback_is_booked_when_corrected(shop, clo
     # Then it is booked on the correction's day, and day 0 stays as it was closed
     assert dispute_lines(shop, corrected_at) == [(-9998, corrected_at)]
     assert dispute_lines(shop, opened_day) == []
+
+
+def won_chargeback(shop, clock):  # noqa: F811
+    """A Stripe chargeback (¥99.98) opened on day 0 and won on day 2; the days' starts."""
+    _, pi = shop.paid_order()
+    chargeback = shop.stripe.open_dispute(pi)
+    assert shop.deliver("charge.dispute.created", se.dispute(chargeback)).status_code == 200
+    opened_day = clock.now()
+    won_at = clock.advance(days=2)
+    shop.stripe.close_dispute(chargeback["id"], "won")
+    closed = se.dispute(shop.stripe.disputes[chargeback["id"]])
+    assert shop.deliver("charge.dispute.closed", closed).status_code == 200
+    assert shop.pilot.disputes.get("d-1")["state"] == "won"
+    return opened_day, won_at
+
+
+def test_a_won_chargeback_is_given_back_on_the_day_it_was_won_whenever_its_row_changes(
+        shop, clock):  # noqa: F811
+    # Given a chargeback opened on day 0 and won on day 2: each day has its line
+    opened_day, won_at = won_chargeback(shop, clock)
+    assert dispute_lines(shop, opened_day) == [(-9998, opened_day)]
+    assert dispute_lines(shop, won_at) == [(9998, won_at)]
+    # When its row is written again on day 5 without a step that moves money (a data repair:
+    # the kind rewritten as it was, as migrations 0033 / 0037 write rows)
+    later = clock.advance(days=3)
+    with shop.pilot.context.tx() as tx:
+        tx.store.sql.run("UPDATE disputes SET kind = 'chargeback', version = version + 1, "
+                         "updated_at = :at WHERE id = 1", {"at": later})
+    # Then day 2's closed period keeps the money given back, and day 5 books nothing
+    assert dispute_lines(shop, won_at) == [(9998, won_at)]
+    assert dispute_lines(shop, later) == []
+    assert dispute_lines(shop, opened_day) == [(-9998, opened_day)]
+
+
+def test_a_won_inquiry_corrected_to_a_chargeback_is_given_back_when_corrected(
+        shop, clock):  # noqa: F811
+    # Given a Stripe inquiry opened on day 0 and won on day 2 (as Stripe closed inquiries did
+    # before 7f491ad): no money moved, no line either day
+    _, pi = shop.paid_order()
+    inquiry = shop.stripe.open_inquiry(pi, reason="fraudulent")
+    assert shop.deliver("charge.dispute.created", se.dispute(inquiry)).status_code == 200
+    opened_day = clock.now()
+    won_at = clock.advance(days=2)
+    fire_dispute(shop.pilot.context, 1, "win", "system:stripe", {})
+    assert dispute_lines(shop, won_at) == []
+    # When finance corrects it to a chargeback on day 4
+    corrected_at = clock.advance(days=2)
+    shop.pilot.disputes.correct_kind("d-1", kind="chargeback", by="finance:李娜",
+                                     reason="Stripe 控制台显示 won（曾扣款）")
+    # Then it is booked out and back on day 4; the closed days 0 and 2 do not change
+    assert sorted(dispute_lines(shop, corrected_at)) == [(-9998, corrected_at),
+                                                         (9998, corrected_at)]
+    assert dispute_lines(shop, won_at) == [] and dispute_lines(shop, opened_day) == []
