@@ -23,8 +23,10 @@ from integrations.db.repository import Due
 from integrations.db.writer import Change
 from integrations.service import admin_refunds, money, pipeline
 from integrations.service.context import Context, Tx
+from integrations.service.input_checks import check_text
 from integrations.service.kinds import ORDER
 from integrations.service.pipeline import Facts, Kind, Move, Refused
+from statemachine import limits
 from statemachine.dispute import (
     DISPUTE_LIFECYCLE,
     UNANSWERED,
@@ -81,9 +83,10 @@ def correct_kind(ctx: Context, dispute_no: int, kind: str, actor: str,
     kinds = [k.value for k in DisputeKind]
     if kind not in kinds:
         raise InvalidInput({"kind": f"expected one of {kinds} (got {kind!r})"})
-    if not reason.strip():
+    if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput({"reason": "say why the kind is corrected (what the provider "
                                       "shows, e.g. Stripe's status warning_needs_response)"})
+    check_text("reason", reason, limits.REASON, what="a reason")  # the history keeps it
     return fire_dispute(ctx, dispute_no, "correct_kind", actor,
                         {"kind": kind, "reason": reason.strip()})
 

@@ -73,6 +73,8 @@ def test_a_person_corrects_an_inquiry_stored_as_a_chargeback_and_it_holds_nothin
     ({"kind": "查询"}, InvalidInput, "kind"),
     ({"kind": "Inquiry"}, InvalidInput, "kind"),
     ({"reason": "  "}, InvalidInput, "reason"),
+    ({"reason": "客户来电说明" * 100}, InvalidInput, "reason"),  # 600 characters: over REASON
+    ({"reason": None}, InvalidInput, "reason"),
     ({"by": ""}, InvalidInput, "actor"),  # as every `by` of the API names it
     ({"by": "system:cron"}, GuardRejected, "a person must confirm"),
     ({"kind": "chargeback"}, GuardRejected, "is a chargeback already"),
